@@ -1,0 +1,214 @@
+"""Settings: the only reader of environment variables and `.streamlit/secrets.toml`.
+
+Every knob of the app lives on :class:`Settings`. Values come, highest priority first,
+from keyword arguments, the process environment, `.streamlit/secrets.toml`, then the
+embedded defaults, which are enough for `make run` on a fresh machine (ENV=local,
+SQLite under `.data/`, the offline demo model, dev login).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+DEFAULT_SQLITE_URL = "sqlite:///" + str(PROJECT_ROOT / ".data" / "assistant.db")
+
+Environment = Literal["local", "dev", "prod"]
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class ConfigError(Exception):
+    """The configuration is invalid or incomplete; the message names the setting to fix."""
+
+
+class Settings(BaseSettings):
+    """Application settings, frozen once loaded.
+
+    Environment variable names are the upper-case field names (``ENV``, ``BEDROCK_MODEL``,
+    ``SESSION_EXPIRY_HOURS`` ...), as in the earlier Lambda design.
+    """
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        case_sensitive=False,
+        extra="ignore",
+        env_ignore_empty=True,
+    )
+
+    # --- environment & model -------------------------------------------------------
+    env: Environment = "local"
+    aws_bedrock_enabled: bool = False
+    bedrock_model: str = "us.amazon.nova-lite-v1:0"
+    model_provider: str | None = Field(
+        default=None,
+        description="Registry name such as 'offline' or 'bedrock:<model_id>'; overrides the default choice.",
+    )
+    mock_responses: bool = Field(default=False, description="Force the offline demo model (earlier design's flag).")
+    aws_region: str = "us-east-1"
+
+    # --- persistence ---------------------------------------------------------------
+    database_url: str = DEFAULT_SQLITE_URL
+    sessions_bucket_name: str | None = None
+    s3_endpoint_url: str | None = Field(default=None, description="Custom S3 endpoint (moto server, MinIO).")
+    session_expiry_hours: float = Field(default=24, gt=0, le=24 * 365)
+    data_dir: Path = PROJECT_ROOT / "data"
+    prices_file: Path | None = None
+
+    # --- identity ------------------------------------------------------------------
+    test_user_id: str = Field(default="test-user-123", min_length=1, max_length=128)
+    test_user_email: str = "exec@example.com"
+    test_user_name: str = "Demo Executive"
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    oauth_redirect_uri: str | None = None
+    oauth_issuer: str = "https://accounts.google.com"
+    oauth_scopes: str = "openid email profile"
+    allowed_email_domains: CommaList = Field(default_factory=list)
+    allowed_emails: CommaList = Field(default_factory=list)
+    admin_emails: CommaList = Field(default_factory=list)
+    identity_max_age_hours: float = Field(default=12, gt=0)
+
+    # --- limits --------------------------------------------------------------------
+    max_message_chars: int = Field(default=8000, ge=1, le=1_000_000)
+    messages_per_minute: int = Field(default=20, ge=1)
+    daily_budget_usd: float = Field(default=5.0, ge=0)
+    max_agent_turns: int = Field(default=8, ge=1, le=100)
+    max_output_tokens: int = Field(default=8000, ge=1)
+    model_timeout_seconds: float = Field(default=120, gt=0)
+
+    # --- misc ----------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    fault_injection: str | None = Field(
+        default=None,
+        description="Local/test only: make the offline model fail (e.g. 'throttle', 'timeout:2').",
+    )
+
+    @field_validator("allowed_email_domains", "allowed_emails", "admin_emails", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [str(part).strip().lower() for part in value if str(part).strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_environment(self) -> Settings:
+        if self.env == "local":
+            return self
+        missing = []
+        if not self.sessions_bucket_name:
+            missing.append("SESSIONS_BUCKET_NAME")
+        if self.database_url == DEFAULT_SQLITE_URL:
+            missing.append("DATABASE_URL")
+        if not self.google_client_id:
+            missing.append("GOOGLE_CLIENT_ID")
+        if self.google_client_secret is None:
+            missing.append("GOOGLE_CLIENT_SECRET")
+        if not self.oauth_redirect_uri:
+            missing.append("OAUTH_REDIRECT_URI")
+        if missing:
+            raise ValueError(
+                f"ENV={self.env} requires {missing[0]}"
+                + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
+                + "; set it in the environment or .streamlit/secrets.toml"
+            )
+        if self.fault_injection:
+            raise ValueError(f"FAULT_INJECTION is only allowed when ENV=local, not ENV={self.env}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        secrets_file = Path(os.environ.get("ASSISTANT_SECRETS_FILE", str(DEFAULT_SECRETS_FILE)))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=secrets_file),
+        )
+
+    # --- derived -------------------------------------------------------------------
+    @property
+    def model_name(self) -> str:
+        """The registry name of the model this deployment answers with."""
+        if self.model_provider:
+            return self.model_provider
+        if self.mock_responses or (self.env == "local" and not self.aws_bedrock_enabled):
+            return "offline"
+        return f"bedrock:{self.bedrock_model}"
+
+    @property
+    def is_local(self) -> bool:
+        """True when running the embedded local stack (dev login, SQLite by default)."""
+        return self.env == "local"
+
+    @property
+    def uses_s3(self) -> bool:
+        """True when conversations are stored in the S3 bucket."""
+        return bool(self.sessions_bucket_name)
+
+    @property
+    def resolved_prices_file(self) -> Path:
+        """The price table data file."""
+        return self.prices_file or (self.data_dir / "prices.toml")
+
+    def is_admin(self, email: str | None) -> bool:
+        """Whether this email belongs to an administrator (ADMIN_EMAILS)."""
+        return bool(email) and str(email).lower() in self.admin_emails
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation errors into one clear line.
+
+    Args:
+        **overrides: Values that win over the environment (tests, CLI flags).
+
+    Returns:
+        The frozen settings.
+
+    Raises:
+        ConfigError: With a message naming the variable that is missing or invalid.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = [str(part) for part in first.get("loc", ())]
+        msg = str(first.get("msg", "invalid value"))
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if loc:
+            name = loc[0].upper()
+            raise ConfigError(f"Invalid setting {name}: {msg}") from e
+        raise ConfigError(f"Invalid configuration: {msg}") from e
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (memoized). Tests build their own with :func:`load_settings`."""
+    return load_settings()
