@@ -1,0 +1,176 @@
+"""SQL schema (SQLAlchemy Core) and engine factory shared by every SQL-backed module.
+
+Schema changes go through Alembic (``migrations/``); :func:`upgrade` applies them. The
+local SQLite file runs in WAL mode with a busy timeout, and write transactions begin
+IMMEDIATE so concurrent writers queue instead of failing on lock upgrades.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("user_email", String(320)),
+    Column("title", String(200), nullable=False),
+    Column("state", String(16), nullable=False, default="active"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("message_count", Integer, nullable=False, default=0),
+    Column("turn_count", Integer, nullable=False, default=0),
+    Column("input_tokens", BigInteger, nullable=False, default=0),
+    Column("output_tokens", BigInteger, nullable=False, default=0),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("cost_unknown", Boolean, nullable=False, default=False),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("continued_from", String(64)),
+    Column("damaged", Text),
+    Column("storage", String(8), nullable=False, default="sql"),
+    Column("agent_snapshot", Text),  # JSON of the strands Snapshot (SQL backend only)
+    Column("search_text", Text, nullable=False, default=""),  # lower-cased user+assistant text
+    Index("ix_sessions_user_updated", "user_id", "updated_at"),
+    Index("ix_sessions_updated", "updated_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("session_id", String(64), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("content", Text, nullable=False),  # JSON list of strands ContentBlocks
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("session_id", "idx", name="uq_messages_session_idx"),
+)
+
+turns = Table(
+    "turns",
+    metadata,
+    Column("session_id", String(64), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("record", Text, nullable=False),  # JSON of TurnRecord
+    Column("feedback", Integer),
+    UniqueConstraint("session_id", "idx", name="uq_turns_session_idx"),
+)
+
+usage = Table(
+    "usage",
+    metadata,
+    Column("call_id", String(64), primary_key=True),
+    Column("session_id", String(64), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("turn_idx", Integer, nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("model_id", String(200), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("input_tokens", Integer, nullable=False, default=0),
+    Column("output_tokens", Integer, nullable=False, default=0),
+    Column("cache_read_tokens", Integer, nullable=False, default=0),
+    Column("cache_write_tokens", Integer, nullable=False, default=0),
+    Column("latency_ms", Float),
+    Column("ttft_ms", Float),
+    Column("error", Text),
+    Column("cost_usd", Float),  # NULL = unknown price
+    Column("price_version", String(64)),
+    Index("ix_usage_session", "session_id"),
+    Index("ix_usage_user_started", "user_id", "started_at"),
+    Index("ix_usage_started", "started_at"),
+)
+
+prep_responses = Table(
+    "prep_responses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(255), nullable=False),
+    Column("meeting_id", String(128), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("session_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_prep_user_meeting", "user_id", "meeting_id"),
+)
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url`` (SQLite file in WAL mode, or Postgres).
+
+    Args:
+        url: SQLAlchemy database URL.
+
+    Returns:
+        A new engine; prefer :func:`get_engine` for the shared one.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=False)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg"))
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def get_engine(url: str) -> Engine:
+    """Process-wide engine for ``url`` (one pool per database)."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            _engines[url] = engine
+        return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """Whether the engine talks to SQLite."""
+    return engine.dialect.name == "sqlite"
