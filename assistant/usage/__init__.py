@@ -1,0 +1,1 @@
+"""Usage ledger queries, the model price table and cost formatting."""

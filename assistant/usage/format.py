@@ -1,0 +1,114 @@
+"""People-friendly formatting of costs, token counts, durations and ages (pages and CLI)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+UNKNOWN = "unknown"
+MISSING = "–"
+
+
+def fmt_cost(value: float | None) -> str:
+    """Format a US dollar amount with enough digits to be meaningful.
+
+    Amounts of $1 or more get cents; smaller amounts keep two significant digits past
+    the leading zeros. An unknown cost is never shown as $0.
+
+    Args:
+        value: Dollars, or None when the price is unknown.
+
+    Returns:
+        e.g. ``"$0.0123"``, ``"$0.50"``, ``"$1,234.57"``, ``"$0.00"``, ``"unknown"``.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return UNKNOWN
+    if value == 0:
+        return "$0.00"
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    if amount >= 1:
+        return f"{sign}${amount:,.2f}"
+    decimals = min(8, max(2, -math.floor(math.log10(amount)) + 2))
+    text = f"{amount:.{decimals}f}"
+    if float(text) == 0:
+        return f"{sign}<$0.00000001"
+    whole, frac = text.split(".")
+    frac = frac.rstrip("0").ljust(2, "0")
+    return f"{sign}${whole}.{frac}"
+
+
+def fmt_tokens(value: int | None) -> str:
+    """Format a token count compactly.
+
+    Args:
+        value: Number of tokens (None = not recorded).
+
+    Returns:
+        e.g. ``"950"``, ``"1.5k"``, ``"12.3k"``, ``"123k"``, ``"4.6M"``, ``"–"`` for None.
+    """
+    if value is None:
+        return MISSING
+    sign = "-" if value < 0 else ""
+    n = abs(int(value))
+    if n < 1000:
+        return f"{sign}{n}"
+    text, suffix = str(n), ""
+    for divisor, suffix in ((1_000, "k"), (1_000_000, "M"), (1_000_000_000, "B")):
+        scaled = n / divisor
+        text = f"{scaled:.0f}" if scaled >= 99.95 else f"{scaled:.1f}"
+        if float(text) < 1000:
+            break
+    if text.endswith(".0"):
+        text = text[:-2]
+    return f"{sign}{text}{suffix}"
+
+
+def fmt_ms(value: float | None) -> str:
+    """Format a duration given in milliseconds.
+
+    Args:
+        value: Milliseconds (None = not measured).
+
+    Returns:
+        e.g. ``"850 ms"``, ``"1.2 s"``, ``"2 min 5 s"``, ``"–"`` for None.
+    """
+    if value is None or math.isnan(value):
+        return MISSING
+    if value < 1000:
+        return f"{value:.0f} ms"
+    seconds = value / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+
+
+def fmt_ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """Format how long ago ``moment`` was.
+
+    Args:
+        moment: The past time (naive values are taken as UTC).
+        now: The reference time (default: now, UTC).
+
+    Returns:
+        e.g. ``"just now"``, ``"5 min ago"``, ``"3 h ago"``, ``"2 d ago"``, or the date
+        (``"2026-11-01"``) beyond 30 days; ``"–"`` for None.
+    """
+    if moment is None:
+        return MISSING
+    now = now if now is not None else datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    if seconds < 30 * 86400:
+        return f"{int(seconds // 86400)} d ago"
+    return moment.astimezone(UTC).date().isoformat()
