@@ -1,0 +1,475 @@
+"""SQL session store (SQLAlchemy 2 Core; SQLite in WAL mode or Postgres).
+
+One transaction per turn appends the turn's messages, its turn record and its ledger
+rows, and bumps the session's ``version``. The session row is locked first (``BEGIN
+IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on Postgres), so concurrent writers
+queue: message indexes never collide (``UNIQUE(session_id, idx)``) and never leave gaps.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from assistant import db
+from assistant.sessions.base import (
+    SessionConflictError,
+    SessionDamagedError,
+    SessionDocument,
+    SessionMeta,
+    SessionNotFoundError,
+    SessionQuery,
+    SessionReadOnlyError,
+    SessionState,
+    SessionStore,
+    StorageUnavailableError,
+    TurnCommit,
+    TurnRecord,
+    UsageRecord,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_TITLE_CHARS = 120
+SORTABLE = {
+    "title",
+    "state",
+    "created_at",
+    "updated_at",
+    "turn_count",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+}
+
+
+def new_session_id() -> str:
+    """A fresh opaque session id."""
+    return str(uuid.uuid4())
+
+
+def clean_title(title: str) -> str:
+    """Normalise a user-given or derived title (one line, bounded length)."""
+    one_line = " ".join(title.split())
+    if len(one_line) > MAX_TITLE_CHARS:
+        one_line = one_line[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+    return one_line
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """Plain text of a strands message (text blocks only)."""
+    parts = [block["text"] for block in message.get("content", []) if isinstance(block, dict) and "text" in block]
+    return "\n".join(str(p) for p in parts)
+
+
+def _as_utc(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def row_to_meta(row: Any) -> SessionMeta:
+    """Map a ``sessions`` row to :class:`SessionMeta`."""
+    return SessionMeta(
+        id=row.id,
+        user_id=row.user_id,
+        title=row.title,
+        state=row.state,
+        created_at=_as_utc(row.created_at),
+        updated_at=_as_utc(row.updated_at),
+        model=row.model,
+        version=row.version,
+        message_count=row.message_count,
+        turn_count=row.turn_count,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cost_usd=row.cost_usd,
+        cost_unknown=bool(row.cost_unknown),
+        errors=row.errors,
+        continued_from=row.continued_from,
+        damaged=row.damaged,
+        user_email=row.user_email,
+    )
+
+
+def usage_row(record: UsageRecord) -> dict[str, Any]:
+    """Map a :class:`UsageRecord` to a ``usage`` table row."""
+    return {
+        "call_id": record.call_id,
+        "session_id": record.session_id,
+        "user_id": record.user_id,
+        "turn_idx": record.turn_idx,
+        "provider": record.provider,
+        "model_id": record.model_id,
+        "started_at": record.started_at,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "cache_read_tokens": record.cache_read_tokens,
+        "cache_write_tokens": record.cache_write_tokens,
+        "latency_ms": record.latency_ms,
+        "ttft_ms": record.ttft_ms,
+        "error": record.error,
+        "cost_usd": record.cost_usd,
+        "price_version": record.price_version,
+    }
+
+
+def usage_totals(records: Sequence[UsageRecord]) -> dict[str, Any]:
+    """Aggregate deltas that ledger rows add to a session row."""
+    return {
+        "input_tokens": sum(r.input_tokens for r in records),
+        "output_tokens": sum(r.output_tokens for r in records),
+        "cost_usd": sum(r.cost_usd or 0.0 for r in records),
+        "cost_unknown": any(r.cost_usd is None for r in records),
+        "errors": sum(1 for r in records if r.error),
+    }
+
+
+class SqlSessionStore(SessionStore):
+    """Sessions, transcripts, turns and the usage ledger in one SQL database."""
+
+    storage_name = "sql"
+
+    def __init__(self, engine: Engine, *, expiry_hours: float = 24.0, clock: Callable[[], datetime] = utcnow) -> None:
+        """Create a store over an already-migrated database.
+
+        Args:
+            engine: SQLAlchemy engine (see :func:`assistant.db.get_engine`).
+            expiry_hours: Idle time after which an active session becomes expired.
+            clock: Source of "now" (tests pass a fixed clock).
+        """
+        self.engine = engine
+        self.expiry_hours = expiry_hours
+        self.clock = clock
+
+    # -- helpers ------------------------------------------------------------------
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with db.write_tx(self.engine) as conn:
+                yield conn
+        except (SessionConflictError, SessionNotFoundError, SessionReadOnlyError, SessionDamagedError):
+            raise
+        except IntegrityError as e:
+            raise SessionConflictError("This session changed elsewhere; reload it and try again.") from e
+        except (OperationalError, DBAPIError) as e:
+            logger.error("error=<%s> | database write failed", e.__class__.__name__)
+            raise StorageUnavailableError("The session database is unavailable; your last change was not saved.") from e
+
+    def _expire_cutoff(self) -> datetime:
+        return self.clock() - timedelta(hours=self.expiry_hours)
+
+    def expire_idle(self, user_id: str | None = None) -> int:
+        """Mark active sessions idle longer than the expiry as expired.
+
+        Args:
+            user_id: Limit to one user's sessions (None: everyone's).
+
+        Returns:
+            The number of sessions that expired.
+        """
+        cond = and_(db.sessions.c.state == "active", db.sessions.c.updated_at < self._expire_cutoff())
+        if user_id is not None:
+            cond = and_(cond, db.sessions.c.user_id == user_id)
+        with self._tx() as conn:
+            result = conn.execute(update(db.sessions).where(cond).values(state="expired"))
+        if result.rowcount:
+            logger.info("user_id=<%s>, count=<%s> | expired idle sessions", user_id, result.rowcount)
+        return int(result.rowcount or 0)
+
+    def _select_row(self, conn: Connection, session_id: str, user_id: str | None, *, lock: bool = False) -> Any:
+        stmt = select(db.sessions).where(db.sessions.c.id == session_id)
+        if user_id is not None:
+            stmt = stmt.where(db.sessions.c.user_id == user_id)
+        if lock and not db.is_sqlite(self.engine):
+            stmt = stmt.with_for_update()
+        row = conn.execute(stmt).first()
+        if row is None:
+            if user_id is not None:
+                logger.warning("user_id=<%s>, session_id=<%s> | session not found for user", user_id, session_id)
+            raise SessionNotFoundError("That session was not found.")
+        return row
+
+    def _effective_state(self, row: Any) -> SessionState:
+        if row.state == "active" and _as_utc(row.updated_at) < self._expire_cutoff():
+            return "expired"
+        state: SessionState = row.state
+        return state
+
+    # -- SessionStore ---------------------------------------------------------------
+    def create_session(
+        self,
+        user_id: str,
+        *,
+        model: str,
+        title: str = "New session",
+        user_email: str | None = None,
+        continued_from: str | None = None,
+        seed_snapshot: dict[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> SessionMeta:
+        """Create an empty active session (optionally carrying another session's context)."""
+        now = self.clock()
+        sid = session_id or new_session_id()
+        values = {
+            "id": sid,
+            "user_id": user_id,
+            "user_email": user_email,
+            "title": clean_title(title) or "New session",
+            "state": "active",
+            "created_at": now,
+            "updated_at": now,
+            "model": model,
+            "version": 0,
+            "message_count": 0,
+            "turn_count": 0,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cost_usd": 0.0,
+            "cost_unknown": False,
+            "errors": 0,
+            "continued_from": continued_from,
+            "storage": self.storage_name,
+            "agent_snapshot": json.dumps(seed_snapshot) if seed_snapshot is not None else None,
+            "search_text": "",
+        }
+        with self._tx() as conn:
+            conn.execute(insert(db.sessions).values(**values))
+        logger.info("user_id=<%s>, session_id=<%s> | creating session", user_id, sid)
+        return self.get_meta(sid, user_id)
+
+    def get_meta(self, session_id: str, user_id: str | None) -> SessionMeta:
+        """Read one session's index row (applies expiry)."""
+        with self.engine.connect() as conn:
+            row = self._select_row(conn, session_id, user_id)
+        meta = row_to_meta(row)
+        state = self._effective_state(row)
+        if state != meta.state:
+            self.expire_idle(row.user_id)
+            meta = row_to_meta(row)
+            return SessionMeta(**{**meta.__dict__, "state": state})
+        return meta
+
+    def load(self, session_id: str, user_id: str | None) -> SessionDocument:
+        """Read the whole session: transcript, turns and agent snapshot."""
+        meta = self.get_meta(session_id, user_id)
+        with self.engine.connect() as conn:
+            msg_rows = conn.execute(
+                select(db.messages.c.idx, db.messages.c.role, db.messages.c.content)
+                .where(db.messages.c.session_id == session_id)
+                .order_by(db.messages.c.idx)
+            ).all()
+            turn_rows = conn.execute(
+                select(db.turns.c.record, db.turns.c.feedback)
+                .where(db.turns.c.session_id == session_id)
+                .order_by(db.turns.c.idx)
+            ).all()
+            snapshot_text = conn.execute(
+                select(db.sessions.c.agent_snapshot).where(db.sessions.c.id == session_id)
+            ).scalar_one_or_none()
+        try:
+            msgs = [{"role": r.role, "content": json.loads(r.content)} for r in msg_rows]
+            turn_list = []
+            for r in turn_rows:
+                data = json.loads(r.record)
+                data["feedback"] = r.feedback
+                turn_list.append(TurnRecord.from_dict(data))
+            snapshot = json.loads(snapshot_text) if snapshot_text else None
+        except (ValueError, KeyError, TypeError) as e:
+            logger.error("session_id=<%s>, error=<%s> | session data is damaged", session_id, e)
+            raise SessionDamagedError(
+                "This session's stored data is damaged and cannot be opened. Other sessions are unaffected."
+            ) from e
+        return SessionDocument(meta=meta, messages=msgs, turns=turn_list, agent_snapshot=snapshot)
+
+    def commit_turn(
+        self, session_id: str, user_id: str, *, expected_version: int | None, commit: TurnCommit
+    ) -> SessionMeta:
+        """Append a turn atomically; raises SessionConflictError when the version moved.
+
+        Args:
+            session_id: Session to append to.
+            user_id: Owner (a session of another user is "not found").
+            expected_version: The version the writer loaded; None appends unconditionally.
+            commit: Messages, turn record, agent snapshot and ledger rows of the turn.
+
+        Returns:
+            The updated session metadata.
+        """
+        now = self.clock()
+        with self._tx() as conn:
+            row = self._select_row(conn, session_id, user_id, lock=True)
+            if expected_version is not None and row.version != expected_version:
+                logger.warning(
+                    "session_id=<%s>, expected=<%s>, actual=<%s> | session changed elsewhere",
+                    session_id,
+                    expected_version,
+                    row.version,
+                )
+                raise SessionConflictError("This session changed elsewhere (another tab?). Reload it to continue.")
+            if self._effective_state(row) != "active":
+                raise SessionReadOnlyError("This session is closed; continue it in a new session.")
+            self._write_turn(conn, row, commit, now)
+            new_row = self._select_row(conn, session_id, user_id)
+        logger.debug(
+            "session_id=<%s>, turn=<%s>, messages=<%s> | committed turn",
+            session_id,
+            commit.turn.idx,
+            len(commit.messages),
+        )
+        return row_to_meta(new_row)
+
+    def _write_turn(self, conn: Connection, row: Any, commit: TurnCommit, now: datetime) -> None:
+        start = row.message_count
+        if commit.messages:
+            conn.execute(
+                insert(db.messages),
+                [
+                    {
+                        "session_id": row.id,
+                        "idx": start + i,
+                        "role": m["role"],
+                        "content": json.dumps(m["content"], default=str),
+                        "created_at": now,
+                    }
+                    for i, m in enumerate(commit.messages)
+                ],
+            )
+        conn.execute(
+            insert(db.turns).values(
+                session_id=row.id,
+                idx=commit.turn.idx,
+                record=json.dumps(commit.turn.to_dict()),
+                feedback=commit.turn.feedback,
+            )
+        )
+        if commit.usage:
+            conn.execute(insert(db.usage), [usage_row(r) for r in commit.usage])
+        totals = usage_totals(commit.usage)
+        text = " ".join(message_text(m) for m in commit.messages if m.get("role") in ("user", "assistant")).lower()
+        values: dict[str, Any] = {
+            "version": db.sessions.c.version + 1,
+            "message_count": db.sessions.c.message_count + len(commit.messages),
+            "turn_count": db.sessions.c.turn_count + 1,
+            "input_tokens": db.sessions.c.input_tokens + totals["input_tokens"],
+            "output_tokens": db.sessions.c.output_tokens + totals["output_tokens"],
+            "cost_usd": db.sessions.c.cost_usd + totals["cost_usd"],
+            "errors": db.sessions.c.errors + totals["errors"],
+            "updated_at": now,
+            "agent_snapshot": json.dumps(commit.agent_snapshot, default=str),
+            "search_text": db.sessions.c.search_text + " " + text,
+        }
+        if totals["cost_unknown"]:
+            values["cost_unknown"] = True
+        if commit.title:
+            values["title"] = clean_title(commit.title)
+        conn.execute(update(db.sessions).where(db.sessions.c.id == row.id).values(**values))
+
+    def record_usage(self, records: list[UsageRecord]) -> None:
+        """Write ledger rows outside a commit (failed or abandoned turns) and add them to the session totals."""
+        if not records:
+            return
+        by_session: dict[str, list[UsageRecord]] = {}
+        for record in records:
+            by_session.setdefault(record.session_id, []).append(record)
+        with self._tx() as conn:
+            conn.execute(insert(db.usage), [usage_row(r) for r in records])
+            for sid, recs in by_session.items():
+                totals = usage_totals(recs)
+                values: dict[str, Any] = {
+                    "input_tokens": db.sessions.c.input_tokens + totals["input_tokens"],
+                    "output_tokens": db.sessions.c.output_tokens + totals["output_tokens"],
+                    "cost_usd": db.sessions.c.cost_usd + totals["cost_usd"],
+                    "errors": db.sessions.c.errors + totals["errors"],
+                }
+                if totals["cost_unknown"]:
+                    values["cost_unknown"] = True
+                conn.execute(update(db.sessions).where(db.sessions.c.id == sid).values(**values))
+
+    def list_sessions(self, query: SessionQuery) -> tuple[list[SessionMeta], int]:
+        """One page of sessions matching the query (newest first by default) and the total count."""
+        self.expire_idle(query.user_id)
+        conds: list[Any] = []
+        c = db.sessions.c
+        if query.user_id is not None:
+            conds.append(c.user_id == query.user_id)
+        if query.text:
+            needle = f"%{_escape_like(query.text.lower())}%"
+            conds.append(or_(func.lower(c.title).like(needle, escape="\\"), c.search_text.like(needle, escape="\\")))
+        if query.states:
+            conds.append(c.state.in_(query.states))
+        if query.models:
+            conds.append(c.model.in_(query.models))
+        if query.since is not None:
+            conds.append(c.updated_at >= query.since)
+        if query.until is not None:
+            conds.append(c.updated_at < query.until)
+        where = and_(*conds) if conds else and_(True)
+        sort_col = getattr(c, query.sort if query.sort in SORTABLE else "updated_at")
+        order = sort_col.desc() if query.descending else sort_col.asc()
+        cols = [col for col in db.sessions.c if col.name not in ("agent_snapshot", "search_text")]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*cols).where(where).order_by(order, c.id).limit(query.limit).offset(query.offset)
+            ).all()
+            total = conn.execute(select(func.count()).select_from(db.sessions).where(where)).scalar_one()
+        return [row_to_meta(r) for r in rows], int(total)
+
+    def _mutate(self, session_id: str, user_id: str, **values: Any) -> SessionMeta:
+        with self._tx() as conn:
+            self._select_row(conn, session_id, user_id, lock=True)
+            conn.execute(
+                update(db.sessions)
+                .where(db.sessions.c.id == session_id)
+                .values(version=db.sessions.c.version + 1, **values)
+            )
+        return self.get_meta(session_id, user_id)
+
+    def rename(self, session_id: str, user_id: str, title: str) -> SessionMeta:
+        """Change a session's title."""
+        cleaned = clean_title(title)
+        if not cleaned:
+            raise ValueError("A title cannot be empty.")
+        logger.info("user_id=<%s>, session_id=<%s> | renaming session", user_id, session_id)
+        return self._mutate(session_id, user_id, title=cleaned)
+
+    def delete(self, session_id: str, user_id: str) -> None:
+        """Delete a session and its transcript (ledger rows stay: the money was spent)."""
+        with self._tx() as conn:
+            self._select_row(conn, session_id, user_id, lock=True)
+            conn.execute(delete(db.messages).where(db.messages.c.session_id == session_id))
+            conn.execute(delete(db.turns).where(db.turns.c.session_id == session_id))
+            conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
+        logger.info("user_id=<%s>, session_id=<%s> | deleted session", user_id, session_id)
+
+    def set_state(self, session_id: str, user_id: str, state: SessionState) -> SessionMeta:
+        """Complete (or expire) a session."""
+        logger.info("user_id=<%s>, session_id=<%s>, state=<%s> | changing session state", user_id, session_id, state)
+        return self._mutate(session_id, user_id, state=state)
+
+    def set_feedback(self, session_id: str, user_id: str, turn_idx: int, value: int | None) -> None:
+        """Store thumbs up (+1) / down (-1) / cleared (None) for one turn."""
+        if value not in (1, -1, None):
+            raise ValueError("Feedback must be +1, -1 or empty.")
+        with self._tx() as conn:
+            self._select_row(conn, session_id, user_id)
+            result = conn.execute(
+                update(db.turns)
+                .where(and_(db.turns.c.session_id == session_id, db.turns.c.idx == turn_idx))
+                .values(feedback=value)
+            )
+            if not result.rowcount:
+                raise SessionNotFoundError("That answer was not found in this session.")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
