@@ -1,0 +1,201 @@
+"""Meeting Coordinator tools, built per agent as closures over :class:`ToolDeps`.
+
+The five tools keep the names and parameters of the earlier design
+(``get_upcoming_meetings``, ``save_prep_response``, ``generate_meeting_agenda``,
+``get_budget_context``, ``get_big_rocks_status``); the offline demo model calls them by
+these names. Bad input and missing data raise ``ValueError`` with a plain message, which
+strands turns into an error tool result the model can read; the turn never crashes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import Field
+from strands import tool
+from strands.types.tools import AgentTool
+
+from assistant.tools.agenda import MAX_DURATION, MIN_DURATION, agenda_to_dict, build_agenda
+from assistant.tools.big_rocks import big_rocks_status, load_big_rocks
+from assistant.tools.budget import budget_context, budget_summary, load_budget
+from assistant.tools.calendar import find_meeting, upcoming_meetings
+from assistant.tools.deps import DataFileError, ToolDeps
+from assistant.tools.prep import list_prep_responses
+from assistant.tools.prep import save_prep_response as save_prep_response_db
+
+__all__ = ["TOOL_NAMES", "DataFileError", "ToolDeps", "build_tools"]
+
+logger = logging.getLogger(__name__)
+
+TOOL_NAMES = (
+    "get_upcoming_meetings",
+    "save_prep_response",
+    "generate_meeting_agenda",
+    "get_budget_context",
+    "get_big_rocks_status",
+)
+_TOOL_MEETING_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
+@contextmanager
+def _logged_failure(tool_name: str, user_id: str) -> Iterator[None]:
+    try:
+        yield
+    except ValueError as e:
+        logger.warning("tool=<%s>, user_id=<%s>, error=<%s> | tool returned an error", tool_name, user_id, e)
+        raise
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def build_tools(deps: ToolDeps) -> list[AgentTool]:
+    """Build the five Meeting Coordinator tools bound to ``deps``.
+
+    Args:
+        deps: Data folder, database, user, session and clock the tools use.
+
+    Returns:
+        The tools, in the order of :data:`TOOL_NAMES`.
+    """
+
+    @tool
+    def get_upcoming_meetings(
+        days_ahead: int = Field(default=7, ge=1, le=60),
+        query: str | None = Field(default=None, max_length=200),
+    ) -> dict[str, Any]:
+        """List the executive's upcoming meetings from the calendar, soonest first.
+
+        Args:
+            days_ahead: How many days ahead to look (1-60).
+            query: Optional words to filter by, matched against title, type, attendees and description.
+        """
+        logger.info(
+            "user_id=<%s>, days_ahead=<%s>, query=<%s> | listing upcoming meetings", deps.user_id, days_ahead, query
+        )
+        with _logged_failure("get_upcoming_meetings", deps.user_id):
+            meetings = upcoming_meetings(deps.data_dir, deps.local_now(), days_ahead, query, tz=deps.tz)
+        what = _plural(len(meetings), "meeting")
+        matching = f" matching '{query}'" if query else ""
+        return {
+            "summary": f"{what}{matching} in the next {_plural(days_ahead, 'day')}",
+            "meetings": [m.to_summary_dict() for m in meetings],
+        }
+
+    @tool
+    def save_prep_response(
+        meeting_id: str = Field(pattern=_TOOL_MEETING_ID),
+        topic: str = Field(min_length=1, max_length=200),
+        response: str = Field(min_length=1, max_length=4000),
+    ) -> dict[str, Any]:
+        """Save the executive's answer to a prep question so it is used in the meeting's agenda.
+
+        Args:
+            meeting_id: Id of the meeting, as returned by get_upcoming_meetings.
+            topic: Short topic of the question, e.g. "key message" or "decision needed".
+            response: The executive's answer, in their words.
+        """
+        mid = meeting_id.lower()
+        with _logged_failure("save_prep_response", deps.user_id):
+            topic_clean = " ".join(topic.split())
+            response_clean = response.strip()
+            if not topic_clean:
+                raise ValueError("topic must not be empty; give the prep question a short topic.")
+            if not response_clean:
+                raise ValueError("response must not be empty; ask the executive for their answer first.")
+            meeting = find_meeting(deps.data_dir, deps.local_now(), mid, tz=deps.tz)
+            saved, total = save_prep_response_db(
+                deps.engine,
+                user_id=deps.user_id,
+                meeting_id=meeting.id,
+                topic=topic_clean,
+                response=response_clean,
+                now=deps.now(),
+                session_id=deps.session_id,
+            )
+        return {
+            "summary": f"Saved your note on {saved.topic} for {meeting.title}",
+            "saved": {
+                "id": saved.id,
+                "meeting_id": saved.meeting_id,
+                "topic": saved.topic,
+                "response": saved.response,
+                "created_at": saved.created_at.isoformat(),
+            },
+            "total_notes_for_meeting": total,
+        }
+
+    @tool
+    def generate_meeting_agenda(
+        meeting_id: str = Field(pattern=_TOOL_MEETING_ID),
+        duration_minutes: int | None = Field(default=None, ge=MIN_DURATION, le=MAX_DURATION),
+    ) -> dict[str, Any]:
+        """Generate a timed agenda for a meeting using saved prep notes, budget and big rocks context.
+
+        Args:
+            meeting_id: Id of the meeting, as returned by get_upcoming_meetings.
+            duration_minutes: Optional length override in minutes (15-480); defaults to the meeting's length.
+        """
+        mid = meeting_id.lower()
+        logger.info("user_id=<%s>, meeting_id=<%s> | generating agenda", deps.user_id, mid)
+        with _logged_failure("generate_meeting_agenda", deps.user_id):
+            now = deps.local_now()
+            meeting = find_meeting(deps.data_dir, now, mid, tz=deps.tz)
+            agenda = build_agenda(
+                meeting,
+                prep_notes=list_prep_responses(deps.engine, deps.user_id, meeting.id),
+                budget=load_budget(deps.data_dir, now) if meeting.budget_areas else [],
+                rocks=load_big_rocks(deps.data_dir, now) if meeting.related_rocks else [],
+                tz=deps.tz,
+                duration_minutes=duration_minutes,
+            )
+        return agenda_to_dict(agenda)
+
+    @tool
+    def get_budget_context(area: str | None = Field(default=None, max_length=100)) -> dict[str, Any]:
+        """Get budget vs actuals and forecast, with utilisation % and flags, for one area or all areas.
+
+        Args:
+            area: Optional budget area id or name (e.g. "engineering"); omit for all areas.
+        """
+        logger.info("user_id=<%s>, area=<%s> | reading budget context", deps.user_id, area)
+        with _logged_failure("get_budget_context", deps.user_id):
+            areas = budget_context(deps.data_dir, deps.local_now(), area)
+        flagged = [a for a in areas if a.needs_attention]
+        summary = f"{_plural(len(areas), 'budget area')}, {len(flagged)} needing attention"
+        if flagged:
+            summary += ": " + "; ".join(a.headline() for a in flagged)
+        return {
+            "summary": summary,
+            "totals": budget_summary(areas),
+            "areas": [a.model_dump() for a in areas],
+        }
+
+    @tool
+    def get_big_rocks_status(initiative: str | None = Field(default=None, max_length=100)) -> dict[str, Any]:
+        """Get the status, progress, milestones and risks of strategic initiatives (big rocks).
+
+        Args:
+            initiative: Optional initiative id or name (e.g. "platform v3"); omit for all initiatives.
+        """
+        logger.info("user_id=<%s>, initiative=<%s> | reading big rocks status", deps.user_id, initiative)
+        with _logged_failure("get_big_rocks_status", deps.user_id):
+            rocks = big_rocks_status(deps.data_dir, deps.local_now(), initiative)
+        counts = {s: sum(1 for r in rocks if r.status == s) for s in ("on_track", "at_risk", "off_track")}
+        summary = (
+            f"{_plural(len(rocks), 'initiative')}: {counts['on_track']} on track, "
+            f"{counts['at_risk']} at risk, {counts['off_track']} off track"
+        )
+        return {"summary": summary, "initiatives": [r.to_dict() for r in rocks]}
+
+    return [
+        get_upcoming_meetings,
+        save_prep_response,
+        generate_meeting_agenda,
+        get_budget_context,
+        get_big_rocks_status,
+    ]

@@ -1,0 +1,213 @@
+"""Budget context from ``budget.toml``: utilisation, forecast variance and flags."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant.tools.deps import DataFileError, describe_validation_error, read_data_file
+
+logger = logging.getLogger(__name__)
+
+BUDGET_FILE = "budget.toml"
+
+
+class BudgetThresholds(BaseModel):
+    """When an area gets flagged (editable in ``budget.toml`` under ``[thresholds]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    over_budget_pct: float = Field(default=2.0, ge=0)
+    ahead_of_plan_points: float = Field(default=10.0, ge=0)
+    underspend_pct: float = Field(default=10.0, ge=0)
+
+
+class BudgetArea(BaseModel):
+    """One ``[[areas]]`` entry of ``budget.toml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=120)
+    owner: str = Field(default="", max_length=120)
+    annual_budget: float = Field(gt=0)
+    spent_ytd: float = Field(ge=0)
+    forecast: float = Field(ge=0)
+    notes: str = Field(default="", max_length=2000)
+
+
+class BudgetFile(BaseModel):
+    """The whole of ``budget.toml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = Field(default="USD", max_length=8)
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    thresholds: BudgetThresholds = Field(default_factory=BudgetThresholds)
+    areas: list[BudgetArea] = Field(min_length=1)
+
+
+class BudgetStatus(BaseModel):
+    """An area with the computed figures."""
+
+    id: str
+    name: str
+    owner: str
+    currency: str
+    annual_budget: float
+    spent_ytd: float
+    forecast: float
+    remaining: float
+    utilisation_pct: float
+    year_elapsed_pct: float
+    forecast_variance: float
+    forecast_variance_pct: float
+    flags: list[str]
+    needs_attention: bool
+    notes: str
+
+    def headline(self) -> str:
+        """One line such as ``Engineering: 64.3% used, forecast +5.9% vs budget (over_budget)``."""
+        flags = f" ({', '.join(self.flags)})" if self.flags else ""
+        return (
+            f"{self.name}: {self.utilisation_pct:.1f}% used, forecast "
+            f"{self.forecast_variance_pct:+.1f}% vs budget{flags}"
+        )
+
+
+def fiscal_year_elapsed_pct(today: date, start_month: int) -> float:
+    """Share of the fiscal year elapsed on ``today``, in percent.
+
+    Args:
+        today: The current date.
+        start_month: Month (1-12) the fiscal year starts.
+
+    Returns:
+        A value in ``[0, 100)``.
+    """
+    year = today.year if today.month >= start_month else today.year - 1
+    fy_start = date(year, start_month, 1)
+    fy_end = date(year + 1, start_month, 1)
+    return round(100.0 * (today - fy_start).days / (fy_end - fy_start).days, 1)
+
+
+def compute_status(
+    area: BudgetArea, *, currency: str, elapsed_pct: float, thresholds: BudgetThresholds
+) -> BudgetStatus:
+    """Compute utilisation, variance and flags for one area.
+
+    Args:
+        area: The area as written in the file.
+        currency: Currency code of the file.
+        elapsed_pct: Share of the fiscal year elapsed, in percent.
+        thresholds: Flag thresholds.
+
+    Returns:
+        The area with its computed figures.
+    """
+    utilisation = 100.0 * area.spent_ytd / area.annual_budget
+    variance = area.forecast - area.annual_budget
+    variance_pct = 100.0 * variance / area.annual_budget
+    flags: list[str] = []
+    if variance_pct > thresholds.over_budget_pct:
+        flags.append("over_budget")
+    if utilisation - elapsed_pct > thresholds.ahead_of_plan_points:
+        flags.append("spending_ahead_of_plan")
+    if -variance_pct > thresholds.underspend_pct:
+        flags.append("underspend")
+    return BudgetStatus(
+        id=area.id,
+        name=area.name,
+        owner=area.owner,
+        currency=currency,
+        annual_budget=area.annual_budget,
+        spent_ytd=area.spent_ytd,
+        forecast=area.forecast,
+        remaining=round(area.annual_budget - area.spent_ytd, 2),
+        utilisation_pct=round(utilisation, 1),
+        year_elapsed_pct=elapsed_pct,
+        forecast_variance=round(variance, 2),
+        forecast_variance_pct=round(variance_pct, 1),
+        flags=flags,
+        needs_attention=bool(flags),
+        notes=area.notes,
+    )
+
+
+def load_budget(data_dir: Path, now: datetime) -> list[BudgetStatus]:
+    """Every budget area with computed utilisation and flags, in file order.
+
+    Args:
+        data_dir: Folder holding ``budget.toml``.
+        now: Current time, used for the share of the fiscal year elapsed.
+
+    Returns:
+        The areas.
+
+    Raises:
+        DataFileError: If the file is missing or malformed.
+    """
+    path = Path(data_dir) / BUDGET_FILE
+    raw = read_data_file(data_dir, BUDGET_FILE)
+    try:
+        parsed = BudgetFile.model_validate(raw)
+    except ValidationError as e:
+        raise DataFileError(describe_validation_error(path, e)) from e
+    elapsed = fiscal_year_elapsed_pct(now.date(), parsed.fiscal_year_start_month)
+    return [
+        compute_status(a, currency=parsed.currency, elapsed_pct=elapsed, thresholds=parsed.thresholds)
+        for a in parsed.areas
+    ]
+
+
+def budget_context(data_dir: Path, now: datetime, area: str | None = None) -> list[BudgetStatus]:
+    """Budget areas matching ``area`` (id or words of the name), or all of them.
+
+    Args:
+        data_dir: Folder holding ``budget.toml``.
+        now: Current time.
+        area: Optional area id or name fragment (case-insensitive).
+
+    Returns:
+        The matching areas.
+
+    Raises:
+        ValueError: If ``area`` matches nothing (the message lists the known areas).
+        DataFileError: If the file is missing or malformed.
+    """
+    areas = load_budget(data_dir, now)
+    if not area or not area.strip():
+        return areas
+    needle = area.strip().lower()
+    exact = [a for a in areas if a.id == needle or a.name.lower() == needle]
+    matches = exact or [a for a in areas if needle in a.id or needle in a.name.lower()]
+    if not matches:
+        known = ", ".join(f"{a.id} ({a.name})" for a in areas)
+        raise ValueError(f"No budget area matches '{area}'. Known areas: {known}.")
+    return matches
+
+
+def budget_summary(areas: list[BudgetStatus]) -> dict[str, Any]:
+    """Totals over ``areas`` (budget, spent, forecast, utilisation and variance percent).
+
+    Args:
+        areas: Areas to total; all must share one currency.
+
+    Returns:
+        A JSON-ready dict.
+    """
+    budget = sum(a.annual_budget for a in areas)
+    spent = sum(a.spent_ytd for a in areas)
+    forecast = sum(a.forecast for a in areas)
+    return {
+        "currency": areas[0].currency if areas else "USD",
+        "annual_budget": budget,
+        "spent_ytd": spent,
+        "forecast": forecast,
+        "utilisation_pct": round(100.0 * spent / budget, 1) if budget else 0.0,
+        "forecast_variance_pct": round(100.0 * (forecast - budget) / budget, 1) if budget else 0.0,
+    }

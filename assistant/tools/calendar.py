@@ -1,0 +1,233 @@
+"""Demo calendar: meetings read from ``calendar.toml`` with dates relative to today."""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from assistant.tools.deps import DataFileError, describe_validation_error, read_data_file
+
+logger = logging.getLogger(__name__)
+
+CALENDAR_FILE = "calendar.toml"
+MEETING_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class Attendee(BaseModel):
+    """Someone in the meeting other than the user."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    role: str = Field(default="", max_length=120)
+    org: str | None = Field(default=None, max_length=120)
+
+
+class MeetingEntry(BaseModel):
+    """One ``[[meetings]]`` entry of ``calendar.toml`` as written (relative dates)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=MEETING_ID_PATTERN)
+    title: str = Field(min_length=1, max_length=200)
+    day_offset: int | None = Field(default=None, ge=-365, le=365)
+    start: str | None = None
+    hours_from_now: float | None = Field(default=None, ge=-24 * 365, le=24 * 365)
+    duration_minutes: int = Field(ge=5, le=24 * 60)
+    attendees: list[Attendee] = Field(default_factory=list)
+    type: str = Field(default="meeting", max_length=60)
+    location: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=4000)
+    related_rocks: list[str] = Field(default_factory=list)
+    budget_areas: list[str] = Field(default_factory=list)
+
+    @field_validator("start")
+    @classmethod
+    def _check_start(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                time.fromisoformat(value)
+            except ValueError as e:
+                raise ValueError(f"start must be a local time like '14:00', got {value!r}") from e
+        return value
+
+    @model_validator(mode="after")
+    def _check_when(self) -> MeetingEntry:
+        relative = self.day_offset is not None and self.start is not None
+        if relative == (self.hours_from_now is not None):
+            raise ValueError("give either day_offset and start, or hours_from_now (exactly one of the two)")
+        return self
+
+
+class Meeting(BaseModel):
+    """A meeting placed on the real calendar (aware datetimes)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    start: datetime
+    end: datetime
+    duration_minutes: int
+    attendees: list[Attendee]
+    type: str
+    location: str
+    description: str
+    related_rocks: list[str]
+    budget_areas: list[str]
+
+    def to_summary_dict(self) -> dict[str, Any]:
+        """JSON-ready dict for tool results (ISO datetimes; no rock/budget ids)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "duration_minutes": self.duration_minutes,
+            "attendees": [a.model_dump(exclude_none=True) for a in self.attendees],
+            "type": self.type,
+            "location": self.location,
+            "description": self.description,
+        }
+
+    def search_text(self) -> str:
+        """Lower-cased text a query is matched against."""
+        people = " ".join(f"{a.name} {a.role} {a.org or ''}" for a in self.attendees)
+        return " ".join([self.id, self.title, self.type, self.location, self.description, people]).lower()
+
+
+def _round_up_quarter(moment: datetime) -> datetime:
+    base = moment.replace(second=0, microsecond=0)
+    if base < moment:
+        base += timedelta(minutes=1)
+    minutes = math.ceil(base.minute / 15) * 15
+    return base.replace(minute=0) + timedelta(minutes=minutes)
+
+
+def _place(entry: MeetingEntry, local_now: datetime) -> Meeting:
+    tz = local_now.tzinfo or UTC
+    if entry.hours_from_now is not None:
+        start = _round_up_quarter(local_now + timedelta(hours=entry.hours_from_now))
+    else:
+        assert entry.day_offset is not None and entry.start is not None  # guaranteed by _check_when
+        day = local_now.date() + timedelta(days=entry.day_offset)
+        start = datetime.combine(day, time.fromisoformat(entry.start), tzinfo=tz)
+    return Meeting(
+        id=entry.id,
+        title=entry.title,
+        start=start,
+        end=start + timedelta(minutes=entry.duration_minutes),
+        duration_minutes=entry.duration_minutes,
+        attendees=entry.attendees,
+        type=entry.type,
+        location=entry.location,
+        description=entry.description,
+        related_rocks=entry.related_rocks,
+        budget_areas=entry.budget_areas,
+    )
+
+
+def load_meetings(data_dir: Path, now: datetime, tz: tzinfo | None = None) -> list[Meeting]:
+    """Every meeting of ``calendar.toml`` placed relative to ``now``, sorted by start.
+
+    Args:
+        data_dir: Folder holding ``calendar.toml``.
+        now: Current time (timezone-aware).
+        tz: Zone in which ``start`` times are read; defaults to ``now``'s zone.
+
+    Returns:
+        All meetings, past ones included, sorted by start time.
+
+    Raises:
+        DataFileError: If the file is missing or malformed, or ids are duplicated.
+        ValueError: If ``now`` is naive.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    local_now = now.astimezone(tz) if tz is not None else now
+    path = Path(data_dir) / CALENDAR_FILE
+    raw = read_data_file(data_dir, CALENDAR_FILE)
+    entries_raw = raw.get("meetings", [])
+    if not isinstance(entries_raw, list):
+        raise DataFileError(f"Data file {path} is malformed: 'meetings' must be a list of [[meetings]] tables.")
+    try:
+        entries = [MeetingEntry.model_validate(item) for item in entries_raw]
+    except ValidationError as e:
+        raise DataFileError(describe_validation_error(path, e)) from e
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise DataFileError(f"Data file {path} is malformed: meeting id {entry.id!r} appears twice.")
+        seen.add(entry.id)
+    meetings = [_place(entry, local_now) for entry in entries]
+    meetings.sort(key=lambda m: (m.start, m.id))
+    return meetings
+
+
+def upcoming_meetings(
+    data_dir: Path,
+    now: datetime,
+    days_ahead: int = 7,
+    query: str | None = None,
+    tz: tzinfo | None = None,
+) -> list[Meeting]:
+    """Meetings that have not ended yet and start within ``days_ahead`` days, sorted by start.
+
+    Args:
+        data_dir: Folder holding ``calendar.toml``.
+        now: Current time (timezone-aware).
+        days_ahead: Window length in days, counted from ``now``.
+        query: Optional words that must all appear in the title, type, location,
+            description or attendees (case-insensitive).
+        tz: Zone in which ``start`` times are read; defaults to ``now``'s zone.
+
+    Returns:
+        The matching meetings, sorted by start time.
+
+    Raises:
+        DataFileError: If ``calendar.toml`` is missing or malformed.
+        ValueError: If ``days_ahead`` is negative or ``now`` is naive.
+    """
+    if days_ahead < 0:
+        raise ValueError("days_ahead must be zero or more")
+    horizon = now + timedelta(days=days_ahead)
+    words = (query or "").lower().split()
+    result = []
+    for meeting in load_meetings(data_dir, now, tz):
+        if meeting.end <= now or meeting.start >= horizon:
+            continue
+        text = meeting.search_text()
+        if all(word in text for word in words):
+            result.append(meeting)
+    return result
+
+
+def find_meeting(data_dir: Path, now: datetime, meeting_id: str, tz: tzinfo | None = None) -> Meeting:
+    """The meeting with ``meeting_id``.
+
+    Args:
+        data_dir: Folder holding ``calendar.toml``.
+        now: Current time (timezone-aware).
+        meeting_id: Id from ``calendar.toml``.
+        tz: Zone in which ``start`` times are read; defaults to ``now``'s zone.
+
+    Returns:
+        The meeting.
+
+    Raises:
+        ValueError: If no meeting has that id (the message lists the known ids).
+        DataFileError: If ``calendar.toml`` is missing or malformed.
+    """
+    meetings = load_meetings(data_dir, now, tz)
+    for meeting in meetings:
+        if meeting.id == meeting_id:
+            return meeting
+    known = ", ".join(m.id for m in meetings) or "none"
+    raise ValueError(
+        f"No meeting with id '{meeting_id}'. Call get_upcoming_meetings to see valid ids (known ids: {known})."
+    )

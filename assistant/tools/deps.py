@@ -1,0 +1,111 @@
+"""What the meeting tools need from the outside world, and the shared data-file reader.
+
+Tools are built per agent as closures over a :class:`ToolDeps`, so tests and the chat
+page can inject a data folder, a database engine, a user and a fixed clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    """Current time as an aware UTC datetime (the default clock of :class:`ToolDeps`)."""
+    return datetime.now(UTC)
+
+
+class DataFileError(ValueError):
+    """A demo data file is missing or malformed; the message names the file and the problem.
+
+    It is a ``ValueError`` so that a strands tool raising it returns an error result the
+    model can read instead of failing the turn.
+    """
+
+
+@dataclass(frozen=True)
+class ToolDeps:
+    """Dependencies shared by every tool of one agent.
+
+    Attributes:
+        data_dir: Folder holding ``calendar.toml``, ``budget.toml`` and ``big_rocks.toml``.
+        engine: SQLAlchemy engine of the app database (``prep_responses`` table).
+        user_id: The signed-in user; prep notes are scoped to it.
+        session_id: The chat session, recorded with saved prep notes.
+        now: Clock returning an aware datetime; injected so tests are deterministic.
+        tz: Time zone used to place ``HH:MM`` calendar times and to display times.
+    """
+
+    data_dir: Path
+    engine: Engine
+    user_id: str
+    session_id: str | None = None
+    now: Callable[[], datetime] = field(default=utc_now)
+    tz: tzinfo = UTC
+
+    def local_now(self) -> datetime:
+        """The injected clock's current time, expressed in :attr:`tz`.
+
+        Raises:
+            ValueError: If the clock returns a naive datetime.
+        """
+        current = self.now()
+        if current.tzinfo is None:
+            raise ValueError("The clock returned a naive datetime; it must be timezone-aware.")
+        return current.astimezone(self.tz)
+
+
+def read_data_file(data_dir: Path, name: str) -> dict[str, Any]:
+    """Read and parse one TOML data file.
+
+    Args:
+        data_dir: Folder holding the data files.
+        name: File name, e.g. ``"calendar.toml"``.
+
+    Returns:
+        The parsed TOML document.
+
+    Raises:
+        DataFileError: If the file is missing, unreadable or not valid TOML.
+    """
+    path = Path(data_dir) / name
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as e:
+        raise DataFileError(f"Data file {path} is missing; restore it from the repository's data/ folder.") from e
+    except tomllib.TOMLDecodeError as e:
+        raise DataFileError(f"Data file {path} is not valid TOML: {e}.") from e
+    except OSError as e:
+        raise DataFileError(f"Data file {path} cannot be read: {e.strerror or e}.") from e
+
+
+def describe_validation_error(path: Path, error: Exception) -> str:
+    """Turn a pydantic validation error into one readable sentence naming the file.
+
+    Args:
+        path: The data file that failed validation.
+        error: The pydantic ``ValidationError``.
+
+    Returns:
+        A message such as ``"Data file x.toml is malformed: meetings.0.start: ..."``.
+    """
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        parts = []
+        for item in errors()[:3]:
+            loc = ".".join(str(p) for p in item.get("loc", ()))
+            parts.append(f"{loc}: {item.get('msg', 'invalid value')}" if loc else str(item.get("msg")))
+        detail = "; ".join(parts)
+    else:
+        detail = str(error)
+    return f"Data file {path} is malformed: {detail}."
