@@ -1,9 +1,13 @@
-"""Budget context from ``budget.toml``: utilisation, forecast variance and flags."""
+"""Budget context from ``budget.toml``: utilisation, forecast variance and flags.
+
+Figures in the file are year-to-date amounts with the plan to date next to them, so the
+flags do not drift as the calendar moves (the demo never goes stale).
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +26,7 @@ class BudgetThresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     over_budget_pct: float = Field(default=2.0, ge=0)
-    ahead_of_plan_points: float = Field(default=10.0, ge=0)
+    ahead_of_plan_pct: float = Field(default=5.0, ge=0)
     underspend_pct: float = Field(default=10.0, ge=0)
 
 
@@ -36,6 +40,7 @@ class BudgetArea(BaseModel):
     owner: str = Field(default="", max_length=120)
     annual_budget: float = Field(gt=0)
     spent_ytd: float = Field(ge=0)
+    plan_ytd: float | None = Field(default=None, gt=0)
     forecast: float = Field(ge=0)
     notes: str = Field(default="", max_length=2000)
 
@@ -46,7 +51,7 @@ class BudgetFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     currency: str = Field(default="USD", max_length=8)
-    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    fiscal_year: str = Field(default="", max_length=20)
     thresholds: BudgetThresholds = Field(default_factory=BudgetThresholds)
     areas: list[BudgetArea] = Field(min_length=1)
 
@@ -60,10 +65,11 @@ class BudgetStatus(BaseModel):
     currency: str
     annual_budget: float
     spent_ytd: float
+    plan_ytd: float | None
     forecast: float
     remaining: float
     utilisation_pct: float
-    year_elapsed_pct: float
+    ytd_vs_plan_pct: float | None
     forecast_variance: float
     forecast_variance_pct: float
     flags: list[str]
@@ -79,31 +85,12 @@ class BudgetStatus(BaseModel):
         )
 
 
-def fiscal_year_elapsed_pct(today: date, start_month: int) -> float:
-    """Share of the fiscal year elapsed on ``today``, in percent.
-
-    Args:
-        today: The current date.
-        start_month: Month (1-12) the fiscal year starts.
-
-    Returns:
-        A value in ``[0, 100)``.
-    """
-    year = today.year if today.month >= start_month else today.year - 1
-    fy_start = date(year, start_month, 1)
-    fy_end = date(year + 1, start_month, 1)
-    return round(100.0 * (today - fy_start).days / (fy_end - fy_start).days, 1)
-
-
-def compute_status(
-    area: BudgetArea, *, currency: str, elapsed_pct: float, thresholds: BudgetThresholds
-) -> BudgetStatus:
+def compute_status(area: BudgetArea, *, currency: str, thresholds: BudgetThresholds) -> BudgetStatus:
     """Compute utilisation, variance and flags for one area.
 
     Args:
         area: The area as written in the file.
         currency: Currency code of the file.
-        elapsed_pct: Share of the fiscal year elapsed, in percent.
         thresholds: Flag thresholds.
 
     Returns:
@@ -115,7 +102,8 @@ def compute_status(
     flags: list[str] = []
     if variance_pct > thresholds.over_budget_pct:
         flags.append("over_budget")
-    if utilisation - elapsed_pct > thresholds.ahead_of_plan_points:
+    ytd_vs_plan = 100.0 * (area.spent_ytd - area.plan_ytd) / area.plan_ytd if area.plan_ytd else None
+    if ytd_vs_plan is not None and ytd_vs_plan > thresholds.ahead_of_plan_pct:
         flags.append("spending_ahead_of_plan")
     if -variance_pct > thresholds.underspend_pct:
         flags.append("underspend")
@@ -126,10 +114,11 @@ def compute_status(
         currency=currency,
         annual_budget=area.annual_budget,
         spent_ytd=area.spent_ytd,
+        plan_ytd=area.plan_ytd,
         forecast=area.forecast,
         remaining=round(area.annual_budget - area.spent_ytd, 2),
         utilisation_pct=round(utilisation, 1),
-        year_elapsed_pct=elapsed_pct,
+        ytd_vs_plan_pct=round(ytd_vs_plan, 1) if ytd_vs_plan is not None else None,
         forecast_variance=round(variance, 2),
         forecast_variance_pct=round(variance_pct, 1),
         flags=flags,
@@ -143,7 +132,7 @@ def load_budget(data_dir: Path, now: datetime) -> list[BudgetStatus]:
 
     Args:
         data_dir: Folder holding ``budget.toml``.
-        now: Current time, used for the share of the fiscal year elapsed.
+        now: Current time (kept for symmetry with the other loaders; figures are year-to-date).
 
     Returns:
         The areas.
@@ -157,11 +146,9 @@ def load_budget(data_dir: Path, now: datetime) -> list[BudgetStatus]:
         parsed = BudgetFile.model_validate(raw)
     except ValidationError as e:
         raise DataFileError(describe_validation_error(path, e)) from e
-    elapsed = fiscal_year_elapsed_pct(now.date(), parsed.fiscal_year_start_month)
-    return [
-        compute_status(a, currency=parsed.currency, elapsed_pct=elapsed, thresholds=parsed.thresholds)
-        for a in parsed.areas
-    ]
+    if len({a.id for a in parsed.areas}) != len(parsed.areas):
+        raise DataFileError(f"Data file {path} is malformed: area ids must be unique.")
+    return [compute_status(a, currency=parsed.currency, thresholds=parsed.thresholds) for a in parsed.areas]
 
 
 def budget_context(data_dir: Path, now: datetime, area: str | None = None) -> list[BudgetStatus]:
