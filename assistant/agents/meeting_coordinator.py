@@ -1,0 +1,74 @@
+"""The Meeting Coordinator agent: an executive assistant that prepares the user for meetings."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from strands import Agent
+from strands.models import Model
+
+from assistant.tools import build_tools
+from assistant.tools.deps import ToolDeps
+
+logger = logging.getLogger(__name__)
+
+PROMPT_FILE = Path(__file__).resolve().parent / "prompts" / "meeting_coordinator.md"
+AGENT_ID = "meeting_coordinator"
+AGENT_NAME = "Meeting Coordinator"
+DEFAULT_USER_NAME = "the executive"
+
+
+def load_system_prompt(now: datetime, user_name: str | None = None) -> str:
+    """Read the prompt file and fill in today's date and the user's name.
+
+    Placeholders ``{today}`` and ``{user_name}`` are replaced literally (no format
+    string evaluation of the file content).
+
+    Args:
+        now: Current time; its date (in its own zone) is shown as today.
+        user_name: How to address the user; defaults to "the executive".
+
+    Returns:
+        The system prompt.
+
+    Raises:
+        FileNotFoundError: If the prompt file is missing.
+    """
+    text = PROMPT_FILE.read_text(encoding="utf-8")
+    name = " ".join((user_name or "").split()) or DEFAULT_USER_NAME
+    today = f"{now:%A %d %B %Y}"
+    return text.replace("{today}", today).replace("{user_name}", name)
+
+
+def create_meeting_coordinator(
+    *,
+    model: Model,
+    deps: ToolDeps,
+    user_name: str | None = None,
+    **agent_kwargs: Any,
+) -> Agent:
+    """Build a Meeting Coordinator agent with its five tools bound to ``deps``.
+
+    Args:
+        model: The strands model (offline demo model, Bedrock, ...).
+        deps: Data folder, database, user, session and clock for the tools.
+        user_name: How the prompt addresses the user.
+        **agent_kwargs: Passed to :class:`strands.Agent` (session_manager, hooks,
+            conversation_manager, trace_attributes, messages, state ...).
+
+    Returns:
+        The agent.
+    """
+    logger.debug("user_id=<%s>, session_id=<%s> | creating meeting coordinator", deps.user_id, deps.session_id)
+    return Agent(
+        model=model,
+        system_prompt=load_system_prompt(deps.local_now(), user_name),
+        tools=list(build_tools(deps)),
+        agent_id=AGENT_ID,
+        name=AGENT_NAME,
+        callback_handler=None,
+        **agent_kwargs,
+    )
