@@ -1,0 +1,200 @@
+"""OfflineModel driven by a real strands Agent with real tools."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from strands import Agent
+
+from assistant.models.offline import OfflineModel, split_chunks
+from tests.models import tools_fixture
+from tests.models.tools_fixture import ALL_TOOLS, CALLS
+
+
+@pytest.fixture(autouse=True)
+def _clear_calls() -> Iterator[None]:
+    CALLS.clear()
+    yield
+    CALLS.clear()
+
+
+def make_agent(tools: list[Any] | None = None) -> Agent:
+    return Agent(
+        model=OfflineModel(),
+        tools=ALL_TOOLS if tools is None else tools,
+        system_prompt="You are the Meeting Coordinator.",
+        callback_handler=None,
+    )
+
+
+def tool_names() -> list[str]:
+    return [name for name, _ in CALLS]
+
+
+async def test_meetings_question_calls_tool_and_lists_meetings() -> None:
+    agent = make_agent()
+    result = await agent.invoke_async("What meetings do I have this week?")
+
+    assert tool_names() == ["get_upcoming_meetings"]
+    assert CALLS[0][1] == {"days_ahead": 7, "query": None}
+    text = str(result)
+    for meeting in tools_fixture.MEETINGS:
+        assert meeting["title"] in text
+    assert "14:00-15:30" in text
+    assert result.stop_reason == "end_turn"
+
+
+async def test_agenda_request_looks_up_meeting_then_builds_agenda() -> None:
+    agent = make_agent()
+    result = await agent.invoke_async("prepare an agenda for the Acme QBR")
+
+    assert tool_names() == ["get_upcoming_meetings", "generate_meeting_agenda"]
+    assert CALLS[0][1]["query"] == "Acme QBR"
+    assert CALLS[1][1]["meeting_id"] == "mtg-002"
+    text = str(result)
+    assert "### Agenda: Acme QBR" in text
+    assert "Prep questions for Acme QBR" in text
+
+
+async def test_agenda_uses_meeting_from_earlier_result() -> None:
+    agent = make_agent()
+    await agent.invoke_async("What meetings do I have this week?")
+    CALLS.clear()
+
+    await agent.invoke_async("Draft an agenda for board prep")
+
+    assert tool_names() == ["generate_meeting_agenda"]
+    assert CALLS[0][1]["meeting_id"] == "mtg-003"
+
+
+async def test_prepare_then_answer_saves_prep_note() -> None:
+    agent = make_agent()
+    first = await agent.invoke_async("Prepare me for the Acme QBR")
+    assert "Prep questions for Acme QBR" in str(first)
+    assert tool_names() == ["get_upcoming_meetings"]
+    CALLS.clear()
+
+    second = await agent.invoke_async("I want Acme to commit to the renewal by March")
+
+    assert tool_names() == ["save_prep_response"]
+    saved = CALLS[0][1]
+    assert saved["meeting_id"] == "mtg-002"
+    assert saved["response"] == "I want Acme to commit to the renewal by March"
+    assert saved["topic"].startswith("Which risks")
+    assert "Saved your note" in str(second)
+
+
+async def test_budget_and_big_rocks_in_one_message() -> None:
+    agent = make_agent()
+    result = await agent.invoke_async("How is the budget and what about our big rocks?")
+
+    assert sorted(tool_names()) == ["get_big_rocks_status", "get_budget_context"]
+    text = str(result)
+    assert "4% over plan" in text
+    assert "EU expansion" in text
+
+
+async def test_only_calls_available_tools() -> None:
+    agent = make_agent(tools=[tools_fixture.get_budget_context])
+    result = await agent.invoke_async("What meetings do I have and how is the budget?")
+
+    assert tool_names() == ["get_budget_context"]
+    assert "4% over plan" in str(result)
+
+
+async def test_no_intent_gives_help() -> None:
+    agent = make_agent()
+    result = await agent.invoke_async("hello there")
+
+    assert CALLS == []
+    assert "I can help you" in str(result)
+
+
+async def test_tool_error_is_reported() -> None:
+    from strands import tool
+
+    @tool
+    def get_budget_context(area: str | None = None) -> str:
+        """Always fails.
+
+        Args:
+            area: Ignored.
+        """
+        raise RuntimeError("ledger unavailable")
+
+    agent = make_agent(tools=[get_budget_context])
+    result = await agent.invoke_async("show me the budget")
+
+    assert "couldn't get that" in str(result)
+
+
+async def test_usage_is_reported() -> None:
+    agent = make_agent()
+    result = await agent.invoke_async("What meetings do I have this week?")
+
+    usage = result.metrics.accumulated_usage
+    assert usage["inputTokens"] > 0
+    assert usage["outputTokens"] > 0
+    assert usage["totalTokens"] == usage["inputTokens"] + usage["outputTokens"]
+    assert result.metrics.cycle_count == 2
+
+
+async def test_streaming_arrives_in_several_chunks() -> None:
+    agent = make_agent()
+    chunks: list[str] = []
+    async for event in agent.stream_async("What meetings do I have this week?"):
+        if "data" in event:
+            chunks.append(event["data"])
+
+    assert len(chunks) > 5
+    assert "Acme QBR" in "".join(chunks)
+
+
+async def test_deterministic() -> None:
+    first = await make_agent().invoke_async("prepare an agenda for the Acme QBR")
+    second = await make_agent().invoke_async("prepare an agenda for the Acme QBR")
+
+    assert str(first) == str(second)
+
+
+async def test_raw_stream_events_shape() -> None:
+    model = OfflineModel()
+    messages: Any = [{"role": "user", "content": [{"text": "what is on my calendar?"}]}]
+    specs: Any = [{"name": "get_upcoming_meetings", "description": "x", "inputSchema": {"json": {}}}]
+    events = [event async for event in model.stream(messages, specs, "system")]
+
+    keys = [next(iter(event)) for event in events]
+    assert keys[0] == "messageStart"
+    assert keys[-2:] == ["messageStop", "metadata"]
+    assert events[-2]["messageStop"]["stopReason"] == "tool_use"
+    starts = [e["contentBlockStart"]["start"] for e in events if "contentBlockStart" in e]
+    assert starts[-1]["toolUse"]["name"] == "get_upcoming_meetings"
+    assert events[-1]["metadata"]["usage"]["inputTokens"] > 0
+    assert "latencyMs" in events[-1]["metadata"]["metrics"]
+
+
+async def test_structured_output_not_supported() -> None:
+    from pydantic import BaseModel
+
+    class Out(BaseModel):
+        x: int
+
+    with pytest.raises(NotImplementedError, match="structured output"):
+        async for _ in OfflineModel().structured_output(Out, []):
+            pass
+
+
+def test_config_roundtrip() -> None:
+    model = OfflineModel(chunk_delay_s=0.01)
+    model.update_config(words_per_chunk=5)
+    assert model.get_config()["words_per_chunk"] == 5
+    assert model.get_config()["chunk_delay_s"] == 0.01
+
+
+def test_split_chunks_joins_back() -> None:
+    text = "Hello there,  this is\na test of   chunking."
+    chunks = split_chunks(text, 2)
+    assert "".join(chunks) == text
+    assert len(chunks) == 4
