@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 
 from alembic import command
 from alembic.config import Config
@@ -15,7 +16,7 @@ from assistant.config import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
-_done: set[str] = set()
+_done: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def _config() -> Config:
@@ -41,9 +42,8 @@ def upgrade(engine: Engine) -> None:
     Args:
         engine: The database to upgrade.
     """
-    key = str(engine.url)
     with _lock:
-        if key in _done:
+        if engine in _done:
             return
         if current_revision(engine) != head_revision():
             logger.info("database=<%s> | upgrading schema", engine.url.render_as_string(hide_password=True))
@@ -51,4 +51,4 @@ def upgrade(engine: Engine) -> None:
             with engine.begin() as conn:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
-        _done.add(key)
+        _done.add(engine)

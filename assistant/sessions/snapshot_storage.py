@@ -15,7 +15,7 @@ import builtins
 import json
 from typing import Any
 
-from strands.storage import StorageSearchResult
+from strands.storage.storage import StorageSearchResult
 
 _LATEST = "snapshot_latest.json"
 

@@ -1,0 +1,96 @@
+"""One memoized factory that builds the backends from Settings, so pages never branch on ENV."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from assistant.config import Settings
+from assistant.db import get_engine
+from assistant.sessions.base import SessionStore
+from assistant.usage.pricing import PriceTable
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_stores: dict[str, SessionStore] = {}
+_services: dict[str, Any] = {}
+_s3_clients: dict[tuple[str | None, str], Any] = {}
+
+
+def _key(settings: Settings) -> str:
+    return settings.model_dump_json()
+
+
+def get_s3_client(settings: Settings) -> Any:
+    """One boto3 S3 client per process (per endpoint and region), shared by every session."""
+    import boto3
+    from botocore.config import Config
+
+    key = (settings.s3_endpoint_url, settings.aws_region)
+    with _lock:
+        client = _s3_clients.get(key)
+        if client is None:
+            client = boto3.client(
+                "s3",
+                region_name=settings.aws_region,
+                endpoint_url=settings.s3_endpoint_url,
+                config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=20),
+            )
+            _s3_clients[key] = client
+        return client
+
+
+def build_store(settings: Settings) -> SessionStore:
+    """Build (unmemoized) the session store the settings ask for, upgrading the schema first."""
+    from assistant.migrate import upgrade
+
+    engine = get_engine(settings.database_url)
+    upgrade(engine)
+    if settings.uses_s3:
+        from assistant.sessions.s3_store import S3SessionStore
+
+        assert settings.sessions_bucket_name is not None
+        logger.info("bucket=<%s> | using s3 session store", settings.sessions_bucket_name)
+        return S3SessionStore(
+            engine,
+            client=get_s3_client(settings),
+            bucket=settings.sessions_bucket_name,
+            expiry_hours=settings.session_expiry_hours,
+        )
+    from assistant.sessions.sql_store import SqlSessionStore
+
+    return SqlSessionStore(engine, expiry_hours=settings.session_expiry_hours)
+
+
+def get_store(settings: Settings) -> SessionStore:
+    """The process-wide session store for these settings (memoized)."""
+    key = _key(settings)
+    with _lock:
+        store = _stores.get(key)
+    if store is None:
+        store = build_store(settings)
+        with _lock:
+            store = _stores.setdefault(key, store)
+    return store
+
+
+def get_prices(settings: Settings) -> PriceTable:
+    """The price table (memoized per file and modification time by PriceTable.load)."""
+    return PriceTable.load(settings.resolved_prices_file)
+
+
+def get_chat_service(settings: Settings) -> Any:
+    """The process-wide ChatService for these settings (memoized; holds no per-user data)."""
+    from assistant.chat import ChatService
+
+    key = _key(settings)
+    with _lock:
+        service = _services.get(key)
+    if service is None:
+        service = ChatService(settings, get_store(settings), prices=get_prices(settings))
+        with _lock:
+            service = _services.setdefault(key, service)
+    result: ChatService = service
+    return result
