@@ -41,7 +41,7 @@ def client_error(code: str, message: str = "boom") -> ClientError:
         (ConnectionResetError("reset"), "network", True),
         (ReadTimeoutError(endpoint_url="https://x"), "timeout", True),
         (ConnectTimeoutError(endpoint_url="https://x"), "timeout", True),
-        (asyncio.TimeoutError(), "timeout", True),
+        (TimeoutError(), "timeout", True),
         (NoCredentialsError(), "access_denied", False),
         (ContextWindowOverflowException("too long"), "context_overflow", False),
         (MaxTokensReachedException("limit"), "output_limit", True),
