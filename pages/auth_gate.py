@@ -1,0 +1,247 @@
+"""The sign-in gate: the only Streamlit code of the identity feature.
+
+``streamlit_app.py`` calls :func:`require_identity` before building the navigation and
+:func:`render_identity_sidebar` after it. In ENV=local the gate returns the dev login
+(TEST_USER_ID) and shows a banner; in dev/prod it shows a Google sign-in card until an
+id token returned by Google's token endpoint has been verified and admitted by the
+access policy. The identity is kept only in server-side session state and comes from
+nothing the browser controls except that verified token: never from URL parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+import streamlit as st
+from streamlit_oauth import OAuth2Component, StreamlitOauthError
+
+from assistant.auth import (
+    NOT_ALLOWED_MESSAGE,
+    AuthError,
+    Identity,
+    check_access,
+    dev_identity,
+    get_provider_metadata,
+    identity_expired,
+    verify_id_token,
+)
+from assistant.config import Settings
+
+logger = logging.getLogger("assistant.auth.gate")
+
+_IDENTITY_KEY = "_auth_identity"
+_ATTEMPT_KEY = "_auth_attempt"
+_NONCE_KEY = "_auth_nonce"
+_NOTICE_KEY = "_auth_notice"
+_ERROR_KEY = "_auth_error"
+_COMPONENT_KEY = "google_signin"
+
+_RETRY_MESSAGE = "We couldn't complete the sign-in with Google. Please try again."
+_CANCELLED_MESSAGE = "The sign-in was cancelled or took too long. Please try again."
+_EXPIRED_MESSAGE = "Your sign-in has expired. Please sign in again."
+_UNAVAILABLE_MESSAGE = "Google sign-in is unavailable right now. Please try again in a minute."
+_NOT_CONFIGURED_MESSAGE = "Sign-in is not configured for this deployment. Please contact your administrator."
+
+_GOOGLE_ICON = (
+    "data:image/svg+xml;charset=utf-8,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 48 48'%3E"
+    "%3Cpath fill='%234285F4' d='M45 24.5c0-1.6-.1-3.1-.4-4.5H24v8.5h11.8c-.5 2.7-2 5-4.4 6.6v5.5h7.1"
+    "c4.2-3.9 6.5-9.5 6.5-16.1z'/%3E%3Cpath fill='%2334A853' d='M24 46c5.9 0 10.9-2 14.5-5.4l-7.1-5.5"
+    "c-2 1.3-4.5 2.1-7.4 2.1-5.7 0-10.6-3.9-12.3-9.1H4.4v5.7C8 41 15.4 46 24 46z'/%3E%3Cpath "
+    "fill='%23FBBC05' d='M11.7 28.1c-.4-1.3-.7-2.7-.7-4.1s.3-2.8.7-4.1v-5.7H4.4C2.9 17.2 2 20.5 2 24"
+    "s.9 6.8 2.4 9.8l7.3-5.7z'/%3E%3Cpath fill='%23EA4335' d='M24 10.8c3.2 0 6.1 1.1 8.4 3.3l6.3-6.3"
+    "C34.9 4.2 29.9 2 24 2 15.4 2 8 7 4.4 14.2l7.3 5.7c1.7-5.2 6.6-9.1 12.3-9.1z'/%3E%3C/svg%3E"
+)
+
+
+def require_identity(settings: Settings) -> Identity:
+    """Return the signed-in identity, or render the sign-in card and stop the script.
+
+    Args:
+        settings: The app settings.
+
+    Returns:
+        The identity: the dev login in ENV=local, otherwise a verified Google identity
+        admitted by the access policy and younger than IDENTITY_MAX_AGE_HOURS.
+    """
+    if settings.is_local:
+        return _dev_login(settings)
+
+    if not settings.google_client_id or settings.google_client_secret is None or not settings.oauth_redirect_uri:
+        # Settings already refuse to load like this outside local; never fall back to the dev login.
+        logger.error("env=<%s> | oauth client not configured, refusing to serve", settings.env)
+        st.error(_NOT_CONFIGURED_MESSAGE)
+        st.stop()
+
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if isinstance(identity, Identity) and not identity.is_dev:
+        if not identity_expired(identity, max_age_hours=settings.identity_max_age_hours):
+            return identity
+        logger.info("user_id=<%s> | identity older than max age, signing in again", identity.user_id)
+        _clear_session()
+        st.session_state[_NOTICE_KEY] = _EXPIRED_MESSAGE
+    elif identity is not None:
+        _clear_session()
+
+    _render_sign_in(settings)
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises  # pragma: no cover
+
+
+def render_identity_sidebar(identity: Identity) -> None:
+    """Show who is signed in and, for Google identities, a sign-out button.
+
+    Args:
+        identity: The identity returned by :func:`require_identity`.
+    """
+    with st.sidebar:
+        role = " · admin" if identity.is_admin else ""
+        st.caption(f"Signed in as **{_md(identity.name)}**{role}  \n{_md(identity.email)}")
+        if identity.is_dev:
+            st.caption("Local dev login (ENV=local)")
+        elif st.button("Sign out", key="_auth_sign_out", use_container_width=True):
+            sign_out()
+
+
+def sign_out() -> None:
+    """Forget the identity and everything else held for this browser session, then rerun."""
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if isinstance(identity, Identity):
+        logger.info("user_id=<%s> | signed out", identity.user_id)
+    _clear_session()
+    st.rerun()
+
+
+# --- internals ---------------------------------------------------------------------
+
+
+def _dev_login(settings: Settings) -> Identity:
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if not (isinstance(identity, Identity) and identity.is_dev and identity.user_id == settings.test_user_id):
+        identity = dev_identity(settings)  # raises AuthError outside ENV=local
+        st.session_state[_IDENTITY_KEY] = identity
+        logger.info("user_id=<%s>, role=<%s> | local dev login", identity.user_id, identity.role)
+    st.info(
+        f"Local dev login: you are **{_md(identity.name)}** ({_md(identity.user_id)}). "
+        "Deployed environments (ENV=dev or prod) require Google sign-in.",
+        icon="🧪",
+    )
+    return identity
+
+
+def _clear_session() -> None:
+    # Sign-out, expiry and a stray identity all start from a clean slate, so nothing held
+    # for one person (chat history, selections) is ever shown to the next one in this browser.
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+
+
+def _md(text: str) -> str:
+    """Escape Markdown so a display name from the provider renders as plain text."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
+def _render_sign_in(settings: Settings) -> None:
+    attempt = int(st.session_state.setdefault(_ATTEMPT_KEY, 0))
+    key = f"{_COMPONENT_KEY}_{attempt}"
+    nonce = str(st.session_state.setdefault(_NONCE_KEY, secrets.token_urlsafe(24)))
+    # streamlit-oauth keeps the expected state in session_state and only compares it when the
+    # redirect carries one; read it first so a missing state is refused too.
+    expected_state = st.session_state.get(f"state-{key}")
+
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle, st.container(border=True):
+        st.subheader("Executive Assistant")
+        st.write("Sign in with your Google work account to continue.")
+        notice = st.session_state.pop(_NOTICE_KEY, None)
+        if notice:
+            st.info(str(notice))
+        error = st.session_state.pop(_ERROR_KEY, None)
+        if error:
+            st.error(str(error))
+
+        try:
+            metadata = get_provider_metadata(settings.oauth_issuer)
+        except AuthError:
+            st.error(_UNAVAILABLE_MESSAGE)
+            return
+
+        secret = settings.google_client_secret
+        component = OAuth2Component(
+            client_id=settings.google_client_id,
+            client_secret=secret.get_secret_value() if secret is not None else None,
+            authorize_endpoint=metadata.authorization_endpoint,
+            token_endpoint=metadata.token_endpoint,
+        )
+        try:
+            result = component.authorize_button(
+                "Continue with Google",
+                redirect_uri=settings.oauth_redirect_uri,
+                scope=settings.oauth_scopes,
+                key=key,
+                pkce="S256",
+                extras_params={"nonce": nonce, "prompt": "select_account"},
+                icon=_GOOGLE_ICON,
+                use_container_width=True,
+            )
+        except StreamlitOauthError:
+            logger.warning("attempt=<%d> | sign-in cancelled, denied or state mismatch", attempt)
+            _fail(_CANCELLED_MESSAGE)
+        except Exception as e:  # token endpoint errors (httpx / httpx_oauth); details to the log only
+            logger.warning("attempt=<%d>, error=<%s> | code exchange failed", attempt, type(e).__name__)
+            _fail(_RETRY_MESSAGE)
+        if not result:
+            return
+        _complete_sign_in(settings, result, expected_state, nonce, metadata.jwks_uri, attempt)
+
+
+def _complete_sign_in(
+    settings: Settings,
+    result: dict[str, Any],
+    expected_state: object,
+    nonce: str,
+    jwks_uri: str,
+    attempt: int,
+) -> None:
+    state = result.get("state")
+    if (
+        not isinstance(expected_state, str)
+        or not isinstance(state, str)
+        or not secrets.compare_digest(state, expected_state)
+    ):
+        logger.warning("attempt=<%d> | sign-in refused: missing or mismatched state", attempt)
+        _fail(_CANCELLED_MESSAGE)
+    token = result.get("token")
+    id_token = token.get("id_token") if isinstance(token, dict) else None
+    if not isinstance(id_token, str):
+        logger.warning("attempt=<%d> | token response without id_token", attempt)
+        _fail(_RETRY_MESSAGE)
+    assert isinstance(id_token, str)
+    try:
+        verified = verify_id_token(
+            id_token,
+            client_id=str(settings.google_client_id),
+            issuer=settings.oauth_issuer,
+            jwks_uri=jwks_uri,
+            nonce=nonce,
+        )
+        identity = check_access(verified, settings)
+    except AuthError as e:
+        _fail(NOT_ALLOWED_MESSAGE if e.reason == "not_allowed" else _RETRY_MESSAGE)
+        return
+    # A fresh session state for the new person; the tokens themselves are not kept.
+    _clear_session()
+    st.session_state[_IDENTITY_KEY] = identity
+    st.session_state[_ATTEMPT_KEY] = attempt + 1
+    logger.info("user_id=<%s>, role=<%s> | signed in", identity.user_id, identity.role)
+    st.rerun()
+
+
+def _fail(message: str) -> None:
+    """Show a polite refusal on a fresh sign-in button (new component key, new state/nonce)."""
+    st.session_state[_ATTEMPT_KEY] = int(st.session_state.get(_ATTEMPT_KEY, 0)) + 1
+    st.session_state.pop(_NONCE_KEY, None)
+    st.session_state[_ERROR_KEY] = message
+    st.rerun()
