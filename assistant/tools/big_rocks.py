@@ -103,10 +103,12 @@ def load_big_rocks(data_dir: Path, now: datetime) -> list[BigRock]:
     items = raw.get("rocks", [])
     if not isinstance(items, list):
         raise DataFileError(f"Data file {path} is malformed: 'rocks' must be a list of [[rocks]] tables.")
-    try:
-        entries = [RockEntry.model_validate(item) for item in items]
-    except ValidationError as e:
-        raise DataFileError(describe_validation_error(path, e)) from e
+    entries = []
+    for index, item in enumerate(items):
+        try:
+            entries.append(RockEntry.model_validate(item))
+        except ValidationError as e:
+            raise DataFileError(describe_validation_error(path, e, where=f"rocks.{index}")) from e
     if len({e.id for e in entries}) != len(entries):
         raise DataFileError(f"Data file {path} is malformed: rock ids must be unique.")
     today = now.date()

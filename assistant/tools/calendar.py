@@ -155,10 +155,12 @@ def load_meetings(data_dir: Path, now: datetime, tz: tzinfo | None = None) -> li
     entries_raw = raw.get("meetings", [])
     if not isinstance(entries_raw, list):
         raise DataFileError(f"Data file {path} is malformed: 'meetings' must be a list of [[meetings]] tables.")
-    try:
-        entries = [MeetingEntry.model_validate(item) for item in entries_raw]
-    except ValidationError as e:
-        raise DataFileError(describe_validation_error(path, e)) from e
+    entries = []
+    for index, item in enumerate(entries_raw):
+        try:
+            entries.append(MeetingEntry.model_validate(item))
+        except ValidationError as e:
+            raise DataFileError(describe_validation_error(path, e, where=f"meetings.{index}")) from e
     seen: set[str] = set()
     for entry in entries:
         if entry.id in seen:

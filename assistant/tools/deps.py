@@ -89,12 +89,13 @@ def read_data_file(data_dir: Path, name: str) -> dict[str, Any]:
         raise DataFileError(f"Data file {path} cannot be read: {e.strerror or e}.") from e
 
 
-def describe_validation_error(path: Path, error: Exception) -> str:
+def describe_validation_error(path: Path, error: Exception, where: str = "") -> str:
     """Turn a pydantic validation error into one readable sentence naming the file.
 
     Args:
         path: The data file that failed validation.
         error: The pydantic ``ValidationError``.
+        where: Location prefix such as ``"meetings.2"`` for an entry validated on its own.
 
     Returns:
         A message such as ``"Data file x.toml is malformed: meetings.0.start: ..."``.
@@ -103,9 +104,9 @@ def describe_validation_error(path: Path, error: Exception) -> str:
     if callable(errors):
         parts = []
         for item in errors()[:3]:
-            loc = ".".join(str(p) for p in item.get("loc", ()))
+            loc = ".".join([where] * bool(where) + [str(p) for p in item.get("loc", ())])
             parts.append(f"{loc}: {item.get('msg', 'invalid value')}" if loc else str(item.get("msg")))
         detail = "; ".join(parts)
     else:
-        detail = str(error)
+        detail = f"{where}: {error}" if where else str(error)
     return f"Data file {path} is malformed: {detail}."

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from assistant.tools.budget import budget_context, budget_summary, load_budget
+from assistant.tools.deps import DataFileError
+from tests.tools.conftest import NOW
+
+
+def test_utilisation_variance_and_flags(data_dir: Path) -> None:
+    by_id = {a.id: a for a in load_budget(data_dir, NOW)}
+    eng = by_id["eng"]
+    assert eng.utilisation_pct == 60.0
+    assert eng.remaining == 400_000
+    assert eng.forecast_variance == 100_000
+    assert eng.forecast_variance_pct == 10.0
+    assert eng.ytd_vs_plan_pct == 20.0
+    assert eng.flags == ["over_budget", "spending_ahead_of_plan"]
+    assert eng.needs_attention
+
+    sales = by_id["sales"]
+    assert sales.utilisation_pct == 45.0
+    assert sales.forecast_variance_pct == -1.0
+    assert sales.flags == []
+    assert not sales.needs_attention
+
+    marketing = by_id["marketing"]
+    assert marketing.ytd_vs_plan_pct is None  # no plan_ytd given
+    assert marketing.flags == ["underspend"]
+
+
+def test_totals(data_dir: Path) -> None:
+    totals = budget_summary(load_budget(data_dir, NOW))
+    assert totals["annual_budget"] == 3_500_000
+    assert totals["spent_ytd"] == 1_600_000
+    assert totals["utilisation_pct"] == round(100 * 1_600_000 / 3_500_000, 1)
+    assert totals["forecast_variance_pct"] == round(100 * (3_480_000 - 3_500_000) / 3_500_000, 1)
+
+
+def test_area_filter_by_id_or_name(data_dir: Path) -> None:
+    assert [a.id for a in budget_context(data_dir, NOW, "eng")] == ["eng"]
+    assert [a.id for a in budget_context(data_dir, NOW, "Marketing")] == ["marketing"]
+    assert len(budget_context(data_dir, NOW, None)) == 3
+    with pytest.raises(ValueError, match="No budget area matches 'hr'.*eng \\(Engineering\\)"):
+        budget_context(data_dir, NOW, "hr")
+
+
+def test_missing_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match=r"budget\.toml is missing"):
+        load_budget(tmp_path, NOW)
+    (tmp_path / "budget.toml").write_text('[[areas]]\nid = "x"\nname = "X"\nannual_budget = 0\nspent_ytd = 1\nforecast = 1\n')
+    with pytest.raises(DataFileError, match=r"budget\.toml is malformed: areas\.0\.annual_budget"):
+        load_budget(tmp_path, NOW)
+
+
+def test_shipped_budget_is_valid() -> None:
+    data = Path(__file__).resolve().parents[2] / "data"
+    areas = load_budget(data, datetime.now(UTC))
+    assert any(a.needs_attention for a in areas)

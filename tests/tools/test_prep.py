@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from assistant.db import make_engine
+from assistant.migrate import upgrade
+from assistant.tools.prep import PrepStorageError, list_prep_responses, save_prep_response
+from tests.tools.conftest import NOW
+
+
+def test_saved_notes_survive_a_restart(engine: Engine, db_path: Path) -> None:
+    saved, total = save_prep_response(
+        engine, user_id="alice", meeting_id="acme-qbr", topic="goal", response="Sign EU expansion", now=NOW
+    )
+    assert total == 1 and saved.id > 0
+    save_prep_response(
+        engine, user_id="alice", meeting_id="acme-qbr", topic="risk", response="SSO slip", now=NOW + timedelta(1)
+    )
+    engine.dispose()
+
+    fresh = make_engine("sqlite:///" + str(db_path))
+    upgrade(fresh)
+    notes = list_prep_responses(fresh, "alice", "acme-qbr")
+    assert [(n.topic, n.response) for n in notes] == [("goal", "Sign EU expansion"), ("risk", "SSO slip")]
+    assert notes[0].created_at == NOW
+    fresh.dispose()
+
+
+def test_notes_are_isolated_per_user_and_meeting(engine: Engine) -> None:
+    save_prep_response(engine, user_id="alice", meeting_id="m1", topic="t", response="alice's", now=NOW)
+    _, bob_total = save_prep_response(engine, user_id="bob", meeting_id="m1", topic="t", response="bob's", now=NOW)
+    assert bob_total == 1
+    assert [n.response for n in list_prep_responses(engine, "alice", "m1")] == ["alice's"]
+    assert [n.response for n in list_prep_responses(engine, "bob", "m1")] == ["bob's"]
+    assert list_prep_responses(engine, "alice", "m2") == []
+
+
+def test_database_failure_is_a_clear_error(tmp_path: Path) -> None:
+    unmigrated = make_engine("sqlite:///" + str(tmp_path / "empty.db"))
+    with pytest.raises(PrepStorageError, match="could not be saved"):
+        save_prep_response(unmigrated, user_id="a", meeting_id="m", topic="t", response="r", now=NOW)
+    with pytest.raises(PrepStorageError, match="could not be read"):
+        list_prep_responses(unmigrated, "a", "m")
+    unmigrated.dispose()
