@@ -380,6 +380,14 @@ class ChatService:
         self._rate_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
+        self._model: Model | None = None
+
+    def model(self) -> Model:
+        """The strands model shared by every session's agent (one client per process)."""
+        with self._slots_lock:
+            if self._model is None:
+                self._model = self._model_factory(self.model_name)
+            return self._model
 
     # -- sessions ---------------------------------------------------------------------
     def create_session(self, user_id: str, *, user_email: str | None = None) -> SessionMeta:
@@ -527,7 +535,7 @@ class ChatService:
             now=self.clock,
         )
         slot.agent = create_meeting_coordinator(
-            model=self._model_factory(self.model_name),
+            model=self.model(),
             deps=deps,
             session_manager=SnapshotSessionManager(meta.id, storage=slot.storage, save_latest_on="invocation"),
             hooks=[_RecorderHooks(slot)],

@@ -1,0 +1,187 @@
+"""SqlSessionStore on SQLite and Postgres: transcripts, conflicts, concurrency, expiry, damage."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from assistant import db
+from assistant.sessions.base import (
+    SessionConflictError,
+    SessionDamagedError,
+    SessionNotFoundError,
+    SessionQuery,
+    SessionReadOnlyError,
+    TurnCommit,
+    TurnRecord,
+    UsageRecord,
+    utcnow,
+)
+from assistant.sessions.sql_store import SqlSessionStore
+from tests.fixtures.engines import any_engine  # noqa: F401 - fixture
+
+
+def _commit(idx: int, first: int, n_msgs: int = 2, *, session_id: str = "", user: str = "u1") -> TurnCommit:
+    now = utcnow()
+    msgs = [{"role": "user", "content": [{"text": f"question {idx}"}]}]
+    msgs += [{"role": "assistant", "content": [{"text": f"answer {idx}.{k}"}]} for k in range(n_msgs - 1)]
+    turn = TurnRecord(
+        idx=idx,
+        user_text=f"question {idx}",
+        started_at=now,
+        ended_at=now,
+        status="ok",
+        first_message_idx=first,
+        end_message_idx=first + n_msgs,
+        model="offline",
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=0.001,
+    )
+    usage = [
+        UsageRecord(
+            call_id=f"{session_id}-{idx}-{first}",
+            session_id=session_id,
+            user_id=user,
+            turn_idx=idx,
+            provider="bedrock",
+            model_id="m",
+            started_at=now,
+            input_tokens=10,
+            output_tokens=5,
+            cost_usd=0.001,
+        )
+    ]
+    return TurnCommit(messages=msgs, turn=turn, agent_snapshot={"data": {"messages": msgs}}, usage=usage)
+
+
+def test_transcript_kept_in_full_beyond_any_window(any_engine) -> None:  # noqa: F811
+    store = SqlSessionStore(any_engine)
+    meta = store.create_session("u1", model="offline")
+    version = meta.version
+    for i in range(120):
+        meta = store.commit_turn(
+            meta.id, "u1", expected_version=version, commit=_commit(i, 2 * i, session_id=meta.id)
+        )
+        version = meta.version
+    doc = store.load(meta.id, "u1")
+    assert len(doc.messages) == 240
+    assert [t.idx for t in doc.turns] == list(range(120))
+    assert doc.messages[0]["content"][0]["text"] == "question 0"
+    assert doc.messages[-1]["content"][0]["text"] == "answer 119.0"
+    assert doc.meta.turn_count == 120 and doc.meta.message_count == 240
+    assert doc.meta.cost_usd == pytest.approx(0.12)
+
+
+def test_other_users_session_is_not_found(any_engine) -> None:  # noqa: F811
+    store = SqlSessionStore(any_engine)
+    meta = store.create_session("alice", model="offline")
+    with pytest.raises(SessionNotFoundError):
+        store.get_meta(meta.id, "mallory")
+    with pytest.raises(SessionNotFoundError):
+        store.load(meta.id, "mallory")
+    with pytest.raises(SessionNotFoundError):
+        store.commit_turn(meta.id, "mallory", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    with pytest.raises(SessionNotFoundError):
+        store.delete(meta.id, "mallory")
+    assert store.get_meta(meta.id, None).user_id == "alice"  # admin read
+    assert store.list_sessions(SessionQuery(user_id="mallory")) == ([], 0)
+
+
+def test_second_writer_with_stale_version_is_refused_and_nothing_overwritten(any_engine) -> None:  # noqa: F811
+    store = SqlSessionStore(any_engine)
+    meta = store.create_session("u1", model="offline")
+    store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    with pytest.raises(SessionConflictError):
+        store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id + "x"))
+    doc = store.load(meta.id, "u1")
+    assert len(doc.messages) == 2 and len(doc.turns) == 1
+    with any_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(db.usage)).scalar_one() == 1
+
+
+@pytest.mark.timeout(240)
+def test_concurrent_appends_never_duplicate_or_leave_gaps(any_engine) -> None:  # noqa: F811
+    store = SqlSessionStore(any_engine)
+    meta = store.create_session("u1", model="offline")
+    errors: list[BaseException] = []
+    counter = iter(range(10_000))
+    lock = threading.Lock()
+
+    def writer() -> None:
+        for _ in range(40):
+            with lock:
+                n = next(counter)
+            try:
+                store.commit_turn(
+                    meta.id, "u1", expected_version=None, commit=_commit(n, 0, 1, session_id=f"{meta.id}-{n}")
+                )
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+
+    threads = [threading.Thread(target=writer) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with any_engine.connect() as conn:
+        idxs = conn.execute(
+            select(db.messages.c.idx).where(db.messages.c.session_id == meta.id).order_by(db.messages.c.idx)
+        ).scalars().all()
+    assert idxs == list(range(640)), "duplicates or gaps in message indexes"
+    assert store.get_meta(meta.id, "u1").message_count == 640
+
+
+def test_idle_sessions_expire_and_become_read_only(any_engine) -> None:  # noqa: F811
+    now = [utcnow()]
+    store = SqlSessionStore(any_engine, expiry_hours=24, clock=lambda: now[0])
+    meta = store.create_session("u1", model="offline")
+    now[0] += timedelta(hours=25)
+    assert store.get_meta(meta.id, "u1").state == "expired"
+    page, total = store.list_sessions(SessionQuery(user_id="u1", states=("expired",)))
+    assert total == 1 and page[0].state == "expired"
+    with pytest.raises(SessionReadOnlyError):
+        store.commit_turn(meta.id, "u1", expected_version=None, commit=_commit(0, 0, session_id=meta.id))
+    assert store.load(meta.id, "u1").meta.state == "expired"  # still browsable
+
+
+def test_damaged_session_is_reported_and_others_still_open(any_engine) -> None:  # noqa: F811
+    store = SqlSessionStore(any_engine)
+    good = store.create_session("u1", model="offline", title="good")
+    bad = store.create_session("u1", model="offline", title="bad")
+    for m in (good, bad):
+        store.commit_turn(m.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=m.id))
+    with db.write_tx(any_engine) as conn:
+        conn.execute(update(db.messages).where(db.messages.c.session_id == bad.id).values(content="{not json"))
+    with pytest.raises(SessionDamagedError, match="damaged"):
+        store.load(bad.id, "u1")
+    assert len(store.load(good.id, "u1").messages) == 2
+    rows, total = store.list_sessions(SessionQuery(user_id="u1"))
+    assert total == 2 and {r.title for r in rows} == {"good", "bad"}
+
+
+def test_rename_delete_feedback_and_search(any_engine) -> None:  # noqa: F811
+    store = SqlSessionStore(any_engine)
+    a = store.create_session("u1", model="offline")
+    b = store.create_session("u1", model="offline")
+    store.commit_turn(a.id, "u1", expected_version=0, commit=_commit(7, 0, session_id=a.id))
+    store.rename(a.id, "u1", "  Board   prep\n")
+    assert store.get_meta(a.id, "u1").title == "Board prep"
+    with pytest.raises(ValueError):
+        store.rename(a.id, "u1", "   ")
+    store.set_feedback(a.id, "u1", 7, 1)
+    assert store.load(a.id, "u1").turns[0].feedback == 1
+    rows, total = store.list_sessions(SessionQuery(user_id="u1", text="ANSWER 7"))
+    assert total == 1 and rows[0].id == a.id
+    rows, total = store.list_sessions(SessionQuery(user_id="u1", text="100%_"))
+    assert total == 0
+    store.delete(b.id, "u1")
+    with pytest.raises(SessionNotFoundError):
+        store.get_meta(b.id, "u1")
+    store.delete(a.id, "u1")
+    with any_engine.connect() as conn:  # the money was spent: ledger rows stay
+        assert conn.execute(select(func.count()).select_from(db.usage)).scalar_one() == 1
