@@ -467,26 +467,49 @@ def _days_ahead(user_text: str) -> int:
     return 7
 
 
-def _best_meeting(meetings: list[dict[str, Any]], *texts: str) -> dict[str, Any] | None:
-    """The meeting whose title shares most words with the first text that matches any, else the first."""
-    if not meetings:
+def _title_match(meetings: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
+    """The meeting whose title shares most words with ``text`` (earliest wins ties), or None."""
+    wanted = _words(text)
+    if not wanted or not meetings:
         return None
+    scored = [(len(wanted & _words(str(m.get("title", "")))), -i, m) for i, m in enumerate(meetings)]
+    best = max(scored, key=lambda item: (item[0], item[1]))
+    return best[2] if best[0] > 0 else None
+
+
+def _best_meeting(meetings: list[dict[str, Any]], *texts: str) -> dict[str, Any] | None:
+    """The meeting whose title best matches the first text that matches any, else the first meeting."""
     for text in texts:
-        wanted = _words(text)
-        if not wanted:
-            continue
-        scored = [(len(wanted & _words(str(m.get("title", "")))), -i, m) for i, m in enumerate(meetings)]
-        best = max(scored, key=lambda item: (item[0], item[1]))
-        if best[0] > 0:
-            return best[2]
-    return meetings[0]
+        match = _title_match(meetings, text)
+        if match is not None:
+            return match
+    return meetings[0] if meetings else None
 
 
-def _known_meeting(context: _Context, *texts: str) -> dict[str, Any] | None:
+def _known_meeting(context: _Context, *texts: str, strict: bool = False) -> dict[str, Any] | None:
+    """A meeting from any ``get_upcoming_meetings`` result in the conversation (most recent first).
+
+    Titles are matched against ``texts`` in order; without a match the first meeting of the most
+    recent non-empty result is used, unless ``strict`` (then None, so the caller looks it up).
+    """
+    merged: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    latest: list[dict[str, Any]] = []
     for meetings in reversed(context.all_meeting_lists):
-        if meetings:
-            return _best_meeting(meetings, *texts)
-    return None
+        if meetings and not latest:
+            latest = meetings
+        for meeting in meetings:
+            key = str(meeting.get("id"))
+            if key not in seen:
+                seen.add(key)
+                merged.append(meeting)
+    for text in texts:
+        match = _title_match(merged, text)
+        if match is not None:
+            return match
+    if strict or not latest:
+        return None
+    return latest[0]
 
 
 def _last_question(text: str) -> str | None:
@@ -529,7 +552,8 @@ def _plan_tool_calls(context: _Context) -> list[_ToolCall]:
     if intents.meetings:
         want(MEETINGS_TOOL, meetings_call())
     if intents.agenda and AGENDA_TOOL in context.available:
-        meeting = _known_meeting(context, context.user_text)
+        named = _meeting_query(context.user_text) is not None
+        meeting = _known_meeting(context, context.user_text, strict=named and MEETINGS_TOOL not in done)
         if meeting is not None and meeting.get("id"):
             agenda_input: dict[str, Any] = {"meeting_id": str(meeting["id"])}
             want(AGENDA_TOOL, agenda_input)
@@ -625,7 +649,7 @@ def _prep_questions(meeting: dict[str, Any]) -> list[str]:
     elif "1:1" in title or "one-on-one" in kind:
         second = "What feedback or support do you want to give?"
     elif isinstance(attendees, list) and attendees:
-        second = f"Is there anything you need from {attendees[0]} before the meeting?"
+        second = f"Is there anything you need from {_attendee(attendees[0]).split(' (')[0]} before the meeting?"
     else:
         second = "Which decision should this meeting end with?"
     return [first, second]
@@ -636,6 +660,17 @@ def _label(item: dict[str, Any]) -> str:
         if item.get(key):
             return str(item[key])
     return ""
+
+
+_HIDDEN_KEYS = frozenset({"id", "currency", "url", "source"})
+
+
+def _scalar(value: str | int | float) -> str:
+    if isinstance(value, float) and abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if isinstance(value, int) and abs(value) >= 10000:
+        return f"{value:,}"
+    return str(value)
 
 
 def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
@@ -650,9 +685,13 @@ def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
             if isinstance(item, dict):
                 label = _label(item)
                 details = [
-                    f"{k.replace('_', ' ')}: {v}"
+                    f"{k.replace('_', ' ')}: {_scalar(v)}"
                     for k, v in item.items()
-                    if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v) != label
+                    if isinstance(v, (str, int, float))
+                    and not isinstance(v, bool)
+                    and str(v) != label
+                    and k not in _HIDDEN_KEYS
+                    and not k.endswith("_id")
                 ][:4]
                 lines.append(f"- **{label}** - " + "; ".join(details) if label else "- " + "; ".join(details))
             else:
@@ -730,11 +769,19 @@ def _compose_answer(context: _Context) -> str:
     return "\n\n".join(section.strip() for section in sections if section.strip())
 
 
+def _attendee(attendee: Any) -> str:
+    if not isinstance(attendee, dict):
+        return str(attendee)
+    name = str(attendee.get("name") or attendee.get("email") or "someone")
+    extras = [str(attendee[key]) for key in ("role", "org") if attendee.get(key)]
+    return f"{name} ({', '.join(extras)})" if extras else name
+
+
 def _meeting_details(meeting: dict[str, Any]) -> str:
     lines = [f"**{meeting.get('title', 'This meeting')}** - {_format_time_range(meeting)}"]
     attendees = meeting.get("attendees")
     if isinstance(attendees, list) and attendees:
-        lines.append("- Attendees: " + ", ".join(str(a) for a in attendees))
+        lines.append("- Attendees: " + ", ".join(_attendee(a) for a in attendees))
     if meeting.get("location"):
         lines.append(f"- Location: {meeting['location']}")
     if meeting.get("description"):

@@ -198,3 +198,14 @@ def test_split_chunks_joins_back() -> None:
     chunks = split_chunks(text, 2)
     assert "".join(chunks) == text
     assert len(chunks) == 4
+
+
+async def test_agenda_for_meeting_missing_from_earlier_result_looks_it_up() -> None:
+    agent = make_agent()
+    await agent.invoke_async("Prepare me for the Acme QBR")  # filtered list: only the QBR
+    CALLS.clear()
+
+    await agent.invoke_async("Now an agenda for board prep please")
+
+    assert tool_names() == ["get_upcoming_meetings", "generate_meeting_agenda"]
+    assert CALLS[1][1]["meeting_id"] == "mtg-003"
