@@ -1,0 +1,191 @@
+"""ChatService with real strands agents, the offline model and a real SQLite/Postgres store."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from assistant import db
+from assistant.chat import (
+    ChatInputError,
+    Done,
+    ErrorEvent,
+    LimitExceededError,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    build_display_turns,
+)
+from assistant.models.offline import OfflineModel
+from assistant.sessions.base import SessionNotFoundError, SessionReadOnlyError, utcnow
+from tests.fixtures.chat import make_service
+from tests.fixtures.engines import any_engine, sqlite_engine  # noqa: F401 - fixtures
+
+
+def _count(engine, table) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_turn_streams_text_and_tool_steps_then_stores_once(any_engine) -> None:  # noqa: F811
+    service = make_service(any_engine)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "What meetings do I have this week?")
+    kinds = [type(e) for e in events]
+    assert kinds.index(ToolStarted) < kinds.index(ToolFinished) < kinds.index(Done)
+    assert sum(1 for e in events if isinstance(e, TextDelta)) > 3, "answer should arrive in several chunks"
+    started = next(e for e in events if isinstance(e, ToolStarted))
+    assert started.name == "get_upcoming_meetings"
+    finished = next(e for e in events if isinstance(e, ToolFinished))
+    assert finished.status == "success" and "meeting" in finished.summary.lower()
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert done.turn.input_tokens > 0 and done.turn.output_tokens > 0 and done.turn.cost_usd == 0.0
+    assert done.meta.title == "What meetings do I have this week?"
+    doc = service.open_session(meta.id, "u1")
+    user_msgs = [m for m in doc.messages if m["role"] == "user" and "text" in m["content"][0]]
+    assert len(user_msgs) == 1
+    shown = build_display_turns(doc)
+    assert len(shown) == 1 and any(kind == "tool" for kind, _ in shown[0].parts)
+    assert _count(any_engine, db.usage) == done.turn.model_calls >= 2
+
+
+def test_restart_resumes_with_context(sqlite_engine, tmp_path) -> None:  # noqa: F811
+    first = make_service(sqlite_engine)
+    meta = first.create_session("u1")
+    first.run_turn(meta.id, "u1", "What meetings do I have this week?")
+    # a new process: new engine on the same file, new service, no cached agent
+    from assistant.db import make_engine
+
+    engine2 = make_engine(str(sqlite_engine.url))
+    second = make_service(engine2)
+    events = second.run_turn(meta.id, "u1", "Prepare an agenda for the first one")
+    tool_names = [e.name for e in events if isinstance(e, ToolStarted)]
+    assert tool_names[0] == "generate_meeting_agenda", "the resumed agent should know the meetings listed before"
+    assert isinstance(events[-1], Done)
+    assert len(second.open_session(meta.id, "u1").turns) == 2
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "x" * 100_000])
+def test_bad_input_is_refused_and_writes_nothing(sqlite_engine, text) -> None:  # noqa: F811
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    with pytest.raises(ChatInputError) as info:
+        service.run_turn(meta.id, "u1", text)
+    if text.strip():
+        assert "100,000" in str(info.value) and "8,000" in str(info.value)
+    assert _count(sqlite_engine, db.messages) == 0 and _count(sqlite_engine, db.usage) == 0
+
+
+def test_unknown_or_foreign_session_is_not_found(sqlite_engine) -> None:  # noqa: F811
+    service = make_service(sqlite_engine)
+    meta = service.create_session("alice")
+    with pytest.raises(SessionNotFoundError):
+        service.run_turn("no-such-session", "alice", "hello")
+    with pytest.raises(SessionNotFoundError):
+        service.run_turn(meta.id, "mallory", "hello")
+    assert _count(sqlite_engine, db.messages) == 0
+
+
+def test_model_error_leaves_transcript_unchanged_and_retry_stores_one_user_message(any_engine) -> None:  # noqa: F811
+    service = make_service(any_engine, model_provider="faulty:access_denied")
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "What is my budget?")
+    err = events[-1]
+    assert isinstance(err, ErrorEvent) and err.category == "access_denied"
+    assert "Traceback" not in err.message
+    doc = service.open_session(meta.id, "u1")
+    assert doc.messages == [] and doc.turns == []
+    assert _count(any_engine, db.usage) == 1, "the failed call is in the ledger"
+    events = service.run_turn(meta.id, "u1", "What is my budget?")
+    assert isinstance(events[-1], Done)
+    doc = service.open_session(meta.id, "u1")
+    texts = [b["text"] for m in doc.messages if m["role"] == "user" for b in m["content"] if "text" in b]
+    assert texts == ["What is my budget?"]
+
+
+def test_failure_mid_stream_after_a_tool_leaves_nothing_half_written(sqlite_engine) -> None:  # noqa: F811
+    service = make_service(sqlite_engine, model_provider="faulty:midstream")
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "What meetings do I have?")
+    assert isinstance(events[-1], ErrorEvent)
+    assert service.open_session(meta.id, "u1").messages == []
+    assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have?")[-1], Done)
+
+
+def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:  # noqa: F811
+    def slow(name: str) -> OfflineModel:
+        return OfflineModel(chunk_delay_s=0.05, first_token_delay_s=0.0, words_per_chunk=1)
+
+    service = make_service(sqlite_engine, model=slow)
+    meta = service.create_session("u1")
+    stream = service.send_sync(meta.id, "u1", "Tell me about my big rocks")
+    got = ""
+    for event in stream:
+        if isinstance(event, TextDelta):
+            got += event.text
+            if len(got) > 20:
+                break
+    stream.close()
+    assert service.wait_idle(meta.id, timeout=10)
+    doc = service.open_session(meta.id, "u1")
+    assert len(doc.turns) == 1 and doc.turns[0].status == "stopped"
+    shown = build_display_turns(doc)[0]
+    assert shown.answer_text.startswith(got[:10])
+    # the session stays usable
+    assert isinstance(service.run_turn(meta.id, "u1", "and my budget?")[-1], Done)
+
+
+def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine) -> None:  # noqa: F811
+    service = make_service(sqlite_engine, messages_per_minute=2)
+    meta = service.create_session("u1")
+    service.run_turn(meta.id, "u1", "hello")
+    service.run_turn(meta.id, "u1", "hello again")
+    with pytest.raises(LimitExceededError) as info:
+        service.run_turn(meta.id, "u1", "third")
+    assert "2 messages" in str(info.value) and info.value.retry_at is not None
+    assert len(service.open_session(meta.id, "u1").turns) == 2
+
+    now = [utcnow()]
+    broke = make_service(sqlite_engine, daily_budget_usd=0.0001, clock=lambda: now[0])
+    from assistant.sessions.base import UsageRecord
+
+    broke.store.record_usage(
+        [UsageRecord("c1", meta.id, "u2", 0, "bedrock", "m", now[0], 1000, 1000, cost_usd=0.5)]
+    )
+    m2 = broke.create_session("u2")
+    with pytest.raises(LimitExceededError, match="budget"):
+        broke.run_turn(m2.id, "u2", "hello")
+    now[0] += timedelta(days=1)
+    assert isinstance(broke.run_turn(m2.id, "u2", "hello")[-1], Done)
+
+
+def test_completed_session_is_read_only_and_can_be_continued(sqlite_engine) -> None:  # noqa: F811
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    service.run_turn(meta.id, "u1", "What meetings do I have this week?")
+    service.complete(meta.id, "u1")
+    with pytest.raises(SessionReadOnlyError):
+        service.run_turn(meta.id, "u1", "more")
+    new = service.continue_session(meta.id, "u1")
+    assert new.continued_from == meta.id and new.title.startswith("Continued: ")
+    events = service.run_turn(new.id, "u1", "Prepare an agenda for the first one")
+    assert [e.name for e in events if isinstance(e, ToolStarted)][0] == "generate_meeting_agenda"
+
+
+def test_120_turns_stored_in_full_while_agent_window_is_bounded(sqlite_engine) -> None:  # noqa: F811
+    service = make_service(sqlite_engine, messages_per_minute=1000)
+    meta = service.create_session("u1")
+    start = time.perf_counter()
+    for i in range(120):
+        assert isinstance(service.run_turn(meta.id, "u1", f"note {i}: hello")[-1], Done)
+    doc = service.open_session(meta.id, "u1")
+    assert len(doc.turns) == 120
+    assert [t.user_text for t in doc.turns] == [f"note {i}: hello" for i in range(120)]
+    assert len(doc.messages) >= 240
+    snapshot_messages = doc.agent_snapshot["data"]["messages"] if doc.agent_snapshot else []
+    assert len(snapshot_messages) < len(doc.messages), "the agent's window is trimmed, the transcript is not"
+    assert time.perf_counter() - start < 120
