@@ -70,7 +70,9 @@ _AGENDA_WORDS = re.compile(r"\bagendas?\b")
 _SAVE_WORDS = re.compile(r"\b(save|note|notes|remember|my answer|prep note)\b")
 _BUDGET_WORDS = re.compile(r"\b(budgets?|spend|spending|costs?|forecasts?)\b")
 _ROCKS_WORDS = re.compile(r"\b(big rocks?|priorit\w*|initiatives?|okrs?|strategy|strategic)\b")
-_QUERY_AFTER = re.compile(r"\b(?:for|about|with|before)\s+(?:the\s+|my\s+|our\s+|a\s+|an\s+)?([^?.!,;:\n]+)", re.I)
+_QUERY_AFTER = re.compile(
+    r"\b(?:for|about|with|before)\s+(?:the\s+|my\s+|our\s+|a\s+|an\s+)?((?:[^?.!,;:\n]|:(?=\S))+)", re.I
+)
 _AREA_AFTER = re.compile(
     r"\b(?:budgets?|spend|spending|costs?|forecasts?)\s+(?:for|of|in|on)\s+(?:the\s+|our\s+)?([a-z][\w &-]{1,40})", re.I
 )
