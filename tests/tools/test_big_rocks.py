@@ -7,7 +7,7 @@ import pytest
 
 from assistant.tools.big_rocks import big_rocks_status, load_big_rocks
 from assistant.tools.deps import DataFileError
-from tests.tools.conftest import NOW
+from tests.fixtures.meeting_data import NOW
 
 
 def test_dates_are_relative_and_attention_flags(data_dir: Path) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from assistant.tools.budget import budget_context, budget_summary, load_budget
 from assistant.tools.deps import DataFileError
-from tests.tools.conftest import NOW
+from tests.fixtures.meeting_data import NOW
 
 
 def test_utilisation_variance_and_flags(data_dir: Path) -> None:
@@ -44,14 +44,16 @@ def test_area_filter_by_id_or_name(data_dir: Path) -> None:
     assert [a.id for a in budget_context(data_dir, NOW, "eng")] == ["eng"]
     assert [a.id for a in budget_context(data_dir, NOW, "Marketing")] == ["marketing"]
     assert len(budget_context(data_dir, NOW, None)) == 3
-    with pytest.raises(ValueError, match="No budget area matches 'hr'.*eng \\(Engineering\\)"):
+    with pytest.raises(ValueError, match=r"No budget area matches 'hr'.*eng \(Engineering\)"):
         budget_context(data_dir, NOW, "hr")
 
 
 def test_missing_and_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(DataFileError, match=r"budget\.toml is missing"):
         load_budget(tmp_path, NOW)
-    (tmp_path / "budget.toml").write_text('[[areas]]\nid = "x"\nname = "X"\nannual_budget = 0\nspent_ytd = 1\nforecast = 1\n')
+    (tmp_path / "budget.toml").write_text(
+        '[[areas]]\nid = "x"\nname = "X"\nannual_budget = 0\nspent_ytd = 1\nforecast = 1\n'
+    )
     with pytest.raises(DataFileError, match=r"budget\.toml is malformed: areas\.0\.annual_budget"):
         load_budget(tmp_path, NOW)
 

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.tools.calendar import find_meeting, load_meetings, upcoming_meetings
 from assistant.tools.deps import DataFileError
-from tests.tools.conftest import NOW
+from tests.fixtures.meeting_data import NOW
 
 
 def test_meetings_are_placed_relative_to_now(data_dir: Path) -> None:
@@ -55,7 +55,7 @@ def test_start_times_are_read_in_the_given_zone(data_dir: Path) -> None:
 
 
 def test_unknown_meeting_lists_known_ids(data_dir: Path) -> None:
-    with pytest.raises(ValueError, match="No meeting with id 'nope'.*acme-qbr"):
+    with pytest.raises(ValueError, match=r"No meeting with id 'nope'.*acme-qbr"):
         find_meeting(data_dir, NOW, "nope")
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from assistant.db import make_engine
 from assistant.migrate import upgrade
 from assistant.tools.prep import PrepStorageError, list_prep_responses, save_prep_response
-from tests.tools.conftest import NOW
+from tests.fixtures.meeting_data import NOW
 
 
 def test_saved_notes_survive_a_restart(engine: Engine, db_path: Path) -> None:

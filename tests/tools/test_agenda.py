@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import itertools
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from assistant.tools.agenda import allocate_minutes, build_agenda
+from assistant.tools.big_rocks import load_big_rocks
+from assistant.tools.budget import load_budget
+from assistant.tools.calendar import find_meeting
+from assistant.tools.prep import list_prep_responses, save_prep_response
+from tests.fixtures.meeting_data import NOW
+
+
+@pytest.mark.parametrize("duration", [15, 17, 30, 45, 60, 61, 90, 480])
+@pytest.mark.parametrize("n", [1, 3, 8, 12])
+def test_allocation_sums_exactly(duration: int, n: int) -> None:
+    minutes = allocate_minutes([1.0 + (i % 3) for i in range(n)], duration)
+    assert sum(minutes) == duration
+    assert all(m >= 1 for m in minutes)
+    if duration % 5 == 0 and duration // 5 >= n:
+        assert all(m % 5 == 0 for m in minutes)
+
+
+def test_allocation_refuses_too_many_items() -> None:
+    with pytest.raises(ValueError, match="cannot fit"):
+        allocate_minutes([1.0] * 20, 15)
+
+
+def _agenda(data_dir: Path, engine: Engine, meeting_id: str, duration: int | None = None):  # type: ignore[no-untyped-def]
+    meeting = find_meeting(data_dir, NOW, meeting_id)
+    return build_agenda(
+        meeting,
+        prep_notes=list_prep_responses(engine, "alice", meeting_id),
+        budget=load_budget(data_dir, NOW),
+        rocks=load_big_rocks(data_dir, NOW),
+        tz=UTC,
+        duration_minutes=duration,
+    )
+
+
+def test_agenda_uses_prep_rocks_and_budget(data_dir: Path, engine: Engine) -> None:
+    save_prep_response(
+        engine, user_id="alice", meeting_id="soon", topic="decision needed", response="Approve 2-week slip", now=NOW
+    )
+    agenda = _agenda(data_dir, engine, "soon")
+    items = agenda.items
+    assert sum(i.minutes for i in items) == 60
+    titles = [i.title for i in items]
+    assert titles[0] == "Opening & goals"
+    assert titles[-1] == "Decisions, owners & next steps"
+    assert "Your point: decision needed" in titles
+    prep_item = next(i for i in items if i.title == "Your point: decision needed")
+    assert prep_item.notes == "Approve 2-week slip" and prep_item.owner == "You"
+    rock_item = next(i for i in items if "Launch Platform v3" in i.title)
+    assert rock_item.title.startswith("Big rock at risk")
+    assert rock_item.owner == "Priya Raman (CTO)"
+    assert "EU latency regression" in rock_item.notes
+    assert any(i.title == "Budget variance: Engineering" for i in items)
+    assert not any("Sales" in i.title for i in items)  # sales is on plan
+    assert "Grow Enterprise ARR" in items[0].notes  # on-track rock mentioned, not discussed
+    assert agenda.rocks_discussed == ["launch"] and agenda.budget_areas_discussed == ["eng"]
+    assert all(i.purpose for i in items)
+    # the clock is continuous from the meeting start
+    assert items[0].start == "18:15"
+    assert items[-1].end == "19:15"
+    for prev, nxt in itertools.pairwise(items):
+        assert prev.end == nxt.start
+    assert "Approve 2-week slip" in agenda.markdown
+    assert "18:15-" in agenda.markdown
+
+
+def test_agenda_is_shaped_by_meeting_type(data_dir: Path, engine: Engine) -> None:
+    qbr = _agenda(data_dir, engine, "acme-qbr")
+    owners = {i.title: i.owner for i in qbr.items}
+    assert owners["Customer priorities & feedback"] == "Dana Brooks (Acme Corp)"
+    assert owners["Value delivered & open escalations"] == "Sam Patel"
+    one_on_one = _agenda(data_dir, engine, "cfo-1on1")
+    assert one_on_one.items[1].title == "Their topics first"
+    assert one_on_one.items[1].owner == "Marcus Chen"
+    assert sum(i.minutes for i in one_on_one.items) == 30
+
+
+def test_duration_override_and_bounds(data_dir: Path, engine: Engine) -> None:
+    for duration in (15, 25, 47, 120):
+        agenda = _agenda(data_dir, engine, "acme-qbr", duration)
+        assert sum(i.minutes for i in agenda.items) == duration == agenda.duration_minutes
+    with pytest.raises(ValueError, match="between 15 and 480"):
+        _agenda(data_dir, engine, "acme-qbr", 5)
+
+
+def test_many_prep_notes_are_grouped_and_still_fit(data_dir: Path, engine: Engine) -> None:
+    for i in range(6):
+        save_prep_response(engine, user_id="alice", meeting_id="cfo-1on1", topic=f"t{i}", response=f"r{i}", now=NOW)
+    agenda = _agenda(data_dir, engine, "cfo-1on1", 15)
+    assert sum(i.minutes for i in agenda.items) == 15
+    grouped = next(i for i in agenda.items if i.title == "Your other talking points")
+    assert "t5: r5" in grouped.notes
+    assert agenda.prep_notes_used == 6
+
+
+def test_unknown_references_become_warnings(tmp_path: Path, data_dir: Path, engine: Engine) -> None:
+    text = (data_dir / "calendar.toml").read_text().replace('related_rocks = ["launch"]', 'related_rocks = ["ghost"]')
+    (data_dir / "calendar.toml").write_text(text)
+    agenda = _agenda(data_dir, engine, "acme-qbr")
+    assert agenda.warnings == ["Meeting refers to unknown big rock 'ghost'."]
+    assert sum(i.minutes for i in agenda.items) == 90

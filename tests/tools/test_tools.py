@@ -1,0 +1,157 @@
+"""The five tools called through strands (direct-call API), including error results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from strands import Agent
+
+from assistant.db import make_engine
+from assistant.migrate import upgrade
+from assistant.tools import TOOL_NAMES, ToolDeps, build_tools
+from tests.fixtures.meeting_data import NOW
+from tests.fixtures.scripted_model import ScriptedModel
+from tests.tools.helpers import error_text, ok
+
+
+def test_tool_names_and_schema(deps: ToolDeps) -> None:
+    tools = build_tools(deps)
+    assert tuple(t.tool_name for t in tools) == TOOL_NAMES
+    specs = {t.tool_name: t.tool_spec["inputSchema"]["json"] for t in tools}
+    assert specs["get_upcoming_meetings"]["properties"]["days_ahead"]["maximum"] == 60
+    assert set(specs["save_prep_response"]["required"]) == {"meeting_id", "topic", "response"}
+    assert specs["generate_meeting_agenda"]["required"] == ["meeting_id"]
+
+
+def test_get_upcoming_meetings(agent: Agent) -> None:
+    payload = ok(agent.tool.get_upcoming_meetings())
+    assert payload["summary"] == "3 meetings in the next 7 days"
+    first = payload["meetings"][0]
+    assert set(first) == {
+        "id",
+        "title",
+        "start",
+        "end",
+        "duration_minutes",
+        "attendees",
+        "type",
+        "location",
+        "description",
+    }
+    assert first["id"] == "soon" and first["start"] == "2025-03-10T18:15:00+00:00"
+    assert first["attendees"][0] == {"name": "Priya Raman", "role": "CTO"}
+    filtered = ok(agent.tool.get_upcoming_meetings(days_ahead=3, query="acme"))
+    assert filtered["summary"] == "1 meeting matching 'acme' in the next 3 days"
+
+
+def test_save_prep_response_then_agenda(agent: Agent) -> None:
+    saved = ok(agent.tool.save_prep_response(meeting_id="acme-qbr", topic="goal", response="  Sign the EU deal "))
+    assert saved["summary"] == "Saved your note on goal for QBR - Acme Corp"
+    assert saved["saved"]["response"] == "Sign the EU deal"
+    assert saved["total_notes_for_meeting"] == 1
+    assert (
+        ok(agent.tool.save_prep_response(meeting_id="ACME-QBR", topic="risk", response="SSO"))[
+            "total_notes_for_meeting"
+        ]
+        == 2
+    )
+
+    agenda = ok(agent.tool.generate_meeting_agenda(meeting_id="acme-qbr"))
+    assert agenda["meeting"]["id"] == "acme-qbr"
+    assert sum(item["minutes"] for item in agenda["items"]) == 90
+    assert set(agenda["items"][0]) >= {"start", "end", "minutes", "title", "owner", "notes"}
+    assert agenda["items"][0]["start"] == "14:00"
+    assert any(item["notes"] == "Sign the EU deal" for item in agenda["items"])
+    assert any(item["title"] == "Big rock at risk: Launch Platform v3" for item in agenda["items"])
+    assert "Sign the EU deal" in agenda["markdown"]
+    assert agenda["summary"].startswith("Agenda for QBR - Acme Corp (90 min")
+
+    short = ok(agent.tool.generate_meeting_agenda(meeting_id="acme-qbr", duration_minutes=45))
+    assert sum(item["minutes"] for item in short["items"]) == 45
+
+
+def test_prep_notes_survive_restart_through_the_tools(data_dir: Path, engine: Engine, db_path: Path) -> None:
+    first = Agent(
+        model=ScriptedModel([]),
+        callback_handler=None,
+        tools=build_tools(ToolDeps(data_dir=data_dir, engine=engine, user_id="alice", now=lambda: NOW)),
+    )
+    ok(first.tool.save_prep_response(meeting_id="cfo-1on1", topic="reforecast", response="Cut cloud 10%"))
+    engine.dispose()
+
+    fresh = make_engine("sqlite:///" + str(db_path))
+    upgrade(fresh)
+    second = Agent(
+        model=ScriptedModel([]),
+        callback_handler=None,
+        tools=build_tools(ToolDeps(data_dir=data_dir, engine=fresh, user_id="alice", now=lambda: NOW)),
+    )
+    agenda = ok(second.tool.generate_meeting_agenda(meeting_id="cfo-1on1"))
+    assert agenda["prep_notes_used"] == 1
+    assert "Cut cloud 10%" in agenda["markdown"]
+
+    other_user = Agent(
+        model=ScriptedModel([]),
+        callback_handler=None,
+        tools=build_tools(ToolDeps(data_dir=data_dir, engine=fresh, user_id="bob", now=lambda: NOW)),
+    )
+    assert ok(other_user.tool.generate_meeting_agenda(meeting_id="cfo-1on1"))["prep_notes_used"] == 0
+    fresh.dispose()
+
+
+def test_budget_and_rocks_tools(agent: Agent) -> None:
+    budget = ok(agent.tool.get_budget_context(area="engineering"))
+    assert budget["areas"][0]["utilisation_pct"] == 60.0
+    assert budget["areas"][0]["flags"] == ["over_budget", "spending_ahead_of_plan"]
+    assert budget["summary"].startswith("1 budget area, 1 needing attention: Engineering: 60.0% used")
+    assert ok(agent.tool.get_budget_context())["totals"]["annual_budget"] == 3_500_000
+
+    rocks = ok(agent.tool.get_big_rocks_status())
+    assert rocks["summary"] == "3 initiatives: 1 on track, 1 at risk, 1 off track"
+    launch = ok(agent.tool.get_big_rocks_status(initiative="launch"))["initiatives"][0]
+    assert launch["next_milestone"]["name"] == "GA" and launch["needs_attention"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "expected"),
+    [
+        ("get_upcoming_meetings", {"days_ahead": 0}, "greater than or equal to 1"),
+        ("get_upcoming_meetings", {"days_ahead": 61}, "less than or equal to 60"),
+        ("get_upcoming_meetings", {"query": "x" * 201}, "at most 200 characters"),
+        ("save_prep_response", {"meeting_id": "nope", "topic": "t", "response": "r"}, "No meeting with id 'nope'"),
+        ("save_prep_response", {"meeting_id": "acme-qbr", "topic": "t", "response": ""}, "at least 1 character"),
+        ("save_prep_response", {"meeting_id": "acme-qbr", "topic": "t", "response": "   "}, "must not be empty"),
+        ("save_prep_response", {"meeting_id": "acme-qbr", "topic": "t", "response": "r" * 4001}, "at most 4000"),
+        ("save_prep_response", {"meeting_id": "../etc/passwd", "topic": "t", "response": "r"}, "pattern"),
+        ("generate_meeting_agenda", {"meeting_id": "nope"}, "Call get_upcoming_meetings to see valid ids"),
+        ("generate_meeting_agenda", {"meeting_id": "acme-qbr", "duration_minutes": 5}, "greater than or equal"),
+        ("get_budget_context", {"area": "hr"}, "No budget area matches 'hr'"),
+        ("get_big_rocks_status", {"initiative": "moonshot"}, "No big rock matches 'moonshot'"),
+    ],
+)
+def test_bad_input_returns_error_result(agent: Agent, name: str, kwargs: dict[str, object], expected: str) -> None:
+    text = error_text(getattr(agent.tool, name)(**kwargs))
+    assert expected in text
+
+
+def test_rejected_note_writes_nothing(agent: Agent, engine: Engine) -> None:
+    error_text(agent.tool.save_prep_response(meeting_id="nope", topic="t", response="r"))
+    error_text(agent.tool.save_prep_response(meeting_id="acme-qbr", topic="t", response="  "))
+    from assistant.tools.prep import list_prep_responses
+
+    assert list_prep_responses(engine, "alice", "nope") == []
+    assert list_prep_responses(engine, "alice", "acme-qbr") == []
+
+
+@pytest.mark.parametrize("missing", ["calendar.toml", "budget.toml", "big_rocks.toml"])
+def test_missing_data_file_is_a_clear_error(agent: Agent, data_dir: Path, missing: str) -> None:
+    (data_dir / missing).unlink()
+    call = {
+        "calendar.toml": lambda: agent.tool.get_upcoming_meetings(),
+        "budget.toml": lambda: agent.tool.generate_meeting_agenda(meeting_id="acme-qbr"),
+        "big_rocks.toml": lambda: agent.tool.get_big_rocks_status(),
+    }[missing]
+    text = error_text(call())
+    assert f"{missing} is missing" in text
