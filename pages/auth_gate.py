@@ -245,3 +245,23 @@ def _fail(message: str) -> None:
     st.session_state.pop(_NONCE_KEY, None)
     st.session_state[_ERROR_KEY] = message
     st.rerun()
+
+
+def current_identity() -> Identity:
+    """The identity established by :func:`require_identity` in this browser session.
+
+    Pages call this instead of reading session state directly, so a page that is somehow
+    run without the entry script (e.g. Streamlit's legacy ``pages/`` directory mode)
+    stops instead of running unauthenticated.
+
+    Returns:
+        The signed-in identity.
+    """
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if not isinstance(identity, Identity):
+        logger.warning("identity=<none> | page run without a signed-in identity")
+        st.error("Please sign in first.")
+        st.link_button("Go to sign-in", "/")
+        st.stop()
+    assert isinstance(identity, Identity)
+    return identity
