@@ -1,0 +1,451 @@
+"""The sessions table query: filter, search, sort and page sessions, with totals.
+
+Used by the sessions page and ``python -m assistant sessions``. Everything is computed in
+the database with server-side paging:
+
+- the page and the totals read the per-session aggregates kept on ``sessions``
+  (turn_count, tokens, cost_usd, cost_unknown, errors) through the covering index
+  ``ix_sessions_list_cover`` (migration 0002), never the wide transcript columns;
+- transcript search uses ``sessions.search_text`` (already lower-cased): a pg_trgm GIN
+  index on PostgreSQL, an FTS5 trigram index (``sessions_fts``) on SQLite, falling back
+  to ``LIKE`` for terms shorter than three characters;
+- latency and TTFT figures are computed from the usage ledger for the rows of the page only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, NamedTuple, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from assistant.db import sessions, usage
+from assistant.sessions.base import SessionState
+
+logger = logging.getLogger(__name__)
+
+SortKey = Literal[
+    "title", "state", "created_at", "updated_at", "turn_count", "input_tokens", "output_tokens", "cost_usd"
+]
+DateField = Literal["updated_at", "created_at"]
+
+SORT_KEYS: tuple[str, ...] = (
+    "title",
+    "state",
+    "created_at",
+    "updated_at",
+    "turn_count",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+)
+MAX_LIMIT = 500
+MAX_SEARCH_CHARS = 200
+
+
+class SessionQueryError(ValueError):
+    """The query cannot be run as given (unknown sort key, bad paging); the message says why."""
+
+
+class SessionQueryLike(Protocol):
+    """What :func:`list_sessions` reads from a query (``SessionQuery`` or :class:`SessionFilter`)."""
+
+    @property
+    def user_id(self) -> str | None: ...  # noqa: D102
+    @property
+    def text(self) -> str | None: ...  # noqa: D102
+    @property
+    def states(self) -> tuple[SessionState, ...]: ...  # noqa: D102
+    @property
+    def models(self) -> tuple[str, ...]: ...  # noqa: D102
+    @property
+    def since(self) -> datetime | None: ...  # noqa: D102
+    @property
+    def until(self) -> datetime | None: ...  # noqa: D102
+    @property
+    def sort(self) -> str: ...  # noqa: D102
+    @property
+    def descending(self) -> bool: ...  # noqa: D102
+    @property
+    def limit(self) -> int: ...  # noqa: D102
+    @property
+    def offset(self) -> int: ...  # noqa: D102
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    """Filters, sort and paging of the sessions table (a superset of ``SessionQuery``).
+
+    Attributes:
+        user_id: Only this user's sessions; None = all users (admins only; callers enforce the role).
+        text: Case-insensitive substring searched in the transcript text.
+        states: Keep only these states (empty = all).
+        models: Keep only sessions whose model is one of these (empty = all).
+        since: Inclusive lower bound on ``date_field`` (UTC).
+        until: Exclusive upper bound on ``date_field`` (UTC).
+        date_field: Which timestamp the date range applies to.
+        sort: One of :data:`SORT_KEYS`.
+        descending: Sort direction.
+        limit: Page size (1..500).
+        offset: Rows to skip.
+    """
+
+    user_id: str | None = None
+    text: str | None = None
+    states: tuple[SessionState, ...] = ()
+    models: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    date_field: DateField = "updated_at"
+    sort: str = "updated_at"
+    descending: bool = True
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One row of the sessions table.
+
+    Attributes:
+        cost_usd: Total cost, or None when at least one call of the session has an unknown
+            price (``known_cost_usd`` then holds the priced part).
+        models: Model ids used by the session's calls, in order of first use (the
+            session's model when it has no calls yet).
+        avg_latency_ms: Mean model-call latency (None without measured calls).
+        ttft_p50_ms: Median time to first token over the session's calls.
+        ttft_p95_ms: 95th percentile time to first token.
+    """
+
+    id: str
+    user_id: str
+    user_email: str | None
+    title: str
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    model: str
+    turn_count: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    known_cost_usd: float
+    errors: int
+    calls: int
+    models: tuple[str, ...]
+    avg_latency_ms: float | None
+    ttft_p50_ms: float | None
+    ttft_p95_ms: float | None
+    continued_from: str | None = None
+    damaged: bool = False
+
+    @property
+    def started(self) -> datetime:
+        """When the session started (alias of ``created_at``)."""
+        return self.created_at
+
+    @property
+    def last_activity(self) -> datetime:
+        """When the session last changed (alias of ``updated_at``)."""
+        return self.updated_at
+
+
+@dataclass(frozen=True)
+class SessionTotals:
+    """Sums over the whole filtered set (not just the page).
+
+    Attributes:
+        cost_usd: Sum of the priced costs.
+        unknown_cost_sessions: Sessions with at least one unpriced call (their unpriced
+            part is not in ``cost_usd``).
+    """
+
+    sessions: int
+    turns: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    unknown_cost_sessions: int
+    errors: int
+
+
+class SessionPage(NamedTuple):
+    """``(rows, total_count, totals)`` of one page."""
+
+    rows: list[SessionRow]
+    total_count: int
+    totals: SessionTotals
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return _utc(value)
+    return _utc(datetime.fromisoformat(str(value)))
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Linear-interpolated percentile (same definition as SQL ``percentile_cont``).
+
+    Args:
+        values: The sample (any order).
+        p: The fraction, 0..1.
+
+    Returns:
+        The percentile, or None for an empty sample.
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = p * (len(ordered) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+_fts_cache: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+_fts_lock = threading.Lock()
+
+
+def _has_sqlite_fts(engine: Engine) -> bool:
+    with _fts_lock:
+        cached = _fts_cache.get(engine)
+    if cached is not None:
+        return cached
+    with engine.connect() as conn:
+        found = (
+            conn.execute(
+                sa.text("SELECT count(*) FROM sqlite_master WHERE name IN ('sessions_fts', 'sessions_search_ids')")
+            ).scalar_one()
+            == 2
+        )
+    if found:  # only remember a positive answer: a later migration may add it
+        with _fts_lock:
+            _fts_cache[engine] = True
+    return found
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def text_condition(engine: Engine, column: sa.ColumnElement[str], id_column: sa.ColumnElement[str], text: str) -> Any:
+    """SQL condition: the session's ``search_text`` contains ``text`` (case-insensitive).
+
+    Args:
+        engine: The engine the query will run on (chooses FTS5 on SQLite when present).
+        column: The ``search_text`` column.
+        id_column: The session id column.
+        text: The (non-empty) search term.
+
+    Returns:
+        A boolean SQL expression.
+    """
+    term = text.lower()
+    if engine.dialect.name == "sqlite" and len(term) >= 3 and _has_sqlite_fts(engine):
+        phrase = '"' + term.replace('"', '""') + '"'
+        matches = sa.text(
+            "SELECT session_id FROM sessions_search_ids WHERE rid IN "
+            "(SELECT rowid FROM sessions_fts WHERE sessions_fts MATCH :fts_phrase)"
+        ).bindparams(fts_phrase=phrase)
+        return id_column.in_(matches.columns(sa.column("session_id", sa.String)))
+    return column.like(_like_pattern(term), escape="\\")
+
+
+def _validated(query: SessionQueryLike) -> tuple[str, int, int]:
+    if query.sort not in SORT_KEYS:
+        raise SessionQueryError(f"Cannot sort sessions by {query.sort!r}; choose one of: {', '.join(SORT_KEYS)}.")
+    if not 1 <= int(query.limit) <= MAX_LIMIT:
+        raise SessionQueryError(f"Page size must be between 1 and {MAX_LIMIT} (got {query.limit}).")
+    if int(query.offset) < 0:
+        raise SessionQueryError(f"Page offset cannot be negative (got {query.offset}).")
+    if query.text is not None and len(query.text) > MAX_SEARCH_CHARS:
+        raise SessionQueryError(f"Search text is too long: keep it under {MAX_SEARCH_CHARS} characters.")
+    return query.sort, int(query.limit), int(query.offset)
+
+
+def _conditions(engine: Engine, query: SessionQueryLike) -> list[Any]:
+    date_field: str = getattr(query, "date_field", "updated_at")
+    if date_field not in ("updated_at", "created_at"):
+        raise SessionQueryError(f"Date range applies to updated_at or created_at, not {date_field!r}.")
+    date_col = sessions.c[date_field]
+    conds: list[Any] = []
+    if query.user_id is not None:
+        conds.append(sessions.c.user_id == query.user_id)
+    if query.states:
+        conds.append(sessions.c.state.in_(list(query.states)))
+    if query.models:
+        conds.append(sessions.c.model.in_(list(query.models)))
+    if query.since is not None:
+        conds.append(date_col >= _utc(query.since))
+    if query.until is not None:
+        conds.append(date_col < _utc(query.until))
+    text = (query.text or "").strip()
+    if text:
+        conds.append(text_condition(engine, sessions.c.search_text, sessions.c.id, text))
+    return conds
+
+
+def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
+    """One page of the sessions table, the number of matching sessions and their totals.
+
+    Args:
+        engine: The database.
+        query: Filters, sort and paging (``SessionQuery`` or :class:`SessionFilter`; a
+            ``date_field`` attribute, when present, picks the timestamp of the date range).
+
+    Returns:
+        ``SessionPage(rows, total_count, totals)``; ``totals`` covers every matching session.
+
+    Raises:
+        SessionQueryError: Unknown sort key, bad paging or an over-long search text.
+    """
+    sort, limit, offset = _validated(query)
+    conds = _conditions(engine, query)
+    logger.debug(
+        "user_id=<%s>, sort=<%s>, offset=<%d>, searching=<%s> | listing sessions",
+        query.user_id,
+        sort,
+        offset,
+        bool((query.text or "").strip()),
+    )
+    sort_col = sessions.c[sort]
+    order = [sort_col.desc(), sessions.c.id.desc()] if query.descending else [sort_col.asc(), sessions.c.id.asc()]
+    ids_stmt = sa.select(sessions.c.id).where(*conds).order_by(*order).limit(limit).offset(offset)
+    totals_stmt = sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sessions.c.turn_count), 0),
+        sa.func.coalesce(sa.func.sum(sessions.c.input_tokens), 0),
+        sa.func.coalesce(sa.func.sum(sessions.c.output_tokens), 0),
+        sa.func.coalesce(sa.func.sum(sessions.c.cost_usd), 0.0),
+        sa.func.coalesce(sa.func.sum(sa.case((sessions.c.cost_unknown, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sessions.c.errors), 0),
+    ).where(*conds)
+    with engine.connect() as conn:
+        page_ids = [r[0] for r in conn.execute(ids_stmt)]
+        t = conn.execute(totals_stmt).one()
+        rows = _load_rows(conn, page_ids)
+    totals = SessionTotals(
+        sessions=int(t[0]),
+        turns=int(t[1]),
+        input_tokens=int(t[2]),
+        output_tokens=int(t[3]),
+        cost_usd=float(t[4]),
+        unknown_cost_sessions=int(t[5]),
+        errors=int(t[6]),
+    )
+    return SessionPage(rows, totals.sessions, totals)
+
+
+def _load_rows(conn: sa.Connection, ids: list[str]) -> list[SessionRow]:
+    if not ids:
+        return []
+    cols = [
+        sessions.c.id,
+        sessions.c.user_id,
+        sessions.c.user_email,
+        sessions.c.title,
+        sessions.c.state,
+        sessions.c.created_at,
+        sessions.c.updated_at,
+        sessions.c.model,
+        sessions.c.turn_count,
+        sessions.c.input_tokens,
+        sessions.c.output_tokens,
+        sessions.c.cost_usd,
+        sessions.c.cost_unknown,
+        sessions.c.errors,
+        sessions.c.continued_from,
+        sessions.c.damaged.is_not(None).label("is_damaged"),
+    ]
+    meta = {r.id: r for r in conn.execute(sa.select(*cols).where(sessions.c.id.in_(ids)))}
+    calls = conn.execute(
+        sa.select(usage.c.session_id, usage.c.model_id, usage.c.latency_ms, usage.c.ttft_ms)
+        .where(usage.c.session_id.in_(ids))
+        .order_by(usage.c.session_id, usage.c.started_at, usage.c.call_id)
+    ).all()
+    stats = _call_stats((c.session_id, c.model_id, c.latency_ms, c.ttft_ms) for c in calls)
+    rows: list[SessionRow] = []
+    for sid in ids:
+        r = meta.get(sid)
+        if r is None:  # deleted between the two reads
+            continue
+        n_calls, models, avg_latency, p50, p95 = stats.get(sid, (0, (), None, None, None))
+        rows.append(
+            SessionRow(
+                id=r.id,
+                user_id=r.user_id,
+                user_email=r.user_email,
+                title=r.title,
+                state=r.state,
+                created_at=_aware(r.created_at),
+                updated_at=_aware(r.updated_at),
+                model=r.model,
+                turn_count=int(r.turn_count),
+                input_tokens=int(r.input_tokens),
+                output_tokens=int(r.output_tokens),
+                cost_usd=None if r.cost_unknown else float(r.cost_usd),
+                known_cost_usd=float(r.cost_usd),
+                errors=int(r.errors),
+                calls=n_calls,
+                models=models or (r.model,),
+                avg_latency_ms=avg_latency,
+                ttft_p50_ms=p50,
+                ttft_p95_ms=p95,
+                continued_from=r.continued_from,
+                damaged=bool(r.is_damaged),
+            )
+        )
+    return rows
+
+
+def _call_stats(
+    calls: Iterable[tuple[str, str, float | None, float | None]],
+) -> dict[str, tuple[int, tuple[str, ...], float | None, float | None, float | None]]:
+    grouped: dict[str, tuple[list[str], list[float], list[float], list[int]]] = {}
+    for sid, model_id, latency, ttft in calls:
+        models, latencies, ttfts, count = grouped.setdefault(sid, ([], [], [], [0]))
+        count[0] += 1
+        if model_id not in models:
+            models.append(model_id)
+        if latency is not None:
+            latencies.append(float(latency))
+        if ttft is not None:
+            ttfts.append(float(ttft))
+    return {
+        sid: (
+            count[0],
+            tuple(models),
+            sum(latencies) / len(latencies) if latencies else None,
+            percentile(ttfts, 0.5),
+            percentile(ttfts, 0.95),
+        )
+        for sid, (models, latencies, ttfts, count) in grouped.items()
+    }
+
+
+def distinct_models(engine: Engine, user_id: str | None = None) -> list[str]:
+    """The models sessions were started with (for the model filter), sorted.
+
+    Args:
+        engine: The database.
+        user_id: Restrict to one user's sessions (None = all users).
+
+    Returns:
+        Sorted distinct model names.
+    """
+    stmt = sa.select(sessions.c.model).distinct()
+    if user_id is not None:
+        stmt = stmt.where(sessions.c.user_id == user_id)
+    with engine.connect() as conn:
+        return sorted(r[0] for r in conn.execute(stmt))

@@ -1,0 +1,688 @@
+"""Cost and usage queries over the usage ledger (dashboard, budget, what-if, CSV export).
+
+Every function takes a user scope: a ``user_id`` for one user's figures, or None for all
+users (admins; callers enforce the role). Periods are half-open ``[since, until)`` in UTC
+and days are UTC days. Costs of calls with an unknown price are NULL in the ledger: sums
+leave them out and the number of such calls is reported next to each sum, so an unknown
+price is never shown as $0.
+
+The queries read the covering index ``ix_usage_started_cover`` (migration 0002), so a
+30-day dashboard over a million-row ledger stays well under the page budget without a
+rollup table. Percentiles are exact (linear interpolation, as ``percentile_cont``) and
+portable: a window function ranks the values and only the ranks around each percentile
+are fetched.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple, TextIO
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from assistant.db import sessions, usage
+from assistant.sessions.base import UsageRecord
+from assistant.sessions.queries import percentile
+from assistant.usage.pricing import PriceTable
+
+logger = logging.getLogger(__name__)
+
+SESSION_COST_BUCKETS: tuple[float, ...] = (0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return _utc(value)
+    return _utc(datetime.fromisoformat(str(value)))
+
+
+def _day_expr(engine: Engine, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[str]:
+    """SQL expression of the UTC day ('YYYY-MM-DD') of a stored timestamp."""
+    if engine.dialect.name == "sqlite":
+        return sa.func.substr(column, 1, 10)  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
+    if engine.dialect.name == "postgresql":
+        # literals, not bound parameters: the same expression must repeat in GROUP BY / PARTITION BY
+        return sa.func.to_char(
+            sa.func.timezone(sa.literal_column("'UTC'"), column), sa.literal_column("'YYYY-MM-DD'")
+        )
+    return sa.cast(sa.func.date(column), sa.String)
+
+
+def _scope(user_id: str | None, since: datetime, until: datetime) -> list[Any]:
+    conds: list[Any] = [usage.c.started_at >= _utc(since), usage.c.started_at < _utc(until)]
+    if user_id is not None:
+        conds.append(usage.c.user_id == user_id)
+    return conds
+
+
+def _days(since: datetime, until: datetime) -> list[str]:
+    first = _utc(since).date()
+    last = (_utc(until) - timedelta(microseconds=1)).date()
+    out: list[str] = []
+    day = first
+    while day <= last:
+        out.append(day.isoformat())
+        day += timedelta(days=1)
+    return out
+
+
+@dataclass(frozen=True)
+class UsageGroup:
+    """Ledger sums for one (UTC day, user, model).
+
+    Attributes:
+        cost_usd: Sum of the priced calls.
+        unknown_cost_calls: Calls without a price (not in ``cost_usd``).
+    """
+
+    day: str
+    user_id: str
+    model_id: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: float
+    unknown_cost_calls: int
+
+
+def usage_groups(engine: Engine, *, since: datetime, until: datetime, user_id: str | None) -> list[UsageGroup]:
+    """Ledger sums per UTC day, user and model over a period (one indexed pass).
+
+    Args:
+        engine: The database.
+        since: Period start (inclusive, UTC).
+        until: Period end (exclusive, UTC).
+        user_id: One user, or None for all users.
+
+    Returns:
+        One :class:`UsageGroup` per (day, user, model) with calls, sorted by day, user, model.
+    """
+    day = _day_expr(engine, usage.c.started_at).label("day")
+    stmt = (
+        sa.select(
+            day,
+            usage.c.user_id,
+            usage.c.model_id,
+            sa.func.count().label("calls"),
+            sa.func.sum(usage.c.input_tokens),
+            sa.func.sum(usage.c.output_tokens),
+            sa.func.sum(usage.c.cache_read_tokens),
+            sa.func.sum(usage.c.cache_write_tokens),
+            sa.func.sum(usage.c.cost_usd),
+            sa.func.sum(sa.case((usage.c.cost_usd.is_(None), 1), else_=0)),
+        )
+        .where(*_scope(user_id, since, until))
+        .group_by(day, usage.c.user_id, usage.c.model_id)
+        .order_by(day, usage.c.user_id, usage.c.model_id)
+    )
+    with engine.connect() as conn:
+        return [
+            UsageGroup(
+                day=str(r[0]),
+                user_id=r[1],
+                model_id=r[2],
+                calls=int(r[3]),
+                input_tokens=int(r[4] or 0),
+                output_tokens=int(r[5] or 0),
+                cache_read_tokens=int(r[6] or 0),
+                cache_write_tokens=int(r[7] or 0),
+                cost_usd=float(r[8] or 0.0),
+                unknown_cost_calls=int(r[9] or 0),
+            )
+            for r in conn.execute(stmt)
+        ]
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """Totals over a period and scope."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    unknown_cost_calls: int = 0
+    users: int = 0
+
+    @property
+    def tokens(self) -> int:
+        """All tokens (input, output and cache)."""
+        return self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+
+@dataclass(frozen=True)
+class DayModelCost:
+    """Cost of one model on one UTC day (the stacked cost-per-day chart)."""
+
+    day: str
+    model_id: str
+    cost_usd: float
+    unknown_cost_calls: int
+    calls: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class UserCost:
+    """One user's spend over the period (top users, admins only)."""
+
+    user_id: str
+    cost_usd: float
+    unknown_cost_calls: int
+    calls: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class BudgetUse:
+    """One user's spend on one UTC day against the daily budget."""
+
+    user_id: str
+    day: str
+    spend_usd: float
+    budget_usd: float
+    fraction: float | None  # None when the budget is 0
+    over_budget: bool
+    unknown_cost_calls: int
+
+
+@dataclass(frozen=True)
+class DayLatency:
+    """Latency and time-to-first-token percentiles of one UTC day (milliseconds)."""
+
+    day: str
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    ttft_p50_ms: float | None
+    ttft_p95_ms: float | None
+
+
+@dataclass(frozen=True)
+class CostBucket:
+    """Sessions whose cost falls in ``[low, high)`` (``high`` None = no upper bound)."""
+
+    low: float
+    high: float | None
+    sessions: int
+
+
+@dataclass(frozen=True)
+class SessionCostDistribution:
+    """Distribution of the cost per session, over sessions active in the period.
+
+    Sessions with an unknown-priced call are counted in ``unknown_cost_sessions`` only.
+    """
+
+    sessions: int = 0
+    unknown_cost_sessions: int = 0
+    mean_usd: float | None = None
+    p50_usd: float | None = None
+    p90_usd: float | None = None
+    max_usd: float | None = None
+    buckets: tuple[CostBucket, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the cost dashboard shows for a period and a user scope."""
+
+    since: datetime
+    until: datetime
+    user_id: str | None
+    totals: UsageTotals
+    cost_by_day: list[DayModelCost] = field(default_factory=list)
+    session_costs: SessionCostDistribution = field(default_factory=SessionCostDistribution)
+    top_users: list[UserCost] = field(default_factory=list)
+    latency_by_day: list[DayLatency] = field(default_factory=list)
+    budget_use: list[BudgetUse] = field(default_factory=list)
+
+
+def totals_from_groups(groups: list[UsageGroup]) -> UsageTotals:
+    """Sum grouped ledger rows into period totals.
+
+    Args:
+        groups: Output of :func:`usage_groups`.
+
+    Returns:
+        The totals (``users`` = distinct users with calls).
+    """
+    return UsageTotals(
+        calls=sum(g.calls for g in groups),
+        input_tokens=sum(g.input_tokens for g in groups),
+        output_tokens=sum(g.output_tokens for g in groups),
+        cache_read_tokens=sum(g.cache_read_tokens for g in groups),
+        cache_write_tokens=sum(g.cache_write_tokens for g in groups),
+        cost_usd=sum(g.cost_usd for g in groups),
+        unknown_cost_calls=sum(g.unknown_cost_calls for g in groups),
+        users=len({g.user_id for g in groups}),
+    )
+
+
+def cost_by_day(groups: list[UsageGroup], since: datetime, until: datetime) -> list[DayModelCost]:
+    """Cost per UTC day and model (every model on every day of the period, zeros included).
+
+    Args:
+        groups: Output of :func:`usage_groups`.
+        since: Period start.
+        until: Period end.
+
+    Returns:
+        Rows sorted by day then model.
+    """
+    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])
+    for g in groups:
+        a = acc[(g.day, g.model_id)]
+        a[0] += g.cost_usd
+        a[1] += g.unknown_cost_calls
+        a[2] += g.calls
+        a[3] += g.input_tokens + g.output_tokens + g.cache_read_tokens + g.cache_write_tokens
+    models = sorted({g.model_id for g in groups})
+    out: list[DayModelCost] = []
+    for day in _days(since, until):
+        for model in models:
+            a = acc.get((day, model), [0.0, 0, 0, 0])
+            out.append(DayModelCost(day, model, float(a[0]), int(a[1]), int(a[2]), int(a[3])))
+    return out
+
+
+def top_users(groups: list[UsageGroup], limit: int = 10) -> list[UserCost]:
+    """Users by spend, highest first (ties by user id).
+
+    Args:
+        groups: Output of :func:`usage_groups` (all users).
+        limit: How many users to return.
+
+    Returns:
+        Up to ``limit`` users.
+    """
+    acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])
+    for g in groups:
+        a = acc[g.user_id]
+        a[0] += g.cost_usd
+        a[1] += g.unknown_cost_calls
+        a[2] += g.calls
+        a[3] += g.input_tokens + g.output_tokens + g.cache_read_tokens + g.cache_write_tokens
+    ranked = sorted(acc.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    return [UserCost(u, float(a[0]), int(a[1]), int(a[2]), int(a[3])) for u, a in ranked]
+
+
+def budget_use(groups: list[UsageGroup], daily_budget_usd: float) -> list[BudgetUse]:
+    """Each user's spend per UTC day against a daily budget (user-days with calls only).
+
+    Args:
+        groups: Output of :func:`usage_groups`.
+        daily_budget_usd: The per-user daily budget.
+
+    Returns:
+        Rows sorted by day then user.
+    """
+    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+    for g in groups:
+        a = acc[(g.day, g.user_id)]
+        a[0] += g.cost_usd
+        a[1] += g.unknown_cost_calls
+    out: list[BudgetUse] = []
+    for (day, user_id), (spend, unknown) in sorted(acc.items()):
+        fraction = spend / daily_budget_usd if daily_budget_usd > 0 else None
+        out.append(
+            BudgetUse(
+                user_id=user_id,
+                day=day,
+                spend_usd=float(spend),
+                budget_usd=daily_budget_usd,
+                fraction=fraction,
+                over_budget=spend > daily_budget_usd,
+                unknown_cost_calls=int(unknown),
+            )
+        )
+    return out
+
+
+def _ranked_percentiles(
+    engine: Engine,
+    conn: sa.Connection,
+    column: sa.ColumnElement[float],
+    conds: list[Any],
+    fractions: tuple[float, ...],
+) -> dict[str, dict[float, float]]:
+    """Exact per-day percentiles: rank values per day in SQL, fetch only the neighbouring ranks."""
+    day = _day_expr(engine, usage.c.started_at)
+    ranked = (
+        sa.select(
+            day.label("day"),
+            column.label("v"),
+            sa.func.row_number().over(partition_by=day, order_by=column).label("rn"),
+            sa.func.count().over(partition_by=day).label("n"),
+        )
+        .where(*conds, column.is_not(None))
+        .subquery()
+    )
+    # rank of the lower neighbour of percentile p (1-based): 1 + floor((n - 1) * p), in integer maths
+    lows = [1 + ((ranked.c.n - 1) * int(round(p * 1000))) // 1000 for p in fractions]
+    pick = sa.or_(*[ranked.c.rn.between(lo, lo + 1) for lo in lows])
+    rows = conn.execute(sa.select(ranked.c.day, ranked.c.v, ranked.c.rn, ranked.c.n).where(pick)).all()
+    by_day: dict[str, dict[int, float]] = defaultdict(dict)
+    counts: dict[str, int] = {}
+    for d, v, rn, n in rows:
+        by_day[str(d)][int(rn)] = float(v)
+        counts[str(d)] = int(n)
+    out: dict[str, dict[float, float]] = {}
+    for d, values in by_day.items():
+        n = counts[d]
+        res: dict[float, float] = {}
+        for p in fractions:
+            scaled = (n - 1) * int(round(p * 1000))
+            lo_rank = 1 + scaled // 1000
+            frac = (scaled % 1000) / 1000
+            lo_v = values[lo_rank]
+            hi_v = values.get(lo_rank + 1, lo_v)
+            res[p] = lo_v + (hi_v - lo_v) * frac
+        out[d] = res
+    return out
+
+
+def latency_by_day(
+    engine: Engine, *, since: datetime, until: datetime, user_id: str | None, conn: sa.Connection | None = None
+) -> list[DayLatency]:
+    """p50/p95 latency and TTFT per UTC day (exact, computed in the database).
+
+    Args:
+        engine: The database.
+        since: Period start (inclusive).
+        until: Period end (exclusive).
+        user_id: One user, or None for all users.
+        conn: An open connection to reuse (optional).
+
+    Returns:
+        One row per day of the period (None figures on days without measured calls).
+    """
+    conds = _scope(user_id, since, until)
+    if conn is None:
+        with engine.connect() as own:
+            lat = _ranked_percentiles(engine, own, usage.c.latency_ms, conds, (0.5, 0.95))
+            ttft = _ranked_percentiles(engine, own, usage.c.ttft_ms, conds, (0.5, 0.95))
+    else:
+        lat = _ranked_percentiles(engine, conn, usage.c.latency_ms, conds, (0.5, 0.95))
+        ttft = _ranked_percentiles(engine, conn, usage.c.ttft_ms, conds, (0.5, 0.95))
+    out: list[DayLatency] = []
+    for day in _days(since, until):
+        lp, tp = lat.get(day, {}), ttft.get(day, {})
+        out.append(DayLatency(day, lp.get(0.5), lp.get(0.95), tp.get(0.5), tp.get(0.95)))
+    return out
+
+
+def session_cost_distribution(
+    engine: Engine, *, since: datetime, until: datetime, user_id: str | None, conn: sa.Connection | None = None
+) -> SessionCostDistribution:
+    """Distribution of cost per session over sessions whose last activity is in the period.
+
+    Args:
+        engine: The database.
+        since: Period start (inclusive).
+        until: Period end (exclusive).
+        user_id: One user, or None for all users.
+        conn: An open connection to reuse (optional).
+
+    Returns:
+        Count, mean, p50, p90, max and fixed buckets (edges :data:`SESSION_COST_BUCKETS`).
+    """
+    conds: list[Any] = [sessions.c.updated_at >= _utc(since), sessions.c.updated_at < _utc(until)]
+    if user_id is not None:
+        conds.append(sessions.c.user_id == user_id)
+    stmt = sa.select(sessions.c.cost_usd, sessions.c.cost_unknown).where(*conds)
+    if conn is None:
+        with engine.connect() as own:
+            rows = own.execute(stmt).all()
+    else:
+        rows = conn.execute(stmt).all()
+    costs = sorted(float(c) for c, unknown in rows if not unknown)
+    unknown_n = sum(1 for _c, unknown in rows if unknown)
+    if not costs:
+        return SessionCostDistribution(unknown_cost_sessions=unknown_n)
+    edges = (0.0, *SESSION_COST_BUCKETS)
+    buckets = []
+    for i, low in enumerate(edges):
+        high = edges[i + 1] if i + 1 < len(edges) else None
+        n = sum(1 for c in costs if c >= low and (high is None or c < high))
+        buckets.append(CostBucket(low, high, n))
+    return SessionCostDistribution(
+        sessions=len(costs),
+        unknown_cost_sessions=unknown_n,
+        mean_usd=sum(costs) / len(costs),
+        p50_usd=percentile(costs, 0.5),
+        p90_usd=percentile(costs, 0.9),
+        max_usd=costs[-1],
+        buckets=tuple(buckets),
+    )
+
+
+def dashboard(
+    engine: Engine,
+    *,
+    since: datetime,
+    until: datetime,
+    user_id: str | None,
+    daily_budget_usd: float | None = None,
+    top_n: int = 10,
+) -> Dashboard:
+    """All dashboard aggregates for a period and a user scope (four indexed queries).
+
+    Args:
+        engine: The database.
+        since: Period start (inclusive, UTC).
+        until: Period end (exclusive, UTC).
+        user_id: One user, or None for all users (admins: adds the top users).
+        daily_budget_usd: Per-user daily budget; None leaves ``budget_use`` empty.
+        top_n: How many top users to list.
+
+    Returns:
+        The :class:`Dashboard`.
+    """
+    logger.info("user_id=<%s>, since=<%s>, until=<%s> | computing dashboard", user_id, since, until)
+    groups = usage_groups(engine, since=since, until=until, user_id=user_id)
+    with engine.connect() as conn:
+        latency = latency_by_day(engine, since=since, until=until, user_id=user_id, conn=conn)
+        distribution = session_cost_distribution(engine, since=since, until=until, user_id=user_id, conn=conn)
+    return Dashboard(
+        since=_utc(since),
+        until=_utc(until),
+        user_id=user_id,
+        totals=totals_from_groups(groups),
+        cost_by_day=cost_by_day(groups, since, until),
+        session_costs=distribution,
+        top_users=top_users(groups, top_n) if user_id is None else [],
+        latency_by_day=latency,
+        budget_use=budget_use(groups, daily_budget_usd) if daily_budget_usd is not None else [],
+    )
+
+
+def spend_today(engine: Engine, user_id: str, now: datetime) -> float:
+    """What ``user_id`` has spent since the start of the current UTC day (priced calls only).
+
+    Uses ``ix_usage_user_started_cost`` (index-only on both backends).
+
+    Args:
+        engine: The database.
+        user_id: The user.
+        now: The current time (UTC).
+
+    Returns:
+        Dollars spent today.
+    """
+    now = _utc(now)
+    start = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    stmt = sa.select(sa.func.coalesce(sa.func.sum(usage.c.cost_usd), 0.0)).where(
+        usage.c.user_id == user_id, usage.c.started_at >= start, usage.c.started_at < start + timedelta(days=1)
+    )
+    with engine.connect() as conn:
+        return float(conn.execute(stmt).scalar_one())
+
+
+def session_usage(engine: Engine, session_id: str, user_id: str | None = None) -> list[UsageRecord]:
+    """Every ledger row of one session, oldest first (failed calls included).
+
+    Args:
+        engine: The database.
+        session_id: The session.
+        user_id: When given, only that user's rows (another user's session yields nothing).
+
+    Returns:
+        The calls as :class:`UsageRecord`.
+    """
+    stmt = sa.select(usage).where(usage.c.session_id == session_id)
+    if user_id is not None:
+        stmt = stmt.where(usage.c.user_id == user_id)
+    stmt = stmt.order_by(usage.c.started_at, usage.c.turn_idx, usage.c.call_id)
+    with engine.connect() as conn:
+        return [
+            UsageRecord(
+                call_id=r.call_id,
+                session_id=r.session_id,
+                user_id=r.user_id,
+                turn_idx=int(r.turn_idx),
+                provider=r.provider,
+                model_id=r.model_id,
+                started_at=_aware(r.started_at),
+                input_tokens=int(r.input_tokens),
+                output_tokens=int(r.output_tokens),
+                cache_read_tokens=int(r.cache_read_tokens),
+                cache_write_tokens=int(r.cache_write_tokens),
+                latency_ms=r.latency_ms,
+                ttft_ms=r.ttft_ms,
+                error=r.error,
+                cost_usd=r.cost_usd,
+                price_version=r.price_version,
+            )
+            for r in conn.execute(stmt)
+        ]
+
+
+class WhatIfEstimate(NamedTuple):
+    """Estimated cost of the period's recorded tokens had every call used this model."""
+
+    label: str
+    estimated_cost_usd: float
+
+
+def what_if(
+    engine: Engine,
+    user_scope: str | None,
+    since: datetime,
+    until: datetime,
+    table: PriceTable,
+    *,
+    include_free: bool = False,
+) -> list[WhatIfEstimate]:
+    """Price the period's recorded token counts on every model of the table (an estimate).
+
+    The same input/output/cache token counts are priced with each model's rates in force
+    at the end of the period; real token counts would differ between models (tokenisers,
+    answer lengths), so the figures are labelled estimates.
+
+    Args:
+        engine: The database.
+        user_scope: One user, or None for all users.
+        since: Period start (inclusive).
+        until: Period end (exclusive).
+        table: The price table.
+        include_free: Also list zero-priced models (the offline demo model).
+
+    Returns:
+        ``(label, estimated_cost_usd)`` per model, cheapest first (table order on ties).
+    """
+    stmt = sa.select(
+        sa.func.coalesce(sa.func.sum(usage.c.input_tokens), 0),
+        sa.func.coalesce(sa.func.sum(usage.c.output_tokens), 0),
+        sa.func.coalesce(sa.func.sum(usage.c.cache_read_tokens), 0),
+        sa.func.coalesce(sa.func.sum(usage.c.cache_write_tokens), 0),
+    ).where(*_scope(user_scope, since, until))
+    with engine.connect() as conn:
+        tin, tout, tcr, tcw = (int(v) for v in conn.execute(stmt).one())
+    at = _utc(until) - timedelta(microseconds=1)
+    estimates = [
+        WhatIfEstimate(p.label, p.cost(tin, tout, tcr, tcw)) for p in table.models(at, include_free=include_free)
+    ]
+    return sorted(estimates, key=lambda e: e.estimated_cost_usd)
+
+
+CSV_COLUMNS = (
+    "day",
+    "user_id",
+    "model_id",
+    "calls",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "unknown_cost_calls",
+)
+
+
+def costs_csv(
+    engine: Engine,
+    *,
+    since: datetime | date,
+    until: datetime | date | None = None,
+    user_id: str | None = None,
+    out: TextIO | None = None,
+) -> str:
+    """CSV of costs per UTC day, user and model (``python -m assistant sessions costs --csv``).
+
+    Args:
+        engine: The database.
+        since: First day/time included (a date means its UTC midnight).
+        until: End (exclusive); default: now.
+        user_id: One user, or None for all users.
+        out: Also write the CSV to this stream.
+
+    Returns:
+        The CSV text (header line, then one line per group; ``cost_usd`` is empty when every
+        call of the group is unpriced).
+    """
+    start = _as_datetime(since)
+    end = _as_datetime(until) if until is not None else datetime.now(UTC)
+    groups = usage_groups(engine, since=start, until=end, user_id=user_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for g in groups:
+        priced = g.calls - g.unknown_cost_calls
+        writer.writerow(
+            [
+                g.day,
+                g.user_id,
+                g.model_id,
+                g.calls,
+                g.input_tokens,
+                g.output_tokens,
+                g.cache_read_tokens,
+                g.cache_write_tokens,
+                f"{g.cost_usd:.6f}" if priced else "",
+                g.unknown_cost_calls,
+            ]
+        )
+    text = buffer.getvalue()
+    if out is not None:
+        out.write(text)
+    return text
+
+
+def _as_datetime(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        return _utc(value)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
