@@ -1,0 +1,198 @@
+"""End-to-end Google-style sign-in through the fake OIDC provider against a real streamlit server.
+
+ENV=dev, so the dev login is impossible; the app gets its endpoints from the fake issuer's
+discovery document, a real Chromium clicks "Continue with Google", the fake provider
+auto-approves the preset user, and the app verifies the id token.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.fixtures.fake_oidc import FakeOidcProvider, FakeUser
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no chromium at {CHROMIUM}", allow_module_level=True)
+if importlib.util.find_spec("playwright") is None:
+    pytest.skip("playwright not installed", allow_module_level=True)
+
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[FakeOidcProvider]:
+    with FakeOidcProvider() as provider:
+        provider.add_user(FakeUser(sub="alice-sub", email="alice@example.com", name="Alice A", hd="example.com"))
+        provider.add_user(FakeUser(sub="bob-sub", email="bob@example.com", name="Bob B", hd="example.com"))
+        provider.add_user(FakeUser(sub="olga-sub", email="olga@example.com", name="Olga Admin", hd="example.com"))
+        provider.add_user(FakeUser(sub="eve-sub", email="eve@evil.org", name="Eve", hd="evil.org"))
+        yield provider
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    moto_server = pytest.importorskip("moto.server")
+    port = _free_port()
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    import boto3
+
+    boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    ).create_bucket(Bucket="e2e-sessions")
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def app_url(idp: FakeOidcProvider, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    idp.redirect_uris = [url + "/"]
+    data = tmp_path_factory.mktemp("e2e-signin")
+    env = {
+        **os.environ,
+        "ENV": "dev",
+        "GOOGLE_CLIENT_ID": idp.client_id,
+        "GOOGLE_CLIENT_SECRET": idp.client_secret,
+        "OAUTH_ISSUER": idp.issuer,
+        "OAUTH_REDIRECT_URI": url + "/",
+        "ALLOWED_EMAIL_DOMAINS": "example.com",
+        "ADMIN_EMAILS": "olga@example.com",
+        "DATABASE_URL": f"sqlite:///{data / 'e2e.db'}",
+        "SESSIONS_BUCKET_NAME": "e2e-sessions",
+        "S3_ENDPOINT_URL": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_REGION": "us-east-1",
+        "MODEL_PROVIDER": "offline",
+        "ASSISTANT_SECRETS_FILE": str(data / "none.toml"),
+    }
+    log = (data / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(120):
+            try:
+                if requests.get(url + "/_stcore/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.25)
+        else:
+            pytest.fail("streamlit did not start; see " + str(data / "streamlit.log"))
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def sign_in(browser: Browser, app_url: str, idp: FakeOidcProvider, sub: str) -> tuple[BrowserContext, Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(app_url + "/")
+    page.get_by_text("Sign in with your Google work account").wait_for(timeout=30_000)
+    idp.next_user = sub
+    button = page.frame_locator("iframe[title*='authorize_button']").get_by_text("Continue with Google")
+    with context.expect_page(timeout=30_000) as popup_info:
+        button.click(timeout=30_000)
+    popup = popup_info.value
+    popup.wait_for_event("close", timeout=30_000)
+    return context, page
+
+
+def test_dev_login_banner_absent_and_sign_in_card_shown(browser: Browser, app_url: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(app_url + "/")
+    page.get_by_text("Sign in with your Google work account").wait_for(timeout=30_000)
+    assert "Local dev login" not in page.inner_text("body")
+    context.close()
+
+
+def test_sign_in_and_sign_out(browser: Browser, app_url: str, idp: FakeOidcProvider) -> None:
+    context, page = sign_in(browser, app_url, idp, "alice-sub")
+    page.get_by_text("Signed in as").wait_for(timeout=30_000)
+    assert "alice@example.com" in page.inner_text("section[data-testid='stSidebar']")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("Sign in with your Google work account").wait_for(timeout=30_000)
+    context.close()
+
+
+def test_disallowed_domain_sees_polite_refusal(browser: Browser, app_url: str, idp: FakeOidcProvider) -> None:
+    context, page = sign_in(browser, app_url, idp, "eve-sub")
+    page.get_by_text("This account is not allowed to use the assistant").wait_for(timeout=30_000)
+    body = page.inner_text("body")
+    assert "example.com" not in body and idp.client_secret not in body
+    assert "Signed in as" not in body
+    context.close()
+
+
+def test_identity_cannot_come_from_url(browser: Browser, app_url: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(app_url + "/?user_id=alice-sub&email=alice@example.com&code=forged&state=forged")
+    page.get_by_text("Sign in with your Google work account").wait_for(timeout=30_000)
+    assert "Signed in as" not in page.inner_text("body")
+    context.close()
