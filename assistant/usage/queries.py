@@ -51,11 +51,13 @@ def _day_expr(engine: Engine, column: sa.ColumnElement[datetime]) -> sa.ColumnEl
     if engine.dialect.name == "sqlite":
         return sa.func.substr(column, 1, 10)  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
     if engine.dialect.name == "postgresql":
-        # literals, not bound parameters: the same expression must repeat in GROUP BY / PARTITION BY
-        return sa.func.to_char(
-            sa.func.timezone(sa.literal_column("'UTC'"), column), sa.literal_column("'YYYY-MM-DD'")
-        )
+        # a literal, not a bound parameter: the same expression must repeat in GROUP BY
+        return sa.cast(sa.func.timezone(sa.literal_column("'UTC'"), column), sa.Date)  # type: ignore[return-value]
     return sa.cast(sa.func.date(column), sa.String)
+
+
+def _day_str(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)[:10]
 
 
 def _scope(user_id: str | None, since: datetime, until: datetime) -> list[Any]:
@@ -130,7 +132,7 @@ def usage_groups(engine: Engine, *, since: datetime, until: datetime, user_id: s
     with engine.connect() as conn:
         return [
             UsageGroup(
-                day=str(r[0]),
+                day=_day_str(r[0]),
                 user_id=r[1],
                 model_id=r[2],
                 calls=int(r[3]),
@@ -352,53 +354,83 @@ def budget_use(groups: list[UsageGroup], daily_budget_usd: float) -> list[Budget
     return out
 
 
-def _ranked_percentiles(
-    engine: Engine,
-    conn: sa.Connection,
-    column: sa.ColumnElement[float],
-    conds: list[Any],
-    fractions: tuple[float, ...],
-) -> dict[str, dict[float, float]]:
-    """Exact per-day percentiles: rank values per day in SQL, fetch only the neighbouring ranks."""
+def _interpolate(ordered: list[float], p: float) -> float | None:
+    return percentile(ordered, p) if ordered else None
+
+
+def _percentiles_postgres(
+    engine: Engine, conn: sa.Connection, conds: list[Any]
+) -> dict[str, tuple[float | None, float | None, float | None, float | None]]:
+    """Per-day p50/p95 of latency and TTFT with ``percentile_cont`` (one sort per metric, in C)."""
     day = _day_expr(engine, usage.c.started_at)
-    ranked = (
+    fractions = sa.literal_column("ARRAY[0.5, 0.95]")
+    stmt = (
         sa.select(
-            day.label("day"),
-            column.label("v"),
-            sa.func.row_number().over(partition_by=day, order_by=column).label("rn"),
-            sa.func.count().over(partition_by=day).label("n"),
+            day,
+            sa.func.percentile_cont(fractions).within_group(usage.c.latency_ms),
+            sa.func.percentile_cont(fractions).within_group(usage.c.ttft_ms),
         )
-        .where(*conds, column.is_not(None))
-        .subquery()
+        .where(*conds)
+        .group_by(day)
     )
-    # rank of the lower neighbour of percentile p (1-based): 1 + floor((n - 1) * p), in integer maths
-    lows = [1 + ((ranked.c.n - 1) * int(round(p * 1000))) // 1000 for p in fractions]
-    pick = sa.or_(*[ranked.c.rn.between(lo, lo + 1) for lo in lows])
-    rows = conn.execute(sa.select(ranked.c.day, ranked.c.v, ranked.c.rn, ranked.c.n).where(pick)).all()
-    by_day: dict[str, dict[int, float]] = defaultdict(dict)
-    counts: dict[str, int] = {}
-    for d, v, rn, n in rows:
-        by_day[str(d)][int(rn)] = float(v)
-        counts[str(d)] = int(n)
-    out: dict[str, dict[float, float]] = {}
-    for d, values in by_day.items():
-        n = counts[d]
-        res: dict[float, float] = {}
-        for p in fractions:
-            scaled = (n - 1) * int(round(p * 1000))
-            lo_rank = 1 + scaled // 1000
-            frac = (scaled % 1000) / 1000
-            lo_v = values[lo_rank]
-            hi_v = values.get(lo_rank + 1, lo_v)
-            res[p] = lo_v + (hi_v - lo_v) * frac
-        out[d] = res
+    out: dict[str, tuple[float | None, float | None, float | None, float | None]] = {}
+    for d, lat, ttft in conn.execute(stmt):
+        lat = lat or [None, None]
+        ttft = ttft or [None, None]
+        out[_day_str(d)] = (lat[0], lat[1], ttft[0], ttft[1])
+    return out
+
+
+def _percentiles_ordered_scan(
+    conn: sa.Connection, user_id: str | None, since: datetime, until: datetime
+) -> dict[str, tuple[float | None, float | None, float | None, float | None]]:
+    """Per-day p50/p95 of latency and TTFT, exact, for databases without ``percentile_cont``.
+
+    Counts the calls of each UTC day (index-only range counts), then reads latency and
+    TTFT once in ``started_at`` order straight from the covering index (no sort in the
+    database), splits the stream at the day counts and sorts each day in Python. Both reads
+    run in one transaction so the counts and the stream agree.
+    """
+    start, end = _utc(since), _utc(until)
+    bounds: list[tuple[str, datetime, datetime]] = []
+    for day in _days(start, end):
+        d = date.fromisoformat(day)
+        lo = max(start, datetime(d.year, d.month, d.day, tzinfo=UTC))
+        hi = min(end, lo.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1))
+        bounds.append((day, lo, hi))
+    user_cond: list[Any] = [usage.c.user_id == user_id] if user_id is not None else []
+    counts = []
+    for day, lo, hi in bounds:
+        n = conn.execute(
+            sa.select(sa.func.count()).where(*user_cond, usage.c.started_at >= lo, usage.c.started_at < hi)
+        ).scalar_one()
+        counts.append((day, int(n)))
+    stream = conn.execute(
+        sa.select(usage.c.latency_ms, usage.c.ttft_ms)
+        .where(*_scope(user_id, since, until))
+        .order_by(usage.c.started_at)
+    ).all()
+    out: dict[str, tuple[float | None, float | None, float | None, float | None]] = {}
+    pos = 0
+    for day, n in counts:
+        chunk = stream[pos : pos + n]
+        pos += n
+        if not chunk:
+            continue
+        lat = sorted(float(r[0]) for r in chunk if r[0] is not None)
+        ttft = sorted(float(r[1]) for r in chunk if r[1] is not None)
+        out[day] = (_interpolate(lat, 0.5), _interpolate(lat, 0.95), _interpolate(ttft, 0.5), _interpolate(ttft, 0.95))
     return out
 
 
 def latency_by_day(
     engine: Engine, *, since: datetime, until: datetime, user_id: str | None, conn: sa.Connection | None = None
 ) -> list[DayLatency]:
-    """p50/p95 latency and TTFT per UTC day (exact, computed in the database).
+    """p50/p95 latency and TTFT per UTC day (exact linear-interpolated percentiles).
+
+    PostgreSQL computes them with ``percentile_cont``; SQLite (no percentile function)
+    reads the values once in index order and sorts each day in Python. Both give the same
+    figures.
 
     Args:
         engine: The database.
@@ -410,19 +442,19 @@ def latency_by_day(
     Returns:
         One row per day of the period (None figures on days without measured calls).
     """
-    conds = _scope(user_id, since, until)
+
+    def compute(c: sa.Connection) -> dict[str, tuple[float | None, float | None, float | None, float | None]]:
+        if engine.dialect.name == "postgresql":
+            return _percentiles_postgres(engine, c, _scope(user_id, since, until))
+        return _percentiles_ordered_scan(c, user_id, since, until)
+
     if conn is None:
         with engine.connect() as own:
-            lat = _ranked_percentiles(engine, own, usage.c.latency_ms, conds, (0.5, 0.95))
-            ttft = _ranked_percentiles(engine, own, usage.c.ttft_ms, conds, (0.5, 0.95))
+            figures = compute(own)
     else:
-        lat = _ranked_percentiles(engine, conn, usage.c.latency_ms, conds, (0.5, 0.95))
-        ttft = _ranked_percentiles(engine, conn, usage.c.ttft_ms, conds, (0.5, 0.95))
-    out: list[DayLatency] = []
-    for day in _days(since, until):
-        lp, tp = lat.get(day, {}), ttft.get(day, {})
-        out.append(DayLatency(day, lp.get(0.5), lp.get(0.95), tp.get(0.5), tp.get(0.95)))
-    return out
+        figures = compute(conn)
+    empty: tuple[float | None, float | None, float | None, float | None] = (None, None, None, None)
+    return [DayLatency(day, *figures.get(day, empty)) for day in _days(since, until)]
 
 
 def session_cost_distribution(
