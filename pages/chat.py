@@ -1,14 +1,23 @@
-"""Chat page: thin drawing of ChatService sessions and events (no business logic here)."""
+"""Chat page: thin drawing of ChatService sessions and events (no business logic here).
+
+Wording, labels and formatting come from :mod:`assistant.chat_view`, starter prompts from
+:mod:`assistant.starters`, exports from :mod:`assistant.sessions.export`. The open session
+lives in the URL (``?session=<id>``) so it survives a reload; it is always re-read through
+the service with the signed-in user's id, so another user's id is simply "not found".
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import streamlit as st
 
+from assistant import chat_view as view
 from assistant.chat import (
     ChatInputError,
     ChatService,
+    DisplayTurn,
     Done,
     ErrorEvent,
     LimitExceededError,
@@ -22,13 +31,48 @@ from assistant.config import get_settings
 from assistant.factory import get_chat_service
 from assistant.models.registry import describe_model
 from assistant.render import pretty_json, safe_markdown
-from assistant.sessions.base import SessionError, SessionMeta, SessionNotFoundError, ToolStep
+from assistant.sessions.base import (
+    SessionDocument,
+    SessionError,
+    SessionMeta,
+    SessionNotFoundError,
+    ToolStep,
+)
+from assistant.sessions.export import session_to_json, session_to_markdown
+from assistant.starters import starter_prompts
+from pages.auth_gate import current_identity
+
+logger = logging.getLogger("assistant.pages.chat")
+
+PENDING = "chat_pending"  # {"session_id": str | None, "text": str}: a send queued by a starter or Retry
+FAILED = "chat_failed"  # {"session_id", "text", "category", "message", "retryable"}: the last failed turn
+FLASH = "chat_flash"  # [(kind, text)]: one-time notices shown on the next run
+CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmation
+SEARCH = "chat_search"
+NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
+USER_AVATAR = ":material/person:"
+ASSISTANT_AVATAR = ":material/support_agent:"
+CURSOR = " ▍"
 
 settings = get_settings()
-identity = st.session_state["identity"]
+identity = current_identity()
 user_id: str = identity.user_id
 service: ChatService = get_chat_service(settings)
 model_info = describe_model(service.model_name)
+
+st.html(
+    """<style>
+    .st-key-session-list button { justify-content: flex-start; text-align: left; }
+    .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .st-key-welcome h2 { margin-bottom: 0.25rem; }
+    [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }
+    </style>"""
+)
+
+
+# --------------------------------------------------------------------------- callbacks
+def _flash(kind: str, text: str) -> None:
+    st.session_state.setdefault(FLASH, []).append((kind, text))
 
 
 def _open(session_id: str | None) -> None:
@@ -36,121 +80,453 @@ def _open(session_id: str | None) -> None:
         st.query_params["session"] = session_id
     else:
         st.query_params.pop("session", None)
-    st.session_state.pop("pending_error", None)
+    st.session_state.pop(FAILED, None)
+    st.session_state.pop(CONFIRM_DELETE, None)
 
 
-def _current() -> SessionMeta | None:
-    sid = st.query_params.get("session")
-    if not sid:
-        return None
+def _queue_send(session_id: str | None, text: str) -> None:
+    st.session_state.pop(FAILED, None)
+    st.session_state[PENDING] = {"session_id": session_id, "text": text}
+
+
+def _retry(session_id: str, text: str) -> None:
+    # The failed turn was not stored: sending the same text again re-runs it exactly once.
+    logger.info("session_id=<%s> | retrying failed turn", session_id)
+    _queue_send(session_id, text)
+
+
+def _reload() -> None:
+    st.session_state.pop(FAILED, None)
+
+
+def _save_feedback(session_id: str, turn_idx: int, key: str) -> None:
+    value = view.feedback_value(st.session_state.get(key))
     try:
-        return service.get_session(sid, user_id)
+        service.set_feedback(session_id, user_id, turn_idx, value)
+    except (SessionError, ValueError) as e:
+        _flash("error", f"Your feedback could not be saved: {e}")
+
+
+def _complete(session_id: str) -> None:
+    try:
+        service.complete(session_id, user_id)
+        _flash("success", "Session completed. It is now read-only; you can continue it in a new session.")
+    except SessionError as e:
+        _flash("error", str(e))
+
+
+def _continue(session_id: str) -> None:
+    try:
+        meta = service.continue_session(session_id, user_id, user_email=identity.email)
+    except SessionError as e:
+        _flash("error", str(e))
+        return
+    _open(meta.id)
+
+
+def _ask_delete(session_id: str | None) -> None:
+    if session_id:
+        st.session_state[CONFIRM_DELETE] = session_id
+    else:
+        st.session_state.pop(CONFIRM_DELETE, None)
+
+
+def _delete(session_id: str) -> None:
+    try:
+        service.delete(session_id, user_id)
+    except SessionError as e:
+        _flash("error", str(e))
+        return
+    _open(None)
+    _flash("success", "Session deleted.")
+
+
+# --------------------------------------------------------------------------- current session
+def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
+    session_id = st.query_params.get("session")
+    if not session_id:
+        return None, None
+    # A previous run may have been interrupted mid-answer (Stop, a click elsewhere): let the
+    # service finish storing what was produced before drawing it.
+    service.wait_idle(session_id)
+    try:
+        doc = service.open_session(session_id, user_id)
     except SessionNotFoundError:
-        st.error("That session was not found. It may have been deleted, or it belongs to someone else.")
+        logger.info("user_id=<%s>, session_id=<%s> | session not found", user_id, session_id)
         st.query_params.pop("session", None)
-        return None
+        _flash("error", NOT_FOUND)
+        return None, None
+    except SessionError as e:
+        logger.warning("session_id=<%s>, error=<%s> | session cannot be opened", session_id, e)
+        meta = service.get_session(session_id, user_id)
+        st.error(f"This session cannot be shown: {e}", icon=":material/broken_image:")
+        return meta, None
+    return doc.meta, doc
 
 
+meta, doc = _current()
+read_only = bool(meta and meta.read_only)
+failed: dict[str, Any] | None = st.session_state.get(FAILED)
+if failed and (meta is None or failed.get("session_id") != meta.id):
+    st.session_state.pop(FAILED, None)
+    failed = None
+
+
+# --------------------------------------------------------------------------- sidebar
+def _sidebar() -> None:
+    st.button(
+        "New session",
+        icon=":material/add_comment:",
+        type="primary",
+        use_container_width=True,
+        on_click=_open,
+        args=(None,),
+        key="new-session",
+    )
+    budget = view.budget_view(service.spend_today(user_id), settings.daily_budget_usd)
+    with st.container(key="spend-today"):
+        st.progress(budget.fraction, text=f":material/payments: {budget.text}")
+
+    if meta is not None:
+        with st.container(border=True, key="current-session"):
+            badge = view.state_badge(meta.state)
+            st.markdown(f"**{view.display_title(meta.title, 60)}**")
+            st.badge(badge.label, icon=badge.icon, color=badge.color)
+            st.caption(f"This session: {view.session_summary(meta)}")
+            with st.container(horizontal=True, gap="small"):
+                with (
+                    st.popover("Rename", icon=":material/edit:", key="rename-pop"),
+                    st.form("rename-form", border=False),
+                ):
+                    new_title = st.text_input("Title", value=meta.title, max_chars=120)
+                    if st.form_submit_button("Save", type="primary"):
+                        try:
+                            service.rename(meta.id, user_id, new_title)
+                            st.rerun()
+                        except (SessionError, ValueError) as e:
+                            st.error(str(e))
+                st.button(
+                    "Complete",
+                    icon=":material/task_alt:",
+                    key="complete-session",
+                    disabled=read_only,
+                    help="End this session: it becomes read-only.",
+                    on_click=_complete,
+                    args=(meta.id,),
+                )
+                st.button(
+                    "Delete",
+                    icon=":material/delete:",
+                    key="delete-session",
+                    on_click=_ask_delete,
+                    args=(meta.id,),
+                )
+            if st.session_state.get(CONFIRM_DELETE) == meta.id:
+                st.warning(
+                    f"Delete “{view.display_title(meta.title, 60)}”? The transcript is removed for good.",
+                    icon=":material/warning:",
+                )
+                with st.container(horizontal=True, gap="small"):
+                    st.button(
+                        "Delete for good",
+                        type="primary",
+                        key="confirm-delete",
+                        on_click=_delete,
+                        args=(meta.id,),
+                    )
+                    st.button("Cancel", key="cancel-delete", on_click=_ask_delete, args=(None,))
+            if doc is not None and doc.turns:
+                with st.container(horizontal=True, gap="small"):
+                    st.download_button(
+                        "Markdown",
+                        data=lambda sid=meta.id: session_to_markdown(service.open_session(sid, user_id)),
+                        file_name=view.export_filename(meta, "md"),
+                        mime="text/markdown",
+                        icon=":material/download:",
+                        on_click="ignore",
+                        key="export-md",
+                    )
+                    st.download_button(
+                        "JSON",
+                        data=lambda sid=meta.id: session_to_json(service.open_session(sid, user_id)),
+                        file_name=view.export_filename(meta, "json"),
+                        mime="application/json",
+                        icon=":material/data_object:",
+                        on_click="ignore",
+                        key="export-json",
+                    )
+
+    st.text_input(
+        "Search sessions",
+        key=SEARCH,
+        placeholder="Search sessions",
+        icon=":material/search:",
+        label_visibility="collapsed",
+    )
+    query = str(st.session_state.get(SEARCH) or "").strip()
+    sessions, total = service.list_sessions(user_id, text=query or None, limit=30)
+    now = service.clock()
+    with st.container(key="session-list", gap=None):
+        if not sessions:
+            st.caption("No sessions match your search." if query else "No sessions yet: your first one starts here.")
+        for s in sessions:
+            st.button(
+                view.display_title(s.title, view.SIDEBAR_TITLE_CHARS),
+                key=f"open-{s.id}",
+                icon=view.STATE_ICONS.get(s.state, ":material/chat_bubble:"),
+                help=view.session_help(s, now),
+                type="secondary" if meta is not None and s.id == meta.id else "tertiary",
+                use_container_width=True,
+                on_click=_open,
+                args=(s.id,),
+            )
+        if total > len(sessions):
+            st.caption(f"Showing the {len(sessions)} most recent of {total}. Search to find older ones.")
+
+
+with st.sidebar:
+    _sidebar()
+
+
+# --------------------------------------------------------------------------- drawing helpers
 def _draw_step(step: ToolStep) -> None:
-    icon = "✅" if step.status == "success" else "⚠️"
-    took = f" · {step.duration_ms:.0f} ms" if step.duration_ms is not None else ""
-    with st.expander(f"{icon} `{step.name}`{took}", expanded=False):
+    state = "error" if step.status == "error" else "complete"
+    with st.status(view.tool_label(step.name, step.status, step.duration_ms), state=state, expanded=False):
         st.caption("Input")
         st.code(pretty_json(step.input), language="json")
         st.caption("Result")
         st.markdown(safe_markdown(step.result or "(no result)"))
 
 
-def _draw_turn_footer(turn: Any) -> None:
-    cost = "unknown cost" if turn.cost_usd is None else f"${turn.cost_usd:.4f}"
-    ttft = f" · first token {turn.ttft_ms / 1000:.2f} s" if turn.ttft_ms is not None else ""
-    st.caption(f"{turn.input_tokens:,} in · {turn.output_tokens:,} out tokens · {cost}{ttft}")
+def _draw_turn(item: DisplayTurn, session_id: str) -> None:
+    turn = item.turn
+    with st.chat_message("user", avatar=USER_AVATAR):
+        st.markdown(safe_markdown(item.user_text))
+    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
+        for kind, part in item.parts:
+            if kind == "text":
+                st.markdown(safe_markdown(str(part)))
+            else:
+                _draw_step(part)
+        if not item.parts:
+            st.caption("(no answer text)")
+        note = view.stopped_note(turn)
+        if note:
+            st.caption(f":material/stop_circle: **Stopped** · {note}")
+        with st.container(horizontal=True, vertical_alignment="center", key=f"turn-footer-{turn.idx}"):
+            key = f"feedback-{session_id}-{turn.idx}"
+            st.feedback(
+                "thumbs",
+                key=key,
+                default=view.feedback_index(turn.feedback),
+                on_change=_save_feedback,
+                args=(session_id, turn.idx, key),
+            )
+            st.caption(view.turn_footer(turn))
 
 
-meta = _current()
+def _draw_welcome() -> None:
+    with st.container(key="welcome"):
+        st.markdown(f"## Hello, {view.welcome_name(identity.name)}")
+        st.markdown(
+            "I'm your **Meeting Coordinator**. I can brief you on upcoming meetings, draft agendas, "
+            "check budgets against plan and track your big rocks. Pick one of your next meetings "
+            "or ask anything below."
+        )
+    starters = starter_prompts(settings.data_dir, service.clock(), limit=4)
+    with st.container(key="starters", horizontal=True, gap="small"):
+        for i, starter in enumerate(starters):
+            st.button(
+                starter.prompt,
+                key=f"starter-{i}",
+                icon=starter.icon,
+                on_click=_queue_send,
+                args=(meta.id if meta else None, starter.prompt),
+            )
 
-with st.sidebar:
-    if st.button("New session", icon=":material/add:", use_container_width=True, type="primary"):
-        _open(None)
-        st.rerun()
-    sessions, _total = service.list_sessions(user_id, limit=30)
-    for s in sessions:
-        label = s.title if len(s.title) < 40 else s.title[:39] + "…"
-        if st.button(
-            label,
-            key=f"open-{s.id}",
-            use_container_width=True,
-            type="tertiary" if not meta or s.id != meta.id else "secondary",
-        ):
-            _open(s.id)
-            st.rerun()
 
-title = meta.title if meta else "New session"
-st.title(title)
-if model_info.is_offline:
-    st.caption(":material/science: Answers come from the **offline demo model** (scripted, no AWS, $0).")
-else:
-    st.caption(f"Model: {model_info.label}")
+def _draw_failed(item: dict[str, Any]) -> None:
+    shown = view.error_view(str(item["category"]), str(item["message"]), bool(item["retryable"]))
+    with st.chat_message("user", avatar=USER_AVATAR):
+        st.markdown(safe_markdown(str(item["text"])))
+        st.caption(":material/error: Not answered")
+    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="failed-turn"):
+        st.error(f"**{shown.title}.** {shown.message}", icon=shown.icon)
+        if shown.action == "retry":
+            st.button(
+                "Retry",
+                icon=":material/refresh:",
+                type="primary",
+                key="retry-turn",
+                on_click=_retry,
+                args=(item["session_id"], item["text"]),
+            )
+        elif shown.action == "reload":
+            st.button("Reload", icon=":material/sync:", type="primary", key="reload-session", on_click=_reload)
 
-if meta is not None:
+
+def _refuse(text: str, reason: str, *, icon: str, kind: str = "error") -> None:
+    box = st.warning if kind == "warning" else st.error
+    with st.container(key="refusal"):
+        box(reason, icon=icon)
+        if len(text) > 200:
+            with st.expander("Your message (not sent)", icon=":material/content_copy:"):
+                st.code(text, language=None, wrap_lines=True)
+
+
+def _send(session: SessionMeta | None, raw: str) -> None:
     try:
-        doc = service.open_session(meta.id, user_id)
+        text = service.validate_message(raw)
+        # Check limits before creating a session, so a refused first message leaves nothing behind.
+        service.check_limits(user_id)
+        if session is None:
+            session = service.create_session(user_id, user_email=identity.email)
+            st.query_params["session"] = session.id
+        events = service.send_sync(session.id, user_id, text)
+    except ChatInputError as e:
+        _refuse(raw, f"**Message not sent.** {e}", icon=":material/block:")
+        return
+    except LimitExceededError as e:
+        when = view.retry_at_text(e.retry_at, service.clock())
+        reason = f"**Message not sent.** {e}"
+        if when and when not in reason:
+            reason += f" {when}"
+        _refuse(raw, reason, icon=":material/hourglass_top:", kind="warning")
+        return
+    except SessionBusyError as e:
+        st.info(str(e), icon=":material/hourglass_top:")
+        return
     except SessionError as e:
-        st.error(str(e))
-        st.stop()
-    for turn in build_display_turns(doc):
-        with st.chat_message("user"):
-            st.markdown(safe_markdown(turn.user_text))
-        with st.chat_message("assistant"):
-            for kind, part in turn.parts:
-                if kind == "text":
-                    st.markdown(safe_markdown(part))
-                else:
-                    _draw_step(part)
-            if turn.turn.status == "stopped":
-                st.caption(f":material/stop_circle: {turn.turn.error or 'Stopped.'}")
-            _draw_turn_footer(turn.turn)
+        _refuse(raw, f"**Message not sent.** {e}", icon=":material/block:")
+        return
 
-prompt = st.chat_input("Ask about your meetings, budget or priorities…", disabled=bool(meta and meta.read_only))
-if prompt is not None:
-    try:
-        text = service.validate_message(prompt)
-        if meta is None:
-            meta = service.create_session(user_id, user_email=getattr(identity, "email", None))
-            st.query_params["session"] = meta.id
-        events = service.send_sync(meta.id, user_id, text)
-    except (ChatInputError, LimitExceededError, SessionBusyError, SessionError) as e:
-        st.error(str(e))
-        st.stop()
-    with st.chat_message("user"):
+    with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(safe_markdown(text))
-    with st.chat_message("assistant"):
-        buffer = ""
-        slot = st.empty()
+    failure: ErrorEvent | None = None
+    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
+        live = st.container(key="live-answer")
+        st.button(
+            "Stop",
+            icon=":material/stop_circle:",
+            key="stop-answer",
+            type="tertiary",
+            on_click=service.stop,
+            args=(session.id,),
+        )
         steps: dict[str, Any] = {}
-        failed: ErrorEvent | None = None
-        for event in events:
-            if isinstance(event, TextDelta):
-                buffer += event.text
-                slot.markdown(safe_markdown(buffer) + " ▌")
-            elif isinstance(event, ToolStarted):
-                if buffer:
-                    slot.markdown(safe_markdown(buffer))
-                buffer = ""
-                steps[event.tool_use_id] = st.status(f"Running `{event.name}`…", expanded=False)
-                slot = st.empty()
-            elif isinstance(event, ToolFinished):
-                box = steps.get(event.tool_use_id)
-                if box is not None:
-                    box.update(
-                        label=f"`{event.name}` · {event.duration_ms:.0f} ms",
-                        state="complete" if event.status == "success" else "error",
-                    )
-            elif isinstance(event, ErrorEvent):
-                failed = event
-            elif isinstance(event, Done):
-                slot.markdown(safe_markdown(buffer))
-        if failed is not None:
-            st.error(failed.message)
-        else:
-            st.rerun()
+        buffer = ""
+        slot: Any = None
+        try:
+            with live:
+                with st.spinner("Thinking…", show_time=False):
+                    first = next(events, None)
+                pending_events = [first] if first is not None else []
+                for event in _chain(pending_events, events):
+                    if isinstance(event, TextDelta):
+                        if slot is None:
+                            slot = st.empty()
+                        buffer += event.text
+                        slot.markdown(safe_markdown(buffer) + CURSOR)
+                    elif isinstance(event, ToolStarted):
+                        if slot is not None:
+                            slot.markdown(safe_markdown(buffer))
+                        slot, buffer = None, ""
+                        box = st.status(view.tool_label(event.name, "running", None), state="running")
+                        with box:
+                            st.caption("Input")
+                            st.code(pretty_json(event.input), language="json")
+                        steps[event.tool_use_id] = box
+                    elif isinstance(event, ToolFinished):
+                        box = steps.get(event.tool_use_id)
+                        if box is not None:
+                            with box:
+                                st.caption("Result")
+                                st.markdown(safe_markdown(event.summary or "(no result)"))
+                            box.update(
+                                label=view.tool_label(event.name, event.status, event.duration_ms),
+                                state="complete" if event.status == "success" else "error",
+                            )
+                    elif isinstance(event, ErrorEvent):
+                        failure = event
+                    elif isinstance(event, Done) and slot is not None:
+                        slot.markdown(safe_markdown(buffer))
+        finally:
+            # Interrupted runs (Stop, a click elsewhere, a closed tab) land here too: closing the
+            # iterator stops the answer, and the service stores what was produced as "stopped".
+            events.close()
+    if failure is not None:
+        st.session_state[FAILED] = {
+            "session_id": session.id,
+            "text": text,
+            "category": failure.category,
+            "message": failure.message,
+            "retryable": failure.retryable,
+        }
+    st.rerun()
+
+
+def _chain(first: list[Any], rest: Any) -> Any:
+    yield from first
+    yield from rest
+
+
+# --------------------------------------------------------------------------- main
+header = st.container(key="chat-header")
+with header:
+    st.markdown(f"### {view.display_title(meta.title) if meta else 'New session'}")
+    with st.container(horizontal=True, gap="small"):
+        if meta is not None:
+            badge = view.state_badge(meta.state)
+            st.badge(badge.label, icon=badge.icon, color=badge.color)
+        mbadge = view.model_badge(model_info.label, model_info.is_offline)
+        st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
+
+for kind, message in st.session_state.pop(FLASH, []):
+    if kind == "success":
+        st.success(message, icon=":material/check_circle:")
+    else:
+        st.error(message, icon=":material/error:")
+
+turns = build_display_turns(doc) if doc is not None else []
+pending: dict[str, Any] | None = st.session_state.get(PENDING)
+if pending and pending.get("session_id") != (meta.id if meta else None):
+    st.session_state.pop(PENDING, None)
+    pending = None
+
+# st.chat_input is pinned to the bottom wherever it is called; calling it first tells the
+# page whether this run sends something before anything is drawn.
+prompt = st.chat_input(
+    "This session is read-only" if read_only else "Ask about your meetings, budget or priorities…",
+    disabled=read_only,
+    submit_mode="disable",
+    key="chat-input",
+)
+to_send: str | None = None
+if prompt is not None and not read_only:
+    to_send = str(prompt)
+elif pending:
+    st.session_state.pop(PENDING, None)
+    to_send = str(pending["text"])
+if to_send is not None:
+    st.session_state.pop(FAILED, None)
+    failed = None
+
+if not turns and not failed and to_send is None and not read_only:
+    _draw_welcome()
+for item in turns:
+    _draw_turn(item, meta.id if meta else "")
+if failed:
+    _draw_failed(failed)
+if meta is not None and read_only:
+    with st.container(key="read-only"):
+        st.info(view.read_only_notice(meta), icon=":material/lock:")
+        st.button(
+            "Continue in a new session",
+            icon=":material/arrow_forward:",
+            type="primary",
+            key="continue-session",
+            on_click=_continue,
+            args=(meta.id,),
+        )
+if to_send is not None:
+    _send(meta, to_send)

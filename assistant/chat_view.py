@@ -1,0 +1,350 @@
+"""What the chat page shows, as plain functions (Streamlit-free, unit-tested).
+
+The page (``pages/chat.py``) only draws; every label, footer, badge, refusal and error
+text it draws comes from here, so the wording can be tested without a browser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from assistant.render import safe_markdown
+from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
+from assistant.usage.format import fmt_ago, fmt_cost, fmt_ms, fmt_tokens
+
+OFFLINE_LABEL = "offline demo model"
+SIDEBAR_TITLE_CHARS = 38
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A small coloured label (``st.badge``)."""
+
+    label: str
+    icon: str
+    color: Literal["green", "gray", "orange", "blue", "violet", "red"]
+
+
+STATE_BADGES: dict[str, Badge] = {
+    "active": Badge("Active", ":material/radio_button_checked:", "green"),
+    "completed": Badge("Completed", ":material/task_alt:", "gray"),
+    "expired": Badge("Expired", ":material/schedule:", "orange"),
+}
+STATE_ICONS: dict[str, str] = {
+    "active": ":material/chat_bubble:",
+    "completed": ":material/task_alt:",
+    "expired": ":material/schedule:",
+}
+
+
+def state_badge(state: SessionState | str) -> Badge:
+    """The badge for a session state.
+
+    Args:
+        state: "active", "completed" or "expired".
+
+    Returns:
+        Its badge (unknown states get a neutral badge with the raw name).
+    """
+    return STATE_BADGES.get(state, Badge(str(state).capitalize(), ":material/help:", "gray"))
+
+
+def model_badge(label: str, is_offline: bool) -> Badge:
+    """The badge naming the model that answers.
+
+    Args:
+        label: The model's human label (``describe_model(...).label``).
+        is_offline: Whether it is the offline demo model.
+
+    Returns:
+        A violet "offline demo model" badge, or a blue badge with the model's label.
+    """
+    if is_offline:
+        return Badge(label or OFFLINE_LABEL, ":material/science:", "violet")
+    return Badge(label, ":material/cloud:", "blue")
+
+
+def display_title(title: str, limit: int | None = None) -> str:
+    """A session title made safe to render as Markdown, optionally shortened.
+
+    Args:
+        title: The stored title (comes from user or model text: untrusted).
+        limit: Cut to this many characters (with "…"), or None for the full title.
+
+    Returns:
+        Title with images/HTML neutralised and Markdown control characters escaped.
+    """
+    text = " ".join((title or "").split()) or "New session"
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    text = re.sub(r"([\\`*_\[\]#|~$])", r"\\\1", text)
+    text = text.replace(":material/", ":\u200bmaterial/")  # no icon injection through a title
+    return safe_markdown(text)
+
+
+def cost_text(cost_usd: float | None, *, offline: bool = False) -> str:
+    """A cost for small print.
+
+    Args:
+        cost_usd: Dollars, or None when the price is unknown.
+        offline: The offline demo model answered (free, said so).
+
+    Returns:
+        "$0.0012", "$0.00 (offline demo model)", or "cost unknown" (never "$0" for unknown).
+    """
+    if cost_usd is None:
+        return "cost unknown"
+    if offline and cost_usd == 0:
+        return f"$0.00 ({OFFLINE_LABEL})"
+    return fmt_cost(cost_usd)
+
+
+def is_offline_model(model_name: str) -> bool:
+    """Whether a stored model name is the offline demo model (plain or fault-injected)."""
+    return model_name.split(":", 1)[0] in {"offline", "faulty"}
+
+
+def turn_footer(turn: TurnRecord) -> str:
+    """The small print under an answer: tokens, cost, time to first token, total time.
+
+    Args:
+        turn: The stored turn.
+
+    Returns:
+        e.g. "1.2k in · 340 out tokens · $0.0031 · first token 420 ms · 2.3 s".
+    """
+    parts = [
+        f"{fmt_tokens(turn.input_tokens)} in · {fmt_tokens(turn.output_tokens)} out tokens",
+        cost_text(turn.cost_usd, offline=is_offline_model(turn.model)),
+    ]
+    if turn.ttft_ms is not None:
+        parts.append(f"first token {fmt_ms(turn.ttft_ms)}")
+    if turn.latency_ms is not None:
+        parts.append(fmt_ms(turn.latency_ms))
+    return " · ".join(parts)
+
+
+def stopped_note(turn: TurnRecord) -> str | None:
+    """The note shown under an answer that did not finish normally.
+
+    Args:
+        turn: The stored turn.
+
+    Returns:
+        A plain sentence, or None for a normal answer.
+    """
+    if turn.status == "stopped":
+        return turn.error or "Stopped before the answer was finished."
+    if turn.status == "error":
+        return turn.error or "This answer failed."
+    return None
+
+
+def session_cost_text(meta: SessionMeta) -> str:
+    """The session's total cost, never claiming $0 when a price was unknown.
+
+    Args:
+        meta: The session.
+
+    Returns:
+        "$0.0123", "$0.00 (offline demo model)", "unknown" or "at least $0.01 (some prices unknown)".
+    """
+    if meta.cost_unknown:
+        return "unknown" if not meta.cost_usd else f"at least {fmt_cost(meta.cost_usd)} (some prices unknown)"
+    return cost_text(meta.cost_usd, offline=is_offline_model(meta.model))
+
+
+def session_summary(meta: SessionMeta) -> str:
+    """One line about the session for the sidebar.
+
+    Args:
+        meta: The session.
+
+    Returns:
+        e.g. "3 answers · 4.1k tokens · $0.0021".
+    """
+    answers = f"{meta.turn_count} answer" + ("" if meta.turn_count == 1 else "s")
+    tokens = fmt_tokens(meta.input_tokens + meta.output_tokens)
+    return f"{answers} · {tokens} tokens · {session_cost_text(meta)}"
+
+
+def session_help(meta: SessionMeta, now: datetime | None = None) -> str:
+    """Tooltip of a session in the sidebar list.
+
+    Args:
+        meta: The session.
+        now: Reference time for "5 min ago".
+
+    Returns:
+        e.g. "Active · updated 5 min ago · 2 answers · 1.2k tokens · $0.00".
+    """
+    return f"{state_badge(meta.state).label} · updated {fmt_ago(meta.updated_at, now)} · {session_summary(meta)}"
+
+
+@dataclass(frozen=True)
+class BudgetView:
+    """Today's spend against the daily budget."""
+
+    text: str
+    fraction: float
+    over: bool
+
+
+def budget_view(spent_usd: float, budget_usd: float) -> BudgetView:
+    """Today's spend as a line of text and a progress fraction.
+
+    Args:
+        spent_usd: What the user's model calls cost today.
+        budget_usd: The daily budget (0 = no budget).
+
+    Returns:
+        The text ("$0.12 of $5.00 today"), the fraction for a progress bar (0..1) and whether
+        the budget is used up.
+    """
+    if budget_usd <= 0:
+        return BudgetView(f"{fmt_cost(spent_usd)} today (no daily budget)", 0.0, False)
+    fraction = max(0.0, min(1.0, spent_usd / budget_usd))
+    return BudgetView(f"{fmt_cost(spent_usd)} of {fmt_cost(budget_usd)} today", fraction, spent_usd >= budget_usd)
+
+
+def retry_at_text(retry_at: datetime | None, now: datetime) -> str | None:
+    """When a limit frees up, in words.
+
+    Args:
+        retry_at: The moment sending is possible again (aware), or None.
+        now: The current time (aware).
+
+    Returns:
+        "You can send again at 14:05:03 UTC (in 42 s)." or None when unknown.
+    """
+    if retry_at is None:
+        return None
+    at = retry_at.astimezone(UTC)
+    seconds = max(0, int((at - now.astimezone(UTC)).total_seconds()) + 1)
+    wait = f"{seconds} s" if seconds < 120 else fmt_ms(seconds * 1000.0)
+    return f"You can send again at {at:%H:%M:%S} UTC (in {wait})."
+
+
+@dataclass(frozen=True)
+class ErrorView:
+    """How a failed turn is shown.
+
+    Attributes:
+        title: Short bold headline ("The model is busy").
+        message: The plain sentence from the service (what happened, what to do).
+        action: "retry" (Retry button), "reload" (Reload button) or None.
+        icon: Material icon.
+    """
+
+    title: str
+    message: str
+    action: Literal["retry", "reload"] | None
+    icon: str
+
+
+_ERROR_TITLES: dict[str, tuple[str, str]] = {
+    "throttled": ("The model is busy right now", ":material/speed:"),
+    "timeout": ("The model took too long to answer", ":material/timer_off:"),
+    "access_denied": ("The assistant has no access to the model", ":material/lock:"),
+    "network": ("The model could not be reached", ":material/wifi_off:"),
+    "unavailable": ("The model service is unavailable", ":material/cloud_off:"),
+    "context_overflow": ("This conversation is too long for the model", ":material/data_array:"),
+    "output_limit": ("The answer was too long", ":material/short_text:"),
+    "storage": ("Your message could not be saved", ":material/database:"),
+    "conflict": ("This session changed elsewhere", ":material/sync_problem:"),
+    "session": ("This session cannot take messages", ":material/block:"),
+    "cancelled": ("The answer was cancelled", ":material/stop_circle:"),
+}
+
+
+def error_view(category: str, message: str, retryable: bool) -> ErrorView:
+    """Turn a failed turn's ErrorEvent fields into what the page shows.
+
+    Args:
+        category: ErrorEvent.category.
+        message: ErrorEvent.message (already a plain sentence).
+        retryable: ErrorEvent.retryable.
+
+    Returns:
+        The view: a conflict offers Reload, a retryable error offers Retry.
+    """
+    title, icon = _ERROR_TITLES.get(category, ("Something went wrong", ":material/error:"))
+    if category == "conflict":
+        text = message or "This session was changed in another tab or window."
+        if "reload" not in text.lower():
+            text += " Reload to see the latest version, then send your message again."
+        return ErrorView(title, text, "reload", icon)
+    return ErrorView(title, message, "retry" if retryable else None, icon)
+
+
+def feedback_index(value: int | None) -> int | None:
+    """Stored feedback (+1/-1/None) -> ``st.feedback("thumbs")`` index (1 up / 0 down / None)."""
+    if value is None:
+        return None
+    return 1 if value > 0 else 0
+
+
+def feedback_value(index: int | None) -> int | None:
+    """``st.feedback("thumbs")`` index -> stored feedback (+1/-1/None)."""
+    if index is None:
+        return None
+    return 1 if index == 1 else -1
+
+
+def tool_label(name: str, status: str, duration_ms: float | None) -> str:
+    """The label of a tool step (collapsed).
+
+    Args:
+        name: Tool name.
+        status: "running", "success" or "error".
+        duration_ms: How long it took (None while running).
+
+    Returns:
+        e.g. "Get upcoming meetings · `get_upcoming_meetings` · 12 ms".
+    """
+    human = name.replace("_", " ").strip().capitalize() or "Tool"
+    base = f"{human} · `{name}`"
+    if status == "running":
+        return f"{base} · running…"
+    took = f" · {fmt_ms(duration_ms)}" if duration_ms is not None else ""
+    failed = " · failed" if status == "error" else ""
+    return f"{base}{took}{failed}"
+
+
+def export_filename(meta: SessionMeta, ext: str) -> str:
+    """A safe download file name for a session export.
+
+    Args:
+        meta: The session.
+        ext: "md" or "json".
+
+    Returns:
+        e.g. "session-2026-03-01-prepare-me-for-the-acme-qbr.md".
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", meta.title.lower()).strip("-")[:48].strip("-") or "session"
+    return f"session-{meta.created_at:%Y-%m-%d}-{slug}.{ext}"
+
+
+def read_only_notice(meta: SessionMeta) -> str:
+    """Why a session cannot take new messages.
+
+    Args:
+        meta: A completed or expired session.
+
+    Returns:
+        A plain sentence saying what to do next.
+    """
+    if meta.state == "expired":
+        why = "This session expired after a period without activity"
+    else:
+        why = "This session was completed"
+    return f"{why}, so it is read-only. Continue in a new session to carry on with the same context."
+
+
+def welcome_name(name: str | None) -> str:
+    """The first name used in the welcome line ("there" when unknown)."""
+    first = (name or "").strip().split(" ")[0]
+    return display_title(first) if first else "there"

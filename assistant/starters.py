@@ -1,0 +1,119 @@
+"""Starter prompts for an empty chat session, built from the user's next meetings.
+
+Each starter reads "Prepare me for <meeting>, <day> at <HH:MM>". The comma matters: the
+meeting name is what the agent (and the offline demo model) searches the calendar for,
+and the time after the comma must not become part of that search.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from assistant.tools.calendar import Meeting, upcoming_meetings
+from assistant.tools.deps import DataFileError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_STARTERS = 3
+GENERIC_PROMPTS: tuple[tuple[str, str], ...] = (
+    ("What meetings do I have this week?", ":material/calendar_month:"),
+    ("What is the status of our big rocks?", ":material/flag:"),
+    ("How is our budget tracking?", ":material/account_balance:"),
+)
+
+
+@dataclass(frozen=True)
+class Starter:
+    """One starter prompt button.
+
+    Attributes:
+        prompt: The exact text sent when the starter is clicked (also its label).
+        icon: A Material icon name (``":material/...:"``).
+        meeting_id: The meeting it prepares for, or None for a generic prompt.
+        when: Short human time of the meeting ("today at 14:00"), or "" for a generic prompt.
+    """
+
+    prompt: str
+    icon: str
+    meeting_id: str | None = None
+    when: str = ""
+
+
+def describe_when(start: datetime, now: datetime) -> str:
+    """Say when a meeting starts, relative to now.
+
+    Args:
+        start: The meeting's start (timezone-aware).
+        now: The current time in the same zone.
+
+    Returns:
+        "today at 14:00", "tomorrow at 09:30", "Friday at 10:00", or "Mon 3 Mar at 10:00"
+        for a meeting a week or more away.
+    """
+    local = start.astimezone(now.tzinfo) if now.tzinfo is not None else start
+    days = (local.date() - now.date()).days
+    clock = f"{local:%H:%M}"
+    if days <= 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    if days < 7:
+        return f"{local:%A} at {clock}"
+    return f"{local:%a} {local.day} {local:%b} at {clock}"
+
+
+def meeting_prompt(meeting: Meeting, now: datetime) -> str:
+    """The starter text for one meeting.
+
+    Args:
+        meeting: The meeting to prepare for.
+        now: The current time.
+
+    Returns:
+        "Prepare me for <title>, <when>".
+    """
+    title = " ".join(meeting.title.replace(",", " ").split())
+    return f"Prepare me for {title}, {describe_when(meeting.start, now)}"
+
+
+def starter_prompts(
+    data_dir: Path,
+    now: datetime,
+    *,
+    limit: int = DEFAULT_STARTERS,
+    days_ahead: int = 7,
+    fill_generic: bool = True,
+) -> list[Starter]:
+    """Starter prompts from the next meetings that have not started yet.
+
+    Args:
+        data_dir: Folder holding ``calendar.toml``.
+        now: Current time (timezone-aware).
+        limit: How many starters at most.
+        days_ahead: How far ahead to look for meetings.
+        fill_generic: Top up with generic prompts when there are fewer meetings than ``limit``.
+
+    Returns:
+        Up to ``limit`` starters, soonest meeting first. A missing or broken calendar file
+        gives only the generic prompts (it is logged, never raised: the page must still open).
+    """
+    meetings: list[Meeting] = []
+    try:
+        meetings = [m for m in upcoming_meetings(data_dir, now, days_ahead=days_ahead) if m.start >= now]
+    except DataFileError as e:
+        logger.warning("data_dir=<%s>, error=<%s> | no meeting starters: calendar unreadable", data_dir, e)
+    out = [
+        Starter(
+            prompt=meeting_prompt(m, now), icon=":material/event:", meeting_id=m.id, when=describe_when(m.start, now)
+        )
+        for m in meetings[:limit]
+    ]
+    if fill_generic:
+        for prompt, icon in GENERIC_PROMPTS:
+            if len(out) >= limit:
+                break
+            out.append(Starter(prompt=prompt, icon=icon))
+    return out
