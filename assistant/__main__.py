@@ -20,7 +20,7 @@ logger = logging.getLogger("assistant.cli")
 
 EXAMPLE_SCRIPT = (
     "What meetings do I have this week?",
-    "Prepare an agenda for the first one, and show me the budget context.",
+    "Prepare an agenda, and show me the budget context.",
     "Save a prep note: I want to close the hiring plan discussion and get a decision on Q1 headcount.",
 )
 
@@ -81,7 +81,8 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             total_tools += tools
             if not ok:
                 return 1
-        print(f"\nExample finished: {total_tools} tool calls. Resume with: python -m assistant chat --session {meta.id}")
+        print(f"\nExample finished: {total_tools} tool calls.")
+        print(f"Resume with: python -m assistant chat --session {meta.id}")
         return 0 if total_tools >= 2 else 1
     print("Type a message (Ctrl-D or /quit to leave).")
     while True:

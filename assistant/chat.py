@@ -51,7 +51,6 @@ from assistant.sessions.base import (
     SessionDocument,
     SessionError,
     SessionMeta,
-    SessionNotFoundError,
     SessionQuery,
     SessionReadOnlyError,
     SessionStore,
@@ -62,7 +61,7 @@ from assistant.sessions.base import (
     UsageRecord,
     utcnow,
 )
-from assistant.sessions.snapshot_storage import TurnSnapshotStorage
+from assistant.sessions.snapshot_storage import TurnSnapshotStorage, capture_snapshot
 from assistant.tools.deps import ToolDeps
 from assistant.usage.pricing import PriceTable
 
@@ -188,7 +187,7 @@ def build_display_turns(doc: SessionDocument) -> list[DisplayTurn]:
             if m.get("role") != "assistant":
                 continue
             for block in m.get("content", []):
-                if "text" in block and block["text"]:
+                if block.get("text"):
                     if parts and parts[-1][0] == "text":
                         parts[-1] = ("text", parts[-1][1] + "\n\n" + block["text"])
                     else:
@@ -274,10 +273,8 @@ class _RecorderHooks(HookProvider):
 
     def _message_added(self, event: MessageAddedEvent) -> None:
         rec = self.slot.recorder
-        if rec is not None:
-            msg = json.loads(json.dumps(event.message, default=str))
-            msg.pop("metadata", None)
-            rec.messages.append(msg)
+        if rec is not None:  # serialised by the store at commit; metadata (usage) is in the ledger
+            rec.messages.append({k: v for k, v in event.message.items() if k != "metadata"})
 
     def _before_model(self, event: BeforeModelCallEvent) -> None:
         rec = self.slot.recorder
@@ -343,6 +340,7 @@ class _AgentSlot:
     version: int
     storage: TurnSnapshotStorage
     agent: Agent | None = None
+    meta: SessionMeta | None = None  # the session as this process last wrote or read it
     recorder: _TurnRecorder | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -537,7 +535,7 @@ class ChatService:
         slot.agent = create_meeting_coordinator(
             model=self.model(),
             deps=deps,
-            session_manager=SnapshotSessionManager(meta.id, storage=slot.storage, save_latest_on="invocation"),
+            session_manager=SnapshotSessionManager(meta.id, storage=slot.storage, save_latest_on="trigger"),
             hooks=[_RecorderHooks(slot)],
             retry_strategy=ModelRetryStrategy(max_attempts=3, initial_delay=1, max_delay=8),
         )
@@ -568,7 +566,7 @@ class ChatService:
 
     def _prepare(self, session_id: str, user_id: str, text: str) -> tuple[str, SessionMeta, _AgentSlot]:
         prompt = self.validate_message(text)
-        meta = self.store.get_meta(session_id, user_id)
+        meta = self._cached_meta(session_id, user_id) or self.store.get_meta(session_id, user_id)
         if meta.read_only:
             raise SessionReadOnlyError(
                 f"This session is {meta.state} and read-only. Use “Continue in a new session” to carry on."
@@ -585,6 +583,23 @@ class ChatService:
             slot.lock.release()
             raise
         return prompt, meta, slot
+
+    def _cached_meta(self, session_id: str, user_id: str) -> SessionMeta | None:
+        """The session as this process last committed it, while its agent is live and it cannot have expired.
+
+        Saves a read per turn; a change made elsewhere (another replica) still cannot be
+        overwritten, because the commit checks the version and the state in the store.
+        """
+        with self._slots_lock:
+            slot = self._slots.get(session_id)
+        if slot is None or slot.agent is None or slot.meta is None or slot.user_id != user_id:
+            return None
+        meta = slot.meta
+        if meta.version != slot.version or meta.state != "active":
+            return None
+        if meta.updated_at < self.clock() - timedelta(hours=self.settings.session_expiry_hours):
+            return None
+        return meta
 
     def _cancel(self, slot: _AgentSlot) -> None:
         if slot.agent is not None:
@@ -633,7 +648,10 @@ class ChatService:
                 async with asyncio.timeout(self.settings.model_timeout_seconds):
                     async for raw in slot.agent.stream_async(
                         prompt,
-                        limits={"turns": self.settings.max_agent_turns, "output_tokens": self.settings.max_output_tokens},
+                        limits={
+                            "turns": self.settings.max_agent_turns,
+                            "output_tokens": self.settings.max_output_tokens,
+                        },
                     ):
                         self._on_stream_event(raw, recorder)
                         if "result" in raw:
@@ -643,7 +661,7 @@ class ChatService:
                 raise TimeoutError("the model did not finish in time") from e
             stop_reason = str(getattr(result, "stop_reason", "end_turn"))
             await self._commit(slot, meta, prompt, recorder, started_at, stop_reason)
-        except Exception as e:  # noqa: BLE001 - every fault must end the turn cleanly and visibly
+        except Exception as e:
             await self._fail(slot, meta, recorder, e)
         finally:
             slot.recorder = None
@@ -709,9 +727,8 @@ class ChatService:
         usage = self._usage_records(slot, meta, rec)
         for u in usage:
             rec.events.put_nowait(UsageEvent(u.input_tokens, u.output_tokens, u.cost_usd, u.ttft_ms, u.latency_ms))
-        snapshot = slot.storage.pending_snapshot()
-        if snapshot is None and slot.agent is not None:
-            snapshot = slot.agent.take_snapshot(preset="session").to_dict()
+        assert slot.agent is not None
+        snapshot = capture_snapshot(slot.agent)
         messages = list(rec.messages)
         status: Literal["ok", "stopped"] = "ok"
         error = None
@@ -743,14 +760,16 @@ class ChatService:
             error=error,
         )
         title = derive_title(prompt) if meta.turn_count == 0 and meta.title == DEFAULT_TITLE else None
-        commit = TurnCommit(messages=messages, turn=turn, agent_snapshot=snapshot or {}, usage=usage, title=title)
+        commit = TurnCommit(messages=messages, turn=turn, agent_snapshot=snapshot, usage=usage, title=title)
         new_meta = await asyncio.to_thread(
             self.store.commit_turn, meta.id, meta.user_id, expected_version=meta.version, commit=commit
         )
         slot.storage.commit_turn()
         slot.version = new_meta.version
+        slot.meta = new_meta
         logger.info(
-            "user_id=<%s>, session_id=<%s>, turn=<%s>, status=<%s>, input_tokens=<%s>, output_tokens=<%s> | turn stored",
+            "user_id=<%s>, session_id=<%s>, turn=<%s>, status=<%s>, input_tokens=<%s>, output_tokens=<%s>"
+            " | turn stored",
             meta.user_id,
             meta.id,
             turn.idx,
@@ -809,30 +828,33 @@ class ChatService:
         """
         prompt, meta, slot = self._prepare(session_id, user_id, text)
         loop = self._ensure_loop()
-        out: queue.Queue[ChatEvent | None] = queue.Queue()
+        out: queue.Queue[list[ChatEvent | None]] = queue.Queue()
 
         async def pump() -> None:
+            # Events are handed over in batches: one cross-thread wake-up per batch, not per token.
             events: asyncio.Queue[ChatEvent | None] = asyncio.Queue()
             task = asyncio.ensure_future(self._run_turn(slot, meta, prompt, events))
             while True:
-                event = await events.get()
-                out.put(event)
-                if event is None:
+                batch = [await events.get()]
+                while not events.empty():
+                    batch.append(events.get_nowait())
+                out.put(batch)
+                if batch[-1] is None:
                     break
             await task
 
-        future = asyncio.run_coroutine_threadsafe(pump(), loop)
-        return self._drain(out, future, slot)
+        asyncio.run_coroutine_threadsafe(pump(), loop)
+        return self._drain(out, slot)
 
-    def _drain(self, out: queue.Queue[ChatEvent | None], future: Any, slot: _AgentSlot) -> Iterator[ChatEvent]:
+    def _drain(self, out: queue.Queue[list[ChatEvent | None]], slot: _AgentSlot) -> Iterator[ChatEvent]:
         finished = False
         try:
             while True:
-                event = out.get()
-                if event is None:
-                    finished = True
-                    return
-                yield event
+                for event in out.get():
+                    if event is None:
+                        finished = True
+                        return
+                    yield event
         finally:
             if not finished:
                 self._cancel(slot)

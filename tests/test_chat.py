@@ -62,7 +62,7 @@ def test_restart_resumes_with_context(sqlite_engine, tmp_path) -> None:  # noqa:
 
     engine2 = make_engine(str(sqlite_engine.url))
     second = make_service(engine2)
-    events = second.run_turn(meta.id, "u1", "Prepare an agenda for the first one")
+    events = second.run_turn(meta.id, "u1", "Prepare an agenda")
     tool_names = [e.name for e in events if isinstance(e, ToolStarted)]
     assert tool_names[0] == "generate_meeting_agenda", "the resumed agent should know the meetings listed before"
     assert isinstance(events[-1], Done)
@@ -172,7 +172,7 @@ def test_completed_session_is_read_only_and_can_be_continued(sqlite_engine) -> N
         service.run_turn(meta.id, "u1", "more")
     new = service.continue_session(meta.id, "u1")
     assert new.continued_from == meta.id and new.title.startswith("Continued: ")
-    events = service.run_turn(new.id, "u1", "Prepare an agenda for the first one")
+    events = service.run_turn(new.id, "u1", "Prepare an agenda")
     assert [e.name for e in events if isinstance(e, ToolStarted)][0] == "generate_meeting_agenda"
 
 

@@ -1,12 +1,17 @@
-"""A strands ``Storage`` that holds one session's agent snapshot between store writes.
+"""A strands ``Storage`` holding one session's agent snapshot, and a copy-free capture.
 
 strands' :class:`~strands.session.SnapshotSessionManager` restores the agent from
-``snapshot_latest`` when the agent is built and writes a new one after every invocation.
-Pointing it at this in-memory storage keeps strands in charge of *what* an agent
-snapshot is, while the session store decides *when* it is persisted: the snapshot written
-during a turn is picked up by :class:`assistant.chat.ChatService` and stored together
-with the turn's transcript in one write (one SQL transaction, or one S3 PUT). A turn that
-fails never reaches the store, so the stored snapshot stays the one before the turn.
+``snapshot_latest`` when the agent is built. Pointing it at this in-memory storage keeps
+strands in charge of restoring an agent, while the session store decides *when* state is
+persisted: :func:`capture_snapshot` takes the agent's snapshot at the end of a turn and
+the store writes it together with the turn's transcript in one write (one SQL
+transaction, or one S3 PUT). A turn that fails never reaches the store, so the stored
+snapshot stays the one before the turn.
+
+The manager runs with ``save_latest_on="trigger"``: strands' own per-invocation save would
+deep-copy the whole conversation and serialise it once more every turn, for a blob this
+app would then re-serialise; :func:`capture_snapshot` produces the same Snapshot document
+with the conversation by reference, serialised exactly once by the store.
 """
 
 from __future__ import annotations
@@ -15,9 +20,29 @@ import builtins
 import json
 from typing import Any
 
+from strands import Agent
 from strands.storage.storage import StorageSearchResult
+from strands.types.session import encode_bytes_values
 
 _LATEST = "snapshot_latest.json"
+
+
+def capture_snapshot(agent: Agent) -> dict[str, Any]:
+    """The agent's "session" snapshot as a JSON-ready dict, without deep-copying the messages.
+
+    The result references the agent's live message list: serialise it before the agent
+    runs again (the store does, inside the turn's commit).
+
+    Args:
+        agent: The agent whose state to capture.
+
+    Returns:
+        A dict in strands' Snapshot format (``Snapshot.from_dict`` reads it back).
+    """
+    snapshot = agent.take_snapshot(preset="session", exclude=["messages"])
+    snapshot.data["messages"] = agent.messages
+    data: dict[str, Any] = encode_bytes_values(snapshot.to_dict())
+    return data
 
 
 class TurnSnapshotStorage:

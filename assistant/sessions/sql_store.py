@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
@@ -50,6 +51,9 @@ SORTABLE = {
     "output_tokens",
     "cost_usd",
 }
+
+
+_META_COLUMNS = [col for col in db.sessions.c if col.name not in ("agent_snapshot", "search_text")]
 
 
 def new_session_id() -> str:
@@ -187,7 +191,7 @@ class SqlSessionStore(SessionStore):
         return int(result.rowcount or 0)
 
     def _select_row(self, conn: Connection, session_id: str, user_id: str | None, *, lock: bool = False) -> Any:
-        stmt = select(db.sessions).where(db.sessions.c.id == session_id)
+        stmt = select(*_META_COLUMNS).where(db.sessions.c.id == session_id)
         if user_id is not None:
             stmt = stmt.where(db.sessions.c.user_id == user_id)
         if lock and not db.is_sqlite(self.engine):
@@ -318,8 +322,7 @@ class SqlSessionStore(SessionStore):
                 raise SessionConflictError("This session changed elsewhere (another tab?). Reload it to continue.")
             if self._effective_state(row) != "active":
                 raise SessionReadOnlyError("This session is closed; continue it in a new session.")
-            self._write_turn(conn, row, commit, now)
-            new_row = self._select_row(conn, session_id, user_id)
+            new_row = self._write_turn(conn, row, commit, now)
         logger.debug(
             "session_id=<%s>, turn=<%s>, messages=<%s> | committed turn",
             session_id,
@@ -328,7 +331,8 @@ class SqlSessionStore(SessionStore):
         )
         return row_to_meta(new_row)
 
-    def _write_turn(self, conn: Connection, row: Any, commit: TurnCommit, now: datetime) -> None:
+    def _write_turn(self, conn: Connection, row: Any, commit: TurnCommit, now: datetime) -> Any:
+        """Write one turn inside the caller's transaction (the session row is locked); return the new row."""
         start = row.message_count
         if commit.messages:
             conn.execute(
@@ -356,23 +360,34 @@ class SqlSessionStore(SessionStore):
             conn.execute(insert(db.usage), [usage_row(r) for r in commit.usage])
         totals = usage_totals(commit.usage)
         text = " ".join(message_text(m) for m in commit.messages if m.get("role") in ("user", "assistant")).lower()
-        values: dict[str, Any] = {
-            "version": db.sessions.c.version + 1,
-            "message_count": db.sessions.c.message_count + len(commit.messages),
-            "turn_count": db.sessions.c.turn_count + 1,
-            "input_tokens": db.sessions.c.input_tokens + totals["input_tokens"],
-            "output_tokens": db.sessions.c.output_tokens + totals["output_tokens"],
-            "cost_usd": db.sessions.c.cost_usd + totals["cost_usd"],
-            "errors": db.sessions.c.errors + totals["errors"],
+        # The row is locked for this transaction, so absolute values computed here are exact.
+        new: dict[str, Any] = {
+            "version": row.version + 1,
+            "message_count": row.message_count + len(commit.messages),
+            "turn_count": row.turn_count + 1,
+            "input_tokens": row.input_tokens + totals["input_tokens"],
+            "output_tokens": row.output_tokens + totals["output_tokens"],
+            "cost_usd": row.cost_usd + totals["cost_usd"],
+            "errors": row.errors + totals["errors"],
             "updated_at": now,
-            "agent_snapshot": json.dumps(commit.agent_snapshot, default=str),
-            "search_text": db.sessions.c.search_text + " " + text,
+            "cost_unknown": bool(row.cost_unknown or totals["cost_unknown"]),
         }
-        if totals["cost_unknown"]:
-            values["cost_unknown"] = True
         if commit.title:
-            values["title"] = clean_title(commit.title)
-        conn.execute(update(db.sessions).where(db.sessions.c.id == row.id).values(**values))
+            new["title"] = clean_title(commit.title)
+        conn.execute(
+            update(db.sessions)
+            .where(db.sessions.c.id == row.id)
+            .values(
+                agent_snapshot=self._snapshot_text(commit),
+                search_text=db.sessions.c.search_text + " " + text,
+                **new,
+            )
+        )
+        return SimpleNamespace(**{**row._mapping, **new})
+
+    def _snapshot_text(self, commit: TurnCommit) -> str | None:
+        """The agent snapshot as stored in the session row (the S3 store keeps it in the object instead)."""
+        return json.dumps(commit.agent_snapshot, default=str)
 
     def record_usage(self, records: list[UsageRecord]) -> None:
         """Write ledger rows outside a commit (failed or abandoned turns) and add them to the session totals."""
@@ -416,10 +431,9 @@ class SqlSessionStore(SessionStore):
         where = and_(*conds) if conds else and_(True)
         sort_col = getattr(c, query.sort if query.sort in SORTABLE else "updated_at")
         order = sort_col.desc() if query.descending else sort_col.asc()
-        cols = [col for col in db.sessions.c if col.name not in ("agent_snapshot", "search_text")]
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(*cols).where(where).order_by(order, c.id).limit(query.limit).offset(query.offset)
+                select(*_META_COLUMNS).where(where).order_by(order, c.id).limit(query.limit).offset(query.offset)
             ).all()
             total = conn.execute(select(func.count()).select_from(db.sessions).where(where)).scalar_one()
         return [row_to_meta(r) for r in rows], int(total)
