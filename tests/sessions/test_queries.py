@@ -1,0 +1,190 @@
+"""The sessions table query on real SQLite files and Postgres schemas, with known totals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, delete, update
+
+from assistant.db import sessions
+from assistant.sessions.base import SessionQuery
+from assistant.sessions.queries import SessionFilter, SessionQueryError, list_sessions, percentile
+from tests.fixtures.db import insert_sessions, insert_usage, query_engine
+
+__all__ = ["query_engine"]
+
+T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+
+SESSIONS = [
+    dict(id="s1", user_id="alice", title="Board prep", state="active", created_at=T0 - timedelta(days=5),
+         updated_at=T0 - timedelta(hours=1), model="offline", turn_count=3, input_tokens=100, output_tokens=50,
+         cost_usd=0.0, search_text="prepare the board review with maria"),
+    dict(id="s2", user_id="alice", title="Budget review", state="completed", created_at=T0 - timedelta(days=3),
+         updated_at=T0 - timedelta(days=2), model="bedrock:us.amazon.nova-lite-v1:0", turn_count=5,
+         input_tokens=1000, output_tokens=400, cost_usd=0.25, search_text="budget variance for project aurora 100% sure"),
+    dict(id="s3", user_id="alice", title="Hiring sync", state="expired", created_at=T0 - timedelta(days=20),
+         updated_at=T0 - timedelta(days=19), model="bedrock:x.unknown", turn_count=1, input_tokens=10,
+         output_tokens=5, cost_usd=1.5, cost_unknown=True, errors=1, search_text="hiring committee_notes"),
+    dict(id="s4", user_id="bob", title="Aurora steering", state="active", created_at=T0 - timedelta(days=1),
+         updated_at=T0 - timedelta(minutes=10), model="bedrock:us.amazon.nova-lite-v1:0", turn_count=2,
+         input_tokens=300, output_tokens=100, cost_usd=0.05, search_text="project aurora steering committee"),
+    dict(id="s5", user_id="bob", title="Offsite", state="completed", created_at=T0 - timedelta(days=40),
+         updated_at=T0 - timedelta(days=39), model="offline", turn_count=4, input_tokens=40, output_tokens=20,
+         cost_usd=0.0, search_text="offsite planning in lisbon"),
+]  # fmt: skip
+BY_ID = {s["id"]: s for s in SESSIONS}
+
+
+@pytest.fixture
+def seeded(query_engine: Engine) -> Engine:
+    insert_sessions(query_engine, SESSIONS)
+    insert_usage(
+        query_engine,
+        [
+            dict(session_id="s1", user_id="alice", started_at=T0 - timedelta(hours=3, minutes=m), latency_ms=lat,
+                 ttft_ms=ttft)
+            for m, lat, ttft in ((3, 1000.0, 100.0), (2, 2000.0, 200.0), (1, 3000.0, 400.0))
+        ]
+        + [
+            dict(session_id="s2", user_id="alice", started_at=T0 - timedelta(days=2, hours=1),
+                 model_id="us.amazon.nova-lite-v1:0", provider="bedrock", cost_usd=0.2),
+            dict(session_id="s2", user_id="alice", started_at=T0 - timedelta(days=2), model_id="us.amazon.nova-pro-v1:0",
+                 provider="bedrock", cost_usd=0.05, latency_ms=500.0),
+            dict(session_id="s3", user_id="alice", started_at=T0 - timedelta(days=19), model_id="x.unknown",
+                 provider="bedrock", cost_usd=None, error="boom"),
+        ],
+    )  # fmt: skip
+    return query_engine
+
+
+def ids(page: tuple[object, ...] | list[object]) -> list[str]:
+    return [r.id for r in page[0]]  # type: ignore[attr-defined, index]
+
+
+def expected_order(rows: list[dict[str, object]], key: str, descending: bool) -> list[str]:
+    ordered = sorted(rows, key=lambda r: (r[key], r["id"]), reverse=descending)  # type: ignore[return-value]
+    return [str(r["id"]) for r in ordered]
+
+
+def test_user_isolation_and_totals(seeded: Engine) -> None:
+    rows, total, totals = list_sessions(seeded, SessionFilter(user_id="alice"))
+    assert [r.id for r in rows] == ["s1", "s2", "s3"]
+    assert total == 3
+    assert totals.sessions == 3
+    assert totals.turns == 9
+    assert totals.input_tokens == 1110
+    assert totals.output_tokens == 455
+    assert totals.cost_usd == pytest.approx(1.75)
+    assert totals.unknown_cost_sessions == 1
+    assert totals.errors == 1
+    bob = list_sessions(seeded, SessionFilter(user_id="bob"))
+    assert ids(bob) == ["s4", "s5"]
+    assert bob.totals.cost_usd == pytest.approx(0.05)
+    assert list_sessions(seeded, SessionFilter(user_id="mallory")).total_count == 0
+
+
+def test_admin_sees_everyone(seeded: Engine) -> None:
+    page = list_sessions(seeded, SessionFilter(user_id=None))
+    assert ids(page) == ["s4", "s1", "s2", "s3", "s5"]
+    assert page.totals.turns == 15
+    assert page.totals.cost_usd == pytest.approx(1.8)
+
+
+@pytest.mark.parametrize(
+    "key", ["title", "state", "created_at", "updated_at", "turn_count", "input_tokens", "output_tokens", "cost_usd"]
+)
+@pytest.mark.parametrize("descending", [True, False])
+def test_sort(seeded: Engine, key: str, descending: bool) -> None:
+    page = list_sessions(seeded, SessionFilter(sort=key, descending=descending))
+    assert ids(page) == expected_order(SESSIONS, key, descending)
+
+
+def test_paging_covers_every_row_once(seeded: Engine) -> None:
+    seen: list[str] = []
+    for offset in (0, 2, 4):
+        page = list_sessions(seeded, SessionFilter(sort="cost_usd", limit=2, offset=offset))
+        assert page.total_count == 5
+        assert page.totals.cost_usd == pytest.approx(1.8)
+        seen += ids(page)
+    assert seen == expected_order(SESSIONS, "cost_usd", True)
+    assert list_sessions(seeded, SessionFilter(offset=10)).rows == []
+
+
+@pytest.mark.parametrize("term", ["aurora", "AURORA", "Project Aurora", "100%", "committee_notes", "in", "e", "zzz"])
+def test_search_is_case_insensitive_substring(seeded: Engine, term: str) -> None:
+    expected = sorted(str(s["id"]) for s in SESSIONS if term.lower() in str(s["search_text"]))
+    page = list_sessions(seeded, SessionFilter(text=term, limit=50))
+    assert sorted(ids(page)) == expected
+    assert page.total_count == len(expected)
+
+
+def test_search_with_user_and_state_filters(seeded: Engine) -> None:
+    assert ids(list_sessions(seeded, SessionFilter(user_id="alice", text="aurora"))) == ["s2"]
+    assert ids(list_sessions(seeded, SessionFilter(user_id="bob", text="aurora", states=("active",)))) == ["s4"]
+    assert ids(list_sessions(seeded, SessionFilter(user_id="bob", text="aurora", states=("completed",)))) == []
+
+
+def test_search_follows_updates_and_deletes(seeded: Engine) -> None:
+    with seeded.begin() as conn:
+        conn.execute(update(sessions).where(sessions.c.id == "s5").values(search_text="now about aurora too"))
+        conn.execute(delete(sessions).where(sessions.c.id == "s4"))
+        conn.execute(update(sessions).where(sessions.c.id == "s2").values(search_text="nothing left"))
+    assert ids(list_sessions(seeded, SessionFilter(text="aurora"))) == ["s5"]
+    insert_sessions(seeded, [dict(id="s6", user_id="carol", search_text="aurora again", updated_at=T0)])
+    assert sorted(ids(list_sessions(seeded, SessionFilter(text="aurora")))) == ["s5", "s6"]
+
+
+def test_state_model_and_date_filters(seeded: Engine) -> None:
+    assert sorted(ids(list_sessions(seeded, SessionFilter(states=("active",))))) == ["s1", "s4"]
+    assert sorted(ids(list_sessions(seeded, SessionFilter(models=("offline",))))) == ["s1", "s5"]
+    since = T0 - timedelta(days=4)
+    page = list_sessions(seeded, SessionFilter(since=since))
+    assert sorted(ids(page)) == sorted(str(s["id"]) for s in SESSIONS if s["updated_at"] >= since)  # type: ignore[operator]
+    page = list_sessions(seeded, SessionFilter(since=since, date_field="created_at"))
+    assert sorted(ids(page)) == sorted(str(s["id"]) for s in SESSIONS if s["created_at"] >= since)  # type: ignore[operator]
+    until = T0 - timedelta(days=19)
+    assert ids(list_sessions(seeded, SessionFilter(until=until))) == ["s5"]  # exclusive bound
+    assert list_sessions(seeded, SessionFilter(until=until)).totals.turns == 4
+
+
+def test_row_figures_from_the_ledger(seeded: Engine) -> None:
+    rows = {r.id: r for r in list_sessions(seeded, SessionFilter()).rows}
+    s1 = rows["s1"]
+    assert s1.calls == 3
+    assert s1.avg_latency_ms == pytest.approx(2000.0)
+    assert s1.ttft_p50_ms == pytest.approx(200.0)
+    assert s1.ttft_p95_ms == pytest.approx(380.0)
+    assert s1.started == T0 - timedelta(days=5)
+    assert s1.last_activity == T0 - timedelta(hours=1)
+    assert s1.last_activity.tzinfo is not None
+    assert rows["s2"].models == ("us.amazon.nova-lite-v1:0", "us.amazon.nova-pro-v1:0")
+    assert rows["s2"].cost_usd == pytest.approx(0.25)
+    assert rows["s3"].cost_usd is None
+    assert rows["s3"].known_cost_usd == pytest.approx(1.5)
+    assert rows["s3"].errors == 1
+    s5 = rows["s5"]
+    assert (s5.calls, s5.models, s5.avg_latency_ms, s5.ttft_p50_ms) == (0, ("offline",), None, None)
+
+
+def test_accepts_the_store_session_query(seeded: Engine) -> None:
+    page = list_sessions(seeded, SessionQuery(user_id="alice", sort="title", descending=False, limit=2))
+    assert ids(page) == ["s1", "s2"]
+    assert page.total_count == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    [SessionFilter(sort="agent_snapshot"), SessionFilter(limit=0), SessionFilter(limit=10_000),
+     SessionFilter(offset=-1), SessionFilter(text="x" * 500)],
+)  # fmt: skip
+def test_bad_queries_are_refused(query_engine: Engine, query: SessionFilter) -> None:
+    with pytest.raises(SessionQueryError):
+        list_sessions(query_engine, query)
+
+
+def test_percentile_matches_percentile_cont() -> None:
+    assert percentile([], 0.5) is None
+    assert percentile([5.0], 0.95) == 5.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == pytest.approx(2.5)
+    assert percentile([10.0, 1.0, 3.0], 0.95) == pytest.approx(3.0 + 7.0 * 0.9)
