@@ -25,7 +25,6 @@ import json
 import math
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -37,13 +36,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, make_url, text  # noqa: E402
+from sqlalchemy import Engine, make_url, text
 
-from assistant.db import make_engine  # noqa: E402
-from assistant.migrate import upgrade  # noqa: E402
-from assistant.sessions.queries import SessionFilter, list_sessions  # noqa: E402
-from assistant.usage.pricing import DEFAULT_PRICES_FILE, PriceTable  # noqa: E402
-from assistant.usage.queries import dashboard  # noqa: E402
+from assistant.db import make_engine
+from assistant.migrate import upgrade
+from assistant.sessions.queries import SessionFilter, list_sessions
+from assistant.usage.pricing import DEFAULT_PRICES_FILE, PriceTable
+from assistant.usage.queries import dashboard
 
 BENCH_SCHEMA = "bench_sessions_page"
 SQLITE_FMT = "%Y-%m-%d %H:%M:%S.%f"
@@ -115,7 +114,9 @@ def _weighted_models(rng: random.Random, n: int) -> list[tuple[str, str]]:
     return rng.choices(pairs, weights=weights, k=n)
 
 
-def generate(n_sessions: int, calls_per_session: int, seed: int = 7) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def generate(
+    n_sessions: int, calls_per_session: int, seed: int = 7
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Generate session and usage rows (consistent aggregates), deterministic for a seed.
 
     Args:
@@ -157,9 +158,7 @@ def generate(n_sessions: int, calls_per_session: int, seed: int = 7) -> tuple[li
         project = rng.choice(PROJECTS)
         person = rng.choice(PEOPLE)
         meeting = rng.choice(MEETINGS)
-        parts = [
-            rng.choice(SENTENCES).format(m=meeting, p=person.lower(), x=project) for _ in range(4 + n_calls // 2)
-        ]
+        parts = [rng.choice(SENTENCES).format(m=meeting, p=person.lower(), x=project) for _ in range(4 + n_calls // 2)]
         search_text = " ".join(parts)
         title = f"Prep for {meeting} with {person}"[:200]
         t = created
@@ -381,9 +380,7 @@ def run_queries(engine: Engine, repeat: int) -> dict[str, float]:
         "list_page_20_p95_ms": lambda: list_sessions(engine, SessionFilter(user_id=light, limit=50, offset=1000)),
         "search_user_p95_ms": lambda: list_sessions(engine, SessionFilter(user_id=heavy, text="budget variance")),
         "search_rare_p95_ms": lambda: list_sessions(engine, SessionFilter(text="no-such-phrase-anywhere")),
-        "dashboard_user_p95_ms": lambda: dashboard(
-            engine, since=since, until=now, user_id=heavy, daily_budget_usd=5.0
-        ),
+        "dashboard_user_p95_ms": lambda: dashboard(engine, since=since, until=now, user_id=heavy, daily_budget_usd=5.0),
     }
     return {name: measure(fn, repeat) for name, fn in checks.items()}
 
@@ -431,8 +428,10 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     data = generate(args.sessions, args.calls_per_session)
-    print(f"generated {len(data[0])} sessions, {len(data[1])} usage rows in {time.perf_counter() - start:.1f} s",
-          file=sys.stderr)
+    print(
+        f"generated {len(data[0])} sessions, {len(data[1])} usage rows in {time.perf_counter() - start:.1f} s",
+        file=sys.stderr,
+    )
     out: dict[str, Any] = {}
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory(prefix="bench-sessions-") as tmp:

@@ -57,25 +57,25 @@ class SessionQueryLike(Protocol):
     """What :func:`list_sessions` reads from a query (``SessionQuery`` or :class:`SessionFilter`)."""
 
     @property
-    def user_id(self) -> str | None: ...  # noqa: D102
+    def user_id(self) -> str | None: ...
     @property
-    def text(self) -> str | None: ...  # noqa: D102
+    def text(self) -> str | None: ...
     @property
-    def states(self) -> tuple[SessionState, ...]: ...  # noqa: D102
+    def states(self) -> tuple[SessionState, ...]: ...
     @property
-    def models(self) -> tuple[str, ...]: ...  # noqa: D102
+    def models(self) -> tuple[str, ...]: ...
     @property
-    def since(self) -> datetime | None: ...  # noqa: D102
+    def since(self) -> datetime | None: ...
     @property
-    def until(self) -> datetime | None: ...  # noqa: D102
+    def until(self) -> datetime | None: ...
     @property
-    def sort(self) -> str: ...  # noqa: D102
+    def sort(self) -> str: ...
     @property
-    def descending(self) -> bool: ...  # noqa: D102
+    def descending(self) -> bool: ...
     @property
-    def limit(self) -> int: ...  # noqa: D102
+    def limit(self) -> int: ...
     @property
-    def offset(self) -> int: ...  # noqa: D102
+    def offset(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ def _has_sqlite_fts(engine: Engine) -> bool:
     if cached is not None:
         return cached
     with engine.connect() as conn:
-        found = (
+        found = bool(
             conn.execute(
                 sa.text("SELECT count(*) FROM sqlite_master WHERE name IN ('sessions_fts', 'sessions_search_ids')")
             ).scalar_one()

@@ -53,15 +53,15 @@ def fmt_tokens(value: int | None) -> str:
     n = abs(int(value))
     if n < 1000:
         return f"{sign}{n}"
-    text, suffix = str(n), ""
+    text, unit = str(n), ""
     for divisor, suffix in ((1_000, "k"), (1_000_000, "M"), (1_000_000_000, "B")):
         scaled = n / divisor
-        text = f"{scaled:.0f}" if scaled >= 99.95 else f"{scaled:.1f}"
+        text, unit = (f"{scaled:.0f}" if scaled >= 99.95 else f"{scaled:.1f}"), suffix
         if float(text) < 1000:
             break
     if text.endswith(".0"):
         text = text[:-2]
-    return f"{sign}{text}{suffix}"
+    return f"{sign}{text}{unit}"
 
 
 def fmt_ms(value: float | None) -> str:

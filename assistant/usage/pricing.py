@@ -246,9 +246,12 @@ class PriceTable:
         day = _as_utc_date(at)
         best: Price | None = None
         for price in self._prices:
-            if price.match == match and price.effective_from <= day:
-                if best is None or price.effective_from > best.effective_from:
-                    best = price
+            if (
+                price.match == match
+                and price.effective_from <= day
+                and (best is None or price.effective_from > best.effective_from)
+            ):
+                best = price
         return best
 
     def cost(

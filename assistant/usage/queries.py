@@ -46,13 +46,13 @@ def _aware(value: Any) -> datetime:
     return _utc(datetime.fromisoformat(str(value)))
 
 
-def _day_expr(engine: Engine, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[str]:
+def _day_expr(engine: Engine, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[Any]:
     """SQL expression of the UTC day ('YYYY-MM-DD') of a stored timestamp."""
     if engine.dialect.name == "sqlite":
         return sa.func.substr(column, 1, 10)  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
     if engine.dialect.name == "postgresql":
         # a literal, not a bound parameter: the same expression must repeat in GROUP BY
-        return sa.cast(sa.func.timezone(sa.literal_column("'UTC'"), column), sa.Date)  # type: ignore[return-value]
+        return sa.cast(sa.func.timezone(sa.literal_column("'UTC'"), column), sa.Date)
     return sa.cast(sa.func.date(column), sa.String)
 
 
@@ -363,7 +363,7 @@ def _percentiles_postgres(
 ) -> dict[str, tuple[float | None, float | None, float | None, float | None]]:
     """Per-day p50/p95 of latency and TTFT with ``percentile_cont`` (one sort per metric, in C)."""
     day = _day_expr(engine, usage.c.started_at)
-    fractions = sa.literal_column("ARRAY[0.5, 0.95]")
+    fractions: sa.ColumnElement[Any] = sa.literal_column("ARRAY[0.5, 0.95]")
     stmt = (
         sa.select(
             day,

@@ -32,7 +32,9 @@ def table() -> PriceTable:
         ("offline", "Offline demo model", (0.0, 0.0)),
     ],
 )
-def test_shipped_table_covers_the_models(table: PriceTable, model_id: str, label: str, rates: tuple[float, float]) -> None:
+def test_shipped_table_covers_the_models(
+    table: PriceTable, model_id: str, label: str, rates: tuple[float, float]
+) -> None:
     price = table.price_for(model_id, NOW)
     assert price is not None
     assert price.label == label

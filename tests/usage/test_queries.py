@@ -51,7 +51,8 @@ SESSIONS = [
     dict(id="a1", user_id="alice", created_at=D1, updated_at=D2 - timedelta(seconds=1), cost_usd=0.30),
     dict(id="a2", user_id="alice", created_at=D2, updated_at=D2 + timedelta(hours=5), cost_usd=1.0, cost_unknown=True),
     dict(id="b1", user_id="bob", created_at=D2, updated_at=D3 + timedelta(hours=1), cost_usd=0.50),
-    dict(id="old", user_id="carol", created_at=D1 - timedelta(days=1), updated_at=D1 - timedelta(seconds=1), cost_usd=5.0),
+    dict(id="old", user_id="carol", created_at=D1 - timedelta(days=1), updated_at=D1 - timedelta(seconds=1),
+         cost_usd=5.0),
 ]  # fmt: skip
 
 
