@@ -1,0 +1,463 @@
+"""S3SessionStore over moto S3 with the index on SQLite and Postgres.
+
+Conditional writes are moto's real behaviour: moto 5.2 checks ``If-Match`` and
+``If-None-Match: *`` on PutObject and answers 412 PreconditionFailed. Requests are counted
+with botocore ``before-send`` hooks; faults are injected through botocore hooks too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.exc import OperationalError
+
+from assistant import db
+from assistant.chat import ChatService, Done, ErrorEvent
+from assistant.config import load_settings
+from assistant.factory import get_prices
+from assistant.models.offline import OfflineModel
+from assistant.sessions.base import (
+    SessionConflictError,
+    SessionDamagedError,
+    SessionNotFoundError,
+    SessionQuery,
+    SessionReadOnlyError,
+    StorageUnavailableError,
+    TurnCommit,
+    TurnRecord,
+    UsageRecord,
+    utcnow,
+)
+from assistant.sessions.s3_store import S3SessionStore, object_key
+from assistant.sessions.sql_store import SqlSessionStore
+from tests.fixtures.engines import any_engine  # noqa: F401 - fixture
+from tests.fixtures.s3 import BUCKET, RequestCounter, aws_env, make_client, make_s3_store, s3_mock  # noqa: F401
+
+MakeStore = Callable[..., S3SessionStore]
+
+
+def _commit(idx: int, first: int, n_msgs: int = 2, *, session_id: str = "", user: str = "u1") -> TurnCommit:
+    now = utcnow()
+    msgs = [{"role": "user", "content": [{"text": f"Question {idx}"}]}]
+    msgs += [{"role": "assistant", "content": [{"text": f"Answer {idx}.{k}"}]} for k in range(n_msgs - 1)]
+    turn = TurnRecord(
+        idx=idx,
+        user_text=f"Question {idx}",
+        started_at=now,
+        ended_at=now,
+        status="ok",
+        first_message_idx=first,
+        end_message_idx=first + n_msgs,
+        model="offline",
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=0.001,
+    )
+    usage = [
+        UsageRecord(
+            call_id=f"{session_id}-{idx}-{first}",
+            session_id=session_id,
+            user_id=user,
+            turn_idx=idx,
+            provider="bedrock",
+            model_id="m",
+            started_at=now,
+            input_tokens=10,
+            output_tokens=5,
+            cost_usd=0.001,
+        )
+    ]
+    return TurnCommit(messages=msgs, turn=turn, agent_snapshot={"data": {"messages": msgs}}, usage=usage)
+
+
+def _chat(store: S3SessionStore) -> ChatService:
+    settings = load_settings(database_url=str(store.engine.url))
+    return ChatService(
+        settings,
+        store,
+        prices=get_prices(settings),
+        model_factory=lambda n: OfflineModel(chunk_delay_s=0, first_token_delay_s=0),
+    )
+
+
+def _object(store: S3SessionStore, user_id: str, session_id: str) -> dict[str, Any]:
+    raw = make_client().get_object(Bucket=BUCKET, Key=object_key(user_id, session_id))["Body"].read()
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+def _count(engine: Engine, table: Any, **where: Any) -> int:
+    stmt = select(func.count()).select_from(table)
+    for name, value in where.items():
+        stmt = stmt.where(table.c[name] == value)
+    with engine.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
+
+
+def _index_row(engine: Engine, session_id: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(select(db.sessions).where(db.sessions.c.id == session_id)).one()
+
+
+# --------------------------------------------------------------------------- round trip
+def test_round_trip_120_turns_complete_and_index_matches_sql_store(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    store = make_s3_store(any_engine)
+    sql = SqlSessionStore(any_engine)
+    meta = store.create_session("google:123@example.com", model="offline")
+    twin = sql.create_session("google:123@example.com", model="offline")
+    for i in range(120):
+        meta = store.commit_turn(
+            meta.id, meta.user_id, expected_version=meta.version, commit=_commit(i, 2 * i, session_id=meta.id)
+        )
+        twin = sql.commit_turn(
+            twin.id, twin.user_id, expected_version=twin.version, commit=_commit(i, 2 * i, session_id=twin.id)
+        )
+    fresh = make_s3_store(any_engine)  # another process: nothing cached
+    doc = fresh.load(meta.id, meta.user_id)
+    assert len(doc.messages) == 240
+    assert [t.idx for t in doc.turns] == list(range(120))
+    assert doc.messages[0]["content"][0]["text"] == "Question 0"
+    assert doc.messages[-1]["content"][0]["text"] == "Answer 119.0"
+    assert doc.agent_snapshot == _commit(119, 238, session_id=meta.id).agent_snapshot
+    assert doc.meta.turn_count == 120 and doc.meta.message_count == 240 and doc.meta.version == 120
+    assert doc.meta.cost_usd == pytest.approx(0.12)
+    # the object is the documented one; the row is an index row
+    body = _object(store, meta.user_id, meta.id)
+    assert body["schema"] == 1 and body["meta"]["id"] == meta.id and body["meta"]["version"] == 120
+    assert len(body["turns"]) == 120 and body["turns"][0]["usage"][0]["call_id"] == f"{meta.id}-0-0"
+    row, twin_row = _index_row(any_engine, meta.id), _index_row(any_engine, twin.id)
+    assert row.storage == "s3" and row.agent_snapshot is None and twin_row.storage == "sql"
+    for col in ("message_count", "turn_count", "input_tokens", "output_tokens", "errors", "search_text", "title"):
+        assert getattr(row, col) == getattr(twin_row, col), col
+    assert row.cost_usd == pytest.approx(twin_row.cost_usd)
+    assert _count(any_engine, db.messages, session_id=meta.id) == 0
+    assert _count(any_engine, db.turns, session_id=meta.id) == 0
+    assert _count(any_engine, db.usage, session_id=meta.id) == 120
+
+
+def test_other_users_session_is_not_found_and_ids_are_checked(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    store = make_s3_store(any_engine)
+    meta = store.create_session("alice@example.com", model="offline")
+    assert object_key("alice@example.com", meta.id) == f"sessions/alice%40example.com/{meta.id}.json"
+    assert object_key("a/../b:c", "s1") == "sessions/a%2F..%2Fb%3Ac/s1.json"
+    for call in (
+        lambda: store.get_meta(meta.id, "mallory"),
+        lambda: store.load(meta.id, "mallory"),
+        lambda: store.commit_turn(meta.id, "mallory", expected_version=0, commit=_commit(0, 0, session_id=meta.id)),
+        lambda: store.rename(meta.id, "mallory", "mine"),
+        lambda: store.set_feedback(meta.id, "mallory", 0, 1),
+        lambda: store.delete(meta.id, "mallory"),
+        lambda: store.load("../" + meta.id, "alice@example.com"),
+        lambda: store.load("", "alice@example.com"),
+    ):
+        with pytest.raises(SessionNotFoundError):
+            call()
+    assert store.get_meta(meta.id, None).user_id == "alice@example.com"  # admin read
+    assert store.load(meta.id, None).meta.id == meta.id
+    assert store.list_sessions(SessionQuery(user_id="mallory")) == ([], 0)
+    assert _object(store, "alice@example.com", meta.id)["meta"]["version"] == 0
+
+
+def test_rename_state_feedback_delete(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    store = make_s3_store(any_engine)
+    counter = RequestCounter(store.client)
+    a = store.create_session("u1", model="offline")
+    b = store.create_session("u1", model="offline")
+    store.commit_turn(a.id, "u1", expected_version=0, commit=_commit(7, 0, session_id=a.id))
+    counter.reset()
+    assert store.rename(a.id, "u1", "  Board   prep\n").title == "Board prep"
+    store.set_feedback(a.id, "u1", 7, 1)
+    with pytest.raises(SessionNotFoundError):
+        store.set_feedback(a.id, "u1", 99, 1)
+    with pytest.raises(ValueError):
+        store.rename(a.id, "u1", "   ")
+    assert counter.counts == {"PutObject": 2}, "rename and feedback are one PUT each; refusals write nothing"
+    assert store.load(a.id, "u1").turns[0].feedback == 1
+    assert make_s3_store(any_engine).load(a.id, "u1").turns[0].feedback == 1  # stored, not just cached
+    rows, total = store.list_sessions(SessionQuery(user_id="u1", text="ANSWER 7"))
+    assert total == 1 and rows[0].id == a.id and rows[0].title == "Board prep"
+    done = store.set_state(a.id, "u1", "completed")
+    assert done.read_only and _object(store, "u1", a.id)["meta"]["state"] == "completed"
+    with pytest.raises(SessionReadOnlyError):
+        store.commit_turn(a.id, "u1", expected_version=None, commit=_commit(8, 2, session_id=a.id))
+    store.delete(b.id, "u1")
+    store.delete(a.id, "u1")
+    with pytest.raises(SessionNotFoundError):
+        store.get_meta(a.id, "u1")
+    assert make_client().list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+    assert _count(any_engine, db.usage) == 1, "the money was spent: ledger rows stay"
+
+
+# --------------------------------------------------------------------------- request budget
+def test_one_request_per_turn_and_per_resume_with_chat_service(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    store = make_s3_store(any_engine)
+    counter = RequestCounter(store.client)
+    service = _chat(store)
+    meta = service.create_session("u1")
+    assert counter.counts == {"PutObject": 1}, "create is one PUT (If-None-Match: *)"
+    for i, text in enumerate(["What meetings do I have this week?", "What is my budget?", "Big rocks status?"]):
+        counter.reset()
+        events = service.run_turn(meta.id, "u1", text)
+        assert isinstance(events[-1], Done), events[-1]
+        assert counter.counts == {"PutObject": 1}, f"turn {i}: {counter.counts}"
+    counter.reset()
+    for _ in range(5):  # the chat page reruns: load + list, nothing changed
+        service.open_session(meta.id, "u1")
+        service.get_session(meta.id, "u1")
+        service.list_sessions("u1")
+    assert counter.total == 0, "cached documents and index reads cost no S3 request"
+
+    # a new process resumes: one GET, then one PUT per turn
+    store2 = make_s3_store(any_engine)
+    counter2 = RequestCounter(store2.client)
+    service2 = _chat(store2)
+    assert len(service2.open_session(meta.id, "u1").turns) == 3
+    assert counter2.counts == {"GetObject": 1}
+    counter2.reset()
+    events = service2.run_turn(meta.id, "u1", "Prepare an agenda for the first one")
+    assert isinstance(events[-1], Done)
+    assert counter2.counts == {"PutObject": 1}
+    # a resume straight from send (no page load first) is one GET + the turn's PUT
+    store3 = make_s3_store(any_engine)
+    counter3 = RequestCounter(store3.client)
+    assert isinstance(_chat(store3).run_turn(meta.id, "u1", "What is my budget?")[-1], Done)
+    assert counter3.counts == {"GetObject": 1, "PutObject": 1}
+    # the first process sees the others' turns with one GET (its cached version is stale)
+    counter.reset()
+    assert len(service.open_session(meta.id, "u1").turns) == 5
+    assert counter.counts == {"GetObject": 1}
+
+
+# --------------------------------------------------------------------------- faults
+def test_failed_put_mid_turn_then_retry_stores_the_turn_once(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    store = make_s3_store(any_engine)
+    service = _chat(store)
+    meta = service.create_session("u1")
+    assert isinstance(service.run_turn(meta.id, "u1", "What is my budget?")[-1], Done)
+    failing = {"on": True}
+
+    def network_down(request: Any, **kwargs: Any) -> None:
+        if failing["on"]:
+            raise EndpointConnectionError(endpoint_url=request.url)
+
+    store.client.meta.events.register("before-send.s3.PutObject", network_down)
+    events = service.run_turn(meta.id, "u1", "What meetings do I have this week?")
+    err = events[-1]
+    assert isinstance(err, ErrorEvent) and err.category == "storage" and err.retryable
+    assert "try again" in err.message.lower()
+    assert len(_object(store, "u1", meta.id)["turns"]) == 1, "nothing of the failed turn reached S3"
+    row = _index_row(any_engine, meta.id)
+    assert row.turn_count == 1 and row.version == 1, "nothing of the failed turn reached the index"
+    failing["on"] = False
+    events = service.run_turn(meta.id, "u1", "What meetings do I have this week?")
+    assert isinstance(events[-1], Done)
+    doc = make_s3_store(any_engine).load(meta.id, "u1")
+    texts = [b["text"] for m in doc.messages if m["role"] == "user" for b in m["content"] if "text" in b]
+    assert texts == ["What is my budget?", "What meetings do I have this week?"], "no duplicate user message"
+    assert [t.idx for t in doc.turns] == [0, 1]
+    assert doc.meta.message_count == len(doc.messages) and doc.meta.version == 2
+
+
+def test_put_failure_raises_storage_unavailable_and_writes_nothing(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    store = make_s3_store(any_engine)
+    meta = store.create_session("u1", model="offline")
+
+    def throttled(**kwargs: Any) -> Any:
+        # a non-None before-call answer replaces the request: S3 never sees this PUT
+        from botocore.awsrequest import AWSResponse
+
+        error = {"Code": "SlowDown", "Message": "Please reduce your request rate."}
+        return AWSResponse("https://s3.amazonaws.com", 503, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 503},
+        }
+
+    store.client.meta.events.register("before-call.s3.PutObject", throttled)
+    with pytest.raises(StorageUnavailableError, match="not saved"):
+        store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    assert _index_row(any_engine, meta.id).version == 0
+    assert _count(any_engine, db.usage) == 0
+    store.client.meta.events.unregister("before-call.s3.PutObject", throttled)
+    store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    assert len(store.load(meta.id, "u1").messages) == 2
+
+
+def test_two_writers_second_gets_conflict_and_first_turn_is_intact(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    first = make_s3_store(any_engine)
+    second = make_s3_store(any_engine)  # another process: own client, own cache
+    meta = first.create_session("u1", model="offline")
+    assert second.load(meta.id, "u1").meta.version == 0
+
+    # 1) the index already shows the other write: refused before any S3 request
+    first.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    counter = RequestCounter(second.client)
+    with pytest.raises(SessionConflictError, match="changed elsewhere"):
+        second.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id + "x"))
+    assert counter.total == 0
+
+    # 2) a true race: both pass the index check, the other PUT lands first -> S3 answers 412
+    second.load(meta.id, "u1")  # both hold version 1 and its ETag
+    raced = {"done": False}
+
+    def other_tab_commits_first(**kwargs: Any) -> None:
+        if not raced["done"]:
+            raced["done"] = True
+            first.commit_turn(meta.id, "u1", expected_version=1, commit=_commit(1, 2, session_id=meta.id))
+
+    second.client.meta.events.register("before-call.s3.PutObject", other_tab_commits_first)
+    counter.reset()
+    with pytest.raises(SessionConflictError, match="Reload it to continue"):
+        second.commit_turn(meta.id, "u1", expected_version=1, commit=_commit(1, 2, session_id=meta.id + "x"))
+    assert counter.counts["PutObject"] == 1, "the losing PUT was sent and refused by S3 (If-Match)"
+    body = _object(first, "u1", meta.id)
+    assert [t["usage"][0]["call_id"] for t in body["turns"]] == [f"{meta.id}-0-0", f"{meta.id}-1-2"]
+    assert body["meta"]["version"] == 2
+    assert _index_row(any_engine, meta.id).version == 2
+    assert _count(any_engine, db.usage) == 2, "the refused writer added no ledger rows"
+    # the loser reloads (one GET: its cached copy was dropped) and can continue
+    counter.reset()
+    doc = second.load(meta.id, "u1")
+    assert counter.counts == {"GetObject": 1} and len(doc.turns) == 2
+    second.commit_turn(meta.id, "u1", expected_version=2, commit=_commit(2, 4, session_id=meta.id))
+    assert first.load(meta.id, "u1").meta.turn_count == 3
+
+
+def test_create_never_overwrites_an_existing_object(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    first = make_s3_store(any_engine)
+    meta = first.create_session("u1", model="offline")
+    first.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    with pytest.raises(SessionConflictError):
+        make_s3_store(any_engine).create_session("u1", model="offline", session_id=meta.id)
+    assert len(first.load(meta.id, "u1").turns) == 1
+
+
+def test_index_failure_after_put_keeps_the_turn_and_next_load_repairs(
+    any_engine,  # noqa: F811
+    make_s3_store: MakeStore,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = make_s3_store(any_engine)
+    meta = store.create_session("u1", model="offline")
+
+    def index_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("UPDATE sessions", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(store, "_index_turn", index_down)
+    after = store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    assert after.version == 1 and after.turn_count == 1, "the turn is saved (S3 is the source of truth)"
+    assert _index_row(any_engine, meta.id).version == 0, "the index lags one version"
+    assert _count(any_engine, db.usage) == 0
+    monkeypatch.undo()
+    doc = make_s3_store(any_engine).load(meta.id, "u1")  # any process repairs on load
+    assert len(doc.messages) == 2 and doc.meta.version == 1
+    row = _index_row(any_engine, meta.id)
+    assert row.version == 1 and row.turn_count == 1 and row.input_tokens == 10 and "answer 0.0" in row.search_text
+    assert _count(any_engine, db.usage) == 1, "the turn's ledger rows were restored from the object"
+    store.commit_turn(meta.id, "u1", expected_version=1, commit=_commit(1, 2, session_id=meta.id))
+    assert store.get_meta(meta.id, "u1").turn_count == 2
+
+
+def test_retried_put_whose_first_attempt_landed_is_not_a_conflict(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    from botocore.exceptions import ReadTimeoutError
+
+    store = make_s3_store(any_engine, max_attempts=3)
+    meta = store.create_session("u1", model="offline")
+    raw = make_client()
+    lost = {"done": False}
+    sent: dict[str, Any] = {}
+
+    def remember_params(params: dict[str, Any], **kwargs: Any) -> None:
+        sent.update(params)
+
+    def response_lost(request: Any, **kwargs: Any) -> None:
+        # the first attempt reaches S3, its response does not reach us; botocore retries
+        if not lost["done"]:
+            lost["done"] = True
+            raw.put_object(**{k: sent[k] for k in ("Bucket", "Key", "Body", "IfMatch", "Metadata")})
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+    store.client.meta.events.register("before-parameter-build.s3.PutObject", remember_params)
+    store.client.meta.events.register("before-send.s3.PutObject", response_lost)
+    after = store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    assert after.version == 1
+    assert len(make_s3_store(any_engine).load(meta.id, "u1").turns) == 1
+    store.commit_turn(meta.id, "u1", expected_version=1, commit=_commit(1, 2, session_id=meta.id))
+
+
+# --------------------------------------------------------------------------- damage and reindex
+def test_damaged_or_missing_object_is_reported_for_that_session_only(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    store = make_s3_store(any_engine)
+    good = store.create_session("u1", model="offline", title="good")
+    bad = store.create_session("u1", model="offline", title="bad")
+    gone = store.create_session("u1", model="offline", title="gone")
+    for m in (good, bad, gone):
+        store.commit_turn(m.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=m.id))
+    raw = make_client()
+    raw.put_object(Bucket=BUCKET, Key=object_key("u1", bad.id), Body=b"\x00{not json")
+    raw.delete_object(Bucket=BUCKET, Key=object_key("u1", gone.id))
+    fresh = make_s3_store(any_engine)
+    with pytest.raises(SessionDamagedError, match="damaged"):
+        fresh.load(bad.id, "u1")
+    with pytest.raises(SessionDamagedError, match="missing"):
+        fresh.load(gone.id, "u1")
+    assert len(fresh.load(good.id, "u1").messages) == 2
+    rows, total = fresh.list_sessions(SessionQuery(user_id="u1"))
+    assert total == 3 and {r.title for r in rows} == {"good", "bad", "gone"}
+    assert {r.title for r in rows if r.damaged} == {"bad", "gone"}
+    # a chat turn on the damaged session is refused visibly, others work
+    service = _chat(fresh)
+    with pytest.raises(SessionDamagedError):
+        service.run_turn(bad.id, "u1", "What is my budget?")
+    other = service.create_session("u1")
+    assert isinstance(service.run_turn(other.id, "u1", "What is my budget?")[-1], Done)
+
+
+def test_reindex_rebuilds_a_dropped_index_idempotently(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    store = make_s3_store(any_engine)
+    metas = []
+    for user in ("alice@example.com", "google:42"):
+        m = store.create_session(user, model="offline")
+        for i in range(3):
+            m = store.commit_turn(m.id, user, expected_version=i, commit=_commit(i, 2 * i, session_id=m.id, user=user))
+        metas.append(m)
+    store.rename(metas[0].id, "alice@example.com", "Board prep")
+    store.set_feedback(metas[1].id, "google:42", 1, -1)
+    before, total = store.list_sessions(SessionQuery())
+    assert total == 2
+    with any_engine.connect() as conn:
+        search_before = dict(conn.execute(select(db.sessions.c.id, db.sessions.c.search_text)).all())
+    with db.write_tx(any_engine) as conn:  # drop the derived data
+        conn.execute(delete(db.sessions))
+        conn.execute(delete(db.usage))
+    assert store.list_sessions(SessionQuery()) == ([], 0)
+    fresh = make_s3_store(any_engine)
+    assert fresh.reindex() == 2
+    after, total = fresh.list_sessions(SessionQuery())
+    assert total == 2 and after == before
+    with any_engine.connect() as conn:
+        assert dict(conn.execute(select(db.sessions.c.id, db.sessions.c.search_text)).all()) == search_before
+    assert _count(any_engine, db.usage) == 6
+    assert fresh.reindex() == 2, "running it again changes nothing"
+    assert fresh.list_sessions(SessionQuery())[0] == before and _count(any_engine, db.usage) == 6
+    assert fresh.load(metas[1].id, "google:42").turns[1].feedback == -1
+    # an index row whose object is gone is marked damaged; a garbage object is skipped
+    make_client().delete_object(Bucket=BUCKET, Key=object_key("google:42", metas[1].id))
+    make_client().put_object(Bucket=BUCKET, Key="sessions/x/not-a-session.json", Body=b"garbage")
+    assert fresh.reindex() == 1
+    assert fresh.get_meta(metas[1].id, None).damaged
+
+
+def test_cli_style_reindex_counts_rows_restored_after_index_version_drift(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+    store = make_s3_store(any_engine)
+    m = store.create_session("u1", model="offline")
+    store.commit_turn(m.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=m.id))
+    with db.write_tx(any_engine) as conn:  # an index row that drifted (e.g. restored from an old backup)
+        conn.execute(update(db.sessions).values(version=0, turn_count=0, message_count=0, search_text=""))
+    assert store.reindex() == 1
+    row = _index_row(any_engine, m.id)
+    assert (row.version, row.turn_count, row.message_count) == (1, 1, 2) and "question 0" in row.search_text
