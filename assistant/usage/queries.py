@@ -49,7 +49,9 @@ def _aware(value: Any) -> datetime:
 def _day_expr(engine: Engine, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[Any]:
     """SQL expression of the UTC day ('YYYY-MM-DD') of a stored timestamp."""
     if engine.dialect.name == "sqlite":
-        return sa.func.substr(column, 1, 10)  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
+        # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); literal arguments so the expression
+        # matches the expression index ix_usage_day_user_model
+        return sa.func.substr(column, sa.literal_column("1"), sa.literal_column("10"))
     if engine.dialect.name == "postgresql":
         # a literal, not a bound parameter: the same expression must repeat in GROUP BY
         return sa.cast(sa.func.timezone(sa.literal_column("'UTC'"), column), sa.Date)
@@ -65,6 +67,19 @@ def _scope(user_id: str | None, since: datetime, until: datetime) -> list[Any]:
     if user_id is not None:
         conds.append(usage.c.user_id == user_id)
     return conds
+
+
+def _day_range(engine: Engine, since: datetime, until: datetime) -> list[Any]:
+    """Redundant bounds on the day expression, so the expression index can serve the range."""
+    first = _utc(since).date()
+    last = (_utc(until) - timedelta(microseconds=1)).date()
+    if engine.dialect.name == "sqlite":
+        day = _day_expr(engine, usage.c.started_at)
+        return [day >= first.isoformat(), day <= last.isoformat()]
+    if engine.dialect.name == "postgresql":
+        day = _day_expr(engine, usage.c.started_at)
+        return [day >= first, day <= last]
+    return []
 
 
 def _days(since: datetime, until: datetime) -> list[str]:
@@ -125,7 +140,7 @@ def usage_groups(engine: Engine, *, since: datetime, until: datetime, user_id: s
             sa.func.sum(usage.c.cost_usd),
             sa.func.sum(sa.case((usage.c.cost_usd.is_(None), 1), else_=0)),
         )
-        .where(*_scope(user_id, since, until))
+        .where(*_scope(user_id, since, until), *_day_range(engine, since, until))
         .group_by(day, usage.c.user_id, usage.c.model_id)
         .order_by(day, usage.c.user_id, usage.c.model_id)
     )

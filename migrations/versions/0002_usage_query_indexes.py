@@ -8,6 +8,8 @@ Create Date: 2026-11-26 09:00:00
   and totals over the filtered set without reading the wide session rows).
 - ix_usage_started_cover: covering index for the dashboard aggregates over a period.
 - ix_usage_user_started_cost: spend today / budget per user (index-only).
+- ix_usage_day_user_model (expression index on the UTC day, dialect-specific SQL): the
+  dashboard's GROUP BY day, user, model streams in index order without a sort.
 - Transcript search on sessions.search_text:
   * PostgreSQL: pg_trgm GIN index (LIKE '%term%' uses it).
   * SQLite: an FTS5 trigram index (contentless) kept in sync by triggers on sessions,
@@ -89,7 +91,7 @@ def _sqlite_has_trigram(bind: sa.engine.Connection) -> bool:
     try:
         bind.exec_driver_sql("CREATE VIRTUAL TABLE temp._trigram_probe USING fts5(x, tokenize='trigram')")
         bind.exec_driver_sql("DROP TABLE temp._trigram_probe")
-    except Exception:  # noqa: BLE001 - any failure means the build lacks FTS5 trigram
+    except Exception:
         logger.warning("sqlite build lacks fts5 trigram | transcript search falls back to LIKE scans")
         return False
     return True
@@ -130,21 +132,32 @@ def upgrade() -> None:
     op.create_index("ix_usage_started_cover", "usage", USAGE_COVER)
     op.create_index("ix_usage_user_started_cost", "usage", ["user_id", "started_at", "cost_usd"])
     if bind.dialect.name == "postgresql":
+        op.execute(
+            "CREATE INDEX ix_usage_day_user_model ON usage "
+            "((CAST(timezone('UTC', started_at) AS DATE)), user_id, model_id, started_at) "
+            "INCLUDE (cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)"
+        )
         _create_pg_trigram_index(bind)
-    elif bind.dialect.name == "sqlite" and _sqlite_has_trigram(bind):
-        for statement in SQLITE_FTS:
-            op.execute(statement)
+    elif bind.dialect.name == "sqlite":
+        op.execute(
+            "CREATE INDEX ix_usage_day_user_model ON usage (substr(started_at, 1, 10), user_id, model_id, "
+            "started_at, cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)"
+        )
+        if _sqlite_has_trigram(bind):
+            for statement in SQLITE_FTS:
+                op.execute(statement)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        op.drop_index("ix_sessions_search_trgm", table_name="sessions")
+        op.execute("DROP INDEX IF EXISTS ix_sessions_search_trgm")
     elif bind.dialect.name == "sqlite":
         for name in ("sessions_fts_ai", "sessions_fts_ad", "sessions_fts_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS sessions_fts")
         op.execute("DROP TABLE IF EXISTS sessions_search_ids")
+    op.execute("DROP INDEX IF EXISTS ix_usage_day_user_model")
     op.drop_index("ix_usage_user_started_cost", table_name="usage")
     op.drop_index("ix_usage_started_cover", table_name="usage")
     op.drop_index("ix_sessions_list_cover", table_name="sessions")
