@@ -66,6 +66,9 @@ st.html(
     .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .st-key-welcome h2 { margin-bottom: 0.25rem; }
     [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }
+    .st-key-stop-answer { position: fixed; bottom: 6.2rem; right: 5rem; width: auto !important; z-index: 999; }
+    .st-key-stop-answer button { background: var(--st-background-color, #fff); border: 1px solid #DDE3EA;
+        border-radius: 999px; padding: 0.2rem 0.9rem; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
     </style>"""
 )
 
@@ -193,31 +196,51 @@ def _sidebar() -> None:
             st.markdown(f"**{view.display_title(meta.title, 60)}**")
             st.badge(badge.label, icon=badge.icon, color=badge.color)
             st.caption(f"This session: {view.session_summary(meta)}")
-            with st.container(horizontal=True, gap="small"):
-                with (
-                    st.popover("Rename", icon=":material/edit:", key="rename-pop"),
-                    st.form("rename-form", border=False),
-                ):
+            with st.popover("Session actions", icon=":material/tune:", use_container_width=True, key="session-actions"):
+                with st.form("rename-form", border=False):
                     new_title = st.text_input("Title", value=meta.title, max_chars=120)
-                    if st.form_submit_button("Save", type="primary"):
+                    if st.form_submit_button("Rename", icon=":material/edit:"):
                         try:
                             service.rename(meta.id, user_id, new_title)
                             st.rerun()
                         except (SessionError, ValueError) as e:
                             st.error(str(e))
                 st.button(
-                    "Complete",
+                    "Complete session",
                     icon=":material/task_alt:",
                     key="complete-session",
                     disabled=read_only,
-                    help="End this session: it becomes read-only.",
+                    help="End this session: it becomes read-only and can be continued in a new one.",
+                    use_container_width=True,
                     on_click=_complete,
                     args=(meta.id,),
                 )
+                if doc is not None and doc.turns:
+                    st.download_button(
+                        "Export as Markdown",
+                        data=lambda sid=meta.id: session_to_markdown(service.open_session(sid, user_id)),
+                        file_name=view.export_filename(meta, "md"),
+                        mime="text/markdown",
+                        icon=":material/download:",
+                        on_click="ignore",
+                        use_container_width=True,
+                        key="export-md",
+                    )
+                    st.download_button(
+                        "Export as JSON",
+                        data=lambda sid=meta.id: session_to_json(service.open_session(sid, user_id)),
+                        file_name=view.export_filename(meta, "json"),
+                        mime="application/json",
+                        icon=":material/data_object:",
+                        on_click="ignore",
+                        use_container_width=True,
+                        key="export-json",
+                    )
                 st.button(
-                    "Delete",
+                    "Delete session",
                     icon=":material/delete:",
                     key="delete-session",
+                    use_container_width=True,
                     on_click=_ask_delete,
                     args=(meta.id,),
                 )
@@ -227,34 +250,8 @@ def _sidebar() -> None:
                     icon=":material/warning:",
                 )
                 with st.container(horizontal=True, gap="small"):
-                    st.button(
-                        "Delete for good",
-                        type="primary",
-                        key="confirm-delete",
-                        on_click=_delete,
-                        args=(meta.id,),
-                    )
+                    st.button("Delete", type="primary", key="confirm-delete", on_click=_delete, args=(meta.id,))
                     st.button("Cancel", key="cancel-delete", on_click=_ask_delete, args=(None,))
-            if doc is not None and doc.turns:
-                with st.container(horizontal=True, gap="small"):
-                    st.download_button(
-                        "Markdown",
-                        data=lambda sid=meta.id: session_to_markdown(service.open_session(sid, user_id)),
-                        file_name=view.export_filename(meta, "md"),
-                        mime="text/markdown",
-                        icon=":material/download:",
-                        on_click="ignore",
-                        key="export-md",
-                    )
-                    st.download_button(
-                        "JSON",
-                        data=lambda sid=meta.id: session_to_json(service.open_session(sid, user_id)),
-                        file_name=view.export_filename(meta, "json"),
-                        mime="application/json",
-                        icon=":material/data_object:",
-                        on_click="ignore",
-                        key="export-json",
-                    )
 
     st.text_input(
         "Search sessions",
@@ -406,10 +403,10 @@ def _send(session: SessionMeta | None, raw: str) -> None:
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         live = st.container(key="live-answer")
         st.button(
-            "Stop",
+            "Stop answer",
             icon=":material/stop_circle:",
             key="stop-answer",
-            type="tertiary",
+            type="secondary",
             on_click=service.stop,
             args=(session.id,),
         )

@@ -1,0 +1,200 @@
+"""AppTest tests of the chat page: the whole app script, a real store and the offline model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import assistant.config
+from assistant.config import get_settings
+from assistant.factory import get_chat_service
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+USER = "test-user-123"
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
+    """Build an AppTest of the app with ENV=local, a temp SQLite file and env overrides."""
+
+    def build(**env: str) -> AppTest:
+        monkeypatch.setenv("ENV", "local")
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'chat.db'}")
+        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("MODEL_PROVIDER", "offline")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        assistant.config.get_settings.cache_clear()
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    yield build
+    assistant.config.get_settings.cache_clear()
+
+
+def _texts(at: AppTest) -> str:
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def _send(at: AppTest, text: str) -> AppTest:
+    at.chat_input[0].set_value(text).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _button(at: AppTest, key: str) -> Any:
+    return at.button(key=key)
+
+
+def _service() -> Any:
+    return get_chat_service(get_settings())
+
+
+def test_empty_state_welcomes_and_offers_meeting_starters(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    text = _texts(at)
+    assert "Hello, Demo" in text
+    assert "offline demo model" in text
+    starters = [b for b in at.button if b.key and b.key.startswith("starter-")]
+    assert 3 <= len(starters) <= 4
+    assert all(b.label.startswith("Prepare me for ") for b in starters[:3])
+    assert "session" not in at.query_params
+
+
+def test_starter_click_sends_it_and_opens_the_session(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    starter = _button(at, "starter-0")
+    label = starter.label
+    starter.click().run()
+    assert not at.exception
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert at.chat_message[0].markdown[0].value == label
+    sid = _sid(at)
+    meta = _service().get_session(sid, USER)
+    assert meta.turn_count == 1
+    assert "Hello, Demo" not in _texts(at)
+
+
+def test_answer_shows_tool_step_and_cost_footer(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(), "Prepare me for the Acme QBR")
+    assistant_msg = at.chat_message[1]
+    assert any("get_upcoming_meetings" in e.label for e in at.status)
+    footer = " ".join(c.value for c in assistant_msg.caption)
+    assert "tokens" in footer and "$0.00 (offline demo model)" in footer and "first token" in footer
+    assert any("of $5.00 today" in str(p.proto.text) for p in at.get("progress"))
+
+
+def test_session_reopens_from_url_with_steps_and_feedback(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(), "Prepare me for the Acme QBR")
+    sid = _sid(at)
+    _service().set_feedback(sid, USER, 0, 1)
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.query_params["session"] = sid
+    again.run()
+    assert not again.exception
+    assert [m.name for m in again.chat_message] == ["user", "assistant"]
+    assert any("get_upcoming_meetings" in e.label for e in again.status)
+    feedback = again.get("feedback")
+    assert feedback and feedback[0].value == 1
+    feedback[0].set_value(0).run()
+    assert _service().open_session(sid, USER).turns[0].feedback == -1
+
+
+def test_other_users_session_is_not_found(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    other = _service().create_session("someone-else")
+    at.query_params["session"] = other.id
+    at.run()
+    assert "not found" in " ".join(e.value for e in at.error)
+    assert not at.chat_message
+    assert "session" not in at.query_params
+
+
+def test_over_long_message_is_refused_with_length_and_limit(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(MAX_MESSAGE_CHARS="100"), "x" * 150)
+    error = " ".join(e.value for e in at.error)
+    assert "150 characters" in error and "the limit is 100" in error
+    assert not at.chat_message
+    assert "session" not in at.query_params
+    assert _service().list_sessions(USER)[1] == 0
+
+
+def test_rate_limit_refusal_says_when_it_frees_up(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(MESSAGES_PER_MINUTE="1"), "What is on my calendar this week?")
+    at = _send(at, "And next week?")
+    warning = " ".join(w.value for w in at.warning)
+    assert "Message not sent" in warning and "You can send again at" in warning and "UTC" in warning
+    assert len(at.chat_message) == 2
+
+
+def _sid(at: AppTest) -> str:
+    value = at.query_params["session"]
+    return str(value[0] if isinstance(value, list) else value)
+
+
+def test_access_denied_is_explained_without_retry_or_traceback(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(MODEL_PROVIDER="faulty:access_denied"), "Prepare me for the Acme QBR")
+    error = " ".join(e.value for e in at.error)
+    assert "no access to the model" in error
+    assert "Traceback" not in _texts(at)
+    assert at.chat_message[0].markdown[0].value == "Prepare me for the Acme QBR"
+    assert not [b for b in at.button if b.key == "retry-turn"]
+    assert _service().open_session(_sid(at), USER).turns == []
+
+
+def test_network_error_then_retry_runs_the_turn_exactly_once(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(MODEL_PROVIDER="faulty:network"), "Prepare me for the Acme QBR")
+    assert "could not be reached" in " ".join(e.value for e in at.error)
+    assert at.chat_message[0].markdown[0].value == "Prepare me for the Acme QBR"
+    _button(at, "retry-turn").click().run()
+    assert not at.exception
+    doc = _service().open_session(_sid(at), USER)
+    assert [t.user_text for t in doc.turns] == ["Prepare me for the Acme QBR"]
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert not at.error
+    assert not [b for b in at.button if b.key == "retry-turn"]
+
+
+def test_complete_makes_read_only_and_continue_opens_new_session(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(), "What meetings do I have this week?")
+    first = _sid(at)
+    _button(at, "complete-session").click().run()
+    assert "read-only" in " ".join(i.value for i in at.info)
+    assert at.chat_input[0].disabled
+    _button(at, "continue-session").click().run()
+    second = _sid(at)
+    assert second != first
+    assert _service().get_session(second, USER).continued_from == first
+    assert not at.chat_input[0].disabled
+
+
+def test_rename_search_and_delete_with_confirmation(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(), "What meetings do I have this week?")
+    sid = _sid(at)
+    title_input = next(t for t in at.text_input if t.label == "Title")
+    title_input.set_value("Board prep <b>week</b>")
+    at.button(key="FormSubmitter:rename-form-Rename").click().run()
+    assert _service().get_session(sid, USER).title == "Board prep <b>week</b>"
+    assert not any("<b>" in m.value and "&lt;" not in m.value for m in at.markdown)
+
+    at.text_input(key="chat_search").set_value("nothing-like-this").run()
+    assert "No sessions match" in _texts(at)
+    at.text_input(key="chat_search").set_value("Board").run()
+    assert at.button(key=f"open-{sid}")
+
+    _button(at, "delete-session").click().run()
+    assert "removed for good" in " ".join(w.value for w in at.warning)
+    assert _service().get_session(sid, USER)  # still there until confirmed
+    _button(at, "confirm-delete").click().run()
+    assert "Session deleted." in _texts(at)
+    assert "session" not in at.query_params
+    assert _service().list_sessions(USER)[1] == 0
