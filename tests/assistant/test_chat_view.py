@@ -1,0 +1,116 @@
+"""Tests of the chat page's wording and formatting (assistant/chat_view.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from assistant import chat_view as view
+from assistant.sessions.base import SessionMeta, TurnRecord
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def _turn(**kw: object) -> TurnRecord:
+    base: dict[str, object] = dict(
+        idx=0,
+        user_text="hi",
+        started_at=NOW,
+        ended_at=NOW,
+        status="ok",
+        first_message_idx=0,
+        end_message_idx=2,
+        model="offline",
+        input_tokens=1500,
+        output_tokens=340,
+        cost_usd=0.0,
+        ttft_ms=420.0,
+        latency_ms=2300.0,
+    )
+    base.update(kw)
+    return TurnRecord(**base)  # type: ignore[arg-type]
+
+
+def _meta(**kw: object) -> SessionMeta:
+    base: dict[str, object] = dict(
+        id="s1", user_id="u", title="Acme prep", state="active", created_at=NOW, updated_at=NOW, model="offline"
+    )
+    base.update(kw)
+    return SessionMeta(**base)  # type: ignore[arg-type]
+
+
+def test_footer_offline_is_zero_and_labelled() -> None:
+    text = view.turn_footer(_turn())
+    assert text == "1.5k in · 340 out tokens · $0.00 (offline demo model) · first token 420 ms · 2.3 s"
+
+
+def test_footer_unknown_cost_is_never_zero() -> None:
+    text = view.turn_footer(_turn(model="bedrock:some-new-model", cost_usd=None, ttft_ms=None))
+    assert "cost unknown" in text and "$0" not in text and "first token" not in text
+
+
+def test_footer_paid_model_shows_cost() -> None:
+    assert "$0.0031" in view.turn_footer(_turn(model="bedrock:us.amazon.nova-lite-v1:0", cost_usd=0.0031))
+
+
+def test_session_cost_text_unknown_and_partial() -> None:
+    assert view.session_cost_text(_meta(cost_unknown=True, cost_usd=0.0)) == "unknown"
+    assert view.session_cost_text(_meta(cost_unknown=True, cost_usd=0.02)).startswith("at least $0.02")
+    assert view.session_cost_text(_meta()) == "$0.00 (offline demo model)"
+    assert view.session_summary(_meta(turn_count=1, input_tokens=900, output_tokens=300)).startswith("1 answer · 1.2k")
+
+
+def test_budget_view() -> None:
+    b = view.budget_view(1.25, 5.0)
+    assert b.text == "$1.25 of $5.00 today" and b.fraction == 0.25 and not b.over
+    assert view.budget_view(6.0, 5.0).fraction == 1.0 and view.budget_view(6.0, 5.0).over
+    assert "no daily budget" in view.budget_view(0.0, 0.0).text
+
+
+def test_retry_at_text() -> None:
+    assert view.retry_at_text(None, NOW) is None
+    assert view.retry_at_text(NOW + timedelta(seconds=41.5), NOW) == "You can send again at 12:00:41 UTC (in 42 s)."
+
+
+def test_error_views() -> None:
+    conflict = view.error_view("conflict", "The session changed elsewhere.", False)
+    assert conflict.action == "reload" and "Reload" in conflict.message
+    assert view.error_view("network", "Could not reach the model.", True).action == "retry"
+    denied = view.error_view("access_denied", "No access.", False)
+    assert denied.action is None and denied.title.startswith("The assistant has no access")
+    assert view.error_view("weird", "x", True).title == "Something went wrong"
+
+
+def test_feedback_mapping_round_trips() -> None:
+    for stored in (1, -1, None):
+        assert view.feedback_value(view.feedback_index(stored)) == stored
+
+
+def test_display_title_is_inert() -> None:
+    text = view.display_title("![x](https://evil/?q=1) <script>alert(1)</script> :material/home: **bold**")
+    assert "<script>" not in text and "![x](" not in text and "!\\[x\\]" in text
+    assert ":material/home:" not in text and "**bold**" not in text
+    assert view.display_title("a" * 50, 10) == "aaaaaaaaa…"
+    assert view.display_title("   ") == "New session"
+
+
+def test_tool_label_and_states() -> None:
+    assert (
+        view.tool_label("get_upcoming_meetings", "success", 12.0)
+        == "Get upcoming meetings · `get_upcoming_meetings` · 12 ms"
+    )
+    assert view.tool_label("x", "running", None).endswith("running…")
+    assert view.tool_label("x", "error", 3.0).endswith("failed")
+    assert view.state_badge("expired").color == "orange"
+    assert view.model_badge("offline demo model", True).icon == ":material/science:"
+
+
+def test_stopped_note_and_read_only_notice() -> None:
+    assert view.stopped_note(_turn()) is None
+    assert view.stopped_note(_turn(status="stopped", error="Stopped by the user.")) == "Stopped by the user."
+    assert "expired" in view.read_only_notice(_meta(state="expired"))
+    assert "completed" in view.read_only_notice(_meta(state="completed"))
+
+
+def test_export_filename_is_safe() -> None:
+    name = view.export_filename(_meta(title="Q3 / board: <prep>?"), "md")
+    assert name == "session-2026-03-02-q3-board-prep.md"

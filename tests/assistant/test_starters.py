@@ -1,0 +1,40 @@
+"""Tests of the starter prompts built from the next meetings (assistant/starters.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.starters import GENERIC_PROMPTS, describe_when, starter_prompts
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
+
+
+def test_describe_when() -> None:
+    assert describe_when(datetime(2026, 3, 2, 14, 0, tzinfo=UTC), NOW) == "today at 14:00"
+    assert describe_when(datetime(2026, 3, 3, 9, 30, tzinfo=UTC), NOW) == "tomorrow at 09:30"
+    assert describe_when(datetime(2026, 3, 5, 10, 0, tzinfo=UTC), NOW) == "Thursday at 10:00"
+    assert describe_when(datetime(2026, 3, 12, 10, 0, tzinfo=UTC), NOW) == "Thu 12 Mar at 10:00"
+
+
+def test_starters_come_from_next_meetings_in_order() -> None:
+    starters = starter_prompts(DATA, NOW, limit=3)
+    assert len(starters) == 3
+    assert all(s.prompt.startswith("Prepare me for ") and s.meeting_id for s in starters)
+    assert all(", " in s.prompt and " at " in s.prompt.rsplit(", ", 1)[1] for s in starters)
+
+
+def test_missing_calendar_gives_generic_prompts(tmp_path: Path) -> None:
+    starters = starter_prompts(tmp_path, NOW, limit=2)
+    assert [s.prompt for s in starters] == [p for p, _ in GENERIC_PROMPTS[:2]]
+    assert all(s.meeting_id is None for s in starters)
+
+
+def test_starter_prompt_finds_its_meeting_with_the_offline_model_query() -> None:
+    from assistant.tools.calendar import upcoming_meetings
+
+    for starter in starter_prompts(DATA, NOW, limit=4, fill_generic=False):
+        title = starter.prompt.removeprefix("Prepare me for ").rsplit(", ", 1)[0]
+        found = upcoming_meetings(DATA, NOW, days_ahead=7, query=title)
+        assert starter.meeting_id in [m.id for m in found]

