@@ -62,7 +62,10 @@ model_info = describe_model(service.model_name)
 
 st.html(
     """<style>
-    .st-key-session-list button { justify-content: flex-start; text-align: left; }
+    .st-key-session-list [data-testid="stButton"], .st-key-session-list [data-testid="stTooltipHoverTarget"]
+        { width: 100%; }
+    .st-key-session-list button { width: 100%; justify-content: flex-start; text-align: left; }
+    .st-key-session-list button > div { justify-content: flex-start; }
     .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .st-key-welcome h2 { margin-bottom: 0.25rem; }
     [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }
@@ -309,7 +312,7 @@ def _draw_turn(item: DisplayTurn, session_id: str) -> None:
             st.caption("(no answer text)")
         note = view.stopped_note(turn)
         if note:
-            st.caption(f":material/stop_circle: **Stopped** · {note}")
+            st.caption(f":material/stop_circle: {note}")
         with st.container(horizontal=True, vertical_alignment="center", key=f"turn-footer-{turn.idx}"):
             key = f"feedback-{session_id}-{turn.idx}"
             st.feedback(

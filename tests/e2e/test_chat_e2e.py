@@ -1,0 +1,149 @@
+"""The chat page in a real headless Chromium against a real ``streamlit run`` server.
+
+One offline-model server for the module (plus one fault-injecting server for Retry); each
+test starts from "New session". Screenshots of the main states go to tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import StreamlitServer, shot
+
+pytestmark = pytest.mark.e2e
+
+INPUT = '[data-testid="stChatInputTextArea"]'
+MESSAGES = '[data-testid="stChatMessage"]'
+FOOTERS = '[class*="st-key-turn-footer-"]'
+
+
+def open_app(page: Any, server: StreamlitServer, query: str = "") -> None:
+    page.goto(server.url + "/" + query)
+    page.wait_for_selector(INPUT)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button')")
+
+
+def new_session(page: Any) -> None:
+    page.locator(".st-key-new-session button").click()
+    page.wait_for_selector(".st-key-welcome")
+
+
+def send(page: Any, text: str) -> None:
+    page.fill(INPUT, text)
+    page.press(INPUT, "Enter")
+
+
+def wait_answers(page: Any, count: int, timeout: float = 20_000) -> None:
+    page.wait_for_function(
+        """([sel, n]) => document.querySelectorAll(sel).length === n
+            && !document.querySelector('.st-key-live-answer')""",
+        arg=[FOOTERS, count],
+        timeout=timeout,
+    )
+
+
+def session_id(page: Any) -> str:
+    return str(page.evaluate("() => new URLSearchParams(location.search).get('session') || ''"))
+
+
+def test_answer_streams_with_tool_step_and_survives_reload(page: Any, chat_server: StreamlitServer) -> None:
+    open_app(page, chat_server)
+    new_session(page)
+    shot(page, "01-welcome")
+    send(page, "Prepare me for the Acme QBR")
+    page.wait_for_selector(".st-key-live-answer")
+    lengths: list[int] = []
+    streamed_shot = False
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        n = page.evaluate(
+            "() => { const e = document.querySelector('.st-key-live-answer'); return e ? e.innerText.length : -1 }"
+        )
+        if n < 0:
+            break
+        lengths.append(n)
+        if n > 200 and not streamed_shot:
+            shot(page, "02-streaming")
+            streamed_shot = True
+        time.sleep(0.05)
+    growth = sorted({n for n in lengths if n > 0})
+    assert len(growth) >= 4, f"text did not arrive in steps before the end: {lengths}"
+    wait_answers(page, 1)
+    step = page.locator('[data-testid="stExpander"]', has_text="get_upcoming_meetings")
+    assert step.count() == 1
+    step.locator("summary").click()
+    page.wait_for_selector("text=Result")
+    assert "offline demo model" in page.locator(FOOTERS).first.inner_text()
+    shot(page, "03-answer-with-tool-step")
+
+    sid = session_id(page)
+    page.reload()
+    page.wait_for_selector(FOOTERS)
+    assert session_id(page) == sid
+    assert page.locator(MESSAGES).count() == 2
+    assert page.locator('[data-testid="stExpander"]', has_text="get_upcoming_meetings").count() == 1
+    shot(page, "04-after-reload")
+
+
+def test_switch_between_two_sessions(page: Any, chat_server: StreamlitServer) -> None:
+    open_app(page, chat_server)
+    new_session(page)
+    send(page, "What is the status of our big rocks?")
+    wait_answers(page, 1)
+    first = session_id(page)
+    new_session(page)
+    send(page, "How is our budget tracking?")
+    wait_answers(page, 1)
+    second = session_id(page)
+    assert first != second
+
+    page.locator(f".st-key-open-{first} button").first.click()
+    page.wait_for_function("(sid) => location.search.includes(sid)", arg=first)
+    page.wait_for_selector(f"{MESSAGES} >> text=What is the status of our big rocks?")
+    assert page.locator(MESSAGES, has_text="How is our budget tracking?").count() == 0
+    page.locator(f".st-key-open-{second} button").first.click()
+    page.wait_for_selector(f"{MESSAGES} >> text=How is our budget tracking?")
+    assert page.locator(MESSAGES).count() == 2
+    shot(page, "05-two-sessions")
+
+
+def test_stop_keeps_partial_answer_marked_stopped(page: Any, chat_server: StreamlitServer) -> None:
+    open_app(page, chat_server)
+    new_session(page)
+    send(page, "What is the status of our big rocks and how is our budget tracking?")
+    page.wait_for_function(
+        "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
+    )
+    page.locator(".st-key-stop-answer button").click()
+    wait_answers(page, 1)
+    page.wait_for_selector("text=Stopped")
+    shot(page, "06-stopped")
+
+
+def test_over_long_message_is_refused_with_reason(page: Any, chat_server: StreamlitServer) -> None:
+    open_app(page, chat_server)
+    new_session(page)
+    send(page, "a" * 8100)
+    page.wait_for_selector(".st-key-refusal")
+    text = page.locator(".st-key-refusal").inner_text()
+    assert "8,100 characters" in text and "limit is 8,000" in text
+    assert page.locator(MESSAGES).count() == 0
+    shot(page, "07-too-long")
+
+
+def test_network_error_then_retry_gives_one_question_and_one_answer(page: Any, faulty_server: StreamlitServer) -> None:
+    open_app(page, faulty_server)
+    send(page, "Prepare me for the Acme QBR")
+    page.wait_for_selector(".st-key-retry-turn")
+    assert "could not be reached" in page.locator(".st-key-failed-turn").inner_text()
+    assert "Traceback" not in page.content()
+    shot(page, "08-error-with-retry")
+    page.locator(".st-key-retry-turn button").click()
+    wait_answers(page, 1)
+    assert page.locator(MESSAGES).count() == 2
+    assert page.locator(MESSAGES, has_text="Prepare me for the Acme QBR").count() == 1
+    assert page.locator(".st-key-retry-turn").count() == 0
+    shot(page, "09-after-retry")
