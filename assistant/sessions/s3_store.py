@@ -655,7 +655,7 @@ class S3SessionStore(SqlSessionStore):
                 "meta": meta,
                 "messages": body["messages"] + new_messages,
                 "turns": [*body["turns"], turn],
-                "agent_snapshot": json.loads(json.dumps(commit.agent_snapshot, default=str)),
+                "agent_snapshot": dict(commit.agent_snapshot),  # already JSON (strands wrote it as bytes)
             }
             new_etag = self._put(object_key(row.user_id, session_id), session_id, new_body, if_match=etag)
             self._cache_put(session_id, _Cached(etag=new_etag, version=new_version, body=new_body))
