@@ -239,20 +239,32 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def text_condition(engine: Engine, column: sa.ColumnElement[str], id_column: sa.ColumnElement[str], text: str) -> Any:
+def text_condition(
+    engine: Engine,
+    column: sa.ColumnElement[str],
+    id_column: sa.ColumnElement[str],
+    text: str,
+    *,
+    scoped_to_user: bool = False,
+) -> Any:
     """SQL condition: the session's ``search_text`` contains ``text`` (case-insensitive).
+
+    On SQLite the FTS5 trigram index serves all-users searches; a search within one user's
+    sessions scans that user's rows with ``LIKE`` instead (measured faster for common
+    terms: joining a large FTS match set back to the sessions costs more than the scan).
 
     Args:
         engine: The engine the query will run on (chooses FTS5 on SQLite when present).
         column: The ``search_text`` column.
         id_column: The session id column.
         text: The (non-empty) search term.
+        scoped_to_user: Whether the query is already limited to one user's sessions.
 
     Returns:
         A boolean SQL expression.
     """
     term = text.lower()
-    if engine.dialect.name == "sqlite" and len(term) >= 3 and _has_sqlite_fts(engine):
+    if engine.dialect.name == "sqlite" and not scoped_to_user and len(term) >= 3 and _has_sqlite_fts(engine):
         phrase = '"' + term.replace('"', '""') + '"'
         matches = sa.text(
             "SELECT session_id FROM sessions_search_ids WHERE rid IN "
@@ -292,7 +304,11 @@ def _conditions(engine: Engine, query: SessionQueryLike) -> list[Any]:
         conds.append(date_col < _utc(query.until))
     text = (query.text or "").strip()
     if text:
-        conds.append(text_condition(engine, sessions.c.search_text, sessions.c.id, text))
+        conds.append(
+            text_condition(
+                engine, sessions.c.search_text, sessions.c.id, text, scoped_to_user=query.user_id is not None
+            )
+        )
     return conds
 
 
