@@ -249,9 +249,14 @@ def run(turns: int, resume_repeats: int, target_messages: int) -> dict[str, Any]
             medians = {name: _median(conv.times) for name, conv in convs.items()}
             zero = medians["bare"]
 
-            # -- grow the persisted sessions to ~target_messages, then time resumes
-            for name in ("file", "s3sm", "sql", "s3"):
-                conv = convs[name]
+            # -- fresh sessions grown to ~target_messages, then time resumes
+            for name, (conv, sid) in {
+                "file": _strands(bench, "file", bench.file_manager),
+                "s3sm": _strands(bench, "s3sm", bench.s3_manager),
+                "sql": _ours(bench, "sql", sql_store),
+                "s3": _ours(bench, "s3", s3_store),
+            }.items():
+                convs[name], ids[name] = conv, sid
                 i = 0
                 while conv.messages() < target_messages:
                     conv.turn(PROMPTS[i % len(PROMPTS)])
@@ -326,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print human lines, then one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", action="store_true", help="(default) end with one JSON line")
-    parser.add_argument("--turns", type=int, default=40, help="measured turns per configuration")
+    parser.add_argument("--turns", type=int, default=60, help="measured turns per configuration")
     parser.add_argument("--resume-repeats", type=int, default=7)
     parser.add_argument("--messages", type=int, default=200, help="size of the resumed sessions")
     args = parser.parse_args(argv)
