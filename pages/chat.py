@@ -9,12 +9,15 @@ the service with the signed-in user's id, so another user's id is simply "not fo
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from assistant import chat_view as view
 from assistant.chat import (
+    ChatEvent,
     ChatInputError,
     ChatService,
     DisplayTurn,
@@ -284,10 +287,6 @@ def _sidebar() -> None:
             st.caption(f"Showing the {len(sessions)} most recent of {total}. Search to find older ones.")
 
 
-with st.sidebar:
-    _sidebar()
-
-
 # --------------------------------------------------------------------------- drawing helpers
 def _draw_step(step: ToolStep) -> None:
     state = "error" if step.status == "error" else "complete"
@@ -366,7 +365,7 @@ def _draw_failed(item: dict[str, Any]) -> None:
 
 
 def _refuse(text: str, reason: str, *, icon: str, kind: str = "error") -> None:
-    box = st.warning if kind == "warning" else st.error
+    box = {"warning": st.warning, "info": st.info}.get(kind, st.error)
     with st.container(key="refusal"):
         box(reason, icon=icon)
         if len(text) > 200:
@@ -374,7 +373,28 @@ def _refuse(text: str, reason: str, *, icon: str, kind: str = "error") -> None:
                 st.code(text, language=None, wrap_lines=True)
 
 
-def _send(session: SessionMeta | None, raw: str) -> None:
+@dataclass
+class _Started:
+    """A send whose answer is being produced while the page draws."""
+
+    session: SessionMeta
+    text: str
+    events: Iterator[ChatEvent]
+    streamed: bool = False
+
+
+@dataclass
+class _Refused:
+    """A send refused before anything was written (drawn where the answer would be)."""
+
+    text: str
+    reason: str
+    icon: str
+    kind: str = "error"
+
+
+def _start_send(session: SessionMeta | None, raw: str) -> _Started | _Refused:
+    """Validate and start the answer at once, so the model works while the page draws."""
     try:
         text = service.validate_message(raw)
         # Check limits before creating a session, so a refused first message leaves nothing behind.
@@ -382,28 +402,28 @@ def _send(session: SessionMeta | None, raw: str) -> None:
         if session is None:
             session = service.create_session(user_id, user_email=identity.email)
             st.query_params["session"] = session.id
-        events = service.send_sync(session.id, user_id, text)
+        return _Started(session, text, service.send_sync(session.id, user_id, text))
     except ChatInputError as e:
-        _refuse(raw, f"**Message not sent.** {e}", icon=":material/block:")
-        return
+        return _Refused(raw, f"**Message not sent.** {e}", ":material/block:")
     except LimitExceededError as e:
         when = view.retry_at_text(e.retry_at, service.clock())
         reason = f"**Message not sent.** {e}"
         if when and when not in reason:
             reason += f" {when}"
-        _refuse(raw, reason, icon=":material/hourglass_top:", kind="warning")
-        return
+        return _Refused(raw, reason, ":material/hourglass_top:", "warning")
     except SessionBusyError as e:
-        st.info(str(e), icon=":material/hourglass_top:")
-        return
+        return _Refused(raw, str(e), ":material/hourglass_top:", "info")
     except SessionError as e:
-        _refuse(raw, f"**Message not sent.** {e}", icon=":material/block:")
-        return
+        return _Refused(raw, f"**Message not sent.** {e}", ":material/block:")
 
+
+def _stream(started: _Started) -> None:
+    session, text, events = started.session, started.text, started.events
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(safe_markdown(text))
     failure: ErrorEvent | None = None
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
+        thinking = st.empty()
         live = st.container(key="live-answer")
         st.button(
             "Stop answer",
@@ -416,44 +436,39 @@ def _send(session: SessionMeta | None, raw: str) -> None:
         steps: dict[str, Any] = {}
         buffer = ""
         slot: Any = None
-        try:
+        thinking.caption(":material/pending: Thinking…")
+        for event in events:
+            thinking.empty()
             with live:
-                with st.spinner("Thinking…", show_time=False):
-                    first = next(events, None)
-                pending_events = [first] if first is not None else []
-                for event in _chain(pending_events, events):
-                    if isinstance(event, TextDelta):
-                        if slot is None:
-                            slot = st.empty()
-                        buffer += event.text
-                        slot.markdown(safe_markdown(buffer) + CURSOR)
-                    elif isinstance(event, ToolStarted):
-                        if slot is not None:
-                            slot.markdown(safe_markdown(buffer))
-                        slot, buffer = None, ""
-                        box = st.status(view.tool_label(event.name, "running", None), state="running")
-                        with box:
-                            st.caption("Input")
-                            st.code(pretty_json(event.input), language="json")
-                        steps[event.tool_use_id] = box
-                    elif isinstance(event, ToolFinished):
-                        box = steps.get(event.tool_use_id)
-                        if box is not None:
-                            with box:
-                                st.caption("Result")
-                                st.markdown(safe_markdown(event.summary or "(no result)"))
-                            box.update(
-                                label=view.tool_label(event.name, event.status, event.duration_ms),
-                                state="complete" if event.status == "success" else "error",
-                            )
-                    elif isinstance(event, ErrorEvent):
-                        failure = event
-                    elif isinstance(event, Done) and slot is not None:
+                if isinstance(event, TextDelta):
+                    if slot is None:
+                        slot = st.empty()
+                    buffer += event.text
+                    slot.markdown(safe_markdown(buffer) + CURSOR)
+                elif isinstance(event, ToolStarted):
+                    if slot is not None:
                         slot.markdown(safe_markdown(buffer))
-        finally:
-            # Interrupted runs (Stop, a click elsewhere, a closed tab) land here too: closing the
-            # iterator stops the answer, and the service stores what was produced as "stopped".
-            events.close()
+                    slot, buffer = None, ""
+                    box = st.status(view.tool_label(event.name, "running", None), state="running")
+                    with box:
+                        st.caption("Input")
+                        st.code(pretty_json(event.input), language="json")
+                    steps[event.tool_use_id] = box
+                elif isinstance(event, ToolFinished):
+                    box = steps.get(event.tool_use_id)
+                    if box is not None:
+                        with box:
+                            st.caption("Result")
+                            st.markdown(safe_markdown(event.summary or "(no result)"))
+                        box.update(
+                            label=view.tool_label(event.name, event.status, event.duration_ms),
+                            state="complete" if event.status == "success" else "error",
+                        )
+                elif isinstance(event, ErrorEvent):
+                    failure = event
+                elif isinstance(event, Done) and slot is not None:
+                    slot.markdown(safe_markdown(buffer))
+    started.streamed = True
     if failure is not None:
         st.session_state[FAILED] = {
             "session_id": session.id,
@@ -465,28 +480,25 @@ def _send(session: SessionMeta | None, raw: str) -> None:
     st.rerun()
 
 
-def _chain(first: list[Any], rest: Any) -> Any:
-    yield from first
-    yield from rest
+def _draw_header() -> None:
+    header = st.container(key="chat-header")
+    with header:
+        st.markdown(f"### {view.display_title(meta.title) if meta else 'New session'}")
+        with st.container(horizontal=True, gap="small"):
+            if meta is not None:
+                badge = view.state_badge(meta.state)
+                st.badge(badge.label, icon=badge.icon, color=badge.color)
+            mbadge = view.model_badge(model_info.label, model_info.is_offline)
+            st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
+
+    for kind, message in st.session_state.pop(FLASH, []):
+        if kind == "success":
+            st.success(message, icon=":material/check_circle:")
+        else:
+            st.error(message, icon=":material/error:")
 
 
 # --------------------------------------------------------------------------- main
-header = st.container(key="chat-header")
-with header:
-    st.markdown(f"### {view.display_title(meta.title) if meta else 'New session'}")
-    with st.container(horizontal=True, gap="small"):
-        if meta is not None:
-            badge = view.state_badge(meta.state)
-            st.badge(badge.label, icon=badge.icon, color=badge.color)
-        mbadge = view.model_badge(model_info.label, model_info.is_offline)
-        st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
-
-for kind, message in st.session_state.pop(FLASH, []):
-    if kind == "success":
-        st.success(message, icon=":material/check_circle:")
-    else:
-        st.error(message, icon=":material/error:")
-
 turns = build_display_turns(doc) if doc is not None else []
 pending: dict[str, Any] | None = st.session_state.get(PENDING)
 if pending and pending.get("session_id") != (meta.id if meta else None):
@@ -511,22 +523,40 @@ if to_send is not None:
     st.session_state.pop(FAILED, None)
     failed = None
 
-if not turns and not failed and to_send is None and not read_only:
-    _draw_welcome()
-for item in turns:
-    _draw_turn(item, meta.id if meta else "")
-if failed:
-    _draw_failed(failed)
-if meta is not None and read_only:
-    with st.container(key="read-only"):
-        st.info(view.read_only_notice(meta), icon=":material/lock:")
-        st.button(
-            "Continue in a new session",
-            icon=":material/arrow_forward:",
-            type="primary",
-            key="continue-session",
-            on_click=_continue,
-            args=(meta.id,),
-        )
-if to_send is not None:
-    _send(meta, to_send)
+# Start the answer before drawing anything else: the model works while the page draws.
+outcome = _start_send(meta, to_send) if to_send is not None else None
+started = outcome if isinstance(outcome, _Started) else None
+if started is not None:
+    meta = started.session
+try:
+    with st.sidebar:
+        _sidebar()
+    _draw_header()
+    if not turns and not failed and to_send is None and not read_only:
+        _draw_welcome()
+    for item in turns:
+        _draw_turn(item, meta.id if meta else "")
+    if failed:
+        _draw_failed(failed)
+    if meta is not None and read_only:
+        with st.container(key="read-only"):
+            st.info(view.read_only_notice(meta), icon=":material/lock:")
+            st.button(
+                "Continue in a new session",
+                icon=":material/arrow_forward:",
+                type="primary",
+                key="continue-session",
+                on_click=_continue,
+                args=(meta.id,),
+            )
+    if isinstance(outcome, _Refused):
+        _refuse(outcome.text, outcome.reason, icon=outcome.icon, kind=outcome.kind)
+    if started is not None:
+        _stream(started)
+finally:
+    # Interrupted runs (Stop, a click elsewhere, a closed tab) land here too: closing the
+    # iterator stops the answer, and the service stores what was produced as "stopped".
+    if started is not None:
+        started.events.close()
+        if not started.streamed:
+            service.stop(started.session.id)

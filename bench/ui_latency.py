@@ -1,0 +1,225 @@
+"""UI latency of the chat page: Enter -> first streamed token visible, and -> full answer.
+
+Starts ``streamlit run streamlit_app.py`` with the offline model (temp SQLite, high rate
+limit), drives headless Chromium, and times each send inside the page with
+``performance.now()``: at the Enter keydown (capture listener) and when the live answer
+first shows text (MutationObserver), then when the stored answer's footer is drawn. The
+same prompt is timed without any UI through ``ChatService.send_sync`` with the same
+offline model delays. The last stdout line is one JSON object.
+
+Usage: ``.venv/bin/python bench/ui_latency.py --json [--sends 20]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PROMPT = "What is the status of our big rocks?"
+SENDS_PER_SESSION = 5
+
+INSTALL_JS = """
+() => {
+  const input = document.querySelector('[data-testid="stChatInputTextArea"]');
+  window.__t = { keydown: null, first: null, full: null };
+  const before = document.querySelectorAll('[class*="st-key-turn-footer-"]').length;
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && window.__t.keydown === null) window.__t.keydown = performance.now();
+  }, { capture: true, once: true });
+  const check = () => {
+    const live = document.querySelector('.st-key-live-answer');
+    if (window.__t.first === null && window.__t.keydown !== null && live) {
+      const md = live.querySelector('[data-testid="stMarkdown"]');
+      if (md && md.innerText.trim().length > 0) window.__t.first = performance.now();
+    }
+    if (window.__t.full === null && window.__t.first !== null && !live &&
+        document.querySelectorAll('[class*="st-key-turn-footer-"]').length > before) {
+      window.__t.full = performance.now();
+      obs.disconnect();
+    }
+  };
+  const obs = new MutationObserver(check);
+  obs.observe(document.body, { childList: true, subtree: true, characterData: true });
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+    import requests
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ENV": "local",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "ASSISTANT_SECRETS_FILE": str(workdir / "none.toml"),
+        "MODEL_PROVIDER": "offline",
+        "MESSAGES_PER_MINUTE": "100000",
+        "LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=(workdir / "streamlit.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/_stcore/health", timeout=1).status_code == 200:
+                return proc, url, env
+        except requests.RequestException:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("streamlit did not start")
+
+
+def measure_ui(url: str, sends: int) -> tuple[list[float], list[float]]:
+    """Time ``sends`` messages in the browser (a new session every few sends)."""
+    from playwright.sync_api import sync_playwright
+
+    first: list[float] = []
+    full: list[float] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(30_000)
+        page.goto(url)
+        page.wait_for_selector('[data-testid="stChatInputTextArea"]')
+        for i in range(sends + 1):  # the first send warms up the agent and is not counted
+            if i % SENDS_PER_SESSION == 0:
+                page.locator(".st-key-new-session button").click()
+                page.wait_for_selector(".st-key-welcome")
+            page.wait_for_function(
+                "() => { const e = document.querySelector('[data-testid=\"stChatInputTextArea\"]');"
+                " return e && !e.disabled }"
+            )
+            page.fill('[data-testid="stChatInputTextArea"]', PROMPT)
+            page.evaluate(INSTALL_JS)
+            page.press('[data-testid="stChatInputTextArea"]', "Enter")
+            try:
+                page.wait_for_function("() => window.__t.full !== null")
+            except Exception:
+                print("stuck:", page.evaluate("() => window.__t"), file=sys.stderr)
+                raise
+            t = page.evaluate("() => window.__t")
+            if i > 0:
+                first.append(float(t["first"] - t["keydown"]))
+                full.append(float(t["full"] - t["keydown"]))
+        browser.close()
+    return first, full
+
+
+def measure_model(database_url: str, sends: int) -> tuple[list[float], list[float]]:
+    """Time the same prompt through ChatService alone (same offline model delays, no UI)."""
+    from assistant.chat import ChatService, ErrorEvent, TextDelta
+    from assistant.config import load_settings
+    from assistant.factory import build_store, get_prices
+
+    settings = load_settings(
+        env="local", database_url=database_url, model_provider="offline", messages_per_minute=100000
+    )
+    service = ChatService(settings, build_store(settings), prices=get_prices(settings))
+    first: list[float] = []
+    full: list[float] = []
+    meta = service.create_session("bench-user")
+    for i in range(sends + 1):
+        if i % SENDS_PER_SESSION == 0:
+            meta = service.create_session("bench-user")
+        start = time.perf_counter()
+        got_first = None
+        for event in service.send_sync(meta.id, "bench-user", PROMPT):
+            if got_first is None and isinstance(event, TextDelta):
+                got_first = time.perf_counter()
+            if isinstance(event, ErrorEvent):
+                raise RuntimeError(event.message)
+        end = time.perf_counter()
+        if i > 0 and got_first is not None:
+            first.append((got_first - start) * 1000)
+            full.append((end - start) * 1000)
+    return first, full
+
+
+def main() -> None:
+    """Run the benchmark and print the results (last line: JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sends", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        proc, url, _env = _start_server(workdir)
+        try:
+            ui_first, ui_full = measure_ui(url, args.sends)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        model_first, model_full = measure_model(f"sqlite:///{workdir / 'model.db'}", args.sends)
+
+    result: dict[str, Any] = {
+        "sends": args.sends,
+        "prompt": PROMPT,
+        "first_token_ms": round(statistics.median(ui_first), 1),
+        "full_answer_ms": round(statistics.median(ui_full), 1),
+        "model_first_token_ms": round(statistics.median(model_first), 1),
+        "model_full_answer_ms": round(statistics.median(model_full), 1),
+        "first_token_p90_ms": round(sorted(ui_first)[int(0.9 * (len(ui_first) - 1))], 1),
+    }
+    result["ui_added_first_token_ms"] = round(result["first_token_ms"] - result["model_first_token_ms"], 1)
+    result["ui_added_full_answer_ms"] = round(result["full_answer_ms"] - result["model_full_answer_ms"], 1)
+    result["target_ui_added_first_token_ms"] = 150
+    result["meets_target"] = result["ui_added_first_token_ms"] < 150
+    if not args.json:
+        print(f"UI first token: {ui_first}")
+        print(f"model first token: {model_first}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
