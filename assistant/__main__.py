@@ -127,12 +127,15 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         )
         for row in page.rows:
             print(
-                f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {row.turns:>4} turns  "
+                f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {row.turn_count:>4} turns  "
                 f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {fmt_cost(row.cost_usd):>10}  {row.title}"
             )
-        print(f"{page.total} sessions · {fmt_cost(page.totals.cost_usd)} total")
+        print(f"{page.total_count} sessions · {fmt_cost(page.totals.cost_usd)} total")
         return 0
     if args.action == "costs":
+        if since is None:
+            print("error: costs needs --since YYYY-MM-DD", file=sys.stderr)
+            return 2
         text = usage_queries.costs_csv(engine, user_id=user, since=since, until=until)
         if args.csv:
             sys.stdout.write(text)

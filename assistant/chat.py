@@ -223,7 +223,7 @@ def summarize_tool_result(result: dict[str, Any]) -> str:
     with contextlib.suppress(ValueError, TypeError):
         data = json.loads(raw)
         if isinstance(data, dict) and isinstance(data.get("summary"), str):
-            return data["summary"]
+            return str(data["summary"])
     if raw.startswith("Error: "):
         raw = raw[len("Error: ") :]
     return raw if len(raw) <= TOOL_RESULT_PREVIEW_CHARS else raw[: TOOL_RESULT_PREVIEW_CHARS - 1] + "…"
@@ -290,8 +290,8 @@ class _RecorderHooks(HookProvider):
         if event.exception is not None:
             call.error = f"{type(event.exception).__name__}: {event.exception}"[:500]
         if event.stop_response is not None:
-            meta = event.stop_response.message.get("metadata") or {}
-            usage = meta.get("usage") or {}
+            meta: dict[str, Any] = dict(event.stop_response.message.get("metadata") or {})
+            usage: dict[str, Any] = dict(meta.get("usage") or {})
             call.usage = {
                 "input": int(usage.get("inputTokens", 0) or 0),
                 "output": int(usage.get("outputTokens", 0) or 0),
@@ -324,7 +324,9 @@ class _RecorderHooks(HookProvider):
         )
         duration = (time.perf_counter() - started) * 1000
         result = dict(event.result or {})
-        status = "error" if result.get("status") == "error" or event.exception is not None else "success"
+        status: Literal["success", "error"] = (
+            "error" if result.get("status") == "error" or event.exception is not None else "success"
+        )
         summary = summarize_tool_result(result)
         done = replace(step, status=status, result=summary, duration_ms=round(duration, 1))
         rec.tool_steps.append(done)
@@ -682,10 +684,12 @@ class ChatService:
 
     def _usage_records(self, slot: _AgentSlot, meta: SessionMeta, rec: _TurnRecorder) -> list[UsageRecord]:
         provider, model_id = parse_model_name(self.model_name)
+        if provider == "offline":
+            model_id = "offline"  # priced (at $0) and labelled as the offline demo model
         out = []
         for call in rec.calls:
             cost, version = self.prices.cost(
-                model_id if provider != "offline" else "offline",
+                model_id,
                 call.usage.get("input", 0),
                 call.usage.get("output", 0),
                 call.usage.get("cache_read", 0),
