@@ -153,9 +153,7 @@ def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine)
     broke = make_service(sqlite_engine, daily_budget_usd=0.0001, clock=lambda: now[0])
     from assistant.sessions.base import UsageRecord
 
-    broke.store.record_usage(
-        [UsageRecord("c1", meta.id, "u2", 0, "bedrock", "m", now[0], 1000, 1000, cost_usd=0.5)]
-    )
+    broke.store.record_usage([UsageRecord("c1", meta.id, "u2", 0, "bedrock", "m", now[0], 1000, 1000, cost_usd=0.5)])
     m2 = broke.create_session("u2")
     with pytest.raises(LimitExceededError, match="budget"):
         broke.run_turn(m2.id, "u2", "hello")
@@ -173,7 +171,7 @@ def test_completed_session_is_read_only_and_can_be_continued(sqlite_engine) -> N
     new = service.continue_session(meta.id, "u1")
     assert new.continued_from == meta.id and new.title.startswith("Continued: ")
     events = service.run_turn(new.id, "u1", "Prepare an agenda")
-    assert [e.name for e in events if isinstance(e, ToolStarted)][0] == "generate_meeting_agenda"
+    assert next(e.name for e in events if isinstance(e, ToolStarted)) == "generate_meeting_agenda"
 
 
 def test_120_turns_stored_in_full_while_agent_window_is_bounded(sqlite_engine) -> None:  # noqa: F811
@@ -189,3 +187,32 @@ def test_120_turns_stored_in_full_while_agent_window_is_bounded(sqlite_engine) -
     snapshot_messages = doc.agent_snapshot["data"]["messages"] if doc.agent_snapshot else []
     assert len(snapshot_messages) < len(doc.messages), "the agent's window is trimmed, the transcript is not"
     assert time.perf_counter() - start < 120
+
+
+def test_ledger_sums_to_priced_usage_including_failed_calls(sqlite_engine) -> None:  # noqa: F811
+    """Priced as Nova Lite (the model answers offline): failed calls are ledgered and the sums agree."""
+    from assistant.models.faults import FaultInjectingModel
+    from assistant.usage.pricing import PriceTable
+
+    model = FaultInjectingModel(OfflineModel(), "midstream*1")
+    service = make_service(sqlite_engine, model=lambda _n: model, model_provider="bedrock:us.amazon.nova-lite-v1:0")
+    meta = service.create_session("u1")
+    assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have?")[-1], ErrorEvent)
+    assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have?")[-1], Done)
+    assert isinstance(service.run_turn(meta.id, "u1", "And my budget?")[-1], Done)
+    table = PriceTable.load(service.settings.resolved_prices_file)
+    with sqlite_engine.connect() as conn:
+        rows = conn.execute(select(db.usage)).all()
+    assert any(r.error for r in rows), "the failed call is in the ledger"
+    assert all(r.model_id == "us.amazon.nova-lite-v1:0" and r.cost_usd is not None for r in rows)
+    expected = sum(
+        table.cost(
+            r.model_id, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.started_at
+        )[0]
+        or 0.0
+        for r in rows
+    )
+    assert expected > 0
+    assert sum(r.cost_usd for r in rows) == pytest.approx(expected, rel=1e-9)
+    assert service.get_session(meta.id, "u1").cost_usd == pytest.approx(expected, rel=1e-9)
+    assert all(r.price_version == table.version for r in rows)
