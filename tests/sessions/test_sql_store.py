@@ -63,9 +63,7 @@ def test_transcript_kept_in_full_beyond_any_window(any_engine) -> None:  # noqa:
     meta = store.create_session("u1", model="offline")
     version = meta.version
     for i in range(120):
-        meta = store.commit_turn(
-            meta.id, "u1", expected_version=version, commit=_commit(i, 2 * i, session_id=meta.id)
-        )
+        meta = store.commit_turn(meta.id, "u1", expected_version=version, commit=_commit(i, 2 * i, session_id=meta.id))
         version = meta.version
     doc = store.load(meta.id, "u1")
     assert len(doc.messages) == 240
@@ -119,7 +117,7 @@ def test_concurrent_appends_never_duplicate_or_leave_gaps(any_engine) -> None:  
                 store.commit_turn(
                     meta.id, "u1", expected_version=None, commit=_commit(n, 0, 1, session_id=f"{meta.id}-{n}")
                 )
-            except BaseException as e:  # noqa: BLE001
+            except BaseException as e:
                 errors.append(e)
 
     threads = [threading.Thread(target=writer) for _ in range(16)]
@@ -129,9 +127,13 @@ def test_concurrent_appends_never_duplicate_or_leave_gaps(any_engine) -> None:  
         t.join()
     assert errors == []
     with any_engine.connect() as conn:
-        idxs = conn.execute(
-            select(db.messages.c.idx).where(db.messages.c.session_id == meta.id).order_by(db.messages.c.idx)
-        ).scalars().all()
+        idxs = (
+            conn.execute(
+                select(db.messages.c.idx).where(db.messages.c.session_id == meta.id).order_by(db.messages.c.idx)
+            )
+            .scalars()
+            .all()
+        )
     assert idxs == list(range(640)), "duplicates or gaps in message indexes"
     assert store.get_meta(meta.id, "u1").message_count == 640
 
