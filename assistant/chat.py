@@ -71,6 +71,7 @@ AGENT_ID = "meeting_coordinator"
 DEFAULT_TITLE = "New session"
 TOOL_RESULT_PREVIEW_CHARS = 280
 AGENT_CACHE_SIZE = 64
+STOPPED_EARLY = "(Stopped before the answer started.)"
 
 
 # --------------------------------------------------------------------------- events
@@ -252,6 +253,7 @@ class _TurnRecorder:
     tool_steps: list[ToolStep] = field(default_factory=list)
     first_text: float | None = None
     text_parts: list[str] = field(default_factory=list)
+    current_text: str = ""  # text streamed for the message being generated
 
     @property
     def current_call(self) -> _Call | None:
@@ -275,6 +277,7 @@ class _RecorderHooks(HookProvider):
         rec = self.slot.recorder
         if rec is not None:  # serialised by the store at commit; metadata (usage) is in the ledger
             rec.messages.append({k: v for k, v in event.message.items() if k != "metadata"})
+            rec.current_text = ""
 
     def _before_model(self, event: BeforeModelCallEvent) -> None:
         rec = self.slot.recorder
@@ -289,6 +292,10 @@ class _RecorderHooks(HookProvider):
         call.ended = time.perf_counter()
         if event.exception is not None:
             call.error = f"{type(event.exception).__name__}: {event.exception}"[:500]
+        if event.stop_response is not None and event.stop_response.stop_reason == "cancelled":
+            # strands replaces a cancelled message with this text after the hooks: keep what
+            # the user already saw instead of a generic "Cancelled by user".
+            event.agent.cancel(message=rec.current_text if rec is not None and rec.current_text else STOPPED_EARLY)
         if event.stop_response is not None:
             meta: dict[str, Any] = dict(event.stop_response.message.get("metadata") or {})
             usage: dict[str, Any] = dict(meta.get("usage") or {})
@@ -680,11 +687,12 @@ class ChatService:
             if rec.first_text is None:
                 rec.first_text = time.perf_counter()
             rec.text_parts.append(raw["data"])
+            rec.current_text += raw["data"]
             rec.events.put_nowait(TextDelta(raw["data"]))
 
     def _usage_records(self, slot: _AgentSlot, meta: SessionMeta, rec: _TurnRecorder) -> list[UsageRecord]:
         provider, model_id = parse_model_name(self.model_name)
-        if provider == "offline":
+        if provider in ("offline", "faulty"):
             model_id = "offline"  # priced (at $0) and labelled as the offline demo model
         out = []
         for call in rec.calls:

@@ -126,7 +126,7 @@ def _dev_login(settings: Settings) -> Identity:
     st.info(
         f"Local dev login: you are **{_md(identity.name)}** ({_md(identity.user_id)}). "
         "Deployed environments (ENV=dev or prod) require Google sign-in.",
-        icon="🧪",
+        icon=":material/science:",
     )
     return identity
 
