@@ -1,0 +1,513 @@
+"""What the sessions page shows, as plain functions (Streamlit-free, unit-tested).
+
+``pages/sessions.py`` only reads widget state, calls these functions and draws. Everything
+worth a test lives here: role scoping (a user only ever queries their own sessions; admins
+may query everyone's, read-only), the filter built from the widgets, paging text, the rows
+of the sessions table, and what the session detail allows (resume, continue, read-only).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from assistant.db import sessions
+from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
+from assistant.sessions.queries import SessionFilter, SessionRow, SessionTotals
+from assistant.usage.format import fmt_cost, fmt_ms, fmt_tokens
+from assistant.usage.pricing import PriceTable
+
+logger = logging.getLogger(__name__)
+
+OFFLINE_FREE_NOTE = "offline demo model is free"
+STATES: tuple[SessionState, ...] = ("active", "completed", "expired")
+STATE_LABELS: dict[str, str] = {"active": "Active", "completed": "Completed", "expired": "Expired"}
+PAGE_SIZES: tuple[int, ...] = (25, 50, 100)
+SORT_LABELS: dict[str, str] = {
+    "updated_at": "Last activity",
+    "created_at": "Started",
+    "title": "Title",
+    "state": "State",
+    "turn_count": "Turns",
+    "input_tokens": "Input tokens",
+    "output_tokens": "Output tokens",
+    "cost_usd": "Cost",
+}
+TABLE_PERIODS: tuple[str, ...] = ("Any time", "Today", "Last 7 days", "Last 30 days", "Last 90 days", "Custom range")
+DASHBOARD_PERIODS: tuple[str, ...] = ("Last 7 days", "Last 30 days", "Last 90 days", "Custom range")
+_PERIOD_DAYS: dict[str, int] = {"Today": 1, "Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90}
+
+
+class Viewer(Protocol):
+    """Who is looking: what the page knows of the signed-in identity."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def is_admin(self) -> bool: ...
+
+
+# --------------------------------------------------------------------------- role scoping
+def scoped_user_id(viewer: Viewer, requested: str | None = None) -> str | None:
+    """The ``user_id`` to pass to the queries for this viewer.
+
+    A user always gets their own id, whatever was requested (so a forged widget value can
+    never widen the scope). An admin gets the requested user, or None for every user.
+
+    Args:
+        viewer: The signed-in identity.
+        requested: The user picked in the admin user filter (None = all users).
+
+    Returns:
+        A user id, or None (all users) for admins only.
+    """
+    if not viewer.is_admin:
+        return viewer.user_id
+    return requested or None
+
+
+def open_scope(viewer: Viewer) -> str | None:
+    """The ``user_id`` to open a single session with (None = admin read of any session).
+
+    Args:
+        viewer: The signed-in identity.
+
+    Returns:
+        The viewer's id for users, None for admins.
+    """
+    return None if viewer.is_admin else viewer.user_id
+
+
+# --------------------------------------------------------------------------- filter and paging
+def period_bounds(
+    period: str, today: date, custom: Sequence[date] | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """UTC bounds ``[since, until)`` of a period picked on the page.
+
+    Args:
+        period: One of :data:`TABLE_PERIODS` or :data:`DASHBOARD_PERIODS`.
+        today: Today's UTC date.
+        custom: ``(first_day, last_day)`` (both inclusive) for "Custom range"; a single
+            day or nothing picked yet counts as that day / no bound.
+
+    Returns:
+        ``(since, until)``; ``(None, None)`` for "Any time".
+
+    Raises:
+        ValueError: Unknown period name.
+    """
+    if period == "Any time":
+        return None, None
+    if period == "Custom range":
+        days = [d for d in (custom or ()) if d is not None]
+        if not days:
+            return None, None
+        first, last = min(days), max(days)
+        return _midnight(first), _midnight(last + timedelta(days=1))
+    if period not in _PERIOD_DAYS:
+        raise ValueError(f"Unknown period {period!r}; choose one of: {', '.join(TABLE_PERIODS)}.")
+    n = _PERIOD_DAYS[period]
+    return _midnight(today - timedelta(days=n - 1)), _midnight(today + timedelta(days=1))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def build_filter(
+    viewer: Viewer,
+    *,
+    user: str | None = None,
+    text: str | None = None,
+    states: Sequence[str] = (),
+    models: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str = "updated_at",
+    descending: bool = True,
+    page: int = 0,
+    page_size: int = PAGE_SIZES[0],
+) -> SessionFilter:
+    """The sessions-table query for what the viewer picked, scoped to what they may see.
+
+    Args:
+        viewer: The signed-in identity (users are always limited to their own sessions).
+        user: Admin user filter (ignored for users).
+        text: Transcript search text.
+        states: States to keep (unknown values are dropped).
+        models: Models to keep.
+        since: Lower bound on the last activity (UTC).
+        until: Upper bound (exclusive).
+        sort: A key of :data:`SORT_LABELS`.
+        descending: Sort direction.
+        page: Zero-based page number.
+        page_size: Rows per page.
+
+    Returns:
+        The :class:`SessionFilter` to pass to ``list_sessions``.
+    """
+    return SessionFilter(
+        user_id=scoped_user_id(viewer, user),
+        text=(text or "").strip() or None,
+        states=tuple(s for s in STATES if s in states),
+        models=tuple(models),
+        since=since,
+        until=until,
+        sort=sort if sort in SORT_LABELS else "updated_at",
+        descending=descending,
+        limit=page_size,
+        offset=max(0, page) * page_size,
+    )
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Where one page sits in the filtered set.
+
+    Attributes:
+        page: Zero-based page number, clamped to the last page.
+        pages: Number of pages (at least 1).
+        offset: Rows skipped.
+        text: "Showing 51–100 of 1,234" (or "No sessions").
+    """
+
+    page: int
+    pages: int
+    offset: int
+    text: str
+
+    @property
+    def has_previous(self) -> bool:
+        """Whether there is a page before this one."""
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        """Whether there is a page after this one."""
+        return self.page + 1 < self.pages
+
+
+def page_info(page: int, page_size: int, total: int) -> PageInfo:
+    """Clamp a page number to the filtered set and describe it.
+
+    Args:
+        page: The requested zero-based page.
+        page_size: Rows per page.
+        total: Number of matching sessions.
+
+    Returns:
+        The :class:`PageInfo`.
+    """
+    pages = max(1, -(-total // page_size))
+    page = min(max(0, page), pages - 1)
+    offset = page * page_size
+    if total == 0:
+        return PageInfo(0, 1, 0, "No sessions")
+    first, last = offset + 1, min(total, offset + page_size)
+    return PageInfo(page, pages, offset, f"Showing {first:,}–{last:,} of {total:,}")
+
+
+# --------------------------------------------------------------------------- labels
+def model_label(model_id: str, prices: PriceTable, at: datetime | None = None) -> str:
+    """A person-readable model name for a ledger model id or a registry name.
+
+    Args:
+        model_id: ``offline``, ``us.amazon.nova-lite-v1:0`` or ``bedrock:us.amazon...``.
+        prices: The price table (its labels name the models).
+        at: Date the label should be in force (default: now).
+
+    Returns:
+        e.g. "Amazon Nova Lite", "Offline demo model", or the id when the table has no entry.
+    """
+    bare = model_id.split(":", 1)[1] if model_id.startswith(("bedrock:", "faulty:")) else model_id
+    if model_id.startswith("faulty:"):
+        return "Offline demo model (fault injection)"
+    price = prices.price_for(bare, at or datetime.now(UTC))
+    return price.label if price is not None else bare
+
+
+def is_free_model(model_id: str, prices: PriceTable, at: datetime | None = None) -> bool:
+    """Whether a model is priced at $0 (the offline demo model).
+
+    Args:
+        model_id: A ledger model id or registry name.
+        prices: The price table.
+        at: Date the price should be in force (default: now).
+
+    Returns:
+        True when the price table says the model is free.
+    """
+    bare = model_id.split(":", 1)[1] if model_id.startswith("bedrock:") else model_id
+    if model_id.startswith("faulty:"):
+        return True
+    price = prices.price_for(bare, at or datetime.now(UTC))
+    return price is not None and price.is_free
+
+
+def row_cost_text(row: SessionRow) -> str:
+    """The cost cell of one session: never $0 for an unknown price.
+
+    Args:
+        row: The session row.
+
+    Returns:
+        "$0.0123", "$0.00", "unknown", or "≥ $0.25" when part of the session is unpriced.
+    """
+    if row.cost_usd is not None:
+        return fmt_cost(row.cost_usd)
+    if row.known_cost_usd > 0:
+        return f"≥ {fmt_cost(row.known_cost_usd)}"
+    return "unknown"
+
+
+def totals_cost_text(totals: SessionTotals) -> str:
+    """Total cost of the filtered set (a lower bound when some sessions are unpriced).
+
+    Args:
+        totals: The totals of ``list_sessions``.
+
+    Returns:
+        "$1.23", "unknown" (nothing priced) or "≥ $1.23".
+    """
+    if totals.unknown_cost_sessions == 0:
+        return fmt_cost(totals.cost_usd)
+    if totals.cost_usd > 0:
+        return f"≥ {fmt_cost(totals.cost_usd)}"
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One ``st.metric`` of a metric row."""
+
+    label: str
+    value: str
+    help: str | None = None
+
+
+def totals_metrics(totals: SessionTotals) -> list[Metric]:
+    """The metric row above the sessions table.
+
+    Args:
+        totals: Sums over the whole filtered set.
+
+    Returns:
+        Sessions, turns, input tokens, output tokens, cost and errors.
+    """
+    unknown = totals.unknown_cost_sessions
+    cost_help = "Sum of the priced model calls of the filtered sessions."
+    if unknown:
+        cost_help += f" {unknown} session{'s' if unknown != 1 else ''} used a model without a price: not included."
+    return [
+        Metric("Sessions", f"{totals.sessions:,}"),
+        Metric("Turns", f"{totals.turns:,}"),
+        Metric("Input tokens", fmt_tokens(totals.input_tokens), f"{totals.input_tokens:,} tokens"),
+        Metric("Output tokens", fmt_tokens(totals.output_tokens), f"{totals.output_tokens:,} tokens"),
+        Metric("Cost", totals_cost_text(totals), cost_help),
+        Metric("Errors", f"{totals.errors:,}", "Model calls that failed (they are still billed and recorded)."),
+    ]
+
+
+# --------------------------------------------------------------------------- table rows
+TABLE_COLUMNS: tuple[str, ...] = (
+    "Title",
+    "User",
+    "State",
+    "Started",
+    "Last activity",
+    "Turns",
+    "Input tokens",
+    "Output tokens",
+    "Cost",
+    "Models",
+    "Avg latency",
+    "TTFT p50",
+    "TTFT p95",
+    "Errors",
+)
+
+
+def table_rows(
+    rows: Sequence[SessionRow],
+    *,
+    label: Callable[[str], str],
+    user_label: Callable[[SessionRow], str] | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of the sessions table, in page order (plain values; the page formats them).
+
+    Args:
+        rows: One page of ``list_sessions``.
+        label: Model id -> readable name (see :func:`model_label`).
+        user_label: Row -> who owns it (admins); None leaves the "User" column out.
+
+    Returns:
+        One dict per session with an ``id`` key plus the :data:`TABLE_COLUMNS`
+        (times are aware UTC datetimes, latencies milliseconds or None).
+    """
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        item: dict[str, Any] = {
+            "id": r.id,
+            "Title": " ".join(r.title.split()) or "New session",
+            "State": STATE_LABELS.get(r.state, r.state.capitalize()),
+            "Started": r.created_at,
+            "Last activity": r.updated_at,
+            "Turns": r.turn_count,
+            "Input tokens": r.input_tokens,
+            "Output tokens": r.output_tokens,
+            "Cost": row_cost_text(r),
+            "Models": [label(m) for m in r.models],
+            "Avg latency": _round(r.avg_latency_ms),
+            "TTFT p50": _round(r.ttft_p50_ms),
+            "TTFT p95": _round(r.ttft_p95_ms),
+            "Errors": r.errors,
+        }
+        if user_label is not None:
+            item["User"] = user_label(r)
+        out.append(item)
+    return out
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def table_columns(show_user: bool) -> list[str]:
+    """The visible columns, in order.
+
+    Args:
+        show_user: Whether the "User" column is shown (admins).
+
+    Returns:
+        Column names.
+    """
+    return [c for c in TABLE_COLUMNS if show_user or c != "User"]
+
+
+def free_note(rows: Sequence[SessionRow], prices: PriceTable) -> str | None:
+    """The note shown under the table when some $0.00 costs come from the offline demo model.
+
+    Args:
+        rows: The page's rows.
+        prices: The price table.
+
+    Returns:
+        "$0.00: offline demo model is free", or None when no row is a free-model session.
+    """
+    if any(r.cost_usd == 0 and all(is_free_model(m, prices) for m in r.models) for r in rows):
+        return f"$0.00: {OFFLINE_FREE_NOTE}"
+    return None
+
+
+# --------------------------------------------------------------------------- users (admin filter)
+@dataclass(frozen=True)
+class UserOption:
+    """A user in the admin user filter."""
+
+    user_id: str
+    email: str | None
+
+    @property
+    def label(self) -> str:
+        """The email when known, else the id."""
+        return self.email or self.user_id
+
+
+def user_directory(engine: Engine) -> list[UserOption]:
+    """Every user with at least one session (for the admin user filter), by email.
+
+    Args:
+        engine: The database.
+
+    Returns:
+        Users sorted by label.
+    """
+    stmt = sa.select(sessions.c.user_id, sa.func.max(sessions.c.user_email)).group_by(sessions.c.user_id)
+    with engine.connect() as conn:
+        users = [UserOption(r[0], r[1]) for r in conn.execute(stmt)]
+    return sorted(users, key=lambda u: (u.label.lower(), u.user_id))
+
+
+# --------------------------------------------------------------------------- detail
+DetailAction = Literal["resume", "continue"]
+
+
+@dataclass(frozen=True)
+class DetailAccess:
+    """What the viewer may do with an opened session.
+
+    Attributes:
+        owner: Whether the viewer owns the session.
+        action: "resume" (active, own), "continue" (completed/expired, own) or None (read-only).
+        banner: The read-only banner for an admin viewing someone else's session.
+    """
+
+    owner: bool
+    action: DetailAction | None
+    banner: str | None
+
+
+def detail_access(viewer: Viewer, meta: SessionMeta) -> DetailAccess:
+    """Whether the viewer can resume or continue the session, or only read it.
+
+    Args:
+        viewer: The signed-in identity.
+        meta: The opened session.
+
+    Returns:
+        The :class:`DetailAccess`.
+    """
+    if meta.user_id != viewer.user_id:
+        who = meta.user_email or meta.user_id
+        return DetailAccess(False, None, f"Viewing {who}'s session (read-only)")
+    return DetailAccess(True, "resume" if meta.state == "active" else "continue", None)
+
+
+def feedback_text(value: int | None) -> str | None:
+    """The read-only feedback shown under an answer.
+
+    Args:
+        value: +1, -1 or None.
+
+    Returns:
+        "Rated helpful", "Rated not helpful" or None.
+    """
+    if value is None:
+        return None
+    return "Rated helpful" if value > 0 else "Rated not helpful"
+
+
+def session_metrics(meta: SessionMeta, turns: Sequence[TurnRecord], prices: PriceTable) -> list[Metric]:
+    """The metric row of the session detail.
+
+    Args:
+        meta: The session.
+        turns: Its turns.
+        prices: The price table (to say when $0.00 is the free offline model).
+
+    Returns:
+        Turns, input and output tokens, cost, average latency.
+    """
+    if meta.cost_unknown:
+        cost = f"≥ {fmt_cost(meta.cost_usd)}" if meta.cost_usd else "unknown"
+        cost_help: str | None = "Some calls used a model without a price."
+    else:
+        cost = fmt_cost(meta.cost_usd)
+        free = meta.cost_usd == 0 and is_free_model(meta.model, prices)
+        cost_help = f"$0.00: {OFFLINE_FREE_NOTE}." if free else None
+    latencies = [t.latency_ms for t in turns if t.latency_ms is not None]
+    avg = sum(latencies) / len(latencies) if latencies else None
+    return [
+        Metric("Turns", f"{meta.turn_count:,}"),
+        Metric("Input tokens", fmt_tokens(meta.input_tokens), f"{meta.input_tokens:,} tokens"),
+        Metric("Output tokens", fmt_tokens(meta.output_tokens), f"{meta.output_tokens:,} tokens"),
+        Metric("Cost", cost, cost_help),
+        Metric("Avg answer time", fmt_ms(avg), "Mean time from sending a message to the full answer."),
+    ]
