@@ -1,20 +1,627 @@
-"""Sessions & cost page (thin): renders queries from assistant.sessions / assistant.usage."""
+"""Sessions & cost page (thin): reads widget state, calls assistant.sessions / assistant.usage, draws.
+
+Three tabs: the sessions table (server-side filter, sort and paging, totals), the cost
+dashboard and what-if pricing. ``?session=<id>`` on this page opens one session's detail:
+its transcript with tool steps, per-turn usage, feedback, exports and Resume/Continue.
+Users only ever see their own sessions; admins see everyone's, read-only. Every rule
+lives in :mod:`assistant.sessions.views` and :mod:`assistant.usage.views`.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
+from assistant import chat_view as view
+from assistant.chat import ChatService, DisplayTurn, build_display_turns
 from assistant.config import get_settings
-from assistant.factory import get_chat_service
+from assistant.factory import get_chat_service, get_prices
+from assistant.render import pretty_json, safe_markdown
+from assistant.sessions import views
+from assistant.sessions.base import SessionError, SessionNotFoundError, ToolStep
+from assistant.sessions.export import session_to_json, session_to_markdown
+from assistant.sessions.queries import SessionFilter, SessionQueryError, distinct_models, list_sessions
+from assistant.usage import views as usage_views
+from assistant.usage.format import fmt_ago, fmt_cost
+from assistant.usage.queries import dashboard, what_if
+from pages.auth_gate import current_identity
+
+logger = logging.getLogger("assistant.pages.sessions")
+
+CHAT_PAGE = "pages/chat.py"
+NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
+USER_AVATAR = ":material/person:"
+ASSISTANT_AVATAR = ":material/support_agent:"
+COLORS = ["#2F5D8A", "#7FA7CE", "#E08E45", "#5B9A7D", "#9C6B98", "#C65D5D", "#B8A04A"]
+PAGE_KEY = "sc_page"
+SIGNATURE_KEY = "sc_signature"
+FILTER_KEYS = ("sc_search", "sc_period", "sc_range", "sc_states", "sc_models")
 
 settings = get_settings()
-identity = st.session_state["identity"]
-service = get_chat_service(settings)
+identity = current_identity()
+service: ChatService = get_chat_service(settings)
+engine = getattr(service.store, "engine")  # noqa: B009 - both stores keep the SQL index/ledger engine
+prices = get_prices(settings)
+now = service.clock()
+today: date = now.date()
+
+st.html(
+    """<style>
+    [data-testid="stMetric"] { padding: 0.6rem 0.9rem; }
+    [data-testid="stMetricValue"] { font-size: 1.55rem; }
+    .st-key-sc-pager p { margin: 0; }
+    .st-key-detail-title h2 { padding-bottom: 0.2rem; }
+    </style>"""
+)
+
+
+# --------------------------------------------------------------------------- helpers
+def _metric_row(metrics: list[Any], key: str) -> None:
+    with st.container(horizontal=True, gap="small", key=key):
+        for m in metrics:
+            st.metric(m.label, m.value, help=m.help, border=True)
+
+
+def _label(model_id: str) -> str:
+    return views.model_label(model_id, prices)
+
+
+def _style(fig: go.Figure, *, x: str, y: str, height: int = 320) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        xaxis_title=x,
+        yaxis_title=y,
+        hoverlabel={"namelength": -1},
+    )
+    return fig
+
+
+def _chart_card(title: str, fig: go.Figure | None, table: usage_views.ChartTable, file: str, note: str = "") -> None:
+    with st.container(border=True, key=f"card-{file}"):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.markdown(f"**{title}**")
+            st.space("stretch")
+            st.download_button(
+                "CSV",
+                data=table.to_csv(),
+                file_name=f"{file}.csv",
+                mime="text/csv",
+                icon=":material/download:",
+                type="tertiary",
+                on_click="ignore",
+                key=f"csv-{file}",
+                disabled=not table,
+                help="Download the data of this chart as CSV",
+            )
+        if fig is None:
+            st.caption("Nothing to show for this period.")
+        else:
+            st.plotly_chart(fig, config={"displayModeBar": False}, key=f"chart-{file}")
+        if note:
+            st.caption(note)
+
+
+def _period_picker(key: str, default: str = "Last 30 days") -> tuple[datetime, datetime]:
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        period = st.segmented_control(
+            "Period", views.DASHBOARD_PERIODS, default=default, key=f"{key}_period", required=True
+        )
+        custom: tuple[date, ...] = ()
+        if period == "Custom range":
+            picked = st.date_input(
+                "Days (UTC)",
+                value=(today - timedelta(days=13), today),
+                max_value=today,
+                key=f"{key}_range",
+                width=260,
+            )
+            custom = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
+    since, until = views.period_bounds(str(period or default), today, custom)
+    if since is None or until is None:  # custom range not picked yet
+        since, until = views.period_bounds(default, today)
+    assert since is not None and until is not None
+    return since, until
+
+
+# --------------------------------------------------------------------------- callbacks
+def _open(ids: list[str], key: str) -> None:
+    state = st.session_state.get(key)
+    rows = list(state.selection.rows) if state is not None else []
+    if rows and rows[0] < len(ids):
+        st.query_params["session"] = ids[rows[0]]
+
+
+def _close() -> None:
+    st.query_params.pop("session", None)
+
+
+def _move(step: int) -> None:
+    st.session_state[PAGE_KEY] = max(0, int(st.session_state.get(PAGE_KEY, 0)) + step)
+
+
+def _clear_filters() -> None:
+    for key in FILTER_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state[PAGE_KEY] = 0
+
+
+# --------------------------------------------------------------------------- sessions tab
+def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str | None]) -> None:
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+        text = st.text_input(
+            "Search transcripts",
+            key="sc_search",
+            placeholder="Words from any message, e.g. Acme QBR",
+            icon=":material/search:",
+            max_chars=200,
+            width=340,
+        )
+        period = st.selectbox("Last activity", views.TABLE_PERIODS, key="sc_period", width=170)
+        states = st.multiselect(
+            "State",
+            views.STATES,
+            key="sc_states",
+            format_func=lambda s: views.STATE_LABELS[s],
+            placeholder="All states",
+            width=260,
+        )
+        models = st.multiselect(
+            "Model",
+            distinct_models(engine, scope_user),
+            key="sc_models",
+            format_func=_label,
+            placeholder="All models",
+            width=280,
+        )
+    custom: tuple[date, ...] = ()
+    if period == "Custom range":
+        picked = st.date_input(
+            "Last activity between (UTC)",
+            value=(today - timedelta(days=6), today),
+            max_value=today,
+            key="sc_range",
+            width=260,
+        )
+        custom = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
+    since, until = views.period_bounds(str(period), today, custom)
+
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+        sort = st.selectbox(
+            "Sort by", list(views.SORT_LABELS), format_func=lambda k: views.SORT_LABELS[k], key="sc_sort", width=170
+        )
+        direction = st.segmented_control(
+            "Order",
+            ["desc", "asc"],
+            default="desc",
+            required=True,
+            format_func=lambda d: "Descending" if d == "desc" else "Ascending",
+            key="sc_order",
+        )
+        page_size = int(st.selectbox("Rows per page", views.PAGE_SIZES, key="sc_page_size", width=120))
+
+    signature = (scope_user, text, period, custom, tuple(states), tuple(models), sort, direction, page_size)
+    if st.session_state.get(SIGNATURE_KEY) != signature:
+        st.session_state[SIGNATURE_KEY] = signature
+        st.session_state[PAGE_KEY] = 0
+    page_no = int(st.session_state.get(PAGE_KEY, 0))
+
+    def query_for(page: int) -> SessionFilter:
+        return views.build_filter(
+            identity,
+            user=scope_user,
+            text=text,
+            states=states,
+            models=models,
+            since=since,
+            until=until,
+            sort=str(sort),
+            descending=direction != "asc",
+            page=page,
+            page_size=page_size,
+        )
+
+    query = query_for(page_no)
+    try:
+        result = list_sessions(engine, query)
+        info = views.page_info(page_no, page_size, result.total_count)
+        if info.page != page_no:  # the set shrank (sessions deleted meanwhile): show its last page
+            st.session_state[PAGE_KEY] = info.page
+            result = list_sessions(engine, query_for(info.page))
+    except SessionQueryError as e:
+        st.error(str(e), icon=":material/error:")
+        return
+
+    filtered = bool(query.text or query.states or query.models or since or until)
+    if result.total_count == 0:
+        _empty_state(filtered, scope_user)
+        return
+
+    _metric_row(views.totals_metrics(result.totals), "sc-totals")
+    rows = views.table_rows(
+        result.rows,
+        label=_label,
+        user_label=(lambda r: r.user_email or r.user_id) if show_user else None,
+    )
+    frame = pd.DataFrame(rows, columns=["id", *views.TABLE_COLUMNS])
+    ids = [r["id"] for r in rows]
+    table_key = f"sc_table_{info.page}_{page_size}"
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_order=views.table_columns(show_user),
+        column_config={
+            "Title": st.column_config.TextColumn("Title", width="large", pinned=True),
+            "User": st.column_config.TextColumn("User", width="medium"),
+            "State": st.column_config.TextColumn("State", width="small"),
+            "Started": st.column_config.DatetimeColumn("Started", format="MMM D, HH:mm", help="UTC"),
+            "Last activity": st.column_config.DatetimeColumn("Last activity", format="distance"),
+            "Turns": st.column_config.NumberColumn("Turns", format="%d", width="small"),
+            "Input tokens": st.column_config.NumberColumn("Input tokens", format="compact"),
+            "Output tokens": st.column_config.NumberColumn("Output tokens", format="compact"),
+            "Cost": st.column_config.TextColumn("Cost", alignment="right", help="US dollars; unknown = no price"),
+            "Models": st.column_config.ListColumn("Models", width="medium"),
+            "Avg latency": st.column_config.NumberColumn("Avg latency", format="%.0f ms", help="Mean model call"),
+            "TTFT p50": st.column_config.NumberColumn("TTFT p50", format="%.0f ms", help="Time to first token"),
+            "TTFT p95": st.column_config.NumberColumn("TTFT p95", format="%.0f ms", help="Time to first token"),
+            "Errors": st.column_config.NumberColumn("Errors", format="%d", width="small"),
+        },
+        on_select=lambda: _open(ids, table_key),
+        selection_mode="single-row",
+        key=table_key,
+        row_height=38,
+    )
+    with st.container(horizontal=True, vertical_alignment="center", key="sc-pager"):
+        st.caption(":material/touch_app: Select a row to open the session.")
+        note = views.free_note(result.rows, prices)
+        if note:
+            st.caption(f":material/info: {note}")
+        st.space("stretch")
+        st.button(
+            "Previous",
+            icon=":material/chevron_left:",
+            key="sc_prev",
+            disabled=not info.has_previous,
+            on_click=_move,
+            args=(-1,),
+            type="tertiary",
+        )
+        st.markdown(info.text)
+        st.button(
+            "Next",
+            icon=":material/chevron_right:",
+            icon_position="right",
+            key="sc_next",
+            disabled=not info.has_next,
+            on_click=_move,
+            args=(1,),
+            type="tertiary",
+        )
+
+
+def _empty_state(filtered: bool, scope_user: str | None) -> None:
+    with st.container(border=True, key="sc-empty", horizontal_alignment="center"):
+        if filtered:
+            st.markdown("#### :material/search_off: No sessions match these filters")
+            st.caption("Try other words, a longer period, or clear the filters.")
+            st.button("Clear filters", icon=":material/filter_alt_off:", key="sc_clear", on_click=_clear_filters)
+        elif identity.is_admin and scope_user is not None and scope_user != identity.user_id:
+            st.markdown("#### :material/person_off: This user has no sessions yet")
+        else:
+            st.markdown("#### :material/forum: No sessions yet")
+            st.caption(
+                "Your conversations with the Meeting Coordinator appear here, with what each one cost "
+                "and how fast it answered."
+            )
+            st.page_link(CHAT_PAGE, label="Start your first session", icon=":material/add_comment:")
+
+
+# --------------------------------------------------------------------------- dashboard tab
+def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> None:
+    since, until = _period_picker("db")
+    d = dashboard(engine, since=since, until=until, user_id=scope_user, daily_budget_usd=settings.daily_budget_usd)
+    if d.totals.calls == 0:
+        with st.container(border=True, key="db-empty"):
+            st.markdown("#### :material/monitoring: No model calls in this period")
+            st.caption("Costs, tokens and answer times appear here once you chat with the assistant.")
+            st.page_link(CHAT_PAGE, label="Open the chat", icon=":material/forum:")
+        return
+    free = usage_views.all_free(d, lambda m: views.is_free_model(m, prices))
+    _metric_row(usage_views.dashboard_metrics(d, all_free=free), "db-totals")
+    if free:
+        st.caption(
+            ":material/science: All calls of this period used the offline demo model, which is free: "
+            "costs are $0.00. The token charts show the usage that a paid model would bill."
+        )
+    left, right = st.columns(2, gap="small")
+    with left:
+        by_day = usage_views.cost_by_day_table(d, _label)
+        data = by_day.as_dict()
+        value, axis = ("tokens", "Tokens per day") if free else ("cost_usd", "Cost per day ($)")
+        fig = px.bar(data, x="day", y=value, color="model", barmode="stack", color_discrete_sequence=COLORS)
+        fig.update_traces(hovertemplate="%{x}<br>%{y:,.4~f}" if not free else "%{x}<br>%{y:,} tokens")
+        if not free:
+            fig.update_yaxes(tickprefix="$", tickformat=",.4~f")
+        _chart_card(
+            "Tokens per day by model" if free else "Cost per day by model",
+            _style(fig, x="Day (UTC)", y=axis),
+            by_day,
+            "cost-per-day",
+        )
+    with right:
+        dist = usage_views.session_cost_table(d)
+        fig_dist = None
+        if dist:
+            fig_dist = px.bar(dist.as_dict(), x="cost_range", y="sessions", color_discrete_sequence=COLORS)
+            fig_dist.update_traces(hovertemplate="%{x}<br>%{y} sessions")
+            fig_dist = _style(fig_dist, x="Cost per session ($)", y="Sessions")
+        sc = d.session_costs
+        note = ""
+        if sc.sessions:
+            note = f"Median {_cost(sc.p50_usd)} · p90 {_cost(sc.p90_usd)} · max {_cost(sc.max_usd)} per session"
+        if sc.unknown_cost_sessions:
+            note += f" · {sc.unknown_cost_sessions} session(s) with unknown cost not shown"
+        _chart_card("Cost per session", fig_dist, dist, "cost-per-session", note)
+
+    left, right = st.columns(2, gap="small")
+    with left:
+        lat = usage_views.latency_table(d)
+        fig_lat = None
+        if lat:
+            fig_lat = px.line(
+                lat.as_dict(), x="day", y="ms", color="series", markers=True, color_discrete_sequence=COLORS
+            )
+            fig_lat.update_traces(hovertemplate="%{x}<br>%{y:,.0f} ms")
+            fig_lat = _style(fig_lat, x="Day (UTC)", y="Milliseconds")
+        _chart_card(
+            "Answer time and time to first token (p50 / p95)",
+            fig_lat,
+            lat,
+            "latency",
+            "Per model call. First token = time until the first text arrived.",
+        )
+    with right:
+        budget = usage_views.budget_table(d, emails)
+        fig_budget = None
+        if budget:
+            fig_budget = px.bar(
+                budget.as_dict(), x="day", y="spend_usd", color="user", barmode="group", color_discrete_sequence=COLORS
+            )
+            fig_budget.add_hline(
+                y=settings.daily_budget_usd,
+                line_dash="dash",
+                line_color="#C65D5D",
+                annotation_text=f"Daily budget {_cost(settings.daily_budget_usd)}",
+                annotation_position="top left",
+            )
+            fig_budget.update_yaxes(tickprefix="$", rangemode="tozero")
+            fig_budget.update_traces(hovertemplate="%{x}<br>$%{y:,.4~f}")
+            fig_budget = _style(fig_budget, x="Day (UTC)", y="Spend per day ($)")
+        _chart_card(
+            "Budget use per user",
+            fig_budget,
+            budget,
+            "budget-use",
+            f"Daily budget per user: {_cost(settings.daily_budget_usd)} (UTC days).",
+        )
+
+    if scope_user is None and identity.is_admin:
+        top = usage_views.top_users_table(d, emails)
+        fig_top = None
+        if top:
+            fig_top = px.bar(top.as_dict(), x="cost_usd", y="user", orientation="h", color_discrete_sequence=COLORS)
+            fig_top.update_yaxes(autorange="reversed")
+            fig_top.update_xaxes(tickprefix="$")
+            fig_top.update_traces(hovertemplate="%{y}<br>$%{x:,.4~f}")
+            fig_top = _style(fig_top, x="Cost ($)", y="", height=max(220, 44 * len(top.rows)))
+        _chart_card("Top users by cost", fig_top, top, "top-users", "Admins only.")
+
+
+def _cost(value: float | None) -> str:
+    return fmt_cost(value)
+
+
+# --------------------------------------------------------------------------- what-if tab
+def _what_if_tab(scope_user: str | None) -> None:
+    since, until = _period_picker("wi")
+    d = dashboard(engine, since=since, until=until, user_id=scope_user)
+    if d.totals.calls == 0:
+        with st.container(border=True, key="wi-empty"):
+            st.markdown("#### :material/price_change: No recorded usage in this period")
+            st.caption("Pick a longer period, or chat with the assistant first.")
+        return
+    estimates = what_if(engine, scope_user, since, until, prices)
+    shown = usage_views.what_if_view(estimates, d.totals.cost_usd, d.totals.unknown_cost_calls)
+    st.info(
+        f"**{usage_views.ESTIMATE_NOTE}.** The same {d.totals.tokens:,} tokens of this period priced on each "
+        "model of the price table. Real token counts would differ between models (tokenisers, answer lengths).",
+        icon=":material/calculate:",
+    )
+    with st.container(horizontal=True, gap="small"):
+        st.metric("Actual cost (recorded)", shown.actual_text, border=True)
+        if estimates:
+            cheapest, dearest = estimates[0], estimates[-1]
+            st.metric(f"On {cheapest.label}", _cost(cheapest.estimated_cost_usd), border=True, help="Estimate")
+            st.metric(f"On {dearest.label}", _cost(dearest.estimated_cost_usd), border=True, help="Estimate")
+    data = shown.table.as_dict()
+    labels = ["Actual (recorded)", *data["model"]]
+    values = [d.totals.cost_usd, *data["estimated_cost_usd"]]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            marker_color=[COLORS[2]] + [COLORS[0]] * len(data["model"]),
+            text=[_cost(v) for v in values],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}<br>$%{x:,.4~f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickprefix="$", rangemode="tozero")
+    note = ""
+    if len(estimates) > 1:
+        note = f"{shown.sentences[0]} On {estimates[-1].label}: {_cost(estimates[-1].estimated_cost_usd)}."
+    elif shown.sentences:
+        note = shown.sentences[0]
+    _chart_card(
+        f"This period priced on other models · {usage_views.ESTIMATE_NOTE.lower()}",
+        _style(fig, x="Cost ($)", y="", height=max(240, 40 * len(labels))),
+        shown.table,
+        "what-if",
+        note,
+    )
+
+
+# --------------------------------------------------------------------------- detail
+def _draw_step(step: ToolStep) -> None:
+    with st.expander(view.tool_label(step.name, step.status, step.duration_ms), icon=":material/build:"):
+        st.caption("Input")
+        st.code(pretty_json(step.input), language="json")
+        st.caption("Result")
+        st.markdown(safe_markdown(step.result or "(no result)"))
+
+
+def _draw_turn(item: DisplayTurn, session_id: str) -> None:
+    turn = item.turn
+    with st.chat_message("user", avatar=USER_AVATAR):
+        st.markdown(safe_markdown(item.user_text))
+    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
+        for kind, part in item.parts:
+            if kind == "text":
+                st.markdown(safe_markdown(str(part)))
+            else:
+                _draw_step(part)
+        if not item.parts:
+            st.caption("(no answer text)")
+        note = view.stopped_note(turn)
+        if note:
+            st.caption(f":material/stop_circle: {note}")
+        with st.container(horizontal=True, vertical_alignment="center", key=f"detail-footer-{turn.idx}"):
+            if turn.feedback is not None:
+                st.feedback(
+                    "thumbs",
+                    key=f"detail-feedback-{session_id}-{turn.idx}",
+                    default=view.feedback_index(turn.feedback),
+                    disabled=True,
+                )
+            st.caption(view.turn_footer(turn))
+            feedback = views.feedback_text(turn.feedback)
+            if feedback:
+                st.caption(f"· {feedback}")
+
+
+def _draw_detail(session_id: str) -> None:
+    st.button("All sessions", icon=":material/arrow_back:", type="tertiary", key="detail-back", on_click=_close)
+    try:
+        doc = service.open_session(session_id, views.open_scope(identity))
+    except SessionNotFoundError:
+        logger.info("user_id=<%s>, session_id=<%s> | session not found", identity.user_id, session_id)
+        st.error(NOT_FOUND, icon=":material/error:")
+        return
+    except SessionError as e:
+        logger.warning("session_id=<%s>, error=<%s> | session cannot be opened", session_id, e)
+        st.error(f"This session cannot be shown: {e}", icon=":material/broken_image:")
+        return
+    meta = doc.meta
+    access = views.detail_access(identity, meta)
+    with st.container(key="detail-title"):
+        st.markdown(f"## {view.display_title(meta.title)}")
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        badge = view.state_badge(meta.state)
+        st.badge(badge.label, icon=badge.icon, color=badge.color)
+        offline = view.is_offline_model(meta.model)
+        mbadge = view.model_badge(_label(meta.model) if not offline else view.OFFLINE_LABEL, offline)
+        st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
+        st.caption(f"Started {meta.created_at:%Y-%m-%d %H:%M} UTC · last activity {fmt_ago(meta.updated_at, now)}")
+    if access.banner:
+        st.info(view.display_title(access.banner), icon=":material/visibility:")
+
+    with st.container(horizontal=True, gap="small", key="detail-actions"):
+        if access.action == "resume":
+            if st.button("Resume in chat", icon=":material/forum:", type="primary", key="detail-resume"):
+                logger.info("user_id=<%s>, session_id=<%s> | resuming session in chat", identity.user_id, meta.id)
+                st.switch_page(CHAT_PAGE, query_params={"session": meta.id})
+        elif access.action == "continue" and st.button(
+            "Continue in a new session", icon=":material/arrow_forward:", type="primary", key="detail-continue"
+        ):
+            try:
+                new = service.continue_session(meta.id, identity.user_id, user_email=identity.email)
+            except SessionError as e:
+                st.error(f"This session could not be continued: {e}", icon=":material/error:")
+            else:
+                st.switch_page(CHAT_PAGE, query_params={"session": new.id})
+        st.download_button(
+            "Markdown",
+            data=session_to_markdown(doc, exported_at=now),
+            file_name=view.export_filename(meta, "md"),
+            mime="text/markdown",
+            icon=":material/download:",
+            on_click="ignore",
+            key="detail-export-md",
+        )
+        st.download_button(
+            "JSON",
+            data=session_to_json(doc, exported_at=now),
+            file_name=view.export_filename(meta, "json"),
+            mime="application/json",
+            icon=":material/data_object:",
+            on_click="ignore",
+            key="detail-export-json",
+        )
+    _metric_row(views.session_metrics(meta, doc.turns, prices), "detail-metrics")
+    turns = build_display_turns(doc)
+    if not turns:
+        st.info("No messages in this session yet.", icon=":material/chat_bubble:")
+    for item in turns:
+        _draw_turn(item, meta.id)
+    if meta.continued_from:
+        st.caption(":material/history: Continued from an earlier session.")
+
+
+# --------------------------------------------------------------------------- main
+opened = st.query_params.get("session")
+if opened:
+    _draw_detail(str(opened))
+    st.stop()
 
 st.title("Sessions & cost")
-sessions, total = service.list_sessions(identity.user_id, limit=100)
-if not sessions:
-    st.info("No sessions yet.")
-    st.page_link("pages/chat.py", label="Start your first session", icon=":material/forum:")
-for s in sessions:
-    st.page_link("pages/chat.py", label=f"{s.title} · {s.state} · {s.turn_count} turns", query_params={"session": s.id})
+users = views.user_directory(engine) if identity.is_admin else []
+emails: dict[str, str | None] = {u.user_id: u.email for u in users}
+scope_user = views.scoped_user_id(identity)
+if identity.is_admin:
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        picked_user = st.selectbox(
+            "User",
+            [None, *[u.user_id for u in users]],
+            format_func=lambda uid: "All users" if uid is None else (emails.get(uid) or uid),
+            key="sc_user",
+            width=320,
+        )
+        st.caption(":material/admin_panel_settings: Admin view: everyone's sessions, read-only.")
+    scope_user = views.scoped_user_id(identity, picked_user)
+else:
+    st.caption("Your sessions with the Meeting Coordinator, what they cost and how fast they answered.")
+
+tab_sessions, tab_costs, tab_what_if = st.tabs(
+    [":material/table_rows: Sessions", ":material/monitoring: Cost dashboard", ":material/calculate: What-if pricing"],
+    key="sc_tab",
+    on_change="rerun",
+)
+if tab_sessions.open is not False:
+    with tab_sessions:
+        _sessions_tab(scope_user, identity.is_admin, emails)
+if tab_costs.open:
+    with tab_costs:
+        _dashboard_tab(scope_user, emails)
+if tab_what_if.open:
+    with tab_what_if:
+        _what_if_tab(scope_user)
