@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -61,9 +62,48 @@ sessions = Table(
     Column("damaged", Text),
     Column("storage", String(8), nullable=False, default="sql"),
     Column("agent_snapshot", Text),  # JSON of the strands Snapshot (SQL backend only)
-    Column("search_text", Text, nullable=False, default=""),  # lower-cased user+assistant text
     Index("ix_sessions_user_updated", "user_id", "updated_at"),
     Index("ix_sessions_updated", "updated_at"),
+    # migration 0002: the sessions list reads counts and totals from this index only
+    Index(
+        "ix_sessions_list_cover",
+        "user_id",
+        "updated_at",
+        "created_at",
+        "state",
+        "model",
+        "turn_count",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "cost_unknown",
+        "errors",
+        "title",
+        "id",
+    ),
+)
+
+TITLE_TURN_IDX = -1
+"""``session_text.turn_idx`` of a session's title row."""
+
+session_text = Table(
+    "session_text",
+    metadata,
+    # append-only transcript search text (migration 0003): one row per committed turn
+    # (lower-cased user+assistant text) and one title row (turn_idx = TITLE_TURN_IDX).
+    # SQLite indexes it with the FTS5 trigram table session_text_fts (triggers), Postgres
+    # with the pg_trgm GIN index ix_session_text_trgm; both are dialect-specific, created
+    # by the migration only.
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "session_id",
+        String(64),
+        ForeignKey("sessions.id", ondelete="CASCADE", name="fk_session_text_session"),
+        nullable=False,
+    ),
+    Column("turn_idx", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    UniqueConstraint("session_id", "turn_idx", name="uq_session_text_session_turn"),
 )
 
 messages = Table(
@@ -109,6 +149,22 @@ usage = Table(
     Index("ix_usage_session", "session_id"),
     Index("ix_usage_user_started", "user_id", "started_at"),
     Index("ix_usage_started", "started_at"),
+    # migration 0002: dashboard aggregates over a period, and spend today (index-only);
+    # the expression index ix_usage_day_user_model is dialect-specific (migration only)
+    Index(
+        "ix_usage_started_cover",
+        "started_at",
+        "user_id",
+        "model_id",
+        "cost_usd",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "latency_ms",
+        "ttft_ms",
+    ),
+    Index("ix_usage_user_started_cost", "user_id", "started_at", "cost_usd"),
 )
 
 prep_responses = Table(

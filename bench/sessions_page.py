@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, make_url, text
 
-from assistant.db import make_engine
+from assistant.db import TITLE_TURN_IDX, make_engine
 from assistant.migrate import upgrade
 from assistant.sessions.queries import SessionFilter, list_sessions
 from assistant.usage.pricing import DEFAULT_PRICES_FILE, PriceTable
@@ -114,10 +114,11 @@ def _weighted_models(rng: random.Random, n: int) -> list[tuple[str, str]]:
     return rng.choices(pairs, weights=weights, k=n)
 
 
-def generate(
-    n_sessions: int, calls_per_session: int, seed: int = 7
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Generate session and usage rows (consistent aggregates), deterministic for a seed.
+Rows = list[tuple[Any, ...]]
+
+
+def generate(n_sessions: int, calls_per_session: int, seed: int = 7) -> tuple[Rows, Rows, Rows]:
+    """Generate session, usage and search-text rows (consistent aggregates), deterministic for a seed.
 
     Args:
         n_sessions: Number of sessions.
@@ -125,7 +126,9 @@ def generate(
         seed: Random seed.
 
     Returns:
-        ``(sessions_rows, usage_rows)`` as tuples in :data:`SESSION_COLS` / :data:`USAGE_COLS` order.
+        ``(sessions_rows, usage_rows, text_rows)`` as tuples in :data:`SESSION_COLS` /
+        :data:`USAGE_COLS` / :data:`TEXT_COLS` order; ``text_rows`` holds one row per turn
+        and one title row per session, as the stores write them.
     """
     rng = random.Random(seed)
     table = PriceTable.load(DEFAULT_PRICES_FILE)
@@ -137,6 +140,7 @@ def generate(
     prices = {u: table.price_for(u, now) for _s, u, _w in MODELS}
     session_rows: list[tuple[Any, ...]] = []
     usage_rows: list[tuple[Any, ...]] = []
+    text_rows: list[tuple[Any, ...]] = []
     call_no = 0
     total_calls = n_sessions * calls_per_session
     # spread calls: each session gets 1..2*avg-1 calls, adjusted so the total is exact
@@ -159,8 +163,11 @@ def generate(
         person = rng.choice(PEOPLE)
         meeting = rng.choice(MEETINGS)
         parts = [rng.choice(SENTENCES).format(m=meeting, p=person.lower(), x=project) for _ in range(4 + n_calls // 2)]
-        search_text = " ".join(parts)
         title = f"Prep for {meeting} with {person}"[:200]
+        n_turns = (n_calls + 1) // 2
+        text_rows.append((sid, TITLE_TURN_IDX, title.lower()))
+        for turn in range(n_turns):
+            text_rows.append((sid, turn, " ".join(parts[turn::n_turns])))
         t = created
         cost = 0.0
         unknown = False
@@ -226,10 +233,9 @@ def generate(
                 unknown,
                 errors,
                 "sql",
-                search_text,
             )
         )
-    return session_rows, usage_rows
+    return session_rows, usage_rows, text_rows
 
 
 SESSION_COLS = (
@@ -250,8 +256,8 @@ SESSION_COLS = (
     "cost_unknown",
     "errors",
     "storage",
-    "search_text",
 )
+TEXT_COLS = ("session_id", "turn_idx", "text")
 USAGE_COLS = (
     "call_id",
     "session_id",
@@ -281,22 +287,24 @@ def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(v.strftime(SQLITE_FMT) if isinstance(v, datetime) else v for v in row)
 
 
-def seed_sqlite(engine: Engine, session_rows: list[tuple[Any, ...]], usage_rows: list[tuple[Any, ...]]) -> None:
+def seed_sqlite(engine: Engine, session_rows: Rows, usage_rows: Rows, text_rows: Rows) -> None:
     """Bulk-load rows through the raw sqlite3 connection (big executemany batches).
 
-    The secondary indexes and the search triggers of migration 0002 are set aside during
-    the load and rebuilt in bulk afterwards (much faster than row-by-row maintenance); the
-    schema ends up exactly as migrated.
+    The secondary indexes and the search triggers (migrations 0002/0003) are set aside
+    during the load and rebuilt in bulk afterwards (much faster than row-by-row
+    maintenance), foreign keys are checked once at the end; the schema ends up exactly as
+    migrated.
     """
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
         cur.execute("PRAGMA cache_size=-262144")
+        cur.execute("PRAGMA foreign_keys=OFF")
         saved = cur.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
-            "AND tbl_name IN ('sessions', 'usage') AND sql IS NOT NULL"
+            "AND tbl_name IN ('sessions', 'usage', 'session_text') AND sql IS NOT NULL"
         ).fetchall()
-        has_fts = bool(cur.execute("SELECT 1 FROM sqlite_master WHERE name = 'sessions_fts'").fetchone())
+        has_fts = bool(cur.execute("SELECT 1 FROM sqlite_master WHERE name = 'session_text_fts'").fetchone())
         cur.execute("BEGIN")
         for kind, name, _sql in saved:
             cur.execute(f"DROP {kind.upper()} {name}")
@@ -306,15 +314,17 @@ def seed_sqlite(engine: Engine, session_rows: list[tuple[Any, ...]], usage_rows:
         ins_u = f"INSERT INTO usage ({', '.join(USAGE_COLS)}) VALUES ({', '.join('?' * len(USAGE_COLS))})"
         for chunk in _chunks(usage_rows, 50_000):
             cur.executemany(ins_u, [_sqlite_row(r) for r in chunk])
+        ins_t = f"INSERT INTO session_text ({', '.join(TEXT_COLS)}) VALUES (?, ?, ?)"
+        for chunk in _chunks(text_rows, 50_000):
+            cur.executemany(ins_t, chunk)
         if has_fts:
-            cur.execute("INSERT OR IGNORE INTO sessions_search_ids(session_id) SELECT id FROM sessions")
-            cur.execute(
-                "INSERT INTO sessions_fts(rowid, search_text) "
-                "SELECT m.rid, s.search_text FROM sessions s JOIN sessions_search_ids m ON m.session_id = s.id"
-            )
+            cur.execute("INSERT INTO session_text_fts(rowid, text) SELECT id, text FROM session_text")
         for _kind, _name, sql in saved:
             cur.execute(sql)
+        if cur.execute("PRAGMA foreign_key_check(session_text)").fetchone() is not None:
+            raise SystemExit("session_text rows without a session")
         cur.execute("COMMIT")
+        cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("ANALYZE")
         # fold the bulk load back into the main file: a steady-state app has a small WAL,
         # and reads through a ~1 GB WAL index would measure the bench, not the queries
@@ -324,23 +334,36 @@ def seed_sqlite(engine: Engine, session_rows: list[tuple[Any, ...]], usage_rows:
         raw.close()
 
 
-def seed_postgres(engine: Engine, session_rows: list[tuple[Any, ...]], usage_rows: list[tuple[Any, ...]]) -> None:
-    """Bulk-load rows with COPY, then VACUUM ANALYZE (index-only scans need the visibility map)."""
+def seed_postgres(engine: Engine, session_rows: Rows, usage_rows: Rows, text_rows: Rows) -> None:
+    """Bulk-load rows with COPY, then VACUUM ANALYZE (index-only scans need the visibility map).
+
+    The trigram GIN index on ``session_text`` is set aside during the load and rebuilt once.
+    """
     raw = engine.raw_connection()
     try:
         dbapi: Any = raw.driver_connection
         with dbapi.cursor() as cur:
+            cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname = 'ix_session_text_trgm'")
+            trgm = cur.fetchall()
+            for name, _definition in trgm:
+                cur.execute(f"DROP INDEX {name}")
             with cur.copy(f"COPY sessions ({', '.join(SESSION_COLS)}) FROM STDIN") as copy:
                 for row in session_rows:
                     copy.write_row(row)
             with cur.copy(f"COPY usage ({', '.join(USAGE_COLS)}) FROM STDIN") as copy:
                 for row in usage_rows:
                     copy.write_row(row)
+            with cur.copy(f"COPY session_text ({', '.join(TEXT_COLS)}) FROM STDIN") as copy:
+                for row in text_rows:
+                    copy.write_row(row)
+            for _name, definition in trgm:
+                cur.execute(definition)
         dbapi.commit()
         dbapi.autocommit = True
         with dbapi.cursor() as cur:
             cur.execute("VACUUM ANALYZE sessions")
             cur.execute("VACUUM ANALYZE usage")
+            cur.execute("VACUUM ANALYZE session_text")
         dbapi.autocommit = False
     finally:
         raw.close()
@@ -388,9 +411,7 @@ def run_queries(engine: Engine, repeat: int) -> dict[str, float]:
     return {name: measure(fn, repeat) for name, fn in checks.items()}
 
 
-def bench_backend(
-    name: str, engine: Engine, data: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]], repeat: int
-) -> dict[str, float]:
+def bench_backend(name: str, engine: Engine, data: tuple[Rows, Rows, Rows], repeat: int) -> dict[str, float]:
     """Migrate, seed and measure one backend."""
     upgrade(engine)
     start = time.perf_counter()
@@ -432,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     data = generate(args.sessions, args.calls_per_session)
     print(
-        f"generated {len(data[0])} sessions, {len(data[1])} usage rows in {time.perf_counter() - start:.1f} s",
+        f"generated {len(data[0])} sessions, {len(data[1])} usage rows, {len(data[2])} text rows "
+        f"in {time.perf_counter() - start:.1f} s",
         file=sys.stderr,
     )
     out: dict[str, Any] = {}

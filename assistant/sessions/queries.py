@@ -6,9 +6,10 @@ the database with server-side paging:
 - the page and the totals read the per-session aggregates kept on ``sessions``
   (turn_count, tokens, cost_usd, cost_unknown, errors) through the covering index
   ``ix_sessions_list_cover`` (migration 0002), never the wide transcript columns;
-- transcript search uses ``sessions.search_text`` (already lower-cased): a pg_trgm GIN
-  index on PostgreSQL, an FTS5 trigram index (``sessions_fts``) on SQLite, falling back
-  to ``LIKE`` for terms shorter than three characters;
+- search looks in ``session_text`` (migration 0003: the lower-cased title and each turn's
+  text, one row each): a pg_trgm GIN index on PostgreSQL, an FTS5 trigram index
+  (``session_text_fts``) on SQLite, falling back to ``LIKE`` for terms shorter than three
+  characters;
 - latency and TTFT figures are computed from the usage ledger for the rows of the page only.
 """
 
@@ -25,7 +26,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from assistant.db import sessions, usage
+from assistant.db import session_text, sessions, usage
 from assistant.sessions.base import SessionState
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class SessionFilter:
 
     Attributes:
         user_id: Only this user's sessions; None = all users (admins only; callers enforce the role).
-        text: Case-insensitive substring searched in the transcript text.
+        text: Case-insensitive substring searched in the title and the transcript text.
         states: Keep only these states (empty = all).
         models: Keep only sessions whose model is one of these (empty = all).
         since: Inclusive lower bound on ``date_field`` (UTC).
@@ -223,10 +224,7 @@ def _has_sqlite_fts(engine: Engine) -> bool:
         return cached
     with engine.connect() as conn:
         found = bool(
-            conn.execute(
-                sa.text("SELECT count(*) FROM sqlite_master WHERE name IN ('sessions_fts', 'sessions_search_ids')")
-            ).scalar_one()
-            == 2
+            conn.execute(sa.text("SELECT count(*) FROM sqlite_master WHERE name = 'session_text_fts'")).scalar_one()
         )
     if found:  # only remember a positive answer: a later migration may add it
         with _fts_lock:
@@ -239,39 +237,38 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def text_condition(
-    engine: Engine,
-    column: sa.ColumnElement[str],
-    id_column: sa.ColumnElement[str],
-    text: str,
-    *,
-    scoped_to_user: bool = False,
-) -> Any:
-    """SQL condition: the session's ``search_text`` contains ``text`` (case-insensitive).
+def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -> Any:
+    """SQL condition on ``sessions``: the title or a turn's text contains ``text`` (case-insensitive).
 
-    On SQLite the FTS5 trigram index serves all-users searches; a search within one user's
-    sessions scans that user's rows with ``LIKE`` instead (measured faster for common
-    terms: joining a large FTS match set back to the sessions costs more than the scan).
+    Searches ``session_text`` (lower-cased title and per-turn text; LIKE wildcards in
+    ``text`` are literal). On SQLite the FTS5 trigram index ``session_text_fts`` serves
+    all-users searches of three characters or more; a search within one user's sessions
+    checks that user's rows with ``LIKE`` through the (session_id, turn_idx) index instead
+    (faster for common terms than joining a large FTS match set back to the sessions). On
+    PostgreSQL ``LIKE '%term%'`` uses the pg_trgm GIN index ``ix_session_text_trgm``.
 
     Args:
         engine: The engine the query will run on (chooses FTS5 on SQLite when present).
-        column: The ``search_text`` column.
-        id_column: The session id column.
         text: The (non-empty) search term.
         scoped_to_user: Whether the query is already limited to one user's sessions.
 
     Returns:
-        A boolean SQL expression.
+        A boolean SQL expression over ``sessions``.
     """
     term = text.lower()
-    if engine.dialect.name == "sqlite" and not scoped_to_user and len(term) >= 3 and _has_sqlite_fts(engine):
-        phrase = '"' + term.replace('"', '""') + '"'
-        matches = sa.text(
-            "SELECT session_id FROM sessions_search_ids WHERE rid IN "
-            "(SELECT rowid FROM sessions_fts WHERE sessions_fts MATCH :fts_phrase)"
-        ).bindparams(fts_phrase=phrase)
-        return id_column.in_(matches.columns(sa.column("session_id", sa.String)))
-    return column.like(_like_pattern(term), escape="\\")
+    st = session_text.c
+    if engine.dialect.name == "sqlite":
+        if not scoped_to_user and len(term) >= 3 and _has_sqlite_fts(engine):
+            phrase = '"' + term.replace('"', '""') + '"'
+            rowids = (
+                sa.text("SELECT rowid FROM session_text_fts WHERE session_text_fts MATCH :fts_phrase")
+                .bindparams(fts_phrase=phrase)
+                .columns(sa.column("rowid", sa.Integer))
+            )
+            return sessions.c.id.in_(sa.select(st.session_id).where(st.id.in_(rowids)))
+        if scoped_to_user:
+            return sa.exists().where(st.session_id == sessions.c.id, st.text.like(_like_pattern(term), escape="\\"))
+    return sessions.c.id.in_(sa.select(st.session_id).where(st.text.like(_like_pattern(term), escape="\\")))
 
 
 def _validated(query: SessionQueryLike) -> tuple[str, int, int]:
@@ -304,11 +301,7 @@ def _conditions(engine: Engine, query: SessionQueryLike) -> list[Any]:
         conds.append(date_col < _utc(query.until))
     text = (query.text or "").strip()
     if text:
-        conds.append(
-            text_condition(
-                engine, sessions.c.search_text, sessions.c.id, text, scoped_to_user=query.user_id is not None
-            )
-        )
+        conds.append(text_condition(engine, text, scoped_to_user=query.user_id is not None))
     return conds
 
 

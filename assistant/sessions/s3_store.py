@@ -3,7 +3,7 @@
 Layout: ``sessions/<quoted user id>/<session id>.json`` holds the whole session (schema
 version, metadata, full transcript, turn records with their feedback and their model-call
 usage, and the strands agent snapshot). The ``sessions`` row in SQL (``storage='s3'``,
-``agent_snapshot`` NULL) carries the same aggregates and ``search_text`` as the SQL store,
+``agent_snapshot`` NULL) carries the same aggregates, and ``session_text`` the same search rows, as the SQL store,
 so lists, search and the cost dashboard never touch S3. The ``messages``/``turns`` tables
 are not used for S3 sessions.
 
@@ -42,6 +42,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -65,11 +66,15 @@ from assistant.sessions.base import (
     utcnow,
 )
 from assistant.sessions.sql_store import (
+    _INSERT_TEXT,
+    _INSERT_USAGE,
+    _UPDATE_TURN,
     SqlSessionStore,
     clean_title,
-    message_text,
     new_session_id,
     row_to_meta,
+    set_title_text,
+    turn_search_text,
     usage_row,
     usage_totals,
 )
@@ -183,11 +188,6 @@ def _usage_from_dict(data: dict[str, Any], session_id: str, user_id: str) -> Usa
         cost_usd=data.get("cost_usd"),
         price_version=data.get("price_version"),
     )
-
-
-def _turn_search_text(messages: list[dict[str, Any]]) -> str:
-    """The text one turn adds to ``search_text`` (same rule as the SQL store)."""
-    return " ".join(message_text(m) for m in messages if m.get("role") in ("user", "assistant")).lower()
 
 
 @dataclass(frozen=True)
@@ -411,10 +411,6 @@ class S3SessionStore(SqlSessionStore):
             ).where(u.session_id == meta["id"])
         ).one()
         messages = body["messages"]
-        search = ""
-        for t in body["turns"]:
-            start, end = t.get("message_range") or (t.get("first_message_idx", 0), t.get("end_message_idx", 0))
-            search += " " + _turn_search_text(messages[int(start) : int(end)])
         return {
             "id": meta["id"],
             "user_id": meta["user_id"],
@@ -436,8 +432,35 @@ class S3SessionStore(SqlSessionStore):
             "damaged": None,
             "storage": self.storage_name,
             "agent_snapshot": None,
-            "search_text": search,
         }
+
+    @staticmethod
+    def _text_rows(body: dict[str, Any]) -> dict[int, str]:
+        """The ``session_text`` rows of a document: ``{turn_idx: text}`` (title row included)."""
+        meta = body["meta"]
+        messages = body["messages"]
+        rows = {db.TITLE_TURN_IDX: (clean_title(str(meta["title"])) or "New session").lower()}
+        for t in body["turns"]:
+            start, end = t.get("message_range") or (t.get("first_message_idx", 0), t.get("end_message_idx", 0))
+            text = turn_search_text(messages[int(start) : int(end)])
+            if text:
+                rows[int(t["idx"])] = text
+        return rows
+
+    def _sync_text(self, conn: Connection, session_id: str, body: dict[str, Any]) -> None:
+        """Make the session's ``session_text`` rows match the document (untouched when they already do)."""
+        wanted = self._text_rows(body)
+        c = db.session_text.c
+        have = {
+            int(r[0]): str(r[1]) for r in conn.execute(select(c.turn_idx, c.text).where(c.session_id == session_id))
+        }
+        if have == wanted:
+            return
+        conn.execute(delete(db.session_text).where(c.session_id == session_id))
+        conn.execute(
+            insert(db.session_text),
+            [{"session_id": session_id, "turn_idx": idx, "text": text} for idx, text in sorted(wanted.items())],
+        )
 
     def _insert_missing_usage(self, conn: Connection, body: dict[str, Any]) -> int:
         meta = body["meta"]
@@ -466,6 +489,7 @@ class S3SessionStore(SqlSessionStore):
             conn.execute(update(db.sessions).where(db.sessions.c.id == sid).values(**values))
         else:
             conn.execute(insert(db.sessions).values(**values))
+        self._sync_text(conn, sid, body)
         logger.info(
             "session_id=<%s>, version=<%s>, ledger_rows_added=<%s> | index row rebuilt from session object",
             sid,
@@ -661,8 +685,7 @@ class S3SessionStore(SqlSessionStore):
             self._cache_put(session_id, _Cached(etag=new_etag, version=new_version, body=new_body))
             try:
                 with self._tx() as conn:
-                    self._index_turn(conn, row, commit, new_messages, new_version, now)
-                    new_row = self._select_row(conn, session_id, user_id)
+                    new_row = self._index_turn(conn, row, commit, new_messages, new_version, now)
             except StorageUnavailableError:
                 logger.error(
                     "session_id=<%s>, version=<%s> | turn saved in s3 but index update failed; repaired on next load",
@@ -690,37 +713,42 @@ class S3SessionStore(SqlSessionStore):
         new_messages: list[dict[str, Any]],
         new_version: int,
         now: datetime,
-    ) -> None:
-        """Incremental index update for one committed turn (same aggregates as the SQL store)."""
+    ) -> Any:
+        """Incremental index update for one committed turn (same aggregates as the SQL store).
+
+        Appends the ledger rows and one ``session_text`` row, updates the locked index row
+        with absolute values, and returns the new row (no re-read).
+        """
         locked = self._select_row(conn, row.id, row.user_id, lock=True)
         if locked.version != row.version:
             # Someone moved the index meanwhile; rebuild the row from the document we wrote.
             cached = self._cache_get(row.id)
             if cached is not None and cached.version == new_version:
                 self._upsert_from_doc(conn, cached.body)
-                return
+                return self._select_row(conn, row.id, row.user_id)
             raise SessionConflictError(CONFLICT_MESSAGE)
         if commit.usage:
-            conn.execute(insert(db.usage), [usage_row(r) for r in commit.usage])
+            conn.execute(_INSERT_USAGE, [usage_row(r) for r in commit.usage])
+        text = turn_search_text(new_messages)
+        if text:
+            conn.execute(_INSERT_TEXT, {"session_id": row.id, "turn_idx": commit.turn.idx, "text": text})
         totals = usage_totals(commit.usage)
-        text = _turn_search_text(new_messages)
-        c = db.sessions.c
-        values: dict[str, Any] = {
+        new: dict[str, Any] = {
             "version": new_version,
-            "message_count": c.message_count + len(new_messages),
-            "turn_count": c.turn_count + 1,
-            "input_tokens": c.input_tokens + totals["input_tokens"],
-            "output_tokens": c.output_tokens + totals["output_tokens"],
-            "cost_usd": c.cost_usd + totals["cost_usd"],
-            "errors": c.errors + totals["errors"],
+            "message_count": locked.message_count + len(new_messages),
+            "turn_count": locked.turn_count + 1,
+            "input_tokens": locked.input_tokens + totals["input_tokens"],
+            "output_tokens": locked.output_tokens + totals["output_tokens"],
+            "cost_usd": locked.cost_usd + totals["cost_usd"],
+            "errors": locked.errors + totals["errors"],
             "updated_at": now,
-            "search_text": c.search_text + " " + text,
+            "cost_unknown": bool(locked.cost_unknown or totals["cost_unknown"]),
         }
-        if totals["cost_unknown"]:
-            values["cost_unknown"] = True
         if commit.title:
-            values["title"] = clean_title(commit.title)
-        conn.execute(update(db.sessions).where(db.sessions.c.id == row.id).values(**values))
+            new["title"] = clean_title(commit.title)
+            set_title_text(conn, row.id, new["title"])
+        conn.execute(_UPDATE_TURN, {"sid": row.id, **new})
+        return SimpleNamespace(**{**locked._mapping, **new})
 
     def _mutate_doc(
         self, session_id: str, user_id: str, change: Callable[[dict[str, Any]], None], **index_values: Any
@@ -748,6 +776,8 @@ class S3SessionStore(SqlSessionStore):
                         .where(and_(db.sessions.c.id == session_id, db.sessions.c.version == row.version))
                         .values(version=new_version, **index_values)
                     )
+                    if "title" in index_values:
+                        set_title_text(conn, session_id, index_values["title"])
             except StorageUnavailableError:
                 logger.error(
                     "session_id=<%s>, version=<%s> | change saved in s3 but index update failed; repaired on next load",
@@ -807,6 +837,7 @@ class S3SessionStore(SqlSessionStore):
                 ) from e
             self._cache_drop(session_id)
             with self._tx() as conn:
+                conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
                 conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
         logger.info("user_id=<%s>, session_id=<%s>, bucket=<%s> | deleted session", user_id, session_id, self.bucket)
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from assistant import db
@@ -37,6 +37,7 @@ from assistant.sessions.base import (
     UsageRecord,
     utcnow,
 )
+from assistant.sessions.queries import text_condition
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,14 @@ SORTABLE = {
 }
 
 
-_META_COLUMNS = [col for col in db.sessions.c if col.name not in ("agent_snapshot", "search_text")]
+_META_COLUMNS = [col for col in db.sessions.c if col.name != "agent_snapshot"]
+# prebuilt per-turn statements (executed with parameter dicts; compiled once per dialect)
+_INSERT_MESSAGES = insert(db.messages)
+_INSERT_TURN = insert(db.turns)
+_INSERT_USAGE = insert(db.usage)
+_INSERT_TEXT = insert(db.session_text)
+# the SET clause comes from the parameter keys (column names); the row is matched on "sid"
+_UPDATE_TURN = update(db.sessions).where(db.sessions.c.id == bindparam("sid"))
 
 
 def new_session_id() -> str:
@@ -73,6 +81,28 @@ def message_text(message: dict[str, Any]) -> str:
     """Plain text of a strands message (text blocks only)."""
     parts = [block["text"] for block in message.get("content", []) if isinstance(block, dict) and "text" in block]
     return "\n".join(str(p) for p in parts)
+
+
+def turn_search_text(messages: Sequence[dict[str, Any]]) -> str:
+    """The lower-cased user+assistant text one turn adds to the search index (``session_text``)."""
+    return " ".join(message_text(m) for m in messages if m.get("role") in ("user", "assistant")).lower()
+
+
+def title_text_row(session_id: str, title: str) -> dict[str, Any]:
+    """The ``session_text`` row that makes a session's title searchable."""
+    return {"session_id": session_id, "turn_idx": db.TITLE_TURN_IDX, "text": title.lower()}
+
+
+def set_title_text(conn: Connection, session_id: str, title: str) -> None:
+    """Point the session's title row in ``session_text`` at a new title (inserting it if missing)."""
+    c = db.session_text.c
+    result = conn.execute(
+        update(db.session_text)
+        .where(c.session_id == session_id, c.turn_idx == db.TITLE_TURN_IDX)
+        .values(text=title.lower())
+    )
+    if not result.rowcount:
+        conn.execute(insert(db.session_text).values(**title_text_row(session_id, title)))
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -224,11 +254,12 @@ class SqlSessionStore(SessionStore):
         """Create an empty active session (optionally carrying another session's context)."""
         now = self.clock()
         sid = session_id or new_session_id()
+        cleaned = clean_title(title) or "New session"
         values = {
             "id": sid,
             "user_id": user_id,
             "user_email": user_email,
-            "title": clean_title(title) or "New session",
+            "title": cleaned,
             "state": "active",
             "created_at": now,
             "updated_at": now,
@@ -244,10 +275,10 @@ class SqlSessionStore(SessionStore):
             "continued_from": continued_from,
             "storage": self.storage_name,
             "agent_snapshot": json.dumps(seed_snapshot) if seed_snapshot is not None else None,
-            "search_text": "",
         }
         with self._tx() as conn:
             conn.execute(insert(db.sessions).values(**values))
+            conn.execute(insert(db.session_text).values(**title_text_row(sid, cleaned)))
         logger.info("user_id=<%s>, session_id=<%s> | creating session", user_id, sid)
         return self.get_meta(sid, user_id)
 
@@ -332,14 +363,19 @@ class SqlSessionStore(SessionStore):
         return row_to_meta(new_row)
 
     def _write_turn(self, conn: Connection, row: Any, commit: TurnCommit, now: datetime) -> Any:
-        """Write one turn inside the caller's transaction (the session row is locked); return the new row."""
+        """Write one turn inside the caller's transaction (the session row is locked); return the new row.
+
+        Statements are prebuilt (module constants executed with parameters), and the search
+        index grows by one ``session_text`` row: nothing re-reads or re-indexes earlier turns.
+        """
+        sid = row.id
         start = row.message_count
         if commit.messages:
             conn.execute(
-                insert(db.messages),
+                _INSERT_MESSAGES,
                 [
                     {
-                        "session_id": row.id,
+                        "session_id": sid,
                         "idx": start + i,
                         "role": m["role"],
                         "content": json.dumps(m["content"], default=str),
@@ -349,17 +385,20 @@ class SqlSessionStore(SessionStore):
                 ],
             )
         conn.execute(
-            insert(db.turns).values(
-                session_id=row.id,
-                idx=commit.turn.idx,
-                record=json.dumps(commit.turn.to_dict()),
-                feedback=commit.turn.feedback,
-            )
+            _INSERT_TURN,
+            {
+                "session_id": sid,
+                "idx": commit.turn.idx,
+                "record": json.dumps(commit.turn.to_dict()),
+                "feedback": commit.turn.feedback,
+            },
         )
         if commit.usage:
-            conn.execute(insert(db.usage), [usage_row(r) for r in commit.usage])
+            conn.execute(_INSERT_USAGE, [usage_row(r) for r in commit.usage])
+        text = turn_search_text(commit.messages)
+        if text:
+            conn.execute(_INSERT_TEXT, {"session_id": sid, "turn_idx": commit.turn.idx, "text": text})
         totals = usage_totals(commit.usage)
-        text = " ".join(message_text(m) for m in commit.messages if m.get("role") in ("user", "assistant")).lower()
         # The row is locked for this transaction, so absolute values computed here are exact.
         new: dict[str, Any] = {
             "version": row.version + 1,
@@ -374,15 +413,8 @@ class SqlSessionStore(SessionStore):
         }
         if commit.title:
             new["title"] = clean_title(commit.title)
-        conn.execute(
-            update(db.sessions)
-            .where(db.sessions.c.id == row.id)
-            .values(
-                agent_snapshot=self._snapshot_text(commit),
-                search_text=db.sessions.c.search_text + " " + text,
-                **new,
-            )
-        )
+            set_title_text(conn, sid, new["title"])
+        conn.execute(_UPDATE_TURN, {"sid": sid, "agent_snapshot": self._snapshot_text(commit), **new})
         return SimpleNamespace(**{**row._mapping, **new})
 
     def _snapshot_text(self, commit: TurnCommit) -> str | None:
@@ -418,8 +450,8 @@ class SqlSessionStore(SessionStore):
         if query.user_id is not None:
             conds.append(c.user_id == query.user_id)
         if query.text:
-            needle = f"%{_escape_like(query.text.lower())}%"
-            conds.append(or_(func.lower(c.title).like(needle, escape="\\"), c.search_text.like(needle, escape="\\")))
+            # the title and every turn's text (session_text), scoped like the sessions page
+            conds.append(text_condition(self.engine, query.text, scoped_to_user=query.user_id is not None))
         if query.states:
             conds.append(c.state.in_(query.states))
         if query.models:
@@ -454,7 +486,15 @@ class SqlSessionStore(SessionStore):
         if not cleaned:
             raise ValueError("A title cannot be empty.")
         logger.info("user_id=<%s>, session_id=<%s> | renaming session", user_id, session_id)
-        return self._mutate(session_id, user_id, title=cleaned)
+        with self._tx() as conn:
+            self._select_row(conn, session_id, user_id, lock=True)
+            conn.execute(
+                update(db.sessions)
+                .where(db.sessions.c.id == session_id)
+                .values(version=db.sessions.c.version + 1, title=cleaned)
+            )
+            set_title_text(conn, session_id, cleaned)
+        return self.get_meta(session_id, user_id)
 
     def delete(self, session_id: str, user_id: str) -> None:
         """Delete a session and its transcript (ledger rows stay: the money was spent)."""
@@ -462,6 +502,7 @@ class SqlSessionStore(SessionStore):
             self._select_row(conn, session_id, user_id, lock=True)
             conn.execute(delete(db.messages).where(db.messages.c.session_id == session_id))
             conn.execute(delete(db.turns).where(db.turns.c.session_id == session_id))
+            conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
             conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
         logger.info("user_id=<%s>, session_id=<%s> | deleted session", user_id, session_id)
 
@@ -483,7 +524,3 @@ class SqlSessionStore(SessionStore):
             )
             if not result.rowcount:
                 raise SessionNotFoundError("That answer was not found in this session.")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete
 
 from assistant.db import sessions
 from assistant.sessions.base import SessionQuery
 from assistant.sessions.queries import SessionFilter, SessionQueryError, list_sessions, percentile
-from tests.fixtures.db import insert_sessions, insert_usage, query_engine
+from tests.fixtures.db import insert_sessions, insert_usage, query_engine, set_search_text
 
 __all__ = ["query_engine"]
 
@@ -127,10 +127,10 @@ def test_search_with_user_and_state_filters(seeded: Engine) -> None:
 
 
 def test_search_follows_updates_and_deletes(seeded: Engine) -> None:
+    set_search_text(seeded, "s5", "now about aurora too")
     with seeded.begin() as conn:
-        conn.execute(update(sessions).where(sessions.c.id == "s5").values(search_text="now about aurora too"))
-        conn.execute(delete(sessions).where(sessions.c.id == "s4"))
-        conn.execute(update(sessions).where(sessions.c.id == "s2").values(search_text="nothing left"))
+        conn.execute(delete(sessions).where(sessions.c.id == "s4"))  # its session_text rows cascade
+    set_search_text(seeded, "s2", "nothing left")
     assert ids(list_sessions(seeded, SessionFilter(text="aurora"))) == ["s5"]
     insert_sessions(seeded, [dict(id="s6", user_id="carol", search_text="aurora again", updated_at=T0)])
     assert sorted(ids(list_sessions(seeded, SessionFilter(text="aurora")))) == ["s5", "s6"]

@@ -99,6 +99,20 @@ def _count(engine: Engine, table: Any, **where: Any) -> int:
         return int(conn.execute(stmt).scalar_one())
 
 
+def _search_rows(engine: Engine, session_id: str) -> dict[int, str]:
+    """The session's search index rows: ``{turn_idx: text}`` (title row at -1)."""
+    c = db.session_text.c
+    with engine.connect() as conn:
+        return {
+            int(r[0]): str(r[1]) for r in conn.execute(select(c.turn_idx, c.text).where(c.session_id == session_id))
+        }
+
+
+def _all_search_rows(conn: Any) -> set[tuple[str, int, str]]:
+    c = db.session_text.c
+    return {(str(r[0]), int(r[1]), str(r[2])) for r in conn.execute(select(c.session_id, c.turn_idx, c.text))}
+
+
 def _index_row(engine: Engine, session_id: str) -> Any:
     with engine.connect() as conn:
         return conn.execute(select(db.sessions).where(db.sessions.c.id == session_id)).one()
@@ -132,8 +146,9 @@ def test_round_trip_120_turns_complete_and_index_matches_sql_store(any_engine, m
     assert len(body["turns"]) == 120 and body["turns"][0]["usage"][0]["call_id"] == f"{meta.id}-0-0"
     row, twin_row = _index_row(any_engine, meta.id), _index_row(any_engine, twin.id)
     assert row.storage == "s3" and row.agent_snapshot is None and twin_row.storage == "sql"
-    for col in ("message_count", "turn_count", "input_tokens", "output_tokens", "errors", "search_text", "title"):
+    for col in ("message_count", "turn_count", "input_tokens", "output_tokens", "errors", "title"):
         assert getattr(row, col) == getattr(twin_row, col), col
+    assert _search_rows(any_engine, meta.id) == _search_rows(any_engine, twin.id)
     assert row.cost_usd == pytest.approx(twin_row.cost_usd)
     assert _count(any_engine, db.messages, session_id=meta.id) == 0
     assert _count(any_engine, db.turns, session_id=meta.id) == 0
@@ -356,7 +371,8 @@ def test_index_failure_after_put_keeps_the_turn_and_next_load_repairs(
     doc = make_s3_store(any_engine).load(meta.id, "u1")  # any process repairs on load
     assert len(doc.messages) == 2 and doc.meta.version == 1
     row = _index_row(any_engine, meta.id)
-    assert row.version == 1 and row.turn_count == 1 and row.input_tokens == 10 and "answer 0.0" in row.search_text
+    assert row.version == 1 and row.turn_count == 1 and row.input_tokens == 10
+    assert "answer 0.0" in _search_rows(any_engine, meta.id)[0]
     assert _count(any_engine, db.usage) == 1, "the turn's ledger rows were restored from the object"
     store.commit_turn(meta.id, "u1", expected_version=1, commit=_commit(1, 2, session_id=meta.id))
     assert store.get_meta(meta.id, "u1").turn_count == 2
@@ -430,7 +446,7 @@ def test_reindex_rebuilds_a_dropped_index_idempotently(any_engine, make_s3_store
     before, total = store.list_sessions(SessionQuery())
     assert total == 2
     with any_engine.connect() as conn:
-        search_before = dict(conn.execute(select(db.sessions.c.id, db.sessions.c.search_text)).all())
+        search_before = _all_search_rows(conn)
     with db.write_tx(any_engine) as conn:  # drop the derived data
         conn.execute(delete(db.sessions))
         conn.execute(delete(db.usage))
@@ -440,7 +456,7 @@ def test_reindex_rebuilds_a_dropped_index_idempotently(any_engine, make_s3_store
     after, total = fresh.list_sessions(SessionQuery())
     assert total == 2 and after == before
     with any_engine.connect() as conn:
-        assert dict(conn.execute(select(db.sessions.c.id, db.sessions.c.search_text)).all()) == search_before
+        assert _all_search_rows(conn) == search_before
     assert _count(any_engine, db.usage) == 6
     assert fresh.reindex() == 2, "running it again changes nothing"
     assert fresh.list_sessions(SessionQuery())[0] == before and _count(any_engine, db.usage) == 6
@@ -457,7 +473,10 @@ def test_cli_style_reindex_counts_rows_restored_after_index_version_drift(any_en
     m = store.create_session("u1", model="offline")
     store.commit_turn(m.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=m.id))
     with db.write_tx(any_engine) as conn:  # an index row that drifted (e.g. restored from an old backup)
-        conn.execute(update(db.sessions).values(version=0, turn_count=0, message_count=0, search_text=""))
+        conn.execute(update(db.sessions).values(version=0, turn_count=0, message_count=0))
+        conn.execute(delete(db.session_text).where(db.session_text.c.turn_idx >= 0))
     assert store.reindex() == 1
     row = _index_row(any_engine, m.id)
-    assert (row.version, row.turn_count, row.message_count) == (1, 1, 2) and "question 0" in row.search_text
+    assert (row.version, row.turn_count, row.message_count) == (1, 1, 2) and "question 0" in _search_rows(
+        any_engine, m.id
+    )[0]
