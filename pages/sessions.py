@@ -84,6 +84,18 @@ def _style(fig: go.Figure, *, x: str, y: str, height: int = 320) -> go.Figure:
     return fig
 
 
+def _days_axis(fig: go.Figure, since: datetime, until: datetime) -> go.Figure:
+    """Show the whole period on a daily axis (a single day of data otherwise zooms to milliseconds)."""
+    first, last = since.date(), (until - timedelta(microseconds=1)).date()
+    fig.update_xaxes(
+        type="date",
+        range=[f"{first - timedelta(days=1)} 12:00", f"{last} 12:00"],
+        tickformat="%b %-d",
+        dtick=86_400_000 * max(1, round((last - first).days / 7)),
+    )
+    return fig
+
+
 def _chart_card(title: str, fig: go.Figure | None, table: usage_views.ChartTable, file: str, note: str = "") -> None:
     with st.container(border=True, key=f"card-{file}"):
         with st.container(horizontal=True, vertical_alignment="center"):
@@ -155,32 +167,29 @@ def _clear_filters() -> None:
 
 # --------------------------------------------------------------------------- sessions tab
 def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str | None]) -> None:
-    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-        text = st.text_input(
-            "Search transcripts",
-            key="sc_search",
-            placeholder="Words from any message, e.g. Acme QBR",
-            icon=":material/search:",
-            max_chars=200,
-            width=340,
-        )
-        period = st.selectbox("Last activity", views.TABLE_PERIODS, key="sc_period", width=170)
-        states = st.multiselect(
-            "State",
-            views.STATES,
-            key="sc_states",
-            format_func=lambda s: views.STATE_LABELS[s],
-            placeholder="All states",
-            width=260,
-        )
-        models = st.multiselect(
-            "Model",
-            distinct_models(engine, scope_user),
-            key="sc_models",
-            format_func=_label,
-            placeholder="All models",
-            width=280,
-        )
+    search_col, period_col, state_col, model_col = st.columns([3, 1.6, 2.2, 2.4], gap="small")
+    text = search_col.text_input(
+        "Search transcripts",
+        key="sc_search",
+        placeholder="Words from any message, e.g. Acme QBR",
+        icon=":material/search:",
+        max_chars=200,
+    )
+    period = period_col.selectbox("Last activity", views.TABLE_PERIODS, key="sc_period")
+    states = state_col.multiselect(
+        "State",
+        views.STATES,
+        key="sc_states",
+        format_func=lambda s: views.STATE_LABELS[s],
+        placeholder="All states",
+    )
+    models = model_col.multiselect(
+        "Model",
+        distinct_models(engine, scope_user),
+        key="sc_models",
+        format_func=_label,
+        placeholder="All models",
+    )
     custom: tuple[date, ...] = ()
     if period == "Custom range":
         picked = st.date_input(
@@ -258,14 +267,14 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
         hide_index=True,
         column_order=views.table_columns(show_user),
         column_config={
-            "Title": st.column_config.TextColumn("Title", width="large", pinned=True),
+            "Title": st.column_config.TextColumn("Title", width=300, pinned=True),
             "User": st.column_config.TextColumn("User", width="medium"),
             "State": st.column_config.TextColumn("State", width="small"),
             "Started": st.column_config.DatetimeColumn("Started", format="MMM D, HH:mm", help="UTC"),
             "Last activity": st.column_config.DatetimeColumn("Last activity", format="distance"),
             "Turns": st.column_config.NumberColumn("Turns", format="%d", width="small"),
-            "Input tokens": st.column_config.NumberColumn("Input tokens", format="compact"),
-            "Output tokens": st.column_config.NumberColumn("Output tokens", format="compact"),
+            "Input tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
+            "Output tokens": st.column_config.NumberColumn("Output tokens", format="localized"),
             "Cost": st.column_config.TextColumn("Cost", alignment="right", help="US dollars; unknown = no price"),
             "Models": st.column_config.ListColumn("Models", width="medium"),
             "Avg latency": st.column_config.NumberColumn("Avg latency", format="%.0f ms", help="Mean model call"),
@@ -351,7 +360,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             fig.update_yaxes(tickprefix="$", tickformat=",.4~f")
         _chart_card(
             "Tokens per day by model" if free else "Cost per day by model",
-            _style(fig, x="Day (UTC)", y=axis),
+            _days_axis(_style(fig, x="Day (UTC)", y=axis), since, until),
             by_day,
             "cost-per-day",
         )
@@ -359,9 +368,13 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
         dist = usage_views.session_cost_table(d)
         fig_dist = None
         if dist:
-            fig_dist = px.bar(dist.as_dict(), x="cost_range", y="sessions", color_discrete_sequence=COLORS)
-            fig_dist.update_traces(hovertemplate="%{x}<br>%{y} sessions")
-            fig_dist = _style(fig_dist, x="Cost per session ($)", y="Sessions")
+            fig_dist = px.bar(
+                dist.as_dict(), x="sessions", y="cost_range", orientation="h", color_discrete_sequence=COLORS
+            )
+            fig_dist.update_traces(hovertemplate="%{y}<br>%{x} sessions<extra></extra>")
+            fig_dist.update_yaxes(autorange="reversed")
+            fig_dist.update_xaxes(dtick=1 if max(dist.as_dict()["sessions"]) <= 10 else None)
+            fig_dist = _style(fig_dist, x="Sessions", y="Cost per session ($)")
         sc = d.session_costs
         note = ""
         if sc.sessions:
@@ -379,7 +392,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
                 lat.as_dict(), x="day", y="ms", color="series", markers=True, color_discrete_sequence=COLORS
             )
             fig_lat.update_traces(hovertemplate="%{x}<br>%{y:,.0f} ms")
-            fig_lat = _style(fig_lat, x="Day (UTC)", y="Milliseconds")
+            fig_lat = _days_axis(_style(fig_lat, x="Day (UTC)", y="Milliseconds"), since, until)
         _chart_card(
             "Answer time and time to first token (p50 / p95)",
             fig_lat,
@@ -403,13 +416,15 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             )
             fig_budget.update_yaxes(tickprefix="$", rangemode="tozero")
             fig_budget.update_traces(hovertemplate="%{x}<br>$%{y:,.4~f}")
-            fig_budget = _style(fig_budget, x="Day (UTC)", y="Spend per day ($)")
+            fig_budget = _days_axis(_style(fig_budget, x="Day (UTC)", y="Spend per day ($)"), since, until)
+            fig_budget.update_layout(showlegend=len({row[2] for row in budget.rows}) > 1)
         _chart_card(
             "Budget use per user",
             fig_budget,
             budget,
             "budget-use",
-            f"Daily budget per user: {_cost(settings.daily_budget_usd)} (UTC days).",
+            f"Daily budget per user: {_cost(settings.daily_budget_usd)} (UTC days)."
+            + (" Spend is $0.00: the offline demo model is free." if free else ""),
         )
 
     if scope_user is None and identity.is_admin:
@@ -595,7 +610,7 @@ if opened:
 
 st.title("Sessions & cost")
 users = views.user_directory(engine) if identity.is_admin else []
-emails: dict[str, str | None] = {u.user_id: u.email for u in users}
+emails: dict[str, str | None] = {identity.user_id: identity.email, **{u.user_id: u.email for u in users if u.email}}
 scope_user = views.scoped_user_id(identity)
 if identity.is_admin:
     with st.container(horizontal=True, vertical_alignment="bottom"):

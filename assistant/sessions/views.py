@@ -320,17 +320,17 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "Title",
     "User",
     "State",
-    "Started",
     "Last activity",
     "Turns",
+    "Cost",
     "Input tokens",
     "Output tokens",
-    "Cost",
     "Models",
     "Avg latency",
     "TTFT p50",
     "TTFT p95",
     "Errors",
+    "Started",
 )
 
 

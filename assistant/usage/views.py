@@ -112,21 +112,27 @@ def cost_by_day_table(d: Dashboard, label: Callable[[str], str] = _identity) -> 
     return ChartTable(("day", "model", "cost_usd", "tokens", "calls", "unknown_cost_calls"), rows)
 
 
+def _edge(value: float) -> str:
+    if value >= 1:
+        return f"{value:,.0f}"
+    return f"{value:.3f}".rstrip("0").rstrip(".") if value < 0.01 else f"{value:.2f}"
+
+
 def bucket_label(low: float, high: float | None) -> str:
-    """A readable cost bucket, e.g. "$0.01–$0.05" or "$5.00 and more".
+    """A short, readable cost bucket, e.g. "$0.01–0.05", "under $0.001" or "$5 and more".
 
     Args:
-        low: Inclusive lower edge.
+        low: Inclusive lower edge (US dollars).
         high: Exclusive upper edge (None = open).
 
     Returns:
         The label.
     """
     if high is None:
-        return f"{fmt_cost(low)} and more"
+        return f"${_edge(low)} and more"
     if low == 0:
-        return f"under {fmt_cost(high)}"
-    return f"{fmt_cost(low)}–{fmt_cost(high)}"
+        return f"under ${_edge(high)}"
+    return f"${_edge(low)}–{_edge(high)}"
 
 
 def session_cost_table(d: Dashboard) -> ChartTable:
