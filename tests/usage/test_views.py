@@ -1,0 +1,145 @@
+"""Cost dashboard views: chart tables, CSV and what-if rows from a seeded ledger."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from assistant.usage import views
+from assistant.usage.pricing import PriceTable
+from assistant.usage.queries import Dashboard, WhatIfEstimate, dashboard
+from tests.fixtures.db import insert_sessions, insert_usage, sqlite_file_engine
+
+DAY1 = datetime(2026, 11, 8, 10, 0, tzinfo=UTC)
+DAY2 = DAY1 + timedelta(days=1)
+SINCE = datetime(2026, 11, 8, tzinfo=UTC)
+UNTIL = datetime(2026, 11, 10, tzinfo=UTC)
+EMAILS = {"alice": "alice@example.com"}
+PRICES = PriceTable.load()
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    for eng in sqlite_file_engine(tmp_path / "usage-views.db"):
+        insert_sessions(
+            eng,
+            [
+                dict(id="s1", user_id="alice", updated_at=DAY1, cost_usd=0.003),
+                dict(id="s2", user_id="bob", updated_at=DAY2, cost_usd=0.2),
+            ],
+        )
+        insert_usage(
+            eng,
+            [
+                dict(session_id="s1", user_id="alice", started_at=DAY1, model_id="us.amazon.nova-lite-v1:0",
+                     input_tokens=1000, output_tokens=100, cost_usd=0.003, latency_ms=800.0, ttft_ms=200.0),
+                dict(session_id="s2", user_id="bob", started_at=DAY2, model_id="us.amazon.nova-pro-v1:0",
+                     input_tokens=2000, output_tokens=500, cost_usd=0.2, latency_ms=1200.0, ttft_ms=400.0),
+                dict(session_id="s2", user_id="bob", started_at=DAY2 + timedelta(minutes=1), model_id="offline",
+                     input_tokens=10, output_tokens=5, cost_usd=0.0),
+            ],
+        )  # fmt: skip
+        yield eng
+
+
+def _dash(engine: Engine, user_id: str | None = None) -> Dashboard:
+    return dashboard(engine, since=SINCE, until=UNTIL, user_id=user_id, daily_budget_usd=0.1)
+
+
+def _label(model_id: str) -> str:
+    return {"us.amazon.nova-lite-v1:0": "Nova Lite", "us.amazon.nova-pro-v1:0": "Nova Pro"}.get(model_id, model_id)
+
+
+def test_cost_by_day_rows_and_csv(engine: Engine) -> None:
+    table = views.cost_by_day_table(_dash(engine), _label)
+    assert table.columns == ("day", "model", "cost_usd", "tokens", "calls", "unknown_cost_calls")
+    assert table.rows == [
+        ("2026-11-08", "offline", 0.0, 0, 0, 0),
+        ("2026-11-08", "Nova Lite", 0.003, 1100, 1, 0),
+        ("2026-11-08", "Nova Pro", 0.0, 0, 0, 0),
+        ("2026-11-09", "offline", 0.0, 15, 1, 0),
+        ("2026-11-09", "Nova Lite", 0.0, 0, 0, 0),
+        ("2026-11-09", "Nova Pro", 0.2, 2500, 1, 0),
+    ]
+    parsed = list(csv.DictReader(io.StringIO(table.to_csv())))
+    assert len(parsed) == 6
+    assert parsed[1] == {
+        "day": "2026-11-08",
+        "model": "Nova Lite",
+        "cost_usd": "0.003",
+        "tokens": "1100",
+        "calls": "1",
+        "unknown_cost_calls": "0",
+    }
+    assert table.as_dict()["cost_usd"] == [0.0, 0.003, 0.0, 0.0, 0.0, 0.2]
+
+
+def test_user_scope_only_has_that_users_rows(engine: Engine) -> None:
+    d = _dash(engine, "alice")
+    table = views.cost_by_day_table(d, _label)
+    assert sum(r[2] for r in table.rows) == pytest.approx(0.003)
+    assert views.top_users_table(d, EMAILS).rows == []
+    assert {r[2] for r in views.budget_table(d, EMAILS).rows} == {"alice"}
+
+
+def test_top_users_and_budget_show_emails(engine: Engine) -> None:
+    d = _dash(engine)
+    top = views.top_users_table(d, EMAILS)
+    assert top.rows == [("bob", "bob", 0.2, 2515, 2, 0), ("alice@example.com", "alice", 0.003, 1100, 1, 0)]
+    budget = views.budget_table(d, EMAILS)
+    assert budget.rows == [
+        ("2026-11-08", "alice@example.com", "alice", 0.003, 0.1, 3.0, False),
+        ("2026-11-09", "bob", "bob", 0.2, 0.1, 200.0, True),
+    ]
+
+
+def test_latency_and_session_cost_tables(engine: Engine) -> None:
+    d = _dash(engine)
+    lat = views.latency_table(d)
+    assert ("2026-11-08", "Answer time p50", 800.0) in lat.rows
+    assert ("2026-11-08", "First token p95", 200.0) in lat.rows
+    assert ("2026-11-09", "Answer time p50", 1200.0) in lat.rows  # the offline call has no latency
+    dist = views.session_cost_table(d)
+    counts = {label: n for label, n, *_ in dist.rows}
+    assert counts["$0.001–0.01"] == 1
+    assert counts["$0.10–0.50"] == 1
+    assert sum(counts.values()) == 2
+
+
+def test_metrics_and_all_free(engine: Engine) -> None:
+    d = _dash(engine)
+    metrics = {m.label: m.value for m in views.dashboard_metrics(d, all_free=False)}
+    assert metrics["Total cost"] == "$0.203"
+    assert metrics["Model calls"] == "3"
+    assert metrics["Tokens"] == "3.6k"
+    assert not views.all_free(d, lambda m: m == "offline")
+    assert views.all_free(d, lambda m: True)
+    empty = dashboard(engine, since=UNTIL, until=UNTIL + timedelta(days=1), user_id=None)
+    assert not views.all_free(empty, lambda m: True)
+    assert not views.cost_by_day_table(empty)
+
+
+def test_bucket_labels() -> None:
+    assert views.bucket_label(0.0, 0.001) == "under $0.001"
+    assert views.bucket_label(0.01, 0.05) == "$0.01–0.05"
+    assert views.bucket_label(1.0, 5.0) == "$1–5"
+    assert views.bucket_label(5.0, None) == "$5 and more"
+
+
+def test_what_if_view() -> None:
+    estimates = [WhatIfEstimate("Amazon Nova Lite", 0.0123), WhatIfEstimate("Claude Sonnet 4.5", 1.5)]
+    shown = views.what_if_view(estimates, 0.5, 0)
+    assert shown.actual_text == "$0.50"
+    assert shown.table.rows == [("Amazon Nova Lite", 0.0123, -0.4877), ("Claude Sonnet 4.5", 1.5, 1.0)]
+    assert shown.sentences[0] == "This period on Amazon Nova Lite would have cost $0.0123."
+    partial = views.what_if_view(estimates, 0.5, 2)
+    assert partial.actual_text == "≥ $0.50"
+    assert partial.table.rows[0][2] is None
+    assert views.what_if_view(estimates, 0.0, 3).actual_text == "unknown"
+    assert views.what_if_view(estimates, 0.0, 0).actual_text == "$0.00"
