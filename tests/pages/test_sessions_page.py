@@ -1,0 +1,265 @@
+"""AppTest tests of the Sessions & cost page: the whole app, a real store, real offline-model turns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import assistant.config
+from assistant.chat import ChatService
+from assistant.config import get_settings
+from assistant.factory import get_chat_service
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+USER = "test-user-123"
+EMAIL = "exec@example.com"
+OTHER = "other-user"
+OTHER_EMAIL = "other@example.com"
+DASHBOARD_TAB = ":material/monitoring: Cost dashboard"
+WHAT_IF_TAB = ":material/calculate: What-if pricing"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ChatService]]:
+    """Set the app's environment (ENV=local, temp SQLite) and return the service it will use."""
+
+    def configure(**extra: str) -> ChatService:
+        monkeypatch.setenv("ENV", "local")
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'sessions.db'}")
+        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("MODEL_PROVIDER", "offline")
+        monkeypatch.setenv("MESSAGES_PER_MINUTE", "1000")
+        for key, value in extra.items():
+            monkeypatch.setenv(key, value)
+        assistant.config.get_settings.cache_clear()
+        service: ChatService = get_chat_service(get_settings())
+        return service
+
+    yield configure
+    assistant.config.get_settings.cache_clear()
+
+
+def chat(service: ChatService, text: str, user: str = USER, email: str = EMAIL) -> str:
+    """One real turn in a new session; returns the session id."""
+    meta = service.create_session(user, user_email=email)
+    service.run_turn(meta.id, user, text)
+    return meta.id
+
+
+def open_page(session: str | None = None, tab: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # the entry script signs the dev user in, then the test navigates
+    at.switch_page("pages/sessions.py")
+    if session is not None:
+        at.query_params["session"] = session
+    if tab is not None:
+        at.session_state["sc_tab"] = tab
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table(at: AppTest) -> Any:
+    assert at.dataframe, "no sessions table"
+    return at.dataframe[0].value
+
+
+def texts(at: AppTest) -> str:
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def labels(at: AppTest, kind: str) -> list[str]:
+    return [str(e.label) for e in at.get(kind)]
+
+
+# --------------------------------------------------------------------------- table
+def test_table_lists_sessions_with_tokens_and_totals(env: Callable[..., ChatService]) -> None:
+    service = env()
+    acme = chat(service, "Prepare me for the Acme QBR")
+    chat(service, "What is my budget status?")
+    at = open_page()
+    df = table(at)
+    assert len(df) == 2
+    assert acme in set(df["id"])
+    assert (df["Input tokens"] > 0).all() and (df["Output tokens"] > 0).all()
+    assert set(df["Cost"]) == {"$0.00"}
+    assert set(df["Models"].map(tuple)) == {("Offline demo model",)}
+    assert "Showing 1–2 of 2" in texts(at)
+    assert "$0.00: offline demo model is free" in texts(at)
+    totals = metrics(at)
+    assert totals["Sessions"] == "2" and totals["Turns"] == "2" and totals["Cost"] == "$0.00"
+    assert totals["Input tokens"] != "0"
+    assert "sc_user" not in [s.key for s in at.selectbox]
+
+
+def test_search_and_filters_narrow_the_table(env: Callable[..., ChatService]) -> None:
+    service = env()
+    acme = chat(service, "Prepare me for the Acme QBR")
+    budget = chat(service, "What is my budget status?")
+    service.complete(budget, USER)
+    at = open_page()
+    at.text_input(key="sc_search").set_value("acme qbr").run()
+    assert list(table(at)["id"]) == [acme]
+    assert metrics(at)["Sessions"] == "1"
+    at.text_input(key="sc_search").set_value("").run()
+    at.multiselect(key="sc_states").set_value(["completed"]).run()
+    assert list(table(at)["id"]) == [budget]
+    at.multiselect(key="sc_states").set_value([]).run()
+    at.text_input(key="sc_search").set_value("no such words anywhere").run()
+    assert not at.dataframe
+    assert "No sessions match these filters" in texts(at)
+    at.button(key="sc_clear").click().run()
+    assert len(table(at)) == 2
+
+
+def test_sort_and_paging_are_server_side(env: Callable[..., ChatService]) -> None:
+    service = env()
+    for i in range(27):
+        service.store.create_session(USER, model="offline", title=f"Session {i:02d}", user_email=EMAIL)
+    at = open_page()
+    at.selectbox(key="sc_sort").set_value("title").run()
+    at.segmented_control(key="sc_order").set_value("asc").run()
+    assert list(table(at)["Title"])[:2] == ["Session 00", "Session 01"]
+    assert len(table(at)) == 25
+    assert "Showing 1–25 of 27" in texts(at)
+    assert at.button(key="sc_prev").disabled
+    at.button(key="sc_next").click().run()
+    assert list(table(at)["Title"]) == ["Session 25", "Session 26"]
+    assert "Showing 26–27 of 27" in texts(at)
+    assert at.button(key="sc_next").disabled
+
+
+def test_empty_state_links_to_the_chat(env: Callable[..., ChatService]) -> None:
+    env()
+    at = open_page()
+    assert not at.dataframe
+    assert "No sessions yet" in texts(at)
+    links = at.get("page_link")
+    assert any("Start your first session" in str(link.proto.label) for link in links)
+
+
+# --------------------------------------------------------------------------- detail
+def test_detail_shows_transcript_steps_usage_and_downloads(env: Callable[..., ChatService]) -> None:
+    service = env()
+    sid = chat(service, "Prepare me for the Acme QBR")
+    service.set_feedback(sid, USER, 0, 1)
+    at = open_page(session=sid)
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert at.chat_message[0].markdown[0].value == "Prepare me for the Acme QBR"
+    assert any("get_upcoming_meetings" in e.label for e in at.expander)
+    footer = " ".join(c.value for c in at.chat_message[1].caption)
+    assert "tokens" in footer and "$0.00 (offline demo model)" in footer and "Rated helpful" in footer
+    feedback = at.get("feedback")
+    assert feedback and feedback[0].value == 1 and feedback[0].proto.disabled
+    assert labels(at, "download_button") == ["Markdown", "JSON"]
+    assert at.button(key="detail-resume").label == "Resume in chat"
+    assert metrics(at)["Turns"] == "1"
+    assert "Viewing" not in texts(at)
+
+
+def test_completed_session_offers_continue_in_new_session(env: Callable[..., ChatService]) -> None:
+    service = env()
+    sid = chat(service, "Prepare me for the Acme QBR")
+    service.complete(sid, USER)
+    at = open_page(session=sid)
+    assert "detail-resume" not in [b.key for b in at.button]
+    at.button(key="detail-continue").click().run()
+    sessions, total = service.list_sessions(USER)
+    assert total == 2
+    continued = next(s for s in sessions if s.id != sid)
+    assert continued.title.startswith("Continued: ")
+
+
+def test_back_button_returns_to_the_table(env: Callable[..., ChatService]) -> None:
+    service = env()
+    sid = chat(service, "Prepare me for the Acme QBR")
+    at = open_page(session=sid)
+    at.button(key="detail-back").click().run()
+    assert "session" not in at.query_params
+    assert len(table(at)) == 1
+
+
+# --------------------------------------------------------------------------- roles
+def test_user_never_sees_other_users_sessions(env: Callable[..., ChatService]) -> None:
+    service = env()
+    mine = chat(service, "Prepare me for the Acme QBR")
+    theirs = chat(service, "What are my big rocks?", user=OTHER, email=OTHER_EMAIL)
+    at = open_page()
+    assert list(table(at)["id"]) == [mine]
+    assert "sc_user" not in [s.key for s in at.selectbox]
+    assert "User" not in table(at).columns or table(at)["User"].isna().all()
+    other = open_page(session=theirs)
+    assert "not found" in " ".join(e.value for e in other.error)
+    assert not other.chat_message
+
+
+def test_admin_sees_everyone_with_a_user_filter_read_only(env: Callable[..., ChatService]) -> None:
+    service = env(ADMIN_EMAILS=EMAIL)
+    mine = chat(service, "Prepare me for the Acme QBR")
+    theirs = chat(service, "What are my big rocks?", user=OTHER, email=OTHER_EMAIL)
+    at = open_page()
+    assert set(table(at)["id"]) == {mine, theirs}
+    assert set(table(at)["User"]) == {EMAIL, OTHER_EMAIL}
+    users = at.selectbox(key="sc_user")
+    assert users.options == ["All users", EMAIL, OTHER_EMAIL]
+    users.set_value(OTHER).run()
+    assert list(table(at)["id"]) == [theirs]
+    detail = open_page(session=theirs)
+    assert f"Viewing {OTHER_EMAIL}'s session (read-only)" in texts(detail).replace("\\", "")
+    keys = [b.key for b in detail.button]
+    assert "detail-resume" not in keys and "detail-continue" not in keys
+    assert labels(detail, "download_button") == ["Markdown", "JSON"]
+    assert [m.name for m in detail.chat_message] == ["user", "assistant"]
+
+
+# --------------------------------------------------------------------------- dashboard and what-if
+def test_dashboard_tab_charts_with_csv(env: Callable[..., ChatService]) -> None:
+    service = env()
+    chat(service, "Prepare me for the Acme QBR")
+    at = open_page(tab=DASHBOARD_TAB)
+    figures = metrics(at)
+    assert figures["Total cost"] == "$0.00"
+    assert figures["Model calls"] != "0" and figures["Tokens"] != "0"
+    assert len(at.get("plotly_chart")) == 4  # no "top users" for a non-admin
+    assert labels(at, "download_button") == ["CSV"] * 4
+    assert "offline demo model, which is free" in texts(at)
+
+
+def test_dashboard_admin_adds_top_users(env: Callable[..., ChatService]) -> None:
+    service = env(ADMIN_EMAILS=EMAIL)
+    chat(service, "Prepare me for the Acme QBR")
+    chat(service, "What are my big rocks?", user=OTHER, email=OTHER_EMAIL)
+    at = open_page(tab=DASHBOARD_TAB)
+    assert len(at.get("plotly_chart")) == 5
+    assert "Top users by cost" in texts(at)
+
+
+def test_dashboard_empty_period_guides(env: Callable[..., ChatService]) -> None:
+    env()
+    at = open_page(tab=DASHBOARD_TAB)
+    assert "No model calls in this period" in texts(at)
+    assert not at.get("plotly_chart")
+
+
+def test_what_if_tab_prices_recorded_usage_on_other_models(env: Callable[..., ChatService]) -> None:
+    service = env()
+    chat(service, "Prepare me for the Acme QBR")
+    at = open_page(tab=WHAT_IF_TAB)
+    text = texts(at)
+    assert "Estimate from recorded token counts" in text
+    assert "This period on Amazon Nova Micro would have cost $" in text
+    figures = metrics(at)
+    assert figures["Actual cost (recorded)"] == "$0.00"
+    assert any(label.startswith("On ") for label in figures)
+    assert labels(at, "download_button") == ["CSV"]
