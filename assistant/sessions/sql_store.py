@@ -60,6 +60,10 @@ _INSERT_MESSAGES = insert(db.messages)
 _INSERT_TURN = insert(db.turns)
 _INSERT_USAGE = insert(db.usage)
 _INSERT_TEXT = insert(db.session_text)
+_SELECT_ROW = select(*_META_COLUMNS).where(db.sessions.c.id == bindparam("sid"))
+_SELECT_ROW_LOCKED = _SELECT_ROW.with_for_update()
+_SELECT_USER_ROW = _SELECT_ROW.where(db.sessions.c.user_id == bindparam("uid"))
+_SELECT_USER_ROW_LOCKED = _SELECT_USER_ROW.with_for_update()
 # the SET clause comes from the parameter keys (column names); the row is matched on "sid"
 _UPDATE_TURN = update(db.sessions).where(db.sessions.c.id == bindparam("sid"))
 
@@ -221,12 +225,14 @@ class SqlSessionStore(SessionStore):
         return int(result.rowcount or 0)
 
     def _select_row(self, conn: Connection, session_id: str, user_id: str | None, *, lock: bool = False) -> Any:
-        stmt = select(*_META_COLUMNS).where(db.sessions.c.id == session_id)
-        if user_id is not None:
-            stmt = stmt.where(db.sessions.c.user_id == user_id)
-        if lock and not db.is_sqlite(self.engine):
-            stmt = stmt.with_for_update()
-        row = conn.execute(stmt).first()
+        # prebuilt statements; SQLite locks the database with BEGIN IMMEDIATE instead of FOR UPDATE
+        locking = lock and not db.is_sqlite(self.engine)
+        if user_id is None:
+            stmt = _SELECT_ROW_LOCKED if locking else _SELECT_ROW
+            row = conn.execute(stmt, {"sid": session_id}).first()
+        else:
+            stmt = _SELECT_USER_ROW_LOCKED if locking else _SELECT_USER_ROW
+            row = conn.execute(stmt, {"sid": session_id, "uid": user_id}).first()
         if row is None:
             if user_id is not None:
                 logger.warning("user_id=<%s>, session_id=<%s> | session not found for user", user_id, session_id)
