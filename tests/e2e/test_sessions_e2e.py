@@ -1,0 +1,88 @@
+"""The Sessions & cost page in a real headless Chromium against a real ``streamlit run`` server.
+
+Chat first (offline demo model), then find the session in the sessions table with its
+tokens, open it, and resume it in the chat page. Screenshots go to tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import StreamlitServer, shot
+
+pytestmark = pytest.mark.e2e
+
+INPUT = '[data-testid="stChatInputTextArea"]'
+FOOTERS = '[class*="st-key-turn-footer-"]'
+TABLE = '[data-testid="stDataFrame"]'
+ROW_HEIGHT = 38  # row_height of the sessions table (header included)
+QUESTION = "Prepare me for the Acme QBR"
+
+
+def idle(page: Any) -> None:
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button')")
+
+
+def session_id(page: Any) -> str:
+    return str(page.evaluate("() => new URLSearchParams(location.search).get('session') || ''"))
+
+
+def table_rows(page: Any) -> list[list[str]]:
+    """Cell texts of the sessions table (Glide's accessible table mirrors the canvas)."""
+    rows: list[list[str]] = page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel + ' table tr')].map(
+            tr => [...tr.querySelectorAll('th, td')].map(c => c.innerText.trim()))""",
+        TABLE,
+    )
+    return rows
+
+
+def test_chat_then_find_open_and_resume_the_session(page: Any, chat_server: StreamlitServer) -> None:
+    page.goto(chat_server.url + "/")
+    page.wait_for_selector(INPUT)
+    idle(page)
+    page.fill(INPUT, QUESTION)
+    page.press(INPUT, "Enter")
+    page.wait_for_function(
+        "([sel]) => document.querySelectorAll(sel).length === 1 && !document.querySelector('.st-key-live-answer')",
+        arg=[FOOTERS],
+    )
+    sid = session_id(page)
+    assert sid
+
+    page.get_by_role("link", name="Sessions & cost").click()
+    page.wait_for_selector(TABLE)
+    idle(page)
+    page.wait_for_function("(sel) => document.querySelectorAll(sel + ' table tr').length >= 2", arg=TABLE)
+    rows = table_rows(page)
+    header = rows[0]
+    index = next(i for i, row in enumerate(rows[1:]) if row and QUESTION in row[header.index("Title")])
+    row = rows[index + 1]
+    assert int(row[header.index("Input tokens")].replace(",", "")) > 0
+    assert int(row[header.index("Output tokens")].replace(",", "")) > 0
+    assert row[header.index("Cost")] == "$0.00"
+    assert page.locator("text=offline demo model is free").count() == 1
+    shot(page, "sessions-01-table")
+
+    box = page.locator(TABLE).bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
+    page.wait_for_selector(".st-key-detail-actions")
+    idle(page)
+    assert session_id(page) == sid
+    assert page.locator('[data-testid="stChatMessage"]', has_text=QUESTION).count() == 1
+    assert page.locator('[data-testid="stExpander"]', has_text="get_upcoming_meetings").count() >= 1
+    detail_metrics = page.locator(".st-key-detail-metrics").inner_text()
+    assert re.search(r"Input tokens\s*\n?\s*[1-9]", detail_metrics), detail_metrics
+    shot(page, "sessions-02-detail")
+
+    page.get_by_role("button", name="Resume in chat").click()
+    page.wait_for_selector(INPUT)
+    page.wait_for_selector(FOOTERS)
+    idle(page)
+    assert session_id(page) == sid
+    assert page.locator('[data-testid="stChatMessage"]', has_text=QUESTION).count() == 1
+    assert page.locator(".st-key-chat-header", has_text="Prepare me for the Acme QBR").count() == 1
+    shot(page, "sessions-03-resumed")
