@@ -428,15 +428,22 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
         )
 
     if scope_user is None and identity.is_admin:
-        top = usage_views.top_users_table(d, emails)
+        top = usage_views.top_users_table(d, emails, by_tokens=free)
         fig_top = None
+        value, axis, prefix = ("tokens", "Tokens", "") if free else ("cost_usd", "Cost ($)", "$")
         if top:
-            fig_top = px.bar(top.as_dict(), x="cost_usd", y="user", orientation="h", color_discrete_sequence=COLORS)
+            fig_top = px.bar(top.as_dict(), x=value, y="user", orientation="h", color_discrete_sequence=COLORS)
             fig_top.update_yaxes(autorange="reversed")
-            fig_top.update_xaxes(tickprefix="$")
-            fig_top.update_traces(hovertemplate="%{y}<br>$%{x:,.4~f}")
-            fig_top = _style(fig_top, x="Cost ($)", y="", height=max(220, 44 * len(top.rows)))
-        _chart_card("Top users by cost", fig_top, top, "top-users", "Admins only.")
+            fig_top.update_xaxes(tickprefix=prefix, rangemode="tozero")
+            fig_top.update_traces(hovertemplate="%{y}<br>" + ("%{x:,} tokens" if free else "$%{x:,.4~f}"))
+            fig_top = _style(fig_top, x=axis, y="", height=max(220, 44 * len(top.rows)))
+        _chart_card(
+            "Top users by tokens" if free else "Top users by cost",
+            fig_top,
+            top,
+            "top-users",
+            "Admins only." + (" Ranked by tokens: every call used the free offline demo model." if free else ""),
+        )
 
 
 def _cost(value: float | None) -> str:

@@ -148,12 +148,13 @@ def session_cost_table(d: Dashboard) -> ChartTable:
     return ChartTable(("cost_range", "sessions", "low_usd", "high_usd"), rows)
 
 
-def top_users_table(d: Dashboard, emails: Mapping[str, str | None]) -> ChartTable:
+def top_users_table(d: Dashboard, emails: Mapping[str, str | None], *, by_tokens: bool = False) -> ChartTable:
     """Top users by cost (admins), highest first.
 
     Args:
         d: The dashboard (``top_users`` is only filled for an all-users scope).
         emails: User id -> email, to show people rather than ids.
+        by_tokens: Rank by tokens instead (when every call was free, costs cannot rank anyone).
 
     Returns:
         Columns ``user, user_id, cost_usd, tokens, calls, unknown_cost_calls``.
@@ -162,6 +163,8 @@ def top_users_table(d: Dashboard, emails: Mapping[str, str | None]) -> ChartTabl
         (emails.get(u.user_id) or u.user_id, u.user_id, round(u.cost_usd, 8), u.tokens, u.calls, u.unknown_cost_calls)
         for u in d.top_users
     ]
+    if by_tokens:
+        rows.sort(key=lambda r: (-r[3], r[1]))
     return ChartTable(("user", "user_id", "cost_usd", "tokens", "calls", "unknown_cost_calls"), rows)
 
 

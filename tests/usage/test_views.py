@@ -92,6 +92,8 @@ def test_top_users_and_budget_show_emails(engine: Engine) -> None:
     d = _dash(engine)
     top = views.top_users_table(d, EMAILS)
     assert top.rows == [("bob", "bob", 0.2, 2515, 2, 0), ("alice@example.com", "alice", 0.003, 1100, 1, 0)]
+    by_tokens = views.top_users_table(d, EMAILS, by_tokens=True)
+    assert [r[1] for r in by_tokens.rows] == ["bob", "alice"]
     budget = views.budget_table(d, EMAILS)
     assert budget.rows == [
         ("2026-11-08", "alice@example.com", "alice", 0.003, 0.1, 3.0, False),
