@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Date,
     DateTime,
     Engine,
     Float,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -165,6 +167,24 @@ usage = Table(
         "ttft_ms",
     ),
     Index("ix_usage_user_started_cost", "user_id", "started_at", "cost_usd"),
+)
+
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    # ledger sums per (UTC day, user, model), migration 0004; kept in step with ``usage`` by
+    # database triggers (dialect-specific, created by the migration) in the writer's transaction
+    Column("day", Date, nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("model_id", String(200), nullable=False),
+    Column("calls", BigInteger, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("cache_read_tokens", BigInteger, nullable=False),
+    Column("cache_write_tokens", BigInteger, nullable=False),
+    Column("cost_usd", Float, nullable=False),  # priced calls only
+    Column("unknown_cost_calls", BigInteger, nullable=False),
+    PrimaryKeyConstraint("day", "user_id", "model_id", name="pk_usage_daily"),
 )
 
 prep_responses = Table(

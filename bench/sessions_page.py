@@ -42,7 +42,7 @@ from assistant.db import TITLE_TURN_IDX, make_engine
 from assistant.migrate import upgrade
 from assistant.sessions.queries import SessionFilter, list_sessions
 from assistant.usage.pricing import DEFAULT_PRICES_FILE, PriceTable
-from assistant.usage.queries import dashboard
+from assistant.usage.queries import dashboard, rebuild_usage_daily
 
 BENCH_SCHEMA = "bench_sessions_page"
 SQLITE_FMT = "%Y-%m-%d %H:%M:%S.%f"
@@ -258,6 +258,12 @@ SESSION_COLS = (
     "storage",
 )
 TEXT_COLS = ("session_id", "turn_idx", "text")
+ROLLUP_SQLITE = (  # the usage_daily rollup of the whole ledger (what migration 0004's triggers maintain)
+    "INSERT INTO usage_daily (day, user_id, model_id, calls, input_tokens, output_tokens, cache_read_tokens, "
+    "cache_write_tokens, cost_usd, unknown_cost_calls) SELECT substr(started_at, 1, 10), user_id, model_id, "
+    "count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), "
+    "coalesce(sum(cost_usd), 0), sum(cost_usd IS NULL) FROM usage GROUP BY 1, 2, 3"
+)
 USAGE_COLS = (
     "call_id",
     "session_id",
@@ -321,6 +327,8 @@ def seed_sqlite(engine: Engine, session_rows: Rows, usage_rows: Rows, text_rows:
             cur.execute("INSERT INTO session_text_fts(rowid, text) SELECT id, text FROM session_text")
         for _kind, _name, sql in saved:
             cur.execute(sql)
+        cur.execute("DELETE FROM usage_daily")  # its triggers were set aside with the others
+        cur.execute(ROLLUP_SQLITE)
         if cur.execute("PRAGMA foreign_key_check(session_text)").fetchone() is not None:
             raise SystemExit("session_text rows without a session")
         cur.execute("COMMIT")
@@ -347,6 +355,7 @@ def seed_postgres(engine: Engine, session_rows: Rows, usage_rows: Rows, text_row
             trgm = cur.fetchall()
             for name, _definition in trgm:
                 cur.execute(f"DROP INDEX {name}")
+            cur.execute("ALTER TABLE usage DISABLE TRIGGER usage_daily_sync")  # rollup rebuilt once below
             with cur.copy(f"COPY sessions ({', '.join(SESSION_COLS)}) FROM STDIN") as copy:
                 for row in session_rows:
                     copy.write_row(row)
@@ -358,12 +367,16 @@ def seed_postgres(engine: Engine, session_rows: Rows, usage_rows: Rows, text_row
                     copy.write_row(row)
             for _name, definition in trgm:
                 cur.execute(definition)
+            cur.execute("ALTER TABLE usage ENABLE TRIGGER usage_daily_sync")
         dbapi.commit()
+        with engine.begin() as conn:
+            rebuild_usage_daily(conn)
         dbapi.autocommit = True
         with dbapi.cursor() as cur:
             cur.execute("VACUUM ANALYZE sessions")
             cur.execute("VACUUM ANALYZE usage")
             cur.execute("VACUUM ANALYZE session_text")
+            cur.execute("VACUUM ANALYZE usage_daily")
         dbapi.autocommit = False
     finally:
         raw.close()

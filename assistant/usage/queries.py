@@ -6,11 +6,12 @@ and days are UTC days. Costs of calls with an unknown price are NULL in the ledg
 leave them out and the number of such calls is reported next to each sum, so an unknown
 price is never shown as $0.
 
-The queries read the covering index ``ix_usage_started_cover`` (migration 0002), so a
-30-day dashboard over a million-row ledger stays well under the page budget without a
-rollup table. Percentiles are exact (linear interpolation, as ``percentile_cont``) and
-portable: a window function ranks the values and only the ranks around each percentile
-are fetched.
+Sums per day, user and model read whole UTC days from the ``usage_daily`` rollup
+(migration 0004, maintained by triggers on the ledger in the writer's transaction) and the
+partial days at the edges of a period from the ledger, through the covering index
+``ix_usage_started_cover`` / the day expression index (migration 0002). Percentiles are
+exact (linear interpolation, as ``percentile_cont``): PostgreSQL computes them in SQL,
+SQLite streams the period's values once in index order.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, NamedTuple, TextIO
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from assistant.db import sessions, usage
+from assistant.db import sessions, usage, usage_daily
 from assistant.sessions.base import UsageRecord
 from assistant.sessions.queries import percentile
 from assistant.usage.pricing import PriceTable
@@ -114,18 +115,20 @@ class UsageGroup:
     unknown_cost_calls: int
 
 
-def usage_groups(engine: Engine, *, since: datetime, until: datetime, user_id: str | None) -> list[UsageGroup]:
-    """Ledger sums per UTC day, user and model over a period (one indexed pass).
+def _full_days(since: datetime, until: datetime) -> tuple[datetime, datetime] | None:
+    """``[first, last)`` midnights of the whole UTC days inside ``[since, until)`` (None if none)."""
+    start, end = _utc(since), _utc(until)
+    first = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    if first < start:
+        first += timedelta(days=1)
+    last = datetime(end.year, end.month, end.day, tzinfo=UTC)
+    return (first, last) if first < last else None
 
-    Args:
-        engine: The database.
-        since: Period start (inclusive, UTC).
-        until: Period end (exclusive, UTC).
-        user_id: One user, or None for all users.
 
-    Returns:
-        One :class:`UsageGroup` per (day, user, model) with calls, sorted by day, user, model.
-    """
+def _ledger_groups(
+    engine: Engine, conn: sa.Connection, *, since: datetime, until: datetime, user_id: str | None
+) -> list[UsageGroup]:
+    """Sums per day, user and model straight from the ledger (one indexed pass over the period)."""
     day = _day_expr(engine, usage.c.started_at).label("day")
     stmt = (
         sa.select(
@@ -142,24 +145,104 @@ def usage_groups(engine: Engine, *, since: datetime, until: datetime, user_id: s
         )
         .where(*_scope(user_id, since, until), *_day_range(engine, since, until))
         .group_by(day, usage.c.user_id, usage.c.model_id)
-        .order_by(day, usage.c.user_id, usage.c.model_id)
     )
+    return [_group(r) for r in conn.execute(stmt)]
+
+
+def _rollup_groups(conn: sa.Connection, *, first: datetime, last: datetime, user_id: str | None) -> list[UsageGroup]:
+    """Sums per day, user and model of whole UTC days ``[first, last)`` from ``usage_daily``."""
+    d = usage_daily.c
+    conds: list[Any] = [d.day >= first.date(), d.day < last.date(), d.calls > 0]
+    if user_id is not None:
+        conds.append(d.user_id == user_id)
+    stmt = sa.select(
+        d.day,
+        d.user_id,
+        d.model_id,
+        d.calls,
+        d.input_tokens,
+        d.output_tokens,
+        d.cache_read_tokens,
+        d.cache_write_tokens,
+        d.cost_usd,
+        d.unknown_cost_calls,
+    ).where(*conds)
+    return [_group(r) for r in conn.execute(stmt)]
+
+
+def _group(r: Any) -> UsageGroup:
+    return UsageGroup(
+        day=_day_str(r[0]),
+        user_id=r[1],
+        model_id=r[2],
+        calls=int(r[3]),
+        input_tokens=int(r[4] or 0),
+        output_tokens=int(r[5] or 0),
+        cache_read_tokens=int(r[6] or 0),
+        cache_write_tokens=int(r[7] or 0),
+        cost_usd=float(r[8] or 0.0),
+        unknown_cost_calls=int(r[9] or 0),
+    )
+
+
+def rebuild_usage_daily(conn: sa.Connection) -> int:
+    """Recompute the ``usage_daily`` rollup from the whole ledger (bulk loads that bypassed its triggers).
+
+    Args:
+        conn: A connection inside the caller's transaction.
+
+    Returns:
+        The number of rollup rows written.
+    """
+    day = _day_expr(conn.engine, usage.c.started_at)
+    select = sa.select(
+        day,
+        usage.c.user_id,
+        usage.c.model_id,
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(usage.c.input_tokens), 0),
+        sa.func.coalesce(sa.func.sum(usage.c.output_tokens), 0),
+        sa.func.coalesce(sa.func.sum(usage.c.cache_read_tokens), 0),
+        sa.func.coalesce(sa.func.sum(usage.c.cache_write_tokens), 0),
+        sa.func.coalesce(sa.func.sum(usage.c.cost_usd), 0.0),
+        sa.func.sum(sa.case((usage.c.cost_usd.is_(None), 1), else_=0)),
+    ).group_by(day, usage.c.user_id, usage.c.model_id)
+    conn.execute(sa.delete(usage_daily))
+    result = conn.execute(sa.insert(usage_daily).from_select([c.name for c in usage_daily.c], select))
+    logger.info("rows=<%s> | rebuilt daily usage rollup", result.rowcount)
+    return int(result.rowcount or 0)
+
+
+def usage_groups(engine: Engine, *, since: datetime, until: datetime, user_id: str | None) -> list[UsageGroup]:
+    """Ledger sums per UTC day, user and model over a period.
+
+    Whole UTC days come from the ``usage_daily`` rollup (migration 0004: kept in step with
+    the ledger by triggers, in the same transaction as each ledger write); the partial days
+    at the edges of the period are summed from the ledger itself. The figures are exact
+    either way (the same sums, up to floating-point addition order).
+
+    Args:
+        engine: The database.
+        since: Period start (inclusive, UTC).
+        until: Period end (exclusive, UTC).
+        user_id: One user, or None for all users.
+
+    Returns:
+        One :class:`UsageGroup` per (day, user, model) with calls, sorted by day, user, model.
+    """
+    start, end = _utc(since), _utc(until)
+    full = _full_days(start, end)
     with engine.connect() as conn:
-        return [
-            UsageGroup(
-                day=_day_str(r[0]),
-                user_id=r[1],
-                model_id=r[2],
-                calls=int(r[3]),
-                input_tokens=int(r[4] or 0),
-                output_tokens=int(r[5] or 0),
-                cache_read_tokens=int(r[6] or 0),
-                cache_write_tokens=int(r[7] or 0),
-                cost_usd=float(r[8] or 0.0),
-                unknown_cost_calls=int(r[9] or 0),
-            )
-            for r in conn.execute(stmt)
-        ]
+        if full is None:
+            groups = _ledger_groups(engine, conn, since=start, until=end, user_id=user_id)
+        else:
+            first, last = full
+            groups = _rollup_groups(conn, first=first, last=last, user_id=user_id)
+            if start < first:
+                groups += _ledger_groups(engine, conn, since=start, until=first, user_id=user_id)
+            if last < end:
+                groups += _ledger_groups(engine, conn, since=last, until=end, user_id=user_id)
+    return sorted(groups, key=lambda g: (g.day, g.user_id, g.model_id))
 
 
 @dataclass(frozen=True)
@@ -369,10 +452,6 @@ def budget_use(groups: list[UsageGroup], daily_budget_usd: float) -> list[Budget
     return out
 
 
-def _interpolate(ordered: list[float], p: float) -> float | None:
-    return percentile(ordered, p) if ordered else None
-
-
 def _percentiles_postgres(
     engine: Engine, conn: sa.Connection, conds: list[Any]
 ) -> dict[str, tuple[float | None, float | None, float | None, float | None]]:
@@ -396,35 +475,51 @@ def _percentiles_postgres(
     return out
 
 
+_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite (UTC wall clock)
+
+
+def _sqlite_ts(value: datetime) -> str:
+    return _utc(value).replace(tzinfo=None).strftime(_SQLITE_TS)
+
+
 def _percentiles_ordered_scan(
     conn: sa.Connection, user_id: str | None, since: datetime, until: datetime
 ) -> dict[str, tuple[float | None, float | None, float | None, float | None]]:
-    """Per-day p50/p95 of latency and TTFT, exact, for databases without ``percentile_cont``.
+    """Per-day p50/p95 of latency and TTFT, exact, for SQLite (no ``percentile_cont``).
 
     Counts the calls of each UTC day (index-only range counts), then reads latency and
     TTFT once in ``started_at`` order straight from the covering index (no sort in the
     database), splits the stream at the day counts and sorts each day in Python. Both reads
-    run in one transaction so the counts and the stream agree.
+    run in one transaction so the counts and the stream agree. The stream is read through
+    the driver's cursor (plain tuples): building a SQLAlchemy row per ledger row cost more
+    than the read itself.
     """
     start, end = _utc(since), _utc(until)
-    bounds: list[tuple[str, datetime, datetime]] = []
-    for day in _days(start, end):
-        d = date.fromisoformat(day)
-        lo = max(start, datetime(d.year, d.month, d.day, tzinfo=UTC))
-        hi = min(end, lo.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1))
-        bounds.append((day, lo, hi))
-    user_cond: list[Any] = [usage.c.user_id == user_id] if user_id is not None else []
-    counts = []
-    for day, lo, hi in bounds:
-        n = conn.execute(
-            sa.select(sa.func.count()).where(*user_cond, usage.c.started_at >= lo, usage.c.started_at < hi)
-        ).scalar_one()
-        counts.append((day, int(n)))
-    stream = conn.execute(
-        sa.select(usage.c.latency_ms, usage.c.ttft_ms)
-        .where(*_scope(user_id, since, until))
-        .order_by(usage.c.started_at)
-    ).all()
+    user_sql = " AND user_id = ?" if user_id is not None else ""
+    user_args: tuple[str, ...] = (user_id,) if user_id is not None else ()
+    conn.exec_driver_sql("SELECT 1")  # begin the read transaction the two reads share
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        counts: list[tuple[str, int]] = []
+        for day in _days(start, end):
+            d = date.fromisoformat(day)
+            lo = max(start, datetime(d.year, d.month, d.day, tzinfo=UTC))
+            hi = min(end, datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=1))
+            cursor.execute(
+                "SELECT count(*) FROM usage WHERE started_at >= ? AND started_at < ?" + user_sql,
+                (_sqlite_ts(lo), _sqlite_ts(hi), *user_args),
+            )
+            found = cursor.fetchone()
+            counts.append((day, int(found[0]) if found else 0))
+        cursor.execute(
+            "SELECT latency_ms, ttft_ms FROM usage WHERE started_at >= ? AND started_at < ?"
+            + user_sql
+            + " ORDER BY started_at",
+            (_sqlite_ts(start), _sqlite_ts(end), *user_args),
+        )
+        stream = cursor.fetchall()
+    finally:
+        cursor.close()
     out: dict[str, tuple[float | None, float | None, float | None, float | None]] = {}
     pos = 0
     for day, n in counts:
@@ -432,10 +527,20 @@ def _percentiles_ordered_scan(
         pos += n
         if not chunk:
             continue
-        lat = sorted(float(r[0]) for r in chunk if r[0] is not None)
-        ttft = sorted(float(r[1]) for r in chunk if r[1] is not None)
-        out[day] = (_interpolate(lat, 0.5), _interpolate(lat, 0.95), _interpolate(ttft, 0.5), _interpolate(ttft, 0.95))
+        lat = sorted([r[0] for r in chunk if r[0] is not None])
+        ttft = sorted([r[1] for r in chunk if r[1] is not None])
+        out[day] = (_sorted_pct(lat, 0.5), _sorted_pct(lat, 0.95), _sorted_pct(ttft, 0.5), _sorted_pct(ttft, 0.95))
     return out
+
+
+def _sorted_pct(ordered: list[float], p: float) -> float | None:
+    """Linear-interpolated percentile of an already sorted list (as :func:`percentile`)."""
+    if not ordered:
+        return None
+    pos = p * (len(ordered) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
 
 
 def latency_by_day(
@@ -461,7 +566,9 @@ def latency_by_day(
     def compute(c: sa.Connection) -> dict[str, tuple[float | None, float | None, float | None, float | None]]:
         if engine.dialect.name == "postgresql":
             return _percentiles_postgres(engine, c, _scope(user_id, since, until))
-        return _percentiles_ordered_scan(c, user_id, since, until)
+        if engine.dialect.name == "sqlite":
+            return _percentiles_ordered_scan(c, user_id, since, until)
+        raise NotImplementedError(f"latency percentiles need SQLite or PostgreSQL, not {engine.dialect.name}")
 
     if conn is None:
         with engine.connect() as own:
