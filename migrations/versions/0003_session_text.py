@@ -23,7 +23,10 @@ are dropped, existing ``search_text`` is moved into ``session_text`` (one row pe
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -161,5 +164,21 @@ def downgrade() -> None:
         for statement in SQLITE_FTS_DROP:
             op.execute(statement)
     op.drop_table("session_text")
-    # 0002's search objects on search_text (FTS5 triggers / pg_trgm index) are not rebuilt
-    # here: run `alembic downgrade 0001 && alembic upgrade 0002` to get them back.
+    # back to 0002's search objects over sessions.search_text
+    rev0002 = _revision_0002()
+    if bind.dialect.name == "sqlite":
+        if _sqlite_has_trigram(bind):
+            for statement in rev0002.SQLITE_FTS:
+                op.execute(statement)
+    elif bind.dialect.name == "postgresql":
+        rev0002._create_pg_trigram_index(bind)
+
+
+def _revision_0002() -> Any:
+    """Migration 0002's module (its search DDL is reused by the downgrade)."""
+    path = Path(__file__).with_name("0002_usage_query_indexes.py")
+    spec = importlib.util.spec_from_file_location("_revision_0002", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
