@@ -70,10 +70,11 @@ def test_chat_then_find_open_and_resume_the_session(page: Any, chat_server: Stre
     box = page.locator(TABLE).bounding_box()
     page.mouse.click(box["x"] + 16, box["y"] + ROW_HEIGHT * (index + 1) + ROW_HEIGHT / 2)
     page.wait_for_selector(".st-key-detail-actions")
+    page.locator('[data-testid="stChatMessage"]', has_text=QUESTION).wait_for()
+    page.locator('[data-testid="stExpander"]', has_text="get_upcoming_meetings").first.wait_for()
     idle(page)
     assert session_id(page) == sid
     assert page.locator('[data-testid="stChatMessage"]', has_text=QUESTION).count() == 1
-    assert page.locator('[data-testid="stExpander"]', has_text="get_upcoming_meetings").count() >= 1
     detail_metrics = page.locator(".st-key-detail-metrics").inner_text()
     assert re.search(r"Input tokens\s*\n?\s*[1-9]", detail_metrics), detail_metrics
     shot(page, "sessions-02-detail")
@@ -81,6 +82,7 @@ def test_chat_then_find_open_and_resume_the_session(page: Any, chat_server: Stre
     page.get_by_role("button", name="Resume in chat").click()
     page.wait_for_selector(INPUT)
     page.wait_for_selector(FOOTERS)
+    page.locator(".st-key-chat-header", has_text=QUESTION).wait_for()
     idle(page)
     assert session_id(page) == sid
     assert page.locator('[data-testid="stChatMessage"]', has_text=QUESTION).count() == 1
