@@ -1,6 +1,6 @@
 """What the chat page shows, as plain functions (Streamlit-free, unit-tested).
 
-The page (``pages/chat.py``) only draws; every label, footer, badge, refusal and error
+The page (``app_pages/chat.py``) only draws; every label, footer, badge, refusal and error
 text it draws comes from here, so the wording can be tested without a browser.
 """
 

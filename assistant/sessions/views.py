@@ -1,6 +1,6 @@
 """What the sessions page shows, as plain functions (Streamlit-free, unit-tested).
 
-``pages/sessions.py`` only reads widget state, calls these functions and draws. Everything
+``app_pages/sessions.py`` only reads widget state, calls these functions and draws. Everything
 worth a test lives here: role scoping (a user only ever queries their own sessions; admins
 may query everyone's, read-only), the filter built from the widgets, paging text, the rows
 of the sessions table, and what the session detail allows (resume, continue, read-only).

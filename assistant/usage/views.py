@@ -1,6 +1,6 @@
 """What the cost dashboard and the what-if section show, as plain tables (Streamlit-free).
 
-Each chart of ``pages/sessions.py`` is drawn from one :class:`ChartTable` built here, and
+Each chart of ``app_pages/sessions.py`` is drawn from one :class:`ChartTable` built here, and
 the same table is what its "Download CSV" button serves, so the figure and the file always
 agree. Users are shown by email, models by their price-table label, costs in US dollars,
 durations in milliseconds; days are UTC days.

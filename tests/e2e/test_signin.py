@@ -152,14 +152,19 @@ def sign_in(browser: Browser, app_url: str, idp: FakeOidcProvider, sub: str) -> 
     context = browser.new_context()
     page = context.new_page()
     page.goto(app_url + "/")
+    sign_in_here(page, idp, sub)
+    return context, page
+
+
+def sign_in_here(page: Page, idp: FakeOidcProvider, sub: str) -> None:
+    """Complete the sign-in card shown on ``page`` as the fake provider's user ``sub``."""
     page.get_by_text("Sign in with your Google work account").wait_for(timeout=30_000)
     idp.next_user = sub
     button = page.frame_locator("iframe[title*='authorize_button']").get_by_text("Continue with Google")
-    with context.expect_page(timeout=30_000) as popup_info:
+    with page.context.expect_page(timeout=30_000) as popup_info:
         button.click(timeout=30_000)
     popup = popup_info.value
     popup.wait_for_event("close", timeout=30_000)
-    return context, page
 
 
 def test_dev_login_banner_absent_and_sign_in_card_shown(browser: Browser, app_url: str) -> None:
@@ -196,3 +201,58 @@ def test_identity_cannot_come_from_url(browser: Browser, app_url: str) -> None:
     page.get_by_text("Sign in with your Google work account").wait_for(timeout=30_000)
     assert "Signed in as" not in page.inner_text("body")
     context.close()
+
+
+INPUT = '[data-testid="stChatInputTextArea"]'
+FOOTERS = '[class*="st-key-turn-footer-"]'
+
+
+def _chat(page: Page, text: str) -> str:
+    """Send a message in a fresh session, wait for the stored answer, return the session id."""
+    page.wait_for_selector(INPUT, timeout=30_000)
+    page.fill(INPUT, text)
+    page.press(INPUT, "Enter")
+    page.wait_for_function(
+        "(sel) => document.querySelectorAll(sel).length === 1 && !document.querySelector('.st-key-live-answer')",
+        arg=FOOTERS,
+        timeout=30_000,
+    )
+    page.wait_for_function("() => new URLSearchParams(location.search).get('session')", timeout=10_000)
+    return str(page.evaluate("() => new URLSearchParams(location.search).get('session')"))
+
+
+def test_two_users_never_see_each_others_sessions(browser: Browser, app_url: str, idp: FakeOidcProvider) -> None:
+    alice_ctx, alice = sign_in(browser, app_url, idp, "alice-sub")
+    alice_session = _chat(alice, "Alice secret plan: prepare me for the Acme QBR")
+    bob_ctx, bob = sign_in(browser, app_url, idp, "bob-sub")
+    bob_session = _chat(bob, "Bob asks: what is my budget?")
+    assert alice_session != bob_session
+
+    # Bob's sidebar lists only his own session; Alice's title appears nowhere.
+    sidebar = bob.inner_text("section[data-testid='stSidebar']")
+    assert "Bob asks" in sidebar and "Alice secret plan" not in sidebar
+
+    # Bob opens Alice's session URL (a new page load signs in again): "not found", nothing of hers drawn.
+    bob.goto(f"{app_url}/?session={alice_session}")
+    sign_in_here(bob, idp, "bob-sub")
+    bob.get_by_text("not found").first.wait_for(timeout=30_000)
+    assert "Alice secret plan" not in bob.inner_text("body")
+
+    # Bob's sessions page lists his session only.
+    bob.get_by_role("link", name="Sessions & cost").click()
+    bob.locator("td[role='gridcell']", has_text="Bob asks").first.wait_for(state="attached", timeout=30_000)
+    assert bob.locator("td[role='gridcell']", has_text="Alice secret plan").count() == 0
+    assert "Alice secret plan" not in bob.inner_text("body")
+    bob_ctx.close()
+
+    # Alice still sees her own session.
+    alice.get_by_text("Alice secret plan").first.wait_for(timeout=30_000)
+    alice_ctx.close()
+
+    # The admin sees both users' sessions on the sessions page (read-only).
+    olga_ctx, olga = sign_in(browser, app_url, idp, "olga-sub")
+    olga.get_by_role("link", name="Sessions & cost").click()
+    grid = "td[role='gridcell']"  # the table draws on a canvas; its accessible copy holds the text
+    olga.locator(grid, has_text="Alice secret plan").first.wait_for(state="attached", timeout=30_000)
+    olga.locator(grid, has_text="Bob asks").first.wait_for(state="attached", timeout=30_000)
+    olga_ctx.close()

@@ -53,7 +53,7 @@ def chat(service: ChatService, text: str, user: str = USER, email: str = EMAIL) 
 def open_page(session: str | None = None, tab: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()  # the entry script signs the dev user in, then the test navigates
-    at.switch_page("pages/sessions.py")
+    at.switch_page("app_pages/sessions.py")
     if session is not None:
         at.query_params["session"] = session
     if tab is not None:

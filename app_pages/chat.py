@@ -43,7 +43,7 @@ from assistant.sessions.base import (
 )
 from assistant.sessions.export import session_to_json, session_to_markdown
 from assistant.starters import starter_prompts
-from pages.auth_gate import current_identity
+from app_pages.auth_gate import current_identity
 
 logger = logging.getLogger("assistant.pages.chat")
 

@@ -30,11 +30,11 @@ from assistant.sessions.queries import SessionFilter, SessionQueryError, distinc
 from assistant.usage import views as usage_views
 from assistant.usage.format import fmt_ago, fmt_cost
 from assistant.usage.queries import dashboard, what_if
-from pages.auth_gate import current_identity
+from app_pages.auth_gate import current_identity
 
 logger = logging.getLogger("assistant.pages.sessions")
 
-CHAT_PAGE = "pages/chat.py"
+CHAT_PAGE = "app_pages/chat.py"
 NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
 USER_AVATAR = ":material/person:"
 ASSISTANT_AVATAR = ":material/support_agent:"
