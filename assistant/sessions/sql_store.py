@@ -4,6 +4,11 @@ One transaction per turn appends the turn's messages, its turn record and its le
 rows, and bumps the session's ``version``. The session row is locked first (``BEGIN
 IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on Postgres), so concurrent writers
 queue: message indexes never collide (``UNIQUE(session_id, idx)``) and never leave gaps.
+
+Search text is append-only: each turn inserts one ``session_text`` row (its lower-cased
+user+assistant text; the FTS5 / pg_trgm index picks up that row only) and the title has
+its own row, updated on rename. The ledger rows feed the ``usage_daily`` rollup through
+database triggers in the same transaction.
 """
 
 from __future__ import annotations
