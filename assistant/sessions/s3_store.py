@@ -50,6 +50,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from assistant import db
+from assistant.sessions import jsonutil
 from assistant.sessions.base import (
     SessionConflictError,
     SessionDamagedError,
@@ -259,7 +260,7 @@ class S3SessionStore(SqlSessionStore):
         self, key: str, session_id: str, body: dict[str, Any], *, if_match: str | None = None, create: bool = False
     ) -> str:
         """One conditional PutObject; returns the new ETag."""
-        data = json.dumps(body, default=str, separators=(",", ":")).encode("utf-8")
+        data = jsonutil.dumps(body).encode("utf-8")
         write_id = uuid.uuid4().hex
         kwargs: dict[str, Any] = {
             "Bucket": self.bucket,
@@ -665,7 +666,7 @@ class S3SessionStore(SqlSessionStore):
                 raise SessionConflictError(CONFLICT_MESSAGE)
             start = len(body["messages"])
             new_messages = [{"role": m["role"], "content": m["content"]} for m in commit.messages]
-            new_messages = json.loads(json.dumps(new_messages, default=str))
+            new_messages = json.loads(jsonutil.dumps(new_messages))
             turn = commit.turn.to_dict() | {
                 "message_range": [start, start + len(new_messages)],
                 "usage": [_usage_to_dict(u) for u in commit.usage],

@@ -22,7 +22,8 @@ from typing import Any
 
 from strands import Agent
 from strands.storage.storage import StorageSearchResult
-from strands.types.session import encode_bytes_values
+
+from assistant.sessions import jsonutil
 
 _LATEST = "snapshot_latest.json"
 
@@ -41,8 +42,7 @@ def capture_snapshot(agent: Agent) -> dict[str, Any]:
     """
     snapshot = agent.take_snapshot(preset="session", exclude=["messages"])
     snapshot.data["messages"] = agent.messages
-    data: dict[str, Any] = encode_bytes_values(snapshot.to_dict())
-    return data
+    return snapshot.to_dict()  # bytes are encoded strands' way when stored (assistant.sessions.jsonutil)
 
 
 class TurnSnapshotStorage:
@@ -60,7 +60,7 @@ class TurnSnapshotStorage:
 
     def reset(self, committed: dict[str, Any] | None) -> None:
         """Forget pending writes and resume from ``committed``."""
-        self._committed = json.dumps(committed).encode("utf-8") if committed else None
+        self._committed = jsonutil.dumps(committed).encode("utf-8") if committed else None
         self._pending = None
 
     def begin_turn(self) -> None:

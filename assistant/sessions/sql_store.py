@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from assistant import db
+from assistant.sessions import jsonutil
 from assistant.sessions.base import (
     SessionConflictError,
     SessionDamagedError,
@@ -285,7 +286,7 @@ class SqlSessionStore(SessionStore):
             "errors": 0,
             "continued_from": continued_from,
             "storage": self.storage_name,
-            "agent_snapshot": json.dumps(seed_snapshot) if seed_snapshot is not None else None,
+            "agent_snapshot": jsonutil.dumps(seed_snapshot) if seed_snapshot is not None else None,
         }
         with self._tx() as conn:
             conn.execute(insert(db.sessions).values(**values))
@@ -389,7 +390,7 @@ class SqlSessionStore(SessionStore):
                         "session_id": sid,
                         "idx": start + i,
                         "role": m["role"],
-                        "content": json.dumps(m["content"], default=str),
+                        "content": jsonutil.dumps(m["content"]),
                         "created_at": now,
                     }
                     for i, m in enumerate(commit.messages)
@@ -430,7 +431,7 @@ class SqlSessionStore(SessionStore):
 
     def _snapshot_text(self, commit: TurnCommit) -> str | None:
         """The agent snapshot as stored in the session row (the S3 store keeps it in the object instead)."""
-        return json.dumps(commit.agent_snapshot, default=str)
+        return jsonutil.dumps(commit.agent_snapshot)
 
     def record_usage(self, records: list[UsageRecord]) -> None:
         """Write ledger rows outside a commit (failed or abandoned turns) and add them to the session totals."""

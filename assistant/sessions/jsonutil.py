@@ -1,0 +1,34 @@
+"""JSON encoding for stored session data, in one pass.
+
+Bytes (images, documents in strands content blocks) are written in strands' own session
+encoding (``{"__bytes_encoded__": true, "data": <base64>}``), so a snapshot restored by
+strands decodes them back; datetimes become ISO strings. Nothing is silently turned
+into its ``repr``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, datetime
+from typing import Any
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return {"__bytes_encoded__": True, "data": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"cannot store a value of type {type(value).__name__} in a session")
+
+
+def dumps(value: Any) -> str:
+    """Serialise session data (messages, snapshots, documents) compactly.
+
+    Args:
+        value: JSON-like data, possibly holding bytes or datetimes.
+
+    Returns:
+        The JSON text.
+    """
+    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
