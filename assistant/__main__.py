@@ -57,23 +57,25 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.chat import ChatInputError, LimitExceededError
     from assistant.factory import get_chat_service
     from assistant.models.registry import describe_model
-    from assistant.sessions.base import SessionError
+    from assistant.sessions.base import SessionError, SessionMeta
 
     service = get_chat_service(settings)
     user = args.user or settings.test_user_id
     out = sys.stdout
+    info = describe_model(service.model_name)
+    label = info.label + (" (offline demo model)" if info.is_offline and "offline" not in info.label else "")
+    meta: SessionMeta | None = None
     if args.session:
         try:
             meta = service.get_session(args.session, user)
         except SessionError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(f"Resuming “{meta.title}” ({meta.turn_count} turns, {meta.state}).")
+        print(f"Resuming “{meta.title}” ({meta.turn_count} turns, {meta.state}) · model: {label}")
     else:
-        meta = service.create_session(user)
-    info = describe_model(service.model_name)
-    print(f"Session {meta.id} · model: {info.label}" + (" (offline demo model)" if info.is_offline else ""))
+        print(f"Model: {label}")
     if args.example:
+        meta = meta or service.create_session(user)
         total_tools = 0
         for line in EXAMPLE_SCRIPT:
             print(f"\nyou › {line}\nassistant › ", end="")
@@ -90,14 +92,20 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             line = input("\nyou › ")
         except (EOFError, KeyboardInterrupt):
             print()
-            return 0
+            break
         if line.strip() in ("/quit", "/exit"):
-            return 0
+            break
         try:
+            text = service.validate_message(line)
+            if meta is None:  # the session starts with its first valid message: no empty sessions
+                meta = service.create_session(user)
             print("assistant › ", end="")
-            _print_events(service.send_sync(meta.id, user, line), out)
+            _print_events(service.send_sync(meta.id, user, text), out)
         except (ChatInputError, LimitExceededError, SessionError) as e:
-            print(f"\n  ! {e}")
+            print(f"  ! {e}")
+    if meta is not None:
+        print(f"Resume with: python -m assistant chat --session {meta.id}")
+    return 0
 
 
 def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:

@@ -134,6 +134,8 @@ class Settings(BaseSettings):
             )
         if self.fault_injection:
             raise ValueError(f"FAULT_INJECTION is only allowed when ENV=local, not ENV={self.env}")
+        if (self.model_provider or "").startswith("faulty"):
+            raise ValueError(f"MODEL_PROVIDER=faulty:... is only allowed when ENV=local, not ENV={self.env}")
         return self
 
     @classmethod

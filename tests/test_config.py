@@ -1,0 +1,87 @@
+"""Settings: environment, .streamlit/secrets.toml, defaults, and one clear line per bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.config import ConfigError, load_settings
+
+PROD = {
+    "env": "prod",
+    "sessions_bucket_name": "bucket",
+    "database_url": "postgresql+psycopg://u@db/app",
+    "google_client_id": "cid",
+    "google_client_secret": "secret",
+    "oauth_redirect_uri": "https://assistant.example.com/",
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("ENV", "MODEL_PROVIDER", "DATABASE_URL", "ADMIN_EMAILS", "FAULT_INJECTION", "MOCK_RESPONSES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "absent.toml"))
+
+
+def test_defaults_run_locally_on_sqlite_with_the_offline_model() -> None:
+    settings = load_settings()
+    assert settings.env == "local" and settings.model_name == "offline"
+    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith(".data/assistant.db")
+    assert not settings.uses_s3
+
+
+def test_model_choice_follows_the_earlier_design_flags() -> None:
+    assert load_settings(aws_bedrock_enabled=True).model_name == "bedrock:us.amazon.nova-lite-v1:0"
+    assert load_settings(**PROD).model_name == "bedrock:us.amazon.nova-lite-v1:0"
+    assert load_settings(**PROD, mock_responses=True).model_name == "offline"
+    assert (
+        load_settings(model_provider="bedrock:anthropic.claude-3-haiku").model_name
+        == "bedrock:anthropic.claude-3-haiku"
+    )
+
+
+def test_secrets_file_is_read_and_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('admin_emails = "Boss@Example.com, cfo@example.com"\nmessages_per_minute = 7\n')
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(secrets))
+    settings = load_settings()
+    assert settings.admin_emails == ["boss@example.com", "cfo@example.com"]
+    assert settings.is_admin("BOSS@example.com") and not settings.is_admin("eve@example.com")
+    assert settings.messages_per_minute == 7
+    monkeypatch.setenv("MESSAGES_PER_MINUTE", "9")
+    assert load_settings().messages_per_minute == 9
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"session_expiry_hours": "soon"}, "SESSION_EXPIRY_HOURS"),
+        ({"session_expiry_hours": -1}, "SESSION_EXPIRY_HOURS"),
+        ({"max_message_chars": 0}, "MAX_MESSAGE_CHARS"),
+        ({"env": "staging"}, "ENV"),
+        ({"log_level": "LOUD"}, "LOG_LEVEL"),
+    ],
+)
+def test_invalid_values_name_the_variable(overrides: dict[str, object], needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(**overrides)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("missing", ["sessions_bucket_name", "google_client_id", "oauth_redirect_uri"])
+def test_deployed_environments_refuse_to_start_without_required_settings(missing: str) -> None:
+    values = {k: v for k, v in PROD.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing.upper()):
+        load_settings(**values)
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        load_settings(**{k: v for k, v in PROD.items() if k != "database_url"})
+
+
+def test_fault_injection_is_refused_outside_local() -> None:
+    assert load_settings(fault_injection="throttle").fault_injection == "throttle"
+    with pytest.raises(ConfigError, match="FAULT_INJECTION"):
+        load_settings(**PROD, fault_injection="throttle")
+    with pytest.raises(ConfigError, match="MODEL_PROVIDER"):
+        load_settings(**PROD, model_provider="faulty:network")
