@@ -188,6 +188,8 @@ def build_display_turns(doc: SessionDocument) -> list[DisplayTurn]:
             if m.get("role") != "assistant":
                 continue
             for block in m.get("content", []):
+                if block.get("text") == STOPPED_EARLY:
+                    continue  # the turn's "stopped" note says it
                 if block.get("text"):
                     if parts and parts[-1][0] == "text":
                         parts[-1] = ("text", parts[-1][1] + "\n\n" + block["text"])
