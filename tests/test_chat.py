@@ -217,3 +217,18 @@ def test_ledger_sums_to_priced_usage_including_failed_calls(sqlite_engine) -> No
     assert sum(r.cost_usd for r in rows) == pytest.approx(expected, rel=1e-9)
     assert service.get_session(meta.id, "u1").cost_usd == pytest.approx(expected, rel=1e-9)
     assert all(r.price_version == table.version for r in rows)
+
+
+def test_runaway_tool_loop_is_bounded_by_the_turn_limit(sqlite_engine) -> None:  # noqa: F811
+    """A model that never stops calling tools is cut at MAX_AGENT_TURNS; the session stays usable."""
+    from tests.fixtures.scripted_model import ScriptedModel, ToolCall
+
+    loop = ScriptedModel([ToolCall("get_big_rocks_status", {}, tool_use_id=f"t{i}") for i in range(50)] + ["done"] * 5)
+    service = make_service(sqlite_engine, model=lambda _n: loop, max_agent_turns=3)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "Loop forever")
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert sum(1 for e in events if isinstance(e, ToolStarted)) == 3
+    assert done.turn.status == "stopped" and "limit" in (done.turn.error or "")
+    assert loop.index == 3, "no model call beyond the limit"
