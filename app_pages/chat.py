@@ -15,6 +15,8 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.auth_gate import current_identity
+from app_pages.components import ASSISTANT_AVATAR, NOT_FOUND, USER_AVATAR, draw_turn, step_input, step_result
 from assistant import chat_view as view
 from assistant.chat import (
     ChatEvent,
@@ -33,17 +35,16 @@ from assistant.chat import (
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
 from assistant.models.registry import describe_model
-from assistant.render import pretty_json, safe_markdown
+from assistant.render import safe_markdown
 from assistant.sessions.base import (
     SessionDocument,
     SessionError,
     SessionMeta,
     SessionNotFoundError,
-    ToolStep,
+    TurnRecord,
 )
 from assistant.sessions.export import session_to_json, session_to_markdown
 from assistant.starters import starter_prompts
-from app_pages.auth_gate import current_identity
 
 logger = logging.getLogger("assistant.pages.chat")
 
@@ -52,9 +53,6 @@ FAILED = "chat_failed"  # {"session_id", "text", "category", "message", "retryab
 FLASH = "chat_flash"  # [(kind, text)]: one-time notices shown on the next run
 CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmation
 SEARCH = "chat_search"
-NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
-USER_AVATAR = ":material/person:"
-ASSISTANT_AVATAR = ":material/support_agent:"
 CURSOR = " ▍"
 
 settings = get_settings()
@@ -288,40 +286,25 @@ def _sidebar() -> None:
 
 
 # --------------------------------------------------------------------------- drawing helpers
-def _draw_step(step: ToolStep) -> None:
-    state = "error" if step.status == "error" else "complete"
-    with st.status(view.tool_label(step.name, step.status, step.duration_ms), state=state, expanded=False):
-        st.caption("Input")
-        st.code(pretty_json(step.input), language="json")
-        st.caption("Result")
-        st.markdown(safe_markdown(step.result or "(no result)"))
+def _turn_footer(session_id: str, turn: TurnRecord) -> None:
+    key = f"feedback-{session_id}-{turn.idx}"
+    st.feedback(
+        "thumbs",
+        key=key,
+        default=view.feedback_index(turn.feedback),
+        on_change=_save_feedback,
+        args=(session_id, turn.idx, key),
+    )
+    st.caption(view.turn_footer(turn))
 
 
 def _draw_turn(item: DisplayTurn, session_id: str) -> None:
-    turn = item.turn
-    with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(safe_markdown(item.user_text))
-    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
-        for kind, part in item.parts:
-            if kind == "text":
-                st.markdown(safe_markdown(str(part)))
-            else:
-                _draw_step(part)
-        if not item.parts:
-            st.caption("(no answer text)")
-        note = view.stopped_note(turn)
-        if note:
-            st.caption(f":material/stop_circle: {note}")
-        with st.container(horizontal=True, vertical_alignment="center", key=f"turn-footer-{turn.idx}"):
-            key = f"feedback-{session_id}-{turn.idx}"
-            st.feedback(
-                "thumbs",
-                key=key,
-                default=view.feedback_index(turn.feedback),
-                on_change=_save_feedback,
-                args=(session_id, turn.idx, key),
-            )
-            st.caption(view.turn_footer(turn))
+    draw_turn(
+        item,
+        steps_as_status=True,
+        footer_key="turn-footer",
+        footer=lambda turn: _turn_footer(session_id, turn),
+    )
 
 
 def _draw_welcome() -> None:
@@ -451,15 +434,13 @@ def _stream(started: _Started) -> None:
                     slot, buffer = None, ""
                     box = st.status(view.tool_label(event.name, "running", None), state="running")
                     with box:
-                        st.caption("Input")
-                        st.code(pretty_json(event.input), language="json")
+                        step_input(event.input)
                     steps[event.tool_use_id] = box
                 elif isinstance(event, ToolFinished):
                     box = steps.get(event.tool_use_id)
                     if box is not None:
                         with box:
-                            st.caption("Result")
-                            st.markdown(safe_markdown(event.summary or "(no result)"))
+                            step_result(event.summary)
                         box.update(
                             label=view.tool_label(event.name, event.status, event.duration_ms),
                             state="complete" if event.status == "success" else "error",

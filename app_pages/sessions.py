@@ -18,26 +18,23 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages.auth_gate import current_identity
+from app_pages.components import NOT_FOUND, draw_turn
 from assistant import chat_view as view
 from assistant.chat import ChatService, DisplayTurn, build_display_turns
 from assistant.config import get_settings
 from assistant.factory import get_chat_service, get_prices
-from assistant.render import pretty_json, safe_markdown
 from assistant.sessions import views
-from assistant.sessions.base import SessionError, SessionNotFoundError, ToolStep
+from assistant.sessions.base import SessionError, SessionNotFoundError, TurnRecord
 from assistant.sessions.export import session_to_json, session_to_markdown
 from assistant.sessions.queries import SessionFilter, SessionQueryError, distinct_models, list_sessions
 from assistant.usage import views as usage_views
 from assistant.usage.format import fmt_ago, fmt_cost
 from assistant.usage.queries import dashboard, what_if
-from app_pages.auth_gate import current_identity
 
 logger = logging.getLogger("assistant.pages.sessions")
 
 CHAT_PAGE = "app_pages/chat.py"
-NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
-USER_AVATAR = ":material/person:"
-ASSISTANT_AVATAR = ":material/support_agent:"
 COLORS = ["#2F5D8A", "#7FA7CE", "#E08E45", "#5B9A7D", "#9C6B98", "#C65D5D", "#B8A04A"]
 PAGE_KEY = "sc_page"
 SIGNATURE_KEY = "sc_signature"
@@ -504,41 +501,27 @@ def _what_if_tab(scope_user: str | None) -> None:
 
 
 # --------------------------------------------------------------------------- detail
-def _draw_step(step: ToolStep) -> None:
-    with st.expander(view.tool_label(step.name, step.status, step.duration_ms), icon=":material/build:"):
-        st.caption("Input")
-        st.code(pretty_json(step.input), language="json")
-        st.caption("Result")
-        st.markdown(safe_markdown(step.result or "(no result)"))
+def _detail_footer(session_id: str, turn: TurnRecord) -> None:
+    if turn.feedback is not None:
+        st.feedback(
+            "thumbs",
+            key=f"detail-feedback-{session_id}-{turn.idx}",
+            default=view.feedback_index(turn.feedback),
+            disabled=True,
+        )
+    st.caption(view.turn_footer(turn))
+    feedback = views.feedback_text(turn.feedback)
+    if feedback:
+        st.caption(f"· {feedback}")
 
 
 def _draw_turn(item: DisplayTurn, session_id: str) -> None:
-    turn = item.turn
-    with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(safe_markdown(item.user_text))
-    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
-        for kind, part in item.parts:
-            if kind == "text":
-                st.markdown(safe_markdown(str(part)))
-            else:
-                _draw_step(part)
-        if not item.parts:
-            st.caption("(no answer text)")
-        note = view.stopped_note(turn)
-        if note:
-            st.caption(f":material/stop_circle: {note}")
-        with st.container(horizontal=True, vertical_alignment="center", key=f"detail-footer-{turn.idx}"):
-            if turn.feedback is not None:
-                st.feedback(
-                    "thumbs",
-                    key=f"detail-feedback-{session_id}-{turn.idx}",
-                    default=view.feedback_index(turn.feedback),
-                    disabled=True,
-                )
-            st.caption(view.turn_footer(turn))
-            feedback = views.feedback_text(turn.feedback)
-            if feedback:
-                st.caption(f"· {feedback}")
+    draw_turn(
+        item,
+        steps_as_status=False,
+        footer_key="detail-footer",
+        footer=lambda turn: _detail_footer(session_id, turn),
+    )
 
 
 def _draw_detail(session_id: str) -> None:

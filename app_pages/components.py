@@ -1,0 +1,75 @@
+"""Streamlit drawing shared by the pages: a stored transcript's turns and tool steps.
+
+The chat page and the sessions page's detail both draw stored turns the same way; only the
+tool-step container (a status box in chat, an expander in the detail) and the footer row
+(editable feedback in chat, read-only feedback in the detail) differ, and each page passes those.
+Wording and formatting come from :mod:`assistant.chat_view`. This is page glue: ``assistant/``
+never imports streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from assistant import chat_view as view
+from assistant.chat import DisplayTurn
+from assistant.render import pretty_json, safe_markdown
+from assistant.sessions.base import ToolStep, TurnRecord
+
+NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
+USER_AVATAR = ":material/person:"
+ASSISTANT_AVATAR = ":material/support_agent:"
+
+
+def step_input(value: Any) -> None:
+    """A tool step's "Input" section: its arguments as JSON."""
+    st.caption("Input")
+    st.code(pretty_json(value), language="json")
+
+
+def step_result(text: str | None) -> None:
+    """A tool step's "Result" section."""
+    st.caption("Result")
+    st.markdown(safe_markdown(text or "(no result)"))
+
+
+def draw_step(step: ToolStep, *, as_status: bool) -> None:
+    """One stored tool step, collapsed: a status box (``as_status``) or an expander."""
+    label = view.tool_label(step.name, step.status, step.duration_ms)
+    if as_status:
+        box = st.status(label, state="error" if step.status == "error" else "complete", expanded=False)
+    else:
+        box = st.expander(label, icon=":material/build:")
+    with box:
+        step_input(step.input)
+        step_result(step.result)
+
+
+def draw_turn(
+    item: DisplayTurn,
+    *,
+    steps_as_status: bool,
+    footer_key: str,
+    footer: Callable[[TurnRecord], None],
+) -> None:
+    """One stored turn: the user's message, then the answer's text and tool steps in order,
+    a stopped note, and a footer row keyed ``f"{footer_key}-{turn.idx}"`` that ``footer`` fills."""
+    turn = item.turn
+    with st.chat_message("user", avatar=USER_AVATAR):
+        st.markdown(safe_markdown(item.user_text))
+    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
+        for kind, part in item.parts:
+            if kind == "text":
+                st.markdown(safe_markdown(str(part)))
+            else:
+                draw_step(part, as_status=steps_as_status)
+        if not item.parts:
+            st.caption("(no answer text)")
+        note = view.stopped_note(turn)
+        if note:
+            st.caption(f":material/stop_circle: {note}")
+        with st.container(horizontal=True, vertical_alignment="center", key=f"{footer_key}-{turn.idx}"):
+            footer(turn)
