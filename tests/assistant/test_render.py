@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.render import safe_markdown
@@ -32,9 +34,11 @@ def test_markdown_images_never_survive(attack: str) -> None:
         "<iframe src=https://attacker.example></iframe>",
     ],
 )
-def test_html_is_escaped(attack: str) -> None:
-    out = safe_markdown(attack)
-    assert "<" not in out and "&lt;" in out
+def test_html_is_shown_as_code_never_interpreted(attack: str) -> None:
+    out = safe_markdown("Notes: " + attack + " end")
+    outside_code = re.sub(r"`[^`]*`", "", out)
+    assert "<" not in outside_code and ">" not in outside_code, out
+    assert out.replace("`", "") == "Notes: " + attack + " end", "the text stays readable"
 
 
 def test_ordinary_markdown_is_untouched() -> None:
