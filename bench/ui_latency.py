@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,15 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.fixtures.streamlit_server import CHROMIUM, CHROMIUM_ARGS, start_streamlit  # noqa: E402
+
 PROMPT = "What is the status of our big rocks?"
 SENDS_PER_SESSION = 5
 
@@ -63,60 +53,6 @@ INSTALL_JS = """
   obs.observe(document.body, { childList: true, subtree: true, characterData: true });
 }
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
-    import requests
-
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ENV": "local",
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-        "ASSISTANT_SECRETS_FILE": str(workdir / "none.toml"),
-        "MODEL_PROVIDER": "offline",
-        "MESSAGES_PER_MINUTE": "100000",
-        "LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=(workdir / "streamlit.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/_stcore/health", timeout=1).status_code == 200:
-                return proc, url, env
-        except requests.RequestException:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("streamlit did not start")
 
 
 def measure_ui(url: str, sends: int) -> tuple[list[float], list[float]]:
@@ -194,12 +130,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        proc, url, _env = _start_server(workdir)
+        server = start_streamlit(workdir, {"MESSAGES_PER_MINUTE": "100000", "LOG_LEVEL": "WARNING"})
         try:
-            ui_first, ui_full = measure_ui(url, args.sends)
+            ui_first, ui_full = measure_ui(server.url, args.sends)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            server.stop()
         model_first, model_full = measure_model(f"sqlite:///{workdir / 'model.db'}", args.sends)
 
     result: dict[str, Any] = {

@@ -7,45 +7,19 @@ auto-approves the preset user, and the app verifies the id token.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import requests
 
 from tests.fixtures.fake_oidc import FakeOidcProvider, FakeUser
+from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER, free_port, start_streamlit
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+if not HAVE_BROWSER:
+    pytest.skip(f"no chromium at {CHROMIUM} or playwright missing", allow_module_level=True)
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no chromium at {CHROMIUM}", allow_module_level=True)
-if importlib.util.find_spec("playwright") is None:
-    pytest.skip("playwright not installed", allow_module_level=True)
-
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from playwright.sync_api import Browser, BrowserContext, Page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +35,7 @@ def idp() -> Iterator[FakeOidcProvider]:
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     moto_server = pytest.importorskip("moto.server")
-    port = _free_port()
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -76,12 +50,10 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def app_url(idp: FakeOidcProvider, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     idp.redirect_uris = [url + "/"]
-    data = tmp_path_factory.mktemp("e2e-signin")
     env = {
-        **os.environ,
         "ENV": "dev",
         "GOOGLE_CLIENT_ID": idp.client_id,
         "GOOGLE_CLIENT_SECRET": idp.client_secret,
@@ -89,63 +61,17 @@ def app_url(idp: FakeOidcProvider, s3_endpoint: str, tmp_path_factory: pytest.Te
         "OAUTH_REDIRECT_URI": url + "/",
         "ALLOWED_EMAIL_DOMAINS": "example.com",
         "ADMIN_EMAILS": "olga@example.com",
-        "DATABASE_URL": f"sqlite:///{data / 'e2e.db'}",
         "SESSIONS_BUCKET_NAME": "e2e-sessions",
         "S3_ENDPOINT_URL": s3_endpoint,
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",
         "AWS_REGION": "us-east-1",
-        "MODEL_PROVIDER": "offline",
-        "ASSISTANT_SECRETS_FILE": str(data / "none.toml"),
     }
-    log = (data / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = start_streamlit(tmp_path_factory.mktemp("e2e-signin"), env, port=port)
     try:
-        for _ in range(120):
-            try:
-                if requests.get(url + "/_stcore/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.25)
-        else:
-            pytest.fail("streamlit did not start; see " + str(data / "streamlit.log"))
-        yield url
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        server.stop()
 
 
 def sign_in(browser: Browser, app_url: str, idp: FakeOidcProvider, sub: str) -> tuple[BrowserContext, Page]:
