@@ -22,7 +22,7 @@ from assistant.chat import (
 from assistant.models.offline import OfflineModel
 from assistant.sessions.base import SessionNotFoundError, SessionReadOnlyError, utcnow
 from tests.fixtures.chat import make_service
-from tests.fixtures.engines import any_engine, sqlite_engine  # noqa: F401 - fixtures
+from tests.fixtures.db import any_engine, sqlite_engine  # noqa: F401 - fixtures
 
 
 def _count(engine, table) -> int:  # type: ignore[no-untyped-def]

@@ -35,7 +35,7 @@ from assistant.sessions.base import (
 )
 from assistant.sessions.s3_store import S3SessionStore, object_key
 from assistant.sessions.sql_store import SqlSessionStore
-from tests.fixtures.engines import any_engine  # noqa: F401 - fixture
+from tests.fixtures.db import any_engine  # noqa: F401 - fixture
 from tests.fixtures.s3 import BUCKET, RequestCounter, aws_env, make_client, make_s3_store, s3_mock  # noqa: F401
 
 MakeStore = Callable[..., S3SessionStore]

@@ -21,7 +21,7 @@ from assistant.sessions.base import (
     utcnow,
 )
 from assistant.sessions.sql_store import SqlSessionStore
-from tests.fixtures.engines import any_engine  # noqa: F401 - fixture
+from tests.fixtures.db import any_engine  # noqa: F401 - fixture
 
 
 def _commit(idx: int, first: int, n_msgs: int = 2, *, session_id: str = "", user: str = "u1") -> TurnCommit:
