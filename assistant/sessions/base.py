@@ -26,6 +26,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def assume_utc(value: datetime) -> datetime:
+    """``value`` made aware: a naive one (as databases return stored UTC times) gets UTC; an aware one is kept."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` in UTC: a naive one is taken as UTC, an aware one is converted to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_utc(value: Any) -> datetime:
+    """A database timestamp (a datetime, or an ISO string on SQLite) as an aware UTC datetime (see :func:`to_utc`)."""
+    if isinstance(value, datetime):
+        return to_utc(value)
+    return to_utc(datetime.fromisoformat(str(value)))
+
+
 class SessionError(Exception):
     """Base class of session storage errors."""
 
@@ -253,9 +270,8 @@ class SessionQuery:
 
 def _parse_dt(value: Any) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return assume_utc(value)
+    return assume_utc(datetime.fromisoformat(str(value)))
 
 
 class SessionStore(abc.ABC):

@@ -20,14 +20,14 @@ import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from assistant.db import session_text, sessions, usage
-from assistant.sessions.base import SessionState
+from assistant.sessions.base import SessionState, parse_utc, to_utc
 
 logger = logging.getLogger(__name__)
 
@@ -184,16 +184,6 @@ class SessionPage(NamedTuple):
     totals: SessionTotals
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _aware(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return _utc(value)
-    return _utc(datetime.fromisoformat(str(value)))
-
-
 def percentile(values: Sequence[float], p: float) -> float | None:
     """Linear-interpolated percentile (same definition as SQL ``percentile_cont``).
 
@@ -296,9 +286,9 @@ def _conditions(engine: Engine, query: SessionQueryLike) -> list[Any]:
     if query.models:
         conds.append(sessions.c.model.in_(list(query.models)))
     if query.since is not None:
-        conds.append(date_col >= _utc(query.since))
+        conds.append(date_col >= to_utc(query.since))
     if query.until is not None:
-        conds.append(date_col < _utc(query.until))
+        conds.append(date_col < to_utc(query.until))
     text = (query.text or "").strip()
     if text:
         conds.append(text_condition(engine, text, scoped_to_user=query.user_id is not None))
@@ -397,8 +387,8 @@ def _load_rows(conn: sa.Connection, ids: list[str]) -> list[SessionRow]:
                 user_email=r.user_email,
                 title=r.title,
                 state=r.state,
-                created_at=_aware(r.created_at),
-                updated_at=_aware(r.updated_at),
+                created_at=parse_utc(r.created_at),
+                updated_at=parse_utc(r.updated_at),
                 model=r.model,
                 turn_count=int(r.turn_count),
                 input_tokens=int(r.input_tokens),

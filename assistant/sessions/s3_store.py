@@ -57,7 +57,6 @@ from assistant.sessions.base import (
     SessionDocument,
     SessionMeta,
     SessionNotFoundError,
-    SessionReadOnlyError,
     SessionState,
     StorageUnavailableError,
     TurnCommit,
@@ -70,6 +69,7 @@ from assistant.sessions.sql_store import (
     _INSERT_TEXT,
     _INSERT_USAGE,
     _UPDATE_TURN,
+    CONFLICT_MESSAGE,
     SqlSessionStore,
     clean_title,
     new_session_id,
@@ -91,7 +91,6 @@ _SESSION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 
-CONFLICT_MESSAGE = "This session changed elsewhere (another tab?). Reload it to continue."
 UNAVAILABLE_WRITE = "Session storage is unavailable; your last change was not saved. Try again in a moment."
 UNAVAILABLE_READ = "Session storage is unavailable; the session could not be opened. Try again in a moment."
 DAMAGED_MESSAGE = "This session's stored conversation is damaged and cannot be opened. Other sessions are unaffected."
@@ -605,11 +604,7 @@ class S3SessionStore(SqlSessionStore):
         validate_session_id(session_id)
         with self.engine.connect() as conn:
             row = self._select_row(conn, session_id, user_id)
-        meta = row_to_meta(row)
-        state = self._effective_state(row)
-        if state != meta.state:
-            self.expire_idle(row.user_id)
-            meta = replace(meta, state=state)
+        meta = self._current_meta(row)
         body, _ = self._doc_for(row)
         if body["meta"]["user_id"] != row.user_id:
             logger.error("session_id=<%s> | session object names another owner", session_id)
@@ -649,16 +644,7 @@ class S3SessionStore(SqlSessionStore):
         with self._session_lock(session_id):
             with self.engine.connect() as conn:
                 row = self._select_row(conn, session_id, user_id)
-            if expected_version is not None and row.version != expected_version:
-                logger.warning(
-                    "session_id=<%s>, expected=<%s>, actual=<%s> | session changed elsewhere",
-                    session_id,
-                    expected_version,
-                    row.version,
-                )
-                raise SessionConflictError(CONFLICT_MESSAGE)
-            if self._effective_state(row) != "active":
-                raise SessionReadOnlyError("This session is closed; continue it in a new session.")
+            self._check_writable(row, expected_version)
             body, etag = self._doc_for(row)
             if int(body["meta"]["version"]) != row.version:
                 self._repair(body)

@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -41,23 +42,16 @@ from assistant.sessions.base import (
     TurnCommit,
     TurnRecord,
     UsageRecord,
+    assume_utc,
     utcnow,
 )
-from assistant.sessions.queries import text_condition
+from assistant.sessions.queries import SORT_KEYS, text_condition
 
 logger = logging.getLogger(__name__)
 
 MAX_TITLE_CHARS = 120
-SORTABLE = {
-    "title",
-    "state",
-    "created_at",
-    "updated_at",
-    "turn_count",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-}
+SORTABLE = frozenset(SORT_KEYS)
+CONFLICT_MESSAGE = "This session changed elsewhere (another tab?). Reload it to continue."
 
 
 _META_COLUMNS = [col for col in db.sessions.c if col.name != "agent_snapshot"]
@@ -115,12 +109,6 @@ def set_title_text(conn: Connection, session_id: str, title: str) -> None:
         conn.execute(insert(db.session_text).values(**title_text_row(session_id, title)))
 
 
-def _as_utc(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def row_to_meta(row: Any) -> SessionMeta:
     """Map a ``sessions`` row to :class:`SessionMeta`."""
     return SessionMeta(
@@ -128,8 +116,8 @@ def row_to_meta(row: Any) -> SessionMeta:
         user_id=row.user_id,
         title=row.title,
         state=row.state,
-        created_at=_as_utc(row.created_at),
-        updated_at=_as_utc(row.updated_at),
+        created_at=assume_utc(row.created_at),
+        updated_at=assume_utc(row.updated_at),
         model=row.model,
         version=row.version,
         message_count=row.message_count,
@@ -246,10 +234,32 @@ class SqlSessionStore(SessionStore):
         return row
 
     def _effective_state(self, row: Any) -> SessionState:
-        if row.state == "active" and _as_utc(row.updated_at) < self._expire_cutoff():
+        if row.state == "active" and assume_utc(row.updated_at) < self._expire_cutoff():
             return "expired"
         state: SessionState = row.state
         return state
+
+    def _current_meta(self, row: Any) -> SessionMeta:
+        """The row's metadata with expiry applied (an active session idle too long is expired now)."""
+        meta = row_to_meta(row)
+        state = self._effective_state(row)
+        if state != meta.state:
+            self.expire_idle(row.user_id)
+            meta = replace(meta, state=state)
+        return meta
+
+    def _check_writable(self, row: Any, expected_version: int | None) -> None:
+        """Refuse a turn on a session whose version moved since the writer loaded it, or that is closed."""
+        if expected_version is not None and row.version != expected_version:
+            logger.warning(
+                "session_id=<%s>, expected=<%s>, actual=<%s> | session changed elsewhere",
+                row.id,
+                expected_version,
+                row.version,
+            )
+            raise SessionConflictError(CONFLICT_MESSAGE)
+        if self._effective_state(row) != "active":
+            raise SessionReadOnlyError("This session is closed; continue it in a new session.")
 
     # -- SessionStore ---------------------------------------------------------------
     def create_session(
@@ -298,13 +308,7 @@ class SqlSessionStore(SessionStore):
         """Read one session's index row (applies expiry)."""
         with self.engine.connect() as conn:
             row = self._select_row(conn, session_id, user_id)
-        meta = row_to_meta(row)
-        state = self._effective_state(row)
-        if state != meta.state:
-            self.expire_idle(row.user_id)
-            meta = row_to_meta(row)
-            return SessionMeta(**{**meta.__dict__, "state": state})
-        return meta
+        return self._current_meta(row)
 
     def load(self, session_id: str, user_id: str | None) -> SessionDocument:
         """Read the whole session: transcript, turns and agent snapshot."""
@@ -355,16 +359,7 @@ class SqlSessionStore(SessionStore):
         now = self.clock()
         with self._tx() as conn:
             row = self._select_row(conn, session_id, user_id, lock=True)
-            if expected_version is not None and row.version != expected_version:
-                logger.warning(
-                    "session_id=<%s>, expected=<%s>, actual=<%s> | session changed elsewhere",
-                    session_id,
-                    expected_version,
-                    row.version,
-                )
-                raise SessionConflictError("This session changed elsewhere (another tab?). Reload it to continue.")
-            if self._effective_state(row) != "active":
-                raise SessionReadOnlyError("This session is closed; continue it in a new session.")
+            self._check_writable(row, expected_version)
             new_row = self._write_turn(conn, row, commit, now)
         logger.debug(
             "session_id=<%s>, turn=<%s>, messages=<%s> | committed turn",

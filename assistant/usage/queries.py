@@ -28,23 +28,13 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from assistant.db import sessions, usage, usage_daily
-from assistant.sessions.base import UsageRecord
+from assistant.sessions.base import UsageRecord, parse_utc, to_utc
 from assistant.sessions.queries import percentile
 from assistant.usage.pricing import PriceTable
 
 logger = logging.getLogger(__name__)
 
 SESSION_COST_BUCKETS: tuple[float, ...] = (0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _aware(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return _utc(value)
-    return _utc(datetime.fromisoformat(str(value)))
 
 
 def _day_expr(engine: Engine, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[Any]:
@@ -64,7 +54,7 @@ def _day_str(value: Any) -> str:
 
 
 def _scope(user_id: str | None, since: datetime, until: datetime) -> list[Any]:
-    conds: list[Any] = [usage.c.started_at >= _utc(since), usage.c.started_at < _utc(until)]
+    conds: list[Any] = [usage.c.started_at >= to_utc(since), usage.c.started_at < to_utc(until)]
     if user_id is not None:
         conds.append(usage.c.user_id == user_id)
     return conds
@@ -72,8 +62,8 @@ def _scope(user_id: str | None, since: datetime, until: datetime) -> list[Any]:
 
 def _day_range(engine: Engine, since: datetime, until: datetime) -> list[Any]:
     """Redundant bounds on the day expression, so the expression index can serve the range."""
-    first = _utc(since).date()
-    last = (_utc(until) - timedelta(microseconds=1)).date()
+    first = to_utc(since).date()
+    last = (to_utc(until) - timedelta(microseconds=1)).date()
     if engine.dialect.name == "sqlite":
         day = _day_expr(engine, usage.c.started_at)
         return [day >= first.isoformat(), day <= last.isoformat()]
@@ -84,8 +74,8 @@ def _day_range(engine: Engine, since: datetime, until: datetime) -> list[Any]:
 
 
 def _days(since: datetime, until: datetime) -> list[str]:
-    first = _utc(since).date()
-    last = (_utc(until) - timedelta(microseconds=1)).date()
+    first = to_utc(since).date()
+    last = (to_utc(until) - timedelta(microseconds=1)).date()
     out: list[str] = []
     day = first
     while day <= last:
@@ -117,7 +107,7 @@ class UsageGroup:
 
 def _full_days(since: datetime, until: datetime) -> tuple[datetime, datetime] | None:
     """``[first, last)`` midnights of the whole UTC days inside ``[since, until)`` (None if none)."""
-    start, end = _utc(since), _utc(until)
+    start, end = to_utc(since), to_utc(until)
     first = datetime(start.year, start.month, start.day, tzinfo=UTC)
     if first < start:
         first += timedelta(days=1)
@@ -230,7 +220,7 @@ def usage_groups(engine: Engine, *, since: datetime, until: datetime, user_id: s
     Returns:
         One :class:`UsageGroup` per (day, user, model) with calls, sorted by day, user, model.
     """
-    start, end = _utc(since), _utc(until)
+    start, end = to_utc(since), to_utc(until)
     full = _full_days(start, end)
     with engine.connect() as conn:
         if full is None:
@@ -479,7 +469,7 @@ _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite 
 
 
 def _sqlite_ts(value: datetime) -> str:
-    return _utc(value).replace(tzinfo=None).strftime(_SQLITE_TS)
+    return to_utc(value).replace(tzinfo=None).strftime(_SQLITE_TS)
 
 
 def _percentiles_ordered_scan(
@@ -494,7 +484,7 @@ def _percentiles_ordered_scan(
     the driver's cursor (plain tuples): building a SQLAlchemy row per ledger row cost more
     than the read itself.
     """
-    start, end = _utc(since), _utc(until)
+    start, end = to_utc(since), to_utc(until)
     user_sql = " AND user_id = ?" if user_id is not None else ""
     user_args: tuple[str, ...] = (user_id,) if user_id is not None else ()
     conn.exec_driver_sql("SELECT 1")  # begin the read transaction the two reads share
@@ -594,7 +584,7 @@ def session_cost_distribution(
     Returns:
         Count, mean, p50, p90, max and fixed buckets (edges :data:`SESSION_COST_BUCKETS`).
     """
-    conds: list[Any] = [sessions.c.updated_at >= _utc(since), sessions.c.updated_at < _utc(until)]
+    conds: list[Any] = [sessions.c.updated_at >= to_utc(since), sessions.c.updated_at < to_utc(until)]
     if user_id is not None:
         conds.append(sessions.c.user_id == user_id)
     stmt = sa.select(sessions.c.cost_usd, sessions.c.cost_unknown).where(*conds)
@@ -652,8 +642,8 @@ def dashboard(
         latency = latency_by_day(engine, since=since, until=until, user_id=user_id, conn=conn)
         distribution = session_cost_distribution(engine, since=since, until=until, user_id=user_id, conn=conn)
     return Dashboard(
-        since=_utc(since),
-        until=_utc(until),
+        since=to_utc(since),
+        until=to_utc(until),
         user_id=user_id,
         totals=totals_from_groups(groups),
         cost_by_day=cost_by_day(groups, since, until),
@@ -677,7 +667,7 @@ def spend_today(engine: Engine, user_id: str, now: datetime) -> float:
     Returns:
         Dollars spent today.
     """
-    now = _utc(now)
+    now = to_utc(now)
     start = datetime(now.year, now.month, now.day, tzinfo=UTC)
     stmt = sa.select(sa.func.coalesce(sa.func.sum(usage.c.cost_usd), 0.0)).where(
         usage.c.user_id == user_id, usage.c.started_at >= start, usage.c.started_at < start + timedelta(days=1)
@@ -710,7 +700,7 @@ def session_usage(engine: Engine, session_id: str, user_id: str | None = None) -
                 turn_idx=int(r.turn_idx),
                 provider=r.provider,
                 model_id=r.model_id,
-                started_at=_aware(r.started_at),
+                started_at=parse_utc(r.started_at),
                 input_tokens=int(r.input_tokens),
                 output_tokens=int(r.output_tokens),
                 cache_read_tokens=int(r.cache_read_tokens),
@@ -766,7 +756,7 @@ def what_if(
     ).where(*_scope(user_scope, since, until))
     with engine.connect() as conn:
         tin, tout, tcr, tcw = (int(v) for v in conn.execute(stmt).one())
-    at = _utc(until) - timedelta(microseconds=1)
+    at = to_utc(until) - timedelta(microseconds=1)
     estimates = [
         WhatIfEstimate(p.label, p.cost(tin, tout, tcr, tcw)) for p in table.models(at, include_free=include_free)
     ]
@@ -838,5 +828,5 @@ def costs_csv(
 
 def _as_datetime(value: datetime | date) -> datetime:
     if isinstance(value, datetime):
-        return _utc(value)
+        return to_utc(value)
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
