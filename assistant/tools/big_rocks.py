@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.tools.deps import DataFileError, describe_validation_error, read_data_file
+from assistant.tools.deps import DataFileError, read_table_list
 
 logger = logging.getLogger(__name__)
 
@@ -99,16 +99,7 @@ def load_big_rocks(data_dir: Path, now: datetime) -> list[BigRock]:
         DataFileError: If the file is missing or malformed, or ids are duplicated.
     """
     path = Path(data_dir) / BIG_ROCKS_FILE
-    raw = read_data_file(data_dir, BIG_ROCKS_FILE)
-    items = raw.get("rocks", [])
-    if not isinstance(items, list):
-        raise DataFileError(f"Data file {path} is malformed: 'rocks' must be a list of [[rocks]] tables.")
-    entries = []
-    for index, item in enumerate(items):
-        try:
-            entries.append(RockEntry.model_validate(item))
-        except ValidationError as e:
-            raise DataFileError(describe_validation_error(path, e, where=f"rocks.{index}")) from e
+    entries = read_table_list(data_dir, BIG_ROCKS_FILE, "rocks", RockEntry)
     if len({e.id for e in entries}) != len(entries):
         raise DataFileError(f"Data file {path} is malformed: rock ids must be unique.")
     today = now.date()

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assistant.tools.deps import DataFileError, describe_validation_error, read_data_file
+from assistant.tools.deps import DataFileError, read_table_list
 
 logger = logging.getLogger(__name__)
 
@@ -151,16 +151,7 @@ def load_meetings(data_dir: Path, now: datetime, tz: tzinfo | None = None) -> li
         raise ValueError("now must be timezone-aware")
     local_now = now.astimezone(tz) if tz is not None else now
     path = Path(data_dir) / CALENDAR_FILE
-    raw = read_data_file(data_dir, CALENDAR_FILE)
-    entries_raw = raw.get("meetings", [])
-    if not isinstance(entries_raw, list):
-        raise DataFileError(f"Data file {path} is malformed: 'meetings' must be a list of [[meetings]] tables.")
-    entries = []
-    for index, item in enumerate(entries_raw):
-        try:
-            entries.append(MeetingEntry.model_validate(item))
-        except ValidationError as e:
-            raise DataFileError(describe_validation_error(path, e, where=f"meetings.{index}")) from e
+    entries = read_table_list(data_dir, CALENDAR_FILE, "meetings", MeetingEntry)
     seen: set[str] = set()
     for entry in entries:
         if entry.id in seen:

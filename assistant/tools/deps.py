@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,38 @@ def read_data_file(data_dir: Path, name: str) -> dict[str, Any]:
         raise DataFileError(f"Data file {path} is not valid TOML: {e}.") from e
     except OSError as e:
         raise DataFileError(f"Data file {path} cannot be read: {e.strerror or e}.") from e
+
+
+EntryModel = TypeVar("EntryModel", bound=BaseModel)
+
+
+def read_table_list(data_dir: Path, name: str, key: str, model: type[EntryModel]) -> list[EntryModel]:
+    """Read the ``[[key]]`` tables of one TOML data file, each validated as ``model``.
+
+    Args:
+        data_dir: Folder holding the data files.
+        name: File name, e.g. ``"calendar.toml"``.
+        key: The array-of-tables name, e.g. ``"meetings"``.
+        model: The pydantic model of one entry.
+
+    Returns:
+        The entries, in file order (none when the file has no ``key``).
+
+    Raises:
+        DataFileError: If the file is missing or malformed (the message names the entry, ``key.<index>``).
+    """
+    path = Path(data_dir) / name
+    raw = read_data_file(data_dir, name)
+    items = raw.get(key, [])
+    if not isinstance(items, list):
+        raise DataFileError(f"Data file {path} is malformed: '{key}' must be a list of [[{key}]] tables.")
+    entries = []
+    for index, item in enumerate(items):
+        try:
+            entries.append(model.model_validate(item))
+        except ValidationError as e:
+            raise DataFileError(describe_validation_error(path, e, where=f"{key}.{index}")) from e
+    return entries
 
 
 def describe_validation_error(path: Path, error: Exception, where: str = "") -> str:
