@@ -76,7 +76,8 @@ def test_answer_streams_with_tool_step_and_survives_reload(page: Any, chat_serve
     assert step.count() == 1
     step.locator("summary").click()
     page.wait_for_selector("text=Result")
-    assert "offline demo model" in page.locator(FOOTERS).first.inner_text()
+    # the footer is drawn after the answer: wait for its text rather than reading it once
+    page.locator(FOOTERS, has_text="offline demo model").first.wait_for(timeout=10_000)
     shot(page, "03-answer-with-tool-step")
 
     sid = session_id(page)
@@ -127,7 +128,7 @@ def test_over_long_message_is_refused_with_reason(page: Any, chat_server: Stream
     open_app(page, chat_server)
     new_session(page)
     send(page, "a" * 8100)
-    page.wait_for_selector(".st-key-refusal")
+    page.locator(".st-key-refusal", has_text="characters").wait_for()
     text = page.locator(".st-key-refusal").inner_text()
     assert "8,100 characters" in text and "limit is 8,000" in text
     assert page.locator(MESSAGES).count() == 0
@@ -138,7 +139,7 @@ def test_network_error_then_retry_gives_one_question_and_one_answer(page: Any, f
     open_app(page, faulty_server)
     send(page, "Prepare me for the Acme QBR")
     page.wait_for_selector(".st-key-retry-turn")
-    assert "could not be reached" in page.locator(".st-key-failed-turn").inner_text()
+    page.locator(".st-key-failed-turn", has_text="could not be reached").wait_for()
     assert "Traceback" not in page.content()
     shot(page, "08-error-with-retry")
     page.locator(".st-key-retry-turn button").click()

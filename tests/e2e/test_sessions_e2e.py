@@ -75,6 +75,7 @@ def test_chat_then_find_open_and_resume_the_session(page: Any, chat_server: Stre
     idle(page)
     assert session_id(page) == sid
     assert page.locator('[data-testid="stChatMessage"]', has_text=QUESTION).count() == 1
+    page.locator(".st-key-detail-metrics", has_text="Input tokens").wait_for()
     detail_metrics = page.locator(".st-key-detail-metrics").inner_text()
     assert re.search(r"Input tokens\s*\n?\s*[1-9]", detail_metrics), detail_metrics
     shot(page, "sessions-02-detail")
