@@ -71,6 +71,11 @@ def measure_ui(url: str, sends: int) -> tuple[list[float], list[float]]:
             if i % SENDS_PER_SESSION == 0:
                 page.locator(".st-key-new-session button").click()
                 page.wait_for_selector(".st-key-welcome")
+                # the previous session's answers can linger in the DOM for a moment: the
+                # "answer stored" detector counts footers, so start from none
+                page.wait_for_function(
+                    "() => document.querySelectorAll('[class*=\"st-key-turn-footer-\"]').length === 0"
+                )
             page.wait_for_function(
                 "() => { const e = document.querySelector('[data-testid=\"stChatInputTextArea\"]');"
                 " return e && !e.disabled }"
@@ -81,7 +86,7 @@ def measure_ui(url: str, sends: int) -> tuple[list[float], list[float]]:
             try:
                 page.wait_for_function("() => window.__t.full !== null")
             except Exception:
-                print("stuck:", page.evaluate("() => window.__t"), file=sys.stderr)
+                print("stuck:", i, page.evaluate("() => window.__t"), file=sys.stderr)
                 raise
             t = page.evaluate("() => window.__t")
             if i > 0:
