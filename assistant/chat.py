@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from strands import Agent, ModelRetryStrategy
@@ -254,7 +254,6 @@ class _TurnRecorder:
     tool_started: dict[str, tuple[float, ToolStep]] = field(default_factory=dict)
     tool_steps: list[ToolStep] = field(default_factory=list)
     first_text: float | None = None
-    text_parts: list[str] = field(default_factory=list)
     current_text: str = ""  # text streamed for the message being generated
 
     @property
@@ -653,7 +652,6 @@ class ChatService:
                     meta = await asyncio.to_thread(self.store.get_meta, meta.id, meta.user_id)
             assert slot.agent is not None
             slot.recorder = recorder
-            slot.storage.begin_turn()
             result = None
             try:
                 async with asyncio.timeout(self.settings.model_timeout_seconds):
@@ -688,7 +686,6 @@ class ChatService:
         if "data" in raw and isinstance(raw["data"], str) and raw["data"]:
             if rec.first_text is None:
                 rec.first_text = time.perf_counter()
-            rec.text_parts.append(raw["data"])
             rec.current_text += raw["data"]
             rec.events.put_nowait(TextDelta(raw["data"]))
 
@@ -778,7 +775,6 @@ class ChatService:
         new_meta = await asyncio.to_thread(
             self.store.commit_turn, meta.id, meta.user_id, expected_version=meta.version, commit=commit
         )
-        slot.storage.commit_turn()
         slot.version = new_meta.version
         slot.meta = new_meta
         logger.info(
@@ -836,9 +832,9 @@ class ChatService:
     def send_sync(self, session_id: str, user_id: str, text: str) -> Iterator[ChatEvent]:
         """Synchronous version of :meth:`send` for Streamlit and the CLI.
 
-        Validation errors are raised at the first ``next()``. Closing the iterator early
-        (the page was interrupted, the user pressed Stop) stops the answer; what was produced
-        is stored and marked stopped.
+        Validation and limit errors are raised by this call, before anything is written.
+        Closing the iterator early (the page was interrupted, the user pressed Stop) stops the
+        answer; what was produced is stored and marked stopped.
         """
         prompt, meta, slot = self._prepare(session_id, user_id, text)
         loop = self._ensure_loop()
@@ -876,8 +872,3 @@ class ChatService:
     def run_turn(self, session_id: str, user_id: str, text: str) -> list[ChatEvent]:
         """Send and collect every event (CLI example, tests, benchmarks)."""
         return list(self.send_sync(session_id, user_id, text))
-
-
-def now_utc() -> datetime:
-    """Aware UTC now (re-exported for pages)."""
-    return datetime.now(UTC)

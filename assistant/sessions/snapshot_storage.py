@@ -17,7 +17,6 @@ with the conversation by reference, serialised exactly once by the store.
 from __future__ import annotations
 
 import builtins
-import json
 from typing import Any
 
 from strands import Agent
@@ -46,7 +45,12 @@ def capture_snapshot(agent: Agent) -> dict[str, Any]:
 
 
 class TurnSnapshotStorage:
-    """In-memory ``strands.storage.Storage`` for the latest agent snapshot of one session."""
+    """In-memory ``strands.storage.Storage`` serving one session's stored agent snapshot to strands.
+
+    Only read at agent initialisation (restore). Writes are ignored: the manager runs with
+    ``save_latest_on="trigger"`` and the turn's snapshot is captured by :func:`capture_snapshot`
+    and persisted by the session store.
+    """
 
     def __init__(self, committed: dict[str, Any] | None = None) -> None:
         """Create the storage.
@@ -55,42 +59,19 @@ class TurnSnapshotStorage:
             committed: The stored snapshot (as a dict) the agent resumes from, if any.
         """
         self._committed: bytes | None = None
-        self._pending: bytes | None = None
         self.reset(committed)
 
     def reset(self, committed: dict[str, Any] | None) -> None:
-        """Forget pending writes and resume from ``committed``."""
+        """Resume from ``committed`` (the snapshot as stored)."""
         self._committed = jsonutil.dumps(committed).encode("utf-8") if committed else None
-        self._pending = None
-
-    def begin_turn(self) -> None:
-        """Drop anything written but not committed."""
-        self._pending = None
-
-    def pending_snapshot(self) -> dict[str, Any] | None:
-        """The snapshot strands wrote during the current turn, if any."""
-        if self._pending is None:
-            return None
-        data: dict[str, Any] = json.loads(self._pending)
-        return data
-
-    def commit_turn(self) -> None:
-        """The store accepted the turn: the pending snapshot becomes the committed one."""
-        if self._pending is not None:
-            self._committed = self._pending
-        self._pending = None
 
     # -- strands.storage.Storage protocol ---------------------------------------------------
     async def write(self, key: str, data: bytes) -> None:
-        """Capture strands' write of ``snapshot_latest`` (other keys are not used by this app)."""
-        if key.endswith(_LATEST):
-            self._pending = bytes(data)
+        """Ignored: the session store persists snapshots, once per turn."""
 
     async def read(self, key: str) -> bytes | None:
-        """Return the latest snapshot: pending if written this turn, else the committed one."""
-        if not key.endswith(_LATEST):
-            return None
-        return self._pending if self._pending is not None else self._committed
+        """Return the stored ``snapshot_latest`` (no other key is used by this app)."""
+        return self._committed if key.endswith(_LATEST) else None
 
     async def delete(self, key: str) -> None:
         """Deleting is done by the session store, not through strands."""
