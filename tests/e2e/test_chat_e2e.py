@@ -20,15 +20,27 @@ MESSAGES = '[data-testid="stChatMessage"]'
 FOOTERS = '[class*="st-key-turn-footer-"]'
 
 
+def idle(page: Any) -> None:
+    """Wait until no script run is in progress (the status widget shows no Stop button)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button')")
+
+
 def open_app(page: Any, server: StreamlitServer, query: str = "") -> None:
     page.goto(server.url + "/" + query)
     page.wait_for_selector(INPUT)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button')")
+    idle(page)
 
 
 def new_session(page: Any) -> None:
     page.locator(".st-key-new-session button").click()
+    # The welcome can be drawn while the previous session's answers are still on the page
+    # as stale elements: wait for them to go and for the run to end before going on.
     page.wait_for_selector(".st-key-welcome")
+    page.wait_for_function(
+        "(sel) => document.querySelectorAll(sel).length === 0 && !new URLSearchParams(location.search).get('session')",
+        arg=FOOTERS,
+    )
+    idle(page)
 
 
 def send(page: Any, text: str) -> None:
@@ -46,6 +58,8 @@ def wait_answers(page: Any, count: int, timeout: float = 20_000) -> None:
 
 
 def session_id(page: Any) -> str:
+    """The session id in the URL, waiting for it to be set (it is written during the first send)."""
+    page.wait_for_function("() => new URLSearchParams(location.search).get('session')", timeout=10_000)
     return str(page.evaluate("() => new URLSearchParams(location.search).get('session') || ''"))
 
 
@@ -104,9 +118,11 @@ def test_switch_between_two_sessions(page: Any, chat_server: StreamlitServer) ->
     page.locator(f".st-key-open-{first} button").first.click()
     page.wait_for_function("(sid) => location.search.includes(sid)", arg=first)
     page.wait_for_selector(f"{MESSAGES} >> text=What is the status of our big rocks?")
+    idle(page)
     assert page.locator(MESSAGES, has_text="How is our budget tracking?").count() == 0
     page.locator(f".st-key-open-{second} button").first.click()
     page.wait_for_selector(f"{MESSAGES} >> text=How is our budget tracking?")
+    idle(page)
     assert page.locator(MESSAGES).count() == 2
     shot(page, "05-two-sessions")
 
