@@ -77,7 +77,7 @@ _AREA_AFTER = re.compile(
     r"\b(?:budgets?|spend|spending|costs?|forecasts?)\s+(?:for|of|in|on)\s+(?:the\s+|our\s+)?([a-z][\w &-]{1,40})", re.I
 )
 _SAVE_PREFIX = re.compile(
-    r"^\s*(?:please\s+)?(?:save|note|remember)(?:\s+(?:this|that|a|my))?(?:\s+(?:prep\s+)?(?:note|answer))?"
+    r"^\s*(?:please\s+)?(?:save|note|remember)(?:\s+(?:this|that|a|my))?(?:\s+prep)?(?:\s+(?:note|answer))?"
     r"(?:\s+(?:that|for\s+the\s+[^:]+))?\s*[:,-]?\s*",
     re.I,
 )
@@ -514,12 +514,67 @@ def _known_meeting(context: _Context, *texts: str, strict: bool = False) -> dict
     return latest[0]
 
 
-def _last_question(text: str) -> str | None:
-    questions = re.findall(r"([^\n?]*\?)", text)
+_STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "their",
+        "them",
+        "this",
+        "to",
+        "we",
+        "what",
+        "which",
+        "who",
+        "why",
+        "with",
+        "you",
+        "your",
+        "want",
+        "need",
+    ]
+)
+
+
+def _best_question(previous_answer: str, user_text: str, meeting_title: str = "") -> str | None:
+    """The prep question the user is answering: the one sharing most words with the answer, else the last.
+
+    Words of the meeting's title do not count (every question may name the meeting).
+    """
+    questions = [re.sub(r"^[\s\-*\d.)>]+", "", q).strip() for q in re.findall(r"([^\n?]*\?)", previous_answer)]
+    questions = [q for q in questions if q]
     if not questions:
         return None
-    question = re.sub(r"^[\s\-*\d.)>]+", "", questions[-1]).strip()
-    return question or None
+    ignored = _STOP_WORDS | set(re.findall(r"[a-z]+", meeting_title.lower()))
+    said = {w for w in re.findall(r"[a-z]+", user_text.lower()) if w not in ignored}
+    best, best_score = questions[-1], 0
+    for question in questions:
+        score = len(said & set(re.findall(r"[a-z]+", question.lower())))
+        if score > best_score:
+            best, best_score = question, score
+    return best
 
 
 def _save_response(user_text: str) -> str:
@@ -566,7 +621,9 @@ def _plan_tool_calls(context: _Context) -> list[_ToolCall]:
         meeting = _known_meeting(context, context.user_text, prep_title)
         if meeting is not None and meeting.get("id"):
             question = (
-                _last_question(context.previous_answer) if _asked_prep_question(context.previous_answer) else None
+                _best_question(context.previous_answer, context.user_text, prep_title)
+                if _asked_prep_question(context.previous_answer)
+                else None
             )
             topic = _topic_from_question(question) if question else "general prep note"
             save_input = {
@@ -753,6 +810,8 @@ def _compose_answer(context: _Context) -> str:
         elif outcome.name == SAVE_TOOL:
             total = data.get("total_notes_for_meeting")
             text = summary or "Saved your prep note."
+            if text[-1:] not in ".!?":
+                text += "."
             if isinstance(total, int):
                 text += f" You now have {total} prep note{'s' if total != 1 else ''} for this meeting."
             sections.append(text)

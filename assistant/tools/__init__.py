@@ -118,7 +118,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
                 session_id=deps.session_id,
             )
         return {
-            "summary": f"Saved your note on {saved.topic} for {meeting.title}",
+            "summary": f"Saved your note on “{saved.topic}” for {meeting.title}.",
             "saved": {
                 "id": saved.id,
                 "meeting_id": saved.meeting_id,

@@ -86,6 +86,19 @@ async def test_prepare_then_answer_saves_prep_note() -> None:
     assert "Saved your note" in str(second)
 
 
+async def test_saved_note_goes_under_the_question_it_answers() -> None:
+    agent = make_agent()
+    await agent.invoke_async("Prepare me for the Acme QBR")
+    CALLS.clear()
+
+    second = await agent.invoke_async("Save my prep: the outcome is the EU expansion signed")
+
+    saved = CALLS[0][1]
+    assert saved["topic"].startswith("What is the one outcome")
+    assert saved["response"] == "the outcome is the EU expansion signed"
+    assert ". You now have 1 prep note" in str(second)
+
+
 async def test_budget_and_big_rocks_in_one_message() -> None:
     agent = make_agent()
     result = await agent.invoke_async("How is the budget and what about our big rocks?")

@@ -48,7 +48,7 @@ def test_get_upcoming_meetings(agent: Agent) -> None:
 
 def test_save_prep_response_then_agenda(agent: Agent) -> None:
     saved = ok(agent.tool.save_prep_response(meeting_id="acme-qbr", topic="goal", response="  Sign the EU deal "))
-    assert saved["summary"] == "Saved your note on goal for QBR - Acme Corp"
+    assert saved["summary"] == "Saved your note on “goal” for QBR - Acme Corp."
     assert saved["saved"]["response"] == "Sign the EU deal"
     assert saved["total_notes_for_meeting"] == 1
     assert (
