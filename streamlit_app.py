@@ -27,5 +27,5 @@ pages = [
     st.Page("app_pages/sessions.py", title="Sessions & cost", icon=":material/insights:", url_path="sessions"),
 ]
 nav = st.navigation(pages)
-render_identity_sidebar(identity)
+render_identity_sidebar(identity, settings)
 nav.run()

@@ -6,10 +6,16 @@
 id token returned by Google's token endpoint has been verified and admitted by the
 access policy. The identity is kept only in server-side session state and comes from
 nothing the browser controls except that verified token: never from URL parameters.
+
+A verified Google sign-in is also remembered in a signed, revocable cookie (see
+``assistant.auth.remember``), so a reload, a new tab or a resumed session URL does not ask
+for Google again until IDENTITY_MAX_AGE_HOURS after the sign-in. The access policy is
+applied again whenever the cookie is read; Sign out revokes the cookie everywhere.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -28,7 +34,9 @@ from assistant.auth import (
     identity_expired,
     verify_id_token,
 )
+from assistant.auth.remember import COOKIE_NAME, RememberedIdentity
 from assistant.config import Settings
+from assistant.factory import get_sign_in_memory
 
 logger = logging.getLogger("assistant.auth.gate")
 
@@ -37,11 +45,15 @@ _ATTEMPT_KEY = "_auth_attempt"
 _NONCE_KEY = "_auth_nonce"
 _NOTICE_KEY = "_auth_notice"
 _ERROR_KEY = "_auth_error"
+_REMEMBERED_KEY = "_auth_remembered"  # RememberedIdentity of the cookie in use (for sign-out)
+_COOKIE_OP_KEY = "_auth_cookie_op"  # a cookie to write ("set", value, max_age) or clear ("clear",)
+_NO_RESTORE_KEY = "_auth_no_restore"  # signed out in this browser session: ignore the old cookie
 _COMPONENT_KEY = "google_signin"
 
 _RETRY_MESSAGE = "We couldn't complete the sign-in with Google. Please try again."
 _CANCELLED_MESSAGE = "The sign-in was cancelled or took too long. Please try again."
 _EXPIRED_MESSAGE = "Your sign-in has expired. Please sign in again."
+_SIGNED_OUT_ELSEWHERE_MESSAGE = "You signed out in another tab or window. Please sign in again."
 _UNAVAILABLE_MESSAGE = "Google sign-in is unavailable right now. Please try again in a minute."
 _NOT_CONFIGURED_MESSAGE = "Sign-in is not configured for this deployment. Please contact your administrator."
 
@@ -77,24 +89,33 @@ def require_identity(settings: Settings) -> Identity:
 
     identity = st.session_state.get(_IDENTITY_KEY)
     if isinstance(identity, Identity) and not identity.is_dev:
-        if not identity_expired(identity, max_age_hours=settings.identity_max_age_hours):
+        if identity_expired(identity, max_age_hours=settings.identity_max_age_hours):
+            logger.info("user_id=<%s> | identity older than max age, signing in again", identity.user_id)
+            _end_sign_in(_EXPIRED_MESSAGE)
+        elif _signed_out_elsewhere(settings, identity):
+            _end_sign_in(_SIGNED_OUT_ELSEWHERE_MESSAGE)
+        else:
+            _write_cookie(settings)
             return identity
-        logger.info("user_id=<%s> | identity older than max age, signing in again", identity.user_id)
-        _clear_session()
-        st.session_state[_NOTICE_KEY] = _EXPIRED_MESSAGE
     elif identity is not None:
         _clear_session()
 
+    restored = _restore_from_cookie(settings)
+    if restored is not None:
+        return restored
+
+    _write_cookie(settings)
     _render_sign_in(settings)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises  # pragma: no cover
 
 
-def render_identity_sidebar(identity: Identity) -> None:
+def render_identity_sidebar(identity: Identity, settings: Settings) -> None:
     """Show who is signed in and, for Google identities, a sign-out button.
 
     Args:
         identity: The identity returned by :func:`require_identity`.
+        settings: The app settings (sign-out revokes the remembered sign-in).
     """
     with st.sidebar:
         role = " · admin" if identity.is_admin else ""
@@ -102,15 +123,23 @@ def render_identity_sidebar(identity: Identity) -> None:
         if identity.is_dev:
             st.caption("Local dev login (ENV=local)")
         elif st.button("Sign out", key="_auth_sign_out", use_container_width=True):
-            sign_out()
+            sign_out(settings)
 
 
-def sign_out() -> None:
-    """Forget the identity and everything else held for this browser session, then rerun."""
+def sign_out(settings: Settings) -> None:
+    """Forget the identity and everything else held for this browser session, revoke the
+    remembered sign-in (on every replica and tab), clear its cookie, then rerun."""
     identity = st.session_state.get(_IDENTITY_KEY)
+    remembered = st.session_state.get(_REMEMBERED_KEY)
     if isinstance(identity, Identity):
         logger.info("user_id=<%s> | signed out", identity.user_id)
+        if isinstance(remembered, RememberedIdentity):
+            memory = get_sign_in_memory(settings)
+            if memory is not None:
+                memory.revoke(remembered.token_id, remembered.expires_at, user_id=identity.user_id)
     _clear_session()
+    st.session_state[_NO_RESTORE_KEY] = True
+    st.session_state[_COOKIE_OP_KEY] = ("clear",)
     st.rerun()
 
 
@@ -129,6 +158,72 @@ def _dev_login(settings: Settings) -> Identity:
         icon=":material/science:",
     )
     return identity
+
+
+def _restore_from_cookie(settings: Settings) -> Identity | None:
+    """The identity remembered in this browser's sign-in cookie, re-admitted by the policy."""
+    if st.session_state.get(_NO_RESTORE_KEY):
+        return None
+    value = st.context.cookies.get(COOKIE_NAME)
+    if not value:
+        return None
+    memory = get_sign_in_memory(settings)
+    if memory is None:
+        return None
+    try:
+        remembered = memory.read(value)
+        identity = check_access(remembered.identity, settings)
+    except AuthError as e:
+        logger.info("reason=<%s> | remembered sign-in not accepted", e.reason)
+        st.session_state[_NO_RESTORE_KEY] = True
+        st.session_state[_COOKIE_OP_KEY] = ("clear",)
+        if e.reason == "not_allowed":
+            st.session_state[_ERROR_KEY] = NOT_ALLOWED_MESSAGE
+        elif e.reason == "expired":
+            st.session_state[_NOTICE_KEY] = _EXPIRED_MESSAGE
+        return None
+    st.session_state[_IDENTITY_KEY] = identity
+    st.session_state[_REMEMBERED_KEY] = remembered
+    logger.info("user_id=<%s>, role=<%s> | remembered sign-in restored", identity.user_id, identity.role)
+    return identity
+
+
+def _end_sign_in(notice: str) -> None:
+    """Drop this browser session's identity and its cookie, and say why on the sign-in card."""
+    _clear_session()
+    st.session_state[_NOTICE_KEY] = notice
+    st.session_state[_COOKIE_OP_KEY] = ("clear",)
+    st.session_state[_NO_RESTORE_KEY] = True
+
+
+def _signed_out_elsewhere(settings: Settings, identity: Identity) -> bool:
+    """Whether this sign-in was ended by Sign out in another tab or browser (one key lookup)."""
+    remembered = st.session_state.get(_REMEMBERED_KEY)
+    if not isinstance(remembered, RememberedIdentity):
+        return False
+    memory = get_sign_in_memory(settings)
+    if memory is None:
+        return False
+    try:
+        revoked = memory.is_revoked(remembered.token_id)
+    except AuthError:
+        return False  # storage trouble is reported by the pages; do not sign everyone out for it
+    if revoked:
+        logger.info("user_id=<%s> | sign-in ended elsewhere", identity.user_id)
+    return revoked
+
+
+def _write_cookie(settings: Settings) -> None:
+    """Send a pending cookie write or removal to the browser (once)."""
+    op = st.session_state.pop(_COOKIE_OP_KEY, None)
+    if not op:
+        return
+    secure = "; Secure" if (settings.oauth_redirect_uri or "").startswith("https://") else ""
+    if op[0] == "set":
+        cookie = f"{COOKIE_NAME}={op[1]}; Path=/; Max-Age={int(op[2])}; SameSite=Lax{secure}"
+    else:
+        cookie = f"{COOKIE_NAME}=; Path=/; Max-Age=0; SameSite=Lax{secure}"
+    st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
 
 
 def _clear_session() -> None:
@@ -235,6 +330,13 @@ def _complete_sign_in(
     _clear_session()
     st.session_state[_IDENTITY_KEY] = identity
     st.session_state[_ATTEMPT_KEY] = attempt + 1
+    memory = get_sign_in_memory(settings)
+    issued = memory.issue(identity) if memory is not None else None
+    if issued is not None:
+        st.session_state[_COOKIE_OP_KEY] = ("set", issued.value, issued.max_age_s)
+        st.session_state[_REMEMBERED_KEY] = RememberedIdentity(
+            identity=identity, token_id=issued.token_id, expires_at=identity.issued_at + issued.max_age_s
+        )
     logger.info("user_id=<%s>, role=<%s> | signed in", identity.user_id, identity.role)
     st.rerun()
 

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     allowed_emails: CommaList = Field(default_factory=list)
     admin_emails: CommaList = Field(default_factory=list)
     identity_max_age_hours: float = Field(default=12, gt=0)
+    remember_sign_in: bool = Field(
+        default=True, description="Keep a Google sign-in across reloads and tabs in a signed cookie."
+    )
+    session_cookie_secret: SecretStr | None = Field(
+        default=None, description="Signs the sign-in cookie; derived from GOOGLE_CLIENT_SECRET when unset."
+    )
 
     # --- limits --------------------------------------------------------------------
     max_message_chars: int = Field(default=8000, ge=1, le=1_000_000)

@@ -200,6 +200,16 @@ prep_responses = Table(
     Index("ix_prep_user_meeting", "user_id", "meeting_id"),
 )
 
+revoked_sign_ins = Table(
+    "revoked_sign_ins",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Index("ix_revoked_sign_ins_expires", "expires_at"),
+)
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 

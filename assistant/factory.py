@@ -6,6 +6,7 @@ import logging
 import threading
 from typing import Any
 
+from assistant.auth.remember import SignInMemory, derive_key
 from assistant.config import Settings
 from assistant.db import get_engine
 from assistant.sessions.base import SessionStore
@@ -94,3 +95,22 @@ def get_chat_service(settings: Settings) -> Any:
             service = _services.setdefault(key, service)
     result: ChatService = service
     return result
+
+
+def get_sign_in_memory(settings: Settings) -> SignInMemory | None:
+    """The remembered-sign-in cookie service, or None (local dev login, or REMEMBER_SIGN_IN=false).
+
+    Its signing key is SESSION_COOKIE_SECRET, else derived from the OAuth client secret, so
+    every replica accepts the same cookie; revocations live in the shared SQL database.
+    """
+    if settings.is_local or not settings.remember_sign_in:
+        return None
+    secret = settings.session_cookie_secret or settings.google_client_secret
+    if secret is None:
+        return None
+    get_store(settings)  # the schema (revoked_sign_ins) is migrated with the store
+    return SignInMemory(
+        get_engine(settings.database_url),
+        derive_key(secret.get_secret_value()),
+        max_age_hours=settings.identity_max_age_hours,
+    )

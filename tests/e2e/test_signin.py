@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.conftest import shot
 from tests.fixtures.fake_oidc import FakeOidcProvider, FakeUser
 from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER, free_port, start_streamlit
 
@@ -102,12 +103,74 @@ def test_dev_login_banner_absent_and_sign_in_card_shown(browser: Browser, app_ur
     context.close()
 
 
+SIGN_IN_CARD = "Sign in with your Google work account"
+SIDEBAR = "section[data-testid='stSidebar']"
+
+
 def test_sign_in_and_sign_out(browser: Browser, app_url: str, idp: FakeOidcProvider) -> None:
     context, page = sign_in(browser, app_url, idp, "alice-sub")
     page.get_by_text("Signed in as").wait_for(timeout=30_000)
-    assert "alice@example.com" in page.inner_text("section[data-testid='stSidebar']")
+    assert "alice@example.com" in page.inner_text(SIDEBAR)
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_text("Sign in with your Google work account").wait_for(timeout=30_000)
+    page.get_by_text(SIGN_IN_CARD).wait_for(timeout=30_000)
+    context.close()
+
+
+def test_sign_in_is_remembered_across_reload_and_tabs_until_sign_out(
+    browser: Browser, app_url: str, idp: FakeOidcProvider
+) -> None:
+    context, page = sign_in(browser, app_url, idp, "alice-sub")
+    page.get_by_text("Signed in as").wait_for(timeout=30_000)
+    page.wait_for_function("() => document.cookie.includes('ea_sign_in=')", timeout=10_000)
+    cookie = next(c for c in context.cookies() if c["name"] == "ea_sign_in")
+    assert cookie["sameSite"] == "Lax"
+
+    # A reload and a second tab are signed in without going back to Google.
+    idp.next_user = None
+    page.reload()
+    page.get_by_text("Signed in as").wait_for(timeout=30_000)
+    assert "alice@example.com" in page.inner_text(SIDEBAR)
+    shot(page, "signin-remembered-after-reload")
+    second = context.new_page()
+    second.goto(app_url + "/sessions")
+    second.get_by_text("Signed in as").wait_for(timeout=30_000)
+
+    # Sign out in the second tab: the first tab is signed out at its next interaction,
+    # and a copy of the cookie no longer works anywhere.
+    second.get_by_role("button", name="Sign out").click()
+    second.get_by_text(SIGN_IN_CARD).wait_for(timeout=30_000)
+    page.get_by_role("button", name="New session").click()
+    page.get_by_text("You signed out in another tab").wait_for(timeout=30_000)
+    shot(page, "signin-signed-out-elsewhere")
+    assert "Signed in as" not in page.inner_text("body")
+
+    thief = browser.new_context()
+    thief.add_cookies([{**cookie}])
+    stolen = thief.new_page()
+    stolen.goto(app_url + "/")
+    stolen.get_by_text(SIGN_IN_CARD).wait_for(timeout=30_000)
+    assert "Signed in as" not in stolen.inner_text("body")
+    thief.close()
+    context.close()
+
+
+def test_forged_sign_in_cookie_is_refused(browser: Browser, app_url: str) -> None:
+    import jwt
+
+    from assistant.auth.remember import AUDIENCE, ISSUER, derive_key
+
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "alice-sub", "email": "alice@example.com", "name": "Alice"}
+    claims |= {"auth_time": 2_000_000_000, "iat": 2_000_000_000, "exp": 4_000_000_000, "jti": "forged"}
+    forged = jwt.encode(claims, derive_key("a guessed secret"), algorithm="HS256")
+    host = app_url.split("//", 1)[1].split(":", 1)[0]
+    context = browser.new_context()
+    context.add_cookies([{"name": "ea_sign_in", "value": forged, "domain": host, "path": "/"}])
+    page = context.new_page()
+    page.goto(app_url + "/")
+    page.get_by_text(SIGN_IN_CARD).wait_for(timeout=30_000)
+    assert "Signed in as" not in page.inner_text("body")
+    # The refused cookie is removed from the browser.
+    page.wait_for_function("() => !document.cookie.includes('ea_sign_in=')", timeout=10_000)
     context.close()
 
 
@@ -158,9 +221,9 @@ def test_two_users_never_see_each_others_sessions(browser: Browser, app_url: str
     sidebar = bob.inner_text("section[data-testid='stSidebar']")
     assert "Bob asks" in sidebar and "Alice secret plan" not in sidebar
 
-    # Bob opens Alice's session URL (a new page load signs in again): "not found", nothing of hers drawn.
+    # Bob opens Alice's session URL (a new page load; his sign-in is remembered): "not found",
+    # nothing of hers drawn.
     bob.goto(f"{app_url}/?session={alice_session}")
-    sign_in_here(bob, idp, "bob-sub")
     bob.get_by_text("not found").first.wait_for(timeout=30_000)
     assert "Alice secret plan" not in bob.inner_text("body")
 
