@@ -19,7 +19,9 @@ from tests.fixtures.db import any_engine  # noqa: F401 - fixture
 
 KEY = derive_key("google-client-secret")
 T0 = 1_800_000_000.0
-ALICE = Identity(user_id="alice-sub", email="alice@example.com", name="Alice", issued_at=T0, hosted_domain="example.com")
+ALICE = Identity(
+    user_id="alice-sub", email="alice@example.com", name="Alice", issued_at=T0, hosted_domain="example.com"
+)
 
 
 def memory(engine: Engine, key: bytes = KEY, hours: float = 12) -> SignInMemory:
