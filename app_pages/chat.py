@@ -16,7 +16,15 @@ from typing import Any
 import streamlit as st
 
 from app_pages.auth_gate import current_identity
-from app_pages.components import ASSISTANT_AVATAR, NOT_FOUND, USER_AVATAR, draw_turn, step_input, step_result
+from app_pages.components import (
+    ASSISTANT_AVATAR,
+    NOT_FOUND,
+    USER_AVATAR,
+    browser_zone,
+    draw_turn,
+    step_input,
+    step_result,
+)
 from assistant import chat_view as view
 from assistant.chat import (
     ChatEvent,
@@ -389,9 +397,9 @@ def _start_send(session: SessionMeta | None, raw: str) -> _Started | _Refused:
     except ChatInputError as e:
         return _Refused(raw, f"**Message not sent.** {e}", ":material/block:")
     except LimitExceededError as e:
-        when = view.retry_at_text(e.retry_at, service.clock())
-        reason = f"**Message not sent.** {e}"
-        if when and when not in reason:
+        when = view.retry_at_text(e.retry_at, service.clock(), browser_zone())
+        reason = f"**Message not sent.** {e.reason}"
+        if when:
             reason += f" {when}"
         return _Refused(raw, reason, ":material/hourglass_top:", "warning")
     except SessionBusyError as e:

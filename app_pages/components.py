@@ -1,4 +1,5 @@
-"""Streamlit drawing shared by the pages: a stored transcript's turns and tool steps.
+"""Streamlit drawing shared by the pages: a stored transcript's turns and tool steps, and the
+reader's time zone for clock times.
 
 The chat page and the sessions page's detail both draw stored turns the same way; only the
 tool-step container (a status box in chat, an expander in the detail) and the footer row
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -18,10 +20,16 @@ from assistant import chat_view as view
 from assistant.chat import DisplayTurn
 from assistant.render import pretty_json, safe_markdown
 from assistant.sessions.base import ToolStep, TurnRecord
+from assistant.usage.format import resolve_zone
 
 NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
 USER_AVATAR = ":material/person:"
 ASSISTANT_AVATAR = ":material/support_agent:"
+
+
+def browser_zone() -> ZoneInfo:
+    """The reader's time zone (``st.context.timezone``), UTC when the browser sent none or an unknown one."""
+    return resolve_zone(st.context.timezone)
 
 
 def step_input(value: Any) -> None:

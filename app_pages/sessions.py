@@ -4,7 +4,9 @@ Three tabs: the sessions table (server-side filter, sort and paging, totals), th
 dashboard and what-if pricing. ``?session=<id>`` on this page opens one session's detail:
 its transcript with tool steps, per-turn usage, feedback, exports and Resume/Continue.
 Users only ever see their own sessions; admins see everyone's, read-only. Every rule
-lives in :mod:`assistant.sessions.views` and :mod:`assistant.usage.views`.
+lives in :mod:`assistant.sessions.views` and :mod:`assistant.usage.views`. Clock times are
+shown in the browser's time zone; day filters and daily charts stay in UTC days (the daily
+budget resets at UTC midnight and the ledger rolls up per UTC day).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.auth_gate import current_identity
-from app_pages.components import NOT_FOUND, draw_turn
+from app_pages.components import NOT_FOUND, browser_zone, draw_turn
 from assistant import chat_view as view
 from assistant.chat import ChatService, DisplayTurn, build_display_turns
 from assistant.config import get_settings
@@ -29,7 +31,7 @@ from assistant.sessions.base import SessionError, SessionNotFoundError, TurnReco
 from assistant.sessions.export import session_to_json, session_to_markdown
 from assistant.sessions.queries import SessionFilter, SessionQueryError, distinct_models, list_sessions
 from assistant.usage import views as usage_views
-from assistant.usage.format import fmt_ago, fmt_cost
+from assistant.usage.format import fmt_ago, fmt_cost, fmt_datetime
 from assistant.usage.queries import dashboard, what_if
 
 logger = logging.getLogger("assistant.pages.sessions")
@@ -46,7 +48,8 @@ service: ChatService = get_chat_service(settings)
 engine = getattr(service.store, "engine")  # noqa: B009 - both stores keep the SQL index/ledger engine
 prices = get_prices(settings)
 now = service.clock()
-today: date = now.date()
+today: date = now.date()  # UTC: day filters and daily buckets are UTC days (budget resets at UTC midnight)
+zone = browser_zone()  # clock times are shown in the reader's zone
 
 st.html(
     """<style>
@@ -267,7 +270,9 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
             "Title": st.column_config.TextColumn("Title", width=300, pinned=True),
             "User": st.column_config.TextColumn("User", width="medium"),
             "State": st.column_config.TextColumn("State", width="small"),
-            "Started": st.column_config.DatetimeColumn("Started", format="MMM D, HH:mm", help="UTC"),
+            "Started": st.column_config.DatetimeColumn(
+                "Started", format="MMM D, HH:mm", timezone=zone.key, help=f"Time zone: {zone.key}"
+            ),
             "Last activity": st.column_config.DatetimeColumn("Last activity", format="distance"),
             "Turns": st.column_config.NumberColumn("Turns", format="%d", width="small"),
             "Input tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
@@ -546,7 +551,7 @@ def _draw_detail(session_id: str) -> None:
         offline = view.is_offline_model(meta.model)
         mbadge = view.model_badge(_label(meta.model) if not offline else view.OFFLINE_LABEL, offline)
         st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
-        st.caption(f"Started {meta.created_at:%Y-%m-%d %H:%M} UTC · last activity {fmt_ago(meta.updated_at, now)}")
+        st.caption(f"Started {fmt_datetime(meta.created_at, zone)} · last activity {fmt_ago(meta.updated_at, now)}")
     if access.banner:
         st.info(view.display_title(access.banner), icon=":material/visibility:")
 

@@ -146,15 +146,18 @@ class ChatInputError(ValueError):
 class LimitExceededError(Exception):
     """A per-user limit refuses the send; ``retry_at`` says when it frees up."""
 
-    def __init__(self, message: str, retry_at: datetime | None = None) -> None:
+    def __init__(self, message: str, retry_at: datetime | None = None, *, reason: str | None = None) -> None:
         """Create the error.
 
         Args:
-            message: Plain sentence shown to the user.
+            message: Plain sentence shown to the user (CLI), with when it frees up in UTC.
             retry_at: When sending becomes possible again (UTC), if known.
+            reason: The message without its UTC clock time, for pages that show ``retry_at``
+                in the reader's time zone (default: ``message``).
         """
         super().__init__(message)
         self.retry_at = retry_at
+        self.reason = reason or message
 
 
 class SessionBusyError(Exception):
@@ -485,10 +488,11 @@ class ChatService:
             if len(window) >= per_minute:
                 wait = 60 - (now_mono - window[0])
                 retry_at = self.clock() + timedelta(seconds=wait)
+                reason = f"You have sent {per_minute} messages in the last minute, the most allowed."
                 raise LimitExceededError(
-                    f"You have sent {per_minute} messages in the last minute, the most allowed. "
-                    f"You can send again at {retry_at:%H:%M:%S} UTC (in {int(wait) + 1} s).",
+                    f"{reason} You can send again at {retry_at:%H:%M:%S} UTC (in {int(wait) + 1} s).",
                     retry_at,
+                    reason=reason,
                 )
             if consume:
                 window.append(now_mono)
@@ -498,10 +502,11 @@ class ChatService:
             if spent >= budget:
                 now = self.clock()
                 midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+                reason = f"Today's budget of ${budget:.2f} is used up (spent ${spent:.4f})."
                 raise LimitExceededError(
-                    f"Today's budget of ${budget:.2f} is used up (spent ${spent:.4f}). "
-                    f"It resets at {midnight:%Y-%m-%d %H:%M} UTC.",
+                    f"{reason} It resets at {midnight:%Y-%m-%d %H:%M} UTC.",
                     midnight,
+                    reason=f"{reason} It resets at midnight UTC.",
                 )
 
     # -- agent cache ------------------------------------------------------------------

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from assistant.render import safe_markdown
 from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
-from assistant.usage.format import fmt_ago, fmt_cost, fmt_ms, fmt_tokens
+from assistant.usage.format import UTC_ZONE, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
 
 OFFLINE_LABEL = "offline demo model"
 SIDEBAR_TITLE_CHARS = 38
@@ -210,22 +211,23 @@ def budget_view(spent_usd: float, budget_usd: float) -> BudgetView:
     return BudgetView(f"{fmt_cost(spent_usd)} of {fmt_cost(budget_usd)} today", fraction, spent_usd >= budget_usd)
 
 
-def retry_at_text(retry_at: datetime | None, now: datetime) -> str | None:
-    """When a limit frees up, in words.
+def retry_at_text(retry_at: datetime | None, now: datetime, zone: ZoneInfo = UTC_ZONE) -> str | None:
+    """When a limit frees up, in words, as a clock time in the reader's zone.
 
     Args:
         retry_at: The moment sending is possible again (aware), or None.
         now: The current time (aware).
+        zone: The reader's time zone (default UTC).
 
     Returns:
-        "You can send again at 14:05:03 UTC (in 42 s)." or None when unknown.
+        "You can send again at 14:05:03 UTC (in 42 s)." ("09:05:03 EST" in New York) or None
+        when unknown.
     """
     if retry_at is None:
         return None
-    at = retry_at.astimezone(UTC)
-    seconds = max(0, int((at - now.astimezone(UTC)).total_seconds()) + 1)
+    seconds = max(0, int((retry_at - now).total_seconds()) + 1)
     wait = f"{seconds} s" if seconds < 120 else fmt_ms(seconds * 1000.0)
-    return f"You can send again at {at:%H:%M:%S} UTC (in {wait})."
+    return f"You can send again at {fmt_datetime(retry_at, zone, '%H:%M:%S')} (in {wait})."
 
 
 @dataclass(frozen=True)

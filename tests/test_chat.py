@@ -148,6 +148,7 @@ def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine)
     with pytest.raises(LimitExceededError) as info:
         service.run_turn(meta.id, "u1", "third")
     assert "2 messages" in str(info.value) and info.value.retry_at is not None
+    assert "UTC" in str(info.value) and "2 messages" in info.value.reason and "UTC" not in info.value.reason
     assert len(service.open_session(meta.id, "u1").turns) == 2
 
     now = [utcnow()]
@@ -156,8 +157,9 @@ def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine)
 
     broke.store.record_usage([UsageRecord("c1", meta.id, "u2", 0, "bedrock", "m", now[0], 1000, 1000, cost_usd=0.5)])
     m2 = broke.create_session("u2")
-    with pytest.raises(LimitExceededError, match="budget"):
+    with pytest.raises(LimitExceededError, match="budget") as refused:
         broke.run_turn(m2.id, "u2", "hello")
+    assert refused.value.reason.endswith("It resets at midnight UTC.")  # pages add the local clock time
     now[0] += timedelta(days=1)
     assert isinstance(broke.run_turn(m2.id, "u2", "hello")[-1], Done)
 

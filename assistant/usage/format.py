@@ -1,12 +1,19 @@
-"""People-friendly formatting of costs, token counts, durations and ages (pages and CLI)."""
+"""People-friendly formatting of costs, token counts, durations, ages and clock times (pages and CLI)."""
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+logger = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
 MISSING = "–"
+UTC_ZONE = ZoneInfo("UTC")
+DATE_TIME = "%Y-%m-%d %H:%M"
 
 
 def fmt_cost(value: float | None) -> str:
@@ -112,3 +119,65 @@ def fmt_ago(moment: datetime | None, now: datetime | None = None) -> str:
     if seconds < 30 * 86400:
         return f"{int(seconds // 86400)} d ago"
     return moment.astimezone(UTC).date().isoformat()
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # "localtime" is the server's own zone, never a browser's.
+    return frozenset(available_timezones() - {"localtime"})
+
+
+def resolve_zone(name: object) -> ZoneInfo:
+    """The time zone a browser reported, or UTC when it is missing or not a known IANA name.
+
+    Args:
+        name: An IANA zone name such as ``"America/New_York"`` (``st.context.timezone``), or
+            None. Anything else (unknown names, paths, non-strings) falls back to UTC.
+
+    Returns:
+        The zone (``ZoneInfo("UTC")`` on fallback); its ``key`` is the zone's name.
+    """
+    if not name:
+        return UTC_ZONE
+    if isinstance(name, str) and name in _zone_names():
+        try:
+            return ZoneInfo(name)
+        except (LookupError, ValueError, OSError):  # listed but unreadable tzdata
+            pass
+    logger.debug("timezone=<%r> | unknown time zone, using utc", name)
+    return UTC_ZONE
+
+
+def zone_abbreviation(moment: datetime, zone: ZoneInfo) -> str:
+    """The zone's short name at ``moment``: ``"EST"``, ``"CEST"``, ``"UTC"``.
+
+    Zones without a letter abbreviation (tzdata writes ``"-03"``) get ``"UTC-03"``.
+
+    Args:
+        moment: The instant (naive values are taken as UTC).
+        zone: The zone.
+
+    Returns:
+        The abbreviation in force at that instant.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    abbr = moment.astimezone(zone).tzname() or zone.key
+    return f"UTC{abbr}" if abbr.startswith(("+", "-")) else abbr
+
+
+def fmt_datetime(moment: datetime, zone: ZoneInfo = UTC_ZONE, fmt: str = DATE_TIME) -> str:
+    """Format an instant as wall-clock time in ``zone``, followed by the zone's abbreviation.
+
+    Args:
+        moment: The instant (naive values are taken as UTC).
+        zone: Where the reader is (see :func:`resolve_zone`); default UTC.
+        fmt: ``strftime`` format of the date and time part.
+
+    Returns:
+        e.g. ``"2026-11-25 09:05 EST"`` (``fmt_datetime(t, ZoneInfo("America/New_York"))``),
+        ``"14:05:03 UTC"`` (``fmt="%H:%M:%S"``).
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(zone).strftime(fmt)} {zone_abbreviation(moment, zone)}"

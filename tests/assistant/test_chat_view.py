@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from assistant import chat_view as view
 from assistant.sessions.base import SessionMeta, TurnRecord
@@ -69,6 +70,9 @@ def test_budget_view() -> None:
 def test_retry_at_text() -> None:
     assert view.retry_at_text(None, NOW) is None
     assert view.retry_at_text(NOW + timedelta(seconds=41.5), NOW) == "You can send again at 12:00:41 UTC (in 42 s)."
+    new_york = ZoneInfo("America/New_York")  # NOW is in March, before the switch to daylight time
+    text = view.retry_at_text(NOW + timedelta(seconds=41.5), NOW, new_york)
+    assert text == "You can send again at 07:00:41 EST (in 42 s)."
 
 
 def test_error_views() -> None:

@@ -1,13 +1,17 @@
 """The Sessions & cost page in a real headless Chromium against a real ``streamlit run`` server.
 
 Chat first (offline demo model), then find the session in the sessions table with its
-tokens, open it, and resume it in the chat page. Screenshots go to tests/e2e/artifacts/.
+tokens, open it, and resume it in the chat page; and a browser in New York sees the
+session's start in New York time. Screenshots go to tests/e2e/artifacts/.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,6 +24,7 @@ FOOTERS = '[class*="st-key-turn-footer-"]'
 TABLE = '[data-testid="stDataFrame"]'
 ROW_HEIGHT = 38  # row_height of the sessions table (header included)
 QUESTION = "Prepare me for the Acme QBR"
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def idle(page: Any) -> None:
@@ -89,3 +94,60 @@ def test_chat_then_find_open_and_resume_the_session(page: Any, chat_server: Stre
     assert page.locator('[data-testid="stChatMessage"]', has_text=QUESTION).count() == 1
     assert page.locator(".st-key-chat-header", has_text="Prepare me for the Acme QBR").count() == 1
     shot(page, "sessions-03-resumed")
+
+
+@pytest.fixture
+def new_york_page(browser: Any) -> Iterator[Any]:
+    """A page whose browser reports America/New_York as its time zone."""
+    context = browser.new_context(viewport={"width": 2400, "height": 900}, timezone_id="America/New_York")
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+def test_times_show_in_the_browsers_time_zone(new_york_page: Any, chat_server: StreamlitServer) -> None:
+    page = new_york_page
+    question = "What is on my calendar this week?"
+    page.goto(chat_server.url + "/")
+    page.wait_for_selector(INPUT)
+    idle(page)
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
+    page.fill(INPUT, question)
+    page.press(INPUT, "Enter")
+    page.wait_for_function(
+        "([sel]) => document.querySelectorAll(sel).length === 1 && !document.querySelector('.st-key-live-answer')",
+        arg=[FOOTERS],
+    )
+    sid = session_id(page)
+    assert sid
+    after = datetime.now(UTC)
+    minutes = [before + timedelta(minutes=i) for i in range(int((after - before).total_seconds() // 60) + 1)]
+    local = [m.astimezone(NEW_YORK) for m in minutes]
+    abbr = local[0].tzname()
+    assert abbr in ("EST", "EDT")  # EST from November to March
+
+    page.goto(f"{chat_server.url}/sessions?session={sid}")
+    page.wait_for_selector(".st-key-detail-actions")
+    started = page.locator('[data-testid="stCaptionContainer"]', has_text="Started ")
+    started.first.wait_for()
+    page.locator('[data-testid="stChatMessage"]', has_text=question).wait_for()
+    page.locator(".st-key-detail-metrics", has_text="Input tokens").wait_for()
+    idle(page)
+    caption = started.first.inner_text()
+    assert any(f"Started {t:%Y-%m-%d %H:%M} {abbr} · last activity" in caption for t in local), caption
+    assert "UTC" not in caption
+    shot(page, "sessions-04-detail-new-york")
+
+    page.goto(f"{chat_server.url}/sessions")
+    page.wait_for_selector(TABLE)
+    idle(page)
+    page.wait_for_function("(sel) => document.querySelectorAll(sel + ' table tr').length >= 2", arg=TABLE)
+    shot(page, "sessions-05-table-new-york")
+    rows = table_rows(page)
+    header = rows[0]
+    row = next(r for r in rows[1:] if r and question in r[header.index("Title")])
+    assert "Started" in header, header
+    cell = row[header.index("Started")]
+    # The accessible mirror of the canvas holds the value in the column's zone: "2026-11-25 16:18:37-05:00".
+    assert any(cell.startswith(f"{t:%Y-%m-%d %H:%M}") and cell.endswith(t.isoformat()[-6:]) for t in local), cell

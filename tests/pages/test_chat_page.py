@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,15 @@ def test_rate_limit_refusal_says_when_it_frees_up(make_app: Callable[..., AppTes
     warning = " ".join(w.value for w in at.warning)
     assert "Message not sent" in warning and "You can send again at" in warning and "UTC" in warning
     assert len(at.chat_message) == 2
+
+
+def test_rate_limit_refusal_gives_the_time_in_the_browsers_zone(make_app: Callable[..., AppTest]) -> None:
+    at = make_app(MESSAGES_PER_MINUTE="1")
+    at.context = {"timezone": "Asia/Kolkata"}  # IST all year: no daylight time
+    at = _send(_send(at, "What is on my calendar this week?"), "And next week?")
+    warning = " ".join(w.value for w in at.warning)
+    assert re.search(r"You can send again at \d\d:\d\d:\d\d IST \(in \d+ s\)\.", warning), warning
+    assert "UTC" not in warning
 
 
 def _sid(at: AppTest) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -50,8 +52,10 @@ def chat(service: ChatService, text: str, user: str = USER, email: str = EMAIL) 
     return meta.id
 
 
-def open_page(session: str | None = None, tab: str | None = None) -> AppTest:
+def open_page(session: str | None = None, tab: str | None = None, timezone: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if timezone is not None:
+        at.context = {"timezone": timezone}  # what the browser reports as st.context.timezone
     at.run()  # the entry script signs the dev user in, then the test navigates
     at.switch_page("app_pages/sessions.py")
     if session is not None:
@@ -166,6 +170,33 @@ def test_detail_shows_transcript_steps_usage_and_downloads(env: Callable[..., Ch
     assert at.button(key="detail-resume").label == "Resume in chat"
     assert metrics(at)["Turns"] == "1"
     assert "Viewing" not in texts(at)
+
+
+def test_times_are_shown_in_the_browsers_time_zone(env: Callable[..., ChatService]) -> None:
+    service = env()
+    sid = chat(service, "Prepare me for the Acme QBR")
+    started = service.open_session(sid, USER).meta.created_at.astimezone(ZoneInfo("America/New_York"))
+    at = open_page(session=sid, timezone="America/New_York")
+    caption = next(c.value for c in at.caption if c.value.startswith("Started "))
+    assert caption.startswith(f"Started {started:%Y-%m-%d %H:%M} {started:%Z} · last activity ")
+    assert started.tzname() in ("EST", "EDT") and "UTC" not in caption
+
+    columns = json.loads(open_page(timezone="America/New_York").dataframe[0].proto.columns)
+    assert columns["Started"]["type_config"]["timezone"] == "America/New_York"
+    assert columns["Started"]["help"] == "Time zone: America/New_York"
+
+    dashboard = texts(open_page(tab=DASHBOARD_TAB, timezone="America/New_York"))
+    assert "(UTC days)" in dashboard  # the daily budget still resets at UTC midnight
+
+
+def test_unknown_browser_time_zone_falls_back_to_utc(env: Callable[..., ChatService]) -> None:
+    service = env()
+    sid = chat(service, "Prepare me for the Acme QBR")
+    started = service.open_session(sid, USER).meta.created_at
+    at = open_page(session=sid, timezone="Mars/Olympus_Mons")
+    assert any(c.value.startswith(f"Started {started:%Y-%m-%d %H:%M} UTC · ") for c in at.caption)
+    columns = json.loads(open_page(timezone="Mars/Olympus_Mons").dataframe[0].proto.columns)
+    assert columns["Started"]["type_config"]["timezone"] == "UTC"
 
 
 def test_completed_session_offers_continue_in_new_session(env: Callable[..., ChatService]) -> None:

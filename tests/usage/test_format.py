@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.usage.format import fmt_ago, fmt_cost, fmt_ms, fmt_tokens
+from assistant.usage.format import (
+    UTC_ZONE,
+    fmt_ago,
+    fmt_cost,
+    fmt_datetime,
+    fmt_ms,
+    fmt_tokens,
+    resolve_zone,
+    zone_abbreviation,
+)
 
 
 @pytest.mark.parametrize(
@@ -43,3 +53,39 @@ def test_fmt_ago() -> None:
 )
 def test_fmt_ms(value: float | None, text: str) -> None:
     assert fmt_ms(value) == text
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_resolve_zone_takes_known_iana_names() -> None:
+    assert resolve_zone("America/New_York") == NEW_YORK
+    assert resolve_zone("Europe/Berlin").key == "Europe/Berlin"
+    assert resolve_zone("UTC") == UTC_ZONE
+
+
+@pytest.mark.parametrize(
+    "name",
+    [None, "", "Mars/Olympus_Mons", "America", "../etc/passwd", "/etc/localtime", "localtime", "a\x00b",
+     "America/New_York " * 50, 42, ["Europe/Berlin"]],
+)  # fmt: skip
+def test_resolve_zone_falls_back_to_utc_never_raises(name: object) -> None:
+    assert resolve_zone(name) == UTC_ZONE
+
+
+def test_fmt_datetime_in_the_readers_zone_with_abbreviation() -> None:
+    t = datetime(2026, 11, 25, 14, 5, tzinfo=UTC)
+    assert fmt_datetime(t) == "2026-11-25 14:05 UTC"
+    assert fmt_datetime(t, NEW_YORK) == "2026-11-25 09:05 EST"
+    assert fmt_datetime(datetime(2026, 7, 1, 14, 5, tzinfo=UTC), NEW_YORK) == "2026-07-01 10:05 EDT"
+    assert fmt_datetime(datetime(2026, 11, 25, 3, 30, tzinfo=UTC), NEW_YORK) == "2026-11-24 22:30 EST"  # day before
+    assert fmt_datetime(datetime(2026, 11, 25, 14, 5), NEW_YORK) == "2026-11-25 09:05 EST"  # naive = UTC
+    assert fmt_datetime(t, ZoneInfo("Asia/Kolkata"), "%H:%M:%S") == "19:35:00 IST"
+    assert fmt_datetime(t, resolve_zone("Not/AZone")) == "2026-11-25 14:05 UTC"
+
+
+def test_zone_abbreviation_names_numeric_zones_as_utc_offsets() -> None:
+    t = datetime(2026, 11, 25, 14, 5, tzinfo=UTC)
+    assert zone_abbreviation(t, NEW_YORK) == "EST"
+    assert zone_abbreviation(t, ZoneInfo("America/Sao_Paulo")) == "UTC-03"
+    assert zone_abbreviation(t, ZoneInfo("Asia/Dubai")) == "UTC+04"
