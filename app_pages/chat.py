@@ -60,6 +60,8 @@ PENDING = "chat_pending"  # {"session_id": str | None, "text": str}: a send queu
 FAILED = "chat_failed"  # {"session_id", "text", "category", "message", "retryable"}: the last failed turn
 FLASH = "chat_flash"  # [(kind, text)]: one-time notices shown on the next run
 CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmation
+SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are drawn}
+RECENT_TURNS = 20  # a long session draws its latest answers; earlier ones load on request
 SEARCH = "chat_search"
 CURSOR = " ▍"
 
@@ -309,10 +311,41 @@ def _turn_footer(session_id: str, turn: TurnRecord) -> None:
 def _draw_turn(item: DisplayTurn, session_id: str) -> None:
     draw_turn(
         item,
-        steps_as_status=True,
         footer_key="turn-footer",
         footer=lambda turn: _turn_footer(session_id, turn),
     )
+
+
+def _show_earlier(session_id: str, first: int) -> None:
+    st.session_state.setdefault(SHOWN, {})[session_id] = first
+
+
+def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTurn]:
+    """The latest answers of a long session, after a bar that loads earlier ones.
+
+    Drawing hundreds of answers on every run would make each send wait for all of them;
+    the whole transcript stays one click away (and on the Sessions page and in exports).
+    Once earlier answers are shown they stay shown while new ones are added.
+    """
+    first = st.session_state.get(SHOWN, {}).get(session_id)
+    if first is None:
+        first = len(items) - RECENT_TURNS
+    first = max(0, min(int(first), len(items)))
+    if first == 0:
+        return items
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="earlier-turns"):
+        st.caption(f":material/history: {first} earlier {'answer' if first == 1 else 'answers'} not shown")
+        step = min(RECENT_TURNS, first)
+        st.button(
+            f"Show {step} earlier",
+            icon=":material/expand_less:",
+            key="show-earlier",
+            on_click=_show_earlier,
+            args=(session_id, first - step),
+        )
+        if step < first:
+            st.button("Show all", key="show-all-turns", on_click=_show_earlier, args=(session_id, 0))
+    return items[first:]
 
 
 def _draw_welcome() -> None:
@@ -523,7 +556,7 @@ try:
     _draw_header()
     if not turns and not failed and to_send is None and not read_only:
         _draw_welcome()
-    for item in turns:
+    for item in _visible_turns(turns, meta.id if meta else ""):
         _draw_turn(item, meta.id if meta else "")
     if failed:
         _draw_failed(failed)

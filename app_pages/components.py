@@ -44,14 +44,15 @@ def step_result(text: str | None) -> None:
     st.markdown(safe_markdown(text or "(no result)"))
 
 
-def draw_step(step: ToolStep, *, as_status: bool) -> None:
-    """One stored tool step, collapsed: a status box (``as_status``) or an expander."""
+def draw_step(step: ToolStep) -> None:
+    """One stored tool step, collapsed, with a done or failed icon.
+
+    An expander rather than ``st.status``: Streamlit pauses 50 ms per status box it creates,
+    which made every rerun of a long session wait on its stored steps.
+    """
     label = view.tool_label(step.name, step.status, step.duration_ms)
-    if as_status:
-        box = st.status(label, state="error" if step.status == "error" else "complete", expanded=False)
-    else:
-        box = st.expander(label, icon=":material/build:")
-    with box:
+    icon = ":material/error:" if step.status == "error" else ":material/check_circle:"
+    with st.expander(label, icon=icon):
         step_input(step.input)
         step_result(step.result)
 
@@ -59,7 +60,6 @@ def draw_step(step: ToolStep, *, as_status: bool) -> None:
 def draw_turn(
     item: DisplayTurn,
     *,
-    steps_as_status: bool,
     footer_key: str,
     footer: Callable[[TurnRecord], None],
 ) -> None:
@@ -73,7 +73,7 @@ def draw_turn(
             if kind == "text":
                 st.markdown(safe_markdown(str(part)))
             else:
-                draw_step(part, as_status=steps_as_status)
+                draw_step(part)
         if not item.parts:
             st.caption("(no answer text)")
         note = view.stopped_note(turn)

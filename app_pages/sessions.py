@@ -523,7 +523,6 @@ def _detail_footer(session_id: str, turn: TurnRecord) -> None:
 def _draw_turn(item: DisplayTurn, session_id: str) -> None:
     draw_turn(
         item,
-        steps_as_status=False,
         footer_key="detail-footer",
         footer=lambda turn: _detail_footer(session_id, turn),
     )

@@ -11,8 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import assistant.config
+from assistant.chat import ChatService
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
+from assistant.models.offline import OfflineModel
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 USER = "test-user-123"
@@ -88,7 +90,7 @@ def test_starter_click_sends_it_and_opens_the_session(make_app: Callable[..., Ap
 def test_answer_shows_tool_step_and_cost_footer(make_app: Callable[..., AppTest]) -> None:
     at = _send(make_app(), "Prepare me for the Acme QBR")
     assistant_msg = at.chat_message[1]
-    assert any("get_upcoming_meetings" in e.label for e in at.status)
+    assert any("get_upcoming_meetings" in e.label for e in at.expander)
     footer = " ".join(c.value for c in assistant_msg.caption)
     assert "tokens" in footer and "$0.00 (offline demo model)" in footer and "first token" in footer
     assert any("of $5.00 today" in str(p.proto.text) for p in at.get("progress"))
@@ -103,11 +105,39 @@ def test_session_reopens_from_url_with_steps_and_feedback(make_app: Callable[...
     again.run()
     assert not again.exception
     assert [m.name for m in again.chat_message] == ["user", "assistant"]
-    assert any("get_upcoming_meetings" in e.label for e in again.status)
+    assert any("get_upcoming_meetings" in e.label for e in again.expander)
     feedback = again.get("feedback")
     assert feedback and feedback[0].value == 1
     feedback[0].set_value(0).run()
     assert _service().open_session(sid, USER).turns[0].feedback == -1
+
+
+def test_long_session_draws_latest_answers_and_loads_earlier_on_request(make_app: Callable[..., AppTest]) -> None:
+    at = make_app(MESSAGES_PER_MINUTE="1000")
+    page_service = _service()
+    fast = ChatService(
+        get_settings(),
+        page_service.store,
+        prices=page_service.prices,
+        model_factory=lambda _name: OfflineModel(chunk_delay_s=0, first_token_delay_s=0),
+    )
+    meta = fast.create_session(USER)
+    for i in range(27):
+        fast.run_turn(meta.id, USER, f"How is the budget tracking? ({i})")
+    at.query_params["session"] = meta.id
+    at.run()
+    users = [m for m in at.chat_message if m.name == "user"]
+    assert len(users) == 20
+    assert "(26)" in users[-1].markdown[0].value and "(7)" in users[0].markdown[0].value
+    assert "7 earlier answers not shown" in _texts(at)
+
+    at.button(key="show-earlier").click().run()
+    assert len([m for m in at.chat_message if m.name == "user"]) == 27
+    assert not at.get("button") or all(b.key != "show-earlier" for b in at.button)
+
+    # A new answer keeps the whole transcript on screen once it was asked for.
+    _send(at, "What is the status of our big rocks?")
+    assert len([m for m in at.chat_message if m.name == "user"]) == 28
 
 
 def test_other_users_session_is_not_found(make_app: Callable[..., AppTest]) -> None:
