@@ -181,3 +181,30 @@ def fmt_datetime(moment: datetime, zone: ZoneInfo = UTC_ZONE, fmt: str = DATE_TI
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return f"{moment.astimezone(zone).strftime(fmt)} {zone_abbreviation(moment, zone)}"
+
+
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value made safe for a CSV that may be opened in a spreadsheet.
+
+    Text starting with ``= + - @`` (or a tab / carriage return) would run as a formula in
+    Excel or Sheets, so a display name or title chosen by one user could act on the admin
+    who downloads the file: such text gets a leading apostrophe (OWASP's advice). Numbers,
+    including negative ones, are left alone; None becomes an empty cell.
+
+    Args:
+        value: A cell value.
+
+    Returns:
+        The value to write.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_LEADS):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value

@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 from assistant.db import sessions, usage, usage_daily
 from assistant.sessions.base import UsageRecord, parse_utc, to_utc
 from assistant.sessions.queries import percentile
+from assistant.usage.format import csv_cell
 from assistant.usage.pricing import PriceTable
 
 logger = logging.getLogger(__name__)
@@ -809,8 +810,8 @@ def costs_csv(
         writer.writerow(
             [
                 g.day,
-                g.user_id,
-                g.model_id,
+                csv_cell(g.user_id),
+                csv_cell(g.model_id),
                 g.calls,
                 g.input_tokens,
                 g.output_tokens,

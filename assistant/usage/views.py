@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.usage.format import fmt_cost, fmt_tokens
+from assistant.usage.format import csv_cell, fmt_cost, fmt_tokens
 from assistant.usage.queries import Dashboard, WhatIfEstimate
 
 logger = logging.getLogger(__name__)
@@ -44,12 +44,13 @@ class ChartTable:
         return {c: [r[i] for r in self.rows] for i, c in enumerate(self.columns)}
 
     def to_csv(self) -> str:
-        """The table as CSV text (header line first; None becomes an empty cell)."""
+        """The table as CSV text (header line first; None becomes an empty cell; text that a
+        spreadsheet would run as a formula is quoted, see :func:`csv_cell`)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(self.columns)
         for row in self.rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow([csv_cell(v) for v in row])
         return buffer.getvalue()
 
 

