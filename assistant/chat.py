@@ -61,6 +61,7 @@ from assistant.sessions.base import (
     UsageRecord,
     utcnow,
 )
+from assistant.sessions.send_log import SendLog
 from assistant.sessions.snapshot_storage import TurnSnapshotStorage, capture_snapshot
 from assistant.tools.deps import ToolDeps
 from assistant.usage.pricing import PriceTable
@@ -71,6 +72,7 @@ AGENT_ID = "meeting_coordinator"
 DEFAULT_TITLE = "New session"
 TOOL_RESULT_PREVIEW_CHARS = 280
 AGENT_CACHE_SIZE = 64
+RATE_WINDOW = timedelta(minutes=1)
 STOPPED_EARLY = "(Stopped before the answer started.)"
 
 
@@ -387,8 +389,8 @@ class ChatService:
         self.clock = clock
         self._slots: collections.OrderedDict[str, _AgentSlot] = collections.OrderedDict()
         self._slots_lock = threading.Lock()
-        self._rate: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
-        self._rate_lock = threading.Lock()
+        engine = getattr(store, "engine", None)
+        self._send_log = SendLog(engine) if engine is not None else None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
         self._model: Model | None = None
@@ -478,24 +480,17 @@ class ChatService:
         return float(spend_today(engine, user_id, self.clock()))
 
     def check_limits(self, user_id: str, *, consume: bool = False) -> None:
-        """Raise LimitExceededError when the rate limit or the daily budget refuses a send."""
-        now_mono = time.monotonic()
-        per_minute = self.settings.messages_per_minute
-        with self._rate_lock:
-            window = self._rate[user_id]
-            while window and now_mono - window[0] >= 60:
-                window.popleft()
-            if len(window) >= per_minute:
-                wait = 60 - (now_mono - window[0])
-                retry_at = self.clock() + timedelta(seconds=wait)
-                reason = f"You have sent {per_minute} messages in the last minute, the most allowed."
-                raise LimitExceededError(
-                    f"{reason} You can send again at {retry_at:%H:%M:%S} UTC (in {int(wait) + 1} s).",
-                    retry_at,
-                    reason=reason,
-                )
-            if consume:
-                window.append(now_mono)
+        """Raise LimitExceededError when the daily budget or the rate limit refuses a send.
+
+        Args:
+            user_id: The sender.
+            consume: Count this send against the rate limit (atomically with the check, in
+                the shared SQL database, so replicas and tabs share one limit).
+
+        Raises:
+            LimitExceededError: With ``retry_at`` (when sending is possible again).
+            StorageUnavailableError: The database cannot be reached.
+        """
         budget = self.settings.daily_budget_usd
         if budget > 0:
             spent = self.spend_today(user_id)
@@ -508,6 +503,22 @@ class ChatService:
                     midnight,
                     reason=f"{reason} It resets at midnight UTC.",
                 )
+        per_minute = self.settings.messages_per_minute
+        now = self.clock()
+        if self._send_log is None:
+            return
+        if consume:
+            retry_at = self._send_log.take(user_id, limit=per_minute, window=RATE_WINDOW, now=now)
+        else:
+            retry_at = self._send_log.check(user_id, limit=per_minute, window=RATE_WINDOW, now=now)
+        if retry_at is not None:
+            wait = max(1, int((retry_at - now).total_seconds()) + 1)
+            reason = f"You have sent {per_minute} messages in the last minute, the most allowed."
+            raise LimitExceededError(
+                f"{reason} You can send again at {retry_at:%H:%M:%S} UTC (in {wait} s).",
+                retry_at,
+                reason=reason,
+            )
 
     # -- agent cache ------------------------------------------------------------------
     def _evict(self, session_id: str) -> None:
@@ -588,13 +599,12 @@ class ChatService:
             )
         if meta.damaged:
             raise SessionDamagedError("This session's stored data is damaged; start a new session.")
-        self.check_limits(user_id, consume=False)
         slot = self._slot_for(meta)
         if not slot.lock.acquire(blocking=False):
             raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")
         try:
             self.check_limits(user_id, consume=True)
-        except LimitExceededError:
+        except BaseException:
             slot.lock.release()
             raise
         return prompt, meta, slot

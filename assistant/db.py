@@ -210,6 +210,15 @@ revoked_sign_ins = Table(
     Index("ix_revoked_sign_ins_expires", "expires_at"),
 )
 
+send_log = Table(
+    "send_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(255), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Index("ix_send_log_user_sent", "user_id", "sent_at"),
+)
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 

@@ -164,6 +164,19 @@ def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine)
     assert isinstance(broke.run_turn(m2.id, "u2", "hello")[-1], Done)
 
 
+def test_rate_limit_is_shared_by_replicas_and_survives_a_restart(sqlite_engine) -> None:  # noqa: F811
+    replica_a = make_service(sqlite_engine, messages_per_minute=2)
+    meta = replica_a.create_session("u1")
+    replica_a.run_turn(meta.id, "u1", "hello")
+    replica_b = make_service(sqlite_engine, messages_per_minute=2)  # another process, same database
+    replica_b.run_turn(meta.id, "u1", "hello again")
+    restarted = make_service(sqlite_engine, messages_per_minute=2)
+    with pytest.raises(LimitExceededError, match="2 messages"):
+        restarted.run_turn(meta.id, "u1", "third")
+    assert len(restarted.open_session(meta.id, "u1").turns) == 2
+    assert not restarted.is_busy(meta.id)  # the refused send left the session free
+
+
 def test_completed_session_is_read_only_and_can_be_continued(sqlite_engine) -> None:  # noqa: F811
     service = make_service(sqlite_engine)
     meta = service.create_session("u1")
