@@ -592,7 +592,10 @@ class ChatService:
 
     def _prepare(self, session_id: str, user_id: str, text: str) -> tuple[str, SessionMeta, _AgentSlot]:
         prompt = self.validate_message(text)
-        meta = self._cached_meta(session_id, user_id) or self.store.get_meta(session_id, user_id)
+        # Always read the session's row (one indexed read): a turn committed by another replica
+        # or process is seen before the answer streams, so the cached agent is rebuilt from the
+        # store instead of writing an answer that would then be refused as a conflict.
+        meta = self.store.get_meta(session_id, user_id)
         if meta.read_only:
             raise SessionReadOnlyError(
                 f"This session is {meta.state} and read-only. Use “Continue in a new session” to carry on."
@@ -608,23 +611,6 @@ class ChatService:
             slot.lock.release()
             raise
         return prompt, meta, slot
-
-    def _cached_meta(self, session_id: str, user_id: str) -> SessionMeta | None:
-        """The session as this process last committed it, while its agent is live and it cannot have expired.
-
-        Saves a read per turn; a change made elsewhere (another replica) still cannot be
-        overwritten, because the commit checks the version and the state in the store.
-        """
-        with self._slots_lock:
-            slot = self._slots.get(session_id)
-        if slot is None or slot.agent is None or slot.meta is None or slot.user_id != user_id:
-            return None
-        meta = slot.meta
-        if meta.version != slot.version or meta.state != "active":
-            return None
-        if meta.updated_at < self.clock() - timedelta(hours=self.settings.session_expiry_hours):
-            return None
-        return meta
 
     def _cancel(self, slot: _AgentSlot) -> None:
         if slot.agent is not None:

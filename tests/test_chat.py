@@ -164,6 +164,25 @@ def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine)
     assert isinstance(broke.run_turn(m2.id, "u2", "hello")[-1], Done)
 
 
+def test_turn_after_another_replica_wrote_is_stored_with_that_context(sqlite_engine) -> None:  # noqa: F811
+    # Replica A has the session's agent cached; replica B then adds a turn. A's next send must
+    # see B's turn (rebuilt agent) and be stored, not be refused as a conflict after streaming.
+    replica_a, replica_b = make_service(sqlite_engine), make_service(sqlite_engine)
+    meta = replica_a.create_session("u1")
+    replica_a.run_turn(meta.id, "u1", "How is the budget tracking?")
+    replica_b.run_turn(meta.id, "u1", "What meetings do I have this week?")
+    events = replica_a.run_turn(meta.id, "u1", "Prepare an agenda")
+    assert isinstance(events[-1], Done), events[-1]
+    tool_names = [e.name for e in events if isinstance(e, ToolStarted)]
+    assert tool_names[0] == "generate_meeting_agenda", "A's agent should know the meetings B listed"
+    turns = replica_b.open_session(meta.id, "u1").turns
+    assert [t.user_text for t in turns] == [
+        "How is the budget tracking?",
+        "What meetings do I have this week?",
+        "Prepare an agenda",
+    ]
+
+
 def test_rate_limit_is_shared_by_replicas_and_survives_a_restart(sqlite_engine) -> None:  # noqa: F811
     replica_a = make_service(sqlite_engine, messages_per_minute=2)
     meta = replica_a.create_session("u1")
