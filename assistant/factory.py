@@ -113,4 +113,5 @@ def get_sign_in_memory(settings: Settings) -> SignInMemory | None:
         get_engine(settings.database_url),
         derive_key(secret.get_secret_value()),
         max_age_hours=settings.identity_max_age_hours,
+        deployment=settings.oauth_redirect_uri or "",
     )

@@ -10,8 +10,9 @@ allow-list or from ADMIN_EMAILS is refused or demoted at their next page load.
 * The signing key is SESSION_COOKIE_SECRET when set, otherwise derived (HMAC-SHA256) from
   the OAuth client secret, so every replica behind a load balancer accepts the same cookie
   without extra configuration, and rotating either secret signs everyone out.
-* Only HS256 is accepted, with a fixed audience and issuer, so an id token from Google (or
-  any other JWT) is never taken for a session cookie.
+* Only HS256 is accepted, with our own issuer and an audience naming this deployment (its
+  OAuth redirect URI), so neither an id token from Google, any other JWT, nor a cookie of
+  another deployment sharing the secret (dev vs prod) is taken for a session cookie.
 * Sign-out records the cookie's id (``jti``) in the ``revoked_sign_ins`` table until the
   cookie would have expired: a copied cookie stops working everywhere at once.
 
@@ -89,12 +90,14 @@ class SignInMemory:
         engine: The SQL database holding ``revoked_sign_ins`` (already migrated).
         key: The signing key (see :func:`derive_key`).
         max_age_hours: IDENTITY_MAX_AGE_HOURS; the cookie never outlives the sign-in.
+        deployment: Names this deployment in the audience (the OAuth redirect URI).
     """
 
-    def __init__(self, engine: Engine, key: bytes, *, max_age_hours: float) -> None:
+    def __init__(self, engine: Engine, key: bytes, *, max_age_hours: float, deployment: str = "") -> None:
         self._engine = engine
         self._key = key
         self._max_age_s = max_age_hours * 3600.0
+        self._audience = AUDIENCE + (":" + deployment if deployment else "")
 
     def issue(self, identity: Identity, *, now: float | None = None) -> IssuedCookie | None:
         """Sign a cookie for a verified Google identity.
@@ -115,7 +118,7 @@ class SignInMemory:
         token_id = secrets.token_urlsafe(16)
         claims = {
             "iss": ISSUER,
-            "aud": AUDIENCE,
+            "aud": self._audience,
             "sub": identity.user_id,
             "email": identity.email,
             "name": identity.name,
@@ -159,7 +162,7 @@ class SignInMemory:
                 value,
                 self._key,
                 algorithms=[ALGORITHM],
-                audience=AUDIENCE,
+                audience=self._audience,
                 issuer=ISSUER,
                 options={
                     "require": ["exp", "iat", "sub", "jti", "auth_time"],

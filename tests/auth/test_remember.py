@@ -103,6 +103,17 @@ def test_expired_revocations_are_forgotten(any_engine: Engine) -> None:  # noqa:
         assert conn.execute(select(func.count()).select_from(revoked_sign_ins)).scalar_one() == 1
 
 
+def test_cookie_of_another_deployment_sharing_the_secret_is_refused(any_engine: Engine) -> None:  # noqa: F811
+    dev = SignInMemory(any_engine, KEY, max_age_hours=12, deployment="https://dev.example.com/")
+    prod = SignInMemory(any_engine, KEY, max_age_hours=12, deployment="https://assistant.example.com/")
+    issued = dev.issue(ALICE, now=T0)
+    assert issued is not None
+    assert dev.read(issued.value, now=T0 + 1).identity.user_id == "alice-sub"
+    with pytest.raises(AuthError) as info:
+        prod.read(issued.value, now=T0 + 1)
+    assert info.value.reason == "wrong_audience"
+
+
 def test_other_key_is_refused(any_engine: Engine) -> None:  # noqa: F811
     forged = jwt.encode(claims(), derive_key("another-secret"), algorithm="HS256")
     refused(any_engine, forged, "bad_signature")

@@ -154,13 +154,18 @@ def test_sign_in_is_remembered_across_reload_and_tabs_until_sign_out(
     context.close()
 
 
-def test_forged_sign_in_cookie_is_refused(browser: Browser, app_url: str) -> None:
+def test_forged_sign_in_cookie_is_refused(browser: Browser, app_url: str, idp: FakeOidcProvider) -> None:
+    import time
+
     import jwt
 
     from assistant.auth.remember import AUDIENCE, ISSUER, derive_key
 
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "alice-sub", "email": "alice@example.com", "name": "Alice"}
-    claims |= {"auth_time": 2_000_000_000, "iat": 2_000_000_000, "exp": 4_000_000_000, "jti": "forged"}
+    # Everything right (issuer, this deployment's audience, fresh times) except the key.
+    now = int(time.time())
+    aud = f"{AUDIENCE}:{app_url}/"
+    claims = {"iss": ISSUER, "aud": aud, "sub": "alice-sub", "email": "alice@example.com", "name": "Alice"}
+    claims |= {"auth_time": now, "iat": now, "exp": now + 3600, "jti": "forged"}
     forged = jwt.encode(claims, derive_key("a guessed secret"), algorithm="HS256")
     host = app_url.split("//", 1)[1].split(":", 1)[0]
     context = browser.new_context()
@@ -171,6 +176,18 @@ def test_forged_sign_in_cookie_is_refused(browser: Browser, app_url: str) -> Non
     assert "Signed in as" not in page.inner_text("body")
     # The refused cookie is removed from the browser.
     page.wait_for_function("() => !document.cookie.includes('ea_sign_in=')", timeout=10_000)
+    context.close()
+
+    # Control: the same claims signed with the deployment's real key do sign in, so the
+    # refusal above came from the key alone. (Whoever holds the client secret can sign in
+    # as anyone; it is a server secret, like the session store's credentials.)
+    genuine = jwt.encode(claims | {"jti": "genuine"}, derive_key(idp.client_secret), algorithm="HS256")
+    context = browser.new_context()
+    context.add_cookies([{"name": "ea_sign_in", "value": genuine, "domain": host, "path": "/"}])
+    page = context.new_page()
+    page.goto(app_url + "/")
+    page.get_by_text("Signed in as").wait_for(timeout=30_000)
+    assert "alice@example.com" in page.inner_text(SIDEBAR)
     context.close()
 
 
