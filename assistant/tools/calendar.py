@@ -38,6 +38,7 @@ class MeetingEntry(BaseModel):
     day_offset: int | None = Field(default=None, ge=-365, le=365)
     start: str | None = None
     hours_from_now: float | None = Field(default=None, ge=-24 * 365, le=24 * 365)
+    working_hours: bool = True  # an hours_from_now meeting moves to 08:00-17:00 starts
     duration_minutes: int = Field(ge=5, le=24 * 60)
     attendees: list[Attendee] = Field(default_factory=list)
     type: str = Field(default="meeting", max_length=60)
@@ -109,10 +110,26 @@ def _round_up_quarter(moment: datetime) -> datetime:
     return base.replace(minute=0) + timedelta(minutes=minutes)
 
 
+DAY_STARTS = time(8, 0)
+LAST_START = time(17, 0)
+
+
+def _in_working_hours(start: datetime) -> datetime:
+    """Move a start before 08:00 to 08:00 that day, and one after 17:00 to 08:00 the next day,
+    so a demo shown late in the evening does not offer a 01:30 leadership meeting."""
+    if start.time() < DAY_STARTS:
+        return datetime.combine(start.date(), DAY_STARTS, tzinfo=start.tzinfo)
+    if start.time() > LAST_START:
+        return datetime.combine(start.date() + timedelta(days=1), DAY_STARTS, tzinfo=start.tzinfo)
+    return start
+
+
 def _place(entry: MeetingEntry, local_now: datetime) -> Meeting:
     tz = local_now.tzinfo or UTC
     if entry.hours_from_now is not None:
         start = _round_up_quarter(local_now + timedelta(hours=entry.hours_from_now))
+        if entry.working_hours:
+            start = _in_working_hours(start)
     else:
         assert entry.day_offset is not None and entry.start is not None  # guaranteed by _check_when
         day = local_now.date() + timedelta(days=entry.day_offset)

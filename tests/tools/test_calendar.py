@@ -21,6 +21,23 @@ def test_meetings_are_placed_relative_to_now(data_dir: Path) -> None:
     assert by_id["yesterday"].start.date() == NOW.date() - timedelta(days=1)
 
 
+def test_soon_meeting_stays_in_working_hours(tmp_path: Path) -> None:
+    (tmp_path / "calendar.toml").write_text(
+        '[[meetings]]\nid = "sync"\ntitle = "Sync"\nhours_from_now = 3\nduration_minutes = 60\n'
+    )
+
+    def start_at(now: datetime) -> datetime:
+        return next(m for m in load_meetings(tmp_path, now) if m.id == "sync").start
+
+    assert start_at(datetime(2025, 3, 10, 10, 7, tzinfo=UTC)) == datetime(2025, 3, 10, 13, 15, tzinfo=UTC)
+    # late evening: tomorrow morning instead of 01:15
+    assert start_at(datetime(2025, 3, 10, 22, 0, tzinfo=UTC)) == datetime(2025, 3, 11, 8, 0, tzinfo=UTC)
+    # small hours: 08:00 the same day
+    assert start_at(datetime(2025, 3, 10, 2, 0, tzinfo=UTC)) == datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
+    # after 14:00 the 3-hour meeting would start after 17:00: next morning
+    assert start_at(datetime(2025, 3, 10, 15, 7, tzinfo=UTC)) == datetime(2025, 3, 11, 8, 0, tzinfo=UTC)
+
+
 def test_same_file_moves_with_the_clock(data_dir: Path) -> None:
     later = NOW + timedelta(days=30)
     qbr = next(m for m in load_meetings(data_dir, later) if m.id == "acme-qbr")
@@ -101,4 +118,7 @@ def test_shipped_demo_data_is_valid_and_fresh() -> None:
     now = datetime.now(UTC)
     meetings = upcoming_meetings(data, now, days_ahead=10)
     assert len(meetings) >= 6
-    assert any(m.start.date() == now.date() or m.start - now < timedelta(hours=6) for m in meetings)
+    # Whenever the demo runs, the next meeting is less than a day away, at a working hour.
+    soonest = min(meetings, key=lambda m: m.start)
+    assert soonest.start - now < timedelta(hours=24)
+    assert 8 <= soonest.start.hour <= 17
