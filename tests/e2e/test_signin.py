@@ -104,6 +104,8 @@ def test_dev_login_banner_absent_and_sign_in_card_shown(browser: Browser, app_ur
 
 
 SIGN_IN_CARD = "Sign in with your Google work account"
+INPUT = '[data-testid="stChatInputTextArea"]'
+FOOTERS = '[class*="st-key-turn-footer-"]'
 SIDEBAR = "section[data-testid='stSidebar']"
 
 
@@ -122,6 +124,8 @@ def test_sign_in_is_remembered_across_reload_and_tabs_until_sign_out(
     context, page = sign_in(browser, app_url, idp, "alice-sub")
     page.get_by_text("Signed in as").wait_for(timeout=30_000)
     page.wait_for_function("() => document.cookie.includes('ea_sign_in=')", timeout=10_000)
+    page.wait_for_selector(INPUT, timeout=30_000)
+    shot(page, "signin-just-signed-in")
     cookie = next(c for c in context.cookies() if c["name"] == "ea_sign_in")
     assert cookie["sameSite"] == "Lax"
 
@@ -130,6 +134,7 @@ def test_sign_in_is_remembered_across_reload_and_tabs_until_sign_out(
     page.reload()
     page.get_by_text("Signed in as").wait_for(timeout=30_000)
     assert "alice@example.com" in page.inner_text(SIDEBAR)
+    page.wait_for_selector(INPUT, timeout=30_000)
     shot(page, "signin-remembered-after-reload")
     second = context.new_page()
     second.goto(app_url + "/sessions")
@@ -207,10 +212,6 @@ def test_identity_cannot_come_from_url(browser: Browser, app_url: str) -> None:
     page.get_by_text("Sign in with your Google work account").wait_for(timeout=30_000)
     assert "Signed in as" not in page.inner_text("body")
     context.close()
-
-
-INPUT = '[data-testid="stChatInputTextArea"]'
-FOOTERS = '[class*="st-key-turn-footer-"]'
 
 
 def _chat(page: Page, text: str) -> str:
