@@ -19,13 +19,13 @@ setup_logging(settings.log_level)
 
 from app_pages.auth_gate import render_identity_sidebar, require_identity  # noqa: E402
 
-identity = require_identity(settings)
-st.session_state["identity"] = identity
-
 pages = [
     st.Page("app_pages/chat.py", title="Chat", icon=":material/forum:", default=True, url_path="chat"),
     st.Page("app_pages/sessions.py", title="Sessions & cost", icon=":material/insights:", url_path="sessions"),
 ]
+identity = require_identity(settings, pages=pages)
+st.session_state["identity"] = identity
+
 nav = st.navigation(pages)
 render_identity_sidebar(identity, settings)
 nav.run()

@@ -68,11 +68,14 @@ _GOOGLE_ICON = (
 )
 
 
-def require_identity(settings: Settings) -> Identity:
+def require_identity(settings: Settings, pages: list[Any] | None = None) -> Identity:
     """Return the signed-in identity, or render the sign-in card and stop the script.
 
     Args:
         settings: The app settings.
+        pages: The app's pages; registered with a hidden menu under the sign-in card, so no
+            navigation is shown before sign-in or left over after sign-out, and the URL
+            (``/sessions?session=...``) is kept for after the sign-in.
 
     Returns:
         The identity: the dev login in ENV=local, otherwise a verified Google identity
@@ -105,6 +108,8 @@ def require_identity(settings: Settings) -> Identity:
         return restored
 
     _write_cookie(settings)
+    if pages:
+        st.navigation(pages, position="hidden")
     _render_sign_in(settings)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises  # pragma: no cover

@@ -263,3 +263,26 @@ def test_two_users_never_see_each_others_sessions(browser: Browser, app_url: str
     olga.locator(grid, has_text="Alice secret plan").first.wait_for(state="attached", timeout=30_000)
     olga.locator(grid, has_text="Bob asks").first.wait_for(state="attached", timeout=30_000)
     olga_ctx.close()
+
+
+def test_session_link_opened_before_sign_in_lands_on_that_session(
+    browser: Browser, app_url: str, idp: FakeOidcProvider
+) -> None:
+    context, page = sign_in(browser, app_url, idp, "alice-sub")
+    sid = _chat(page, "Link test: prepare me for the Acme QBR")
+    context.close()
+
+    # A link to the chat page and one to the sessions page, opened in a browser that has not
+    # signed in yet: after the sign-in card, each shows the session it named.
+    for path, where in ((f"/?session={sid}", "chat"), (f"/sessions?session={sid}", "sessions")):
+        fresh = browser.new_context()
+        page = fresh.new_page()
+        page.goto(app_url + path)
+        page.get_by_text(SIGN_IN_CARD).wait_for(timeout=30_000)
+        assert page.get_by_role("link", name="Sessions & cost").count() == 0  # no menu before sign-in
+        sign_in_here(page, idp, "alice-sub")
+        page.get_by_text("Link test: prepare me for the Acme QBR").first.wait_for(timeout=30_000)
+        assert sid in page.url, where
+        if where == "sessions":
+            page.get_by_role("button", name="Resume in chat").wait_for(timeout=30_000)
+        fresh.close()
