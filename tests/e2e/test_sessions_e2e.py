@@ -35,6 +35,21 @@ def session_id(page: Any) -> str:
     return str(page.evaluate("() => new URLSearchParams(location.search).get('session') || ''"))
 
 
+def chat_once(page: Any, server: StreamlitServer, question: str) -> str:
+    """Ask one question in a new session on the chat page; return the session id once the answer is stored."""
+    page.goto(server.url + "/")
+    page.wait_for_selector(INPUT)
+    idle(page)
+    page.fill(INPUT, question)
+    page.press(INPUT, "Enter")
+    page.wait_for_function(
+        "([sel]) => document.querySelectorAll(sel).length === 1 && !document.querySelector('.st-key-live-answer')",
+        arg=[FOOTERS],
+    )
+    page.wait_for_function("() => new URLSearchParams(location.search).get('session')", timeout=10_000)
+    return session_id(page)
+
+
 def table_rows(page: Any) -> list[list[str]]:
     """Cell texts of the sessions table (Glide's accessible table mirrors the canvas)."""
     rows: list[list[str]] = page.evaluate(
@@ -46,16 +61,7 @@ def table_rows(page: Any) -> list[list[str]]:
 
 
 def test_chat_then_find_open_and_resume_the_session(page: Any, chat_server: StreamlitServer) -> None:
-    page.goto(chat_server.url + "/")
-    page.wait_for_selector(INPUT)
-    idle(page)
-    page.fill(INPUT, QUESTION)
-    page.press(INPUT, "Enter")
-    page.wait_for_function(
-        "([sel]) => document.querySelectorAll(sel).length === 1 && !document.querySelector('.st-key-live-answer')",
-        arg=[FOOTERS],
-    )
-    sid = session_id(page)
+    sid = chat_once(page, chat_server, QUESTION)
     assert sid
 
     page.get_by_role("link", name="Sessions & cost").click()
@@ -109,17 +115,8 @@ def new_york_page(browser: Any) -> Iterator[Any]:
 def test_times_show_in_the_browsers_time_zone(new_york_page: Any, chat_server: StreamlitServer) -> None:
     page = new_york_page
     question = "What is on my calendar this week?"
-    page.goto(chat_server.url + "/")
-    page.wait_for_selector(INPUT)
-    idle(page)
     before = datetime.now(UTC).replace(second=0, microsecond=0)
-    page.fill(INPUT, question)
-    page.press(INPUT, "Enter")
-    page.wait_for_function(
-        "([sel]) => document.querySelectorAll(sel).length === 1 && !document.querySelector('.st-key-live-answer')",
-        arg=[FOOTERS],
-    )
-    sid = session_id(page)
+    sid = chat_once(page, chat_server, question)
     assert sid
     after = datetime.now(UTC)
     minutes = [before + timedelta(minutes=i) for i in range(int((after - before).total_seconds() // 60) + 1)]
