@@ -421,9 +421,10 @@ def _start_send(session: SessionMeta | None, raw: str) -> _Started | _Refused:
     """Validate and start the answer at once, so the model works while the page draws."""
     try:
         text = service.validate_message(raw)
-        # Check limits before creating a session, so a refused first message leaves nothing behind.
-        service.check_limits(user_id)
         if session is None:
+            # Check limits before creating a session, so a refused first message leaves nothing
+            # behind; an existing session's send is checked (and counted) by send_sync.
+            service.check_limits(user_id)
             session = service.create_session(user_id, user_email=identity.email)
             st.query_params["session"] = session.id
         return _Started(session, text, service.send_sync(session.id, user_id, text))
