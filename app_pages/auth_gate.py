@@ -142,9 +142,7 @@ def sign_out(settings: Settings) -> None:
             memory = get_sign_in_memory(settings)
             if memory is not None:
                 memory.revoke(remembered.token_id, remembered.expires_at, user_id=identity.user_id)
-    _clear_session()
-    st.session_state[_NO_RESTORE_KEY] = True
-    st.session_state[_COOKIE_OP_KEY] = ("clear",)
+    _end_sign_in(None)
     st.rerun()
 
 
@@ -193,10 +191,12 @@ def _restore_from_cookie(settings: Settings) -> Identity | None:
     return identity
 
 
-def _end_sign_in(notice: str) -> None:
-    """Drop this browser session's identity and its cookie, and say why on the sign-in card."""
+def _end_sign_in(notice: str | None) -> None:
+    """Drop this browser session's identity and its cookie (the cookie the browser sent with
+    this session is not read again), and say why on the sign-in card."""
     _clear_session()
-    st.session_state[_NOTICE_KEY] = notice
+    if notice:
+        st.session_state[_NOTICE_KEY] = notice
     st.session_state[_COOKIE_OP_KEY] = ("clear",)
     st.session_state[_NO_RESTORE_KEY] = True
 
