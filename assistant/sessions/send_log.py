@@ -35,20 +35,16 @@ class SendLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def _window(
-        self, conn: sa.Connection, user_id: str, since: datetime, keep_since: datetime | None = None
-    ) -> tuple[int, datetime | None, bool]:
-        """Sends in the window, the oldest of them, and whether rows older than ``keep_since`` exist."""
-        in_window = send_log.c.sent_at > to_utc(since)
-        columns = [
-            sa.func.count().filter(in_window),
-            sa.func.min(send_log.c.sent_at).filter(in_window),
-            sa.func.min(send_log.c.sent_at),
-        ]
-        row = conn.execute(sa.select(*columns).where(send_log.c.user_id == user_id)).one()
-        oldest, oldest_kept = (parse_utc(v) if v is not None else None for v in (row[1], row[2]))
-        stale = keep_since is not None and oldest_kept is not None and oldest_kept < to_utc(keep_since)
-        return int(row[0] or 0), oldest, stale
+    def _window(self, conn: sa.Connection, user_id: str, since: datetime) -> tuple[int, datetime | None]:
+        row = conn.execute(
+            sa.select(sa.func.count(), sa.func.min(send_log.c.sent_at)).where(
+                send_log.c.user_id == user_id, send_log.c.sent_at > to_utc(since)
+            )
+        ).one()
+        oldest = row[1]
+        if isinstance(oldest, str):
+            oldest = parse_utc(oldest)
+        return int(row[0]), (to_utc(oldest) if oldest is not None else None)
 
     def check(self, user_id: str, *, limit: int, window: timedelta, now: datetime) -> datetime | None:
         """When the user may send again, or None when a send is allowed now (records nothing).
@@ -58,7 +54,7 @@ class SendLog:
         """
         try:
             with self._engine.connect() as conn:
-                count, oldest, _ = self._window(conn, user_id, now - window)
+                count, oldest = self._window(conn, user_id, now - window)
         except SQLAlchemyError as e:
             logger.error("user_id=<%s>, error=<%s> | send log unavailable", user_id, type(e).__name__)
             raise StorageUnavailableError("The session database is unavailable; try again in a moment.") from e
@@ -79,15 +75,12 @@ class SendLog:
             with write_tx(self._engine) as conn:
                 if not is_sqlite(self._engine):
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:u))"), {"u": "send_log:" + user_id})
-                count, oldest, stale = self._window(conn, user_id, now - window, now - KEEP)
+                count, oldest = self._window(conn, user_id, now - window)
                 if count >= limit and oldest is not None:
                     return oldest + window
-                if stale:
-                    conn.execute(
-                        sa.delete(send_log).where(
-                            send_log.c.user_id == user_id, send_log.c.sent_at < to_utc(now - KEEP)
-                        )
-                    )
+                conn.execute(
+                    sa.delete(send_log).where(send_log.c.user_id == user_id, send_log.c.sent_at < to_utc(now - KEEP))
+                )
                 conn.execute(send_log.insert().values(user_id=user_id, sent_at=to_utc(now)))
         except SQLAlchemyError as e:
             logger.error("user_id=<%s>, error=<%s> | send log unavailable", user_id, type(e).__name__)
