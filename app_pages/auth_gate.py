@@ -340,7 +340,7 @@ def _complete_sign_in(
     if issued is not None:
         st.session_state[_COOKIE_OP_KEY] = ("set", issued.value, issued.max_age_s)
         st.session_state[_REMEMBERED_KEY] = RememberedIdentity(
-            identity=identity, token_id=issued.token_id, expires_at=identity.issued_at + issued.max_age_s
+            identity=identity, token_id=issued.token_id, expires_at=issued.expires_at
         )
     logger.info("user_id=<%s>, role=<%s> | signed in", identity.user_id, identity.role)
     st.rerun()

@@ -81,6 +81,7 @@ class IssuedCookie:
     value: str
     token_id: str
     max_age_s: int
+    expires_at: float
 
 
 class SignInMemory:
@@ -129,7 +130,7 @@ class SignInMemory:
             "jti": token_id,
         }
         value = jwt.encode(claims, self._key, algorithm=ALGORITHM)
-        return IssuedCookie(value=value, token_id=token_id, max_age_s=int(expires - current))
+        return IssuedCookie(value=value, token_id=token_id, max_age_s=int(expires - current), expires_at=expires)
 
     def read(self, value: str, *, now: float | None = None) -> RememberedIdentity:
         """Check a cookie and return the identity it remembers.
