@@ -257,8 +257,14 @@ class S3SessionStore(SqlSessionStore):
     # -- S3 I/O ----------------------------------------------------------------------
     def _put(
         self, key: str, session_id: str, body: dict[str, Any], *, if_match: str | None = None, create: bool = False
-    ) -> str:
-        """One conditional PutObject; returns the new ETag."""
+    ) -> _Cached:
+        """One conditional PutObject; returns what to cache: the new ETag and the document as written.
+
+        The cached document is parsed back from the bytes written, never ``body`` itself:
+        ``body`` may reference live agent state (the snapshot's message list, raw bytes), and
+        a cache sharing it would see a later failed turn's messages and hold values JSON
+        cannot encode.
+        """
         data = jsonutil.dumps(body).encode("utf-8")
         write_id = uuid.uuid4().hex
         kwargs: dict[str, Any] = {
@@ -281,7 +287,7 @@ class S3SessionStore(SqlSessionStore):
             if _is_conflict(e) or (if_match is not None and _is_missing(e)):
                 landed = self._own_write_landed(key, write_id)
                 if landed is not None:
-                    return landed
+                    return _Cached(etag=landed, version=int(body["meta"]["version"]), body=json.loads(data))
                 self._cache_drop(session_id)
                 logger.warning(
                     "session_id=<%s>, bucket=<%s>, code=<%s> | session object changed elsewhere",
@@ -305,7 +311,7 @@ class S3SessionStore(SqlSessionStore):
                 e.__class__.__name__,
             )
             raise StorageUnavailableError(UNAVAILABLE_WRITE) from e
-        return str(response["ETag"])
+        return _Cached(etag=str(response["ETag"]), version=int(body["meta"]["version"]), body=json.loads(data))
 
     def _own_write_landed(self, key: str, write_id: str) -> str | None:
         """After a 412: did an earlier attempt of this very PUT land (a retried request)?
@@ -577,9 +583,9 @@ class S3SessionStore(SqlSessionStore):
             "turns": [],
             "agent_snapshot": seed_snapshot,
         }
-        etag = self._put(key, sid, body, create=True)
+        written = self._put(key, sid, body, create=True)
         try:
-            self._repair(body)
+            self._repair(written.body)
         except StorageUnavailableError:
             logger.error("session_id=<%s>, bucket=<%s> | index insert failed, removing new object", sid, self.bucket)
             try:
@@ -587,7 +593,7 @@ class S3SessionStore(SqlSessionStore):
             except (ClientError, BotoCoreError):
                 logger.error("session_id=<%s>, bucket=<%s> | orphan session object left", sid, self.bucket)
             raise
-        self._cache_put(sid, _Cached(etag=etag, version=0, body=body))
+        self._cache_put(sid, written)
         logger.info("user_id=<%s>, session_id=<%s>, bucket=<%s> | creating session", user_id, sid, self.bucket)
         return self.get_meta(sid, user_id)
 
@@ -652,7 +658,6 @@ class S3SessionStore(SqlSessionStore):
                 raise SessionConflictError(CONFLICT_MESSAGE)
             start = len(body["messages"])
             new_messages = [{"role": m["role"], "content": m["content"]} for m in commit.messages]
-            new_messages = json.loads(jsonutil.dumps(new_messages))
             turn = commit.turn.to_dict() | {
                 "message_range": [start, start + len(new_messages)],
                 "usage": [_usage_to_dict(u) for u in commit.usage],
@@ -666,10 +671,12 @@ class S3SessionStore(SqlSessionStore):
                 "meta": meta,
                 "messages": body["messages"] + new_messages,
                 "turns": [*body["turns"], turn],
-                "agent_snapshot": dict(commit.agent_snapshot),  # already JSON (strands wrote it as bytes)
+                "agent_snapshot": commit.agent_snapshot,
             }
-            new_etag = self._put(object_key(row.user_id, session_id), session_id, new_body, if_match=etag)
-            self._cache_put(session_id, _Cached(etag=new_etag, version=new_version, body=new_body))
+            written = self._put(object_key(row.user_id, session_id), session_id, new_body, if_match=etag)
+            self._cache_put(session_id, written)
+            new_body = written.body
+            new_messages = new_body["messages"][start:]
             try:
                 with self._tx() as conn:
                     new_row = self._index_turn(conn, row, commit, new_messages, new_version, now)
@@ -750,12 +757,13 @@ class S3SessionStore(SqlSessionStore):
                 self._repair(body)
                 with self.engine.connect() as conn:
                     row = self._select_row(conn, session_id, user_id)
-            new_body = json.loads(json.dumps(body))
+            new_body = json.loads(jsonutil.dumps(body))
             change(new_body)
             new_version = row.version + 1
             new_body["meta"]["version"] = new_version
-            new_etag = self._put(object_key(row.user_id, session_id), session_id, new_body, if_match=etag)
-            self._cache_put(session_id, _Cached(etag=new_etag, version=new_version, body=new_body))
+            written = self._put(object_key(row.user_id, session_id), session_id, new_body, if_match=etag)
+            self._cache_put(session_id, written)
+            new_body = written.body
             try:
                 with self._tx() as conn:
                     conn.execute(
