@@ -43,6 +43,7 @@ from strands.types.exceptions import StorageError
 
 from assistant.agents.meeting_coordinator import create_meeting_coordinator
 from assistant.config import Settings
+from assistant.inputs import strip_control_chars
 from assistant.models.errors import error_category
 from assistant.models.registry import get_model, parse_model_name
 from assistant.sessions.base import (
@@ -74,6 +75,10 @@ TOOL_RESULT_PREVIEW_CHARS = 280
 AGENT_CACHE_SIZE = 64
 RATE_WINDOW = timedelta(minutes=1)
 STOPPED_EARLY = "(Stopped before the answer started.)"
+STOPPED_DURING_TOOL = "(Stopped while a tool was running.)"
+# Notes the service writes into the history so it stays one that Converse accepts; the turn's
+# "stopped" status says the same thing to the reader, so the pages do not draw them.
+STOP_NOTES = frozenset({STOPPED_EARLY, STOPPED_DURING_TOOL})
 
 
 # --------------------------------------------------------------------------- events
@@ -193,7 +198,7 @@ def build_display_turns(doc: SessionDocument) -> list[DisplayTurn]:
             if m.get("role") != "assistant":
                 continue
             for block in m.get("content", []):
-                if block.get("text") == STOPPED_EARLY:
+                if block.get("text") in STOP_NOTES:
                     continue  # the turn's "stopped" note says it
                 if block.get("text"):
                     if parts and parts[-1][0] == "text":
@@ -235,6 +240,24 @@ def summarize_tool_result(result: dict[str, Any]) -> str:
     if raw.startswith("Error: "):
         raw = raw[len("Error: ") :]
     return raw if len(raw) <= TOOL_RESULT_PREVIEW_CHARS else raw[: TOOL_RESULT_PREVIEW_CHARS - 1] + "…"
+
+
+def _user_text(message: dict[str, Any]) -> str:
+    return "\n".join(str(b["text"]) for b in message.get("content", []) if isinstance(b, dict) and "text" in b)
+
+
+def _close_history(agent: Agent, rec: _TurnRecorder) -> None:
+    """End a stopped turn's history with an assistant message, as Converse requires.
+
+    A stop while a tool runs leaves strands' history ending with the user-role toolResult
+    message; the next question would then be a second user message in a row, which
+    Bedrock's Converse API refuses for good. The note added here closes the turn in the
+    agent's history and in the transcript alike.
+    """
+    if agent.messages and agent.messages[-1].get("role") == "user":
+        note: dict[str, Any] = {"role": "assistant", "content": [{"text": STOPPED_DURING_TOOL}]}
+        agent.messages.append(note)  # type: ignore[arg-type]
+        rec.messages.append(note)
 
 
 # --------------------------------------------------------------------------- turn recording
@@ -281,8 +304,10 @@ class _RecorderHooks(HookProvider):
 
     def _message_added(self, event: MessageAddedEvent) -> None:
         rec = self.slot.recorder
-        if rec is not None:  # serialised by the store at commit; metadata (usage) is in the ledger
-            rec.messages.append({k: v for k, v in event.message.items() if k != "metadata"})
+        if rec is not None:
+            # Kept by reference: strands edits a message in place after adding it (a guardrail
+            # redacts the user's input), and what it redacted must be what gets stored.
+            rec.messages.append(event.message)  # type: ignore[arg-type]
             rec.current_text = ""
 
     def _before_model(self, event: BeforeModelCallEvent) -> None:
@@ -297,7 +322,7 @@ class _RecorderHooks(HookProvider):
             return
         call.ended = time.perf_counter()
         if event.exception is not None:
-            call.error = f"{type(event.exception).__name__}: {event.exception}"[:500]
+            call.error = strip_control_chars(f"{type(event.exception).__name__}: {event.exception}")[:500]
         if event.stop_response is not None and event.stop_response.stop_reason == "cancelled":
             # strands replaces a cancelled message with this text after the hooks: keep what
             # the user already saw instead of a generic "Cancelled by user".
@@ -740,8 +765,14 @@ class ChatService:
         for u in usage:
             rec.events.put_nowait(UsageEvent(u.input_tokens, u.output_tokens, u.cost_usd, u.ttft_ms, u.latency_ms))
         assert slot.agent is not None
+        _close_history(slot.agent, rec)
         snapshot = capture_snapshot(slot.agent)
-        messages = list(rec.messages)
+        # metadata (usage, latency) goes to the ledger, not the transcript
+        messages = [{k: v for k, v in m.items() if k != "metadata"} for m in rec.messages]
+        # what strands kept of the question (a guardrail may have redacted it) is what is stored
+        asked = _user_text(messages[0]) if messages and messages[0].get("role") == "user" else None
+        if asked is not None:
+            prompt = asked
         status: Literal["ok", "stopped"] = "ok"
         error = None
         if stop_reason == "cancelled":
