@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from assistant import db
+from assistant.inputs import strip_control_chars
 from assistant.sessions import jsonutil
 from assistant.sessions.base import (
     SessionConflictError,
@@ -74,8 +75,8 @@ def new_session_id() -> str:
 
 
 def clean_title(title: str) -> str:
-    """Normalise a user-given or derived title (one line, bounded length)."""
-    one_line = " ".join(title.split())
+    """Normalise a user-given or derived title (one line, no control characters, bounded length)."""
+    one_line = " ".join(strip_control_chars(title).split())
     if len(one_line) > MAX_TITLE_CHARS:
         one_line = one_line[: MAX_TITLE_CHARS - 1].rstrip() + "…"
     return one_line
@@ -88,8 +89,13 @@ def message_text(message: dict[str, Any]) -> str:
 
 
 def turn_search_text(messages: Sequence[dict[str, Any]]) -> str:
-    """The lower-cased user+assistant text one turn adds to the search index (``session_text``)."""
-    return " ".join(message_text(m) for m in messages if m.get("role") in ("user", "assistant")).lower()
+    """The lower-cased user+assistant text one turn adds to the search index (``session_text``).
+
+    Control characters are left out (:func:`assistant.inputs.strip_control_chars`): a model may
+    emit a NUL, which a Postgres ``text`` column refuses.
+    """
+    text = " ".join(message_text(m) for m in messages if m.get("role") in ("user", "assistant"))
+    return strip_control_chars(text).lower()
 
 
 def title_text_row(session_id: str, title: str) -> dict[str, Any]:
