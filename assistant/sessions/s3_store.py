@@ -682,10 +682,20 @@ class S3SessionStore(SqlSessionStore):
                     new_row = self._index_turn(conn, row, commit, new_messages, new_version, now)
             except StorageUnavailableError:
                 logger.error(
-                    "session_id=<%s>, version=<%s> | turn saved in s3 but index update failed; repaired on next load",
+                    "session_id=<%s>, version=<%s> | turn saved in s3 but index update failed; rebuilding from object",
                     session_id,
                     new_version,
                 )
+                try:  # once more, from the object just written (idempotent; charges the ledger now)
+                    self._repair(new_body)
+                    with self.engine.connect() as conn:
+                        return row_to_meta(self._select_row(conn, session_id, user_id))
+                except StorageUnavailableError:
+                    logger.error(
+                        "session_id=<%s>, version=<%s> | index rebuild failed; repaired on next load",
+                        session_id,
+                        new_version,
+                    )
                 totals = usage_totals(commit.usage)
                 return self._meta_from(
                     row,

@@ -363,6 +363,7 @@ def test_index_failure_after_put_keeps_the_turn_and_next_load_repairs(
         raise OperationalError("UPDATE sessions", {}, Exception("database is locked"))
 
     monkeypatch.setattr(store, "_index_turn", index_down)
+    monkeypatch.setattr(store, "_upsert_from_doc", index_down)  # the immediate rebuild fails too
     after = store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
     assert after.version == 1 and after.turn_count == 1, "the turn is saved (S3 is the source of truth)"
     assert _index_row(any_engine, meta.id).version == 0, "the index lags one version"
@@ -376,6 +377,27 @@ def test_index_failure_after_put_keeps_the_turn_and_next_load_repairs(
     assert _count(any_engine, db.usage) == 1, "the turn's ledger rows were restored from the object"
     store.commit_turn(meta.id, "u1", expected_version=1, commit=_commit(1, 2, session_id=meta.id))
     assert store.get_meta(meta.id, "u1").turn_count == 2
+
+
+def test_index_failure_after_put_is_rebuilt_from_the_object_at_once(
+    any_engine,  # noqa: F811
+    make_s3_store: MakeStore,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The turn's model calls are charged (budget) and the index is current without waiting for a load."""
+    store = make_s3_store(any_engine)
+    meta = store.create_session("u1", model="offline")
+
+    def index_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("UPDATE sessions", {}, Exception("connection dropped"))
+
+    monkeypatch.setattr(store, "_index_turn", index_down)
+    after = store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    assert after.version == 1 and after.turn_count == 1 and after.input_tokens == 10
+    row = _index_row(any_engine, meta.id)
+    assert row.version == 1 and row.turn_count == 1
+    assert _count(any_engine, db.usage) == 1, "the turn's ledger rows are written with the rebuild"
+    assert "answer 0.0" in _search_rows(any_engine, meta.id)[0]
 
 
 def test_retried_put_whose_first_attempt_landed_is_not_a_conflict(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
