@@ -18,7 +18,9 @@ import collections
 import contextlib
 import json
 import logging
+import os
 import queue
+import socket
 import threading
 import time
 import uuid
@@ -47,6 +49,7 @@ from assistant.inputs import strip_control_chars
 from assistant.models.errors import error_category
 from assistant.models.registry import get_model, parse_model_name
 from assistant.sessions.base import (
+    PendingTurn,
     SessionConflictError,
     SessionDamagedError,
     SessionDocument,
@@ -74,6 +77,14 @@ DEFAULT_TITLE = "New session"
 TOOL_RESULT_PREVIEW_CHARS = 280
 AGENT_CACHE_SIZE = 64
 RATE_WINDOW = timedelta(minutes=1)
+HEARTBEAT_SECONDS = 5.0
+STALE_AFTER = timedelta(seconds=20)  # no heartbeat for this long: the answering process is gone
+INTERRUPTED_MESSAGE = "Not answered: the server restarted while this question was being answered. Nothing was lost."
+CONFLICT_LOST_MESSAGE = (
+    "Another tab or window added to this session while this answer was being written, so this answer "
+    "was not saved. Your question is kept: send it again to ask it after the latest answer."
+)
+NOT_STORED_ERROR = "not stored: the session changed elsewhere during the answer"
 STOPPED_EARLY = "(Stopped before the answer started.)"
 STOPPED_DURING_TOOL = "(Stopped while a tool was running.)"
 # Notes the service writes into the history so it stays one that Converse accepts; the turn's
@@ -240,6 +251,25 @@ def summarize_tool_result(result: dict[str, Any]) -> str:
     if raw.startswith("Error: "):
         raw = raw[len("Error: ") :]
     return raw if len(raw) <= TOOL_RESULT_PREVIEW_CHARS else raw[: TOOL_RESULT_PREVIEW_CHARS - 1] + "…"
+
+
+def _owner_is_dead(owner: str) -> bool:
+    """Whether the process named by a pending question's ``owner`` is known to be gone.
+
+    Only a process on this host can be checked (its pid no longer exists); elsewhere the
+    heartbeat decides.
+    """
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:32] or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _user_text(message: dict[str, Any]) -> str:
@@ -419,6 +449,8 @@ class ChatService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
         self._model: Model | None = None
+        # who answers a pending question: host, process and this service (a restart is a new owner)
+        self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
     def model(self) -> Model:
         """The strands model shared by every session's agent (one client per process)."""
@@ -632,6 +664,21 @@ class ChatService:
             raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")
         try:
             self.check_limits(user_id, consume=True)
+            now = self.clock()
+            # Written before the model is called: a crash, a restart or a lost race never
+            # makes the question vanish (the page shows it with Retry until a turn stores it).
+            self.store.save_pending(
+                PendingTurn(
+                    session_id=meta.id,
+                    user_id=meta.user_id,
+                    turn_idx=meta.turn_count,
+                    text=prompt,
+                    status="running",
+                    owner=self.owner,
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+            )
         except BaseException:
             slot.lock.release()
             raise
@@ -671,6 +718,7 @@ class ChatService:
     ) -> None:
         recorder = _TurnRecorder(events=events)
         started_at = self.clock()
+        heartbeat = asyncio.ensure_future(self._heartbeat(meta.id))
         try:
             if slot.agent is None or slot.version != meta.version:
                 await asyncio.to_thread(self._build_agent, slot, meta)
@@ -697,11 +745,48 @@ class ChatService:
             stop_reason = str(getattr(result, "stop_reason", "end_turn"))
             await self._commit(slot, meta, prompt, recorder, started_at, stop_reason)
         except Exception as e:
-            await self._fail(slot, meta, recorder, e)
+            await self._fail(slot, meta, prompt, recorder, e)
         finally:
+            heartbeat.cancel()
             slot.recorder = None
             slot.lock.release()
             events.put_nowait(None)
+
+    async def _heartbeat(self, session_id: str) -> None:
+        """Tell other processes this one is still answering (a dead process's question shows Retry)."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await asyncio.to_thread(self.store.heartbeat_pending, session_id, self.owner, self.clock())
+            except SessionError as e:
+                logger.warning("session_id=<%s>, error=<%s> | heartbeat not written", session_id, e)
+
+    def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
+        """The session's question that no stored turn answers yet, as the page should show it.
+
+        A question this process is answering right now is not returned (the page streams
+        it). A "running" question whose process stopped answering (killed, restarted: no
+        heartbeat for :data:`STALE_AFTER`) is returned as failed with category "interrupted".
+        """
+        if self.is_busy(session_id):
+            return None
+        pending = self.store.pending_turn(session_id, user_id)
+        if pending is None or pending.status == "failed":
+            return pending
+        alive = pending.owner != self.owner and not _owner_is_dead(pending.owner)
+        if alive and self.clock() - pending.heartbeat_at < STALE_AFTER:
+            return pending  # another process is answering it
+        return replace(
+            pending,
+            status="failed",
+            error_category="interrupted",
+            error_message=INTERRUPTED_MESSAGE,
+            retryable=True,
+        )
+
+    def dismiss_pending(self, session_id: str, user_id: str) -> None:
+        """Forget a failed question the user does not want to send again."""
+        self.store.clear_pending(session_id, user_id)
 
     def _on_stream_event(self, raw: dict[str, Any], rec: _TurnRecorder) -> None:
         chunk = raw.get("event")
@@ -821,11 +906,19 @@ class ChatService:
         )
         rec.events.put_nowait(Done(turn=turn, meta=new_meta))
 
-    async def _fail(self, slot: _AgentSlot, meta: SessionMeta, rec: _TurnRecorder, exc: Exception) -> None:
+    async def _fail(self, slot: _AgentSlot, meta: SessionMeta, prompt: str, rec: _TurnRecorder, exc: Exception) -> None:
         self._evict(slot.session_id)
         slot.agent = None
+        usage = self._usage_records(slot, meta, rec)
+        turn_idx = meta.turn_count
         if isinstance(exc, SessionConflictError):
-            category, message, retryable = "conflict", str(exc), False
+            # Another tab or replica stored a turn first. This attempt's calls are a failed
+            # attempt of the turn its question will become when sent again, never part of the
+            # turn that won; the question itself stays (pending) for sending again.
+            category, message, retryable = "conflict", CONFLICT_LOST_MESSAGE, True
+            with contextlib.suppress(SessionError):
+                turn_idx = (await asyncio.to_thread(self.store.get_meta, meta.id, meta.user_id)).turn_count
+            usage = [replace(u, turn_idx=turn_idx, error=u.error or NOT_STORED_ERROR) for u in usage]
         elif isinstance(exc, (StorageUnavailableError, StorageError)):
             category, message, retryable = (
                 "storage",
@@ -843,12 +936,31 @@ class ChatService:
             category,
             repr(exc)[:500],
         )
-        usage = self._usage_records(slot, meta, rec)
         if usage:
             try:
                 await asyncio.to_thread(self.store.record_usage, usage)
             except SessionError as e:
                 logger.error("session_id=<%s>, error=<%s> | could not record usage of failed turn", meta.id, e)
+        if rec.messages and rec.messages[0].get("role") == "user":
+            prompt = _user_text(rec.messages[0])  # as strands kept it (a guardrail may have redacted it)
+        now = self.clock()
+        failed = PendingTurn(
+            session_id=meta.id,
+            user_id=meta.user_id,
+            turn_idx=turn_idx,
+            text=prompt,
+            status="failed",
+            owner=self.owner,
+            started_at=now,
+            heartbeat_at=now,
+            error_category=category,
+            error_message=message,
+            retryable=retryable,
+        )
+        try:
+            await asyncio.to_thread(self.store.save_pending, failed)
+        except SessionError as e:
+            logger.error("session_id=<%s>, error=<%s> | could not mark question failed", meta.id, e)
         rec.events.put_nowait(ErrorEvent(category=category, message=message, retryable=retryable))
 
     # -- sync bridge ------------------------------------------------------------------

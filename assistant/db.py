@@ -219,6 +219,26 @@ send_log = Table(
     Index("ix_send_log_user_sent", "user_id", "sent_at"),
 )
 
+pending_turns = Table(
+    "pending_turns",
+    metadata,
+    # A question being answered (or whose answer failed), written before the model is called:
+    # a restart, a crash or a lost race never makes the question vanish. One per session;
+    # the turn's commit deletes it, and a row whose turn_idx is behind the session's
+    # turn_count is stale.
+    Column("session_id", String(64), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("turn_idx", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # running | failed
+    Column("owner", String(64), nullable=False),  # the process answering it
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+    Column("error_category", String(32), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("retryable", Boolean, nullable=False, default=True),
+)
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 

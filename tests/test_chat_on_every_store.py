@@ -134,3 +134,75 @@ def test_control_characters_from_the_model_are_stored_and_searchable(store_engin
     assert total == 1
     fresh = _service(store_engine, make_store, model)
     assert fresh.open_session(meta.id, "u1").turns[0].status == "ok"
+
+
+def test_two_replicas_answering_one_session_at_once(store_engine, make_store) -> None:
+    """The loser is told once, keeps its question (even after a reload) and is not billed under the winner's turn."""
+    loser_holder: dict[str, Any] = {}
+    winner_model = ScriptedModel([Text("Your budget is on track.")])
+    winner = _service(store_engine, make_store, winner_model)
+
+    def winner_answers_first() -> None:
+        assert isinstance(winner.run_turn(loser_holder["sid"], "u1", "What is my budget?")[-1], Done)
+
+    loser_model = ScriptedModel(
+        [
+            ToolCall("get_upcoming_meetings", {"days_ahead": 7}, then=winner_answers_first),
+            Text("You have six meetings."),
+            ToolCall("get_upcoming_meetings", {"days_ahead": 7}),
+            Text("You have six meetings."),
+        ]
+    )
+    loser = _service(store_engine, make_store, loser_model)
+    meta = loser.create_session("u1")
+    loser_holder["sid"] = meta.id
+    lost = loser.run_turn(meta.id, "u1", QUESTION)[-1]
+    assert isinstance(lost, ErrorEvent) and lost.category == "conflict" and lost.retryable
+    assert lost.message.lower().count("changed elsewhere") <= 1 and "question is kept" in lost.message
+    # after a reload (any process), the question is still there, with what happened
+    for svc in (loser, _service(store_engine, make_store, loser_model)):
+        pending = svc.pending_turn(meta.id, "u1")
+        assert pending is not None and pending.text == QUESTION and pending.status == "failed"
+        assert pending.error_category == "conflict"
+    doc = loser.open_session(meta.id, "u1")
+    assert [t.user_text for t in doc.turns] == ["What is my budget?"]
+    from assistant.usage.queries import session_usage
+
+    calls = session_usage(store_engine, meta.id)
+    winner_calls = [c for c in calls if c.turn_idx == 0]
+    assert len(winner_calls) == 1 and winner_calls[0].error is None, "the winner's turn holds its own call only"
+    lost_calls = [c for c in calls if c.turn_idx != 0]
+    assert len(lost_calls) == 2 and all(c.error and "not stored" in c.error for c in lost_calls)
+    # sending it again asks it after the winner's answer
+    assert isinstance(loser.run_turn(meta.id, "u1", QUESTION)[-1], Done)
+    assert [t.user_text for t in loser.open_session(meta.id, "u1").turns] == ["What is my budget?", QUESTION]
+    assert loser.pending_turn(meta.id, "u1") is None
+    assert winner_model.violations == [] and loser_model.violations == []
+
+
+def test_question_of_a_process_that_stopped_answering_is_kept_for_retry(store_engine, make_store) -> None:
+    from datetime import timedelta
+
+    from assistant.sessions.base import PendingTurn, utcnow
+
+    model = ScriptedModel([Text("Your budget is on track.")])
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    old = utcnow() - timedelta(minutes=2)
+    service.store.save_pending(
+        PendingTurn(meta.id, "u1", 0, "What is my budget?", "running", "another-host:1:abc", old, old)
+    )
+    pending = service.pending_turn(meta.id, "u1")
+    assert pending is not None and pending.status == "failed" and pending.error_category == "interrupted"
+    assert "restarted" in (pending.error_message or "") and pending.text == "What is my budget?"
+    assert service.open_session(meta.id, "u1").turns == [], "never shown as a transcript turn"
+    # a live replica (recent heartbeat) is still answering: shown as running, not as failed
+    now = utcnow()
+    service.store.save_pending(
+        PendingTurn(meta.id, "u1", 0, "What is my budget?", "running", "another-host:1:abc", now, now)
+    )
+    running = service.pending_turn(meta.id, "u1")
+    assert running is not None and running.status == "running"
+    assert isinstance(service.run_turn(meta.id, "u1", "What is my budget?")[-1], Done)
+    assert service.pending_turn(meta.id, "u1") is None, "the stored turn clears it"
+    assert [t.user_text for t in service.open_session(meta.id, "u1").turns] == ["What is my budget?"]

@@ -253,6 +253,27 @@ class TurnCommit:
 
 
 @dataclass(frozen=True)
+class PendingTurn:
+    """A question written before the model was called and not yet stored as a turn.
+
+    ``status`` is "running" while a process answers it (``heartbeat_at`` moves while it
+    does) and "failed" when the answer failed or lost a race; the text is kept for Retry.
+    """
+
+    session_id: str
+    user_id: str
+    turn_idx: int
+    text: str
+    status: Literal["running", "failed"]
+    owner: str
+    started_at: datetime
+    heartbeat_at: datetime
+    error_category: str | None = None
+    error_message: str | None = None
+    retryable: bool = True
+
+
+@dataclass(frozen=True)
 class SessionQuery:
     """Filters for listing sessions (server-side paging)."""
 
@@ -331,3 +352,19 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     def set_feedback(self, session_id: str, user_id: str, turn_idx: int, value: int | None) -> None:
         """Store thumbs up (+1) / down (-1) / cleared (None) for one turn."""
+
+    @abc.abstractmethod
+    def save_pending(self, pending: PendingTurn) -> None:
+        """Record the question of a turn about to be answered (replaces the session's previous one)."""
+
+    @abc.abstractmethod
+    def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
+        """The session's question not yet stored as a turn, if any (stale rows are ignored)."""
+
+    @abc.abstractmethod
+    def heartbeat_pending(self, session_id: str, owner: str, now: datetime) -> None:
+        """Say that ``owner`` is still answering the session's pending question."""
+
+    @abc.abstractmethod
+    def clear_pending(self, session_id: str, user_id: str) -> None:
+        """Forget the session's pending question (the user dismissed it)."""

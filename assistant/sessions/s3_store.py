@@ -66,6 +66,7 @@ from assistant.sessions.base import (
     utcnow,
 )
 from assistant.sessions.sql_store import (
+    _DELETE_PENDING,
     _INSERT_TEXT,
     _INSERT_USAGE,
     _UPDATE_TURN,
@@ -751,6 +752,7 @@ class S3SessionStore(SqlSessionStore):
         if commit.title:
             new["title"] = clean_title(commit.title)
             set_title_text(conn, row.id, new["title"])
+        conn.execute(_DELETE_PENDING, {"sid": row.id})
         conn.execute(_UPDATE_TURN, {"sid": row.id, **new})
         return SimpleNamespace(**{**locked._mapping, **new})
 
@@ -843,6 +845,7 @@ class S3SessionStore(SqlSessionStore):
             self._cache_drop(session_id)
             with self._tx() as conn:
                 conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
+                conn.execute(_DELETE_PENDING, {"sid": session_id})
                 conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
         logger.info("user_id=<%s>, session_id=<%s>, bucket=<%s> | deleted session", user_id, session_id, self.bucket)
 

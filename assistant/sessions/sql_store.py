@@ -30,6 +30,7 @@ from assistant import db
 from assistant.inputs import strip_control_chars
 from assistant.sessions import jsonutil
 from assistant.sessions.base import (
+    PendingTurn,
     SessionConflictError,
     SessionDamagedError,
     SessionDocument,
@@ -67,6 +68,7 @@ _SELECT_USER_ROW = _SELECT_ROW.where(db.sessions.c.user_id == bindparam("uid"))
 _SELECT_USER_ROW_LOCKED = _SELECT_USER_ROW.with_for_update()
 # the SET clause comes from the parameter keys (column names); the row is matched on "sid"
 _UPDATE_TURN = update(db.sessions).where(db.sessions.c.id == bindparam("sid"))
+_DELETE_PENDING = delete(db.pending_turns).where(db.pending_turns.c.session_id == bindparam("sid"))
 
 
 def new_session_id() -> str:
@@ -427,6 +429,7 @@ class SqlSessionStore(SessionStore):
         if commit.title:
             new["title"] = clean_title(commit.title)
             set_title_text(conn, sid, new["title"])
+        conn.execute(_DELETE_PENDING, {"sid": sid})
         conn.execute(_UPDATE_TURN, {"sid": sid, "agent_snapshot": self._snapshot_text(commit), **new})
         return SimpleNamespace(**{**row._mapping, **new})
 
@@ -516,6 +519,7 @@ class SqlSessionStore(SessionStore):
             conn.execute(delete(db.messages).where(db.messages.c.session_id == session_id))
             conn.execute(delete(db.turns).where(db.turns.c.session_id == session_id))
             conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
+            conn.execute(_DELETE_PENDING, {"sid": session_id})
             conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
         logger.info("user_id=<%s>, session_id=<%s> | deleted session", user_id, session_id)
 
@@ -537,3 +541,68 @@ class SqlSessionStore(SessionStore):
             )
             if not result.rowcount:
                 raise SessionNotFoundError("That answer was not found in this session.")
+
+    # -- pending questions (shared by the S3 store: they live in the SQL database) ---------
+    def save_pending(self, pending: PendingTurn) -> None:
+        """Record the question of a turn about to be answered (replaces the session's previous one)."""
+        values = {
+            "session_id": pending.session_id,
+            "user_id": pending.user_id,
+            "turn_idx": pending.turn_idx,
+            "text": pending.text,
+            "status": pending.status,
+            "owner": pending.owner,
+            "started_at": pending.started_at,
+            "heartbeat_at": pending.heartbeat_at,
+            "error_category": pending.error_category,
+            "error_message": pending.error_message,
+            "retryable": pending.retryable,
+        }
+        with self._tx() as conn:
+            conn.execute(_DELETE_PENDING, {"sid": pending.session_id})
+            conn.execute(insert(db.pending_turns).values(**values))
+
+    def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
+        """The session's question not yet stored as a turn (None when there is none, or it was answered)."""
+        p = db.pending_turns.c
+        s = db.sessions.c
+        stmt = (
+            select(db.pending_turns)
+            .join(db.sessions, s.id == p.session_id)
+            .where(p.session_id == session_id, p.turn_idx == s.turn_count)
+        )
+        if user_id is not None:
+            stmt = stmt.where(p.user_id == user_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        return PendingTurn(
+            session_id=row.session_id,
+            user_id=row.user_id,
+            turn_idx=row.turn_idx,
+            text=row.text,
+            status="failed" if row.status == "failed" else "running",
+            owner=row.owner,
+            started_at=assume_utc(row.started_at),
+            heartbeat_at=assume_utc(row.heartbeat_at),
+            error_category=row.error_category,
+            error_message=row.error_message,
+            retryable=bool(row.retryable),
+        )
+
+    def heartbeat_pending(self, session_id: str, owner: str, now: datetime) -> None:
+        """Say that ``owner`` is still answering the session's pending question."""
+        p = db.pending_turns.c
+        with self._tx() as conn:
+            conn.execute(
+                update(db.pending_turns)
+                .where(p.session_id == session_id, p.owner == owner, p.status == "running")
+                .values(heartbeat_at=now)
+            )
+
+    def clear_pending(self, session_id: str, user_id: str) -> None:
+        """Forget the session's pending question (the user dismissed it)."""
+        p = db.pending_turns.c
+        with self._tx() as conn:
+            conn.execute(delete(db.pending_turns).where(p.session_id == session_id, p.user_id == user_id))
