@@ -516,16 +516,32 @@ class ChatService:
 
     # -- limits -----------------------------------------------------------------------
     def validate_message(self, text: str) -> str:
-        """Return the message to send, or raise ChatInputError with a plain reason."""
-        if not isinstance(text, str) or not text.strip():
+        """Return the message to send, or raise ChatInputError with a plain reason.
+
+        Control characters are removed here, once, for every store (tab and newline kept; see
+        :func:`assistant.inputs.strip_control_chars`), so the store never sees a NUL from the
+        user; a message of nothing but control characters and spaces is refused as empty. The
+        length limit applies to the text that would be sent.
+
+        Args:
+            text: What the user typed or pasted.
+
+        Returns:
+            The message to send: without control characters and surrounding whitespace.
+
+        Raises:
+            ChatInputError: The message is empty or longer than MAX_MESSAGE_CHARS.
+        """
+        cleaned = strip_control_chars(text).strip() if isinstance(text, str) else ""
+        if not cleaned:
             raise ChatInputError("Type a message first: an empty message cannot be sent.")
         limit = self.settings.max_message_chars
-        if len(text) > limit:
+        if len(cleaned) > limit:
             raise ChatInputError(
-                f"Your message is {len(text):,} characters long; the limit is {limit:,}. "
+                f"Your message is {len(cleaned):,} characters long; the limit is {limit:,}. "
                 "Shorten it (or split it) and send again."
             )
-        return text.strip()
+        return cleaned
 
     def spend_today(self, user_id: str) -> float:
         """What the user's model calls cost today (UTC), from the ledger."""

@@ -1,0 +1,86 @@
+"""What the user types reaches the app the same way on SQLite and Postgres (AppTest, real stores).
+
+Control characters are removed once, at the input boundary (``assistant.inputs``): a message,
+a title or a search holding a NUL works on both databases instead of failing on Postgres.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import assistant.config
+from assistant.chat import ChatService
+from assistant.config import get_settings
+from assistant.factory import get_chat_service
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+USER = "test-user-123"
+
+
+@pytest.fixture
+def make_app(
+    app_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., AppTest]]:
+    """Build an AppTest of the app with ENV=local on the parametrized database."""
+
+    def build(page: str | None = None, **env: str) -> AppTest:
+        monkeypatch.setenv("ENV", "local")
+        monkeypatch.setenv("DATABASE_URL", app_database_url)
+        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("MODEL_PROVIDER", "offline")
+        monkeypatch.setenv("MESSAGES_PER_MINUTE", "1000")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        assistant.config.get_settings.cache_clear()
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        if page is not None:
+            at.switch_page(page)
+            at.run()
+        assert not at.exception, at.exception
+        return at
+
+    yield build
+    assistant.config.get_settings.cache_clear()
+
+
+def _service() -> ChatService:
+    service: ChatService = get_chat_service(get_settings())
+    return service
+
+
+def _texts(at: AppTest) -> str:
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def _sid(at: AppTest) -> str:
+    value: Any = at.query_params["session"]
+    return str(value[0] if isinstance(value, list) else value)
+
+
+def test_message_with_nul_is_sent_without_it(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    at.chat_input[0].set_value("What meetings do I\x00 have this\x07 week?").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert at.chat_message[0].markdown[0].value == "What meetings do I have this week?"
+    doc = _service().open_session(_sid(at), USER)
+    assert [t.user_text for t in doc.turns] == ["What meetings do I have this week?"]
+
+
+def test_message_of_only_control_characters_is_refused_as_empty(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    at.chat_input[0].set_value("\x00\x01 \x1b").run()
+    assert not at.exception, at.exception
+    assert "empty message cannot be sent" in " ".join(e.value for e in at.error)
+    assert not at.chat_message
+    assert _service().list_sessions(USER)[1] == 0
