@@ -12,6 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -29,6 +30,8 @@ DEFAULT_SQLITE_URL = "sqlite:///" + str(PROJECT_ROOT / ".data" / "assistant.db")
 Environment = Literal["local", "dev", "prod"]
 
 CommaList = Annotated[list[str], NoDecode]
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 class ConfigError(Exception):
@@ -120,6 +123,14 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_environment(self) -> Settings:
         if self.env == "local":
+            found = self._deployment_settings()
+            if found:
+                # Fail closed: a deployed replica that forgot ENV would otherwise give every
+                # visitor the unauthenticated dev login.
+                raise ValueError(
+                    f"ENV is local (unauthenticated dev login) but deployment settings are present: "
+                    f"{', '.join(found)}; set ENV=dev or ENV=prod, or remove them to run locally"
+                )
             return self
         missing = []
         if not self.sessions_bucket_name:
@@ -143,6 +154,26 @@ class Settings(BaseSettings):
         if (self.model_provider or "").startswith("faulty"):
             raise ValueError(f"MODEL_PROVIDER=faulty:... is only allowed when ENV=local, not ENV={self.env}")
         return self
+
+    def _deployment_settings(self) -> list[str]:
+        """Names of the settings that only a deployment sets (never their values).
+
+        A Google OAuth client, an S3 bucket, or a database on another host mean shared,
+        real data. A database or S3 endpoint on this machine (127.0.0.1, localhost, a
+        Unix socket) is a developer's own and stays allowed in ENV=local.
+        """
+        found = []
+        if self.google_client_id:
+            found.append("GOOGLE_CLIENT_ID")
+        if self.google_client_secret is not None:
+            found.append("GOOGLE_CLIENT_SECRET")
+        if self.oauth_redirect_uri:
+            found.append("OAUTH_REDIRECT_URI")
+        if not self.database_url.startswith("sqlite") and not _is_local_url(self.database_url):
+            found.append("DATABASE_URL")
+        if self.sessions_bucket_name and not (self.s3_endpoint_url and _is_local_url(self.s3_endpoint_url)):
+            found.append("SESSIONS_BUCKET_NAME")
+        return found
 
     @classmethod
     def settings_customise_sources(
@@ -188,6 +219,20 @@ class Settings(BaseSettings):
     def is_admin(self, email: str | None) -> bool:
         """Whether this email belongs to an administrator (ADMIN_EMAILS)."""
         return bool(email) and str(email).lower() in self.admin_emails
+
+
+def _is_local_url(url: str) -> bool:
+    """Whether a database or S3 URL points at this machine (loopback host or Unix socket)."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    if not host:
+        # postgresql:///db or ?host=/run/postgresql: a Unix socket on this machine.
+        query_host = next((q[5:] for q in parts.query.split("&") if q.startswith("host=")), "")
+        return not query_host or query_host.startswith("/") or query_host.lower() in _LOOPBACK_HOSTS
+    return host in _LOOPBACK_HOSTS
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -20,7 +20,19 @@ PROD = {
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("ENV", "MODEL_PROVIDER", "DATABASE_URL", "ADMIN_EMAILS", "FAULT_INJECTION", "MOCK_RESPONSES"):
+    for name in (
+        "ENV",
+        "MODEL_PROVIDER",
+        "DATABASE_URL",
+        "ADMIN_EMAILS",
+        "FAULT_INJECTION",
+        "MOCK_RESPONSES",
+        "GOOGLE_CLIENT_ID",
+        "GOOGLE_CLIENT_SECRET",
+        "OAUTH_REDIRECT_URI",
+        "SESSIONS_BUCKET_NAME",
+        "S3_ENDPOINT_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "absent.toml"))
 
@@ -85,3 +97,64 @@ def test_fault_injection_is_refused_outside_local() -> None:
         load_settings(**PROD, fault_injection="throttle")
     with pytest.raises(ConfigError, match="MODEL_PROVIDER"):
         load_settings(**PROD, model_provider="faulty:network")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("GOOGLE_CLIENT_ID", "cid.apps.googleusercontent.com"),
+        ("GOOGLE_CLIENT_SECRET", "GOCSPX-secret"),
+        ("OAUTH_REDIRECT_URI", "https://assistant.example.com/"),
+        ("DATABASE_URL", "postgresql+psycopg://app:pw@db.internal:5432/assistant"),
+        ("SESSIONS_BUCKET_NAME", "exec-assistant-prod-sessions"),
+    ],
+)
+def test_local_mode_refuses_to_start_when_a_deployment_setting_is_present(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """ENV forgotten on a deployed replica must not hand every visitor the unauthenticated dev login."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert variable in message and "ENV=dev" in message and "ENV=prod" in message
+    assert "\n" not in message and value not in message, "one line, and values (secrets) are never echoed"
+
+
+def test_local_mode_refusal_names_every_deployment_setting_found() -> None:
+    deployed = {k: v for k, v in PROD.items() if k != "env"}
+    with pytest.raises(ConfigError) as info:
+        load_settings(**deployed)
+    message = str(info.value)
+    for name in ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "OAUTH_REDIRECT_URI", "DATABASE_URL"):
+        assert name in message
+    assert "SESSIONS_BUCKET_NAME" in message and "\n" not in message
+
+
+def test_local_mode_refuses_deployment_settings_from_the_secrets_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('google_client_id = "cid"\n')
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(secrets))
+    with pytest.raises(ConfigError, match=r"GOOGLE_CLIENT_ID.*ENV=dev"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"database_url": "postgresql+psycopg://postgres@127.0.0.1:5432/test"},
+        {"database_url": "postgresql+psycopg://me@localhost/assistant"},
+        {"database_url": "postgresql+psycopg:///assistant?host=/var/run/postgresql"},
+        {"sessions_bucket_name": "dev-bucket", "s3_endpoint_url": "http://127.0.0.1:9000"},
+    ],
+)
+def test_local_mode_still_runs_on_the_developers_own_postgres_and_s3(overrides: dict[str, str]) -> None:
+    settings = load_settings(**overrides)
+    assert settings.is_local and settings.model_name == "offline"
+
+
+def test_explicit_deployed_environment_accepts_the_same_settings() -> None:
+    assert load_settings(**PROD).env == "prod"
+    assert load_settings(**{**PROD, "env": "dev"}).env == "dev"

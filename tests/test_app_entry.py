@@ -1,0 +1,41 @@
+"""The app's entry script (streamlit_app.py): what a visitor sees when the configuration is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import assistant.config
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No ENV, no secrets file, a temp SQLite file; settings rebuilt for this test."""
+    for name in ("ENV", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "OAUTH_REDIRECT_URI", "SESSIONS_BUCKET_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("MODEL_PROVIDER", "offline")
+    assistant.config.get_settings.cache_clear()
+    yield
+    assistant.config.get_settings.cache_clear()
+
+
+def test_forgotten_env_with_a_google_client_shows_one_line_and_no_dev_login(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_CLIENT_ID", "cid.apps.googleusercontent.com")
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "GOCSPX-not-shown")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert len(errors) == 1 and "GOOGLE_CLIENT_ID" in errors[0] and "ENV=dev" in errors[0]
+    assert "GOCSPX-not-shown" not in errors[0]
+    assert not at.chat_input, "nobody gets the chat page"
+    shown = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.info, *at.warning))
+    assert "dev login" not in shown.lower() and "test-user-123" not in shown
