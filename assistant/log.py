@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s | %(message)s"
-_configured = False
+_HANDLER_NAME = "assistant-stderr"
+_lock = threading.Lock()
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """Configure the ``assistant`` logger hierarchy once per process.
+    """Configure the ``assistant`` logger hierarchy once per process; later calls only set the level.
+
+    Safe under concurrent first calls (Streamlit runs each browser session's script in its
+    own thread): the check and the attach happen under one lock, and the handler is found
+    by name on the logger itself, so even a reloaded copy of this module never adds a second
+    one (which would write every line twice for the life of the process).
 
     Args:
         level: Log level name for the app's own loggers.
     """
-    global _configured
-    if _configured:
-        logging.getLogger("assistant").setLevel(level)
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(_FORMAT))
     root = logging.getLogger("assistant")
-    root.addHandler(handler)
-    root.setLevel(level)
-    root.propagate = False
-    logging.getLogger("strands").setLevel(logging.WARNING)
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    _configured = True
+    with _lock:
+        if not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.set_name(_HANDLER_NAME)
+            handler.setFormatter(logging.Formatter(_FORMAT))
+            root.addHandler(handler)
+            root.propagate = False
+            logging.getLogger("strands").setLevel(logging.WARNING)
+            logging.getLogger("botocore").setLevel(logging.WARNING)
+        root.setLevel(level)
