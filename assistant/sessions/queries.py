@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from assistant.db import session_text, sessions, usage
+from assistant.inputs import strip_control_chars
 from assistant.sessions.base import SessionState, parse_utc, to_utc
 
 logger = logging.getLogger(__name__)
@@ -227,6 +228,24 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
+def search_term(text: str | None) -> str:
+    """The search text as the query uses it: without control characters and surrounding spaces.
+
+    The search index holds no control characters (the stores strip them,
+    :func:`assistant.inputs.strip_control_chars`), so a NUL or an escape typed or pasted in a
+    search box is dropped here, before any SQL is built: Postgres refuses NUL in a parameter
+    and SQLite's FTS5 refuses it in a phrase. Both search boxes (the chat sidebar through the
+    store, the sessions page and the CLI through :func:`list_sessions`) come through here.
+
+    Args:
+        text: What the user typed (None for no search).
+
+    Returns:
+        The cleaned text; empty when nothing is left (no text filter).
+    """
+    return strip_control_chars(text).strip() if text else ""
+
+
 def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -> Any:
     """SQL condition on ``sessions``: the title or a turn's text contains ``text`` (case-insensitive).
 
@@ -239,13 +258,15 @@ def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -
 
     Args:
         engine: The engine the query will run on (chooses FTS5 on SQLite when present).
-        text: The (non-empty) search term.
+        text: The search term, cleaned with :func:`search_term` here.
         scoped_to_user: Whether the query is already limited to one user's sessions.
 
     Returns:
-        A boolean SQL expression over ``sessions``.
+        A boolean SQL expression over ``sessions`` (always true when nothing is left to search).
     """
-    term = text.lower()
+    term = search_term(text).lower()
+    if not term:
+        return sa.true()
     st = session_text.c
     if engine.dialect.name == "sqlite":
         if not scoped_to_user and len(term) >= 3 and _has_sqlite_fts(engine):
@@ -268,7 +289,7 @@ def _validated(query: SessionQueryLike) -> tuple[str, int, int]:
         raise SessionQueryError(f"Page size must be between 1 and {MAX_LIMIT} (got {query.limit}).")
     if int(query.offset) < 0:
         raise SessionQueryError(f"Page offset cannot be negative (got {query.offset}).")
-    if query.text is not None and len(query.text) > MAX_SEARCH_CHARS:
+    if len(search_term(query.text)) > MAX_SEARCH_CHARS:
         raise SessionQueryError(f"Search text is too long: keep it under {MAX_SEARCH_CHARS} characters.")
     return query.sort, int(query.limit), int(query.offset)
 
@@ -289,7 +310,7 @@ def _conditions(engine: Engine, query: SessionQueryLike) -> list[Any]:
         conds.append(date_col >= to_utc(query.since))
     if query.until is not None:
         conds.append(date_col < to_utc(query.until))
-    text = (query.text or "").strip()
+    text = search_term(query.text)
     if text:
         conds.append(text_condition(engine, text, scoped_to_user=query.user_id is not None))
     return conds
@@ -316,7 +337,7 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
         query.user_id,
         sort,
         offset,
-        bool((query.text or "").strip()),
+        bool(search_term(query.text)),
     )
     sort_col = sessions.c[sort]
     order = [sort_col.desc(), sessions.c.id.desc()] if query.descending else [sort_col.asc(), sessions.c.id.asc()]

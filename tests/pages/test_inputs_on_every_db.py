@@ -84,3 +84,57 @@ def test_message_of_only_control_characters_is_refused_as_empty(make_app: Callab
     assert "empty message cannot be sent" in " ".join(e.value for e in at.error)
     assert not at.chat_message
     assert _service().list_sessions(USER)[1] == 0
+
+
+def test_sidebar_search_with_nul_finds_the_session(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    service = _service()
+    board = service.create_session(USER)
+    service.rename(board.id, USER, "Board prep")
+    service.rename(service.create_session(USER).id, USER, "Offsite")
+    at.text_input(key="chat_search").set_value("bo\x00ard").run()
+    assert not at.exception, at.exception
+    assert [b.key for b in at.button if b.key and b.key.startswith("open-")] == [f"open-{board.id}"]
+    at.text_input(key="chat_search").set_value("\x00").run()
+    assert not at.exception, at.exception
+    assert len([b for b in at.button if b.key and b.key.startswith("open-")]) == 2
+
+
+def test_sessions_page_search_with_nul_finds_the_session(make_app: Callable[..., AppTest]) -> None:
+    service = _service_for(make_app)
+    acme = service.create_session(USER)
+    service.rename(acme.id, USER, "Acme QBR")
+    service.rename(service.create_session(USER).id, USER, "Offsite")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/sessions.py")
+    at.run()
+    at.text_input(key="sc_search").set_value("acme\x00 qbr\x1b").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert list(at.dataframe[0].value["id"]) == [acme.id]
+
+
+def test_title_with_nul_is_saved_without_it(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    at.chat_input[0].set_value("What meetings do I have this week?").run()
+    sid = _sid(at)
+    title = next(t for t in at.text_input if t.label == "Title")
+    title.set_value("Board\x00 prep\x07")
+    at.button(key="FormSubmitter:rename-form-Rename").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert _service().get_session(sid, USER).title == "Board prep"
+    assert "Board prep" in _texts(at)
+
+    title = next(t for t in at.text_input if t.label == "Title")
+    title.set_value("\x00\x01")
+    at.button(key="FormSubmitter:rename-form-Rename").click().run()
+    assert "A title cannot be empty." in " ".join(e.value for e in at.error)
+    assert _service().get_session(sid, USER).title == "Board prep"
+
+
+def _service_for(make_app: Callable[..., AppTest]) -> ChatService:
+    """Configure the app's environment (signing the dev user in once) and return its service."""
+    make_app()
+    return _service()

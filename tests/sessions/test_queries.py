@@ -189,3 +189,23 @@ def test_percentile_matches_percentile_cont() -> None:
     assert percentile([5.0], 0.95) == 5.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == pytest.approx(2.5)
     assert percentile([10.0, 1.0, 3.0], 0.95) == pytest.approx(3.0 + 7.0 * 0.9)
+
+
+@pytest.mark.parametrize("user", [None, "alice"])
+def test_search_with_control_characters_searches_the_text_without_them(seeded: Engine, user: str | None) -> None:
+    # What the stores index has no control characters; a NUL typed in a search box is dropped
+    # before the query is built (Postgres refuses NUL in a text parameter).
+    page = list_sessions(seeded, SessionFilter(user_id=user, text="aur\x00ora\x1b"))
+    assert ids(page) == (["s4", "s2"] if user is None else ["s2"])
+    assert list_sessions(seeded, SessionFilter(user_id=user, text="\x00")).total_count == (5 if user is None else 3)
+
+
+def test_store_search_with_control_characters_searches_the_text_without_them(query_engine: Engine) -> None:
+    from assistant.sessions.sql_store import SqlSessionStore
+
+    store = SqlSessionStore(query_engine)
+    meta = store.create_session("alice", model="offline", title="Aurora steering")
+    store.create_session("alice", model="offline", title="Offsite")
+    found, total = store.list_sessions(SessionQuery(user_id="alice", text="auro\x00ra"))
+    assert [m.id for m in found] == [meta.id] and total == 1
+    assert store.list_sessions(SessionQuery(user_id="alice", text="\x00\x07"))[1] == 2
