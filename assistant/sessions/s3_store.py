@@ -65,13 +65,13 @@ from assistant.sessions.base import (
     _parse_dt,
     utcnow,
 )
-from assistant.sessions.sql_store import (
+from assistant.sessions.index import (
     _DELETE_PENDING,
     _INSERT_TEXT,
     _INSERT_USAGE,
     _UPDATE_TURN,
     CONFLICT_MESSAGE,
-    SqlSessionStore,
+    IndexedStore,
     clean_title,
     new_session_id,
     row_to_meta,
@@ -200,7 +200,7 @@ class _Cached:
     body: dict[str, Any]
 
 
-class S3SessionStore(SqlSessionStore):
+class S3SessionStore(IndexedStore):
     """Sessions in S3 (one object each), indexed and costed in the SQL database.
 
     Args:
@@ -399,7 +399,7 @@ class S3SessionStore(SqlSessionStore):
     # -- index -----------------------------------------------------------------------
     def _mark_damaged(self, session_id: str, reason: str) -> None:
         try:
-            with self._tx() as conn:
+            with self.index.tx() as conn:
                 conn.execute(update(db.sessions).where(db.sessions.c.id == session_id).values(damaged=reason))
         except StorageUnavailableError:
             logger.error("session_id=<%s> | could not mark session damaged in the index", session_id)
@@ -505,7 +505,7 @@ class S3SessionStore(SqlSessionStore):
         )
 
     def _repair(self, body: dict[str, Any]) -> None:
-        with self._tx() as conn:
+        with self.index.tx() as conn:
             self._upsert_from_doc(conn, body)
 
     # -- documents ---------------------------------------------------------------------
@@ -601,7 +601,7 @@ class S3SessionStore(SqlSessionStore):
     def get_meta(self, session_id: str, user_id: str | None) -> SessionMeta:
         """Read one session's index row (applies expiry; no S3 request)."""
         validate_session_id(session_id)
-        return super().get_meta(session_id, user_id)
+        return self.index.get_meta(session_id, user_id)
 
     def load(self, session_id: str, user_id: str | None) -> SessionDocument:
         """The whole session: no S3 request when this process holds the current version, else one GET.
@@ -610,8 +610,8 @@ class S3SessionStore(SqlSessionStore):
         """
         validate_session_id(session_id)
         with self.engine.connect() as conn:
-            row = self._select_row(conn, session_id, user_id)
-        meta = self._current_meta(row)
+            row = self.index.select_row(conn, session_id, user_id)
+        meta = self.index.current_meta(row)
         body, _ = self._doc_for(row)
         if body["meta"]["user_id"] != row.user_id:
             logger.error("session_id=<%s> | session object names another owner", session_id)
@@ -650,8 +650,8 @@ class S3SessionStore(SqlSessionStore):
         now = self.clock()
         with self._session_lock(session_id):
             with self.engine.connect() as conn:
-                row = self._select_row(conn, session_id, user_id)
-            self._check_writable(row, expected_version)
+                row = self.index.select_row(conn, session_id, user_id)
+            self.index.check_writable(row, expected_version)
             body, etag = self._doc_for(row)
             if int(body["meta"]["version"]) != row.version:
                 self._repair(body)
@@ -679,7 +679,7 @@ class S3SessionStore(SqlSessionStore):
             new_body = written.body
             new_messages = new_body["messages"][start:]
             try:
-                with self._tx() as conn:
+                with self.index.tx() as conn:
                     new_row = self._index_turn(conn, row, commit, new_messages, new_version, now)
             except StorageUnavailableError:
                 logger.error(
@@ -690,7 +690,7 @@ class S3SessionStore(SqlSessionStore):
                 try:  # once more, from the object just written (idempotent; charges the ledger now)
                     self._repair(new_body)
                     with self.engine.connect() as conn:
-                        return row_to_meta(self._select_row(conn, session_id, user_id))
+                        return row_to_meta(self.index.select_row(conn, session_id, user_id))
                 except StorageUnavailableError:
                     logger.error(
                         "session_id=<%s>, version=<%s> | index rebuild failed; repaired on next load",
@@ -724,13 +724,13 @@ class S3SessionStore(SqlSessionStore):
         Appends the ledger rows and one ``session_text`` row, updates the locked index row
         with absolute values, and returns the new row (no re-read).
         """
-        locked = self._select_row(conn, row.id, row.user_id, lock=True)
+        locked = self.index.select_row(conn, row.id, row.user_id, lock=True)
         if locked.version != row.version:
             # Someone moved the index meanwhile; rebuild the row from the document we wrote.
             cached = self._cache_get(row.id)
             if cached is not None and cached.version == new_version:
                 self._upsert_from_doc(conn, cached.body)
-                return self._select_row(conn, row.id, row.user_id)
+                return self.index.select_row(conn, row.id, row.user_id)
             raise SessionConflictError(CONFLICT_MESSAGE)
         if commit.usage:
             conn.execute(_INSERT_USAGE, [usage_row(r) for r in commit.usage])
@@ -763,12 +763,12 @@ class S3SessionStore(SqlSessionStore):
         validate_session_id(session_id)
         with self._session_lock(session_id):
             with self.engine.connect() as conn:
-                row = self._select_row(conn, session_id, user_id)
+                row = self.index.select_row(conn, session_id, user_id)
             body, etag = self._doc_for(row)
             if int(body["meta"]["version"]) != row.version:
                 self._repair(body)
                 with self.engine.connect() as conn:
-                    row = self._select_row(conn, session_id, user_id)
+                    row = self.index.select_row(conn, session_id, user_id)
             new_body = json.loads(jsonutil.dumps(body))
             change(new_body)
             new_version = row.version + 1
@@ -777,7 +777,7 @@ class S3SessionStore(SqlSessionStore):
             self._cache_put(session_id, written)
             new_body = written.body
             try:
-                with self._tx() as conn:
+                with self.index.tx() as conn:
                     conn.execute(
                         update(db.sessions)
                         .where(and_(db.sessions.c.id == session_id, db.sessions.c.version == row.version))
@@ -834,7 +834,7 @@ class S3SessionStore(SqlSessionStore):
         validate_session_id(session_id)
         with self._session_lock(session_id):
             with self.engine.connect() as conn:
-                row = self._select_row(conn, session_id, user_id)
+                row = self.index.select_row(conn, session_id, user_id)
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=object_key(row.user_id, session_id))
             except (ClientError, BotoCoreError) as e:
@@ -843,7 +843,7 @@ class S3SessionStore(SqlSessionStore):
                     "Session storage is unavailable; the session was not deleted. Try again in a moment."
                 ) from e
             self._cache_drop(session_id)
-            with self._tx() as conn:
+            with self.index.tx() as conn:
                 conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
                 conn.execute(_DELETE_PENDING, {"sid": session_id})
                 conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
@@ -892,7 +892,7 @@ class S3SessionStore(SqlSessionStore):
             self._repair(body)
             self._cache_drop(sid)
             count += 1
-        with self._tx() as conn:
+        with self.index.tx() as conn:
             rows = conn.execute(
                 select(db.sessions.c.id).where(
                     and_(db.sessions.c.storage == self.storage_name, db.sessions.c.created_at < started)

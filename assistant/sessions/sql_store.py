@@ -15,259 +15,54 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from assistant import db
-from assistant.inputs import strip_control_chars
 from assistant.sessions import jsonutil
 from assistant.sessions.base import (
-    PendingTurn,
-    SessionConflictError,
     SessionDamagedError,
     SessionDocument,
     SessionMeta,
     SessionNotFoundError,
-    SessionQuery,
-    SessionReadOnlyError,
     SessionState,
-    SessionStore,
-    StorageUnavailableError,
     TurnCommit,
     TurnRecord,
-    UsageRecord,
-    assume_utc,
-    utcnow,
 )
-from assistant.sessions.queries import SORT_KEYS, text_condition
+from assistant.sessions.index import (
+    _DELETE_PENDING,
+    _INSERT_MESSAGES,
+    _INSERT_TEXT,
+    _INSERT_TURN,
+    _INSERT_USAGE,
+    _UPDATE_TURN,
+    IndexedStore,
+    clean_title,
+    new_session_id,
+    row_to_meta,
+    set_title_text,
+    title_text_row,
+    turn_search_text,
+    usage_row,
+    usage_totals,
+)
 
 logger = logging.getLogger(__name__)
 
-MAX_TITLE_CHARS = 120
-SORTABLE = frozenset(SORT_KEYS)
-CONFLICT_MESSAGE = "This session changed elsewhere (another tab?). Reload it to continue."
 
+class SqlSessionStore(IndexedStore):
+    """Sessions, transcripts, turns and the usage ledger in one SQL database.
 
-_META_COLUMNS = [col for col in db.sessions.c if col.name != "agent_snapshot"]
-# prebuilt per-turn statements (executed with parameter dicts; compiled once per dialect)
-_INSERT_MESSAGES = insert(db.messages)
-_INSERT_TURN = insert(db.turns)
-_INSERT_USAGE = insert(db.usage)
-_INSERT_TEXT = insert(db.session_text)
-_SELECT_ROW = select(*_META_COLUMNS).where(db.sessions.c.id == bindparam("sid"))
-_SELECT_ROW_LOCKED = _SELECT_ROW.with_for_update()
-_SELECT_USER_ROW = _SELECT_ROW.where(db.sessions.c.user_id == bindparam("uid"))
-_SELECT_USER_ROW_LOCKED = _SELECT_USER_ROW.with_for_update()
-# the SET clause comes from the parameter keys (column names); the row is matched on "sid"
-_UPDATE_TURN = update(db.sessions).where(db.sessions.c.id == bindparam("sid"))
-_DELETE_PENDING = delete(db.pending_turns).where(db.pending_turns.c.session_id == bindparam("sid"))
-
-
-def new_session_id() -> str:
-    """A fresh opaque session id."""
-    return str(uuid.uuid4())
-
-
-def clean_title(title: str) -> str:
-    """Normalise a user-given or derived title (one line, no control characters, bounded length)."""
-    one_line = " ".join(strip_control_chars(title).split())
-    if len(one_line) > MAX_TITLE_CHARS:
-        one_line = one_line[: MAX_TITLE_CHARS - 1].rstrip() + "…"
-    return one_line
-
-
-def message_text(message: dict[str, Any]) -> str:
-    """Plain text of a strands message (text blocks only)."""
-    parts = [block["text"] for block in message.get("content", []) if isinstance(block, dict) and "text" in block]
-    return "\n".join(str(p) for p in parts)
-
-
-def turn_search_text(messages: Sequence[dict[str, Any]]) -> str:
-    """The lower-cased user+assistant text one turn adds to the search index (``session_text``).
-
-    Control characters are left out (:func:`assistant.inputs.strip_control_chars`): a model may
-    emit a NUL, which a Postgres ``text`` column refuses.
+    Args:
+        engine: SQLAlchemy engine of the migrated database (see :func:`assistant.db.get_engine`).
+        expiry_hours: Idle time after which an active session becomes expired.
+        clock: Source of "now" (tests pass a fixed clock).
     """
-    text = " ".join(message_text(m) for m in messages if m.get("role") in ("user", "assistant"))
-    return strip_control_chars(text).lower()
-
-
-def title_text_row(session_id: str, title: str) -> dict[str, Any]:
-    """The ``session_text`` row that makes a session's title searchable."""
-    return {"session_id": session_id, "turn_idx": db.TITLE_TURN_IDX, "text": title.lower()}
-
-
-def set_title_text(conn: Connection, session_id: str, title: str) -> None:
-    """Point the session's title row in ``session_text`` at a new title (inserting it if missing)."""
-    c = db.session_text.c
-    result = conn.execute(
-        update(db.session_text)
-        .where(c.session_id == session_id, c.turn_idx == db.TITLE_TURN_IDX)
-        .values(text=title.lower())
-    )
-    if not result.rowcount:
-        conn.execute(insert(db.session_text).values(**title_text_row(session_id, title)))
-
-
-def row_to_meta(row: Any) -> SessionMeta:
-    """Map a ``sessions`` row to :class:`SessionMeta`."""
-    return SessionMeta(
-        id=row.id,
-        user_id=row.user_id,
-        title=row.title,
-        state=row.state,
-        created_at=assume_utc(row.created_at),
-        updated_at=assume_utc(row.updated_at),
-        model=row.model,
-        version=row.version,
-        message_count=row.message_count,
-        turn_count=row.turn_count,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        cost_usd=row.cost_usd,
-        cost_unknown=bool(row.cost_unknown),
-        errors=row.errors,
-        continued_from=row.continued_from,
-        damaged=row.damaged,
-        user_email=row.user_email,
-    )
-
-
-def usage_row(record: UsageRecord) -> dict[str, Any]:
-    """Map a :class:`UsageRecord` to a ``usage`` table row."""
-    return {
-        "call_id": record.call_id,
-        "session_id": record.session_id,
-        "user_id": record.user_id,
-        "turn_idx": record.turn_idx,
-        "provider": record.provider,
-        "model_id": record.model_id,
-        "started_at": record.started_at,
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "cache_read_tokens": record.cache_read_tokens,
-        "cache_write_tokens": record.cache_write_tokens,
-        "latency_ms": record.latency_ms,
-        "ttft_ms": record.ttft_ms,
-        "error": record.error,
-        "cost_usd": record.cost_usd,
-        "price_version": record.price_version,
-    }
-
-
-def usage_totals(records: Sequence[UsageRecord]) -> dict[str, Any]:
-    """Aggregate deltas that ledger rows add to a session row."""
-    return {
-        "input_tokens": sum(r.input_tokens for r in records),
-        "output_tokens": sum(r.output_tokens for r in records),
-        "cost_usd": sum(r.cost_usd or 0.0 for r in records),
-        "cost_unknown": any(r.cost_usd is None for r in records),
-        "errors": sum(1 for r in records if r.error),
-    }
-
-
-class SqlSessionStore(SessionStore):
-    """Sessions, transcripts, turns and the usage ledger in one SQL database."""
 
     storage_name = "sql"
-
-    def __init__(self, engine: Engine, *, expiry_hours: float = 24.0, clock: Callable[[], datetime] = utcnow) -> None:
-        """Create a store over an already-migrated database.
-
-        Args:
-            engine: SQLAlchemy engine (see :func:`assistant.db.get_engine`).
-            expiry_hours: Idle time after which an active session becomes expired.
-            clock: Source of "now" (tests pass a fixed clock).
-        """
-        self.engine = engine
-        self.expiry_hours = expiry_hours
-        self.clock = clock
-
-    # -- helpers ------------------------------------------------------------------
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        try:
-            with db.write_tx(self.engine) as conn:
-                yield conn
-        except (SessionConflictError, SessionNotFoundError, SessionReadOnlyError, SessionDamagedError):
-            raise
-        except IntegrityError as e:
-            raise SessionConflictError("This session changed elsewhere; reload it and try again.") from e
-        except (OperationalError, DBAPIError) as e:
-            logger.error("error=<%s> | database write failed", e.__class__.__name__)
-            raise StorageUnavailableError("The session database is unavailable; your last change was not saved.") from e
-
-    def _expire_cutoff(self) -> datetime:
-        return self.clock() - timedelta(hours=self.expiry_hours)
-
-    def expire_idle(self, user_id: str | None = None) -> int:
-        """Mark active sessions idle longer than the expiry as expired.
-
-        Args:
-            user_id: Limit to one user's sessions (None: everyone's).
-
-        Returns:
-            The number of sessions that expired.
-        """
-        cond = and_(db.sessions.c.state == "active", db.sessions.c.updated_at < self._expire_cutoff())
-        if user_id is not None:
-            cond = and_(cond, db.sessions.c.user_id == user_id)
-        with self._tx() as conn:
-            result = conn.execute(update(db.sessions).where(cond).values(state="expired"))
-        if result.rowcount:
-            logger.info("user_id=<%s>, count=<%s> | expired idle sessions", user_id, result.rowcount)
-        return int(result.rowcount or 0)
-
-    def _select_row(self, conn: Connection, session_id: str, user_id: str | None, *, lock: bool = False) -> Any:
-        # prebuilt statements; SQLite locks the database with BEGIN IMMEDIATE instead of FOR UPDATE
-        locking = lock and not db.is_sqlite(self.engine)
-        if user_id is None:
-            stmt = _SELECT_ROW_LOCKED if locking else _SELECT_ROW
-            row = conn.execute(stmt, {"sid": session_id}).first()
-        else:
-            stmt = _SELECT_USER_ROW_LOCKED if locking else _SELECT_USER_ROW
-            row = conn.execute(stmt, {"sid": session_id, "uid": user_id}).first()
-        if row is None:
-            if user_id is not None:
-                logger.warning("user_id=<%s>, session_id=<%s> | session not found for user", user_id, session_id)
-            raise SessionNotFoundError("That session was not found.")
-        return row
-
-    def _effective_state(self, row: Any) -> SessionState:
-        if row.state == "active" and assume_utc(row.updated_at) < self._expire_cutoff():
-            return "expired"
-        state: SessionState = row.state
-        return state
-
-    def _current_meta(self, row: Any) -> SessionMeta:
-        """The row's metadata with expiry applied (an active session idle too long is expired now)."""
-        meta = row_to_meta(row)
-        state = self._effective_state(row)
-        if state != meta.state:
-            self.expire_idle(row.user_id)
-            meta = replace(meta, state=state)
-        return meta
-
-    def _check_writable(self, row: Any, expected_version: int | None) -> None:
-        """Refuse a turn on a session whose version moved since the writer loaded it, or that is closed."""
-        if expected_version is not None and row.version != expected_version:
-            logger.warning(
-                "session_id=<%s>, expected=<%s>, actual=<%s> | session changed elsewhere",
-                row.id,
-                expected_version,
-                row.version,
-            )
-            raise SessionConflictError(CONFLICT_MESSAGE)
-        if self._effective_state(row) != "active":
-            raise SessionReadOnlyError("This session is closed; continue it in a new session.")
 
     # -- SessionStore ---------------------------------------------------------------
     def create_session(
@@ -306,17 +101,11 @@ class SqlSessionStore(SessionStore):
             "storage": self.storage_name,
             "agent_snapshot": jsonutil.dumps(seed_snapshot) if seed_snapshot is not None else None,
         }
-        with self._tx() as conn:
+        with self.index.tx() as conn:
             conn.execute(insert(db.sessions).values(**values))
             conn.execute(insert(db.session_text).values(**title_text_row(sid, cleaned)))
         logger.info("user_id=<%s>, session_id=<%s> | creating session", user_id, sid)
         return self.get_meta(sid, user_id)
-
-    def get_meta(self, session_id: str, user_id: str | None) -> SessionMeta:
-        """Read one session's index row (applies expiry)."""
-        with self.engine.connect() as conn:
-            row = self._select_row(conn, session_id, user_id)
-        return self._current_meta(row)
 
     def load(self, session_id: str, user_id: str | None) -> SessionDocument:
         """Read the whole session: transcript, turns and agent snapshot."""
@@ -365,9 +154,9 @@ class SqlSessionStore(SessionStore):
             The updated session metadata.
         """
         now = self.clock()
-        with self._tx() as conn:
-            row = self._select_row(conn, session_id, user_id, lock=True)
-            self._check_writable(row, expected_version)
+        with self.index.tx() as conn:
+            row = self.index.select_row(conn, session_id, user_id, lock=True)
+            self.index.check_writable(row, expected_version)
             new_row = self._write_turn(conn, row, commit, now)
         logger.debug(
             "session_id=<%s>, turn=<%s>, messages=<%s> | committed turn",
@@ -437,58 +226,9 @@ class SqlSessionStore(SessionStore):
         """The agent snapshot as stored in the session row (the S3 store keeps it in the object instead)."""
         return jsonutil.dumps(commit.agent_snapshot)
 
-    def record_usage(self, records: list[UsageRecord]) -> None:
-        """Write ledger rows outside a commit (failed or abandoned turns) and add them to the session totals."""
-        if not records:
-            return
-        by_session: dict[str, list[UsageRecord]] = {}
-        for record in records:
-            by_session.setdefault(record.session_id, []).append(record)
-        with self._tx() as conn:
-            conn.execute(insert(db.usage), [usage_row(r) for r in records])
-            for sid, recs in by_session.items():
-                totals = usage_totals(recs)
-                values: dict[str, Any] = {
-                    "input_tokens": db.sessions.c.input_tokens + totals["input_tokens"],
-                    "output_tokens": db.sessions.c.output_tokens + totals["output_tokens"],
-                    "cost_usd": db.sessions.c.cost_usd + totals["cost_usd"],
-                    "errors": db.sessions.c.errors + totals["errors"],
-                }
-                if totals["cost_unknown"]:
-                    values["cost_unknown"] = True
-                conn.execute(update(db.sessions).where(db.sessions.c.id == sid).values(**values))
-
-    def list_sessions(self, query: SessionQuery) -> tuple[list[SessionMeta], int]:
-        """One page of sessions matching the query (newest first by default) and the total count."""
-        self.expire_idle(query.user_id)
-        conds: list[Any] = []
-        c = db.sessions.c
-        if query.user_id is not None:
-            conds.append(c.user_id == query.user_id)
-        if query.text:
-            # the title and every turn's text (session_text), scoped like the sessions page
-            conds.append(text_condition(self.engine, query.text, scoped_to_user=query.user_id is not None))
-        if query.states:
-            conds.append(c.state.in_(query.states))
-        if query.models:
-            conds.append(c.model.in_(query.models))
-        if query.since is not None:
-            conds.append(c.updated_at >= query.since)
-        if query.until is not None:
-            conds.append(c.updated_at < query.until)
-        where = and_(*conds) if conds else and_(True)
-        sort_col = getattr(c, query.sort if query.sort in SORTABLE else "updated_at")
-        order = sort_col.desc() if query.descending else sort_col.asc()
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(*_META_COLUMNS).where(where).order_by(order, c.id).limit(query.limit).offset(query.offset)
-            ).all()
-            total = conn.execute(select(func.count()).select_from(db.sessions).where(where)).scalar_one()
-        return [row_to_meta(r) for r in rows], int(total)
-
     def _mutate(self, session_id: str, user_id: str, **values: Any) -> SessionMeta:
-        with self._tx() as conn:
-            self._select_row(conn, session_id, user_id, lock=True)
+        with self.index.tx() as conn:
+            self.index.select_row(conn, session_id, user_id, lock=True)
             conn.execute(
                 update(db.sessions)
                 .where(db.sessions.c.id == session_id)
@@ -502,8 +242,8 @@ class SqlSessionStore(SessionStore):
         if not cleaned:
             raise ValueError("A title cannot be empty.")
         logger.info("user_id=<%s>, session_id=<%s> | renaming session", user_id, session_id)
-        with self._tx() as conn:
-            self._select_row(conn, session_id, user_id, lock=True)
+        with self.index.tx() as conn:
+            self.index.select_row(conn, session_id, user_id, lock=True)
             conn.execute(
                 update(db.sessions)
                 .where(db.sessions.c.id == session_id)
@@ -514,8 +254,8 @@ class SqlSessionStore(SessionStore):
 
     def delete(self, session_id: str, user_id: str) -> None:
         """Delete a session and its transcript (ledger rows stay: the money was spent)."""
-        with self._tx() as conn:
-            self._select_row(conn, session_id, user_id, lock=True)
+        with self.index.tx() as conn:
+            self.index.select_row(conn, session_id, user_id, lock=True)
             conn.execute(delete(db.messages).where(db.messages.c.session_id == session_id))
             conn.execute(delete(db.turns).where(db.turns.c.session_id == session_id))
             conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
@@ -532,8 +272,8 @@ class SqlSessionStore(SessionStore):
         """Store thumbs up (+1) / down (-1) / cleared (None) for one turn."""
         if value not in (1, -1, None):
             raise ValueError("Feedback must be +1, -1 or empty.")
-        with self._tx() as conn:
-            self._select_row(conn, session_id, user_id)
+        with self.index.tx() as conn:
+            self.index.select_row(conn, session_id, user_id)
             result = conn.execute(
                 update(db.turns)
                 .where(and_(db.turns.c.session_id == session_id, db.turns.c.idx == turn_idx))
@@ -543,66 +283,3 @@ class SqlSessionStore(SessionStore):
                 raise SessionNotFoundError("That answer was not found in this session.")
 
     # -- pending questions (shared by the S3 store: they live in the SQL database) ---------
-    def save_pending(self, pending: PendingTurn) -> None:
-        """Record the question of a turn about to be answered (replaces the session's previous one)."""
-        values = {
-            "session_id": pending.session_id,
-            "user_id": pending.user_id,
-            "turn_idx": pending.turn_idx,
-            "text": pending.text,
-            "status": pending.status,
-            "owner": pending.owner,
-            "started_at": pending.started_at,
-            "heartbeat_at": pending.heartbeat_at,
-            "error_category": pending.error_category,
-            "error_message": pending.error_message,
-            "retryable": pending.retryable,
-        }
-        with self._tx() as conn:
-            conn.execute(_DELETE_PENDING, {"sid": pending.session_id})
-            conn.execute(insert(db.pending_turns).values(**values))
-
-    def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
-        """The session's question not yet stored as a turn (None when there is none, or it was answered)."""
-        p = db.pending_turns.c
-        s = db.sessions.c
-        stmt = (
-            select(db.pending_turns)
-            .join(db.sessions, s.id == p.session_id)
-            .where(p.session_id == session_id, p.turn_idx == s.turn_count)
-        )
-        if user_id is not None:
-            stmt = stmt.where(p.user_id == user_id)
-        with self.engine.connect() as conn:
-            row = conn.execute(stmt).first()
-        if row is None:
-            return None
-        return PendingTurn(
-            session_id=row.session_id,
-            user_id=row.user_id,
-            turn_idx=row.turn_idx,
-            text=row.text,
-            status="failed" if row.status == "failed" else "running",
-            owner=row.owner,
-            started_at=assume_utc(row.started_at),
-            heartbeat_at=assume_utc(row.heartbeat_at),
-            error_category=row.error_category,
-            error_message=row.error_message,
-            retryable=bool(row.retryable),
-        )
-
-    def heartbeat_pending(self, session_id: str, owner: str, now: datetime) -> None:
-        """Say that ``owner`` is still answering the session's pending question."""
-        p = db.pending_turns.c
-        with self._tx() as conn:
-            conn.execute(
-                update(db.pending_turns)
-                .where(p.session_id == session_id, p.owner == owner, p.status == "running")
-                .values(heartbeat_at=now)
-            )
-
-    def clear_pending(self, session_id: str, user_id: str) -> None:
-        """Forget the session's pending question (the user dismissed it)."""
-        p = db.pending_turns.c
-        with self._tx() as conn:
-            conn.execute(delete(db.pending_turns).where(p.session_id == session_id, p.user_id == user_id))
