@@ -444,8 +444,7 @@ class ChatService:
         self.clock = clock
         self._slots: collections.OrderedDict[str, _AgentSlot] = collections.OrderedDict()
         self._slots_lock = threading.Lock()
-        engine = getattr(store, "engine", None)
-        self._send_log = SendLog(engine) if engine is not None else None
+        self._send_log = SendLog(store.engine)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
         self._model: Model | None = None
@@ -547,10 +546,7 @@ class ChatService:
         """What the user's model calls cost today (UTC), from the ledger."""
         from assistant.usage.queries import spend_today
 
-        engine = getattr(self.store, "engine", None)
-        if engine is None:
-            return 0.0
-        return float(spend_today(engine, user_id, self.clock()))
+        return float(spend_today(self.store.engine, user_id, self.clock()))
 
     def check_limits(self, user_id: str, *, consume: bool = False) -> None:
         """Raise LimitExceededError when the daily budget or the rate limit refuses a send.
@@ -578,8 +574,6 @@ class ChatService:
                 )
         per_minute = self.settings.messages_per_minute
         now = self.clock()
-        if self._send_log is None:
-            return
         if consume:
             retry_at = self._send_log.take(user_id, limit=per_minute, window=RATE_WINDOW, now=now)
         else:
@@ -626,7 +620,7 @@ class ChatService:
         slot.storage.reset(doc.agent_snapshot)
         deps = ToolDeps(
             data_dir=self.settings.data_dir,
-            engine=getattr(self.store, "engine"),  # noqa: B009 - both stores expose their SQL engine
+            engine=self.store.engine,
             user_id=meta.user_id,
             session_id=meta.id,
             now=self.clock,

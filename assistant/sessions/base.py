@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from sqlalchemy import Engine
+
 SessionState = Literal["active", "completed", "expired"]
 TurnStatus = Literal["ok", "stopped", "error"]
 
@@ -201,6 +203,47 @@ class UsageRecord:
     cost_usd: float | None = 0.0  # None = unknown price, never silently 0
     price_version: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form as kept in a session document (session and user are the document's)."""
+        return {
+            "call_id": self.call_id,
+            "turn_idx": self.turn_idx,
+            "provider": self.provider,
+            "model_id": self.model_id,
+            "started_at": self.started_at.isoformat(),
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "latency_ms": self.latency_ms,
+            "ttft_ms": self.ttft_ms,
+            "error": self.error,
+            "cost_usd": self.cost_usd,
+            "price_version": self.price_version,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], session_id: str, user_id: str) -> UsageRecord:
+        """Inverse of :meth:`to_dict`, for the session and user the document belongs to."""
+        return cls(
+            call_id=str(data["call_id"]),
+            session_id=session_id,
+            user_id=user_id,
+            turn_idx=int(data.get("turn_idx", 0)),
+            provider=str(data.get("provider", "")),
+            model_id=str(data.get("model_id", "")),
+            started_at=_parse_dt(data["started_at"]),
+            input_tokens=int(data.get("input_tokens", 0)),
+            output_tokens=int(data.get("output_tokens", 0)),
+            cache_read_tokens=int(data.get("cache_read_tokens", 0)),
+            cache_write_tokens=int(data.get("cache_write_tokens", 0)),
+            latency_ms=data.get("latency_ms"),
+            ttft_ms=data.get("ttft_ms"),
+            error=data.get("error"),
+            cost_usd=data.get("cost_usd"),
+            price_version=data.get("price_version"),
+        )
+
 
 @dataclass(frozen=True)
 class SessionMeta:
@@ -303,6 +346,11 @@ class SessionStore(abc.ABC):
     """
 
     expiry_hours: float = 24.0
+
+    @property
+    @abc.abstractmethod
+    def engine(self) -> Engine:
+        """The SQL database of the session index and the usage ledger (usage queries and tools read it)."""
 
     @abc.abstractmethod
     def create_session(

@@ -32,19 +32,13 @@ any S3 object and a rebuilt index keeps whatever of them the database still hold
 
 from __future__ import annotations
 
-import collections
-import hashlib
 import json
 import logging
-import re
-import threading
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
@@ -80,124 +74,18 @@ from assistant.sessions.index import (
     usage_row,
     usage_totals,
 )
-
-logger = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-KEY_PREFIX = "sessions/"
-CACHE_SIZE = 256
-LOCK_STRIPES = 64
-WRITE_ID_META = "write-id"
-_SESSION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
-_MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
-
-UNAVAILABLE_WRITE = "Session storage is unavailable; your last change was not saved. Try again in a moment."
-UNAVAILABLE_READ = "Session storage is unavailable; the session could not be opened. Try again in a moment."
-DAMAGED_MESSAGE = "This session's stored conversation is damaged and cannot be opened. Other sessions are unaffected."
-MISSING_MESSAGE = (
-    "This session's stored conversation is missing from storage and cannot be opened. Other sessions are unaffected."
+from assistant.sessions.s3_objects import (
+    CACHE_SIZE,
+    DAMAGED_MESSAGE,
+    SCHEMA_VERSION,
+    DamagedObjectError,
+    SessionObjects,
+    StoredObject,
+    object_key,
+    validate_session_id,
 )
 
-
-def validate_session_id(session_id: str) -> str:
-    """Return ``session_id`` if it is safe to use in an object key.
-
-    Args:
-        session_id: An opaque session id (uuid4 for sessions this app creates).
-
-    Returns:
-        The id, unchanged.
-
-    Raises:
-        SessionNotFoundError: The id cannot name any session (wrong characters or length).
-    """
-    if not isinstance(session_id, str) or not _SESSION_ID_RE.match(session_id):
-        raise SessionNotFoundError("That session was not found.")
-    return session_id
-
-
-def object_key(user_id: str, session_id: str) -> str:
-    """The S3 key of one session's document.
-
-    The user id is percent-encoded (``:``, ``@``, ``/`` ... become ``%XX``), so every user
-    has exactly one key prefix and no user id can reach another user's prefix.
-
-    Args:
-        user_id: Owner of the session (any non-empty string up to 255 characters).
-        session_id: The session id (see :func:`validate_session_id`).
-
-    Returns:
-        ``sessions/<quoted user id>/<session id>.json``.
-    """
-    if not user_id or len(user_id) > 255:
-        raise ValueError("A user id must be 1 to 255 characters long.")
-    return f"{KEY_PREFIX}{quote(user_id, safe='')}/{validate_session_id(session_id)}.json"
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _http_status(error: ClientError) -> int:
-    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-
-
-def _is_conflict(error: ClientError) -> bool:
-    return _error_code(error) in _CONFLICT_CODES or _http_status(error) in (409, 412)
-
-
-def _is_missing(error: ClientError) -> bool:
-    return _error_code(error) in _MISSING_CODES or _http_status(error) == 404
-
-
-def _usage_to_dict(record: UsageRecord) -> dict[str, Any]:
-    return {
-        "call_id": record.call_id,
-        "turn_idx": record.turn_idx,
-        "provider": record.provider,
-        "model_id": record.model_id,
-        "started_at": record.started_at.isoformat(),
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "cache_read_tokens": record.cache_read_tokens,
-        "cache_write_tokens": record.cache_write_tokens,
-        "latency_ms": record.latency_ms,
-        "ttft_ms": record.ttft_ms,
-        "error": record.error,
-        "cost_usd": record.cost_usd,
-        "price_version": record.price_version,
-    }
-
-
-def _usage_from_dict(data: dict[str, Any], session_id: str, user_id: str) -> UsageRecord:
-    return UsageRecord(
-        call_id=str(data["call_id"]),
-        session_id=session_id,
-        user_id=user_id,
-        turn_idx=int(data.get("turn_idx", 0)),
-        provider=str(data.get("provider", "")),
-        model_id=str(data.get("model_id", "")),
-        started_at=_parse_dt(data["started_at"]),
-        input_tokens=int(data.get("input_tokens", 0)),
-        output_tokens=int(data.get("output_tokens", 0)),
-        cache_read_tokens=int(data.get("cache_read_tokens", 0)),
-        cache_write_tokens=int(data.get("cache_write_tokens", 0)),
-        latency_ms=data.get("latency_ms"),
-        ttft_ms=data.get("ttft_ms"),
-        error=data.get("error"),
-        cost_usd=data.get("cost_usd"),
-        price_version=data.get("price_version"),
-    )
-
-
-@dataclass(frozen=True)
-class _Cached:
-    """A session document this process read or wrote, with the ETag S3 gave it."""
-
-    etag: str
-    version: int
-    body: dict[str, Any]
+logger = logging.getLogger(__name__)
 
 
 class S3SessionStore(IndexedStore):
@@ -225,175 +113,25 @@ class S3SessionStore(IndexedStore):
         cache_size: int = CACHE_SIZE,
     ) -> None:
         super().__init__(engine, expiry_hours=expiry_hours, clock=clock)
+        self.objects = SessionObjects(client, bucket, cache_size=cache_size)
         self.client = client
         self.bucket = bucket
-        self._cache: collections.OrderedDict[str, _Cached] = collections.OrderedDict()
-        self._cache_size = cache_size
-        self._cache_lock = threading.Lock()
-        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
-
-    # -- cache -----------------------------------------------------------------------
-    def _cache_get(self, session_id: str) -> _Cached | None:
-        with self._cache_lock:
-            entry = self._cache.get(session_id)
-            if entry is not None:
-                self._cache.move_to_end(session_id)
-            return entry
-
-    def _cache_put(self, session_id: str, entry: _Cached) -> None:
-        with self._cache_lock:
-            self._cache[session_id] = entry
-            self._cache.move_to_end(session_id)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-
-    def _cache_drop(self, session_id: str) -> None:
-        with self._cache_lock:
-            self._cache.pop(session_id, None)
-
-    def _session_lock(self, session_id: str) -> threading.Lock:
-        digest = hashlib.blake2b(session_id.encode("utf-8"), digest_size=2).digest()
-        return self._stripes[int.from_bytes(digest, "big") % LOCK_STRIPES]
-
-    # -- S3 I/O ----------------------------------------------------------------------
-    def _put(
-        self, key: str, session_id: str, body: dict[str, Any], *, if_match: str | None = None, create: bool = False
-    ) -> _Cached:
-        """One conditional PutObject; returns what to cache: the new ETag and the document as written.
-
-        The cached document is parsed back from the bytes written, never ``body`` itself:
-        ``body`` may reference live agent state (the snapshot's message list, raw bytes), and
-        a cache sharing it would see a later failed turn's messages and hold values JSON
-        cannot encode.
-        """
-        data = jsonutil.dumps(body).encode("utf-8")
-        write_id = uuid.uuid4().hex
-        kwargs: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": key,
-            "Body": data,
-            "ContentType": "application/json",
-            "Metadata": {WRITE_ID_META: write_id},
-        }
-        if create:
-            kwargs["IfNoneMatch"] = "*"
-        elif if_match is not None:
-            kwargs["IfMatch"] = if_match
-        logger.debug(
-            "session_id=<%s>, bucket=<%s>, bytes=<%s> | writing session object", session_id, self.bucket, len(data)
-        )
-        try:
-            response = self.client.put_object(**kwargs)
-        except ClientError as e:
-            if _is_conflict(e) or (if_match is not None and _is_missing(e)):
-                landed = self._own_write_landed(key, write_id)
-                if landed is not None:
-                    return _Cached(etag=landed, version=int(body["meta"]["version"]), body=json.loads(data))
-                self._cache_drop(session_id)
-                logger.warning(
-                    "session_id=<%s>, bucket=<%s>, code=<%s> | session object changed elsewhere",
-                    session_id,
-                    self.bucket,
-                    _error_code(e),
-                )
-                raise SessionConflictError(CONFLICT_MESSAGE) from e
-            logger.error(
-                "session_id=<%s>, bucket=<%s>, code=<%s> | session object write failed",
-                session_id,
-                self.bucket,
-                _error_code(e),
-            )
-            raise StorageUnavailableError(UNAVAILABLE_WRITE) from e
-        except BotoCoreError as e:
-            logger.error(
-                "session_id=<%s>, bucket=<%s>, error=<%s> | session object write failed",
-                session_id,
-                self.bucket,
-                e.__class__.__name__,
-            )
-            raise StorageUnavailableError(UNAVAILABLE_WRITE) from e
-        return _Cached(etag=str(response["ETag"]), version=int(body["meta"]["version"]), body=json.loads(data))
-
-    def _own_write_landed(self, key: str, write_id: str) -> str | None:
-        """After a 412: did an earlier attempt of this very PUT land (a retried request)?
-
-        botocore retries a PUT whose response was lost; the retry then fails its own
-        precondition. The object's ``write-id`` metadata tells the two cases apart.
-        """
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except (ClientError, BotoCoreError):
-            return None
-        if (head.get("Metadata") or {}).get(WRITE_ID_META) == write_id:
-            logger.info("bucket=<%s>, key=<%s> | retried write had already landed", self.bucket, key)
-            return str(head["ETag"])
-        return None
 
     def _get(self, key: str, session_id: str) -> tuple[dict[str, Any], str]:
-        """One GetObject; returns the parsed document and its ETag."""
-        logger.debug("session_id=<%s>, bucket=<%s> | reading session object", session_id, self.bucket)
+        """One GetObject; a missing or unreadable object is marked damaged in the index."""
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
-            raw = response["Body"].read()
-        except ClientError as e:
-            if _is_missing(e):
-                self._mark_damaged(session_id, "object missing")
-                logger.error("session_id=<%s>, bucket=<%s> | session object is missing", session_id, self.bucket)
-                raise SessionDamagedError(MISSING_MESSAGE) from e
-            logger.error(
-                "session_id=<%s>, bucket=<%s>, code=<%s> | session object read failed",
-                session_id,
-                self.bucket,
-                _error_code(e),
-            )
-            raise StorageUnavailableError(UNAVAILABLE_READ) from e
-        except BotoCoreError as e:
-            logger.error(
-                "session_id=<%s>, bucket=<%s>, error=<%s> | session object read failed",
-                session_id,
-                self.bucket,
-                e.__class__.__name__,
-            )
-            raise StorageUnavailableError(UNAVAILABLE_READ) from e
-        try:
-            body = self._parse(raw, session_id)
-        except SessionDamagedError:
-            self._mark_damaged(session_id, "object unreadable")
+            return self.objects.get(key, session_id)
+        except DamagedObjectError as e:
+            self._mark_damaged(session_id, e.reason)
             raise
-        return body, str(response["ETag"])
-
-    @staticmethod
-    def _parse(raw: bytes, session_id: str | None) -> dict[str, Any]:
-        """Parse and check a session document (raises SessionDamagedError)."""
-        try:
-            body = json.loads(raw)
-            if not isinstance(body, dict) or body.get("schema") != SCHEMA_VERSION:
-                raise ValueError(f"unknown document schema {body.get('schema') if isinstance(body, dict) else None}")
-            meta = body["meta"]
-            if session_id is not None and meta["id"] != session_id:
-                raise ValueError("document belongs to another session")
-            if not isinstance(body.get("messages"), list) or not isinstance(body.get("turns"), list):
-                raise ValueError("messages and turns must be lists")
-            for key in ("user_id", "title", "state", "created_at", "updated_at", "model", "version"):
-                if key not in meta:
-                    raise ValueError(f"meta.{key} is missing")
-            int(meta["version"])
-            _parse_dt(meta["created_at"])
-            _parse_dt(meta["updated_at"])
-            for t in body["turns"]:
-                TurnRecord.from_dict(t)
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            logger.error("session_id=<%s>, error=<%s> | session object is damaged", session_id, str(e)[:200])
-            raise SessionDamagedError(DAMAGED_MESSAGE) from e
-        return body
 
     def _doc_for(self, row: Any) -> tuple[dict[str, Any], str]:
         """The document matching the index row: the cached one if current, else one GET."""
-        cached = self._cache_get(row.id)
+        cached = self.objects.cache_get(row.id)
         if cached is not None and cached.version == row.version:
             return cached.body, cached.etag
         body, etag = self._get(object_key(row.user_id, row.id), row.id)
-        self._cache_put(row.id, _Cached(etag=etag, version=int(body["meta"]["version"]), body=body))
+        self.objects.cache_put(row.id, StoredObject(etag=etag, version=int(body["meta"]["version"]), body=body))
         return body, etag
 
     # -- index -----------------------------------------------------------------------
@@ -472,7 +210,7 @@ class S3SessionStore(IndexedStore):
     def _insert_missing_usage(self, conn: Connection, body: dict[str, Any]) -> int:
         meta = body["meta"]
         records = [
-            _usage_from_dict(u, meta["id"], meta["user_id"]) for t in body["turns"] for u in t.get("usage") or []
+            UsageRecord.from_dict(u, meta["id"], meta["user_id"]) for t in body["turns"] for u in t.get("usage") or []
         ]
         if not records:
             return 0
@@ -584,7 +322,7 @@ class S3SessionStore(IndexedStore):
             "turns": [],
             "agent_snapshot": seed_snapshot,
         }
-        written = self._put(key, sid, body, create=True)
+        written = self.objects.put(key, sid, body, create=True)
         try:
             self._repair(written.body)
         except StorageUnavailableError:
@@ -594,7 +332,7 @@ class S3SessionStore(IndexedStore):
             except (ClientError, BotoCoreError):
                 logger.error("session_id=<%s>, bucket=<%s> | orphan session object left", sid, self.bucket)
             raise
-        self._cache_put(sid, written)
+        self.objects.cache_put(sid, written)
         logger.info("user_id=<%s>, session_id=<%s>, bucket=<%s> | creating session", user_id, sid, self.bucket)
         return self.get_meta(sid, user_id)
 
@@ -648,20 +386,20 @@ class S3SessionStore(IndexedStore):
         """
         validate_session_id(session_id)
         now = self.clock()
-        with self._session_lock(session_id):
+        with self.objects.session_lock(session_id):
             with self.engine.connect() as conn:
                 row = self.index.select_row(conn, session_id, user_id)
             self.index.check_writable(row, expected_version)
             body, etag = self._doc_for(row)
             if int(body["meta"]["version"]) != row.version:
                 self._repair(body)
-                self._cache_drop(session_id)
+                self.objects.cache_drop(session_id)
                 raise SessionConflictError(CONFLICT_MESSAGE)
             start = len(body["messages"])
             new_messages = [{"role": m["role"], "content": m["content"]} for m in commit.messages]
             turn = commit.turn.to_dict() | {
                 "message_range": [start, start + len(new_messages)],
-                "usage": [_usage_to_dict(u) for u in commit.usage],
+                "usage": [u.to_dict() for u in commit.usage],
             }
             new_version = row.version + 1
             meta = dict(body["meta"]) | {"version": new_version, "updated_at": now.isoformat()}
@@ -674,8 +412,8 @@ class S3SessionStore(IndexedStore):
                 "turns": [*body["turns"], turn],
                 "agent_snapshot": commit.agent_snapshot,
             }
-            written = self._put(object_key(row.user_id, session_id), session_id, new_body, if_match=etag)
-            self._cache_put(session_id, written)
+            written = self.objects.put(object_key(row.user_id, session_id), session_id, new_body, if_match=etag)
+            self.objects.cache_put(session_id, written)
             new_body = written.body
             new_messages = new_body["messages"][start:]
             try:
@@ -727,7 +465,7 @@ class S3SessionStore(IndexedStore):
         locked = self.index.select_row(conn, row.id, row.user_id, lock=True)
         if locked.version != row.version:
             # Someone moved the index meanwhile; rebuild the row from the document we wrote.
-            cached = self._cache_get(row.id)
+            cached = self.objects.cache_get(row.id)
             if cached is not None and cached.version == new_version:
                 self._upsert_from_doc(conn, cached.body)
                 return self.index.select_row(conn, row.id, row.user_id)
@@ -761,7 +499,7 @@ class S3SessionStore(IndexedStore):
     ) -> SessionMeta:
         """Read-modify-write of the document (one PUT, If-Match), then the index row."""
         validate_session_id(session_id)
-        with self._session_lock(session_id):
+        with self.objects.session_lock(session_id):
             with self.engine.connect() as conn:
                 row = self.index.select_row(conn, session_id, user_id)
             body, etag = self._doc_for(row)
@@ -773,8 +511,8 @@ class S3SessionStore(IndexedStore):
             change(new_body)
             new_version = row.version + 1
             new_body["meta"]["version"] = new_version
-            written = self._put(object_key(row.user_id, session_id), session_id, new_body, if_match=etag)
-            self._cache_put(session_id, written)
+            written = self.objects.put(object_key(row.user_id, session_id), session_id, new_body, if_match=etag)
+            self.objects.cache_put(session_id, written)
             new_body = written.body
             try:
                 with self.index.tx() as conn:
@@ -832,7 +570,7 @@ class S3SessionStore(IndexedStore):
     def delete(self, session_id: str, user_id: str) -> None:
         """Delete the session object, then its index row (ledger rows stay: the money was spent)."""
         validate_session_id(session_id)
-        with self._session_lock(session_id):
+        with self.objects.session_lock(session_id):
             with self.engine.connect() as conn:
                 row = self.index.select_row(conn, session_id, user_id)
             try:
@@ -842,7 +580,7 @@ class S3SessionStore(IndexedStore):
                 raise StorageUnavailableError(
                     "Session storage is unavailable; the session was not deleted. Try again in a moment."
                 ) from e
-            self._cache_drop(session_id)
+            self.objects.cache_drop(session_id)
             with self.index.tx() as conn:
                 conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
                 conn.execute(_DELETE_PENDING, {"sid": session_id})
@@ -850,14 +588,6 @@ class S3SessionStore(IndexedStore):
         logger.info("user_id=<%s>, session_id=<%s>, bucket=<%s> | deleted session", user_id, session_id, self.bucket)
 
     # -- maintenance -------------------------------------------------------------------
-    def _iter_keys(self) -> Iterator[str]:
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=KEY_PREFIX):
-            for item in page.get("Contents", []) or []:
-                key = str(item["Key"])
-                if key.endswith(".json"):
-                    yield key
-
     def reindex(self) -> int:
         """Rebuild the index rows (and the ledger rows of committed turns) from the bucket.
 
@@ -873,7 +603,7 @@ class S3SessionStore(IndexedStore):
         seen: set[str] = set()
         count = 0
         try:
-            keys = list(self._iter_keys())
+            keys = list(self.objects.iter_keys())
         except (ClientError, BotoCoreError) as e:
             logger.error("bucket=<%s> | listing session objects failed", self.bucket)
             raise StorageUnavailableError("Session storage is unavailable; the index was not rebuilt.") from e
@@ -890,7 +620,7 @@ class S3SessionStore(IndexedStore):
                 self._mark_damaged(sid, "owner mismatch")
                 continue
             self._repair(body)
-            self._cache_drop(sid)
+            self.objects.cache_drop(sid)
             count += 1
         with self.index.tx() as conn:
             rows = conn.execute(
