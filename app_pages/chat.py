@@ -42,6 +42,7 @@ from assistant.chat import (
 )
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
+from assistant.inputs import log_safe, validate_session_id
 from assistant.models.registry import describe_model
 from assistant.render import safe_markdown
 from assistant.sessions.base import (
@@ -159,10 +160,21 @@ def _delete(session_id: str) -> None:
 
 
 # --------------------------------------------------------------------------- current session
+def _not_found() -> tuple[None, None]:
+    st.query_params.pop("session", None)
+    _flash("error", NOT_FOUND)
+    return None, None
+
+
 def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
-    session_id = st.query_params.get("session")
-    if not session_id:
+    raw = st.query_params.get("session")
+    if not raw:
         return None, None
+    session_id = validate_session_id(raw)
+    if session_id is None:
+        # Never a session this app created: not found, without asking the store (or logging it raw).
+        logger.info("user_id=<%s>, session_id=<%s> | malformed session id, not found", user_id, log_safe(raw))
+        return _not_found()
     # A previous run may have been interrupted mid-answer (Stop, a click elsewhere): let the
     # service finish storing what was produced before drawing it.
     service.wait_idle(session_id)
@@ -170,9 +182,7 @@ def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
         doc = service.open_session(session_id, user_id)
     except SessionNotFoundError:
         logger.info("user_id=<%s>, session_id=<%s> | session not found", user_id, session_id)
-        st.query_params.pop("session", None)
-        _flash("error", NOT_FOUND)
-        return None, None
+        return _not_found()
     except SessionError as e:
         logger.warning("session_id=<%s>, error=<%s> | session cannot be opened", session_id, e)
         meta = service.get_session(session_id, user_id)

@@ -26,6 +26,7 @@ from assistant import chat_view as view
 from assistant.chat import ChatService, DisplayTurn, build_display_turns
 from assistant.config import get_settings
 from assistant.factory import get_chat_service, get_prices
+from assistant.inputs import log_safe, validate_session_id
 from assistant.sessions import views
 from assistant.sessions.base import SessionError, SessionNotFoundError, TurnRecord
 from assistant.sessions.export import session_to_json, session_to_markdown
@@ -528,8 +529,16 @@ def _draw_turn(item: DisplayTurn, session_id: str) -> None:
     )
 
 
-def _draw_detail(session_id: str) -> None:
+def _draw_detail(raw_id: str) -> None:
     st.button("All sessions", icon=":material/arrow_back:", type="tertiary", key="detail-back", on_click=_close)
+    session_id = validate_session_id(raw_id)
+    if session_id is None:
+        # Never a session this app created: not found, without asking the store (or logging it raw).
+        logger.info(
+            "user_id=<%s>, session_id=<%s> | malformed session id, not found", identity.user_id, log_safe(raw_id)
+        )
+        st.error(NOT_FOUND, icon=":material/error:")
+        return
     try:
         doc = service.open_session(session_id, views.open_scope(identity))
     except SessionNotFoundError:

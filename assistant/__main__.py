@@ -18,6 +18,8 @@ from assistant.log import setup_logging
 
 logger = logging.getLogger("assistant.cli")
 
+NOT_FOUND_MESSAGE = "That session was not found. Check the id (see: python -m assistant sessions list)."
+
 EXAMPLE_SCRIPT = (
     "What meetings do I have this week?",
     "Prepare an agenda, and show me the budget context.",
@@ -56,6 +58,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """Interactive (or scripted, with --example) chat in the terminal."""
     from assistant.chat import ChatInputError, LimitExceededError
     from assistant.factory import get_chat_service
+    from assistant.inputs import log_safe, validate_session_id
     from assistant.models.registry import describe_model
     from assistant.sessions.base import SessionError, SessionMeta
 
@@ -66,8 +69,13 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     label = info.label + (" (offline demo model)" if info.is_offline and "offline" not in info.label else "")
     meta: SessionMeta | None = None
     if args.session:
+        session_id = validate_session_id(args.session)
+        if session_id is None:  # never a session this app created: not found, without a lookup
+            logger.info("session_id=<%s> | malformed session id, not found", log_safe(args.session))
+            print(f"error: {NOT_FOUND_MESSAGE}", file=sys.stderr)
+            return 2
         try:
-            meta = service.get_session(args.session, user)
+            meta = service.get_session(session_id, user)
         except SessionError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

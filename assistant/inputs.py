@@ -4,11 +4,15 @@ Postgres ``text`` columns cannot hold NUL, and no UTF-8 encoder accepts a lone s
 other control characters are invisible, break log lines and titles, and carry no meaning in
 a chat message. :func:`strip_control_chars` removes them all (tab and newline are kept; CR
 and CRLF become newlines), so what SQLite accepts Postgres accepts too.
+
+Session ids come from URLs and the command line: :func:`validate_session_id` accepts only ids
+the app creates, and :func:`log_safe` is how any untrusted value is written to a log line.
 """
 
 from __future__ import annotations
 
 import re
+import reprlib
 
 # C0 controls except \t and \n, DEL, C1 controls, and lone UTF-16 surrogates.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -33,4 +37,89 @@ def has_control_chars(text: str) -> bool:
     return _CONTROL_RE.search(text) is not None
 
 
-__all__ = ["has_control_chars", "strip_control_chars"]
+# What the stores create (uuid4 text) and the S3 store's key rule: a letter or digit, then up
+# to 63 letters, digits, dots, underscores or dashes. Matched whole (fullmatch), so no trailing
+# newline slips through the way it does past ``^...$`` with ``re.match``.
+_SESSION_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+MAX_SESSION_ID_CHARS = 64
+
+# In a log line these would open or close a ``key=<value>`` field or a ``... | message`` part.
+_LOG_FIELD_CHARS = frozenset("<>|")
+
+
+def validate_session_id(value: object) -> str | None:
+    """The session id when ``value`` is one the app could have created, else None.
+
+    Accepts uuid4 text and anything the S3 store's key rule accepts (a letter or digit, then up
+    to 63 letters, digits, ``.``, ``_`` or ``-``), nothing else: no whitespace, control
+    characters, slashes or over-long values. A None answer means "that session was not found";
+    log the raw value only through :func:`log_safe`.
+
+    Args:
+        value: A session id from a URL, the command line or a form (any type).
+
+    Returns:
+        The id unchanged, or None when it cannot name a session.
+    """
+    if not isinstance(value, str) or len(value) > MAX_SESSION_ID_CHARS:
+        return None
+    return value if _SESSION_ID_RE.fullmatch(value) else None
+
+
+def _escape_char(char: str) -> str:
+    if char == "\\":
+        return "\\\\"
+    if char.isprintable() and char not in _LOG_FIELD_CHARS:
+        return char
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+_other_repr = reprlib.Repr()
+_other_repr.maxlevel = 2
+_other_repr.maxlist = _other_repr.maxtuple = _other_repr.maxdict = _other_repr.maxset = 4
+
+
+def log_safe(value: object, limit: int = 80) -> str:
+    """A bounded, escaped, one-line form of an untrusted value for a log line.
+
+    Line breaks, NUL and every other non-printable character, and ``<``, ``>`` and ``|`` are
+    written as ``\\xNN``/``\\uNNNN`` escapes (a backslash as two), so the value can neither
+    forge a log line nor close its ``key=<value>`` field. At most ``limit`` characters of the
+    escaped text are shown; a value cut short ends with ``…(N chars)`` (``N bytes`` for bytes)
+    giving its full length. The work done is bounded by ``limit``, not by the value's size.
+
+    Args:
+        value: Anything: a str is shown as its text, bytes and other values by a bounded repr.
+        limit: How many characters of the escaped text to show.
+
+    Returns:
+        The escaped text, printable and on one line.
+    """
+    limit = max(1, int(limit))
+    if isinstance(value, str):
+        text, size, unit = value, len(value), "chars"
+    elif isinstance(value, bytes | bytearray):
+        text, size, unit = repr(bytes(value[:limit])), len(value), "bytes"
+    else:
+        _other_repr.maxstring = _other_repr.maxother = limit
+        text = _other_repr.repr(value)
+        size, unit = len(text), "chars"
+    parts: list[str] = []
+    used = 0
+    for char in text[: limit + 1]:
+        part = _escape_char(char)
+        if used + len(part) > limit:
+            break
+        parts.append(part)
+        used += len(part)
+    out = "".join(parts)
+    cut = len(parts) < len(text) or (unit == "bytes" and size > limit)
+    return f"{out}…({size:,} {unit})" if cut else out
+
+
+__all__ = ["has_control_chars", "log_safe", "strip_control_chars", "validate_session_id"]

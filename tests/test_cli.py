@@ -86,3 +86,17 @@ def test_invalid_settings_fail_with_one_line_naming_the_variable(
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "session_id",
+    ["abc\n2026-01-01 00:00:00,000 ERROR assistant.auth | forged line", "abc\x01def", "x" * 10_000, "../x"],
+)
+def test_malformed_session_id_is_not_found_and_never_logged_raw(tmp_path: Path, session_id: str) -> None:
+    result = run(["chat", "--session", session_id], tmp_path, LOG_LEVEL="DEBUG")
+    assert result.returncode == 2
+    assert "That session was not found" in result.stderr
+    assert not [line for line in result.stderr.splitlines() if line.startswith("2026-01-01")], "a forged log line"
+    assert "\x01" not in result.stderr
+    assert "x" * 100 not in result.stderr
+    assert len(result.stderr) < 2_000

@@ -6,14 +6,18 @@ a title or a search holding a NUL works on both databases instead of failing on 
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from streamlit.testing.v1 import AppTest
 
 import assistant.config
+from app_pages.components import NOT_FOUND
 from assistant.chat import ChatService
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
@@ -138,3 +142,93 @@ def _service_for(make_app: Callable[..., AppTest]) -> ChatService:
     """Configure the app's environment (signing the dev user in once) and return its service."""
     make_app()
     return _service()
+
+
+MALFORMED_IDS = [
+    pytest.param("abc\n2026-01-01 00:00:00,000 ERROR assistant.auth | user_id=<admin> | forged", id="newline"),
+    pytest.param(str(uuid.uuid4()) + "\n", id="uuid-newline"),
+    pytest.param("abc\x00def", id="nul"),
+    pytest.param("x" * 10_000, id="10kb"),
+    pytest.param("../other-user/abc", id="path"),
+]
+
+
+def _sql_parameters(service: ChatService) -> list[str]:
+    """Every string parameter the app's store sends to the database from now on."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        rows = parameters if executemany else [parameters]
+        for row in rows:
+            values = row.values() if isinstance(row, dict) else (row or ())
+            seen.extend(v for v in values if isinstance(v, str))
+
+    event.listen(service.store.engine, "before_cursor_execute", record)  # type: ignore[attr-defined]
+    return seen
+
+
+@pytest.fixture
+def app_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every record of the app's loggers (``assistant`` does not propagate once the app set up logging)."""
+    app_logger = logging.getLogger("assistant")
+    app_logger.addHandler(caplog.handler)
+    try:
+        yield caplog
+    finally:
+        app_logger.removeHandler(caplog.handler)
+
+
+def _assert_logs_are_safe(caplog: pytest.LogCaptureFixture, raw: str) -> None:
+    assert caplog.records
+    for record in caplog.records:
+        message = record.getMessage()
+        assert "\n" not in message and "\x00" not in message, message
+        assert len(message) < 1000, message[:200]
+        if not raw.isprintable() or len(raw) > 80:
+            assert raw[:81] not in message, message[:200]
+
+
+@pytest.mark.parametrize("raw", MALFORMED_IDS)
+def test_malformed_session_id_in_the_chat_url_is_not_found(
+    make_app: Callable[..., AppTest], raw: str, app_logs: pytest.LogCaptureFixture
+) -> None:
+    at = make_app()
+    sent = _sql_parameters(_service())
+    at.query_params["session"] = raw
+    at.run()
+    assert not at.exception, at.exception
+    assert NOT_FOUND in " ".join(e.value for e in at.error)
+    assert "session" not in at.query_params
+    assert not at.chat_message
+    assert not [p for p in sent if raw in p], "the malformed id reached the store"
+    _assert_logs_are_safe(app_logs, raw)
+    assert any("malformed" in r.getMessage() for r in app_logs.records)
+
+
+@pytest.mark.parametrize("raw", MALFORMED_IDS)
+def test_malformed_session_id_in_the_sessions_page_url_is_not_found(
+    make_app: Callable[..., AppTest], raw: str, app_logs: pytest.LogCaptureFixture
+) -> None:
+    service = _service_for(make_app)
+    sent = _sql_parameters(service)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/sessions.py")
+    at.query_params["session"] = raw
+    at.run()
+    assert not at.exception, at.exception
+    assert NOT_FOUND in " ".join(e.value for e in at.error)
+    assert at.button(key="detail-back")
+    assert not [p for p in sent if raw in p], "the malformed id reached the store"
+    _assert_logs_are_safe(app_logs, raw)
+    assert any("malformed" in r.getMessage() for r in app_logs.records)
+
+
+def test_well_formed_unknown_session_id_is_still_looked_up_and_not_found(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    sent = _sql_parameters(_service())
+    unknown = str(uuid.uuid4())
+    at.query_params["session"] = unknown
+    at.run()
+    assert NOT_FOUND in " ".join(e.value for e in at.error)
+    assert unknown in sent

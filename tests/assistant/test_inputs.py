@@ -1,0 +1,76 @@
+"""The input boundary: which session ids the app accepts and how untrusted values reach the logs."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from assistant.inputs import log_safe, strip_control_chars, validate_session_id
+
+
+@pytest.mark.parametrize(
+    "value",
+    [str(uuid.uuid4()), "a", "A" * 64, "s1", "0abc.def_ghi-jkl", "legacy.session-01"],
+)
+def test_ids_the_app_and_the_s3_store_create_are_accepted(value: str) -> None:
+    assert validate_session_id(value) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "-leading-dash",
+        ".hidden",
+        "a" * 65,
+        "abc\n",  # a trailing newline: `^...$` with re.match would let it through
+        "abc\nINFO forged line",
+        "abc\x00",
+        "abc def",
+        "../../etc/passwd",
+        "a/b",
+        "é" * 3,
+        "x" * 10_000,
+        None,
+        42,
+        b"abc",
+        ["abc"],
+    ],
+)
+def test_anything_else_is_refused(value: object) -> None:
+    assert validate_session_id(value) is None
+
+
+def test_log_safe_keeps_a_plain_id_as_it_is() -> None:
+    sid = str(uuid.uuid4())
+    assert log_safe(sid) == sid
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a\r\nb", "a\x00b", "a\x1b[31mred", "a\u2028b", "a\x85b", "a\udc80b"])
+def test_log_safe_escapes_line_breaks_and_control_characters(value: str) -> None:
+    shown = log_safe(value)
+    assert shown.isprintable()
+    assert strip_control_chars(shown) == shown and "\n" not in shown
+    assert shown.startswith("a\\")
+
+
+def test_log_safe_cannot_close_or_open_a_log_field() -> None:
+    shown = log_safe("x>, user_id=<admin")
+    assert "<" not in shown and ">" not in shown
+    assert "\\" in log_safe("a\\b") and log_safe("a\\b") != log_safe("a\\\\b")
+
+
+def test_log_safe_is_bounded_and_says_how_long_the_value_was() -> None:
+    shown = log_safe("x" * 10_000_000)
+    assert len(shown) <= 120
+    assert shown.startswith("x" * 80) and "10,000,000 chars" in shown
+    escaped = log_safe("\x00" * 10_000)
+    assert len(escaped) <= 120 and "10,000 chars" in escaped
+    assert len(log_safe("y" * 500, limit=20)) <= 60
+
+
+@pytest.mark.parametrize("value", [None, 42, b"abc\n\x00", ["a\nb"] * 10_000, object()])
+def test_log_safe_shows_other_values_bounded_on_one_line(value: object) -> None:
+    shown = log_safe(value)
+    assert shown.isprintable() and len(shown) <= 120
