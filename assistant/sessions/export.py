@@ -2,6 +2,10 @@
 
 Both exports are built from the stored :class:`SessionDocument` (the same source the chat
 page draws from), so a download matches what the user saw, stopped answers included.
+
+The Markdown export is meant to be opened in viewers, so everything untrusted in it is made
+inert (see :func:`session_to_markdown`). The JSON export is the record: its strings are
+the transcript verbatim (data, not Markup); whatever renders them must escape them.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from assistant.render import pretty_json, safe_markdown
+from assistant.render import plain_text, pretty_json, safe_markdown, tool_name_markdown
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
 from assistant.usage.format import fmt_cost, fmt_ms
 
@@ -52,8 +56,9 @@ def _cost(turn: TurnRecord) -> str:
 def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = None) -> str:
     """The session as a readable Markdown document.
 
-    Model text is passed through :func:`safe_markdown` (no remote images, no HTML), so the
-    export is as safe to open in a Markdown viewer as the page is.
+    Model and user text (title included) is passed through :func:`safe_markdown` (no remote
+    images, no HTML, links only to http/https/mailto), tool names and error notes through
+    :func:`plain_text`, so the export is as safe to open in a Markdown viewer as the page is.
 
     Args:
         doc: The stored session.
@@ -87,7 +92,7 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
             step: ToolStep = part
             took = f", {fmt_ms(step.duration_ms)}" if step.duration_ms is not None else ""
             lines += [
-                f"> Tool `{step.name}` ({step.status}{took})",
+                f"> Tool {tool_name_markdown(step.name)} ({step.status}{took})",
                 ">",
                 "> Input:",
                 ">",
@@ -97,7 +102,7 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
                 "",
             ]
         if turn.status != "ok":
-            lines += [f"*{turn.status.capitalize()}: {turn.error or 'the answer did not finish'}*", ""]
+            lines += [f"*{turn.status.capitalize()}: {plain_text(turn.error or 'the answer did not finish')}*", ""]
         ttft = f" · first token {fmt_ms(turn.ttft_ms)}" if turn.ttft_ms is not None else ""
         feedback = {1: " · feedback: thumbs up", -1: " · feedback: thumbs down"}.get(turn.feedback or 0, "")
         lines.append(

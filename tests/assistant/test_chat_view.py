@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from assistant import chat_view as view
 from assistant.sessions.base import SessionMeta, TurnRecord
@@ -118,3 +122,45 @@ def test_stopped_note_and_read_only_notice() -> None:
 def test_export_filename_is_safe() -> None:
     name = view.export_filename(_meta(title="Q3 / board: <prep>?"), "md")
     assert name == "session-2026-03-02-q3-board-prep.md"
+
+
+LABEL_ATTACKS = [
+    "![x](http://host/leak)",
+    "[x](http://host/leak)",
+    "[x](javascript:alert(1))",
+    "`a` ![x](http://host/leak) `b`",
+    "name`![x](http://host/leak)`",
+    "<img src=http://host/leak>",
+    ":material/home: :red[big] $x^2$ **bold**",
+    "line\n\n# heading ![x](http://host/leak)",
+]
+
+
+def _unescaped(text: str, chars: str) -> list[str]:
+    """Characters from ``chars`` in ``text`` that Markdown would read as syntax (not backslash-escaped)."""
+    return [
+        m.group(2) for m in re.finditer(r"(\\*)(.)", text, re.DOTALL) if m.group(2) in chars and not len(m.group(1)) % 2
+    ]
+
+
+def _as_read(markdown: str) -> str:
+    """What a reader sees of escaped plain text: escapes, entities and zero-width spaces gone."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace("\u200b", "")
+
+
+@pytest.mark.parametrize("name", LABEL_ATTACKS)
+def test_tool_label_shows_a_model_supplied_name_as_plain_text(name: str) -> None:
+    """Labels render Markdown (links, images, icons): a tool name from the model must stay text."""
+    for status, duration in (("running", None), ("success", 12.0), ("error", 3.0)):
+        label = view.tool_label(name, status, duration)
+        assert not _unescaped(label, "[]<`*$#"), label
+        assert ":material/" not in label and "\n" not in label
+        assert " ".join(name.split()) in _as_read(label), "the name is still shown, as typed"
+
+
+@pytest.mark.parametrize("title", LABEL_ATTACKS)
+def test_titles_in_labels_are_plain_text(title: str) -> None:
+    text = view.display_title(title, view.SIDEBAR_TITLE_CHARS)
+    assert not _unescaped(text, "[]<`*$#"), text
+    assert ":material/" not in text and "\n" not in text
+    assert _as_read(text).startswith(" ".join(title.split())[:20])

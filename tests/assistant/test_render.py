@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -42,4 +43,86 @@ def test_html_is_escaped_never_interpreted(attack: str) -> None:
 
 def test_ordinary_markdown_is_untouched() -> None:
     text = "### Agenda\n\n1. **10:00-10:05** Opening\n- [Doc](https://intranet.example/doc)\n\n`code`"
+    assert safe_markdown(text) == text
+
+
+ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def active_targets(markdown: str) -> list[str]:
+    """Destinations a CommonMark renderer could make into links or link definitions.
+
+    A link (inline, or by reference) needs an unescaped ``]`` directly followed by ``(``, or
+    a definition ``[label]: destination``; an autolink needs an unescaped ``<``. Returns
+    each such destination (raw, as the renderer would read it) and ``"<"`` for any unescaped
+    angle bracket.
+    """
+    found: list[str] = []
+    for match in re.finditer(r"(\\*)([\](<])", markdown):
+        if len(match.group(1)) % 2:
+            continue  # escaped: a literal character
+        if match.group(2) == "<":
+            found.append("<")
+            continue
+        after = markdown[match.end() :]
+        if not after or after[0] not in "(:":
+            continue
+        rest = after[1:].lstrip().lstrip("<")
+        found.append(rest.split()[0] if rest.split() else "")
+    return found
+
+
+def assert_only_safe_links(markdown: str) -> None:
+    bad = [t for t in active_targets(markdown) if not t.lower().startswith(ALLOWED_SCHEMES)]
+    assert not bad, f"active link targets {bad} in {markdown!r}"
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        "[click](javascript:alert(document.cookie))",
+        "[click](JaVaScRiPt:alert(1))",
+        "[click](  javascript:alert(1) )",
+        "[click](\njavascript:alert(1))",
+        "[click](<javascript:alert(1)>)",
+        '[click](javascript:alert(1) "title")',
+        "[click](java&#115;cript:alert(1))",
+        "[click](vbscript:msgbox(1))",
+        "[click](file:///etc/passwd)",
+        "[click](//evil.example/x)",
+        "[[ok](https://ok.example)](javascript:alert(1))",
+        "[click][r]\n\n[r]: javascript:alert(1)",
+        "[click][r]\n\n[r]:\n  data:text/html,<b>hi</b>",
+        "[r]\n\n   [r]: <javascript:alert(1)>",
+        "> [click][r]\n>\n> [r]: javascript:alert(1)",
+        "- [click](javascript:alert(1))",
+        "<javascript:alert(1)>",
+        "<data:text/html,hi>",
+    ],
+)
+def test_links_to_anything_but_http_https_mailto_become_plain_text(attack: str) -> None:
+    out = safe_markdown("See " + attack + " now")
+    assert_only_safe_links(out)
+    assert "click" in out or "javascript" in out or "data:" in out or "[r]" in out.replace("\\", ""), "text stays"
+
+
+def test_an_already_escaped_bracket_is_not_turned_into_a_link() -> None:
+    text = "literal [a\\](javascript:alert(1)) and [b\\\\\\](data:x)"
+    out = safe_markdown(text)
+    assert_only_safe_links(out)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- [Doc](https://intranet.example/doc)",
+        "[Site](http://example.com/a_(b))",
+        "[Mail me](mailto:exec@example.com)",
+        '[Doc](https://intranet.example/doc "Title")',
+        "[Doc][d]\n\n[d]: https://intranet.example/doc",
+        "[Doc](HTTPS://INTRANET.EXAMPLE/)",
+    ],
+)
+def test_http_https_and_mailto_links_stay_links(text: str) -> None:
     assert safe_markdown(text) == text

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from assistant.sessions.base import SessionDocument, SessionMeta, ToolStep, TurnRecord
 from assistant.sessions.export import session_to_dict, session_to_json, session_to_markdown
+from tests.assistant.test_render import assert_only_safe_links
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -84,3 +86,32 @@ def test_json_round_trips_turns_and_answers() -> None:
     assert data["turns"][1]["cost_usd"] is None
     assert len(data["messages"]) == 6
     assert session_to_dict(_doc())["session"]["cost_usd"] == 0.0
+
+
+def _hostile_doc() -> SessionDocument:
+    doc = _doc()
+    meta = replace(doc.meta, title="[Open me](javascript:alert(document.cookie))")
+    step = ToolStep("t1", "x` [leak](javascript:alert(1)) `y", {"q": 1}, "error", "[r](data:text/html,hi)", 3.0)
+    messages = [dict(m) for m in doc.messages]
+    messages[0] = {"role": "user", "content": [{"text": "Prepare me [mine](data:text/html,<script>1</script>)"}]}
+    messages[1] = {
+        "role": "assistant",
+        "content": [
+            {"text": "Read [this](javascript:alert(1)) and [the doc](https://intranet.example/doc)"},
+            {"toolUse": {"toolUseId": "t1", "name": step.name, "input": {"q": 1}}},
+        ],
+    }
+    turns = [
+        replace(doc.turns[0], user_text="Prepare me [mine](data:text/html,<script>1</script>)", tool_steps=(step,)),
+        replace(doc.turns[1], status="error", error="Model said [retry](javascript:alert(2))"),
+    ]
+    return SessionDocument(meta=meta, messages=messages, turns=turns)
+
+
+def test_markdown_export_keeps_only_http_https_mailto_links() -> None:
+    md = session_to_markdown(_hostile_doc(), exported_at=NOW)
+    assert_only_safe_links(md)
+    heading = md.splitlines()[0]
+    assert heading.startswith("# ") and "Open me" in heading and "javascript:alert" in heading, "title shown as text"
+    assert "[the doc](https://intranet.example/doc)" in md, "ordinary links still work"
+    assert "javascript:alert(1)" in md and "data:text/html" in md, "the targets are shown, as text"
