@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8501
+# `make run` is the unauthenticated local mode: this machine only. A deployment picks its
+# own address (ADDRESS=0.0.0.0, or STREAMLIT_SERVER_ADDRESS in its environment).
+ADDRESS ?= $(or $(STREAMLIT_SERVER_ADDRESS),127.0.0.1)
 # The suite runs every store test on SQLite and on this Postgres (trust auth, database `test`).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
@@ -25,9 +28,10 @@ install: $(VENV)/.installed
 
 dev-install: $(VENV)/.dev-installed
 
-## Start the app on embedded defaults: ENV=local, SQLite under .data/, offline demo model, dev login.
+## Start the app on embedded defaults: ENV=local, SQLite under .data/, offline demo model, dev login,
+## on http://127.0.0.1:$(PORT) only.
 run: install
-	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run streamlit_app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 ## Debian's Chromium for the browser tests (Playwright cannot download browsers here).
 chromium:
