@@ -50,6 +50,7 @@ from assistant.models.errors import error_category
 from assistant.models.registry import get_model, parse_model_name
 from assistant.sessions.base import (
     PendingTurn,
+    SendWindow,
     SessionConflictError,
     SessionDamagedError,
     SessionDocument,
@@ -548,44 +549,21 @@ class ChatService:
 
         return float(spend_today(self.store.engine, user_id, self.clock()))
 
-    def check_limits(self, user_id: str, *, consume: bool = False) -> None:
-        """Raise LimitExceededError when the daily budget or the rate limit refuses a send.
+    def check_limits(self, user_id: str) -> None:
+        """Raise LimitExceededError when the daily budget or the rate limit would refuse a send now.
+
+        Counts nothing: a send is counted by the transaction that starts its turn.
 
         Args:
             user_id: The sender.
-            consume: Count this send against the rate limit (atomically with the check, in
-                the shared SQL database, so replicas and tabs share one limit).
 
         Raises:
             LimitExceededError: With ``retry_at`` (when sending is possible again).
             StorageUnavailableError: The database cannot be reached.
         """
-        budget = self.settings.daily_budget_usd
-        if budget > 0:
-            spent = self.spend_today(user_id)
-            if spent >= budget:
-                now = self.clock()
-                midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-                reason = f"Today's budget of ${budget:.2f} is used up (spent ${spent:.4f})."
-                raise LimitExceededError(
-                    f"{reason} It resets at {midnight:%Y-%m-%d %H:%M} UTC.",
-                    midnight,
-                    reason=f"{reason} It resets at midnight UTC.",
-                )
-        per_minute = self.settings.messages_per_minute
         now = self.clock()
-        if consume:
-            retry_at = self._send_log.take(user_id, limit=per_minute, window=RATE_WINDOW, now=now)
-        else:
-            retry_at = self._send_log.check(user_id, limit=per_minute, window=RATE_WINDOW, now=now)
-        if retry_at is not None:
-            wait = max(1, int((retry_at - now).total_seconds()) + 1)
-            reason = f"You have sent {per_minute} messages in the last minute, the most allowed."
-            raise LimitExceededError(
-                f"{reason} You can send again at {retry_at:%H:%M:%S} UTC (in {wait} s).",
-                retry_at,
-                reason=reason,
-            )
+        count, oldest = self._send_log.window(user_id, since=now - RATE_WINDOW)
+        self._refuse_over_limits(SendWindow(self.spend_today(user_id), count, oldest))
 
     # -- agent cache ------------------------------------------------------------------
     def _evict(self, session_id: str) -> None:
@@ -598,22 +576,24 @@ class ChatService:
             if slot is not None and slot.version == version - 1:
                 slot.version = version
 
-    def _slot_for(self, meta: SessionMeta) -> _AgentSlot:
+    def _slot_for(self, session_id: str, user_id: str) -> _AgentSlot:
+        """The session's live agent slot (one per session, whatever version it holds).
+
+        Its lock serialises sends to the session in this process; ``_run_turn`` rebuilds the
+        agent when the stored version moved. An id owned by another user never gets the
+        owner's slot (the store then answers "not found").
+        """
         with self._slots_lock:
-            slot = self._slots.get(meta.id)
-            if slot is not None and slot.version == meta.version and slot.user_id == meta.user_id:
-                self._slots.move_to_end(meta.id)
+            slot = self._slots.get(session_id)
+            if slot is not None and slot.user_id == user_id:
+                self._slots.move_to_end(session_id)
                 return slot
-            slot = _AgentSlot(
-                session_id=meta.id,
-                user_id=meta.user_id,
-                version=-1,
-                storage=TurnSnapshotStorage(),
-            )
-            self._slots[meta.id] = slot
-            while len(self._slots) > AGENT_CACHE_SIZE:
-                self._slots.popitem(last=False)
-            return slot
+            fresh = _AgentSlot(session_id=session_id, user_id=user_id, version=-1, storage=TurnSnapshotStorage())
+            if slot is None:
+                self._slots[session_id] = fresh
+                while len(self._slots) > AGENT_CACHE_SIZE:
+                    self._slots.popitem(last=False)
+            return fresh
 
     def _build_agent(self, slot: _AgentSlot, meta: SessionMeta) -> None:
         doc = self.store.load(meta.id, meta.user_id)
@@ -659,40 +639,61 @@ class ChatService:
 
     def _prepare(self, session_id: str, user_id: str, text: str) -> tuple[str, SessionMeta, _AgentSlot]:
         prompt = self.validate_message(text)
-        # Always read the session's row (one indexed read): a turn committed by another replica
-        # or process is seen before the answer streams, so the cached agent is rebuilt from the
-        # store instead of writing an answer that would then be refused as a conflict.
-        meta = self.store.get_meta(session_id, user_id)
+        slot = self._slot_for(session_id, user_id)
+        if not slot.lock.acquire(blocking=False):
+            raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")
+        try:
+            # One transaction before the model: the session's row (a turn another replica
+            # committed is seen, so the agent is rebuilt instead of answering on stale history),
+            # the limits decision, the send counted, and the question kept as pending (a crash,
+            # a restart or a lost race never makes it vanish).
+            meta = self.store.begin_turn(
+                session_id,
+                user_id,
+                text=prompt,
+                owner=self.owner,
+                now=self.clock(),
+                rate_window=RATE_WINDOW,
+                decide=self._decide_send,
+            )
+        except BaseException:
+            slot.lock.release()
+            raise
+        return prompt, meta, slot
+
+    def _decide_send(self, meta: SessionMeta, window: SendWindow) -> None:
+        """Refuse a send to a closed or damaged session, or over the user's budget or rate (raises)."""
         if meta.read_only:
             raise SessionReadOnlyError(
                 f"This session is {meta.state} and read-only. Use “Continue in a new session” to carry on."
             )
         if meta.damaged:
             raise SessionDamagedError("This session's stored data is damaged; start a new session.")
-        slot = self._slot_for(meta)
-        if not slot.lock.acquire(blocking=False):
-            raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")
-        try:
-            self.check_limits(user_id, consume=True)
-            now = self.clock()
-            # Written before the model is called: a crash, a restart or a lost race never
-            # makes the question vanish (the page shows it with Retry until a turn stores it).
-            self.store.save_pending(
-                PendingTurn(
-                    session_id=meta.id,
-                    user_id=meta.user_id,
-                    turn_idx=meta.turn_count,
-                    text=prompt,
-                    status="running",
-                    owner=self.owner,
-                    started_at=now,
-                    heartbeat_at=now,
-                )
+        self._refuse_over_limits(window)
+
+    def _refuse_over_limits(self, window: SendWindow) -> None:
+        """The one limits decision: the daily budget, then the rate limit (raises LimitExceededError)."""
+        now = self.clock()
+        budget = self.settings.daily_budget_usd
+        spent = window.spent_today_usd
+        if budget > 0 and spent >= budget:
+            midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+            reason = f"Today's budget of ${budget:.2f} is used up (spent ${spent:.4f})."
+            raise LimitExceededError(
+                f"{reason} It resets at {midnight:%Y-%m-%d %H:%M} UTC.",
+                midnight,
+                reason=f"{reason} It resets at midnight UTC.",
             )
-        except BaseException:
-            slot.lock.release()
-            raise
-        return prompt, meta, slot
+        per_minute = self.settings.messages_per_minute
+        if window.recent_sends >= per_minute and window.oldest_recent_send is not None:
+            retry_at = window.oldest_recent_send + RATE_WINDOW
+            wait = max(1, int((retry_at - now).total_seconds()) + 1)
+            reason = f"You have sent {per_minute} messages in the last minute, the most allowed."
+            raise LimitExceededError(
+                f"{reason} You can send again at {retry_at:%H:%M:%S} UTC (in {wait} s).",
+                retry_at,
+                reason=reason,
+            )
 
     def _cancel(self, slot: _AgentSlot) -> None:
         if slot.agent is not None:

@@ -13,8 +13,9 @@ session's ``version`` (optimistic concurrency): a writer holding a stale version
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Engine
@@ -317,6 +318,21 @@ class PendingTurn:
 
 
 @dataclass(frozen=True)
+class SendWindow:
+    """What a user's limits are decided on, read inside the transaction that counts a send.
+
+    Attributes:
+        spent_today_usd: Cost of the user's model calls since 00:00 UTC (priced calls only).
+        recent_sends: The user's accepted sends within the rate window.
+        oldest_recent_send: When the oldest of those was sent (None when there are none).
+    """
+
+    spent_today_usd: float
+    recent_sends: int
+    oldest_recent_send: datetime | None
+
+
+@dataclass(frozen=True)
 class SessionQuery:
     """Filters for listing sessions (server-side paging)."""
 
@@ -400,6 +416,28 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     def set_feedback(self, session_id: str, user_id: str, turn_idx: int, value: int | None) -> None:
         """Store thumbs up (+1) / down (-1) / cleared (None) for one turn."""
+
+    @abc.abstractmethod
+    def begin_turn(
+        self,
+        session_id: str,
+        user_id: str,
+        *,
+        text: str,
+        owner: str,
+        now: datetime,
+        rate_window: timedelta,
+        decide: Callable[[SessionMeta, SendWindow], None],
+    ) -> SessionMeta:
+        """Everything before the model is called, in one transaction.
+
+        Reads the session's row and the user's :class:`SendWindow`; ``decide`` raises to refuse
+        (read-only session, budget, rate) and then nothing is written. Otherwise the send is
+        counted in the rate window and ``text`` becomes the session's pending question.
+
+        Returns:
+            The session's metadata as read (expiry applied).
+        """
 
     @abc.abstractmethod
     def save_pending(self, pending: PendingTurn) -> None:

@@ -13,16 +13,17 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from assistant import db
 from assistant.inputs import strip_control_chars
 from assistant.sessions.base import (
     PendingTurn,
+    SendWindow,
     SessionConflictError,
     SessionDamagedError,
     SessionMeta,
@@ -34,6 +35,8 @@ from assistant.sessions.base import (
     StorageUnavailableError,
     UsageRecord,
     assume_utc,
+    parse_utc,
+    to_utc,
     utcnow,
 )
 from assistant.sessions.queries import SORT_KEYS, text_condition
@@ -58,6 +61,22 @@ _SELECT_USER_ROW_LOCKED = _SELECT_USER_ROW.with_for_update()
 # the SET clause comes from the parameter keys (column names); the row is matched on "sid"
 _UPDATE_TURN = update(db.sessions).where(db.sessions.c.id == bindparam("sid"))
 _DELETE_PENDING = delete(db.pending_turns).where(db.pending_turns.c.session_id == bindparam("sid"))
+_INSERT_PENDING = insert(db.pending_turns)
+# limits, read and counted in begin_turn's transaction
+SEND_LOG_KEEP = timedelta(hours=1)
+_USER_SEND_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+_SPENT_TODAY = select(func.coalesce(func.sum(db.usage.c.cost_usd), 0.0)).where(
+    db.usage.c.user_id == bindparam("uid"),
+    db.usage.c.started_at >= bindparam("start"),
+    db.usage.c.started_at < bindparam("end"),
+)
+_RECENT_SENDS = select(func.count(), func.min(db.send_log.c.sent_at)).where(
+    db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at > bindparam("since")
+)
+_FORGET_OLD_SENDS = delete(db.send_log).where(
+    db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at < bindparam("before")
+)
+_INSERT_SEND = insert(db.send_log)
 
 
 def new_session_id() -> str:
@@ -309,6 +328,64 @@ class SqlIndex:
             total = conn.execute(select(func.count()).select_from(db.sessions).where(where)).scalar_one()
         return [row_to_meta(r) for r in rows], int(total)
 
+    def begin_turn(
+        self,
+        session_id: str,
+        user_id: str,
+        *,
+        text: str,
+        owner: str,
+        now: datetime,
+        rate_window: timedelta,
+        decide: Callable[[SessionMeta, SendWindow], None],
+    ) -> SessionMeta:
+        """Read the row and the user's send window, let ``decide`` refuse, then count the send
+        and keep ``text`` as the pending question: one transaction before the model is called.
+
+        On Postgres a per-user transaction-scoped advisory lock serialises the user's sends
+        (two tabs or replicas cannot both take the last slot); SQLite's ``BEGIN IMMEDIATE``
+        does the same for the whole database.
+        """
+        now = to_utc(now)
+        with self.tx() as conn:
+            row = self.select_row(conn, session_id, user_id)
+            meta = row_to_meta(row)
+            state = self.effective_state(row)
+            if state != meta.state:
+                meta = replace(meta, state=state)
+            if not db.is_sqlite(self.engine):
+                conn.execute(_USER_SEND_LOCK, {"key": "send_log:" + user_id})
+            day = datetime(now.year, now.month, now.day, tzinfo=UTC)
+            spent = conn.execute(_SPENT_TODAY, {"uid": user_id, "start": day, "end": day + timedelta(days=1)})
+            recent = conn.execute(_RECENT_SENDS, {"uid": user_id, "since": now - rate_window}).one()
+            oldest = recent[1]
+            window = SendWindow(
+                spent_today_usd=float(spent.scalar_one()),
+                recent_sends=int(recent[0]),
+                oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
+            )
+            decide(meta, window)
+            conn.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": now - SEND_LOG_KEEP})
+            conn.execute(_INSERT_SEND, {"user_id": user_id, "sent_at": now})
+            conn.execute(_DELETE_PENDING, {"sid": session_id})
+            conn.execute(
+                _INSERT_PENDING,
+                {
+                    "session_id": session_id,
+                    "user_id": user_id,
+                    "turn_idx": meta.turn_count,
+                    "text": text,
+                    "status": "running",
+                    "owner": owner,
+                    "started_at": now,
+                    "heartbeat_at": now,
+                    "error_category": None,
+                    "error_message": None,
+                    "retryable": True,
+                },
+            )
+        return meta
+
     def save_pending(self, pending: PendingTurn) -> None:
         """Record the question of a turn about to be answered (replaces the session's previous one)."""
         values = {
@@ -410,6 +487,22 @@ class IndexedStore(SessionStore):
     def record_usage(self, records: list[UsageRecord]) -> None:
         """Write ledger rows outside a commit (failed or abandoned turns)."""
         self.index.record_usage(records)
+
+    def begin_turn(
+        self,
+        session_id: str,
+        user_id: str,
+        *,
+        text: str,
+        owner: str,
+        now: datetime,
+        rate_window: timedelta,
+        decide: Callable[[SessionMeta, SendWindow], None],
+    ) -> SessionMeta:
+        """Everything before the model is called, in one transaction (see :meth:`SqlIndex.begin_turn`)."""
+        return self.index.begin_turn(
+            session_id, user_id, text=text, owner=owner, now=now, rate_window=rate_window, decide=decide
+        )
 
     def save_pending(self, pending: PendingTurn) -> None:
         """Record the question of a turn about to be answered."""

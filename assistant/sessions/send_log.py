@@ -46,6 +46,19 @@ class SendLog:
             oldest = parse_utc(oldest)
         return int(row[0]), (to_utc(oldest) if oldest is not None else None)
 
+    def window(self, user_id: str, *, since: datetime) -> tuple[int, datetime | None]:
+        """How many sends the user made after ``since``, and when the oldest of them was (records nothing).
+
+        Raises:
+            StorageUnavailableError: The database cannot be read.
+        """
+        try:
+            with self._engine.connect() as conn:
+                return self._window(conn, user_id, since)
+        except SQLAlchemyError as e:
+            logger.error("user_id=<%s>, error=<%s> | send log unavailable", user_id, type(e).__name__)
+            raise StorageUnavailableError("The session database is unavailable; try again in a moment.") from e
+
     def check(self, user_id: str, *, limit: int, window: timedelta, now: datetime) -> datetime | None:
         """When the user may send again, or None when a send is allowed now (records nothing).
 
