@@ -64,6 +64,7 @@ CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmatio
 SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are drawn}
 RECENT_TURNS = 20  # a long session draws its latest answers; earlier ones load on request
 SEARCH = "chat_search"
+PREVIEW_CHARS = 200  # a message over the length limit is echoed back only this far
 CURSOR = " ▍"
 
 settings = get_settings()
@@ -398,13 +399,14 @@ def _draw_failed(item: dict[str, Any]) -> None:
             st.button("Reload", icon=":material/sync:", type="primary", key="reload-session", on_click=_reload)
 
 
-def _refuse(text: str, reason: str, *, icon: str, kind: str = "error") -> None:
-    box = {"warning": st.warning, "info": st.info}.get(kind, st.error)
+def _refuse(refused: _Refused) -> None:
+    box = {"warning": st.warning, "info": st.info}.get(refused.kind, st.error)
     with st.container(key="refusal"):
-        box(reason, icon=icon)
-        if len(text) > 200:
-            with st.expander("Your message (not sent)", icon=":material/content_copy:"):
-                st.code(text, language=None, wrap_lines=True)
+        box(refused.reason, icon=refused.icon)
+        if refused.length > PREVIEW_CHARS:
+            label = "Start of your message (not sent)" if refused.preview_only else "Your message (not sent)"
+            with st.expander(label, icon=":material/content_copy:"):
+                st.code(refused.text, language=None, wrap_lines=True)
 
 
 @dataclass
@@ -419,12 +421,26 @@ class _Started:
 
 @dataclass
 class _Refused:
-    """A send refused before anything was written (drawn where the answer would be)."""
+    """A send refused before anything was written (drawn where the answer would be).
+
+    ``text`` is what is echoed back to copy: the whole message when it is within the length
+    limit, otherwise only its first :data:`PREVIEW_CHARS` characters and "…" (``preview_only``),
+    so a huge paste is neither kept nor sent back to the browser.
+    """
 
     text: str
     reason: str
     icon: str
     kind: str = "error"
+    length: int = 0
+    preview_only: bool = False
+
+    @classmethod
+    def of(cls, raw: str, reason: str, icon: str, kind: str = "error") -> _Refused:
+        """The refusal of ``raw``, keeping no more of it than it may echo."""
+        if len(raw) <= settings.max_message_chars:
+            return cls(raw, reason, icon, kind, len(raw))
+        return cls(raw[:PREVIEW_CHARS] + "…", reason, icon, kind, len(raw), preview_only=True)
 
 
 def _start_send(session: SessionMeta | None, raw: str) -> _Started | _Refused:
@@ -439,17 +455,17 @@ def _start_send(session: SessionMeta | None, raw: str) -> _Started | _Refused:
             st.query_params["session"] = session.id
         return _Started(session, text, service.send_sync(session.id, user_id, text))
     except ChatInputError as e:
-        return _Refused(raw, f"**Message not sent.** {e}", ":material/block:")
+        return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
     except LimitExceededError as e:
         when = view.retry_at_text(e.retry_at, service.clock(), browser_zone())
         reason = f"**Message not sent.** {e.reason}"
         if when:
             reason += f" {when}"
-        return _Refused(raw, reason, ":material/hourglass_top:", "warning")
+        return _Refused.of(raw, reason, ":material/hourglass_top:", "warning")
     except SessionBusyError as e:
-        return _Refused(raw, str(e), ":material/hourglass_top:", "info")
+        return _Refused.of(raw, str(e), ":material/hourglass_top:", "info")
     except SessionError as e:
-        return _Refused(raw, f"**Message not sent.** {e}", ":material/block:")
+        return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
 
 
 def _stream(started: _Started) -> None:
@@ -583,7 +599,7 @@ try:
                 args=(meta.id,),
             )
     if isinstance(outcome, _Refused):
-        _refuse(outcome.text, outcome.reason, icon=outcome.icon, kind=outcome.kind)
+        _refuse(outcome)
     if started is not None:
         _stream(started)
 finally:

@@ -159,6 +159,42 @@ def test_over_long_message_is_refused_with_length_and_limit(make_app: Callable[.
     assert _service().list_sessions(USER)[1] == 0
 
 
+def _drawn_bytes(at: AppTest) -> int:
+    """How much the page sends to the browser: the size of every element of the last run."""
+
+    def walk(node: Any) -> Iterator[Any]:
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    return sum(node.proto.ByteSize() for node in walk(at._tree) if getattr(node, "proto", None) is not None)
+
+
+def test_huge_paste_is_refused_with_its_length_and_echoed_only_as_a_preview(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    baseline = _drawn_bytes(at)
+    pasted = "A" * 200 + "b" * (10_000_000 - 200)
+    _send(at, pasted)
+    error = " ".join(e.value for e in at.error)
+    assert "Message not sent" in error and "10,000,000 characters" in error and "the limit is 8,000" in error
+    assert not at.chat_message
+    assert _service().list_sessions(USER)[1] == 0
+    shown = "\n".join([_texts(at), *(str(c.value) for c in at.code)])
+    assert "A" * 200 + "…" in shown, "the start of the message is shown so the user recognises it"
+    assert "b" * 10 not in shown
+    assert _drawn_bytes(at) < baseline + 5_000, "the page echoes no more than a preview"
+    big = [k for k, v in at.session_state.items() if len(str(v)) > 10_000]
+    assert not big, f"session state keeps the paste: {big}"
+
+
+def test_refused_message_within_the_limit_is_shown_in_full_to_copy(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(MESSAGES_PER_MINUTE="1"), "What is on my calendar this week?")
+    text = "Please prepare" + " the board deck and the budget review" * 20
+    at = _send(at, text)
+    assert "Message not sent" in " ".join(w.value for w in at.warning)
+    assert text in [c.value for c in at.code]
+
+
 def test_rate_limit_refusal_says_when_it_frees_up(make_app: Callable[..., AppTest]) -> None:
     at = _send(make_app(MESSAGES_PER_MINUTE="1"), "What is on my calendar this week?")
     at = _send(at, "And next week?")
