@@ -411,7 +411,6 @@ class _AgentSlot:
     version: int
     storage: TurnSnapshotStorage
     agent: Agent | None = None
-    meta: SessionMeta | None = None  # the session as this process last wrote or read it
     recorder: _TurnRecorder | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -811,7 +810,7 @@ class ChatService:
             rec.current_text += raw["data"]
             rec.events.put_nowait(TextDelta(raw["data"]))
 
-    def _usage_records(self, slot: _AgentSlot, meta: SessionMeta, rec: _TurnRecorder) -> list[UsageRecord]:
+    def _usage_records(self, meta: SessionMeta, rec: _TurnRecorder) -> list[UsageRecord]:
         provider, model_id = parse_model_name(self.model_name)
         if provider in ("offline", "faulty"):
             model_id = "offline"  # priced (at $0) and labelled as the offline demo model
@@ -857,7 +856,7 @@ class ChatService:
         started_at: datetime,
         stop_reason: str,
     ) -> None:
-        usage = self._usage_records(slot, meta, rec)
+        usage = self._usage_records(meta, rec)
         for u in usage:
             rec.events.put_nowait(UsageEvent(u.input_tokens, u.output_tokens, u.cost_usd, u.ttft_ms, u.latency_ms))
         assert slot.agent is not None
@@ -904,7 +903,6 @@ class ChatService:
             self.store.commit_turn, meta.id, meta.user_id, expected_version=meta.version, commit=commit
         )
         slot.version = new_meta.version
-        slot.meta = new_meta
         logger.info(
             "user_id=<%s>, session_id=<%s>, turn=<%s>, status=<%s>, input_tokens=<%s>, output_tokens=<%s>"
             " | turn stored",
@@ -920,7 +918,7 @@ class ChatService:
     async def _fail(self, slot: _AgentSlot, meta: SessionMeta, prompt: str, rec: _TurnRecorder, exc: Exception) -> None:
         self._evict(slot.session_id)
         slot.agent = None
-        usage = self._usage_records(slot, meta, rec)
+        usage = self._usage_records(meta, rec)
         turn_idx = meta.turn_count
         if isinstance(exc, SessionConflictError):
             # Another tab or replica stored a turn first. This attempt's calls are a failed
