@@ -158,6 +158,15 @@ class ErrorEvent:
 ChatEvent = TextDelta | ToolStarted | ToolFinished | UsageEvent | Done | ErrorEvent
 
 
+@dataclass(frozen=True)
+class StartedTurn:
+    """A send whose answer is being produced: iterate ``events`` to stream it."""
+
+    session: SessionMeta  # the session as the turn began (a new one when none was given)
+    text: str  # the message as sent (validated: stripped, control characters removed)
+    events: Iterator[ChatEvent]
+
+
 class ChatInputError(ValueError):
     """The message cannot be sent as it is (empty, too long); nothing was written."""
 
@@ -621,7 +630,8 @@ class ChatService:
         Raises (before anything is written): ChatInputError, LimitExceededError,
         SessionNotFoundError, SessionReadOnlyError, SessionBusyError.
         """
-        prompt, meta, slot = self._prepare(session_id, user_id, text)
+        prompt = self.validate_message(text)
+        meta, slot = self._prepare(session_id, user_id, prompt)
         events: asyncio.Queue[ChatEvent | None] = asyncio.Queue()
         task = asyncio.ensure_future(self._run_turn(slot, meta, prompt, events))
         try:
@@ -636,8 +646,8 @@ class ChatService:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.shield(task)
 
-    def _prepare(self, session_id: str, user_id: str, text: str) -> tuple[str, SessionMeta, _AgentSlot]:
-        prompt = self.validate_message(text)
+    def _prepare(self, session_id: str, user_id: str, prompt: str) -> tuple[SessionMeta, _AgentSlot]:
+        """Take the session's slot and begin the turn of an already validated message."""
         slot = self._slot_for(session_id, user_id)
         if not slot.lock.acquire(blocking=False):
             raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")
@@ -658,7 +668,7 @@ class ChatService:
         except BaseException:
             slot.lock.release()
             raise
-        return prompt, meta, slot
+        return meta, slot
 
     def _decide_send(self, meta: SessionMeta, window: SendWindow) -> None:
         """Refuse a send to a closed or damaged session, or over the user's budget or rate (raises)."""
@@ -982,14 +992,47 @@ class ChatService:
                 self._loop = loop
             return self._loop
 
-    def send_sync(self, session_id: str, user_id: str, text: str) -> Iterator[ChatEvent]:
-        """Synchronous version of :meth:`send` for Streamlit and the CLI.
+    def start_turn(
+        self, user_id: str, text: str, *, session_id: str | None = None, user_email: str | None = None
+    ) -> StartedTurn:
+        """The one entry for a send, from the chat page and the CLI alike.
 
-        Validation and limit errors are raised by this call, before anything is written.
-        Closing the iterator early (the page was interrupted, the user pressed Stop) stops the
-        answer; what was produced is stored and marked stopped.
+        Validates the message once and decides the limits once. Without ``session_id`` the
+        message starts a new session, created only when the limits allow the send (a refused
+        first message leaves nothing behind). The answer starts at once; iterate
+        ``events`` to stream it (the last event is Done or ErrorEvent). Closing the iterator
+        early (the page was interrupted, the user pressed Stop) stops the answer; what was
+        produced is stored and marked stopped.
+
+        Args:
+            user_id: The sender.
+            text: The message as typed.
+            session_id: The session to send to; None starts a new one.
+            user_email: The sender's email, recorded on a new session (admins see it).
+
+        Returns:
+            The session (as before the turn) and the stream of the answer's events.
+
+        Raises:
+            ChatInputError: Empty or too long; nothing was written.
+            LimitExceededError: Budget or rate; nothing was written.
+            SessionNotFoundError, SessionReadOnlyError, SessionDamagedError: The session cannot take it.
+            SessionBusyError: An answer for this session is still being written.
+            StorageUnavailableError: The database cannot be reached.
         """
-        prompt, meta, slot = self._prepare(session_id, user_id, text)
+        prompt = self.validate_message(text)
+        if session_id is None:
+            self.check_limits(user_id)
+            session_id = self.create_session(user_id, user_email=user_email).id
+        meta, slot = self._prepare(session_id, user_id, prompt)
+        return StartedTurn(session=meta, text=prompt, events=self._stream_sync(slot, meta, prompt))
+
+    def send_sync(self, session_id: str, user_id: str, text: str) -> Iterator[ChatEvent]:
+        """The answer's events for a message to an existing session (see :meth:`start_turn`)."""
+        return self.start_turn(user_id, text, session_id=session_id).events
+
+    def _stream_sync(self, slot: _AgentSlot, meta: SessionMeta, prompt: str) -> Iterator[ChatEvent]:
+        """Run the turn on the service's event loop and hand its events to a synchronous caller."""
         loop = self._ensure_loop()
         out: queue.Queue[list[ChatEvent | None]] = queue.Queue()
 

@@ -266,3 +266,18 @@ def test_runaway_tool_loop_is_bounded_by_the_turn_limit(sqlite_engine) -> None: 
     assert sum(1 for e in events if isinstance(e, ToolStarted)) == 3
     assert done.turn.status == "stopped" and "limit" in (done.turn.error or "")
     assert loop.index == 3, "no model call beyond the limit"
+
+
+def test_start_turn_creates_the_session_only_when_the_send_is_allowed(sqlite_engine) -> None:  # noqa: F811
+    service = make_service(sqlite_engine, messages_per_minute=1)
+    started = service.start_turn("u1", "  What is my budget?  ", user_email="u1@example.com")
+    assert started.text == "What is my budget?"
+    events = list(started.events)
+    assert isinstance(events[-1], Done) and events[-1].meta.id == started.session.id
+    assert service.get_session(started.session.id, "u1").user_email == "u1@example.com"
+    with pytest.raises(LimitExceededError):
+        service.start_turn("u1", "And my priorities?")
+    assert _count(sqlite_engine, db.sessions) == 1, "a refused first message leaves no empty session"
+    with pytest.raises(ChatInputError):
+        service.start_turn("u2", "   ")
+    assert _count(sqlite_engine, db.sessions) == 1
