@@ -1,0 +1,39 @@
+"""Offline demo model: a deterministic, scripted strands ``Model`` that needs no network.
+
+It reads the latest user text, makes real tool calls for the Meeting Coordinator's tools,
+and, once the tool results are back, answers in markdown built from them. Same
+conversation in, same events out: no randomness and no wall-clock time in the text.
+
+Intent rules (case-insensitive keywords in the latest user text; several may apply and
+then several tools are called in one message; only tools present in ``tool_specs`` are
+ever called):
+
+- **agenda** (``agenda``) -> ``generate_meeting_agenda(meeting_id)``. The meeting id comes
+  from the most recent ``get_upcoming_meetings`` result in the conversation (best title
+  match with the user's words, else the first meeting). When no such result exists yet,
+  ``get_upcoming_meetings`` is called first and the agenda in the next model call.
+- **save** (``save``, ``note``, ``remember``, ``my answer``, ``prep note``), or a reply to a
+  prep question this model asked in its previous answer -> ``save_prep_response(meeting_id,
+  topic, response)``: the meeting is found as for the agenda (the meeting named in the
+  previous answer wins), the topic is the question asked, the response is the user's text.
+- **meetings** (``meeting``, ``calendar``, ``schedule``, ``week``, ``upcoming``, ``prepare``,
+  ``prep``, ``today``, ``tomorrow``) -> ``get_upcoming_meetings(days_ahead, query)``;
+  ``query`` holds the words after "for"/"about"/"with" ("prepare me for the Acme QBR" ->
+  "Acme QBR"); ``days_ahead`` is 1 for today, 2 for tomorrow, 14 for next week, 30 for a
+  month, else 7. Skipped when the agenda or save rule already covers the request.
+- **budget** (``budget``, ``spend``, ``cost``, ``forecast``) -> ``get_budget_context(area)``,
+  with ``area`` from "budget for <area>".
+- **big rocks** (``big rock``, ``priorit``, ``initiative``, ``okr``, ``strategy``,
+  ``strategic``) -> ``get_big_rocks_status()``.
+
+Each tool is called at most once per user turn, and after three rounds of tool calls the
+model answers with what it has. Without a recognised intent it explains what it can do.
+
+The modules follow the steps of one call: :mod:`.reading` (the conversation),
+:mod:`.deciding` (intents and tool calls), :mod:`.composing` (the answer), :mod:`.usage`
+(the token estimate) and :mod:`.model` (the strands ``Model`` streaming it all).
+"""
+
+from assistant.models.offline.model import OfflineConfig, OfflineModel, split_chunks
+
+__all__ = ["OfflineConfig", "OfflineModel", "split_chunks"]

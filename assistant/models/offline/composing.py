@@ -1,0 +1,218 @@
+"""Composing the answer: markdown built from this turn's tool results, or what the model can do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from assistant.models.offline.deciding import best_meeting, detect_intents
+from assistant.models.offline.names import (
+    AGENDA_TOOL,
+    BUDGET_TOOL,
+    MEETINGS_TOOL,
+    PREP_QUESTIONS_HEADING,
+    ROCKS_TOOL,
+    SAVE_TOOL,
+)
+from assistant.models.offline.reading import Context
+
+_HELP_TEXT = (
+    "I can help you get ready for your meetings. Try asking me to:\n\n"
+    '- **list your meetings** - "What meetings do I have this week?"\n'
+    '- **prepare you for one** - "Prepare me for the Acme QBR"\n'
+    '- **draft an agenda** - "Prepare an agenda for the Acme QBR"\n'
+    '- **check the budget** - "How is our budget tracking?"\n'
+    '- **review priorities** - "What is the status of our big rocks?"\n'
+    '- **save a prep note** - "Save a note: I want to close the renewal"'
+)
+
+
+def _format_time_range(meeting: dict[str, Any]) -> str:
+    start_raw, end_raw = str(meeting.get("start", "")), str(meeting.get("end", ""))
+    try:
+        start = datetime.fromisoformat(start_raw)
+    except ValueError:
+        return start_raw
+    text = start.strftime("%a %d %b, %H:%M")
+    try:
+        end = datetime.fromisoformat(end_raw)
+        text += "-" + end.strftime("%H:%M")
+    except ValueError:
+        pass
+    minutes = meeting.get("duration_minutes")
+    if minutes:
+        text += f" ({minutes} min)"
+    return text
+
+
+def _meeting_line(meeting: dict[str, Any]) -> str:
+    line = f"- **{meeting.get('title', 'Untitled meeting')}** - {_format_time_range(meeting)}"
+    extras = [str(meeting[key]) for key in ("type", "location") if meeting.get(key)]
+    attendees = meeting.get("attendees")
+    if isinstance(attendees, list) and attendees:
+        extras.append(f"{len(attendees)} attendee{'s' if len(attendees) != 1 else ''}")
+    if extras:
+        line += " · " + " · ".join(extras)
+    return line
+
+
+def _prep_questions(meeting: dict[str, Any]) -> list[str]:
+    title = str(meeting.get("title", "this meeting"))
+    kind = str(meeting.get("type", "")).lower()
+    attendees = meeting.get("attendees")
+    first = f"What is the one outcome you need from {title}?"
+    if "customer" in kind or "client" in kind or "qbr" in title.lower():
+        second = "Which risks or open issues with the customer do you want to raise?"
+    elif "board" in kind or "board" in title.lower():
+        second = "Which numbers do you expect the board to challenge?"
+    elif "1:1" in title or "one-on-one" in kind:
+        second = "What feedback or support do you want to give?"
+    elif isinstance(attendees, list) and attendees:
+        second = f"Is there anything you need from {_attendee(attendees[0]).split(' (')[0]} before the meeting?"
+    else:
+        second = "Which decision should this meeting end with?"
+    return [first, second]
+
+
+def _label(item: dict[str, Any]) -> str:
+    for key in ("name", "title", "area", "initiative", "category", "label"):
+        if item.get(key):
+            return str(item[key])
+    return ""
+
+
+_HIDDEN_KEYS = frozenset({"id", "currency", "url", "source"})
+
+
+def _scalar(value: str | int | float) -> str:
+    if isinstance(value, float) and abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if isinstance(value, int) and abs(value) >= 10000:
+        return f"{value:,}"
+    return str(value)
+
+
+def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
+    """Bullet lines for the list-valued fields of a tool result (budget, big rocks)."""
+    lines: list[str] = []
+    for key, value in data.items():
+        if key == "summary" or not isinstance(value, list) or not value:
+            continue
+        heading = key.replace("_", " ").capitalize()
+        lines.append(f"\n**{heading}**")
+        for item in value[:limit]:
+            if isinstance(item, dict):
+                label = _label(item)
+                details = [
+                    f"{k.replace('_', ' ')}: {_scalar(v)}"
+                    for k, v in item.items()
+                    if isinstance(v, (str, int, float))
+                    and not isinstance(v, bool)
+                    and str(v) != label
+                    and k not in _HIDDEN_KEYS
+                    and not k.endswith("_id")
+                ][:4]
+                lines.append(f"- **{label}** - " + "; ".join(details) if label else "- " + "; ".join(details))
+            else:
+                lines.append(f"- {item}")
+        if len(value) > limit:
+            lines.append(f"- ...and {len(value) - limit} more")
+    return lines
+
+
+def compose_answer(context: Context) -> str:
+    """The markdown answer once this turn's tools have answered (or the help text without them).
+
+    Args:
+        context: The conversation as read for this call.
+
+    Returns:
+        The answer's text.
+    """
+    intents = detect_intents(context)
+    if not context.turn_outcomes:
+        if not intents.any:
+            return _HELP_TEXT
+        return "I couldn't find the tools I need for that right now. " + _HELP_TEXT
+
+    sections: list[str] = []
+    focus: dict[str, Any] | None = None
+    for outcome in context.turn_outcomes:
+        if not outcome.ok or outcome.data is None:
+            reason = outcome.text.strip() or "no details"
+            sections.append(f"I couldn't get that from `{outcome.name or 'a tool'}`: {reason}")
+            continue
+        data = outcome.data
+        summary = str(data.get("summary", "")).strip()
+        if outcome.name == MEETINGS_TOOL:
+            meetings = [m for m in data.get("meetings") or [] if isinstance(m, dict)]
+            if not meetings:
+                sections.append(summary or "You have no meetings in that period.")
+                continue
+            if intents.agenda or intents.save:
+                continue  # the agenda / saved note is the answer; the list was only a lookup
+            query = outcome.input.get("query")
+            if query or "prep" in context.user_text.lower():
+                focus = best_meeting(meetings, str(query or context.user_text))
+                if focus is None or not (query or len(meetings) == 1):
+                    focus = None
+            if focus is None or len(meetings) > 1:
+                lines = [summary or f"You have {len(meetings)} upcoming meetings:", ""]
+                lines += [_meeting_line(m) for m in meetings]
+                sections.append("\n".join(lines))
+            if focus is not None:
+                sections.append(_meeting_details(focus))
+        elif outcome.name == AGENDA_TOOL:
+            markdown = str(data.get("markdown", "")).strip()
+            meeting = data.get("meeting") if isinstance(data.get("meeting"), dict) else None
+            if not markdown:
+                items = [i for i in data.get("items") or [] if isinstance(i, dict)]
+                markdown = "\n".join(
+                    f"- {i.get('start', '')}-{i.get('end', '')} **{i.get('title', '')}**"
+                    + (f" ({i['owner']})" if i.get("owner") else "")
+                    for i in items
+                )
+            sections.append("\n\n".join(part for part in (summary, markdown) if part))
+            if meeting is not None:
+                focus = meeting
+        elif outcome.name == SAVE_TOOL:
+            total = data.get("total_notes_for_meeting")
+            text = summary or "Saved your prep note."
+            if text[-1:] not in ".!?":
+                text += "."
+            if isinstance(total, int):
+                text += f" You now have {total} prep note{'s' if total != 1 else ''} for this meeting."
+            sections.append(text)
+        else:
+            title = "**Budget context**" if outcome.name == BUDGET_TOOL else "**Big rocks status**"
+            if outcome.name not in (BUDGET_TOOL, ROCKS_TOOL):
+                title = f"**{outcome.name}**"
+            sections.append("\n".join([title, "", summary or "No summary available.", *_render_generic(data)]))
+
+    if focus is not None:
+        questions = _prep_questions(focus)
+        sections.append(
+            f"**{PREP_QUESTIONS_HEADING} {focus.get('title', 'this meeting')}:**\n\n"
+            + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, start=1))
+        )
+    return "\n\n".join(section.strip() for section in sections if section.strip())
+
+
+def _attendee(attendee: Any) -> str:
+    if not isinstance(attendee, dict):
+        return str(attendee)
+    name = str(attendee.get("name") or attendee.get("email") or "someone")
+    extras = [str(attendee[key]) for key in ("role", "org") if attendee.get(key)]
+    return f"{name} ({', '.join(extras)})" if extras else name
+
+
+def _meeting_details(meeting: dict[str, Any]) -> str:
+    lines = [f"**{meeting.get('title', 'This meeting')}** - {_format_time_range(meeting)}"]
+    attendees = meeting.get("attendees")
+    if isinstance(attendees, list) and attendees:
+        lines.append("- Attendees: " + ", ".join(_attendee(a) for a in attendees))
+    if meeting.get("location"):
+        lines.append(f"- Location: {meeting['location']}")
+    if meeting.get("description"):
+        lines.append(f"- About: {meeting['description']}")
+    return "\n".join(lines)

@@ -1,0 +1,301 @@
+"""Deciding what to do: the intents in the user's text and the tool calls still needed this turn.
+
+The rules are listed in the package docstring (:mod:`assistant.models.offline`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.models.offline.names import (
+    AGENDA_TOOL,
+    BUDGET_TOOL,
+    MEETINGS_TOOL,
+    PREP_QUESTIONS_HEADING,
+    ROCKS_TOOL,
+    SAVE_TOOL,
+)
+from assistant.models.offline.reading import Context
+
+MAX_TOOL_ROUNDS = 3
+
+_MEETING_WORDS = re.compile(r"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow)\b")
+_AGENDA_WORDS = re.compile(r"\bagendas?\b")
+_SAVE_WORDS = re.compile(r"\b(save|note|notes|remember|my answer|prep note)\b")
+_BUDGET_WORDS = re.compile(r"\b(budgets?|spend|spending|costs?|forecasts?)\b")
+_ROCKS_WORDS = re.compile(r"\b(big rocks?|priorit\w*|initiatives?|okrs?|strategy|strategic)\b")
+_QUERY_AFTER = re.compile(
+    r"\b(?:for|about|with|before)\s+(?:the\s+|my\s+|our\s+|a\s+|an\s+)?((?:[^?.!,;:\n]|:(?=\S))+)", re.I
+)
+_AREA_AFTER = re.compile(
+    r"\b(?:budgets?|spend|spending|costs?|forecasts?)\s+(?:for|of|in|on)\s+(?:the\s+|our\s+)?([a-z][\w &-]{1,40})", re.I
+)
+_SAVE_PREFIX = re.compile(
+    r"^\s*(?:please\s+)?(?:save|note|remember)(?:\s+(?:this|that|a|my))?(?:\s+prep)?(?:\s+(?:note|answer))?"
+    r"(?:\s+(?:that|for\s+the\s+[^:]+))?\s*[:,-]?\s*",
+    re.I,
+)
+_TRAILING_FILLER = re.compile(r"\s+(?:meeting|meetings|call|session|this week|next week|today|tomorrow)\s*$", re.I)
+
+# Words that never tell one meeting or prep question from another.
+_STOP_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and are as at be by do does for from how i in is it me my "
+        "of on or our the their them this to we what which who why with you your want need",
+    )
+)
+
+
+@dataclass
+class ToolCall:
+    """A tool call the model will make.
+
+    Attributes:
+        name: Tool name.
+        input: Its input.
+    """
+
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Intents:
+    """What the user's latest text asks for; several may be true at once."""
+
+    meetings: bool
+    agenda: bool
+    save: bool
+    budget: bool
+    rocks: bool
+
+    @property
+    def any(self) -> bool:
+        """True when at least one intent was recognised."""
+        return self.meetings or self.agenda or self.save or self.budget or self.rocks
+
+
+def _asked_prep_question(previous_answer: str) -> bool:
+    return PREP_QUESTIONS_HEADING in previous_answer and "?" in previous_answer
+
+
+def detect_intents(context: Context) -> Intents:
+    """The intents of the latest user text (a reply to the model's prep questions counts as "save").
+
+    Args:
+        context: The conversation as read for this call.
+
+    Returns:
+        The recognised intents.
+    """
+    lowered = context.user_text.lower()
+    agenda = bool(_AGENDA_WORDS.search(lowered))
+    budget = bool(_BUDGET_WORDS.search(lowered))
+    rocks = bool(_ROCKS_WORDS.search(lowered))
+    save = bool(_SAVE_WORDS.search(lowered))
+    meetings = bool(_MEETING_WORDS.search(lowered)) and not agenda and not save
+    if (
+        not (agenda or budget or rocks or save or meetings)
+        and lowered
+        and not lowered.rstrip().endswith("?")
+        and _asked_prep_question(context.previous_answer)
+    ):
+        save = True
+    return Intents(meetings=meetings, agenda=agenda, save=save, budget=budget, rocks=rocks)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP_WORDS and len(w) > 1}
+
+
+def _meeting_query(user_text: str) -> str | None:
+    match = _QUERY_AFTER.search(user_text)
+    if not match:
+        return None
+    query = _TRAILING_FILLER.sub("", match.group(1).strip()).strip()
+    if not _words(query):
+        return None
+    return query[:80]
+
+
+def _days_ahead(user_text: str) -> int:
+    lowered = user_text.lower()
+    if "today" in lowered:
+        return 1
+    if "tomorrow" in lowered:
+        return 2
+    if "next week" in lowered:
+        return 14
+    if "month" in lowered:
+        return 30
+    return 7
+
+
+def _title_match(meetings: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
+    """The meeting whose title shares most words with ``text`` (earliest wins ties), or None."""
+    wanted = _words(text)
+    if not wanted or not meetings:
+        return None
+    scored = [(len(wanted & _words(str(m.get("title", "")))), -i, m) for i, m in enumerate(meetings)]
+    best = max(scored, key=lambda item: (item[0], item[1]))
+    return best[2] if best[0] > 0 else None
+
+
+def best_meeting(meetings: list[dict[str, Any]], *texts: str) -> dict[str, Any] | None:
+    """The meeting whose title best matches the first text that matches any, else the first meeting."""
+    for text in texts:
+        match = _title_match(meetings, text)
+        if match is not None:
+            return match
+    return meetings[0] if meetings else None
+
+
+def _known_meeting(context: Context, *texts: str, strict: bool = False) -> dict[str, Any] | None:
+    """A meeting from any ``get_upcoming_meetings`` result in the conversation (most recent first).
+
+    Titles are matched against ``texts`` in order; without a match the first meeting of the most
+    recent non-empty result is used, unless ``strict`` (then None, so the caller looks it up).
+    """
+    merged: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    latest: list[dict[str, Any]] = []
+    for meetings in reversed(context.all_meeting_lists):
+        if meetings and not latest:
+            latest = meetings
+        for meeting in meetings:
+            key = str(meeting.get("id"))
+            if key not in seen:
+                seen.add(key)
+                merged.append(meeting)
+    for text in texts:
+        match = _title_match(merged, text)
+        if match is not None:
+            return match
+    if strict or not latest:
+        return None
+    return latest[0]
+
+
+def _best_question(previous_answer: str, user_text: str, meeting_title: str = "") -> str | None:
+    """The prep question the user is answering: the one sharing most words with the answer, else the last.
+
+    Words of the meeting's title do not count (every question may name the meeting).
+    """
+    questions = [re.sub(r"^[\s\-*\d.)>]+", "", q).strip() for q in re.findall(r"([^\n?]*\?)", previous_answer)]
+    questions = [q for q in questions if q]
+    if not questions:
+        return None
+    ignored = _STOP_WORDS | set(re.findall(r"[a-z]+", meeting_title.lower()))
+    said = {w for w in re.findall(r"[a-z]+", user_text.lower()) if w not in ignored}
+    best, best_score = questions[-1], 0
+    for question in questions:
+        score = len(said & set(re.findall(r"[a-z]+", question.lower())))
+        if score > best_score:
+            best, best_score = question, score
+    return best
+
+
+def _save_response(user_text: str) -> str:
+    stripped = _SAVE_PREFIX.sub("", user_text, count=1).strip()
+    return stripped or user_text.strip()
+
+
+def _prep_meeting_title(previous_answer: str) -> str:
+    match = re.search(re.escape(PREP_QUESTIONS_HEADING) + r"\s+(.+?):?\*{0,2}\s*$", previous_answer, re.M)
+    return match.group(1).strip(" *:") if match else ""
+
+
+def plan_tool_calls(context: Context) -> list[ToolCall]:
+    """Tool calls still needed this turn; empty when it is time to answer.
+
+    Args:
+        context: The conversation as read for this call.
+
+    Returns:
+        At most one call per tool offered and not yet called this turn; none after
+        :data:`MAX_TOOL_ROUNDS` rounds or without user text.
+    """
+    if context.rounds >= MAX_TOOL_ROUNDS or not context.user_text:
+        return []
+    intents = detect_intents(context)
+    done = {outcome.name for outcome in context.turn_outcomes}
+    calls: list[ToolCall] = []
+
+    def want(name: str, tool_input: dict[str, Any]) -> None:
+        if name in context.available and name not in done and all(c.name != name for c in calls):
+            calls.append(ToolCall(name, tool_input))
+
+    def meetings_call() -> dict[str, Any]:
+        tool_input: dict[str, Any] = {"days_ahead": _days_ahead(context.user_text)}
+        query = _meeting_query(context.user_text)
+        if query:
+            tool_input["query"] = query
+        return tool_input
+
+    if intents.meetings:
+        want(MEETINGS_TOOL, meetings_call())
+    if intents.agenda and AGENDA_TOOL in context.available:
+        named = _meeting_query(context.user_text) is not None
+        meeting = _known_meeting(context, context.user_text, strict=named and MEETINGS_TOOL not in done)
+        if meeting is not None and meeting.get("id"):
+            agenda_input: dict[str, Any] = {"meeting_id": str(meeting["id"])}
+            want(AGENDA_TOOL, agenda_input)
+        elif MEETINGS_TOOL not in done:
+            want(MEETINGS_TOOL, meetings_call())
+    if intents.save and SAVE_TOOL in context.available:
+        prep_title = _prep_meeting_title(context.previous_answer)
+        meeting = _known_meeting(context, context.user_text, prep_title)
+        if meeting is not None and meeting.get("id"):
+            question = (
+                _best_question(context.previous_answer, context.user_text, prep_title)
+                if _asked_prep_question(context.previous_answer)
+                else None
+            )
+            topic = _topic_from_question(question) if question else "general prep note"
+            save_input = {
+                "meeting_id": str(meeting["id"]),
+                "topic": topic,
+                "response": _save_response(context.user_text),
+            }
+            want(SAVE_TOOL, save_input)
+        elif MEETINGS_TOOL not in done:
+            want(MEETINGS_TOOL, meetings_call())
+    if intents.budget:
+        budget_input: dict[str, Any] = {}
+        area = _AREA_AFTER.search(context.user_text)
+        if area:
+            area_text = re.split(r"\s+(?:and|or|with|vs|versus|this|next|last)\b", area.group(1).strip(), maxsplit=1)[0]
+            budget_input["area"] = _TRAILING_FILLER.sub("", area_text).strip()
+        want(BUDGET_TOOL, budget_input)
+    if intents.rocks:
+        want(ROCKS_TOOL, {})
+    return calls
+
+
+def _topic_from_question(question: str) -> str:
+    topic = question.rstrip("?").strip()
+    return topic[:120] if len(topic) <= 120 else topic[:117].rstrip() + "..."
+
+
+def lead_text(calls: list[ToolCall]) -> str:
+    """The short sentence streamed before tool calls ("Checking your calendar...").
+
+    Args:
+        calls: The tool calls about to be made (at least one).
+
+    Returns:
+        The sentence.
+    """
+    phrases = {
+        MEETINGS_TOOL: "checking your calendar",
+        AGENDA_TOOL: "drafting the agenda",
+        SAVE_TOOL: "saving your prep note",
+        BUDGET_TOOL: "pulling the budget context",
+        ROCKS_TOOL: "checking the big rocks",
+    }
+    parts = [phrases.get(call.name, f"calling {call.name}") for call in calls]
+    sentence = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return sentence[0].upper() + sentence[1:] + "..."

@@ -1,0 +1,137 @@
+"""Reading the conversation: what the user asked this turn and what the tools answered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from strands.types.content import Messages
+from strands.types.tools import ToolSpec
+
+from assistant.models.offline.names import MEETINGS_TOOL
+
+
+@dataclass
+class ToolOutcome:
+    """One tool result in the conversation, with the call that asked for it.
+
+    Attributes:
+        name: Tool name ("" when the call is not in the conversation).
+        input: The tool's input.
+        ok: True when the tool succeeded and answered a JSON object.
+        data: That JSON object, else None.
+        text: The result's text, as the tool returned it.
+    """
+
+    name: str
+    input: dict[str, Any]
+    ok: bool
+    data: dict[str, Any] | None
+    text: str
+
+
+@dataclass
+class Context:
+    """What the model knows about the conversation for the current call."""
+
+    user_text: str
+    turn_outcomes: list[ToolOutcome]
+    rounds: int
+    all_meeting_lists: list[list[dict[str, Any]]]
+    previous_answer: str
+    available: set[str] = field(default_factory=set)
+
+
+def _text_of(content: Iterable[Any]) -> str:
+    return "\n".join(str(block["text"]) for block in content if isinstance(block, dict) and "text" in block)
+
+
+def result_text(tool_result: dict[str, Any]) -> str:
+    """The text of a tool result: its text blocks, and its JSON blocks serialised, one per line.
+
+    Args:
+        tool_result: A strands ``toolResult``.
+
+    Returns:
+        The text.
+    """
+    parts: list[str] = []
+    for item in tool_result.get("content", []) or []:
+        if "text" in item:
+            parts.append(str(item["text"]))
+        elif "json" in item:
+            parts.append(json.dumps(item["json"]))
+    return "\n".join(parts)
+
+
+def _parse_json(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_context(messages: Messages, tool_specs: list[ToolSpec] | None) -> Context:
+    """Read what this call needs from the conversation.
+
+    Args:
+        messages: The conversation so far.
+        tool_specs: Tools the agent offers.
+
+    Returns:
+        The latest user text, this turn's tool outcomes and rounds, every meeting list seen,
+        the previous answer and the tool names available.
+    """
+    available = {spec["name"] for spec in tool_specs or []}
+    uses: dict[str, tuple[str, dict[str, Any]]] = {}
+    outcomes: list[tuple[int, ToolOutcome]] = []
+    last_user_text_at = -1
+    user_text = ""
+    for position, message in enumerate(messages):
+        content = message.get("content", [])
+        for block in content:
+            if "toolUse" in block:
+                tool_use = block["toolUse"]
+                raw_input = tool_use.get("input", {})
+                uses[tool_use["toolUseId"]] = (tool_use["name"], raw_input if isinstance(raw_input, dict) else {})
+            if "toolResult" in block:
+                tool_result = block["toolResult"]
+                name, tool_input = uses.get(tool_result.get("toolUseId", ""), ("", {}))
+                text = result_text(dict(tool_result))
+                ok = tool_result.get("status", "success") != "error"
+                data = _parse_json(text) if ok else None
+                outcomes.append((position, ToolOutcome(name, tool_input, ok and data is not None, data, text)))
+        if message.get("role") == "user":
+            text = _text_of(content).strip()
+            if text and not any("toolResult" in block for block in content):
+                last_user_text_at = position
+                user_text = text
+
+    previous_answer = ""
+    rounds = 0
+    for position, message in enumerate(messages):
+        if message.get("role") != "assistant":
+            continue
+        if position < last_user_text_at:
+            text = _text_of(message.get("content", []))
+            if text.strip():
+                previous_answer = text
+        elif any("toolUse" in block for block in message.get("content", [])):
+            rounds += 1
+
+    meeting_lists = [
+        list(outcome.data.get("meetings") or [])
+        for _, outcome in outcomes
+        if outcome.name == MEETINGS_TOOL and outcome.data and isinstance(outcome.data.get("meetings"), list)
+    ]
+    return Context(
+        user_text=user_text,
+        turn_outcomes=[outcome for position, outcome in outcomes if position > last_user_text_at],
+        rounds=rounds,
+        all_meeting_lists=[[m for m in lst if isinstance(m, dict)] for lst in meeting_lists],
+        previous_answer=previous_answer,
+        available=available,
+    )
