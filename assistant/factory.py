@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.auth.remember import SignInMemory, derive_key
 from assistant.config import Settings
@@ -12,20 +12,32 @@ from assistant.db import get_engine
 from assistant.sessions.base import SessionStore
 from assistant.usage.pricing import PriceTable
 
+if TYPE_CHECKING:  # imported lazily at runtime: the chat core pulls in strands, the client boto3
+    from mypy_boto3_s3 import S3Client
+
+    from assistant.chat import ChatService
+
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _stores: dict[str, SessionStore] = {}
-_services: dict[str, Any] = {}
-_s3_clients: dict[tuple[str | None, str], Any] = {}
+_services: dict[str, ChatService] = {}
+_s3_clients: dict[tuple[str | None, str], S3Client] = {}
 
 
 def _key(settings: Settings) -> str:
     return settings.model_dump_json()
 
 
-def get_s3_client(settings: Settings) -> Any:
-    """One boto3 S3 client per process (per endpoint and region), shared by every session."""
+def get_s3_client(settings: Settings) -> S3Client:
+    """One boto3 S3 client per process (per endpoint and region), shared by every session.
+
+    Args:
+        settings: The settings naming the region and the S3 endpoint (None for AWS).
+
+    Returns:
+        The shared client (three attempts per request, 5 s to connect, 20 s to read).
+    """
     import boto3
     from botocore.config import Config
 
@@ -44,7 +56,15 @@ def get_s3_client(settings: Settings) -> Any:
 
 
 def build_store(settings: Settings) -> SessionStore:
-    """Build (unmemoized) the session store the settings ask for, upgrading the schema first."""
+    """Build (unmemoized) the session store the settings ask for, upgrading the schema first.
+
+    Args:
+        settings: The settings; a sessions bucket means S3 for conversations, else the SQL database.
+
+    Returns:
+        An :class:`~assistant.sessions.s3_store.S3SessionStore` or a
+        :class:`~assistant.sessions.sql_store.SqlSessionStore`, both over DATABASE_URL.
+    """
     from assistant.migrate import upgrade
 
     engine = get_engine(settings.database_url)
@@ -66,7 +86,14 @@ def build_store(settings: Settings) -> SessionStore:
 
 
 def get_store(settings: Settings) -> SessionStore:
-    """The process-wide session store for these settings (memoized)."""
+    """The process-wide session store for these settings (memoized).
+
+    Args:
+        settings: The settings; equal settings share one store.
+
+    Returns:
+        The store :func:`build_store` built for the first caller.
+    """
     key = _key(settings)
     with _lock:
         store = _stores.get(key)
@@ -78,12 +105,26 @@ def get_store(settings: Settings) -> SessionStore:
 
 
 def get_prices(settings: Settings) -> PriceTable:
-    """The price table (memoized per file and modification time by PriceTable.load)."""
+    """The price table (memoized per file and modification time by PriceTable.load).
+
+    Args:
+        settings: The settings naming the prices file.
+
+    Returns:
+        The price table.
+    """
     return PriceTable.load(settings.resolved_prices_file)
 
 
-def get_chat_service(settings: Settings) -> Any:
-    """The process-wide ChatService for these settings (memoized; holds no per-user data)."""
+def get_chat_service(settings: Settings) -> ChatService:
+    """The process-wide ChatService for these settings (memoized; holds no per-user data).
+
+    Args:
+        settings: The settings; equal settings share one service (and one store).
+
+    Returns:
+        The chat service over :func:`get_store` and :func:`get_prices` for these settings.
+    """
     from assistant.chat import ChatService
 
     key = _key(settings)
@@ -93,8 +134,7 @@ def get_chat_service(settings: Settings) -> Any:
         service = ChatService(settings, get_store(settings), prices=get_prices(settings))
         with _lock:
             service = _services.setdefault(key, service)
-    result: ChatService = service
-    return result
+    return service
 
 
 def get_sign_in_memory(settings: Settings) -> SignInMemory | None:
@@ -102,6 +142,12 @@ def get_sign_in_memory(settings: Settings) -> SignInMemory | None:
 
     Its signing key is SESSION_COOKIE_SECRET, else derived from the OAuth client secret, so
     every replica accepts the same cookie; revocations live in the shared SQL database.
+
+    Args:
+        settings: The settings.
+
+    Returns:
+        The sign-in memory, or None when sign-ins are not remembered.
     """
     if settings.is_local or not settings.remember_sign_in:
         return None
