@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from assistant import db
-from assistant.inputs import strip_control_chars
+from assistant.inputs import log_safe, strip_control_chars
 from assistant.sessions.base import (
     PendingTurn,
     SendWindow,
@@ -241,7 +241,11 @@ class SqlIndex:
             row = conn.execute(stmt, {"sid": session_id, "uid": user_id}).first()
         if row is None:
             if user_id is not None:
-                logger.warning("user_id=<%s>, session_id=<%s> | session not found for user", user_id, session_id)
+                logger.warning(
+                    "user_id=<%s>, session_id=<%s> | session not found for user",
+                    log_safe(user_id),
+                    log_safe(session_id),
+                )
             raise SessionNotFoundError("That session was not found.")
         return row
 

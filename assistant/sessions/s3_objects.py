@@ -17,7 +17,6 @@ import collections
 import hashlib
 import json
 import logging
-import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from assistant import inputs
 from assistant.sessions import jsonutil
 from assistant.sessions.base import (
     SessionConflictError,
@@ -45,7 +45,6 @@ KEY_PREFIX = "sessions/"
 CACHE_SIZE = 256
 LOCK_STRIPES = 64
 WRITE_ID_META = "write-id"
-_SESSION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 
@@ -58,20 +57,15 @@ MISSING_MESSAGE = (
 
 
 def validate_session_id(session_id: str) -> str:
-    """Return ``session_id`` if it is safe to use in an object key.
-
-    Args:
-        session_id: An opaque session id (uuid4 for sessions this app creates).
-
-    Returns:
-        The id, unchanged.
+    """Return ``session_id`` if it can name a session object (:func:`assistant.inputs.validate_session_id`).
 
     Raises:
         SessionNotFoundError: The id cannot name any session (wrong characters or length).
     """
-    if not isinstance(session_id, str) or not _SESSION_ID_RE.match(session_id):
+    valid = inputs.validate_session_id(session_id)
+    if valid is None:
         raise SessionNotFoundError("That session was not found.")
-    return session_id
+    return valid
 
 
 def object_key(user_id: str, session_id: str) -> str:

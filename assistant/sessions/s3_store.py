@@ -336,17 +336,11 @@ class S3SessionStore(IndexedStore):
         logger.info("user_id=<%s>, session_id=<%s>, bucket=<%s> | creating session", user_id, sid, self.bucket)
         return self.get_meta(sid, user_id)
 
-    def get_meta(self, session_id: str, user_id: str | None) -> SessionMeta:
-        """Read one session's index row (applies expiry; no S3 request)."""
-        validate_session_id(session_id)
-        return self.index.get_meta(session_id, user_id)
-
     def load(self, session_id: str, user_id: str | None) -> SessionDocument:
         """The whole session: no S3 request when this process holds the current version, else one GET.
 
         A document newer than its index row (an index write failed after the PUT) repairs the row.
         """
-        validate_session_id(session_id)
         with self.engine.connect() as conn:
             row = self.index.select_row(conn, session_id, user_id)
         meta = self.index.current_meta(row)
@@ -384,7 +378,6 @@ class S3SessionStore(IndexedStore):
             SessionConflictError: The session changed elsewhere; nothing was written.
             StorageUnavailableError: S3 failed; nothing was written (retry sends the turn once).
         """
-        validate_session_id(session_id)
         now = self.clock()
         with self.objects.session_lock(session_id):
             with self.engine.connect() as conn:
@@ -498,7 +491,6 @@ class S3SessionStore(IndexedStore):
         self, session_id: str, user_id: str, change: Callable[[dict[str, Any]], None], **index_values: Any
     ) -> SessionMeta:
         """Read-modify-write of the document (one PUT, If-Match), then the index row."""
-        validate_session_id(session_id)
         with self.objects.session_lock(session_id):
             with self.engine.connect() as conn:
                 row = self.index.select_row(conn, session_id, user_id)
@@ -569,7 +561,6 @@ class S3SessionStore(IndexedStore):
 
     def delete(self, session_id: str, user_id: str) -> None:
         """Delete the session object, then its index row (ledger rows stay: the money was spent)."""
-        validate_session_id(session_id)
         with self.objects.session_lock(session_id):
             with self.engine.connect() as conn:
                 row = self.index.select_row(conn, session_id, user_id)
