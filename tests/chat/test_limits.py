@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
+from assistant.chat.limits import SendLog
 from assistant.db import send_log
-from assistant.sessions.send_log import SendLog
 from tests.fixtures.db import any_engine  # noqa: F401 - fixture
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -1,53 +1,50 @@
-"""ChatService: the one API the chat page, the CLI and the benchmarks use.
-
-A turn: validate the message and the user's limits, get (or resume) the session's strands
-agent, stream the answer as :data:`ChatEvent` values, then commit the turn once - its
-messages, turn record, agent snapshot and ledger rows - in a single store write. A model
-or storage fault leaves the stored session as it was before the turn (the cached agent is
-dropped and rebuilt from the store), so retrying sends the same user message exactly once.
-Failed model calls are still written to the usage ledger: the ledger sums to what was billed.
-
-Agents run on one background event loop per service; :meth:`ChatService.send_sync` bridges
-to synchronous callers (Streamlit scripts, the CLI).
-"""
+"""ChatService: sessions, sends and the turn's lifecycle (see the package docstring for one turn's path)."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 import contextlib
-import json
 import logging
-import os
-import queue
-import socket
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from dataclasses import replace
+from datetime import datetime
+from typing import Literal
 
-from strands import Agent, ModelRetryStrategy
-from strands.hooks import (
-    AfterModelCallEvent,
-    AfterToolCallEvent,
-    BeforeModelCallEvent,
-    BeforeToolCallEvent,
-    HookProvider,
-    HookRegistry,
-    MessageAddedEvent,
-)
+from strands import ModelRetryStrategy
 from strands.models import Model
 from strands.session import SnapshotSessionManager
 from strands.types.exceptions import StorageError
 
 from assistant.agents.meeting_coordinator import create_meeting_coordinator
+from assistant.chat.bridge import LoopBridge
+from assistant.chat.display import DEFAULT_TITLE, derive_title
+from assistant.chat.events import (
+    ChatEvent,
+    ChatInputError,
+    Done,
+    ErrorEvent,
+    SessionBusyError,
+    StartedTurn,
+    UsageEvent,
+)
+from assistant.chat.limits import RATE_WINDOW, SendLog, refuse_over_limits
+from assistant.chat.pending import HEARTBEAT_SECONDS, as_shown, new_owner
+from assistant.chat.recorder import (
+    AgentSlot,
+    RecorderHooks,
+    TurnRecorder,
+    close_history,
+    on_stream_event,
+    usage_records,
+    user_text,
+)
 from assistant.config import Settings
 from assistant.inputs import strip_control_chars
 from assistant.models.errors import error_category
-from assistant.models.registry import get_model, parse_model_name
+from assistant.models.registry import get_model
 from assistant.sessions.base import (
     PendingTurn,
     SendWindow,
@@ -60,13 +57,10 @@ from assistant.sessions.base import (
     SessionReadOnlyError,
     SessionStore,
     StorageUnavailableError,
-    ToolStep,
     TurnCommit,
     TurnRecord,
-    UsageRecord,
     utcnow,
 )
-from assistant.sessions.send_log import SendLog
 from assistant.sessions.snapshot_storage import TurnSnapshotStorage, capture_snapshot
 from assistant.tools.deps import ToolDeps
 from assistant.usage.pricing import PriceTable
@@ -74,354 +68,12 @@ from assistant.usage.pricing import PriceTable
 logger = logging.getLogger(__name__)
 
 AGENT_ID = "meeting_coordinator"
-DEFAULT_TITLE = "New session"
-TOOL_RESULT_PREVIEW_CHARS = 280
 AGENT_CACHE_SIZE = 64
-RATE_WINDOW = timedelta(minutes=1)
-HEARTBEAT_SECONDS = 5.0
-STALE_AFTER = timedelta(seconds=20)  # no heartbeat for this long: the answering process is gone
-INTERRUPTED_MESSAGE = "Not answered: the server restarted while this question was being answered. Nothing was lost."
 CONFLICT_LOST_MESSAGE = (
     "Another tab or window added to this session while this answer was being written, so this answer "
     "was not saved. Your question is kept: send it again to ask it after the latest answer."
 )
 NOT_STORED_ERROR = "not stored: the session changed elsewhere during the answer"
-STOPPED_EARLY = "(Stopped before the answer started.)"
-STOPPED_DURING_TOOL = "(Stopped while a tool was running.)"
-# Notes the service writes into the history so it stays one that Converse accepts; the turn's
-# "stopped" status says the same thing to the reader, so the pages do not draw them.
-STOP_NOTES = frozenset({STOPPED_EARLY, STOPPED_DURING_TOOL})
-
-
-# --------------------------------------------------------------------------- events
-@dataclass(frozen=True)
-class TextDelta:
-    """A piece of the answer's text, in order."""
-
-    text: str
-    kind: Literal["text"] = "text"
-
-
-@dataclass(frozen=True)
-class ToolStarted:
-    """The agent started a tool call."""
-
-    tool_use_id: str
-    name: str
-    input: dict[str, Any]
-    kind: Literal["tool_started"] = "tool_started"
-
-
-@dataclass(frozen=True)
-class ToolFinished:
-    """A tool call finished (``status`` is "success" or "error")."""
-
-    tool_use_id: str
-    name: str
-    status: str
-    summary: str
-    duration_ms: float
-    kind: Literal["tool_finished"] = "tool_finished"
-
-
-@dataclass(frozen=True)
-class UsageEvent:
-    """Token usage and cost of one model call."""
-
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float | None
-    ttft_ms: float | None
-    latency_ms: float | None
-    kind: Literal["usage"] = "usage"
-
-
-@dataclass(frozen=True)
-class Done:
-    """The turn is stored; ``turn`` holds its totals and ``meta`` the session after it."""
-
-    turn: TurnRecord
-    meta: SessionMeta
-    kind: Literal["done"] = "done"
-
-
-@dataclass(frozen=True)
-class ErrorEvent:
-    """The turn failed; nothing of it was stored in the transcript."""
-
-    category: str
-    message: str
-    retryable: bool
-    kind: Literal["error"] = "error"
-
-
-ChatEvent = TextDelta | ToolStarted | ToolFinished | UsageEvent | Done | ErrorEvent
-
-
-@dataclass(frozen=True)
-class StartedTurn:
-    """A send whose answer is being produced: iterate ``events`` to stream it."""
-
-    session: SessionMeta  # the session as the turn began (a new one when none was given)
-    text: str  # the message as sent (validated: stripped, control characters removed)
-    events: Iterator[ChatEvent]
-
-
-class ChatInputError(ValueError):
-    """The message cannot be sent as it is (empty, too long); nothing was written."""
-
-
-class LimitExceededError(Exception):
-    """A per-user limit refuses the send; ``retry_at`` says when it frees up."""
-
-    def __init__(self, message: str, retry_at: datetime | None = None, *, reason: str | None = None) -> None:
-        """Create the error.
-
-        Args:
-            message: Plain sentence shown to the user (CLI), with when it frees up in UTC.
-            retry_at: When sending becomes possible again (UTC), if known.
-            reason: The message without its UTC clock time, for pages that show ``retry_at``
-                in the reader's time zone (default: ``message``).
-        """
-        super().__init__(message)
-        self.retry_at = retry_at
-        self.reason = reason or message
-
-
-class SessionBusyError(Exception):
-    """Another answer for this session is still being written."""
-
-
-# --------------------------------------------------------------------------- views
-@dataclass(frozen=True)
-class DisplayTurn:
-    """One user message and the answer to it, ready to draw."""
-
-    turn: TurnRecord
-    user_text: str
-    parts: list[tuple[str, Any]]  # ("text", str) | ("tool", ToolStep), in order
-
-    @property
-    def answer_text(self) -> str:
-        """All answer text of the turn."""
-        return "".join(str(p) for k, p in self.parts if k == "text")
-
-
-def build_display_turns(doc: SessionDocument) -> list[DisplayTurn]:
-    """Turn a stored transcript into drawable turns (text and tool steps in order)."""
-    out: list[DisplayTurn] = []
-    for turn in doc.turns:
-        msgs = doc.messages[turn.first_message_idx : turn.end_message_idx]
-        steps = {s.tool_use_id: s for s in turn.tool_steps}
-        parts: list[tuple[str, Any]] = []
-        user_text = turn.user_text
-        for m in msgs:
-            if m.get("role") != "assistant":
-                continue
-            for block in m.get("content", []):
-                if block.get("text") in STOP_NOTES:
-                    continue  # the turn's "stopped" note says it
-                if block.get("text"):
-                    if parts and parts[-1][0] == "text":
-                        parts[-1] = ("text", parts[-1][1] + "\n\n" + block["text"])
-                    else:
-                        parts.append(("text", block["text"]))
-                elif "toolUse" in block:
-                    tu = block["toolUse"]
-                    step = steps.get(tu.get("toolUseId", "")) or ToolStep(
-                        tool_use_id=tu.get("toolUseId", ""), name=tu.get("name", ""), input=tu.get("input") or {}
-                    )
-                    parts.append(("tool", step))
-        out.append(DisplayTurn(turn=turn, user_text=user_text, parts=parts))
-    return out
-
-
-def derive_title(text: str, limit: int = 60) -> str:
-    """A session title from the first user message (first line, cut at a word boundary)."""
-    line = " ".join(text.strip().split())
-    if len(line) <= limit:
-        return line or DEFAULT_TITLE
-    cut = line[:limit].rsplit(" ", 1)[0]
-    return (cut or line[:limit]).rstrip(",.;:") + "…"
-
-
-def summarize_tool_result(result: dict[str, Any]) -> str:
-    """A short, human summary of a strands ToolResult."""
-    texts = []
-    for block in result.get("content", []):
-        if "text" in block:
-            texts.append(str(block["text"]))
-        elif "json" in block:
-            texts.append(json.dumps(block["json"]))
-    raw = "\n".join(texts).strip()
-    with contextlib.suppress(ValueError, TypeError):
-        data = json.loads(raw)
-        if isinstance(data, dict) and isinstance(data.get("summary"), str):
-            return str(data["summary"])
-    if raw.startswith("Error: "):
-        raw = raw[len("Error: ") :]
-    return raw if len(raw) <= TOOL_RESULT_PREVIEW_CHARS else raw[: TOOL_RESULT_PREVIEW_CHARS - 1] + "…"
-
-
-def _owner_is_dead(owner: str) -> bool:
-    """Whether the process named by a pending question's ``owner`` is known to be gone.
-
-    Only a process on this host can be checked (its pid no longer exists); elsewhere the
-    heartbeat decides.
-    """
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname()[:32] or not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def _user_text(message: dict[str, Any]) -> str:
-    return "\n".join(str(b["text"]) for b in message.get("content", []) if isinstance(b, dict) and "text" in b)
-
-
-def _close_history(agent: Agent, rec: _TurnRecorder) -> None:
-    """End a stopped turn's history with an assistant message, as Converse requires.
-
-    A stop while a tool runs leaves strands' history ending with the user-role toolResult
-    message; the next question would then be a second user message in a row, which
-    Bedrock's Converse API refuses for good. The note added here closes the turn in the
-    agent's history and in the transcript alike.
-    """
-    if agent.messages and agent.messages[-1].get("role") == "user":
-        note: dict[str, Any] = {"role": "assistant", "content": [{"text": STOPPED_DURING_TOOL}]}
-        agent.messages.append(note)  # type: ignore[arg-type]
-        rec.messages.append(note)
-
-
-# --------------------------------------------------------------------------- turn recording
-@dataclass
-class _Call:
-    started: float
-    started_at: datetime
-    first_token: float | None = None
-    ended: float | None = None
-    usage: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-
-
-@dataclass
-class _TurnRecorder:
-    """Collects what strands reports during one turn (hooks and stream events)."""
-
-    events: asyncio.Queue[ChatEvent | None]
-    started: float = field(default_factory=time.perf_counter)
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    calls: list[_Call] = field(default_factory=list)
-    tool_started: dict[str, tuple[float, ToolStep]] = field(default_factory=dict)
-    tool_steps: list[ToolStep] = field(default_factory=list)
-    first_text: float | None = None
-    current_text: str = ""  # text streamed for the message being generated
-
-    @property
-    def current_call(self) -> _Call | None:
-        return self.calls[-1] if self.calls else None
-
-
-class _RecorderHooks(HookProvider):
-    """Hook provider bound to one agent; writes into the slot's current recorder."""
-
-    def __init__(self, slot: _AgentSlot) -> None:
-        self.slot = slot
-
-    def register_hooks(self, registry: HookRegistry, **kwargs: Any) -> None:
-        registry.add_callback(MessageAddedEvent, self._message_added)
-        registry.add_callback(BeforeModelCallEvent, self._before_model)
-        registry.add_callback(AfterModelCallEvent, self._after_model)
-        registry.add_callback(BeforeToolCallEvent, self._before_tool)
-        registry.add_callback(AfterToolCallEvent, self._after_tool)
-
-    def _message_added(self, event: MessageAddedEvent) -> None:
-        rec = self.slot.recorder
-        if rec is not None:
-            # Kept by reference: strands edits a message in place after adding it (a guardrail
-            # redacts the user's input), and what it redacted must be what gets stored.
-            rec.messages.append(event.message)  # type: ignore[arg-type]
-            rec.current_text = ""
-
-    def _before_model(self, event: BeforeModelCallEvent) -> None:
-        rec = self.slot.recorder
-        if rec is not None:
-            rec.calls.append(_Call(started=time.perf_counter(), started_at=utcnow()))
-
-    def _after_model(self, event: AfterModelCallEvent) -> None:
-        rec = self.slot.recorder
-        call = rec.current_call if rec is not None else None
-        if call is None or call.ended is not None:
-            return
-        call.ended = time.perf_counter()
-        if event.exception is not None:
-            call.error = strip_control_chars(f"{type(event.exception).__name__}: {event.exception}")[:500]
-        if event.stop_response is not None and event.stop_response.stop_reason == "cancelled":
-            # strands replaces a cancelled message with this text after the hooks: keep what
-            # the user already saw instead of a generic "Cancelled by user".
-            event.agent.cancel(message=rec.current_text if rec is not None and rec.current_text else STOPPED_EARLY)
-        if event.stop_response is not None:
-            meta: dict[str, Any] = dict(event.stop_response.message.get("metadata") or {})
-            usage: dict[str, Any] = dict(meta.get("usage") or {})
-            call.usage = {
-                "input": int(usage.get("inputTokens", 0) or 0),
-                "output": int(usage.get("outputTokens", 0) or 0),
-                "cache_read": int(usage.get("cacheReadInputTokens", 0) or 0),
-                "cache_write": int(usage.get("cacheWriteInputTokens", 0) or 0),
-            }
-
-    def _before_tool(self, event: BeforeToolCallEvent) -> None:
-        rec = self.slot.recorder
-        if rec is None:
-            return
-        tu = event.tool_use
-        step = ToolStep(
-            tool_use_id=str(tu.get("toolUseId", "")),
-            name=str(tu.get("name", "")),
-            input=dict(tu.get("input") or {}),
-            status="running",
-        )
-        rec.tool_started[step.tool_use_id] = (time.perf_counter(), step)
-        rec.events.put_nowait(ToolStarted(step.tool_use_id, step.name, step.input))
-
-    def _after_tool(self, event: AfterToolCallEvent) -> None:
-        rec = self.slot.recorder
-        if rec is None:
-            return
-        tool_use_id = str(event.tool_use.get("toolUseId", ""))
-        started, step = rec.tool_started.pop(
-            tool_use_id,
-            (time.perf_counter(), ToolStep(tool_use_id, str(event.tool_use.get("name", "")), {})),
-        )
-        duration = (time.perf_counter() - started) * 1000
-        result = dict(event.result or {})
-        status: Literal["success", "error"] = (
-            "error" if result.get("status") == "error" or event.exception is not None else "success"
-        )
-        summary = summarize_tool_result(result)
-        done = replace(step, status=status, result=summary, duration_ms=round(duration, 1))
-        rec.tool_steps.append(done)
-        rec.events.put_nowait(ToolFinished(tool_use_id, done.name, status, summary, done.duration_ms or 0.0))
-
-
-@dataclass
-class _AgentSlot:
-    """A live agent for one session, with the version of the stored session it matches."""
-
-    session_id: str
-    user_id: str
-    version: int
-    storage: TurnSnapshotStorage
-    agent: Agent | None = None
-    recorder: _TurnRecorder | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 # --------------------------------------------------------------------------- service
@@ -451,14 +103,13 @@ class ChatService:
         self.model_name = settings.model_name
         self._model_factory = model_factory or (lambda name: get_model(name, settings))
         self.clock = clock
-        self._slots: collections.OrderedDict[str, _AgentSlot] = collections.OrderedDict()
+        self._slots: collections.OrderedDict[str, AgentSlot] = collections.OrderedDict()
         self._slots_lock = threading.Lock()
         self._send_log = SendLog(store.engine)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_lock = threading.Lock()
+        self._bridge = LoopBridge("chat-service-loop")
         self._model: Model | None = None
         # who answers a pending question: host, process and this service (a restart is a new owner)
-        self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.owner = new_owner()
 
     def model(self) -> Model:
         """The strands model shared by every session's agent (one client per process)."""
@@ -571,7 +222,7 @@ class ChatService:
         """
         now = self.clock()
         count, oldest = self._send_log.window(user_id, since=now - RATE_WINDOW)
-        self._refuse_over_limits(SendWindow(self.spend_today(user_id), count, oldest))
+        refuse_over_limits(self.settings, SendWindow(self.spend_today(user_id), count, oldest), now)
 
     # -- agent cache ------------------------------------------------------------------
     def _evict(self, session_id: str) -> None:
@@ -584,7 +235,7 @@ class ChatService:
             if slot is not None and slot.version == version - 1:
                 slot.version = version
 
-    def _slot_for(self, session_id: str, user_id: str) -> _AgentSlot:
+    def _slot_for(self, session_id: str, user_id: str) -> AgentSlot:
         """The session's live agent slot (one per session, whatever version it holds).
 
         Its lock serialises sends to the session in this process; ``_run_turn`` rebuilds the
@@ -596,14 +247,14 @@ class ChatService:
             if slot is not None and slot.user_id == user_id:
                 self._slots.move_to_end(session_id)
                 return slot
-            fresh = _AgentSlot(session_id=session_id, user_id=user_id, version=-1, storage=TurnSnapshotStorage())
+            fresh = AgentSlot(session_id=session_id, user_id=user_id, version=-1, storage=TurnSnapshotStorage())
             if slot is None:
                 self._slots[session_id] = fresh
                 while len(self._slots) > AGENT_CACHE_SIZE:
                     self._slots.popitem(last=False)
             return fresh
 
-    def _build_agent(self, slot: _AgentSlot, meta: SessionMeta) -> None:
+    def _build_agent(self, slot: AgentSlot, meta: SessionMeta) -> None:
         doc = self.store.load(meta.id, meta.user_id)
         slot.storage.reset(doc.agent_snapshot)
         deps = ToolDeps(
@@ -617,7 +268,7 @@ class ChatService:
             model=self.model(),
             deps=deps,
             session_manager=SnapshotSessionManager(meta.id, storage=slot.storage, save_latest_on="trigger"),
-            hooks=[_RecorderHooks(slot)],
+            hooks=[RecorderHooks(slot)],
             retry_strategy=ModelRetryStrategy(max_attempts=3, initial_delay=1, max_delay=8),
         )
         slot.version = doc.meta.version
@@ -646,7 +297,7 @@ class ChatService:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.shield(task)
 
-    def _prepare(self, session_id: str, user_id: str, prompt: str) -> tuple[SessionMeta, _AgentSlot]:
+    def _prepare(self, session_id: str, user_id: str, prompt: str) -> tuple[SessionMeta, AgentSlot]:
         """Take the session's slot and begin the turn of an already validated message."""
         slot = self._slot_for(session_id, user_id)
         if not slot.lock.acquire(blocking=False):
@@ -678,33 +329,9 @@ class ChatService:
             )
         if meta.damaged:
             raise SessionDamagedError("This session's stored data is damaged; start a new session.")
-        self._refuse_over_limits(window)
+        refuse_over_limits(self.settings, window, self.clock())
 
-    def _refuse_over_limits(self, window: SendWindow) -> None:
-        """The one limits decision: the daily budget, then the rate limit (raises LimitExceededError)."""
-        now = self.clock()
-        budget = self.settings.daily_budget_usd
-        spent = window.spent_today_usd
-        if budget > 0 and spent >= budget:
-            midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-            reason = f"Today's budget of ${budget:.2f} is used up (spent ${spent:.4f})."
-            raise LimitExceededError(
-                f"{reason} It resets at {midnight:%Y-%m-%d %H:%M} UTC.",
-                midnight,
-                reason=f"{reason} It resets at midnight UTC.",
-            )
-        per_minute = self.settings.messages_per_minute
-        if window.recent_sends >= per_minute and window.oldest_recent_send is not None:
-            retry_at = window.oldest_recent_send + RATE_WINDOW
-            wait = max(1, int((retry_at - now).total_seconds()) + 1)
-            reason = f"You have sent {per_minute} messages in the last minute, the most allowed."
-            raise LimitExceededError(
-                f"{reason} You can send again at {retry_at:%H:%M:%S} UTC (in {wait} s).",
-                retry_at,
-                reason=reason,
-            )
-
-    def _cancel(self, slot: _AgentSlot) -> None:
+    def _cancel(self, slot: AgentSlot) -> None:
         if slot.agent is not None:
             slot.agent.cancel()
 
@@ -734,9 +361,9 @@ class ChatService:
         return True
 
     async def _run_turn(
-        self, slot: _AgentSlot, meta: SessionMeta, prompt: str, events: asyncio.Queue[ChatEvent | None]
+        self, slot: AgentSlot, meta: SessionMeta, prompt: str, events: asyncio.Queue[ChatEvent | None]
     ) -> None:
-        recorder = _TurnRecorder(events=events)
+        recorder = TurnRecorder(events=events)
         started_at = self.clock()
         heartbeat = asyncio.ensure_future(self._heartbeat(meta.id))
         try:
@@ -756,7 +383,7 @@ class ChatService:
                             "output_tokens": self.settings.max_output_tokens,
                         },
                     ):
-                        self._on_stream_event(raw, recorder)
+                        on_stream_event(raw, recorder)
                         if "result" in raw:
                             result = raw["result"]
             except TimeoutError as e:
@@ -791,91 +418,31 @@ class ChatService:
         if self.is_busy(session_id):
             return None
         pending = self.store.pending_turn(session_id, user_id)
-        if pending is None or pending.status == "failed":
-            return pending
-        alive = pending.owner != self.owner and not _owner_is_dead(pending.owner)
-        if alive and self.clock() - pending.heartbeat_at < STALE_AFTER:
-            return pending  # another process is answering it
-        return replace(
-            pending,
-            status="failed",
-            error_category="interrupted",
-            error_message=INTERRUPTED_MESSAGE,
-            retryable=True,
-        )
+        return None if pending is None else as_shown(pending, owner=self.owner, now=self.clock())
 
     def dismiss_pending(self, session_id: str, user_id: str) -> None:
         """Forget a failed question the user does not want to send again."""
         self.store.clear_pending(session_id, user_id)
 
-    def _on_stream_event(self, raw: dict[str, Any], rec: _TurnRecorder) -> None:
-        chunk = raw.get("event")
-        if isinstance(chunk, dict) and "contentBlockDelta" in chunk:
-            call = rec.current_call
-            if call is not None and call.first_token is None:
-                call.first_token = time.perf_counter()
-        if "data" in raw and isinstance(raw["data"], str) and raw["data"]:
-            if rec.first_text is None:
-                rec.first_text = time.perf_counter()
-            rec.current_text += raw["data"]
-            rec.events.put_nowait(TextDelta(raw["data"]))
-
-    def _usage_records(self, meta: SessionMeta, rec: _TurnRecorder) -> list[UsageRecord]:
-        provider, model_id = parse_model_name(self.model_name)
-        if provider in ("offline", "faulty"):
-            model_id = "offline"  # priced (at $0) and labelled as the offline demo model
-        out = []
-        for call in rec.calls:
-            cost, version = self.prices.cost(
-                model_id,
-                call.usage.get("input", 0),
-                call.usage.get("output", 0),
-                call.usage.get("cache_read", 0),
-                call.usage.get("cache_write", 0),
-                call.started_at,
-            )
-            ended = call.ended or time.perf_counter()
-            out.append(
-                UsageRecord(
-                    call_id=str(uuid.uuid4()),
-                    session_id=meta.id,
-                    user_id=meta.user_id,
-                    turn_idx=meta.turn_count,
-                    provider=provider,
-                    model_id=model_id,
-                    started_at=call.started_at,
-                    input_tokens=call.usage.get("input", 0),
-                    output_tokens=call.usage.get("output", 0),
-                    cache_read_tokens=call.usage.get("cache_read", 0),
-                    cache_write_tokens=call.usage.get("cache_write", 0),
-                    latency_ms=round((ended - call.started) * 1000, 2),
-                    ttft_ms=round((call.first_token - call.started) * 1000, 2) if call.first_token else None,
-                    error=call.error,
-                    cost_usd=cost,
-                    price_version=version,
-                )
-            )
-        return out
-
     async def _commit(
         self,
-        slot: _AgentSlot,
+        slot: AgentSlot,
         meta: SessionMeta,
         prompt: str,
-        rec: _TurnRecorder,
+        rec: TurnRecorder,
         started_at: datetime,
         stop_reason: str,
     ) -> None:
-        usage = self._usage_records(meta, rec)
+        usage = usage_records(self.model_name, self.prices, meta, rec)
         for u in usage:
             rec.events.put_nowait(UsageEvent(u.input_tokens, u.output_tokens, u.cost_usd, u.ttft_ms, u.latency_ms))
         assert slot.agent is not None
-        _close_history(slot.agent, rec)
+        close_history(slot.agent, rec)
         snapshot = capture_snapshot(slot.agent)
         # metadata (usage, latency) goes to the ledger, not the transcript
         messages = [{k: v for k, v in m.items() if k != "metadata"} for m in rec.messages]
         # what strands kept of the question (a guardrail may have redacted it) is what is stored
-        asked = _user_text(messages[0]) if messages and messages[0].get("role") == "user" else None
+        asked = user_text(messages[0]) if messages and messages[0].get("role") == "user" else None
         if asked is not None:
             prompt = asked
         status: Literal["ok", "stopped"] = "ok"
@@ -925,10 +492,10 @@ class ChatService:
         )
         rec.events.put_nowait(Done(turn=turn, meta=new_meta))
 
-    async def _fail(self, slot: _AgentSlot, meta: SessionMeta, prompt: str, rec: _TurnRecorder, exc: Exception) -> None:
+    async def _fail(self, slot: AgentSlot, meta: SessionMeta, prompt: str, rec: TurnRecorder, exc: Exception) -> None:
         self._evict(slot.session_id)
         slot.agent = None
-        usage = self._usage_records(meta, rec)
+        usage = usage_records(self.model_name, self.prices, meta, rec)
         turn_idx = meta.turn_count
         if isinstance(exc, SessionConflictError):
             # Another tab or replica stored a turn first. This attempt's calls are a failed
@@ -961,7 +528,7 @@ class ChatService:
             except SessionError as e:
                 logger.error("session_id=<%s>, error=<%s> | could not record usage of failed turn", meta.id, e)
         if rec.messages and rec.messages[0].get("role") == "user":
-            prompt = _user_text(rec.messages[0])  # as strands kept it (a guardrail may have redacted it)
+            prompt = user_text(rec.messages[0])  # as strands kept it (a guardrail may have redacted it)
         now = self.clock()
         failed = PendingTurn(
             session_id=meta.id,
@@ -983,14 +550,6 @@ class ChatService:
         rec.events.put_nowait(ErrorEvent(category=category, message=message, retryable=retryable))
 
     # -- sync bridge ------------------------------------------------------------------
-    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
-        with self._loop_lock:
-            if self._loop is None or self._loop.is_closed():
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="chat-service-loop", daemon=True)
-                thread.start()
-                self._loop = loop
-            return self._loop
 
     def start_turn(
         self, user_id: str, text: str, *, session_id: str | None = None, user_email: str | None = None
@@ -1031,39 +590,11 @@ class ChatService:
         """The answer's events for a message to an existing session (see :meth:`start_turn`)."""
         return self.start_turn(user_id, text, session_id=session_id).events
 
-    def _stream_sync(self, slot: _AgentSlot, meta: SessionMeta, prompt: str) -> Iterator[ChatEvent]:
+    def _stream_sync(self, slot: AgentSlot, meta: SessionMeta, prompt: str) -> Iterator[ChatEvent]:
         """Run the turn on the service's event loop and hand its events to a synchronous caller."""
-        loop = self._ensure_loop()
-        out: queue.Queue[list[ChatEvent | None]] = queue.Queue()
-
-        async def pump() -> None:
-            # Events are handed over in batches: one cross-thread wake-up per batch, not per token.
-            events: asyncio.Queue[ChatEvent | None] = asyncio.Queue()
-            task = asyncio.ensure_future(self._run_turn(slot, meta, prompt, events))
-            while True:
-                batch = [await events.get()]
-                while not events.empty():
-                    batch.append(events.get_nowait())
-                out.put(batch)
-                if batch[-1] is None:
-                    break
-            await task
-
-        asyncio.run_coroutine_threadsafe(pump(), loop)
-        return self._drain(out, slot)
-
-    def _drain(self, out: queue.Queue[list[ChatEvent | None]], slot: _AgentSlot) -> Iterator[ChatEvent]:
-        finished = False
-        try:
-            while True:
-                for event in out.get():
-                    if event is None:
-                        finished = True
-                        return
-                    yield event
-        finally:
-            if not finished:
-                self._cancel(slot)
+        return self._bridge.stream(
+            lambda events: self._run_turn(slot, meta, prompt, events), on_abandon=lambda: self._cancel(slot)
+        )
 
     def run_turn(self, session_id: str, user_id: str, text: str) -> list[ChatEvent]:
         """Send and collect every event (CLI example, tests, benchmarks)."""

@@ -1,5 +1,13 @@
-"""The per-user message rate limit, kept in the SQL database so every replica (and a restart)
-counts the same sends.
+"""May this user send now? The daily budget and the per-user rate limit, decided in one place.
+
+:func:`refuse_over_limits` is the decision. The facts it decides on (:class:`SendWindow`) are
+read by the session store inside the transaction that starts a turn, which also counts the
+send, so a send is decided and counted at once (``SessionStore.begin_turn``). :class:`SendLog`
+reads the same window outside a turn (the pre-check before a new session is created) and
+keeps the standalone check-and-count used by tests and tools.
+
+The rate limit is kept in the SQL database so every replica (and a restart) counts the same
+sends.
 
 One row per accepted send in ``send_log``; a send is accepted only if the user has fewer than
 ``limit`` rows in the last ``window``. The check and the insert happen in one transaction
@@ -17,12 +25,15 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from assistant.chat.events import LimitExceededError
+from assistant.config import Settings
 from assistant.db import is_sqlite, send_log, write_tx
-from assistant.sessions.base import StorageUnavailableError, parse_utc, to_utc
+from assistant.sessions.base import SendWindow, StorageUnavailableError, parse_utc, to_utc
 
 logger = logging.getLogger(__name__)
 
 KEEP = timedelta(hours=1)
+RATE_WINDOW = timedelta(minutes=1)
 
 
 class SendLog:
@@ -99,3 +110,36 @@ class SendLog:
             logger.error("user_id=<%s>, error=<%s> | send log unavailable", user_id, type(e).__name__)
             raise StorageUnavailableError("The session database is unavailable; try again in a moment.") from e
         return None
+
+
+def refuse_over_limits(settings: Settings, window: SendWindow, now: datetime) -> None:
+    """The one limits decision, "may this user send now?": the daily budget, then the rate limit.
+
+    Args:
+        settings: ``daily_budget_usd`` (0 = none) and ``messages_per_minute``.
+        window: The user's spend today and recent sends, read where the send is counted.
+        now: The current time (UTC).
+
+    Raises:
+        LimitExceededError: With ``retry_at``, when sending is possible again.
+    """
+    budget = settings.daily_budget_usd
+    spent = window.spent_today_usd
+    if budget > 0 and spent >= budget:
+        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        reason = f"Today's budget of ${budget:.2f} is used up (spent ${spent:.4f})."
+        raise LimitExceededError(
+            f"{reason} It resets at {midnight:%Y-%m-%d %H:%M} UTC.",
+            midnight,
+            reason=f"{reason} It resets at midnight UTC.",
+        )
+    per_minute = settings.messages_per_minute
+    if window.recent_sends >= per_minute and window.oldest_recent_send is not None:
+        retry_at = window.oldest_recent_send + RATE_WINDOW
+        wait = max(1, int((retry_at - now).total_seconds()) + 1)
+        reason = f"You have sent {per_minute} messages in the last minute, the most allowed."
+        raise LimitExceededError(
+            f"{reason} You can send again at {retry_at:%H:%M:%S} UTC (in {wait} s).",
+            retry_at,
+            reason=reason,
+        )

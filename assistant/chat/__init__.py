@@ -1,0 +1,63 @@
+"""The turn: one API (:class:`ChatService`) the chat page, the CLI and the benchmarks use.
+
+A send goes through :meth:`ChatService.start_turn`: the message is validated once, one
+transaction begins the turn (the session's row, the limits decision of :mod:`.limits`, the
+send counted, the question kept as pending), the session's strands agent answers on the
+service's event loop while :mod:`.recorder` collects what strands reports, and the turn is
+committed once: messages, turn record, agent snapshot and ledger rows in a single store write.
+A model or storage fault leaves the stored session as it was before the turn, so Retry sends
+the question exactly once; failed model calls still go to the ledger.
+
+Modules: :mod:`.events` (what a turn streams, and the refusals), :mod:`.display` (a stored
+transcript as the page draws it), :mod:`.recorder` (hooks and per-turn facts), :mod:`.limits`
+(budget and rate: "may this user send now?"), :mod:`.pending` (questions not yet answered),
+:mod:`.bridge` (the event loop and the sync bridge), :mod:`.service` (the service).
+"""
+
+from assistant.chat.display import (
+    DEFAULT_TITLE,
+    STOP_NOTES,
+    STOPPED_DURING_TOOL,
+    STOPPED_EARLY,
+    DisplayTurn,
+    build_display_turns,
+    derive_title,
+    summarize_tool_result,
+)
+from assistant.chat.events import (
+    ChatEvent,
+    ChatInputError,
+    Done,
+    ErrorEvent,
+    LimitExceededError,
+    SessionBusyError,
+    StartedTurn,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    UsageEvent,
+)
+from assistant.chat.service import ChatService
+
+__all__ = [
+    "DEFAULT_TITLE",
+    "STOPPED_DURING_TOOL",
+    "STOPPED_EARLY",
+    "STOP_NOTES",
+    "ChatEvent",
+    "ChatInputError",
+    "ChatService",
+    "DisplayTurn",
+    "Done",
+    "ErrorEvent",
+    "LimitExceededError",
+    "SessionBusyError",
+    "StartedTurn",
+    "TextDelta",
+    "ToolFinished",
+    "ToolStarted",
+    "UsageEvent",
+    "build_display_turns",
+    "derive_title",
+    "summarize_tool_result",
+]

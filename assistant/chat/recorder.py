@@ -1,0 +1,230 @@
+"""What strands reports during one turn (hooks and stream events), kept for the turn's single commit.
+
+The hooks are bound to an :class:`AgentSlot` (one live agent per session) and write into
+its current :class:`TurnRecorder`: the messages strands added (by reference: strands edits
+a message in place when a guardrail redacts it), each model call's timing and usage, and
+each tool step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from strands import Agent
+from strands.hooks import (
+    AfterModelCallEvent,
+    AfterToolCallEvent,
+    BeforeModelCallEvent,
+    BeforeToolCallEvent,
+    HookProvider,
+    HookRegistry,
+    MessageAddedEvent,
+)
+
+from assistant.chat.display import STOPPED_DURING_TOOL, STOPPED_EARLY, summarize_tool_result
+from assistant.chat.events import ChatEvent, TextDelta, ToolFinished, ToolStarted
+from assistant.inputs import strip_control_chars
+from assistant.models.registry import parse_model_name
+from assistant.sessions.base import SessionMeta, ToolStep, UsageRecord, utcnow
+from assistant.sessions.snapshot_storage import TurnSnapshotStorage
+from assistant.usage.pricing import PriceTable
+
+
+def user_text(message: dict[str, Any]) -> str:
+    return "\n".join(str(b["text"]) for b in message.get("content", []) if isinstance(b, dict) and "text" in b)
+
+
+def close_history(agent: Agent, rec: TurnRecorder) -> None:
+    """End a stopped turn's history with an assistant message, as Converse requires.
+
+    A stop while a tool runs leaves strands' history ending with the user-role toolResult
+    message; the next question would then be a second user message in a row, which
+    Bedrock's Converse API refuses for good. The note added here closes the turn in the
+    agent's history and in the transcript alike.
+    """
+    if agent.messages and agent.messages[-1].get("role") == "user":
+        note: dict[str, Any] = {"role": "assistant", "content": [{"text": STOPPED_DURING_TOOL}]}
+        agent.messages.append(note)  # type: ignore[arg-type]
+        rec.messages.append(note)
+
+
+@dataclass
+class _Call:
+    started: float
+    started_at: datetime
+    first_token: float | None = None
+    ended: float | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class TurnRecorder:
+    """Collects what strands reports during one turn (hooks and stream events)."""
+
+    events: asyncio.Queue[ChatEvent | None]
+    started: float = field(default_factory=time.perf_counter)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[_Call] = field(default_factory=list)
+    tool_started: dict[str, tuple[float, ToolStep]] = field(default_factory=dict)
+    tool_steps: list[ToolStep] = field(default_factory=list)
+    first_text: float | None = None
+    current_text: str = ""  # text streamed for the message being generated
+
+    @property
+    def current_call(self) -> _Call | None:
+        return self.calls[-1] if self.calls else None
+
+
+class RecorderHooks(HookProvider):
+    """Hook provider bound to one agent; writes into the slot's current recorder."""
+
+    def __init__(self, slot: AgentSlot) -> None:
+        self.slot = slot
+
+    def register_hooks(self, registry: HookRegistry, **kwargs: Any) -> None:
+        registry.add_callback(MessageAddedEvent, self._message_added)
+        registry.add_callback(BeforeModelCallEvent, self._before_model)
+        registry.add_callback(AfterModelCallEvent, self._after_model)
+        registry.add_callback(BeforeToolCallEvent, self._before_tool)
+        registry.add_callback(AfterToolCallEvent, self._after_tool)
+
+    def _message_added(self, event: MessageAddedEvent) -> None:
+        rec = self.slot.recorder
+        if rec is not None:
+            # Kept by reference: strands edits a message in place after adding it (a guardrail
+            # redacts the user's input), and what it redacted must be what gets stored.
+            rec.messages.append(event.message)  # type: ignore[arg-type]
+            rec.current_text = ""
+
+    def _before_model(self, event: BeforeModelCallEvent) -> None:
+        rec = self.slot.recorder
+        if rec is not None:
+            rec.calls.append(_Call(started=time.perf_counter(), started_at=utcnow()))
+
+    def _after_model(self, event: AfterModelCallEvent) -> None:
+        rec = self.slot.recorder
+        call = rec.current_call if rec is not None else None
+        if call is None or call.ended is not None:
+            return
+        call.ended = time.perf_counter()
+        if event.exception is not None:
+            call.error = strip_control_chars(f"{type(event.exception).__name__}: {event.exception}")[:500]
+        if event.stop_response is not None and event.stop_response.stop_reason == "cancelled":
+            # strands replaces a cancelled message with this text after the hooks: keep what
+            # the user already saw instead of a generic "Cancelled by user".
+            event.agent.cancel(message=rec.current_text if rec is not None and rec.current_text else STOPPED_EARLY)
+        if event.stop_response is not None:
+            meta: dict[str, Any] = dict(event.stop_response.message.get("metadata") or {})
+            usage: dict[str, Any] = dict(meta.get("usage") or {})
+            call.usage = {
+                "input": int(usage.get("inputTokens", 0) or 0),
+                "output": int(usage.get("outputTokens", 0) or 0),
+                "cache_read": int(usage.get("cacheReadInputTokens", 0) or 0),
+                "cache_write": int(usage.get("cacheWriteInputTokens", 0) or 0),
+            }
+
+    def _before_tool(self, event: BeforeToolCallEvent) -> None:
+        rec = self.slot.recorder
+        if rec is None:
+            return
+        tu = event.tool_use
+        step = ToolStep(
+            tool_use_id=str(tu.get("toolUseId", "")),
+            name=str(tu.get("name", "")),
+            input=dict(tu.get("input") or {}),
+            status="running",
+        )
+        rec.tool_started[step.tool_use_id] = (time.perf_counter(), step)
+        rec.events.put_nowait(ToolStarted(step.tool_use_id, step.name, step.input))
+
+    def _after_tool(self, event: AfterToolCallEvent) -> None:
+        rec = self.slot.recorder
+        if rec is None:
+            return
+        tool_use_id = str(event.tool_use.get("toolUseId", ""))
+        started, step = rec.tool_started.pop(
+            tool_use_id,
+            (time.perf_counter(), ToolStep(tool_use_id, str(event.tool_use.get("name", "")), {})),
+        )
+        duration = (time.perf_counter() - started) * 1000
+        result = dict(event.result or {})
+        status: Literal["success", "error"] = (
+            "error" if result.get("status") == "error" or event.exception is not None else "success"
+        )
+        summary = summarize_tool_result(result)
+        done = replace(step, status=status, result=summary, duration_ms=round(duration, 1))
+        rec.tool_steps.append(done)
+        rec.events.put_nowait(ToolFinished(tool_use_id, done.name, status, summary, done.duration_ms or 0.0))
+
+
+@dataclass
+class AgentSlot:
+    """A live agent for one session, with the version of the stored session it matches."""
+
+    session_id: str
+    user_id: str
+    version: int
+    storage: TurnSnapshotStorage
+    agent: Agent | None = None
+    recorder: TurnRecorder | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def on_stream_event(raw: dict[str, Any], rec: TurnRecorder) -> None:
+    """Note first-token and first-text times and forward answer text as TextDelta events."""
+    chunk = raw.get("event")
+    if isinstance(chunk, dict) and "contentBlockDelta" in chunk:
+        call = rec.current_call
+        if call is not None and call.first_token is None:
+            call.first_token = time.perf_counter()
+    if "data" in raw and isinstance(raw["data"], str) and raw["data"]:
+        if rec.first_text is None:
+            rec.first_text = time.perf_counter()
+        rec.current_text += raw["data"]
+        rec.events.put_nowait(TextDelta(raw["data"]))
+
+
+def usage_records(model_name: str, prices: PriceTable, meta: SessionMeta, rec: TurnRecorder) -> list[UsageRecord]:
+    """One priced ledger row per model call the recorder saw (failed calls included)."""
+    provider, model_id = parse_model_name(model_name)
+    if provider in ("offline", "faulty"):
+        model_id = "offline"  # priced (at $0) and labelled as the offline demo model
+    out = []
+    for call in rec.calls:
+        cost, version = prices.cost(
+            model_id,
+            call.usage.get("input", 0),
+            call.usage.get("output", 0),
+            call.usage.get("cache_read", 0),
+            call.usage.get("cache_write", 0),
+            call.started_at,
+        )
+        ended = call.ended or time.perf_counter()
+        out.append(
+            UsageRecord(
+                call_id=str(uuid.uuid4()),
+                session_id=meta.id,
+                user_id=meta.user_id,
+                turn_idx=meta.turn_count,
+                provider=provider,
+                model_id=model_id,
+                started_at=call.started_at,
+                input_tokens=call.usage.get("input", 0),
+                output_tokens=call.usage.get("output", 0),
+                cache_read_tokens=call.usage.get("cache_read", 0),
+                cache_write_tokens=call.usage.get("cache_write", 0),
+                latency_ms=round((ended - call.started) * 1000, 2),
+                ttft_ms=round((call.first_token - call.started) * 1000, 2) if call.first_token else None,
+                error=call.error,
+                cost_usd=cost,
+                price_version=version,
+            )
+        )
+    return out
