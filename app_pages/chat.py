@@ -46,6 +46,7 @@ from assistant.inputs import log_safe, validate_session_id
 from assistant.models.registry import describe_model
 from assistant.render import safe_markdown
 from assistant.sessions.base import (
+    PendingTurn,
     SessionDocument,
     SessionError,
     SessionMeta,
@@ -116,6 +117,14 @@ def _retry(session_id: str, text: str) -> None:
 
 def _reload() -> None:
     st.session_state.pop(FAILED, None)
+
+
+def _dismiss(session_id: str) -> None:
+    st.session_state.pop(FAILED, None)
+    try:
+        service.dismiss_pending(session_id, user_id)
+    except SessionError as e:
+        _flash("error", str(e))
 
 
 def _save_feedback(session_id: str, turn_idx: int, key: str) -> None:
@@ -192,12 +201,41 @@ def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
     return doc.meta, doc
 
 
+def _unanswered(session: SessionMeta | None) -> tuple[dict[str, Any] | None, PendingTurn | None]:
+    """The session's question that no stored turn answers: (failed, being answered elsewhere).
+
+    The store keeps it from before the model is called (a reload, a restart or another tab
+    winning the race never makes it vanish); this browser's last failure is the fallback
+    when the store could not record it.
+    """
+    if session is None:
+        st.session_state.pop(FAILED, None)
+        return None, None
+    try:
+        stored = service.pending_turn(session.id, user_id)
+    except SessionError as e:
+        logger.warning("session_id=<%s>, error=<%s> | pending question not read", session.id, e)
+        stored = None
+    if stored is not None and stored.status == "running":
+        return None, stored
+    if stored is not None:
+        return {
+            "session_id": session.id,
+            "text": stored.text,
+            "category": stored.error_category or "model_error",
+            "message": stored.error_message or "",
+            "retryable": stored.retryable,
+        }, None
+    local: dict[str, Any] | None = st.session_state.get(FAILED)
+    if local and local.get("session_id") == session.id and session.turn_count == local.get("turn_count"):
+        return local, None
+    st.session_state.pop(FAILED, None)
+    return None, None
+
+
 meta, doc = _current()
 read_only = bool(meta and meta.read_only)
-failed: dict[str, Any] | None = st.session_state.get(FAILED)
-if failed and (meta is None or failed.get("session_id") != meta.id):
-    st.session_state.pop(FAILED, None)
-    failed = None
+failed, answering_elsewhere = _unanswered(meta)
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -386,17 +424,37 @@ def _draw_failed(item: dict[str, Any]) -> None:
         st.caption(":material/error: Not answered")
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="failed-turn"):
         st.error(f"**{shown.title}.** {shown.message}", icon=shown.icon)
-        if shown.action == "retry":
+        with st.container(horizontal=True, gap="small"):
+            if shown.action == "retry":
+                st.button(
+                    "Send again" if item["category"] == "conflict" else "Retry",
+                    icon=":material/refresh:",
+                    type="primary",
+                    key="retry-turn",
+                    on_click=_retry,
+                    args=(item["session_id"], item["text"]),
+                )
+            elif shown.action == "reload":
+                st.button("Reload", icon=":material/sync:", type="primary", key="reload-session", on_click=_reload)
             st.button(
-                "Retry",
-                icon=":material/refresh:",
-                type="primary",
-                key="retry-turn",
-                on_click=_retry,
-                args=(item["session_id"], item["text"]),
+                "Dismiss",
+                icon=":material/close:",
+                key="dismiss-turn",
+                help="Forget this question without sending it again.",
+                on_click=_dismiss,
+                args=(item["session_id"],),
             )
-        elif shown.action == "reload":
-            st.button("Reload", icon=":material/sync:", type="primary", key="reload-session", on_click=_reload)
+
+
+def _draw_answering_elsewhere(item: PendingTurn) -> None:
+    with st.chat_message("user", avatar=USER_AVATAR):
+        st.markdown(safe_markdown(item.text))
+    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="answering-elsewhere"):
+        st.info(
+            "This question is being answered in another tab or window. Refresh in a moment to see the answer.",
+            icon=":material/hourglass_top:",
+        )
+        st.button("Refresh", icon=":material/sync:", key="refresh-session")
 
 
 def _refuse(refused: _Refused) -> None:
@@ -444,16 +502,12 @@ class _Refused:
 
 
 def _start_send(session: SessionMeta | None, raw: str) -> _Started | _Refused:
-    """Validate and start the answer at once, so the model works while the page draws."""
+    """Start the answer at once (ChatService.start_turn), so the model works while the page draws."""
     try:
-        text = service.validate_message(raw)
+        turn = service.start_turn(user_id, raw, session_id=session.id if session else None, user_email=identity.email)
         if session is None:
-            # Check limits before creating a session, so a refused first message leaves nothing
-            # behind; an existing session's send is checked (and counted) by send_sync.
-            service.check_limits(user_id)
-            session = service.create_session(user_id, user_email=identity.email)
-            st.query_params["session"] = session.id
-        return _Started(session, text, service.send_sync(session.id, user_id, text))
+            st.query_params["session"] = turn.session.id
+        return _Started(turn.session, turn.text, turn.events)
     except ChatInputError as e:
         return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
     except LimitExceededError as e:
@@ -521,6 +575,7 @@ def _stream(started: _Started) -> None:
     if failure is not None:
         st.session_state[FAILED] = {
             "session_id": session.id,
+            "turn_count": session.turn_count,
             "text": text,
             "category": failure.category,
             "message": failure.message,
@@ -570,7 +625,6 @@ elif pending:
     to_send = str(pending["text"])
 if to_send is not None:
     st.session_state.pop(FAILED, None)
-    failed = None
 
 # Start the answer before drawing anything else: the model works while the page draws.
 outcome = _start_send(meta, to_send) if to_send is not None else None
@@ -585,8 +639,10 @@ try:
         _draw_welcome()
     for item in _visible_turns(turns, meta.id if meta else ""):
         _draw_turn(item, meta.id if meta else "")
-    if failed:
+    if failed and to_send is None:
         _draw_failed(failed)
+    elif answering_elsewhere is not None and to_send is None:
+        _draw_answering_elsewhere(answering_elsewhere)
     if meta is not None and read_only:
         with st.container(key="read-only"):
             st.info(view.read_only_notice(meta), icon=":material/lock:")

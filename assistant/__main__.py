@@ -104,11 +104,11 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         if line.strip() in ("/quit", "/exit"):
             break
         try:
-            text = service.validate_message(line)
-            if meta is None:  # the session starts with its first valid message: no empty sessions
-                meta = service.create_session(user)
+            # the session starts with its first message the limits allow: no empty sessions
+            turn = service.start_turn(user, line, session_id=meta.id if meta else None)
+            meta = turn.session
             print("assistant › ", end="")
-            _print_events(service.send_sync(meta.id, user, text), out)
+            _print_events(turn.events, out)
         except (ChatInputError, LimitExceededError, SessionError) as e:
             print(f"  ! {e}")
     if meta is not None:
@@ -133,7 +133,7 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.usage import queries as usage_queries
     from assistant.usage.format import fmt_cost, fmt_tokens
 
-    engine = store.engine  # type: ignore[attr-defined]
+    engine = store.engine
     user = None if args.all else (args.user or settings.test_user_id)
     since = _parse_date(args.since) if args.since else None
     until = _parse_date(args.until) if args.until else None

@@ -254,7 +254,8 @@ _ERROR_TITLES: dict[str, tuple[str, str]] = {
     "context_overflow": ("This conversation is too long for the model", ":material/data_array:"),
     "output_limit": ("The answer was too long", ":material/short_text:"),
     "storage": ("Your message could not be saved", ":material/database:"),
-    "conflict": ("This session changed elsewhere", ":material/sync_problem:"),
+    "conflict": ("Not saved: this session changed elsewhere", ":material/sync_problem:"),
+    "interrupted": ("Not answered", ":material/restart_alt:"),
     "session": ("This session cannot take messages", ":material/block:"),
     "cancelled": ("The answer was cancelled", ":material/stop_circle:"),
 }
@@ -269,10 +270,11 @@ def error_view(category: str, message: str, retryable: bool) -> ErrorView:
         retryable: ErrorEvent.retryable.
 
     Returns:
-        The view: a conflict offers Reload, a retryable error offers Retry.
+        The view: a retryable error (a lost race included: its question is kept) offers
+        Retry; a conflict that cannot be retried offers Reload.
     """
     title, icon = _ERROR_TITLES.get(category, ("Something went wrong", ":material/error:"))
-    if category == "conflict":
+    if category == "conflict" and not retryable:
         text = message or "This session was changed in another tab or window."
         if "reload" not in text.lower():
             text += " Reload to see the latest version, then send your message again."

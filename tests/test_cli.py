@@ -100,3 +100,13 @@ def test_malformed_session_id_is_not_found_and_never_logged_raw(tmp_path: Path, 
     assert "\x01" not in result.stderr
     assert "x" * 100 not in result.stderr
     assert len(result.stderr) < 2_000
+
+
+def test_chat_over_the_rate_limit_creates_no_session(tmp_path: Path) -> None:
+    first = run(["chat"], tmp_path, stdin="What is my budget?\n/quit\n", MESSAGES_PER_MINUTE="1")
+    assert first.returncode == 0, first.stderr
+    over = run(["chat"], tmp_path, stdin="And my priorities?\n/quit\n", MESSAGES_PER_MINUTE="1")
+    assert over.returncode == 0 and "messages in the last minute" in over.stdout
+    assert "Resume with" not in over.stdout, "no session was started"
+    listed = run(["sessions", "list"], tmp_path)
+    assert listed.stdout.strip().endswith("1 sessions · $0.00 total"), listed.stdout

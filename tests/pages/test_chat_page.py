@@ -274,3 +274,58 @@ def test_rename_search_and_delete_with_confirmation(make_app: Callable[..., AppT
     assert "Session deleted." in _texts(at)
     assert "session" not in at.query_params
     assert _service().list_sessions(USER)[1] == 0
+
+
+def test_failed_question_survives_a_reload_and_can_be_dismissed(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(MODEL_PROVIDER="faulty:network"), "Prepare me for the Acme QBR")
+    session_id = _sid(at)
+    # a reload is a new browser session: nothing of the failure is in session_state
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.query_params["session"] = session_id
+    again.run()
+    assert not again.exception
+    assert "Prepare me for the Acme QBR" in _texts(again) and "Not answered" in _texts(again)
+    assert _button(again, "retry-turn").label == "Retry"
+    _button(again, "dismiss-turn").click().run()
+    assert "Prepare me for the Acme QBR" not in _texts(again)
+    assert _service().pending_turn(session_id, USER) is None
+
+
+def test_question_of_a_restarted_server_is_shown_with_retry(make_app: Callable[..., AppTest]) -> None:
+    from datetime import timedelta
+
+    from assistant.sessions.base import PendingTurn, utcnow
+
+    at = make_app()
+    service = _service()
+    meta = service.create_session(USER)
+    old = utcnow() - timedelta(minutes=5)
+    service.store.save_pending(
+        PendingTurn(meta.id, USER, 0, "What is my budget?", "running", "gone-host:1:dead", old, old)
+    )
+    at.query_params["session"] = meta.id
+    at.run()
+    assert not at.exception
+    text = _texts(at)
+    assert "What is my budget?" in text and "server restarted" in text
+    _button(at, "retry-turn").click().run()
+    assert not at.exception
+    assert "Not answered" not in _texts(at)
+    doc = service.open_session(meta.id, USER)
+    assert [t.user_text for t in doc.turns] == ["What is my budget?"], "Retry sends it exactly once"
+
+
+def test_a_question_another_tab_is_answering_is_shown_as_such(make_app: Callable[..., AppTest]) -> None:
+    from assistant.sessions.base import PendingTurn, utcnow
+
+    at = make_app()
+    service = _service()
+    meta = service.create_session(USER)
+    now = utcnow()
+    service.store.save_pending(
+        PendingTurn(meta.id, USER, 0, "What is my budget?", "running", "other-host:1:x", now, now)
+    )
+    at.query_params["session"] = meta.id
+    at.run()
+    assert "being answered in another tab" in _texts(at)
+    assert not [b for b in at.button if b.key == "retry-turn"]
