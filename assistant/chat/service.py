@@ -11,16 +11,14 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
-from typing import Literal
 
 from strands import ModelRetryStrategy
 from strands.models import Model
 from strands.session import SnapshotSessionManager
-from strands.types.exceptions import StorageError
 
 from assistant.agents.meeting_coordinator import create_meeting_coordinator
 from assistant.chat.bridge import LoopBridge
-from assistant.chat.display import DEFAULT_TITLE, derive_title
+from assistant.chat.display import DEFAULT_TITLE
 from assistant.chat.events import (
     ChatEvent,
     ChatInputError,
@@ -36,14 +34,13 @@ from assistant.chat.recorder import (
     AgentSlot,
     RecorderHooks,
     TurnRecorder,
-    close_history,
     on_stream_event,
     usage_records,
     user_text,
 )
+from assistant.chat.turn import NOT_STORED_ERROR, build_commit, classify_failure
 from assistant.config import Settings
 from assistant.inputs import strip_control_chars
-from assistant.models.errors import error_category
 from assistant.models.registry import get_model
 from assistant.sessions.base import (
     PendingTurn,
@@ -56,12 +53,9 @@ from assistant.sessions.base import (
     SessionQuery,
     SessionReadOnlyError,
     SessionStore,
-    StorageUnavailableError,
-    TurnCommit,
-    TurnRecord,
     utcnow,
 )
-from assistant.sessions.snapshot_storage import TurnSnapshotStorage, capture_snapshot
+from assistant.sessions.snapshot_storage import TurnSnapshotStorage
 from assistant.tools.deps import ToolDeps
 from assistant.usage.pricing import PriceTable
 
@@ -69,11 +63,6 @@ logger = logging.getLogger(__name__)
 
 AGENT_ID = "meeting_coordinator"
 AGENT_CACHE_SIZE = 64
-CONFLICT_LOST_MESSAGE = (
-    "Another tab or window added to this session while this answer was being written, so this answer "
-    "was not saved. Your question is kept: send it again to ask it after the latest answer."
-)
-NOT_STORED_ERROR = "not stored: the session changed elsewhere during the answer"
 
 
 # --------------------------------------------------------------------------- service
@@ -437,45 +426,18 @@ class ChatService:
         for u in usage:
             rec.events.put_nowait(UsageEvent(u.input_tokens, u.output_tokens, u.cost_usd, u.ttft_ms, u.latency_ms))
         assert slot.agent is not None
-        close_history(slot.agent, rec)
-        snapshot = capture_snapshot(slot.agent)
-        # metadata (usage, latency) goes to the ledger, not the transcript
-        messages = [{k: v for k, v in m.items() if k != "metadata"} for m in rec.messages]
-        # what strands kept of the question (a guardrail may have redacted it) is what is stored
-        asked = user_text(messages[0]) if messages and messages[0].get("role") == "user" else None
-        if asked is not None:
-            prompt = asked
-        status: Literal["ok", "stopped"] = "ok"
-        error = None
-        if stop_reason == "cancelled":
-            status = "stopped"
-            error = "Stopped by the user."
-        elif stop_reason.startswith("limit_"):
-            status = "stopped"
-            error = "The answer hit the assistant's step limit and was cut short."
-        costs = [u.cost_usd for u in usage]
-        turn = TurnRecord(
-            idx=meta.turn_count,
-            user_text=prompt,
+        commit = build_commit(
+            slot.agent,
+            meta,
+            prompt,
+            rec,
+            usage,
+            model=self.model_name,
             started_at=started_at,
             ended_at=self.clock(),
-            status=status,
-            first_message_idx=meta.message_count,
-            end_message_idx=meta.message_count + len(messages),
-            model=self.model_name,
-            input_tokens=sum(u.input_tokens for u in usage),
-            output_tokens=sum(u.output_tokens for u in usage),
-            cache_read_tokens=sum(u.cache_read_tokens for u in usage),
-            cache_write_tokens=sum(u.cache_write_tokens for u in usage),
-            cost_usd=None if any(c is None for c in costs) else round(sum(c or 0.0 for c in costs), 8),
-            ttft_ms=round((rec.first_text - rec.started) * 1000, 2) if rec.first_text else None,
-            latency_ms=round((time.perf_counter() - rec.started) * 1000, 2),
-            model_calls=len(usage),
-            tool_steps=tuple(rec.tool_steps),
-            error=error,
+            stop_reason=stop_reason,
         )
-        title = derive_title(prompt) if meta.turn_count == 0 and meta.title == DEFAULT_TITLE else None
-        commit = TurnCommit(messages=messages, turn=turn, agent_snapshot=snapshot, usage=usage, title=title)
+        turn = commit.turn
         new_meta = await asyncio.to_thread(
             self.store.commit_turn, meta.id, meta.user_id, expected_version=meta.version, commit=commit
         )
@@ -486,7 +448,7 @@ class ChatService:
             meta.user_id,
             meta.id,
             turn.idx,
-            status,
+            turn.status,
             turn.input_tokens,
             turn.output_tokens,
         )
@@ -497,24 +459,14 @@ class ChatService:
         slot.agent = None
         usage = usage_records(self.model_name, self.prices, meta, rec)
         turn_idx = meta.turn_count
+        category, message, retryable = classify_failure(exc)
         if isinstance(exc, SessionConflictError):
             # Another tab or replica stored a turn first. This attempt's calls are a failed
             # attempt of the turn its question will become when sent again, never part of the
             # turn that won; the question itself stays (pending) for sending again.
-            category, message, retryable = "conflict", CONFLICT_LOST_MESSAGE, True
             with contextlib.suppress(SessionError):
                 turn_idx = (await asyncio.to_thread(self.store.get_meta, meta.id, meta.user_id)).turn_count
             usage = [replace(u, turn_idx=turn_idx, error=u.error or NOT_STORED_ERROR) for u in usage]
-        elif isinstance(exc, (StorageUnavailableError, StorageError)):
-            category, message, retryable = (
-                "storage",
-                "Your message could not be saved because storage is unavailable. Nothing was lost; try again.",
-                True,
-            )
-        elif isinstance(exc, SessionError):
-            category, message, retryable = "session", str(exc), False
-        else:
-            category, message, retryable = error_category(exc)
         logger.error(
             "user_id=<%s>, session_id=<%s>, category=<%s>, error=<%s> | turn failed",
             meta.user_id,
@@ -522,11 +474,6 @@ class ChatService:
             category,
             repr(exc)[:500],
         )
-        if usage:
-            try:
-                await asyncio.to_thread(self.store.record_usage, usage)
-            except SessionError as e:
-                logger.error("session_id=<%s>, error=<%s> | could not record usage of failed turn", meta.id, e)
         if rec.messages and rec.messages[0].get("role") == "user":
             prompt = user_text(rec.messages[0])  # as strands kept it (a guardrail may have redacted it)
         now = self.clock()
@@ -543,10 +490,10 @@ class ChatService:
             error_message=message,
             retryable=retryable,
         )
-        try:
-            await asyncio.to_thread(self.store.save_pending, failed)
+        try:  # the failed calls (billed all the same) and the question kept for Retry: one write
+            await asyncio.to_thread(self.store.fail_turn, usage, failed)
         except SessionError as e:
-            logger.error("session_id=<%s>, error=<%s> | could not mark question failed", meta.id, e)
+            logger.error("session_id=<%s>, error=<%s> | could not record the failed turn", meta.id, e)
         rec.events.put_nowait(ErrorEvent(category=category, message=message, retryable=retryable))
 
     # -- sync bridge ------------------------------------------------------------------

@@ -440,6 +440,10 @@ class SessionStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def fail_turn(self, usage: list[UsageRecord], pending: PendingTurn) -> None:
+        """Record a failed turn in one write: its model calls in the ledger, its question kept as failed."""
+
+    @abc.abstractmethod
     def save_pending(self, pending: PendingTurn) -> None:
         """Record the question of a turn about to be answered (replaces the session's previous one)."""
 

@@ -182,6 +182,46 @@ def usage_totals(records: Sequence[UsageRecord]) -> dict[str, Any]:
     }
 
 
+def _add_usage(conn: Connection, records: list[UsageRecord]) -> None:
+    """Insert ledger rows and add them to their sessions' totals (inside the caller's transaction)."""
+    by_session: dict[str, list[UsageRecord]] = {}
+    for record in records:
+        by_session.setdefault(record.session_id, []).append(record)
+    conn.execute(insert(db.usage), [usage_row(r) for r in records])
+    for sid, recs in by_session.items():
+        totals = usage_totals(recs)
+        values: dict[str, Any] = {
+            "input_tokens": db.sessions.c.input_tokens + totals["input_tokens"],
+            "output_tokens": db.sessions.c.output_tokens + totals["output_tokens"],
+            "cost_usd": db.sessions.c.cost_usd + totals["cost_usd"],
+            "errors": db.sessions.c.errors + totals["errors"],
+        }
+        if totals["cost_unknown"]:
+            values["cost_unknown"] = True
+        conn.execute(update(db.sessions).where(db.sessions.c.id == sid).values(**values))
+
+
+def _put_pending(conn: Connection, pending: PendingTurn) -> None:
+    """Make ``pending`` the session's pending question (inside the caller's transaction)."""
+    conn.execute(_DELETE_PENDING, {"sid": pending.session_id})
+    conn.execute(
+        _INSERT_PENDING,
+        {
+            "session_id": pending.session_id,
+            "user_id": pending.user_id,
+            "turn_idx": pending.turn_idx,
+            "text": pending.text,
+            "status": pending.status,
+            "owner": pending.owner,
+            "started_at": pending.started_at,
+            "heartbeat_at": pending.heartbeat_at,
+            "error_category": pending.error_category,
+            "error_message": pending.error_message,
+            "retryable": pending.retryable,
+        },
+    )
+
+
 class SqlIndex:
     """Index rows, search rows, ledger and pending questions in one SQL database.
 
@@ -287,22 +327,15 @@ class SqlIndex:
         """Write ledger rows outside a commit (failed or abandoned turns) and add them to the session totals."""
         if not records:
             return
-        by_session: dict[str, list[UsageRecord]] = {}
-        for record in records:
-            by_session.setdefault(record.session_id, []).append(record)
         with self.tx() as conn:
-            conn.execute(insert(db.usage), [usage_row(r) for r in records])
-            for sid, recs in by_session.items():
-                totals = usage_totals(recs)
-                values: dict[str, Any] = {
-                    "input_tokens": db.sessions.c.input_tokens + totals["input_tokens"],
-                    "output_tokens": db.sessions.c.output_tokens + totals["output_tokens"],
-                    "cost_usd": db.sessions.c.cost_usd + totals["cost_usd"],
-                    "errors": db.sessions.c.errors + totals["errors"],
-                }
-                if totals["cost_unknown"]:
-                    values["cost_unknown"] = True
-                conn.execute(update(db.sessions).where(db.sessions.c.id == sid).values(**values))
+            _add_usage(conn, records)
+
+    def fail_turn(self, usage: list[UsageRecord], pending: PendingTurn) -> None:
+        """A failed turn in one transaction: its model calls in the ledger, its question kept (as failed)."""
+        with self.tx() as conn:
+            if usage:
+                _add_usage(conn, usage)
+            _put_pending(conn, pending)
 
     def list_sessions(self, query: SessionQuery) -> tuple[list[SessionMeta], int]:
         """One page of sessions matching the query (newest first by default) and the total count."""
@@ -371,43 +404,16 @@ class SqlIndex:
             decide(meta, window)
             conn.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": now - SEND_LOG_KEEP})
             conn.execute(_INSERT_SEND, {"user_id": user_id, "sent_at": now})
-            conn.execute(_DELETE_PENDING, {"sid": session_id})
-            conn.execute(
-                _INSERT_PENDING,
-                {
-                    "session_id": session_id,
-                    "user_id": user_id,
-                    "turn_idx": meta.turn_count,
-                    "text": text,
-                    "status": "running",
-                    "owner": owner,
-                    "started_at": now,
-                    "heartbeat_at": now,
-                    "error_category": None,
-                    "error_message": None,
-                    "retryable": True,
-                },
+            _put_pending(
+                conn,
+                PendingTurn(session_id, user_id, meta.turn_count, text, "running", owner, now, now),
             )
         return meta
 
     def save_pending(self, pending: PendingTurn) -> None:
         """Record the question of a turn about to be answered (replaces the session's previous one)."""
-        values = {
-            "session_id": pending.session_id,
-            "user_id": pending.user_id,
-            "turn_idx": pending.turn_idx,
-            "text": pending.text,
-            "status": pending.status,
-            "owner": pending.owner,
-            "started_at": pending.started_at,
-            "heartbeat_at": pending.heartbeat_at,
-            "error_category": pending.error_category,
-            "error_message": pending.error_message,
-            "retryable": pending.retryable,
-        }
         with self.tx() as conn:
-            conn.execute(_DELETE_PENDING, {"sid": pending.session_id})
-            conn.execute(insert(db.pending_turns).values(**values))
+            _put_pending(conn, pending)
 
     def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
         """The session's question not yet stored as a turn (None when there is none, or it was answered)."""
@@ -507,6 +513,10 @@ class IndexedStore(SessionStore):
         return self.index.begin_turn(
             session_id, user_id, text=text, owner=owner, now=now, rate_window=rate_window, decide=decide
         )
+
+    def fail_turn(self, usage: list[UsageRecord], pending: PendingTurn) -> None:
+        """Record a failed turn in one write: its model calls in the ledger, its question kept as failed."""
+        self.index.fail_turn(usage, pending)
 
     def save_pending(self, pending: PendingTurn) -> None:
         """Record the question of a turn about to be answered."""

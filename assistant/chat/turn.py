@@ -1,0 +1,113 @@
+"""A finished turn as one store write, and a failed one as what the user is told."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Literal
+
+from strands import Agent
+from strands.types.exceptions import StorageError
+
+from assistant.chat.display import DEFAULT_TITLE, derive_title
+from assistant.chat.recorder import TurnRecorder, close_history, user_text
+from assistant.models.errors import error_category
+from assistant.sessions.base import (
+    SessionConflictError,
+    SessionError,
+    SessionMeta,
+    StorageUnavailableError,
+    TurnCommit,
+    TurnRecord,
+    UsageRecord,
+)
+from assistant.sessions.snapshot_storage import capture_snapshot
+
+CONFLICT_LOST_MESSAGE = (
+    "Another tab or window added to this session while this answer was being written, so this answer "
+    "was not saved. Your question is kept: send it again to ask it after the latest answer."
+)
+NOT_STORED_ERROR = "not stored: the session changed elsewhere during the answer"
+STORAGE_MESSAGE = "Your message could not be saved because storage is unavailable. Nothing was lost; try again."
+
+
+def build_commit(
+    agent: Agent,
+    meta: SessionMeta,
+    prompt: str,
+    rec: TurnRecorder,
+    usage: list[UsageRecord],
+    *,
+    model: str,
+    started_at: datetime,
+    ended_at: datetime,
+    stop_reason: str,
+) -> TurnCommit:
+    """Everything one finished (or stopped) turn writes: messages, turn record, snapshot, ledger rows, title.
+
+    Args:
+        agent: The session's agent after the turn (its history is closed if a stop left it open).
+        meta: The session as the turn began.
+        prompt: The question as sent.
+        rec: What strands reported during the turn.
+        usage: The priced model calls.
+        model: The registry name of the model that answered.
+        started_at: When the turn began.
+        ended_at: When it ended.
+        stop_reason: strands' stop reason ("end_turn", "cancelled", "limit_*" ...).
+
+    Returns:
+        The commit for :meth:`SessionStore.commit_turn`.
+    """
+    close_history(agent, rec)
+    snapshot = capture_snapshot(agent)
+    # metadata (usage, latency) goes to the ledger, not the transcript
+    messages = [{k: v for k, v in m.items() if k != "metadata"} for m in rec.messages]
+    # what strands kept of the question (a guardrail may have redacted it) is what is stored
+    if messages and messages[0].get("role") == "user":
+        prompt = user_text(messages[0])
+    status: Literal["ok", "stopped"] = "ok"
+    error = None
+    if stop_reason == "cancelled":
+        status, error = "stopped", "Stopped by the user."
+    elif stop_reason.startswith("limit_"):
+        status, error = "stopped", "The answer hit the assistant's step limit and was cut short."
+    costs = [u.cost_usd for u in usage]
+    turn = TurnRecord(
+        idx=meta.turn_count,
+        user_text=prompt,
+        started_at=started_at,
+        ended_at=ended_at,
+        status=status,
+        first_message_idx=meta.message_count,
+        end_message_idx=meta.message_count + len(messages),
+        model=model,
+        input_tokens=sum(u.input_tokens for u in usage),
+        output_tokens=sum(u.output_tokens for u in usage),
+        cache_read_tokens=sum(u.cache_read_tokens for u in usage),
+        cache_write_tokens=sum(u.cache_write_tokens for u in usage),
+        cost_usd=None if any(c is None for c in costs) else round(sum(c or 0.0 for c in costs), 8),
+        ttft_ms=round((rec.first_text - rec.started) * 1000, 2) if rec.first_text else None,
+        latency_ms=round((time.perf_counter() - rec.started) * 1000, 2),
+        model_calls=len(usage),
+        tool_steps=tuple(rec.tool_steps),
+        error=error,
+    )
+    title = derive_title(prompt) if meta.turn_count == 0 and meta.title == DEFAULT_TITLE else None
+    return TurnCommit(messages=messages, turn=turn, agent_snapshot=snapshot, usage=usage, title=title)
+
+
+def classify_failure(exc: BaseException) -> tuple[str, str, bool]:
+    """What the user is told about a failed turn: ``(category, message, retryable)``.
+
+    A lost race is retryable (the question is kept; sending it again asks it after the
+    winning answer); storage faults are retryable; other session errors are not; model
+    errors are classified by :func:`assistant.models.errors.error_category`.
+    """
+    if isinstance(exc, SessionConflictError):
+        return "conflict", CONFLICT_LOST_MESSAGE, True
+    if isinstance(exc, (StorageUnavailableError, StorageError)):
+        return "storage", STORAGE_MESSAGE, True
+    if isinstance(exc, SessionError):
+        return "session", str(exc), False
+    return error_category(exc)
