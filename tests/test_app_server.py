@@ -1,0 +1,61 @@
+"""The real `streamlit run streamlit_app.py` server: security headers on every response."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+import requests
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.typing import Subprotocol
+
+from tests.fixtures.streamlit_server import StreamlitServer, start_streamlit
+
+WARM_LINE = "| warm start:"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StreamlitServer, str]]:
+    """One fresh server; also the log as it was the moment health first answered OK."""
+    srv = start_streamlit(tmp_path_factory.mktemp("app-server"))
+    log_at_first_ok = srv.log_path.read_text(errors="replace")
+    try:
+        yield srv, log_at_first_ok
+    finally:
+        srv.stop()
+
+
+async def _first_page_elements(url: str) -> list[str]:
+    """What a browser's first connection gets: run the script, collect element kinds until the chat input."""
+    kinds: list[str] = []
+    async with websockets.connect(
+        url.replace("http://", "ws://") + "/_stcore/stream", subprotocols=[Subprotocol("streamlit")], max_size=None
+    ) as ws:
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        msg.rerun_script.page_script_hash = ""
+        await ws.send(msg.SerializeToString())
+        while "chat_input" not in kinds:
+            forward = ForwardMsg()
+            forward.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
+            if forward.WhichOneof("type") == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                kinds.append(str(forward.delta.new_element.WhichOneof("type")))
+    return kinds
+
+
+@pytest.mark.parametrize("path", ["/", "/chat", "/_stcore/health", "/_stcore/host-config"])
+def test_every_response_forbids_framing_by_other_sites_and_sets_a_csp(
+    server: tuple[StreamlitServer, str], path: str
+) -> None:
+    response = requests.get(server[0].url + path, timeout=10)
+    assert response.status_code == 200
+    csp = response.headers.get("Content-Security-Policy", "")
+    directives = {d.strip().split(" ", 1)[0]: d.strip() for d in csp.split(";") if d.strip()}
+    assert directives.get("frame-ancestors") == "frame-ancestors 'self'", csp
+    assert directives.get("object-src") == "object-src 'none'", csp
+    assert "default-src" in directives and "connect-src" in directives
+    assert response.headers.get("X-Frame-Options") == "SAMEORIGIN"
+    assert response.headers.get("X-Content-Type-Options") == "nosniff"
