@@ -9,6 +9,7 @@ each tool step.
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 import time
 import uuid
@@ -228,3 +229,52 @@ def usage_records(model_name: str, prices: PriceTable, meta: SessionMeta, rec: T
             )
         )
     return out
+
+
+class AgentSlots:
+    """This process's live agents, one slot per session, least recently used dropped first.
+
+    Args:
+        size: How many sessions keep a live agent.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._slots: collections.OrderedDict[str, AgentSlot] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str) -> AgentSlot | None:
+        """The session's slot, if this process holds one."""
+        with self._lock:
+            return self._slots.get(session_id)
+
+    def evict(self, session_id: str) -> None:
+        """Drop the session's slot (its agent is rebuilt from the store next time)."""
+        with self._lock:
+            self._slots.pop(session_id, None)
+
+    def bump(self, session_id: str, version: int) -> None:
+        """A change this process made (rename) moved the stored version by one: the agent is still current."""
+        with self._lock:
+            slot = self._slots.get(session_id)
+            if slot is not None and slot.version == version - 1:
+                slot.version = version
+
+    def for_session(self, session_id: str, user_id: str) -> AgentSlot:
+        """The session's slot (one per session, whatever version it holds).
+
+        Its lock serialises sends to the session in this process; the turn rebuilds the
+        agent when the stored version moved. An id owned by another user never gets the
+        owner's slot (the store then answers "not found").
+        """
+        with self._lock:
+            slot = self._slots.get(session_id)
+            if slot is not None and slot.user_id == user_id:
+                self._slots.move_to_end(session_id)
+                return slot
+            fresh = AgentSlot(session_id=session_id, user_id=user_id, version=-1, storage=TurnSnapshotStorage())
+            if slot is None:
+                self._slots[session_id] = fresh
+                while len(self._slots) > self._size:
+                    self._slots.popitem(last=False)
+            return fresh

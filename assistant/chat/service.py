@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import threading
@@ -32,6 +31,7 @@ from assistant.chat.limits import RATE_WINDOW, SendLog, refuse_over_limits
 from assistant.chat.pending import HEARTBEAT_SECONDS, as_shown, new_owner
 from assistant.chat.recorder import (
     AgentSlot,
+    AgentSlots,
     RecorderHooks,
     TurnRecorder,
     on_stream_event,
@@ -55,7 +55,6 @@ from assistant.sessions.base import (
     SessionStore,
     utcnow,
 )
-from assistant.sessions.snapshot_storage import TurnSnapshotStorage
 from assistant.tools.deps import ToolDeps
 from assistant.usage.pricing import PriceTable
 
@@ -92,8 +91,8 @@ class ChatService:
         self.model_name = settings.model_name
         self._model_factory = model_factory or (lambda name: get_model(name, settings))
         self.clock = clock
-        self._slots: collections.OrderedDict[str, AgentSlot] = collections.OrderedDict()
-        self._slots_lock = threading.Lock()
+        self._slots = AgentSlots(AGENT_CACHE_SIZE)
+        self._model_lock = threading.Lock()
         self._send_log = SendLog(store.engine)
         self._bridge = LoopBridge("chat-service-loop")
         self._model: Model | None = None
@@ -102,7 +101,7 @@ class ChatService:
 
     def model(self) -> Model:
         """The strands model shared by every session's agent (one client per process)."""
-        with self._slots_lock:
+        with self._model_lock:
             if self._model is None:
                 self._model = self._model_factory(self.model_name)
             return self._model
@@ -129,18 +128,18 @@ class ChatService:
     def rename(self, session_id: str, user_id: str, title: str) -> SessionMeta:
         """Rename a session (empty titles are refused)."""
         meta = self.store.rename(session_id, user_id, title)
-        self._bump_slot(session_id, meta.version)
+        self._slots.bump(session_id, meta.version)
         return meta
 
     def delete(self, session_id: str, user_id: str) -> None:
         """Delete a session and its transcript."""
         self.store.delete(session_id, user_id)
-        self._evict(session_id)
+        self._slots.evict(session_id)
 
     def complete(self, session_id: str, user_id: str) -> SessionMeta:
         """End a session: it becomes read-only (it can be continued in a new session)."""
         meta = self.store.set_state(session_id, user_id, "completed")
-        self._evict(session_id)
+        self._slots.evict(session_id)
         return meta
 
     def continue_session(self, session_id: str, user_id: str, *, user_email: str | None = None) -> SessionMeta:
@@ -213,36 +212,6 @@ class ChatService:
         count, oldest = self._send_log.window(user_id, since=now - RATE_WINDOW)
         refuse_over_limits(self.settings, SendWindow(self.spend_today(user_id), count, oldest), now)
 
-    # -- agent cache ------------------------------------------------------------------
-    def _evict(self, session_id: str) -> None:
-        with self._slots_lock:
-            self._slots.pop(session_id, None)
-
-    def _bump_slot(self, session_id: str, version: int) -> None:
-        with self._slots_lock:
-            slot = self._slots.get(session_id)
-            if slot is not None and slot.version == version - 1:
-                slot.version = version
-
-    def _slot_for(self, session_id: str, user_id: str) -> AgentSlot:
-        """The session's live agent slot (one per session, whatever version it holds).
-
-        Its lock serialises sends to the session in this process; ``_run_turn`` rebuilds the
-        agent when the stored version moved. An id owned by another user never gets the
-        owner's slot (the store then answers "not found").
-        """
-        with self._slots_lock:
-            slot = self._slots.get(session_id)
-            if slot is not None and slot.user_id == user_id:
-                self._slots.move_to_end(session_id)
-                return slot
-            fresh = AgentSlot(session_id=session_id, user_id=user_id, version=-1, storage=TurnSnapshotStorage())
-            if slot is None:
-                self._slots[session_id] = fresh
-                while len(self._slots) > AGENT_CACHE_SIZE:
-                    self._slots.popitem(last=False)
-            return fresh
-
     def _build_agent(self, slot: AgentSlot, meta: SessionMeta) -> None:
         doc = self.store.load(meta.id, meta.user_id)
         slot.storage.reset(doc.agent_snapshot)
@@ -288,7 +257,7 @@ class ChatService:
 
     def _prepare(self, session_id: str, user_id: str, prompt: str) -> tuple[SessionMeta, AgentSlot]:
         """Take the session's slot and begin the turn of an already validated message."""
-        slot = self._slot_for(session_id, user_id)
+        slot = self._slots.for_session(session_id, user_id)
         if not slot.lock.acquire(blocking=False):
             raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")
         try:
@@ -326,8 +295,7 @@ class ChatService:
 
     def stop(self, session_id: str) -> bool:
         """Stop the answer being written for this session; what was produced is kept, marked stopped."""
-        with self._slots_lock:
-            slot = self._slots.get(session_id)
+        slot = self._slots.get(session_id)
         if slot is None or not slot.lock.locked() or slot.agent is None:
             return False
         logger.info("session_id=<%s> | stopping answer", session_id)
@@ -336,8 +304,7 @@ class ChatService:
 
     def is_busy(self, session_id: str) -> bool:
         """Whether an answer is being written for this session right now."""
-        with self._slots_lock:
-            slot = self._slots.get(session_id)
+        slot = self._slots.get(session_id)
         return bool(slot and slot.lock.locked())
 
     def wait_idle(self, session_id: str, timeout: float = 10.0) -> bool:
@@ -455,7 +422,7 @@ class ChatService:
         rec.events.put_nowait(Done(turn=turn, meta=new_meta))
 
     async def _fail(self, slot: AgentSlot, meta: SessionMeta, prompt: str, rec: TurnRecorder, exc: Exception) -> None:
-        self._evict(slot.session_id)
+        self._slots.evict(slot.session_id)
         slot.agent = None
         usage = usage_records(self.model_name, self.prices, meta, rec)
         turn_idx = meta.turn_count
