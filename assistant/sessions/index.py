@@ -9,18 +9,17 @@ search, the ledger, expiry and pending questions behave the same whatever holds 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from assistant import db
-from assistant.inputs import log_safe, strip_control_chars
+from assistant.inputs import log_safe
 from assistant.sessions.base import (
     PendingTurn,
     SendWindow,
@@ -39,147 +38,29 @@ from assistant.sessions.base import (
     to_utc,
     utcnow,
 )
-from assistant.sessions.queries import SORT_KEYS, text_condition
+from assistant.sessions.queries import text_condition
+from assistant.sessions.rows import (
+    _DELETE_PENDING,
+    _FORGET_OLD_SENDS,
+    _INSERT_PENDING,
+    _INSERT_SEND,
+    _META_COLUMNS,
+    _RECENT_SENDS,
+    _SELECT_ROW,
+    _SELECT_ROW_LOCKED,
+    _SELECT_USER_ROW,
+    _SELECT_USER_ROW_LOCKED,
+    _SPENT_TODAY,
+    _USER_SEND_LOCK,
+    CONFLICT_MESSAGE,
+    SEND_LOG_KEEP,
+    SORTABLE,
+    row_to_meta,
+    usage_row,
+    usage_totals,
+)
 
 logger = logging.getLogger(__name__)
-
-MAX_TITLE_CHARS = 120
-SORTABLE = frozenset(SORT_KEYS)
-CONFLICT_MESSAGE = "This session changed elsewhere (another tab?). Reload it to continue."
-
-
-_META_COLUMNS = [col for col in db.sessions.c if col.name != "agent_snapshot"]
-# prebuilt per-turn statements (executed with parameter dicts; compiled once per dialect)
-_INSERT_MESSAGES = insert(db.messages)
-_INSERT_TURN = insert(db.turns)
-_INSERT_USAGE = insert(db.usage)
-_INSERT_TEXT = insert(db.session_text)
-_SELECT_ROW = select(*_META_COLUMNS).where(db.sessions.c.id == bindparam("sid"))
-_SELECT_ROW_LOCKED = _SELECT_ROW.with_for_update()
-_SELECT_USER_ROW = _SELECT_ROW.where(db.sessions.c.user_id == bindparam("uid"))
-_SELECT_USER_ROW_LOCKED = _SELECT_USER_ROW.with_for_update()
-# the SET clause comes from the parameter keys (column names); the row is matched on "sid"
-_UPDATE_TURN = update(db.sessions).where(db.sessions.c.id == bindparam("sid"))
-_DELETE_PENDING = delete(db.pending_turns).where(db.pending_turns.c.session_id == bindparam("sid"))
-_INSERT_PENDING = insert(db.pending_turns)
-# limits, read and counted in begin_turn's transaction
-SEND_LOG_KEEP = timedelta(hours=1)
-_USER_SEND_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
-_SPENT_TODAY = select(func.coalesce(func.sum(db.usage.c.cost_usd), 0.0)).where(
-    db.usage.c.user_id == bindparam("uid"),
-    db.usage.c.started_at >= bindparam("start"),
-    db.usage.c.started_at < bindparam("end"),
-)
-_RECENT_SENDS = select(func.count(), func.min(db.send_log.c.sent_at)).where(
-    db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at > bindparam("since")
-)
-_FORGET_OLD_SENDS = delete(db.send_log).where(
-    db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at < bindparam("before")
-)
-_INSERT_SEND = insert(db.send_log)
-
-
-def new_session_id() -> str:
-    """A fresh opaque session id."""
-    return str(uuid.uuid4())
-
-
-def clean_title(title: str) -> str:
-    """Normalise a user-given or derived title (one line, no control characters, bounded length)."""
-    one_line = " ".join(strip_control_chars(title).split())
-    if len(one_line) > MAX_TITLE_CHARS:
-        one_line = one_line[: MAX_TITLE_CHARS - 1].rstrip() + "…"
-    return one_line
-
-
-def message_text(message: dict[str, Any]) -> str:
-    """Plain text of a strands message (text blocks only)."""
-    parts = [block["text"] for block in message.get("content", []) if isinstance(block, dict) and "text" in block]
-    return "\n".join(str(p) for p in parts)
-
-
-def turn_search_text(messages: Sequence[dict[str, Any]]) -> str:
-    """The lower-cased user+assistant text one turn adds to the search index (``session_text``).
-
-    Control characters are left out (:func:`assistant.inputs.strip_control_chars`): a model may
-    emit a NUL, which a Postgres ``text`` column refuses.
-    """
-    text = " ".join(message_text(m) for m in messages if m.get("role") in ("user", "assistant"))
-    return strip_control_chars(text).lower()
-
-
-def title_text_row(session_id: str, title: str) -> dict[str, Any]:
-    """The ``session_text`` row that makes a session's title searchable."""
-    return {"session_id": session_id, "turn_idx": db.TITLE_TURN_IDX, "text": title.lower()}
-
-
-def set_title_text(conn: Connection, session_id: str, title: str) -> None:
-    """Point the session's title row in ``session_text`` at a new title (inserting it if missing)."""
-    c = db.session_text.c
-    result = conn.execute(
-        update(db.session_text)
-        .where(c.session_id == session_id, c.turn_idx == db.TITLE_TURN_IDX)
-        .values(text=title.lower())
-    )
-    if not result.rowcount:
-        conn.execute(insert(db.session_text).values(**title_text_row(session_id, title)))
-
-
-def row_to_meta(row: Any) -> SessionMeta:
-    """Map a ``sessions`` row to :class:`SessionMeta`."""
-    return SessionMeta(
-        id=row.id,
-        user_id=row.user_id,
-        title=row.title,
-        state=row.state,
-        created_at=assume_utc(row.created_at),
-        updated_at=assume_utc(row.updated_at),
-        model=row.model,
-        version=row.version,
-        message_count=row.message_count,
-        turn_count=row.turn_count,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        cost_usd=row.cost_usd,
-        cost_unknown=bool(row.cost_unknown),
-        errors=row.errors,
-        continued_from=row.continued_from,
-        damaged=row.damaged,
-        user_email=row.user_email,
-    )
-
-
-def usage_row(record: UsageRecord) -> dict[str, Any]:
-    """Map a :class:`UsageRecord` to a ``usage`` table row."""
-    return {
-        "call_id": record.call_id,
-        "session_id": record.session_id,
-        "user_id": record.user_id,
-        "turn_idx": record.turn_idx,
-        "provider": record.provider,
-        "model_id": record.model_id,
-        "started_at": record.started_at,
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "cache_read_tokens": record.cache_read_tokens,
-        "cache_write_tokens": record.cache_write_tokens,
-        "latency_ms": record.latency_ms,
-        "ttft_ms": record.ttft_ms,
-        "error": record.error,
-        "cost_usd": record.cost_usd,
-        "price_version": record.price_version,
-    }
-
-
-def usage_totals(records: Sequence[UsageRecord]) -> dict[str, Any]:
-    """Aggregate deltas that ledger rows add to a session row."""
-    return {
-        "input_tokens": sum(r.input_tokens for r in records),
-        "output_tokens": sum(r.output_tokens for r in records),
-        "cost_usd": sum(r.cost_usd or 0.0 for r in records),
-        "cost_unknown": any(r.cost_usd is None for r in records),
-        "errors": sum(1 for r in records if r.error),
-    }
 
 
 def _add_usage(conn: Connection, records: list[UsageRecord]) -> None:

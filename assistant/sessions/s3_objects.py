@@ -36,7 +36,7 @@ from assistant.sessions.base import (
     TurnRecord,
     _parse_dt,
 )
-from assistant.sessions.index import CONFLICT_MESSAGE
+from assistant.sessions.rows import CONFLICT_MESSAGE
 
 logger = logging.getLogger(__name__)
 

@@ -59,13 +59,13 @@ from assistant.sessions.base import (
     _parse_dt,
     utcnow,
 )
-from assistant.sessions.index import (
+from assistant.sessions.index import IndexedStore
+from assistant.sessions.rows import (
     _DELETE_PENDING,
     _INSERT_TEXT,
     _INSERT_USAGE,
     _UPDATE_TURN,
     CONFLICT_MESSAGE,
-    IndexedStore,
     clean_title,
     new_session_id,
     row_to_meta,

@@ -32,14 +32,14 @@ from assistant.sessions.base import (
     TurnCommit,
     TurnRecord,
 )
-from assistant.sessions.index import (
+from assistant.sessions.index import IndexedStore
+from assistant.sessions.rows import (
     _DELETE_PENDING,
     _INSERT_MESSAGES,
     _INSERT_TEXT,
     _INSERT_TURN,
     _INSERT_USAGE,
     _UPDATE_TURN,
-    IndexedStore,
     clean_title,
     new_session_id,
     row_to_meta,
