@@ -3,8 +3,13 @@
 * Run as the page script (``__main__``) for every browser session: load Settings, sign the
   user in, then run the selected page.
 * Imported as the module ``streamlit_app`` by ``streamlit run``, which finds ``app`` (an
-  ``st.App``, Streamlit's supported way to add middleware) and serves it with uvicorn. That
-  server adds the security headers to every HTTP response.
+  ``st.App``, Streamlit's supported way to add middleware and a lifespan) and serves it with
+  uvicorn. That server adds the security headers to every HTTP response and, before it
+  accepts a connection, imports the heavy modules (strands, SQLAlchemy, pandas, Plotly, the
+  assistant core: everything the pages import) and builds the store and chat service (the
+  schema upgrade; the S3 and Bedrock boto3 clients when configured): ``/_stcore/health``
+  never answers OK on a cold replica, so a load balancer never sends the first user to one.
+  A replica whose code cannot be imported exits instead of starting.
 """
 
 from __future__ import annotations
@@ -74,9 +79,26 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
+    import ast
+    import asyncio
+    import importlib
+    import importlib.util
+    import logging
+    import time
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+    from pathlib import Path
+
     from starlette.datastructures import MutableHeaders
     from starlette.middleware import Middleware
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    _ROOT = Path(__file__).resolve().parent
+    # A custom component (the Google sign-in button) registers with the server only when it is
+    # declared during a script run; imported here first, it would never be registered and the
+    # sign-in page would show a broken frame. These are imported by the first run instead.
+    _NOT_WARMED = ("streamlit_oauth", "app_pages.auth_gate")
+    _logger = logging.getLogger("assistant.server")
 
     class SecurityHeadersMiddleware:
         """Adds :data:`SECURITY_HEADERS` to every HTTP response (websockets pass through)."""
@@ -98,4 +120,61 @@ else:
 
             await self.app(scope, receive, send_with_headers)
 
-    app = st.App(__file__, middleware=[Middleware(SecurityHeadersMiddleware)])
+    def _script_imports() -> list[str]:
+        """Every module the app script and its pages import (read from their source, not run)."""
+        names: list[str] = []
+        for path in [_ROOT / "streamlit_app.py", *sorted((_ROOT / "app_pages").glob("*.py"))]:
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names += [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names.append(node.module)
+                    names += [f"{node.module}.{alias.name}" for alias in node.names]  # submodules
+        return list(dict.fromkeys(names))
+
+    def warm_up() -> None:
+        """Do what a cold first script run would: import the pages' modules, build the services."""
+        started = time.perf_counter()
+        imported = 0
+        for name in _script_imports():
+            if name.startswith(_NOT_WARMED):
+                continue
+            try:
+                if importlib.util.find_spec(name) is None:
+                    continue
+            except (ImportError, ValueError):
+                continue  # "from module import function": not a module
+            importlib.import_module(name)
+            imported += 1
+
+        from assistant.config import ConfigError, get_settings
+        from assistant.factory import get_chat_service, get_sign_in_memory
+        from assistant.log import setup_logging
+
+        try:
+            settings = get_settings()
+        except ConfigError as e:
+            setup_logging("INFO")
+            _logger.warning("reason=<%s> | warm start: configuration refused, the page will say why", e)
+            return
+        setup_logging(settings.log_level)
+        try:
+            service = get_chat_service(settings)  # engine, schema upgrade, S3 client
+            service.model()  # the model client (Bedrock: boto3)
+            get_sign_in_memory(settings)
+        except Exception as e:  # the page shows its own message for these; start anyway
+            reason = f"{e.__class__.__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
+            _logger.warning("reason=<%s> | warm start: could not build the services", reason)
+        _logger.info(
+            "duration_ms=<%.0f>, modules=<%d> | warm start: core imported and services built before serving",
+            (time.perf_counter() - started) * 1000,
+            imported,
+        )
+
+    @asynccontextmanager
+    async def _warm_start(_app: st.App) -> AsyncIterator[None]:
+        # The server accepts connections only after this yields (uvicorn's lifespan startup).
+        await asyncio.to_thread(warm_up)
+        yield
+
+    app = st.App(__file__, middleware=[Middleware(SecurityHeadersMiddleware)], lifespan=_warm_start)

@@ -1,4 +1,5 @@
-"""The real `streamlit run streamlit_app.py` server: security headers on every response."""
+"""The real `streamlit run streamlit_app.py` server: security headers on every response, and a
+warm start (the heavy imports happen before /_stcore/health first answers OK)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,35 @@ def test_every_response_forbids_framing_by_other_sites_and_sets_a_csp(
     assert "default-src" in directives and "connect-src" in directives
     assert response.headers.get("X-Frame-Options") == "SAMEORIGIN"
     assert response.headers.get("X-Content-Type-Options") == "nosniff"
+
+
+def test_health_is_ok_only_once_the_core_is_imported(server: tuple[StreamlitServer, str]) -> None:
+    srv, log_at_first_ok = server
+    warm = [line for line in log_at_first_ok.splitlines() if WARM_LINE in line]
+    assert warm, f"health answered OK before the warm start finished:\n{log_at_first_ok}"
+    assert "error" not in warm[0].lower()
+    kinds = asyncio.run(_first_page_elements(srv.url))
+    assert "chat_input" in kinds, "the first visitor gets the chat page"
+
+
+def test_the_sign_in_component_is_still_served_after_the_warm_start(server: tuple[StreamlitServer, str]) -> None:
+    """A custom component registers with the server only when first imported during a script run."""
+    srv = server[0]
+    asyncio.run(_first_page_elements(srv.url))  # a script run has imported the sign-in gate
+    response = requests.get(srv.url + "/component/streamlit_oauth.authorize_button/index.html", timeout=10)
+    assert response.status_code == 200 and "<html" in response.text.lower()
+
+
+def test_a_database_down_at_start_does_not_keep_the_replica_from_starting(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """As before the warm start: the server starts and the page says what is wrong."""
+    srv = start_streamlit(
+        tmp_path_factory.mktemp("db-down"), {"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"}
+    )
+    try:
+        log = srv.log()
+        assert "warm start: could not build the services" in log and "OperationalError" in log
+        assert requests.get(srv.url + "/_stcore/health", timeout=10).status_code == 200
+    finally:
+        srv.stop()
