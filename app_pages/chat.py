@@ -1,7 +1,7 @@
 """Chat page: thin drawing of ChatService sessions and events (no business logic here).
 
-Wording, labels and formatting come from :mod:`assistant.chat_view`, starter prompts from
-:mod:`assistant.starters`, exports from :mod:`assistant.sessions.export`. The open session
+Wording, labels and formatting come from :mod:`assistant.views.conversation`, starter prompts from
+:mod:`assistant.starters`, exports from :mod:`assistant.views.export`. The open session
 lives in the URL (``?session=<id>``) so it survives a reload; it is always re-read through
 the service with the signed-in user's id, so another user's id is simply "not found".
 """
@@ -25,7 +25,6 @@ from app_pages.components import (
     step_input,
     step_result,
 )
-from assistant import chat_view as view
 from assistant.chat import (
     ChatEvent,
     ChatInputError,
@@ -44,7 +43,6 @@ from assistant.config import get_settings
 from assistant.factory import get_chat_service
 from assistant.inputs import log_safe, validate_session_id
 from assistant.models.registry import describe_model
-from assistant.render import safe_markdown
 from assistant.sessions.base import (
     PendingTurn,
     SessionDocument,
@@ -53,8 +51,10 @@ from assistant.sessions.base import (
     SessionNotFoundError,
     TurnRecord,
 )
-from assistant.sessions.export import session_to_json, session_to_markdown
 from assistant.starters import starter_prompts
+from assistant.views import conversation as view
+from assistant.views.export import session_to_json, session_to_markdown
+from assistant.views.markdown import safe_markdown
 
 logger = logging.getLogger("assistant.pages.chat")
 

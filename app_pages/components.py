@@ -4,7 +4,7 @@ reader's time zone for clock times.
 The chat page and the sessions page's detail both draw stored turns the same way; only the
 tool-step container (a status box in chat, an expander in the detail) and the footer row
 (editable feedback in chat, read-only feedback in the detail) differ, and each page passes those.
-Wording and formatting come from :mod:`assistant.chat_view`. This is page glue: ``assistant/``
+Wording and formatting come from :mod:`assistant.views.conversation`. This is page glue: ``assistant/``
 never imports streamlit.
 """
 
@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from assistant import chat_view as view
 from assistant.chat import DisplayTurn
-from assistant.render import pretty_json, safe_markdown
 from assistant.sessions.base import ToolStep, TurnRecord
-from assistant.usage.format import resolve_zone
+from assistant.views import conversation as view
+from assistant.views.format import resolve_zone
+from assistant.views.markdown import pretty_json, safe_markdown
 
 NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
 USER_AVATAR = ":material/person:"

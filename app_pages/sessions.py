@@ -22,18 +22,18 @@ import streamlit as st
 
 from app_pages.auth_gate import current_identity
 from app_pages.components import NOT_FOUND, browser_zone, draw_turn
-from assistant import chat_view as view
 from assistant.chat import ChatService, DisplayTurn, build_display_turns
 from assistant.config import get_settings
 from assistant.factory import get_chat_service, get_prices
 from assistant.inputs import log_safe, validate_session_id
 from assistant.sessions import views
 from assistant.sessions.base import SessionError, SessionNotFoundError, TurnRecord
-from assistant.sessions.export import session_to_json, session_to_markdown
 from assistant.sessions.queries import SessionFilter, SessionQueryError, distinct_models, list_sessions
 from assistant.usage import views as usage_views
-from assistant.usage.format import fmt_ago, fmt_cost, fmt_datetime
 from assistant.usage.queries import dashboard, what_if
+from assistant.views import conversation as view
+from assistant.views.export import session_to_json, session_to_markdown
+from assistant.views.format import fmt_ago, fmt_cost, fmt_datetime
 
 logger = logging.getLogger("assistant.pages.sessions")
 

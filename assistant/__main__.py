@@ -131,7 +131,7 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     from assistant.sessions import queries
     from assistant.usage import queries as usage_queries
-    from assistant.usage.format import fmt_cost, fmt_tokens
+    from assistant.views.format import fmt_cost, fmt_tokens
 
     engine = store.engine
     user = None if args.all else (args.user or settings.test_user_id)

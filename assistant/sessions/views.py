@@ -21,8 +21,8 @@ from assistant.db import sessions
 from assistant.inputs import clean_display_text
 from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
 from assistant.sessions.queries import SessionFilter, SessionRow, SessionTotals
-from assistant.usage.format import fmt_cost, fmt_ms, fmt_tokens
 from assistant.usage.pricing import PriceTable
+from assistant.views.format import fmt_cost, fmt_ms, fmt_tokens
 
 logger = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""Usage ledger queries, the model price table and cost formatting."""
+"""Usage ledger queries and the model price table (formatting lives in :mod:`assistant.views`)."""

@@ -30,8 +30,8 @@ from sqlalchemy import Engine
 from assistant.db import sessions, usage, usage_daily
 from assistant.sessions.base import UsageRecord, parse_utc, to_utc
 from assistant.sessions.queries import percentile
-from assistant.usage.format import csv_cell
 from assistant.usage.pricing import PriceTable
+from assistant.views.format import csv_cell
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.inputs import clean_display_text
-from assistant.usage.format import csv_cell, fmt_cost, fmt_tokens
 from assistant.usage.queries import Dashboard, WhatIfEstimate
+from assistant.views.format import csv_cell, fmt_cost, fmt_tokens
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Tests of the chat page's wording and formatting (assistant/chat_view.py)."""
+"""Tests of the chat page's wording and formatting (assistant/views/conversation.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant import chat_view as view
 from assistant.sessions.base import SessionMeta, TurnRecord
+from assistant.views import conversation as view
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

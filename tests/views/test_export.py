@@ -1,4 +1,4 @@
-"""Tests of session export to Markdown and JSON (assistant/sessions/export.py)."""
+"""Tests of session export to Markdown and JSON (assistant/views/export.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from assistant.sessions.base import SessionDocument, SessionMeta, ToolStep, TurnRecord
-from assistant.sessions.export import session_to_dict, session_to_json, session_to_markdown
-from tests.assistant.test_render import assert_only_safe_links
+from assistant.views.export import session_to_dict, session_to_json, session_to_markdown
+from tests.views.test_markdown import assert_only_safe_links
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

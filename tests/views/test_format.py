@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.usage.format import (
+from assistant.views.format import (
     UTC_ZONE,
     fmt_ago,
     fmt_cost,

@@ -1,7 +1,8 @@
-"""What the chat page shows, as plain functions (Streamlit-free, unit-tested).
+"""What the chat page shows of a conversation, as plain functions (Streamlit-free, unit-tested).
 
 The page (``app_pages/chat.py``) only draws; every label, footer, badge, refusal and error
-text it draws comes from here, so the wording can be tested without a browser.
+text it draws comes from here, so the wording can be tested without a browser. The sessions
+page's detail draws a stored transcript with the same badges, titles and footers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from assistant.render import plain_text, tool_name_markdown
 from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
-from assistant.usage.format import UTC_ZONE, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
+from assistant.views.format import UTC_ZONE, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
+from assistant.views.markdown import plain_text, tool_name_markdown
 
 OFFLINE_LABEL = "offline demo model"
 SIDEBAR_TITLE_CHARS = 38

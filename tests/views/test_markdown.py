@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from assistant.render import safe_markdown
+from assistant.views.markdown import safe_markdown
 
 
 @pytest.mark.parametrize(
