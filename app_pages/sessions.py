@@ -4,7 +4,7 @@ Three tabs: the sessions table (server-side filter, sort and paging, totals), th
 dashboard and what-if pricing. ``?session=<id>`` on this page opens one session's detail:
 its transcript with tool steps, per-turn usage, feedback, exports and Resume/Continue.
 Users only ever see their own sessions; admins see everyone's, read-only. Every rule
-lives in :mod:`assistant.sessions.views` and :mod:`assistant.usage.views`. Clock times are
+lives in :mod:`assistant.views.sessions` and :mod:`assistant.views.usage`. Clock times are
 shown in the browser's time zone; day filters and daily charts stay in UTC days (the daily
 budget resets at UTC midnight and the ledger rolls up per UTC day).
 """
@@ -26,12 +26,12 @@ from assistant.chat import ChatService, DisplayTurn, build_display_turns
 from assistant.config import get_settings
 from assistant.factory import get_chat_service, get_prices
 from assistant.inputs import log_safe, validate_session_id
-from assistant.sessions import views
 from assistant.sessions.base import SessionError, SessionNotFoundError, TurnRecord
 from assistant.sessions.queries import SessionFilter, SessionQueryError, distinct_models, list_sessions
-from assistant.usage import views as usage_views
 from assistant.usage.queries import dashboard, what_if
 from assistant.views import conversation as view
+from assistant.views import sessions as views
+from assistant.views import usage as usage_views
 from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.format import fmt_ago, fmt_cost, fmt_datetime
 

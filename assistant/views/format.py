@@ -1,10 +1,12 @@
-"""People-friendly formatting of costs, token counts, durations, ages and clock times (pages and CLI)."""
+"""People-friendly formatting of costs, token counts, durations, ages and clock times (pages and CLI),
+CSV cells, and the :class:`Metric` every metric row is drawn from."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -14,6 +16,15 @@ UNKNOWN = "unknown"
 MISSING = "–"
 UTC_ZONE = ZoneInfo("UTC")
 DATE_TIME = "%Y-%m-%d %H:%M"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One ``st.metric`` of a metric row (sessions totals, session detail, cost dashboard)."""
+
+    label: str
+    value: str
+    help: str | None = None
 
 
 def fmt_cost(value: float | None) -> str:

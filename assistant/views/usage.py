@@ -17,7 +17,7 @@ from typing import Any
 
 from assistant.inputs import clean_display_text
 from assistant.usage.queries import Dashboard, WhatIfEstimate
-from assistant.views.format import csv_cell, fmt_cost, fmt_tokens
+from assistant.views.format import Metric, csv_cell, fmt_cost, fmt_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +53,6 @@ class ChartTable:
         for row in self.rows:
             writer.writerow([csv_cell(v) for v in row])
         return buffer.getvalue()
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One ``st.metric`` of the dashboard's metric row."""
-
-    label: str
-    value: str
-    help: str | None = None
 
 
 def _identity(value: str) -> str:

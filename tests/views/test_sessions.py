@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from assistant.sessions import views
 from assistant.sessions.base import SessionMeta
 from assistant.sessions.queries import SessionTotals, list_sessions
 from assistant.usage.pricing import PriceTable
+from assistant.views import sessions as views
 from tests.fixtures.db import insert_sessions, insert_usage, sqlite_file_engine
 
 T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from assistant.inputs import clean_display_text
 from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
 from assistant.sessions.queries import SessionFilter, SessionRow, SessionTotals
 from assistant.usage.pricing import PriceTable
-from assistant.views.format import fmt_cost, fmt_ms, fmt_tokens
+from assistant.views.format import Metric, fmt_cost, fmt_ms, fmt_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -282,15 +282,6 @@ def totals_cost_text(totals: SessionTotals) -> str:
     if totals.cost_usd > 0:
         return f"≥ {fmt_cost(totals.cost_usd)}"
     return "unknown"
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One ``st.metric`` of a metric row."""
-
-    label: str
-    value: str
-    help: str | None = None
 
 
 def totals_metrics(totals: SessionTotals) -> list[Metric]:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from assistant.usage import views
 from assistant.usage.pricing import PriceTable
 from assistant.usage.queries import Dashboard, WhatIfEstimate, dashboard
+from assistant.views import usage as views
 from tests.fixtures.db import insert_sessions, insert_usage, sqlite_file_engine
 
 DAY1 = datetime(2026, 11, 8, 10, 0, tzinfo=UTC)
