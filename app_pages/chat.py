@@ -42,7 +42,6 @@ from assistant.chat import (
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
 from assistant.inputs import log_safe, validate_session_id
-from assistant.models.registry import describe_model
 from assistant.sessions.base import (
     PendingTurn,
     SessionDocument,
@@ -55,6 +54,7 @@ from assistant.starters import starter_prompts
 from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.markdown import safe_markdown
+from assistant.views.models import model_view
 
 logger = logging.getLogger("assistant.pages.chat")
 
@@ -72,7 +72,7 @@ settings = get_settings()
 identity = current_identity()
 user_id: str = identity.user_id
 service: ChatService = get_chat_service(settings)
-model_info = describe_model(service.model_name)
+model_info = model_view(service.model_name)
 
 st.html(
     """<style>

@@ -34,6 +34,7 @@ from assistant.views import sessions as views
 from assistant.views import usage as usage_views
 from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.format import fmt_ago, fmt_cost, fmt_datetime
+from assistant.views.models import OFFLINE_LABEL, model_view
 
 logger = logging.getLogger("assistant.pages.sessions")
 
@@ -70,7 +71,7 @@ def _metric_row(metrics: list[Any], key: str) -> None:
 
 
 def _label(model_id: str) -> str:
-    return views.model_label(model_id, prices)
+    return model_view(model_id, prices).label
 
 
 def _style(fig: go.Figure, *, x: str, y: str, height: int = 320) -> go.Figure:
@@ -345,7 +346,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             st.caption("Costs, tokens and answer times appear here once you chat with the assistant.")
             st.page_link(CHAT_PAGE, label="Open the chat", icon=":material/forum:")
         return
-    free = usage_views.all_free(d, lambda m: views.is_free_model(m, prices))
+    free = usage_views.all_free(d, lambda m: model_view(m, prices).is_free)
     _metric_row(usage_views.dashboard_metrics(d, all_free=free), "db-totals")
     if free:
         st.caption(
@@ -556,8 +557,8 @@ def _draw_detail(raw_id: str) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         badge = view.state_badge(meta.state)
         st.badge(badge.label, icon=badge.icon, color=badge.color)
-        offline = view.is_offline_model(meta.model)
-        mbadge = view.model_badge(_label(meta.model) if not offline else view.OFFLINE_LABEL, offline)
+        model = model_view(meta.model, prices)
+        mbadge = view.model_badge(OFFLINE_LABEL if model.is_offline else model.label, model.is_offline)
         st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
         st.caption(f"Started {fmt_datetime(meta.created_at, zone)} · last activity {fmt_ago(meta.updated_at, now)}")
     if access.banner:

@@ -59,14 +59,13 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.chat import ChatInputError, LimitExceededError
     from assistant.factory import get_chat_service
     from assistant.inputs import log_safe, validate_session_id
-    from assistant.models.registry import describe_model
     from assistant.sessions.base import SessionError, SessionMeta
+    from assistant.views.models import model_view
 
     service = get_chat_service(settings)
     user = args.user or settings.test_user_id
     out = sys.stdout
-    info = describe_model(service.model_name)
-    label = info.label + (" (offline demo model)" if info.is_offline and "offline" not in info.label else "")
+    label = model_view(service.model_name).label
     meta: SessionMeta | None = None
     if args.session:
         session_id = validate_session_id(args.session)

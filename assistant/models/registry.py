@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 ProviderFactory = Callable[[str, "Settings"], "Model"]
 
 DEFAULT_OFFLINE_ID = "demo"
+OFFLINE_LABEL = "offline demo model"
+"""How the offline demo model is named wherever it is shown (badges, cost notes, the CLI)."""
 OFFLINE_CHUNK_DELAY_S = 0.015
 OFFLINE_FIRST_TOKEN_DELAY_S = 0.2
 
@@ -244,9 +246,9 @@ def describe_model(name: str) -> ModelInfo:
     """
     provider, model_id = parse_model_name(name)
     if provider == "offline":
-        return ModelInfo(provider, model_id, "offline demo model", True)
+        return ModelInfo(provider, model_id, OFFLINE_LABEL, True)
     if provider == "faulty":
-        return ModelInfo(provider, model_id, f"offline demo model (fault: {model_id})", True)
+        return ModelInfo(provider, model_id, f"{OFFLINE_LABEL} (fault: {model_id})", True)
     if provider == "bedrock":
         lowered = model_id.lower()
         label = next((text for pattern, text in _BEDROCK_LABELS if re.search(pattern, lowered)), f"Bedrock {model_id}")

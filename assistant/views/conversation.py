@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
 from assistant.views.format import UTC_ZONE, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
 from assistant.views.markdown import plain_text, tool_name_markdown
+from assistant.views.models import OFFLINE_LABEL, model_view
 
-OFFLINE_LABEL = "offline demo model"
 SIDEBAR_TITLE_CHARS = 38
 
 
@@ -58,7 +58,7 @@ def model_badge(label: str, is_offline: bool) -> Badge:
     """The badge naming the model that answers.
 
     Args:
-        label: The model's human label (``describe_model(...).label``).
+        label: The model's human label (``model_view(...).label``).
         is_offline: Whether it is the offline demo model.
 
     Returns:
@@ -102,11 +102,6 @@ def cost_text(cost_usd: float | None, *, offline: bool = False) -> str:
     return fmt_cost(cost_usd)
 
 
-def is_offline_model(model_name: str) -> bool:
-    """Whether a stored model name is the offline demo model (plain or fault-injected)."""
-    return model_name.split(":", 1)[0] in {"offline", "faulty"}
-
-
 def turn_footer(turn: TurnRecord) -> str:
     """The small print under an answer: tokens, cost, time to first token, total time.
 
@@ -118,7 +113,7 @@ def turn_footer(turn: TurnRecord) -> str:
     """
     parts = [
         f"{fmt_tokens(turn.input_tokens)} in · {fmt_tokens(turn.output_tokens)} out tokens",
-        cost_text(turn.cost_usd, offline=is_offline_model(turn.model)),
+        cost_text(turn.cost_usd, offline=model_view(turn.model).is_offline),
     ]
     if turn.ttft_ms is not None:
         parts.append(f"first token {fmt_ms(turn.ttft_ms)}")
@@ -154,7 +149,7 @@ def session_cost_text(meta: SessionMeta) -> str:
     """
     if meta.cost_unknown:
         return "unknown" if not meta.cost_usd else f"at least {fmt_cost(meta.cost_usd)} (some prices unknown)"
-    return cost_text(meta.cost_usd, offline=is_offline_model(meta.model))
+    return cost_text(meta.cost_usd, offline=model_view(meta.model).is_offline)
 
 
 def session_summary(meta: SessionMeta) -> str:

@@ -23,10 +23,11 @@ from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
 from assistant.sessions.queries import SessionFilter, SessionRow, SessionTotals
 from assistant.usage.pricing import PriceTable
 from assistant.views.format import Metric, fmt_cost, fmt_ms, fmt_tokens
+from assistant.views.models import OFFLINE_LABEL, model_view
 
 logger = logging.getLogger(__name__)
 
-OFFLINE_FREE_NOTE = "offline demo model is free"
+OFFLINE_FREE_NOTE = f"{OFFLINE_LABEL} is free"
 STATES: tuple[SessionState, ...] = ("active", "completed", "expired")
 STATE_LABELS: dict[str, str] = {"active": "Active", "completed": "Completed", "expired": "Expired"}
 PAGE_SIZES: tuple[int, ...] = (25, 50, 100)
@@ -216,42 +217,6 @@ def page_info(page: int, page_size: int, total: int) -> PageInfo:
 
 
 # --------------------------------------------------------------------------- labels
-def model_label(model_id: str, prices: PriceTable, at: datetime | None = None) -> str:
-    """A person-readable model name for a ledger model id or a registry name.
-
-    Args:
-        model_id: ``offline``, ``us.amazon.nova-lite-v1:0`` or ``bedrock:us.amazon...``.
-        prices: The price table (its labels name the models).
-        at: Date the label should be in force (default: now).
-
-    Returns:
-        e.g. "Amazon Nova Lite", "Offline demo model", or the id when the table has no entry.
-    """
-    bare = model_id.split(":", 1)[1] if model_id.startswith(("bedrock:", "faulty:")) else model_id
-    if model_id.startswith("faulty:"):
-        return "Offline demo model (fault injection)"
-    price = prices.price_for(bare, at or datetime.now(UTC))
-    return price.label if price is not None else bare
-
-
-def is_free_model(model_id: str, prices: PriceTable, at: datetime | None = None) -> bool:
-    """Whether a model is priced at $0 (the offline demo model).
-
-    Args:
-        model_id: A ledger model id or registry name.
-        prices: The price table.
-        at: Date the price should be in force (default: now).
-
-    Returns:
-        True when the price table says the model is free.
-    """
-    bare = model_id.split(":", 1)[1] if model_id.startswith("bedrock:") else model_id
-    if model_id.startswith("faulty:"):
-        return True
-    price = prices.price_for(bare, at or datetime.now(UTC))
-    return price is not None and price.is_free
-
-
 def row_cost_text(row: SessionRow) -> str:
     """The cost cell of one session: never $0 for an unknown price.
 
@@ -336,7 +301,7 @@ def table_rows(
 
     Args:
         rows: One page of ``list_sessions``.
-        label: Model id -> readable name (see :func:`model_label`).
+        label: Model id -> readable name (``model_view(m, prices).label``).
         user_label: Row -> who owns it (admins); None leaves the "User" column out.
 
     Returns:
@@ -393,7 +358,7 @@ def free_note(rows: Sequence[SessionRow], prices: PriceTable) -> str | None:
     Returns:
         "$0.00: offline demo model is free", or None when no row is a free-model session.
     """
-    if any(r.cost_usd == 0 and all(is_free_model(m, prices) for m in r.models) for r in rows):
+    if any(r.cost_usd == 0 and all(model_view(m, prices).is_free for m in r.models) for r in rows):
         return f"$0.00: {OFFLINE_FREE_NOTE}"
     return None
 
@@ -492,7 +457,7 @@ def session_metrics(meta: SessionMeta, turns: Sequence[TurnRecord], prices: Pric
         cost_help: str | None = "Some calls used a model without a price."
     else:
         cost = fmt_cost(meta.cost_usd)
-        free = meta.cost_usd == 0 and is_free_model(meta.model, prices)
+        free = meta.cost_usd == 0 and model_view(meta.model, prices).is_free
         cost_help = f"$0.00: {OFFLINE_FREE_NOTE}." if free else None
     latencies = [t.latency_ms for t in turns if t.latency_ms is not None]
     avg = sum(latencies) / len(latencies) if latencies else None

@@ -18,6 +18,7 @@ from typing import Any
 from assistant.inputs import clean_display_text
 from assistant.usage.queries import Dashboard, WhatIfEstimate
 from assistant.views.format import Metric, csv_cell, fmt_cost, fmt_tokens
+from assistant.views.models import OFFLINE_LABEL
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def dashboard_metrics(d: Dashboard, *, all_free: bool) -> list[Metric]:
         cost_help = f"{t.unknown_cost_calls:,} call(s) used a model without a price and are not included."
     else:
         cost = fmt_cost(t.cost_usd)
-        cost_help = "$0.00: the offline demo model is free." if all_free and t.calls else None
+        cost_help = f"$0.00: the {OFFLINE_LABEL} is free." if all_free and t.calls else None
     return [
         Metric("Total cost", cost, cost_help),
         Metric("Tokens", fmt_tokens(t.tokens), f"{t.tokens:,} tokens (input, output and cache)"),

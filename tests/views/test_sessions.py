@@ -14,6 +14,7 @@ from assistant.sessions.base import SessionMeta
 from assistant.sessions.queries import SessionTotals, list_sessions
 from assistant.usage.pricing import PriceTable
 from assistant.views import sessions as views
+from assistant.views.models import model_view
 from tests.fixtures.db import insert_sessions, insert_usage, sqlite_file_engine
 
 T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
@@ -138,7 +139,7 @@ def test_page_info_text_and_clamping() -> None:
 # --------------------------------------------------------------------------- rows and totals
 def test_table_rows_exact_values(engine: Engine) -> None:
     page = list_sessions(engine, views.build_filter(ALICE, sort="created_at"))
-    rows = views.table_rows(page.rows, label=lambda m: views.model_label(m, PRICES))
+    rows = views.table_rows(page.rows, label=lambda m: model_view(m, PRICES).label)
     assert [r["id"] for r in rows] == ["a2", "a1", "a3"]
     a2, a1, a3 = rows
     assert a1["Title"] == "Board prep"
@@ -187,14 +188,6 @@ def test_free_note_only_for_free_model_rows(engine: Engine) -> None:
     bob = list_sessions(engine, views.build_filter(BOB)).rows
     assert views.free_note(alice, PRICES) == "$0.00: offline demo model is free"
     assert views.free_note(bob, PRICES) is None
-
-
-def test_model_labels() -> None:
-    assert views.model_label("offline", PRICES) == "Offline demo model"
-    assert views.model_label("bedrock:us.amazon.nova-lite-v1:0", PRICES) == "Amazon Nova Lite"
-    assert views.model_label("x.unknown", PRICES) == "x.unknown"
-    assert views.is_free_model("offline", PRICES)
-    assert not views.is_free_model("bedrock:us.amazon.nova-lite-v1:0", PRICES)
 
 
 def test_user_directory_lists_emails(engine: Engine) -> None:

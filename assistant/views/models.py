@@ -1,0 +1,80 @@
+"""A model name -> what people are shown of it: its label, and whether it is the offline demo model or free.
+
+The one place a model name becomes a label (both pages, the chat footers, the CLI). Two kinds of
+names reach it:
+
+- registry names, from a session or the running service (``offline``, ``faulty:<spec>``,
+  ``bedrock:us.amazon.nova-lite-v1:0``): :func:`assistant.models.registry.describe_model` says
+  which provider it is, whether it is the offline demo model, and its registry label;
+- ledger model ids (``offline``, ``us.amazon.nova-lite-v1:0``): no provider prefix; only the price
+  table knows them.
+
+Given a price table, the label and "free" come from the table (the sessions page and the cost
+dashboard name a model as its price does, dated like the price); without one, from the registry
+(the chat page's badge, the CLI).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from assistant.models.registry import OFFLINE_LABEL, ModelInfo, ModelNameError, describe_model
+from assistant.usage.pricing import PriceTable
+
+FAULT_INJECTION_LABEL = "Offline demo model (fault injection)"
+
+__all__ = ["FAULT_INJECTION_LABEL", "OFFLINE_LABEL", "ModelView", "model_view"]
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """What people are shown of a model.
+
+    Attributes:
+        label: Its human label ("offline demo model", "Amazon Nova Lite", or the id itself when
+            nothing knows it).
+        is_offline: The offline demo model (plain or fault-injected): scripted, no network, $0.
+        is_free: Costs nothing: priced at $0 by the price table when one is given (the
+            fault-injecting demo model always), else the same as ``is_offline``. A model without a
+            price is not free (its cost is unknown, never $0).
+    """
+
+    label: str
+    is_offline: bool
+    is_free: bool
+
+
+def _registry_info(name: str) -> ModelInfo | None:
+    """The registry's description of a registry name, or None for a ledger model id (no known provider)."""
+    try:
+        return describe_model(name)
+    except ModelNameError:
+        return None
+
+
+def model_view(name: str, prices: PriceTable | None = None, at: datetime | None = None) -> ModelView:
+    """What to show of a model: its label, whether it is the offline demo model, whether it is free.
+
+    Args:
+        name: A registry name (``offline``, ``bedrock:us.amazon.nova-lite-v1:0``, ``faulty:<spec>``)
+            or a ledger model id (``offline``, ``us.amazon.nova-lite-v1:0``).
+        prices: The price table, to label and price the model as the table does (sessions page,
+            dashboard); None labels it as the registry does (chat page, CLI).
+        at: Date the price-table entry should be in force (default: now).
+
+    Returns:
+        The :class:`ModelView`, e.g. ``("Amazon Nova Lite", False, False)`` with the table,
+        ``("offline demo model", True, True)`` for ``offline`` without one.
+    """
+    info = _registry_info(name)
+    is_offline = info is not None and info.is_offline
+    if prices is None:
+        return ModelView(info.label if info is not None else name, is_offline, is_offline)
+    if info is not None and info.provider == "faulty":
+        return ModelView(FAULT_INJECTION_LABEL, True, True)
+    bare = info.model_id if info is not None and info.provider == "bedrock" else name
+    price = prices.price_for(bare, at or datetime.now(UTC))
+    if price is None:
+        return ModelView(bare, is_offline, False)
+    return ModelView(price.label, is_offline, price.is_free)
