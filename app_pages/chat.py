@@ -53,7 +53,7 @@ from assistant.sessions.base import (
 from assistant.starters import starter_prompts
 from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
-from assistant.views.markdown import safe_markdown
+from assistant.views.markdown import plain_text, safe_markdown
 from assistant.views.models import model_view
 
 logger = logging.getLogger("assistant.pages.chat")
@@ -409,7 +409,7 @@ def _draw_welcome() -> None:
     with st.container(key="starters", horizontal=True, gap="small"):
         for i, starter in enumerate(starters):
             st.button(
-                starter.prompt,
+                plain_text(starter.prompt),  # meeting titles are other people's text: never Markdown
                 key=f"starter-{i}",
                 icon=starter.icon,
                 on_click=_queue_send,

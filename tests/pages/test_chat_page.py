@@ -329,3 +329,20 @@ def test_a_question_another_tab_is_answering_is_shown_as_such(make_app: Callable
     at.run()
     assert "being answered in another tab" in _texts(at)
     assert not [b for b in at.button if b.key == "retry-turn"]
+
+
+def test_meeting_titles_in_starters_are_plain_text(make_app: Callable[..., AppTest], tmp_path: Path) -> None:
+    """A calendar title is other people's text: as a starter label it must not fetch an image."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(Path(APP).parent / "data", data)
+    calendar = (data / "calendar.toml").read_text()
+    (data / "calendar.toml").write_text(
+        calendar.replace('title = "Weekly Leadership Team Sync"', 'title = "![x](http://attacker.test/leak) Sync"')
+    )
+    at = make_app(DATA_DIR=str(data))
+    labels = [b.label for b in at.button if b.key and b.key.startswith("starter-")]
+    leak = [label for label in labels if "attacker.test" in label]
+    assert leak, "the starter for that meeting is shown"
+    assert all("![x](" not in label for label in leak), leak
