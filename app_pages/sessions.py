@@ -28,7 +28,8 @@ from assistant.factory import get_chat_service, get_prices
 from assistant.inputs import log_safe, validate_session_id
 from assistant.sessions.base import SessionError, SessionNotFoundError, TurnRecord
 from assistant.sessions.queries import SessionFilter, SessionQueryError, distinct_models, list_sessions
-from assistant.usage.queries import dashboard, what_if
+from assistant.usage.dashboard import dashboard
+from assistant.usage.whatif import what_if
 from assistant.views import conversation as view
 from assistant.views import sessions as views
 from assistant.views import usage as usage_views

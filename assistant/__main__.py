@@ -129,8 +129,8 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         print(f"reindexed {count} sessions from s3://{settings.sessions_bucket_name}")
         return 0
     from assistant.sessions import queries
-    from assistant.usage import queries as usage_queries
     from assistant.views.format import fmt_cost, fmt_tokens
+    from assistant.views.usage import costs_csv
 
     engine = store.engine
     user = None if args.all else (args.user or settings.test_user_id)
@@ -151,7 +151,7 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         if since is None:
             print("error: costs needs --since YYYY-MM-DD", file=sys.stderr)
             return 2
-        text = usage_queries.costs_csv(engine, user_id=user, since=since, until=until)
+        text = costs_csv(engine, user_id=user, since=since, until=until)
         if args.csv:
             sys.stdout.write(text)
         else:

@@ -41,8 +41,9 @@ from sqlalchemy import Engine, make_url, text
 from assistant.db import TITLE_TURN_IDX, make_engine
 from assistant.migrate import upgrade
 from assistant.sessions.queries import SessionFilter, list_sessions
+from assistant.usage.dashboard import dashboard
 from assistant.usage.pricing import DEFAULT_PRICES_FILE, PriceTable
-from assistant.usage.queries import dashboard, rebuild_usage_daily
+from assistant.usage.rollups import rebuild_usage_daily
 
 BENCH_SCHEMA = "bench_sessions_page"
 SQLITE_FMT = "%Y-%m-%d %H:%M:%S.%f"

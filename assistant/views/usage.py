@@ -3,7 +3,8 @@
 Each chart of ``app_pages/sessions.py`` is drawn from one :class:`ChartTable` built here, and
 the same table is what its "Download CSV" button serves, so the figure and the file always
 agree. Users are shown by email, models by their price-table label, costs in US dollars,
-durations in milliseconds; days are UTC days.
+durations in milliseconds; days are UTC days. :func:`costs_csv` is the CLI's export of the
+ledger's sums per day, user and model (``python -m assistant sessions costs --csv``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,16 @@ import io
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, TextIO
+
+from sqlalchemy import Engine
 
 from assistant.inputs import clean_display_text
-from assistant.usage.queries import Dashboard, WhatIfEstimate
+from assistant.sessions.base import to_utc
+from assistant.usage.dashboard import Dashboard
+from assistant.usage.rollups import usage_groups
+from assistant.usage.whatif import WhatIfEstimate
 from assistant.views.format import Metric, csv_cell, fmt_cost, fmt_tokens
 from assistant.views.models import OFFLINE_LABEL
 
@@ -274,3 +281,72 @@ def what_if_view(estimates: Sequence[WhatIfEstimate], actual_cost_usd: float, un
         rows.append((e.label, round(e.estimated_cost_usd, 8), diff))
         sentences.append(f"This period on {e.label} would have cost {fmt_cost(e.estimated_cost_usd)}.")
     return WhatIfView(actual_text, ChartTable(("model", "estimated_cost_usd", "difference_usd"), rows), sentences)
+
+
+CSV_COLUMNS = (
+    "day",
+    "user_id",
+    "model_id",
+    "calls",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "unknown_cost_calls",
+)
+
+
+def costs_csv(
+    engine: Engine,
+    *,
+    since: datetime | date,
+    until: datetime | date | None = None,
+    user_id: str | None = None,
+    out: TextIO | None = None,
+) -> str:
+    """CSV of costs per UTC day, user and model (``python -m assistant sessions costs --csv``).
+
+    Args:
+        engine: The database.
+        since: First day/time included (a date means its UTC midnight).
+        until: End (exclusive); default: now.
+        user_id: One user, or None for all users.
+        out: Also write the CSV to this stream.
+
+    Returns:
+        The CSV text (header line, then one line per group; ``cost_usd`` is empty when every
+        call of the group is unpriced).
+    """
+    start = _as_datetime(since)
+    end = _as_datetime(until) if until is not None else datetime.now(UTC)
+    groups = usage_groups(engine, since=start, until=end, user_id=user_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for g in groups:
+        priced = g.calls - g.unknown_cost_calls
+        writer.writerow(
+            [
+                g.day,
+                csv_cell(g.user_id),
+                csv_cell(g.model_id),
+                g.calls,
+                g.input_tokens,
+                g.output_tokens,
+                g.cache_read_tokens,
+                g.cache_write_tokens,
+                f"{g.cost_usd:.6f}" if priced else "",
+                g.unknown_cost_calls,
+            ]
+        )
+    text = buffer.getvalue()
+    if out is not None:
+        out.write(text)
+    return text
+
+
+def _as_datetime(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        return to_utc(value)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)

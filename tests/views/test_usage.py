@@ -1,20 +1,22 @@
-"""Cost dashboard views: chart tables, CSV and what-if rows from a seeded ledger."""
+"""Cost dashboard views: chart tables, CSV and what-if rows from a seeded ledger; the costs CSV of the CLI."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from assistant.usage.dashboard import Dashboard, dashboard
 from assistant.usage.pricing import PriceTable
-from assistant.usage.queries import Dashboard, WhatIfEstimate, dashboard
+from assistant.usage.whatif import WhatIfEstimate
 from assistant.views import usage as views
 from tests.fixtures.db import insert_sessions, insert_usage, sqlite_file_engine
+from tests.usage import seeded_ledger
 
 DAY1 = datetime(2026, 11, 8, 10, 0, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -169,3 +171,25 @@ def test_top_users_and_budget_show_people_on_one_line_without_control_characters
     emails = {"alice": "alice\x07@example.com\n<b>x</b>"}
     assert views.top_users_table(d, emails).rows[1][0] == "alice@example.com <b>x</b>"
     assert views.budget_table(d, emails).rows[0][1] == "alice@example.com <b>x</b>"
+
+
+def test_costs_csv(query_engine: Engine) -> None:
+    ledger = seeded_ledger.seed(query_engine)
+    out = io.StringIO()
+    text = views.costs_csv(ledger, since=date(2026, 11, 1), until=seeded_ledger.D4, out=out)
+    assert out.getvalue() == text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert tuple(rows[0].keys()) == views.CSV_COLUMNS
+    assert len(rows) == 5
+    by_key = {(r["day"], r["user_id"], r["model_id"]): r for r in rows}
+    assert by_key[("2026-11-01", "alice", seeded_ledger.LITE)]["cost_usd"] == "0.300000"
+    assert by_key[("2026-11-01", "alice", seeded_ledger.LITE)]["calls"] == "2"
+    assert by_key[("2026-11-02", "alice", seeded_ledger.UNKNOWN)]["cost_usd"] == ""
+    assert by_key[("2026-11-02", "alice", seeded_ledger.UNKNOWN)]["unknown_cost_calls"] == "1"
+    assert sum(float(r["cost_usd"] or 0) for r in rows) == pytest.approx(1.8)
+    only_bob = list(
+        csv.DictReader(
+            io.StringIO(views.costs_csv(ledger, since=seeded_ledger.D1, until=seeded_ledger.D4, user_id="bob"))
+        )
+    )
+    assert {r["user_id"] for r in only_bob} == {"bob"}
