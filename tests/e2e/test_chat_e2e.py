@@ -170,3 +170,29 @@ def test_network_error_then_retry_gives_one_question_and_one_answer(page: Any, f
     assert page.locator(MESSAGES, has_text="Prepare me for the Acme QBR").count() == 1
     assert page.locator(".st-key-retry-turn").count() == 0
     shot(page, "09-after-retry")
+
+
+def test_failed_question_is_still_there_after_a_reload(page: Any, tmp_path: Any) -> None:
+    """The question lives in the store, not in the browser tab: a reload shows it with Retry."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:network"})
+    try:
+        open_app(page, server)
+        send(page, "Prepare me for the board meeting")
+        page.wait_for_selector(".st-key-retry-turn")
+        sid = session_id(page)
+        page.reload()
+        page.wait_for_selector(INPUT)
+        idle(page)
+        page.locator(".st-key-failed-turn", has_text="could not be reached").wait_for()
+        assert page.locator(MESSAGES, has_text="Prepare me for the board meeting").count() == 1
+        assert page.locator(".st-key-dismiss-turn").count() == 1
+        shot(page, "10-failed-question-after-reload")
+        page.locator(".st-key-retry-turn button").click()
+        wait_answers(page, 1)
+        assert page.locator(MESSAGES, has_text="Prepare me for the board meeting").count() == 1
+        assert page.locator(".st-key-retry-turn").count() == 0
+        assert session_id(page) == sid
+    finally:
+        server.stop()
