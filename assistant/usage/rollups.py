@@ -129,9 +129,11 @@ def rebuild_usage_daily(conn: sa.Connection) -> int:
         sa.func.sum(sa.case((usage.c.cost_usd.is_(None), 1), else_=0)),
     ).group_by(day, usage.c.user_id, usage.c.model_id)
     conn.execute(sa.delete(usage_daily))
-    result = conn.execute(sa.insert(usage_daily).from_select([c.name for c in usage_daily.c], select))
-    logger.info("rows=<%s> | rebuilt daily usage rollup", result.rowcount)
-    return int(result.rowcount or 0)
+    conn.execute(sa.insert(usage_daily).from_select([c.name for c in usage_daily.c], select))
+    # counted, not the INSERT's rowcount: psycopg reports -1 for an INSERT ... SELECT built by SQLAlchemy
+    rows = int(conn.execute(sa.select(sa.func.count()).select_from(usage_daily)).scalar_one())
+    logger.info("rows=<%s> | rebuilt daily usage rollup", rows)
+    return rows
 
 
 def usage_groups(engine: Engine, *, since: datetime, until: datetime, user_id: str | None) -> list[UsageGroup]:
