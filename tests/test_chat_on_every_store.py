@@ -166,7 +166,7 @@ def test_two_replicas_answering_one_session_at_once(store_engine, make_store) ->
         assert pending.error_category == "conflict"
     doc = loser.open_session(meta.id, "u1")
     assert [t.user_text for t in doc.turns] == ["What is my budget?"]
-    from assistant.usage.queries import session_usage
+    from assistant.usage.ledger import session_usage
 
     calls = session_usage(store_engine, meta.id)
     winner_calls = [c for c in calls if c.turn_idx == 0]

@@ -192,7 +192,7 @@ class ChatService:
 
     def spend_today(self, user_id: str) -> float:
         """What the user's model calls cost today (UTC), from the ledger."""
-        from assistant.usage.queries import spend_today
+        from assistant.usage.ledger import spend_today
 
         return float(spend_today(self.store.engine, user_id, self.clock()))
 
