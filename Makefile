@@ -42,8 +42,8 @@ chromium:
 	fi
 
 lint: dev-install
-	$(VENV)/bin/ruff check assistant app_pages streamlit_app.py tests bench migrations
-	$(VENV)/bin/ruff format --check assistant app_pages streamlit_app.py tests bench
+	$(VENV)/bin/ruff check assistant app_pages ui streamlit_app.py tests bench migrations
+	$(VENV)/bin/ruff format --check assistant app_pages ui streamlit_app.py tests bench
 
 typecheck: dev-install
 	$(VENV)/bin/mypy assistant

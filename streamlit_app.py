@@ -62,7 +62,7 @@ def main() -> None:
 
     setup_logging(settings.log_level)
 
-    from app_pages.auth_gate import render_identity_sidebar, require_identity
+    from ui.auth_gate import render_identity_sidebar, require_identity
 
     pages = [
         st.Page("app_pages/chat.py", title="Chat", icon=":material/forum:", default=True, url_path="chat"),
@@ -97,7 +97,7 @@ else:
     # A custom component (the Google sign-in button) registers with the server only when it is
     # declared during a script run; imported here first, it would never be registered and the
     # sign-in page would show a broken frame. These are imported by the first run instead.
-    _NOT_WARMED = ("streamlit_oauth", "app_pages.auth_gate")
+    _NOT_WARMED = ("streamlit_oauth", "ui.auth_gate")
     _logger = logging.getLogger("assistant.server")
 
     class SecurityHeadersMiddleware:

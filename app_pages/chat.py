@@ -15,16 +15,6 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.auth_gate import current_identity
-from app_pages.components import (
-    ASSISTANT_AVATAR,
-    NOT_FOUND,
-    USER_AVATAR,
-    browser_zone,
-    draw_turn,
-    step_input,
-    step_result,
-)
 from assistant.chat import (
     ChatEvent,
     ChatInputError,
@@ -55,6 +45,16 @@ from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.markdown import plain_text, safe_markdown
 from assistant.views.models import model_view
+from ui.auth_gate import current_identity
+from ui.components import (
+    ASSISTANT_AVATAR,
+    NOT_FOUND,
+    USER_AVATAR,
+    browser_zone,
+    draw_turn,
+    step_input,
+    step_result,
+)
 
 logger = logging.getLogger("assistant.pages.chat")
 

@@ -20,8 +20,6 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.auth_gate import current_identity
-from app_pages.components import NOT_FOUND, browser_zone, draw_turn
 from assistant.chat import ChatService, DisplayTurn, build_display_turns
 from assistant.config import get_settings
 from assistant.factory import get_chat_service, get_prices
@@ -36,6 +34,8 @@ from assistant.views import usage as usage_views
 from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.format import fmt_ago, fmt_cost, fmt_datetime
 from assistant.views.models import OFFLINE_LABEL, model_view
+from ui.auth_gate import current_identity
+from ui.components import NOT_FOUND, browser_zone, draw_turn
 
 logger = logging.getLogger("assistant.pages.sessions")
 

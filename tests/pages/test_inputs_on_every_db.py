@@ -17,10 +17,10 @@ from sqlalchemy import event
 from streamlit.testing.v1 import AppTest
 
 import assistant.config
-from app_pages.components import NOT_FOUND
 from assistant.chat import ChatService
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
+from ui.components import NOT_FOUND
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 USER = "test-user-123"
