@@ -305,6 +305,8 @@ def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: i
     return "\n".join(lines)
 
 
+# Long on purpose: the agenda is built top to bottom, one section after another (a linear
+# checklist of the meeting's parts); each section is a few lines.
 def build_agenda(
     meeting: Meeting,
     *,
