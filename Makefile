@@ -46,7 +46,7 @@ lint: dev-install
 	$(VENV)/bin/ruff format --check assistant app_pages ui streamlit_app.py tests bench
 
 typecheck: dev-install
-	$(VENV)/bin/mypy assistant
+	$(VENV)/bin/mypy assistant app_pages streamlit_app.py ui
 
 ## Whole suite: lint, types, unit + store (SQLite and Postgres) + AppTest + browser end-to-end.
 test: dev-install chromium lint typecheck

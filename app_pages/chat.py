@@ -9,11 +9,14 @@ the service with the signed-in user's id, so another user's id is simply "not fo
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements.lib.mutable_status_container import StatusContainer
 
 from assistant.chat import (
     ChatEvent,
@@ -141,6 +144,15 @@ def _complete(session_id: str) -> None:
         _flash("success", "Session completed. It is now read-only; you can continue it in a new session.")
     except SessionError as e:
         _flash("error", str(e))
+
+
+def _stop(session_id: str) -> None:
+    service.stop(session_id)
+
+
+def _export(session_id: str, render: Callable[[SessionDocument], str]) -> str:
+    """A session exported by ``render`` (Markdown or JSON), built when its download is clicked."""
+    return render(service.open_session(session_id, user_id))
 
 
 def _continue(session_id: str) -> None:
@@ -281,7 +293,7 @@ def _sidebar() -> None:
                 if doc is not None and doc.turns:
                     st.download_button(
                         "Export as Markdown",
-                        data=lambda sid=meta.id: session_to_markdown(service.open_session(sid, user_id)),
+                        data=partial(_export, meta.id, session_to_markdown),
                         file_name=view.export_filename(meta, "md"),
                         mime="text/markdown",
                         icon=":material/download:",
@@ -291,7 +303,7 @@ def _sidebar() -> None:
                     )
                     st.download_button(
                         "Export as JSON",
-                        data=lambda sid=meta.id: session_to_json(service.open_session(sid, user_id)),
+                        data=partial(_export, meta.id, session_to_json),
                         file_name=view.export_filename(meta, "json"),
                         mime="application/json",
                         icon=":material/data_object:",
@@ -469,11 +481,14 @@ def _refuse(refused: _Refused) -> None:
 
 @dataclass
 class _Started:
-    """A send whose answer is being produced while the page draws."""
+    """A send whose answer is being produced while the page draws.
+
+    ``events`` is the service's generator: closing it stops the answer (see the ``finally`` at the end).
+    """
 
     session: SessionMeta
     text: str
-    events: Iterator[ChatEvent]
+    events: Generator[ChatEvent, None, None]
     streamed: bool = False
 
 
@@ -507,6 +522,8 @@ def _start_send(session: SessionMeta | None, raw: str) -> _Started | _Refused:
         turn = service.start_turn(user_id, raw, session_id=session.id if session else None, user_email=identity.email)
         if session is None:
             st.query_params["session"] = turn.session.id
+        if not isinstance(turn.events, Generator):
+            raise TypeError("ChatService.start_turn's events must be a generator: closing it stops the answer")
         return _Started(turn.session, turn.text, turn.events)
     except ChatInputError as e:
         return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
@@ -535,12 +552,12 @@ def _stream(started: _Started) -> None:
             icon=":material/stop_circle:",
             key="stop-answer",
             type="secondary",
-            on_click=service.stop,
+            on_click=_stop,
             args=(session.id,),
         )
-        steps: dict[str, Any] = {}
+        steps: dict[str, StatusContainer] = {}
         buffer = ""
-        slot: Any = None
+        slot: DeltaGenerator | None = None
         thinking.caption(":material/pending: Thinking…")
         for event in events:
             thinking.empty()
@@ -559,11 +576,11 @@ def _stream(started: _Started) -> None:
                         step_input(event.input)
                     steps[event.tool_use_id] = box
                 elif isinstance(event, ToolFinished):
-                    box = steps.get(event.tool_use_id)
-                    if box is not None:
-                        with box:
+                    done = steps.get(event.tool_use_id)
+                    if done is not None:
+                        with done:
                             step_result(event.summary)
-                        box.update(
+                        done.update(
                             label=view.tool_label(event.name, event.status, event.duration_ms),
                             state="complete" if event.status == "success" else "error",
                         )
