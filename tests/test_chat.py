@@ -22,7 +22,6 @@ from assistant.chat import (
 from assistant.models.offline import OfflineModel
 from assistant.sessions.base import SessionNotFoundError, SessionReadOnlyError, utcnow
 from tests.fixtures.chat import make_service
-from tests.fixtures.db import any_engine, sqlite_engine  # noqa: F401 - fixtures
 
 
 def _count(engine, table) -> int:  # type: ignore[no-untyped-def]
@@ -30,7 +29,7 @@ def _count(engine, table) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def test_turn_streams_text_and_tool_steps_then_stores_once(any_engine) -> None:  # noqa: F811
+def test_turn_streams_text_and_tool_steps_then_stores_once(any_engine) -> None:
     service = make_service(any_engine)
     meta = service.create_session("u1")
     events = service.run_turn(meta.id, "u1", "What meetings do I have this week?")
@@ -53,7 +52,7 @@ def test_turn_streams_text_and_tool_steps_then_stores_once(any_engine) -> None: 
     assert _count(any_engine, db.usage) == done.turn.model_calls >= 2
 
 
-def test_restart_resumes_with_context(sqlite_engine, tmp_path) -> None:  # noqa: F811
+def test_restart_resumes_with_context(sqlite_engine, tmp_path) -> None:
     first = make_service(sqlite_engine)
     meta = first.create_session("u1")
     first.run_turn(meta.id, "u1", "What meetings do I have this week?")
@@ -70,7 +69,7 @@ def test_restart_resumes_with_context(sqlite_engine, tmp_path) -> None:  # noqa:
 
 
 @pytest.mark.parametrize("text", ["", "   \n", "x" * 100_000])
-def test_bad_input_is_refused_and_writes_nothing(sqlite_engine, text) -> None:  # noqa: F811
+def test_bad_input_is_refused_and_writes_nothing(sqlite_engine, text) -> None:
     service = make_service(sqlite_engine)
     meta = service.create_session("u1")
     with pytest.raises(ChatInputError) as info:
@@ -80,7 +79,7 @@ def test_bad_input_is_refused_and_writes_nothing(sqlite_engine, text) -> None:  
     assert _count(sqlite_engine, db.messages) == 0 and _count(sqlite_engine, db.usage) == 0
 
 
-def test_unknown_or_foreign_session_is_not_found(sqlite_engine) -> None:  # noqa: F811
+def test_unknown_or_foreign_session_is_not_found(sqlite_engine) -> None:
     service = make_service(sqlite_engine)
     meta = service.create_session("alice")
     with pytest.raises(SessionNotFoundError):
@@ -90,7 +89,7 @@ def test_unknown_or_foreign_session_is_not_found(sqlite_engine) -> None:  # noqa
     assert _count(sqlite_engine, db.messages) == 0
 
 
-def test_model_error_leaves_transcript_unchanged_and_retry_stores_one_user_message(any_engine) -> None:  # noqa: F811
+def test_model_error_leaves_transcript_unchanged_and_retry_stores_one_user_message(any_engine) -> None:
     service = make_service(any_engine, model_provider="faulty:access_denied")
     meta = service.create_session("u1")
     events = service.run_turn(meta.id, "u1", "What is my budget?")
@@ -107,7 +106,7 @@ def test_model_error_leaves_transcript_unchanged_and_retry_stores_one_user_messa
     assert texts == ["What is my budget?"]
 
 
-def test_failure_mid_stream_after_a_tool_leaves_nothing_half_written(sqlite_engine) -> None:  # noqa: F811
+def test_failure_mid_stream_after_a_tool_leaves_nothing_half_written(sqlite_engine) -> None:
     service = make_service(sqlite_engine, model_provider="faulty:midstream")
     meta = service.create_session("u1")
     events = service.run_turn(meta.id, "u1", "What meetings do I have?")
@@ -116,7 +115,7 @@ def test_failure_mid_stream_after_a_tool_leaves_nothing_half_written(sqlite_engi
     assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have?")[-1], Done)
 
 
-def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:  # noqa: F811
+def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:
     def slow(name: str) -> OfflineModel:
         return OfflineModel(chunk_delay_s=0.05, first_token_delay_s=0.0, words_per_chunk=1)
 
@@ -140,7 +139,7 @@ def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:  # noq
     assert isinstance(service.run_turn(meta.id, "u1", "and my budget?")[-1], Done)
 
 
-def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine) -> None:  # noqa: F811
+def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine) -> None:
     service = make_service(sqlite_engine, messages_per_minute=2)
     meta = service.create_session("u1")
     service.run_turn(meta.id, "u1", "hello")
@@ -164,7 +163,7 @@ def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine)
     assert isinstance(broke.run_turn(m2.id, "u2", "hello")[-1], Done)
 
 
-def test_turn_after_another_replica_wrote_is_stored_with_that_context(sqlite_engine) -> None:  # noqa: F811
+def test_turn_after_another_replica_wrote_is_stored_with_that_context(sqlite_engine) -> None:
     # Replica A has the session's agent cached; replica B then adds a turn. A's next send must
     # see B's turn (rebuilt agent) and be stored, not be refused as a conflict after streaming.
     replica_a, replica_b = make_service(sqlite_engine), make_service(sqlite_engine)
@@ -183,7 +182,7 @@ def test_turn_after_another_replica_wrote_is_stored_with_that_context(sqlite_eng
     ]
 
 
-def test_rate_limit_is_shared_by_replicas_and_survives_a_restart(sqlite_engine) -> None:  # noqa: F811
+def test_rate_limit_is_shared_by_replicas_and_survives_a_restart(sqlite_engine) -> None:
     replica_a = make_service(sqlite_engine, messages_per_minute=2)
     meta = replica_a.create_session("u1")
     replica_a.run_turn(meta.id, "u1", "hello")
@@ -196,7 +195,7 @@ def test_rate_limit_is_shared_by_replicas_and_survives_a_restart(sqlite_engine) 
     assert not restarted.is_busy(meta.id)  # the refused send left the session free
 
 
-def test_completed_session_is_read_only_and_can_be_continued(sqlite_engine) -> None:  # noqa: F811
+def test_completed_session_is_read_only_and_can_be_continued(sqlite_engine) -> None:
     service = make_service(sqlite_engine)
     meta = service.create_session("u1")
     service.run_turn(meta.id, "u1", "What meetings do I have this week?")
@@ -209,7 +208,7 @@ def test_completed_session_is_read_only_and_can_be_continued(sqlite_engine) -> N
     assert next(e.name for e in events if isinstance(e, ToolStarted)) == "generate_meeting_agenda"
 
 
-def test_120_turns_stored_in_full_while_agent_window_is_bounded(sqlite_engine) -> None:  # noqa: F811
+def test_120_turns_stored_in_full_while_agent_window_is_bounded(sqlite_engine) -> None:
     service = make_service(sqlite_engine, messages_per_minute=1000)
     meta = service.create_session("u1")
     start = time.perf_counter()
@@ -224,7 +223,7 @@ def test_120_turns_stored_in_full_while_agent_window_is_bounded(sqlite_engine) -
     assert time.perf_counter() - start < 120
 
 
-def test_ledger_sums_to_priced_usage_including_failed_calls(sqlite_engine) -> None:  # noqa: F811
+def test_ledger_sums_to_priced_usage_including_failed_calls(sqlite_engine) -> None:
     """Priced as Nova Lite (the model answers offline): failed calls are ledgered and the sums agree."""
     from assistant.models.faults import FaultInjectingModel
     from assistant.usage.pricing import PriceTable
@@ -253,7 +252,7 @@ def test_ledger_sums_to_priced_usage_including_failed_calls(sqlite_engine) -> No
     assert all(r.price_version == table.version for r in rows)
 
 
-def test_runaway_tool_loop_is_bounded_by_the_turn_limit(sqlite_engine) -> None:  # noqa: F811
+def test_runaway_tool_loop_is_bounded_by_the_turn_limit(sqlite_engine) -> None:
     """A model that never stops calling tools is cut at MAX_AGENT_TURNS; the session stays usable."""
     from tests.fixtures.scripted_model import ScriptedModel, ToolCall
 
@@ -268,7 +267,7 @@ def test_runaway_tool_loop_is_bounded_by_the_turn_limit(sqlite_engine) -> None: 
     assert loop.index == 3, "no model call beyond the limit"
 
 
-def test_start_turn_creates_the_session_only_when_the_send_is_allowed(sqlite_engine) -> None:  # noqa: F811
+def test_start_turn_creates_the_session_only_when_the_send_is_allowed(sqlite_engine) -> None:
     service = make_service(sqlite_engine, messages_per_minute=1)
     started = service.start_turn("u1", "  What is my budget?  ", user_email="u1@example.com")
     assert started.text == "What is my budget?"

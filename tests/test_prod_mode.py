@@ -24,13 +24,13 @@ from assistant.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from assistant.factory import build_store, get_prices
 from assistant.models.offline import OfflineModel
 from assistant.sessions.s3_store import S3SessionStore, object_key
-from tests.fixtures.s3 import FAKE_AWS_ENV, RequestCounter, aws_env, make_client  # noqa: F401 - fixture
+from tests.fixtures.s3 import FAKE_AWS_ENV, RequestCounter, make_client
 
 BUCKET = "assistant-prod-sessions"
 
 
 @pytest.fixture
-def moto_server(aws_env: None) -> Iterator[str]:  # noqa: F811
+def moto_server(aws_env: None) -> Iterator[str]:
     """A moto S3 server on a free loopback port; yields its endpoint URL."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -15,7 +15,6 @@ from sqlalchemy import Engine, func, select
 from assistant.auth import AuthError, Identity
 from assistant.auth.remember import AUDIENCE, ISSUER, SignInMemory, derive_key
 from assistant.db import revoked_sign_ins
-from tests.fixtures.db import any_engine  # noqa: F401 - fixture
 
 KEY = derive_key("google-client-secret")
 T0 = 1_800_000_000.0
@@ -50,7 +49,7 @@ def refused(engine: Engine, value: str, reason: str, now: float = T0 + 60) -> No
     assert info.value.reason == reason
 
 
-def test_issued_cookie_reads_back_the_same_identity(any_engine: Engine) -> None:  # noqa: F811
+def test_issued_cookie_reads_back_the_same_identity(any_engine: Engine) -> None:
     issued = memory(any_engine).issue(ALICE, now=T0 + 10)
     assert issued is not None
     assert issued.max_age_s == 12 * 3600 - 10  # never outlives the Google sign-in
@@ -62,13 +61,13 @@ def test_issued_cookie_reads_back_the_same_identity(any_engine: Engine) -> None:
     assert back.token_id == issued.token_id
 
 
-def test_cookie_expires_with_the_sign_in(any_engine: Engine) -> None:  # noqa: F811
+def test_cookie_expires_with_the_sign_in(any_engine: Engine) -> None:
     issued = memory(any_engine).issue(ALICE, now=T0)
     assert issued is not None
     refused(any_engine, issued.value, "expired", now=T0 + 12 * 3600 + 1)
 
 
-def test_shorter_lifetime_after_a_config_change_applies_to_old_cookies(any_engine: Engine) -> None:  # noqa: F811
+def test_shorter_lifetime_after_a_config_change_applies_to_old_cookies(any_engine: Engine) -> None:
     issued = memory(any_engine, hours=12).issue(ALICE, now=T0)
     assert issued is not None
     with pytest.raises(AuthError) as info:
@@ -76,13 +75,13 @@ def test_shorter_lifetime_after_a_config_change_applies_to_old_cookies(any_engin
     assert info.value.reason == "expired"
 
 
-def test_nothing_issued_for_a_dev_login_or_a_stale_sign_in(any_engine: Engine) -> None:  # noqa: F811
+def test_nothing_issued_for_a_dev_login_or_a_stale_sign_in(any_engine: Engine) -> None:
     dev = Identity(user_id="test-user-123", email="exec@example.com", name="Dev", issued_at=T0, is_dev=True)
     assert memory(any_engine).issue(dev, now=T0) is None
     assert memory(any_engine).issue(ALICE, now=T0 + 12 * 3600) is None
 
 
-def test_signed_out_cookie_is_refused_everywhere(any_engine: Engine) -> None:  # noqa: F811
+def test_signed_out_cookie_is_refused_everywhere(any_engine: Engine) -> None:
     tab_one, other_replica = memory(any_engine), memory(any_engine)
     issued = tab_one.issue(ALICE, now=T0)
     assert issued is not None
@@ -93,7 +92,7 @@ def test_signed_out_cookie_is_refused_everywhere(any_engine: Engine) -> None:  #
     assert info.value.reason == "revoked"
 
 
-def test_expired_revocations_are_forgotten(any_engine: Engine) -> None:  # noqa: F811
+def test_expired_revocations_are_forgotten(any_engine: Engine) -> None:
     m = memory(any_engine)
     m.revoke("old", T0 + 100, user_id="alice-sub", now=T0)
     m.revoke("new", T0 + 99_999, user_id="alice-sub", now=T0 + 1000)
@@ -103,7 +102,7 @@ def test_expired_revocations_are_forgotten(any_engine: Engine) -> None:  # noqa:
         assert conn.execute(select(func.count()).select_from(revoked_sign_ins)).scalar_one() == 1
 
 
-def test_cookie_of_another_deployment_sharing_the_secret_is_refused(any_engine: Engine) -> None:  # noqa: F811
+def test_cookie_of_another_deployment_sharing_the_secret_is_refused(any_engine: Engine) -> None:
     dev = SignInMemory(any_engine, KEY, max_age_hours=12, deployment="https://dev.example.com/")
     prod = SignInMemory(any_engine, KEY, max_age_hours=12, deployment="https://assistant.example.com/")
     issued = dev.issue(ALICE, now=T0)
@@ -114,18 +113,18 @@ def test_cookie_of_another_deployment_sharing_the_secret_is_refused(any_engine: 
     assert info.value.reason == "wrong_audience"
 
 
-def test_other_key_is_refused(any_engine: Engine) -> None:  # noqa: F811
+def test_other_key_is_refused(any_engine: Engine) -> None:
     forged = jwt.encode(claims(), derive_key("another-secret"), algorithm="HS256")
     refused(any_engine, forged, "bad_signature")
 
 
-def test_alg_none_is_refused(any_engine: Engine) -> None:  # noqa: F811
+def test_alg_none_is_refused(any_engine: Engine) -> None:
     header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=").decode()
     body = base64.urlsafe_b64encode(json.dumps(claims()).encode()).rstrip(b"=").decode()
     refused(any_engine, f"{header}.{body}.", "alg_not_allowed")
 
 
-def test_google_id_token_is_not_a_session_cookie(any_engine: Engine) -> None:  # noqa: F811
+def test_google_id_token_is_not_a_session_cookie(any_engine: Engine) -> None:
     # Same key, but audience/issuer of an id token: never accepted as our cookie.
     token = jwt.encode(claims(aud="client-id"), KEY, algorithm="HS256")
     refused(any_engine, token, "wrong_audience")
@@ -133,7 +132,7 @@ def test_google_id_token_is_not_a_session_cookie(any_engine: Engine) -> None:  #
     refused(any_engine, token, "wrong_issuer")
 
 
-def test_missing_claims_and_garbage_are_malformed(any_engine: Engine) -> None:  # noqa: F811
+def test_missing_claims_and_garbage_are_malformed(any_engine: Engine) -> None:
     no_jti = claims()
     del no_jti["jti"]
     refused(any_engine, jwt.encode(no_jti, KEY, algorithm="HS256"), "malformed")
@@ -143,7 +142,7 @@ def test_missing_claims_and_garbage_are_malformed(any_engine: Engine) -> None:  
     refused(any_engine, "a" * 5000, "malformed")
 
 
-def test_tampered_claims_break_the_signature(any_engine: Engine) -> None:  # noqa: F811
+def test_tampered_claims_break_the_signature(any_engine: Engine) -> None:
     issued = memory(any_engine).issue(ALICE, now=T0)
     assert issued is not None
     header, body, sig = issued.value.split(".")

@@ -10,13 +10,12 @@ from sqlalchemy import Engine, func, select
 
 from assistant.chat.limits import SendLog
 from assistant.db import send_log
-from tests.fixtures.db import any_engine  # noqa: F401 - fixture
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 
 
-def test_two_replicas_share_one_limit_and_say_when_it_frees_up(any_engine: Engine) -> None:  # noqa: F811
+def test_two_replicas_share_one_limit_and_say_when_it_frees_up(any_engine: Engine) -> None:
     replica_a, replica_b = SendLog(any_engine), SendLog(any_engine)
     assert replica_a.take("u1", limit=3, window=MINUTE, now=T0) is None
     assert replica_b.take("u1", limit=3, window=MINUTE, now=T0 + timedelta(seconds=10)) is None
@@ -31,7 +30,7 @@ def test_two_replicas_share_one_limit_and_say_when_it_frees_up(any_engine: Engin
     assert replica_a.check("u1", limit=3, window=MINUTE, now=T0 + MINUTE + timedelta(seconds=2)) is not None
 
 
-def test_racing_sends_never_exceed_the_limit(any_engine: Engine) -> None:  # noqa: F811
+def test_racing_sends_never_exceed_the_limit(any_engine: Engine) -> None:
     log = SendLog(any_engine)
     accepted: list[bool] = []
     lock = threading.Lock()
@@ -53,7 +52,7 @@ def test_racing_sends_never_exceed_the_limit(any_engine: Engine) -> None:  # noq
         assert conn.execute(select(func.count()).select_from(send_log)).scalar_one() == 5
 
 
-def test_old_rows_are_deleted_as_the_user_sends(any_engine: Engine) -> None:  # noqa: F811
+def test_old_rows_are_deleted_as_the_user_sends(any_engine: Engine) -> None:
     log = SendLog(any_engine)
     for i in range(4):
         assert log.take("u1", limit=10, window=MINUTE, now=T0 + timedelta(seconds=i)) is None

@@ -10,9 +10,7 @@ from sqlalchemy import Engine, delete
 from assistant.db import sessions
 from assistant.sessions.base import SessionQuery
 from assistant.sessions.queries import SessionFilter, SessionQueryError, list_sessions, percentile
-from tests.fixtures.db import insert_sessions, insert_usage, query_engine, set_search_text
-
-__all__ = ["query_engine"]
+from tests.fixtures.db import insert_sessions, insert_usage, set_search_text
 
 T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 

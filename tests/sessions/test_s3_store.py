@@ -35,8 +35,7 @@ from assistant.sessions.base import (
 )
 from assistant.sessions.s3_store import S3SessionStore, object_key
 from assistant.sessions.sql_store import SqlSessionStore
-from tests.fixtures.db import any_engine  # noqa: F401 - fixture
-from tests.fixtures.s3 import BUCKET, RequestCounter, aws_env, make_client, make_s3_store, s3_mock  # noqa: F401
+from tests.fixtures.s3 import BUCKET, RequestCounter, make_client
 
 MakeStore = Callable[..., S3SessionStore]
 
@@ -119,7 +118,7 @@ def _index_row(engine: Engine, session_id: str) -> Any:
 
 
 # --------------------------------------------------------------------------- round trip
-def test_round_trip_120_turns_complete_and_index_matches_sql_store(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_round_trip_120_turns_complete_and_index_matches_sql_store(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
     sql = SqlSessionStore(any_engine)
     meta = store.create_session("google:123@example.com", model="offline")
@@ -155,7 +154,7 @@ def test_round_trip_120_turns_complete_and_index_matches_sql_store(any_engine, m
     assert _count(any_engine, db.usage, session_id=meta.id) == 120
 
 
-def test_other_users_session_is_not_found_and_ids_are_checked(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_other_users_session_is_not_found_and_ids_are_checked(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
     meta = store.create_session("alice@example.com", model="offline")
     assert object_key("alice@example.com", meta.id) == f"sessions/alice%40example.com/{meta.id}.json"
@@ -178,7 +177,7 @@ def test_other_users_session_is_not_found_and_ids_are_checked(any_engine, make_s
     assert _object(store, "alice@example.com", meta.id)["meta"]["version"] == 0
 
 
-def test_rename_state_feedback_delete(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_rename_state_feedback_delete(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
     counter = RequestCounter(store.client)
     a = store.create_session("u1", model="offline")
@@ -209,7 +208,7 @@ def test_rename_state_feedback_delete(any_engine, make_s3_store: MakeStore) -> N
 
 
 # --------------------------------------------------------------------------- request budget
-def test_one_request_per_turn_and_per_resume_with_chat_service(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_one_request_per_turn_and_per_resume_with_chat_service(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
     counter = RequestCounter(store.client)
     service = _chat(store)
@@ -249,7 +248,7 @@ def test_one_request_per_turn_and_per_resume_with_chat_service(any_engine, make_
 
 
 # --------------------------------------------------------------------------- faults
-def test_failed_put_mid_turn_then_retry_stores_the_turn_once(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_failed_put_mid_turn_then_retry_stores_the_turn_once(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
     service = _chat(store)
     meta = service.create_session("u1")
@@ -278,7 +277,7 @@ def test_failed_put_mid_turn_then_retry_stores_the_turn_once(any_engine, make_s3
     assert doc.meta.message_count == len(doc.messages) and doc.meta.version == 2
 
 
-def test_put_failure_raises_storage_unavailable_and_writes_nothing(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_put_failure_raises_storage_unavailable_and_writes_nothing(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
     meta = store.create_session("u1", model="offline")
 
@@ -302,7 +301,7 @@ def test_put_failure_raises_storage_unavailable_and_writes_nothing(any_engine, m
     assert len(store.load(meta.id, "u1").messages) == 2
 
 
-def test_two_writers_second_gets_conflict_and_first_turn_is_intact(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_two_writers_second_gets_conflict_and_first_turn_is_intact(any_engine, make_s3_store: MakeStore) -> None:
     first = make_s3_store(any_engine)
     second = make_s3_store(any_engine)  # another process: own client, own cache
     meta = first.create_session("u1", model="offline")
@@ -342,7 +341,7 @@ def test_two_writers_second_gets_conflict_and_first_turn_is_intact(any_engine, m
     assert first.load(meta.id, "u1").meta.turn_count == 3
 
 
-def test_create_never_overwrites_an_existing_object(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_create_never_overwrites_an_existing_object(any_engine, make_s3_store: MakeStore) -> None:
     first = make_s3_store(any_engine)
     meta = first.create_session("u1", model="offline")
     first.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
@@ -352,8 +351,8 @@ def test_create_never_overwrites_an_existing_object(any_engine, make_s3_store: M
 
 
 def test_index_failure_after_put_keeps_the_turn_and_next_load_repairs(
-    any_engine,  # noqa: F811
-    make_s3_store: MakeStore,  # noqa: F811
+    any_engine,
+    make_s3_store: MakeStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = make_s3_store(any_engine)
@@ -380,8 +379,8 @@ def test_index_failure_after_put_keeps_the_turn_and_next_load_repairs(
 
 
 def test_index_failure_after_put_is_rebuilt_from_the_object_at_once(
-    any_engine,  # noqa: F811
-    make_s3_store: MakeStore,  # noqa: F811
+    any_engine,
+    make_s3_store: MakeStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The turn's model calls are charged (budget) and the index is current without waiting for a load."""
@@ -400,7 +399,7 @@ def test_index_failure_after_put_is_rebuilt_from_the_object_at_once(
     assert "answer 0.0" in _search_rows(any_engine, meta.id)[0]
 
 
-def test_retried_put_whose_first_attempt_landed_is_not_a_conflict(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_retried_put_whose_first_attempt_landed_is_not_a_conflict(any_engine, make_s3_store: MakeStore) -> None:
     from botocore.exceptions import ReadTimeoutError
 
     store = make_s3_store(any_engine, max_attempts=3)
@@ -428,7 +427,7 @@ def test_retried_put_whose_first_attempt_landed_is_not_a_conflict(any_engine, ma
 
 
 # --------------------------------------------------------------------------- damage and reindex
-def test_damaged_or_missing_object_is_reported_for_that_session_only(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_damaged_or_missing_object_is_reported_for_that_session_only(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
     good = store.create_session("u1", model="offline", title="good")
     bad = store.create_session("u1", model="offline", title="bad")
@@ -455,7 +454,7 @@ def test_damaged_or_missing_object_is_reported_for_that_session_only(any_engine,
     assert isinstance(service.run_turn(other.id, "u1", "What is my budget?")[-1], Done)
 
 
-def test_reindex_rebuilds_a_dropped_index_idempotently(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_reindex_rebuilds_a_dropped_index_idempotently(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
     metas = []
     for user in ("alice@example.com", "google:42"):
@@ -490,7 +489,7 @@ def test_reindex_rebuilds_a_dropped_index_idempotently(any_engine, make_s3_store
     assert fresh.get_meta(metas[1].id, None).damaged
 
 
-def test_cli_style_reindex_counts_rows_restored_after_index_version_drift(any_engine, make_s3_store: MakeStore) -> None:  # noqa: F811
+def test_cli_style_reindex_counts_rows_restored_after_index_version_drift(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
     m = store.create_session("u1", model="offline")
     store.commit_turn(m.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=m.id))

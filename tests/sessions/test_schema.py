@@ -16,7 +16,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from assistant.db import metadata
-from tests.fixtures.db import any_engine  # noqa: F401 - fixture
 
 RAW_SQL_INDEXES = {"ix_usage_day_user_model", "ix_session_text_trgm"}
 
@@ -32,7 +31,7 @@ def _relevant(diff: Any) -> bool:
     return True
 
 
-def test_migrated_schema_matches_the_declared_tables(any_engine: Engine) -> None:  # noqa: F811
+def test_migrated_schema_matches_the_declared_tables(any_engine: Engine) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # expression-based indexes cannot be reflected
         with any_engine.connect() as conn:

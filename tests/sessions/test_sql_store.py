@@ -21,7 +21,6 @@ from assistant.sessions.base import (
     utcnow,
 )
 from assistant.sessions.sql_store import SqlSessionStore
-from tests.fixtures.db import any_engine  # noqa: F401 - fixture
 
 
 def _commit(idx: int, first: int, n_msgs: int = 2, *, session_id: str = "", user: str = "u1") -> TurnCommit:
@@ -58,7 +57,7 @@ def _commit(idx: int, first: int, n_msgs: int = 2, *, session_id: str = "", user
     return TurnCommit(messages=msgs, turn=turn, agent_snapshot={"data": {"messages": msgs}}, usage=usage)
 
 
-def test_transcript_kept_in_full_beyond_any_window(any_engine) -> None:  # noqa: F811
+def test_transcript_kept_in_full_beyond_any_window(any_engine) -> None:
     store = SqlSessionStore(any_engine)
     meta = store.create_session("u1", model="offline")
     version = meta.version
@@ -74,7 +73,7 @@ def test_transcript_kept_in_full_beyond_any_window(any_engine) -> None:  # noqa:
     assert doc.meta.cost_usd == pytest.approx(0.12)
 
 
-def test_other_users_session_is_not_found(any_engine) -> None:  # noqa: F811
+def test_other_users_session_is_not_found(any_engine) -> None:
     store = SqlSessionStore(any_engine)
     meta = store.create_session("alice", model="offline")
     with pytest.raises(SessionNotFoundError):
@@ -89,7 +88,7 @@ def test_other_users_session_is_not_found(any_engine) -> None:  # noqa: F811
     assert store.list_sessions(SessionQuery(user_id="mallory")) == ([], 0)
 
 
-def test_second_writer_with_stale_version_is_refused_and_nothing_overwritten(any_engine) -> None:  # noqa: F811
+def test_second_writer_with_stale_version_is_refused_and_nothing_overwritten(any_engine) -> None:
     store = SqlSessionStore(any_engine)
     meta = store.create_session("u1", model="offline")
     store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
@@ -102,7 +101,7 @@ def test_second_writer_with_stale_version_is_refused_and_nothing_overwritten(any
 
 
 @pytest.mark.timeout(240)
-def test_concurrent_appends_never_duplicate_or_leave_gaps(any_engine) -> None:  # noqa: F811
+def test_concurrent_appends_never_duplicate_or_leave_gaps(any_engine) -> None:
     store = SqlSessionStore(any_engine)
     meta = store.create_session("u1", model="offline")
     errors: list[BaseException] = []
@@ -138,7 +137,7 @@ def test_concurrent_appends_never_duplicate_or_leave_gaps(any_engine) -> None:  
     assert store.get_meta(meta.id, "u1").message_count == 640
 
 
-def test_idle_sessions_expire_and_become_read_only(any_engine) -> None:  # noqa: F811
+def test_idle_sessions_expire_and_become_read_only(any_engine) -> None:
     now = [utcnow()]
     store = SqlSessionStore(any_engine, expiry_hours=24, clock=lambda: now[0])
     meta = store.create_session("u1", model="offline")
@@ -151,7 +150,7 @@ def test_idle_sessions_expire_and_become_read_only(any_engine) -> None:  # noqa:
     assert store.load(meta.id, "u1").meta.state == "expired"  # still browsable
 
 
-def test_damaged_session_is_reported_and_others_still_open(any_engine) -> None:  # noqa: F811
+def test_damaged_session_is_reported_and_others_still_open(any_engine) -> None:
     store = SqlSessionStore(any_engine)
     good = store.create_session("u1", model="offline", title="good")
     bad = store.create_session("u1", model="offline", title="bad")
@@ -166,7 +165,7 @@ def test_damaged_session_is_reported_and_others_still_open(any_engine) -> None: 
     assert total == 2 and {r.title for r in rows} == {"good", "bad"}
 
 
-def test_rename_delete_feedback_and_search(any_engine) -> None:  # noqa: F811
+def test_rename_delete_feedback_and_search(any_engine) -> None:
     store = SqlSessionStore(any_engine)
     a = store.create_session("u1", model="offline")
     b = store.create_session("u1", model="offline")
