@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.starters import GENERIC_PROMPTS, describe_when, starter_prompts
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
 
 

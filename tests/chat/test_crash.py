@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from assistant.chat import Done
 from tests.fixtures.chat import make_service
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent(
     """
