@@ -22,7 +22,7 @@ import streamlit as st
 # cookie's script are inline ('unsafe-inline'); its protobuf decoder is WebAssembly ('wasm-unsafe-eval', not the
 # wider 'unsafe-eval'); the favicon (a Material icon) comes from fonts.gstatic.com. Images
 # load only from the app, data: and blob: (model output can link out, never load an image:
-# assistant/render.py). The websocket is same-origin: 'self', plus ws:/wss: for browsers where
+# assistant/views/markdown.py). The websocket is same-origin: 'self', plus ws:/wss: for browsers where
 # 'self' does not cover it. frame-ancestors 'self': only the app frames itself (components).
 CONTENT_SECURITY_POLICY = "; ".join(
     [
