@@ -522,8 +522,6 @@ def _start_send(session: SessionMeta | None, raw: str) -> _Started | _Refused:
         turn = service.start_turn(user_id, raw, session_id=session.id if session else None, user_email=identity.email)
         if session is None:
             st.query_params["session"] = turn.session.id
-        if not isinstance(turn.events, Generator):
-            raise TypeError("ChatService.start_turn's events must be a generator: closing it stops the answer")
         return _Started(turn.session, turn.text, turn.events)
     except ChatInputError as e:
         return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")

@@ -1,6 +1,6 @@
 """Identity: OpenID Connect discovery, id token verification, access policy and roles.
 
-Streamlit-free; the sign-in UI lives in ``app_pages/auth_gate.py``.
+Streamlit-free; the sign-in UI lives in ``ui/auth_gate.py``.
 """
 
 from assistant.auth.oidc import DiscoveryCache, ProviderMetadata, clear_discovery_cache, get_provider_metadata

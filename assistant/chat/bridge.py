@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any, TypeVar
 
 E = TypeVar("E")
@@ -43,7 +43,7 @@ class LoopBridge:
         produce: Callable[[asyncio.Queue[E | None]], Coroutine[Any, Any, None]],
         *,
         on_abandon: Callable[[], None],
-    ) -> Iterator[E]:
+    ) -> Generator[E, None, None]:
         """Run ``produce(events)`` on the loop and yield what it puts in ``events`` until it puts None.
 
         Args:
@@ -71,7 +71,7 @@ class LoopBridge:
         return _drain(out, on_abandon)
 
 
-def _drain(out: queue.Queue[list[E | None]], on_abandon: Callable[[], None]) -> Iterator[E]:
+def _drain(out: queue.Queue[list[E | None]], on_abandon: Callable[[], None]) -> Generator[E, None, None]:
     finished = False
     try:
         while True:

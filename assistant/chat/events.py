@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -80,7 +80,7 @@ class StartedTurn:
 
     session: SessionMeta  # the session as the turn began (a new one when none was given)
     text: str  # the message as sent (validated: stripped, control characters removed)
-    events: Iterator[ChatEvent]
+    events: Generator[ChatEvent, None, None]  # close() stops the answer (what was produced is stored)
 
 
 class ChatInputError(ValueError):

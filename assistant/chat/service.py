@@ -7,7 +7,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import replace
 from datetime import datetime
 
@@ -504,7 +504,7 @@ class ChatService:
         """The answer's events for a message to an existing session (see :meth:`start_turn`)."""
         return self.start_turn(user_id, text, session_id=session_id).events
 
-    def _stream_sync(self, slot: AgentSlot, meta: SessionMeta, prompt: str) -> Iterator[ChatEvent]:
+    def _stream_sync(self, slot: AgentSlot, meta: SessionMeta, prompt: str) -> Generator[ChatEvent, None, None]:
         """Run the turn on the service's event loop and hand its events to a synchronous caller."""
         return self._bridge.stream(
             lambda events: self._run_turn(slot, meta, prompt, events), on_abandon=lambda: self._cancel(slot)
