@@ -220,7 +220,7 @@ def _unanswered(session: SessionMeta | None) -> tuple[dict[str, Any] | None, Pen
     winning the race never makes it vanish); this browser's last failure is the fallback
     when the store could not record it.
     """
-    if session is None:
+    if session is None or session.read_only:  # a closed session takes no Retry
         st.session_state.pop(FAILED, None)
         return None, None
     try:

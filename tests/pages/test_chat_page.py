@@ -346,3 +346,15 @@ def test_meeting_titles_in_starters_are_plain_text(make_app: Callable[..., AppTe
     leak = [label for label in labels if "attacker.test" in label]
     assert leak, "the starter for that meeting is shown"
     assert all("![x](" not in label for label in leak), leak
+
+
+def test_a_completed_session_offers_no_retry_for_its_failed_question(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(MODEL_PROVIDER="faulty:network"), "Prepare me for the Acme QBR")
+    session_id = _sid(at)
+    _service().complete(session_id, USER)
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.query_params["session"] = session_id
+    again.run()
+    assert not again.exception
+    assert not [b for b in again.button if b.key == "retry-turn"]
+    assert [b for b in again.button if b.key == "continue-session"], "it offers to continue instead"
