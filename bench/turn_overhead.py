@@ -75,14 +75,14 @@ def _model() -> OfflineModel:
     return OfflineModel(chunk_delay_s=0.0, first_token_delay_s=0.0)
 
 
-def run_bare(engine, settings, sessions: int, turns: int, manager_dir: Path | None) -> list[float]:  # type: ignore[no-untyped-def]
+def run_bare(engine, settings, sessions: int, turns: int, manager_dir: Path | None, user: str) -> list[float]:  # type: ignore[no-untyped-def]
     times: list[float] = []
 
     async def one_session(i: int) -> None:
         kwargs = {}
         if manager_dir is not None:
-            kwargs["session_manager"] = FileSessionManager(session_id=f"bench-{i}", storage_dir=str(manager_dir))
-        deps = ToolDeps(data_dir=settings.data_dir, engine=engine, user_id="bench", session_id=f"bench-{i}")
+            kwargs["session_manager"] = FileSessionManager(session_id=f"{user}-{i}", storage_dir=str(manager_dir))
+        deps = ToolDeps(data_dir=settings.data_dir, engine=engine, user_id=user, session_id=f"{user}-{i}")
         start = time.perf_counter()  # the first turn includes getting the agent ready, as in ours
         agent = create_meeting_coordinator(model=_model(), deps=deps, **kwargs)
         for t in range(turns):
@@ -95,15 +95,15 @@ def run_bare(engine, settings, sessions: int, turns: int, manager_dir: Path | No
     return times
 
 
-def run_ours(engine, settings, sessions: int, turns: int) -> list[float]:  # type: ignore[no-untyped-def]
+def run_ours(engine, settings, sessions: int, turns: int, user: str) -> list[float]:  # type: ignore[no-untyped-def]
     store = SqlSessionStore(engine, expiry_hours=settings.session_expiry_hours)
     service = ChatService(settings, store, prices=get_prices(settings), model_factory=lambda _name: _model())
     times: list[float] = []
     for _ in range(sessions):
-        meta = service.create_session("bench")
+        meta = service.create_session(user)
         for t in range(turns):
             start = time.perf_counter()
-            events = service.run_turn(meta.id, "bench", SCRIPT[t % len(SCRIPT)])
+            events = service.run_turn(meta.id, user, SCRIPT[t % len(SCRIPT)])
             times.append((time.perf_counter() - start) * 1000)
             if not isinstance(events[-1], Done):
                 raise SystemExit(f"turn failed: {events[-1]}")
@@ -114,12 +114,15 @@ def measure(settings, engine, tmp_path: Path, sessions: int, turns: int, rounds:
     bare: list[float] = []
     fsm: list[float] = []
     ours: list[float] = []
-    run_bare(engine, settings, 1, 2, None)  # warm-up: imports, data files, first agent
-    run_ours(engine, settings, 1, 2)
+    run_bare(engine, settings, 1, 2, None, "warm-up")  # imports, data files, first agent
+    run_ours(engine, settings, 1, 2, "warm-up")
+    # Each variant is its own user: the script saves prep notes that later agendas include, so
+    # a shared user would give the variant that runs later a longer history to carry.
+    profile = PROFILE["name"]
     for r in range(rounds):
-        bare += run_bare(engine, settings, sessions, turns, None)
-        fsm += run_bare(engine, settings, sessions, turns, tmp_path / f"fsm-{PROFILE['name']}-{r}")
-        ours += run_ours(engine, settings, sessions, turns)
+        bare += run_bare(engine, settings, sessions, turns, None, f"bare-{profile}-{r}")
+        fsm += run_bare(engine, settings, sessions, turns, tmp_path / f"fsm-{profile}-{r}", f"fsm-{profile}-{r}")
+        ours += run_ours(engine, settings, sessions, turns, f"ours-{profile}-{r}")
     out = {
         "turns_per_variant": len(ours),
         "bare_agent_ms": round(statistics.median(bare), 3),
