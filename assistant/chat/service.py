@@ -27,7 +27,7 @@ from assistant.chat.events import (
     StartedTurn,
     UsageEvent,
 )
-from assistant.chat.limits import RATE_WINDOW, SendLog, refuse_over_limits
+from assistant.chat.limits import RATE_WINDOW, refuse_over_limits
 from assistant.chat.pending import HEARTBEAT_SECONDS, as_shown, new_owner
 from assistant.chat.recorder import (
     AgentSlot,
@@ -93,7 +93,6 @@ class ChatService:
         self.clock = clock
         self._slots = AgentSlots(AGENT_CACHE_SIZE)
         self._model_lock = threading.Lock()
-        self._send_log = SendLog(store.engine)
         self._bridge = LoopBridge("chat-service-loop")
         self._model: Model | None = None
         # who answers a pending question: host, process and this service (a restart is a new owner)
@@ -209,8 +208,7 @@ class ChatService:
             StorageUnavailableError: The database cannot be reached.
         """
         now = self.clock()
-        count, oldest = self._send_log.window(user_id, since=now - RATE_WINDOW)
-        refuse_over_limits(self.settings, SendWindow(self.spend_today(user_id), count, oldest), now)
+        refuse_over_limits(self.settings, self.store.send_window(user_id, now=now, rate_window=RATE_WINDOW), now)
 
     def _build_agent(self, slot: AgentSlot, meta: SessionMeta) -> None:
         doc = self.store.load(meta.id, meta.user_id)

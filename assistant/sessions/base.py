@@ -440,6 +440,10 @@ class SessionStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def send_window(self, user_id: str, *, now: datetime, rate_window: timedelta) -> SendWindow:
+        """The user's :class:`SendWindow` now, read without counting a send (a pre-check)."""
+
+    @abc.abstractmethod
     def fail_turn(self, usage: list[UsageRecord], pending: PendingTurn) -> None:
         """Record a failed turn in one write: its model calls in the ledger, its question kept as failed."""
 

@@ -82,6 +82,19 @@ def _add_usage(conn: Connection, records: list[UsageRecord]) -> None:
         conn.execute(update(db.sessions).where(db.sessions.c.id == sid).values(**values))
 
 
+def _read_send_window(conn: Connection, user_id: str, now: datetime, rate_window: timedelta) -> SendWindow:
+    """What the limits are decided on: the user's spend since 00:00 UTC and sends within the window."""
+    day = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    spent = conn.execute(_SPENT_TODAY, {"uid": user_id, "start": day, "end": day + timedelta(days=1)}).scalar_one()
+    recent = conn.execute(_RECENT_SENDS, {"uid": user_id, "since": now - rate_window}).one()
+    oldest = recent[1]
+    return SendWindow(
+        spent_today_usd=float(spent),
+        recent_sends=int(recent[0]),
+        oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
+    )
+
+
 def _put_pending(conn: Connection, pending: PendingTurn) -> None:
     """Make ``pending`` the session's pending question (inside the caller's transaction)."""
     conn.execute(_DELETE_PENDING, {"sid": pending.session_id})
@@ -204,6 +217,15 @@ class SqlIndex:
             row = self.select_row(conn, session_id, user_id)
         return self.current_meta(row)
 
+    def send_window(self, user_id: str, *, now: datetime, rate_window: timedelta) -> SendWindow:
+        """The user's spend today and recent sends, read without counting a send (one read)."""
+        try:
+            with self.engine.connect() as conn:
+                return _read_send_window(conn, user_id, to_utc(now), rate_window)
+        except DBAPIError as e:
+            logger.error("user_id=<%s>, error=<%s> | send window unavailable", log_safe(user_id), type(e).__name__)
+            raise StorageUnavailableError("The session database is unavailable; try again in a moment.") from e
+
     def record_usage(self, records: list[UsageRecord]) -> None:
         """Write ledger rows outside a commit (failed or abandoned turns) and add them to the session totals."""
         if not records:
@@ -273,16 +295,7 @@ class SqlIndex:
                 meta = replace(meta, state=state)
             if not db.is_sqlite(self.engine):
                 conn.execute(_USER_SEND_LOCK, {"key": "send_log:" + user_id})
-            day = datetime(now.year, now.month, now.day, tzinfo=UTC)
-            spent = conn.execute(_SPENT_TODAY, {"uid": user_id, "start": day, "end": day + timedelta(days=1)})
-            recent = conn.execute(_RECENT_SENDS, {"uid": user_id, "since": now - rate_window}).one()
-            oldest = recent[1]
-            window = SendWindow(
-                spent_today_usd=float(spent.scalar_one()),
-                recent_sends=int(recent[0]),
-                oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
-            )
-            decide(meta, window)
+            decide(meta, _read_send_window(conn, user_id, now, rate_window))
             conn.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": now - SEND_LOG_KEEP})
             conn.execute(_INSERT_SEND, {"user_id": user_id, "sent_at": now})
             _put_pending(
@@ -394,6 +407,10 @@ class IndexedStore(SessionStore):
         return self.index.begin_turn(
             session_id, user_id, text=text, owner=owner, now=now, rate_window=rate_window, decide=decide
         )
+
+    def send_window(self, user_id: str, *, now: datetime, rate_window: timedelta) -> SendWindow:
+        """The user's spend today and recent sends, read without counting a send."""
+        return self.index.send_window(user_id, now=now, rate_window=rate_window)
 
     def fail_turn(self, usage: list[UsageRecord], pending: PendingTurn) -> None:
         """Record a failed turn in one write: its model calls in the ledger, its question kept as failed."""
