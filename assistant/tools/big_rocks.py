@@ -85,24 +85,16 @@ class BigRock(BaseModel):
         return data
 
 
-def load_big_rocks(data_dir: Path, now: datetime) -> list[BigRock]:
-    """Every big rock of ``big_rocks.toml``, in file order, with dates placed relative to ``now``.
+def rocks_from_entries(entries: list[RockEntry], today: date) -> list[BigRock]:
+    """Rocks as written in ``big_rocks.toml`` placed on the calendar relative to ``today``.
 
     Args:
-        data_dir: Folder holding ``big_rocks.toml``.
-        now: Current time.
+        entries: The file's entries.
+        today: The day ``due_in_days`` / ``target_in_days`` count from.
 
     Returns:
-        The rocks.
-
-    Raises:
-        DataFileError: If the file is missing or malformed, or ids are duplicated.
+        The rocks with real dates, in order.
     """
-    path = Path(data_dir) / BIG_ROCKS_FILE
-    entries = read_table_list(data_dir, BIG_ROCKS_FILE, "rocks", RockEntry)
-    if len({e.id for e in entries}) != len(entries):
-        raise DataFileError(f"Data file {path} is malformed: rock ids must be unique.")
-    today = now.date()
     rocks = []
     for entry in entries:
         milestones = []
@@ -125,6 +117,69 @@ def load_big_rocks(data_dir: Path, now: datetime) -> list[BigRock]:
     return rocks
 
 
+def read_rock_entries(data_dir: Path) -> list[RockEntry]:
+    """The ``[[rocks]]`` entries of ``big_rocks.toml``, validated, in file order.
+
+    Args:
+        data_dir: Folder holding ``big_rocks.toml``.
+
+    Returns:
+        The entries (dates still relative).
+
+    Raises:
+        DataFileError: If the file is missing or malformed, or ids are duplicated.
+    """
+    path = Path(data_dir) / BIG_ROCKS_FILE
+    entries = read_table_list(data_dir, BIG_ROCKS_FILE, "rocks", RockEntry)
+    if len({e.id for e in entries}) != len(entries):
+        raise DataFileError(f"Data file {path} is malformed: rock ids must be unique.")
+    return entries
+
+
+def load_big_rocks(data_dir: Path, now: datetime) -> list[BigRock]:
+    """Every big rock of ``big_rocks.toml``, in file order, with dates placed relative to ``now``.
+
+    Args:
+        data_dir: Folder holding ``big_rocks.toml``.
+        now: Current time.
+
+    Returns:
+        The rocks.
+
+    Raises:
+        DataFileError: If the file is missing or malformed, or ids are duplicated.
+    """
+    return rocks_from_entries(read_rock_entries(data_dir), now.date())
+
+
+def big_rocks_status_of(rocks: list[BigRock], initiative: str | None = None) -> list[BigRock]:
+    """Already-loaded rocks (the demo file's or a user's own) matching ``initiative``, or all of them.
+
+    Args:
+        rocks: The rocks to search.
+        initiative: Optional id or name fragment (case-insensitive); every word must appear
+            in the id, name or owner.
+
+    Returns:
+        The matching rocks.
+
+    Raises:
+        ValueError: If ``initiative`` matches nothing (the message lists the known ones).
+    """
+    if not initiative or not initiative.strip():
+        return rocks
+    needle = initiative.strip().lower()
+    exact = [r for r in rocks if r.id == needle or r.name.lower() == needle]
+    if exact:
+        return exact
+    words = needle.split()
+    matches = [r for r in rocks if all(w in f"{r.id} {r.name} {r.owner}".lower() for w in words)]
+    if not matches:
+        known = ", ".join(f"{r.id} ({r.name})" for r in rocks)
+        raise ValueError(f"No big rock matches '{initiative}'. Known initiatives: {known}.")
+    return matches
+
+
 def big_rocks_status(data_dir: Path, now: datetime, initiative: str | None = None) -> list[BigRock]:
     """Big rocks matching ``initiative`` (id or words of the name/owner), or all of them.
 
@@ -140,16 +195,4 @@ def big_rocks_status(data_dir: Path, now: datetime, initiative: str | None = Non
         ValueError: If ``initiative`` matches nothing (the message lists the known ones).
         DataFileError: If the file is missing or malformed.
     """
-    rocks = load_big_rocks(data_dir, now)
-    if not initiative or not initiative.strip():
-        return rocks
-    needle = initiative.strip().lower()
-    exact = [r for r in rocks if r.id == needle or r.name.lower() == needle]
-    if exact:
-        return exact
-    words = needle.split()
-    matches = [r for r in rocks if all(w in f"{r.id} {r.name} {r.owner}".lower() for w in words)]
-    if not matches:
-        known = ", ".join(f"{r.id} ({r.name})" for r in rocks)
-        raise ValueError(f"No big rock matches '{initiative}'. Known initiatives: {known}.")
-    return matches
+    return big_rocks_status_of(load_big_rocks(data_dir, now), initiative)

@@ -127,6 +127,41 @@ def compute_status(area: BudgetArea, *, currency: str, thresholds: BudgetThresho
     )
 
 
+def read_budget_file(data_dir: Path) -> BudgetFile:
+    """``budget.toml`` as written (currency, thresholds and areas), validated.
+
+    Args:
+        data_dir: Folder holding ``budget.toml``.
+
+    Returns:
+        The parsed file.
+
+    Raises:
+        DataFileError: If the file is missing or malformed, or area ids are duplicated.
+    """
+    path = Path(data_dir) / BUDGET_FILE
+    raw = read_data_file(data_dir, BUDGET_FILE)
+    try:
+        parsed = BudgetFile.model_validate(raw)
+    except ValidationError as e:
+        raise DataFileError(describe_validation_error(path, e)) from e
+    if len({a.id for a in parsed.areas}) != len(parsed.areas):
+        raise DataFileError(f"Data file {path} is malformed: area ids must be unique.")
+    return parsed
+
+
+def budget_statuses(file: BudgetFile) -> list[BudgetStatus]:
+    """Every area of an already-loaded budget (the demo file or a user's own) with its figures.
+
+    Args:
+        file: The budget.
+
+    Returns:
+        The areas with utilisation, variance and flags, in order.
+    """
+    return [compute_status(a, currency=file.currency, thresholds=file.thresholds) for a in file.areas]
+
+
 def load_budget(data_dir: Path, now: datetime) -> list[BudgetStatus]:
     """Every budget area with computed utilisation and flags, in file order.
 
@@ -140,15 +175,47 @@ def load_budget(data_dir: Path, now: datetime) -> list[BudgetStatus]:
     Raises:
         DataFileError: If the file is missing or malformed.
     """
-    path = Path(data_dir) / BUDGET_FILE
-    raw = read_data_file(data_dir, BUDGET_FILE)
-    try:
-        parsed = BudgetFile.model_validate(raw)
-    except ValidationError as e:
-        raise DataFileError(describe_validation_error(path, e)) from e
-    if len({a.id for a in parsed.areas}) != len(parsed.areas):
-        raise DataFileError(f"Data file {path} is malformed: area ids must be unique.")
-    return [compute_status(a, currency=parsed.currency, thresholds=parsed.thresholds) for a in parsed.areas]
+    return budget_statuses(read_budget_file(data_dir))
+
+
+def match_areas(areas: list[BudgetStatus], area: str | None) -> list[BudgetStatus]:
+    """The areas matching ``area`` (id or words of the name), or all of them when it is empty.
+
+    Args:
+        areas: The areas to search.
+        area: Optional area id or name fragment (case-insensitive).
+
+    Returns:
+        The matching areas.
+
+    Raises:
+        ValueError: If ``area`` matches nothing (the message lists the known areas).
+    """
+    if not area or not area.strip():
+        return areas
+    needle = area.strip().lower()
+    exact = [a for a in areas if a.id == needle or a.name.lower() == needle]
+    matches = exact or [a for a in areas if needle in a.id or needle in a.name.lower()]
+    if not matches:
+        known = ", ".join(f"{a.id} ({a.name})" for a in areas)
+        raise ValueError(f"No budget area matches '{area}'. Known areas: {known}.")
+    return matches
+
+
+def budget_context_of(file: BudgetFile, area: str | None = None) -> list[BudgetStatus]:
+    """Areas of an already-loaded budget matching ``area``, or all of them.
+
+    Args:
+        file: The budget (the demo file or a user's own).
+        area: Optional area id or name fragment (case-insensitive).
+
+    Returns:
+        The matching areas with their figures.
+
+    Raises:
+        ValueError: If ``area`` matches nothing (the message lists the known areas).
+    """
+    return match_areas(budget_statuses(file), area)
 
 
 def budget_context(data_dir: Path, now: datetime, area: str | None = None) -> list[BudgetStatus]:
@@ -166,16 +233,7 @@ def budget_context(data_dir: Path, now: datetime, area: str | None = None) -> li
         ValueError: If ``area`` matches nothing (the message lists the known areas).
         DataFileError: If the file is missing or malformed.
     """
-    areas = load_budget(data_dir, now)
-    if not area or not area.strip():
-        return areas
-    needle = area.strip().lower()
-    exact = [a for a in areas if a.id == needle or a.name.lower() == needle]
-    matches = exact or [a for a in areas if needle in a.id or needle in a.name.lower()]
-    if not matches:
-        known = ", ".join(f"{a.id} ({a.name})" for a in areas)
-        raise ValueError(f"No budget area matches '{area}'. Known areas: {known}.")
-    return matches
+    return match_areas(load_budget(data_dir, now), area)
 
 
 def budget_summary(areas: list[BudgetStatus]) -> dict[str, Any]:

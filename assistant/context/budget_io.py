@@ -1,0 +1,381 @@
+"""A user's budget as rows: read from an uploaded CSV or XLSX, checked row by row, and templates.
+
+Columns (header names matched case-insensitively; spaces and dashes count as underscores):
+``area``, ``owner``, ``plan`` (the full-year budget, more than 0), ``actual`` (spent to date),
+``forecast`` (expected full-year spend), ``notes``, and optionally ``plan_to_date`` (what the
+plan expected to be spent by now; it drives the "spending ahead of plan" flag). Amounts may
+carry a currency symbol and thousands separators (``$1,250,000``); a decimal comma, words or a
+formula are refused with the row and column. A bad file raises one
+:class:`~assistant.context.row_checks.ContextInputError` listing every problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.context.row_checks import (
+    FORMULA,
+    ContextInputError,
+    Problem,
+    clean_text,
+    is_blank,
+    parse_amount,
+    slugify,
+)
+from assistant.tools.budget import BudgetArea, BudgetFile, BudgetThresholds
+
+logger = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 500
+MAX_COLUMNS = 40
+AREA_CHARS = 120
+OWNER_CHARS = 120
+NOTES_CHARS = 2000
+
+COLUMNS = ("area", "owner", "plan", "actual", "forecast", "notes", "plan_to_date")
+REQUIRED = ("area", "plan", "actual", "forecast")
+TEMPLATE_ROWS: tuple[tuple[str, str, int, int, int, str, int], ...] = (
+    ("Engineering", "Priya Raman (CTO)", 18_500_000, 11_900_000, 19_600_000, "Contractors above plan", 11_100_000),
+    ("Marketing", "Rachel Kim (CMO)", 6_000_000, 2_700_000, 5_100_000, "Two field events cancelled", 3_500_000),
+)
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+
+
+class BudgetRow(BaseModel):
+    """One budget area as the user edits it.
+
+    Attributes:
+        area: The area's name, unique within the budget.
+        owner: Who owns it (free text).
+        plan: The full-year budget (more than 0).
+        actual: Spent to date (0 or more).
+        forecast: Expected full-year spend (0 or more).
+        notes: Free text.
+        plan_to_date: What the plan expected to be spent by now, when known.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    area: str = Field(min_length=1, max_length=AREA_CHARS)
+    owner: str = Field(default="", max_length=OWNER_CHARS)
+    plan: float = Field(gt=0)
+    actual: float = Field(ge=0)
+    forecast: float = Field(ge=0)
+    notes: str = Field(default="", max_length=NOTES_CHARS)
+    plan_to_date: float | None = Field(default=None, gt=0)
+
+
+def _header_name(value: Any) -> str:
+    return "_".join(str(value or "").strip().lower().replace("-", " ").split())
+
+
+def _check_header(cells: Sequence[Any], row: int) -> dict[str, int]:
+    """Map each known column to its position; unknown, duplicated and missing columns are problems."""
+    problems: list[Problem] = []
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        name = _header_name(cell)
+        if not name:
+            continue
+        if name not in COLUMNS:
+            problems.append(Problem(row, None, f"unknown column '{str(cell).strip()[:40]}'"))
+        elif name in positions:
+            problems.append(Problem(row, name, "appears twice"))
+        else:
+            positions[name] = index
+    missing = [c for c in REQUIRED if c not in positions]
+    if missing:
+        problems.append(Problem(row, None, f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"))
+    if problems:
+        expected = ", ".join(COLUMNS[:-1]) + " (and optionally plan_to_date)"
+        raise ContextInputError(problems, summary=f"The header row does not match the template; expected {expected}.")
+    return positions
+
+
+def _problem_order(problem: Problem) -> tuple[int, int]:
+    first = (problem.column or "").split(", ")[0]
+    return (problem.row or 0, COLUMNS.index(first) if first in COLUMNS else len(COLUMNS))
+
+
+def budget_rows(records: Iterable[tuple[int, Sequence[Any]]], positions: dict[str, int]) -> list[BudgetRow]:
+    """Check every data row and build the budget rows, or raise one error listing every problem.
+
+    Args:
+        records: ``(row number as the user sees it, cells)`` for each non-empty data row.
+        positions: Column name → cell index (from the header).
+
+    Returns:
+        The rows, in file order.
+
+    Raises:
+        ContextInputError: If any row has a problem, the file has no rows or too many.
+    """
+    problems: list[Problem] = []
+    rows: list[BudgetRow] = []
+    seen: dict[str, int] = {}
+    for count, (number, cells) in enumerate(records, start=1):
+        if count > MAX_ROWS:
+            raise ContextInputError.single(f"The file has more than {MAX_ROWS} rows; split it or remove empty rows.")
+
+        def cell(name: str, cells: Sequence[Any] = cells) -> Any:
+            index = positions.get(name)
+            return cells[index] if index is not None and index < len(cells) else None
+
+        before = len(problems)
+        area = clean_text(cell("area"), limit=AREA_CHARS, column="area", row=number, problems=problems)
+        owner = clean_text(cell("owner"), limit=OWNER_CHARS, column="owner", row=number, problems=problems)
+        notes = clean_text(cell("notes"), limit=NOTES_CHARS, column="notes", row=number, problems=problems)
+        amounts = {
+            name: parse_amount(cell(name), column=name, row=number, problems=problems)
+            for name in ("plan", "actual", "forecast", "plan_to_date")
+        }
+        empty = [name for name in REQUIRED if is_blank(cell(name))]
+        if empty:
+            verb = "are" if len(empty) > 1 else "is"
+            problems.append(
+                Problem(number, ", ".join(empty), f"{verb} empty; every row needs an area, plan, actual and forecast")
+            )
+        for name in ("plan", "plan_to_date"):
+            if amounts[name] == 0:
+                problems.append(Problem(number, name, "must be more than 0"))
+        key = area.lower()
+        if area and key in seen:
+            problems.append(Problem(number, "area", f"'{area}' is already on row {seen[key]}; each area once"))
+        elif area:
+            seen[key] = number
+        if len(problems) == before:
+            rows.append(
+                BudgetRow(
+                    area=area,
+                    owner=owner,
+                    plan=amounts["plan"] or 0.0,
+                    actual=amounts["actual"] or 0.0,
+                    forecast=amounts["forecast"] or 0.0,
+                    notes=notes,
+                    plan_to_date=amounts["plan_to_date"],
+                )
+            )
+    if problems:
+        raise ContextInputError(sorted(problems, key=_problem_order))
+    if not rows:
+        raise ContextInputError.single("The file has a header but no budget rows; add one row per area.")
+    return rows
+
+
+def _check_size(data: bytes, kind: str) -> None:
+    if not data:
+        raise ContextInputError.single(f"The {kind} file is empty; download the template and fill it in.")
+    if len(data) > MAX_FILE_BYTES:
+        mb = MAX_FILE_BYTES // (1024 * 1024)
+        raise ContextInputError.single(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; budgets up to {mb} MB are accepted."
+        )
+
+
+def parse_budget_csv(data: bytes) -> list[BudgetRow]:
+    """Budget rows from an uploaded CSV (UTF-8, with or without BOM; comma, semicolon or tab).
+
+    Args:
+        data: The file as uploaded.
+
+    Returns:
+        The rows, in file order.
+
+    Raises:
+        ContextInputError: The file is empty, too large, not text (binary, HTML, a spreadsheet),
+            or any row has a problem; every problem is listed and nothing is saved.
+    """
+    _check_size(data, "CSV")
+    head = data[:4096]
+    if head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        raise ContextInputError.single("This is an Excel workbook, not a CSV; upload it as a .xlsx file.")
+    if b"\x00" in head:
+        raise ContextInputError.single(
+            "This is not a CSV file (it contains binary data); export your sheet as CSV UTF-8."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ContextInputError.single(
+            "This file is not UTF-8 text; in your spreadsheet choose Save as / Download → CSV UTF-8."
+        ) from e
+    lead = text.lstrip()[:200].lower()
+    if lead.startswith(("<!doctype", "<html", "<?xml", "<table", "<head", "<body")):
+        raise ContextInputError.single("This is a web page (HTML), not a CSV; download the sheet as CSV instead.")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
+    try:
+        lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as e:
+        raise ContextInputError.single(f"This CSV cannot be read ({e}); export it again from your spreadsheet.") from e
+    numbered = [(i + 1, cells) for i, cells in enumerate(lines) if any(not is_blank(c) for c in cells)]
+    if not numbered:
+        raise ContextInputError.single("The CSV file is empty; download the template and fill it in.")
+    header_row, header = numbered[0]
+    positions = _check_header(header, header_row)
+    rows = budget_rows(numbered[1:], positions)
+    logger.info("rows=<%s>, format=<csv> | budget file parsed", len(rows))
+    return rows
+
+
+def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
+    """Budget rows from the first sheet of an uploaded XLSX; cells holding formulas are refused.
+
+    Args:
+        data: The file as uploaded.
+
+    Returns:
+        The rows, in file order.
+
+    Raises:
+        ContextInputError: The file is empty, too large, not an .xlsx workbook, holds formulas,
+            or any row has a problem; every problem is listed and nothing is saved.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    _check_size(data, "Excel")
+    if data.startswith(_OLE_MAGIC):
+        raise ContextInputError.single(
+            "This is an old .xls workbook; save it as .xlsx (Excel Workbook) and upload that."
+        )
+    if not data.startswith(_ZIP_MAGIC):
+        raise ContextInputError.single("This is not an Excel .xlsx workbook; upload an .xlsx file or a CSV.")
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError) as e:
+        raise ContextInputError.single(
+            "This Excel file cannot be opened (it is damaged or not a workbook); save it again as .xlsx."
+        ) from e
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            raise ContextInputError.single("The workbook has no sheet; download the template and fill it in.")
+        numbered: list[tuple[int, list[Any]]] = []
+        for cells in sheet.iter_rows(max_col=MAX_COLUMNS):
+            values: list[Any] = []
+            for cell in cells:
+                value = getattr(cell, "value", None)
+                if getattr(cell, "data_type", None) == "f" or isinstance(value, (ArrayFormula, DataTableFormula)):
+                    value = FORMULA
+                values.append(value)
+            if all(is_blank(v) for v in values):
+                continue
+            row_number = next((c.row for c in cells if getattr(c, "row", None)), len(numbered) + 1)
+            numbered.append((int(row_number), values))
+            if len(numbered) > MAX_ROWS + 1:
+                raise ContextInputError.single(
+                    f"The sheet has more than {MAX_ROWS} rows; split it or remove empty rows."
+                )
+    except ContextInputError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as e:
+        raise ContextInputError.single("This Excel file cannot be read (it is damaged); save it again as .xlsx.") from e
+    finally:
+        book.close()
+    if not numbered:
+        raise ContextInputError.single("The first sheet is empty; download the template and fill it in.")
+    header_row, header = numbered[0]
+    positions = _check_header(header, header_row)
+    rows = budget_rows(numbered[1:], positions)
+    logger.info("rows=<%s>, format=<xlsx> | budget file parsed", len(rows))
+    return rows
+
+
+def budget_template_csv() -> bytes:
+    """The CSV template: the header and two example rows (UTF-8 with a BOM, so Excel reads it as UTF-8)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(TEMPLATE_ROWS)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def budget_template_xlsx() -> bytes:
+    """The Excel template: one "Budget" sheet with the header and two example rows."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Budget"
+    sheet.append(list(COLUMNS))
+    for row in TEMPLATE_ROWS:
+        sheet.append(list(row))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="2F5D8A")
+    widths = {"A": 24, "B": 24, "C": 14, "D": 14, "E": 14, "F": 40, "G": 14}
+    for letter, width in widths.items():
+        sheet.column_dimensions[letter].width = width
+    for column in ("C", "D", "E", "G"):
+        for cell in sheet[column][1:]:
+            cell.number_format = "#,##0"
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def budget_file_of(
+    rows: Sequence[BudgetRow], *, currency: str = "USD", thresholds: BudgetThresholds | None = None
+) -> BudgetFile:
+    """A user's rows as the :class:`BudgetFile` the budget tools read.
+
+    Args:
+        rows: The user's budget rows (at least one).
+        currency: Currency code shown with the figures.
+        thresholds: When areas get flagged (default: the budget tools' defaults).
+
+    Returns:
+        The budget: ``plan`` is the annual budget, ``actual`` spent to date; ids come from the names.
+    """
+    taken: set[str] = set()
+    areas = [
+        BudgetArea(
+            id=slugify(r.area, taken),
+            name=r.area,
+            owner=r.owner,
+            annual_budget=r.plan,
+            spent_ytd=r.actual,
+            plan_ytd=r.plan_to_date,
+            forecast=r.forecast,
+            notes=r.notes,
+        )
+        for r in rows
+    ]
+    return BudgetFile(currency=currency, thresholds=thresholds or BudgetThresholds(), areas=areas)
+
+
+def rows_of_budget_file(file: BudgetFile) -> list[BudgetRow]:
+    """The demo file's areas as rows a user can edit (``annual_budget`` → plan, ``spent_ytd`` → actual).
+
+    Args:
+        file: A parsed ``budget.toml``.
+
+    Returns:
+        One row per area, in file order.
+    """
+    return [
+        BudgetRow(
+            area=a.name,
+            owner=a.owner,
+            plan=a.annual_budget,
+            actual=a.spent_ytd,
+            forecast=a.forecast,
+            notes=a.notes,
+            plan_to_date=a.plan_ytd,
+        )
+        for a in file.areas
+    ]

@@ -1,0 +1,256 @@
+"""A user's big rocks as rows: checked from the page's editable table, and turned into the tools' rocks.
+
+A row is what the user edits: name, owner, status, % complete, the next milestone and its due
+date, and risks (one per line). :func:`validate_rock_rows` checks the table's records (a
+``DataFrame``'s ``to_dict("records")`` or plain dicts) row by row and raises one
+:class:`~assistant.context.row_checks.ContextInputError` listing every problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.context.row_checks import ContextInputError, Problem, clean_text, is_blank, shorten, slugify
+from assistant.tools.big_rocks import BigRock, Milestone, RockEntry, RockStatus, rocks_from_entries
+
+logger = logging.getLogger(__name__)
+
+MAX_ROCKS = 100
+NAME_CHARS = 200
+OWNER_CHARS = 120
+MILESTONE_CHARS = 200
+RISKS_CHARS = 2000
+MAX_RISKS = 20
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+STATUSES: tuple[str, ...] = get_args(RockStatus)
+STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
+COLUMNS = ("name", "owner", "status", "progress_pct", "next_milestone", "due_date", "risks")
+
+
+class RockRow(BaseModel):
+    """One big rock as the user edits it.
+
+    Attributes:
+        name: The initiative, unique within the user's rocks.
+        owner: Who owns it (free text).
+        status: ``on_track``, ``at_risk`` or ``off_track``.
+        progress_pct: Percent complete, 0-100.
+        next_milestone: The next milestone's name ("" when none).
+        due_date: When the next milestone (or the rock) is due, if known.
+        risks: Open risks, one per entry.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=NAME_CHARS)
+    owner: str = Field(default="", max_length=OWNER_CHARS)
+    status: RockStatus
+    progress_pct: int = Field(ge=0, le=100)
+    next_milestone: str = Field(default="", max_length=MILESTONE_CHARS)
+    due_date: date | None = None
+    risks: list[str] = Field(default_factory=list, max_length=MAX_RISKS)
+
+    def to_editor(self) -> dict[str, Any]:
+        """The row as the page's table holds it (risks as lines of one text cell)."""
+        return {
+            "name": self.name,
+            "owner": self.owner,
+            "status": self.status,
+            "progress_pct": self.progress_pct,
+            "next_milestone": self.next_milestone,
+            "due_date": self.due_date,
+            "risks": "\n".join(self.risks),
+        }
+
+
+def _status(value: Any, row: int, problems: list[Problem]) -> str | None:
+    if is_blank(value):
+        problems.append(Problem(row, "status", "is empty; choose on_track, at_risk or off_track"))
+        return None
+    text = "_".join(str(value).strip().lower().replace("-", " ").split())
+    if text not in STATUSES:
+        problems.append(Problem(row, "status", f"'{shorten(str(value))}' is not one of on_track, at_risk, off_track"))
+        return None
+    return text
+
+
+def _progress(value: Any, row: int, problems: list[Problem]) -> int | None:
+    if is_blank(value):
+        problems.append(Problem(row, "progress_pct", "is empty; give a percent from 0 to 100"))
+        return None
+    if isinstance(value, bool):
+        number: float | None = None
+    elif isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        try:
+            number = float(str(value).strip().rstrip("%").strip())
+        except ValueError:
+            number = None
+    if number is None or not number.is_integer() or not 0 <= number <= 100:
+        problems.append(Problem(row, "progress_pct", f"'{shorten(str(value))}' is not a whole percent from 0 to 100"))
+        return None
+    return int(number)
+
+
+def _due(value: Any, row: int, problems: list[Problem]) -> date | None:
+    if is_blank(value):
+        return None
+    day: date | None = None
+    if isinstance(value, datetime):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            day = None
+    if day is None:
+        problems.append(Problem(row, "due_date", f"'{shorten(str(value))}' is not a date (write it as 2026-03-31)"))
+        return None
+    if not EARLIEST <= day <= LATEST:
+        problems.append(Problem(row, "due_date", f"{day.isoformat()} is out of range (2000-2100)"))
+        return None
+    return day
+
+
+def validate_rock_rows(records: Sequence[Mapping[str, Any]]) -> list[RockRow]:
+    """Check the page's big-rocks table row by row.
+
+    Rows left entirely empty (a row added and never filled) are skipped. Row numbers in
+    problems count from 1, as the table shows them.
+
+    Args:
+        records: One mapping per table row, keyed by :data:`COLUMNS` (missing keys are empty).
+
+    Returns:
+        The rows, in table order.
+
+    Raises:
+        ContextInputError: If any row has a problem, there is no rock, or more than :data:`MAX_ROCKS`.
+    """
+    problems: list[Problem] = []
+    rows: list[RockRow] = []
+    seen: dict[str, int] = {}
+    filled = 0
+    for number, record in enumerate(records, start=1):
+        if all(is_blank(record.get(c)) for c in COLUMNS):
+            continue
+        filled += 1
+        if filled > MAX_ROCKS:
+            raise ContextInputError.single(f"There are more than {MAX_ROCKS} rocks; keep the ones that matter most.")
+        before = len(problems)
+        name = clean_text(record.get("name"), limit=NAME_CHARS, column="name", row=number, problems=problems)
+        if not name and len(problems) == before:
+            problems.append(Problem(number, "name", "is empty; every rock needs a name"))
+        owner = clean_text(record.get("owner"), limit=OWNER_CHARS, column="owner", row=number, problems=problems)
+        status = _status(record.get("status"), number, problems)
+        progress = _progress(record.get("progress_pct"), number, problems)
+        milestone = clean_text(
+            record.get("next_milestone"), limit=MILESTONE_CHARS, column="next_milestone", row=number, problems=problems
+        )
+        due = _due(record.get("due_date"), number, problems)
+        risks_text = clean_text(
+            record.get("risks"), limit=RISKS_CHARS, column="risks", row=number, problems=problems, multiline=True
+        )
+        risks = [line.lstrip("-•* ").strip() for line in risks_text.split("\n") if line.strip("-•* ")]
+        if len(risks) > MAX_RISKS:
+            problems.append(Problem(number, "risks", f"has {len(risks)} lines; at most {MAX_RISKS} risks per rock"))
+        key = name.lower()
+        if name and key in seen:
+            problems.append(Problem(number, "name", f"'{shorten(name)}' is already on row {seen[key]}; each rock once"))
+        elif name:
+            seen[key] = number
+        if len(problems) == before and status is not None and progress is not None:
+            rows.append(
+                RockRow(
+                    name=name,
+                    owner=owner,
+                    status=status,  # type: ignore[arg-type]  # checked against STATUSES above
+                    progress_pct=progress,
+                    next_milestone=milestone,
+                    due_date=due,
+                    risks=risks,
+                )
+            )
+    if problems:
+        raise ContextInputError(problems)
+    if not rows:
+        raise ContextInputError.single("Add at least one rock before saving, or use Clear to go back to the demo data.")
+    return rows
+
+
+def big_rocks_of(rows: Sequence[RockRow], today: date) -> list[BigRock]:
+    """A user's rows as the :class:`BigRock` objects the tools read.
+
+    The due date is the rock's target date and the next milestone's due date (the one
+    milestone a row has); a milestone without a due date is kept in the summary instead.
+
+    Args:
+        rows: The user's rows.
+        today: The day that decides what is overdue.
+
+    Returns:
+        The rocks, in order, ids made from the names.
+    """
+    taken: set[str] = set()
+    rocks = []
+    for r in rows:
+        milestones: list[Milestone] = []
+        summary = ""
+        if r.next_milestone and r.due_date is not None:
+            milestones.append(Milestone(name=r.next_milestone, due=r.due_date, done=False, overdue=r.due_date < today))
+        elif r.next_milestone:
+            summary = f"Next milestone: {r.next_milestone} (no due date)."
+        rocks.append(
+            BigRock(
+                id=slugify(r.name, taken),
+                name=r.name,
+                owner=r.owner,
+                status=r.status,
+                progress_pct=r.progress_pct,
+                target_date=r.due_date,
+                summary=summary,
+                risks=list(r.risks),
+                milestones=milestones,
+            )
+        )
+    return rocks
+
+
+def rows_of_rock_entries(entries: Sequence[RockEntry], today: date) -> list[RockRow]:
+    """The demo file's rocks as rows a user can edit, with absolute dates.
+
+    Each row keeps the earliest milestone not done yet and its due date (the rock's target
+    date when every milestone is done); the summary and done milestones are left out.
+
+    Args:
+        entries: The ``[[rocks]]`` of ``big_rocks.toml``.
+        today: The day relative dates count from.
+
+    Returns:
+        One row per rock, in file order.
+    """
+    rows = []
+    for rock in rocks_from_entries(list(entries), today):
+        nxt = rock.next_milestone()
+        rows.append(
+            RockRow(
+                name=rock.name,
+                owner=rock.owner,
+                status=rock.status,
+                progress_pct=rock.progress_pct,
+                next_milestone=nxt.name if nxt else "",
+                due_date=nxt.due if nxt else rock.target_date,
+                risks=list(rock.risks)[:MAX_RISKS],
+            )
+        )
+    return rows

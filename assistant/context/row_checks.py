@@ -1,0 +1,207 @@
+"""What a user's own rows may hold: the one input error, and the cell checks budget and rocks share.
+
+A file or a table the user gives is checked whole, row by row, and refused whole: every problem
+is collected as a :class:`Problem` (the row as the user sees it, the column, what is wrong) and
+raised once as :class:`ContextInputError`, so nothing is saved from a bad file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from assistant.inputs import strip_control_chars
+
+MAX_PROBLEMS_LISTED = 50
+
+# "1234", "1234.5", "1,234,567.89": thousands separators only where they group three digits,
+# so a decimal comma ("1,5") is refused instead of read as fifteen.
+_NUMBER_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+")
+_CURRENCY_CHARS = "$€£¥"
+_SPACES_RE = re.compile(r"[\s\u00a0\u202f_']")
+
+
+class FormulaCell:
+    """A spreadsheet cell that holds a formula: refused wherever it is (its value is not a value)."""
+
+    def __repr__(self) -> str:
+        return "FORMULA"
+
+
+FORMULA = FormulaCell()
+FORMULA_MESSAGE = "formulas are not accepted; paste values"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with what the user gave.
+
+    Attributes:
+        row: The row as the user sees it (the spreadsheet's row number, or the table's
+            1-based row), or None for the whole file.
+        column: The column's name, or None for the whole row or file.
+        message: What is wrong, lower-case, without the row and column.
+    """
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"{'columns' if ', ' in self.column else 'column'} {self.column}")
+        text = self.message
+        return f"{', '.join(where)}: {text}" if where else text[:1].upper() + text[1:]
+
+
+class ContextInputError(ValueError):
+    """What the user gave cannot be saved; nothing was saved.
+
+    Attributes:
+        problems: Every problem found, in row order (file-level problems first).
+    """
+
+    def __init__(self, problems: list[Problem], summary: str | None = None) -> None:
+        self.problems = problems
+        count = len(problems)
+        self.summary = summary or (
+            f"{count} problem{'s' if count != 1 else ''} found; nothing was saved. Fix them and try again."
+        )
+        listed = "\n".join(f"- {p}" for p in problems[:MAX_PROBLEMS_LISTED])
+        more = f"\n- … and {count - MAX_PROBLEMS_LISTED} more" if count > MAX_PROBLEMS_LISTED else ""
+        only_summary = not problems or (len(problems) == 1 and str(problems[0]) == self.summary)
+        super().__init__(self.summary if only_summary else f"{self.summary}\n{listed}{more}")
+
+    @classmethod
+    def single(cls, message: str) -> ContextInputError:
+        """An error about the whole file or table (no row, no column).
+
+        Args:
+            message: A plain sentence saying what to do.
+
+        Returns:
+            The error, whose summary is that sentence.
+        """
+        return cls([Problem(None, None, message)], summary=message)
+
+
+def is_blank(value: Any) -> bool:
+    """Whether a cell is empty: None, NaN/NaT (pandas' missing values), or only whitespace."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:
+        if value != value:  # NaT and other "missing" sentinels are unequal to themselves
+            return True
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str) and not value.strip()
+
+
+def clean_text(
+    value: Any, *, limit: int, column: str, row: int, problems: list[Problem], multiline: bool = False
+) -> str:
+    """A text cell: control characters removed, trimmed, at most ``limit`` characters.
+
+    Args:
+        value: The cell (text, number, or empty).
+        limit: The most characters allowed.
+        column: The column's name, for problems.
+        row: The row as the user sees it, for problems.
+        problems: Where a problem is added.
+        multiline: Keep line breaks (each line trimmed, empty lines dropped).
+
+    Returns:
+        The text ("" for an empty cell, or when a problem was added).
+    """
+    if is_blank(value):
+        return ""
+    if isinstance(value, FormulaCell):
+        problems.append(Problem(row, column, FORMULA_MESSAGE))
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = strip_control_chars(str(value))
+    lines = [line.strip() for line in text.split("\n") if line.strip()] if multiline else [" ".join(text.split())]
+    text = "\n".join(lines)
+    if len(text) > limit:
+        problems.append(Problem(row, column, f"is {len(text)} characters long; at most {limit} are allowed"))
+        return ""
+    return text
+
+
+def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) -> float | None:
+    """A money cell as a number: ``1234.5``, ``1,234.50``, ``$1,234``, ``€ 1 234`` are accepted.
+
+    Currency symbols, spaces and thousands separators are dropped; a decimal comma, words,
+    a formula or a date are problems.
+
+    Args:
+        value: The cell (a number from a spreadsheet, or text).
+        column: The column's name, for problems.
+        row: The row as the user sees it, for problems.
+        problems: Where a problem is added.
+
+    Returns:
+        The amount, or None when the cell is empty or a problem was added.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, FormulaCell):
+        problems.append(Problem(row, column, FORMULA_MESSAGE))
+        return None
+    if isinstance(value, (bool, date, datetime)):
+        problems.append(Problem(row, column, "is a date or a yes/no value, not an amount"))
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = strip_control_chars(str(value)).strip()
+        if text.startswith("="):
+            problems.append(Problem(row, column, FORMULA_MESSAGE))
+            return None
+        compact = _SPACES_RE.sub("", text.strip(_CURRENCY_CHARS + " ")).lstrip(_CURRENCY_CHARS)
+        if compact.startswith("-") or (compact.startswith("(") and compact.endswith(")")):
+            problems.append(Problem(row, column, f"'{shorten(text)}' is negative; amounts must be 0 or more"))
+            return None
+        if not _NUMBER_RE.fullmatch(compact):
+            problems.append(
+                Problem(row, column, f"'{shorten(text)}' is not a number (write it like 1250000 or 1,250,000)")
+            )
+            return None
+        number = float(compact.replace(",", ""))
+    if not math.isfinite(number) or number >= 1e15:
+        problems.append(Problem(row, column, "is too large"))
+        return None
+    return number
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters (with "…"), for quoting a bad cell back to the user."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slugify(name: str, taken: set[str]) -> str:
+    """A short id from ``name`` (lower-case letters, digits and dashes), unique within ``taken``.
+
+    Args:
+        name: A display name.
+        taken: Ids already used; the new id is added to it.
+
+    Returns:
+        The id (``"item"`` when the name has no letters or digits; ``-2``, ``-3``... when taken).
+    """
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "item"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    taken.add(slug)
+    return slug

@@ -1,0 +1,199 @@
+"""Budget files: CSV and XLSX read row by row; every bad file is refused whole, naming row and column."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+from assistant.context.budget_io import (
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    BudgetRow,
+    budget_file_of,
+    budget_template_csv,
+    budget_template_xlsx,
+    parse_budget_csv,
+    parse_budget_xlsx,
+    rows_of_budget_file,
+)
+from assistant.context.row_checks import ContextInputError
+from assistant.tools.budget import budget_context_of, budget_statuses, read_budget_file
+from tests.fixtures.streamlit_server import ROOT
+
+HEADER = "area,owner,plan,actual,forecast,notes\n"
+
+
+def xlsx(rows: list[list[Any]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def problems(data: bytes, parser: Any = parse_budget_csv) -> list[str]:
+    with pytest.raises(ContextInputError) as info:
+        parser(data)
+    return [str(p) for p in info.value.problems]
+
+
+def test_good_csv_with_separators_currency_bom_and_case_insensitive_header() -> None:
+    data = (
+        "\ufeffArea, Owner ,PLAN,Actual,Forecast,Notes,Plan to date\r\n"
+        'Engineering,Priya,"$18,500,000",11900000,"19,600,000.50","Contractors, above plan",11100000\r\n'
+        "\r\n"
+        "Marketing,,6000000,€ 2 700 000,5100000,,\r\n"
+    ).encode()
+    rows = parse_budget_csv(data)
+    assert rows == [
+        BudgetRow(
+            area="Engineering",
+            owner="Priya",
+            plan=18_500_000,
+            actual=11_900_000,
+            forecast=19_600_000.5,
+            notes="Contractors, above plan",
+            plan_to_date=11_100_000,
+        ),
+        BudgetRow(area="Marketing", plan=6_000_000, actual=2_700_000, forecast=5_100_000),
+    ]
+
+
+def test_semicolon_csv_and_control_characters_stripped() -> None:
+    rows = parse_budget_csv(b"area;plan;actual;forecast\nOps\x07 team;100;0;90\n")
+    assert rows[0].area == "Ops team"
+
+
+def test_good_xlsx() -> None:
+    data = xlsx(
+        [["Area", "Plan", "Actual", "Forecast", "Notes"], ["Sales", 9_800_000, 5_600_000.0, "9,700,000", "On plan"]]
+    )
+    assert parse_budget_xlsx(data) == [
+        BudgetRow(area="Sales", plan=9_800_000, actual=5_600_000, forecast=9_700_000, notes="On plan")
+    ]
+
+
+def test_text_in_a_number_column_names_row_and_column() -> None:
+    found = problems((HEADER + 'Engineering,,100,50,90,\nSales,,lots,50,90,\nOps,,1,5,"1,5",\n').encode())
+    assert found == [
+        "row 3, column plan: 'lots' is not a number (write it like 1250000 or 1,250,000)",
+        "row 4, column forecast: '1,5' is not a number (write it like 1250000 or 1,250,000)",
+    ]
+
+
+def test_every_problem_listed_in_row_then_column_order() -> None:
+    data = (HEADER + ",,0,-5,,\nA,,1,1,1,\na,,1,1,1,\n").encode()
+    assert problems(data) == [
+        "row 2, columns area, forecast: are empty; every row needs an area, plan, actual and forecast",
+        "row 2, column plan: must be more than 0",
+        "row 2, column actual: '-5' is negative; amounts must be 0 or more",
+        "row 4, column area: 'a' is already on row 3; each area once",
+    ]
+
+
+def test_formulas_in_xlsx_are_refused_in_any_column() -> None:
+    data = xlsx(
+        [["area", "plan", "actual", "forecast", "notes"], ["Eng", 100, 50, 90, "ok"], ["Ops", "=B2*2", 5, 6, "=A2"]]
+    )
+    assert problems(data, parse_budget_xlsx) == [
+        "row 3, column plan: formulas are not accepted; paste values",
+        "row 3, column notes: formulas are not accepted; paste values",
+    ]
+
+
+def test_formula_text_in_csv_number_column_is_refused() -> None:
+    assert problems((HEADER + "Eng,,=SUM(A1:A3),1,1,\n").encode()) == [
+        "row 2, column plan: formulas are not accepted; paste values"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The CSV file is empty"),
+        (b"\n\n  \n", "The CSV file is empty"),
+        (b"<!DOCTYPE html><html><body>Sign in</body></html>", "web page (HTML)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary data"),
+        (b"PK\x03\x04rest-of-a-zip", "Excel workbook, not a CSV"),
+        ("area,plan,actual,forecast\nCafé,1,1,1\n".encode("latin-1"), "not UTF-8"),
+        (HEADER.encode(), "no budget rows"),
+    ],
+)
+def test_bad_csv_files_get_one_clear_sentence(data: bytes, message: str) -> None:
+    with pytest.raises(ContextInputError) as info:
+        parse_budget_csv(data)
+    assert message in info.value.summary
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The Excel file is empty"),
+        (b"<html><body>not a workbook</body></html>", "not an Excel .xlsx workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old", "old .xls workbook"),
+        (b"PK\x03\x04garbage", "cannot be opened"),
+    ],
+)
+def test_bad_xlsx_files_get_one_clear_sentence(data: bytes, message: str) -> None:
+    with pytest.raises(ContextInputError) as info:
+        parse_budget_xlsx(data)
+    assert message in info.value.summary
+
+
+def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(ContextInputError, match="cannot be opened"):
+        parse_budget_xlsx(out.getvalue())
+
+
+def test_missing_and_unknown_columns_are_named() -> None:
+    found = problems(b"area,budget,actual,owner,owner\nEng,1,1,x,y\n")
+    assert found == [
+        "row 1: unknown column 'budget'",
+        "row 1, column owner: appears twice",
+        "row 1: missing columns: plan, forecast",
+    ]
+
+
+def test_too_many_rows_and_too_large_files_are_refused() -> None:
+    body = "".join(f"Area {i},,1,1,1,\n" for i in range(MAX_ROWS + 1))
+    with pytest.raises(ContextInputError, match=f"more than {MAX_ROWS} rows"):
+        parse_budget_csv((HEADER + body).encode())
+    with pytest.raises(ContextInputError, match=f"more than {MAX_ROWS} rows"):
+        parse_budget_xlsx(
+            xlsx([["area", "plan", "actual", "forecast"]] + [[f"A{i}", 1, 1, 1] for i in range(MAX_ROWS + 1)])
+        )
+    with pytest.raises(ContextInputError, match="MB are accepted"):
+        parse_budget_csv(HEADER.encode() + b" " * MAX_FILE_BYTES)
+
+
+def test_over_long_text_is_refused_with_its_length() -> None:
+    found = problems((HEADER + "Eng,,1,1,1," + "x" * 2001 + "\n").encode())
+    assert found == ["row 2, column notes: is 2001 characters long; at most 2000 are allowed"]
+
+
+def test_templates_parse_back_to_their_example_rows() -> None:
+    from_csv = parse_budget_csv(budget_template_csv())
+    assert len(from_csv) == 2
+    assert parse_budget_xlsx(budget_template_xlsx()) == from_csv
+
+
+def test_demo_file_round_trips_through_rows_to_the_same_figures() -> None:
+    demo = read_budget_file(ROOT / "data")
+    rows = rows_of_budget_file(demo)
+    again = budget_file_of(rows, currency=demo.currency, thresholds=demo.thresholds)
+    # Same figures and flags; ids are made from the names (a user's file has no ids).
+    assert [s.model_dump(exclude={"id"}) for s in budget_statuses(again)] == [
+        s.model_dump(exclude={"id"}) for s in budget_statuses(demo)
+    ]
+    assert [a.id for a in budget_context_of(again, "cloud")] == ["cloud-infrastructure"]

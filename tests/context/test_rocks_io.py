@@ -1,0 +1,107 @@
+"""Big-rock rows from the page's table: checked row by row, and turned into the tools' rocks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from assistant.context.rocks_io import MAX_ROCKS, RockRow, big_rocks_of, rows_of_rock_entries, validate_rock_rows
+from assistant.context.row_checks import ContextInputError
+from assistant.tools.big_rocks import big_rocks_status_of, read_rock_entries
+from tests.fixtures.streamlit_server import ROOT
+
+TODAY = date(2026, 3, 10)
+NAN = float("nan")
+
+
+def rock(**overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "name": "Launch Platform v3",
+        "owner": "Priya",
+        "status": "at_risk",
+        "progress_pct": 62,
+        "next_milestone": "EU GA",
+        "due_date": date(2026, 4, 1),
+        "risks": "Latency regression\n\n- Two engineers left",
+    }
+    row.update(overrides)
+    return row
+
+
+def test_good_rows_from_a_data_editor() -> None:
+    records = [
+        rock(),
+        rock(name="Hire a CFO", status="On track", progress_pct=10.0, due_date=datetime(2026, 5, 1, 0, 0), risks=None),
+        {
+            "name": None,
+            "owner": NAN,
+            "status": None,
+            "progress_pct": NAN,
+            "due_date": None,
+            "risks": "",
+        },  # added, empty
+        rock(name="Grow ARR", progress_pct="40%", due_date="2026-06-30", next_milestone=NAN),
+    ]
+    rows = validate_rock_rows(records)
+    assert [r.name for r in rows] == ["Launch Platform v3", "Hire a CFO", "Grow ARR"]
+    assert rows[0].risks == ["Latency regression", "Two engineers left"]
+    assert rows[1].status == "on_track" and rows[1].due_date == date(2026, 5, 1) and rows[1].risks == []
+    assert rows[2].progress_pct == 40 and rows[2].due_date == date(2026, 6, 30) and rows[2].next_milestone == ""
+
+
+def test_every_problem_is_named_by_row_and_column() -> None:
+    records = [
+        rock(),
+        rock(name="", status="late", progress_pct=140),
+        rock(name="launch platform v3", progress_pct=12.5, due_date="next week"),
+    ]
+    with pytest.raises(ContextInputError) as info:
+        validate_rock_rows(records)
+    assert [str(p) for p in info.value.problems] == [
+        "row 2, column name: is empty; every rock needs a name",
+        "row 2, column status: 'late' is not one of on_track, at_risk, off_track",
+        "row 2, column progress_pct: '140' is not a whole percent from 0 to 100",
+        "row 3, column progress_pct: '12.5' is not a whole percent from 0 to 100",
+        "row 3, column due_date: 'next week' is not a date (write it as 2026-03-31)",
+        "row 3, column name: 'launch platform v3' is already on row 1; each rock once",
+    ]
+
+
+def test_empty_table_and_too_many_rocks_are_refused() -> None:
+    with pytest.raises(ContextInputError, match="at least one rock"):
+        validate_rock_rows([{"name": None}])
+    with pytest.raises(ContextInputError, match=f"more than {MAX_ROCKS} rocks"):
+        validate_rock_rows([rock(name=f"Rock {i}") for i in range(MAX_ROCKS + 1)])
+
+
+def test_rows_become_rocks_with_one_milestone_and_overdue_computed() -> None:
+    rows = [
+        RockRow(
+            name="Late one", status="on_track", progress_pct=5, next_milestone="Kickoff", due_date=TODAY - timedelta(1)
+        ),
+        RockRow(name="No date", status="off_track", progress_pct=0, next_milestone="Plan"),
+        RockRow(name="Late one!", status="on_track", progress_pct=5),
+    ]
+    rocks = big_rocks_of(rows, TODAY)
+    assert [r.id for r in rocks] == ["late-one", "no-date", "late-one-2"]
+    assert rocks[0].target_date == TODAY - timedelta(1)
+    assert rocks[0].milestones[0].overdue and rocks[0].needs_attention
+    assert rocks[1].milestones == [] and "Plan" in rocks[1].summary
+    assert not rocks[2].needs_attention
+    assert [r.id for r in big_rocks_status_of(rocks, "no date")] == ["no-date"]
+    with pytest.raises(ValueError, match="No big rock matches"):
+        big_rocks_status_of(rocks, "nothing like it")
+
+
+def test_demo_rocks_become_rows_with_absolute_dates() -> None:
+    rows = rows_of_rock_entries(read_rock_entries(ROOT / "data"), TODAY)
+    platform = rows[0]
+    assert platform.name == "Launch Platform v3"
+    assert platform.next_milestone == "EU data residency GA"
+    assert platform.due_date == TODAY + timedelta(days=20)
+    soc2 = next(r for r in rows if r.name.startswith("SOC 2"))
+    assert soc2.due_date == TODAY - timedelta(days=5)  # overdue hire stays overdue
+    assert big_rocks_of([soc2], TODAY)[0].milestones[0].overdue
+    assert validate_rock_rows([r.to_editor() for r in rows]) == rows
