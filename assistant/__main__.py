@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant chat | sessions | prices | db``.
+"""Command line: ``python -m assistant chat | sessions | prices | db | calendar | meetings | prep``.
 
 The CLI uses the same ChatService and queries as the Streamlit pages.
 """
@@ -187,6 +187,178 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
+    """Write a meeting's materials (timed agenda, question bank, note-taking template) as Markdown or DOCX.
+
+    Built from stored data only (the calendar, saved prep answers, budget and big rocks);
+    the model is not asked. Markdown goes to stdout unless ``--output``; DOCX is binary, so
+    it needs ``--output FILE`` or a redirected stdout (it is never written to a terminal).
+    """
+    from assistant.context.classify import (
+        MeetingTypesError,
+        MeetingTypeStorageError,
+        effective_type,
+        load_meeting_types,
+        overrides,
+    )
+    from assistant.context.materials import build_materials, to_docx, to_markdown
+    from assistant.context.meeting_cost import MeetingRates, meeting_cost
+    from assistant.context.meetings import is_meeting_id
+    from assistant.db import get_engine
+    from assistant.inputs import log_safe
+    from assistant.migrate import upgrade
+    from assistant.tools.agenda import build_agenda
+    from assistant.tools.big_rocks import load_big_rocks
+    from assistant.tools.budget import load_budget
+    from assistant.tools.calendar import find_meeting, upcoming_meetings
+    from assistant.tools.deps import DataFileError
+    from assistant.tools.prep import PrepStorageError, list_prep_responses
+    from assistant.views.format import resolve_zone
+
+    if args.format == "docx" and args.output is None and sys.stdout.isatty():
+        print("error: a DOCX file is binary; give --output FILE (or redirect the output to a file).", file=sys.stderr)
+        return 2
+    tz = resolve_zone(args.tz)
+    if args.tz and tz.key != args.tz:
+        print(
+            f"error: {log_safe(args.tz, 64)} is not a time zone; use an IANA name such as Europe/Paris.",
+            file=sys.stderr,
+        )
+        return 2
+    user = args.user or settings.test_user_id
+    user_email = settings.test_user_email if user == settings.test_user_id else None
+    now = datetime.now(UTC).astimezone(tz)
+    meeting_id = args.meeting_id.strip().lower()
+    try:
+        meeting = find_meeting(settings.data_dir, now, meeting_id, tz=tz) if is_meeting_id(meeting_id) else None
+    except DataFileError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except ValueError:
+        meeting = None
+    if meeting is None:
+        logger.info("user_id=<%s>, meeting_id=<%s> | prep for an unknown meeting", user, log_safe(args.meeting_id))
+        upcoming = upcoming_meetings(settings.data_dir, now, args.days, tz=tz)
+        listing = "\n".join(f"  {m.id:<24} {m.start:%a %d %b %H:%M}  {m.title}" for m in upcoming)
+        print(
+            f"error: there is no meeting with id {log_safe(args.meeting_id, 64)}. Use one of the ids below "
+            f"(your meetings in the next {args.days} days):\n{listing or '  (none; try a larger --days)'}",
+            file=sys.stderr,
+        )
+        return 2
+    logger.info("user_id=<%s>, meeting_id=<%s>, format=<%s> | writing prep materials", user, meeting.id, args.format)
+    try:
+        types = load_meeting_types(settings.resolved_meeting_types_file)
+        engine = get_engine(settings.database_url)
+        upgrade(engine)
+        type_id = effective_type(
+            meeting,
+            overrides(engine, user),
+            user_email=user_email,
+            internal_domains=settings.internal_domains,
+            rules=types,
+        )
+        notes = list_prep_responses(engine, user, meeting.id)
+        agenda = build_agenda(
+            meeting,
+            prep_notes=notes,
+            budget=load_budget(settings.data_dir, now) if meeting.budget_areas else [],
+            rocks=load_big_rocks(settings.data_dir, now) if meeting.related_rocks else [],
+            tz=tz,
+            duration_minutes=min(max(meeting.duration_minutes, 15), 480),
+        )
+    except (MeetingTypesError, MeetingTypeStorageError, PrepStorageError, DataFileError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    cost = meeting_cost(
+        meeting,
+        user_email=user_email,
+        internal_domains=settings.internal_domains,
+        rates=MeetingRates.from_settings(settings),
+    )
+    materials = build_materials(
+        meeting, type_id=type_id, types=types, prep_notes=notes, agenda=agenda, cost=cost, tz=tz, user_email=user_email
+    )
+    data = to_docx(materials) if args.format == "docx" else to_markdown(materials).encode("utf-8")
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    try:
+        with open(args.output, "wb") as fh:
+            fh.write(data)
+    except OSError as e:
+        print(f"error: {args.output} could not be written ({e.strerror or e}); check the path.", file=sys.stderr)
+        return 1
+    print(f"Wrote the {args.format} materials for {meeting.title!r} to {args.output}")
+    return 0
+
+
+def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
+    """Store an uploaded calendar for a user (as the My context page's upload does), or disconnect it."""
+    from pathlib import Path
+
+    from assistant.context.sources import CalendarInputError
+    from assistant.factory import get_calendar_service
+
+    calendar = get_calendar_service(settings)
+    user = args.user or settings.test_user_id
+    if args.action == "disconnect":
+        calendar.disconnect(user)
+        print(f"calendar disconnected for {user}: the demo calendar is used again")
+        return 0
+    if not args.file:
+        print("error: calendar import needs a FILE.ics", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    try:
+        size = path.stat().st_size
+        if size > settings.ics_max_bytes:
+            raise CalendarInputError(
+                f"{path.name} is {size / 1e6:.1f} MB; the limit is {settings.ics_max_bytes / 1e6:.1f} MB."
+            )
+        data = path.read_bytes()
+    except OSError as e:
+        print(f"error: {path} cannot be read: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except CalendarInputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        connection = calendar.connect_ics_file(user, data, path.name)
+    except CalendarInputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    view = calendar.view(user, days_ahead=7)
+    print(f"{connection.label} stored for {user}: {len(view.meetings)} meetings in the next 7 days")
+    return 0
+
+
+def cmd_meetings(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a user's meetings in the next N days from their connected source (or the demo calendar)."""
+    from assistant.context.agenda_data import meeting_json, typed_meetings
+    from assistant.factory import get_calendar_service
+
+    calendar = get_calendar_service(settings)
+    user = args.user or settings.test_user_id
+    if not 1 <= args.days <= 366:
+        print("error: --days must be between 1 and 366", file=sys.stderr)
+        return 2
+    view = calendar.view(user, days_ahead=args.days, refresh=args.refresh)
+    if view.warning:
+        print(f"warning: {view.warning}", file=sys.stderr)
+    typed = typed_meetings(view.meetings, settings, engine=calendar.engine, user_id=user, user_email=args.email)
+    items = [meeting_json(meeting, type_id) for meeting, type_id, _label in typed]
+    if args.json:
+        json.dump(items, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    print(f"{view.label}{' (demo data)' if view.is_demo else ''}: {len(items)} meetings in the next {args.days} days")
+    for item in items:
+        print(f"{item['start']}  {item['type']:<12}  {item['title']}  [{item['id']}]")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser."""
     parser = argparse.ArgumentParser(prog="python -m assistant", description="Executive assistant command line")
@@ -211,6 +383,26 @@ def build_parser() -> argparse.ArgumentParser:
     dbp = sub.add_parser("db", help="database schema")
     dbp.add_argument("action", choices=["upgrade"])
     dbp.set_defaults(func=cmd_db)
+    prep = sub.add_parser("prep", help="write a meeting's agenda, questions and note-taking template")
+    prep.add_argument("meeting_id", metavar="MEETING_ID", help="the meeting's id (see the error for the next ones)")
+    prep.add_argument("--user", help="user id (default: TEST_USER_ID)")
+    prep.add_argument("--format", choices=["md", "docx"], default="md", help="Markdown (default) or Word")
+    prep.add_argument("--output", metavar="FILE", help="write here (DOCX needs it unless stdout is redirected)")
+    prep.add_argument("--days", type=int, default=7, help="how many days of meetings to list for an unknown id")
+    prep.add_argument("--tz", help="IANA time zone for the times shown (default: UTC)")
+    prep.set_defaults(func=cmd_prep)
+    calendar = sub.add_parser("calendar", help="store an .ics file as a user's calendar, or disconnect it")
+    calendar.add_argument("action", choices=["import", "disconnect"])
+    calendar.add_argument("file", nargs="?", help="the .ics file (import)")
+    calendar.add_argument("--user", help="user id (default: TEST_USER_ID)")
+    calendar.set_defaults(func=cmd_calendar)
+    meetings = sub.add_parser("meetings", help="a user's meetings in the next N days")
+    meetings.add_argument("--user", help="user id (default: TEST_USER_ID)")
+    meetings.add_argument("--email", help="the user's email (its domain counts as internal for meeting types)")
+    meetings.add_argument("--days", type=int, default=7)
+    meetings.add_argument("--json", action="store_true", help="one JSON array, sorted by start")
+    meetings.add_argument("--refresh", action="store_true", help="read the source now, not the cached copy")
+    meetings.set_defaults(func=cmd_meetings)
     return parser
 
 

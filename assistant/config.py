@@ -8,6 +8,7 @@ SQLite under `.data/`, the offline demo model, dev login).
 
 from __future__ import annotations
 
+import base64
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -99,6 +100,35 @@ class Settings(BaseSettings):
     max_output_tokens: int = Field(default=8000, ge=1)
     model_timeout_seconds: float = Field(default=120, gt=0)
 
+    # --- calendars and the user's context -------------------------------------------
+    calendar_encryption_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Fernet key (urlsafe base64, 32 bytes) encrypting calendar secrets at rest: Google refresh "
+            "tokens and secret iCal addresses. Without it, connecting a calendar is off (demo data only)."
+        ),
+    )
+    google_calendar_api_url: str = "https://www.googleapis.com/calendar/v3"
+    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - an address, not a secret
+    google_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    ics_max_bytes: int = Field(default=5_000_000, ge=1_000, le=100_000_000)
+    ics_fetch_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    ics_allow_private_addresses: bool | None = Field(
+        default=None,
+        description="Allow ICS addresses on loopback/private networks; default: only when ENV=local.",
+    )
+    calendar_cache_minutes: float = Field(default=15, ge=0, le=24 * 60)
+    calendar_days_ahead: int = Field(default=60, ge=1, le=366)
+    internal_domains: CommaList = Field(
+        default_factory=list,
+        description="Email domains counted as internal besides the user's own (meeting types, meeting cost).",
+    )
+    meeting_types_file: Path | None = None
+    meeting_rate_you_usd: float = Field(default=250, ge=0, description="Your hourly cost, for meeting cost.")
+    meeting_rate_internal_usd: float = Field(default=120, ge=0, description="Hourly cost of an internal attendee.")
+    meeting_rate_external_usd: float = Field(default=0, ge=0, description="Hourly cost of an external attendee.")
+
     # --- misc ----------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     fault_injection: str | None = Field(
@@ -106,13 +136,29 @@ class Settings(BaseSettings):
         description="Local/test only: make the offline model fail (e.g. 'throttle', 'timeout:2').",
     )
 
-    @field_validator("allowed_email_domains", "allowed_emails", "admin_emails", mode="before")
+    @field_validator("allowed_email_domains", "allowed_emails", "admin_emails", "internal_domains", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
         if isinstance(value, list):
             return [str(part).strip().lower() for part in value if str(part).strip()]
+        return value
+
+    @field_validator("calendar_encryption_key")
+    @classmethod
+    def _check_fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value.get_secret_value().encode("ascii"))
+        except (ValueError, UnicodeEncodeError) as e:
+            raise ValueError("CALENDAR_ENCRYPTION_KEY must be a Fernet key (urlsafe base64 of 32 bytes)") from e
+        if len(raw) != 32:
+            raise ValueError(
+                "CALENDAR_ENCRYPTION_KEY must be a Fernet key (urlsafe base64 of 32 bytes); generate one with "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
         return value
 
     @field_validator("log_level", mode="before")
@@ -215,6 +261,16 @@ class Settings(BaseSettings):
     def resolved_prices_file(self) -> Path:
         """The price table data file."""
         return self.prices_file or (self.data_dir / "prices.toml")
+
+    @property
+    def ics_private_addresses_allowed(self) -> bool:
+        """Whether an ICS address may point at loopback or private networks (only locally, by default)."""
+        return self.is_local if self.ics_allow_private_addresses is None else self.ics_allow_private_addresses
+
+    @property
+    def resolved_meeting_types_file(self) -> Path:
+        """The meeting-type rules file (``data/meeting_types.toml`` unless MEETING_TYPES_FILE is set)."""
+        return self.meeting_types_file or self.data_dir / "meeting_types.toml"
 
     def is_admin(self, email: str | None) -> bool:
         """Whether this email belongs to an administrator (ADMIN_EMAILS)."""

@@ -26,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -217,6 +218,74 @@ send_log = Table(
     Column("user_id", String(255), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=False),
     Index("ix_send_log_user_sent", "user_id", "sent_at"),
+)
+
+calendar_connections = Table(
+    "calendar_connections",
+    metadata,
+    # The one calendar a user has connected (none: the demo calendar). Secrets (a Google
+    # refresh token, a secret iCal address) are stored encrypted with CALENDAR_ENCRYPTION_KEY.
+    Column("user_id", String(255), primary_key=True),
+    Column("kind", String(16), nullable=False),  # google | ics_url | ics_file
+    Column("label", String(200), nullable=False),  # what the page shows: account, host or file name
+    Column("secret_enc", Text, nullable=True),  # encrypted refresh token or iCal address
+    Column("ics_data", LargeBinary, nullable=True),  # an uploaded .ics file, as uploaded
+    Column("status", String(16), nullable=False, default="ok"),  # ok | reconnect
+    Column("connected_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+calendar_cache = Table(
+    "calendar_cache",
+    metadata,
+    # The last good copy of a user's events (JSON list of meetings over a window), shared
+    # by every replica; a failing source keeps serving it with last_error shown.
+    Column("user_id", String(255), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("events_json", Text, nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", DateTime(timezone=True), nullable=True),
+)
+
+user_context = Table(
+    "user_context",
+    metadata,
+    # A user's own budget or big rocks (kind), versioned: a save names the version it read.
+    Column("user_id", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),  # budget | big_rocks
+    Column("data_json", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("user_id", "kind", name="pk_user_context"),
+)
+
+meeting_overrides = Table(
+    "meeting_overrides",
+    metadata,
+    # A meeting type the user chose over the rules; keyed by meeting id (a recurring
+    # series' occurrences share series_id, and an override on the series covers them all).
+    Column("user_id", String(255), nullable=False),
+    Column("meeting_key", String(128), nullable=False),
+    Column("meeting_type", String(32), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("user_id", "meeting_key", name="pk_meeting_overrides"),
+)
+
+session_meetings = Table(
+    "session_meetings",
+    metadata,
+    # A prep session bound to the meeting it prepares (from the Prep queue).
+    Column("session_id", String(64), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("meeting_id", String(128), nullable=False),
+    Column("series_id", String(128), nullable=True),
+    Column("meeting_title", String(200), nullable=False),
+    Column("meeting_start", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_session_meetings_user_meeting", "user_id", "meeting_id"),
 )
 
 pending_turns = Table(

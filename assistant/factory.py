@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # imported lazily at runtime: the chat core pulls in strands,
     from mypy_boto3_s3 import S3Client
 
     from assistant.chat import ChatService
+    from assistant.context.calendar import CalendarService
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,11 @@ def get_chat_service(settings: Settings) -> ChatService:
         with _lock:
             service = _services.setdefault(key, service)
     return service
+
+
+def get_calendar_service(settings: Settings) -> CalendarService:
+    """Each user's calendar, read by the tools, the Prep queue and the CLI (the chat service's own)."""
+    return get_chat_service(settings).calendar
 
 
 def get_sign_in_memory(settings: Settings) -> SignInMemory | None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from assistant.tools.calendar import Meeting, upcoming_meetings
+from assistant.context.meetings import Meeting
+from assistant.tools.calendar import upcoming_meetings
 from assistant.tools.deps import DataFileError
 
 logger = logging.getLogger(__name__)

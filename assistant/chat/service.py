@@ -40,6 +40,9 @@ from assistant.chat.recorder import (
 )
 from assistant.chat.turn import NOT_STORED_ERROR, build_commit, classify_failure
 from assistant.config import Settings
+from assistant.context.calendar import CalendarService
+from assistant.context.meetings import Meeting
+from assistant.context.prep_sessions import bind_session
 from assistant.inputs import strip_control_chars
 from assistant.models.registry import get_model
 from assistant.sessions.base import (
@@ -84,6 +87,7 @@ class ChatService:
         prices: PriceTable,
         model_factory: Callable[[str], Model] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        calendar: CalendarService | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -91,6 +95,8 @@ class ChatService:
         self.model_name = settings.model_name
         self._model_factory = model_factory or (lambda name: get_model(name, settings))
         self.clock = clock
+        # each user's calendar (connected source or demo), read by the tools
+        self.calendar = calendar or CalendarService(store.engine, settings, clock=clock)
         self._slots = AgentSlots(AGENT_CACHE_SIZE)
         self._model_lock = threading.Lock()
         self._bridge = LoopBridge("chat-service-loop")
@@ -219,6 +225,8 @@ class ChatService:
             user_id=meta.user_id,
             session_id=meta.id,
             now=self.clock,
+            calendar=self.calendar,
+            user_email=meta.user_email,
         )
         slot.agent = create_meeting_coordinator(
             model=self.model(),
@@ -464,7 +472,13 @@ class ChatService:
     # -- sync bridge ------------------------------------------------------------------
 
     def start_turn(
-        self, user_id: str, text: str, *, session_id: str | None = None, user_email: str | None = None
+        self,
+        user_id: str,
+        text: str,
+        *,
+        session_id: str | None = None,
+        user_email: str | None = None,
+        meeting: Meeting | None = None,
     ) -> StartedTurn:
         """The one entry for a send, from the chat page and the CLI alike.
 
@@ -480,6 +494,7 @@ class ChatService:
             text: The message as typed.
             session_id: The session to send to; None starts a new one.
             user_email: The sender's email, recorded on a new session (admins see it).
+            meeting: For a new session started from the Prep queue, the meeting it prepares.
 
         Returns:
             The session (as before the turn) and the stream of the answer's events.
@@ -495,6 +510,10 @@ class ChatService:
         if session_id is None:
             self.check_limits(user_id)
             session_id = self.create_session(user_id, user_email=user_email).id
+            if meeting is not None:
+                bind_session(
+                    self.store.engine, session_id=session_id, user_id=user_id, meeting=meeting, now=self.clock()
+                )
         meta, slot = self._prepare(session_id, user_id, prompt)
         return StartedTurn(session=meta, text=prompt, events=self._stream_sync(slot, meta, prompt))
 

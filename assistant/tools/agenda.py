@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from assistant.context.meetings import Attendee, Meeting
 from assistant.tools.big_rocks import BigRock
 from assistant.tools.budget import BudgetStatus
-from assistant.tools.calendar import Attendee, Meeting
 from assistant.tools.prep import PrepResponse
 
 logger = logging.getLogger(__name__)

@@ -6,26 +6,15 @@ import logging
 import math
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from assistant.context.meetings import MEETING_ID_PATTERN, Attendee, Meeting
 from assistant.tools.deps import DataFileError, read_table_list
 
 logger = logging.getLogger(__name__)
 
 CALENDAR_FILE = "calendar.toml"
-MEETING_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-
-
-class Attendee(BaseModel):
-    """Someone in the meeting other than the user."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(min_length=1, max_length=120)
-    role: str = Field(default="", max_length=120)
-    org: str | None = Field(default=None, max_length=120)
 
 
 class MeetingEntry(BaseModel):
@@ -63,43 +52,6 @@ class MeetingEntry(BaseModel):
         if relative == (self.hours_from_now is not None):
             raise ValueError("give either day_offset and start, or hours_from_now (exactly one of the two)")
         return self
-
-
-class Meeting(BaseModel):
-    """A meeting placed on the real calendar (aware datetimes)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    title: str
-    start: datetime
-    end: datetime
-    duration_minutes: int
-    attendees: list[Attendee]
-    type: str
-    location: str
-    description: str
-    related_rocks: list[str]
-    budget_areas: list[str]
-
-    def to_summary_dict(self) -> dict[str, Any]:
-        """JSON-ready dict for tool results (ISO datetimes; no rock/budget ids)."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "duration_minutes": self.duration_minutes,
-            "attendees": [a.model_dump(exclude_none=True) for a in self.attendees],
-            "type": self.type,
-            "location": self.location,
-            "description": self.description,
-        }
-
-    def search_text(self) -> str:
-        """Lower-cased text a query is matched against."""
-        people = " ".join(f"{a.name} {a.role} {a.org or ''}" for a in self.attendees)
-        return " ".join([self.id, self.title, self.type, self.location, self.description, people]).lower()
 
 
 def _round_up_quarter(moment: datetime) -> datetime:

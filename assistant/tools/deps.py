@@ -12,10 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from assistant.context.calendar import CalendarService, CalendarView
+    from assistant.context.meetings import Meeting
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,9 @@ class ToolDeps:
         session_id: The chat session, recorded with saved prep notes.
         now: Clock returning an aware datetime; injected so tests are deterministic.
         tz: Time zone used to place ``HH:MM`` calendar times and to display times.
+        calendar: The user's calendar (connected source or demo); None reads the demo file
+            in ``data_dir`` directly.
+        user_email: The user's email (its domain is "internal" for meeting types and cost).
     """
 
     data_dir: Path
@@ -52,6 +59,8 @@ class ToolDeps:
     session_id: str | None = None
     now: Callable[[], datetime] = field(default=utc_now)
     tz: tzinfo = UTC
+    calendar: CalendarService | None = None
+    user_email: str | None = None
 
     def local_now(self) -> datetime:
         """The injected clock's current time, expressed in :attr:`tz`.
@@ -63,6 +72,28 @@ class ToolDeps:
         if current.tzinfo is None:
             raise ValueError("The clock returned a naive datetime; it must be timezone-aware.")
         return current.astimezone(self.tz)
+
+    def calendar_view(self, days_ahead: int) -> CalendarView:
+        """The user's meetings from now until ``days_ahead`` days ahead, with their source."""
+        from assistant.context.calendar import DEMO_LABEL, CalendarView
+        from assistant.tools.calendar import upcoming_meetings
+
+        if self.calendar is not None:
+            return self.calendar.view(self.user_id, days_ahead=days_ahead, tz=self.tz, now=self.now())
+        meetings = upcoming_meetings(self.data_dir, self.local_now(), days_ahead, tz=self.tz)
+        return CalendarView(meetings=meetings, kind="demo", label=DEMO_LABEL)
+
+    def find_meeting(self, meeting_id: str) -> Meeting:
+        """The user's meeting with this id.
+
+        Raises:
+            ValueError: No such meeting (the message lists valid ids).
+        """
+        from assistant.tools.calendar import find_meeting
+
+        if self.calendar is not None:
+            return self.calendar.find(self.user_id, meeting_id, tz=self.tz, now=self.now())
+        return find_meeting(self.data_dir, self.local_now(), meeting_id, tz=self.tz)
 
 
 def read_data_file(data_dir: Path, name: str) -> dict[str, Any]:

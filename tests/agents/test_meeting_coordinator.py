@@ -53,7 +53,7 @@ def test_scripted_turn_runs_the_real_tools(deps: ToolDeps, engine: Engine) -> No
         ]
     )
     agent = create_meeting_coordinator(model=model, deps=deps, user_name="Jordan")
-    result = agent("Prep me for the Acme QBR")
+    result = agent("Prep me for the Acme QBR; my goal is to sign the EU deal")
 
     assert str(result).strip() == "Here is your agenda for the Acme QBR."
     assert model.index == 4

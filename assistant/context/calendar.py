@@ -1,0 +1,512 @@
+"""Each user's calendar: the connected source, a shared cache of its events, and the demo fallback.
+
+:class:`CalendarService` is what the tools, the Prep queue and the CLI read meetings through.
+A user who has connected nothing gets the demo calendar (``data/calendar.toml``), labelled as
+demo data. A connected source (an uploaded ``.ics``, a secret iCal address, Google Calendar)
+is read through the :class:`~assistant.context.sources.CalendarSource` interface, and what
+it returned is kept in ``calendar_cache`` (SQL, so every replica shares it) for
+CALENDAR_CACHE_MINUTES. When the source fails, the last good copy keeps being served with a
+warning naming the source and the error; a revoked Google grant marks the connection
+"reconnect" instead of failing the turn.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from assistant.config import Settings
+from assistant.context.meetings import Meeting, SourceKind
+from assistant.context.secrets import NO_KEY_MESSAGE, SecretUnavailableError, TokenCipher, cipher_for
+from assistant.context.sources import (
+    CalendarAuthError,
+    CalendarInputError,
+    CalendarSource,
+    CalendarSourceError,
+)
+from assistant.db import calendar_cache, calendar_connections, write_tx
+from assistant.inputs import clean_display_text, log_safe
+
+logger = logging.getLogger(__name__)
+
+DEMO_LABEL = "Demo calendar"
+CACHE_LOOKBACK = timedelta(days=1)
+SourceFactory = Callable[["StoredConnection"], CalendarSource]
+
+
+class CalendarStorageError(Exception):
+    """The calendar tables could not be read or written; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the page shows about a user's connected calendar (never its secret)."""
+
+    kind: SourceKind
+    label: str
+    status: str  # ok | reconnect
+    connected_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredConnection:
+    """A connection as stored, with its secret decrypted (server side only)."""
+
+    user_id: str
+    kind: SourceKind
+    label: str
+    secret: str | None
+    ics_data: bytes | None
+
+    def __repr__(self) -> str:  # never print the secret or the file
+        return f"StoredConnection(user_id={self.user_id!r}, kind={self.kind!r}, label={self.label!r})"
+
+
+@dataclass(frozen=True)
+class CalendarView:
+    """A user's meetings over a window, and where they came from.
+
+    Attributes:
+        meetings: Meetings overlapping the window, sorted by start.
+        kind: The source (``demo`` when nothing is connected).
+        label: What the page calls the source ("Demo calendar", "Google Calendar (ada@…)").
+        fetched_at: When the source was last read successfully (None for the demo file).
+        warning: Set when the source failed and an older copy (or nothing) is shown.
+        needs_reconnect: The Google grant was revoked or expired.
+    """
+
+    meetings: list[Meeting]
+    kind: SourceKind
+    label: str
+    fetched_at: datetime | None = None
+    warning: str | None = None
+    needs_reconnect: bool = False
+
+    @property
+    def is_demo(self) -> bool:
+        """True when these are the demo meetings."""
+        return self.kind == "demo"
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _ics_host_label(url: str) -> str:
+    host = urlsplit(url.replace("webcal://", "https://", 1).replace("webcals://", "https://", 1)).hostname or "?"
+    return f"iCal address on {host}"
+
+
+class CalendarService:
+    """Reads and manages each user's calendar.
+
+    Args:
+        engine: App database (``calendar_connections``, ``calendar_cache``).
+        settings: Data folder, cache minutes, ICS limits, Google endpoints, encryption key.
+        clock: Aware UTC clock.
+        cipher: Encrypts secrets; default from settings (None: connecting is off).
+        source_factory: Builds the source of a stored connection (tests inject fakes).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        cipher: TokenCipher | None = None,
+        source_factory: SourceFactory | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self._cipher_given = cipher
+        self._cipher_ready = cipher is not None
+        self._source_factory = source_factory or self._default_source
+
+    @property
+    def _cipher(self) -> TokenCipher | None:
+        # Built on first use: ENV=local may generate its key file, which only a connection needs.
+        if not self._cipher_ready:
+            self._cipher_given = cipher_for(self.settings)
+            self._cipher_ready = True
+        return self._cipher_given
+
+    # -- connections ------------------------------------------------------------------
+    @property
+    def can_connect(self) -> bool:
+        """Whether calendars can be connected here (an encryption key is configured)."""
+        return self._cipher is not None
+
+    def connection(self, user_id: str) -> Connection | None:
+        """The user's connected calendar, or None (demo)."""
+        row = self._connection_row(user_id)
+        if row is None:
+            return None
+        return Connection(kind=row.kind, label=row.label, status=row.status, connected_at=_aware(row.connected_at))
+
+    def connect_ics_file(self, user_id: str, data: bytes, filename: str) -> Connection:
+        """Store an uploaded ``.ics`` file as the user's calendar (replacing any other source).
+
+        Raises:
+            CalendarInputError: The file is too big, not a calendar, or holds no events; nothing saved.
+        """
+        from assistant.context.ics import check_ics
+
+        check_ics(data, self.settings.ics_max_bytes)
+        label = clean_display_text(filename, 120) or "calendar.ics"
+        stored = StoredConnection(user_id=user_id, kind="ics_file", label=label, secret=None, ics_data=data)
+        meetings = self._fetch_or_input_error(stored)
+        self._save_connection(stored, secret_enc=None)
+        self._write_cache(stored, meetings, *self._window())
+        logger.info("user_id=<%s>, events=<%d> | calendar file connected", user_id, len(meetings))
+        return self._require_connection(user_id)
+
+    def connect_ics_url(self, user_id: str, url: str) -> Connection:
+        """Connect a secret iCal address (read now once, so a bad address is refused at once).
+
+        Raises:
+            CalendarInputError: The address is refused (scheme, private network) or is not a
+                calendar, or connecting is off here; nothing saved.
+        """
+        cipher = self._require_cipher()
+        url = url.strip()
+        if not url:
+            raise CalendarInputError(
+                "Paste your calendar's secret iCal address (it starts with https:// or webcal://)."
+            )
+        if len(url) > 2000:
+            raise CalendarInputError("That address is longer than 2000 characters; copy the iCal address again.")
+        stored = StoredConnection(
+            user_id=user_id, kind="ics_url", label=_ics_host_label(url), secret=url, ics_data=None
+        )
+        meetings = self._fetch_or_input_error(stored)
+        self._save_connection(stored, secret_enc=cipher.encrypt(url))
+        self._write_cache(stored, meetings, *self._window())
+        logger.info("user_id=<%s>, events=<%d> | ical address connected", user_id, len(meetings))
+        return self._require_connection(user_id)
+
+    def connect_google(self, user_id: str, refresh_token: str, account: str) -> Connection:
+        """Store a Google Calendar grant (the refresh token, encrypted) as the user's calendar.
+
+        Raises:
+            SecretUnavailableError: No encryption key is configured; nothing saved.
+        """
+        cipher = self._require_secret_cipher()
+        label = f"Google Calendar ({clean_display_text(account, 150) or 'your account'})"
+        stored = StoredConnection(user_id=user_id, kind="google", label=label, secret=refresh_token, ics_data=None)
+        self._save_connection(stored, secret_enc=cipher.encrypt(refresh_token))
+        logger.info("user_id=<%s> | google calendar connected", user_id)
+        return self._require_connection(user_id)
+
+    def disconnect(self, user_id: str) -> StoredConnection | None:
+        """Forget the user's calendar and its cached events; they see the demo calendar again.
+
+        Returns:
+            What was connected (so the caller can revoke a Google grant), or None.
+        """
+        stored = self._stored(user_id)
+        try:
+            with write_tx(self.engine) as conn:
+                conn.execute(delete(calendar_cache).where(calendar_cache.c.user_id == user_id))
+                conn.execute(delete(calendar_connections).where(calendar_connections.c.user_id == user_id))
+        except SQLAlchemyError as e:
+            raise CalendarStorageError("The calendar could not be disconnected: the database is unavailable.") from e
+        logger.info("user_id=<%s> | calendar disconnected", user_id)
+        return stored
+
+    # -- reading -----------------------------------------------------------------------
+    def view(
+        self, user_id: str, *, days_ahead: int = 7, tz: tzinfo = UTC, refresh: bool = False, now: datetime | None = None
+    ) -> CalendarView:
+        """The user's meetings from now until ``days_ahead`` days ahead (meetings not yet ended).
+
+        Args:
+            user_id: Whose calendar.
+            days_ahead: Window length in days.
+            tz: Zone for demo times, floating times and all-day events.
+            refresh: Read the source now even if the cached copy is fresh.
+            now: Override of the clock (aware).
+
+        Returns:
+            The meetings and their provenance; never raises for a failing source.
+        """
+        now = now or self.clock()
+        horizon = now + timedelta(days=days_ahead)
+        window = self.window_view(user_id, now - CACHE_LOOKBACK, max(horizon, now + self._ahead()), tz, refresh, now)
+        upcoming = [m for m in window.meetings if m.end > now and m.start < horizon]
+        return CalendarView(
+            meetings=upcoming,
+            kind=window.kind,
+            label=window.label,
+            fetched_at=window.fetched_at,
+            warning=window.warning,
+            needs_reconnect=window.needs_reconnect,
+        )
+
+    def find(self, user_id: str, meeting_id: str, *, tz: tzinfo = UTC, now: datetime | None = None) -> Meeting:
+        """The meeting with this id in the user's calendar (from a day ago to the cache horizon).
+
+        Raises:
+            ValueError: No such meeting (the message names the next meetings' ids).
+        """
+        now = now or self.clock()
+        window = self.window_view(user_id, now - CACHE_LOOKBACK, now + self._ahead(), tz, False, now)
+        for meeting in window.meetings:
+            if meeting.id == meeting_id:
+                return meeting
+        known = ", ".join(m.id for m in window.meetings if m.end > now)[:600] or "none"
+        raise ValueError(
+            f"No meeting with id '{meeting_id}'. Call get_upcoming_meetings to see valid ids (next ids: {known})."
+        )
+
+    def window_view(
+        self, user_id: str, start: datetime, end: datetime, tz: tzinfo, refresh: bool, now: datetime
+    ) -> CalendarView:
+        """Every meeting overlapping ``[start, end)`` from the user's source, through the cache."""
+        row = self._connection_row(user_id)
+        if row is None:
+            return CalendarView(meetings=self._demo(start, end, tz, now), kind="demo", label=DEMO_LABEL)
+        cached = self._cache_row(user_id)
+        fresh = (
+            cached is not None
+            and cached.kind == row.kind
+            and _aware(cached.fetched_at) > now - timedelta(minutes=self.settings.calendar_cache_minutes)
+            and _aware(cached.window_start) <= start
+            and _aware(cached.window_end) >= end
+        )
+        if fresh and not refresh and cached is not None:
+            return self._from_cache(row, cached, start, end, warning=None)
+        if row.status == "reconnect" and not refresh:
+            return self._stale(row, cached, start, end, self._reconnect_message(row.label), needs_reconnect=True)
+        try:
+            stored = self._decrypt(row)
+            fetch_start, fetch_end = self._window(now)
+            meetings = self._source_factory(stored).fetch(min(start, fetch_start), max(end, fetch_end), tz)
+        except CalendarAuthError as e:
+            self._set_status(user_id, "reconnect")
+            logger.warning("user_id=<%s>, kind=<%s> | calendar grant revoked or expired", user_id, row.kind)
+            return self._stale(row, cached, start, end, str(e), needs_reconnect=True)
+        except (CalendarSourceError, CalendarInputError, SecretUnavailableError) as e:
+            logger.warning(
+                "user_id=<%s>, kind=<%s>, error=<%s> | calendar source failed", user_id, row.kind, log_safe(str(e))
+            )
+            self._record_error(user_id, str(e), now)
+            return self._stale(row, cached, start, end, f"Couldn't update {row.label}: {e}")
+        self._write_cache(
+            StoredConnection(user_id=user_id, kind=row.kind, label=row.label, secret=None, ics_data=None),
+            meetings,
+            min(start, fetch_start),
+            max(end, fetch_end),
+        )
+        if row.status != "ok":
+            self._set_status(user_id, "ok")
+        inside = [m for m in meetings if m.end > start and m.start < end]
+        return CalendarView(meetings=inside, kind=row.kind, label=row.label, fetched_at=now)
+
+    # -- internals ---------------------------------------------------------------------
+    def _ahead(self) -> timedelta:
+        return timedelta(days=self.settings.calendar_days_ahead)
+
+    def _window(self, now: datetime | None = None) -> tuple[datetime, datetime]:
+        now = now or self.clock()
+        return now - CACHE_LOOKBACK, now + self._ahead()
+
+    def _demo(self, start: datetime, end: datetime, tz: tzinfo, now: datetime) -> list[Meeting]:
+        from assistant.tools.calendar import load_meetings
+
+        return [m for m in load_meetings(self.settings.data_dir, now, tz) if m.end > start and m.start < end]
+
+    def _default_source(self, stored: StoredConnection) -> CalendarSource:
+        if stored.kind == "ics_file":
+            from assistant.context.ics import IcsFileSource
+
+            return IcsFileSource(stored.ics_data or b"", stored.label)
+        if stored.kind == "ics_url":
+            from assistant.context.ics import IcsUrlSource
+
+            return IcsUrlSource(
+                stored.secret or "",
+                stored.label,
+                max_bytes=self.settings.ics_max_bytes,
+                timeout=self.settings.ics_fetch_timeout_seconds,
+                allow_private=self.settings.ics_private_addresses_allowed,
+            )
+        if stored.kind == "google":
+            from assistant.context.google import GoogleCalendarSource
+
+            return GoogleCalendarSource(self.settings, refresh_token=stored.secret or "", label=stored.label)
+        raise CalendarSourceError(
+            stored.label, f"Unknown calendar kind {stored.kind!r}; disconnect it and connect again."
+        )
+
+    def _fetch_or_input_error(self, stored: StoredConnection) -> list[Meeting]:
+        start, end = self._window()
+        try:
+            return self._source_factory(stored).fetch(start, end, UTC)
+        except CalendarSourceError as e:
+            raise CalendarInputError(str(e)) from e
+
+    def _require_cipher(self) -> TokenCipher:
+        if self._cipher is None:
+            raise CalendarInputError(NO_KEY_MESSAGE)
+        return self._cipher
+
+    def _require_secret_cipher(self) -> TokenCipher:
+        if self._cipher is None:
+            raise SecretUnavailableError(NO_KEY_MESSAGE)
+        return self._cipher
+
+    def _require_connection(self, user_id: str) -> Connection:
+        found = self.connection(user_id)
+        if found is None:  # pragma: no cover - written just before in the same thread
+            raise CalendarStorageError("The calendar was not saved; try again.")
+        return found
+
+    def _decrypt(self, row: Any) -> StoredConnection:
+        secret = None
+        if row.secret_enc is not None:
+            if self._cipher is None:
+                raise SecretUnavailableError(NO_KEY_MESSAGE)
+            secret = self._cipher.decrypt(row.secret_enc)
+        return StoredConnection(
+            user_id=row.user_id, kind=row.kind, label=row.label, secret=secret, ics_data=row.ics_data
+        )
+
+    def _stored(self, user_id: str) -> StoredConnection | None:
+        row = self._connection_row(user_id)
+        if row is None:
+            return None
+        try:
+            return self._decrypt(row)
+        except SecretUnavailableError:
+            return StoredConnection(user_id=user_id, kind=row.kind, label=row.label, secret=None, ics_data=None)
+
+    def _reconnect_message(self, label: str) -> str:
+        return f"{label}: access was revoked or expired. Reconnect it on the My context page."
+
+    def _from_cache(self, row: Any, cached: Any, start: datetime, end: datetime, warning: str | None) -> CalendarView:
+        meetings = [Meeting.model_validate(item) for item in json.loads(cached.events_json)]
+        inside = [m for m in meetings if m.end > start and m.start < end]
+        return CalendarView(
+            meetings=inside,
+            kind=row.kind,
+            label=row.label,
+            fetched_at=_aware(cached.fetched_at),
+            warning=warning,
+            needs_reconnect=row.status == "reconnect",
+        )
+
+    def _stale(
+        self, row: Any, cached: Any, start: datetime, end: datetime, error: str, *, needs_reconnect: bool = False
+    ) -> CalendarView:
+        if cached is not None and cached.kind == row.kind:
+            view = self._from_cache(row, cached, start, end, warning=None)
+            age = f"the copy from {_aware(cached.fetched_at):%Y-%m-%d %H:%M} UTC"
+            return CalendarView(
+                meetings=view.meetings,
+                kind=view.kind,
+                label=view.label,
+                fetched_at=view.fetched_at,
+                warning=f"{error} Showing {age}.",
+                needs_reconnect=needs_reconnect,
+            )
+        return CalendarView(
+            meetings=[],
+            kind=row.kind,
+            label=row.label,
+            warning=f"{error} No copy of it is stored yet.",
+            needs_reconnect=needs_reconnect,
+        )
+
+    def _connection_row(self, user_id: str) -> Any:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(
+                    select(calendar_connections).where(calendar_connections.c.user_id == user_id)
+                ).first()
+        except SQLAlchemyError as e:
+            raise CalendarStorageError("The calendar settings could not be read: the database is unavailable.") from e
+
+    def _cache_row(self, user_id: str) -> Any:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(select(calendar_cache).where(calendar_cache.c.user_id == user_id)).first()
+        except SQLAlchemyError as e:
+            raise CalendarStorageError("The calendar copy could not be read: the database is unavailable.") from e
+
+    def _save_connection(self, stored: StoredConnection, *, secret_enc: str | None) -> None:
+        now = self.clock()
+        try:
+            with write_tx(self.engine) as conn:
+                conn.execute(delete(calendar_cache).where(calendar_cache.c.user_id == stored.user_id))
+                conn.execute(delete(calendar_connections).where(calendar_connections.c.user_id == stored.user_id))
+                conn.execute(
+                    insert(calendar_connections).values(
+                        user_id=stored.user_id,
+                        kind=stored.kind,
+                        label=stored.label,
+                        secret_enc=secret_enc,
+                        ics_data=stored.ics_data,
+                        status="ok",
+                        connected_at=now,
+                        version=0,
+                    )
+                )
+        except SQLAlchemyError as e:
+            raise CalendarStorageError("The calendar could not be saved: the database is unavailable.") from e
+
+    def _write_cache(self, stored: StoredConnection, meetings: list[Meeting], start: datetime, end: datetime) -> None:
+        payload = json.dumps([m.model_dump(mode="json") for m in meetings], ensure_ascii=False)
+        now = self.clock()
+        try:
+            with write_tx(self.engine) as conn:
+                conn.execute(delete(calendar_cache).where(calendar_cache.c.user_id == stored.user_id))
+                conn.execute(
+                    insert(calendar_cache).values(
+                        user_id=stored.user_id,
+                        kind=stored.kind,
+                        events_json=payload,
+                        window_start=start,
+                        window_end=end,
+                        fetched_at=now,
+                        last_error=None,
+                        last_error_at=None,
+                    )
+                )
+        except SQLAlchemyError as e:
+            # The events were read; failing to keep a copy only costs a re-read next time.
+            logger.warning("user_id=<%s>, error=<%s> | calendar cache not written", stored.user_id, type(e).__name__)
+
+    def _record_error(self, user_id: str, error: str, now: datetime) -> None:
+        try:
+            with write_tx(self.engine) as conn:
+                conn.execute(
+                    update(calendar_cache)
+                    .where(calendar_cache.c.user_id == user_id)
+                    .values(last_error=error[:1000], last_error_at=now)
+                )
+        except SQLAlchemyError:
+            logger.warning("user_id=<%s> | calendar error not recorded", user_id)
+
+    def _set_status(self, user_id: str, status: str) -> None:
+        try:
+            with write_tx(self.engine) as conn:
+                conn.execute(
+                    update(calendar_connections).where(calendar_connections.c.user_id == user_id).values(status=status)
+                )
+        except SQLAlchemyError:
+            logger.warning("user_id=<%s>, status=<%s> | calendar status not recorded", user_id, status)
