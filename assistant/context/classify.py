@@ -1,0 +1,618 @@
+"""Meeting types: classification rules, prep lead times, the user's overrides and the prep queue.
+
+The rules live in a data file the deployment edits (``data/meeting_types.toml``, or
+``MEETING_TYPES_FILE``): each type has a label, a prep lead time, title keywords, a question
+bank and note-taking sections, and an ordered list of rules maps a meeting to a type from the
+calendar's own label, title keywords, attendees' email domains, the number of attendees and
+recurrence. The first matching rule wins; a meeting no rule matches gets ``default_type``.
+
+A user can override a meeting's type; the override is stored per user in
+``meeting_overrides`` keyed by the meeting id, or by its ``series_id`` for every occurrence
+of a recurring series (the meeting's own id wins over its series).
+
+Calendar text (titles, attendee names) is only matched here, never executed or rendered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from assistant.context.meetings import Attendee, Meeting, is_meeting_id
+from assistant.db import meeting_overrides, prep_responses, write_tx
+
+logger = logging.getLogger(__name__)
+
+TYPE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+_TYPE_ID = re.compile(TYPE_ID_PATTERN)
+DEFAULT_HORIZON = timedelta(hours=12)
+
+PrepStatus = Literal["open", "opens_soon"]
+
+
+class MeetingTypesError(ValueError):
+    """The meeting types file is missing or malformed; the message names the file and the entry."""
+
+
+class MeetingTypeStorageError(ValueError):
+    """The user's meeting-type overrides could not be read or written; the message says what to do."""
+
+
+class MeetingType(BaseModel):
+    """One ``[types.<id>]`` table of the meeting types file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str = Field(min_length=1, max_length=60)
+    prep_lead_hours: float = Field(ge=0, le=24 * 14)
+    keywords: list[str] = Field(default_factory=list, max_length=50)
+    questions: list[str] = Field(min_length=1, max_length=20)
+    template_sections: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("keywords", "questions", "template_sections")
+    @classmethod
+    def _no_blank_entries(cls, value: list[str]) -> list[str]:
+        cleaned = [" ".join(item.split()) for item in value]
+        if any(not item for item in cleaned):
+            raise ValueError("entries must not be empty")
+        return cleaned
+
+
+class Rule(BaseModel):
+    """One ``[[rules]]`` entry: a target type and conditions that must all hold."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str
+    calendar_type: list[str] | None = None
+    title: Literal["keywords"] | list[str] | None = None
+    external: bool | None = None
+    min_others: int | None = Field(default=None, ge=0)
+    max_others: int | None = Field(default=None, ge=0)
+    recurring: bool | None = None
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> Rule:
+        conditions = (self.calendar_type, self.title, self.external, self.min_others, self.max_others, self.recurring)
+        if all(c is None for c in conditions):
+            raise ValueError(
+                "a rule needs at least one condition (calendar_type, title, external, min_others, "
+                "max_others or recurring)"
+            )
+        if self.min_others is not None and self.max_others is not None and self.min_others > self.max_others:
+            raise ValueError("min_others is larger than max_others, so the rule can never match")
+        return self
+
+
+def _word_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    """A case-insensitive pattern matching any of ``words`` as whole words (spaces flexible)."""
+    parts = [r"\s+".join(re.escape(w) for w in word.split()) for word in words if word.strip()]
+    if not parts:
+        return None
+    parts.sort(key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+class MeetingTypes(BaseModel):
+    """The loaded meeting types file: the types by id, the ordered rules and the default type."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default_type: str
+    types: dict[str, MeetingType] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> MeetingTypes:
+        for type_id in self.types:
+            if not _TYPE_ID.fullmatch(type_id):
+                raise ValueError(
+                    f"types.{type_id}: a type id must be lowercase letters, digits or '_' (at most 32 characters)"
+                )
+        known = ", ".join(self.types)
+        if self.default_type not in self.types:
+            raise ValueError(f"default_type: unknown type {self.default_type!r} (known: {known})")
+        for index, rule in enumerate(self.rules):
+            if rule.type not in self.types:
+                raise ValueError(f"rules.{index}.type: unknown type {rule.type!r} (known: {known})")
+            if rule.title == "keywords" and not self.types[rule.type].keywords:
+                raise ValueError(f"rules.{index}.title: type {rule.type!r} has no keywords to match")
+        return self
+
+    def label(self, type_id: str) -> str:
+        """The label of ``type_id`` (the default type's label for an id the file no longer has)."""
+        return self.get(type_id).label
+
+    def get(self, type_id: str) -> MeetingType:
+        """The type ``type_id``, or the default type for an id the file does not define."""
+        return self.types.get(type_id) or self.types[self.default_type]
+
+    def known(self, type_id: str) -> bool:
+        """Whether the file defines ``type_id``."""
+        return type_id in self.types
+
+    def prep_lead_time(self, type_id: str) -> timedelta:
+        """How long before the meeting its prep window opens."""
+        return timedelta(hours=self.get(type_id).prep_lead_hours)
+
+    @cached_property
+    def _title_patterns(self) -> list[re.Pattern[str] | None]:
+        patterns: list[re.Pattern[str] | None] = []
+        for rule in self.rules:
+            if rule.title == "keywords":
+                patterns.append(_word_pattern(self.types[rule.type].keywords))
+            elif rule.title is not None:
+                patterns.append(_word_pattern(rule.title))
+            else:
+                patterns.append(None)
+        return patterns
+
+    def first_match(self, facts: MeetingFacts) -> str:
+        """The type of the first rule ``facts`` satisfy, else the default type."""
+        for rule, pattern in zip(self.rules, self._title_patterns, strict=True):
+            if _matches(rule, pattern, facts):
+                return rule.type
+        return self.default_type
+
+
+@dataclass(frozen=True)
+class MeetingFacts:
+    """What the rules look at, computed once per meeting."""
+
+    title: str
+    calendar_type: str
+    others: int
+    any_external: bool
+    recurring: bool
+
+
+def _matches(rule: Rule, title_pattern: re.Pattern[str] | None, facts: MeetingFacts) -> bool:
+    if rule.calendar_type is not None and facts.calendar_type not in {c.strip().lower() for c in rule.calendar_type}:
+        return False
+    if rule.title is not None and (title_pattern is None or not title_pattern.search(facts.title)):
+        return False
+    if rule.external is not None and rule.external != facts.any_external:
+        return False
+    if rule.min_others is not None and facts.others < rule.min_others:
+        return False
+    if rule.max_others is not None and facts.others > rule.max_others:
+        return False
+    return rule.recurring is None or rule.recurring == facts.recurring
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    parts = []
+    for item in error.errors()[:3]:
+        where = ".".join(str(p) for p in item.get("loc", ()))
+        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return f"Meeting types file {path} is malformed: " + "; ".join(parts) + "."
+
+
+_cache_lock = threading.Lock()
+_cache: dict[Path, tuple[int, int, MeetingTypes]] = {}
+
+
+def parse_meeting_types(raw: dict[str, Any], path: Path) -> MeetingTypes:
+    """Validate a parsed meeting types document.
+
+    Args:
+        raw: The parsed TOML document.
+        path: The file it came from (named in errors).
+
+    Returns:
+        The meeting types.
+
+    Raises:
+        MeetingTypesError: If an entry is invalid (the message names the file and the entry).
+    """
+    try:
+        return MeetingTypes.model_validate(raw)
+    except ValidationError as e:
+        raise MeetingTypesError(_describe(path, e)) from e
+
+
+def load_meeting_types(path: Path) -> MeetingTypes:
+    """Read the meeting types file, cached by path and modification time.
+
+    Args:
+        path: The file (``Settings.resolved_meeting_types_file``).
+
+    Returns:
+        The validated meeting types; an edited file is read again on the next call.
+
+    Raises:
+        MeetingTypesError: If the file is missing, not TOML, or an entry is invalid.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError as e:
+        raise MeetingTypesError(
+            f"Meeting types file {path} is missing; restore data/meeting_types.toml or fix MEETING_TYPES_FILE."
+        ) from e
+    except OSError as e:
+        raise MeetingTypesError(f"Meeting types file {path} cannot be read: {e.strerror or e}.") from e
+    key = path.resolve()
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
+            return cached[2]
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as e:
+        raise MeetingTypesError(f"Meeting types file {path} is not valid TOML: {e}.") from e
+    except OSError as e:
+        raise MeetingTypesError(f"Meeting types file {path} cannot be read: {e.strerror or e}.") from e
+    types = parse_meeting_types(raw, path)
+    logger.info("path=<%s>, types=<%d>, rules=<%d> | loaded meeting types", path, len(types.types), len(types.rules))
+    with _cache_lock:
+        _cache[key] = (stat.st_mtime_ns, stat.st_size, types)
+    return types
+
+
+def prep_lead_time(type_id: str, types: MeetingTypes) -> timedelta:
+    """How long before a meeting of ``type_id`` its prep window opens.
+
+    Args:
+        type_id: A type id (an id the file no longer defines gets the default type's lead time).
+        types: The loaded meeting types.
+
+    Returns:
+        The lead time.
+    """
+    return types.prep_lead_time(type_id)
+
+
+# --- attendees ------------------------------------------------------------------------
+
+
+def internal_domain_set(user_email: str | None, internal_domains: Iterable[str]) -> frozenset[str]:
+    """The email domains counted as internal: the user's own plus the configured ones.
+
+    Args:
+        user_email: The signed-in user's email (None when unknown).
+        internal_domains: ``Settings.internal_domains``.
+
+    Returns:
+        Lower-cased domains.
+    """
+    domains = {d.strip().lower().lstrip("@") for d in internal_domains if d.strip()}
+    own = _domain(user_email)
+    if own:
+        domains.add(own)
+    return frozenset(domains)
+
+
+def _domain(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    return email.rsplit("@", 1)[1].strip().lower() or None
+
+
+def is_you(attendee: Attendee, user_email: str | None) -> bool:
+    """Whether this attendee entry is the user themself (some calendars list the user too)."""
+    return bool(user_email and attendee.email and attendee.email.strip().lower() == user_email.strip().lower())
+
+
+def is_external(attendee: Attendee, internal: frozenset[str]) -> bool:
+    """Whether an attendee is outside the company.
+
+    An attendee with an email is external when its domain is not internal; one without an
+    email is external when the calendar names their organisation (the demo calendar's
+    ``org``), and internal otherwise.
+
+    Args:
+        attendee: The attendee.
+        internal: :func:`internal_domain_set`.
+    """
+    domain = _domain(attendee.email)
+    if domain is not None:
+        return domain not in internal
+    return bool(attendee.org)
+
+
+def attending_others(meeting: Meeting, user_email: str | None) -> list[Attendee]:
+    """The people in the meeting besides the user, declined attendees left out.
+
+    Args:
+        meeting: The meeting.
+        user_email: The user's email, so an attendee entry for the user is not counted twice.
+    """
+    return [a for a in meeting.attendees if a.response != "declined" and not is_you(a, user_email)]
+
+
+def meeting_facts(meeting: Meeting, *, user_email: str | None, internal_domains: Iterable[str]) -> MeetingFacts:
+    """What the rules look at for ``meeting``.
+
+    Args:
+        meeting: The meeting.
+        user_email: The user's email (its domain is internal).
+        internal_domains: Other internal domains.
+    """
+    internal = internal_domain_set(user_email, internal_domains)
+    others = attending_others(meeting, user_email)
+    return MeetingFacts(
+        title=" ".join(meeting.title.split()),
+        calendar_type=" ".join(meeting.type.split()).lower(),
+        others=len(others),
+        any_external=any(is_external(a, internal) for a in others),
+        recurring=meeting.series_id is not None,
+    )
+
+
+def classify(meeting: Meeting, *, user_email: str | None, internal_domains: Iterable[str], rules: MeetingTypes) -> str:
+    """The type id the rules give ``meeting`` (overrides not considered; see :func:`effective_type`).
+
+    Args:
+        meeting: The meeting.
+        user_email: The user's email (its domain is internal; None when unknown).
+        internal_domains: ``Settings.internal_domains``.
+        rules: The loaded meeting types.
+
+    Returns:
+        A type id defined in ``rules``.
+    """
+    return rules.first_match(meeting_facts(meeting, user_email=user_email, internal_domains=internal_domains))
+
+
+def effective_type(
+    meeting: Meeting,
+    overrides: dict[str, str],
+    *,
+    user_email: str | None,
+    internal_domains: Iterable[str],
+    rules: MeetingTypes,
+) -> str:
+    """The user's override for the meeting, else for its series, else the rules' type.
+
+    An override naming a type the file no longer defines is ignored.
+
+    Args:
+        meeting: The meeting.
+        overrides: :func:`overrides` for the user.
+        user_email: The user's email.
+        internal_domains: ``Settings.internal_domains``.
+        rules: The loaded meeting types.
+
+    Returns:
+        A type id defined in ``rules``.
+    """
+    for key in (meeting.id, meeting.series_id):
+        chosen = overrides.get(key) if key else None
+        if chosen is not None and rules.known(chosen):
+            return chosen
+    return classify(meeting, user_email=user_email, internal_domains=internal_domains, rules=rules)
+
+
+# --- overrides ------------------------------------------------------------------------
+
+
+def _check_key(meeting_key: str) -> None:
+    if not is_meeting_id(meeting_key):
+        raise ValueError("That is not a meeting id; pick the meeting from your calendar and try again.")
+
+
+def set_override(
+    engine: Engine,
+    user_id: str,
+    meeting_key: str,
+    type_id: str,
+    now: datetime,
+    *,
+    types: MeetingTypes | None = None,
+) -> None:
+    """Store the user's choice of type for a meeting (its id) or a series (its ``series_id``).
+
+    Args:
+        engine: App database.
+        user_id: The user; overrides are never shared between users.
+        meeting_key: The meeting id, or the series id for every occurrence.
+        type_id: The chosen type.
+        now: Time of the change.
+        types: When given, ``type_id`` must be one of its types.
+
+    Raises:
+        ValueError: If the key or the type is not valid (the message lists the types).
+        MeetingTypeStorageError: If the database write fails.
+    """
+    _check_key(meeting_key)
+    if not _TYPE_ID.fullmatch(type_id) or (types is not None and not types.known(type_id)):
+        choices = ", ".join(types.types) if types is not None else "a type id from the meeting types file"
+        raise ValueError(f"Unknown meeting type {type_id!r}; choose one of: {choices}.")
+    values = {
+        "user_id": user_id,
+        "meeting_key": meeting_key,
+        "meeting_type": type_id,
+        "updated_at": now.astimezone(UTC),
+    }
+    logger.info(
+        "user_id=<%s>, meeting_key=<%s>, meeting_type=<%s> | setting meeting type", user_id, meeting_key, type_id
+    )
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(meeting_overrides).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id", "meeting_key"],
+        set_={"meeting_type": type_id, "updated_at": values["updated_at"]},
+    )
+    try:
+        with write_tx(engine) as conn:
+            conn.execute(stmt)
+    except SQLAlchemyError as e:
+        logger.exception("user_id=<%s>, meeting_key=<%s> | failed to set meeting type", user_id, meeting_key)
+        raise MeetingTypeStorageError("The meeting type could not be saved; try again in a moment.") from e
+
+
+def clear_override(engine: Engine, user_id: str, meeting_key: str) -> bool:
+    """Forget the user's choice for a meeting or series, so the rules decide again.
+
+    Args:
+        engine: App database.
+        user_id: The user.
+        meeting_key: The meeting id or series id given to :func:`set_override`.
+
+    Returns:
+        Whether there was an override to remove.
+
+    Raises:
+        ValueError: If the key is not a meeting id.
+        MeetingTypeStorageError: If the database write fails.
+    """
+    _check_key(meeting_key)
+    logger.info("user_id=<%s>, meeting_key=<%s> | clearing meeting type", user_id, meeting_key)
+    try:
+        with write_tx(engine) as conn:
+            result = conn.execute(
+                delete(meeting_overrides).where(
+                    meeting_overrides.c.user_id == user_id, meeting_overrides.c.meeting_key == meeting_key
+                )
+            )
+    except SQLAlchemyError as e:
+        logger.exception("user_id=<%s>, meeting_key=<%s> | failed to clear meeting type", user_id, meeting_key)
+        raise MeetingTypeStorageError("The meeting type could not be reset; try again in a moment.") from e
+    return bool(result.rowcount)
+
+
+def overrides(engine: Engine, user_id: str) -> dict[str, str]:
+    """The user's meeting-type overrides: meeting id or series id → type id.
+
+    Args:
+        engine: App database.
+        user_id: The user; other users' overrides are never returned.
+
+    Raises:
+        MeetingTypeStorageError: If the database read fails.
+    """
+    stmt = select(meeting_overrides.c.meeting_key, meeting_overrides.c.meeting_type).where(
+        meeting_overrides.c.user_id == user_id
+    )
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+    except SQLAlchemyError as e:
+        logger.exception("user_id=<%s> | failed to read meeting types", user_id)
+        raise MeetingTypeStorageError("Your meeting types could not be read; try again in a moment.") from e
+    return {str(key): str(value) for key, value in rows}
+
+
+def prepared_counts(engine: Engine, user_id: str, meeting_ids: Sequence[str]) -> dict[str, int]:
+    """How many prep notes the user saved for each of ``meeting_ids`` (absent: none).
+
+    Args:
+        engine: App database.
+        user_id: The user.
+        meeting_ids: The meetings to count for.
+
+    Raises:
+        MeetingTypeStorageError: If the database read fails.
+    """
+    if not meeting_ids:
+        return {}
+    stmt = (
+        select(prep_responses.c.meeting_id, func.count())
+        .where(prep_responses.c.user_id == user_id, prep_responses.c.meeting_id.in_(list(meeting_ids)))
+        .group_by(prep_responses.c.meeting_id)
+    )
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+    except SQLAlchemyError as e:
+        logger.exception("user_id=<%s> | failed to count prep notes", user_id)
+        raise MeetingTypeStorageError("Your saved prep notes could not be read; try again in a moment.") from e
+    return {str(mid): int(count) for mid, count in rows}
+
+
+# --- prep queue -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrepItem:
+    """A meeting on the prep queue.
+
+    Attributes:
+        meeting: The meeting.
+        type_id: Its effective type.
+        type_label: The type's label.
+        window_opens_at: When its prep window opens (start minus the type's lead time).
+        status: ``open`` (the window is open) or ``opens_soon`` (within the horizon).
+        notes_count: Prep notes already saved for it.
+    """
+
+    meeting: Meeting
+    type_id: str
+    type_label: str
+    window_opens_at: datetime
+    status: PrepStatus
+    notes_count: int
+
+
+def prep_queue(
+    meetings: Iterable[Meeting],
+    *,
+    now: datetime,
+    types: MeetingTypes,
+    overrides: dict[str, str],
+    user_email: str | None,
+    internal_domains: Iterable[str],
+    prepared: dict[str, int],
+    horizon: timedelta = DEFAULT_HORIZON,
+) -> list[PrepItem]:
+    """The meetings to prepare now or soon, by start.
+
+    A meeting is on the queue while it has not ended and its prep window (its start minus
+    its type's lead time) is open or opens within ``horizon``.
+
+    Args:
+        meetings: The user's meetings.
+        now: Current time (aware).
+        types: The loaded meeting types.
+        overrides: :func:`overrides` for the user.
+        user_email: The user's email.
+        internal_domains: ``Settings.internal_domains``.
+        prepared: Prep notes saved per meeting id (:func:`prepared_counts`).
+        horizon: How far ahead a window that is not open yet still shows.
+
+    Returns:
+        Queue items sorted by meeting start (then id).
+
+    Raises:
+        ValueError: If ``now`` is naive.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    domains = list(internal_domains)
+    items = []
+    for meeting in meetings:
+        if meeting.end <= now:
+            continue
+        type_id = effective_type(meeting, overrides, user_email=user_email, internal_domains=domains, rules=types)
+        opens = meeting.start - types.prep_lead_time(type_id)
+        if opens > now + horizon:
+            continue
+        items.append(
+            PrepItem(
+                meeting=meeting,
+                type_id=type_id,
+                type_label=types.label(type_id),
+                window_opens_at=opens,
+                status="open" if opens <= now else "opens_soon",
+                notes_count=prepared.get(meeting.id, 0),
+            )
+        )
+    items.sort(key=lambda item: (item.meeting.start, item.meeting.id))
+    return items
