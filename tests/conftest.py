@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.stores",
     "tests.fixtures.meeting_data",
+    "tests.fixtures.fake_calendar_api",
 ]

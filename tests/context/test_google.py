@@ -1,0 +1,491 @@
+"""Google Calendar against the fake Google (OAuth + Calendar API) on loopback: consent, code
+exchange, events and their rules, token refresh, revoked grants, failures, and no secret in logs."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from assistant.auth import Identity
+from assistant.config import Settings
+from assistant.context import google
+from assistant.context.google import (
+    CALENDAR_SCOPE,
+    RECONNECT_MESSAGE,
+    GoogleCalendarSource,
+    GoogleConnectError,
+    authorization_url,
+    can_connect,
+    check_state,
+    exchange_code,
+    is_calendar_state,
+    new_state,
+    revoke,
+)
+from assistant.context.meetings import Meeting, is_meeting_id, make_meeting_id, series_id_for
+from assistant.context.sources import CalendarAuthError, CalendarSourceError
+from tests.fixtures.fake_calendar_api import EVENTS_PATH, SAMPLE_WEEK, SIGN_IN_SCOPES, FakeGoogleCalendar, sample_events
+
+NEW_YORK = ZoneInfo("America/New_York")
+REDIRECT = "http://127.0.0.1:8501/"
+USER = "google-sub-ada"
+LABEL = "Google Calendar (ada@example.com)"
+WINDOW = (SAMPLE_WEEK, SAMPLE_WEEK + timedelta(days=14))
+
+
+def make_settings(tmp_path: Path, fake: FakeGoogleCalendar, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "env": "dev",
+        "database_url": f"sqlite:///{tmp_path / 'assistant.db'}",
+        "sessions_bucket_name": "test-sessions",
+        "oauth_redirect_uri": REDIRECT,
+        **fake.settings_overrides(),
+        **extra,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake_calendar_api: FakeGoogleCalendar) -> Settings:
+    return make_settings(tmp_path, fake_calendar_api)
+
+
+@pytest.fixture
+def fake(fake_calendar_api: FakeGoogleCalendar) -> FakeGoogleCalendar:
+    fake_calendar_api.set_events(sample_events())
+    return fake_calendar_api
+
+
+def source_for(settings: Settings, fake: FakeGoogleCalendar) -> tuple[GoogleCalendarSource, str]:
+    token = fake.issue_refresh_token("ada@example.com")
+    return GoogleCalendarSource(settings, refresh_token=token, label=LABEL), token
+
+
+def by_title(meetings: list[Meeting]) -> dict[str, list[Meeting]]:
+    out: dict[str, list[Meeting]] = {}
+    for meeting in meetings:
+        out.setdefault(meeting.title, []).append(meeting)
+    return out
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+# --- consent and code exchange ----------------------------------------------------------
+
+
+def test_authorization_url_asks_for_read_only_calendar_on_top_of_the_sign_in(
+    settings: Settings, fake_calendar_api: FakeGoogleCalendar
+) -> None:
+    state = new_state(settings, USER)
+    url = authorization_url(settings, state, "ada@example.com")
+
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == settings.google_auth_url
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert query["scope"] == CALENDAR_SCOPE
+    assert query["access_type"] == "offline"
+    assert query["include_granted_scopes"] == "true"
+    assert query["prompt"] == "consent"
+    assert query["redirect_uri"] == REDIRECT
+    assert query["client_id"] == fake_calendar_api.client_id
+    assert query["response_type"] == "code"
+    assert query["login_hint"] == "ada@example.com"
+    assert query["state"] == state
+    assert query["code_challenge_method"] == "S256"
+    assert "login_hint" not in parse_qs(urlsplit(authorization_url(settings, state, None)).query)
+
+
+def test_exchange_code_returns_the_refresh_token_account_and_scopes(
+    settings: Settings, fake_calendar_api: FakeGoogleCalendar
+) -> None:
+    state = new_state(settings, USER)
+    back = fake_calendar_api.authorize(authorization_url(settings, state, "ada@example.com"))
+    assert back["state"] == state
+    check_state(settings, back["state"], USER)
+
+    grant = exchange_code(settings, back["code"], back["state"], account="fallback@example.com")
+
+    assert grant.account == "ada@example.com"  # from the id token Google returns with the sign-in scopes
+    assert CALENDAR_SCOPE in grant.scopes and "openid" in grant.scopes
+    assert not fake_calendar_api.is_revoked(grant.refresh_token)
+    assert grant.refresh_token not in repr(grant)
+    source = GoogleCalendarSource(settings, refresh_token=grant.refresh_token, label=LABEL)
+    assert source.fetch(*WINDOW, NEW_YORK) == []  # the token reads the calendar
+
+
+def test_exchange_code_without_an_id_token_uses_the_account_given(
+    settings: Settings, fake_calendar_api: FakeGoogleCalendar
+) -> None:
+    fake_calendar_api.granted_scopes = (CALENDAR_SCOPE,)
+    state = new_state(settings, USER)
+    back = fake_calendar_api.authorize(authorization_url(settings, state, None))
+
+    grant = exchange_code(settings, back["code"], state, account="ada@example.com")
+
+    assert grant.account == "ada@example.com"
+    assert grant.scopes == (CALENDAR_SCOPE,)
+
+
+def test_exchange_code_refuses_when_the_calendar_box_was_unticked(
+    settings: Settings, fake_calendar_api: FakeGoogleCalendar
+) -> None:
+    fake_calendar_api.granted_scopes = SIGN_IN_SCOPES
+    state = new_state(settings, USER)
+    back = fake_calendar_api.authorize(authorization_url(settings, state, "ada@example.com"))
+
+    with pytest.raises(GoogleConnectError) as info:
+        exchange_code(settings, back["code"], state)
+    assert str(info.value) == google.SCOPE_NOT_GRANTED_MESSAGE
+
+
+def test_exchange_code_refuses_without_a_refresh_token(
+    settings: Settings, fake_calendar_api: FakeGoogleCalendar
+) -> None:
+    fake_calendar_api.issue_refresh_tokens = False
+    state = new_state(settings, USER)
+    back = fake_calendar_api.authorize(authorization_url(settings, state, "ada@example.com"))
+
+    with pytest.raises(GoogleConnectError) as info:
+        exchange_code(settings, back["code"], state)
+    assert str(info.value) == google.NO_LASTING_ACCESS_MESSAGE
+
+
+def test_a_code_works_once_and_only_with_its_own_state(
+    settings: Settings, fake_calendar_api: FakeGoogleCalendar
+) -> None:
+    state = new_state(settings, USER)
+    back = fake_calendar_api.authorize(authorization_url(settings, state, "ada@example.com"))
+    other_state = new_state(settings, USER)
+
+    with pytest.raises(GoogleConnectError) as info:  # another state derives another PKCE verifier
+        exchange_code(settings, back["code"], other_state)
+    assert str(info.value) == google.CODE_MESSAGE
+
+    back = fake_calendar_api.authorize(authorization_url(settings, state, "ada@example.com"))
+    exchange_code(settings, back["code"], state)
+    with pytest.raises(GoogleConnectError) as info:
+        exchange_code(settings, back["code"], state)
+    assert str(info.value) == google.CODE_MESSAGE
+
+
+def test_exchange_code_when_google_is_unreachable(tmp_path: Path, fake_calendar_api: FakeGoogleCalendar) -> None:
+    settings = make_settings(tmp_path, fake_calendar_api, google_token_url=closed_port_url() + "/token")
+    state = new_state(settings, USER)
+    back = fake_calendar_api.authorize(authorization_url(settings, state, "ada@example.com"))
+
+    with pytest.raises(GoogleConnectError) as info:
+        exchange_code(settings, back["code"], state)
+    assert str(info.value) == google.UNREACHABLE_MESSAGE
+
+
+# --- the signed state ------------------------------------------------------------------------
+
+
+def test_state_is_bound_to_the_user_and_expires(settings: Settings) -> None:
+    state = new_state(settings, USER, now=1_000_000)
+    assert is_calendar_state(state)
+    assert not is_calendar_state("abc123") and not is_calendar_state(None)
+
+    check_state(settings, state, USER, now=1_000_000 + 60)
+    with pytest.raises(GoogleConnectError):
+        check_state(settings, state, "someone-else", now=1_000_000 + 60)
+    with pytest.raises(GoogleConnectError):
+        check_state(settings, state, USER, now=1_000_000 + google.STATE_MAX_AGE_S + 1)
+    issued, nonce, mac = state[len(google.STATE_PREFIX) :].split(".")
+    for forged in (
+        f"cal.{int(issued) + 1}.{nonce}.{mac}",
+        f"cal.{issued}.{nonce}x.{mac}",
+        f"cal.{issued}.{nonce}.{mac[:-1]}",
+        "cal.",
+        "cal.1.2",
+        "sign-in-state",
+    ):
+        with pytest.raises(GoogleConnectError):
+            check_state(settings, forged, USER, now=1_000_000 + 60)
+
+
+def test_state_signed_under_another_client_secret_is_refused(
+    tmp_path: Path, settings: Settings, fake_calendar_api: FakeGoogleCalendar
+) -> None:
+    other = make_settings(tmp_path, fake_calendar_api, google_client_secret="another-secret")
+    with pytest.raises(GoogleConnectError):
+        check_state(settings, new_state(other, USER), USER)
+
+
+def test_connect_is_offered_to_google_identities_with_a_configured_client(settings: Settings) -> None:
+    google_user = Identity(user_id=USER, email="ada@example.com", name="Ada")
+    dev = Identity(user_id="test-user-123", email="exec@example.com", name="Dev", is_dev=True)
+    assert can_connect(settings, google_user)
+    assert not can_connect(settings, dev)
+    assert not can_connect(Settings(env="local"), google_user)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def test_fetch_maps_google_events_to_meetings(settings: Settings, fake: FakeGoogleCalendar) -> None:
+    source, _ = source_for(settings, fake)
+    assert source.kind == "google" and source.label == LABEL
+
+    meetings = source.fetch(*WINDOW, NEW_YORK)
+
+    titles = by_title(meetings)
+    assert set(titles) == {
+        "Weekly staff",
+        "Leadership offsite",
+        "Tokyo sync",
+        "Acme renewal call",
+        "Board prep",
+        "Budget review[31m now",  # the escape character is gone, the rest is plain text
+    }  # no cancelled instance, no cancelled one-off, no declined event
+    assert [m.start for m in meetings] == sorted(m.start for m in meetings)
+    assert all(m.source == "google" and m.start.tzinfo == NEW_YORK and is_meeting_id(m.id) for m in meetings)
+
+    first, moved = titles["Weekly staff"]
+    assert first.id == make_meeting_id("staff001", datetime(2030, 6, 3, 8, 0, tzinfo=UTC))
+    assert moved.id == make_meeting_id("staff001", datetime(2030, 6, 10, 8, 0, tzinfo=UTC))  # keeps its id
+    assert moved.start == datetime(2030, 6, 11, 5, 0, tzinfo=NEW_YORK)  # 10:00 London, moved to Tuesday
+    assert first.series_id == moved.series_id == series_id_for("staff001")
+    assert first.duration_minutes == 30
+    assert [(a.name, a.email, a.response) for a in first.attendees] == [
+        ("Bob Builder", "bob@example.com", "accepted"),
+        ("carol@example.com", "carol@example.com", "needs_action"),
+    ]  # not the user, not the room
+    assert first.organizer == "ada@example.com"
+
+    (offsite,) = titles["Leadership offsite"]
+    assert offsite.all_day
+    assert offsite.start == datetime(2030, 6, 5, tzinfo=NEW_YORK)
+    assert offsite.end == datetime(2030, 6, 6, tzinfo=NEW_YORK)
+    assert offsite.duration_minutes == 24 * 60
+    assert offsite.id == make_meeting_id("offsite1") and offsite.series_id is None
+
+    (tokyo,) = titles["Tokyo sync"]
+    assert tokyo.start == datetime(2030, 6, 5, 20, 0, tzinfo=NEW_YORK)  # 09:00 in Tokyo
+    assert tokyo.organizer == "Kenji"
+    assert [(a.name, a.organizer) for a in tokyo.attendees] == [("Kenji", True)]
+
+    (acme,) = titles["Acme renewal call"]
+    assert acme.conference_url == "https://meet.google.com/abc-defg-hij"
+    assert acme.location == "Google Meet"
+    assert acme.description == "Renewal terms.\nBring the usage numbers."
+    assert [(a.name, a.response) for a in acme.attendees] == [("Jane Doe", "tentative"), ("Raj", "declined")]
+
+    (board,) = titles["Board prep"]
+    assert board.conference_url == "https://zoom.us/j/123456789"
+    assert board.organizer == "Chief Financial Officer"
+    assert board.attendees == []
+
+    (noisy,) = titles["Budget review[31m now"]
+    assert "\x00" not in noisy.title and "\x1b" not in noisy.title
+    assert len(noisy.description) <= google.DESCRIPTION_MAX
+    assert [(a.name, a.response) for a in noisy.attendees] == [("Eve\u202e Ops", "unknown")]
+
+    (request,) = fake.requests_to(EVENTS_PATH)
+    assert request.params["singleEvents"] == "true"
+    assert request.params["orderBy"] == "startTime"
+    assert request.params["maxResults"] == "250"
+    assert request.params["timeMin"] == "2030-06-03T00:00:00Z"
+    assert request.params["timeMax"] == "2030-06-17T00:00:00Z"
+
+
+def test_fetch_keeps_only_the_window(settings: Settings, fake: FakeGoogleCalendar) -> None:
+    source, _ = source_for(settings, fake)
+    start = datetime(2030, 6, 5, tzinfo=NEW_YORK)
+    meetings = source.fetch(start, start + timedelta(days=1), NEW_YORK)
+    assert [m.title for m in meetings] == ["Leadership offsite", "Tokyo sync"]
+
+
+def test_fetch_follows_next_page_tokens(settings: Settings, fake: FakeGoogleCalendar) -> None:
+    source, _ = source_for(settings, fake)
+    expected = source.fetch(*WINDOW, NEW_YORK)
+    fake.requests.clear()
+    fake.page_size = 2
+
+    assert source.fetch(*WINDOW, NEW_YORK) == expected
+    pages = fake.requests_to(EVENTS_PATH)
+    assert len(pages) == 5  # 9 events in the window (two of them dropped after reading), 2 a page
+    assert [p.params.get("pageToken") for p in pages] == [None, "2", "4", "6", "8"]
+
+
+def test_fetch_stops_after_the_page_cap(
+    settings: Settings, fake: FakeGoogleCalendar, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(google, "MAX_PAGES", 3)
+    fake.page_size = 1
+    source, _ = source_for(settings, fake)
+
+    with caplog.at_level(logging.WARNING, logger="assistant.context.google"):
+        meetings = source.fetch(*WINDOW, NEW_YORK)
+
+    assert len(fake.requests_to(EVENTS_PATH)) == 3
+    assert [m.title for m in meetings] == ["Weekly staff", "Leadership offsite"]  # the declined one was read too
+    assert "list truncated" in caplog.text
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+def test_access_token_is_refreshed_once_then_reused(settings: Settings, fake: FakeGoogleCalendar) -> None:
+    source, token = source_for(settings, fake)
+
+    source.fetch(*WINDOW, NEW_YORK)
+    assert fake.refresh_count == 1  # no access token yet
+    source.fetch(*WINDOW, NEW_YORK)
+    assert fake.refresh_count == 1  # reused
+
+    fake.expire_access_tokens()  # the API now answers 401: refreshed once, request retried
+    assert len(source.fetch(*WINDOW, NEW_YORK)) == 7
+    assert fake.refresh_count == 2
+    source.fetch(*WINDOW, NEW_YORK)
+    assert fake.refresh_count == 2
+    assert source.refresh_token == token
+
+
+@pytest.mark.parametrize("why", ["revoked", "expired"])
+def test_a_revoked_or_expired_grant_asks_to_reconnect(settings: Settings, fake: FakeGoogleCalendar, why: str) -> None:
+    source, token = source_for(settings, fake)
+    source.fetch(*WINDOW, NEW_YORK)
+    fake.revoke_token(token, why=why)
+    fake.expire_access_tokens()
+
+    with pytest.raises(CalendarAuthError) as info:
+        source.fetch(*WINDOW, NEW_YORK)
+    assert str(info.value) == RECONNECT_MESSAGE
+    assert info.value.source == LABEL
+
+    fresh = GoogleCalendarSource(settings, refresh_token=token, label=LABEL)
+    with pytest.raises(CalendarAuthError):
+        fresh.fetch(*WINDOW, NEW_YORK)
+
+
+def test_a_refused_oauth_client_is_not_a_reconnect(tmp_path: Path, fake: FakeGoogleCalendar) -> None:
+    settings = make_settings(tmp_path, fake, google_client_secret="wrong-secret")
+    source = GoogleCalendarSource(settings, refresh_token=fake.issue_refresh_token(), label=LABEL)
+
+    with pytest.raises(CalendarSourceError) as info:
+        source.fetch(*WINDOW, NEW_YORK)
+    assert not isinstance(info.value, CalendarAuthError)
+    assert str(info.value) == google.CLIENT_REFUSED_MESSAGE
+
+
+# --- failures -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "message"),
+    [
+        (500, "backendError", google.UNAVAILABLE_MESSAGE),
+        (503, None, google.UNAVAILABLE_MESSAGE),
+        (403, "rateLimitExceeded", google.RATE_LIMITED_MESSAGE),
+        (403, "userRateLimitExceeded", google.RATE_LIMITED_MESSAGE),
+        (429, "rateLimitExceeded", google.RATE_LIMITED_MESSAGE),
+        (403, "accessNotConfigured", google.API_DISABLED_MESSAGE),
+        (404, "notFound", "Google Calendar refused the request (HTTP 404). Try again later."),
+    ],
+)
+def test_api_errors_become_plain_source_errors(
+    settings: Settings, fake: FakeGoogleCalendar, status: int, reason: str | None, message: str
+) -> None:
+    source, _ = source_for(settings, fake)
+    fake.fail_next(status, reason)
+
+    with pytest.raises(CalendarSourceError) as info:
+        source.fetch(*WINDOW, NEW_YORK)
+    assert not isinstance(info.value, CalendarAuthError)
+    assert str(info.value) == message
+    assert len(source.fetch(*WINDOW, NEW_YORK)) == 7  # the next try works
+
+
+@pytest.mark.parametrize("reason", ["forbidden", "insufficientPermissions"])
+def test_forbidden_asks_to_reconnect(settings: Settings, fake: FakeGoogleCalendar, reason: str) -> None:
+    source, _ = source_for(settings, fake)
+    fake.fail_next(403, reason)
+    with pytest.raises(CalendarAuthError) as info:
+        source.fetch(*WINDOW, NEW_YORK)
+    assert str(info.value) == RECONNECT_MESSAGE
+
+
+def test_persistent_401_asks_to_reconnect(settings: Settings, fake: FakeGoogleCalendar) -> None:
+    source, _ = source_for(settings, fake)
+    fake.fail_next(401, "authError", count=10)
+    with pytest.raises(CalendarAuthError):
+        source.fetch(*WINDOW, NEW_YORK)
+
+
+def test_unreachable_api_and_token_endpoint(tmp_path: Path, fake: FakeGoogleCalendar) -> None:
+    no_api = make_settings(tmp_path, fake, google_calendar_api_url=closed_port_url() + "/calendar/v3")
+    source = GoogleCalendarSource(no_api, refresh_token=fake.issue_refresh_token(), label=LABEL)
+    with pytest.raises(CalendarSourceError) as info:
+        source.fetch(*WINDOW, NEW_YORK)
+    assert str(info.value) == google.UNREACHABLE_MESSAGE
+
+    no_token = make_settings(tmp_path, fake, google_token_url=closed_port_url() + "/token")
+    source = GoogleCalendarSource(no_token, refresh_token=fake.issue_refresh_token(), label=LABEL)
+    with pytest.raises(CalendarSourceError) as info:
+        source.fetch(*WINDOW, NEW_YORK)
+    assert not isinstance(info.value, CalendarAuthError)
+    assert str(info.value) == google.UNREACHABLE_MESSAGE
+
+
+def test_a_slow_api_times_out(settings: Settings, fake: FakeGoogleCalendar, monkeypatch: pytest.MonkeyPatch) -> None:
+    source, _ = source_for(settings, fake)
+    source.fetch(*WINDOW, NEW_YORK)
+    monkeypatch.setattr(google, "REQUEST_TIMEOUT_S", 0.2)
+    fake.delay_s = 1.0
+
+    with pytest.raises(CalendarSourceError) as info:
+        source.fetch(*WINDOW, NEW_YORK)
+    assert "took too long" in str(info.value)
+
+
+# --- revoke and secrets -----------------------------------------------------------------------
+
+
+def test_revoke_is_best_effort(tmp_path: Path, settings: Settings, fake: FakeGoogleCalendar) -> None:
+    token = fake.issue_refresh_token()
+    assert revoke(settings, token)
+    assert fake.is_revoked(token)
+    assert revoke(settings, token)  # already invalid: nothing left to do
+    unreachable = make_settings(tmp_path, fake, google_revoke_url=closed_port_url() + "/revoke")
+    assert not revoke(unreachable, fake.issue_refresh_token())
+
+
+def test_tokens_never_reach_the_logs_or_a_repr(
+    settings: Settings, fake: FakeGoogleCalendar, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    state = new_state(settings, USER)
+    back = fake.authorize(authorization_url(settings, state, "ada@example.com"))
+    grant = exchange_code(settings, back["code"], state)
+    source = GoogleCalendarSource(settings, refresh_token=grant.refresh_token, label=LABEL)
+    source.fetch(*WINDOW, NEW_YORK)
+    fake.expire_access_tokens()
+    source.fetch(*WINDOW, NEW_YORK)
+    fake.fail_next(500)
+    with pytest.raises(CalendarSourceError) as failed:
+        source.fetch(*WINDOW, NEW_YORK)
+    fake.revoke_token(grant.refresh_token)
+    fake.expire_access_tokens()
+    with pytest.raises(CalendarAuthError) as revoked:
+        source.fetch(*WINDOW, NEW_YORK)
+    revoke(settings, grant.refresh_token)
+
+    secrets = [grant.refresh_token, back["code"], str(settings.google_client_secret.get_secret_value())]  # type: ignore[union-attr]
+    shown = caplog.text + repr(source) + str(source) + repr(grant) + str(failed.value) + str(revoked.value)
+    assert caplog.records  # the module did log
+    for secret in secrets:
+        assert secret not in shown
+    assert "ya29." not in shown  # no access token either
