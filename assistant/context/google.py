@@ -428,6 +428,9 @@ class GoogleCalendarSource:
             "timeMax": end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "maxResults": str(PAGE_SIZE),
         }
+        if not self.refresh_token:  # the stored token could not be decrypted (the key changed)
+            logger.info("source=<google> | no usable refresh token, reconnect needed")
+            raise CalendarAuthError(self.label, RECONNECT_MESSAGE)
         items: list[dict[str, Any]] = []
         with self._lock:
             for _ in range(MAX_PAGES):

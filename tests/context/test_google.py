@@ -371,6 +371,16 @@ def test_a_revoked_or_expired_grant_asks_to_reconnect(settings: Settings, fake: 
         fresh.fetch(*WINDOW, NEW_YORK)
 
 
+def test_an_unreadable_stored_token_asks_to_reconnect_without_calling_google(
+    settings: Settings, fake: FakeGoogleCalendar
+) -> None:
+    source = GoogleCalendarSource(settings, refresh_token="", label=LABEL)  # what the service passes then
+    with pytest.raises(CalendarAuthError) as info:
+        source.fetch(*WINDOW, NEW_YORK)
+    assert str(info.value) == RECONNECT_MESSAGE
+    assert fake.requests == []
+
+
 def test_a_refused_oauth_client_is_not_a_reconnect(tmp_path: Path, fake: FakeGoogleCalendar) -> None:
     settings = make_settings(tmp_path, fake, google_client_secret="wrong-secret")
     source = GoogleCalendarSource(settings, refresh_token=fake.issue_refresh_token(), label=LABEL)
