@@ -173,7 +173,8 @@ def file_stem(materials: Materials) -> str:
 
 # --- Markdown -------------------------------------------------------------------------
 
-_AUTOLINK = re.compile(r"(?i)(://|\bwww\.)")
+_AUTOLINK = re.compile(r"(?i)(://|\bwww\.|@)")
+_DEFUSED = {"://": "\\://", "@": "\\@"}
 
 
 def md_text(text: str) -> str:
@@ -186,9 +187,10 @@ def md_text(text: str) -> str:
         One line that renders as the text itself.
     """
     escaped = plain_text(text)
-    # "http://x" and "www.x" are auto-linked by GitHub-flavoured Markdown; an escaped
-    # character in the middle ("http\://", "www\.") renders the same but is not a link.
-    return _AUTOLINK.sub(lambda m: "\\://" if m.group(1) == "://" else m.group(1)[:-1] + "\\.", escaped)
+    # "http://x", "www.x" and "a@b.com" are auto-linked by GitHub-flavoured Markdown; an
+    # escaped character in the middle ("http\://", "www\.", "a\@b.com") renders the same
+    # but is not a link.
+    return _AUTOLINK.sub(lambda m: _DEFUSED.get(m.group(1), m.group(1)[:-1] + "\\."), escaped)
 
 
 def md_code(text: str) -> str:
