@@ -323,7 +323,8 @@ class CalendarService:
 
     def _window(self, now: datetime | None = None) -> tuple[datetime, datetime]:
         now = now or self.clock()
-        return now - CACHE_LOOKBACK, now + self._ahead()
+        # a day beyond the horizon, so a copy read a few minutes ago still covers "now + horizon"
+        return now - CACHE_LOOKBACK, now + self._ahead() + timedelta(days=1)
 
     def _demo(self, start: datetime, end: datetime, tz: tzinfo, now: datetime) -> list[Meeting]:
         from assistant.tools.calendar import load_meetings

@@ -18,13 +18,15 @@ from pydantic import Field
 from strands import tool
 from strands.types.tools import AgentTool, ToolContext
 
+from assistant.context.user_data import budget_for, rocks_for
 from assistant.tools.agenda import MAX_DURATION, MIN_DURATION, agenda_to_dict, build_agenda
-from assistant.tools.big_rocks import big_rocks_status, load_big_rocks
-from assistant.tools.budget import budget_context, budget_summary, load_budget
+from assistant.tools.big_rocks import big_rocks_status_of
+from assistant.tools.budget import budget_context_of, budget_statuses, budget_summary
 from assistant.tools.deps import DataFileError, ToolDeps
 from assistant.tools.guard import latest_user_text, requested_by_model, require_users_words
 from assistant.tools.prep import list_prep_responses
 from assistant.tools.prep import save_prep_response as save_prep_response_db
+from assistant.tools.related import with_related
 
 __all__ = ["TOOL_NAMES", "DataFileError", "ToolDeps", "build_tools"]
 
@@ -162,12 +164,15 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         logger.info("user_id=<%s>, meeting_id=<%s> | generating agenda", deps.user_id, mid)
         with _logged_failure("generate_meeting_agenda", deps.user_id):
             now = deps.local_now()
-            meeting = deps.find_meeting(mid)
+            budget_file, _ = budget_for(deps.engine, deps.user_id, deps.data_dir)
+            budget = budget_statuses(budget_file)
+            rocks, _ = rocks_for(deps.engine, deps.user_id, deps.data_dir, now.date())
+            meeting = with_related(deps.find_meeting(mid), budget, rocks)
             agenda = build_agenda(
                 meeting,
                 prep_notes=list_prep_responses(deps.engine, deps.user_id, meeting.id),
-                budget=load_budget(deps.data_dir, now) if meeting.budget_areas else [],
-                rocks=load_big_rocks(deps.data_dir, now) if meeting.related_rocks else [],
+                budget=budget,
+                rocks=rocks,
                 tz=deps.tz,
                 duration_minutes=duration_minutes,
             )
@@ -182,13 +187,15 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         """
         logger.info("user_id=<%s>, area=<%s> | reading budget context", deps.user_id, area)
         with _logged_failure("get_budget_context", deps.user_id):
-            areas = budget_context(deps.data_dir, deps.local_now(), area)
+            budget_file, is_demo = budget_for(deps.engine, deps.user_id, deps.data_dir)
+            areas = budget_context_of(budget_file, area)
         flagged = [a for a in areas if a.needs_attention]
         summary = f"{_plural(len(areas), 'budget area')}, {len(flagged)} needing attention"
         if flagged:
             summary += ": " + "; ".join(a.headline() for a in flagged)
         return {
             "summary": summary,
+            "source": "demo data" if is_demo else "the executive's own budget",
             "totals": budget_summary(areas),
             "areas": [a.model_dump() for a in areas],
         }
@@ -202,13 +209,18 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         """
         logger.info("user_id=<%s>, initiative=<%s> | reading big rocks status", deps.user_id, initiative)
         with _logged_failure("get_big_rocks_status", deps.user_id):
-            rocks = big_rocks_status(deps.data_dir, deps.local_now(), initiative)
+            all_rocks, is_demo = rocks_for(deps.engine, deps.user_id, deps.data_dir, deps.local_now().date())
+            rocks = big_rocks_status_of(all_rocks, initiative)
         counts = {s: sum(1 for r in rocks if r.status == s) for s in ("on_track", "at_risk", "off_track")}
         summary = (
             f"{_plural(len(rocks), 'initiative')}: {counts['on_track']} on track, "
             f"{counts['at_risk']} at risk, {counts['off_track']} off track"
         )
-        return {"summary": summary, "initiatives": [r.to_dict() for r in rocks]}
+        return {
+            "summary": summary,
+            "source": "demo data" if is_demo else "the executive's own big rocks",
+            "initiatives": [r.to_dict() for r in rocks],
+        }
 
     return [
         get_upcoming_meetings,

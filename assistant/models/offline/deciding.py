@@ -39,6 +39,15 @@ _SAVE_PREFIX = re.compile(
 )
 _TRAILING_FILLER = re.compile(r"\s+(?:meeting|meetings|call|session|this week|next week|today|tomorrow)\s*$", re.I)
 
+_PREP_WORDS = re.compile(r"\b(prep|prepare|preparing|ready)\b")
+_SOONEST = re.compile(r"\b(?:next|upcoming|first|soonest|coming)\s+(?:meeting|call|one)\b")
+
+
+def refers_to_soonest(lowered: str) -> bool:
+    """Whether the text names "my next meeting" rather than a meeting by its title."""
+    return bool(_SOONEST.search(lowered))
+
+
 # Words that never tell one meeting or prep question from another.
 _STOP_WORDS = frozenset(
     re.findall(
@@ -92,7 +101,8 @@ def detect_intents(context: Context) -> Intents:
         The recognised intents.
     """
     lowered = context.user_text.lower()
-    agenda = bool(_AGENDA_WORDS.search(lowered))
+    # "help me prepare for my next meeting": the soonest meeting's agenda and prep questions
+    agenda = bool(_AGENDA_WORDS.search(lowered)) or (bool(_PREP_WORDS.search(lowered)) and refers_to_soonest(lowered))
     budget = bool(_BUDGET_WORDS.search(lowered))
     rocks = bool(_ROCKS_WORDS.search(lowered))
     save = bool(_SAVE_WORDS.search(lowered))
@@ -112,6 +122,8 @@ def _words(text: str) -> set[str]:
 
 
 def _meeting_query(user_text: str) -> str | None:
+    if refers_to_soonest(user_text.lower()):
+        return None  # "my next meeting": the soonest one, not a title search
     match = _QUERY_AFTER.search(user_text)
     if not match:
         return None
@@ -239,7 +251,10 @@ def plan_tool_calls(context: Context) -> list[ToolCall]:
         want(MEETINGS_TOOL, meetings_call())
     if intents.agenda and AGENDA_TOOL in context.available:
         named = _meeting_query(context.user_text) is not None
-        meeting = _known_meeting(context, context.user_text, strict=named and MEETINGS_TOOL not in done)
+        if refers_to_soonest(context.user_text.lower()) and not named:
+            meeting = _known_meeting(context, strict=MEETINGS_TOOL not in done)  # the soonest listed
+        else:
+            meeting = _known_meeting(context, context.user_text, strict=named and MEETINGS_TOOL not in done)
         if meeting is not None and meeting.get("id"):
             agenda_input: dict[str, Any] = {"meeting_id": str(meeting["id"])}
             want(AGENDA_TOOL, agenda_input)

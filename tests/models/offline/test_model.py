@@ -46,6 +46,21 @@ async def test_meetings_question_calls_tool_and_lists_meetings() -> None:
     assert result.stop_reason == "end_turn"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Help me prepare for my next meeting", "prep me for my next meeting please", "Get me ready for the next one"],
+)
+async def test_next_meeting_prepares_the_soonest_meeting_not_a_title_match(text: str) -> None:
+    agent = make_agent()
+    result = await agent.invoke_async(text)
+
+    assert tool_names() == ["get_upcoming_meetings", "generate_meeting_agenda"]
+    assert "query" not in CALLS[0][1] or CALLS[0][1]["query"] is None
+    soonest = min(tools_fixture.MEETINGS, key=lambda m: m["start"])
+    assert CALLS[1][1]["meeting_id"] == soonest["id"]
+    assert f"Prep questions for {soonest['title']}" in str(result)
+
+
 async def test_agenda_request_looks_up_meeting_then_builds_agenda() -> None:
     agent = make_agent()
     result = await agent.invoke_async("prepare an agenda for the Acme QBR")

@@ -1,0 +1,254 @@
+"""CalendarService: the demo fallback, a connected calendar through the shared cache, failures
+that keep the last good copy, reconnect, secrets at rest, and one user never seeing another's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, select
+
+from assistant.config import Settings, load_settings
+from assistant.context.calendar import DEMO_LABEL, CalendarService, StoredConnection
+from assistant.context.meetings import Meeting
+from assistant.context.secrets import TokenCipher
+from assistant.context.sources import CalendarAuthError, CalendarInputError, CalendarSource, CalendarSourceError
+from assistant.db import calendar_cache, calendar_connections
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+WEEKLY_ICS = b"""BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Test//Calendar//EN\r
+BEGIN:VEVENT\r
+UID:weekly-staff@example.com\r
+DTSTAMP:20260101T000000Z\r
+DTSTART:20260202T150000Z\r
+DTEND:20260202T160000Z\r
+RRULE:FREQ=WEEKLY;COUNT=20\r
+EXDATE:20260309T150000Z\r
+SUMMARY:Staff meeting\r
+ATTENDEE;CN=Ada Lovelace;PARTSTAT=ACCEPTED:mailto:ada@example.com\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:weekly-staff@example.com\r
+DTSTAMP:20260101T000000Z\r
+RECURRENCE-ID:20260316T150000Z\r
+DTSTART:20260316T170000Z\r
+DTEND:20260316T180000Z\r
+SUMMARY:Staff meeting (moved)\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:acme-call@example.com\r
+DTSTAMP:20260101T000000Z\r
+DTSTART:20260303T100000Z\r
+DTEND:20260303T103000Z\r
+SUMMARY:Call with Acme\r
+ATTENDEE;CN=Wile Coyote;PARTSTAT=NEEDS-ACTION:mailto:wile@acme.test\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:cancelled@example.com\r
+DTSTAMP:20260101T000000Z\r
+DTSTART:20260304T100000Z\r
+DTEND:20260304T110000Z\r
+STATUS:CANCELLED\r
+SUMMARY:Cancelled sync\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+class Clock:
+    """A clock the test moves forward."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class FlakySource:
+    """A CalendarSource whose next answers the test decides (meetings, or an error to raise)."""
+
+    kind = "ics_url"
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.calls = 0
+        self.answer: list[Meeting] | Exception = []
+
+    def fetch(self, start: datetime, end: datetime, tz: tzinfo) -> list[Meeting]:
+        self.calls += 1
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return [m for m in self.answer if m.end > start and m.start < end]
+
+
+def _meeting(mid: str, title: str, start: datetime) -> Meeting:
+    return Meeting(
+        id=mid,
+        title=title,
+        start=start,
+        end=start + timedelta(minutes=30),
+        duration_minutes=30,
+        attendees=[],
+        type="other",
+        location="",
+        description="",
+        source="ics_url",
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(calendar_cache_minutes=15)
+
+
+@pytest.fixture
+def cipher() -> TokenCipher:
+    return TokenCipher(Fernet.generate_key())
+
+
+@pytest.fixture
+def make_service(any_engine: Engine, settings: Settings, cipher: TokenCipher) -> Callable[..., CalendarService]:
+    def make(clock: Clock | None = None, source: CalendarSource | None = None) -> CalendarService:
+        factory = (lambda stored: source) if source is not None else None
+        return CalendarService(any_engine, settings, clock=clock or Clock(NOW), cipher=cipher, source_factory=factory)
+
+    return make
+
+
+def test_a_user_with_nothing_connected_sees_the_demo_calendar(make_service: Callable[..., CalendarService]) -> None:
+    view = make_service().view("alice", days_ahead=7, now=NOW)
+    assert view.is_demo and view.label == DEMO_LABEL
+    assert view.meetings and all(m.source == "demo" for m in view.meetings)
+    assert view.warning is None
+
+
+def test_an_uploaded_ics_replaces_the_demo_and_lists_occurrences_one_by_one(
+    make_service: Callable[..., CalendarService],
+) -> None:
+    service = make_service()
+    connection = service.connect_ics_file("alice", WEEKLY_ICS, "work.ics")
+    assert (connection.kind, connection.label, connection.status) == ("ics_file", "work.ics", "ok")
+
+    view = service.view("alice", days_ahead=21, now=NOW)
+    assert not view.is_demo
+    first = view.meetings[0]
+    assert (first.title, first.start.astimezone(UTC)) == ("Staff meeting", datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
+    starts = [m.start.astimezone(UTC) for m in view.meetings]
+    assert datetime(2026, 3, 9, 15, 0, tzinfo=UTC) not in starts  # EXDATE
+    assert datetime(2026, 3, 16, 17, 0, tzinfo=UTC) in starts  # the moved occurrence, at its new time
+    assert datetime(2026, 3, 16, 15, 0, tzinfo=UTC) not in starts
+    assert "Cancelled sync" not in [m.title for m in view.meetings]
+    assert "Call with Acme" in [m.title for m in view.meetings]
+    assert starts == sorted(starts)
+    # occurrences of the series share its series id and have ids of their own
+    staff = [m for m in view.meetings if m.title.startswith("Staff meeting")]
+    assert len({m.series_id for m in staff}) == 1 and len({m.id for m in staff}) == len(staff)
+
+
+def test_bad_files_are_refused_and_change_nothing(make_service: Callable[..., CalendarService]) -> None:
+    service = make_service()
+    for data in (b"<html><body>Sign in</body></html>", b"", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", b"\x00\xff" * 10):
+        with pytest.raises(CalendarInputError):
+            service.connect_ics_file("alice", data, "bad.ics")
+    assert service.connection("alice") is None
+    assert service.view("alice", now=NOW).is_demo
+
+
+def test_two_users_never_see_each_others_calendar(make_service: Callable[..., CalendarService]) -> None:
+    service = make_service()
+    service.connect_ics_file("alice", WEEKLY_ICS, "alice.ics")
+    assert service.view("bob", days_ahead=7, now=NOW).is_demo
+    assert service.connection("bob") is None
+    alice_ids = {m.id for m in service.view("alice", days_ahead=7, now=NOW).meetings}
+    with pytest.raises(ValueError, match="No meeting with id"):
+        service.find("bob", sorted(alice_ids)[0], now=NOW)
+
+
+def test_a_failing_source_keeps_serving_the_last_good_copy_with_a_warning(
+    make_service: Callable[..., CalendarService], any_engine: Engine
+) -> None:
+    clock = Clock(NOW)
+    source = FlakySource("iCal address on cal.example.com")
+    source.answer = [_meeting("m1", "Board dinner", NOW + timedelta(hours=5))]
+    service = make_service(clock, source)
+    service.connect_ics_url("alice", "https://cal.example.com/secret-token-123/basic.ics")
+
+    first = service.view("alice", now=clock.now)
+    assert [m.title for m in first.meetings] == ["Board dinner"] and first.warning is None
+    calls = source.calls
+    service.view("alice", now=clock.now + timedelta(minutes=5))
+    assert source.calls == calls, "a fresh copy is served from the shared cache"
+
+    clock.now += timedelta(minutes=30)
+    source.answer = CalendarSourceError(source.label, "The calendar server failed (HTTP 503).")
+    stale = service.view("alice", now=clock.now)
+    assert [m.title for m in stale.meetings] == ["Board dinner"]
+    assert stale.warning is not None and "iCal address on cal.example.com" in stale.warning
+    assert "503" in stale.warning and "Showing the copy from" in stale.warning
+    with any_engine.connect() as conn:
+        assert "503" in conn.execute(select(calendar_cache.c.last_error)).scalar_one()
+
+    source.answer = [_meeting("m2", "Investor call", clock.now + timedelta(hours=2))]
+    fixed = service.view("alice", now=clock.now, refresh=True)
+    assert [m.title for m in fixed.meetings] == ["Investor call"] and fixed.warning is None
+
+
+def test_a_revoked_grant_asks_to_reconnect_instead_of_failing(make_service: Callable[..., CalendarService]) -> None:
+    clock = Clock(NOW)
+    source = FlakySource("Google Calendar (ada@example.com)")
+    source.answer = [_meeting("m1", "Ops review", NOW + timedelta(hours=3))]
+    service = make_service(clock, source)
+    service.connect_ics_url("alice", "https://cal.example.com/x.ics")
+    service.view("alice", now=clock.now)
+
+    clock.now += timedelta(hours=1)
+    source.answer = CalendarAuthError(source.label, "Google Calendar access was revoked or expired. Reconnect it.")
+    view = service.view("alice", now=clock.now)
+    assert view.needs_reconnect and view.warning and "Reconnect" in view.warning
+    assert [m.title for m in view.meetings] == ["Ops review"]
+    connection = service.connection("alice")
+    assert connection is not None and connection.status == "reconnect"
+
+
+def test_secrets_are_encrypted_at_rest_and_never_shown(
+    make_service: Callable[..., CalendarService], any_engine: Engine
+) -> None:
+    source = FlakySource("x")
+    service = make_service(source=source)
+    secret_url = "https://cal.example.com/private-abcdef123456/basic.ics"
+    connection = service.connect_ics_url("alice", secret_url)
+    assert "private-abcdef123456" not in connection.label
+    service.connect_google("bob", "1//refresh-token-very-secret", "bob@example.com")
+    with any_engine.connect() as conn:
+        stored = [row.secret_enc for row in conn.execute(select(calendar_connections))]
+    assert all(s and "private-abcdef" not in s and "very-secret" not in s for s in stored)
+    assert "very-secret" not in repr(
+        StoredConnection(user_id="bob", kind="google", label="g", secret="very-secret", ics_data=None)
+    )
+
+
+def test_without_an_encryption_key_secret_sources_cannot_be_connected(any_engine: Engine) -> None:
+    settings = load_settings(env="local")
+    service = CalendarService(any_engine, settings, cipher=None)
+    service._cipher_ready = True  # as on a deployment without CALENDAR_ENCRYPTION_KEY
+    service._cipher_given = None
+    assert not service.can_connect
+    with pytest.raises(CalendarInputError, match="CALENDAR_ENCRYPTION_KEY"):
+        service.connect_ics_url("alice", "https://cal.example.com/x.ics")
+    assert service.connection("alice") is None
+
+
+def test_disconnect_returns_to_the_demo_calendar(make_service: Callable[..., CalendarService]) -> None:
+    service = make_service()
+    service.connect_ics_file("alice", WEEKLY_ICS, "work.ics")
+    stored = service.disconnect("alice")
+    assert stored is not None and stored.kind == "ics_file"
+    assert service.connection("alice") is None
+    assert service.view("alice", now=NOW).is_demo
