@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, and_, delete, insert, select, update
@@ -25,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from assistant.context.budget_io import BudgetRow, budget_file_of, rows_of_budget_file
 from assistant.context.rocks_io import RockRow, big_rocks_of, rows_of_rock_entries
 from assistant.db import user_context
-from assistant.tools.big_rocks import BigRock, read_rock_entries, rocks_from_entries
-from assistant.tools.budget import BudgetFile, read_budget_file
-from assistant.tools.deps import DataFileError, utc_now
+
+if TYPE_CHECKING:  # imported inside functions at runtime: see assistant.context.budget_io's IMPORTS note
+    from assistant.tools.big_rocks import BigRock
+    from assistant.tools.budget import BudgetFile
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +139,9 @@ class ContextStore:
         clock: Returns the current aware time (injected in tests).
     """
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
-        self._clock = clock
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def _now(self) -> datetime:
         return self._clock()
@@ -295,6 +296,9 @@ class ContextStore:
         Raises:
             DataFileError: A demo file is missing or malformed (nothing was saved).
         """
+        from assistant.tools.big_rocks import read_rock_entries
+        from assistant.tools.budget import read_budget_file
+
         budget = rows_of_budget_file(read_budget_file(data_dir))
         rocks = rows_of_rock_entries(read_rock_entries(data_dir), today)
         logger.info("user_id=<%s>, areas=<%s>, rocks=<%s> | loading demo context", user_id, len(budget), len(rocks))
@@ -322,6 +326,9 @@ def budget_for(engine: Engine, user_id: str, data_dir: Path) -> tuple[BudgetFile
         ContextDataError: The user's stored budget cannot be read.
         DataFileError: The user has no budget and the demo file is missing or malformed.
     """
+    from assistant.tools.budget import read_budget_file
+    from assistant.tools.deps import DataFileError
+
     stored = ContextStore(engine).get(user_id, "budget")
     if stored is None:
         return read_budget_file(data_dir), True
@@ -349,6 +356,8 @@ def rocks_for(engine: Engine, user_id: str, data_dir: Path, today: date) -> tupl
         ContextDataError: The user's stored rocks cannot be read.
         DataFileError: The user has no rocks and the demo file is missing or malformed.
     """
+    from assistant.tools.big_rocks import read_rock_entries, rocks_from_entries
+
     stored = ContextStore(engine).get(user_id, "big_rocks")
     if stored is None:
         return rocks_from_entries(read_rock_entries(data_dir), today), True

@@ -105,3 +105,12 @@ def test_demo_rocks_become_rows_with_absolute_dates() -> None:
     assert soc2.due_date == TODAY - timedelta(days=5)  # overdue hire stays overdue
     assert big_rocks_of([soc2], TODAY)[0].milestones[0].overdue
     assert validate_rock_rows([r.to_editor() for r in rows]) == rows
+
+
+def test_statuses_match_the_tools() -> None:
+    from typing import get_args
+
+    from assistant.context import rocks_io
+    from assistant.tools import big_rocks
+
+    assert get_args(rocks_io.RockStatus) == get_args(big_rocks.RockStatus)

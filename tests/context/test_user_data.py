@@ -165,3 +165,16 @@ def test_damaged_stored_rows_raise_a_readable_error(any_engine: Engine) -> None:
         conn.execute(update(user_context).values(data_json='{"rows": [{"area": ""}]}'))
     with pytest.raises(ContextDataError, match="could not be read; save them again or clear them"):
         budget_for(any_engine, ALICE, DATA)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["assistant.context.budget_io", "assistant.context.rocks_io", "assistant.context.user_data", "assistant.tools"],
+)
+def test_each_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    # assistant.tools imports user_data when it is initialised; no import order may be circular.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -1,0 +1,218 @@
+"""AppTest tests of the My context page: demo badge, saving rocks and a budget, refusals, conflicts, two users.
+
+The page runs behind the real sign-in gate (the local dev login, whose user is TEST_USER_ID)
+through a small entry script that registers it the way ``streamlit_app.py`` registers pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+import assistant.config
+from assistant.config import get_settings
+from assistant.context.budget_io import BudgetRow, budget_template_csv, budget_template_xlsx
+from assistant.context.user_data import ContextStore
+from assistant.db import get_engine
+from assistant.factory import get_store
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRY = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import streamlit as st
+from assistant.config import get_settings
+from ui.auth_gate import require_identity
+
+settings = get_settings()
+pages = [st.Page({str(ROOT / "app_pages" / "context.py")!r}, title="My context", url_path="context", default=True)]
+st.session_state["identity"] = require_identity(settings, pages=pages)
+st.navigation(pages).run()
+"""
+ALICE, BOB = "alice-sub", "bob-sub"
+
+
+@pytest.fixture
+def engine(app_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Engine]]:
+    """Configure the app (ENV=local, dev login as the given user) on SQLite or Postgres; return its engine."""
+
+    def sign_in_as(user: str) -> Engine:
+        monkeypatch.setenv("ENV", "local")
+        monkeypatch.setenv("DATABASE_URL", app_database_url)
+        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("MODEL_PROVIDER", "offline")
+        monkeypatch.setenv("TEST_USER_ID", user)
+        monkeypatch.setenv("TEST_USER_EMAIL", f"{user}@example.com")
+        assistant.config.get_settings.cache_clear()
+        get_store(get_settings())
+        return get_engine(app_database_url)
+
+    yield sign_in_as
+    assistant.config.get_settings.cache_clear()
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_string(ENTRY, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def badges(at: AppTest) -> list[str]:
+    """The page's badges (``st.badge`` is drawn as ``:color-badge[label]`` Markdown)."""
+    return [str(e.value) for e in at.markdown if "-badge[" in str(e.value)]
+
+
+def budget_table(at: AppTest) -> list[str]:
+    """The area names in the page's current-budget table (the first read-only table)."""
+    table = next(d for d in at.dataframe if d.editing_mode == "read_only")
+    return list(table.value["Area"])
+
+
+def page_text(at: AppTest) -> str:
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def button(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_demo_data_badge_by_default_and_gone_after_saving_rocks(engine: Callable[[str], Engine]) -> None:
+    db = engine(ALICE)
+    at = open_page()
+    text = " ".join(badges(at))
+    assert "Demo data" in text and "Big rocks: demo data" in text and "Budget: demo data" in text
+    assert at.data_editor[0].editing_mode == "dynamic"
+    assert "Launch Platform v3" in list(at.data_editor[0].value["name"])
+
+    button(at, "save-rocks")
+    assert "Big rocks saved (5)" in page_text(at)
+    text = " ".join(badges(at))
+    assert "Big rocks: yours, saved just now" in text and "Big rocks: demo data" not in text
+    stored = ContextStore(db).get(ALICE, "big_rocks")
+    assert stored is not None and stored.version == 1 and len(stored.rock_rows()) == 5
+
+
+def test_edited_rock_with_problems_is_refused_with_row_and_column(engine: Callable[[str], Engine]) -> None:
+    db = engine(ALICE)
+    at = open_page()
+    editor_key = at.data_editor[0].key
+    assert editor_key is not None
+    at.session_state[editor_key] = {
+        "edited_rows": {1: {"progress_pct": 100}, 2: {"name": "Launch Platform v3"}},
+        "added_rows": [{"name": "New rock", "status": "on_track", "progress_pct": 5, "due_date": "not a date"}],
+        "deleted_rows": [],
+    }
+    at.run()
+    button(at, "save-rocks")
+    text = page_text(at)
+    assert "row 3, column name: 'Launch Platform v3' is already on row 1; each rock once" in text
+    assert "nothing was saved" in text
+    assert ContextStore(db).get(ALICE, "big_rocks") is None
+
+
+def test_good_csv_preview_then_save_budget(engine: Callable[[str], Engine]) -> None:
+    db = engine(ALICE)
+    at = open_page()
+    at.file_uploader[0].set_value(("budget.csv", budget_template_csv(), "text/csv"))
+    at.run()
+    assert "budget.csv: 2 areas checked, no problems" in page_text(at)
+    assert ContextStore(db).get(ALICE, "budget") is None  # nothing saved before the click
+    button(at, "save-budget")
+    assert "Budget saved (2 areas)" in page_text(at)
+    assert "Budget: yours, saved just now" in " ".join(badges(at))
+    stored = ContextStore(db).get(ALICE, "budget")
+    assert stored is not None and [r.area for r in stored.budget_rows()] == ["Engineering", "Marketing"]
+
+
+def test_bad_csv_shows_every_problem_and_saves_nothing(engine: Callable[[str], Engine]) -> None:
+    db = engine(ALICE)
+    at = open_page()
+    bad = b"area,owner,plan,actual,forecast,notes\nEngineering,,lots,1,1,\nSales,,100,1,=B2,\n"
+    at.file_uploader[0].set_value(("budget.csv", bad, "text/csv"))
+    at.run()
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "2 problems found; nothing was saved" in errors
+    assert "row 2, column plan: 'lots' is not a number" in errors
+    assert "row 3, column forecast: formulas are not accepted; paste values" in errors
+    assert "save-budget" not in [b.key for b in at.button]
+    assert ContextStore(db).get(ALICE, "budget") is None
+    assert "Demo data" in " ".join(badges(at))
+
+
+def test_xlsx_with_a_formula_is_refused(engine: Callable[[str], Engine]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(budget_template_xlsx()))
+    sheet = book.active
+    assert sheet is not None
+    sheet["C3"] = "=C2/2"
+    out = io.BytesIO()
+    book.save(out)
+    db = engine(ALICE)
+    at = open_page()
+    at.file_uploader[0].set_value(("budget.xlsx", out.getvalue(), "application/octet-stream"))
+    at.run()
+    assert "row 3, column plan: formulas are not accepted; paste values" in " ".join(str(e.value) for e in at.error)
+    assert ContextStore(db).get(ALICE, "budget") is None
+
+
+def test_a_save_over_another_tabs_change_is_a_conflict(engine: Callable[[str], Engine]) -> None:
+    db = engine(ALICE)
+    ContextStore(db).save(ALICE, "budget", [BudgetRow(area="Mine", plan=10, actual=1, forecast=9)], None)
+    at = open_page()
+    at.file_uploader[0].set_value(("budget.csv", budget_template_csv(), "text/csv"))
+    at.run()
+    ContextStore(db).save(ALICE, "budget", [BudgetRow(area="Other tab", plan=10, actual=1, forecast=9)], 1)
+    button(at, "save-budget")
+    assert "Your budget was changed in another tab at" in " ".join(str(e.value) for e in at.error)
+    stored = ContextStore(db).get(ALICE, "budget")
+    assert stored is not None and [r.area for r in stored.budget_rows()] == ["Other tab"]
+    button(at, "reload")
+    assert budget_table(at) == ["Other tab"]
+
+
+def test_load_demo_asks_first_when_there_is_data_and_clear_goes_back_to_demo(engine: Callable[[str], Engine]) -> None:
+    db = engine(ALICE)
+    ContextStore(db).save(ALICE, "budget", [BudgetRow(area="Mine", plan=10, actual=1, forecast=9)], None)
+    at = open_page()
+    button(at, "load-demo")
+    assert "Replace your saved budget and big rocks with the demo data?" in " ".join(str(w.value) for w in at.warning)
+    stored = ContextStore(db).get(ALICE, "budget")
+    assert stored is not None and stored.version == 1  # nothing replaced before the confirmation
+    button(at, "yes-demo")
+    assert "Demo data loaded" in page_text(at)
+    assert ContextStore(db).get(ALICE, "big_rocks") is not None
+    button(at, "clear-budget")
+    button(at, "yes-clear-budget")
+    assert ContextStore(db).get(ALICE, "budget") is None
+    assert "Budget: demo data" in " ".join(badges(at))
+
+
+def test_two_users_see_only_their_own(engine: Callable[[str], Engine]) -> None:
+    db = engine(ALICE)
+    at = open_page()
+    at.file_uploader[0].set_value(("budget.csv", budget_template_csv(), "text/csv"))
+    at.run()
+    button(at, "save-budget")
+    ContextStore(db).save(ALICE, "budget", [BudgetRow(area="Alice secret area", plan=10, actual=1, forecast=9)], 1)
+    engine(BOB)
+    bob = open_page()
+    assert "Demo data" in " ".join(badges(bob))
+    areas = budget_table(bob)
+    assert "Alice secret area" not in areas and "Engineering" in areas  # the demo budget
+    assert ContextStore(db).get(BOB, "budget") is None
+    assert date.today()  # the page ran with today's demo dates
