@@ -31,7 +31,14 @@ from assistant.context.google import (
 )
 from assistant.context.meetings import Meeting, is_meeting_id, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarAuthError, CalendarSourceError
-from tests.fixtures.fake_calendar_api import EVENTS_PATH, SAMPLE_WEEK, SIGN_IN_SCOPES, FakeGoogleCalendar, sample_events
+from tests.fixtures.fake_calendar_api import (
+    EVENTS_PATH,
+    SAMPLE_WEEK,
+    SIGN_IN_SCOPES,
+    FakeGoogleCalendar,
+    sample_events,
+    shift_events,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 REDIRECT = "http://127.0.0.1:8501/"
@@ -306,6 +313,17 @@ def test_fetch_keeps_only_the_window(settings: Settings, fake: FakeGoogleCalenda
     start = datetime(2030, 6, 5, tzinfo=NEW_YORK)
     meetings = source.fetch(start, start + timedelta(days=1), NEW_YORK)
     assert [m.title for m in meetings] == ["Leadership offsite", "Tokyo sync"]
+
+
+def test_shifted_samples_keep_their_shape(settings: Settings, fake: FakeGoogleCalendar) -> None:
+    source, _ = source_for(settings, fake)
+    before = source.fetch(*WINDOW, NEW_YORK)
+    fake.set_events(shift_events(sample_events(), 28))
+
+    after = source.fetch(WINDOW[0] + timedelta(days=28), WINDOW[1] + timedelta(days=28), NEW_YORK)
+
+    assert [m.title for m in after] == [m.title for m in before]
+    assert [m.start - timedelta(days=28) for m in after if not m.all_day] == [m.start for m in before if not m.all_day]
 
 
 def test_fetch_follows_next_page_tokens(settings: Settings, fake: FakeGoogleCalendar) -> None:
