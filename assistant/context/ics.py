@@ -1,0 +1,566 @@
+"""ICS calendars: an uploaded ``.ics`` file or a secret iCal address, as meetings.
+
+Parsing is ``icalendar``; expanding recurrence is ``recurring_ical_events``, which also applies
+``x_wr_timezone.to_standard`` (Google exports write UTC times plus ``X-WR-TIMEZONE``; the
+conversion keeps a 09:00 series at 09:00 local across a DST change) — so it is not called a
+second time here. The rules every source follows:
+
+- a recurring series is listed occurrence by occurrence; an occurrence moved with
+  ``RECURRENCE-ID`` is listed at its new time under the id of its original start, and one
+  removed with ``EXDATE`` or overridden with ``STATUS:CANCELLED`` is left out;
+- ``STATUS:CANCELLED`` events (series and one-offs) are left out;
+- an event the calendar's owner declined is left out. ICS has no "owner" field: the owner is
+  the ``owner_email`` the caller passes, or else ``X-WR-CALNAME`` when it is an email address
+  (Google names a primary calendar after its owner). Without either, nothing counts as
+  declined;
+- ``TZID`` times keep their zone (Windows names such as "Eastern Standard Time" included),
+  UTC stays UTC, floating times and all-day dates are placed in the caller's zone, and every
+  start and end is returned in that zone;
+- text (title, description, location, names) comes from other people: control characters are
+  stripped and every field is capped (truncated, never refused).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import icalendar
+import recurring_ical_events
+
+from assistant.context.fetch import fetch_calendar_url
+from assistant.context.meetings import Attendee, Meeting, ResponseStatus, SourceKind, make_meeting_id, series_id_for
+from assistant.context.sources import CalendarInputError, CalendarSourceError
+from assistant.inputs import clean_display_text, strip_control_chars
+
+logger = logging.getLogger(__name__)
+
+# Meeting has no length limits of its own; these keep one hostile event from filling a prompt.
+MAX_TITLE_CHARS = 300
+MAX_LOCATION_CHARS = 500
+MAX_DESCRIPTION_CHARS = 8_000
+MAX_ORGANIZER_CHARS = 320
+MAX_CONFERENCE_URL_CHARS = 2_048
+MAX_ATTENDEES = 200
+_NAME_CHARS = 120  # Attendee.name / role / org
+_EMAIL_CHARS = 320  # Attendee.email
+NO_TITLE = "(no title)"
+
+_PARTSTAT: dict[str, ResponseStatus] = {
+    "ACCEPTED": "accepted",
+    "DECLINED": "declined",
+    "TENTATIVE": "tentative",
+    "NEEDS-ACTION": "needs_action",
+}
+_CONFERENCE_PROPERTIES = ("X-GOOGLE-CONFERENCE", "X-MICROSOFT-SKYPETEAMSMEETINGURL", "X-MICROSOFT-ONLINEMEETINGURL")
+_CONFERENCE_URL = re.compile(
+    r"https://(?:[a-z0-9-]+\.)*(?:zoom\.us|teams\.microsoft\.com|teams\.live\.com|meet\.google\.com|webex\.com)"
+    r"(?:/[^\s<>\"'\]\)]*)?",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_FOLDED_LINE = re.compile(r"\r?\n[ \t]")
+_LINE_BREAK = re.compile(r"\r?\n")
+_ALWAYS_KEPT_PROPERTIES = frozenset({"RRULE", "RDATE", "EXRULE", "RECURRENCE-ID", "DURATION"})
+_HTML_START = re.compile(r"^\s*(?:<!doctype\s+html|<html|<head|<body|<\?xml[^>]*>\s*<(?:!doctype\s+)?html)", re.I)
+
+
+def _mb(max_bytes: int) -> str:
+    return f"{max_bytes / 1_000_000:g} MB"
+
+
+# --- reading the bytes -------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    """The calendar's text: UTF-8 (with or without a BOM), else Windows-1252 (old Outlook exports)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _checked_text(data: bytes, max_bytes: int | None = None) -> str:
+    """The calendar's text once the bytes pass the cheap checks.
+
+    Raises:
+        CalendarInputError: Too big, empty, not text, a web page, or not a VCALENDAR.
+    """
+    if max_bytes is not None and len(data) > max_bytes:
+        raise CalendarInputError(
+            f"The calendar is larger than {_mb(max_bytes)} ({len(data) / 1_000_000:.1f} MB); "
+            "export a shorter period or a single calendar and try again."
+        )
+    if not data.strip():
+        raise CalendarInputError("The calendar file is empty; export the calendar as .ics again and upload that file.")
+    if b"\x00" in data[:4096]:
+        raise CalendarInputError(
+            "This file is not text, so it is not an iCalendar (.ics) file; export the calendar as .ics and try again."
+        )
+    text = _decode(data)
+    if _HTML_START.match(text[:1024]) or "<html" in text[:1024].lower():
+        raise CalendarInputError(
+            "This is a web page (HTML), not a calendar: the address probably leads to a sign-in page. "
+            "Copy the secret address in iCal format from your calendar's settings and try again."
+        )
+    if not text.lstrip().upper().startswith("BEGIN:VCALENDAR"):
+        raise CalendarInputError(
+            "This is not an iCalendar (.ics) calendar: it does not start with BEGIN:VCALENDAR. "
+            "Export the calendar as .ics and try again."
+        )
+    return text
+
+
+def _parse_text(text: str) -> icalendar.Calendar:
+    """The parsed calendar.
+
+    Raises:
+        CalendarInputError: The parser refused it (its reason, shortened, is in the message).
+    """
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        reason = clean_display_text(str(e), limit=200) or type(e).__name__
+        raise CalendarInputError(
+            f"The calendar could not be read ({reason}); export it as .ics again and retry."
+        ) from e
+    if not isinstance(calendar, icalendar.Calendar):
+        raise CalendarInputError(
+            "This is not an iCalendar (.ics) calendar: it holds no VCALENDAR. "
+            "Export the calendar as .ics and try again."
+        )
+    return calendar
+
+
+def _date_of(line: str) -> date | None:
+    """The date of a DTSTART/DTEND content line (``...:20250407T100000``), or None."""
+    value = line.rsplit(":", 1)[-1].strip()
+    if len(value) < 8 or not value[:8].isdigit():
+        return None
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return None
+
+
+def _may_overlap(block: list[str], first: date, last: date) -> bool:
+    """Whether a VEVENT's lines could give an occurrence between two dates (when unsure: yes)."""
+    start: date | None = None
+    end: date | None = None
+    for line in block[1:]:
+        name = line.split(":", 1)[0].split(";", 1)[0].upper()
+        if name in _ALWAYS_KEPT_PROPERTIES:
+            return True
+        if name == "DTSTART" and start is None:
+            start = _date_of(line)
+            if start is None:
+                return True
+        elif name == "DTEND" and end is None:
+            end = _date_of(line)
+            if end is None:
+                return True
+        elif name == "BEGIN":  # a nested VALARM: the event's own properties are done
+            break
+    if start is None:
+        return True
+    return start <= last and (end or start) >= first
+
+
+def _window_text(text: str, start: datetime, end: datetime) -> str:
+    """The calendar without the one-off events that cannot overlap ``[start, end)``.
+
+    Parsing is most of the cost (icalendar reads each content line in Python), and a year's
+    file holds mostly one-offs outside the window asked for. An event is dropped only when it
+    has no recurrence (RRULE, RDATE, EXRULE, RECURRENCE-ID), no DURATION, and its DTSTART and
+    DTEND dates both read cleanly and fall more than two days outside the window (a margin
+    wider than any UTC offset); everything else is parsed and expanded as before.
+    """
+    unfolded = _FOLDED_LINE.sub("", text)
+    first = (start.astimezone(UTC) - timedelta(days=2)).date()
+    last = (end.astimezone(UTC) + timedelta(days=2)).date()
+    out: list[str] = []
+    block: list[str] | None = None
+    for line in _LINE_BREAK.split(unfolded):  # not str.splitlines: U+2028 and friends stay in their line
+        if block is None:
+            if line[:12].upper() == "BEGIN:VEVENT":
+                block = [line]
+            else:
+                out.append(line)
+            continue
+        block.append(line)
+        if line[:10].upper() == "END:VEVENT":
+            if _may_overlap(block, first, last):
+                out.extend(block)
+            block = None
+    if block is not None:  # unterminated: let the parser say so
+        out.extend(block)
+    return "\r\n".join(line for line in out if line) + "\r\n"
+
+
+def _window_calendar(data: bytes, start: datetime, end: datetime, max_bytes: int | None = None) -> icalendar.Calendar:
+    """The checked calendar, parsed with only the events that may fall in ``[start, end)``."""
+    return _parse_text(_window_text(_checked_text(data, max_bytes), start, end))
+
+
+def check_ics(data: bytes, max_bytes: int) -> int:
+    """Validates an uploaded or fetched calendar before anything is saved.
+
+    Args:
+        data: The file's or the address's bytes.
+        max_bytes: The size cap (ICS_MAX_BYTES).
+
+    Returns:
+        The number of VEVENT components (a recurring series counts once, each override once).
+
+    Raises:
+        CalendarInputError: Too big, not text, an HTML page (a sign-in page instead of the
+            calendar), not a VCALENDAR, unparseable (with the parser's reason), or no events.
+    """
+    calendar = _parse_text(_checked_text(data, max_bytes))
+    count = sum(1 for _ in calendar.walk("VEVENT"))
+    if count == 0:
+        raise CalendarInputError(
+            "The calendar has no events; check that you exported the right calendar and that it has meetings."
+        )
+    return count
+
+
+# --- from an occurrence to a Meeting -------------------------------------------------------
+
+
+def _text(component: icalendar.cal.Component, name: str, limit: int) -> str:
+    value = component.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list):  # a repeated property: keep the first
+        value = value[0] if value else ""
+    text = strip_control_chars(str(value)).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _one_line(value: object, limit: int) -> str:
+    return clean_display_text(str(value), limit=limit) if value is not None else ""
+
+
+def _email_of(address: object) -> str | None:
+    raw = strip_control_chars(str(address)).strip()
+    if raw.lower().startswith("mailto:"):
+        raw = raw[len("mailto:") :].strip()
+    raw = raw.lower()
+    if len(raw) > _EMAIL_CHARS or not _EMAIL.match(raw):
+        return None
+    return raw
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _attendees(event: icalendar.Event, organizer_email: str | None) -> list[Attendee]:
+    people: list[Attendee] = []
+    seen: set[str] = set()
+    for address in _as_list(event.get("ATTENDEE"))[:MAX_ATTENDEES]:
+        params = getattr(address, "params", {})
+        email = _email_of(address)
+        key = email or str(address)
+        if key in seen:
+            continue
+        seen.add(key)
+        name = _one_line(params.get("CN"), _NAME_CHARS)
+        if not name or (email and name.lower() in (email, f"mailto:{email}")):
+            name = _one_line(email.split("@", 1)[0], _NAME_CHARS) if email else ""
+        partstat = str(params.get("PARTSTAT", "")).upper()
+        people.append(
+            Attendee(
+                name=name or "(unknown)",
+                role="optional" if str(params.get("ROLE", "")).upper() == "OPT-PARTICIPANT" else "",
+                email=email,
+                response=_PARTSTAT.get(partstat, "unknown" if partstat else None),
+                organizer=bool(email) and email == organizer_email,
+            )
+        )
+    return people
+
+
+def _conference_url(event: icalendar.Event, location: str, description: str) -> str | None:
+    for name in _CONFERENCE_PROPERTIES:
+        value = event.get(name)
+        if value is not None:
+            url = strip_control_chars(str(value)).strip()
+            if url.lower().startswith("https://") and len(url) <= MAX_CONFERENCE_URL_CHARS and " " not in url:
+                return url
+    for text in (location, description):
+        match = _CONFERENCE_URL.search(text)
+        if match and len(match.group(0)) <= MAX_CONFERENCE_URL_CHARS:
+            return match.group(0)
+    return None
+
+
+def _place(value: date | datetime, tz: tzinfo) -> datetime:
+    """A DTSTART/DTEND value as an aware datetime in ``tz`` (dates at local midnight)."""
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=tz)
+    if value.tzinfo is None:  # floating: the user's own zone
+        return value.replace(tzinfo=tz)
+    return value.astimezone(tz)
+
+
+def _aware(moment: datetime, tz: tzinfo) -> datetime:
+    """``moment`` in ``tz`` (a naive one is read as ``tz`` local time)."""
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+
+
+def _occurrence_key(value: date | datetime) -> datetime:
+    """The original start an occurrence's id is made from (a date becomes naive midnight)."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time())
+
+
+def _uid_of(event: icalendar.cal.Component) -> str:
+    uid = str(event.get("UID") or "").strip()
+    if uid:
+        return uid
+    # No UID (hand-written files): the title and start are the most stable stand-in.
+    return f"{event.get('SUMMARY', '')}|{event.get('DTSTART').to_ical().decode() if event.get('DTSTART') else ''}"
+
+
+class _Calendar:
+    """One parsed calendar and what its expansion needs: which UIDs recur, whose declines count."""
+
+    def __init__(self, calendar: icalendar.Calendar, owner_email: str | None) -> None:
+        undated = [c for c in calendar.subcomponents if c.name == "VEVENT" and "DTSTART" not in c]
+        if undated:  # no start, no meeting: skip it rather than lose the whole calendar
+            calendar.subcomponents = [c for c in calendar.subcomponents if not any(c is u for u in undated)]
+            logger.info("events=<%s> | skipped calendar events without a start", len(undated))
+        self.calendar = calendar
+        self.recurring_uids: set[str] = set()
+        for event in calendar.walk("VEVENT"):
+            if "RRULE" in event or "RDATE" in event or "RECURRENCE-ID" in event:
+                self.recurring_uids.add(_uid_of(event))
+        owner = owner_email or str(calendar.get("X-WR-CALNAME", "") or "")
+        self.owner_email = _email_of(owner) if owner else None
+        self._query: recurring_ical_events.CalendarQuery | None = None
+
+    def query(self) -> recurring_ical_events.CalendarQuery:
+        if self._query is None:
+            try:
+                self._query = recurring_ical_events.of(self.calendar, skip_bad_series=True)
+            except (ValueError, KeyError, TypeError, recurring_ical_events.InvalidCalendar) as e:
+                reason = clean_display_text(str(e), limit=200) or type(e).__name__
+                raise CalendarInputError(
+                    f"The calendar's events could not be read ({reason}); export it as .ics again and retry."
+                ) from e
+        return self._query
+
+    def meetings(self, start: datetime, end: datetime, tz: tzinfo, kind: SourceKind) -> list[Meeting]:
+        try:
+            occurrences: Iterable[icalendar.cal.Component] = self.query().between(_aware(start, tz), _aware(end, tz))
+            meetings: dict[str, Meeting] = {}
+            for event in occurrences:
+                meeting = self._meeting(event, tz, kind)
+                if meeting is not None and meeting.id not in meetings:
+                    meetings[meeting.id] = meeting
+        except CalendarInputError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, recurring_ical_events.InvalidCalendar) as e:
+            reason = clean_display_text(str(e), limit=200) or type(e).__name__
+            raise CalendarInputError(
+                f"The calendar's events could not be read ({reason}); export it as .ics again and retry."
+            ) from e
+        return sorted(meetings.values(), key=lambda m: (m.start, m.id))
+
+    def _meeting(self, event: icalendar.cal.Component, tz: tzinfo, kind: SourceKind) -> Meeting | None:
+        if not isinstance(event, icalendar.Event):
+            return None
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            return None
+        start_value = event.start
+        end_value = event.end
+        all_day = not isinstance(start_value, datetime)
+        start = _place(start_value, tz)
+        end = _place(end_value, tz)
+        if end < start:
+            end = start
+        organizer_address = event.get("ORGANIZER")
+        organizer_email = _email_of(organizer_address) if organizer_address is not None else None
+        attendees = _attendees(event, organizer_email)
+        if self.owner_email and any(a.email == self.owner_email and a.response == "declined" for a in attendees):
+            return None
+        uid = _uid_of(event)
+        series_id: str | None = None
+        if uid in self.recurring_uids:
+            original = event.get("RECURRENCE-ID")
+            occurrence = _occurrence_key(original.dt if original is not None else start_value)
+            meeting_id = make_meeting_id(uid, occurrence)
+            series_id = series_id_for(uid)
+        else:
+            meeting_id = make_meeting_id(uid)
+        location = _text(event, "LOCATION", MAX_LOCATION_CHARS)
+        description = _text(event, "DESCRIPTION", MAX_DESCRIPTION_CHARS)
+        organizer: str | None = None
+        if organizer_address is not None:
+            cn = getattr(organizer_address, "params", {}).get("CN")
+            organizer = _one_line(cn, MAX_ORGANIZER_CHARS) or organizer_email or None
+        if all_day:
+            minutes = round((end - start).total_seconds() / 60)  # same zone: wall-clock days
+        else:
+            minutes = round((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 60)
+        return Meeting(
+            id=meeting_id,
+            title=_text(event, "SUMMARY", MAX_TITLE_CHARS) or NO_TITLE,
+            start=start,
+            end=end,
+            duration_minutes=minutes,
+            attendees=attendees,
+            type="other",
+            location=location,
+            description=description,
+            series_id=series_id,
+            source=kind,
+            all_day=all_day,
+            organizer=organizer,
+            conference_url=_conference_url(event, location, description),
+        )
+
+
+def parse_ics(
+    data: bytes,
+    start: datetime,
+    end: datetime,
+    tz: tzinfo,
+    *,
+    kind: SourceKind = "ics_file",
+    owner_email: str | None = None,
+) -> list[Meeting]:
+    """The meetings of an iCalendar overlapping ``[start, end)``, one per occurrence.
+
+    Args:
+        data: The calendar's bytes (not size-checked here: see :func:`check_ics`).
+        start: Window start (aware; a naive one is read in ``tz``).
+        end: Window end.
+        tz: Zone for floating times and all-day events, and of every returned datetime.
+        kind: The source kind recorded on each meeting.
+        owner_email: The calendar owner's email: events they declined are left out.
+
+    Returns:
+        Meetings sorted by (start, id), cancelled and declined ones left out.
+
+    Raises:
+        CalendarInputError: The data is not a readable calendar.
+    """
+    start, end = _aware(start, tz), _aware(end, tz)
+    return _Calendar(_window_calendar(data, start, end), owner_email).meetings(start, end, tz, kind)
+
+
+# --- the two CalendarSource implementations ---------------------------------------------
+
+
+class IcsFileSource:
+    """An uploaded ``.ics`` file (the bytes the user's upload stored), read for each window asked.
+
+    Attributes:
+        kind: ``"ics_file"``.
+        label: What the page calls this source (e.g. "work.ics").
+    """
+
+    kind: SourceKind = "ics_file"
+
+    def __init__(self, data: bytes, label: str, *, owner_email: str | None = None) -> None:
+        """Keeps the file.
+
+        Args:
+            data: The file's bytes (already accepted by :func:`check_ics`).
+            label: What the page calls this source.
+            owner_email: The user's email: events they declined are left out.
+        """
+        self.label = label
+        self._data = data
+        self._owner_email = owner_email
+
+    def fetch(self, start: datetime, end: datetime, tz: tzinfo) -> list[Meeting]:
+        """Meetings overlapping ``[start, end)`` (see :class:`~assistant.context.sources.CalendarSource`).
+
+        Raises:
+            CalendarSourceError: The file is not a readable calendar.
+        """
+        try:
+            start, end = _aware(start, tz), _aware(end, tz)
+            calendar = _window_calendar(self._data, start, end)
+            return _Calendar(calendar, self._owner_email).meetings(start, end, tz, self.kind)
+        except CalendarInputError as e:
+            raise CalendarSourceError(self.label, str(e)) from e
+
+
+class IcsUrlSource:
+    """A secret iCal address (Google, Outlook/Microsoft 365, Apple), fetched on every call.
+
+    The address is a credential: it is never logged (only its host) nor shown in messages.
+
+    Attributes:
+        kind: ``"ics_url"``.
+        label: What the page calls this source (e.g. "Outlook calendar").
+    """
+
+    kind: SourceKind = "ics_url"
+
+    def __init__(
+        self,
+        url: str,
+        label: str,
+        *,
+        max_bytes: int,
+        timeout: float,
+        allow_private: bool,
+        owner_email: str | None = None,
+    ) -> None:
+        """Keeps the address and the fetch limits.
+
+        Args:
+            url: The secret address (http, https, webcal or webcals).
+            label: What the page calls this source.
+            max_bytes: Size cap of the calendar (ICS_MAX_BYTES).
+            timeout: Seconds the whole fetch may take (ICS_FETCH_TIMEOUT_SECONDS).
+            allow_private: Whether loopback and private addresses may be fetched (local only).
+            owner_email: The user's email: events they declined are left out.
+        """
+        self.label = label
+        self._url = url
+        self._max_bytes = max_bytes
+        self._timeout = timeout
+        self._allow_private = allow_private
+        self._owner_email = owner_email
+
+    def __repr__(self) -> str:
+        return f"IcsUrlSource(label={self.label!r})"  # never the address
+
+    def fetch(self, start: datetime, end: datetime, tz: tzinfo) -> list[Meeting]:
+        """Fetches the calendar and returns the meetings overlapping ``[start, end)``.
+
+        Raises:
+            CalendarSourceError: The address could not be fetched (network, HTTP status, size,
+                a refused address) or what it returned is not a calendar; source is the label.
+        """
+        try:
+            data = fetch_calendar_url(
+                self._url,
+                max_bytes=self._max_bytes,
+                timeout=self._timeout,
+                allow_private=self._allow_private,
+                source=self.label,
+            )
+            start, end = _aware(start, tz), _aware(end, tz)
+            calendar = _window_calendar(data, start, end, self._max_bytes)
+            return _Calendar(calendar, self._owner_email).meetings(start, end, tz, self.kind)
+        except CalendarInputError as e:
+            raise CalendarSourceError(self.label, str(e)) from e
+
+
+__all__ = ["IcsFileSource", "IcsUrlSource", "check_ics", "parse_ics"]
