@@ -45,6 +45,7 @@ from assistant.tools.big_rocks import read_rock_entries
 from assistant.tools.budget import BudgetStatus, budget_statuses, budget_summary, read_budget_file
 from assistant.tools.deps import DataFileError
 from assistant.views.format import fmt_ago
+from assistant.views.markdown import plain_text
 from ui.auth_gate import current_identity
 from ui.components import browser_zone
 
@@ -87,7 +88,7 @@ def _money(value: float) -> str:
     """Compact dollars for the totals: $18.5M, $950K, $1,200."""
     for divisor, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(value) >= divisor:
-            return f"${value / divisor:,.1f}{suffix}"
+            return f"${value / divisor:,.1f}".removesuffix(".0") + suffix
     return f"${value:,.0f}"
 
 
@@ -379,6 +380,11 @@ def _budget_section(stored: StoredContext | None, error: str | None) -> None:
                     border=True,
                 )
                 st.metric("Areas needing attention", f"{attention} of {len(statuses)}", border=True)
+            flagged = [
+                f"{plain_text(s.name)} ({', '.join(f.replace('_', ' ') for f in s.flags)})" for s in statuses if s.flags
+            ]
+            if flagged:
+                st.caption("Needs attention: " + " · ".join(flagged))
             _budget_table(statuses, "ctx-budget-table")
         _upload(stored)
         if stored is not None:
