@@ -35,6 +35,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    exc,
 )
 from sqlalchemy.engine import make_url
 
@@ -323,8 +324,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
+    # Straight to the driver: BEGIN takes no parameters and returns no rows, and going through
+    # ``exec_driver_sql`` cost every transaction about as much again as an empty one.
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+    statement = "BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN"
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        conn.connection.driver_connection.execute(statement)
+    except dbapi_error as e:  # raised as SQLAlchemy would ("database is locked" -> OperationalError)
+        raise exc.DBAPIError.instance(statement, None, e, dbapi_error) from e
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """What this stack adds per turn over a bare strands Agent (and over strands' FileSessionManager).
 
-All three run the same Meeting Coordinator agent (same tools, same system prompt) on the
-same offline model, over the same scripted conversation:
+All three run the same Meeting Coordinator agent (same tools with the same dependencies -
+the user's calendar read through ``CalendarService`` as the service's agent reads it - same
+system prompt) on the same offline model, over the same scripted conversation:
 
 - bare_agent: ``Agent.invoke_async`` with no persistence (the zero point);
 - file_session_manager: the same agent persisted by strands' FileSessionManager;
@@ -43,10 +44,12 @@ from strands.session import FileSessionManager  # noqa: E402
 from assistant.agents.meeting_coordinator import create_meeting_coordinator  # noqa: E402
 from assistant.chat import ChatService, Done  # noqa: E402
 from assistant.config import load_settings  # noqa: E402
+from assistant.context.calendar import CalendarService  # noqa: E402
 from assistant.db import make_engine  # noqa: E402
 from assistant.factory import get_prices  # noqa: E402
 from assistant.migrate import upgrade  # noqa: E402
 from assistant.models.offline import OfflineModel  # noqa: E402
+from assistant.sessions.base import utcnow  # noqa: E402
 from assistant.sessions.sql_store import SqlSessionStore  # noqa: E402
 from assistant.tools.deps import ToolDeps  # noqa: E402
 
@@ -82,7 +85,15 @@ def run_bare(engine, settings, sessions: int, turns: int, manager_dir: Path | No
         kwargs = {}
         if manager_dir is not None:
             kwargs["session_manager"] = FileSessionManager(session_id=f"{user}-{i}", storage_dir=str(manager_dir))
-        deps = ToolDeps(data_dir=settings.data_dir, engine=engine, user_id=user, session_id=f"{user}-{i}")
+        # the tools' dependencies as ChatService gives them to its agent (the same calendar source)
+        deps = ToolDeps(
+            data_dir=settings.data_dir,
+            engine=engine,
+            user_id=user,
+            session_id=f"{user}-{i}",
+            now=utcnow,
+            calendar=CalendarService(engine, settings, clock=utcnow),
+        )
         start = time.perf_counter()  # the first turn includes getting the agent ready, as in ours
         agent = create_meeting_coordinator(model=_model(), deps=deps, **kwargs)
         for t in range(turns):

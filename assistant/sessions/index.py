@@ -40,6 +40,7 @@ from assistant.sessions.base import (
 )
 from assistant.sessions.queries import text_condition
 from assistant.sessions.rows import (
+    _BEGIN_READ,
     _DELETE_PENDING,
     _FORGET_OLD_SENDS,
     _INSERT_PENDING,
@@ -51,6 +52,7 @@ from assistant.sessions.rows import (
     _SELECT_USER_ROW,
     _SELECT_USER_ROW_LOCKED,
     _SPENT_TODAY,
+    _UPSERT_PENDING,
     _USER_SEND_LOCK,
     CONFLICT_MESSAGE,
     SEND_LOG_KEEP,
@@ -82,11 +84,17 @@ def _add_usage(conn: Connection, records: list[UsageRecord]) -> None:
         conn.execute(update(db.sessions).where(db.sessions.c.id == sid).values(**values))
 
 
+def _window_params(user_id: str, now: datetime, rate_window: timedelta) -> dict[str, Any]:
+    """Parameters of the send-window read: today (UTC) and the start of the rate window."""
+    day = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    return {"uid": user_id, "start": day, "end": day + timedelta(days=1), "since": now - rate_window}
+
+
 def _read_send_window(conn: Connection, user_id: str, now: datetime, rate_window: timedelta) -> SendWindow:
     """What the limits are decided on: the user's spend since 00:00 UTC and sends within the window."""
-    day = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    spent = conn.execute(_SPENT_TODAY, {"uid": user_id, "start": day, "end": day + timedelta(days=1)}).scalar_one()
-    recent = conn.execute(_RECENT_SENDS, {"uid": user_id, "since": now - rate_window}).one()
+    params = _window_params(user_id, now, rate_window)
+    spent = conn.execute(_SPENT_TODAY, params).scalar_one()
+    recent = conn.execute(_RECENT_SENDS, params).one()
     oldest = recent[1]
     return SendWindow(
         spent_today_usd=float(spent),
@@ -96,10 +104,15 @@ def _read_send_window(conn: Connection, user_id: str, now: datetime, rate_window
 
 
 def _put_pending(conn: Connection, pending: PendingTurn) -> None:
-    """Make ``pending`` the session's pending question (inside the caller's transaction)."""
-    conn.execute(_DELETE_PENDING, {"sid": pending.session_id})
+    """Make ``pending`` the session's pending question (inside the caller's transaction).
+
+    One upsert on SQLite and Postgres (the session id is the key); elsewhere delete, then insert.
+    """
+    upsert = _UPSERT_PENDING.get(conn.dialect.name)
+    if upsert is None:
+        conn.execute(_DELETE_PENDING, {"sid": pending.session_id})
     conn.execute(
-        _INSERT_PENDING,
+        _INSERT_PENDING if upsert is None else upsert,
         {
             "session_id": pending.session_id,
             "user_id": pending.user_id,
@@ -114,6 +127,14 @@ def _put_pending(conn: Connection, pending: PendingTurn) -> None:
             "retryable": pending.retryable,
         },
     )
+
+
+def _not_found(session_id: str, user_id: str | None) -> SessionNotFoundError:
+    if user_id is not None:
+        logger.warning(
+            "user_id=<%s>, session_id=<%s> | session not found for user", log_safe(user_id), log_safe(session_id)
+        )
+    return SessionNotFoundError("That session was not found.")
 
 
 class SqlIndex:
@@ -174,13 +195,7 @@ class SqlIndex:
             stmt = _SELECT_USER_ROW_LOCKED if locking else _SELECT_USER_ROW
             row = conn.execute(stmt, {"sid": session_id, "uid": user_id}).first()
         if row is None:
-            if user_id is not None:
-                logger.warning(
-                    "user_id=<%s>, session_id=<%s> | session not found for user",
-                    log_safe(user_id),
-                    log_safe(session_id),
-                )
-            raise SessionNotFoundError("That session was not found.")
+            raise _not_found(session_id, user_id)
         return row
 
     def effective_state(self, row: Any) -> SessionState:
@@ -288,15 +303,26 @@ class SqlIndex:
         """
         now = to_utc(now)
         with self.tx() as conn:
-            row = self.select_row(conn, session_id, user_id)
+            if not db.is_sqlite(self.engine):
+                conn.execute(_USER_SEND_LOCK, {"key": "send_log:" + user_id})
+            # one read: the row, the spend today, the sends in the rate window, the oldest kept send
+            row = conn.execute(_BEGIN_READ, {"sid": session_id, **_window_params(user_id, now, rate_window)}).first()
+            if row is None:
+                raise _not_found(session_id, user_id)
             meta = row_to_meta(row)
             state = self.effective_state(row)
             if state != meta.state:
                 meta = replace(meta, state=state)
-            if not db.is_sqlite(self.engine):
-                conn.execute(_USER_SEND_LOCK, {"key": "send_log:" + user_id})
-            decide(meta, _read_send_window(conn, user_id, now, rate_window))
-            conn.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": now - SEND_LOG_KEEP})
+            oldest = row.oldest_recent_send
+            window = SendWindow(
+                spent_today_usd=float(row.spent_today),
+                recent_sends=int(row.recent_sends),
+                oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
+            )
+            decide(meta, window)
+            forget_before = now - SEND_LOG_KEEP
+            if row.oldest_send is not None and parse_utc(row.oldest_send) < forget_before:
+                conn.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": forget_before})
             conn.execute(_INSERT_SEND, {"user_id": user_id, "sent_at": now})
             _put_pending(
                 conn,

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Boolean, Connection, Insert, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from assistant import db
 from assistant.inputs import strip_control_chars
@@ -37,6 +38,47 @@ _SELECT_USER_ROW_LOCKED = _SELECT_USER_ROW.with_for_update()
 _UPDATE_TURN = update(db.sessions).where(db.sessions.c.id == bindparam("sid"))
 _DELETE_PENDING = delete(db.pending_turns).where(db.pending_turns.c.session_id == bindparam("sid"))
 _INSERT_PENDING = insert(db.pending_turns)
+
+
+def _upsert_pending(dialect: Any) -> Insert:
+    stmt = dialect.insert(db.pending_turns)
+    upsert: Insert = stmt.on_conflict_do_update(
+        index_elements=[db.pending_turns.c.session_id],
+        set_={c.name: stmt.excluded[c.name] for c in db.pending_turns.c if c.name != "session_id"},
+    )
+    return upsert
+
+
+# one statement makes a question the session's pending one (replacing the previous one)
+_UPSERT_PENDING = {"sqlite": _upsert_pending(sqlite), "postgresql": _upsert_pending(postgresql)}
+# a turn's commit: the session row moves by the turn's deltas, only while it is still at the
+# version the writer began from, active and not idle past expiry; RETURNING gives the new row
+_s = db.sessions.c
+_COMMIT_VALUES: dict[str, Any] = {
+    "version": _s.version + 1,
+    "message_count": _s.message_count + bindparam("add_messages"),
+    "turn_count": _s.turn_count + 1,
+    "input_tokens": _s.input_tokens + bindparam("add_input"),
+    "output_tokens": _s.output_tokens + bindparam("add_output"),
+    "cost_usd": _s.cost_usd + bindparam("add_cost"),
+    "errors": _s.errors + bindparam("add_errors"),
+    "cost_unknown": or_(_s.cost_unknown, bindparam("add_cost_unknown", type_=Boolean())),
+    "updated_at": bindparam("now", type_=_s.updated_at.type),
+    "title": func.coalesce(bindparam("new_title", type_=_s.title.type), _s.title),
+    "agent_snapshot": bindparam("snapshot", type_=_s.agent_snapshot.type),
+}
+_COMMIT_ROW = (
+    update(db.sessions)
+    .where(
+        _s.id == bindparam("sid"),
+        _s.user_id == bindparam("uid"),
+        _s.state == "active",
+        _s.updated_at >= bindparam("active_since", type_=_s.updated_at.type),
+    )
+    .values(**_COMMIT_VALUES)
+    .returning(*_META_COLUMNS)
+)
+_COMMIT_ROW_AT_VERSION = _COMMIT_ROW.where(_s.version == bindparam("expected_version"))
 # limits, read and counted in begin_turn's transaction
 SEND_LOG_KEEP = timedelta(hours=1)
 _USER_SEND_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
@@ -52,6 +94,25 @@ _FORGET_OLD_SENDS = delete(db.send_log).where(
     db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at < bindparam("before")
 )
 _INSERT_SEND = insert(db.send_log)
+# begin_turn's one read: the session row with what the limits are decided on (the user's spend
+# since 00:00 UTC, the sends within the rate window) and the user's oldest kept send
+_BEGIN_READ = select(
+    *_META_COLUMNS,
+    _SPENT_TODAY.scalar_subquery().label("spent_today"),
+    select(func.count())
+    .select_from(db.send_log)
+    .where(db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at > bindparam("since"))
+    .scalar_subquery()
+    .label("recent_sends"),
+    select(func.min(db.send_log.c.sent_at))
+    .where(db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at > bindparam("since"))
+    .scalar_subquery()
+    .label("oldest_recent_send"),
+    select(func.min(db.send_log.c.sent_at))
+    .where(db.send_log.c.user_id == bindparam("uid"))
+    .scalar_subquery()
+    .label("oldest_send"),
+).where(_s.id == bindparam("sid"), _s.user_id == bindparam("uid"))
 
 
 def new_session_id() -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
@@ -24,6 +23,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from assistant import db
 from assistant.sessions import jsonutil
 from assistant.sessions.base import (
+    SessionConflictError,
     SessionDamagedError,
     SessionDocument,
     SessionMeta,
@@ -34,12 +34,14 @@ from assistant.sessions.base import (
 )
 from assistant.sessions.index import IndexedStore
 from assistant.sessions.rows import (
+    _COMMIT_ROW,
+    _COMMIT_ROW_AT_VERSION,
     _DELETE_PENDING,
     _INSERT_MESSAGES,
     _INSERT_TEXT,
     _INSERT_TURN,
     _INSERT_USAGE,
-    _UPDATE_TURN,
+    CONFLICT_MESSAGE,
     clean_title,
     new_session_id,
     row_to_meta,
@@ -155,9 +157,7 @@ class SqlSessionStore(IndexedStore):
         """
         now = self.clock()
         with self.index.tx() as conn:
-            row = self.index.select_row(conn, session_id, user_id, lock=True)
-            self.index.check_writable(row, expected_version)
-            new_row = self._write_turn(conn, row, commit, now)
+            new_row = self._write_turn(conn, session_id, user_id, expected_version, commit, now)
         logger.debug(
             "session_id=<%s>, turn=<%s>, messages=<%s> | committed turn",
             session_id,
@@ -166,14 +166,51 @@ class SqlSessionStore(IndexedStore):
         )
         return row_to_meta(new_row)
 
-    def _write_turn(self, conn: Connection, row: Any, commit: TurnCommit, now: datetime) -> Any:
-        """Write one turn inside the caller's transaction (the session row is locked); return the new row.
+    def _write_turn(
+        self,
+        conn: Connection,
+        session_id: str,
+        user_id: str,
+        expected_version: int | None,
+        commit: TurnCommit,
+        now: datetime,
+    ) -> Any:
+        """Write one turn inside the caller's transaction; return the new session row.
 
-        Statements are prebuilt (module constants executed with parameters), and the search
-        index grows by one ``session_text`` row: nothing re-reads or re-indexes earlier turns.
+        The session row moves first, by the turn's deltas, in one ``UPDATE ... RETURNING``
+        guarded by the version, the state and the expiry (it also locks the row: concurrent
+        writers queue behind it). When it matches nothing, the row is read to say why (not
+        found, changed elsewhere, closed). Then the turn's rows are inserted from prebuilt
+        statements; the search index grows by one ``session_text`` row, so nothing re-reads or
+        re-indexes earlier turns.
         """
-        sid = row.id
-        start = row.message_count
+        totals = usage_totals(commit.usage)
+        title = clean_title(commit.title) if commit.title else None
+        stmt = _COMMIT_ROW if expected_version is None else _COMMIT_ROW_AT_VERSION
+        new_row = conn.execute(
+            stmt,
+            {
+                "sid": session_id,
+                "uid": user_id,
+                "expected_version": expected_version,
+                "active_since": self.index.expire_cutoff(),
+                "add_messages": len(commit.messages),
+                "add_input": totals["input_tokens"],
+                "add_output": totals["output_tokens"],
+                "add_cost": totals["cost_usd"],
+                "add_errors": totals["errors"],
+                "add_cost_unknown": totals["cost_unknown"],
+                "now": now,
+                "new_title": title,
+                "snapshot": self._snapshot_text(commit),
+            },
+        ).first()
+        if new_row is None:
+            row = self.index.select_row(conn, session_id, user_id, lock=True)
+            self.index.check_writable(row, expected_version)
+            raise SessionConflictError(CONFLICT_MESSAGE)  # not reached: the checks above name the cause
+        sid = new_row.id
+        start = new_row.message_count - len(commit.messages)
         if commit.messages:
             conn.execute(
                 _INSERT_MESSAGES,
@@ -202,25 +239,10 @@ class SqlSessionStore(IndexedStore):
         text = turn_search_text(commit.messages)
         if text:
             conn.execute(_INSERT_TEXT, {"session_id": sid, "turn_idx": commit.turn.idx, "text": text})
-        totals = usage_totals(commit.usage)
-        # The row is locked for this transaction, so absolute values computed here are exact.
-        new: dict[str, Any] = {
-            "version": row.version + 1,
-            "message_count": row.message_count + len(commit.messages),
-            "turn_count": row.turn_count + 1,
-            "input_tokens": row.input_tokens + totals["input_tokens"],
-            "output_tokens": row.output_tokens + totals["output_tokens"],
-            "cost_usd": row.cost_usd + totals["cost_usd"],
-            "errors": row.errors + totals["errors"],
-            "updated_at": now,
-            "cost_unknown": bool(row.cost_unknown or totals["cost_unknown"]),
-        }
-        if commit.title:
-            new["title"] = clean_title(commit.title)
-            set_title_text(conn, sid, new["title"])
+        if title is not None:
+            set_title_text(conn, sid, title)
         conn.execute(_DELETE_PENDING, {"sid": sid})
-        conn.execute(_UPDATE_TURN, {"sid": sid, "agent_snapshot": self._snapshot_text(commit), **new})
-        return SimpleNamespace(**{**row._mapping, **new})
+        return new_row
 
     def _snapshot_text(self, commit: TurnCommit) -> str | None:
         """The agent snapshot as stored in the session row (the S3 store keeps it in the object instead)."""

@@ -186,3 +186,73 @@ def test_rename_delete_feedback_and_search(any_engine) -> None:
     store.delete(a.id, "u1")
     with any_engine.connect() as conn:  # the money was spent: ledger rows stay
         assert conn.execute(select(func.count()).select_from(db.usage)).scalar_one() == 1
+
+
+def test_commit_guard_names_the_cause_and_writes_nothing(any_engine) -> None:
+    store = SqlSessionStore(any_engine)
+    meta = store.create_session("u1", model="offline")
+    first = _commit(0, 0, session_id=meta.id)
+    first = TurnCommit(first.messages, first.turn, first.agent_snapshot, first.usage, title="Board prep")
+    meta = store.commit_turn(meta.id, "u1", expected_version=0, commit=first)
+    assert (meta.version, meta.message_count, meta.turn_count, meta.title) == (1, 2, 1, "Board prep")
+    assert meta.input_tokens == 10 and meta.cost_usd == pytest.approx(0.001) and not meta.cost_unknown
+    with pytest.raises(SessionConflictError):
+        store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(1, 2, session_id=meta.id))
+    with pytest.raises(SessionNotFoundError):
+        store.commit_turn(meta.id, "u2", expected_version=1, commit=_commit(1, 2, session_id=meta.id))
+    unknown = _commit(1, 2, session_id=meta.id)
+    unknown.usage[0] = UsageRecord(**{**unknown.usage[0].__dict__, "cost_usd": None, "error": "boom"})
+    meta = store.commit_turn(meta.id, "u1", expected_version=None, commit=unknown)
+    assert (meta.version, meta.message_count, meta.turn_count, meta.title) == (2, 4, 2, "Board prep")
+    assert meta.cost_unknown and meta.errors == 1 and meta.cost_usd == pytest.approx(0.001)
+    closed = store.set_state(meta.id, "u1", "completed")
+    with pytest.raises(SessionReadOnlyError):
+        store.commit_turn(meta.id, "u1", expected_version=closed.version, commit=_commit(2, 4, session_id=meta.id))
+    doc = store.load(meta.id, "u1")
+    assert [m["content"][0]["text"] for m in doc.messages] == ["question 0", "answer 0.0", "question 1", "answer 1.0"]
+    assert doc.meta.version == closed.version and doc.agent_snapshot == unknown.agent_snapshot
+    _, total = store.list_sessions(SessionQuery(user_id="u1", text="board prep"))
+    assert total == 1
+
+
+def test_begin_turn_reads_row_and_window_at_once_and_forgets_old_sends(any_engine) -> None:
+    from assistant.sessions.base import SendWindow
+
+    now = utcnow()
+    store = SqlSessionStore(any_engine)
+    meta = store.create_session("u1", model="offline")
+    store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    with db.write_tx(any_engine) as conn:
+        conn.execute(
+            db.send_log.insert(),
+            [
+                {"user_id": "u1", "sent_at": now - timedelta(hours=3)},
+                {"user_id": "u1", "sent_at": now - timedelta(seconds=5)},
+                {"user_id": "u2", "sent_at": now - timedelta(hours=3)},
+            ],
+        )
+    seen: list[tuple[int, SendWindow]] = []
+    for _ in range(2):
+        got = store.begin_turn(
+            meta.id,
+            "u1",
+            text="hello",
+            owner="me",
+            now=now,
+            rate_window=timedelta(minutes=1),
+            decide=lambda m, w: seen.append((m.turn_count, w)),
+        )
+        assert got.turn_count == 1 and got.version == 1
+    assert [s[1].recent_sends for s in seen] == [1, 2]
+    assert seen[0][1].spent_today_usd == pytest.approx(0.001)
+    assert seen[0][1].oldest_recent_send is not None
+    assert abs((seen[0][1].oldest_recent_send - (now - timedelta(seconds=5))).total_seconds()) < 1e-3
+    with any_engine.connect() as conn:
+        kept = conn.execute(select(db.send_log.c.user_id, func.count()).group_by(db.send_log.c.user_id)).all()
+        pending = conn.execute(select(func.count()).select_from(db.pending_turns)).scalar_one()
+    assert dict(kept) == {"u1": 3, "u2": 1}  # the user's send older than an hour is forgotten, no one else's
+    assert pending == 1 and store.pending_turn(meta.id, "u1").text == "hello"
+    with pytest.raises(SessionNotFoundError):
+        store.begin_turn(
+            meta.id, "u2", text="x", owner="me", now=now, rate_window=timedelta(minutes=1), decide=lambda m, w: None
+        )
