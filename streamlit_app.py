@@ -64,15 +64,26 @@ def main() -> None:
 
     from ui.auth_gate import render_identity_sidebar, require_identity
 
+    context_page = st.Page("app_pages/context.py", title="My context", icon=":material/tune:", url_path="context")
     pages = [
         st.Page("app_pages/chat.py", title="Chat", icon=":material/forum:", default=True, url_path="chat"),
+        context_page,
         st.Page("app_pages/sessions.py", title="Sessions & cost", icon=":material/insights:", url_path="sessions"),
     ]
     identity = require_identity(settings, pages=pages)
     st.session_state["identity"] = identity
 
+    # Google sends the tab back to the app's root after calendar consent: finish it on any page.
+    from assistant.factory import get_calendar_service
+    from ui.google_calendar import handle_google_callback
+
+    calendar = get_calendar_service(settings)
+    calendar.remember_email(identity.user_id, identity.email)  # declined invitations are left out
+    calendar_connected = handle_google_callback(settings, identity, calendar)
     nav = st.navigation(pages)
     render_identity_sidebar(identity, settings)
+    if calendar_connected:
+        st.switch_page(context_page)
     nav.run()
 
 

@@ -33,6 +33,9 @@ from assistant.chat import (
     build_display_turns,
 )
 from assistant.config import get_settings
+from assistant.context.calendar import CalendarStorageError
+from assistant.context.meetings import Meeting
+from assistant.context.prep_queue import prep_prompt
 from assistant.factory import get_chat_service
 from assistant.inputs import log_safe, validate_session_id
 from assistant.sessions.base import (
@@ -58,6 +61,7 @@ from ui.components import (
     step_input,
     step_result,
 )
+from ui.prep_queue import load_queue, render_prep_queue
 
 logger = logging.getLogger("assistant.pages.chat")
 
@@ -110,6 +114,12 @@ def _open(session_id: str | None) -> None:
 def _queue_send(session_id: str | None, text: str) -> None:
     st.session_state.pop(FAILED, None)
     st.session_state[PENDING] = {"session_id": session_id, "text": text}
+
+
+def _prepare_meeting(meeting: Meeting, when: str) -> None:
+    # a new prep session bound to the meeting (from the Prep queue)
+    _open(None)
+    st.session_state[PENDING] = {"session_id": None, "text": prep_prompt(meeting, when), "meeting_id": meeting.id}
 
 
 def _retry(session_id: str, text: str) -> None:
@@ -417,7 +427,13 @@ def _draw_welcome() -> None:
             "check budgets against plan and track your big rocks. Pick one of your next meetings "
             "or ask anything below."
         )
-    starters = starter_prompts(settings.data_dir, service.clock(), limit=4)
+    now = service.clock()
+    queue = load_queue(settings, identity, now, refresh=bool(st.session_state.get("prep-refresh")))
+    if queue is not None:
+        render_prep_queue(settings, identity, queue, now, on_prepare=_prepare_meeting, on_resume=_open)
+    queued = {e.item.meeting.id for e in queue.entries} if queue is not None else set()
+    meetings = [m for m in queue.view.meetings if m.id not in queued] if queue is not None else None
+    starters = starter_prompts(settings.data_dir, now.astimezone(browser_zone()), limit=4, meetings=meetings)
     with st.container(key="starters", horizontal=True, gap="small"):
         for i, starter in enumerate(starters):
             st.button(
@@ -516,10 +532,16 @@ class _Refused:
         return cls(raw[:PREVIEW_CHARS] + "…", reason, icon, kind, len(raw), preview_only=True)
 
 
-def _start_send(session: SessionMeta | None, raw: str) -> _Started | _Refused:
+def _start_send(session: SessionMeta | None, raw: str, meeting_id: str | None = None) -> _Started | _Refused:
     """Start the answer at once (ChatService.start_turn), so the model works while the page draws."""
     try:
-        turn = service.start_turn(user_id, raw, session_id=session.id if session else None, user_email=identity.email)
+        meeting = service.calendar.find(user_id, meeting_id) if meeting_id and session is None else None
+    except (ValueError, CalendarStorageError):
+        meeting = None  # the meeting left the calendar since the click: an ordinary new session
+    try:
+        turn = service.start_turn(
+            user_id, raw, session_id=session.id if session else None, user_email=identity.email, meeting=meeting
+        )
         if session is None:
             st.query_params["session"] = turn.session.id
         return _Started(turn.session, turn.text, turn.events)
@@ -633,16 +655,18 @@ prompt = st.chat_input(
     key="chat-input",
 )
 to_send: str | None = None
+bound_meeting: str | None = None
 if prompt is not None and not read_only:
     to_send = str(prompt)
 elif pending:
     st.session_state.pop(PENDING, None)
     to_send = str(pending["text"])
+    bound_meeting = pending.get("meeting_id")
 if to_send is not None:
     st.session_state.pop(FAILED, None)
 
 # Start the answer before drawing anything else: the model works while the page draws.
-outcome = _start_send(meta, to_send) if to_send is not None else None
+outcome = _start_send(meta, to_send, bound_meeting) if to_send is not None else None
 started = outcome if isinstance(outcome, _Started) else None
 if started is not None:
     meta = started.session

@@ -87,6 +87,7 @@ def starter_prompts(
     limit: int = DEFAULT_STARTERS,
     days_ahead: int = 7,
     fill_generic: bool = True,
+    meetings: list[Meeting] | None = None,
 ) -> list[Starter]:
     """Starter prompts from the next meetings that have not started yet.
 
@@ -96,16 +97,19 @@ def starter_prompts(
         limit: How many starters at most.
         days_ahead: How far ahead to look for meetings.
         fill_generic: Top up with generic prompts when there are fewer meetings than ``limit``.
+        meetings: The user's upcoming meetings (from their calendar); None reads the demo file.
 
     Returns:
         Up to ``limit`` starters, soonest meeting first. A missing or broken calendar file
         gives only the generic prompts (it is logged, never raised: the page must still open).
     """
-    meetings: list[Meeting] = []
-    try:
-        meetings = [m for m in upcoming_meetings(data_dir, now, days_ahead=days_ahead) if m.start >= now]
-    except DataFileError as e:
-        logger.warning("data_dir=<%s>, error=<%s> | no meeting starters: calendar unreadable", data_dir, e)
+    if meetings is None:
+        try:
+            meetings = upcoming_meetings(data_dir, now, days_ahead=days_ahead)
+        except DataFileError as e:
+            logger.warning("data_dir=<%s>, error=<%s> | no meeting starters: calendar unreadable", data_dir, e)
+            meetings = []
+    meetings = [m for m in meetings if m.start >= now and not m.all_day]
     out = [
         Starter(
             prompt=meeting_prompt(m, now), icon=":material/event:", meeting_id=m.id, when=describe_when(m.start, now)

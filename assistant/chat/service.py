@@ -219,6 +219,7 @@ class ChatService:
     def _build_agent(self, slot: AgentSlot, meta: SessionMeta) -> None:
         doc = self.store.load(meta.id, meta.user_id)
         slot.storage.reset(doc.agent_snapshot)
+        self.calendar.remember_email(meta.user_id, meta.user_email)
         deps = ToolDeps(
             data_dir=self.settings.data_dir,
             engine=self.store.engine,

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,6 +105,28 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def in_zone(meetings: list[Meeting], tz: tzinfo) -> list[Meeting]:
+    """The meetings with every all-day event placed at local midnight in ``tz``.
+
+    Sources are read in UTC and stored so (all-day events at UTC midnight of their dates);
+    an all-day event is a date, not an instant, so each reader sees it on their own day.
+    """
+    out = []
+    for meeting in meetings:
+        if meeting.all_day:
+            first = meeting.start.astimezone(UTC).date()
+            last = meeting.end.astimezone(UTC).date()
+            meeting = meeting.model_copy(
+                update={
+                    "start": datetime.combine(first, time(0), tzinfo=tz),
+                    "end": datetime.combine(last, time(0), tzinfo=tz),
+                }
+            )
+        out.append(meeting)
+    out.sort(key=lambda m: (m.start, m.id))
+    return out
+
+
 def _ics_host_label(url: str) -> str:
     host = urlsplit(url.replace("webcal://", "https://", 1).replace("webcals://", "https://", 1)).hostname or "?"
     return f"iCal address on {host}"
@@ -136,6 +158,7 @@ class CalendarService:
         self._cipher_given = cipher
         self._cipher_ready = cipher is not None
         self._source_factory = source_factory or self._default_source
+        self._emails: dict[str, str] = {}
 
     @property
     def _cipher(self) -> TokenCipher | None:
@@ -289,23 +312,25 @@ class CalendarService:
             and _aware(cached.window_end) >= end
         )
         if fresh and not refresh and cached is not None:
-            return self._from_cache(row, cached, start, end, warning=None)
+            return self._from_cache(row, cached, start, end, None, tz)
         if row.status == "reconnect" and not refresh:
-            return self._stale(row, cached, start, end, self._reconnect_message(row.label), needs_reconnect=True)
+            return self._stale(row, cached, start, end, tz, self._reconnect_message(row.label), needs_reconnect=True)
         try:
             stored = self._decrypt(row)
             fetch_start, fetch_end = self._window(now)
-            meetings = self._source_factory(stored).fetch(min(start, fetch_start), max(end, fetch_end), tz)
-        except CalendarAuthError as e:
+            # read in UTC and stored so; all-day events are placed in the reader's zone on the way out
+            meetings = self._source_factory(stored).fetch(min(start, fetch_start), max(end, fetch_end), UTC)
+        except (CalendarAuthError, SecretUnavailableError) as e:
+            # a revoked grant, or a secret the current key cannot open (the key changed): reconnect
             self._set_status(user_id, "reconnect")
             logger.warning("user_id=<%s>, kind=<%s> | calendar grant revoked or expired", user_id, row.kind)
-            return self._stale(row, cached, start, end, str(e), needs_reconnect=True)
-        except (CalendarSourceError, CalendarInputError, SecretUnavailableError) as e:
+            return self._stale(row, cached, start, end, tz, str(e), needs_reconnect=True)
+        except (CalendarSourceError, CalendarInputError) as e:
             logger.warning(
                 "user_id=<%s>, kind=<%s>, error=<%s> | calendar source failed", user_id, row.kind, log_safe(str(e))
             )
             self._record_error(user_id, str(e), now)
-            return self._stale(row, cached, start, end, f"Couldn't update {row.label}: {e}")
+            return self._stale(row, cached, start, end, tz, f"Couldn't update {row.label}: {e}")
         self._write_cache(
             StoredConnection(user_id=user_id, kind=row.kind, label=row.label, secret=None, ics_data=None),
             meetings,
@@ -314,7 +339,7 @@ class CalendarService:
         )
         if row.status != "ok":
             self._set_status(user_id, "ok")
-        inside = [m for m in meetings if m.end > start and m.start < end]
+        inside = [m for m in in_zone(meetings, tz) if m.end > start and m.start < end]
         return CalendarView(meetings=inside, kind=row.kind, label=row.label, fetched_at=now)
 
     # -- internals ---------------------------------------------------------------------
@@ -335,7 +360,7 @@ class CalendarService:
         if stored.kind == "ics_file":
             from assistant.context.ics import IcsFileSource
 
-            return IcsFileSource(stored.ics_data or b"", stored.label)
+            return IcsFileSource(stored.ics_data or b"", stored.label, owner_email=self._owner_email(stored.user_id))
         if stored.kind == "ics_url":
             from assistant.context.ics import IcsUrlSource
 
@@ -345,6 +370,7 @@ class CalendarService:
                 max_bytes=self.settings.ics_max_bytes,
                 timeout=self.settings.ics_fetch_timeout_seconds,
                 allow_private=self.settings.ics_private_addresses_allowed,
+                owner_email=self._owner_email(stored.user_id),
             )
         if stored.kind == "google":
             from assistant.context.google import GoogleCalendarSource
@@ -353,6 +379,17 @@ class CalendarService:
         raise CalendarSourceError(
             stored.label, f"Unknown calendar kind {stored.kind!r}; disconnect it and connect again."
         )
+
+    def _owner_email(self, user_id: str) -> str | None:
+        """The user's email, so events they declined are left out (known for the local dev user)."""
+        return self._emails.get(user_id) or (
+            self.settings.test_user_email if user_id == self.settings.test_user_id else None
+        )
+
+    def remember_email(self, user_id: str, email: str | None) -> None:
+        """Note the signed-in user's email (from their verified identity) for declined-event filtering."""
+        if email:
+            self._emails[user_id] = email.lower()
 
     def _fetch_or_input_error(self, stored: StoredConnection) -> list[Meeting]:
         start, end = self._window()
@@ -399,8 +436,10 @@ class CalendarService:
     def _reconnect_message(self, label: str) -> str:
         return f"{label}: access was revoked or expired. Reconnect it on the My context page."
 
-    def _from_cache(self, row: Any, cached: Any, start: datetime, end: datetime, warning: str | None) -> CalendarView:
-        meetings = [Meeting.model_validate(item) for item in json.loads(cached.events_json)]
+    def _from_cache(
+        self, row: Any, cached: Any, start: datetime, end: datetime, warning: str | None, tz: tzinfo
+    ) -> CalendarView:
+        meetings = in_zone([Meeting.model_validate(item) for item in json.loads(cached.events_json)], tz)
         inside = [m for m in meetings if m.end > start and m.start < end]
         return CalendarView(
             meetings=inside,
@@ -412,10 +451,18 @@ class CalendarService:
         )
 
     def _stale(
-        self, row: Any, cached: Any, start: datetime, end: datetime, error: str, *, needs_reconnect: bool = False
+        self,
+        row: Any,
+        cached: Any,
+        start: datetime,
+        end: datetime,
+        tz: tzinfo,
+        error: str,
+        *,
+        needs_reconnect: bool = False,
     ) -> CalendarView:
         if cached is not None and cached.kind == row.kind:
-            view = self._from_cache(row, cached, start, end, warning=None)
+            view = self._from_cache(row, cached, start, end, None, tz)
             age = f"the copy from {_aware(cached.fetched_at):%Y-%m-%d %H:%M} UTC"
             return CalendarView(
                 meetings=view.meetings,

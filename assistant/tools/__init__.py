@@ -24,7 +24,7 @@ from assistant.tools.big_rocks import big_rocks_status_of
 from assistant.tools.budget import budget_context_of, budget_statuses, budget_summary
 from assistant.tools.deps import DataFileError, ToolDeps
 from assistant.tools.guard import latest_user_text, requested_by_model, require_users_words
-from assistant.tools.prep import list_prep_responses
+from assistant.tools.prep import list_prep_responses, list_series_prep
 from assistant.tools.prep import save_prep_response as save_prep_response_db
 from assistant.tools.related import with_related
 
@@ -176,7 +176,20 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
                 tz=deps.tz,
                 duration_minutes=duration_minutes,
             )
-        return agenda_to_dict(agenda)
+        result = agenda_to_dict(agenda)
+        if meeting.series_id:
+            earlier = list_series_prep(deps.engine, deps.user_id, meeting.series_id, exclude=meeting.id, limit=5)
+            if earlier:
+                result["earlier_prep_in_series"] = [
+                    {
+                        "meeting_id": n.meeting_id,
+                        "topic": n.topic,
+                        "response": n.response,
+                        "saved": n.created_at.date().isoformat(),
+                    }
+                    for n in earlier
+                ]
+        return result
 
     @tool
     def get_budget_context(area: str | None = Field(default=None, max_length=100)) -> dict[str, Any]:

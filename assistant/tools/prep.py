@@ -137,3 +137,40 @@ def list_prep_responses(engine: Engine, user_id: str, meeting_id: str) -> list[P
         )
         for row in rows
     ]
+
+
+def list_series_prep(
+    engine: Engine, user_id: str, series_id: str, *, exclude: str, limit: int = 10
+) -> list[PrepResponse]:
+    """The user's prep notes from earlier occurrences of a recurring series, newest first.
+
+    Occurrence ids are ``<series_id>-<start>`` (:func:`assistant.context.meetings.make_meeting_id`).
+
+    Args:
+        engine: App database.
+        user_id: Owner of the notes.
+        series_id: The series.
+        exclude: The occurrence being prepared (its own notes are listed apart).
+        limit: At most this many notes.
+    """
+    pattern = series_id.replace("%", "").replace("_", "") + "-%"
+    try:
+        with engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(prep_responses)
+                    .where(
+                        prep_responses.c.user_id == user_id,
+                        prep_responses.c.meeting_id.like(pattern),
+                        prep_responses.c.meeting_id != exclude,
+                    )
+                    .order_by(prep_responses.c.created_at.desc(), prep_responses.c.id.desc())
+                    .limit(limit)
+                )
+                .mappings()
+                .all()
+            )
+    except SQLAlchemyError as e:
+        logger.exception("user_id=<%s>, series_id=<%s> | failed to list series prep notes", user_id, series_id)
+        raise PrepStorageError("Your earlier prep notes could not be read; try again in a moment.") from e
+    return [PrepResponse(**{**row, "created_at": _aware(row["created_at"])}) for row in rows]

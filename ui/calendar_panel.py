@@ -1,0 +1,227 @@
+"""The calendar section of the My context page: where your meetings come from, and changing it.
+
+Shows the source (demo, an uploaded .ics, a secret iCal address, Google Calendar) with
+"updated N min ago · Refresh", a warning naming the source when it failed (the last good
+copy keeps being used), your next meetings with their types (a type you change sticks;
+for a recurring meeting it applies to the whole series), and the ways to connect or
+disconnect. Every rule lives in :mod:`assistant.context`; this module only draws and calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+
+from assistant.auth import Identity
+from assistant.config import Settings
+from assistant.context.agenda_data import meeting_types, typed_meetings
+from assistant.context.calendar import CalendarService, CalendarStorageError, CalendarView
+from assistant.context.classify import set_override
+from assistant.context.sources import CalendarInputError
+from assistant.factory import get_calendar_service
+from assistant.views.format import fmt_ago
+from assistant.views.markdown import plain_text
+from ui.components import browser_zone
+from ui.google_calendar import render_google_connect
+
+logger = logging.getLogger("assistant.pages.context.calendar")
+
+NOTICE = "cal_panel_notice"  # [(kind, text)] shown once on the next run
+UPLOAD_NONCE = "cal_upload_nonce"  # bumps the uploader's key so a stored file leaves it
+PANEL_DAYS = 14
+_SOURCE_ICON = {
+    "demo": ":material/science:",
+    "ics_file": ":material/upload_file:",
+    "ics_url": ":material/link:",
+    "google": ":material/event_available:",
+}
+
+
+def _notice(kind: str, text: str) -> None:
+    st.session_state.setdefault(NOTICE, []).append((kind, text))
+
+
+def _upload(service: CalendarService, user_id: str, key: str) -> None:
+    uploaded = st.session_state.get(key)
+    if uploaded is None:
+        return
+    try:
+        connection = service.connect_ics_file(user_id, uploaded.getvalue(), uploaded.name)
+    except (CalendarInputError, CalendarStorageError) as e:
+        _notice("error", f"**{plain_text(uploaded.name)} was not used.** {e}")
+        return
+    st.session_state[UPLOAD_NONCE] = st.session_state.get(UPLOAD_NONCE, 0) + 1
+    _notice("success", f"Your meetings now come from {connection.label}.")
+
+
+def _connect_url(service: CalendarService, user_id: str) -> None:
+    url = str(st.session_state.get("cal-ics-url") or "")
+    try:
+        connection = service.connect_ics_url(user_id, url)
+    except (CalendarInputError, CalendarStorageError) as e:
+        _notice("error", f"**That address was not used.** {e}")
+        return
+    st.session_state["cal-ics-url"] = ""
+    _notice("success", f"Your meetings now come from the {connection.label}.")
+
+
+def _disconnect(service: CalendarService, user_id: str) -> None:
+    try:
+        service.disconnect(user_id)
+    except CalendarStorageError as e:
+        _notice("error", str(e))
+        return
+    _notice("success", "Calendar disconnected. You are seeing the demo meetings again.")
+
+
+def _save_types(settings: Settings, service: CalendarService, user_id: str, rows: list[dict[str, Any]]) -> None:
+    edited = st.session_state.get("cal-types", {}).get("edited_rows", {})
+    types = meeting_types(settings)
+    by_label = {types.label(t): t for t in types.types}
+    for index, change in edited.items():
+        label = change.get("Type")
+        if label is None or not 0 <= int(index) < len(rows):
+            continue
+        row = rows[int(index)]
+        try:
+            set_override(
+                service.engine, user_id, row["key"], by_label.get(label, label), datetime.now(UTC), types=types
+            )
+        except ValueError as e:
+            _notice("error", str(e))
+            return
+    if edited:
+        _notice("success", "Meeting type saved. The Prep queue and the agent use it from now on.")
+
+
+def _source_header(view: CalendarView, service: CalendarService, user_id: str) -> None:
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="cal-source"):
+        st.markdown(f"{_SOURCE_ICON.get(view.kind, '')} **{plain_text(view.label)}**")
+        if view.is_demo:
+            st.badge("Demo data", icon=":material/science:", color="orange")
+        else:
+            st.caption(f"updated {fmt_ago(view.fetched_at)}" if view.fetched_at else "not read yet")
+            st.button("Refresh", key="cal-refresh", icon=":material/refresh:", type="tertiary")
+    if view.warning:
+        st.warning(plain_text(view.warning), icon=":material/sync_problem:")
+
+
+def _meetings_table(settings: Settings, service: CalendarService, identity: Identity, view: CalendarView) -> None:
+    zone = browser_zone()
+    typed = typed_meetings(
+        view.meetings, settings, engine=service.engine, user_id=identity.user_id, user_email=identity.email
+    )
+    if not typed:
+        st.caption(f"No meetings in the next {PANEL_DAYS} days.")
+        return
+    types = meeting_types(settings)
+    rows = [
+        {
+            "key": meeting.series_id or meeting.id,
+            "When": (
+                f"{meeting.start.astimezone(zone):%a %d %b} · all day"
+                if meeting.all_day
+                else f"{meeting.start.astimezone(zone):%a %d %b %H:%M}"
+            ),
+            "Meeting": meeting.title + (" ↻" if meeting.series_id else ""),
+            "People": len(meeting.attendees),
+            "Type": label,
+        }
+        for meeting, _type_id, label in typed
+    ]
+    st.data_editor(
+        [{k: v for k, v in row.items() if k != "key"} for row in rows],
+        key="cal-types",
+        hide_index=True,
+        use_container_width=True,
+        disabled=["When", "Meeting", "People"],
+        column_config={
+            "Type": st.column_config.SelectboxColumn(
+                "Type", options=[types.label(t) for t in types.types], required=True, width="medium"
+            ),
+            "Meeting": st.column_config.TextColumn("Meeting", width="large"),
+        },
+        on_change=_save_types,
+        args=(settings, service, identity.user_id, rows),
+    )
+    st.caption("Change a meeting's type and it sticks; for a recurring meeting (↻) it applies to every occurrence.")
+
+
+def render_calendar_panel(settings: Settings, identity: Identity) -> None:
+    """Draw the calendar section for the signed-in user.
+
+    Args:
+        settings: The app settings.
+        identity: The signed-in identity.
+    """
+    service = get_calendar_service(settings)
+    user_id = identity.user_id
+    st.subheader("Calendar", anchor=False)
+    for kind, text in st.session_state.pop(NOTICE, []):
+        (st.success if kind == "success" else st.error)(
+            text, icon=":material/check_circle:" if kind == "success" else ":material/error:"
+        )
+    refresh = bool(st.session_state.get("cal-refresh"))
+    try:
+        view = service.view(user_id, days_ahead=PANEL_DAYS, tz=browser_zone(), refresh=refresh)
+        connection = service.connection(user_id)
+    except CalendarStorageError as e:
+        st.error(str(e), icon=":material/error:")
+        return
+    with st.container(border=True, key="cal-panel"):
+        _source_header(view, service, user_id)
+        if view.is_demo:
+            st.caption(
+                "These are demo meetings. Connect your own calendar below and the Meeting Coordinator "
+                "prepares you for your real ones."
+            )
+        _meetings_table(settings, service, identity, view)
+        if connection is not None and connection.kind != "google":
+            st.button(
+                "Disconnect this calendar",
+                key="cal-disconnect",
+                icon=":material/link_off:",
+                on_click=_disconnect,
+                args=(service, user_id),
+            )
+
+    with st.expander("Connect your calendar", icon=":material/add_link:", expanded=view.is_demo):
+        upload_tab, url_tab, google_tab = st.tabs(["Upload an .ics file", "Secret iCal address", "Google Calendar"])
+        with upload_tab:
+            key = f"cal-upload-{st.session_state.get(UPLOAD_NONCE, 0)}"
+            st.file_uploader(
+                "Calendar file (.ics)",
+                type=["ics"],
+                key=key,
+                on_change=_upload,
+                args=(service, user_id, key),
+                help=f"Exported from Google Calendar, Outlook or Apple Calendar; up to "
+                f"{settings.ics_max_bytes / 1e6:.0f} MB. A file is a snapshot: upload it again to update it.",
+            )
+        with url_tab:
+            if not service.can_connect:
+                st.info(
+                    "Connecting an iCal address needs CALENDAR_ENCRYPTION_KEY on this server.", icon=":material/lock:"
+                )
+            else:
+                st.text_input(
+                    "Secret address in iCal format",
+                    key="cal-ics-url",
+                    type="password",
+                    placeholder="https://calendar.google.com/calendar/ical/…/basic.ics",
+                    help="Google: Settings → your calendar → Secret address in iCal format. Outlook: Settings → "
+                    "Calendar → Shared calendars → Publish a calendar (ICS link). Apple: share as Public Calendar. "
+                    "The address is stored encrypted and never shown again.",
+                )
+                st.button(
+                    "Connect address",
+                    key="cal-connect-url",
+                    icon=":material/link:",
+                    on_click=_connect_url,
+                    args=(service, user_id),
+                )
+        with google_tab:
+            render_google_connect(settings, identity, service)

@@ -1,0 +1,183 @@
+"""The Prep queue on the chat page: meetings whose prep window is open or about to open.
+
+Each card shows the meeting (its title is other people's text: drawn as plain text), its
+type, when its window opens, what is already prepared and what the meeting costs in
+people's time; "Prepare" starts a prep session bound to the meeting, "Resume prep" reopens
+that session, and the materials (agenda, question bank, note-taking template) download as
+Markdown or Word, built from stored data when clicked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import streamlit as st
+
+from assistant.auth import Identity
+from assistant.config import Settings
+from assistant.context.calendar import CalendarStorageError
+from assistant.context.classify import MeetingTypesError, MeetingTypeStorageError
+from assistant.context.materials import to_docx, to_markdown
+from assistant.context.meetings import Meeting
+from assistant.context.prep_queue import PrepQueue, QueueEntry, build_prep_queue, materials_for
+from assistant.factory import get_calendar_service
+from assistant.starters import describe_when
+from assistant.views.format import fmt_ago
+from assistant.views.markdown import plain_text
+from ui.components import browser_zone
+
+logger = logging.getLogger("assistant.pages.chat.prep_queue")
+
+MAX_CARDS = 4
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def load_queue(settings: Settings, identity: Identity, now: datetime, *, refresh: bool = False) -> PrepQueue | None:
+    """The user's queue, or None after showing why it cannot be read."""
+    try:
+        return build_prep_queue(
+            get_calendar_service(settings),
+            settings,
+            user_id=identity.user_id,
+            user_email=identity.email,
+            now=now,
+            tz=browser_zone(),
+            refresh=refresh,
+        )
+    except (CalendarStorageError, MeetingTypesError, MeetingTypeStorageError) as e:
+        st.warning(f"The Prep queue is unavailable: {e}", icon=":material/sync_problem:")
+        return None
+
+
+def _materials(settings: Settings, identity: Identity, meeting: Meeting, fmt: str) -> bytes:
+    materials = materials_for(
+        meeting,
+        settings=settings,
+        engine=get_calendar_service(settings).engine,
+        user_id=identity.user_id,
+        user_email=identity.email,
+        tz=browser_zone(),
+        now=datetime.now(meeting.start.tzinfo),
+    )
+    return to_docx(materials) if fmt == "docx" else to_markdown(materials).encode("utf-8")
+
+
+def _window_text(entry: QueueEntry, now: datetime) -> str:
+    item = entry.item
+    if item.status == "open":
+        return "Prep window open"
+    minutes = max(1, int((item.window_opens_at - now).total_seconds() // 60))
+    return (
+        f"Prep opens in {minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"Prep opens in {minutes} min"
+    )
+
+
+def _card(
+    settings: Settings,
+    identity: Identity,
+    entry: QueueEntry,
+    index: int,
+    now: datetime,
+    on_prepare: Callable[[Meeting, str], None],
+    on_resume: Callable[[str], None],
+) -> None:
+    meeting = entry.item.meeting
+    zone = browser_zone()
+    when = "all day" if meeting.all_day else describe_when(meeting.start, now.astimezone(zone))
+    with st.container(border=True, key=f"prep-card-{index}"):
+        st.markdown(f"**{plain_text(meeting.title)}**")
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            st.badge(entry.item.type_label, icon=":material/label:", color="blue")
+            st.caption(f"{when} · {_window_text(entry, now)}")
+        notes = entry.item.notes_count
+        prepared = f"{notes} prep note{'s' if notes != 1 else ''} saved" if notes else "Nothing prepared yet"
+        st.caption(f"{prepared} · {entry.cost.label}")
+        with st.container(horizontal=True, gap="small"):
+            if entry.session_id:
+                st.button(
+                    "Resume prep",
+                    key=f"prep-resume-{index}",
+                    icon=":material/play_arrow:",
+                    type="primary",
+                    on_click=on_resume,
+                    args=(entry.session_id,),
+                )
+            else:
+                st.button(
+                    "Prepare",
+                    key=f"prep-start-{index}",
+                    icon=":material/edit_note:",
+                    type="primary",
+                    on_click=on_prepare,
+                    args=(meeting, when),
+                )
+            with st.popover("Materials", icon=":material/download:", key=f"prep-materials-{index}"):
+                st.caption("Agenda, questions for this type of meeting and a note-taking template, from what is saved.")
+                stem = _stem(meeting)
+                st.download_button(
+                    "Markdown",
+                    data=lambda: _materials(settings, identity, meeting, "md"),
+                    file_name=f"{stem}.md",
+                    mime="text/markdown",
+                    key=f"prep-md-{index}",
+                    icon=":material/description:",
+                )
+                st.download_button(
+                    "Word (.docx)",
+                    data=lambda: _materials(settings, identity, meeting, "docx"),
+                    file_name=f"{stem}.docx",
+                    mime=_DOCX,
+                    key=f"prep-docx-{index}",
+                    icon=":material/article:",
+                )
+
+
+def _stem(meeting: Meeting) -> str:
+    """A safe file name stem for the meeting's materials."""
+    words = "".join(ch if ch.isalnum() else "-" for ch in meeting.title.lower()).strip("-")
+    return ("prep-" + "-".join(p for p in words.split("-") if p))[:60] or "prep"
+
+
+def render_prep_queue(
+    settings: Settings,
+    identity: Identity,
+    queue: PrepQueue,
+    now: datetime,
+    *,
+    on_prepare: Callable[[Meeting, str], None],
+    on_resume: Callable[[str], None],
+) -> None:
+    """Draw the queue.
+
+    Args:
+        settings: The app settings.
+        identity: The signed-in identity.
+        queue: :func:`load_queue`'s result.
+        now: Current time (aware).
+        on_prepare: Called with the meeting and its "when" text to start a prep session.
+        on_resume: Called with a prep session's id to reopen it.
+    """
+    view = queue.view
+    with st.container(key="prep-queue"):
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            st.markdown("#### Prep queue")
+            if view.is_demo:
+                st.badge("Demo calendar", icon=":material/science:", color="orange")
+            else:
+                updated = f"updated {fmt_ago(view.fetched_at)}" if view.fetched_at else "not read yet"
+                st.caption(f"{plain_text(view.label)} · {updated}")
+                st.button("Refresh", key="prep-refresh", icon=":material/refresh:", type="tertiary")
+        if view.warning:
+            st.warning(plain_text(view.warning), icon=":material/sync_problem:")
+        if not queue.entries:
+            st.caption("Nothing to prepare in the next few hours. Ask about any meeting below.")
+            return
+        entries = queue.entries[:MAX_CARDS]
+        columns = st.columns(len(entries)) if len(entries) > 1 else [st.container()]
+        for index, (entry, column) in enumerate(zip(entries, columns, strict=True)):
+            with column:
+                _card(settings, identity, entry, index, now, on_prepare, on_resume)
+        if len(queue.entries) > MAX_CARDS:
+            st.caption(f"{len(queue.entries) - MAX_CARDS} more meetings to prepare soon; see My context for all.")
