@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -69,9 +70,19 @@ def badges(at: AppTest) -> list[str]:
 
 
 def budget_table(at: AppTest) -> list[str]:
-    """The area names in the page's current-budget table (the first read-only table)."""
-    table = next(d for d in at.dataframe if d.editing_mode == "read_only")
+    """The area names in the page's current-budget table (the first read-only table with an Area column)."""
+    table = next(d for d in at.dataframe if d.editing_mode == "read_only" and "Area" in d.value.columns)
     return list(table.value["Area"])
+
+
+def rocks_editor(at: AppTest) -> Any:
+    """The big-rocks table (other sections, such as the calendar panel, may draw tables too)."""
+    return next(d for d in at.data_editor if (d.key or "").startswith("ctx-rocks-editor"))
+
+
+def budget_uploader(at: AppTest) -> Any:
+    """The budget file uploader (the calendar panel has an uploader of its own)."""
+    return next(u for u in at.file_uploader if (u.key or "").startswith("ctx-budget-file"))
 
 
 def page_text(at: AppTest) -> str:
@@ -93,8 +104,8 @@ def test_demo_data_badge_by_default_and_gone_after_saving_rocks(engine: Callable
     at = open_page()
     text = " ".join(badges(at))
     assert "Demo data" in text and "Big rocks: demo data" in text and "Budget: demo data" in text
-    assert at.data_editor[0].editing_mode == "dynamic"
-    assert "Launch Platform v3" in list(at.data_editor[0].value["name"])
+    assert rocks_editor(at).editing_mode == "dynamic"
+    assert "Launch Platform v3" in list(rocks_editor(at).value["name"])
 
     button(at, "save-rocks")
     assert "Big rocks saved (5)" in page_text(at)
@@ -107,7 +118,7 @@ def test_demo_data_badge_by_default_and_gone_after_saving_rocks(engine: Callable
 def test_edited_rock_with_problems_is_refused_with_row_and_column(engine: Callable[[str], Engine]) -> None:
     db = engine(ALICE)
     at = open_page()
-    editor_key = at.data_editor[0].key
+    editor_key = rocks_editor(at).key
     assert editor_key is not None
     at.session_state[editor_key] = {
         "edited_rows": {1: {"progress_pct": 100}, 2: {"name": "Launch Platform v3"}},
@@ -125,7 +136,7 @@ def test_edited_rock_with_problems_is_refused_with_row_and_column(engine: Callab
 def test_good_csv_preview_then_save_budget(engine: Callable[[str], Engine]) -> None:
     db = engine(ALICE)
     at = open_page()
-    at.file_uploader[0].set_value(("budget.csv", budget_template_csv(), "text/csv"))
+    budget_uploader(at).set_value(("budget.csv", budget_template_csv(), "text/csv"))
     at.run()
     assert "budget.csv: 2 areas checked, no problems" in page_text(at)
     assert ContextStore(db).get(ALICE, "budget") is None  # nothing saved before the click
@@ -140,7 +151,7 @@ def test_bad_csv_shows_every_problem_and_saves_nothing(engine: Callable[[str], E
     db = engine(ALICE)
     at = open_page()
     bad = b"area,owner,plan,actual,forecast,notes\nEngineering,,lots,1,1,\nSales,,100,1,=B2,\n"
-    at.file_uploader[0].set_value(("budget.csv", bad, "text/csv"))
+    budget_uploader(at).set_value(("budget.csv", bad, "text/csv"))
     at.run()
     errors = " ".join(str(e.value) for e in at.error)
     assert "2 problems found; nothing was saved" in errors
@@ -164,7 +175,7 @@ def test_xlsx_with_a_formula_is_refused(engine: Callable[[str], Engine]) -> None
     book.save(out)
     db = engine(ALICE)
     at = open_page()
-    at.file_uploader[0].set_value(("budget.xlsx", out.getvalue(), "application/octet-stream"))
+    budget_uploader(at).set_value(("budget.xlsx", out.getvalue(), "application/octet-stream"))
     at.run()
     assert "row 3, column plan: formulas are not accepted; paste values" in " ".join(str(e.value) for e in at.error)
     assert ContextStore(db).get(ALICE, "budget") is None
@@ -174,7 +185,7 @@ def test_a_save_over_another_tabs_change_is_a_conflict(engine: Callable[[str], E
     db = engine(ALICE)
     ContextStore(db).save(ALICE, "budget", [BudgetRow(area="Mine", plan=10, actual=1, forecast=9)], None)
     at = open_page()
-    at.file_uploader[0].set_value(("budget.csv", budget_template_csv(), "text/csv"))
+    budget_uploader(at).set_value(("budget.csv", budget_template_csv(), "text/csv"))
     at.run()
     ContextStore(db).save(ALICE, "budget", [BudgetRow(area="Other tab", plan=10, actual=1, forecast=9)], 1)
     button(at, "save-budget")
@@ -205,7 +216,7 @@ def test_load_demo_asks_first_when_there_is_data_and_clear_goes_back_to_demo(eng
 def test_two_users_see_only_their_own(engine: Callable[[str], Engine]) -> None:
     db = engine(ALICE)
     at = open_page()
-    at.file_uploader[0].set_value(("budget.csv", budget_template_csv(), "text/csv"))
+    budget_uploader(at).set_value(("budget.csv", budget_template_csv(), "text/csv"))
     at.run()
     button(at, "save-budget")
     ContextStore(db).save(ALICE, "budget", [BudgetRow(area="Alice secret area", plan=10, actual=1, forecast=9)], 1)
