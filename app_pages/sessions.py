@@ -22,6 +22,7 @@ import streamlit as st
 
 from assistant.chat import ChatService, DisplayTurn, build_display_turns
 from assistant.config import get_settings
+from assistant.context.prep_sessions import meetings_with_sessions
 from assistant.factory import get_chat_service, get_prices
 from assistant.inputs import log_safe, validate_session_id
 from assistant.sessions.base import SessionError, SessionNotFoundError, TurnRecord
@@ -43,7 +44,7 @@ CHAT_PAGE = "app_pages/chat.py"
 COLORS = ["#2F5D8A", "#7FA7CE", "#E08E45", "#5B9A7D", "#9C6B98", "#C65D5D", "#B8A04A"]
 PAGE_KEY = "sc_page"
 SIGNATURE_KEY = "sc_signature"
-FILTER_KEYS = ("sc_search", "sc_period", "sc_range", "sc_states", "sc_models")
+FILTER_KEYS = ("sc_search", "sc_period", "sc_range", "sc_states", "sc_models", "sc_meeting")
 
 settings = get_settings()
 identity = current_identity()
@@ -193,6 +194,19 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
         format_func=_label,
         placeholder="All models",
     )
+    prepped = meetings_with_sessions(engine, scope_user)
+    meeting_id: str | None = None
+    if prepped:
+        titles = dict(prepped)
+        picked_meeting = st.selectbox(
+            "Prepared meeting",
+            [""] + [mid for mid, _ in prepped],
+            key="sc_meeting",
+            format_func=lambda mid: titles.get(mid, mid) if mid else "All sessions",  # options are plain text
+            width=420,
+            help="Prep sessions started from the Prep queue are linked to their meeting.",
+        )
+        meeting_id = str(picked_meeting) or None
     custom: tuple[date, ...] = ()
     if period == "Custom range":
         picked = st.date_input(
@@ -219,7 +233,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
         )
         page_size = int(st.selectbox("Rows per page", views.PAGE_SIZES, key="sc_page_size", width=120))
 
-    signature = (scope_user, text, period, custom, tuple(states), tuple(models), sort, direction, page_size)
+    signature = (scope_user, text, period, custom, tuple(states), tuple(models), meeting_id, sort, direction, page_size)
     if st.session_state.get(SIGNATURE_KEY) != signature:
         st.session_state[SIGNATURE_KEY] = signature
         st.session_state[PAGE_KEY] = 0
@@ -234,6 +248,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
             models=models,
             since=since,
             until=until,
+            meeting_id=meeting_id,
             sort=str(sort),
             descending=direction != "asc",
             page=page,
@@ -251,7 +266,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
         st.error(str(e), icon=":material/error:")
         return
 
-    filtered = bool(query.text or query.states or query.models or since or until)
+    filtered = bool(query.text or query.states or query.models or query.meeting_id or since or until)
     if result.total_count == 0:
         _empty_state(filtered, scope_user)
         return

@@ -26,7 +26,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from assistant.db import session_text, sessions, usage
+from assistant.db import session_meetings, session_text, sessions, usage
 from assistant.inputs import strip_control_chars
 from assistant.sessions.base import SessionState, parse_utc, to_utc
 
@@ -90,6 +90,7 @@ class SessionFilter:
         states: Keep only these states (empty = all).
         models: Keep only sessions whose model is one of these (empty = all).
         since: Inclusive lower bound on ``date_field`` (UTC).
+        meeting_id: Keep only the prep sessions of this meeting (started from the Prep queue).
         until: Exclusive upper bound on ``date_field`` (UTC).
         date_field: Which timestamp the date range applies to.
         sort: One of :data:`SORT_KEYS`.
@@ -105,6 +106,7 @@ class SessionFilter:
     since: datetime | None = None
     until: datetime | None = None
     date_field: DateField = "updated_at"
+    meeting_id: str | None = None
     sort: str = "updated_at"
     descending: bool = True
     limit: int = 50
@@ -306,6 +308,10 @@ def _conditions(engine: Engine, query: SessionQueryLike) -> list[Any]:
         conds.append(sessions.c.state.in_(list(query.states)))
     if query.models:
         conds.append(sessions.c.model.in_(list(query.models)))
+    meeting_id = getattr(query, "meeting_id", None)
+    if meeting_id:
+        bound = sa.select(session_meetings.c.session_id).where(session_meetings.c.meeting_id == meeting_id)
+        conds.append(sessions.c.id.in_(bound))
     if query.since is not None:
         conds.append(date_col >= to_utc(query.since))
     if query.until is not None:

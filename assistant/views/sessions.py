@@ -136,6 +136,7 @@ def build_filter(
     descending: bool = True,
     page: int = 0,
     page_size: int = PAGE_SIZES[0],
+    meeting_id: str | None = None,
 ) -> SessionFilter:
     """The sessions-table query for what the viewer picked, scoped to what they may see.
 
@@ -151,6 +152,7 @@ def build_filter(
         descending: Sort direction.
         page: Zero-based page number.
         page_size: Rows per page.
+        meeting_id: Only the prep sessions of this meeting.
 
     Returns:
         The :class:`SessionFilter` to pass to ``list_sessions``.
@@ -162,6 +164,7 @@ def build_filter(
         models=tuple(models),
         since=since,
         until=until,
+        meeting_id=meeting_id or None,
         sort=sort if sort in SORT_LABELS else "updated_at",
         descending=descending,
         limit=page_size,
