@@ -103,8 +103,8 @@ def _checked_text(data: bytes, max_bytes: int | None = None) -> str:
     text = _decode(data)
     if _HTML_START.match(text[:1024]) or "<html" in text[:1024].lower():
         raise CalendarInputError(
-            "This is a web page (HTML), not a calendar: the address probably leads to a sign-in page. "
-            "Copy the secret address in iCal format from your calendar's settings and try again."
+            "This is a web page (HTML), not a calendar (an address that leads to a sign-in page gives one). "
+            "Export the calendar as .ics, or copy the secret address in iCal format from your calendar's settings."
         )
     if not text.lstrip().upper().startswith("BEGIN:VCALENDAR"):
         raise CalendarInputError(

@@ -1,0 +1,116 @@
+"""``python -m assistant calendar import`` and ``meetings --json``, run as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.test_cli import run
+
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _calendar() -> tuple[bytes, dict[str, datetime]]:
+    first = NOW - timedelta(days=7) + timedelta(hours=2)  # a weekly series that started last week
+    skipped = first + timedelta(days=14)  # cancelled with EXDATE
+    moved_from = first + timedelta(days=21)
+    moved_to = moved_from + timedelta(hours=3)
+    one_off = NOW + timedelta(days=1, hours=1)
+    all_day = (NOW + timedelta(days=2)).date()
+    text = f"""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Test//CLI//EN
+BEGIN:VEVENT
+UID:series-1@example.com
+DTSTAMP:20260101T000000Z
+DTSTART:{_stamp(first)}
+DTEND:{_stamp(first + timedelta(minutes=45))}
+RRULE:FREQ=WEEKLY;COUNT=8
+EXDATE:{_stamp(skipped)}
+SUMMARY:Weekly staff meeting
+ATTENDEE;CN=Ada Lovelace;PARTSTAT=ACCEPTED:mailto:ada@example.com
+END:VEVENT
+BEGIN:VEVENT
+UID:series-1@example.com
+DTSTAMP:20260101T000000Z
+RECURRENCE-ID:{_stamp(moved_from)}
+DTSTART:{_stamp(moved_to)}
+DTEND:{_stamp(moved_to + timedelta(minutes=45))}
+SUMMARY:Weekly staff meeting (moved)
+END:VEVENT
+BEGIN:VEVENT
+UID:customer-call@example.com
+DTSTAMP:20260101T000000Z
+DTSTART:{_stamp(one_off)}
+DTEND:{_stamp(one_off + timedelta(minutes=30))}
+SUMMARY:Call with Acme
+ATTENDEE;CN=Wile Coyote;PARTSTAT=NEEDS-ACTION:mailto:wile@acme.test
+END:VEVENT
+BEGIN:VEVENT
+UID:cancelled@example.com
+DTSTAMP:20260101T000000Z
+DTSTART:{_stamp(one_off + timedelta(hours=4))}
+DTEND:{_stamp(one_off + timedelta(hours=5))}
+STATUS:CANCELLED
+SUMMARY:Cancelled offsite
+END:VEVENT
+BEGIN:VEVENT
+UID:holiday@example.com
+DTSTAMP:20260101T000000Z
+DTSTART;VALUE=DATE:{all_day:%Y%m%d}
+DTEND;VALUE=DATE:{all_day + timedelta(days=1):%Y%m%d}
+SUMMARY:Company holiday
+END:VEVENT
+END:VCALENDAR
+""".replace("\n", "\r\n")
+    return text.encode(), {"skipped": skipped, "moved_from": moved_from, "moved_to": moved_to, "one_off": one_off}
+
+
+def test_import_then_meetings_json_lists_occurrences_one_by_one(tmp_path: Path) -> None:
+    data, when = _calendar()
+    ics = tmp_path / "work.ics"
+    ics.write_bytes(data)
+    imported = run(["calendar", "import", str(ics), "--user", "alice"], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "work.ics stored for alice" in imported.stdout
+
+    listed = run(["meetings", "--user", "alice", "--days", "30", "--json"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    meetings = json.loads(listed.stdout)
+    assert [set(m) for m in meetings][0] == {"id", "title", "start", "end", "all_day", "type", "attendees", "source"}
+    starts = [datetime.fromisoformat(m["start"]) for m in meetings]
+    assert all(s.tzinfo is not None for s in starts), "ISO 8601 with a UTC offset"
+    assert starts == sorted(starts)
+    assert {m["source"] for m in meetings} == {"ics_file"}
+    titles = [m["title"] for m in meetings]
+    assert "Cancelled offsite" not in titles
+    assert when["skipped"] not in starts, "an occurrence removed with EXDATE is left out"
+    assert when["moved_to"] in starts and when["moved_from"] not in starts, "a moved occurrence at its new time"
+    staff = [m for m in meetings if m["title"].startswith("Weekly staff meeting")]
+    assert len(staff) >= 3 and len({m["id"] for m in staff}) == len(staff), "each occurrence listed on its own"
+    holiday = next(m for m in meetings if m["title"] == "Company holiday")
+    assert holiday["all_day"] is True
+    call = next(m for m in meetings if m["title"] == "Call with Acme")
+    assert call["attendees"] == [{"name": "Wile Coyote", "email": "wile@acme.test"}]
+
+    other = run(["meetings", "--user", "bob", "--days", "7", "--json"], tmp_path)
+    assert {m["source"] for m in json.loads(other.stdout)} == {"demo"}, "bob never sees alice's calendar"
+
+
+def test_bad_files_are_refused_with_a_clear_message_and_nothing_stored(tmp_path: Path) -> None:
+    html = tmp_path / "export.ics"
+    html.write_text("<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in</body></html>")
+    big = tmp_path / "huge.ics"
+    big.write_bytes(b"BEGIN:VCALENDAR\r\n" + b"X-PAD:" + b"x" * 6_000_000 + b"\r\nEND:VCALENDAR\r\n")
+    for path in (html, big, tmp_path / "missing.ics"):
+        result = run(["calendar", "import", str(path), "--user", "alice"], tmp_path)
+        assert result.returncode == 2, result.stdout
+        assert "\nerror: " in "\n" + result.stderr and "Traceback" not in result.stderr
+    assert "MB" in run(["calendar", "import", str(big), "--user", "alice"], tmp_path).stderr
+    listed = run(["meetings", "--user", "alice", "--json"], tmp_path)
+    assert {m["source"] for m in json.loads(listed.stdout)} == {"demo"}
