@@ -82,7 +82,7 @@ def test_import_then_meetings_json_lists_occurrences_one_by_one(tmp_path: Path) 
     listed = run(["meetings", "--user", "alice", "--days", "30", "--json"], tmp_path)
     assert listed.returncode == 0, listed.stderr
     meetings = json.loads(listed.stdout)
-    assert [set(m) for m in meetings][0] == {"id", "title", "start", "end", "all_day", "type", "attendees", "source"}
+    assert set(meetings[0]) == {"id", "title", "start", "end", "all_day", "type", "attendees", "source"}
     starts = [datetime.fromisoformat(m["start"]) for m in meetings]
     assert all(s.tzinfo is not None for s in starts), "ISO 8601 with a UTC offset"
     assert starts == sorted(starts)

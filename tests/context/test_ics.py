@@ -279,7 +279,7 @@ def test_a_year_file_lists_exactly_the_meetings_of_each_window(year: GeneratedCa
 
 
 def test_a_sign_in_page_is_named_as_such() -> None:
-    with pytest.raises(CalendarInputError, match=r"web page \(HTML\), not a calendar: .*sign-in page"):
+    with pytest.raises(CalendarInputError, match=r"web page \(HTML\), not a calendar .*sign-in page"):
         check_ics(read("sign_in_page.ics"), CAP)
 
 
