@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
+    sys.path.pop(0)  # run as a script: a bench file named like a stdlib module must not shadow it
 sys.path.insert(0, str(ROOT))
 
 from strands.session import FileSessionManager  # noqa: E402

@@ -248,6 +248,11 @@ class AgentSlots:
         with self._lock:
             return self._slots.get(session_id)
 
+    def busy_count(self) -> int:
+        """How many sessions have an answer being written right now (their slot's lock is held)."""
+        with self._lock:
+            return sum(1 for slot in self._slots.values() if slot.lock.locked())
+
     def evict(self, session_id: str) -> None:
         """Drop the session's slot (its agent is rebuilt from the store next time)."""
         with self._lock:

@@ -66,6 +66,15 @@ class SqlSessionStore(IndexedStore):
 
     storage_name = "sql"
 
+    @property
+    def commit_is_local(self) -> bool:
+        """Whether a turn's commit is a local SQLite transaction (no network round trip in it).
+
+        :class:`~assistant.chat.service.ChatService` then runs it on its event loop while no
+        other answer is streaming there, instead of hopping to a worker thread and back.
+        """
+        return db.is_sqlite(self.engine)
+
     # -- SessionStore ---------------------------------------------------------------
     def create_session(
         self,

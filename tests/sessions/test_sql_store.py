@@ -256,3 +256,7 @@ def test_begin_turn_reads_row_and_window_at_once_and_forgets_old_sends(any_engin
         store.begin_turn(
             meta.id, "u2", text="x", owner="me", now=now, rate_window=timedelta(minutes=1), decide=lambda m, w: None
         )
+
+
+def test_commit_is_local_on_sqlite_only(any_engine) -> None:
+    assert SqlSessionStore(any_engine).commit_is_local == db.is_sqlite(any_engine)
