@@ -261,6 +261,15 @@ failed, answering_elsewhere = _unanswered(meta)
 
 
 # --------------------------------------------------------------------------- sidebar
+# Placeholders of this run that an answer updates in place (no second script run per send).
+SLOTS: dict[str, DeltaGenerator] = {}
+
+
+def _fill_spend() -> None:
+    budget = view.budget_view(service.spend_today(user_id), settings.daily_budget_usd)
+    SLOTS["spend"].progress(budget.fraction, text=f":material/payments: {budget.text}")
+
+
 def _sidebar() -> None:
     st.button(
         "New session",
@@ -271,16 +280,17 @@ def _sidebar() -> None:
         args=(None,),
         key="new-session",
     )
-    budget = view.budget_view(service.spend_today(user_id), settings.daily_budget_usd)
     with st.container(key="spend-today"):
-        st.progress(budget.fraction, text=f":material/payments: {budget.text}")
+        SLOTS["spend"] = st.empty()
+        _fill_spend()
 
     if meta is not None:
         with st.container(border=True, key="current-session"):
             badge = view.state_badge(meta.state)
             st.markdown(f"**{view.display_title(meta.title, 60)}**")
             st.badge(badge.label, icon=badge.icon, color=badge.color)
-            st.caption(f"This session: {view.session_summary(meta)}")
+            SLOTS["summary"] = st.empty()
+            SLOTS["summary"].caption(f"This session: {view.session_summary(meta)}")
             with st.popover("Session actions", icon=":material/tune:", use_container_width=True, key="session-actions"):
                 with st.form("rename-form", border=False):
                     new_title = st.text_input("Title", value=meta.title, max_chars=120)
@@ -564,10 +574,12 @@ def _stream(started: _Started) -> None:
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(safe_markdown(text))
     failure: ErrorEvent | None = None
+    finished: Done | None = None
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         thinking = st.empty()
         live = st.container(key="live-answer")
-        st.button(
+        stop = st.empty()
+        stop.button(
             "Stop answer",
             icon=":material/stop_circle:",
             key="stop-answer",
@@ -606,9 +618,23 @@ def _stream(started: _Started) -> None:
                         )
                 elif isinstance(event, ErrorEvent):
                     failure = event
-                elif isinstance(event, Done) and slot is not None:
-                    slot.markdown(safe_markdown(buffer))
+                elif isinstance(event, Done):
+                    finished = event
+                    if slot is not None:
+                        slot.markdown(safe_markdown(buffer))
+        stop.empty()
+        if finished is not None and failure is None and session.turn_count > 0:
+            # A later turn of a session: its footer, the spend and the session summary are drawn
+            # here instead of running the whole script again (the title and the session list
+            # change only with a session's first turn, which still reruns).
+            with st.container(horizontal=True, vertical_alignment="center", key=f"turn-footer-{finished.turn.idx}"):
+                _turn_footer(session.id, finished.turn)
     started.streamed = True
+    if finished is not None and failure is None and session.turn_count > 0:
+        _fill_spend()
+        if "summary" in SLOTS:
+            SLOTS["summary"].caption(f"This session: {view.session_summary(finished.meta)}")
+        return
     if failure is not None:
         st.session_state[FAILED] = {
             "session_id": session.id,
