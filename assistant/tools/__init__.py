@@ -95,7 +95,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
             "summary": f"{what}{matching} in the next {_plural(days_ahead, 'day')}",
             "calendar": view.label + (" (demo data)" if view.is_demo else ""),
             "calendar_data_notice": CALENDAR_DATA_NOTICE,
-            "meetings": [m.to_summary_dict() for m in meetings],
+            "meetings": [m.to_summary_dict() for m in deps.with_types(meetings)],
         }
         if view.warning:
             result["calendar_warning"] = view.warning

@@ -83,6 +83,25 @@ class ToolDeps:
         meetings = upcoming_meetings(self.data_dir, self.local_now(), days_ahead, tz=self.tz)
         return CalendarView(meetings=meetings, kind="demo", label=DEMO_LABEL)
 
+    def with_types(self, meetings: list[Meeting]) -> list[Meeting]:
+        """The meetings with ``type`` set to their effective type's label (the user's override, else the rules)."""
+        from assistant.context.classify import effective_type, load_meeting_types, overrides
+
+        settings = self.calendar.settings if self.calendar is not None else None
+        path = (
+            settings.resolved_meeting_types_file if settings is not None else Path(self.data_dir) / "meeting_types.toml"
+        )
+        if not meetings or not path.exists():
+            return meetings
+        types = load_meeting_types(path)
+        chosen = overrides(self.engine, self.user_id)
+        domains = settings.internal_domains if settings is not None else []
+        out = []
+        for meeting in meetings:
+            type_id = effective_type(meeting, chosen, user_email=self.user_email, internal_domains=domains, rules=types)
+            out.append(meeting.model_copy(update={"type": types.label(type_id)}))
+        return out
+
     def find_meeting(self, meeting_id: str) -> Meeting:
         """The user's meeting with this id.
 
