@@ -190,29 +190,20 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
     """Write a meeting's materials (timed agenda, question bank, note-taking template) as Markdown or DOCX.
 
-    Built from stored data only (the calendar, saved prep answers, budget and big rocks);
+    The meeting comes from the user's own calendar (or the demo one); everything is built
+    from stored data (saved prep answers, the user's budget and big rocks, meeting types);
     the model is not asked. Markdown goes to stdout unless ``--output``; DOCX is binary, so
     it needs ``--output FILE`` or a redirected stdout (it is never written to a terminal).
     """
-    from assistant.context.classify import (
-        MeetingTypesError,
-        MeetingTypeStorageError,
-        effective_type,
-        load_meeting_types,
-        overrides,
-    )
-    from assistant.context.materials import build_materials, to_docx, to_markdown
-    from assistant.context.meeting_cost import MeetingRates, meeting_cost
+    from assistant.context.calendar import CalendarStorageError
+    from assistant.context.classify import MeetingTypesError, MeetingTypeStorageError
+    from assistant.context.materials import to_docx, to_markdown
     from assistant.context.meetings import is_meeting_id
-    from assistant.db import get_engine
+    from assistant.context.prep_queue import materials_for
+    from assistant.factory import get_calendar_service
     from assistant.inputs import log_safe
-    from assistant.migrate import upgrade
-    from assistant.tools.agenda import build_agenda
-    from assistant.tools.big_rocks import load_big_rocks
-    from assistant.tools.budget import load_budget
-    from assistant.tools.calendar import find_meeting, upcoming_meetings
     from assistant.tools.deps import DataFileError
-    from assistant.tools.prep import PrepStorageError, list_prep_responses
+    from assistant.tools.prep import PrepStorageError
     from assistant.views.format import resolve_zone
 
     if args.format == "docx" and args.output is None and sys.stdout.isatty():
@@ -226,19 +217,20 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     user = args.user or settings.test_user_id
-    user_email = settings.test_user_email if user == settings.test_user_id else None
-    now = datetime.now(UTC).astimezone(tz)
+    user_email = args.email or (settings.test_user_email if user == settings.test_user_id else None)
+    calendar = get_calendar_service(settings)
+    now = datetime.now(UTC)
     meeting_id = args.meeting_id.strip().lower()
     try:
-        meeting = find_meeting(settings.data_dir, now, meeting_id, tz=tz) if is_meeting_id(meeting_id) else None
-    except DataFileError as e:
+        meeting = calendar.find(user, meeting_id, tz=tz, now=now) if is_meeting_id(meeting_id) else None
+    except (DataFileError, CalendarStorageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except ValueError:
         meeting = None
     if meeting is None:
         logger.info("user_id=<%s>, meeting_id=<%s> | prep for an unknown meeting", user, log_safe(args.meeting_id))
-        upcoming = upcoming_meetings(settings.data_dir, now, args.days, tz=tz)
+        upcoming = calendar.view(user, days_ahead=args.days, tz=tz, now=now).meetings
         listing = "\n".join(f"  {m.id:<24} {m.start:%a %d %b %H:%M}  {m.title}" for m in upcoming)
         print(
             f"error: there is no meeting with id {log_safe(args.meeting_id, 64)}. Use one of the ids below "
@@ -248,37 +240,12 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     logger.info("user_id=<%s>, meeting_id=<%s>, format=<%s> | writing prep materials", user, meeting.id, args.format)
     try:
-        types = load_meeting_types(settings.resolved_meeting_types_file)
-        engine = get_engine(settings.database_url)
-        upgrade(engine)
-        type_id = effective_type(
-            meeting,
-            overrides(engine, user),
-            user_email=user_email,
-            internal_domains=settings.internal_domains,
-            rules=types,
-        )
-        notes = list_prep_responses(engine, user, meeting.id)
-        agenda = build_agenda(
-            meeting,
-            prep_notes=notes,
-            budget=load_budget(settings.data_dir, now) if meeting.budget_areas else [],
-            rocks=load_big_rocks(settings.data_dir, now) if meeting.related_rocks else [],
-            tz=tz,
-            duration_minutes=min(max(meeting.duration_minutes, 15), 480),
+        materials = materials_for(
+            meeting, settings=settings, engine=calendar.engine, user_id=user, user_email=user_email, tz=tz, now=now
         )
     except (MeetingTypesError, MeetingTypeStorageError, PrepStorageError, DataFileError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    cost = meeting_cost(
-        meeting,
-        user_email=user_email,
-        internal_domains=settings.internal_domains,
-        rates=MeetingRates.from_settings(settings),
-    )
-    materials = build_materials(
-        meeting, type_id=type_id, types=types, prep_notes=notes, agenda=agenda, cost=cost, tz=tz, user_email=user_email
-    )
     data = to_docx(materials) if args.format == "docx" else to_markdown(materials).encode("utf-8")
     if args.output is None:
         sys.stdout.buffer.write(data)
@@ -390,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--output", metavar="FILE", help="write here (DOCX needs it unless stdout is redirected)")
     prep.add_argument("--days", type=int, default=7, help="how many days of meetings to list for an unknown id")
     prep.add_argument("--tz", help="IANA time zone for the times shown (default: UTC)")
+    prep.add_argument("--email", help="the user's email (its domain counts as internal)")
     prep.set_defaults(func=cmd_prep)
     calendar = sub.add_parser("calendar", help="store an .ics file as a user's calendar, or disconnect it")
     calendar.add_argument("action", choices=["import", "disconnect"])

@@ -114,3 +114,24 @@ def test_bad_files_are_refused_with_a_clear_message_and_nothing_stored(tmp_path:
     assert "MB" in run(["calendar", "import", str(big), "--user", "alice"], tmp_path).stderr
     listed = run(["meetings", "--user", "alice", "--json"], tmp_path)
     assert {m["source"] for m in json.loads(listed.stdout)} == {"demo"}
+
+
+def test_prep_materials_come_from_the_users_own_calendar(tmp_path: Path) -> None:
+    data, _ = _calendar()
+    ics = tmp_path / "work.ics"
+    ics.write_bytes(data)
+    assert run(["calendar", "import", str(ics), "--user", "alice"], tmp_path).returncode == 0
+    meetings = json.loads(run(["meetings", "--user", "alice", "--days", "7", "--json"], tmp_path).stdout)
+    call = next(m for m in meetings if m["title"] == "Call with Acme")
+
+    prep = run(["prep", call["id"], "--user", "alice"], tmp_path)
+    assert prep.returncode == 0, prep.stderr
+    assert "Call with Acme" in prep.stdout and "Agenda" in prep.stdout and "Wile Coyote" in prep.stdout
+
+    docx = tmp_path / "acme.docx"
+    written = run(["prep", call["id"], "--user", "alice", "--format", "docx", "--output", str(docx)], tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert docx.read_bytes()[:2] == b"PK"
+
+    refused = run(["prep", call["id"], "--user", "bob"], tmp_path)  # bob sees the demo calendar only
+    assert refused.returncode == 2 and "no meeting with id" in refused.stderr
