@@ -9,6 +9,7 @@ SQLite under `.data/`, the offline demo model, dev login).
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +64,19 @@ class Settings(BaseSettings):
     )
     mock_responses: bool = Field(default=False, description="Force the offline demo model (earlier design's flag).")
     aws_region: str = "us-east-1"
+    anthropic_api_key: SecretStr | None = Field(default=None, description="Anthropic API key (anthropic:<id>).")
+    anthropic_base_url: str | None = Field(
+        default=None, description="Anthropic API address (a gateway or proxy); the SDK's default when unset."
+    )
+    openai_api_key: SecretStr | None = Field(default=None, description="OpenAI API key (openai:<id>).")
+    openai_base_url: str | None = Field(
+        default=None,
+        description=(
+            "Any OpenAI-compatible server (vLLM, LM Studio, llama.cpp), e.g. http://127.0.0.1:8000/v1; "
+            "on loopback or a private network no key is needed and its models are priced $0 (local)."
+        ),
+    )
+    ollama_host: str = Field(default="http://127.0.0.1:11434", description="Ollama server (ollama:<id>).")
 
     # --- persistence ---------------------------------------------------------------
     database_url: str = DEFAULT_SQLITE_URL
@@ -161,6 +175,21 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("anthropic_base_url", "openai_base_url", "ollama_host")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            scheme, has_host = parts.scheme, bool(parts.hostname)
+        except ValueError:
+            scheme, has_host = "", False
+        if scheme not in ("http", "https") or not has_host:
+            raise ValueError("must be an http:// or https:// address with a host, e.g. http://127.0.0.1:8000/v1")
+        return value.rstrip("/")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -199,6 +228,29 @@ class Settings(BaseSettings):
             raise ValueError(f"FAULT_INJECTION is only allowed when ENV=local, not ENV={self.env}")
         if (self.model_provider or "").startswith("faulty"):
             raise ValueError(f"MODEL_PROVIDER=faulty:... is only allowed when ENV=local, not ENV={self.env}")
+        return self
+
+    @model_validator(mode="after")
+    def _check_model_provider(self) -> Settings:
+        if not self.model_provider:
+            return self
+        # Imported here: the registry pulls in strands, which a plain settings load does not need.
+        from assistant.models.registry import ModelNameError, parse_model_name
+
+        try:
+            provider, _model_id = parse_model_name(self.model_provider)
+        except ModelNameError as e:
+            raise ValueError(f"MODEL_PROVIDER: {e}") from e
+        if provider == "anthropic" and self.anthropic_api_key is None:
+            raise ValueError(
+                "MODEL_PROVIDER=anthropic:... needs ANTHROPIC_API_KEY; set it in the environment or "
+                ".streamlit/secrets.toml"
+            )
+        if provider == "openai" and self.openai_api_key is None and not self.openai_base_url_is_local:
+            raise ValueError(
+                "MODEL_PROVIDER=openai:... needs OPENAI_API_KEY (or OPENAI_BASE_URL on this machine or a "
+                "private network, where no key is needed); set it in the environment or .streamlit/secrets.toml"
+            )
         return self
 
     def _deployment_settings(self) -> list[str]:
@@ -248,6 +300,15 @@ class Settings(BaseSettings):
         return f"bedrock:{self.bedrock_model}"
 
     @property
+    def openai_base_url_is_local(self) -> bool:
+        """Whether OPENAI_BASE_URL points at this machine or a private network (a local, $0 model server).
+
+        Only IP addresses and ``localhost`` count: a host name is not resolved, so a server behind a
+        name is treated as a paid service (set OPENAI_API_KEY, any value if the server ignores it).
+        """
+        return self.openai_base_url is not None and is_private_address(self.openai_base_url)
+
+    @property
     def is_local(self) -> bool:
         """True when running the embedded local stack (dev login, SQLite by default)."""
         return self.env == "local"
@@ -289,6 +350,29 @@ def _is_local_url(url: str) -> bool:
         query_host = next((q[5:] for q in parts.query.split("&") if q.startswith("host=")), "")
         return not query_host or query_host.startswith("/") or query_host.lower() in _LOOPBACK_HOSTS
     return host in _LOOPBACK_HOSTS
+
+
+def is_private_address(url: str) -> bool:
+    """Whether a URL's host is ``localhost`` or a loopback, private or link-local IP address.
+
+    Args:
+        url: An http(s) URL.
+
+    Returns:
+        True for ``http://127.0.0.1:8000/v1``, ``http://192.168.1.20:1234/v1``, ``http://[::1]:8080``,
+        ``http://localhost:11434``; False for a host name or a public address.
+    """
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.stores",
     "tests.fixtures.meeting_data",
     "tests.fixtures.fake_calendar_api",
+    "tests.fixtures.fake_llm_servers",
 ]

@@ -1,13 +1,17 @@
-"""Map model-call exceptions (strands, botocore, asyncio) to what the user should be told.
+"""Map model-call exceptions (strands, botocore, Anthropic/OpenAI/Ollama SDKs, httpx, asyncio) to what users are told.
 
 The chat layer shows the sentence to the user and offers Retry only when the error is
 retryable; the technical details belong in the log, never on screen.
+
+The SDKs are never imported here: an exception of theirs can only exist once its package is
+loaded, so their classes are looked up in ``sys.modules``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+import sys
+from typing import Any, Literal
 
 from botocore.exceptions import (
     ClientError,
@@ -27,6 +31,13 @@ from strands.types.exceptions import (
     ModelThrottledException,
 )
 
+from assistant.models.providers import (
+    API_KEY_VARIABLES,
+    MissingApiKeyError,
+    ProviderPackageError,
+    ProviderSetupError,
+)
+
 ErrorCategory = Literal[
     "throttled",
     "timeout",
@@ -36,6 +47,7 @@ ErrorCategory = Literal[
     "context_overflow",
     "output_limit",
     "cancelled",
+    "model_not_found",
     "model_error",
 ]
 
@@ -106,7 +118,113 @@ _UNAVAILABLE_CODES = {
     "modelStreamErrorException",
 }
 _TIMEOUT_CODES = {"ModelTimeoutException", "RequestTimeout", "RequestTimeoutException"}
-_OVERFLOW_HINTS = ("too many input tokens", "input is too long", "context limit", "context window")
+_OVERFLOW_HINTS = (
+    "too many input tokens",
+    "input is too long",
+    "context limit",
+    "context window",
+    "prompt is too long",
+    "maximum context length",
+    "context length",
+    "context_length_exceeded",
+)
+_Classified = tuple[str, str, bool]
+
+
+def _key_refused(provider: str, status: int) -> _Classified:
+    variable = API_KEY_VARIABLES.get(provider)
+    if variable is None:
+        return (
+            "access_denied",
+            "The model server refused the request as unauthorized. Ask an administrator to check its access settings.",
+            False,
+        )
+    if status == 401:
+        return (
+            "access_denied",
+            f"The model provider refused the API key. Check {variable} (environment or .streamlit/secrets.toml), "
+            "then restart the app.",
+            False,
+        )
+    return (
+        "access_denied",
+        f"The API key in {variable} is not allowed to use this model. Ask an administrator to check the "
+        "account's model access or choose another model in MODEL_PROVIDER.",
+        False,
+    )
+
+
+def _not_found(provider: str) -> _Classified:
+    if provider == "ollama":
+        return (
+            "model_not_found",
+            "Ollama does not have this model. Pull it first (ollama pull <model>) or choose another model in "
+            "MODEL_PROVIDER.",
+            False,
+        )
+    return (
+        "model_not_found",
+        "The model service does not know this model. Check the model id in MODEL_PROVIDER (and OPENAI_BASE_URL "
+        "for an OpenAI-compatible server).",
+        False,
+    )
+
+
+def _sdk_class(module: str, name: str) -> type[BaseException] | None:
+    loaded = sys.modules.get(module)
+    found: Any = getattr(loaded, name, None) if loaded is not None else None
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+
+
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    cls = _sdk_class(module, name)
+    return cls is not None and isinstance(exc, cls)
+
+
+def _classify_status(provider: str, status: int, text: str) -> _Classified | None:
+    """An HTTP status from a model API (Anthropic, OpenAI or compatible, Ollama) -> what to tell the user."""
+    if status == 429:
+        return _THROTTLED
+    if status in (401, 403):
+        return _key_refused(provider, status)
+    if status == 404:
+        return _not_found(provider)
+    if status == 408:
+        return _TIMEOUT
+    if status == 413 or (status in (400, 422) and any(hint in text.lower() for hint in _OVERFLOW_HINTS)):
+        return _CONTEXT_OVERFLOW
+    if status >= 500:  # 500, 502, 503, 504, and Anthropic's 529 "overloaded"
+        return _UNAVAILABLE
+    if status in (400, 409, 422):
+        return _VALIDATION
+    return None
+
+
+def _classify_sdk(exc: BaseException) -> _Classified | None:
+    """Exceptions of the Anthropic, OpenAI and Ollama SDKs and of httpx (which all three use)."""
+    for provider in ("anthropic", "openai"):
+        # APITimeoutError subclasses APIConnectionError: checked first.
+        if _is(exc, provider, "APITimeoutError"):
+            return _TIMEOUT
+        if _is(exc, provider, "APIConnectionError"):
+            return _NETWORK
+        if _is(exc, provider, "APIStatusError"):
+            return _classify_status(provider, int(getattr(exc, "status_code", 0) or 0), str(exc))
+    if _is(exc, "ollama", "ResponseError"):
+        return _classify_status("ollama", int(getattr(exc, "status_code", 0) or 0), str(exc))
+    if _is(exc, "httpx", "TimeoutException"):
+        return _TIMEOUT
+    if _is(exc, "httpx", "TransportError"):
+        return _NETWORK
+    return None
+
+
+def _classify_setup(exc: ProviderSetupError) -> _Classified:
+    if isinstance(exc, MissingApiKeyError):
+        return ("access_denied", f"The model provider needs an API key. {exc}", False)
+    if isinstance(exc, ProviderPackageError):
+        return ("model_error", f"The assistant cannot use this model here. {exc}", False)
+    return ("model_error", str(exc), False)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -123,6 +241,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _classify_one(exc: BaseException) -> tuple[str, str, bool] | None:
+    if isinstance(exc, ProviderSetupError):
+        return _classify_setup(exc)
     if isinstance(exc, ModelThrottledException):
         return _THROTTLED
     if isinstance(exc, ContextWindowOverflowException):
@@ -146,6 +266,9 @@ def _classify_one(exc: BaseException) -> tuple[str, str, bool] | None:
         return None
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError, NoRegionError)):
         return _ACCESS_DENIED
+    sdk = _classify_sdk(exc)
+    if sdk is not None:
+        return sdk
     # ReadTimeoutError and ConnectTimeoutError before the generic connection errors they subclass.
     if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError, asyncio.TimeoutError, TimeoutError)):
         return _TIMEOUT
@@ -168,7 +291,8 @@ def error_category(exc: BaseException) -> tuple[str, str, bool]:
     Returns:
         ``(category, message, retryable)``: a category from :data:`ErrorCategory`
         ("throttled", "timeout", "access_denied", "network", "unavailable",
-        "context_overflow", "output_limit", "cancelled" or "model_error"), a plain sentence
+        "context_overflow", "output_limit", "cancelled", "model_not_found" or "model_error"), a
+        plain sentence
         saying what happened and what to do next, and whether offering Retry makes sense.
     """
     for candidate in _chain(exc):

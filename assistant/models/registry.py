@@ -6,6 +6,10 @@ Known names:
 - ``bedrock:<model_id>``: strands ``BedrockModel`` (imported lazily, so the offline path
   never needs boto3 sessions or credentials).
 - ``faulty:<spec>``: ``FaultInjectingModel(OfflineModel(), spec)``; only when ENV=local.
+- ``anthropic:<model_id>``, ``openai:<model_id>``, ``ollama:<model_id>``: strands' own model
+  classes, built in :mod:`assistant.models.providers` (each SDK imported only when a model of it
+  is built). Ollama models, and OpenAI-compatible servers on this machine or a private network,
+  are local: $0 and labelled "local".
 
 Other providers are added to :data:`PROVIDERS` with :func:`register_provider`, either as a
 factory callable or as a lazy ``"package.module:function"`` path imported on first use.
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from assistant.models.faults import FaultInjectingModel, parse_fault_spec
 from assistant.models.offline import OfflineModel
+from assistant.usage.pricing import LOCAL_SUFFIX, local_model_provider
 
 if TYPE_CHECKING:
     from strands.models import Model
@@ -60,12 +65,15 @@ class ModelInfo:
         model_id: Provider-specific model id ("demo", "us.amazon.nova-lite-v1:0").
         label: Human-readable label ("offline demo model", "Amazon Nova Lite").
         is_offline: True when the model needs no network and costs nothing.
+        is_local: True when a server on this machine or a private network answers ($0): any
+            Ollama model, an OpenAI-compatible server on a local OPENAI_BASE_URL.
     """
 
     provider: str
     model_id: str
     label: str
     is_offline: bool
+    is_local: bool = False
 
     @property
     def name(self) -> str:
@@ -110,6 +118,9 @@ PROVIDERS: dict[str, ProviderFactory | str] = {
     "offline": _offline_factory,
     "bedrock": _bedrock_factory,
     "faulty": _faulty_factory,
+    "anthropic": "assistant.models.providers:build_anthropic",
+    "openai": "assistant.models.providers:build_openai",
+    "ollama": "assistant.models.providers:build_ollama",
 }
 """Provider key -> factory ``(model_id, settings) -> Model`` or lazy ``"module:attr"`` path."""
 
@@ -126,9 +137,19 @@ _BEDROCK_LABELS: tuple[tuple[str, str], ...] = (
     (r"claude-3-7-sonnet", "Anthropic Claude 3.7 Sonnet"),
     (r"claude-sonnet-4-5", "Anthropic Claude Sonnet 4.5"),
     (r"claude-sonnet-4", "Anthropic Claude Sonnet 4"),
+    (r"claude-opus-4-5", "Anthropic Claude Opus 4.5"),
+    (r"claude-opus-4-1", "Anthropic Claude Opus 4.1"),
     (r"claude-opus-4", "Anthropic Claude Opus 4"),
     (r"llama", "Meta Llama"),
     (r"mistral", "Mistral"),
+)
+
+_OPENAI_LABELS: tuple[tuple[str, str], ...] = (
+    (r"^gpt-4o-mini", "OpenAI GPT-4o mini"),
+    (r"^gpt-4o", "OpenAI GPT-4o"),
+    (r"^gpt-4\.1-mini", "OpenAI GPT-4.1 mini"),
+    (r"^gpt-4\.1-nano", "OpenAI GPT-4.1 nano"),
+    (r"^gpt-4\.1", "OpenAI GPT-4.1"),
 )
 
 
@@ -252,5 +273,16 @@ def describe_model(name: str) -> ModelInfo:
     if provider == "bedrock":
         lowered = model_id.lower()
         label = next((text for pattern, text in _BEDROCK_LABELS if re.search(pattern, lowered)), f"Bedrock {model_id}")
+        return ModelInfo(provider, model_id, label, False)
+    if provider == "ollama" or (provider == "openai" and local_model_provider(model_id) == "openai"):
+        return ModelInfo(provider, model_id, f"{model_id} {LOCAL_SUFFIX}", False, is_local=True)
+    if provider == "anthropic":
+        lowered = model_id.lower()
+        claude = [(p, t) for p, t in _BEDROCK_LABELS if p.startswith("claude")]
+        label = next((text for pattern, text in claude if re.search(pattern, lowered)), f"Anthropic {model_id}")
+        return ModelInfo(provider, model_id, label, False)
+    if provider == "openai":
+        lowered = model_id.lower()
+        label = next((text for pattern, text in _OPENAI_LABELS if re.search(pattern, lowered)), f"OpenAI {model_id}")
         return ModelInfo(provider, model_id, label, False)
     return ModelInfo(provider, model_id, f"{provider} {model_id}", False)

@@ -9,6 +9,11 @@ never a silent $0.
 
 Token counts follow the Bedrock Converse convention: ``input_tokens`` excludes cache
 reads and writes, which are priced separately.
+
+Local models (any ``ollama:`` model, an ``openai:`` model served from OPENAI_BASE_URL on this
+machine or a private network) are not in the file: the provider marks their ids with
+:func:`mark_local_model` when it builds them, and every table then prices them at $0 and
+labels them "<model_id> (local)", before any ``match`` is tried.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_PRICES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "prices.toml"
 
 _MTOK = 1_000_000.0
+LOCAL_SUFFIX = "(local)"
+_LOCAL_SINCE = date(2000, 1, 1)
 
 
 class PriceTableError(ValueError):
@@ -240,6 +247,9 @@ class PriceTable:
         Returns:
             The price, or None when the model is unknown or not yet priced at that date.
         """
+        local = local_price(model_id)
+        if local is not None:
+            return local
         match = self._match_for(model_id)
         if match is None:
             return None
@@ -362,3 +372,60 @@ def _describe(error: ValidationError) -> str:
 
 _cache: dict[tuple[str, int], PriceTable] = {}
 _cache_lock = threading.Lock()
+_local_models: dict[str, str] = {}
+_local_lock = threading.Lock()
+
+
+def mark_local_model(model_id: str, provider: str) -> None:
+    """Record that ``model_id`` runs on a local server: priced $0 and labelled "local" from now on.
+
+    Args:
+        model_id: The model id as the ledger stores it (``llama3.2``, ``qwen2.5:7b``).
+        provider: The provider serving it ("ollama", "openai").
+    """
+    with _local_lock:
+        if _local_models.get(model_id) != provider:
+            _local_models[model_id] = provider
+            logger.info("provider=<%s>, model_id=<%s> | local model priced at $0", provider, model_id)
+
+
+def forget_local_models() -> None:
+    """Forget every local model (tests)."""
+    with _local_lock:
+        _local_models.clear()
+
+
+def local_model_provider(model_id: str) -> str | None:
+    """The provider serving ``model_id`` locally, or None when it is not a local model.
+
+    Args:
+        model_id: A ledger model id.
+
+    Returns:
+        "ollama", "openai" or None.
+    """
+    return _local_models.get(model_id)
+
+
+def local_price(model_id: str) -> Price | None:
+    """The $0 price of a local model, or None when ``model_id`` is not one.
+
+    Args:
+        model_id: A ledger model id.
+
+    Returns:
+        A free :class:`Price` labelled "<model_id> (local)", or None.
+    """
+    provider = _local_models.get(model_id)
+    if provider is None:
+        return None
+    return Price(
+        match=f"^{re.escape(model_id)}$",
+        label=f"{model_id} {LOCAL_SUFFIX}",
+        provider=provider,
+        input_per_mtok=0.0,
+        output_per_mtok=0.0,
+        cache_read_per_mtok=0.0,
+        cache_write_per_mtok=0.0,
+        effective_from=_LOCAL_SINCE,
+    )

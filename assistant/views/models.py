@@ -9,6 +9,9 @@ names reach it:
 - ledger model ids (``offline``, ``us.amazon.nova-lite-v1:0``): no provider prefix; only the price
   table knows them.
 
+A local model (any ``ollama:`` model, an ``openai:`` model on a local OPENAI_BASE_URL) is labelled
+"<model_id> (local)" and is free: $0, never "unknown cost".
+
 Given a price table, the label and "free" come from the table (the sessions page and the cost
 dashboard name a model as its price does, dated like the price); without one, from the registry
 (the chat page's badge, the CLI).
@@ -20,9 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from assistant.models.registry import OFFLINE_LABEL, ModelInfo, ModelNameError, describe_model
-from assistant.usage.pricing import PriceTable
+from assistant.usage.pricing import PriceTable, local_model_provider
 
 FAULT_INJECTION_LABEL = "Offline demo model (fault injection)"
+_PREFIXED_PROVIDERS = frozenset({"bedrock", "anthropic", "openai", "ollama"})
+"""Providers whose registry names price as their bare model id (the ledger's model id)."""
 
 __all__ = ["FAULT_INJECTION_LABEL", "OFFLINE_LABEL", "ModelView", "model_view"]
 
@@ -38,11 +43,14 @@ class ModelView:
         is_free: Costs nothing: priced at $0 by the price table when one is given (the
             fault-injecting demo model always), else the same as ``is_offline``. A model without a
             price is not free (its cost is unknown, never $0).
+        is_local: A model served on this machine or a private network (Ollama, a local
+            OpenAI-compatible server): free, labelled "(local)".
     """
 
     label: str
     is_offline: bool
     is_free: bool
+    is_local: bool = False
 
 
 def _registry_info(name: str) -> ModelInfo | None:
@@ -65,16 +73,19 @@ def model_view(name: str, prices: PriceTable | None = None, at: datetime | None 
 
     Returns:
         The :class:`ModelView`, e.g. ``("Amazon Nova Lite", False, False)`` with the table,
-        ``("offline demo model", True, True)`` for ``offline`` without one.
+        ``("offline demo model", True, True)`` for ``offline`` without one,
+        ``("llama3.2 (local)", False, True, True)`` for ``ollama:llama3.2``.
     """
     info = _registry_info(name)
     is_offline = info is not None and info.is_offline
+    if info is not None and info.is_local:
+        return ModelView(info.label, False, True, is_local=True)
     if prices is None:
         return ModelView(info.label if info is not None else name, is_offline, is_offline)
     if info is not None and info.provider == "faulty":
         return ModelView(FAULT_INJECTION_LABEL, True, True)
-    bare = info.model_id if info is not None and info.provider == "bedrock" else name
+    bare = info.model_id if info is not None and info.provider in _PREFIXED_PROVIDERS else name
     price = prices.price_for(bare, at or datetime.now(UTC))
     if price is None:
         return ModelView(bare, is_offline, False)
-    return ModelView(price.label, is_offline, price.is_free)
+    return ModelView(price.label, is_offline, price.is_free, is_local=local_model_provider(bare) is not None)

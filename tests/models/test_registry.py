@@ -67,8 +67,10 @@ def test_parse_malformed_names(name: str) -> None:
 
 
 def test_unknown_provider_names_known_ones() -> None:
-    with pytest.raises(UnknownModelError, match="known providers: bedrock, faulty, offline") as info:
-        parse_model_name("openai:gpt-4o")
+    with pytest.raises(
+        UnknownModelError, match="known providers: anthropic, bedrock, faulty, offline, ollama, openai"
+    ) as info:
+        parse_model_name("gemini:gemini-2.5-pro")
     assert isinstance(info.value, ValueError)
 
 

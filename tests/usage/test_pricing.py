@@ -46,7 +46,7 @@ def test_shipped_table_covers_the_models(
 
 def test_cost_maths(table: PriceTable) -> None:
     cost, version = table.cost("us.anthropic.claude-sonnet-4-5-20250929-v1:0", 1000, 2000, 10_000, 4000, NOW)
-    assert version == table.version == "2026-11-01"
+    assert version == table.version == "2026-12-04"
     assert cost == pytest.approx((1000 * 3 + 2000 * 15 + 10_000 * 0.30 + 4000 * 3.75) / 1e6)
     lite, _ = table.cost("us.amazon.nova-lite-v1:0", 1_000_000, 1_000_000, 0, 0, NOW)
     assert lite == pytest.approx(0.30)
@@ -165,7 +165,7 @@ def test_load_is_memoized_per_mtime(tmp_path: Path) -> None:
 def test_format_table(table: PriceTable) -> None:
     text = table.format_table()
     lines = text.splitlines()
-    assert "2026-11-01" in lines[0]
+    assert "2026-12-04" in lines[0]
     assert "per 1M tokens" in lines[0]
     assert len(lines) == 3 + len(table)
     assert any("Claude Sonnet 4.5" in line and "$3.00" in line and "$15.00" in line for line in lines)
