@@ -12,17 +12,63 @@ ADDRESS ?= $(or $(STREAMLIT_SERVER_ADDRESS),127.0.0.1)
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run install dev-install chromium lint typecheck test test-fast bench clean
+# Installs come from the lock files (exact versions + hashes, `pip install --require-hashes`).
+# requirements*.txt keep the compatible bounds and are the source: after editing one, `make lock`.
+LOCK_TOOLS := $(VENV)/lock-tools
+PIP_COMPILE := $(LOCK_TOOLS)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 
-$(VENV)/.installed: requirements.txt
+.PHONY: run install dev-install lock lock-upgrade lock-check audit chromium lint typecheck test test-fast bench clean
+
+## Every package named in requirements*.txt has a pin in its lock (a line added without
+## `make lock` fails here, naming it, instead of installing something else).
+lock-check:
+	@$(PYTHON) -c 'import re,sys; norm=lambda n: re.sub(r"[-_.]+","-",n).lower(); \
+	names=lambda f: {norm(m.group(1)) for l in open(f) for m in [re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", l.split("#")[0])] if m and not l.lstrip().startswith("-")}; \
+	pins=lambda f: {norm(l.split("==")[0]) for l in open(f) if "==" in l and not l.startswith((" ","#"))}; \
+	bad=[(n,lock) for src,lock in (("requirements.txt","requirements.lock"),("requirements-dev.txt","requirements-dev.lock")) for n in sorted(names(src)-pins(lock))]; \
+	[print(f"{lock} has no pin for {n}: run make lock", file=sys.stderr) for n,lock in bad]; sys.exit(1 if bad else 0)'
+
+$(VENV)/.installed: requirements.lock requirements.txt
+	@$(MAKE) --no-print-directory lock-check
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
-	$(PIP) install -q -r requirements-dev.txt
+$(VENV)/.dev-installed: requirements-dev.lock requirements-dev.txt $(VENV)/.installed
+	$(PIP) install -q --require-hashes -r requirements-dev.lock
 	touch $@
+
+$(LOCK_TOOLS)/.installed:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/pip install -q "pip-tools==7.7.0" "pip-audit==2.10.1"
+	touch $@
+
+## Re-pin after editing requirements*.txt: keeps every existing pin that still fits and adds
+## what is new (`make lock-upgrade` moves every package to the newest version within bounds).
+lock: $(LOCK_TOOLS)/.installed
+	$(PIP_COMPILE) $(LOCK_FLAGS) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) $(LOCK_FLAGS) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
+	@$(MAKE) --no-print-directory lock-check && echo "locks updated: commit requirements.lock requirements-dev.lock"
+
+lock-upgrade:
+	$(MAKE) lock LOCK_FLAGS=--upgrade
+
+## Known vulnerabilities in the locked versions (PyPI's advisory data). Not part of `make test`.
+## Fails (exit 2) when any package could not be checked - e.g. the advisory database is not
+## reachable from this machine - instead of reporting "No known vulnerabilities found".
+audit: $(LOCK_TOOLS)/.installed
+	@set -o pipefail; out=$$(mktemp); \
+	$(LOCK_TOOLS)/bin/pip-audit --strict --progress-spinner off --disable-pip --require-hashes \
+	  -r requirements-dev.lock >"$$out" 2>&1; rc=$$?; \
+	if [ $$rc -eq 0 ]; then cat "$$out"; echo "audit: every locked package checked, no known vulnerabilities"; \
+	elif grep -q -E "could not be audited|ConnectionError|Max retries|Name or service not known|timed out" "$$out"; then \
+	  grep -v "^WARNING" "$$out" | tail -5; \
+	  echo ""; echo "AUDIT FAILED: locked packages could not be checked against the vulnerability database"; \
+	  echo "(not reachable from here; pip-audit --strict stops at the first one). This is NOT a clean result."; \
+	  rm -f "$$out"; exit 2; \
+	else cat "$$out"; echo "AUDIT FAILED: known vulnerabilities above (or pip-audit error, exit $$rc)"; rm -f "$$out"; exit 1; fi; \
+	rm -f "$$out"
 
 install: $(VENV)/.installed
 
