@@ -158,3 +158,77 @@ def test_local_mode_still_runs_on_the_developers_own_postgres_and_s3(overrides: 
 def test_explicit_deployed_environment_accepts_the_same_settings() -> None:
     assert load_settings(**PROD).env == "prod"
     assert load_settings(**{**PROD, "env": "dev"}).env == "dev"
+
+
+# --------------------------------------------------------------------------- model providers
+@pytest.fixture
+def _no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "OLLAMA_HOST"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("_no_provider_keys")
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        (
+            {"model_provider": "gemini:gemini-2.5-pro"},
+            "known providers: anthropic, bedrock, faulty, offline, ollama, openai",
+        ),
+        ({"model_provider": "openai:"}, "MODEL_PROVIDER"),
+        ({"model_provider": "anthropic:claude-sonnet-4-5"}, "needs ANTHROPIC_API_KEY"),
+        ({"model_provider": "openai:gpt-4o"}, "needs OPENAI_API_KEY"),
+        ({"model_provider": "openai:x", "openai_base_url": "http://vllm.internal:8000/v1"}, "needs OPENAI_API_KEY"),
+        ({"openai_base_url": "ftp://127.0.0.1/v1"}, "Invalid setting OPENAI_BASE_URL: must be an http:// or https://"),
+        ({"openai_base_url": "127.0.0.1:8000/v1"}, "OPENAI_BASE_URL"),
+        ({"anthropic_base_url": "file:///etc/passwd"}, "ANTHROPIC_BASE_URL"),
+        ({"ollama_host": "localhost:11434"}, "Invalid setting OLLAMA_HOST"),
+        ({"ollama_host": "http://"}, "OLLAMA_HOST"),
+    ],
+)
+def test_bad_provider_settings_stop_the_app_with_one_line(overrides: dict[str, object], needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(**overrides)
+    message = str(info.value)
+    assert needle in message and "\n" not in message
+
+
+@pytest.mark.usefixtures("_no_provider_keys")
+def test_provider_settings_load_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODEL_PROVIDER", "anthropic:claude-sonnet-4-5")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
+    settings = load_settings()
+    assert settings.model_name == "anthropic:claude-sonnet-4-5"
+    assert settings.anthropic_api_key is not None and settings.anthropic_api_key.get_secret_value() == "sk-ant-secret"
+    assert "sk-ant-secret" not in repr(settings)
+    assert settings.ollama_host == "http://127.0.0.1:11434"
+
+
+@pytest.mark.usefixtures("_no_provider_keys")
+@pytest.mark.parametrize(
+    ("base_url", "local"),
+    [
+        ("http://127.0.0.1:8700/v1", True),
+        ("http://localhost:1234/v1", True),
+        ("http://[::1]:8080/v1", True),
+        ("http://192.168.1.20:8000/v1", True),
+        ("http://10.0.0.5:8000/v1/", True),
+        ("https://api.openai.com/v1", False),
+        ("http://vllm.internal:8000/v1", False),
+        ("http://8.8.8.8/v1", False),
+    ],
+)
+def test_an_openai_compatible_server_on_a_private_address_needs_no_key(base_url: str, local: bool) -> None:
+    overrides = {"model_provider": "openai:qwen2.5-7b-instruct", "openai_base_url": base_url}
+    if local:
+        settings = load_settings(**overrides)
+        assert settings.openai_base_url_is_local and settings.openai_base_url == base_url.rstrip("/")
+    else:
+        with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+            load_settings(**overrides)
+        assert not load_settings(**overrides, openai_api_key="k").openai_base_url_is_local
+
+
+@pytest.mark.usefixtures("_no_provider_keys")
+def test_ollama_needs_no_key() -> None:
+    assert load_settings(model_provider="ollama:qwen2.5:7b").model_name == "ollama:qwen2.5:7b"

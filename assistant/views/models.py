@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from assistant.models.registry import OFFLINE_LABEL, ModelInfo, ModelNameError, describe_model
-from assistant.usage.pricing import PriceTable, local_model_provider
+from assistant.usage.pricing import PriceTable, local_model_provider, local_price
 
 FAULT_INJECTION_LABEL = "Offline demo model (fault injection)"
 _PREFIXED_PROVIDERS = frozenset({"bedrock", "anthropic", "openai", "ollama"})
@@ -80,6 +80,9 @@ def model_view(name: str, prices: PriceTable | None = None, at: datetime | None 
     is_offline = info is not None and info.is_offline
     if info is not None and info.is_local:
         return ModelView(info.label, False, True, is_local=True)
+    local = local_price(name) if info is None else None  # a ledger id a local provider claimed
+    if local is not None:
+        return ModelView(local.label, False, True, is_local=True)
     if prices is None:
         return ModelView(info.label if info is not None else name, is_offline, is_offline)
     if info is not None and info.provider == "faulty":

@@ -53,3 +53,41 @@ def test_the_price_in_force_at_a_date() -> None:
 
 def test_one_name_for_the_offline_demo_model() -> None:
     assert OFFLINE_LABEL == describe_model("offline").label == model_view("offline").label
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("anthropic:claude-sonnet-4-5", ModelView("Anthropic Claude Sonnet 4.5", False, False)),
+        ("openai:gpt-4o-mini", ModelView("OpenAI GPT-4o mini", False, False)),
+        ("openai:my-finetune", ModelView("OpenAI my-finetune", False, False)),
+        ("ollama:qwen2.5:7b", ModelView("qwen2.5:7b (local)", False, True, is_local=True)),
+    ],
+)
+def test_other_providers_without_prices(name: str, expected: ModelView) -> None:
+    assert model_view(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("anthropic:claude-haiku-4-5-20251001", ModelView("Claude Haiku 4.5", False, False)),
+        ("claude-haiku-4-5-20251001", ModelView("Claude Haiku 4.5", False, False)),
+        ("openai:gpt-4.1", ModelView("GPT-4.1", False, False)),
+        ("gpt-4o-mini", ModelView("GPT-4o mini", False, False)),
+        ("ollama:llama3.2", ModelView("llama3.2 (local)", False, True, is_local=True)),
+        ("llama3.2", ModelView("llama3.2", False, False)),  # a ledger id no local provider has claimed
+    ],
+)
+def test_other_providers_with_prices(name: str, expected: ModelView) -> None:
+    assert model_view(name, PRICES) == expected
+
+
+def test_a_local_model_is_free_and_labelled_local_never_unknown() -> None:
+    from assistant.usage.pricing import mark_local_model
+
+    mark_local_model("gpt-4o-mini", "openai")  # an OpenAI-compatible server on a private address
+    for name in ("openai:gpt-4o-mini", "gpt-4o-mini"):
+        assert model_view(name) == ModelView("gpt-4o-mini (local)", False, True, is_local=True)
+        assert model_view(name, PRICES) == ModelView("gpt-4o-mini (local)", False, True, is_local=True)
+    assert PRICES.cost("gpt-4o-mini", 1000, 1000)[0] == 0.0

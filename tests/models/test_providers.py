@@ -1,0 +1,276 @@
+"""anthropic:, openai: and ollama: models through the real Meeting Coordinator and ChatService, on fake APIs.
+
+Every test talks HTTP to a fake server on 127.0.0.1 (tests/fixtures/fake_llm_servers.py) through
+strands' own model classes and the official SDKs; the fake refuses any request the real API
+would refuse, and the fixture fails the test if it had to.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from strands import Agent
+
+from assistant import db
+from assistant.chat import ChatService, Done, ErrorEvent, TextDelta, ToolFinished, ToolStarted
+from assistant.config import load_settings
+from assistant.models import error_category, get_model
+from assistant.models.providers import MissingApiKeyError, ProviderPackageError, build_anthropic
+from assistant.usage.pricing import PriceTable, local_model_provider
+from assistant.views.models import model_view
+from tests.fixtures.chat import make_service
+from tests.fixtures.fake_llm_servers import FakeLLMServer, call, fail, say
+from tests.fixtures.no_real_models import REAL_MODEL_CALL_MESSAGE
+
+
+def _service(engine: Engine, fake: FakeLLMServer, **overrides: Any) -> ChatService:
+    return make_service(engine, **(fake.settings() | overrides))
+
+
+def _ask(service: ChatService, text: str = "What meetings do I have this week?") -> list[Any]:
+    meta = service.create_session("u1")
+    return service.run_turn(meta.id, "u1", text)
+
+
+def _ledger(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(db.usage).order_by(db.usage.c.started_at)).all())
+
+
+def test_text_streams_through_the_chat_service(sqlite_engine: Engine, fake_llm: FakeLLMServer) -> None:
+    fake_llm.script(say("You have three meetings this week: the Acme QBR, a 1:1 and the leadership sync.", chunks=6))
+    events = _ask(_service(sqlite_engine, fake_llm))
+
+    assert isinstance(events[-1], Done), events[-1]
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    assert len(deltas) >= 3, "the answer arrives in pieces, as streamed"
+    assert "".join(deltas).startswith("You have three meetings")
+    body = fake_llm.chat_requests[0]
+    assert body.get("stream") is not False
+    turn = events[-1].turn
+    assert turn.input_tokens > 0 and turn.output_tokens > 0 and turn.model_calls == 1
+
+
+def test_a_tool_call_runs_the_real_tool_and_its_result_goes_back(
+    sqlite_engine: Engine, fake_llm: FakeLLMServer
+) -> None:
+    """Nothing scripted: the fake asks for get_upcoming_meetings, then quotes the result it is sent."""
+    events = _ask(_service(sqlite_engine, fake_llm))
+
+    assert isinstance(events[-1], Done), events[-1]
+    started = next(e for e in events if isinstance(e, ToolStarted))
+    finished = next(e for e in events if isinstance(e, ToolFinished))
+    assert started.name == "get_upcoming_meetings" and started.input == {"days_ahead": 7}
+    assert finished.status == "success" and "meeting" in finished.summary.lower()
+    answer = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert "Here is what your calendar says" in answer
+    assert len(fake_llm.chat_requests) == 2, "one request for the call, one with its result"
+    second = str(fake_llm.chat_requests[1]["messages"])
+    assert "Acme" in second or "meeting" in second.lower(), "the tool's real output was sent back"
+    assert events[-1].turn.model_calls == 2 and len(events[-1].turn.tool_steps) == 1
+
+
+def test_a_follow_up_question_keeps_the_history_valid(sqlite_engine: Engine, fake_llm: FakeLLMServer) -> None:
+    service = _service(sqlite_engine, fake_llm)
+    meta = service.create_session("u1")
+    assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have?")[-1], Done)
+    fake_llm.script(call("get_big_rocks_status", {}), "Your big rocks are on track.")
+    events = service.run_turn(meta.id, "u1", "How are my big rocks?")
+    assert isinstance(events[-1], Done), events[-1]
+    assert [e.name for e in events if isinstance(e, ToolStarted)] == ["get_big_rocks_status"]
+    assert len(fake_llm.chat_requests) == 4  # every request passed the fake's validation (fixture checks)
+
+
+def test_anthropic_usage_and_cost_reach_the_ledger_with_cache_tokens(
+    sqlite_engine: Engine, fake_anthropic: FakeLLMServer
+) -> None:
+    fake_anthropic.script(say("Noted.", cache_read=1200, cache_write=300))
+    service = _service(sqlite_engine, fake_anthropic)
+    done = _ask(service)[-1]
+    assert isinstance(done, Done)
+
+    [row] = _ledger(sqlite_engine)
+    assert (row.provider, row.model_id) == ("anthropic", "claude-haiku-4-5")
+    assert row.cache_read_tokens == 1200 and row.cache_write_tokens == 300
+    assert row.input_tokens > 0 and row.output_tokens > 0
+    table = PriceTable.load(service.settings.resolved_prices_file)
+    price = table.price_for("claude-haiku-4-5", row.started_at)
+    assert price is not None and price.label == "Claude Haiku 4.5"
+    expected = price.cost(row.input_tokens, row.output_tokens, 1200, 300)
+    assert row.cost_usd == pytest.approx(expected) and row.cost_usd > 0
+    assert done.turn.cost_usd == pytest.approx(expected)
+    assert model_view("anthropic:claude-haiku-4-5", table).label == "Claude Haiku 4.5"
+    assert not model_view("claude-haiku-4-5", table).is_free
+
+
+def test_openai_cached_tokens_are_not_counted_twice(sqlite_engine: Engine, fake_openai: FakeLLMServer) -> None:
+    """OpenAI counts cached tokens inside prompt_tokens; the ledger keeps them apart (Converse convention)."""
+    fake_openai.script(say("Noted.", cache_read=500))
+    done = _ask(_service(sqlite_engine, fake_openai))[-1]
+    assert isinstance(done, Done)
+    [row] = _ledger(sqlite_engine)
+    prompt_tokens = row.input_tokens + row.cache_read_tokens
+    assert row.cache_read_tokens == 500 and row.input_tokens == prompt_tokens - 500 > 0
+
+
+@pytest.mark.parametrize("kind", ["openai", "ollama"])
+def test_local_models_cost_nothing_and_are_labelled_local(sqlite_engine: Engine, kind: str) -> None:
+    with FakeLLMServer(kind) as fake:  # type: ignore[arg-type]
+        service = _service(sqlite_engine, fake)
+        done = _ask(service)[-1]
+    assert isinstance(done, Done)
+    model_id = service.model_name.partition(":")[2]
+    rows = _ledger(sqlite_engine)
+    assert rows and all(r.cost_usd == 0.0 and r.provider == kind for r in rows)
+    assert done.turn.cost_usd == 0.0
+    assert local_model_provider(model_id) == kind
+    table = PriceTable.load(service.settings.resolved_prices_file)
+    for name in (service.model_name, model_id):  # a session's registry name, a ledger model id
+        view = model_view(name, table)
+        assert view.is_local and view.is_free and not view.is_offline
+        assert view.label == f"{model_id} (local)"
+    chat_badge = model_view(service.model_name)
+    assert chat_badge.label == f"{model_id} (local)" and chat_badge.is_free
+
+
+def test_openai_on_a_local_server_needs_no_key(sqlite_engine: Engine) -> None:
+    with FakeLLMServer("openai", api_key=None) as fake:
+        settings = fake.settings() | {"openai_api_key": None}
+        done = _ask(make_service(sqlite_engine, **settings))[-1]
+        assert isinstance(done, Done)
+        assert fake.requests[0].headers.get("Authorization") == "Bearer not-needed"
+
+
+def test_output_limit_and_model_id_reach_the_server(fake_llm: FakeLLMServer) -> None:
+    settings = load_settings(**fake_llm.settings(), max_output_tokens=321)
+    agent = Agent(model=get_model(None, settings), callback_handler=None)
+    assert str(agent("hi")).strip()
+    body = fake_llm.chat_requests[0]
+    limit = {
+        "anthropic": body.get("max_tokens"),
+        "openai": body.get("max_tokens"),  # a compatible server: max_tokens, not max_completion_tokens
+        "ollama": (body.get("options") or {}).get("num_predict"),
+    }[fake_llm.kind]
+    assert limit == 321
+    assert body["model"] == settings.model_name.partition(":")[2]
+
+
+# --------------------------------------------------------------------------- errors
+EXPECTED = {
+    429: ("throttled", True),
+    401: ("access_denied", False),
+    403: ("access_denied", False),
+    404: ("model_not_found", False),
+    500: ("unavailable", True),
+}
+
+
+@pytest.mark.parametrize("status", sorted(EXPECTED))
+def test_error_status_becomes_the_chat_pages_message(
+    sqlite_engine: Engine, fake_llm: FakeLLMServer, status: int
+) -> None:
+    # every attempt fails: the SDKs' retries (and strands' own for throttling) see the same status
+    fake_llm.script(*[fail(status)] * 12)
+    service = _service(sqlite_engine, fake_llm)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "What meetings do I have this week?")
+
+    error = events[-1]
+    assert isinstance(error, ErrorEvent), error
+    category, retryable = EXPECTED[status]
+    assert (error.category, error.retryable) == (category, retryable), error.message
+    assert "\n" not in error.message and error.message.endswith(".")
+    if status == 401 and fake_llm.kind != "ollama":
+        variable = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}[fake_llm.kind]
+        assert variable in error.message
+    if status == 404 and fake_llm.kind == "ollama":
+        assert "ollama pull" in error.message
+    # the failed call is in the ledger; Retry (the same question again) is answered
+    assert _ledger(sqlite_engine)
+    assert service.pending_turn(meta.id, "u1") is not None, "the question stays for Retry"
+    fake_llm.clear_script()  # the server recovers
+    fake_llm.script(say("Back again."))
+    assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have this week?")[-1], Done)
+
+
+def test_a_wrong_key_is_refused_by_the_server_and_names_the_variable(
+    sqlite_engine: Engine, fake_anthropic: FakeLLMServer
+) -> None:
+    service = _service(sqlite_engine, fake_anthropic, anthropic_api_key="sk-wrong")
+    error = _ask(service)[-1]
+    assert isinstance(error, ErrorEvent)
+    assert error.category == "access_denied" and not error.retryable
+    assert "ANTHROPIC_API_KEY" in error.message and "sk-wrong" not in error.message
+
+
+def test_a_slow_server_times_out(sqlite_engine: Engine, fake_llm: FakeLLMServer) -> None:
+    fake_llm.script(*[say("late answer", delay_s=1.0, chunks=2)] * 3)
+    error = _ask(_service(sqlite_engine, fake_llm, model_timeout_seconds=0.3))[-1]
+    assert isinstance(error, ErrorEvent)
+    assert (error.category, error.retryable) == ("timeout", True), error.message
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("kind", ["anthropic", "openai", "ollama"])
+def test_an_unreachable_server_is_a_network_error(sqlite_engine: Engine, kind: str) -> None:
+    fake = FakeLLMServer(kind)  # type: ignore[arg-type]
+    fake.port = _closed_port()  # never started: nothing listens there
+    error = _ask(make_service(sqlite_engine, **fake.settings()))[-1]
+    assert isinstance(error, ErrorEvent)
+    assert (error.category, error.retryable) == ("network", True), error.message
+
+
+# --------------------------------------------------------------------------- setup problems
+def test_a_missing_key_names_the_variable() -> None:
+    settings = load_settings()  # no MODEL_PROVIDER, so the settings check did not run
+    with pytest.raises(MissingApiKeyError) as info:
+        get_model("anthropic:claude-haiku-4-5", settings)
+    category, message, retryable = error_category(info.value)
+    assert category == "access_denied" and not retryable and "ANTHROPIC_API_KEY" in message
+    with pytest.raises(MissingApiKeyError, match="OPENAI_API_KEY"):
+        get_model("openai:gpt-4o", settings)
+
+
+def test_a_missing_package_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "strands.models.anthropic", None)  # import fails as if not installed
+    settings = load_settings(anthropic_api_key="k")
+    with pytest.raises(ProviderPackageError) as info:
+        build_anthropic("claude-haiku-4-5", settings)
+    assert info.value.package == "anthropic" and "strands-agents[anthropic]" in str(info.value)
+    category, message, retryable = error_category(info.value)
+    assert category == "model_error" and not retryable and "'anthropic'" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "settings"),
+    [
+        ("anthropic:claude-haiku-4-5", {"anthropic_api_key": "k"}),
+        ("openai:gpt-4o", {"openai_api_key": "k"}),
+        ("ollama:llama3.2", {"ollama_host": "http://ollama.example.com:11434"}),
+    ],
+)
+def test_tests_never_reach_a_real_provider(name: str, settings: dict[str, Any]) -> None:
+    agent = Agent(model=get_model(name, load_settings(**settings)), callback_handler=None)
+    with pytest.raises(Exception, match=REAL_MODEL_CALL_MESSAGE):
+        agent("hi")
+
+
+def test_provider_packages_load_only_when_a_model_is_built() -> None:
+    import subprocess
+
+    code = (
+        "import sys; from assistant.config import load_settings; from assistant.models import get_model; "
+        "get_model('offline', load_settings()); "
+        "print(sorted(m for m in ('anthropic', 'openai', 'ollama') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
