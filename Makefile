@@ -20,14 +20,15 @@ PIP_COMPILE := $(LOCK_TOOLS)/bin/pip-compile -q --generate-hashes --allow-unsafe
 
 .PHONY: run install dev-install lock lock-upgrade lock-check audit chromium lint typecheck test test-fast bench clean
 
-## Every package named in requirements*.txt has a pin in its lock (a line added without
-## `make lock` fails here, naming it, instead of installing something else).
+## The locks were made from the requirements*.txt in the tree: each lock ends with the sha256
+## of its source file(s), written by `make lock`; any edit to a source without `make lock`
+## fails here, naming the file, instead of installing something else.
 lock-check:
-	@$(PYTHON) -c 'import re,sys; norm=lambda n: re.sub(r"[-_.]+","-",n).lower(); \
-	names=lambda f: {norm(m.group(1)) for l in open(f) for m in [re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", l.split("#")[0])] if m and not l.lstrip().startswith("-")}; \
-	pins=lambda f: {norm(l.split("==")[0]) for l in open(f) if "==" in l and not l.startswith((" ","#"))}; \
-	bad=[(n,lock) for src,lock in (("requirements.txt","requirements.lock"),("requirements-dev.txt","requirements-dev.lock")) for n in sorted(names(src)-pins(lock))]; \
-	[print(f"{lock} has no pin for {n}: run make lock", file=sys.stderr) for n,lock in bad]; sys.exit(1 if bad else 0)'
+	@ok=1; \
+	for pair in requirements.txt:requirements.lock requirements-dev.txt:requirements-dev.lock; do \
+	  src=$${pair%%:*}; lock=$${pair##*:}; want=$$(cat requirements.txt $$src | sha256sum | cut -c1-64); \
+	  grep -q "^# source sha256: $$want$$" $$lock || { echo "$$lock is not up to date with $$src: run make lock" >&2; ok=0; }; \
+	done; [ $$ok = 1 ]
 
 $(VENV)/.installed: requirements.lock requirements.txt
 	@$(MAKE) --no-print-directory lock-check
@@ -48,7 +49,9 @@ $(LOCK_TOOLS)/.installed:
 ## what is new (`make lock-upgrade` moves every package to the newest version within bounds).
 lock: $(LOCK_TOOLS)/.installed
 	$(PIP_COMPILE) $(LOCK_FLAGS) -o requirements.lock requirements.txt
+	echo "# source sha256: $$(cat requirements.txt requirements.txt | sha256sum | cut -c1-64)" >> requirements.lock
 	$(PIP_COMPILE) $(LOCK_FLAGS) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
+	echo "# source sha256: $$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-64)" >> requirements-dev.lock
 	@$(MAKE) --no-print-directory lock-check && echo "locks updated: commit requirements.lock requirements-dev.lock"
 
 lock-upgrade:
