@@ -550,7 +550,12 @@ def _start_send(session: SessionMeta | None, raw: str, meeting_id: str | None = 
         meeting = None  # the meeting left the calendar since the click: an ordinary new session
     try:
         turn = service.start_turn(
-            user_id, raw, session_id=session.id if session else None, user_email=identity.email, meeting=meeting
+            user_id,
+            raw,
+            session_id=session.id if session else None,
+            user_email=identity.email,
+            meeting=meeting,
+            tz=browser_zone(),
         )
         if session is None:
             st.query_params["session"] = turn.session.id

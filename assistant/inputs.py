@@ -16,6 +16,9 @@ import reprlib
 
 # C0 controls except \t and \n, DEL, C1 controls, and lone UTF-16 surrogates.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# A whole terminal escape sequence (colour codes like ESC[31m, OSC titles): removing only the
+# ESC would leave "[31m" in the text.
+_ESCAPE_SEQ_RE = re.compile("\x1b(?:\\[[0-?]*[ -/]*[@-~]|\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|[@-Z\\\\-_])")
 
 
 def strip_control_chars(text: str) -> str:
@@ -29,6 +32,8 @@ def strip_control_chars(text: str) -> str:
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x1b" in text:
+        text = _ESCAPE_SEQ_RE.sub("", text)
     return _CONTROL_RE.sub("", text)
 
 

@@ -80,7 +80,7 @@ def test_log_safe_shows_other_values_bounded_on_one_line(value: object) -> None:
     ("value", "shown"),
     [
         ("Demo Executive", "Demo Executive"),
-        ("  Eve\x00 \x1b[31mAdmin\n\n# Boss\t ", "Eve [31mAdmin # Boss"),
+        ("  Eve\x00 \x1b[31mAdmin\n\n# Boss\t ", "Eve Admin # Boss"),
         ("a\r\nb\u2028c", "a b c"),
         (None, ""),
         (42, ""),
@@ -93,3 +93,10 @@ def test_display_text_is_one_line_without_control_characters(value: object, show
 def test_display_text_is_bounded() -> None:
     shown = clean_display_text("n" * 10_000, limit=50)
     assert len(shown) == 50 and shown.endswith("…")
+
+
+def test_terminal_escape_sequences_are_removed_whole() -> None:
+    """A calendar title with a colour code must not keep "[31m" once the ESC is gone."""
+    assert strip_control_chars("Budget review\x1b[31m now\x1b[0m") == "Budget review now"
+    assert strip_control_chars("a\x1b]0;window title\x07b") == "ab"
+    assert strip_control_chars("trailing escape\x1b") == "trailing escape"

@@ -20,6 +20,7 @@ from assistant.config import Settings
 from assistant.context.agenda_data import meeting_types, typed_meetings
 from assistant.context.calendar import CalendarService, CalendarStorageError, CalendarView
 from assistant.context.classify import set_override
+from assistant.context.materials import md_text
 from assistant.context.sources import CalendarInputError
 from assistant.factory import get_calendar_service
 from assistant.views.format import fmt_ago
@@ -29,7 +30,10 @@ from ui.google_calendar import render_google_connect
 
 logger = logging.getLogger("assistant.pages.context.calendar")
 
-NOTICE = "cal_panel_notice"  # [(kind, text)] shown once on the next run
+NOTICE = "cal_panel_notice"  # [(kind, text)] shown once on the next run, above the panel
+CONNECT_ERROR = "cal_connect_error"  # a refused file or address, shown next to where it was given
+TAB = "cal_tab"  # the connect tab the user last used (kept across the rerun a callback causes)
+TABS = ("Upload an .ics file", "Secret iCal address", "Google Calendar")
 UPLOAD_NONCE = "cal_upload_nonce"  # bumps the uploader's key so a stored file leaves it
 PANEL_DAYS = 14
 _SOURCE_ICON = {
@@ -48,10 +52,11 @@ def _upload(service: CalendarService, user_id: str, key: str) -> None:
     uploaded = st.session_state.get(key)
     if uploaded is None:
         return
+    st.session_state[TAB] = TABS[0]
     try:
         connection = service.connect_ics_file(user_id, uploaded.getvalue(), uploaded.name)
     except (CalendarInputError, CalendarStorageError) as e:
-        _notice("error", f"**{plain_text(uploaded.name)} was not used.** {e}")
+        st.session_state[CONNECT_ERROR] = f"**{plain_text(uploaded.name)} was not used.** {e}"
         return
     st.session_state[UPLOAD_NONCE] = st.session_state.get(UPLOAD_NONCE, 0) + 1
     _notice("success", f"Your meetings now come from {connection.label}.")
@@ -59,10 +64,11 @@ def _upload(service: CalendarService, user_id: str, key: str) -> None:
 
 def _connect_url(service: CalendarService, user_id: str) -> None:
     url = str(st.session_state.get("cal-ics-url") or "")
+    st.session_state[TAB] = TABS[1]
     try:
         connection = service.connect_ics_url(user_id, url)
     except (CalendarInputError, CalendarStorageError) as e:
-        _notice("error", f"**That address was not used.** {e}")
+        st.session_state[CONNECT_ERROR] = f"**That address was not used.** {e}"
         return
     st.session_state["cal-ics-url"] = ""
     _notice("success", f"Your meetings now come from the {connection.label}.")
@@ -99,14 +105,14 @@ def _save_types(settings: Settings, service: CalendarService, user_id: str, rows
 
 def _source_header(view: CalendarView, service: CalendarService, user_id: str) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key="cal-source"):
-        st.markdown(f"{_SOURCE_ICON.get(view.kind, '')} **{plain_text(view.label)}**")
+        st.markdown(f"{_SOURCE_ICON.get(view.kind, '')} **{md_text(view.label)}**")
         if view.is_demo:
             st.badge("Demo data", icon=":material/science:", color="orange")
         else:
             st.caption(f"updated {fmt_ago(view.fetched_at)}" if view.fetched_at else "not read yet")
             st.button("Refresh", key="cal-refresh", icon=":material/refresh:", type="tertiary")
     if view.warning:
-        st.warning(plain_text(view.warning), icon=":material/sync_problem:")
+        st.warning(md_text(view.warning), icon=":material/sync_problem:")
 
 
 def _meetings_table(settings: Settings, service: CalendarService, identity: Identity, view: CalendarView) -> None:
@@ -171,15 +177,19 @@ def render_calendar_panel(settings: Settings, identity: Identity) -> None:
     except CalendarStorageError as e:
         st.error(str(e), icon=":material/error:")
         return
+    google = connection is not None and connection.kind == "google"
     with st.container(border=True, key="cal-panel"):
         _source_header(view, service, user_id)
-        if view.is_demo:
-            st.caption(
-                "These are demo meetings. Connect your own calendar below and the Meeting Coordinator "
-                "prepares you for your real ones."
-            )
+        st.caption(
+            "These are demo meetings. Connect your own calendar below and the Meeting Coordinator "
+            "prepares you for your real ones."
+            if view.is_demo
+            else f"Your meetings in the next {PANEL_DAYS} days."
+        )
         _meetings_table(settings, service, identity, view)
-        if connection is not None and connection.kind != "google":
+        if google:
+            render_google_connect(settings, identity, service)  # Reconnect / Disconnect, where the warning is
+        elif connection is not None:
             st.button(
                 "Disconnect this calendar",
                 key="cal-disconnect",
@@ -188,8 +198,11 @@ def render_calendar_panel(settings: Settings, identity: Identity) -> None:
                 args=(service, user_id),
             )
 
-    with st.expander("Connect your calendar", icon=":material/add_link:", expanded=view.is_demo):
-        upload_tab, url_tab, google_tab = st.tabs(["Upload an .ics file", "Secret iCal address", "Google Calendar"])
+    error = st.session_state.pop(CONNECT_ERROR, None)
+    with st.expander("Connect your calendar", icon=":material/add_link:", expanded=view.is_demo or bool(error)):
+        if error:
+            st.error(error, icon=":material/error:")
+        upload_tab, url_tab, google_tab = st.tabs(list(TABS), default=st.session_state.get(TAB) or TABS[0])
         with upload_tab:
             key = f"cal-upload-{st.session_state.get(UPLOAD_NONCE, 0)}"
             st.file_uploader(
@@ -224,4 +237,7 @@ def render_calendar_panel(settings: Settings, identity: Identity) -> None:
                     args=(service, user_id),
                 )
         with google_tab:
-            render_google_connect(settings, identity, service)
+            if google:
+                st.caption("Google Calendar is connected: see above to reconnect or disconnect it.")
+            else:
+                render_google_connect(settings, identity, service)

@@ -19,18 +19,18 @@ from assistant.auth import Identity
 from assistant.config import Settings
 from assistant.context.calendar import CalendarStorageError
 from assistant.context.classify import MeetingTypesError, MeetingTypeStorageError
-from assistant.context.materials import to_docx, to_markdown
+from assistant.context.materials import md_text, to_docx, to_markdown
 from assistant.context.meetings import Meeting
 from assistant.context.prep_queue import PrepQueue, QueueEntry, build_prep_queue, materials_for
 from assistant.factory import get_calendar_service
 from assistant.starters import describe_when
 from assistant.views.format import fmt_ago
-from assistant.views.markdown import plain_text
 from ui.components import browser_zone
 
 logger = logging.getLogger("assistant.pages.chat.prep_queue")
 
 MAX_CARDS = 4
+CARD_HEIGHT = 260
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -86,11 +86,11 @@ def _card(
     meeting = entry.item.meeting
     zone = browser_zone()
     when = "all day" if meeting.all_day else describe_when(meeting.start, now.astimezone(zone))
-    with st.container(border=True, key=f"prep-card-{index}"):
-        st.markdown(f"**{plain_text(meeting.title)}**")
-        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-            st.badge(entry.item.type_label, icon=":material/label:", color="blue")
-            st.caption(f"{when} · {_window_text(entry, now)}")
+    # one height for every card, so their buttons line up whatever the title's length
+    with st.container(border=True, key=f"prep-card-{index}", height=CARD_HEIGHT):
+        st.markdown(f"**{md_text(meeting.title)}**")
+        st.badge(entry.item.type_label, icon=":material/label:", color="blue")
+        st.caption(f"{when} · {_window_text(entry, now)}")
         notes = entry.item.notes_count
         prepared = f"{notes} prep note{'s' if notes != 1 else ''} saved" if notes else "Nothing prepared yet"
         st.caption(f"{prepared} · {entry.cost.label}")
@@ -167,10 +167,10 @@ def render_prep_queue(
                 st.badge("Demo calendar", icon=":material/science:", color="orange")
             else:
                 updated = f"updated {fmt_ago(view.fetched_at)}" if view.fetched_at else "not read yet"
-                st.caption(f"{plain_text(view.label)} · {updated}")
+                st.caption(f"{md_text(view.label)} · {updated}")
                 st.button("Refresh", key="prep-refresh", icon=":material/refresh:", type="tertiary")
         if view.warning:
-            st.warning(plain_text(view.warning), icon=":material/sync_problem:")
+            st.warning(md_text(view.warning), icon=":material/sync_problem:")
         if not queue.entries:
             st.caption("Nothing to prepare in the next few hours. Ask about any meeting below.")
             return

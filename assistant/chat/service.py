@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from strands import ModelRetryStrategy
 from strands.models import Model
@@ -99,6 +99,7 @@ class ChatService:
         # each user's calendar (connected source or demo), read by the tools
         self.calendar = calendar or CalendarService(store.engine, settings, clock=clock)
         self._slots = AgentSlots(AGENT_CACHE_SIZE)
+        self._zones: dict[str, tzinfo] = {}  # each user's browser zone, as their last send reported it
         self._model_lock = threading.Lock()
         self._bridge = LoopBridge("chat-service-loop")
         self._model: Model | None = None
@@ -229,6 +230,7 @@ class ChatService:
             now=self.clock,
             calendar=self.calendar,
             user_email=meta.user_email,
+            zone_of=lambda: self._zones.get(meta.user_id),
         )
         slot.agent = create_meeting_coordinator(
             model=self.model(),
@@ -488,6 +490,7 @@ class ChatService:
         session_id: str | None = None,
         user_email: str | None = None,
         meeting: Meeting | None = None,
+        tz: tzinfo | None = None,
     ) -> StartedTurn:
         """The one entry for a send, from the chat page and the CLI alike.
 
@@ -504,6 +507,7 @@ class ChatService:
             session_id: The session to send to; None starts a new one.
             user_email: The sender's email, recorded on a new session (admins see it).
             meeting: For a new session started from the Prep queue, the meeting it prepares.
+            tz: The sender's time zone (their browser's): the tools place and quote times in it.
 
         Returns:
             The session (as before the turn) and the stream of the answer's events.
@@ -516,6 +520,8 @@ class ChatService:
             StorageUnavailableError: The database cannot be reached.
         """
         prompt = self.validate_message(text)
+        if tz is not None:
+            self._zones[user_id] = tz
         if session_id is None:
             self.check_limits(user_id)
             session_id = self.create_session(user_id, user_email=user_email).id

@@ -463,7 +463,15 @@ class CalendarService:
     ) -> CalendarView:
         if cached is not None and cached.kind == row.kind:
             view = self._from_cache(row, cached, start, end, None, tz)
-            age = f"the copy from {_aware(cached.fetched_at):%Y-%m-%d %H:%M} UTC"
+            minutes = max(0, int((self.clock() - _aware(cached.fetched_at)).total_seconds() // 60))
+            ago = (
+                f"{minutes} min"
+                if minutes < 120
+                else f"{minutes // 60} h"
+                if minutes < 2880
+                else f"{minutes // 1440} days"
+            )
+            age = f"the copy read {ago} ago"
             return CalendarView(
                 meetings=view.meetings,
                 kind=view.kind,

@@ -167,10 +167,10 @@ def materials_for(
 
 
 def prep_prompt(meeting: Meeting, when: str) -> str:
-    """The first message of a prep session started from the queue.
+    """The first message of a prep session started from the queue (it also becomes the session's title).
 
     The title comes before the comma: it is what the agent (and the offline model) looks the
-    meeting up by; the id after it lets a real model call the tools without a search.
+    meeting up by; the session is bound to the meeting's id separately (``session_meetings``).
     """
     title = " ".join(meeting.title.replace(",", " ").split())
-    return f"Prepare me for {title}, {when} (meeting id {meeting.id})"
+    return f"Prepare me for {title}, {when}"

@@ -47,10 +47,12 @@ class ToolDeps:
         user_id: The signed-in user; prep notes are scoped to it.
         session_id: The chat session, recorded with saved prep notes.
         now: Clock returning an aware datetime; injected so tests are deterministic.
-        tz: Time zone used to place ``HH:MM`` calendar times and to display times.
+        default_tz: Time zone used to place ``HH:MM`` calendar times and to display times when
+            ``zone_of`` gives none.
         calendar: The user's calendar (connected source or demo); None reads the demo file
             in ``data_dir`` directly.
         user_email: The user's email (its domain is "internal" for meeting types and cost).
+        zone_of: The user's current zone (their browser's), read at every tool call.
     """
 
     data_dir: Path
@@ -58,9 +60,16 @@ class ToolDeps:
     user_id: str
     session_id: str | None = None
     now: Callable[[], datetime] = field(default=utc_now)
-    tz: tzinfo = UTC
+    default_tz: tzinfo = UTC
     calendar: CalendarService | None = None
     user_email: str | None = None
+    zone_of: Callable[[], tzinfo | None] | None = None
+
+    @property
+    def tz(self) -> tzinfo:
+        """The user's zone as their browser last reported it (``zone_of``), else ``default_tz``."""
+        zone = self.zone_of() if self.zone_of is not None else None
+        return zone or self.default_tz
 
     def local_now(self) -> datetime:
         """The injected clock's current time, expressed in :attr:`tz`.

@@ -191,7 +191,7 @@ def test_a_failing_source_keeps_serving_the_last_good_copy_with_a_warning(
     stale = service.view("alice", now=clock.now)
     assert [m.title for m in stale.meetings] == ["Board dinner"]
     assert stale.warning is not None and "iCal address on cal.example.com" in stale.warning
-    assert "503" in stale.warning and "Showing the copy from" in stale.warning
+    assert "503" in stale.warning and "Showing the copy read 30 min ago" in stale.warning
     with any_engine.connect() as conn:
         assert "503" in conn.execute(select(calendar_cache.c.last_error)).scalar_one()
 

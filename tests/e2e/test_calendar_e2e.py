@@ -509,11 +509,6 @@ def test_upload_type_queue_prepare_resume_materials_disconnect(page: Any, server
     shot(page, "calendar-11-demo-queue", full_page=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ChatService._build_agent builds ToolDeps without the reader's zone (tz defaults to UTC), so the "
-    "agent quotes a meeting at 22:30 that the Prep queue card shows at 17:30 (New York)",
-)
 def test_the_agent_quotes_meeting_times_in_the_readers_zone(page: Any, server: StreamlitServer) -> None:
     cal = work_calendar(datetime.now(UTC))
     open_context(page, server)
