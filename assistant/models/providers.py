@@ -15,12 +15,18 @@ retries (a local server; the chat page's Retry is there).
 
 Usage is normalised to the Bedrock Converse convention the ledger uses: ``inputTokens``
 excludes cache reads and writes (OpenAI counts cached tokens inside ``prompt_tokens``).
+
+strands builds a new OpenAI / Ollama HTTP client for every model call (an httpx client is
+tied to its event loop). Each one would load the CA bundle into a new TLS context, ~50 ms on
+the 2-core development machine, twice per answer with a tool step; they share one context
+instead (:func:`shared_tls_context`, httpx's own defaults incl. SSL_CERT_FILE), ~0.1 ms.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import ssl
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -95,6 +101,14 @@ def _import(provider: str, module: str) -> Any:
         return importlib.import_module(module)
     except ImportError as e:
         raise ProviderPackageError(provider, _PACKAGES[provider]) from e
+
+
+@cache
+def shared_tls_context() -> ssl.SSLContext:
+    """One TLS context (httpx's defaults: certifi's CAs, SSL_CERT_FILE / SSL_CERT_DIR) for every model client."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def _timeout(settings: Settings) -> httpx.Timeout:
@@ -173,8 +187,18 @@ def build_anthropic(model_id: str, settings: Settings) -> Model:
 def _openai_class() -> Callable[..., Model]:
     module = _import("openai", "strands.models.openai")
 
+    import openai
+
     class ConverseUsageOpenAIModel(module.OpenAIModel):  # type: ignore[name-defined,misc]
-        """strands ``OpenAIModel`` reporting input tokens without the cached ones (the ledger's convention)."""
+        """strands ``OpenAIModel`` reporting input tokens without the cached ones (the ledger's convention).
+
+        Each call's client gets an HTTP client over the shared TLS context (see the module docstring).
+        """
+
+        def _resolve_client_args(self) -> dict[str, Any]:
+            args: dict[str, Any] = dict(super()._resolve_client_args())
+            args.setdefault("http_client", openai.DefaultAsyncHttpxClient(verify=shared_tls_context()))
+            return args
 
         def format_chunk(self, event: dict[str, Any], **kwargs: Any) -> StreamEvent:
             chunk: StreamEvent = super().format_chunk(event, **kwargs)
@@ -274,7 +298,7 @@ def build_ollama(model_id: str, settings: Settings) -> Model:
     logger.info("provider=<%s>, model_id=<%s> | building model", "ollama", model_id)
     model: Model = cls(
         settings.ollama_host,
-        ollama_client_args={"timeout": _timeout(settings)},
+        ollama_client_args={"timeout": _timeout(settings), "verify": shared_tls_context()},
         model_id=model_id,
         max_tokens=settings.max_output_tokens,
     )
