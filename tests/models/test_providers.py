@@ -274,3 +274,13 @@ def test_provider_packages_load_only_when_a_model_is_built() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_configured_local_model_is_known_before_any_model_is_built() -> None:
+    from assistant.models.providers import note_local_models
+
+    note_local_models(load_settings(model_provider="openai:gpt-4o-mini", openai_api_key="k"))
+    assert local_model_provider("gpt-4o-mini") is None, "api.openai.com is not local"
+    note_local_models(load_settings(model_provider="openai:qwen3", openai_base_url="http://192.168.1.9:8000/v1"))
+    note_local_models(load_settings(model_provider="ollama:llama3.2"))
+    assert local_model_provider("qwen3") == "openai" and local_model_provider("llama3.2") == "ollama"
