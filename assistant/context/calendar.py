@@ -106,14 +106,18 @@ def _aware(value: datetime) -> datetime:
 
 
 def in_zone(meetings: list[Meeting], tz: tzinfo) -> list[Meeting]:
-    """The meetings with every all-day event placed at local midnight in ``tz``.
+    """The meetings told in ``tz``: timed ones converted, all-day ones placed at local midnight.
 
     Sources are read in UTC and stored so (all-day events at UTC midnight of their dates);
     an all-day event is a date, not an instant, so each reader sees it on their own day.
     """
     out = []
     for meeting in meetings:
-        if meeting.all_day:
+        if not meeting.all_day:  # the same instant, told in the reader's zone
+            meeting = meeting.model_copy(
+                update={"start": meeting.start.astimezone(tz), "end": meeting.end.astimezone(tz)}
+            )
+        else:
             first = meeting.start.astimezone(UTC).date()
             last = meeting.end.astimezone(UTC).date()
             meeting = meeting.model_copy(
