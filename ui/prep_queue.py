@@ -20,6 +20,7 @@ from assistant.config import Settings
 from assistant.context.calendar import CalendarStorageError
 from assistant.context.classify import MeetingTypesError, MeetingTypeStorageError
 from assistant.context.materials import md_text, to_docx, to_markdown
+from assistant.context.meeting_cost import format_usd
 from assistant.context.meetings import Meeting
 from assistant.context.prep_queue import PrepQueue, QueueEntry, build_prep_queue, materials_for
 from assistant.factory import get_calendar_service
@@ -29,8 +30,9 @@ from ui.components import browser_zone
 
 logger = logging.getLogger("assistant.pages.chat.prep_queue")
 
-MAX_CARDS = 4
-CARD_HEIGHT = 260
+MAX_CARDS = 6
+PER_ROW = 3
+CARD_HEIGHT = 232
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -93,7 +95,8 @@ def _card(
         st.caption(f"{when} · {_window_text(entry, now)}")
         notes = entry.item.notes_count
         prepared = f"{notes} prep note{'s' if notes != 1 else ''} saved" if notes else "Nothing prepared yet"
-        st.caption(f"{prepared} · {entry.cost.label}")
+        cost = f"{format_usd(entry.cost.total_usd)} of people's time" if entry.cost.priced else entry.cost.label
+        st.caption(f"{prepared} · {cost}", help=entry.cost.label)
         with st.container(horizontal=True, gap="small"):
             if entry.session_id:
                 st.button(
@@ -175,9 +178,10 @@ def render_prep_queue(
             st.caption("Nothing to prepare in the next few hours. Ask about any meeting below.")
             return
         entries = queue.entries[:MAX_CARDS]
-        columns = st.columns(len(entries)) if len(entries) > 1 else [st.container()]
-        for index, (entry, column) in enumerate(zip(entries, columns, strict=True)):
-            with column:
-                _card(settings, identity, entry, index, now, on_prepare, on_resume)
+        for row in range(0, len(entries), PER_ROW):
+            columns = st.columns(PER_ROW)
+            for offset, entry in enumerate(entries[row : row + PER_ROW]):
+                with columns[offset]:
+                    _card(settings, identity, entry, row + offset, now, on_prepare, on_resume)
         if len(queue.entries) > MAX_CARDS:
             st.caption(f"{len(queue.entries) - MAX_CARDS} more meetings to prepare soon; see My context for all.")
