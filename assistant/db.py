@@ -85,6 +85,9 @@ sessions = Table(
         "title",
         "id",
     ),
+    # migration 0009: the table sorted by cost; the dashboard's cost per session over a period
+    Index("ix_sessions_cost", "cost_usd", "id"),
+    Index("ix_sessions_updated_cost", "updated_at", "cost_usd", "cost_unknown"),
 )
 
 TITLE_TURN_IDX = -1
@@ -187,6 +190,39 @@ usage_daily = Table(
     Column("cost_usd", Float, nullable=False),  # priced calls only
     Column("unknown_cost_calls", BigInteger, nullable=False),
     PrimaryKeyConstraint("day", "user_id", "model_id", name="pk_usage_daily"),
+)
+
+session_totals = Table(
+    "session_totals",
+    metadata,
+    # count and sums of the sessions per (user, state, model), migration 0009; kept in step
+    # with ``sessions`` by database triggers (dialect-specific, created by the migration)
+    Column("user_id", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("sessions", BigInteger, nullable=False),
+    Column("turns", BigInteger, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("unknown_cost_sessions", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    PrimaryKeyConstraint("user_id", "state", "model", name="pk_session_totals"),
+)
+
+usage_latency_daily = Table(
+    "usage_latency_daily",
+    metadata,
+    # exact latency/TTFT percentiles of a closed UTC day per scope (a user id, or '*' for all
+    # users), migration 0009; filled by the dashboard, trusted while usage_daily counts ``calls``
+    Column("day", Date, nullable=False),
+    Column("scope", String(255), nullable=False),
+    Column("calls", BigInteger, nullable=False),
+    Column("latency_p50_ms", Float),
+    Column("latency_p95_ms", Float),
+    Column("ttft_p50_ms", Float),
+    Column("ttft_p95_ms", Float),
+    PrimaryKeyConstraint("day", "scope", name="pk_usage_latency_daily"),
 )
 
 prep_responses = Table(

@@ -3,13 +3,19 @@
 Used by the sessions page and ``python -m assistant sessions``. Everything is computed in
 the database with server-side paging:
 
-- the page and the totals read the per-session aggregates kept on ``sessions``
-  (turn_count, tokens, cost_usd, cost_unknown, errors) through the covering index
-  ``ix_sessions_list_cover`` (migration 0002), never the wide transcript columns;
+- the page walks an index matching its sort (``ix_sessions_updated``,
+  ``ix_sessions_user_updated``, ``ix_sessions_cost``) and stops at the page;
+- the totals of a filter on users, states and models only (the page's default view) come
+  from the ``session_totals`` rollup (migration 0009, kept by triggers in the writer's
+  transaction): their cost does not grow with history. Other filters (a date range, a
+  meeting) sum the per-session aggregates kept on ``sessions`` over the filtered set;
 - search looks in ``session_text`` (migration 0003: the lower-cased title and each turn's
-  text, one row each): a pg_trgm GIN index on PostgreSQL, an FTS5 trigram index
-  (``session_text_fts``) on SQLite, falling back to ``LIKE`` for terms shorter than three
-  characters;
+  text, one row each). It first checks the newest candidates in sort order, one session at
+  a time, and stops at a window of :data:`SEARCH_WINDOW` of them: a common term fills the
+  page there, and its count and totals are extrapolated from the window (``approximate``,
+  shown as "about N"). A rarer term falls back to the index (a pg_trgm GIN index on
+  PostgreSQL, an FTS5 trigram index ``session_text_fts`` on SQLite, ``LIKE`` for terms
+  shorter than three characters), where the matches are few, with an exact count;
 - latency and TTFT figures are computed from the usage ledger for the rows of the page only.
 """
 
@@ -26,7 +32,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from assistant.db import session_meetings, session_text, sessions, usage
+from assistant.db import session_meetings, session_text, session_totals, sessions, usage
 from assistant.inputs import strip_control_chars
 from assistant.sessions.base import SessionState, parse_utc, to_utc
 
@@ -49,6 +55,8 @@ SORT_KEYS: tuple[str, ...] = (
 )
 MAX_LIMIT = 500
 MAX_SEARCH_CHARS = 200
+SEARCH_WINDOW = 2000
+"""Candidates a search checks one by one (newest first in sort order) before it uses the text index."""
 
 
 class SessionQueryError(ValueError):
@@ -168,6 +176,9 @@ class SessionTotals:
         cost_usd: Sum of the priced costs.
         unknown_cost_sessions: Sessions with at least one unpriced call (their unpriced
             part is not in ``cost_usd``).
+        approximate: The figures are extrapolated from the newest :data:`SEARCH_WINDOW`
+            candidates of a search with many matches (rounded to three significant
+            digits; show them as "about N"); exact otherwise.
     """
 
     sessions: int
@@ -177,6 +188,7 @@ class SessionTotals:
     cost_usd: float
     unknown_cost_sessions: int
     errors: int
+    approximate: bool = False
 
 
 class SessionPage(NamedTuple):
@@ -296,7 +308,7 @@ def _validated(query: SessionQueryLike) -> tuple[str, int, int]:
     return query.sort, int(query.limit), int(query.offset)
 
 
-def _conditions(engine: Engine, query: SessionQueryLike) -> list[Any]:
+def _conditions(engine: Engine, query: SessionQueryLike, *, with_text: bool = True) -> list[Any]:
     date_field: str = getattr(query, "date_field", "updated_at")
     if date_field not in ("updated_at", "created_at"):
         raise SessionQueryError(f"Date range applies to updated_at or created_at, not {date_field!r}.")
@@ -317,7 +329,7 @@ def _conditions(engine: Engine, query: SessionQueryLike) -> list[Any]:
     if query.until is not None:
         conds.append(date_col < to_utc(query.until))
     text = search_term(query.text)
-    if text:
+    if text and with_text:
         conds.append(text_condition(engine, text, scoped_to_user=query.user_id is not None))
     return conds
 
@@ -331,46 +343,183 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
             ``date_field`` attribute, when present, picks the timestamp of the date range).
 
     Returns:
-        ``SessionPage(rows, total_count, totals)``; ``totals`` covers every matching session.
+        ``SessionPage(rows, total_count, totals)``; ``totals`` covers every matching session
+        (extrapolated, ``totals.approximate``, for a search with many matches).
 
     Raises:
         SessionQueryError: Unknown sort key, bad paging or an over-long search text.
     """
     sort, limit, offset = _validated(query)
-    conds = _conditions(engine, query)
+    text = search_term(query.text)
     logger.debug(
         "user_id=<%s>, sort=<%s>, offset=<%d>, searching=<%s> | listing sessions",
         query.user_id,
         sort,
         offset,
-        bool(search_term(query.text)),
+        bool(text),
     )
     sort_col = sessions.c[sort]
     order = [sort_col.desc(), sessions.c.id.desc()] if query.descending else [sort_col.asc(), sessions.c.id.asc()]
-    ids_stmt = sa.select(sessions.c.id).where(*conds).order_by(*order).limit(limit).offset(offset)
-    totals_stmt = sa.select(
-        sa.func.count(),
-        sa.func.coalesce(sa.func.sum(sessions.c.turn_count), 0),
-        sa.func.coalesce(sa.func.sum(sessions.c.input_tokens), 0),
-        sa.func.coalesce(sa.func.sum(sessions.c.output_tokens), 0),
-        sa.func.coalesce(sa.func.sum(sessions.c.cost_usd), 0.0),
-        sa.func.coalesce(sa.func.sum(sa.case((sessions.c.cost_unknown, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sessions.c.errors), 0),
-    ).where(*conds)
     with engine.connect() as conn:
-        page_ids = [r[0] for r in conn.execute(ids_stmt)]
-        t = conn.execute(totals_stmt).one()
+        found = _search_window(engine, conn, query, text, order, limit, offset) if text else None
+        if found is not None:
+            page_ids, totals = found
+        else:
+            conds = _conditions(engine, query)
+            if text:  # a rare term: the text index finds its few matches
+                conds = [*_conditions(engine, query, with_text=False), text_condition(engine, text)]
+            ids_stmt = sa.select(sessions.c.id).where(*conds).order_by(*order).limit(limit).offset(offset)
+            page_ids = [r[0] for r in conn.execute(ids_stmt)]
+            if not text and _totals_from_rollup(query):
+                totals = _rollup_totals(conn, query)
+            else:
+                totals = _totals(conn.execute(sa.select(*_totals_columns(sessions.c)).where(*conds)).one())
         rows = _load_rows(conn, page_ids)
-    totals = SessionTotals(
-        sessions=int(t[0]),
-        turns=int(t[1]),
-        input_tokens=int(t[2]),
-        output_tokens=int(t[3]),
-        cost_usd=float(t[4]),
-        unknown_cost_sessions=int(t[5]),
-        errors=int(t[6]),
-    )
     return SessionPage(rows, totals.sessions, totals)
+
+
+def _totals_columns(c: Any) -> list[Any]:
+    return [
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(c.turn_count), 0),
+        sa.func.coalesce(sa.func.sum(c.input_tokens), 0),
+        sa.func.coalesce(sa.func.sum(c.output_tokens), 0),
+        sa.func.coalesce(sa.func.sum(c.cost_usd), 0.0),
+        sa.func.coalesce(sa.func.sum(sa.case((c.cost_unknown, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(c.errors), 0),
+    ]
+
+
+def _totals(t: Any, scale: float | None = None) -> SessionTotals:
+    if scale is None:
+        return SessionTotals(
+            sessions=int(t[0]),
+            turns=int(t[1]),
+            input_tokens=int(t[2]),
+            output_tokens=int(t[3]),
+            cost_usd=float(t[4]),
+            unknown_cost_sessions=int(t[5]),
+            errors=int(t[6]),
+        )
+    return SessionTotals(
+        sessions=_about(t[0] * scale),
+        turns=_about(t[1] * scale),
+        input_tokens=_about(t[2] * scale),
+        output_tokens=_about(t[3] * scale),
+        cost_usd=float(f"{float(t[4]) * scale:.3g}"),
+        unknown_cost_sessions=_about(t[5] * scale),
+        errors=_about(t[6] * scale),
+        approximate=True,
+    )
+
+
+def _about(value: float) -> int:
+    """An extrapolated figure rounded to three significant digits (12,345 -> 12,300)."""
+    return int(float(f"{value:.3g}"))
+
+
+def _totals_from_rollup(query: SessionQueryLike) -> bool:
+    """Whether ``session_totals`` holds the totals of this filter (users, states and models only)."""
+    return query.since is None and query.until is None and not getattr(query, "meeting_id", None)
+
+
+def _rollup_totals(conn: sa.Connection, query: SessionQueryLike) -> SessionTotals:
+    """Totals of a users/states/models filter from the ``session_totals`` rollup (a few rows per user)."""
+    t = session_totals.c
+    conds: list[Any] = [t.sessions > 0]
+    if query.user_id is not None:
+        conds.append(t.user_id == query.user_id)
+    if query.states:
+        conds.append(t.state.in_(list(query.states)))
+    if query.models:
+        conds.append(t.model.in_(list(query.models)))
+    stmt = sa.select(
+        sa.func.coalesce(sa.func.sum(t.sessions), 0),
+        sa.func.coalesce(sa.func.sum(t.turns), 0),
+        sa.func.coalesce(sa.func.sum(t.input_tokens), 0),
+        sa.func.coalesce(sa.func.sum(t.output_tokens), 0),
+        sa.func.coalesce(sa.func.sum(t.cost_usd), 0.0),
+        sa.func.coalesce(sa.func.sum(t.unknown_cost_sessions), 0),
+        sa.func.coalesce(sa.func.sum(t.errors), 0),
+    ).where(*conds)
+    totals = _totals(conn.execute(stmt).one())
+    if totals.sessions == 0:  # float sums of sessions that moved away leave rounding dust
+        return SessionTotals(0, 0, 0, 0, 0.0, 0, 0)
+    return totals
+
+
+def _search_window(
+    engine: Engine,
+    conn: sa.Connection,
+    query: SessionQueryLike,
+    text: str,
+    order: list[Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[str], SessionTotals] | None:
+    """A search answered from the newest :data:`SEARCH_WINDOW` candidates, or None (a rare term).
+
+    The candidates (every filter but the text) are walked in sort order through the sort's
+    index; each one's text rows are checked through ``uq_session_text_session_turn`` (a
+    correlated subquery that stops at the first matching row), so the work is bounded by the
+    window, not by history. When the window holds every candidate the answer is exact; when
+    it holds the page but not every candidate, the count and totals are the window's scaled
+    to all candidates (``approximate``). When the page is not filled inside a full window the
+    term is rare: None, and the caller asks the text index.
+    """
+    window = max(SEARCH_WINDOW, 4 * (offset + limit))
+    c = sessions.c
+    candidates = (
+        sa.select(
+            c.id,
+            c[str(query.sort)],
+            c.turn_count,
+            c.input_tokens,
+            c.output_tokens,
+            c.cost_usd,
+            c.cost_unknown,
+            c.errors,
+        )
+        .where(*_conditions(engine, query, with_text=False))
+        .order_by(*order)
+        .limit(window)
+        .subquery("candidates")
+    )
+    st = session_text.c
+    matches = (
+        sa.select(sa.literal(1))
+        .where(st.session_id == candidates.c.id, st.text.like(_like_pattern(text.lower()), escape="\\"))
+        .limit(1)
+        .scalar_subquery()
+    )
+    walked = conn.execute(sa.select(sa.func.count()).select_from(candidates)).scalar_one()
+    sort_col = candidates.c[str(query.sort)]
+    hit_order = (
+        [sort_col.desc(), candidates.c.id.desc()] if query.descending else [sort_col.asc(), candidates.c.id.asc()]
+    )
+    hits = conn.execute(sa.select(candidates).where(matches.is_not(None)).order_by(*hit_order)).all()
+    exhausted = walked < window
+    if not exhausted and len(hits) < offset + limit:
+        return None
+    page_ids = [h.id for h in hits[offset : offset + limit]]
+    sums = (
+        len(hits),
+        sum(h.turn_count for h in hits),
+        sum(h.input_tokens for h in hits),
+        sum(h.output_tokens for h in hits),
+        sum(float(h.cost_usd) for h in hits),
+        sum(1 for h in hits if h.cost_unknown),
+        sum(h.errors for h in hits),
+    )
+    if exhausted:
+        return page_ids, _totals(sums)
+    if _totals_from_rollup(query):
+        everyone = _rollup_totals(conn, query).sessions
+    else:
+        everyone = conn.execute(
+            sa.select(sa.func.count()).select_from(sessions).where(*_conditions(engine, query, with_text=False))
+        ).scalar_one()
+    return page_ids, _totals(sums, scale=everyone / walked)
 
 
 def _load_rows(conn: sa.Connection, ids: list[str]) -> list[SessionRow]:
@@ -470,8 +619,9 @@ def distinct_models(engine: Engine, user_id: str | None = None) -> list[str]:
     Returns:
         Sorted distinct model names.
     """
-    stmt = sa.select(sessions.c.model).distinct()
+    t = session_totals.c  # every (user, state, model) with sessions: no scan of the sessions
+    stmt = sa.select(t.model).where(t.sessions > 0).distinct()
     if user_id is not None:
-        stmt = stmt.where(sessions.c.user_id == user_id)
+        stmt = stmt.where(t.user_id == user_id)
     with engine.connect() as conn:
         return sorted(r[0] for r in conn.execute(stmt))

@@ -1,0 +1,126 @@
+"""The sessions table at scale, on real SQLite files and Postgres schemas: totals from the
+``session_totals`` rollup (kept by triggers, migration 0009) agree with the sessions, and a
+search with many matches stops at a window of candidates and says its count is approximate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from assistant.db import session_totals, sessions, write_tx
+from assistant.sessions import queries
+from assistant.sessions.queries import SessionFilter, distinct_models, list_sessions
+from tests.fixtures.db import insert_sessions, set_search_text
+
+T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+
+
+def _exact(engine: Engine, **filters: object) -> queries.SessionTotals:
+    """Totals summed over the session rows themselves (what the rollup must equal)."""
+    c = sessions.c
+    conds = [c.user_id == filters["user_id"]] if "user_id" in filters else []
+    if "states" in filters:
+        conds.append(c.state.in_(filters["states"]))  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(*queries._totals_columns(c)).where(*conds)).one()
+    return queries._totals(row)
+
+
+def _rows(n: int, user: str = "alice", **extra: object) -> list[dict[str, object]]:
+    return [
+        dict(
+            id=f"{user}-{i:04d}",
+            user_id=user,
+            title=f"Session {i}",
+            state=("active", "completed", "expired")[i % 3],
+            created_at=T0 - timedelta(hours=n - i + 1),
+            updated_at=T0 - timedelta(hours=n - i),
+            model=("offline", "bedrock:us.amazon.nova-lite-v1:0")[i % 2],
+            turn_count=i % 5,
+            input_tokens=100 * i,
+            output_tokens=10 * i,
+            cost_usd=0.01 * (i % 7),
+            cost_unknown=i % 11 == 0,
+            errors=i % 2,
+            **extra,
+        )
+        for i in range(n)
+    ]
+
+
+def _close(a: queries.SessionTotals, b: queries.SessionTotals) -> None:
+    assert (a.sessions, a.turns, a.input_tokens, a.output_tokens, a.unknown_cost_sessions, a.errors) == (
+        b.sessions,
+        b.turns,
+        b.input_tokens,
+        b.output_tokens,
+        b.unknown_cost_sessions,
+        b.errors,
+    )
+    assert a.cost_usd == pytest.approx(b.cost_usd)
+
+
+def test_rollup_totals_follow_inserts_updates_and_deletes(query_engine: Engine) -> None:
+    insert_sessions(query_engine, _rows(30) + _rows(7, user="bob"))
+    for filters in ({}, {"user_id": "alice"}, {"user_id": "bob", "states": ("active",)}):
+        page = list_sessions(query_engine, SessionFilter(**filters))  # type: ignore[arg-type]
+        _close(page.totals, _exact(query_engine, **filters))
+        assert page.total_count == page.totals.sessions
+    c = sessions.c
+    with write_tx(query_engine) as conn:  # a turn, a state change, a rename of the model, deletions
+        conn.execute(
+            sa.update(sessions)
+            .where(c.id == "alice-0003")
+            .values(turn_count=c.turn_count + 1, cost_usd=c.cost_usd + 0.5, cost_unknown=True, errors=c.errors + 2)
+        )
+        conn.execute(sa.update(sessions).where(c.user_id == "bob").values(state="expired"))
+        conn.execute(sa.update(sessions).where(c.id == "alice-0004").values(model="bedrock:other", user_id="carol"))
+        conn.execute(sa.delete(sessions).where(c.id.in_(["alice-0005", "alice-0006"])))
+    for filters in ({}, {"user_id": "alice"}, {"user_id": "bob"}, {"user_id": "carol"}, {"states": ("expired",)}):
+        page = list_sessions(query_engine, SessionFilter(**filters))  # type: ignore[arg-type]
+        _close(page.totals, _exact(query_engine, **filters))
+    assert list_sessions(query_engine, SessionFilter(user_id="bob", states=("active",))).totals.sessions == 0
+    assert distinct_models(query_engine, "carol") == ["bedrock:other"]
+    with query_engine.connect() as conn:  # the rollup holds one row per (user, state, model)
+        assert conn.execute(sa.select(sa.func.count()).select_from(session_totals)).scalar_one() <= 3 * 2 * 3 + 1
+
+
+def test_date_and_meeting_filters_still_count_the_rows(query_engine: Engine) -> None:
+    insert_sessions(query_engine, _rows(20))
+    since = T0 - timedelta(hours=5)
+    page = list_sessions(query_engine, SessionFilter(since=since))
+    assert page.total_count == 5  # updated 5..1 hours before T0
+    assert not page.totals.approximate
+
+
+def test_search_with_many_matches_stops_at_the_window(query_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    insert_sessions(query_engine, _rows(40))
+    for i in range(40):
+        set_search_text(query_engine, f"alice-{i:04d}", "project aurora budget" if i % 2 == 0 else "other words")
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 10)
+    page = list_sessions(query_engine, SessionFilter(text="aurora", limit=3))
+    assert [r.id for r in page.rows] == ["alice-0038", "alice-0036", "alice-0034"]  # newest first, only matches
+    assert page.totals.approximate
+    assert page.total_count == 20  # 6 matches of 12 walked (window = 4 x the page), scaled to 40 candidates
+    # a page past what the window can hold, or a window that holds every candidate: exact
+    deep = list_sessions(query_engine, SessionFilter(text="aurora", limit=3, offset=15))
+    assert not deep.totals.approximate and deep.total_count == 20
+    assert [r.id for r in deep.rows] == ["alice-0008", "alice-0006", "alice-0004"]
+    scoped = list_sessions(query_engine, SessionFilter(text="aurora", states=("active",), limit=50))
+    assert not scoped.totals.approximate
+    assert scoped.total_count == len([i for i in range(0, 40, 2) if i % 3 == 0])
+
+
+def test_rare_term_is_found_through_the_text_index_with_an_exact_count(
+    query_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    insert_sessions(query_engine, _rows(40))
+    set_search_text(query_engine, "alice-0001", "the only kestrel")
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 10)
+    for user in (None, "alice"):
+        page = list_sessions(query_engine, SessionFilter(user_id=user, text="kestrel", limit=3))
+        assert [r.id for r in page.rows] == ["alice-0001"]
+        assert page.total_count == 1 and not page.totals.approximate
