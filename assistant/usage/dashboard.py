@@ -241,6 +241,11 @@ def session_cost_distribution(
     conds: list[Any] = [sessions.c.updated_at >= to_utc(since), sessions.c.updated_at < to_utc(until)]
     if user_id is not None:
         conds.append(sessions.c.user_id == user_id)
+    if engine.dialect.name == "postgresql":
+        if conn is None:
+            with engine.connect() as own:
+                return _cost_distribution_postgres(own, conds)
+        return _cost_distribution_postgres(conn, conds)
     stmt = sa.select(sessions.c.cost_usd, sessions.c.cost_unknown).where(*conds)
     if conn is None:
         with engine.connect() as own:
@@ -265,6 +270,46 @@ def session_cost_distribution(
         p90_usd=sorted_percentile(costs, 0.9),
         max_usd=costs[-1],
         buckets=tuple(buckets),
+    )
+
+
+def _cost_distribution_postgres(conn: sa.Connection, conds: list[Any]) -> SessionCostDistribution:
+    """The distribution in one aggregate over ``ix_sessions_updated_cost`` (no row leaves the database).
+
+    The same figures as the Python path: ``percentile_cont`` interpolates like
+    :func:`sorted_percentile`, buckets are ``[low, high)``.
+    """
+    c = sessions.c
+    known = sa.not_(c.cost_unknown)
+    edges = (0.0, *SESSION_COST_BUCKETS)
+    fractions: sa.ColumnElement[Any] = sa.literal_column("ARRAY[0.5, 0.9]")
+    bucket_cols = [
+        sa.func.count().filter(known, c.cost_usd >= low, *([c.cost_usd < edges[i + 1]] if i + 1 < len(edges) else []))
+        for i, low in enumerate(edges)
+    ]
+    stmt = sa.select(
+        sa.func.count().filter(known),
+        sa.func.count().filter(c.cost_unknown),
+        sa.func.avg(c.cost_usd).filter(known),
+        sa.func.percentile_cont(fractions).within_group(c.cost_usd).filter(known),
+        sa.func.max(c.cost_usd).filter(known),
+        *bucket_cols,
+    ).where(*conds)
+    row = conn.execute(stmt).one()
+    n, unknown_n = int(row[0]), int(row[1])
+    if n == 0:
+        return SessionCostDistribution(unknown_cost_sessions=unknown_n)
+    buckets = tuple(
+        CostBucket(low, edges[i + 1] if i + 1 < len(edges) else None, int(row[5 + i])) for i, low in enumerate(edges)
+    )
+    return SessionCostDistribution(
+        sessions=n,
+        unknown_cost_sessions=unknown_n,
+        mean_usd=float(row[2]),
+        p50_usd=float(row[3][0]),
+        p90_usd=float(row[3][1]),
+        max_usd=float(row[4]),
+        buckets=buckets,
     )
 
 

@@ -2,20 +2,34 @@
 
 Percentiles are linear-interpolated (as SQL ``percentile_cont``): PostgreSQL computes them in
 SQL, SQLite streams the period's values once in index order and each day is sorted in Python.
+
+A closed UTC day (before today, wholly inside the period) is computed once per scope (a user,
+or all users) and kept in ``usage_latency_daily`` (migration 0009) with the number of calls it
+was computed from; it is reused while the ``usage_daily`` rollup still counts the same calls
+for that day and scope (a late ledger row for the day makes it recompute). So a dashboard
+sorts only today's calls (and the partial days at the edges of an unaligned period), not
+every call of the period.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
 
-from assistant.db import usage
+from assistant.db import usage, usage_daily, usage_latency_daily, write_tx
 from assistant.sessions.base import to_utc
 from assistant.usage.periods import day_expr, day_str, ledger_conditions, utc_days
+
+logger = logging.getLogger(__name__)
+
+ALL_USERS_SCOPE = "*"
+"""``usage_latency_daily.scope`` of the all-users figures."""
 
 DayFigures = tuple[float | None, float | None, float | None, float | None]
 """``(latency p50, latency p95, ttft p50, ttft p95)`` of one day, in milliseconds."""
@@ -50,7 +64,11 @@ def sorted_percentile(ordered: list[float], p: float) -> float | None:
     return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
 
 
-def _percentiles_postgres(engine: Engine, conn: sa.Connection, conds: list[Any]) -> dict[str, DayFigures]:
+Computed = dict[str, tuple[DayFigures, int]]
+"""Figures per day with the number of ledger rows (calls) of that day they were computed from."""
+
+
+def _percentiles_postgres(engine: Engine, conn: sa.Connection, conds: list[Any]) -> Computed:
     """Per-day p50/p95 of latency and TTFT with ``percentile_cont`` (one sort per metric, in C)."""
     day = day_expr(engine, usage.c.started_at)
     fractions: sa.ColumnElement[Any] = sa.literal_column("ARRAY[0.5, 0.95]")
@@ -59,15 +77,16 @@ def _percentiles_postgres(engine: Engine, conn: sa.Connection, conds: list[Any])
             day,
             sa.func.percentile_cont(fractions).within_group(usage.c.latency_ms),
             sa.func.percentile_cont(fractions).within_group(usage.c.ttft_ms),
+            sa.func.count(),
         )
         .where(*conds)
         .group_by(day)
     )
-    out: dict[str, DayFigures] = {}
-    for d, lat, ttft in conn.execute(stmt):
+    out: Computed = {}
+    for d, lat, ttft, calls in conn.execute(stmt):
         lat = lat or [None, None]
         ttft = ttft or [None, None]
-        out[day_str(d)] = (lat[0], lat[1], ttft[0], ttft[1])
+        out[day_str(d)] = ((lat[0], lat[1], ttft[0], ttft[1]), int(calls))
     return out
 
 
@@ -78,9 +97,7 @@ def _sqlite_ts(value: datetime) -> str:
     return to_utc(value).replace(tzinfo=None).strftime(_SQLITE_TS)
 
 
-def _percentiles_ordered_scan(
-    conn: sa.Connection, user_id: str | None, since: datetime, until: datetime
-) -> dict[str, DayFigures]:
+def _percentiles_ordered_scan(conn: sa.Connection, user_id: str | None, since: datetime, until: datetime) -> Computed:
     """Per-day p50/p95 of latency and TTFT, exact, for SQLite (no ``percentile_cont``).
 
     Counts the calls of each UTC day (index-only range counts), then reads latency and
@@ -116,7 +133,7 @@ def _percentiles_ordered_scan(
         stream = cursor.fetchall()
     finally:
         cursor.close()
-    out: dict[str, DayFigures] = {}
+    out: Computed = {}
     pos = 0
     for day, n in counts:
         chunk = stream[pos : pos + n]
@@ -125,23 +142,100 @@ def _percentiles_ordered_scan(
             continue
         lat = sorted([r[0] for r in chunk if r[0] is not None])
         ttft = sorted([r[1] for r in chunk if r[1] is not None])
-        out[day] = (
+        figures = (
             sorted_percentile(lat, 0.5),
             sorted_percentile(lat, 0.95),
             sorted_percentile(ttft, 0.5),
             sorted_percentile(ttft, 0.95),
         )
+        out[day] = (figures, len(chunk))
     return out
 
 
+def _compute(engine: Engine, conn: sa.Connection, user_id: str | None, start: datetime, end: datetime) -> Computed:
+    if engine.dialect.name == "postgresql":
+        return _percentiles_postgres(engine, conn, ledger_conditions(user_id, start, end))
+    if engine.dialect.name == "sqlite":
+        return _percentiles_ordered_scan(conn, user_id, start, end)
+    raise NotImplementedError(f"latency percentiles need SQLite or PostgreSQL, not {engine.dialect.name}")
+
+
+def _midnight(day: str) -> datetime:
+    d = date.fromisoformat(day)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def _cached_days(conn: sa.Connection, scope: str, user_id: str | None, days: list[str]) -> dict[str, DayFigures]:
+    """Kept figures of closed days that still match the ledger (same call count in ``usage_daily``)."""
+    if not days:
+        return {}
+    first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    d = usage_daily.c
+    conds: list[Any] = [d.day >= first, d.day <= last]
+    if user_id is not None:
+        conds.append(d.user_id == user_id)
+    calls = {
+        day_str(r[0]): int(r[1])
+        for r in conn.execute(sa.select(d.day, sa.func.sum(d.calls)).where(*conds).group_by(d.day))
+    }
+    k = usage_latency_daily.c
+    kept = conn.execute(
+        sa.select(k.day, k.calls, k.latency_p50_ms, k.latency_p95_ms, k.ttft_p50_ms, k.ttft_p95_ms).where(
+            k.scope == scope, k.day >= first, k.day <= last
+        )
+    )
+    out: dict[str, DayFigures] = {day: (None, None, None, None) for day in days if calls.get(day, 0) == 0}
+    for r in kept:
+        day = day_str(r[0])
+        if day not in out and calls.get(day) == int(r[1]):
+            out[day] = (r[2], r[3], r[4], r[5])
+    return out
+
+
+def _keep(engine: Engine, scope: str, computed: Computed) -> None:
+    """Store the figures of closed days (best effort: a failure only means computing them again)."""
+    if not computed:
+        return
+    rows = [
+        {
+            "day": date.fromisoformat(day),
+            "scope": scope,
+            "calls": calls,
+            "latency_p50_ms": f[0],
+            "latency_p95_ms": f[1],
+            "ttft_p50_ms": f[2],
+            "ttft_p95_ms": f[3],
+        }
+        for day, (f, calls) in computed.items()
+    ]
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(usage_latency_daily)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["day", "scope"],
+        set_={c: stmt.excluded[c] for c in ("calls", "latency_p50_ms", "latency_p95_ms", "ttft_p50_ms", "ttft_p95_ms")},
+    )
+    try:
+        with write_tx(engine) as conn:
+            conn.execute(stmt, rows)
+    except sa.exc.DBAPIError as e:
+        logger.warning("scope=<%s>, error=<%s> | latency figures of closed days not kept", scope, type(e).__name__)
+
+
 def latency_by_day(
-    engine: Engine, *, since: datetime, until: datetime, user_id: str | None, conn: sa.Connection | None = None
+    engine: Engine,
+    *,
+    since: datetime,
+    until: datetime,
+    user_id: str | None,
+    conn: sa.Connection | None = None,
+    now: datetime | None = None,
 ) -> list[DayLatency]:
     """p50/p95 latency and TTFT per UTC day (exact linear-interpolated percentiles).
 
     PostgreSQL computes them with ``percentile_cont``; SQLite (no percentile function)
     reads the values once in index order and sorts each day in Python. Both give the same
-    figures.
+    figures. Closed days come from ``usage_latency_daily`` when it still matches the ledger
+    and are kept there once computed; today and partial days are always computed.
 
     Args:
         engine: The database.
@@ -149,22 +243,44 @@ def latency_by_day(
         until: Period end (exclusive).
         user_id: One user, or None for all users.
         conn: An open connection to reuse (optional).
+        now: The current time (default: the clock); days ending before its UTC midnight are closed.
 
     Returns:
         One row per day of the period (None figures on days without measured calls).
     """
+    start, end = to_utc(since), to_utc(until)
+    days = utc_days(start, end)
+    clock = to_utc(now) if now is not None else datetime.now(UTC)
+    today = datetime(clock.year, clock.month, clock.day, tzinfo=UTC)
+    closed = [d for d in days if _midnight(d) >= start and _midnight(d) + timedelta(days=1) <= min(end, today)]
+    scope = user_id if user_id is not None else ALL_USERS_SCOPE
 
-    def compute(c: sa.Connection) -> dict[str, DayFigures]:
-        if engine.dialect.name == "postgresql":
-            return _percentiles_postgres(engine, c, ledger_conditions(user_id, since, until))
-        if engine.dialect.name == "sqlite":
-            return _percentiles_ordered_scan(c, user_id, since, until)
-        raise NotImplementedError(f"latency percentiles need SQLite or PostgreSQL, not {engine.dialect.name}")
+    def compute(c: sa.Connection) -> tuple[dict[str, DayFigures], Computed]:
+        figures = _cached_days(c, scope, user_id, closed)
+        fresh: Computed = {}
+        todo = [d for d in days if d not in figures]
+        # contiguous runs of days still to compute, each read from the ledger in one pass
+        runs: list[list[str]] = []
+        for d in todo:
+            if runs and _midnight(runs[-1][-1]) + timedelta(days=1) == _midnight(d):
+                runs[-1].append(d)
+            else:
+                runs.append([d])
+        for run in runs:
+            lo = max(start, _midnight(run[0]))
+            hi = min(end, _midnight(run[-1]) + timedelta(days=1))
+            computed = _compute(engine, c, user_id, lo, hi)
+            for d in run:
+                f, calls = computed.get(d, ((None, None, None, None), 0))
+                figures[d] = f
+                if d in closed and calls:
+                    fresh[d] = (f, calls)
+        return figures, fresh
 
     if conn is None:
         with engine.connect() as own:
-            figures = compute(own)
+            figures, fresh = compute(own)
     else:
-        figures = compute(conn)
-    empty: DayFigures = (None, None, None, None)
-    return [DayLatency(day, *figures.get(day, empty)) for day in utc_days(since, until)]
+        figures, fresh = compute(conn)
+    _keep(engine, scope, fresh)
+    return [DayLatency(day, *figures[day]) for day in days]

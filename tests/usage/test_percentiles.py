@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from assistant.db import usage_latency_daily
 from assistant.usage.percentiles import latency_by_day, sorted_percentile
-from tests.usage.seeded_ledger import D1, D3, D4
+from tests.fixtures.db import insert_usage
+from tests.usage.seeded_ledger import D1, D2, D3, D4
 
 
 def test_latency_percentiles_per_day(ledger: Engine) -> None:
@@ -30,3 +33,24 @@ def test_sorted_percentile_interpolates_like_percentile_cont() -> None:
     assert sorted_percentile([7.0], 0.95) == 7.0
     assert sorted_percentile([100.0, 200.0], 0.5) == 150.0
     assert sorted_percentile([100.0, 200.0, 300.0, 400.0, 1000.0], 0.95) == pytest.approx(880.0)
+
+
+def test_closed_days_are_kept_and_recomputed_when_a_late_call_lands(ledger: Engine) -> None:
+    first = {d.day: d for d in latency_by_day(ledger, since=D1, until=D4, user_id=None)}
+    with ledger.connect() as conn:
+        kept = conn.execute(sa.select(usage_latency_daily.c.day, usage_latency_daily.c.scope)).all()
+    assert {(str(day), scope) for day, scope in kept} == {("2026-11-01", "*"), ("2026-11-02", "*"), ("2026-11-03", "*")}
+    again = {d.day: d for d in latency_by_day(ledger, since=D1, until=D4, user_id=None)}
+    assert again == first  # read back from usage_latency_daily
+    # a late ledger row for a closed day (a turn that ran over midnight): the day is recomputed
+    insert_usage(ledger, [dict(call_id="late", session_id="a1", user_id="alice", started_at=D1 + timedelta(hours=23),
+                               latency_ms=10_000.0, ttft_ms=1_000.0)])  # fmt: skip
+    late = {d.day: d for d in latency_by_day(ledger, since=D1, until=D4, user_id=None)}
+    assert late["2026-11-01"].latency_p50_ms == pytest.approx(200.0)  # 100, 200, 10000
+    assert late["2026-11-02"] == first["2026-11-02"]
+    # today (and a period ending mid-day) is never kept
+    today = {d.day: d for d in latency_by_day(ledger, since=D2, until=D3, user_id="alice", now=D2 + timedelta(hours=8))}
+    assert today["2026-11-02"].latency_p95_ms == pytest.approx(395.0)
+    with ledger.connect() as conn:
+        scopes = {r[0] for r in conn.execute(sa.select(usage_latency_daily.c.scope))}
+    assert "alice" not in scopes
