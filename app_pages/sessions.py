@@ -258,7 +258,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
     query = query_for(page_no)
     try:
         result = list_sessions(engine, query)
-        info = views.page_info(page_no, page_size, result.total_count)
+        info = views.page_info(page_no, page_size, result.total_count, result.totals.approximate)
         if info.page != page_no:  # the set shrank (sessions deleted meanwhile): show its last page
             st.session_state[PAGE_KEY] = info.page
             result = list_sessions(engine, query_for(info.page))

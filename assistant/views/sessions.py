@@ -199,13 +199,14 @@ class PageInfo:
         return self.page + 1 < self.pages
 
 
-def page_info(page: int, page_size: int, total: int) -> PageInfo:
+def page_info(page: int, page_size: int, total: int, approximate: bool = False) -> PageInfo:
     """Clamp a page number to the filtered set and describe it.
 
     Args:
         page: The requested zero-based page.
         page_size: Rows per page.
         total: Number of matching sessions.
+        approximate: ``total`` is an estimate (a search with many matches): "of about N".
 
     Returns:
         The :class:`PageInfo`.
@@ -216,7 +217,8 @@ def page_info(page: int, page_size: int, total: int) -> PageInfo:
     if total == 0:
         return PageInfo(0, 1, 0, "No sessions")
     first, last = offset + 1, min(total, offset + page_size)
-    return PageInfo(page, pages, offset, f"Showing {first:,}–{last:,} of {total:,}")
+    about = "about " if approximate else ""
+    return PageInfo(page, pages, offset, f"Showing {first:,}–{last:,} of {about}{total:,}")
 
 
 # --------------------------------------------------------------------------- labels
@@ -265,7 +267,7 @@ def totals_metrics(totals: SessionTotals) -> list[Metric]:
     cost_help = "Sum of the priced model calls of the filtered sessions."
     if unknown:
         cost_help += f" {unknown} session{'s' if unknown != 1 else ''} used a model without a price: not included."
-    return [
+    metrics = [
         Metric("Sessions", f"{totals.sessions:,}"),
         Metric("Turns", f"{totals.turns:,}"),
         Metric("Input tokens", fmt_tokens(totals.input_tokens), f"{totals.input_tokens:,} tokens"),
@@ -273,6 +275,10 @@ def totals_metrics(totals: SessionTotals) -> list[Metric]:
         Metric("Cost", totals_cost_text(totals), cost_help),
         Metric("Errors", f"{totals.errors:,}", "Model calls that failed (they are still billed and recorded)."),
     ]
+    if not totals.approximate:
+        return metrics
+    note = "Estimated from the most recent matching sessions: this search matches many."
+    return [Metric(m.label, f"about {m.value}", f"{m.help} {note}" if m.help else note) for m in metrics]
 
 
 # --------------------------------------------------------------------------- table rows
