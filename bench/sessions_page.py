@@ -1,21 +1,36 @@
-"""Benchmark of the sessions page queries at scale.
+"""Benchmark of the sessions page queries as history grows, two sizes in one run.
 
-Seeds N sessions (realistic titles and transcript text, 20 users with a skewed spread,
-three states, several models) and ~10 usage rows per session over the past year into a
-fresh SQLite file (and PostgreSQL when ``--db-url`` or TEST_DATABASE_URL is given, in a
-dedicated schema dropped first), then measures the p95 over ``--repeat`` runs of:
+Seeds ``--base-sessions`` sessions (default: a tenth of ``--sessions``; realistic titles and
+transcript text, 20 users with a skewed spread, three states, several models, ~10 usage rows
+per session over the past year), measures, then adds the rest up to ``--sessions`` (the first
+sessions are the same: each session is generated from its own seed) and measures again, into
+a fresh SQLite file and PostgreSQL when ``--db-url`` or TEST_DATABASE_URL is given (a dedicated
+schema, dropped first and at the end). Seeding goes through bulk paths: ``COPY`` on Postgres,
+``executemany`` in large batches on SQLite, secondary indexes and triggers set aside during
+the load and rebuilt once, the rollups (``usage_daily``, ``session_totals``) recomputed.
+
+Each query is the page's own call (``list_sessions`` / ``dashboard``), run once to warm up and
+then ``--repeat`` times; its p95 is printed at both sizes with ``scale_ratio`` (p95 at the
+larger size over p95 at the smaller one) and its target:
 
 - ``list_p95_ms``: first page of the sessions table, all users (admin view), by last activity;
-- ``search_p95_ms``: a filtered transcript search (all users, a project name, not expired);
-- ``dashboard_p95_ms``: the 30-day dashboard aggregates, all users.
+- ``search_p95_ms``: a transcript search over all users (a project name, not expired);
+- ``dashboard_p95_ms``: the "Last 30 days" dashboard, all users (the page's UTC-day bounds);
+- ``list_user_p95_ms`` / ``search_user_p95_ms`` / ``dashboard_user_p95_ms``: one heavy user;
+- ``list_page_20_p95_ms``: page 21 (offset 1000) of a light user's list;
+- ``search_rare_p95_ms``: a search that matches nothing;
+- ``list_sorted_cost_p95_ms``: first page sorted by cost, all users.
 
-Extra keys give the one-user variants and a page sorted by cost. The last stdout line is
-one JSON object: ``{"sqlite": {...}, "postgres": {...}, "sessions": N, "usage_rows": M}``.
+The last stdout line is one JSON object::
+
+    {"postgres": {"queries": {"list_p95_ms": {"100000": 12.1, "1000000": 13.0, "scale_ratio": 1.07,
+                  "target_ms": 100, "ok": true}, ...}, "seed_s": {...}, "all_ok": true},
+     "sqlite": {...}, "sessions": [100000, 1000000], "usage_rows": [...], "elapsed_s": 512.3}
 
 Usage::
 
-    .venv/bin/python bench/sessions_page.py --sessions 100000 --json
-    TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python bench/sessions_page.py
+    .venv/bin/python bench/sessions_page.py --sessions 1000000 --json --skip-sqlite \\
+        --db-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_sessions
 """
 
 from __future__ import annotations
@@ -28,22 +43,25 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
+    sys.path.pop(0)  # bench/calendar.py must not shadow the stdlib module
+sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, make_url, text  # noqa: E402
 
-from assistant.db import TITLE_TURN_IDX, make_engine
-from assistant.migrate import upgrade
-from assistant.sessions.queries import SessionFilter, list_sessions
-from assistant.usage.dashboard import dashboard
-from assistant.usage.pricing import DEFAULT_PRICES_FILE, PriceTable
-from assistant.usage.rollups import rebuild_usage_daily
+from assistant.db import TITLE_TURN_IDX, make_engine  # noqa: E402
+from assistant.migrate import upgrade  # noqa: E402
+from assistant.sessions.queries import SessionFilter, list_sessions  # noqa: E402
+from assistant.usage.dashboard import dashboard  # noqa: E402
+from assistant.usage.pricing import DEFAULT_PRICES_FILE, PriceTable  # noqa: E402
+from assistant.usage.rollups import rebuild_usage_daily  # noqa: E402
+from assistant.views.sessions import period_bounds  # noqa: E402
 
 BENCH_SCHEMA = "bench_sessions_page"
 SQLITE_FMT = "%Y-%m-%d %H:%M:%S.%f"
@@ -109,134 +127,137 @@ SENTENCES = [
 ]
 
 
-def _weighted_models(rng: random.Random, n: int) -> list[tuple[str, str]]:
-    pairs = [(s, u) for s, u, _w in MODELS]
-    weights = [w for _s, _u, w in MODELS]
-    return rng.choices(pairs, weights=weights, k=n)
+def _weighted_models(rng: random.Random) -> tuple[str, str]:
+    return rng.choices(_MODEL_PAIRS, weights=_MODEL_WEIGHTS, k=1)[0]
 
+
+_MODEL_PAIRS = [(s, u) for s, u, _w in MODELS]
+_MODEL_WEIGHTS = [w for _s, _u, w in MODELS]
+USERS = [f"user-{i:02d}" for i in range(1, 21)]
+USER_WEIGHTS = [1.0 / (i + 1) for i in range(len(USERS))]
 
 Rows = list[tuple[Any, ...]]
 
 
-def generate(n_sessions: int, calls_per_session: int, seed: int = 7) -> tuple[Rows, Rows, Rows]:
-    """Generate session, usage and search-text rows (consistent aggregates), deterministic for a seed.
+class Generator:
+    """Deterministic sessions, usage and search-text rows; session ``i`` depends only on (seed, i).
 
-    Args:
-        n_sessions: Number of sessions.
-        calls_per_session: Average ledger rows per session (exact total = n * this).
-        seed: Random seed.
-
-    Returns:
-        ``(sessions_rows, usage_rows, text_rows)`` as tuples in :data:`SESSION_COLS` /
-        :data:`USAGE_COLS` / :data:`TEXT_COLS` order; ``text_rows`` holds one row per turn
-        and one title row per session, as the stores write them.
+    So the first N sessions of a larger run are exactly the sessions of a run of N: the bench
+    measures the smaller size, then adds the rest.
     """
-    rng = random.Random(seed)
-    table = PriceTable.load(DEFAULT_PRICES_FILE)
-    now = datetime.now(UTC).replace(microsecond=0)
-    users = [f"user-{i:02d}" for i in range(1, 21)]
-    user_weights = [1.0 / (i + 1) for i in range(len(users))]
-    user_of = rng.choices(users, weights=user_weights, k=n_sessions)
-    models_of = _weighted_models(rng, n_sessions)
-    prices = {u: table.price_for(u, now) for _s, u, _w in MODELS}
-    session_rows: list[tuple[Any, ...]] = []
-    usage_rows: list[tuple[Any, ...]] = []
-    text_rows: list[tuple[Any, ...]] = []
-    call_no = 0
-    total_calls = n_sessions * calls_per_session
-    # spread calls: each session gets 1..2*avg-1 calls, adjusted so the total is exact
-    counts = [rng.randint(1, 2 * calls_per_session - 1) for _ in range(n_sessions)]
-    diff = total_calls - sum(counts)
-    i = 0
-    while diff != 0:
-        step = 1 if diff > 0 else -1
-        if 1 <= counts[i % n_sessions] + step <= 2 * calls_per_session:
-            counts[i % n_sessions] += step
-            diff -= step
-        i += 1
-    for s in range(n_sessions):
-        sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        user = user_of[s]
-        session_model, model_id = models_of[s]
-        created = now - timedelta(seconds=rng.randint(0, 365 * 86400))
-        n_calls = counts[s]
-        project = rng.choice(PROJECTS)
-        person = rng.choice(PEOPLE)
-        meeting = rng.choice(MEETINGS)
-        parts = [rng.choice(SENTENCES).format(m=meeting, p=person.lower(), x=project) for _ in range(4 + n_calls // 2)]
-        title = f"Prep for {meeting} with {person}"[:200]
-        n_turns = (n_calls + 1) // 2
-        text_rows.append((sid, TITLE_TURN_IDX, title.lower()))
-        for turn in range(n_turns):
-            text_rows.append((sid, turn, " ".join(parts[turn::n_turns])))
-        t = created
-        cost = 0.0
-        unknown = False
-        tin = tout = 0
-        errors = 0
-        price = prices[model_id]
-        for c in range(n_calls):
-            t = t + timedelta(seconds=rng.randint(2, 90))
-            i_tok = rng.randint(800, 6000)
-            o_tok = rng.randint(50, 900)
-            cr = rng.choice((0, 0, 0, rng.randint(0, 4000)))
-            cw = rng.choice((0, 0, 0, 0, rng.randint(0, 2000)))
-            latency = rng.lognormvariate(math.log(1800), 0.5)
-            ttft = latency * rng.uniform(0.15, 0.5)
-            err = "ThrottlingException" if rng.random() < 0.01 else None
-            errors += err is not None
-            call_cost = price.cost(i_tok, o_tok, cr, cw) if price is not None else None
-            if call_cost is None:
-                unknown = True
-            else:
-                cost += call_cost
-            tin += i_tok + cr + cw
-            tout += o_tok
-            call_no += 1
-            usage_rows.append(
+
+    def __init__(self, calls_per_session: int, seed: int = 7, now: datetime | None = None) -> None:
+        self.calls = calls_per_session
+        self.seed = seed
+        self.now = now or datetime.now(UTC).replace(microsecond=0)
+        table = PriceTable.load(DEFAULT_PRICES_FILE)
+        self.price_version = table.version
+        self.prices = {u: table.price_for(u, self.now) for _s, u, _w in MODELS}
+
+    def chunk(self, first: int, last: int) -> tuple[Rows, Rows, Rows]:
+        """Rows of sessions ``[first, last)`` in :data:`SESSION_COLS` / :data:`USAGE_COLS` / :data:`TEXT_COLS` order.
+
+        ``text_rows`` holds one row per turn and one title row per session, as the stores write them.
+        """
+        session_rows: Rows = []
+        usage_rows: Rows = []
+        text_rows: Rows = []
+        now = self.now
+        avg = self.calls
+        for s in range(first, last):
+            rng = random.Random(self.seed * 10_000_019 + s)
+            sid = f"{rng.getrandbits(128):032x}"
+            sid = f"{sid[:8]}-{sid[8:12]}-4{sid[13:16]}-a{sid[17:20]}-{sid[20:32]}"
+            r = rng.random  # int(r() * k) instead of randint/choice: the generator's hot loop
+            user = rng.choices(USERS, weights=USER_WEIGHTS, k=1)[0]
+            session_model, model_id = _weighted_models(rng)
+            created = now - timedelta(seconds=int(r() * 365 * 86400))
+            n_calls = 1 + int(r() * (2 * avg - 1))
+            project = PROJECTS[int(r() * len(PROJECTS))]
+            person = PEOPLE[int(r() * len(PEOPLE))].lower()
+            meeting = MEETINGS[int(r() * len(MEETINGS))]
+            parts = [
+                SENTENCES[int(r() * len(SENTENCES))].format(m=meeting, p=person, x=project)
+                for _ in range(4 + n_calls // 2)
+            ]
+            title = f"Prep for {meeting} with {person.title()}"[:200]
+            n_turns = (n_calls + 1) // 2
+            text_rows.append((sid, TITLE_TURN_IDX, title.lower()))
+            for turn in range(n_turns):
+                text_rows.append((sid, turn, " ".join(parts[turn::n_turns])))
+            t = created
+            cost = 0.0
+            unknown = False
+            tin = tout = 0
+            errors = 0
+            price = self.prices[model_id]
+            provider = "offline" if model_id == "offline" else "bedrock"
+            for c in range(n_calls):
+                t = t + timedelta(seconds=2 + int(r() * 89))
+                i_tok = 800 + int(r() * 5201)
+                o_tok = 50 + int(r() * 851)
+                cr = int(r() * 4001) if r() < 0.25 else 0
+                cw = int(r() * 2001) if r() < 0.2 else 0
+                latency = math.exp(rng.gauss(7.495, 0.5))  # lognormal around 1.8 s
+                ttft = latency * (0.15 + 0.35 * r())
+                err = "ThrottlingException" if r() < 0.01 else None
+                errors += err is not None
+                call_cost = price.cost(i_tok, o_tok, cr, cw) if price is not None else None
+                if call_cost is None:
+                    unknown = True
+                else:
+                    cost += call_cost
+                tin += i_tok + cr + cw
+                tout += o_tok
+                usage_rows.append(
+                    (
+                        f"call-{s:08d}-{c:03d}",
+                        sid,
+                        user,
+                        c // 2,
+                        provider,
+                        model_id,
+                        t,
+                        i_tok,
+                        o_tok,
+                        cr,
+                        cw,
+                        round(latency, 1),
+                        round(ttft, 1),
+                        err,
+                        call_cost,
+                        self.price_version,
+                    )
+                )
+            age = now - t
+            state = "active" if age < timedelta(hours=24) else ("completed", "expired", "expired")[int(r() * 3)]
+            session_rows.append(
                 (
-                    f"call-{call_no:09d}",
                     sid,
                     user,
-                    c // 2,
-                    "offline" if model_id == "offline" else "bedrock",
-                    model_id,
+                    f"{user}@example.com",
+                    title,
+                    state,
+                    created,
                     t,
-                    i_tok,
-                    o_tok,
-                    cr,
-                    cw,
-                    round(latency, 1),
-                    round(ttft, 1),
-                    err,
-                    call_cost,
-                    table.version,
+                    session_model,
+                    n_calls * 2,
+                    n_calls * 2 + 1,
+                    n_turns,
+                    tin,
+                    tout,
+                    cost,
+                    unknown,
+                    errors,
+                    "sql",
                 )
             )
-        age = now - t
-        state = "active" if age < timedelta(hours=24) else rng.choice(("completed", "expired", "expired"))
-        session_rows.append(
-            (
-                sid,
-                user,
-                f"{user}@example.com",
-                title,
-                state,
-                created,
-                t,
-                session_model,
-                n_calls * 2,
-                n_calls * 2 + 1,
-                (n_calls + 1) // 2,
-                tin,
-                tout,
-                cost,
-                unknown,
-                errors,
-                "sql",
-            )
-        )
-    return session_rows, usage_rows, text_rows
+        return session_rows, usage_rows, text_rows
+
+    def chunks(self, first: int, last: int, size: int = 20_000) -> Iterator[tuple[Rows, Rows, Rows]]:
+        """:meth:`chunk` over ``[first, last)`` in pieces of ``size`` sessions."""
+        for lo in range(first, last, size):
+            yield self.chunk(lo, min(last, lo + size))
 
 
 SESSION_COLS = (
@@ -285,22 +306,34 @@ USAGE_COLS = (
 )
 
 
-def _chunks(rows: list[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
-    for i in range(0, len(rows), size):
-        yield rows[i : i + size]
+SESSION_TOTALS_SQL = (  # what migration 0009's triggers maintain (the bench sets them aside while loading)
+    "INSERT INTO session_totals (user_id, state, model, sessions, turns, input_tokens, output_tokens, cost_usd, "
+    "unknown_cost_sessions, errors) SELECT user_id, state, model, count(*), sum(turn_count), sum(input_tokens), "
+    "sum(output_tokens), sum(cost_usd), sum(CASE WHEN cost_unknown THEN 1 ELSE 0 END), sum(errors) "
+    "FROM sessions GROUP BY user_id, state, model"
+)
 
 
 def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(v.strftime(SQLITE_FMT) if isinstance(v, datetime) else v for v in row)
 
 
-def seed_sqlite(engine: Engine, session_rows: Rows, usage_rows: Rows, text_rows: Rows) -> None:
+class Counts:
+    """Rows written so far."""
+
+    def __init__(self) -> None:
+        self.sessions = 0
+        self.usage = 0
+        self.text = 0
+
+
+def seed_sqlite(engine: Engine, chunks: Iterator[tuple[Rows, Rows, Rows]], counts: Counts) -> None:
     """Bulk-load rows through the raw sqlite3 connection (big executemany batches).
 
-    The secondary indexes and the search triggers (migrations 0002/0003) are set aside
-    during the load and rebuilt in bulk afterwards (much faster than row-by-row
-    maintenance), foreign keys are checked once at the end; the schema ends up exactly as
-    migrated.
+    The secondary indexes and the triggers (search, rollups) are set aside during the load
+    and rebuilt in bulk afterwards (much faster than row-by-row maintenance): the FTS index
+    gets the new rows, the rollups are recomputed; foreign keys are checked once at the end.
+    The schema ends up exactly as migrated.
     """
     raw = engine.raw_connection()
     try:
@@ -312,24 +345,30 @@ def seed_sqlite(engine: Engine, session_rows: Rows, usage_rows: Rows, text_rows:
             "AND tbl_name IN ('sessions', 'usage', 'session_text') AND sql IS NOT NULL"
         ).fetchall()
         has_fts = bool(cur.execute("SELECT 1 FROM sqlite_master WHERE name = 'session_text_fts'").fetchone())
+        last_text_id = cur.execute("SELECT coalesce(max(id), 0) FROM session_text").fetchone()[0]
         cur.execute("BEGIN")
         for kind, name, _sql in saved:
             cur.execute(f"DROP {kind.upper()} {name}")
         ins_s = f"INSERT INTO sessions ({', '.join(SESSION_COLS)}) VALUES ({', '.join('?' * len(SESSION_COLS))})"
-        for chunk in _chunks(session_rows, 20_000):
-            cur.executemany(ins_s, [_sqlite_row(r) for r in chunk])
         ins_u = f"INSERT INTO usage ({', '.join(USAGE_COLS)}) VALUES ({', '.join('?' * len(USAGE_COLS))})"
-        for chunk in _chunks(usage_rows, 50_000):
-            cur.executemany(ins_u, [_sqlite_row(r) for r in chunk])
         ins_t = f"INSERT INTO session_text ({', '.join(TEXT_COLS)}) VALUES (?, ?, ?)"
-        for chunk in _chunks(text_rows, 50_000):
-            cur.executemany(ins_t, chunk)
+        for session_rows, usage_rows, text_rows in chunks:
+            cur.executemany(ins_s, [_sqlite_row(r) for r in session_rows])
+            cur.executemany(ins_u, [_sqlite_row(r) for r in usage_rows])
+            cur.executemany(ins_t, text_rows)
+            counts.sessions += len(session_rows)
+            counts.usage += len(usage_rows)
+            counts.text += len(text_rows)
         if has_fts:
-            cur.execute("INSERT INTO session_text_fts(rowid, text) SELECT id, text FROM session_text")
+            cur.execute(
+                "INSERT INTO session_text_fts(rowid, text) SELECT id, text FROM session_text WHERE id > ?",
+                (last_text_id,),
+            )
         for _kind, _name, sql in saved:
             cur.execute(sql)
-        cur.execute("DELETE FROM usage_daily")  # its triggers were set aside with the others
-        cur.execute(ROLLUP_SQLITE)
+        for statement in ("DELETE FROM usage_daily", ROLLUP_SQLITE, "DELETE FROM session_totals", SESSION_TOTALS_SQL):
+            cur.execute(statement)
+        cur.execute("DELETE FROM usage_latency_daily")
         if cur.execute("PRAGMA foreign_key_check(session_text)").fetchone() is not None:
             raise SystemExit("session_text rows without a session")
         cur.execute("COMMIT")
@@ -343,44 +382,91 @@ def seed_sqlite(engine: Engine, session_rows: Rows, usage_rows: Rows, text_rows:
         raw.close()
 
 
-def seed_postgres(engine: Engine, session_rows: Rows, usage_rows: Rows, text_rows: Rows) -> None:
+def seed_postgres(engine: Engine, chunks: Iterator[tuple[Rows, Rows, Rows]], counts: Counts) -> None:
     """Bulk-load rows with COPY, then VACUUM ANALYZE (index-only scans need the visibility map).
 
-    The trigram GIN index on ``session_text`` is set aside during the load and rebuilt once.
+    Secondary indexes and unique constraints (not the primary keys) are dropped during the
+    load and rebuilt once (in parallel, with a large ``maintenance_work_mem``); triggers (the
+    rollups' and the foreign key's) are disabled, the rollups recomputed afterwards and the
+    foreign key checked with one query.
     """
+    tables = ("sessions", "usage", "session_text")
     raw = engine.raw_connection()
     try:
         dbapi: Any = raw.driver_connection
         with dbapi.cursor() as cur:
-            cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname = 'ix_session_text_trgm'")
-            trgm = cur.fetchall()
-            for name, _definition in trgm:
+            cur.execute("SET maintenance_work_mem = '512MB'")
+            cur.execute("SET max_parallel_maintenance_workers = 2")
+            cur.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "WHERE c.contype = 'u' AND c.connamespace = current_schema()::regnamespace "
+                "AND c.conrelid::regclass::text = ANY(%s)",
+                (list(tables),),
+            )
+            uniques = cur.fetchall()
+            for table, name, _definition in uniques:
+                cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            cur.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+                "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+                "WHERE c.conname = i.indexname AND c.connamespace = current_schema()::regnamespace)",
+                (list(tables),),
+            )
+            indexes = cur.fetchall()
+            for name, _definition in indexes:
                 cur.execute(f"DROP INDEX {name}")
-            cur.execute("ALTER TABLE usage DISABLE TRIGGER usage_daily_sync")  # rollup rebuilt once below
-            with cur.copy(f"COPY sessions ({', '.join(SESSION_COLS)}) FROM STDIN") as copy:
-                for row in session_rows:
-                    copy.write_row(row)
-            with cur.copy(f"COPY usage ({', '.join(USAGE_COLS)}) FROM STDIN") as copy:
-                for row in usage_rows:
-                    copy.write_row(row)
-            with cur.copy(f"COPY session_text ({', '.join(TEXT_COLS)}) FROM STDIN") as copy:
-                for row in text_rows:
-                    copy.write_row(row)
-            for _name, definition in trgm:
+            for table in tables:
+                cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
+            for session_rows, usage_rows, text_rows in chunks:
+                for table, cols, rows in (
+                    ("sessions", SESSION_COLS, session_rows),
+                    ("usage", USAGE_COLS, usage_rows),
+                    ("session_text", TEXT_COLS, text_rows),
+                ):
+                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                counts.sessions += len(session_rows)
+                counts.usage += len(usage_rows)
+                counts.text += len(text_rows)
+            for table in tables:
+                cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER ALL")
+            _phase("postgres: generated and copied")
+            # the trigram GIN index last: the longest build, nothing waits on it
+            for _name, definition in sorted(indexes, key=lambda nd: "gin" in nd[1].lower()):
                 cur.execute(definition)
-            cur.execute("ALTER TABLE usage ENABLE TRIGGER usage_daily_sync")
+            for table, name, definition in uniques:
+                cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+            _phase("postgres: indexes rebuilt")
+            cur.execute(
+                "SELECT count(*) FROM session_text t "
+                "WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.session_id)"
+            )
+            if cur.fetchone()[0]:
+                raise SystemExit("session_text rows without a session")
+            cur.execute("DELETE FROM session_totals")
+            cur.execute(SESSION_TOTALS_SQL)
+            cur.execute("DELETE FROM usage_latency_daily")
         dbapi.commit()
         with engine.begin() as conn:
             rebuild_usage_daily(conn)
         dbapi.autocommit = True
         with dbapi.cursor() as cur:
-            cur.execute("VACUUM ANALYZE sessions")
-            cur.execute("VACUUM ANALYZE usage")
-            cur.execute("VACUUM ANALYZE session_text")
-            cur.execute("VACUUM ANALYZE usage_daily")
+            for table in (*tables, "usage_daily", "session_totals"):
+                cur.execute(f"VACUUM ANALYZE {table}")
         dbapi.autocommit = False
+        _phase("postgres: rollups rebuilt, vacuumed and analyzed")
     finally:
         raw.close()
+
+
+_last_phase = [time.perf_counter()]
+
+
+def _phase(what: str) -> None:
+    now = time.perf_counter()
+    print(f"{what} in {now - _last_phase[0]:.1f} s", file=sys.stderr)
+    _last_phase[0] = now
 
 
 def p95(samples: list[float]) -> float:
@@ -403,10 +489,24 @@ def measure(fn: Callable[[], Any], repeat: int) -> float:
     return round(p95(samples), 2)
 
 
-def run_queries(engine: Engine, repeat: int) -> dict[str, float]:
-    """Measure the page queries on a seeded database."""
-    now = datetime.now(UTC)
-    since = now - timedelta(days=30)
+TARGETS_MS = {  # issue 15: lists 100 ms, search and dashboards 300 ms (p95)
+    "list_p95_ms": 100,
+    "search_p95_ms": 300,
+    "dashboard_p95_ms": 300,
+    "list_user_p95_ms": 100,
+    "dashboard_user_p95_ms": 300,
+    "search_user_p95_ms": 300,
+    "list_page_20_p95_ms": 100,
+    "search_rare_p95_ms": 300,
+    "list_sorted_cost_p95_ms": 100,
+}
+MAX_SCALE_RATIO = 2.0
+
+
+def run_queries(engine: Engine, repeat: int, today: Any) -> dict[str, float]:
+    """Measure the page queries on a seeded database (the dashboard as the page asks: UTC-day bounds)."""
+    since, until = period_bounds("Last 30 days", today)
+    assert since is not None and until is not None
     heavy = "user-01"
     light = "user-10"
     checks = {
@@ -414,31 +514,58 @@ def run_queries(engine: Engine, repeat: int) -> dict[str, float]:
         "search_p95_ms": lambda: list_sessions(
             engine, SessionFilter(text="project aurora", states=("active", "completed"), limit=50)
         ),
-        "dashboard_p95_ms": lambda: dashboard(engine, since=since, until=now, user_id=None, daily_budget_usd=5.0),
+        "dashboard_p95_ms": lambda: dashboard(engine, since=since, until=until, user_id=None, daily_budget_usd=5.0),
         "list_user_p95_ms": lambda: list_sessions(engine, SessionFilter(user_id=heavy, limit=50)),
-        "list_sorted_cost_p95_ms": lambda: list_sessions(engine, SessionFilter(sort="cost_usd", limit=50)),
-        "list_page_20_p95_ms": lambda: list_sessions(engine, SessionFilter(user_id=light, limit=50, offset=1000)),
+        "dashboard_user_p95_ms": lambda: dashboard(
+            engine, since=since, until=until, user_id=heavy, daily_budget_usd=5.0
+        ),
         "search_user_p95_ms": lambda: list_sessions(engine, SessionFilter(user_id=heavy, text="budget variance")),
+        "list_page_20_p95_ms": lambda: list_sessions(engine, SessionFilter(user_id=light, limit=50, offset=1000)),
         "search_rare_p95_ms": lambda: list_sessions(engine, SessionFilter(text="no-such-phrase-anywhere")),
-        "dashboard_user_p95_ms": lambda: dashboard(engine, since=since, until=now, user_id=heavy, daily_budget_usd=5.0),
+        "list_sorted_cost_p95_ms": lambda: list_sessions(engine, SessionFilter(sort="cost_usd", limit=50)),
     }
     return {name: measure(fn, repeat) for name, fn in checks.items()}
 
 
-def bench_backend(name: str, engine: Engine, data: tuple[Rows, Rows, Rows], repeat: int) -> dict[str, float]:
-    """Migrate, seed and measure one backend."""
+def bench_backend(name: str, engine: Engine, gen: Generator, sizes: list[int], repeat: int) -> dict[str, Any]:
+    """Migrate, then for each size: seed up to it, measure. Returns per-query p95s, ratios and seed times."""
     upgrade(engine)
-    start = time.perf_counter()
-    if name == "sqlite":
-        seed_sqlite(engine, *data)
-    else:
-        seed_postgres(engine, *data)
-    seed_s = time.perf_counter() - start
-    print(f"{name}: seeded in {seed_s:.1f} s", file=sys.stderr)
-    result = run_queries(engine, repeat)
-    result["seed_s"] = round(seed_s, 1)
-    print(f"{name}: {result}", file=sys.stderr)
-    return result
+    counts = Counts()
+    per_size: dict[int, dict[str, float]] = {}
+    seed_s: dict[str, float] = {}
+    done = 0
+    for size in sizes:
+        start = _last_phase[0] = time.perf_counter()
+        chunks = gen.chunks(done, size)
+        if name == "sqlite":
+            seed_sqlite(engine, chunks, counts)
+        else:
+            seed_postgres(engine, chunks, counts)
+        done = size
+        seed_s[str(size)] = round(time.perf_counter() - start, 1)
+        print(
+            f"{name}: {counts.sessions} sessions, {counts.usage} usage rows, {counts.text} text rows "
+            f"seeded in {seed_s[str(size)]:.1f} s",
+            file=sys.stderr,
+        )
+        per_size[size] = run_queries(engine, repeat, gen.now.date())
+        print(f"{name} @ {size}: {per_size[size]}", file=sys.stderr)
+    queries: dict[str, dict[str, Any]] = {}
+    for query in per_size[sizes[0]]:
+        row: dict[str, Any] = {str(size): per_size[size][query] for size in sizes}
+        largest = per_size[sizes[-1]][query]
+        if len(sizes) > 1:
+            row["scale_ratio"] = round(largest / max(per_size[sizes[0]][query], 0.01), 2)
+        row["target_ms"] = TARGETS_MS[query]
+        row["ok"] = largest < TARGETS_MS[query] and row.get("scale_ratio", 0) < MAX_SCALE_RATIO
+        queries[query] = row
+    return {
+        "queries": queries,
+        "seed_s": seed_s,
+        "usage_rows": counts.usage,
+        "text_rows": counts.text,
+        "all_ok": all(q["ok"] for q in queries.values()),
+    }
 
 
 def postgres_engine(url: str) -> Engine:
@@ -452,25 +579,36 @@ def postgres_engine(url: str) -> Engine:
     return make_engine(scoped.render_as_string(hide_password=False))
 
 
+def drop_bench_schema(url: str) -> None:
+    """Drop the bench schema (the data is not kept after the run)."""
+    base = make_engine(url)
+    try:
+        with base.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE"))
+    finally:
+        base.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--sessions", type=int, default=100_000, help="the larger size")
+    parser.add_argument(
+        "--base-sessions", type=int, default=None, help="the smaller size (default: a tenth; 0 = one size only)"
+    )
     parser.add_argument("--calls-per-session", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--json", action="store_true", help="(the last line is always JSON)")
     parser.add_argument("--db-url", default=os.environ.get("TEST_DATABASE_URL"), help="PostgreSQL URL (optional)")
     parser.add_argument("--sqlite-path", default=None, help="SQLite file (default: a fresh temp file)")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the Postgres bench schema afterwards")
     args = parser.parse_args(argv)
 
-    start = time.perf_counter()
-    data = generate(args.sessions, args.calls_per_session)
-    print(
-        f"generated {len(data[0])} sessions, {len(data[1])} usage rows, {len(data[2])} text rows "
-        f"in {time.perf_counter() - start:.1f} s",
-        file=sys.stderr,
-    )
+    started = time.perf_counter()
+    base = args.sessions // 10 if args.base_sessions is None else args.base_sessions
+    sizes = sorted({n for n in (base, args.sessions) if n > 0})
+    gen = Generator(args.calls_per_session)
     out: dict[str, Any] = {}
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory(prefix="bench-sessions-") as tmp:
@@ -478,17 +616,20 @@ def main(argv: list[str] | None = None) -> int:
             path.unlink(missing_ok=True)
             engine = make_engine(f"sqlite:///{path}")
             try:
-                out["sqlite"] = bench_backend("sqlite", engine, data, args.repeat)
+                out["sqlite"] = bench_backend("sqlite", engine, gen, sizes, args.repeat)
             finally:
                 engine.dispose()
     if args.db_url:
         engine = postgres_engine(args.db_url)
         try:
-            out["postgres"] = bench_backend("postgres", engine, data, args.repeat)
+            out["postgres"] = bench_backend("postgres", engine, gen, sizes, args.repeat)
         finally:
             engine.dispose()
-    out["sessions"] = len(data[0])
-    out["usage_rows"] = len(data[1])
+            if not args.keep:
+                drop_bench_schema(args.db_url)
+    out["sessions"] = sizes
+    out["usage_rows"] = next((r["usage_rows"] for r in out.values() if isinstance(r, dict)), None)
+    out["elapsed_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(out))
     return 0
 
