@@ -77,6 +77,17 @@ class Settings(BaseSettings):
         ),
     )
     ollama_host: str = Field(default="http://127.0.0.1:11434", description="Ollama server (ollama:<id>).")
+    models: CommaList = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated registry names this deployment offers, the default first (e.g. "
+            "'offline,openai:gpt-4o-mini'); unset: the one model MODEL_PROVIDER (or the defaults) name."
+        ),
+    )
+    admin_models: CommaList = Field(
+        default_factory=list,
+        description="Which of MODELS only ADMIN_EMAILS users may pick (e.g. an expensive one).",
+    )
 
     # --- persistence ---------------------------------------------------------------
     database_url: str = DEFAULT_SQLITE_URL
@@ -159,6 +170,16 @@ class Settings(BaseSettings):
             return [str(part).strip().lower() for part in value if str(part).strip()]
         return value
 
+    @field_validator("models", "admin_models", mode="before")
+    @classmethod
+    def _split_model_names(cls, value: Any) -> Any:
+        # model ids keep their case (an OpenAI-compatible server may serve "Qwen/Qwen2.5-7B-Instruct")
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [str(part).strip() for part in value if str(part).strip()]
+        return value
+
     @field_validator("calendar_encryption_key")
     @classmethod
     def _check_fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -228,30 +249,59 @@ class Settings(BaseSettings):
             raise ValueError(f"FAULT_INJECTION is only allowed when ENV=local, not ENV={self.env}")
         if (self.model_provider or "").startswith("faulty"):
             raise ValueError(f"MODEL_PROVIDER=faulty:... is only allowed when ENV=local, not ENV={self.env}")
+        faulty = next((m for m in self.models if m.lower().startswith("faulty")), None)
+        if faulty:
+            raise ValueError(f"MODELS: {faulty} (fault injection) is only allowed when ENV=local, not ENV={self.env}")
         return self
 
     @model_validator(mode="after")
     def _check_model_provider(self) -> Settings:
-        if not self.model_provider:
+        if self.model_provider:
+            self._check_model_name(self.model_provider, "MODEL_PROVIDER")
+        if not self.models and not self.admin_models:
             return self
         # Imported here: the registry pulls in strands, which a plain settings load does not need.
-        from assistant.models.registry import ModelNameError, parse_model_name
+        from assistant.models.registry import canonical_model_name
 
-        try:
-            provider, _model_id = parse_model_name(self.model_provider)
-        except ModelNameError as e:
-            raise ValueError(f"MODEL_PROVIDER: {e}") from e
-        if provider == "anthropic" and self.anthropic_api_key is None:
+        offered: dict[str, str] = {}
+        for name in self.models:
+            key = self._check_model_name(name, "MODELS")
+            if key in offered:
+                raise ValueError(f"MODELS names {name} twice")
+            offered[key] = name
+        for name in self.admin_models:
+            if not self.models:
+                raise ValueError("ADMIN_MODELS needs MODELS (the models this deployment offers, the default first)")
+            if self._check_model_name(name, "ADMIN_MODELS") not in offered:
+                raise ValueError(f"ADMIN_MODELS names {name}, which MODELS does not offer")
+        if self.admin_models and not self.admin_emails:
+            raise ValueError("ADMIN_MODELS needs ADMIN_EMAILS (who may pick the admin-only models)")
+        if self.model_provider and self.models and canonical_model_name(self.model_provider) not in offered:
+            raise ValueError(f"MODEL_PROVIDER={self.model_provider} is not one of MODELS ({', '.join(self.models)})")
+        default = canonical_model_name(self.model_name)
+        if default in {canonical_model_name(m) for m in self.admin_models}:
             raise ValueError(
-                "MODEL_PROVIDER=anthropic:... needs ANTHROPIC_API_KEY; set it in the environment or "
-                ".streamlit/secrets.toml"
-            )
-        if provider == "openai" and self.openai_api_key is None and not self.openai_base_url_is_local:
-            raise ValueError(
-                "MODEL_PROVIDER=openai:... needs OPENAI_API_KEY (or OPENAI_BASE_URL on this machine or a "
-                "private network, where no key is needed); set it in the environment or .streamlit/secrets.toml"
+                f"The default model {self.model_name} is in ADMIN_MODELS; put a model everyone may use first in MODELS"
             )
         return self
+
+    def _check_model_name(self, name: str, variable: str) -> str:
+        """Check one registry name with the registry's rules; return its canonical form (raises ValueError)."""
+        from assistant.models.registry import ModelNameError, canonical_model_name, parse_model_name
+
+        try:
+            provider, _model_id = parse_model_name(name)
+        except ModelNameError as e:
+            raise ValueError(f"{variable}: {e}") from e
+        shown = f"{variable}={provider}:..." if variable == "MODEL_PROVIDER" else f"{variable}: {name}"
+        if provider == "anthropic" and self.anthropic_api_key is None:
+            raise ValueError(f"{shown} needs ANTHROPIC_API_KEY; set it in the environment or .streamlit/secrets.toml")
+        if provider == "openai" and self.openai_api_key is None and not self.openai_base_url_is_local:
+            raise ValueError(
+                f"{shown} needs OPENAI_API_KEY (or OPENAI_BASE_URL on this machine or a "
+                "private network, where no key is needed); set it in the environment or .streamlit/secrets.toml"
+            )
+        return canonical_model_name(name)
 
     def _deployment_settings(self) -> list[str]:
         """Names of the settings that only a deployment sets (never their values).
@@ -292,12 +342,33 @@ class Settings(BaseSettings):
     # --- derived -------------------------------------------------------------------
     @property
     def model_name(self) -> str:
-        """The registry name of the model this deployment answers with."""
+        """The registry name of the default model: a new session answers with it unless another is picked.
+
+        MODEL_PROVIDER when set, else the first of MODELS, else derived (offline locally, Bedrock deployed).
+        """
+        if self.models:
+            return self.offered_models[0]  # as MODELS spells it (sessions record one spelling)
         if self.model_provider:
             return self.model_provider
         if self.mock_responses or (self.env == "local" and not self.aws_bedrock_enabled):
             return "offline"
         return f"bedrock:{self.bedrock_model}"
+
+    @property
+    def offered_models(self) -> tuple[str, ...]:
+        """The registry names a new session may answer with, the default first (MODELS, else the default alone)."""
+        if not self.models:
+            return (self.model_name,)
+        if not self.model_provider:
+            return tuple(self.models)
+        from assistant.models.registry import ModelNameError, canonical_model_name
+
+        try:
+            default = canonical_model_name(self.model_provider)
+            first = [m for m in self.models if canonical_model_name(m) == default][:1]
+        except ModelNameError:  # refused at load; only reachable while validating
+            first = []
+        return (*first, *[m for m in self.models if m not in first])
 
     @property
     def openai_base_url_is_local(self) -> bool:

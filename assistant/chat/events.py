@@ -87,6 +87,10 @@ class ChatInputError(ValueError):
     """The message cannot be sent as it is (empty, too long); nothing was written."""
 
 
+class ModelChoiceError(ChatInputError):
+    """The model asked for is not offered, or not to this user (admin-only); nothing was written."""
+
+
 class LimitExceededError(Exception):
     """A per-user limit refuses the send; ``retry_at`` says when it frees up."""
 

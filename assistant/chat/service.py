@@ -24,6 +24,7 @@ from assistant.chat.events import (
     ChatInputError,
     Done,
     ErrorEvent,
+    ModelChoiceError,
     SessionBusyError,
     StartedTurn,
     UsageEvent,
@@ -45,7 +46,8 @@ from assistant.context.calendar import CalendarService
 from assistant.context.meetings import Meeting
 from assistant.context.prep_sessions import bind_session
 from assistant.inputs import strip_control_chars
-from assistant.models.registry import get_model
+from assistant.models.providers import note_local_models
+from assistant.models.registry import ModelNameError, canonical_model_name, describe_model, get_model
 from assistant.sessions.base import (
     PendingTurn,
     SendWindow,
@@ -78,6 +80,12 @@ class ChatService:
         prices: Price table used to cost every model call at write time.
         model_factory: Builds the strands model for a registry name (tests inject fakes).
         clock: Source of "now" for limits and tools.
+
+    Models: the deployment offers ``settings.offered_models`` (MODELS; the default first). A
+    session records the model it was created with and every turn of it answers with that model,
+    even after the default changed. A session whose model is no longer offered, or has become
+    admin-only for a user who is not an admin, is read-only (:meth:`model_refusal`; "Continue in
+    a new session" carries its context to a model that is offered).
     """
 
     def __init__(
@@ -102,21 +110,92 @@ class ChatService:
         self._zones: dict[str, tzinfo] = {}  # each user's browser zone, as their last send reported it
         self._model_lock = threading.Lock()
         self._bridge = LoopBridge("chat-service-loop")
-        self._model: Model | None = None
+        self._models: dict[str, Model] = {}  # canonical registry name -> its one client in this process
+        self._offered = {canonical_model_name(name): name for name in settings.offered_models}
+        self._admin_only = {canonical_model_name(name) for name in settings.admin_models}
+        note_local_models(settings)  # local models priced $0 and labelled "local" before any is built
         # who answers a pending question: host, process and this service (a restart is a new owner)
         self.owner = new_owner()
 
-    def model(self) -> Model:
-        """The strands model shared by every session's agent (one client per process)."""
+    def model(self, name: str | None = None) -> Model:
+        """The strands model for a registry name (default: the default model), built once per process.
+
+        Every session answering with that model shares it (one client per process per model).
+        """
+        name = name or self.model_name
+        key = canonical_model_name(name)
         with self._model_lock:
-            if self._model is None:
-                self._model = self._model_factory(self.model_name)
-            return self._model
+            model = self._models.get(key)
+            if model is None:
+                model = self._models[key] = self._model_factory(name)
+            return model
+
+    # -- models -----------------------------------------------------------------------
+    @property
+    def offered_models(self) -> tuple[str, ...]:
+        """The registry names this deployment offers (MODELS), the default first."""
+        return tuple(self._offered.values())
+
+    def _key(self, name: str) -> str | None:
+        try:
+            return canonical_model_name(name)
+        except ModelNameError:
+            return None
+
+    def _label(self, name: str) -> str:
+        return describe_model(name).label if self._key(name) is not None else name
+
+    def is_admin_only(self, name: str) -> bool:
+        """Whether only ADMIN_EMAILS users may pick this model."""
+        return self._key(name) in self._admin_only
+
+    def models_for(self, user_email: str | None) -> list[str]:
+        """The models this user may pick for a new session, the default first (admins: every one)."""
+        admin = self.settings.is_admin(user_email)
+        return [name for key, name in self._offered.items() if admin or key not in self._admin_only]
+
+    def choose_model(self, model: str | None, user_email: str | None) -> str:
+        """The registry name a new session of this user answers with (None: the default).
+
+        Raises:
+            ModelChoiceError: The model is not offered, or is admin-only and the user is not an admin.
+        """
+        if model is None:
+            return self.model_name
+        key = self._key(model)
+        if key is None or key not in self._offered:
+            raise ModelChoiceError(f"{model} is not one of the models offered here ({', '.join(self.offered_models)}).")
+        if key in self._admin_only and not self.settings.is_admin(user_email):
+            raise ModelChoiceError(f"{describe_model(model).label} is only for administrators; pick another model.")
+        return self._offered[key]
+
+    def model_refusal(self, meta: SessionMeta) -> str | None:
+        """Why this session may not take new turns with its recorded model, or None when it may.
+
+        A session keeps the model it was created with; when the deployment stops offering that
+        model (MODELS changed), or makes it admin-only for a user who is not an admin, the
+        session becomes read-only rather than silently answering with another model.
+        """
+        name = meta.model or self.model_name
+        key = self._key(name)
+        label = self._label(name)
+        if key is None or key not in self._offered:
+            why = f"This session answers with {label}, which is no longer offered here"
+        elif key in self._admin_only and not self.settings.is_admin(meta.user_email):
+            why = f"This session answers with {label}, which is now only for administrators"
+        else:
+            return None
+        return f"{why}, so it is read-only. Continue in a new session to carry on with the same context."
 
     # -- sessions ---------------------------------------------------------------------
-    def create_session(self, user_id: str, *, user_email: str | None = None) -> SessionMeta:
-        """Start a new, empty session for the user."""
-        return self.store.create_session(user_id, model=self.model_name, user_email=user_email, title=DEFAULT_TITLE)
+    def create_session(self, user_id: str, *, user_email: str | None = None, model: str | None = None) -> SessionMeta:
+        """Start a new, empty session for the user, answering with ``model`` (None: the default).
+
+        Raises:
+            ModelChoiceError: The model is not offered, or not to this user; nothing was written.
+        """
+        chosen = self.choose_model(model, user_email)
+        return self.store.create_session(user_id, model=chosen, user_email=user_email, title=DEFAULT_TITLE)
 
     def get_session(self, session_id: str, user_id: str | None) -> SessionMeta:
         """Metadata of one of the user's sessions (``user_id=None``: admin read)."""
@@ -150,12 +229,16 @@ class ChatService:
         return meta
 
     def continue_session(self, session_id: str, user_id: str, *, user_email: str | None = None) -> SessionMeta:
-        """Start a new session that carries the context of a completed or expired one."""
+        """Start a new session that carries the context of a completed or expired one.
+
+        It answers with the same model when that one is still offered to the user, else the default.
+        """
         doc = self.store.load(session_id, user_id)
         title = doc.meta.title if doc.meta.title.startswith("Continued: ") else f"Continued: {doc.meta.title}"
+        same = doc.meta.model and self.model_refusal(doc.meta) is None
         meta = self.store.create_session(
             user_id,
-            model=self.model_name,
+            model=self._offered[canonical_model_name(doc.meta.model)] if same else self.model_name,
             user_email=user_email,
             title=title,
             continued_from=session_id,
@@ -233,7 +316,7 @@ class ChatService:
             zone_of=lambda: self._zones.get(meta.user_id),
         )
         slot.agent = create_meeting_coordinator(
-            model=self.model(),
+            model=self.model(doc.meta.model or self.model_name),  # the session's own model, always
             deps=deps,
             session_manager=SnapshotSessionManager(meta.id, storage=slot.storage, save_latest_on="trigger"),
             hooks=[RecorderHooks(slot)],
@@ -297,6 +380,9 @@ class ChatService:
             )
         if meta.damaged:
             raise SessionDamagedError("This session's stored data is damaged; start a new session.")
+        refusal = self.model_refusal(meta)
+        if refusal is not None:
+            raise SessionReadOnlyError(refusal)
         refuse_over_limits(self.settings, window, self.clock())
 
     def _cancel(self, slot: AgentSlot) -> None:
@@ -399,7 +485,7 @@ class ChatService:
         started_at: datetime,
         stop_reason: str,
     ) -> None:
-        usage = usage_records(self.model_name, self.prices, meta, rec)
+        usage = usage_records(meta.model or self.model_name, self.prices, meta, rec)
         for u in usage:
             rec.events.put_nowait(UsageEvent(u.input_tokens, u.output_tokens, u.cost_usd, u.ttft_ms, u.latency_ms))
         assert slot.agent is not None
@@ -409,7 +495,7 @@ class ChatService:
             prompt,
             rec,
             usage,
-            model=self.model_name,
+            model=meta.model or self.model_name,
             started_at=started_at,
             ended_at=self.clock(),
             stop_reason=stop_reason,
@@ -441,7 +527,7 @@ class ChatService:
     async def _fail(self, slot: AgentSlot, meta: SessionMeta, prompt: str, rec: TurnRecorder, exc: Exception) -> None:
         self._slots.evict(slot.session_id)
         slot.agent = None
-        usage = usage_records(self.model_name, self.prices, meta, rec)
+        usage = usage_records(meta.model or self.model_name, self.prices, meta, rec)
         turn_idx = meta.turn_count
         category, message, retryable = classify_failure(exc)
         if isinstance(exc, SessionConflictError):
@@ -491,6 +577,7 @@ class ChatService:
         user_email: str | None = None,
         meeting: Meeting | None = None,
         tz: tzinfo | None = None,
+        model: str | None = None,
     ) -> StartedTurn:
         """The one entry for a send, from the chat page and the CLI alike.
 
@@ -508,12 +595,16 @@ class ChatService:
             user_email: The sender's email, recorded on a new session (admins see it).
             meeting: For a new session started from the Prep queue, the meeting it prepares.
             tz: The sender's time zone (their browser's): the tools place and quote times in it.
+            model: For a new session, the model it answers with (None: the default); checked
+                against MODELS and ADMIN_MODELS. An existing session keeps its own model: naming
+                another one is refused.
 
         Returns:
             The session (as before the turn) and the stream of the answer's events.
 
         Raises:
             ChatInputError: Empty or too long; nothing was written.
+            ModelChoiceError: The model is not offered, not to this user, or not this session's.
             LimitExceededError: Budget or rate; nothing was written.
             SessionNotFoundError, SessionReadOnlyError, SessionDamagedError: The session cannot take it.
             SessionBusyError: An answer for this session is still being written.
@@ -523,11 +614,19 @@ class ChatService:
         if tz is not None:
             self._zones[user_id] = tz
         if session_id is None:
+            chosen = self.choose_model(model, user_email)
             self.check_limits(user_id)
-            session_id = self.create_session(user_id, user_email=user_email).id
+            session_id = self.create_session(user_id, user_email=user_email, model=chosen).id
             if meeting is not None:
                 bind_session(
                     self.store.engine, session_id=session_id, user_id=user_id, meeting=meeting, now=self.clock()
+                )
+        elif model is not None:
+            recorded = self.store.get_meta(session_id, user_id).model or self.model_name
+            if self._key(model) != self._key(recorded):
+                raise ModelChoiceError(
+                    f"This session answers with {self._label(recorded)}; "
+                    f"start a new session to ask {self._label(model)}."
                 )
         meta, slot = self._prepare(session_id, user_id, prompt)
         return StartedTurn(session=meta, text=prompt, events=self._stream_sync(slot, meta, prompt))

@@ -134,22 +134,24 @@ def is_local_provider(provider: str, settings: Settings) -> bool:
 
 
 def note_local_models(settings: Settings) -> None:
-    """Tell the price table that this deployment's configured model is local ($0, labelled "local").
+    """Tell the price table which of this deployment's models (MODELS) are local ($0, labelled "local").
 
     Building a local model does this too; call it at start-up so pages that price the ledger
-    before any model was built (the cost dashboard in a fresh process) label it "local" as well.
+    before any model was built (the cost dashboard in a fresh process, the chat page's model
+    picker) label them "local" as well.
 
     Args:
         settings: Application settings.
     """
     from assistant.models.registry import ModelNameError, parse_model_name
 
-    try:
-        provider, model_id = parse_model_name(settings.model_name)
-    except ModelNameError:
-        return
-    if is_local_provider(provider, settings):
-        mark_local_model(model_id, provider)
+    for name in settings.offered_models:
+        try:
+            provider, model_id = parse_model_name(name)
+        except ModelNameError:
+            continue
+        if is_local_provider(provider, settings):
+            mark_local_model(model_id, provider)
 
 
 def build_anthropic(model_id: str, settings: Settings) -> Model:

@@ -206,6 +206,22 @@ def parse_model_name(name: str) -> tuple[str, str]:
     return provider, model_id
 
 
+def canonical_model_name(name: str) -> str:
+    """The one spelling of a registry name, for comparing names (``offline`` -> ``offline:demo``).
+
+    Args:
+        name: ``"provider:model_id"`` or ``"offline"``.
+
+    Returns:
+        ``"provider:model_id"`` with the provider lower-cased and the default id filled in.
+
+    Raises:
+        ModelNameError: Malformed name or unknown provider.
+    """
+    provider, model_id = parse_model_name(name)
+    return f"{provider}:{model_id}"
+
+
 def _resolve_factory(provider: str) -> ProviderFactory:
     factory = PROVIDERS[provider]
     if not isinstance(factory, str):
