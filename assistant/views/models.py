@@ -29,7 +29,7 @@ FAULT_INJECTION_LABEL = "Offline demo model (fault injection)"
 _PREFIXED_PROVIDERS = frozenset({"bedrock", "anthropic", "openai", "ollama"})
 """Providers whose registry names price as their bare model id (the ledger's model id)."""
 
-__all__ = ["FAULT_INJECTION_LABEL", "OFFLINE_LABEL", "ModelView", "model_view"]
+__all__ = ["FAULT_INJECTION_LABEL", "OFFLINE_LABEL", "ModelView", "model_option", "model_view"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,35 @@ def model_view(name: str, prices: PriceTable | None = None, at: datetime | None 
     if price is None:
         return ModelView(bare, is_offline, False)
     return ModelView(price.label, is_offline, price.is_free, is_local=local_model_provider(bare) is not None)
+
+
+def _per_mtok(value: float) -> str:
+    return f"${value:,.2f}" if value >= 1 or round(value, 2) == value else f"${value:g}"
+
+
+def model_option(name: str, prices: PriceTable, at: datetime | None = None, *, admin_only: bool = False) -> str:
+    """How a model is offered in the chat page's picker: its label and its price per million tokens.
+
+    Args:
+        name: A registry name (``offline``, ``openai:gpt-4o-mini``, ``ollama:llama3.2``).
+        prices: The price table.
+        at: Date the price should be in force (default: now).
+        admin_only: Mark it as reserved for administrators (ADMIN_MODELS).
+
+    Returns:
+        e.g. "OpenAI GPT-4o mini · $0.15/$0.60 per M tokens", "llama3.2 (local) · $0",
+        "offline demo model · $0", or "… · price unknown".
+    """
+    shown = model_view(name, prices, at)
+    label = model_view(name).label  # the registry's label, as the header badge names it
+    if shown.is_offline or shown.is_local:
+        text = f"{label} · $0"
+    else:
+        info = _registry_info(name)
+        bare = info.model_id if info is not None and info.provider in _PREFIXED_PROVIDERS else name
+        price = prices.price_for(bare, at or datetime.now(UTC))
+        if price is None:
+            text = f"{label} · price unknown"
+        else:
+            text = f"{label} · {_per_mtok(price.input_per_mtok)}/{_per_mtok(price.output_per_mtok)} per M tokens"
+    return f"{text} · admins only" if admin_only else text
