@@ -444,7 +444,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             budget,
             "budget-use",
             f"Daily budget per user: {_cost(settings.daily_budget_usd)} (UTC days)."
-            + (" Spend is $0.00: the offline demo model is free." if free else ""),
+            + (" Spend is $0.00: the offline demo model and local models are free." if free else ""),
         )
 
     if scope_user is None and identity.is_admin:

@@ -254,6 +254,7 @@ _ERROR_TITLES: dict[str, tuple[str, str]] = {
     "interrupted": ("Not answered", ":material/restart_alt:"),
     "session": ("This session cannot take messages", ":material/block:"),
     "cancelled": ("The answer was cancelled", ":material/stop_circle:"),
+    "model_not_found": ("This model is not available", ":material/search_off:"),
 }
 
 

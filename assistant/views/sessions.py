@@ -28,6 +28,8 @@ from assistant.views.models import OFFLINE_LABEL, model_view
 logger = logging.getLogger(__name__)
 
 OFFLINE_FREE_NOTE = f"{OFFLINE_LABEL} is free"
+LOCAL_FREE_NOTE = "local models (Ollama, a local OpenAI-compatible server) are free"
+FREE_MODELS_NOTE = f"{OFFLINE_LABEL} and local models are free"
 STATES: tuple[SessionState, ...] = ("active", "completed", "expired")
 STATE_LABELS: dict[str, str] = {"active": "Active", "completed": "Completed", "expired": "Expired"}
 PAGE_SIZES: tuple[int, ...] = (25, 50, 100)
@@ -367,9 +369,13 @@ def free_note(rows: Sequence[SessionRow], prices: PriceTable) -> str | None:
     Returns:
         "$0.00: offline demo model is free", or None when no row is a free-model session.
     """
-    if any(r.cost_usd == 0 and all(model_view(m, prices).is_free for m in r.models) for r in rows):
-        return f"$0.00: {OFFLINE_FREE_NOTE}"
-    return None
+    free = [model_view(m, prices) for r in rows if r.cost_usd == 0 for m in r.models]
+    if not free or not any(r.cost_usd == 0 and all(model_view(m, prices).is_free for m in r.models) for r in rows):
+        return None
+    local = any(v.is_local for v in free if v.is_free)
+    offline = any(not v.is_local for v in free if v.is_free)
+    note = FREE_MODELS_NOTE if local and offline else LOCAL_FREE_NOTE if local else OFFLINE_FREE_NOTE
+    return f"$0.00: {note}"
 
 
 # --------------------------------------------------------------------------- users (admin filter)
@@ -466,8 +472,9 @@ def session_metrics(meta: SessionMeta, turns: Sequence[TurnRecord], prices: Pric
         cost_help: str | None = "Some calls used a model without a price."
     else:
         cost = fmt_cost(meta.cost_usd)
-        free = meta.cost_usd == 0 and model_view(meta.model, prices).is_free
-        cost_help = f"$0.00: {OFFLINE_FREE_NOTE}." if free else None
+        shown = model_view(meta.model, prices)
+        free = meta.cost_usd == 0 and shown.is_free
+        cost_help = f"$0.00: {LOCAL_FREE_NOTE if shown.is_local else OFFLINE_FREE_NOTE}." if free else None
     latencies = [t.latency_ms for t in turns if t.latency_ms is not None]
     avg = sum(latencies) / len(latencies) if latencies else None
     return [

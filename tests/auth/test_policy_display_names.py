@@ -37,5 +37,5 @@ def test_dev_login_name_and_email_from_settings_are_cleaned() -> None:
         env="local", test_user_name="Demo\x1b[31m\x07 Executive\n\n# Boss", test_user_email="Exec\x07@Example.com"
     )
     identity = dev_identity(settings)
-    assert identity.name == "Demo[31m Executive # Boss"
+    assert identity.name == "Demo Executive # Boss"
     assert identity.email == "exec@example.com"
