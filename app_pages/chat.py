@@ -32,6 +32,7 @@ from assistant.chat import (
     ToolStarted,
     build_display_turns,
 )
+from assistant.chat.compare import Branch, compare_choices
 from assistant.config import get_settings
 from assistant.context.calendar import CalendarStorageError
 from assistant.context.meetings import Meeting
@@ -61,6 +62,14 @@ from ui.components import (
     step_input,
     step_result,
 )
+from ui.model_choice import (
+    CompareRefused,
+    compare_popover,
+    draw_comparison,
+    model_picker,
+    picked_model,
+    take_comparison,
+)
 from ui.prep_queue import load_queue, render_prep_queue
 
 logger = logging.getLogger("assistant.pages.chat")
@@ -79,7 +88,7 @@ settings = get_settings()
 identity = current_identity()
 user_id: str = identity.user_id
 service: ChatService = get_chat_service(settings)
-model_info = model_view(service.model_name)
+pickable = service.models_for(identity.email)  # the models this user may start a session with (default first)
 
 st.html(
     """<style>
@@ -230,7 +239,7 @@ def _unanswered(session: SessionMeta | None) -> tuple[dict[str, Any] | None, Pen
     winning the race never makes it vanish); this browser's last failure is the fallback
     when the store could not record it.
     """
-    if session is None or session.read_only:  # a closed session takes no Retry
+    if session is None or read_only:  # a closed session (or one whose model was withdrawn) takes no Retry
         st.session_state.pop(FAILED, None)
         return None, None
     try:
@@ -256,8 +265,10 @@ def _unanswered(session: SessionMeta | None) -> tuple[dict[str, Any] | None, Pen
 
 
 meta, doc = _current()
-read_only = bool(meta and meta.read_only)
+model_note = service.model_refusal(meta) if meta is not None and not meta.read_only else None
+read_only = bool(meta and (meta.read_only or model_note))
 failed, answering_elsewhere = _unanswered(meta)
+compare_models = compare_choices(service, meta, identity.email) if meta is not None else []
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -387,6 +398,7 @@ def _turn_footer(session_id: str, turn: TurnRecord) -> None:
         args=(session_id, turn.idx, key),
     )
     st.caption(view.turn_footer(turn))
+    compare_popover(service, session_id, turn.idx, compare_models)
 
 
 def _draw_turn(item: DisplayTurn, session_id: str) -> None:
@@ -395,6 +407,10 @@ def _draw_turn(item: DisplayTurn, session_id: str) -> None:
         footer_key="turn-footer",
         footer=lambda turn: _turn_footer(session_id, turn),
     )
+    if compare_models or comparing is not None:
+        live = comparing if isinstance(comparing, Branch) else None
+        refused = comparing if isinstance(comparing, CompareRefused) else None
+        draw_comparison(service, user_id, item, session_id, live=live, refused=refused, on_open=_open)
 
 
 def _show_earlier(session_id: str, first: int) -> None:
@@ -437,6 +453,8 @@ def _draw_welcome() -> None:
             "check budgets against plan and track your big rocks. Pick one of your next meetings "
             "or ask anything below."
         )
+        if meta is None:
+            model_picker(service, pickable)
     now = service.clock()
     queue = load_queue(settings, identity, now, refresh=bool(st.session_state.get("prep-refresh")))
     if queue is not None:
@@ -556,6 +574,7 @@ def _start_send(session: SessionMeta | None, raw: str, meeting_id: str | None = 
             user_email=identity.email,
             meeting=meeting,
             tz=browser_zone(),
+            model=picked_model(pickable) if session is None else None,
         )
         if session is None:
             st.query_params["session"] = turn.session.id
@@ -660,7 +679,9 @@ def _draw_header() -> None:
             if meta is not None:
                 badge = view.state_badge(meta.state)
                 st.badge(badge.label, icon=badge.icon, color=badge.color)
-            mbadge = view.model_badge(model_info.label, model_info.is_offline)
+            # the session's own model; before a session starts, the one it will start with
+            shown = model_view((meta.model if meta else picked_model(pickable)) or service.model_name)
+            mbadge = view.model_badge(shown.label, shown.is_offline)
             st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
 
     for kind, message in st.session_state.pop(FLASH, []):
@@ -701,6 +722,8 @@ outcome = _start_send(meta, to_send, bound_meeting) if to_send is not None else 
 started = outcome if isinstance(outcome, _Started) else None
 if started is not None:
     meta = started.session
+# "Ask another model" clicked: the branch starts answering before the page draws, like a send
+comparing = take_comparison(service, user_id, identity.email, meta.id if meta else None, browser_zone())
 try:
     with st.sidebar:
         _sidebar()
@@ -715,7 +738,7 @@ try:
         _draw_answering_elsewhere(answering_elsewhere)
     if meta is not None and read_only:
         with st.container(key="read-only"):
-            st.info(view.read_only_notice(meta), icon=":material/lock:")
+            st.info(model_note or view.read_only_notice(meta), icon=":material/lock:")
             st.button(
                 "Continue in a new session",
                 icon=":material/arrow_forward:",
@@ -735,3 +758,6 @@ finally:
         started.events.close()
         if not started.streamed:
             service.stop(started.session.id)
+    if isinstance(comparing, Branch):  # the other model's answer, likewise (a no-op once it is stored)
+        comparing.started.events.close()
+        service.stop(comparing.branch_id)

@@ -65,3 +65,26 @@ def side_view(side: Side) -> SideView:
 def comparison_views(comparison: Comparison) -> tuple[SideView, SideView]:
     """Both columns: the original answer (left), the other model's (right)."""
     return side_view(comparison.original), side_view(comparison.other)
+
+
+FIGURES = ("Tokens", "Cost", "First token", "Total time")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def figures_markdown(left: SideView, right: SideView) -> str:
+    """Both answers' figures as one Markdown table, a row per figure and a column per model.
+
+    Args:
+        left: The original answer's column.
+        right: The other model's column.
+
+    Returns:
+        A table headed by the two models' labels; "–" where an answer has no figure (not stored).
+    """
+    first, second = dict(left.figures), dict(right.figures)
+    rows = [f"| {name} | {_cell(first.get(name, '–'))} | {_cell(second.get(name, '–'))} |" for name in FIGURES]
+    header = f"| Measured | {_cell(left.label)} · this session | {_cell(right.label)} · new session |"
+    return "\n".join([header, "|---|---|---|", *rows])

@@ -1,0 +1,144 @@
+"""Pick a model, ask, then "Ask another model": both answers side by side, in a real Chromium.
+
+The app offers the offline demo model and ``anthropic:claude-haiku-4-5``, the latter through the
+real Anthropic SDK on the fake Anthropic API (tests/fixtures/fake_llm_servers.py) on loopback:
+it calls the calendar tool, then summarises the real result, and is priced from data/prices.toml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from assistant import db
+from tests.e2e.conftest import StreamlitServer, shot, start_streamlit
+from tests.e2e.test_chat_e2e import INPUT, idle, open_app, send, session_id, wait_answers
+from tests.fixtures.fake_llm_servers import TEST_KEY, FakeLLMServer
+
+pytestmark = pytest.mark.e2e
+
+HAIKU = "anthropic:claude-haiku-4-5"
+
+
+@pytest.fixture(scope="module")
+def anthropic_api() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer("anthropic") as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def two_models_server(
+    tmp_path_factory: pytest.TempPathFactory, anthropic_api: FakeLLMServer
+) -> Iterator[StreamlitServer]:
+    server = start_streamlit(
+        tmp_path_factory.mktemp("compare-e2e"),
+        {
+            "MODELS": f"offline,{HAIKU}",
+            "ANTHROPIC_API_KEY": TEST_KEY,
+            "ANTHROPIC_BASE_URL": anthropic_api.base_url,
+        },
+    )
+    yield server
+    server.stop()
+
+
+def chosen(page: Any, container: str) -> str:
+    """The value shown by the selectbox inside ``container``."""
+    return str(page.locator(f"{container} input[role='combobox']").input_value())
+
+
+def pick(page: Any, container: str, option: str) -> None:
+    """Choose the option containing ``option`` in the selectbox inside ``container``."""
+    wanted = page.locator("[role='option']", has_text=option).first
+    for _attempt in range(3):  # a rerun that lands right after the click redraws the select closed
+        idle(page)
+        page.locator(f"{container} button[aria-label='Open']").click()
+        try:
+            wanted.wait_for(timeout=3_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+            continue
+    wanted.click()
+
+
+def test_pick_a_model_ask_then_ask_another_model(page: Any, two_models_server: StreamlitServer) -> None:
+    open_app(page, two_models_server)
+    assert chosen(page, ".st-key-model-picker") == "offline demo model · $0"
+    pick(page, ".st-key-model-picker", "Anthropic Claude Haiku 4.5")
+    header = page.locator(".st-key-chat-header")
+    page.wait_for_function(
+        "() => document.querySelector('.st-key-chat-header').innerText.includes('Anthropic Claude Haiku 4.5')"
+    )
+    idle(page)
+    shot(page, "compare-1-picker")
+
+    send(page, "What meetings do I have this week?")
+    wait_answers(page, 1)
+    sid = session_id(page)
+    idle(page)
+    footer = page.locator(".st-key-turn-footer-0")
+    assert "first token" in footer.inner_text()
+    assert "Anthropic Claude Haiku 4.5" in header.inner_text()
+
+    footer.get_by_role("button", name="Ask another model").click()
+    dialog = page.locator("[data-testid='stPopoverBody']")
+    dialog.wait_for()
+    assert chosen(page, "[data-testid='stPopoverBody']") == "offline demo model · $0"
+    shot(page, "compare-2-popover")
+    dialog.get_by_role("button", name="Ask").click()
+
+    panel = page.locator(".st-key-comparison-0")
+    panel.wait_for()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.st-key-comparison-0 table').length === 1"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"] button')",
+        timeout=30_000,
+    )
+    panel.scroll_into_view_if_needed()
+    columns = panel.locator("[data-testid='stColumn']")
+    assert columns.count() == 2
+    left, right = columns.nth(0).inner_text(), columns.nth(1).inner_text()
+    assert "Anthropic Claude Haiku 4.5" in left and "This session" in left
+    assert "offline demo model" in right and "New session" in right
+    assert "calendar" in left.lower() and "meetings" in right.lower(), "both answers are shown"
+    table = panel.locator("table")
+    head = table.locator("th").all_inner_texts()
+    assert [h.strip() for h in head] == [
+        "Measured",
+        "Anthropic Claude Haiku 4.5 · this session",
+        "offline demo model · new session",
+    ]
+    figures = {
+        row.locator("td").nth(0).inner_text(): row.locator("td").all_inner_texts()[1:]
+        for row in table.locator("tbody tr").all()
+    }
+    assert list(figures) == ["Tokens", "Cost", "First token", "Total time"]
+    assert figures["Cost"][0].startswith("$0.0"), "the Anthropic answer is priced"
+    assert figures["Cost"][1] == "$0.00 (offline demo model)"
+    assert all(value.endswith(("ms", " s")) for value in figures["First token"] + figures["Total time"])
+    assert page.locator("[data-testid='stPopoverBody']").count() == 0 or not page.locator(
+        "[data-testid='stPopoverBody']"
+    ).is_visible(), "the popover closed when Ask was clicked"
+    assert "Same question, two models" in panel.inner_text()
+    assert f"session={sid}" in page.url, "the original session stays open"
+    shot(page, "compare-3-side-by-side")
+
+    engine = create_engine(two_models_server.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(db.sessions.c.id, db.sessions.c.model, db.sessions.c.continued_from)).all()
+    engine.dispose()
+    assert sorted((r.model, r.continued_from) for r in rows) == [(HAIKU, None), ("offline", sid)]
+
+    panel.get_by_role("button", name="Open the new session").click()
+    page.wait_for_function(
+        "(sid) => !location.search.includes(sid)"
+        " && document.querySelector('.st-key-chat-header').innerText.includes('offline demo model')",
+        arg=sid,
+    )
+    page.wait_for_selector(INPUT)
+    idle(page)
+    assert page.locator(".st-key-model-picker").count() == 0
+    shot(page, "compare-4-branch-session")
