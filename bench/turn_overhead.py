@@ -80,7 +80,9 @@ def _model() -> OfflineModel:
     return OfflineModel(chunk_delay_s=0.0, first_token_delay_s=0.0)
 
 
-def run_bare(engine, settings, sessions: int, turns: int, manager_dir: Path | None, user: str) -> list[float]:  # type: ignore[no-untyped-def]
+def run_bare(
+    engine, settings, sessions: int, turns: int, manager_dir: Path | None, user: str, first: int = 0
+) -> list[float]:  # type: ignore[no-untyped-def]
     times: list[float] = []
 
     async def one_session(i: int) -> None:
@@ -103,14 +105,18 @@ def run_bare(engine, settings, sessions: int, turns: int, manager_dir: Path | No
             times.append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
 
-    for i in range(sessions):
+    for i in range(first, first + sessions):
         asyncio.run(one_session(i))
     return times
 
 
-def run_ours(engine, settings, sessions: int, turns: int, user: str) -> list[float]:  # type: ignore[no-untyped-def]
+def new_service(engine, settings) -> ChatService:  # type: ignore[no-untyped-def]
     store = SqlSessionStore(engine, expiry_hours=settings.session_expiry_hours)
-    service = ChatService(settings, store, prices=get_prices(settings), model_factory=lambda _name: _model())
+    return ChatService(settings, store, prices=get_prices(settings), model_factory=lambda _name: _model())
+
+
+def run_ours(engine, settings, sessions: int, turns: int, user: str, service: ChatService | None = None) -> list[float]:  # type: ignore[no-untyped-def]
+    service = service or new_service(engine, settings)
     times: list[float] = []
     for _ in range(sessions):
         meta = service.create_session(user)
@@ -131,11 +137,15 @@ def measure(settings, engine, tmp_path: Path, sessions: int, turns: int, rounds:
     run_ours(engine, settings, 1, 2, "warm-up")
     # Each variant is its own user: the script saves prep notes that later agendas include, so
     # a shared user would give the variant that runs later a longer history to carry.
+    # The variants take turns session by session, so a change of load on a shared machine
+    # falls on all three alike instead of on whichever variant was running.
     profile = PROFILE["name"]
     for r in range(rounds):
-        bare += run_bare(engine, settings, sessions, turns, None, f"bare-{profile}-{r}")
-        fsm += run_bare(engine, settings, sessions, turns, tmp_path / f"fsm-{profile}-{r}", f"fsm-{profile}-{r}")
-        ours += run_ours(engine, settings, sessions, turns, f"ours-{profile}-{r}")
+        service = new_service(engine, settings)
+        for i in range(sessions):
+            bare += run_bare(engine, settings, 1, turns, None, f"bare-{profile}-{r}", first=i)
+            fsm += run_bare(engine, settings, 1, turns, tmp_path / f"fsm-{profile}-{r}", f"fsm-{profile}-{r}", first=i)
+            ours += run_ours(engine, settings, 1, turns, f"ours-{profile}-{r}", service=service)
     out = {
         "turns_per_variant": len(ours),
         "bare_agent_ms": round(statistics.median(bare), 3),
