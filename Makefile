@@ -110,6 +110,8 @@ bench: dev-install
 	$(PY) bench/session_store.py --json
 	$(PY) bench/sessions_page.py --sessions 100000 --json
 	$(PY) bench/ui_latency.py --json
+	$(PY) bench/ics_parse.py --json
+	$(PY) bench/providers.py --json
 	CHROMIUM_PATH=$(CHROMIUM) $(PY) bench/cold_start.py --json
 	CHROMIUM_PATH=$(CHROMIUM) $(PY) bench/load.py --json
 

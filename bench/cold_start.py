@@ -30,7 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path.pop(0)  # bench/calendar.py must not shadow the stdlib module
+    sys.path.pop(0)  # a bench script must not shadow a stdlib module
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402

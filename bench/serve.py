@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path.pop(0)  # bench/calendar.py must not shadow the stdlib module inside the server
+    sys.path.pop(0)  # a bench script must not shadow a stdlib module inside the server
 
 
 def main() -> None:

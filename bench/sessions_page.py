@@ -50,7 +50,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path.pop(0)  # bench/calendar.py must not shadow the stdlib module
+    sys.path.pop(0)  # a bench script must not shadow a stdlib module
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, make_url, text  # noqa: E402

@@ -18,7 +18,7 @@ the variants interleaved:
 Target: the next week's meetings in under 1 s (``target_met``). Counts are checked against what
 the generator put in the file. Prints a human summary, then one JSON object on the last line.
 
-Usage: .venv/bin/python bench/calendar.py [--json] [--repeat N] [--events N]
+Usage: .venv/bin/python bench/ics_parse.py [--json] [--repeat N] [--events N]
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from __future__ import annotations
 import os
 import sys
 
-# This file is named like the standard library's ``calendar``, and Python puts the script's
-# folder first on sys.path: drop it before anything imports ``calendar`` (icalendar, dateutil).
+# Python puts the script's folder first on sys.path: drop it so no bench script can shadow a
+# standard-library module (icalendar and dateutil import ``calendar``).
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 

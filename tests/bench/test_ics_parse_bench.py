@@ -1,4 +1,4 @@
-"""bench/calendar.py still runs and reports the right meetings (small repeats; no timing asserted)."""
+"""bench/ics_parse.py still runs and reports the right meetings (small repeats; no timing asserted)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ KEYS = [
 
 def test_calendar_bench_prints_json_with_the_right_meeting_counts() -> None:
     result = subprocess.run(
-        [sys.executable, "bench/calendar.py", "--json", "--repeat", "2"],
+        [sys.executable, "bench/ics_parse.py", "--json", "--repeat", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,
