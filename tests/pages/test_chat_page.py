@@ -127,11 +127,13 @@ def test_long_session_draws_latest_answers_and_loads_earlier_on_request(make_app
     at.query_params["session"] = meta.id
     at.run()
     users = [m for m in at.chat_message if m.name == "user"]
-    assert len(users) == 20
-    assert "(26)" in users[-1].markdown[0].value and "(7)" in users[0].markdown[0].value
-    assert "7 earlier answers not shown" in _texts(at)
+    assert len(users) == 10
+    assert "(26)" in users[-1].markdown[0].value and "(17)" in users[0].markdown[0].value
+    assert "17 earlier answers not shown" in _texts(at)
 
     at.button(key="show-earlier").click().run()
+    assert len([m for m in at.chat_message if m.name == "user"]) == 20
+    at.button(key="show-earlier").click().run()  # "Show 7 earlier": the rest
     assert len([m for m in at.chat_message if m.name == "user"]) == 27
     assert not at.get("button") or all(b.key != "show-earlier" for b in at.button)
 
