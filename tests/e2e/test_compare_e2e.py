@@ -59,7 +59,7 @@ def pick(page: Any, container: str, option: str) -> None:
         try:
             wanted.wait_for(timeout=3_000)
             break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+        except Exception:  # playwright's TimeoutError: open it again
             continue
     wanted.click()
 
@@ -119,9 +119,10 @@ def test_pick_a_model_ask_then_ask_another_model(page: Any, two_models_server: S
     assert figures["Cost"][0].startswith("$0.0"), "the Anthropic answer is priced"
     assert figures["Cost"][1] == "$0.00 (offline demo model)"
     assert all(value.endswith(("ms", " s")) for value in figures["First token"] + figures["Total time"])
-    assert page.locator("[data-testid='stPopoverBody']").count() == 0 or not page.locator(
-        "[data-testid='stPopoverBody']"
-    ).is_visible(), "the popover closed when Ask was clicked"
+    assert (
+        page.locator("[data-testid='stPopoverBody']").count() == 0
+        or not page.locator("[data-testid='stPopoverBody']").is_visible()
+    ), "the popover closed when Ask was clicked"
     assert "Same question, two models" in panel.inner_text()
     assert f"session={sid}" in page.url, "the original session stays open"
     shot(page, "compare-3-side-by-side")
