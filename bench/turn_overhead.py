@@ -21,6 +21,11 @@ Two model profiles are measured in the same run:
   agent loop itself costs ~6 ms, so fixed per-turn costs (one database transaction, the
   thread bridge) show as a large ratio; ``*_zero_delay`` keys report it.
 
+A row per real provider (anthropic, openai, ollama) follows, each through the real SDK on its
+zero-delay fake server (``bench/providers.py``'s measurement; keys
+``<provider>_{bare_agent_ms,ours_ms,added_ms,ratio_vs_bare}_zero_delay``): our per-turn
+overhead should be the same on every provider.
+
 Prints a human summary, then one JSON object on the last line.
 Usage: .venv/bin/python bench/turn_overhead.py [--json]
 """
@@ -158,6 +163,31 @@ def measure(settings, engine, tmp_path: Path, sessions: int, turns: int, rounds:
     return out
 
 
+def _provider_rows(tmp_path: Path, *, quick: bool) -> dict[str, dict[str, float]]:
+    """One row per real provider on its zero-delay fake server (bench/providers.py's measurement)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_providers", Path(__file__).with_name("providers.py"))
+    if spec is None or spec.loader is None:  # pragma: no cover - the file is next to this one
+        raise SystemExit("bench/providers.py is missing")
+    providers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(providers)
+    url = "sqlite:///" + str(tmp_path / "providers.db")
+    engine = make_engine(url)
+    upgrade(engine)
+    base = {"database_url": url, "messages_per_minute": 100_000, "daily_budget_usd": 0}
+    sessions, turns, rounds = (1, 2, 1) if quick else (2, 4, 2)
+    rows = {}
+    for provider in ("anthropic", "openai", "ollama"):
+        rows[provider] = providers.measure_provider(provider, engine, base, sessions, turns, rounds)
+        f = rows[provider]
+        print(
+            f"{provider:>10}: per-turn median bare agent {f['bare_agent_ms']:.2f} ms, ours {f['ours_ms']:.2f} ms "
+            f"(+{f['added_ms']:.2f} ms) on its fake server"
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="(kept for symmetry; the last line is always JSON)")
@@ -173,8 +203,12 @@ def main() -> int:
         zero = measure(settings, engine, tmp_path, 2 if args.quick else 6, 8, 1 if args.quick else 3)
         PROFILE["name"] = "demo"
         demo = measure(settings, engine, tmp_path, 1 if args.quick else 2, 4, 1 if args.quick else 2)
+        providers = _provider_rows(tmp_path, quick=args.quick)
     result: dict[str, object] = dict(demo)
     result["profile"] = "demo (offline model as shipped)"
+    for provider, figures in providers.items():
+        for key in ("bare_agent_ms", "ours_ms", "added_ms", "ratio_vs_bare"):
+            result[f"{provider}_{key}_zero_delay"] = figures[key]
     for key, value in zero.items():
         result[f"{key}_zero_delay"] = value
     result["ours_no_slower_than_file_session_manager"] = bool(demo["ours_ms"] <= demo["file_session_manager_ms"] * 1.02)
