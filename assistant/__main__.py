@@ -56,7 +56,7 @@ def _print_events(events: object, out: TextIO) -> tuple[int, bool]:
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """Interactive (or scripted, with --example) chat in the terminal."""
-    from assistant.chat import ChatInputError, LimitExceededError
+    from assistant.chat import ChatInputError, LimitExceededError, ModelChoiceError
     from assistant.factory import get_chat_service
     from assistant.inputs import log_safe, validate_session_id
     from assistant.sessions.base import SessionError, SessionMeta
@@ -82,7 +82,11 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(f"Model: {label}")
     if args.example:
-        meta = meta or service.create_session(user)
+        try:
+            meta = meta or service.create_session(user, model=args.model)
+        except ModelChoiceError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         total_tools = 0
         for line in EXAMPLE_SCRIPT:
             print(f"\nyou › {line}\nassistant › ", end="")
@@ -104,11 +108,13 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             break
         try:
             # the session starts with its first message the limits allow: no empty sessions
-            turn = service.start_turn(user, line, session_id=meta.id if meta else None)
+            turn = service.start_turn(
+                user, line, session_id=meta.id if meta else None, model=None if meta else args.model
+            )
             meta = turn.session
             print("assistant › ", end="")
             _print_events(turn.events, out)
-        except (ChatInputError, LimitExceededError, SessionError) as e:
+        except (ChatInputError, LimitExceededError, SessionError, ModelChoiceError) as e:
             print(f"  ! {e}")
     if meta is not None:
         print(f"Resume with: python -m assistant chat --session {meta.id}")
@@ -334,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--session", help="resume this session id")
     chat.add_argument("--example", action="store_true", help="run a scripted prep conversation and exit")
     chat.add_argument("--user", help="user id (default: TEST_USER_ID)")
+    chat.add_argument("--model", help="a model of MODELS for a new session (default: the first)")
     chat.set_defaults(func=cmd_chat)
     sessions = sub.add_parser("sessions", help="list sessions, export costs, rebuild the index")
     sessions.add_argument("action", choices=["list", "costs", "reindex"])
