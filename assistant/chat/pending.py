@@ -18,6 +18,9 @@ from assistant.sessions.base import PendingTurn
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER = timedelta(seconds=20)  # no heartbeat for this long: the answering process is gone
 INTERRUPTED_MESSAGE = "Not answered: the server restarted while this question was being answered. Nothing was lost."
+UNRECORDED_MESSAGE = (
+    "Not answered: storage was unavailable, so neither the answer nor the failure could be saved. Nothing was lost."
+)
 
 
 def new_owner() -> str:
@@ -58,8 +61,13 @@ def as_shown(pending: PendingTurn, *, owner: str, now: datetime) -> PendingTurn:
     """
     if pending.status == "failed":
         return pending
-    alive = pending.owner != owner and not owner_is_dead(pending.owner)
-    if alive and now - pending.heartbeat_at < STALE_AFTER:
+    if pending.owner == owner:
+        # this very service is idle, yet its question still says "running": the turn failed and
+        # recording the failure failed too (storage unavailable); no restart happened
+        return replace(
+            pending, status="failed", error_category="storage", error_message=UNRECORDED_MESSAGE, retryable=True
+        )
+    if not owner_is_dead(pending.owner) and now - pending.heartbeat_at < STALE_AFTER:
         return pending
     return replace(
         pending, status="failed", error_category="interrupted", error_message=INTERRUPTED_MESSAGE, retryable=True

@@ -29,6 +29,11 @@ CONFLICT_LOST_MESSAGE = (
 )
 NOT_STORED_ERROR = "not stored: the session changed elsewhere during the answer"
 STORAGE_MESSAGE = "Your message could not be saved because storage is unavailable. Nothing was lost; try again."
+CUT_OFF_MESSAGE = "The model's answer was cut off before it finished, so it was not saved. Press Retry."
+
+
+class AnswerCutOffError(Exception):
+    """The model's stream ended without finishing its message (an assistant message with no content)."""
 
 
 def build_commit(
@@ -68,6 +73,9 @@ def build_commit(
         prompt = user_text(messages[0])
     status: Literal["ok", "stopped"] = "ok"
     error = None
+    if stop_reason != "cancelled" and any(m["role"] == "assistant" and not m.get("content") for m in messages):
+        # a stream that ended early (no contentBlockStop / messageStop): never stored as an answer
+        raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
     if stop_reason == "cancelled":
         status, error = "stopped", "Stopped by the user."
     elif stop_reason.startswith("limit_"):
@@ -106,6 +114,8 @@ def classify_failure(exc: BaseException) -> tuple[str, str, bool]:
     """
     if isinstance(exc, SessionConflictError):
         return "conflict", CONFLICT_LOST_MESSAGE, True
+    if isinstance(exc, AnswerCutOffError):
+        return "model_error", CUT_OFF_MESSAGE, True
     if isinstance(exc, (StorageUnavailableError, StorageError)):
         return "storage", STORAGE_MESSAGE, True
     if isinstance(exc, SessionError):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from assistant import inputs
 from assistant.sessions import jsonutil
@@ -135,6 +135,9 @@ class SessionObjects:
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        # session id -> write-id of a PUT whose request was sent but whose answer never came
+        # (read timeout, connection closed): S3 may still apply it after the client gave up
+        self._unsure: dict[str, str] = {}
 
     # -- cache -----------------------------------------------------------------------
     def cache_get(self, session_id: str) -> StoredObject | None:
@@ -215,6 +218,11 @@ class SessionObjects:
                 self.bucket,
                 e.__class__.__name__,
             )
+            if isinstance(e, (ReadTimeoutError, ConnectionClosedError)):
+                # sent, outcome unknown: read the object again next time, and remember what to look for
+                with self._cache_lock:
+                    self._unsure[session_id] = write_id
+                self.cache_drop(session_id)
             raise StorageUnavailableError(UNAVAILABLE_WRITE) from e
         return StoredObject(etag=str(response["ETag"]), version=int(body["meta"]["version"]), body=json.loads(data))
 
@@ -232,6 +240,12 @@ class SessionObjects:
             logger.info("bucket=<%s>, key=<%s> | retried write had already landed", self.bucket, key)
             return str(head["ETag"])
         return None
+
+    def unsure_write_landed(self, key: str, session_id: str) -> bool:
+        """Whether a PUT of this session that timed out here was applied by S3 after all (forgets it)."""
+        with self._cache_lock:
+            write_id = self._unsure.pop(session_id, None)
+        return write_id is not None and self._own_write_landed(key, write_id) is not None
 
     def get(self, key: str, session_id: str) -> tuple[dict[str, Any], str]:
         """One GetObject; returns the parsed document and its ETag."""

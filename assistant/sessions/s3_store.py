@@ -36,7 +36,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -46,9 +46,11 @@ from sqlalchemy import Connection, Engine, and_, delete, select, update
 from assistant import db
 from assistant.sessions import jsonutil
 from assistant.sessions.base import (
+    SendWindow,
     SessionConflictError,
     SessionDamagedError,
     SessionDocument,
+    SessionError,
     SessionMeta,
     SessionNotFoundError,
     SessionState,
@@ -86,6 +88,15 @@ from assistant.sessions.s3_objects import (
 )
 
 logger = logging.getLogger(__name__)
+
+ANSWERED_AFTER_ALL = (
+    "Storage answered late: the earlier answer to this question was saved after all. "
+    "Reload the session to see it; nothing was asked twice."
+)
+
+
+class AnsweredAfterAllError(SessionError):
+    """A Retry of a question whose first answer, reported as not saved, reached S3 after all."""
 
 
 class S3SessionStore(IndexedStore):
@@ -263,6 +274,39 @@ class S3SessionStore(IndexedStore):
             self._repair(body)
             meta = self.get_meta(session_id, user_id)
         return self._to_document(meta, body)
+
+    def begin_turn(
+        self,
+        session_id: str,
+        user_id: str,
+        *,
+        text: str,
+        owner: str,
+        now: datetime,
+        rate_window: timedelta,
+        decide: Callable[[SessionMeta, SendWindow], None],
+    ) -> SessionMeta:
+        """As the SQL index does (:meth:`SqlIndex.begin_turn`), after settling a turn PUT that timed out here.
+
+        S3 may apply a PUT after the client gave up on it: the user was told "not saved" and
+        presses Retry. When that PUT did land and its turn asked this very question, the send is
+        refused (the answer is there; asking again would store the question twice); the index
+        has caught up, so the reloaded page shows the answer.
+
+        Raises:
+            AnsweredAfterAllError: The earlier attempt of this question was saved after all.
+        """
+        validate_session_id(session_id)
+        with self.engine.connect() as conn:
+            row = self.index.select_row(conn, session_id, user_id)
+        if self.objects.unsure_write_landed(object_key(row.user_id, session_id), session_id):
+            doc = self.load(session_id, user_id)  # one GET; repairs the index row
+            if doc.turns and doc.turns[-1].user_text == text:
+                logger.info("session_id=<%s> | timed-out turn write had landed; not asking again", session_id)
+                raise AnsweredAfterAllError(ANSWERED_AFTER_ALL)
+        return super().begin_turn(
+            session_id, user_id, text=text, owner=owner, now=now, rate_window=rate_window, decide=decide
+        )
 
     def commit_turn(
         self, session_id: str, user_id: str, *, expected_version: int | None, commit: TurnCommit
