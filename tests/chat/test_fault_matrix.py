@@ -307,15 +307,14 @@ def s3_proxy(s3_mock: None) -> Iterator[S3Proxy]:
         thread.join(5)
 
 
-@pytest.fixture
-def s3_only(store_kind: str) -> None:
-    if store_kind != "s3":
-        pytest.skip("an S3 fault: the SQL stores have no bucket")
+# Rows that apply to some stores only run on those (store_kind overridden, never skipped).
+S3_ONLY = pytest.mark.parametrize("store_kind", ["s3"])  # an S3 fault: the SQL stores have no bucket
 
 
+@S3_ONLY
 @pytest.mark.parametrize("attempts", [1, 3], ids=["no-retries", "botocore-retries"])
 def test_s3_5xx_on_the_turn_put_then_retry(
-    attempts: int, s3_only: None, s3_proxy: S3Proxy, store_engine: Engine, make_store: MakeStore
+    attempts: int, s3_proxy: S3Proxy, store_engine: Engine, make_store: MakeStore
 ) -> None:
     model = ScriptedModel([Text("Hello!"), Text(ANSWER), Text(ANSWER), Text("On track.")])
     service = _service(store_engine, make_store(client=s3_proxy.client(attempts=attempts)), model)
@@ -333,8 +332,9 @@ def test_s3_5xx_on_the_turn_put_then_retry(
     _retry_once(service, sid, model, make_store, store_engine)
 
 
+@S3_ONLY
 def test_s3_5xx_on_the_get_of_a_resume_then_retry(
-    s3_only: None, s3_proxy: S3Proxy, store_engine: Engine, make_store: MakeStore
+    s3_proxy: S3Proxy, store_engine: Engine, make_store: MakeStore
 ) -> None:
     model = ScriptedModel([Text("Hello!"), Text(ANSWER), Text("On track.")])
     sid = _started(_service(store_engine, make_store(), model))
@@ -349,9 +349,10 @@ def test_s3_5xx_on_the_get_of_a_resume_then_retry(
     _retry_once(service, sid, model, make_store, store_engine)
 
 
+@S3_ONLY
 @pytest.mark.parametrize("attempts", [1, 3], ids=["no-retries", "botocore-retries"])
 def test_s3_slow_past_the_read_timeout_then_retry(
-    attempts: int, s3_only: None, s3_proxy: S3Proxy, store_engine: Engine, make_store: MakeStore
+    attempts: int, s3_proxy: S3Proxy, store_engine: Engine, make_store: MakeStore
 ) -> None:
     """The turn's PUT stalls past the client's read timeout; S3 still applies it afterwards."""
     model = ScriptedModel([Text("Hello!"), Text(ANSWER), Text(ANSWER), Text("On track.")])
@@ -379,10 +380,7 @@ def test_s3_slow_past_the_read_timeout_then_retry(
 
 
 # --------------------------------------------------------------------------- SQLite locked
-@pytest.fixture
-def sqlite_only(store_kind: str) -> None:
-    if store_kind != "sqlite":
-        pytest.skip("SQLite's database lock")
+SQLITE_ONLY = pytest.mark.parametrize("store_kind", ["sqlite"])  # SQLite's database lock
 
 
 def _short_busy_timeout(engine: Engine, ms: int = 200) -> None:
@@ -408,9 +406,8 @@ class _Locker:
         self.conn.execute("ROLLBACK")
 
 
-def test_sqlite_locked_at_send_refuses_and_writes_nothing(
-    sqlite_only: None, store_engine: Engine, make_store: MakeStore
-) -> None:
+@SQLITE_ONLY
+def test_sqlite_locked_at_send_refuses_and_writes_nothing(store_engine: Engine, make_store: MakeStore) -> None:
     _short_busy_timeout(store_engine)
     model = ScriptedModel([Text("Hello!"), Text(ANSWER), Text("On track.")])
     service = _service(store_engine, make_store(), model)
@@ -425,9 +422,8 @@ def test_sqlite_locked_at_send_refuses_and_writes_nothing(
     _retry_once(service, sid, model, make_store, store_engine)
 
 
-def test_sqlite_locked_through_the_commit_then_retry(
-    sqlite_only: None, store_engine: Engine, make_store: MakeStore
-) -> None:
+@SQLITE_ONLY
+def test_sqlite_locked_through_the_commit_then_retry(store_engine: Engine, make_store: MakeStore) -> None:
     """Locked after the question was kept, past the busy timeout, through the commit and the failure record."""
     _short_busy_timeout(store_engine)
     locker = _Locker(store_engine)
@@ -450,10 +446,7 @@ def test_sqlite_locked_through_the_commit_then_retry(
 
 
 # --------------------------------------------------------------------------- Postgres connection faults
-@pytest.fixture
-def postgres_index(store_kind: str) -> None:
-    if store_kind == "sqlite":
-        pytest.skip("a Postgres connection fault")
+POSTGRES_INDEX = pytest.mark.parametrize("store_kind", ["postgres", "s3"])  # a Postgres connection fault
 
 
 class _Killer:
@@ -493,12 +486,13 @@ class _Killer:
 
 
 @pytest.fixture
-def killer(postgres_index: None, store_engine: Engine) -> Iterator[_Killer]:
+def killer(store_engine: Engine) -> Iterator[_Killer]:
     k = _Killer(store_engine)
     yield k
     k.close()
 
 
+@POSTGRES_INDEX
 def test_connection_dropped_mid_commit_then_retry(
     killer: _Killer, store_kind: str, store_engine: Engine, make_store: MakeStore
 ) -> None:
@@ -529,6 +523,7 @@ def test_connection_dropped_mid_commit_then_retry(
     _retry_once(service, sid, model, make_store, store_engine)
 
 
+@POSTGRES_INDEX
 def test_database_restarted_between_turns(killer: _Killer, store_engine: Engine, make_store: MakeStore) -> None:
     """Every pooled connection is terminated (as a Postgres restart does): the next send just works."""
     model = ScriptedModel([Text("Hello!"), Text(ANSWER), Text("On track.")])
