@@ -20,6 +20,8 @@ import pandas as pd
 import streamlit as st
 
 from assistant.config import get_settings
+from assistant.context.big_rocks import read_rock_entries
+from assistant.context.budget import BudgetStatus, budget_statuses, budget_summary, read_budget_file
 from assistant.context.budget_io import (
     BudgetRow,
     budget_file_of,
@@ -29,6 +31,7 @@ from assistant.context.budget_io import (
     parse_budget_xlsx,
     rows_of_budget_file,
 )
+from assistant.context.data_files import DataFileError
 from assistant.context.rocks_io import COLUMNS as ROCK_COLUMNS
 from assistant.context.rocks_io import STATUS_LABELS, RockRow, rows_of_rock_entries, validate_rock_rows
 from assistant.context.row_checks import ContextInputError
@@ -41,9 +44,6 @@ from assistant.context.user_data import (
 )
 from assistant.db import get_engine
 from assistant.factory import get_store
-from assistant.tools.big_rocks import read_rock_entries
-from assistant.tools.budget import BudgetStatus, budget_statuses, budget_summary, read_budget_file
-from assistant.tools.deps import DataFileError
 from assistant.views.format import fmt_ago
 from assistant.views.markdown import plain_text
 from ui.auth_gate import current_identity

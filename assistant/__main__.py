@@ -203,14 +203,13 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
     """
     from assistant.context.calendar import CalendarStorageError
     from assistant.context.classify import MeetingTypesError, MeetingTypeStorageError
-    from assistant.context.materials import to_docx, to_markdown
+    from assistant.context.data_files import DataFileError
     from assistant.context.meetings import is_meeting_id
-    from assistant.context.prep_queue import materials_for
+    from assistant.context.prep_notes import PrepStorageError
     from assistant.factory import get_calendar_service
     from assistant.inputs import log_safe
-    from assistant.tools.deps import DataFileError
-    from assistant.tools.prep import PrepStorageError
     from assistant.views.format import resolve_zone
+    from assistant.views.materials import materials_for, to_docx, to_markdown
 
     if args.format == "docx" and args.output is None and sys.stdout.isatty():
         print("error: a DOCX file is binary; give --output FILE (or redirect the output to a file).", file=sys.stderr)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from assistant.context.data_files import DataFileError
+from assistant.context.demo_calendar import upcoming_meetings
 from assistant.context.meetings import Meeting
-from assistant.tools.calendar import upcoming_meetings
-from assistant.tools.deps import DataFileError
 
 logger = logging.getLogger(__name__)
 

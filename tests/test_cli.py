@@ -115,9 +115,9 @@ def test_chat_over_the_rate_limit_creates_no_session(tmp_path: Path) -> None:
 def test_prep_writes_markdown_materials_with_saved_prep_answers(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
+    from assistant.context.prep_notes import save_prep_response
     from assistant.db import make_engine
     from assistant.migrate import upgrade
-    from assistant.tools.prep import save_prep_response
 
     engine = make_engine("sqlite:///" + str(tmp_path / "cli.db"))
     upgrade(engine)

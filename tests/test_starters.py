@@ -32,7 +32,7 @@ def test_missing_calendar_gives_generic_prompts(tmp_path: Path) -> None:
 
 
 def test_starter_prompt_finds_its_meeting_with_the_offline_model_query() -> None:
-    from assistant.tools.calendar import upcoming_meetings
+    from assistant.context.demo_calendar import upcoming_meetings
 
     for starter in starter_prompts(DATA, NOW, limit=4, fill_generic=False):
         title = starter.prompt.removeprefix("Prepare me for ").rsplit(", ", 1)[0]

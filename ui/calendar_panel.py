@@ -20,11 +20,11 @@ from assistant.config import Settings
 from assistant.context.agenda_data import meeting_types, typed_meetings
 from assistant.context.calendar import CalendarService, CalendarStorageError, CalendarView
 from assistant.context.classify import set_override
-from assistant.context.materials import md_text
 from assistant.context.sources import CalendarInputError
 from assistant.factory import get_calendar_service
 from assistant.views.format import fmt_ago
 from assistant.views.markdown import plain_text
+from assistant.views.materials import md_text
 from ui.components import browser_zone
 from ui.google_calendar import render_google_connect
 

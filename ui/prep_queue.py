@@ -19,13 +19,13 @@ from assistant.auth import Identity
 from assistant.config import Settings
 from assistant.context.calendar import CalendarStorageError
 from assistant.context.classify import MeetingTypesError, MeetingTypeStorageError
-from assistant.context.materials import md_text, to_docx, to_markdown
 from assistant.context.meeting_cost import format_usd
 from assistant.context.meetings import Meeting
-from assistant.context.prep_queue import PrepQueue, QueueEntry, build_prep_queue, materials_for
+from assistant.context.prep_queue import PrepQueue, QueueEntry, build_prep_queue
 from assistant.factory import get_calendar_service
 from assistant.starters import describe_when
 from assistant.views.format import fmt_ago
+from assistant.views.materials import materials_for, md_text, to_docx, to_markdown
 from ui.components import browser_zone
 
 logger = logging.getLogger("assistant.pages.chat.prep_queue")

@@ -7,10 +7,6 @@ plan expected to be spent by now; it drives the "spending ahead of plan" flag). 
 carry a currency symbol and thousands separators (``$1,250,000``); a decimal comma, words or a
 formula are refused with the row and column. A bad file raises one
 :class:`~assistant.context.row_checks.ContextInputError` listing every problem.
-
-IMPORTS: ``assistant.tools`` imports this package's :mod:`~assistant.context.user_data` when it
-is initialised, so modules here import ``assistant.tools.*`` inside functions (or for type
-checking only): any import order works.
 """
 
 from __future__ import annotations
@@ -20,10 +16,11 @@ import io
 import logging
 import zipfile
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.context.budget import BudgetArea, BudgetFile, BudgetThresholds
 from assistant.context.row_checks import (
     FORMULA,
     ContextInputError,
@@ -33,9 +30,6 @@ from assistant.context.row_checks import (
     parse_amount,
     slugify,
 )
-
-if TYPE_CHECKING:
-    from assistant.tools.budget import BudgetFile, BudgetThresholds
 
 logger = logging.getLogger(__name__)
 
@@ -347,7 +341,6 @@ def budget_file_of(
     Returns:
         The budget: ``plan`` is the annual budget, ``actual`` spent to date; ids come from the names.
     """
-    from assistant.tools.budget import BudgetArea, BudgetFile, BudgetThresholds  # see IMPORTS
 
     taken: set[str] = set()
     areas = [

@@ -356,7 +356,7 @@ class CalendarService:
         return now - CACHE_LOOKBACK, now + self._ahead() + timedelta(days=1)
 
     def _demo(self, start: datetime, end: datetime, tz: tzinfo, now: datetime) -> list[Meeting]:
-        from assistant.tools.calendar import load_meetings
+        from assistant.context.demo_calendar import load_meetings
 
         return [m for m in load_meetings(self.settings.data_dir, now, tz) if m.end > start and m.start < end]
 

@@ -1,4 +1,4 @@
-"""The Prep queue and the materials of one meeting, as the chat page and the CLI show them.
+"""The Prep queue, as the chat page and the CLI show it (a meeting's materials: :mod:`assistant.views.materials`).
 
 Everything here is read from stored data (the user's calendar through its cache, saved prep
 notes, the user's budget and big rocks, meeting-type rules and overrides); the model is
@@ -11,27 +11,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import Engine
-
 from assistant.config import Settings
 from assistant.context.calendar import CalendarService, CalendarView
 from assistant.context.classify import (
     PrepItem,
-    effective_type,
     load_meeting_types,
     overrides,
     prep_queue,
     prepared_counts,
 )
-from assistant.context.materials import Materials, build_materials
 from assistant.context.meeting_cost import MeetingCost, MeetingRates, meeting_cost
 from assistant.context.meetings import Meeting
 from assistant.context.prep_sessions import sessions_by_meeting
-from assistant.context.user_data import budget_for, rocks_for
-from assistant.tools.agenda import build_agenda
-from assistant.tools.budget import budget_statuses
-from assistant.tools.prep import list_prep_responses
-from assistant.tools.related import with_related
 
 logger = logging.getLogger(__name__)
 
@@ -110,60 +101,6 @@ def build_prep_queue(
         for item in items
     ]
     return PrepQueue(entries=entries, view=view)
-
-
-def materials_for(
-    meeting: Meeting,
-    *,
-    settings: Settings,
-    engine: Engine,
-    user_id: str,
-    user_email: str | None,
-    tz: tzinfo,
-    now: datetime,
-) -> Materials:
-    """A meeting's materials (timed agenda, question bank, note-taking template, cost) from stored data.
-
-    Args:
-        meeting: The meeting (from the user's calendar).
-        settings: Meeting types, internal domains, rates, data folder (demo budget and rocks).
-        engine: App database (prep notes, overrides, the user's budget and rocks).
-        user_id: Whose notes, budget and rocks.
-        user_email: The user's email.
-        tz: Zone for every time shown.
-        now: Current time (aware), for rock dates.
-    """
-    types = load_meeting_types(settings.resolved_meeting_types_file)
-    type_id = effective_type(
-        meeting,
-        overrides(engine, user_id),
-        user_email=user_email,
-        internal_domains=settings.internal_domains,
-        rules=types,
-    )
-    budget_file, _ = budget_for(engine, user_id, settings.data_dir)
-    budget = budget_statuses(budget_file)
-    rocks, _ = rocks_for(engine, user_id, settings.data_dir, now.astimezone(tz).date())
-    related = with_related(meeting, budget, rocks)
-    notes = list_prep_responses(engine, user_id, meeting.id)
-    agenda = build_agenda(
-        related,
-        prep_notes=notes,
-        budget=budget,
-        rocks=rocks,
-        tz=tz,
-        duration_minutes=min(max(meeting.duration_minutes, 15), 480),
-    )
-    cost = meeting_cost(
-        meeting,
-        user_email=user_email,
-        internal_domains=settings.internal_domains,
-        rates=MeetingRates.from_settings(settings),
-    )
-    logger.info("user_id=<%s>, meeting_id=<%s> | materials built", user_id, meeting.id)
-    return build_materials(
-        related, type_id=type_id, types=types, prep_notes=notes, agenda=agenda, cost=cost, tz=tz, user_email=user_email
-    )
 
 
 def prep_prompt(meeting: Meeting, when: str) -> str:

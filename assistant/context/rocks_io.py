@@ -11,14 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.context.big_rocks import BigRock, Milestone, RockEntry, rocks_from_entries
 from assistant.context.row_checks import ContextInputError, Problem, clean_text, is_blank, shorten, slugify
-
-if TYPE_CHECKING:  # imported inside functions at runtime: see assistant.context.budget_io's IMPORTS note
-    from assistant.tools.big_rocks import BigRock, RockEntry
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +29,7 @@ MAX_RISKS = 20
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 
-RockStatus = Literal["on_track", "at_risk", "off_track"]  # the same as assistant.tools.big_rocks.RockStatus
+RockStatus = Literal["on_track", "at_risk", "off_track"]  # the same as assistant.context.big_rocks.RockStatus
 STATUSES: tuple[str, ...] = get_args(RockStatus)
 STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
 COLUMNS = ("name", "owner", "status", "progress_pct", "next_milestone", "due_date", "risks")
@@ -204,7 +202,6 @@ def big_rocks_of(rows: Sequence[RockRow], today: date) -> list[BigRock]:
     Returns:
         The rocks, in order, ids made from the names.
     """
-    from assistant.tools.big_rocks import BigRock, Milestone
 
     taken: set[str] = set()
     rocks = []
@@ -244,7 +241,6 @@ def rows_of_rock_entries(entries: Sequence[RockEntry], today: date) -> list[Rock
     Returns:
         One row per rock, in file order.
     """
-    from assistant.tools.big_rocks import rocks_from_entries
 
     rows = []
     for rock in rocks_from_entries(list(entries), today):

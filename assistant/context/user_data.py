@@ -16,19 +16,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from assistant.context.big_rocks import BigRock, read_rock_entries, rocks_from_entries
+from assistant.context.budget import BudgetFile, read_budget_file
 from assistant.context.budget_io import BudgetRow, budget_file_of, rows_of_budget_file
+from assistant.context.data_files import DataFileError
 from assistant.context.rocks_io import RockRow, big_rocks_of, rows_of_rock_entries
 from assistant.db import user_context
-
-if TYPE_CHECKING:  # imported inside functions at runtime: see assistant.context.budget_io's IMPORTS note
-    from assistant.tools.big_rocks import BigRock
-    from assistant.tools.budget import BudgetFile
 
 logger = logging.getLogger(__name__)
 
@@ -296,8 +295,6 @@ class ContextStore:
         Raises:
             DataFileError: A demo file is missing or malformed (nothing was saved).
         """
-        from assistant.tools.big_rocks import read_rock_entries
-        from assistant.tools.budget import read_budget_file
 
         budget = rows_of_budget_file(read_budget_file(data_dir))
         rocks = rows_of_rock_entries(read_rock_entries(data_dir), today)
@@ -326,8 +323,6 @@ def budget_for(engine: Engine, user_id: str, data_dir: Path) -> tuple[BudgetFile
         ContextDataError: The user's stored budget cannot be read.
         DataFileError: The user has no budget and the demo file is missing or malformed.
     """
-    from assistant.tools.budget import read_budget_file
-    from assistant.tools.deps import DataFileError
 
     stored = ContextStore(engine).get(user_id, "budget")
     if stored is None:
@@ -356,7 +351,6 @@ def rocks_for(engine: Engine, user_id: str, data_dir: Path, today: date) -> tupl
         ContextDataError: The user's stored rocks cannot be read.
         DataFileError: The user has no rocks and the demo file is missing or malformed.
     """
-    from assistant.tools.big_rocks import read_rock_entries, rocks_from_entries
 
     stored = ContextStore(engine).get(user_id, "big_rocks")
     if stored is None:

@@ -18,15 +18,16 @@ from pydantic import Field
 from strands import tool
 from strands.types.tools import AgentTool, ToolContext
 
+from assistant.context.agenda import MAX_DURATION, MIN_DURATION, agenda_to_dict, build_agenda
+from assistant.context.big_rocks import big_rocks_status_of
+from assistant.context.budget import budget_context_of, budget_statuses, budget_summary
+from assistant.context.data_files import DataFileError
+from assistant.context.prep_notes import list_prep_responses, list_series_prep
+from assistant.context.prep_notes import save_prep_response as save_prep_response_db
+from assistant.context.related import with_related
 from assistant.context.user_data import budget_for, rocks_for
-from assistant.tools.agenda import MAX_DURATION, MIN_DURATION, agenda_to_dict, build_agenda
-from assistant.tools.big_rocks import big_rocks_status_of
-from assistant.tools.budget import budget_context_of, budget_statuses, budget_summary
-from assistant.tools.deps import DataFileError, ToolDeps
+from assistant.tools.deps import ToolDeps
 from assistant.tools.guard import latest_user_text, requested_by_model, require_users_words
-from assistant.tools.prep import list_prep_responses, list_series_prep
-from assistant.tools.prep import save_prep_response as save_prep_response_db
-from assistant.tools.related import with_related
 
 __all__ = ["TOOL_NAMES", "DataFileError", "ToolDeps", "build_tools"]
 

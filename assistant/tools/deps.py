@@ -1,4 +1,4 @@
-"""What the meeting tools need from the outside world, and the shared data-file reader.
+"""What the meeting tools need from the outside world.
 
 Tools are built per agent as closures over a :class:`ToolDeps`, so tests and the chat
 page can inject a data folder, a database engine, a user and a fixed clock.
@@ -7,14 +7,12 @@ page can inject a data folder, a database engine, a user and a fixed clock.
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 if TYPE_CHECKING:
@@ -27,14 +25,6 @@ logger = logging.getLogger(__name__)
 def utc_now() -> datetime:
     """Current time as an aware UTC datetime (the default clock of :class:`ToolDeps`)."""
     return datetime.now(UTC)
-
-
-class DataFileError(ValueError):
-    """A demo data file is missing or malformed; the message names the file and the problem.
-
-    It is a ``ValueError`` so that a strands tool raising it returns an error result the
-    model can read instead of failing the turn.
-    """
 
 
 @dataclass(frozen=True)
@@ -85,7 +75,7 @@ class ToolDeps:
     def calendar_view(self, days_ahead: int) -> CalendarView:
         """The user's meetings from now until ``days_ahead`` days ahead, with their source."""
         from assistant.context.calendar import DEMO_LABEL, CalendarView
-        from assistant.tools.calendar import upcoming_meetings
+        from assistant.context.demo_calendar import upcoming_meetings
 
         if self.calendar is not None:
             return self.calendar.view(self.user_id, days_ahead=days_ahead, tz=self.tz, now=self.now())
@@ -117,88 +107,8 @@ class ToolDeps:
         Raises:
             ValueError: No such meeting (the message lists valid ids).
         """
-        from assistant.tools.calendar import find_meeting
+        from assistant.context.demo_calendar import find_meeting
 
         if self.calendar is not None:
             return self.calendar.find(self.user_id, meeting_id, tz=self.tz, now=self.now())
         return find_meeting(self.data_dir, self.local_now(), meeting_id, tz=self.tz)
-
-
-def read_data_file(data_dir: Path, name: str) -> dict[str, Any]:
-    """Read and parse one TOML data file.
-
-    Args:
-        data_dir: Folder holding the data files.
-        name: File name, e.g. ``"calendar.toml"``.
-
-    Returns:
-        The parsed TOML document.
-
-    Raises:
-        DataFileError: If the file is missing, unreadable or not valid TOML.
-    """
-    path = Path(data_dir) / name
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError as e:
-        raise DataFileError(f"Data file {path} is missing; restore it from the repository's data/ folder.") from e
-    except tomllib.TOMLDecodeError as e:
-        raise DataFileError(f"Data file {path} is not valid TOML: {e}.") from e
-    except OSError as e:
-        raise DataFileError(f"Data file {path} cannot be read: {e.strerror or e}.") from e
-
-
-EntryModel = TypeVar("EntryModel", bound=BaseModel)
-
-
-def read_table_list(data_dir: Path, name: str, key: str, model: type[EntryModel]) -> list[EntryModel]:
-    """Read the ``[[key]]`` tables of one TOML data file, each validated as ``model``.
-
-    Args:
-        data_dir: Folder holding the data files.
-        name: File name, e.g. ``"calendar.toml"``.
-        key: The array-of-tables name, e.g. ``"meetings"``.
-        model: The pydantic model of one entry.
-
-    Returns:
-        The entries, in file order (none when the file has no ``key``).
-
-    Raises:
-        DataFileError: If the file is missing or malformed (the message names the entry, ``key.<index>``).
-    """
-    path = Path(data_dir) / name
-    raw = read_data_file(data_dir, name)
-    items = raw.get(key, [])
-    if not isinstance(items, list):
-        raise DataFileError(f"Data file {path} is malformed: '{key}' must be a list of [[{key}]] tables.")
-    entries = []
-    for index, item in enumerate(items):
-        try:
-            entries.append(model.model_validate(item))
-        except ValidationError as e:
-            raise DataFileError(describe_validation_error(path, e, where=f"{key}.{index}")) from e
-    return entries
-
-
-def describe_validation_error(path: Path, error: Exception, where: str = "") -> str:
-    """Turn a pydantic validation error into one readable sentence naming the file.
-
-    Args:
-        path: The data file that failed validation.
-        error: The pydantic ``ValidationError``.
-        where: Location prefix such as ``"meetings.2"`` for an entry validated on its own.
-
-    Returns:
-        A message such as ``"Data file x.toml is malformed: meetings.0.start: ..."``.
-    """
-    errors = getattr(error, "errors", None)
-    if callable(errors):
-        parts = []
-        for item in errors()[:3]:
-            loc = ".".join([where] * bool(where) + [str(p) for p in item.get("loc", ())])
-            parts.append(f"{loc}: {item.get('msg', 'invalid value')}" if loc else str(item.get("msg")))
-        detail = "; ".join(parts)
-    else:
-        detail = f"{where}: {error}" if where else str(error)
-    return f"Data file {path} is malformed: {detail}."

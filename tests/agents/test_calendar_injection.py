@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 from assistant.agents.meeting_coordinator import create_meeting_coordinator
 from assistant.config import load_settings
 from assistant.context.calendar import CalendarService
+from assistant.context.prep_notes import list_prep_responses
 from assistant.context.secrets import TokenCipher
 from assistant.models.offline import OfflineModel
 from assistant.tools import ToolDeps
 from assistant.tools.guard import NOT_USERS_WORDS
-from assistant.tools.prep import list_prep_responses
 from assistant.views.markdown import safe_markdown
 from tests.fixtures.scripted_model import ScriptedModel, Text, ToolCall
 

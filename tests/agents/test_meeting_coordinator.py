@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from assistant.agents.meeting_coordinator import create_meeting_coordinator, load_system_prompt
+from assistant.context.prep_notes import list_prep_responses
 from assistant.tools import TOOL_NAMES, ToolDeps
-from assistant.tools.prep import list_prep_responses
 from tests.fixtures.meeting_data import NOW
 from tests.fixtures.scripted_model import ScriptedModel, Text, ToolCall
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
+from assistant.context.budget import budget_context_of, budget_statuses, read_budget_file
 from assistant.context.budget_io import (
     MAX_FILE_BYTES,
     MAX_ROWS,
@@ -21,7 +22,6 @@ from assistant.context.budget_io import (
     rows_of_budget_file,
 )
 from assistant.context.row_checks import ContextInputError
-from assistant.tools.budget import budget_context_of, budget_statuses, read_budget_file
 from tests.fixtures.streamlit_server import ROOT
 
 HEADER = "area,owner,plan,actual,forecast,notes\n"

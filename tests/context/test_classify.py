@@ -22,9 +22,9 @@ from assistant.context.classify import (
     prepared_counts,
     set_override,
 )
+from assistant.context.demo_calendar import load_meetings
 from assistant.context.meetings import Attendee, Meeting
-from assistant.tools.calendar import load_meetings
-from assistant.tools.prep import save_prep_response
+from assistant.context.prep_notes import save_prep_response
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPES_FILE = ROOT / "data" / "meeting_types.toml"

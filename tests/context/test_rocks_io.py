@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from assistant.context.big_rocks import big_rocks_status_of, read_rock_entries
 from assistant.context.rocks_io import MAX_ROCKS, RockRow, big_rocks_of, rows_of_rock_entries, validate_rock_rows
 from assistant.context.row_checks import ContextInputError
-from assistant.tools.big_rocks import big_rocks_status_of, read_rock_entries
 from tests.fixtures.streamlit_server import ROOT
 
 TODAY = date(2026, 3, 10)
@@ -111,6 +111,6 @@ def test_statuses_match_the_tools() -> None:
     from typing import get_args
 
     from assistant.context import rocks_io
-    from assistant.tools import big_rocks
+    from assistant.context import big_rocks
 
     assert get_args(rocks_io.RockStatus) == get_args(big_rocks.RockStatus)

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, update
 
+from assistant.context.big_rocks import big_rocks_status_of
+from assistant.context.budget import budget_context_of
 from assistant.context.budget_io import BudgetRow
 from assistant.context.rocks_io import RockRow
 from assistant.context.user_data import (
@@ -19,8 +21,6 @@ from assistant.context.user_data import (
     rocks_for,
 )
 from assistant.db import user_context
-from assistant.tools.big_rocks import big_rocks_status_of
-from assistant.tools.budget import budget_context_of
 from tests.fixtures.streamlit_server import ROOT
 
 DATA = ROOT / "data"

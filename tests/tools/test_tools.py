@@ -139,7 +139,7 @@ def test_bad_input_returns_error_result(agent: Agent, name: str, kwargs: dict[st
 def test_rejected_note_writes_nothing(agent: Agent, engine: Engine) -> None:
     error_text(agent.tool.save_prep_response(meeting_id="nope", topic="t", response="r"))
     error_text(agent.tool.save_prep_response(meeting_id="acme-qbr", topic="t", response="  "))
-    from assistant.tools.prep import list_prep_responses
+    from assistant.context.prep_notes import list_prep_responses
 
     assert list_prep_responses(engine, "alice", "nope") == []
     assert list_prep_responses(engine, "alice", "acme-qbr") == []

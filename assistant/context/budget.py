@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assistant.tools.deps import DataFileError, describe_validation_error, read_data_file
+from assistant.context.data_files import DataFileError, describe_validation_error, read_data_file
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from assistant.context.data_files import DataFileError, read_table_list
 from assistant.context.meetings import MEETING_ID_PATTERN, Attendee, Meeting
-from assistant.tools.deps import DataFileError, read_table_list
 
 logger = logging.getLogger(__name__)
 

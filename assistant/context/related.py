@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.context.big_rocks import BigRock
+from assistant.context.budget import BudgetStatus
 from assistant.context.meetings import Meeting
-from assistant.tools.big_rocks import BigRock
-from assistant.tools.budget import BudgetStatus
 
 _WORD = re.compile(r"[^\W_]{4,}")
 _COMMON = frozenset(

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.tools.big_rocks import big_rocks_status, load_big_rocks
-from assistant.tools.deps import DataFileError
+from assistant.context.big_rocks import big_rocks_status, load_big_rocks
+from assistant.context.data_files import DataFileError
 from tests.fixtures.meeting_data import NOW
 
 

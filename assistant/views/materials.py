@@ -2,7 +2,7 @@
 
 Built from stored data only (the meeting, its type, the saved prep answers, the agenda the
 agenda builder made and the meeting's cost); the model is never asked. Two renderings:
-:func:`to_markdown` and :func:`to_docx` (:mod:`assistant.context.docx_export`, imported
+:func:`to_markdown` and :func:`to_docx` (:mod:`assistant.views.materials_docx`, imported
 when used so python-docx costs nothing until then).
 
 Calendar text (title, description, location, attendee names, the conference link) comes
@@ -17,13 +17,19 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
-from assistant.context.classify import MeetingTypes, attending_others
-from assistant.context.meeting_cost import MeetingCost, format_duration
+from sqlalchemy import Engine
+
+from assistant.config import Settings
+from assistant.context.agenda import Agenda, AgendaItem, build_agenda
+from assistant.context.budget import budget_statuses
+from assistant.context.classify import MeetingTypes, attending_others, effective_type, load_meeting_types, overrides
+from assistant.context.meeting_cost import MeetingCost, MeetingRates, format_duration, meeting_cost
 from assistant.context.meetings import Attendee, Meeting
-from assistant.tools.agenda import Agenda, AgendaItem
-from assistant.tools.prep import PrepResponse
+from assistant.context.prep_notes import PrepResponse, list_prep_responses
+from assistant.context.related import with_related
+from assistant.context.user_data import budget_for, rocks_for
 from assistant.views.markdown import plain_text
 
 logger = logging.getLogger(__name__)
@@ -92,7 +98,7 @@ def build_materials(
         type_id: Its effective type (:func:`assistant.context.classify.effective_type`).
         types: The loaded meeting types (question bank, template sections, labels).
         prep_notes: The user's saved prep answers for the meeting.
-        agenda: The agenda from :func:`assistant.tools.agenda.build_agenda` (built in ``tz``).
+        agenda: The agenda from :func:`assistant.context.agenda.build_agenda` (built in ``tz``).
         cost: :func:`assistant.context.meeting_cost.meeting_cost`, or None to leave it out.
         tz: Zone for the header's times.
         user_email: The user's email, so the user is not listed among the attendees.
@@ -282,6 +288,60 @@ def to_docx(materials: Materials) -> bytes:
     Returns:
         The ``.docx`` file's bytes.
     """
-    from assistant.context.docx_export import materials_docx
+    from assistant.views.materials_docx import materials_docx
 
     return materials_docx(materials)
+
+
+def materials_for(
+    meeting: Meeting,
+    *,
+    settings: Settings,
+    engine: Engine,
+    user_id: str,
+    user_email: str | None,
+    tz: tzinfo,
+    now: datetime,
+) -> Materials:
+    """A meeting's materials (timed agenda, question bank, note-taking template, cost) from stored data.
+
+    Args:
+        meeting: The meeting (from the user's calendar).
+        settings: Meeting types, internal domains, rates, data folder (demo budget and rocks).
+        engine: App database (prep notes, overrides, the user's budget and rocks).
+        user_id: Whose notes, budget and rocks.
+        user_email: The user's email.
+        tz: Zone for every time shown.
+        now: Current time (aware), for rock dates.
+    """
+    types = load_meeting_types(settings.resolved_meeting_types_file)
+    type_id = effective_type(
+        meeting,
+        overrides(engine, user_id),
+        user_email=user_email,
+        internal_domains=settings.internal_domains,
+        rules=types,
+    )
+    budget_file, _ = budget_for(engine, user_id, settings.data_dir)
+    budget = budget_statuses(budget_file)
+    rocks, _ = rocks_for(engine, user_id, settings.data_dir, now.astimezone(tz).date())
+    related = with_related(meeting, budget, rocks)
+    notes = list_prep_responses(engine, user_id, meeting.id)
+    agenda = build_agenda(
+        related,
+        prep_notes=notes,
+        budget=budget,
+        rocks=rocks,
+        tz=tz,
+        duration_minutes=min(max(meeting.duration_minutes, 15), 480),
+    )
+    cost = meeting_cost(
+        meeting,
+        user_email=user_email,
+        internal_domains=settings.internal_domains,
+        rates=MeetingRates.from_settings(settings),
+    )
+    logger.info("user_id=<%s>, meeting_id=<%s> | materials built", user_id, meeting.id)
+    return build_materials(
+        related, type_id=type_id, types=types, prep_notes=notes, agenda=agenda, cost=cost, tz=tz, user_email=user_email
+    )

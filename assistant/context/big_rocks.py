@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.tools.deps import DataFileError, read_table_list
+from assistant.context.data_files import DataFileError, read_table_list
 
 logger = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from assistant.tools.agenda import allocate_minutes, build_agenda
-from assistant.tools.big_rocks import load_big_rocks
-from assistant.tools.budget import load_budget
-from assistant.tools.calendar import find_meeting
-from assistant.tools.prep import list_prep_responses, save_prep_response
+from assistant.context.agenda import allocate_minutes, build_agenda
+from assistant.context.big_rocks import load_big_rocks
+from assistant.context.budget import load_budget
+from assistant.context.demo_calendar import find_meeting
+from assistant.context.prep_notes import list_prep_responses, save_prep_response
 from tests.fixtures.meeting_data import NOW
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from assistant.context.big_rocks import BigRock
+from assistant.context.budget import BudgetStatus
 from assistant.context.meetings import Attendee, Meeting
-from assistant.tools.big_rocks import BigRock
-from assistant.tools.budget import BudgetStatus
-from assistant.tools.prep import PrepResponse
+from assistant.context.prep_notes import PrepResponse
 
 logger = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from docx import Document
 
+from assistant.context.agenda import build_agenda
 from assistant.context.classify import MeetingTypes, load_meeting_types
-from assistant.context.materials import Materials, build_materials, md_text, to_docx, to_markdown
 from assistant.context.meeting_cost import MeetingRates, meeting_cost
 from assistant.context.meetings import Attendee, Meeting
-from assistant.tools.agenda import build_agenda
-from assistant.tools.prep import PrepResponse
+from assistant.context.prep_notes import PrepResponse
+from assistant.views.materials import Materials, build_materials, md_text, to_docx, to_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2025, 3, 11, 14, 0, tzinfo=UTC)

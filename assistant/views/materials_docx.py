@@ -14,7 +14,8 @@ from docx.document import Document as DocumentObject
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
-from assistant.context.materials import (
+from assistant.inputs import strip_control_chars
+from assistant.views.materials import (
     ACTION_ITEMS,
     ACTION_LINES,
     DECISIONS,
@@ -26,7 +27,6 @@ from assistant.context.materials import (
     type_text,
     when_text,
 )
-from assistant.inputs import strip_control_chars
 
 AGENDA_COLUMNS = ("Time", "Item", "Owner", "Purpose")
 CHECKBOX = "☐"
@@ -132,7 +132,7 @@ def materials_docx(materials: Materials) -> bytes:
     """The materials as ``.docx`` bytes.
 
     Args:
-        materials: :func:`assistant.context.materials.build_materials`.
+        materials: :func:`assistant.views.materials.build_materials`.
 
     Returns:
         The Word document.

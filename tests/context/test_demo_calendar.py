@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.tools.calendar import find_meeting, load_meetings, upcoming_meetings
-from assistant.tools.deps import DataFileError
+from assistant.context.data_files import DataFileError
+from assistant.context.demo_calendar import find_meeting, load_meetings, upcoming_meetings
 from tests.fixtures.meeting_data import NOW
 
 

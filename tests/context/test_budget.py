@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.tools.budget import budget_context, budget_summary, load_budget
-from assistant.tools.deps import DataFileError
+from assistant.context.budget import budget_context, budget_summary, load_budget
+from assistant.context.data_files import DataFileError
 from tests.fixtures.meeting_data import NOW
 
 

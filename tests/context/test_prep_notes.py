@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from assistant.context.prep_notes import PrepStorageError, list_prep_responses, save_prep_response
 from assistant.db import make_engine
 from assistant.migrate import upgrade
-from assistant.tools.prep import PrepStorageError, list_prep_responses, save_prep_response
 from tests.fixtures.meeting_data import NOW
 
 

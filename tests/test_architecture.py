@@ -1,0 +1,102 @@
+"""The layout rules of ``docs/ARCHITECTURE.md``, checked on the source itself.
+
+A newcomer follows one message through packages that only import downwards: these tests
+fail, naming the modules, when a change adds a cycle between ``assistant``'s packages,
+or makes the core import Streamlit.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ROOT / "assistant"
+
+
+def _runtime_imports(tree: ast.Module) -> list[str]:
+    """Absolute module names a module imports when it runs (``if TYPE_CHECKING:`` blocks left out)."""
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only.update(id(child) for child in ast.walk(node))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+    return names
+
+
+def _package_of(path: Path) -> str:
+    relative = path.relative_to(CORE)
+    return relative.parts[0].removesuffix(".py")
+
+
+def package_graph() -> dict[str, set[str]]:
+    """``assistant``'s top-level packages (and modules), each with the others it imports at run time."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for path in CORE.rglob("*.py"):
+        source = _package_of(path)
+        graph[source]
+        for name in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            parts = name.split(".")
+            if parts[0] == "assistant" and len(parts) > 1 and parts[1] != source:
+                graph[source].add(parts[1])
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one member (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle_between_packages() -> None:
+    assert cycles(package_graph()) == []
+
+
+def test_cycle_finder_sees_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_core_never_imports_streamlit() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in CORE.rglob("*.py")
+        if any(n.split(".")[0] == "streamlit" for n in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))))
+    ]
+    assert offenders == []
