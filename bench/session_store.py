@@ -285,7 +285,7 @@ def run(turns: int, resume_repeats: int, target_messages: int) -> dict[str, Any]
                     started = time.perf_counter()
                     meta = svc.store.get_meta(ids[name], USER)
                     # exactly ChatService's resume path
-                    svc._build_agent(svc._slots.for_session(meta.id, meta.user_id), meta)
+                    svc._runner.build_agent(svc._slots.for_session(meta.id, meta.user_id), meta)
                     resume[name].append((time.perf_counter() - started) * 1000)
                     if name == "s3":
                         resume_requests["s3"].append(bench.ours_counter.total)

@@ -11,7 +11,9 @@ the question exactly once; failed model calls still go to the ledger.
 Modules: :mod:`.events` (what a turn streams, and the refusals), :mod:`.display` (a stored
 transcript as the page draws it), :mod:`.recorder` (hooks and per-turn facts), :mod:`.limits`
 (budget and rate: "may this user send now?"), :mod:`.pending` (questions not yet answered),
-:mod:`.bridge` (the event loop and the sync bridge), :mod:`.service` (the service).
+:mod:`.bridge` (the event loop and the sync bridge), :mod:`.model_choice` (which models are
+offered, to whom), :mod:`.runner` (a begun turn: agent, stream, one store write), :mod:`.turn`
+(the commit of a finished turn, what a failed one tells the user), :mod:`.service` (the public API).
 """
 
 from assistant.chat.display import (

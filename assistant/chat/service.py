@@ -4,64 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from dataclasses import replace
 from datetime import datetime, tzinfo
 
-from strands import ModelRetryStrategy
 from strands.models import Model
-from strands.session import SnapshotSessionManager
 
-from assistant.agents.meeting_coordinator import create_meeting_coordinator
 from assistant.chat.bridge import LoopBridge
 from assistant.chat.display import DEFAULT_TITLE
 from assistant.chat.events import (
     ChatEvent,
     ChatInputError,
-    Done,
-    ErrorEvent,
-    ModelChoiceError,
     SessionBusyError,
     StartedTurn,
-    UsageEvent,
 )
 from assistant.chat.limits import RATE_WINDOW, refuse_over_limits
-from assistant.chat.pending import HEARTBEAT_SECONDS, as_shown, new_owner
-from assistant.chat.recorder import (
-    AgentSlot,
-    AgentSlots,
-    RecorderHooks,
-    TurnRecorder,
-    on_stream_event,
-    usage_records,
-    user_text,
-)
-from assistant.chat.turn import NOT_STORED_ERROR, build_commit, classify_failure
+from assistant.chat.model_choice import ModelOffer
+from assistant.chat.pending import as_shown, new_owner
+from assistant.chat.recorder import AgentSlot, AgentSlots
+from assistant.chat.runner import TurnRunner
 from assistant.config import Settings
 from assistant.context.calendar import CalendarService
 from assistant.context.meetings import Meeting
 from assistant.context.prep_sessions import bind_session
 from assistant.inputs import strip_control_chars
 from assistant.models.providers import note_local_models
-from assistant.models.registry import ModelNameError, canonical_model_name, describe_model, get_model
+from assistant.models.registry import canonical_model_name, get_model
 from assistant.sessions.base import (
     PendingTurn,
     SendWindow,
-    SessionConflictError,
     SessionDamagedError,
     SessionDocument,
-    SessionError,
     SessionMeta,
     SessionQuery,
     SessionReadOnlyError,
     SessionStore,
     utcnow,
 )
-from assistant.tools.deps import ToolDeps
 from assistant.usage.pricing import PriceTable
 
 logger = logging.getLogger(__name__)
@@ -111,11 +92,21 @@ class ChatService:
         self._model_lock = threading.Lock()
         self._bridge = LoopBridge("chat-service-loop")
         self._models: dict[str, Model] = {}  # canonical registry name -> its one client in this process
-        self._offered = {canonical_model_name(name): name for name in settings.offered_models}
-        self._admin_only = {canonical_model_name(name) for name in settings.admin_models}
+        self.offer = ModelOffer(settings)
         note_local_models(settings)  # local models priced $0 and labelled "local" before any is built
         # who answers a pending question: host, process and this service (a restart is a new owner)
         self.owner = new_owner()
+        self._runner = TurnRunner(
+            settings,
+            store,
+            prices=prices,
+            model=self.model,
+            clock=clock,
+            calendar=self.calendar,
+            slots=self._slots,
+            zones=self._zones,
+            owner=self.owner,
+        )
 
     def model(self, name: str | None = None) -> Model:
         """The strands model for a registry name (default: the default model), built once per process.
@@ -130,29 +121,19 @@ class ChatService:
                 model = self._models[key] = self._model_factory(name)
             return model
 
-    # -- models -----------------------------------------------------------------------
+    # -- models (see assistant.chat.model_choice) --------------------------------------
     @property
     def offered_models(self) -> tuple[str, ...]:
         """The registry names this deployment offers (MODELS), the default first."""
-        return tuple(self._offered.values())
-
-    def _key(self, name: str) -> str | None:
-        try:
-            return canonical_model_name(name)
-        except ModelNameError:
-            return None
-
-    def _label(self, name: str) -> str:
-        return describe_model(name).label if self._key(name) is not None else name
+        return self.offer.offered
 
     def is_admin_only(self, name: str) -> bool:
         """Whether only ADMIN_EMAILS users may pick this model."""
-        return self._key(name) in self._admin_only
+        return self.offer.is_admin_only(name)
 
     def models_for(self, user_email: str | None) -> list[str]:
         """The models this user may pick for a new session, the default first (admins: every one)."""
-        admin = self.settings.is_admin(user_email)
-        return [name for key, name in self._offered.items() if admin or key not in self._admin_only]
+        return self.offer.models_for(user_email)
 
     def choose_model(self, model: str | None, user_email: str | None) -> str:
         """The registry name a new session of this user answers with (None: the default).
@@ -160,14 +141,7 @@ class ChatService:
         Raises:
             ModelChoiceError: The model is not offered, or is admin-only and the user is not an admin.
         """
-        if model is None:
-            return self.model_name
-        key = self._key(model)
-        if key is None or key not in self._offered:
-            raise ModelChoiceError(f"{model} is not one of the models offered here ({', '.join(self.offered_models)}).")
-        if key in self._admin_only and not self.settings.is_admin(user_email):
-            raise ModelChoiceError(f"{describe_model(model).label} is only for administrators; pick another model.")
-        return self._offered[key]
+        return self.offer.choose(model, user_email)
 
     def model_refusal(self, meta: SessionMeta) -> str | None:
         """Why this session may not take new turns with its recorded model, or None when it may.
@@ -176,16 +150,7 @@ class ChatService:
         model (MODELS changed), or makes it admin-only for a user who is not an admin, the
         session becomes read-only rather than silently answering with another model.
         """
-        name = meta.model or self.model_name
-        key = self._key(name)
-        label = self._label(name)
-        if key is None or key not in self._offered:
-            why = f"This session answers with {label}, which is no longer offered here"
-        elif key in self._admin_only and not self.settings.is_admin(meta.user_email):
-            why = f"This session answers with {label}, which is now only for administrators"
-        else:
-            return None
-        return f"{why}, so it is read-only. Continue in a new session to carry on with the same context."
+        return self.offer.refusal(meta)
 
     # -- sessions ---------------------------------------------------------------------
     def create_session(self, user_id: str, *, user_email: str | None = None, model: str | None = None) -> SessionMeta:
@@ -238,7 +203,7 @@ class ChatService:
         same = doc.meta.model and self.model_refusal(doc.meta) is None
         meta = self.store.create_session(
             user_id,
-            model=self._offered[canonical_model_name(doc.meta.model)] if same else self.model_name,
+            model=(self.offer.offered_name(doc.meta.model) if same else None) or self.model_name,
             user_email=user_email,
             title=title,
             continued_from=session_id,
@@ -301,30 +266,6 @@ class ChatService:
         now = self.clock()
         refuse_over_limits(self.settings, self.store.send_window(user_id, now=now, rate_window=RATE_WINDOW), now)
 
-    def _build_agent(self, slot: AgentSlot, meta: SessionMeta) -> None:
-        doc = self.store.load(meta.id, meta.user_id)
-        slot.storage.reset(doc.agent_snapshot)
-        self.calendar.remember_email(meta.user_id, meta.user_email)
-        deps = ToolDeps(
-            data_dir=self.settings.data_dir,
-            engine=self.store.engine,
-            user_id=meta.user_id,
-            session_id=meta.id,
-            now=self.clock,
-            calendar=self.calendar,
-            user_email=meta.user_email,
-            zone_of=lambda: self._zones.get(meta.user_id),
-        )
-        slot.agent = create_meeting_coordinator(
-            model=self.model(doc.meta.model or self.model_name),  # the session's own model, always
-            deps=deps,
-            session_manager=SnapshotSessionManager(meta.id, storage=slot.storage, save_latest_on="trigger"),
-            hooks=[RecorderHooks(slot)],
-            retry_strategy=ModelRetryStrategy(max_attempts=3, initial_delay=1, max_delay=8),
-        )
-        slot.version = doc.meta.version
-        logger.debug("session_id=<%s>, version=<%s> | agent resumed", meta.id, slot.version)
-
     # -- sending ----------------------------------------------------------------------
     async def send(self, session_id: str, user_id: str, text: str) -> AsyncIterator[ChatEvent]:
         """Send a message and stream the answer's events; the last event is Done or ErrorEvent.
@@ -335,7 +276,7 @@ class ChatService:
         prompt = self.validate_message(text)
         meta, slot = self._prepare(session_id, user_id, prompt)
         events: asyncio.Queue[ChatEvent | None] = asyncio.Queue()
-        task = asyncio.ensure_future(self._run_turn(slot, meta, prompt, events))
+        task = asyncio.ensure_future(self._runner.run(slot, meta, prompt, events))
         try:
             while True:
                 event = await events.get()
@@ -344,7 +285,7 @@ class ChatService:
                 yield event
         finally:
             if not task.done():
-                self._cancel(slot)
+                self._runner.cancel(slot)
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.shield(task)
 
@@ -385,10 +326,6 @@ class ChatService:
             raise SessionReadOnlyError(refusal)
         refuse_over_limits(self.settings, window, self.clock())
 
-    def _cancel(self, slot: AgentSlot) -> None:
-        if slot.agent is not None:
-            slot.agent.cancel()
-
     def stop(self, session_id: str) -> bool:
         """Stop the answer being written for this session; what was produced is kept, marked stopped."""
         slot = self._slots.get(session_id)
@@ -412,54 +349,6 @@ class ChatService:
             time.sleep(0.02)
         return True
 
-    async def _run_turn(
-        self, slot: AgentSlot, meta: SessionMeta, prompt: str, events: asyncio.Queue[ChatEvent | None]
-    ) -> None:
-        recorder = TurnRecorder(events=events)
-        started_at = self.clock()
-        heartbeat = asyncio.ensure_future(self._heartbeat(meta.id))
-        try:
-            if slot.agent is None or slot.version != meta.version:
-                await asyncio.to_thread(self._build_agent, slot, meta)
-                if slot.version != meta.version:
-                    meta = await asyncio.to_thread(self.store.get_meta, meta.id, meta.user_id)
-            assert slot.agent is not None
-            slot.recorder = recorder
-            result = None
-            try:
-                async with asyncio.timeout(self.settings.model_timeout_seconds):
-                    async for raw in slot.agent.stream_async(
-                        prompt,
-                        limits={
-                            "turns": self.settings.max_agent_turns,
-                            "output_tokens": self.settings.max_output_tokens,
-                        },
-                    ):
-                        on_stream_event(raw, recorder)
-                        if "result" in raw:
-                            result = raw["result"]
-            except TimeoutError as e:
-                slot.agent.cancel()
-                raise TimeoutError("the model did not finish in time") from e
-            stop_reason = str(getattr(result, "stop_reason", "end_turn"))
-            await self._commit(slot, meta, prompt, recorder, started_at, stop_reason)
-        except Exception as e:
-            await self._fail(slot, meta, prompt, recorder, e)
-        finally:
-            heartbeat.cancel()
-            slot.recorder = None
-            slot.lock.release()
-            events.put_nowait(None)
-
-    async def _heartbeat(self, session_id: str) -> None:
-        """Tell other processes this one is still answering (a dead process's question shows Retry)."""
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            try:
-                await asyncio.to_thread(self.store.heartbeat_pending, session_id, self.owner, self.clock())
-            except SessionError as e:
-                logger.warning("session_id=<%s>, error=<%s> | heartbeat not written", session_id, e)
-
     def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
         """The session's question that no stored turn answers yet, as the page should show it.
 
@@ -475,96 +364,6 @@ class ChatService:
     def dismiss_pending(self, session_id: str, user_id: str) -> None:
         """Forget a failed question the user does not want to send again."""
         self.store.clear_pending(session_id, user_id)
-
-    async def _commit(
-        self,
-        slot: AgentSlot,
-        meta: SessionMeta,
-        prompt: str,
-        rec: TurnRecorder,
-        started_at: datetime,
-        stop_reason: str,
-    ) -> None:
-        usage = usage_records(meta.model or self.model_name, self.prices, meta, rec)
-        for u in usage:
-            rec.events.put_nowait(UsageEvent(u.input_tokens, u.output_tokens, u.cost_usd, u.ttft_ms, u.latency_ms))
-        assert slot.agent is not None
-        commit = build_commit(
-            slot.agent,
-            meta,
-            prompt,
-            rec,
-            usage,
-            model=meta.model or self.model_name,
-            started_at=started_at,
-            ended_at=self.clock(),
-            stop_reason=stop_reason,
-        )
-        turn = commit.turn
-        commit_now = functools.partial(
-            self.store.commit_turn, meta.id, meta.user_id, expected_version=meta.version, commit=commit
-        )
-        if getattr(self.store, "commit_is_local", False) and self._slots.busy_count() <= 1:
-            # A local SQLite commit while no other answer streams on this loop: run here, saving
-            # two thread hops (~0.5 ms a turn). A wait on SQLite's write lock holds up only later
-            # sends, which wait for that same lock in begin_turn anyway.
-            new_meta = commit_now()
-        else:
-            new_meta = await asyncio.to_thread(commit_now)
-        slot.version = new_meta.version
-        logger.info(
-            "user_id=<%s>, session_id=<%s>, turn=<%s>, status=<%s>, input_tokens=<%s>, output_tokens=<%s>"
-            " | turn stored",
-            meta.user_id,
-            meta.id,
-            turn.idx,
-            turn.status,
-            turn.input_tokens,
-            turn.output_tokens,
-        )
-        rec.events.put_nowait(Done(turn=turn, meta=new_meta))
-
-    async def _fail(self, slot: AgentSlot, meta: SessionMeta, prompt: str, rec: TurnRecorder, exc: Exception) -> None:
-        self._slots.evict(slot.session_id)
-        slot.agent = None
-        usage = usage_records(meta.model or self.model_name, self.prices, meta, rec)
-        turn_idx = meta.turn_count
-        category, message, retryable = classify_failure(exc)
-        if isinstance(exc, SessionConflictError):
-            # Another tab or replica stored a turn first. This attempt's calls are a failed
-            # attempt of the turn its question will become when sent again, never part of the
-            # turn that won; the question itself stays (pending) for sending again.
-            with contextlib.suppress(SessionError):
-                turn_idx = (await asyncio.to_thread(self.store.get_meta, meta.id, meta.user_id)).turn_count
-            usage = [replace(u, turn_idx=turn_idx, error=u.error or NOT_STORED_ERROR) for u in usage]
-        logger.error(
-            "user_id=<%s>, session_id=<%s>, category=<%s>, error=<%s> | turn failed",
-            meta.user_id,
-            meta.id,
-            category,
-            repr(exc)[:500],
-        )
-        if rec.messages and rec.messages[0].get("role") == "user":
-            prompt = user_text(rec.messages[0])  # as strands kept it (a guardrail may have redacted it)
-        now = self.clock()
-        failed = PendingTurn(
-            session_id=meta.id,
-            user_id=meta.user_id,
-            turn_idx=turn_idx,
-            text=prompt,
-            status="failed",
-            owner=self.owner,
-            started_at=now,
-            heartbeat_at=now,
-            error_category=category,
-            error_message=message,
-            retryable=retryable,
-        )
-        try:  # the failed calls (billed all the same) and the question kept for Retry: one write
-            await asyncio.to_thread(self.store.fail_turn, usage, failed)
-        except SessionError as e:
-            logger.error("session_id=<%s>, error=<%s> | could not record the failed turn", meta.id, e)
-        rec.events.put_nowait(ErrorEvent(category=category, message=message, retryable=retryable))
 
     # -- sync bridge ------------------------------------------------------------------
 
@@ -622,12 +421,7 @@ class ChatService:
                     self.store.engine, session_id=session_id, user_id=user_id, meeting=meeting, now=self.clock()
                 )
         elif model is not None:
-            recorded = self.store.get_meta(session_id, user_id).model or self.model_name
-            if self._key(model) != self._key(recorded):
-                raise ModelChoiceError(
-                    f"This session answers with {self._label(recorded)}; "
-                    f"start a new session to ask {self._label(model)}."
-                )
+            self.offer.check_same(model, self.store.get_meta(session_id, user_id).model)
         meta, slot = self._prepare(session_id, user_id, prompt)
         return StartedTurn(session=meta, text=prompt, events=self._stream_sync(slot, meta, prompt))
 
@@ -638,7 +432,7 @@ class ChatService:
     def _stream_sync(self, slot: AgentSlot, meta: SessionMeta, prompt: str) -> Generator[ChatEvent, None, None]:
         """Run the turn on the service's event loop and hand its events to a synchronous caller."""
         return self._bridge.stream(
-            lambda events: self._run_turn(slot, meta, prompt, events), on_abandon=lambda: self._cancel(slot)
+            lambda events: self._runner.run(slot, meta, prompt, events), on_abandon=lambda: self._runner.cancel(slot)
         )
 
     def run_turn(self, session_id: str, user_id: str, text: str) -> list[ChatEvent]:
