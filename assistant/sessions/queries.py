@@ -16,25 +16,46 @@ the database with server-side paging:
   shown as "about N"). A rarer term falls back to the index (a pg_trgm GIN index on
   PostgreSQL, an FTS5 trigram index ``session_text_fts`` on SQLite, ``LIKE`` for terms
   shorter than three characters), where the matches are few, with an exact count;
-- latency and TTFT figures are computed from the usage ledger for the rows of the page only.
+- pages after the first start after the last row of the previous page (``after``, keyset
+  pagination: the sort value and id of that row), so a deep page costs what the first one
+  does and a session arriving between two page loads neither repeats nor hides a row;
+- the rows' latency and TTFT figures come from the ledger for the page's rows only
+  (:mod:`assistant.sessions.page_rows`); the text conditions live in
+  :mod:`assistant.sessions.search`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from assistant.db import session_meetings, session_text, session_totals, sessions, usage
-from assistant.inputs import strip_control_chars
-from assistant.sessions.base import SessionState, parse_utc, to_utc
+from assistant.db import session_meetings, session_text, session_totals, sessions
+from assistant.sessions.base import SessionState, to_utc
+from assistant.sessions.page_rows import SessionRow, load_rows, percentile
+from assistant.sessions.search import like_pattern, search_term, text_condition
+
+__all__ = [
+    "MAX_LIMIT",
+    "SEARCH_WINDOW",
+    "SORT_KEYS",
+    "PageCursor",
+    "SessionFilter",
+    "SessionPage",
+    "SessionQueryError",
+    "SessionRow",
+    "SessionTotals",
+    "distinct_models",
+    "list_sessions",
+    "percentile",
+    "search_term",
+    "text_condition",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +78,9 @@ MAX_LIMIT = 500
 MAX_SEARCH_CHARS = 200
 SEARCH_WINDOW = 2000
 """Candidates a search checks one by one (newest first in sort order) before it uses the text index."""
+
+PageCursor = tuple[Any, str]
+"""``(sort value, session id)`` of the last row of a page: the next page starts after it."""
 
 
 class SessionQueryError(ValueError):
@@ -104,7 +128,9 @@ class SessionFilter:
         sort: One of :data:`SORT_KEYS`.
         descending: Sort direction.
         limit: Page size (1..500).
-        offset: Rows to skip.
+        offset: Rows to skip (a search, or a page reached without the previous page's cursor).
+        after: The previous page's :attr:`SessionPage.next_cursor`: this page starts after
+            that row (keyset: ``offset`` is then not applied, except to a search).
     """
 
     user_id: str | None = None
@@ -119,53 +145,7 @@ class SessionFilter:
     descending: bool = True
     limit: int = 50
     offset: int = 0
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    """One row of the sessions table.
-
-    Attributes:
-        cost_usd: Total cost, or None when at least one call of the session has an unknown
-            price (``known_cost_usd`` then holds the priced part).
-        models: Model ids used by the session's calls, in order of first use (the
-            session's model when it has no calls yet).
-        avg_latency_ms: Mean model-call latency (None without measured calls).
-        ttft_p50_ms: Median time to first token over the session's calls.
-        ttft_p95_ms: 95th percentile time to first token.
-    """
-
-    id: str
-    user_id: str
-    user_email: str | None
-    title: str
-    state: str
-    created_at: datetime
-    updated_at: datetime
-    model: str
-    turn_count: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float | None
-    known_cost_usd: float
-    errors: int
-    calls: int
-    models: tuple[str, ...]
-    avg_latency_ms: float | None
-    ttft_p50_ms: float | None
-    ttft_p95_ms: float | None
-    continued_from: str | None = None
-    damaged: bool = False
-
-    @property
-    def started(self) -> datetime:
-        """When the session started (alias of ``created_at``)."""
-        return self.created_at
-
-    @property
-    def last_activity(self) -> datetime:
-        """When the session last changed (alias of ``updated_at``)."""
-        return self.updated_at
+    after: PageCursor | None = None
 
 
 @dataclass(frozen=True)
@@ -191,109 +171,28 @@ class SessionTotals:
     approximate: bool = False
 
 
-class SessionPage(NamedTuple):
-    """``(rows, total_count, totals)`` of one page."""
+@dataclass(frozen=True)
+class SessionPage:
+    """One page: its rows, the number of matching sessions, their totals, and where the next page starts.
+
+    Unpacks (and indexes) as ``rows, total_count, totals``. ``next_cursor`` is the sort value and id of the
+    page's last row (None for an empty page or a search, which pages by offset): pass it as
+    ``after`` for the next page.
+    """
 
     rows: list[SessionRow]
     total_count: int
     totals: SessionTotals
+    next_cursor: PageCursor | None = None
 
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.rows, self.total_count, self.totals))
 
-def percentile(values: Sequence[float], p: float) -> float | None:
-    """Linear-interpolated percentile (same definition as SQL ``percentile_cont``).
+    def __getitem__(self, index: int) -> Any:
+        return (self.rows, self.total_count, self.totals)[index]
 
-    Args:
-        values: The sample (any order).
-        p: The fraction, 0..1.
-
-    Returns:
-        The percentile, or None for an empty sample.
-    """
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = p * (len(ordered) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-_fts_cache: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
-_fts_lock = threading.Lock()
-
-
-def _has_sqlite_fts(engine: Engine) -> bool:
-    with _fts_lock:
-        cached = _fts_cache.get(engine)
-    if cached is not None:
-        return cached
-    with engine.connect() as conn:
-        found = bool(
-            conn.execute(sa.text("SELECT count(*) FROM sqlite_master WHERE name = 'session_text_fts'")).scalar_one()
-        )
-    if found:  # only remember a positive answer: a later migration may add it
-        with _fts_lock:
-            _fts_cache[engine] = True
-    return found
-
-
-def _like_pattern(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_term(text: str | None) -> str:
-    """The search text as the query uses it: without control characters and surrounding spaces.
-
-    The search index holds no control characters (the stores strip them,
-    :func:`assistant.inputs.strip_control_chars`), so a NUL or an escape typed or pasted in a
-    search box is dropped here, before any SQL is built: Postgres refuses NUL in a parameter
-    and SQLite's FTS5 refuses it in a phrase. Both search boxes (the chat sidebar through the
-    store, the sessions page and the CLI through :func:`list_sessions`) come through here.
-
-    Args:
-        text: What the user typed (None for no search).
-
-    Returns:
-        The cleaned text; empty when nothing is left (no text filter).
-    """
-    return strip_control_chars(text).strip() if text else ""
-
-
-def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -> Any:
-    """SQL condition on ``sessions``: the title or a turn's text contains ``text`` (case-insensitive).
-
-    Searches ``session_text`` (lower-cased title and per-turn text; LIKE wildcards in
-    ``text`` are literal). On SQLite the FTS5 trigram index ``session_text_fts`` serves
-    all-users searches of three characters or more; a search within one user's sessions
-    checks that user's rows with ``LIKE`` through the (session_id, turn_idx) index instead
-    (faster for common terms than joining a large FTS match set back to the sessions). On
-    PostgreSQL ``LIKE '%term%'`` uses the pg_trgm GIN index ``ix_session_text_trgm``.
-
-    Args:
-        engine: The engine the query will run on (chooses FTS5 on SQLite when present).
-        text: The search term, cleaned with :func:`search_term` here.
-        scoped_to_user: Whether the query is already limited to one user's sessions.
-
-    Returns:
-        A boolean SQL expression over ``sessions`` (always true when nothing is left to search).
-    """
-    term = search_term(text).lower()
-    if not term:
-        return sa.true()
-    st = session_text.c
-    if engine.dialect.name == "sqlite":
-        if not scoped_to_user and len(term) >= 3 and _has_sqlite_fts(engine):
-            phrase = '"' + term.replace('"', '""') + '"'
-            rowids = (
-                sa.text("SELECT rowid FROM session_text_fts WHERE session_text_fts MATCH :fts_phrase")
-                .bindparams(fts_phrase=phrase)
-                .columns(sa.column("rowid", sa.Integer))
-            )
-            return sessions.c.id.in_(sa.select(st.session_id).where(st.id.in_(rowids)))
-        if scoped_to_user:
-            return sa.exists().where(st.session_id == sessions.c.id, st.text.like(_like_pattern(term), escape="\\"))
-    return sessions.c.id.in_(sa.select(st.session_id).where(st.text.like(_like_pattern(term), escape="\\")))
+    def __len__(self) -> int:
+        return 3
 
 
 def _validated(query: SessionQueryLike) -> tuple[str, int, int]:
@@ -360,6 +259,8 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
     )
     sort_col = sessions.c[sort]
     order = [sort_col.desc(), sessions.c.id.desc()] if query.descending else [sort_col.asc(), sessions.c.id.asc()]
+    after: PageCursor | None = getattr(query, "after", None)
+    next_cursor: PageCursor | None = None
     with engine.connect() as conn:
         found = _search_window(engine, conn, query, text, order, limit, offset) if text else None
         if found is not None:
@@ -368,14 +269,33 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
             conds = _conditions(engine, query)
             if text:  # a rare term: the text index finds its few matches
                 conds = [*_conditions(engine, query, with_text=False), text_condition(engine, text)]
-            ids_stmt = sa.select(sessions.c.id).where(*conds).order_by(*order).limit(limit).offset(offset)
-            page_ids = [r[0] for r in conn.execute(ids_stmt)]
+            ids_stmt = sa.select(sessions.c.id, sort_col).where(*conds).order_by(*order).limit(limit)
+            if after is not None and not text:
+                ids_stmt = ids_stmt.where(_after_condition(sort_col, after, query.descending))
+            else:
+                ids_stmt = ids_stmt.offset(offset)
+            keys = conn.execute(ids_stmt).all()
+            page_ids = [k[0] for k in keys]
+            if keys and not text:
+                next_cursor = (keys[-1][1], keys[-1][0])
             if not text and _totals_from_rollup(query):
                 totals = _rollup_totals(conn, query)
             else:
                 totals = _totals(conn.execute(sa.select(*_totals_columns(sessions.c)).where(*conds)).one())
-        rows = _load_rows(conn, page_ids)
-    return SessionPage(rows, totals.sessions, totals)
+        rows = load_rows(conn, page_ids)
+    return SessionPage(rows, totals.sessions, totals, next_cursor)
+
+
+def _after_condition(sort_col: Any, after: PageCursor, descending: bool) -> Any:
+    """Rows after ``after`` in the sort order ``(sort_col, id)``.
+
+    Written as a range on the sort column plus the tie-break (not a row-value comparison), so
+    both databases walk the sort's index from the cursor: ``col <= v AND (col < v OR id < i)``.
+    """
+    value, last_id = after
+    if descending:
+        return sa.and_(sort_col <= value, sa.or_(sort_col < value, sessions.c.id < last_id))
+    return sa.and_(sort_col >= value, sa.or_(sort_col > value, sessions.c.id > last_id))
 
 
 def _totals_columns(c: Any) -> list[Any]:
@@ -488,7 +408,7 @@ def _search_window(
     st = session_text.c
     matches = (
         sa.select(sa.literal(1))
-        .where(st.session_id == candidates.c.id, st.text.like(_like_pattern(text.lower()), escape="\\"))
+        .where(st.session_id == candidates.c.id, st.text.like(like_pattern(text.lower()), escape="\\"))
         .limit(1)
         .scalar_subquery()
     )
@@ -520,93 +440,6 @@ def _search_window(
             sa.select(sa.func.count()).select_from(sessions).where(*_conditions(engine, query, with_text=False))
         ).scalar_one()
     return page_ids, _totals(sums, scale=everyone / walked)
-
-
-def _load_rows(conn: sa.Connection, ids: list[str]) -> list[SessionRow]:
-    if not ids:
-        return []
-    cols = [
-        sessions.c.id,
-        sessions.c.user_id,
-        sessions.c.user_email,
-        sessions.c.title,
-        sessions.c.state,
-        sessions.c.created_at,
-        sessions.c.updated_at,
-        sessions.c.model,
-        sessions.c.turn_count,
-        sessions.c.input_tokens,
-        sessions.c.output_tokens,
-        sessions.c.cost_usd,
-        sessions.c.cost_unknown,
-        sessions.c.errors,
-        sessions.c.continued_from,
-        sessions.c.damaged.is_not(None).label("is_damaged"),
-    ]
-    meta = {r.id: r for r in conn.execute(sa.select(*cols).where(sessions.c.id.in_(ids)))}
-    calls = conn.execute(
-        sa.select(usage.c.session_id, usage.c.model_id, usage.c.latency_ms, usage.c.ttft_ms)
-        .where(usage.c.session_id.in_(ids))
-        .order_by(usage.c.session_id, usage.c.started_at, usage.c.call_id)
-    ).all()
-    stats = _call_stats((c.session_id, c.model_id, c.latency_ms, c.ttft_ms) for c in calls)
-    rows: list[SessionRow] = []
-    for sid in ids:
-        r = meta.get(sid)
-        if r is None:  # deleted between the two reads
-            continue
-        n_calls, models, avg_latency, p50, p95 = stats.get(sid, (0, (), None, None, None))
-        rows.append(
-            SessionRow(
-                id=r.id,
-                user_id=r.user_id,
-                user_email=r.user_email,
-                title=r.title,
-                state=r.state,
-                created_at=parse_utc(r.created_at),
-                updated_at=parse_utc(r.updated_at),
-                model=r.model,
-                turn_count=int(r.turn_count),
-                input_tokens=int(r.input_tokens),
-                output_tokens=int(r.output_tokens),
-                cost_usd=None if r.cost_unknown else float(r.cost_usd),
-                known_cost_usd=float(r.cost_usd),
-                errors=int(r.errors),
-                calls=n_calls,
-                models=models or (r.model,),
-                avg_latency_ms=avg_latency,
-                ttft_p50_ms=p50,
-                ttft_p95_ms=p95,
-                continued_from=r.continued_from,
-                damaged=bool(r.is_damaged),
-            )
-        )
-    return rows
-
-
-def _call_stats(
-    calls: Iterable[tuple[str, str, float | None, float | None]],
-) -> dict[str, tuple[int, tuple[str, ...], float | None, float | None, float | None]]:
-    grouped: dict[str, tuple[list[str], list[float], list[float], list[int]]] = {}
-    for sid, model_id, latency, ttft in calls:
-        models, latencies, ttfts, count = grouped.setdefault(sid, ([], [], [], [0]))
-        count[0] += 1
-        if model_id not in models:
-            models.append(model_id)
-        if latency is not None:
-            latencies.append(float(latency))
-        if ttft is not None:
-            ttfts.append(float(ttft))
-    return {
-        sid: (
-            count[0],
-            tuple(models),
-            sum(latencies) / len(latencies) if latencies else None,
-            percentile(ttfts, 0.5),
-            percentile(ttfts, 0.95),
-        )
-        for sid, (models, latencies, ttfts, count) in grouped.items()
-    }
 
 
 def distinct_models(engine: Engine, user_id: str | None = None) -> list[str]:

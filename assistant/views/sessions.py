@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from assistant.db import sessions
 from assistant.inputs import clean_display_text
 from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
-from assistant.sessions.queries import SessionFilter, SessionRow, SessionTotals
+from assistant.sessions.queries import PageCursor, SessionFilter, SessionRow, SessionTotals
 from assistant.usage.pricing import PriceTable
 from assistant.views.format import Metric, fmt_cost, fmt_ms, fmt_tokens
 from assistant.views.models import OFFLINE_LABEL, model_view
@@ -139,6 +139,7 @@ def build_filter(
     page: int = 0,
     page_size: int = PAGE_SIZES[0],
     meeting_id: str | None = None,
+    after: PageCursor | None = None,
 ) -> SessionFilter:
     """The sessions-table query for what the viewer picked, scoped to what they may see.
 
@@ -155,6 +156,7 @@ def build_filter(
         page: Zero-based page number.
         page_size: Rows per page.
         meeting_id: Only the prep sessions of this meeting.
+        after: The previous page's ``next_cursor`` (keyset paging; None = by offset).
 
     Returns:
         The :class:`SessionFilter` to pass to ``list_sessions``.
@@ -171,6 +173,7 @@ def build_filter(
         descending=descending,
         limit=page_size,
         offset=max(0, page) * page_size,
+        after=after if page > 0 else None,
     )
 
 
