@@ -1,19 +1,45 @@
-"""Keeping the SQL index in step with S3 session documents: rows, search rows and ledger rows from a document.
+"""Keeping the SQL index in step with S3 session documents: rows, search rows and ledger rows.
 
-Used after every write the index could not follow (a failed index transaction after a PUT,
-an index row behind its object) and by ``reindex``; each function is idempotent.
+:func:`index_turn` follows one committed turn incrementally. :func:`upsert_from_doc` rebuilds a
+row from its document after a write the index could not follow (a failed index transaction
+after a PUT, an index row behind its object), and :func:`reindex` does it for the whole bucket;
+both are idempotent. The S3 object I/O itself is :mod:`assistant.sessions.s3_objects`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from assistant import db
-from assistant.sessions.base import UsageRecord, _parse_dt
-from assistant.sessions.rows import clean_title, turn_search_text, usage_row
+from assistant.sessions.base import (
+    SessionConflictError,
+    SessionDamagedError,
+    StorageUnavailableError,
+    TurnCommit,
+    UsageRecord,
+    _parse_dt,
+)
+from assistant.sessions.index import SqlIndex
+from assistant.sessions.rows import (
+    _DELETE_PENDING,
+    _INSERT_TEXT,
+    _INSERT_USAGE,
+    _UPDATE_TURN,
+    CONFLICT_MESSAGE,
+    clean_title,
+    set_title_text,
+    turn_search_text,
+    usage_row,
+    usage_totals,
+)
+from assistant.sessions.s3_objects import SessionObjects, object_key
 
 logger = logging.getLogger(__name__)
 
@@ -119,3 +145,118 @@ def upsert_from_doc(conn: Connection, body: dict[str, Any], storage_name: str) -
         values["version"],
         added,
     )
+
+
+def mark_damaged(index: SqlIndex, session_id: str, reason: str) -> None:
+    """Mark the session's index row damaged (its object is missing, unreadable or names another owner)."""
+    try:
+        with index.tx() as conn:
+            conn.execute(update(db.sessions).where(db.sessions.c.id == session_id).values(damaged=reason))
+    except StorageUnavailableError:
+        logger.error("session_id=<%s> | could not mark session damaged in the index", session_id)
+
+
+def index_turn(
+    conn: Connection,
+    index: SqlIndex,
+    row: Any,
+    commit: TurnCommit,
+    new_messages: list[dict[str, Any]],
+    new_version: int,
+    now: datetime,
+    objects: SessionObjects,
+    *,
+    storage_name: str,
+) -> Any:
+    """Incremental index update for one committed turn (same aggregates as the SQL store).
+
+    Appends the ledger rows and one ``session_text`` row, updates the locked index row
+    with absolute values, and returns the new row (no re-read). When someone moved the index
+    meanwhile, the row is rebuilt from the document just written (held in ``objects``' cache).
+    """
+    locked = index.select_row(conn, row.id, row.user_id, lock=True)
+    if locked.version != row.version:
+        cached = objects.cache_get(row.id)
+        if cached is not None and cached.version == new_version:
+            upsert_from_doc(conn, cached.body, storage_name)
+            return index.select_row(conn, row.id, row.user_id)
+        raise SessionConflictError(CONFLICT_MESSAGE)
+    if commit.usage:
+        conn.execute(_INSERT_USAGE, [usage_row(r) for r in commit.usage])
+    text = turn_search_text(new_messages)
+    if text:
+        conn.execute(_INSERT_TEXT, {"session_id": row.id, "turn_idx": commit.turn.idx, "text": text})
+    totals = usage_totals(commit.usage)
+    new: dict[str, Any] = {
+        "version": new_version,
+        "message_count": locked.message_count + len(new_messages),
+        "turn_count": locked.turn_count + 1,
+        "input_tokens": locked.input_tokens + totals["input_tokens"],
+        "output_tokens": locked.output_tokens + totals["output_tokens"],
+        "cost_usd": locked.cost_usd + totals["cost_usd"],
+        "errors": locked.errors + totals["errors"],
+        "updated_at": now,
+        "cost_unknown": bool(locked.cost_unknown or totals["cost_unknown"]),
+    }
+    if commit.title:
+        new["title"] = clean_title(commit.title)
+        set_title_text(conn, row.id, new["title"])
+    conn.execute(_DELETE_PENDING, {"sid": row.id})
+    conn.execute(_UPDATE_TURN, {"sid": row.id, **new})
+    return SimpleNamespace(**{**locked._mapping, **new})
+
+
+def reindex(
+    index: SqlIndex,
+    objects: SessionObjects,
+    *,
+    storage_name: str,
+    get: Callable[[str, str], tuple[dict[str, Any], str]],
+) -> int:
+    """Rebuild the index rows (and the ledger rows of committed turns) from the bucket.
+
+    Every readable object upserts its session row; ledger rows are added by ``call_id``
+    only where missing, so running it twice changes nothing. Unreadable objects are
+    logged and marked damaged (``get`` does that); index rows of S3 sessions whose object is
+    gone are marked damaged too.
+
+    Returns:
+        The number of sessions indexed.
+    """
+    started = index.clock()
+    seen: set[str] = set()
+    count = 0
+    try:
+        keys = list(objects.iter_keys())
+    except (ClientError, BotoCoreError) as e:
+        logger.error("bucket=<%s> | listing session objects failed", objects.bucket)
+        raise StorageUnavailableError("Session storage is unavailable; the index was not rebuilt.") from e
+    for key in keys:
+        sid = key.rsplit("/", 1)[-1][: -len(".json")]
+        seen.add(sid)
+        try:
+            body, _ = get(key, sid)
+        except SessionDamagedError:
+            logger.error("bucket=<%s>, key=<%s> | skipping damaged session object", objects.bucket, key)
+            continue
+        if object_key(str(body["meta"]["user_id"]), sid) != key:
+            logger.error("bucket=<%s>, key=<%s> | session object is under another user's prefix", objects.bucket, key)
+            mark_damaged(index, sid, "owner mismatch")
+            continue
+        with index.tx() as conn:
+            upsert_from_doc(conn, body, storage_name)
+        objects.cache_drop(sid)
+        count += 1
+    with index.tx() as conn:
+        rows = conn.execute(
+            select(db.sessions.c.id).where(
+                and_(db.sessions.c.storage == storage_name, db.sessions.c.created_at < started)
+            )
+        ).all()
+        orphans = [r.id for r in rows if r.id not in seen]
+        if orphans:
+            conn.execute(update(db.sessions).where(db.sessions.c.id.in_(orphans)).values(damaged="object missing"))
+    logger.info(
+        "bucket=<%s>, sessions=<%s>, missing_objects=<%s> | reindexed sessions", objects.bucket, count, len(orphans)
+    )
+    return count

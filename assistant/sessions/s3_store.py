@@ -37,11 +37,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy import Connection, Engine, and_, delete, select, update
+from sqlalchemy import Engine, and_, delete, update
 
 from assistant import db
 from assistant.sessions import jsonutil
@@ -63,19 +62,14 @@ from assistant.sessions.base import (
 from assistant.sessions.index import IndexedStore
 from assistant.sessions.rows import (
     _DELETE_PENDING,
-    _INSERT_TEXT,
-    _INSERT_USAGE,
-    _UPDATE_TURN,
     CONFLICT_MESSAGE,
     clean_title,
     new_session_id,
     row_to_meta,
     set_title_text,
-    turn_search_text,
-    usage_row,
     usage_totals,
 )
-from assistant.sessions.s3_index import upsert_from_doc
+from assistant.sessions.s3_index import index_turn, mark_damaged, reindex, upsert_from_doc
 from assistant.sessions.s3_objects import (
     CACHE_SIZE,
     DAMAGED_MESSAGE,
@@ -147,19 +141,11 @@ class S3SessionStore(IndexedStore):
 
     # -- index -----------------------------------------------------------------------
     def _mark_damaged(self, session_id: str, reason: str) -> None:
-        try:
-            with self.index.tx() as conn:
-                conn.execute(update(db.sessions).where(db.sessions.c.id == session_id).values(damaged=reason))
-        except StorageUnavailableError:
-            logger.error("session_id=<%s> | could not mark session damaged in the index", session_id)
-
-    def _upsert_from_doc(self, conn: Connection, body: dict[str, Any]) -> None:
-        """Make the index row and the ledger match one document (idempotent)."""
-        upsert_from_doc(conn, body, self.storage_name)
+        mark_damaged(self.index, session_id, reason)
 
     def _repair(self, body: dict[str, Any]) -> None:
         with self.index.tx() as conn:
-            self._upsert_from_doc(conn, body)
+            upsert_from_doc(conn, body, self.storage_name)
 
     # -- documents ---------------------------------------------------------------------
     def _to_document(self, meta: SessionMeta, body: dict[str, Any]) -> SessionDocument:
@@ -359,81 +345,49 @@ class S3SessionStore(IndexedStore):
             new_messages = new_body["messages"][start:]
             try:
                 with self.index.tx() as conn:
-                    new_row = self._index_turn(conn, row, commit, new_messages, new_version, now)
-            except StorageUnavailableError:
-                logger.error(
-                    "session_id=<%s>, version=<%s> | turn saved in s3 but index update failed; rebuilding from object",
-                    session_id,
-                    new_version,
-                )
-                try:  # once more, from the object just written (idempotent; charges the ledger now)
-                    self._repair(new_body)
-                    with self.engine.connect() as conn:
-                        return row_to_meta(self.index.select_row(conn, session_id, user_id))
-                except StorageUnavailableError:
-                    logger.error(
-                        "session_id=<%s>, version=<%s> | index rebuild failed; repaired on next load",
-                        session_id,
+                    new_row = index_turn(
+                        conn,
+                        self.index,
+                        row,
+                        commit,
+                        new_messages,
                         new_version,
+                        now,
+                        self.objects,
+                        storage_name=self.storage_name,
                     )
-                totals = usage_totals(commit.usage)
-                return self._meta_from(
-                    row,
-                    new_body,
-                    input_tokens=row.input_tokens + totals["input_tokens"],
-                    output_tokens=row.output_tokens + totals["output_tokens"],
-                    cost_usd=row.cost_usd + totals["cost_usd"],
-                )
+            except StorageUnavailableError:
+                return self._after_index_failure(row, commit, new_body, session_id, user_id, new_version)
         logger.debug(
             "session_id=<%s>, turn=<%s>, messages=<%s> | committed turn", session_id, commit.turn.idx, len(new_messages)
         )
         return row_to_meta(new_row)
 
-    def _index_turn(
-        self,
-        conn: Connection,
-        row: Any,
-        commit: TurnCommit,
-        new_messages: list[dict[str, Any]],
-        new_version: int,
-        now: datetime,
-    ) -> Any:
-        """Incremental index update for one committed turn (same aggregates as the SQL store).
-
-        Appends the ledger rows and one ``session_text`` row, updates the locked index row
-        with absolute values, and returns the new row (no re-read).
-        """
-        locked = self.index.select_row(conn, row.id, row.user_id, lock=True)
-        if locked.version != row.version:
-            # Someone moved the index meanwhile; rebuild the row from the document we wrote.
-            cached = self.objects.cache_get(row.id)
-            if cached is not None and cached.version == new_version:
-                self._upsert_from_doc(conn, cached.body)
-                return self.index.select_row(conn, row.id, row.user_id)
-            raise SessionConflictError(CONFLICT_MESSAGE)
-        if commit.usage:
-            conn.execute(_INSERT_USAGE, [usage_row(r) for r in commit.usage])
-        text = turn_search_text(new_messages)
-        if text:
-            conn.execute(_INSERT_TEXT, {"session_id": row.id, "turn_idx": commit.turn.idx, "text": text})
+    def _after_index_failure(
+        self, row: Any, commit: TurnCommit, new_body: dict[str, Any], session_id: str, user_id: str, new_version: int
+    ) -> SessionMeta:
+        """The turn is in S3 but its index transaction failed: rebuild the row once, else report it from the object."""
+        logger.error(
+            "session_id=<%s>, version=<%s> | turn saved in s3 but index update failed; rebuilding from object",
+            session_id,
+            new_version,
+        )
+        try:  # once more, from the object just written (idempotent; charges the ledger now)
+            self._repair(new_body)
+            with self.engine.connect() as conn:
+                return row_to_meta(self.index.select_row(conn, session_id, user_id))
+        except StorageUnavailableError:
+            logger.error(
+                "session_id=<%s>, version=<%s> | index rebuild failed; repaired on next load", session_id, new_version
+            )
         totals = usage_totals(commit.usage)
-        new: dict[str, Any] = {
-            "version": new_version,
-            "message_count": locked.message_count + len(new_messages),
-            "turn_count": locked.turn_count + 1,
-            "input_tokens": locked.input_tokens + totals["input_tokens"],
-            "output_tokens": locked.output_tokens + totals["output_tokens"],
-            "cost_usd": locked.cost_usd + totals["cost_usd"],
-            "errors": locked.errors + totals["errors"],
-            "updated_at": now,
-            "cost_unknown": bool(locked.cost_unknown or totals["cost_unknown"]),
-        }
-        if commit.title:
-            new["title"] = clean_title(commit.title)
-            set_title_text(conn, row.id, new["title"])
-        conn.execute(_DELETE_PENDING, {"sid": row.id})
-        conn.execute(_UPDATE_TURN, {"sid": row.id, **new})
-        return SimpleNamespace(**{**locked._mapping, **new})
+        return self._meta_from(
+            row,
+            new_body,
+            input_tokens=row.input_tokens + totals["input_tokens"],
+            output_tokens=row.output_tokens + totals["output_tokens"],
+            cost_usd=row.cost_usd + totals["cost_usd"],
+        )
 
     def _mutate_doc(
         self, session_id: str, user_id: str, change: Callable[[dict[str, Any]], None], **index_values: Any
@@ -530,50 +484,12 @@ class S3SessionStore(IndexedStore):
     def reindex(self) -> int:
         """Rebuild the index rows (and the ledger rows of committed turns) from the bucket.
 
-        Every readable object upserts its session row; ledger rows are added by ``call_id``
-        only where missing, so running it twice changes nothing. Unreadable objects are
-        logged and marked damaged; index rows of S3 sessions whose object is gone are marked
-        damaged too.
+        See :func:`assistant.sessions.s3_index.reindex`.
 
         Returns:
             The number of sessions indexed.
         """
-        started = self.clock()
-        seen: set[str] = set()
-        count = 0
-        try:
-            keys = list(self.objects.iter_keys())
-        except (ClientError, BotoCoreError) as e:
-            logger.error("bucket=<%s> | listing session objects failed", self.bucket)
-            raise StorageUnavailableError("Session storage is unavailable; the index was not rebuilt.") from e
-        for key in keys:
-            sid = key.rsplit("/", 1)[-1][: -len(".json")]
-            seen.add(sid)
-            try:
-                body, _ = self._get(key, sid)
-            except SessionDamagedError:
-                logger.error("bucket=<%s>, key=<%s> | skipping damaged session object", self.bucket, key)
-                continue
-            if object_key(str(body["meta"]["user_id"]), sid) != key:
-                logger.error("bucket=<%s>, key=<%s> | session object is under another user's prefix", self.bucket, key)
-                self._mark_damaged(sid, "owner mismatch")
-                continue
-            self._repair(body)
-            self.objects.cache_drop(sid)
-            count += 1
-        with self.index.tx() as conn:
-            rows = conn.execute(
-                select(db.sessions.c.id).where(
-                    and_(db.sessions.c.storage == self.storage_name, db.sessions.c.created_at < started)
-                )
-            ).all()
-            orphans = [r.id for r in rows if r.id not in seen]
-            if orphans:
-                conn.execute(update(db.sessions).where(db.sessions.c.id.in_(orphans)).values(damaged="object missing"))
-        logger.info(
-            "bucket=<%s>, sessions=<%s>, missing_objects=<%s> | reindexed sessions", self.bucket, count, len(orphans)
-        )
-        return count
+        return reindex(self.index, self.objects, storage_name=self.storage_name, get=self._get)
 
 
 __all__ = ["S3SessionStore", "object_key", "validate_session_id"]

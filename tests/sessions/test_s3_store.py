@@ -21,6 +21,7 @@ from assistant.chat import ChatService, Done, ErrorEvent
 from assistant.config import load_settings
 from assistant.factory import get_prices
 from assistant.models.offline import OfflineModel
+from assistant.sessions import s3_store
 from assistant.sessions.base import (
     SessionConflictError,
     SessionDamagedError,
@@ -361,8 +362,8 @@ def test_index_failure_after_put_keeps_the_turn_and_next_load_repairs(
     def index_down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("UPDATE sessions", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(store, "_index_turn", index_down)
-    monkeypatch.setattr(store, "_upsert_from_doc", index_down)  # the immediate rebuild fails too
+    monkeypatch.setattr(s3_store, "index_turn", index_down)
+    monkeypatch.setattr(s3_store, "upsert_from_doc", index_down)  # the immediate rebuild fails too
     after = store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
     assert after.version == 1 and after.turn_count == 1, "the turn is saved (S3 is the source of truth)"
     assert _index_row(any_engine, meta.id).version == 0, "the index lags one version"
@@ -390,7 +391,7 @@ def test_index_failure_after_put_is_rebuilt_from_the_object_at_once(
     def index_down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("UPDATE sessions", {}, Exception("connection dropped"))
 
-    monkeypatch.setattr(store, "_index_turn", index_down)
+    monkeypatch.setattr(s3_store, "index_turn", index_down)
     after = store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
     assert after.version == 1 and after.turn_count == 1 and after.input_tokens == 10
     row = _index_row(any_engine, meta.id)
