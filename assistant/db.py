@@ -225,6 +225,21 @@ usage_latency_daily = Table(
     PrimaryKeyConstraint("day", "scope", name="pk_usage_latency_daily"),
 )
 
+session_cost_daily = Table(
+    "session_cost_daily",
+    metadata,
+    # sessions per (UTC day of last activity, scope = user id or '*', cost range, fine log
+    # bucket) and their summed cost, migration 0010; kept in step with ``sessions`` by
+    # database triggers; the dashboard's cost-per-session distribution reads it
+    Column("day", Date, nullable=False),
+    Column("scope", String(255), nullable=False),
+    Column("coarse", Integer, nullable=False),
+    Column("fine", Integer, nullable=False),
+    Column("sessions", BigInteger, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    PrimaryKeyConstraint("scope", "day", "coarse", "fine", name="pk_session_cost_daily"),
+)
+
 prep_responses = Table(
     "prep_responses",
     metadata,

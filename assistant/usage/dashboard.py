@@ -2,7 +2,8 @@
 
 Totals, cost per UTC day and model, top users (all-users scope only), spend against the daily
 budget (from the rollups), latency percentiles per day, and the distribution of cost per
-session (from the sessions' own totals). Unknown prices are counted, never summed as $0.
+session (from the ``session_cost_daily`` histogram, :mod:`assistant.usage.session_costs`).
+Unknown prices are counted, never summed as $0.
 """
 
 from __future__ import annotations
@@ -11,20 +12,19 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from assistant.db import sessions
 from assistant.sessions.base import to_utc
-from assistant.usage.percentiles import DayLatency, latency_by_day, sorted_percentile
+from assistant.usage.percentiles import DayLatency, latency_by_day
 from assistant.usage.periods import utc_days
 from assistant.usage.rollups import UsageGroup, usage_groups
+from assistant.usage.session_costs import (
+    SessionCostDistribution,
+    session_cost_distribution,
+)
 
 logger = logging.getLogger(__name__)
-
-SESSION_COST_BUCKETS: tuple[float, ...] = (0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
 
 
 @dataclass(frozen=True)
@@ -80,31 +80,6 @@ class BudgetUse:
     fraction: float | None  # None when the budget is 0
     over_budget: bool
     unknown_cost_calls: int
-
-
-@dataclass(frozen=True)
-class CostBucket:
-    """Sessions whose cost falls in ``[low, high)`` (``high`` None = no upper bound)."""
-
-    low: float
-    high: float | None
-    sessions: int
-
-
-@dataclass(frozen=True)
-class SessionCostDistribution:
-    """Distribution of the cost per session, over sessions active in the period.
-
-    Sessions with an unknown-priced call are counted in ``unknown_cost_sessions`` only.
-    """
-
-    sessions: int = 0
-    unknown_cost_sessions: int = 0
-    mean_usd: float | None = None
-    p50_usd: float | None = None
-    p90_usd: float | None = None
-    max_usd: float | None = None
-    buckets: tuple[CostBucket, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,96 +196,6 @@ def budget_use(groups: list[UsageGroup], daily_budget_usd: float) -> list[Budget
             )
         )
     return out
-
-
-def session_cost_distribution(
-    engine: Engine, *, since: datetime, until: datetime, user_id: str | None, conn: sa.Connection | None = None
-) -> SessionCostDistribution:
-    """Distribution of cost per session over sessions whose last activity is in the period.
-
-    Args:
-        engine: The database.
-        since: Period start (inclusive).
-        until: Period end (exclusive).
-        user_id: One user, or None for all users.
-        conn: An open connection to reuse (optional).
-
-    Returns:
-        Count, mean, p50, p90, max and fixed buckets (edges :data:`SESSION_COST_BUCKETS`).
-    """
-    conds: list[Any] = [sessions.c.updated_at >= to_utc(since), sessions.c.updated_at < to_utc(until)]
-    if user_id is not None:
-        conds.append(sessions.c.user_id == user_id)
-    if engine.dialect.name == "postgresql":
-        if conn is None:
-            with engine.connect() as own:
-                return _cost_distribution_postgres(own, conds)
-        return _cost_distribution_postgres(conn, conds)
-    stmt = sa.select(sessions.c.cost_usd, sessions.c.cost_unknown).where(*conds)
-    if conn is None:
-        with engine.connect() as own:
-            rows = own.execute(stmt).all()
-    else:
-        rows = conn.execute(stmt).all()
-    costs = sorted(float(c) for c, unknown in rows if not unknown)
-    unknown_n = sum(1 for _c, unknown in rows if unknown)
-    if not costs:
-        return SessionCostDistribution(unknown_cost_sessions=unknown_n)
-    edges = (0.0, *SESSION_COST_BUCKETS)
-    buckets = []
-    for i, low in enumerate(edges):
-        high = edges[i + 1] if i + 1 < len(edges) else None
-        n = sum(1 for c in costs if c >= low and (high is None or c < high))
-        buckets.append(CostBucket(low, high, n))
-    return SessionCostDistribution(
-        sessions=len(costs),
-        unknown_cost_sessions=unknown_n,
-        mean_usd=sum(costs) / len(costs),
-        p50_usd=sorted_percentile(costs, 0.5),
-        p90_usd=sorted_percentile(costs, 0.9),
-        max_usd=costs[-1],
-        buckets=tuple(buckets),
-    )
-
-
-def _cost_distribution_postgres(conn: sa.Connection, conds: list[Any]) -> SessionCostDistribution:
-    """The distribution in one aggregate over ``ix_sessions_updated_cost`` (no row leaves the database).
-
-    The same figures as the Python path: ``percentile_cont`` interpolates like
-    :func:`sorted_percentile`, buckets are ``[low, high)``.
-    """
-    c = sessions.c
-    known = sa.not_(c.cost_unknown)
-    edges = (0.0, *SESSION_COST_BUCKETS)
-    fractions: sa.ColumnElement[Any] = sa.literal_column("ARRAY[0.5, 0.9]")
-    bucket_cols = [
-        sa.func.count().filter(known, c.cost_usd >= low, *([c.cost_usd < edges[i + 1]] if i + 1 < len(edges) else []))
-        for i, low in enumerate(edges)
-    ]
-    stmt = sa.select(
-        sa.func.count().filter(known),
-        sa.func.count().filter(c.cost_unknown),
-        sa.func.avg(c.cost_usd).filter(known),
-        sa.func.percentile_cont(fractions).within_group(c.cost_usd).filter(known),
-        sa.func.max(c.cost_usd).filter(known),
-        *bucket_cols,
-    ).where(*conds)
-    row = conn.execute(stmt).one()
-    n, unknown_n = int(row[0]), int(row[1])
-    if n == 0:
-        return SessionCostDistribution(unknown_cost_sessions=unknown_n)
-    buckets = tuple(
-        CostBucket(low, edges[i + 1] if i + 1 < len(edges) else None, int(row[5 + i])) for i, low in enumerate(edges)
-    )
-    return SessionCostDistribution(
-        sessions=n,
-        unknown_cost_sessions=unknown_n,
-        mean_usd=float(row[2]),
-        p50_usd=float(row[3][0]),
-        p90_usd=float(row[3][1]),
-        max_usd=float(row[4]),
-        buckets=buckets,
-    )
 
 
 def dashboard(
