@@ -9,7 +9,7 @@ the variants interleaved:
   sorted ``Meeting`` objects for the next 7 / 60 days (checks, parsing, expansion, meetings);
 - ``baseline_7d_ms`` / ``baseline_60d_ms``: ``icalendar.Calendar.from_ical`` on the same bytes
   plus ``recurring_ical_events.of(cal).between(...)`` (components only, no meetings built);
-- ``check_ms``: :func:`~assistant.context.ics.check_ics`, the full parse an upload gets once;
+- ``check_ms``: :func:`~assistant.context.ics_text.check_ics`, the full parse an upload gets once;
 - ``cache_hit_ms``: the 60-day window read back the way the cache serves it,
   ``[Meeting.model_validate(d) for d in json.loads(text)]``;
 - ``events_per_second``: VEVENTs in the file per second of ``ours_60d_ms`` (and the baseline's);
@@ -47,7 +47,8 @@ sys.path.insert(0, str(ROOT))
 import icalendar  # noqa: E402
 import recurring_ical_events  # noqa: E402
 
-from assistant.context.ics import check_ics, parse_ics  # noqa: E402
+from assistant.context.ics import parse_ics  # noqa: E402
+from assistant.context.ics_text import check_ics  # noqa: E402
 from assistant.context.meetings import Meeting  # noqa: E402
 from tests.fixtures.ics import year_calendar  # noqa: E402
 

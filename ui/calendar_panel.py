@@ -19,8 +19,8 @@ from assistant.auth import Identity
 from assistant.config import Settings
 from assistant.context.agenda_data import meeting_types, typed_meetings
 from assistant.context.calendar import CalendarService, CalendarStorageError, CalendarView
-from assistant.context.classify import set_override
 from assistant.context.sources import CalendarInputError
+from assistant.context.type_overrides import set_override
 from assistant.factory import get_calendar_service
 from assistant.views.format import fmt_ago
 from assistant.views.markdown import plain_text

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from assistant.config import Settings
-from assistant.context.classify import MeetingTypes, effective_type, load_meeting_types, overrides
+from assistant.context.classify import MeetingTypes, effective_type, load_meeting_types
 from assistant.context.meetings import Meeting
+from assistant.context.type_overrides import overrides
 
 
 def typed_meetings(

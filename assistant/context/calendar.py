@@ -20,10 +20,22 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
 from assistant.config import Settings
+from assistant.context.calendar_rows import (
+    CalendarStorageError as CalendarStorageError,  # the service's error: callers import it from here
+)
+from assistant.context.calendar_rows import (
+    StoredConnection,
+    cache_row,
+    connection_row,
+    delete_connection,
+    record_error,
+    save_connection,
+    set_status,
+    write_cache,
+)
 from assistant.context.meetings import Meeting, SourceKind
 from assistant.context.secrets import NO_KEY_MESSAGE, SecretUnavailableError, TokenCipher, cipher_for
 from assistant.context.sources import (
@@ -32,18 +44,13 @@ from assistant.context.sources import (
     CalendarSource,
     CalendarSourceError,
 )
-from assistant.db import calendar_cache, calendar_connections, write_tx
 from assistant.inputs import clean_display_text, log_safe
 
 logger = logging.getLogger(__name__)
 
 DEMO_LABEL = "Demo calendar"
 CACHE_LOOKBACK = timedelta(days=1)
-SourceFactory = Callable[["StoredConnection"], CalendarSource]
-
-
-class CalendarStorageError(Exception):
-    """The calendar tables could not be read or written; the message says what to do."""
+SourceFactory = Callable[[StoredConnection], CalendarSource]
 
 
 @dataclass(frozen=True)
@@ -54,20 +61,6 @@ class Connection:
     label: str
     status: str  # ok | reconnect
     connected_at: datetime
-
-
-@dataclass(frozen=True)
-class StoredConnection:
-    """A connection as stored, with its secret decrypted (server side only)."""
-
-    user_id: str
-    kind: SourceKind
-    label: str
-    secret: str | None
-    ics_data: bytes | None
-
-    def __repr__(self) -> str:  # never print the secret or the file
-        return f"StoredConnection(user_id={self.user_id!r}, kind={self.kind!r}, label={self.label!r})"
 
 
 @dataclass(frozen=True)
@@ -180,7 +173,7 @@ class CalendarService:
 
     def connection(self, user_id: str) -> Connection | None:
         """The user's connected calendar, or None (demo)."""
-        row = self._connection_row(user_id)
+        row = connection_row(self.engine, user_id)
         if row is None:
             return None
         return Connection(kind=row.kind, label=row.label, status=row.status, connected_at=_aware(row.connected_at))
@@ -191,14 +184,14 @@ class CalendarService:
         Raises:
             CalendarInputError: The file is too big, not a calendar, or holds no events; nothing saved.
         """
-        from assistant.context.ics import check_ics
+        from assistant.context.ics_text import check_ics
 
         check_ics(data, self.settings.ics_max_bytes)
         label = clean_display_text(filename, 120) or "calendar.ics"
         stored = StoredConnection(user_id=user_id, kind="ics_file", label=label, secret=None, ics_data=data)
         meetings = self._fetch_or_input_error(stored)
-        self._save_connection(stored, secret_enc=None)
-        self._write_cache(stored, meetings, *self._window())
+        save_connection(self.engine, stored, secret_enc=None, now=self.clock())
+        write_cache(self.engine, stored, meetings, *self._window(), now=self.clock())
         logger.info("user_id=<%s>, events=<%d> | calendar file connected", user_id, len(meetings))
         return self._require_connection(user_id)
 
@@ -221,8 +214,8 @@ class CalendarService:
             user_id=user_id, kind="ics_url", label=_ics_host_label(url), secret=url, ics_data=None
         )
         meetings = self._fetch_or_input_error(stored)
-        self._save_connection(stored, secret_enc=cipher.encrypt(url))
-        self._write_cache(stored, meetings, *self._window())
+        save_connection(self.engine, stored, secret_enc=cipher.encrypt(url), now=self.clock())
+        write_cache(self.engine, stored, meetings, *self._window(), now=self.clock())
         logger.info("user_id=<%s>, events=<%d> | ical address connected", user_id, len(meetings))
         return self._require_connection(user_id)
 
@@ -232,10 +225,10 @@ class CalendarService:
         Raises:
             SecretUnavailableError: No encryption key is configured; nothing saved.
         """
-        cipher = self._require_secret_cipher()
+        cipher = self._require_cipher(SecretUnavailableError)
         label = f"Google Calendar ({clean_display_text(account, 150) or 'your account'})"
         stored = StoredConnection(user_id=user_id, kind="google", label=label, secret=refresh_token, ics_data=None)
-        self._save_connection(stored, secret_enc=cipher.encrypt(refresh_token))
+        save_connection(self.engine, stored, secret_enc=cipher.encrypt(refresh_token), now=self.clock())
         logger.info("user_id=<%s> | google calendar connected", user_id)
         return self._require_connection(user_id)
 
@@ -246,12 +239,7 @@ class CalendarService:
             What was connected (so the caller can revoke a Google grant), or None.
         """
         stored = self._stored(user_id)
-        try:
-            with write_tx(self.engine) as conn:
-                conn.execute(delete(calendar_cache).where(calendar_cache.c.user_id == user_id))
-                conn.execute(delete(calendar_connections).where(calendar_connections.c.user_id == user_id))
-        except SQLAlchemyError as e:
-            raise CalendarStorageError("The calendar could not be disconnected: the database is unavailable.") from e
+        delete_connection(self.engine, user_id)
         logger.info("user_id=<%s> | calendar disconnected", user_id)
         return stored
 
@@ -304,10 +292,10 @@ class CalendarService:
         self, user_id: str, start: datetime, end: datetime, tz: tzinfo, refresh: bool, now: datetime
     ) -> CalendarView:
         """Every meeting overlapping ``[start, end)`` from the user's source, through the cache."""
-        row = self._connection_row(user_id)
+        row = connection_row(self.engine, user_id)
         if row is None:
             return CalendarView(meetings=self._demo(start, end, tz, now), kind="demo", label=DEMO_LABEL)
-        cached = self._cache_row(user_id)
+        cached = cache_row(self.engine, user_id)
         fresh = (
             cached is not None
             and cached.kind == row.kind
@@ -326,23 +314,25 @@ class CalendarService:
             meetings = self._source_factory(stored).fetch(min(start, fetch_start), max(end, fetch_end), UTC)
         except (CalendarAuthError, SecretUnavailableError) as e:
             # a revoked grant, or a secret the current key cannot open (the key changed): reconnect
-            self._set_status(user_id, "reconnect")
+            set_status(self.engine, user_id, "reconnect")
             logger.warning("user_id=<%s>, kind=<%s> | calendar grant revoked or expired", user_id, row.kind)
             return self._stale(row, cached, start, end, tz, str(e), needs_reconnect=True)
         except (CalendarSourceError, CalendarInputError) as e:
             logger.warning(
                 "user_id=<%s>, kind=<%s>, error=<%s> | calendar source failed", user_id, row.kind, log_safe(str(e))
             )
-            self._record_error(user_id, str(e), now)
+            record_error(self.engine, user_id, str(e), now)
             return self._stale(row, cached, start, end, tz, f"Couldn't update {row.label}: {e}")
-        self._write_cache(
+        write_cache(
+            self.engine,
             StoredConnection(user_id=user_id, kind=row.kind, label=row.label, secret=None, ics_data=None),
             meetings,
             min(start, fetch_start),
             max(end, fetch_end),
+            now=self.clock(),
         )
         if row.status != "ok":
-            self._set_status(user_id, "ok")
+            set_status(self.engine, user_id, "ok")
         inside = [m for m in in_zone(meetings, tz) if m.end > start and m.start < end]
         return CalendarView(meetings=inside, kind=row.kind, label=row.label, fetched_at=now)
 
@@ -377,7 +367,7 @@ class CalendarService:
                 owner_email=self._owner_email(stored.user_id),
             )
         if stored.kind == "google":
-            from assistant.context.google import GoogleCalendarSource
+            from assistant.context.google_events import GoogleCalendarSource
 
             return GoogleCalendarSource(self.settings, refresh_token=stored.secret or "", label=stored.label)
         raise CalendarSourceError(
@@ -402,14 +392,10 @@ class CalendarService:
         except CalendarSourceError as e:
             raise CalendarInputError(str(e)) from e
 
-    def _require_cipher(self) -> TokenCipher:
+    def _require_cipher(self, error: type[Exception] = CalendarInputError) -> TokenCipher:
+        # CalendarInputError for what the user asked (connect), SecretUnavailableError for a stored secret
         if self._cipher is None:
-            raise CalendarInputError(NO_KEY_MESSAGE)
-        return self._cipher
-
-    def _require_secret_cipher(self) -> TokenCipher:
-        if self._cipher is None:
-            raise SecretUnavailableError(NO_KEY_MESSAGE)
+            raise error(NO_KEY_MESSAGE)
         return self._cipher
 
     def _require_connection(self, user_id: str) -> Connection:
@@ -429,7 +415,7 @@ class CalendarService:
         )
 
     def _stored(self, user_id: str) -> StoredConnection | None:
-        row = self._connection_row(user_id)
+        row = connection_row(self.engine, user_id)
         if row is None:
             return None
         try:
@@ -491,82 +477,3 @@ class CalendarService:
             warning=f"{error} No copy of it is stored yet.",
             needs_reconnect=needs_reconnect,
         )
-
-    def _connection_row(self, user_id: str) -> Any:
-        try:
-            with self.engine.connect() as conn:
-                return conn.execute(
-                    select(calendar_connections).where(calendar_connections.c.user_id == user_id)
-                ).first()
-        except SQLAlchemyError as e:
-            raise CalendarStorageError("The calendar settings could not be read: the database is unavailable.") from e
-
-    def _cache_row(self, user_id: str) -> Any:
-        try:
-            with self.engine.connect() as conn:
-                return conn.execute(select(calendar_cache).where(calendar_cache.c.user_id == user_id)).first()
-        except SQLAlchemyError as e:
-            raise CalendarStorageError("The calendar copy could not be read: the database is unavailable.") from e
-
-    def _save_connection(self, stored: StoredConnection, *, secret_enc: str | None) -> None:
-        now = self.clock()
-        try:
-            with write_tx(self.engine) as conn:
-                conn.execute(delete(calendar_cache).where(calendar_cache.c.user_id == stored.user_id))
-                conn.execute(delete(calendar_connections).where(calendar_connections.c.user_id == stored.user_id))
-                conn.execute(
-                    insert(calendar_connections).values(
-                        user_id=stored.user_id,
-                        kind=stored.kind,
-                        label=stored.label,
-                        secret_enc=secret_enc,
-                        ics_data=stored.ics_data,
-                        status="ok",
-                        connected_at=now,
-                        version=0,
-                    )
-                )
-        except SQLAlchemyError as e:
-            raise CalendarStorageError("The calendar could not be saved: the database is unavailable.") from e
-
-    def _write_cache(self, stored: StoredConnection, meetings: list[Meeting], start: datetime, end: datetime) -> None:
-        payload = json.dumps([m.model_dump(mode="json") for m in meetings], ensure_ascii=False)
-        now = self.clock()
-        try:
-            with write_tx(self.engine) as conn:
-                conn.execute(delete(calendar_cache).where(calendar_cache.c.user_id == stored.user_id))
-                conn.execute(
-                    insert(calendar_cache).values(
-                        user_id=stored.user_id,
-                        kind=stored.kind,
-                        events_json=payload,
-                        window_start=start,
-                        window_end=end,
-                        fetched_at=now,
-                        last_error=None,
-                        last_error_at=None,
-                    )
-                )
-        except SQLAlchemyError as e:
-            # The events were read; failing to keep a copy only costs a re-read next time.
-            logger.warning("user_id=<%s>, error=<%s> | calendar cache not written", stored.user_id, type(e).__name__)
-
-    def _record_error(self, user_id: str, error: str, now: datetime) -> None:
-        try:
-            with write_tx(self.engine) as conn:
-                conn.execute(
-                    update(calendar_cache)
-                    .where(calendar_cache.c.user_id == user_id)
-                    .values(last_error=error[:1000], last_error_at=now)
-                )
-        except SQLAlchemyError:
-            logger.warning("user_id=<%s> | calendar error not recorded", user_id)
-
-    def _set_status(self, user_id: str, status: str) -> None:
-        try:
-            with write_tx(self.engine) as conn:
-                conn.execute(
-                    update(calendar_connections).where(calendar_connections.c.user_id == user_id).values(status=status)
-                )
-        except SQLAlchemyError:
-            logger.warning("user_id=<%s>, status=<%s> | calendar status not recorded", user_id, status)

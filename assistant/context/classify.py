@@ -1,4 +1,4 @@
-"""Meeting types: classification rules, prep lead times, the user's overrides and the prep queue.
+"""Meeting types: classification rules and prep lead times (overrides: :mod:`~assistant.context.type_overrides`).
 
 The rules live in a data file the deployment edits (``data/meeting_types.toml``, or
 ``MEETING_TYPES_FILE``): each type has a label, a prep lead time, title keywords, a question
@@ -19,29 +19,21 @@ import logging
 import re
 import threading
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.context.meetings import Attendee, Meeting, is_meeting_id
-from assistant.db import meeting_overrides, prep_responses, write_tx
+from assistant.context.meetings import Attendee, Meeting
 
 logger = logging.getLogger(__name__)
 
 TYPE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 _TYPE_ID = re.compile(TYPE_ID_PATTERN)
-DEFAULT_HORIZON = timedelta(hours=12)
-
-PrepStatus = Literal["open", "opens_soon"]
 
 
 class MeetingTypesError(ValueError):
@@ -398,221 +390,3 @@ def effective_type(
         if chosen is not None and rules.known(chosen):
             return chosen
     return classify(meeting, user_email=user_email, internal_domains=internal_domains, rules=rules)
-
-
-# --- overrides ------------------------------------------------------------------------
-
-
-def _check_key(meeting_key: str) -> None:
-    if not is_meeting_id(meeting_key):
-        raise ValueError("That is not a meeting id; pick the meeting from your calendar and try again.")
-
-
-def set_override(
-    engine: Engine,
-    user_id: str,
-    meeting_key: str,
-    type_id: str,
-    now: datetime,
-    *,
-    types: MeetingTypes | None = None,
-) -> None:
-    """Store the user's choice of type for a meeting (its id) or a series (its ``series_id``).
-
-    Args:
-        engine: App database.
-        user_id: The user; overrides are never shared between users.
-        meeting_key: The meeting id, or the series id for every occurrence.
-        type_id: The chosen type.
-        now: Time of the change.
-        types: When given, ``type_id`` must be one of its types.
-
-    Raises:
-        ValueError: If the key or the type is not valid (the message lists the types).
-        MeetingTypeStorageError: If the database write fails.
-    """
-    _check_key(meeting_key)
-    if not _TYPE_ID.fullmatch(type_id) or (types is not None and not types.known(type_id)):
-        choices = ", ".join(types.types) if types is not None else "a type id from the meeting types file"
-        raise ValueError(f"Unknown meeting type {type_id!r}; choose one of: {choices}.")
-    values = {
-        "user_id": user_id,
-        "meeting_key": meeting_key,
-        "meeting_type": type_id,
-        "updated_at": now.astimezone(UTC),
-    }
-    logger.info(
-        "user_id=<%s>, meeting_key=<%s>, meeting_type=<%s> | setting meeting type", user_id, meeting_key, type_id
-    )
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(meeting_overrides).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["user_id", "meeting_key"],
-        set_={"meeting_type": type_id, "updated_at": values["updated_at"]},
-    )
-    try:
-        with write_tx(engine) as conn:
-            conn.execute(stmt)
-    except SQLAlchemyError as e:
-        logger.exception("user_id=<%s>, meeting_key=<%s> | failed to set meeting type", user_id, meeting_key)
-        raise MeetingTypeStorageError("The meeting type could not be saved; try again in a moment.") from e
-
-
-def clear_override(engine: Engine, user_id: str, meeting_key: str) -> bool:
-    """Forget the user's choice for a meeting or series, so the rules decide again.
-
-    Args:
-        engine: App database.
-        user_id: The user.
-        meeting_key: The meeting id or series id given to :func:`set_override`.
-
-    Returns:
-        Whether there was an override to remove.
-
-    Raises:
-        ValueError: If the key is not a meeting id.
-        MeetingTypeStorageError: If the database write fails.
-    """
-    _check_key(meeting_key)
-    logger.info("user_id=<%s>, meeting_key=<%s> | clearing meeting type", user_id, meeting_key)
-    try:
-        with write_tx(engine) as conn:
-            result = conn.execute(
-                delete(meeting_overrides).where(
-                    meeting_overrides.c.user_id == user_id, meeting_overrides.c.meeting_key == meeting_key
-                )
-            )
-    except SQLAlchemyError as e:
-        logger.exception("user_id=<%s>, meeting_key=<%s> | failed to clear meeting type", user_id, meeting_key)
-        raise MeetingTypeStorageError("The meeting type could not be reset; try again in a moment.") from e
-    return bool(result.rowcount)
-
-
-def overrides(engine: Engine, user_id: str) -> dict[str, str]:
-    """The user's meeting-type overrides: meeting id or series id → type id.
-
-    Args:
-        engine: App database.
-        user_id: The user; other users' overrides are never returned.
-
-    Raises:
-        MeetingTypeStorageError: If the database read fails.
-    """
-    stmt = select(meeting_overrides.c.meeting_key, meeting_overrides.c.meeting_type).where(
-        meeting_overrides.c.user_id == user_id
-    )
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-    except SQLAlchemyError as e:
-        logger.exception("user_id=<%s> | failed to read meeting types", user_id)
-        raise MeetingTypeStorageError("Your meeting types could not be read; try again in a moment.") from e
-    return {str(key): str(value) for key, value in rows}
-
-
-def prepared_counts(engine: Engine, user_id: str, meeting_ids: Sequence[str]) -> dict[str, int]:
-    """How many prep notes the user saved for each of ``meeting_ids`` (absent: none).
-
-    Args:
-        engine: App database.
-        user_id: The user.
-        meeting_ids: The meetings to count for.
-
-    Raises:
-        MeetingTypeStorageError: If the database read fails.
-    """
-    if not meeting_ids:
-        return {}
-    stmt = (
-        select(prep_responses.c.meeting_id, func.count())
-        .where(prep_responses.c.user_id == user_id, prep_responses.c.meeting_id.in_(list(meeting_ids)))
-        .group_by(prep_responses.c.meeting_id)
-    )
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-    except SQLAlchemyError as e:
-        logger.exception("user_id=<%s> | failed to count prep notes", user_id)
-        raise MeetingTypeStorageError("Your saved prep notes could not be read; try again in a moment.") from e
-    return {str(mid): int(count) for mid, count in rows}
-
-
-# --- prep queue -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PrepItem:
-    """A meeting on the prep queue.
-
-    Attributes:
-        meeting: The meeting.
-        type_id: Its effective type.
-        type_label: The type's label.
-        window_opens_at: When its prep window opens (start minus the type's lead time).
-        status: ``open`` (the window is open) or ``opens_soon`` (within the horizon).
-        notes_count: Prep notes already saved for it.
-    """
-
-    meeting: Meeting
-    type_id: str
-    type_label: str
-    window_opens_at: datetime
-    status: PrepStatus
-    notes_count: int
-
-
-def prep_queue(
-    meetings: Iterable[Meeting],
-    *,
-    now: datetime,
-    types: MeetingTypes,
-    overrides: dict[str, str],
-    user_email: str | None,
-    internal_domains: Iterable[str],
-    prepared: dict[str, int],
-    horizon: timedelta = DEFAULT_HORIZON,
-) -> list[PrepItem]:
-    """The meetings to prepare now or soon, by start.
-
-    A meeting is on the queue while it has not ended and its prep window (its start minus
-    its type's lead time) is open or opens within ``horizon``.
-
-    Args:
-        meetings: The user's meetings.
-        now: Current time (aware).
-        types: The loaded meeting types.
-        overrides: :func:`overrides` for the user.
-        user_email: The user's email.
-        internal_domains: ``Settings.internal_domains``.
-        prepared: Prep notes saved per meeting id (:func:`prepared_counts`).
-        horizon: How far ahead a window that is not open yet still shows.
-
-    Returns:
-        Queue items sorted by meeting start (then id).
-
-    Raises:
-        ValueError: If ``now`` is naive.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    domains = list(internal_domains)
-    items = []
-    for meeting in meetings:
-        if meeting.end <= now:
-            continue
-        type_id = effective_type(meeting, overrides, user_email=user_email, internal_domains=domains, rules=types)
-        opens = meeting.start - types.prep_lead_time(type_id)
-        if opens > now + horizon:
-            continue
-        items.append(
-            PrepItem(
-                meeting=meeting,
-                type_id=type_id,
-                type_label=types.label(type_id),
-                window_opens_at=opens,
-                status="open" if opens <= now else "opens_soon",
-                notes_count=prepared.get(meeting.id, 0),
-            )
-        )
-    items.sort(key=lambda item: (item.meeting.start, item.meeting.id))
-    return items

@@ -8,26 +8,105 @@ never asked.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Literal
 
 from assistant.config import Settings
 from assistant.context.calendar import CalendarService, CalendarView
-from assistant.context.classify import (
-    PrepItem,
-    load_meeting_types,
-    overrides,
-    prep_queue,
-    prepared_counts,
-)
+from assistant.context.classify import MeetingTypes, effective_type, load_meeting_types
 from assistant.context.meeting_cost import MeetingCost, MeetingRates, meeting_cost
 from assistant.context.meetings import Meeting
 from assistant.context.prep_sessions import sessions_by_meeting
+from assistant.context.type_overrides import overrides, prepared_counts
 
 logger = logging.getLogger(__name__)
 
 QUEUE_DAYS = 7  # the queue looks this far ahead (a board meeting's 48 h window fits well inside)
 QUEUE_HORIZON = timedelta(hours=24)  # a window opening within a day shows as "opens in …"
+
+
+DEFAULT_HORIZON = timedelta(hours=12)  # a window not open yet shows this far ahead
+PrepStatus = Literal["open", "opens_soon"]
+
+
+@dataclass(frozen=True)
+class PrepItem:
+    """A meeting on the prep queue.
+
+    Attributes:
+        meeting: The meeting.
+        type_id: Its effective type.
+        type_label: The type's label.
+        window_opens_at: When its prep window opens (start minus the type's lead time).
+        status: ``open`` (the window is open) or ``opens_soon`` (within the horizon).
+        notes_count: Prep notes already saved for it.
+    """
+
+    meeting: Meeting
+    type_id: str
+    type_label: str
+    window_opens_at: datetime
+    status: PrepStatus
+    notes_count: int
+
+
+def prep_queue(
+    meetings: Iterable[Meeting],
+    *,
+    now: datetime,
+    types: MeetingTypes,
+    overrides: dict[str, str],
+    user_email: str | None,
+    internal_domains: Iterable[str],
+    prepared: dict[str, int],
+    horizon: timedelta = DEFAULT_HORIZON,
+) -> list[PrepItem]:
+    """The meetings to prepare now or soon, by start.
+
+    A meeting is on the queue while it has not ended and its prep window (its start minus
+    its type's lead time) is open or opens within ``horizon``.
+
+    Args:
+        meetings: The user's meetings.
+        now: Current time (aware).
+        types: The loaded meeting types.
+        overrides: :func:`overrides` for the user.
+        user_email: The user's email.
+        internal_domains: ``Settings.internal_domains``.
+        prepared: Prep notes saved per meeting id (:func:`prepared_counts`).
+        horizon: How far ahead a window that is not open yet still shows.
+
+    Returns:
+        Queue items sorted by meeting start (then id).
+
+    Raises:
+        ValueError: If ``now`` is naive.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    domains = list(internal_domains)
+    items = []
+    for meeting in meetings:
+        if meeting.end <= now:
+            continue
+        type_id = effective_type(meeting, overrides, user_email=user_email, internal_domains=domains, rules=types)
+        opens = meeting.start - types.prep_lead_time(type_id)
+        if opens > now + horizon:
+            continue
+        items.append(
+            PrepItem(
+                meeting=meeting,
+                type_id=type_id,
+                type_label=types.label(type_id),
+                window_opens_at=opens,
+                status="open" if opens <= now else "opens_soon",
+                notes_count=prepared.get(meeting.id, 0),
+            )
+        )
+    items.sort(key=lambda item: (item.meeting.start, item.meeting.id))
+    return items
 
 
 @dataclass(frozen=True)

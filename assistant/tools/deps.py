@@ -84,7 +84,8 @@ class ToolDeps:
 
     def with_types(self, meetings: list[Meeting]) -> list[Meeting]:
         """The meetings with ``type`` set to their effective type's label (the user's override, else the rules)."""
-        from assistant.context.classify import effective_type, load_meeting_types, overrides
+        from assistant.context.classify import effective_type, load_meeting_types
+        from assistant.context.type_overrides import overrides
 
         settings = self.calendar.settings if self.calendar is not None else None
         path = (

@@ -24,11 +24,12 @@ from sqlalchemy import Engine
 from assistant.config import Settings
 from assistant.context.agenda import Agenda, AgendaItem, build_agenda
 from assistant.context.budget import budget_statuses
-from assistant.context.classify import MeetingTypes, attending_others, effective_type, load_meeting_types, overrides
+from assistant.context.classify import MeetingTypes, attending_others, effective_type, load_meeting_types
 from assistant.context.meeting_cost import MeetingCost, MeetingRates, format_duration, meeting_cost
 from assistant.context.meetings import Attendee, Meeting
 from assistant.context.prep_notes import PrepResponse, list_prep_responses
 from assistant.context.related import with_related
+from assistant.context.type_overrides import overrides
 from assistant.context.user_data import budget_for, rocks_for
 from assistant.views.markdown import plain_text
 

@@ -12,7 +12,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select
 
 from assistant.config import Settings, load_settings
-from assistant.context.calendar import DEMO_LABEL, CalendarService, StoredConnection
+from assistant.context.calendar import DEMO_LABEL, CalendarService
+from assistant.context.calendar_rows import StoredConnection
 from assistant.context.meetings import Meeting
 from assistant.context.secrets import TokenCipher
 from assistant.context.sources import CalendarAuthError, CalendarInputError, CalendarSource, CalendarSourceError

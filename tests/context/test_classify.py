@@ -13,18 +13,15 @@ from assistant.context.classify import (
     MeetingTypes,
     MeetingTypesError,
     classify,
-    clear_override,
     effective_type,
     load_meeting_types,
-    overrides,
     prep_lead_time,
-    prep_queue,
-    prepared_counts,
-    set_override,
 )
 from assistant.context.demo_calendar import load_meetings
 from assistant.context.meetings import Attendee, Meeting
 from assistant.context.prep_notes import save_prep_response
+from assistant.context.prep_queue import prep_queue
+from assistant.context.type_overrides import clear_override, overrides, prepared_counts, set_override
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPES_FILE = ROOT / "data" / "meeting_types.toml"

@@ -15,11 +15,10 @@ import pytest
 
 from assistant.auth import Identity
 from assistant.config import Settings
-from assistant.context import google
+from assistant.context import google, google_events
 from assistant.context.google import (
     CALENDAR_SCOPE,
     RECONNECT_MESSAGE,
-    GoogleCalendarSource,
     GoogleConnectError,
     authorization_url,
     can_connect,
@@ -29,6 +28,7 @@ from assistant.context.google import (
     new_state,
     revoke,
 )
+from assistant.context.google_events import GoogleCalendarSource
 from assistant.context.meetings import Meeting, is_meeting_id, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarAuthError, CalendarSourceError
 from tests.fixtures.fake_calendar_api import (
@@ -341,7 +341,7 @@ def test_fetch_follows_next_page_tokens(settings: Settings, fake: FakeGoogleCale
 def test_fetch_stops_after_the_page_cap(
     settings: Settings, fake: FakeGoogleCalendar, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(google, "MAX_PAGES", 3)
+    monkeypatch.setattr(google_events, "MAX_PAGES", 3)
     fake.page_size = 1
     source, _ = source_for(settings, fake)
 
@@ -471,7 +471,7 @@ def test_unreachable_api_and_token_endpoint(tmp_path: Path, fake: FakeGoogleCale
 def test_a_slow_api_times_out(settings: Settings, fake: FakeGoogleCalendar, monkeypatch: pytest.MonkeyPatch) -> None:
     source, _ = source_for(settings, fake)
     source.fetch(*WINDOW, NEW_YORK)
-    monkeypatch.setattr(google, "REQUEST_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(google_events, "REQUEST_TIMEOUT_S", 0.2)
     fake.delay_s = 1.0
 
     with pytest.raises(CalendarSourceError) as info:

@@ -18,9 +18,9 @@ from assistant.context.ics import (
     NO_TITLE,
     IcsFileSource,
     IcsUrlSource,
-    check_ics,
     parse_ics,
 )
+from assistant.context.ics_text import check_ics
 from assistant.context.meetings import Meeting, is_meeting_id, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarInputError, CalendarSource, CalendarSourceError
 from tests.fixtures.ics import GeneratedCalendar, read, year_calendar

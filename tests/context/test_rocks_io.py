@@ -110,7 +110,6 @@ def test_demo_rocks_become_rows_with_absolute_dates() -> None:
 def test_statuses_match_the_tools() -> None:
     from typing import get_args
 
-    from assistant.context import rocks_io
-    from assistant.context import big_rocks
+    from assistant.context import big_rocks, rocks_io
 
     assert get_args(rocks_io.RockStatus) == get_args(big_rocks.RockStatus)
