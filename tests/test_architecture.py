@@ -2,7 +2,7 @@
 
 A newcomer follows one message through packages that only import downwards: these tests
 fail, naming the modules, when a change adds a cycle between ``assistant``'s packages,
-or makes the core import Streamlit.
+makes the core import Streamlit, or grows a module past what one reader holds.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "assistant"
+MAX_MODULE_LINES = 520  # "about 500": a module past it is split along its own seams
 
 
 def _runtime_imports(tree: ast.Module) -> list[str]:
@@ -100,3 +101,12 @@ def test_core_never_imports_streamlit() -> None:
         if any(n.split(".")[0] == "streamlit" for n in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))))
     ]
     assert offenders == []
+
+
+def test_no_core_module_past_what_one_reader_holds() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in CORE.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
