@@ -110,3 +110,26 @@ def test_no_core_module_past_what_one_reader_holds() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
     }
     assert long == {}
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def _long_functions_without_a_reason() -> dict[str, int]:
+    """Functions past MAX_FUNCTION_LINES whose comment just above does not say why ("Long on purpose")."""
+    found: dict[str, int] = {}
+    for path in CORE.rglob("*.py"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            above = " ".join(lines[max(0, first - 4) : first - 1]).lower()
+            if length > MAX_FUNCTION_LINES and "long on purpose" not in above:
+                found[f"{path.relative_to(ROOT)}:{node.name}"] = length
+    return found
+
+
+def test_long_functions_say_why() -> None:
+    assert _long_functions_without_a_reason() == {}
