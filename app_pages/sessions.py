@@ -43,6 +43,7 @@ logger = logging.getLogger("assistant.pages.sessions")
 CHAT_PAGE = "app_pages/chat.py"
 COLORS = ["#2F5D8A", "#7FA7CE", "#E08E45", "#5B9A7D", "#9C6B98", "#C65D5D", "#B8A04A"]
 PAGE_KEY = "sc_page"
+CURSORS_KEY = "sc_page_cursors"  # page number -> the cursor it starts after (keyset paging)
 SIGNATURE_KEY = "sc_signature"
 FILTER_KEYS = ("sc_search", "sc_period", "sc_range", "sc_states", "sc_models", "sc_meeting")
 
@@ -237,7 +238,9 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
     if st.session_state.get(SIGNATURE_KEY) != signature:
         st.session_state[SIGNATURE_KEY] = signature
         st.session_state[PAGE_KEY] = 0
+        st.session_state[CURSORS_KEY] = {}
     page_no = int(st.session_state.get(PAGE_KEY, 0))
+    cursors: dict[int, Any] = st.session_state.setdefault(CURSORS_KEY, {})
 
     def query_for(page: int) -> SessionFilter:
         return views.build_filter(
@@ -253,6 +256,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
             descending=direction != "asc",
             page=page,
             page_size=page_size,
+            after=cursors.get(page),
         )
 
     query = query_for(page_no)
@@ -262,6 +266,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
         if info.page != page_no:  # the set shrank (sessions deleted meanwhile): show its last page
             st.session_state[PAGE_KEY] = info.page
             result = list_sessions(engine, query_for(info.page))
+        cursors[info.page + 1] = result.next_cursor  # where the next page starts (None: by offset)
     except SessionQueryError as e:
         st.error(str(e), icon=":material/error:")
         return
