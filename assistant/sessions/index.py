@@ -9,6 +9,7 @@ search, the ledger, expiry and pending questions behave the same whatever holds 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -38,6 +39,7 @@ from assistant.sessions.base import (
     to_utc,
     utcnow,
 )
+from assistant.sessions.executor import Executor, SaExecutor, turn_tx
 from assistant.sessions.queries import text_condition
 from assistant.sessions.rows import (
     _BEGIN_READ,
@@ -103,15 +105,15 @@ def _read_send_window(conn: Connection, user_id: str, now: datetime, rate_window
     )
 
 
-def _put_pending(conn: Connection, pending: PendingTurn) -> None:
+def _put_pending(ex: Executor, dialect: str, pending: PendingTurn) -> None:
     """Make ``pending`` the session's pending question (inside the caller's transaction).
 
     One upsert on SQLite and Postgres (the session id is the key); elsewhere delete, then insert.
     """
-    upsert = _UPSERT_PENDING.get(conn.dialect.name)
+    upsert = _UPSERT_PENDING.get(dialect)
     if upsert is None:
-        conn.execute(_DELETE_PENDING, {"sid": pending.session_id})
-    conn.execute(
+        ex.execute(_DELETE_PENDING, {"sid": pending.session_id})
+    ex.execute(
         _INSERT_PENDING if upsert is None else upsert,
         {
             "session_id": pending.session_id,
@@ -163,6 +165,32 @@ class SqlIndex:
         except (OperationalError, DBAPIError) as e:
             logger.error("error=<%s> | database write failed", e.__class__.__name__)
             raise StorageUnavailableError("The session database is unavailable; your last change was not saved.") from e
+
+    @contextmanager
+    def turn_tx(self) -> Iterator[Executor]:
+        """A turn's write transaction over prebuilt statements (see :mod:`assistant.sessions.executor`).
+
+        Errors are what :meth:`tx` raises: a lost race is a conflict, a database fault is
+        "storage unavailable", the session errors pass through.
+        """
+        try:
+            with turn_tx(self.engine) as ex:
+                yield ex
+        except (SessionConflictError, SessionNotFoundError, SessionReadOnlyError, SessionDamagedError):
+            raise
+        except (IntegrityError, sqlite3.IntegrityError) as e:
+            raise SessionConflictError("This session changed elsewhere; reload it and try again.") from e
+        except (DBAPIError, sqlite3.Error) as e:
+            logger.error("error=<%s> | database write failed", e.__class__.__name__)
+            raise StorageUnavailableError("The session database is unavailable; your last change was not saved.") from e
+
+    def locked_row(self, ex: Executor, session_id: str, user_id: str) -> Any:
+        """The session's row inside a turn's transaction (locked on Postgres; SQLite's BEGIN IMMEDIATE locks all)."""
+        stmt = _SELECT_USER_ROW if db.is_sqlite(self.engine) else _SELECT_USER_ROW_LOCKED
+        row = ex.first(stmt, {"sid": session_id, "uid": user_id})
+        if row is None:
+            raise _not_found(session_id, user_id)
+        return row
 
     def expire_cutoff(self) -> datetime:
         return self.clock() - timedelta(hours=self.expiry_hours)
@@ -253,7 +281,7 @@ class SqlIndex:
         with self.tx() as conn:
             if usage:
                 _add_usage(conn, usage)
-            _put_pending(conn, pending)
+            _put_pending(SaExecutor(conn), conn.dialect.name, pending)
 
     def list_sessions(self, query: SessionQuery) -> tuple[list[SessionMeta], int]:
         """One page of sessions matching the query (newest first by default) and the total count."""
@@ -302,11 +330,11 @@ class SqlIndex:
         does the same for the whole database.
         """
         now = to_utc(now)
-        with self.tx() as conn:
+        with self.turn_tx() as ex:
             if not db.is_sqlite(self.engine):
-                conn.execute(_USER_SEND_LOCK, {"key": "send_log:" + user_id})
+                ex.execute(_USER_SEND_LOCK, {"key": "send_log:" + user_id})
             # one read: the row, the spend today, the sends in the rate window, the oldest kept send
-            row = conn.execute(_BEGIN_READ, {"sid": session_id, **_window_params(user_id, now, rate_window)}).first()
+            row = ex.first(_BEGIN_READ, {"sid": session_id, **_window_params(user_id, now, rate_window)})
             if row is None:
                 raise _not_found(session_id, user_id)
             meta = row_to_meta(row)
@@ -322,10 +350,11 @@ class SqlIndex:
             decide(meta, window)
             forget_before = now - SEND_LOG_KEEP
             if row.oldest_send is not None and parse_utc(row.oldest_send) < forget_before:
-                conn.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": forget_before})
-            conn.execute(_INSERT_SEND, {"user_id": user_id, "sent_at": now})
+                ex.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": forget_before})
+            ex.execute(_INSERT_SEND, {"user_id": user_id, "sent_at": now})
             _put_pending(
-                conn,
+                ex,
+                self.engine.dialect.name,
                 PendingTurn(session_id, user_id, meta.turn_count, text, "running", owner, now, now),
             )
         return meta
@@ -333,7 +362,7 @@ class SqlIndex:
     def save_pending(self, pending: PendingTurn) -> None:
         """Record the question of a turn about to be answered (replaces the session's previous one)."""
         with self.tx() as conn:
-            _put_pending(conn, pending)
+            _put_pending(SaExecutor(conn), conn.dialect.name, pending)
 
     def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
         """The session's question not yet stored as a turn (None when there is none, or it was answered)."""

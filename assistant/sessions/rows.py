@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from assistant import db
 from assistant.inputs import strip_control_chars
 from assistant.sessions.base import SessionMeta, UsageRecord, assume_utc
+from assistant.sessions.executor import Executor, SaExecutor
 from assistant.sessions.queries import SORT_KEYS
 
 MAX_TITLE_CHARS = 120
@@ -149,16 +150,24 @@ def title_text_row(session_id: str, title: str) -> dict[str, Any]:
     return {"session_id": session_id, "turn_idx": db.TITLE_TURN_IDX, "text": title.lower()}
 
 
-def set_title_text(conn: Connection, session_id: str, title: str) -> None:
-    """Point the session's title row in ``session_text`` at a new title (inserting it if missing)."""
-    c = db.session_text.c
-    result = conn.execute(
-        update(db.session_text)
-        .where(c.session_id == session_id, c.turn_idx == db.TITLE_TURN_IDX)
-        .values(text=title.lower())
-    )
-    if not result.rowcount:
-        conn.execute(insert(db.session_text).values(**title_text_row(session_id, title)))
+_UPDATE_TITLE_TEXT = (
+    update(db.session_text)
+    .where(db.session_text.c.session_id == bindparam("sid"), db.session_text.c.turn_idx == db.TITLE_TURN_IDX)
+    .values(text=bindparam("title_text"))
+)
+
+
+def set_title_text(conn: Connection | Executor, session_id: str, title: str) -> None:
+    """Point the session's title row in ``session_text`` at a new title (inserting it if missing).
+
+    Args:
+        conn: A SQLAlchemy connection, or a turn's executor (:mod:`assistant.sessions.executor`).
+        session_id: The session.
+        title: The new title (stored lower-cased).
+    """
+    ex = SaExecutor(conn) if isinstance(conn, Connection) else conn
+    if not ex.execute(_UPDATE_TITLE_TEXT, {"sid": session_id, "title_text": title.lower()}):
+        ex.execute(_INSERT_TEXT, title_text_row(session_id, title))
 
 
 def row_to_meta(row: Any) -> SessionMeta:

@@ -18,7 +18,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 
 from assistant import db
 from assistant.sessions import jsonutil
@@ -32,6 +32,7 @@ from assistant.sessions.base import (
     TurnCommit,
     TurnRecord,
 )
+from assistant.sessions.executor import Executor
 from assistant.sessions.index import IndexedStore
 from assistant.sessions.rows import (
     _COMMIT_ROW,
@@ -165,8 +166,8 @@ class SqlSessionStore(IndexedStore):
             The updated session metadata.
         """
         now = self.clock()
-        with self.index.tx() as conn:
-            new_row = self._write_turn(conn, session_id, user_id, expected_version, commit, now)
+        with self.index.turn_tx() as ex:
+            new_row = self._write_turn(ex, session_id, user_id, expected_version, commit, now)
         logger.debug(
             "session_id=<%s>, turn=<%s>, messages=<%s> | committed turn",
             session_id,
@@ -177,7 +178,7 @@ class SqlSessionStore(IndexedStore):
 
     def _write_turn(
         self,
-        conn: Connection,
+        ex: Executor,
         session_id: str,
         user_id: str,
         expected_version: int | None,
@@ -196,7 +197,7 @@ class SqlSessionStore(IndexedStore):
         totals = usage_totals(commit.usage)
         title = clean_title(commit.title) if commit.title else None
         stmt = _COMMIT_ROW if expected_version is None else _COMMIT_ROW_AT_VERSION
-        new_row = conn.execute(
+        new_row = ex.first(
             stmt,
             {
                 "sid": session_id,
@@ -213,15 +214,15 @@ class SqlSessionStore(IndexedStore):
                 "new_title": title,
                 "snapshot": self._snapshot_text(commit),
             },
-        ).first()
+        )
         if new_row is None:
-            row = self.index.select_row(conn, session_id, user_id, lock=True)
+            row = self.index.locked_row(ex, session_id, user_id)
             self.index.check_writable(row, expected_version)
             raise SessionConflictError(CONFLICT_MESSAGE)  # not reached: the checks above name the cause
         sid = new_row.id
         start = new_row.message_count - len(commit.messages)
         if commit.messages:
-            conn.execute(
+            ex.executemany(
                 _INSERT_MESSAGES,
                 [
                     {
@@ -234,7 +235,7 @@ class SqlSessionStore(IndexedStore):
                     for i, m in enumerate(commit.messages)
                 ],
             )
-        conn.execute(
+        ex.execute(
             _INSERT_TURN,
             {
                 "session_id": sid,
@@ -244,13 +245,13 @@ class SqlSessionStore(IndexedStore):
             },
         )
         if commit.usage:
-            conn.execute(_INSERT_USAGE, [usage_row(r) for r in commit.usage])
+            ex.executemany(_INSERT_USAGE, [usage_row(r) for r in commit.usage])
         text = turn_search_text(commit.messages)
         if text:
-            conn.execute(_INSERT_TEXT, {"session_id": sid, "turn_idx": commit.turn.idx, "text": text})
+            ex.execute(_INSERT_TEXT, {"session_id": sid, "turn_idx": commit.turn.idx, "text": text})
         if title is not None:
-            set_title_text(conn, sid, title)
-        conn.execute(_DELETE_PENDING, {"sid": sid})
+            set_title_text(ex, sid, title)
+        ex.execute(_DELETE_PENDING, {"sid": sid})
         return new_row
 
     def _snapshot_text(self, commit: TurnCommit) -> str | None:
