@@ -69,7 +69,7 @@ def sorted_percentile(ordered: list[float], p: float) -> float | None:
 Computed = dict[str, tuple[DayFigures, int]]
 """Figures per day with the number of ledger rows (calls) of that day they were computed from."""
 
-OPEN_DAY_SAMPLE = 5000
+OPEN_DAY_SAMPLE = 2000
 """Most calls today's (open day's) figures are computed from: its latest ones."""
 
 

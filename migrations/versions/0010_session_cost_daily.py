@@ -129,14 +129,20 @@ PG_TRIGGER = (
 
 
 def backfill_sql(dialect: str) -> str:
-    """SQL that fills an empty ``session_cost_daily`` from every session (also used by the bench)."""
+    """SQL that fills an empty ``session_cost_daily`` from every session (also used by the bench).
+
+    Written day by day (every scope's rows of a day together), as the triggers write them
+    while the days pass.
+    """
     key = f"{day_sql(dialect, 's')}, {coarse_sql('s')}, {fine_sql('s')}"
     return (
-        f"INSERT INTO session_cost_daily ({COLUMNS}) "
-        f"SELECT {day_sql(dialect, 's')}, s.user_id, {coarse_sql('s')}, {fine_sql('s')}, count(*), sum(s.cost_usd) "
+        f"INSERT INTO session_cost_daily ({COLUMNS}) SELECT * FROM ("
+        f"SELECT {day_sql(dialect, 's')} AS day, s.user_id AS scope, {coarse_sql('s')} AS coarse, "
+        f"{fine_sql('s')} AS fine, count(*) AS sessions, sum(s.cost_usd) AS cost_usd "
         f"FROM sessions s GROUP BY s.user_id, {key} "
         f"UNION ALL SELECT {day_sql(dialect, 's')}, {ALL_SCOPE}, {coarse_sql('s')}, {fine_sql('s')}, count(*), "
         f"sum(s.cost_usd) FROM sessions s GROUP BY {key}"
+        ") AS per_day ORDER BY day, coarse, fine"
     )
 
 
