@@ -5,9 +5,13 @@ transcript text, 20 users with a skewed spread, three states, several models, ~1
 per session over the past year), measures, then adds the rest up to ``--sessions`` (the first
 sessions are the same: each session is generated from its own seed) and measures again, into
 a fresh SQLite file and PostgreSQL when ``--db-url`` or TEST_DATABASE_URL is given (a dedicated
-schema, dropped first and at the end). Seeding goes through bulk paths: ``COPY`` on Postgres,
-``executemany`` in large batches on SQLite, secondary indexes and triggers set aside during
-the load and rebuilt once, the rollups (``usage_daily``, ``session_totals``) recomputed.
+schema, dropped first and at the end unless ``--keep``). Seeding goes through bulk paths:
+``COPY`` on Postgres (the rows generated and formatted as COPY text in a second process while
+this one copies; the indexes rebuilt on two connections at once, the trigram GIN index on one),
+``executemany`` in large batches on SQLite; secondary indexes and triggers set aside during
+the load and rebuilt once, the rollups (``usage_daily``, ``session_totals``,
+``session_cost_daily``) recomputed. ``--measure-only`` measures a schema kept by ``--keep``
+(migrated to head first) without seeding it again.
 
 Each query is the page's own call (``list_sessions`` / ``dashboard``), run once to warm up and
 then ``--repeat`` times; its p95 is printed at both sizes with ``scale_ratio`` (p95 at the
@@ -17,7 +21,8 @@ larger size over p95 at the smaller one) and its target:
 - ``search_p95_ms``: a transcript search over all users (a project name, not expired);
 - ``dashboard_p95_ms``: the "Last 30 days" dashboard, all users (the page's UTC-day bounds);
 - ``list_user_p95_ms`` / ``search_user_p95_ms`` / ``dashboard_user_p95_ms``: one heavy user;
-- ``list_page_20_p95_ms``: page 21 (offset 1000) of a light user's list;
+- ``list_page_20_p95_ms``: page 21 (rows 1001-1050) of a light user's list, asked as the page
+  does: after the last row of page 20 (keyset);
 - ``search_rare_p95_ms``: a search that matches nothing;
 - ``list_sorted_cost_p95_ms``: first page sorted by cost, all users.
 
@@ -31,19 +36,24 @@ Usage::
 
     .venv/bin/python bench/sessions_page.py --sessions 1000000 --json --skip-sqlite \\
         --db-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_sessions
+    .venv/bin/python bench/sessions_page.py --measure-only --db-url ...   # after a --keep run
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
+import multiprocessing
 import os
 import random
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +63,7 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
     sys.path.pop(0)  # a bench script must not shadow a stdlib module
 sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
 from sqlalchemy import Engine, make_url, text  # noqa: E402
 
 from assistant.db import TITLE_TURN_IDX, make_engine  # noqa: E402
@@ -314,6 +325,19 @@ SESSION_TOTALS_SQL = (  # what migration 0009's triggers maintain (the bench set
 )
 
 
+def _migration(name: str) -> Any:
+    """A migration module by file name (the bench rebuilds the rollups with the migrations' own backfill SQL)."""
+    path = ROOT / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_migration_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+COST_DAILY = _migration("0010_session_cost_daily")
+
+
 def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(v.strftime(SQLITE_FMT) if isinstance(v, datetime) else v for v in row)
 
@@ -366,7 +390,14 @@ def seed_sqlite(engine: Engine, chunks: Iterator[tuple[Rows, Rows, Rows]], count
             )
         for _kind, _name, sql in saved:
             cur.execute(sql)
-        for statement in ("DELETE FROM usage_daily", ROLLUP_SQLITE, "DELETE FROM session_totals", SESSION_TOTALS_SQL):
+        for statement in (
+            "DELETE FROM usage_daily",
+            ROLLUP_SQLITE,
+            "DELETE FROM session_totals",
+            SESSION_TOTALS_SQL,
+            "DELETE FROM session_cost_daily",
+            COST_DAILY.backfill_sql("sqlite"),
+        ):
             cur.execute(statement)
         cur.execute("DELETE FROM usage_latency_daily")
         if cur.execute("PRAGMA foreign_key_check(session_text)").fetchone() is not None:
@@ -382,21 +413,64 @@ def seed_sqlite(engine: Engine, chunks: Iterator[tuple[Rows, Rows, Rows]], count
         raw.close()
 
 
-def seed_postgres(engine: Engine, chunks: Iterator[tuple[Rows, Rows, Rows]], counts: Counts) -> None:
-    """Bulk-load rows with COPY, then VACUUM ANALYZE (index-only scans need the visibility map).
+def _copy_value(v: Any) -> str:
+    if v is None:
+        return "\\N"
+    if isinstance(v, bool):
+        return "t" if v else "f"
+    if isinstance(v, datetime):
+        return v.isoformat()
+    return str(v)  # the generated text holds no tab, newline or backslash
 
-    Secondary indexes and unique constraints (not the primary keys) are dropped during the
-    load and rebuilt once (in parallel, with a large ``maintenance_work_mem``); triggers (the
-    rollups' and the foreign key's) are disabled, the rollups recomputed afterwards and the
-    foreign key checked with one query.
+
+def _copy_block(rows: Rows) -> bytes:
+    """Rows as one block of COPY text format."""
+    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows).encode()
+
+
+_worker_gen: list[Generator] = []
+
+
+def _copy_chunk(bounds: tuple[int, int]) -> tuple[tuple[int, int, int], bytes, bytes, bytes]:
+    """A chunk of sessions generated and formatted for COPY (in the generator process)."""
+    session_rows, usage_rows, text_rows = _worker_gen[0].chunk(*bounds)
+    counts = (len(session_rows), len(usage_rows), len(text_rows))
+    return counts, _copy_block(session_rows), _copy_block(usage_rows), _copy_block(text_rows)
+
+
+def _copy_blocks(gen: Generator, first: int, last: int) -> Iterator[tuple[tuple[int, int, int], bytes, bytes, bytes]]:
+    """:func:`_copy_chunk` over ``[first, last)``, generated in another process while this one copies."""
+    bounds = [(lo, min(last, lo + 20_000)) for lo in range(first, last, 20_000)]
+    _worker_gen[:] = [gen]
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        yield from pool.imap(_copy_chunk, bounds)
+
+
+def _build_indexes(url: str, definitions: list[str]) -> None:
+    """Run index definitions on their own connection (a second one builds alongside)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        conn.execute("SET max_parallel_maintenance_workers = 1")
+        for definition in definitions:
+            conn.execute(definition)
+
+
+def seed_postgres(engine: Engine, gen: Generator, first: int, last: int, counts: Counts) -> None:
+    """Bulk-load sessions ``[first, last)`` with COPY, then VACUUM ANALYZE (index-only scans need the visibility map).
+
+    The rows are generated and formatted as COPY text in a second process while this one
+    copies the previous chunk. Secondary indexes and unique constraints (not the primary
+    keys) are dropped during the load and rebuilt once, on two connections at a time (the
+    trigram GIN index, the longest build and single-threaded, on one; the B-trees on the
+    other); triggers (the rollups' and the foreign key's) are disabled, the rollups
+    recomputed afterwards and the foreign key checked with one query.
     """
     tables = ("sessions", "usage", "session_text")
     raw = engine.raw_connection()
     try:
         dbapi: Any = raw.driver_connection
         with dbapi.cursor() as cur:
-            cur.execute("SET maintenance_work_mem = '512MB'")
-            cur.execute("SET max_parallel_maintenance_workers = 2")
             cur.execute(
                 "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
                 "WHERE c.contype = 'u' AND c.connamespace = current_schema()::regnamespace "
@@ -417,24 +491,23 @@ def seed_postgres(engine: Engine, chunks: Iterator[tuple[Rows, Rows, Rows]], cou
                 cur.execute(f"DROP INDEX {name}")
             for table in tables:
                 cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
-            for session_rows, usage_rows, text_rows in chunks:
-                for table, cols, rows in (
-                    ("sessions", SESSION_COLS, session_rows),
-                    ("usage", USAGE_COLS, usage_rows),
-                    ("session_text", TEXT_COLS, text_rows),
+            for (n_s, n_u, n_t), block_s, block_u, block_t in _copy_blocks(gen, first, last):
+                for table, cols, block in (
+                    ("sessions", SESSION_COLS, block_s),
+                    ("usage", USAGE_COLS, block_u),
+                    ("session_text", TEXT_COLS, block_t),
                 ):
                     with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                counts.sessions += len(session_rows)
-                counts.usage += len(usage_rows)
-                counts.text += len(text_rows)
+                        copy.write(block)
+                counts.sessions += n_s
+                counts.usage += n_u
+                counts.text += n_t
             for table in tables:
                 cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER ALL")
-            _phase("postgres: generated and copied")
-            # the trigram GIN index last: the longest build, nothing waits on it
-            for _name, definition in sorted(indexes, key=lambda nd: "gin" in nd[1].lower()):
-                cur.execute(definition)
+        dbapi.commit()
+        _phase("postgres: generated and copied")
+        _rebuild_indexes(engine, [d for _n, d in indexes])
+        with dbapi.cursor() as cur:
             for table, name, definition in uniques:
                 cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
             _phase("postgres: indexes rebuilt")
@@ -446,18 +519,30 @@ def seed_postgres(engine: Engine, chunks: Iterator[tuple[Rows, Rows, Rows]], cou
                 raise SystemExit("session_text rows without a session")
             cur.execute("DELETE FROM session_totals")
             cur.execute(SESSION_TOTALS_SQL)
+            cur.execute("DELETE FROM session_cost_daily")
+            cur.execute(COST_DAILY.backfill_sql("postgresql"))
             cur.execute("DELETE FROM usage_latency_daily")
         dbapi.commit()
         with engine.begin() as conn:
             rebuild_usage_daily(conn)
         dbapi.autocommit = True
         with dbapi.cursor() as cur:
-            for table in (*tables, "usage_daily", "session_totals"):
+            for table in (*tables, "usage_daily", "session_totals", "session_cost_daily"):
                 cur.execute(f"VACUUM ANALYZE {table}")
         dbapi.autocommit = False
         _phase("postgres: rollups rebuilt, vacuumed and analyzed")
     finally:
         raw.close()
+
+
+def _rebuild_indexes(engine: Engine, definitions: list[str]) -> None:
+    """The dropped indexes, built on two connections at once: the GIN ones on one, the rest on the other."""
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    gin = [d for d in definitions if "using gin" in d.lower()]
+    rest = [d for d in definitions if d not in gin]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for done in [pool.submit(_build_indexes, url, gin), pool.submit(_build_indexes, url, rest)]:
+            done.result()
 
 
 _last_phase = [time.perf_counter()]
@@ -503,12 +588,22 @@ TARGETS_MS = {  # issue 15: lists 100 ms, search and dashboards 300 ms (p95)
 MAX_SCALE_RATIO = 2.0
 
 
+def _keyset_query(engine: Engine, first: SessionFilter, pages: int) -> SessionFilter:
+    """The query of page ``pages + 1`` as the sessions page asks it: after the previous page's last row."""
+    query = first
+    for page in range(1, pages + 1):
+        cursor = list_sessions(engine, query).next_cursor
+        query = replace(first, offset=page * first.limit, after=cursor)
+    return query
+
+
 def run_queries(engine: Engine, repeat: int, today: Any) -> dict[str, float]:
     """Measure the page queries on a seeded database (the dashboard as the page asks: UTC-day bounds)."""
     since, until = period_bounds("Last 30 days", today)
     assert since is not None and until is not None
     heavy = "user-01"
     light = "user-10"
+    page_21 = _keyset_query(engine, SessionFilter(user_id=light, limit=50), pages=20)
     checks = {
         "list_p95_ms": lambda: list_sessions(engine, SessionFilter(limit=50)),
         "search_p95_ms": lambda: list_sessions(
@@ -520,7 +615,7 @@ def run_queries(engine: Engine, repeat: int, today: Any) -> dict[str, float]:
             engine, since=since, until=until, user_id=heavy, daily_budget_usd=5.0
         ),
         "search_user_p95_ms": lambda: list_sessions(engine, SessionFilter(user_id=heavy, text="budget variance")),
-        "list_page_20_p95_ms": lambda: list_sessions(engine, SessionFilter(user_id=light, limit=50, offset=1000)),
+        "list_page_20_p95_ms": lambda: list_sessions(engine, page_21),
         "search_rare_p95_ms": lambda: list_sessions(engine, SessionFilter(text="no-such-phrase-anywhere")),
         "list_sorted_cost_p95_ms": lambda: list_sessions(engine, SessionFilter(sort="cost_usd", limit=50)),
     }
@@ -536,11 +631,10 @@ def bench_backend(name: str, engine: Engine, gen: Generator, sizes: list[int], r
     done = 0
     for size in sizes:
         start = _last_phase[0] = time.perf_counter()
-        chunks = gen.chunks(done, size)
         if name == "sqlite":
-            seed_sqlite(engine, chunks, counts)
+            seed_sqlite(engine, gen.chunks(done, size), counts)
         else:
-            seed_postgres(engine, chunks, counts)
+            seed_postgres(engine, gen, done, size, counts)
         done = size
         seed_s[str(size)] = round(time.perf_counter() - start, 1)
         print(
@@ -589,8 +683,25 @@ def drop_bench_schema(url: str) -> None:
         base.dispose()
 
 
+def measure_kept(url: str, repeat: int) -> int:
+    """Measure the queries on the kept bench schema (migrated to head first), one JSON line."""
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={BENCH_SCHEMA}"})
+    engine = make_engine(scoped.render_as_string(hide_password=False))
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            sessions_n = conn.execute(text("SELECT count(*) FROM sessions")).scalar_one()
+            newest = conn.execute(text("SELECT max(updated_at) FROM sessions")).scalar_one()
+        figures = run_queries(engine, repeat, newest.astimezone(UTC).date())
+    finally:
+        engine.dispose()
+    print(json.dumps({"postgres": {"queries": figures}, "sessions": [sessions_n]}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
+    global BENCH_SCHEMA
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=100_000, help="the larger size")
     parser.add_argument(
@@ -603,7 +714,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-path", default=None, help="SQLite file (default: a fresh temp file)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the Postgres bench schema afterwards")
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="no seeding: migrate the kept Postgres bench schema (--keep of an earlier run) and measure it",
+    )
+    parser.add_argument("--schema", default=None, help=f"the Postgres bench schema (default {BENCH_SCHEMA})")
     args = parser.parse_args(argv)
+    BENCH_SCHEMA = args.schema or BENCH_SCHEMA
+    if args.measure_only:
+        return measure_kept(args.db_url, args.repeat)
 
     started = time.perf_counter()
     base = args.sessions // 10 if args.base_sessions is None else args.base_sessions
