@@ -16,20 +16,14 @@ from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
-from streamlit.elements.lib.mutable_status_container import StatusContainer
 
 from assistant.chat import (
     ChatEvent,
     ChatInputError,
     ChatService,
     DisplayTurn,
-    Done,
-    ErrorEvent,
     LimitExceededError,
     SessionBusyError,
-    TextDelta,
-    ToolFinished,
-    ToolStarted,
     build_display_turns,
 )
 from assistant.chat.compare import Branch, compare_choices
@@ -59,8 +53,6 @@ from ui.components import (
     USER_AVATAR,
     browser_zone,
     draw_turn,
-    step_input,
-    step_result,
 )
 from ui.model_choice import (
     CompareRefused,
@@ -71,6 +63,7 @@ from ui.model_choice import (
     take_comparison,
 )
 from ui.prep_queue import load_queue, render_prep_queue
+from ui.streaming import draw_answer
 
 logger = logging.getLogger("assistant.pages.chat")
 
@@ -82,7 +75,6 @@ SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are dr
 RECENT_TURNS = 10  # a long session draws its latest answers; earlier ones load on request (keeps a send flat)
 SEARCH = "chat_search"
 PREVIEW_CHARS = 200  # a message over the length limit is echoed back only this far
-CURSOR = " ▍"
 
 settings = get_settings()
 identity = current_identity()
@@ -593,60 +585,26 @@ def _start_send(session: SessionMeta | None, raw: str, meeting_id: str | None = 
         return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
 
 
+def _stop_button(session_id: str) -> DeltaGenerator:
+    stop = st.empty()
+    stop.button(
+        "Stop answer",
+        icon=":material/stop_circle:",
+        key="stop-answer",
+        type="secondary",
+        on_click=_stop,
+        args=(session_id,),
+    )
+    return stop
+
+
 def _stream(started: _Started) -> None:
     session, text, events = started.session, started.text, started.events
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(safe_markdown(text))
-    failure: ErrorEvent | None = None
-    finished: Done | None = None
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
-        thinking = st.empty()
-        live = st.container(key="live-answer")
-        stop = st.empty()
-        stop.button(
-            "Stop answer",
-            icon=":material/stop_circle:",
-            key="stop-answer",
-            type="secondary",
-            on_click=_stop,
-            args=(session.id,),
-        )
-        steps: dict[str, StatusContainer] = {}
-        buffer = ""
-        slot: DeltaGenerator | None = None
-        thinking.caption(":material/pending: Thinking…")
-        for event in events:
-            thinking.empty()
-            with live:
-                if isinstance(event, TextDelta):
-                    if slot is None:
-                        slot = st.empty()
-                    buffer += event.text
-                    slot.markdown(safe_markdown(buffer) + CURSOR)
-                elif isinstance(event, ToolStarted):
-                    if slot is not None:
-                        slot.markdown(safe_markdown(buffer))
-                    slot, buffer = None, ""
-                    box = st.status(view.tool_label(event.name, "running", None), state="running")
-                    with box:
-                        step_input(event.input)
-                    steps[event.tool_use_id] = box
-                elif isinstance(event, ToolFinished):
-                    done = steps.get(event.tool_use_id)
-                    if done is not None:
-                        with done:
-                            step_result(event.summary)
-                        done.update(
-                            label=view.tool_label(event.name, event.status, event.duration_ms),
-                            state="complete" if event.status == "success" else "error",
-                        )
-                elif isinstance(event, ErrorEvent):
-                    failure = event
-                elif isinstance(event, Done):
-                    finished = event
-                    if slot is not None:
-                        slot.markdown(safe_markdown(buffer))
-        stop.empty()
+        outcome = draw_answer(events, live_key="live-answer", controls=partial(_stop_button, session.id))
+        finished, failure = outcome.finished, outcome.failure
         if finished is not None and failure is None and session.turn_count > 0:
             # A later turn of a session: its footer, the spend and the session summary are drawn
             # here instead of running the whole script again (the title and the session list

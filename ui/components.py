@@ -10,6 +10,7 @@ never imports streamlit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +45,19 @@ def step_result(text: str | None) -> None:
     st.markdown(safe_markdown(text or "(no result)"))
 
 
+def step_markdown(value: Any, text: str | None) -> str:
+    """A stored tool step's "Input" (its arguments as JSON) and "Result" sections as one Markdown text.
+
+    One element instead of four (two captions, a code block, the result): a long session redraws
+    every stored step on each script run, and each element is a websocket message.
+    """
+    code = pretty_json(value)
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    result = safe_markdown(text or "(no result)")
+    return f":gray[:small[Input]]\n\n{fence}json\n{code}\n{fence}\n\n:gray[:small[Result]]\n\n{result}"
+
+
 def draw_step(step: ToolStep) -> None:
     """One stored tool step, collapsed, with a done or failed icon.
 
@@ -53,8 +67,7 @@ def draw_step(step: ToolStep) -> None:
     label = view.tool_label(step.name, step.status, step.duration_ms)
     icon = ":material/error:" if step.status == "error" else ":material/check_circle:"
     with st.expander(label, icon=icon):
-        step_input(step.input)
-        step_result(step.result)
+        st.markdown(step_markdown(step.input, step.result))
 
 
 def draw_turn(

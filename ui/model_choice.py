@@ -14,20 +14,14 @@ from datetime import tzinfo
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
-from streamlit.elements.lib.mutable_status_container import StatusContainer
 
 from assistant.chat import (
     ChatEvent,
     ChatInputError,
     ChatService,
     DisplayTurn,
-    Done,
-    ErrorEvent,
     LimitExceededError,
     SessionBusyError,
-    TextDelta,
-    ToolFinished,
-    ToolStarted,
 )
 from assistant.chat.compare import Branch, Side, gather, start_comparison
 from assistant.sessions.base import SessionError
@@ -35,7 +29,8 @@ from assistant.views import conversation as view
 from assistant.views.compare import CONTEXT_NOTES, SideView, comparison_views, figures_markdown, side_view
 from assistant.views.markdown import safe_markdown
 from assistant.views.models import model_option
-from ui.components import draw_step, step_input, step_result
+from ui.components import draw_step
+from ui.streaming import draw_answer
 
 logger = logging.getLogger("assistant.pages.chat")
 
@@ -44,7 +39,6 @@ PICKER = "model-picker"
 COMPARE = "chat_compare"  # {"session_id", "turn_idx", "model"}: an "Ask another model" queued by its button
 COMPARED = "chat_compared"  # {session_id: {turn_idx: branch_id}}: comparisons drawn under their answers
 ANSWER_HEIGHT = 380  # both answers scroll in boxes of one height, so the figures below them line up
-CURSOR = " ▍"
 
 
 @dataclass(frozen=True)
@@ -252,40 +246,7 @@ def _stream_comparison(service: ChatService, item: DisplayTurn, session_id: str,
 
 def _stream_answer(events: Iterator[ChatEvent]) -> bool:
     """Draw a streaming answer (text, tool steps); True when it was stored, False when it failed."""
-    thinking = st.empty()
-    thinking.caption(":material/pending: Thinking…")
-    steps: dict[str, StatusContainer] = {}
-    buffer = ""
-    slot: DeltaGenerator | None = None
-    stored = False
-    for event in events:
-        thinking.empty()
-        if isinstance(event, TextDelta):
-            if slot is None:
-                slot = st.empty()
-            buffer += event.text
-            slot.markdown(safe_markdown(buffer) + CURSOR)
-        elif isinstance(event, ToolStarted):
-            if slot is not None:
-                slot.markdown(safe_markdown(buffer))
-            slot, buffer = None, ""
-            box = st.status(view.tool_label(event.name, "running", None), state="running")
-            with box:
-                step_input(event.input)
-            steps[event.tool_use_id] = box
-        elif isinstance(event, ToolFinished):
-            done = steps.get(event.tool_use_id)
-            if done is not None:
-                with done:
-                    step_result(event.summary)
-                done.update(
-                    label=view.tool_label(event.name, event.status, event.duration_ms),
-                    state="complete" if event.status == "success" else "error",
-                )
-        elif isinstance(event, ErrorEvent):
-            st.error(event.message, icon=":material/error:")
-        elif isinstance(event, Done):
-            stored = True
-            if slot is not None:
-                slot.markdown(safe_markdown(buffer))
-    return stored
+    outcome = draw_answer(events)
+    if outcome.failure is not None:
+        st.error(outcome.failure.message, icon=":material/error:")
+    return outcome.finished is not None

@@ -1,0 +1,103 @@
+"""One drawer for an answer while it streams: the chat page's send and "Ask another model".
+
+The answer's text is drawn in one placeholder per text run with a cursor, tool steps as
+status boxes (input while running, result and duration when done). Text is sent to the
+browser at most every :data:`FLUSH_EVERY_S` (the first piece at once, the whole text when a
+tool starts and when the answer ends): a model streams a token every few milliseconds, and
+redrawing the whole text for each token was most of a send's websocket messages and render
+work while the reader sees no difference at that pace. The "Thinking…" note is cleared once,
+on the first event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements.lib.mutable_status_container import StatusContainer
+
+from assistant.chat import ChatEvent, Done, ErrorEvent, TextDelta, ToolFinished, ToolStarted
+from assistant.views import conversation as view
+from assistant.views.markdown import safe_markdown
+from ui.components import step_input, step_result
+
+CURSOR = " ▍"
+FLUSH_EVERY_S = 0.05  # text reaches the browser ~20 times a second while it streams
+
+
+@dataclass
+class StreamOutcome:
+    """How a streamed answer ended: ``finished`` (stored), ``failure``, or neither (the stream ended early)."""
+
+    finished: Done | None = None
+    failure: ErrorEvent | None = None
+
+
+def draw_answer(
+    events: Iterable[ChatEvent],
+    *,
+    live_key: str | None = None,
+    controls: Callable[[], DeltaGenerator] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> StreamOutcome:
+    """Draw ``events`` as they come, in the current container; return how the answer ended.
+
+    Args:
+        events: The turn's events (closing them is the caller's: it stops the answer).
+        live_key: Key of the container the answer is drawn in (tests and benches find it by it).
+        controls: Draws what stays under the answer while it streams (the Stop button) and
+            returns its placeholder, emptied when the stream ends.
+        clock: Seconds, for the text's pacing.
+    """
+    outcome = StreamOutcome()
+    thinking = st.empty()
+    live = st.container(key=live_key)
+    under = controls() if controls is not None else None
+    thinking.caption(":material/pending: Thinking…")
+    waiting = True
+    steps: dict[str, StatusContainer] = {}
+    buffer = ""
+    slot: DeltaGenerator | None = None
+    drawn = ""  # the text the slot shows (without the cursor)
+    sent_at = 0.0
+    for event in events:
+        if waiting:
+            thinking.empty()
+            waiting = False
+        with live:
+            if isinstance(event, TextDelta):
+                buffer += event.text
+                if slot is None:
+                    slot = st.empty()
+                if clock() - sent_at >= FLUSH_EVERY_S or not drawn:
+                    slot.markdown(safe_markdown(buffer) + CURSOR)
+                    drawn, sent_at = buffer, clock()
+            elif isinstance(event, ToolStarted):
+                if slot is not None:
+                    slot.markdown(safe_markdown(buffer))
+                slot, buffer, drawn = None, "", ""
+                box = st.status(view.tool_label(event.name, "running", None), state="running")
+                with box:
+                    step_input(event.input)
+                steps[event.tool_use_id] = box
+            elif isinstance(event, ToolFinished):
+                done = steps.get(event.tool_use_id)
+                if done is not None:
+                    with done:
+                        step_result(event.summary)
+                    done.update(
+                        label=view.tool_label(event.name, event.status, event.duration_ms),
+                        state="complete" if event.status == "success" else "error",
+                    )
+            elif isinstance(event, ErrorEvent):
+                outcome.failure = event
+            elif isinstance(event, Done):
+                outcome.finished = event
+    if slot is not None:  # the whole text, without the cursor
+        slot.markdown(safe_markdown(buffer))
+    if under is not None:
+        under.empty()
+    return outcome
