@@ -4,15 +4,18 @@
   user in, then run the selected page.
 * Imported as the module ``streamlit_app`` by ``streamlit run``, which finds ``app`` (an
   ``st.App``, Streamlit's supported way to add middleware and a lifespan) and serves it with
-  uvicorn. That server adds the security headers to every HTTP response and, before it
-  accepts a connection, imports the heavy modules (strands, SQLAlchemy, pandas, Plotly, the
-  assistant core: everything the pages import) and builds the store and chat service (the
-  schema upgrade; the S3 and Bedrock boto3 clients when configured): ``/_stcore/health``
-  never answers OK on a cold replica, so a load balancer never sends the first user to one.
-  A replica whose code cannot be imported exits instead of starting.
+  uvicorn. That server adds the security headers to every HTTP response and, as soon as it
+  serves, imports in a thread the modules the chat page needs (strands, SQLAlchemy, the
+  assistant core) and builds the store and chat service (the schema check; the S3 and Bedrock
+  boto3 clients when configured); the browser loads the page's static files meanwhile, and
+  the first script run waits for that warm start instead of importing alongside it. After the
+  first script run, the other pages' modules (pandas, pyarrow, Plotly) are imported and the
+  heap is frozen. A replica whose code cannot be imported stops instead of serving.
 """
 
 from __future__ import annotations
+
+import sys
 
 import streamlit as st
 
@@ -49,6 +52,7 @@ SECURITY_HEADERS = {
 
 def main() -> None:
     """One run of the app script: settings, sign-in gate, navigation, the selected page."""
+    _wait_for_warm_start()
     from assistant.config import ConfigError, get_settings
     from assistant.log import setup_logging
 
@@ -87,15 +91,37 @@ def main() -> None:
     nav.run()
 
 
+def _wait_for_warm_start() -> None:
+    """The first script runs wait for the server's warm start (imports, services) to finish.
+
+    It runs in a thread once the server serves (see below), so the browser loads the page's
+    static files meanwhile; a script run starting during it waits here rather than importing
+    the same modules in a second thread.
+    """
+    server_module = sys.modules.get("streamlit_app")
+    ready = getattr(server_module, "FIRST_PAGE_READY", None)
+    if ready is not None:
+        ready.wait(WARM_START_WAIT_S)
+
+
+WARM_START_WAIT_S = 120.0  # a run waits at most this long for the warm start, then imports by itself
+
+
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        _done = getattr(sys.modules.get("streamlit_app"), "FIRST_RUN_DONE", None)
+        if _done is not None:
+            _done.set()
 else:
     import ast
-    import asyncio
     import gc
     import importlib
     import importlib.util
     import logging
+    import os
+    import signal
     import threading
     import time
     from collections.abc import AsyncIterator
@@ -110,13 +136,12 @@ else:
     # A custom component (the Google sign-in button) registers with the server only when it is
     # declared during a script run; imported here first, it would never be registered and the
     # sign-in page would show a broken frame. These are imported by the first run instead.
-    _NOT_WARMED = ("streamlit_oauth", "ui.auth_gate")
+    _NOT_WARMED = ("streamlit_oauth",)
     # The warm start allocates ~375k objects (~160k of them cyclic garbage from the imports).
     # With the collector on, Python runs ~550 collections over that growing heap while it
     # imports: about a third of the warm start. It is paused for the warm start, and one full
     # collection followed by gc.freeze() (what survives is moved out of every later collection's
-    # way) runs this long after the server starts serving, off the first page's path.
-    _COLLECT_AFTER_S = 3.0  # then the other pages are imported, and the heap collected and frozen
+    # way) runs once the other pages are imported, after the first script run.
     _logger = logging.getLogger("assistant.server")
 
     class SecurityHeadersMiddleware:
@@ -190,7 +215,7 @@ else:
             reason = f"{e.__class__.__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
             _logger.warning("reason=<%s> | warm start: could not build the services", reason)
         _logger.info(
-            "duration_ms=<%.0f>, modules=<%d> | warm start: core imported and services built before serving",
+            "duration_ms=<%.0f>, modules=<%d> | warm start: core imported and services built",
             (time.perf_counter() - started) * 1000,
             imported,
         )
@@ -239,21 +264,38 @@ else:
             gc.get_freeze_count(),
         )
 
+    FIRST_PAGE_READY = threading.Event()  # the first page's modules imported and services built (or failed)
+    FIRST_RUN_DONE = threading.Event()  # a script run has finished: the other pages may be imported now
+    _OTHER_PAGES_AFTER_S = 10.0  # ... or this long after the first page is ready, whichever is first
+    _BROWSER_DRAWS_S = 1.5  # and not while the first visitor's browser is still drawing that page
+
+    def _warm_in_background() -> None:
+        """The first page's warm start, then (after the first script run) the other pages'."""
+        try:
+            warm_up()
+        except BaseException:
+            _logger.critical("warm start: the app's code cannot be imported; stopping the server", exc_info=True)
+            gc.enable()
+            FIRST_PAGE_READY.set()
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        FIRST_PAGE_READY.set()
+        if FIRST_RUN_DONE.wait(_OTHER_PAGES_AFTER_S):
+            time.sleep(_BROWSER_DRAWS_S)
+        warm_other_pages()
+
     @asynccontextmanager
     async def _warm_start(_app: st.App) -> AsyncIterator[None]:
-        # The server accepts connections only after this yields (uvicorn's lifespan startup).
-        try:
-            await asyncio.to_thread(warm_up)
-        except BaseException:
-            gc.enable()
-            raise
-        collect = threading.Timer(_COLLECT_AFTER_S, warm_other_pages)
-        collect.daemon = True
-        collect.start()
+        # The server serves at once (health answers like a bare Streamlit app's) while this
+        # thread imports the chat page's modules and builds the services: the browser loads the
+        # page's static files meanwhile instead of after, and the first script run waits for
+        # the warm start (main()). Measured: bench/cold_start.py, docs/RELIABILITY.md.
+        warm = threading.Thread(target=_warm_in_background, name="warm-start", daemon=True)
+        warm.start()
         try:
             yield
         finally:
-            collect.cancel()
+            FIRST_PAGE_READY.set()
             gc.enable()
 
     app = st.App(__file__, middleware=[Middleware(SecurityHeadersMiddleware)], lifespan=_warm_start)

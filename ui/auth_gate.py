@@ -22,7 +22,6 @@ import secrets
 from typing import Any
 
 import streamlit as st
-from streamlit_oauth import OAuth2Component, StreamlitOauthError
 
 from assistant.auth import (
     NOT_ALLOWED_MESSAGE,
@@ -251,6 +250,10 @@ def _md(text: str) -> str:
 
 
 def _render_sign_in(settings: Settings) -> None:
+    # Imported here, by the run that draws the button: its component registers with the server
+    # when it is declared during a script run, and the dev login never needs it (~0.1 s at start).
+    from streamlit_oauth import OAuth2Component, StreamlitOauthError
+
     attempt = int(st.session_state.setdefault(_ATTEMPT_KEY, 0))
     key = f"{_COMPONENT_KEY}_{attempt}"
     nonce = str(st.session_state.setdefault(_NONCE_KEY, secrets.token_urlsafe(24)))
