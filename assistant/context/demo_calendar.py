@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from assistant.context.data_files import DataFileError, read_table_list
 from assistant.context.meetings import MEETING_ID_PATTERN, Attendee, Meeting
+from assistant.context.working_time import add_working_days, working_day
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +69,14 @@ LAST_START = time(17, 0)
 
 def _in_working_hours(start: datetime) -> datetime:
     """Move a start before 08:00 to 08:00 that day, and one after 17:00 to 08:00 the next day,
-    so a demo shown late in the evening does not offer a 01:30 leadership meeting."""
+    so a demo shown late in the evening does not offer a 01:30 leadership meeting; a start
+    that lands on a weekend moves to 08:00 the Monday after."""
     if start.time() < DAY_STARTS:
-        return datetime.combine(start.date(), DAY_STARTS, tzinfo=start.tzinfo)
-    if start.time() > LAST_START:
-        return datetime.combine(start.date() + timedelta(days=1), DAY_STARTS, tzinfo=start.tzinfo)
+        start = datetime.combine(start.date(), DAY_STARTS, tzinfo=start.tzinfo)
+    elif start.time() > LAST_START:
+        start = datetime.combine(start.date() + timedelta(days=1), DAY_STARTS, tzinfo=start.tzinfo)
+    if start.weekday() >= 5:
+        start = datetime.combine(working_day(start.date()), DAY_STARTS, tzinfo=start.tzinfo)
     return start
 
 
@@ -84,7 +88,7 @@ def _place(entry: MeetingEntry, local_now: datetime) -> Meeting:
             start = _in_working_hours(start)
     else:
         assert entry.day_offset is not None and entry.start is not None  # guaranteed by _check_when
-        day = local_now.date() + timedelta(days=entry.day_offset)
+        day = add_working_days(local_now.date(), entry.day_offset)
         start = datetime.combine(day, time.fromisoformat(entry.start), tzinfo=tz)
     return Meeting(
         id=entry.id,

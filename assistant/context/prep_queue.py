@@ -20,6 +20,7 @@ from assistant.context.meeting_cost import MeetingCost, MeetingRates, meeting_co
 from assistant.context.meetings import Meeting
 from assistant.context.prep_sessions import sessions_by_meeting
 from assistant.context.type_overrides import overrides, prepared_counts
+from assistant.context.working_time import shift_working_time
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ class PrepItem:
         meeting: The meeting.
         type_id: Its effective type.
         type_label: The type's label.
-        window_opens_at: When its prep window opens (start minus the type's lead time).
+        window_opens_at: When its prep window opens: the type's lead time before the start, in
+            working time (a Monday 09:00 board meeting with 48 h opens Thursday 09:00).
         status: ``open`` (the window is open) or ``opens_soon`` (within the horizon).
         notes_count: Prep notes already saved for it.
     """
@@ -65,8 +67,9 @@ def prep_queue(
 ) -> list[PrepItem]:
     """The meetings to prepare now or soon, by start.
 
-    A meeting is on the queue while it has not ended and its prep window (its start minus
-    its type's lead time) is open or opens within ``horizon``.
+    A meeting is on the queue while it has not ended and its prep window (its type's lead
+    time before its start) is open or opens within ``horizon``; both count working time only,
+    so on a Friday afternoon Monday morning's meetings are on it.
 
     Args:
         meetings: The user's meetings.
@@ -92,8 +95,8 @@ def prep_queue(
         if meeting.end <= now:
             continue
         type_id = effective_type(meeting, overrides, user_email=user_email, internal_domains=domains, rules=types)
-        opens = meeting.start - types.prep_lead_time(type_id)
-        if opens > now + horizon:
+        opens = shift_working_time(meeting.start, -types.prep_lead_time(type_id))
+        if opens > shift_working_time(now, horizon):
             continue
         items.append(
             PrepItem(

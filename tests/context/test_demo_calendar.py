@@ -8,6 +8,7 @@ import pytest
 
 from assistant.context.data_files import DataFileError
 from assistant.context.demo_calendar import find_meeting, load_meetings, upcoming_meetings
+from assistant.context.working_time import shift_working_time
 from tests.fixtures.meeting_data import NOW
 
 
@@ -18,7 +19,19 @@ def test_meetings_are_placed_relative_to_now(data_dir: Path) -> None:
     assert by_id["cfo-1on1"].start == datetime(2025, 3, 11, 9, 30, tzinfo=UTC)
     # hours_from_now=3 from 15:07 -> 18:07, rounded up to the next quarter hour
     assert by_id["soon"].start == datetime(2025, 3, 10, 18, 15, tzinfo=UTC)
-    assert by_id["yesterday"].start.date() == NOW.date() - timedelta(days=1)
+    # NOW is a Monday: "yesterday" (day_offset -1) is the previous working day, Friday
+    assert by_id["yesterday"].start.date() == NOW.date() - timedelta(days=3)
+
+
+def test_the_demo_week_never_lands_on_a_weekend(data_dir: Path) -> None:
+    friday_afternoon = datetime(2025, 3, 14, 15, 7, tzinfo=UTC)
+    by_id = {m.id: m for m in load_meetings(data_dir, friday_afternoon)}
+    assert by_id["cfo-1on1"].start == datetime(2025, 3, 17, 9, 30, tzinfo=UTC)  # "tomorrow" is Monday
+    assert by_id["acme-qbr"].start == datetime(2025, 3, 18, 14, 0, tzinfo=UTC)
+    assert by_id["soon"].start == datetime(2025, 3, 14, 18, 15, tzinfo=UTC)  # working_hours = false: kept
+    saturday = datetime(2025, 3, 15, 11, 0, tzinfo=UTC)
+    on_saturday = {m.id: m for m in load_meetings(data_dir, saturday)}
+    assert on_saturday["cfo-1on1"].start == datetime(2025, 3, 18, 9, 30, tzinfo=UTC)  # day 0 is Monday
 
 
 def test_soon_meeting_stays_in_working_hours(tmp_path: Path) -> None:
@@ -53,7 +66,9 @@ def test_upcoming_excludes_past_and_is_sorted(data_dir: Path) -> None:
 
 
 def test_days_ahead_widens_window(data_dir: Path) -> None:
-    assert "far" in [m.id for m in upcoming_meetings(data_dir, NOW, days_ahead=10)]
+    # "far" is 9 working days out: Thursday of the week after next
+    assert "far" not in [m.id for m in upcoming_meetings(data_dir, NOW, days_ahead=10)]
+    assert "far" in [m.id for m in upcoming_meetings(data_dir, NOW, days_ahead=11)]
 
 
 def test_query_matches_title_attendees_and_all_words(data_dir: Path) -> None:
@@ -115,10 +130,13 @@ def test_naive_now_is_refused(data_dir: Path) -> None:
 
 def test_shipped_demo_data_is_valid_and_fresh() -> None:
     data = Path(__file__).resolve().parents[2] / "data"
-    now = datetime.now(UTC)
-    meetings = upcoming_meetings(data, now, days_ahead=10)
-    assert len(meetings) >= 6
-    # Whenever the demo runs, the next meeting is less than a day away, at a working hour.
-    soonest = min(meetings, key=lambda m: m.start)
-    assert soonest.start - now < timedelta(hours=24)
-    assert 8 <= soonest.start.hour <= 17
+    # Whenever the demo runs (now, and each hour of a whole week), the next meeting is less
+    # than a working day away, on a weekday, at a working hour.
+    real_now = datetime.now(UTC)
+    for now in [real_now, *(datetime(2025, 3, 14, 0, 30, tzinfo=UTC) + timedelta(hours=h) for h in range(0, 24 * 7))]:
+        meetings = upcoming_meetings(data, now, days_ahead=14)
+        assert len(meetings) >= 6
+        soonest = min(meetings, key=lambda m: m.start)
+        assert soonest.start <= shift_working_time(now, timedelta(hours=24)) + timedelta(hours=8), now
+        assert 8 <= soonest.start.hour <= 17, now
+        assert [m.id for m in load_meetings(data, now) if m.start.weekday() >= 5] == [], now
