@@ -208,6 +208,61 @@ def _strands(bench: Bench, name: str, manager_for: Callable[[str], Any] | None) 
     return _Conversation(name, turn, lambda: counter.count), sid
 
 
+def _per_turn(bench: Bench, convs: dict[str, _Conversation], turns: int) -> tuple[list[int], list[int]]:
+    """Warm up, then time every configuration turn by turn (rotating who goes first); S3 requests per turn."""
+    for conv in convs.values():
+        for prompt in PROMPTS[:2]:
+            conv.turn(prompt)
+    ours_requests: list[int] = []
+    strands_requests: list[int] = []
+    for i in range(turns):
+        prompt = PROMPTS[i % len(PROMPTS)]
+        order = list(convs.values())
+        order = order[i % len(order) :] + order[: i % len(order)]
+        for conv in order:
+            bench.ours_counter.reset()
+            bench.strands_counter.reset()
+            conv.timed_turn(prompt)
+            if conv.name == "s3":
+                ours_requests.append(bench.ours_counter.total)
+            elif conv.name == "s3sm":
+                strands_requests.append(bench.strands_counter.total)
+    return ours_requests, strands_requests
+
+
+def _resumes(bench: Bench, ids: dict[str, str], repeats: int) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
+    """Time resuming each configuration's grown session (a restarted process each time); S3 requests per resume."""
+    resume: dict[str, list[float]] = {name: [] for name in ("bare", "file", "s3sm", "sql", "s3")}
+    resume_requests: dict[str, list[int]] = {"s3": [], "s3sm": []}
+    for _ in range(repeats):
+        # bare agent construction: the zero point of a resume (tools, prompt, no reading)
+        started = time.perf_counter()
+        bench.agent("bench-bare-resume", None)
+        resume["bare"].append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        bench.agent(ids["file"], bench.file_manager(ids["file"]))
+        resume["file"].append((time.perf_counter() - started) * 1000)
+
+        bench.strands_counter.reset()
+        started = time.perf_counter()
+        bench.agent(ids["s3sm"], bench.s3_manager(ids["s3sm"]))
+        resume["s3sm"].append((time.perf_counter() - started) * 1000)
+        resume_requests["s3sm"].append(bench.strands_counter.total)
+
+        for name, make in (("sql", bench.sql_store), ("s3", bench.s3_store)):
+            svc = bench.service(make())  # a restarted process: empty document cache
+            bench.ours_counter.reset()
+            started = time.perf_counter()
+            meta = svc.store.get_meta(ids[name], USER)
+            # exactly ChatService's resume path
+            svc._runner.build_agent(svc._slots.for_session(meta.id, meta.user_id), meta)
+            resume[name].append((time.perf_counter() - started) * 1000)
+            if name == "s3":
+                resume_requests["s3"].append(bench.ours_counter.total)
+    return resume, resume_requests
+
+
 def run(turns: int, resume_repeats: int, target_messages: int) -> dict[str, Any]:
     """Run every measurement and return the results."""
     t_start = time.perf_counter()
@@ -228,24 +283,7 @@ def run(turns: int, resume_repeats: int, target_messages: int) -> dict[str, Any]
             }.items():
                 convs[name], ids[name] = conv, sid
 
-            # -- per-turn: warm up, then interleave configurations turn by turn
-            for conv in convs.values():
-                for prompt in PROMPTS[:2]:
-                    conv.turn(prompt)
-            ours_requests: list[int] = []
-            strands_requests: list[int] = []
-            for i in range(turns):
-                prompt = PROMPTS[i % len(PROMPTS)]
-                order = list(convs.values())
-                order = order[i % len(order) :] + order[: i % len(order)]
-                for conv in order:
-                    bench.ours_counter.reset()
-                    bench.strands_counter.reset()
-                    conv.timed_turn(prompt)
-                    if conv.name == "s3":
-                        ours_requests.append(bench.ours_counter.total)
-                    elif conv.name == "s3sm":
-                        strands_requests.append(bench.strands_counter.total)
+            ours_requests, strands_requests = _per_turn(bench, convs, turns)
             medians = {name: _median(conv.times) for name, conv in convs.items()}
             zero = medians["bare"]
 
@@ -261,34 +299,7 @@ def run(turns: int, resume_repeats: int, target_messages: int) -> dict[str, Any]
                 while conv.messages() < target_messages:
                     conv.turn(PROMPTS[i % len(PROMPTS)])
                     i += 1
-            resume: dict[str, list[float]] = {name: [] for name in ("bare", "file", "s3sm", "sql", "s3")}
-            resume_requests: dict[str, list[int]] = {"s3": [], "s3sm": []}
-            for _ in range(resume_repeats):
-                # bare agent construction: the zero point of a resume (tools, prompt, no reading)
-                started = time.perf_counter()
-                bench.agent("bench-bare-resume", None)
-                resume["bare"].append((time.perf_counter() - started) * 1000)
-
-                started = time.perf_counter()
-                bench.agent(ids["file"], bench.file_manager(ids["file"]))
-                resume["file"].append((time.perf_counter() - started) * 1000)
-
-                bench.strands_counter.reset()
-                started = time.perf_counter()
-                bench.agent(ids["s3sm"], bench.s3_manager(ids["s3sm"]))
-                resume["s3sm"].append((time.perf_counter() - started) * 1000)
-                resume_requests["s3sm"].append(bench.strands_counter.total)
-
-                for name, make in (("sql", bench.sql_store), ("s3", bench.s3_store)):
-                    svc = bench.service(make())  # a restarted process: empty document cache
-                    bench.ours_counter.reset()
-                    started = time.perf_counter()
-                    meta = svc.store.get_meta(ids[name], USER)
-                    # exactly ChatService's resume path
-                    svc._runner.build_agent(svc._slots.for_session(meta.id, meta.user_id), meta)
-                    resume[name].append((time.perf_counter() - started) * 1000)
-                    if name == "s3":
-                        resume_requests["s3"].append(bench.ours_counter.total)
+            resume, resume_requests = _resumes(bench, ids, resume_repeats)
             resume_medians = {name: _median(values) for name, values in resume.items()}
             message_counts = {name: convs[name].messages() for name in ("file", "s3sm", "sql", "s3")}
             object_bytes = len(

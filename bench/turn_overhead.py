@@ -6,8 +6,10 @@ system prompt) on the same offline model, over the same scripted conversation:
 
 - bare_agent: ``Agent.invoke_async`` with no persistence (the zero point);
 - file_session_manager: the same agent persisted by strands' FileSessionManager;
-- ours: ``ChatService.run_turn`` - limits, event stream, thread bridge, one SQLite
-  transaction per turn (transcript + turn record + ledger + agent snapshot).
+- ours: ``ChatService.run_turn`` on ``SqlSessionStore`` over a SQLite file in WAL mode (the
+  local default store): the transaction before the model (row, limits, send counted, question
+  kept), event stream, thread bridge, and one transaction per turn (transcript, turn record,
+  ledger, search row, agent snapshot).
 
 Every variant's first turn of a session includes getting its agent ready: constructing it
 (bare, FileSessionManager - which reads its session files there) or resuming it from the
@@ -25,6 +27,11 @@ A row per real provider (anthropic, openai, ollama) follows, each through the re
 zero-delay fake server (``bench/providers.py``'s measurement; keys
 ``<provider>_{bare_agent_ms,ours_ms,added_ms,ratio_vs_bare}_zero_delay``): our per-turn
 overhead should be the same on every provider.
+
+Where ours' added time goes is measured in the same process: the median of each of the two
+store transactions of a turn (``ours_begin_turn_ms``, ``ours_commit_ms``; timed around the
+store's calls, so they include everything the store does), the rest being the event stream,
+the recorder and the thread hops.
 
 Prints a human summary, then one JSON object on the last line.
 Usage: .venv/bin/python bench/turn_overhead.py [--json]
@@ -120,8 +127,25 @@ def new_service(engine, settings) -> ChatService:  # type: ignore[no-untyped-def
     return ChatService(settings, store, prices=get_prices(settings), model_factory=lambda _name: _model())
 
 
+def _timed(call, into: list[float]):  # type: ignore[no-untyped-def]
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            into.append((time.perf_counter() - start) * 1000)
+
+    return timed
+
+
+STORE_CALLS: dict[str, list[float]] = {"begin_turn": [], "commit_turn": []}
+
+
 def run_ours(engine, settings, sessions: int, turns: int, user: str, service: ChatService | None = None) -> list[float]:  # type: ignore[no-untyped-def]
     service = service or new_service(engine, settings)
+    for name, into in STORE_CALLS.items():  # the store's two transactions of a turn, timed where they run
+        if name not in vars(service.store):
+            setattr(service.store, name, _timed(getattr(service.store, name), into))
     times: list[float] = []
     for _ in range(sessions):
         meta = service.create_session(user)
@@ -140,6 +164,8 @@ def measure(settings, engine, tmp_path: Path, sessions: int, turns: int, rounds:
     ours: list[float] = []
     run_bare(engine, settings, 1, 2, None, "warm-up")  # imports, data files, first agent
     run_ours(engine, settings, 1, 2, "warm-up")
+    for into in STORE_CALLS.values():
+        into.clear()
     # Each variant is its own user: the script saves prep notes that later agendas include, so
     # a shared user would give the variant that runs later a longer history to carry.
     # The variants take turns session by session, so a change of load on a shared machine
@@ -157,6 +183,8 @@ def measure(settings, engine, tmp_path: Path, sessions: int, turns: int, rounds:
         "file_session_manager_ms": round(statistics.median(fsm), 3),
         "ours_ms": round(statistics.median(ours), 3),
     }
+    out["ours_begin_turn_ms"] = round(statistics.median(STORE_CALLS["begin_turn"]), 3)
+    out["ours_commit_ms"] = round(statistics.median(STORE_CALLS["commit_turn"]), 3)
     out["ratio_vs_bare"] = round(out["ours_ms"] / out["bare_agent_ms"], 3)
     out["ours_added_ms"] = round(out["ours_ms"] - out["bare_agent_ms"], 3)
     out["file_session_manager_added_ms"] = round(out["file_session_manager_ms"] - out["bare_agent_ms"], 3)
@@ -217,7 +245,8 @@ def main() -> int:
         print(
             f"{name:>10}: per-turn median bare agent {figures['bare_agent_ms']:.2f} ms, "
             f"FileSessionManager {figures['file_session_manager_ms']:.2f} ms, ours {figures['ours_ms']:.2f} ms "
-            f"(x{figures['ratio_vs_bare']:.3f} vs bare, +{figures['ours_added_ms']:.2f} ms)"
+            f"(x{figures['ratio_vs_bare']:.3f} vs bare, +{figures['ours_added_ms']:.2f} ms; store: before the model "
+            f"{figures['ours_begin_turn_ms']:.2f} ms, commit {figures['ours_commit_ms']:.2f} ms)"
         )
     print(json.dumps(result))
     return 0

@@ -32,7 +32,7 @@ def _run(script: str, *args: str) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("script", "args", "keys"),
     [
-        ("turn_overhead.py", ["--quick"], ["ratio_vs_bare", "ratio_vs_bare_zero_delay"]),
+        ("turn_overhead.py", ["--quick"], ["ratio_vs_bare", "ratio_vs_bare_zero_delay", "ours_commit_ms_zero_delay"]),
         (
             "session_store.py",
             ["--turns", "3", "--resume-repeats", "1", "--messages", "12"],
