@@ -195,6 +195,7 @@ else:
         gc.disable()
         started = time.perf_counter()
         imported = _import_all(_script_imports(first_page=True))
+        _compile_first_page()
 
         from assistant.config import ConfigError, get_settings
         from assistant.factory import get_chat_service, get_sign_in_memory
@@ -219,6 +220,21 @@ else:
             (time.perf_counter() - started) * 1000,
             imported,
         )
+
+    def _compile_first_page() -> None:
+        """Compile the entry script and the chat page into Streamlit's script cache (~60 ms with
+        its magic AST pass), which the first script run would otherwise do."""
+        from streamlit.runtime import Runtime
+
+        cache = getattr(Runtime.instance(), "_script_cache", None) if Runtime.exists() else None
+        if cache is None:  # Streamlit's own cache (not public): the first run compiles them
+            _logger.info("warm start: Streamlit's script cache not found, scripts not compiled")
+            return
+        for path in _FIRST_PAGE:
+            try:
+                cache.get_bytecode(str(_ROOT / path))
+            except Exception:  # the first run compiles it and shows the error
+                _logger.warning("path=<%s> | warm start: script not compiled", path, exc_info=True)
 
     def _import_all(names: list[str]) -> int:
         imported = 0
