@@ -9,6 +9,8 @@ and run on the pooled DBAPI connection, in the same ``BEGIN IMMEDIATE`` transact
 would open. What is stored is what SQLAlchemy would store (the same type processors); what is
 skipped is the per-statement execution context, which costs more than the statement itself
 on a local file. Postgres and every other statement go through SQLAlchemy (:class:`SaExecutor`).
+SQLAlchemy's statement events (``before_cursor_execute`` ...) do not fire for the statements
+run on SQLite's DBAPI path; connection-level ones (``connect``, ``checkout``) still do.
 
 Both executors offer the same three calls, so the turn's code is written once for both.
 """
