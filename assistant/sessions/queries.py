@@ -262,6 +262,10 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
     after: PageCursor | None = getattr(query, "after", None)
     next_cursor: PageCursor | None = None
     with engine.connect() as conn:
+        if text and engine.dialect.name == "postgresql":
+            # a search's plan is estimated far above jit_above_cost (a subquery per candidate)
+            # while it runs in tens of ms: compiling it would cost more than it saves
+            conn.exec_driver_sql("SET LOCAL jit = off")
         found = _search_window(engine, conn, query, text, order, limit, offset) if text else None
         if found is not None:
             page_ids, totals = found
