@@ -4,13 +4,14 @@
   user in, then run the selected page.
 * Imported as the module ``streamlit_app`` by ``streamlit run``, which finds ``app`` (an
   ``st.App``, Streamlit's supported way to add middleware and a lifespan) and serves it with
-  uvicorn. That server adds the security headers to every HTTP response and, as soon as it
-  serves, imports in a thread the modules the chat page needs (strands, SQLAlchemy, the
-  assistant core) and builds the store and chat service (the schema check; the S3 and Bedrock
-  boto3 clients when configured); the browser loads the page's static files meanwhile, and
-  the first script run waits for that warm start instead of importing alongside it. After the
-  first script run, the other pages' modules (pandas, pyarrow, Plotly) are imported and the
-  heap is frozen. A replica whose code cannot be imported stops instead of serving.
+  uvicorn. That server adds the security headers to every HTTP response and, before it
+  accepts a connection, imports the modules the chat page needs (strands, SQLAlchemy, the
+  assistant core), compiles the entry script and the chat page, and builds the store and chat
+  service (the schema check; the S3 and Bedrock boto3 clients when configured):
+  ``/_stcore/health`` never answers OK on a cold replica, so a load balancer never sends the
+  first user to one. After the first script run, the other pages' modules (pandas, pyarrow,
+  Plotly) are imported and the heap is frozen. A replica whose code cannot be imported exits
+  instead of starting.
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ SECURITY_HEADERS = {
 
 def main() -> None:
     """One run of the app script: settings, sign-in gate, navigation, the selected page."""
-    _wait_for_warm_start()
     from assistant.config import ConfigError, get_settings
     from assistant.log import setup_logging
 
@@ -91,22 +91,6 @@ def main() -> None:
     nav.run()
 
 
-def _wait_for_warm_start() -> None:
-    """The first script runs wait for the server's warm start (imports, services) to finish.
-
-    It runs in a thread once the server serves (see below), so the browser loads the page's
-    static files meanwhile; a script run starting during it waits here rather than importing
-    the same modules in a second thread.
-    """
-    server_module = sys.modules.get("streamlit_app")
-    ready = getattr(server_module, "FIRST_PAGE_READY", None)
-    if ready is not None:
-        ready.wait(WARM_START_WAIT_S)
-
-
-WARM_START_WAIT_S = 120.0  # a run waits at most this long for the warm start, then imports by itself
-
-
 if __name__ == "__main__":
     try:
         main()
@@ -116,12 +100,11 @@ if __name__ == "__main__":
             _done.set()
 else:
     import ast
+    import asyncio
     import gc
     import importlib
     import importlib.util
     import logging
-    import os
-    import signal
     import threading
     import time
     from collections.abc import AsyncIterator
@@ -216,7 +199,7 @@ else:
             reason = f"{e.__class__.__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
             _logger.warning("reason=<%s> | warm start: could not build the services", reason)
         _logger.info(
-            "duration_ms=<%.0f>, modules=<%d> | warm start: core imported and services built",
+            "duration_ms=<%.0f>, modules=<%d> | warm start: core imported and services built before serving",
             (time.perf_counter() - started) * 1000,
             imported,
         )
@@ -280,38 +263,32 @@ else:
             gc.get_freeze_count(),
         )
 
-    FIRST_PAGE_READY = threading.Event()  # the first page's modules imported and services built (or failed)
     FIRST_RUN_DONE = threading.Event()  # a script run has finished: the other pages may be imported now
-    _OTHER_PAGES_AFTER_S = 10.0  # ... or this long after the first page is ready, whichever is first
+    _OTHER_PAGES_AFTER_S = 10.0  # ... or this long after the server serves, whichever is first
     _BROWSER_DRAWS_S = 1.5  # and not while the first visitor's browser is still drawing that page
 
-    def _warm_in_background() -> None:
-        """The first page's warm start, then (after the first script run) the other pages'."""
-        try:
-            warm_up()
-        except BaseException:
-            _logger.critical("warm start: the app's code cannot be imported; stopping the server", exc_info=True)
-            gc.enable()
-            FIRST_PAGE_READY.set()
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
-        FIRST_PAGE_READY.set()
+    def _warm_other_pages_later() -> None:
         if FIRST_RUN_DONE.wait(_OTHER_PAGES_AFTER_S):
             time.sleep(_BROWSER_DRAWS_S)
         warm_other_pages()
 
     @asynccontextmanager
     async def _warm_start(_app: st.App) -> AsyncIterator[None]:
-        # The server serves at once (health answers like a bare Streamlit app's) while this
-        # thread imports the chat page's modules and builds the services: the browser loads the
-        # page's static files meanwhile instead of after, and the first script run waits for
-        # the warm start (main()). Measured: bench/cold_start.py, docs/RELIABILITY.md.
-        warm = threading.Thread(target=_warm_in_background, name="warm-start", daemon=True)
-        warm.start()
+        # The server accepts connections only after this yields (uvicorn's lifespan startup).
+        # Serving first and warming in a thread while the browser loads the page was measured
+        # too (bench/cold_start.py): no faster within the noise, and health would then answer
+        # on a cold replica.
+        try:
+            await asyncio.to_thread(warm_up)
+        except BaseException:
+            gc.enable()
+            raise
+        later = threading.Thread(target=_warm_other_pages_later, name="warm-other-pages", daemon=True)
+        later.start()
         try:
             yield
         finally:
-            FIRST_PAGE_READY.set()
+            FIRST_RUN_DONE.set()
             gc.enable()
 
     app = st.App(__file__, middleware=[Middleware(SecurityHeadersMiddleware)], lifespan=_warm_start)
