@@ -69,7 +69,8 @@ def prep_queue(
 
     A meeting is on the queue while it has not ended and its prep window (its type's lead
     time before its start) is open or opens within ``horizon``; both count working time only,
-    so on a Friday afternoon Monday morning's meetings are on it.
+    so on a Friday afternoon Monday morning's meetings are on it. All-day events (holidays,
+    time off, reminders) are never on it.
 
     Args:
         meetings: The user's meetings.
@@ -92,7 +93,7 @@ def prep_queue(
     domains = list(internal_domains)
     items = []
     for meeting in meetings:
-        if meeting.end <= now:
+        if meeting.end <= now or meeting.all_day:  # an all-day event (a holiday, time off) is not prepared
             continue
         type_id = effective_type(meeting, overrides, user_email=user_email, internal_domains=domains, rules=types)
         opens = shift_working_time(meeting.start, -types.prep_lead_time(type_id))

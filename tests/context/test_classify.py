@@ -278,6 +278,18 @@ def test_prep_queue_opens_each_window_by_type(types: MeetingTypes) -> None:
     assert "running" not in [i.meeting.id for i in two_hours_on], "an ended meeting leaves the queue"
 
 
+def test_monday_is_prepared_on_friday_and_an_all_day_event_never(types: MeetingTypes) -> None:
+    friday_3pm = datetime(2025, 3, 14, 15, 0, tzinfo=UTC)
+    monday_board = meeting("Board meeting", colleagues(3), id="board", start=datetime(2025, 3, 17, 9, 0, tzinfo=UTC))
+    holiday = meeting("Company holiday", [], id="holiday", start=friday_3pm + timedelta(hours=1)).model_copy(
+        update={"all_day": True}
+    )
+    common = {"types": types, "overrides": {}, "user_email": ME, "internal_domains": [], "prepared": {}}
+    queue = prep_queue([monday_board, holiday], now=friday_3pm, **common)  # type: ignore[arg-type]
+    assert queue_ids(queue) == [("board", "open")]  # 48 working hours before Monday 09:00: Thursday 09:00
+    assert queue[0].window_opens_at == datetime(2025, 3, 13, 9, 0, tzinfo=UTC)
+
+
 def test_an_override_moves_the_prep_window(types: MeetingTypes) -> None:
     m = meeting("Catch-up", [person("M", "m@corp.com")], id="catch-up", start=NOW + timedelta(hours=30))
     common = {"now": NOW, "types": types, "user_email": ME, "internal_domains": [], "prepared": {}}

@@ -327,8 +327,9 @@ def edit_type(page: Any, row: int, label: str) -> None:
 
 
 def card(page: Any, title: str) -> Any:
-    """The Prep queue card of the meeting ``title``."""
-    return page.locator("[class*='st-key-prep-card-']", has_text=title)
+    """The Prep queue card of the meeting ``title`` (its soonest occurrence: over a weekend the
+    next occurrence of a series can be on the queue too, since prep time skips Saturday and Sunday)."""
+    return page.locator("[class*='st-key-prep-card-']", has_text=title).first
 
 
 def new_session(page: Any) -> None:
