@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.conftest import shot
-from tests.fixtures.fake_oidc import FakeOidcProvider, FakeUser
-from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER, ROOT, free_port, start_streamlit
+from tests.fixtures.fake_oidc import FakeOidcProvider
+from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER, ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +24,9 @@ if "app_pages/context.py" not in (ROOT / "streamlit_app.py").read_text():
 
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page  # noqa: E402
 
+from tests.e2e import google_sign_in  # noqa: E402
+from tests.e2e.google_sign_in import fake_provider, google_app, moto_bucket  # noqa: E402
+
 SIDEBAR = "section[data-testid='stSidebar']"
 ALICE_CSV = (
     b"area,owner,plan,actual,forecast,notes\n"
@@ -33,67 +36,22 @@ ALICE_CSV = (
 
 @pytest.fixture(scope="module")
 def idp() -> Iterator[FakeOidcProvider]:
-    with FakeOidcProvider() as provider:
-        provider.add_user(FakeUser(sub="alice-sub", email="alice@example.com", name="Alice A", hd="example.com"))
-        provider.add_user(FakeUser(sub="bob-sub", email="bob@example.com", name="Bob B", hd="example.com"))
+    with fake_provider("alice-sub", "bob-sub") as provider:
         yield provider
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    moto_server = pytest.importorskip("moto.server")
-    port = free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    import boto3
-
-    boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    ).create_bucket(Bucket="e2e-context")
-    yield endpoint
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def app_url(idp: FakeOidcProvider, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    idp.redirect_uris = [url + "/"]
-    env = {
-        "ENV": "dev",
-        "GOOGLE_CLIENT_ID": idp.client_id,
-        "GOOGLE_CLIENT_SECRET": idp.client_secret,
-        "OAUTH_ISSUER": idp.issuer,
-        "OAUTH_REDIRECT_URI": url + "/",
-        "ALLOWED_EMAIL_DOMAINS": "example.com",
-        "SESSIONS_BUCKET_NAME": "e2e-context",
-        "S3_ENDPOINT_URL": s3_endpoint,
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_REGION": "us-east-1",
-    }
-    server = start_streamlit(tmp_path_factory.mktemp("e2e-context"), env, port=port)
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def app_url(idp: FakeOidcProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with (
+        moto_bucket("e2e-context") as endpoint,
+        google_app(tmp_path_factory.mktemp("e2e-context"), idp, bucket="e2e-context", s3_endpoint=endpoint) as url,
+    ):
+        yield url
 
 
 def sign_in(browser: Browser, app_url: str, idp: FakeOidcProvider, sub: str) -> tuple[BrowserContext, Page]:
     """A new browser context signed in as ``sub`` through the fake provider, on the My context page."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(app_url + "/")
-    page.get_by_text("Sign in with your Google work account").wait_for()
-    idp.next_user = sub
-    button = page.frame_locator("iframe[title*='authorize_button']").get_by_text("Continue with Google")
-    with page.context.expect_page() as popup_info:
-        button.click()
-    popup_info.value.wait_for_event("close")
-    page.get_by_text("Signed in as").wait_for()
-    page.wait_for_function("() => document.cookie.includes('ea_sign_in=')", timeout=10_000)
+    context, page = google_sign_in.sign_in(browser, app_url, idp, sub, viewport={"width": 1400, "height": 1000})
     page.goto(app_url + "/context")
     page.get_by_text("My context", exact=True).first.wait_for()
     return context, page

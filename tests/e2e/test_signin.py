@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.conftest import shot
-from tests.fixtures.fake_oidc import FakeOidcProvider, FakeUser
-from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER, free_port, start_streamlit
+from tests.fixtures.fake_oidc import FakeOidcProvider
+from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER
 
 pytestmark = pytest.mark.e2e
 
@@ -22,76 +22,34 @@ if not HAVE_BROWSER:
 
 from playwright.sync_api import Browser, BrowserContext, Page  # noqa: E402
 
+from tests.e2e import google_sign_in  # noqa: E402
+from tests.e2e.google_sign_in import complete_sign_in, fake_provider, google_app, moto_bucket  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def idp() -> Iterator[FakeOidcProvider]:
-    with FakeOidcProvider() as provider:
-        provider.add_user(FakeUser(sub="alice-sub", email="alice@example.com", name="Alice A", hd="example.com"))
-        provider.add_user(FakeUser(sub="bob-sub", email="bob@example.com", name="Bob B", hd="example.com"))
-        provider.add_user(FakeUser(sub="olga-sub", email="olga@example.com", name="Olga Admin", hd="example.com"))
-        provider.add_user(FakeUser(sub="eve-sub", email="eve@evil.org", name="Eve", hd="evil.org"))
+    with fake_provider("alice-sub", "bob-sub", "olga-sub", "eve-sub") as provider:
         yield provider
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    moto_server = pytest.importorskip("moto.server")
-    port = free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    import boto3
-
-    boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    ).create_bucket(Bucket="e2e-sessions")
-    yield endpoint
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def app_url(idp: FakeOidcProvider, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    idp.redirect_uris = [url + "/"]
-    env = {
-        "ENV": "dev",
-        "GOOGLE_CLIENT_ID": idp.client_id,
-        "GOOGLE_CLIENT_SECRET": idp.client_secret,
-        "OAUTH_ISSUER": idp.issuer,
-        "OAUTH_REDIRECT_URI": url + "/",
-        "ALLOWED_EMAIL_DOMAINS": "example.com",
-        "ADMIN_EMAILS": "olga@example.com",
-        "SESSIONS_BUCKET_NAME": "e2e-sessions",
-        "S3_ENDPOINT_URL": s3_endpoint,
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_REGION": "us-east-1",
-    }
-    server = start_streamlit(tmp_path_factory.mktemp("e2e-signin"), env, port=port)
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def app_url(idp: FakeOidcProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with (
+        moto_bucket("e2e-sessions") as endpoint,
+        google_app(
+            tmp_path_factory.mktemp("e2e-signin"),
+            idp,
+            bucket="e2e-sessions",
+            s3_endpoint=endpoint,
+            ADMIN_EMAILS="olga@example.com",
+        ) as url,
+    ):
+        yield url
 
 
 def sign_in(browser: Browser, app_url: str, idp: FakeOidcProvider, sub: str) -> tuple[BrowserContext, Page]:
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(app_url + "/")
-    sign_in_here(page, idp, sub)
-    return context, page
-
-
-def sign_in_here(page: Page, idp: FakeOidcProvider, sub: str) -> None:
-    """Complete the sign-in card shown on ``page`` as the fake provider's user ``sub``."""
-    page.get_by_text("Sign in with your Google work account").wait_for(timeout=30_000)
-    idp.next_user = sub
-    button = page.frame_locator("iframe[title*='authorize_button']").get_by_text("Continue with Google")
-    with page.context.expect_page(timeout=30_000) as popup_info:
-        button.click(timeout=30_000)
-    popup = popup_info.value
-    popup.wait_for_event("close", timeout=30_000)
+    """Through the sign-in as ``sub``, without waiting to be let in (some of these are refused)."""
+    return google_sign_in.sign_in(browser, app_url, idp, sub, signed_in=False)
 
 
 def test_dev_login_banner_absent_and_sign_in_card_shown(browser: Browser, app_url: str) -> None:
@@ -280,7 +238,7 @@ def test_session_link_opened_before_sign_in_lands_on_that_session(
         page.goto(app_url + path)
         page.get_by_text(SIGN_IN_CARD).wait_for(timeout=30_000)
         assert page.get_by_role("link", name="Sessions & cost").count() == 0  # no menu before sign-in
-        sign_in_here(page, idp, "alice-sub")
+        complete_sign_in(page, idp, "alice-sub")
         page.get_by_text("Link test: prepare me for the Acme QBR").first.wait_for(timeout=30_000)
         assert sid in page.url, where
         if where == "sessions":
