@@ -66,11 +66,17 @@ def _materials(settings: Settings, identity: Identity, meeting: Meeting, fmt: st
     return to_docx(materials) if fmt == "docx" else to_markdown(materials).encode("utf-8")
 
 
-def _window_text(entry: QueueEntry, now: datetime) -> str:
+def window_text(entry: QueueEntry, now: datetime) -> str:
+    """ "Prep window open", "Prep opens in 2 h 05 min", or (later than 12 h) "Prep opens Monday at 15:30".
+
+    ``now`` is in the reader's zone: the opening time is told in it.
+    """
     item = entry.item
     if item.status == "open":
         return "Prep window open"
     minutes = max(1, int((item.window_opens_at - now).total_seconds() // 60))
+    if minutes >= 12 * 60:  # over a weekend "in 65 h" says less than the day
+        return f"Prep opens {describe_when(item.window_opens_at, now)}"
     return (
         f"Prep opens in {minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"Prep opens in {minutes} min"
     )
@@ -92,7 +98,7 @@ def _card(
     with st.container(border=True, key=f"prep-card-{index}", height=CARD_HEIGHT):
         st.markdown(f"**{md_text(meeting.title)}**")
         st.badge(entry.item.type_label, icon=":material/label:", color="blue")
-        st.caption(f"{when} · {_window_text(entry, now)}")
+        st.caption(f"{when} · {window_text(entry, now.astimezone(zone))}")
         notes = entry.item.notes_count
         prepared = f"{notes} prep note{'s' if notes != 1 else ''} saved" if notes else "Nothing prepared yet"
         cost = f"{format_usd(entry.cost.total_usd)} of people's time" if entry.cost.priced else entry.cost.label
