@@ -67,7 +67,7 @@ def _materials(settings: Settings, identity: Identity, meeting: Meeting, fmt: st
 
 
 def window_text(entry: QueueEntry, now: datetime) -> str:
-    """ "Prep window open", "Prep opens in 2 h 05 min", or (later than 12 h) "Prep opens Monday at 15:30".
+    """The card's prep line: "Prep window open", "Prep opens in 2 h 05 min", or "Prep opens Monday at 15:30".
 
     ``now`` is in the reader's zone: the opening time is told in it.
     """
