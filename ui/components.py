@@ -34,28 +34,30 @@ def browser_zone() -> ZoneInfo:
 
 
 def step_input(value: Any) -> None:
-    """A tool step's "Input" section: its arguments as JSON."""
-    st.caption("Input")
-    st.code(pretty_json(value), language="json")
+    """A tool step's "Input" section (its arguments as JSON), one element."""
+    st.markdown(step_input_markdown(value))
 
 
 def step_result(text: str | None) -> None:
-    """A tool step's "Result" section."""
-    st.caption("Result")
-    st.markdown(safe_markdown(text or "(no result)"))
+    """A tool step's "Result" section, one element."""
+    st.markdown(step_result_markdown(text))
 
 
-def step_markdown(value: Any, text: str | None) -> str:
-    """A stored tool step's "Input" (its arguments as JSON) and "Result" sections as one Markdown text.
+def step_input_markdown(value: Any) -> str:
+    """A tool step's "Input" section as Markdown: a small grey label and the arguments as a JSON block.
 
-    One element instead of four (two captions, a code block, the result): a long session redraws
-    every stored step on each script run, and each element is a websocket message.
+    Each section is one element rather than a caption and a block: a long session redraws every
+    stored step on each script run, and each element is a websocket message.
     """
     code = pretty_json(value)
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
-    fence = "`" * max(3, longest + 1)
-    result = safe_markdown(text or "(no result)")
-    return f":gray[:small[Input]]\n\n{fence}json\n{code}\n{fence}\n\n:gray[:small[Result]]\n\n{result}"
+    fence = "`" * max(3, longest + 1)  # longer than any run of backticks in the JSON
+    return f":gray[:small[Input]]\n\n{fence}json\n{code}\n{fence}"
+
+
+def step_result_markdown(text: str | None) -> str:
+    """A tool step's "Result" section as Markdown: a small grey label and the (escaped) result."""
+    return f":gray[:small[Result]]\n\n{safe_markdown(text or '(no result)')}"
 
 
 def draw_step(step: ToolStep) -> None:
@@ -67,7 +69,7 @@ def draw_step(step: ToolStep) -> None:
     label = view.tool_label(step.name, step.status, step.duration_ms)
     icon = ":material/error:" if step.status == "error" else ":material/check_circle:"
     with st.expander(label, icon=icon):
-        st.markdown(step_markdown(step.input, step.result))
+        st.markdown(f"{step_input_markdown(step.input)}\n\n{step_result_markdown(step.result)}")
 
 
 def draw_turn(

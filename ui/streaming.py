@@ -53,10 +53,9 @@ def draw_answer(
         clock: Seconds, for the text's pacing.
     """
     outcome = StreamOutcome()
-    thinking = st.empty()
+    thinking = st.caption(":material/pending: Thinking…")  # emptied in place on the first event
     live = st.container(key=live_key)
     under = controls() if controls is not None else None
-    thinking.caption(":material/pending: Thinking…")
     waiting = True
     steps: dict[str, StatusContainer] = {}
     buffer = ""
