@@ -60,6 +60,7 @@ class _Call:
     started: float
     started_at: datetime
     first_token: float | None = None
+    message_stop: bool = False  # the stream said its message was complete
     ended: float | None = None
     usage: dict[str, int] = field(default_factory=dict)
     error: str | None = None
@@ -181,10 +182,12 @@ class AgentSlot:
 def on_stream_event(raw: dict[str, Any], rec: TurnRecorder) -> None:
     """Note first-token and first-text times and forward answer text as TextDelta events."""
     chunk = raw.get("event")
-    if isinstance(chunk, dict) and "contentBlockDelta" in chunk:
+    if isinstance(chunk, dict):
         call = rec.current_call
-        if call is not None and call.first_token is None:
+        if call is not None and "contentBlockDelta" in chunk and call.first_token is None:
             call.first_token = time.perf_counter()
+        elif call is not None and "messageStop" in chunk:
+            call.message_stop = True
     if "data" in raw and isinstance(raw["data"], str) and raw["data"]:
         if rec.first_text is None:
             rec.first_text = time.perf_counter()

@@ -76,6 +76,12 @@ def build_commit(
     if stop_reason != "cancelled" and any(m["role"] == "assistant" and not m.get("content") for m in messages):
         # a stream that ended early (no contentBlockStop / messageStop): never stored as an answer
         raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
+    if stop_reason != "cancelled" and any(
+        c.ended is not None and c.error is None and not c.message_stop for c in rec.calls
+    ):
+        # whole blocks but no messageStop: strands ends the message as "end_turn", yet the model
+        # never said it was done (a connection closed early), so it is not stored as an answer
+        raise AnswerCutOffError("the model's stream ended before its messageStop")
     if stop_reason == "cancelled":
         status, error = "stopped", "Stopped by the user."
     elif stop_reason.startswith("limit_"):

@@ -145,6 +145,21 @@ MODEL_FAULTS: dict[str, tuple[list[Step], str]] = {
         ],
         "model_error",
     ),
+    # a stream cut after a whole text block but before messageStop (a proxy closing the
+    # connection early): strands ends such a message as an ordinary "end_turn"
+    "cut-before-message-stop": (
+        [
+            Raw(
+                (
+                    {"messageStart": {"role": "assistant"}},
+                    {"contentBlockStart": {"start": {}}},
+                    {"contentBlockDelta": {"delta": {"text": "You have six meetings this"}}},
+                    {"contentBlockStop": {}},
+                )
+            )
+        ],
+        "model_error",
+    ),
     # an event strands cannot read (a delta without its body)
     "malformed-event": (
         [
@@ -176,7 +191,7 @@ def test_model_fault_then_retry(fault: str, store_engine: Engine, make_store: Ma
     sid = _started(service)
     events = service.run_turn(sid, USER, QUESTION)
     err = _error(events, category)
-    if fault == "truncated-stream":
+    if fault in ("truncated-stream", "cut-before-message-stop"):
         assert err.message == CUT_OFF_MESSAGE
     assert err.message and "Traceback" not in err.message
     _shows_failed(service, sid, category, err.message)
