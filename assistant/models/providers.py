@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -260,9 +260,21 @@ def build_openai(model_id: str, settings: Settings) -> Model:
 @cache
 def _ollama_class() -> Callable[..., Model]:
     module = _import("ollama", "strands.models.ollama")
+    from strands.types.exceptions import ModelThrottledException
 
     class CountingOllamaModel(module.OllamaModel):  # type: ignore[name-defined,misc]
-        """strands ``OllamaModel`` that counts a missing ``prompt_eval_count`` (a cached prompt) as 0."""
+        """strands ``OllamaModel`` that counts a missing ``prompt_eval_count`` (a cached prompt) as 0,
+        and reports a 429 (a busy server or a hosted Ollama's rate limit) as strands' throttling, so
+        strands waits and retries as it does for the other providers."""
+
+        async def stream(self, *args: Any, **kwargs: Any) -> AsyncGenerator[StreamEvent, None]:
+            try:
+                async for event in super().stream(*args, **kwargs):
+                    yield event
+            except module.ollama.ResponseError as error:
+                if getattr(error, "status_code", None) == 429:
+                    raise ModelThrottledException(str(error)) from error
+                raise
 
         def format_chunk(self, event: dict[str, Any]) -> StreamEvent:
             if event.get("chunk_type") == "metadata":

@@ -197,6 +197,16 @@ def test_error_status_becomes_the_chat_pages_message(
     assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have this week?")[-1], Done)
 
 
+def test_one_rate_limited_call_is_retried_and_answered(sqlite_engine: Engine, fake_llm: FakeLLMServer) -> None:
+    # a busy server (429) once: strands waits and asks again; the user sees only the answer
+    fake_llm.script(*[fail(429)] * 2, say("Back again."))
+    service = _service(sqlite_engine, fake_llm)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "What meetings do I have this week?")
+    assert isinstance(events[-1], Done), events[-1]
+    assert not any(isinstance(e, ErrorEvent) for e in events)
+
+
 def test_a_wrong_key_is_refused_by_the_server_and_names_the_variable(
     sqlite_engine: Engine, fake_anthropic: FakeLLMServer
 ) -> None:
