@@ -481,11 +481,15 @@ def test_upload_type_queue_prepare_resume_materials_disconnect(page: Any, server
     idle(page)
     assert page.locator(MESSAGES, has_text=f"Prepare me for {HOSTILE}").count() == 1
 
-    # The materials, as Markdown, from the card's popover.
+    # The materials, as Markdown, from the card's popover (opened once the new session's run is
+    # done, so that run cannot redraw the popover under the click).
     new_session(page)
+    page.locator(QUEUE).wait_for()
+    idle(page)
     card(page, HOSTILE).get_by_role("button", name="Materials").click()
     button = page.get_by_test_id("stDownloadButton").filter(has_text="Markdown")
     button.wait_for()
+    idle(page)
     shot(page, "calendar-09-materials-popover")
     with page.expect_download() as info:
         button.click()
