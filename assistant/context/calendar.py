@@ -36,6 +36,7 @@ from assistant.context.calendar_rows import (
     set_status,
     write_cache,
 )
+from assistant.context.demo_calendar import load_meetings
 from assistant.context.meetings import Meeting, SourceKind
 from assistant.context.secrets import NO_KEY_MESSAGE, SecretUnavailableError, TokenCipher, cipher_for
 from assistant.context.sources import (
@@ -346,8 +347,6 @@ class CalendarService:
         return now - CACHE_LOOKBACK, now + self._ahead() + timedelta(days=1)
 
     def _demo(self, start: datetime, end: datetime, tz: tzinfo, now: datetime) -> list[Meeting]:
-        from assistant.context.demo_calendar import load_meetings
-
         return [m for m in load_meetings(self.settings.data_dir, now, tz) if m.end > start and m.start < end]
 
     def _default_source(self, stored: StoredConnection) -> CalendarSource:

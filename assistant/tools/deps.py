@@ -11,13 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-if TYPE_CHECKING:
-    from assistant.context.calendar import CalendarService, CalendarView
-    from assistant.context.meetings import Meeting
+from assistant.context.calendar import DEMO_LABEL, CalendarService, CalendarView
+from assistant.context.classify import effective_type, load_meeting_types
+from assistant.context.demo_calendar import find_meeting as find_demo_meeting
+from assistant.context.demo_calendar import upcoming_meetings
+from assistant.context.meetings import Meeting
+from assistant.context.type_overrides import overrides
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +76,6 @@ class ToolDeps:
 
     def calendar_view(self, days_ahead: int) -> CalendarView:
         """The user's meetings from now until ``days_ahead`` days ahead, with their source."""
-        from assistant.context.calendar import DEMO_LABEL, CalendarView
-        from assistant.context.demo_calendar import upcoming_meetings
-
         if self.calendar is not None:
             return self.calendar.view(self.user_id, days_ahead=days_ahead, tz=self.tz, now=self.now())
         meetings = upcoming_meetings(self.data_dir, self.local_now(), days_ahead, tz=self.tz)
@@ -84,9 +83,6 @@ class ToolDeps:
 
     def with_types(self, meetings: list[Meeting]) -> list[Meeting]:
         """The meetings with ``type`` set to their effective type's label (the user's override, else the rules)."""
-        from assistant.context.classify import effective_type, load_meeting_types
-        from assistant.context.type_overrides import overrides
-
         settings = self.calendar.settings if self.calendar is not None else None
         path = (
             settings.resolved_meeting_types_file if settings is not None else Path(self.data_dir) / "meeting_types.toml"
@@ -108,8 +104,6 @@ class ToolDeps:
         Raises:
             ValueError: No such meeting (the message lists valid ids).
         """
-        from assistant.context.demo_calendar import find_meeting
-
         if self.calendar is not None:
             return self.calendar.find(self.user_id, meeting_id, tz=self.tz, now=self.now())
-        return find_meeting(self.data_dir, self.local_now(), meeting_id, tz=self.tz)
+        return find_demo_meeting(self.data_dir, self.local_now(), meeting_id, tz=self.tz)
