@@ -73,15 +73,13 @@ def build_commit(
         prompt = user_text(messages[0])
     status: Literal["ok", "stopped"] = "ok"
     error = None
-    if stop_reason != "cancelled" and any(m["role"] == "assistant" and not m.get("content") for m in messages):
-        # a stream that ended early (no contentBlockStop / messageStop): never stored as an answer
-        raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
-    if stop_reason != "cancelled" and any(
-        c.ended is not None and c.error is None and not c.message_stop for c in rec.calls
+    if stop_reason != "cancelled" and (
+        any(m["role"] == "assistant" and not m.get("content") for m in messages)
+        or any(c.ended is not None and c.error is None and not c.message_stop for c in rec.calls)
     ):
-        # whole blocks but no messageStop: strands ends the message as "end_turn", yet the model
-        # never said it was done (a connection closed early), so it is not stored as an answer
-        raise AnswerCutOffError("the model's stream ended before its messageStop")
+        # the stream ended before the model said its message was done (no messageStop; strands
+        # calls such a message "end_turn", empty or not): never stored as an answer
+        raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
     if stop_reason == "cancelled":
         status, error = "stopped", "Stopped by the user."
     elif stop_reason.startswith("limit_"):
