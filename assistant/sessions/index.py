@@ -40,7 +40,6 @@ from assistant.sessions.base import (
     utcnow,
 )
 from assistant.sessions.executor import Executor, SaExecutor, turn_tx
-from assistant.sessions.queries import text_condition
 from assistant.sessions.rows import (
     _BEGIN_READ,
     _DELETE_PENDING,
@@ -63,6 +62,7 @@ from assistant.sessions.rows import (
     usage_row,
     usage_totals,
 )
+from assistant.sessions.search import text_condition
 
 logger = logging.getLogger(__name__)
 

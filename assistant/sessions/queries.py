@@ -37,7 +37,7 @@ from sqlalchemy import Engine
 
 from assistant.db import session_meetings, session_text, session_totals, sessions
 from assistant.sessions.base import SessionState, to_utc
-from assistant.sessions.page_rows import SessionRow, load_rows, percentile
+from assistant.sessions.page_rows import SessionRow, load_rows
 from assistant.sessions.search import like_pattern, search_term, text_condition
 
 __all__ = [
@@ -52,9 +52,6 @@ __all__ = [
     "SessionTotals",
     "distinct_models",
     "list_sessions",
-    "percentile",
-    "search_term",
-    "text_condition",
 ]
 
 logger = logging.getLogger(__name__)

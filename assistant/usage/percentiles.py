@@ -272,22 +272,22 @@ def latency_by_day(
 ) -> list[DayLatency]:
     """p50/p95 latency and TTFT per UTC day (exact linear-interpolated percentiles).
 
-        PostgreSQL computes them with ``percentile_cont``; SQLite (no percentile function)
-        reads the values once in index order and sorts each day in Python. Both give the same
-        figures. Closed days come from ``usage_latency_daily`` when it still matches the ledger
-        and are kept there once computed; today and partial days are always computed (today
+    PostgreSQL computes them with ``percentile_cont``; SQLite (no percentile function)
+    reads the values once in index order and sorts each day in Python. Both give the same
+    figures. Closed days come from ``usage_latency_daily`` when it still matches the ledger
+    and are kept there once computed; today and partial days are always computed (today
     from its latest :data:`OPEN_DAY_SAMPLE` calls).
 
-        Args:
-            engine: The database.
-            since: Period start (inclusive).
-            until: Period end (exclusive).
-            user_id: One user, or None for all users.
-            conn: An open connection to reuse (optional).
-            now: The current time (default: the clock); days ending before its UTC midnight are closed.
+    Args:
+        engine: The database.
+        since: Period start (inclusive).
+        until: Period end (exclusive).
+        user_id: One user, or None for all users.
+        conn: An open connection to reuse (optional).
+        now: The current time (default: the clock); days ending before its UTC midnight are closed.
 
-        Returns:
-            One row per day of the period (None figures on days without measured calls).
+    Returns:
+        One row per day of the period (None figures on days without measured calls).
     """
     start, end = to_utc(since), to_utc(until)
     days = utc_days(start, end)

@@ -9,7 +9,8 @@ from sqlalchemy import Engine, delete
 
 from assistant.db import sessions
 from assistant.sessions.base import SessionQuery
-from assistant.sessions.queries import SessionFilter, SessionQueryError, list_sessions, percentile
+from assistant.sessions.page_rows import percentile
+from assistant.sessions.queries import SessionFilter, SessionQueryError, list_sessions
 from tests.fixtures.db import insert_sessions, insert_usage, set_search_text
 
 T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
