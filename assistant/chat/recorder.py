@@ -8,7 +8,6 @@ each tool step.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import threading
 import time
@@ -28,6 +27,7 @@ from strands.hooks import (
     MessageAddedEvent,
 )
 
+from assistant.chat.bridge import EventSink
 from assistant.chat.display import STOPPED_DURING_TOOL, STOPPED_EARLY, summarize_tool_result
 from assistant.chat.events import ChatEvent, TextDelta, ToolFinished, ToolStarted
 from assistant.inputs import strip_control_chars
@@ -70,7 +70,7 @@ class _Call:
 class TurnRecorder:
     """Collects what strands reports during one turn (hooks and stream events)."""
 
-    events: asyncio.Queue[ChatEvent | None]
+    events: EventSink[ChatEvent]
     started: float = field(default_factory=time.perf_counter)
     messages: list[dict[str, Any]] = field(default_factory=list)
     calls: list[_Call] = field(default_factory=list)

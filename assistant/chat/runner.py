@@ -21,6 +21,7 @@ from strands.models import Model
 from strands.session import SnapshotSessionManager
 
 from assistant.agents.meeting_coordinator import create_meeting_coordinator
+from assistant.chat.bridge import EventSink
 from assistant.chat.events import ChatEvent, Done, ErrorEvent, UsageEvent
 from assistant.chat.pending import HEARTBEAT_SECONDS
 from assistant.chat.recorder import (
@@ -110,9 +111,7 @@ class TurnRunner:
         if slot.agent is not None:
             slot.agent.cancel()
 
-    async def run(
-        self, slot: AgentSlot, meta: SessionMeta, prompt: str, events: asyncio.Queue[ChatEvent | None]
-    ) -> None:
+    async def run(self, slot: AgentSlot, meta: SessionMeta, prompt: str, events: EventSink[ChatEvent]) -> None:
         """Answer ``prompt`` on the session's agent and end the turn with one store write.
 
         Puts the answer's events in ``events``, then None; releases the slot's lock at the end.
