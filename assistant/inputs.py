@@ -14,8 +14,14 @@ from __future__ import annotations
 import re
 import reprlib
 
-# C0 controls except \t and \n, DEL, C1 controls, and lone UTF-16 surrogates.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Bidirectional embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI):
+# invisible, and one left open reverses or reorders the text after it on the same line - a
+# quoted title followed by the app's own words ("Trojan Source"). The marks LRM and RLM, which
+# only steer neutral characters, and right-to-left text itself are kept.
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_BIDI_RE = re.compile(f"[{_BIDI_CONTROLS}]")
+# C0 controls except \t and \n, DEL, C1 controls, lone UTF-16 surrogates, bidi controls.
+_CONTROL_RE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_BIDI_CONTROLS}]")
 # A whole terminal escape sequence (colour codes like ESC[31m, OSC titles): removing only the
 # ESC would leave "[31m" in the text.
 _ESCAPE_SEQ_RE = re.compile("\x1b(?:\\[[0-?]*[ -/]*[@-~]|\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|[@-Z\\\\-_])")
@@ -28,13 +34,19 @@ def strip_control_chars(text: str) -> str:
         text: Any string (user input, model output, a title).
 
     Returns:
-        The string with NUL, other C0/C1 controls, DEL and lone surrogates removed.
+        The string with NUL, other C0/C1 controls, DEL, lone surrogates and bidirectional
+        embeddings/overrides/isolates removed.
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x1b" in text:
         text = _ESCAPE_SEQ_RE.sub("", text)
     return _CONTROL_RE.sub("", text)
+
+
+def strip_bidi_controls(text: str) -> str:
+    """``text`` without bidirectional embeddings, overrides and isolates (for model output shown as is)."""
+    return _BIDI_RE.sub("", text)
 
 
 def has_control_chars(text: str) -> bool:
@@ -149,4 +161,11 @@ def log_safe(value: object, limit: int = 80) -> str:
     return f"{out}…({size:,} {unit})" if cut else out
 
 
-__all__ = ["clean_display_text", "has_control_chars", "log_safe", "strip_control_chars", "validate_session_id"]
+__all__ = [
+    "clean_display_text",
+    "has_control_chars",
+    "log_safe",
+    "strip_bidi_controls",
+    "strip_control_chars",
+    "validate_session_id",
+]

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from assistant.inputs import clean_display_text, log_safe, strip_control_chars, validate_session_id
+from assistant.inputs import clean_display_text, has_control_chars, log_safe, strip_control_chars, validate_session_id
 
 
 @pytest.mark.parametrize(
@@ -100,3 +100,12 @@ def test_terminal_escape_sequences_are_removed_whole() -> None:
     assert strip_control_chars("Budget review\x1b[31m now\x1b[0m") == "Budget review now"
     assert strip_control_chars("a\x1b]0;window title\x07b") == "ab"
     assert strip_control_chars("trailing escape\x1b") == "trailing escape"
+
+
+def test_bidi_overrides_are_removed_and_right_to_left_text_is_kept() -> None:
+    """An RLO in a title would reverse the rest of the line it is quoted in."""
+    assert strip_control_chars("Eve\u202e Ops") == "Eve Ops"
+    assert strip_control_chars("a\u202ab\u202bc\u202cd\u202de\u2066f\u2067g\u2068h\u2069i") == "abcdefghi"
+    hebrew = "\u05e9\u05dc\u05d5\u05dd \u200fworld\u200e"
+    assert strip_control_chars(hebrew) == hebrew
+    assert has_control_chars("x\u202ey")

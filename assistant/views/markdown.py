@@ -16,6 +16,8 @@ import json
 import re
 from typing import Any
 
+from assistant.inputs import strip_bidi_controls
+
 _INLINE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _REF_IMAGE = re.compile(r"!\[([^\]\n]*)\]\s*\[([^\]\n]*)\]")
 _HTML_TAG = re.compile(r"<(/?[A-Za-z!][^>]*)>")
@@ -33,8 +35,9 @@ def safe_markdown(text: str) -> str:
         text: Untrusted markdown produced by the model (or typed by a user).
 
     Returns:
-        The same markdown with images replaced by inert text, HTML tags escaped and links
-        to any other target left as plain text.
+        The same markdown with images replaced by inert text, HTML tags escaped, links
+        to any other target left as plain text, and bidirectional overrides removed (one
+        echoed from a hostile title would reverse the rest of the line).
     """
 
     def _inline(match: re.Match[str]) -> str:
@@ -46,7 +49,7 @@ def safe_markdown(text: str) -> str:
         alt = match.group(1).strip() or "image"
         return f"[image blocked: {alt}]"
 
-    out = _INLINE_IMAGE.sub(_inline, text)
+    out = _INLINE_IMAGE.sub(_inline, strip_bidi_controls(text))
     out = _REF_IMAGE.sub(_ref, out)
     out = out.replace("![", "!\\[")  # shortcut references and anything left: never an image
     out = _HTML_TAG.sub(lambda m: html.escape(m.group(0)), out)

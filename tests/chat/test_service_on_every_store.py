@@ -136,6 +136,20 @@ def test_control_characters_from_the_model_are_stored_and_searchable(store_engin
     assert fresh.open_session(meta.id, "u1").turns[0].status == "ok"
 
 
+def test_bidi_overrides_never_reach_the_transcript_or_the_title(store_engine, make_store) -> None:
+    """An override left open reverses whatever follows it on the line: the app's own words after a quote."""
+    model = ScriptedModel([Text("Noted.")])
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    done = service.run_turn(meta.id, "u1", "Prepare \u202eRBQ\u2066 the review \u05e9\u05dc\u05d5\u05dd\u200f")[-1]
+    assert isinstance(done, Done), done
+    doc = service.open_session(meta.id, "u1")
+    # right-to-left text and the RLM mark stay; the override and the isolate are gone everywhere
+    assert _user_texts(doc.messages) == ["Prepare RBQ the review \u05e9\u05dc\u05d5\u05dd\u200f"]
+    assert "\u202e" not in doc.meta.title and "\u2066" not in doc.meta.title
+    assert "\u202e" not in done.turn.user_text
+
+
 def test_two_replicas_answering_one_session_at_once(store_engine, make_store) -> None:
     """The loser is told once, keeps its question (even after a reload) and is not billed under the winner's turn."""
     loser_holder: dict[str, Any] = {}

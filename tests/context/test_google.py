@@ -298,7 +298,7 @@ def test_fetch_maps_google_events_to_meetings(settings: Settings, fake: FakeGoog
     (noisy,) = titles["Budget review now"]
     assert "\x00" not in noisy.title and "\x1b" not in noisy.title
     assert len(noisy.description) <= google.DESCRIPTION_MAX
-    assert [(a.name, a.response) for a in noisy.attendees] == [("Eve\u202e Ops", "unknown")]
+    assert [(a.name, a.response) for a in noisy.attendees] == [("Eve Ops", "unknown")]  # no bidi override either
 
     (request,) = fake.requests_to(EVENTS_PATH)
     assert request.params["singleEvents"] == "true"

@@ -126,3 +126,8 @@ def test_an_already_escaped_bracket_is_not_turned_into_a_link() -> None:
 )
 def test_http_https_and_mailto_links_stay_links(text: str) -> None:
     assert safe_markdown(text) == text
+
+
+def test_a_bidi_override_from_the_model_cannot_reverse_the_rest_of_the_line() -> None:
+    shown = safe_markdown("0 meetings matching '\u202eevil' in the next 7 days")
+    assert shown == "0 meetings matching 'evil' in the next 7 days"
