@@ -2,8 +2,9 @@
 
 Agents run on the loop; Streamlit scripts and the CLI are synchronous. :meth:`LoopBridge.stream`
 runs a producer coroutine on the loop and hands its events over in bursts: the reader (another
-thread) is woken once per burst, not per token. A burst ends ``BURST_SECONDS`` after its first
-event or at the producer's last event, whichever comes first. Closing the returned iterator
+thread) is woken once per burst, not per token. The first event goes over at once (the answer's
+first words are not held back); after it, a burst ends ``BURST_SECONDS`` after its first event
+or at the producer's last event, whichever comes first. Closing the returned iterator
 early calls ``on_abandon`` (the page was interrupted, the user pressed Stop).
 """
 
@@ -43,14 +44,16 @@ class _BurstSink(Generic[E]):
         self._out = out
         self._burst: list[E | None] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._first = True
         self.finished = False
 
     def put_nowait(self, item: E | None, /) -> None:
         if self.finished:
             return
         self._burst.append(item)
-        if item is None:
-            self.finished = True
+        if item is None or self._first:  # the first words show at once; the last event ends the stream
+            self._first = False
+            self.finished = item is None
             self.flush()
         elif self._timer is None:
             self._timer = self._loop.call_later(BURST_SECONDS, self.flush)
