@@ -45,13 +45,15 @@ INSTALL_JS = r"""
     if (e.key === 'Enter' && window.__t.keydown === null) window.__t.keydown = performance.now();
   }, { capture: true, once: true });
   const check = () => {
-    const live = document.querySelector('.st-key-live-answer');
-    if (window.__t.first === null && window.__t.keydown !== null && live) {
-      const md = live.querySelector('[data-testid="stMarkdown"]');
-      if (md && md.innerText.trim().length > 0) window.__t.first = performance.now();
+    // the new answer's first text: the live answer showing its streaming cursor (a previous
+    // answer left on the page never has one), or its footer when it arrived whole
+    if (window.__t.first === null && window.__t.keydown !== null) {
+      const streaming = [...document.querySelectorAll('.st-key-live-answer [data-testid="stMarkdown"]')]
+        .some((e) => e.innerText.includes('\u258d'));
+      if (streaming || lastIdx() > before) window.__t.first = performance.now();
     }
-    if (window.__t.full === null && window.__t.first !== null && !live &&
-        lastIdx() > before) {
+    // stored: its footer is drawn (a later turn draws it in place, under the live answer)
+    if (window.__t.full === null && window.__t.first !== null && lastIdx() > before) {
       window.__t.full = performance.now();
       obs.disconnect();
     }
