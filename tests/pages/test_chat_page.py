@@ -102,6 +102,12 @@ def test_answer_shows_tool_step_and_cost_footer(make_app: Callable[..., AppTest]
     assert any("of $5.00 today" in str(p.proto.text) for p in at.get("progress"))
 
 
+def test_without_a_daily_budget_the_spend_is_a_line_not_an_empty_bar(make_app: Callable[..., AppTest]) -> None:
+    at = _send(make_app(DAILY_BUDGET_USD="0"), "Prepare me for the Acme QBR")
+    assert not at.get("progress")
+    assert any("$0.00 today (no daily budget)" in c.value for c in at.sidebar.caption), _texts(at)
+
+
 def test_session_reopens_from_url_with_steps_and_feedback(make_app: Callable[..., AppTest]) -> None:
     at = _send(make_app(), "Prepare me for the Acme QBR")
     sid = _sid(at)
