@@ -77,8 +77,8 @@ class BudgetStatus(BaseModel):
     notes: str
 
     def headline(self) -> str:
-        """One line such as ``Engineering: 64.3% used, forecast +5.9% vs budget (over_budget)``."""
-        flags = f" ({', '.join(self.flags)})" if self.flags else ""
+        """One line such as ``Engineering: 64.3% used, forecast +5.9% vs budget (over budget)``."""
+        flags = f" ({', '.join(flag.replace('_', ' ') for flag in self.flags)})" if self.flags else ""
         return (
             f"{self.name}: {self.utilisation_pct:.1f}% used, forecast "
             f"{self.forecast_variance_pct:+.1f}% vs budget{flags}"

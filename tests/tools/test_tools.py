@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from strands import Agent
 
 from assistant.db import make_engine
 from assistant.migrate import upgrade
+from assistant.models.offline import OfflineModel
 from assistant.tools import TOOL_NAMES, ToolDeps, build_tools
 from tests.fixtures.meeting_data import NOW
 from tests.fixtures.scripted_model import ScriptedModel
@@ -155,3 +157,14 @@ def test_missing_data_file_is_a_clear_error(agent: Agent, data_dir: Path, missin
     }[missing]
     text = error_text(call())
     assert f"{missing} is missing" in text
+
+
+async def test_the_demo_models_budget_answer_reads_as_money_and_words(deps: ToolDeps) -> None:
+    """The offline model's budget answer (real tool): "$1.2M" not "1,200,000", "over budget" not "over_budget"."""
+    agent = Agent(
+        model=OfflineModel(chunk_delay_s=0, first_token_delay_s=0), tools=build_tools(deps), callback_handler=None
+    )
+    text = str(await agent.invoke_async("What's the budget context?"))
+    assert "over budget" in text and "over_budget" not in text, text
+    assert "annual budget: $" in text and "spent ytd: $" in text, text
+    assert not re.search(r"\d{1,3},\d{3},\d{3}", text), text  # no raw seven-figure amounts

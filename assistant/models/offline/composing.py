@@ -84,7 +84,28 @@ def _label(item: dict[str, Any]) -> str:
 _HIDDEN_KEYS = frozenset({"id", "currency", "url", "source"})
 
 
-def _scalar(value: str | int | float) -> str:
+# Amounts in a tool result item that carries a ``currency`` (the budget tool's areas).
+_MONEY_KEYS = frozenset({"annual_budget", "spent_ytd", "plan_ytd", "forecast", "remaining", "forecast_variance"})
+_CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def _money(value: float, currency: str) -> str:
+    """An amount as a reader skims it: ``$18.5M``, ``€950k``, ``-$1.2M``, ``2.4M CHF``."""
+    size = abs(value)
+    if size >= 1_000_000:
+        text = f"{size / 1_000_000:.1f}".removesuffix(".0") + "M"
+    elif size >= 1_000:
+        text = f"{size / 1_000:.0f}k"
+    else:
+        text = f"{size:,.0f}"
+    sign = "-" if value < 0 else ""
+    symbol = _CURRENCY_SIGNS.get(currency.upper())
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def _scalar(value: str | int | float, key: str = "", currency: str | None = None) -> str:
+    if currency and key in _MONEY_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _money(float(value), currency)
     if isinstance(value, float) and abs(value) >= 1000:
         return f"{value:,.0f}"
     if isinstance(value, int) and abs(value) >= 10000:
@@ -103,8 +124,9 @@ def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
         for item in value[:limit]:
             if isinstance(item, dict):
                 label = _label(item)
+                currency = str(item["currency"]) if isinstance(item.get("currency"), str) else None
                 details = [
-                    f"{k.replace('_', ' ')}: {_scalar(v)}"
+                    f"{k.replace('_', ' ')}: {_scalar(v, k, currency)}"
                     for k, v in item.items()
                     if isinstance(v, (str, int, float))
                     and not isinstance(v, bool)
