@@ -5,12 +5,13 @@
 * Imported as the module ``streamlit_app`` by ``streamlit run``, which finds ``app`` (an
   ``st.App``, Streamlit's supported way to add middleware and a lifespan) and serves it with
   uvicorn. That server adds the security headers to every HTTP response and, before it
-  accepts a connection, imports the modules the chat page needs (strands, SQLAlchemy, the
-  assistant core), compiles the entry script and the chat page, and builds the store and chat
-  service (the schema check; the S3 and Bedrock boto3 clients when configured):
-  ``/_stcore/health`` never answers OK on a cold replica, so a load balancer never sends the
-  first user to one. After the first script run, the other pages' modules (pandas, pyarrow,
-  Plotly) are imported and the heap is frozen. A replica whose code cannot be imported exits
+  accepts a connection, imports the modules the chat page needs (SQLAlchemy, the assistant
+  core), compiles the entry script and the chat page, and builds the store and chat service
+  (the schema check; the S3 boto3 client when configured): ``/_stcore/health`` never answers
+  OK on a cold replica, so a load balancer never sends the first user to one. What only a
+  send needs (strands, the agent, the model client: Bedrock's boto3) is left out of that; after
+  the first script run it is imported and built, then the other pages' modules (pandas,
+  pyarrow, Plotly), and the heap is frozen. A replica whose code cannot be imported exits
   instead of starting.
 """
 
@@ -192,8 +193,7 @@ else:
             return
         setup_logging(settings.log_level)
         try:
-            service = get_chat_service(settings)  # engine, schema upgrade, S3 client
-            service.model()  # the model client (Bedrock: boto3)
+            get_chat_service(settings)  # engine, schema upgrade, S3 client (no strands, no model client)
             get_sign_in_memory(settings)
         except Exception as e:  # the page shows its own message for these; start anyway
             reason = f"{e.__class__.__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
@@ -233,10 +233,44 @@ else:
             imported += 1
         return imported
 
-    def warm_other_pages() -> None:
-        """Import the other pages' modules once the server serves, then collect and freeze the heap."""
+    # What only a send needs: strands (and what it imports: boto3, OpenTelemetry, jsonschema; ~0.3 s),
+    # the agent and its tools. Left out of warm_up (the chat page draws without them) and imported
+    # right after the first script run, with the default model's client, before the other pages.
+    _FIRST_SEND = ("assistant.chat.runner", "assistant.agents.meeting_coordinator")
+
+    def warm_first_send() -> None:
+        """Import what the first send needs and build its runner and the default model's client.
+
+        A send that comes before this builds them itself.
+        """
+        from assistant.config import ConfigError, get_settings
+        from assistant.factory import get_chat_service
+
         started = time.perf_counter()
+        imported = _import_all(list(_FIRST_SEND))
         try:
+            get_chat_service(get_settings()).prepare_first_send()  # the model client (Bedrock: boto3)
+        except ConfigError:
+            return  # the page says why; nobody can send
+        except Exception as e:  # the first send tries again and shows its own message
+            reason = f"{e.__class__.__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
+            _logger.warning("reason=<%s> | warm start: the first send's runner and model could not be prepared", reason)
+            return
+        _logger.info(
+            "duration_ms=<%.0f>, modules=<%d> | warm start: the first send's modules imported, its model built",
+            (time.perf_counter() - started) * 1000,
+            imported,
+        )
+
+    def warm_other_pages() -> None:
+        """Once the server serves: what the first send needs, the other pages' modules, then collect
+        and freeze the heap."""
+        try:
+            try:
+                warm_first_send()
+            except Exception:  # an import error: the first send shows it
+                _logger.exception("warm start: the first send's modules failed to import")
+            started = time.perf_counter()
             imported = _import_all(_script_imports(first_page=False))
             _logger.info(
                 "duration_ms=<%.0f>, modules=<%d> | warm start: other pages imported after serving",

@@ -12,8 +12,13 @@ Modules: :mod:`.events` (what a turn streams, and the refusals), :mod:`.display`
 transcript as the page draws it), :mod:`.recorder` (hooks and per-turn facts), :mod:`.limits`
 (budget and rate: "may this user send now?"), :mod:`.pending` (questions not yet answered),
 :mod:`.bridge` (the event loop and the sync bridge), :mod:`.model_choice` (which models are
-offered, to whom), :mod:`.runner` (a begun turn: agent, stream, one store write), :mod:`.turn`
-(the commit of a finished turn, what a failed one tells the user), :mod:`.service` (the public API).
+offered, to whom), :mod:`.slots` (one live agent per session), :mod:`.runner` (a begun turn:
+agent, stream, one store write), :mod:`.turn` (the commit of a finished turn, what a failed one
+tells the user), :mod:`.service` (the public API).
+
+Importing this package imports no strands: :mod:`.runner` (and with it strands, the agent and its
+tools, :mod:`.recorder`, :mod:`.turn`) is imported by the first send, or ahead of it by
+:meth:`ChatService.prepare_first_send`, so the chat page draws without them.
 """
 
 from assistant.chat.display import (

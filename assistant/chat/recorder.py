@@ -1,15 +1,13 @@
 """What strands reports during one turn (hooks and stream events), kept for the turn's single commit.
 
-The hooks are bound to an :class:`AgentSlot` (one live agent per session) and write into
-its current :class:`TurnRecorder`: the messages strands added (by reference: strands edits
-a message in place when a guardrail redacts it), each model call's timing and usage, and
-each tool step.
+The hooks are bound to an :class:`~assistant.chat.slots.AgentSlot` (one live agent per
+session) and write into its current :class:`TurnRecorder`: the messages strands added (by
+reference: strands edits a message in place when a guardrail redacts it), each model call's
+timing and usage, and each tool step.
 """
 
 from __future__ import annotations
 
-import collections
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -30,10 +28,10 @@ from strands.hooks import (
 from assistant.chat.bridge import EventSink
 from assistant.chat.display import STOPPED_DURING_TOOL, STOPPED_EARLY, summarize_tool_result
 from assistant.chat.events import ChatEvent, TextDelta, ToolFinished, ToolStarted
+from assistant.chat.slots import AgentSlot
 from assistant.inputs import strip_control_chars
 from assistant.models.registry import parse_model_name
 from assistant.sessions.base import SessionMeta, ToolStep, UsageRecord, utcnow
-from assistant.sessions.snapshot_storage import TurnSnapshotStorage
 from assistant.usage.pricing import PriceTable
 
 
@@ -166,19 +164,6 @@ class RecorderHooks(HookProvider):
         rec.events.put_nowait(ToolFinished(tool_use_id, done.name, status, summary, done.duration_ms or 0.0))
 
 
-@dataclass
-class AgentSlot:
-    """A live agent for one session, with the version of the stored session it matches."""
-
-    session_id: str
-    user_id: str
-    version: int
-    storage: TurnSnapshotStorage
-    agent: Agent | None = None
-    recorder: TurnRecorder | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
 def on_stream_event(raw: dict[str, Any], rec: TurnRecorder) -> None:
     """Note first-token and first-text times and forward answer text as TextDelta events."""
     chunk = raw.get("event")
@@ -232,57 +217,3 @@ def usage_records(model_name: str, prices: PriceTable, meta: SessionMeta, rec: T
             )
         )
     return out
-
-
-class AgentSlots:
-    """This process's live agents, one slot per session, least recently used dropped first.
-
-    Args:
-        size: How many sessions keep a live agent.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._slots: collections.OrderedDict[str, AgentSlot] = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, session_id: str) -> AgentSlot | None:
-        """The session's slot, if this process holds one."""
-        with self._lock:
-            return self._slots.get(session_id)
-
-    def busy_count(self) -> int:
-        """How many sessions have an answer being written right now (their slot's lock is held)."""
-        with self._lock:
-            return sum(1 for slot in self._slots.values() if slot.lock.locked())
-
-    def evict(self, session_id: str) -> None:
-        """Drop the session's slot (its agent is rebuilt from the store next time)."""
-        with self._lock:
-            self._slots.pop(session_id, None)
-
-    def bump(self, session_id: str, version: int) -> None:
-        """A change this process made (rename) moved the stored version by one: the agent is still current."""
-        with self._lock:
-            slot = self._slots.get(session_id)
-            if slot is not None and slot.version == version - 1:
-                slot.version = version
-
-    def for_session(self, session_id: str, user_id: str) -> AgentSlot:
-        """The session's slot (one per session, whatever version it holds).
-
-        Its lock serialises sends to the session in this process; the turn rebuilds the
-        agent when the stored version moved. An id owned by another user never gets the
-        owner's slot (the store then answers "not found").
-        """
-        with self._lock:
-            slot = self._slots.get(session_id)
-            if slot is not None and slot.user_id == user_id:
-                self._slots.move_to_end(session_id)
-                return slot
-            fresh = AgentSlot(session_id=session_id, user_id=user_id, version=-1, storage=TurnSnapshotStorage())
-            if slot is None:
-                self._slots[session_id] = fresh
-                while len(self._slots) > self._size:
-                    self._slots.popitem(last=False)
-            return fresh

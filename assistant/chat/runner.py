@@ -25,14 +25,13 @@ from assistant.chat.bridge import EventSink
 from assistant.chat.events import ChatEvent, Done, ErrorEvent, UsageEvent
 from assistant.chat.pending import HEARTBEAT_SECONDS
 from assistant.chat.recorder import (
-    AgentSlot,
-    AgentSlots,
     RecorderHooks,
     TurnRecorder,
     on_stream_event,
     usage_records,
     user_text,
 )
+from assistant.chat.slots import AgentSlot, AgentSlots
 from assistant.chat.turn import NOT_STORED_ERROR, build_commit, classify_failure
 from assistant.config import Settings
 from assistant.context.calendar import CalendarService

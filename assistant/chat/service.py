@@ -9,8 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from datetime import datetime, tzinfo
-
-from strands.models import Model
+from typing import TYPE_CHECKING
 
 from assistant.chat.bridge import LoopBridge
 from assistant.chat.display import DEFAULT_TITLE
@@ -23,8 +22,7 @@ from assistant.chat.events import (
 from assistant.chat.limits import RATE_WINDOW, refuse_over_limits
 from assistant.chat.model_choice import ModelOffer
 from assistant.chat.pending import as_shown, new_owner
-from assistant.chat.recorder import AgentSlot, AgentSlots
-from assistant.chat.runner import TurnRunner
+from assistant.chat.slots import AgentSlot, AgentSlots
 from assistant.config import Settings
 from assistant.context.calendar import CalendarService
 from assistant.context.meetings import Meeting
@@ -44,6 +42,11 @@ from assistant.sessions.base import (
     utcnow,
 )
 from assistant.usage.pricing import PriceTable
+
+if TYPE_CHECKING:  # imported on the first send (strands): the chat page draws without them
+    from strands.models import Model
+
+    from assistant.chat.runner import TurnRunner
 
 logger = logging.getLogger(__name__)
 
@@ -96,17 +99,41 @@ class ChatService:
         note_local_models(settings)  # local models priced $0 and labelled "local" before any is built
         # who answers a pending question: host, process and this service (a restart is a new owner)
         self.owner = new_owner()
-        self._runner = TurnRunner(
-            settings,
-            store,
-            prices=prices,
-            model=self.model,
-            clock=clock,
-            calendar=self.calendar,
-            slots=self._slots,
-            zones=self._zones,
-            owner=self.owner,
-        )
+        self._turn_runner: TurnRunner | None = None
+        self._runner_lock = threading.Lock()
+
+    @property
+    def _runner(self) -> TurnRunner:
+        """What runs a begun turn, built on the first send (or by :meth:`prepare_first_send`)."""
+        return self._turn_runner or self._build_runner()
+
+    def _build_runner(self) -> TurnRunner:
+        with self._runner_lock:
+            if self._turn_runner is None:
+                from assistant.chat.runner import TurnRunner  # imports strands: kept out of the cold start
+
+                self._turn_runner = TurnRunner(
+                    self.settings,
+                    self.store,
+                    prices=self.prices,
+                    model=self.model,
+                    clock=self.clock,
+                    calendar=self.calendar,
+                    slots=self._slots,
+                    zones=self._zones,
+                    owner=self.owner,
+                )
+            return self._turn_runner
+
+    def prepare_first_send(self) -> None:
+        """Import and build what the first send needs: the turn runner (strands) and the default model.
+
+        Building the service imports no strands and builds no model client, so the chat page
+        draws sooner; the app calls this once its first page is drawn, so that the first send
+        does not pay for them either (a send before that builds them itself).
+        """
+        self._build_runner()
+        self.model()
 
     def model(self, name: str | None = None) -> Model:
         """The strands model for a registry name (default: the default model), built once per process.
@@ -291,6 +318,8 @@ class ChatService:
 
     def _prepare(self, session_id: str, user_id: str, prompt: str) -> tuple[SessionMeta, AgentSlot]:
         """Take the session's slot and begin the turn of an already validated message."""
+        if self._turn_runner is None:  # the first send imports strands here, before the turn begins
+            self._build_runner()
         slot = self._slots.for_session(session_id, user_id)
         if not slot.lock.acquire(blocking=False):
             raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")

@@ -13,6 +13,9 @@ Known names:
 
 Other providers are added to :data:`PROVIDERS` with :func:`register_provider`, either as a
 factory callable or as a lazy ``"package.module:function"`` path imported on first use.
+
+Importing this module imports no strands: the chat page parses and describes names without it,
+and each model class (the offline one included) is imported when a model of it is built.
 """
 
 from __future__ import annotations
@@ -24,8 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.models.faults import FaultInjectingModel, parse_fault_spec
-from assistant.models.offline import OfflineModel
 from assistant.usage.pricing import LOCAL_SUFFIX, local_model_provider
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class ModelInfo:
 
 
 def _offline_factory(model_id: str, settings: Settings) -> Model:
+    from assistant.models.offline import OfflineModel  # a strands Model: strands kept out of the cold start
+
     return OfflineModel(
         model_id=model_id,
         chunk_delay_s=OFFLINE_CHUNK_DELAY_S,
@@ -111,6 +114,8 @@ def _bedrock_factory(model_id: str, settings: Settings) -> Model:
 def _faulty_factory(model_id: str, settings: Settings) -> Model:
     if settings.env != "local":
         raise ModelNotAllowedError(f"faulty:{model_id} (fault injection) is only allowed when ENV=local")
+    from assistant.models.faults import FaultInjectingModel  # a strands Model: kept out of the cold start
+
     return FaultInjectingModel(_offline_factory(DEFAULT_OFFLINE_ID, settings), model_id)
 
 
@@ -256,6 +261,8 @@ def get_model(name: str | None, settings: Settings) -> Model:
         UnknownModelError: Unknown provider.
         ModelNotAllowedError: ``faulty:`` outside ENV=local.
     """
+    from assistant.models.faults import FaultInjectingModel, parse_fault_spec  # strands: not in the cold start
+
     provider, model_id = parse_model_name(name if name is not None else settings.model_name)
     if provider == "faulty":
         parse_fault_spec(model_id)  # validate before building anything

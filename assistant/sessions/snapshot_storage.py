@@ -17,12 +17,13 @@ with the conversation by reference, serialised exactly once by the store.
 from __future__ import annotations
 
 import builtins
-from typing import Any
-
-from strands import Agent
-from strands.storage.storage import StorageSearchResult
+from typing import TYPE_CHECKING, Any
 
 from assistant.sessions import jsonutil
+
+if TYPE_CHECKING:  # annotations only: a chat service builds slots before strands is imported
+    from strands import Agent
+    from strands.storage.storage import StorageSearchResult
 
 _LATEST = "snapshot_latest.json"
 

@@ -176,6 +176,19 @@ def test_one_model_client_per_process_per_model(sqlite_engine: Engine) -> None:
     assert models.built == Counter({OFFLINE: 1, NOVA: 1})
 
 
+def test_no_model_is_built_before_a_send_or_prepare_first_send(sqlite_engine: Engine) -> None:
+    models = Models()
+    service = _service(sqlite_engine, models)
+    service.create_session("u1")
+    service.list_sessions("u1")
+    assert models.built == Counter()  # the chat page draws without a model client (or strands: test_cold_imports)
+    service.prepare_first_send()
+    service.prepare_first_send()
+    assert models.built == Counter({OFFLINE: 1})  # the default model only, once
+    _answer(list(service.start_turn("u1", "Hi").events))
+    assert models.built == Counter({OFFLINE: 1})
+
+
 def test_without_models_nothing_changes(sqlite_engine: Engine) -> None:
     service = make_service(sqlite_engine)
     assert service.offered_models == (service.model_name,) == ("offline",)

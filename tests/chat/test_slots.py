@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.chat.recorder import AgentSlots
+from assistant.chat.slots import AgentSlots
 
 
 def test_busy_count_counts_held_slots_only() -> None:
