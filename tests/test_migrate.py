@@ -7,13 +7,14 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from assistant.config import PROJECT_ROOT
 from assistant.db import make_engine
-from assistant.migrate import current_revision, head_revision
+from assistant.migrate import SCHEMA_HEAD, current_revision, head_revision
 from tests.fixtures.db import require_postgres
 
 # One replica's start: import everything (slow), say "ready", wait for "go" on stdin so every
@@ -104,3 +105,35 @@ def test_replicas_starting_together_on_an_empty_postgres_all_start(fresh_schema_
             assert [r[0] for r in rows] == [head], "the schema is at head once"
         finally:
             engine.dispose()
+
+
+def test_schema_head_is_the_newest_migration() -> None:
+    """A new migration must move SCHEMA_HEAD too, or a start would take it as already applied."""
+    assert head_revision() == SCHEMA_HEAD
+
+
+# A start: upgrade() on the given database, then which of Alembic's modules it needed.
+_START = textwrap.dedent(
+    """
+    import sys
+    from assistant.db import make_engine
+    from assistant.migrate import current_revision, upgrade
+    engine = make_engine(sys.argv[1])
+    upgrade(engine)
+    print("alembic" in sys.modules, current_revision(engine))
+    """
+)
+
+
+def test_a_start_on_a_schema_at_head_reads_one_row_and_leaves_alembic_unimported(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+
+    def start() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _START, url], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout.strip()
+
+    assert start() == f"True {SCHEMA_HEAD}"  # an empty database: Alembic creates the schema
+    assert start() == f"False {SCHEMA_HEAD}"  # at head: one query, no Alembic
