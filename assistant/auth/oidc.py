@@ -10,8 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
-
 from assistant.auth.tokens import AuthError
 
 logger = logging.getLogger(__name__)
@@ -97,6 +95,8 @@ class DiscoveryCache:
             self._entries.clear()
 
     def _fetch(self, issuer: str) -> ProviderMetadata:
+        import requests  # at the first sign-in, not when the app starts
+
         url = issuer.rstrip("/") + DISCOVERY_PATH
         try:
             response = requests.get(url, timeout=self.timeout_s)

@@ -29,7 +29,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import jwt
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -129,6 +128,8 @@ class SignInMemory:
             "exp": int(expires),
             "jti": token_id,
         }
+        import jwt  # PyJWT imports cryptography (~20 ms): at a sign-in, not when the app starts
+
         value = jwt.encode(claims, self._key, algorithm=ALGORITHM)
         return IssuedCookie(value=value, token_id=token_id, max_age_s=int(expires - current), expires_at=expires)
 
@@ -150,6 +151,8 @@ class SignInMemory:
         """
         if not value or len(value) > MAX_COOKIE_CHARS:
             raise AuthError("malformed", "The sign-in cookie is malformed.")
+        import jwt  # see issue()
+
         try:
             header = jwt.get_unverified_header(value)
         except jwt.PyJWTError as e:

@@ -15,11 +15,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jwt
-import requests
-from jwt.algorithms import RSAAlgorithm
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +148,12 @@ class JwksCache:
         # Record the attempt first: a failing endpoint is rate-limited as well.
         self._fetched_at = now
         self.fetch_count += 1
+        # PyJWT (with cryptography) and requests: imported when a key is first needed, at a
+        # sign-in, not when the app starts (~45 ms of the warm start; dev login never needs them).
+        import jwt
+        import requests
+        from jwt.algorithms import RSAAlgorithm
+
         try:
             getter = self._session.get if self._session is not None else requests.get
             response = getter(self.jwks_uri, timeout=self.timeout_s)
@@ -248,6 +253,8 @@ def verify_id_token(
     """
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
         raise _refuse("malformed", "The sign-in token is not a well-formed JWT.", issuer)
+    import jwt  # at a sign-in, not at start (see JwksCache._refresh)
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as e:

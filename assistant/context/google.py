@@ -23,16 +23,16 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-import requests
-from google.auth import jwt as google_jwt
-from google_auth_oauthlib.flow import Flow
-from oauthlib.oauth2 import OAuth2Error
+from typing import TYPE_CHECKING, Any
 
 from assistant.auth import Identity
 from assistant.config import Settings
 from assistant.inputs import clean_display_text, log_safe
+
+# google-auth-oauthlib, oauthlib and requests (~30 ms) are imported by the functions that
+# talk to Google, when a user connects or disconnects a calendar, not when the app starts.
+if TYPE_CHECKING:
+    from google_auth_oauthlib.flow import Flow
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +194,8 @@ def _code_verifier(settings: Settings, state: str) -> str:
 
 
 def _flow(settings: Settings, state: str) -> Flow:
+    from google_auth_oauthlib.flow import Flow
+
     secret = settings.google_client_secret
     if not settings.google_client_id or secret is None or not settings.oauth_redirect_uri:
         raise GoogleConnectError("Google Calendar cannot be connected: this server has no Google OAuth client.")
@@ -257,6 +259,9 @@ def exchange_code(settings: Settings, code: str, state: str, *, account: str | N
         GoogleConnectError: The code was refused, the calendar permission was not granted,
             no refresh token came back, or Google could not be reached.
     """
+    import requests
+    from oauthlib.oauth2 import OAuth2Error
+
     flow = _flow(settings, state)
     try:
         token: dict[str, Any] = dict(flow.fetch_token(code=code, timeout=REQUEST_TIMEOUT_S))
@@ -295,6 +300,8 @@ def _id_token_email(id_token: object, client_id: str | None) -> str | None:
     """
     if not isinstance(id_token, str):
         return None
+    from google.auth import jwt as google_jwt
+
     try:
         claims = google_jwt.decode(id_token, verify=False)  # type: ignore[no-untyped-call]
     except ValueError:
@@ -315,6 +322,8 @@ def revoke(settings: Settings, refresh_token: str) -> bool:
     Returns:
         True when Google confirmed (or the token was already invalid), False otherwise.
     """
+    import requests
+
     try:
         response = requests.post(
             settings.google_revoke_url,

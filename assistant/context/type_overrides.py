@@ -12,13 +12,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.context.classify import TYPE_ID_PATTERN, MeetingTypes, MeetingTypeStorageError
 from assistant.context.meetings import is_meeting_id
-from assistant.db import meeting_overrides, prep_responses, write_tx
+from assistant.db import meeting_overrides, on_conflict_insert, prep_responses, write_tx
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +64,7 @@ def set_override(
     logger.info(
         "user_id=<%s>, meeting_key=<%s>, meeting_type=<%s> | setting meeting type", user_id, meeting_key, type_id
     )
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(meeting_overrides).values(**values)
+    stmt = on_conflict_insert(engine.dialect.name)(meeting_overrides).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_id", "meeting_key"],
         set_={"meeting_type": type_id, "updated_at": values["updated_at"]},

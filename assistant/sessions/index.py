@@ -53,12 +53,12 @@ from assistant.sessions.rows import (
     _SELECT_USER_ROW,
     _SELECT_USER_ROW_LOCKED,
     _SPENT_TODAY,
-    _UPSERT_PENDING,
     _USER_SEND_LOCK,
     CONFLICT_MESSAGE,
     SEND_LOG_KEEP,
     SORTABLE,
     row_to_meta,
+    upsert_pending,
     usage_row,
     usage_totals,
 )
@@ -110,7 +110,7 @@ def _put_pending(ex: Executor, dialect: str, pending: PendingTurn) -> None:
 
     One upsert on SQLite and Postgres (the session id is the key); elsewhere delete, then insert.
     """
-    upsert = _UPSERT_PENDING.get(dialect)
+    upsert = upsert_pending(dialect)
     if upsert is None:
         ex.execute(_DELETE_PENDING, {"sid": pending.session_id})
     ex.execute(

@@ -6,13 +6,13 @@ compiled once per dialect and executed with parameter dicts.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Insert, bindparam, delete, func, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from assistant import db
 from assistant.inputs import strip_control_chars
@@ -41,8 +41,14 @@ _DELETE_PENDING = delete(db.pending_turns).where(db.pending_turns.c.session_id =
 _INSERT_PENDING = insert(db.pending_turns)
 
 
-def _upsert_pending(dialect: Any) -> Insert:
-    stmt = dialect.insert(db.pending_turns)
+@functools.cache
+def upsert_pending(dialect: str) -> Insert | None:
+    """The one statement that makes a question the session's pending one (replacing the previous
+    one), built once per dialect on first use; None where there is no upsert (delete, then insert).
+    """
+    if dialect not in ("sqlite", "postgresql"):
+        return None
+    stmt = db.on_conflict_insert(dialect)(db.pending_turns)
     upsert: Insert = stmt.on_conflict_do_update(
         index_elements=[db.pending_turns.c.session_id],
         set_={c.name: stmt.excluded[c.name] for c in db.pending_turns.c if c.name != "session_id"},
@@ -50,8 +56,6 @@ def _upsert_pending(dialect: Any) -> Insert:
     return upsert
 
 
-# one statement makes a question the session's pending one (replacing the previous one)
-_UPSERT_PENDING = {"sqlite": _upsert_pending(sqlite), "postgresql": _upsert_pending(postgresql)}
 # a turn's commit: the session row moves by the turn's deltas, only while it is still at the
 # version the writer began from, active and not idle past expiry; RETURNING gives the new row
 _s = db.sessions.c

@@ -22,9 +22,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
-from assistant.db import usage, usage_daily, usage_latency_daily, write_tx
+from assistant.db import on_conflict_insert, usage, usage_daily, usage_latency_daily, write_tx
 from assistant.sessions.base import to_utc
 from assistant.usage.periods import day_expr, day_str, ledger_conditions, utc_days
 
@@ -248,8 +247,7 @@ def _keep(engine: Engine, scope: str, computed: Computed) -> None:
         }
         for day, (f, calls) in computed.items()
     ]
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(usage_latency_daily)
+    stmt = on_conflict_insert(engine.dialect.name)(usage_latency_daily)
     stmt = stmt.on_conflict_do_update(
         index_elements=["day", "scope"],
         set_={c: stmt.excluded[c] for c in ("calls", "latency_p50_ms", "latency_p95_ms", "ttft_p50_ms", "ttft_p95_ms")},
