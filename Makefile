@@ -18,7 +18,7 @@ LOCK_TOOLS := $(VENV)/lock-tools
 PIP_COMPILE := $(LOCK_TOOLS)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run install dev-install lock lock-upgrade lock-check audit chromium lint typecheck test test-fast bench clean
+.PHONY: run bytecode install dev-install lock lock-upgrade lock-check audit chromium lint typecheck test test-fast bench clean
 
 ## The locks were made from the requirements*.txt in the tree: each lock ends with the sha256
 ## of its source file(s), written by `make lock`; any edit to a source without `make lock`
@@ -77,9 +77,15 @@ install: $(VENV)/.installed
 
 dev-install: $(VENV)/.dev-installed
 
+## The app's own modules as bytecode, as Python writes it on a first import unless
+## PYTHONDONTWRITEBYTECODE is set (some machines and images set it): every start then loads
+## bytecode instead of compiling ~100 modules (~70 ms of a cold start; up to date: ~0.2 s).
+bytecode: install
+	$(PY) -m compileall -q assistant ui app_pages migrations streamlit_app.py
+
 ## Start the app on embedded defaults: ENV=local, SQLite under .data/, offline demo model, dev login,
 ## on http://127.0.0.1:$(PORT) only.
-run: install
+run: install bytecode
 	$(VENV)/bin/streamlit run streamlit_app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 ## Debian's Chromium for the browser tests (Playwright cannot download browsers here).
@@ -105,7 +111,7 @@ test: dev-install chromium lint typecheck
 test-fast: dev-install
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -q -m "not e2e"
 
-bench: dev-install
+bench: dev-install bytecode
 	$(PY) bench/turn_overhead.py --json
 	$(PY) bench/session_store.py --json
 	$(PY) bench/sessions_page.py --sessions 100000 --json
