@@ -6,27 +6,9 @@ here instead of on the next person who measures.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _run(script: str, *args: str) -> dict[str, object]:
-    result = subprocess.run(
-        [sys.executable, f"bench/{script}", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    data: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
-    return data
+from tests.bench.run import run_bench
 
 
 @pytest.mark.parametrize(
@@ -42,6 +24,6 @@ def _run(script: str, *args: str) -> dict[str, object]:
     ],
 )
 def test_bench_script_runs_and_prints_json(script: str, args: list[str], keys: list[str]) -> None:
-    data = _run(script, *args)
+    data = run_bench(script, *args)
     missing = [k for k in keys if k not in data]
     assert not missing, f"{script} printed {sorted(data)}"

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.run import run_bench
 
 KEYS = [
     "ours_7d_ms",
@@ -24,15 +19,7 @@ KEYS = [
 
 
 def test_calendar_bench_prints_json_with_the_right_meeting_counts() -> None:
-    result = subprocess.run(
-        [sys.executable, "bench/ics_parse.py", "--json", "--repeat", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data = run_bench("ics_parse.py", "--json", "--repeat", "2")
     assert [k for k in KEYS if k not in data] == [], sorted(data)
     assert data["events_in_file"] == 200
     assert data["meetings_next_7_days"] == data["expected_next_7_days"] > 0

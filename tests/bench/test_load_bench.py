@@ -6,16 +6,11 @@ one server per app. Every prompt sent must be stored exactly once.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from tests.bench.run import run_bench
 from tests.fixtures.streamlit_server import HAVE_BROWSER
 
-ROOT = Path(__file__).resolve().parents[2]
 LEVEL_KEYS = [
     "users",
     "sends",
@@ -32,15 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_BROWSER, reason="need
 
 
 def test_load_bench_quick_prints_json_and_every_turn_is_stored_once() -> None:
-    result = subprocess.run(
-        [sys.executable, "bench/load.py", "--quick", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data = run_bench("load.py", "--quick", "--json", timeout=240)
     assert data["levels"] == [1, 2]
     for app in ("ours", "bare"):
         for level in ("1", "2"):

@@ -6,31 +6,17 @@ waited for a rerun that never came.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from tests.bench.run import run_bench
 from tests.fixtures.streamlit_server import HAVE_BROWSER
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_BROWSER, reason="needs Chromium and playwright")]
 
 
 def test_ui_latency_bench_times_later_turns_and_a_long_session() -> None:
     # 3 sends after the warm-up: the 2nd and 3rd are later turns of the same session
-    result = subprocess.run(
-        [sys.executable, "bench/ui_latency.py", "--sends", "3", "--long-turns", "4", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data = run_bench("ui_latency.py", "--sends", "3", "--long-turns", "4", "--json")
     # a later turn's first text is the new answer's, not the previous answer still on the page
     assert data["first_token_ms"] > 0.5 * data["model_first_token_ms"], data
     assert data["full_answer_ms"] >= data["first_token_ms"], data
