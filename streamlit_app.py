@@ -171,6 +171,11 @@ else:
                     names += [f"{node.module}.{alias.name}" for alias in node.names]  # submodules
         return list(dict.fromkeys(names))
 
+    def _reason(e: Exception) -> str:
+        """An error as one log field: its type and the first line of its message (300 characters)."""
+        text = str(e)
+        return f"{e.__class__.__name__}: {text.splitlines()[0][:300] if text else ''}"
+
     def warm_up() -> None:
         """Do what a cold first script run would: import the pages' modules, build the services.
 
@@ -196,8 +201,7 @@ else:
             get_chat_service(settings)  # engine, schema upgrade, S3 client (no strands, no model client)
             get_sign_in_memory(settings)
         except Exception as e:  # the page shows its own message for these; start anyway
-            reason = f"{e.__class__.__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
-            _logger.warning("reason=<%s> | warm start: could not build the services", reason)
+            _logger.warning("reason=<%s> | warm start: could not build the services", _reason(e))
         _logger.info(
             "duration_ms=<%.0f>, modules=<%d> | warm start: core imported and services built before serving",
             (time.perf_counter() - started) * 1000,
@@ -253,8 +257,9 @@ else:
         except ConfigError:
             return  # the page says why; nobody can send
         except Exception as e:  # the first send tries again and shows its own message
-            reason = f"{e.__class__.__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
-            _logger.warning("reason=<%s> | warm start: the first send's runner and model could not be prepared", reason)
+            _logger.warning(
+                "reason=<%s> | warm start: the first send's runner and model could not be prepared", _reason(e)
+            )
             return
         _logger.info(
             "duration_ms=<%.0f>, modules=<%d> | warm start: the first send's modules imported, its model built",
