@@ -270,7 +270,7 @@ SLOTS: dict[str, DeltaGenerator] = {}
 
 def _fill_spend() -> None:
     budget = view.budget_view(service.spend_today(user_id), settings.daily_budget_usd)
-    if settings.daily_budget_usd > 0:
+    if budget.limited:
         SLOTS["spend"].progress(budget.fraction, text=f":material/payments: {budget.text}")
     else:  # nothing to fill: a bar that is always empty would read as "nothing spent of something"
         SLOTS["spend"].caption(f":material/payments: {budget.text}")

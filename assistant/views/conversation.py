@@ -186,6 +186,7 @@ class BudgetView:
     text: str
     fraction: float
     over: bool
+    limited: bool = True  # False: no daily budget (nothing to fill a bar against)
 
 
 def budget_view(spent_usd: float, budget_usd: float) -> BudgetView:
@@ -200,7 +201,7 @@ def budget_view(spent_usd: float, budget_usd: float) -> BudgetView:
         the budget is used up.
     """
     if budget_usd <= 0:
-        return BudgetView(f"{fmt_cost(spent_usd)} today (no daily budget)", 0.0, False)
+        return BudgetView(f"{fmt_cost(spent_usd)} today (no daily budget)", 0.0, False, limited=False)
     fraction = max(0.0, min(1.0, spent_usd / budget_usd))
     return BudgetView(f"{fmt_cost(spent_usd)} of {fmt_cost(budget_usd)} today", fraction, spent_usd >= budget_usd)
 
