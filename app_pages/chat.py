@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from assistant.chat import (
     ChatEvent,
@@ -53,6 +54,7 @@ from ui.components import (
     USER_AVATAR,
     browser_zone,
     draw_turn,
+    pinned_chat_input,
 )
 from ui.model_choice import (
     CompareRefused,
@@ -74,6 +76,10 @@ CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmatio
 SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are drawn}
 RECENT_TURNS = 10  # a long session draws its latest answers; earlier ones load on request (keeps a send flat)
 SEARCH = "chat_search"
+ANSWERING = "chat_answering"  # the session whose answer this browser tab is drawing now (what Stop stops)
+# Drawn under an answer while it streams: the page's style shows the Stop button (drawn hidden
+# by every full run) while this marker is on the page.
+ANSWERING_MARKER = '<span class="answering-marker"></span>'
 PREVIEW_CHARS = 200  # a message over the length limit is echoed back only this far
 
 settings = get_settings()
@@ -91,7 +97,9 @@ st.html(
     .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .st-key-welcome h2 { margin-bottom: 0.25rem; }
     [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }
-    .st-key-stop-answer { position: fixed; bottom: 6.2rem; right: 5rem; width: auto !important; z-index: 999; }
+    .st-key-stop-answer { display: none; position: fixed; bottom: 6.2rem; right: 5rem; width: auto !important;
+        z-index: 999; }
+    body:has(.answering-marker) .st-key-stop-answer { display: block; }
     .st-key-stop-answer button { background: var(--st-background-color, #fff); border: 1px solid #DDE3EA;
         border-radius: 999px; padding: 0.2rem 0.9rem; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
     </style>"""
@@ -157,8 +165,10 @@ def _complete(session_id: str) -> None:
         _flash("error", str(e))
 
 
-def _stop(session_id: str) -> None:
-    service.stop(session_id)
+def _stop() -> None:
+    answering = st.session_state.get(ANSWERING)
+    if answering:
+        service.stop(answering)
 
 
 def _export(session_id: str, render: Callable[[SessionDocument], str]) -> str:
@@ -256,11 +266,34 @@ def _unanswered(session: SessionMeta | None) -> tuple[dict[str, Any] | None, Pen
     return None, None
 
 
-meta, doc = _current()
-model_note = service.model_refusal(meta) if meta is not None and not meta.read_only else None
-read_only = bool(meta and (meta.read_only or model_note))
-failed, answering_elsewhere = _unanswered(meta)
-compare_models = compare_choices(service, meta, identity.email) if meta is not None else []
+def _load() -> None:
+    """Read what the page shows about the open session into the page's globals.
+
+    A full run reads it once at the top; a rerun of the conversation fragment alone reads it
+    again (module-level code does not run then).
+    """
+    global meta, doc, model_note, read_only, failed, answering_elsewhere, compare_models
+    meta, doc = _current()
+    model_note = service.model_refusal(meta) if meta is not None and not meta.read_only else None
+    read_only = bool(meta and (meta.read_only or model_note))
+    failed, answering_elsewhere = _unanswered(meta)
+    compare_models = compare_choices(service, meta, identity.email) if meta is not None else []
+
+
+def _sidebar_shows(session: SessionMeta | None) -> tuple[str, str, str, bool] | None:
+    """What the sidebar drew of ``session``: a fragment rerun that reads otherwise reruns the app."""
+    return (session.id, session.state, session.title, read_only) if session is not None else None
+
+
+meta: SessionMeta | None = None
+doc: SessionDocument | None = None
+model_note: str | None = None
+read_only = False
+failed: dict[str, Any] | None = None
+answering_elsewhere: PendingTurn | None = None
+compare_models: list[str] = []
+comparing: Branch | CompareRefused | None = None
+_load()
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -287,16 +320,14 @@ def _sidebar() -> None:
         key="new-session",
     )
     with st.container(key="spend-today"):
-        SLOTS["spend"] = st.empty()
-        _fill_spend()
+        SLOTS["spend"] = st.empty()  # filled by _conversation (on every run, so its reruns may refill it)
 
     if meta is not None:
         with st.container(border=True, key="current-session"):
             badge = view.state_badge(meta.state)
             st.markdown(f"**{view.display_title(meta.title, 60)}**")
             st.badge(badge.label, icon=badge.icon, color=badge.color)
-            SLOTS["summary"] = st.empty()
-            SLOTS["summary"].caption(f"This session: {view.session_summary(meta)}")
+            SLOTS["summary"] = st.empty()  # filled by _conversation, like the spend
             with st.popover("Session actions", icon=":material/tune:", use_container_width=True, key="session-actions"):
                 with st.form("rename-form", border=False):
                     new_title = st.text_input("Title", value=meta.title, max_chars=120)
@@ -588,17 +619,21 @@ def _start_send(session: SessionMeta | None, raw: str, meeting_id: str | None = 
         return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
 
 
-def _stop_button(session_id: str) -> DeltaGenerator:
-    stop = st.empty()
-    stop.button(
-        "Stop answer",
-        icon=":material/stop_circle:",
-        key="stop-answer",
-        type="secondary",
-        on_click=_stop,
-        args=(session_id,),
-    )
-    return stop
+def _draw_stop_button() -> None:
+    """The Stop button: drawn (hidden) by every full run, shown while an answer streams.
+
+    It must not belong to the conversation fragment: Streamlit lets a click inside a fragment
+    wait until the fragment's run ends (here: until the answer is finished), while a click on
+    a widget outside it interrupts the run at once, which is what stops the answer.
+    """
+    st.button("Stop answer", icon=":material/stop_circle:", key="stop-answer", type="secondary", on_click=_stop)
+
+
+def _show_stop_button(session_id: str) -> DeltaGenerator:
+    st.session_state[ANSWERING] = session_id
+    shown = st.empty()
+    shown.html(ANSWERING_MARKER)
+    return shown
 
 
 def _stream(started: _Started) -> None:
@@ -606,7 +641,7 @@ def _stream(started: _Started) -> None:
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(safe_markdown(text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
-        outcome = draw_answer(events, live_key="live-answer", controls=partial(_stop_button, session.id))
+        outcome = draw_answer(events, live_key="live-answer", controls=partial(_show_stop_button, session.id))
         finished, failure = outcome.finished, outcome.failure
         if finished is not None and failure is None and session.turn_count > 0:
             # A later turn of a session: its footer, the spend and the session summary are drawn
@@ -653,72 +688,109 @@ def _draw_header() -> None:
 
 
 # --------------------------------------------------------------------------- main
-turns = build_display_turns(doc) if doc is not None else []
-pending: dict[str, Any] | None = st.session_state.get(PENDING)
-if pending and pending.get("session_id") != (meta.id if meta else None):
-    st.session_state.pop(PENDING, None)
-    pending = None
+def _fragment_rerun() -> bool:
+    """Whether this run is a rerun of the conversation fragment alone (not a full app run)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
-# st.chat_input is pinned to the bottom wherever it is called; calling it first tells the
-# page whether this run sends something before anything is drawn.
-prompt = st.chat_input(
-    "This session is read-only" if read_only else "Ask about your meetings, budget or priorities…",
-    disabled=read_only,
-    submit_mode="disable",
-    key="chat-input",
-)
-to_send: str | None = None
-bound_meeting: str | None = None
-if prompt is not None and not read_only:
-    to_send = str(prompt)
-elif pending:
-    st.session_state.pop(PENDING, None)
-    to_send = str(pending["text"])
-    bound_meeting = pending.get("meeting_id")
-if to_send is not None:
-    st.session_state.pop(FAILED, None)
 
-# Start the answer before drawing anything else: the model works while the page draws.
-outcome = _start_send(meta, to_send, bound_meeting) if to_send is not None else None
-started = outcome if isinstance(outcome, _Started) else None
-if started is not None:
-    meta = started.session
-# "Ask another model" clicked: the branch starts answering before the page draws, like a send
-comparing = take_comparison(service, user_id, identity.email, meta.id if meta else None, browser_zone())
-try:
-    with st.sidebar:
-        _sidebar()
-    _draw_header()
-    if not turns and not failed and to_send is None and not read_only:
-        _draw_welcome()
-    for item in _visible_turns(turns, meta.id if meta else ""):
-        _draw_turn(item, meta.id if meta else "")
-    if failed and to_send is None:
-        _draw_failed(failed)
-    elif answering_elsewhere is not None and to_send is None:
-        _draw_answering_elsewhere(answering_elsewhere)
-    if meta is not None and read_only:
-        with st.container(key="read-only"):
-            st.info(model_note or view.read_only_notice(meta), icon=":material/lock:")
-            st.button(
-                "Continue in a new session",
-                icon=":material/arrow_forward:",
-                type="primary",
-                key="continue-session",
-                on_click=_continue,
-                args=(meta.id,),
-            )
-    if isinstance(outcome, _Refused):
-        _refuse(outcome)
+def _fill_sidebar() -> None:
+    # Written on every run of the fragment: a fragment may refill a container drawn outside it
+    # only when it wrote to it during the last full run (and what it wrote is its own).
+    _fill_spend()
+    if meta is not None and "summary" in SLOTS:
+        SLOTS["summary"].caption(f"This session: {view.session_summary(meta)}")
+
+
+@st.fragment
+def _conversation() -> None:
+    """The main area: the chat input, the transcript and the answer being drawn.
+
+    A fragment: a send, a click on an answer's controls or a starter reruns this function
+    alone, not the whole app (sign-in, navigation, the sidebar's session list, actions and
+    search), which was about a third of a send's websocket messages and script time. What
+    the sidebar shows of the open session is compared first: when it no longer reads the
+    same (another session opened, completed, renamed, deleted), the whole app reruns.
+    """
+    global meta, comparing
+    if _fragment_rerun():
+        _load()
+        if _sidebar_shows(meta) != SIDEBAR_SHOWS:
+            st.rerun()
+    turns = build_display_turns(doc) if doc is not None else []
+    pending: dict[str, Any] | None = st.session_state.get(PENDING)
+    if pending and pending.get("session_id") != (meta.id if meta else None):
+        st.session_state.pop(PENDING, None)
+        pending = None
+
+    # Pinned to the bottom; calling it first tells the page whether this run sends something
+    # before anything is drawn.
+    prompt = pinned_chat_input(
+        "This session is read-only" if read_only else "Ask about your meetings, budget or priorities…",
+        disabled=read_only,
+        submit_mode="disable",
+        key="chat-input",
+    )
+    to_send: str | None = None
+    bound_meeting: str | None = None
+    if prompt is not None and not read_only:
+        to_send = str(prompt)
+    elif pending:
+        st.session_state.pop(PENDING, None)
+        to_send = str(pending["text"])
+        bound_meeting = pending.get("meeting_id")
+    if to_send is not None:
+        st.session_state.pop(FAILED, None)
+
+    # Start the answer before drawing anything else: the model works while the page draws.
+    outcome = _start_send(meta, to_send, bound_meeting) if to_send is not None else None
+    started = outcome if isinstance(outcome, _Started) else None
     if started is not None:
-        _stream(started)
-finally:
-    # Interrupted runs (Stop, a click elsewhere, a closed tab) land here too: closing the
-    # iterator stops the answer, and the service stores what was produced as "stopped".
-    if started is not None:
-        started.events.close()
-        if not started.streamed:
-            service.stop(started.session.id)
-    if isinstance(comparing, Branch):  # the other model's answer, likewise (a no-op once it is stored)
-        comparing.started.events.close()
-        service.stop(comparing.branch_id)
+        meta = started.session
+    if started is None or not _fragment_rerun():
+        _fill_sidebar()  # a fragment rerun that answers fills it once the answer is stored (_stream)
+    # "Ask another model" clicked: the branch starts answering before the page draws, like a send
+    comparing = take_comparison(service, user_id, identity.email, meta.id if meta else None, browser_zone())
+    try:
+        _draw_header()
+        if not turns and not failed and to_send is None and not read_only:
+            _draw_welcome()
+        for item in _visible_turns(turns, meta.id if meta else ""):
+            _draw_turn(item, meta.id if meta else "")
+        if failed and to_send is None:
+            _draw_failed(failed)
+        elif answering_elsewhere is not None and to_send is None:
+            _draw_answering_elsewhere(answering_elsewhere)
+        if meta is not None and read_only:
+            with st.container(key="read-only"):
+                st.info(model_note or view.read_only_notice(meta), icon=":material/lock:")
+                st.button(
+                    "Continue in a new session",
+                    icon=":material/arrow_forward:",
+                    type="primary",
+                    key="continue-session",
+                    on_click=_continue,
+                    args=(meta.id,),
+                )
+        if isinstance(outcome, _Refused):
+            _refuse(outcome)
+        if started is not None:
+            _stream(started)
+    finally:
+        # Interrupted runs (Stop, a click elsewhere, a closed tab) land here too: closing the
+        # iterator stops the answer, and the service stores what was produced as "stopped".
+        if started is not None:
+            st.session_state.pop(ANSWERING, None)
+            started.events.close()
+            if not started.streamed:
+                service.stop(started.session.id)
+        if isinstance(comparing, Branch):  # the other model's answer, likewise (a no-op once it is stored)
+            comparing.started.events.close()
+            service.stop(comparing.branch_id)
+
+
+SIDEBAR_SHOWS = _sidebar_shows(meta)
+with st.sidebar:
+    _sidebar()
+_draw_stop_button()
+_conversation()

@@ -18,8 +18,9 @@ the server's peak RSS (VmHWM). A "session grows" run sends ``--grow-sends`` mess
 session from one page and compares CPU and websocket messages per send of the first 5 with
 the last 5.
 
-An answer is finished when the server's ``script_finished`` message (FINISHED_SUCCESSFULLY)
-has arrived and the page shows it (ours: a new turn footer; bare: the answer's chat message).
+An answer is finished when the server's ``script_finished`` message (FINISHED_SUCCESSFULLY, or
+FINISHED_FRAGMENT_RUN_SUCCESSFULLY: ours answers a later turn in a rerun of its conversation
+fragment) has arrived and the page shows it (ours: a new turn footer; bare: the answer's chat message).
 
 Usage: ``.venv/bin/python bench/load.py [--json] [--users 1,5,10,20] [--sends 5]
 [--grow-sends 30] [--shipped-delays] [--quick]``. The last stdout line is one JSON object.
@@ -66,6 +67,7 @@ CHROMIUM_ARGS = [
 PROMPT = "What meetings do I have this week?"
 INPUT = '[data-testid="stChatInputTextArea"]'
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
 OFFLINE_FIRST_TOKEN_DELAY_S = 0.2  # assistant/models/registry.py, as shipped
 OFFLINE_CHUNK_DELAY_S = 0.015
 
@@ -246,7 +248,7 @@ class User:
         if not isinstance(payload, bytes):
             return
         msg = ForwardMsg.FromString(payload)
-        if msg.WhichOneof("type") == "script_finished" and msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+        if msg.WhichOneof("type") == "script_finished" and msg.script_finished in FINISHED:
             self.finished += 1
             self.finished_event.set()
 

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import streamlit as st
+from streamlit.delta_generator_singletons import context_dg_stack
 
 from assistant.chat import DisplayTurn
 from assistant.sessions.base import ToolStep, TurnRecord
@@ -31,6 +32,24 @@ ASSISTANT_AVATAR = ":material/support_agent:"
 def browser_zone() -> ZoneInfo:
     """The reader's time zone (``st.context.timezone``), UTC when the browser sent none or an unknown one."""
     return resolve_zone(st.context.timezone)
+
+
+def pinned_chat_input(placeholder: str, **kwargs: Any) -> str | None:
+    """``st.chat_input`` pinned to the bottom of the page the way Streamlit pins it from the
+    app's body, also when called inside a fragment.
+
+    Inside a fragment (whose content Streamlit wraps in a container) ``st.chat_input`` is drawn
+    in place, and ``st.bottom.chat_input`` is drawn at the bottom but not marked as pinned: the
+    browser then no longer keeps the newest message in view while an answer streams. Called
+    with the main area as the only open container, Streamlit pins it itself; the fragment writes
+    it into the bottom container through the wrapper it keeps for containers outside it.
+    """
+    token = context_dg_stack.set(context_dg_stack.get()[:1])
+    try:
+        value = st.chat_input(placeholder, **kwargs)
+    finally:
+        context_dg_stack.reset(token)
+    return None if value is None else str(value)
 
 
 def step_input(value: Any) -> None:

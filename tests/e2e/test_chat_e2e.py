@@ -146,6 +146,81 @@ def test_stop_keeps_partial_answer_marked_stopped(page: Any, chat_server: Stream
     shot(page, "06-stopped")
 
 
+def in_view(page: Any, selector: str) -> bool:
+    """Whether the last element matching ``selector`` is inside the viewport."""
+    return bool(
+        page.evaluate(
+            """(sel) => { const all = document.querySelectorAll(sel);
+                const r = all[all.length - 1].getBoundingClientRect();
+                return r.top >= 0 && r.bottom <= window.innerHeight }""",
+            selector,
+        )
+    )
+
+
+def test_later_answers_stay_in_view_above_the_pinned_input_and_update_the_sidebar(
+    page: Any, chat_server: StreamlitServer
+) -> None:
+    """Later turns are answered in a rerun of the conversation alone: the input stays pinned to
+    the bottom, the page follows the newest answer, and the sidebar's figures still move."""
+    open_app(page, chat_server)
+    new_session(page)
+    for n, question in enumerate(
+        ["What meetings do I have this week?", "How is our budget tracking?", "What is the status of our big rocks?"], 1
+    ):
+        send(page, question)
+        # a later answer stays in its live container (no rerun after it): count footers
+        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
+        idle(page)
+    page.locator(".st-key-current-session", has_text="3 answers").wait_for()
+    assert in_view(page, FOOTERS), "the newest answer's footer is scrolled out of view"
+    box = page.locator(INPUT).bounding_box()
+    assert box is not None and box["y"] > 900 * 0.75, f"the chat input is not pinned to the bottom: {box}"
+    assert page.locator(MESSAGES).count() == 6
+    shot(page, "05b-third-answer-in-view")
+
+
+def test_stop_on_a_later_turn_stops_at_once(page: Any, chat_server: StreamlitServer) -> None:
+    """Stop on a session's second answer (drawn by a rerun of the conversation alone) interrupts it."""
+    open_app(page, chat_server)
+    new_session(page)
+    send(page, "What is the status of our big rocks?")
+    wait_answers(page, 1)
+    idle(page)
+    send(page, "What is the status of our big rocks and how is our budget tracking?")
+    page.wait_for_function(
+        "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
+    )
+    page.locator(".st-key-stop-answer button").click()
+    wait_answers(page, 2)
+    page.wait_for_selector("text=Stopped")
+    assert not page.locator(".st-key-stop-answer button").is_visible()
+
+
+def test_a_session_completed_in_another_tab_reads_completed_on_the_next_click(
+    page: Any, chat_server: StreamlitServer
+) -> None:
+    """A click inside the conversation reruns only it; when the session changed meanwhile, the
+    whole page (sidebar included) is drawn again."""
+    open_app(page, chat_server)
+    new_session(page)
+    send(page, "What is the status of our big rocks?")
+    wait_answers(page, 1)
+    sid = session_id(page)
+    idle(page)
+    other = page.context.new_page()
+    open_app(other, chat_server, f"?session={sid}")
+    other.locator(".st-key-session-actions button").first.click()
+    other.get_by_role("button", name="Complete session").click()
+    other.locator(".st-key-read-only").wait_for()
+    other.close()
+
+    page.locator('[data-testid="stFeedback"] button').first.click()  # a click inside the conversation
+    page.locator(".st-key-current-session", has_text="Completed").wait_for()
+    page.locator(".st-key-read-only").wait_for()
+    assert page.locator(INPUT).is_disabled()
+
+
 def test_over_long_message_is_refused_with_reason(page: Any, chat_server: StreamlitServer) -> None:
     open_app(page, chat_server)
     new_session(page)
