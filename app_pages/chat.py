@@ -680,6 +680,8 @@ def _draw_header() -> None:
             mbadge = view.model_badge(shown.label, shown.is_offline)
             st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
 
+
+def _draw_flash() -> None:
     for kind, message in st.session_state.pop(FLASH, []):
         if kind == "success":
             st.success(message, icon=":material/check_circle:")
@@ -752,7 +754,9 @@ def _conversation() -> None:
     # "Ask another model" clicked: the branch starts answering before the page draws, like a send
     comparing = take_comparison(service, user_id, identity.email, meta.id if meta else None, browser_zone())
     try:
-        _draw_header()
+        if header_in_fragment:
+            _draw_header()
+        _draw_flash()
         if not turns and not failed and to_send is None and not read_only:
             _draw_welcome()
         for item in _visible_turns(turns, meta.id if meta else ""):
@@ -793,4 +797,10 @@ SIDEBAR_SHOWS = _sidebar_shows(meta)
 with st.sidebar:
     _sidebar()
 _draw_stop_button()
+# An open session's header changes only with what makes a fragment rerun the app (its title,
+# its state): drawn once per full run. Before a session starts it shows the model picked in
+# the welcome (a widget of the fragment), so the fragment draws it then.
+header_in_fragment = meta is None
+if not header_in_fragment:
+    _draw_header()
 _conversation()
