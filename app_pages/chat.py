@@ -749,8 +749,7 @@ def _conversation() -> None:
     started = outcome if isinstance(outcome, _Started) else None
     if started is not None:
         meta = started.session
-    if started is None or not _fragment_rerun():
-        _fill_sidebar()  # a fragment rerun that answers fills it once the answer is stored (_stream)
+    _fill_sidebar()  # on every run: left out, it would fade as stale while an answer streams
     # "Ask another model" clicked: the branch starts answering before the page draws, like a send
     comparing = take_comparison(service, user_id, identity.email, meta.id if meta else None, browser_zone())
     try:

@@ -79,6 +79,11 @@ def step_result_markdown(text: str | None) -> str:
     return f":gray[:small[Result]]\n\n{safe_markdown(text or '(no result)')}"
 
 
+def step_icon(status: str) -> str:
+    """The icon of a finished tool step: failed, or done."""
+    return ":material/error:" if status == "error" else ":material/check_circle:"
+
+
 def draw_step(step: ToolStep) -> None:
     """One stored tool step, collapsed, with a done or failed icon.
 
@@ -86,8 +91,7 @@ def draw_step(step: ToolStep) -> None:
     which made every rerun of a long session wait on its stored steps.
     """
     label = view.tool_label(step.name, step.status, step.duration_ms)
-    icon = ":material/error:" if step.status == "error" else ":material/check_circle:"
-    with st.expander(label, icon=icon):
+    with st.expander(label, icon=step_icon(step.status)):
         st.markdown(f"{step_input_markdown(step.input)}\n\n{step_result_markdown(step.result)}")
 
 

@@ -1,7 +1,8 @@
 """One drawer for an answer while it streams: the chat page's send and "Ask another model".
 
 The answer's text is drawn in one placeholder per text run with a cursor, tool steps as
-status boxes (input while running, result and duration when done). Text is sent to the
+expanders like a stored answer's (input while running, with a spinner; result, duration and a
+done or failed icon when done). Text is sent to the
 browser at most every :data:`FLUSH_EVERY_S` (the first piece at once, the whole text when a
 tool starts and when the answer ends): a model streams a token every few milliseconds, and
 redrawing the whole text for each token was most of a send's websocket messages and render
@@ -17,12 +18,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
-from streamlit.elements.lib.mutable_status_container import StatusContainer
 
 from assistant.chat import ChatEvent, Done, ErrorEvent, TextDelta, ToolFinished, ToolStarted
 from assistant.views import conversation as view
 from assistant.views.markdown import safe_markdown
-from ui.components import step_input, step_result
+from ui.components import step_icon, step_input_markdown, step_result_markdown
 
 CURSOR = " ▍"
 FLUSH_EVERY_S = 0.05  # text reaches the browser ~20 times a second while it streams
@@ -57,7 +57,7 @@ def draw_answer(
     live = st.container(key=live_key)
     under = controls() if controls is not None else None
     waiting = True
-    steps: dict[str, StatusContainer] = {}
+    steps: dict[str, tuple[DeltaGenerator, str]] = {}  # tool_use_id -> (its placeholder, its input section)
     buffer = ""
     slot: DeltaGenerator | None = None
     drawn = ""  # the text the slot shows (without the cursor)
@@ -78,19 +78,18 @@ def draw_answer(
                 if slot is not None:
                     slot.markdown(safe_markdown(buffer))
                 slot, buffer, drawn = None, "", ""
-                box = st.status(view.tool_label(event.name, "running", None), state="running")
-                with box:
-                    step_input(event.input)
-                steps[event.tool_use_id] = box
+                # An expander in a placeholder, redrawn when the step ends (not st.status, which
+                # pauses the page 50 ms when created and 50 ms more when updated).
+                box, shown = st.empty(), step_input_markdown(event.input)
+                with box.expander(view.tool_label(event.name, "running", None), icon="spinner"):
+                    st.markdown(shown)
+                steps[event.tool_use_id] = (box, shown)
             elif isinstance(event, ToolFinished):
-                done = steps.get(event.tool_use_id)
-                if done is not None:
-                    with done:
-                        step_result(event.summary)
-                    done.update(
-                        label=view.tool_label(event.name, event.status, event.duration_ms),
-                        state="complete" if event.status == "success" else "error",
-                    )
+                if event.tool_use_id in steps:
+                    box, shown = steps[event.tool_use_id]
+                    label = view.tool_label(event.name, event.status, event.duration_ms)
+                    with box.expander(label, icon=step_icon(event.status)):
+                        st.markdown(f"{shown}\n\n{step_result_markdown(event.summary)}")
             elif isinstance(event, ErrorEvent):
                 outcome.failure = event
             elif isinstance(event, Done):
