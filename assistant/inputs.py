@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import reprlib
+import unicodedata
 
 # Bidirectional embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI):
 # invisible, and one left open reverses or reorders the text after it on the same line - a
@@ -52,6 +53,30 @@ def strip_bidi_controls(text: str) -> str:
 def has_control_chars(text: str) -> bool:
     """Whether :func:`strip_control_chars` would change ``text`` (CR aside)."""
     return _CONTROL_RE.search(text) is not None
+
+
+# Characters that draw nothing on their own: the Hangul fillers, the blank braille pattern and
+# the variation selectors (format characters, whitespace and controls are found by category).
+_BLANK_CHARS = frozenset("\u115f\u1160\u3164\uffa0\u2800") | frozenset(map(chr, range(0xFE00, 0xFE10)))
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether ``text`` draws anything: not only spaces, controls or invisible format characters.
+
+    A message or title of nothing but zero-width spaces, joiners, direction marks or a byte-order
+    mark passes ``str.strip()`` yet shows as an empty bubble or an empty title.
+
+    Args:
+        text: Any string (a message, a title).
+
+    Returns:
+        True when at least one character is neither whitespace, a control or format character
+        (Unicode categories Z*, Cc, Cf) nor one of the blank fillers.
+    """
+    return any(
+        c not in _BLANK_CHARS and unicodedata.category(c)[0] != "Z" and unicodedata.category(c) not in ("Cc", "Cf")
+        for c in text
+    )
 
 
 def clean_display_text(value: object, limit: int = 120) -> str:

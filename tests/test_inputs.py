@@ -6,7 +6,14 @@ import uuid
 
 import pytest
 
-from assistant.inputs import clean_display_text, has_control_chars, log_safe, strip_control_chars, validate_session_id
+from assistant.inputs import (
+    clean_display_text,
+    has_control_chars,
+    has_visible_text,
+    log_safe,
+    strip_control_chars,
+    validate_session_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -109,3 +116,15 @@ def test_bidi_overrides_are_removed_and_right_to_left_text_is_kept() -> None:
     hebrew = "\u05e9\u05dc\u05d5\u05dd \u200fworld\u200e"
     assert strip_control_chars(hebrew) == hebrew
     assert has_control_chars("x\u202ey")
+
+
+@pytest.mark.parametrize(
+    "value", ["", " \n\t", "\u200b\u200b", "\u200c\u200d\u2060", "\ufeff", "\u200e\u200f", "\u3164", "\u2800 \ufe0f"]
+)
+def test_text_that_draws_nothing_has_no_visible_text(value: str) -> None:
+    assert not has_visible_text(value)
+
+
+@pytest.mark.parametrize("value", ["a", "\u200bx\u200b", "שלום", "👍", "👨\u200d👩\u200d👧", ".", "\u0301e"])
+def test_text_with_something_to_see_has_visible_text(value: str) -> None:
+    assert has_visible_text(value)

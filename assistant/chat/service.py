@@ -27,7 +27,7 @@ from assistant.config import Settings
 from assistant.context.calendar import CalendarService
 from assistant.context.meetings import Meeting
 from assistant.context.prep_sessions import bind_session
-from assistant.inputs import strip_control_chars
+from assistant.inputs import has_visible_text, strip_control_chars
 from assistant.models.providers import note_local_models
 from assistant.models.registry import canonical_model_name, get_model
 from assistant.sessions.base import (
@@ -249,8 +249,9 @@ class ChatService:
 
         Control characters are removed here, once, for every store (tab and newline kept; see
         :func:`assistant.inputs.strip_control_chars`), so the store never sees a NUL from the
-        user; a message of nothing but control characters and spaces is refused as empty. The
-        length limit applies to the text that would be sent.
+        user; a message of nothing but control characters, spaces and invisible characters
+        (zero-width spaces, joiners, direction marks) is refused as empty. The length limit
+        applies to the text that would be sent.
 
         Args:
             text: What the user typed or pasted.
@@ -262,7 +263,7 @@ class ChatService:
             ChatInputError: The message is empty or longer than MAX_MESSAGE_CHARS.
         """
         cleaned = strip_control_chars(text).strip() if isinstance(text, str) else ""
-        if not cleaned:
+        if not has_visible_text(cleaned):
             raise ChatInputError("Type a message first: an empty message cannot be sent.")
         limit = self.settings.max_message_chars
         if len(cleaned) > limit:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Insert, bindparam, delete, func, insert, or_, select, text, update
 
 from assistant import db
-from assistant.inputs import strip_control_chars
+from assistant.inputs import has_visible_text, strip_control_chars
 from assistant.sessions.base import SessionMeta, UsageRecord, assume_utc
 from assistant.sessions.executor import Executor, SaExecutor
 from assistant.sessions.queries import SORT_KEYS
@@ -126,8 +126,13 @@ def new_session_id() -> str:
 
 
 def clean_title(title: str) -> str:
-    """Normalise a user-given or derived title (one line, no control characters, bounded length)."""
+    """Normalise a user-given or derived title (one line, no control characters, bounded length).
+
+    A title with nothing visible (only zero-width or other invisible characters) becomes "".
+    """
     one_line = " ".join(strip_control_chars(title).split())
+    if not has_visible_text(one_line):
+        return ""
     if len(one_line) > MAX_TITLE_CHARS:
         one_line = one_line[: MAX_TITLE_CHARS - 1].rstrip() + "…"
     return one_line

@@ -90,6 +90,15 @@ def test_message_of_only_control_characters_is_refused_as_empty(make_app: Callab
     assert _service().list_sessions(USER)[1] == 0
 
 
+def test_message_of_only_zero_width_characters_is_refused_as_empty(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    at.chat_input[0].set_value("\u200b\u200d \ufeff\u2060").run()
+    assert not at.exception, at.exception
+    assert "empty message cannot be sent" in " ".join(e.value for e in at.error)
+    assert not at.chat_message
+    assert _service().list_sessions(USER)[1] == 0
+
+
 def test_sidebar_search_with_nul_finds_the_session(make_app: Callable[..., AppTest]) -> None:
     at = make_app()
     service = _service()
@@ -133,6 +142,12 @@ def test_title_with_nul_is_saved_without_it(make_app: Callable[..., AppTest]) ->
 
     title = next(t for t in at.text_input if t.label == "Title")
     title.set_value("\x00\x01")
+    at.button(key="FormSubmitter:rename-form-Rename").click().run()
+    assert "A title cannot be empty." in " ".join(e.value for e in at.error)
+    assert _service().get_session(sid, USER).title == "Board prep"
+
+    title = next(t for t in at.text_input if t.label == "Title")
+    title.set_value("\u200b\u200b")
     at.button(key="FormSubmitter:rename-form-Rename").click().run()
     assert "A title cannot be empty." in " ".join(e.value for e in at.error)
     assert _service().get_session(sid, USER).title == "Board prep"
