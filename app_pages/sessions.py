@@ -165,8 +165,22 @@ def _move(step: int) -> None:
 
 
 def _clear_filters() -> None:
+    # Set each shown filter to its default rather than pop its key: a popped key resets the value
+    # on the server only, so the browser kept showing the old search words and sent them back
+    # on the next rerun (the table emptied again at the next click). The custom range is popped:
+    # it is not drawn once the period is back to its default.
+    defaults: dict[str, object] = {
+        "sc_search": "",
+        "sc_period": views.TABLE_PERIODS[0],
+        "sc_states": [],
+        "sc_models": [],
+        "sc_meeting": "",
+    }
     for key in FILTER_KEYS:
-        st.session_state.pop(key, None)
+        if key in defaults:
+            st.session_state[key] = defaults[key]
+        else:
+            st.session_state.pop(key, None)
     st.session_state[PAGE_KEY] = 0
 
 

@@ -2,7 +2,8 @@
 
 Chat first (offline demo model), then find the session in the sessions table with its
 tokens, open it, and resume it in the chat page; and a browser in New York sees the
-session's start in New York time. Screenshots go to tests/e2e/artifacts/.
+session's start in New York time; "Clear filters" empties the search box for good.
+Screenshots go to tests/e2e/artifacts/.
 """
 
 from __future__ import annotations
@@ -148,3 +149,28 @@ def test_times_show_in_the_browsers_time_zone(new_york_page: Any, chat_server: S
     cell = row[header.index("Started")]
     # The accessible mirror of the canvas holds the value in the column's zone: "2026-11-25 16:18:37-05:00".
     assert any(cell.startswith(f"{t:%Y-%m-%d %H:%M}") and cell.endswith(t.isoformat()[-6:]) for t in local), cell
+
+
+def test_clear_filters_empties_the_search_box_and_stays_cleared(page: Any, chat_server: StreamlitServer) -> None:
+    chat_once(page, chat_server, QUESTION)
+    page.get_by_role("link", name="Sessions & cost").click()
+    page.wait_for_selector(TABLE)
+    idle(page)
+    search = ".st-key-sc_search input"
+    page.fill(search, "no such words anywhere")
+    page.press(search, "Enter")
+    page.wait_for_selector(".st-key-sc_clear button")
+    idle(page)
+    page.locator(".st-key-sc_clear button").click()
+    page.wait_for_selector(TABLE)
+    idle(page)
+    # the box shows what filters the table: empty, not the words that were cleared
+    assert page.input_value(search) == ""
+    # and the next rerun (any other control) does not bring the cleared words back
+    page.locator(".st-key-sc_order button", has_text="Ascending").click()
+    idle(page)
+    page.wait_for_timeout(500)
+    idle(page)
+    assert page.locator(".st-key-sc-empty").count() == 0
+    assert page.locator(TABLE).count() == 1
+    shot(page, "sessions-04-filters-cleared")
