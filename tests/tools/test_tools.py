@@ -12,7 +12,7 @@ from strands import Agent
 from assistant.db import make_engine
 from assistant.migrate import upgrade
 from assistant.models.offline import OfflineModel
-from assistant.tools import TOOL_NAMES, ToolDeps, build_tools
+from assistant.tools import MAX_LISTED_MEETINGS, TOOL_NAMES, ToolDeps, build_tools
 from tests.fixtures.meeting_data import NOW
 from tests.fixtures.scripted_model import ScriptedModel
 from tests.tools.helpers import error_text, ok
@@ -168,3 +168,29 @@ async def test_the_demo_models_budget_answer_reads_as_money_and_words(deps: Tool
     assert "over budget" in text and "over_budget" not in text, text
     assert "annual budget: $" in text and "spent ytd: $" in text, text
     assert not re.search(r"\d{1,3},\d{3},\d{3}", text), text  # no raw seven-figure amounts
+
+
+def test_get_upcoming_meetings_lists_at_most_max_listed_meetings(data_dir: Path, engine: Engine) -> None:
+    many = MAX_LISTED_MEETINGS + 50
+    (data_dir / "calendar.toml").write_text(
+        "".join(
+            f'[[meetings]]\nid = "m{i}"\ntitle = "Sync {i}"\nhours_from_now = {1 + i / 12:.4f}\n'
+            "working_hours = false\nduration_minutes = 5\nattendees = []\n\n"
+            for i in range(many)
+        )
+    )
+    agent = Agent(
+        model=ScriptedModel([]),
+        tools=build_tools(ToolDeps(data_dir=data_dir, engine=engine, user_id="alice", now=lambda: NOW)),
+        callback_handler=None,
+    )
+    payload = ok(agent.tool.get_upcoming_meetings(days_ahead=2))
+    assert len(payload["meetings"]) == MAX_LISTED_MEETINGS
+    assert [m["id"] for m in payload["meetings"][:2]] == ["m0", "m1"]  # soonest first
+    assert payload["summary"] == (
+        f"{many} meetings in the next 2 days; the first {MAX_LISTED_MEETINGS} are listed "
+        "(narrow with query or fewer days)"
+    )
+    few = ok(agent.tool.get_upcoming_meetings(days_ahead=2, query="sync 149"))
+    assert few["summary"] == "1 meeting matching 'sync 149' in the next 2 days"
+    assert [m["id"] for m in few["meetings"]] == ["m149"]  # past the cap: found by narrowing
