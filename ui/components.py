@@ -22,7 +22,7 @@ from assistant.chat import DisplayTurn
 from assistant.sessions.base import ToolStep, TurnRecord
 from assistant.views import conversation as view
 from assistant.views.format import resolve_zone
-from assistant.views.markdown import pretty_json, safe_markdown
+from assistant.views.markdown import pretty_json, safe_markdown, without_unfinished_line
 
 NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
 USER_AVATAR = ":material/person:"
@@ -107,9 +107,13 @@ def draw_turn(
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(safe_markdown(item.user_text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
-        for kind, part in item.parts:
+        last_text = max((i for i, (kind, _) in enumerate(item.parts) if kind == "text"), default=-1)
+        for i, (kind, part) in enumerate(item.parts):
             if kind == "text":
-                st.markdown(safe_markdown(str(part)))
+                text = str(part)
+                if i == last_text and turn.status == "stopped":
+                    text = without_unfinished_line(text)  # a lone "-" it stopped at is no heading underline
+                st.markdown(safe_markdown(text))
             else:
                 draw_step(part)
         if not item.parts:

@@ -56,6 +56,28 @@ def safe_markdown(text: str) -> str:
     return _neutralise_links(out)
 
 
+# The last line of an answer cut short may hold only the start of a Markdown construct: a lone
+# "-" or "=" right under a line of text turns that line into a big setext heading, a lone "1."
+# or "#" draws an empty list item or heading.
+_UNFINISHED_LAST_LINE = re.compile(r"\n[ \t]*(?:[-=*+#>]+|\d{1,9}[.)])[ \t]*\Z")
+
+
+def without_unfinished_line(text: str) -> str:
+    """The text of an answer that was cut short, for drawing: without a last line that only began.
+
+    A stopped answer ends wherever the model was, e.g. ``"…(25 min)\n   -"``: drawn as is, the
+    lone ``-`` makes the line above it a heading. Only a last line of nothing but list, heading
+    or underline markers is left out; the stored text keeps it.
+
+    Args:
+        text: Answer text that did not finish.
+
+    Returns:
+        The text without such a last line (unchanged when there is none).
+    """
+    return _UNFINISHED_LAST_LINE.sub("", text)
+
+
 def _neutralise_links(text: str) -> str:
     """Escape the ``]`` of every link or reference definition whose target is not http(s)/mailto.
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from assistant.views.markdown import safe_markdown
+from assistant.views.markdown import safe_markdown, without_unfinished_line
 
 
 @pytest.mark.parametrize(
@@ -131,3 +131,26 @@ def test_http_https_and_mailto_links_stay_links(text: str) -> None:
 def test_a_bidi_override_from_the_model_cannot_reverse_the_rest_of_the_line() -> None:
     shown = safe_markdown("0 meetings matching '\u202eevil' in the next 7 days")
     assert shown == "0 meetings matching 'evil' in the next 7 days"
+
+
+@pytest.mark.parametrize(
+    ("cut", "drawn"),
+    [
+        ("2. **Customer priorities** (25 min)\n   -", "2. **Customer priorities** (25 min)"),
+        ("Agenda\n==", "Agenda"),
+        ("- one\n- two\n- ", "- one\n- two"),
+        ("1. one\n2.", "1. one"),
+        ("Intro\n\n#", "Intro\n"),
+        ("Intro\n   *  ", "Intro"),
+    ],
+)
+def test_a_line_that_only_began_is_not_drawn(cut: str, drawn: str) -> None:
+    assert without_unfinished_line(cut) == drawn
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Plain sentence", "- one\n- two", "Costs rose 5%\n- see -", "Total\n= 5", "Step\n2. second", "a\n--b"],
+)
+def test_a_line_with_words_is_kept(text: str) -> None:
+    assert without_unfinished_line(text) == text
