@@ -288,6 +288,7 @@ def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: i
         + (f" · {meeting.location}" if meeting.location else ""),
     ]
     if meeting.attendees:
+        lines.append("")  # its own paragraph: one newline would run it on after the location
         lines.append(
             "**Attendees:** "
             + ", ".join(f"{_person(a)} - {a.role}" if a.role else _person(a) for a in meeting.attendees)

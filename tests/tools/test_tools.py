@@ -194,3 +194,10 @@ def test_get_upcoming_meetings_lists_at_most_max_listed_meetings(data_dir: Path,
     few = ok(agent.tool.get_upcoming_meetings(days_ahead=2, query="sync 149"))
     assert few["summary"] == "1 meeting matching 'sync 149' in the next 2 days"
     assert [m["id"] for m in few["meetings"]] == ["m149"]  # past the cap: found by narrowing
+
+
+def test_agenda_markdown_puts_attendees_in_their_own_paragraph(agent: Agent) -> None:
+    markdown = ok(agent.tool.generate_meeting_agenda(meeting_id="acme-qbr"))["markdown"]
+    lines = markdown.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("**Attendees:**"))
+    assert lines[at - 1] == "", "one newline would draw the attendees on the date and location line"
