@@ -757,7 +757,10 @@ def _conversation() -> None:
             _draw_header()
         _draw_flash()
         if not turns and not failed and to_send is None and not read_only:
-            _draw_welcome()
+            # One container for all of it: a first send draws its question in its place, so no
+            # starter or prep card is left on the page (stale, yet clickable) while it is answered.
+            with st.container(key="welcome-area"):
+                _draw_welcome()
         for item in _visible_turns(turns, meta.id if meta else ""):
             _draw_turn(item, meta.id if meta else "")
         if failed and to_send is None:

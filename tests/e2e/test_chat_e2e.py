@@ -180,6 +180,21 @@ def test_later_answers_stay_in_view_above_the_pinned_input_and_update_the_sideba
     shot(page, "05b-third-answer-in-view")
 
 
+def test_no_starter_is_left_on_the_page_while_the_first_answer_streams(page: Any, chat_server: StreamlitServer) -> None:
+    """The welcome's starters and prep cards were left on the page, clickable, under the first
+    answer until it ended: a click there stopped the answer and its question was never sent."""
+    open_app(page, chat_server)
+    new_session(page)
+    assert page.locator('[class*="st-key-starter-"]').count() > 0
+    send(page, "What is the status of our big rocks and how is our budget tracking?")
+    page.wait_for_function(
+        "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
+    )
+    assert page.locator('[class*="st-key-starter-"]').count() == 0
+    assert page.locator(".st-key-welcome").count() == 0
+    wait_answers(page, 1)
+
+
 def test_stop_on_a_later_turn_stops_at_once(page: Any, chat_server: StreamlitServer) -> None:
     """Stop on a session's second answer (drawn by a rerun of the conversation alone) interrupts it."""
     open_app(page, chat_server)
