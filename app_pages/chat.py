@@ -47,7 +47,7 @@ from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.markdown import plain_text, safe_markdown
 from assistant.views.models import model_view
-from ui.auth_gate import current_identity
+from ui.auth_gate import current_identity, still_signed_in
 from ui.components import (
     ASSISTANT_AVATAR,
     NOT_FOUND,
@@ -716,6 +716,8 @@ def _conversation() -> None:
     """
     global meta, comparing
     if _fragment_rerun():
+        if not still_signed_in(settings):
+            st.rerun()  # the whole app: its sign-in gate says why and shows the sign-in card
         _load()
         if _sidebar_shows(meta) != SIDEBAR_SHOWS:
             st.rerun()

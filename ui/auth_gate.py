@@ -115,6 +115,26 @@ def require_identity(settings: Settings, pages: list[Any] | None = None) -> Iden
     raise AssertionError("unreachable")  # st.stop() raises  # pragma: no cover
 
 
+def still_signed_in(settings: Settings) -> bool:
+    """Whether this browser session's sign-in still holds: not expired, not ended elsewhere.
+
+    A rerun of a fragment (the chat page's conversation) runs none of :func:`require_identity`;
+    it asks this first and reruns the whole app when the answer is no, so a sign-out in another
+    tab or an expired identity ends the sign-in there too, before anything is sent.
+
+    Args:
+        settings: The app settings.
+    """
+    if settings.is_local:
+        return True
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if not isinstance(identity, Identity) or identity.is_dev:
+        return False
+    if identity_expired(identity, max_age_hours=settings.identity_max_age_hours):
+        return False
+    return not _signed_out_elsewhere(settings, identity)
+
+
 def render_identity_sidebar(identity: Identity, settings: Settings) -> None:
     """Show who is signed in and, for Google identities, a sign-out button.
 

@@ -117,6 +117,28 @@ def test_sign_in_is_remembered_across_reload_and_tabs_until_sign_out(
     context.close()
 
 
+def test_a_send_after_signing_out_in_another_tab_is_not_answered(
+    browser: Browser, app_url: str, idp: FakeOidcProvider
+) -> None:
+    """A send into an open session reruns only the conversation, not the sign-in gate: it must
+    still find the sign-in ended elsewhere and answer nothing."""
+    context, page = sign_in(browser, app_url, idp, "bob-sub")
+    page.get_by_text("Signed in as").wait_for(timeout=30_000)
+    _chat(page, "What is the status of our big rocks?")
+    page.get_by_text("This session: 1 answer").wait_for(timeout=30_000)
+    second = context.new_page()
+    second.goto(app_url + "/sessions")
+    second.get_by_role("button", name="Sign out").click()
+    second.get_by_text(SIGN_IN_CARD).wait_for(timeout=30_000)
+
+    page.fill(INPUT, "How is our budget tracking?")
+    page.press(INPUT, "Enter")
+    page.get_by_text("You signed out in another tab").wait_for(timeout=30_000)
+    assert "How is our budget tracking?" not in page.inner_text("body")
+    assert page.locator(FOOTERS).count() == 0
+    context.close()
+
+
 def test_forged_sign_in_cookie_is_refused(browser: Browser, app_url: str, idp: FakeOidcProvider) -> None:
     import time
 
