@@ -93,7 +93,9 @@ st.html(
     .st-key-session-list [data-testid="stButton"], .st-key-session-list [data-testid="stTooltipHoverTarget"]
         { width: 100%; }
     .st-key-session-list button { width: 100%; justify-content: flex-start; text-align: left; }
-    .st-key-session-list button > div { justify-content: flex-start; }
+    .st-key-session-list button > div, .st-key-session-list button > div > span
+        { justify-content: flex-start; min-width: 0; max-width: 100%; }
+    .st-key-session-list button [data-testid="stMarkdownContainer"] { min-width: 0; overflow: hidden; }
     .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .st-key-welcome h2 { margin-bottom: 0.25rem; }
     [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }

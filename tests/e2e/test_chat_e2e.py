@@ -195,6 +195,22 @@ def test_no_starter_is_left_on_the_page_while_the_first_answer_streams(page: Any
     wait_answers(page, 1)
 
 
+def test_sidebar_titles_line_up_whatever_their_length(page: Any, chat_server: StreamlitServer) -> None:
+    """A title just wider than the sidebar was centred, so its icon stood out to the left of the others."""
+    open_app(page, chat_server)
+    for title in ("hi", "What meetings do I have this week?? #25", "hello"):
+        new_session(page)
+        send(page, title)
+        wait_answers(page, 1)
+        idle(page)
+    lefts = page.evaluate(
+        """() => [...document.querySelectorAll(
+                '.st-key-session-list button[kind="tertiary"] [data-testid="stIconMaterial"]')]
+            .map((icon) => icon.getBoundingClientRect()).filter((r) => r.width > 0).map((r) => Math.round(r.left))"""
+    )
+    assert len(lefts) >= 2 and max(lefts) - min(lefts) <= 1, lefts  # the open session's own is framed
+
+
 def test_stop_on_a_later_turn_stops_at_once(page: Any, chat_server: StreamlitServer) -> None:
     """Stop on a session's second answer (drawn by a rerun of the conversation alone) interrupts it."""
     open_app(page, chat_server)
