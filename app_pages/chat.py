@@ -387,6 +387,10 @@ def _sidebar() -> None:
                     st.button("Delete", type="primary", key="confirm-delete", on_click=_delete, args=(meta.id,))
                     st.button("Cancel", key="cancel-delete", on_click=_ask_delete, args=(None,))
 
+
+def _session_list() -> None:
+    """The sidebar's search and session list: drawn after the conversation (the chat input
+    reaches the browser before the session list query runs), below the session card."""
     st.text_input(
         "Search sessions",
         key=SEARCH,
@@ -810,3 +814,5 @@ header_in_fragment = meta is None
 if not header_in_fragment:
     _draw_header()
 _conversation()
+with st.sidebar:
+    _session_list()
