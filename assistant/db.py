@@ -300,6 +300,8 @@ calendar_cache = Table(
     Column("fetched_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text, nullable=True),
     Column("last_error_at", DateTime(timezone=True), nullable=True),
+    # What the user should know about the copy (e.g. only its first meetings kept), not an error.
+    Column("notice", Text, nullable=True),
 )
 
 user_context = Table(

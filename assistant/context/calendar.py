@@ -73,7 +73,8 @@ class CalendarView:
         kind: The source (``demo`` when nothing is connected).
         label: What the page calls the source ("Demo calendar", "Google Calendar (ada@…)").
         fetched_at: When the source was last read successfully (None for the demo file).
-        warning: Set when the source failed and an older copy (or nothing) is shown.
+        warning: Set when the source failed and an older copy (or nothing) is shown, or when the
+            source left meetings out (a series repeating every minute, more than the cap).
         needs_reconnect: The Google grant was revoked or expired.
     """
 
@@ -123,6 +124,12 @@ def in_zone(meetings: list[Meeting], tz: tzinfo) -> list[Meeting]:
         out.append(meeting)
     out.sort(key=lambda m: (m.start, m.id))
     return out
+
+
+def _notice_of(source: CalendarSource) -> str | None:
+    """What a source's last fetch said the user should know (ICS: meetings left out), or None."""
+    notice = getattr(source, "notice", None)
+    return notice if isinstance(notice, str) and notice else None
 
 
 def _ics_host_label(url: str) -> str:
@@ -190,9 +197,9 @@ class CalendarService:
         check_ics(data, self.settings.ics_max_bytes)
         label = clean_display_text(filename, 120) or "calendar.ics"
         stored = StoredConnection(user_id=user_id, kind="ics_file", label=label, secret=None, ics_data=data)
-        meetings = self._fetch_or_input_error(stored)
+        meetings, notice = self._fetch_or_input_error(stored)
         save_connection(self.engine, stored, secret_enc=None, now=self.clock())
-        write_cache(self.engine, stored, meetings, *self._window(), now=self.clock())
+        write_cache(self.engine, stored, meetings, *self._window(), now=self.clock(), notice=notice)
         logger.info("user_id=<%s>, events=<%d> | calendar file connected", user_id, len(meetings))
         return self._require_connection(user_id)
 
@@ -214,9 +221,9 @@ class CalendarService:
         stored = StoredConnection(
             user_id=user_id, kind="ics_url", label=_ics_host_label(url), secret=url, ics_data=None
         )
-        meetings = self._fetch_or_input_error(stored)
+        meetings, notice = self._fetch_or_input_error(stored)
         save_connection(self.engine, stored, secret_enc=cipher.encrypt(url), now=self.clock())
-        write_cache(self.engine, stored, meetings, *self._window(), now=self.clock())
+        write_cache(self.engine, stored, meetings, *self._window(), now=self.clock(), notice=notice)
         logger.info("user_id=<%s>, events=<%d> | ical address connected", user_id, len(meetings))
         return self._require_connection(user_id)
 
@@ -312,7 +319,9 @@ class CalendarService:
             stored = self._decrypt(row)
             fetch_start, fetch_end = self._window(now)
             # read in UTC and stored so; all-day events are placed in the reader's zone on the way out
-            meetings = self._source_factory(stored).fetch(min(start, fetch_start), max(end, fetch_end), UTC)
+            source = self._source_factory(stored)
+            meetings = source.fetch(min(start, fetch_start), max(end, fetch_end), UTC)
+            notice = _notice_of(source)
         except (CalendarAuthError, SecretUnavailableError) as e:
             # a revoked grant, or a secret the current key cannot open (the key changed): reconnect
             set_status(self.engine, user_id, "reconnect")
@@ -331,11 +340,12 @@ class CalendarService:
             min(start, fetch_start),
             max(end, fetch_end),
             now=self.clock(),
+            notice=notice,
         )
         if row.status != "ok":
             set_status(self.engine, user_id, "ok")
         inside = [m for m in in_zone(meetings, tz) if m.end > start and m.start < end]
-        return CalendarView(meetings=inside, kind=row.kind, label=row.label, fetched_at=now)
+        return CalendarView(meetings=inside, kind=row.kind, label=row.label, fetched_at=now, warning=notice)
 
     # -- internals ---------------------------------------------------------------------
     def _ahead(self) -> timedelta:
@@ -384,10 +394,11 @@ class CalendarService:
         if email:
             self._emails[user_id] = email.lower()
 
-    def _fetch_or_input_error(self, stored: StoredConnection) -> list[Meeting]:
+    def _fetch_or_input_error(self, stored: StoredConnection) -> tuple[list[Meeting], str | None]:
         start, end = self._window()
         try:
-            return self._source_factory(stored).fetch(start, end, UTC)
+            source = self._source_factory(stored)
+            return source.fetch(start, end, UTC), _notice_of(source)
         except CalendarSourceError as e:
             raise CalendarInputError(str(e)) from e
 
@@ -435,7 +446,7 @@ class CalendarService:
             kind=row.kind,
             label=row.label,
             fetched_at=_aware(cached.fetched_at),
-            warning=warning,
+            warning=warning if warning is not None else cached.notice,
             needs_reconnect=row.status == "reconnect",
         )
 

@@ -91,9 +91,16 @@ def save_connection(engine: Engine, stored: StoredConnection, *, secret_enc: str
 
 
 def write_cache(
-    engine: Engine, stored: StoredConnection, meetings: list[Meeting], start: datetime, end: datetime, *, now: datetime
+    engine: Engine,
+    stored: StoredConnection,
+    meetings: list[Meeting],
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    notice: str | None = None,
 ) -> None:
-    """Keep what the source returned for the window (a failure is logged: it only costs a re-read)."""
+    """Keep what the source returned for the window, and its notice (a failure is logged: it only costs a re-read)."""
     payload = json.dumps([m.model_dump(mode="json") for m in meetings], ensure_ascii=False)
     try:
         with write_tx(engine) as conn:
@@ -108,6 +115,7 @@ def write_cache(
                     fetched_at=now,
                     last_error=None,
                     last_error_at=None,
+                    notice=notice,
                 )
             )
     except SQLAlchemyError as e:

@@ -16,12 +16,16 @@ second time here. The rules every source follows:
 - ``TZID`` times keep their zone (Windows names such as "Eastern Standard Time" included),
   UTC stays UTC, floating times and all-day dates are placed in the caller's zone, and every
   start and end is returned in that zone;
+- a series that repeats more than once a day for so long that expanding it would take seconds
+  (``RRULE:FREQ=MINUTELY``) is left out, and at most ``MAX_OCCURRENCES`` meetings are kept, the
+  earliest first; the source's ``notice`` says so (:mod:`assistant.context.ics_limits`);
 - text (title, description, location, names) comes from other people: control characters are
   stripped and every field is capped (truncated, never refused).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Iterable
@@ -32,6 +36,7 @@ import icalendar
 import recurring_ical_events
 
 from assistant.context.fetch import fetch_calendar_url
+from assistant.context.ics_limits import MAX_OCCURRENCES, MAX_SERIES_STEPS, cut_notice, rule_steps
 from assistant.context.ics_text import window_calendar
 from assistant.context.meetings import Attendee, Meeting, ResponseStatus, SourceKind, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarInputError, CalendarSourceError
@@ -185,6 +190,19 @@ class _Calendar:
         owner = owner_email or str(calendar.get("X-WR-CALNAME", "") or "")
         self.owner_email = _email_of(owner) if owner else None
         self._query: recurring_ical_events.CalendarQuery | None = None
+        self.truncated = False  # set when an expansion kept only the first MAX_OCCURRENCES
+        self.left_out: list[str] = []  # titles of series that repeat too often to expand
+
+    def _leave_out_runaway_series(self, end: datetime) -> None:
+        """Drop each series whose rule takes more than MAX_SERIES_STEPS steps to reach ``end``."""
+        runaway = {_uid_of(e): e for e in self.calendar.walk("VEVENT") if rule_steps(e, end) > MAX_SERIES_STEPS}
+        if not runaway:
+            return
+        self.calendar.subcomponents = [
+            c for c in self.calendar.subcomponents if c.name != "VEVENT" or _uid_of(c) not in runaway
+        ]
+        self.left_out = [_text(e, "SUMMARY", 80) or NO_TITLE for e in runaway.values()]
+        logger.info("series=<%s> | left out calendar series that repeat too often", len(runaway))
 
     def query(self) -> recurring_ical_events.CalendarQuery:
         if self._query is None:
@@ -197,9 +215,35 @@ class _Calendar:
                 ) from e
         return self._query
 
+    def _occurrences(self, start: datetime, end: datetime) -> Iterable[icalendar.cal.Component]:
+        """The occurrences overlapping ``[start, end]``, at most MAX_OCCURRENCES, the earliest first.
+
+        Each series is expanded lazily and stops after MAX_OCCURRENCES + 1 occurrences (one
+        past the cap tells that it was cut), so a minutely series costs what 2,000 meetings
+        cost; reading stops altogether once 4 x MAX_OCCURRENCES were read (many such series).
+        Sets ``self.truncated`` when occurrences were left out.
+        """
+        if self._query is None:
+            self._leave_out_runaway_series(end)
+        query = self.query()
+        found: list[Any] = []
+        for series in query.series:
+            if len(found) > 4 * MAX_OCCURRENCES:
+                self.truncated = True
+                break
+            try:
+                found.extend(itertools.islice(series.between(start, end), MAX_OCCURRENCES + 1))
+            except tuple(query.suppressed_errors):  # skip_bad_series, as CalendarQuery.between does
+                continue
+        found.sort()
+        if len(found) > MAX_OCCURRENCES:
+            self.truncated = True
+            del found[MAX_OCCURRENCES:]
+        return [occurrence.as_component(query.keep_recurrence_attributes) for occurrence in found]
+
     def meetings(self, start: datetime, end: datetime, tz: tzinfo, kind: SourceKind) -> list[Meeting]:
         try:
-            occurrences: Iterable[icalendar.cal.Component] = self.query().between(_aware(start, tz), _aware(end, tz))
+            occurrences = self._occurrences(_aware(start, tz), _aware(end, tz))
             meetings: dict[str, Meeting] = {}
             for event in occurrences:
                 meeting = self._meeting(event, tz, kind)
@@ -306,6 +350,8 @@ class IcsFileSource:
     Attributes:
         kind: ``"ics_file"``.
         label: What the page calls this source (e.g. "work.ics").
+        notice: After a fetch, what the user should know about it (only the first
+            MAX_OCCURRENCES meetings kept), or None.
     """
 
     kind: SourceKind = "ics_file"
@@ -319,6 +365,7 @@ class IcsFileSource:
             owner_email: The user's email: events they declined are left out.
         """
         self.label = label
+        self.notice: str | None = None
         self._data = data
         self._owner_email = owner_email
 
@@ -330,8 +377,10 @@ class IcsFileSource:
         """
         try:
             start, end = _aware(start, tz), _aware(end, tz)
-            calendar = window_calendar(self._data, start, end)
-            return _Calendar(calendar, self._owner_email).meetings(start, end, tz, self.kind)
+            calendar = _Calendar(window_calendar(self._data, start, end), self._owner_email)
+            meetings = calendar.meetings(start, end, tz, self.kind)
+            self.notice = cut_notice(calendar.left_out, truncated=calendar.truncated)
+            return meetings
         except CalendarInputError as e:
             raise CalendarSourceError(self.label, str(e)) from e
 
@@ -344,6 +393,8 @@ class IcsUrlSource:
     Attributes:
         kind: ``"ics_url"``.
         label: What the page calls this source (e.g. "Outlook calendar").
+        notice: After a fetch, what the user should know about it (only the first
+            MAX_OCCURRENCES meetings kept), or None.
     """
 
     kind: SourceKind = "ics_url"
@@ -369,6 +420,7 @@ class IcsUrlSource:
             owner_email: The user's email: events they declined are left out.
         """
         self.label = label
+        self.notice: str | None = None
         self._url = url
         self._max_bytes = max_bytes
         self._timeout = timeout
@@ -394,8 +446,10 @@ class IcsUrlSource:
                 source=self.label,
             )
             start, end = _aware(start, tz), _aware(end, tz)
-            calendar = window_calendar(data, start, end, self._max_bytes)
-            return _Calendar(calendar, self._owner_email).meetings(start, end, tz, self.kind)
+            calendar = _Calendar(window_calendar(data, start, end, self._max_bytes), self._owner_email)
+            meetings = calendar.meetings(start, end, tz, self.kind)
+            self.notice = cut_notice(calendar.left_out, truncated=calendar.truncated)
+            return meetings
         except CalendarInputError as e:
             raise CalendarSourceError(self.label, str(e)) from e
 

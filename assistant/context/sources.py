@@ -33,6 +33,10 @@ class CalendarSource(Protocol):
 
     Implementations: the demo file (:mod:`assistant.context.demo`), ICS
     (:mod:`assistant.context.ics`) and Google Calendar (:mod:`assistant.context.google`).
+
+    A source may also set ``notice`` (a sentence, or None) after :meth:`fetch` when it left
+    meetings out on purpose (ICS: a series repeating every minute); the service keeps it with
+    the cached copy and shows it as the calendar's warning.
     """
 
     kind: SourceKind

@@ -162,6 +162,29 @@ def test_bad_files_are_refused_and_change_nothing(make_service: Callable[..., Ca
     assert service.view("alice", now=NOW).is_demo
 
 
+MINUTELY_ICS = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:m@x\r\n"
+    b"DTSTART:20260301T000000Z\r\nDTEND:20260301T000100Z\r\nRRULE:FREQ=MINUTELY\r\nSUMMARY:Ping\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_a_calendar_repeating_every_minute_is_connected_with_a_warning_that_stays(
+    any_engine: Engine, make_service: Callable[..., CalendarService]
+) -> None:
+    clock = Clock(NOW)
+    service = make_service(clock)
+    service.connect_ics_file("alice", MINUTELY_ICS, "minutely.ics")
+    with any_engine.connect() as conn:
+        stored = conn.execute(select(calendar_cache.c.events_json, calendar_cache.c.notice)).one()
+    assert stored.events_json == "[]"  # not ~88,000 meetings
+    view = service.view("alice", days_ahead=14, now=NOW)  # served from the copy
+    assert view.meetings == [] and view.warning is not None
+    assert "“Ping” repeats more often than the assistant can follow" in view.warning
+    clock.now = NOW + timedelta(hours=1)  # the copy is stale: read again, the warning stays
+    assert "“Ping”" in (service.view("alice", days_ahead=14, now=clock.now).warning or "")
+
+
 def test_two_users_never_see_each_others_calendar(make_service: Callable[..., CalendarService]) -> None:
     service = make_service()
     service.connect_ics_file("alice", WEEKLY_ICS, "alice.ics")

@@ -20,6 +20,7 @@ from assistant.context.ics import (
     IcsUrlSource,
     parse_ics,
 )
+from assistant.context.ics_limits import MAX_OCCURRENCES
 from assistant.context.ics_text import check_ics
 from assistant.context.meetings import Meeting, is_meeting_id, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarInputError, CalendarSource, CalendarSourceError
@@ -334,6 +335,68 @@ def test_file_source_reads_its_calendar() -> None:
     assert (source.kind, source.label) == ("ics_file", "work.ics")
     found = source.fetch(datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 10, tzinfo=UTC), NEW_YORK)
     assert [local(m, NEW_YORK) for m in found] == ["Fri 2025-03-07 09:00"]
+
+
+# --- calendars that repeat too often ------------------------------------------------------
+
+CACHE_WINDOW = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 5, 3, tzinfo=UTC))  # a day back, 60 + 1 ahead
+
+
+def test_an_ordinary_calendar_has_no_notice() -> None:
+    source = IcsFileSource(read("weekly_moved_exdate.ics"), "work.ics")
+    source.fetch(datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 5, 1, tzinfo=UTC), UTC)
+    assert source.notice is None
+
+
+def test_a_series_repeating_every_minute_is_left_out_and_named() -> None:
+    """174 bytes, one RRULE:FREQ=MINUTELY: it expanded to ~88,000 meetings (10 s to upload)."""
+    source = IcsFileSource(
+        one_event("UID:m@x\nDTSTART:20260201T000000Z\nDTEND:20260201T000100Z\nRRULE:FREQ=MINUTELY\nSUMMARY:Ping"),
+        "minutely.ics",
+    )
+    assert source.fetch(*CACHE_WINDOW, UTC) == []
+    assert source.notice is not None
+    assert "“Ping” repeats more often than the assistant can follow" in source.notice
+    assert "it is left out" in source.notice
+
+
+def test_the_other_events_of_a_calendar_with_a_runaway_series_are_kept() -> None:
+    text = (
+        read("weekly_moved_exdate.ics")
+        .decode()
+        .replace(
+            "END:VCALENDAR",
+            "BEGIN:VEVENT\r\nUID:s@x\r\nDTSTART:20250101T000000Z\r\nRRULE:FREQ=SECONDLY\r\nSUMMARY:Tick\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR",
+        )
+    )
+    source = IcsFileSource(text.encode(), "work.ics")
+    found = source.fetch(datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 5, 1, tzinfo=UTC), UTC)
+    assert found and "Tick" not in {m.title for m in found}
+    assert source.notice is not None and "“Tick”" in source.notice
+
+
+def test_a_window_with_more_than_the_cap_keeps_the_earliest_meetings_and_says_so() -> None:
+    # minutely from five days before the window's end: few enough steps to expand, too many meetings
+    source = IcsFileSource(
+        one_event("UID:m@x\nDTSTART:20260428T000000Z\nDTEND:20260428T000100Z\nRRULE:FREQ=MINUTELY\nSUMMARY:Ping"),
+        "minutely.ics",
+    )
+    found = source.fetch(*CACHE_WINDOW, UTC)
+    assert len(found) == MAX_OCCURRENCES
+    assert found[0].start == datetime(2026, 4, 28, tzinfo=UTC)
+    assert found[-1].start == datetime(2026, 4, 28, tzinfo=UTC) + timedelta(minutes=MAX_OCCURRENCES - 1)
+    assert source.notice is not None
+    assert f"only the first {MAX_OCCURRENCES:,} are used" in source.notice
+
+
+def test_a_long_daily_series_is_not_a_runaway() -> None:
+    source = IcsFileSource(
+        one_event("UID:d@x\nDTSTART:19700101T090000Z\nDTEND:19700101T093000Z\nRRULE:FREQ=DAILY\nSUMMARY:Daily"),
+        "daily.ics",
+    )
+    assert len(source.fetch(*CACHE_WINDOW, UTC)) == 63
+    assert source.notice is None
 
 
 def test_file_source_that_is_not_a_calendar_names_itself() -> None:

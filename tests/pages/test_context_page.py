@@ -227,3 +227,27 @@ def test_two_users_see_only_their_own(engine: Callable[[str], Engine]) -> None:
     assert "Alice secret area" not in areas and "Engineering" in areas  # the demo budget
     assert ContextStore(db).get(BOB, "budget") is None
     assert date.today()  # the page ran with today's demo dates
+
+
+def calendar_uploader(at: AppTest) -> Any:
+    """The calendar panel's .ics uploader."""
+    return next(u for u in at.file_uploader if (u.key or "").startswith("cal-upload"))
+
+
+def one_event_ics(props: str) -> bytes:
+    text = f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\n{props}\nEND:VEVENT\nEND:VCALENDAR\n"
+    return text.replace("\n", "\r\n").encode()
+
+
+def test_a_calendar_repeating_every_minute_is_used_with_a_warning(engine: Callable[[str], Engine]) -> None:
+    engine(ALICE)
+    at = open_page()
+    start = f"{date.today():%Y%m%d}T000000Z"
+    minutely = one_event_ics(f"UID:m@x\nDTSTART:{start}\nDTEND:{start}\nRRULE:FREQ=MINUTELY\nSUMMARY:Ping")
+    calendar_uploader(at).set_value(("minutely.ics", minutely, "text/calendar"))
+    at.run()
+    assert not at.exception, at.exception
+    assert "Your meetings now come from minutely.ics." in page_text(at)
+    warnings = " ".join(str(w.value) for w in at.warning)
+    assert "“Ping” repeats more often than the assistant can follow" in warnings
+    assert "No meetings in the next 14 days." in page_text(at)

@@ -1,0 +1,106 @@
+"""How much of an iCalendar is expanded: the cap on meetings, and series that repeat too often.
+
+One ``RRULE:FREQ=MINUTELY`` line is ~90,000 meetings over the cache window (seconds to expand,
+store and draw), and dateutil steps a rule from its DTSTART, not from the window, so a series
+repeating every minute for a year costs seconds before the window even starts. Two bounds:
+
+- a series whose rule repeats more than once a day and would take more than
+  :data:`MAX_SERIES_STEPS` steps from its DTSTART to the window's end is left out (no one has a
+  meeting every minute; a daily series, however old, is never left out);
+- at most :data:`MAX_OCCURRENCES` meetings of one calendar are kept, the earliest first.
+
+The source's ``notice`` (:func:`cut_notice`) tells the user what was left out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+MAX_OCCURRENCES = 2_000
+MAX_SERIES_STEPS = 20_000  # a minutely series started two weeks before the window's end
+_PERIOD_SECONDS = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3_600,
+    "DAILY": 86_400,
+    "WEEKLY": 7 * 86_400,
+    "MONTHLY": 28 * 86_400,
+    "YEARLY": 365 * 86_400,
+}
+_EXPANDING_PARTS = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH")
+
+
+def _utc(value: date | datetime) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def rule_steps(event: Any, end: datetime) -> float:
+    """About how many steps expanding the event's RRULE up to ``end`` takes.
+
+    Only for a rule that repeats more than once a day: 0 for any other rule, and for one this
+    estimate cannot read (the library reads it and says what is wrong). Each BY part counts as
+    if it multiplied a period's occurrences, an upper bound.
+
+    Args:
+        event: A parsed VEVENT.
+        end: The end of the window to expand (aware).
+    """
+    rule = event.get("RRULE")
+    if isinstance(rule, list):
+        rule = rule[0] if rule else None
+    if rule is None:
+        return 0
+    try:
+        start = getattr(event.get("DTSTART"), "dt", None)  # a broken DTSTART raises here
+        if not isinstance(start, date):
+            return 0
+        period = _PERIOD_SECONDS.get(str((rule.get("FREQ") or [""])[0]).upper())
+        if period is None:
+            return 0
+        period *= max(1, int((rule.get("INTERVAL") or [1])[0]))
+        per_period = 1
+        for part in _EXPANDING_PARTS:
+            per_period *= max(1, len(rule.get(part) or []))
+        if per_period * 86_400 / period <= 1:
+            return 0
+        until = rule.get("UNTIL")
+        stop = min(end, _utc(until[0])) if until else end
+        steps = max(0.0, (stop - _utc(start)).total_seconds()) / period * per_period
+        count = rule.get("COUNT")
+        if count and per_period == 1:
+            steps = min(steps, int(count[0]))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+        return 0  # an unreadable rule or start is the library's to report, with its reason
+    return steps
+
+
+def cut_notice(left_out: list[str], *, truncated: bool) -> str | None:
+    """What the user should know about what was left out of a calendar, or None.
+
+    Args:
+        left_out: Titles of the series left out for repeating too often.
+        truncated: Whether only the first MAX_OCCURRENCES meetings were kept.
+    """
+    notes = []
+    if left_out:
+        one = len(left_out) == 1
+        names = ", ".join(f"“{title}”" for title in left_out[:3])
+        more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
+        notes.append(
+            f"{names}{more} {'repeats' if one else 'repeat'} more often than the assistant can follow "
+            f"(every minute or hour, for a long time), so {'it is' if one else 'they are'} left out."
+        )
+    if truncated:
+        notes.append(
+            f"This calendar has more than {MAX_OCCURRENCES:,} meetings in the weeks ahead: "
+            f"only the first {MAX_OCCURRENCES:,} are used."
+        )
+    if not notes:
+        return None
+    return " ".join(notes) + " Fix or delete the repeating event in your calendar and connect it again."
+
+
+__all__ = ["MAX_OCCURRENCES", "MAX_SERIES_STEPS", "cut_notice", "rule_steps"]
