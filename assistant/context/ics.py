@@ -40,7 +40,7 @@ from assistant.context.ics_limits import MAX_OCCURRENCES, MAX_SERIES_STEPS, cut_
 from assistant.context.ics_text import window_calendar
 from assistant.context.meetings import Attendee, Meeting, ResponseStatus, SourceKind, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarInputError, CalendarSourceError
-from assistant.inputs import clean_display_text, strip_control_chars
+from assistant.inputs import clean_display_text, log_safe, strip_control_chars
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +174,15 @@ def _uid_of(event: icalendar.cal.Component) -> str:
     return f"{event.get('SUMMARY', '')}|{event.get('DTSTART').to_ical().decode() if event.get('DTSTART') else ''}"
 
 
+def _unreadable_events(error: Exception) -> CalendarInputError:
+    """The user's sentence for events the expansion refused (the library's reason is only logged)."""
+    logger.info("error=<%s> | calendar events not expanded", log_safe(str(error), 200))
+    return CalendarInputError(
+        "This is not a valid iCalendar (.ics) file: some of its events have a date or a repeat rule "
+        "that cannot be read. Export the calendar as .ics again and upload the new file."
+    )
+
+
 class _Calendar:
     """One parsed calendar and what its expansion needs: which UIDs recur, whose declines count."""
 
@@ -209,10 +218,7 @@ class _Calendar:
             try:
                 self._query = recurring_ical_events.of(self.calendar, skip_bad_series=True)
             except (ValueError, KeyError, TypeError, recurring_ical_events.InvalidCalendar) as e:
-                reason = clean_display_text(str(e), limit=200) or type(e).__name__
-                raise CalendarInputError(
-                    f"The calendar's events could not be read ({reason}); export it as .ics again and retry."
-                ) from e
+                raise _unreadable_events(e) from e
         return self._query
 
     def _occurrences(self, start: datetime, end: datetime) -> Iterable[icalendar.cal.Component]:
@@ -252,10 +258,7 @@ class _Calendar:
         except CalendarInputError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, recurring_ical_events.InvalidCalendar) as e:
-            reason = clean_display_text(str(e), limit=200) or type(e).__name__
-            raise CalendarInputError(
-                f"The calendar's events could not be read ({reason}); export it as .ics again and retry."
-            ) from e
+            raise _unreadable_events(e) from e
         return sorted(meetings.values(), key=lambda m: (m.start, m.id))
 
     def _meeting(self, event: icalendar.cal.Component, tz: tzinfo, kind: SourceKind) -> Meeting | None:

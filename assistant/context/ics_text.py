@@ -6,13 +6,16 @@ unparseable) is refused here with a message that says what to export instead; no
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 
 from assistant.context.sources import CalendarInputError
-from assistant.inputs import clean_display_text
+from assistant.inputs import log_safe
+
+logger = logging.getLogger(__name__)
 
 _FOLDED_LINE = re.compile(r"\r?\n[ \t]")
 _LINE_BREAK = re.compile(r"\r?\n")
@@ -63,19 +66,34 @@ def checked_text(data: bytes, max_bytes: int | None = None) -> str:
     return text
 
 
+def _damaged(text: str) -> str:
+    """What to tell the user about a calendar the parser refused (never the parser's own words)."""
+    if not text.rstrip().upper().endswith("END:VCALENDAR"):
+        return (
+            "This is not a valid iCalendar (.ics) file: it stops before its end (the END:VCALENDAR "
+            "line is missing), as a download or a copy cut short does. Export the calendar as .ics "
+            "again and upload the new file."
+        )
+    return (
+        "This is not a valid iCalendar (.ics) file: part of it is damaged (an event that is not "
+        "closed, or a line the calendar format does not allow). Export the calendar as .ics again "
+        "and upload the new file."
+    )
+
+
 def parse_text(text: str) -> icalendar.Calendar:
     """The parsed calendar.
 
     Raises:
-        CalendarInputError: The parser refused it (its reason, shortened, is in the message).
+        CalendarInputError: The parser refused it: the message says whether the file was cut
+            short or is damaged, and what to do; the parser's own reason is only logged.
     """
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except (ValueError, KeyError, IndexError, TypeError) as e:
-        reason = clean_display_text(str(e), limit=200) or type(e).__name__
-        raise CalendarInputError(
-            f"The calendar could not be read ({reason}); export it as .ics again and retry."
-        ) from e
+        # the parser's reason ("Found no components where exactly one is required: ...") is for the log
+        logger.info("error=<%s> | calendar not parsed", log_safe(str(e), 200))
+        raise CalendarInputError(_damaged(text)) from e
     if not isinstance(calendar, icalendar.Calendar):
         raise CalendarInputError(
             "This is not an iCalendar (.ics) calendar: it holds no VCALENDAR. "

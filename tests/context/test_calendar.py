@@ -185,6 +185,23 @@ def test_a_calendar_repeating_every_minute_is_connected_with_a_warning_that_stay
     assert "“Ping”" in (service.view("alice", days_ahead=14, now=clock.now).warning or "")
 
 
+def test_a_file_cut_short_is_refused_in_plain_words_and_the_stored_calendar_stays(
+    any_engine: Engine, make_service: Callable[..., CalendarService]
+) -> None:
+    service = make_service()
+    service.connect_ics_file("alice", WEEKLY_ICS, "work.ics")
+    with any_engine.connect() as conn:
+        before = conn.execute(select(calendar_cache)).all(), conn.execute(select(calendar_connections)).all()
+    with pytest.raises(CalendarInputError) as caught:
+        service.connect_ics_file("alice", WEEKLY_ICS[: len(WEEKLY_ICS) // 2], "work-cut.ics")
+    assert str(caught.value).startswith("This is not a valid iCalendar (.ics) file: it stops before its end")
+    assert "Found no components" not in str(caught.value) and "BEGIN:" not in str(caught.value)
+    with any_engine.connect() as conn:
+        after = conn.execute(select(calendar_cache)).all(), conn.execute(select(calendar_connections)).all()
+    assert after == before
+    assert service.connection("alice").label == "work.ics"  # type: ignore[union-attr]
+
+
 def test_two_users_never_see_each_others_calendar(make_service: Callable[..., CalendarService]) -> None:
     service = make_service()
     service.connect_ics_file("alice", WEEKLY_ICS, "alice.ics")

@@ -296,13 +296,25 @@ def test_a_file_over_the_cap_is_refused() -> None:
         (b"", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not text"),
         (b"name,start\nBoard,2025-04-01\n", "does not start with BEGIN:VCALENDAR"),
-        (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nEND:VCALENDAR\r\n", r"could not be read \(.+\)"),
+        (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nEND:VCALENDAR\r\n", r"not a valid iCalendar .*part of it is damaged"),
         (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "has no events"),
     ],
 )
 def test_what_is_not_a_usable_calendar_says_why(data: bytes, words: str) -> None:
     with pytest.raises(CalendarInputError, match=words):
         check_ics(data, CAP)
+
+
+@pytest.mark.parametrize("keep", [60, 0.5, -20])
+def test_a_file_cut_short_says_so_in_plain_words(keep: float) -> None:
+    data = read("google_export.ics")
+    cut = data[: int(len(data) * keep) if isinstance(keep, float) else keep]
+    with pytest.raises(CalendarInputError) as caught:
+        check_ics(cut, CAP)
+    assert str(caught.value) == (
+        "This is not a valid iCalendar (.ics) file: it stops before its end (the END:VCALENDAR line is "
+        "missing), as a download or a copy cut short does. Export the calendar as .ics again and upload the new file."
+    )
 
 
 def test_check_ics_accepts_every_calendar_fixture() -> None:

@@ -251,3 +251,24 @@ def test_a_calendar_repeating_every_minute_is_used_with_a_warning(engine: Callab
     warnings = " ".join(str(w.value) for w in at.warning)
     assert "“Ping” repeats more often than the assistant can follow" in warnings
     assert "No meetings in the next 14 days." in page_text(at)
+
+
+def test_a_calendar_file_cut_short_is_refused_in_plain_words_and_the_calendar_stays(
+    engine: Callable[[str], Engine],
+) -> None:
+    engine(ALICE)
+    at = open_page()
+    start = f"{date.today():%Y%m%d}T090000Z"
+    good = one_event_ics(f"UID:b@x\nDTSTART:{start}\nDTEND:{start}\nRRULE:FREQ=DAILY;COUNT=3\nSUMMARY:Board prep")
+    calendar_uploader(at).set_value(("work.ics", good, "text/calendar"))
+    at.run()
+    assert "Your meetings now come from work.ics." in page_text(at)
+    calendar_uploader(at).set_value(("cut.ics", good[:100], "text/calendar"))
+    at.run()
+    assert not at.exception, at.exception
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "cut.ics was not used." in errors
+    assert "not a valid iCalendar (.ics) file: it stops before its end" in errors
+    assert "Found no components" not in errors
+    editor = next(d for d in at.data_editor if d.key == "cal-types")
+    assert "Board prep ↻" in list(editor.value["Meeting"])
