@@ -10,6 +10,7 @@ disconnect. Every rule lives in :mod:`assistant.context`; this module only draws
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,11 @@ _SOURCE_ICON = {
     "ics_url": ":material/link:",
     "google": ":material/event_available:",
 }
+
+
+def upload_limit_mb(settings: Settings) -> int:
+    """The calendar uploader's limit in MB: ICS_MAX_BYTES, never above the server's ``server.maxUploadSize``."""
+    return max(1, min(int(st.get_option("server.maxUploadSize")), math.ceil(settings.ics_max_bytes / 1_000_000)))
 
 
 def _notice(kind: str, text: str) -> None:
@@ -205,14 +211,22 @@ def render_calendar_panel(settings: Settings, identity: Identity) -> None:
         upload_tab, url_tab, google_tab = st.tabs(list(TABS), default=st.session_state.get(TAB) or TABS[0])
         with upload_tab:
             key = f"cal-upload-{st.session_state.get(UPLOAD_NONCE, 0)}"
+            limit = upload_limit_mb(settings)
             st.file_uploader(
                 "Calendar file (.ics)",
                 type=["ics"],
                 key=key,
                 on_change=_upload,
                 args=(service, user_id, key),
-                help=f"Exported from Google Calendar, Outlook or Apple Calendar; up to "
-                f"{settings.ics_max_bytes / 1e6:.0f} MB. A file is a snapshot: upload it again to update it.",
+                max_upload_size=limit,
+                help=f"Exported from Google Calendar, Outlook or Apple Calendar; up to {limit} MB. "
+                "A file is a snapshot: upload it again to update it.",
+            )
+            # A bigger file is refused by the browser before it reaches the app (only a red mark on
+            # the file), so the limit and what to do about it are said here, before the upload.
+            st.caption(
+                f"Up to {limit} MB. A bigger calendar: export a shorter period or a single calendar, "
+                "or connect its secret iCal address instead."
             )
         with url_tab:
             if not service.can_connect:

@@ -272,3 +272,13 @@ def test_a_calendar_file_cut_short_is_refused_in_plain_words_and_the_calendar_st
     assert "Found no components" not in errors
     editor = next(d for d in at.data_editor if d.key == "cal-types")
     assert "Board prep ↻" in list(editor.value["Meeting"])
+
+
+def test_the_calendar_uploader_says_its_limit_before_an_upload(engine: Callable[[str], Engine]) -> None:
+    """A file over the limit never reaches the app (the browser marks it red), so the limit is said up front."""
+    engine(ALICE)
+    at = open_page()
+    uploader = calendar_uploader(at)
+    assert uploader.proto.max_upload_size_mb == 5  # ICS_MAX_BYTES, 5 MB by default
+    assert "up to 5 MB" in uploader.help
+    assert any(str(c.value).startswith("Up to 5 MB. A bigger calendar: export a shorter period") for c in at.caption)
