@@ -24,6 +24,16 @@ _HTML_TAG = re.compile(r"<(/?[A-Za-z!][^>]*)>")
 # A closing bracket that can end a link's text or a reference label: ``](`` (inline link) or
 # ``]:`` (link reference definition), with the backslashes before it (an odd count escapes it).
 _LINK_BRACKET = re.compile(r"(\\*)\](?=[(:])")
+# Streamlit's Markdown adds directives: ":red[text]", ":blue-background[text]", ":small[text]",
+# ":color[text]{foreground=...}", ":material/icon:", and "::name"/":::name" blocks. A known name
+# with no label ("Status:red") still becomes an empty span; an unknown name with a label drops
+# the label. The colons of each such run are escaped (shown as typed).
+_STREAMLIT_NAMES = (
+    r"(?:(?:red|orange|yellow|green|blue|violet|gray|grey|primary)(?:-background|-badge)?|rainbow(?:-badge)?"
+    r"|small|color)(?![\w-])"
+)
+_DIRECTIVE = re.compile(rf"(?<!\\)(:+)(?={_STREAMLIT_NAMES}|[A-Za-z][\w-]*[\[{{]|material/)")
+_SHORTCODE = re.compile(r":(?=[A-Za-z][\w+-]*:)")
 _TOOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,127}")
 _ALLOWED_TARGET = re.compile(r"[(:]\s*(?:https?://|mailto:)", re.IGNORECASE)
 
@@ -36,8 +46,10 @@ def safe_markdown(text: str) -> str:
 
     Returns:
         The same markdown with images replaced by inert text, HTML tags escaped, links
-        to any other target left as plain text, and bidirectional overrides removed (one
-        echoed from a hostile title would reverse the rest of the line).
+        to any other target left as plain text, Streamlit's colour, size and icon directives
+        (``:red[...]``, ``:small[...]``, ``:material/icon:``) shown as typed, and
+        bidirectional overrides removed (one echoed from a hostile title would reverse the
+        rest of the line).
     """
 
     def _inline(match: re.Match[str]) -> str:
@@ -53,6 +65,10 @@ def safe_markdown(text: str) -> str:
     out = _REF_IMAGE.sub(_ref, out)
     out = out.replace("![", "!\\[")  # shortcut references and anything left: never an image
     out = _HTML_TAG.sub(lambda m: html.escape(m.group(0)), out)
+    out = _DIRECTIVE.sub(lambda m: "\\:" * len(m.group(1)), out)
+    # Streamlit turns ":material/x:" into ":material_x:" before parsing and draws that as an icon
+    # wherever it is in the text: an escaped slash and a zero-width space keep both as typed.
+    out = out.replace(":material/", ":material\\/").replace(":material_", ":\u200bmaterial_")
     return _neutralise_links(out)
 
 
@@ -112,11 +128,18 @@ def plain_text(text: str) -> str:
         text: A tool name, title, or other single-line string from the model or a user.
 
     Returns:
-        One line with Markdown syntax backslash-escaped, HTML escaped and icon codes broken.
+        One line with Markdown syntax (and a colon before a letter) backslash-escaped, HTML
+        escaped, and emoji and icon codes broken by a zero-width space, so it reads as typed.
     """
     text = " ".join((text or "").split())
-    text = re.sub(r"([\\`*_\[\]#|~$])", r"\\\1", text)
+    # ":name:" is an emoji or icon shortcode whichever way its colons are written (Streamlit
+    # reads it in the text after escapes are undone): a zero-width space keeps it as typed.
+    text = _SHORTCODE.sub(":\u200b", text)
     text = text.replace(":material/", ":\u200bmaterial/")  # no icon injection
+    text = re.sub(r"([\\`*_\[\]#|~$])", r"\\\1", text)
+    # A colon before a letter escaped: no ":red[...]", ":small[...]", ":blue-background[...]"
+    # directive (each ate its name, an unknown one its label); "10:00" and "http://" stay as they are.
+    text = re.sub(r":(?=[\u200bA-Za-z])", r"\:", text)
     return safe_markdown(text)
 
 

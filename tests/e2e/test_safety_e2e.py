@@ -72,3 +72,22 @@ def test_injected_image_is_not_loaded(page: Any, injected_server: StreamlitServe
     shot(page, "safety-injected-image")
     assert page.locator(f"img[src^='{attacker}']").count() == 0
     assert _Attacker.hits == [], f"the browser fetched {_Attacker.hits}"
+
+
+def test_colour_and_icon_codes_in_what_the_user_typed_show_as_typed(
+    page: Any, injected_server: StreamlitServer
+) -> None:
+    """Streamlit draws ":red[x]" in red without ":red", ":material/home:" as an icon: a user's text and the
+    session title made from it must read as typed (the title ":red[x]" was shown as "[x]")."""
+    typed = "Plan :red[urgent] and :small[minor] :blue-background[notes] :material/home: at 10:00"
+    page.goto(injected_server.url + "/")
+    page.wait_for_selector('[data-testid="stChatInputTextArea"]')
+    page.fill('[data-testid="stChatInputTextArea"]', typed)
+    page.press('[data-testid="stChatInputTextArea"]', "Enter")
+    page.locator('[data-testid="stChatMessage"]').nth(1).wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    bubble = page.locator('[data-testid="stChatMessage"]').first.inner_text().replace("\u200b", "")
+    assert typed in bubble, bubble
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text().replace("\u200b", "")
+    assert "Plan :red[urgent] and :small[minor]" in sidebar, sidebar  # the session's title
+    assert page.locator('[data-testid="stChatMessage"] [role="img"]').count() == 0  # no icon drawn

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from assistant.views.markdown import safe_markdown, without_unfinished_line
+from assistant.views.markdown import plain_text, safe_markdown, without_unfinished_line
 
 
 @pytest.mark.parametrize(
@@ -154,3 +154,53 @@ def test_a_line_that_only_began_is_not_drawn(cut: str, drawn: str) -> None:
 )
 def test_a_line_with_words_is_kept(text: str) -> None:
     assert without_unfinished_line(text) == text
+
+
+# Streamlit's own Markdown: ":red[x]" is drawn red without ":red", ":small[x]" small,
+# ":material/home:" as an icon, ":smile:" as an emoji; "Status:red" loses ":red".
+DIRECTIVES = [
+    ":red[x]",
+    "Plan :blue-background[notes] today",
+    ":small[fine print]",
+    "icon :material/home: here",
+    "Status:red",
+    ":foo[label] and ::green[leaf] and :::violet[block]",
+    ":color[x]{foreground=red}",
+    ":rainbow-badge[new]",
+]
+
+
+def _as_read(markdown: str) -> str:
+    """What a reader sees of escaped text: escapes undone, zero-width spaces gone."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace("\u200b", "")
+
+
+def _directive_starts(markdown: str) -> list[str]:
+    """Unescaped colons a Streamlit directive or icon could start at."""
+    return [
+        m.group(0)
+        for m in re.finditer(r"(?<!\\)(?:\\\\)*:(?=[A-Za-z])", markdown)
+        if not markdown[m.end() :].startswith("\u200b")
+    ]
+
+
+@pytest.mark.parametrize("text", [*DIRECTIVES, ":smile: and :material_home:", "see http://x.y at 10:00"])
+def test_plain_text_shows_streamlit_directives_and_shortcodes_as_typed(text: str) -> None:
+    out = plain_text(text)
+    assert _as_read(out) == text
+    assert not _directive_starts(out), out
+    assert ":material/" not in out and ":material_" not in out
+    assert not re.search(r":[\w+-]+:", out.replace("\\", "")), "no shortcode survives unbroken"
+
+
+@pytest.mark.parametrize("text", DIRECTIVES)
+def test_safe_markdown_shows_streamlit_directives_typed_by_a_user_as_typed(text: str) -> None:
+    out = safe_markdown(text)
+    assert not _directive_starts(out), out
+    assert ":material/" not in out
+    assert _as_read(out) == text
+
+
+def test_safe_markdown_keeps_times_links_and_mailto_as_they_were() -> None:
+    text = "**10:00-10:05** [Doc](https://intranet.example/doc) <mailto:a@b.c> [mail](mailto:ada@x.org)"
+    assert safe_markdown(text) == text.replace("<", "&lt;").replace(">", "&gt;")
