@@ -184,6 +184,7 @@ class TurnRunner:
             started_at=started_at,
             ended_at=self.clock(),
             stop_reason=stop_reason,
+            stopped_by_user=slot.stop_requested,
         )
         turn = commit.turn
         commit_now = functools.partial(

@@ -324,6 +324,7 @@ class ChatService:
         slot = self._slots.for_session(session_id, user_id)
         if not slot.lock.acquire(blocking=False):
             raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")
+        slot.stop_requested = False  # this answer's own Stop, if any, sets it
         try:
             # One transaction before the model: the session's row (a turn another replica
             # committed is seen, so the agent is rebuilt instead of answering on stale history),
@@ -362,6 +363,7 @@ class ChatService:
         if slot is None or not slot.lock.locked() or slot.agent is None:
             return False
         logger.info("session_id=<%s> | stopping answer", session_id)
+        slot.stop_requested = True
         slot.agent.cancel()
         return True
 
@@ -414,8 +416,9 @@ class ChatService:
         message starts a new session, created only when the limits allow the send (a refused
         first message leaves nothing behind). The answer starts at once; iterate
         ``events`` to stream it (the last event is Done or ErrorEvent). Closing the iterator
-        early (the page was interrupted, the user pressed Stop) stops the answer; what was
-        produced is stored and marked stopped.
+        early (the page was closed or reloaded) stops the answer; what was produced is stored,
+        marked stopped with a note that it was interrupted ("Stopped by the user." after
+        :meth:`stop`).
 
         Args:
             user_id: The sender.

@@ -30,6 +30,9 @@ class AgentSlot:
     agent: Agent | None = None
     recorder: TurnRecorder | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Set by ChatService.stop for the answer being written: a cancel without it is an answer whose
+    # reader went away (page closed or reloaded), told apart in the stored turn's note.
+    stop_requested: bool = False
 
 
 class AgentSlots:

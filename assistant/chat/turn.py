@@ -36,6 +36,12 @@ class AnswerCutOffError(Exception):
     """The model's stream ended without finishing its message (an assistant message with no content)."""
 
 
+STOPPED_BY_USER = "Stopped by the user."
+INTERRUPTED_BY_PAGE = (
+    "Interrupted before it finished (the page was closed or reloaded). Send the question again for a full answer."
+)
+
+
 def build_commit(
     agent: Agent,
     meta: SessionMeta,
@@ -47,6 +53,7 @@ def build_commit(
     started_at: datetime,
     ended_at: datetime,
     stop_reason: str,
+    stopped_by_user: bool = True,
 ) -> TurnCommit:
     """Everything one finished (or stopped) turn writes: messages, turn record, snapshot, ledger rows, title.
 
@@ -60,6 +67,8 @@ def build_commit(
         started_at: When the turn began.
         ended_at: When it ended.
         stop_reason: strands' stop reason ("end_turn", "cancelled", "limit_*" ...).
+        stopped_by_user: For a cancelled turn, whether the user asked to stop it (Stop); else
+            its reader went away (the page was closed or reloaded) and the note says so.
 
     Returns:
         The commit for :meth:`SessionStore.commit_turn`.
@@ -81,7 +90,7 @@ def build_commit(
         # calls such a message "end_turn", empty or not): never stored as an answer
         raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
     if stop_reason == "cancelled":
-        status, error = "stopped", "Stopped by the user."
+        status, error = "stopped", STOPPED_BY_USER if stopped_by_user else INTERRUPTED_BY_PAGE
     elif stop_reason.startswith("limit_"):
         status, error = "stopped", "The answer hit the assistant's step limit and was cut short."
     costs = [u.cost_usd for u in usage]

@@ -106,6 +106,31 @@ def test_model_error_leaves_transcript_unchanged_and_retry_stores_one_user_messa
     assert texts == ["What is my budget?"]
 
 
+def test_an_explicit_stop_is_noted_as_the_users_and_the_next_reload_as_an_interruption(sqlite_engine) -> None:
+    def slow(name: str) -> OfflineModel:
+        return OfflineModel(chunk_delay_s=0.05, first_token_delay_s=0.0, words_per_chunk=1)
+
+    service = make_service(sqlite_engine, model=slow)
+    meta = service.create_session("u1")
+    for question in ("Hello, what can you do for me?", "And what else can you do?"):
+        stream = service.send_sync(meta.id, "u1", question)
+        got = ""
+        for event in stream:
+            if isinstance(event, TextDelta):
+                got += event.text
+                if len(got) > 40:
+                    break
+        if question.startswith("Hello"):
+            assert service.stop(meta.id)  # the Stop button: the answer ends, the page reads it to the end
+            assert isinstance(list(stream)[-1], Done)
+        stream.close()  # the second time: the page went away mid-answer, with no Stop
+        assert service.wait_idle(meta.id, timeout=10)
+    turns = service.open_session(meta.id, "u1").turns
+    assert [t.status for t in turns] == ["stopped", "stopped"]
+    assert turns[0].error == "Stopped by the user."
+    assert (turns[1].error or "").startswith("Interrupted before it finished (the page was closed or reloaded).")
+
+
 def test_failure_mid_stream_after_a_tool_leaves_nothing_half_written(sqlite_engine) -> None:
     service = make_service(sqlite_engine, model_provider="faulty:midstream")
     meta = service.create_session("u1")
@@ -132,6 +157,10 @@ def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:
     assert service.wait_idle(meta.id, timeout=10)
     doc = service.open_session(meta.id, "u1")
     assert len(doc.turns) == 1 and doc.turns[0].status == "stopped"
+    # nobody pressed Stop: the page went away (closed, reloaded) and the note says that
+    assert doc.turns[0].error == (
+        "Interrupted before it finished (the page was closed or reloaded). Send the question again for a full answer."
+    )
     shown = build_display_turns(doc)[0]
     assert shown.answer_text.startswith(got), "everything the user saw is kept"
     assert "Cancelled by user" not in shown.answer_text

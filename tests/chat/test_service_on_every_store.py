@@ -98,6 +98,7 @@ def test_stop_during_a_tool_call_leaves_a_history_converse_accepts(store_engine,
     holder["stop"] = lambda: service.stop(meta.id)
     stopped = service.run_turn(meta.id, "u1", QUESTION)
     assert isinstance(stopped[-1], Done) and stopped[-1].turn.status == "stopped"
+    assert stopped[-1].turn.error == "Stopped by the user."
     doc = service.open_session(meta.id, "u1")
     _assert_resumable(doc.messages)
     shown = build_display_turns(doc)[0]
