@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any
 
 from assistant.models.offline.deciding import best_meeting, detect_intents
@@ -113,6 +114,48 @@ def _scalar(value: str | int | float, key: str = "", currency: str | None = None
     return str(value)
 
 
+# How a field of a budget area or a big rock reads in a sentence ("{}" is the value as shown).
+_PHRASES = {
+    "status": "{}",
+    "progress_pct": "{}% done",
+    "target_date": "due {}",
+    "due_date": "due {}",
+    "annual_budget": "{} annual budget",
+    "spent_ytd": "{} spent so far",
+    "plan_ytd": "{} planned by now",
+    "forecast": "{} forecast",
+    "remaining": "{} left",
+    "forecast_variance": "forecast {} against budget",
+    "owner": "owned by {}",
+}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _phrase(key: str, value: str | int | float, currency: str | None) -> str:
+    """One field as words: ``at risk``, ``62% done``, ``due 19 Jan 2027``, ``$18.5M annual budget``."""
+    if key == "status" and isinstance(value, str):
+        text = value.replace("_", " ")
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+            text = f"{day.day} {day:%b %Y}"
+        except ValueError:
+            text = value
+    elif key == "forecast_variance" and currency and isinstance(value, (int, float)):
+        text = ("+" if value > 0 else "") + _money(float(value), currency)
+    else:
+        text = _scalar(value, key, currency)
+    phrase = _PHRASES.get(key)
+    return phrase.format(text) if phrase else f"{key.replace('_', ' ')} {text}"
+
+
+def _prose(fields: list[tuple[str, str | int | float]], currency: str | None) -> str:
+    """The fields of one item as a clause a reader expects, the owner last."""
+    words = [_phrase(k, v, currency) for k, v in fields if k != "owner"]
+    owner = [_phrase(k, v, currency) for k, v in fields if k == "owner"]
+    return ", ".join(words) + ("; " if words and owner else "") + "".join(owner)
+
+
 def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
     """Bullet lines for the list-valued fields of a tool result (budget, big rocks)."""
     lines: list[str] = []
@@ -125,8 +168,8 @@ def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
             if isinstance(item, dict):
                 label = _label(item)
                 currency = str(item["currency"]) if isinstance(item.get("currency"), str) else None
-                details = [
-                    f"{k.replace('_', ' ')}: {_scalar(v, k, currency)}"
+                shown = [
+                    (k, v)
                     for k, v in item.items()
                     if isinstance(v, (str, int, float))
                     and not isinstance(v, bool)
@@ -134,7 +177,8 @@ def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
                     and k not in _HIDDEN_KEYS
                     and not k.endswith("_id")
                 ][:4]
-                lines.append(f"- **{label}** - " + "; ".join(details) if label else "- " + "; ".join(details))
+                details = _prose(shown, currency)
+                lines.append(f"- **{label}** - {details}" if label else f"- {details}")
             else:
                 lines.append(f"- {item}")
         if len(value) > limit:

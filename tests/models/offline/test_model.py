@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -237,3 +238,22 @@ async def test_agenda_for_meeting_missing_from_earlier_result_looks_it_up() -> N
 
     assert tool_names() == ["get_upcoming_meetings", "generate_meeting_agenda"]
     assert CALLS[1][1]["meeting_id"] == "mtg-003"
+
+
+def test_budget_and_big_rocks_read_as_prose_not_field_names(sqlite_engine: Any) -> None:
+    """Through the real tools over the demo data: "status: at_risk; progress pct: 62" read like a data dump."""
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "How is the budget and what about our big rocks?")
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+
+    # the demo's dates are relative to today: "due 19 Jan 2027"
+    assert re.search(
+        r"- \*\*Launch Platform v3\*\* - at risk, 62% done, due \d{1,2} [A-Z][a-z]{2} \d{4}; owned by Priya", text
+    )
+    assert "- **Engineering** - $18.5M annual budget, $11.9M spent so far, $11.1M planned by now; owned by" in text
+    for raw in ("status:", "progress pct", "target date", "at_risk", "on_track", "annual budget:", "spent ytd"):
+        assert raw not in text, raw
