@@ -9,6 +9,7 @@ the service with the signed-in user's id, so another user's id is simply "not fo
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from functools import partial
@@ -17,6 +18,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from assistant.chat import (
     ChatEvent,
@@ -791,16 +793,20 @@ def _conversation() -> None:
         if started is not None:
             _stream(started)
     finally:
-        # Interrupted runs (Stop, a click elsewhere, a closed tab) land here too: closing the
-        # iterator stops the answer, and the service stores what was produced as "stopped".
+        # Interrupted runs land here too: closing the iterator stops the answer, and the service
+        # stores what was produced as stopped. Stop or a click elsewhere reruns the app (the
+        # user stopped it: ChatService.stop first, so the note says so); a closed or reloaded
+        # page stops the script run instead, and the note says the page went away.
+        user_stopped = not isinstance(sys.exc_info()[1], StopException)
         if started is not None:
             st.session_state.pop(ANSWERING, None)
-            started.events.close()
-            if not started.streamed:
+            if not started.streamed and user_stopped:
                 service.stop(started.session.id)
+            started.events.close()
         if isinstance(comparing, Branch):  # the other model's answer, likewise (a no-op once it is stored)
+            if user_stopped:
+                service.stop(comparing.branch_id)
             comparing.started.events.close()
-            service.stop(comparing.branch_id)
 
 
 SIDEBAR_SHOWS = _sidebar_shows(meta)
