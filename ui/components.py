@@ -79,6 +79,11 @@ def step_result_markdown(text: str | None) -> str:
     return f":gray[:small[Result]]\n\n{safe_markdown(text or '(no result)')}"
 
 
+def step_body(input_markdown: str, result: str | None) -> str:
+    """A finished tool step's content as one Markdown element: its input section, then its result."""
+    return f"{input_markdown}\n\n{step_result_markdown(result)}"
+
+
 def step_icon(status: str) -> str:
     """The icon of a finished tool step: failed, or done."""
     return ":material/error:" if status == "error" else ":material/check_circle:"
@@ -92,7 +97,7 @@ def draw_step(step: ToolStep) -> None:
     """
     label = view.tool_label(step.name, step.status, step.duration_ms)
     with st.expander(label, icon=step_icon(step.status)):
-        st.markdown(f"{step_input_markdown(step.input)}\n\n{step_result_markdown(step.result)}")
+        st.markdown(step_body(step_input_markdown(step.input), step.result))
 
 
 def draw_turn(

@@ -22,7 +22,7 @@ from streamlit.delta_generator import DeltaGenerator
 from assistant.chat import ChatEvent, Done, ErrorEvent, TextDelta, ToolFinished, ToolStarted
 from assistant.views import conversation as view
 from assistant.views.markdown import safe_markdown
-from ui.components import step_icon, step_input_markdown, step_result_markdown
+from ui.components import step_body, step_icon, step_input_markdown
 
 CURSOR = " ▍"
 FLUSH_EVERY_S = 0.05  # text reaches the browser ~20 times a second while it streams
@@ -89,7 +89,7 @@ def draw_answer(
                     box, shown = steps[event.tool_use_id]
                     label = view.tool_label(event.name, event.status, event.duration_ms)
                     with box.expander(label, icon=step_icon(event.status)):
-                        st.markdown(f"{shown}\n\n{step_result_markdown(event.summary)}")
+                        st.markdown(step_body(shown, event.summary))
             elif isinstance(event, ErrorEvent):
                 outcome.failure = event
             elif isinstance(event, Done):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -106,20 +107,28 @@ def test_model_error_leaves_transcript_unchanged_and_retry_stores_one_user_messa
     assert texts == ["What is my budget?"]
 
 
-def test_an_explicit_stop_is_noted_as_the_users_and_the_next_reload_as_an_interruption(sqlite_engine) -> None:
-    def slow(name: str) -> OfflineModel:
-        return OfflineModel(chunk_delay_s=0.05, first_token_delay_s=0.0, words_per_chunk=1)
+def _slow(name: str) -> OfflineModel:
+    """The offline model streaming one word every 50 ms: slow enough to stop mid-answer."""
+    return OfflineModel(chunk_delay_s=0.05, first_token_delay_s=0.0, words_per_chunk=1)
 
-    service = make_service(sqlite_engine, model=slow)
+
+def _read_some(stream: Iterator[object], chars: int = 40) -> str:
+    """Read ``stream`` until more than ``chars`` characters of answer text have arrived; return them."""
+    got = ""
+    for event in stream:
+        if isinstance(event, TextDelta):
+            got += event.text
+            if len(got) > chars:
+                break
+    return got
+
+
+def test_an_explicit_stop_is_noted_as_the_users_and_the_next_reload_as_an_interruption(sqlite_engine) -> None:
+    service = make_service(sqlite_engine, model=_slow)
     meta = service.create_session("u1")
     for question in ("Hello, what can you do for me?", "And what else can you do?"):
         stream = service.send_sync(meta.id, "u1", question)
-        got = ""
-        for event in stream:
-            if isinstance(event, TextDelta):
-                got += event.text
-                if len(got) > 40:
-                    break
+        _read_some(stream)
         if question.startswith("Hello"):
             assert service.stop(meta.id)  # the Stop button: the answer ends, the page reads it to the end
             assert isinstance(list(stream)[-1], Done)
@@ -141,18 +150,10 @@ def test_failure_mid_stream_after_a_tool_leaves_nothing_half_written(sqlite_engi
 
 
 def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:
-    def slow(name: str) -> OfflineModel:
-        return OfflineModel(chunk_delay_s=0.05, first_token_delay_s=0.0, words_per_chunk=1)
-
-    service = make_service(sqlite_engine, model=slow)
+    service = make_service(sqlite_engine, model=_slow)
     meta = service.create_session("u1")
     stream = service.send_sync(meta.id, "u1", "Hello, what can you do for me?")
-    got = ""
-    for event in stream:
-        if isinstance(event, TextDelta):
-            got += event.text
-            if len(got) > 40:
-                break
+    got = _read_some(stream)
     stream.close()
     assert service.wait_idle(meta.id, timeout=10)
     doc = service.open_session(meta.id, "u1")

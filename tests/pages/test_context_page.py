@@ -239,13 +239,18 @@ def one_event_ics(props: str) -> bytes:
     return text.replace("\n", "\r\n").encode()
 
 
+def upload_calendar(at: AppTest, name: str, data: bytes) -> None:
+    """Upload ``data`` as the calendar file ``name`` and run the page."""
+    calendar_uploader(at).set_value((name, data, "text/calendar"))
+    at.run()
+
+
 def test_a_calendar_repeating_every_minute_is_used_with_a_warning(engine: Callable[[str], Engine]) -> None:
     engine(ALICE)
     at = open_page()
     start = f"{date.today():%Y%m%d}T000000Z"
     minutely = one_event_ics(f"UID:m@x\nDTSTART:{start}\nDTEND:{start}\nRRULE:FREQ=MINUTELY\nSUMMARY:Ping")
-    calendar_uploader(at).set_value(("minutely.ics", minutely, "text/calendar"))
-    at.run()
+    upload_calendar(at, "minutely.ics", minutely)
     assert not at.exception, at.exception
     assert "Your meetings now come from minutely.ics." in page_text(at)
     warnings = " ".join(str(w.value) for w in at.warning)
@@ -260,11 +265,9 @@ def test_a_calendar_file_cut_short_is_refused_in_plain_words_and_the_calendar_st
     at = open_page()
     start = f"{date.today():%Y%m%d}T090000Z"
     good = one_event_ics(f"UID:b@x\nDTSTART:{start}\nDTEND:{start}\nRRULE:FREQ=DAILY;COUNT=3\nSUMMARY:Board prep")
-    calendar_uploader(at).set_value(("work.ics", good, "text/calendar"))
-    at.run()
+    upload_calendar(at, "work.ics", good)
     assert "Your meetings now come from work.ics." in page_text(at)
-    calendar_uploader(at).set_value(("cut.ics", good[:100], "text/calendar"))
-    at.run()
+    upload_calendar(at, "cut.ics", good[:100])
     assert not at.exception, at.exception
     errors = " ".join(str(e.value) for e in at.error)
     assert "cut.ics was not used." in errors
