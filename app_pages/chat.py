@@ -56,6 +56,7 @@ from ui.components import (
     USER_AVATAR,
     browser_zone,
     draw_turn,
+    follow_newest_answer,
     pinned_chat_input,
 )
 from ui.model_choice import (
@@ -104,6 +105,7 @@ st.html(
     .st-key-stop-answer { display: none; position: fixed; bottom: 6.2rem; right: 5rem; width: auto !important;
         z-index: 999; }
     body:has(.answering-marker) .st-key-stop-answer { display: block; }
+    [data-testid="stElementContainer"]:has(.ea-follow) { display: none; }
     .st-key-stop-answer button { background: var(--st-background-color, #fff); border: 1px solid #DDE3EA;
         border-radius: 999px; padding: 0.2rem 0.9rem; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
     </style>"""
@@ -813,6 +815,7 @@ SIDEBAR_SHOWS = _sidebar_shows(meta)
 with st.sidebar:
     _sidebar()
 _draw_stop_button()
+follow_newest_answer()
 # An open session's header changes only with what makes a fragment rerun the app (its title,
 # its state): drawn once per full run. Before a session starts it shows the model picked in
 # the welcome (a widget of the fragment), so the fragment draws it then.

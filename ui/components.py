@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import streamlit as st
-from streamlit.delta_generator_singletons import context_dg_stack
 
 from assistant.chat import DisplayTurn
 from assistant.sessions.base import ToolStep, TurnRecord
@@ -35,21 +34,90 @@ def browser_zone() -> ZoneInfo:
 
 
 def pinned_chat_input(placeholder: str, **kwargs: Any) -> str | None:
-    """``st.chat_input`` pinned to the bottom of the page the way Streamlit pins it from the
-    app's body, also when called inside a fragment.
+    """``st.chat_input`` in the bottom container (``st.bottom``), also when called inside a fragment.
 
-    Inside a fragment (whose content Streamlit wraps in a container) ``st.chat_input`` is drawn
-    in place, and ``st.bottom.chat_input`` is drawn at the bottom but not marked as pinned: the
-    browser then no longer keeps the newest message in view while an answer streams. Called
-    with the main area as the only open container, Streamlit pins it itself; the fragment writes
-    it into the bottom container through the wrapper it keeps for containers outside it.
+    Inside a fragment ``st.chat_input`` would be drawn in place. ``st.bottom`` pins it without
+    Streamlit's own "stick to the bottom" scrolling, which cannot be told that the reader
+    scrolled up while an answer streams and lets go at the end of some answers: the chat page
+    keeps the newest answer in view itself (:func:`follow_newest_answer`).
     """
-    token = context_dg_stack.set(context_dg_stack.get()[:1])
-    try:
-        value = st.chat_input(placeholder, **kwargs)
-    finally:
-        context_dg_stack.reset(token)
+    value = st.bottom.chat_input(placeholder, **kwargs)
     return None if value is None else str(value)
+
+
+# Keeps the end of the conversation in view on the chat page: when a session is shown (the
+# page or its ``session`` changes), and from the moment the reader asks (Enter, or a button such
+# as a starter or Retry) while the answer streams (the marker the chat page draws meanwhile)
+# until its footer. It lets go when the reader scrolls up (wheel,
+# touch, keys, the scroll bar) and follows again once they are back at the bottom, or when
+# they ask the next question. Streamlit's own following (a chat input pinned from the app's
+# body) could not be told the reader scrolled up while it was animating, and let go at the end
+# of two later answers in three, as the chat input took the focus back.
+_FOLLOW_JS = """
+(() => {
+  if (window.__eaFollow) return;
+  window.__eaFollow = true;
+  const MAIN = '[data-testid="stMain"], [data-testid="stAppScrollToBottomContainer"]';
+  const SCROLL_KEYS = new Set(['PageUp', 'ArrowUp', 'Home']);
+  let box = null, content = null, sizes = null, shown = null;
+  let following = true, answering = false, settleUntil = 0;
+  const onChat = () => !!document.querySelector('[data-testid="stBottom"] [data-testid="stChatInput"]');
+  const atBottom = (c) => c.scrollHeight - c.scrollTop - c.clientHeight < 2;
+  const follow = () => {
+    if (box && following && (answering || performance.now() < settleUntil) && onChat() && !atBottom(box)) {
+      box.scrollTop = box.scrollHeight;
+    }
+  };
+  const letGo = () => { following = false; };
+  const attach = () => {
+    const now = location.pathname + '?' + (new URLSearchParams(location.search).get('session') || '');
+    if (now !== shown) { shown = now; following = true; settleUntil = performance.now() + 2000; }
+    const streaming = !!document.querySelector('.answering-marker');
+    if (!streaming && answering) settleUntil = performance.now() + 1500;  // its footer and controls
+    answering = streaming;
+    const c = document.querySelector(MAIN);
+    if (c && c.firstElementChild !== content) {  // what grows as an answer streams
+      if (sizes) sizes.disconnect();
+      content = c.firstElementChild;
+      sizes = new ResizeObserver(follow);
+      if (content) sizes.observe(content);
+    }
+    if (c !== box && c) {
+      c.addEventListener('wheel', (e) => { if (e.deltaY < 0) letGo(); }, {passive: true});
+      c.addEventListener('touchmove', letGo, {passive: true});
+      c.addEventListener('pointerdown', (e) => { if (e.target === c) letGo(); }, {passive: true});
+      c.addEventListener('keydown', (e) => {
+        if (SCROLL_KEYS.has(e.key) && !e.target.closest('textarea, input')) letGo();
+      });
+      let lastTop = c.scrollTop;
+      c.addEventListener('scroll', () => {  // back down at the bottom (not a scroll event that was already queued)
+        if (c.scrollTop > lastTop && atBottom(c)) following = true;
+        lastTop = c.scrollTop;
+      }, {passive: true});
+    }
+    box = c;
+    follow();
+  };
+  // Asking (Enter in the chat input, or a button of the page: a starter, Retry) follows the answer.
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) following = true;
+  }, true);
+  document.addEventListener('click', (e) => {
+    if (e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button')) following = true;
+  }, true);
+  new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
+  attach();
+})();
+"""
+
+
+def follow_newest_answer() -> None:
+    """Keep the end of the conversation in view (see ``_FOLLOW_JS``).
+
+    One hidden element; its script installs itself once per browser page, however often a run
+    draws it.
+    """
+    st.html(f'<span class="ea-follow"></span><script>{_FOLLOW_JS}</script>', unsafe_allow_javascript=True)
 
 
 def step_input(value: Any) -> None:

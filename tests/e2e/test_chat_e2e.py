@@ -146,23 +146,78 @@ def test_stop_keeps_partial_answer_marked_stopped(page: Any, chat_server: Stream
     shot(page, "06-stopped")
 
 
+def below_the_fold(page: Any) -> int:
+    """How far (px) the end of the conversation is below the bottom of the window."""
+    return int(
+        page.evaluate(
+            """() => { const c = document.querySelector('[data-testid=stMain]');
+                return Math.round(c.scrollHeight - c.scrollTop - c.clientHeight) }"""
+        )
+    )
+
+
 def test_later_answers_keep_the_input_pinned_and_update_the_sidebar(page: Any, chat_server: StreamlitServer) -> None:
     """Later turns are answered in a rerun of the conversation alone: the input stays pinned to
-    the bottom and the sidebar's figures still move."""
+    the bottom, the page follows each answer to its end, and the sidebar's figures still move.
+    (Streamlit's own following let go at the end of two later answers in three.)"""
     open_app(page, chat_server)
     new_session(page)
-    for n, question in enumerate(
-        ["What meetings do I have this week?", "How is our budget tracking?", "What is the status of our big rocks?"], 1
-    ):
+    questions = [
+        "What meetings do I have this week?",
+        "How is our budget tracking?",
+        "What is the status of our big rocks?",
+        "What meetings do I have this week?",
+    ]
+    for n, question in enumerate(questions, 1):
         send(page, question)
         # a later answer stays in its live container (no rerun after it): count footers
         page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
         idle(page)
-    page.locator(".st-key-current-session", has_text="3 answers").wait_for()
+        page.wait_for_timeout(400)  # the page's own smooth scrolling
+        assert below_the_fold(page) <= 2, f"answer {n} ends below the fold"
+    page.locator(".st-key-current-session", has_text="4 answers").wait_for()
     box = page.locator(INPUT).bounding_box()
     assert box is not None and box["y"] > 900 * 0.75, f"the chat input is not pinned to the bottom: {box}"
-    assert page.locator(MESSAGES).count() == 6
+    assert page.locator(MESSAGES).count() == 8
     shot(page, "05b-third-answer-in-view")
+    # opened again (a reload), a long session shows its end
+    page.reload()
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 4])
+    idle(page)
+    page.wait_for_timeout(400)
+    assert below_the_fold(page) <= 2, "a reopened session does not show its end"
+
+
+def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any, chat_server: StreamlitServer) -> None:
+    """The page follows a streaming answer only until the reader scrolls up to read something
+    else (Streamlit's own following pulled the reader back down while it was animating)."""
+    open_app(page, chat_server)
+    new_session(page)
+    for n, question in enumerate(["What meetings do I have this week?", "How is our budget tracking?"], 1):
+        send(page, question)
+        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
+        idle(page)
+    send(page, "What is the status of our big rocks and how is our budget tracking?")
+    page.wait_for_function(
+        "(sel) => document.querySelector('.answering-marker') && document.querySelectorAll(sel).length === 6",
+        arg=MESSAGES,
+    )
+    page.wait_for_timeout(300)
+    page.mouse.move(640, 300)
+    page.mouse.wheel(0, -600)
+    page.wait_for_timeout(300)
+    left_at = below_the_fold(page)
+    assert left_at > 300, left_at
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 3])
+    idle(page)
+    page.wait_for_timeout(400)
+    assert below_the_fold(page) > left_at, "the page scrolled the reader back down"
+    # asking again follows the new answer
+    send(page, "How is our budget tracking?")
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 4])
+    idle(page)
+    page.wait_for_timeout(400)
+    assert below_the_fold(page) <= 2
 
 
 def test_no_starter_is_left_on_the_page_while_the_first_answer_streams(page: Any, chat_server: StreamlitServer) -> None:
