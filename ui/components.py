@@ -45,19 +45,20 @@ def pinned_chat_input(placeholder: str, **kwargs: Any) -> str | None:
     return None if value is None else str(value)
 
 
-# Keeps the end of the conversation in view on the chat page: when a session is shown (the
-# page or its ``session`` changes), and from the moment the reader asks (Enter, or a button such
-# as a starter or Retry) while the answer streams (the marker the chat page draws meanwhile)
-# until its footer. It lets go when the reader scrolls up (wheel,
-# touch, keys, the scroll bar) and follows again once they are back at the bottom, or when
-# they ask the next question. Streamlit's own following (a chat input pinned from the app's
-# body) could not be told the reader scrolled up while it was animating, and let go at the end
-# of two later answers in three, as the chat input took the focus back.
+# Keeps the end of the conversation in view on the chat page:
+# - when a session is shown (the page or its ``session`` changes);
+# - from the moment the reader asks (Enter, or a button such as a starter or Retry), while the
+#   answer streams (the marker the chat page draws meanwhile), until its footer is drawn.
+# It lets go when the reader scrolls up (wheel, touch, keys, the scroll bar) and follows again
+# once they are back at the bottom, or when they ask the next question. Streamlit's own
+# following (a chat input pinned from the app's body) pulled a reader who scrolled up while it
+# animated back down, and let go at the end of two later answers in three (the chat input
+# taking the focus back reset its "did anything change size" check).
 _FOLLOW_JS = """
 (() => {
   if (window.__eaFollow) return;
   window.__eaFollow = true;
-  const MAIN = '[data-testid="stMain"], [data-testid="stAppScrollToBottomContainer"]';
+  const MAIN = '[data-testid="stMain"]';
   const SCROLL_KEYS = new Set(['PageUp', 'ArrowUp', 'Home']);
   let box = null, content = null, sizes = null, shown = null;
   let following = true, answering = false, settleUntil = 0;
