@@ -53,7 +53,9 @@ def pinned_chat_input(placeholder: str, **kwargs: Any) -> str | None:
 # once they are back at the bottom, or when they ask the next question. Streamlit's own
 # following (a chat input pinned from the app's body) pulled a reader who scrolled up while it
 # animated back down, and let go at the end of two later answers in three (the chat input
-# taking the focus back reset its "did anything change size" check).
+# taking the focus back reset its "did anything change size" check). While the reader is more
+# than a screenful above the end, a "Latest" button (class ``ea-jump``, styled by the chat page)
+# takes them back down and follows again.
 _FOLLOW_JS = """
 (() => {
   if (window.__eaFollow) return;
@@ -68,8 +70,24 @@ _FOLLOW_JS = """
     if (box && following && (answering || performance.now() < settleUntil) && onChat() && !atBottom(box)) {
       box.scrollTop = box.scrollHeight;
     }
+    showJump();
   };
   const letGo = () => { following = false; };
+  const jump = document.createElement('button');
+  jump.className = 'ea-jump';
+  jump.type = 'button';
+  jump.hidden = true;
+  jump.textContent = '\u2193 Latest';
+  jump.title = 'Jump to the latest message';
+  jump.setAttribute('aria-label', jump.title);
+  jump.addEventListener('click', () => {
+    following = true;
+    if (box) box.scrollTo({top: box.scrollHeight, behavior: 'smooth'});
+  });
+  document.body.appendChild(jump);
+  const showJump = () => {
+    jump.hidden = !(box && onChat() && box.scrollHeight - box.scrollTop - box.clientHeight > box.clientHeight / 2);
+  };
   const attach = () => {
     const now = location.pathname + '?' + (new URLSearchParams(location.search).get('session') || '');
     if (now !== shown) { shown = now; following = true; settleUntil = performance.now() + 2000; }
@@ -94,6 +112,7 @@ _FOLLOW_JS = """
       c.addEventListener('scroll', () => {  // back down at the bottom (not a scroll event that was already queued)
         if (c.scrollTop > lastTop && atBottom(c)) following = true;
         lastTop = c.scrollTop;
+        showJump();
       }, {passive: true});
     }
     box = c;

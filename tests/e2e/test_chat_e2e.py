@@ -208,10 +208,17 @@ def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any,
     page.wait_for_timeout(300)
     left_at = below_the_fold(page)
     assert left_at > 300, left_at
+    jump = page.get_by_role("button", name="Jump to the latest message")
+    jump.wait_for()  # the way back down is offered
+    shot(page, "05c-scrolled-up-mid-answer")
     page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 3])
     idle(page)
     page.wait_for_timeout(400)
     assert below_the_fold(page) > left_at, "the page scrolled the reader back down"
+    jump.click()
+    page.wait_for_timeout(800)  # a smooth scroll
+    assert below_the_fold(page) <= 2
+    assert not jump.is_visible()
     # asking again follows the new answer
     send(page, "How is our budget tracking?")
     page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 4])
