@@ -101,6 +101,12 @@ st.html(
     .st-key-session-list button [data-testid="stMarkdownContainer"] { min-width: 0; overflow: hidden; }
     .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .st-key-welcome h2 { margin-bottom: 0.25rem; }
+    .st-key-prep-queue [data-testid="stHorizontalBlock"] { align-items: stretch; }
+    .st-key-prep-queue [data-testid="stColumn"], .st-key-prep-queue [data-testid="stColumn"] > div,
+    .st-key-prep-queue [data-testid="stLayoutWrapper"]:has(> [class*="st-key-prep-card-"])
+        { display: flex; flex-direction: column; flex: 1 1 auto; }
+    [class*="st-key-prep-card-"] { flex: 1 1 auto; min-height: 232px; }
+    [class*="st-key-prep-card-"] > :last-child { margin-top: auto; }
     [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }
     .st-key-stop-answer { display: none; position: fixed; bottom: 6.2rem; right: 5rem; width: auto !important;
         z-index: 999; }

@@ -32,7 +32,6 @@ logger = logging.getLogger("assistant.pages.chat.prep_queue")
 
 MAX_CARDS = 6
 PER_ROW = 3
-CARD_HEIGHT = 232
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -94,8 +93,10 @@ def _card(
     meeting = entry.item.meeting
     zone = browser_zone()
     when = "all day" if meeting.all_day else describe_when(meeting.start, now.astimezone(zone))
-    # one height for every card, so their buttons line up whatever the title's length
-    with st.container(border=True, key=f"prep-card-{index}", height=CARD_HEIGHT):
+    # Cards of a row share its height and keep their buttons at the bottom, so the buttons line
+    # up whatever the title's length; a card grows when its text wraps (the chat page's CSS,
+    # ``.st-key-prep-queue``). A fixed height clipped the buttons of a narrow card.
+    with st.container(border=True, key=f"prep-card-{index}"):
         st.markdown(f"**{md_text(meeting.title)}**")
         st.badge(entry.item.type_label, icon=":material/label:", color="blue")
         st.caption(f"{when} · {window_text(entry, now.astimezone(zone))}")

@@ -440,6 +440,25 @@ def test_upload_type_queue_prepare_resume_materials_disconnect(page: Any, server
         assert label in card(page, title).inner_text(), (title, text)
     assert card(page, ALL_DAY).count() == 0 and card(page, CANCELLED_ONE_OFF).count() == 0
     assert evil_images(page) == []
+    # Every card shows its buttons whole (a fixed height clipped them when the text wrapped, as it
+    # does in a narrower window), and the cards of a row are as tall as each other, their buttons
+    # on one line.
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1100, "height": size["height"]})
+    page.wait_for_timeout(300)
+    cards = page.evaluate(
+        """() => [...document.querySelectorAll("[class*='st-key-prep-card-']")].map((c) => {
+            const r = c.getBoundingClientRect();
+            const b = [...c.querySelectorAll('button')].map((x) => x.getBoundingClientRect());
+            return {top: Math.round(r.top), height: Math.round(r.height),
+                    clipped: c.scrollHeight > c.clientHeight + 1, inside: b.every((x) => x.bottom <= r.bottom),
+                    buttons: Math.round(Math.min(...b.map((x) => x.top)))};
+        })"""
+    )
+    assert len(cards) >= 2 and all(c["inside"] and not c["clipped"] for c in cards), cards
+    first_row = [c for c in cards if c["top"] == cards[0]["top"]]
+    assert len({c["height"] for c in first_row}) == 1 and len({c["buttons"] for c in first_row}) == 1, cards
+    page.set_viewport_size(size)
     shot(page, "calendar-06-queue", full_page=True)
 
     # Prepare the outside meeting: a session whose first message names it, and the answer streams.
