@@ -46,13 +46,14 @@ def pinned_chat_input(placeholder: str, **kwargs: Any) -> str | None:
 
 
 # Keeps the end of the conversation in view on the chat page: when a session is shown (the
-# page or its ``session`` changes), and from the moment the reader asks (Enter, or a button such
-# as a starter or Retry) while the answer streams (the marker the chat page draws meanwhile)
-# until its footer. It lets go when the reader scrolls up (wheel,
-# touch, keys, the scroll bar) and follows again once they are back at the bottom, or when
-# they ask the next question. Streamlit's own following (a chat input pinned from the app's
-# body) could not be told the reader scrolled up while it was animating, and let go at the end
-# of two later answers in three, as the chat input took the focus back.
+# page or its ``session`` changes; the welcome of a new session is shown from its top, where
+# its greeting is), and from the moment the reader asks (Enter, or a button such as a starter
+# or Retry) while the answer streams (the marker the chat page draws meanwhile) until its
+# footer. It lets go when the reader scrolls up (wheel, touch, keys, the scroll bar) and
+# follows again once they are back at the bottom, or when they ask the next question.
+# Streamlit's own following (a chat input pinned from the app's body) could not be told the
+# reader scrolled up while it was animating, and let go at the end of two later answers in
+# three, as the chat input took the focus back.
 _FOLLOW_JS = """
 (() => {
   if (window.__eaFollow) return;
@@ -70,8 +71,16 @@ _FOLLOW_JS = """
   };
   const letGo = () => { following = false; };
   const attach = () => {
-    const now = location.pathname + '?' + (new URLSearchParams(location.search).get('session') || '');
-    if (now !== shown) { shown = now; following = true; settleUntil = performance.now() + 2000; }
+    const session = new URLSearchParams(location.search).get('session') || '';
+    const now = location.pathname + '?' + session;
+    if (now !== shown) {
+      shown = now;
+      following = true;
+      // A session shows its end; the welcome (no session yet) its greeting, at the top.
+      settleUntil = session ? performance.now() + 2000 : 0;
+      const c = document.querySelector(MAIN);
+      if (!session && c) c.scrollTop = 0;
+    }
     const streaming = !!document.querySelector('.answering-marker');
     if (!streaming && answering) settleUntil = performance.now() + 1500;  // its footer and controls
     answering = streaming;

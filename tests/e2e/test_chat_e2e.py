@@ -220,6 +220,38 @@ def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any,
     assert below_the_fold(page) <= 2
 
 
+def test_the_welcome_opens_at_its_top_on_a_phone(browser: Any, chat_server: StreamlitServer) -> None:
+    """On a phone the welcome (a new session) is taller than the screen: it opened scrolled to
+    its end, as a reopened session does, so its greeting was out of sight. Opened from a long
+    session it keeps to its top too."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        open_app(page, chat_server)
+        page.wait_for_selector(".st-key-welcome")
+        page.wait_for_timeout(600)
+        assert scroll_top(page) == 0, "the welcome opened scrolled down"
+        shot(page, "10-welcome-on-a-phone")
+        for n, question in enumerate(["What meetings do I have this week?", "How is our budget tracking?"], 1):
+            send(page, question)
+            page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
+            idle(page)
+        page.wait_for_timeout(400)
+        assert scroll_top(page) > 0 and below_the_fold(page) <= 2
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        new_session(page)
+        page.wait_for_timeout(600)
+        assert scroll_top(page) == 0, "a new session opened scrolled down"
+    finally:
+        context.close()
+
+
+def scroll_top(page: Any) -> int:
+    """How far (px) the page is scrolled down."""
+    return int(page.evaluate("() => Math.round(document.querySelector('[data-testid=stMain]').scrollTop)"))
+
+
 def test_no_starter_is_left_on_the_page_while_the_first_answer_streams(page: Any, chat_server: StreamlitServer) -> None:
     """The welcome's starters and prep cards were left on the page, clickable, under the first
     answer until it ended: a click there stopped the answer and its question was never sent."""
