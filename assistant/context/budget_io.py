@@ -181,6 +181,12 @@ def _check_size(data: bytes, kind: str) -> None:
         )
 
 
+def _csv_cell(text: str) -> Any:
+    """A CSV cell as the row checks take it: text starting with ``=`` is a formula, refused in any
+    column as in a workbook (a spreadsheet opening the file would run it), not saved as text."""
+    return FORMULA if text.lstrip().startswith("=") else text
+
+
 def parse_budget_csv(data: bytes) -> list[BudgetRow]:
     """Budget rows from an uploaded CSV (UTF-8, with or without BOM; comma, semicolon or tab).
 
@@ -217,7 +223,9 @@ def parse_budget_csv(data: bytes) -> list[BudgetRow]:
         lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as e:
         raise ContextInputError.single(f"This CSV cannot be read ({e}); export it again from your spreadsheet.") from e
-    numbered = [(i + 1, cells) for i, cells in enumerate(lines) if any(not is_blank(c) for c in cells)]
+    numbered = [
+        (i + 1, [_csv_cell(c) for c in cells]) for i, cells in enumerate(lines) if any(not is_blank(c) for c in cells)
+    ]
     if not numbered:
         raise ContextInputError.single("The CSV file is empty; download the template and fill it in.")
     header_row, header = numbered[0]

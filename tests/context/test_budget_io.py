@@ -114,6 +114,17 @@ def test_formula_text_in_csv_number_column_is_refused() -> None:
     ]
 
 
+def test_formula_text_in_csv_text_columns_is_refused() -> None:
+    """The page says formulas are refused: a CSV's =HYPERLINK(...) area or =A2 note was saved as text."""
+    link = '"=HYPERLINK(""http://evil.example"",""open"")"'
+    data = (HEADER + f'{link},me,100,10,20," =A2"\nOps,=B2,5,1,1,-3% vs plan\n').encode()
+    assert problems(data) == [
+        "row 2, column area: formulas are not accepted; paste values",
+        "row 2, column notes: formulas are not accepted; paste values",
+        "row 3, column owner: formulas are not accepted; paste values",
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
