@@ -108,11 +108,15 @@ _FOLLOW_JS = """
     follow();
   };
   // Asking (Enter in the chat input, or a button of the page: a starter, Retry) follows the answer.
+  // A stored answer's own buttons (its thumbs, comparing it) and "Show earlier" ask nothing: a
+  // reader rating an old answer keeps their place.
+  const KEEPS_PLACE = '[class*="st-key-turn-footer-"], [data-testid="stExpander"], .st-key-earlier-turns';
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) following = true;
   }, true);
   document.addEventListener('click', (e) => {
-    if (e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button')) following = true;
+    const button = e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button');
+    if (button && !button.closest(KEEPS_PLACE)) following = true;
   }, true);
   new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
   attach();

@@ -220,6 +220,33 @@ def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any,
     assert below_the_fold(page) <= 2
 
 
+def test_thumbs_on_an_old_answer_keep_the_readers_place(page: Any, chat_server: StreamlitServer) -> None:
+    """A reader who scrolled up while an answer streamed and rated an older answer was pulled
+    down to the newest one: every button click on the page counted as asking a question."""
+    open_app(page, chat_server)
+    new_session(page)
+    for n, question in enumerate(["What meetings do I have this week?", "How is our budget tracking?"], 1):
+        send(page, question)
+        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
+        idle(page)
+    send(page, "What is the status of our big rocks and how is our budget tracking?")
+    page.wait_for_function(
+        "(sel) => document.querySelector('.answering-marker') && document.querySelectorAll(sel).length === 6",
+        arg=MESSAGES,
+    )
+    page.mouse.move(640, 300)
+    page.mouse.wheel(0, -600)
+    thumbs = page.locator(FOOTERS).first.locator("button").first
+    thumbs.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    before = scroll_top(page)
+    thumbs.click()
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 3])
+    idle(page)
+    page.wait_for_timeout(1000)  # past the page's settling after an answer
+    assert abs(scroll_top(page) - before) < 40, f"the page moved from {before} to {scroll_top(page)}"
+
+
 def test_the_welcome_opens_at_its_top_on_a_phone(browser: Any, chat_server: StreamlitServer) -> None:
     """On a phone the welcome (a new session) is taller than the screen: it opened scrolled to
     its end, as a reopened session does, so its greeting was out of sight. Opened from a long
