@@ -118,6 +118,13 @@ _FOLLOW_JS = """
     const button = e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button');
     if (button && !button.closest(KEEPS_PLACE)) following = true;
   }, true);
+  // On a phone the sidebar covers the page: picking a session there (or New session) closes it,
+  // as Streamlit does for its page links, so the conversation it opens is in sight.
+  document.addEventListener('click', (e) => {
+    if (window.innerWidth >= 768) return;
+    if (!e.target.closest('[data-testid="stSidebar"] :is(.st-key-new-session, .st-key-session-list) button')) return;
+    setTimeout(() => document.querySelector('[data-testid="stSidebarCollapseButton"] button')?.click(), 0);
+  });
   new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
   attach();
 })();
@@ -125,7 +132,8 @@ _FOLLOW_JS = """
 
 
 def follow_newest_answer() -> None:
-    """Keep the end of the conversation in view (see ``_FOLLOW_JS``).
+    """Keep the end of the conversation in view (see ``_FOLLOW_JS``); on a phone, close the
+    sidebar once a session is picked there.
 
     One hidden element; its script installs itself once per browser page, however often a run
     draws it.

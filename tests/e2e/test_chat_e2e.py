@@ -274,6 +274,32 @@ def test_the_welcome_opens_at_its_top_on_a_phone(browser: Any, chat_server: Stre
         context.close()
 
 
+def test_picking_a_session_on_a_phone_closes_the_sidebar(browser: Any, chat_server: StreamlitServer) -> None:
+    """On a phone the sidebar covers the page: picking a session (or New session) there left it
+    open over the conversation it had just opened."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    sidebar_open = "() => document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'false'"
+    try:
+        open_app(page, chat_server)
+        send(page, "What meetings do I have this week?")
+        wait_answers(page, 1)
+        sid = session_id(page)
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        page.wait_for_function(sidebar_open)
+        new_session(page)
+        page.wait_for_function(f"() => !({sidebar_open})()", timeout=5_000)
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        page.wait_for_function(sidebar_open)
+        page.locator(f".st-key-open-{sid} button:visible").first.click()
+        page.wait_for_selector(FOOTERS)
+        page.wait_for_function(f"() => !({sidebar_open})()", timeout=5_000)
+        shot(page, "11-session-picked-on-a-phone")
+    finally:
+        context.close()
+
+
 def scroll_top(page: Any) -> int:
     """How far (px) the page is scrolled down."""
     return int(page.evaluate("() => Math.round(document.querySelector('[data-testid=stMain]').scrollTop)"))
