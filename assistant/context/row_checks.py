@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -131,6 +132,8 @@ def clean_text(
     text = strip_control_chars(str(value))
     lines = [line.strip() for line in text.split("\n") if line.strip()] if multiline else [" ".join(text.split())]
     text = "\n".join(lines)
+    if all(unicodedata.category(ch) == "Cf" or ch.isspace() for ch in text):
+        return ""  # only invisible characters (zero-width spaces, joiners): as empty as it looks
     if len(text) > limit:
         problems.append(Problem(row, column, f"is {len(text)} characters long; at most {limit} are allowed"))
         return ""
