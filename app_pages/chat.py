@@ -102,7 +102,7 @@ st.html(
     .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .st-key-welcome h2 { margin-bottom: 0.25rem; }
     [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }
-    .st-key-stop-answer { display: none; position: fixed; bottom: 6.2rem; right: 5rem; width: auto !important;
+    .st-key-stop-answer { display: none; position: fixed; bottom: 7.5rem; right: 5rem; width: auto !important;
         z-index: 999; }
     body:has(.answering-marker) .st-key-stop-answer { display: block; }
     [data-testid="stElementContainer"]:has(.ea-follow) { display: none; }

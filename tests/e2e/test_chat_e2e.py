@@ -140,6 +140,10 @@ def test_stop_keeps_partial_answer_marked_stopped(page: Any, chat_server: Stream
     page.wait_for_function(
         "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
     )
+    stop = page.locator(".st-key-stop-answer button").bounding_box()
+    box = page.locator('[data-testid="stChatInput"]').bounding_box()
+    assert stop is not None and box is not None
+    assert stop["y"] + stop["height"] <= box["y"] - 4, f"the Stop button covers the chat input: {stop} {box}"
     page.locator(".st-key-stop-answer button").click()
     wait_answers(page, 1)
     page.wait_for_selector("text=Stopped by the user.")
