@@ -10,6 +10,7 @@ never imports streamlit.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -139,6 +140,24 @@ def follow_newest_answer() -> None:
     draws it.
     """
     st.html(f'<span class="ea-follow"></span><script>{_FOLLOW_JS}</script>', unsafe_allow_javascript=True)
+
+
+def show_from_top(view_key: str) -> None:
+    """Scroll the page to its top once each time ``view_key`` changes (a session's detail opened).
+
+    Streamlit keeps the page's scroll position when a click swaps what the page shows, so a row
+    clicked low in a long table opened its session with the title and buttons out of sight.
+    Reruns of the same view (a click on its own controls) leave the reader's place alone.
+    """
+    script = (
+        f"(() => {{ const key = {json.dumps(view_key)}; if (window.__eaTop === key) return; window.__eaTop = key;"
+        " const c = document.querySelector('[data-testid=\"stMain\"]'); if (c) c.scrollTop = 0; })();"
+    )
+    st.html(
+        '<style>[data-testid="stElementContainer"]:has(.ea-top) { display: none; }</style>'
+        f'<span class="ea-top"></span><script>{script}</script>',
+        unsafe_allow_javascript=True,
+    )
 
 
 def step_input(value: Any) -> None:
