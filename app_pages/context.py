@@ -447,9 +447,8 @@ def _upload(stored: StoredContext | None) -> None:
         pending = {"id": uploaded.file_id, "rows": parsed, "version": stored.version if stored is not None else None}
         st.session_state[UPLOAD] = pending
     rows: list[BudgetRow] = pending["rows"]
-    st.success(
-        f"{uploaded.name}: {len(rows)} areas checked, no problems. Review them, then save.", icon=":material/task_alt:"
-    )
+    areas = f"{len(rows)} area" + ("" if len(rows) == 1 else "s")
+    st.success(f"{uploaded.name}: {areas} checked, no problems. Review them, then save.", icon=":material/task_alt:")
     _budget_table(budget_statuses(budget_file_of(rows)), "ctx-budget-preview")
     with st.container(horizontal=True, gap="small"):
         if st.button("Save budget", type="primary", icon=":material/save:", key="save-budget"):
@@ -459,7 +458,7 @@ def _upload(stored: StoredContext | None) -> None:
                 _conflict(e)
                 st.rerun()
             _reset_upload()
-            _flash("success", f"Budget saved ({len(rows)} areas). The assistant uses it from your next question.")
+            _flash("success", f"Budget saved ({areas}). The assistant uses it from your next question.")
             st.rerun()
         st.button("Cancel", key="cancel-budget", on_click=_reset_upload)
 

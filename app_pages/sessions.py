@@ -36,7 +36,7 @@ from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.format import fmt_ago, fmt_cost, fmt_datetime
 from assistant.views.models import OFFLINE_LABEL, model_view
 from ui.auth_gate import current_identity
-from ui.components import NOT_FOUND, browser_zone, draw_turn
+from ui.components import NOT_FOUND, browser_zone, draw_turn, show_from_top
 
 logger = logging.getLogger("assistant.pages.sessions")
 
@@ -643,6 +643,7 @@ def _draw_detail(raw_id: str) -> None:
 
 # --------------------------------------------------------------------------- main
 opened = st.query_params.get("session")
+show_from_top(f"sessions:{opened or ''}")  # a session's detail, and the list again, open at the top
 if opened:
     _draw_detail(str(opened))
     st.stop()

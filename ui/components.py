@@ -10,6 +10,7 @@ never imports streamlit.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -46,16 +47,18 @@ def pinned_chat_input(placeholder: str, **kwargs: Any) -> str | None:
 
 
 # Keeps the end of the conversation in view on the chat page:
-# - when a session is shown (the page or its ``session`` changes);
-# - from the moment the reader asks (Enter, or a button such as a starter or Retry), while the
-#   answer streams (the marker the chat page draws meanwhile), until its footer is drawn.
+# - when a session is shown (the page or its ``session`` changes); the welcome of a new session
+#   is shown from its top, where its greeting is;
+# - from the moment the reader asks (Enter, or a button such as a starter or Retry; not the
+#   buttons of a stored answer), while the answer streams (the marker the chat page draws
+#   meanwhile), until its footer is drawn.
 # It lets go when the reader scrolls up (wheel, touch, keys, the scroll bar) and follows again
 # once they are back at the bottom, or when they ask the next question. Streamlit's own
 # following (a chat input pinned from the app's body) pulled a reader who scrolled up while it
 # animated back down, and let go at the end of two later answers in three (the chat input
 # taking the focus back reset its "did anything change size" check). While the reader is more
-# than a screenful above the end, a "Latest" button (class ``ea-jump``, styled by the chat page)
-# takes them back down and follows again.
+# than half a screen above the end, a "Latest" button (class ``ea-jump``, styled by the chat
+# page) takes them back down and follows again.
 _FOLLOW_JS = """
 (() => {
   if (window.__eaFollow) return;
@@ -89,8 +92,16 @@ _FOLLOW_JS = """
     jump.hidden = !(box && onChat() && box.scrollHeight - box.scrollTop - box.clientHeight > box.clientHeight / 2);
   };
   const attach = () => {
-    const now = location.pathname + '?' + (new URLSearchParams(location.search).get('session') || '');
-    if (now !== shown) { shown = now; following = true; settleUntil = performance.now() + 2000; }
+    const session = new URLSearchParams(location.search).get('session') || '';
+    const now = location.pathname + '?' + session;
+    if (now !== shown) {
+      shown = now;
+      following = true;
+      // A session shows its end; the welcome (no session yet) its greeting, at the top.
+      settleUntil = session ? performance.now() + 2000 : 0;
+      const c = document.querySelector(MAIN);
+      if (!session && c) c.scrollTop = 0;
+    }
     const streaming = !!document.querySelector('.answering-marker');
     if (!streaming && answering) settleUntil = performance.now() + 1500;  // its footer and controls
     answering = streaming;
@@ -119,12 +130,23 @@ _FOLLOW_JS = """
     follow();
   };
   // Asking (Enter in the chat input, or a button of the page: a starter, Retry) follows the answer.
+  // A stored answer's own buttons (its thumbs, comparing it) and "Show earlier" ask nothing: a
+  // reader rating an old answer keeps their place.
+  const KEEPS_PLACE = '[class*="st-key-turn-footer-"], [data-testid="stExpander"], .st-key-earlier-turns';
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) following = true;
   }, true);
   document.addEventListener('click', (e) => {
-    if (e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button')) following = true;
+    const button = e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button');
+    if (button && !button.closest(KEEPS_PLACE)) following = true;
   }, true);
+  // On a phone the sidebar covers the page: picking a session there (or New session) closes it,
+  // as Streamlit does for its page links, so the conversation it opens is in sight.
+  document.addEventListener('click', (e) => {
+    if (window.innerWidth >= 768) return;
+    if (!e.target.closest('[data-testid="stSidebar"] :is(.st-key-new-session, .st-key-session-list) button')) return;
+    setTimeout(() => document.querySelector('[data-testid="stSidebarCollapseButton"] button')?.click(), 0);
+  });
   new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
   attach();
 })();
@@ -132,12 +154,31 @@ _FOLLOW_JS = """
 
 
 def follow_newest_answer() -> None:
-    """Keep the end of the conversation in view (see ``_FOLLOW_JS``).
+    """Keep the end of the conversation in view (see ``_FOLLOW_JS``); on a phone, close the
+    sidebar once a session is picked there.
 
     One hidden element; its script installs itself once per browser page, however often a run
     draws it.
     """
     st.html(f'<span class="ea-follow"></span><script>{_FOLLOW_JS}</script>', unsafe_allow_javascript=True)
+
+
+def show_from_top(view_key: str) -> None:
+    """Scroll the page to its top once each time ``view_key`` changes (a session's detail opened).
+
+    Streamlit keeps the page's scroll position when a click swaps what the page shows, so a row
+    clicked low in a long table opened its session with the title and buttons out of sight.
+    Reruns of the same view (a click on its own controls) leave the reader's place alone.
+    """
+    script = (
+        f"(() => {{ const key = {json.dumps(view_key)}; if (window.__eaTop === key) return; window.__eaTop = key;"
+        " const c = document.querySelector('[data-testid=\"stMain\"]'); if (c) c.scrollTop = 0; })();"
+    )
+    st.html(
+        '<style>[data-testid="stElementContainer"]:has(.ea-top) { display: none; }</style>'
+        f'<span class="ea-top"></span><script>{script}</script>',
+        unsafe_allow_javascript=True,
+    )
 
 
 def step_input(value: Any) -> None:

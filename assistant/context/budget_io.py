@@ -132,13 +132,17 @@ def budget_rows(records: Iterable[tuple[int, Sequence[Any]]], positions: dict[st
 
         before = len(problems)
         area = clean_text(cell("area"), limit=AREA_CHARS, column="area", row=number, problems=problems)
+        area_refused = len(problems) > before  # a formula or too long: not also "empty"
         owner = clean_text(cell("owner"), limit=OWNER_CHARS, column="owner", row=number, problems=problems)
         notes = clean_text(cell("notes"), limit=NOTES_CHARS, column="notes", row=number, problems=problems)
         amounts = {
             name: parse_amount(cell(name), column=name, row=number, problems=problems)
             for name in ("plan", "actual", "forecast", "plan_to_date")
         }
-        empty = [name for name in REQUIRED if is_blank(cell(name))]
+        # The area as cleaned: one of only control or invisible characters is empty too.
+        empty = [
+            name for name in REQUIRED if (not area and not area_refused if name == "area" else is_blank(cell(name)))
+        ]
         if empty:
             verb = "are" if len(empty) > 1 else "is"
             problems.append(
@@ -181,6 +185,12 @@ def _check_size(data: bytes, kind: str) -> None:
         )
 
 
+def _csv_cell(text: str) -> Any:
+    """A CSV cell as the row checks take it: text starting with ``=`` is a formula, refused in any
+    column as in a workbook (a spreadsheet opening the file would run it), not saved as text."""
+    return FORMULA if text.lstrip().startswith("=") else text
+
+
 def parse_budget_csv(data: bytes) -> list[BudgetRow]:
     """Budget rows from an uploaded CSV (UTF-8, with or without BOM; comma, semicolon or tab).
 
@@ -217,7 +227,9 @@ def parse_budget_csv(data: bytes) -> list[BudgetRow]:
         lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as e:
         raise ContextInputError.single(f"This CSV cannot be read ({e}); export it again from your spreadsheet.") from e
-    numbered = [(i + 1, cells) for i, cells in enumerate(lines) if any(not is_blank(c) for c in cells)]
+    numbered = [
+        (i + 1, [_csv_cell(c) for c in cells]) for i, cells in enumerate(lines) if any(not is_blank(c) for c in cells)
+    ]
     if not numbered:
         raise ContextInputError.single("The CSV file is empty; download the template and fill it in.")
     header_row, header = numbered[0]

@@ -187,12 +187,26 @@ def check_ics(data: bytes, max_bytes: int) -> int:
             calendar), not a VCALENDAR, unparseable (with the parser's reason), or no events.
     """
     calendar = parse_text(checked_text(data, max_bytes))
-    count = sum(1 for _ in calendar.walk("VEVENT"))
-    if count == 0:
+    events = list(calendar.walk("VEVENT"))
+    if not events:
         raise CalendarInputError(
             "The calendar has no events; check that you exported the right calendar and that it has meetings."
         )
-    return count
+    if not any(_has_start(event) for event in events):
+        # Saved, it would replace the user's calendar with one that lists no meeting at all.
+        raise CalendarInputError(
+            f"This calendar cannot be used: no event in this calendar has a start time that can be read "
+            f"({len(events)} checked). Export the calendar as .ics again and upload the new file."
+        )
+    return len(events)
+
+
+def _has_start(event: icalendar.cal.Component) -> bool:
+    """Whether an event's DTSTART is there and reads as a date or time (a broken one raises on ``.dt``)."""
+    try:
+        return getattr(event.get("DTSTART"), "dt", None) is not None
+    except ValueError:  # icalendar's BrokenCalendarProperty
+        return False
 
 
 __all__ = ["check_ics", "checked_text", "parse_text", "window_calendar"]

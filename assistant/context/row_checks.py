@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from assistant.inputs import strip_control_chars
+from assistant.inputs import has_visible_text, strip_control_chars
 
 MAX_PROBLEMS_LISTED = 50
 
@@ -131,6 +131,8 @@ def clean_text(
     text = strip_control_chars(str(value))
     lines = [line.strip() for line in text.split("\n") if line.strip()] if multiline else [" ".join(text.split())]
     text = "\n".join(lines)
+    if not has_visible_text(text):
+        return ""  # only invisible characters (zero-width spaces, joiners): as empty as it looks
     if len(text) > limit:
         problems.append(Problem(row, column, f"is {len(text)} characters long; at most {limit} are allowed"))
         return ""

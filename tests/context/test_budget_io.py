@@ -114,6 +114,26 @@ def test_formula_text_in_csv_number_column_is_refused() -> None:
     ]
 
 
+def test_an_area_of_invisible_characters_is_empty() -> None:
+    """An area of zero-width spaces was saved blank; one of only a bidi override or a control
+    character crashed the page (the row check let it through, the row's model refused it)."""
+    data = HEADER + "\u200b\u200b,me,100,10,20,\n\u202e,me,100,10,20,\n\x07,me,100,10,20,\n"
+    assert problems(data.encode()) == [
+        f"row {n}, column area: is empty; every row needs an area, plan, actual and forecast" for n in (2, 3, 4)
+    ]
+
+
+def test_formula_text_in_csv_text_columns_is_refused() -> None:
+    """The page says formulas are refused: a CSV's =HYPERLINK(...) area or =A2 note was saved as text."""
+    link = '"=HYPERLINK(""http://evil.example"",""open"")"'
+    data = (HEADER + f'{link},me,100,10,20," =A2"\nOps,=B2,5,1,1,-3% vs plan\n').encode()
+    assert problems(data) == [
+        "row 2, column area: formulas are not accepted; paste values",
+        "row 2, column notes: formulas are not accepted; paste values",
+        "row 3, column owner: formulas are not accepted; paste values",
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -298,6 +298,9 @@ def test_a_file_over_the_cap_is_refused() -> None:
         (b"name,start\nBoard,2025-04-01\n", "does not start with BEGIN:VCALENDAR"),
         (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nEND:VCALENDAR\r\n", r"not a valid iCalendar .*part of it is damaged"),
         (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "has no events"),
+        # every event's start unreadable or missing: it was saved in place of the calendar, which then listed nothing
+        (one_event("UID:a@x\nDTSTART:2026130\nSUMMARY:Board"), "no event in this calendar has a start time"),
+        (one_event("UID:a@x\nSUMMARY:Board"), "no event in this calendar has a start time"),
     ],
 )
 def test_what_is_not_a_usable_calendar_says_why(data: bytes, words: str) -> None:

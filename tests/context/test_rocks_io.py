@@ -69,6 +69,17 @@ def test_every_problem_is_named_by_row_and_column() -> None:
     ]
 
 
+def test_a_name_of_invisible_characters_is_empty() -> None:
+    """A name of zero-width spaces (pasted, or typed to get past "is empty") was saved: a rock
+    with a blank name on the page and for the assistant. Visible text keeps its joiners."""
+    with pytest.raises(ContextInputError) as info:
+        validate_rock_rows([rock(name="\u200b \u2060\ufeff", owner="\u200b")])
+    assert [str(p) for p in info.value.problems] == ["row 1, column name: is empty; every rock needs a name"]
+    assert validate_rock_rows([rock(name="Hire \U0001f469\u200d\U0001f4bb leads")])[0].name == (
+        "Hire \U0001f469\u200d\U0001f4bb leads"
+    )
+
+
 def test_empty_table_and_too_many_rocks_are_refused() -> None:
     with pytest.raises(ContextInputError, match="at least one rock"):
         validate_rock_rows([{"name": None}])

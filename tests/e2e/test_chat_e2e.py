@@ -140,6 +140,10 @@ def test_stop_keeps_partial_answer_marked_stopped(page: Any, chat_server: Stream
     page.wait_for_function(
         "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
     )
+    stop = page.locator(".st-key-stop-answer button").bounding_box()
+    box = page.locator('[data-testid="stChatInput"]').bounding_box()
+    assert stop is not None and box is not None
+    assert stop["y"] + stop["height"] <= box["y"] - 4, f"the Stop button covers the chat input: {stop} {box}"
     page.locator(".st-key-stop-answer button").click()
     wait_answers(page, 1)
     page.wait_for_selector("text=Stopped by the user.")
@@ -225,6 +229,91 @@ def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any,
     idle(page)
     page.wait_for_timeout(400)
     assert below_the_fold(page) <= 2
+
+
+def test_thumbs_on_an_old_answer_keep_the_readers_place(page: Any, chat_server: StreamlitServer) -> None:
+    """A reader who scrolled up while an answer streamed and rated an older answer was pulled
+    down to the newest one: every button click on the page counted as asking a question."""
+    open_app(page, chat_server)
+    new_session(page)
+    for n, question in enumerate(["What meetings do I have this week?", "How is our budget tracking?"], 1):
+        send(page, question)
+        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
+        idle(page)
+    send(page, "What is the status of our big rocks and how is our budget tracking?")
+    page.wait_for_function(
+        "(sel) => document.querySelector('.answering-marker') && document.querySelectorAll(sel).length === 6",
+        arg=MESSAGES,
+    )
+    page.mouse.move(640, 300)
+    page.mouse.wheel(0, -600)
+    thumbs = page.locator(FOOTERS).first.locator("button").first
+    thumbs.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    before = scroll_top(page)
+    thumbs.click()
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 3])
+    idle(page)
+    page.wait_for_timeout(1000)  # past the page's settling after an answer
+    assert abs(scroll_top(page) - before) < 40, f"the page moved from {before} to {scroll_top(page)}"
+
+
+def test_the_welcome_opens_at_its_top_on_a_phone(browser: Any, chat_server: StreamlitServer) -> None:
+    """On a phone the welcome (a new session) is taller than the screen: it opened scrolled to
+    its end, as a reopened session does, so its greeting was out of sight. Opened from a long
+    session it keeps to its top too."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        open_app(page, chat_server)
+        page.wait_for_selector(".st-key-welcome")
+        page.wait_for_timeout(600)
+        assert scroll_top(page) == 0, "the welcome opened scrolled down"
+        shot(page, "10-welcome-on-a-phone")
+        for n, question in enumerate(["What meetings do I have this week?", "How is our budget tracking?"], 1):
+            send(page, question)
+            page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
+            idle(page)
+        page.wait_for_timeout(400)
+        assert scroll_top(page) > 0 and below_the_fold(page) <= 2
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        new_session(page)
+        page.wait_for_timeout(600)
+        assert scroll_top(page) == 0, "a new session opened scrolled down"
+    finally:
+        context.close()
+
+
+def test_picking_a_session_on_a_phone_closes_the_sidebar(browser: Any, chat_server: StreamlitServer) -> None:
+    """On a phone the sidebar covers the page: picking a session (or New session) there left it
+    open over the conversation it had just opened."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    sidebar_open = "() => document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'false'"
+    try:
+        open_app(page, chat_server)
+        send(page, "What meetings do I have this week?")
+        wait_answers(page, 1)
+        sid = session_id(page)
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        page.wait_for_function(sidebar_open)
+        new_session(page)
+        page.wait_for_function(f"() => !({sidebar_open})()", timeout=5_000)
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        page.wait_for_function(sidebar_open)
+        page.locator(f".st-key-open-{sid} button:visible").first.click()
+        page.wait_for_selector(FOOTERS)
+        page.wait_for_function(f"() => !({sidebar_open})()", timeout=5_000)
+        shot(page, "11-session-picked-on-a-phone")
+    finally:
+        context.close()
+
+
+def scroll_top(page: Any) -> int:
+    """How far (px) the page is scrolled down."""
+    return int(page.evaluate("() => Math.round(document.querySelector('[data-testid=stMain]').scrollTop)"))
 
 
 def test_no_starter_is_left_on_the_page_while_the_first_answer_streams(page: Any, chat_server: StreamlitServer) -> None:

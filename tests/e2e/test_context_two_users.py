@@ -62,9 +62,9 @@ def test_alices_budget_is_never_shown_to_bob(browser: Browser, app_url: str, idp
     alice.get_by_text("Demo data").first.wait_for()
     upload: FilePayload = {"name": "budget.csv", "mimeType": "text/csv", "buffer": ALICE_CSV}
     alice.locator(".st-key-ctx-budget input[type='file']").set_input_files(files=upload)
-    alice.get_by_text("budget.csv: 1 areas checked, no problems").wait_for()
+    alice.get_by_text("budget.csv: 1 area checked, no problems").wait_for()
     alice.get_by_role("button", name="Save budget").click()
-    alice.get_by_text("Budget saved (1 areas)").first.wait_for()
+    alice.get_by_text("Budget saved (1 area)").first.wait_for()
     alice.get_by_text("Budget: yours, saved just now").first.wait_for()
     shot(alice, "context-alice-saved", full_page=True)
 

@@ -174,3 +174,31 @@ def test_clear_filters_empties_the_search_box_and_stays_cleared(page: Any, chat_
     assert page.locator(".st-key-sc-empty").count() == 0
     assert page.locator(TABLE).count() == 1
     shot(page, "sessions-04-filters-cleared")
+
+
+def test_a_session_opened_from_far_down_the_table_shows_its_title(browser: Any, chat_server: StreamlitServer) -> None:
+    """The detail kept the table's scroll position: a row clicked low on the page opened the
+    session with its title, Back and Resume buttons scrolled out of sight above."""
+    context = browser.new_context(viewport={"width": 1400, "height": 600})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        sid = chat_once(page, chat_server, QUESTION)
+        page.get_by_role("link", name="Sessions & cost").click()
+        page.wait_for_selector(TABLE)
+        idle(page)
+        page.locator(TABLE).scroll_into_view_if_needed()
+        page.evaluate("() => { document.querySelector('[data-testid=stMain]').scrollTop = 1e6 }")
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop") > 200
+        box = page.locator(TABLE).bounding_box()
+        page.mouse.click(box["x"] + 16, box["y"] + ROW_HEIGHT * 1.5)  # the first row: the newest session
+        page.wait_for_selector(".st-key-detail-actions")
+        idle(page)
+        page.wait_for_timeout(500)
+        assert session_id(page) == sid
+        back = page.locator(".st-key-detail-back").bounding_box()
+        assert back is not None and back["y"] >= 0, f"the detail opened scrolled past its title: {back}"
+        assert page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop") == 0
+    finally:
+        context.close()

@@ -147,6 +147,18 @@ def test_good_csv_preview_then_save_budget(engine: Callable[[str], Engine]) -> N
     assert stored is not None and [r.area for r in stored.budget_rows()] == ["Engineering", "Marketing"]
 
 
+def test_one_area_budget_reads_one_area(engine: Callable[[str], Engine]) -> None:
+    """A one-row budget was "1 areas checked" and "Budget saved (1 areas)"."""
+    engine(ALICE)
+    at = open_page()
+    one = b"area,owner,plan,actual,forecast,notes\nEngineering,,100,10,90,\n"
+    budget_uploader(at).set_value(("budget.csv", one, "text/csv"))
+    at.run()
+    assert "budget.csv: 1 area checked, no problems" in page_text(at)
+    button(at, "save-budget")
+    assert "Budget saved (1 area)" in page_text(at)
+
+
 def test_bad_csv_shows_every_problem_and_saves_nothing(engine: Callable[[str], Engine]) -> None:
     db = engine(ALICE)
     at = open_page()
