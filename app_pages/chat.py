@@ -80,6 +80,7 @@ SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are dr
 RECENT_TURNS = 10  # a long session draws its latest answers; earlier ones load on request (keeps a send flat)
 SEARCH = "chat_search"
 ANSWERING = "chat_answering"  # the session whose answer this browser tab is drawing now (what Stop stops)
+REFUSED = "chat_refused"  # _Refused: a send just refused, drawn by the rerun that puts its text back in the input
 # Drawn under an answer while it streams: the page's style shows the Stop button (drawn hidden
 # by every full run) while this marker is on the page.
 ANSWERING_MARKER = '<span class="answering-marker"></span>'
@@ -118,7 +119,7 @@ st.html(
         padding: 0.42rem 1rem; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
     .ea-jump:hover { border-color: #2F5D8A; color: #2F5D8A; }
     .ea-jump[hidden] { display: none; }
-    body:has(.answering-marker) .ea-jump { right: 13.4rem; }
+    body:has(.answering-marker) .ea-jump { right: 13.9rem; }
     .st-key-stop-answer button { background: var(--st-background-color, #fff); border: 1px solid #DDE3EA;
         border-radius: 999px; padding: 0.2rem 0.9rem; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
     </style>"""
@@ -750,6 +751,11 @@ def _conversation() -> None:
         st.session_state.pop(PENDING, None)
         pending = None
 
+    # A refused send's text goes back into the input, to edit or send again (the browser clears
+    # it on Enter); a paste over the length limit is not, its start is shown instead.
+    held: _Refused | None = st.session_state.pop(REFUSED, None)
+    if held is not None and not held.preview_only and not read_only:
+        st.session_state["chat-input"] = held.text
     # Pinned to the bottom; calling it first tells the page whether this run sends something
     # before anything is drawn.
     prompt = pinned_chat_input(
@@ -771,6 +777,9 @@ def _conversation() -> None:
 
     # Start the answer before drawing anything else: the model works while the page draws.
     outcome = _start_send(meta, to_send, bound_meeting) if to_send is not None else None
+    if isinstance(outcome, _Refused):  # drawn by the rerun, which puts the text back in the input
+        st.session_state[REFUSED] = outcome
+        st.rerun(scope="fragment" if _fragment_rerun() else "app")
     started = outcome if isinstance(outcome, _Started) else None
     if started is not None:
         meta = started.session
@@ -803,8 +812,8 @@ def _conversation() -> None:
                     on_click=_continue,
                     args=(meta.id,),
                 )
-        if isinstance(outcome, _Refused):
-            _refuse(outcome)
+        if held is not None:
+            _refuse(held)
         if started is not None:
             _stream(started)
     finally:

@@ -215,6 +215,11 @@ def test_rate_limit_refusal_says_when_it_frees_up(make_app: Callable[..., AppTes
     warning = " ".join(w.value for w in at.warning)
     assert "Message not sent" in warning and "You can send again at" in warning and "UTC" in warning
     assert len(at.chat_message) == 2
+    # what was typed is back in the input, to send again once the limit frees up (it was lost)
+    assert at.chat_input[0].proto.value == "And next week?" and at.chat_input[0].proto.set_value
+    at.run()  # the next run (a click elsewhere) shows neither the refusal nor the text again
+    assert "Message not sent" not in " ".join(w.value for w in at.warning)
+    assert not at.chat_input[0].proto.set_value
 
 
 def test_rate_limit_refusal_gives_the_time_in_the_browsers_zone(make_app: Callable[..., AppTest]) -> None:
