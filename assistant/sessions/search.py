@@ -42,7 +42,7 @@ def like_pattern(term: str) -> str:
 
 
 def search_term(text: str | None) -> str:
-    """The search text as the query uses it: without control characters and surrounding spaces.
+    """The search text as the query uses it: without control characters, each run of spaces one space.
 
     The search index holds no control characters (the stores strip them,
     :func:`assistant.inputs.strip_control_chars`), so a NUL or an escape typed or pasted in a
@@ -53,10 +53,13 @@ def search_term(text: str | None) -> str:
     Args:
         text: What the user typed (None for no search).
 
+    Spaces are collapsed: the text searched has the words of a message as it was written, and
+    "Acme  QBR" typed with two spaces found nothing where "Acme QBR" found every QBR session.
+
     Returns:
         The cleaned text; empty when nothing is left (no text filter).
     """
-    return strip_control_chars(text).strip() if text else ""
+    return " ".join(strip_control_chars(text).split()) if text else ""
 
 
 def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -> Any:

@@ -199,6 +199,15 @@ def test_search_with_control_characters_searches_the_text_without_them(seeded: E
     assert list_sessions(seeded, SessionFilter(user_id=user, text="\x00")).total_count == (5 if user is None else 3)
 
 
+@pytest.mark.parametrize("user", [None, "alice"])
+def test_search_with_extra_spaces_finds_the_words(seeded: Engine, user: str | None) -> None:
+    # Two spaces typed between the words (or a tab) found nothing where one space found the session.
+    assert ids(list_sessions(seeded, SessionFilter(user_id=user, text="project  aurora"))) == ids(
+        list_sessions(seeded, SessionFilter(user_id=user, text="project aurora"))
+    )
+    assert ids(list_sessions(seeded, SessionFilter(user_id=user, text=" Project\tAurora  ")))
+
+
 def test_store_search_with_control_characters_searches_the_text_without_them(query_engine: Engine) -> None:
     from assistant.sessions.sql_store import SqlSessionStore
 
