@@ -109,12 +109,12 @@ st.html(
     [class*="st-key-prep-card-"] { flex: 1 1 auto; min-height: 232px; }
     [class*="st-key-prep-card-"] > :last-child { margin-top: auto; }
     [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }
-    .st-key-stop-answer { display: none; position: fixed; bottom: 7.5rem; right: 5rem; width: auto !important;
-        z-index: 999; }
+    .st-key-stop-answer { display: none; position: fixed; right: 5rem; width: auto !important; z-index: 999;
+        bottom: calc(var(--ea-above-input, 122px) - 0.6rem); }
     body:has(.answering-marker) .st-key-stop-answer { display: block; }
     [data-testid="stElementContainer"]:has(.ea-follow) { display: none; }
-    .ea-jump { position: fixed; bottom: 7.5rem; right: 5rem; z-index: 999; cursor: pointer;
-        font: inherit; font-size: 0.95rem; line-height: 1.6; color: #1F2933;
+    .ea-jump { position: fixed; bottom: calc(var(--ea-above-input, 122px) - 0.6rem); right: 5rem; z-index: 999;
+        cursor: pointer; font: inherit; font-size: 0.95rem; line-height: 1.6; color: #1F2933;
         background: var(--st-background-color, #fff); border: 1px solid #DDE3EA; border-radius: 999px;
         padding: 0.42rem 1rem; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
     .ea-jump:hover { border-color: #2F5D8A; color: #2F5D8A; }

@@ -91,7 +91,18 @@ _FOLLOW_JS = """
   const showJump = () => {
     jump.hidden = !(box && onChat() && box.scrollHeight - box.scrollTop - box.clientHeight > box.clientHeight / 2);
   };
+  // The Stop and Latest buttons float just above the chat input, however tall a draft makes it.
+  let pinned = null;
+  const inputTop = new ResizeObserver(() => {
+    if (pinned) document.body.style.setProperty('--ea-above-input', `${pinned.getBoundingClientRect().height}px`);
+  });
   const attach = () => {
+    const bottom = document.querySelector('[data-testid="stBottom"]');
+    if (bottom !== pinned) {
+      if (pinned) inputTop.unobserve(pinned);
+      pinned = bottom;
+      if (bottom) inputTop.observe(bottom);
+    }
     const session = new URLSearchParams(location.search).get('session') || '';
     const now = location.pathname + '?' + session;
     if (now !== shown) {

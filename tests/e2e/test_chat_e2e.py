@@ -219,6 +219,12 @@ def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any,
     idle(page)
     page.wait_for_timeout(400)
     assert below_the_fold(page) > left_at, "the page scrolled the reader back down"
+    page.fill(INPUT, "A draft\nof several\nlines\nthat makes\nthe input\ntaller")
+    page.wait_for_timeout(300)
+    above, box = jump.bounding_box(), page.locator('[data-testid="stChatInput"]').bounding_box()
+    assert above is not None and box is not None
+    assert above["y"] + above["height"] <= box["y"] - 4, f"the Latest button covers a tall draft: {above} {box}"
+    page.fill(INPUT, "")
     jump.click()
     page.wait_for_timeout(800)  # a smooth scroll
     assert below_the_fold(page) <= 2
