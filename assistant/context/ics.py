@@ -201,6 +201,19 @@ class _Calendar:
         self._query: recurring_ical_events.CalendarQuery | None = None
         self.truncated = False  # set when an expansion kept only the first MAX_OCCURRENCES
         self.left_out: list[str] = []  # titles of series that repeat too often to expand
+        # Zones named by a TZID that neither the file (VTIMEZONE) nor the zone database knows:
+        # icalendar reads such times as floating, so they are placed in the user's own zone.
+        self.unknown_zones: list[str] = list(
+            dict.fromkeys(
+                _one_line(str(prop.params.get("TZID")), 60)
+                for event in calendar.walk("VEVENT")
+                for prop in (event.get("DTSTART"),)
+                if prop is not None
+                and prop.params.get("TZID")
+                and isinstance(prop.dt, datetime)
+                and prop.dt.tzinfo is None
+            )
+        )
 
     def _leave_out_runaway_series(self, end: datetime) -> None:
         """Drop each series whose rule takes more than MAX_SERIES_STEPS steps to reach ``end``."""
@@ -382,7 +395,9 @@ class IcsFileSource:
             start, end = _aware(start, tz), _aware(end, tz)
             calendar = _Calendar(window_calendar(self._data, start, end), self._owner_email)
             meetings = calendar.meetings(start, end, tz, self.kind)
-            self.notice = cut_notice(calendar.left_out, truncated=calendar.truncated)
+            self.notice = cut_notice(
+                calendar.left_out, truncated=calendar.truncated, unknown_zones=calendar.unknown_zones
+            )
             return meetings
         except CalendarInputError as e:
             raise CalendarSourceError(self.label, str(e)) from e
@@ -451,7 +466,9 @@ class IcsUrlSource:
             start, end = _aware(start, tz), _aware(end, tz)
             calendar = _Calendar(window_calendar(data, start, end, self._max_bytes), self._owner_email)
             meetings = calendar.meetings(start, end, tz, self.kind)
-            self.notice = cut_notice(calendar.left_out, truncated=calendar.truncated)
+            self.notice = cut_notice(
+                calendar.left_out, truncated=calendar.truncated, unknown_zones=calendar.unknown_zones
+            )
             return meetings
         except CalendarInputError as e:
             raise CalendarSourceError(self.label, str(e)) from e

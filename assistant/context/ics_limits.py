@@ -77,12 +77,14 @@ def rule_steps(event: Any, end: datetime) -> float:
     return steps
 
 
-def cut_notice(left_out: list[str], *, truncated: bool) -> str | None:
-    """What the user should know about what was left out of a calendar, or None.
+def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str] | None = None) -> str | None:
+    """What the user should know about what was left out of a calendar or placed by a guess, or None.
 
     Args:
         left_out: Titles of the series left out for repeating too often.
         truncated: Whether only the first MAX_OCCURRENCES meetings were kept.
+        unknown_zones: Time zones (TZID) the calendar names but does not define and the zone
+            database does not know: their meetings are shown in the user's own zone.
     """
     notes = []
     if left_out:
@@ -98,9 +100,18 @@ def cut_notice(left_out: list[str], *, truncated: bool) -> str | None:
             f"This calendar has more than {MAX_OCCURRENCES:,} meetings in the weeks ahead: "
             f"only the first {MAX_OCCURRENCES:,} are used."
         )
-    if not notes:
-        return None
-    return " ".join(notes) + " Fix or delete the repeating event in your calendar and connect it again."
+    if notes:
+        notes.append("Fix or delete the repeating event in your calendar and connect it again.")
+    if unknown_zones:
+        one = len(unknown_zones) == 1
+        names = ", ".join(f"“{zone}”" for zone in unknown_zones[:3])
+        more = f" and {len(unknown_zones) - 3} more" if len(unknown_zones) > 3 else ""
+        notes.append(
+            f"The time zone{'' if one else 's'} {names}{more} {'is' if one else 'are'} not known, so "
+            f"{'its' if one else 'their'} meetings are shown at their clock times in your own time zone: "
+            "check them in your calendar."
+        )
+    return " ".join(notes) or None
 
 
 __all__ = ["MAX_OCCURRENCES", "MAX_SERIES_STEPS", "cut_notice", "rule_steps"]

@@ -405,6 +405,29 @@ def test_a_window_with_more_than_the_cap_keeps_the_earliest_meetings_and_says_so
     assert f"only the first {MAX_OCCURRENCES:,} are used" in source.notice
 
 
+def test_an_unknown_time_zone_is_placed_in_the_users_zone_and_said() -> None:
+    """A TZID the file does not define and no zone database knows was read as floating time and
+    put in the reader's zone without a word."""
+    source = IcsFileSource(
+        one_event(
+            "UID:z@x\nDTSTART;TZID=Mars/Olympus:20260410T100000\nDTEND;TZID=Mars/Olympus:20260410T110000\n"
+            "SUMMARY:Rover sync"
+        ),
+        "mars.ics",
+    )
+    paris = ZoneInfo("Europe/Paris")
+    [meeting] = source.fetch(*CACHE_WINDOW, paris)
+    assert meeting.start == datetime(2026, 4, 10, 10, tzinfo=paris)
+    assert source.notice is not None and "“Mars/Olympus” is not known" in source.notice
+    assert "repeating" not in source.notice  # not the runaway series' advice
+    known = IcsFileSource(
+        one_event("UID:k@x\nDTSTART;TZID=Asia/Tokyo:20260410T100000\nDTEND;TZID=Asia/Tokyo:20260410T110000\nSUMMARY:K"),
+        "tokyo.ics",
+    )
+    [tokyo] = known.fetch(*CACHE_WINDOW, paris)
+    assert tokyo.start == datetime(2026, 4, 10, 10, tzinfo=ZoneInfo("Asia/Tokyo")) and known.notice is None
+
+
 def test_a_long_daily_series_is_not_a_runaway() -> None:
     source = IcsFileSource(
         one_event("UID:d@x\nDTSTART:19700101T090000Z\nDTEND:19700101T093000Z\nRRULE:FREQ=DAILY\nSUMMARY:Daily"),

@@ -7,7 +7,7 @@ through a small entry script that registers it the way ``streamlit_app.py`` regi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +268,18 @@ def test_a_calendar_repeating_every_minute_is_used_with_a_warning(engine: Callab
     warnings = " ".join(str(w.value) for w in at.warning)
     assert "“Ping” repeats more often than the assistant can follow" in warnings
     assert "No meetings in the next 14 days." in page_text(at)
+
+
+def test_a_calendar_in_an_unknown_time_zone_is_used_with_a_warning(engine: Callable[[str], Engine]) -> None:
+    engine(ALICE)
+    at = open_page()
+    start = f"{date.today() + timedelta(days=1):%Y%m%d}T100000"
+    mars = one_event_ics(f"UID:z@x\nDTSTART;TZID=Mars/Olympus:{start}\nDTEND;TZID=Mars/Olympus:{start}\nSUMMARY:Rover")
+    upload_calendar(at, "mars.ics", mars)
+    assert not at.exception, at.exception
+    assert "Your meetings now come from mars.ics." in page_text(at)
+    warnings = " ".join(str(w.value) for w in at.warning)
+    assert "“Mars/Olympus” is not known" in warnings and "your own time zone" in warnings
 
 
 def test_a_calendar_file_cut_short_is_refused_in_plain_words_and_the_calendar_stays(
