@@ -10,7 +10,7 @@ never imports streamlit.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -181,8 +181,11 @@ def show_from_top(view_key: str) -> None:
     clicked low in a long table opened its session with the title and buttons out of sight.
     Reruns of the same view (a click on its own controls) leave the reader's place alone.
     """
+    # Only a digest of the key goes into the script: it comes from the URL (a session id as
+    # typed), and "</script>" in it would end the script and run what follows.
+    key = hashlib.sha256(view_key.encode("utf-8", "replace")).hexdigest()[:16]
     script = (
-        f"(() => {{ const key = {json.dumps(view_key)}; if (window.__eaTop === key) return; window.__eaTop = key;"
+        f"(() => {{ const key = '{key}'; if (window.__eaTop === key) return; window.__eaTop = key;"
         " const c = document.querySelector('[data-testid=\"stMain\"]'); if (c) c.scrollTop = 0; })();"
     )
     st.html(
