@@ -144,12 +144,14 @@ _FOLLOW_JS = """
   // A stored answer's own buttons (its thumbs, comparing it) and "Show earlier" ask nothing: a
   // reader rating an old answer keeps their place.
   const KEEPS_PLACE = '[class*="st-key-turn-footer-"], [data-testid="stExpander"], .st-key-earlier-turns';
+  // What the run draws at once (a refusal, a failure) follows as well as an answer does.
+  const ask = () => { following = true; settleUntil = Math.max(settleUntil, performance.now() + 3000); };
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) following = true;
+    if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) ask();
   }, true);
   document.addEventListener('click', (e) => {
     const button = e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button');
-    if (button && !button.closest(KEEPS_PLACE)) following = true;
+    if (button && !button.closest(KEEPS_PLACE)) ask();
   }, true);
   // On a phone the sidebar covers the page: picking a session there (or New session) closes it,
   // as Streamlit does for its page links, so the conversation it opens is in sight.

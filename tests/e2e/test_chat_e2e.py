@@ -420,6 +420,12 @@ def test_over_long_message_is_refused_with_reason(page: Any, chat_server: Stream
     text = page.locator(".st-key-refusal").inner_text()
     assert "8,100 characters" in text and "limit is 8,000" in text
     assert page.locator(MESSAGES).count() == 0
+    # in sight, above the chat input: it is drawn under the welcome, which fills the window
+    page.wait_for_timeout(400)
+    refusal = page.locator(".st-key-refusal").bounding_box()
+    box = page.locator('[data-testid="stChatInput"]').bounding_box()
+    assert refusal is not None and box is not None
+    assert refusal["y"] >= 0 and refusal["y"] + 40 <= box["y"], f"the refusal is out of sight: {refusal} {box}"
     shot(page, "07-too-long")
 
 
