@@ -112,16 +112,15 @@ st.html(
     .st-key-stop-answer { display: none; position: fixed; right: 5rem; width: auto !important; z-index: 999;
         bottom: calc(var(--ea-above-input, 122px) - 0.6rem); }
     body:has(.answering-marker) .st-key-stop-answer { display: block; }
-    [data-testid="stElementContainer"]:has(.ea-follow) { display: none; }
     .ea-jump { position: fixed; bottom: calc(var(--ea-above-input, 122px) - 0.6rem); right: 5rem; z-index: 999;
         cursor: pointer; font: inherit; font-size: 0.95rem; line-height: 1.6; color: #1F2933;
-        background: var(--st-background-color, #fff); border: 1px solid #DDE3EA; border-radius: 999px;
-        padding: 0.42rem 1rem; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
+        padding: 0.42rem 1rem; }
     .ea-jump:hover { border-color: #2F5D8A; color: #2F5D8A; }
     .ea-jump[hidden] { display: none; }
     body:has(.answering-marker) .ea-jump { right: 13.9rem; }
-    .st-key-stop-answer button { background: var(--st-background-color, #fff); border: 1px solid #DDE3EA;
-        border-radius: 999px; padding: 0.2rem 0.9rem; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
+    .st-key-stop-answer button { padding: 0.2rem 0.9rem; }
+    .st-key-stop-answer button, .ea-jump { background: var(--st-background-color, #fff); border: 1px solid #DDE3EA;
+        border-radius: 999px; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
     </style>"""
 )
 

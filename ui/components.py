@@ -103,6 +103,7 @@ _FOLLOW_JS = """
       pinned = bottom;
       if (bottom) inputTop.observe(bottom);
     }
+    const c = document.querySelector(MAIN);
     const session = new URLSearchParams(location.search).get('session') || '';
     const now = location.pathname + '?' + session;
     if (now !== shown) {
@@ -110,13 +111,11 @@ _FOLLOW_JS = """
       following = true;
       // A session shows its end; the welcome (no session yet) its greeting, at the top.
       settleUntil = session ? performance.now() + 2000 : 0;
-      const c = document.querySelector(MAIN);
       if (!session && c) c.scrollTop = 0;
     }
     const streaming = !!document.querySelector('.answering-marker');
     if (!streaming && answering) settleUntil = performance.now() + 1500;  // its footer and controls
     answering = streaming;
-    const c = document.querySelector(MAIN);
     if (c && c.firstElementChild !== content) {  // what grows as an answer streams
       if (sizes) sizes.disconnect();
       content = c.firstElementChild;
@@ -166,14 +165,25 @@ _FOLLOW_JS = """
 """
 
 
+def _page_script(name: str, script: str) -> None:
+    """Run ``script`` in the page from an element that takes no room (it hides its own container).
+
+    ``script`` must hold no text from a request: it is put in the page as it is.
+    """
+    st.html(
+        f'<style>[data-testid="stElementContainer"]:has(.{name}) {{ display: none; }}</style>'
+        f'<span class="{name}"></span><script>{script}</script>',
+        unsafe_allow_javascript=True,
+    )
+
+
 def follow_newest_answer() -> None:
     """Keep the end of the conversation in view (see ``_FOLLOW_JS``); on a phone, close the
     sidebar once a session is picked there.
 
-    One hidden element; its script installs itself once per browser page, however often a run
-    draws it.
+    Its script installs itself once per browser page, however often a run draws it.
     """
-    st.html(f'<span class="ea-follow"></span><script>{_FOLLOW_JS}</script>', unsafe_allow_javascript=True)
+    _page_script("ea-follow", _FOLLOW_JS)
 
 
 def show_from_top(view_key: str) -> None:
@@ -190,11 +200,7 @@ def show_from_top(view_key: str) -> None:
         f"(() => {{ const key = '{key}'; if (window.__eaTop === key) return; window.__eaTop = key;"
         " const c = document.querySelector('[data-testid=\"stMain\"]'); if (c) c.scrollTop = 0; })();"
     )
-    st.html(
-        '<style>[data-testid="stElementContainer"]:has(.ea-top) { display: none; }</style>'
-        f'<span class="ea-top"></span><script>{script}</script>',
-        unsafe_allow_javascript=True,
-    )
+    _page_script("ea-top", script)
 
 
 def step_input(value: Any) -> None:

@@ -132,17 +132,13 @@ def budget_rows(records: Iterable[tuple[int, Sequence[Any]]], positions: dict[st
 
         before = len(problems)
         area = clean_text(cell("area"), limit=AREA_CHARS, column="area", row=number, problems=problems)
-        area_refused = len(problems) > before  # a formula or too long: not also "empty"
         owner = clean_text(cell("owner"), limit=OWNER_CHARS, column="owner", row=number, problems=problems)
         notes = clean_text(cell("notes"), limit=NOTES_CHARS, column="notes", row=number, problems=problems)
         amounts = {
             name: parse_amount(cell(name), column=name, row=number, problems=problems)
             for name in ("plan", "actual", "forecast", "plan_to_date")
         }
-        # The area as cleaned: one of only control or invisible characters is empty too.
-        empty = [
-            name for name in REQUIRED if (not area and not area_refused if name == "area" else is_blank(cell(name)))
-        ]
+        empty = [name for name in REQUIRED if is_blank(cell(name))]
         if empty:
             verb = "are" if len(empty) > 1 else "is"
             problems.append(

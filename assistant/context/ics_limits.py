@@ -77,6 +77,13 @@ def rule_steps(event: Any, end: datetime) -> float:
     return steps
 
 
+def _named(items: list[str]) -> tuple[str, bool]:
+    """The first three of ``items`` quoted ("“a”, “b”, “c” and 2 more"), and whether there is one."""
+    names = ", ".join(f"“{item}”" for item in items[:3])
+    more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+    return names + more, len(items) == 1
+
+
 def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str] | None = None) -> str | None:
     """What the user should know about what was left out of a calendar or placed by a guess, or None.
 
@@ -88,11 +95,9 @@ def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str]
     """
     notes = []
     if left_out:
-        one = len(left_out) == 1
-        names = ", ".join(f"“{title}”" for title in left_out[:3])
-        more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
+        names, one = _named(left_out)
         notes.append(
-            f"{names}{more} {'repeats' if one else 'repeat'} more often than the assistant can follow "
+            f"{names} {'repeats' if one else 'repeat'} more often than the assistant can follow "
             f"(every minute or hour, for a long time), so {'it is' if one else 'they are'} left out."
         )
     if truncated:
@@ -103,11 +108,9 @@ def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str]
     if notes:
         notes.append("Fix or delete the repeating event in your calendar and connect it again.")
     if unknown_zones:
-        one = len(unknown_zones) == 1
-        names = ", ".join(f"“{zone}”" for zone in unknown_zones[:3])
-        more = f" and {len(unknown_zones) - 3} more" if len(unknown_zones) > 3 else ""
+        names, one = _named(unknown_zones)
         notes.append(
-            f"The time zone{'' if one else 's'} {names}{more} {'is' if one else 'are'} not known, so "
+            f"The time zone{'' if one else 's'} {names} {'is' if one else 'are'} not known, so "
             f"{'its' if one else 'their'} meetings are shown at their clock times in your own time zone: "
             "check them in your calendar."
         )

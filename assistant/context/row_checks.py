@@ -92,7 +92,8 @@ class ContextInputError(ValueError):
 
 
 def is_blank(value: Any) -> bool:
-    """Whether a cell is empty: None, NaN/NaT (pandas' missing values), or only whitespace."""
+    """Whether a cell is empty: None, NaN/NaT (pandas' missing values), or text that draws nothing
+    (only whitespace, control or invisible characters such as zero-width spaces or a bidi override)."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -102,7 +103,7 @@ def is_blank(value: Any) -> bool:
             return True
     except (TypeError, ValueError):
         return False
-    return isinstance(value, str) and not value.strip()
+    return isinstance(value, str) and not has_visible_text(value)
 
 
 def clean_text(
@@ -131,8 +132,6 @@ def clean_text(
     text = strip_control_chars(str(value))
     lines = [line.strip() for line in text.split("\n") if line.strip()] if multiline else [" ".join(text.split())]
     text = "\n".join(lines)
-    if not has_visible_text(text):
-        return ""  # only invisible characters (zero-width spaces, joiners): as empty as it looks
     if len(text) > limit:
         problems.append(Problem(row, column, f"is {len(text)} characters long; at most {limit} are allowed"))
         return ""

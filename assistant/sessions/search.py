@@ -50,11 +50,11 @@ def search_term(text: str | None) -> str:
     and SQLite's FTS5 refuses it in a phrase. Both search boxes (the chat sidebar through the
     store, the sessions page and the CLI through :func:`list_sessions`) come through here.
 
-    Args:
-        text: What the user typed (None for no search).
-
     Spaces are collapsed: the text searched has the words of a message as it was written, and
     "Acme  QBR" typed with two spaces found nothing where "Acme QBR" found every QBR session.
+
+    Args:
+        text: What the user typed (None for no search).
 
     Returns:
         The cleaned text; empty when nothing is left (no text filter).

@@ -192,10 +192,10 @@ def test_later_answers_keep_the_input_pinned_and_update_the_sidebar(page: Any, c
     assert below_the_fold(page) <= 2, "a reopened session does not show its end"
 
 
-def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any, chat_server: StreamlitServer) -> None:
-    """The page follows a streaming answer only until the reader scrolls up to read something
-    else (Streamlit's own following pulled the reader back down while it was animating)."""
-    open_app(page, chat_server)
+def two_answers_then_a_third_streaming(page: Any, server: StreamlitServer) -> None:
+    """A new session with two answers, a page taller than the window, and a long third answer
+    under way (its question drawn, the Stop marker on the page)."""
+    open_app(page, server)
     new_session(page)
     for n, question in enumerate(["What meetings do I have this week?", "How is our budget tracking?"], 1):
         send(page, question)
@@ -206,6 +206,12 @@ def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any,
         "(sel) => document.querySelector('.answering-marker') && document.querySelectorAll(sel).length === 6",
         arg=MESSAGES,
     )
+
+
+def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any, chat_server: StreamlitServer) -> None:
+    """The page follows a streaming answer only until the reader scrolls up to read something
+    else (Streamlit's own following pulled the reader back down while it was animating)."""
+    two_answers_then_a_third_streaming(page, chat_server)
     page.wait_for_timeout(300)
     page.mouse.move(640, 300)
     page.mouse.wheel(0, -600)
@@ -240,17 +246,7 @@ def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any,
 def test_thumbs_on_an_old_answer_keep_the_readers_place(page: Any, chat_server: StreamlitServer) -> None:
     """A reader who scrolled up while an answer streamed and rated an older answer was pulled
     down to the newest one: every button click on the page counted as asking a question."""
-    open_app(page, chat_server)
-    new_session(page)
-    for n, question in enumerate(["What meetings do I have this week?", "How is our budget tracking?"], 1):
-        send(page, question)
-        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
-        idle(page)
-    send(page, "What is the status of our big rocks and how is our budget tracking?")
-    page.wait_for_function(
-        "(sel) => document.querySelector('.answering-marker') && document.querySelectorAll(sel).length === 6",
-        arg=MESSAGES,
-    )
+    two_answers_then_a_third_streaming(page, chat_server)
     page.mouse.move(640, 300)
     page.mouse.wheel(0, -600)
     thumbs = page.locator(FOOTERS).first.locator("button").first
