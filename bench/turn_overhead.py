@@ -17,11 +17,13 @@ store (ours builds its agent lazily inside the first turn).
 
 Two model profiles are measured in the same run:
 
+- ``zero_delay``: the offline model with every delay removed, so the agent loop itself costs
+  ~6 ms and what we add per turn (two database transactions, the thread bridge, the recorder)
+  shows; ``*_zero_delay`` keys report it, and ``targets_met`` is read on it
+  (``ratio_vs_bare_zero_delay`` <= 1.2);
 - ``demo``: the offline model exactly as the app ships it (it streams with small delays,
-  like a real model); ``ratio_vs_bare`` and the target are read on this profile;
-- ``zero_delay``: the same model with every delay removed - a stress figure where the
-  agent loop itself costs ~6 ms, so fixed per-turn costs (one database transaction, the
-  thread bridge) show as a large ratio; ``*_zero_delay`` keys report it.
+  like a real model, ~1.2 s a turn); ``ratio_vs_bare`` reports it, but a model that sleeps
+  hides the overhead, so it is not the target.
 
 A row per real provider (anthropic, openai, ollama) follows, each through the real SDK on its
 zero-delay fake server (``bench/providers.py``'s measurement; keys
@@ -240,7 +242,9 @@ def main() -> int:
     for key, value in zero.items():
         result[f"{key}_zero_delay"] = value
     result["ours_no_slower_than_file_session_manager"] = bool(demo["ours_ms"] <= demo["file_session_manager_ms"] * 1.02)
-    result["targets_met"] = bool(demo["ratio_vs_bare"] <= 1.2 and result["ours_no_slower_than_file_session_manager"])
+    # The target is read on the zero-delay profile (the issue's own words: the demo profile's
+    # model sleeps ~1 s a turn, which hides our overhead); the demo ratio is reported beside it.
+    result["targets_met"] = bool(zero["ratio_vs_bare"] <= 1.2)
     for name, figures in (("demo", demo), ("zero-delay", zero)):
         print(
             f"{name:>10}: per-turn median bare agent {figures['bare_agent_ms']:.2f} ms, "

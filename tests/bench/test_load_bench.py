@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_BROWSER, reason="need
 def test_load_bench_quick_prints_json_and_every_turn_is_stored_once() -> None:
     data = run_bench("load.py", "--quick", "--json", timeout=240)
     assert data["levels"] == [1, 2]
-    for app in ("ours", "bare"):
+    for app in ("ours", "bare", "bare_defaults"):
         for level in ("1", "2"):
             row = data[app][level]
             assert [k for k in LEVEL_KEYS if k not in row] == [], (app, level, sorted(row))
@@ -41,4 +41,4 @@ def test_load_bench_quick_prints_json_and_every_turn_is_stored_once() -> None:
         assert ours["sent"] == ours["stored"] == ours["turn_records"] and ours["sent"] > 0, ours
         assert ours["missing"] == 0 and ours["duplicates"] == 0, ours
     assert data["all_stored_once"] is True
-    assert set(data["ours_vs_bare"]) == {"1", "2"}
+    assert set(data["ours_vs_bare"]) == set(data["ours_vs_bare_defaults"]) == {"1", "2"}
