@@ -239,7 +239,7 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
         listing = "\n".join(f"  {m.id:<24} {m.start:%a %d %b %H:%M}  {m.title}" for m in upcoming)
         print(
             f"error: there is no meeting with id {log_safe(args.meeting_id, 64)}. Use one of the ids below "
-            f"(your meetings in the next {args.days} days):\n{listing or '  (none; try a larger --days)'}",
+            f"(your meetings in the next {_counted(args.days, 'day')}):\n{listing or '  (none; try a larger --days)'}",
             file=sys.stderr,
         )
         return 2
@@ -302,8 +302,13 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     view = calendar.view(user, days_ahead=7)
-    print(f"{connection.label} stored for {user}: {len(view.meetings)} meetings in the next 7 days")
+    print(f"{connection.label} stored for {user}: {_counted(len(view.meetings), 'meeting')} in the next 7 days")
     return 0
+
+
+def _counted(n: int, word: str) -> str:
+    """``"1 meeting"``, ``"2 meetings"``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def cmd_meetings(settings: Settings, args: argparse.Namespace) -> int:
@@ -325,7 +330,10 @@ def cmd_meetings(settings: Settings, args: argparse.Namespace) -> int:
         json.dump(items, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0
-    print(f"{view.label}{' (demo data)' if view.is_demo else ''}: {len(items)} meetings in the next {args.days} days")
+    print(
+        f"{view.label}{' (demo data)' if view.is_demo else ''}: {_counted(len(items), 'meeting')} "
+        f"in the next {_counted(args.days, 'day')}"
+    )
     for item in items:
         print(f"{item['start']}  {item['type']:<12}  {item['title']}  [{item['id']}]")
     return 0

@@ -135,3 +135,21 @@ def test_prep_materials_come_from_the_users_own_calendar(tmp_path: Path) -> None
 
     refused = run(["prep", call["id"], "--user", "bob"], tmp_path)  # bob sees the demo calendar only
     assert refused.returncode == 2 and "no meeting with id" in refused.stderr
+
+
+def test_meetings_counts_read_as_words(tmp_path: Path) -> None:
+    start = NOW + timedelta(hours=3)
+    ics = tmp_path / "one.ics"
+    ics.write_bytes(
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//CLI//EN\r\nBEGIN:VEVENT\r\nUID:one@example.com\r\n"
+            f"DTSTAMP:20260101T000000Z\r\nDTSTART:{_stamp(start)}\r\nDTEND:{_stamp(start + timedelta(hours=1))}\r\n"
+            "SUMMARY:Board prep\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ).encode()
+    )
+    imported = run(["calendar", "import", str(ics), "--user", "carol"], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "stored for carol: 1 meeting in the next 7 days" in imported.stdout
+    listed = run(["meetings", "--user", "carol", "--days", "1"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0].endswith(": 1 meeting in the next 1 day"), listed.stdout
