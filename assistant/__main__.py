@@ -78,7 +78,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         except SessionError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(f"Resuming “{meta.title}” ({meta.turn_count} turns, {meta.state}) · model: {label}")
+        print(f"Resuming “{meta.title}” ({_counted(meta.turn_count, 'turn')}, {meta.state}) · model: {label}")
     else:
         print(f"Model: {label}")
     if args.example:
@@ -132,7 +132,7 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
             print("reindex applies to the S3 store only (SESSIONS_BUCKET_NAME is not set)", file=sys.stderr)
             return 2
         count = reindex()
-        print(f"reindexed {count} sessions from s3://{settings.sessions_bucket_name}")
+        print(f"reindexed {_counted(count, 'session')} from s3://{settings.sessions_bucket_name}")
         return 0
     from assistant.sessions import queries
     from assistant.views.format import fmt_cost, fmt_tokens
@@ -148,10 +148,10 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         )
         for row in page.rows:
             print(
-                f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {row.turn_count:>4} turns  "
+                f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {_counted(row.turn_count, 'turn'):>10}  "
                 f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {fmt_cost(row.cost_usd):>10}  {row.title}"
             )
-        print(f"{page.total_count} sessions · {fmt_cost(page.totals.cost_usd)} total")
+        print(f"{_counted(page.total_count, 'session')} · {fmt_cost(page.totals.cost_usd)} total")
         return 0
     if args.action == "costs":
         if since is None:

@@ -109,7 +109,7 @@ def test_chat_over_the_rate_limit_creates_no_session(tmp_path: Path) -> None:
     assert over.returncode == 0 and "messages in the last minute" in over.stdout
     assert "Resume with" not in over.stdout, "no session was started"
     listed = run(["sessions", "list"], tmp_path)
-    assert listed.stdout.strip().endswith("1 sessions · $0.00 total"), listed.stdout
+    assert listed.stdout.strip().endswith("1 session · $0.00 total"), listed.stdout
 
 
 def test_prep_writes_markdown_materials_with_saved_prep_answers(tmp_path: Path) -> None:
