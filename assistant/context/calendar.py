@@ -103,12 +103,20 @@ def _aware(value: datetime) -> datetime:
 def in_zone(meetings: list[Meeting], tz: tzinfo) -> list[Meeting]:
     """The meetings told in ``tz``: timed ones converted, all-day ones placed at local midnight.
 
-    Sources are read in UTC and stored so (all-day events at UTC midnight of their dates);
-    an all-day event is a date, not an instant, so each reader sees it on their own day.
+    Sources are read in UTC and stored so (all-day events at UTC midnight of their dates,
+    floating times at their clock times in UTC); an all-day event is a date and a floating time
+    a clock time, not instants, so each reader sees them on their own day and clock.
     """
     out = []
     for meeting in meetings:
-        if not meeting.all_day:  # the same instant, told in the reader's zone
+        if meeting.floating:
+            meeting = meeting.model_copy(
+                update={
+                    "start": meeting.start.astimezone(UTC).replace(tzinfo=tz),
+                    "end": meeting.end.astimezone(UTC).replace(tzinfo=tz),
+                }
+            )
+        elif not meeting.all_day:  # the same instant, told in the reader's zone
             meeting = meeting.model_copy(
                 update={"start": meeting.start.astimezone(tz), "end": meeting.end.astimezone(tz)}
             )

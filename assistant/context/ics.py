@@ -323,6 +323,7 @@ class _Calendar:
             series_id=series_id,
             source=kind,
             all_day=all_day,
+            floating=isinstance(start_value, datetime) and start_value.tzinfo is None,
             organizer=organizer,
             conference_url=_conference_url(event, location, description),
         )

@@ -42,6 +42,8 @@ class Meeting(BaseModel):
         series_id: Shared by every occurrence of a recurring series (None for a one-off).
         source: Where it came from (``demo``, ``ics_url``, ``ics_file``, ``google``).
         all_day: An all-day event (start at local midnight, end the next midnight).
+        floating: Clock times without a known zone (no TZID, or one nobody knows): each reader
+            sees them at those clock times in their own zone.
         organizer: The organizer's name or email, when the source gives one.
         conference_url: A video-call link, when the source gives one.
     """
@@ -62,6 +64,7 @@ class Meeting(BaseModel):
     series_id: str | None = None
     source: SourceKind = "demo"
     all_day: bool = False
+    floating: bool = False
     organizer: str | None = None
     conference_url: str | None = None
 

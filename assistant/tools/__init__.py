@@ -101,6 +101,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
             summary += f"; the first {MAX_LISTED_MEETINGS} are listed (narrow with query or fewer days)"
         result: dict[str, Any] = {
             "summary": summary,
+            "today": f"{deps.local_now():%A %Y-%m-%d}",  # the executive's own date: "tomorrow" is the next
             "calendar": view.label + (" (demo data)" if view.is_demo else ""),
             "calendar_data_notice": CALENDAR_DATA_NOTICE,
             "meetings": [m.to_summary_dict() for m in deps.with_types(meetings[:MAX_LISTED_MEETINGS])],

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine
 
@@ -135,6 +135,9 @@ def when_text(materials: Materials) -> str:
     meeting = materials.meeting
     start = meeting.start.astimezone(materials.tz)
     if meeting.all_day:
+        last = (meeting.end.astimezone(materials.tz) - timedelta(microseconds=1)).date()
+        if last > start.date():  # an offsite or a trip: its last day too, not only its first
+            return f"{start:%A} {start.day} {start:%B} to {last:%A} {last.day} {last:%B %Y} (all day)"
         return f"{start:%A} {start.day} {start:%B %Y} (all day)"
     end = meeting.end.astimezone(materials.tz)
     zone = start.tzname() or ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
@@ -200,6 +201,34 @@ def test_a_file_cut_short_is_refused_in_plain_words_and_the_stored_calendar_stay
         after = conn.execute(select(calendar_cache)).all(), conn.execute(select(calendar_connections)).all()
     assert after == before
     assert service.connection("alice").label == "work.ics"  # type: ignore[union-attr]
+
+
+def test_clock_times_without_a_known_zone_are_the_readers_own_clock_times(
+    make_service: Callable[..., CalendarService],
+) -> None:
+    """A floating time (no zone) and a zone nobody knows were read in UTC and kept there, so a
+    10:00 meeting showed at 05:00 in New York while the page said "shown at their clock times in
+    your own time zone"."""
+    service = make_service()
+    service.connect_ics_file(
+        "alice",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+        b"BEGIN:VEVENT\r\nUID:f@x\r\nDTSTART:20260303T100000\r\nDTEND:20260303T110000\r\nSUMMARY:Floating\r\nEND:VEVENT\r\n"
+        b"BEGIN:VEVENT\r\nUID:m@x\r\nDTSTART;TZID=Mars/Olympus:20260304T100000\r\n"
+        b"DTEND;TZID=Mars/Olympus:20260304T110000\r\nSUMMARY:Mars\r\nEND:VEVENT\r\n"
+        b"BEGIN:VEVENT\r\nUID:u@x\r\nDTSTART:20260305T100000Z\r\nDTEND:20260305T110000Z\r\nSUMMARY:UTC\r\nEND:VEVENT\r\n"
+        b"END:VCALENDAR\r\n",
+        "floating.ics",
+    )
+    for zone in ("America/New_York", "Asia/Tokyo"):
+        tz = ZoneInfo(zone)
+        view = service.view("alice", days_ahead=7, tz=tz, now=NOW)  # the second reads the cached copy
+        starts = {m.title: m.start.astimezone(tz) for m in view.meetings}
+        assert starts["Floating"] == datetime(2026, 3, 3, 10, 0, tzinfo=tz)
+        assert starts["Mars"] == datetime(2026, 3, 4, 10, 0, tzinfo=tz)
+        assert starts["UTC"] == datetime(2026, 3, 5, 10, 0, tzinfo=UTC)  # a zoned time stays the same instant
+        found = service.find("alice", next(m.id for m in view.meetings if m.title == "Floating"), tz=tz, now=NOW)
+        assert (found.start.astimezone(tz).hour, found.end.astimezone(tz).hour) == (10, 11)
 
 
 def test_two_users_never_see_each_others_calendar(make_service: Callable[..., CalendarService]) -> None:

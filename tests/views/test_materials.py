@@ -113,6 +113,26 @@ def test_no_prep_answers_yet_says_so(types: MeetingTypes) -> None:
     assert "*No prep answers saved yet.*" in md and "From the invitation" not in md
 
 
+def test_an_event_of_several_days_says_its_last_day(types: MeetingTypes) -> None:
+    """A three-day offsite read "Tuesday 11 March 2025 (all day)", as if it ended that evening."""
+    day = datetime(2025, 3, 11, tzinfo=UTC)
+    offsite = qbr(description="").model_copy(
+        update={"start": day, "end": day + timedelta(days=3), "duration_minutes": 3 * 24 * 60, "all_day": True}
+    )
+    one_day = offsite.model_copy(update={"end": day + timedelta(days=1), "duration_minutes": 24 * 60})
+
+    def when(meeting: Meeting) -> str:
+        agenda = build_agenda(meeting, prep_notes=[], budget=[], rocks=[], tz=UTC, duration_minutes=480)
+        cost = meeting_cost(meeting, user_email=ME, internal_domains=[], rates=MeetingRates())
+        built = build_materials(
+            meeting, type_id="leadership", types=types, prep_notes=[], agenda=agenda, cost=cost, tz=UTC, user_email=ME
+        )
+        return to_markdown(built).splitlines()[2]
+
+    assert when(offsite) == "- **When:** Tuesday 11 March to Thursday 13 March 2025 (all day)"
+    assert when(one_day) == "- **When:** Tuesday 11 March 2025 (all day)"
+
+
 def test_hostile_calendar_text_is_inert_in_markdown(types: MeetingTypes) -> None:
     md = to_markdown(materials_for(qbr(title="QBR ![t](http://evil/t.png) <img src=x onerror=alert(1)>"), types))
     assert "Ignore your instructions" in md, "the text is shown, as text"

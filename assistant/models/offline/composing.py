@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from assistant.models.offline.deciding import best_meeting, detect_intents
@@ -34,6 +34,9 @@ def _format_time_range(meeting: dict[str, Any]) -> str:
         start = datetime.fromisoformat(start_raw)
     except ValueError:
         return start_raw
+    if meeting.get("all_day"):  # a date, not a time: "00:00-00:00 (4320 min)" said nothing
+        days = _days_of(meeting)
+        return start.strftime("%a %d %b") + (f" to {days[-1]:%a %d %b}" if len(days) > 1 else "") + ", all day"
     text = start.strftime("%a %d %b, %H:%M")
     try:
         end = datetime.fromisoformat(end_raw)
@@ -44,6 +47,30 @@ def _format_time_range(meeting: dict[str, Any]) -> str:
     if minutes:
         text += f" ({minutes} min)"
     return text
+
+
+def _days_of(meeting: dict[str, Any]) -> list[date]:
+    """The local dates a meeting is on (an all-day event's end is the midnight after its last day)."""
+    try:
+        start = datetime.fromisoformat(str(meeting.get("start", "")))
+        end = datetime.fromisoformat(str(meeting.get("end", "")))
+    except ValueError:
+        return []
+    last = (end - timedelta(microseconds=1)).date() if end > start else start.date()
+    return [start.date() + timedelta(days=n) for n in range((last - start.date()).days + 1)]
+
+
+def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
+    """("tomorrow", its date) when the user asked about today or tomorrow and the tool gave today's date."""
+    lowered = user_text.lower()
+    word = "today" if "today" in lowered else "tomorrow" if "tomorrow" in lowered else None
+    try:
+        today = date.fromisoformat(str(data.get("today", "")).split()[-1])
+    except (ValueError, IndexError):
+        return None
+    if word is None:
+        return None
+    return word, today + timedelta(days=1 if word == "tomorrow" else 0)
 
 
 def _meeting_line(meeting: dict[str, Any]) -> str:
@@ -212,6 +239,12 @@ def compose_answer(context: Context) -> str:
         summary = str(data.get("summary", "")).strip()
         if outcome.name == MEETINGS_TOOL:
             meetings = [m for m in data.get("meetings") or [] if isinstance(m, dict)]
+            asked = _asked_day(context.user_text, data)
+            if asked is not None:  # the tool lists the next 24 or 48 hours; keep the day asked about
+                word, day = asked
+                meetings = [m for m in meetings if day in _days_of(m)]
+                n = len(meetings)
+                summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} {word}, {day:%A %d %B}"
             if not meetings:
                 sections.append(summary or "You have no meetings in that period.")
                 continue

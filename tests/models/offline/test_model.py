@@ -257,3 +257,36 @@ def test_budget_and_big_rocks_read_as_prose_not_field_names(sqlite_engine: Any) 
     assert "- **Engineering** - $18.5M annual budget, $11.9M spent so far, $11.1M planned by now; owned by" in text
     for raw in ("status:", "progress pct", "target date", "at_risk", "on_track", "annual budget:", "spent ytd"):
         assert raw not in text, raw
+
+
+def test_tomorrow_lists_tomorrows_meetings_only_and_all_day_events_as_days(sqlite_engine: Any) -> None:
+    """On a Saturday, "tomorrow" answered with Monday's 08:15 standup (the tool reads the next 48
+    hours), and an all-day offsite read "00:00-00:00 (4320 min)"."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: saturday)
+    service.calendar.connect_ics_file(
+        "u1",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+        b"BEGIN:VEVENT\r\nUID:s@x\r\nDTSTART:20261207T081500Z\r\nDTEND:20261207T083000Z\r\nSUMMARY:Standup\r\nEND:VEVENT\r\n"
+        b"BEGIN:VEVENT\r\nUID:o@x\r\nDTSTART;VALUE=DATE:20261206\r\nDTEND;VALUE=DATE:20261209\r\n"
+        b"SUMMARY:Offsite\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "mine.ics",
+    )
+
+    def answer(question: str) -> str:
+        meta = service.create_session("u1")
+        return "".join(e.text for e in service.run_turn(meta.id, "u1", question) if isinstance(e, TextDelta))
+
+    tomorrow = answer("What meetings do I have tomorrow?")
+    assert "1 meeting tomorrow, Sunday 06 December" in tomorrow
+    assert "**Offsite** - Sun 06 Dec to Tue 08 Dec, all day" in tomorrow
+    assert "Standup" not in tomorrow and "00:00-00:00" not in tomorrow
+    today = answer("What meetings do I have today?")
+    assert "No meetings today, Saturday 05 December" in today and "Standup" not in today
+    week = answer("What meetings do I have this week?")
+    assert "Standup" in week and "Offsite" in week
