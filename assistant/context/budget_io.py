@@ -5,7 +5,9 @@ Columns (header names matched case-insensitively; spaces and dashes count as und
 ``forecast`` (expected full-year spend), ``notes``, and optionally ``plan_to_date`` (what the
 plan expected to be spent by now; it drives the "spending ahead of plan" flag). Amounts may
 carry a currency symbol and thousands separators (``$1,250,000``); a decimal comma, words or a
-formula are refused with the row and column. A bad file raises one
+formula are refused with the row and column, and so are a total row (it would count every amount
+twice) and, in a ;-separated file, a dot grouping thousands ("1.200": 1200 or 1.2?). Excel's
+``sep=;`` first line sets the separator. A bad file raises one
 :class:`~assistant.context.row_checks.ContextInputError` listing every problem.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -46,6 +49,11 @@ TEMPLATE_ROWS: tuple[tuple[str, str, int, int, int, str, int], ...] = (
     ("Engineering", "Priya Raman (CTO)", 18_500_000, 11_900_000, 19_600_000, "Contractors above plan", 11_100_000),
     ("Marketing", "Rachel Kim (CMO)", 6_000_000, 2_700_000, 5_100_000, "Two field events cancelled", 3_500_000),
 )
+# An area named like this is the sheet's own sum of the rows above: saved as an area, it would
+# count every amount twice in the totals the page and the agent give.
+_TOTAL_AREA = re.compile(r"(grand\s+)?(sub)?totals?|sum|all\s+areas", re.IGNORECASE)
+# "1.200" in a ;-separated file (the European layout, where "." groups thousands): 1200 or 1.2?
+_DOT_THOUSANDS = re.compile(r"\D*\d{1,3}(\.\d{3})+\D*")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
 
@@ -106,12 +114,16 @@ def _problem_order(problem: Problem) -> tuple[int, int]:
     return (problem.row or 0, COLUMNS.index(first) if first in COLUMNS else len(COLUMNS))
 
 
-def budget_rows(records: Iterable[tuple[int, Sequence[Any]]], positions: dict[str, int]) -> list[BudgetRow]:
+def budget_rows(
+    records: Iterable[tuple[int, Sequence[Any]]], positions: dict[str, int], *, dot_groups_thousands: bool = False
+) -> list[BudgetRow]:
     """Check every data row and build the budget rows, or raise one error listing every problem.
 
     Args:
         records: ``(row number as the user sees it, cells)`` for each non-empty data row.
         positions: Column name → cell index (from the header).
+        dot_groups_thousands: The file may use "." to group thousands (a ;-separated CSV): an
+            amount like "1.200" could be 1200 or 1.2, and is refused rather than guessed.
 
     Returns:
         The rows, in file order.
@@ -134,10 +146,21 @@ def budget_rows(records: Iterable[tuple[int, Sequence[Any]]], positions: dict[st
         area = clean_text(cell("area"), limit=AREA_CHARS, column="area", row=number, problems=problems)
         owner = clean_text(cell("owner"), limit=OWNER_CHARS, column="owner", row=number, problems=problems)
         notes = clean_text(cell("notes"), limit=NOTES_CHARS, column="notes", row=number, problems=problems)
-        amounts = {
-            name: parse_amount(cell(name), column=name, row=number, problems=problems)
-            for name in ("plan", "actual", "forecast", "plan_to_date")
-        }
+        amounts: dict[str, float | None] = {}
+        for name in ("plan", "actual", "forecast", "plan_to_date"):
+            raw = cell(name)
+            if dot_groups_thousands and isinstance(raw, str) and _DOT_THOUSANDS.fullmatch(raw.strip()):
+                problems.append(
+                    Problem(
+                        number,
+                        name,
+                        f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
+                        "(1200 or 1.2); write it without the dot (1200) or with a decimal point (1200.00)",
+                    )
+                )
+                amounts[name] = None
+                continue
+            amounts[name] = parse_amount(raw, column=name, row=number, problems=problems)
         empty = [name for name in REQUIRED if is_blank(cell(name))]
         if empty:
             verb = "are" if len(empty) > 1 else "is"
@@ -148,7 +171,13 @@ def budget_rows(records: Iterable[tuple[int, Sequence[Any]]], positions: dict[st
             if amounts[name] == 0:
                 problems.append(Problem(number, name, "must be more than 0"))
         key = area.lower()
-        if area and key in seen:
+        if area and _TOTAL_AREA.fullmatch(" ".join(area.split())):
+            problems.append(
+                Problem(
+                    number, "area", f"'{area}' looks like a total row; remove it: the page adds the areas up itself"
+                )
+            )
+        elif area and key in seen:
             problems.append(Problem(number, "area", f"'{area}' is already on row {seen[key]}; each area once"))
         elif area:
             seen[key] = number
@@ -218,19 +247,25 @@ def parse_budget_csv(data: bytes) -> list[BudgetRow]:
     if lead.startswith(("<!doctype", "<html", "<?xml", "<table", "<head", "<body")):
         raise ContextInputError.single("This is a web page (HTML), not a CSV; download the sheet as CSV instead.")
     first = text.split("\n", 1)[0]
-    delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
+    hint = re.fullmatch(r"sep=(.)", first.strip().lower())  # Excel's own first line: "sep=;"
+    if hint is not None:
+        delimiter = hint.group(1)
+    else:
+        delimiter = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
     try:
         lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as e:
         raise ContextInputError.single(f"This CSV cannot be read ({e}); export it again from your spreadsheet.") from e
     numbered = [
-        (i + 1, [_csv_cell(c) for c in cells]) for i, cells in enumerate(lines) if any(not is_blank(c) for c in cells)
+        (i + 1, [_csv_cell(c) for c in cells])
+        for i, cells in enumerate(lines)
+        if any(not is_blank(c) for c in cells) and not (i == 0 and hint is not None)
     ]
     if not numbered:
         raise ContextInputError.single("The CSV file is empty; download the template and fill it in.")
     header_row, header = numbered[0]
     positions = _check_header(header, header_row)
-    rows = budget_rows(numbered[1:], positions)
+    rows = budget_rows(numbered[1:], positions, dot_groups_thousands=delimiter == ";")
     logger.info("rows=<%s>, format=<csv> | budget file parsed", len(rows))
     return rows
 

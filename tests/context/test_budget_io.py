@@ -217,3 +217,35 @@ def test_demo_file_round_trips_through_rows_to_the_same_figures() -> None:
         s.model_dump(exclude={"id"}) for s in budget_statuses(demo)
     ]
     assert [a.id for a in budget_context_of(again, "cloud")] == ["cloud-infrastructure"]
+
+
+def test_excels_sep_line_sets_the_separator_and_rows_keep_their_numbers() -> None:
+    rows = parse_budget_csv(b"sep=;\r\narea;plan;actual;forecast\r\nOps;100;20;90\r\n")
+    assert rows == [BudgetRow(area="Ops", plan=100, actual=20, forecast=90)]
+    assert problems(b"sep=;\r\narea;plan;actual;forecast\r\nOps;lots;20;90\r\n") == [
+        "row 3, column plan: 'lots' is not a number (write it like 1250000 or 1,250,000)"
+    ]
+
+
+def test_a_total_row_is_refused_not_counted_as_an_area() -> None:
+    data = (HEADER + "Engineering,,100,50,90,\nSales,,200,50,190,\nGrand  Total,,300,100,280,\n").encode()
+    assert problems(data) == [
+        "row 4, column area: 'Grand Total' looks like a total row; remove it: the page adds the areas up itself"
+    ]
+    assert problems(
+        xlsx([["area", "plan", "actual", "forecast"], ["Ops", 1, 1, 1], ["TOTAL", 1, 1, 1]]), parse_budget_xlsx
+    ) == ["row 3, column area: 'TOTAL' looks like a total row; remove it: the page adds the areas up itself"]
+    assert parse_budget_csv((HEADER + "Totally new area,,100,50,90,\n").encode())[0].area == "Totally new area"
+
+
+def test_a_dot_grouped_amount_in_a_semicolon_file_is_refused_not_guessed() -> None:
+    found = problems(b"area;plan;actual;forecast\nOps;1.200;1200.50;\xe2\x82\xac 2.500.000\n")
+    assert found == [
+        "row 2, column plan: '1.200' could be read two ways in a file separated by semicolons (1200 or 1.2); "
+        "write it without the dot (1200) or with a decimal point (1200.00)",
+        "row 2, column forecast: '€ 2.500.000' could be read two ways in a file separated by semicolons (1200 or 1.2); "
+        "write it without the dot (1200) or with a decimal point (1200.00)",
+    ]
+    assert parse_budget_csv(b"area,plan,actual,forecast\nOps,1.200,1,1\n")[0].plan == 1.2, (
+        "a comma file: a decimal point"
+    )
