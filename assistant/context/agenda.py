@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from pydantic import BaseModel
@@ -279,8 +279,20 @@ def allocate_minutes(weights: list[float], duration: int) -> list[int]:
     return [(1 + e) * unit for e in extra]
 
 
-def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: int, notes: list[PrepResponse]) -> str:
+# An all-day event (an offsite, a board day) has no clock time; its agenda runs from here.
+ALL_DAY_STARTS_AT = 9
+
+
+def _first_clock(meeting: Meeting, tz: tzinfo) -> datetime:
+    """When the agenda's first item starts: the meeting's start, or the working morning of an all-day event."""
     start = meeting.start.astimezone(tz)
+    if meeting.all_day:  # placed at local midnight: an agenda from 00:00 to 08:00 read as a night shift
+        return start.replace(hour=ALL_DAY_STARTS_AT, minute=0, second=0, microsecond=0)
+    return start
+
+
+def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: int, notes: list[PrepResponse]) -> str:
+    start = _first_clock(meeting, tz)
     end = start + timedelta(minutes=duration)
     lines = [
         f"### Agenda: {meeting.title}",
@@ -368,7 +380,7 @@ def build_agenda(
     )
 
     minutes = allocate_minutes([d.weight for d in drafts], duration)
-    clock = meeting.start.astimezone(tz)
+    clock = _first_clock(meeting, tz)
     items = []
     for draft, mins in zip(drafts, minutes, strict=True):
         end = clock + timedelta(minutes=mins)

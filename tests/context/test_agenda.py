@@ -108,3 +108,19 @@ def test_unknown_references_become_warnings(tmp_path: Path, data_dir: Path, engi
     agenda = _agenda(data_dir, engine, "acme-qbr")
     assert agenda.warnings == ["Meeting refers to unknown big rock 'ghost'."]
     assert sum(i.minutes for i in agenda.items) == 90
+
+
+def test_an_all_day_events_agenda_runs_from_the_working_morning(data_dir: Path, engine: Engine) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from assistant.context.calendar import in_zone
+
+    base = find_meeting(data_dir, NOW, "acme-qbr")
+    day = datetime(2026, 12, 9, tzinfo=UTC)  # stored at UTC midnight of its date, as a source is read
+    offsite = base.model_copy(update={"all_day": True, "start": day, "end": day + timedelta(days=2)})
+    tokyo = ZoneInfo("Asia/Tokyo")
+    [placed] = in_zone([offsite], tokyo)
+    agenda = build_agenda(placed, prep_notes=[], budget=[], rocks=[], tz=tokyo, duration_minutes=480)
+    assert (agenda.items[0].start, agenda.items[-1].end) == ("09:00", "17:00")
+    assert "Wednesday 09 December, 09:00-17:00" in agenda.markdown
