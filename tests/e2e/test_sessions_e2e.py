@@ -202,3 +202,17 @@ def test_a_session_opened_from_far_down_the_table_shows_its_title(browser: Any, 
         assert page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop") == 0
     finally:
         context.close()
+
+
+def test_the_sessions_table_offers_no_csv_of_its_own(page: Any, chat_server: StreamlitServer) -> None:
+    """The table toolbar's CSV wrote each title as it is: a title such as =cmd|' /C calc'!A0 ran
+    as a formula in the spreadsheet that opened it (an admin's, for everyone's titles). The
+    toolbar keeps its other buttons; the dashboard's own CSV downloads quote such text."""
+    chat_once(page, chat_server, "=cmd|' /C calc'!A0")
+    page.get_by_role("link", name="Sessions & cost").click()
+    page.wait_for_selector(TABLE)
+    idle(page)
+    page.locator(TABLE).hover()
+    page.locator('[data-testid="stElementToolbar"]').first.wait_for()
+    page.get_by_role("button", name="Search").wait_for()
+    assert page.get_by_role("button", name="Download as CSV").count() == 0
