@@ -15,6 +15,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.chat.display import tool_step
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
 from assistant.views.format import fmt_cost, fmt_ms
 from assistant.views.markdown import plain_text, pretty_json, safe_markdown, tool_name_markdown
@@ -27,23 +28,16 @@ EXPORT_FORMAT_VERSION = 1
 def _turn_parts(doc: SessionDocument, turn: TurnRecord) -> list[tuple[str, Any]]:
     """Answer text and tool steps of one turn, in the order they happened."""
     steps = {s.tool_use_id: s for s in turn.tool_steps}
+    messages = doc.messages[turn.first_message_idx : turn.end_message_idx]
     parts: list[tuple[str, Any]] = []
-    for message in doc.messages[turn.first_message_idx : turn.end_message_idx]:
+    for message in messages:
         if message.get("role") != "assistant":
             continue
         for block in message.get("content", []):
             if block.get("text"):
                 parts.append(("text", str(block["text"])))
             elif "toolUse" in block:
-                tool_use = block["toolUse"]
-                tool_use_id = str(tool_use.get("toolUseId", ""))
-                parts.append(
-                    (
-                        "tool",
-                        steps.get(tool_use_id)
-                        or ToolStep(tool_use_id, str(tool_use.get("name", "")), dict(tool_use.get("input") or {})),
-                    )
-                )
+                parts.append(("tool", tool_step(block["toolUse"], steps, messages)))
     return parts
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.chat import ChatService, Done, ErrorEvent, build_display_turns
 from assistant.sessions.base import SessionQuery
+from assistant.views.export import session_to_markdown
 from tests.fixtures.chat import make_service
 from tests.fixtures.scripted_model import Fail, ScriptedModel, Text, ToolCall, converse_violations
 from tests.fixtures.stores import MakeStore
@@ -102,7 +103,11 @@ def test_stop_during_a_tool_call_leaves_a_history_converse_accepts(store_engine,
     doc = service.open_session(meta.id, "u1")
     _assert_resumable(doc.messages)
     shown = build_display_turns(doc)[0]
-    assert any(kind == "tool" for kind, _ in shown.parts), "the tool step stays visible"
+    steps = [part for kind, part in shown.parts if kind == "tool"]
+    assert steps, "the tool step stays visible"
+    # it never ran: shown (and exported) as cancelled, not as a success with no result
+    assert [(s.status, s.result) for s in steps] == [("error", "Tool execution cancelled")]
+    assert "(error)" in session_to_markdown(doc) and "Result: Tool execution cancelled" in session_to_markdown(doc)
     # the next question goes through, in this process and in a new one
     assert isinstance(service.run_turn(meta.id, "u1", "What is my budget?")[-1], Done)
     assert model.violations == []
