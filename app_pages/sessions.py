@@ -186,6 +186,11 @@ def _clear_filters() -> None:
 
 # --------------------------------------------------------------------------- sessions tab
 def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str | None]) -> None:
+    if scope_user is not None:
+        # As the chat's session list does: a session idle past the expiry reads Expired here too
+        # (the table said Active, the State filter missed it, and its detail said Expired).
+        # Everyone's sessions (an admin's "All users") are left to each user's own lists.
+        service.store.expire_idle(scope_user)
     search_col, period_col, state_col, model_col = st.columns([3, 1.6, 2.2, 2.4], gap="small")
     text = search_col.text_input(
         "Search transcripts",
