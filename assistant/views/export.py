@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assistant.chat.display import tool_step
+from assistant.inputs import strip_control_chars
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
 from assistant.views.format import fmt_cost, fmt_ms
 from assistant.views.markdown import plain_text, pretty_json, safe_markdown, tool_name_markdown
@@ -52,7 +53,8 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
 
     Model and user text (title included) is passed through :func:`safe_markdown` (no remote
     images, no HTML, links only to http/https/mailto), tool names and error notes through
-    :func:`plain_text`, so the export is as safe to open in a Markdown viewer as the page is.
+    :func:`plain_text`, so the export is as safe to open in a Markdown viewer as the page is;
+    control characters (NUL, terminal escapes) are left out, as in a terminal.
 
     Args:
         doc: The stored session.
@@ -104,7 +106,9 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
             f" · {fmt_ms(turn.latency_ms)}{feedback}*"
         )
     logger.debug("session_id=<%s>, turns=<%s> | exporting session as markdown", meta.id, len(doc.turns))
-    return "\n".join(lines).rstrip() + "\n"
+    # The stored answers are the model's text as it came (NUL, terminal escapes included): a file
+    # that `cat` or `less -R` would run as colours, titles or clipboard writes, or that tools read as binary.
+    return strip_control_chars("\n".join(lines)).rstrip() + "\n"
 
 
 def session_to_dict(doc: SessionDocument, *, exported_at: datetime | None = None) -> dict[str, Any]:
