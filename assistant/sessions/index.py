@@ -277,10 +277,18 @@ class SqlIndex:
             _add_usage(conn, records)
 
     def fail_turn(self, usage: list[UsageRecord], pending: PendingTurn) -> None:
-        """A failed turn in one transaction: its model calls in the ledger, its question kept (as failed)."""
+        """A failed turn in one transaction: its model calls in the ledger, its question kept (as failed).
+
+        A session deleted while it answered keeps no question: the delete removed its pending
+        row, and writing it back left the deleted session's text in the database for good.
+        """
         with self.tx() as conn:
             if usage:
                 _add_usage(conn, usage)
+            stmt = _SELECT_ROW if db.is_sqlite(self.engine) else _SELECT_ROW_LOCKED  # waits for a delete under way
+            if conn.execute(stmt, {"sid": pending.session_id}).first() is None:
+                logger.info("session_id=<%s> | session deleted during its turn, question not kept", pending.session_id)
+                return
             _put_pending(SaExecutor(conn), conn.dialect.name, pending)
 
     def list_sessions(self, query: SessionQuery) -> tuple[list[SessionMeta], int]:
