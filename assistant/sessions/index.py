@@ -192,6 +192,14 @@ class SqlIndex:
             raise _not_found(session_id, user_id)
         return row
 
+    def delete_rows(self, conn: Connection, session_id: str) -> None:
+        """Delete the session's index rows (inside the caller's transaction): its search text, its
+        pending question, its meeting link (a Prep queue "Resume prep" led to "not found") and the row."""
+        conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
+        conn.execute(_DELETE_PENDING, {"sid": session_id})
+        conn.execute(delete(db.session_meetings).where(db.session_meetings.c.session_id == session_id))
+        conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
+
     def expire_cutoff(self) -> datetime:
         return self.clock() - timedelta(hours=self.expiry_hours)
 
