@@ -193,8 +193,7 @@ class SqlIndex:
         return row
 
     def delete_rows(self, conn: Connection, session_id: str) -> None:
-        """Delete the session's index rows (inside the caller's transaction): its search text, its
-        pending question, its meeting link (a Prep queue "Resume prep" led to "not found") and the row."""
+        """Delete the session's search text, pending question, meeting link and row (caller's transaction)."""
         conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
         conn.execute(_DELETE_PENDING, {"sid": session_id})
         conn.execute(delete(db.session_meetings).where(db.session_meetings.c.session_id == session_id))
@@ -285,11 +284,8 @@ class SqlIndex:
             _add_usage(conn, records)
 
     def fail_turn(self, usage: list[UsageRecord], pending: PendingTurn) -> None:
-        """A failed turn in one transaction: its model calls in the ledger, its question kept (as failed).
-
-        A session deleted while it answered keeps no question: the delete removed its pending
-        row, and writing it back left the deleted session's text in the database for good.
-        """
+        """A failed turn in one transaction: its model calls in the ledger, its question kept (as failed)
+        while the session exists (one deleted as it answered left its text behind for good)."""
         with self.tx() as conn:
             if usage:
                 _add_usage(conn, usage)
