@@ -566,7 +566,7 @@ def _refuse(refused: _Refused) -> None:
     box = {"warning": st.warning, "info": st.info}.get(refused.kind, st.error)
     with st.container(key="refusal"):
         box(refused.reason, icon=refused.icon)
-        if refused.length > PREVIEW_CHARS:
+        if refused.length > PREVIEW_CHARS or read_only:  # a read-only session's input cannot take it back
             label = "Start of your message (not sent)" if refused.preview_only else "Your message (not sent)"
             with st.expander(label, icon=":material/content_copy:"):
                 st.code(refused.text, language=None, wrap_lines=True)
@@ -727,6 +727,27 @@ def _fill_sidebar() -> None:
         SLOTS["summary"].caption(f"This session: {view.session_summary(meta)}")
 
 
+def _keep_typed_message() -> None:
+    """Keep a message sent just as its session changed elsewhere (renamed, completed, expired or
+    deleted in another tab), for the app's run that follows: it was lost without a word.
+
+    The session is still there: the run sends it, or refuses it with the reason (read-only).
+    It is gone: the text goes back into the chat input, where sending starts a new session.
+    """
+    typed = st.session_state.get("chat-input")
+    if not typed:
+        return
+    if meta is not None:
+        st.session_state[PENDING] = {"session_id": meta.id, "text": str(typed)}
+    else:
+        st.session_state[REFUSED] = _Refused.of(
+            str(typed),
+            "**Message not sent.** It is back in the chat box: send it to start a new session.",
+            ":material/block:",
+            "warning",
+        )
+
+
 @st.fragment
 def _conversation() -> None:
     """The main area: the chat input, the transcript and the answer being drawn.
@@ -743,6 +764,7 @@ def _conversation() -> None:
             st.rerun()  # the whole app: its sign-in gate says why and shows the sign-in card
         _load()
         if _sidebar_shows(meta) != SIDEBAR_SHOWS:
+            _keep_typed_message()
             st.rerun()
     turns = build_display_turns(doc) if doc is not None else []
     pending: dict[str, Any] | None = st.session_state.get(PENDING)

@@ -45,6 +45,7 @@ COLORS = ["#2F5D8A", "#7FA7CE", "#E08E45", "#5B9A7D", "#9C6B98", "#C65D5D", "#B8
 PAGE_KEY = "sc_page"
 CURSORS_KEY = "sc_page_cursors"  # page number -> the cursor it starts after (keyset paging)
 SIGNATURE_KEY = "sc_signature"
+OPENED_KEY = "sc_opened"  # sessions opened from the table so far (part of the table's key)
 FILTER_KEYS = ("sc_search", "sc_period", "sc_range", "sc_states", "sc_models", "sc_meeting")
 
 settings = get_settings()
@@ -154,6 +155,9 @@ def _open(ids: list[str], key: str) -> None:
     rows = list(state.selection.rows) if state is not None else []
     if rows and rows[0] < len(ids):
         st.query_params["session"] = ids[rows[0]]
+        # The table comes back with a new key, so with nothing selected: it kept the opened row
+        # selected, and a click on that row (to open the same session again) only cleared it.
+        st.session_state[OPENED_KEY] = int(st.session_state.get(OPENED_KEY, 0)) + 1
 
 
 def _close() -> None:
@@ -186,6 +190,11 @@ def _clear_filters() -> None:
 
 # --------------------------------------------------------------------------- sessions tab
 def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str | None]) -> None:
+    if scope_user is not None:
+        # As the chat's session list does: a session idle past the expiry reads Expired here too
+        # (the table said Active, the State filter missed it, and its detail said Expired).
+        # Everyone's sessions (an admin's "All users") are left to each user's own lists.
+        service.store.expire_idle(scope_user)
     search_col, period_col, state_col, model_col = st.columns([3, 1.6, 2.2, 2.4], gap="small")
     text = search_col.text_input(
         "Search transcripts",
@@ -298,7 +307,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
     )
     frame = pd.DataFrame(rows, columns=["id", *views.TABLE_COLUMNS])
     ids = [r["id"] for r in rows]
-    table_key = f"sc_table_{info.page}_{page_size}"
+    table_key = f"sc_table_{info.page}_{page_size}_{st.session_state.get(OPENED_KEY, 0)}"
     st.dataframe(
         frame,
         hide_index=True,

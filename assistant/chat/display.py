@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
 
@@ -52,13 +52,40 @@ def build_display_turns(doc: SessionDocument) -> list[DisplayTurn]:
                     else:
                         parts.append(("text", block["text"]))
                 elif "toolUse" in block:
-                    tu = block["toolUse"]
-                    step = steps.get(tu.get("toolUseId", "")) or ToolStep(
-                        tool_use_id=tu.get("toolUseId", ""), name=tu.get("name", ""), input=tu.get("input") or {}
-                    )
-                    parts.append(("tool", step))
+                    parts.append(("tool", tool_step(block["toolUse"], steps, msgs)))
         out.append(DisplayTurn(turn=turn, user_text=user_text, parts=parts))
     return out
+
+
+def tool_step(tool_use: dict[str, Any], steps: dict[str, ToolStep], messages: list[dict[str, Any]]) -> ToolStep:
+    """The step of one toolUse block: as recorded while it ran, else as the transcript's toolResult says.
+
+    A tool that never ran (the answer was stopped while the model was still writing the call)
+    has no recorded step; its result in the transcript is the cancellation ("error"). It was
+    drawn and exported as a success with no result.
+
+    Args:
+        tool_use: The ``toolUse`` block of an assistant message.
+        steps: The turn's recorded steps by ``toolUseId``.
+        messages: The turn's messages (where the ``toolResult`` is).
+
+    Returns:
+        The step to draw or export.
+    """
+    tool_use_id = str(tool_use.get("toolUseId", ""))
+    recorded = steps.get(tool_use_id)
+    if recorded is not None:
+        return recorded
+    step = ToolStep(
+        tool_use_id=tool_use_id, name=str(tool_use.get("name", "")), input=dict(tool_use.get("input") or {})
+    )
+    for m in messages:
+        for block in m.get("content", []) if m.get("role") == "user" else ():
+            result = block.get("toolResult") if isinstance(block, dict) else None
+            if isinstance(result, dict) and str(result.get("toolUseId", "")) == tool_use_id:
+                status: Literal["success", "error"] = "error" if result.get("status") == "error" else "success"
+                return ToolStep(step.tool_use_id, step.name, step.input, status, summarize_tool_result(result))
+    return step
 
 
 def derive_title(text: str, limit: int = 60) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.context.meetings import Meeting
-from assistant.db import session_meetings, write_tx
+from assistant.db import session_meetings, sessions, write_tx
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ def sessions_by_meeting(engine: Engine, user_id: str, meeting_ids: list[str]) ->
     with engine.connect() as conn:
         rows = conn.execute(
             select(session_meetings.c.meeting_id, session_meetings.c.session_id)
+            .join(sessions, sessions.c.id == session_meetings.c.session_id)  # links of deleted sessions left out
             .where(session_meetings.c.user_id == user_id, session_meetings.c.meeting_id.in_(meeting_ids))
             .order_by(session_meetings.c.created_at)
         ).all()
@@ -96,7 +97,11 @@ def sessions_by_meeting(engine: Engine, user_id: str, meeting_ids: list[str]) ->
 
 def meetings_with_sessions(engine: Engine, user_id: str | None) -> list[tuple[str, str]]:
     """(meeting_id, title) of every meeting with a prep session (all users' when ``user_id`` is None)."""
-    query = select(session_meetings.c.meeting_id, session_meetings.c.meeting_title).distinct()
+    query = (
+        select(session_meetings.c.meeting_id, session_meetings.c.meeting_title)
+        .join(sessions, sessions.c.id == session_meetings.c.session_id)
+        .distinct()
+    )
     if user_id is not None:
         query = query.where(session_meetings.c.user_id == user_id)
     with engine.connect() as conn:

@@ -402,6 +402,10 @@ class SessionStore(abc.ABC):
         """One page of sessions matching the query, and the total number of matches."""
 
     @abc.abstractmethod
+    def expire_idle(self, user_id: str | None = None) -> int:
+        """Mark active sessions idle longer than the expiry as expired; return how many."""
+
+    @abc.abstractmethod
     def rename(self, session_id: str, user_id: str, title: str) -> SessionMeta:
         """Change a session's title."""
 

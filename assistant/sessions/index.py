@@ -192,6 +192,13 @@ class SqlIndex:
             raise _not_found(session_id, user_id)
         return row
 
+    def delete_rows(self, conn: Connection, session_id: str) -> None:
+        """Delete the session's search text, pending question, meeting link and row (caller's transaction)."""
+        conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
+        conn.execute(_DELETE_PENDING, {"sid": session_id})
+        conn.execute(delete(db.session_meetings).where(db.session_meetings.c.session_id == session_id))
+        conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
+
     def expire_cutoff(self) -> datetime:
         return self.clock() - timedelta(hours=self.expiry_hours)
 
@@ -277,10 +284,15 @@ class SqlIndex:
             _add_usage(conn, records)
 
     def fail_turn(self, usage: list[UsageRecord], pending: PendingTurn) -> None:
-        """A failed turn in one transaction: its model calls in the ledger, its question kept (as failed)."""
+        """A failed turn in one transaction: its model calls in the ledger, its question kept (as failed)
+        while the session exists (one deleted as it answered left its text behind for good)."""
         with self.tx() as conn:
             if usage:
                 _add_usage(conn, usage)
+            stmt = _SELECT_ROW if db.is_sqlite(self.engine) else _SELECT_ROW_LOCKED  # waits for a delete under way
+            if conn.execute(stmt, {"sid": pending.session_id}).first() is None:
+                logger.info("session_id=<%s> | session deleted during its turn, question not kept", pending.session_id)
+                return
             _put_pending(SaExecutor(conn), conn.dialect.name, pending)
 
     def list_sessions(self, query: SessionQuery) -> tuple[list[SessionMeta], int]:

@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from sqlalchemy import Engine, and_, delete, update
+from sqlalchemy import Engine, and_, update
 
 from assistant import db
 from assistant.sessions import jsonutil
@@ -61,7 +61,6 @@ from assistant.sessions.base import (
 )
 from assistant.sessions.index import IndexedStore
 from assistant.sessions.rows import (
-    _DELETE_PENDING,
     CONFLICT_MESSAGE,
     clean_title,
     new_session_id,
@@ -475,9 +474,7 @@ class S3SessionStore(IndexedStore):
                 ) from e
             self.objects.cache_drop(session_id)
             with self.index.tx() as conn:
-                conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
-                conn.execute(_DELETE_PENDING, {"sid": session_id})
-                conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
+                self.index.delete_rows(conn, session_id)
         logger.info("user_id=<%s>, session_id=<%s>, bucket=<%s> | deleted session", user_id, session_id, self.bucket)
 
     # -- maintenance -------------------------------------------------------------------

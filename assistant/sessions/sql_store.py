@@ -290,9 +290,7 @@ class SqlSessionStore(IndexedStore):
             self.index.select_row(conn, session_id, user_id, lock=True)
             conn.execute(delete(db.messages).where(db.messages.c.session_id == session_id))
             conn.execute(delete(db.turns).where(db.turns.c.session_id == session_id))
-            conn.execute(delete(db.session_text).where(db.session_text.c.session_id == session_id))
-            conn.execute(_DELETE_PENDING, {"sid": session_id})
-            conn.execute(delete(db.sessions).where(db.sessions.c.id == session_id))
+            self.index.delete_rows(conn, session_id)
         logger.info("user_id=<%s>, session_id=<%s> | deleted session", user_id, session_id)
 
     def set_state(self, session_id: str, user_id: str, state: SessionState) -> SessionMeta:

@@ -15,6 +15,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.chat.display import tool_step
+from assistant.inputs import strip_control_chars
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
 from assistant.views.format import fmt_cost, fmt_ms
 from assistant.views.markdown import plain_text, pretty_json, safe_markdown, tool_name_markdown
@@ -27,23 +29,16 @@ EXPORT_FORMAT_VERSION = 1
 def _turn_parts(doc: SessionDocument, turn: TurnRecord) -> list[tuple[str, Any]]:
     """Answer text and tool steps of one turn, in the order they happened."""
     steps = {s.tool_use_id: s for s in turn.tool_steps}
+    messages = doc.messages[turn.first_message_idx : turn.end_message_idx]
     parts: list[tuple[str, Any]] = []
-    for message in doc.messages[turn.first_message_idx : turn.end_message_idx]:
+    for message in messages:
         if message.get("role") != "assistant":
             continue
         for block in message.get("content", []):
             if block.get("text"):
                 parts.append(("text", str(block["text"])))
             elif "toolUse" in block:
-                tool_use = block["toolUse"]
-                tool_use_id = str(tool_use.get("toolUseId", ""))
-                parts.append(
-                    (
-                        "tool",
-                        steps.get(tool_use_id)
-                        or ToolStep(tool_use_id, str(tool_use.get("name", "")), dict(tool_use.get("input") or {})),
-                    )
-                )
+                parts.append(("tool", tool_step(block["toolUse"], steps, messages)))
     return parts
 
 
@@ -58,7 +53,8 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
 
     Model and user text (title included) is passed through :func:`safe_markdown` (no remote
     images, no HTML, links only to http/https/mailto), tool names and error notes through
-    :func:`plain_text`, so the export is as safe to open in a Markdown viewer as the page is.
+    :func:`plain_text`, so the export is as safe to open in a Markdown viewer as the page is;
+    control characters (NUL, terminal escapes) are left out, as in a terminal.
 
     Args:
         doc: The stored session.
@@ -110,7 +106,9 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
             f" · {fmt_ms(turn.latency_ms)}{feedback}*"
         )
     logger.debug("session_id=<%s>, turns=<%s> | exporting session as markdown", meta.id, len(doc.turns))
-    return "\n".join(lines).rstrip() + "\n"
+    # The stored answers are the model's text as it came (NUL, terminal escapes included): a file
+    # that `cat` or `less -R` would run as colours, titles or clipboard writes, or that tools read as binary.
+    return strip_control_chars("\n".join(lines)).rstrip() + "\n"
 
 
 def session_to_dict(doc: SessionDocument, *, exported_at: datetime | None = None) -> dict[str, Any]:

@@ -30,6 +30,10 @@ from assistant.views.models import OFFLINE_LABEL
 logger = logging.getLogger(__name__)
 
 ESTIMATE_NOTE = "Estimate from recorded token counts"
+LEDGER_NOTE = (
+    "Every model call of the period, those of sessions deleted since included (they were billed), "
+    "so it can be more than the sessions table's total."
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def dashboard_metrics(d: Dashboard, *, all_free: bool) -> list[Metric]:
         The metrics.
     """
     t = d.totals
-    cost_help: str | None
+    cost_help: str
     if t.calls and t.unknown_cost_calls == t.calls:
         cost, cost_help = "unknown", "No call of this period used a priced model."
     elif t.unknown_cost_calls:
@@ -86,9 +90,9 @@ def dashboard_metrics(d: Dashboard, *, all_free: bool) -> list[Metric]:
         cost_help = f"{t.unknown_cost_calls:,} call(s) used a model without a price and are not included."
     else:
         cost = fmt_cost(t.cost_usd)
-        cost_help = f"$0.00: the {OFFLINE_LABEL} is free." if all_free and t.calls else None
+        cost_help = f"$0.00: the {OFFLINE_LABEL} is free." if all_free and t.calls else ""
     return [
-        Metric("Total cost", cost, cost_help),
+        Metric("Total cost", cost, f"{cost_help} {LEDGER_NOTE}".strip()),
         Metric("Tokens", fmt_tokens(t.tokens), f"{t.tokens:,} tokens (input, output and cache)"),
         Metric("Input / output", f"{fmt_tokens(t.input_tokens)} / {fmt_tokens(t.output_tokens)}"),
         Metric("Model calls", f"{t.calls:,}", "Failed calls included: they are recorded and billed."),

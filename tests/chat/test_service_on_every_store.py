@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import sqlalchemy as sa
+
+from assistant import db
 from assistant.chat import ChatService, Done, ErrorEvent, build_display_turns
 from assistant.sessions.base import SessionQuery
+from assistant.views.export import session_to_markdown
 from tests.fixtures.chat import make_service
 from tests.fixtures.scripted_model import Fail, ScriptedModel, Text, ToolCall, converse_violations
 from tests.fixtures.stores import MakeStore
@@ -102,7 +106,11 @@ def test_stop_during_a_tool_call_leaves_a_history_converse_accepts(store_engine,
     doc = service.open_session(meta.id, "u1")
     _assert_resumable(doc.messages)
     shown = build_display_turns(doc)[0]
-    assert any(kind == "tool" for kind, _ in shown.parts), "the tool step stays visible"
+    steps = [part for kind, part in shown.parts if kind == "tool"]
+    assert steps, "the tool step stays visible"
+    # it never ran: shown (and exported) as cancelled, not as a success with no result
+    assert [(s.status, s.result) for s in steps] == [("error", "Tool execution cancelled")]
+    assert "(error)" in session_to_markdown(doc) and "Result: Tool execution cancelled" in session_to_markdown(doc)
     # the next question goes through, in this process and in a new one
     assert isinstance(service.run_turn(meta.id, "u1", "What is my budget?")[-1], Done)
     assert model.violations == []
@@ -221,3 +229,21 @@ def test_question_of_a_process_that_stopped_answering_is_kept_for_retry(store_en
     assert isinstance(service.run_turn(meta.id, "u1", "What is my budget?")[-1], Done)
     assert service.pending_turn(meta.id, "u1") is None, "the stored turn clears it"
     assert [t.user_text for t in service.open_session(meta.id, "u1").turns] == ["What is my budget?"]
+
+
+def test_a_session_deleted_while_it_answers_keeps_no_question(store_engine, make_store) -> None:
+    """Deleted in another tab mid-answer: the turn fails to commit, its calls stay in the ledger,
+    and the question is not kept for a session that is gone (it stayed behind in pending_turns,
+    the deleted session's text kept for good)."""
+    holder: dict[str, Any] = {}
+    model = ScriptedModel([ToolCall("get_upcoming_meetings", {"days_ahead": 7}, then=lambda: holder["delete"]())])
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    holder["delete"] = lambda: service.store.delete(meta.id, "u1")
+    failed = service.run_turn(meta.id, "u1", "my secret question")[-1]
+    assert isinstance(failed, ErrorEvent), failed
+    with store_engine.connect() as conn:
+        kept = conn.execute(sa.select(db.pending_turns.c.text)).scalars().all()
+        calls = conn.execute(sa.select(sa.func.count()).select_from(db.usage)).scalar_one()
+    assert kept == []
+    assert calls >= 1, "the model call was made: it stays in the ledger"

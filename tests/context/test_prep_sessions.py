@@ -66,3 +66,22 @@ def test_a_refused_first_message_binds_nothing(make_store: MakeStore, store_engi
         service.start_turn("alice", "   ", meeting=board)
     assert sessions_by_meeting(store_engine, "alice", [board.id]) == {}
     assert list_sessions(store_engine, SessionFilter(user_id="alice")).total_count == 0
+
+
+def test_a_deleted_prep_session_is_no_longer_its_meetings_prep(make_store: MakeStore, store_engine: Engine) -> None:
+    """The link stayed behind: the Prep queue offered "Resume prep" into "That session was not
+    found", and the sessions page kept the meeting in its filter with nothing under it."""
+    service = make_service(store_engine, store=make_store())
+    board = _meeting("a1b2c3d4e5-202612071500", "Board dinner")
+    first = service.start_turn("alice", "Prepare me for Board dinner", meeting=board)
+    list(first.events)
+    second = service.start_turn("alice", "Prepare me for Board dinner, again", meeting=board)
+    list(second.events)
+
+    service.delete(second.session.id, "alice")
+    assert sessions_by_meeting(store_engine, "alice", [board.id]) == {board.id: first.session.id}
+    assert binding_for_session(store_engine, second.session.id, "alice") is None
+    service.delete(first.session.id, "alice")
+    assert sessions_by_meeting(store_engine, "alice", [board.id]) == {}
+    assert meetings_with_sessions(store_engine, "alice") == []
+    assert meetings_with_sessions(store_engine, None) == []

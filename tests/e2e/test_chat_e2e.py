@@ -390,6 +390,68 @@ def test_a_session_completed_in_another_tab_reads_completed_on_the_next_click(
     assert page.locator(INPUT).is_disabled()
 
 
+def _change_in_another_tab(page: Any, server: StreamlitServer, action: str) -> str:
+    """Open a new session with one answer, then rename, complete or delete it in a second tab."""
+    open_app(page, server)
+    new_session(page)
+    send(page, "What is the status of our big rocks?")
+    wait_answers(page, 1)
+    sid = session_id(page)
+    idle(page)
+    other = page.context.new_page()
+    open_app(other, server, f"?session={sid}")
+    other.locator(".st-key-session-actions button").first.click()
+    if action == "rename":
+        other.get_by_label("Title").fill("Renamed in the other tab")
+        other.get_by_role("button", name="Rename", exact=True).click()
+        other.locator(".st-key-chat-header", has_text="Renamed in the other tab").wait_for()
+    elif action == "complete":
+        other.get_by_role("button", name="Complete session").click()
+        other.locator(".st-key-read-only").wait_for()
+    else:
+        other.get_by_role("button", name="Delete session").click()
+        other.get_by_role("button", name="Delete", exact=True).click()
+        other.locator(".st-key-welcome").wait_for()
+    idle(other)
+    other.close()
+    return sid
+
+
+def test_a_message_sent_after_another_tab_renamed_the_session_is_answered(
+    page: Any, chat_server: StreamlitServer
+) -> None:
+    """The send reruns the conversation alone, which sees the new title and reruns the whole
+    page: the message was dropped there without a word."""
+    _change_in_another_tab(page, chat_server, "rename")
+    send(page, "How is our budget tracking?")
+    page.wait_for_function("(sel) => document.querySelectorAll(sel).length === 2", arg=FOOTERS)
+    assert page.locator(MESSAGES, has_text="How is our budget tracking?").count() == 1
+    page.locator(".st-key-chat-header", has_text="Renamed in the other tab").wait_for()
+
+
+def test_a_message_sent_after_another_tab_completed_the_session_is_refused_with_its_text(
+    page: Any, chat_server: StreamlitServer
+) -> None:
+    _change_in_another_tab(page, chat_server, "complete")
+    send(page, "How is our budget tracking?")
+    page.locator(".st-key-refusal", has_text="read-only").wait_for()
+    page.locator(".st-key-refusal").get_by_text("Your message (not sent)").click()
+    page.locator(".st-key-refusal", has_text="How is our budget tracking?").wait_for()
+    assert page.locator(MESSAGES).count() == 2  # the first question and its answer
+
+
+def test_a_message_sent_after_another_tab_deleted_the_session_goes_back_into_the_input(
+    page: Any, chat_server: StreamlitServer
+) -> None:
+    _change_in_another_tab(page, chat_server, "delete")
+    send(page, "How is our budget tracking?")
+    page.locator(".st-key-refusal", has_text="Message not sent").wait_for()
+    page.get_by_text("That session was not found").wait_for()
+    idle(page)
+    assert page.locator(INPUT).input_value() == "How is our budget tracking?"
+    assert page.locator(MESSAGES).count() == 0
+
+
 def test_reload_mid_answer_keeps_it_marked_interrupted_not_stopped(page: Any, chat_server: StreamlitServer) -> None:
     """A reload mid-answer keeps what was written, noted as interrupted by the page going away
     (it read "Stopped by the user." although nobody pressed Stop)."""

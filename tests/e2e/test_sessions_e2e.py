@@ -202,3 +202,35 @@ def test_a_session_opened_from_far_down_the_table_shows_its_title(browser: Any, 
         assert page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop") == 0
     finally:
         context.close()
+
+
+def test_the_sessions_table_offers_no_csv_of_its_own(page: Any, chat_server: StreamlitServer) -> None:
+    """The table toolbar's CSV wrote each title as it is: a title such as =cmd|' /C calc'!A0 ran
+    as a formula in the spreadsheet that opened it (an admin's, for everyone's titles). The
+    toolbar keeps its other buttons; the dashboard's own CSV downloads quote such text."""
+    chat_once(page, chat_server, "=cmd|' /C calc'!A0")
+    page.get_by_role("link", name="Sessions & cost").click()
+    page.wait_for_selector(TABLE)
+    idle(page)
+    page.locator(TABLE).hover()
+    page.locator('[data-testid="stElementToolbar"]').first.wait_for()
+    page.get_by_role("button", name="Search").wait_for()
+    assert page.get_by_role("button", name="Download as CSV").count() == 0
+
+
+def test_a_session_opens_again_after_going_back_to_the_table(page: Any, chat_server: StreamlitServer) -> None:
+    """The table came back with the opened row still selected: a click on that row, to open the
+    same session again, only cleared the selection."""
+    sid = chat_once(page, chat_server, QUESTION)
+    page.get_by_role("link", name="Sessions & cost").click()
+    page.wait_for_selector(TABLE)
+    idle(page)
+    for _ in range(2):
+        box = page.locator(TABLE).bounding_box()
+        page.mouse.click(box["x"] + 16, box["y"] + ROW_HEIGHT * 1.5)  # the first row: the newest session
+        page.wait_for_selector(".st-key-detail-actions")
+        idle(page)
+        assert session_id(page) == sid
+        page.locator(".st-key-detail-back button").click()
+        page.wait_for_selector(TABLE)
+        idle(page)

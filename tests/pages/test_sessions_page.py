@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 import assistant.config
+from assistant import db
 from assistant.chat import ChatService
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
+from assistant.sessions.base import utcnow
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 USER = "test-user-123"
@@ -125,6 +129,24 @@ def test_search_and_filters_narrow_the_table(env: Callable[..., ChatService]) ->
     assert "No sessions match these filters" in texts(at)
     at.button(key="sc_clear").click().run()
     assert len(table(at)) == 2
+
+
+def test_a_session_idle_past_the_expiry_reads_expired_in_the_table(env: Callable[..., ChatService]) -> None:
+    """Opened straight from a link (the chat page, whose session list expires them, did not run
+    since), the table said Active, the State filter "Expired" missed it, and its detail said Expired."""
+    service = env(SESSION_EXPIRY_HOURS="1")
+    idle = chat(service, "Prepare me for the Acme QBR")
+    fresh = chat(service, "What is my budget status?")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # the entry script signs the dev user in (on the chat page)
+    with service.store.engine.begin() as conn:  # three hours later, nothing else having run
+        stale = sa.update(db.sessions).where(db.sessions.c.id == idle)
+        conn.execute(stale.values(updated_at=utcnow() - timedelta(hours=3)))
+    at.switch_page("app_pages/sessions.py").run()
+    assert not at.exception, at.exception
+    assert dict(zip(table(at)["id"], table(at)["State"], strict=True)) == {idle: "Expired", fresh: "Active"}
+    at.multiselect(key="sc_states").set_value(["expired"]).run()
+    assert list(table(at)["id"]) == [idle]
 
 
 def test_sort_and_paging_are_server_side(env: Callable[..., ChatService]) -> None:

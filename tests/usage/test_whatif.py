@@ -34,3 +34,12 @@ def test_what_if(ledger: Engine, tmp_path: Path) -> None:
         ("Dear", pytest.approx((tin + tout) * 10 / 1e6)),
     ]
     assert [e.label for e in what_if(ledger, None, D1, D4, table, include_free=True)] == ["Offline", "Cheap", "Dear"]
+
+
+def test_models_of_one_label_are_told_apart_by_provider(ledger: Engine) -> None:
+    """The shipped table prices Claude on Bedrock and on Anthropic's API under one label: the
+    what-if chart stacked the two into one bar twice as long as its figure."""
+    table = PriceTable.load(Path(__file__).resolve().parents[2] / "data" / "prices.toml")
+    labels = [e.label for e in what_if(ledger, None, D1, D4, table)]
+    assert len(labels) == len(set(labels)), labels
+    assert {"Claude Sonnet 4.5 (Bedrock)", "Claude Sonnet 4.5 (Anthropic)", "Amazon Nova Lite", "GPT-4o"} <= set(labels)

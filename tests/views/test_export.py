@@ -115,3 +115,17 @@ def test_markdown_export_keeps_only_http_https_mailto_links() -> None:
     assert heading.startswith("# ") and "Open me" in heading and "javascript:alert" in heading, "title shown as text"
     assert "[the doc](https://intranet.example/doc)" in md, "ordinary links still work"
     assert "javascript:alert(1)" in md and "data:text/html" in md, "the targets are shown, as text"
+
+
+def test_markdown_export_holds_no_control_characters() -> None:
+    """The model's text is stored as it came: a NUL or a terminal escape reached the .md file,
+    which `cat` ran (colours, a window title, OSC 52 writes the clipboard) and tools read as binary."""
+    doc = _doc()
+    messages = [dict(m) for m in doc.messages]
+    messages[3] = {
+        "role": "assistant",
+        "content": [{"text": "Budget\x00 \x1b[31mred\x1b[0m \x1b]52;c;ZXZpbA==\x07done\tok"}],
+    }
+    md = session_to_markdown(replace(doc, messages=messages), exported_at=NOW)
+    assert "Budget red done\tok" in md
+    assert not any(ord(c) < 32 and c not in "\n\t" for c in md), repr(md)
