@@ -114,6 +114,21 @@ def _problem_order(problem: Problem) -> tuple[int, int]:
     return (problem.row or 0, COLUMNS.index(first) if first in COLUMNS else len(COLUMNS))
 
 
+def _amount(raw: Any, column: str, row: int, problems: list[Problem], *, dot_groups_thousands: bool) -> float | None:
+    """One amount cell (see :func:`parse_amount`); "1.200" is refused where a dot may group thousands."""
+    if dot_groups_thousands and isinstance(raw, str) and _DOT_THOUSANDS.fullmatch(raw.strip()):
+        problems.append(
+            Problem(
+                row,
+                column,
+                f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
+                "(1200 or 1.2); write it without the dot (1200) or with a decimal point (1200.00)",
+            )
+        )
+        return None
+    return parse_amount(raw, column=column, row=row, problems=problems)
+
+
 def budget_rows(
     records: Iterable[tuple[int, Sequence[Any]]], positions: dict[str, int], *, dot_groups_thousands: bool = False
 ) -> list[BudgetRow]:
@@ -146,21 +161,10 @@ def budget_rows(
         area = clean_text(cell("area"), limit=AREA_CHARS, column="area", row=number, problems=problems)
         owner = clean_text(cell("owner"), limit=OWNER_CHARS, column="owner", row=number, problems=problems)
         notes = clean_text(cell("notes"), limit=NOTES_CHARS, column="notes", row=number, problems=problems)
-        amounts: dict[str, float | None] = {}
-        for name in ("plan", "actual", "forecast", "plan_to_date"):
-            raw = cell(name)
-            if dot_groups_thousands and isinstance(raw, str) and _DOT_THOUSANDS.fullmatch(raw.strip()):
-                problems.append(
-                    Problem(
-                        number,
-                        name,
-                        f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
-                        "(1200 or 1.2); write it without the dot (1200) or with a decimal point (1200.00)",
-                    )
-                )
-                amounts[name] = None
-                continue
-            amounts[name] = parse_amount(raw, column=name, row=number, problems=problems)
+        amounts = {
+            name: _amount(cell(name), name, number, problems, dot_groups_thousands=dot_groups_thousands)
+            for name in ("plan", "actual", "forecast", "plan_to_date")
+        }
         empty = [name for name in REQUIRED if is_blank(cell(name))]
         if empty:
             verb = "are" if len(empty) > 1 else "is"

@@ -73,6 +73,22 @@ def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
     return word, today + timedelta(days=1 if word == "tomorrow" else 0)
 
 
+def _on_asked_day(
+    user_text: str, data: dict[str, Any], meetings: list[dict[str, Any]], summary: str
+) -> tuple[list[dict[str, Any]], str]:
+    """The meetings and summary for the day asked about ("today", "tomorrow"), else as they are.
+
+    The tool lists the next 24 or 48 hours; an answer about tomorrow keeps tomorrow's meetings.
+    """
+    asked = _asked_day(user_text, data)
+    if asked is None:
+        return meetings, summary
+    word, day = asked
+    meetings = [m for m in meetings if day in _days_of(m)]
+    n = len(meetings)
+    return meetings, f"{n or 'No'} meeting{'' if n == 1 else 's'} {word}, {day:%A %d %B}"
+
+
 def _meeting_line(meeting: dict[str, Any]) -> str:
     line = f"- **{meeting.get('title', 'Untitled meeting')}** - {_format_time_range(meeting)}"
     extras = [str(meeting[key]) for key in ("type", "location") if meeting.get(key)]
@@ -239,12 +255,7 @@ def compose_answer(context: Context) -> str:
         summary = str(data.get("summary", "")).strip()
         if outcome.name == MEETINGS_TOOL:
             meetings = [m for m in data.get("meetings") or [] if isinstance(m, dict)]
-            asked = _asked_day(context.user_text, data)
-            if asked is not None:  # the tool lists the next 24 or 48 hours; keep the day asked about
-                word, day = asked
-                meetings = [m for m in meetings if day in _days_of(m)]
-                n = len(meetings)
-                summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} {word}, {day:%A %d %B}"
+            meetings, summary = _on_asked_day(context.user_text, data, meetings, summary)
             if not meetings:
                 sections.append(summary or "You have no meetings in that period.")
                 continue
