@@ -115,7 +115,7 @@ def test_prod_settings_build_the_s3_store_and_a_turn_round_trips(
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert f"reindexed 1 sessions from s3://{BUCKET}" in proc.stdout
+    assert f"reindexed 1 session from s3://{BUCKET}" in proc.stdout
     restored = store.get_meta(meta.id, "google:1234567890")
     assert restored.turn_count == 1 and restored.version == 1
 
