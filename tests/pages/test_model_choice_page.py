@@ -111,6 +111,16 @@ def test_picker_offers_each_model_with_its_price_and_the_session_records_the_pic
     assert picker is not None and picker.value == HAIKU, "the pick is remembered for the next new session"
 
 
+def test_the_offline_model_offered_under_two_names_reads_as_two_models(make_app: Callable[..., AppTest]) -> None:
+    """MODELS=offline,offline:alt listed "offline demo model · $0" twice: a pick between two equal lines."""
+    at = make_app(MODELS="offline,offline:alt")
+    picker = _picker(at)
+    assert picker is not None
+    assert picker.options == ["offline demo model · $0", "offline demo model (alt) · $0"]
+    picker.set_value("offline:alt").run()
+    assert "offline demo model (alt)" in _badges(at), "the header names the model the session will start with"
+
+
 def test_admin_only_models_are_not_offered_to_a_user(make_app: Callable[..., AppTest]) -> None:
     at = make_app(MODELS=f"offline,{HAIKU}", ADMIN_MODELS=HAIKU, ADMIN_EMAILS="boss@example.com")
     assert _picker(at) is None
