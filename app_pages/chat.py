@@ -85,6 +85,7 @@ REFUSED = "chat_refused"  # _Refused: a send just refused, drawn by the rerun th
 # by every full run) while this marker is on the page.
 ANSWERING_MARKER = '<span class="answering-marker"></span>'
 PREVIEW_CHARS = 200  # a message over the length limit is echoed back only this far
+LIVE_GRACE_S = 1.5  # how long opening a session waits on an answer another tab is still receiving
 
 settings = get_settings()
 identity = current_identity()
@@ -237,9 +238,10 @@ def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
         # Never a session this app created: not found, without asking the store (or logging it raw).
         logger.info("user_id=<%s>, session_id=<%s> | malformed session id, not found", user_id, log_safe(raw))
         return _not_found()
-    # A previous run may have been interrupted mid-answer (Stop, a click elsewhere): let the
-    # service finish storing what was produced before drawing it.
-    service.wait_idle(session_id)
+    # A previous run may have been interrupted mid-answer (Stop, a click elsewhere, a reload): let
+    # the service finish storing what was produced before drawing it. An answer still streaming to
+    # another tab is not waited for (it is shown as being answered elsewhere).
+    service.wait_idle(session_id, live_grace=LIVE_GRACE_S)
     try:
         doc = service.open_session(session_id, user_id)
     except SessionNotFoundError:

@@ -464,3 +464,29 @@ def test_failed_question_is_still_there_after_a_reload(page: Any, tmp_path: Any)
         assert session_id(page) == sid
     finally:
         server.stop()
+
+
+def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: Any, tmp_path: Any) -> None:
+    """The same session in two tabs: the second one sat greyed out for as long as the first one's
+    answer took, then said that answer was "still being written" once it had ended."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.3"})  # an answer takes ~15 s
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 900}) for _ in range(2)]
+    first, second = (context.new_page() for context in contexts)
+    try:
+        open_app(first, server)
+        send(first, "What meetings do I have this week?")
+        first.wait_for_selector(".st-key-live-answer")
+        second.goto(f"{server.url}/?session={session_id(first)}")
+        second.locator(".st-key-answering-elsewhere").wait_for(timeout=5_000)
+        assert second.locator(MESSAGES, has_text="What meetings do I have this week?").count() == 1
+        send(second, "How is our budget tracking?")
+        second.locator(".st-key-refusal", has_text="still being written").wait_for(timeout=5_000)
+        assert second.input_value(INPUT) == "How is our budget tracking?", "the refused text is back in the input"
+        assert first.locator(".st-key-live-answer").count() == 1, "the first tab's answer is still streaming"
+        shot(second, "two-tabs-second-told-at-once")
+    finally:
+        for context in contexts:
+            context.close()
+        server.stop()
