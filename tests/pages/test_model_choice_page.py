@@ -169,6 +169,21 @@ def test_ask_another_model_shows_both_answers_side_by_side(
     assert "Anthropic Claude Haiku 4.5" in _badges(at)
 
 
+def test_another_model_that_fails_leaves_a_way_to_its_session(make_app: Callable[..., AppTest]) -> None:
+    """The failed side read "Press Retry in a moment" with neither a Retry nor a way to the new
+    session, until some other click happened to redraw the panel."""
+    at = _send(make_app(MODELS="offline,faulty:unavailable*100"), "What meetings do I have this week?")
+    sid = _sid(at)
+    at.button(key=f"compare-ask-{sid}-0").click().run()
+    assert not at.exception, at.exception
+    assert "Same question, two models" in _texts(at)
+    assert [b for b in at.button if b.key == "compare-open-0"], "Open the new session, where its Retry is"
+    branch = next(s for s in get_chat_service(get_settings()).list_sessions(USER)[0] if s.id != sid)
+    at.button(key="compare-open-0").click().run()
+    assert _sid(at) == branch.id
+    assert [b for b in at.button if b.key == "retry-turn"], "the branch session offers Retry"
+
+
 def test_a_session_whose_model_was_withdrawn_is_read_only_with_a_note(
     make_app: Callable[..., AppTest], fake_anthropic: FakeLLMServer
 ) -> None:
