@@ -178,6 +178,7 @@ def test_another_model_that_fails_leaves_a_way_to_its_session(make_app: Callable
     assert not at.exception, at.exception
     assert "Same question, two models" in _texts(at)
     assert [b for b in at.button if b.key == "compare-open-0"], "Open the new session, where its Retry is"
+    assert "Press Retry in a moment. Open the new session to retry." in _texts(at), "one full stop, the button's name"
     branch = next(s for s in get_chat_service(get_settings()).list_sessions(USER)[0] if s.id != sid)
     at.button(key="compare-open-0").click().run()
     assert _sid(at) == branch.id
