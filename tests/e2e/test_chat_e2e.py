@@ -490,3 +490,26 @@ def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: A
         for context in contexts:
             context.close()
         server.stop()
+
+
+def test_leaving_an_answer_for_another_session_notes_it_as_stopped_not_as_a_reload(page: Any, tmp_path: Any) -> None:
+    """A click elsewhere (New session, another session in the sidebar) mid-answer stops it: the
+    stored note read "Interrupted … (the page was closed or reloaded)" although the page stayed open."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
+    try:
+        open_app(page, server)
+        send(page, "What is the status of our big rocks and how is our budget tracking?")
+        page.wait_for_function(
+            "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
+        )
+        sid = session_id(page)
+        page.locator(".st-key-new-session button").click()
+        page.wait_for_selector(".st-key-welcome")
+        page.locator(f".st-key-open-{sid} button").first.click()  # back to it, in the same tab
+        page.locator(FOOTERS).first.wait_for()
+        page.get_by_text("Stopped by the user.").wait_for()
+        assert page.get_by_text("Interrupted before it finished").count() == 0
+    finally:
+        server.stop()
