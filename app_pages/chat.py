@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 import streamlit as st
+from streamlit import runtime
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
@@ -85,6 +86,7 @@ REFUSED = "chat_refused"  # _Refused: a send just refused, drawn by the rerun th
 # by every full run) while this marker is on the page.
 ANSWERING_MARKER = '<span class="answering-marker"></span>'
 PREVIEW_CHARS = 200  # a message over the length limit is echoed back only this far
+LIVE_GRACE_S = 1.5  # how long opening a session waits on an answer another tab is still receiving
 
 settings = get_settings()
 identity = current_identity()
@@ -237,9 +239,10 @@ def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
         # Never a session this app created: not found, without asking the store (or logging it raw).
         logger.info("user_id=<%s>, session_id=<%s> | malformed session id, not found", user_id, log_safe(raw))
         return _not_found()
-    # A previous run may have been interrupted mid-answer (Stop, a click elsewhere): let the
-    # service finish storing what was produced before drawing it.
-    service.wait_idle(session_id)
+    # A previous run may have been interrupted mid-answer (Stop, a click elsewhere, a reload): let
+    # the service finish storing what was produced before drawing it. An answer still streaming to
+    # another tab is not waited for (it is shown as being answered elsewhere).
+    service.wait_idle(session_id, live_grace=LIVE_GRACE_S)
     try:
         doc = service.open_session(session_id, user_id)
     except SessionNotFoundError:
@@ -625,8 +628,6 @@ def _start_send(session: SessionMeta | None, raw: str, meeting_id: str | None = 
             tz=browser_zone(),
             model=picked_model(pickable) if session is None else None,
         )
-        if session is None:
-            st.query_params["session"] = turn.session.id
         return _Started(turn.session, turn.text, turn.events)
     except ChatInputError as e:
         return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
@@ -713,6 +714,12 @@ def _draw_flash() -> None:
 
 
 # --------------------------------------------------------------------------- main
+def _tab_connected() -> bool:
+    """Whether this browser tab is still connected (a closed or reloaded one is not)."""
+    ctx = get_script_run_ctx()
+    return ctx is not None and runtime.exists() and runtime.Runtime.instance().is_active_session(ctx.session_id)
+
+
 def _fragment_rerun() -> bool:
     """Whether this run is a rerun of the conversation fragment alone (not a full app run)."""
     ctx = get_script_run_ctx()
@@ -802,12 +809,18 @@ def _conversation() -> None:
         st.session_state[REFUSED] = outcome
         st.rerun(scope="fragment" if _fragment_rerun() else "app")
     started = outcome if isinstance(outcome, _Started) else None
-    if started is not None:
-        meta = started.session
-    _fill_sidebar()  # on every run: left out, it would fade as stale while an answer streams
-    # "Ask another model" clicked: the branch starts answering before the page draws, like a send
-    comparing = take_comparison(service, user_id, identity.email, meta.id if meta else None, browser_zone())
+    comparing = None
+    # From here on a Stop or a click elsewhere may end this run at any Streamlit call: the answer
+    # started above is closed by the finally below (left to the garbage collector, it was noted
+    # as a reload).
     try:
+        if started is not None:
+            if meta is None:
+                st.query_params["session"] = started.session.id
+            meta = started.session
+        _fill_sidebar()  # on every run: left out, it would fade as stale while an answer streams
+        # "Ask another model" clicked: the branch starts answering before the page draws, like a send
+        comparing = take_comparison(service, user_id, identity.email, meta.id if meta else None, browser_zone())
         if header_in_fragment:
             _draw_header()
         _draw_flash()
@@ -841,10 +854,11 @@ def _conversation() -> None:
         # Interrupted runs land here too: closing the iterator stops the answer, and the service
         # stores what was produced as stopped. Stop or a click elsewhere reruns the app (the
         # user stopped it: ChatService.stop first, so the note says so); a closed or reloaded
-        # page stops the script run instead, and the note says the page went away.
-        user_stopped = not isinstance(sys.exc_info()[1], StopException)
+        # page stops the script run instead, and the note says the page went away. With
+        # runner.fastReruns a click elsewhere stops the run too: the tab is still connected then.
+        # Nothing Streamlit comes first: under a StopException the first st call raises it again.
+        user_stopped = not isinstance(sys.exc_info()[1], StopException) or _tab_connected()
         if started is not None:
-            st.session_state.pop(ANSWERING, None)
             if not started.streamed and user_stopped:
                 service.stop(started.session.id)
             started.events.close()
@@ -852,6 +866,8 @@ def _conversation() -> None:
             if user_stopped:
                 service.stop(comparing.branch_id)
             comparing.started.events.close()
+        if started is not None:
+            st.session_state.pop(ANSWERING, None)
 
 
 SIDEBAR_SHOWS = _sidebar_shows(meta)

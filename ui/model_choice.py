@@ -224,7 +224,7 @@ def _side(shown: SideView, where: str, answer: DisplayTurn | None) -> None:
 def _stream_comparison(service: ChatService, item: DisplayTurn, session_id: str, live: Branch) -> None:
     """Both columns while the other model answers: the stored answer left, the new one streaming right."""
     events = live.started.events
-    finished = False
+    ended = False
     try:
         with _panel(item.turn.idx, CONTEXT_NOTES[live.context]):
             first, second = st.columns(2, gap="medium")
@@ -236,17 +236,17 @@ def _stream_comparison(service: ChatService, item: DisplayTurn, session_id: str,
                     _badge(other.label, other.is_offline)
                     st.caption("New session")
                 with st.container(height=ANSWER_HEIGHT, border=True):
-                    finished = _stream_answer(events)
+                    ended = _stream_answer(events)
         st.session_state.setdefault(COMPARED, {}).setdefault(session_id, {})[item.turn.idx] = live.branch_id
     finally:
         events.close()  # interrupted (a click elsewhere): the branch keeps what was written, marked stopped
-    if finished:
-        st.rerun()  # draw both answers with their stored figures
+    if ended:
+        st.rerun()  # both answers with their stored figures, or why the other failed and the way to its Retry
 
 
 def _stream_answer(events: Iterator[ChatEvent]) -> bool:
-    """Draw a streaming answer (text, tool steps); True when it was stored, False when it failed."""
+    """Draw a streaming answer (text, tool steps); True when it ended (stored, or failed), False when cut off."""
     outcome = draw_answer(events)
     if outcome.failure is not None:
         st.error(outcome.failure.message, icon=":material/error:")
-    return outcome.finished is not None
+    return outcome.finished is not None or outcome.failure is not None

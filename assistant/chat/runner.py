@@ -107,6 +107,7 @@ class TurnRunner:
 
     def cancel(self, slot: AgentSlot) -> None:
         """Stop the slot's agent (what was produced is kept, marked stopped)."""
+        slot.closing = True
         if slot.agent is not None:
             slot.agent.cancel()
 

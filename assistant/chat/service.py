@@ -324,7 +324,7 @@ class ChatService:
         slot = self._slots.for_session(session_id, user_id)
         if not slot.lock.acquire(blocking=False):
             raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")
-        slot.stop_requested = False  # this answer's own Stop, if any, sets it
+        slot.stop_requested = slot.closing = False  # this answer's own Stop, if any, sets them
         try:
             # One transaction before the model: the session's row (a turn another replica
             # committed is seen, so the agent is rebuilt instead of answering on stale history),
@@ -363,7 +363,7 @@ class ChatService:
         if slot is None or not slot.lock.locked() or slot.agent is None:
             return False
         logger.info("session_id=<%s> | stopping answer", session_id)
-        slot.stop_requested = True
+        slot.stop_requested = slot.closing = True
         slot.agent.cancel()
         return True
 
@@ -372,11 +372,19 @@ class ChatService:
         slot = self._slots.get(session_id)
         return bool(slot and slot.lock.locked())
 
-    def wait_idle(self, session_id: str, timeout: float = 10.0) -> bool:
-        """Wait until no answer is being written for this session (True when idle)."""
-        deadline = time.monotonic() + timeout
-        while self.is_busy(session_id):
-            if time.monotonic() > deadline:
+    def wait_idle(self, session_id: str, timeout: float = 10.0, live_grace: float | None = None) -> bool:
+        """Wait until no answer is being written for this session (True when idle).
+
+        Args:
+            session_id: The session.
+            timeout: Seconds to wait at most.
+            live_grace: When given, an answer that was neither stopped nor abandoned (it streams to
+                another tab) is waited for only this long: that tab's answer may take minutes.
+        """
+        started = time.monotonic()
+        while (slot := self._slots.get(session_id)) is not None and slot.lock.locked():
+            waited = time.monotonic() - started
+            if waited > timeout or (live_grace is not None and waited > live_grace and not slot.closing):
                 return False
             time.sleep(0.02)
         return True
@@ -384,12 +392,14 @@ class ChatService:
     def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
         """The session's question that no stored turn answers yet, as the page should show it.
 
-        A question this process is answering right now is not returned (the page streams
-        it). A "running" question whose process stopped answering (killed, restarted: no
+        A question this process is answering right now is returned as it is stored ("running":
+        another tab streams it), unless that answer was stopped or abandoned (it is being stored
+        as stopped). A "running" question whose process stopped answering (killed, restarted: no
         heartbeat for :data:`STALE_AFTER`) is returned as failed with category "interrupted".
         """
-        if self.is_busy(session_id):
-            return None
+        slot = self._slots.get(session_id)
+        if slot is not None and slot.lock.locked():
+            return None if slot.closing else self.store.pending_turn(session_id, user_id)
         pending = self.store.pending_turn(session_id, user_id)
         return None if pending is None else as_shown(pending, owner=self.owner, now=self.clock())
 

@@ -33,6 +33,9 @@ class AgentSlot:
     # Set by ChatService.stop for the answer being written: a cancel without it is an answer whose
     # reader went away (page closed or reloaded), told apart in the stored turn's note.
     stop_requested: bool = False
+    # Set when the answer being written was stopped or abandoned by its reader: it is being stored,
+    # and a page opening the session waits for it (an answer still streaming to another tab is not).
+    closing: bool = False
 
 
 class AgentSlots:

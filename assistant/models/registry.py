@@ -289,8 +289,9 @@ def describe_model(name: str) -> ModelInfo:
         UnknownModelError: Unknown provider.
     """
     provider, model_id = parse_model_name(name)
-    if provider == "offline":
-        return ModelInfo(provider, model_id, OFFLINE_LABEL, True)
+    if provider == "offline":  # another id (offline:alt) is another model to pick: named apart
+        label = OFFLINE_LABEL if model_id == DEFAULT_OFFLINE_ID else f"{OFFLINE_LABEL} ({model_id})"
+        return ModelInfo(provider, model_id, label, True)
     if provider == "faulty":
         return ModelInfo(provider, model_id, f"{OFFLINE_LABEL} (fault: {model_id})", True)
     if provider == "bedrock":

@@ -48,10 +48,10 @@ def side_view(side: Side) -> SideView:
     model = model_view(side.model)
     turn = side.turn
     if turn is None:
-        note = "Not answered"
+        note = "Not answered."
         if side.pending is not None and side.pending.error_message:
-            note += f": {side.pending.error_message}"
-        return SideView(model.label, model.is_offline, [], note + ". Open the branch session to retry.")
+            note = f"Not answered: {side.pending.error_message.rstrip('. ')}."
+        return SideView(model.label, model.is_offline, [], note + " Open the new session to retry.")
     figures = [
         ("Tokens", f"{fmt_tokens(turn.input_tokens)} in · {fmt_tokens(turn.output_tokens)} out"),
         ("Cost", cost_text(turn.cost_usd, offline=model.is_offline)),

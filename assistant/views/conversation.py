@@ -221,7 +221,11 @@ def retry_at_text(retry_at: datetime | None, now: datetime, zone: ZoneInfo = UTC
     if retry_at is None:
         return None
     seconds = max(0, int((retry_at - now).total_seconds()) + 1)
-    wait = f"{seconds} s" if seconds < 120 else fmt_ms(seconds * 1000.0)
+    if seconds >= 3600:  # a budget refused in the morning frees at midnight: "15 h 1 min", not "900 min 56 s"
+        hours, minutes = divmod(round(seconds / 60), 60)
+        wait = f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    else:
+        wait = f"{seconds} s" if seconds < 120 else fmt_ms(seconds * 1000.0)
     return f"You can send again at {fmt_datetime(retry_at, zone, '%H:%M:%S')} (in {wait})."
 
 

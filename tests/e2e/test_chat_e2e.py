@@ -526,3 +526,52 @@ def test_failed_question_is_still_there_after_a_reload(page: Any, tmp_path: Any)
         assert session_id(page) == sid
     finally:
         server.stop()
+
+
+def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: Any, tmp_path: Any) -> None:
+    """The same session in two tabs: the second one sat greyed out for as long as the first one's
+    answer took, then said that answer was "still being written" once it had ended."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.3"})  # an answer takes ~15 s
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 900}) for _ in range(2)]
+    first, second = (context.new_page() for context in contexts)
+    try:
+        open_app(first, server)
+        send(first, "What meetings do I have this week?")
+        first.wait_for_selector(".st-key-live-answer")
+        second.goto(f"{server.url}/?session={session_id(first)}")
+        second.locator(".st-key-answering-elsewhere").wait_for(timeout=5_000)
+        assert second.locator(MESSAGES, has_text="What meetings do I have this week?").count() == 1
+        send(second, "How is our budget tracking?")
+        second.locator(".st-key-refusal", has_text="still being written").wait_for(timeout=5_000)
+        assert second.input_value(INPUT) == "How is our budget tracking?", "the refused text is back in the input"
+        assert first.locator(".st-key-live-answer").count() == 1, "the first tab's answer is still streaming"
+        shot(second, "two-tabs-second-told-at-once")
+    finally:
+        for context in contexts:
+            context.close()
+        server.stop()
+
+
+def test_leaving_an_answer_for_another_session_notes_it_as_stopped_not_as_a_reload(page: Any, tmp_path: Any) -> None:
+    """A click elsewhere (New session, another session in the sidebar) mid-answer stops it: the
+    stored note read "Interrupted … (the page was closed or reloaded)" although the page stayed open."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
+    try:
+        open_app(page, server)
+        send(page, "What is the status of our big rocks and how is our budget tracking?")
+        page.wait_for_function(
+            "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
+        )
+        sid = session_id(page)
+        page.locator(".st-key-new-session button").click()
+        page.wait_for_selector(".st-key-welcome")
+        page.locator(f".st-key-open-{sid} button").first.click()  # back to it, in the same tab
+        page.locator(FOOTERS).first.wait_for()
+        page.get_by_text("Stopped by the user.").wait_for()
+        assert page.get_by_text("Interrupted before it finished").count() == 0
+    finally:
+        server.stop()

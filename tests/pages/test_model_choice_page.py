@@ -111,6 +111,16 @@ def test_picker_offers_each_model_with_its_price_and_the_session_records_the_pic
     assert picker is not None and picker.value == HAIKU, "the pick is remembered for the next new session"
 
 
+def test_the_offline_model_offered_under_two_names_reads_as_two_models(make_app: Callable[..., AppTest]) -> None:
+    """MODELS=offline,offline:alt listed "offline demo model · $0" twice: a pick between two equal lines."""
+    at = make_app(MODELS="offline,offline:alt")
+    picker = _picker(at)
+    assert picker is not None
+    assert picker.options == ["offline demo model · $0", "offline demo model (alt) · $0"]
+    picker.set_value("offline:alt").run()
+    assert "offline demo model (alt)" in _badges(at), "the header names the model the session will start with"
+
+
 def test_admin_only_models_are_not_offered_to_a_user(make_app: Callable[..., AppTest]) -> None:
     at = make_app(MODELS=f"offline,{HAIKU}", ADMIN_MODELS=HAIKU, ADMIN_EMAILS="boss@example.com")
     assert _picker(at) is None
@@ -157,6 +167,22 @@ def test_ask_another_model_shows_both_answers_side_by_side(
     at.button(key="compare-open-0").click().run()
     assert _sid(at) == branch.id
     assert "Anthropic Claude Haiku 4.5" in _badges(at)
+
+
+def test_another_model_that_fails_leaves_a_way_to_its_session(make_app: Callable[..., AppTest]) -> None:
+    """The failed side read "Press Retry in a moment" with neither a Retry nor a way to the new
+    session, until some other click happened to redraw the panel."""
+    at = _send(make_app(MODELS="offline,faulty:unavailable*100"), "What meetings do I have this week?")
+    sid = _sid(at)
+    at.button(key=f"compare-ask-{sid}-0").click().run()
+    assert not at.exception, at.exception
+    assert "Same question, two models" in _texts(at)
+    assert [b for b in at.button if b.key == "compare-open-0"], "Open the new session, where its Retry is"
+    assert "Press Retry in a moment. Open the new session to retry." in _texts(at), "one full stop, the button's name"
+    branch = next(s for s in get_chat_service(get_settings()).list_sessions(USER)[0] if s.id != sid)
+    at.button(key="compare-open-0").click().run()
+    assert _sid(at) == branch.id
+    assert [b for b in at.button if b.key == "retry-turn"], "the branch session offers Retry"
 
 
 def test_a_session_whose_model_was_withdrawn_is_read_only_with_a_note(

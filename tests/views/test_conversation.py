@@ -79,6 +79,20 @@ def test_retry_at_text() -> None:
     assert text == "You can send again at 07:00:41 EST (in 42 s)."
 
 
+def test_a_wait_of_hours_reads_in_hours_and_minutes() -> None:
+    """A budget used up in the morning frees at midnight: the wait read "in 900 min 56 s"."""
+    midnight = NOW.replace(hour=0, minute=0, second=0) + timedelta(days=1)
+    assert view.retry_at_text(midnight, midnight - timedelta(hours=15, seconds=55)) == (
+        "You can send again at 00:00:00 UTC (in 15 h 1 min)."
+    )
+    assert view.retry_at_text(midnight, midnight - timedelta(hours=2, seconds=-1)) == (
+        "You can send again at 00:00:00 UTC (in 2 h)."
+    )
+    assert view.retry_at_text(NOW + timedelta(minutes=14, seconds=2.5), NOW) == (
+        "You can send again at 12:14:02 UTC (in 14 min 3 s)."
+    )
+
+
 def test_error_views() -> None:
     conflict = view.error_view("conflict", "The session changed elsewhere.", False)
     assert conflict.action == "reload" and "Reload" in conflict.message
