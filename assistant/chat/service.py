@@ -204,7 +204,8 @@ class ChatService:
         return self.store.list_sessions(SessionQuery(user_id=user_id, text=text or None, limit=limit, offset=offset))
 
     def rename(self, session_id: str, user_id: str, title: str) -> SessionMeta:
-        """Rename a session (empty titles are refused)."""
+        """Rename a session (empty titles are refused), once an answer being stored here is stored."""
+        self.wait_idle(session_id)  # its commit expects the version it began with
         meta = self.store.rename(session_id, user_id, title)
         self._slots.bump(session_id, meta.version)
         return meta
@@ -215,7 +216,12 @@ class ChatService:
         self._slots.evict(session_id)
 
     def complete(self, session_id: str, user_id: str) -> SessionMeta:
-        """End a session: it becomes read-only (it can be continued in a new session)."""
+        """End a session: it becomes read-only (it can be continued in a new session).
+
+        An answer being stored in this process (the click that completes stops it) is stored
+        first: completed under it, its commit was refused and the question and answer lost.
+        """
+        self.wait_idle(session_id)
         meta = self.store.set_state(session_id, user_id, "completed")
         self._slots.evict(session_id)
         return meta
@@ -240,7 +246,12 @@ class ChatService:
         return meta
 
     def set_feedback(self, session_id: str, user_id: str, turn_idx: int, value: int | None) -> None:
-        """Thumbs up (+1), down (-1) or cleared (None) for one answer."""
+        """Thumbs up (+1), down (-1) or cleared (None) for one answer, once an answer being stored here is.
+
+        On S3 feedback writes a new version of the session: written under an answer (another tab
+        rating an earlier one), it had that answer's commit refused as a conflict.
+        """
+        self.wait_idle(session_id)
         self.store.set_feedback(session_id, user_id, turn_idx, value)
 
     # -- limits -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ toolUse/toolResult pairs and bytes (redacted reasoning), as Claude on Bedrock pr
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -247,3 +248,39 @@ def test_a_session_deleted_while_it_answers_keeps_no_question(store_engine, make
         calls = conn.execute(sa.select(sa.func.count()).select_from(db.usage)).scalar_one()
     assert kept == []
     assert calls >= 1, "the model call was made: it stays in the ledger"
+
+
+def test_a_thumb_on_an_earlier_answer_while_the_next_is_written_keeps_both(store_engine, make_store) -> None:
+    """Another tab rates an earlier answer while the next one is written. On S3 feedback writes a
+    new version of the session, so the answer (whose commit expects the version it began with)
+    was refused with "another tab added to this session" and lost."""
+    model = ScriptedModel([Text("First answer."), ToolCall("get_upcoming_meetings", {"days_ahead": 7}), Text("Next.")])
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    assert isinstance(service.run_turn(meta.id, "u1", "Hello")[-1], Done)
+    turn = service.start_turn("u1", QUESTION, session_id=meta.id)
+    events = iter(turn.events)
+    next(events)  # the answer has started
+    other_tab = threading.Thread(target=service.set_feedback, args=(meta.id, "u1", 0, 1))
+    other_tab.start()
+    assert isinstance(list(events)[-1], Done)
+    other_tab.join(timeout=15)
+    doc = service.open_session(meta.id, "u1")
+    assert [(t.user_text, t.feedback) for t in doc.turns] == [("Hello", 1), (QUESTION, None)]
+
+
+def test_completing_a_session_while_it_answers_keeps_the_answer(store_engine, make_store) -> None:
+    """Complete session clicked while an answer streams: the click stops the run, then completes.
+    The stopped answer's commit found the session closed (or its version moved) and was lost,
+    its question kept as failed in a session that no longer shows a Retry."""
+    model = ScriptedModel([ToolCall("get_upcoming_meetings", {"days_ahead": 7}), Text("You have six meetings.")])
+    service = _service(store_engine, make_store, model)
+    turn = service.start_turn("u1", QUESTION)
+    next(iter(turn.events))  # the answer has started
+    service.stop(turn.session.id)  # what the page does when a click interrupts it
+    turn.events.close()
+    service.complete(turn.session.id, "u1")
+    doc = service.open_session(turn.session.id, "u1")
+    assert doc.meta.state == "completed"
+    assert [t.user_text for t in doc.turns] == [QUESTION]
+    assert service.pending_turn(turn.session.id, "u1") is None
