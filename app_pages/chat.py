@@ -436,7 +436,8 @@ def _session_list() -> None:
                 args=(s.id,),
             )
         if total > len(sessions):
-            st.caption(f"Showing the {len(sessions)} most recent of {total}. Search to find older ones.")
+            more = "Narrow the search to find the others." if query else "Search to find older ones."
+            st.caption(f"Showing the {len(sessions)} most recent of {total}. {more}")
 
 
 # --------------------------------------------------------------------------- drawing helpers

@@ -200,7 +200,7 @@ def _validated(query: SessionQueryLike) -> tuple[str, int, int]:
     if int(query.offset) < 0:
         raise SessionQueryError(f"Page offset cannot be negative (got {query.offset}).")
     if len(search_term(query.text)) > MAX_SEARCH_CHARS:
-        raise SessionQueryError(f"Search text is too long: keep it under {MAX_SEARCH_CHARS} characters.")
+        raise SessionQueryError(f"Search text is too long: keep it to {MAX_SEARCH_CHARS} characters or fewer.")
     return query.sort, int(query.limit), int(query.offset)
 
 

@@ -183,6 +183,12 @@ def test_bad_queries_are_refused(query_engine: Engine, query: SessionFilter) -> 
         list_sessions(query_engine, query)
 
 
+def test_search_length_limit_says_what_is_accepted(query_engine: Engine) -> None:
+    assert list_sessions(query_engine, SessionFilter(text="x" * 200)).total_count == 0  # exactly the limit: searched
+    with pytest.raises(SessionQueryError, match="200 characters or fewer"):
+        list_sessions(query_engine, SessionFilter(text="x" * 201))
+
+
 def test_percentile_matches_percentile_cont() -> None:
     assert percentile([], 0.5) is None
     assert percentile([5.0], 0.95) == 5.0
