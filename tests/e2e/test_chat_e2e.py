@@ -371,18 +371,7 @@ def test_a_session_completed_in_another_tab_reads_completed_on_the_next_click(
 ) -> None:
     """A click inside the conversation reruns only it; when the session changed meanwhile, the
     whole page (sidebar included) is drawn again."""
-    open_app(page, chat_server)
-    new_session(page)
-    send(page, "What is the status of our big rocks?")
-    wait_answers(page, 1)
-    sid = session_id(page)
-    idle(page)
-    other = page.context.new_page()
-    open_app(other, chat_server, f"?session={sid}")
-    other.locator(".st-key-session-actions button").first.click()
-    other.get_by_role("button", name="Complete session").click()
-    other.locator(".st-key-read-only").wait_for()
-    other.close()
+    _change_in_another_tab(page, chat_server, "complete")
 
     page.locator('[data-testid="stFeedback"] button').first.click()  # a click inside the conversation
     page.locator(".st-key-current-session", has_text="Completed").wait_for()
