@@ -15,6 +15,7 @@ from typing import TextIO
 
 from assistant.config import ConfigError, Settings, load_settings
 from assistant.log import setup_logging
+from assistant.views.format import counted
 
 logger = logging.getLogger("assistant.cli")
 
@@ -78,7 +79,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         except SessionError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(f"Resuming “{meta.title}” ({_counted(meta.turn_count, 'turn')}, {meta.state}) · model: {label}")
+        print(f"Resuming “{meta.title}” ({counted(meta.turn_count, 'turn')}, {meta.state}) · model: {label}")
     else:
         print(f"Model: {label}")
     if args.example:
@@ -132,7 +133,7 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
             print("reindex applies to the S3 store only (SESSIONS_BUCKET_NAME is not set)", file=sys.stderr)
             return 2
         count = reindex()
-        print(f"reindexed {_counted(count, 'session')} from s3://{settings.sessions_bucket_name}")
+        print(f"reindexed {counted(count, 'session')} from s3://{settings.sessions_bucket_name}")
         return 0
     from assistant.sessions import queries
     from assistant.views.format import fmt_cost, fmt_tokens
@@ -148,10 +149,10 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         )
         for row in page.rows:
             print(
-                f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {_counted(row.turn_count, 'turn'):>10}  "
+                f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {counted(row.turn_count, 'turn'):>10}  "
                 f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {fmt_cost(row.cost_usd):>10}  {row.title}"
             )
-        print(f"{_counted(page.total_count, 'session')} · {fmt_cost(page.totals.cost_usd)} total")
+        print(f"{counted(page.total_count, 'session')} · {fmt_cost(page.totals.cost_usd)} total")
         return 0
     if args.action == "costs":
         if since is None:
@@ -239,7 +240,7 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
         listing = "\n".join(f"  {m.id:<24} {m.start:%a %d %b %H:%M}  {m.title}" for m in upcoming)
         print(
             f"error: there is no meeting with id {log_safe(args.meeting_id, 64)}. Use one of the ids below "
-            f"(your meetings in the next {_counted(args.days, 'day')}):\n{listing or '  (none; try a larger --days)'}",
+            f"(your meetings in the next {counted(args.days, 'day')}):\n{listing or '  (none; try a larger --days)'}",
             file=sys.stderr,
         )
         return 2
@@ -302,13 +303,8 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     view = calendar.view(user, days_ahead=7)
-    print(f"{connection.label} stored for {user}: {_counted(len(view.meetings), 'meeting')} in the next 7 days")
+    print(f"{connection.label} stored for {user}: {counted(len(view.meetings), 'meeting')} in the next 7 days")
     return 0
-
-
-def _counted(n: int, word: str) -> str:
-    """``"1 meeting"``, ``"2 meetings"``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def cmd_meetings(settings: Settings, args: argparse.Namespace) -> int:
@@ -331,8 +327,8 @@ def cmd_meetings(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     print(
-        f"{view.label}{' (demo data)' if view.is_demo else ''}: {_counted(len(items), 'meeting')} "
-        f"in the next {_counted(args.days, 'day')}"
+        f"{view.label}{' (demo data)' if view.is_demo else ''}: {counted(len(items), 'meeting')} "
+        f"in the next {counted(args.days, 'day')}"
     )
     for item in items:
         print(f"{item['start']}  {item['type']:<12}  {item['title']}  [{item['id']}]")

@@ -27,6 +27,11 @@ class Metric:
     help: str | None = None
 
 
+def counted(n: int, word: str) -> str:
+    """A count with its noun: ``"1 meeting"``, ``"2 meetings"``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def fmt_cost(value: float | None) -> str:
     """Format a US dollar amount with enough digits to be meaningful.
 
