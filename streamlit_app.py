@@ -4,15 +4,16 @@
   user in, then run the selected page.
 * Imported as the module ``streamlit_app`` by ``streamlit run``, which finds ``app`` (an
   ``st.App``, Streamlit's supported way to add middleware and a lifespan) and serves it with
-  uvicorn. That server adds the security headers to every HTTP response and, before it
-  accepts a connection, imports the modules the chat page needs (SQLAlchemy, the assistant
-  core), compiles the entry script and the chat page, and builds the store and chat service
-  (the schema check; the S3 boto3 client when configured): ``/_stcore/health`` never answers
-  OK on a cold replica, so a load balancer never sends the first user to one. What only a
-  send needs (strands, the agent, the model client: Bedrock's boto3) is left out of that; after
-  the first script run it is imported and built, then the other pages' modules (pandas,
-  pyarrow, Plotly), and the heap is frozen. A replica whose code cannot be imported exits
-  instead of starting.
+  uvicorn. That server adds the security headers to every HTTP response and, in a thread
+  started as it begins to serve, imports the modules the chat page needs (SQLAlchemy, the
+  assistant core), compiles the entry script and the chat page, and builds the store and chat
+  service (the schema check; the S3 boto3 client when configured): ~0.3 s, spent while the
+  first visitor's browser loads the page. A script run that comes before that has ended waits
+  for it (a spinner after 0.5 s), so nothing is imported or built twice. What only a send needs
+  (strands, the agent, the model client: Bedrock's boto3) is left out of that; after the first
+  script run it is imported and built, then the other pages' modules (pandas, pyarrow,
+  Plotly), and the heap is frozen. A replica whose code cannot be imported exits (status 3,
+  as uvicorn's own failed startup) instead of serving errors.
 """
 
 from __future__ import annotations
@@ -52,12 +53,25 @@ SECURITY_HEADERS = {
 }
 
 
+WARM_START_WAIT_S = 120.0  # past this the run builds what it needs itself (behind the factory's lock)
+
+
+def _wait_for_warm_start() -> None:
+    """Let a script run that comes while the server is still warming wait for it (a spinner after 0.5 s)."""
+    warm = getattr(sys.modules.get("streamlit_app"), "WARM_DONE", None)
+    if warm is None or warm.is_set():
+        return
+    with st.spinner("Starting the assistant…"):
+        warm.wait(WARM_START_WAIT_S)
+
+
 def main() -> None:
     """One run of the app script: settings, sign-in gate, navigation, the selected page."""
     from assistant.config import ConfigError, get_settings
     from assistant.log import setup_logging
 
     st.set_page_config(page_title="Executive Assistant", page_icon=":material/event_available:", layout="wide")
+    _wait_for_warm_start()
 
     try:
         settings = get_settings()
@@ -101,11 +115,11 @@ if __name__ == "__main__":
             _done.set()
 else:
     import ast
-    import asyncio
     import gc
     import importlib
     import importlib.util
     import logging
+    import os
     import threading
     import time
     from collections.abc import AsyncIterator
@@ -302,6 +316,8 @@ else:
             gc.get_freeze_count(),
         )
 
+    STARTUP_FAILED = 3  # uvicorn's own exit status for a lifespan startup that failed
+    WARM_DONE = threading.Event()  # warm_up has ended (done or failed): script runs may start
     FIRST_RUN_DONE = threading.Event()  # a script run has finished: the other pages may be imported now
     _OTHER_PAGES_AFTER_S = 10.0  # ... or this long after the server serves, whichever is first
     _BROWSER_DRAWS_S = 1.5  # and not while the first visitor's browser is still drawing that page
@@ -313,17 +329,22 @@ else:
 
     @asynccontextmanager
     async def _warm_start(_app: st.App) -> AsyncIterator[None]:
-        # The server accepts connections only after this yields (uvicorn's lifespan startup).
-        # Serving first and warming in a thread while the browser loads the page was measured
-        # too (bench/cold_start.py): no faster within the noise, and health would then answer
-        # on a cold replica.
-        try:
-            await asyncio.to_thread(warm_up)
-        except BaseException:
-            gc.enable()
-            raise
-        later = threading.Thread(target=_warm_other_pages_later, name="warm-other-pages", daemon=True)
-        later.start()
+        # The server serves at once (uvicorn accepts connections once this yields) and warms in a
+        # thread while the first visitor's browser loads the page (~0.5-0.8 s of its own work, on
+        # the browser's CPU): the first script run waits for the warm start (main), so nothing is
+        # imported or built twice. Warming before serving instead kept health, and the page,
+        # waiting ~0.3 s longer (bench/cold_start.py, 2026-12-05: 1.96 s -> 1.76 s to the chat input).
+        def warm() -> None:
+            try:
+                warm_up()
+            except BaseException:  # the app's code cannot be imported: exit as a failed startup would
+                _logger.critical("warm start: the app could not be imported; the server exits", exc_info=True)
+                os._exit(STARTUP_FAILED)
+            finally:
+                WARM_DONE.set()
+            _warm_other_pages_later()
+
+        threading.Thread(target=warm, name="warm-start", daemon=True).start()
         try:
             yield
         finally:

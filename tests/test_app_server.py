@@ -1,10 +1,13 @@
 """The real `streamlit run streamlit_app.py` server: security headers on every response, and a
-warm start (the heavy imports happen before /_stcore/health first answers OK)."""
+warm start that runs while the first visitor's page loads (health answers at once; a page
+requested before the warm start has ended waits for it instead of importing and building twice)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -62,13 +65,38 @@ def test_every_response_forbids_framing_by_other_sites_and_sets_a_csp(
     assert response.headers.get("X-Content-Type-Options") == "nosniff"
 
 
-def test_health_is_ok_only_once_the_core_is_imported(server: tuple[StreamlitServer, str]) -> None:
-    srv, log_at_first_ok = server
-    warm = [line for line in log_at_first_ok.splitlines() if WARM_LINE in line]
-    assert warm, f"health answered OK before the warm start finished:\n{log_at_first_ok}"
-    assert "error" not in warm[0].lower()
+def test_a_visitor_arriving_as_health_turns_ok_gets_the_chat_page_from_one_warm_start(
+    server: tuple[StreamlitServer, str],
+) -> None:
+    srv, _ = server  # the fixture returns the moment health first answers OK
     kinds = asyncio.run(_first_page_elements(srv.url))
     assert "chat_input" in kinds, "the first visitor gets the chat page"
+    log = srv.log_path.read_text(errors="replace")
+    warm = [line for line in log.splitlines() if "warm start: core imported and services built" in line]
+    assert len(warm) == 1, f"the warm start ran once, and ended before the first page was drawn:\n{log}"
+    assert "could not" not in log, log
+
+
+def test_a_replica_whose_code_cannot_be_imported_exits(tmp_path: Path) -> None:
+    """A broken install (here SQLAlchemy shadowed by a module that fails) stops the server, as a
+    failed startup does, instead of leaving it answering health while every page fails."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "sqlalchemy.py").write_text("raise RuntimeError('a broken install')\n")
+    (tmp_path / "run").mkdir()
+    try:
+        srv = start_streamlit(tmp_path / "run", {"PYTHONPATH": str(broken)}, timeout=60)
+    except RuntimeError as e:  # exited before health answered: as good
+        assert "exited with 3" in str(e), str(e)
+        return
+    try:
+        deadline = time.monotonic() + 60
+        while srv.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert srv.proc.returncode == 3, srv.log()
+        assert "the app could not be imported; the server exits" in srv.log_path.read_text(errors="replace")
+    finally:
+        srv.stop()
 
 
 # The sign-in component (streamlit_oauth) is imported by the script run that draws the Google
@@ -84,6 +112,9 @@ def test_a_database_down_at_start_does_not_keep_the_replica_from_starting(
         tmp_path_factory.mktemp("db-down"), {"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"}
     )
     try:
+        deadline = time.monotonic() + 30  # the warm start runs beside the serving server
+        while "warm start: could not build the services" not in srv.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
         log = srv.log()
         assert "warm start: could not build the services" in log and "OperationalError" in log
         assert requests.get(srv.url + "/_stcore/health", timeout=10).status_code == 200
