@@ -13,14 +13,12 @@ import pytest
 
 from tests.e2e.conftest import shot
 from tests.fixtures.fake_oidc import FakeOidcProvider
-from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER, ROOT
+from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER
 
 pytestmark = pytest.mark.e2e
 
 if not HAVE_BROWSER:
     pytest.skip(f"no chromium at {CHROMIUM} or playwright missing", allow_module_level=True)
-if "app_pages/context.py" not in (ROOT / "streamlit_app.py").read_text():
-    pytest.skip("streamlit_app.py does not register app_pages/context.py yet", allow_module_level=True)
 
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page  # noqa: E402
 
