@@ -243,10 +243,14 @@ def parse_budget_csv(data: bytes) -> list[BudgetRow]:
         )
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ContextInputError.single(
-            "This file is not UTF-8 text; in your spreadsheet choose Save as / Download → CSV UTF-8."
-        ) from e
+    except UnicodeDecodeError:
+        try:  # Excel's plain "CSV (Comma delimited)" on Windows writes Windows-1252 ("Café", "€")
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as e:
+            raise ContextInputError.single(
+                "This file is neither UTF-8 nor Windows text; in your spreadsheet choose Save as / "
+                "Download → CSV UTF-8."
+            ) from e
     lead = text.lstrip()[:200].lower()
     if lead.startswith(("<!doctype", "<html", "<?xml", "<table", "<head", "<body")):
         raise ContextInputError.single("This is a web page (HTML), not a CSV; download the sheet as CSV instead.")

@@ -134,6 +134,14 @@ def test_formula_text_in_csv_text_columns_is_refused() -> None:
     ]
 
 
+def test_a_csv_saved_by_excel_on_windows_reads_its_accents_and_euro_signs() -> None:
+    """Excel's plain "CSV (Comma delimited)" is Windows-1252, not UTF-8: it was refused before."""
+    data = "area,plan,actual,forecast,notes\r\nCafé & Crèmerie,1200,300,1100,€ budget\r\n".encode("cp1252")
+    rows = parse_budget_csv(data)
+    assert [(r.area, r.notes) for r in rows] == [("Café & Crèmerie", "€ budget")]
+    assert (rows[0].plan, rows[0].actual) == (1200, 300)
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -142,7 +150,7 @@ def test_formula_text_in_csv_text_columns_is_refused() -> None:
         (b"<!DOCTYPE html><html><body>Sign in</body></html>", "web page (HTML)"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary data"),
         (b"PK\x03\x04rest-of-a-zip", "Excel workbook, not a CSV"),
-        ("area,plan,actual,forecast\nCafé,1,1,1\n".encode("latin-1"), "not UTF-8"),
+        (b"area,plan,actual,forecast\nCaf\x81,1,1,1\n", "neither UTF-8 nor Windows text"),
         (HEADER.encode(), "no budget rows"),
     ],
 )
