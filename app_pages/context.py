@@ -448,7 +448,8 @@ def _upload(stored: StoredContext | None) -> None:
         st.session_state[UPLOAD] = pending
     rows: list[BudgetRow] = pending["rows"]
     areas = f"{len(rows)} area" + ("" if len(rows) == 1 else "s")
-    st.success(f"{uploaded.name}: {areas} checked, no problems. Review them, then save.", icon=":material/task_alt:")
+    name = plain_text(uploaded.name)
+    st.success(f"{name}: {areas} checked, no problems. Review them, then save.", icon=":material/task_alt:")
     _budget_table(budget_statuses(budget_file_of(rows)), "ctx-budget-preview")
     with st.container(horizontal=True, gap="small"):
         if st.button("Save budget", type="primary", icon=":material/save:", key="save-budget"):

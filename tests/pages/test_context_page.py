@@ -159,6 +159,20 @@ def test_one_area_budget_reads_one_area(engine: Callable[[str], Engine]) -> None
     assert "Budget saved (1 area)" in page_text(at)
 
 
+def test_budget_file_name_is_shown_as_typed_not_as_markdown(engine: Callable[[str], Engine]) -> None:
+    """A file named ``[Approved by the CFO](https://evil.example).csv`` was shown as a link to that
+    address, and ``:red[...]`` as coloured text: the name is the sender's, shown as plain text."""
+    engine(ALICE)
+    at = open_page()
+    name = "[Approved by the CFO](https://evil.example) :red[urgent].csv"
+    budget_uploader(at).set_value((name, budget_template_csv(), "text/csv"))
+    at.run()
+    (success,) = [str(e.value) for e in at.success]
+    assert "2 areas checked, no problems" in success
+    assert "\\[Approved by the CFO\\]" in success and ":red[" not in success
+    assert "evil.example" in success
+
+
 def test_bad_csv_shows_every_problem_and_saves_nothing(engine: Callable[[str], Engine]) -> None:
     db = engine(ALICE)
     at = open_page()
