@@ -186,7 +186,7 @@ def _confirm_box(action: str, text: str, label: str, on_yes: Any, args: tuple[An
 
 
 def _problems(error: ContextInputError) -> None:
-    lines = "\n".join(f"- {p}" for p in error.problems[:50])
+    lines = "\n".join(f"- {plain_text(str(p))}" for p in error.problems[:50])  # quotes the file's cells
     more = f"\n- … and {len(error.problems) - 50} more" if len(error.problems) > 50 else ""
     single = len(error.problems) == 1 and error.problems[0].row is None
     st.error(error.summary if single else f"{error.summary}\n\n{lines}{more}", icon=":material/error:")

@@ -188,6 +188,20 @@ def test_bad_csv_shows_every_problem_and_saves_nothing(engine: Callable[[str], E
     assert "Demo data" in " ".join(badges(at))
 
 
+def test_a_refused_files_cells_are_quoted_as_typed_not_as_markdown(engine: Callable[[str], Engine]) -> None:
+    """The problems list quotes bad cells back: a header cell ``![x](https://evil.example/p.png)``
+    was drawn as an image (the browser fetched that address) and ``:red[...]`` as coloured text."""
+    engine(ALICE)
+    at = open_page()
+    bad = b"area,owner,plan,actual,forecast,notes,![x](https://evil.example/p.png),:red[ok]\nEngineering,,1,1,1,,,\n"
+    budget_uploader(at).set_value(("budget.csv", bad, "text/csv"))
+    at.run()
+    (error,) = [str(e.value) for e in at.error]
+    assert error.count("unknown column") == 2
+    assert "![x](" not in error and ":red[" not in error
+    assert "evil.example" in error
+
+
 def test_xlsx_with_a_formula_is_refused(engine: Callable[[str], Engine]) -> None:
     import io
 
