@@ -285,6 +285,20 @@ def upload_calendar(at: AppTest, name: str, data: bytes) -> None:
     at.run()
 
 
+def test_a_calendar_files_name_is_shown_as_typed_once_connected(engine: Callable[[str], Engine]) -> None:
+    """The notice "Your meetings now come from …" drew the uploaded file's name as Markdown: a name like
+    ``![x](https://evil.example/p.png).ics`` made the browser fetch that address."""
+    engine(ALICE)
+    at = open_page()
+    start = f"{date.today() + timedelta(days=1):%Y%m%d}T090000Z"
+    name = "![x](https://evil.example/p.png) :red[from IT].ics"
+    upload_calendar(at, name, one_event_ics(f"UID:a@x\nDTSTART:{start}\nDTEND:{start}\nSUMMARY:Sync"))
+    assert not at.exception, at.exception
+    (success,) = [str(e.value) for e in at.success if "now come from" in str(e.value)]
+    assert "evil.example" in success
+    assert "![x](" not in success and ":red[" not in success
+
+
 def test_a_calendar_repeating_every_minute_is_used_with_a_warning(engine: Callable[[str], Engine]) -> None:
     engine(ALICE)
     at = open_page()
