@@ -45,6 +45,7 @@ from assistant.sessions.base import (
     SessionNotFoundError,
     TurnRecord,
 )
+from assistant.sessions.queries import MAX_SEARCH_CHARS
 from assistant.starters import starter_prompts
 from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
@@ -417,6 +418,7 @@ def _session_list() -> None:
         placeholder="Search sessions",
         icon=":material/search:",
         label_visibility="collapsed",
+        max_chars=MAX_SEARCH_CHARS,  # SQLite refuses a LIKE pattern past 50,000 bytes
     )
     query = str(st.session_state.get(SEARCH) or "").strip()
     sessions, total = service.list_sessions(user_id, text=query or None, limit=30)

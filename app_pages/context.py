@@ -186,7 +186,7 @@ def _confirm_box(action: str, text: str, label: str, on_yes: Any, args: tuple[An
 
 
 def _problems(error: ContextInputError) -> None:
-    lines = "\n".join(f"- {p}" for p in error.problems[:50])
+    lines = "\n".join(f"- {plain_text(str(p))}" for p in error.problems[:50])  # quotes the file's cells
     more = f"\n- … and {len(error.problems) - 50} more" if len(error.problems) > 50 else ""
     single = len(error.problems) == 1 and error.problems[0].row is None
     st.error(error.summary if single else f"{error.summary}\n\n{lines}{more}", icon=":material/error:")
@@ -448,7 +448,8 @@ def _upload(stored: StoredContext | None) -> None:
         st.session_state[UPLOAD] = pending
     rows: list[BudgetRow] = pending["rows"]
     areas = f"{len(rows)} area" + ("" if len(rows) == 1 else "s")
-    st.success(f"{uploaded.name}: {areas} checked, no problems. Review them, then save.", icon=":material/task_alt:")
+    name = plain_text(uploaded.name)
+    st.success(f"{name}: {areas} checked, no problems. Review them, then save.", icon=":material/task_alt:")
     _budget_table(budget_statuses(budget_file_of(rows)), "ctx-budget-preview")
     with st.container(horizontal=True, gap="small"):
         if st.button("Save budget", type="primary", icon=":material/save:", key="save-budget"):

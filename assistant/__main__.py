@@ -31,19 +31,31 @@ EXAMPLE_SCRIPT = (
 def _print_events(events: object, out: TextIO) -> tuple[int, bool]:
     """Print a turn's events as they arrive; return (tool calls, ok)."""
     from assistant.chat import Done, ErrorEvent, TextDelta, ToolFinished, ToolStarted
+    from assistant.inputs import strip_control_chars
 
     tools = 0
     ok = False
+    held = ""  # the start of an escape sequence whose end is in the next piece of text
     for event in events:  # type: ignore[attr-defined]
         if isinstance(event, TextDelta):
-            out.write(event.text)
+            # The model's text as it came: a terminal escape in it (clear the screen, retitle the
+            # window, write the clipboard with OSC 52) would act on the user's terminal.
+            text, held = held + event.text, ""
+            start = text.rfind("\x1b")
+            if start != -1 and len(text) - start < 256 and "\n" not in text[start:]:
+                text, held = text[:start], text[start:]
+            out.write(strip_control_chars(text))
             out.flush()
-        elif isinstance(event, ToolStarted):
+            continue
+        out.write(strip_control_chars(held))
+        held = ""
+        if isinstance(event, ToolStarted):
             tools += 1
-            out.write(f"\n  ⚙ {event.name}({json.dumps(event.input, ensure_ascii=False)})\n")
+            call = json.dumps(event.input, ensure_ascii=False)
+            out.write(strip_control_chars(f"\n  ⚙ {event.name}({call})\n"))
         elif isinstance(event, ToolFinished):
             mark = "✓" if event.status == "success" else "✗"
-            out.write(f"  {mark} {event.summary} ({event.duration_ms:.0f} ms)\n")
+            out.write(strip_control_chars(f"  {mark} {event.summary} ({event.duration_ms:.0f} ms)\n"))
         elif isinstance(event, Done):
             ok = True
             t = event.turn
@@ -51,7 +63,8 @@ def _print_events(events: object, out: TextIO) -> tuple[int, bool]:
             ttft = f"{t.ttft_ms:.0f} ms" if t.ttft_ms is not None else "-"
             out.write(f"\n  [{t.input_tokens} in / {t.output_tokens} out tokens · {cost} · first token {ttft}]\n")
         elif isinstance(event, ErrorEvent):
-            out.write(f"\n  ! {event.message}\n")
+            out.write(strip_control_chars(f"\n  ! {event.message}\n"))
+    out.write(strip_control_chars(held))
     return tools, ok
 
 

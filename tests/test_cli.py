@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.fake_llm_servers import TEST_KEY, FakeLLMServer, say
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -187,3 +189,21 @@ def test_prep_for_an_unknown_meeting_lists_the_next_ids(tmp_path: Path) -> None:
     assert hostile.returncode == 2 and "\n2026-01-01 forged" not in hostile.stderr
     bad_zone = run(["prep", "acme-qbr", "--tz", "Mars/Olympus"], tmp_path)
     assert bad_zone.returncode == 2 and "is not a time zone" in bad_zone.stderr
+
+
+def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fake_openai: FakeLLMServer) -> None:
+    """An answer carrying terminal escapes (say a prompt injection in a calendar event made the model
+    write them) cleared the screen, retitled the terminal and wrote the clipboard (OSC 52) of the
+    user running ``python -m assistant chat``: the answer is printed without them."""
+    fake_openai.script(say("Your week:\x1b[2J\x1b]0;pwned\x07 three meetings.\x1b]52;c;ZWNobyBoaQ==\x07 Done."))
+    result = run(
+        ["chat"],
+        tmp_path,
+        stdin="What meetings do I have this week?\n/quit\n",
+        MODELS="openai:gpt-4o-mini",
+        OPENAI_BASE_URL=fake_openai.base_url,
+        OPENAI_API_KEY=TEST_KEY,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Your week: three meetings. Done." in result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout

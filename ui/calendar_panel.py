@@ -65,7 +65,7 @@ def _upload(service: CalendarService, user_id: str, key: str) -> None:
         st.session_state[CONNECT_ERROR] = f"**{plain_text(uploaded.name)} was not used.** {e}"
         return
     st.session_state[UPLOAD_NONCE] = st.session_state.get(UPLOAD_NONCE, 0) + 1
-    _notice("success", f"Your meetings now come from {connection.label}.")
+    _notice("success", f"Your meetings now come from {md_text(connection.label)}.")
 
 
 def _connect_url(service: CalendarService, user_id: str) -> None:
@@ -77,7 +77,7 @@ def _connect_url(service: CalendarService, user_id: str) -> None:
         st.session_state[CONNECT_ERROR] = f"**That address was not used.** {e}"
         return
     st.session_state["cal-ics-url"] = ""
-    _notice("success", f"Your meetings now come from the {connection.label}.")
+    _notice("success", f"Your meetings now come from the {md_text(connection.label)}.")
 
 
 def _disconnect(service: CalendarService, user_id: str) -> None:

@@ -20,6 +20,7 @@ from assistant.context.big_rocks import BigRock
 from assistant.context.budget import BudgetStatus
 from assistant.context.meetings import Attendee, Meeting
 from assistant.context.prep_notes import PrepResponse
+from assistant.markdown_text import literal
 
 logger = logging.getLogger(__name__)
 
@@ -294,23 +295,25 @@ def _first_clock(meeting: Meeting, tz: tzinfo) -> datetime:
 def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: int, notes: list[PrepResponse]) -> str:
     start = _first_clock(meeting, tz)
     end = start + timedelta(minutes=duration)
-    lines = [
-        f"### Agenda: {meeting.title}",
+    lines = [  # calendar text is other people's: shown as typed (literal), never as Markdown
+        f"### Agenda: {literal(meeting.title)}",
         f"**{start:%A %d %B}, {start:%H:%M}-{end:%H:%M}** ({duration} min)"
-        + (f" · {meeting.location}" if meeting.location else ""),
+        + (f" · {literal(meeting.location)}" if meeting.location else ""),
     ]
     if meeting.attendees:
         lines.append("")  # its own paragraph: one newline would run it on after the location
         lines.append(
             "**Attendees:** "
-            + ", ".join(f"{_person(a)} - {a.role}" if a.role else _person(a) for a in meeting.attendees)
+            + ", ".join(literal(f"{_person(a)} - {a.role}" if a.role else _person(a)) for a in meeting.attendees)
         )
     lines.append("")
     for i, item in enumerate(items, 1):
-        lines.append(f"{i}. **{item.start}-{item.end} {item.title}** ({item.minutes} min, {item.owner})")
-        lines.append(f"   - *Purpose:* {item.purpose}")
+        lines.append(
+            f"{i}. **{item.start}-{item.end} {literal(item.title)}** ({item.minutes} min, {literal(item.owner)})"
+        )
+        lines.append(f"   - *Purpose:* {literal(item.purpose)}")
         if item.notes:
-            lines.append(f"   - *Notes:* {item.notes}")
+            lines.append(f"   - *Notes:* {literal(item.notes)}")
     if notes:
         lines.append("")
         lines.append("**Your talking points (from your prep notes):**")

@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 500
 MAX_COLUMNS = 40
+# A workbook is a zip: 2 MB of it can unpack to gigabytes of XML that take minutes to read.
+MAX_UNPACKED_BYTES = 10 * 1024 * 1024  # the template is 10 KB unpacked, 500 full rows about 200 KB
+MAX_SHEET_ROWS = 5_000  # rows read, blank ones included
 AREA_CHARS = 120
 OWNER_CHARS = 120
 NOTES_CHARS = 2000
@@ -214,6 +217,22 @@ def _check_size(data: bytes, kind: str) -> None:
         )
 
 
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_UNPACKED_BYTES (zipfile never reads
+    past a part's declared size, so the declared sizes bound what openpyxl parses)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return  # load_workbook says it is damaged
+    if unpacked > MAX_UNPACKED_BYTES:
+        mb = MAX_UNPACKED_BYTES // (1024 * 1024)
+        raise ContextInputError.single(
+            f"The workbook unpacks to {unpacked / 1024 / 1024:.0f} MB; up to {mb} MB are accepted. "
+            "Copy the budget sheet alone into a new workbook and upload that."
+        )
+
+
 def _csv_cell(text: str) -> Any:
     """A CSV cell as the row checks take it: text starting with ``=`` is a formula, refused in any
     column as in a workbook (a spreadsheet opening the file would run it), not saved as text."""
@@ -302,6 +321,7 @@ def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
         )
     if not data.startswith(_ZIP_MAGIC):
         raise ContextInputError.single("This is not an Excel .xlsx workbook; upload an .xlsx file or a CSV.")
+    _check_unpacked_size(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError) as e:
@@ -313,7 +333,12 @@ def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
         if sheet is None:
             raise ContextInputError.single("The workbook has no sheet; download the template and fill it in.")
         numbered: list[tuple[int, list[Any]]] = []
-        for cells in sheet.iter_rows(max_col=MAX_COLUMNS):
+        for read, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+            if read > MAX_SHEET_ROWS:
+                raise ContextInputError.single(
+                    f"The sheet runs past row {MAX_SHEET_ROWS:,}; delete the empty rows below the budget "
+                    "and save it again."
+                )
             values: list[Any] = []
             for cell in cells:
                 value = getattr(cell, "value", None)

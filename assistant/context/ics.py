@@ -16,8 +16,9 @@ second time here. The rules every source follows:
 - ``TZID`` times keep their zone (Windows names such as "Eastern Standard Time" included),
   UTC stays UTC, floating times and all-day dates are placed in the caller's zone, and every
   start and end is returned in that zone;
-- a series that repeats more than once a day for so long that expanding it would take seconds
-  (``RRULE:FREQ=MINUTELY``) is left out, and at most ``MAX_OCCURRENCES`` meetings are kept, the
+- a series that repeats so often or from so long ago that expanding it would take seconds
+  (``RRULE:FREQ=MINUTELY``, a daily rule from the year 1, hundreds of old daily series) is left
+  out, and at most ``MAX_OCCURRENCES`` meetings are kept, the
   earliest first; the source's ``notice`` says so (:mod:`assistant.context.ics_limits`);
 - text (title, description, location, names) comes from other people: control characters are
   stripped and every field is capped (truncated, never refused).
@@ -36,7 +37,7 @@ import icalendar
 import recurring_ical_events
 
 from assistant.context.fetch import fetch_calendar_url
-from assistant.context.ics_limits import MAX_OCCURRENCES, MAX_SERIES_STEPS, cut_notice, rule_steps
+from assistant.context.ics_limits import MAX_CALENDAR_STEPS, MAX_OCCURRENCES, cut_notice, rule_steps
 from assistant.context.ics_text import window_calendar
 from assistant.context.meetings import Attendee, Meeting, ResponseStatus, SourceKind, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarInputError, CalendarSourceError
@@ -216,8 +217,26 @@ class _Calendar:
         )
 
     def _leave_out_runaway_series(self, end: datetime) -> None:
-        """Drop each series whose rule takes more than MAX_SERIES_STEPS steps to reach ``end``."""
-        runaway = {_uid_of(e): e for e in self.calendar.walk("VEVENT") if rule_steps(e, end) > MAX_SERIES_STEPS}
+        """Drop each series whose rule takes too many steps to reach ``end``, then the costliest
+        series until all of them together take at most MAX_CALENDAR_STEPS."""
+        steps: dict[str, float] = {}
+        series: dict[str, icalendar.cal.Component] = {}
+        runaway: dict[str, icalendar.cal.Component] = {}
+        for event in self.calendar.walk("VEVENT"):
+            count, limit = rule_steps(event, end)
+            if not count:
+                continue
+            uid = _uid_of(event)
+            steps[uid] = steps.get(uid, 0) + count
+            series.setdefault(uid, event)
+            if count > limit:
+                runaway[uid] = series[uid]
+        total = sum(n for uid, n in steps.items() if uid not in runaway)
+        for uid in sorted((uid for uid in steps if uid not in runaway), key=lambda uid: -steps[uid]):
+            if total <= MAX_CALENDAR_STEPS:
+                break
+            runaway[uid] = series[uid]
+            total -= steps[uid]
         if not runaway:
             return
         self.calendar.subcomponents = [

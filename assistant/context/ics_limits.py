@@ -2,11 +2,15 @@
 
 One ``RRULE:FREQ=MINUTELY`` line is ~90,000 meetings over the cache window (seconds to expand,
 store and draw), and dateutil steps a rule from its DTSTART, not from the window, so a series
-repeating every minute for a year costs seconds before the window even starts. Two bounds:
+repeating every minute for a year costs seconds before the window even starts (and a daily one
+from the year 1, 740,000 steps, 1.5 s). The bounds:
 
 - a series whose rule repeats more than once a day and would take more than
   :data:`MAX_SERIES_STEPS` steps from its DTSTART to the window's end is left out (no one has a
-  meeting every minute; a daily series, however old, is never left out);
+  meeting every minute); any other series past :data:`MAX_SLOW_SERIES_STEPS` (a daily series
+  started before 1752) too;
+- the series of one calendar together take at most :data:`MAX_CALENDAR_STEPS` steps: past it,
+  the costliest are left out (many old series, each fine alone);
 - at most :data:`MAX_OCCURRENCES` meetings of one calendar are kept, the earliest first.
 
 The source's ``notice`` (:func:`cut_notice`) tells the user what was left out.
@@ -19,6 +23,8 @@ from typing import Any
 
 MAX_OCCURRENCES = 2_000
 MAX_SERIES_STEPS = 20_000  # a minutely series started two weeks before the window's end
+MAX_SLOW_SERIES_STEPS = 100_000  # a daily series started in 1752, a weekly one in the year 1
+MAX_CALENDAR_STEPS = 500_000  # about 1 s: 130 daily series of ten years, 480 weekly of twenty
 _PERIOD_SECONDS = {
     "SECONDLY": 1,
     "MINUTELY": 60,
@@ -37,35 +43,38 @@ def _utc(value: date | datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def rule_steps(event: Any, end: datetime) -> float:
-    """About how many steps expanding the event's RRULE up to ``end`` takes.
+def rule_steps(event: Any, end: datetime) -> tuple[float, int]:
+    """About how many steps expanding the event's RRULE up to ``end`` takes, and the most it may take.
 
-    Only for a rule that repeats more than once a day: 0 for any other rule, and for one this
-    estimate cannot read (the library reads it and says what is wrong). Each BY part counts as
-    if it multiplied a period's occurrences, an upper bound.
+    0 steps for an event without a rule, and for one this estimate cannot read (the library
+    reads it and says what is wrong). Each BY part counts as if it multiplied a period's
+    occurrences, an upper bound.
 
     Args:
         event: A parsed VEVENT.
         end: The end of the window to expand (aware).
+
+    Returns:
+        The steps, and :data:`MAX_SERIES_STEPS` for a rule that repeats more than once a day,
+        else :data:`MAX_SLOW_SERIES_STEPS`.
     """
     rule = event.get("RRULE")
     if isinstance(rule, list):
         rule = rule[0] if rule else None
     if rule is None:
-        return 0
+        return 0, MAX_SLOW_SERIES_STEPS
     try:
         start = getattr(event.get("DTSTART"), "dt", None)  # a broken DTSTART raises here
         if not isinstance(start, date):
-            return 0
+            return 0, MAX_SLOW_SERIES_STEPS
         period = _PERIOD_SECONDS.get(str((rule.get("FREQ") or [""])[0]).upper())
         if period is None:
-            return 0
+            return 0, MAX_SLOW_SERIES_STEPS
         period *= max(1, int((rule.get("INTERVAL") or [1])[0]))
         per_period = 1
         for part in _EXPANDING_PARTS:
             per_period *= max(1, len(rule.get(part) or []))
-        if per_period * 86_400 / period <= 1:
-            return 0
+        limit = MAX_SLOW_SERIES_STEPS if per_period * 86_400 / period <= 1 else MAX_SERIES_STEPS
         until = rule.get("UNTIL")
         stop = min(end, _utc(until[0])) if until else end
         steps = max(0.0, (stop - _utc(start)).total_seconds()) / period * per_period
@@ -73,8 +82,8 @@ def rule_steps(event: Any, end: datetime) -> float:
         if count and per_period == 1:
             steps = min(steps, int(count[0]))
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
-        return 0  # an unreadable rule or start is the library's to report, with its reason
-    return steps
+        return 0, MAX_SLOW_SERIES_STEPS  # an unreadable rule or start is the library's to report
+    return steps, limit
 
 
 def _named(items: list[str]) -> tuple[str, bool]:
@@ -98,7 +107,8 @@ def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str]
         names, one = _named(left_out)
         notes.append(
             f"{names} {'repeats' if one else 'repeat'} more often than the assistant can follow "
-            f"(every minute or hour, for a long time), so {'it is' if one else 'they are'} left out."
+            "(every minute or hour for a long time, or every day for centuries), "
+            f"so {'it is' if one else 'they are'} left out."
         )
     if truncated:
         notes.append(
@@ -117,4 +127,11 @@ def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str]
     return " ".join(notes) or None
 
 
-__all__ = ["MAX_OCCURRENCES", "MAX_SERIES_STEPS", "cut_notice", "rule_steps"]
+__all__ = [
+    "MAX_CALENDAR_STEPS",
+    "MAX_OCCURRENCES",
+    "MAX_SERIES_STEPS",
+    "MAX_SLOW_SERIES_STEPS",
+    "cut_notice",
+    "rule_steps",
+]

@@ -122,3 +122,35 @@ def test_the_offline_model_prepares_the_hostile_meeting_without_writing_and_rend
     assert list_prep_responses(sqlite_engine, "alice", meeting_id) == []
     shown = safe_markdown(answer)
     assert "<script>" not in shown and "<img" not in shown and "![" not in shown
+
+
+def test_the_offline_model_quotes_a_hostile_title_as_typed_not_as_a_link(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """An invite titled ``[Verify your SSO account](https://evil.example/login)`` came back in the
+    offline model's answer and agenda as a link reading "Verify your SSO account"."""
+    settings = load_settings()
+    calendar = CalendarService(sqlite_engine, settings, clock=lambda: NOW, cipher=TokenCipher(Fernet.generate_key()))
+    start = NOW + timedelta(hours=2)
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nBEGIN:VEVENT\r\nUID:sso@outside.test\r\n"
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\nDTEND:{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}\r\n"
+        "SUMMARY:[Verify your SSO account](https://evil.example/login) # now\r\n"
+        "LOCATION:[Room 4](https://evil.example/room)\r\n"
+        "ATTENDEE;CN=[IT desk](https://evil.example/it);PARTSTAT=ACCEPTED:mailto:it@outside.test\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    calendar.connect_ics_file("alice", ics, "work.ics")
+    deps = ToolDeps(
+        data_dir=settings.data_dir,
+        engine=sqlite_engine,
+        user_id="alice",
+        session_id="s1",
+        now=lambda: NOW,
+        calendar=calendar,
+    )
+    agent = create_meeting_coordinator(model=OfflineModel(), deps=deps)
+    answers = [str(agent("What meetings do I have today?")), str(agent("Prepare an agenda for the Verify meeting"))]
+    for answer in answers:
+        shown = safe_markdown(answer)
+        assert "Verify your SSO account" in shown
+        assert "](https://evil.example" not in shown, shown
+    assert "Room 4" in answers[1] and "IT desk" in answers[1]

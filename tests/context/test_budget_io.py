@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import time
 import zipfile
 from typing import Any
 
@@ -182,6 +184,41 @@ def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
         z.writestr("hello.txt", "hi")
     with pytest.raises(ContextInputError, match="cannot be opened"):
         parse_budget_xlsx(out.getvalue())
+
+
+def rewritten_sheet(extra_rows: str = "", extra_cells: str = "") -> bytes:
+    """The template with ``extra_rows`` after its rows (and ``extra_cells`` in its last row), the
+    sheet's ``<dimension>`` removed, deflated: what a hostile upload can hold in a few kilobytes."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx([["area", "plan", "actual", "forecast"], ["Ops", 1, 1, 1]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = re.sub(r"<dimension[^>]*/>", "", data.decode())
+                text = text.replace("</row></sheetData>", f"{extra_cells}</row>{extra_rows}</sheetData>")
+                data = text.encode()
+            z.writestr(item.filename, data)
+    return out.getvalue()
+
+
+def test_a_small_xlsx_of_400_000_blank_rows_is_refused_at_once() -> None:
+    """60 KB of blank rows (400,000 of them) took 10 s to read before it was accepted; 2 MB of them, minutes."""
+    data = rewritten_sheet(extra_rows="<row><c/></row>" * 400_000)
+    assert len(data) < 100_000
+    started = time.monotonic()
+    with pytest.raises(ContextInputError, match="empty rows"):
+        parse_budget_xlsx(data)
+    assert time.monotonic() - started < 2
+
+
+def test_an_xlsx_that_unpacks_to_far_more_than_a_budget_is_refused_at_once() -> None:
+    """One row of 3,000,000 empty cells: 20 KB uploaded, 12 MB to parse."""
+    data = rewritten_sheet(extra_cells="<c/>" * 3_000_000)
+    started = time.monotonic()
+    with pytest.raises(ContextInputError, match="unpacks to"):
+        parse_budget_xlsx(data)
+    assert time.monotonic() - started < 2
 
 
 def test_missing_and_unknown_columns_are_named() -> None:

@@ -6,6 +6,7 @@ Apple); each test names the rule it proves.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -435,6 +436,35 @@ def test_a_long_daily_series_is_not_a_runaway() -> None:
     )
     assert len(source.fetch(*CACHE_WINDOW, UTC)) == 63
     assert source.notice is None
+
+
+def events(*blocks: str) -> bytes:
+    body = "".join(f"BEGIN:VEVENT\n{b}\nEND:VEVENT\n" for b in blocks)
+    return f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\n{body}END:VCALENDAR\n".replace("\n", "\r\n").encode()
+
+
+def test_a_daily_series_from_the_year_one_is_left_out_and_named() -> None:
+    """Ten 80-byte daily events starting 0001-01-01: each stepped 740,000 days from its start,
+    14 s to upload (and to read again whenever the cache expired)."""
+    ancient = [f"UID:a{i}@x\nDTSTART:00010101T090000Z\nRRULE:FREQ=DAILY\nSUMMARY:Since Rome {i}" for i in range(10)]
+    today = "UID:t@x\nDTSTART:20260410T090000Z\nDTEND:20260410T100000Z\nSUMMARY:Real meeting"
+    source = IcsFileSource(events(*ancient, today), "old.ics")
+    started = time.monotonic()
+    found = source.fetch(*CACHE_WINDOW, UTC)
+    assert time.monotonic() - started < 5
+    assert [m.title for m in found] == ["Real meeting"]
+    assert source.notice is not None and "“Since Rome 0”" in source.notice and "left out" in source.notice
+
+
+def test_many_old_daily_series_together_are_cut_to_what_can_be_read() -> None:
+    """Each daily series from 1900 is 46,000 steps (fine alone); 60 of them took 5 s to read."""
+    old = [f"UID:o{i}@x\nDTSTART:19000101T090000Z\nRRULE:FREQ=DAILY\nSUMMARY:Old {i}" for i in range(60)]
+    source = IcsFileSource(events(*old), "old.ics")
+    started = time.monotonic()
+    found = source.fetch(*CACHE_WINDOW, UTC)
+    assert time.monotonic() - started < 4
+    assert 0 < len({m.title for m in found}) < 60
+    assert source.notice is not None and "left out" in source.notice
 
 
 def test_file_source_that_is_not_a_calendar_names_itself() -> None:

@@ -159,6 +159,20 @@ def test_one_area_budget_reads_one_area(engine: Callable[[str], Engine]) -> None
     assert "Budget saved (1 area)" in page_text(at)
 
 
+def test_budget_file_name_is_shown_as_typed_not_as_markdown(engine: Callable[[str], Engine]) -> None:
+    """A file named ``[Approved by the CFO](https://evil.example).csv`` was shown as a link to that
+    address, and ``:red[...]`` as coloured text: the name is the sender's, shown as plain text."""
+    engine(ALICE)
+    at = open_page()
+    name = "[Approved by the CFO](https://evil.example) :red[urgent].csv"
+    budget_uploader(at).set_value((name, budget_template_csv(), "text/csv"))
+    at.run()
+    (success,) = [str(e.value) for e in at.success]
+    assert "2 areas checked, no problems" in success
+    assert "\\[Approved by the CFO\\]" in success and ":red[" not in success
+    assert "evil.example" in success
+
+
 def test_bad_csv_shows_every_problem_and_saves_nothing(engine: Callable[[str], Engine]) -> None:
     db = engine(ALICE)
     at = open_page()
@@ -172,6 +186,20 @@ def test_bad_csv_shows_every_problem_and_saves_nothing(engine: Callable[[str], E
     assert "save-budget" not in [b.key for b in at.button]
     assert ContextStore(db).get(ALICE, "budget") is None
     assert "Demo data" in " ".join(badges(at))
+
+
+def test_a_refused_files_cells_are_quoted_as_typed_not_as_markdown(engine: Callable[[str], Engine]) -> None:
+    """The problems list quotes bad cells back: a header cell ``![x](https://evil.example/p.png)``
+    was drawn as an image (the browser fetched that address) and ``:red[...]`` as coloured text."""
+    engine(ALICE)
+    at = open_page()
+    bad = b"area,owner,plan,actual,forecast,notes,![x](https://evil.example/p.png),:red[ok]\nEngineering,,1,1,1,,,\n"
+    budget_uploader(at).set_value(("budget.csv", bad, "text/csv"))
+    at.run()
+    (error,) = [str(e.value) for e in at.error]
+    assert error.count("unknown column") == 2
+    assert "![x](" not in error and ":red[" not in error
+    assert "evil.example" in error
 
 
 def test_xlsx_with_a_formula_is_refused(engine: Callable[[str], Engine]) -> None:
@@ -255,6 +283,20 @@ def upload_calendar(at: AppTest, name: str, data: bytes) -> None:
     """Upload ``data`` as the calendar file ``name`` and run the page."""
     calendar_uploader(at).set_value((name, data, "text/calendar"))
     at.run()
+
+
+def test_a_calendar_files_name_is_shown_as_typed_once_connected(engine: Callable[[str], Engine]) -> None:
+    """The notice "Your meetings now come from …" drew the uploaded file's name as Markdown: a name like
+    ``![x](https://evil.example/p.png).ics`` made the browser fetch that address."""
+    engine(ALICE)
+    at = open_page()
+    start = f"{date.today() + timedelta(days=1):%Y%m%d}T090000Z"
+    name = "![x](https://evil.example/p.png) :red[from IT].ics"
+    upload_calendar(at, name, one_event_ics(f"UID:a@x\nDTSTART:{start}\nDTEND:{start}\nSUMMARY:Sync"))
+    assert not at.exception, at.exception
+    (success,) = [str(e.value) for e in at.success if "now come from" in str(e.value)]
+    assert "evil.example" in success
+    assert "![x](" not in success and ":red[" not in success
 
 
 def test_a_calendar_repeating_every_minute_is_used_with_a_warning(engine: Callable[[str], Engine]) -> None:

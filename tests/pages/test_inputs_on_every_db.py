@@ -113,6 +113,18 @@ def test_sidebar_search_with_nul_finds_the_session(make_app: Callable[..., AppTe
     assert len([b for b in at.button if b.key and b.key.startswith("open-")]) == 2
 
 
+def test_sidebar_search_of_a_pasted_page_says_it_is_too_long(make_app: Callable[..., AppTest]) -> None:
+    """60,000 characters pasted into the sidebar's search box crashed the chat page ("LIKE or
+    GLOB pattern too complex" on SQLite): the box keeps 200 characters, as the sessions page's does."""
+    at = make_app()
+    service = _service()
+    service.rename(service.create_session(USER).id, USER, "Board prep")
+    at.text_input(key="chat_search").set_value("board " * 10_000).run()
+    assert not at.exception, at.exception
+    assert len(at.text_input(key="chat_search").value) == 200
+    assert "No sessions match your search." in _texts(at)
+
+
 def test_sessions_page_search_with_nul_finds_the_session(make_app: Callable[..., AppTest]) -> None:
     service = _service_for(make_app)
     acme = service.create_session(USER)

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from assistant.markdown_text import literal
 from assistant.models.offline.deciding import best_meeting, detect_intents
 from assistant.models.offline.names import (
     AGENDA_TOOL,
@@ -90,8 +91,8 @@ def _on_asked_day(
 
 
 def _meeting_line(meeting: dict[str, Any]) -> str:
-    line = f"- **{meeting.get('title', 'Untitled meeting')}** - {_format_time_range(meeting)}"
-    extras = [str(meeting[key]) for key in ("type", "location") if meeting.get(key)]
+    line = f"- **{literal(meeting.get('title', 'Untitled meeting'))}** - {_format_time_range(meeting)}"
+    extras = [literal(meeting[key]) for key in ("type", "location") if meeting.get(key)]
     attendees = meeting.get("attendees")
     if isinstance(attendees, list) and attendees:
         extras.append(f"{len(attendees)} attendee{'s' if len(attendees) != 1 else ''}")
@@ -104,7 +105,7 @@ def _prep_questions(meeting: dict[str, Any]) -> list[str]:
     title = str(meeting.get("title", "this meeting"))
     kind = str(meeting.get("type", "")).lower()
     attendees = meeting.get("attendees")
-    first = f"What is the one outcome you need from {title}?"
+    first = f"What is the one outcome you need from {literal(title)}?"
     if "customer" in kind or "client" in kind or "qbr" in title.lower():
         second = "Which risks or open issues with the customer do you want to raise?"
     elif "board" in kind or "board" in title.lower():
@@ -112,7 +113,8 @@ def _prep_questions(meeting: dict[str, Any]) -> list[str]:
     elif "1:1" in title or "one-on-one" in kind:
         second = "What feedback or support do you want to give?"
     elif isinstance(attendees, list) and attendees:
-        second = f"Is there anything you need from {_attendee(attendees[0]).split(' (')[0]} before the meeting?"
+        name = literal(_attendee(attendees[0]).split(" (")[0])
+        second = f"Is there anything you need from {name} before the meeting?"
     else:
         second = "Which decision should this meeting end with?"
     return [first, second]
@@ -252,7 +254,7 @@ def compose_answer(context: Context) -> str:
             sections.append(f"I couldn't get that from `{outcome.name or 'a tool'}`: {reason}")
             continue
         data = outcome.data
-        summary = str(data.get("summary", "")).strip()
+        summary = literal(str(data.get("summary", "")).strip())  # may quote a meeting's title
         if outcome.name == MEETINGS_TOOL:
             meetings = [m for m in data.get("meetings") or [] if isinstance(m, dict)]
             meetings, summary = _on_asked_day(context.user_text, data, meetings, summary)
@@ -278,8 +280,8 @@ def compose_answer(context: Context) -> str:
             if not markdown:
                 items = [i for i in data.get("items") or [] if isinstance(i, dict)]
                 markdown = "\n".join(
-                    f"- {i.get('start', '')}-{i.get('end', '')} **{i.get('title', '')}**"
-                    + (f" ({i['owner']})" if i.get("owner") else "")
+                    f"- {i.get('start', '')}-{i.get('end', '')} **{literal(i.get('title', ''))}**"
+                    + (f" ({literal(i['owner'])})" if i.get("owner") else "")
                     for i in items
                 )
             sections.append("\n\n".join(part for part in (summary, markdown) if part))
@@ -302,7 +304,7 @@ def compose_answer(context: Context) -> str:
     if focus is not None:
         questions = _prep_questions(focus)
         sections.append(
-            f"**{PREP_QUESTIONS_HEADING} {focus.get('title', 'this meeting')}:**\n\n"
+            f"**{PREP_QUESTIONS_HEADING} {literal(focus.get('title', 'this meeting'))}:**\n\n"
             + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, start=1))
         )
     return "\n\n".join(section.strip() for section in sections if section.strip())
@@ -317,12 +319,12 @@ def _attendee(attendee: Any) -> str:
 
 
 def _meeting_details(meeting: dict[str, Any]) -> str:
-    lines = [f"**{meeting.get('title', 'This meeting')}** - {_format_time_range(meeting)}"]
+    lines = [f"**{literal(meeting.get('title', 'This meeting'))}** - {_format_time_range(meeting)}"]
     attendees = meeting.get("attendees")
     if isinstance(attendees, list) and attendees:
-        lines.append("- Attendees: " + ", ".join(_attendee(a) for a in attendees))
+        lines.append("- Attendees: " + ", ".join(literal(_attendee(a)) for a in attendees))
     if meeting.get("location"):
-        lines.append(f"- Location: {meeting['location']}")
+        lines.append(f"- Location: {literal(meeting['location'])}")
     if meeting.get("description"):
-        lines.append(f"- About: {meeting['description']}")
+        lines.append(f"- About: {literal(meeting['description'])}")
     return "\n".join(lines)

@@ -217,7 +217,7 @@ def _save_response(user_text: str) -> str:
 
 def _prep_meeting_title(previous_answer: str) -> str:
     match = re.search(re.escape(PREP_QUESTIONS_HEADING) + r"\s+(.+?):?\*{0,2}\s*$", previous_answer, re.M)
-    return match.group(1).strip(" *:") if match else ""
+    return re.sub(r"\\(.)", r"\1", match.group(1)).strip(" *:") if match else ""  # the title quoted literal
 
 
 def plan_tool_calls(context: Context) -> list[ToolCall]:
