@@ -231,17 +231,20 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
             help="Prep sessions started from the Prep queue are linked to their meeting.",
         )
         meeting_id = str(picked_meeting) or None
+    # The table's days are the reader's, as its times are: "Today" on UTC days held yesterday
+    # evening's sessions (or missed this morning's) for a reader far from UTC.
+    local_today = now.astimezone(zone).date()
     custom: tuple[date, ...] = ()
     if period == "Custom range":
         picked = st.date_input(
-            "Last activity between (UTC)",
-            value=(today - timedelta(days=6), today),
-            max_value=today,
+            "Last activity between",
+            value=(local_today - timedelta(days=6), local_today),
+            max_value=local_today,
             key="sc_range",
             width=260,
         )
         custom = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
-    since, until = views.period_bounds(str(period), today, custom)
+    since, until = views.period_bounds(str(period), local_today, custom, zone)
 
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
         sort = st.selectbox(

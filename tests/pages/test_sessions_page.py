@@ -211,6 +211,25 @@ def test_times_are_shown_in_the_browsers_time_zone(env: Callable[..., ChatServic
     assert "(UTC days)" in dashboard  # the daily budget still resets at UTC midnight
 
 
+def test_last_activity_today_is_the_readers_day(env: Callable[..., ChatService]) -> None:
+    """The table's "Today" (Last activity) was the UTC day: a reader twelve hours behind UTC
+    saw yesterday evening's session under Today (or, before noon UTC, not this morning's), while
+    the table showed both sessions' times in their own zone."""
+    zone = ZoneInfo("Etc/GMT+12")  # UTC-12 all year: the reader's day and the UTC day always differ
+    service = env()
+    evening = chat(service, "Prepare me for the Acme QBR")
+    morning = chat(service, "What is my budget status?")
+    midnight = utcnow().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    with service.store.engine.begin() as conn:
+        for sid, moment in ((evening, midnight - timedelta(minutes=1)), (morning, midnight + timedelta(seconds=1))):
+            stamp = moment.astimezone(ZoneInfo("UTC"))  # stored as UTC
+            conn.execute(sa.update(db.sessions).where(db.sessions.c.id == sid).values(updated_at=stamp))
+    at = open_page(timezone="Etc/GMT+12")
+    at.selectbox(key="sc_period").set_value("Today").run()
+    assert list(table(at)["id"]) == [morning]
+    assert metrics(at)["Sessions"] == "1"
+
+
 def test_unknown_browser_time_zone_falls_back_to_utc(env: Callable[..., ChatService]) -> None:
     service = env()
     sid = chat(service, "Prepare me for the Acme QBR")
