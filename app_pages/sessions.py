@@ -406,7 +406,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
         data = by_day.as_dict()
         value, axis = ("tokens", "Tokens per day") if free else ("cost_usd", "Cost per day ($)")
         fig = px.bar(data, x="day", y=value, color="model", barmode="stack", color_discrete_sequence=COLORS)
-        fig.update_traces(hovertemplate="%{x}<br>%{y:,.4~f}" if not free else "%{x}<br>%{y:,} tokens")
+        fig.update_traces(hovertemplate="%{x}<br>$%{y:,.4~f}" if not free else "%{x}<br>%{y:,} tokens")
         if not free:
             fig.update_yaxes(tickprefix="$", tickformat=",.4~f")
         _chart_card(
@@ -422,7 +422,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             fig_dist = px.bar(
                 dist.as_dict(), x="sessions", y="cost_range", orientation="h", color_discrete_sequence=COLORS
             )
-            fig_dist.update_traces(hovertemplate="%{y}<br>%{x} sessions<extra></extra>")
+            fig_dist.update_traces(hovertemplate="%{y}<br>Sessions: %{x}<extra></extra>")  # never "1 sessions"
             fig_dist.update_yaxes(autorange="reversed")
             fig_dist.update_xaxes(dtick=1 if max(dist.as_dict()["sessions"]) <= 10 else None)
             fig_dist = _style(fig_dist, x="Sessions", y="Cost per session ($)")
