@@ -372,7 +372,7 @@ def _sidebar() -> None:
                 if doc is not None and doc.turns:
                     st.download_button(
                         "Export as Markdown",
-                        data=partial(_export, meta.id, session_to_markdown),
+                        data=partial(_export, meta.id, partial(session_to_markdown, zone=browser_zone())),
                         file_name=view.export_filename(meta, "md"),
                         mime="text/markdown",
                         icon=":material/download:",

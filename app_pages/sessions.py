@@ -627,7 +627,7 @@ def _draw_detail(raw_id: str) -> None:
                 st.switch_page(CHAT_PAGE, query_params={"session": new.id})
         st.download_button(
             "Markdown",
-            data=session_to_markdown(doc, exported_at=now),
+            data=session_to_markdown(doc, exported_at=now, zone=zone),
             file_name=view.export_filename(meta, "md"),
             mime="text/markdown",
             icon=":material/download:",
