@@ -141,8 +141,10 @@ def when_text(materials: Materials) -> str:
         return f"{start:%A} {start.day} {start:%B %Y} (all day)"
     end = meeting.end.astimezone(materials.tz)
     zone = start.tzname() or ""
+    # past midnight (a call with another continent, a two-day workshop): the day it ends too
+    until = f"–{end:%H:%M}" if end.date() == start.date() else f" – {end:%A} {end.day} {end:%B}, {end:%H:%M}"
     return (
-        f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}–{end:%H:%M}"
+        f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}{until}"
         + (f" {zone}" if zone else "")
         + f" ({format_duration(meeting.duration_minutes)})"
     )

@@ -227,3 +227,28 @@ def test_a_short_meetings_agenda_ends_when_the_meeting_ends(tmp_path: Path, minu
     assert built.agenda[-1].end == end
     assert sum(item.minutes for item in built.agenda) == minutes
     assert f"–{end} |" in to_markdown(built)
+
+
+def test_a_timed_meeting_past_midnight_says_the_day_it_ends(types: MeetingTypes) -> None:
+    """A call with Tokyo at 22:00-01:00 read "Tuesday 11 March 2025, 22:00–01:00", and a two-day
+    workshop "Tuesday 11 March 2025, 09:00–17:00 (1 d 8 h)": each as if it ended that day."""
+    late = qbr(description="").model_copy(
+        update={"start": START.replace(hour=22), "end": START.replace(hour=22) + timedelta(hours=3)}
+    )
+    late = late.model_copy(update={"duration_minutes": 180})
+    workshop = late.model_copy(
+        update={"start": START.replace(hour=9), "end": START.replace(hour=17) + timedelta(days=1)}
+    )
+    workshop = workshop.model_copy(update={"duration_minutes": 32 * 60})
+
+    def when(meeting: Meeting) -> str:
+        agenda = build_agenda(meeting, prep_notes=[], budget=[], rocks=[], tz=UTC, duration_minutes=90)
+        cost = meeting_cost(meeting, user_email=ME, internal_domains=[], rates=MeetingRates())
+        built = build_materials(
+            meeting, type_id="external", types=types, prep_notes=[], agenda=agenda, cost=cost, tz=UTC, user_email=ME
+        )
+        return to_markdown(built).splitlines()[2]
+
+    assert when(late) == "- **When:** Tuesday 11 March 2025, 22:00 – Wednesday 12 March, 01:00 UTC (3 h)"
+    assert when(workshop).startswith("- **When:** Tuesday 11 March 2025, 09:00 – Wednesday 12 March, 17:00 UTC (")
+    assert when(qbr(description="")) == "- **When:** Tuesday 11 March 2025, 14:00–15:30 UTC (1 h 30 min)"
