@@ -628,7 +628,7 @@ def _draw_detail(raw_id: str) -> None:
         st.download_button(
             "Markdown",
             data=session_to_markdown(doc, exported_at=now, zone=zone),
-            file_name=view.export_filename(meta, "md"),
+            file_name=view.export_filename(meta, "md", zone),
             mime="text/markdown",
             icon=":material/download:",
             on_click="ignore",
@@ -637,7 +637,7 @@ def _draw_detail(raw_id: str) -> None:
         st.download_button(
             "JSON",
             data=session_to_json(doc, exported_at=now),
-            file_name=view.export_filename(meta, "json"),
+            file_name=view.export_filename(meta, "json", zone),
             mime="application/json",
             icon=":material/data_object:",
             on_click="ignore",
