@@ -39,6 +39,7 @@ def _has_sqlite_fts(engine: Engine) -> bool:
 # Apostrophes and single quotes as keyboards type them: a phone (or a Mac's smart punctuation)
 # writes "what’s" where a laptop writes "what's", and pasted titles bring either.
 APOSTROPHES = "'\u2018\u2019\u02bc"
+_DOUBLE_QUOTES = '"\u201c\u201d\u201e'
 
 
 def like_pattern(term: str) -> str:
@@ -83,6 +84,8 @@ def search_term(text: str | None) -> str:
 
     Spaces are collapsed: the text searched has the words of a message as it was written, and
     "Acme  QBR" typed with two spaces found nothing where "Acme QBR" found every QBR session.
+    Double quotes around the whole text (a phrase, as on a web search) are dropped: the search
+    is a phrase search already, and the quotes themselves are in no message.
 
     Args:
         text: What the user typed (None for no search).
@@ -90,7 +93,10 @@ def search_term(text: str | None) -> str:
     Returns:
         The cleaned text; empty when nothing is left (no text filter).
     """
-    return " ".join(strip_control_chars(text).split()) if text else ""
+    cleaned = " ".join(strip_control_chars(text).split()) if text else ""
+    if len(cleaned) >= 2 and cleaned[0] in _DOUBLE_QUOTES and cleaned[-1] in _DOUBLE_QUOTES:
+        cleaned = cleaned[1:-1].strip()
+    return cleaned
 
 
 def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -> Any:

@@ -246,3 +246,12 @@ def test_search_matches_any_apostrophe(query_engine: Engine, user: str | None) -
         assert ids(list_sessions(query_engine, SessionFilter(user_id=user, text=typed))) == expected, typed
         if user is not None:  # the chat sidebar's search
             assert [m.id for m in store.list_sessions(SessionQuery(user_id=user, text=typed))[0]] == expected, typed
+
+
+@pytest.mark.parametrize("user", [None, "alice"])
+def test_search_in_quotes_finds_the_phrase(seeded: Engine, user: str | None) -> None:
+    # Quotes typed around the words, as for a phrase on a web search, found nothing.
+    expected = ids(list_sessions(seeded, SessionFilter(user_id=user, text="project aurora")))
+    assert expected
+    for typed in ('"project aurora"', "“Project Aurora”", ' "project aurora" '):
+        assert ids(list_sessions(seeded, SessionFilter(user_id=user, text=typed))) == expected, typed
