@@ -373,8 +373,8 @@ def _sidebar() -> None:
                 if doc is not None and doc.turns:
                     st.download_button(
                         "Export as Markdown",
-                        data=partial(_export, meta.id, session_to_markdown),
-                        file_name=view.export_filename(meta, "md"),
+                        data=partial(_export, meta.id, partial(session_to_markdown, zone=browser_zone())),
+                        file_name=view.export_filename(meta, "md", browser_zone()),
                         mime="text/markdown",
                         icon=":material/download:",
                         on_click="ignore",
@@ -384,7 +384,7 @@ def _sidebar() -> None:
                     st.download_button(
                         "Export as JSON",
                         data=partial(_export, meta.id, session_to_json),
-                        file_name=view.export_filename(meta, "json"),
+                        file_name=view.export_filename(meta, "json", browser_zone()),
                         mime="application/json",
                         icon=":material/data_object:",
                         on_click="ignore",

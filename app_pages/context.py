@@ -87,7 +87,7 @@ def _flash(kind: str, text: str) -> None:
 def _money(value: float) -> str:
     """Compact dollars for the totals: $18.5M, $950K, $1,200."""
     for divisor, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= divisor:
+        if abs(value) >= divisor * 0.99995:  # from what the unit below would round to 1,000: not "$1,000K"
             return f"${value / divisor:,.1f}".removesuffix(".0") + suffix
     return f"${value:,.0f}"
 

@@ -231,17 +231,20 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
             help="Prep sessions started from the Prep queue are linked to their meeting.",
         )
         meeting_id = str(picked_meeting) or None
+    # The table's days are the reader's, as its times are: "Today" on UTC days held yesterday
+    # evening's sessions (or missed this morning's) for a reader far from UTC.
+    local_today = now.astimezone(zone).date()
     custom: tuple[date, ...] = ()
     if period == "Custom range":
         picked = st.date_input(
-            "Last activity between (UTC)",
-            value=(today - timedelta(days=6), today),
-            max_value=today,
+            "Last activity between",
+            value=(local_today - timedelta(days=6), local_today),
+            max_value=local_today,
             key="sc_range",
             width=260,
         )
         custom = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
-    since, until = views.period_bounds(str(period), today, custom)
+    since, until = views.period_bounds(str(period), local_today, custom, zone)
 
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
         sort = st.selectbox(
@@ -403,7 +406,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
         data = by_day.as_dict()
         value, axis = ("tokens", "Tokens per day") if free else ("cost_usd", "Cost per day ($)")
         fig = px.bar(data, x="day", y=value, color="model", barmode="stack", color_discrete_sequence=COLORS)
-        fig.update_traces(hovertemplate="%{x}<br>%{y:,.4~f}" if not free else "%{x}<br>%{y:,} tokens")
+        fig.update_traces(hovertemplate="%{x}<br>$%{y:,.4~f}" if not free else "%{x}<br>%{y:,} tokens")
         if not free:
             fig.update_yaxes(tickprefix="$", tickformat=",.4~f")
         _chart_card(
@@ -419,7 +422,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             fig_dist = px.bar(
                 dist.as_dict(), x="sessions", y="cost_range", orientation="h", color_discrete_sequence=COLORS
             )
-            fig_dist.update_traces(hovertemplate="%{y}<br>%{x} sessions<extra></extra>")
+            fig_dist.update_traces(hovertemplate="%{y}<br>Sessions: %{x}<extra></extra>")  # never "1 sessions"
             fig_dist.update_yaxes(autorange="reversed")
             fig_dist.update_xaxes(dtick=1 if max(dist.as_dict()["sessions"]) <= 10 else None)
             fig_dist = _style(fig_dist, x="Sessions", y="Cost per session ($)")
@@ -624,8 +627,8 @@ def _draw_detail(raw_id: str) -> None:
                 st.switch_page(CHAT_PAGE, query_params={"session": new.id})
         st.download_button(
             "Markdown",
-            data=session_to_markdown(doc, exported_at=now),
-            file_name=view.export_filename(meta, "md"),
+            data=session_to_markdown(doc, exported_at=now, zone=zone),
+            file_name=view.export_filename(meta, "md", zone),
             mime="text/markdown",
             icon=":material/download:",
             on_click="ignore",
@@ -634,7 +637,7 @@ def _draw_detail(raw_id: str) -> None:
         st.download_button(
             "JSON",
             data=session_to_json(doc, exported_at=now),
-            file_name=view.export_filename(meta, "json"),
+            file_name=view.export_filename(meta, "json", zone),
             mime="application/json",
             icon=":material/data_object:",
             on_click="ignore",

@@ -24,7 +24,7 @@ from assistant.context.meetings import Meeting
 from assistant.context.prep_queue import PrepQueue, QueueEntry, build_prep_queue
 from assistant.factory import get_calendar_service
 from assistant.starters import describe_when
-from assistant.views.format import fmt_ago
+from assistant.views.format import counted, fmt_ago
 from assistant.views.materials import materials_for, md_text, to_docx, to_markdown
 from ui.components import browser_zone
 
@@ -191,4 +191,5 @@ def render_prep_queue(
                 with columns[offset]:
                     _card(settings, identity, entry, row + offset, now, on_prepare, on_resume)
         if len(queue.entries) > MAX_CARDS:
-            st.caption(f"{len(queue.entries) - MAX_CARDS} more meetings to prepare soon; see My context for all.")
+            more = counted(len(queue.entries) - MAX_CARDS, "more meeting")
+            st.caption(f"{more} to prepare soon; see My context for all.")

@@ -24,7 +24,7 @@ from assistant.markdown_text import literal
 
 logger = logging.getLogger(__name__)
 
-MIN_DURATION = 15
+MIN_DURATION = 5  # a five-minute stand-up has an agenda too: one minute per core item
 MAX_DURATION = 480
 _MAX_PREP_ITEMS = 3
 _MAX_ROCK_ITEMS = 2
@@ -346,7 +346,7 @@ def build_agenda(
         The agenda; item minutes sum exactly to the duration.
 
     Raises:
-        ValueError: If the duration is outside 15-480 minutes.
+        ValueError: If the duration is outside 5-480 minutes.
     """
     duration = duration_minutes if duration_minutes is not None else meeting.duration_minutes
     if not MIN_DURATION <= duration <= MAX_DURATION:
@@ -377,7 +377,9 @@ def build_agenda(
     ]
     rock_drafts = _rock_drafts(related_rocks)
     budget_drafts = _budget_drafts(related_areas)
-    drafts += _prep_drafts(prep_notes) + rock_drafts + budget_drafts
+    # every item gets a minute at least: a meeting too short for them all keeps the first ones
+    room = max(0, duration - len(drafts) - 1)
+    drafts += (_prep_drafts(prep_notes) + rock_drafts + budget_drafts)[:room]
     drafts.append(
         _Draft("Decisions, owners & next steps", "You", "Confirm decisions, owners and dates before leaving", "", 1.0)
     )

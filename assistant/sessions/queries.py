@@ -38,7 +38,7 @@ from sqlalchemy import Engine
 from assistant.db import session_meetings, session_text, session_totals, sessions
 from assistant.sessions.base import SessionState, to_utc
 from assistant.sessions.page_rows import SessionRow, load_rows
-from assistant.sessions.search import like_pattern, search_term, text_condition
+from assistant.sessions.search import search_term, text_condition, text_matches
 
 __all__ = [
     "MAX_LIMIT",
@@ -409,7 +409,7 @@ def _search_window(
     st = session_text.c
     matches = (
         sa.select(sa.literal(1))
-        .where(st.session_id == candidates.c.id, st.text.like(like_pattern(text.lower()), escape="\\"))
+        .where(st.session_id == candidates.c.id, text_matches(st.text, text.lower()))
         .limit(1)
         .scalar_subquery()
     )

@@ -36,9 +36,41 @@ def _has_sqlite_fts(engine: Engine) -> bool:
     return found
 
 
+# Apostrophes and single quotes as keyboards type them: a phone (or a Mac's smart punctuation)
+# writes "what’s" where a laptop writes "what's", and pasted titles bring either.
+APOSTROPHES = "'\u2018\u2019\u02bc"
+_DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+
+
 def like_pattern(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def text_matches(column: Any, term: str) -> Any:
+    """``column`` contains ``term`` (lower-cased; LIKE wildcards literal), any apostrophe matching any.
+
+    A term with an apostrophe is matched twice: with each apostrophe a one-character wildcard
+    (what the text indexes serve), then exactly with every apostrophe made straight.
+    """
+    if not any(ch in APOSTROPHES for ch in term):
+        return column.like(like_pattern(term), escape="\\")
+    folded = column
+    for curly in APOSTROPHES[1:]:
+        folded = sa.func.replace(folded, curly, "'")
+    any_apostrophe = like_pattern(term).translate({ord(a): "_" for a in APOSTROPHES})
+    straight = like_pattern(term.translate({ord(a): "'" for a in APOSTROPHES}))
+    return sa.and_(column.like(any_apostrophe, escape="\\"), folded.like(straight, escape="\\"))
+
+
+def _fts_query(term: str) -> str | None:
+    """The FTS5 query of ``term``: its parts between apostrophes of three characters or more as
+    phrases (any apostrophe is then checked by LIKE), or None when no part is long enough."""
+    chunks = "".join("\n" if ch in APOSTROPHES else ch for ch in term).split("\n")
+    phrases = [c for c in chunks if len(c) >= 3]
+    if not phrases:
+        return None
+    return " AND ".join('"' + c.replace('"', '""') + '"' for c in phrases)
 
 
 def search_term(text: str | None) -> str:
@@ -52,6 +84,8 @@ def search_term(text: str | None) -> str:
 
     Spaces are collapsed: the text searched has the words of a message as it was written, and
     "Acme  QBR" typed with two spaces found nothing where "Acme QBR" found every QBR session.
+    Double quotes around the whole text (a phrase, as on a web search) are dropped: the search
+    is a phrase search already, and the quotes themselves are in no message.
 
     Args:
         text: What the user typed (None for no search).
@@ -59,7 +93,10 @@ def search_term(text: str | None) -> str:
     Returns:
         The cleaned text; empty when nothing is left (no text filter).
     """
-    return " ".join(strip_control_chars(text).split()) if text else ""
+    cleaned = " ".join(strip_control_chars(text).split()) if text else ""
+    if len(cleaned) >= 2 and cleaned[0] in _DOUBLE_QUOTES and cleaned[-1] in _DOUBLE_QUOTES:
+        cleaned = cleaned[1:-1].strip()
+    return cleaned
 
 
 def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -> Any:
@@ -85,14 +122,17 @@ def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -
         return sa.true()
     st = session_text.c
     if engine.dialect.name == "sqlite":
-        if not scoped_to_user and len(term) >= 3 and _has_sqlite_fts(engine):
-            phrase = '"' + term.replace('"', '""') + '"'
+        fts = _fts_query(term) if not scoped_to_user else None
+        if fts is not None and _has_sqlite_fts(engine):
             rowids = (
                 sa.text("SELECT rowid FROM session_text_fts WHERE session_text_fts MATCH :fts_phrase")
-                .bindparams(fts_phrase=phrase)
+                .bindparams(fts_phrase=fts)
                 .columns(sa.column("rowid", sa.Integer))
             )
-            return sessions.c.id.in_(sa.select(st.session_id).where(st.id.in_(rowids)))
+            found: Any = st.id.in_(rowids)
+            if any(ch in APOSTROPHES for ch in term):  # the phrases around the apostrophes, in order
+                found = sa.and_(found, text_matches(st.text, term))
+            return sessions.c.id.in_(sa.select(st.session_id).where(found))
         if scoped_to_user:
-            return sa.exists().where(st.session_id == sessions.c.id, st.text.like(like_pattern(term), escape="\\"))
-    return sessions.c.id.in_(sa.select(st.session_id).where(st.text.like(like_pattern(term), escape="\\")))
+            return sa.exists().where(st.session_id == sessions.c.id, text_matches(st.text, term))
+    return sessions.c.id.in_(sa.select(st.session_id).where(text_matches(st.text, term)))

@@ -320,18 +320,20 @@ def tool_label(name: str, status: str, duration_ms: float | None) -> str:
     return f"{base}{took}{failed}"
 
 
-def export_filename(meta: SessionMeta, ext: str) -> str:
+def export_filename(meta: SessionMeta, ext: str, zone: ZoneInfo = UTC_ZONE) -> str:
     """A safe download file name for a session export.
 
     Args:
         meta: The session.
         ext: "md" or "json".
+        zone: The reader's zone: the date is the day the session started there.
 
     Returns:
         e.g. "session-2026-03-01-prepare-me-for-the-acme-qbr.md".
     """
     slug = re.sub(r"[^a-z0-9]+", "-", meta.title.lower()).strip("-")[:48].strip("-") or "session"
-    return f"session-{meta.created_at:%Y-%m-%d}-{slug}.{ext}"
+    started = meta.created_at if meta.created_at.tzinfo else meta.created_at.replace(tzinfo=UTC_ZONE)
+    return f"session-{started.astimezone(zone):%Y-%m-%d}-{slug}.{ext}"
 
 
 def read_only_notice(meta: SessionMeta) -> str:

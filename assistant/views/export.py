@@ -14,11 +14,12 @@ import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from assistant.chat.display import tool_step
 from assistant.inputs import strip_control_chars
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
-from assistant.views.format import fmt_cost, fmt_ms
+from assistant.views.format import UTC_ZONE, fmt_cost, fmt_datetime, fmt_ms
 from assistant.views.markdown import plain_text, pretty_json, safe_markdown, tool_name_markdown
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def _cost(turn: TurnRecord) -> str:
     return fmt_cost(turn.cost_usd)
 
 
-def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = None) -> str:
+def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = None, zone: ZoneInfo = UTC_ZONE) -> str:
     """The session as a readable Markdown document.
 
     Model and user text (title included) is passed through :func:`safe_markdown` (no remote
@@ -58,13 +59,15 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
 
     Args:
         doc: The stored session.
-        exported_at: Timestamp written in the header (default: now, UTC).
+        exported_at: Timestamp written in the header (default: now).
+        zone: The reader's zone, in which times are written (as the pages show them), with its
+            abbreviation; UTC by default.
 
     Returns:
         Markdown text.
     """
     meta = doc.meta
-    when = (exported_at or datetime.now(UTC)).astimezone(UTC)
+    when = exported_at or datetime.now(UTC)
     total = "unknown" if meta.cost_unknown else fmt_cost(meta.cost_usd)
     lines = [
         f"# {safe_markdown(meta.title)}",
@@ -72,14 +75,14 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
         f"- Session: `{meta.id}`",
         f"- State: {meta.state}",
         f"- Model: {meta.model}",
-        f"- Created: {meta.created_at:%Y-%m-%d %H:%M} UTC · updated {meta.updated_at:%Y-%m-%d %H:%M} UTC",
+        f"- Created: {fmt_datetime(meta.created_at, zone)} · updated {fmt_datetime(meta.updated_at, zone)}",
         f"- Turns: {meta.turn_count} · tokens {meta.input_tokens:,} in / {meta.output_tokens:,} out · cost {total}",
-        f"- Exported: {when:%Y-%m-%d %H:%M} UTC",
+        f"- Exported: {fmt_datetime(when, zone)}",
     ]
     if meta.continued_from:
         lines.append(f"- Continued from session `{meta.continued_from}`")
     for turn in doc.turns:
-        lines += ["", "---", "", f"## Turn {turn.idx + 1} · {turn.started_at:%Y-%m-%d %H:%M} UTC", ""]
+        lines += ["", "---", "", f"## Turn {turn.idx + 1} · {fmt_datetime(turn.started_at, zone)}", ""]
         lines += ["**You:**", "", safe_markdown(turn.user_text), "", "**Assistant:**", ""]
         for kind, part in _turn_parts(doc, turn):
             if kind == "text":

@@ -98,10 +98,10 @@ def fmt_ms(value: float | None) -> str:
     """
     if value is None or math.isnan(value):
         return MISSING
-    if value < 1000:
+    if value < 999.5:  # compared as shown: 999.6 ms is "1.0 s", not "1000 ms"
         return f"{value:.0f} ms"
     seconds = value / 1000
-    if seconds < 60:
+    if seconds < 59.95:  # and 59.96 s is "1 min", not "60.0 s"
         return f"{seconds:.1f} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest} s" if rest else f"{minutes} min"

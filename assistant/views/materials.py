@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy import Engine
 
 from assistant.config import Settings
-from assistant.context.agenda import Agenda, AgendaItem, build_agenda
+from assistant.context.agenda import MAX_DURATION, MIN_DURATION, Agenda, AgendaItem, build_agenda
 from assistant.context.budget import budget_statuses
 from assistant.context.classify import MeetingTypes, attending_others, effective_type, load_meeting_types
 from assistant.context.meeting_cost import MeetingCost, MeetingRates, format_duration, meeting_cost
@@ -141,8 +141,10 @@ def when_text(materials: Materials) -> str:
         return f"{start:%A} {start.day} {start:%B %Y} (all day)"
     end = meeting.end.astimezone(materials.tz)
     zone = start.tzname() or ""
+    # past midnight (a call with another continent, a two-day workshop): the day it ends too
+    until = f"–{end:%H:%M}" if end.date() == start.date() else f" – {end:%A} {end.day} {end:%B}, {end:%H:%M}"
     return (
-        f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}–{end:%H:%M}"
+        f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}{until}"
         + (f" {zone}" if zone else "")
         + f" ({format_duration(meeting.duration_minutes)})"
     )
@@ -337,7 +339,7 @@ def materials_for(
         budget=budget,
         rocks=rocks,
         tz=tz,
-        duration_minutes=min(max(meeting.duration_minutes, 15), 480),
+        duration_minutes=min(max(meeting.duration_minutes, MIN_DURATION), MAX_DURATION),
     )
     cost = meeting_cost(
         meeting,

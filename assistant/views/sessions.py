@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
@@ -91,15 +91,17 @@ def open_scope(viewer: Viewer) -> str | None:
 
 # --------------------------------------------------------------------------- filter and paging
 def period_bounds(
-    period: str, today: date, custom: Sequence[date] | None = None
+    period: str, today: date, custom: Sequence[date] | None = None, zone: tzinfo = UTC
 ) -> tuple[datetime | None, datetime | None]:
-    """UTC bounds ``[since, until)`` of a period picked on the page.
+    """Bounds ``[since, until)`` of a period picked on the page, days starting at midnight in ``zone``.
 
     Args:
         period: One of :data:`TABLE_PERIODS` or :data:`DASHBOARD_PERIODS`.
-        today: Today's UTC date.
+        today: Today's date in ``zone``.
         custom: ``(first_day, last_day)`` (both inclusive) for "Custom range"; a single
             day or nothing picked yet counts as that day / no bound.
+        zone: Whose days: UTC for the dashboard (UTC days, like the daily budget), the
+            reader's zone for the sessions table (whose times are shown in it).
 
     Returns:
         ``(since, until)``; ``(None, None)`` for "Any time".
@@ -114,15 +116,15 @@ def period_bounds(
         if not days:
             return None, None
         first, last = min(days), max(days)
-        return _midnight(first), _midnight(last + timedelta(days=1))
+        return _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
     if period not in _PERIOD_DAYS:
         raise ValueError(f"Unknown period {period!r}; choose one of: {', '.join(TABLE_PERIODS)}.")
     n = _PERIOD_DAYS[period]
-    return _midnight(today - timedelta(days=n - 1)), _midnight(today + timedelta(days=1))
+    return _midnight(today - timedelta(days=n - 1), zone), _midnight(today + timedelta(days=1), zone)
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+def _midnight(day: date, zone: tzinfo = UTC) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
 
 
 def build_filter(

@@ -234,3 +234,24 @@ def test_a_session_opens_again_after_going_back_to_the_table(page: Any, chat_ser
         page.locator(".st-key-detail-back button").click()
         page.wait_for_selector(TABLE)
         idle(page)
+
+
+def test_the_markdown_export_writes_times_in_the_browsers_zone(
+    new_york_page: Any, chat_server: StreamlitServer
+) -> None:
+    """The detail said "Started ... EST" while the downloaded Markdown said "Created: ... UTC" and
+    "Turn 1 · ... UTC": a reader in New York had to convert every time in their own export."""
+    page = new_york_page
+    sid = chat_once(page, chat_server, QUESTION)
+    page.goto(f"{chat_server.url}/sessions?session={sid}")
+    page.wait_for_selector(".st-key-detail-actions")
+    page.locator('[data-testid="stChatMessage"]', has_text=QUESTION).wait_for()
+    idle(page)
+    with page.expect_download() as download:
+        page.locator(".st-key-detail-export-md button").click()
+    with open(download.value.path(), encoding="utf-8") as f:
+        text = f.read()
+    abbr = datetime.now(NEW_YORK).tzname()
+    assert re.search(rf"^- Created: \d{{4}}-\d\d-\d\d \d\d:\d\d {abbr} · updated ", text, re.M), text[:600]
+    assert re.search(rf"^## Turn 1 · \d{{4}}-\d\d-\d\d \d\d:\d\d {abbr}$", text, re.M), text[:600]
+    assert " UTC" not in text

@@ -378,3 +378,30 @@ def test_a_completed_session_offers_no_retry_for_its_failed_question(make_app: C
     assert not again.exception
     assert not [b for b in again.button if b.key == "retry-turn"]
     assert [b for b in again.button if b.key == "continue-session"], "it offers to continue instead"
+
+
+def _ics(titles: list[str]) -> bytes:
+    """A calendar with one meeting an hour from two hours from now, one per title."""
+    from datetime import timedelta
+
+    from assistant.sessions.base import utcnow
+
+    start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
+    for i, title in enumerate(titles):
+        begin = start + timedelta(hours=i)
+        lines += ["BEGIN:VEVENT", f"UID:m{i}@test", f"SUMMARY:{title}", f"DTSTART:{begin:%Y%m%dT%H%M%SZ}"]
+        lines += [f"DTEND:{begin + timedelta(minutes=30):%Y%m%dT%H%M%SZ}", "END:VEVENT"]
+    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
+
+
+def test_prep_queue_counts_one_more_meeting_in_the_singular(make_app: Callable[..., AppTest]) -> None:
+    # Seven meetings to prepare (six cards) read "1 more meetings to prepare soon".
+    from assistant.factory import get_calendar_service
+
+    at = make_app()
+    titles = [f"Board meeting {i}" for i in range(7)]
+    get_calendar_service(get_settings()).connect_ics_file(USER, _ics(titles), "busy.ics")
+    at.run()
+    assert not at.exception, at.exception
+    assert "1 more meeting to prepare soon; see My context for all." in _texts(at)

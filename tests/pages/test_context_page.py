@@ -351,3 +351,14 @@ def test_the_calendar_uploader_says_its_limit_before_an_upload(engine: Callable[
     assert uploader.proto.max_upload_size_mb == 5  # ICS_MAX_BYTES, 5 MB by default
     assert "up to 5 MB" in uploader.help
     assert any(str(c.value).startswith("Up to 5 MB. A bigger calendar: export a shorter period") for c in at.caption)
+
+
+def test_budget_totals_round_into_the_next_unit(engine: Callable[[str], Engine]) -> None:
+    # $999,960 spent read "$1,000K" and a $999.96M plan read "$1,000M" above the budget table
+    db = engine(ALICE)
+    rows = [BudgetRow(area="Ops", plan=999_960_000, actual=999_960, forecast=1_500)]
+    ContextStore(db).save(ALICE, "budget", rows, None)
+    figures = {m.label: m.value for m in open_page().metric}
+    assert figures["Plan"] == "$1B"
+    assert figures["Actual to date"] == "$1M"
+    assert figures["Forecast"] == "$1.5K"

@@ -19,6 +19,7 @@ from assistant.chat import ChatService
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
 from assistant.sessions.base import utcnow
+from tests.fixtures.db import insert_usage
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 USER = "test-user-123"
@@ -211,6 +212,25 @@ def test_times_are_shown_in_the_browsers_time_zone(env: Callable[..., ChatServic
     assert "(UTC days)" in dashboard  # the daily budget still resets at UTC midnight
 
 
+def test_last_activity_today_is_the_readers_day(env: Callable[..., ChatService]) -> None:
+    """The table's "Today" (Last activity) was the UTC day: a reader twelve hours behind UTC
+    saw yesterday evening's session under Today (or, before noon UTC, not this morning's), while
+    the table showed both sessions' times in their own zone."""
+    zone = ZoneInfo("Etc/GMT+12")  # UTC-12 all year: the reader's day and the UTC day always differ
+    service = env()
+    evening = chat(service, "Prepare me for the Acme QBR")
+    morning = chat(service, "What is my budget status?")
+    midnight = utcnow().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    with service.store.engine.begin() as conn:
+        for sid, moment in ((evening, midnight - timedelta(minutes=1)), (morning, midnight + timedelta(seconds=1))):
+            stamp = moment.astimezone(ZoneInfo("UTC"))  # stored as UTC
+            conn.execute(sa.update(db.sessions).where(db.sessions.c.id == sid).values(updated_at=stamp))
+    at = open_page(timezone="Etc/GMT+12")
+    at.selectbox(key="sc_period").set_value("Today").run()
+    assert list(table(at)["id"]) == [morning]
+    assert metrics(at)["Sessions"] == "1"
+
+
 def test_unknown_browser_time_zone_falls_back_to_utc(env: Callable[..., ChatService]) -> None:
     service = env()
     sid = chat(service, "Prepare me for the Acme QBR")
@@ -287,6 +307,27 @@ def test_dashboard_tab_charts_with_csv(env: Callable[..., ChatService]) -> None:
     assert len(at.get("plotly_chart")) == 4  # no "top users" for a non-admin
     assert labels(at, "download_button") == ["CSV"] * 4
     assert "offline demo model, which is free" in texts(at)
+
+
+def test_dashboard_hover_says_dollars_and_counts_one_session(env: Callable[..., ChatService]) -> None:
+    """Hovering a day of the cost chart read "Dec 5 / 0.0123" (no dollar sign), and the one
+    session of a cost range read "1 sessions"."""
+    service = env()
+    sid = chat(service, "Prepare me for the Acme QBR")
+    insert_usage(
+        service.store.engine,
+        [dict(session_id=sid, user_id=USER, started_at=utcnow(), provider="bedrock",
+              model_id="us.amazon.nova-lite-v1:0", input_tokens=1000, output_tokens=100, cost_usd=0.0123)],
+    )  # fmt: skip
+    at = open_page(tab=DASHBOARD_TAB)
+    hovers = [
+        str(trace.get("hovertemplate"))
+        for chart in at.get("plotly_chart")
+        for trace in json.loads(chart.proto.spec)["data"]
+    ]
+    cost_per_day = [h for h in hovers if "%{y:,.4~f}" in h]
+    assert cost_per_day and all("$%{y:,.4~f}" in h for h in cost_per_day)
+    assert not [h for h in hovers if "%{x} sessions" in h]
 
 
 def test_dashboard_admin_adds_top_users(env: Callable[..., ChatService]) -> None:

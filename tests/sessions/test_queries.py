@@ -223,3 +223,35 @@ def test_store_search_with_control_characters_searches_the_text_without_them(que
     found, total = store.list_sessions(SessionQuery(user_id="alice", text="auro\x00ra"))
     assert [m.id for m in found] == [meta.id] and total == 1
     assert store.list_sessions(SessionQuery(user_id="alice", text="\x00\x07"))[1] == 2
+
+
+@pytest.mark.parametrize("user", [None, "alice"])
+def test_search_matches_any_apostrophe(query_engine: Engine, user: str | None) -> None:
+    # A phone (or a Mac's smart punctuation) types "what’s" with a curly apostrophe: it found
+    # nothing in "What's the budget?", nor "o'neill" in a title pasted as "O’Neill 1:1".
+    from assistant.sessions.sql_store import SqlSessionStore
+
+    store = SqlSessionStore(query_engine)
+    budget = store.create_session("alice", model="offline", title="What's the budget?").id
+    neill = store.create_session("alice", model="offline", title="Dana O’Neill 1:1").id
+    quoted = store.create_session("alice", model="offline", title="Q3 ‘budget’ review").id
+    store.create_session("alice", model="offline", title="Whats new")
+    for typed, expected in (
+        ("what’s the", [budget]),
+        ("what's the", [budget]),
+        ("o'neill", [neill]),
+        ("o’neill 1:1", [neill]),
+        ("'budget'", [quoted]),
+    ):
+        assert ids(list_sessions(query_engine, SessionFilter(user_id=user, text=typed))) == expected, typed
+        if user is not None:  # the chat sidebar's search
+            assert [m.id for m in store.list_sessions(SessionQuery(user_id=user, text=typed))[0]] == expected, typed
+
+
+@pytest.mark.parametrize("user", [None, "alice"])
+def test_search_in_quotes_finds_the_phrase(seeded: Engine, user: str | None) -> None:
+    # Quotes typed around the words, as for a phrase on a web search, found nothing.
+    expected = ids(list_sessions(seeded, SessionFilter(user_id=user, text="project aurora")))
+    assert expected
+    for typed in ('"project aurora"', "“Project Aurora”", ' "project aurora" '):
+        assert ids(list_sessions(seeded, SessionFilter(user_id=user, text=typed))) == expected, typed

@@ -128,7 +128,7 @@ def test_budget_and_rocks_tools(agent: Agent) -> None:
         ("save_prep_response", {"meeting_id": "acme-qbr", "topic": "t", "response": "r" * 4001}, "at most 4000"),
         ("save_prep_response", {"meeting_id": "../etc/passwd", "topic": "t", "response": "r"}, "pattern"),
         ("generate_meeting_agenda", {"meeting_id": "nope"}, "Call get_upcoming_meetings to see valid ids"),
-        ("generate_meeting_agenda", {"meeting_id": "acme-qbr", "duration_minutes": 5}, "greater than or equal"),
+        ("generate_meeting_agenda", {"meeting_id": "acme-qbr", "duration_minutes": 4}, "greater than or equal"),
         ("get_budget_context", {"area": "hr"}, "No budget area matches 'hr'"),
         ("get_big_rocks_status", {"initiative": "moonshot"}, "No big rock matches 'moonshot'"),
     ],

@@ -178,3 +178,10 @@ def test_titles_in_labels_are_plain_text(title: str) -> None:
     assert not _unescaped(text, "[]<`*$#"), text
     assert ":material/" not in text and "\n" not in text
     assert _as_read(text).startswith(" ".join(title.split())[:20])
+
+
+def test_export_filename_dates_the_session_on_the_readers_day() -> None:
+    # Started at 08:30 in Tokyo on 6 March, its export was named after 5 March (the UTC date).
+    meta = _meta(created_at=datetime(2026, 3, 5, 23, 30, tzinfo=UTC))
+    assert view.export_filename(meta, "md", ZoneInfo("Asia/Tokyo")) == "session-2026-03-06-acme-prep.md"
+    assert view.export_filename(meta, "json") == "session-2026-03-05-acme-prep.json"  # UTC by default

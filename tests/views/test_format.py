@@ -55,6 +55,15 @@ def test_fmt_ms(value: float | None, text: str) -> None:
     assert fmt_ms(value) == text
 
 
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(999.6, "1.0 s"), (59_960, "1 min"), (999.4, "999 ms"), (59_940, "59.9 s")],
+)
+def test_fmt_ms_rounds_into_the_next_unit(value: float, text: str) -> None:
+    # an answer of 999.6 ms read "1000 ms" and one of 59.96 s read "60.0 s" in footers and tables
+    assert fmt_ms(value) == text
+
+
 NEW_YORK = ZoneInfo("America/New_York")
 
 

@@ -198,3 +198,57 @@ def test_hostile_calendar_text_is_plain_text_in_docx(types: MeetingTypes) -> Non
     assert not [n for n in names if n.startswith("word/media/")], "no image in the file"
     assert "<w:hyperlink" not in document_xml and "evil" not in rels, "no live link"
     assert "<script>" not in document_xml and "&lt;script&gt;" in document_xml
+
+
+@pytest.mark.parametrize("minutes", [10, 5])
+def test_a_short_meetings_agenda_ends_when_the_meeting_ends(tmp_path: Path, minutes: int) -> None:
+    """A 10-minute check-in (14:00-14:10) got an agenda running to 14:15, a 5-minute standup one three
+    times its length: agendas were stretched to at least 15 minutes."""
+    from assistant.config import load_settings
+    from assistant.db import make_engine
+    from assistant.migrate import upgrade
+    from assistant.views import materials as views_materials
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    upgrade(engine)
+    check_in = qbr(description="", title="Quick check-in").model_copy(
+        update={"end": START + timedelta(minutes=minutes), "duration_minutes": minutes, "type": "one_on_one"}
+    )
+    built = views_materials.materials_for(
+        check_in,
+        settings=load_settings(env="local"),
+        engine=engine,
+        user_id="ada",
+        user_email=ME,
+        tz=UTC,
+        now=START - timedelta(hours=1),
+    )
+    end = f"{START + timedelta(minutes=minutes):%H:%M}"
+    assert built.agenda[-1].end == end
+    assert sum(item.minutes for item in built.agenda) == minutes
+    assert f"–{end} |" in to_markdown(built)
+
+
+def test_a_timed_meeting_past_midnight_says_the_day_it_ends(types: MeetingTypes) -> None:
+    """A call with Tokyo at 22:00-01:00 read "Tuesday 11 March 2025, 22:00–01:00", and a two-day
+    workshop "Tuesday 11 March 2025, 09:00–17:00 (1 d 8 h)": each as if it ended that day."""
+    late = qbr(description="").model_copy(
+        update={"start": START.replace(hour=22), "end": START.replace(hour=22) + timedelta(hours=3)}
+    )
+    late = late.model_copy(update={"duration_minutes": 180})
+    workshop = late.model_copy(
+        update={"start": START.replace(hour=9), "end": START.replace(hour=17) + timedelta(days=1)}
+    )
+    workshop = workshop.model_copy(update={"duration_minutes": 32 * 60})
+
+    def when(meeting: Meeting) -> str:
+        agenda = build_agenda(meeting, prep_notes=[], budget=[], rocks=[], tz=UTC, duration_minutes=90)
+        cost = meeting_cost(meeting, user_email=ME, internal_domains=[], rates=MeetingRates())
+        built = build_materials(
+            meeting, type_id="external", types=types, prep_notes=[], agenda=agenda, cost=cost, tz=UTC, user_email=ME
+        )
+        return to_markdown(built).splitlines()[2]
+
+    assert when(late) == "- **When:** Tuesday 11 March 2025, 22:00 – Wednesday 12 March, 01:00 UTC (3 h)"
+    assert when(workshop).startswith("- **When:** Tuesday 11 March 2025, 09:00 – Wednesday 12 March, 17:00 UTC (")
+    assert when(qbr(description="")) == "- **When:** Tuesday 11 March 2025, 14:00–15:30 UTC (1 h 30 min)"
