@@ -59,3 +59,16 @@ def test_a_database_url_the_app_cannot_use_shows_one_line_naming_it(
     errors = [str(e.value) for e in at.error]
     assert len(errors) == 1 and "DATABASE_URL" in errors[0] and needle in errors[0], errors
     assert not at.chat_input
+
+
+def test_a_database_that_cannot_be_reached_says_so_instead_of_a_redacted_crash(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 1: a Postgres server that is down, or a wrong port.
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://app:hunter2@127.0.0.1:1/assistant")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert len(errors) == 1 and "database" in errors[0] and "DATABASE_URL" in errors[0], errors
+    assert "127.0.0.1" in errors[0] and "hunter2" not in errors[0]
+    assert not at.chat_input
