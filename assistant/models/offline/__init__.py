@@ -20,7 +20,8 @@ ever called):
   ``prep``, ``today``, ``tomorrow``) -> ``get_upcoming_meetings(days_ahead, query)``;
   ``query`` holds the words after "for"/"about"/"with" ("prepare me for the Acme QBR" ->
   "Acme QBR"); ``days_ahead`` is 1 for today, 2 for tomorrow, 14 for next week, 30 for a
-  month, else 7. Skipped when the agenda or save rule already covers the request.
+  month, 7 for a week, else 30 when a meeting is named and 7 when none is. Skipped when the
+  agenda or save rule already covers the request.
 - **budget** (``budget``, ``spend``, ``cost``, ``forecast``) -> ``get_budget_context(area)``,
   with ``area`` from "budget for <area>".
 - **big rocks** (``big rock``, ``priorit``, ``initiative``, ``okr``, ``strategy``,

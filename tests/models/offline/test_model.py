@@ -290,3 +290,30 @@ def test_tomorrow_lists_tomorrows_meetings_only_and_all_day_events_as_days(sqlit
     assert "No meetings today, Saturday 05 December" in today and "Standup" not in today
     week = answer("What meetings do I have this week?")
     assert "Standup" in week and "Offsite" in week
+
+
+@pytest.mark.parametrize(
+    ("asked", "title"),
+    [
+        ("Prepare me for the board meeting", "Board Meeting Prep"),
+        ("Prepare me for the H2 product roadmap review", "H2 Product Roadmap Review"),
+    ],
+)
+def test_a_demo_meeting_named_beyond_the_next_seven_days_is_the_one_prepared(
+    sqlite_engine: Any, asked: str, title: str
+) -> None:
+    """The demo calendar's Board Meeting Prep is six working days out: "Prepare me for the board meeting"
+    searched the next 7 days only and prepared the Weekly Leadership Team Sync (held in the Boardroom);
+    the roadmap review was "0 meetings matching"."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    monday = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: monday)
+    meta = service.create_session("u1")
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+
+    assert f"**Prep questions for {title}:**" in text, text
+    assert text.count("**Prep questions for") == 1
