@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from assistant.models.offline.deciding import best_meeting, detect_intents
+from assistant.models.offline.deciding import best_meeting, detect_intents, refers_to_soonest
 from assistant.models.offline.names import (
     AGENDA_TOOL,
     BUDGET_TOOL,
@@ -76,17 +76,20 @@ def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
 def _on_asked_day(
     user_text: str, data: dict[str, Any], meetings: list[dict[str, Any]], summary: str
 ) -> tuple[list[dict[str, Any]], str]:
-    """The meetings and summary for the day asked about ("today", "tomorrow"), else as they are.
+    """The meetings and summary for the day asked about ("today", "tomorrow"), else as they are;
+    only the first of them for "my next meeting".
 
     The tool lists the next 24 or 48 hours; an answer about tomorrow keeps tomorrow's meetings.
     """
     asked = _asked_day(user_text, data)
-    if asked is None:
-        return meetings, summary
-    word, day = asked
-    meetings = [m for m in meetings if day in _days_of(m)]
-    n = len(meetings)
-    return meetings, f"{n or 'No'} meeting{'' if n == 1 else 's'} {word}, {day:%A %d %B}"
+    if asked is not None:
+        word, day = asked
+        meetings = [m for m in meetings if day in _days_of(m)]
+        n = len(meetings)
+        summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} {word}, {day:%A %d %B}"
+    if meetings and refers_to_soonest(user_text.lower()):
+        return meetings[:1], "Your next meeting" + (f" {asked[0]}" if asked else "") + ":"
+    return meetings, summary
 
 
 def _meeting_line(meeting: dict[str, Any]) -> str:

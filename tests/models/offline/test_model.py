@@ -317,3 +317,21 @@ def test_a_demo_meeting_named_beyond_the_next_seven_days_is_the_one_prepared(
 
     assert f"**Prep questions for {title}:**" in text, text
     assert text.count("**Prep questions for") == 1
+
+
+@pytest.mark.parametrize("asked", ["What's my next meeting?", "When is my next meeting?"])
+def test_my_next_meeting_names_the_soonest_one_not_the_whole_week(sqlite_engine: Any, asked: str) -> None:
+    """Asked "What's my next meeting?", the answer listed every meeting of the next 7 days."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: saturday)
+    meta = service.create_session("u1")
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+
+    assert "Your next meeting:" in text, text
+    assert "**Weekly Leadership Team Sync** - Mon 07 Dec, 08:00-09:00" in text
+    assert "1:1 with Marcus" not in text and "meetings in the next" not in text
