@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from assistant.models.offline.deciding import best_meeting, detect_intents, refers_to_soonest
+from assistant.models.offline.deciding import WEEKDAY_WORDS, WEEKDAYS, best_meeting, detect_intents, refers_to_soonest
 from assistant.models.offline.names import (
     AGENDA_TOOL,
     BUDGET_TOOL,
@@ -61,16 +61,19 @@ def _days_of(meeting: dict[str, Any]) -> list[date]:
 
 
 def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
-    """("tomorrow", its date) when the user asked about today or tomorrow and the tool gave today's date."""
+    """("tomorrow,", its date) when the user asked about today, tomorrow or a weekday ("on", the next
+    such day, today included) and the tool gave today's date."""
     lowered = user_text.lower()
-    word = "today" if "today" in lowered else "tomorrow" if "tomorrow" in lowered else None
     try:
         today = date.fromisoformat(str(data.get("today", "")).split()[-1])
     except (ValueError, IndexError):
         return None
-    if word is None:
+    if "today" in lowered or "tomorrow" in lowered:
+        return ("today,", today) if "today" in lowered else ("tomorrow,", today + timedelta(days=1))
+    weekday = WEEKDAY_WORDS.search(lowered)
+    if weekday is None:
         return None
-    return word, today + timedelta(days=1 if word == "tomorrow" else 0)
+    return "on", today + timedelta(days=(WEEKDAYS.index(weekday.group(1)) - today.weekday()) % 7)
 
 
 def _on_asked_day(
@@ -86,9 +89,9 @@ def _on_asked_day(
         word, day = asked
         meetings = [m for m in meetings if day in _days_of(m)]
         n = len(meetings)
-        summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} {word}, {day:%A %d %B}"
+        summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} {word} {day:%A %d %B}"
     if meetings and refers_to_soonest(user_text.lower()):
-        return meetings[:1], "Your next meeting" + (f" {asked[0]}" if asked else "") + ":"
+        return meetings[:1], "Your next meeting" + (f" {asked[0]} {asked[1]:%A %d %B}" if asked else "") + ":"
     return meetings, summary
 
 

@@ -21,7 +21,11 @@ from assistant.models.offline.reading import Context
 
 MAX_TOOL_ROUNDS = 3
 
-_MEETING_WORDS = re.compile(r"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow)\b")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_WORDS = re.compile(rf"\b({'|'.join(WEEKDAYS)})\b")
+_MEETING_WORDS = re.compile(
+    rf"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow|{'|'.join(WEEKDAYS)})\b"
+)
 _AGENDA_WORDS = re.compile(r"\bagendas?\b")
 _SAVE_WORDS = re.compile(r"\b(save|note|notes|remember|my answer|prep note)\b")
 _BUDGET_WORDS = re.compile(r"\b(budgets?|spend|spending|costs?|forecasts?)\b")

@@ -335,3 +335,26 @@ def test_my_next_meeting_names_the_soonest_one_not_the_whole_week(sqlite_engine:
     assert "Your next meeting:" in text, text
     assert "**Weekly Leadership Team Sync** - Mon 07 Dec, 08:00-09:00" in text
     assert "1:1 with Marcus" not in text and "meetings in the next" not in text
+
+
+def test_a_weekday_asked_about_lists_that_days_meetings(sqlite_engine: Any) -> None:
+    """Asked "What do I have on Monday?", the demo model answered with its help text."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: saturday)
+
+    def answer(question: str) -> str:
+        meta = service.create_session("u1")
+        return "".join(e.text for e in service.run_turn(meta.id, "u1", question) if isinstance(e, TextDelta))
+
+    monday = answer("What do I have on Monday?")
+    assert "1 meeting on Monday 07 December" in monday, monday
+    assert "**Weekly Leadership Team Sync** - Mon 07 Dec, 08:00-09:00" in monday
+    assert "1:1 with Marcus" not in monday
+    thursday = answer("Any meetings Thursday?")
+    assert "1 meeting on Thursday 10 December" in thursday and "Engineering Hiring Review" in thursday
+    assert "No meetings on Sunday 06 December" in answer("What's on my calendar Sunday?")
