@@ -70,10 +70,10 @@ def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
         return None
     if "today" in lowered or "tomorrow" in lowered:
         return ("today,", today) if "today" in lowered else ("tomorrow,", today + timedelta(days=1))
-    weekday = WEEKDAY_WORDS.search(lowered)
-    if weekday is None:
+    weekdays = WEEKDAY_WORDS.findall(lowered)  # the last: "Prepare me for Monday Standup, Thursday at 09:00"
+    if not weekdays:
         return None
-    return "on", today + timedelta(days=(WEEKDAYS.index(weekday.group(1)) - today.weekday()) % 7)
+    return "on", today + timedelta(days=(WEEKDAYS.index(weekdays[-1]) - today.weekday()) % 7)
 
 
 def _on_asked_day(

@@ -358,3 +358,23 @@ def test_a_weekday_asked_about_lists_that_days_meetings(sqlite_engine: Any) -> N
     thursday = answer("Any meetings Thursday?")
     assert "1 meeting on Thursday 10 December" in thursday and "Engineering Hiring Review" in thursday
     assert "No meetings on Sunday 06 December" in answer("What's on my calendar Sunday?")
+
+
+def test_a_starter_for_a_meeting_named_after_a_weekday_prepares_it_on_its_own_day(sqlite_engine: Any) -> None:
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: saturday)
+    service.calendar.connect_ics_file(
+        "u1",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:m@x\r\nDTSTART:20261210T090000Z\r\n"
+        b"DTEND:20261210T093000Z\r\nSUMMARY:Monday Numbers Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "mine.ics",
+    )
+    meta = service.create_session("u1")
+    asked = "Prepare me for Monday Numbers Review, Thursday at 09:00"
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+    assert "**Prep questions for Monday Numbers Review:**" in text, text
