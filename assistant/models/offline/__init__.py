@@ -22,7 +22,7 @@ ever called):
   "Acme QBR"); ``days_ahead`` is 1 for today, 2 for tomorrow, 14 for next week, 30 for a
   month, 7 for a week, else 30 when a meeting is named and 7 when none is. Skipped when the
   agenda or save rule already covers the request. An answer about today, tomorrow or a weekday
-  lists that day's meetings only.
+  lists that day's meetings only, one about next week that week's (Monday to Sunday).
 - **budget** (``budget``, ``spend``, ``cost``, ``forecast``) -> ``get_budget_context(area)``,
   with ``area`` from "budget for <area>".
 - **big rocks** (``big rock``, ``priorit``, ``initiative``, ``okr``, ``strategy``,

@@ -76,11 +76,21 @@ def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
     return "on", today + timedelta(days=(WEEKDAYS.index(weekdays[-1]) - today.weekday()) % 7)
 
 
+def _next_week(data: dict[str, Any]) -> tuple[date, date] | None:
+    """Monday and Sunday of the week after today's (on a weekend: the coming one), from the tool's date."""
+    try:
+        today = date.fromisoformat(str(data.get("today", "")).split()[-1])
+    except (ValueError, IndexError):
+        return None
+    monday = today + timedelta(days=7 - today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
 def _on_asked_day(
     user_text: str, data: dict[str, Any], meetings: list[dict[str, Any]], summary: str
 ) -> tuple[list[dict[str, Any]], str]:
-    """The meetings and summary for the day asked about ("today", "tomorrow"), else as they are;
-    only the first of them for "my next meeting".
+    """The meetings and summary for the day asked about ("today", "tomorrow", a weekday) or for next
+    week, else as they are; only the first of them for "my next meeting".
 
     The tool lists the next 24 or 48 hours; an answer about tomorrow keeps tomorrow's meetings.
     """
@@ -90,6 +100,11 @@ def _on_asked_day(
         meetings = [m for m in meetings if day in _days_of(m)]
         n = len(meetings)
         summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} {word} {day:%A %d %B}"
+    elif "next week" in user_text.lower() and (week := _next_week(data)) is not None:
+        first, last = week
+        meetings = [m for m in meetings if any(first <= d <= last for d in _days_of(m))]
+        n = len(meetings)
+        summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} next week, {first:%a %d %b} to {last:%a %d %b}"
     if meetings and refers_to_soonest(user_text.lower()):
         return meetings[:1], "Your next meeting" + (f" {asked[0]} {asked[1]:%A %d %B}" if asked else "") + ":"
     return meetings, summary

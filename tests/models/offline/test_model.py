@@ -378,3 +378,23 @@ def test_a_starter_for_a_meeting_named_after_a_weekday_prepares_it_on_its_own_da
     asked = "Prepare me for Monday Numbers Review, Thursday at 09:00"
     text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
     assert "**Prep questions for Monday Numbers Review:**" in text, text
+
+
+def test_next_week_lists_next_weeks_meetings_not_this_weeks(sqlite_engine: Any) -> None:
+    """On a Monday, "What meetings do I have next week?" listed the next 14 days: this week's five too."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    monday = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: monday)
+    meta = service.create_session("u1")
+    asked = "What meetings do I have next week?"
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+
+    assert "3 meetings next week, Mon 14 Dec to Sun 20 Dec" in text, text
+    for title in ("Board Meeting Prep", "H2 Product Roadmap Review", "Monthly All-Hands Prep"):
+        assert title in text
+    for title in ("Weekly Leadership Team Sync", "1:1 with Marcus", "Q3 Budget Review"):
+        assert title not in text
