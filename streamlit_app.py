@@ -118,6 +118,7 @@ def main() -> None:
     from sqlalchemy.exc import DBAPIError
 
     from assistant.factory import get_calendar_service
+    from assistant.usage.pricing import PriceTableError
     from ui.google_calendar import handle_google_callback
 
     try:
@@ -125,6 +126,11 @@ def main() -> None:
         calendar = get_calendar_service(settings)  # builds the store: the schema check, on first use
     except DBAPIError as e:
         _stop_for_database(settings, e)
+    except PriceTableError as e:
+        st.error(
+            f"The app is not configured correctly: {e} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
+        )
+        st.stop()
     st.session_state["identity"] = identity
 
     # Google sends the tab back to the app's root after calendar consent: finish it on any page.

@@ -72,3 +72,15 @@ def test_a_database_that_cannot_be_reached_says_so_instead_of_a_redacted_crash(
     assert len(errors) == 1 and "database" in errors[0] and "DATABASE_URL" in errors[0], errors
     assert "127.0.0.1" in errors[0] and "hunter2" not in errors[0]
     assert not at.chat_input
+
+
+def test_a_price_table_that_cannot_be_read_names_it_instead_of_a_redacted_crash(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # DATA_DIR set to a folder without prices.toml, or PRICES_FILE mistyped
+    monkeypatch.setenv("PRICES_FILE", str(tmp_path / "prices-missing.toml"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert len(errors) == 1 and "prices-missing.toml" in errors[0] and "PRICES_FILE" in errors[0], errors
+    assert not at.chat_input
