@@ -378,3 +378,16 @@ def test_a_completed_session_offers_no_retry_for_its_failed_question(make_app: C
     assert not again.exception
     assert not [b for b in again.button if b.key == "retry-turn"]
     assert [b for b in again.button if b.key == "continue-session"], "it offers to continue instead"
+
+
+def test_a_started_prep_without_notes_does_not_read_nothing_prepared(make_app: Callable[..., AppTest]) -> None:
+    """After Prepare, the card offered Resume prep under "Nothing prepared yet"."""
+    at = make_app()
+    _button(at, "prep-start-0").click().run()
+    assert not at.exception, at.exception
+    _button(at, "new-session").click().run()
+    assert not at.exception, at.exception
+    assert _button(at, "prep-resume-0").label == "Resume prep"
+    text = _texts(at)
+    assert "Prep started, no notes saved yet" in text, text
+    assert "Nothing prepared yet" not in text
