@@ -18,9 +18,16 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from typing import TYPE_CHECKING, NoReturn
 
 import streamlit as st
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
+
+    from assistant.config import Settings
 
 # Sent on every HTTP response (page, static files, health, components). Checked in Chromium
 # against Streamlit 1.67 (chat with tool steps, sessions table, Plotly dashboard: no violation;
@@ -65,6 +72,25 @@ def _wait_for_warm_start() -> None:
         warm.wait(WARM_START_WAIT_S)
 
 
+def _stop_for_database(settings: Settings, error: DBAPIError) -> NoReturn:
+    """The database cannot be reached: say so on the page (locally with the address and the reason)."""
+    from sqlalchemy.engine import make_url
+
+    reason = (str(error.orig or error).splitlines() or [""])[0][:300]
+    logging.getLogger("assistant.server").error("reason=<%s> | the database cannot be reached", reason)
+    if settings.is_local:
+        address = make_url(settings.database_url).render_as_string(hide_password=True)
+        st.error(
+            f"The app cannot reach its database (DATABASE_URL={address}): {reason}. "
+            "Check that the database server is running and DATABASE_URL is right, then reload the page."
+        )
+    else:
+        st.error(
+            "The app cannot reach its database right now. Reload the page in a minute; the server log has the details."
+        )
+    st.stop()
+
+
 def main() -> None:
     """One run of the app script: settings, sign-in gate, navigation, the selected page."""
     from assistant.config import ConfigError, get_settings
@@ -89,14 +115,25 @@ def main() -> None:
         context_page,
         st.Page("app_pages/sessions.py", title="Sessions & cost", icon=":material/insights:", url_path="sessions"),
     ]
-    identity = require_identity(settings, pages=pages)
+    from sqlalchemy.exc import DBAPIError
+
+    from assistant.factory import get_calendar_service
+    from assistant.usage.pricing import PriceTableError
+    from ui.google_calendar import handle_google_callback
+
+    try:
+        identity = require_identity(settings, pages=pages)
+        calendar = get_calendar_service(settings)  # builds the store: the schema check, on first use
+    except DBAPIError as e:
+        _stop_for_database(settings, e)
+    except PriceTableError as e:
+        st.error(
+            f"The app is not configured correctly: {e} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
+        )
+        st.stop()
     st.session_state["identity"] = identity
 
     # Google sends the tab back to the app's root after calendar consent: finish it on any page.
-    from assistant.factory import get_calendar_service
-    from ui.google_calendar import handle_google_callback
-
-    calendar = get_calendar_service(settings)
     calendar.remember_email(identity.user_id, identity.email)  # declined invitations are left out
     calendar_connected = handle_google_callback(settings, identity, calendar)
     nav = st.navigation(pages)
@@ -118,7 +155,6 @@ else:
     import gc
     import importlib
     import importlib.util
-    import logging
     import os
     import threading
     import time

@@ -35,6 +35,10 @@ CommaList = Annotated[list[str], NoDecode]
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
+# The databases and drivers installed (requirements.txt): SQLAlchemy's "backend+driver://..." scheme.
+_DATABASE_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
+_DATABASE_URL_EXAMPLES = "e.g. sqlite:///path/to/assistant.db or postgresql+psycopg://user:password@host:5432/db"
+
 
 class ConfigError(Exception):
     """The configuration is invalid or incomplete; the message names the setting to fix."""
@@ -210,6 +214,24 @@ class Settings(BaseSettings):
         if scheme not in ("http", "https") or not has_host:
             raise ValueError("must be an http:// or https:// address with a host, e.g. http://127.0.0.1:8000/v1")
         return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        backend, _, driver = scheme.lower().partition("+")
+        if backend == "postgres":  # Heroku, Render and Fly write postgres://; SQLAlchemy knows postgresql
+            backend, value = "postgresql", f"postgresql{scheme[len('postgres') :]}://{rest}"
+        if not sep or backend not in _DATABASE_DRIVERS:
+            shown = f"{backend} is not supported" if sep and backend else "is not a database URL"
+            raise ValueError(f"{shown}: use SQLite or PostgreSQL, {_DATABASE_URL_EXAMPLES}")
+        if driver not in _DATABASE_DRIVERS[backend]:
+            raise ValueError(
+                f"the {driver} driver is not installed; use {backend}+{_DATABASE_DRIVERS[backend][-1]}:// "
+                f"({_DATABASE_URL_EXAMPLES})"
+            )
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -39,3 +39,48 @@ def test_forgotten_env_with_a_google_client_shows_one_line_and_no_dev_login(
     assert not at.chat_input, "nobody gets the chat page"
     shown = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.info, *at.warning))
     assert "dev login" not in shown.lower() and "test-user-123" not in shown
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("notaurl", "sqlite:///"),
+        ("mysql://app@127.0.0.1/assistant", "mysql"),
+        ("postgresql+psycopg2://postgres@127.0.0.1/assistant", "psycopg2"),
+    ],
+)
+def test_a_database_url_the_app_cannot_use_shows_one_line_naming_it(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, url: str, needle: str
+) -> None:
+    # Before: Streamlit's redacted "This app has encountered an error" (SQLAlchemy's error in the log only).
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert len(errors) == 1 and "DATABASE_URL" in errors[0] and needle in errors[0], errors
+    assert not at.chat_input
+
+
+def test_a_database_that_cannot_be_reached_says_so_instead_of_a_redacted_crash(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 1: a Postgres server that is down, or a wrong port.
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://app:hunter2@127.0.0.1:1/assistant")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert len(errors) == 1 and "database" in errors[0] and "DATABASE_URL" in errors[0], errors
+    assert "127.0.0.1" in errors[0] and "hunter2" not in errors[0]
+    assert not at.chat_input
+
+
+def test_a_price_table_that_cannot_be_read_names_it_instead_of_a_redacted_crash(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # DATA_DIR set to a folder without prices.toml, or PRICES_FILE mistyped
+    monkeypatch.setenv("PRICES_FILE", str(tmp_path / "prices-missing.toml"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert len(errors) == 1 and "prices-missing.toml" in errors[0] and "PRICES_FILE" in errors[0], errors
+    assert not at.chat_input

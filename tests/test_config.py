@@ -74,6 +74,9 @@ def test_secrets_file_is_read_and_environment_wins(monkeypatch: pytest.MonkeyPat
         ({"max_message_chars": 0}, "MAX_MESSAGE_CHARS"),
         ({"env": "staging"}, "ENV"),
         ({"log_level": "LOUD"}, "LOG_LEVEL"),
+        ({"database_url": "notaurl"}, "DATABASE_URL"),
+        ({"database_url": "mysql://app@127.0.0.1/assistant"}, "DATABASE_URL"),
+        ({"database_url": "postgresql+asyncpg://app@127.0.0.1/assistant"}, "DATABASE_URL"),
     ],
 )
 def test_invalid_values_name_the_variable(overrides: dict[str, object], needle: str) -> None:
@@ -153,6 +156,13 @@ def test_local_mode_refuses_deployment_settings_from_the_secrets_file(
 def test_local_mode_still_runs_on_the_developers_own_postgres_and_s3(overrides: dict[str, str]) -> None:
     settings = load_settings(**overrides)
     assert settings.is_local and settings.model_name == "offline"
+
+
+def test_a_postgres_url_as_hosting_providers_write_it_is_accepted() -> None:
+    # Heroku, Render and Fly hand out postgres://...; SQLAlchemy only knows postgresql://.
+    settings = load_settings(**{**PROD, "database_url": "postgres://app:pw@db.internal:5432/assistant"})
+    assert settings.database_url == "postgresql://app:pw@db.internal:5432/assistant"  # psycopg (db.make_engine)
+    assert load_settings(database_url="postgres://me@127.0.0.1/assistant").is_local
 
 
 def test_explicit_deployed_environment_accepts_the_same_settings() -> None:

@@ -405,3 +405,16 @@ def test_prep_queue_counts_one_more_meeting_in_the_singular(make_app: Callable[.
     at.run()
     assert not at.exception, at.exception
     assert "1 more meeting to prepare soon; see My context for all." in _texts(at)
+
+
+def test_a_started_prep_without_notes_does_not_read_nothing_prepared(make_app: Callable[..., AppTest]) -> None:
+    """After Prepare, the card offered Resume prep under "Nothing prepared yet"."""
+    at = make_app()
+    _button(at, "prep-start-0").click().run()
+    assert not at.exception, at.exception
+    _button(at, "new-session").click().run()
+    assert not at.exception, at.exception
+    assert _button(at, "prep-resume-0").label == "Resume prep"
+    text = _texts(at)
+    assert "Prep started, no notes saved yet" in text, text
+    assert "Nothing prepared yet" not in text

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from assistant.markdown_text import literal
-from assistant.models.offline.deciding import best_meeting, detect_intents
+from assistant.models.offline.deciding import WEEKDAY_WORDS, WEEKDAYS, best_meeting, detect_intents, refers_to_soonest
 from assistant.models.offline.names import (
     AGENDA_TOOL,
     BUDGET_TOOL,
@@ -62,32 +62,53 @@ def _days_of(meeting: dict[str, Any]) -> list[date]:
 
 
 def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
-    """("tomorrow", its date) when the user asked about today or tomorrow and the tool gave today's date."""
+    """("tomorrow,", its date) when the user asked about today, tomorrow or a weekday ("on", the next
+    such day, today included) and the tool gave today's date."""
     lowered = user_text.lower()
-    word = "today" if "today" in lowered else "tomorrow" if "tomorrow" in lowered else None
     try:
         today = date.fromisoformat(str(data.get("today", "")).split()[-1])
     except (ValueError, IndexError):
         return None
-    if word is None:
+    if "today" in lowered or "tomorrow" in lowered:
+        return ("today,", today) if "today" in lowered else ("tomorrow,", today + timedelta(days=1))
+    weekdays = WEEKDAY_WORDS.findall(lowered)  # the last: "Prepare me for Monday Standup, Thursday at 09:00"
+    if not weekdays:
         return None
-    return word, today + timedelta(days=1 if word == "tomorrow" else 0)
+    return "on", today + timedelta(days=(WEEKDAYS.index(weekdays[-1]) - today.weekday()) % 7)
+
+
+def _next_week(data: dict[str, Any]) -> tuple[date, date] | None:
+    """Monday and Sunday of the week after today's (on a weekend: the coming one), from the tool's date."""
+    try:
+        today = date.fromisoformat(str(data.get("today", "")).split()[-1])
+    except (ValueError, IndexError):
+        return None
+    monday = today + timedelta(days=7 - today.weekday())
+    return monday, monday + timedelta(days=6)
 
 
 def _on_asked_day(
     user_text: str, data: dict[str, Any], meetings: list[dict[str, Any]], summary: str
 ) -> tuple[list[dict[str, Any]], str]:
-    """The meetings and summary for the day asked about ("today", "tomorrow"), else as they are.
+    """The meetings and summary for the day asked about ("today", "tomorrow", a weekday) or for next
+    week, else as they are; only the first of them for "my next meeting".
 
     The tool lists the next 24 or 48 hours; an answer about tomorrow keeps tomorrow's meetings.
     """
     asked = _asked_day(user_text, data)
-    if asked is None:
-        return meetings, summary
-    word, day = asked
-    meetings = [m for m in meetings if day in _days_of(m)]
-    n = len(meetings)
-    return meetings, f"{n or 'No'} meeting{'' if n == 1 else 's'} {word}, {day:%A %d %B}"
+    if asked is not None:
+        word, day = asked
+        meetings = [m for m in meetings if day in _days_of(m)]
+        n = len(meetings)
+        summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} {word} {day:%A %d %B}"
+    elif "next week" in user_text.lower() and (week := _next_week(data)) is not None:
+        first, last = week
+        meetings = [m for m in meetings if any(first <= d <= last for d in _days_of(m))]
+        n = len(meetings)
+        summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} next week, {first:%a %d %b} to {last:%a %d %b}"
+    if meetings and refers_to_soonest(user_text.lower()):
+        return meetings[:1], "Your next meeting" + (f" {asked[0]} {asked[1]:%A %d %B}" if asked else "") + ":"
+    return meetings, summary
 
 
 def _meeting_line(meeting: dict[str, Any]) -> str:

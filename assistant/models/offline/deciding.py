@@ -21,7 +21,11 @@ from assistant.models.offline.reading import Context
 
 MAX_TOOL_ROUNDS = 3
 
-_MEETING_WORDS = re.compile(r"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow)\b")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_WORDS = re.compile(rf"\b({'|'.join(WEEKDAYS)})\b")
+_MEETING_WORDS = re.compile(
+    rf"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow|{'|'.join(WEEKDAYS)})\b"
+)
 _AGENDA_WORDS = re.compile(r"\bagendas?\b")
 _SAVE_WORDS = re.compile(r"\b(save|note|notes|remember|my answer|prep note)\b")
 _BUDGET_WORDS = re.compile(r"\b(budgets?|spend|spending|costs?|forecasts?)\b")
@@ -133,7 +137,8 @@ def _meeting_query(user_text: str) -> str | None:
     return query[:80]
 
 
-def _days_ahead(user_text: str) -> int:
+def _days_ahead(user_text: str, named: bool = False) -> int:
+    """Days to list: the period the text names, else a week (a month when a meeting is named)."""
     lowered = user_text.lower()
     if "today" in lowered:
         return 1
@@ -143,7 +148,9 @@ def _days_ahead(user_text: str) -> int:
         return 14
     if "month" in lowered:
         return 30
-    return 7
+    if "week" in lowered:
+        return 7
+    return 30 if named else 7  # "prepare me for the board meeting": wherever it is in the next month
 
 
 def _title_match(meetings: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
@@ -241,8 +248,8 @@ def plan_tool_calls(context: Context) -> list[ToolCall]:
             calls.append(ToolCall(name, tool_input))
 
     def meetings_call() -> dict[str, Any]:
-        tool_input: dict[str, Any] = {"days_ahead": _days_ahead(context.user_text)}
         query = _meeting_query(context.user_text)
+        tool_input: dict[str, Any] = {"days_ahead": _days_ahead(context.user_text, named=query is not None)}
         if query:
             tool_input["query"] = query
         return tool_input

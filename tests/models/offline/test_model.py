@@ -290,3 +290,111 @@ def test_tomorrow_lists_tomorrows_meetings_only_and_all_day_events_as_days(sqlit
     assert "No meetings today, Saturday 05 December" in today and "Standup" not in today
     week = answer("What meetings do I have this week?")
     assert "Standup" in week and "Offsite" in week
+
+
+@pytest.mark.parametrize(
+    ("asked", "title"),
+    [
+        ("Prepare me for the board meeting", "Board Meeting Prep"),
+        ("Prepare me for the H2 product roadmap review", "H2 Product Roadmap Review"),
+    ],
+)
+def test_a_demo_meeting_named_beyond_the_next_seven_days_is_the_one_prepared(
+    sqlite_engine: Any, asked: str, title: str
+) -> None:
+    """The demo calendar's Board Meeting Prep is six working days out: "Prepare me for the board meeting"
+    searched the next 7 days only and prepared the Weekly Leadership Team Sync (held in the Boardroom);
+    the roadmap review was "0 meetings matching"."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    monday = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: monday)
+    meta = service.create_session("u1")
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+
+    assert f"**Prep questions for {title}:**" in text, text
+    assert text.count("**Prep questions for") == 1
+
+
+@pytest.mark.parametrize("asked", ["What's my next meeting?", "When is my next meeting?"])
+def test_my_next_meeting_names_the_soonest_one_not_the_whole_week(sqlite_engine: Any, asked: str) -> None:
+    """Asked "What's my next meeting?", the answer listed every meeting of the next 7 days."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: saturday)
+    meta = service.create_session("u1")
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+
+    assert "Your next meeting:" in text, text
+    assert "**Weekly Leadership Team Sync** - Mon 07 Dec, 08:00-09:00" in text
+    assert "1:1 with Marcus" not in text and "meetings in the next" not in text
+
+
+def test_a_weekday_asked_about_lists_that_days_meetings(sqlite_engine: Any) -> None:
+    """Asked "What do I have on Monday?", the demo model answered with its help text."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: saturday)
+
+    def answer(question: str) -> str:
+        meta = service.create_session("u1")
+        return "".join(e.text for e in service.run_turn(meta.id, "u1", question) if isinstance(e, TextDelta))
+
+    monday = answer("What do I have on Monday?")
+    assert "1 meeting on Monday 07 December" in monday, monday
+    assert "**Weekly Leadership Team Sync** - Mon 07 Dec, 08:00-09:00" in monday
+    assert "1:1 with Marcus" not in monday
+    thursday = answer("Any meetings Thursday?")
+    assert "1 meeting on Thursday 10 December" in thursday and "Engineering Hiring Review" in thursday
+    assert "No meetings on Sunday 06 December" in answer("What's on my calendar Sunday?")
+
+
+def test_a_starter_for_a_meeting_named_after_a_weekday_prepares_it_on_its_own_day(sqlite_engine: Any) -> None:
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: saturday)
+    service.calendar.connect_ics_file(
+        "u1",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:m@x\r\nDTSTART:20261210T090000Z\r\n"
+        b"DTEND:20261210T093000Z\r\nSUMMARY:Monday Numbers Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "mine.ics",
+    )
+    meta = service.create_session("u1")
+    asked = "Prepare me for Monday Numbers Review, Thursday at 09:00"
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+    assert "**Prep questions for Monday Numbers Review:**" in text, text
+
+
+def test_next_week_lists_next_weeks_meetings_not_this_weeks(sqlite_engine: Any) -> None:
+    """On a Monday, "What meetings do I have next week?" listed the next 14 days: this week's five too."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    monday = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: monday)
+    meta = service.create_session("u1")
+    asked = "What meetings do I have next week?"
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+
+    assert "3 meetings next week, Mon 14 Dec to Sun 20 Dec" in text, text
+    for title in ("Board Meeting Prep", "H2 Product Roadmap Review", "Monthly All-Hands Prep"):
+        assert title in text
+    for title in ("Weekly Leadership Team Sync", "1:1 with Marcus", "Q3 Budget Review"):
+        assert title not in text
