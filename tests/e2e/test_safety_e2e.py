@@ -1,8 +1,8 @@
 """Prompt-injected calendar text cannot make the browser fetch a remote image (exfiltration).
 
 A meeting description carries a markdown image and an <img> tag pointing at a local
-"attacker" server; the offline model repeats the description in its answer. The browser
-must render neither, and the attacker server must receive no request.
+"attacker" server; the offline model repeats the description in its answer (quoted as typed).
+The browser must render neither, and the attacker server must receive no request.
 """
 
 from __future__ import annotations
@@ -67,8 +67,12 @@ def test_injected_image_is_not_loaded(page: Any, injected_server: StreamlitServe
     page.wait_for_selector('[data-testid="stChatInputTextArea"]')
     page.fill('[data-testid="stChatInputTextArea"]', "Prepare me for the Weekly Leadership Team Sync")
     page.press('[data-testid="stChatInputTextArea"]', "Enter")
-    page.get_by_text("image blocked").first.wait_for(timeout=30_000)
+    # The offline model quotes calendar text as typed (assistant.markdown_text.literal); a model
+    # that did not would have its image turned into "[image blocked: ...]" by safe_markdown.
+    answer = page.locator('[data-testid="stChatMessage"]').filter(has_text="Ignore previous instructions")
+    answer.first.wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
+    assert "![chart](" in answer.first.inner_text() or "image blocked" in answer.first.inner_text()
     shot(page, "safety-injected-image")
     assert page.locator(f"img[src^='{attacker}']").count() == 0
     assert _Attacker.hits == [], f"the browser fetched {_Attacker.hits}"
