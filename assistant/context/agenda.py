@@ -186,13 +186,13 @@ def _prep_drafts(notes: list[PrepResponse]) -> list[_Draft]:
 
 
 def _rock_notes(rock: BigRock) -> str:
-    parts = [f"{rock.status.replace('_', ' ')}, {rock.progress_pct}% complete"]
+    parts = [f"{rock.status.replace('_', ' ').capitalize()}, {rock.progress_pct}% complete"]
     nxt = rock.next_milestone()
     if nxt is not None:
         when = "overdue since" if nxt.overdue else "due"
-        parts.append(f"next milestone '{nxt.name}' {when} {nxt.due.isoformat()}")
+        parts.append(f"Next milestone '{nxt.name}' {when} {nxt.due.day} {nxt.due:%b %Y}")
     if rock.risks:
-        parts.append("risks: " + "; ".join(rock.risks))
+        parts.append("Risks: " + "; ".join(rock.risks))
     return _clip(". ".join(parts))
 
 
