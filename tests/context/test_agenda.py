@@ -136,3 +136,10 @@ def test_a_big_rocks_notes_read_as_sentences_with_a_readable_date(data_dir: Path
         r"\. Next milestone '[^']+' (due|overdue since) \d{1,2} [A-Z][a-z]{2} \d{4}\. Risks: ", rock_item.notes
     )
     assert not re.search(r"\d{4}-\d{2}-\d{2}", rock_item.notes), rock_item.notes
+
+
+def test_agenda_attendees_read_as_the_materials_do(data_dir: Path, engine: Engine) -> None:
+    """The chat's agenda listed "Dana Brooks (Acme Corp) - SVP Ops, Sam Patel - Customer Success
+    Manager" while the Materials of the same meeting read "Dana Brooks (SVP Ops, Acme Corp)"."""
+    markdown = _agenda(data_dir, engine, "acme-qbr").markdown
+    assert "**Attendees:** Dana Brooks (SVP Ops, Acme Corp), Sam Patel (Customer Success Manager)" in markdown
