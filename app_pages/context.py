@@ -282,7 +282,7 @@ def _rocks_section(stored: StoredContext | None, error: str | None) -> None:
                     "Complete", min_value=0, max_value=100, step=1, format="%d%%", default=0, required=True
                 ),
                 "next_milestone": st.column_config.TextColumn("Next milestone", max_chars=200, width="medium"),
-                "due_date": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
+                "due_date": st.column_config.DateColumn("Due", format="D MMM YYYY"),
                 "risks": st.column_config.TextColumn("Risks", help="One risk per line", max_chars=2000, width="large"),
             },
         )

@@ -144,6 +144,12 @@ def _person(a: Attendee) -> str:
     return f"{a.name} ({a.org})" if a.org else a.name
 
 
+def _attendee(a: Attendee) -> str:
+    """``Dana Brooks (SVP Ops, Acme Corp)``: as the Materials and the meeting list write a person."""
+    details = [part for part in (a.role, a.org) if part]
+    return f"{a.name} ({', '.join(details)})" if details else a.name
+
+
 def _owner(key: str, attendees: list[Attendee]) -> str:
     if key == "you" or not attendees:
         return "You"
@@ -186,13 +192,13 @@ def _prep_drafts(notes: list[PrepResponse]) -> list[_Draft]:
 
 
 def _rock_notes(rock: BigRock) -> str:
-    parts = [f"{rock.status.replace('_', ' ')}, {rock.progress_pct}% complete"]
+    parts = [f"{rock.status.replace('_', ' ').capitalize()}, {rock.progress_pct}% complete"]
     nxt = rock.next_milestone()
     if nxt is not None:
         when = "overdue since" if nxt.overdue else "due"
-        parts.append(f"next milestone '{nxt.name}' {when} {nxt.due.isoformat()}")
+        parts.append(f"Next milestone '{nxt.name}' {when} {nxt.due.day} {nxt.due:%b %Y}")
     if rock.risks:
-        parts.append("risks: " + "; ".join(rock.risks))
+        parts.append("Risks: " + "; ".join(rock.risks))
     return _clip(". ".join(parts))
 
 
@@ -302,10 +308,7 @@ def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: i
     ]
     if meeting.attendees:
         lines.append("")  # its own paragraph: one newline would run it on after the location
-        lines.append(
-            "**Attendees:** "
-            + ", ".join(literal(f"{_person(a)} - {a.role}" if a.role else _person(a)) for a in meeting.attendees)
-        )
+        lines.append("**Attendees:** " + ", ".join(literal(_attendee(a)) for a in meeting.attendees))
     lines.append("")
     for i, item in enumerate(items, 1):
         lines.append(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import UTC
 from pathlib import Path
 
@@ -124,3 +125,21 @@ def test_an_all_day_events_agenda_runs_from_the_working_morning(data_dir: Path, 
     agenda = build_agenda(placed, prep_notes=[], budget=[], rocks=[], tz=tokyo, duration_minutes=480)
     assert (agenda.items[0].start, agenda.items[-1].end) == ("09:00", "17:00")
     assert "Wednesday 09 December, 09:00-17:00" in agenda.markdown
+
+
+def test_a_big_rocks_notes_read_as_sentences_with_a_readable_date(data_dir: Path, engine: Engine) -> None:
+    """The Materials notes read "at risk, 62% complete. next milestone 'EU data residency GA' due
+    2026-12-25. risks: ..." under "Monday 7 December 2026": sentences in lower case, an ISO date."""
+    rock_item = next(i for i in _agenda(data_dir, engine, "soon").items if "Launch Platform v3" in i.title)
+    assert rock_item.notes.startswith("At risk, "), rock_item.notes
+    assert re.search(
+        r"\. Next milestone '[^']+' (due|overdue since) \d{1,2} [A-Z][a-z]{2} \d{4}\. Risks: ", rock_item.notes
+    )
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", rock_item.notes), rock_item.notes
+
+
+def test_agenda_attendees_read_as_the_materials_do(data_dir: Path, engine: Engine) -> None:
+    """The chat's agenda listed "Dana Brooks (Acme Corp) - SVP Ops, Sam Patel - Customer Success
+    Manager" while the Materials of the same meeting read "Dana Brooks (SVP Ops, Acme Corp)"."""
+    markdown = _agenda(data_dir, engine, "acme-qbr").markdown
+    assert "**Attendees:** Dana Brooks (SVP Ops, Acme Corp), Sam Patel (Customer Success Manager)" in markdown

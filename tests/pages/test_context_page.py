@@ -6,6 +6,7 @@ through a small entry script that registers it the way ``streamlit_app.py`` regi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -362,3 +363,11 @@ def test_budget_totals_round_into_the_next_unit(engine: Callable[[str], Engine])
     assert figures["Plan"] == "$1B"
     assert figures["Actual to date"] == "$1M"
     assert figures["Forecast"] == "$1.5K"
+
+
+def test_big_rocks_due_dates_read_like_the_rest_of_the_app(engine: Callable[[str], Engine]) -> None:
+    """The big rocks' Due column showed "2027-01-19" while the calendar beside it read "Mon 07 Dec"
+    and the assistant's answer "due 19 Jan 2027": one date, two formats in a demo."""
+    engine(ALICE)
+    columns = json.loads(rocks_editor(open_page()).proto.columns)
+    assert columns["due_date"]["type_config"]["format"] == "D MMM YYYY"

@@ -157,10 +157,11 @@ _CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
 def _money(value: float, currency: str) -> str:
-    """An amount as a reader skims it: ``$18.5M``, ``€950k``, ``-$1.2M``, ``2.4M CHF``."""
+    """An amount as a reader skims it: ``$18.5M``, ``$6M``, ``$3.0M`` (3.05M), ``€950k``, ``2.4M CHF``."""
     size = abs(value)
     if size >= 1_000_000:
-        text = f"{size / 1_000_000:.1f}".removesuffix(".0") + "M"
+        # only a whole number of millions drops its decimal: "$3M" beside "$2.6M" read as exact
+        text = (f"{size / 1_000_000:.0f}" if size % 1_000_000 == 0 else f"{size / 1_000_000:.1f}") + "M"
     elif size >= 1_000:
         text = f"{size / 1_000:.0f}k"
     else:

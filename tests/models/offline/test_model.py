@@ -259,6 +259,21 @@ def test_budget_and_big_rocks_read_as_prose_not_field_names(sqlite_engine: Any) 
         assert raw not in text, raw
 
 
+def test_budget_amounts_keep_one_decimal_unless_whole_millions(sqlite_engine: Any) -> None:
+    """Cloud Infrastructure read "$4.2M annual budget, $3M spent so far, $2.6M planned by now": the
+    $3.05M spent lost its decimal beside its neighbours and read as an exact three million."""
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "How is my budget tracking?")
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+
+    assert "- **Cloud Infrastructure** - $4.2M annual budget, $3.0M spent so far, $2.6M planned by now;" in text
+    assert "- **Marketing** - $6M annual budget," in text  # a whole number of millions stays short
+
+
 def test_tomorrow_lists_tomorrows_meetings_only_and_all_day_events_as_days(sqlite_engine: Any) -> None:
     """On a Saturday, "tomorrow" answered with Monday's 08:15 standup (the tool reads the next 48
     hours), and an all-day offsite read "00:00-00:00 (4320 min)"."""
