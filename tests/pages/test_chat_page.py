@@ -259,6 +259,15 @@ def test_network_error_then_retry_runs_the_turn_exactly_once(make_app: Callable[
     assert not [b for b in at.button if b.key == "retry-turn"]
 
 
+def test_timeout_error_says_what_happened_once(make_app: Callable[..., AppTest]) -> None:
+    """The error's bold title and its sentence used to repeat each other word for word."""
+    at = _send(make_app(MODEL_PROVIDER="faulty:timeout:0.1"), "Prepare me for the Acme QBR")
+    error = " ".join(e.value for e in at.error)
+    assert error.count("took too long to answer") == 1, error
+    assert "Press Retry" in error
+    assert [b for b in at.button if b.key == "retry-turn"]
+
+
 def test_complete_makes_read_only_and_continue_opens_new_session(make_app: Callable[..., AppTest]) -> None:
     at = _send(make_app(), "What meetings do I have this week?")
     first = _sid(at)
