@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -427,3 +428,32 @@ def test_a_started_prep_without_notes_does_not_read_nothing_prepared(make_app: C
     text = _texts(at)
     assert "Prep started, no notes saved yet" in text, text
     assert "Nothing prepared yet" not in text
+
+
+def test_database_that_goes_away_mid_session_is_said_in_plain_words(make_app: Callable[..., AppTest]) -> None:
+    """A Postgres database dropped (here: renamed) under a running app: reopening the session
+    showed Streamlit's "This app has encountered an error" instead of saying what happened."""
+    from sqlalchemy import create_engine, make_url, text
+
+    from tests.fixtures.db import require_postgres
+
+    server = make_url(require_postgres())
+    name = f"qa_gone_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        at = _send(make_app(DATABASE_URL=url), "What meetings do I have this week?")
+        with admin.connect() as conn:
+            conn.execute(text(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f"ALTER DATABASE {name} RENAME TO {name}_x"))
+        at.run()
+        assert not at.exception, at.exception
+        assert "cannot reach its database" in " ".join(e.value for e in at.error)
+    finally:
+        with admin.connect() as conn:
+            for db in (name, f"{name}_x"):
+                conn.execute(text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        admin.dispose()
