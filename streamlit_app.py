@@ -140,7 +140,10 @@ def main() -> None:
     render_identity_sidebar(identity, settings)
     if calendar_connected:
         st.switch_page(context_page)
-    nav.run()
+    try:
+        nav.run()
+    except DBAPIError as e:  # the database went away under a running app: say so, not a traceback
+        _stop_for_database(settings, e)
 
 
 if __name__ == "__main__":

@@ -334,7 +334,10 @@ class ChatService:
             self._build_runner()
         slot = self._slots.for_session(session_id, user_id)
         if not slot.lock.acquire(blocking=False):
-            raise SessionBusyError("An answer for this session is still being written. Wait for it, or stop it.")
+            raise SessionBusyError(  # often refused in another tab, which has no Stop button
+                "An answer for this session is still being written in this tab or another one. "
+                "Wait for it to finish, then send again."
+            )
         slot.stop_requested = slot.closing = False  # this answer's own Stop, if any, sets them
         try:
             # One transaction before the model: the session's row (a turn another replica

@@ -273,7 +273,8 @@ def error_view(category: str, message: str, retryable: bool) -> ErrorView:
 
     Returns:
         The view: a retryable error (a lost race included: its question is kept) offers
-        Retry; a conflict that cannot be retried offers Reload.
+        Retry; a conflict that cannot be retried offers Reload. A message that opens with
+        the title loses that sentence (the page shows the title in bold before it).
     """
     title, icon = _ERROR_TITLES.get(category, ("Something went wrong", ":material/error:"))
     if category == "conflict" and not retryable:
@@ -281,6 +282,8 @@ def error_view(category: str, message: str, retryable: bool) -> ErrorView:
         if "reload" not in text.lower():
             text += " Reload to see the latest version, then send your message again."
         return ErrorView(title, text, "reload", icon)
+    if message.lower().startswith(title.lower()):  # the page draws the title first: say it once
+        message = message[len(title) :].lstrip(" .")
     return ErrorView(title, message, "retry" if retryable else None, icon)
 
 

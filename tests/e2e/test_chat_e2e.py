@@ -535,6 +535,9 @@ def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: A
         send(second, "How is our budget tracking?")
         second.locator(".st-key-refusal", has_text="still being written").wait_for(timeout=5_000)
         assert second.input_value(INPUT) == "How is our budget tracking?", "the refused text is back in the input"
+        refusal = second.locator(".st-key-refusal").inner_text()
+        assert "stop it" not in refusal, f"this tab has no Stop button: {refusal!r}"
+        assert "send again" in refusal
         assert first.locator(".st-key-live-answer").count() == 1, "the first tab's answer is still streaming"
         shot(second, "two-tabs-second-told-at-once")
     finally:

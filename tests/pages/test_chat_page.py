@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -259,6 +260,15 @@ def test_network_error_then_retry_runs_the_turn_exactly_once(make_app: Callable[
     assert not [b for b in at.button if b.key == "retry-turn"]
 
 
+def test_timeout_error_says_what_happened_once(make_app: Callable[..., AppTest]) -> None:
+    """The error's bold title and its sentence used to repeat each other word for word."""
+    at = _send(make_app(MODEL_PROVIDER="faulty:timeout:0.1"), "Prepare me for the Acme QBR")
+    error = " ".join(e.value for e in at.error)
+    assert error.count("took too long to answer") == 1, error
+    assert "Press Retry" in error
+    assert [b for b in at.button if b.key == "retry-turn"]
+
+
 def test_complete_makes_read_only_and_continue_opens_new_session(make_app: Callable[..., AppTest]) -> None:
     at = _send(make_app(), "What meetings do I have this week?")
     first = _sid(at)
@@ -418,3 +428,32 @@ def test_a_started_prep_without_notes_does_not_read_nothing_prepared(make_app: C
     text = _texts(at)
     assert "Prep started, no notes saved yet" in text, text
     assert "Nothing prepared yet" not in text
+
+
+def test_database_that_goes_away_mid_session_is_said_in_plain_words(make_app: Callable[..., AppTest]) -> None:
+    """A Postgres database dropped (here: renamed) under a running app: reopening the session
+    showed Streamlit's "This app has encountered an error" instead of saying what happened."""
+    from sqlalchemy import create_engine, make_url, text
+
+    from tests.fixtures.db import require_postgres
+
+    server = make_url(require_postgres())
+    name = f"qa_gone_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        at = _send(make_app(DATABASE_URL=url), "What meetings do I have this week?")
+        with admin.connect() as conn:
+            conn.execute(text(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f"ALTER DATABASE {name} RENAME TO {name}_x"))
+        at.run()
+        assert not at.exception, at.exception
+        assert "cannot reach its database" in " ".join(e.value for e in at.error)
+    finally:
+        with admin.connect() as conn:
+            for db in (name, f"{name}_x"):
+                conn.execute(text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        admin.dispose()

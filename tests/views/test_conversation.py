@@ -100,6 +100,11 @@ def test_error_views() -> None:
     denied = view.error_view("access_denied", "No access.", False)
     assert denied.action is None and denied.title.startswith("The assistant has no access")
     assert view.error_view("weird", "x", True).title == "Something went wrong"
+    overflow = view.error_view(
+        "context_overflow", "This conversation is too long for the model. Start a new one.", False
+    )
+    assert overflow.message == "Start a new one."
+    assert view.error_view("timeout", "The model took too long to answer.", True).message == ""
 
 
 def test_feedback_mapping_round_trips() -> None:
