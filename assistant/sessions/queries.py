@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -366,7 +366,10 @@ def _rollup_totals(conn: sa.Connection, query: SessionQueryLike) -> SessionTotal
     totals = _totals(conn.execute(stmt).one())
     if totals.sessions == 0:  # float sums of sessions that moved away leave rounding dust
         return SessionTotals(0, 0, 0, 0, 0.0, 0, 0)
-    return totals
+    # and so do those left: a call costs a whole number of 1e-11 dollars (tokens x a price with
+    # 5 decimals per 1M), so 12 decimals keep every call's cost and drop the dust
+    # (2.8e-17 once priced sessions were deleted, shown as "<$0.00000001" where $0.00 was spent)
+    return replace(totals, cost_usd=round(totals.cost_usd, 12) + 0.0)
 
 
 def _search_window(

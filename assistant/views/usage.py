@@ -340,7 +340,7 @@ def costs_csv(
                 g.output_tokens,
                 g.cache_read_tokens,
                 g.cache_write_tokens,
-                f"{g.cost_usd:.6f}" if priced else "",
+                f"{g.cost_usd:.8f}" if priced else "",
                 g.unknown_cost_calls,
             ]
         )

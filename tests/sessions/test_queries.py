@@ -255,3 +255,20 @@ def test_search_in_quotes_finds_the_phrase(seeded: Engine, user: str | None) -> 
     assert expected
     for typed in ('"project aurora"', "“Project Aurora”", ' "project aurora" '):
         assert ids(list_sessions(seeded, SessionFilter(user_id=user, text=typed))) == expected, typed
+
+
+def test_totals_after_deleting_priced_sessions_show_no_rounding_dust(query_engine: Engine) -> None:
+    # The session_totals rollup adds and subtracts float costs: once Dana deleted her two priced
+    # Nova Lite sessions, the total of the one left (nothing spent) read 2.8e-17, shown as
+    # "<$0.00000001" in the Cost metric, where $0.00 was spent.
+    lite = "bedrock:us.amazon.nova-lite-v1:0"
+    insert_sessions(
+        query_engine,
+        [dict(id=f"d{i}", user_id="dana", model=lite, cost_usd=cost) for i, cost in enumerate((0.1, 0.2, 0.0))],
+    )
+    with query_engine.begin() as conn:
+        conn.execute(delete(sessions).where(sessions.c.id.in_(["d0", "d1"])))
+    for query in (SessionFilter(user_id="dana"), SessionFilter(user_id="dana", models=(lite,))):
+        totals = list_sessions(query_engine, query).totals
+        assert totals.sessions == 1
+        assert totals.cost_usd == 0.0

@@ -186,7 +186,7 @@ def test_costs_csv(query_engine: Engine) -> None:
     assert tuple(rows[0].keys()) == views.CSV_COLUMNS
     assert len(rows) == 5
     by_key = {(r["day"], r["user_id"], r["model_id"]): r for r in rows}
-    assert by_key[("2026-11-01", "alice", seeded_ledger.LITE)]["cost_usd"] == "0.300000"
+    assert by_key[("2026-11-01", "alice", seeded_ledger.LITE)]["cost_usd"] == "0.30000000"
     assert by_key[("2026-11-01", "alice", seeded_ledger.LITE)]["calls"] == "2"
     assert by_key[("2026-11-02", "alice", seeded_ledger.UNKNOWN)]["cost_usd"] == ""
     assert by_key[("2026-11-02", "alice", seeded_ledger.UNKNOWN)]["unknown_cost_calls"] == "1"
@@ -197,3 +197,22 @@ def test_costs_csv(query_engine: Engine) -> None:
         )
     )
     assert {r["user_id"] for r in only_bob} == {"bob"}
+
+
+def test_costs_csv_keeps_a_tiny_priced_cost_and_adds_up_to_the_dashboard(query_engine: Engine) -> None:
+    # Ten input tokens on Nova Micro cost $0.00000035: the CLI wrote "0.000000", the same as the
+    # free offline model, and its rows summed to less than the dashboard's total.
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    micro = "us.amazon.nova-micro-v1:0"
+    insert_usage(
+        query_engine,
+        [
+            dict(provider="bedrock", session_id="s1", user_id="dana", model_id=micro, started_at=day, input_tokens=10,
+                 cost_usd=0.00000035),
+            dict(session_id="s1", user_id="dana", started_at=day + timedelta(hours=1), input_tokens=10),
+        ],
+    )  # fmt: skip
+    rows = {r["model_id"]: r for r in csv.DictReader(io.StringIO(views.costs_csv(query_engine, since=day.date())))}
+    assert rows[micro]["cost_usd"] != rows["offline"]["cost_usd"]
+    total = dashboard(query_engine, since=day, until=day + timedelta(days=1), user_id="dana").totals.cost_usd
+    assert sum(float(r["cost_usd"]) for r in rows.values()) == pytest.approx(total, rel=1e-9, abs=0)
