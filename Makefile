@@ -98,7 +98,7 @@ chromium:
 
 lint: dev-install
 	$(VENV)/bin/ruff check assistant app_pages ui streamlit_app.py tests bench migrations
-	$(VENV)/bin/ruff format --check assistant app_pages ui streamlit_app.py tests bench
+	$(VENV)/bin/ruff format --check assistant app_pages ui streamlit_app.py tests bench migrations
 
 typecheck: dev-install
 	$(VENV)/bin/mypy assistant app_pages streamlit_app.py ui

@@ -53,7 +53,7 @@ ErrorCategory = Literal[
 
 _THROTTLED = (
     "throttled",
-    "The model service is busy right now (too many requests). Wait a few seconds, then press Retry.",
+    "The model service is getting too many requests. Wait a few seconds, then press Retry.",
     True,
 )
 _TIMEOUT = (

@@ -107,6 +107,21 @@ def test_error_views() -> None:
     assert view.error_view("timeout", "The model took too long to answer.", True).message == ""
 
 
+def test_every_model_error_reads_once_under_its_title() -> None:
+    """The page draws the title in bold, then the message: "The model is busy right now. The model
+    service is busy right now (too many requests)" said it twice."""
+    from assistant.models import errors
+
+    kinds = [v for v in vars(errors).values() if isinstance(v, tuple) and len(v) == 3 and isinstance(v[1], str)]
+    assert len(kinds) >= 3, "the model errors' (category, message, retryable) triples"
+    for category, message, retryable in kinds:
+        shown = view.error_view(category, message, retryable)
+        words = shown.title.lower().rstrip(".").split()
+        for i in range(len(words) - 3):
+            phrase = " ".join(words[i : i + 4])
+            assert phrase not in shown.message.lower(), (category, shown.title, shown.message)
+
+
 def test_feedback_mapping_round_trips() -> None:
     for stored in (1, -1, None):
         assert view.feedback_value(view.feedback_index(stored)) == stored
