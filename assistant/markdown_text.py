@@ -14,6 +14,15 @@ _AUTOLINK = re.compile(r"(?i)(://|\bwww\.|@)")
 _DEFUSED = {"://": "\\://", "@": "\\@"}
 
 
+def defuse_autolinks(markdown: str) -> str:
+    """``markdown`` with addresses that GitHub-flavoured Markdown would auto-link left as text.
+
+    "http://x", "www.x" and "a@b.com" are links even unmarked; an escaped character in the
+    middle ("http\\://", "www\\.", "a\\@b.com") renders the same but is not a link.
+    """
+    return _AUTOLINK.sub(lambda m: _DEFUSED.get(m.group(1), m.group(1)[:-1] + "\\."), markdown)
+
+
 def literal(text: object) -> str:
     """``text`` as one Markdown line that renders as itself: no link, emphasis, heading or HTML.
 
@@ -24,8 +33,7 @@ def literal(text: object) -> str:
         One line, Markdown punctuation backslash-escaped, addresses not auto-linked
         ("http\\://", "www\\.", "a\\@b.com" render as typed).
     """
-    escaped = _SYNTAX.sub(r"\\\1", " ".join(str(text).split()))
-    return _AUTOLINK.sub(lambda m: _DEFUSED.get(m.group(1), m.group(1)[:-1] + "\\."), escaped)
+    return defuse_autolinks(_SYNTAX.sub(r"\\\1", " ".join(str(text).split())))
 
 
-__all__ = ["literal"]
+__all__ = ["defuse_autolinks", "literal"]

@@ -15,7 +15,6 @@ DOCX every piece of text is a plain run.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
@@ -31,6 +30,7 @@ from assistant.context.prep_notes import PrepResponse, list_prep_responses
 from assistant.context.related import with_related
 from assistant.context.type_overrides import overrides
 from assistant.context.user_data import budget_for, rocks_for
+from assistant.markdown_text import defuse_autolinks
 from assistant.views.markdown import plain_text
 
 logger = logging.getLogger(__name__)
@@ -185,9 +185,6 @@ def file_stem(materials: Materials) -> str:
 
 # --- Markdown -------------------------------------------------------------------------
 
-_AUTOLINK = re.compile(r"(?i)(://|\bwww\.|@)")
-_DEFUSED = {"://": "\\://", "@": "\\@"}
-
 
 def md_text(text: str) -> str:
     """Untrusted text as one inert Markdown line: syntax and HTML escaped, no auto-linked address.
@@ -198,11 +195,7 @@ def md_text(text: str) -> str:
     Returns:
         One line that renders as the text itself.
     """
-    escaped = plain_text(text)
-    # "http://x", "www.x" and "a@b.com" are auto-linked by GitHub-flavoured Markdown; an
-    # escaped character in the middle ("http\://", "www\.", "a\@b.com") renders the same
-    # but is not a link.
-    return _AUTOLINK.sub(lambda m: _DEFUSED.get(m.group(1), m.group(1)[:-1] + "\\."), escaped)
+    return defuse_autolinks(plain_text(text))
 
 
 def md_code(text: str) -> str:
