@@ -144,9 +144,10 @@ def _person(a: Attendee) -> str:
     return f"{a.name} ({a.org})" if a.org else a.name
 
 
-def _attendee(a: Attendee) -> str:
-    """``Dana Brooks (SVP Ops, Acme Corp)``: as the Materials and the meeting list write a person."""
-    details = [part for part in (a.role, a.org) if part]
+def attendee_text(a: Attendee, *notes: str) -> str:
+    """``Dana Brooks (SVP Operations, Acme Corp)``, with any ``notes`` ("tentative") in the brackets:
+    how the agenda and the Materials write a person."""
+    details = [part for part in (a.role, a.org, *notes) if part]
     return f"{a.name} ({', '.join(details)})" if details else a.name
 
 
@@ -308,7 +309,7 @@ def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: i
     ]
     if meeting.attendees:
         lines.append("")  # its own paragraph: one newline would run it on after the location
-        lines.append("**Attendees:** " + ", ".join(literal(_attendee(a)) for a in meeting.attendees))
+        lines.append("**Attendees:** " + ", ".join(literal(attendee_text(a)) for a in meeting.attendees))
     lines.append("")
     for i, item in enumerate(items, 1):
         lines.append(

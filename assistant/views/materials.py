@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from assistant.config import Settings
 from assistant.context.agenda import MAX_DURATION, MIN_DURATION, Agenda, AgendaItem, build_agenda
+from assistant.context.agenda import attendee_text as agenda_attendee_text
 from assistant.context.budget import budget_statuses
 from assistant.context.classify import MeetingTypes, attending_others, effective_type, load_meeting_types
 from assistant.context.meeting_cost import MeetingCost, MeetingRates, format_duration, meeting_cost
@@ -159,12 +160,9 @@ def type_text(materials: Materials) -> str:
 
 def attendee_text(attendee: Attendee) -> str:
     """``"Dana Brooks (SVP Operations, Acme Corp)"``, with ``tentative`` when not confirmed."""
-    details = [part for part in (attendee.role, attendee.org) if part]
-    if attendee.response == "tentative":
-        details.append("tentative")
-    if attendee.organizer:
-        details.append("organizer")
-    return f"{attendee.name} ({', '.join(details)})" if details else attendee.name
+    return agenda_attendee_text(
+        attendee, "tentative" if attendee.response == "tentative" else "", "organizer" if attendee.organizer else ""
+    )
 
 
 def item_time(item: AgendaItem) -> str:

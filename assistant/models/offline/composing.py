@@ -61,13 +61,25 @@ def _days_of(meeting: dict[str, Any]) -> list[date]:
     return [start.date() + timedelta(days=n) for n in range((last - start.date()).days + 1)]
 
 
+def _tool_today(data: dict[str, Any]) -> date | None:
+    """The user's date as the meetings tool gave it ("Saturday 2026-12-05"), if it did."""
+    try:
+        return date.fromisoformat(str(data.get("today", "")).split()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def _meetings_on(n: int, when: str) -> str:
+    """``"1 meeting on Monday 07 December"``, ``"No meetings next week, …"``."""
+    return f"{n or 'No'} meeting{'' if n == 1 else 's'} {when}"
+
+
 def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
     """("tomorrow,", its date) when the user asked about today, tomorrow or a weekday ("on", the next
     such day, today included) and the tool gave today's date."""
     lowered = user_text.lower()
-    try:
-        today = date.fromisoformat(str(data.get("today", "")).split()[-1])
-    except (ValueError, IndexError):
+    today = _tool_today(data)
+    if today is None:
         return None
     if "today" in lowered or "tomorrow" in lowered:
         return ("today,", today) if "today" in lowered else ("tomorrow,", today + timedelta(days=1))
@@ -79,9 +91,8 @@ def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
 
 def _next_week(data: dict[str, Any]) -> tuple[date, date] | None:
     """Monday and Sunday of the week after today's (on a weekend: the coming one), from the tool's date."""
-    try:
-        today = date.fromisoformat(str(data.get("today", "")).split()[-1])
-    except (ValueError, IndexError):
+    today = _tool_today(data)
+    if today is None:
         return None
     monday = today + timedelta(days=7 - today.weekday())
     return monday, monday + timedelta(days=6)
@@ -99,13 +110,11 @@ def _on_asked_day(
     if asked is not None:
         word, day = asked
         meetings = [m for m in meetings if day in _days_of(m)]
-        n = len(meetings)
-        summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} {word} {day:%A %d %B}"
+        summary = _meetings_on(len(meetings), f"{word} {day:%A %d %B}")
     elif "next week" in user_text.lower() and (week := _next_week(data)) is not None:
         first, last = week
         meetings = [m for m in meetings if any(first <= d <= last for d in _days_of(m))]
-        n = len(meetings)
-        summary = f"{n or 'No'} meeting{'' if n == 1 else 's'} next week, {first:%a %d %b} to {last:%a %d %b}"
+        summary = _meetings_on(len(meetings), f"next week, {first:%a %d %b} to {last:%a %d %b}")
     if meetings and refers_to_soonest(user_text.lower()):
         return meetings[:1], "Your next meeting" + (f" {asked[0]} {asked[1]:%A %d %B}" if asked else "") + ":"
     return meetings, summary
