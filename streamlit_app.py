@@ -124,26 +124,21 @@ def main() -> None:
     try:
         identity = require_identity(settings, pages=pages)
         calendar = get_calendar_service(settings)  # builds the store: the schema check, on first use
-    except DBAPIError as e:
+        # Google sends the tab back to the app's root after calendar consent: finish it on any page.
+        calendar.remember_email(identity.user_id, identity.email)  # declined invitations are left out
+        calendar_connected = handle_google_callback(settings, identity, calendar)
+        nav = st.navigation(pages)
+        render_identity_sidebar(identity, settings)
+        if calendar_connected:
+            st.switch_page(context_page)
+        nav.run()
+    except DBAPIError as e:  # unreachable at start, or gone under a running app: say so, not a traceback
         _stop_for_database(settings, e)
     except PriceTableError as e:
         st.error(
             f"The app is not configured correctly: {e} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
         )
         st.stop()
-    st.session_state["identity"] = identity
-
-    # Google sends the tab back to the app's root after calendar consent: finish it on any page.
-    calendar.remember_email(identity.user_id, identity.email)  # declined invitations are left out
-    calendar_connected = handle_google_callback(settings, identity, calendar)
-    nav = st.navigation(pages)
-    render_identity_sidebar(identity, settings)
-    if calendar_connected:
-        st.switch_page(context_page)
-    try:
-        nav.run()
-    except DBAPIError as e:  # the database went away under a running app: say so, not a traceback
-        _stop_for_database(settings, e)
 
 
 if __name__ == "__main__":

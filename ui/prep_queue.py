@@ -101,13 +101,10 @@ def _card(
         st.badge(entry.item.type_label, icon=":material/label:", color="blue")
         st.caption(f"{when} · {window_text(entry, now.astimezone(zone))}")
         notes = entry.item.notes_count
-        prepared = (
-            f"{notes} prep note{'s' if notes != 1 else ''} saved"
-            if notes
-            else "Prep started, no notes saved yet"
-            if entry.session_id
-            else "Nothing prepared yet"
-        )
+        if notes:
+            prepared = f"{counted(notes, 'prep note')} saved"
+        else:
+            prepared = "Prep started, no notes saved yet" if entry.session_id else "Nothing prepared yet"
         cost = f"{format_usd(entry.cost.total_usd)} of people's time" if entry.cost.priced else entry.cost.label
         st.caption(f"{prepared} · {cost}", help=entry.cost.label)
         with st.container(horizontal=True, gap="small"):

@@ -7,6 +7,7 @@ terms shorter than three characters and within one user's sessions).
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from typing import Any
@@ -66,8 +67,7 @@ def text_matches(column: Any, term: str) -> Any:
 def _fts_query(term: str) -> str | None:
     """The FTS5 query of ``term``: its parts between apostrophes of three characters or more as
     phrases (any apostrophe is then checked by LIKE), or None when no part is long enough."""
-    chunks = "".join("\n" if ch in APOSTROPHES else ch for ch in term).split("\n")
-    phrases = [c for c in chunks if len(c) >= 3]
+    phrases = [c for c in re.split(f"[{APOSTROPHES}]", term) if len(c) >= 3]
     if not phrases:
         return None
     return " AND ".join('"' + c.replace('"', '""') + '"' for c in phrases)

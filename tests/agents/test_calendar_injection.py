@@ -45,19 +45,24 @@ def _ics(description: str) -> bytes:
     ).encode()
 
 
-@pytest.fixture
-def hostile_deps(sqlite_engine: Engine, tmp_path: Path) -> ToolDeps:
+def _deps_with_calendar(engine: Engine, ics: bytes) -> ToolDeps:
+    """Alice's tool dependencies, her calendar the uploaded ``ics``."""
     settings = load_settings()
-    calendar = CalendarService(sqlite_engine, settings, clock=lambda: NOW, cipher=TokenCipher(Fernet.generate_key()))
-    calendar.connect_ics_file("alice", _ics(HOSTILE), "work.ics")
+    calendar = CalendarService(engine, settings, clock=lambda: NOW, cipher=TokenCipher(Fernet.generate_key()))
+    calendar.connect_ics_file("alice", ics, "work.ics")
     return ToolDeps(
         data_dir=settings.data_dir,
-        engine=sqlite_engine,
+        engine=engine,
         user_id="alice",
         session_id="s1",
         now=lambda: NOW,
         calendar=calendar,
     )
+
+
+@pytest.fixture
+def hostile_deps(sqlite_engine: Engine, tmp_path: Path) -> ToolDeps:
+    return _deps_with_calendar(sqlite_engine, _ics(HOSTILE))
 
 
 def _tool_results(messages: Any) -> list[dict[str, Any]]:
@@ -127,8 +132,6 @@ def test_the_offline_model_prepares_the_hostile_meeting_without_writing_and_rend
 def test_the_offline_model_quotes_a_hostile_title_as_typed_not_as_a_link(sqlite_engine: Engine, tmp_path: Path) -> None:
     """An invite titled ``[Verify your SSO account](https://evil.example/login)`` came back in the
     offline model's answer and agenda as a link reading "Verify your SSO account"."""
-    settings = load_settings()
-    calendar = CalendarService(sqlite_engine, settings, clock=lambda: NOW, cipher=TokenCipher(Fernet.generate_key()))
     start = NOW + timedelta(hours=2)
     ics = (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nBEGIN:VEVENT\r\nUID:sso@outside.test\r\n"
@@ -138,16 +141,7 @@ def test_the_offline_model_quotes_a_hostile_title_as_typed_not_as_a_link(sqlite_
         "ATTENDEE;CN=[IT desk](https://evil.example/it);PARTSTAT=ACCEPTED:mailto:it@outside.test\r\n"
         "END:VEVENT\r\nEND:VCALENDAR\r\n"
     ).encode()
-    calendar.connect_ics_file("alice", ics, "work.ics")
-    deps = ToolDeps(
-        data_dir=settings.data_dir,
-        engine=sqlite_engine,
-        user_id="alice",
-        session_id="s1",
-        now=lambda: NOW,
-        calendar=calendar,
-    )
-    agent = create_meeting_coordinator(model=OfflineModel(), deps=deps)
+    agent = create_meeting_coordinator(model=OfflineModel(), deps=_deps_with_calendar(sqlite_engine, ics))
     answers = [str(agent("What meetings do I have today?")), str(agent("Prepare an agenda for the Verify meeting"))]
     for answer in answers:
         shown = safe_markdown(answer)

@@ -113,6 +113,16 @@ def test_no_prep_answers_yet_says_so(types: MeetingTypes) -> None:
     assert "*No prep answers saved yet.*" in md and "From the invitation" not in md
 
 
+def _when_line(meeting: Meeting, types: MeetingTypes, type_id: str, agenda_minutes: int) -> str:
+    """The "- **When:** ..." line of the meeting's Materials in Markdown."""
+    agenda = build_agenda(meeting, prep_notes=[], budget=[], rocks=[], tz=UTC, duration_minutes=agenda_minutes)
+    cost = meeting_cost(meeting, user_email=ME, internal_domains=[], rates=MeetingRates())
+    built = build_materials(
+        meeting, type_id=type_id, types=types, prep_notes=[], agenda=agenda, cost=cost, tz=UTC, user_email=ME
+    )
+    return to_markdown(built).splitlines()[2]
+
+
 def test_an_event_of_several_days_says_its_last_day(types: MeetingTypes) -> None:
     """A three-day offsite read "Tuesday 11 March 2025 (all day)", as if it ended that evening."""
     day = datetime(2025, 3, 11, tzinfo=UTC)
@@ -122,12 +132,7 @@ def test_an_event_of_several_days_says_its_last_day(types: MeetingTypes) -> None
     one_day = offsite.model_copy(update={"end": day + timedelta(days=1), "duration_minutes": 24 * 60})
 
     def when(meeting: Meeting) -> str:
-        agenda = build_agenda(meeting, prep_notes=[], budget=[], rocks=[], tz=UTC, duration_minutes=480)
-        cost = meeting_cost(meeting, user_email=ME, internal_domains=[], rates=MeetingRates())
-        built = build_materials(
-            meeting, type_id="leadership", types=types, prep_notes=[], agenda=agenda, cost=cost, tz=UTC, user_email=ME
-        )
-        return to_markdown(built).splitlines()[2]
+        return _when_line(meeting, types, "leadership", 480)
 
     assert when(offsite) == "- **When:** Tuesday 11 March to Thursday 13 March 2025 (all day)"
     assert when(one_day) == "- **When:** Tuesday 11 March 2025 (all day)"
@@ -242,12 +247,7 @@ def test_a_timed_meeting_past_midnight_says_the_day_it_ends(types: MeetingTypes)
     workshop = workshop.model_copy(update={"duration_minutes": 32 * 60})
 
     def when(meeting: Meeting) -> str:
-        agenda = build_agenda(meeting, prep_notes=[], budget=[], rocks=[], tz=UTC, duration_minutes=90)
-        cost = meeting_cost(meeting, user_email=ME, internal_domains=[], rates=MeetingRates())
-        built = build_materials(
-            meeting, type_id="external", types=types, prep_notes=[], agenda=agenda, cost=cost, tz=UTC, user_email=ME
-        )
-        return to_markdown(built).splitlines()[2]
+        return _when_line(meeting, types, "external", 90)
 
     assert when(late) == "- **When:** Tuesday 11 March 2025, 22:00 – Wednesday 12 March, 01:00 UTC (3 h)"
     assert when(workshop).startswith("- **When:** Tuesday 11 March 2025, 09:00 – Wednesday 12 March, 17:00 UTC (")
