@@ -23,9 +23,39 @@ from tests.fixtures.streamlit_server import (
     start_streamlit,
 )
 
-__all__ = ["ROOT", "StreamlitServer", "free_port", "shot", "start_streamlit"]
+__all__ = ["ROOT", "StreamlitServer", "free_port", "idle", "shot", "start_streamlit"]
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# The app root's own record of the script run (what Streamlit's own browser tests wait on). The
+# status widget's Stop button is no signal: it shows only once a run has lasted 500 ms.
+_IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.dataset.testScriptState === 'notRunning' && app.dataset.testConnectionState === 'CONNECTED';
+}"""
+
+
+def idle(page: Any, timeout: float | None = None) -> None:
+    """Wait until the page is connected and no script run is in progress or requested."""
+    page.wait_for_function(_IDLE_JS, timeout=timeout)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """When a browser test fails, its report carries what the page showed and the server's log tail."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when != "call" or not report.failed:
+        return
+    for name, value in getattr(item, "funcargs", {}).items():
+        if isinstance(value, StreamlitServer):
+            report.sections.append((f"server log tail ({name})", value.log()))
+        elif hasattr(value, "screenshot") and hasattr(value, "locator"):  # a Playwright page
+            try:
+                path = shot(value, f"FAILED-{item.name}", full_page=True)
+                text = value.locator("body").inner_text(timeout=3_000)[-3_000:]
+                report.sections.append((f"page at failure ({value.url}, {path.name})", text))
+            except Exception as e:  # the page itself is gone: say so, keep the real failure
+                report.sections.append(("page at failure", f"could not be read: {e}"))
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import StreamlitServer, shot, start_streamlit
+from tests.e2e.conftest import StreamlitServer, idle, shot, start_streamlit
 from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER
 
 pytestmark = pytest.mark.e2e
@@ -230,11 +230,6 @@ def work_calendar(now: datetime) -> WorkCalendar:
 
 
 # --- page helpers ---------------------------------------------------------------------------
-
-
-def idle(page: Any) -> None:
-    """Wait until no script run is in progress (the status widget shows no Stop button)."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button')")
 
 
 def when_text(moment: datetime) -> str:

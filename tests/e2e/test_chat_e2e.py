@@ -10,18 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import StreamlitServer, shot
+from tests.e2e.conftest import StreamlitServer, idle, shot
 
 pytestmark = pytest.mark.e2e
 
 INPUT = '[data-testid="stChatInputTextArea"]'
 MESSAGES = '[data-testid="stChatMessage"]'
 FOOTERS = '[class*="st-key-turn-footer-"]'
-
-
-def idle(page: Any) -> None:
-    """Wait until no script run is in progress (the status widget shows no Stop button)."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button')")
 
 
 def open_app(page: Any, server: StreamlitServer, query: str = "") -> None:

@@ -92,11 +92,8 @@ def test_pick_a_model_ask_then_ask_another_model(page: Any, two_models_server: S
 
     panel = page.locator(".st-key-comparison-0")
     panel.wait_for()
-    page.wait_for_function(
-        "() => document.querySelectorAll('.st-key-comparison-0 table').length === 1"
-        " && !document.querySelector('[data-testid=\"stStatusWidget\"] button')",
-        timeout=30_000,
-    )
+    page.wait_for_function("() => document.querySelectorAll('.st-key-comparison-0 table').length === 1", timeout=30_000)
+    idle(page, timeout=30_000)
     panel.scroll_into_view_if_needed()
     columns = panel.locator("[data-testid='stColumn']")
     assert columns.count() == 2

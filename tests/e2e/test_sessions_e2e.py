@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import StreamlitServer, shot
+from tests.e2e.conftest import StreamlitServer, idle, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +26,6 @@ TABLE = '[data-testid="stDataFrame"]'
 ROW_HEIGHT = 38  # row_height of the sessions table (header included)
 QUESTION = "Prepare me for the Acme QBR"
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-def idle(page: Any) -> None:
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button')")
 
 
 def session_id(page: Any) -> str:
