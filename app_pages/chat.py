@@ -827,7 +827,7 @@ def _conversation() -> None:
         if header_in_fragment:
             _draw_header()
         _draw_flash()
-        if not turns and not failed and to_send is None and not read_only:
+        if not turns and not failed and answering_elsewhere is None and to_send is None and not read_only:
             # One container for all of it: a first send draws its question in its place, so no
             # starter or prep card is left on the page (stale, yet clickable) while it is answered.
             with st.container(key="welcome-area"):

@@ -358,6 +358,9 @@ def test_a_question_another_tab_is_answering_is_shown_as_such(make_app: Callable
     at.run()
     assert "being answered in another tab" in _texts(at)
     assert not [b for b in at.button if b.key == "retry-turn"]
+    # its first question: no welcome, no starters or prep cards to send a second question with
+    assert "Hello," not in _texts(at)
+    assert not [b for b in at.button if b.key and (b.key.startswith("starter-") or b.key.startswith("prep-"))]
 
 
 def test_meeting_titles_in_starters_are_plain_text(make_app: Callable[..., AppTest], tmp_path: Path) -> None:
