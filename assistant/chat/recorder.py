@@ -8,6 +8,7 @@ timing and usage, and each tool step.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,43 @@ from assistant.inputs import strip_control_chars
 from assistant.models.registry import parse_model_name
 from assistant.sessions.base import SessionMeta, ToolStep, UsageRecord, utcnow
 from assistant.usage.pricing import PriceTable
+
+CHARS_PER_TOKEN = 4
+"""The usual rule of thumb for English text, used only for a call the provider did not report."""
+
+
+def _text_chars(value: Any) -> int:
+    """Characters of text in a message list, a tool spec or a content block (bytes count none)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(str(k)) + _text_chars(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sum(_text_chars(v) for v in value)
+    if value is None or isinstance(value, bytes | bytearray):
+        return 0
+    return len(str(value))
+
+
+def estimated_usage(agent: Agent, streamed: str) -> dict[str, int]:
+    """Tokens of a model call cut short (Stop, or a stream that failed after it began).
+
+    Such a stream never reaches the provider's usage report, which comes last, yet the provider
+    bills what it read and what it wrote until then. Recording zero made a stopped turn look
+    free; this counts the request (system prompt, history, tool specs) and the text streamed
+    at :data:`CHARS_PER_TOKEN` characters a token. Images and documents are not counted.
+    """
+    sent = (
+        len(agent.system_prompt or "")
+        + _text_chars(agent.messages)
+        + _text_chars(agent.tool_registry.get_all_tool_specs())
+    )
+    return {
+        "input": math.ceil(sent / CHARS_PER_TOKEN),
+        "output": math.ceil(len(streamed) / CHARS_PER_TOKEN),
+        "cache_read": 0,
+        "cache_write": 0,
+    }
 
 
 def user_text(message: dict[str, Any]) -> str:
@@ -129,6 +167,11 @@ class RecorderHooks(HookProvider):
                 "cache_read": int(usage.get("cacheReadInputTokens", 0) or 0),
                 "cache_write": int(usage.get("cacheWriteInputTokens", 0) or 0),
             }
+        cut_short = (event.stop_response is not None and event.stop_response.stop_reason == "cancelled") or (
+            event.exception is not None and call.first_token is not None
+        )
+        if cut_short and not any(call.usage.values()):
+            call.usage = estimated_usage(event.agent, rec.current_text if rec is not None else "")
 
     def _before_tool(self, event: BeforeToolCallEvent) -> None:
         rec = self.slot.recorder

@@ -169,6 +169,27 @@ def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:
     assert isinstance(service.run_turn(meta.id, "u1", "and my budget?")[-1], Done)
 
 
+def test_a_stopped_answer_still_counts_the_tokens_it_used(sqlite_engine) -> None:
+    """A stream cut short never sends the provider's usage report, yet the provider bills what it
+    read and wrote until then: the ledger holds an estimate (4 characters a token), not zero."""
+    service = make_service(sqlite_engine, model=_slow)
+    meta = service.create_session("u1")
+    stream = service.send_sync(meta.id, "u1", "Hello, what can you do for me?")
+    got = _read_some(stream, chars=120)
+    assert service.stop(meta.id)
+    list(stream)
+    assert service.wait_idle(meta.id, timeout=10)
+    turn = service.open_session(meta.id, "u1").turns[0]
+    assert turn.status == "stopped"
+    system_prompt_tokens = 500  # the Meeting Coordinator's instructions alone are longer than this
+    assert turn.input_tokens > system_prompt_tokens, turn
+    assert turn.output_tokens >= len(got) // 4 > 0, turn
+    with sqlite_engine.connect() as conn:
+        ledger = conn.execute(select(db.usage.c.input_tokens, db.usage.c.output_tokens)).all()
+    assert sum(r.input_tokens for r in ledger) == turn.input_tokens
+    assert sum(r.output_tokens for r in ledger) == turn.output_tokens
+
+
 def test_rate_limit_and_daily_budget_refuse_with_when_it_frees_up(sqlite_engine) -> None:
     service = make_service(sqlite_engine, messages_per_minute=2)
     meta = service.create_session("u1")
