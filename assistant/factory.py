@@ -37,7 +37,11 @@ def get_s3_client(settings: Settings) -> S3Client:
         settings: The settings naming the region and the S3 endpoint (None for AWS).
 
     Returns:
-        The shared client (three attempts per request, 5 s to connect, 20 s to read).
+        The shared client (three attempts per request, 3 s to connect, 10 s to read). A session's
+        objects are small, so a read that waits 10 s for a byte is a stalled endpoint. botocore's
+        ``max_attempts`` counts retries, not attempts: ``max_attempts: 3`` with 5 s + 20 s made
+        four attempts, and a hung S3 kept a send on "Thinking…" for 100 s before the page could
+        say so; ``total_max_attempts`` counts every attempt.
     """
     import boto3
     from botocore.config import Config
@@ -50,7 +54,9 @@ def get_s3_client(settings: Settings) -> S3Client:
                 "s3",
                 region_name=settings.aws_region,
                 endpoint_url=settings.s3_endpoint_url,
-                config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=20),
+                config=Config(
+                    retries={"total_max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10
+                ),
             )
             _s3_clients[key] = client
         return client

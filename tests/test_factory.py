@@ -139,3 +139,13 @@ def test_one_s3_client_per_endpoint_and_region(s3_mock: None, tmp_path: Path) ->
     assert get_s3_client(elsewhere).meta.region_name == "eu-west-1"
     store = get_store(same_place)
     assert isinstance(store, S3SessionStore) and store.client is client
+
+
+def test_a_stalled_s3_endpoint_is_given_up_on_within_45_seconds(s3_mock: None, tmp_path: Path) -> None:
+    """Every attempt may wait its connect and read timeouts in full before the page can say
+    "storage unavailable": 5 s + 20 s with botocore's ``max_attempts: 3`` (which counts retries:
+    four attempts) kept a send on "Thinking…" 100 s."""
+    config = get_s3_client(_deployed(tmp_path / "a.db")).meta.config
+    attempts = config.retries["total_max_attempts"]
+    assert attempts >= 2, "one slow response is retried"
+    assert attempts * (config.connect_timeout + config.read_timeout) <= 45

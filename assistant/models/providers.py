@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10.0
 MAX_RETRIES = 2
-"""Retries after the first attempt (3 attempts in all, like Bedrock's ``max_attempts: 3``)."""
+"""Retries after the first attempt (3 attempts in all, like Bedrock's ``total_max_attempts: 3``)."""
 NO_KEY_PLACEHOLDER = "not-needed"
 
 API_KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}

@@ -100,7 +100,7 @@ def _bedrock_factory(model_id: str, settings: Settings) -> Model:
     client_config = BotocoreConfig(
         read_timeout=timeout,
         connect_timeout=min(timeout, 10.0),
-        retries={"max_attempts": 3, "mode": "adaptive"},
+        retries={"total_max_attempts": 3, "mode": "adaptive"},  # 3 in all (max_attempts counts retries)
         user_agent_extra="executive-assistant",
     )
     return BedrockModel(

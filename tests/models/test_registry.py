@@ -96,6 +96,8 @@ def test_get_bedrock_model_is_configured_from_settings() -> None:
     assert config["max_tokens"] == 1234
     assert model.client.meta.region_name == "eu-west-1"
     assert model.client.meta.config.read_timeout == 30
+    # three attempts in all, as the README says (botocore's max_attempts: 3 meant four)
+    assert model.client.meta.config.retries["total_max_attempts"] == 3
 
 
 async def test_real_bedrock_call_fails_the_test(settings: Any) -> None:
