@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
+from assistant.sessions.base import UNTITLED, SessionDocument, ToolStep, TurnRecord
 
-DEFAULT_TITLE = "New session"
+DEFAULT_TITLE = UNTITLED
 TOOL_RESULT_PREVIEW_CHARS = 280
 STOPPED_EARLY = "(Stopped before the answer started.)"
 STOPPED_DURING_TOOL = "(Stopped while a tool was running.)"

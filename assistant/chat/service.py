@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from assistant.chat.bridge import LoopBridge
-from assistant.chat.display import DEFAULT_TITLE
+from assistant.chat.display import DEFAULT_TITLE, derive_title
 from assistant.chat.events import (
     ChatEvent,
     ChatInputError,
@@ -352,6 +352,7 @@ class ChatService:
                 now=self.clock(),
                 rate_window=RATE_WINDOW,
                 decide=self._decide_send,
+                first_title=derive_title(prompt),
             )
         except BaseException:
             slot.lock.release()
@@ -418,8 +419,10 @@ class ChatService:
         return None if pending is None else as_shown(pending, owner=self.owner, now=self.clock())
 
     def dismiss_pending(self, session_id: str, user_id: str) -> None:
-        """Forget a failed question the user does not want to send again."""
-        self.store.clear_pending(session_id, user_id)
+        """Forget a failed question the user does not want to send again (a first question's title too)."""
+        pending = self.store.pending_turn(session_id, user_id)
+        untitle = derive_title(pending.text) if pending is not None and pending.turn_idx == 0 else None
+        self.store.clear_pending(session_id, user_id, untitle=untitle)
 
     # -- sync bridge ------------------------------------------------------------------
 

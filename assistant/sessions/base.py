@@ -22,6 +22,8 @@ from sqlalchemy import Engine
 
 SessionState = Literal["active", "completed", "expired"]
 TurnStatus = Literal["ok", "stopped", "error"]
+UNTITLED = "New session"
+"""A session's title until its first question names it (see :meth:`SessionStore.begin_turn`)."""
 
 
 def utcnow() -> datetime:
@@ -374,7 +376,7 @@ class SessionStore(abc.ABC):
         user_id: str,
         *,
         model: str,
-        title: str = "New session",
+        title: str = UNTITLED,
         user_email: str | None = None,
         continued_from: str | None = None,
         seed_snapshot: dict[str, Any] | None = None,
@@ -432,12 +434,15 @@ class SessionStore(abc.ABC):
         now: datetime,
         rate_window: timedelta,
         decide: Callable[[SessionMeta, SendWindow], None],
+        first_title: str | None = None,
     ) -> SessionMeta:
         """Everything before the model is called, in one transaction.
 
         Reads the session's row and the user's :class:`SendWindow`; ``decide`` raises to refuse
         (read-only session, budget, rate) and then nothing is written. Otherwise the send is
-        counted in the rate window and ``text`` becomes the session's pending question.
+        counted in the rate window and ``text`` becomes the session's pending question; a
+        session still :data:`UNTITLED` with no turn is titled ``first_title`` (its first
+        question names it at once, even if that question then fails).
 
         Returns:
             The session's metadata as read (expiry applied).
@@ -464,5 +469,6 @@ class SessionStore(abc.ABC):
         """Say that ``owner`` is still answering the session's pending question."""
 
     @abc.abstractmethod
-    def clear_pending(self, session_id: str, user_id: str) -> None:
-        """Forget the session's pending question (the user dismissed it)."""
+    def clear_pending(self, session_id: str, user_id: str, *, untitle: str | None = None) -> None:
+        """Forget the session's pending question (the user dismissed it); a session with no turn
+        still titled ``untitle`` (its dismissed first question's title) is :data:`UNTITLED` again."""

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from assistant import db
 from assistant.inputs import log_safe
 from assistant.sessions.base import (
+    UNTITLED,
     PendingTurn,
     SendWindow,
     SessionConflictError,
@@ -44,7 +45,6 @@ from assistant.sessions.rows import (
     _BEGIN_READ,
     _DELETE_PENDING,
     _FORGET_OLD_SENDS,
-    _INSERT_PENDING,
     _INSERT_SEND,
     _META_COLUMNS,
     _RECENT_SENDS,
@@ -57,8 +57,10 @@ from assistant.sessions.rows import (
     CONFLICT_MESSAGE,
     SEND_LOG_KEEP,
     SORTABLE,
+    put_pending,
     row_to_meta,
-    upsert_pending,
+    set_title,
+    untitle_session,
     usage_row,
     usage_totals,
 )
@@ -102,32 +104,6 @@ def _read_send_window(conn: Connection, user_id: str, now: datetime, rate_window
         spent_today_usd=float(spent),
         recent_sends=int(recent[0]),
         oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
-    )
-
-
-def _put_pending(ex: Executor, dialect: str, pending: PendingTurn) -> None:
-    """Make ``pending`` the session's pending question (inside the caller's transaction).
-
-    One upsert on SQLite and Postgres (the session id is the key); elsewhere delete, then insert.
-    """
-    upsert = upsert_pending(dialect)
-    if upsert is None:
-        ex.execute(_DELETE_PENDING, {"sid": pending.session_id})
-    ex.execute(
-        _INSERT_PENDING if upsert is None else upsert,
-        {
-            "session_id": pending.session_id,
-            "user_id": pending.user_id,
-            "turn_idx": pending.turn_idx,
-            "text": pending.text,
-            "status": pending.status,
-            "owner": pending.owner,
-            "started_at": pending.started_at,
-            "heartbeat_at": pending.heartbeat_at,
-            "error_category": pending.error_category,
-            "error_message": pending.error_message,
-            "retryable": pending.retryable,
-        },
     )
 
 
@@ -293,7 +269,7 @@ class SqlIndex:
             if conn.execute(stmt, {"sid": pending.session_id}).first() is None:
                 logger.info("session_id=<%s> | session deleted during its turn, question not kept", pending.session_id)
                 return
-            _put_pending(SaExecutor(conn), conn.dialect.name, pending)
+            put_pending(SaExecutor(conn), conn.dialect.name, pending)
 
     def list_sessions(self, query: SessionQuery) -> tuple[list[SessionMeta], int]:
         """One page of sessions matching the query (newest first by default) and the total count."""
@@ -333,6 +309,7 @@ class SqlIndex:
         now: datetime,
         rate_window: timedelta,
         decide: Callable[[SessionMeta, SendWindow], None],
+        first_title: str | None = None,
     ) -> SessionMeta:
         """Read the row and the user's send window, let ``decide`` refuse, then count the send
         and keep ``text`` as the pending question: one transaction before the model is called.
@@ -364,7 +341,9 @@ class SqlIndex:
             if row.oldest_send is not None and parse_utc(row.oldest_send) < forget_before:
                 ex.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": forget_before})
             ex.execute(_INSERT_SEND, {"user_id": user_id, "sent_at": now})
-            _put_pending(
+            if first_title and meta.turn_count == 0 and meta.title == UNTITLED:
+                set_title(ex, meta.id, first_title)  # meta keeps UNTITLED: the turn's commit titles the document
+            put_pending(
                 ex,
                 self.engine.dialect.name,
                 PendingTurn(session_id, user_id, meta.turn_count, text, "running", owner, now, now),
@@ -374,7 +353,7 @@ class SqlIndex:
     def save_pending(self, pending: PendingTurn) -> None:
         """Record the question of a turn about to be answered (replaces the session's previous one)."""
         with self.tx() as conn:
-            _put_pending(SaExecutor(conn), conn.dialect.name, pending)
+            put_pending(SaExecutor(conn), conn.dialect.name, pending)
 
     def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
         """The session's question not yet stored as a turn (None when there is none, or it was answered)."""
@@ -415,11 +394,13 @@ class SqlIndex:
                 .values(heartbeat_at=now)
             )
 
-    def clear_pending(self, session_id: str, user_id: str) -> None:
-        """Forget the session's pending question (the user dismissed it)."""
+    def clear_pending(self, session_id: str, user_id: str, *, untitle: str | None = None) -> None:
+        """Forget the session's pending question (the user dismissed it), and its title if it named the session."""
         p = db.pending_turns.c
         with self.tx() as conn:
             conn.execute(delete(db.pending_turns).where(p.session_id == session_id, p.user_id == user_id))
+            if untitle:
+                untitle_session(SaExecutor(conn), session_id, user_id, untitle)
 
 
 class IndexedStore(SessionStore):
@@ -469,10 +450,18 @@ class IndexedStore(SessionStore):
         now: datetime,
         rate_window: timedelta,
         decide: Callable[[SessionMeta, SendWindow], None],
+        first_title: str | None = None,
     ) -> SessionMeta:
         """Everything before the model is called, in one transaction (see :meth:`SqlIndex.begin_turn`)."""
         return self.index.begin_turn(
-            session_id, user_id, text=text, owner=owner, now=now, rate_window=rate_window, decide=decide
+            session_id,
+            user_id,
+            text=text,
+            owner=owner,
+            now=now,
+            rate_window=rate_window,
+            decide=decide,
+            first_title=first_title,
         )
 
     def send_window(self, user_id: str, *, now: datetime, rate_window: timedelta) -> SendWindow:
@@ -495,6 +484,6 @@ class IndexedStore(SessionStore):
         """Say that ``owner`` is still answering the session's pending question."""
         self.index.heartbeat_pending(session_id, owner, now)
 
-    def clear_pending(self, session_id: str, user_id: str) -> None:
-        """Forget the session's pending question."""
-        self.index.clear_pending(session_id, user_id)
+    def clear_pending(self, session_id: str, user_id: str, *, untitle: str | None = None) -> None:
+        """Forget the session's pending question (see :meth:`SqlIndex.clear_pending`)."""
+        self.index.clear_pending(session_id, user_id, untitle=untitle)

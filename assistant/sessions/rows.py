@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Connection, Insert, bindparam, delete, func, ins
 
 from assistant import db
 from assistant.inputs import has_visible_text, strip_control_chars
-from assistant.sessions.base import SessionMeta, UsageRecord, assume_utc
+from assistant.sessions.base import UNTITLED, PendingTurn, SessionMeta, UsageRecord, assume_utc
 from assistant.sessions.executor import Executor, SaExecutor
 from assistant.sessions.queries import SORT_KEYS
 
@@ -166,6 +166,9 @@ _UPDATE_TITLE_TEXT = (
 )
 
 
+_SET_TITLE = update(db.sessions).where(db.sessions.c.id == bindparam("sid")).values(title=bindparam("new_title"))
+
+
 def set_title_text(conn: Connection | Executor, session_id: str, title: str) -> None:
     """Point the session's title row in ``session_text`` at a new title (inserting it if missing).
 
@@ -177,6 +180,58 @@ def set_title_text(conn: Connection | Executor, session_id: str, title: str) -> 
     ex = SaExecutor(conn) if isinstance(conn, Connection) else conn
     if not ex.execute(_UPDATE_TITLE_TEXT, {"sid": session_id, "title_text": title.lower()}):
         ex.execute(_INSERT_TEXT, title_text_row(session_id, title))
+
+
+def set_title(ex: Executor, session_id: str, title: str) -> None:
+    """Title a session (row and search text) inside the caller's transaction, its version unchanged."""
+    cleaned = clean_title(title)
+    if cleaned:
+        ex.execute(_SET_TITLE, {"sid": session_id, "new_title": cleaned})
+        set_title_text(ex, session_id, cleaned)
+
+
+def put_pending(ex: Executor, dialect: str, pending: PendingTurn) -> None:
+    """Make ``pending`` the session's pending question (inside the caller's transaction).
+
+    One upsert on SQLite and Postgres (the session id is the key); elsewhere delete, then insert.
+    """
+    upsert = upsert_pending(dialect)
+    if upsert is None:
+        ex.execute(_DELETE_PENDING, {"sid": pending.session_id})
+    ex.execute(
+        _INSERT_PENDING if upsert is None else upsert,
+        {
+            "session_id": pending.session_id,
+            "user_id": pending.user_id,
+            "turn_idx": pending.turn_idx,
+            "text": pending.text,
+            "status": pending.status,
+            "owner": pending.owner,
+            "started_at": pending.started_at,
+            "heartbeat_at": pending.heartbeat_at,
+            "error_category": pending.error_category,
+            "error_message": pending.error_message,
+            "retryable": pending.retryable,
+        },
+    )
+
+
+_UNTITLE = (
+    update(db.sessions)
+    .where(
+        db.sessions.c.id == bindparam("sid"),
+        db.sessions.c.user_id == bindparam("uid"),
+        db.sessions.c.turn_count == 0,
+        db.sessions.c.title == bindparam("named"),
+    )
+    .values(title=UNTITLED)
+)
+
+
+def untitle_session(ex: Executor, session_id: str, user_id: str, title: str) -> None:
+    """Give a session with no turn that is still titled ``title`` its :data:`UNTITLED` title back."""
+    if ex.execute(_UNTITLE, {"sid": session_id, "uid": user_id, "named": clean_title(title)}):
+        set_title_text(ex, session_id, UNTITLED)
 
 
 def row_to_meta(row: Any) -> SessionMeta:

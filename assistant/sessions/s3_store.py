@@ -45,6 +45,7 @@ from sqlalchemy import Engine, and_, update
 from assistant import db
 from assistant.sessions import jsonutil
 from assistant.sessions.base import (
+    UNTITLED,
     SendWindow,
     SessionConflictError,
     SessionDamagedError,
@@ -181,7 +182,7 @@ class S3SessionStore(IndexedStore):
         user_id: str,
         *,
         model: str,
-        title: str = "New session",
+        title: str = UNTITLED,
         user_email: str | None = None,
         continued_from: str | None = None,
         seed_snapshot: dict[str, Any] | None = None,
@@ -210,7 +211,7 @@ class S3SessionStore(IndexedStore):
                 "id": sid,
                 "user_id": user_id,
                 "user_email": user_email,
-                "title": clean_title(title) or "New session",
+                "title": clean_title(title) or UNTITLED,
                 "state": "active",
                 "created_at": now.isoformat(),
                 "updated_at": now.isoformat(),
@@ -270,6 +271,7 @@ class S3SessionStore(IndexedStore):
         now: datetime,
         rate_window: timedelta,
         decide: Callable[[SessionMeta, SendWindow], None],
+        first_title: str | None = None,
     ) -> SessionMeta:
         """As the SQL index does (:meth:`SqlIndex.begin_turn`), after settling a turn PUT that timed out here.
 
@@ -290,7 +292,14 @@ class S3SessionStore(IndexedStore):
                 logger.info("session_id=<%s> | timed-out turn write had landed; not asking again", session_id)
                 raise AnsweredAfterAllError(ANSWERED_AFTER_ALL)
         return super().begin_turn(
-            session_id, user_id, text=text, owner=owner, now=now, rate_window=rate_window, decide=decide
+            session_id,
+            user_id,
+            text=text,
+            owner=owner,
+            now=now,
+            rate_window=rate_window,
+            decide=decide,
+            first_title=first_title,
         )
 
     def commit_turn(

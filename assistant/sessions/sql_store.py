@@ -23,6 +23,7 @@ from sqlalchemy import and_, delete, insert, select, update
 from assistant import db
 from assistant.sessions import jsonutil
 from assistant.sessions.base import (
+    UNTITLED,
     SessionConflictError,
     SessionDamagedError,
     SessionDocument,
@@ -82,7 +83,7 @@ class SqlSessionStore(IndexedStore):
         user_id: str,
         *,
         model: str,
-        title: str = "New session",
+        title: str = UNTITLED,
         user_email: str | None = None,
         continued_from: str | None = None,
         seed_snapshot: dict[str, Any] | None = None,
@@ -91,7 +92,7 @@ class SqlSessionStore(IndexedStore):
         """Create an empty active session (optionally carrying another session's context)."""
         now = self.clock()
         sid = session_id or new_session_id()
-        cleaned = clean_title(title) or "New session"
+        cleaned = clean_title(title) or UNTITLED
         values = {
             "id": sid,
             "user_id": user_id,

@@ -284,3 +284,42 @@ def test_completing_a_session_while_it_answers_keeps_the_answer(store_engine, ma
     assert doc.meta.state == "completed"
     assert [t.user_text for t in doc.turns] == [QUESTION]
     assert service.pending_turn(turn.session.id, "u1") is None
+
+
+def test_a_first_question_names_its_session_even_when_it_fails(store_engine, make_store) -> None:
+    """Several sessions whose only question failed all read "New session" in the sidebar."""
+    model = ScriptedModel(
+        [
+            Fail(RuntimeError("the model connection dropped")),
+            Text("Six meetings."),
+            Fail(RuntimeError("dropped")),
+            Text("Yes."),
+        ]
+    )
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    failed = service.run_turn(meta.id, "u1", QUESTION)
+    assert isinstance(failed[-1], ErrorEvent) and failed[-1].retryable
+    listed, _ = service.store.list_sessions(SessionQuery(user_id="u1"))
+    assert [m.title for m in listed] == [QUESTION]
+    assert service.open_session(meta.id, "u1").meta.title == QUESTION
+    found, _ = service.store.list_sessions(SessionQuery(user_id="u1", text="meetings do i"))
+    assert [m.id for m in found] == [meta.id], "the title is searchable at once"
+    # Retry answers it; the title stays, also for a fresh process reading the stored session
+    assert isinstance(service.run_turn(meta.id, "u1", QUESTION)[-1], Done)
+    assert service.open_session(meta.id, "u1").meta.title == QUESTION
+    assert _service(store_engine, make_store, model).open_session(meta.id, "u1").meta.title == QUESTION
+    # dismissed instead of answered, a first question takes its title with it
+    dropped = service.create_session("u1")
+    assert isinstance(service.run_turn(dropped.id, "u1", "Who is Maria?")[-1], ErrorEvent)
+    assert service.open_session(dropped.id, "u1").meta.title == "Who is Maria?"
+    service.dismiss_pending(dropped.id, "u1")
+    assert service.open_session(dropped.id, "u1").meta.title == "New session"
+    found, _ = service.store.list_sessions(SessionQuery(user_id="u1", text="maria"))
+    assert found == []
+    # a later question never renames it, nor is a session the user named renamed by its first question
+    named = service.create_session("u1")
+    service.rename(named.id, "u1", "Board prep")
+    assert isinstance(service.run_turn(named.id, "u1", "Anything else?")[-1], Done)
+    assert service.open_session(named.id, "u1").meta.title == "Board prep"
+    assert model.violations == []

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, insert, select
 from assistant import db
 from assistant.sessions.base import PendingTurn, UsageRecord
 from assistant.sessions.executor import RawExecutor, RawStatement, SaExecutor, turn_tx
-from assistant.sessions.index import SqlIndex, _put_pending
-from assistant.sessions.rows import _INSERT_SEND, _INSERT_USAGE, _SELECT_USER_ROW, usage_row
+from assistant.sessions.index import SqlIndex
+from assistant.sessions.rows import _INSERT_SEND, _INSERT_USAGE, _SELECT_USER_ROW, put_pending, usage_row
 from assistant.sessions.sql_store import SqlSessionStore
 
 WHEN = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
@@ -41,7 +41,7 @@ def _write(ex: Any, engine: Engine, session_id: str, suffix: str) -> None:
     ex.executemany(_INSERT_USAGE, [usage_row(_usage("a-" + suffix, session_id, cost=0.25))])
     ex.executemany(_INSERT_USAGE, [usage_row(_usage("b-" + suffix, session_id, cost=None))])
     pending = PendingTurn(session_id, "u1", 0, "question", "failed", "me", WHEN, WHEN, "storage", "no", False)
-    _put_pending(ex, engine.dialect.name, pending)
+    put_pending(ex, engine.dialect.name, pending)
 
 
 def _stored(path: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
