@@ -38,6 +38,7 @@ from assistant.context.secrets import NO_KEY_MESSAGE, SecretUnavailableError
 from assistant.inputs import log_safe
 from assistant.views.format import fmt_ago
 from assistant.views.markdown import plain_text
+from assistant.views.materials import md_text
 
 logger = logging.getLogger("assistant.pages.google_calendar")
 
@@ -99,7 +100,7 @@ def handle_google_callback(settings: Settings, identity: Identity, service: Cale
             revoke(settings, grant.refresh_token)  # nothing keeps it: do not leave a live grant behind
         _notice("error", NO_KEY_MESSAGE if isinstance(e, SecretUnavailableError) else str(e))
         return True
-    _notice("success", f"Connected {connection.label}. Your meetings now come from it.")
+    _notice("success", f"Connected {md_text(connection.label)}. Your meetings now come from it.")
     st.toast("Google Calendar connected", icon=":material/event_available:")
     return True
 

@@ -41,6 +41,7 @@ from assistant.sessions.base import (
     utcnow,
 )
 from assistant.sessions.executor import Executor, SaExecutor, turn_tx
+from assistant.sessions.queries import MAX_SEARCH_CHARS
 from assistant.sessions.rows import (
     _BEGIN_READ,
     _DELETE_PENDING,
@@ -64,7 +65,7 @@ from assistant.sessions.rows import (
     usage_row,
     usage_totals,
 )
-from assistant.sessions.search import text_condition
+from assistant.sessions.search import search_term, text_condition
 
 logger = logging.getLogger(__name__)
 
@@ -279,8 +280,10 @@ class SqlIndex:
         if query.user_id is not None:
             conds.append(c.user_id == query.user_id)
         if query.text:
-            # the title and every turn's text (session_text), scoped like the sessions page
-            conds.append(text_condition(self.engine, query.text, scoped_to_user=query.user_id is not None))
+            # the title and every turn's text (session_text), scoped like the sessions page; cut to
+            # the search box's limit (a client can send more; SQLite refuses a LIKE past 50,000 bytes)
+            text = search_term(query.text)[:MAX_SEARCH_CHARS]
+            conds.append(text_condition(self.engine, text, scoped_to_user=query.user_id is not None))
         if query.states:
             conds.append(c.state.in_(query.states))
         if query.models:

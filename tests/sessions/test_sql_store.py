@@ -180,6 +180,11 @@ def test_rename_delete_feedback_and_search(any_engine) -> None:
     assert total == 1 and rows[0].id == a.id
     rows, total = store.list_sessions(SessionQuery(user_id="u1", text="100%_"))
     assert total == 0
+    # a search box past its limit (a client can send more than the box's max_chars): no database error
+    rows, total = store.list_sessions(SessionQuery(user_id="u1", text="answer 7" + " x" * 40_000))
+    assert total == 0
+    rows, total = store.list_sessions(SessionQuery(text="%" * 60_000))
+    assert total == 0
     store.delete(b.id, "u1")
     with pytest.raises(SessionNotFoundError):
         store.get_meta(b.id, "u1")
