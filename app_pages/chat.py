@@ -79,6 +79,7 @@ FAILED = "chat_failed"  # {"session_id", "text", "category", "message", "retryab
 FLASH = "chat_flash"  # [(kind, text)]: one-time notices shown on the next run
 CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmation
 SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are drawn}
+ELSEWHERE_POLL_S = 2.0  # how often a tab looks for the answer another tab is writing
 RECENT_TURNS = 10  # a long session draws its latest answers; earlier ones load on request (keeps a send flat)
 SEARCH = "chat_search"
 ANSWERING = "chat_answering"  # the session whose answer this browser tab is drawing now (what Stop stops)
@@ -562,10 +563,23 @@ def _draw_answering_elsewhere(item: PendingTurn) -> None:
         st.markdown(safe_markdown(item.text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="answering-elsewhere"):
         st.info(
-            "This question is being answered in another tab or window. Refresh in a moment to see the answer.",
+            "This question is being answered in another tab or window. The answer shows here when it is done.",
             icon=":material/hourglass_top:",
         )
         st.button("Refresh", icon=":material/sync:", key="refresh-session")
+        _follow_elsewhere(item.session_id)
+
+
+@st.fragment(run_every=ELSEWHERE_POLL_S)
+def _follow_elsewhere(session_id: str) -> None:
+    """Look again every few seconds; once the other tab's answer is stored (or it failed, or its
+    server went away) the whole page reruns and shows it, with no Refresh needed."""
+    try:
+        pending = service.pending_turn(session_id, user_id)
+    except SessionError:
+        return  # the store is unreachable for a moment: look again at the next tick
+    if pending is None or pending.status != "running":
+        st.rerun(scope="app")
 
 
 def _refuse(refused: _Refused) -> None:

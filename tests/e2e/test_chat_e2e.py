@@ -535,6 +535,12 @@ def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: A
         assert "send again" in refusal
         assert first.locator(".st-key-live-answer").count() == 1, "the first tab's answer is still streaming"
         shot(second, "two-tabs-second-told-at-once")
+        # once the first tab's answer is stored, the second shows it by itself (no Refresh)
+        wait_answers(first, 1)
+        second.locator(FOOTERS).first.wait_for(timeout=10_000)
+        assert second.locator(".st-key-answering-elsewhere").count() == 0
+        assert second.locator(MESSAGES, has_text="What meetings do I have this week?").count() == 1
+        shot(second, "two-tabs-second-caught-up")
     finally:
         for context in contexts:
             context.close()
