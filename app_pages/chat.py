@@ -503,7 +503,7 @@ def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTur
 
 def _draw_welcome() -> None:
     with st.container(key="welcome"):
-        st.markdown(f"## Hello, {view.welcome_name(identity.name)}")
+        st.markdown(f"## Hello, {view.welcome_name(identity.name)}", anchors=False)
         st.markdown(
             "I'm your **Meeting Coordinator**. I can brief you on upcoming meetings, draft agendas, "
             "check budgets against plan and track your big rocks. Pick one of your next meetings "
@@ -711,7 +711,7 @@ def _stream(started: _Started) -> None:
 def _draw_header() -> None:
     header = st.container(key="chat-header")
     with header:
-        st.markdown(f"### {view.display_title(meta.title) if meta else 'New session'}")
+        st.markdown(f"### {view.display_title(meta.title) if meta else 'New session'}", anchors=False)
         with st.container(horizontal=True, gap="small"):
             if meta is not None:
                 badge = view.state_badge(meta.state)

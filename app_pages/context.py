@@ -194,7 +194,7 @@ def _problems(error: ContextInputError) -> None:
 
 # --------------------------------------------------------------------------- sections
 def _header(rocks: StoredContext | None, budget: StoredContext | None) -> None:
-    st.markdown("## My context")
+    st.markdown("## My context", anchors=False)
     st.caption(
         "What the Meeting Coordinator knows about your work when it prepares you for a meeting. "
         "Until you save your own, it uses the demo data."
@@ -250,7 +250,7 @@ def _rocks_section(stored: StoredContext | None, error: str | None) -> None:
     nonce = st.session_state.get(ROCKS_NONCE, 0)
     with st.container(border=True, key="ctx-rocks"):
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.markdown("### :material/landscape: Big rocks")
+            st.subheader("Big rocks", icon=":material/landscape:", anchor=False)
             st.space("stretch")
             _source_badge(stored, "Big rocks")
         if error:
@@ -360,7 +360,7 @@ def _budget_section(stored: StoredContext | None, error: str | None) -> None:
     rows = stored.budget_rows() if stored is not None else _demo_budget()
     with st.container(border=True, key="ctx-budget"):
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.markdown("### :material/account_balance: Budget")
+            st.subheader("Budget", icon=":material/account_balance:", anchor=False)
             st.space("stretch")
             _source_badge(stored, "Budget")
         if error:

@@ -369,13 +369,13 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
 def _empty_state(filtered: bool, scope_user: str | None) -> None:
     with st.container(border=True, key="sc-empty", horizontal_alignment="center"):
         if filtered:
-            st.markdown("#### :material/search_off: No sessions match these filters")
+            st.markdown("#### :material/search_off: No sessions match these filters", anchors=False)
             st.caption("Try other words, a longer period, or clear the filters.")
             st.button("Clear filters", icon=":material/filter_alt_off:", key="sc_clear", on_click=_clear_filters)
         elif identity.is_admin and scope_user is not None and scope_user != identity.user_id:
-            st.markdown("#### :material/person_off: This user has no sessions yet")
+            st.markdown("#### :material/person_off: This user has no sessions yet", anchors=False)
         else:
-            st.markdown("#### :material/forum: No sessions yet")
+            st.markdown("#### :material/forum: No sessions yet", anchors=False)
             st.caption(
                 "Your conversations with the Meeting Coordinator appear here, with what each one cost "
                 "and how fast it answered."
@@ -389,7 +389,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
     d = dashboard(engine, since=since, until=until, user_id=scope_user, daily_budget_usd=settings.daily_budget_usd)
     if d.totals.calls == 0:
         with st.container(border=True, key="db-empty"):
-            st.markdown("#### :material/monitoring: No model calls in this period")
+            st.markdown("#### :material/monitoring: No model calls in this period", anchors=False)
             st.caption("Costs, tokens and answer times appear here once you chat with the assistant.")
             st.page_link(CHAT_PAGE, label="Open the chat", icon=":material/forum:")
         return
@@ -507,7 +507,7 @@ def _what_if_tab(scope_user: str | None) -> None:
     d = dashboard(engine, since=since, until=until, user_id=scope_user)
     if d.totals.calls == 0:
         with st.container(border=True, key="wi-empty"):
-            st.markdown("#### :material/price_change: No recorded usage in this period")
+            st.markdown("#### :material/price_change: No recorded usage in this period", anchors=False)
             st.caption("Pick a longer period, or chat with the assistant first.")
         return
     estimates = what_if(engine, scope_user, since, until, prices)
@@ -600,7 +600,7 @@ def _draw_detail(raw_id: str) -> None:
     meta = doc.meta
     access = views.detail_access(identity, meta)
     with st.container(key="detail-title"):
-        st.markdown(f"## {view.display_title(meta.title)}")
+        st.markdown(f"## {view.display_title(meta.title)}", anchors=False)
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         badge = view.state_badge(meta.state)
         st.badge(badge.label, icon=badge.icon, color=badge.color)
@@ -660,7 +660,7 @@ if opened:
     _draw_detail(str(opened))
     st.stop()
 
-st.title("Sessions & cost")
+st.title("Sessions & cost", anchor=False)
 users = views.user_directory(engine) if identity.is_admin else []
 emails: dict[str, str | None] = {identity.user_id: identity.email, **{u.user_id: u.email for u in users if u.email}}
 scope_user = views.scoped_user_id(identity)

@@ -205,12 +205,12 @@ def show_from_top(view_key: str) -> None:
 
 def step_input(value: Any) -> None:
     """A tool step's "Input" section (its arguments as JSON), one element."""
-    st.markdown(step_input_markdown(value))
+    st.markdown(step_input_markdown(value), anchors=False)
 
 
 def step_result(text: str | None) -> None:
     """A tool step's "Result" section, one element."""
-    st.markdown(step_result_markdown(text))
+    st.markdown(step_result_markdown(text), anchors=False)
 
 
 def step_input_markdown(value: Any) -> str:
@@ -248,7 +248,7 @@ def draw_step(step: ToolStep) -> None:
     """
     label = view.tool_label(step.name, step.status, step.duration_ms)
     with st.expander(label, icon=step_icon(step.status)):
-        st.markdown(step_body(step_input_markdown(step.input), step.result))
+        st.markdown(step_body(step_input_markdown(step.input), step.result), anchors=False)
 
 
 def draw_turn(
@@ -261,7 +261,7 @@ def draw_turn(
     a stopped note, and a footer row keyed ``f"{footer_key}-{turn.idx}"`` that ``footer`` fills."""
     turn = item.turn
     with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(safe_markdown(item.user_text))
+        st.markdown(safe_markdown(item.user_text), anchors=False)
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         last_text = max((i for i, (kind, _) in enumerate(item.parts) if kind == "text"), default=-1)
         for i, (kind, part) in enumerate(item.parts):
@@ -269,7 +269,7 @@ def draw_turn(
                 text = str(part)
                 if i == last_text and turn.status == "stopped":
                     text = without_unfinished_line(text)  # a lone "-" it stopped at is no heading underline
-                st.markdown(safe_markdown(text))
+                st.markdown(safe_markdown(text), anchors=False)
             else:
                 draw_step(part)
         if not item.parts:

@@ -214,7 +214,7 @@ def _side(shown: SideView, where: str, answer: DisplayTurn | None) -> None:
         else:
             for kind, part in answer.parts:
                 if kind == "text":
-                    st.markdown(safe_markdown(str(part)))
+                    st.markdown(safe_markdown(str(part)), anchors=False)
                 else:
                     draw_step(part)
     if shown.note:

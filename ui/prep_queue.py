@@ -175,7 +175,7 @@ def render_prep_queue(
     view = queue.view
     with st.container(key="prep-queue"):
         with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-            st.markdown("#### Prep queue")
+            st.markdown("#### Prep queue", anchors=False)
             if view.is_demo:
                 st.badge("Demo calendar", icon=":material/science:", color="orange")
             else:

@@ -72,30 +72,30 @@ def draw_answer(
                 if slot is None:
                     slot = st.empty()
                 if clock() - sent_at >= FLUSH_EVERY_S or not drawn:
-                    slot.markdown(safe_markdown(buffer) + CURSOR)
+                    slot.markdown(safe_markdown(buffer) + CURSOR, anchors=False)
                     drawn, sent_at = buffer, clock()
             elif isinstance(event, ToolStarted):
                 if slot is not None:
-                    slot.markdown(safe_markdown(buffer))
+                    slot.markdown(safe_markdown(buffer), anchors=False)
                 slot, buffer, drawn = None, "", ""
                 # An expander in a placeholder, redrawn when the step ends (not st.status, which
                 # pauses the page 50 ms when created and 50 ms more when updated).
                 box, shown = st.empty(), step_input_markdown(event.input)
                 with box.expander(view.tool_label(event.name, "running", None), icon="spinner"):
-                    st.markdown(shown)
+                    st.markdown(shown, anchors=False)
                 steps[event.tool_use_id] = (box, shown)
             elif isinstance(event, ToolFinished):
                 if event.tool_use_id in steps:
                     box, shown = steps[event.tool_use_id]
                     label = view.tool_label(event.name, event.status, event.duration_ms)
                     with box.expander(label, icon=step_icon(event.status)):
-                        st.markdown(step_body(shown, event.summary))
+                        st.markdown(step_body(shown, event.summary), anchors=False)
             elif isinstance(event, ErrorEvent):
                 outcome.failure = event
             elif isinstance(event, Done):
                 outcome.finished = event
     if slot is not None:  # the whole text, without the cursor
-        slot.markdown(safe_markdown(buffer))
+        slot.markdown(safe_markdown(buffer), anchors=False)
     if under is not None:
         under.empty()
     return outcome

@@ -1,0 +1,49 @@
+"""Keyboard, screen-reader and small-screen checks of the three pages in a real Chromium.
+
+What a keyboard-only user tabs through and what a screen reader reads (Playwright's ARIA
+snapshot of the page), on the offline model. Screenshots go to tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import StreamlitServer, idle, shot
+
+pytestmark = pytest.mark.e2e
+
+INPUT = '[data-testid="stChatInputTextArea"]'
+FOOTERS = '[class*="st-key-turn-footer-"]'
+
+
+def open_page(page: Any, server: StreamlitServer, path: str = "") -> None:
+    page.goto(server.url + "/" + path)
+    page.wait_for_selector('[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3')
+    idle(page)
+
+
+def test_headings_are_no_tab_stops_and_read_without_icon_names(page: Any, chat_server: StreamlitServer) -> None:
+    """Each heading had a 'Link to heading' anchor: an unlabelled tab stop before the content, also
+    in answers with headings; the context page's section headings read 'landscape icon Big rocks'."""
+    open_page(page, chat_server)
+    page.fill(INPUT, "## Agenda\n\nWhat should be on it?")
+    page.press(INPUT, "Enter")
+    page.wait_for_selector(FOOTERS)
+    idle(page)
+    assert page.get_by_role("heading", name="Agenda", exact=True).count() >= 1  # the question's own heading
+    for path in ("", "context", "sessions"):
+        if path:
+            open_page(page, chat_server, path)
+        anchors = page.get_by_role("link", name="Link to heading")
+        assert anchors.count() == 0, f"/{path}: {anchors.count()} heading anchors"
+        names = [page.get_by_role("heading").nth(i).inner_text() for i in range(page.get_by_role("heading").count())]
+        assert names, f"/{path}: no headings"
+        tree = page.locator("main").aria_snapshot()
+        assert "icon Big rocks" not in tree and "icon Budget" not in tree, tree
+    assert page.get_by_role("heading", name="Sessions & cost", level=1).count() == 1
+    open_page(page, chat_server, "context")
+    assert page.get_by_role("heading", name="Big rocks", exact=True).count() == 1
+    assert page.get_by_role("heading", name="Budget", exact=True).count() == 1
+    shot(page, "a11y-context-headings")
