@@ -344,26 +344,28 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
         if note:
             st.caption(f":material/info: {note}")
         st.space("stretch")
-        st.button(
-            "Previous",
-            icon=":material/chevron_left:",
-            key="sc_prev",
-            disabled=not info.has_previous,
-            on_click=_move,
-            args=(-1,),
-            type="tertiary",
-        )
-        st.markdown(info.text)
-        st.button(
-            "Next",
-            icon=":material/chevron_right:",
-            icon_position="right",
-            key="sc_next",
-            disabled=not info.has_next,
-            on_click=_move,
-            args=(1,),
-            type="tertiary",
-        )
+        # one group, so a narrow screen wraps the pager as a whole (not 'Previous' alone on a line)
+        with st.container(horizontal=True, vertical_alignment="center", width="content", wrap=False):
+            st.button(
+                "Previous",
+                icon=":material/chevron_left:",
+                key="sc_prev",
+                disabled=not info.has_previous,
+                on_click=_move,
+                args=(-1,),
+                type="tertiary",
+            )
+            st.markdown(info.text)
+            st.button(
+                "Next",
+                icon=":material/chevron_right:",
+                icon_position="right",
+                key="sc_next",
+                disabled=not info.has_next,
+                on_click=_move,
+                args=(1,),
+                type="tertiary",
+            )
 
 
 def _empty_state(filtered: bool, scope_user: str | None) -> None:

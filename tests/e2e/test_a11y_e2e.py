@@ -47,3 +47,32 @@ def test_headings_are_no_tab_stops_and_read_without_icon_names(page: Any, chat_s
     assert page.get_by_role("heading", name="Big rocks", exact=True).count() == 1
     assert page.get_by_role("heading", name="Budget", exact=True).count() == 1
     shot(page, "a11y-context-headings")
+
+
+def test_sessions_pager_stays_on_one_line_on_a_phone(browser: Any, chat_server: StreamlitServer) -> None:
+    """On a 390 px phone the pager wrapped: 'Previous' alone on a line, 'Showing …' and 'Next' under it."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        open_page(page, chat_server)
+        page.fill(INPUT, "How is our budget tracking?")  # the pager shows once there is a session
+        page.press(INPUT, "Enter")
+        page.wait_for_selector(FOOTERS)
+        idle(page)
+        open_page(page, chat_server, "sessions")
+        page.wait_for_selector(".st-key-sc_next button")
+        page.locator(".st-key-sc-pager").scroll_into_view_if_needed()
+        page.wait_for_timeout(500)  # the table above settles its height
+        boxes = page.evaluate(
+            """() => ['.st-key-sc_prev button', '.st-key-sc_next button'].map((s) => document.querySelector(s))
+                .concat([...document.querySelectorAll('.st-key-sc-pager p')]
+                    .filter((p) => p.innerText.startsWith('Showing')))
+                .map((e) => { const r = e.getBoundingClientRect(); return [r.top + r.height / 2, r.right]; })"""
+        )
+        shot(page, "a11y-phone-pager")
+        middles = [middle for middle, _ in boxes]
+        assert len(boxes) == 3 and max(middles) - min(middles) < 12, boxes
+        assert all(right <= 390 for _, right in boxes), boxes
+    finally:
+        context.close()
