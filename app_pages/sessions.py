@@ -339,7 +339,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
         row_height=38,
     )
     with st.container(horizontal=True, vertical_alignment="center", key="sc-pager"):
-        st.caption(":material/touch_app: Select a row to open the session.")
+        st.caption(":material/touch_app: Select a row to open it (keyboard: Shift+Space on a row).")
         note = views.free_note(result.rows, prices)
         if note:
             st.caption(f":material/info: {note}")

@@ -357,3 +357,11 @@ def test_what_if_tab_prices_recorded_usage_on_other_models(env: Callable[..., Ch
     assert figures["Actual cost (recorded)"] == "$0.00"
     assert any(label.startswith("On ") for label in figures)
     assert labels(at, "download_button") == ["CSV"]
+
+
+def test_the_table_says_how_to_open_a_session_with_the_keyboard(env: Callable[..., ChatService]) -> None:
+    """Clicking a row opens its session; a keyboard user must know the grid's own key for it."""
+    chat(env(), "Prepare me for the Acme QBR")
+    at = open_page()
+    assert "Select a row to open it" in texts(at)
+    assert "Shift+Space" in texts(at)
