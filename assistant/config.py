@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -354,12 +355,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        secrets_file = Path(os.environ.get("ASSISTANT_SECRETS_FILE", str(DEFAULT_SECRETS_FILE)))
-        return (
-            init_settings,
-            env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=secrets_file),
-        )
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_secrets_file()))
 
     # --- derived -------------------------------------------------------------------
     @property
@@ -431,6 +427,10 @@ class Settings(BaseSettings):
         return bool(email) and str(email).lower() in self.admin_emails
 
 
+def _secrets_file() -> Path:
+    return Path(os.environ.get("ASSISTANT_SECRETS_FILE", str(DEFAULT_SECRETS_FILE)))
+
+
 def _is_local_url(url: str) -> bool:
     """Whether a database or S3 URL points at this machine (loopback host or Unix socket)."""
     try:
@@ -446,14 +446,10 @@ def _is_local_url(url: str) -> bool:
 
 
 def is_private_address(url: str) -> bool:
-    """Whether a URL's host is ``localhost`` or a loopback, private or link-local IP address.
+    """Whether an http(s) URL's host is ``localhost`` or a loopback, private or link-local IP address.
 
-    Args:
-        url: An http(s) URL.
-
-    Returns:
-        True for ``http://127.0.0.1:8000/v1``, ``http://192.168.1.20:1234/v1``, ``http://[::1]:8080``,
-        ``http://localhost:11434``; False for a host name or a public address.
+    True for ``http://127.0.0.1:8000/v1``, ``http://192.168.1.20:1234/v1``, ``http://[::1]:8080``,
+    ``http://localhost:11434``; False for a host name or a public address.
     """
     try:
         host = (urlsplit(url).hostname or "").lower()
@@ -482,6 +478,10 @@ def load_settings(**overrides: Any) -> Settings:
     """
     try:
         return Settings(**overrides)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:  # the message never quotes the file's text
+        reason = f"{e.__class__.__name__}: {e.strerror}" if isinstance(e, OSError) else str(e).splitlines()[0][:200]
+        where = f"{_secrets_file()} (ASSISTANT_SECRETS_FILE, by default .streamlit/secrets.toml)"
+        raise ConfigError(f"Invalid secrets file {where}: {reason}") from e
     except ValidationError as e:
         first = e.errors()[0]
         loc = [str(part) for part in first.get("loc", ())]

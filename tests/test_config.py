@@ -67,6 +67,24 @@ def test_secrets_file_is_read_and_environment_wins(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize(
+    "content",
+    [b'env = prod\ngoogle_client_secret = "s3cr3t"\n', b'google_client_secret = "s3cr3t"\n\xff\xfe\n'],
+    ids=["not-toml", "not-utf8"],
+)
+def test_an_unreadable_secrets_file_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: bytes
+) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_bytes(content)
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(secrets))
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert "\n" not in message and "s3cr3t" not in message
+    assert str(secrets) in message and "ASSISTANT_SECRETS_FILE" in message
+
+
+@pytest.mark.parametrize(
     ("overrides", "needle"),
     [
         ({"session_expiry_hours": "soon"}, "SESSION_EXPIRY_HOURS"),
