@@ -20,6 +20,7 @@ import logging
 import re
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -49,6 +50,7 @@ _REMEMBERED_KEY = "_auth_remembered"  # RememberedIdentity of the cookie in use 
 _COOKIE_OP_KEY = "_auth_cookie_op"  # a cookie to write ("set", value, max_age) or clear ("clear",)
 _NO_RESTORE_KEY = "_auth_no_restore"  # signed out in this browser session: ignore the old cookie
 _COMPONENT_KEY = "google_signin"
+_ORIGIN_LOGGED_KEY = "_auth_origin_logged"  # the page's address was logged as away from OAUTH_REDIRECT_URI
 
 _RETRY_MESSAGE = "We couldn't complete the sign-in with Google. Please try again."
 _CANCELLED_MESSAGE = "The sign-in was cancelled or took too long. Please try again."
@@ -292,6 +294,8 @@ def _render_sign_in(settings: Settings) -> None:
         if error:
             st.error(str(error))
 
+        if _away_from_redirect_uri(settings):
+            return
         try:
             metadata = get_provider_metadata(settings.oauth_issuer)
         except AuthError:
@@ -325,6 +329,36 @@ def _render_sign_in(settings: Settings) -> None:
         if not result:
             return
         _complete_sign_in(settings, result, expected_state, nonce, metadata.jwks_uri, attempt)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
+
+
+def _away_from_redirect_uri(settings: Settings) -> bool:
+    """Say where to sign in when this page is not on OAUTH_REDIRECT_URI's origin (scheme, host, port).
+
+    Google sends the sign-in back to OAUTH_REDIRECT_URI and the page watches its popup, which it can
+    only read on its own origin: opened elsewhere (a replica's own address, http instead of https),
+    the popup would stay open on that address and the sign-in never end.
+    """
+    here, there = st.context.url, str(settings.oauth_redirect_uri)
+    try:
+        if not here or _origin(here) == _origin(there):
+            return False
+    except ValueError:  # a port the browser would not send: nothing to compare
+        return False
+    if not st.session_state.get(_ORIGIN_LOGGED_KEY):
+        st.session_state[_ORIGIN_LOGGED_KEY] = True
+        logger.warning("page=<%s>, redirect_uri=<%s> | sign-in opened away from OAUTH_REDIRECT_URI", here, there)
+    st.warning(
+        f"Sign in at `{there}`: Google returns the sign-in there (OAUTH_REDIRECT_URI), not to this address.",
+        icon=":material/link:",
+    )
+    st.link_button("Open the sign-in page", there, type="primary", width="stretch")
+    return True
 
 
 def _complete_sign_in(
