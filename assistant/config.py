@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -201,9 +201,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("anthropic_base_url", "openai_base_url", "ollama_host")
+    @field_validator("anthropic_base_url", "openai_base_url", "ollama_host", "oauth_redirect_uri")
     @classmethod
-    def _check_http_url(cls, value: str | None) -> str | None:
+    def _check_http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         value = value.strip()
@@ -212,9 +212,11 @@ class Settings(BaseSettings):
             scheme, has_host = parts.scheme, bool(parts.hostname)
         except ValueError:
             scheme, has_host = "", False
+        redirect = info.field_name == "oauth_redirect_uri"  # kept as registered at Google, character for character
         if scheme not in ("http", "https") or not has_host:
-            raise ValueError("must be an http:// or https:// address with a host, e.g. http://127.0.0.1:8000/v1")
-        return value.rstrip("/")
+            example = "https://assistant.example.com/" if redirect else "http://127.0.0.1:8000/v1"
+            raise ValueError(f"must be an http:// or https:// address with a host, e.g. {example}")
+        return value if redirect else value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -251,17 +253,14 @@ class Settings(BaseSettings):
                     f"{', '.join(found)}; set ENV=dev or ENV=prod, or remove them to run locally"
                 )
             return self
-        missing = []
-        if not self.sessions_bucket_name:
-            missing.append("SESSIONS_BUCKET_NAME")
-        if self.database_url == DEFAULT_SQLITE_URL:
-            missing.append("DATABASE_URL")
-        if not self.google_client_id:
-            missing.append("GOOGLE_CLIENT_ID")
-        if self.google_client_secret is None:
-            missing.append("GOOGLE_CLIENT_SECRET")
-        if not self.oauth_redirect_uri:
-            missing.append("OAUTH_REDIRECT_URI")
+        required = {
+            "SESSIONS_BUCKET_NAME": self.sessions_bucket_name,
+            "DATABASE_URL": self.database_url != DEFAULT_SQLITE_URL,
+            "GOOGLE_CLIENT_ID": self.google_client_id,
+            "GOOGLE_CLIENT_SECRET": self.google_client_secret is not None,
+            "OAUTH_REDIRECT_URI": self.oauth_redirect_uri,
+        }
+        missing = [name for name, present in required.items() if not present]
         if missing:
             raise ValueError(
                 f"ENV={self.env} requires {missing[0]}"

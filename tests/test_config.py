@@ -85,6 +85,22 @@ def test_an_unreadable_secrets_file_is_one_line_naming_it(
 
 
 @pytest.mark.parametrize(
+    "uri", ["assistant.example.com", "assistant.example.com/", "https:///", "ftp://x.example.com/"]
+)
+def test_a_redirect_uri_that_is_not_an_address_is_refused_naming_it(uri: str) -> None:
+    # Google compares the redirect URI with the registered one character for character; a value
+    # without a scheme and host can never match, and the sign-in card would link to nowhere.
+    with pytest.raises(ConfigError, match="OAUTH_REDIRECT_URI") as raised:
+        load_settings(**{**PROD, "oauth_redirect_uri": uri})
+    assert "https://assistant.example.com/" in str(raised.value), "the example is a redirect URI"
+
+
+def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
+    for uri in ("https://assistant.example.com/", "https://assistant.example.com", "http://localhost:8501/"):
+        assert load_settings(**{**PROD, "oauth_redirect_uri": uri}).oauth_redirect_uri == uri
+
+
+@pytest.mark.parametrize(
     ("overrides", "needle"),
     [
         ({"session_expiry_hours": "soon"}, "SESSION_EXPIRY_HOURS"),
