@@ -38,6 +38,7 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 # The databases and drivers installed (requirements.txt): SQLAlchemy's "backend+driver://..." scheme.
 _DATABASE_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
+_URL_EXAMPLES = {"oauth_redirect_uri": "https://assistant.example.com/", "s3_endpoint_url": "http://127.0.0.1:9000"}
 _DATABASE_URL_EXAMPLES = "e.g. sqlite:///path/to/assistant.db or postgresql+psycopg://user:password@host:5432/db"
 
 
@@ -201,7 +202,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("anthropic_base_url", "openai_base_url", "ollama_host", "oauth_redirect_uri")
+    @field_validator("anthropic_base_url", "openai_base_url", "ollama_host", "oauth_redirect_uri", "s3_endpoint_url")
     @classmethod
     def _check_http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
@@ -214,7 +215,7 @@ class Settings(BaseSettings):
             scheme, has_host = "", False
         redirect = info.field_name == "oauth_redirect_uri"  # kept as registered at Google, character for character
         if scheme not in ("http", "https") or not has_host:
-            example = "https://assistant.example.com/" if redirect else "http://127.0.0.1:8000/v1"
+            example = _URL_EXAMPLES.get(str(info.field_name), "http://127.0.0.1:8000/v1")
             raise ValueError(f"must be an http:// or https:// address with a host, e.g. {example}")
         return value if redirect else value.rstrip("/")
 
