@@ -117,6 +117,7 @@ def main() -> None:
     ]
     from sqlalchemy.exc import DBAPIError
 
+    from assistant.context.data_files import DataFileError
     from assistant.factory import get_calendar_service
     from assistant.usage.pricing import PriceTableError
     from ui.google_calendar import handle_google_callback
@@ -138,6 +139,9 @@ def main() -> None:
         st.error(
             f"The app is not configured correctly: {e} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
         )
+        st.stop()
+    except DataFileError as e:  # DATA_DIR set to a folder without the demo calendar, budget or big rocks
+        st.error(f"The app is not configured correctly: {e} (DATA_DIR={settings.data_dir})")
         st.stop()
 
 

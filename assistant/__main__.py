@@ -422,6 +422,7 @@ def _unreachable_setting(settings: Settings, error: Exception) -> str | None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
+    from assistant.context.data_files import DataFileError
     from assistant.sessions.base import StorageUnavailableError
     from assistant.usage.pricing import PriceTableError
 
@@ -439,6 +440,8 @@ def _unreachable_setting(settings: Settings, error: Exception) -> str | None:
         return f"{error} ({where})"
     if isinstance(error, PriceTableError):
         return f"{error} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
+    if isinstance(error, DataFileError):
+        return f"{error} (DATA_DIR={settings.data_dir})"
     return None
 
 

@@ -86,6 +86,24 @@ def test_a_price_table_that_cannot_be_read_names_it_instead_of_a_redacted_crash(
     assert not at.chat_input
 
 
+@pytest.mark.parametrize("page", [None, "app_pages/context.py"])
+def test_a_data_dir_without_the_demo_files_names_it_instead_of_a_redacted_crash(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str | None
+) -> None:
+    # DATA_DIR pointed at a folder holding the price table and meeting types but not the demo calendar
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("prices.toml", "meeting_types.toml"):
+        (data / name).write_bytes((Path(APP).parent / "data" / name).read_bytes())
+    monkeypatch.setenv("DATA_DIR", str(data))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    shown = [str(e.value) for e in (*at.error, *at.warning)]
+    assert any("calendar.toml" in text and "DATA_DIR" in text for text in shown), shown
+
+
 @pytest.mark.parametrize(
     ("browser_url", "refused"),
     [

@@ -105,6 +105,11 @@ def test_invalid_settings_fail_with_one_line_naming_the_variable(
         ),
         (["prices"], {"PRICES_FILE": "/no/such/prices.toml"}, ["PRICES_FILE", "/no/such/prices.toml"]),
         (
+            ["meetings"],
+            {"DATA_DIR": "/no/such/data", "PRICES_FILE": str(ROOT / "data" / "prices.toml")},
+            ["calendar.toml", "DATA_DIR=/no/such/data"],
+        ),
+        (
             ["sessions", "reindex"],
             {"SESSIONS_BUCKET_NAME": "no-such-bucket", "S3_ENDPOINT_URL": "http://127.0.0.1:1"},
             ["EndpointConnectionError", "SESSIONS_BUCKET_NAME=no-such-bucket", "S3_ENDPOINT_URL=http://127.0.0.1:1"],
