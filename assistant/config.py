@@ -69,7 +69,7 @@ class Settings(BaseSettings):
         description="Registry name such as 'offline' or 'bedrock:<model_id>'; overrides the default choice.",
     )
     mock_responses: bool = Field(default=False, description="Force the offline demo model (earlier design's flag).")
-    aws_region: str = "us-east-1"
+    aws_region: str = Field(default="us-east-1", pattern=r"^[A-Za-z0-9-]+$")  # what botocore accepts
     anthropic_api_key: SecretStr | None = Field(default=None, description="Anthropic API key (anthropic:<id>).")
     anthropic_base_url: str | None = Field(
         default=None, description="Anthropic API address (a gateway or proxy); the SDK's default when unset."

@@ -111,6 +111,8 @@ def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
         ({"database_url": "notaurl"}, "DATABASE_URL"),
         ({"database_url": "mysql://app@127.0.0.1/assistant"}, "DATABASE_URL"),
         ({"database_url": "postgresql+asyncpg://app@127.0.0.1/assistant"}, "DATABASE_URL"),
+        ({"aws_region": "us-east-1 "}, "AWS_REGION"),  # botocore: a redacted crash page after sign-in
+        ({"aws_region": "us east 1"}, "AWS_REGION"),
         ({"s3_endpoint_url": "127.0.0.1:9000"}, "S3_ENDPOINT_URL"),  # botocore: a traceback at the first page
         ({"s3_endpoint_url": "minio.internal"}, "e.g. http://127.0.0.1:9000"),
     ],
