@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +39,7 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 # The databases and drivers installed (requirements.txt): SQLAlchemy's "backend+driver://..." scheme.
 _DATABASE_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
+_COMMA_LISTS = ("allowed_email_domains", "allowed_emails", "admin_emails", "internal_domains")  # lower-cased
 _URL_EXAMPLES = {"oauth_redirect_uri": "https://assistant.example.com/", "s3_endpoint_url": "http://127.0.0.1:9000"}
 _DATABASE_URL_EXAMPLES = "e.g. sqlite:///path/to/assistant.db or postgresql+psycopg://user:password@host:5432/db"
 
@@ -167,23 +169,21 @@ class Settings(BaseSettings):
         description="Local/test only: make the offline model fail (e.g. 'throttle', 'timeout:2').",
     )
 
-    @field_validator("allowed_email_domains", "allowed_emails", "admin_emails", "internal_domains", mode="before")
+    @field_validator(*_COMMA_LISTS, "models", "admin_models", mode="before")
     @classmethod
-    def _split_commas(cls, value: Any) -> Any:
+    def _split_commas(cls, value: Any, info: ValidationInfo) -> Any:
+        case = str.lower if info.field_name in _COMMA_LISTS else str  # model ids keep theirs: "Qwen/Qwen2.5-7B"
         if isinstance(value, str):
-            return [part.strip().lower() for part in value.split(",") if part.strip()]
+            value = value.split(",")
         if isinstance(value, list):
-            return [str(part).strip().lower() for part in value if str(part).strip()]
+            return [case(str(part).strip()) for part in value if str(part).strip()]
         return value
 
-    @field_validator("models", "admin_models", mode="before")
+    @field_validator("sessions_bucket_name")
     @classmethod
-    def _split_model_names(cls, value: Any) -> Any:
-        # model ids keep their case (an OpenAI-compatible server may serve "Qwen/Qwen2.5-7B-Instruct")
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, list):
-            return [str(part).strip() for part in value if str(part).strip()]
+    def _check_bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
+            raise ValueError("must be a bucket name such as exec-assistant-sessions, not an s3:// address or ARN")
         return value
 
     @field_validator("calendar_encryption_key")

@@ -111,6 +111,20 @@ def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
         ({"database_url": "notaurl"}, "DATABASE_URL"),
         ({"database_url": "mysql://app@127.0.0.1/assistant"}, "DATABASE_URL"),
         ({"database_url": "postgresql+asyncpg://app@127.0.0.1/assistant"}, "DATABASE_URL"),
+        # the IAM policy's ARN or an s3:// address where the bucket's name goes: every write failed with
+        # "Session storage is unavailable ... Try again in a moment"
+        (
+            {
+                "sessions_bucket_name": "arn:aws:s3:::exec-assistant-prod-sessions",
+                "s3_endpoint_url": "http://127.0.0.1:9000",
+            },
+            "SESSIONS_BUCKET_NAME",
+        ),
+        (
+            {"sessions_bucket_name": "s3://exec-assistant-prod-sessions", "s3_endpoint_url": "http://127.0.0.1:9000"},
+            "not an s3:// address",
+        ),
+        ({"sessions_bucket_name": "Exec_Sessions", "s3_endpoint_url": "http://127.0.0.1:9000"}, "SESSIONS_BUCKET_NAME"),
         ({"aws_region": "us-east-1 "}, "AWS_REGION"),  # botocore: a redacted crash page after sign-in
         ({"aws_region": "us east 1"}, "AWS_REGION"),
         ({"s3_endpoint_url": "127.0.0.1:9000"}, "S3_ENDPOINT_URL"),  # botocore: a traceback at the first page
