@@ -422,6 +422,7 @@ def _unreachable_setting(settings: Settings, error: Exception) -> str | None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
+    from assistant.context.classify import MeetingTypesError
     from assistant.context.data_files import DataFileError
     from assistant.sessions.base import StorageUnavailableError
     from assistant.usage.pricing import PriceTableError
@@ -442,6 +443,8 @@ def _unreachable_setting(settings: Settings, error: Exception) -> str | None:
         return f"{error} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
     if isinstance(error, DataFileError):
         return f"{error} (DATA_DIR={settings.data_dir})"
+    if isinstance(error, MeetingTypesError):  # names the file and MEETING_TYPES_FILE
+        return str(error)
     return None
 
 

@@ -104,6 +104,19 @@ def test_a_data_dir_without_the_demo_files_names_it_instead_of_a_redacted_crash(
     assert any("calendar.toml" in text and "DATA_DIR" in text for text in shown), shown
 
 
+@pytest.mark.parametrize("page", [None, "app_pages/context.py"])
+def test_a_missing_meeting_types_file_names_it_instead_of_a_redacted_crash(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str | None
+) -> None:
+    monkeypatch.setenv("MEETING_TYPES_FILE", str(tmp_path / "types-missing.toml"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    shown = [str(e.value) for e in (*at.error, *at.warning)]
+    assert any("types-missing.toml" in text and "MEETING_TYPES_FILE" in text for text in shown), shown
+
+
 @pytest.mark.parametrize(
     ("browser_url", "refused"),
     [

@@ -109,6 +109,7 @@ def test_invalid_settings_fail_with_one_line_naming_the_variable(
             {"DATA_DIR": "/no/such/data", "PRICES_FILE": str(ROOT / "data" / "prices.toml")},
             ["calendar.toml", "DATA_DIR=/no/such/data"],
         ),
+        (["meetings"], {"MEETING_TYPES_FILE": "/no/such/types.toml"}, ["/no/such/types.toml", "MEETING_TYPES_FILE"]),
         (
             ["sessions", "reindex"],
             {"SESSIONS_BUCKET_NAME": "no-such-bucket", "S3_ENDPOINT_URL": "http://127.0.0.1:1"},
