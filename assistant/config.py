@@ -175,9 +175,13 @@ class Settings(BaseSettings):
         case = str.lower if info.field_name in _COMMA_LISTS else str  # model ids keep theirs: "Qwen/Qwen2.5-7B"
         if isinstance(value, str):
             value = value.split(",")
-        if isinstance(value, list):
-            return [case(str(part).strip()) for part in value if str(part).strip()]
-        return value
+        if not isinstance(value, list):
+            return value
+        parts = [case(str(part).strip()) for part in value if str(part).strip()]
+        address = next((p for p in parts if "@" in p and str(info.field_name).endswith("domains")), None)
+        if address:  # "@example.com" or "boss@example.com" where a domain goes would match nobody
+            raise ValueError(f"{address} is not a domain: write {address.rsplit('@', 1)[-1]}, not an email address")
+        return parts
 
     @field_validator("sessions_bucket_name")
     @classmethod
@@ -465,16 +469,10 @@ def is_private_address(url: str) -> bool:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build Settings, turning validation errors into one clear line.
-
-    Args:
-        **overrides: Values that win over the environment (tests, CLI flags).
-
-    Returns:
-        The frozen settings.
+    """Build Settings (``overrides`` win over the environment: tests, CLI flags).
 
     Raises:
-        ConfigError: With a message naming the variable that is missing or invalid.
+        ConfigError: One line naming the variable that is missing or invalid (or the secrets file).
     """
     try:
         return Settings(**overrides)

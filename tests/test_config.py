@@ -125,6 +125,13 @@ def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
             "not an s3:// address",
         ),
         ({"sessions_bucket_name": "Exec_Sessions", "s3_endpoint_url": "http://127.0.0.1:9000"}, "SESSIONS_BUCKET_NAME"),
+        # an address where a domain goes matched nobody: every sign-in was refused as "not allowed"
+        ({"allowed_email_domains": "@example.com"}, "ALLOWED_EMAIL_DOMAINS"),
+        (
+            {"allowed_email_domains": "example.com,boss@example.org"},
+            "boss@example.org is not a domain: write example.org",
+        ),
+        ({"internal_domains": "@partner.com"}, "INTERNAL_DOMAINS"),
         ({"aws_region": "us-east-1 "}, "AWS_REGION"),  # botocore: a redacted crash page after sign-in
         ({"aws_region": "us east 1"}, "AWS_REGION"),
         ({"s3_endpoint_url": "127.0.0.1:9000"}, "S3_ENDPOINT_URL"),  # botocore: a traceback at the first page
