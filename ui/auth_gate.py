@@ -37,7 +37,7 @@ from assistant.auth import (
 from assistant.auth.remember import COOKIE_NAME, RememberedIdentity
 from assistant.config import Settings
 from assistant.factory import get_sign_in_memory
-from assistant.inputs import clean_display_text
+from assistant.inputs import clean_display_text, log_safe
 
 logger = logging.getLogger("assistant.auth.gate")
 
@@ -324,7 +324,7 @@ def _render_sign_in(settings: Settings) -> None:
             logger.warning("attempt=<%d> | sign-in cancelled, denied or state mismatch", attempt)
             _fail(_CANCELLED_MESSAGE)
         except Exception as e:  # token endpoint errors (httpx / httpx_oauth); details to the log only
-            logger.warning("attempt=<%d>, error=<%s> | code exchange failed", attempt, type(e).__name__)
+            logger.warning("attempt=<%d>, %s | code exchange failed", attempt, token_error_fields(e))
             _fail(_RETRY_MESSAGE)
         if not result:
             return
@@ -359,6 +359,31 @@ def _away_from_redirect_uri(settings: Settings) -> bool:
     )
     st.link_button("Open the sign-in page", there, type="primary", width="stretch")
     return True
+
+
+# The token endpoint's OAuth error codes a deployment's settings cause, and the settings to check.
+_TOKEN_ERROR_SETTINGS = {
+    "invalid_client": "GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET",
+    "unauthorized_client": "GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET",
+    "redirect_uri_mismatch": "OAUTH_REDIRECT_URI",
+}
+
+
+def token_error_fields(error: Exception) -> str:
+    """Log fields for a failed code exchange: the HTTP status and the provider's OAuth ``error`` code
+    (never its body, never a token), and the settings that cause that code; else the error's type."""
+    response = getattr(error, "response", None)  # httpx_oauth's errors carry the token endpoint's answer
+    status = getattr(response, "status_code", None)
+    if response is None or not isinstance(status, int):
+        return f"error=<{type(error).__name__}>"
+    try:
+        body = response.json()
+        code = body.get("error") if isinstance(body, dict) else None
+    except ValueError:
+        code = None
+    fields = f"status=<{status}>, oauth_error=<{log_safe(code, 40) if code else 'none'}>"
+    check = _TOKEN_ERROR_SETTINGS.get(str(code))
+    return f"{fields}, check=<{check}>" if check else fields
 
 
 def _complete_sign_in(
