@@ -117,6 +117,8 @@ def main() -> None:
     ]
     from sqlalchemy.exc import DBAPIError
 
+    from assistant.context.classify import MeetingTypesError
+    from assistant.context.data_files import DataFileError
     from assistant.factory import get_calendar_service
     from assistant.usage.pricing import PriceTableError
     from ui.google_calendar import handle_google_callback
@@ -138,6 +140,12 @@ def main() -> None:
         st.error(
             f"The app is not configured correctly: {e} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
         )
+        st.stop()
+    except DataFileError as e:  # DATA_DIR set to a folder without the demo calendar, budget or big rocks
+        st.error(f"The app is not configured correctly: {e} (DATA_DIR={settings.data_dir})")
+        st.stop()
+    except MeetingTypesError as e:  # MEETING_TYPES_FILE (or DATA_DIR) wrong: the message names the file and setting
+        st.error(f"The app is not configured correctly: {e}")
         st.stop()
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
+import re
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -37,6 +39,8 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 # The databases and drivers installed (requirements.txt): SQLAlchemy's "backend+driver://..." scheme.
 _DATABASE_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
+_COMMA_LISTS = ("allowed_email_domains", "allowed_emails", "admin_emails", "internal_domains")  # lower-cased
+_URL_EXAMPLES = {"oauth_redirect_uri": "https://assistant.example.com/", "s3_endpoint_url": "http://127.0.0.1:9000"}
 _DATABASE_URL_EXAMPLES = "e.g. sqlite:///path/to/assistant.db or postgresql+psycopg://user:password@host:5432/db"
 
 
@@ -67,7 +71,7 @@ class Settings(BaseSettings):
         description="Registry name such as 'offline' or 'bedrock:<model_id>'; overrides the default choice.",
     )
     mock_responses: bool = Field(default=False, description="Force the offline demo model (earlier design's flag).")
-    aws_region: str = "us-east-1"
+    aws_region: str = Field(default="us-east-1", pattern=r"^[A-Za-z0-9-]+$")  # what botocore accepts
     anthropic_api_key: SecretStr | None = Field(default=None, description="Anthropic API key (anthropic:<id>).")
     anthropic_base_url: str | None = Field(
         default=None, description="Anthropic API address (a gateway or proxy); the SDK's default when unset."
@@ -165,23 +169,25 @@ class Settings(BaseSettings):
         description="Local/test only: make the offline model fail (e.g. 'throttle', 'timeout:2').",
     )
 
-    @field_validator("allowed_email_domains", "allowed_emails", "admin_emails", "internal_domains", mode="before")
+    @field_validator(*_COMMA_LISTS, "models", "admin_models", mode="before")
     @classmethod
-    def _split_commas(cls, value: Any) -> Any:
+    def _split_commas(cls, value: Any, info: ValidationInfo) -> Any:
+        case = str.lower if info.field_name in _COMMA_LISTS else str  # model ids keep theirs: "Qwen/Qwen2.5-7B"
         if isinstance(value, str):
-            return [part.strip().lower() for part in value.split(",") if part.strip()]
-        if isinstance(value, list):
-            return [str(part).strip().lower() for part in value if str(part).strip()]
-        return value
+            value = value.split(",")
+        if not isinstance(value, list):
+            return value
+        parts = [case(str(part).strip()) for part in value if str(part).strip()]
+        address = next((p for p in parts if "@" in p and str(info.field_name).endswith("domains")), None)
+        if address:  # "@example.com" or "boss@example.com" where a domain goes would match nobody
+            raise ValueError(f"{address} is not a domain: write {address.rsplit('@', 1)[-1]}, not an email address")
+        return parts
 
-    @field_validator("models", "admin_models", mode="before")
+    @field_validator("sessions_bucket_name")
     @classmethod
-    def _split_model_names(cls, value: Any) -> Any:
-        # model ids keep their case (an OpenAI-compatible server may serve "Qwen/Qwen2.5-7B-Instruct")
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, list):
-            return [str(part).strip() for part in value if str(part).strip()]
+    def _check_bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
+            raise ValueError("must be a bucket name such as exec-assistant-sessions, not an s3:// address or ARN")
         return value
 
     @field_validator("calendar_encryption_key")
@@ -200,9 +206,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("anthropic_base_url", "openai_base_url", "ollama_host")
+    @field_validator("anthropic_base_url", "openai_base_url", "ollama_host", "oauth_redirect_uri", "s3_endpoint_url")
     @classmethod
-    def _check_http_url(cls, value: str | None) -> str | None:
+    def _check_http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         value = value.strip()
@@ -211,9 +217,11 @@ class Settings(BaseSettings):
             scheme, has_host = parts.scheme, bool(parts.hostname)
         except ValueError:
             scheme, has_host = "", False
+        redirect = info.field_name == "oauth_redirect_uri"  # kept as registered at Google, character for character
         if scheme not in ("http", "https") or not has_host:
-            raise ValueError("must be an http:// or https:// address with a host, e.g. http://127.0.0.1:8000/v1")
-        return value.rstrip("/")
+            example = _URL_EXAMPLES.get(str(info.field_name), "http://127.0.0.1:8000/v1")
+            raise ValueError(f"must be an http:// or https:// address with a host, e.g. {example}")
+        return value if redirect else value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -250,17 +258,14 @@ class Settings(BaseSettings):
                     f"{', '.join(found)}; set ENV=dev or ENV=prod, or remove them to run locally"
                 )
             return self
-        missing = []
-        if not self.sessions_bucket_name:
-            missing.append("SESSIONS_BUCKET_NAME")
-        if self.database_url == DEFAULT_SQLITE_URL:
-            missing.append("DATABASE_URL")
-        if not self.google_client_id:
-            missing.append("GOOGLE_CLIENT_ID")
-        if self.google_client_secret is None:
-            missing.append("GOOGLE_CLIENT_SECRET")
-        if not self.oauth_redirect_uri:
-            missing.append("OAUTH_REDIRECT_URI")
+        required = {
+            "SESSIONS_BUCKET_NAME": self.sessions_bucket_name,
+            "DATABASE_URL": self.database_url != DEFAULT_SQLITE_URL,
+            "GOOGLE_CLIENT_ID": self.google_client_id,
+            "GOOGLE_CLIENT_SECRET": self.google_client_secret is not None,
+            "OAUTH_REDIRECT_URI": self.oauth_redirect_uri,
+        }
+        missing = [name for name, present in required.items() if not present]
         if missing:
             raise ValueError(
                 f"ENV={self.env} requires {missing[0]}"
@@ -354,12 +359,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        secrets_file = Path(os.environ.get("ASSISTANT_SECRETS_FILE", str(DEFAULT_SECRETS_FILE)))
-        return (
-            init_settings,
-            env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=secrets_file),
-        )
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_secrets_file()))
 
     # --- derived -------------------------------------------------------------------
     @property
@@ -431,6 +431,10 @@ class Settings(BaseSettings):
         return bool(email) and str(email).lower() in self.admin_emails
 
 
+def _secrets_file() -> Path:
+    return Path(os.environ.get("ASSISTANT_SECRETS_FILE", str(DEFAULT_SECRETS_FILE)))
+
+
 def _is_local_url(url: str) -> bool:
     """Whether a database or S3 URL points at this machine (loopback host or Unix socket)."""
     try:
@@ -446,14 +450,10 @@ def _is_local_url(url: str) -> bool:
 
 
 def is_private_address(url: str) -> bool:
-    """Whether a URL's host is ``localhost`` or a loopback, private or link-local IP address.
+    """Whether an http(s) URL's host is ``localhost`` or a loopback, private or link-local IP address.
 
-    Args:
-        url: An http(s) URL.
-
-    Returns:
-        True for ``http://127.0.0.1:8000/v1``, ``http://192.168.1.20:1234/v1``, ``http://[::1]:8080``,
-        ``http://localhost:11434``; False for a host name or a public address.
+    True for ``http://127.0.0.1:8000/v1``, ``http://192.168.1.20:1234/v1``, ``http://[::1]:8080``,
+    ``http://localhost:11434``; False for a host name or a public address.
     """
     try:
         host = (urlsplit(url).hostname or "").lower()
@@ -469,19 +469,17 @@ def is_private_address(url: str) -> bool:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build Settings, turning validation errors into one clear line.
-
-    Args:
-        **overrides: Values that win over the environment (tests, CLI flags).
-
-    Returns:
-        The frozen settings.
+    """Build Settings (``overrides`` win over the environment: tests, CLI flags).
 
     Raises:
-        ConfigError: With a message naming the variable that is missing or invalid.
+        ConfigError: One line naming the variable that is missing or invalid (or the secrets file).
     """
     try:
         return Settings(**overrides)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:  # the message never quotes the file's text
+        reason = f"{e.__class__.__name__}: {e.strerror}" if isinstance(e, OSError) else str(e).splitlines()[0][:200]
+        where = f"{_secrets_file()} (ASSISTANT_SECRETS_FILE, by default .streamlit/secrets.toml)"
+        raise ConfigError(f"Invalid secrets file {where}: {reason}") from e
     except ValidationError as e:
         first = e.errors()[0]
         loc = [str(part) for part in first.get("loc", ())]

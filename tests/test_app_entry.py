@@ -84,3 +84,72 @@ def test_a_price_table_that_cannot_be_read_names_it_instead_of_a_redacted_crash(
     errors = [str(e.value) for e in at.error]
     assert len(errors) == 1 and "prices-missing.toml" in errors[0] and "PRICES_FILE" in errors[0], errors
     assert not at.chat_input
+
+
+@pytest.mark.parametrize("page", [None, "app_pages/context.py"])
+def test_a_data_dir_without_the_demo_files_names_it_instead_of_a_redacted_crash(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str | None
+) -> None:
+    # DATA_DIR pointed at a folder holding the price table and meeting types but not the demo calendar
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("prices.toml", "meeting_types.toml"):
+        (data / name).write_bytes((Path(APP).parent / "data" / name).read_bytes())
+    monkeypatch.setenv("DATA_DIR", str(data))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    shown = [str(e.value) for e in (*at.error, *at.warning)]
+    assert any("calendar.toml" in text and "DATA_DIR" in text for text in shown), shown
+
+
+@pytest.mark.parametrize("page", [None, "app_pages/context.py"])
+def test_a_missing_meeting_types_file_names_it_instead_of_a_redacted_crash(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str | None
+) -> None:
+    monkeypatch.setenv("MEETING_TYPES_FILE", str(tmp_path / "types-missing.toml"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    shown = [str(e.value) for e in (*at.error, *at.warning)]
+    assert any("types-missing.toml" in text and "MEETING_TYPES_FILE" in text for text in shown), shown
+
+
+@pytest.mark.parametrize(
+    ("browser_url", "refused"),
+    [
+        ("http://10.0.1.10:8501/", True),  # a replica's own address, not the public one
+        ("http://assistant.example.com/", True),  # http, where Google returns to https
+        ("https://Assistant.example.com:443/sessions", False),  # same origin, another page
+    ],
+)
+def test_sign_in_opened_away_from_the_redirect_uri_says_where_to_open_the_app(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, browser_url: str, refused: bool
+) -> None:
+    from tests.fixtures.fake_oidc import FakeOidcProvider
+
+    with FakeOidcProvider() as idp:
+        for name, value in {
+            "ENV": "dev",
+            "GOOGLE_CLIENT_ID": idp.client_id,
+            "GOOGLE_CLIENT_SECRET": idp.client_secret,
+            "OAUTH_ISSUER": idp.issuer,
+            "OAUTH_REDIRECT_URI": "https://assistant.example.com/",
+            "SESSIONS_BUCKET_NAME": "bucket",
+            "S3_ENDPOINT_URL": "http://127.0.0.1:1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.context = {"url": browser_url}
+        at.run()
+    assert not at.exception, at.exception
+    warnings = [str(w.value) for w in at.warning]
+    if refused:
+        # Google sends the sign-in back to OAUTH_REDIRECT_URI: from another origin the page never
+        # sees it come back (the popup stays open on the other address), so say where to go.
+        assert len(warnings) == 1 and "OAUTH_REDIRECT_URI" in warnings[0], warnings
+        assert "https://assistant.example.com/" in warnings[0]
+    else:
+        assert not warnings, warnings

@@ -91,6 +91,44 @@ def test_invalid_settings_fail_with_one_line_naming_the_variable(
 
 
 @pytest.mark.parametrize(
+    ("args", "env", "needles"),
+    [
+        (
+            ["sessions", "list"],
+            {"DATABASE_URL": "postgresql+psycopg://app:hunter2@127.0.0.1:1/assistant"},
+            ["DATABASE_URL=postgresql+psycopg://app:***@127.0.0.1:1/assistant", "cannot be reached"],
+        ),
+        (
+            ["db", "upgrade"],
+            {"DATABASE_URL": "postgresql+psycopg://app:hunter2@127.0.0.1:1/assistant"},
+            ["DATABASE_URL"],
+        ),
+        (["prices"], {"PRICES_FILE": "/no/such/prices.toml"}, ["PRICES_FILE", "/no/such/prices.toml"]),
+        (
+            ["meetings"],
+            {"DATA_DIR": "/no/such/data", "PRICES_FILE": str(ROOT / "data" / "prices.toml")},
+            ["calendar.toml", "DATA_DIR=/no/such/data"],
+        ),
+        (["meetings"], {"MEETING_TYPES_FILE": "/no/such/types.toml"}, ["/no/such/types.toml", "MEETING_TYPES_FILE"]),
+        (
+            ["sessions", "reindex"],
+            {"SESSIONS_BUCKET_NAME": "no-such-bucket", "S3_ENDPOINT_URL": "http://127.0.0.1:1"},
+            ["EndpointConnectionError", "SESSIONS_BUCKET_NAME=no-such-bucket", "S3_ENDPOINT_URL=http://127.0.0.1:1"],
+        ),
+    ],
+)
+def test_an_unreachable_database_bucket_or_price_file_is_one_error_line_naming_the_setting(
+    tmp_path: Path, args: list[str], env: dict[str, str], needles: list[str]
+) -> None:
+    result = run(args, tmp_path, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", **env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    assert all(needle in errors[0] for needle in needles), errors[0]
+
+
+@pytest.mark.parametrize(
     "session_id",
     ["abc\n2026-01-01 00:00:00,000 ERROR assistant.auth | forged line", "abc\x01def", "x" * 10_000, "../x"],
 )

@@ -67,6 +67,40 @@ def test_secrets_file_is_read_and_environment_wins(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize(
+    "content",
+    [b'env = prod\ngoogle_client_secret = "s3cr3t"\n', b'google_client_secret = "s3cr3t"\n\xff\xfe\n'],
+    ids=["not-toml", "not-utf8"],
+)
+def test_an_unreadable_secrets_file_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: bytes
+) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_bytes(content)
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(secrets))
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert "\n" not in message and "s3cr3t" not in message
+    assert str(secrets) in message and "ASSISTANT_SECRETS_FILE" in message
+
+
+@pytest.mark.parametrize(
+    "uri", ["assistant.example.com", "assistant.example.com/", "https:///", "ftp://x.example.com/"]
+)
+def test_a_redirect_uri_that_is_not_an_address_is_refused_naming_it(uri: str) -> None:
+    # Google compares the redirect URI with the registered one character for character; a value
+    # without a scheme and host can never match, and the sign-in card would link to nowhere.
+    with pytest.raises(ConfigError, match="OAUTH_REDIRECT_URI") as raised:
+        load_settings(**{**PROD, "oauth_redirect_uri": uri})
+    assert "https://assistant.example.com/" in str(raised.value), "the example is a redirect URI"
+
+
+def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
+    for uri in ("https://assistant.example.com/", "https://assistant.example.com", "http://localhost:8501/"):
+        assert load_settings(**{**PROD, "oauth_redirect_uri": uri}).oauth_redirect_uri == uri
+
+
+@pytest.mark.parametrize(
     ("overrides", "needle"),
     [
         ({"session_expiry_hours": "soon"}, "SESSION_EXPIRY_HOURS"),
@@ -77,6 +111,31 @@ def test_secrets_file_is_read_and_environment_wins(monkeypatch: pytest.MonkeyPat
         ({"database_url": "notaurl"}, "DATABASE_URL"),
         ({"database_url": "mysql://app@127.0.0.1/assistant"}, "DATABASE_URL"),
         ({"database_url": "postgresql+asyncpg://app@127.0.0.1/assistant"}, "DATABASE_URL"),
+        # the IAM policy's ARN or an s3:// address where the bucket's name goes: every write failed with
+        # "Session storage is unavailable ... Try again in a moment"
+        (
+            {
+                "sessions_bucket_name": "arn:aws:s3:::exec-assistant-prod-sessions",
+                "s3_endpoint_url": "http://127.0.0.1:9000",
+            },
+            "SESSIONS_BUCKET_NAME",
+        ),
+        (
+            {"sessions_bucket_name": "s3://exec-assistant-prod-sessions", "s3_endpoint_url": "http://127.0.0.1:9000"},
+            "not an s3:// address",
+        ),
+        ({"sessions_bucket_name": "Exec_Sessions", "s3_endpoint_url": "http://127.0.0.1:9000"}, "SESSIONS_BUCKET_NAME"),
+        # an address where a domain goes matched nobody: every sign-in was refused as "not allowed"
+        ({"allowed_email_domains": "@example.com"}, "ALLOWED_EMAIL_DOMAINS"),
+        (
+            {"allowed_email_domains": "example.com,boss@example.org"},
+            "boss@example.org is not a domain: write example.org",
+        ),
+        ({"internal_domains": "@partner.com"}, "INTERNAL_DOMAINS"),
+        ({"aws_region": "us-east-1 "}, "AWS_REGION"),  # botocore: a redacted crash page after sign-in
+        ({"aws_region": "us east 1"}, "AWS_REGION"),
+        ({"s3_endpoint_url": "127.0.0.1:9000"}, "S3_ENDPOINT_URL"),  # botocore: a traceback at the first page
+        ({"s3_endpoint_url": "minio.internal"}, "e.g. http://127.0.0.1:9000"),
     ],
 )
 def test_invalid_values_name_the_variable(overrides: dict[str, object], needle: str) -> None:

@@ -83,7 +83,7 @@ def test_fault_injection_models_only_locally() -> None:
     prod = {
         "env": "prod",
         "database_url": "postgresql://db.internal/assistant",
-        "sessions_bucket_name": "b",
+        "sessions_bucket_name": "bucket",
         "google_client_id": "cid",
         "google_client_secret": "secret",
         "oauth_redirect_uri": "https://assistant.example.com/",

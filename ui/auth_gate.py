@@ -20,6 +20,7 @@ import logging
 import re
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -36,7 +37,7 @@ from assistant.auth import (
 from assistant.auth.remember import COOKIE_NAME, RememberedIdentity
 from assistant.config import Settings
 from assistant.factory import get_sign_in_memory
-from assistant.inputs import clean_display_text
+from assistant.inputs import clean_display_text, log_safe
 
 logger = logging.getLogger("assistant.auth.gate")
 
@@ -49,6 +50,7 @@ _REMEMBERED_KEY = "_auth_remembered"  # RememberedIdentity of the cookie in use 
 _COOKIE_OP_KEY = "_auth_cookie_op"  # a cookie to write ("set", value, max_age) or clear ("clear",)
 _NO_RESTORE_KEY = "_auth_no_restore"  # signed out in this browser session: ignore the old cookie
 _COMPONENT_KEY = "google_signin"
+_ORIGIN_LOGGED_KEY = "_auth_origin_logged"  # the page's address was logged as away from OAUTH_REDIRECT_URI
 
 _RETRY_MESSAGE = "We couldn't complete the sign-in with Google. Please try again."
 _CANCELLED_MESSAGE = "The sign-in was cancelled or took too long. Please try again."
@@ -292,6 +294,8 @@ def _render_sign_in(settings: Settings) -> None:
         if error:
             st.error(str(error))
 
+        if _away_from_redirect_uri(settings):
+            return
         try:
             metadata = get_provider_metadata(settings.oauth_issuer)
         except AuthError:
@@ -320,11 +324,66 @@ def _render_sign_in(settings: Settings) -> None:
             logger.warning("attempt=<%d> | sign-in cancelled, denied or state mismatch", attempt)
             _fail(_CANCELLED_MESSAGE)
         except Exception as e:  # token endpoint errors (httpx / httpx_oauth); details to the log only
-            logger.warning("attempt=<%d>, error=<%s> | code exchange failed", attempt, type(e).__name__)
+            logger.warning("attempt=<%d>, %s | code exchange failed", attempt, token_error_fields(e))
             _fail(_RETRY_MESSAGE)
         if not result:
             return
         _complete_sign_in(settings, result, expected_state, nonce, metadata.jwks_uri, attempt)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
+
+
+def _away_from_redirect_uri(settings: Settings) -> bool:
+    """Say where to sign in when this page is not on OAUTH_REDIRECT_URI's origin (scheme, host, port).
+
+    Google sends the sign-in back to OAUTH_REDIRECT_URI and the page watches its popup, which it can
+    only read on its own origin: opened elsewhere (a replica's own address, http instead of https),
+    the popup would stay open on that address and the sign-in never end.
+    """
+    here, there = st.context.url, str(settings.oauth_redirect_uri)
+    try:
+        if not here or _origin(here) == _origin(there):
+            return False
+    except ValueError:  # a port the browser would not send: nothing to compare
+        return False
+    if not st.session_state.get(_ORIGIN_LOGGED_KEY):
+        st.session_state[_ORIGIN_LOGGED_KEY] = True
+        logger.warning("page=<%s>, redirect_uri=<%s> | sign-in opened away from OAUTH_REDIRECT_URI", here, there)
+    st.warning(
+        f"Sign in at `{there}`: Google returns the sign-in there (OAUTH_REDIRECT_URI), not to this address.",
+        icon=":material/link:",
+    )
+    st.link_button("Open the sign-in page", there, type="primary", width="stretch")
+    return True
+
+
+# The token endpoint's OAuth error codes a deployment's settings cause, and the settings to check.
+_TOKEN_ERROR_SETTINGS = {
+    "invalid_client": "GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET",
+    "unauthorized_client": "GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET",
+    "redirect_uri_mismatch": "OAUTH_REDIRECT_URI",
+}
+
+
+def token_error_fields(error: Exception) -> str:
+    """Log fields for a failed code exchange: the HTTP status and the provider's OAuth ``error`` code
+    (never its body, never a token), and the settings that cause that code; else the error's type."""
+    response = getattr(error, "response", None)  # httpx_oauth's errors carry the token endpoint's answer
+    status = getattr(response, "status_code", None)
+    if response is None or not isinstance(status, int):
+        return f"error=<{type(error).__name__}>"
+    try:
+        body = response.json()
+        code = body.get("error") if isinstance(body, dict) else None
+    except ValueError:
+        code = None
+    fields = f"status=<{status}>, oauth_error=<{log_safe(code, 40) if code else 'none'}>"
+    check = _TOKEN_ERROR_SETTINGS.get(str(code))
+    return f"{fields}, check=<{check}>" if check else fields
 
 
 def _complete_sign_in(

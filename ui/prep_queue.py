@@ -19,6 +19,7 @@ from assistant.auth import Identity
 from assistant.config import Settings
 from assistant.context.calendar import CalendarStorageError
 from assistant.context.classify import MeetingTypesError, MeetingTypeStorageError
+from assistant.context.data_files import DataFileError
 from assistant.context.meeting_cost import format_usd
 from assistant.context.meetings import Meeting
 from assistant.context.prep_queue import PrepQueue, QueueEntry, build_prep_queue
@@ -47,8 +48,9 @@ def load_queue(settings: Settings, identity: Identity, now: datetime, *, refresh
             tz=browser_zone(),
             refresh=refresh,
         )
-    except (CalendarStorageError, MeetingTypesError, MeetingTypeStorageError) as e:
-        st.warning(f"The Prep queue is unavailable: {e}", icon=":material/sync_problem:")
+    except (CalendarStorageError, MeetingTypesError, MeetingTypeStorageError, DataFileError) as e:
+        where = f" (DATA_DIR={settings.data_dir})" if isinstance(e, DataFileError) else ""
+        st.warning(f"The Prep queue is unavailable: {e}{where}", icon=":material/sync_problem:")
         return None
 
 
