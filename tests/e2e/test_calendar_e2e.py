@@ -280,8 +280,13 @@ def open_chat(page: Any, server: StreamlitServer) -> None:
 
 
 def upload(page: Any, name: str, data: bytes, mime: str = "text/calendar") -> None:
-    """Choose a file in the calendar's "Upload an .ics file" tab."""
-    page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(
+    """Choose a file in the calendar's "Upload an .ics file" tab.
+
+    Its own uploader (key ``cal-upload-<n>``), never the first one on the page: while the
+    calendar's "Connect" expander was still being drawn, the first was the Budget's, which
+    refused the .ics ("text/calendar files are not allowed") and CI timed out waiting.
+    """
+    page.locator("[class*='st-key-cal-upload-'] input[type='file']").set_input_files(
         files=[{"name": name, "mimeType": mime, "buffer": data}]
     )
 
