@@ -74,12 +74,11 @@ def _wait_for_warm_start() -> None:
 
 def _stop_for_database(settings: Settings, error: DBAPIError) -> NoReturn:
     """The database cannot be reached: say so on the page (locally with the address and the reason)."""
-    from sqlalchemy.engine import make_url
+    from assistant.factory import database_problem
 
-    reason = (str(error.orig or error).splitlines() or [""])[0][:300]
+    address, reason = database_problem(settings, error)
     logging.getLogger("assistant.server").error("reason=<%s> | the database cannot be reached", reason)
     if settings.is_local:
-        address = make_url(settings.database_url).render_as_string(hide_password=True)
         st.error(
             f"The app cannot reach its database (DATABASE_URL={address}): {reason}. "
             "Check that the database server is running and DATABASE_URL is right, then reload the page."
@@ -119,7 +118,7 @@ def main() -> None:
 
     from assistant.context.classify import MeetingTypesError
     from assistant.context.data_files import DataFileError
-    from assistant.factory import get_calendar_service
+    from assistant.factory import get_calendar_service, unusable_setting
     from assistant.usage.pricing import PriceTableError
     from ui.google_calendar import handle_google_callback
 
@@ -136,16 +135,8 @@ def main() -> None:
         nav.run()
     except DBAPIError as e:  # unreachable at start, or gone under a running app: say so, not a traceback
         _stop_for_database(settings, e)
-    except PriceTableError as e:
-        st.error(
-            f"The app is not configured correctly: {e} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
-        )
-        st.stop()
-    except DataFileError as e:  # DATA_DIR set to a folder without the demo calendar, budget or big rocks
-        st.error(f"The app is not configured correctly: {e} (DATA_DIR={settings.data_dir})")
-        st.stop()
-    except MeetingTypesError as e:  # MEETING_TYPES_FILE (or DATA_DIR) wrong: the message names the file and setting
-        st.error(f"The app is not configured correctly: {e}")
+    except (PriceTableError, DataFileError, MeetingTypesError) as e:  # PRICES_FILE, DATA_DIR, MEETING_TYPES_FILE
+        st.error(f"The app is not configured correctly: {unusable_setting(settings, e)}")
         st.stop()
 
 

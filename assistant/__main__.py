@@ -409,43 +409,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.func(settings, args)
     except Exception as e:
-        message = _unreachable_setting(settings, e)
+        from assistant.factory import unusable_setting
+
+        message = unusable_setting(settings, e)
         if message is None:
             raise
         print(f"error: {message}", file=sys.stderr)
         return 1
     return result
-
-
-def _unreachable_setting(settings: Settings, error: Exception) -> str | None:
-    """One line naming the setting behind a database, bucket or price table that cannot be used; None otherwise."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import DBAPIError
-
-    from assistant.context.classify import MeetingTypesError
-    from assistant.context.data_files import DataFileError
-    from assistant.sessions.base import StorageUnavailableError
-    from assistant.usage.pricing import PriceTableError
-
-    if isinstance(error, DBAPIError):
-        address = make_url(settings.database_url).render_as_string(hide_password=True)
-        reason = (str(error.orig or error).splitlines() or [""])[0][:300]
-        return f"the database cannot be reached (DATABASE_URL={address}): {reason}"
-    if isinstance(error, StorageUnavailableError):
-        cause = error.__cause__
-        code = getattr(cause, "response", {}).get("Error", {}).get("Code") if cause is not None else None
-        where = f"{code or type(cause).__name__}: " if cause is not None else ""
-        where += f"SESSIONS_BUCKET_NAME={settings.sessions_bucket_name}"
-        if settings.s3_endpoint_url:
-            where += f", S3_ENDPOINT_URL={settings.s3_endpoint_url}"
-        return f"{error} ({where})"
-    if isinstance(error, PriceTableError):
-        return f"{error} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
-    if isinstance(error, DataFileError):
-        return f"{error} (DATA_DIR={settings.data_dir})"
-    if isinstance(error, MeetingTypesError):  # names the file and MEETING_TYPES_FILE
-        return str(error)
-    return None
 
 
 if __name__ == "__main__":

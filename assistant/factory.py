@@ -173,3 +173,42 @@ def get_sign_in_memory(settings: Settings) -> SignInMemory | None:
         max_age_hours=settings.identity_max_age_hours,
         deployment=settings.oauth_redirect_uri or "",
     )
+
+
+def database_problem(settings: Settings, error: Exception) -> tuple[str, str]:
+    """``DATABASE_URL`` with its password hidden, and the first line of why the database refused."""
+    from sqlalchemy.engine import make_url
+
+    address = make_url(settings.database_url).render_as_string(hide_password=True)
+    reason = (str(getattr(error, "orig", None) or error).splitlines() or [""])[0][:300]
+    return address, reason
+
+
+def unusable_setting(settings: Settings, error: Exception) -> str | None:
+    """One line naming the setting behind a database, bucket, price table or data file that cannot
+    be used (the CLI's ``error:`` line, the page's "not configured correctly"); None for any other error."""
+    from sqlalchemy.exc import DBAPIError
+
+    from assistant.context.classify import MeetingTypesError
+    from assistant.context.data_files import DataFileError
+    from assistant.sessions.base import StorageUnavailableError
+    from assistant.usage.pricing import PriceTableError
+
+    if isinstance(error, DBAPIError):
+        address, reason = database_problem(settings, error)
+        return f"the database cannot be reached (DATABASE_URL={address}): {reason}"
+    if isinstance(error, StorageUnavailableError):
+        cause = error.__cause__
+        code = getattr(cause, "response", {}).get("Error", {}).get("Code") if cause is not None else None
+        where = f"{code or type(cause).__name__}: " if cause is not None else ""
+        where += f"SESSIONS_BUCKET_NAME={settings.sessions_bucket_name}"
+        if settings.s3_endpoint_url:
+            where += f", S3_ENDPOINT_URL={settings.s3_endpoint_url}"
+        return f"{error} ({where})"
+    if isinstance(error, PriceTableError):
+        return f"{error} (the price table: PRICES_FILE, by default DATA_DIR/prices.toml)"
+    if isinstance(error, DataFileError):  # DATA_DIR set to a folder without the demo calendar, budget or big rocks
+        return f"{error} (DATA_DIR={settings.data_dir})"
+    if isinstance(error, MeetingTypesError):  # its message names the file and MEETING_TYPES_FILE
+        return str(error)
+    return None

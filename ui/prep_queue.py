@@ -23,7 +23,7 @@ from assistant.context.data_files import DataFileError
 from assistant.context.meeting_cost import format_usd
 from assistant.context.meetings import Meeting
 from assistant.context.prep_queue import PrepQueue, QueueEntry, build_prep_queue
-from assistant.factory import get_calendar_service
+from assistant.factory import get_calendar_service, unusable_setting
 from assistant.starters import describe_when
 from assistant.views.format import counted, fmt_ago
 from assistant.views.materials import materials_for, md_text, to_docx, to_markdown
@@ -49,8 +49,9 @@ def load_queue(settings: Settings, identity: Identity, now: datetime, *, refresh
             refresh=refresh,
         )
     except (CalendarStorageError, MeetingTypesError, MeetingTypeStorageError, DataFileError) as e:
-        where = f" (DATA_DIR={settings.data_dir})" if isinstance(e, DataFileError) else ""
-        st.warning(f"The Prep queue is unavailable: {e}{where}", icon=":material/sync_problem:")
+        st.warning(
+            f"The Prep queue is unavailable: {unusable_setting(settings, e) or e}", icon=":material/sync_problem:"
+        )
         return None
 
 
