@@ -456,6 +456,7 @@ class IndexedStore(SessionStore):
         first_title: str | None = None,
     ) -> SessionMeta:
         """Everything before the model is called, in one transaction (see :meth:`SqlIndex.begin_turn`)."""
+        self._before_turn(session_id, user_id, text)
         return self.index.begin_turn(
             session_id,
             user_id,
@@ -466,6 +467,9 @@ class IndexedStore(SessionStore):
             decide=decide,
             first_title=first_title,
         )
+
+    def _before_turn(self, session_id: str, user_id: str, text: str) -> None:
+        """What a store checks before :meth:`begin_turn`'s transaction (nothing here; S3 settles a write)."""
 
     def send_window(self, user_id: str, *, now: datetime, rate_window: timedelta) -> SendWindow:
         """The user's spend today and recent sends, read without counting a send."""

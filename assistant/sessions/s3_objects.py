@@ -241,6 +241,11 @@ class SessionObjects:
             return str(head["ETag"])
         return None
 
+    def has_unsure_write(self, session_id: str) -> bool:
+        """Whether a PUT of this session timed out here and is not settled yet (no S3 request)."""
+        with self._cache_lock:
+            return session_id in self._unsure
+
     def unsure_write_landed(self, key: str, session_id: str) -> bool:
         """Whether a PUT of this session that timed out here was applied by S3 after all (forgets it)."""
         with self._cache_lock:

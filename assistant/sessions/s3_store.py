@@ -36,7 +36,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -46,7 +46,6 @@ from assistant import db
 from assistant.sessions import jsonutil
 from assistant.sessions.base import (
     UNTITLED,
-    SendWindow,
     SessionConflictError,
     SessionDamagedError,
     SessionDocument,
@@ -261,19 +260,8 @@ class S3SessionStore(IndexedStore):
             meta = self.get_meta(session_id, user_id)
         return self._to_document(meta, body)
 
-    def begin_turn(
-        self,
-        session_id: str,
-        user_id: str,
-        *,
-        text: str,
-        owner: str,
-        now: datetime,
-        rate_window: timedelta,
-        decide: Callable[[SessionMeta, SendWindow], None],
-        first_title: str | None = None,
-    ) -> SessionMeta:
-        """As the SQL index does (:meth:`SqlIndex.begin_turn`), after settling a turn PUT that timed out here.
+    def _before_turn(self, session_id: str, user_id: str, text: str) -> None:
+        """Before :meth:`begin_turn`'s transaction: settle a turn PUT that timed out here.
 
         S3 may apply a PUT after the client gave up on it: the user was told "not saved" and
         presses Retry. When that PUT did land and its turn asked this very question, the send is
@@ -284,6 +272,8 @@ class S3SessionStore(IndexedStore):
             AnsweredAfterAllError: The earlier attempt of this question was saved after all.
         """
         validate_session_id(session_id)
+        if not self.objects.has_unsure_write(session_id):  # the usual case: nothing to read
+            return
         with self.engine.connect() as conn:
             row = self.index.select_row(conn, session_id, user_id)
         if self.objects.unsure_write_landed(object_key(row.user_id, session_id), session_id):
@@ -291,16 +281,6 @@ class S3SessionStore(IndexedStore):
             if doc.turns and doc.turns[-1].user_text == text:
                 logger.info("session_id=<%s> | timed-out turn write had landed; not asking again", session_id)
                 raise AnsweredAfterAllError(ANSWERED_AFTER_ALL)
-        return super().begin_turn(
-            session_id,
-            user_id,
-            text=text,
-            owner=owner,
-            now=now,
-            rate_window=rate_window,
-            decide=decide,
-            first_title=first_title,
-        )
 
     def commit_turn(
         self, session_id: str, user_id: str, *, expected_version: int | None, commit: TurnCommit
