@@ -86,6 +86,15 @@ def test_a_price_table_that_cannot_be_read_names_it_instead_of_a_redacted_crash(
     assert not at.chat_input
 
 
+def _errors_and_warnings_on(page: str | None) -> list[str]:
+    """Run the app (then switch to ``page``), check nothing crashed, and return its errors and warnings."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return [str(e.value) for e in (*at.error, *at.warning)]
+
+
 @pytest.mark.parametrize("page", [None, "app_pages/context.py"])
 def test_a_data_dir_without_the_demo_files_names_it_instead_of_a_redacted_crash(
     clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str | None
@@ -96,11 +105,7 @@ def test_a_data_dir_without_the_demo_files_names_it_instead_of_a_redacted_crash(
     for name in ("prices.toml", "meeting_types.toml"):
         (data / name).write_bytes((Path(APP).parent / "data" / name).read_bytes())
     monkeypatch.setenv("DATA_DIR", str(data))
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    if page is not None:
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    shown = [str(e.value) for e in (*at.error, *at.warning)]
+    shown = _errors_and_warnings_on(page)
     assert any("calendar.toml" in text and "DATA_DIR" in text for text in shown), shown
 
 
@@ -109,11 +114,7 @@ def test_a_missing_meeting_types_file_names_it_instead_of_a_redacted_crash(
     clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str | None
 ) -> None:
     monkeypatch.setenv("MEETING_TYPES_FILE", str(tmp_path / "types-missing.toml"))
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    if page is not None:
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    shown = [str(e.value) for e in (*at.error, *at.warning)]
+    shown = _errors_and_warnings_on(page)
     assert any("types-missing.toml" in text and "MEETING_TYPES_FILE" in text for text in shown), shown
 
 
