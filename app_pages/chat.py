@@ -38,6 +38,7 @@ from assistant.context.prep_queue import prep_prompt
 from assistant.factory import get_chat_service
 from assistant.inputs import log_safe, validate_session_id
 from assistant.sessions.base import (
+    UNTITLED,
     PendingTurn,
     SessionDocument,
     SessionError,
@@ -711,7 +712,7 @@ def _stream(started: _Started) -> None:
 def _draw_header() -> None:
     header = st.container(key="chat-header")
     with header:
-        st.markdown(f"### {view.display_title(meta.title) if meta else 'New session'}", anchors=False)
+        st.markdown(f"### {view.display_title(meta.title) if meta else UNTITLED}", anchors=False)
         with st.container(horizontal=True, gap="small"):
             if meta is not None:
                 badge = view.state_badge(meta.state)

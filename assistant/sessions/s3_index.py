@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from assistant import db
 from assistant.sessions.base import (
+    UNTITLED,
     SessionConflictError,
     SessionDamagedError,
     StorageUnavailableError,
@@ -62,7 +63,7 @@ def row_values(conn: Connection, body: dict[str, Any], storage_name: str) -> dic
         "id": meta["id"],
         "user_id": meta["user_id"],
         "user_email": meta.get("user_email"),
-        "title": clean_title(str(meta["title"])) or "New session",
+        "title": clean_title(str(meta["title"])) or UNTITLED,
         "state": meta["state"],
         "created_at": _parse_dt(meta["created_at"]),
         "updated_at": _parse_dt(meta["updated_at"]),
@@ -86,7 +87,7 @@ def text_rows(body: dict[str, Any]) -> dict[int, str]:
     """The ``session_text`` rows of a document: ``{turn_idx: text}`` (title row included)."""
     meta = body["meta"]
     messages = body["messages"]
-    rows = {db.TITLE_TURN_IDX: (clean_title(str(meta["title"])) or "New session").lower()}
+    rows = {db.TITLE_TURN_IDX: (clean_title(str(meta["title"])) or UNTITLED).lower()}
     for t in body["turns"]:
         start, end = t.get("message_range") or (t.get("first_message_idx", 0), t.get("end_message_idx", 0))
         text = turn_search_text(messages[int(start) : int(end)])

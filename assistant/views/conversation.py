@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
+from assistant.sessions.base import UNTITLED, SessionMeta, SessionState, TurnRecord
 from assistant.views.format import UTC_ZONE, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
 from assistant.views.markdown import plain_text, tool_name_markdown
 from assistant.views.models import OFFLINE_LABEL, model_view
@@ -79,7 +79,7 @@ def display_title(title: str, limit: int | None = None) -> str:
     Returns:
         Title with images/HTML neutralised and Markdown control characters escaped.
     """
-    text = " ".join((title or "").split()) or "New session"
+    text = " ".join((title or "").split()) or UNTITLED
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return plain_text(text)

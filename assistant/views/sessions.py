@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from assistant.db import sessions
 from assistant.inputs import clean_display_text
-from assistant.sessions.base import SessionMeta, SessionState, TurnRecord
+from assistant.sessions.base import UNTITLED, SessionMeta, SessionState, TurnRecord
 from assistant.sessions.queries import PageCursor, SessionFilter, SessionRow, SessionTotals
 from assistant.usage.pricing import PriceTable
 from assistant.views.format import Metric, fmt_cost, fmt_ms, fmt_tokens
@@ -328,7 +328,7 @@ def table_rows(
     for r in rows:
         item: dict[str, Any] = {
             "id": r.id,
-            "Title": " ".join(r.title.split()) or "New session",
+            "Title": " ".join(r.title.split()) or UNTITLED,
             "State": STATE_LABELS.get(r.state, r.state.capitalize()),
             "Started": r.created_at,
             "Last activity": r.updated_at,
