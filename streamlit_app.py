@@ -149,6 +149,7 @@ if __name__ == "__main__":
             _done.set()
 else:
     import ast
+    import asyncio
     import gc
     import importlib
     import importlib.util
@@ -161,6 +162,9 @@ else:
 
     from starlette.datastructures import MutableHeaders
     from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     _ROOT = Path(__file__).resolve().parent
@@ -242,6 +246,7 @@ else:
         except ConfigError as e:
             setup_logging("INFO")
             _logger.warning("reason=<%s> | warm start: configuration refused, the page will say why", e)
+            SETTINGS_REFUSED.set()
             return
         setup_logging(settings.log_level)
         try:
@@ -349,8 +354,41 @@ else:
             gc.get_freeze_count(),
         )
 
+    def _settings_refused() -> bool:
+        """Whether the settings are refused now (they are read again: a fixed secrets file counts)."""
+        from assistant.config import ConfigError, get_settings
+
+        try:
+            get_settings()
+        except ConfigError:
+            return True
+        SETTINGS_REFUSED.clear()
+        return False
+
+    async def ready(_request: Request) -> PlainTextResponse:
+        """``/ready``: the load balancer's health check (the readiness of this replica).
+
+        503 while the warm start runs and while the settings are refused; 200 otherwise.
+        Streamlit's ``/_stcore/health`` stays as it is: the browser checks it before it connects,
+        and a replica whose settings are refused must still draw the page that names the
+        setting. A database that cannot be reached does not fail it: every replica would be
+        taken out (or restarted) during a database outage, when the page itself says what is
+        wrong and recovers on its own.
+        """
+        if not WARM_DONE.is_set():
+            status, text = 503, "starting"
+        elif SETTINGS_REFUSED.is_set() and await asyncio.to_thread(_settings_refused):
+            status, text = (
+                503,
+                "configuration refused; the server log names the setting (warm start: configuration refused)",
+            )
+        else:
+            status, text = 200, "ok"
+        return PlainTextResponse(text, status_code=status, headers={"Cache-Control": "no-cache"})
+
     STARTUP_FAILED = 3  # uvicorn's own exit status for a lifespan startup that failed
     WARM_DONE = threading.Event()  # warm_up has ended (done or failed): script runs may start
+    SETTINGS_REFUSED = threading.Event()  # warm_up found the settings refused (see ready())
     FIRST_RUN_DONE = threading.Event()  # a script run has finished: the other pages may be imported now
     _OTHER_PAGES_AFTER_S = 10.0  # ... or this long after the server serves, whichever is first
     _BROWSER_DRAWS_S = 1.5  # and not while the first visitor's browser is still drawing that page
@@ -384,4 +422,9 @@ else:
             FIRST_RUN_DONE.set()
             gc.enable()
 
-    app = st.App(__file__, middleware=[Middleware(SecurityHeadersMiddleware)], lifespan=_warm_start)
+    app = st.App(
+        __file__,
+        routes=[Route("/ready", ready, methods=["GET", "HEAD"])],
+        middleware=[Middleware(SecurityHeadersMiddleware)],
+        lifespan=_warm_start,
+    )

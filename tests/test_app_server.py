@@ -120,3 +120,64 @@ def test_a_database_down_at_start_does_not_keep_the_replica_from_starting(
         assert requests.get(srv.url + "/_stcore/health", timeout=10).status_code == 200
     finally:
         srv.stop()
+
+
+async def _first_page_alerts(url: str) -> list[str]:
+    """The alert texts (st.error, st.warning...) of a browser's first script run."""
+    alerts: list[str] = []
+    async with websockets.connect(
+        url.replace("http://", "ws://") + "/_stcore/stream", subprotocols=[Subprotocol("streamlit")], max_size=None
+    ) as ws:
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        msg.rerun_script.page_script_hash = ""
+        await ws.send(msg.SerializeToString())
+        while True:
+            forward = ForwardMsg()
+            forward.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
+            kind = forward.WhichOneof("type")
+            if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                element = forward.delta.new_element
+                if element.WhichOneof("type") == "alert":
+                    alerts.append(element.alert.body)
+            elif kind == "script_finished":
+                return alerts
+
+
+def _ready(url: str, want: int, timeout: float = 30.0) -> requests.Response:
+    """``/ready`` once it answers ``want`` (the warm start runs beside the serving server)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = requests.get(url + "/ready", timeout=10)
+        if response.status_code == want or time.monotonic() > deadline:
+            return response
+        time.sleep(0.1)
+
+
+def test_a_healthy_replica_is_ready_once_warm(server: tuple[StreamlitServer, str]) -> None:
+    response = _ready(server[0].url, 200)
+    assert (response.status_code, response.text) == (200, "ok")
+    assert response.headers.get("X-Frame-Options") == "SAMEORIGIN"  # the security headers too
+
+
+def test_a_replica_with_refused_settings_is_not_ready_yet_still_draws_the_page_that_names_the_setting(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A rolling deploy with a mistyped setting must fail its load balancer's health check
+    (``/ready``) instead of replacing working replicas with ones whose every page is an error;
+    Streamlit's own health stays OK, since the browser checks it before it connects and the
+    page is what tells the operator which setting is wrong."""
+    srv = start_streamlit(tmp_path_factory.mktemp("refused"), {"MESSAGES_PER_MINUTE": "many"})
+    try:
+        deadline = time.monotonic() + 30
+        while "warm start: configuration refused" not in srv.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        response = _ready(srv.url, 503, timeout=5)
+        assert response.status_code == 503 and "configuration refused" in response.text
+        assert "many" not in response.text  # the reason stays in the server log
+        assert requests.get(srv.url + "/_stcore/health", timeout=10).status_code == 200
+        assert "MESSAGES_PER_MINUTE" in srv.log()
+        alerts = asyncio.run(_first_page_alerts(srv.url))
+        assert any("not configured correctly" in a and "MESSAGES_PER_MINUTE" in a for a in alerts), alerts
+    finally:
+        srv.stop()
