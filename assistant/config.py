@@ -116,6 +116,7 @@ class Settings(BaseSettings):
     oauth_scopes: str = "openid email profile"
     allowed_email_domains: CommaList = Field(default_factory=list)
     allowed_emails: CommaList = Field(default_factory=list)
+    allow_any_email: bool = False  # dev/prod: admit every verified email when both lists are empty
     admin_emails: CommaList = Field(default_factory=list)
     identity_max_age_hours: float = Field(default=12, gt=0)
     remember_sign_in: bool = Field(
@@ -271,6 +272,13 @@ class Settings(BaseSettings):
                 f"ENV={self.env} requires {missing[0]}"
                 + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
                 + "; set it in the environment or .streamlit/secrets.toml"
+            )
+        if not (self.allowed_email_domains or self.allowed_emails or self.allow_any_email):
+            # Fail closed: with both lists empty every Google account on an External consent
+            # screen got in (and spent the budget); admitting everyone is now said out loud.
+            raise ValueError(
+                f"ENV={self.env} requires ALLOWED_EMAIL_DOMAINS or ALLOWED_EMAILS (who may sign in), "
+                "or ALLOW_ANY_EMAIL=true to admit every verified Google account (with an Internal consent screen)"
             )
         if self.fault_injection:
             raise ValueError(f"FAULT_INJECTION is only allowed when ENV=local, not ENV={self.env}")
@@ -474,6 +482,14 @@ def load_settings(**overrides: Any) -> Settings:
     Raises:
         ConfigError: One line naming the variable that is missing or invalid (or the secrets file).
     """
+    named = os.environ.get("ASSISTANT_SECRETS_FILE")
+    if named and not Path(named).exists():
+        # A deployment whose secrets file did not mount would otherwise start as ENV=local: the
+        # dev login and an empty local database, with nothing saying why.
+        raise ConfigError(
+            f"Invalid setting ASSISTANT_SECRETS_FILE: {named} does not exist "
+            "(unset it to read .streamlit/secrets.toml, or name /dev/null for no secrets file)"
+        )
     try:
         return Settings(**overrides)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:  # the message never quotes the file's text

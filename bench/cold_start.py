@@ -76,7 +76,7 @@ def environment(workdir: Path, database: Path) -> dict[str, str]:
         **os.environ,
         "ENV": "local",
         "DATABASE_URL": f"sqlite:///{database}",
-        "ASSISTANT_SECRETS_FILE": str(workdir / "no-secrets.toml"),
+        "ASSISTANT_SECRETS_FILE": os.devnull,
         "MODEL_PROVIDER": "offline",
         "LOG_LEVEL": "WARNING",
     }

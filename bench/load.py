@@ -185,7 +185,7 @@ def start_server(app: str, workdir: Path, *, shipped_delays: bool, timeout: floa
         **os.environ,
         "ENV": "local",
         "DATABASE_URL": f"sqlite:///{database}",
-        "ASSISTANT_SECRETS_FILE": str(workdir / "no-secrets.toml"),
+        "ASSISTANT_SECRETS_FILE": os.devnull,
         "MODEL_PROVIDER": "offline",
         "MESSAGES_PER_MINUTE": "100000",
         "LOG_LEVEL": "WARNING",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     for name in ("ENV", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "OAUTH_REDIRECT_URI", "SESSIONS_BUCKET_NAME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
-    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
     monkeypatch.setenv("MODEL_PROVIDER", "offline")
     assistant.config.get_settings.cache_clear()
     yield
@@ -138,6 +139,7 @@ def test_sign_in_opened_away_from_the_redirect_uri_says_where_to_open_the_app(
             "GOOGLE_CLIENT_SECRET": idp.client_secret,
             "OAUTH_ISSUER": idp.issuer,
             "OAUTH_REDIRECT_URI": "https://assistant.example.com/",
+            "ALLOWED_EMAIL_DOMAINS": "example.com",
             "SESSIONS_BUCKET_NAME": "bucket",
             "S3_ENDPOINT_URL": "http://127.0.0.1:1",
         }.items():

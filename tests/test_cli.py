@@ -19,7 +19,7 @@ def run(args: list[str], tmp_path: Path, stdin: str | None = None, **env: str) -
         **os.environ,
         "ENV": "local",
         "DATABASE_URL": "sqlite:///" + str(tmp_path / "cli.db"),
-        "ASSISTANT_SECRETS_FILE": str(tmp_path / "none.toml"),
+        "ASSISTANT_SECRETS_FILE": os.devnull,
         **env,
     }
     full_env.pop("MODEL_PROVIDER", None)
@@ -209,7 +209,7 @@ def test_prep_writes_docx_to_a_file_or_a_redirected_stdout(tmp_path: Path) -> No
             **{k: v for k, v in os.environ.items() if k != "MODEL_PROVIDER"},
             "ENV": "local",
             "DATABASE_URL": "sqlite:///" + str(tmp_path / "cli.db"),
-            "ASSISTANT_SECRETS_FILE": str(tmp_path / "none.toml"),
+            "ASSISTANT_SECRETS_FILE": os.devnull,
         },
         capture_output=True,
         timeout=120,

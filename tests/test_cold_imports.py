@@ -51,7 +51,7 @@ def test_warm_start_imports_no_strands_nor_sign_in_or_migration_code_and_the_ste
     env.update(
         ENV="local",
         DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
-        ASSISTANT_SECRETS_FILE=str(tmp_path / "none.toml"),
+        ASSISTANT_SECRETS_FILE=os.devnull,
         MODEL_PROVIDER="offline",
         LOG_LEVEL="WARNING",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ PROD = {
     "google_client_id": "cid",
     "google_client_secret": "secret",
     "oauth_redirect_uri": "https://assistant.example.com/",
+    "allowed_email_domains": "example.com",
 }
 
 
@@ -34,7 +36,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "S3_ENDPOINT_URL",
     ):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
 
 
 def test_defaults_run_locally_on_sqlite_with_the_offline_model() -> None:
@@ -64,6 +66,37 @@ def test_secrets_file_is_read_and_environment_wins(monkeypatch: pytest.MonkeyPat
     assert settings.messages_per_minute == 7
     monkeypatch.setenv("MESSAGES_PER_MINUTE", "9")
     assert load_settings().messages_per_minute == 9
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_a_deployment_that_names_nobody_who_may_sign_in_is_refused(env: str) -> None:
+    """Both lists empty admitted every Google account (on an External consent screen: anyone's)."""
+    open_door = {k: v for k, v in PROD.items() if k != "allowed_email_domains"} | {"env": env}
+    with pytest.raises(ConfigError) as raised:
+        load_settings(**open_door)
+    message = str(raised.value)
+    assert "ALLOWED_EMAIL_DOMAINS" in message and "ALLOW_ANY_EMAIL" in message and "\n" not in message
+    assert load_settings(**open_door, allow_any_email=True).allow_any_email  # said out loud: accepted
+    assert load_settings(**open_door, allowed_emails="advisor@gmail.com").allowed_emails == ["advisor@gmail.com"]
+    assert load_settings(env="local").env == "local"  # the dev login needs no list
+
+
+def test_a_named_secrets_file_that_does_not_exist_is_refused_instead_of_starting_unauthenticated(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A deployment whose secrets file (with ENV=prod in it) did not mount started as ENV=local:
+    the dev login, where anyone signs in as anyone, on an empty local database."""
+    missing = tmp_path / "mounted" / "secrets.toml"
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(missing))
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert "ASSISTANT_SECRETS_FILE" in message and str(missing) in message and "\n" not in message
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)  # no secrets file, said so
+    assert load_settings().env == "local"
+    monkeypatch.delenv("ASSISTANT_SECRETS_FILE")
+    monkeypatch.setattr("assistant.config.DEFAULT_SECRETS_FILE", missing)  # the default may be absent
+    assert load_settings().env == "local"
 
 
 @pytest.mark.parametrize(

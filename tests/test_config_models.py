@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "OPENAI_BASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
 
 
 def test_without_models_the_one_configured_model_is_offered() -> None:
@@ -87,6 +88,7 @@ def test_fault_injection_models_only_locally() -> None:
         "google_client_id": "cid",
         "google_client_secret": "secret",
         "oauth_redirect_uri": "https://assistant.example.com/",
+        "allowed_email_domains": "example.com",
     }
     with pytest.raises(ConfigError, match="MODELS: faulty:throttle"):
         load_settings(**prod, models="bedrock:us.amazon.nova-lite-v1:0,faulty:throttle")

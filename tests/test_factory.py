@@ -7,6 +7,7 @@ store, one chat service and one S3 client.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ USER = "google:1234567890"
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No secrets.toml and no deployment variables from the developer's shell."""
-    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
     for name in (
         "ENV",
         "DATABASE_URL",
@@ -55,6 +56,7 @@ def _deployed(db_file: Path, region: str = REGION) -> Settings:
         google_client_id="client-id.apps.googleusercontent.com",
         google_client_secret="not-a-real-secret",
         oauth_redirect_uri="https://assistant.example.com/",
+        allowed_email_domains="example.com",
         model_provider="offline",
         aws_region=region,
     )

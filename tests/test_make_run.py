@@ -46,7 +46,7 @@ def make_run(tmp_path: Path) -> Iterator[Callable[..., int]]:
             **os.environ,
             "ENV": "local",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-            "ASSISTANT_SECRETS_FILE": str(tmp_path / "none.toml"),
+            "ASSISTANT_SECRETS_FILE": os.devnull,
             "MODEL_PROVIDER": "offline",
             **env,
         }

@@ -50,6 +50,7 @@ def _prod_env(endpoint: str, db_file: Path, secrets: Path) -> dict[str, str]:
         "GOOGLE_CLIENT_ID": "client-id.apps.googleusercontent.com",
         "GOOGLE_CLIENT_SECRET": "not-a-real-secret",
         "OAUTH_REDIRECT_URI": "https://assistant.example.com/",
+        "ALLOWED_EMAIL_DOMAINS": "example.com",
         "MODEL_PROVIDER": "offline",
         "AWS_REGION": "us-east-1",
         "ASSISTANT_SECRETS_FILE": str(secrets),
@@ -64,6 +65,7 @@ def _settings(env: dict[str, str]) -> Settings:
 def isolated_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No secrets.toml and no stray deployment variables from the developer's shell."""
     secrets = tmp_path / "no-secrets.toml"
+    secrets.write_text("")
     monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(secrets))
     for name in ("SESSIONS_BUCKET_NAME", "DATABASE_URL", "S3_ENDPOINT_URL", "ENV", "FAULT_INJECTION"):
         monkeypatch.delenv(name, raising=False)

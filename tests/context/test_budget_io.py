@@ -209,7 +209,7 @@ def test_a_small_xlsx_of_400_000_blank_rows_is_refused_at_once() -> None:
     started = time.monotonic()
     with pytest.raises(ContextInputError, match="empty rows"):
         parse_budget_xlsx(data)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 4  # ~1 s on a busy 2-core machine (2.8 s under heavy load); it was 10 s
 
 
 def test_an_xlsx_that_unpacks_to_far_more_than_a_budget_is_refused_at_once() -> None:

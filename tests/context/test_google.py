@@ -53,6 +53,7 @@ def make_settings(tmp_path: Path, fake: FakeGoogleCalendar, **extra: Any) -> Set
         "database_url": f"sqlite:///{tmp_path / 'assistant.db'}",
         "sessions_bucket_name": "test-sessions",
         "oauth_redirect_uri": REDIRECT,
+        "allowed_email_domains": "example.com",
         **fake.settings_overrides(),
         **extra,
     }

@@ -36,6 +36,7 @@ def deployed_settings() -> Any:
         google_client_id="cid",
         google_client_secret="secret",
         oauth_redirect_uri="https://app.example.com/",
+        allowed_email_domains="example.com",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
     def build(**env: str) -> AppTest:
         monkeypatch.setenv("ENV", "local")
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'chat.db'}")
-        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
         monkeypatch.setenv("MODEL_PROVIDER", "offline")
         for key, value in env.items():
             monkeypatch.setenv(key, value)

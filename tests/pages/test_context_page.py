@@ -7,6 +7,7 @@ through a small entry script that registers it the way ``streamlit_app.py`` regi
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -46,7 +47,7 @@ def engine(app_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     def sign_in_as(user: str) -> Engine:
         monkeypatch.setenv("ENV", "local")
         monkeypatch.setenv("DATABASE_URL", app_database_url)
-        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
         monkeypatch.setenv("MODEL_PROVIDER", "offline")
         monkeypatch.setenv("TEST_USER_ID", user)
         monkeypatch.setenv("TEST_USER_EMAIL", f"{user}@example.com")

@@ -7,6 +7,7 @@ headings, links, ``:material/...:`` icons, colours) is shown as typed, never ren
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..
     def configure(**extra: str) -> ChatService:
         monkeypatch.setenv("ENV", "local")
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'names.db'}")
-        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
         monkeypatch.setenv("MODEL_PROVIDER", "offline")
         monkeypatch.setenv("MESSAGES_PER_MINUTE", "1000")
         for key, value in extra.items():

@@ -7,6 +7,7 @@ a title or a search holding a NUL works on both databases instead of failing on 
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ def make_app(
     def build(page: str | None = None, **env: str) -> AppTest:
         monkeypatch.setenv("ENV", "local")
         monkeypatch.setenv("DATABASE_URL", app_database_url)
-        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
         monkeypatch.setenv("MODEL_PROVIDER", "offline")
         monkeypatch.setenv("MESSAGES_PER_MINUTE", "1000")
         for key, value in env.items():

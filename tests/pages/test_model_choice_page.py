@@ -6,6 +6,7 @@ API (tests/fixtures/fake_llm_servers.py), so it is priced from data/prices.toml.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ def make_app(
     def build(**env: str) -> AppTest:
         monkeypatch.setenv("ENV", "local")
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'chat.db'}")
-        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
         monkeypatch.setenv("MODEL_PROVIDER", "offline")
         monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_anthropic.base_url)
