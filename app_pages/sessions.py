@@ -46,6 +46,8 @@ PAGE_KEY = "sc_page"
 CURSORS_KEY = "sc_page_cursors"  # page number -> the cursor it starts after (keyset paging)
 SIGNATURE_KEY = "sc_signature"
 OPENED_KEY = "sc_opened"  # sessions opened from the table so far (part of the table's key)
+DETAIL_SHOWN = "sc_detail_shown"  # session id -> how many answers its detail draws
+DETAIL_TURNS = 20  # a long session's detail draws its first answers; later ones load on request
 FILTER_KEYS = ("sc_search", "sc_period", "sc_range", "sc_states", "sc_models", "sc_meeting")
 
 settings = get_settings()
@@ -579,6 +581,33 @@ def _draw_turn(item: DisplayTurn, session_id: str) -> None:
     )
 
 
+def _show_more(session_id: str, count: int) -> None:
+    st.session_state.setdefault(DETAIL_SHOWN, {})[session_id] = count
+
+
+def _draw_turns(items: list[DisplayTurn], session_id: str) -> None:
+    """The session's answers from the first, the first :data:`DETAIL_TURNS` of a long one, then a
+    bar that loads later ones (a 150-answer session took ~3 s to draw, and did on every rerun)."""
+    shown = max(DETAIL_TURNS, int(st.session_state.get(DETAIL_SHOWN, {}).get(session_id, DETAIL_TURNS)))
+    for item in items[:shown]:
+        _draw_turn(item, session_id)
+    rest = len(items) - shown
+    if rest <= 0:
+        return
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="detail-later-turns"):
+        st.caption(f":material/more_horiz: {rest} later {'answer' if rest == 1 else 'answers'} not shown")
+        step = min(DETAIL_TURNS, rest)
+        st.button(
+            f"Show {step} more",
+            icon=":material/expand_more:",
+            key="detail-show-more",
+            on_click=_show_more,
+            args=(session_id, shown + step),
+        )
+        if step < rest:
+            st.button("Show all", key="detail-show-all", on_click=_show_more, args=(session_id, len(items)))
+
+
 def _draw_detail(raw_id: str) -> None:
     st.button("All sessions", icon=":material/arrow_back:", type="tertiary", key="detail-back", on_click=_close)
     session_id = validate_session_id(raw_id)
@@ -629,7 +658,7 @@ def _draw_detail(raw_id: str) -> None:
                 st.switch_page(CHAT_PAGE, query_params={"session": new.id})
         st.download_button(
             "Markdown",
-            data=session_to_markdown(doc, exported_at=now, zone=zone),
+            data=lambda: session_to_markdown(doc, exported_at=now, zone=zone),  # built when clicked
             file_name=view.export_filename(meta, "md", zone),
             mime="text/markdown",
             icon=":material/download:",
@@ -638,7 +667,7 @@ def _draw_detail(raw_id: str) -> None:
         )
         st.download_button(
             "JSON",
-            data=session_to_json(doc, exported_at=now),
+            data=lambda: session_to_json(doc, exported_at=now),
             file_name=view.export_filename(meta, "json", zone),
             mime="application/json",
             icon=":material/data_object:",
@@ -649,8 +678,7 @@ def _draw_detail(raw_id: str) -> None:
     turns = build_display_turns(doc)
     if not turns:
         st.info("No messages in this session yet.", icon=":material/chat_bubble:")
-    for item in turns:
-        _draw_turn(item, meta.id)
+    _draw_turns(turns, meta.id)
     if meta.continued_from:
         st.caption(":material/history: Continued from an earlier session.")
 

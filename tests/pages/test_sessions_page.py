@@ -196,6 +196,30 @@ def test_detail_shows_transcript_steps_usage_and_downloads(env: Callable[..., Ch
     assert "Viewing" not in texts(at)
 
 
+def test_a_long_sessions_detail_draws_its_first_answers_and_loads_later_ones_on_request(
+    env: Callable[..., ChatService],
+) -> None:
+    """A 150-answer session drew every answer (~3 s) on each rerun of its detail."""
+    service = env()
+    meta = service.create_session(USER, user_email=EMAIL)
+    for i in range(45):
+        service.run_turn(meta.id, USER, f"Question number {i}: what meetings do I have this week?")
+    at = open_page(session=meta.id)
+    questions = [m.markdown[0].value for m in at.chat_message if m.name == "user"]
+    assert questions[0] == "Question number 0: what meetings do I have this week?"
+    assert len(questions) == 20 and questions[-1].startswith("Question number 19:")
+    assert "25 later answers not shown" in texts(at)
+    at.button(key="detail-show-more").click().run()
+    questions = [m.markdown[0].value for m in at.chat_message if m.name == "user"]
+    assert len(questions) == 40 and questions[-1].startswith("Question number 39:")
+    assert at.button(key="detail-show-more").label == "Show 5 more"
+    assert "detail-show-all" not in [b.key for b in at.button]  # one step shows the rest
+    at.button(key="detail-show-more").click().run()
+    assert len([m for m in at.chat_message if m.name == "user"]) == 45
+    assert "later answer" not in texts(at) and "detail-show-more" not in [b.key for b in at.button]
+    assert metrics(at)["Turns"] == "45"  # the figures are of the whole session
+
+
 def test_times_are_shown_in_the_browsers_time_zone(env: Callable[..., ChatService]) -> None:
     service = env()
     sid = chat(service, "Prepare me for the Acme QBR")
