@@ -354,6 +354,29 @@ else:
             gc.get_freeze_count(),
         )
 
+    def check_bucket() -> None:
+        """After the warm start: note (and log) a sessions bucket S3 says does not exist."""
+        from assistant.config import ConfigError, get_settings
+        from assistant.factory import bucket_problem
+
+        try:
+            problem = bucket_problem(get_settings())
+        except ConfigError:
+            return
+        if problem is not None:
+            BUCKET_MISSING.set()
+            _logger.error("reason=<%s> | warm start: no answer can be stored; /ready answers 503", problem)
+
+    def _bucket_missing() -> bool:
+        """Whether the sessions bucket is still missing (asked again: a bucket created since counts)."""
+        from assistant.config import get_settings
+        from assistant.factory import bucket_problem
+
+        if bucket_problem(get_settings()) is not None:
+            return True
+        BUCKET_MISSING.clear()
+        return False
+
     def _settings_refused() -> bool:
         """Whether the settings are refused now (they are read again: a fixed secrets file counts)."""
         from assistant.config import ConfigError, get_settings
@@ -368,7 +391,8 @@ else:
     async def ready(_request: Request) -> PlainTextResponse:
         """``/ready``: the load balancer's health check (the readiness of this replica).
 
-        503 while the warm start runs and while the settings are refused; 200 otherwise.
+        503 while the warm start runs, while the settings are refused and while S3 says the
+        sessions bucket does not exist (each asked again on every check); 200 otherwise.
         Streamlit's ``/_stcore/health`` stays as it is: the browser checks it before it connects,
         and a replica whose settings are refused must still draw the page that names the
         setting. A database that cannot be reached does not fail it: every replica would be
@@ -378,10 +402,9 @@ else:
         if not WARM_DONE.is_set():
             status, text = 503, "starting"
         elif SETTINGS_REFUSED.is_set() and await asyncio.to_thread(_settings_refused):
-            status, text = (
-                503,
-                "configuration refused; the server log names the setting (warm start: configuration refused)",
-            )
+            status, text = 503, "configuration refused; the server log names the setting"
+        elif BUCKET_MISSING.is_set() and await asyncio.to_thread(_bucket_missing):
+            status, text = 503, "the sessions bucket does not exist (SESSIONS_BUCKET_NAME)"
         else:
             status, text = 200, "ok"
         return PlainTextResponse(text, status_code=status, headers={"Cache-Control": "no-cache"})
@@ -389,6 +412,7 @@ else:
     STARTUP_FAILED = 3  # uvicorn's own exit status for a lifespan startup that failed
     WARM_DONE = threading.Event()  # warm_up has ended (done or failed): script runs may start
     SETTINGS_REFUSED = threading.Event()  # warm_up found the settings refused (see ready())
+    BUCKET_MISSING = threading.Event()  # S3 said the sessions bucket does not exist (see ready())
     FIRST_RUN_DONE = threading.Event()  # a script run has finished: the other pages may be imported now
     _OTHER_PAGES_AFTER_S = 10.0  # ... or this long after the server serves, whichever is first
     _BROWSER_DRAWS_S = 1.5  # and not while the first visitor's browser is still drawing that page
@@ -413,6 +437,10 @@ else:
                 os._exit(STARTUP_FAILED)
             finally:
                 WARM_DONE.set()
+            try:
+                check_bucket()  # after WARM_DONE: a slow S3 endpoint never holds up the first page
+            except Exception:
+                _logger.exception("warm start: the sessions bucket could not be checked")
             _warm_other_pages_later()
 
         threading.Thread(target=warm, name="warm-start", daemon=True).start()

@@ -62,6 +62,33 @@ def get_s3_client(settings: Settings) -> S3Client:
         return client
 
 
+def bucket_problem(settings: Settings) -> str | None:
+    """Why sessions cannot be stored in SESSIONS_BUCKET_NAME, when S3 says it does not exist.
+
+    None otherwise, including when S3 cannot tell: HeadBucket needs ``s3:ListBucket``, which a
+    least-privilege policy may leave out (403), and a network error may pass.
+
+    Args:
+        settings: The settings naming the bucket (None at once without S3).
+
+    Returns:
+        One line naming the setting, or None.
+    """
+    if not settings.uses_s3:
+        return None
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        get_s3_client(settings).head_bucket(Bucket=str(settings.sessions_bucket_name))
+    except ClientError as e:
+        code = str(e.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            return f"SESSIONS_BUCKET_NAME={settings.sessions_bucket_name}: no such bucket"
+    except BotoCoreError:
+        pass
+    return None
+
+
 def build_store(settings: Settings) -> SessionStore:
     """Build (unmemoized) the session store the settings ask for, upgrading the schema first.
 

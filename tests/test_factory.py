@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 
 from assistant.chat import ChatService
 from assistant.config import Settings, load_settings
-from assistant.factory import build_store, get_chat_service, get_prices, get_s3_client, get_store
+from assistant.factory import bucket_problem, build_store, get_chat_service, get_prices, get_s3_client, get_store
 from assistant.sessions.base import SessionNotFoundError
 from assistant.sessions.s3_objects import object_key
 from assistant.sessions.s3_store import S3SessionStore
@@ -151,3 +151,14 @@ def test_a_stalled_s3_endpoint_is_given_up_on_within_45_seconds(s3_mock: None, t
     attempts = config.retries["total_max_attempts"]
     assert attempts >= 2, "one slow response is retried"
     assert attempts * (config.connect_timeout + config.read_timeout) <= 45
+
+
+def test_a_sessions_bucket_that_does_not_exist_is_named_before_any_answer_fails(s3_mock: None, tmp_path: Path) -> None:
+    """A mistyped SESSIONS_BUCKET_NAME showed up only as every answer failing to be stored."""
+    settings = _deployed(tmp_path / "index.db")
+    assert bucket_problem(settings) is None  # the moto bucket exists
+    missing = load_settings(**{**settings.model_dump(), "sessions_bucket_name": "assistant-sesions-typo"})
+    assert bucket_problem(missing) == "SESSIONS_BUCKET_NAME=assistant-sesions-typo: no such bucket"
+    make_client().create_bucket(Bucket="assistant-sesions-typo")  # created since: fine again
+    assert bucket_problem(missing) is None
+    assert bucket_problem(_local(tmp_path / "local.db")) is None  # no S3, nothing to ask

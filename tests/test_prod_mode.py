@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,30 @@ def test_prod_without_bucket_refuses_to_start_naming_the_setting(tmp_path: Path,
     del env["SESSIONS_BUCKET_NAME"]
     with pytest.raises(ConfigError, match="SESSIONS_BUCKET_NAME"):
         _settings(env)
+
+
+def test_a_replica_whose_sessions_bucket_does_not_exist_is_not_ready_until_it_does(
+    moto_server: str, tmp_path: Path, isolated_secrets: Path
+) -> None:
+    """A mistyped SESSIONS_BUCKET_NAME passed every health check; only each answer failing to
+    be stored showed it. ``/ready`` (the load balancer's check) now says so, and recovers."""
+    import requests
+
+    from tests.fixtures.streamlit_server import start_streamlit
+
+    env = {**FAKE_AWS_ENV, **_prod_env(moto_server, tmp_path / "index.db", isolated_secrets)}
+    srv = start_streamlit(tmp_path, env)
+    try:
+        deadline = time.monotonic() + 30
+        while (response := requests.get(srv.url + "/ready", timeout=10)).status_code != 503 or (
+            "bucket" not in response.text
+        ):
+            assert time.monotonic() < deadline, (response.status_code, response.text, srv.log())
+            time.sleep(0.2)
+        assert f"SESSIONS_BUCKET_NAME={BUCKET}: no such bucket" in srv.log()
+        assert requests.get(srv.url + "/_stcore/health", timeout=10).status_code == 200
+        make_client(moto_server).create_bucket(Bucket=BUCKET)
+        response = requests.get(srv.url + "/ready", timeout=10)
+        assert (response.status_code, response.text) == (200, "ok")
+    finally:
+        srv.stop()
