@@ -62,6 +62,7 @@ st.html(
     [data-testid="stMetric"] { padding: 0.6rem 0.9rem; }
     [data-testid="stMetricValue"] { font-size: 1.55rem; }
     .st-key-sc-pager p { margin: 0; }
+    .st-key-sc-pager [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
     .st-key-detail-title h2 { padding-bottom: 0.2rem; }
     </style>"""
 )
