@@ -63,6 +63,7 @@ st.html(
     [data-testid="stMetricValue"] { font-size: 1.55rem; }
     .st-key-sc-pager p { margin: 0; }
     .st-key-sc-pager [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
+    [data-testid="stButtonGroup"] > div { flex-wrap: wrap; row-gap: 0.4rem; }
     .st-key-detail-title h2 { padding-bottom: 0.2rem; }
     </style>"""
 )
