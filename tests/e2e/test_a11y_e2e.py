@@ -87,3 +87,16 @@ def test_sessions_pager_stays_on_one_line_on_a_phone(browser: Any, chat_server: 
         assert period.count() == 4 and max(rights) <= 375, rights
     finally:
         context.close()
+
+
+def test_budget_totals_are_cards_of_one_height(page: Any, chat_server: StreamlitServer) -> None:
+    """My context's budget totals: the Forecast card (with its '+2.3% vs plan') was taller than
+    Plan, Actual to date and Areas needing attention beside it, a ragged row of boxes."""
+    open_page(page, chat_server, "context")
+    cards = page.locator('.st-key-ctx-budget-totals [data-testid="stMetric"]')
+    cards.first.scroll_into_view_if_needed()
+    boxes = [cards.nth(i).bounding_box() for i in range(cards.count())]
+    shot(page, "a11y-budget-totals")
+    assert len(boxes) == 4 and len({round(b["y"]) for b in boxes}) == 1, boxes  # one row at 1280 px
+    heights = [b["height"] for b in boxes]
+    assert max(heights) - min(heights) < 1, heights
