@@ -201,7 +201,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
     text = search_col.text_input(
         "Search transcripts",
         key="sc_search",
-        placeholder="A phrase from any message, e.g. Acme QBR",
+        placeholder="A phrase, e.g. Acme QBR",
         icon=":material/search:",
         max_chars=200,
     )

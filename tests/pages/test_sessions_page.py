@@ -112,6 +112,14 @@ def test_table_lists_sessions_with_tokens_and_totals(env: Callable[..., ChatServ
     assert "sc_user" not in [s.key for s in at.selectbox]
 
 
+def test_search_placeholder_is_short_enough_to_read_whole(env: Callable[..., ChatService]) -> None:
+    """At 1280 px the search box (a quarter of the filter row) showed 'A phrase from any message,
+    e.g. Acme QB': its hint was cut mid-word. The box shows about 36 characters there."""
+    chat(env(), "Prepare me for the Acme QBR")
+    placeholder = open_page().text_input(key="sc_search").placeholder
+    assert "Acme QBR" in placeholder and len(placeholder) <= 30, placeholder
+
+
 def test_search_and_filters_narrow_the_table(env: Callable[..., ChatService]) -> None:
     service = env()
     acme = chat(service, "Prepare me for the Acme QBR")
