@@ -371,7 +371,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
 
 
 def _empty_state(filtered: bool, scope_user: str | None) -> None:
-    with st.container(border=True, key="sc-empty", horizontal_alignment="center"):
+    with st.container(border=True, key="sc-empty"):
         if filtered:
             st.markdown("#### :material/search_off: No sessions match these filters", anchors=False)
             st.caption("Try other words, a longer period, or clear the filters.")

@@ -120,6 +120,24 @@ def test_search_placeholder_is_short_enough_to_read_whole(env: Callable[..., Cha
     assert "Acme QBR" in placeholder and len(placeholder) <= 30, placeholder
 
 
+def test_no_sessions_card_is_left_aligned_like_the_other_empty_cards(env: Callable[..., ChatService]) -> None:
+    """'No sessions yet': its heading and text were on the left and its 'Start your first session'
+    link alone in the middle; the dashboard's and what-if's empty cards keep everything on the left."""
+    env()
+    at = open_page()
+
+    def blocks(node: Any) -> Iterator[Any]:
+        proto = getattr(node, "proto", None)
+        if proto is not None and type(proto).__name__ == "Block":
+            yield proto
+        for child in getattr(node, "children", {}).values():
+            yield from blocks(child)
+
+    empty = [b for b in blocks(at._tree) if b.id.endswith("-sc-empty")]
+    assert len(empty) == 1 and "No sessions yet" in texts(at)
+    assert empty[0].flex_container.align == empty[0].flex_container.ALIGN_START, empty[0].flex_container
+
+
 def test_search_and_filters_narrow_the_table(env: Callable[..., ChatService]) -> None:
     service = env()
     acme = chat(service, "Prepare me for the Acme QBR")
