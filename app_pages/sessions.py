@@ -64,6 +64,7 @@ st.html(
     .st-key-sc-pager p { margin: 0; }
     .st-key-sc-pager [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
     [data-testid="stButtonGroup"] > div { flex-wrap: wrap; row-gap: 0.4rem; }
+    .st-key-sc_order button { min-height: 2.5rem; }
     .st-key-detail-title h2 { padding-bottom: 0.2rem; }
     </style>"""
 )

@@ -89,9 +89,11 @@ def test_sessions_pager_stays_on_one_line_on_a_phone(browser: Any, chat_server: 
         context.close()
 
 
-def test_budget_totals_are_cards_of_one_height(page: Any, chat_server: StreamlitServer) -> None:
+def test_rows_of_cards_and_controls_line_up(page: Any, chat_server: StreamlitServer) -> None:
     """My context's budget totals: the Forecast card (with its '+2.3% vs plan') was taller than
-    Plan, Actual to date and Areas needing attention beside it, a ragged row of boxes."""
+    Plan, Actual to date and Areas needing attention beside it, a ragged row of boxes. Sessions:
+    the 'Order' buttons were shorter than the 'Sort by' and 'Rows per page' boxes beside them,
+    so its label sat 7.5 px lower than theirs."""
     open_page(page, chat_server, "context")
     cards = page.locator('.st-key-ctx-budget-totals [data-testid="stMetric"]')
     cards.first.scroll_into_view_if_needed()
@@ -100,3 +102,11 @@ def test_budget_totals_are_cards_of_one_height(page: Any, chat_server: Streamlit
     assert len(boxes) == 4 and len({round(b["y"]) for b in boxes}) == 1, boxes  # one row at 1280 px
     heights = [b["height"] for b in boxes]
     assert max(heights) - min(heights) < 1, heights
+    open_page(page, chat_server, "sessions")
+    labels = [
+        page.locator(f".st-key-{key} [data-testid='stWidgetLabel']").bounding_box()
+        for key in ("sc_sort", "sc_order", "sc_page_size")
+    ]
+    tops = [box["y"] for box in labels]
+    shot(page, "a11y-sessions-sort-row")
+    assert max(tops) - min(tops) < 1, tops
