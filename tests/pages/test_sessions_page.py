@@ -138,6 +138,18 @@ def test_no_sessions_card_is_left_aligned_like_the_other_empty_cards(env: Callab
     assert empty[0].flex_container.align == empty[0].flex_container.ALIGN_START, empty[0].flex_container
 
 
+def test_table_headers_say_first_token_like_the_dashboard(env: Callable[..., ChatService]) -> None:
+    """The table's headers read 'TTFT p50', 'TTFT p95' and 'Avg latency', where the dashboard and
+    the answers themselves say 'first token'; the data's own column names are unchanged."""
+    chat(env(), "Prepare me for the Acme QBR")
+    at = open_page()
+    config = json.loads(at.dataframe[0].proto.columns)
+    headers = {name: column.get("label") for name, column in config.items()}
+    assert headers["TTFT p50"] == "First token p50" and headers["TTFT p95"] == "First token p95", headers
+    assert headers["Avg latency"] == "Avg call time", headers
+    assert "TTFT p50" in table(at).columns  # the data keeps its names; only the headers changed
+
+
 def test_search_and_filters_narrow_the_table(env: Callable[..., ChatService]) -> None:
     service = env()
     acme = chat(service, "Prepare me for the Acme QBR")
