@@ -65,6 +65,11 @@ st.html(
     .st-key-sc-pager [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
     [data-testid="stButtonGroup"] > div { flex-wrap: wrap; row-gap: 0.4rem; }
     .st-key-sc_order button { min-height: 2.5rem; }
+    [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [class*="st-key-card-"]) { align-items: stretch; }
+    [data-testid="stColumn"]:has([class*="st-key-card-"]), [data-testid="stColumn"]:has([class*="st-key-card-"]) > div,
+    [data-testid="stLayoutWrapper"]:has(> [class*="st-key-card-"])
+        { display: flex; flex-direction: column; flex: 1 1 auto; }
+    [class*="st-key-card-"] { flex: 1 1 auto; }
     .st-key-detail-title h2 { padding-bottom: 0.2rem; }
     </style>"""
 )

@@ -93,7 +93,8 @@ def test_rows_of_cards_and_controls_line_up(page: Any, chat_server: StreamlitSer
     """My context's budget totals: the Forecast card (with its '+2.3% vs plan') was taller than
     Plan, Actual to date and Areas needing attention beside it, a ragged row of boxes. Sessions:
     the 'Order' buttons were shorter than the 'Sort by' and 'Rows per page' boxes beside them,
-    so its label sat 7.5 px lower than theirs."""
+    so its label sat 7.5 px lower than theirs. The cost dashboard's chart cards ended at different
+    heights side by side (a note under one chart, none or a longer one under the other)."""
     open_page(page, chat_server, "context")
     cards = page.locator('.st-key-ctx-budget-totals [data-testid="stMetric"]')
     cards.first.scroll_into_view_if_needed()
@@ -110,3 +111,21 @@ def test_rows_of_cards_and_controls_line_up(page: Any, chat_server: StreamlitSer
     tops = [box["y"] for box in labels]
     shot(page, "a11y-sessions-sort-row")
     assert max(tops) - min(tops) < 1, tops
+
+    open_page(page, chat_server)
+    page.fill(INPUT, "What meetings do I have this week?")  # the dashboard draws its charts once there is usage
+    page.press(INPUT, "Enter")
+    page.wait_for_selector(FOOTERS)
+    idle(page)
+    open_page(page, chat_server, "sessions")
+    page.get_by_role("tab", name="Cost dashboard").click()
+    page.wait_for_selector(".st-key-card-latency")
+    idle(page)
+    cards = page.locator("[class*='st-key-card-']")
+    rows: dict[int, list[float]] = {}
+    for i in range(cards.count()):
+        box = cards.nth(i).bounding_box()
+        rows.setdefault(round(box["y"]), []).append(box["height"])
+    shot(page, "a11y-dashboard-cards", full_page=True)
+    pairs = [heights for heights in rows.values() if len(heights) == 2]
+    assert len(pairs) == 2 and all(abs(a - b) < 1 for a, b in pairs), rows
