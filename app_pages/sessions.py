@@ -453,6 +453,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
                 lat.as_dict(), x="day", y="ms", color="series", markers=True, color_discrete_sequence=COLORS
             )
             fig_lat.update_traces(hovertemplate="%{x}<br>%{y:,.0f} ms")
+            fig_lat.update_yaxes(rangemode="tozero")
             fig_lat = _days_axis(_style(fig_lat, x="Day (UTC)", y="Milliseconds"), since, until)
         _chart_card(
             "Answer time and time to first token (p50 / p95)",

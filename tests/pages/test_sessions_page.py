@@ -368,6 +368,16 @@ def test_dashboard_hover_says_dollars_and_counts_one_session(env: Callable[..., 
     assert not [h for h in hovers if "%{x} sessions" in h]
 
 
+def test_dashboard_time_charts_start_at_zero(env: Callable[..., ChatService]) -> None:
+    """The answer-time chart's axis began near its lowest point (about 200 ms), so a 220 ms first
+    token sat at the bottom of the plot like a zero; the token and spend charts start at zero."""
+    chat(env(), "Prepare me for the Acme QBR")
+    at = open_page(tab=DASHBOARD_TAB)
+    layouts = [json.loads(chart.proto.spec)["layout"] for chart in at.get("plotly_chart")]
+    latency = [layout for layout in layouts if layout["yaxis"]["title"]["text"] == "Milliseconds"]
+    assert len(latency) == 1 and latency[0]["yaxis"].get("rangemode") == "tozero", latency
+
+
 def test_dashboard_admin_adds_top_users(env: Callable[..., ChatService]) -> None:
     service = env(ADMIN_EMAILS=EMAIL)
     chat(service, "Prepare me for the Acme QBR")
