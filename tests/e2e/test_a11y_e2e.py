@@ -129,3 +129,15 @@ def test_rows_of_cards_and_controls_line_up(page: Any, chat_server: StreamlitSer
     shot(page, "a11y-dashboard-cards", full_page=True)
     pairs = [heights for heights in rows.values() if len(heights) == 2]
     assert len(pairs) == 2 and all(abs(a - b) < 1 for a, b in pairs), rows
+
+
+def test_prep_card_help_icon_is_not_alone_on_a_line(page: Any, chat_server: StreamlitServer) -> None:
+    """A prep card's 'Nothing prepared yet · $730 of people's time' filled its line exactly, and its
+    (?) help icon wrapped onto a line of its own under it (1280 px wide); now a word goes down with it."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_page(page, chat_server)
+    caption = page.locator("[class*='st-key-prep-card-'] [data-testid='stCaptionContainer'] p", has_text="people")
+    icon = caption.first.locator("[data-testid='stTooltipIcon']")
+    line_start = caption.first.bounding_box()["x"]
+    shot(page, "a11y-prep-card")
+    assert icon.bounding_box()["x"] - line_start > 20, (line_start, icon.bounding_box())
