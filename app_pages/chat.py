@@ -113,6 +113,7 @@ st.html(
         { display: flex; flex-direction: column; flex: 1 1 auto; }
     [class*="st-key-prep-card-"] { flex: 1 1 auto; min-height: 232px; }
     [class*="st-key-prep-card-"] > :last-child { margin-top: auto; }
+    [class*="st-key-prep-card-"] [data-testid="stCaptionContainer"] p { text-wrap: pretty; }
     [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }
     .st-key-stop-answer { display: none; position: fixed; right: 5rem; width: auto !important; z-index: 999;
         bottom: calc(var(--ea-above-input, 122px) - 0.6rem); }

@@ -75,6 +75,8 @@ st.html(
     .st-key-ctx-status [data-testid="stMetric"] { padding: 0.55rem 0.9rem; }
     .st-key-ctx-status [data-testid="stMetricValue"] { font-size: 1.35rem; }
     .st-key-ctx-budget-totals [data-testid="stMetricValue"] { font-size: 1.35rem; }
+    .st-key-ctx-budget-totals > [data-testid="stElementContainer"] { align-self: stretch; }
+    .st-key-ctx-budget-totals [data-testid="stMetric"] { height: 100%; }
     </style>"""
 )
 

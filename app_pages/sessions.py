@@ -64,6 +64,14 @@ st.html(
     [data-testid="stMetric"] { padding: 0.6rem 0.9rem; }
     [data-testid="stMetricValue"] { font-size: 1.55rem; }
     .st-key-sc-pager p { margin: 0; }
+    .st-key-sc-pager [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
+    [data-testid="stButtonGroup"] > div { flex-wrap: wrap; row-gap: 0.4rem; }
+    .st-key-sc_order button { min-height: 2.5rem; }
+    [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [class*="st-key-card-"]) { align-items: stretch; }
+    [data-testid="stColumn"]:has([class*="st-key-card-"]), [data-testid="stColumn"]:has([class*="st-key-card-"]) > div,
+    [data-testid="stLayoutWrapper"]:has(> [class*="st-key-card-"])
+        { display: flex; flex-direction: column; flex: 1 1 auto; }
+    [class*="st-key-card-"] { flex: 1 1 auto; }
     .st-key-detail-title h2 { padding-bottom: 0.2rem; }
     </style>"""
 )
@@ -201,7 +209,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
     text = search_col.text_input(
         "Search transcripts",
         key="sc_search",
-        placeholder="A phrase from any message, e.g. Acme QBR",
+        placeholder="A phrase, e.g. Acme QBR",
         icon=":material/search:",
         max_chars=200,
     )
@@ -330,9 +338,9 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
             "Output tokens": st.column_config.NumberColumn("Output tokens", format="localized"),
             "Cost": st.column_config.TextColumn("Cost", alignment="right", help="US dollars; unknown = no price"),
             "Models": st.column_config.ListColumn("Models", width="medium"),
-            "Avg latency": st.column_config.NumberColumn("Avg latency", format="%.0f ms", help="Mean model call"),
-            "TTFT p50": st.column_config.NumberColumn("TTFT p50", format="%.0f ms", help="Time to first token"),
-            "TTFT p95": st.column_config.NumberColumn("TTFT p95", format="%.0f ms", help="Time to first token"),
+            "Avg latency": st.column_config.NumberColumn("Avg call time", format="%.0f ms", help="Mean model call"),
+            "TTFT p50": st.column_config.NumberColumn("First token p50", format="%.0f ms", help="Time to first token"),
+            "TTFT p95": st.column_config.NumberColumn("First token p95", format="%.0f ms", help="Time to first token"),
             "Errors": st.column_config.NumberColumn("Errors", format="%d", width="small"),
         },
         on_select=lambda: _open(ids, table_key),
@@ -371,7 +379,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
 
 
 def _empty_state(filtered: bool, scope_user: str | None) -> None:
-    with st.container(border=True, key="sc-empty", horizontal_alignment="center"):
+    with st.container(border=True, key="sc-empty"):
         if filtered:
             st.markdown("#### :material/search_off: No sessions match these filters", anchors=False)
             st.caption("Try other words, a longer period, or clear the filters.")
@@ -447,6 +455,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
                 lat.as_dict(), x="day", y="ms", color="series", markers=True, color_discrete_sequence=COLORS
             )
             fig_lat.update_traces(hovertemplate="%{x}<br>%{y:,.0f} ms")
+            fig_lat.update_yaxes(rangemode="tozero")
             fig_lat = _days_axis(_style(fig_lat, x="Day (UTC)", y="Milliseconds"), since, until)
         _chart_card(
             "Answer time and time to first token (p50 / p95)",

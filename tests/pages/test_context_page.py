@@ -372,3 +372,12 @@ def test_big_rocks_due_dates_read_like_the_rest_of_the_app(engine: Callable[[str
     engine(ALICE)
     columns = json.loads(rocks_editor(open_page()).proto.columns)
     assert columns["due_date"]["type_config"]["format"] == "D MMM YYYY"
+
+
+def test_every_section_heading_has_its_icon(engine: Callable[[str], Engine]) -> None:
+    """Big rocks and Budget had an icon before their heading, Calendar had none (and looked unfinished)."""
+    engine(ALICE)
+    at = open_page()
+    icons = {h.proto.body: h.proto.icon for h in at.subheader}
+    assert set(icons) >= {"Calendar", "Big rocks", "Budget"}, icons
+    assert all(icon.startswith(":material/") for icon in icons.values()), icons

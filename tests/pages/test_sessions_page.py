@@ -113,6 +113,44 @@ def test_table_lists_sessions_with_tokens_and_totals(env: Callable[..., ChatServ
     assert "sc_user" not in [s.key for s in at.selectbox]
 
 
+def test_search_placeholder_is_short_enough_to_read_whole(env: Callable[..., ChatService]) -> None:
+    """At 1280 px the search box (a quarter of the filter row) showed 'A phrase from any message,
+    e.g. Acme QB': its hint was cut mid-word. The box shows about 36 characters there."""
+    chat(env(), "Prepare me for the Acme QBR")
+    placeholder = open_page().text_input(key="sc_search").placeholder
+    assert "Acme QBR" in placeholder and len(placeholder) <= 30, placeholder
+
+
+def test_no_sessions_card_is_left_aligned_like_the_other_empty_cards(env: Callable[..., ChatService]) -> None:
+    """'No sessions yet': its heading and text were on the left and its 'Start your first session'
+    link alone in the middle; the dashboard's and what-if's empty cards keep everything on the left."""
+    env()
+    at = open_page()
+
+    def blocks(node: Any) -> Iterator[Any]:
+        proto = getattr(node, "proto", None)
+        if proto is not None and type(proto).__name__ == "Block":
+            yield proto
+        for child in getattr(node, "children", {}).values():
+            yield from blocks(child)
+
+    empty = [b for b in blocks(at._tree) if b.id.endswith("-sc-empty")]
+    assert len(empty) == 1 and "No sessions yet" in texts(at)
+    assert empty[0].flex_container.align == empty[0].flex_container.ALIGN_START, empty[0].flex_container
+
+
+def test_table_headers_say_first_token_like_the_dashboard(env: Callable[..., ChatService]) -> None:
+    """The table's headers read 'TTFT p50', 'TTFT p95' and 'Avg latency', where the dashboard and
+    the answers themselves say 'first token'; the data's own column names are unchanged."""
+    chat(env(), "Prepare me for the Acme QBR")
+    at = open_page()
+    config = json.loads(at.dataframe[0].proto.columns)
+    headers = {name: column.get("label") for name, column in config.items()}
+    assert headers["TTFT p50"] == "First token p50" and headers["TTFT p95"] == "First token p95", headers
+    assert headers["Avg latency"] == "Avg call time", headers
+    assert "TTFT p50" in table(at).columns  # the data keeps its names; only the headers changed
+
+
 def test_search_and_filters_narrow_the_table(env: Callable[..., ChatService]) -> None:
     service = env()
     acme = chat(service, "Prepare me for the Acme QBR")
@@ -353,6 +391,16 @@ def test_dashboard_hover_says_dollars_and_counts_one_session(env: Callable[..., 
     cost_per_day = [h for h in hovers if "%{y:,.4~f}" in h]
     assert cost_per_day and all("$%{y:,.4~f}" in h for h in cost_per_day)
     assert not [h for h in hovers if "%{x} sessions" in h]
+
+
+def test_dashboard_time_charts_start_at_zero(env: Callable[..., ChatService]) -> None:
+    """The answer-time chart's axis began near its lowest point (about 200 ms), so a 220 ms first
+    token sat at the bottom of the plot like a zero; the token and spend charts start at zero."""
+    chat(env(), "Prepare me for the Acme QBR")
+    at = open_page(tab=DASHBOARD_TAB)
+    layouts = [json.loads(chart.proto.spec)["layout"] for chart in at.get("plotly_chart")]
+    latency = [layout for layout in layouts if layout["yaxis"]["title"]["text"] == "Milliseconds"]
+    assert len(latency) == 1 and latency[0]["yaxis"].get("rangemode") == "tozero", latency
 
 
 def test_dashboard_admin_adds_top_users(env: Callable[..., ChatService]) -> None:
