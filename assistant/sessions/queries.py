@@ -10,8 +10,9 @@ the database with server-side paging:
   transaction): their cost does not grow with history. Other filters (a date range, a
   meeting) sum the per-session aggregates kept on ``sessions`` over the filtered set;
 - search looks in ``session_text`` (migration 0003: the lower-cased title and each turn's
-  text, one row each). It first checks the newest candidates in sort order, one session at
-  a time, and stops at a window of :data:`SEARCH_WINDOW` of them: a common term fills the
+  text, one row each) for every word typed, each in any row of the session
+  (:func:`assistant.sessions.search.search_words`). It first checks the newest candidates
+  in sort order, one session at a time, and stops at a window of :data:`SEARCH_WINDOW` of them: a common term fills the
   page there, and its count and totals are extrapolated from the window (``approximate``,
   shown as "about N"). A rarer term falls back to the index (a pg_trgm GIN index on
   PostgreSQL, an FTS5 trigram index ``session_text_fts`` on SQLite, ``LIKE`` for terms
@@ -35,10 +36,10 @@ from typing import Any, Literal, Protocol
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from assistant.db import session_meetings, session_text, session_totals, sessions
+from assistant.db import session_meetings, session_totals, sessions
 from assistant.sessions.base import SessionState, to_utc
 from assistant.sessions.page_rows import SessionRow, load_rows
-from assistant.sessions.search import search_term, text_condition, text_matches
+from assistant.sessions.search import by_length, search_term, search_words, session_has, text_condition
 
 __all__ = [
     "MAX_LIMIT",
@@ -115,7 +116,8 @@ class SessionFilter:
 
     Attributes:
         user_id: Only this user's sessions; None = all users (admins only; callers enforce the role).
-        text: Case-insensitive substring searched in the title and the transcript text.
+        text: Words searched in the title and the transcript text: a session has each of them
+            (case-insensitive substrings, in any of its turns, any order; "quoted words" as a phrase).
         states: Keep only these states (empty = all).
         models: Keep only sessions whose model is one of these (empty = all).
         since: Inclusive lower bound on ``date_field`` (UTC).
@@ -224,7 +226,7 @@ def _conditions(engine: Engine, query: SessionQueryLike, *, with_text: bool = Tr
         conds.append(date_col >= to_utc(query.since))
     if query.until is not None:
         conds.append(date_col < to_utc(query.until))
-    text = search_term(query.text)
+    text = search_term(query.text) if search_words(query.text) else ""
     if text and with_text:
         conds.append(text_condition(engine, text, scoped_to_user=query.user_id is not None))
     return conds
@@ -246,7 +248,7 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
         SessionQueryError: Unknown sort key, bad paging or an over-long search text.
     """
     sort, limit, offset = _validated(query)
-    text = search_term(query.text)
+    text = search_term(query.text) if search_words(query.text) else ""  # a lone quote is no search
     logger.debug(
         "user_id=<%s>, sort=<%s>, offset=<%d>, searching=<%s> | listing sessions",
         query.user_id,
@@ -409,19 +411,14 @@ def _search_window(
         .limit(window)
         .subquery("candidates")
     )
-    st = session_text.c
-    matches = (
-        sa.select(sa.literal(1))
-        .where(st.session_id == candidates.c.id, text_matches(st.text, text.lower()))
-        .limit(1)
-        .scalar_subquery()
-    )
+    # every word, each in any of the candidate's rows (the longest first: most candidates stop there)
+    matches = sa.and_(*(session_has(candidates.c.id, word) for word in by_length(search_words(text))))
     walked = conn.execute(sa.select(sa.func.count()).select_from(candidates)).scalar_one()
     sort_col = candidates.c[str(query.sort)]
     hit_order = (
         [sort_col.desc(), candidates.c.id.desc()] if query.descending else [sort_col.asc(), candidates.c.id.asc()]
     )
-    hits = conn.execute(sa.select(candidates).where(matches.is_not(None)).order_by(*hit_order)).all()
+    hits = conn.execute(sa.select(candidates).where(matches).order_by(*hit_order)).all()
     exhausted = walked < window
     if not exhausted and len(hits) < offset + limit:
         return None

@@ -323,3 +323,24 @@ def test_a_first_question_names_its_session_even_when_it_fails(store_engine, mak
     assert isinstance(service.run_turn(named.id, "u1", "Anything else?")[-1], Done)
     assert service.open_session(named.id, "u1").meta.title == "Board prep"
     assert model.violations == []
+
+
+def test_search_finds_words_from_different_turns_in_any_order(store_engine, make_store) -> None:
+    # "budget acme" found nothing where "acme" was in one turn and "budget" in another.
+    model = ScriptedModel([Text("Acme renews in March."), Text("The budget is 12% over plan.")])
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    for question in ("When does Acme renew?", "How is our budget?"):
+        assert isinstance(service.run_turn(meta.id, "u1", question)[-1], Done)
+    other = service.create_session("u1")  # only one of the words
+    for typed, expected in (
+        ("budget acme", [meta.id]),
+        ("ACME budget", [meta.id]),
+        ('"acme budget"', []),  # a phrase stays a phrase
+        ('"acme renews" budget', [meta.id]),
+        ("12% acme", [meta.id]),
+        ("acme nowhere", []),
+    ):
+        found, total = service.store.list_sessions(SessionQuery(user_id="u1", text=typed))
+        assert [m.id for m in found] == expected and total == len(expected), typed
+    assert other.id not in [m.id for m in service.store.list_sessions(SessionQuery(user_id="u1", text="acme"))[0]]
