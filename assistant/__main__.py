@@ -365,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--since", help="YYYY-MM-DD (inclusive)")
     sessions.add_argument("--until", help="YYYY-MM-DD (exclusive)")
     sessions.add_argument(
-        "--search", help='words to find in titles and transcripts (every word, any order; "quotes" for a phrase)'
+        "--search", help='words to find in a title or one exchange (every word, any order; "quotes" for a phrase)'
     )
     sessions.add_argument("--limit", type=int, default=50)
     sessions.add_argument("--csv", action="store_true", help="CSV output (costs)")

@@ -24,10 +24,10 @@ larger size over p95 at the smaller one) and its target:
 - ``list_page_20_p95_ms``: page 21 (rows 1001-1050) of a light user's list, asked as the page
   does: after the last row of page 20 (keyset);
 - ``search_rare_p95_ms``: a search that matches nothing;
-- ``search_words_p95_ms``: two words a session holds in different sentences or turns (a person
-  and a project: about one session in forty has both), all users;
-- ``search_words_none_p95_ms``: two common words no session holds both of (two projects: one in
-  twenty sessions each), all users: the text index's worst case, two large sets intersected;
+- ``search_words_p95_ms``: two words that one exchange (a turn's text) of some sessions holds,
+  apart and in the other order (a person and a project), all users;
+- ``search_words_none_p95_ms``: two common words no row holds both of (two projects: one in
+  twenty sessions each), all users: the text index ANDs two large posting lists inside rows;
 - ``list_sorted_cost_p95_ms``: first page sorted by cost, all users.
 
 The last stdout line is one JSON object::

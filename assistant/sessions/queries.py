@@ -10,7 +10,7 @@ the database with server-side paging:
   transaction): their cost does not grow with history. Other filters (a date range, a
   meeting) sum the per-session aggregates kept on ``sessions`` over the filtered set;
 - search looks in ``session_text`` (migration 0003: the lower-cased title and each turn's
-  text, one row each) for every word typed, each in any row of the session
+  text, one row each) for a row holding every word typed
   (:func:`assistant.sessions.search.search_words`). It first checks the newest candidates
   in sort order, one session at a time, and stops at a window of :data:`SEARCH_WINDOW` of them: a common term fills the
   page there, and its count and totals are extrapolated from the window (``approximate``,
@@ -39,7 +39,7 @@ from sqlalchemy import Engine
 from assistant.db import session_meetings, session_totals, sessions
 from assistant.sessions.base import SessionState, to_utc
 from assistant.sessions.page_rows import SessionRow, load_rows
-from assistant.sessions.search import by_length, search_term, search_words, session_has, text_condition
+from assistant.sessions.search import search_term, search_words, session_has, text_condition
 
 __all__ = [
     "MAX_LIMIT",
@@ -116,8 +116,8 @@ class SessionFilter:
 
     Attributes:
         user_id: Only this user's sessions; None = all users (admins only; callers enforce the role).
-        text: Words searched in the title and the transcript text: a session has each of them
-            (case-insensitive substrings, in any of its turns, any order; "quoted words" as a phrase).
+        text: Words searched in the title and the transcript text: the title or one exchange of
+            a session holds all of them (case-insensitive substrings, any order; "quoted words" as a phrase).
         states: Keep only these states (empty = all).
         models: Keep only sessions whose model is one of these (empty = all).
         since: Inclusive lower bound on ``date_field`` (UTC).
@@ -411,8 +411,8 @@ def _search_window(
         .limit(window)
         .subquery("candidates")
     )
-    # every word, each in any of the candidate's rows (the longest first: most candidates stop there)
-    matches = sa.and_(*(session_has(candidates.c.id, word) for word in by_length(search_words(text))))
+    # every word in one of the candidate's rows (the title, or one exchange)
+    matches = session_has(candidates.c.id, search_words(text))
     walked = conn.execute(sa.select(sa.func.count()).select_from(candidates)).scalar_one()
     sort_col = candidates.c[str(query.sort)]
     hit_order = (

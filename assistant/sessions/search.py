@@ -4,8 +4,8 @@ A search looks in the lower-cased title and each turn's text, one row each: a pg
 index on PostgreSQL, an FTS5 trigram index ``session_text_fts`` on SQLite (``LIKE`` for
 terms shorter than three characters and within one user's sessions).
 
-A search is a set of words (:func:`search_words`): a session matches when every word is in
-its title or one of its turns, not necessarily the same one, in any order; each word is a
+A search is a set of words (:func:`search_words`): a session matches when its title, or one
+of its exchanges (a question and its answer), holds every word, in any order; each word is a
 case-insensitive substring, as the whole text was before. Text in double quotes is one
 phrase ("acme qbr" finds those two words side by side). At most :data:`MAX_SEARCH_WORDS`
 words are searched: the first ones typed.
@@ -74,10 +74,16 @@ def text_matches(column: Any, term: str) -> Any:
     return sa.and_(column.like(any_apostrophe, escape="\\"), folded.like(straight, escape="\\"))
 
 
-def _fts_query(term: str) -> str | None:
-    """The FTS5 query of ``term``: its parts between apostrophes of three characters or more as
-    phrases (any apostrophe is then checked by LIKE), or None when no part is long enough."""
-    phrases = [c for c in re.split(f"[{APOSTROPHES}]", term) if len(c) >= 3]
+def _fts_whole(word: str) -> bool:
+    """Whether the FTS5 trigram index checks ``word`` whole (three characters or more, no apostrophe)."""
+    return len(word) >= 3 and not any(ch in APOSTROPHES for ch in word)
+
+
+def _fts_query(words: list[str]) -> str | None:
+    """The FTS5 query of ``words``, all in one row: each word's parts between apostrophes of three
+    characters or more as phrases (any apostrophe, and shorter words, are checked by LIKE), or
+    None when no part is long enough."""
+    phrases = [c for word in words for c in re.split(f"[{APOSTROPHES}]", word) if len(c) >= 3]
     if not phrases:
         return None
     return " AND ".join('"' + c.replace('"', '""') + '"' for c in phrases)
@@ -137,24 +143,22 @@ def search_words(text: str | None) -> list[str]:
 
 
 def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -> Any:
-    """SQL condition on ``sessions``: every word of ``text`` is in the title or a turn's text.
+    """SQL condition on ``sessions``: one of its rows - the title or one exchange - holds every word of ``text``.
 
-    Searches ``session_text`` (lower-cased title and per-turn text; LIKE wildcards in
-    ``text`` are literal) for each word of :func:`search_words` (case-insensitive; the words
-    may be in different rows). On PostgreSQL the sessions of each word, from the text index,
-    are intersected (``INTERSECT``, hashed: as ``id IN (…) AND id IN (…)`` its planner walked
-    every session against a nested loop when nothing matched, 0.8 s at 100k sessions). On
-    SQLite the longest word (the rarest, as a rule) is looked up in the FTS index and each
-    row found is checked for the other words through its session's rows
-    (:func:`session_has`): two common words rarely together ("maria aurora") cost one
-    word's lookup, ~130 ms at 100k sessions where intersecting took ~470 ms.
+    Searches ``session_text`` (the lower-cased title, and each turn's text: the question and
+    its answer; LIKE wildcards in ``text`` are literal) for a row holding each word of
+    :func:`search_words` (case-insensitive, any order). Every word in the same row keeps a
+    search one text-index lookup: the index ANDs the words inside a row (pg_trgm's GIN index
+    on PostgreSQL, ``"a" AND "b"`` in the FTS5 trigram index on SQLite). Words spread over
+    several turns were tried (2026-12-05): the words' sessions must then be intersected, and
+    two common words that rarely meet took 8.5 s at 1M sessions on PostgreSQL.
 
-    On SQLite the FTS5 trigram index ``session_text_fts`` serves all-users lookups of three
-    characters or more; a search within one user's sessions checks that user's rows with
-    ``LIKE`` through the (session_id, turn_idx) index instead (faster for common terms than
-    joining a large FTS match set back to the sessions), one word after the other
-    (:func:`session_has`). On PostgreSQL ``LIKE '%word%'`` uses the pg_trgm GIN index
-    ``ix_session_text_trgm``.
+    On SQLite the FTS5 trigram index ``session_text_fts`` serves all-users searches whose
+    words have three characters or more (shorter words, and the parts around an apostrophe,
+    are checked with ``LIKE`` on the rows it finds); a search within one user's sessions
+    checks that user's rows with ``LIKE`` through the (session_id, turn_idx) index instead
+    (faster for common terms than joining a large FTS match set back to the sessions). On
+    PostgreSQL ``LIKE '%word%'`` uses the pg_trgm GIN index ``ix_session_text_trgm``.
 
     Args:
         engine: The engine the query will run on (chooses FTS5 on SQLite when present).
@@ -167,45 +171,37 @@ def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -
     words = by_length(search_words(text))
     if not words:
         return sa.true()
-    if scoped_to_user and engine.dialect.name == "sqlite":
-        return sa.and_(*(session_has(sessions.c.id, word) for word in words))
+    st = session_text.c
+    every = [text_matches(st.text, word) for word in words]
     if engine.dialect.name == "sqlite":
-        first = _word_sessions(engine, words[0])
-        return sessions.c.id.in_(first.where(*(session_has(first.selected_columns[0], w) for w in words[1:])))
-    found = [_word_sessions(engine, word) for word in words]
-    return sessions.c.id.in_(found[0] if len(found) == 1 else sa.intersect(*found))
+        if scoped_to_user:
+            return sa.exists().where(st.session_id == sessions.c.id, *every)
+        fts = _fts_query(words)
+        if fts is not None and _has_sqlite_fts(engine):
+            rowids = (
+                sa.text("SELECT rowid FROM session_text_fts WHERE session_text_fts MATCH :fts_phrase")
+                .bindparams(fts_phrase=fts)
+                .columns(sa.column("rowid", sa.Integer))
+            )
+            # the words the index cannot check whole: shorter than a trigram, or with an apostrophe
+            partial = [m for word, m in zip(words, every, strict=True) if not _fts_whole(word)]
+            return sessions.c.id.in_(sa.select(st.session_id).where(st.id.in_(rowids), *partial))
+    return sessions.c.id.in_(sa.select(st.session_id).where(*every))
 
 
-def session_has(session_id: Any, word: str) -> Any:
-    """SQL condition: a ``session_text`` row of ``session_id`` (a column of the outer query) contains ``word``.
+def session_has(session_id: Any, words: list[str]) -> Any:
+    """SQL condition: one ``session_text`` row of ``session_id`` (a column of the outer query) holds every word.
 
     A correlated subquery through ``uq_session_text_session_turn`` that stops at the first
     matching row (a scalar subquery with ``LIMIT 1``: evaluated per session, never turned
-    into a join over every row holding the word).
+    into a join over every row holding the words).
     """
     st = session_text.alias().c  # its own name: ``session_id`` may be a column of session_text itself
-    found = sa.select(sa.literal(1)).where(st.session_id == session_id, text_matches(st.text, word)).limit(1)
+    every = [text_matches(st.text, word) for word in by_length(words)]
+    found = sa.select(sa.literal(1)).where(st.session_id == session_id, *every).limit(1)
     return found.scalar_subquery().is_not(None)
 
 
 def by_length(words: list[str]) -> list[str]:
     """The longest words first: the rarest, as a rule, so an AND of the words stops early."""
     return sorted(words, key=len, reverse=True)
-
-
-def _word_sessions(engine: Engine, term: str) -> Any:
-    """``SELECT session_id`` of the title and turn rows holding ``term`` (lower-cased), through the text index."""
-    st = session_text.c
-    if engine.dialect.name == "sqlite":
-        fts = _fts_query(term)
-        if fts is not None and _has_sqlite_fts(engine):
-            rowids = (
-                sa.text("SELECT rowid FROM session_text_fts WHERE session_text_fts MATCH :fts_phrase")
-                .bindparams(sa.bindparam("fts_phrase", fts, unique=True))
-                .columns(sa.column("rowid", sa.Integer))
-            )
-            found: Any = st.id.in_(rowids)
-            if any(ch in APOSTROPHES for ch in term):  # the phrases around the apostrophes, in order
-                found = sa.and_(found, text_matches(st.text, term))
-            return sa.select(st.session_id).where(found)
-    return sa.select(st.session_id).where(text_matches(st.text, term))
