@@ -199,7 +199,7 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
     text = search_col.text_input(
         "Search transcripts",
         key="sc_search",
-        placeholder='Words, e.g. Acme budget, or "Acme QBR"',
+        placeholder='Words, e.g. "Acme QBR" budget',
         icon=":material/search:",
         max_chars=200,
         help="Finds sessions whose title, or one question and its answer, hold every word (any order); "
