@@ -272,7 +272,10 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
             conds = _conditions(engine, query)
             if text:  # a rare term: the text index finds its few matches
                 conds = [*_conditions(engine, query, with_text=False), text_condition(engine, text)]
-            ids_stmt = sa.select(sessions.c.id, sort_col).where(*conds).order_by(*order).limit(limit)
+            # a search's totals come with its page (window sums over every match: the text
+            # index is scanned once, not again for the totals)
+            over = _totals_over(sessions.c) if text else []
+            ids_stmt = sa.select(sessions.c.id, sort_col, *over).where(*conds).order_by(*order).limit(limit)
             if after is not None and not text:
                 ids_stmt = ids_stmt.where(_after_condition(sort_col, after, query.descending))
             else:
@@ -281,9 +284,11 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
             page_ids = [k[0] for k in keys]
             if keys and not text:
                 next_cursor = (keys[-1][1], keys[-1][0])
-            if not text and _totals_from_rollup(query):
+            if keys and text:
+                totals = _totals(keys[0][2:])
+            elif not text and _totals_from_rollup(query):
                 totals = _rollup_totals(conn, query)
-            else:
+            else:  # no filter the rollup serves, or a page past a search's last match
                 totals = _totals(conn.execute(sa.select(*_totals_columns(sessions.c)).where(*conds)).one())
         rows = load_rows(conn, page_ids)
     return SessionPage(rows, totals.sessions, totals, next_cursor)
@@ -310,6 +315,19 @@ def _totals_columns(c: Any) -> list[Any]:
         sa.func.coalesce(sa.func.sum(c.cost_usd), 0.0),
         sa.func.coalesce(sa.func.sum(sa.case((c.cost_unknown, 1), else_=0)), 0),
         sa.func.coalesce(sa.func.sum(c.errors), 0),
+    ]
+
+
+def _totals_over(c: Any) -> list[Any]:
+    """:func:`_totals_columns` as window sums over every row the query matches (before its LIMIT)."""
+    return [
+        sa.func.count().over(),
+        sa.func.sum(c.turn_count).over(),
+        sa.func.sum(c.input_tokens).over(),
+        sa.func.sum(c.output_tokens).over(),
+        sa.func.sum(c.cost_usd).over(),
+        sa.func.sum(sa.case((c.cost_unknown, 1), else_=0)).over(),
+        sa.func.sum(c.errors).over(),
     ]
 
 
