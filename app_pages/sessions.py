@@ -209,9 +209,11 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
     text = search_col.text_input(
         "Search transcripts",
         key="sc_search",
-        placeholder="A phrase, e.g. Acme QBR",
+        placeholder='Words, e.g. "Acme QBR" budget',
         icon=":material/search:",
         max_chars=200,
+        help="Finds sessions whose title, or one question and its answer, hold every word (any order); "
+        '"quotes" keep a phrase.',
     )
     period = period_col.selectbox("Last activity", views.TABLE_PERIODS, key="sc_period")
     states = state_col.multiselect(

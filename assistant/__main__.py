@@ -364,7 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--all", action="store_true", help="every user's sessions (admin)")
     sessions.add_argument("--since", help="YYYY-MM-DD (inclusive)")
     sessions.add_argument("--until", help="YYYY-MM-DD (exclusive)")
-    sessions.add_argument("--search", help="text to find in titles and transcripts")
+    sessions.add_argument(
+        "--search", help='words to find in a title or one exchange (every word, any order; "quotes" for a phrase)'
+    )
     sessions.add_argument("--limit", type=int, default=50)
     sessions.add_argument("--csv", action="store_true", help="CSV output (costs)")
     sessions.set_defaults(func=cmd_sessions)

@@ -10,8 +10,9 @@ the database with server-side paging:
   transaction): their cost does not grow with history. Other filters (a date range, a
   meeting) sum the per-session aggregates kept on ``sessions`` over the filtered set;
 - search looks in ``session_text`` (migration 0003: the lower-cased title and each turn's
-  text, one row each). It first checks the newest candidates in sort order, one session at
-  a time, and stops at a window of :data:`SEARCH_WINDOW` of them: a common term fills the
+  text, one row each) for a row holding every word typed
+  (:func:`assistant.sessions.search.search_words`). It first checks the newest candidates
+  in sort order, one session at a time, and stops at a window of :data:`SEARCH_WINDOW` of them: a common term fills the
   page there, and its count and totals are extrapolated from the window (``approximate``,
   shown as "about N"). A rarer term falls back to the index (a pg_trgm GIN index on
   PostgreSQL, an FTS5 trigram index ``session_text_fts`` on SQLite, ``LIKE`` for terms
@@ -35,10 +36,10 @@ from typing import Any, Literal, Protocol
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from assistant.db import session_meetings, session_text, session_totals, sessions
+from assistant.db import session_meetings, session_totals, sessions
 from assistant.sessions.base import SessionState, to_utc
 from assistant.sessions.page_rows import SessionRow, load_rows
-from assistant.sessions.search import search_term, text_condition, text_matches
+from assistant.sessions.search import search_term, search_words, session_has, text_condition
 
 __all__ = [
     "MAX_LIMIT",
@@ -115,7 +116,8 @@ class SessionFilter:
 
     Attributes:
         user_id: Only this user's sessions; None = all users (admins only; callers enforce the role).
-        text: Case-insensitive substring searched in the title and the transcript text.
+        text: Words searched in the title and the transcript text: the title or one exchange of
+            a session holds all of them (case-insensitive substrings, any order; "quoted words" as a phrase).
         states: Keep only these states (empty = all).
         models: Keep only sessions whose model is one of these (empty = all).
         since: Inclusive lower bound on ``date_field`` (UTC).
@@ -224,7 +226,7 @@ def _conditions(engine: Engine, query: SessionQueryLike, *, with_text: bool = Tr
         conds.append(date_col >= to_utc(query.since))
     if query.until is not None:
         conds.append(date_col < to_utc(query.until))
-    text = search_term(query.text)
+    text = search_term(query.text) if search_words(query.text) else ""
     if text and with_text:
         conds.append(text_condition(engine, text, scoped_to_user=query.user_id is not None))
     return conds
@@ -246,7 +248,7 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
         SessionQueryError: Unknown sort key, bad paging or an over-long search text.
     """
     sort, limit, offset = _validated(query)
-    text = search_term(query.text)
+    text = search_term(query.text) if search_words(query.text) else ""  # a lone quote is no search
     logger.debug(
         "user_id=<%s>, sort=<%s>, offset=<%d>, searching=<%s> | listing sessions",
         query.user_id,
@@ -270,7 +272,10 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
             conds = _conditions(engine, query)
             if text:  # a rare term: the text index finds its few matches
                 conds = [*_conditions(engine, query, with_text=False), text_condition(engine, text)]
-            ids_stmt = sa.select(sessions.c.id, sort_col).where(*conds).order_by(*order).limit(limit)
+            # a search's totals come with its page (window sums over every match: the text
+            # index is scanned once, not again for the totals)
+            over = _totals_over(sessions.c) if text else []
+            ids_stmt = sa.select(sessions.c.id, sort_col, *over).where(*conds).order_by(*order).limit(limit)
             if after is not None and not text:
                 ids_stmt = ids_stmt.where(_after_condition(sort_col, after, query.descending))
             else:
@@ -279,9 +284,11 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
             page_ids = [k[0] for k in keys]
             if keys and not text:
                 next_cursor = (keys[-1][1], keys[-1][0])
-            if not text and _totals_from_rollup(query):
+            if keys and text:
+                totals = _totals(keys[0][2:])
+            elif not text and _totals_from_rollup(query):
                 totals = _rollup_totals(conn, query)
-            else:
+            else:  # no filter the rollup serves, or a page past a search's last match
                 totals = _totals(conn.execute(sa.select(*_totals_columns(sessions.c)).where(*conds)).one())
         rows = load_rows(conn, page_ids)
     return SessionPage(rows, totals.sessions, totals, next_cursor)
@@ -308,6 +315,19 @@ def _totals_columns(c: Any) -> list[Any]:
         sa.func.coalesce(sa.func.sum(c.cost_usd), 0.0),
         sa.func.coalesce(sa.func.sum(sa.case((c.cost_unknown, 1), else_=0)), 0),
         sa.func.coalesce(sa.func.sum(c.errors), 0),
+    ]
+
+
+def _totals_over(c: Any) -> list[Any]:
+    """:func:`_totals_columns` as window sums over every row the query matches (before its LIMIT)."""
+    return [
+        sa.func.count().over(),
+        sa.func.sum(c.turn_count).over(),
+        sa.func.sum(c.input_tokens).over(),
+        sa.func.sum(c.output_tokens).over(),
+        sa.func.sum(c.cost_usd).over(),
+        sa.func.sum(sa.case((c.cost_unknown, 1), else_=0)).over(),
+        sa.func.sum(c.errors).over(),
     ]
 
 
@@ -409,19 +429,14 @@ def _search_window(
         .limit(window)
         .subquery("candidates")
     )
-    st = session_text.c
-    matches = (
-        sa.select(sa.literal(1))
-        .where(st.session_id == candidates.c.id, text_matches(st.text, text.lower()))
-        .limit(1)
-        .scalar_subquery()
-    )
+    # every word in one of the candidate's rows (the title, or one exchange)
+    matches = session_has(candidates.c.id, search_words(text))
     walked = conn.execute(sa.select(sa.func.count()).select_from(candidates)).scalar_one()
     sort_col = candidates.c[str(query.sort)]
     hit_order = (
         [sort_col.desc(), candidates.c.id.desc()] if query.descending else [sort_col.asc(), candidates.c.id.asc()]
     )
-    hits = conn.execute(sa.select(candidates).where(matches.is_not(None)).order_by(*hit_order)).all()
+    hits = conn.execute(sa.select(candidates).where(matches).order_by(*hit_order)).all()
     exhausted = walked < window
     if not exhausted and len(hits) < offset + limit:
         return None

@@ -3,6 +3,12 @@
 A search looks in the lower-cased title and each turn's text, one row each: a pg_trgm GIN
 index on PostgreSQL, an FTS5 trigram index ``session_text_fts`` on SQLite (``LIKE`` for
 terms shorter than three characters and within one user's sessions).
+
+A search is a set of words (:func:`search_words`): a session matches when its title, or one
+of its exchanges (a question and its answer), holds every word, in any order; each word is a
+case-insensitive substring, as the whole text was before. Text in double quotes is one
+phrase ("acme qbr" finds those two words side by side). At most :data:`MAX_SEARCH_WORDS`
+words are searched: the first ones typed.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ def _has_sqlite_fts(engine: Engine) -> bool:
 # writes "what’s" where a laptop writes "what's", and pasted titles bring either.
 APOSTROPHES = "'\u2018\u2019\u02bc"
 _DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+_PHRASES = re.compile(f"[{_DOUBLE_QUOTES}]([^{_DOUBLE_QUOTES}]*)[{_DOUBLE_QUOTES}]")
+
+MAX_SEARCH_WORDS = 8
+"""Words (or quoted phrases) a search looks for: the first ones typed, the rest are not searched."""
 
 
 def like_pattern(term: str) -> str:
@@ -64,17 +74,23 @@ def text_matches(column: Any, term: str) -> Any:
     return sa.and_(column.like(any_apostrophe, escape="\\"), folded.like(straight, escape="\\"))
 
 
-def _fts_query(term: str) -> str | None:
-    """The FTS5 query of ``term``: its parts between apostrophes of three characters or more as
-    phrases (any apostrophe is then checked by LIKE), or None when no part is long enough."""
-    phrases = [c for c in re.split(f"[{APOSTROPHES}]", term) if len(c) >= 3]
+def _fts_whole(word: str) -> bool:
+    """Whether the FTS5 trigram index checks ``word`` whole (three characters or more, no apostrophe)."""
+    return len(word) >= 3 and not any(ch in APOSTROPHES for ch in word)
+
+
+def _fts_query(words: list[str]) -> str | None:
+    """The FTS5 query of ``words``, all in one row: each word's parts between apostrophes of three
+    characters or more as phrases (any apostrophe, and shorter words, are checked by LIKE), or
+    None when no part is long enough."""
+    phrases = [c for word in words for c in re.split(f"[{APOSTROPHES}]", word) if len(c) >= 3]
     if not phrases:
         return None
     return " AND ".join('"' + c.replace('"', '""') + '"' for c in phrases)
 
 
 def search_term(text: str | None) -> str:
-    """The search text as the query uses it: without control characters, each run of spaces one space.
+    """The search text as typed, cleaned: without control characters, each run of spaces one space.
 
     The search index holds no control characters (the stores strip them,
     :func:`assistant.inputs.strip_control_chars`), so a NUL or an escape typed or pasted in a
@@ -82,10 +98,8 @@ def search_term(text: str | None) -> str:
     and SQLite's FTS5 refuses it in a phrase. Both search boxes (the chat sidebar through the
     store, the sessions page and the CLI through :func:`list_sessions`) come through here.
 
-    Spaces are collapsed: the text searched has the words of a message as it was written, and
-    "Acme  QBR" typed with two spaces found nothing where "Acme QBR" found every QBR session.
-    Double quotes around the whole text (a phrase, as on a web search) are dropped: the search
-    is a phrase search already, and the quotes themselves are in no message.
+    Spaces are collapsed: "Acme  QBR" typed with two spaces is the two words of "Acme QBR".
+    Double quotes are kept: :func:`search_words` reads them as phrases.
 
     Args:
         text: What the user typed (None for no search).
@@ -93,46 +107,107 @@ def search_term(text: str | None) -> str:
     Returns:
         The cleaned text; empty when nothing is left (no text filter).
     """
-    cleaned = " ".join(strip_control_chars(text).split()) if text else ""
-    if len(cleaned) >= 2 and cleaned[0] in _DOUBLE_QUOTES and cleaned[-1] in _DOUBLE_QUOTES:
-        cleaned = cleaned[1:-1].strip()
-    return cleaned
+    return " ".join(strip_control_chars(text).split()) if text else ""
+
+
+def search_words(text: str | None) -> list[str]:
+    """The words and phrases a session must all contain, lower-cased, in the order typed.
+
+    Text between two double quotes (straight or curly) is one phrase; an unmatched quote is
+    dropped. A repeated word, or a word inside another one ("budg" with "budget": a session
+    with the longer one has the shorter one too), is searched once. Only the first
+    :data:`MAX_SEARCH_WORDS` are kept.
+
+    Args:
+        text: What the user typed (None for no search).
+
+    Returns:
+        The words; empty when nothing is left to search.
+    """
+    cleaned = search_term(text).lower()
+    parts: list[str] = []
+    for i, piece in enumerate(_PHRASES.split(cleaned)):
+        if i % 2:  # inside a pair of quotes
+            parts.append(" ".join(piece.split()))
+        else:
+            parts.extend(piece.translate({ord(q): " " for q in _DOUBLE_QUOTES}).split())
+    straight = {ord(a): "'" for a in APOSTROPHES}  # any apostrophe matches any
+    words: list[str] = []
+    for part in parts:
+        if part and part.translate(straight) not in {w.translate(straight) for w in words}:
+            words.append(part)
+        if len(words) == MAX_SEARCH_WORDS:
+            break
+    folded = [w.translate(straight) for w in words]
+    return [w for w, f in zip(words, folded, strict=True) if not any(f != o and f in o for o in folded)]
 
 
 def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -> Any:
-    """SQL condition on ``sessions``: the title or a turn's text contains ``text`` (case-insensitive).
+    """SQL condition on ``sessions``: one of its rows - the title or one exchange - holds every word of ``text``.
 
-    Searches ``session_text`` (lower-cased title and per-turn text; LIKE wildcards in
-    ``text`` are literal). On SQLite the FTS5 trigram index ``session_text_fts`` serves
-    all-users searches of three characters or more; a search within one user's sessions
+    Searches ``session_text`` (the lower-cased title, and each turn's text: the question and
+    its answer; LIKE wildcards in ``text`` are literal) for a row holding each word of
+    :func:`search_words` (case-insensitive, any order). Every word in the same row keeps a
+    search one text-index lookup: the index ANDs the words inside a row (pg_trgm's GIN index
+    on PostgreSQL, ``"a" AND "b"`` in the FTS5 trigram index on SQLite). Words spread over
+    several turns were tried (2026-12-05): the words' sessions must then be intersected, and
+    two common words that rarely meet took 8.5 s at 1M sessions on PostgreSQL.
+
+    On SQLite the FTS5 trigram index ``session_text_fts`` serves all-users searches whose
+    words have three characters or more (shorter words, and the parts around an apostrophe,
+    are checked with ``LIKE`` on the rows it finds); a search within one user's sessions
     checks that user's rows with ``LIKE`` through the (session_id, turn_idx) index instead
     (faster for common terms than joining a large FTS match set back to the sessions). On
-    PostgreSQL ``LIKE '%term%'`` uses the pg_trgm GIN index ``ix_session_text_trgm``.
+    PostgreSQL ``LIKE '%word%'`` uses the pg_trgm GIN index ``ix_session_text_trgm``.
 
     Args:
         engine: The engine the query will run on (chooses FTS5 on SQLite when present).
-        text: The search term, cleaned with :func:`search_term` here.
+        text: The search text, read with :func:`search_words` here.
         scoped_to_user: Whether the query is already limited to one user's sessions.
 
     Returns:
         A boolean SQL expression over ``sessions`` (always true when nothing is left to search).
     """
-    term = search_term(text).lower()
-    if not term:
+    words = by_length(search_words(text))
+    if not words:
         return sa.true()
     st = session_text.c
+    every = [text_matches(st.text, word) for word in words]
     if engine.dialect.name == "sqlite":
-        fts = _fts_query(term) if not scoped_to_user else None
+        if scoped_to_user:
+            return sa.exists().where(st.session_id == sessions.c.id, *every)
+        fts = _fts_query(words)
         if fts is not None and _has_sqlite_fts(engine):
             rowids = (
                 sa.text("SELECT rowid FROM session_text_fts WHERE session_text_fts MATCH :fts_phrase")
                 .bindparams(fts_phrase=fts)
                 .columns(sa.column("rowid", sa.Integer))
             )
-            found: Any = st.id.in_(rowids)
-            if any(ch in APOSTROPHES for ch in term):  # the phrases around the apostrophes, in order
-                found = sa.and_(found, text_matches(st.text, term))
-            return sessions.c.id.in_(sa.select(st.session_id).where(found))
-        if scoped_to_user:
-            return sa.exists().where(st.session_id == sessions.c.id, text_matches(st.text, term))
-    return sessions.c.id.in_(sa.select(st.session_id).where(text_matches(st.text, term)))
+            # the words the index cannot check whole: shorter than a trigram, or with an apostrophe
+            partial = [m for word, m in zip(words, every, strict=True) if not _fts_whole(word)]
+            return sessions.c.id.in_(sa.select(st.session_id).where(st.id.in_(rowids), *partial))
+    found = sa.select(st.session_id).where(*every)
+    if len(words) > 1 and engine.dialect.name == "postgresql":
+        # OFFSET 0 keeps the lookup one bitmap scan of the GIN index: flattened into a semi-join,
+        # PostgreSQL misjudged two LIKEs together as common and walked every session newest first
+        # looking for 50 (0.55 s at 100k sessions for two words no row holds both of; ~5 s at 1M)
+        found = found.offset(0)
+    return sessions.c.id.in_(found)
+
+
+def session_has(session_id: Any, words: list[str]) -> Any:
+    """SQL condition: one ``session_text`` row of ``session_id`` (a column of the outer query) holds every word.
+
+    A correlated subquery through ``uq_session_text_session_turn`` that stops at the first
+    matching row (a scalar subquery with ``LIMIT 1``: evaluated per session, never turned
+    into a join over every row holding the words).
+    """
+    st = session_text.alias().c  # its own name: ``session_id`` may be a column of session_text itself
+    every = [text_matches(st.text, word) for word in by_length(words)]
+    found = sa.select(sa.literal(1)).where(st.session_id == session_id, *every).limit(1)
+    return found.scalar_subquery().is_not(None)
+
+
+def by_length(words: list[str]) -> list[str]:
+    """The longest words first: the rarest, as a rule, so an AND of the words stops early."""
+    return sorted(words, key=len, reverse=True)

@@ -323,3 +323,28 @@ def test_a_first_question_names_its_session_even_when_it_fails(store_engine, mak
     assert isinstance(service.run_turn(named.id, "u1", "Anything else?")[-1], Done)
     assert service.open_session(named.id, "u1").meta.title == "Board prep"
     assert model.violations == []
+
+
+def test_search_finds_the_words_of_one_exchange_in_any_order(store_engine, make_store) -> None:
+    # "budget acme" found nothing where the answer said "The Acme budget": the search was one phrase.
+    model = ScriptedModel(
+        [Text("Acme renews in March."), Text("The Acme budget is 12% over plan."), Text("Acme renews soon.")]
+    )
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    for question in ("When does Acme renew?", "How is that budget?"):
+        assert isinstance(service.run_turn(meta.id, "u1", question)[-1], Done)
+    other = service.create_session("u1")  # only one of the words
+    assert isinstance(service.run_turn(other.id, "u1", "Anything on Acme?")[-1], Done)
+    for typed, expected in (
+        ("budget acme", [meta.id]),
+        ("ACME budget", [meta.id]),
+        ('"budget acme"', []),  # a phrase stays a phrase
+        ('"acme budget" plan', [meta.id]),
+        ("12% acme", [meta.id]),
+        ("renews budget", []),  # two exchanges: one of them must hold every word
+        ("acme nowhere", []),
+    ):
+        found, total = service.store.list_sessions(SessionQuery(user_id="u1", text=typed))
+        assert [m.id for m in found] == expected and total == len(expected), typed
+    assert other.id in [m.id for m in service.store.list_sessions(SessionQuery(user_id="u1", text="acme"))[0]]

@@ -119,10 +119,15 @@ def test_sidebar_search_of_a_pasted_page_says_it_is_too_long(make_app: Callable[
     GLOB pattern too complex" on SQLite): the box keeps 200 characters, as the sessions page's does."""
     at = make_app()
     service = _service()
-    service.rename(service.create_session(USER).id, USER, "Board prep")
+    board = service.create_session(USER).id
+    service.rename(board, USER, "Board prep")
     at.text_input(key="chat_search").set_value("board " * 10_000).run()
     assert not at.exception, at.exception
     assert len(at.text_input(key="chat_search").value) == 200
+    # the search is words now: "board" repeated is the one word "board"
+    assert [b.key for b in at.button if b.key and b.key.startswith("open-")] == [f"open-{board}"]
+    at.text_input(key="chat_search").set_value("board zzz " * 10_000).run()
+    assert not at.exception, at.exception
     assert "No sessions match your search." in _texts(at)
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, delete
 
-from assistant.db import sessions
+from assistant.db import session_text, sessions
 from assistant.sessions.base import SessionQuery
 from assistant.sessions.page_rows import percentile
 from assistant.sessions.queries import SessionFilter, SessionQueryError, list_sessions
@@ -272,3 +272,103 @@ def test_totals_after_deleting_priced_sessions_show_no_rounding_dust(query_engin
         totals = list_sessions(query_engine, query).totals
         assert totals.sessions == 1
         assert totals.cost_usd == 0.0
+
+
+# Sessions whose words are spread over the title and several turns (title row + one row per turn).
+SPREAD = [  # (id, user, title, turn texts)
+    ("w1", "alice", "Acme QBR", ["the budget is on track", "send the agenda to maria"]),
+    ("w2", "alice", "Weekly sync", ["acme asked about the budget", "qbr moved to friday"]),
+    ("w3", "alice", "Budget review", ["nothing about the customer"]),
+    ("w4", "bob", "Dana’s 1:1", ["the acme qbr agenda is ready", "go live in q3"]),
+]
+WORD_SEARCHES = [  # (typed, the sessions whose title or one exchange holds every word or phrase)
+    ("budget acme", ["w2"]),  # one exchange of w2 has both; w1 has them apart (title, a turn)
+    ("acme budget", ["w2"]),  # any order
+    ("ACME   Budget", ["w2"]),
+    ("budget maria", []),  # in two turns of w1: one exchange, or the title, must hold every word
+    ("agenda qbr", ["w4"]),  # w1's title has "qbr", one of its turns "agenda"
+    ('"acme qbr"', ["w1", "w4"]),  # a phrase stays a phrase: w2 has both words, apart
+    ('"qbr acme"', []),
+    ('"acme qbr" agenda', ["w4"]),
+    ("“acme qbr” ready", ["w4"]),
+    ('acme "budget', ["w2"]),  # an unmatched quote is ignored
+    ("q3 live", ["w4"]),  # a short word (LIKE) with a long one (the trigram index)
+    ("go q3", ["w4"]),  # two short words
+    ("dana's 1:1", ["w4"]),  # any apostrophe matches any
+    ("1:1 dana’s", ["w4"]),
+    ("sync weekly", ["w2"]),  # the title's words, in another order
+    ("acme acme", ["w1", "w2", "w4"]),  # a repeated word is one word
+    ("acme zzz", []),
+    ("budg budget", ["w1", "w2", "w3"]),  # a word inside another one
+]
+
+
+def _insert_spread(engine: Engine) -> None:
+    insert_sessions(
+        engine,
+        [dict(id=sid, user_id=user, title=title, updated_at=T0 - timedelta(hours=n)) for n, (sid, user, title, _t) in
+         enumerate(SPREAD)],
+    )  # fmt: skip
+    rows = [
+        {"session_id": sid, "turn_idx": i, "text": text.lower()}
+        for sid, _u, _title, turns in SPREAD
+        for i, text in enumerate(turns)
+    ]
+    with engine.begin() as conn:
+        conn.execute(session_text.insert(), rows)
+
+
+@pytest.mark.parametrize("user", [None, "alice"])
+def test_search_finds_every_word_of_one_exchange_in_any_order(query_engine: Engine, user: str | None) -> None:
+    # "budget acme" found nothing where an answer said "acme asked about the budget": the
+    # search was one phrase.
+    _insert_spread(query_engine)
+    owners = {sid: owner for sid, owner, _title, _turns in SPREAD}
+    for typed, found in WORD_SEARCHES:
+        expected = [sid for sid in found if user is None or owners[sid] == user]
+        page = list_sessions(query_engine, SessionFilter(user_id=user, text=typed))
+        assert sorted(ids(page)) == expected, typed
+        assert page.total_count == len(expected), typed
+
+
+@pytest.mark.parametrize("user", [None, "alice"])
+def test_word_search_through_the_text_index(
+    query_engine: Engine, monkeypatch: pytest.MonkeyPatch, user: str | None
+) -> None:
+    # A window too small for the page: the answer comes from the text index (FTS5 / pg_trgm).
+    from assistant.sessions import queries
+
+    _insert_spread(query_engine)
+    newer = T0 + timedelta(minutes=1)  # the window's candidates: none matches
+    insert_sessions(query_engine, [dict(id=f"n{i}", user_id="alice", updated_at=newer) for i in range(8)])
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 2)
+    owners = {sid: owner for sid, owner, _title, _turns in SPREAD}
+    for typed, found in WORD_SEARCHES:
+        expected = [sid for sid in found if user is None or owners[sid] == user]
+        page = list_sessions(query_engine, SessionFilter(user_id=user, text=typed, limit=1))
+        assert page.total_count == len(expected), typed
+        assert page.totals.approximate is False, typed
+
+
+def test_sidebar_search_finds_every_word_of_one_exchange_in_any_order(query_engine: Engine) -> None:
+    from assistant.sessions.sql_store import SqlSessionStore
+
+    _insert_spread(query_engine)
+    store = SqlSessionStore(query_engine)
+    for typed, found in WORD_SEARCHES:
+        expected = [sid for sid in found if sid != "w4"]
+        got, total = store.list_sessions(SessionQuery(user_id="alice", text=typed))
+        assert sorted(m.id for m in got) == expected and total == len(expected), typed
+        got, total = store.list_sessions(SessionQuery(user_id=None, text=typed))  # all users
+        assert sorted(m.id for m in got) == found and total == len(found), typed
+
+
+def test_search_words_are_capped(query_engine: Engine) -> None:
+    from assistant.sessions.search import MAX_SEARCH_WORDS, search_words
+
+    _insert_spread(query_engine)
+    typed = " ".join(["acme", *[f"word{i}" for i in range(MAX_SEARCH_WORDS)]])
+    assert len(search_words(typed)) == MAX_SEARCH_WORDS
+    assert search_words('"Acme  QBR" budget acme BUDGET "') == ["acme qbr", "budget"]  # "acme" is in "acme qbr"
+    # the words past the cap are not searched: the first ones are
+    assert ids(list_sessions(query_engine, SessionFilter(text=" ".join(["acme"] * 3 + ["budget"] * 20))))
