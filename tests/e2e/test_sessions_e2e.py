@@ -210,7 +210,7 @@ def test_the_sessions_table_offers_no_csv_of_its_own(page: Any, chat_server: Str
     idle(page)
     page.locator(TABLE).hover()
     page.locator('[data-testid="stElementToolbar"]').first.wait_for()
-    page.get_by_role("button", name="Search").wait_for()
+    page.get_by_role("button", name="Search", exact=True).wait_for()  # the toolbar's, not the search box's help
     assert page.get_by_role("button", name="Download as CSV").count() == 0
 
 
