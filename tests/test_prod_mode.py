@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,9 @@ def test_a_replica_whose_sessions_bucket_does_not_exist_is_not_ready_until_it_do
 
     from tests.fixtures.streamlit_server import start_streamlit
 
+    bucket = f"assistant-missing-{uuid.uuid4().hex[:12]}"  # moto's buckets outlive a test's server
     env = {**FAKE_AWS_ENV, **_prod_env(moto_server, tmp_path / "index.db", isolated_secrets)}
+    env["SESSIONS_BUCKET_NAME"] = bucket
     srv = start_streamlit(tmp_path, env)
     try:
         deadline = time.monotonic() + 30
@@ -148,9 +151,9 @@ def test_a_replica_whose_sessions_bucket_does_not_exist_is_not_ready_until_it_do
         ):
             assert time.monotonic() < deadline, (response.status_code, response.text, srv.log())
             time.sleep(0.2)
-        assert f"SESSIONS_BUCKET_NAME={BUCKET}: no such bucket" in srv.log()
+        assert f"SESSIONS_BUCKET_NAME={bucket}: no such bucket" in srv.log()
         assert requests.get(srv.url + "/_stcore/health", timeout=10).status_code == 200
-        make_client(moto_server).create_bucket(Bucket=BUCKET)
+        make_client(moto_server).create_bucket(Bucket=bucket)
         response = requests.get(srv.url + "/ready", timeout=10)
         assert (response.status_code, response.text) == (200, "ok")
     finally:
