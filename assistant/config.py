@@ -9,7 +9,6 @@ SQLite under `.data/`, the offline demo model, dev login).
 from __future__ import annotations
 
 import base64
-import ipaddress
 import os
 import re
 import tomllib
@@ -27,6 +26,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from assistant.addresses import is_local_url, is_private_address
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_SQLITE_URL = "sqlite:///" + str(PROJECT_ROOT / ".data" / "assistant.db")
@@ -34,8 +35,6 @@ DEFAULT_SQLITE_URL = "sqlite:///" + str(PROJECT_ROOT / ".data" / "assistant.db")
 Environment = Literal["local", "dev", "prod"]
 
 CommaList = Annotated[list[str], NoDecode]
-
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 # The databases and drivers installed (requirements.txt): SQLAlchemy's "backend+driver://..." scheme.
 _DATABASE_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
@@ -352,9 +351,9 @@ class Settings(BaseSettings):
             found.append("GOOGLE_CLIENT_SECRET")
         if self.oauth_redirect_uri:
             found.append("OAUTH_REDIRECT_URI")
-        if not self.database_url.startswith("sqlite") and not _is_local_url(self.database_url):
+        if not self.database_url.startswith("sqlite") and not is_local_url(self.database_url):
             found.append("DATABASE_URL")
-        if self.sessions_bucket_name and not (self.s3_endpoint_url and _is_local_url(self.s3_endpoint_url)):
+        if self.sessions_bucket_name and not (self.s3_endpoint_url and is_local_url(self.s3_endpoint_url)):
             found.append("SESSIONS_BUCKET_NAME")
         return found
 
@@ -441,39 +440,6 @@ class Settings(BaseSettings):
 
 def _secrets_file() -> Path:
     return Path(os.environ.get("ASSISTANT_SECRETS_FILE", str(DEFAULT_SECRETS_FILE)))
-
-
-def _is_local_url(url: str) -> bool:
-    """Whether a database or S3 URL points at this machine (loopback host or Unix socket)."""
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return False
-    if not host:
-        # postgresql:///db or ?host=/run/postgresql: a Unix socket on this machine.
-        query_host = next((q[5:] for q in parts.query.split("&") if q.startswith("host=")), "")
-        return not query_host or query_host.startswith("/") or query_host.lower() in _LOOPBACK_HOSTS
-    return host in _LOOPBACK_HOSTS
-
-
-def is_private_address(url: str) -> bool:
-    """Whether an http(s) URL's host is ``localhost`` or a loopback, private or link-local IP address.
-
-    True for ``http://127.0.0.1:8000/v1``, ``http://192.168.1.20:1234/v1``, ``http://[::1]:8080``,
-    ``http://localhost:11434``; False for a host name or a public address.
-    """
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local
 
 
 def load_settings(**overrides: Any) -> Settings:
