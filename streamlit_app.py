@@ -156,7 +156,7 @@ else:
     import os
     import threading
     import time
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
     from contextlib import asynccontextmanager
     from pathlib import Path
 
@@ -354,38 +354,38 @@ else:
             gc.get_freeze_count(),
         )
 
-    def check_bucket() -> None:
-        """After the warm start: note (and log) a sessions bucket S3 says does not exist."""
+    def _bucket_problem() -> str | None:
+        """Why no answer can be stored in the sessions bucket (:func:`assistant.factory.bucket_problem`)."""
         from assistant.config import ConfigError, get_settings
         from assistant.factory import bucket_problem
 
         try:
-            problem = bucket_problem(get_settings())
+            return bucket_problem(get_settings())
         except ConfigError:
-            return
+            return None  # refused settings: SETTINGS_REFUSED says so
+
+    def check_bucket() -> None:
+        """After the warm start: note (and log) a sessions bucket S3 says does not exist."""
+        problem = _bucket_problem()
         if problem is not None:
             BUCKET_MISSING.set()
             _logger.error("reason=<%s> | warm start: no answer can be stored; /ready answers 503", problem)
 
-    def _bucket_missing() -> bool:
-        """Whether the sessions bucket is still missing (asked again: a bucket created since counts)."""
-        from assistant.config import get_settings
-        from assistant.factory import bucket_problem
-
-        if bucket_problem(get_settings()) is not None:
-            return True
-        BUCKET_MISSING.clear()
-        return False
-
     def _settings_refused() -> bool:
-        """Whether the settings are refused now (they are read again: a fixed secrets file counts)."""
         from assistant.config import ConfigError, get_settings
 
         try:
             get_settings()
         except ConfigError:
             return True
-        SETTINGS_REFUSED.clear()
+        return False
+
+    async def _still(found: threading.Event, problem: Callable[[], bool]) -> bool:
+        """Whether a problem the warm start found is still there: asked again (a fixed secrets file,
+        a bucket created since count), and forgotten once it is gone."""
+        if found.is_set() and await asyncio.to_thread(problem):
+            return True
+        found.clear()
         return False
 
     async def ready(_request: Request) -> PlainTextResponse:
@@ -401,9 +401,9 @@ else:
         """
         if not WARM_DONE.is_set():
             status, text = 503, "starting"
-        elif SETTINGS_REFUSED.is_set() and await asyncio.to_thread(_settings_refused):
+        elif await _still(SETTINGS_REFUSED, _settings_refused):
             status, text = 503, "configuration refused; the server log names the setting"
-        elif BUCKET_MISSING.is_set() and await asyncio.to_thread(_bucket_missing):
+        elif await _still(BUCKET_MISSING, lambda: _bucket_problem() is not None):
             status, text = 503, "the sessions bucket does not exist (SESSIONS_BUCKET_NAME)"
         else:
             status, text = 200, "ok"
