@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -32,9 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Streamlit
         srv.stop()
 
 
-async def _first_page_elements(url: str) -> list[str]:
-    """What a browser's first connection gets: run the script, collect element kinds until the chat input."""
-    kinds: list[str] = []
+async def _first_run(url: str) -> AsyncIterator[ForwardMsg]:
+    """What a browser's first connection gets, message by message: the script run it asks for."""
     async with websockets.connect(
         url.replace("http://", "ws://") + "/_stcore/stream", subprotocols=[Subprotocol("streamlit")], max_size=None
     ) as ws:
@@ -42,11 +42,27 @@ async def _first_page_elements(url: str) -> list[str]:
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_script_hash = ""
         await ws.send(msg.SerializeToString())
-        while "chat_input" not in kinds:
+        while True:
             forward = ForwardMsg()
             forward.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
-            if forward.WhichOneof("type") == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                kinds.append(str(forward.delta.new_element.WhichOneof("type")))
+            yield forward
+
+
+def _new_element(forward: ForwardMsg) -> Any:
+    """The element a message adds to the page, or None."""
+    if forward.WhichOneof("type") == "delta" and forward.delta.WhichOneof("type") == "new_element":
+        return forward.delta.new_element
+    return None
+
+
+async def _first_page_elements(url: str) -> list[str]:
+    """The element kinds of a browser's first script run, until the chat input."""
+    kinds: list[str] = []
+    async for forward in _first_run(url):
+        if (element := _new_element(forward)) is not None:
+            kinds.append(str(element.WhichOneof("type")))
+            if kinds[-1] == "chat_input":
+                break
     return kinds
 
 
@@ -125,23 +141,12 @@ def test_a_database_down_at_start_does_not_keep_the_replica_from_starting(
 async def _first_page_alerts(url: str) -> list[str]:
     """The alert texts (st.error, st.warning...) of a browser's first script run."""
     alerts: list[str] = []
-    async with websockets.connect(
-        url.replace("http://", "ws://") + "/_stcore/stream", subprotocols=[Subprotocol("streamlit")], max_size=None
-    ) as ws:
-        msg = BackMsg()
-        msg.rerun_script.query_string = ""
-        msg.rerun_script.page_script_hash = ""
-        await ws.send(msg.SerializeToString())
-        while True:
-            forward = ForwardMsg()
-            forward.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
-            kind = forward.WhichOneof("type")
-            if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                element = forward.delta.new_element
-                if element.WhichOneof("type") == "alert":
-                    alerts.append(element.alert.body)
-            elif kind == "script_finished":
-                return alerts
+    async for forward in _first_run(url):
+        if (element := _new_element(forward)) is not None and element.WhichOneof("type") == "alert":
+            alerts.append(element.alert.body)
+        elif forward.WhichOneof("type") == "script_finished":
+            break
+    return alerts
 
 
 def _ready(url: str, want: int, timeout: float = 30.0) -> requests.Response:
