@@ -60,6 +60,7 @@ from ui.components import (
     browser_zone,
     draw_turn,
     follow_newest_answer,
+    hidden_answers_bar,
     pinned_chat_input,
 )
 from ui.model_choice import (
@@ -488,18 +489,16 @@ def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTur
     first = max(0, min(int(first), len(items)))
     if first == 0:
         return items
-    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="earlier-turns"):
-        st.caption(f":material/history: {first} earlier {'answer' if first == 1 else 'answers'} not shown")
-        step = min(RECENT_TURNS, first)
-        st.button(
-            f"Show {step} earlier",
-            icon=":material/expand_less:",
-            key="show-earlier",
-            on_click=_show_earlier,
-            args=(session_id, first - step),
-        )
-        if step < first:
-            st.button("Show all", key="show-all-turns", on_click=_show_earlier, args=(session_id, 0))
+    hidden_answers_bar(
+        "earlier-turns",
+        first,
+        later=False,
+        step=RECENT_TURNS,
+        show=partial(_show_earlier, session_id),
+        step_to=first - min(RECENT_TURNS, first),
+        all_to=0,
+        button_keys=("show-earlier", "show-all-turns"),
+    )
     return items[first:]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -36,7 +37,7 @@ from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.format import fmt_ago, fmt_cost, fmt_datetime
 from assistant.views.models import OFFLINE_LABEL, model_view
 from ui.auth_gate import current_identity
-from ui.components import NOT_FOUND, browser_zone, draw_turn, show_from_top
+from ui.components import NOT_FOUND, browser_zone, draw_turn, hidden_answers_bar, show_from_top
 
 logger = logging.getLogger("assistant.pages.sessions")
 
@@ -605,18 +606,16 @@ def _draw_turns(items: list[DisplayTurn], session_id: str) -> None:
     rest = len(items) - shown
     if rest <= 0:
         return
-    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="detail-later-turns"):
-        st.caption(f":material/more_horiz: {rest} later {'answer' if rest == 1 else 'answers'} not shown")
-        step = min(DETAIL_TURNS, rest)
-        st.button(
-            f"Show {step} more",
-            icon=":material/expand_more:",
-            key="detail-show-more",
-            on_click=_show_more,
-            args=(session_id, shown + step),
-        )
-        if step < rest:
-            st.button("Show all", key="detail-show-all", on_click=_show_more, args=(session_id, len(items)))
+    hidden_answers_bar(
+        "detail-later-turns",
+        rest,
+        later=True,
+        step=DETAIL_TURNS,
+        show=partial(_show_more, session_id),
+        step_to=shown + min(DETAIL_TURNS, rest),
+        all_to=len(items),
+        button_keys=("detail-show-more", "detail-show-all"),
+    )
 
 
 def _draw_detail(raw_id: str) -> None:

@@ -279,3 +279,43 @@ def draw_turn(
             st.caption(f":material/stop_circle: {note}")
         with st.container(horizontal=True, vertical_alignment="center", key=f"{footer_key}-{turn.idx}"):
             footer(turn)
+
+
+def hidden_answers_bar(
+    key: str,
+    hidden: int,
+    *,
+    later: bool,
+    step: int,
+    show: Callable[[int], None],
+    step_to: int,
+    all_to: int,
+    button_keys: tuple[str, str],
+) -> None:
+    """The bar of a long session's answers not drawn: "N earlier/later answers not shown",
+    "Show N earlier/more" and, when one step does not show them all, "Show all".
+
+    Args:
+        key: The bar's key (its CSS class).
+        hidden: How many answers are not shown.
+        later: Whether they follow the drawn ones (the Sessions detail) or precede them (the chat).
+        step: How many one click shows (at most ``hidden``).
+        show: Called with ``step_to`` or ``all_to`` when a button is clicked.
+        step_to: What "Show N" passes to ``show``.
+        all_to: What "Show all" passes to ``show``.
+        button_keys: The keys of the step button and of "Show all".
+    """
+    step = min(step, hidden)
+    where = "later" if later else "earlier"
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key=key):
+        icon = ":material/more_horiz:" if later else ":material/history:"
+        st.caption(f"{icon} {hidden} {where} {'answer' if hidden == 1 else 'answers'} not shown")
+        st.button(
+            f"Show {step} {'more' if later else 'earlier'}",
+            icon=":material/expand_more:" if later else ":material/expand_less:",
+            key=button_keys[0],
+            on_click=show,
+            args=(step_to,),
+        )
+        if step < hidden:
+            st.button("Show all", key=button_keys[1], on_click=show, args=(all_to,))
