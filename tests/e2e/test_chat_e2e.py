@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import StreamlitServer, idle, shot
 
@@ -155,6 +156,22 @@ def below_the_fold(page: Any) -> int:
     )
 
 
+def shows_its_end(page: Any, what: str, timeout_ms: float = 8000) -> None:
+    """Wait until the end of the conversation is in view; fail naming ``what`` with how far below it is.
+
+    Waited for, not read once after a pause: the page scrolls from a script that a busy browser
+    may run a moment after the transcript is drawn and the run has ended.
+    """
+    try:
+        page.wait_for_function(
+            """() => { const c = document.querySelector('[data-testid=stMain]');
+                return c.scrollHeight - c.scrollTop - c.clientHeight <= 2 }""",
+            timeout=timeout_ms,
+        )
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"{what}: its end is {below_the_fold(page)} px below the window") from None
+
+
 def test_later_answers_keep_the_input_pinned_and_update_the_sidebar(page: Any, chat_server: StreamlitServer) -> None:
     """Later turns are answered in a rerun of the conversation alone: the input stays pinned to
     the bottom, the page follows each answer to its end, and the sidebar's figures still move.
@@ -172,8 +189,7 @@ def test_later_answers_keep_the_input_pinned_and_update_the_sidebar(page: Any, c
         # a later answer stays in its live container (no rerun after it): count footers
         page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
         idle(page)
-        page.wait_for_timeout(400)  # the page's own smooth scrolling
-        assert below_the_fold(page) <= 2, f"answer {n} ends below the fold"
+        shows_its_end(page, f"answer {n}")
     page.locator(".st-key-current-session", has_text="4 answers").wait_for()
     box = page.locator(INPUT).bounding_box()
     assert box is not None and box["y"] > 900 * 0.75, f"the chat input is not pinned to the bottom: {box}"
@@ -183,8 +199,7 @@ def test_later_answers_keep_the_input_pinned_and_update_the_sidebar(page: Any, c
     page.reload()
     page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 4])
     idle(page)
-    page.wait_for_timeout(400)
-    assert below_the_fold(page) <= 2, "a reopened session does not show its end"
+    shows_its_end(page, "a reopened session")
 
 
 def two_answers_then_a_third_streaming(page: Any, server: StreamlitServer) -> None:
@@ -227,15 +242,13 @@ def test_scrolling_up_while_an_answer_streams_keeps_the_readers_place(page: Any,
     assert above["y"] + above["height"] <= box["y"] - 4, f"the Latest button covers a tall draft: {above} {box}"
     page.fill(INPUT, "")
     jump.click()
-    page.wait_for_timeout(800)  # a smooth scroll
-    assert below_the_fold(page) <= 2
+    shows_its_end(page, "Latest clicked")
     assert not jump.is_visible()
     # asking again follows the new answer
     send(page, "How is our budget tracking?")
     page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 4])
     idle(page)
-    page.wait_for_timeout(400)
-    assert below_the_fold(page) <= 2
+    shows_its_end(page, "the next answer")
 
 
 def test_thumbs_on_an_old_answer_keep_the_readers_place(page: Any, chat_server: StreamlitServer) -> None:
@@ -272,8 +285,8 @@ def test_the_welcome_opens_at_its_top_on_a_phone(browser: Any, chat_server: Stre
             send(page, question)
             page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
             idle(page)
-        page.wait_for_timeout(400)
-        assert scroll_top(page) > 0 and below_the_fold(page) <= 2
+        shows_its_end(page, "the second answer on a phone")
+        assert scroll_top(page) > 0
         page.locator('[data-testid="stExpandSidebarButton"]').click()
         new_session(page)
         page.wait_for_timeout(600)
