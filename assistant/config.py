@@ -9,6 +9,7 @@ SQLite under `.data/`, the offline demo model, dev login).
 from __future__ import annotations
 
 import base64
+import difflib
 import os
 import re
 import tomllib
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
         extra="ignore",
         env_ignore_empty=True,
+        allow_inf_nan=False,  # DAILY_BUDGET_USD=inf was accepted and shown as "$inf"
     )
 
     # --- environment & model -------------------------------------------------------
@@ -182,6 +184,21 @@ class Settings(BaseSettings):
         if address:  # "@example.com" or "boss@example.com" where a domain goes would match nobody
             raise ValueError(f"{address} is not a domain: write {address.rsplit('@', 1)[-1]}, not an email address")
         return parts
+
+    @field_validator("fault_injection")
+    @classmethod
+    def _check_fault_spec(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # Imported only when set: the fault module pulls in strands. A bad spec was accepted at
+        # start and failed every answer with "Something went wrong".
+        from assistant.models.faults import FaultSpecError, parse_fault_spec
+
+        try:
+            parse_fault_spec(value)
+        except FaultSpecError as e:
+            raise ValueError(str(e)) from e
+        return value
 
     @field_validator("sessions_bucket_name")
     @classmethod
@@ -442,6 +459,27 @@ def _secrets_file() -> Path:
     return Path(os.environ.get("ASSISTANT_SECRETS_FILE", str(DEFAULT_SECRETS_FILE)))
 
 
+def _unknown_secret(path: Path) -> str | None:
+    """The first top-level key of the secrets file that names no setting, with the setting it resembles.
+
+    A mistyped key (``max_mesage_chars``) was ignored without a word, so the default ran instead.
+    Tables (``[auth]``, ``[connections.x]``) are Streamlit's own sections and are left alone.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # a missing default file; an unreadable one was refused already
+        return None
+    known = set(Settings.model_fields)
+    for key, value in data.items():
+        if isinstance(value, dict) or key.lower() in known:
+            continue
+        close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
+        hint = f"; did you mean {close[0]}?" if close else " (see .streamlit/secrets.toml.example)"
+        shown = key if key.isprintable() and len(key) <= 64 else repr(key[:64])
+        return f"Invalid secrets file {path}: {shown} is not a setting{hint}"
+    return None
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings (``overrides`` win over the environment: tests, CLI flags).
 
@@ -456,8 +494,11 @@ def load_settings(**overrides: Any) -> Settings:
             f"Invalid setting ASSISTANT_SECRETS_FILE: {named} does not exist "
             "(unset it to read .streamlit/secrets.toml, or name /dev/null for no secrets file)"
         )
+    unknown = _unknown_secret(_secrets_file())  # first: a mistyped key explains what is "missing"
+    if unknown:
+        raise ConfigError(unknown)
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:  # the message never quotes the file's text
         reason = f"{e.__class__.__name__}: {e.strerror}" if isinstance(e, OSError) else str(e).splitlines()[0][:200]
         where = f"{_secrets_file()} (ASSISTANT_SECRETS_FILE, by default .streamlit/secrets.toml)"
@@ -472,6 +513,7 @@ def load_settings(**overrides: Any) -> Settings:
             name = loc[0].upper()
             raise ConfigError(f"Invalid setting {name}: {msg}") from e
         raise ConfigError(f"Invalid configuration: {msg}") from e
+    return settings
 
 
 @lru_cache(maxsize=1)

@@ -100,6 +100,33 @@ def test_a_named_secrets_file_that_does_not_exist_is_refused_instead_of_starting
 
 
 @pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("max_mesage_chars = 20000\n", "max_mesage_chars is not a setting; did you mean max_message_chars?"),
+        (
+            'env = "prod"\ngoogle_clinet_id = "cid"\n',
+            "google_clinet_id is not a setting; did you mean google_client_id?",
+        ),
+        ('bucket_name = "sessions"\n', "bucket_name is not a setting (see .streamlit/secrets.toml.example)"),
+    ],
+    ids=["typo", "typo-before-missing", "unknown"],
+)
+def test_a_secrets_key_that_names_no_setting_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str, needle: str
+) -> None:
+    """A mistyped key was ignored without a word: the default (or "ENV=prod requires GOOGLE_CLIENT_ID") instead."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(content)
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(secrets))
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value) == f"Invalid secrets file {secrets}: {needle}"
+    # Upper-case keys are the same settings; Streamlit's own sections ([auth], [connections]) are not ours
+    secrets.write_text('MESSAGES_PER_MINUTE = 7\n[auth]\nclient_id = "x"\n[connections.db]\nurl = "y"\n')
+    assert load_settings().messages_per_minute == 7
+
+
+@pytest.mark.parametrize(
     "content",
     [b'env = prod\ngoogle_client_secret = "s3cr3t"\n', b'google_client_secret = "s3cr3t"\n\xff\xfe\n'],
     ids=["not-toml", "not-utf8"],
@@ -169,6 +196,13 @@ def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
         ({"aws_region": "us east 1"}, "AWS_REGION"),
         ({"s3_endpoint_url": "127.0.0.1:9000"}, "S3_ENDPOINT_URL"),  # botocore: a traceback at the first page
         ({"s3_endpoint_url": "minio.internal"}, "e.g. http://127.0.0.1:9000"),
+        # accepted before: the budget bar read "$0.12 of $inf today", meeting cost "$inf of people's time"
+        ({"daily_budget_usd": "inf"}, "DAILY_BUDGET_USD: Input should be a finite number"),
+        ({"meeting_rate_you_usd": "inf"}, "MEETING_RATE_YOU_USD"),
+        ({"daily_budget_usd": "nan"}, "finite number"),
+        # accepted before: every answer then failed with "Something went wrong while the model was answering"
+        ({"fault_injection": "throtle"}, "FAULT_INJECTION: Unknown fault mode 'throtle'; known modes: throttle"),
+        ({"fault_injection": "timeout:soon"}, "FAULT_INJECTION: Invalid fault spec"),
     ],
 )
 def test_invalid_values_name_the_variable(overrides: dict[str, object], needle: str) -> None:
