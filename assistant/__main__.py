@@ -9,7 +9,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -19,6 +19,7 @@ from assistant.views.format import counted
 
 logger = logging.getLogger("assistant.cli")
 
+MAX_PAGE = 500  # assistant.sessions.queries.MAX_LIMIT, without importing SQLAlchemy to parse the arguments
 NOT_FOUND_MESSAGE = "That session was not found. Check the id (see: python -m assistant sessions list)."
 
 EXAMPLE_SCRIPT = (
@@ -73,7 +74,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.chat import ChatInputError, LimitExceededError, ModelChoiceError
     from assistant.factory import get_chat_service
     from assistant.inputs import log_safe, validate_session_id
-    from assistant.sessions.base import SessionError, SessionMeta
+    from assistant.sessions.base import SessionError, SessionMeta, SessionNotFoundError
     from assistant.views.models import model_view
 
     service = get_chat_service(settings)
@@ -89,6 +90,9 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         try:
             meta = service.get_session(session_id, user)
+        except SessionNotFoundError:  # the store's sentence alone left the user without the next step
+            print(f"error: {NOT_FOUND_MESSAGE}", file=sys.stderr)
+            return 2
         except SessionError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -154,8 +158,15 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
 
     engine = store.engine
     user = None if args.all else (args.user or settings.test_user_id)
-    since = _parse_date(args.since) if args.since else None
-    until = _parse_date(args.until) if args.until else None
+    since, until = args.since, args.until
+    if since and until and until <= since:
+        # an empty list (or CSV) read as "no sessions in that period"
+        print(
+            f"error: --until {until:%Y-%m-%d} is not after --since {since:%Y-%m-%d} "
+            "(--since is inclusive, --until exclusive: --since 2026-12-01 --until 2026-12-02 is one day)",
+            file=sys.stderr,
+        )
+        return 2
     if args.action == "list":
         page = queries.list_sessions(
             engine, queries.SessionFilter(user_id=user, text=args.search, since=since, until=until, limit=args.limit)
@@ -181,11 +192,27 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _parse_date(text: str) -> datetime:
+    """An argparse type: a YYYY-MM-DD date (or ISO 8601 time), UTC unless it names its offset."""
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as e:
-        raise SystemExit(f"error: {text!r} is not a date (use YYYY-MM-DD)") from e
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from e
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (a bad one is a usage error, exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high} (got {text!r})")
+        return value
+
+    return parse
 
 
 def cmd_prices(settings: Settings, args: argparse.Namespace) -> int:
@@ -327,9 +354,6 @@ def cmd_meetings(settings: Settings, args: argparse.Namespace) -> int:
 
     calendar = get_calendar_service(settings)
     user = args.user or settings.test_user_id
-    if not 1 <= args.days <= 366:
-        print("error: --days must be between 1 and 366", file=sys.stderr)
-        return 2
     view = calendar.view(user, days_ahead=args.days, refresh=args.refresh)
     if view.warning:
         print(f"warning: {view.warning}", file=sys.stderr)
@@ -362,12 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("action", choices=["list", "costs", "reindex"])
     sessions.add_argument("--user", help="user id (default: TEST_USER_ID)")
     sessions.add_argument("--all", action="store_true", help="every user's sessions (admin)")
-    sessions.add_argument("--since", help="YYYY-MM-DD (inclusive)")
-    sessions.add_argument("--until", help="YYYY-MM-DD (exclusive)")
+    sessions.add_argument("--since", type=_parse_date, help="YYYY-MM-DD (inclusive)")
+    sessions.add_argument("--until", type=_parse_date, help="YYYY-MM-DD (exclusive)")
     sessions.add_argument(
         "--search", help='words to find in a title or one exchange (every word, any order; "quotes" for a phrase)'
     )
-    sessions.add_argument("--limit", type=int, default=50)
+    sessions.add_argument("--limit", type=_between(1, MAX_PAGE), default=50, help=f"rows to list (1-{MAX_PAGE})")
     sessions.add_argument("--csv", action="store_true", help="CSV output (costs)")
     sessions.set_defaults(func=cmd_sessions)
     prices = sub.add_parser("prices", help="print the model price table")
@@ -380,7 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--user", help="user id (default: TEST_USER_ID)")
     prep.add_argument("--format", choices=["md", "docx"], default="md", help="Markdown (default) or Word")
     prep.add_argument("--output", metavar="FILE", help="write here (DOCX needs it unless stdout is redirected)")
-    prep.add_argument("--days", type=int, default=7, help="how many days of meetings to list for an unknown id")
+    prep.add_argument(
+        "--days", type=_between(1, 366), default=7, help="how many days of meetings to list for an unknown id"
+    )
     prep.add_argument("--tz", help="IANA time zone for the times shown (default: UTC)")
     prep.add_argument("--email", help="the user's email (its domain counts as internal)")
     prep.set_defaults(func=cmd_prep)
@@ -392,7 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     meetings = sub.add_parser("meetings", help="a user's meetings in the next N days")
     meetings.add_argument("--user", help="user id (default: TEST_USER_ID)")
     meetings.add_argument("--email", help="the user's email (its domain counts as internal for meeting types)")
-    meetings.add_argument("--days", type=int, default=7)
+    meetings.add_argument("--days", type=_between(1, 366), default=7, help="1-366 (default: 7)")
     meetings.add_argument("--json", action="store_true", help="one JSON array, sorted by start")
     meetings.add_argument("--refresh", action="store_true", help="read the source now, not the cached copy")
     meetings.set_defaults(func=cmd_meetings)

@@ -245,3 +245,44 @@ def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fa
     assert result.returncode == 0, result.stderr
     assert "Your week: three meetings. Done." in result.stdout
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        # a traceback (SessionQueryError) before
+        (["sessions", "list", "--limit", "0"], "argument --limit: must be a whole number from 1 to 500 (got '0')"),
+        (["sessions", "list", "--limit", "1000"], "argument --limit: must be a whole number from 1 to 500"),
+        # exit 1 before, unlike every other usage error
+        (["sessions", "costs", "--since", "2026-13-01"], "argument --since: '2026-13-01' is not a date"),
+        # accepted before: "(your meetings in the next -3 days): (none; try a larger --days)"
+        (["prep", "nosuch", "--days", "-3"], "argument --days: must be a whole number from 1 to 366 (got '-3')"),
+        (["meetings", "--days", "367"], "argument --days: must be a whole number from 1 to 366"),
+        # accepted before: "0 sessions", read as "nothing happened in that period"
+        (
+            ["sessions", "list", "--since", "2026-12-10", "--until", "2026-12-01"],
+            "--until 2026-12-01 is not after --since 2026-12-10 (--since is inclusive, --until exclusive",
+        ),
+        (["sessions", "costs", "--since", "2026-12-05", "--until", "2026-12-05"], "is not after --since 2026-12-05"),
+    ],
+    ids=["limit-0", "limit-too-big", "bad-date", "prep-days", "meetings-days", "until-before-since", "empty-period"],
+)
+def test_bad_arguments_are_one_usage_error_not_a_traceback_or_an_empty_answer(
+    tmp_path: Path, args: list[str], needle: str
+) -> None:
+    result = run(args, tmp_path)
+    assert result.returncode == 2 and needle in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_the_clis_page_size_is_the_querys() -> None:
+    from assistant.__main__ import MAX_PAGE
+    from assistant.sessions.queries import MAX_LIMIT
+
+    assert MAX_PAGE == MAX_LIMIT
+
+
+def test_an_unknown_session_says_where_to_find_the_ids(tmp_path: Path) -> None:
+    result = run(["chat", "--session", "12345678-1234-1234-1234-123456789012"], tmp_path)
+    assert result.returncode == 2
+    assert "not found. Check the id (see: python -m assistant sessions list)" in result.stderr
