@@ -190,8 +190,7 @@ class Settings(BaseSettings):
     def _check_fault_spec(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        # Imported only when set: the fault module pulls in strands. A bad spec was accepted at
-        # start and failed every answer with "Something went wrong".
+        # imported only when set (it pulls in strands); a bad spec failed every answer instead
         from assistant.models.faults import FaultSpecError, parse_fault_spec
 
         try:
@@ -460,14 +459,13 @@ def _secrets_file() -> Path:
 
 
 def _unknown_secret(path: Path) -> str | None:
-    """The first top-level key of the secrets file that names no setting, with the setting it resembles.
+    """The first top-level key of the secrets file naming no setting (a typo the default hid), with its look-alike.
 
-    A mistyped key (``max_mesage_chars``) was ignored without a word, so the default ran instead.
     Tables (``[auth]``, ``[connections.x]``) are Streamlit's own sections and are left alone.
     """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # a missing default file; an unreadable one was refused already
+    except (OSError, ValueError):  # absent, or unreadable: the settings source names that
         return None
     known = set(Settings.model_fields)
     for key, value in data.items():
