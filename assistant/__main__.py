@@ -317,8 +317,14 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
     calendar = get_calendar_service(settings)
     user = args.user or settings.test_user_id
     if args.action == "disconnect":
-        calendar.disconnect(user)
-        print(f"calendar disconnected for {user}: the demo calendar is used again")
+        if args.file:  # "calendar disconnect work.ics" read as "disconnect that file" and forgot everything
+            print("error: calendar disconnect takes no FILE; it forgets the user's whole calendar", file=sys.stderr)
+            return 2
+        stored = calendar.disconnect(user)
+        if stored is None:
+            print(f"{user} had no calendar connected: the demo calendar is used (nothing changed)")
+            return 0
+        print(f"{stored.label} disconnected for {user}: the demo calendar is used again")
         return 0
     if not args.file:
         print("error: calendar import needs a FILE.ics", file=sys.stderr)

@@ -153,3 +153,17 @@ def test_meetings_counts_read_as_words(tmp_path: Path) -> None:
     listed = run(["meetings", "--user", "carol", "--days", "1"], tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines()[0].endswith(": 1 meeting in the next 1 day"), listed.stdout
+
+
+def test_disconnect_says_what_it_forgot_and_takes_no_file(tmp_path: Path) -> None:
+    """It said "calendar disconnected" with nothing connected, and took a FILE it then ignored."""
+    data, _ = _calendar()
+    ics = tmp_path / "work.ics"
+    ics.write_bytes(data)
+    assert run(["calendar", "import", str(ics), "--user", "alice"], tmp_path).returncode == 0
+    stray = run(["calendar", "disconnect", str(ics), "--user", "alice"], tmp_path)
+    assert stray.returncode == 2 and "takes no FILE" in stray.stderr
+    done = run(["calendar", "disconnect", "--user", "alice"], tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith("work.ics") and "disconnected for alice" in done.stdout
+    again = run(["calendar", "disconnect", "--user", "alice"], tmp_path)
+    assert again.returncode == 0 and "alice had no calendar connected" in again.stdout
