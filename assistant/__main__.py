@@ -168,9 +168,14 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     if args.action == "list":
-        page = queries.list_sessions(
-            engine, queries.SessionFilter(user_id=user, text=args.search, since=since, until=until, limit=args.limit)
-        )
+        try:
+            page = queries.list_sessions(
+                engine,
+                queries.SessionFilter(user_id=user, text=args.search, since=since, until=until, limit=args.limit),
+            )
+        except queries.SessionQueryError as e:  # e.g. a --search longer than 200 characters: was a traceback
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         for row in page.rows:
             print(
                 f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {counted(row.turn_count, 'turn'):>10}  "

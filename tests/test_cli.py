@@ -264,8 +264,19 @@ def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fa
             "--until 2026-12-01 is not after --since 2026-12-10 (--since is inclusive, --until exclusive",
         ),
         (["sessions", "costs", "--since", "2026-12-05", "--until", "2026-12-05"], "is not after --since 2026-12-05"),
+        # a traceback (SessionQueryError) before
+        (["sessions", "list", "--search", "budget " * 40], "error: Search text is too long: keep it to 200 characters"),
     ],
-    ids=["limit-0", "limit-too-big", "bad-date", "prep-days", "meetings-days", "until-before-since", "empty-period"],
+    ids=[
+        "limit-0",
+        "limit-too-big",
+        "bad-date",
+        "prep-days",
+        "meetings-days",
+        "until-before-since",
+        "empty-period",
+        "search-too-long",
+    ],
 )
 def test_bad_arguments_are_one_usage_error_not_a_traceback_or_an_empty_answer(
     tmp_path: Path, args: list[str], needle: str
