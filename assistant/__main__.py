@@ -77,6 +77,9 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.sessions.base import SessionError, SessionMeta, SessionNotFoundError
     from assistant.views.models import model_view
 
+    if args.session and args.model:  # was ignored: the answers came from the session's own model
+        print("error: a session keeps the model it started with; --model is for a new session", file=sys.stderr)
+        return 2
     service = get_chat_service(settings)
     user = args.user or settings.test_user_id
     out = sys.stdout
@@ -143,6 +146,10 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
     """List sessions, export costs, or rebuild the index from S3."""
     from assistant.factory import get_store
 
+    conflict = _sessions_conflict(args)
+    if conflict:  # each was ignored without a word
+        print(f"error: {conflict}", file=sys.stderr)
+        return 2
     store = get_store(settings)
     if args.action == "reindex":
         reindex = getattr(store, "reindex", None)
@@ -194,6 +201,15 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
             print(text.replace(",", "\t"))
         return 0
     return 2
+
+
+def _sessions_conflict(args: argparse.Namespace) -> str | None:
+    """Options of ``sessions`` that contradict each other or the action, or None."""
+    if args.all and args.user:
+        return "--all lists every user's sessions; give --all or --user, not both"
+    if args.csv and args.action != "costs":
+        return "--csv applies to sessions costs"
+    return None
 
 
 def _parse_date(text: str) -> datetime:

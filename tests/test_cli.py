@@ -266,6 +266,10 @@ def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fa
         (["sessions", "costs", "--since", "2026-12-05", "--until", "2026-12-05"], "is not after --since 2026-12-05"),
         # a traceback (SessionQueryError) before
         (["sessions", "list", "--search", "budget " * 40], "error: Search text is too long: keep it to 200 characters"),
+        # ignored before, each without a word
+        (["sessions", "list", "--all", "--user", "alice"], "error: --all lists every user's sessions; give --all or"),
+        (["sessions", "list", "--csv"], "error: --csv applies to sessions costs"),
+        (["chat", "--session", "x", "--model", "offline"], "error: a session keeps the model it started with"),
     ],
     ids=[
         "limit-0",
@@ -276,6 +280,9 @@ def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fa
         "until-before-since",
         "empty-period",
         "search-too-long",
+        "all-and-user",
+        "csv-list",
+        "model-on-resume",
     ],
 )
 def test_bad_arguments_are_one_usage_error_not_a_traceback_or_an_empty_answer(
