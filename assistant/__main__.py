@@ -346,6 +346,15 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{user} had no calendar connected: the demo calendar is used (nothing changed)")
             return 0
         print(f"{stored.label} disconnected for {user}: the demo calendar is used again")
+        if stored.kind == "google" and stored.secret:  # as the page's Disconnect: the grant ends at Google too
+            from assistant.context.google import revoke
+
+            if not revoke(settings, stored.secret):
+                print(
+                    "warning: Google could not be told; the user can remove the app's access at "
+                    "myaccount.google.com/permissions",
+                    file=sys.stderr,
+                )
         return 0
     if not args.file:
         print("error: calendar import needs a FILE.ics", file=sys.stderr)

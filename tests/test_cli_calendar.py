@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from assistant.config import load_settings
+from assistant.factory import get_calendar_service
+from tests.fixtures.fake_calendar_api import FakeGoogleCalendar
 from tests.test_cli import run
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -167,3 +170,25 @@ def test_disconnect_says_what_it_forgot_and_takes_no_file(tmp_path: Path) -> Non
     assert done.returncode == 0 and done.stdout.startswith("work.ics") and "disconnected for alice" in done.stdout
     again = run(["calendar", "disconnect", "--user", "alice"], tmp_path)
     assert again.returncode == 0 and "alice had no calendar connected" in again.stdout
+
+
+def test_disconnecting_a_google_calendar_revokes_the_grant_as_the_page_does(
+    tmp_path: Path, fake_calendar_api: FakeGoogleCalendar
+) -> None:
+    """The CLI deleted the token but left the grant alive at Google (docs: Disconnect revokes it)."""
+    env = {
+        "GOOGLE_REVOKE_URL": fake_calendar_api.url + "/revoke",
+        "CALENDAR_ENCRYPTION_KEY": "q5Bn3GZ3fRZ1cH5dVmYk0o0o8w4zM8d2yVq1yq8Qm1E=",
+        "DATABASE_URL": "sqlite:///" + str(tmp_path / "cli.db"),
+    }
+    token = fake_calendar_api.issue_refresh_token()
+    settings = load_settings(
+        env="local",
+        database_url=env["DATABASE_URL"],
+        calendar_encryption_key=env["CALENDAR_ENCRYPTION_KEY"],
+        google_revoke_url=env["GOOGLE_REVOKE_URL"],
+    )
+    get_calendar_service(settings).connect_google("alice", token, "ada@example.com")
+    done = run(["calendar", "disconnect", "--user", "alice"], tmp_path, **env)
+    assert done.returncode == 0 and "disconnected for alice" in done.stdout, done.stderr
+    assert fake_calendar_api.is_revoked(token)
