@@ -183,20 +183,20 @@ class Settings(BaseSettings):
         address = next((p for p in parts if "@" in p and str(info.field_name).endswith("domains")), None)
         if address:  # "@example.com" or "boss@example.com" where a domain goes would match nobody
             raise ValueError(f"{address} is not a domain: write {address.rsplit('@', 1)[-1]}, not an email address")
+        domain = next(
+            (p for p in parts if "@" not in p and info.field_name in ("allowed_emails", "admin_emails")), None
+        )
+        if domain:  # "example.com" where an address goes matched nobody: every sign-in refused, no admin
+            raise ValueError(f"{domain} is not an email address (a whole domain goes in ALLOWED_EMAIL_DOMAINS)")
         return parts
 
     @field_validator("fault_injection")
     @classmethod
     def _check_fault_spec(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        # imported only when set (it pulls in strands); a bad spec failed every answer instead
-        from assistant.models.faults import FaultSpecError, parse_fault_spec
+        if value is not None:  # a bad spec failed every answer instead; imported only when set (strands)
+            from assistant.models.faults import parse_fault_spec  # its FaultSpecError is a ValueError
 
-        try:
             parse_fault_spec(value)
-        except FaultSpecError as e:
-            raise ValueError(str(e)) from e
         return value
 
     @field_validator("sessions_bucket_name")

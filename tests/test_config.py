@@ -192,6 +192,9 @@ def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
             "boss@example.org is not a domain: write example.org",
         ),
         ({"internal_domains": "@partner.com"}, "INTERNAL_DOMAINS"),
+        # a domain where an address goes matched nobody: every sign-in refused as "not allowed", no admin
+        ({"allowed_emails": "example.com"}, "ALLOWED_EMAILS: example.com is not an email address (a whole domain"),
+        ({"admin_emails": "boss@example.com, ops"}, "ADMIN_EMAILS: ops is not an email address"),
         ({"aws_region": "us-east-1 "}, "AWS_REGION"),  # botocore: a redacted crash page after sign-in
         ({"aws_region": "us east 1"}, "AWS_REGION"),
         ({"s3_endpoint_url": "127.0.0.1:9000"}, "S3_ENDPOINT_URL"),  # botocore: a traceback at the first page
