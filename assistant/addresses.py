@@ -1,4 +1,4 @@
-"""What a URL's host is: this machine (loopback, a Unix socket) or a private network address.
+"""What a URL's host is: this machine (loopback, a Unix socket) or a private network address; DATABASE_URL's form.
 
 Settings use these to tell a local setup from a deployment (a database or S3 endpoint on this
 machine) and to let a model server on a private address through without a key.
@@ -10,6 +10,31 @@ import ipaddress
 from urllib.parse import urlsplit
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+# The databases and drivers installed (requirements.txt): SQLAlchemy's "backend+driver://..." scheme.
+_DATABASE_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
+_DATABASE_URL_EXAMPLES = "e.g. sqlite:///path/to/assistant.db or postgresql+psycopg://user:password@host:5432/db"
+
+
+def database_url(value: str) -> str:
+    """A DATABASE_URL as SQLAlchemy takes it (``postgres://`` becomes ``postgresql://``).
+
+    Raises:
+        ValueError: Not a URL of an installed database and driver; the message gives examples.
+    """
+    value = value.strip()
+    scheme, sep, rest = value.partition("://")
+    backend, _, driver = scheme.lower().partition("+")
+    if backend == "postgres":  # Heroku, Render and Fly write postgres://; SQLAlchemy knows postgresql
+        backend, value = "postgresql", f"postgresql{scheme[len('postgres') :]}://{rest}"
+    if not sep or backend not in _DATABASE_DRIVERS:
+        shown = f"{backend} is not supported" if sep and backend else "is not a database URL"
+        raise ValueError(f"{shown}: use SQLite or PostgreSQL, {_DATABASE_URL_EXAMPLES}")
+    if driver not in _DATABASE_DRIVERS[backend]:
+        raise ValueError(
+            f"the {driver} driver is not installed; use {backend}+{_DATABASE_DRIVERS[backend][-1]}:// "
+            f"({_DATABASE_URL_EXAMPLES})"
+        )
+    return value
 
 
 def is_local_url(url: str) -> bool:

@@ -27,7 +27,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from assistant.addresses import is_local_url, is_private_address
+from assistant.addresses import database_url, is_local_url, is_private_address
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -37,11 +37,21 @@ Environment = Literal["local", "dev", "prod"]
 
 CommaList = Annotated[list[str], NoDecode]
 
-# The databases and drivers installed (requirements.txt): SQLAlchemy's "backend+driver://..." scheme.
-_DATABASE_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
 _COMMA_LISTS = ("allowed_email_domains", "allowed_emails", "admin_emails", "internal_domains")  # lower-cased
 _URL_EXAMPLES = {"oauth_redirect_uri": "https://assistant.example.com/", "s3_endpoint_url": "http://127.0.0.1:9000"}
-_DATABASE_URL_EXAMPLES = "e.g. sqlite:///path/to/assistant.db or postgresql+psycopg://user:password@host:5432/db"
+# http(s) addresses checked at start; the Google ones (and the issuer) were used unchecked: "Sign-in is unavailable"
+_URLS = (
+    "anthropic_base_url",
+    "openai_base_url",
+    "ollama_host",
+    "oauth_redirect_uri",
+    "oauth_issuer",
+    "s3_endpoint_url",
+    "google_calendar_api_url",
+    "google_token_url",
+    "google_auth_url",
+    "google_revoke_url",
+)
 
 
 class ConfigError(Exception):
@@ -222,7 +232,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("anthropic_base_url", "openai_base_url", "ollama_host", "oauth_redirect_uri", "s3_endpoint_url")
+    @field_validator(*_URLS)
     @classmethod
     def _check_http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
@@ -233,29 +243,18 @@ class Settings(BaseSettings):
             scheme, has_host = parts.scheme, bool(parts.hostname)
         except ValueError:
             scheme, has_host = "", False
-        redirect = info.field_name == "oauth_redirect_uri"  # kept as registered at Google, character for character
+        # kept character for character: as registered at Google; as the id_token's "iss" spells it
+        exact = info.field_name in ("oauth_redirect_uri", "oauth_issuer")
         if scheme not in ("http", "https") or not has_host:
-            example = _URL_EXAMPLES.get(str(info.field_name), "http://127.0.0.1:8000/v1")
+            default = cls.model_fields[str(info.field_name)].default  # Google's addresses, the issuer, Ollama's
+            example = _URL_EXAMPLES.get(str(info.field_name), default or "http://127.0.0.1:8000/v1")
             raise ValueError(f"must be an http:// or https:// address with a host, e.g. {example}")
-        return value if redirect else value.rstrip("/")
+        return value if exact else value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
-        value = value.strip()
-        scheme, sep, rest = value.partition("://")
-        backend, _, driver = scheme.lower().partition("+")
-        if backend == "postgres":  # Heroku, Render and Fly write postgres://; SQLAlchemy knows postgresql
-            backend, value = "postgresql", f"postgresql{scheme[len('postgres') :]}://{rest}"
-        if not sep or backend not in _DATABASE_DRIVERS:
-            shown = f"{backend} is not supported" if sep and backend else "is not a database URL"
-            raise ValueError(f"{shown}: use SQLite or PostgreSQL, {_DATABASE_URL_EXAMPLES}")
-        if driver not in _DATABASE_DRIVERS[backend]:
-            raise ValueError(
-                f"the {driver} driver is not installed; use {backend}+{_DATABASE_DRIVERS[backend][-1]}:// "
-                f"({_DATABASE_URL_EXAMPLES})"
-            )
-        return value
+        return database_url(value)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -459,17 +458,14 @@ def _secrets_file() -> Path:
 
 
 def _unknown_secret(path: Path) -> str | None:
-    """The first top-level key of the secrets file naming no setting (a typo the default hid), with its look-alike.
-
-    Tables (``[auth]``, ``[connections.x]``) are Streamlit's own sections and are left alone.
-    """
+    """The first top-level key of the secrets file naming no setting (a typo), with its look-alike."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # absent, or unreadable: the settings source names that
         return None
     known = set(Settings.model_fields)
     for key, value in data.items():
-        if isinstance(value, dict) or key.lower() in known:
+        if isinstance(value, dict) or key.lower() in known:  # tables ([auth], [connections.x]) are Streamlit's
             continue
         close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
         hint = f"; did you mean {close[0]}?" if close else " (see .streamlit/secrets.toml.example)"

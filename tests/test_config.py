@@ -155,6 +155,11 @@ def test_a_redirect_uri_that_is_not_an_address_is_refused_naming_it(uri: str) ->
     assert "https://assistant.example.com/" in str(raised.value), "the example is a redirect URI"
 
 
+def test_an_issuer_is_kept_as_its_id_tokens_spell_it() -> None:
+    """Its "iss" claim is compared character for character (some providers' end with a slash)."""
+    assert load_settings(oauth_issuer="https://issuer.example.com/").oauth_issuer == "https://issuer.example.com/"
+
+
 def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
     for uri in ("https://assistant.example.com/", "https://assistant.example.com", "http://localhost:8501/"):
         assert load_settings(**{**PROD, "oauth_redirect_uri": uri}).oauth_redirect_uri == uri
@@ -199,6 +204,9 @@ def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
         ({"aws_region": "us east 1"}, "AWS_REGION"),
         ({"s3_endpoint_url": "127.0.0.1:9000"}, "S3_ENDPOINT_URL"),  # botocore: a traceback at the first page
         ({"s3_endpoint_url": "minio.internal"}, "e.g. http://127.0.0.1:9000"),
+        # accepted before: every visitor saw "Sign-in is unavailable" while /ready answered ok
+        ({"oauth_issuer": "accounts.google.com"}, "OAUTH_ISSUER: must be an http:// or https:// address"),
+        ({"google_token_url": "oauth2.googleapis.com/token"}, "e.g. https://oauth2.googleapis.com/token"),
         # accepted before: the budget bar read "$0.12 of $inf today", meeting cost "$inf of people's time"
         ({"daily_budget_usd": "inf"}, "DAILY_BUDGET_USD: Input should be a finite number"),
         ({"meeting_rate_you_usd": "inf"}, "MEETING_RATE_YOU_USD"),
