@@ -11,11 +11,14 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from assistant.config import ConfigError, Settings, load_settings
 from assistant.log import setup_logging
 from assistant.views.format import counted
+
+if TYPE_CHECKING:
+    from assistant.chat import ChatService
 
 logger = logging.getLogger("assistant.cli")
 
@@ -69,6 +72,21 @@ def _print_events(events: object, out: TextIO) -> tuple[int, bool]:
     return tools, ok
 
 
+def _answer(service: ChatService, session_id: str, events: object, out: TextIO) -> tuple[int, bool]:
+    """Print an answer as it streams; Ctrl-C stops it as the page's Stop does, instead of a traceback.
+
+    The interrupted answer is stored (marked stopped) before the prompt comes back: the process
+    leaving mid-answer used to lose it ("not answered - the server restarted" on reopening).
+    """
+    try:
+        return _print_events(events, out)
+    except KeyboardInterrupt:
+        service.stop(session_id)
+        service.wait_idle(session_id)
+        out.write("\n  ! Stopped: what was written so far is kept, marked stopped.\n")
+        return 0, False
+
+
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """Interactive (or scripted, with --example) chat in the terminal."""
     from assistant.chat import ChatInputError, LimitExceededError, ModelChoiceError
@@ -111,7 +129,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         total_tools = 0
         for line in EXAMPLE_SCRIPT:
             print(f"\nyou › {line}\nassistant › ", end="")
-            tools, ok = _print_events(service.send_sync(meta.id, user, line), out)
+            tools, ok = _answer(service, meta.id, service.send_sync(meta.id, user, line), out)
             total_tools += tools
             if not ok:
                 return 1
@@ -134,7 +152,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             )
             meta = turn.session
             print("assistant › ", end="")
-            _print_events(turn.events, out)
+            _answer(service, meta.id, turn.events, out)
         except (ChatInputError, LimitExceededError, SessionError, ModelChoiceError) as e:
             print(f"  ! {e}")
     if meta is not None:

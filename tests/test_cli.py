@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -304,3 +305,39 @@ def test_an_unknown_session_says_where_to_find_the_ids(tmp_path: Path) -> None:
     result = run(["chat", "--session", "12345678-1234-1234-1234-123456789012"], tmp_path)
     assert result.returncode == 2
     assert "not found. Check the id (see: python -m assistant sessions list)" in result.stderr
+
+
+def test_ctrl_c_during_an_answer_stops_it_and_keeps_what_was_written(tmp_path: Path) -> None:
+    """Ctrl-C mid-answer was a KeyboardInterrupt traceback, and the answer was lost with the process."""
+    env = {
+        **os.environ,
+        "ENV": "local",
+        "DATABASE_URL": "sqlite:///" + str(tmp_path / "cli.db"),
+        "ASSISTANT_SECRETS_FILE": os.devnull,
+        "FAULT_INJECTION": "slow:0.1",  # every model event 0.1 s later: the interrupt lands inside the answer
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("MODEL_PROVIDER", None)
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "chat"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert chat.stdin is not None and chat.stdout is not None
+    chat.stdin.write("What meetings do I have this week?\n")
+    chat.stdin.flush()
+    seen = ""
+    while "⚙ " not in seen:  # the first tool call: the model's second call is now waiting
+        line = chat.stdout.readline()
+        assert line, "the chat ended before its first tool call"
+        seen += line
+    chat.send_signal(signal.SIGINT)
+    out, err = chat.communicate("/quit\n", timeout=30)
+    assert "Traceback" not in err and chat.returncode == 0, err
+    assert "Stopped: what was written so far is kept" in out
+    listed = run(["sessions", "list"], tmp_path)
+    assert "1 turn " in listed.stdout, "the stopped answer is stored"
