@@ -294,6 +294,9 @@ class Settings(BaseSettings):
                 f"ENV={self.env} requires ALLOWED_EMAIL_DOMAINS or ALLOWED_EMAILS (who may sign in), "
                 "or ALLOW_ANY_EMAIL=true to admit every verified Google account (with an Internal consent screen)"
             )
+        scopes = set(self.oauth_scopes.replace("https://www.googleapis.com/auth/userinfo.", "").split())
+        if not {"openid", "email"} <= scopes:  # no id token, or no email in it: every sign-in failed
+            raise ValueError("OAUTH_SCOPES must include openid and email (the sign-in reads both)")
         if self.fault_injection:
             raise ValueError(f"FAULT_INJECTION is only allowed when ENV=local, not ENV={self.env}")
         if (self.model_provider or "").startswith("faulty"):

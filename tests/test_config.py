@@ -231,6 +231,15 @@ def test_deployed_environments_refuse_to_start_without_required_settings(missing
         load_settings(**{k: v for k, v in PROD.items() if k != "database_url"})
 
 
+@pytest.mark.parametrize("scopes", ["email profile", "openid profile"])
+def test_sign_in_scopes_without_the_id_token_or_the_email_are_refused(scopes: str) -> None:
+    """Accepted before: every Google sign-in then failed with "try again" (no id token, or no email in it)."""
+    with pytest.raises(ConfigError, match="OAUTH_SCOPES must include openid and email"):
+        load_settings(**PROD, oauth_scopes=scopes)
+    assert load_settings(**PROD, oauth_scopes="openid email").oauth_scopes == "openid email"
+    assert load_settings(**PROD, oauth_scopes="openid https://www.googleapis.com/auth/userinfo.email")
+
+
 def test_fault_injection_is_refused_outside_local() -> None:
     assert load_settings(fault_injection="throttle").fault_injection == "throttle"
     with pytest.raises(ConfigError, match="FAULT_INJECTION"):
