@@ -33,6 +33,7 @@ logger = logging.getLogger("assistant.pages.chat.prep_queue")
 
 MAX_CARDS = 6
 PER_ROW = 3
+CONTEXT_PAGE = "app_pages/context.py"  # My context: where a calendar is connected
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -179,8 +180,9 @@ def render_prep_queue(
     with st.container(key="prep-queue"):
         with st.container(horizontal=True, gap="small", vertical_alignment="center"):
             st.markdown("#### Prep queue", anchors=False)
-            if view.is_demo:
+            if view.is_demo:  # the welcome named no way to the user's own meetings
                 st.badge("Demo calendar", icon=":material/science:", color="orange")
+                st.page_link(CONTEXT_PAGE, label="Use your own calendar", icon=":material/add_link:")
             else:
                 updated = f"updated {fmt_ago(view.fetched_at)}" if view.fetched_at else "not read yet"
                 st.caption(f"{md_text(view.label)} · {updated}")

@@ -461,3 +461,16 @@ def test_database_that_goes_away_mid_session_is_said_in_plain_words(make_app: Ca
             for db in (name, f"{name}_x"):
                 conn.execute(text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
         admin.dispose()
+
+
+def test_the_demo_calendar_links_to_where_your_own_is_connected(make_app: Callable[..., AppTest]) -> None:
+    """The first page said "Demo calendar" and nothing about how to use one's own meetings."""
+    from assistant.factory import get_calendar_service
+
+    at = make_app()
+    links = [link for link in at.get("page_link") if "Use your own calendar" in str(link.proto.label)]
+    assert [link.proto.page for link in links] == ["context"], "one link, to My context"
+    get_calendar_service(get_settings()).connect_ics_file(USER, _ics(["Board meeting"]), "work.ics")
+    at.run()
+    assert not at.exception, at.exception
+    assert not [link for link in at.get("page_link") if "Use your own calendar" in str(link.proto.label)]
