@@ -147,7 +147,7 @@ def test_chat_over_the_rate_limit_creates_no_session(tmp_path: Path) -> None:
     first = run(["chat"], tmp_path, stdin="What is my budget?\n/quit\n", MESSAGES_PER_MINUTE="1")
     assert first.returncode == 0, first.stderr
     over = run(["chat"], tmp_path, stdin="And my priorities?\n/quit\n", MESSAGES_PER_MINUTE="1")
-    assert over.returncode == 0 and "messages in the last minute" in over.stdout
+    assert over.returncode == 0 and "sent 1 message in the last minute" in over.stdout
     assert "Resume with" not in over.stdout, "no session was started"
     listed = run(["sessions", "list"], tmp_path)
     assert listed.stdout.strip().endswith("1 session · $0.00 total"), listed.stdout

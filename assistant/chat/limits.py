@@ -48,7 +48,8 @@ def refuse_over_limits(settings: Settings, window: SendWindow, now: datetime) ->
     if window.recent_sends >= per_minute and window.oldest_recent_send is not None:
         retry_at = window.oldest_recent_send + RATE_WINDOW
         wait = max(1, int((retry_at - now).total_seconds()) + 1)
-        reason = f"You have sent {per_minute} messages in the last minute, the most allowed."
+        sent = f"{per_minute} message" if per_minute == 1 else f"{per_minute} messages"  # not "1 messages"
+        reason = f"You have sent {sent} in the last minute, the most allowed."
         raise LimitExceededError(
             f"{reason} You can send again at {retry_at:%H:%M:%S} UTC (in {wait} s).",
             retry_at,

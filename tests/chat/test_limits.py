@@ -101,3 +101,14 @@ def test_spent_budget_refuses_until_midnight_utc(spent: float) -> None:
     with pytest.raises(LimitExceededError) as info:
         refuse_over_limits(settings, SendWindow(spent, 0, None), T0)
     assert info.value.retry_at == datetime(2026, 11, 26, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("per_minute", "said"), [(1, "You have sent 1 message in"), (3, "You have sent 3 messages in")]
+)
+def test_the_rate_limit_counts_its_messages_in_words(per_minute: int, said: str) -> None:
+    """MESSAGES_PER_MINUTE=1 read "You have sent 1 messages in the last minute"."""
+    settings = load_settings(messages_per_minute=per_minute)
+    with pytest.raises(LimitExceededError) as info:
+        refuse_over_limits(settings, SendWindow(0.0, per_minute, T0), T0)
+    assert str(info.value).startswith(said) and info.value.reason.startswith(said)
