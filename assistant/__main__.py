@@ -1,6 +1,7 @@
 """Command line: ``python -m assistant chat | sessions | prices | db | calendar | meetings | prep``.
 
-The CLI uses the same ChatService and queries as the Streamlit pages.
+The CLI uses the same ChatService and queries as the Streamlit pages; the commands about a
+user's meetings (``prep``, ``calendar``, ``meetings``) live in :mod:`assistant.cli_meetings`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from assistant.cli_meetings import cmd_calendar, cmd_meetings, cmd_prep
 from assistant.config import ConfigError, Settings, load_settings
 from assistant.log import setup_logging
 from assistant.views.format import counted
 
 if TYPE_CHECKING:
     from assistant.chat import ChatService
+    from assistant.sessions.base import SessionMeta
 
 logger = logging.getLogger("assistant.cli")
 
@@ -87,12 +90,41 @@ def _answer(service: ChatService, session_id: str, events: object, out: TextIO) 
         return 0, False
 
 
+def _resume(service: ChatService, session_arg: str, user: str) -> SessionMeta | int:
+    """The session ``chat --session`` names, said on the terminal; or the exit code when it cannot go on."""
+    from assistant.inputs import log_safe, validate_session_id
+    from assistant.sessions.base import SessionError, SessionNotFoundError
+    from assistant.views.models import model_view
+
+    session_id = validate_session_id(session_arg)
+    if session_id is None:  # never a session this app created: not found, without a lookup
+        logger.info("session_id=<%s> | malformed session id, not found", log_safe(session_arg))
+        print(f"error: {NOT_FOUND_MESSAGE}", file=sys.stderr)
+        return 2
+    try:
+        meta = service.get_session(session_id, user)
+    except SessionNotFoundError:  # the store's sentence alone left the user without the next step
+        print(f"error: {NOT_FOUND_MESSAGE}", file=sys.stderr)
+        return 2
+    except SessionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if meta.read_only:  # every message was refused, pointing at a page button the CLI does not have
+        print(
+            f"error: “{meta.title}” is {meta.state} and read-only; start a new session: python -m assistant chat",
+            file=sys.stderr,
+        )
+        return 2
+    label = model_view(meta.model or service.model_name).label  # its own model, not the default
+    print(f"Resuming “{meta.title}” ({counted(meta.turn_count, 'turn')}, {meta.state}) · model: {label}")
+    return meta
+
+
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """Interactive (or scripted, with --example) chat in the terminal."""
     from assistant.chat import ChatInputError, LimitExceededError, ModelChoiceError
     from assistant.factory import get_chat_service
-    from assistant.inputs import log_safe, validate_session_id
-    from assistant.sessions.base import SessionError, SessionMeta, SessionNotFoundError
+    from assistant.sessions.base import SessionError
     from assistant.views.models import model_view
 
     if args.session and args.model:  # was ignored: the answers came from the session's own model
@@ -101,25 +133,14 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     service = get_chat_service(settings)
     user = args.user or settings.test_user_id
     out = sys.stdout
-    label = model_view(service.model_name).label
     meta: SessionMeta | None = None
     if args.session:
-        session_id = validate_session_id(args.session)
-        if session_id is None:  # never a session this app created: not found, without a lookup
-            logger.info("session_id=<%s> | malformed session id, not found", log_safe(args.session))
-            print(f"error: {NOT_FOUND_MESSAGE}", file=sys.stderr)
-            return 2
-        try:
-            meta = service.get_session(session_id, user)
-        except SessionNotFoundError:  # the store's sentence alone left the user without the next step
-            print(f"error: {NOT_FOUND_MESSAGE}", file=sys.stderr)
-            return 2
-        except SessionError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        print(f"Resuming “{meta.title}” ({counted(meta.turn_count, 'turn')}, {meta.state}) · model: {label}")
+        resumed = _resume(service, args.session, user)
+        if isinstance(resumed, int):
+            return resumed
+        meta = resumed
     else:
-        print(f"Model: {label}")
+        print(f"Model: {model_view(args.model or service.model_name).label}")  # the one --model picks
     if args.example:
         try:
             meta = meta or service.create_session(user, model=args.model)
@@ -129,7 +150,12 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         total_tools = 0
         for line in EXAMPLE_SCRIPT:
             print(f"\nyou › {line}\nassistant › ", end="")
-            tools, ok = _answer(service, meta.id, service.send_sync(meta.id, user, line), out)
+            try:
+                events = service.send_sync(meta.id, user, line)
+            except (LimitExceededError, SessionError) as e:  # a traceback before
+                print(f"\nerror: {e}", file=sys.stderr)
+                return 1
+            tools, ok = _answer(service, meta.id, events, out)
             total_tools += tools
             if not ok:
                 return 1
@@ -270,159 +296,6 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     engine = get_engine(settings.database_url)
     upgrade(engine)
     print(f"database at revision {current_revision(engine)}")
-    return 0
-
-
-def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
-    """Write a meeting's materials (timed agenda, question bank, note-taking template) as Markdown or DOCX.
-
-    The meeting comes from the user's own calendar (or the demo one); everything is built
-    from stored data (saved prep answers, the user's budget and big rocks, meeting types);
-    the model is not asked. Markdown goes to stdout unless ``--output``; DOCX is binary, so
-    it needs ``--output FILE`` or a redirected stdout (it is never written to a terminal).
-    """
-    from assistant.context.calendar import CalendarStorageError
-    from assistant.context.classify import MeetingTypesError, MeetingTypeStorageError
-    from assistant.context.data_files import DataFileError
-    from assistant.context.meetings import is_meeting_id
-    from assistant.context.prep_notes import PrepStorageError
-    from assistant.factory import get_calendar_service
-    from assistant.inputs import log_safe
-    from assistant.views.format import resolve_zone
-    from assistant.views.materials import materials_for, to_docx, to_markdown
-
-    if args.format == "docx" and args.output is None and sys.stdout.isatty():
-        print("error: a DOCX file is binary; give --output FILE (or redirect the output to a file).", file=sys.stderr)
-        return 2
-    tz = resolve_zone(args.tz)
-    if args.tz and tz.key != args.tz:
-        print(
-            f"error: {log_safe(args.tz, 64)} is not a time zone; use an IANA name such as Europe/Paris.",
-            file=sys.stderr,
-        )
-        return 2
-    user = args.user or settings.test_user_id
-    user_email = args.email or (settings.test_user_email if user == settings.test_user_id else None)
-    calendar = get_calendar_service(settings)
-    now = datetime.now(UTC)
-    meeting_id = args.meeting_id.strip().lower()
-    try:
-        meeting = calendar.find(user, meeting_id, tz=tz, now=now) if is_meeting_id(meeting_id) else None
-    except (DataFileError, CalendarStorageError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except ValueError:
-        meeting = None
-    if meeting is None:
-        logger.info("user_id=<%s>, meeting_id=<%s> | prep for an unknown meeting", user, log_safe(args.meeting_id))
-        upcoming = calendar.view(user, days_ahead=args.days, tz=tz, now=now).meetings
-        listing = "\n".join(f"  {m.id:<24} {m.start:%a %d %b %H:%M}  {m.title}" for m in upcoming)
-        print(
-            f"error: there is no meeting with id {log_safe(args.meeting_id, 64)}. Use one of the ids below "
-            f"(your meetings in the next {counted(args.days, 'day')}):\n{listing or '  (none; try a larger --days)'}",
-            file=sys.stderr,
-        )
-        return 2
-    logger.info("user_id=<%s>, meeting_id=<%s>, format=<%s> | writing prep materials", user, meeting.id, args.format)
-    try:
-        materials = materials_for(
-            meeting, settings=settings, engine=calendar.engine, user_id=user, user_email=user_email, tz=tz, now=now
-        )
-    except (MeetingTypesError, MeetingTypeStorageError, PrepStorageError, DataFileError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    data = to_docx(materials) if args.format == "docx" else to_markdown(materials).encode("utf-8")
-    if args.output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return 0
-    try:
-        with open(args.output, "wb") as fh:
-            fh.write(data)
-    except OSError as e:
-        print(f"error: {args.output} could not be written ({e.strerror or e}); check the path.", file=sys.stderr)
-        return 1
-    print(f"Wrote the {args.format} materials for {meeting.title!r} to {args.output}")
-    return 0
-
-
-def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
-    """Store an uploaded calendar for a user (as the My context page's upload does), or disconnect it."""
-    from pathlib import Path
-
-    from assistant.context.sources import CalendarInputError
-    from assistant.factory import get_calendar_service
-
-    calendar = get_calendar_service(settings)
-    user = args.user or settings.test_user_id
-    if args.action == "disconnect":
-        if args.file:  # "calendar disconnect work.ics" read as "disconnect that file" and forgot everything
-            print("error: calendar disconnect takes no FILE; it forgets the user's whole calendar", file=sys.stderr)
-            return 2
-        stored = calendar.disconnect(user)
-        if stored is None:
-            print(f"{user} had no calendar connected: the demo calendar is used (nothing changed)")
-            return 0
-        print(f"{stored.label} disconnected for {user}: the demo calendar is used again")
-        if stored.kind == "google" and stored.secret:  # as the page's Disconnect: the grant ends at Google too
-            from assistant.context.google import revoke
-
-            if not revoke(settings, stored.secret):
-                print(
-                    "warning: Google could not be told; the user can remove the app's access at "
-                    "myaccount.google.com/permissions",
-                    file=sys.stderr,
-                )
-        return 0
-    if not args.file:
-        print("error: calendar import needs a FILE.ics", file=sys.stderr)
-        return 2
-    path = Path(args.file)
-    try:
-        size = path.stat().st_size
-        if size > settings.ics_max_bytes:
-            raise CalendarInputError(
-                f"{path.name} is {size / 1e6:.1f} MB; the limit is {settings.ics_max_bytes / 1e6:.1f} MB."
-            )
-        data = path.read_bytes()
-    except OSError as e:
-        print(f"error: {path} cannot be read: {e.strerror or e}", file=sys.stderr)
-        return 2
-    except CalendarInputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
-        connection = calendar.connect_ics_file(user, data, path.name)
-    except CalendarInputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    view = calendar.view(user, days_ahead=7)
-    print(f"{connection.label} stored for {user}: {counted(len(view.meetings), 'meeting')} in the next 7 days")
-    return 0
-
-
-def cmd_meetings(settings: Settings, args: argparse.Namespace) -> int:
-    """Print a user's meetings in the next N days from their connected source (or the demo calendar)."""
-    from assistant.context.agenda_data import meeting_json, typed_meetings
-    from assistant.factory import get_calendar_service
-
-    calendar = get_calendar_service(settings)
-    user = args.user or settings.test_user_id
-    view = calendar.view(user, days_ahead=args.days, refresh=args.refresh)
-    if view.warning:
-        print(f"warning: {view.warning}", file=sys.stderr)
-    typed = typed_meetings(view.meetings, settings, engine=calendar.engine, user_id=user, user_email=args.email)
-    items = [meeting_json(meeting, type_id) for meeting, type_id, _label in typed]
-    if args.json:
-        json.dump(items, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-        return 0
-    print(
-        f"{view.label}{' (demo data)' if view.is_demo else ''}: {counted(len(items), 'meeting')} "
-        f"in the next {counted(args.days, 'day')}"
-    )
-    for item in items:
-        print(f"{item['start']}  {item['type']:<12}  {item['title']}  [{item['id']}]")
     return 0
 
 

@@ -341,3 +341,29 @@ def test_ctrl_c_during_an_answer_stops_it_and_keeps_what_was_written(tmp_path: P
     assert "Stopped: what was written so far is kept" in out
     listed = run(["sessions", "list"], tmp_path)
     assert "1 turn " in listed.stdout, "the stopped answer is stored"
+
+
+def test_resuming_a_read_only_session_says_so_before_anything_is_typed(tmp_path: Path) -> None:
+    """Every message was refused with "Use “Continue in a new session”", a button the CLI does not have."""
+    first = run(["chat"], tmp_path, stdin="What is my budget?\n/quit\n")
+    session_id = first.stdout.rsplit("--session ", 1)[1].split()[0]
+    later = run(["chat", "--session", session_id], tmp_path, stdin="And now?\n", SESSION_EXPIRY_HOURS="0.00001")
+    assert later.returncode == 2 and "Continue in a new session" not in later.stderr + later.stdout
+    assert "is expired and read-only; start a new session: python -m assistant chat" in later.stderr
+
+
+def test_the_example_over_the_rate_limit_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    result = run(["chat", "--example"], tmp_path, MESSAGES_PER_MINUTE="1")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: You have sent 1 message in the last minute" in result.stderr
+
+
+def test_a_resumed_session_shows_its_own_model_not_the_default(tmp_path: Path, fake_openai: FakeLLMServer) -> None:
+    """ "Resuming … · model: offline demo model" for a session answering with another model."""
+    fake_openai.script(say("Three meetings."))
+    env = {"MODELS": "offline,openai:gpt-4o-mini", "OPENAI_BASE_URL": fake_openai.base_url, "OPENAI_API_KEY": TEST_KEY}
+    first = run(["chat", "--model", "openai:gpt-4o-mini"], tmp_path, stdin="My week?\n/quit\n", **env)
+    assert first.stdout.startswith("Model: gpt-4o-mini (local)"), first.stdout  # it read the default's
+    session_id = first.stdout.rsplit("--session ", 1)[1].split()[0]
+    resumed = run(["chat", "--session", session_id], tmp_path, stdin="/quit\n", **env)
+    assert "Resuming" in resumed.stdout and "gpt-4o-mini" in resumed.stdout.splitlines()[0], resumed.stdout
