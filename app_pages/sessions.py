@@ -474,13 +474,14 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             fig_budget = px.bar(
                 budget.as_dict(), x="day", y="spend_usd", color="user", barmode="group", color_discrete_sequence=COLORS
             )
-            fig_budget.add_hline(
-                y=settings.daily_budget_usd,
-                line_dash="dash",
-                line_color="#C65D5D",
-                annotation_text=f"Daily budget {_cost(settings.daily_budget_usd)}",
-                annotation_position="top left",
-            )
+            if settings.daily_budget_usd > 0:  # 0 = no budget: a line at $0 read as "everyone is over"
+                fig_budget.add_hline(
+                    y=settings.daily_budget_usd,
+                    line_dash="dash",
+                    line_color="#C65D5D",
+                    annotation_text=f"Daily budget {_cost(settings.daily_budget_usd)}",
+                    annotation_position="top left",
+                )
             fig_budget.update_yaxes(tickprefix="$", rangemode="tozero")
             fig_budget.update_traces(hovertemplate="%{x}<br>$%{y:,.4~f}")
             fig_budget = _days_axis(_style(fig_budget, x="Day (UTC)", y="Spend per day ($)"), since, until)
@@ -490,7 +491,11 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             fig_budget,
             budget,
             "budget-use",
-            f"Daily budget per user: {_cost(settings.daily_budget_usd)} (UTC days)."
+            (
+                f"Daily budget per user: {_cost(settings.daily_budget_usd)} (UTC days)."
+                if settings.daily_budget_usd > 0
+                else "No daily budget (DAILY_BUDGET_USD=0)."
+            )
             + (" Spend is $0.00: the offline demo model and local models are free." if free else ""),
         )
 

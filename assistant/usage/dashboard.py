@@ -191,7 +191,7 @@ def budget_use(groups: list[UsageGroup], daily_budget_usd: float) -> list[Budget
                 spend_usd=float(spend),
                 budget_usd=daily_budget_usd,
                 fraction=fraction,
-                over_budget=spend > daily_budget_usd,
+                over_budget=daily_budget_usd > 0 and spend > daily_budget_usd,  # 0 = no budget, never over
                 unknown_cost_calls=int(unknown),
             )
         )

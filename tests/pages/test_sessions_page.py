@@ -412,6 +412,15 @@ def test_dashboard_admin_adds_top_users(env: Callable[..., ChatService]) -> None
     assert "Top users by tokens" in texts(at)  # offline demo model: nothing to rank in dollars
 
 
+def test_dashboard_without_a_daily_budget_draws_no_budget_line(env: Callable[..., ChatService]) -> None:
+    """DAILY_BUDGET_USD=0 (none) drew a "Daily budget $0.00" line and said "Daily budget per user: $0.00"."""
+    chat(env(DAILY_BUDGET_USD="0"), "Prepare me for the Acme QBR")
+    at = open_page(tab=DASHBOARD_TAB)
+    shapes = [json.loads(chart.proto.spec)["layout"].get("shapes", []) for chart in at.get("plotly_chart")]
+    assert not [s for s in shapes if s], "no budget line on any chart"
+    assert "No daily budget (DAILY_BUDGET_USD=0)." in texts(at) and "Daily budget per user" not in texts(at)
+
+
 def test_dashboard_empty_period_guides(env: Callable[..., ChatService]) -> None:
     env()
     at = open_page(tab=DASHBOARD_TAB)

@@ -53,6 +53,12 @@ def test_top_users_and_budget(ledger: Engine) -> None:
     assert {(b.user_id, b.day) for b in over if b.over_budget} == {("alice", "2026-11-02"), ("bob", "2026-11-02")}
 
 
+def test_no_budget_is_never_over_it(ledger: Engine) -> None:
+    """DAILY_BUDGET_USD=0 (no budget): every day with any spend was exported as over_budget."""
+    none = dashboard(ledger, since=D1, until=D4, user_id=None, daily_budget_usd=0.0).budget_use
+    assert none and not [b for b in none if b.over_budget] and all(b.fraction is None for b in none)
+
+
 def test_session_cost_distribution(ledger: Engine) -> None:
     dist = dashboard(ledger, since=D1, until=D4, user_id=None).session_costs
     assert dist.sessions == 2
