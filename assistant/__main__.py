@@ -265,6 +265,19 @@ def _parse_date(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _user_id(text: str) -> str:
+    """An argparse type: a user id as the app stores it (an empty one meant TEST_USER_ID, silently)."""
+    from assistant.inputs import has_control_chars
+
+    value = text.strip()
+    if not value or len(value) > 128 or has_control_chars(value):
+        # "--user $UNSET_VARIABLE" acted on the dev login's user: its calendar disconnected, its sessions listed
+        raise argparse.ArgumentTypeError(
+            "must be a user id of 1-128 printable characters (omit --user for TEST_USER_ID)"
+        )
+    return value
+
+
 def _between(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` to ``high`` (a bad one is a usage error, exit 2)."""
 
@@ -306,12 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat with the Meeting Coordinator in the terminal")
     chat.add_argument("--session", help="resume this session id")
     chat.add_argument("--example", action="store_true", help="run a scripted prep conversation and exit")
-    chat.add_argument("--user", help="user id (default: TEST_USER_ID)")
+    chat.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     chat.add_argument("--model", help="a model of MODELS for a new session (default: the first)")
     chat.set_defaults(func=cmd_chat)
     sessions = sub.add_parser("sessions", help="list sessions, export costs, rebuild the index")
     sessions.add_argument("action", choices=["list", "costs", "reindex"])
-    sessions.add_argument("--user", help="user id (default: TEST_USER_ID)")
+    sessions.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     sessions.add_argument("--all", action="store_true", help="every user's sessions (admin)")
     sessions.add_argument("--since", type=_parse_date, help="YYYY-MM-DD (inclusive)")
     sessions.add_argument("--until", type=_parse_date, help="YYYY-MM-DD (exclusive)")
@@ -328,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     dbp.set_defaults(func=cmd_db)
     prep = sub.add_parser("prep", help="write a meeting's agenda, questions and note-taking template")
     prep.add_argument("meeting_id", metavar="MEETING_ID", help="the meeting's id (see the error for the next ones)")
-    prep.add_argument("--user", help="user id (default: TEST_USER_ID)")
+    prep.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     prep.add_argument("--format", choices=["md", "docx"], default="md", help="Markdown (default) or Word")
     prep.add_argument("--output", metavar="FILE", help="write here (DOCX needs it unless stdout is redirected)")
     prep.add_argument(
@@ -340,10 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
     calendar = sub.add_parser("calendar", help="store an .ics file as a user's calendar, or disconnect it")
     calendar.add_argument("action", choices=["import", "disconnect"])
     calendar.add_argument("file", nargs="?", help="the .ics file (import)")
-    calendar.add_argument("--user", help="user id (default: TEST_USER_ID)")
+    calendar.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     calendar.set_defaults(func=cmd_calendar)
     meetings = sub.add_parser("meetings", help="a user's meetings in the next N days")
-    meetings.add_argument("--user", help="user id (default: TEST_USER_ID)")
+    meetings.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     meetings.add_argument("--email", help="the user's email (its domain counts as internal for meeting types)")
     meetings.add_argument("--days", type=_between(1, 366), default=7, help="1-366 (default: 7)")
     meetings.add_argument("--json", action="store_true", help="one JSON array, sorted by start")

@@ -271,6 +271,9 @@ def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fa
         (["sessions", "list", "--all", "--user", "alice"], "error: --all lists every user's sessions; give --all or"),
         (["sessions", "list", "--csv"], "error: --csv applies to sessions costs"),
         (["chat", "--session", "x", "--model", "offline"], "error: a session keeps the model it started with"),
+        # "--user $UNSET" acted on TEST_USER_ID's calendar and sessions
+        (["calendar", "disconnect", "--user", ""], "argument --user: must be a user id of 1-128 printable"),
+        (["sessions", "list", "--user", "a\x1b[2Jb"], "argument --user: must be a user id"),
     ],
     ids=[
         "limit-0",
@@ -284,6 +287,8 @@ def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fa
         "all-and-user",
         "csv-list",
         "model-on-resume",
+        "empty-user",
+        "control-user",
     ],
 )
 def test_bad_arguments_are_one_usage_error_not_a_traceback_or_an_empty_answer(
