@@ -242,7 +242,12 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         if args.csv:
             sys.stdout.write(text)
         else:
-            print(text.replace(",", "\t"))
+            import csv
+            import io
+
+            # one tab-separated line per row: a blank line ended it, and a quoted comma split its field
+            for cells in csv.reader(io.StringIO(text)):
+                print("\t".join(cells))
         return 0
     return 2
 
