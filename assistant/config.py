@@ -8,7 +8,6 @@ SQLite under `.data/`, the offline demo model, dev login).
 
 from __future__ import annotations
 
-import base64
 import difflib
 import os
 import re
@@ -28,6 +27,7 @@ from pydantic_settings import (
 )
 
 from assistant.addresses import database_url, is_local_url, is_private_address
+from assistant.keys import key_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -216,20 +216,12 @@ class Settings(BaseSettings):
             raise ValueError("must be a bucket name such as exec-assistant-sessions, not an s3:// address or ARN")
         return value
 
-    @field_validator("calendar_encryption_key")
+    @field_validator("calendar_encryption_key", "session_cookie_secret")
     @classmethod
-    def _check_fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(value.get_secret_value().encode("ascii"))
-        except (ValueError, UnicodeEncodeError) as e:
-            raise ValueError("CALENDAR_ENCRYPTION_KEY must be a Fernet key (urlsafe base64 of 32 bytes)") from e
-        if len(raw) != 32:
-            raise ValueError(
-                "CALENDAR_ENCRYPTION_KEY must be a Fernet key (urlsafe base64 of 32 bytes); generate one with "
-                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
-            )
+    def _check_key(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        problem = key_problem(str(info.field_name), value.get_secret_value()) if value is not None else None
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator(*_URLS)

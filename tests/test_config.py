@@ -240,6 +240,22 @@ def test_sign_in_scopes_without_the_id_token_or_the_email_are_refused(scopes: st
     assert load_settings(**PROD, oauth_scopes="openid https://www.googleapis.com/auth/userinfo.email")
 
 
+def test_a_guessable_cookie_secret_is_refused_naming_it() -> None:
+    """SESSION_COOKIE_SECRET=changeme was accepted: a cookie signed with it can be brute-forced, any identity forged."""
+    with pytest.raises(ConfigError) as raised:
+        load_settings(**PROD, session_cookie_secret="changeme")
+    message = str(raised.value)
+    assert message.startswith("Invalid setting SESSION_COOKIE_SECRET: SESSION_COOKIE_SECRET must be at least 32")
+    assert "changeme" not in message and "secrets.token_urlsafe(32)" in message
+    assert load_settings(**PROD, session_cookie_secret="k" * 32).session_cookie_secret is not None
+
+
+@pytest.mark.parametrize("key", ["abc", "é" * 44, "dG9vIHNob3J0"])
+def test_a_calendar_key_that_is_not_a_fernet_key_says_how_to_make_one(key: str) -> None:
+    with pytest.raises(ConfigError, match=r"CALENDAR_ENCRYPTION_KEY must be a Fernet key .* generate one with python"):
+        load_settings(calendar_encryption_key=key)
+
+
 def test_fault_injection_is_refused_outside_local() -> None:
     assert load_settings(fault_injection="throttle").fault_injection == "throttle"
     with pytest.raises(ConfigError, match="FAULT_INJECTION"):
