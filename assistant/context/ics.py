@@ -31,7 +31,7 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import Any
+from typing import Any, ClassVar
 
 import icalendar
 import recurring_ical_events
@@ -184,6 +184,16 @@ def _unreadable_events(error: Exception) -> CalendarInputError:
     )
 
 
+class _Query(recurring_ical_events.CalendarQuery):  # type: ignore[misc]  # the library has no types
+    """The library's query that also skips a series whose dates run past the year 9999 (an end
+    or a duration of millions of days raises OverflowError), keeping the rest of the calendar."""
+
+    suppressed_errors: ClassVar[list[type[Exception]]] = [
+        *recurring_ical_events.CalendarQuery.suppressed_errors,
+        OverflowError,
+    ]
+
+
 class _Calendar:
     """One parsed calendar and what its expansion needs: which UIDs recur, whose declines count."""
 
@@ -248,7 +258,7 @@ class _Calendar:
     def query(self) -> recurring_ical_events.CalendarQuery:
         if self._query is None:
             try:
-                self._query = recurring_ical_events.of(self.calendar, skip_bad_series=True)
+                self._query = recurring_ical_events.of(self.calendar, skip_bad_series=True, calendar_query=_Query)
             except (ValueError, KeyError, TypeError, recurring_ical_events.InvalidCalendar) as e:
                 raise _unreadable_events(e) from e
         return self._query

@@ -18,6 +18,7 @@ The source's ``notice`` (:func:`cut_notice`) tells the user what was left out.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -43,12 +44,22 @@ def _utc(value: date | datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _never_moves_on(rule: Any) -> bool:
+    """Whether a rule's INTERVAL is 0 or negative (the RFC wants a positive integer): dateutil
+    then steps in place for ever, so expanding it never ends."""
+    try:
+        return int((rule.get("INTERVAL") or [1])[0]) < 1
+    except (ValueError, TypeError, AttributeError, IndexError):
+        return False
+
+
 def rule_steps(event: Any, end: datetime) -> tuple[float, int]:
     """About how many steps expanding the event's RRULE up to ``end`` takes, and the most it may take.
 
     0 steps for an event without a rule, and for one this estimate cannot read (the library
-    reads it and says what is wrong). Each BY part counts as if it multiplied a period's
-    occurrences, an upper bound.
+    reads it and says what is wrong); infinitely many for a rule whose INTERVAL is not positive
+    (of any of the event's rules), which never reaches ``end``. Each BY part counts as if it
+    multiplied a period's occurrences, an upper bound.
 
     Args:
         event: A parsed VEVENT.
@@ -58,9 +69,11 @@ def rule_steps(event: Any, end: datetime) -> tuple[float, int]:
         The steps, and :data:`MAX_SERIES_STEPS` for a rule that repeats more than once a day,
         else :data:`MAX_SLOW_SERIES_STEPS`.
     """
-    rule = event.get("RRULE")
-    if isinstance(rule, list):
-        rule = rule[0] if rule else None
+    rules = event.get("RRULE")
+    rules = rules if isinstance(rules, list) else [rules] if rules is not None else []
+    if any(_never_moves_on(r) for r in rules):
+        return math.inf, MAX_SERIES_STEPS
+    rule = rules[0] if rules else None
     if rule is None:
         return 0, MAX_SLOW_SERIES_STEPS
     try:
