@@ -59,6 +59,10 @@ _TOTAL_AREA = re.compile(r"(grand\s+)?(sub)?totals?|sum|all\s+areas", re.IGNOREC
 _DOT_THOUSANDS = re.compile(r"\D*\d{1,3}(\.\d{3})+\D*")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+# What openpyxl raises on a damaged workbook: besides a bad zip, a part that is not XML or is
+# cut short (SyntaxError covers ElementTree's ParseError and lxml's XMLSyntaxError) and an
+# element with attributes its classes do not know (TypeError, AttributeError).
+_DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, SyntaxError, TypeError, AttributeError)
 
 
 class BudgetRow(BaseModel):
@@ -324,7 +328,8 @@ def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
     _check_unpacked_size(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError) as e:
+    except (InvalidFileException, *_DAMAGED) as e:
+        logger.info("error=<%s> | budget workbook cannot be opened", type(e).__name__)
         raise ContextInputError.single(
             "This Excel file cannot be opened (it is damaged or not a workbook); save it again as .xlsx."
         ) from e
@@ -355,7 +360,8 @@ def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
                 )
     except ContextInputError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as e:
+    except _DAMAGED as e:
+        logger.info("error=<%s> | budget workbook cannot be read", type(e).__name__)
         raise ContextInputError.single("This Excel file cannot be read (it is damaged); save it again as .xlsx.") from e
     finally:
         book.close()

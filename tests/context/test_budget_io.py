@@ -186,6 +186,35 @@ def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
         parse_budget_xlsx(out.getvalue())
 
 
+def _with_part(name: str, data: bytes) -> bytes:
+    """The Excel template with one of its parts replaced by ``data``."""
+    source = zipfile.ZipFile(io.BytesIO(budget_template_xlsx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for item in source.infolist():
+            z.writestr(item.filename, data if item.filename == name else source.read(item.filename))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("part", "data"),
+    [
+        ("xl/worksheets/sheet1.xml", b""),  # the sheet cut off: a parse error from the XML reader
+        ("docProps/core.xml", b"<x"),  # lxml's own XMLSyntaxError
+        (
+            "xl/styles.xml",
+            b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<cellXfs><xf numFm0Id="1"/></cellXfs></styleSheet>',
+        ),  # a damaged attribute: TypeError
+    ],
+)
+def test_a_workbook_with_a_damaged_part_gets_one_clear_sentence(part: str, data: bytes) -> None:
+    """These ended in a traceback on the Context page instead of "it is damaged"."""
+    with pytest.raises(ContextInputError) as info:
+        parse_budget_xlsx(_with_part(part, data))
+    assert "damaged" in info.value.summary
+
+
 def rewritten_sheet(extra_rows: str = "", extra_cells: str = "") -> bytes:
     """The template with ``extra_rows`` after its rows (and ``extra_cells`` in its last row), the
     sheet's ``<dimension>`` removed, deflated: what a hostile upload can hold in a few kilobytes."""
