@@ -38,7 +38,7 @@ import recurring_ical_events
 
 from assistant.context.fetch import fetch_calendar_url
 from assistant.context.ics_limits import MAX_CALENDAR_STEPS, MAX_OCCURRENCES, cut_notice, rule_steps
-from assistant.context.ics_text import window_calendar
+from assistant.context.ics_text import unknown_zones, window_calendar
 from assistant.context.meetings import Attendee, Meeting, ResponseStatus, SourceKind, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarInputError, CalendarSourceError
 from assistant.inputs import clean_display_text, log_safe, strip_control_chars
@@ -186,11 +186,13 @@ def _unreadable_events(error: Exception) -> CalendarInputError:
 
 class _Query(recurring_ical_events.CalendarQuery):  # type: ignore[misc]  # the library has no types
     """The library's query that also skips a series whose dates run past the year 9999 (an end
-    or a duration of millions of days raises OverflowError), keeping the rest of the calendar."""
+    or a duration of millions of days raises OverflowError) or whose start is given twice (a
+    list has no ``dt``: AttributeError), keeping the rest of the calendar."""
 
     suppressed_errors: ClassVar[list[type[Exception]]] = [
         *recurring_ical_events.CalendarQuery.suppressed_errors,
         OverflowError,
+        AttributeError,
     ]
 
 
@@ -214,17 +216,7 @@ class _Calendar:
         self.left_out: list[str] = []  # titles of series that repeat too often to expand
         # Zones named by a TZID that neither the file (VTIMEZONE) nor the zone database knows:
         # icalendar reads such times as floating, so they are placed in the user's own zone.
-        self.unknown_zones: list[str] = list(
-            dict.fromkeys(
-                _one_line(str(prop.params.get("TZID")), 60)
-                for event in calendar.walk("VEVENT")
-                for prop in (event.get("DTSTART"),)
-                if prop is not None
-                and prop.params.get("TZID")
-                and isinstance(prop.dt, datetime)
-                and prop.dt.tzinfo is None
-            )
-        )
+        self.unknown_zones: list[str] = unknown_zones(calendar)
 
     def _leave_out_runaway_series(self, end: datetime) -> None:
         """Drop each series whose rule takes too many steps to reach ``end``, then the costliest

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import icalendar
 
 from assistant.context.sources import CalendarInputError
-from assistant.inputs import log_safe
+from assistant.inputs import clean_display_text, log_safe
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,8 @@ def parse_text(text: str) -> icalendar.Calendar:
     """
     try:
         calendar = icalendar.Calendar.from_ical(text)
-    except (ValueError, KeyError, IndexError, TypeError) as e:
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
+        # AttributeError: a parameter given two values where one is wanted (VALUE=DAT,E).
         # the parser's reason ("Found no components where exactly one is required: ...") is for the log
         logger.info("error=<%s> | calendar not parsed", log_safe(str(e), 200))
         raise CalendarInputError(_damaged(text)) from e
@@ -100,6 +101,25 @@ def parse_text(text: str) -> icalendar.Calendar:
             "Export the calendar as .ics and try again."
         )
     return calendar
+
+
+def unknown_zones(calendar: icalendar.Calendar) -> list[str]:
+    """Zones named by an event's start (TZID) that neither the file (VTIMEZONE) nor the zone
+    database knows: icalendar reads such times as floating. Each once, in file order.
+
+    An event whose start is unreadable or given twice is passed over here (the expansion skips
+    or reports it): reading it raised, and the whole calendar was lost.
+    """
+    zones: dict[str, None] = {}
+    for event in calendar.walk("VEVENT"):
+        start = event.get("DTSTART")
+        try:
+            tzid, moment = start.params.get("TZID"), start.dt
+        except (AttributeError, ValueError):  # None, a list of two starts, a broken property
+            continue
+        if tzid and isinstance(moment, datetime) and moment.tzinfo is None:
+            zones[clean_display_text(str(tzid), limit=60)] = None
+    return list(zones)
 
 
 def _date_of(line: str) -> date | None:

@@ -241,7 +241,14 @@ def test_event_without_a_title() -> None:
 
 
 @pytest.mark.parametrize(
-    "broken", ["SUMMARY:No start", "DTSTART:garbage", "DTSTART:20250402T100000Z\nRRULE:FREQ=NEVER"]
+    "broken",
+    [
+        "SUMMARY:No start",
+        "DTSTART:garbage",
+        "DTSTART:20250402T100000Z\nRRULE:FREQ=NEVER",
+        "DTSTART;TZID=Europe/Berlin:garbage",  # a zone named, the time unreadable: it raised
+        "DTSTART;TZID=Europe/Berlin:20250402T100000\nDTSTART:20250402T110000Z",  # two starts: it raised
+    ],
 )
 def test_one_broken_event_does_not_lose_the_calendar(broken: str) -> None:
     data = one_event(f"UID:ok@x\nDTSTART:20250402T090000Z\nSUMMARY:Kept\nEND:VEVENT\nBEGIN:VEVENT\nUID:bad@x\n{broken}")
@@ -302,6 +309,8 @@ def test_a_file_over_the_cap_is_refused() -> None:
         # every event's start unreadable or missing: it was saved in place of the calendar, which then listed nothing
         (one_event("UID:a@x\nDTSTART:2026130\nSUMMARY:Board"), "no event in this calendar has a start time"),
         (one_event("UID:a@x\nSUMMARY:Board"), "no event in this calendar has a start time"),
+        # a parameter given two values where one is wanted: the parser raised AttributeError
+        (one_event("UID:a@x\nDTSTART;VALUE=DAT,E:20250402"), "part of it is damaged"),
     ],
 )
 def test_what_is_not_a_usable_calendar_says_why(data: bytes, words: str) -> None:
