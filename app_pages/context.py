@@ -374,11 +374,13 @@ def _budget_section(stored: StoredContext | None, error: str | None) -> None:
             with st.container(horizontal=True, gap="small", key="ctx-budget-totals"):
                 st.metric("Plan", _money(totals["annual_budget"]), border=True)
                 st.metric("Actual to date", _money(totals["spent_ytd"]), border=True)
+                variance = totals["forecast_variance_pct"]  # rounded to 0.1: "+0.0%" in red read as an overspend
                 st.metric(
                     "Forecast",
                     _money(totals["forecast"]),
-                    delta=f"{totals['forecast_variance_pct']:+.1f}% vs plan",
-                    delta_color="inverse",
+                    delta=f"{variance:+.1f}% vs plan" if variance else "on plan",
+                    delta_color="inverse" if variance else "off",
+                    delta_arrow="auto" if variance else "off",
                     border=True,
                 )
                 st.metric("Areas needing attention", f"{attention} of {len(statuses)}", border=True)

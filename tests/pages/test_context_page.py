@@ -366,6 +366,19 @@ def test_budget_totals_round_into_the_next_unit(engine: Callable[[str], Engine])
     assert figures["Forecast"] == "$1.5K"
 
 
+@pytest.mark.parametrize(
+    ("forecast", "delta", "color"), [(1_000, "on plan", 2), (1_000.4, "on plan", 2), (1_200, "+20.0% vs plan", 0)]
+)
+def test_a_forecast_on_plan_is_not_drawn_as_an_overspend(
+    engine: Callable[[str], Engine], forecast: float, delta: str, color: int
+) -> None:
+    """A forecast equal to the plan (a sheet nobody re-forecast) showed a red up arrow, "+0.0% vs plan"."""
+    db = engine(ALICE)
+    ContextStore(db).save(ALICE, "budget", [BudgetRow(area="Ops", plan=1_000, actual=10, forecast=forecast)], None)
+    [metric] = [m for m in open_page().metric if m.label == "Forecast"]
+    assert (metric.proto.delta, metric.proto.color) == (delta, color)  # 2 gray, 0 red
+
+
 def test_big_rocks_due_dates_read_like_the_rest_of_the_app(engine: Callable[[str], Engine]) -> None:
     """The big rocks' Due column showed "2027-01-19" while the calendar beside it read "Mon 07 Dec"
     and the assistant's answer "due 19 Jan 2027": one date, two formats in a demo."""
