@@ -21,6 +21,10 @@ from assistant.inputs import strip_bidi_controls
 _INLINE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _REF_IMAGE = re.compile(r"!\[([^\]\n]*)\]\s*\[([^\]\n]*)\]")
 _HTML_TAG = re.compile(r"<(/?[A-Za-z!][^>]*)>")
+# An angle bracket already escaped for Markdown ("\<", as :func:`assistant.markdown_text.literal`
+# writes a title's): as the same character's entity it renders the same, and the tag escape
+# below no longer turns it into "\&lt;", which read "&lt;".
+_ESCAPED_ANGLE = re.compile(r"(?<!\\)((?:\\\\)*)\\([<>])")
 # A closing bracket that can end a link's text or a reference label: ``](`` (inline link) or
 # ``]:`` (link reference definition), with the backslashes before it (an odd count escapes it).
 _LINK_BRACKET = re.compile(r"(\\*)\](?=[(:])")
@@ -64,6 +68,7 @@ def safe_markdown(text: str) -> str:
     out = _INLINE_IMAGE.sub(_inline, strip_bidi_controls(text))
     out = _REF_IMAGE.sub(_ref, out)
     out = out.replace("![", "!\\[")  # shortcut references and anything left: never an image
+    out = _ESCAPED_ANGLE.sub(lambda m: m.group(1) + html.escape(m.group(2)), out)
     out = _HTML_TAG.sub(lambda m: html.escape(m.group(0)), out)
     out = _DIRECTIVE.sub(lambda m: "\\:" * len(m.group(1)), out)
     # Streamlit turns ":material/x:" into ":material_x:" before parsing and draws that as an icon

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from assistant.markdown_text import literal
 from assistant.views.markdown import plain_text, safe_markdown, without_unfinished_line
 
 
@@ -204,3 +205,22 @@ def test_safe_markdown_shows_streamlit_directives_typed_by_a_user_as_typed(text:
 def test_safe_markdown_keeps_times_links_and_mailto_as_they_were() -> None:
     text = "**10:00-10:05** [Doc](https://intranet.example/doc) <mailto:a@b.c> [mail](mailto:ada@x.org)"
     assert safe_markdown(text) == text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shown(markdown: str) -> str:
+    """The text a CommonMark renderer shows for ``markdown``'s escapes and entities, left to right:
+    a backslash before punctuation shows that character (so ``\\&lt;`` shows "&lt;"), an entity its character."""
+    return re.sub(
+        r"\\([!-/:-@\[-`{-~])|(&(?:[A-Za-z]+|#\d+);)",
+        lambda m: m.group(1) if m.group(1) is not None else html.unescape(m.group(2)),
+        markdown,
+    )
+
+
+@pytest.mark.parametrize("title", ["Q3 <Acme> sync", "Real <b>meeting</b> **bold**", "a \\<b> c", "<script>x</script>"])
+def test_calendar_text_escaped_for_markdown_reads_as_typed_after_safe_markdown(title: str) -> None:
+    """The offline model escapes a title's "<" as "\\<"; safe_markdown then escaped the tag it saw
+    again, so "Q3 <Acme> sync" read "Q3 &lt;Acme&gt; sync" in the answer."""
+    out = safe_markdown(literal(title))
+    assert shown(out) == title
+    assert not re.search(r"(?<!\\)(?:\\\\)*<[A-Za-z/!]", out), "no tag a renderer could read"
