@@ -221,6 +221,8 @@ def _phrase(key: str, value: str | int | float, currency: str | None) -> str:
         text = ("+" if value > 0 else "") + _money(float(value), currency)
     else:
         text = _scalar(value, key, currency)
+    if isinstance(value, str):  # an owner, a status: the user's text, not Markdown
+        text = literal(text)
     phrase = _PHRASES.get(key)
     return phrase.format(text) if phrase else f"{key.replace('_', ' ')} {text}"
 
@@ -254,9 +256,9 @@ def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
                     and not k.endswith("_id")
                 ][:4]
                 details = _prose(shown, currency)
-                lines.append(f"- **{label}** - {details}" if label else f"- {details}")
+                lines.append(f"- **{literal(label)}** - {details}" if label else f"- {details}")
             else:
-                lines.append(f"- {item}")
+                lines.append(f"- {literal(item)}")
         if len(value) > limit:
             lines.append(f"- ...and {len(value) - limit} more")
     return lines

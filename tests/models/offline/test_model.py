@@ -274,6 +274,30 @@ def test_budget_amounts_keep_one_decimal_unless_whole_millions(sqlite_engine: An
     assert "- **Marketing** - $6M annual budget," in text  # a whole number of millions stays short
 
 
+def test_a_budget_areas_own_markdown_reads_as_typed_in_the_answer(sqlite_engine: Any) -> None:
+    """An uploaded budget's area and owner went into the answer's list as Markdown: a name
+    "[Renewal](https://phish.example)" became a live link, "**" bold, and "$" pairs turned the
+    amounts after them into LaTeX."""
+    from assistant.chat.events import TextDelta
+    from assistant.context.budget_io import BudgetRow
+    from assistant.context.user_data import ContextStore
+    from tests.fixtures.chat import make_service
+
+    row = BudgetRow(
+        area="Cloud [Renewal](https://phish.example)", owner="**Bob** $x$", plan=100, actual=50, forecast=120
+    )
+    ContextStore(sqlite_engine).save("u1", "budget", [row], None)
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    text = "".join(
+        e.text for e in service.run_turn(meta.id, "u1", "How is my budget tracking?") if isinstance(e, TextDelta)
+    )
+
+    line = next(x for x in text.splitlines() if x.startswith("- **Cloud"))
+    assert line.startswith(r"- **Cloud \[Renewal\](https\://phish.example)** - $100 annual budget,"), line
+    assert line.endswith(r"owned by \*\*Bob\*\* \$x\$"), line
+
+
 def test_tomorrow_lists_tomorrows_meetings_only_and_all_day_events_as_days(sqlite_engine: Any) -> None:
     """On a Saturday, "tomorrow" answered with Monday's 08:15 standup (the tool reads the next 48
     hours), and an all-day offsite read "00:00-00:00 (4320 min)"."""
