@@ -41,9 +41,12 @@ def _format_time_range(meeting: dict[str, Any]) -> str:
     text = start.strftime("%a %d %b, %H:%M")
     try:
         end = datetime.fromisoformat(end_raw)
-        text += "-" + end.strftime("%H:%M")
     except ValueError:
-        pass
+        end = None
+    if end is not None and end.date() != start.date():  # "08:00-17:00 (3420 min)" read as one day
+        return text + end.strftime(" to %a %d %b, %H:%M")
+    if end is not None:
+        text += "-" + end.strftime("%H:%M")
     minutes = meeting.get("duration_minutes")
     if minutes:
         text += f" ({minutes} min)"

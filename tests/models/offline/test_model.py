@@ -298,6 +298,29 @@ def test_a_budget_areas_own_markdown_reads_as_typed_in_the_answer(sqlite_engine:
     assert line.endswith(r"owned by \*\*Bob\*\* \$x\$"), line
 
 
+def test_a_timed_meeting_over_several_days_says_the_day_it_ends(sqlite_engine: Any) -> None:
+    """A conference from Monday 08:00 to Wednesday 17:00 read "Mon 07 Dec, 08:00-17:00 (3420 min)":
+    a one-day meeting by its look, and a length no one reads in minutes."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine, clock=lambda: datetime(2026, 12, 5, 9, 0, tzinfo=UTC))
+    service.calendar.connect_ics_file(
+        "u1",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:c@x\r\nDTSTART:20261207T080000Z\r\n"
+        b"DTEND:20261209T170000Z\r\nSUMMARY:Conference\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "mine.ics",
+    )
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "What meetings do I have this week?")
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+
+    assert "**Conference** - Mon 07 Dec, 08:00 to Wed 09 Dec, 17:00 ·" in text, text
+    assert "min)" not in text
+
+
 def test_tomorrow_lists_tomorrows_meetings_only_and_all_day_events_as_days(sqlite_engine: Any) -> None:
     """On a Saturday, "tomorrow" answered with Monday's 08:15 standup (the tool reads the next 48
     hours), and an all-day offsite read "00:00-00:00 (4320 min)"."""
