@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 
@@ -189,7 +190,24 @@ def _window_text(text: str, start: datetime, end: datetime) -> str:
 
 def window_calendar(data: bytes, start: datetime, end: datetime, max_bytes: int | None = None) -> icalendar.Calendar:
     """The checked calendar, parsed with only the events that may fall in ``[start, end)``."""
-    return parse_text(_window_text(checked_text(data, max_bytes), start, end))
+    calendar = parse_text(_window_text(checked_text(data, max_bytes), start, end))
+    _drop_unreadable_x_wr_timezone(calendar)
+    return calendar
+
+
+def _drop_unreadable_x_wr_timezone(calendar: icalendar.Calendar) -> None:
+    """Read a calendar whose X-WR-TIMEZONE names no zone (empty, unknown, given twice) as if it had
+    none: the expansion raised on it and the whole file was refused as unreadable events."""
+    value = calendar.get("X-WR-TIMEZONE")
+    if value is None:
+        return
+    try:
+        if isinstance(value, list):
+            raise ValueError("X-WR-TIMEZONE given more than once")
+        ZoneInfo(str(value))
+    except (ValueError, KeyError) as e:  # ZoneInfoNotFoundError is a KeyError
+        logger.info("error=<%s> | calendar time zone ignored", log_safe(str(e), 120))
+        del calendar["X-WR-TIMEZONE"]
 
 
 def check_ics(data: bytes, max_bytes: int) -> int:

@@ -132,6 +132,19 @@ def test_outlook_windows_time_zone_names() -> None:
     assert partner.start.strftime("%m-%d %H:%M") == "03-06 17:00"
 
 
+@pytest.mark.parametrize(
+    "value", ["", "Mars/Base", "../../etc/passwd", "Europe/Berlin\nX-WR-TIMEZONE:America/New_York"]
+)
+def test_an_unreadable_x_wr_timezone_is_ignored_not_the_whole_calendar(value: str) -> None:
+    """An empty, unknown or repeated X-WR-TIMEZONE refused the whole file as "some of its events
+    have a date or a repeat rule that cannot be read", though every event was fine."""
+    data = one_event("UID:a@x\nDTSTART:20250402T100000Z\nDTEND:20250402T110000Z\nSUMMARY:Kept").replace(
+        b"PRODID:-//t//EN\r\n", f"PRODID:-//t//EN\nX-WR-TIMEZONE:{value}\n".replace("\n", "\r\n").encode()
+    )
+    found = parse_ics(data, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), BERLIN)
+    assert [(m.title, local(m, BERLIN)) for m in found] == [("Kept", "Wed 2025-04-02 12:00")]
+
+
 def test_google_export_with_x_wr_timezone_keeps_local_time_and_its_exceptions() -> None:
     found = meetings("google_export.ics", datetime(2025, 3, 15, tzinfo=UTC), datetime(2025, 4, 30, tzinfo=UTC), PARIS)
     one_on_ones = [(local(m, PARIS), m.title) for m in found if m.title.startswith("Weekly 1:1")]
