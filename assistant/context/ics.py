@@ -87,6 +87,8 @@ def _text(component: icalendar.cal.Component, name: str, limit: int) -> str:
 
 
 def _one_line(value: object, limit: int) -> str:
+    if isinstance(value, list):  # CN=Smith, John: the parser split the unquoted comma
+        value = ",".join(str(v) for v in value)
     return clean_display_text(str(value), limit=limit) if value is not None else ""
 
 

@@ -228,6 +228,17 @@ def test_attendees_organizer_and_video_links() -> None:
     assert {a.name for a in google[0].attendees} == {"ada", "Tom Klein"}  # a CN that is the email: local part
 
 
+def test_a_name_with_an_unquoted_comma_reads_as_written() -> None:
+    """CN=Smith, John (a comma the exporter did not quote) showed as "['Smith', ' John']"."""
+    data = one_event(
+        "UID:c@x\nDTSTART:20250402T100000Z\nSUMMARY:Sync\nORGANIZER;CN=Smith, John:mailto:js@acme.example\n"
+        "ATTENDEE;CN=Doe, Jane:mailto:jd@acme.example"
+    )
+    [meeting] = parse_ics(data, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
+    assert meeting.organizer == "Smith, John"
+    assert [a.name for a in meeting.attendees] == ["Doe, Jane"]
+
+
 def test_hostile_text_is_cleaned_and_capped_never_refused() -> None:
     data = one_event(
         "UID:evil@x\nDTSTART:20250402T100000Z\nDTEND:20250402T110000Z\n"
