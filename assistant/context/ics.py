@@ -209,6 +209,9 @@ class _Calendar:
         self.calendar = calendar
         self.recurring_uids: set[str] = set()
         for event in calendar.walk("VEVENT"):
+            uids = event.get("UID")
+            if isinstance(uids, list) and uids:  # a repeated UID line: the expansion keys series by it
+                event["UID"] = uids[0]
             if "RRULE" in event or "RDATE" in event or "RECURRENCE-ID" in event:
                 self.recurring_uids.add(_uid_of(event))
         owner = owner_email or str(calendar.get("X-WR-CALNAME", "") or "")

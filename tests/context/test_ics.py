@@ -280,6 +280,17 @@ def test_one_broken_event_does_not_lose_the_calendar(broken: str) -> None:
     assert [m.title for m in found] == ["Kept"]
 
 
+def test_an_event_with_two_uids_does_not_lose_the_calendar() -> None:
+    """A repeated UID line refused the whole file ("some of its events have a date or a repeat
+    rule that cannot be read"): the expansion groups events by UID and a list is no key."""
+    data = one_event(
+        "UID:ok@x\nDTSTART:20250402T090000Z\nSUMMARY:Kept\nEND:VEVENT\nBEGIN:VEVENT\n"
+        "UID:two@x\nUID:again@x\nDTSTART:20250402T100000Z\nSUMMARY:Twice"
+    )
+    found = parse_ics(data, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
+    assert [m.title for m in found] == ["Kept", "Twice"]
+
+
 def test_meetings_are_sorted_by_start_then_id() -> None:
     found = meetings("google_export.ics", datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC), PARIS)
     assert [(m.start, m.id) for m in found] == sorted((m.start, m.id) for m in found)
