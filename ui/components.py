@@ -22,7 +22,7 @@ from assistant.chat import DisplayTurn
 from assistant.sessions.base import ToolStep, TurnRecord
 from assistant.views import conversation as view
 from assistant.views.format import resolve_zone
-from assistant.views.markdown import pretty_json, safe_markdown, without_unfinished_line
+from assistant.views.markdown import pretty_json, screen_markdown, without_unfinished_line
 
 NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
 USER_AVATAR = ":material/person:"
@@ -227,7 +227,7 @@ def step_input_markdown(value: Any) -> str:
 
 def step_result_markdown(text: str | None) -> str:
     """A tool step's "Result" section as Markdown: a small grey label and the (escaped) result."""
-    return f":gray[:small[Result]]\n\n{safe_markdown(text or '(no result)')}"
+    return f":gray[:small[Result]]\n\n{screen_markdown(text or '(no result)')}"
 
 
 def step_body(input_markdown: str, result: str | None) -> str:
@@ -261,7 +261,7 @@ def draw_turn(
     a stopped note, and a footer row keyed ``f"{footer_key}-{turn.idx}"`` that ``footer`` fills."""
     turn = item.turn
     with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(safe_markdown(item.user_text), anchors=False)
+        st.markdown(screen_markdown(item.user_text), anchors=False)
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         last_text = max((i for i, (kind, _) in enumerate(item.parts) if kind == "text"), default=-1)
         for i, (kind, part) in enumerate(item.parts):
@@ -269,7 +269,7 @@ def draw_turn(
                 text = str(part)
                 if i == last_text and turn.status == "stopped":
                     text = without_unfinished_line(text)  # a lone "-" it stopped at is no heading underline
-                st.markdown(safe_markdown(text), anchors=False)
+                st.markdown(screen_markdown(text), anchors=False)
             else:
                 draw_step(part)
         if not item.parts:

@@ -27,7 +27,7 @@ from assistant.chat.compare import Branch, Side, gather, start_comparison
 from assistant.sessions.base import SessionError
 from assistant.views import conversation as view
 from assistant.views.compare import CONTEXT_NOTES, SideView, comparison_views, figures_markdown, side_view
-from assistant.views.markdown import safe_markdown
+from assistant.views.markdown import screen_markdown
 from assistant.views.models import model_option
 from ui.components import draw_step
 from ui.streaming import draw_answer
@@ -214,7 +214,7 @@ def _side(shown: SideView, where: str, answer: DisplayTurn | None) -> None:
         else:
             for kind, part in answer.parts:
                 if kind == "text":
-                    st.markdown(safe_markdown(str(part)), anchors=False)
+                    st.markdown(screen_markdown(str(part)), anchors=False)
                 else:
                     draw_step(part)
     if shown.note:

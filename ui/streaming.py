@@ -21,7 +21,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from assistant.chat import ChatEvent, Done, ErrorEvent, TextDelta, ToolFinished, ToolStarted
 from assistant.views import conversation as view
-from assistant.views.markdown import safe_markdown
+from assistant.views.markdown import screen_markdown
 from ui.components import step_body, step_icon, step_input_markdown
 
 CURSOR = " ▍"
@@ -72,11 +72,11 @@ def draw_answer(
                 if slot is None:
                     slot = st.empty()
                 if clock() - sent_at >= FLUSH_EVERY_S or not drawn:
-                    slot.markdown(safe_markdown(buffer) + CURSOR, anchors=False)
+                    slot.markdown(screen_markdown(buffer) + CURSOR, anchors=False)
                     drawn, sent_at = buffer, clock()
             elif isinstance(event, ToolStarted):
                 if slot is not None:
-                    slot.markdown(safe_markdown(buffer), anchors=False)
+                    slot.markdown(screen_markdown(buffer), anchors=False)
                 slot, buffer, drawn = None, "", ""
                 # An expander in a placeholder, redrawn when the step ends (not st.status, which
                 # pauses the page 50 ms when created and 50 ms more when updated).
@@ -95,7 +95,7 @@ def draw_answer(
             elif isinstance(event, Done):
                 outcome.finished = event
     if slot is not None:  # the whole text, without the cursor
-        slot.markdown(safe_markdown(buffer), anchors=False)
+        slot.markdown(screen_markdown(buffer), anchors=False)
     if under is not None:
         under.empty()
     return outcome

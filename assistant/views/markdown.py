@@ -42,11 +42,15 @@ _TOOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,127}")
 _ALLOWED_TARGET = re.compile(r"[(:]\s*(?:https?://|mailto:)", re.IGNORECASE)
 
 
-def safe_markdown(text: str) -> str:
+def safe_markdown(text: str, *, code_as_typed: bool = False) -> str:
     """Markdown that cannot load remote images, run HTML or link anywhere but http(s)/mailto.
 
     Args:
         text: Untrusted markdown produced by the model (or typed by a user).
+        code_as_typed: Leave HTML inside code (fenced blocks, inline spans) as typed, for
+            Streamlit's ``st.markdown``, which shows raw HTML as text by itself: escaped there,
+            ``<div>`` in a code sample read ``&lt;div&gt;``. Exports keep the default (a
+            viewer that opens them may render raw HTML), see :func:`screen_markdown`.
 
     Returns:
         The same markdown with images replaced by inert text, HTML tags escaped, links
@@ -68,13 +72,80 @@ def safe_markdown(text: str) -> str:
     out = _INLINE_IMAGE.sub(_inline, strip_bidi_controls(text))
     out = _REF_IMAGE.sub(_ref, out)
     out = out.replace("![", "!\\[")  # shortcut references and anything left: never an image
-    out = _ESCAPED_ANGLE.sub(lambda m: m.group(1) + html.escape(m.group(2)), out)
-    out = _HTML_TAG.sub(lambda m: html.escape(m.group(0)), out)
+    if "<" not in out and ">" not in out:
+        pass  # no tag, no escaped angle bracket: nothing to escape (most answers)
+    elif code_as_typed and ("`" in out or "~~~" in out):
+        out = "".join(part if code else _escape_html(part) for part, code in _code_parts(out))
+    else:
+        out = _escape_html(out)
     out = _DIRECTIVE.sub(lambda m: "\\:" * len(m.group(1)), out)
     # Streamlit turns ":material/x:" into ":material_x:" before parsing and draws that as an icon
     # wherever it is in the text: an escaped slash and a zero-width space keep both as typed.
     out = out.replace(":material/", ":material\\/").replace(":material_", ":\u200bmaterial_")
     return _neutralise_links(out)
+
+
+def screen_markdown(text: str) -> str:
+    """:func:`safe_markdown` for drawing with ``st.markdown``: code shows HTML as typed.
+
+    Args:
+        text: Untrusted markdown produced by the model (or typed by a user).
+
+    Returns:
+        The markdown to draw.
+    """
+    return safe_markdown(text, code_as_typed=True)
+
+
+def _escape_html(text: str) -> str:
+    """Every HTML tag (and angle bracket already escaped for Markdown) as entities: shown, never run."""
+    out = _ESCAPED_ANGLE.sub(lambda m: m.group(1) + html.escape(m.group(2)), text)
+    return _HTML_TAG.sub(lambda m: html.escape(m.group(0)), out)
+
+
+# A fence line: its run of backticks or tildes (any indentation: misreading an indented block
+# as a fence only leaves HTML to st.markdown, which shows it as text anyway) and the rest.
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
+# An inline code span (within one paragraph): a run of backticks, then the shortest text up to a
+# run of the same length.
+_CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+_BLANK_LINE = re.compile(r"(\n[ \t]*\n)")
+
+
+def _code_parts(text: str) -> list[tuple[str, bool]]:
+    """``text`` cut into ``(part, is_code)``: fenced code blocks (an unclosed one runs to the end,
+    as CommonMark reads it: an answer still streaming) and inline code spans are code."""
+    parts: list[tuple[str, bool]] = []
+    prose: list[str] = []
+    block: list[str] = []
+    fence: tuple[str, int] | None = None  # the open block's fence character and length
+
+    def flush_prose() -> None:
+        for paragraph in _BLANK_LINE.split("".join(prose)):
+            at = 0
+            for m in _CODE_SPAN.finditer(paragraph) if "`" in paragraph else ():
+                parts.extend(((paragraph[at : m.start()], False), (m.group(0), True)))
+                at = m.end()
+            parts.append((paragraph[at:], False))
+        prose.clear()
+
+    for line in text.splitlines(keepends=True):
+        m = _FENCE.match(line.rstrip("\r\n"))
+        if fence is None:
+            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):  # a backtick fence's info has none
+                flush_prose()
+                fence, block = (m.group(1)[0], len(m.group(1))), [line]
+            else:
+                prose.append(line)
+            continue
+        block.append(line)
+        if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= fence[1] and not m.group(2).strip():
+            parts.append(("".join(block), True))
+            fence, block = None, []
+    if block:
+        parts.append(("".join(block), True))
+    flush_prose()
+    return parts
 
 
 # The last line of an answer cut short may hold only the start of a Markdown construct: a lone

@@ -104,6 +104,15 @@ def test_answer_shows_tool_step_and_cost_footer(make_app: Callable[..., AppTest]
     assert any("of $5.00 today" in str(p.proto.text) for p in at.get("progress"))
 
 
+def test_html_in_a_code_sample_reads_as_typed(make_app: Callable[..., AppTest]) -> None:
+    """A question holding an HTML sample showed '&lt;div&gt;' in its code block: the escaping meant
+    for prose reached the code, where Markdown shows entities as they are. Prose stays escaped."""
+    at = _send(make_app(), 'Why does this fail?\n```html\n<div class="x">a</div>\n```\nSee `<br>` and <b>this</b>')
+    question = at.chat_message[0].markdown[0].value
+    assert '```html\n<div class="x">a</div>\n```' in question
+    assert "`<br>`" in question and "&lt;b&gt;this&lt;/b&gt;" in question
+
+
 def test_without_a_daily_budget_the_spend_is_a_line_not_an_empty_bar(make_app: Callable[..., AppTest]) -> None:
     at = _send(make_app(DAILY_BUDGET_USD="0"), "Prepare me for the Acme QBR")
     assert not at.get("progress")

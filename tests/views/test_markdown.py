@@ -6,9 +6,11 @@ import html
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.markdown_text import literal
-from assistant.views.markdown import plain_text, safe_markdown, without_unfinished_line
+from assistant.views.markdown import _code_parts, plain_text, safe_markdown, screen_markdown, without_unfinished_line
 
 
 @pytest.mark.parametrize(
@@ -224,3 +226,39 @@ def test_calendar_text_escaped_for_markdown_reads_as_typed_after_safe_markdown(t
     out = safe_markdown(literal(title))
     assert shown(out) == title
     assert not re.search(r"(?<!\\)(?:\\\\)*<[A-Za-z/!]", out), "no tag a renderer could read"
+
+
+SAMPLE = "Try:\n```html\n<div>a</div>\n```\nor `<br>` here, not <b>this</b>.\n~~~\n<p>\n~~~\n"
+
+
+def test_on_screen_html_in_code_reads_as_typed_and_prose_stays_escaped() -> None:
+    """st.markdown shows code as it is, entities included: escaped there, ``<div>`` read ``&lt;div&gt;``."""
+    out = screen_markdown(SAMPLE)
+    assert "```html\n<div>a</div>\n```" in out and "`<br>`" in out and "~~~\n<p>\n~~~" in out
+    assert "&lt;b&gt;this&lt;/b&gt;" in out
+
+
+def test_exports_escape_html_in_code_too() -> None:
+    """A Markdown export may be opened by a viewer that renders raw HTML: nothing is left as a tag."""
+    out = safe_markdown(SAMPLE)
+    assert "<" not in out.replace("&lt;", "")
+
+
+def test_an_unclosed_fence_is_code_to_the_end_as_while_an_answer_streams() -> None:
+    assert screen_markdown("Here:\n```xml\n<a>\n<b>") == "Here:\n```xml\n<a>\n<b>"
+
+
+def test_a_code_span_does_not_reach_across_a_blank_line() -> None:
+    assert screen_markdown("`a\n\nb <i>x</i>`") == "`a\n\nb &lt;i&gt;x&lt;/i&gt;`"
+
+
+def test_images_in_code_stay_blocked_on_screen() -> None:
+    assert "image blocked" in screen_markdown("```\n![x](https://attacker.example/p.png)\n```")
+
+
+@given(st.text(alphabet="`~<>ab \n\\", max_size=60))
+def test_code_parts_cover_the_text_and_screen_differs_only_inside_code(text: str) -> None:
+    parts = _code_parts(text)
+    assert "".join(part for part, _ in parts) == text
+    if not any(code for _, code in parts):
+        assert screen_markdown(text) == safe_markdown(text)
