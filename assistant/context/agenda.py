@@ -325,6 +325,39 @@ def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: i
     return "\n".join(lines)
 
 
+def _length(minutes: int) -> str:
+    """A meeting's length as a person says it: "9 hours", "2 days", "90 minutes"."""
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return f"{days} day{'s' if days != 1 else ''}"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} hours"
+    return f"{minutes} minutes"
+
+
+def _planned_minutes(meeting: Meeting, duration_minutes: int | None, warnings: list[str]) -> int:
+    """How many minutes the agenda plans: the override, else the meeting's length, at most 8 hours.
+
+    An offsite or an all-day workshop is where an agenda is needed most: it was refused ("between
+    5 and 480 minutes; got 1440"). Its first working day is planned, and a warning says so.
+    """
+    duration = duration_minutes if duration_minutes is not None else meeting.duration_minutes
+    if duration_minutes is None and duration > MAX_DURATION:
+        warnings.append(
+            f"The meeting runs {_length(duration)}; this agenda plans its first {_length(MAX_DURATION)}. "
+            "Ask for an agenda per part of the day for the rest."
+        )
+        duration = MAX_DURATION
+    if duration_minutes is None and duration < MIN_DURATION:
+        raise ValueError(
+            f"{meeting.title} has no length in the calendar (it starts and ends at the same time); "
+            f"give duration_minutes ({MIN_DURATION}-{MAX_DURATION}) to plan its agenda."
+        )
+    if not MIN_DURATION <= duration <= MAX_DURATION:
+        raise ValueError(f"An agenda needs between {MIN_DURATION} and {MAX_DURATION} minutes; got {duration}.")
+    return duration
+
+
 # Long on purpose: the agenda is built top to bottom, one section after another (a linear
 # checklist of the meeting's parts); each section is a few lines.
 def build_agenda(
@@ -350,12 +383,11 @@ def build_agenda(
         The agenda; item minutes sum exactly to the duration.
 
     Raises:
-        ValueError: If the duration is outside 5-480 minutes.
+        ValueError: If ``duration_minutes`` is outside 5-480 minutes, or the meeting is shorter
+            than 5 minutes and no duration is given.
     """
-    duration = duration_minutes if duration_minutes is not None else meeting.duration_minutes
-    if not MIN_DURATION <= duration <= MAX_DURATION:
-        raise ValueError(f"An agenda needs between {MIN_DURATION} and {MAX_DURATION} minutes; got {duration}.")
     warnings: list[str] = []
+    duration = _planned_minutes(meeting, duration_minutes, warnings)
     rock_by_id = {r.id: r for r in rocks}
     area_by_id = {a.id: a for a in budget}
     related_rocks = [rock_by_id[i] for i in meeting.related_rocks if i in rock_by_id]

@@ -167,7 +167,8 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
 
         Args:
             meeting_id: Id of the meeting, as returned by get_upcoming_meetings.
-            duration_minutes: Optional length override in minutes (5-480); defaults to the meeting's length.
+            duration_minutes: Optional length override in minutes (5-480); defaults to the meeting's
+                length (a longer meeting: its first 8 hours).
         """
         mid = meeting_id.lower()
         logger.info("user_id=<%s>, meeting_id=<%s> | generating agenda", deps.user_id, mid)

@@ -127,6 +127,48 @@ def test_an_all_day_events_agenda_runs_from_the_working_morning(data_dir: Path, 
     assert "Wednesday 09 December, 09:00-17:00" in agenda.markdown
 
 
+def test_an_offsite_longer_than_a_working_day_gets_an_agenda_for_its_first_hours(data_dir: Path) -> None:
+    """A two-day offsite (or any meeting over 8 hours) was refused: "An agenda needs between 5 and
+    480 minutes; got 2880", although that is where an agenda is needed most."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from assistant.context.calendar import in_zone
+
+    base = find_meeting(data_dir, NOW, "acme-qbr")
+    day = datetime(2026, 12, 9, tzinfo=UTC)
+    offsite = base.model_copy(
+        update={"all_day": True, "start": day, "end": day + timedelta(days=2), "duration_minutes": 2880}
+    )
+    tokyo = ZoneInfo("Asia/Tokyo")
+    [placed] = in_zone([offsite], tokyo)
+    agenda = build_agenda(placed, prep_notes=[], budget=[], rocks=[], tz=tokyo)
+    assert agenda.duration_minutes == 480 == sum(i.minutes for i in agenda.items)
+    assert (agenda.items[0].start, agenda.items[-1].end) == ("09:00", "17:00")
+    assert agenda.warnings[0] == (
+        "The meeting runs 2 days; this agenda plans its first 8 hours. "
+        "Ask for an agenda per part of the day for the rest."
+    )
+    workshop = base.model_copy(update={"end": base.start + timedelta(minutes=540), "duration_minutes": 540})
+    assert (
+        build_agenda(workshop, prep_notes=[], budget=[], rocks=[], tz=UTC)
+        .warnings[0]
+        .startswith("The meeting runs 9 hours")
+    )
+    with pytest.raises(ValueError, match="between 5 and 480"):  # an explicit length out of range is still refused
+        build_agenda(workshop, prep_notes=[], budget=[], rocks=[], tz=UTC, duration_minutes=540)
+
+
+def test_a_meeting_with_no_length_asks_for_one(data_dir: Path) -> None:
+    """A zero-length event (a reminder at 10:00-10:00) read "between 5 and 480 minutes; got 0"."""
+    base = find_meeting(data_dir, NOW, "acme-qbr")
+    reminder = base.model_copy(update={"end": base.start, "duration_minutes": 0})
+    with pytest.raises(ValueError, match=r"has no length in the calendar .* give duration_minutes"):
+        build_agenda(reminder, prep_notes=[], budget=[], rocks=[], tz=UTC)
+    planned = build_agenda(reminder, prep_notes=[], budget=[], rocks=[], tz=UTC, duration_minutes=15)
+    assert planned.duration_minutes == 15
+
+
 def test_a_big_rocks_notes_read_as_sentences_with_a_readable_date(data_dir: Path, engine: Engine) -> None:
     """The Materials notes read "at risk, 62% complete. next milestone 'EU data residency GA' due
     2026-12-25. risks: ..." under "Monday 7 December 2026": sentences in lower case, an ISO date."""
