@@ -287,6 +287,13 @@ def parse_budget_csv(data: bytes) -> list[BudgetRow]:
         lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as e:
         raise ContextInputError.single(f"This CSV cannot be read ({e}); export it again from your spreadsheet.") from e
+    if lines and '"' in text and _quote_runs_to_the_end(text, delimiter):
+        # The rows after it were read into that one cell: the problems listed were all wrong
+        # ("'1000,900,Priya Sales,…' is not a number", "actual, forecast are empty").
+        raise ContextInputError.single(
+            f'Row {len(lines)}: a double quote (") opens a cell that is never closed, so the rest of the file '
+            "was read into that cell. Close or remove the quote and upload the file again."
+        )
     numbered = [
         (i + 1, [_csv_cell(c) for c in cells])
         for i, cells in enumerate(lines)
@@ -299,6 +306,16 @@ def parse_budget_csv(data: bytes) -> list[BudgetRow]:
     rows = budget_rows(numbered[1:], positions, dot_groups_thousands=delimiter == ";")
     logger.info("rows=<%s>, format=<csv> | budget file parsed", len(rows))
     return rows
+
+
+def _quote_runs_to_the_end(text: str, delimiter: str) -> bool:
+    """Whether a quoted cell of ``text`` is still open at the end of the file."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as e:
+        return "unexpected end of data" in str(e)
+    return False
 
 
 def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:

@@ -90,6 +90,19 @@ def test_text_in_a_number_column_names_row_and_column() -> None:
     ]
 
 
+def test_a_quote_never_closed_is_named_instead_of_the_rows_it_swallowed() -> None:
+    """An unclosed quote read the rest of the file into one cell; the user was told
+    "'1000,900,950,Priya Sales,…' is not a number" and "actual, forecast are empty"."""
+    data = b'area,plan,actual,forecast,owner\nEngineering,"1000,900,950,Priya\nSales,500,400,450,Elena\n'
+    with pytest.raises(ContextInputError) as err:
+        parse_budget_csv(data)
+    assert str(err.value).startswith('Row 2: a double quote (") opens a cell that is never closed')
+    assert "not a number" not in str(err.value)
+    # a quoted cell over two lines, closed, and a quote inside an unquoted cell are read as before
+    rows = parse_budget_csv(b'area,plan,actual,forecast,notes\nEng "core",10,9,9,"two\nlines"\nSales,5,4,4,x\n')
+    assert [r.area for r in rows] == ['Eng "core"', "Sales"]
+
+
 def test_every_problem_listed_in_row_then_column_order() -> None:
     data = (HEADER + ",,0,-5,,\nA,,1,1,1,\na,,1,1,1,\n").encode()
     assert problems(data) == [
