@@ -94,7 +94,7 @@ class ContextInputError(ValueError):
 def is_blank(value: Any) -> bool:
     """Whether a cell is empty: None, NaN/NaT (pandas' missing values), or text that draws nothing
     (only whitespace, control or invisible characters such as zero-width spaces or a bidi override)."""
-    if value is None:
+    if value is None or type(value).__name__ == "NAType":  # pandas' pd.NA: a nullable column's empty cell
         return True
     if isinstance(value, float) and math.isnan(value):
         return True

@@ -80,6 +80,18 @@ def test_a_name_of_invisible_characters_is_empty() -> None:
     )
 
 
+def test_cells_a_nullable_column_leaves_empty_are_empty() -> None:
+    """pandas' pd.NA (the empty cell of a string or nullable-integer column) was not blank: a name
+    of pd.NA was saved as the rock "<NA>", and an added empty row was not skipped."""
+    import pandas as pd
+
+    with pytest.raises(ContextInputError) as info:
+        validate_rock_rows([rock(name=pd.NA)])
+    assert [str(p) for p in info.value.problems] == ["row 1, column name: is empty; every rock needs a name"]
+    empty = dict.fromkeys(rock(), pd.NA)
+    assert [r.name for r in validate_rock_rows([rock(), empty])] == ["Launch Platform v3"]
+
+
 def test_empty_table_and_too_many_rocks_are_refused() -> None:
     with pytest.raises(ContextInputError, match="at least one rock"):
         validate_rock_rows([{"name": None}])
