@@ -138,6 +138,20 @@ def test_bad_input_returns_error_result(agent: Agent, name: str, kwargs: dict[st
     assert expected in text
 
 
+def test_refused_arguments_read_as_one_line_in_the_tool_step(agent: Agent) -> None:
+    """A note over 4000 characters showed pydantic's report in the answer's tool step: the whole
+    note again as input_value, "[type=string_too_long…]" and a link to pydantic's docs."""
+    from assistant.chat.display import summarize_tool_result
+
+    result = agent.tool.save_prep_response(meeting_id="acme-qbr", topic="t", response="r" * 4001)
+    assert summarize_tool_result(result) == "Input refused: response: String should have at most 4000 characters"
+    result = agent.tool.get_upcoming_meetings(days_ahead=0, query="x" * 201)
+    assert summarize_tool_result(result) == (
+        "Input refused: days_ahead: Input should be greater than or equal to 1; "
+        "query: String should have at most 200 characters"
+    )
+
+
 def test_rejected_note_writes_nothing(agent: Agent, engine: Engine) -> None:
     error_text(agent.tool.save_prep_response(meeting_id="nope", topic="t", response="r"))
     error_text(agent.tool.save_prep_response(meeting_id="acme-qbr", topic="t", response="  "))
