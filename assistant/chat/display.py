@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from assistant.sessions.base import UNTITLED, SessionDocument, ToolStep, TurnRecord
+from assistant.tool_errors import readable_tool_error
 
 DEFAULT_TITLE = UNTITLED
 TOOL_RESULT_PREVIEW_CHARS = 280
@@ -98,20 +98,6 @@ def derive_title(text: str, limit: int = 60) -> str:
     return (cut or line[:limit]).rstrip(",.;:") + "…"
 
 
-# strands' words for arguments its tool schema refused, then pydantic's report: a line per field,
-# then "  What is wrong [type=..., input_value=..., input_type=...]" and a link to pydantic's docs.
-_INPUT_REFUSED = "Validation failed for input parameters: "
-_FIELD_ERROR = re.compile(r"^(\w[^\n]*)\n  ([^\n]+?)(?: \[type=[^\n]*)?$", re.M)
-
-
-def _input_refusal(report: str) -> str:
-    """pydantic's report on a tool's refused arguments as one line a person reads, e.g.
-    "Input refused: response: String should have at most 4000 characters" (without the
-    argument's value, which a long note repeated, and pydantic's links)."""
-    problems = [f"{field}: {what}" for field, what in _FIELD_ERROR.findall(report) if "validation error" not in field]
-    return "Input refused: " + ("; ".join(problems) if problems else report.splitlines()[0])
-
-
 def summarize_tool_result(result: dict[str, Any]) -> str:
     """A short, human summary of a strands ToolResult."""
     texts = []
@@ -125,8 +111,5 @@ def summarize_tool_result(result: dict[str, Any]) -> str:
         data = json.loads(raw)
         if isinstance(data, dict) and isinstance(data.get("summary"), str):
             return str(data["summary"])
-    if raw.startswith("Error: "):
-        raw = raw[len("Error: ") :]
-    if raw.startswith(_INPUT_REFUSED):
-        raw = _input_refusal(raw[len(_INPUT_REFUSED) :])
+    raw = readable_tool_error(raw)
     return raw if len(raw) <= TOOL_RESULT_PREVIEW_CHARS else raw[: TOOL_RESULT_PREVIEW_CHARS - 1] + "…"

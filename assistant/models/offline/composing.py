@@ -17,6 +17,7 @@ from assistant.models.offline.names import (
     SAVE_TOOL,
 )
 from assistant.models.offline.reading import Context
+from assistant.tool_errors import readable_tool_error
 
 _HELP_TEXT = (
     "I can help you get ready for your meetings. Try asking me to:\n\n"
@@ -286,7 +287,7 @@ def compose_answer(context: Context) -> str:
     focus: dict[str, Any] | None = None
     for outcome in context.turn_outcomes:
         if not outcome.ok or outcome.data is None:
-            reason = outcome.text.strip() or "no details"
+            reason = readable_tool_error(outcome.text) or "no details"
             sections.append(f"I couldn't get that from `{outcome.name or 'a tool'}`: {reason}")
             continue
         data = outcome.data

@@ -259,6 +259,24 @@ def test_budget_and_big_rocks_read_as_prose_not_field_names(sqlite_engine: Any) 
         assert raw not in text, raw
 
 
+def test_a_note_over_the_limit_is_refused_in_one_readable_line(sqlite_engine: Any) -> None:
+    """Through the real tools: a 4,500-character note was refused in the answer and its tool step with
+    pydantic's report ("Validation failed for input parameters: 1 validation error for …", the
+    whole note again as input_value, a link to pydantic's docs)."""
+    from assistant.chat.events import Done, TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "Save a note for the Acme QBR: " + "push for renewal " * 265)
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    refusal = "Input refused: response: String should have at most 4000 characters"
+    assert refusal in text
+    assert "validation error" not in text and "pydantic" not in text and "input_value" not in text
+    done = events[-1]
+    assert isinstance(done, Done) and done.turn.tool_steps[-1].result == refusal
+
+
 def test_budget_amounts_keep_one_decimal_unless_whole_millions(sqlite_engine: Any) -> None:
     """Cloud Infrastructure read "$4.2M annual budget, $3M spent so far, $2.6M planned by now": the
     $3.05M spent lost its decimal beside its neighbours and read as an exact three million."""
