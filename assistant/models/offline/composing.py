@@ -7,7 +7,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from assistant.markdown_text import literal
-from assistant.models.offline.deciding import WEEKDAY_WORDS, WEEKDAYS, best_meeting, detect_intents, refers_to_soonest
+from assistant.models.offline.deciding import (
+    WEEKDAY_WORDS,
+    WEEKDAYS,
+    best_meeting,
+    detect_intents,
+    note_text,
+    refers_to_soonest,
+)
 from assistant.models.offline.names import (
     AGENDA_TOOL,
     BUDGET_TOOL,
@@ -268,6 +275,12 @@ def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
     return lines
 
 
+_ASK_FOR_THE_NOTE = (
+    "What should the note say? Write it after the command, e.g. "
+    "*Save a note for the Acme QBR: push for a decision on the renewal*."
+)
+
+
 def compose_answer(context: Context) -> str:
     """The markdown answer once this turn's tools have answered (or the help text without them).
 
@@ -278,6 +291,8 @@ def compose_answer(context: Context) -> str:
         The answer's text.
     """
     intents = detect_intents(context)
+    if intents.save and not note_text(context.user_text) and not context.turn_outcomes:
+        return _ASK_FOR_THE_NOTE
     if not context.turn_outcomes:
         if not intents.any:
             return _HELP_TEXT

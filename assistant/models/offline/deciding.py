@@ -217,9 +217,10 @@ def _best_question(previous_answer: str, user_text: str, meeting_title: str = ""
     return best
 
 
-def _save_response(user_text: str) -> str:
-    stripped = _SAVE_PREFIX.sub("", user_text, count=1).strip()
-    return stripped or user_text.strip()
+def note_text(user_text: str) -> str:
+    """What a "save a note" message asks to save: the text after the command ("" when nothing
+    follows it: "Save a note:" alone was saved as the note "Save a note:")."""
+    return _SAVE_PREFIX.sub("", user_text, count=1).strip()
 
 
 def _prep_meeting_title(previous_answer: str) -> str:
@@ -267,7 +268,7 @@ def plan_tool_calls(context: Context) -> list[ToolCall]:
             want(AGENDA_TOOL, agenda_input)
         elif MEETINGS_TOOL not in done:
             want(MEETINGS_TOOL, meetings_call())
-    if intents.save and SAVE_TOOL in context.available:
+    if intents.save and SAVE_TOOL in context.available and note_text(context.user_text):
         prep_title = _prep_meeting_title(context.previous_answer)
         meeting = _known_meeting(context, context.user_text, prep_title)
         if meeting is not None and meeting.get("id"):
@@ -280,7 +281,7 @@ def plan_tool_calls(context: Context) -> list[ToolCall]:
             save_input = {
                 "meeting_id": str(meeting["id"]),
                 "topic": topic,
-                "response": _save_response(context.user_text),
+                "response": note_text(context.user_text),
             }
             want(SAVE_TOOL, save_input)
         elif MEETINGS_TOOL not in done:

@@ -277,6 +277,26 @@ def test_a_note_over_the_limit_is_refused_in_one_readable_line(sqlite_engine: An
     assert isinstance(done, Done) and done.turn.tool_steps[-1].result == refusal
 
 
+@pytest.mark.parametrize("asked", ["Save a note:", "Save a note for the Acme QBR:", "remember"])
+def test_a_save_with_nothing_to_save_asks_what_the_note_should_say(sqlite_engine: Any, asked: str) -> None:
+    """ "Save a note:" alone was saved as the note "Save a note:"."""
+    from sqlalchemy import func, select
+
+    from assistant import db
+    from assistant.chat.events import Done, TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", asked)
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert text.startswith("What should the note say?"), text
+    done = events[-1]
+    assert isinstance(done, Done) and done.turn.tool_steps == ()
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(db.prep_responses)).scalar_one() == 0
+
+
 def test_budget_amounts_keep_one_decimal_unless_whole_millions(sqlite_engine: Any) -> None:
     """Cloud Infrastructure read "$4.2M annual budget, $3M spent so far, $2.6M planned by now": the
     $3.05M spent lost its decimal beside its neighbours and read as an exact three million."""
