@@ -235,9 +235,13 @@ def test_detail_shows_transcript_steps_usage_and_downloads(env: Callable[..., Ch
 
 
 def test_a_long_sessions_detail_draws_its_first_answers_and_loads_later_ones_on_request(
-    env: Callable[..., ChatService],
+    env: Callable[..., ChatService], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A 150-answer session drew every answer (~3 s) on each rerun of its detail."""
+    from assistant.models import registry
+
+    monkeypatch.setattr(registry, "OFFLINE_FIRST_TOKEN_DELAY_S", 0.0)  # 45 answers without the demo's pacing
+    monkeypatch.setattr(registry, "OFFLINE_CHUNK_DELAY_S", 0.0)
     service = env()
     meta = service.create_session(USER, user_email=EMAIL)
     for i in range(45):
