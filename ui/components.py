@@ -165,6 +165,94 @@ _FOLLOW_JS = """
 """
 
 
+# What a screen reader gets, on every page (installed once per browser page):
+# - A Markdown ":material/name:" icon is a <span role="img" aria-label="name icon">: read
+#   "payments icon $0.00 of $5.00 today", and a tab named "table_rows icon Sessions". Each is
+#   hidden from assistive tech, unless it is all a button, link or tab holds (its only name).
+#   Streamlit's own icons (icon=..., page links) are already aria-hidden.
+# - A polite live region announces what a screen reader user otherwise learns only by reading
+#   the page again: an answer finished (its footer drawn after it streamed), it failed, or a send
+#   was refused. The streamed text itself is not live (too chatty).
+# The observer only looks at the nodes each change adds; the rest waits for a check at most
+# every 250 ms, a few selector queries.
+_A11Y_JS = r"""
+(() => {
+  if (window.__eaA11y) return;
+  window.__eaA11y = true;
+  const ICON = 'span[role="img"][aria-label$=" icon"]';
+  const HOSTS = 'button, a, [role="tab"], [role="button"], label';
+  const hide = (icon) => {
+    const host = icon.closest(HOSTS);
+    if (host && !host.textContent.replace(icon.textContent, '').trim()) return;  // its only name
+    icon.setAttribute('aria-hidden', 'true');
+  };
+  const hideIn = (node) => {
+    if (node.nodeType !== 1) return;
+    if (node.matches(ICON)) hide(node);
+    else if (node.firstElementChild) node.querySelectorAll(ICON).forEach(hide);
+  };
+  const say = document.createElement('div');
+  say.className = 'ea-announce';
+  say.setAttribute('role', 'status');
+  say.setAttribute('aria-live', 'polite');
+  say.style.cssText = 'position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap;';
+  document.body.appendChild(say);
+  const announce = (text) => {
+    say.textContent = '';
+    setTimeout(() => { say.textContent = text; }, 50);  // a new text, even when it is the same again
+  };
+  const text = (el) => (el.querySelector('[data-testid="stAlert"]') || el).innerText.trim().replace(/\s+/g, ' ');
+  const FOOTER = '[class*="st-key-turn-footer-"]';
+  const NEWS = `.st-key-refusal, .st-key-failed-turn, ${FOOTER}`;
+  const seen = new WeakSet();
+  // Waiting for an answer: from a send (Enter in the chat input, a button of the page) or the end
+  // of a stream, until its footer, a failure or a refusal is drawn.
+  let answering = false, endedAt = 0, timer = 0;
+  const asked = () => { endedAt = performance.now(); };
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) asked();
+  }, true);
+  document.addEventListener('click', (e) => {  // not a stored answer's own buttons, nor "Show earlier"
+    const button = e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button');
+    if (button && !button.closest(`${FOOTER}, [data-testid="stExpander"], .st-key-earlier-turns`)) asked();
+  }, true);
+  const check = () => {
+    timer = 0;
+    const streaming = !!document.querySelector('.answering-marker');
+    if (answering && !streaming) endedAt = performance.now();
+    answering = streaming;
+    const fresh = [...document.querySelectorAll(NEWS)].filter((e) => !seen.has(e));
+    fresh.forEach((e) => seen.add(e));
+    if (endedAt && fresh.length) {  // what a send drew; a session opened again is no news
+      endedAt = 0;
+      const refusal = fresh.find((e) => e.matches('.st-key-refusal'));
+      const failure = fresh.find((e) => e.matches('.st-key-failed-turn'));
+      const last = fresh[fresh.length - 1].closest('[data-testid="stChatMessage"]');
+      const stopped = last && last.querySelector('[aria-label="stop_circle icon"]');
+      if (refusal) announce(`Not sent: ${text(refusal)}`);
+      else if (failure) announce(`Answer failed: ${text(failure)}`);
+      else announce(stopped ? 'Answer stopped' : 'Answer finished');
+    }
+    if (endedAt && !streaming && performance.now() - endedAt > 10000) endedAt = 0;
+  };
+  new MutationObserver((records) => {
+    for (const r of records) r.addedNodes.forEach(hideIn);
+    if (!timer) timer = setTimeout(check, 250);
+  }).observe(document.body, {childList: true, subtree: true});
+  document.querySelectorAll(ICON).forEach(hide);
+  document.querySelectorAll(NEWS).forEach((e) => seen.add(e));  // what was there before: no news
+  answering = !!document.querySelector('.answering-marker');
+})();
+"""
+
+
+def assistive_tech_support() -> None:
+    """Hide decorative Markdown icons from screen readers and announce finished, failed and refused
+    answers politely (see ``_A11Y_JS``). Drawn once per full run on every page; it installs itself
+    once per browser page."""
+    _page_script("ea-a11y", _A11Y_JS)
+
+
 def _page_script(name: str, script: str) -> None:
     """Run ``script`` in the page from an element that takes no room (it hides its own container).
 

@@ -141,3 +141,31 @@ def test_prep_card_help_icon_is_not_alone_on_a_line(page: Any, chat_server: Stre
     line_start = caption.first.bounding_box()["x"]
     shot(page, "a11y-prep-card")
     assert icon.bounding_box()["x"] - line_start > 20, (line_start, icon.bounding_box())
+
+
+def test_icons_are_not_read_before_labels(page: Any, chat_server: StreamlitServer) -> None:
+    """A Markdown icon is an image named after it: the sidebar read 'payments icon $0.00 of $5.00
+    today', a badge 'science icon offline demo model' and the sessions tabs 'table_rows icon Sessions'."""
+    open_page(page, chat_server)
+    page.get_by_text("of $5.00 today").wait_for()
+    for path in ("", "context", "sessions"):
+        if path:
+            open_page(page, chat_server, path)
+        tree = page.locator("body").aria_snapshot()
+        assert " icon" not in tree, f"/{path}:\n{tree}"
+    assert page.get_by_role("tab", name="Sessions", exact=True).count() == 1
+
+
+def test_answers_and_refusals_are_announced_politely(page: Any, chat_server: StreamlitServer) -> None:
+    """Nothing told a screen reader user that an answer had finished streaming or that a send was
+    refused; a polite status region now says so (the streamed text itself is not live)."""
+    open_page(page, chat_server)
+    status = page.locator('[role="status"][aria-live="polite"]', has_text="Answer finished")
+    page.fill(INPUT, "How is our budget tracking?")
+    page.press(INPUT, "Enter")
+    status.wait_for(state="attached")
+    page.fill(INPUT, "a" * 8100)
+    page.press(INPUT, "Enter")
+    refused = page.locator('[role="status"][aria-live="polite"]', has_text="Not sent:")
+    refused.wait_for(state="attached")
+    assert "8,100 characters" in refused.inner_text()
