@@ -100,6 +100,11 @@ def _card(
     # Cards of a row share its height and keep their buttons at the bottom, so the buttons line
     # up whatever the title's length; a card grows when its text wraps (the chat page's CSS,
     # ``.st-key-prep-queue``). A fixed height clipped the buttons of a narrow card.
+    # Each card's buttons read "Prepare", "Materials": a screen reader heard "Prepare, Materials,
+    # Prepare, …". Their labels go on with the meeting's title in italics, visually hidden (the
+    # chat page's CSS, ``[class*="st-key-prep-card-"] button em``): "Prepare for Q3 Budget Review".
+    title = md_text(meeting.title).strip()
+    named = f" _for {title}_" if title else ""
     with st.container(border=True, key=f"prep-card-{index}"):
         st.markdown(f"**{md_text(meeting.title)}**")
         st.badge(entry.item.type_label, icon=":material/label:", color="blue")
@@ -114,7 +119,7 @@ def _card(
         with st.container(horizontal=True, gap="small"):
             if entry.session_id:
                 st.button(
-                    "Resume prep",
+                    "Resume prep" + named,
                     key=f"prep-resume-{index}",
                     icon=":material/play_arrow:",
                     type="primary",
@@ -123,14 +128,14 @@ def _card(
                 )
             else:
                 st.button(
-                    "Prepare",
+                    "Prepare" + named,
                     key=f"prep-start-{index}",
                     icon=":material/edit_note:",
                     type="primary",
                     on_click=on_prepare,
                     args=(meeting, when),
                 )
-            with st.popover("Materials", icon=":material/download:", key=f"prep-materials-{index}"):
+            with st.popover("Materials" + named, icon=":material/download:", key=f"prep-materials-{index}"):
                 st.caption("Agenda, questions for this type of meeting and a note-taking template, from what is saved.")
                 stem = _stem(meeting)
                 st.download_button(

@@ -169,3 +169,16 @@ def test_answers_and_refusals_are_announced_politely(page: Any, chat_server: Str
     refused = page.locator('[role="status"][aria-live="polite"]', has_text="Not sent:")
     refused.wait_for(state="attached")
     assert "8,100 characters" in refused.inner_text()
+
+
+def test_prep_card_buttons_name_their_meeting(page: Any, chat_server: StreamlitServer) -> None:
+    """Every prep card's buttons read 'Prepare', 'Materials': tabbing through the queue gave no
+    clue which meeting each acts on. The title follows in the name only (visually hidden)."""
+    open_page(page, chat_server)
+    card = page.locator("[class*='st-key-prep-card-']").first
+    title = card.locator("strong").first.inner_text()
+    for label in ("Prepare", "Materials"):
+        button = card.get_by_role("button", name=f"{label} for {title}", exact=True)
+        assert button.count() == 1, card.aria_snapshot()
+        hidden = button.locator("em").bounding_box()
+        assert hidden is not None and hidden["width"] <= 1, hidden  # sighted users still see 'Prepare'
