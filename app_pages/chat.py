@@ -108,6 +108,10 @@ st.html(
     .st-key-session-list button [data-testid="stMarkdownContainer"] { min-width: 0; overflow: hidden; }
     .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .st-key-welcome h2 { margin-bottom: 0.25rem; }
+    .st-key-chat-header [data-testid="stMarkdownContainer"] h1 { font-size: 1.75rem; font-weight: 600;
+        line-height: 1.2; padding: 0.75rem 0 1rem; letter-spacing: -0.005em; }
+    .st-key-prep-queue [data-testid="stMarkdownContainer"] h3 { font-size: 1.5rem; padding: 0.5rem 0 1rem;
+        letter-spacing: normal; }
     .st-key-prep-queue [data-testid="stHorizontalBlock"] { align-items: stretch; }
     .st-key-prep-queue [data-testid="stColumn"], .st-key-prep-queue [data-testid="stColumn"] > div,
     .st-key-prep-queue [data-testid="stLayoutWrapper"]:has(> [class*="st-key-prep-card-"])
@@ -714,7 +718,7 @@ def _stream(started: _Started) -> None:
 def _draw_header() -> None:
     header = st.container(key="chat-header")
     with header:
-        st.markdown(f"### {view.display_title(meta.title) if meta else UNTITLED}", anchors=False)
+        st.markdown(f"# {view.display_title(meta.title) if meta else UNTITLED}", anchors=False)
         with st.container(horizontal=True, gap="small"):
             if meta is not None:
                 badge = view.state_badge(meta.state)

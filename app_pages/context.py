@@ -77,6 +77,11 @@ st.html(
     .st-key-ctx-budget-totals [data-testid="stMetricValue"] { font-size: 1.35rem; }
     .st-key-ctx-budget-totals > [data-testid="stElementContainer"] { align-self: stretch; }
     .st-key-ctx-budget-totals [data-testid="stMetric"] { height: 100%; }
+    [data-testid="stMain"] [data-testid="stMarkdownContainer"] h1 { font-size: 2.25rem; font-weight: 600;
+        padding: 1rem 0; letter-spacing: -0.005em; }
+    [data-testid="stMain"] [data-testid="stHeading"] h2 { font-size: 1.75rem; letter-spacing: -0.005em; }
+    [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"] > [data-testid="stHeading"] h2
+        { padding: 0.75rem 0 1rem; }
     </style>"""
 )
 
@@ -196,7 +201,7 @@ def _problems(error: ContextInputError) -> None:
 
 # --------------------------------------------------------------------------- sections
 def _header(rocks: StoredContext | None, budget: StoredContext | None) -> None:
-    st.markdown("## My context", anchors=False)
+    st.markdown("# My context", anchors=False)
     st.caption(
         "What the Meeting Coordinator knows about your work when it prepares you for a meeting. "
         "Until you save your own, it uses the demo data."
@@ -252,7 +257,7 @@ def _rocks_section(stored: StoredContext | None, error: str | None) -> None:
     nonce = st.session_state.get(ROCKS_NONCE, 0)
     with st.container(border=True, key="ctx-rocks"):
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.subheader("Big rocks", icon=":material/landscape:", anchor=False)
+            st.header("Big rocks", icon=":material/landscape:", anchor=False)
             st.space("stretch")
             _source_badge(stored, "Big rocks")
         if error:
@@ -362,7 +367,7 @@ def _budget_section(stored: StoredContext | None, error: str | None) -> None:
     rows = stored.budget_rows() if stored is not None else _demo_budget()
     with st.container(border=True, key="ctx-budget"):
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.subheader("Budget", icon=":material/account_balance:", anchor=False)
+            st.header("Budget", icon=":material/account_balance:", anchor=False)
             st.space("stretch")
             _source_badge(stored, "Budget")
         if error:

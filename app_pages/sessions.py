@@ -74,6 +74,8 @@ st.html(
         { display: flex; flex-direction: column; flex: 1 1 auto; }
     [class*="st-key-card-"] { flex: 1 1 auto; }
     .st-key-detail-title h2 { padding-bottom: 0.2rem; }
+    :is(.st-key-sc-empty, .st-key-db-empty, .st-key-wi-empty) [data-testid="stMarkdownContainer"] h2
+        { font-size: 1.5rem; padding: 0.5rem 0 1rem; letter-spacing: normal; }
     </style>"""
 )
 
@@ -384,13 +386,13 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
 def _empty_state(filtered: bool, scope_user: str | None) -> None:
     with st.container(border=True, key="sc-empty"):
         if filtered:
-            st.markdown("#### :material/search_off: No sessions match these filters", anchors=False)
+            st.markdown("## :material/search_off: No sessions match these filters", anchors=False)
             st.caption("Try other words, a longer period, or clear the filters.")
             st.button("Clear filters", icon=":material/filter_alt_off:", key="sc_clear", on_click=_clear_filters)
         elif identity.is_admin and scope_user is not None and scope_user != identity.user_id:
-            st.markdown("#### :material/person_off: This user has no sessions yet", anchors=False)
+            st.markdown("## :material/person_off: This user has no sessions yet", anchors=False)
         else:
-            st.markdown("#### :material/forum: No sessions yet", anchors=False)
+            st.markdown("## :material/forum: No sessions yet", anchors=False)
             st.caption(
                 "Your conversations with the Meeting Coordinator appear here, with what each one cost "
                 "and how fast it answered."
@@ -404,7 +406,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
     d = dashboard(engine, since=since, until=until, user_id=scope_user, daily_budget_usd=settings.daily_budget_usd)
     if d.totals.calls == 0:
         with st.container(border=True, key="db-empty"):
-            st.markdown("#### :material/monitoring: No model calls in this period", anchors=False)
+            st.markdown("## :material/monitoring: No model calls in this period", anchors=False)
             st.caption("Costs, tokens and answer times appear here once you chat with the assistant.")
             st.page_link(CHAT_PAGE, label="Open the chat", icon=":material/forum:")
         return
@@ -528,7 +530,7 @@ def _what_if_tab(scope_user: str | None) -> None:
     d = dashboard(engine, since=since, until=until, user_id=scope_user)
     if d.totals.calls == 0:
         with st.container(border=True, key="wi-empty"):
-            st.markdown("#### :material/price_change: No recorded usage in this period", anchors=False)
+            st.markdown("## :material/price_change: No recorded usage in this period", anchors=False)
             st.caption("Pick a longer period, or chat with the assistant first.")
         return
     estimates = what_if(engine, scope_user, since, until, prices)

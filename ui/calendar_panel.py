@@ -171,7 +171,7 @@ def render_calendar_panel(settings: Settings, identity: Identity) -> None:
     """
     service = get_calendar_service(settings)
     user_id = identity.user_id
-    st.subheader("Calendar", icon=":material/calendar_month:", anchor=False)
+    st.header("Calendar", icon=":material/calendar_month:", anchor=False)
     for kind, text in st.session_state.pop(NOTICE, []):
         (st.success if kind == "success" else st.error)(
             text, icon=":material/check_circle:" if kind == "success" else ":material/error:"

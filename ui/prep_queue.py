@@ -184,7 +184,7 @@ def render_prep_queue(
     view = queue.view
     with st.container(key="prep-queue"):
         with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-            st.markdown("#### Prep queue", anchors=False)
+            st.markdown("### Prep queue", anchors=False)
             if view.is_demo:  # the welcome named no way to the user's own meetings
                 st.badge("Demo calendar", icon=":material/science:", color="orange")
                 st.page_link(CONTEXT_PAGE, label="Use your own calendar", icon=":material/add_link:")

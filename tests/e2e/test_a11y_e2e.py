@@ -6,6 +6,7 @@ snapshot of the page), on the offline model. Screenshots go to tests/e2e/artifac
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -182,3 +183,22 @@ def test_prep_card_buttons_name_their_meeting(page: Any, chat_server: StreamlitS
         assert button.count() == 1, card.aria_snapshot()
         hidden = button.locator("em").bounding_box()
         assert hidden is not None and hidden["width"] <= 1, hidden  # sighted users still see 'Prepare'
+
+
+OUTLINE = """() => [...document.querySelectorAll('[data-testid="stMain"] :is(h1, h2, h3, h4, h5, h6)')]
+    .filter((h) => !h.closest('[data-testid="stChatMessage"]')).map((h) => Number(h.tagName[1]))"""
+
+
+def test_each_page_has_one_h1_and_no_skipped_heading_levels(page: Any, chat_server: StreamlitServer) -> None:
+    """Heading navigation met no h1 on the chat page ('New session' was an h3, the Prep queue an h4
+    under an h2) nor on My context (its title an h2, its sections h3s). The sessions page's empty
+    states (h4 under its h1, now h2) are not reached here. Sizes stay as they were (each page's CSS)."""
+    open_page(page, chat_server)
+    page.locator(".st-key-prep-queue h3, .st-key-prep-queue h4").first.wait_for()
+    outlines = {"chat": page.evaluate(OUTLINE)}
+    for path in ("context", "sessions"):
+        open_page(page, chat_server, path)
+        outlines[path] = page.evaluate(OUTLINE)
+    for name, levels in outlines.items():
+        assert levels and levels[0] == 1 and levels.count(1) == 1, (name, levels)
+        assert all(b - a <= 1 for a, b in pairwise(levels)), (name, levels)

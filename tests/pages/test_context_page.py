@@ -391,6 +391,6 @@ def test_every_section_heading_has_its_icon(engine: Callable[[str], Engine]) -> 
     """Big rocks and Budget had an icon before their heading, Calendar had none (and looked unfinished)."""
     engine(ALICE)
     at = open_page()
-    icons = {h.proto.body: h.proto.icon for h in at.subheader}
+    icons = {h.proto.body: h.proto.icon for h in at.header}  # h2s under the page's h1
     assert set(icons) >= {"Calendar", "Big rocks", "Budget"}, icons
     assert all(icon.startswith(":material/") for icon in icons.values()), icons
