@@ -173,6 +173,7 @@ _FOLLOW_JS = """
 # - A polite live region announces what a screen reader user otherwise learns only by reading
 #   the page again: an answer finished (its footer drawn after it streamed), it failed, or a send
 #   was refused. The streamed text itself is not live (too chatty).
+# - Popovers take the keyboard's focus in and give it back (below).
 # The observer only looks at the nodes each change adds; the rest waits for a check at most
 # every 250 ms, a few selector queries.
 _A11Y_JS = r"""
@@ -235,8 +236,48 @@ _A11Y_JS = r"""
     }
     if (endedAt && !streaming && performance.now() - endedAt > 10000) endedAt = 0;
   };
+  // A popover (Materials, Session actions) opened with the focus left on its button, its content
+  // drawn at the end of the page: Tab went on past it, a keyboard could not reach its buttons.
+  // Opening one moves the focus to its first control; Tab past its last one closes it and goes
+  // on after its button; Escape, or the popover going away, brings the focus back to its button.
+  const POPOVER = '[data-testid="stPopoverBody"]';
+  const TABBABLE = 'button:not([disabled]), [href], input:not([disabled]), textarea, select, [tabindex="0"]';
+  const inside = (root) => [...root.querySelectorAll(TABBABLE)].filter((e) => e.offsetParent !== null);
+  let opener = null;
+  const enter = (button, tries) => {
+    const body = document.querySelector(POPOVER);
+    const first = body && button.getAttribute('aria-expanded') === 'true' ? inside(body)[0] : null;
+    if (first) { opener = button; first.focus(); } else if (tries) setTimeout(() => enter(button, tries - 1), 50);
+  };
+  document.addEventListener('click', (e) => {
+    const button = e.target.closest('[data-testid="stPopoverButton"]');
+    if (button && button.getAttribute('aria-expanded') !== 'true') setTimeout(() => enter(button, 20), 0);
+  }, true);
+  document.addEventListener('keydown', (e) => {
+    const body = opener && e.target.closest && e.target.closest(POPOVER);
+    if (!body) return;
+    const button = opener;
+    if (e.key === 'Escape') { setTimeout(() => { if (button.isConnected) button.focus(); }, 0); return; }
+    if (e.key !== 'Tab') return;
+    const items = inside(body);
+    if (e.shiftKey && e.target === items[0]) { e.preventDefault(); button.focus(); }
+    else if (!e.shiftKey && e.target === items[items.length - 1]) {
+      e.preventDefault();
+      const order = inside(document).filter((x) => !x.closest(POPOVER));
+      button.click();  // closes it
+      (order[order.indexOf(button) + 1] || button).focus();
+      opener = null;
+    }
+  }, true);
+  const backToOpener = () => {
+    if (!opener || document.querySelector(POPOVER)) return;
+    const active = document.activeElement;
+    if (opener.isConnected && (!active || active === document.body)) opener.focus();
+    opener = null;
+  };
   new MutationObserver((records) => {
     for (const r of records) r.addedNodes.forEach(hideIn);
+    if (opener) setTimeout(backToOpener, 0);
     if (!timer) timer = setTimeout(check, 250);
   }).observe(document.body, {childList: true, subtree: true});
   document.querySelectorAll(ICON).forEach(hide);
@@ -247,9 +288,9 @@ _A11Y_JS = r"""
 
 
 def assistive_tech_support() -> None:
-    """Hide decorative Markdown icons from screen readers and announce finished, failed and refused
-    answers politely (see ``_A11Y_JS``). Drawn once per full run on every page; it installs itself
-    once per browser page."""
+    """Hide decorative Markdown icons from screen readers, announce finished, failed and refused
+    answers politely, and take the keyboard into popovers and back (see ``_A11Y_JS``). Drawn once
+    per full run on every page; it installs itself once per browser page."""
     _page_script("ea-a11y", _A11Y_JS)
 
 

@@ -202,3 +202,30 @@ def test_each_page_has_one_h1_and_no_skipped_heading_levels(page: Any, chat_serv
     for name, levels in outlines.items():
         assert levels and levels[0] == 1 and levels.count(1) == 1, (name, levels)
         assert all(b - a <= 1 for a, b in pairwise(levels)), (name, levels)
+
+
+IN_POPOVER = "() => document.activeElement.closest('[data-testid=\"stPopoverBody\"]')"
+NO_POPOVER = "() => !document.querySelector('[data-testid=\"stPopoverBody\"]')"
+FOCUSED = f"() => ({IN_POPOVER})() ? 'popover' : document.activeElement.innerText"
+
+
+def test_popovers_take_the_focus_in_and_give_it_back(page: Any, chat_server: StreamlitServer) -> None:
+    """Opening Materials (or Session actions) left the focus on its button and drew the content at
+    the end of the page: Tab went on past it, so a keyboard never reached Markdown, Word or Delete."""
+    open_page(page, chat_server)
+    materials = page.locator("[class*='st-key-prep-materials-'] button").first
+    materials.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(IN_POPOVER, timeout=3000)
+    assert "Markdown" in page.evaluate("document.activeElement.innerText")
+    page.keyboard.press("Escape")
+    page.wait_for_function(NO_POPOVER)
+    page.wait_for_timeout(100)
+    assert "Materials" in page.evaluate(FOCUSED)
+    page.keyboard.press("Enter")
+    page.wait_for_function(IN_POPOVER, timeout=3000)
+    page.keyboard.press("Tab")  # Word (.docx), its last control
+    assert page.evaluate(FOCUSED) == "popover"
+    page.keyboard.press("Tab")  # past it: closed, and on to what follows its button
+    page.wait_for_function(NO_POPOVER)
+    assert page.evaluate(FOCUSED) not in ("popover", ""), page.evaluate(FOCUSED)
