@@ -202,7 +202,13 @@ _A11Y_JS = r"""
     say.textContent = '';
     setTimeout(() => { say.textContent = text; }, 50);  // a new text, even when it is the same again
   };
-  const text = (el) => (el.querySelector('[data-testid="stAlert"]') || el).innerText.trim().replace(/\s+/g, ' ');
+  const text = (el) => {  // an alert's words, not its icon's name
+    const copy = (el.querySelector('[data-testid="stAlert"]') || el).cloneNode(true);
+    copy.querySelectorAll('[data-testid="stIconMaterial"], [aria-hidden="true"], [role="img"]')
+      .forEach((i) => i.remove());
+    const lines = [...copy.querySelectorAll('p, li')].map((p) => p.textContent);
+    return (lines.length ? lines.join(' ') : copy.textContent).trim().replace(/\s+/g, ' ');
+  };
   const FOOTER = '[class*="st-key-turn-footer-"]';
   const NEWS = `.st-key-refusal, .st-key-failed-turn, ${FOOTER}`;
   const seen = new WeakSet();

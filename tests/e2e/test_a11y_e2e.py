@@ -169,7 +169,9 @@ def test_answers_and_refusals_are_announced_politely(page: Any, chat_server: Str
     page.press(INPUT, "Enter")
     refused = page.locator('[role="status"][aria-live="polite"]', has_text="Not sent:")
     refused.wait_for(state="attached")
-    assert "8,100 characters" in refused.inner_text()
+    icon = page.locator(".st-key-refusal [data-testid='stAlertDynamicIcon']").first.inner_text()
+    said = refused.inner_text()
+    assert "8,100 characters" in said and icon not in said, (icon, said)  # its words, not its icon's name
 
 
 def test_prep_card_buttons_name_their_meeting(page: Any, chat_server: StreamlitServer) -> None:
