@@ -174,6 +174,7 @@ _FOLLOW_JS = """
 #   the page again: an answer finished (its footer drawn after it streamed), it failed, or a send
 #   was refused. The streamed text itself is not live (too chatty).
 # - Popovers take the keyboard's focus in and give it back (below).
+# - A caption's help button, named "Help" on every prep card, is named after its caption.
 # The observer only looks at the nodes each change adds; the rest waits for a check at most
 # every 250 ms, a few selector queries.
 _A11Y_JS = r"""
@@ -187,10 +188,21 @@ _A11Y_JS = r"""
     if (host && !host.textContent.replace(icon.textContent, '').trim()) return;  // its only name
     icon.setAttribute('aria-hidden', 'true');
   };
+  // A caption's (?) button is named "Help", the same on every card: it is named after its line.
+  const HELP = 'p button[aria-label="Help"]';
+  const nameHelp = (button) => {
+    const line = button.closest('p').cloneNode(true);
+    line.querySelectorAll(`button, ${ICON}`).forEach((e) => e.remove());
+    const words = line.textContent.trim().replace(/\s+/g, ' ');
+    if (words) button.setAttribute('aria-label', `Help for ${words}`);
+  };
   const hideIn = (node) => {
     if (node.nodeType !== 1) return;
     if (node.matches(ICON)) hide(node);
-    else if (node.firstElementChild) node.querySelectorAll(ICON).forEach(hide);
+    else if (node.firstElementChild) {
+      node.querySelectorAll(ICON).forEach(hide);
+      node.querySelectorAll(HELP).forEach(nameHelp);
+    }
   };
   const say = document.createElement('div');
   say.className = 'ea-announce';
@@ -287,6 +299,7 @@ _A11Y_JS = r"""
     if (!timer) timer = setTimeout(check, 250);
   }).observe(document.body, {childList: true, subtree: true});
   document.querySelectorAll(ICON).forEach(hide);
+  document.querySelectorAll(HELP).forEach(nameHelp);
   document.querySelectorAll(NEWS).forEach((e) => seen.add(e));  // what was there before: no news
   answering = !!document.querySelector('.answering-marker');
 })();

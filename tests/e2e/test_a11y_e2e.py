@@ -185,6 +185,8 @@ def test_prep_card_buttons_name_their_meeting(page: Any, chat_server: StreamlitS
         assert button.count() == 1, card.aria_snapshot()
         hidden = button.locator("em").bounding_box()
         assert hidden is not None and hidden["width"] <= 1, hidden  # sighted users still see 'Prepare'
+    # its (?) button was 'Help' on every card; it is named after its line, as Streamlit names a widget's
+    assert card.get_by_role("button", name="Help for ").first.get_attribute("aria-label").endswith("people's time")
 
 
 OUTLINE = """() => [...document.querySelectorAll('[data-testid="stMain"] :is(h1, h2, h3, h4, h5, h6)')]
