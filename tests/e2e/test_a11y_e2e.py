@@ -182,7 +182,7 @@ def test_prep_card_buttons_name_their_meeting(page: Any, chat_server: StreamlitS
     title = card.locator("strong").first.inner_text()
     for label in ("Prepare", "Materials"):
         button = card.get_by_role("button", name=f"{label} for {title}", exact=True)
-        assert button.count() == 1, card.aria_snapshot()
+        button.wait_for(timeout=5000)  # the card may still be drawing
         hidden = button.locator("em").bounding_box()
         assert hidden is not None and hidden["width"] <= 1, hidden  # sighted users still see 'Prepare'
     # its (?) button was 'Help' on every card; it is named after its line, as Streamlit names a widget's
