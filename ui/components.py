@@ -208,6 +208,7 @@ _A11Y_JS = r"""
   say.className = 'ea-announce';
   say.setAttribute('role', 'status');
   say.setAttribute('aria-live', 'polite');
+  say.dataset.liveAnnouncer = 'true';  // a modal dialog (st.dialog) hides the rest of the page, not this
   say.style.cssText = 'position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap;';
   document.body.appendChild(say);
   const announce = (text) => {
