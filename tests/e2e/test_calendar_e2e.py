@@ -55,6 +55,9 @@ DEMO_TITLE = "Weekly Leadership Team Sync"  # data/calendar.toml, 3 hours from n
 EVIL = "evil.example"
 SERIES = "Platform team sync"
 HOSTILE = "Globex partnership intro"
+# A card's Prepare button ("Prepare for <title>" to a screen reader), not its help button, which
+# is named after its line ("Help for Nothing prepared yet · …"): a plain "Prepare" matched both.
+PREPARE = re.compile(r"^Prepare\b")
 ONE_ON_ONE = "1:1 with Maria"
 ALL_DAY = "Company holiday"
 CANCELLED_ONE_OFF = "Dropped vendor lunch"
@@ -471,7 +474,7 @@ def test_upload_type_queue_prepare_resume_materials_disconnect(page: Any, server
           }).observe(document.body, { childList: true, subtree: true, characterData: true });
         }"""
     )
-    card(page, HOSTILE).get_by_role("button", name="Prepare").click()
+    card(page, HOSTILE).get_by_role("button", name=PREPARE).click()
     page.locator(MESSAGES).first.wait_for()
     first_message = page.locator(MESSAGES).first.inner_text()
     assert f"Prepare me for {HOSTILE}" in first_message, first_message
@@ -492,7 +495,7 @@ def test_upload_type_queue_prepare_resume_materials_disconnect(page: Any, server
     new_session(page)
     resume = card(page, HOSTILE).get_by_role("button", name="Resume prep")
     resume.wait_for()
-    assert card(page, SERIES).get_by_role("button", name="Prepare").count() == 1
+    assert card(page, SERIES).get_by_role("button", name=PREPARE).count() == 1
     shot(page, "calendar-08-resume-prep")
     resume.click()
     page.wait_for_function("(sid) => new URLSearchParams(location.search).get('session') === sid", arg=sid)
@@ -544,7 +547,7 @@ def test_the_agent_quotes_meeting_times_in_the_readers_zone(page: Any, server: S
     try:
         open_chat(page, server)
         new_session(page)
-        card(page, ONE_ON_ONE).get_by_role("button", name="Prepare").click()
+        card(page, ONE_ON_ONE).get_by_role("button", name=PREPARE).click()
         page.wait_for_function(
             "([sel]) => document.querySelectorAll(sel).length === 1 && !document.querySelector('.st-key-live-answer')",
             arg=[FOOTERS],
