@@ -104,20 +104,17 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
         if args.file:  # "calendar disconnect work.ics" read as "disconnect that file" and forgot everything
             print("error: calendar disconnect takes no FILE; it forgets the user's whole calendar", file=sys.stderr)
             return 2
-        stored = calendar.disconnect(user)
+        stored, told = calendar.disconnect_and_revoke(user)  # as the page's Disconnect: a Google grant ends too
         if stored is None:
             print(f"{user} had no calendar connected: the demo calendar is used (nothing changed)")
             return 0
         print(f"{stored.label} disconnected for {user}: the demo calendar is used again")
-        if stored.kind == "google" and stored.secret:  # as the page's Disconnect: the grant ends at Google too
-            from assistant.context.google import revoke
-
-            if not revoke(settings, stored.secret):
-                print(
-                    "warning: Google could not be told; the user can remove the app's access at "
-                    "myaccount.google.com/permissions",
-                    file=sys.stderr,
-                )
+        if not told:
+            print(
+                "warning: Google could not be told; the user can remove the app's access at "
+                "myaccount.google.com/permissions",
+                file=sys.stderr,
+            )
         return 0
     if not args.file:
         print("error: calendar import needs a FILE.ics", file=sys.stderr)

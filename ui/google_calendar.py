@@ -144,7 +144,7 @@ def render_google_connect(settings: Settings, identity: Identity, service: Calen
             key="gcal-disconnect",
             icon=":material/link_off:",
             on_click=_disconnect,
-            args=(settings, identity, service),
+            args=(identity, service),
         )
         return
 
@@ -198,14 +198,14 @@ def _go_to_google() -> None:
     st.link_button("Continue to Google", url, icon=":material/open_in_new:")
 
 
-def _disconnect(settings: Settings, identity: Identity, service: CalendarService) -> None:
+def _disconnect(identity: Identity, service: CalendarService) -> None:
     """Button callback: forget the connection, then revoke the grant at Google (best effort)."""
     try:
-        stored = service.disconnect(identity.user_id)
+        _, told = service.disconnect_and_revoke(identity.user_id)
     except CalendarStorageError as e:
         _notice("error", str(e))
         return
-    if stored is not None and stored.kind == "google" and stored.secret and not revoke(settings, stored.secret):
+    if not told:
         _notice(
             "success",
             "Google Calendar disconnected. Google could not be told right now; you can also remove the app's "

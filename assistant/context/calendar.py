@@ -259,6 +259,20 @@ class CalendarService:
         logger.info("user_id=<%s> | calendar disconnected", user_id)
         return stored
 
+    def disconnect_and_revoke(self, user_id: str) -> tuple[StoredConnection | None, bool]:
+        """:meth:`disconnect`, then a Google Calendar's grant revoked at Google (best effort), as
+        the page's Disconnect and ``calendar disconnect`` both do.
+
+        Returns:
+            What was connected (or None), and whether Google was told (True when nothing needed telling).
+        """
+        stored = self.disconnect(user_id)
+        if stored is None or stored.kind != "google" or not stored.secret:
+            return stored, True
+        from assistant.context.google import revoke
+
+        return stored, revoke(self.settings, stored.secret)
+
     # -- reading -----------------------------------------------------------------------
     def view(
         self, user_id: str, *, days_ahead: int = 7, tz: tzinfo = UTC, refresh: bool = False, now: datetime | None = None
