@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any, ClassVar
@@ -37,115 +36,28 @@ import icalendar
 import recurring_ical_events
 
 from assistant.context.fetch import fetch_calendar_url
+from assistant.context.ics_fields import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_LOCATION_CHARS,
+    MAX_ORGANIZER_CHARS,
+    MAX_TITLE_CHARS,
+    NO_TITLE,
+    attendees_of,
+    conference_url_of,
+    email_of,
+    one_line,
+    property_text,
+)
 from assistant.context.ics_limits import MAX_CALENDAR_STEPS, MAX_OCCURRENCES, cut_notice, rule_steps
 from assistant.context.ics_text import unknown_zones, window_calendar
-from assistant.context.meetings import Attendee, Meeting, ResponseStatus, SourceKind, make_meeting_id, series_id_for
+from assistant.context.meetings import Meeting, SourceKind, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarInputError, CalendarSourceError
-from assistant.inputs import clean_display_text, log_safe, strip_control_chars
+from assistant.inputs import log_safe
 
 logger = logging.getLogger(__name__)
 
-# Meeting has no length limits of its own; these keep one hostile event from filling a prompt.
-MAX_TITLE_CHARS = 300
-MAX_LOCATION_CHARS = 500
-MAX_DESCRIPTION_CHARS = 8_000
-MAX_ORGANIZER_CHARS = 320
-MAX_CONFERENCE_URL_CHARS = 2_048
-MAX_ATTENDEES = 200
-_NAME_CHARS = 120  # Attendee.name / role / org
-_EMAIL_CHARS = 320  # Attendee.email
-NO_TITLE = "(no title)"
-
-_PARTSTAT: dict[str, ResponseStatus] = {
-    "ACCEPTED": "accepted",
-    "DECLINED": "declined",
-    "TENTATIVE": "tentative",
-    "NEEDS-ACTION": "needs_action",
-}
-_CONFERENCE_PROPERTIES = ("X-GOOGLE-CONFERENCE", "X-MICROSOFT-SKYPETEAMSMEETINGURL", "X-MICROSOFT-ONLINEMEETINGURL")
-_CONFERENCE_URL = re.compile(
-    r"https://(?:[a-z0-9-]+\.)*(?:zoom\.us|teams\.microsoft\.com|teams\.live\.com|meet\.google\.com|webex\.com)"
-    r"(?:/[^\s<>\"'\]\)]*)?",
-    re.IGNORECASE,
-)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
 
 # --- from an occurrence to a Meeting -------------------------------------------------------
-
-
-def _text(component: icalendar.cal.Component, name: str, limit: int) -> str:
-    value = component.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, list):  # a repeated property: keep the first
-        value = value[0] if value else ""
-    text = strip_control_chars(str(value)).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
-
-
-def _one_line(value: object, limit: int) -> str:
-    if isinstance(value, list):  # CN=Smith, John: the parser split the unquoted comma
-        value = ",".join(str(v) for v in value)
-    return clean_display_text(str(value), limit=limit) if value is not None else ""
-
-
-def _email_of(address: object) -> str | None:
-    raw = strip_control_chars(str(address)).strip()
-    if raw.lower().startswith("mailto:"):
-        raw = raw[len("mailto:") :].strip()
-    raw = raw.lower()
-    if len(raw) > _EMAIL_CHARS or not _EMAIL.match(raw):
-        return None
-    return raw
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _attendees(event: icalendar.Event, organizer_email: str | None) -> list[Attendee]:
-    people: list[Attendee] = []
-    seen: set[str] = set()
-    for address in _as_list(event.get("ATTENDEE"))[:MAX_ATTENDEES]:
-        params = getattr(address, "params", {})
-        email = _email_of(address)
-        key = email or str(address)
-        if key in seen:
-            continue
-        seen.add(key)
-        name = _one_line(params.get("CN"), _NAME_CHARS)
-        if not name or (email and name.lower() in (email, f"mailto:{email}")):
-            name = _one_line(email.split("@", 1)[0], _NAME_CHARS) if email else ""
-        partstat = str(params.get("PARTSTAT", "")).upper()
-        people.append(
-            Attendee(
-                name=name or "(unknown)",
-                role="optional" if str(params.get("ROLE", "")).upper() == "OPT-PARTICIPANT" else "",
-                email=email,
-                response=_PARTSTAT.get(partstat, "unknown" if partstat else None),
-                organizer=bool(email) and email == organizer_email,
-            )
-        )
-    return people
-
-
-def _conference_url(event: icalendar.Event, location: str, description: str) -> str | None:
-    for name in _CONFERENCE_PROPERTIES:
-        value = event.get(name)
-        if value is not None:
-            url = strip_control_chars(str(value)).strip()
-            if url.lower().startswith("https://") and len(url) <= MAX_CONFERENCE_URL_CHARS and " " not in url:
-                return url
-    for text in (location, description):
-        match = _CONFERENCE_URL.search(text)
-        if match and len(match.group(0)) <= MAX_CONFERENCE_URL_CHARS:
-            return match.group(0)
-    return None
 
 
 def _place(value: date | datetime, tz: tzinfo) -> datetime:
@@ -215,7 +127,7 @@ class _Calendar:
             if "RRULE" in event or "RDATE" in event or "RECURRENCE-ID" in event:
                 self.recurring_uids.add(_uid_of(event))
         owner = owner_email or str(calendar.get("X-WR-CALNAME", "") or "")
-        self.owner_email = _email_of(owner) if owner else None
+        self.owner_email = email_of(owner) if owner else None
         self._query: recurring_ical_events.CalendarQuery | None = None
         self.truncated = False  # set when an expansion kept only the first MAX_OCCURRENCES
         self.left_out: list[str] = []  # titles of series that repeat too often to expand
@@ -249,7 +161,7 @@ class _Calendar:
         self.calendar.subcomponents = [
             c for c in self.calendar.subcomponents if c.name != "VEVENT" or _uid_of(c) not in runaway
         ]
-        self.left_out = [_text(e, "SUMMARY", 80) or NO_TITLE for e in runaway.values()]
+        self.left_out = [property_text(e, "SUMMARY", 80) or NO_TITLE for e in runaway.values()]
         logger.info("series=<%s> | left out calendar series that repeat too often", len(runaway))
 
     def query(self) -> recurring_ical_events.CalendarQuery:
@@ -313,8 +225,8 @@ class _Calendar:
         if end < start:
             end = start
         organizer_address = event.get("ORGANIZER")
-        organizer_email = _email_of(organizer_address) if organizer_address is not None else None
-        attendees = _attendees(event, organizer_email)
+        organizer_email = email_of(organizer_address) if organizer_address is not None else None
+        attendees = attendees_of(event, organizer_email)
         if self.owner_email and any(a.email == self.owner_email and a.response == "declined" for a in attendees):
             return None
         uid = _uid_of(event)
@@ -326,19 +238,19 @@ class _Calendar:
             series_id = series_id_for(uid)
         else:
             meeting_id = make_meeting_id(uid)
-        location = _text(event, "LOCATION", MAX_LOCATION_CHARS)
-        description = _text(event, "DESCRIPTION", MAX_DESCRIPTION_CHARS)
+        location = property_text(event, "LOCATION", MAX_LOCATION_CHARS)
+        description = property_text(event, "DESCRIPTION", MAX_DESCRIPTION_CHARS)
         organizer: str | None = None
         if organizer_address is not None:
             cn = getattr(organizer_address, "params", {}).get("CN")
-            organizer = _one_line(cn, MAX_ORGANIZER_CHARS) or organizer_email or None
+            organizer = one_line(cn, MAX_ORGANIZER_CHARS) or organizer_email or None
         if all_day:
             minutes = round((end - start).total_seconds() / 60)  # same zone: wall-clock days
         else:
             minutes = round((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 60)
         return Meeting(
             id=meeting_id,
-            title=_text(event, "SUMMARY", MAX_TITLE_CHARS) or NO_TITLE,
+            title=property_text(event, "SUMMARY", MAX_TITLE_CHARS) or NO_TITLE,
             start=start,
             end=end,
             duration_minutes=minutes,
@@ -351,7 +263,7 @@ class _Calendar:
             all_day=all_day,
             floating=isinstance(start_value, datetime) and start_value.tzinfo is None,
             organizer=organizer,
-            conference_url=_conference_url(event, location, description),
+            conference_url=conference_url_of(event, location, description),
         )
 
 

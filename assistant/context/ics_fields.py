@@ -1,0 +1,118 @@
+"""What one calendar event says, read as text from other people: its title, description and
+location, its attendees and organizer, its conference link; each field stripped of control
+characters and capped (truncated, never refused). Used by :mod:`assistant.context.ics`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import icalendar
+
+from assistant.context.meetings import Attendee, ResponseStatus
+from assistant.inputs import clean_display_text, strip_control_chars
+
+# Meeting has no length limits of its own; these keep one hostile event from filling a prompt.
+MAX_TITLE_CHARS = 300
+MAX_LOCATION_CHARS = 500
+MAX_DESCRIPTION_CHARS = 8_000
+MAX_ORGANIZER_CHARS = 320
+MAX_CONFERENCE_URL_CHARS = 2_048
+MAX_ATTENDEES = 200
+_NAME_CHARS = 120  # Attendee.name / role / org
+_EMAIL_CHARS = 320  # Attendee.email
+NO_TITLE = "(no title)"
+
+_PARTSTAT: dict[str, ResponseStatus] = {
+    "ACCEPTED": "accepted",
+    "DECLINED": "declined",
+    "TENTATIVE": "tentative",
+    "NEEDS-ACTION": "needs_action",
+}
+_CONFERENCE_PROPERTIES = ("X-GOOGLE-CONFERENCE", "X-MICROSOFT-SKYPETEAMSMEETINGURL", "X-MICROSOFT-ONLINEMEETINGURL")
+_CONFERENCE_URL = re.compile(
+    r"https://(?:[a-z0-9-]+\.)*(?:zoom\.us|teams\.microsoft\.com|teams\.live\.com|meet\.google\.com|webex\.com)"
+    r"(?:/[^\s<>\"'\]\)]*)?",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def property_text(component: icalendar.cal.Component, name: str, limit: int) -> str:
+    """A text property (the first when repeated), without control characters, cut to ``limit``."""
+    value = component.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list):  # a repeated property: keep the first
+        value = value[0] if value else ""
+    text = strip_control_chars(str(value)).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def one_line(value: object, limit: int) -> str:
+    """A name as one displayable line, cut to ``limit`` ("" for none)."""
+    if isinstance(value, list):  # CN=Smith, John: the parser split the unquoted comma
+        value = ",".join(str(v) for v in value)
+    return clean_display_text(str(value), limit=limit) if value is not None else ""
+
+
+def email_of(address: object) -> str | None:
+    """The lower-cased address of a ``mailto:`` value, or None when it is not one."""
+    raw = strip_control_chars(str(address)).strip()
+    if raw.lower().startswith("mailto:"):
+        raw = raw[len("mailto:") :].strip()
+    raw = raw.lower()
+    if len(raw) > _EMAIL_CHARS or not _EMAIL.match(raw):
+        return None
+    return raw
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def attendees_of(event: icalendar.Event, organizer_email: str | None) -> list[Attendee]:
+    """The event's attendees, each once, at most MAX_ATTENDEES, with their response."""
+    people: list[Attendee] = []
+    seen: set[str] = set()
+    for address in _as_list(event.get("ATTENDEE"))[:MAX_ATTENDEES]:
+        params = getattr(address, "params", {})
+        email = email_of(address)
+        key = email or str(address)
+        if key in seen:
+            continue
+        seen.add(key)
+        name = one_line(params.get("CN"), _NAME_CHARS)
+        if not name or (email and name.lower() in (email, f"mailto:{email}")):
+            name = one_line(email.split("@", 1)[0], _NAME_CHARS) if email else ""
+        partstat = str(params.get("PARTSTAT", "")).upper()
+        people.append(
+            Attendee(
+                name=name or "(unknown)",
+                role="optional" if str(params.get("ROLE", "")).upper() == "OPT-PARTICIPANT" else "",
+                email=email,
+                response=_PARTSTAT.get(partstat, "unknown" if partstat else None),
+                organizer=bool(email) and email == organizer_email,
+            )
+        )
+    return people
+
+
+def conference_url_of(event: icalendar.Event, location: str, description: str) -> str | None:
+    """The meeting's video link: a conference property, else a known service's link in the text."""
+    for name in _CONFERENCE_PROPERTIES:
+        value = event.get(name)
+        if value is not None:
+            url = strip_control_chars(str(value)).strip()
+            if url.lower().startswith("https://") and len(url) <= MAX_CONFERENCE_URL_CHARS and " " not in url:
+                return url
+    for text in (location, description):
+        match = _CONFERENCE_URL.search(text)
+        if match and len(match.group(0)) <= MAX_CONFERENCE_URL_CHARS:
+            return match.group(0)
+    return None
