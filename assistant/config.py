@@ -8,7 +8,6 @@ SQLite under `.data/`, the offline demo model, dev login).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
@@ -28,6 +27,7 @@ from pydantic_settings import (
 
 from assistant.addresses import database_url, is_local_url, is_private_address
 from assistant.keys import key_problem
+from assistant.secrets_file import unknown_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -452,23 +452,6 @@ def _secrets_file() -> Path:
     return Path(os.environ.get("ASSISTANT_SECRETS_FILE", str(DEFAULT_SECRETS_FILE)))
 
 
-def _unknown_secret(path: Path) -> str | None:
-    """The first top-level key of the secrets file naming no setting (a typo), with its look-alike."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # absent, or unreadable: the settings source names that
-        return None
-    known = set(Settings.model_fields)
-    for key, value in data.items():
-        if isinstance(value, dict) or key.lower() in known:  # tables ([auth], [connections.x]) are Streamlit's
-            continue
-        close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
-        hint = f"; did you mean {close[0]}?" if close else " (see .streamlit/secrets.toml.example)"
-        shown = key if key.isprintable() and len(key) <= 64 else repr(key[:64])
-        return f"Invalid secrets file {path}: {shown} is not a setting{hint}"
-    return None
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings (``overrides`` win over the environment: tests, CLI flags).
 
@@ -483,11 +466,11 @@ def load_settings(**overrides: Any) -> Settings:
             f"Invalid setting ASSISTANT_SECRETS_FILE: {named} does not exist "
             "(unset it to read .streamlit/secrets.toml, or name /dev/null for no secrets file)"
         )
-    unknown = _unknown_secret(_secrets_file())  # first: a mistyped key explains what is "missing"
+    unknown = unknown_key(_secrets_file(), set(Settings.model_fields))  # first: a typo explains a "missing" one
     if unknown:
         raise ConfigError(unknown)
     try:
-        settings = Settings(**overrides)
+        return Settings(**overrides)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:  # the message never quotes the file's text
         reason = f"{e.__class__.__name__}: {e.strerror}" if isinstance(e, OSError) else str(e).splitlines()[0][:200]
         where = f"{_secrets_file()} (ASSISTANT_SECRETS_FILE, by default .streamlit/secrets.toml)"
@@ -502,7 +485,6 @@ def load_settings(**overrides: Any) -> Settings:
             name = loc[0].upper()
             raise ConfigError(f"Invalid setting {name}: {msg}") from e
         raise ConfigError(f"Invalid configuration: {msg}") from e
-    return settings
 
 
 @lru_cache(maxsize=1)
