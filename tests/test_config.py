@@ -99,6 +99,16 @@ def test_a_named_secrets_file_that_does_not_exist_is_refused_instead_of_starting
     assert load_settings().env == "local"
 
 
+def _refusal_of_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: bytes) -> tuple[Path, str]:
+    """The secrets file written with ``content`` and named; what loading the settings then refuses with."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_bytes(content)
+    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(secrets))
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    return secrets, str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
@@ -115,12 +125,8 @@ def test_a_secrets_key_that_names_no_setting_is_refused_naming_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str, needle: str
 ) -> None:
     """A mistyped key was ignored without a word: the default (or "ENV=prod requires GOOGLE_CLIENT_ID") instead."""
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text(content)
-    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(secrets))
-    with pytest.raises(ConfigError) as raised:
-        load_settings()
-    assert str(raised.value) == f"Invalid secrets file {secrets}: {needle}"
+    secrets, message = _refusal_of_secrets(monkeypatch, tmp_path, content.encode())
+    assert message == f"Invalid secrets file {secrets}: {needle}"
     # Upper-case keys are the same settings; Streamlit's own sections ([auth], [connections]) are not ours
     secrets.write_text('MESSAGES_PER_MINUTE = 7\n[auth]\nclient_id = "x"\n[connections.db]\nurl = "y"\n')
     assert load_settings().messages_per_minute == 7
@@ -134,12 +140,7 @@ def test_a_secrets_key_that_names_no_setting_is_refused_naming_it(
 def test_an_unreadable_secrets_file_is_one_line_naming_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: bytes
 ) -> None:
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_bytes(content)
-    monkeypatch.setenv("ASSISTANT_SECRETS_FILE", str(secrets))
-    with pytest.raises(ConfigError) as raised:
-        load_settings()
-    message = str(raised.value)
+    secrets, message = _refusal_of_secrets(monkeypatch, tmp_path, content)
     assert "\n" not in message and "s3cr3t" not in message
     assert str(secrets) in message and "ASSISTANT_SECRETS_FILE" in message
 
