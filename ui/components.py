@@ -59,6 +59,19 @@ def pinned_chat_input(placeholder: str, **kwargs: Any) -> str | None:
 # taking the focus back reset its "did anything change size" check). While the reader is more
 # than half a screen above the end, a "Latest" button (class ``ea-jump``, styled by the chat
 # page) takes them back down and follows again.
+# What counts as asking, for the page's following and its announcements alike: Enter in the chat
+# input, or a button of the page (a starter, Retry); not a stored answer's own buttons (its thumbs,
+# its steps, comparing it) nor "Show earlier". Put in each script where ``__ON_ASK__`` stands; it
+# calls that script's ``asked``.
+_ON_ASK_JS = """  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) asked();
+  }, true);
+  const KEEPS_PLACE = '[class*="st-key-turn-footer-"], [data-testid="stExpander"], .st-key-earlier-turns';
+  document.addEventListener('click', (e) => {
+    const button = e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button');
+    if (button && !button.closest(KEEPS_PLACE)) asked();
+  }, true);"""
+
 _FOLLOW_JS = """
 (() => {
   if (window.__eaFollow) return;
@@ -139,19 +152,10 @@ _FOLLOW_JS = """
     box = c;
     follow();
   };
-  // Asking (Enter in the chat input, or a button of the page: a starter, Retry) follows the answer.
-  // A stored answer's own buttons (its thumbs, comparing it) and "Show earlier" ask nothing: a
-  // reader rating an old answer keeps their place.
-  const KEEPS_PLACE = '[class*="st-key-turn-footer-"], [data-testid="stExpander"], .st-key-earlier-turns';
+  // Asking (_ON_ASK_JS) follows the answer: a reader rating an old answer keeps their place.
   // What the run draws at once (a refusal, a failure) follows as well as an answer does.
-  const ask = () => { following = true; settleUntil = Math.max(settleUntil, performance.now() + 3000); };
-  document.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) ask();
-  }, true);
-  document.addEventListener('click', (e) => {
-    const button = e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button');
-    if (button && !button.closest(KEEPS_PLACE)) ask();
-  }, true);
+  const asked = () => { following = true; settleUntil = Math.max(settleUntil, performance.now() + 3000); };
+__ON_ASK__
   // On a phone the sidebar covers the page: picking a session there (or New session) closes it,
   // as Streamlit does for its page links, so the conversation it opens is in sight.
   document.addEventListener('click', (e) => {
@@ -162,7 +166,7 @@ _FOLLOW_JS = """
   new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
   attach();
 })();
-"""
+""".replace("__ON_ASK__", _ON_ASK_JS)
 
 
 # What a screen reader gets, on every page (installed once per browser page):
@@ -229,13 +233,7 @@ _A11Y_JS = r"""
   // of a stream, until its footer, a failure or a refusal is drawn.
   let answering = false, endedAt = 0, timer = 0;
   const asked = () => { endedAt = performance.now(); };
-  document.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) asked();
-  }, true);
-  document.addEventListener('click', (e) => {  // not a stored answer's own buttons, nor "Show earlier"
-    const button = e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button');
-    if (button && !button.closest(`${FOOTER}, [data-testid="stExpander"], .st-key-earlier-turns`)) asked();
-  }, true);
+__ON_ASK__
   const check = () => {
     timer = 0;
     const streaming = !!document.querySelector('.answering-marker');
@@ -304,7 +302,7 @@ _A11Y_JS = r"""
   document.querySelectorAll(NEWS).forEach((e) => seen.add(e));  // what was there before: no news
   answering = !!document.querySelector('.answering-marker');
 })();
-"""
+""".replace("__ON_ASK__", _ON_ASK_JS)
 
 
 def assistive_tech_support() -> None:
