@@ -23,6 +23,9 @@ def open_page(page: Any, server: StreamlitServer, path: str = "") -> None:
     page.goto(server.url + "/" + path)
     page.wait_for_selector('[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3')
     idle(page)
+    # The page's accessibility script runs once its element is drawn, which a busy browser does a
+    # moment after the run has ended: a key pressed before then met the page without it.
+    page.wait_for_function("() => window.__eaA11y === true")
 
 
 def test_headings_are_no_tab_stops_and_read_without_icon_names(page: Any, chat_server: StreamlitServer) -> None:
