@@ -27,7 +27,7 @@ from pydantic_settings import (
 
 from assistant.addresses import database_url, is_local_url, is_private_address
 from assistant.keys import key_problem
-from assistant.secrets_file import unknown_key
+from assistant.setting_names import unknown_key, warn_lookalike_env_names
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -469,6 +469,7 @@ def load_settings(**overrides: Any) -> Settings:
     unknown = unknown_key(_secrets_file(), set(Settings.model_fields))  # first: a typo explains a "missing" one
     if unknown:
         raise ConfigError(unknown)
+    warn_lookalike_env_names(os.environ, set(Settings.model_fields))  # a warning: other tools share the environment
     try:
         return Settings(**overrides)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:  # the message never quotes the file's text

@@ -405,3 +405,24 @@ def test_an_openai_compatible_server_on_a_private_address_needs_no_key(base_url:
 @pytest.mark.usefixtures("_no_provider_keys")
 def test_ollama_needs_no_key() -> None:
     assert load_settings(model_provider="ollama:qwen2.5:7b").model_name == "ollama:qwen2.5:7b"
+
+
+def test_an_environment_variable_a_typo_away_from_a_setting_is_named_in_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # DATABSE_URL was ignored without a word: the app ran on the local SQLite file instead
+    monkeypatch.setenv("DATABSE_URL", "postgresql+psycopg://u@db/app")
+    monkeypatch.setenv("DAILY_BUDGET", "5")
+    for other in ("TEST_DATABASE_URL", "AWS_DEFAULT_REGION", "STREAMLIT_SERVER_PORT", "CHROMIUM_PATH"):
+        monkeypatch.setenv(other, "x")  # other tools' variables are not look-alikes
+    with caplog.at_level("WARNING", logger="assistant.setting_names"):
+        settings = load_settings()
+    assert settings.database_url.startswith("sqlite")  # still ignored, as before: a warning, not a refusal
+    warned = [r.getMessage() for r in caplog.records if r.name == "assistant.setting_names"]
+    assert any("variable=<DATABSE_URL>, did_you_mean=<DATABASE_URL>" in m for m in warned), warned
+    assert any("variable=<DAILY_BUDGET>, did_you_mean=<DAILY_BUDGET_USD>" in m for m in warned), warned
+    assert not [m for m in warned if "TEST_DATABASE_URL" in m or "AWS_" in m or "STREAMLIT" in m or "CHROMIUM" in m]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="assistant.setting_names"):
+        load_settings()  # once per process and name: /ready and the CLI read the settings again
+    assert not [r for r in caplog.records if "DATABSE_URL" in r.getMessage()]
