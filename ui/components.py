@@ -179,6 +179,8 @@ __ON_ASK__
 #   was refused. The streamed text itself is not live (too chatty).
 # - Popovers take the keyboard's focus in and give it back (below).
 # - A caption's help button, named "Help" on every prep card, is named after its caption.
+# - A progress bar (the sidebar's spend) is named "progress" by Streamlit: it is named after the
+#   line Streamlit draws above it ("$0.10 of $5.00 today"), again whenever that line changes.
 # The observer only looks at the nodes each change adds; the rest waits for a check at most
 # every 250 ms, a few selector queries.
 _A11Y_JS = r"""
@@ -199,6 +201,16 @@ _A11Y_JS = r"""
     line.querySelectorAll(`button, ${ICON}`).forEach((e) => e.remove());
     const words = line.textContent.trim().replace(/\s+/g, ' ');
     if (words) button.setAttribute('aria-label', `Help for ${words}`);
+  };
+  const PROGRESS = '[data-testid="stProgress"]';
+  const nameProgress = (box) => {
+    const bar = box.querySelector('[role="progressbar"]');
+    const line = box.querySelector('[data-testid="stMarkdownContainer"]');
+    if (!bar || !line) return;
+    const copy = line.cloneNode(true);
+    copy.querySelectorAll(ICON).forEach((e) => e.remove());
+    const words = copy.textContent.trim().replace(/\s+/g, ' ');
+    if (words && bar.getAttribute('aria-label') !== words) bar.setAttribute('aria-label', words);
   };
   const hideIn = (node) => {
     if (node.nodeType !== 1) return;
@@ -236,6 +248,7 @@ _A11Y_JS = r"""
 __ON_ASK__
   const check = () => {
     timer = 0;
+    document.querySelectorAll(PROGRESS).forEach(nameProgress);  // its line may have changed in place
     const streaming = !!document.querySelector('.answering-marker');
     if (answering && !streaming) endedAt = performance.now();
     answering = streaming;
@@ -299,6 +312,7 @@ __ON_ASK__
   }).observe(document.body, {childList: true, subtree: true});
   document.querySelectorAll(ICON).forEach(hide);
   document.querySelectorAll(HELP).forEach(nameHelp);
+  document.querySelectorAll(PROGRESS).forEach(nameProgress);
   document.querySelectorAll(NEWS).forEach((e) => seen.add(e));  // what was there before: no news
   answering = !!document.querySelector('.answering-marker');
 })();

@@ -160,6 +160,30 @@ def test_icons_are_not_read_before_labels(page: Any, chat_server: StreamlitServe
     assert page.get_by_role("tab", name="Sessions", exact=True).count() == 1
 
 
+def test_the_spend_bar_is_read_with_its_figures(page: Any, chat_server: StreamlitServer) -> None:
+    """The sidebar's spend bar was read 'progress, 0%': its figures are in the line above it, which
+    a screen reader did not connect to it. It is now named after that line, also after an answer."""
+    open_page(page, chat_server)
+    page.get_by_text("of $5.00 today").wait_for()
+    bar = page.locator('[data-testid="stSidebar"]').get_by_role("progressbar")
+    expect_name = r"^\$\d+\.\d\d of \$5\.00 today$"
+    page.wait_for_function(
+        "re => new RegExp(re).test(document.querySelector('[data-testid=stSidebar] [role=progressbar]')"
+        ".getAttribute('aria-label'))",
+        arg=expect_name,
+    )
+    page.fill(INPUT, "How is our budget tracking?")
+    page.press(INPUT, "Enter")
+    page.wait_for_selector(FOOTERS)
+    idle(page)
+    page.wait_for_function(
+        "re => new RegExp(re).test(document.querySelector('[data-testid=stSidebar] [role=progressbar]')"
+        ".getAttribute('aria-label'))",
+        arg=expect_name,
+    )
+    assert bar.aria_snapshot().startswith('- progressbar "$'), bar.aria_snapshot()
+
+
 def test_answers_and_refusals_are_announced_politely(page: Any, chat_server: StreamlitServer) -> None:
     """Nothing told a screen reader user that an answer had finished streaming or that a send was
     refused; a polite status region now says so (the streamed text itself is not live)."""
