@@ -410,13 +410,14 @@ def _sidebar() -> None:
                     args=(meta.id,),
                 )
             if st.session_state.get(CONFIRM_DELETE) == meta.id:
-                st.warning(
-                    f"Delete “{view.display_title(meta.title, 60)}”? The transcript is removed for good.",
-                    icon=":material/warning:",
-                )
-                with st.container(horizontal=True, gap="small"):
-                    st.button("Delete", type="primary", key="confirm-delete", on_click=_delete, args=(meta.id,))
-                    st.button("Cancel", key="cancel-delete", on_click=_ask_delete, args=(None,))
+                with st.container(key="confirm-box-delete-session"):  # announced by the page's a11y script
+                    st.warning(
+                        f"Delete “{view.display_title(meta.title, 60)}”? The transcript is removed for good.",
+                        icon=":material/warning:",
+                    )
+                    with st.container(horizontal=True, gap="small"):
+                        st.button("Delete", type="primary", key="confirm-delete", on_click=_delete, args=(meta.id,))
+                        st.button("Cancel", key="cancel-delete", on_click=_ask_delete, args=(None,))
 
 
 def _session_list() -> None:

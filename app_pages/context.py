@@ -185,7 +185,7 @@ def _ask(action: str | None) -> None:
 def _confirm_box(action: str, text: str, label: str, on_yes: Any, args: tuple[Any, ...] = ()) -> None:
     if st.session_state.get(CONFIRM) != action:
         return
-    with st.container(border=True, key=f"confirm-{action}"):
+    with st.container(border=True, key=f"confirm-box-{action}"):
         st.warning(text, icon=":material/warning:")
         with st.container(horizontal=True, gap="small"):
             st.button(label, type="primary", key=f"yes-{action}", on_click=on_yes, args=args)

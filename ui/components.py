@@ -181,6 +181,8 @@ __ON_ASK__
 # - A caption's help button, named "Help" on every prep card, is named after its caption.
 # - A progress bar (the sidebar's spend) is named "progress" by Streamlit: it is named after the
 #   line Streamlit draws above it ("$0.10 of $5.00 today"), again whenever that line changes.
+# - A confirmation that appears (delete a session, the budget, the big rocks) is announced, and
+#   the focus moves to its Cancel button: the Delete button that asked had gone with its popover.
 # The observer only looks at the nodes each change adds; the rest waits for a check at most
 # every 250 ms, a few selector queries.
 _A11Y_JS = r"""
@@ -238,6 +240,7 @@ _A11Y_JS = r"""
     const lines = [...copy.querySelectorAll('p, li')].map((p) => p.textContent);
     return (lines.length ? lines.join(' ') : copy.textContent).trim().replace(/\s+/g, ' ');
   };
+  const CONFIRM = '[class*="st-key-confirm-box-"]';  // a container holding a question and its buttons
   const FOOTER = '[class*="st-key-turn-footer-"]';
   const NEWS = `.st-key-refusal, .st-key-failed-turn, ${FOOTER}`;
   const seen = new WeakSet();
@@ -252,6 +255,14 @@ __ON_ASK__
     const streaming = !!document.querySelector('.answering-marker');
     if (answering && !streaming) endedAt = performance.now();
     answering = streaming;
+    const asking = [...document.querySelectorAll(CONFIRM)].filter((e) => !seen.has(e));
+    asking.forEach((e) => seen.add(e));
+    if (asking.length) {
+      const box = asking[asking.length - 1];
+      announce(text(box));
+      const cancel = [...box.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Cancel');
+      if (cancel) cancel.focus();
+    }
     const fresh = [...document.querySelectorAll(NEWS)].filter((e) => !seen.has(e));
     fresh.forEach((e) => seen.add(e));
     if (endedAt && fresh.length) {  // what a send drew; a session opened again is no news
@@ -313,7 +324,7 @@ __ON_ASK__
   document.querySelectorAll(ICON).forEach(hide);
   document.querySelectorAll(HELP).forEach(nameHelp);
   document.querySelectorAll(PROGRESS).forEach(nameProgress);
-  document.querySelectorAll(NEWS).forEach((e) => seen.add(e));  // what was there before: no news
+  document.querySelectorAll(`${NEWS}, ${CONFIRM}`).forEach((e) => seen.add(e));  // what was there before: no news
   answering = !!document.querySelector('.answering-marker');
 })();
 """.replace("__ON_ASK__", _ON_ASK_JS)

@@ -184,6 +184,25 @@ def test_the_spend_bar_is_read_with_its_figures(page: Any, chat_server: Streamli
     assert bar.aria_snapshot().startswith('- progressbar "$'), bar.aria_snapshot()
 
 
+def test_a_delete_confirmation_is_announced_and_takes_the_focus(page: Any, chat_server: StreamlitServer) -> None:
+    """Delete session (in the Session actions popover) drew its question in the sidebar while the
+    popover and its button went away: nothing was read, and the focus was lost to the page."""
+    open_page(page, chat_server)
+    page.fill(INPUT, "What meetings do I have this week?")
+    page.press(INPUT, "Enter")
+    page.wait_for_selector(FOOTERS)
+    idle(page)
+    page.get_by_role("button", name="Session actions").click()
+    page.get_by_role("button", name="Delete session").click()
+    status = page.locator('[role="status"][aria-live="polite"]', has_text="removed for good")
+    status.wait_for(state="attached")
+    assert status.inner_text().startswith("Delete “What meetings do I have this week?”?"), status.inner_text()
+    page.wait_for_function("() => document.activeElement && document.activeElement.textContent.trim() === 'Cancel'")
+    page.keyboard.press("Enter")  # the keyboard user keeps the session
+    page.locator(".st-key-confirm-box-delete-session").wait_for(state="detached")
+    assert page.get_by_role("button", name="Session actions").count() == 1
+
+
 def test_answers_and_refusals_are_announced_politely(page: Any, chat_server: StreamlitServer) -> None:
     """Nothing told a screen reader user that an answer had finished streaming or that a send was
     refused; a polite status region now says so (the streamed text itself is not live)."""
