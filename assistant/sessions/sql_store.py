@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from assistant import db
 from assistant.sessions import jsonutil
@@ -27,9 +28,11 @@ from assistant.sessions.base import (
     SessionConflictError,
     SessionDamagedError,
     SessionDocument,
+    SessionError,
     SessionMeta,
     SessionNotFoundError,
     SessionState,
+    StorageUnavailableError,
     TurnCommit,
     TurnRecord,
 )
@@ -167,8 +170,14 @@ class SqlSessionStore(IndexedStore):
             The updated session metadata.
         """
         now = self.clock()
-        with self.index.turn_tx() as ex:
-            new_row = self._write_turn(ex, session_id, user_id, expected_version, commit, now)
+        try:
+            with self.index.turn_tx() as ex:
+                new_row = self._write_turn(ex, session_id, user_id, expected_version, commit, now)
+        except StorageUnavailableError:
+            landed = self._landed(session_id, user_id, commit.turn)
+            if landed is None:
+                raise
+            return landed
         logger.debug(
             "session_id=<%s>, turn=<%s>, messages=<%s> | committed turn",
             session_id,
@@ -176,6 +185,33 @@ class SqlSessionStore(IndexedStore):
             len(commit.messages),
         )
         return row_to_meta(new_row)
+
+    def _landed(self, session_id: str, user_id: str, turn: TurnRecord) -> SessionMeta | None:
+        """After a failed commit: the session as stored, if this very turn is in it (else None).
+
+        The database may apply a COMMIT whose reply never reaches us (the connection drops in
+        between). Told "not saved", the user would send the question again and have it twice,
+        with its calls twice in the ledger. The turn is recognised by its index, question and
+        start time (to the microsecond); a read that fails too leaves the error as it was.
+        """
+        try:
+            with self.engine.connect() as conn:
+                record = conn.execute(
+                    select(db.turns.c.record).where(db.turns.c.session_id == session_id, db.turns.c.idx == turn.idx)
+                ).scalar_one_or_none()
+            stored = json.loads(record) if record else None
+            if not stored or stored.get("user_text") != turn.user_text:
+                return None
+            if stored.get("started_at") != turn.to_dict()["started_at"]:
+                return None
+            meta = self.get_meta(session_id, user_id)
+        except (SessionError, DBAPIError, ValueError) as e:
+            logger.debug("session_id=<%s>, error=<%s> | could not check whether the turn landed", session_id, e)
+            return None
+        logger.warning(
+            "session_id=<%s>, turn=<%s> | the commit's reply was lost; the turn is stored", session_id, turn.idx
+        )
+        return meta
 
     def _write_turn(
         self,

@@ -538,6 +538,56 @@ def test_connection_dropped_mid_commit_then_retry(
     _retry_once(service, sid, model, make_store, store_engine)
 
 
+@pytest.mark.parametrize("store_kind", ["postgres"])
+def test_commit_applied_but_its_reply_lost_shows_the_answer_once(
+    store_engine: Engine, make_store: MakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Postgres applies the turn's COMMIT, then the connection drops before its reply arrives.
+
+    The user was told "could not be saved · Retry" about an answer that was stored; the question
+    was kept as failed beside it and its calls went into the ledger a second time, so Retry
+    stored the question twice. The service now reads the session after a failed commit: its own
+    turn there is the answer, shown as stored.
+    """
+    import psycopg
+
+    model = ScriptedModel([Text("Hello!"), ToolCall("get_upcoming_meetings", {"days_ahead": 7}), Text(ANSWER)])
+    model.script.append(Text("On track."))
+    service = _service(store_engine, make_store(), model)
+    sid = _started(service)
+    real_commit = store_engine.dialect.do_commit
+    lost: list[int] = []
+    writing_ledger: set[int] = set()  # the turn's transaction writes its ledger rows
+
+    def on_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO USAGE"):
+            writing_ledger.add(id(conn.connection.driver_connection))
+
+    def commit_then_lose_the_reply(dbapi_connection: Any) -> None:
+        real_commit(dbapi_connection)
+        if not lost and id(getattr(dbapi_connection, "driver_connection", dbapi_connection)) in writing_ledger:
+            lost.append(1)
+            raise psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly")
+
+    monkeypatch.setattr(store_engine.dialect, "do_commit", commit_then_lose_the_reply)
+    event.listen(store_engine, "before_cursor_execute", on_execute)
+    events = service.run_turn(sid, USER, QUESTION)
+    event.remove(store_engine, "before_cursor_execute", on_execute)
+    monkeypatch.undo()
+    assert lost, "the turn's commit lost its reply"
+    done = events[-1]
+    assert isinstance(done, Done), done
+    assert done.meta.turn_count == 2 and done.turn.user_text == QUESTION
+    doc = _stored_once(sid, make_store, store_engine)
+    assert service.pending_turn(sid, USER) is None, "no failed question beside the answer"
+    with store_engine.connect() as c:
+        calls = c.execute(text("select count(*) from usage where session_id = :s and turn_idx = 1"), {"s": sid})
+        answers = [m for m in doc.messages[doc.turns[1].first_message_idx :] if m["role"] == "assistant"]
+        assert calls.scalar_one() == len(answers), "each model call of the turn once in the ledger"
+    assert isinstance(service.run_turn(sid, USER, NEXT)[-1], Done)  # the session goes on
+    assert model.violations == []
+
+
 @POSTGRES_INDEX
 def test_database_restarted_between_turns(killer: _Killer, store_engine: Engine, make_store: MakeStore) -> None:
     """Every pooled connection is terminated (as a Postgres restart does): the next send just works."""
