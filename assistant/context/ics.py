@@ -20,6 +20,9 @@ second time here. The rules every source follows:
   (``RRULE:FREQ=MINUTELY``, a daily rule from the year 1, hundreds of old daily series) is left
   out, and at most ``MAX_OCCURRENCES`` meetings are kept, the
   earliest first; the source's ``notice`` says so (:mod:`assistant.context.ics_limits`);
+- an event whose start, end, length or moved date cannot be read is left out, and an unreadable
+  RDATE/EXDATE line is dropped (the event kept); the ``notice`` names them
+  (:mod:`assistant.context.ics_damage`), as it names any series the expansion skips;
 - text (title, description, location, names) comes from other people: control characters are
   stripped and every field is capped (truncated, never refused).
 """
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any, ClassVar
 
@@ -36,6 +39,7 @@ import icalendar
 import recurring_ical_events
 
 from assistant.context.fetch import fetch_calendar_url
+from assistant.context.ics_damage import Damage, damage_notice, mend_damaged_events, title_of
 from assistant.context.ics_fields import (
     MAX_DESCRIPTION_CHARS,
     MAX_LOCATION_CHARS,
@@ -114,10 +118,6 @@ class _Calendar:
     """One parsed calendar and what its expansion needs: which UIDs recur, whose declines count."""
 
     def __init__(self, calendar: icalendar.Calendar, owner_email: str | None) -> None:
-        undated = [c for c in calendar.subcomponents if c.name == "VEVENT" and "DTSTART" not in c]
-        if undated:  # no start, no meeting: skip it rather than lose the whole calendar
-            calendar.subcomponents = [c for c in calendar.subcomponents if not any(c is u for u in undated)]
-            logger.info("events=<%s> | skipped calendar events without a start", len(undated))
         self.calendar = calendar
         self.recurring_uids: set[str] = set()
         for event in calendar.walk("VEVENT"):
@@ -131,6 +131,7 @@ class _Calendar:
         self._query: recurring_ical_events.CalendarQuery | None = None
         self.truncated = False  # set when an expansion kept only the first MAX_OCCURRENCES
         self.left_out: list[str] = []  # titles of series that repeat too often to expand
+        self.damage = Damage()  # events whose dates cannot be read (:mod:`assistant.context.ics_damage`)
         # Zones named by a TZID that neither the file (VTIMEZONE) nor the zone database knows:
         # icalendar reads such times as floating, so they are placed in the user's own zone.
         self.unknown_zones: list[str] = unknown_zones(calendar)
@@ -161,7 +162,7 @@ class _Calendar:
         self.calendar.subcomponents = [
             c for c in self.calendar.subcomponents if c.name != "VEVENT" or _uid_of(c) not in runaway
         ]
-        self.left_out = [property_text(e, "SUMMARY", 80) or NO_TITLE for e in runaway.values()]
+        self.left_out = [title_of(e) for e in runaway.values()]
         logger.info("series=<%s> | left out calendar series that repeat too often", len(runaway))
 
     def query(self) -> recurring_ical_events.CalendarQuery:
@@ -170,7 +171,24 @@ class _Calendar:
                 self._query = recurring_ical_events.of(self.calendar, skip_bad_series=True, calendar_query=_Query)
             except (ValueError, KeyError, TypeError, recurring_ical_events.InvalidCalendar) as e:
                 raise _unreadable_events(e) from e
+            expanded = {str(series.uid) for series in self._query.series}
+            self._name_skipped(lambda uid: uid not in expanded)
         return self._query
+
+    def _name_skipped(self, skipped: Callable[[str], bool]) -> None:
+        """Name in the notice each series the library skipped (``skip_bad_series``) for a reason
+        :func:`mend_damaged_events` did not catch: none is lost without a word."""
+        for event in self.calendar.walk("VEVENT"):
+            if skipped(str(event.get("UID", str(id(event))))):  # the library's key: UID, else Python id
+                self.damage.left_out.append(title_of(event))
+
+    def notice(self) -> str | None:
+        """What the user should know about this calendar's last expansion, or None."""
+        notes = [
+            damage_notice(self.damage),
+            cut_notice(self.left_out, truncated=self.truncated, unknown_zones=self.unknown_zones),
+        ]
+        return " ".join(note for note in notes if note) or None
 
     def _occurrences(self, start: datetime, end: datetime) -> Iterable[icalendar.cal.Component]:
         """The occurrences overlapping ``[start, end]``, at most MAX_OCCURRENCES, the earliest first.
@@ -181,6 +199,7 @@ class _Calendar:
         Sets ``self.truncated`` when occurrences were left out.
         """
         if self._query is None:
+            self.damage = mend_damaged_events(self.calendar, start, end)
             self._leave_out_runaway_series(end)
         query = self.query()
         found: list[Any] = []
@@ -191,6 +210,7 @@ class _Calendar:
             try:
                 found.extend(itertools.islice(series.between(start, end), MAX_OCCURRENCES + 1))
             except tuple(query.suppressed_errors):  # skip_bad_series, as CalendarQuery.between does
+                self._name_skipped(str(series.uid).__eq__)
                 continue
         found.sort()
         if len(found) > MAX_OCCURRENCES:
@@ -334,9 +354,7 @@ class IcsFileSource:
             start, end = _aware(start, tz), _aware(end, tz)
             calendar = _Calendar(window_calendar(self._data, start, end), self._owner_email)
             meetings = calendar.meetings(start, end, tz, self.kind)
-            self.notice = cut_notice(
-                calendar.left_out, truncated=calendar.truncated, unknown_zones=calendar.unknown_zones
-            )
+            self.notice = calendar.notice()
             return meetings
         except CalendarInputError as e:
             raise CalendarSourceError(self.label, str(e)) from e
@@ -405,9 +423,7 @@ class IcsUrlSource:
             start, end = _aware(start, tz), _aware(end, tz)
             calendar = _Calendar(window_calendar(data, start, end, self._max_bytes), self._owner_email)
             meetings = calendar.meetings(start, end, tz, self.kind)
-            self.notice = cut_notice(
-                calendar.left_out, truncated=calendar.truncated, unknown_zones=calendar.unknown_zones
-            )
+            self.notice = calendar.notice()
             return meetings
         except CalendarInputError as e:
             raise CalendarSourceError(self.label, str(e)) from e

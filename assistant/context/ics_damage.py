@@ -1,0 +1,176 @@
+"""Events whose dates cannot be read: left out, or read without the damaged dates, and named.
+
+``recurring_ical_events`` (with ``skip_bad_series``) drops a whole series — every event sharing
+its UID — when one of its events has an end, a length, a moved date (``RECURRENCE-ID``), an extra
+date (``RDATE``) or a skipped date (``EXDATE``) that cannot be read, and says nothing. Before the
+expansion:
+
+- an event whose DTSTART, DTEND, DURATION or RECURRENCE-ID cannot be read (damaged, given twice,
+  of the wrong kind) is left out on its own: a series keeps its other occurrences when only a
+  moved one is damaged;
+- an unreadable RDATE or EXDATE line is dropped and the event kept: the series still has its
+  regular dates, which is what the user knows it by (an unreadable EXDATE may show a date that
+  was removed, and the notice says to check it);
+- a one-off that cannot be read is named only when it starts within two days of the window
+  (one from years ago would be named at every fetch for nothing).
+
+:func:`damage_notice` turns what was found into the sentences of the source's notice; a series the
+library still skips for another reason is named the same way (see ``assistant.context.ics``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import icalendar
+
+from assistant.context.ics_fields import NO_TITLE, property_text
+
+logger = logging.getLogger(__name__)
+
+_SINGLE_DATES = ("DTSTART", "DTEND", "RECURRENCE-ID")
+_RECURRING = ("RRULE", "RDATE", "RECURRENCE-ID")
+_MARGIN = timedelta(days=2)  # wider than any UTC offset, as the window cut uses
+
+
+@dataclass
+class Damage:
+    """What :func:`mend_damaged_events` found.
+
+    Attributes:
+        left_out: Titles of the events left out because a date or length cannot be read.
+        extra_dates: Titles of the events kept without their unreadable RDATE.
+        skipped_dates: Titles of the events kept without their unreadable EXDATE.
+    """
+
+    left_out: list[str] = field(default_factory=list)
+    extra_dates: list[str] = field(default_factory=list)
+    skipped_dates: list[str] = field(default_factory=list)
+
+
+def title_of(event: icalendar.cal.Component) -> str:
+    """The event's title as a notice names it."""
+    return property_text(event, "SUMMARY", 80) or NO_TITLE
+
+
+def _reads(event: icalendar.cal.Component, name: str) -> bool:
+    """Whether the event's property ``name`` is absent, or present once with a value of its kind."""
+    value = event.get(name)
+    if value is None:
+        return name != "DTSTART"
+    if isinstance(value, list):  # given twice: which one is meant is unknown
+        return False
+    try:
+        moment = value.dt
+    except (ValueError, AttributeError):  # icalendar's BrokenCalendarProperty is a ValueError
+        return False
+    if name == "DURATION":
+        return isinstance(moment, timedelta)
+    return isinstance(moment, date)  # a datetime is a date
+
+
+def _readable_dates(value: Any) -> tuple[list[Any], bool]:
+    """The RDATE/EXDATE lines of ``value`` that read, and whether any did not."""
+    lines = value if isinstance(value, list) else [value]
+    kept = []
+    for line in lines:
+        try:
+            [item.dt for item in line.dts]
+        except (ValueError, AttributeError, TypeError):
+            continue
+        kept.append(line)
+    return kept, len(kept) < len(lines)
+
+
+def _near(event: icalendar.cal.Component, start: datetime, end: datetime) -> bool:
+    """Whether the event recurs, or starts (or may start) within two days of ``[start, end)``."""
+    if any(name in event for name in _RECURRING):
+        return True
+    try:
+        moment = event.get("DTSTART").dt
+    except (ValueError, AttributeError):
+        return True
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time(), tzinfo=UTC)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return start - _MARGIN <= moment <= end + _MARGIN
+
+
+def mend_damaged_events(calendar: icalendar.Calendar, start: datetime, end: datetime) -> Damage:
+    """Leaves out the events whose dates cannot be read and drops unreadable RDATE/EXDATE lines.
+
+    Args:
+        calendar: The parsed calendar (changed in place).
+        start: The window's start (aware).
+        end: The window's end (aware).
+
+    Returns:
+        What was left out or read without some of its dates.
+    """
+    damage = Damage()
+    unreadable: list[icalendar.cal.Component] = []
+    for event in calendar.walk("VEVENT"):
+        if not all(_reads(event, name) for name in (*_SINGLE_DATES, "DURATION")):
+            unreadable.append(event)
+            if _near(event, start, end):
+                damage.left_out.append(title_of(event))
+            continue
+        for name, named in (("RDATE", damage.extra_dates), ("EXDATE", damage.skipped_dates)):
+            if name not in event:
+                continue
+            kept, dropped = _readable_dates(event[name])
+            if dropped:
+                del event[name]
+                if kept:
+                    event[name] = kept if len(kept) > 1 else kept[0]
+                named.append(title_of(event))
+    if unreadable:
+        calendar.subcomponents = [c for c in calendar.subcomponents if not any(c is u for u in unreadable)]
+    if damage.left_out or damage.extra_dates or damage.skipped_dates:
+        logger.info(
+            "left_out=<%d>, rdate=<%d>, exdate=<%d> | calendar events with unreadable dates",
+            len(damage.left_out),
+            len(damage.extra_dates),
+            len(damage.skipped_dates),
+        )
+    return damage
+
+
+def _named(items: list[str]) -> tuple[str, bool]:
+    """The first three of ``items`` quoted ("“a”, “b”, “c” and 2 more"), and whether there is one."""
+    unique = list(dict.fromkeys(items))
+    names = ", ".join(f"“{item}”" for item in unique[:3])
+    more = f" and {len(unique) - 3} more" if len(unique) > 3 else ""
+    return names + more, len(unique) == 1
+
+
+def damage_notice(damage: Damage) -> str | None:
+    """The sentences telling the user which events were left out or read without some dates, or None."""
+    notes = []
+    if damage.left_out:
+        names, one = _named(damage.left_out)
+        notes.append(
+            f"{names} {'has' if one else 'have'} a start, end, length or moved date that cannot be read, "
+            f"so {'it is' if one else 'they are'} left out: fix {'it' if one else 'them'} in your calendar "
+            "and connect it again."
+        )
+    if damage.extra_dates:
+        names, one = _named(damage.extra_dates)
+        notes.append(
+            f"{names} {'lists' if one else 'list'} extra dates that cannot be read, so only "
+            f"{'its' if one else 'their'} regular dates are shown."
+        )
+    if damage.skipped_dates:
+        names, one = _named(damage.skipped_dates)
+        notes.append(
+            f"{names} {'lists' if one else 'list'} removed dates that cannot be read, so a date that was "
+            "removed may still be shown: check it in your calendar."
+        )
+    return " ".join(notes) or None
+
+
+__all__ = ["Damage", "damage_notice", "mend_damaged_events", "title_of"]
