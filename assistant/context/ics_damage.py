@@ -6,8 +6,9 @@ date (``RDATE``) or a skipped date (``EXDATE``) that cannot be read, and says no
 expansion:
 
 - an event whose DTSTART, DTEND, DURATION or RECURRENCE-ID cannot be read (damaged, given twice,
-  of the wrong kind) is left out on its own: a series keeps its other occurrences when only a
-  moved one is damaged;
+  of the wrong kind) or whose DURATION is negative (a length cannot run backwards; the library
+  swapped start and end, so ``DURATION:-P1D`` became a day-long meeting the day before) is left
+  out on its own: a series keeps its other occurrences when only a moved one is damaged;
 - an unreadable RDATE or EXDATE line is dropped and the event kept: the series still has its
   regular dates, which is what the user knows it by (an unreadable EXDATE may show a date that
   was removed, and the notice says to check it);
@@ -68,7 +69,7 @@ def _reads(event: icalendar.cal.Component, name: str) -> bool:
     except (ValueError, AttributeError):  # icalendar's BrokenCalendarProperty is a ValueError
         return False
     if name == "DURATION":
-        return isinstance(moment, timedelta)
+        return isinstance(moment, timedelta) and moment >= timedelta(0)
     return isinstance(moment, date)  # a datetime is a date
 
 

@@ -100,3 +100,12 @@ def test_a_calendar_with_readable_dates_has_no_notice() -> None:
     found, notice = fetched("UID:r@x\nSUMMARY:Review\nDTSTART:20260408T100000Z\nDURATION:PT45M")
     assert [(t, (e - s).seconds) for t, s, e in found] == [("Kept", 1800), ("Review", 2700)]
     assert notice is None
+
+
+@pytest.mark.parametrize("duration", ["-PT1H", "-P1D"])
+def test_a_negative_duration_is_left_out_and_named_not_moved_a_day_earlier(duration: str) -> None:
+    """DURATION:-P1D on an all-day event became a 24-hour meeting the day before (the library
+    swaps a start and end that run backwards)."""
+    found, notice = fetched(f"UID:neg@x\nSUMMARY:Backwards\nDTSTART;VALUE=DATE:20260409\nDURATION:{duration}")
+    assert [title for title, _, _ in found] == ["Kept"]
+    assert notice is not None and "“Backwards”" in notice and "left out" in notice
