@@ -142,6 +142,8 @@ def when_text(materials: Materials) -> str:
         return f"{start:%A} {start.day} {start:%B %Y} (all day)"
     end = meeting.end.astimezone(materials.tz)
     zone = start.tzname() or ""
+    if end <= start:  # a deadline or a reminder: "14:00–14:00 (0 min)" said nothing more than "14:00"
+        return f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}" + (f" {zone}" if zone else "")
     # past midnight (a call with another continent, a two-day workshop): the day it ends too
     until = f"–{end:%H:%M}" if end.date() == start.date() else f" – {end:%A} {end.day} {end:%B}, {end:%H:%M}"
     return (

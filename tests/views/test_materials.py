@@ -252,3 +252,9 @@ def test_a_timed_meeting_past_midnight_says_the_day_it_ends(types: MeetingTypes)
     assert when(late) == "- **When:** Tuesday 11 March 2025, 22:00 – Wednesday 12 March, 01:00 UTC (3 h)"
     assert when(workshop).startswith("- **When:** Tuesday 11 March 2025, 09:00 – Wednesday 12 March, 17:00 UTC (")
     assert when(qbr(description="")) == "- **When:** Tuesday 11 March 2025, 14:00–15:30 UTC (1 h 30 min)"
+
+
+def test_a_meeting_without_length_shows_a_single_time(types: MeetingTypes) -> None:
+    """A reminder or a deadline (DTEND equal to DTSTART) read "Tuesday 11 March 2025, 14:00–14:00 UTC (0 min)"."""
+    instant = qbr(description="").model_copy(update={"end": START, "duration_minutes": 0})
+    assert _when_line(instant, types, "external", 30) == "- **When:** Tuesday 11 March 2025, 14:00 UTC"

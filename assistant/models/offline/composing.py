@@ -53,7 +53,7 @@ def _format_time_range(meeting: dict[str, Any]) -> str:
         end = None
     if end is not None and end.date() != start.date():  # "08:00-17:00 (3420 min)" read as one day
         return text + end.strftime(" to %a %d %b, %H:%M")
-    if end is not None:
+    if end is not None and end > start:  # a deadline (no length) is one time: "10:00", not "10:00-10:00"
         text += "-" + end.strftime("%H:%M")
     minutes = meeting.get("duration_minutes")
     if minutes:

@@ -359,6 +359,28 @@ def test_a_timed_meeting_over_several_days_says_the_day_it_ends(sqlite_engine: A
     assert "min)" not in text
 
 
+def test_a_meeting_without_length_shows_a_single_time(sqlite_engine: Any) -> None:
+    """A deadline (DTEND equal to DTSTART) read "Mon 07 Dec, 10:00-10:00"."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine, clock=lambda: datetime(2026, 12, 5, 9, 0, tzinfo=UTC))
+    service.calendar.connect_ics_file(
+        "u1",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:d@x\r\nDTSTART:20261207T100000Z\r\n"
+        b"DTEND:20261207T100000Z\r\nSUMMARY:Filing deadline\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "mine.ics",
+    )
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "What meetings do I have this week?")
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+
+    assert "**Filing deadline** - Mon 07 Dec, 10:00 ·" in text, text
+    assert "10:00-10:00" not in text
+
+
 def test_tomorrow_lists_tomorrows_meetings_only_and_all_day_events_as_days(sqlite_engine: Any) -> None:
     """On a Saturday, "tomorrow" answered with Monday's 08:15 standup (the tool reads the next 48
     hours), and an all-day offsite read "00:00-00:00 (4320 min)"."""
