@@ -4,9 +4,11 @@ Columns (header names matched case-insensitively; spaces and dashes count as und
 ``area``, ``owner``, ``plan`` (the full-year budget, more than 0), ``actual`` (spent to date),
 ``forecast`` (expected full-year spend), ``notes``, and optionally ``plan_to_date`` (what the
 plan expected to be spent by now; it drives the "spending ahead of plan" flag). Amounts may
-carry a currency symbol and thousands separators (``$1,250,000``); a decimal comma, words or a
+carry a currency symbol and thousands separators (``$1,250,000``); in a ;-separated file (Excel's
+European layout) a decimal comma is read as one (``1200,50``, ``1.250.000,75``). Words or a
 formula are refused with the row and column, and so are a total row (it would count every amount
-twice) and, in a ;-separated file, a dot grouping thousands ("1.200": 1200 or 1.2?). Excel's
+twice), a decimal comma in a ,-separated file and, in a ;-separated file, a dot or a comma that
+could group thousands or mark decimals ("1.200", "1,200": 1200 or 1.2?). Excel's
 ``sep=;`` first line sets the separator. A bad file raises one
 :class:`~assistant.context.row_checks.ContextInputError` listing every problem.
 """
@@ -57,6 +59,10 @@ TEMPLATE_ROWS: tuple[tuple[str, str, int, int, int, str, int], ...] = (
 _TOTAL_AREA = re.compile(r"(grand\s+)?(sub)?totals?|sum|all\s+areas", re.IGNORECASE)
 # "1.200" in a ;-separated file (the European layout, where "." groups thousands): 1200 or 1.2?
 _DOT_THOUSANDS = re.compile(r"\D*\d{1,3}(\.\d{3})+\D*")
+# A decimal comma in a ;-separated file ("1200,50", "1.250.000,75"); "1,200" alone is 1200 or 1.2.
+_DECIMAL_COMMA = re.compile(r"(\D*?)(\d{1,3}(?:\.\d{3})+|\d+),(\d+)(\D*)")
+_ONE_COMMA_GROUP = re.compile(r"\d{1,3},\d{3}")
+_DIGIT_SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d)")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
 # What openpyxl raises on a damaged workbook: besides a bad zip, a part that is not XML or is
@@ -133,7 +139,34 @@ def _amount(raw: Any, column: str, row: int, problems: list[Problem], *, dot_gro
             )
         )
         return None
+    if dot_groups_thousands and isinstance(raw, str):
+        return _semicolon_amount(raw, column, row, problems)
     return parse_amount(raw, column=column, row=row, problems=problems)
+
+
+def _semicolon_amount(raw: str, column: str, row: int, problems: list[Problem]) -> float | None:
+    """An amount of a ;-separated file, where a comma is a decimal one (Excel's European layout):
+    "1200,50" is 1200.5 and "1.250.000,75" 1250000.75; "1,200" (1200 or 1.2?) is refused."""
+    text = _DIGIT_SPACES.sub("", raw.strip())
+    match = _DECIMAL_COMMA.fullmatch(text)
+    if match is None:
+        return parse_amount(raw, column=column, row=row, problems=problems)
+    before, whole, fraction, after = match.groups()
+    if _ONE_COMMA_GROUP.fullmatch(f"{whole},{fraction}"):
+        problems.append(
+            Problem(
+                row,
+                column,
+                f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
+                f"({whole}{fraction} or {whole}.{fraction.rstrip('0') or '0'}); write it without the comma "
+                f"({whole}{fraction}) or with a decimal point ({whole}.{fraction.rstrip('0') or '0'})",
+            )
+        )
+        return None
+    if before.strip().startswith(("-", "(")):  # refused as negative, quoted as the user wrote it
+        return parse_amount(raw, column=column, row=row, problems=problems)
+    decimal = f"{before}{whole.replace('.', '')}.{fraction}{after}"
+    return parse_amount(decimal, column=column, row=row, problems=problems)
 
 
 def budget_rows(

@@ -21,6 +21,7 @@ MAX_PROBLEMS_LISTED = 50
 # so a decimal comma ("1,5") is refused instead of read as fifteen.
 _NUMBER_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+")
 _CURRENCY_CHARS = "$€£¥"
+_DECIMAL_COMMA_RE = re.compile(r"(?:\d{1,3}(?:\.\d{3})+|\d+),\d+")  # "1200,50", "1.200,50"
 _SPACES_RE = re.compile(r"[\s\u00a0\u202f_']")
 
 
@@ -171,6 +172,13 @@ def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) 
         compact = _SPACES_RE.sub("", text.strip(_CURRENCY_CHARS + " ")).lstrip(_CURRENCY_CHARS)
         if compact.startswith("-") or (compact.startswith("(") and compact.endswith(")")):
             problems.append(Problem(row, column, f"'{shorten(text)}' is negative; amounts must be 0 or more"))
+            return None
+        if _DECIMAL_COMMA_RE.fullmatch(compact) and not _NUMBER_RE.fullmatch(compact):
+            whole, fraction = compact.split(",")
+            hint = f"{whole.replace('.', '')}.{fraction}"
+            problems.append(
+                Problem(row, column, f"'{shorten(text)}' has a decimal comma; write it with a decimal point ({hint})")
+            )
             return None
         if not _NUMBER_RE.fullmatch(compact):
             problems.append(

@@ -86,7 +86,7 @@ def test_text_in_a_number_column_names_row_and_column() -> None:
     found = problems((HEADER + 'Engineering,,100,50,90,\nSales,,lots,50,90,\nOps,,1,5,"1,5",\n').encode())
     assert found == [
         "row 3, column plan: 'lots' is not a number (write it like 1250000 or 1,250,000)",
-        "row 4, column forecast: '1,5' is not a number (write it like 1250000 or 1,250,000)",
+        "row 4, column forecast: '1,5' has a decimal comma; write it with a decimal point (1.5)",
     ]
 
 
@@ -323,6 +323,28 @@ def test_a_total_row_is_refused_not_counted_as_an_area() -> None:
         xlsx([["area", "plan", "actual", "forecast"], ["Ops", 1, 1, 1], ["TOTAL", 1, 1, 1]]), parse_budget_xlsx
     ) == ["row 3, column area: 'TOTAL' looks like a total row; remove it: the page adds the areas up itself"]
     assert parse_budget_csv((HEADER + "Totally new area,,100,50,90,\n").encode())[0].area == "Totally new area"
+
+
+def test_a_decimal_comma_in_a_semicolon_file_is_read_as_one() -> None:
+    """A European export ("1200,50" in a ;-separated file) was refused with "write it like 1250000
+    or 1,250,000": a thousands comma, for a cell whose comma is a decimal one. A comma that is not
+    a thousands group there (two decimals, a dot-grouped whole part) can only be decimal."""
+    rows = parse_budget_csv("area;plan;actual;forecast\nOps;1200,50;\u20ac 1.250.000,75;0,5\n".encode())
+    assert (rows[0].plan, rows[0].actual, rows[0].forecast) == (1200.5, 1250000.75, 0.5)
+    assert parse_budget_csv(b"area;plan;actual;forecast\nOps;1,250,000;1;1\n")[0].plan == 1250000
+    assert problems(b"area;plan;actual;forecast\nOps;1,200;1;1\n") == [
+        "row 2, column plan: '1,200' could be read two ways in a file separated by semicolons (1200 or 1.2); "
+        "write it without the comma (1200) or with a decimal point (1.2)"
+    ]
+    assert problems(b"area;plan;actual;forecast\nOps;-12,50;1;1\n") == [
+        "row 2, column plan: '-12,50' is negative; amounts must be 0 or more"
+    ]
+
+
+def test_a_decimal_comma_in_a_comma_file_gets_a_decimal_hint() -> None:
+    assert problems(b'area,plan,actual,forecast\nOps,"1200,50",1,1\n') == [
+        "row 2, column plan: '1200,50' has a decimal comma; write it with a decimal point (1200.50)"
+    ]
 
 
 def test_a_dot_grouped_amount_in_a_semicolon_file_is_refused_not_guessed() -> None:
