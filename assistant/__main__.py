@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
+from zoneinfo import ZoneInfo
 
 from assistant.cli_meetings import cmd_calendar, cmd_meetings, cmd_prep
 from assistant.config import ConfigError, Settings, load_settings
@@ -140,7 +141,12 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             return resumed
         meta = resumed
     else:
-        print(f"Model: {model_view(args.model or service.model_name).label}")  # the one --model picks
+        try:  # before anything is printed: "Model: nosuch" came first, then the error (or a prompt)
+            chosen = service.choose_model(args.model, None)
+        except ModelChoiceError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"Model: {model_view(chosen).label}")  # the one --model picks
     if args.example:
         try:
             meta = meta or service.create_session(user, model=args.model)
@@ -298,6 +304,16 @@ def _between(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _time_zone(text: str) -> ZoneInfo:
+    """An argparse type: an IANA time zone name (a bad one is a usage error, exit 2)."""
+    from assistant.views.format import resolve_zone
+
+    zone = resolve_zone(text)
+    if zone.key != text:
+        raise argparse.ArgumentTypeError(f"{text[:64]!r} is not a time zone; use an IANA name such as Europe/Paris")
+    return zone
+
+
 def cmd_prices(settings: Settings, args: argparse.Namespace) -> int:
     """Print the price table."""
     from assistant.factory import get_prices
@@ -352,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument(
         "--days", type=_between(1, 366), default=7, help="how many days of meetings to list for an unknown id"
     )
-    prep.add_argument("--tz", help="IANA time zone for the times shown (default: UTC)")
+    prep.add_argument("--tz", type=_time_zone, help="IANA time zone for the times shown (default: UTC)")
     prep.add_argument("--email", help="the user's email (its domain counts as internal)")
     prep.set_defaults(func=cmd_prep)
     calendar = sub.add_parser("calendar", help="store an .ics file as a user's calendar, or disconnect it")
@@ -366,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     meetings.add_argument("--days", type=_between(1, 366), default=7, help="1-366 (default: 7)")
     meetings.add_argument("--json", action="store_true", help="one JSON array, sorted by start")
     meetings.add_argument("--refresh", action="store_true", help="read the source now, not the cached copy")
+    meetings.add_argument("--tz", type=_time_zone, help="IANA time zone for the times shown (default: UTC)")
     meetings.set_defaults(func=cmd_meetings)
     return parser
 

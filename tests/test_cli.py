@@ -276,6 +276,13 @@ def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fa
         # "--user $UNSET" acted on TEST_USER_ID's calendar and sessions
         (["calendar", "disconnect", "--user", ""], "argument --user: must be a user id of 1-128 printable"),
         (["sessions", "list", "--user", "a\x1b[2Jb"], "argument --user: must be a user id"),
+        # "Model: nosuch" was printed before the error (with --example), or before a prompt whose
+        # every message was then refused
+        (["chat", "--model", "nosuch", "--example"], "error: "),
+        (["chat", "--model", "nosuch"], "error: "),
+        # meetings had no --tz; prep's said so after the settings were loaded
+        (["meetings", "--tz", "Mars/Olympus"], "argument --tz: 'Mars/Olympus' is not a time zone; use an IANA name"),
+        (["prep", "x", "--tz", "Mars/Olympus"], "argument --tz: 'Mars/Olympus' is not a time zone; use an IANA name"),
     ],
     ids=[
         "limit-0",
@@ -291,6 +298,10 @@ def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fa
         "model-on-resume",
         "empty-user",
         "control-user",
+        "unknown-model-example",
+        "unknown-model",
+        "meetings-tz",
+        "prep-tz",
     ],
 )
 def test_bad_arguments_are_one_usage_error_not_a_traceback_or_an_empty_answer(

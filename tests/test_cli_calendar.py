@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from assistant.config import load_settings
 from assistant.factory import get_calendar_service
@@ -192,3 +193,23 @@ def test_disconnecting_a_google_calendar_revokes_the_grant_as_the_page_does(
     done = run(["calendar", "disconnect", "--user", "alice"], tmp_path, **env)
     assert done.returncode == 0 and "disconnected for alice" in done.stdout, done.stderr
     assert fake_calendar_api.is_revoked(token)
+
+
+def test_meetings_shows_times_in_the_zone_asked(tmp_path: Path) -> None:
+    """meetings had no --tz: its times were UTC only, where prep took --tz."""
+    start = NOW + timedelta(hours=3)
+    ics = tmp_path / "one.ics"
+    ics.write_bytes(
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//CLI//EN\r\nBEGIN:VEVENT\r\nUID:one@example.com\r\n"
+            f"DTSTAMP:20260101T000000Z\r\nDTSTART:{_stamp(start)}\r\nDTEND:{_stamp(start + timedelta(hours=1))}\r\n"
+            "SUMMARY:Board prep\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ).encode()
+    )
+    assert run(["calendar", "import", str(ics), "--user", "dana"], tmp_path).returncode == 0
+    tokyo = run(["meetings", "--user", "dana", "--days", "1", "--tz", "Asia/Tokyo", "--json"], tmp_path)
+    assert tokyo.returncode == 0, tokyo.stderr
+    [meeting] = json.loads(tokyo.stdout)
+    assert meeting["start"] == start.astimezone(ZoneInfo("Asia/Tokyo")).isoformat()
+    text = run(["meetings", "--user", "dana", "--days", "1", "--tz", "Asia/Tokyo"], tmp_path)
+    assert f"{start.astimezone(ZoneInfo('Asia/Tokyo')).isoformat()}  " in text.stdout, text.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import Engine
@@ -40,13 +41,14 @@ def meeting_types(settings: Settings) -> MeetingTypes:
     return load_meeting_types(settings.resolved_meeting_types_file)
 
 
-def meeting_json(meeting: Meeting, type_id: str) -> dict[str, Any]:
-    """One meeting as the CLI's ``meetings --json`` prints it (ISO 8601 times with their UTC offset)."""
+def meeting_json(meeting: Meeting, type_id: str, tz: tzinfo | None = None) -> dict[str, Any]:
+    """One meeting as the CLI's ``meetings --json`` prints it (ISO 8601 times with their UTC offset,
+    in ``tz`` when given)."""
     return {
         "id": meeting.id,
         "title": meeting.title,
-        "start": meeting.start.isoformat(),
-        "end": meeting.end.isoformat(),
+        "start": (meeting.start.astimezone(tz) if tz else meeting.start).isoformat(),
+        "end": (meeting.end.astimezone(tz) if tz else meeting.end).isoformat(),
         "all_day": meeting.all_day,
         "type": type_id,
         "attendees": [{"name": a.name, "email": a.email} for a in meeting.attendees],
