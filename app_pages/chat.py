@@ -242,7 +242,13 @@ def _not_found() -> tuple[None, None]:
 
 
 def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
-    raw = st.query_params.get("session")
+    named = st.query_params.get_all("session")
+    if len(named) > 1:  # ?session=a&session=b opened b without a word: which one was meant is unknown
+        logger.info("user_id=<%s>, sessions=<%d> | an address names more than one session", user_id, len(named))
+        st.query_params.pop("session", None)
+        _flash("error", "This address names more than one session; open one from the sidebar.")
+        return None, None
+    raw = named[0] if named else None
     if not raw:
         return None, None
     session_id = validate_session_id(raw)

@@ -701,13 +701,18 @@ def _draw_detail(raw_id: str) -> None:
 
 
 # --------------------------------------------------------------------------- main
-opened = st.query_params.get("session")
+opened_ids = st.query_params.get_all("session")
+opened = opened_ids[0] if len(opened_ids) == 1 else None
 show_from_top(f"sessions:{opened or ''}")  # a session's detail, and the list again, open at the top
 if opened:
     _draw_detail(str(opened))
     st.stop()
 
 st.title("Sessions & cost", anchor=False)
+if len(opened_ids) > 1:  # ?session=a&session=b opened b without a word: which one was meant is unknown
+    logger.info("sessions=<%d> | an address names more than one session, none opened", len(opened_ids))
+    st.query_params.pop("session", None)
+    st.error("This address names more than one session; open one from the list.", icon=":material/error:")
 users = views.user_directory(engine) if identity.is_admin else []
 emails: dict[str, str | None] = {identity.user_id: identity.email, **{u.user_id: u.email for u in users if u.email}}
 scope_user = views.scoped_user_id(identity)

@@ -175,6 +175,17 @@ def test_other_users_session_is_not_found(make_app: Callable[..., AppTest]) -> N
     assert "session" not in at.query_params
 
 
+def test_an_address_naming_two_sessions_opens_neither(make_app: Callable[..., AppTest]) -> None:
+    """?session=a&session=b opened b without a word: which one the link meant is unknown."""
+    at = make_app()
+    first, second = _service().create_session(USER), _service().create_session(USER)
+    at.query_params["session"] = [first.id, second.id]
+    at.run()
+    assert "This address names more than one session; open one from the sidebar." in [e.value for e in at.error]
+    assert not at.chat_message
+    assert "session" not in at.query_params
+
+
 def test_over_long_message_is_refused_with_length_and_limit(make_app: Callable[..., AppTest]) -> None:
     at = _send(make_app(MAX_MESSAGE_CHARS="100"), "x" * 150)
     error = " ".join(e.value for e in at.error)

@@ -330,6 +330,18 @@ def test_back_button_returns_to_the_table(env: Callable[..., ChatService]) -> No
     assert len(table(at)) == 1
 
 
+def test_an_address_naming_two_sessions_is_refused_not_read_as_the_last(env: Callable[..., ChatService]) -> None:
+    """?session=a&session=b opened b without a word: which one the link meant is unknown."""
+    service = env()
+    first = chat(service, "Prepare me for the Acme QBR")
+    second = chat(service, "What are my big rocks?")
+    at = open_page(session=[first, second])  # type: ignore[arg-type]
+    assert not at.chat_message, "no session's transcript is drawn"
+    assert "This address names more than one session; open one from the list." in [e.value for e in at.error]
+    assert "session" not in at.query_params
+    assert len(table(at)) == 2
+
+
 # --------------------------------------------------------------------------- roles
 def test_user_never_sees_other_users_sessions(env: Callable[..., ChatService]) -> None:
     service = env()
