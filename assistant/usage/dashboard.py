@@ -191,7 +191,8 @@ def budget_use(groups: list[UsageGroup], daily_budget_usd: float) -> list[Budget
                 spend_usd=float(spend),
                 budget_usd=daily_budget_usd,
                 fraction=fraction,
-                over_budget=daily_budget_usd > 0 and spend > daily_budget_usd,  # 0 = no budget, never over
+                # at the budget, as sends stop (chat.limits.refuse_over_limits: spent >= budget); 0 = none
+                over_budget=daily_budget_usd > 0 and spend >= daily_budget_usd,
                 unknown_cost_calls=int(unknown),
             )
         )

@@ -47,10 +47,39 @@ def test_top_users_and_budget(ledger: Engine) -> None:
     assert set(use) == {("alice", "2026-11-01"), ("alice", "2026-11-02"), ("bob", "2026-11-02"), ("bob", "2026-11-03")}
     assert use[("alice", "2026-11-01")].spend_usd == pytest.approx(0.3)
     assert use[("alice", "2026-11-02")].fraction == pytest.approx(1.0)
-    assert use[("alice", "2026-11-02")].over_budget is False
+    assert use[("alice", "2026-11-02")].over_budget is True  # spent exactly the budget: sends stop there
     assert use[("alice", "2026-11-02")].unknown_cost_calls == 1
     over = dashboard(ledger, since=D1, until=D4, user_id=None, daily_budget_usd=0.4).budget_use
     assert {(b.user_id, b.day) for b in over if b.over_budget} == {("alice", "2026-11-02"), ("bob", "2026-11-02")}
+
+
+def test_a_day_spent_exactly_to_the_budget_reads_over_it_as_sends_stop_there(ledger: Engine) -> None:
+    """Sends stop when the spend reaches the budget (``>=``) but the dashboard and its CSV said
+    over_budget only past it (``>``): a user refused all afternoon read as within budget."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import LimitExceededError
+    from assistant.chat.limits import refuse_over_limits
+    from assistant.config import load_settings
+    from assistant.sessions.base import SendWindow
+
+    spend = next(
+        b.spend_usd
+        for b in dashboard(ledger, since=D1, until=D4, user_id="alice", daily_budget_usd=5.0).budget_use
+        if b.day == "2026-11-02"
+    )
+    board = dashboard(ledger, since=D1, until=D4, user_id="alice", daily_budget_usd=spend)
+    day = next(b for b in board.budget_use if b.day == "2026-11-02")
+    assert day.fraction == 1.0
+    with pytest.raises(LimitExceededError, match="budget"):
+        refuse_over_limits(
+            load_settings(daily_budget_usd=spend),
+            SendWindow(spent_today_usd=day.spend_usd, recent_sends=0, oldest_recent_send=None),
+            datetime(2026, 11, 2, 18, tzinfo=UTC),
+        )
+    assert day.over_budget is True
+    below = dashboard(ledger, since=D1, until=D4, user_id="alice", daily_budget_usd=spend * 1.01).budget_use
+    assert not [b for b in below if b.over_budget]
 
 
 def test_no_budget_is_never_over_it(ledger: Engine) -> None:
