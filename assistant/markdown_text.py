@@ -36,4 +36,41 @@ def literal(text: object) -> str:
     return defuse_autolinks(_SYNTAX.sub(r"\\\1", " ".join(str(text).split())))
 
 
-__all__ = ["defuse_autolinks", "literal"]
+# A backslash escape (CommonMark: before any ASCII punctuation), or a run of emphasis, code or
+# strikethrough marks; and the marks that open a line (heading, quote, bullet).
+_MARK = re.compile(r"\\([!-/:-@\[-`{-~])|(\*+|_+|`+|~~+)")
+_LINE_MARKS = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-+*][ \t]+)")
+
+
+def visible_text(markdown: str) -> str:
+    """About what ``markdown`` shows: escapes undone, emphasis, code and heading marks left out.
+
+    What a session's search matches (:func:`assistant.sessions.rows.turn_search_text`): "\\" or
+    "**" found answers that show neither, and "[Renewal]" did not find "\\[Renewal\\]". Marks
+    that render as themselves stay: an escaped one, a ``*`` between spaces ("5 * 3"), a ``_``
+    inside a word ("plan_to_date"). Links and HTML are left as written.
+
+    Args:
+        markdown: A message as the chat draws it (Markdown).
+
+    Returns:
+        The text, for searching (not for display).
+    """
+    text = _LINE_MARKS.sub("", markdown)
+
+    def shown(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return match.group(1)
+        run = match.group(2)
+        before = text[match.start() - 1] if match.start() else " "
+        after = text[match.end()] if match.end() < len(text) else " "
+        if run[0] in "*_" and before.isspace() and after.isspace():
+            return run  # "5 * 3": no emphasis opens or closes here
+        if run[0] == "_" and before.isalnum() and after.isalnum():
+            return run  # inside a word: "plan_to_date"
+        return ""
+
+    return _MARK.sub(shown, text)
+
+
+__all__ = ["defuse_autolinks", "literal", "visible_text"]

@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, Connection, Insert, bindparam, delete, func, ins
 
 from assistant import db
 from assistant.inputs import has_visible_text, strip_control_chars
+from assistant.markdown_text import visible_text
 from assistant.sessions.base import UNTITLED, PendingTurn, SessionMeta, UsageRecord, assume_utc
 from assistant.sessions.executor import Executor, SaExecutor
 from assistant.sessions.queries import SORT_KEYS
@@ -147,10 +148,12 @@ def message_text(message: dict[str, Any]) -> str:
 def turn_search_text(messages: Sequence[dict[str, Any]]) -> str:
     """The lower-cased user+assistant text one turn adds to the search index (``session_text``).
 
-    Control characters are left out (:func:`assistant.inputs.strip_control_chars`): a model may
-    emit a NUL, which a Postgres ``text`` column refuses.
+    Both are drawn as Markdown: what they show is indexed, not their marks
+    (:func:`assistant.markdown_text.visible_text`). Control characters are left out
+    (:func:`assistant.inputs.strip_control_chars`): a model may emit a NUL, which a Postgres
+    ``text`` column refuses.
     """
-    text = " ".join(message_text(m) for m in messages if m.get("role") in ("user", "assistant"))
+    text = " ".join(visible_text(message_text(m)) for m in messages if m.get("role") in ("user", "assistant"))
     return strip_control_chars(text).lower()
 
 

@@ -372,3 +372,26 @@ def test_search_words_are_capped(query_engine: Engine) -> None:
     assert search_words('"Acme  QBR" budget acme BUDGET "') == ["acme qbr", "budget"]  # "acme" is in "acme qbr"
     # the words past the cap are not searched: the first ones are
     assert ids(list_sessions(query_engine, SessionFilter(text=" ".join(["acme"] * 3 + ["budget"] * 20))))
+
+
+@pytest.mark.parametrize("user", [None, "alice"])
+def test_search_finds_what_an_answer_shows_not_its_markdown(query_engine: Engine, user: str | None) -> None:
+    """The index held the answer's Markdown: "\\" or "**" found a session whose answer shows
+    neither, and "[Renewal]" (shown as typed) did not find "\\[Renewal\\]"."""
+    from assistant.context.budget_io import BudgetRow
+    from assistant.context.user_data import ContextStore
+    from tests.fixtures.chat import make_service
+
+    row = BudgetRow(area="Cloud [Renewal] *core*", owner="Bob_Ops", plan=100, actual=50, forecast=120)
+    ContextStore(query_engine).save("alice", "budget", [row], None)
+    service = make_service(query_engine)
+    meta = service.create_session("alice")
+    service.run_turn(meta.id, "alice", "How is my budget tracking?")
+    stored = " ".join(str(m["content"]) for m in service.open_session(meta.id, "alice").messages)
+    assert "**" in stored and "\\\\[Renewal\\\\]" in stored, stored  # the answer is Markdown
+
+    def found(typed: str) -> list[str]:
+        return ids(list_sessions(query_engine, SessionFilter(user_id=user, text=typed)))
+
+    assert found("\\") == [] and found("**") == []
+    assert found("[renewal]") == [meta.id] and found("*core*") == [meta.id] and found("bob_ops") == [meta.id]

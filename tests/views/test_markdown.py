@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.markdown_text import literal
+from assistant.markdown_text import literal, visible_text
 from assistant.views.markdown import _code_parts, plain_text, safe_markdown, screen_markdown, without_unfinished_line
 
 
@@ -262,3 +262,17 @@ def test_code_parts_cover_the_text_and_screen_differs_only_inside_code(text: str
     assert "".join(part for part, _ in parts) == text
     if not any(code for _, code in parts):
         assert screen_markdown(text) == safe_markdown(text)
+
+
+@pytest.mark.parametrize(
+    ("markdown", "shown"),
+    [
+        ("**Board** prep", "Board prep"),
+        ("Cloud \\[Renewal\\] \\*core\\* \\\\ \\$5", "Cloud [Renewal] *core* \\ $5"),
+        ("## Agenda\n- `item` one\n> quoted", "Agenda\nitem one\nquoted"),
+        ("5 * 3 and plan_to_date, _note_ ~~old~~", "5 * 3 and plan_to_date, note old"),
+        ("1. first", "1. first"),
+    ],
+)
+def test_visible_text_is_what_the_markdown_shows(markdown: str, shown: str) -> None:
+    assert visible_text(markdown) == shown
