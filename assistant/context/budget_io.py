@@ -8,7 +8,8 @@ carry a currency symbol and thousands separators (``$1,250,000``); in a ;-separa
 European layout) a decimal comma is read as one (``1200,50``, ``1.250.000,75``). Words or a
 formula are refused with the row and column, and so are a total row (it would count every amount
 twice), a decimal comma in a ,-separated file and, in a ;-separated file, a dot or a comma that
-could group thousands or mark decimals ("1.200", "1,200": 1200 or 1.2?). Excel's
+could group thousands or mark decimals ("1.200", "1,200": 1200 or 1.2?; "2.500.000" can only be
+thousands). Excel's
 ``sep=;`` first line sets the separator. A bad file raises one
 :class:`~assistant.context.row_checks.ContextInputError` listing every problem.
 """
@@ -130,12 +131,18 @@ def _problem_order(problem: Problem) -> tuple[int, int]:
 def _amount(raw: Any, column: str, row: int, problems: list[Problem], *, dot_groups_thousands: bool) -> float | None:
     """One amount cell (see :func:`parse_amount`); "1.200" is refused where a dot may group thousands."""
     if dot_groups_thousands and isinstance(raw, str) and _DOT_THOUSANDS.fullmatch(raw.strip()):
+        number = re.sub(r"[^\d.]", "", raw)
+        if number.count(".") > 1:  # "2.500.000": only a thousands separator comes twice
+            return parse_amount(raw.replace(".", ""), column=column, row=row, problems=problems)
+        head, tail = number.split(".")
+        decimal = f"{head}.{tail.rstrip('0') or '0'}"
         problems.append(
             Problem(
                 row,
                 column,
                 f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
-                "(1200 or 1.2); write it without the dot (1200) or with a decimal point (1200.00)",
+                f"({head}{tail} or {decimal}); write it without the dot ({head}{tail}) or with a decimal "
+                f"comma ({decimal.replace('.', ',')})",
             )
         )
         return None

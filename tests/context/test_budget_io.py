@@ -348,13 +348,15 @@ def test_a_decimal_comma_in_a_comma_file_gets_a_decimal_hint() -> None:
 
 
 def test_a_dot_grouped_amount_in_a_semicolon_file_is_refused_not_guessed() -> None:
-    found = problems(b"area;plan;actual;forecast\nOps;1.200;1200.50;\xe2\x82\xac 2.500.000\n")
+    found = problems(b"area;plan;actual;forecast\nOps;1.200;1200.50;\xe2\x82\xac 12.500\n")
     assert found == [
         "row 2, column plan: '1.200' could be read two ways in a file separated by semicolons (1200 or 1.2); "
-        "write it without the dot (1200) or with a decimal point (1200.00)",
-        "row 2, column forecast: '€ 2.500.000' could be read two ways in a file separated by semicolons (1200 or 1.2); "
-        "write it without the dot (1200) or with a decimal point (1200.00)",
+        "write it without the dot (1200) or with a decimal comma (1,2)",
+        "row 2, column forecast: '€ 12.500' could be read two ways in a file separated by semicolons "
+        "(12500 or 12.5); write it without the dot (12500) or with a decimal comma (12,5)",
     ]
+    rows = parse_budget_csv(b"area;plan;actual;forecast\nOps;\xe2\x82\xac 2.500.000;1;1.200,5\n")
+    assert (rows[0].plan, rows[0].forecast) == (2500000, 1200.5), "a dot given twice groups thousands"
     assert parse_budget_csv(b"area,plan,actual,forecast\nOps,1.200,1,1\n")[0].plan == 1.2, (
         "a comma file: a decimal point"
     )
