@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.context.amounts import budget_amount
 from assistant.context.budget import BudgetArea, BudgetFile, BudgetThresholds
 from assistant.context.row_checks import (
     FORMULA,
@@ -33,7 +34,6 @@ from assistant.context.row_checks import (
     Problem,
     clean_text,
     is_blank,
-    parse_amount,
     slugify,
 )
 
@@ -58,12 +58,6 @@ TEMPLATE_ROWS: tuple[tuple[str, str, int, int, int, str, int], ...] = (
 # An area named like this is the sheet's own sum of the rows above: saved as an area, it would
 # count every amount twice in the totals the page and the agent give.
 _TOTAL_AREA = re.compile(r"(grand\s+)?(sub)?totals?|sum|all\s+areas", re.IGNORECASE)
-# "1.200" in a ;-separated file (the European layout, where "." groups thousands): 1200 or 1.2?
-_DOT_THOUSANDS = re.compile(r"\D*\d{1,3}(\.\d{3})+\D*")
-# A decimal comma in a ;-separated file ("1200,50", "1.250.000,75"); "1,200" alone is 1200 or 1.2.
-_DECIMAL_COMMA = re.compile(r"(\D*?)(\d{1,3}(?:\.\d{3})+|\d+),(\d+)(\D*)")
-_ONE_COMMA_GROUP = re.compile(r"\d{1,3},\d{3}")
-_DIGIT_SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d)")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
 # What openpyxl raises on a damaged workbook: besides a bad zip, a part that is not XML or is
@@ -128,54 +122,6 @@ def _problem_order(problem: Problem) -> tuple[int, int]:
     return (problem.row or 0, COLUMNS.index(first) if first in COLUMNS else len(COLUMNS))
 
 
-def _amount(raw: Any, column: str, row: int, problems: list[Problem], *, dot_groups_thousands: bool) -> float | None:
-    """One amount cell (see :func:`parse_amount`); "1.200" is refused where a dot may group thousands."""
-    if dot_groups_thousands and isinstance(raw, str) and _DOT_THOUSANDS.fullmatch(raw.strip()):
-        number = re.sub(r"[^\d.]", "", raw)
-        if number.count(".") > 1:  # "2.500.000": only a thousands separator comes twice
-            return parse_amount(raw.replace(".", ""), column=column, row=row, problems=problems)
-        head, tail = number.split(".")
-        decimal = f"{head}.{tail.rstrip('0') or '0'}"
-        problems.append(
-            Problem(
-                row,
-                column,
-                f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
-                f"({head}{tail} or {decimal}); write it without the dot ({head}{tail}) or with a decimal "
-                f"comma ({decimal.replace('.', ',')})",
-            )
-        )
-        return None
-    if dot_groups_thousands and isinstance(raw, str):
-        return _semicolon_amount(raw, column, row, problems)
-    return parse_amount(raw, column=column, row=row, problems=problems)
-
-
-def _semicolon_amount(raw: str, column: str, row: int, problems: list[Problem]) -> float | None:
-    """An amount of a ;-separated file, where a comma is a decimal one (Excel's European layout):
-    "1200,50" is 1200.5 and "1.250.000,75" 1250000.75; "1,200" (1200 or 1.2?) is refused."""
-    text = _DIGIT_SPACES.sub("", raw.strip())
-    match = _DECIMAL_COMMA.fullmatch(text)
-    if match is None:
-        return parse_amount(raw, column=column, row=row, problems=problems)
-    before, whole, fraction, after = match.groups()
-    if _ONE_COMMA_GROUP.fullmatch(f"{whole},{fraction}"):
-        problems.append(
-            Problem(
-                row,
-                column,
-                f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
-                f"({whole}{fraction} or {whole}.{fraction.rstrip('0') or '0'}); write it without the comma "
-                f"({whole}{fraction}) or with a decimal point ({whole}.{fraction.rstrip('0') or '0'})",
-            )
-        )
-        return None
-    if before.strip().startswith(("-", "(")):  # refused as negative, quoted as the user wrote it
-        return parse_amount(raw, column=column, row=row, problems=problems)
-    decimal = f"{before}{whole.replace('.', '')}.{fraction}{after}"
-    return parse_amount(decimal, column=column, row=row, problems=problems)
-
-
 def budget_rows(
     records: Iterable[tuple[int, Sequence[Any]]], positions: dict[str, int], *, dot_groups_thousands: bool = False
 ) -> list[BudgetRow]:
@@ -209,7 +155,7 @@ def budget_rows(
         owner = clean_text(cell("owner"), limit=OWNER_CHARS, column="owner", row=number, problems=problems)
         notes = clean_text(cell("notes"), limit=NOTES_CHARS, column="notes", row=number, problems=problems)
         amounts = {
-            name: _amount(cell(name), name, number, problems, dot_groups_thousands=dot_groups_thousands)
+            name: budget_amount(cell(name), name, number, problems, dot_groups_thousands=dot_groups_thousands)
             for name in ("plan", "actual", "forecast", "plan_to_date")
         }
         empty = [name for name in REQUIRED if is_blank(cell(name))]

@@ -1,0 +1,73 @@
+"""A budget file's amount cells, where a ;-separated file (Excel's European layout) changes how they read.
+
+In a ;-separated file a comma is a decimal one ("1200,50", "1.250.000,75") and a dot groups
+thousands when it comes twice ("2.500.000"); a single group ("1.200", "1,200": 1200 or 1.2?)
+is refused rather than guessed. Everything else is :func:`~assistant.context.row_checks.parse_amount`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.context.row_checks import Problem, parse_amount
+
+# "1.200" in a ;-separated file (the European layout, where "." groups thousands): 1200 or 1.2?
+_DOT_THOUSANDS = re.compile(r"\D*\d{1,3}(\.\d{3})+\D*")
+# A decimal comma in a ;-separated file ("1200,50", "1.250.000,75"); "1,200" alone is 1200 or 1.2.
+_DECIMAL_COMMA = re.compile(r"(\D*?)(\d{1,3}(?:\.\d{3})+|\d+),(\d+)(\D*)")
+_ONE_COMMA_GROUP = re.compile(r"\d{1,3},\d{3}")
+_DIGIT_SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d)")
+
+
+def budget_amount(
+    raw: Any, column: str, row: int, problems: list[Problem], *, dot_groups_thousands: bool
+) -> float | None:
+    """One amount cell (see :func:`parse_amount`); "1.200" is refused where a dot may group thousands."""
+    if dot_groups_thousands and isinstance(raw, str) and _DOT_THOUSANDS.fullmatch(raw.strip()):
+        number = re.sub(r"[^\d.]", "", raw)
+        if number.count(".") > 1:  # "2.500.000": only a thousands separator comes twice
+            return parse_amount(raw.replace(".", ""), column=column, row=row, problems=problems)
+        head, tail = number.split(".")
+        decimal = f"{head}.{tail.rstrip('0') or '0'}"
+        problems.append(
+            Problem(
+                row,
+                column,
+                f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
+                f"({head}{tail} or {decimal}); write it without the dot ({head}{tail}) or with a decimal "
+                f"comma ({decimal.replace('.', ',')})",
+            )
+        )
+        return None
+    if dot_groups_thousands and isinstance(raw, str):
+        return _semicolon_amount(raw, column, row, problems)
+    return parse_amount(raw, column=column, row=row, problems=problems)
+
+
+def _semicolon_amount(raw: str, column: str, row: int, problems: list[Problem]) -> float | None:
+    """An amount of a ;-separated file, where a comma is a decimal one (Excel's European layout):
+    "1200,50" is 1200.5 and "1.250.000,75" 1250000.75; "1,200" (1200 or 1.2?) is refused."""
+    text = _DIGIT_SPACES.sub("", raw.strip())
+    match = _DECIMAL_COMMA.fullmatch(text)
+    if match is None:
+        return parse_amount(raw, column=column, row=row, problems=problems)
+    before, whole, fraction, after = match.groups()
+    if _ONE_COMMA_GROUP.fullmatch(f"{whole},{fraction}"):
+        problems.append(
+            Problem(
+                row,
+                column,
+                f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
+                f"({whole}{fraction} or {whole}.{fraction.rstrip('0') or '0'}); write it without the comma "
+                f"({whole}{fraction}) or with a decimal point ({whole}.{fraction.rstrip('0') or '0'})",
+            )
+        )
+        return None
+    if before.strip().startswith(("-", "(")):  # refused as negative, quoted as the user wrote it
+        return parse_amount(raw, column=column, row=row, problems=problems)
+    decimal = f"{before}{whole.replace('.', '')}.{fraction}{after}"
+    return parse_amount(decimal, column=column, row=row, problems=problems)
+
+
+__all__ = ["budget_amount"]
