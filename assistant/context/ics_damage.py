@@ -7,7 +7,8 @@ expansion:
 
 - an event whose DTSTART, DTEND, DURATION or RECURRENCE-ID cannot be read (damaged, given twice,
   of the wrong kind) or whose DURATION is negative (a length cannot run backwards; the library
-  swapped start and end, so ``DURATION:-P1D`` became a day-long meeting the day before) is left
+  swapped start and end, so ``DURATION:-P1D`` became a day-long meeting the day before), as is
+  one whose DTEND comes before its DTSTART (swapped the same way), is left
   out on its own: a series keeps its other occurrences when only a moved one is damaged;
 - an unreadable RDATE or EXDATE line is dropped and the event kept: the series still has its
   regular dates, which is what the user knows it by (an unreadable EXDATE may show a date that
@@ -73,6 +74,19 @@ def _reads(event: icalendar.cal.Component, name: str) -> bool:
     return isinstance(moment, date)  # a datetime is a date
 
 
+def _backwards(event: icalendar.cal.Component) -> bool:
+    """Whether the event ends before it starts (the library would swap the two: an earlier meeting)."""
+    start, end = event.get("DTSTART"), event.get("DTEND")
+    if start is None or end is None:
+        return False
+    first, last = start.dt, end.dt
+    if isinstance(first, datetime) != isinstance(last, datetime):
+        return False  # a date and a time: the library reads that mix its own way
+    if isinstance(first, datetime) and (first.tzinfo is None) != (last.tzinfo is None):
+        return False  # floating and zoned: not comparable before the user's zone is known
+    return bool(last < first)
+
+
 def _readable_dates(value: Any) -> tuple[list[Any], bool]:
     """The RDATE/EXDATE lines of ``value`` that read, and whether any did not."""
     lines = value if isinstance(value, list) else [value]
@@ -115,7 +129,7 @@ def mend_damaged_events(calendar: icalendar.Calendar, start: datetime, end: date
     damage = Damage()
     unreadable: list[icalendar.cal.Component] = []
     for event in calendar.walk("VEVENT"):
-        if not all(_reads(event, name) for name in (*_SINGLE_DATES, "DURATION")):
+        if not all(_reads(event, name) for name in (*_SINGLE_DATES, "DURATION")) or _backwards(event):
             unreadable.append(event)
             if _near(event, start, end):
                 damage.left_out.append(title_of(event))

@@ -109,3 +109,17 @@ def test_a_negative_duration_is_left_out_and_named_not_moved_a_day_earlier(durat
     found, notice = fetched(f"UID:neg@x\nSUMMARY:Backwards\nDTSTART;VALUE=DATE:20260409\nDURATION:{duration}")
     assert [title for title, _, _ in found] == ["Kept"]
     assert notice is not None and "“Backwards”" in notice and "left out" in notice
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        "DTSTART:20260409T110000Z\nDTEND:20260409T100000Z",
+        "DTSTART;VALUE=DATE:20260410\nDTEND;VALUE=DATE:20260409",
+    ],
+)
+def test_an_end_before_its_start_is_left_out_and_named_not_swapped(dates: str) -> None:
+    """A DTEND before its DTSTART was swapped by the library: a meeting an hour (a day) earlier."""
+    found, notice = fetched(f"UID:back@x\nSUMMARY:Backwards\n{dates}")
+    assert [title for title, _, _ in found] == ["Kept"]
+    assert notice is not None and "“Backwards”" in notice and "left out" in notice
