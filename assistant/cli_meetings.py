@@ -55,10 +55,11 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
     if meeting is None:
         logger.info("user_id=<%s>, meeting_id=<%s> | prep for an unknown meeting", user, log_safe(args.meeting_id))
         upcoming = calendar.view(user, days_ahead=args.days, tz=tz, now=now).meetings
-        listing = "\n".join(f"  {m.id:<24} {m.start:%a %d %b %H:%M}  {m.title}" for m in upcoming)
+        listing = "\n".join(f"  {m.id:<24} {m.start.astimezone(tz):%a %d %b %H:%M}  {m.title}" for m in upcoming)
         print(
             f"error: there is no meeting with id {log_safe(args.meeting_id, 64)}. Use one of the ids below "
-            f"(your meetings in the next {counted(args.days, 'day')}):\n{listing or '  (none; try a larger --days)'}",
+            f"(your meetings in the next {counted(args.days, 'day')}, times in {tz.key}):\n"
+            f"{listing or '  (none; try a larger --days)'}",
             file=sys.stderr,
         )
         return 2

@@ -213,3 +213,21 @@ def test_meetings_shows_times_in_the_zone_asked(tmp_path: Path) -> None:
     assert meeting["start"] == start.astimezone(ZoneInfo("Asia/Tokyo")).isoformat()
     text = run(["meetings", "--user", "dana", "--days", "1", "--tz", "Asia/Tokyo"], tmp_path)
     assert f"{start.astimezone(ZoneInfo('Asia/Tokyo')).isoformat()}  " in text.stdout, text.stdout
+
+
+def test_prep_lists_the_next_meetings_at_the_times_of_the_zone_asked(tmp_path: Path) -> None:
+    """For an unknown id, prep listed the next meetings at UTC times, even with --tz."""
+    start = NOW + timedelta(hours=3)
+    ics = tmp_path / "one.ics"
+    ics.write_bytes(
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//CLI//EN\r\nBEGIN:VEVENT\r\nUID:one@example.com\r\n"
+            f"DTSTAMP:20260101T000000Z\r\nDTSTART:{_stamp(start)}\r\nDTEND:{_stamp(start + timedelta(hours=1))}\r\n"
+            "SUMMARY:Board prep\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ).encode()
+    )
+    assert run(["calendar", "import", str(ics), "--user", "dana"], tmp_path).returncode == 0
+    listed = run(["prep", "no-such-meeting", "--user", "dana", "--days", "1", "--tz", "Asia/Tokyo"], tmp_path)
+    assert listed.returncode == 2
+    assert f"{start.astimezone(ZoneInfo('Asia/Tokyo')):%a %d %b %H:%M}  Board prep" in listed.stderr, listed.stderr
+    assert "times in Asia/Tokyo" in listed.stderr
