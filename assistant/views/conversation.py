@@ -8,6 +8,7 @@ page's detail draws a stored transcript with the same badges, titles and footers
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -150,6 +151,37 @@ def session_cost_text(meta: SessionMeta) -> str:
     if meta.cost_unknown:
         return "unknown" if not meta.cost_usd else f"at least {fmt_cost(meta.cost_usd)} (some prices unknown)"
     return cost_text(meta.cost_usd, offline=model_view(meta.model).is_offline)
+
+
+@dataclass(frozen=True)
+class FailedAttempts:
+    """What a session's totals hold beyond its turns: the model calls of answers that failed (a
+    model error, a timeout, a race lost to another tab) and were not stored as a turn. They are
+    billed, so the totals count them; the turns do not, and without saying so they did not add up."""
+
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+def failed_attempts(meta: SessionMeta, turns: Sequence[TurnRecord]) -> FailedAttempts | None:
+    """The session's totals minus its turns' figures, or None when the turns account for everything.
+
+    Args:
+        meta: The session (its totals come from the usage ledger, failed calls included).
+        turns: Its stored turns.
+
+    Returns:
+        The tokens and cost of the failed attempts, or None.
+    """
+    extra = FailedAttempts(
+        input_tokens=meta.input_tokens - sum(t.input_tokens for t in turns),
+        output_tokens=meta.output_tokens - sum(t.output_tokens for t in turns),
+        cost_usd=round(meta.cost_usd - sum(t.cost_usd or 0.0 for t in turns), 9),
+    )
+    if extra.input_tokens <= 0 and extra.output_tokens <= 0 and extra.cost_usd <= 0:
+        return None
+    return FailedAttempts(max(extra.input_tokens, 0), max(extra.output_tokens, 0), max(extra.cost_usd, 0.0))
 
 
 def session_summary(meta: SessionMeta) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from assistant.chat.display import tool_step
 from assistant.inputs import strip_control_chars
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
+from assistant.views.conversation import failed_attempts
 from assistant.views.format import UTC_ZONE, fmt_cost, fmt_datetime, fmt_ms
 from assistant.views.markdown import plain_text, pretty_json, safe_markdown, tool_name_markdown
 
@@ -79,6 +81,12 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
         f"- Turns: {meta.turn_count} · tokens {meta.input_tokens:,} in / {meta.output_tokens:,} out · cost {total}",
         f"- Exported: {fmt_datetime(when, zone)}",
     ]
+    failed = failed_attempts(meta, doc.turns)
+    if failed is not None:
+        lines.append(
+            f"- Failed attempts (in the totals, not in the turns below): tokens {failed.input_tokens:,} in"
+            f" / {failed.output_tokens:,} out · cost {fmt_cost(failed.cost_usd)}"
+        )
     if meta.continued_from:
         lines.append(f"- Continued from session `{meta.continued_from}`")
     for turn in doc.turns:
@@ -147,6 +155,7 @@ def session_to_dict(doc: SessionDocument, *, exported_at: datetime | None = None
             "cost_usd": None if meta.cost_unknown else meta.cost_usd,
             "cost_unknown": meta.cost_unknown,
             "continued_from": meta.continued_from,
+            "failed_attempts": asdict(failed) if (failed := failed_attempts(meta, doc.turns)) else None,
         },
         "turns": turns,
         "messages": doc.messages,

@@ -22,6 +22,7 @@ from assistant.inputs import clean_display_text
 from assistant.sessions.base import UNTITLED, SessionMeta, SessionState, TurnRecord
 from assistant.sessions.queries import PageCursor, SessionFilter, SessionRow, SessionTotals
 from assistant.usage.pricing import PriceTable
+from assistant.views.conversation import failed_attempts
 from assistant.views.format import Metric, fmt_cost, fmt_ms, fmt_tokens
 from assistant.views.models import OFFLINE_LABEL, model_view
 
@@ -480,6 +481,13 @@ def session_metrics(meta: SessionMeta, turns: Sequence[TurnRecord], prices: Pric
         shown = model_view(meta.model, prices)
         free = meta.cost_usd == 0 and shown.is_free
         cost_help = f"$0.00: {LOCAL_FREE_NOTE if shown.is_local else OFFLINE_FREE_NOTE}." if free else None
+    failed = failed_attempts(meta, turns)
+    if failed is not None and failed.cost_usd > 0:
+        note = (
+            f"Includes {fmt_cost(failed.cost_usd)} for failed attempts (answers that failed and were retried), "
+            "not in the turns below."
+        )
+        cost_help = f"{cost_help} {note}" if cost_help else note
     latencies = [t.latency_ms for t in turns if t.latency_ms is not None]
     avg = sum(latencies) / len(latencies) if latencies else None
     return [
