@@ -238,7 +238,11 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
                 f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {counted(row.turn_count, 'turn'):>10}  "
                 f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {fmt_cost(row.cost_usd):>10}  {row.title}"
             )
-        print(f"{counted(page.total_count, 'session')} · {fmt_cost(page.totals.cost_usd)} total")
+        # the page's "of about N": a search with many matches is counted from its newest candidates
+        about = "about " if page.totals.approximate else ""
+        count = f"{about}{counted(page.total_count, 'session')}"
+        shown = f"{len(page.rows):,} of {count}" if len(page.rows) < page.total_count else count
+        print(f"{shown} · {about}{fmt_cost(page.totals.cost_usd)} total")
         return 0
     if args.action == "costs":
         if since is None:

@@ -1,0 +1,76 @@
+"""``python -m assistant sessions list`` for a user with more sessions than it prints.
+
+The footer read "24 sessions · $1.10 total" under two rows (``--limit 2``), and a search's
+count and cost estimated from its newest candidates (the Sessions page says "of about N")
+printed as exact figures.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.__main__ import main
+from assistant.db import make_engine
+from assistant.migrate import upgrade
+from assistant.sessions import queries
+from tests.fixtures.chat import make_service
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _seed(db: Path, sessions: int) -> None:
+    """``sessions`` real sessions of one answer each (ChatService, offline model), every other about Orion."""
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    service = make_service(engine, messages_per_minute=1000)
+    for n in range(sessions):
+        meta = service.create_session("test-user-123")
+        topic = "project Orion" if n % 2 else "the hiring plan"
+        service.run_turn(meta.id, "test-user-123", f"What meetings do I have about {topic} this week?")
+    engine.dispose()
+
+
+def _env(db: Path) -> dict[str, str]:
+    return {"ENV": "local", "DATABASE_URL": f"sqlite:///{db}", "ASSISTANT_SECRETS_FILE": os.devnull}
+
+
+def test_a_list_cut_by_limit_says_how_many_it_shows(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    _seed(db, 5)
+    env = {**os.environ, **_env(db)}
+    env.pop("MODEL_PROVIDER", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "sessions", "list", "--limit", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    assert lines[-1].startswith("2 of 5 sessions · "), lines[-1]
+
+
+def test_a_search_estimated_from_its_newest_candidates_says_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "cli.db"
+    _seed(db, 24)
+    for key, value in _env(db).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 8)  # a heavy user's 2,000 newest, at test size
+    assert main(["sessions", "list", "--search", "Orion", "--limit", "2"]) == 0
+    footer = capsys.readouterr().out.strip().splitlines()[-1]
+    assert footer.startswith("2 of about "), footer
+    assert " · about $" in footer, footer
+
+    assert main(["sessions", "list", "--search", "Orion", "--limit", "20"]) == 0  # the window holds them all
+    footer = capsys.readouterr().out.strip().splitlines()[-1]
+    assert footer.startswith("12 sessions · $"), footer
