@@ -22,7 +22,7 @@ from assistant.inputs import strip_control_chars
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
 from assistant.views.conversation import failed_attempts
 from assistant.views.format import UTC_ZONE, fmt_cost, fmt_datetime, fmt_ms
-from assistant.views.markdown import plain_text, pretty_json, safe_markdown, tool_name_markdown
+from assistant.views.markdown import close_open_fence, plain_text, pretty_json, safe_markdown, tool_name_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +91,10 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
         lines.append(f"- Continued from session `{meta.continued_from}`")
     for turn in doc.turns:
         lines += ["", "---", "", f"## Turn {turn.idx + 1} · {fmt_datetime(turn.started_at, zone)}", ""]
-        lines += ["**You:**", "", safe_markdown(turn.user_text), "", "**Assistant:**", ""]
+        lines += ["**You:**", "", close_open_fence(safe_markdown(turn.user_text)), "", "**Assistant:**", ""]
         for kind, part in _turn_parts(doc, turn):
             if kind == "text":
-                lines += [safe_markdown(str(part)), ""]
+                lines += [close_open_fence(safe_markdown(str(part))), ""]
                 continue
             step: ToolStep = part
             took = f", {fmt_ms(step.duration_ms)}" if step.duration_ms is not None else ""

@@ -148,6 +148,35 @@ def _code_parts(text: str) -> list[tuple[str, bool]]:
     return parts
 
 
+# A fence as CommonMark reads one at the top level of a document (an indented one, four spaces or
+# more, is an indented code block: closing it with a fence would open one).
+_TOP_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+def close_open_fence(text: str) -> str:
+    """``text`` with a fenced code block it leaves open closed at its end.
+
+    One document made of many texts (an export) must not let one text's unclosed fence (a pasted
+    snippet, an answer stopped mid code block) run on: CommonMark reads it to the end of the
+    document, and every later turn showed as code.
+
+    Args:
+        text: Markdown that goes into a larger document.
+
+    Returns:
+        The same text, with a closing fence line added when one was missing.
+    """
+    fence: str | None = None
+    for line in text.splitlines():
+        m = _TOP_FENCE.match(line)
+        if fence is None:
+            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):  # a backtick fence's info has none
+                fence = m.group(1)
+        elif m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not m.group(2).strip():
+            fence = None
+    return text if fence is None else f"{text.rstrip()}\n{fence}"
+
+
 # The last line of an answer cut short may hold only the start of a Markdown construct: a lone
 # "-" or "=" right under a line of text turns that line into a big setext heading, a lone "1."
 # or "#" draws an empty list item or heading.
