@@ -363,6 +363,22 @@ def _budget_table(statuses: list[BudgetStatus], key: str) -> None:
     )
 
 
+ATTENTION_NAMED = 6  # a budget of hundreds of flagged areas named them all: two screens of text
+
+
+def _attention_line(statuses: list[BudgetStatus]) -> str | None:
+    """The flagged areas above the table: all of a few, in file order; else the largest forecast gaps."""
+    flagged = [s for s in statuses if s.flags]
+    if len(flagged) > ATTENTION_NAMED:
+        flagged = sorted(flagged, key=lambda s: abs(s.forecast_variance), reverse=True)
+    named = [f"{plain_text(s.name)} ({', '.join(f.replace('_', ' ') for f in s.flags)})" for s in flagged]
+    if len(named) <= ATTENTION_NAMED:
+        return "Needs attention: " + " · ".join(named) if named else None
+    rest = len(named) - ATTENTION_NAMED
+    shown = " · ".join(named[:ATTENTION_NAMED])
+    return f"Needs attention, largest forecast gaps first: {shown} · and {rest} more (Flags, in the table below)"
+
+
 def _budget_section(stored: StoredContext | None, error: str | None) -> None:
     rows = stored.budget_rows() if stored is not None else _demo_budget()
     with st.container(border=True, key="ctx-budget"):
@@ -389,11 +405,9 @@ def _budget_section(stored: StoredContext | None, error: str | None) -> None:
                     border=True,
                 )
                 st.metric("Areas needing attention", f"{attention} of {len(statuses)}", border=True)
-            flagged = [
-                f"{plain_text(s.name)} ({', '.join(f.replace('_', ' ') for f in s.flags)})" for s in statuses if s.flags
-            ]
-            if flagged:
-                st.caption("Needs attention: " + " · ".join(flagged))
+            line = _attention_line(statuses)
+            if line:
+                st.caption(line)
             _budget_table(statuses, "ctx-budget-table")
         _upload(stored)
         if stored is not None:
