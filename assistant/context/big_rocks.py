@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.context.data_files import DataFileError, read_table_list
+from assistant.context.data_files import DataFileError, read_table_list, some_of
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def big_rocks_status_of(rocks: list[BigRock], initiative: str | None = None) -> 
     words = needle.split()
     matches = [r for r in rocks if all(w in f"{r.id} {r.name} {r.owner}".lower() for w in words)]
     if not matches:
-        known = ", ".join(f"{r.id} ({r.name})" for r in rocks)
+        known = some_of([f"{r.id} ({r.name})" for r in rocks])
         raise ValueError(f"No big rock matches '{initiative}'. Known initiatives: {known}.")
     return matches
 

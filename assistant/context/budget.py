@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assistant.context.data_files import DataFileError, describe_validation_error, read_data_file
+from assistant.context.data_files import DataFileError, describe_validation_error, read_data_file, some_of
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def match_areas(areas: list[BudgetStatus], area: str | None) -> list[BudgetStatu
     exact = [a for a in areas if a.id == needle or a.name.lower() == needle]
     matches = exact or [a for a in areas if needle in a.id or needle in a.name.lower()]
     if not matches:
-        known = ", ".join(f"{a.id} ({a.name})" for a in areas)
+        known = some_of([f"{a.id} ({a.name})" for a in areas])
         raise ValueError(f"No budget area matches '{area}'. Known areas: {known}.")
     return matches
 

@@ -99,3 +99,20 @@ def describe_validation_error(path: Path, error: Exception, where: str = "") -> 
     else:
         detail = f"{where}: {error}" if where else str(error)
     return f"Data file {path} is malformed: {detail}."
+
+
+KNOWN_NAMES_LISTED = 10  # a refusal over a budget of 500 areas listed all 500 (20,000 characters)
+
+
+def some_of(names: list[str], limit: int = KNOWN_NAMES_LISTED) -> str:
+    """The first ``limit`` of ``names``, comma-separated, then how many more there are.
+
+    Args:
+        names: What to list (e.g. the known areas of a refusal).
+        limit: How many to name.
+
+    Returns:
+        "a, b, c" or "a, b, c and 490 more".
+    """
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"

@@ -48,3 +48,21 @@ def test_a_budget_of_hundreds_of_areas_reads_as_a_short_tool_step_with_every_are
     sent = json.loads(results[0]["content"][0]["text"]) if "text" in results[0]["content"][0] else None
     sent = sent or results[0]["content"][0]["json"]
     assert len(sent["areas"]) == 300, "the model still gets every area"
+
+
+def test_asking_for_an_area_a_big_budget_lacks_names_a_few_known_areas_not_all(sqlite_engine: Engine) -> None:
+    """'What is my budget for sales?' over 500 areas: the refusal listed all 500 ids and names
+    (about 20,000 characters), as the tool step and as the answer, which took 18 s to stream."""
+    rows = [BudgetRow(area=f"Area {n:03d}", plan=100_000, actual=50_000, forecast=100_000) for n in range(500)]
+    ContextStore(sqlite_engine).save("u1", "budget", rows, None)
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    service.run_turn(meta.id, "u1", "What is my budget for sales?")
+    doc = service.open_session(meta.id, "u1")
+    step = doc.turns[0].tool_steps[0]
+    assert step.status == "error"
+    answer = build_display_turns(doc)[0].answer_text
+    assert "No budget area matches 'sales'" in answer
+    assert "area-000 (Area 000)" in answer and "and 490 more" in answer, answer[:600]
+    assert "Area 499" not in answer
+    assert len(answer) < 2_000, answer[:300]
