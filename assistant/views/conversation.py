@@ -8,6 +8,7 @@ page's detail draws a stored transcript with the same badges, titles and footers
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -366,7 +367,11 @@ def export_filename(meta: SessionMeta, ext: str, zone: ZoneInfo = UTC_ZONE) -> s
     Returns:
         e.g. "session-2026-03-01-prepare-me-for-the-acme-qbr.md".
     """
-    slug = re.sub(r"[^a-z0-9]+", "-", meta.title.lower()).strip("-")[:48].strip("-") or "session"
+    # "é" as "e" (it was a dash); a title with no Latin letter (Japanese, emoji) is named after the
+    # session's id: every one of them was "session", a day's exports told apart by " (1)", " (2)"
+    folded = unicodedata.normalize("NFKD", meta.title).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:48].strip("-")
+    slug = slug or re.sub(r"[^a-z0-9]", "", meta.id.lower())[:8] or "session"
     started = meta.created_at if meta.created_at.tzinfo else meta.created_at.replace(tzinfo=UTC_ZONE)
     return f"session-{started.astimezone(zone):%Y-%m-%d}-{slug}.{ext}"
 
