@@ -158,15 +158,20 @@ def session_cost_text(meta: SessionMeta) -> str:
 class FailedAttempts:
     """What a session's totals hold beyond its turns: the model calls of answers that failed (a
     model error, a timeout, a race lost to another tab) and were not stored as a turn. They are
-    billed, so the totals count them; the turns do not, and without saying so they did not add up."""
+    billed, so the totals count them; the turns do not, and without saying so they did not add up.
+    ``cost_usd`` is None when a turn's own cost is unknown (the difference would not be theirs)."""
 
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    cost_usd: float | None
 
 
 def failed_attempts(meta: SessionMeta, turns: Sequence[TurnRecord]) -> FailedAttempts | None:
     """The session's totals minus its turns' figures, or None when the turns account for everything.
+
+    The tokens decide (whole numbers, summed the same way on both sides): a failed call that
+    used no tokens costs nothing, and a cost difference alone is the rounding of the turns' costs
+    (8 places) against the ledger's sum, not a failed attempt.
 
     Args:
         meta: The session (its totals come from the usage ledger, failed calls included).
@@ -175,14 +180,14 @@ def failed_attempts(meta: SessionMeta, turns: Sequence[TurnRecord]) -> FailedAtt
     Returns:
         The tokens and cost of the failed attempts, or None.
     """
-    extra = FailedAttempts(
-        input_tokens=meta.input_tokens - sum(t.input_tokens for t in turns),
-        output_tokens=meta.output_tokens - sum(t.output_tokens for t in turns),
-        cost_usd=round(meta.cost_usd - sum(t.cost_usd or 0.0 for t in turns), 9),
-    )
-    if extra.input_tokens <= 0 and extra.output_tokens <= 0 and extra.cost_usd <= 0:
+    extra_in = meta.input_tokens - sum(t.input_tokens for t in turns)
+    extra_out = meta.output_tokens - sum(t.output_tokens for t in turns)
+    if extra_in <= 0 and extra_out <= 0:
         return None
-    return FailedAttempts(max(extra.input_tokens, 0), max(extra.output_tokens, 0), max(extra.cost_usd, 0.0))
+    cost = None
+    if not meta.cost_unknown and all(t.cost_usd is not None for t in turns):
+        cost = max(round(meta.cost_usd - sum(t.cost_usd or 0.0 for t in turns), 8), 0.0)
+    return FailedAttempts(max(extra_in, 0), max(extra_out, 0), cost)
 
 
 def session_summary(meta: SessionMeta) -> str:

@@ -482,7 +482,7 @@ def session_metrics(meta: SessionMeta, turns: Sequence[TurnRecord], prices: Pric
         free = meta.cost_usd == 0 and shown.is_free
         cost_help = f"$0.00: {LOCAL_FREE_NOTE if shown.is_local else OFFLINE_FREE_NOTE}." if free else None
     failed = failed_attempts(meta, turns)
-    if failed is not None and failed.cost_usd > 0:
+    if failed is not None and failed.cost_usd:
         note = (
             f"Includes {fmt_cost(failed.cost_usd)} for failed attempts (answers that failed and were retried), "
             "not in the turns below."

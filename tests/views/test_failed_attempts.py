@@ -95,3 +95,26 @@ def test_a_session_without_failures_has_no_failed_attempts(sqlite_engine: Engine
     assert failed_attempts(doc.meta, doc.turns) is None
     assert "Failed attempts" not in session_to_markdown(doc)
     assert json.loads(session_to_json(doc))["session"]["failed_attempts"] is None
+
+
+def test_rounding_and_unknown_prices_are_not_failed_attempts(retried) -> None:
+    """Turn costs are rounded to 8 places and the total is the ledger's sum: a residue of a
+    billionth of a dollar read as "failed attempts" of $0.00 with no tokens; a turn whose price is
+    unknown counted as $0, so its known part of the total read as a failed attempt's cost."""
+    from dataclasses import replace
+
+    doc, _ = retried
+    turns = doc.turns[1:]  # the retried session's answered turns; their figures, and nothing failed
+    exact = replace(
+        doc.meta,
+        input_tokens=sum(t.input_tokens for t in turns),
+        output_tokens=sum(t.output_tokens for t in turns),
+        cost_usd=sum(t.cost_usd or 0 for t in turns) + 4e-9,
+    )
+    assert failed_attempts(exact, turns) is None
+    unpriced = [replace(turns[0], cost_usd=None), *turns[1:]]
+    failed = failed_attempts(doc.meta, unpriced)
+    assert failed is not None and failed.cost_usd is None and failed.input_tokens > 0
+    md = session_to_markdown(replace(doc, turns=unpriced))
+    line = next(line for line in md.splitlines() if line.startswith("- Failed attempts"))
+    assert line.endswith("cost unknown"), line
