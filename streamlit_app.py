@@ -60,6 +60,10 @@ SECURITY_HEADERS = {
 }
 
 
+ABOUT = (
+    "**Executive Assistant**: a Meeting Coordinator that prepares you for your meetings, "
+    "with every session's cost on the Sessions & cost page."
+)
 WARM_START_WAIT_S = 120.0  # past this the run builds what it needs itself (behind the factory's lock)
 
 
@@ -95,7 +99,14 @@ def main() -> None:
     from assistant.config import ConfigError, get_settings
     from assistant.log import setup_logging
 
-    st.set_page_config(page_title="Executive Assistant", page_icon=":material/event_available:", layout="wide")
+    # With client.toolbarMode = "minimal" the menu (top right) is shown only when it has an entry
+    # of the app's own: "About" brings it, and with it the Light / Dark / System theme choice.
+    st.set_page_config(
+        page_title="Executive Assistant",
+        page_icon=":material/event_available:",
+        layout="wide",
+        menu_items={"About": ABOUT},
+    )
     _wait_for_warm_start()
 
     try:

@@ -126,14 +126,13 @@ st.html(
         bottom: calc(var(--ea-above-input, 122px) - 0.6rem); }
     body:has(.answering-marker) .st-key-stop-answer { display: block; }
     .ea-jump { position: fixed; bottom: calc(var(--ea-above-input, 122px) - 0.6rem); right: 5rem; z-index: 999;
-        cursor: pointer; font: inherit; font-size: 0.95rem; line-height: 1.6; color: #1F2933;
-        padding: 0.42rem 1rem; }
-    .ea-jump:hover { border-color: #2F5D8A; color: #2F5D8A; }
+        cursor: pointer; font: inherit; font-size: 0.95rem; line-height: 1.6; padding: 0.42rem 1rem;
+        border: 1px solid color-mix(in srgb, currentColor 22%, transparent); }
+    .ea-jump:hover { border-color: currentColor; }
     .ea-jump[hidden] { display: none; }
     body:has(.answering-marker) .ea-jump { right: 13.9rem; }
     .st-key-stop-answer button { padding: 0.2rem 0.9rem; }
-    .st-key-stop-answer button, .ea-jump { background: var(--st-background-color, #fff); border: 1px solid #DDE3EA;
-        border-radius: 999px; box-shadow: 0 2px 8px rgba(31, 41, 51, 0.12); }
+    .st-key-stop-answer button, .ea-jump { border-radius: 999px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.18); }
     </style>"""
 )
 

@@ -103,6 +103,12 @@ _FOLLOW_JS = """
   document.body.appendChild(jump);
   const showJump = () => {
     jump.hidden = !(box && onChat() && box.scrollHeight - box.scrollTop - box.clientHeight > box.clientHeight / 2);
+    const app = !jump.hidden && document.querySelector('[data-testid="stApp"]');
+    if (app) {  // outside the app, it takes the theme's colours (light or dark) from it when shown
+      const look = getComputedStyle(app);
+      jump.style.background = look.backgroundColor;
+      jump.style.color = look.color;
+    }
   };
   // The Stop and Latest buttons float just above the chat input, however tall a draft makes it.
   let pinned = null;

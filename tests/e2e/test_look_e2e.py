@@ -1,0 +1,61 @@
+"""How the pages look in a real Chromium: the dark theme, the pages' addresses, long content.
+
+Screenshots go to tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import StreamlitServer, idle, shot
+
+pytestmark = pytest.mark.e2e
+
+# The relative luminance (WCAG) of a computed CSS colour "rgb(r, g, b)" / "rgba(r, g, b, a)".
+_LUMINANCE_JS = """(css) => {
+  const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}"""
+
+
+def _luminance(page: Any, css: str) -> float:
+    return float(page.evaluate(_LUMINANCE_JS, css))
+
+
+def _contrast(page: Any, a: str, b: str) -> float:
+    la, lb = _luminance(page, a), _luminance(page, b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def _style(page: Any, selector: str, prop: str) -> str:
+    return str(page.evaluate(f"() => getComputedStyle(document.querySelector({selector!r}))[{prop!r}]"))
+
+
+def open_page(page: Any, server: StreamlitServer, path: str = "") -> None:
+    page.goto(server.url + "/" + path)
+    page.wait_for_selector('[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3')
+    idle(page)
+
+
+def test_the_menu_offers_a_dark_theme_that_reads_light_on_dark(page: Any, chat_server: StreamlitServer) -> None:
+    """The app had no menu at all (toolbarMode "minimal" with no entry of the app's own) and one
+    light-only theme: dark mode could not be reached. The floating Stop button was painted white
+    whatever the theme, so in dark mode its light label sat on white."""
+    open_page(page, chat_server)
+    page.get_by_test_id("stMainMenu").click()
+    page.get_by_role("menuitemradio", name="Dark").click()
+    idle(page)
+    page.wait_for_timeout(300)
+    app = '[data-testid="stApp"]'
+    shot(page, "look-dark-chat")
+    assert _luminance(page, _style(page, app, "backgroundColor")) < 0.05
+    assert _contrast(page, _style(page, app, "color"), _style(page, app, "backgroundColor")) >= 7
+    new_session = ".st-key-new-session button"  # a primary button: its label on the accent colour
+    assert _contrast(page, _style(page, new_session, "color"), _style(page, new_session, "backgroundColor")) >= 4.5
+    stop = ".st-key-stop-answer button"  # drawn hidden by every run, shown while an answer streams
+    assert _contrast(page, _style(page, stop, "color"), _style(page, stop, "backgroundColor")) >= 4.5
