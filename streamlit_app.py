@@ -176,7 +176,7 @@ else:
     from starlette.datastructures import MutableHeaders
     from starlette.middleware import Middleware
     from starlette.requests import Request
-    from starlette.responses import PlainTextResponse
+    from starlette.responses import PlainTextResponse, RedirectResponse
     from starlette.routing import Route
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -422,6 +422,16 @@ else:
             status, text = 200, "ok"
         return PlainTextResponse(text, status_code=status, headers={"Cache-Control": "no-cache"})
 
+    async def chat_address(request: Request) -> RedirectResponse:
+        """``/chat`` (the Chat page's name in the sidebar) opens the Chat page, the app's root.
+
+        Streamlit serves its default page at the root only; ``/chat`` showed "Page not found".
+        The query (``?session=...``) is kept; the address is relative, so a base URL path is too.
+        """
+        root = "../" if request.url.path.endswith("/") else "./"
+        query = request.url.query
+        return RedirectResponse(root + (f"?{query}" if query else ""), status_code=308)
+
     STARTUP_FAILED = 3  # uvicorn's own exit status for a lifespan startup that failed
     WARM_DONE = threading.Event()  # warm_up has ended (done or failed): script runs may start
     SETTINGS_REFUSED = threading.Event()  # warm_up found the settings refused (see ready())
@@ -465,7 +475,11 @@ else:
 
     app = st.App(
         __file__,
-        routes=[Route("/ready", ready, methods=["GET", "HEAD"])],
+        routes=[
+            Route("/ready", ready, methods=["GET", "HEAD"]),
+            Route("/chat", chat_address, methods=["GET", "HEAD"]),
+            Route("/chat/", chat_address, methods=["GET", "HEAD"]),
+        ],
         middleware=[Middleware(SecurityHeadersMiddleware)],
         lifespan=_warm_start,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from tests.e2e.conftest import StreamlitServer, idle, shot
 
@@ -59,3 +60,17 @@ def test_the_menu_offers_a_dark_theme_that_reads_light_on_dark(page: Any, chat_s
     assert _contrast(page, _style(page, new_session, "color"), _style(page, new_session, "backgroundColor")) >= 4.5
     stop = ".st-key-stop-answer button"  # drawn hidden by every run, shown while an answer streams
     assert _contrast(page, _style(page, stop, "color"), _style(page, stop, "backgroundColor")) >= 4.5
+
+
+def test_the_chat_pages_own_address_opens_it(page: Any, chat_server: StreamlitServer) -> None:
+    """/context and /sessions opened their pages, but /chat (the Chat page's name) showed a
+    "Page not found" dialog over the app: Streamlit serves its default page only at the root."""
+    moved = requests.get(chat_server.url + "/chat?session=abc", allow_redirects=False, timeout=10)
+    assert (moved.status_code, moved.headers["location"]) == (308, "./?session=abc")  # the session is kept
+    open_page(page, chat_server, "chat")
+    assert page.url == chat_server.url + "/"
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.locator('[data-testid="stChatInput"]').count() == 1
+    for path in ("chat/", "context", "sessions"):
+        open_page(page, chat_server, path)
+        assert page.get_by_text("Page not found").count() == 0, path
