@@ -118,7 +118,7 @@ def main() -> None:
     setup_logging(settings.log_level)
 
     from ui.auth_gate import render_identity_sidebar, require_identity
-    from ui.components import assistive_tech_support
+    from ui.components import assistive_tech_support, page_style
 
     context_page = st.Page("app_pages/context.py", title="My context", icon=":material/tune:", url_path="context")
     pages = [
@@ -145,6 +145,7 @@ def main() -> None:
         if calendar_connected:
             st.switch_page(context_page)
         assistive_tech_support()
+        page_style()
         nav.run()
     except DBAPIError as e:  # unreachable at start, or gone under a running app: say so, not a traceback
         _stop_for_database(settings, e)

@@ -343,6 +343,19 @@ def assistive_tech_support() -> None:
     _page_script("ea-a11y", _A11Y_JS)
 
 
+# Every page: a Markdown table wider than its column (an answer's, a question's, a transcript's)
+# scrolls inside itself instead of widening the whole page (on a phone the page scrolled sideways).
+_PAGE_CSS = """<style>
+  [data-testid="stMarkdownContainer"] table { display: block; width: max-content; max-width: 100%;
+    overflow-x: auto; }
+</style>"""
+
+
+def page_style() -> None:
+    """The style every page shares (see ``_PAGE_CSS``); drawn once per full run."""
+    st.html(_PAGE_CSS)
+
+
 def _page_script(name: str, script: str) -> None:
     """Run ``script`` in the page from an element that takes no room (it hides its own container).
 

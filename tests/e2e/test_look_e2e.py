@@ -24,6 +24,11 @@ _LUMINANCE_JS = """(css) => {
 }"""
 
 
+# What an element holds, what it shows and where its right edge is: [scrollWidth, clientWidth, right].
+_WIDTHS_JS = """(sel) => { const e = document.querySelector(sel);
+  return [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]; }"""
+
+
 def _luminance(page: Any, css: str) -> float:
     return float(page.evaluate(_LUMINANCE_JS, css))
 
@@ -74,3 +79,38 @@ def test_the_chat_pages_own_address_opens_it(page: Any, chat_server: StreamlitSe
     for path in ("chat/", "context", "sessions"):
         open_page(page, chat_server, path)
         assert page.get_by_text("Page not found").count() == 0, path
+
+
+WIDE_TABLE = (
+    "Compare these:\n\n"
+    "| Meeting | Owner | Budget line | Plan | Actual | Variance | Forecast | Risk | Notes | Next step |\n"
+    "|---|---|---|---|---|---|---|---|---|---|\n"
+    "| Acme QBR | Dana | Customer success | $120,000 | $138,500 | +15.4% | $140,000 | High"
+    " | Renewal depends on the integration roadmap | Send the deck |"
+)
+
+
+def test_a_wide_table_scrolls_inside_its_message_not_the_page_on_a_phone(
+    browser: Any, chat_server: StreamlitServer
+) -> None:
+    """A Markdown table wider than the message (ten columns in a question, or an answer's) ran
+    past the message's edge: on a 390 px phone the whole page scrolled sideways (866 px wide)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        open_page(page, chat_server)
+        page.fill('[data-testid="stChatInputTextArea"]', WIDE_TABLE)
+        page.press('[data-testid="stChatInputTextArea"]', "Enter")
+        page.wait_for_selector('[data-testid="stChatMessage"] table')
+        idle(page)
+        page.wait_for_selector('[class*="st-key-turn-footer-"]')  # the answer has ended; the page settles
+        idle(page)
+        page.evaluate("() => document.querySelector('[data-testid=stChatMessage] table').scrollIntoView()")
+        shot(page, "look-phone-wide-table")
+        main = page.evaluate(_WIDTHS_JS, '[data-testid="stMain"]')
+        table = page.evaluate(_WIDTHS_JS, '[data-testid="stChatMessage"] table')
+        assert main[0] <= main[1], main  # the page itself does not scroll sideways
+        assert table[0] > table[1] and table[2] <= 390, table  # the table scrolls inside its message
+    finally:
+        context.close()
