@@ -112,6 +112,10 @@ st.html(
         line-height: 1.2; padding: 0.75rem 0 1rem; letter-spacing: -0.005em; }
     .st-key-prep-queue [data-testid="stMarkdownContainer"] h3 { font-size: 1.5rem; padding: 0.5rem 0 1rem;
         letter-spacing: normal; }
+    .st-key-prep-queue-head > [data-testid="stElementContainer"]:not(:first-child) { align-self: center;
+        margin-top: 0.15rem; }
+    .st-key-prep-queue-head [data-testid="stCaptionContainer"],
+    .st-key-prep-queue-head [data-testid="stCaptionContainer"] p { margin-bottom: 0; }
     .st-key-prep-queue [data-testid="stHorizontalBlock"] { align-items: stretch; }
     .st-key-prep-queue [data-testid="stColumn"], .st-key-prep-queue [data-testid="stColumn"] > div,
     .st-key-prep-queue [data-testid="stLayoutWrapper"]:has(> [class*="st-key-prep-card-"])

@@ -183,7 +183,7 @@ def render_prep_queue(
     """
     view = queue.view
     with st.container(key="prep-queue"):
-        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        with st.container(horizontal=True, gap="small", vertical_alignment="center", key="prep-queue-head"):
             st.markdown("### Prep queue", anchors=False)
             if view.is_demo:  # the welcome named no way to the user's own meetings
                 st.badge("Demo calendar", icon=":material/science:", color="orange")

@@ -5,12 +5,17 @@ Screenshots go to tests/e2e/artifacts/.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.conftest import StreamlitServer, idle, shot
+from tests.e2e.conftest import ROOT, StreamlitServer, idle, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -114,3 +119,54 @@ def test_a_wide_table_scrolls_inside_its_message_not_the_page_on_a_phone(
         assert table[0] > table[1] and table[2] <= 390, table  # the table scrolls inside its message
     finally:
         context.close()
+
+
+# The vertical middle of the heading's text and of each other item in the Prep queue's header row.
+_HEAD_MIDDLES_JS = """() => {
+  const middle = (r) => r.top + r.height / 2;
+  const range = document.createRange();
+  range.selectNodeContents(document.querySelector('.st-key-prep-queue-head h3'));
+  const items = [...document.querySelectorAll('.st-key-prep-queue-head > [data-testid="stElementContainer"]')].slice(1);
+  const inner = (e) => e.querySelector('[data-testid="stCaptionContainer"] p, a, button, span[class]') || e;
+  return [middle(range.getBoundingClientRect()), ...items.map((e) => middle(inner(e).getBoundingClientRect()))];
+}"""
+
+
+def test_the_prep_queue_header_items_sit_on_the_headings_line(
+    page: Any, chat_server: StreamlitServer, tmp_path: Path
+) -> None:
+    """Beside the "Prep queue" heading, the calendar's caption ("long.ics · updated 1 min ago") sat
+    10 px above the heading's middle (its paragraph's bottom margin counted in its height) while
+    the Refresh button beside it was centred: a ragged header row."""
+    open_page(page, chat_server)  # the demo calendar: its badge and "Use your own calendar"
+    page.wait_for_selector(".st-key-prep-queue-head h3")
+    middles = page.evaluate(_HEAD_MIDDLES_JS)
+    shot(page, "look-prep-queue-head-demo")
+    assert len(middles) == 3 and max(middles) - min(middles) < 3, middles
+    _connect_calendar(chat_server, tmp_path)  # the user's own calendar: its caption and Refresh
+    open_page(page, chat_server)
+    page.wait_for_selector(".st-key-prep-refresh")
+    middles = page.evaluate(_HEAD_MIDDLES_JS)
+    shot(page, "look-prep-queue-head-own")
+    assert len(middles) == 3 and max(middles) - min(middles) < 3, middles
+
+
+def _connect_calendar(server: StreamlitServer, folder: Path) -> None:
+    """Upload (as the CLI does) a calendar whose one meeting, an hour from now, has a 187-character title."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    stamp = "%Y%m%dT%H%M%SZ"
+    ics = folder / "own.ics"
+    ics.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//look//EN\r\nBEGIN:VEVENT\r\nUID:long@look\r\n"
+        f"DTSTAMP:{start:{stamp}}\r\nDTSTART:{start:{stamp}}\r\nDTEND:{start + timedelta(hours=1):{stamp}}\r\n"
+        f"SUMMARY:{LONG_TITLE}\r\nATTENDEE;CN=Dana:mailto:dana@acme.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    env = {**os.environ, "ENV": "local", "DATABASE_URL": server.database_url, "ASSISTANT_SECRETS_FILE": os.devnull}
+    command = [sys.executable, "-m", "assistant", "calendar", "import", str(ics), "--user", "test-user-123"]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
+
+
+LONG_TITLE = (
+    "Quarterly business review with Acme Corporation executive sponsors covering the renewal, integration"
+    " roadmap, pricing changes, support escalations and the joint go-to-market plan for 2027"
+)
