@@ -62,6 +62,8 @@ zone = browser_zone()  # clock times are shown in the reader's zone
 
 st.html(
     """<style>
+    [data-testid="stMain"] [data-testid="stHeading"] h1 { font-size: 2.25rem; font-weight: 600; padding: 1rem 0;
+        letter-spacing: -0.005em; }
     [data-testid="stMetric"] { padding: 0.6rem 0.9rem; }
     [data-testid="stMetricValue"] { font-size: 1.55rem; }
     .st-key-sc-pager p { margin: 0; }

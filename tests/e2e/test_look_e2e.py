@@ -170,3 +170,19 @@ LONG_TITLE = (
     "Quarterly business review with Acme Corporation executive sponsors covering the renewal, integration"
     " roadmap, pricing changes, support escalations and the joint go-to-market plan for 2027"
 )
+
+
+def test_the_pages_titles_are_set_alike(page: Any, chat_server: StreamlitServer) -> None:
+    """ "Sessions & cost" was 41 px bold while "My context" was 34 px semibold: the two page titles
+    in the sidebar's list looked like two different products."""
+    looks = []
+    for path in ("context", "sessions"):
+        open_page(page, chat_server, path)
+        title = page.locator('[data-testid="stMain"] h1').first
+        looks.append(
+            title.evaluate(
+                "(h) => [getComputedStyle(h).fontSize, getComputedStyle(h).fontWeight, h.getBoundingClientRect().top]"
+            )
+        )
+    shot(page, "look-sessions-title")
+    assert looks[0] == looks[1], looks
