@@ -107,6 +107,7 @@ st.html(
         { justify-content: flex-start; min-width: 0; max-width: 100%; }
     .st-key-session-list button [data-testid="stMarkdownContainer"] { min-width: 0; overflow: hidden; }
     .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    [data-testid="stPopoverBody"] [data-testid="stForm"] [data-testid="InputInstructions"] { display: none; }
     .st-key-welcome h2 { margin-bottom: 0.25rem; }
     .st-key-chat-header [data-testid="stMarkdownContainer"] h1 { font-size: 1.75rem; font-weight: 600;
         line-height: 1.2; padding: 0.75rem 0 1rem; letter-spacing: -0.005em; }

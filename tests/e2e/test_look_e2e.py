@@ -186,3 +186,22 @@ def test_the_pages_titles_are_set_alike(page: Any, chat_server: StreamlitServer)
         )
     shot(page, "look-sessions-title")
     assert looks[0] == looks[1], looks
+
+
+def test_renaming_a_session_shows_the_title_without_text_over_it(page: Any, chat_server: StreamlitServer) -> None:
+    """In Session actions (a popover as narrow as the sidebar) the Title field drew Streamlit's
+    "Press Enter to submit form · 84/120" inside the field, over the title being typed."""
+    open_page(page, chat_server)
+    page.fill('[data-testid="stChatInputTextArea"]', "What meetings do I have this week?")
+    page.press('[data-testid="stChatInputTextArea"]', "Enter")
+    page.wait_for_selector('[class*="st-key-turn-footer-"]')
+    idle(page)
+    page.get_by_role("button", name="Session actions").click()
+    title = page.get_by_label("Title")
+    title.press("End")
+    page.keyboard.type(" with the Acme Corporation executive sponsors")
+    page.wait_for_timeout(300)
+    shot(page, "look-rename")
+    instructions = page.locator('[data-testid="stPopoverBody"] [data-testid="InputInstructions"]')
+    assert instructions.count() == 0 or not instructions.first.is_visible()
+    assert page.get_by_role("button", name="Rename").is_visible()  # what to press instead of Enter
