@@ -124,6 +124,8 @@ st.html(
     [class*="st-key-prep-card-"] { flex: 1 1 auto; min-height: 232px; }
     [class*="st-key-prep-card-"] > :last-child { margin-top: auto; }
     [class*="st-key-prep-card-"] [data-testid="stCaptionContainer"] p { text-wrap: pretty; }
+    [class*="st-key-prep-card-"] > [data-testid="stElementContainer"]:first-child p { display: -webkit-box;
+        -webkit-box-orient: vertical; -webkit-line-clamp: 3; line-clamp: 3; overflow: hidden; }
     [class*="st-key-prep-card-"] button em { position: absolute; width: 1px; height: 1px; overflow: hidden;
         clip-path: inset(50%); white-space: nowrap; }
     [data-testid="stChatMessage"] [data-testid="stCaptionContainer"] p { font-size: 0.78rem; }

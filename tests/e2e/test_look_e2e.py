@@ -205,3 +205,19 @@ def test_renaming_a_session_shows_the_title_without_text_over_it(page: Any, chat
     instructions = page.locator('[data-testid="stPopoverBody"] [data-testid="InputInstructions"]')
     assert instructions.count() == 0 or not instructions.first.is_visible()
     assert page.get_by_role("button", name="Rename").is_visible()  # what to press instead of Enter
+
+
+def test_a_long_meeting_title_takes_three_lines_of_its_prep_card(
+    page: Any, chat_server: StreamlitServer, tmp_path: Path
+) -> None:
+    """A 187-character meeting title filled six lines of its prep card, and the row's other cards
+    (sharing its height) were stretched into boxes of empty space; it stops at three lines with an
+    ellipsis now (the whole title stays in the page for a screen reader, and on My context)."""
+    _connect_calendar(chat_server, tmp_path)
+    open_page(page, chat_server)
+    title = page.locator('[class*="st-key-prep-card-"] > [data-testid="stElementContainer"]').first.locator("p")
+    title.wait_for()
+    shot(page, "look-long-meeting-title")
+    line = float(title.evaluate("(p) => parseFloat(getComputedStyle(p).lineHeight)"))
+    assert title.bounding_box()["height"] <= 3 * line + 1
+    assert title.inner_text().startswith("Quarterly business review") and "2027" in title.text_content()
