@@ -80,7 +80,7 @@ def test_the_chat_pages_own_address_opens_it(page: Any, chat_server: StreamlitSe
     open_page(page, chat_server, "chat")
     assert page.url == chat_server.url + "/"
     assert page.get_by_text("Page not found").count() == 0
-    assert page.locator('[data-testid="stChatInput"]').count() == 1
+    page.wait_for_selector('[data-testid="stChatInput"]')  # the Chat page
     for path in ("chat/", "context", "sessions"):
         open_page(page, chat_server, path)
         assert page.get_by_text("Page not found").count() == 0, path
