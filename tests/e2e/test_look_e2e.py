@@ -221,3 +221,17 @@ def test_a_long_meeting_title_takes_three_lines_of_its_prep_card(
     line = float(title.evaluate("(p) => parseFloat(getComputedStyle(p).lineHeight)"))
     assert title.bounding_box()["height"] <= 3 * line + 1
     assert title.inner_text().startswith("Quarterly business review") and "2027" in title.text_content()
+
+
+def test_the_welcomes_headings_go_from_large_to_small(page: Any, chat_server: StreamlitServer) -> None:
+    """A new user's first screen read upside down: the page title "New session" (26 px) sat above
+    a larger "Hello, Demo" (34 px). The greeting is now set as the Prep queue's heading is."""
+    page.goto(chat_server.url + "/")
+    page.wait_for_selector(".st-key-welcome h2")
+    idle(page)
+    size = "(h) => parseFloat(getComputedStyle(h).fontSize)"
+    title = float(page.locator(".st-key-chat-header h1").first.evaluate(size))
+    greeting = float(page.locator(".st-key-welcome h2").first.evaluate(size))
+    queue = float(page.locator(".st-key-prep-queue h3").first.evaluate(size))
+    shot(page, "look-welcome")
+    assert title > greeting == queue, (title, greeting, queue)
