@@ -27,7 +27,6 @@ _MEETING_WORDS = re.compile(
     rf"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow|{'|'.join(WEEKDAYS)})\b"
 )
 _AGENDA_WORDS = re.compile(r"\bagendas?\b")
-_SAVE_WORDS = re.compile(r"\b(save|note|notes|remember|my answer|prep note)\b")
 _BUDGET_WORDS = re.compile(r"\b(budgets?|spend|spending|costs?|forecasts?)\b")
 _ROCKS_WORDS = re.compile(r"\b(big rocks?|priorit\w*|initiatives?|okrs?|strategy|strategic)\b")
 _QUERY_AFTER = re.compile(
@@ -36,8 +35,15 @@ _QUERY_AFTER = re.compile(
 _AREA_AFTER = re.compile(
     r"\b(?:budgets?|spend|spending|costs?|forecasts?)\s+(?:for|of|in|on)\s+(?:the\s+|our\s+)?([a-z][\w &-]{1,40})", re.I
 )
+# A save is asked for by a message that starts with the command ("Save my prep: ...", "Note for
+# the Acme QBR: ...", "Can you remember that ...", "Add a prep note: ...", "My answer: ..."); a
+# question that only mentions notes ("What notes have I saved for the QBR?", "Do you remember
+# ...?") was saved as a note. The same pattern is what the note's text starts after.
 _SAVE_PREFIX = re.compile(
-    r"^\s*(?:please\s+)?(?:save|note|remember)(?:\s+(?:this|that|a|my))?(?:\s+prep)?(?:\s+(?:note|answer))?"
+    r"^\s*(?:please\s+|(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
+    r"(?:(?:save|note|remember)(?:\s+(?:this|that|a|my))?(?:\s+prep)?(?:\s+(?:note|answer))?"
+    r"|(?:add|write|make|take)\s+(?:a\s+)?(?:prep\s+)?note"
+    r"|(?:here(?:'s|\s+is)\s+)?my\s+(?:prep\s+)?answer(?:\s+is)?)\b"
     r"(?:\s+(?:that|for\s+the\s+[^:]+))?\s*[:,-]?\s*",
     re.I,
 )
@@ -109,7 +115,7 @@ def detect_intents(context: Context) -> Intents:
     agenda = bool(_AGENDA_WORDS.search(lowered)) or (bool(_PREP_WORDS.search(lowered)) and refers_to_soonest(lowered))
     budget = bool(_BUDGET_WORDS.search(lowered))
     rocks = bool(_ROCKS_WORDS.search(lowered))
-    save = bool(_SAVE_WORDS.search(lowered))
+    save = bool(_SAVE_PREFIX.match(lowered))
     meetings = bool(_MEETING_WORDS.search(lowered)) and not agenda and not save
     if (
         not (agenda or budget or rocks or save or meetings)

@@ -520,3 +520,54 @@ def test_next_week_lists_next_weeks_meetings_not_this_weeks(sqlite_engine: Any) 
         assert title in text
     for title in ("Weekly Leadership Team Sync", "1:1 with Marcus", "Q3 Budget Review"):
         assert title not in text
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "What notes have I saved for the Acme QBR?",
+        "Show my budget as a table with area, plan and notes columns",
+        "Do you remember what the board asked for last time?",
+    ],
+)
+def test_a_question_that_mentions_notes_saves_nothing(sqlite_engine: Any, asked: str) -> None:
+    """Any message holding "note(s)", "save" or "remember" was saved as a prep note: asking which
+    notes were saved for the Acme QBR saved the question itself as one (shown in its materials)."""
+    from sqlalchemy import func, select
+
+    from assistant import db
+    from assistant.chat.events import Done
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    done = service.run_turn(meta.id, "u1", asked)[-1]
+    assert isinstance(done, Done)
+    assert "save_prep_response" not in [s.name for s in done.turn.tool_steps]
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(db.prep_responses)).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "Note for the Acme QBR: push for the renewal",
+        "Please save this for the Acme QBR: push for the renewal",
+        "Can you save a note for the Acme QBR: push for the renewal",
+        "Remember for the Acme QBR: it must end with the renewal signed",
+    ],
+)
+def test_a_save_command_still_saves_its_note(sqlite_engine: Any, asked: str) -> None:
+    from sqlalchemy import select
+
+    from assistant import db
+    from assistant.chat.events import Done
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    done = service.run_turn(meta.id, "u1", asked)[-1]
+    assert isinstance(done, Done)
+    with sqlite_engine.connect() as conn:
+        saved = conn.execute(select(db.prep_responses.c.response)).scalars().all()
+    assert len(saved) == 1 and "renewal" in saved[0] and not saved[0].lower().startswith(("can you", "please")), saved
