@@ -16,7 +16,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from assistant.sessions.base import UNTITLED, SessionMeta, SessionState, TurnRecord
-from assistant.views.format import UTC_ZONE, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
+from assistant.views.format import UTC_ZONE, counted, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
 from assistant.views.markdown import plain_text, tool_name_markdown
 from assistant.views.models import OFFLINE_LABEL, model_view
 
@@ -197,11 +197,13 @@ def session_summary(meta: SessionMeta) -> str:
         meta: The session.
 
     Returns:
-        e.g. "3 answers · 4.1k tokens · $0.0021".
+        e.g. "3 answers · 4.1k tokens · $0.0021", and "(incl. 1 failed call)" when the totals hold
+        the billed calls of an answer that failed (its answers' footers do not).
     """
     answers = f"{meta.turn_count} answer" + ("" if meta.turn_count == 1 else "s")
     tokens = fmt_tokens(meta.input_tokens + meta.output_tokens)
-    return f"{answers} · {tokens} tokens · {session_cost_text(meta)}"
+    failed = f" (incl. {counted(meta.errors, 'failed call')})" if meta.errors else ""
+    return f"{answers} · {tokens} tokens · {session_cost_text(meta)}{failed}"
 
 
 def session_help(meta: SessionMeta, now: datetime | None = None) -> str:

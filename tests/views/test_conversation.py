@@ -64,6 +64,15 @@ def test_session_cost_text_unknown_and_partial() -> None:
     assert view.session_summary(_meta(turn_count=1, input_tokens=900, output_tokens=300)).startswith("1 answer · 1.2k")
 
 
+def test_session_summary_says_when_its_totals_hold_failed_calls() -> None:
+    """The sidebar's "This session" counted the billed calls of answers that failed (they are in the
+    totals) without a word, so it read more than its answers' footers added up to."""
+    assert "failed" not in view.session_summary(_meta(turn_count=1, input_tokens=900, output_tokens=300))
+    line = view.session_summary(_meta(turn_count=1, input_tokens=900, output_tokens=300, errors=2))
+    assert line.endswith("(incl. 2 failed calls)"), line
+    assert view.session_summary(_meta(turn_count=1, errors=1)).endswith("(incl. 1 failed call)")
+
+
 def test_budget_view() -> None:
     b = view.budget_view(1.25, 5.0)
     assert b.text == "$1.25 of $5.00 today" and b.fraction == 0.25 and not b.over
