@@ -108,6 +108,7 @@ st.html(
     .st-key-session-list button [data-testid="stMarkdownContainer"] { min-width: 0; overflow: hidden; }
     .st-key-session-list button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     [data-testid="stPopoverBody"] [data-testid="stForm"] [data-testid="InputInstructions"] { display: none; }
+    [data-testid="stSidebar"] [data-testid="stProgressBarTrack"] { background-color: rgba(128, 128, 128, 0.22); }
     .st-key-welcome h2 { margin-bottom: 0.25rem; font-size: 1.5rem; letter-spacing: normal; }
     .st-key-chat-header [data-testid="stMarkdownContainer"] h1 { font-size: 1.75rem; font-weight: 600;
         line-height: 1.2; padding: 0.75rem 0 1rem; letter-spacing: -0.005em; }

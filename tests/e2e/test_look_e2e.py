@@ -235,3 +235,23 @@ def test_the_welcomes_headings_go_from_large_to_small(page: Any, chat_server: St
     queue = float(page.locator(".st-key-prep-queue h3").first.evaluate(size))
     shot(page, "look-welcome")
     assert title > greeting == queue, (title, greeting, queue)
+
+
+def test_the_spend_bar_shows_its_track_on_the_sidebar(page: Any, chat_server: StreamlitServer) -> None:
+    """At $0 spent the sidebar's spend bar was a white strip on the light grey sidebar (its track is
+    the sidebar's secondary colour, white): it read as a glitch, not as an empty bar."""
+    open_page(page, chat_server)
+    page.get_by_text("of $5.00 today").wait_for()
+    track = '[data-testid="stSidebar"] [data-testid="stProgressBarTrack"]'
+    page.wait_for_selector(track)
+    sidebar = _style(page, '[data-testid="stSidebar"]', "backgroundColor")
+    # the track's colour as drawn: a translucent one over the sidebar
+    shown = page.evaluate(
+        """([fg, bg]) => { const f = fg.match(/[\\d.]+/g).map(Number), b = bg.match(/[\\d.]+/g).map(Number);
+        const a = f.length > 3 ? f[3] : 1;
+        return `rgb(${[0, 1, 2].map((i) => Math.round(f[i] * a + b[i] * (1 - a))).join(', ')})`; }""",
+        [_style(page, track, "backgroundColor"), sidebar],
+    )
+    assert _luminance(page, shown) < _luminance(page, sidebar), (shown, sidebar)  # darker than the sidebar
+    assert _contrast(page, shown, sidebar) >= 1.15, (shown, sidebar)
+    shot(page, "look-spend-bar")
