@@ -248,7 +248,7 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
         SessionQueryError: Unknown sort key, bad paging or an over-long search text.
     """
     sort, limit, offset = _validated(query)
-    text = search_term(query.text) if search_words(query.text) else ""  # a lone quote is no search
+    text = search_term(query.text) if search_words(query.text) else ""
     logger.debug(
         "user_id=<%s>, sort=<%s>, offset=<%d>, searching=<%s> | listing sessions",
         query.user_id,

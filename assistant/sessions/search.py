@@ -114,7 +114,10 @@ def search_words(text: str | None) -> list[str]:
     """The words and phrases a session must all contain, lower-cased, in the order typed.
 
     Text between two double quotes (straight or curly) is one phrase; an unmatched quote is
-    dropped. A repeated word, or a word inside another one ("budg" with "budget": a session
+    dropped where it stands (``o"r`` is the word "or", not the letters "o" and "r", which
+    every session holds). Text with no word left (``"``, ``""``) is one word as typed: a
+    lone quote is searched for, never read as no search (which listed every session).
+    A repeated word, or a word inside another one ("budg" with "budget": a session
     with the longer one has the shorter one too), is searched once. Only the first
     :data:`MAX_SEARCH_WORDS` are kept.
 
@@ -130,7 +133,9 @@ def search_words(text: str | None) -> list[str]:
         if i % 2:  # inside a pair of quotes
             parts.append(" ".join(piece.split()))
         else:
-            parts.extend(piece.translate({ord(q): " " for q in _DOUBLE_QUOTES}).split())
+            parts.extend(piece.translate({ord(q): None for q in _DOUBLE_QUOTES}).split())
+    if cleaned and not any(parts):
+        parts = [cleaned]
     straight = {ord(a): "'" for a in APOSTROPHES}  # any apostrophe matches any
     words: list[str] = []
     for part in parts:

@@ -292,6 +292,10 @@ WORD_SEARCHES = [  # (typed, the sessions whose title or one exchange holds ever
     ('"acme qbr" agenda', ["w4"]),
     ("“acme qbr” ready", ["w4"]),
     ('acme "budget', ["w2"]),  # an unmatched quote is ignored
+    ('o"r', []),  # ... where it stands: the word "or" (no row has it), not the letters "o" and "r" (every row)
+    ('"', []),  # a lone quote is searched as typed: no text here holds one (it listed every session)
+    ('""', []),
+    ('" "', []),
     ("q3 live", ["w4"]),  # a short word (LIKE) with a long one (the trigram index)
     ("go q3", ["w4"]),  # two short words
     ("dana's 1:1", ["w4"]),  # any apostrophe matches any
