@@ -79,6 +79,34 @@ def has_visible_text(text: str) -> bool:
     )
 
 
+MAX_COMBINING_MARKS = 4
+"""Combining marks kept on one character: enough for any script's accents (Vietnamese has two)."""
+
+
+def cap_combining_marks(text: str, limit: int = MAX_COMBINING_MARKS) -> str:
+    """``text`` with at most ``limit`` combining marks (categories M*) after each character.
+
+    A letter followed by a hundred marks ("Zalgo" text) is one grapheme: no line can break
+    inside it, so a title of one ran off the right edge of the page, and a font that stacks
+    the marks draws a column of them over the lines above.
+
+    Args:
+        text: A title, name or other line shown on a page.
+
+    Returns:
+        The text, each run of combining marks cut to its first ``limit``.
+    """
+    if text.isascii():
+        return text
+    out: list[str] = []
+    run = 0
+    for ch in text:
+        run = run + 1 if unicodedata.category(ch)[0] == "M" else 0
+        if run <= limit:
+            out.append(ch)
+    return "".join(out)
+
+
 def clean_display_text(value: object, limit: int = 120) -> str:
     """A person's name or email as one line of plain text: for pages, tables and charts.
 
@@ -95,7 +123,7 @@ def clean_display_text(value: object, limit: int = 120) -> str:
     """
     if not isinstance(value, str):
         return ""
-    text = " ".join(strip_control_chars(value[: limit * 4]).split())
+    text = cap_combining_marks(" ".join(strip_control_chars(value[: limit * 4]).split()))
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -187,6 +215,7 @@ def log_safe(value: object, limit: int = 80) -> str:
 
 
 __all__ = [
+    "cap_combining_marks",
     "clean_display_text",
     "has_control_chars",
     "log_safe",

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Insert, bindparam, delete, func, insert, or_, select, text, update
 
 from assistant import db
-from assistant.inputs import has_visible_text, strip_control_chars
+from assistant.inputs import cap_combining_marks, has_visible_text, strip_control_chars
 from assistant.markdown_text import visible_text
 from assistant.sessions.base import UNTITLED, PendingTurn, SessionMeta, UsageRecord, assume_utc
 from assistant.sessions.executor import Executor, SaExecutor
@@ -131,7 +131,7 @@ def clean_title(title: str) -> str:
 
     A title with nothing visible (only zero-width or other invisible characters) becomes "".
     """
-    one_line = " ".join(strip_control_chars(title).split())
+    one_line = cap_combining_marks(" ".join(strip_control_chars(title).split()))
     if not has_visible_text(one_line):
         return ""
     if len(one_line) > MAX_TITLE_CHARS:

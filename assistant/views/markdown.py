@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from assistant.inputs import strip_bidi_controls
+from assistant.inputs import cap_combining_marks, strip_bidi_controls
 
 _INLINE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _REF_IMAGE = re.compile(r"!\[([^\]\n]*)\]\s*\[([^\]\n]*)\]")
@@ -236,7 +236,7 @@ def plain_text(text: str) -> str:
         One line with Markdown syntax (and a colon before a letter) backslash-escaped, HTML
         escaped, and emoji and icon codes broken by a zero-width space, so it reads as typed.
     """
-    text = " ".join((text or "").split())
+    text = cap_combining_marks(" ".join((text or "").split()))  # no unbreakable tower of marks
     # ":name:" is an emoji or icon shortcode whichever way its colons are written (Streamlit
     # reads it in the text after escapes are undone): a zero-width space keeps it as typed.
     text = _SHORTCODE.sub(":\u200b", text)

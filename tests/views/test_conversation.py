@@ -214,3 +214,23 @@ def test_export_filename_dates_the_session_on_the_readers_day() -> None:
     meta = _meta(created_at=datetime(2026, 3, 5, 23, 30, tzinfo=UTC))
     assert view.export_filename(meta, "md", ZoneInfo("Asia/Tokyo")) == "session-2026-03-06-acme-prep.md"
     assert view.export_filename(meta, "json") == "session-2026-03-05-acme-prep.json"  # UTC by default
+
+
+ZALGO = "Z" + "\u0336\u030d\u0346\u0350\u035b" * 24  # one letter and 120 combining marks: one glyph
+
+
+def test_a_title_of_stacked_combining_marks_is_cut_to_a_few_per_letter() -> None:
+    # A session (or meeting) title of one letter and 119 combining marks is one grapheme that no
+    # line can break: it ran off the page's right edge (the session header, the sidebar card and
+    # list), and with a font that stacks marks it draws a column of them over the text above.
+    from assistant.sessions.rows import clean_title
+
+    for shown in (view.display_title(ZALGO), clean_title(ZALGO)):
+        assert shown.startswith("Z\u0336\u030d\u0346\u0350") and len(shown) <= 1 + 4, repr(shown)
+    vietnamese = "Tiếng Việt, nhà, ả"  # NFD marks on a letter (two at most) stay
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", vietnamese)
+    assert clean_title(nfd) == nfd and view.display_title(nfd) == nfd
+    keycap = "1\ufe0f\u20e3 Q3 review"  # an emoji's selector and enclosing mark stay
+    assert view.display_title(keycap) == keycap
