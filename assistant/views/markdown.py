@@ -57,7 +57,8 @@ def safe_markdown(text: str, *, code_as_typed: bool = False) -> str:
         to any other target left as plain text, Streamlit's colour, size and icon directives
         (``:red[...]``, ``:small[...]``, ``:material/icon:``) shown as typed, and
         bidirectional overrides removed (one echoed from a hostile title would reverse the
-        rest of the line).
+        rest of the line), and runs of combining marks cut to a few (a letter under a hundred
+        is one glyph no line can break, or a tower over the lines above).
     """
 
     def _inline(match: re.Match[str]) -> str:
@@ -69,7 +70,7 @@ def safe_markdown(text: str, *, code_as_typed: bool = False) -> str:
         alt = match.group(1).strip() or "image"
         return f"[image blocked: {alt}]"
 
-    out = _INLINE_IMAGE.sub(_inline, strip_bidi_controls(text))
+    out = _INLINE_IMAGE.sub(_inline, cap_combining_marks(strip_bidi_controls(text)))
     out = _REF_IMAGE.sub(_ref, out)
     out = out.replace("![", "!\\[")  # shortcut references and anything left: never an image
     if "<" not in out and ">" not in out:

@@ -234,3 +234,11 @@ def test_a_title_of_stacked_combining_marks_is_cut_to_a_few_per_letter() -> None
     assert clean_title(nfd) == nfd and view.display_title(nfd) == nfd
     keycap = "1\ufe0f\u20e3 Q3 review"  # an emoji's selector and enclosing mark stay
     assert view.display_title(keycap) == keycap
+
+
+def test_an_answer_or_message_of_stacked_combining_marks_is_cut_to_a_few_per_letter() -> None:
+    # The same glyph in a message, or in an answer quoting a meeting's title, overflowed the chat column.
+    from assistant.views.markdown import safe_markdown, screen_markdown
+
+    for shown in (screen_markdown(f"Prep for {ZALGO} today"), safe_markdown(ZALGO)):
+        assert "Z\u0336\u030d\u0346\u0350 " in shown + " " and shown.count("\u0336") == 1, repr(shown)
