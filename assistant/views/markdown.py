@@ -38,6 +38,10 @@ _STREAMLIT_NAMES = (
 )
 _DIRECTIVE = re.compile(rf"(?<!\\)(:+)(?={_STREAMLIT_NAMES}|[A-Za-z][\w-]*[\[{{]|material/)")
 _SHORTCODE = re.compile(r":(?=[A-Za-z][\w+-]*:)")
+# A dollar sign not already escaped (after an even run of backslashes): Streamlit reads "$...$" and
+# "$$...$$" as KaTeX, so "$1,200 for travel and $3,400" lost its signs to italic math and
+# "$\rule{3000px}{3000px}$" drew a black box over the page. Escaped, each reads "$".
+_DOLLAR = re.compile(r"(?<!\\)((?:\\\\)*)\$")
 _TOOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,127}")
 _ALLOWED_TARGET = re.compile(r"[(:]\s*(?:https?://|mailto:)", re.IGNORECASE)
 
@@ -57,8 +61,9 @@ def safe_markdown(text: str, *, code_as_typed: bool = False) -> str:
         to any other target left as plain text, Streamlit's colour, size and icon directives
         (``:red[...]``, ``:small[...]``, ``:material/icon:``) shown as typed, and
         bidirectional overrides removed (one echoed from a hostile title would reverse the
-        rest of the line), and runs of combining marks cut to a few (a letter under a hundred
-        is one glyph no line can break, or a tower over the lines above).
+        rest of the line), dollar signs escaped (money, never LaTeX), and runs of combining
+        marks cut to a few (a letter under a hundred is one glyph no line can break, or a
+        tower over the lines above).
     """
 
     def _inline(match: re.Match[str]) -> str:
@@ -79,6 +84,8 @@ def safe_markdown(text: str, *, code_as_typed: bool = False) -> str:
         out = "".join(part if code else _escape_html(part) for part, code in _code_parts(out))
     else:
         out = _escape_html(out)
+    if "$" in out:  # money, never KaTeX (code keeps its dollar signs as typed)
+        out = "".join(part if code else _DOLLAR.sub(r"\1\\$", part) for part, code in _code_parts(out))
     out = _DIRECTIVE.sub(lambda m: "\\:" * len(m.group(1)), out)
     # Streamlit turns ":material/x:" into ":material_x:" before parsing and draws that as an icon
     # wherever it is in the text: an escaped slash and a zero-width space keep both as typed.

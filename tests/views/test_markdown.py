@@ -276,3 +276,16 @@ def test_code_parts_cover_the_text_and_screen_differs_only_inside_code(text: str
 )
 def test_visible_text_is_what_the_markdown_shows(markdown: str, shown: str) -> None:
     assert visible_text(markdown) == shown
+
+
+def test_dollar_signs_are_money_not_latex() -> None:
+    # Streamlit reads "$...$" as KaTeX: "I paid $1,200 for travel and $3,400" lost both dollar
+    # signs and read "1,200fortraveland" in italics, and a message (or an answer a calendar
+    # invite talked a model into) holding $\rule{3000px}{3000px}$ drew a 3000-pixel black box
+    # over the conversation, in the admin's view of that session too.
+    for render in (safe_markdown, screen_markdown):
+        assert render("I paid $1,200 and $3,400") == "I paid \\$1,200 and \\$3,400"
+        assert render("$\\rule{3000px}{3000px}$ $$x$$") == "\\$\\rule{3000px}{3000px}\\$ \\$\\$x\\$\\$"
+        assert render("already \\$5") == "already \\$5"  # escaped once, not twice
+        assert render("a \\\\$5") == "a \\\\\\$5"  # an escaped backslash, then the sign
+    assert screen_markdown("costs `$PATH` and\n```\necho $HOME\n```\n") == "costs `$PATH` and\n```\necho $HOME\n```\n"
