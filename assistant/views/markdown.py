@@ -42,6 +42,30 @@ _SHORTCODE = re.compile(r":(?=[A-Za-z][\w+-]*:)")
 # "$$...$$" as KaTeX, so "$1,200 for travel and $3,400" lost its signs to italic math and
 # "$\rule{3000px}{3000px}$" drew a black box over the page. Escaped, each reads "$".
 _DOLLAR = re.compile(r"(?<!\\)((?:\\\\)*)\$")
+# Quotes and lists nest (">>>", "+ + +", "1. 1. 1."): 8,000 levels in one message overflowed the
+# browser renderer's stack ("RangeError: Maximum call stack size exceeded" drawn in its place).
+# The marker after MAX_NESTING levels is escaped; a thematic break ("* * * *") is left alone.
+MAX_NESTING = 8
+_MARKER = r"(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))"
+_TOO_DEEP = re.compile(rf"(?m)^((?:[ \t]*{_MARKER}){{{MAX_NESTING}}}[ \t]*)(>|[-+*](?=[ \t]|$)|\d{{1,9}}(?=[.)]))")
+_THEMATIC_BREAK = re.compile(r"[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
+
+
+def _nesting_capped(text: str) -> str:
+    """``text`` with no quote or list nested deeper than :data:`MAX_NESTING` (the next marker escaped)."""
+
+    def _escape(m: re.Match[str]) -> str:
+        end = text.find("\n", m.start())
+        if _THEMATIC_BREAK.fullmatch(text[m.start() : end if end >= 0 else len(text)]):
+            return m.group(0)
+        marker = m.group(2)
+        if marker[0].isdigit():  # "1." / "1)": the punctuation is what makes it a list
+            return m.group(1) + marker + "\\"
+        return m.group(1) + "\\" + marker
+
+    return _TOO_DEEP.sub(_escape, text)
+
+
 _TOOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,127}")
 _ALLOWED_TARGET = re.compile(r"[(:]\s*(?:https?://|mailto:)", re.IGNORECASE)
 
@@ -84,6 +108,8 @@ def safe_markdown(text: str, *, code_as_typed: bool = False) -> str:
         out = "".join(part if code else _escape_html(part) for part, code in _code_parts(out))
     else:
         out = _escape_html(out)
+    if _TOO_DEEP.search(out):
+        out = "".join(part if code else _nesting_capped(part) for part, code in _code_parts(out))
     if "$" in out:  # money, never KaTeX (code keeps its dollar signs as typed)
         out = "".join(part if code else _DOLLAR.sub(r"\1\\$", part) for part, code in _code_parts(out))
     out = _DIRECTIVE.sub(lambda m: "\\:" * len(m.group(1)), out)

@@ -289,3 +289,23 @@ def test_dollar_signs_are_money_not_latex() -> None:
         assert render("already \\$5") == "already \\$5"  # escaped once, not twice
         assert render("a \\\\$5") == "a \\\\\\$5"  # an escaped backslash, then the sign
     assert screen_markdown("costs `$PATH` and\n```\necho $HOME\n```\n") == "costs `$PATH` and\n```\necho $HOME\n```\n"
+
+
+def test_quotes_and_lists_nest_a_few_levels_at_most() -> None:
+    # A message of 8,000 ">" (or "+ " or "1. " repeated: lists in lists) is a quote nested 8,000
+    # deep: the browser's Markdown renderer ran out of stack and the message showed as
+    # "RangeError: Maximum call stack size exceeded" with a stack trace, in the chat and in an
+    # admin's view of that session. Past eight levels the next marker is escaped (shown as typed).
+    for render in (safe_markdown, screen_markdown):
+        assert render(">" * 8000).startswith(">" * 8 + "\\>")
+        assert render("> " * 4000).startswith("> " * 8 + "\\>")
+        assert render("+ " * 4000 + "x").startswith("+ " * 8 + "\\+")
+        assert render("1. " * 2000 + "x").startswith("1. " * 8 + "1\\.")
+        assert render("- > " * 2000 + "x").startswith("- > " * 4 + "\\-")
+        assert render("x\n" + ">" * 9 + " y").startswith("x\n" + ">" * 8 + "\\>")
+        ordinary = "> quote\n>> reply\n\n- a\n  - b\n    1. c\n\n5 > 3, and >>> in text"
+        assert render(ordinary) == ordinary
+    fenced = "```\n" + ">" * 20 + "\n```\n"
+    assert screen_markdown(fenced) == fenced
+    assert safe_markdown(">" * 9 + "y") == ">" * 8 + "\\>y"
+    assert safe_markdown("* * * * * * * * * * * *") == "* * * * * * * * * * * *"  # a rule, not lists
