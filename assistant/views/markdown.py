@@ -279,6 +279,8 @@ def plain_text(text: str) -> str:
     # A colon before a letter escaped: no ":red[...]", ":small[...]", ":blue-background[...]"
     # directive (each ate its name, an unknown one its label); "10:00" and "http://" stay as they are.
     text = re.sub(r":(?=[\u200bA-Za-z])", r"\:", text)
+    # A leading dash escaped: "---" or "- - -" alone is a horizontal rule, an empty button label.
+    text = re.sub(r"^-", r"\-", text)
     return safe_markdown(text)
 
 

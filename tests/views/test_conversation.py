@@ -242,3 +242,12 @@ def test_an_answer_or_message_of_stacked_combining_marks_is_cut_to_a_few_per_let
 
     for shown in (screen_markdown(f"Prep for {ZALGO} today"), safe_markdown(ZALGO)):
         assert "Z\u0336\u030d\u0346\u0350 " in shown + " " and shown.count("\u0336") == 1, repr(shown)
+
+
+def test_a_title_of_dashes_is_not_a_horizontal_rule() -> None:
+    # A session (or meeting) titled "---" is a thematic break in Markdown: its entry in the chat
+    # sidebar's session list was an empty button (only the icon), the session unfindable by eye.
+    for title in ("---", "- - -", "-----"):
+        assert view.display_title(title).startswith("\\-"), title
+    assert view.display_title("- Hiring plan") == "\\- Hiring plan"  # renders "- Hiring plan", as before
+    assert view.display_title("Q3 - review") == "Q3 - review"
