@@ -95,3 +95,23 @@ def test_colour_and_icon_codes_in_what_the_user_typed_show_as_typed(
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text().replace("\u200b", "")
     assert "Plan :red[urgent] and :small[minor]" in sidebar, sidebar  # the session's title
     assert page.locator('[data-testid="stChatMessage"] [role="img"]').count() == 0  # no icon drawn
+
+
+def test_dollars_and_deep_quotes_in_a_message_render_as_typed(page: Any, injected_server: StreamlitServer) -> None:
+    """'$1,200 ... $3,400' was KaTeX (the signs gone, the words between in italic math), $\\rule{...}$ drew a
+    3000-pixel black box over the chat, and 7,900 '>' (a quote nested 7,900 deep) overflowed the renderer's
+    stack: the message showed as 'RangeError: Maximum call stack size exceeded' and a stack trace."""
+    typed = "I paid $1,200 for travel and $3,400 for the offsite $\\rule{3000px}{3000px}$\n" + ">" * 7900
+    page.goto(injected_server.url + "/")
+    page.wait_for_selector('[data-testid="stChatInputTextArea"]')
+    page.fill('[data-testid="stChatInputTextArea"]', typed)
+    page.press('[data-testid="stChatInputTextArea"]', "Enter")
+    page.locator('[data-testid="stChatMessage"]').nth(1).wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    bubble = page.locator('[data-testid="stChatMessage"]').first
+    text = bubble.inner_text()
+    shot(page, "safety-dollars-deep-quotes")
+    assert "RangeError" not in page.content()
+    assert "I paid $1,200 for travel and $3,400 for the offsite $\\rule{3000px}{3000px}$" in text, text[:300]
+    assert bubble.locator(".katex").count() == 0
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
