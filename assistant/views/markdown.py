@@ -116,7 +116,10 @@ def safe_markdown(text: str, *, code_as_typed: bool = False) -> str:
     # Streamlit turns ":material/x:" into ":material_x:" before parsing and draws that as an icon
     # wherever it is in the text: an escaped slash and a zero-width space keep both as typed.
     out = out.replace(":material/", ":material\\/").replace(":material_", ":\u200bmaterial_")
-    return _neutralise_links(out)
+    out = _neutralise_links(out)
+    if _URL_TEXT_LINK.search(out):  # code keeps its brackets as typed
+        out = "".join(part if code else _undisguised_links(part) for part, code in _code_parts(out))
+    return out
 
 
 def screen_markdown(text: str) -> str:
@@ -254,6 +257,34 @@ def _neutralise_links(text: str) -> str:
         return slashes + "\\]"
 
     return _LINK_BRACKET.sub(_check, text)
+
+
+# A link whose text is an address ("[https://bank.com](https://evil.example)"): the text of a
+# simple link (no brackets inside), its http(s) target, and an address-like word in the text.
+_URL_TEXT_LINK = re.compile(r"(?<![\\!])\[((?:[^\[\]\n\\]|\\.){1,300})(\]\(\s*<?https?://([^\s/?#)>]+))")
+_ADDRESS = re.compile(r"(?i)(?:https?://|www\.)([^\s/?#)\]]+)|\b((?:[a-z0-9-]+\.)+[a-z]{2,})\b")
+
+
+def _host(name: str) -> str:
+    host = name.lower().rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _undisguised_links(text: str) -> str:
+    """Escape the ``](`` of a link whose text names an address other than its target's host.
+
+    "[https://bank.com/login](https://evil.example/)" read as a link to bank.com and opened the
+    other site; escaped, the text and the target both show (an address in them is a link to
+    itself at most). A ``]`` the text already escapes is no link: left alone.
+    """
+
+    def _check(match: re.Match[str]) -> str:
+        named = _ADDRESS.search(match.group(1))
+        if named is None or _host(named.group(1) or named.group(2)) == _host(match.group(3)):
+            return match.group(0)
+        return "[" + match.group(1) + "\\" + match.group(2)
+
+    return _URL_TEXT_LINK.sub(_check, text)
 
 
 def plain_text(text: str) -> str:

@@ -309,3 +309,27 @@ def test_quotes_and_lists_nest_a_few_levels_at_most() -> None:
     assert screen_markdown(fenced) == fenced
     assert safe_markdown(">" * 9 + "y") == ">" * 8 + "\\>y"
     assert safe_markdown("* * * * * * * * * * * *") == "* * * * * * * * * * * *"  # a rule, not lists
+
+
+def test_a_link_whose_text_names_another_address_is_not_a_link() -> None:
+    # An answer (a calendar invite can talk a model into it) wrote
+    # "[https://acme.okta.com/login](https://acme-okta.evil.example/)": the chat showed a link
+    # reading acme.okta.com that opened the attacker's page. Its text and target now both show.
+    for render in (safe_markdown, screen_markdown):
+        for disguised in (
+            "[https://acme.okta.com/login](https://acme-okta.evil.example/)",
+            "[www.acme.com](http://evil.example)",
+            "[acme.com/pay](https://evil.example/acme.com)",
+        ):
+            shown = render(f"Sign in: {disguised} now")
+            assert "\\](" in shown, shown
+        for honest in (
+            "[https://acme.com/q3](https://acme.com/q3)",
+            "[acme.com](https://www.acme.com/deck)",
+            "[the Q3 deck](https://evil.example/deck)",  # words, not an address: the user sees where on hover
+            "[v1.2 notes](https://acme.com/notes)",
+        ):
+            assert render(honest) == honest, honest
+    assert screen_markdown("`[a.com](https://b.com)`") == "`[a.com](https://b.com)`"  # code as typed
+    for typed in ("[a.com\\](https://evil.example/)", "[https\\://a.com/y\\](https://evil.example/)"):
+        assert screen_markdown(typed) == typed  # an escaped bracket stays escaped: never made a link
