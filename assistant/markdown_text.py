@@ -11,16 +11,18 @@ import re
 
 _SYNTAX = re.compile(r"([\\`*_\[\]#|~$<>!])")
 _AUTOLINK = re.compile(r"(?i)(://|\bwww\.|@)")
-_DEFUSED = {"://": "\\://", "@": "\\@"}
+_DEFUSED = {"://": "\\:\u200b//", "@": "\\@\u200b"}
 
 
 def defuse_autolinks(markdown: str) -> str:
     """``markdown`` with addresses that GitHub-flavoured Markdown would auto-link left as text.
 
-    "http://x", "www.x" and "a@b.com" are links even unmarked; an escaped character in the
-    middle ("http\\://", "www\\.", "a\\@b.com") renders the same but is not a link.
+    "http://x", "www.x" and "a@b.com" are links even unmarked. An escaped character in the
+    middle ("http\\://", "www\\.", "a\\@b.com") stops CommonMark viewers, not Streamlit's
+    renderer, which finds addresses in the text after escapes are read: a zero-width space
+    splits each as well ("http\\:\u200b//", "www\u200b\\.", "a\\@\u200bb.com"), shown the same.
     """
-    return _AUTOLINK.sub(lambda m: _DEFUSED.get(m.group(1), m.group(1)[:-1] + "\\."), markdown)
+    return _AUTOLINK.sub(lambda m: _DEFUSED.get(m.group(1), m.group(1)[:-1] + "\u200b\\."), markdown)
 
 
 def literal(text: object) -> str:

@@ -333,3 +333,15 @@ def test_a_link_whose_text_names_another_address_is_not_a_link() -> None:
     assert screen_markdown("`[a.com](https://b.com)`") == "`[a.com](https://b.com)`"  # code as typed
     for typed in ("[a.com\\](https://evil.example/)", "[https\\://a.com/y\\](https://evil.example/)"):
         assert screen_markdown(typed) == typed  # an escaped bracket stays escaped: never made a link
+
+
+def test_addresses_in_other_peoples_text_are_not_links_in_the_browser() -> None:
+    # A meeting titled "Verify at http://evil.example/login" (a prep card, an answer quoting it)
+    # was a clickable link in the app: "http\://" stops CommonMark's autolinks, but Streamlit's
+    # renderer finds addresses in the text after escapes are read (checked in Chromium: the
+    # escaped http\://, www\. and a\@b.com were all links). A zero-width space now splits each.
+    out = literal("Verify at http://evil.example/login, www.evil.example or it@evil.example")
+    assert "://" not in out and not re.search(r"www\\?\.", out) and not re.search(r"@\w", out), out
+    assert out.replace("\u200b", "").replace("\\", "") == (
+        "Verify at http://evil.example/login, www.evil.example or it@evil.example"
+    )  # reads as typed

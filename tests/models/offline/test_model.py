@@ -332,7 +332,7 @@ def test_a_budget_areas_own_markdown_reads_as_typed_in_the_answer(sqlite_engine:
     )
 
     line = next(x for x in text.splitlines() if x.startswith("- **Cloud"))
-    assert line.startswith(r"- **Cloud \[Renewal\](https\://phish.example)** - $100 annual budget,"), line
+    assert line.startswith("- **Cloud \\[Renewal\\](https\\:\u200b//phish.example)** - $100 annual budget,"), line
     assert line.endswith(r"owned by \*\*Bob\*\* \$x\$"), line
 
 
