@@ -345,3 +345,11 @@ def test_addresses_in_other_peoples_text_are_not_links_in_the_browser() -> None:
     assert out.replace("\u200b", "").replace("\\", "") == (
         "Verify at http://evil.example/login, www.evil.example or it@evil.example"
     )  # reads as typed
+
+
+def test_a_defused_address_is_found_by_search_as_typed() -> None:
+    # The zero-width space that keeps an address in an answer from being a link must not keep a
+    # search for "https://phish.example" from finding that answer.
+    assert "https://phish.example/login" in visible_text(literal("Renewal (https://phish.example/login)"))
+    assert "www.phish.example" in visible_text(literal("see www.phish.example"))
+    assert "it@phish.example" in visible_text(literal("mail it@phish.example"))
