@@ -14,6 +14,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 _warned: set[str] = set()
+_checked: set[tuple[tuple[str, ...], int]] = set()  # environments already checked (difflib: ~3 ms)
 
 
 def unknown_key(path: Path, known: Collection[str]) -> str | None:
@@ -81,7 +82,11 @@ def warn_lookalike_env_names(environ: Mapping[str, str], known: Collection[str])
         environ: The process environment.
         known: The settings' names, lower case.
     """
-    for name, setting in lookalike_env_names(environ, known):
+    names = tuple(sorted(environ))
+    if (names, len(known)) in _checked:  # the same environment as last time: nothing new to say
+        return
+    _checked.add((names, len(known)))
+    for name, setting in lookalike_env_names(names, known):
         if name not in _warned:
             _warned.add(name)
             logger.warning(
