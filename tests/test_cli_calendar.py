@@ -195,8 +195,8 @@ def test_disconnecting_a_google_calendar_revokes_the_grant_as_the_page_does(
     assert fake_calendar_api.is_revoked(token)
 
 
-def test_meetings_shows_times_in_the_zone_asked(tmp_path: Path) -> None:
-    """meetings had no --tz: its times were UTC only, where prep took --tz."""
+def _import_board_prep(tmp_path: Path) -> datetime:
+    """Import, for user dana, a calendar of one meeting ("Board prep") starting in 3 hours; its start."""
     start = NOW + timedelta(hours=3)
     ics = tmp_path / "one.ics"
     ics.write_bytes(
@@ -207,6 +207,12 @@ def test_meetings_shows_times_in_the_zone_asked(tmp_path: Path) -> None:
         ).encode()
     )
     assert run(["calendar", "import", str(ics), "--user", "dana"], tmp_path).returncode == 0
+    return start
+
+
+def test_meetings_shows_times_in_the_zone_asked(tmp_path: Path) -> None:
+    """meetings had no --tz: its times were UTC only, where prep took --tz."""
+    start = _import_board_prep(tmp_path)  # dana's one meeting, in 3 hours
     tokyo = run(["meetings", "--user", "dana", "--days", "1", "--tz", "Asia/Tokyo", "--json"], tmp_path)
     assert tokyo.returncode == 0, tokyo.stderr
     [meeting] = json.loads(tokyo.stdout)
@@ -216,17 +222,8 @@ def test_meetings_shows_times_in_the_zone_asked(tmp_path: Path) -> None:
 
 
 def test_prep_lists_the_next_meetings_at_the_times_of_the_zone_asked(tmp_path: Path) -> None:
-    """For an unknown id, prep listed the next meetings at UTC times, even with --tz."""
-    start = NOW + timedelta(hours=3)
-    ics = tmp_path / "one.ics"
-    ics.write_bytes(
-        (
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//CLI//EN\r\nBEGIN:VEVENT\r\nUID:one@example.com\r\n"
-            f"DTSTAMP:20260101T000000Z\r\nDTSTART:{_stamp(start)}\r\nDTEND:{_stamp(start + timedelta(hours=1))}\r\n"
-            "SUMMARY:Board prep\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-        ).encode()
-    )
-    assert run(["calendar", "import", str(ics), "--user", "dana"], tmp_path).returncode == 0
+    """For an unknown id, prep listed the next meetings without saying which zone their times are in."""
+    start = _import_board_prep(tmp_path)  # dana's one meeting, in 3 hours
     listed = run(["prep", "no-such-meeting", "--user", "dana", "--days", "1", "--tz", "Asia/Tokyo"], tmp_path)
     assert listed.returncode == 2
     assert f"{start.astimezone(ZoneInfo('Asia/Tokyo')):%a %d %b %H:%M}  Board prep" in listed.stderr, listed.stderr

@@ -522,6 +522,22 @@ def test_next_week_lists_next_weeks_meetings_not_this_weeks(sqlite_engine: Any) 
         assert title not in text
 
 
+def _one_turn_and_saved_notes(sqlite_engine: Any, asked: str) -> tuple[Any, list[str]]:
+    """One turn of a new session asking ``asked``: its Done event and every prep note stored."""
+    from sqlalchemy import select
+
+    from assistant import db
+    from assistant.chat.events import Done
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    done = service.run_turn(meta.id, "u1", asked)[-1]
+    assert isinstance(done, Done)
+    with sqlite_engine.connect() as conn:
+        return done, list(conn.execute(select(db.prep_responses.c.response)).scalars())
+
+
 @pytest.mark.parametrize(
     "asked",
     [
@@ -533,19 +549,9 @@ def test_next_week_lists_next_weeks_meetings_not_this_weeks(sqlite_engine: Any) 
 def test_a_question_that_mentions_notes_saves_nothing(sqlite_engine: Any, asked: str) -> None:
     """Any message holding "note(s)", "save" or "remember" was saved as a prep note: asking which
     notes were saved for the Acme QBR saved the question itself as one (shown in its materials)."""
-    from sqlalchemy import func, select
-
-    from assistant import db
-    from assistant.chat.events import Done
-    from tests.fixtures.chat import make_service
-
-    service = make_service(sqlite_engine)
-    meta = service.create_session("u1")
-    done = service.run_turn(meta.id, "u1", asked)[-1]
-    assert isinstance(done, Done)
+    done, saved = _one_turn_and_saved_notes(sqlite_engine, asked)
     assert "save_prep_response" not in [s.name for s in done.turn.tool_steps]
-    with sqlite_engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(db.prep_responses)).scalar_one() == 0
+    assert saved == []
 
 
 @pytest.mark.parametrize(
@@ -558,16 +564,5 @@ def test_a_question_that_mentions_notes_saves_nothing(sqlite_engine: Any, asked:
     ],
 )
 def test_a_save_command_still_saves_its_note(sqlite_engine: Any, asked: str) -> None:
-    from sqlalchemy import select
-
-    from assistant import db
-    from assistant.chat.events import Done
-    from tests.fixtures.chat import make_service
-
-    service = make_service(sqlite_engine)
-    meta = service.create_session("u1")
-    done = service.run_turn(meta.id, "u1", asked)[-1]
-    assert isinstance(done, Done)
-    with sqlite_engine.connect() as conn:
-        saved = conn.execute(select(db.prep_responses.c.response)).scalars().all()
+    _, saved = _one_turn_and_saved_notes(sqlite_engine, asked)
     assert len(saved) == 1 and "renewal" in saved[0] and not saved[0].lower().startswith(("can you", "please")), saved
