@@ -30,6 +30,7 @@ from typing import Any
 import icalendar
 
 from assistant.context.ics_fields import NO_TITLE, property_text
+from assistant.context.ics_limits import quoted_names
 
 logger = logging.getLogger(__name__)
 
@@ -156,11 +157,8 @@ def mend_damaged_events(calendar: icalendar.Calendar, start: datetime, end: date
 
 
 def _named(items: list[str]) -> tuple[str, bool]:
-    """The first three of ``items`` quoted ("“a”, “b”, “c” and 2 more"), and whether there is one."""
-    unique = list(dict.fromkeys(items))
-    names = ", ".join(f"“{item}”" for item in unique[:3])
-    more = f" and {len(unique) - 3} more" if len(unique) > 3 else ""
-    return names + more, len(unique) == 1
+    """:func:`~assistant.context.ics_limits.quoted_names` of ``items``, each title once (a series' events share one)."""
+    return quoted_names(list(dict.fromkeys(items)))
 
 
 def damage_notice(damage: Damage) -> str | None:

@@ -99,7 +99,7 @@ def rule_steps(event: Any, end: datetime) -> tuple[float, int]:
     return steps, limit
 
 
-def _named(items: list[str]) -> tuple[str, bool]:
+def quoted_names(items: list[str]) -> tuple[str, bool]:
     """The first three of ``items`` quoted ("“a”, “b”, “c” and 2 more"), and whether there is one."""
     names = ", ".join(f"“{item}”" for item in items[:3])
     more = f" and {len(items) - 3} more" if len(items) > 3 else ""
@@ -117,7 +117,7 @@ def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str]
     """
     notes = []
     if left_out:
-        names, one = _named(left_out)
+        names, one = quoted_names(left_out)
         notes.append(
             f"{names} {'repeats' if one else 'repeat'} more often than the assistant can follow "
             "(every minute or hour for a long time, or every day for centuries), "
@@ -131,7 +131,7 @@ def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str]
     if notes:
         notes.append("Fix or delete the repeating event in your calendar and connect it again.")
     if unknown_zones:
-        names, one = _named(unknown_zones)
+        names, one = quoted_names(unknown_zones)
         notes.append(
             f"The time zone{'' if one else 's'} {names} {'is' if one else 'are'} not known, so "
             f"{'its' if one else 'their'} meetings are shown at their clock times in your own time zone: "
@@ -146,5 +146,6 @@ __all__ = [
     "MAX_SERIES_STEPS",
     "MAX_SLOW_SERIES_STEPS",
     "cut_notice",
+    "quoted_names",
     "rule_steps",
 ]
