@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +37,7 @@ from assistant.context.calendar_rows import (
     write_cache,
 )
 from assistant.context.demo_calendar import load_meetings
+from assistant.context.meeting_zone import in_zone
 from assistant.context.meetings import Meeting, SourceKind
 from assistant.context.secrets import NO_KEY_MESSAGE, SecretUnavailableError, TokenCipher, cipher_for
 from assistant.context.sources import (
@@ -98,40 +99,6 @@ def utc_now() -> datetime:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def in_zone(meetings: list[Meeting], tz: tzinfo) -> list[Meeting]:
-    """The meetings told in ``tz``: timed ones converted, all-day ones placed at local midnight.
-
-    Sources are read in UTC and stored so (all-day events at UTC midnight of their dates,
-    floating times at their clock times in UTC); an all-day event is a date and a floating time
-    a clock time, not instants, so each reader sees them on their own day and clock.
-    """
-    out = []
-    for meeting in meetings:
-        if meeting.floating:
-            meeting = meeting.model_copy(
-                update={
-                    "start": meeting.start.astimezone(UTC).replace(tzinfo=tz),
-                    "end": meeting.end.astimezone(UTC).replace(tzinfo=tz),
-                }
-            )
-        elif not meeting.all_day:  # the same instant, told in the reader's zone
-            meeting = meeting.model_copy(
-                update={"start": meeting.start.astimezone(tz), "end": meeting.end.astimezone(tz)}
-            )
-        else:
-            first = meeting.start.astimezone(UTC).date()
-            last = meeting.end.astimezone(UTC).date()
-            meeting = meeting.model_copy(
-                update={
-                    "start": datetime.combine(first, time(0), tzinfo=tz),
-                    "end": datetime.combine(last, time(0), tzinfo=tz),
-                }
-            )
-        out.append(meeting)
-    out.sort(key=lambda m: (m.start, m.id))
-    return out
 
 
 def _notice_of(source: CalendarSource) -> str | None:

@@ -115,7 +115,7 @@ def test_an_all_day_events_agenda_runs_from_the_working_morning(data_dir: Path, 
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from assistant.context.calendar import in_zone
+    from assistant.context.meeting_zone import in_zone
 
     base = find_meeting(data_dir, NOW, "acme-qbr")
     day = datetime(2026, 12, 9, tzinfo=UTC)  # stored at UTC midnight of its date, as a source is read
@@ -133,7 +133,7 @@ def test_an_offsite_longer_than_a_working_day_gets_an_agenda_for_its_first_hours
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from assistant.context.calendar import in_zone
+    from assistant.context.meeting_zone import in_zone
 
     base = find_meeting(data_dir, NOW, "acme-qbr")
     day = datetime(2026, 12, 9, tzinfo=UTC)
