@@ -569,11 +569,11 @@ def test_commit_applied_but_its_reply_lost_shows_the_answer_once(
             lost.append(1)
             raise psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly")
 
-    monkeypatch.setattr(store_engine.dialect, "do_commit", commit_then_lose_the_reply)
-    event.listen(store_engine, "before_cursor_execute", on_execute)
-    events = service.run_turn(sid, USER, QUESTION)
-    event.remove(store_engine, "before_cursor_execute", on_execute)
-    monkeypatch.undo()
+    with monkeypatch.context() as lossy:  # not monkeypatch.undo(): that would undo aws_env's credentials too
+        lossy.setattr(store_engine.dialect, "do_commit", commit_then_lose_the_reply)
+        event.listen(store_engine, "before_cursor_execute", on_execute)
+        events = service.run_turn(sid, USER, QUESTION)
+        event.remove(store_engine, "before_cursor_execute", on_execute)
     assert lost, "the turn's commit lost its reply"
     done = events[-1]
     assert isinstance(done, Done), done

@@ -362,13 +362,14 @@ def test_index_failure_after_put_keeps_the_turn_and_next_load_repairs(
     def index_down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("UPDATE sessions", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(s3_store, "index_turn", index_down)
-    monkeypatch.setattr(s3_store, "upsert_from_doc", index_down)  # the immediate rebuild fails too
-    after = store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+    # a context of its own: monkeypatch.undo() would also undo the fake AWS credentials (aws_env)
+    with monkeypatch.context() as down:
+        down.setattr(s3_store, "index_turn", index_down)
+        down.setattr(s3_store, "upsert_from_doc", index_down)  # the immediate rebuild fails too
+        after = store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
     assert after.version == 1 and after.turn_count == 1, "the turn is saved (S3 is the source of truth)"
     assert _index_row(any_engine, meta.id).version == 0, "the index lags one version"
     assert _count(any_engine, db.usage) == 0
-    monkeypatch.undo()
     doc = make_s3_store(any_engine).load(meta.id, "u1")  # any process repairs on load
     assert len(doc.messages) == 2 and doc.meta.version == 1
     row = _index_row(any_engine, meta.id)
