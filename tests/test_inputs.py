@@ -18,7 +18,7 @@ from assistant.inputs import (
 
 @pytest.mark.parametrize(
     "value",
-    [str(uuid.uuid4()), "a", "A" * 64, "s1", "0abc.def_ghi-jkl", "legacy.session-01"],
+    ["c812cc8d-2883-4d32-83d0-218949f0f977", "a", "A" * 64, "s1", "0abc.def_ghi-jkl", "legacy.session-01"],
 )
 def test_ids_the_app_and_the_s3_store_create_are_accepted(value: str) -> None:
     assert validate_session_id(value) == value
