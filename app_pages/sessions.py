@@ -42,9 +42,9 @@ from ui.components import NOT_FOUND, browser_zone, draw_turn, hidden_answers_bar
 logger = logging.getLogger("assistant.pages.sessions")
 
 CHAT_PAGE = "app_pages/chat.py"
-# The first colour draws single-series charts on the light and the dark theme alike (>= 3:1 on both;
-# tests/test_theme.py).
-COLORS = ["#3D79B3", "#7FA7CE", "#E08E45", "#5B9A7D", "#9C6B98", "#C65D5D", "#B8A04A"]
+# Every colour reads on the light and the dark theme alike (>= 3:1 on both; tests/test_theme.py).
+# The first draws single-series charts; the third marks the recorded cost among the what-if estimates.
+COLORS = ["#3D79B3", "#6F95BD", "#CC7630", "#5B9A7D", "#9C6B98", "#C65D5D", "#9D8735"]
 PAGE_KEY = "sc_page"
 CURSORS_KEY = "sc_page_cursors"  # page number -> the cursor it starts after (keyset paging)
 SIGNATURE_KEY = "sc_signature"

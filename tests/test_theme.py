@@ -53,3 +53,12 @@ def test_the_charts_first_colour_stands_out_on_each_theme(kind: str) -> None:
     """The single-series bars (cost per session, what-if, top users) and the p50 lines are drawn in
     the first chart colour; #2F5D8A was 2.6:1 on the dark background, dim bars on near-black."""
     assert contrast(_chart_colors()[0], THEME[kind]["backgroundColor"]) >= 3
+
+
+@pytest.mark.parametrize("kind", ["light", "dark"])
+def test_every_chart_colour_stands_out_on_each_theme(kind: str) -> None:
+    """Charts of several series (models per day, p50/p95, users' spend) took the later colours: three
+    of them (#7FA7CE, #E08E45, #B8A04A) were ~2.5:1 on white, faint bars and lines (WCAG 1.4.11: 3:1)."""
+    background = THEME[kind]["backgroundColor"]
+    faint = [c for c in _chart_colors() if contrast(c, background) < 3]
+    assert not faint, f"{faint} under 3:1 on {background}"
