@@ -3,6 +3,7 @@
 pytest_plugins = [
     "tests.fixtures.no_real_models",
     "tests.fixtures.db",
+    "tests.fixtures.old_releases",
     "tests.fixtures.s3",
     "tests.fixtures.stores",
     "tests.fixtures.meeting_data",
