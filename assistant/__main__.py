@@ -202,12 +202,11 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     store = get_store(settings)
     if args.action == "reindex":
-        reindex = getattr(store, "reindex", None)
-        if reindex is None:
-            print("reindex applies to the S3 store only (SESSIONS_BUCKET_NAME is not set)", file=sys.stderr)
-            return 2
-        count = reindex()
-        print(f"reindexed {counted(count, 'session')} from s3://{settings.sessions_bucket_name}")
+        reindexed = store.reindex()
+        source = (
+            f"s3://{settings.sessions_bucket_name}" if settings.sessions_bucket_name else "their stored transcripts"
+        )
+        print(f"reindexed {counted(reindexed, 'session')} from {source}")
         return 0
     from assistant.sessions import queries
     from assistant.views.format import fmt_cost, fmt_tokens

@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from assistant.chat.display import build_display_turns
 from assistant.migrate import SCHEMA_HEAD, current_revision, upgrade
 from assistant.sessions.queries import SessionFilter, list_sessions
+from assistant.sessions.rows import turn_search_text
+from assistant.sessions.sql_store import SqlSessionStore
 from assistant.usage.dashboard import dashboard
 from assistant.views.export import session_to_json, session_to_markdown
 from tests.fixtures.chat import make_service
@@ -174,3 +176,45 @@ def test_questions_an_old_release_left_unanswered_are_offered_for_retry(
         assert doc.meta.turn_count == row["turn_idx"] + 1
         assert doc.turns[-1].user_text == row["text"]
         assert service.pending_turn(row["session_id"], row["user_id"]) is None
+
+
+def _sessions_showing(engine: sa.Engine, old: OldRelease, phrase: str) -> set[str]:
+    """Sessions one of whose exchanges shows ``phrase`` (what the chat draws, not its Markdown)."""
+    store = SqlSessionStore(engine)
+    found = set()
+    for s in old.rows["sessions"]:
+        doc = store.load(s["id"], s["user_id"])
+        for turn in doc.turns:
+            if phrase in turn_search_text(doc.messages[turn.first_message_idx : turn.end_message_idx]):
+                found.add(s["id"])
+    return found
+
+
+def test_after_reindex_old_answers_are_found_by_what_they_show(old_release_engine: OldRelease) -> None:
+    """A quoted phrase as the chat shows it finds the old release's answers too, once reindexed.
+
+    Search rows are written once, when a turn is stored. The old release indexed an answer's
+    Markdown ("- **engineering** - owner: ..."), so after the upgrade searching the line as
+    shown ("engineering - owner") found only sessions written since; sessions from before
+    migration 0003 had their whole transcript in one row. The SQL store had no way to rebuild
+    them (``sessions reindex`` was S3-only); now it rewrites every session's rows from its
+    stored transcript, idempotently.
+    """
+    old = old_release_engine
+    upgrade(old.engine)
+    phrase = '"engineering - owner"'
+    showing = _sessions_showing(old.engine, old, phrase.strip('"'))
+    assert len(showing) >= 2  # every budget answer lists the areas
+    store = SqlSessionStore(old.engine)
+    assert store.reindex() == len(old.rows["sessions"])
+    assert _search(old.engine, phrase) == showing
+    assert _search(old.engine, '"**engineering**"') == set()
+    with old.engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT session_id, turn_idx, text FROM session_text ORDER BY 1, 2")).all()
+    assert store.reindex() == len(old.rows["sessions"])
+    with old.engine.connect() as conn:
+        assert (
+            conn.execute(sa.text("SELECT session_id, turn_idx, text FROM session_text ORDER BY 1, 2")).all() == before
+        )
+    for word in WORDS:
+        assert _search(old.engine, word) == _sessions_with_word(old, word), word

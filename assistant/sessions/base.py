@@ -424,6 +424,14 @@ class SessionStore(abc.ABC):
         """Store thumbs up (+1) / down (-1) / cleared (None) for one turn."""
 
     @abc.abstractmethod
+    def reindex(self) -> int:
+        """Rebuild the derived index rows (search text; on S3 the whole index) from the stored sessions.
+
+        Returns:
+            The number of sessions reindexed.
+        """
+
+    @abc.abstractmethod
     def begin_turn(
         self,
         session_id: str,

@@ -349,4 +349,46 @@ class SqlSessionStore(IndexedStore):
             if not result.rowcount:
                 raise SessionNotFoundError("That answer was not found in this session.")
 
+    def reindex(self) -> int:
+        """Rebuild every SQL session's search rows (``session_text``) from its stored transcript.
+
+        Search rows are written once, when a turn is stored, by the code of that day: rows an
+        older release wrote hold the answer's Markdown marks (search reads what a message
+        shows since 67f10b9) and, for sessions from before migration 0003, the whole
+        transcript in one row. Run after an upgrade (``python -m assistant sessions reindex``);
+        one transaction per session, rows already right are left alone, so it is safe to
+        run again or while users chat.
+
+        Returns:
+            The number of sessions whose search rows were checked.
+        """
+        from assistant.sessions.s3_index import sync_text
+
+        with self.engine.connect() as conn:
+            ids = (
+                conn.execute(select(db.sessions.c.id).where(db.sessions.c.storage == self.storage_name)).scalars().all()
+            )
+        count = 0
+        for sid in ids:
+            with self.index.tx() as conn:
+                row = conn.execute(select(db.sessions.c.title).where(db.sessions.c.id == sid)).first()
+                if row is None:  # deleted meanwhile
+                    continue
+                contents = conn.execute(
+                    select(db.messages.c.role, db.messages.c.content)
+                    .where(db.messages.c.session_id == sid)
+                    .order_by(db.messages.c.idx)
+                ).all()
+                records = conn.execute(select(db.turns.c.record).where(db.turns.c.session_id == sid)).scalars().all()
+                try:
+                    messages = [{"role": m.role, "content": json.loads(m.content)} for m in contents]
+                    turns = [json.loads(r) for r in records]
+                except ValueError:
+                    logger.error("session_id=<%s> | session data is damaged, search rows left as they are", sid)
+                    continue
+                sync_text(conn, sid, {"meta": {"title": row.title}, "messages": messages, "turns": turns})
+            count += 1
+        logger.info("sessions=<%s> | rebuilt search rows", count)
+        return count
+
     # -- pending questions (shared by the S3 store: they live in the SQL database) ---------
