@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,11 +24,13 @@ from assistant.chat.display import build_display_turns
 from assistant.migrate import SCHEMA_HEAD, current_revision, upgrade
 from assistant.sessions.queries import SessionFilter, list_sessions
 from assistant.sessions.rows import turn_search_text
+from assistant.sessions.s3_store import S3SessionStore
 from assistant.sessions.sql_store import SqlSessionStore
 from assistant.usage.dashboard import dashboard
 from assistant.views.export import session_to_json, session_to_markdown
 from tests.fixtures.chat import make_service
 from tests.fixtures.old_releases import OldRelease
+from tests.fixtures.s3 import BUCKET, make_client
 
 # Words the old release's users typed, each in exactly one surviving session (ocelot's was deleted).
 WORDS = ("zebrafinch", "kingfisher", "wombat", "capybara", "axolotl", "narwhal", "giraffe")
@@ -50,6 +53,9 @@ def _search(engine: sa.Engine, text: str, user_id: str | None = None) -> set[str
 
 def _sessions_with_word(old: OldRelease, word: str) -> set[str]:
     sids = {m["session_id"] for m in old.rows["messages"] if m["role"] == "user" and word in m["content"].lower()}
+    for body in (old.objects or {}).values():  # the S3 store's transcripts are in its objects
+        if any(m["role"] == "user" and word in json.dumps(m["content"]).lower() for m in body["messages"]):
+            sids.add(body["meta"]["id"])
     sids |= {s["id"] for s in old.rows["sessions"] if word in s["title"].lower()}
     return sids & {s["id"] for s in old.rows["sessions"]}
 
@@ -218,3 +224,47 @@ def test_after_reindex_old_answers_are_found_by_what_they_show(old_release_engin
         )
     for word in WORDS:
         assert _search(old.engine, word) == _sessions_with_word(old, word), word
+
+
+def test_an_old_releases_s3_sessions_survive_the_upgrade_to_head(
+    old_s3_release_engine: OldRelease, make_s3_store: Callable[..., S3SessionStore]
+) -> None:
+    """Objects the 0007 release put in the bucket, and its SQL index, serve the same sessions after the upgrade.
+
+    Listed with their turns and cost, opened, exported, found, resumed by their agent; its
+    pending questions offered for Retry; ``sessions reindex`` from the old objects changes no
+    figure.
+    """
+    old = old_s3_release_engine
+    assert old.objects
+    client = make_client()
+    for key, body in old.objects.items():
+        client.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(body).encode())
+    before = _what_users_saw(old.engine)
+    upgrade(old.engine)
+    store = make_s3_store(old.engine)
+    service = make_service(old.engine, store=store)
+    _check_table(old.engine, before)
+    _check_dashboard(old.engine, before, min(s["created_at"] for s in old.rows["sessions"]))
+    for sid, s in before["sessions"].items():
+        doc = service.open_session(sid, s["user_id"])
+        assert len(build_display_turns(doc)) == s["turn_count"] == len(doc.turns), sid
+        assert len(json.loads(session_to_json(doc))["turns"]) == s["turn_count"]
+    for word in WORDS:
+        assert _search(old.engine, word) == _sessions_with_word(old, word), word
+    resumed = next(s for s in before["sessions"].values() if s["title"].startswith("Board prep"))
+    old_doc = service.open_session(resumed["id"], resumed["user_id"])
+    events = service.run_turn(resumed["id"], resumed["user_id"], "How is the budget? quetzal")
+    assert type(events[-1]).__name__ == "Done", events[-3:]
+    doc = service.open_session(resumed["id"], resumed["user_id"])
+    assert doc.meta.turn_count == resumed["turn_count"] + 1
+    assert _agent_messages(doc.agent_snapshot) >= _agent_messages(old_doc.agent_snapshot) + 2
+    for row in old.rows["pending_turns"]:
+        shown = service.pending_turn(row["session_id"], row["user_id"])
+        assert shown is not None and shown.status == "failed" and shown.text == row["text"]
+        assert type(service.run_turn(row["session_id"], row["user_id"], shown.text)[-1]).__name__ == "Done"
+    after = _what_users_saw(old.engine)
+    assert store.reindex() == len(old.objects)
+    _check_table(old.engine, after)
+    assert _search(old.engine, "quetzal") == {resumed["id"]}
+    _check_rollups_match(old.engine)
