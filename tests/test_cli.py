@@ -46,6 +46,11 @@ def test_chat_example_runs_a_prep_conversation_with_tools_and_can_be_resumed(tmp
 
     listed = run(["sessions", "list"], tmp_path)
     assert listed.returncode == 0 and session_id in listed.stdout and "3 turns" in listed.stdout
+    # on the SQL store too (it said "S3 store only"): search rows rebuilt from the transcript
+    reindexed = run(["sessions", "reindex"], tmp_path)
+    assert reindexed.returncode == 0 and "reindexed 1 session from their stored transcripts" in reindexed.stdout
+    found = run(["sessions", "list", "--search", "agenda"], tmp_path)
+    assert session_id in found.stdout and "3 turns" in found.stdout
 
     resumed = run(["chat", "--session", session_id], tmp_path, stdin="What's the budget context?\n/quit\n")
     assert resumed.returncode == 0, resumed.stderr
