@@ -371,7 +371,8 @@ class SqlSessionStore(IndexedStore):
         count = 0
         for sid in ids:
             with self.index.tx() as conn:
-                row = conn.execute(select(db.sessions.c.title).where(db.sessions.c.id == sid)).first()
+                # locked as a turn's commit locks it: a turn stored meanwhile keeps its search row
+                row = conn.execute(select(db.sessions.c.title).where(db.sessions.c.id == sid).with_for_update()).first()
                 if row is None:  # deleted meanwhile
                     continue
                 contents = conn.execute(

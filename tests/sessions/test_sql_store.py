@@ -265,3 +265,26 @@ def test_begin_turn_reads_row_and_window_at_once_and_forgets_old_sends(any_engin
 
 def test_commit_is_local_on_sqlite_only(any_engine) -> None:
     assert SqlSessionStore(any_engine).commit_is_local == db.is_sqlite(any_engine)
+
+
+def test_reindex_waits_for_a_turn_being_stored(any_engine) -> None:
+    """``sessions reindex`` while users chat keeps the search row of a turn stored meanwhile.
+
+    Reindex rewrites a session's search rows from its transcript. On Postgres it read the
+    transcript without the session row's lock a turn's commit holds, so a turn committed
+    between that read and its rewrite lost its search row (the session no longer found by
+    that answer until the next reindex). It now locks the row first and waits.
+    """
+    store = SqlSessionStore(any_engine)
+    sid = store.create_session("u1", model="offline", title="t").id
+    store.commit_turn(sid, "u1", expected_version=0, commit=_commit(0, 0, session_id=sid))
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (store.reindex(), done.set()))
+    with db.write_tx(any_engine) as conn:  # as commit_turn holds it
+        conn.execute(select(db.sessions.c.id).where(db.sessions.c.id == sid).with_for_update())
+        worker.start()
+        assert not done.wait(0.5), "reindex rewrote the rows of a session a commit was writing"
+    worker.join(10)
+    assert done.is_set()
+    found = store.list_sessions(SessionQuery(user_id="u1", text="answer 0.0"))[0]
+    assert [m.id for m in found] == [sid]
