@@ -21,6 +21,8 @@ from assistant.log import setup_logging
 from assistant.views.format import counted
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from assistant.chat import ChatService
     from assistant.sessions.base import SessionMeta
 
@@ -208,8 +210,6 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         )
         print(f"reindexed {counted(reindexed, 'session')} from {source}")
         return 0
-    from assistant.sessions import queries
-    from assistant.views.format import fmt_cost, fmt_tokens
     from assistant.views.usage import costs_csv
 
     engine = store.engine
@@ -224,25 +224,7 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     if args.action == "list":
-        try:
-            page = queries.list_sessions(
-                engine,
-                queries.SessionFilter(user_id=user, text=args.search, since=since, until=until, limit=args.limit),
-            )
-        except queries.SessionQueryError as e:  # e.g. a --search longer than 200 characters: was a traceback
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        for row in page.rows:
-            print(
-                f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {counted(row.turn_count, 'turn'):>10}  "
-                f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {fmt_cost(row.cost_usd):>10}  {row.title}"
-            )
-        # the page's "of about N": a search with many matches is counted from its newest candidates
-        about = "about " if page.totals.approximate else ""
-        count = f"{about}{counted(page.total_count, 'session')}"
-        shown = f"{len(page.rows):,} of {count}" if len(page.rows) < page.total_count else count
-        print(f"{shown} · {about}{fmt_cost(page.totals.cost_usd)} total")
-        return 0
+        return _list_sessions(engine, args, user, since, until)
     if args.action == "costs":
         if since is None:
             print("error: costs needs --since YYYY-MM-DD", file=sys.stderr)
@@ -261,12 +243,59 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
     return 2
 
 
+def _list_sessions(
+    engine: Engine, args: argparse.Namespace, user: str | None, since: datetime | None, until: datetime | None
+) -> int:
+    """``sessions list``: one line per session, newest first, ``--limit`` a page; the footer says
+    which rows of how many these are and how to get the next page."""
+    from assistant.sessions import queries
+    from assistant.views.format import fmt_cost, fmt_tokens
+
+    offset = (args.page - 1) * args.limit
+    try:
+        page = queries.list_sessions(
+            engine,
+            queries.SessionFilter(
+                user_id=user, text=args.search, since=since, until=until, limit=args.limit, offset=offset
+            ),
+        )
+    except queries.SessionQueryError as e:  # e.g. a --search longer than 200 characters: was a traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    last_page = max(1, -(-page.total_count // args.limit))
+    if not page.rows and args.page > 1:  # an empty page read as "no sessions"
+        print(
+            f"error: --page {args.page} is past the last page ({last_page} at --limit {args.limit}; "
+            f"{counted(page.total_count, 'session')})",
+            file=sys.stderr,
+        )
+        return 2
+    for row in page.rows:
+        print(
+            f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {counted(row.turn_count, 'turn'):>10}  "
+            f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {fmt_cost(row.cost_usd):>10}  {row.title}"
+        )
+    # the page's "of about N": a search with many matches is counted from its newest candidates
+    about = "about " if page.totals.approximate else ""
+    count = f"{about}{counted(page.total_count, 'session')}"
+    if args.page > 1:
+        first, last = offset + 1, offset + len(page.rows)
+        shown = f"row {first:,} of {count}" if first == last else f"rows {first:,}–{last:,} of {count}"
+    else:
+        shown = f"{len(page.rows):,} of {count}" if len(page.rows) < page.total_count else count
+    more = f" · next: --page {args.page + 1}" if offset + len(page.rows) < page.total_count else ""
+    print(f"{shown} · {about}{fmt_cost(page.totals.cost_usd)} total{more}")
+    return 0
+
+
 def _sessions_conflict(args: argparse.Namespace) -> str | None:
     """Options of ``sessions`` that contradict each other or the action, or None."""
     if args.all and args.user:
         return "--all lists every user's sessions; give --all or --user, not both"
     if args.csv and args.action != "costs":
         return "--csv applies to sessions costs"
+    if args.page != 1 and args.action != "list":
+        return "--page applies to sessions list"
     return None
 
 
@@ -356,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--search", help='words to find in a title or one exchange (every word, any order; "quotes" for a phrase)'
     )
     sessions.add_argument("--limit", type=_between(1, MAX_PAGE), default=50, help=f"rows to list (1-{MAX_PAGE})")
+    sessions.add_argument(
+        "--page", type=_between(1, 1_000_000), default=1, help="which page of --limit rows to list (default: 1)"
+    )
     sessions.add_argument("--csv", action="store_true", help="CSV output (costs)")
     sessions.set_defaults(func=cmd_sessions)
     prices = sub.add_parser("prices", help="print the model price table")

@@ -74,3 +74,34 @@ def test_a_search_estimated_from_its_newest_candidates_says_about(
     assert main(["sessions", "list", "--search", "Orion", "--limit", "20"]) == 0  # the window holds them all
     footer = capsys.readouterr().out.strip().splitlines()[-1]
     assert footer.startswith("12 sessions · $"), footer
+
+
+def test_pages_past_the_limit_list_every_session_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Past ``--limit 500`` (the most one listing prints) a heavy user's older sessions could not be
+    listed at all; ``--page N`` lists the next rows, and the footer names the next page."""
+    db = tmp_path / "cli.db"
+    _seed(db, 5)
+    for key, value in _env(db).items():
+        monkeypatch.setenv(key, value)
+    assert main(["sessions", "list", "--limit", "5"]) == 0
+    everything = [line.split()[0] for line in capsys.readouterr().out.strip().splitlines()[:-1]]
+    assert len(everything) == 5
+
+    listed: list[str] = []
+    footers: list[str] = []
+    for number in (1, 2, 3):
+        assert main(["sessions", "list", "--limit", "2", "--page", str(number)]) == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        listed += [line.split()[0] for line in lines[:-1]]
+        footers.append(lines[-1])
+    assert listed == everything, "every session once, newest first"
+    assert footers[0].startswith("2 of 5 sessions · ") and footers[0].endswith(" · next: --page 2"), footers[0]
+    assert footers[1].startswith("rows 3–4 of 5 sessions · ") and footers[1].endswith(" · next: --page 3"), footers[1]
+    assert footers[2].startswith("row 5 of 5 sessions · ") and "next" not in footers[2], footers[2]
+
+    assert main(["sessions", "list", "--limit", "2", "--page", "4"]) == 2  # was an empty list: "no sessions"
+    assert "--page 4 is past the last page (3 at --limit 2; 5 sessions)" in capsys.readouterr().err
+    assert main(["sessions", "costs", "--since", "2026-01-01", "--page", "2"]) == 2
+    assert "--page applies to sessions list" in capsys.readouterr().err
