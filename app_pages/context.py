@@ -21,7 +21,13 @@ import streamlit as st
 
 from assistant.config import get_settings
 from assistant.context.big_rocks import read_rock_entries
-from assistant.context.budget import BudgetStatus, budget_statuses, budget_summary, read_budget_file
+from assistant.context.budget import (
+    BudgetStatus,
+    budget_statuses,
+    budget_summary,
+    largest_gaps_first,
+    read_budget_file,
+)
 from assistant.context.budget_io import (
     BudgetRow,
     budget_file_of,
@@ -370,7 +376,7 @@ def _attention_line(statuses: list[BudgetStatus]) -> str | None:
     """The flagged areas above the table: all of a few, in file order; else the largest forecast gaps."""
     flagged = [s for s in statuses if s.flags]
     if len(flagged) > ATTENTION_NAMED:
-        flagged = sorted(flagged, key=lambda s: abs(s.forecast_variance), reverse=True)
+        flagged = largest_gaps_first(flagged)
     named = [f"{plain_text(s.name)} ({', '.join(f.replace('_', ' ') for f in s.flags)})" for s in flagged]
     if len(named) <= ATTENTION_NAMED:
         return "Needs attention: " + " · ".join(named) if named else None

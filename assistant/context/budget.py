@@ -127,6 +127,12 @@ def compute_status(area: BudgetArea, *, currency: str, thresholds: BudgetThresho
     )
 
 
+def largest_gaps_first(statuses: list[BudgetStatus]) -> list[BudgetStatus]:
+    """The areas by the size of their forecast gap, over or under budget, largest first (ties in file
+    order): how a long list of flagged areas is cut to the few worth naming (page and budget tool)."""
+    return sorted(statuses, key=lambda s: abs(s.forecast_variance), reverse=True)
+
+
 def read_budget_file(data_dir: Path) -> BudgetFile:
     """``budget.toml`` as written (currency, thresholds and areas), validated.
 

@@ -20,7 +20,7 @@ from strands.types.tools import AgentTool, ToolContext
 
 from assistant.context.agenda import MAX_DURATION, MIN_DURATION, agenda_to_dict, build_agenda
 from assistant.context.big_rocks import big_rocks_status_of
-from assistant.context.budget import budget_context_of, budget_statuses, budget_summary
+from assistant.context.budget import budget_context_of, budget_statuses, budget_summary, largest_gaps_first
 from assistant.context.data_files import DataFileError
 from assistant.context.prep_notes import list_prep_responses, list_series_prep
 from assistant.context.prep_notes import save_prep_response as save_prep_response_db
@@ -216,7 +216,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         flagged = [a for a in areas if a.needs_attention]
         summary = f"{_plural(len(areas), 'budget area')}, {len(flagged)} needing attention"
         if len(flagged) > MAX_SUMMARY_AREAS:  # hundreds of areas: the step read as a wall of text
-            flagged = sorted(flagged, key=lambda a: abs(a.forecast_variance), reverse=True)
+            flagged = largest_gaps_first(flagged)
             rest = len(flagged) - MAX_SUMMARY_AREAS
             named = "; ".join(a.headline() for a in flagged[:MAX_SUMMARY_AREAS])
             summary += f", largest forecast gaps first: {named}; and {rest} more (every area is in areas)"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.context.budget import budget_context, budget_summary, load_budget
+from assistant.context.budget import budget_context, budget_summary, largest_gaps_first, load_budget
 from assistant.context.data_files import DataFileError
 from tests.fixtures.meeting_data import NOW
 
@@ -62,3 +62,12 @@ def test_shipped_budget_is_valid() -> None:
     data = Path(__file__).resolve().parents[2] / "data"
     areas = load_budget(data, datetime.now(UTC))
     assert any(a.needs_attention for a in areas)
+
+
+def test_largest_gaps_first_orders_over_and_under_alike_and_keeps_file_order_on_ties(data_dir: Path) -> None:
+    areas = load_budget(data_dir, NOW)
+    ordered = largest_gaps_first(areas)
+    gaps = [abs(a.forecast_variance) for a in ordered]
+    assert gaps == sorted(gaps, reverse=True) and sorted(a.id for a in ordered) == sorted(a.id for a in areas)
+    twins = [areas[0], areas[0].model_copy(update={"id": "twin"})]
+    assert [a.id for a in largest_gaps_first(twins)] == [areas[0].id, "twin"]
