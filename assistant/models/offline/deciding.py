@@ -229,6 +229,12 @@ def note_text(user_text: str) -> str:
     return _SAVE_PREFIX.sub("", user_text, count=1).strip()
 
 
+def _save_command(user_text: str) -> str:
+    """The command part of a save message ("Save a note for the board meeting: "), before the note."""
+    match = _SAVE_PREFIX.match(user_text)
+    return match.group(0) if match else ""
+
+
 def _prep_meeting_title(previous_answer: str) -> str:
     match = re.search(re.escape(PREP_QUESTIONS_HEADING) + r"\s+(.+?):?\*{0,2}\s*$", previous_answer, re.M)
     return re.sub(r"\\(.)", r"\1", match.group(1)).strip(" *:") if match else ""  # the title quoted literal
@@ -254,9 +260,15 @@ def plan_tool_calls(context: Context) -> list[ToolCall]:
         if name in context.available and name not in done and all(c.name != name for c in calls):
             calls.append(ToolCall(name, tool_input))
 
+    saving = intents.save and bool(note_text(context.user_text))
+
     def meetings_call() -> dict[str, Any]:
-        query = _meeting_query(context.user_text)
-        tool_input: dict[str, Any] = {"days_ahead": _days_ahead(context.user_text, named=query is not None)}
+        # A note names its meeting in the command ("Note for the Acme QBR: ..."), or anywhere in its
+        # text, matched against the listed titles: "Remember that the Acme QBR must end with the
+        # renewal signed" searched the meetings for "renewal signed" and saved nothing.
+        query = _meeting_query(_save_command(context.user_text) if saving else context.user_text)
+        named = query is not None or saving
+        tool_input: dict[str, Any] = {"days_ahead": _days_ahead(context.user_text, named=named)}
         if query:
             tool_input["query"] = query
         return tool_input

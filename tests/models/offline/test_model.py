@@ -566,3 +566,24 @@ def test_a_question_that_mentions_notes_saves_nothing(sqlite_engine: Any, asked:
 def test_a_save_command_still_saves_its_note(sqlite_engine: Any, asked: str) -> None:
     _, saved = _one_turn_and_saved_notes(sqlite_engine, asked)
     assert len(saved) == 1 and "renewal" in saved[0] and not saved[0].lower().startswith(("can you", "please")), saved
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "Remember that the Acme QBR must end with the renewal signed",
+        "Save a note: the Acme QBR must end with the renewal signed before Friday",
+    ],
+)
+def test_a_note_naming_its_meeting_in_its_text_is_saved_on_that_meeting(sqlite_engine: Any, asked: str) -> None:
+    """A note whose text holds "with ..." or "before ..." searched the meetings for that clause
+    ("0 meetings matching 'renewal signed'") and saved nothing; the meeting it names is found by title."""
+    from sqlalchemy import select
+
+    from assistant import db
+
+    done, saved = _one_turn_and_saved_notes(sqlite_engine, asked)
+    assert [s.name for s in done.turn.tool_steps][-1] == "save_prep_response"
+    assert len(saved) == 1 and "renewal signed" in saved[0], saved
+    with sqlite_engine.connect() as conn:
+        assert list(conn.execute(select(db.prep_responses.c.meeting_id)).scalars()) == ["acme-qbr"]
