@@ -80,6 +80,7 @@ st.html(
     .st-key-detail-title h2 { padding-bottom: 0.2rem; }
     :is(.st-key-sc-empty, .st-key-db-empty, .st-key-wi-empty) [data-testid="stMarkdownContainer"] h2
         { font-size: 1.5rem; padding: 0.5rem 0 1rem; letter-spacing: normal; }
+    @media (max-width: 640px) { .st-key-sc_sort { width: 100% !important; flex: 1 1 100%; } }
     </style>"""
 )
 

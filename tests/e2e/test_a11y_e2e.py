@@ -80,6 +80,9 @@ def test_sessions_pager_stays_on_one_line_on_a_phone(browser: Any, chat_server: 
         # 'Showing …' sat 7.5 px below the buttons' middle (its Markdown's own -1rem bottom margin)
         assert len(boxes) == 3 and max(middles) - min(middles) < 2, boxes
         assert all(right <= 390 for _, right in boxes), boxes
+        # "Sort by" kept its 170 px desktop width under full-width filters: now as wide as they are
+        sort_box, model_box = (page.locator(s).bounding_box() for s in (".st-key-sc_sort", ".st-key-sc_models"))
+        assert sort_box and model_box and abs(sort_box["width"] - model_box["width"]) < 2, (sort_box, model_box)
         # The dashboard's period picker ran off the screen: 'Custom ra' cut at the edge, the rest
         # of it only reachable by an invisible horizontal scroll. Now its buttons wrap.
         page.get_by_role("tab", name="Cost dashboard").click()
