@@ -53,15 +53,19 @@ def chosen(page: Any, container: str) -> str:
 def pick(page: Any, container: str, option: str) -> None:
     """Choose the option containing ``option`` in the selectbox inside ``container``."""
     wanted = page.locator("[role='option']", has_text=option).first
-    for _attempt in range(3):  # a rerun that lands right after the click redraws the select closed
+    # A rerun that lands while the list is open redraws the select: the list closes, or its options
+    # move and are replaced ("element is not stable", then "detached"), and one long click waited
+    # out its 20 s on a busy machine. Each attempt opens the list afresh and gives the click 3 s.
+    for attempt in range(4):
         idle(page)
+        page.keyboard.press("Escape")  # a list left open by the previous attempt
         page.locator(f"{container} button[aria-label='Open']").click()
         try:
-            wanted.wait_for(timeout=3_000)
-            break
+            wanted.click(timeout=3_000)
+            return
         except Exception:  # playwright's TimeoutError: open it again
-            continue
-    wanted.click()
+            if attempt == 3:
+                raise
 
 
 def test_pick_a_model_ask_then_ask_another_model(page: Any, two_models_server: StreamlitServer) -> None:
