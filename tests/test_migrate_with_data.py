@@ -121,6 +121,17 @@ def _agent_messages(snapshot: dict[str, Any] | None) -> int:
     return len(((snapshot or {}).get("data") or {}).get("messages") or [])
 
 
+def _resumes_with_its_agent(service: Any, s: dict[str, Any]) -> None:
+    """A new turn in old session ``s`` ("... quetzal") is answered and stored by an agent restored
+    from the old snapshot: it still holds the earlier exchanges."""
+    old_doc = service.open_session(s["id"], s["user_id"])
+    events = service.run_turn(s["id"], s["user_id"], "How is the budget? quetzal")
+    assert type(events[-1]).__name__ == "Done", events[-3:]
+    doc = service.open_session(s["id"], s["user_id"])
+    assert doc.meta.turn_count == s["turn_count"] + 1
+    assert _agent_messages(doc.agent_snapshot) >= _agent_messages(old_doc.agent_snapshot) + 2
+
+
 def test_an_old_releases_conversations_survive_the_upgrade_to_head(old_release_engine: OldRelease) -> None:
     """Sessions an old release stored open, list, cost, search, export and resume the same after the upgrade."""
     old = old_release_engine
@@ -151,13 +162,7 @@ def test_an_old_releases_conversations_survive_the_upgrade_to_head(old_release_e
     resumed += [s for s in before["sessions"].values() if s["title"] == "Prepare me for my next meeting"]
     assert len(resumed) == 2
     for s in resumed:
-        old_doc = service.open_session(s["id"], s["user_id"])
-        events = service.run_turn(s["id"], s["user_id"], "How is the budget? quetzal")
-        assert type(events[-1]).__name__ == "Done", events[-3:]
-        doc = service.open_session(s["id"], s["user_id"])
-        assert doc.meta.turn_count == s["turn_count"] + 1
-        # the agent was restored from the old snapshot: it still holds the earlier exchanges
-        assert _agent_messages(doc.agent_snapshot) >= _agent_messages(old_doc.agent_snapshot) + 2
+        _resumes_with_its_agent(service, s)
     assert _search(engine, "quetzal") == {s["id"] for s in resumed}
     assert _search(engine, "zebrafinch") == _sessions_with_word(old, "zebrafinch")
     _check_rollups_match(engine)
@@ -253,12 +258,7 @@ def test_an_old_releases_s3_sessions_survive_the_upgrade_to_head(
     for word in WORDS:
         assert _search(old.engine, word) == _sessions_with_word(old, word), word
     resumed = next(s for s in before["sessions"].values() if s["title"].startswith("Board prep"))
-    old_doc = service.open_session(resumed["id"], resumed["user_id"])
-    events = service.run_turn(resumed["id"], resumed["user_id"], "How is the budget? quetzal")
-    assert type(events[-1]).__name__ == "Done", events[-3:]
-    doc = service.open_session(resumed["id"], resumed["user_id"])
-    assert doc.meta.turn_count == resumed["turn_count"] + 1
-    assert _agent_messages(doc.agent_snapshot) >= _agent_messages(old_doc.agent_snapshot) + 2
+    _resumes_with_its_agent(service, resumed)
     for row in old.rows["pending_turns"]:
         shown = service.pending_turn(row["session_id"], row["user_id"])
         assert shown is not None and shown.status == "failed" and shown.text == row["text"]

@@ -62,11 +62,16 @@ def injected_server(tmp_path_factory: pytest.TempPathFactory, attacker: str) -> 
     server.stop()
 
 
-def test_injected_image_is_not_loaded(page: Any, injected_server: StreamlitServer, attacker: str) -> None:
-    page.goto(injected_server.url + "/")
+def _type_and_send(page: Any, server: StreamlitServer, typed: str) -> None:
+    """Open the chat page, type ``typed`` into the chat input and send it."""
+    page.goto(server.url + "/")
     page.wait_for_selector('[data-testid="stChatInputTextArea"]')
-    page.fill('[data-testid="stChatInputTextArea"]', "Prepare me for the Weekly Leadership Team Sync")
+    page.fill('[data-testid="stChatInputTextArea"]', typed)
     page.press('[data-testid="stChatInputTextArea"]', "Enter")
+
+
+def test_injected_image_is_not_loaded(page: Any, injected_server: StreamlitServer, attacker: str) -> None:
+    _type_and_send(page, injected_server, "Prepare me for the Weekly Leadership Team Sync")
     # The offline model quotes calendar text as typed (assistant.markdown_text.literal); a model
     # that did not would have its image turned into "[image blocked: ...]" by safe_markdown.
     answer = page.locator('[data-testid="stChatMessage"]').filter(has_text="Ignore previous instructions")
@@ -84,10 +89,7 @@ def test_colour_and_icon_codes_in_what_the_user_typed_show_as_typed(
     """Streamlit draws ":red[x]" in red without ":red", ":material/home:" as an icon: a user's text and the
     session title made from it must read as typed (the title ":red[x]" was shown as "[x]")."""
     typed = "Plan :red[urgent] and :small[minor] :blue-background[notes] :material/home: at 10:00"
-    page.goto(injected_server.url + "/")
-    page.wait_for_selector('[data-testid="stChatInputTextArea"]')
-    page.fill('[data-testid="stChatInputTextArea"]', typed)
-    page.press('[data-testid="stChatInputTextArea"]', "Enter")
+    _type_and_send(page, injected_server, typed)
     page.locator('[data-testid="stChatMessage"]').nth(1).wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     bubble = page.locator('[data-testid="stChatMessage"]').first.inner_text().replace("\u200b", "")
@@ -102,10 +104,7 @@ def test_dollars_and_deep_quotes_in_a_message_render_as_typed(page: Any, injecte
     3000-pixel black box over the chat, and 7,900 '>' (a quote nested 7,900 deep) overflowed the renderer's
     stack: the message showed as 'RangeError: Maximum call stack size exceeded' and a stack trace."""
     typed = "I paid $1,200 for travel and $3,400 for the offsite $\\rule{3000px}{3000px}$\n" + ">" * 7900
-    page.goto(injected_server.url + "/")
-    page.wait_for_selector('[data-testid="stChatInputTextArea"]')
-    page.fill('[data-testid="stChatInputTextArea"]', typed)
-    page.press('[data-testid="stChatInputTextArea"]', "Enter")
+    _type_and_send(page, injected_server, typed)
     page.locator('[data-testid="stChatMessage"]').nth(1).wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
     bubble = page.locator('[data-testid="stChatMessage"]').first
