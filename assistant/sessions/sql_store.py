@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import Connection, Row, and_, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from assistant import db
@@ -58,6 +59,21 @@ from assistant.sessions.rows import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _transcript_rows(conn: Connection, session_id: str) -> tuple[Sequence[Row[Any, Any]], Sequence[Row[Any, Any]]]:
+    """A session's message rows (role, content) and turn rows (record, feedback), each in order."""
+    messages = conn.execute(
+        select(db.messages.c.role, db.messages.c.content)
+        .where(db.messages.c.session_id == session_id)
+        .order_by(db.messages.c.idx)
+    ).all()
+    turns = conn.execute(
+        select(db.turns.c.record, db.turns.c.feedback)
+        .where(db.turns.c.session_id == session_id)
+        .order_by(db.turns.c.idx)
+    ).all()
+    return messages, turns
 
 
 class SqlSessionStore(IndexedStore):
@@ -127,16 +143,7 @@ class SqlSessionStore(IndexedStore):
         """Read the whole session: transcript, turns and agent snapshot."""
         meta = self.get_meta(session_id, user_id)
         with self.engine.connect() as conn:
-            msg_rows = conn.execute(
-                select(db.messages.c.idx, db.messages.c.role, db.messages.c.content)
-                .where(db.messages.c.session_id == session_id)
-                .order_by(db.messages.c.idx)
-            ).all()
-            turn_rows = conn.execute(
-                select(db.turns.c.record, db.turns.c.feedback)
-                .where(db.turns.c.session_id == session_id)
-                .order_by(db.turns.c.idx)
-            ).all()
+            msg_rows, turn_rows = _transcript_rows(conn, session_id)
             snapshot_text = conn.execute(
                 select(db.sessions.c.agent_snapshot).where(db.sessions.c.id == session_id)
             ).scalar_one_or_none()
@@ -375,15 +382,10 @@ class SqlSessionStore(IndexedStore):
                 row = conn.execute(select(db.sessions.c.title).where(db.sessions.c.id == sid).with_for_update()).first()
                 if row is None:  # deleted meanwhile
                     continue
-                contents = conn.execute(
-                    select(db.messages.c.role, db.messages.c.content)
-                    .where(db.messages.c.session_id == sid)
-                    .order_by(db.messages.c.idx)
-                ).all()
-                records = conn.execute(select(db.turns.c.record).where(db.turns.c.session_id == sid)).scalars().all()
+                contents, records = _transcript_rows(conn, sid)
                 try:
                     messages = [{"role": m.role, "content": json.loads(m.content)} for m in contents]
-                    turns = [json.loads(r) for r in records]
+                    turns = [json.loads(r.record) for r in records]
                 except ValueError:
                     logger.error("session_id=<%s> | session data is damaged, search rows left as they are", sid)
                     continue
