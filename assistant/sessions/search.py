@@ -89,6 +89,12 @@ def _fts_query(words: list[str]) -> str | None:
     return " AND ".join('"' + c.replace('"', '""') + '"' for c in phrases)
 
 
+def uses_text_index(words: list[str]) -> bool:
+    """Whether the text index narrows a search for ``words``: one of them has three characters or
+    more between apostrophes (a trigram). Otherwise a search through it reads every text row."""
+    return _fts_query(words) is not None
+
+
 def search_term(text: str | None) -> str:
     """The search text as typed, cleaned: without control characters, each run of spaces one space.
 

@@ -114,6 +114,43 @@ def test_search_with_many_matches_stops_at_the_window(query_engine: Engine, monk
     assert scoped.total_count == len([i for i in range(0, 40, 2) if i % 3 == 0])
 
 
+def test_search_whose_matches_are_all_recent_is_not_extrapolated_over_history(
+    query_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A word of the last few sessions only (a new project's name, a message pasted this morning):
+    # the window holds its matches at its newest end and none further back. Scaled to the whole
+    # history as if it were as common everywhere, 6 matches read "about 20" sessions and their
+    # cost; at 80k sessions, 60 read "about 2,120" (and the count dropped to 60 on page 3).
+    insert_sessions(query_engine, _rows(40))
+    for i in range(40):
+        set_search_text(query_engine, f"alice-{i:04d}", "project falcon q3" if i >= 34 else "other words")
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 10)
+    for user in (None, "alice"):
+        page = list_sessions(query_engine, SessionFilter(user_id=user, text="falcon", limit=3))
+        assert [r.id for r in page.rows] == ["alice-0039", "alice-0038", "alice-0037"]
+        assert page.total_count == 6 and not page.totals.approximate
+        assert page.totals.input_tokens == sum(100 * i for i in range(34, 40))
+        # a word too short for the text index (it would read every row): the window's own count
+        short = list_sessions(query_engine, SessionFilter(user_id=user, text="q3", limit=3))
+        assert short.total_count == 6 and short.totals.approximate
+
+
+def test_search_extrapolates_from_the_older_half_of_its_window(
+    query_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Matches thick among the newest sessions and thinner further back: the rest of history is
+    # estimated at the rate of the window's older half (2 of 6), not of the whole window (5 of 12).
+    insert_sessions(query_engine, _rows(40))
+    hit = {39, 38, 37, 34, 31, 28} | {i for i in range(28) if i % 3 == 1}
+    for i in range(40):
+        set_search_text(query_engine, f"alice-{i:04d}", "falcon" if i in hit else "other words")
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 10)
+    page = list_sessions(query_engine, SessionFilter(text="falcon", limit=3))
+    assert page.totals.approximate
+    assert page.total_count == 15  # 6 in the 12 walked + 2/6 of the 28 older candidates (9.33)
+    assert len(hit) == 15
+
+
 def test_rare_term_is_found_through_the_text_index_with_an_exact_count(
     query_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
