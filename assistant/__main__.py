@@ -249,7 +249,8 @@ def _list_sessions(
     """``sessions list``: one line per session, newest first, ``--limit`` a page; the footer says
     which rows of how many these are and how to get the next page."""
     from assistant.sessions import queries
-    from assistant.views.format import fmt_cost, fmt_tokens
+    from assistant.views.format import fmt_tokens
+    from assistant.views.sessions import row_cost_text, totals_cost_text
 
     offset = (args.page - 1) * args.limit
     try:
@@ -273,7 +274,7 @@ def _list_sessions(
     for row in page.rows:
         print(
             f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {counted(row.turn_count, 'turn'):>10}  "
-            f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {fmt_cost(row.cost_usd):>10}  {row.title}"
+            f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {row_cost_text(row):>10}  {row.title}"
         )
     # the page's "of about N": a search with many matches is counted from its newest candidates
     about = "about " if page.totals.approximate else ""
@@ -284,7 +285,10 @@ def _list_sessions(
     else:
         shown = f"{len(page.rows):,} of {count}" if len(page.rows) < page.total_count else count
     more = f" · next: --page {args.page + 1}" if offset + len(page.rows) < page.total_count else ""
-    print(f"{shown} · {about}{fmt_cost(page.totals.cost_usd)} total{more}")
+    # as the page's Cost metric: a lower bound ("≥ $1.23") when some sessions used an unpriced model
+    unpriced = page.totals.unknown_cost_sessions
+    unknown = f" ({about}{counted(unpriced, 'session')} used a model without a price)" if unpriced else ""
+    print(f"{shown} · {about}{totals_cost_text(page.totals)} total{unknown}{more}")
     return 0
 
 

@@ -19,6 +19,7 @@ from assistant.db import make_engine
 from assistant.migrate import upgrade
 from assistant.sessions import queries
 from tests.fixtures.chat import make_service
+from tests.fixtures.db import insert_sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,3 +106,28 @@ def test_pages_past_the_limit_list_every_session_once(
     assert "--page 4 is past the last page (3 at --limit 2; 5 sessions)" in capsys.readouterr().err
     assert main(["sessions", "costs", "--since", "2026-01-01", "--page", "2"]) == 2
     assert "--page applies to sessions list" in capsys.readouterr().err
+
+
+def test_a_list_with_unpriced_sessions_says_its_total_is_a_lower_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A session with calls on a model without a price: the Sessions page shows "≥ $0.10" for it and
+    "≥ $0.35" for the total, the CLI printed "unknown" and "$0.35 total" (read as the exact spend)."""
+    db = tmp_path / "cli.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    insert_sessions(
+        engine,
+        [
+            {"id": "s-priced", "user_id": "test-user-123", "title": "Priced", "cost_usd": 0.25},
+            {"id": "s-partly", "user_id": "test-user-123", "title": "Partly", "cost_usd": 0.10, "cost_unknown": True},
+        ],
+    )
+    engine.dispose()
+    for key, value in _env(db).items():
+        monkeypatch.setenv(key, value)
+    assert main(["sessions", "list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    partly = next(line for line in lines if line.startswith("s-partly"))
+    assert "≥ $0.10" in partly, partly
+    assert lines[-1] == "2 sessions · ≥ $0.35 total (1 session used a model without a price)", lines[-1]
