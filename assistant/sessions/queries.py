@@ -13,8 +13,9 @@ the database with server-side paging:
   text, one row each) for a row holding every word typed
   (:func:`assistant.sessions.search.search_words`). It first checks the newest candidates
   in sort order, one session at a time, and stops at a window of :data:`SEARCH_WINDOW` of them: a common term fills the
-  page there, and its count and totals are extrapolated from the window (``approximate``,
-  shown as "about N"). A rarer term falls back to the index (a pg_trgm GIN index on
+  page there, and its count and totals are the window's plus the older candidates estimated
+  at the rate of the window's older half (``approximate``, shown as "about N"). A rarer term,
+  or one of recent sessions only (no match in that half), falls back to the index (a pg_trgm GIN index on
   PostgreSQL, an FTS5 trigram index ``session_text_fts`` on SQLite, ``LIKE`` for terms
   shorter than three characters), where the matches are few, with an exact count;
 - pages after the first start after the last row of the previous page (``after``, keyset
