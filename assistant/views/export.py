@@ -18,7 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from assistant.chat.display import tool_step
-from assistant.inputs import strip_control_chars
+from assistant.inputs import cap_combining_marks, strip_bidi_controls, strip_control_chars
+from assistant.markdown_text import literal
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
 from assistant.views.conversation import failed_attempts
 from assistant.views.format import UTC_ZONE, fmt_cost, fmt_datetime, fmt_ms
@@ -72,7 +73,7 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
     when = exported_at or datetime.now(UTC)
     total = "unknown" if meta.cost_unknown else fmt_cost(meta.cost_usd)
     lines = [
-        f"# {safe_markdown(meta.title)}",
+        f"# {literal(cap_combining_marks(strip_bidi_controls(meta.title)))}",  # as typed, as the page shows it
         "",
         f"- Session: `{meta.id}`",
         f"- State: {meta.state}",

@@ -129,3 +129,11 @@ def test_markdown_export_holds_no_control_characters() -> None:
     md = session_to_markdown(replace(doc, messages=messages), exported_at=NOW)
     assert "Budget red done\tok" in md
     assert not any(ord(c) < 32 and c not in "\n\t" for c in md), repr(md)
+
+
+def test_markdown_export_title_reads_as_typed_as_on_the_page() -> None:
+    """The page shows a title as typed; the export's heading rendered "**Q3**" bold and "<b>" as HTML
+    (escaped to a visible "&lt;b&gt;"), so the file read otherwise than the page it was taken from."""
+    doc = replace(_doc(), meta=replace(_doc().meta, title="**Q3** plan <b>x</b> $5 _draft_ #2"))
+    heading = session_to_markdown(doc, exported_at=NOW).splitlines()[0]
+    assert heading == r"# \*\*Q3\*\* plan \<b\>x\</b\> \$5 \_draft\_ \#2", heading
