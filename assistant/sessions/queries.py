@@ -414,7 +414,8 @@ def _search_window(
     to all of history overstated it (60 matches at 80k sessions read "about 2,120"). When the
     page is not filled inside a full window, or the window's older half holds no match (the
     term is recent, so its matches are few) and the text index can narrow it (a word of three
-    characters or more; else it would read every text row), None: the caller asks the index.
+    characters or more), None: the caller asks the index. Words too short for it (the index
+    would read every text row) are then estimated at the whole window's rate, as before.
     """
     window = max(SEARCH_WINDOW, 4 * (offset + limit))
     c = sessions.c
@@ -451,8 +452,11 @@ def _search_window(
         return page_ids, _totals(_hit_sums(hits))
     newer = walked // 2
     older = [h for h in hits if h.walk_rank > newer]
-    if not older and uses_text_index(search_words(text)):
-        return None
+    if not older:
+        if uses_text_index(search_words(text)):
+            return None
+        # too short for the index: the whole window's rate (the pager still reaches older matches)
+        older, newer = list(hits), 0
     if _totals_from_rollup(query):
         everyone = _rollup_totals(conn, query).sessions
     else:
