@@ -54,12 +54,15 @@ def checked_text(data: bytes, max_bytes: int | None = None) -> str:
             "This file is not text, so it is not an iCalendar (.ics) file; export the calendar as .ics and try again."
         )
     text = _decode(data)
-    if _HTML_START.match(text[:1024]) or "<html" in text[:1024].lower():
+    is_calendar = text.lstrip().upper().startswith("BEGIN:VCALENDAR")
+    # A calendar's own events may hold HTML near its top (Outlook's X-ALT-DESC, Google's
+    # <html-blob> descriptions): only what does not start as a calendar is looked at for a page.
+    if not is_calendar and (_HTML_START.match(text[:1024]) or "<html" in text[:1024].lower()):
         raise CalendarInputError(
             "This is a web page (HTML), not a calendar (an address that leads to a sign-in page gives one). "
             "Export the calendar as .ics, or copy the secret address in iCal format from your calendar's settings."
         )
-    if not text.lstrip().upper().startswith("BEGIN:VCALENDAR"):
+    if not is_calendar:
         raise CalendarInputError(
             "This is not an iCalendar (.ics) calendar: it does not start with BEGIN:VCALENDAR. "
             "Export the calendar as .ics and try again."

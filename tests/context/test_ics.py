@@ -327,6 +327,24 @@ def test_a_sign_in_page_is_named_as_such() -> None:
         check_ics(read("sign_in_page.ics"), CAP)
 
 
+@pytest.mark.parametrize(
+    "html",
+    [
+        # Outlook: the plain description, then the same as HTML in X-ALT-DESC
+        'X-ALT-DESC;FMTTYPE=text/html:<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2//EN">\\n<HTML><BODY>'
+        "<P>Agenda</P></BODY></HTML>",
+        # Google: a formatted description wrapped in <html-blob>
+        "DESCRIPTION:<html-blob><b>Agenda</b><br>Renewal</html-blob>",
+    ],
+)
+def test_a_calendar_whose_first_event_holds_html_is_not_a_web_page(html: str) -> None:
+    """A VCALENDAR with HTML in its first kilobyte was refused as "a web page (HTML), not a calendar"."""
+    data = one_event(f"UID:h@x\nDTSTART:20250402T100000Z\nSUMMARY:Budget review\n{html}")
+    assert check_ics(data, CAP) == 1
+    [meeting] = parse_ics(data, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
+    assert meeting.title == "Budget review"
+
+
 def test_a_file_over_the_cap_is_refused() -> None:
     big = one_event("UID:b@x\nDTSTART:20250402T100000Z\nDESCRIPTION:" + "x" * 5_100_000)
     with pytest.raises(CalendarInputError, match=r"larger than 5 MB \(5\.1 MB\)"):
