@@ -43,6 +43,7 @@ from assistant.context.google import (
     UNREACHABLE_MESSAGE,
     URL_MAX,
 )
+from assistant.context.html_text import html_to_text
 from assistant.context.meetings import Attendee, Meeting, ResponseStatus, SourceKind, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarAuthError, CalendarSourceError
 from assistant.inputs import clean_display_text, log_safe, strip_control_chars
@@ -256,7 +257,7 @@ class GoogleCalendarSource:
             attendees=attendees,
             type="meeting",
             location=_text(event.get("location"), LOCATION_MAX, one_line=True),
-            description=_text(event.get("description"), DESCRIPTION_MAX),
+            description=_text(_plain(event.get("description"), DESCRIPTION_MAX), DESCRIPTION_MAX),
             series_id=series_id,
             source="google",
             all_day=all_day,
@@ -313,6 +314,11 @@ def _zone(name: object) -> tzinfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def _plain(value: object, limit: int) -> object:
+    """A description Google keeps as HTML (formatted in its editor) as plain text."""
+    return html_to_text(value[: limit * 4]) if isinstance(value, str) else value
 
 
 def _text(value: object, limit: int, *, one_line: bool = False) -> str:

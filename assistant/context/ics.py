@@ -259,7 +259,7 @@ class _Calendar:
         else:
             meeting_id = make_meeting_id(uid)
         location = property_text(event, "LOCATION", MAX_LOCATION_CHARS)
-        description = property_text(event, "DESCRIPTION", MAX_DESCRIPTION_CHARS)
+        description = property_text(event, "DESCRIPTION", MAX_DESCRIPTION_CHARS, html=True)
         organizer: str | None = None
         if organizer_address is not None:
             cn = getattr(organizer_address, "params", {}).get("CN")

@@ -10,6 +10,7 @@ from typing import Any
 
 import icalendar
 
+from assistant.context.html_text import html_to_text
 from assistant.context.meetings import Attendee, ResponseStatus
 from assistant.inputs import clean_display_text, strip_control_chars
 
@@ -39,14 +40,15 @@ _CONFERENCE_URL = re.compile(
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def property_text(component: icalendar.cal.Component, name: str, limit: int) -> str:
-    """A text property (the first when repeated), without control characters, cut to ``limit``."""
+def property_text(component: icalendar.cal.Component, name: str, limit: int, *, html: bool = False) -> str:
+    """A text property (the first when repeated), without control characters, cut to ``limit``;
+    with ``html``, one written as HTML is read as its plain text (a description)."""
     value = component.get(name)
     if value is None:
         return ""
     if isinstance(value, list):  # a repeated property: keep the first
         value = value[0] if value else ""
-    text = strip_control_chars(str(value)).strip()
+    text = strip_control_chars(html_to_text(str(value)) if html else str(value)).strip()
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text

@@ -316,6 +316,26 @@ def test_fetch_keeps_only_the_window(settings: Settings, fake: FakeGoogleCalenda
     assert [m.title for m in meetings] == ["Leadership offsite", "Tokyo sync"]
 
 
+def test_a_description_written_in_googles_editor_reads_as_text(settings: Settings, fake: FakeGoogleCalendar) -> None:
+    """Google keeps a formatted description as HTML: the agent quoted '<b>Agenda</b><br>…' as typed."""
+    fake.set_events(
+        [
+            {
+                "id": "html1",
+                "status": "confirmed",
+                "summary": "Acme QBR",
+                "description": "<html-blob><b>Agenda</b><br><ul><li>Renewal &amp; pricing</li></ul>"
+                '<a href="https://acme.zoom.us/j/9">Join</a></html-blob>',
+                "start": {"dateTime": "2030-06-04T10:00:00Z"},
+                "end": {"dateTime": "2030-06-04T11:00:00Z"},
+            }
+        ]
+    )
+    source, _ = source_for(settings, fake)
+    [meeting] = source.fetch(*WINDOW, NEW_YORK)
+    assert meeting.description == "Agenda\n\n- Renewal & pricing\nJoin (https://acme.zoom.us/j/9)"
+
+
 def test_shifted_samples_keep_their_shape(settings: Settings, fake: FakeGoogleCalendar) -> None:
     source, _ = source_for(settings, fake)
     before = source.fetch(*WINDOW, NEW_YORK)

@@ -257,6 +257,29 @@ def test_hostile_text_is_cleaned_and_capped_never_refused() -> None:
     assert no_email.email is None and no_email.name == "(unknown)"
 
 
+def test_an_html_description_reads_as_its_text() -> None:
+    """Google Calendar exports a formatted description as HTML, and Teams/Zoom invitations arrive
+    that way: the agent's answer showed "About: <html><body><p>Join Zoom <a href=…" as typed."""
+    data = one_event(
+        "UID:html@x\nDTSTART:20250402T100000Z\nDTEND:20250402T110000Z\nSUMMARY:Acme QBR\n"
+        "DESCRIPTION:<html><head><style>p {color: red}</style></head><body><p><b>Agenda</b></p>"
+        "<ul><li>Renewal &amp; pricing</li><li>Q2 roadmap</li></ul>Join Zoom: "
+        '<a href="https://acme.zoom.us/j/123">click here</a><br>Dial-in&nbsp;+1 555 0100</body></html>'
+    )
+    [meeting] = parse_ics(data, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
+    assert meeting.description == (
+        "Agenda\n\n- Renewal & pricing\n- Q2 roadmap\n"
+        "Join Zoom: click here (https://acme.zoom.us/j/123)\nDial-in +1 555 0100"
+    )
+    assert meeting.conference_url == "https://acme.zoom.us/j/123"
+
+    plain = one_event(
+        "UID:plain@x\nDTSTART:20250402T100000Z\nSUMMARY:Metrics\nDESCRIPTION:churn < 2% and NRR > 110%\\n<TBD>"
+    )
+    [meeting] = parse_ics(plain, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
+    assert meeting.description == "churn < 2% and NRR > 110%\n<TBD>"  # no HTML tag: left as written
+
+
 def test_event_without_a_title() -> None:
     data = one_event("UID:n@x\nDTSTART:20250402T100000Z\nDURATION:PT25M")
     [meeting] = parse_ics(data, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
