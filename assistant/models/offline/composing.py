@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from assistant.markdown_text import literal
+from assistant.models.offline.days import WEEKDAYS, named_date
 from assistant.models.offline.deciding import (
     WEEKDAY_WORDS,
-    WEEKDAYS,
     best_meeting,
     detect_intents,
     note_text,
@@ -92,6 +92,8 @@ def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
     today = _tool_today(data)
     if today is None:
         return None
+    if (named := named_date(lowered, today)) is not None:  # "Sunday 13 December": the 13th
+        return "on", named
     if "today" in lowered or "tomorrow" in lowered:
         return ("today,", today) if "today" in lowered else ("tomorrow,", today + timedelta(days=1))
     weekdays = WEEKDAY_WORDS.findall(lowered)  # the last: "Prepare me for Monday Standup, Thursday at 09:00"

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from assistant.models.offline.days import DATE_WORDS, WEEKDAYS, named_date, without_days
 from assistant.models.offline.names import (
     AGENDA_TOOL,
     BUDGET_TOOL,
@@ -21,7 +23,6 @@ from assistant.models.offline.reading import Context
 
 MAX_TOOL_ROUNDS = 3
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_WORDS = re.compile(rf"\b({'|'.join(WEEKDAYS)})\b")
 _MEETING_WORDS = re.compile(
     rf"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow|{'|'.join(WEEKDAYS)})\b"
@@ -116,7 +117,7 @@ def detect_intents(context: Context) -> Intents:
     budget = bool(_BUDGET_WORDS.search(lowered))
     rocks = bool(_ROCKS_WORDS.search(lowered))
     save = bool(_SAVE_PREFIX.match(lowered))
-    meetings = bool(_MEETING_WORDS.search(lowered)) and not agenda and not save
+    meetings = bool(_MEETING_WORDS.search(lowered) or DATE_WORDS.search(lowered)) and not agenda and not save
     if (
         not (agenda or budget or rocks or save or meetings)
         and lowered
@@ -137,15 +138,20 @@ def _meeting_query(user_text: str) -> str | None:
     match = _QUERY_AFTER.search(user_text)
     if not match:
         return None
-    query = _TRAILING_FILLER.sub("", match.group(1).strip()).strip()
+    # "prep me for tomorrow", "Monday's board call": a day says when, not which meeting
+    query = _TRAILING_FILLER.sub("", without_days(match.group(1))).strip()
     if not _words(query):
         return None
     return query[:80]
 
 
-def _days_ahead(user_text: str, named: bool = False) -> int:
+def _days_ahead(user_text: str, named: bool = False, today: date | None = None) -> int:
     """Days to list: the period the text names, else a week (a month when a meeting is named)."""
     lowered = user_text.lower()
+    today = today or date.today()  # without the prompt's date, the server's: a day off at most
+    asked = named_date(lowered, today)
+    if asked is not None:
+        return max(1, min(60, (asked - today).days + 2))
     if "today" in lowered:
         return 1
     if "tomorrow" in lowered:
@@ -268,7 +274,7 @@ def plan_tool_calls(context: Context) -> list[ToolCall]:
         # renewal signed" searched the meetings for "renewal signed" and saved nothing.
         query = _meeting_query(_save_command(context.user_text) if saving else context.user_text)
         named = query is not None or saving
-        tool_input: dict[str, Any] = {"days_ahead": _days_ahead(context.user_text, named=named)}
+        tool_input: dict[str, Any] = {"days_ahead": _days_ahead(context.user_text, named=named, today=context.today)}
         if query:
             tool_input["query"] = query
         return tool_input

@@ -129,7 +129,7 @@ class OfflineModel(Model):
         Args:
             messages: The conversation so far.
             tool_specs: Tools the agent offers; only these are ever called.
-            system_prompt: System prompt (only counted for usage).
+            system_prompt: System prompt (counted for usage; today's date is read from it).
             tool_choice: Ignored.
             system_prompt_content: System prompt blocks (only counted for usage).
             invocation_state: Ignored.
@@ -141,7 +141,7 @@ class OfflineModel(Model):
         """
         started = time.monotonic()
         model_id = self.config.get("model_id", "demo")
-        context = read_context(messages, tool_specs)
+        context = read_context(messages, tool_specs, system_prompt)
         calls = plan_tool_calls(context)
         text = lead_text(calls) if calls else compose_answer(context)
         output_chars = len(text)

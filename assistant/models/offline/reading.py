@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from strands.types.content import Messages
@@ -42,6 +44,19 @@ class Context:
     all_meeting_lists: list[list[dict[str, Any]]]
     previous_answer: str
     available: set[str] = field(default_factory=set)
+    today: date | None = None  # the user's date, as the system prompt gives it
+
+
+# The Meeting Coordinator's prompt: "Today is Saturday 05 December 2026."
+_TODAY = re.compile(r"\bToday is (\w+ \d{1,2} \w+ \d{4})\b")
+
+
+def _today_of(system_prompt: str | None) -> date | None:
+    match = _TODAY.search(system_prompt or "")
+    try:
+        return datetime.strptime(match.group(1), "%A %d %B %Y").date() if match else None
+    except ValueError:
+        return None
 
 
 def _text_of(content: Iterable[Any]) -> str:
@@ -74,12 +89,13 @@ def _parse_json(text: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def read_context(messages: Messages, tool_specs: list[ToolSpec] | None) -> Context:
+def read_context(messages: Messages, tool_specs: list[ToolSpec] | None, system_prompt: str | None = None) -> Context:
     """Read what this call needs from the conversation.
 
     Args:
         messages: The conversation so far.
         tool_specs: Tools the agent offers.
+        system_prompt: The system prompt (today's date is read from it).
 
     Returns:
         The latest user text, this turn's tool outcomes and rounds, every meeting list seen,
@@ -134,4 +150,5 @@ def read_context(messages: Messages, tool_specs: list[ToolSpec] | None) -> Conte
         all_meeting_lists=[[m for m in lst if isinstance(m, dict)] for lst in meeting_lists],
         previous_answer=previous_answer,
         available=available,
+        today=_today_of(system_prompt),
     )

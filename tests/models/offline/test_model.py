@@ -587,3 +587,43 @@ def test_a_note_naming_its_meeting_in_its_text_is_saved_on_that_meeting(sqlite_e
     assert len(saved) == 1 and "renewal signed" in saved[0], saved
     with sqlite_engine.connect() as conn:
         assert list(conn.execute(select(db.prep_responses.c.meeting_id)).scalars()) == ["acme-qbr"]
+
+
+def test_a_day_asked_for_is_when_not_a_title_to_search(sqlite_engine: Any) -> None:
+    """ "Prep me for tomorrow" searched the titles for "tomorrow", found none and answered "No
+    meetings tomorrow" over a day with a meeting; "Wednesday's board call" searched for
+    "Wednesday's board"; "What's on Sunday 13 December?" answered about Sunday 06 December."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    sunday = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: sunday)
+    events = [("s", "20261207T140000Z", "Daily standup"), ("b", "20261209T160000Z", "Board call")]
+    events.append(("o", "20261213T100000Z", "Strategy offsite"))
+    service.calendar.connect_ics_file(
+        "u1",
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+            + "".join(
+                f"BEGIN:VEVENT\r\nUID:{uid}@x\r\nDTSTART:{start}\r\nSUMMARY:{title}\r\nEND:VEVENT\r\n"
+                for uid, start, title in events
+            )
+            + "END:VCALENDAR\r\n"
+        ).encode(),
+        "mine.ics",
+    )
+
+    def answer(question: str) -> str:
+        meta = service.create_session("u1")
+        return "".join(e.text for e in service.run_turn(meta.id, "u1", question) if isinstance(e, TextDelta))
+
+    for asked in ("Prep me for tomorrow", "Prepare me for Monday", "Get me ready for tomorrow morning"):
+        text = answer(asked)
+        assert "**Daily standup** - Mon 07 Dec" in text and "No meetings" not in text, (asked, text)
+    assert "**Prep questions for Board call:**" in answer("Prep me for Wednesday's board call")
+    for asked in ("What's on Sunday 13 December?", "What do I have on Dec 13th", "any meetings on 13 December"):
+        text = answer(asked)
+        assert "1 meeting on Sunday 13 December" in text and "**Strategy offsite**" in text, (asked, text)
+        assert "06 December" not in text and "Daily standup" not in text, (asked, text)
