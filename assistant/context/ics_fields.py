@@ -38,6 +38,11 @@ _CONFERENCE_URL = re.compile(
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A meeting room or equipment booked as an attendee (Outlook, Apple: CUTYPE=ROOM/RESOURCE; Google:
+# an address on resource.calendar.google.com): not a person, as the Google Calendar source
+# already leaves them out; counted, a room made a 1:1 a team meeting and added to its cost.
+_NOT_PEOPLE = frozenset({"ROOM", "RESOURCE"})
+_RESOURCE_DOMAIN = "@resource.calendar.google.com"
 
 
 def property_text(component: icalendar.cal.Component, name: str, limit: int, *, html: bool = False) -> str:
@@ -79,12 +84,15 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def attendees_of(event: icalendar.Event, organizer_email: str | None) -> list[Attendee]:
-    """The event's attendees, each once, at most MAX_ATTENDEES, with their response."""
+    """The event's attendees, each once, at most MAX_ATTENDEES, with their response; rooms and
+    equipment are not attendees."""
     people: list[Attendee] = []
     seen: set[str] = set()
     for address in _as_list(event.get("ATTENDEE"))[:MAX_ATTENDEES]:
         params = getattr(address, "params", {})
         email = email_of(address)
+        if str(params.get("CUTYPE", "")).upper() in _NOT_PEOPLE or (email or "").endswith(_RESOURCE_DOMAIN):
+            continue
         key = email or str(address)
         if key in seen:
             continue

@@ -228,6 +228,23 @@ def test_attendees_organizer_and_video_links() -> None:
     assert {a.name for a in google[0].attendees} == {"ada", "Tom Klein"}  # a CN that is the email: local part
 
 
+def test_a_booked_room_is_not_an_attendee() -> None:
+    """Outlook and Apple book a room as ATTENDEE;CUTYPE=ROOM/RESOURCE, Google on an address at
+    resource.calendar.google.com: each counted as a person (a 1:1 with a room read as a team
+    meeting, priced per head), where the Google Calendar source leaves them out."""
+    data = one_event(
+        "UID:r@x\nDTSTART:20250402T100000Z\nDTEND:20250402T110000Z\nSUMMARY:Check-in\n"
+        "ORGANIZER;CN=Me:mailto:me@acme.example\n"
+        "ATTENDEE;CN=Maria Lopez;PARTSTAT=ACCEPTED:mailto:maria@acme.example\n"
+        "ATTENDEE;CUTYPE=ROOM;CN=Conf Room 4A;ROLE=NON-PARTICIPANT:mailto:room4a@acme.example\n"
+        "ATTENDEE;CUTYPE=RESOURCE;CN=Projector:mailto:projector@acme.example\n"
+        "ATTENDEE;CN=Building 1-2-Huddle (4):mailto:c_1889abc@resource.calendar.google.com\n"
+        "ATTENDEE;CUTYPE=GROUP;CN=Exec team:mailto:exec@acme.example"
+    )
+    [meeting] = parse_ics(data, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
+    assert [a.name for a in meeting.attendees] == ["Maria Lopez", "Exec team"]
+
+
 def test_a_name_with_an_unquoted_comma_reads_as_written() -> None:
     """CN=Smith, John (a comma the exporter did not quote) showed as "['Smith', ' John']"."""
     data = one_event(
