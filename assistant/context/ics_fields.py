@@ -85,7 +85,13 @@ def _as_list(value: Any) -> list[Any]:
 
 def attendees_of(event: icalendar.Event, organizer_email: str | None) -> list[Attendee]:
     """The event's attendees, each once, at most MAX_ATTENDEES, with their response; rooms and
-    equipment are not attendees."""
+    equipment are not attendees.
+
+    Outlook writes a meeting's organizer only as ORGANIZER, where Google and Apple list them among
+    the attendees too: Dana's meeting with Raj and you read as a 1:1 with Raj, priced without
+    Dana. The organizer of a meeting with attendees is listed first when no ATTENDEE line names
+    them (an appointment without attendees gains none: its ORGANIZER is its owner).
+    """
     people: list[Attendee] = []
     seen: set[str] = set()
     for address in _as_list(event.get("ATTENDEE"))[:MAX_ATTENDEES]:
@@ -110,6 +116,11 @@ def attendees_of(event: icalendar.Event, organizer_email: str | None) -> list[At
                 organizer=bool(email) and email == organizer_email,
             )
         )
+    if people and organizer_email and organizer_email not in seen and len(people) < MAX_ATTENDEES:
+        name = one_line(getattr(event.get("ORGANIZER"), "params", {}).get("CN"), _NAME_CHARS)
+        if not name or name.lower() in (organizer_email, f"mailto:{organizer_email}"):
+            name = one_line(organizer_email.split("@", 1)[0], _NAME_CHARS)
+        people.insert(0, Attendee(name=name, email=organizer_email, organizer=True))
     return people
 
 

@@ -228,13 +228,37 @@ def test_attendees_organizer_and_video_links() -> None:
     assert {a.name for a in google[0].attendees} == {"ada", "Tom Klein"}  # a CN that is the email: local part
 
 
+def test_an_outlook_organizer_listed_apart_from_the_attendees_attends() -> None:
+    """Outlook writes the organizer only as ORGANIZER: Dana's meeting with Raj and the user read
+    as a 1:1 with Raj (one attendee), and was priced without her."""
+    data = one_event(
+        "UID:o@x\nDTSTART:20250402T100000Z\nDTEND:20250402T110000Z\nSUMMARY:Staff\n"
+        'ORGANIZER;CN="Dana Whitfield":mailto:Dana@Contoso.example\n'
+        "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;CN=Raj Patel:mailto:raj@contoso.example\n"
+        "ATTENDEE;PARTSTAT=ACCEPTED;CN=Exec:mailto:exec@contoso.example"
+    )
+    window = (datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
+    [meeting] = parse_ics(data, *window)
+    assert [(a.name, a.email, a.organizer) for a in meeting.attendees] == [
+        ("Dana Whitfield", "dana@contoso.example", True),
+        ("Raj Patel", "raj@contoso.example", False),
+        ("Exec", "exec@contoso.example", False),
+    ]
+    # an appointment without attendees gains none: its organizer is the calendar's owner
+    [solo] = parse_ics(
+        one_event("UID:s@x\nDTSTART:20250402T100000Z\nSUMMARY:Focus\nORGANIZER;CN=Exec:mailto:exec@x.example"),
+        *window,
+    )
+    assert solo.attendees == []
+
+
 def test_a_booked_room_is_not_an_attendee() -> None:
     """Outlook and Apple book a room as ATTENDEE;CUTYPE=ROOM/RESOURCE, Google on an address at
     resource.calendar.google.com: each counted as a person (a 1:1 with a room read as a team
     meeting, priced per head), where the Google Calendar source leaves them out."""
     data = one_event(
         "UID:r@x\nDTSTART:20250402T100000Z\nDTEND:20250402T110000Z\nSUMMARY:Check-in\n"
-        "ORGANIZER;CN=Me:mailto:me@acme.example\n"
+        "ORGANIZER;CN=Maria Lopez:mailto:maria@acme.example\n"
         "ATTENDEE;CN=Maria Lopez;PARTSTAT=ACCEPTED:mailto:maria@acme.example\n"
         "ATTENDEE;CUTYPE=ROOM;CN=Conf Room 4A;ROLE=NON-PARTICIPANT:mailto:room4a@acme.example\n"
         "ATTENDEE;CUTYPE=RESOURCE;CN=Projector:mailto:projector@acme.example\n"
@@ -253,7 +277,7 @@ def test_a_name_with_an_unquoted_comma_reads_as_written() -> None:
     )
     [meeting] = parse_ics(data, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
     assert meeting.organizer == "Smith, John"
-    assert [a.name for a in meeting.attendees] == ["Doe, Jane"]
+    assert [a.name for a in meeting.attendees] == ["Smith, John", "Doe, Jane"]  # the organizer attends
 
 
 def test_hostile_text_is_cleaned_and_capped_never_refused() -> None:
