@@ -214,9 +214,17 @@ def log_safe(value: object, limit: int = 80) -> str:
     return f"{out}…({size:,} {unit})" if cut else out
 
 
+def fold_for_search(text: str) -> str:
+    """``text`` as searches compare it: case and accents ignored, so "reunion elysee" (typed on
+    any keyboard) finds "Réunion Élysée"; letters of other scripts are kept as they are."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
 __all__ = [
     "cap_combining_marks",
     "clean_display_text",
+    "fold_for_search",
     "has_control_chars",
     "log_safe",
     "strip_bidi_controls",

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from assistant.context.data_files import DataFileError, read_table_list
-from assistant.context.meetings import MEETING_ID_PATTERN, Attendee, Meeting
+from assistant.context.meetings import MEETING_ID_PATTERN, Attendee, Meeting, search_words
 from assistant.context.working_time import add_working_days, working_day
 
 logger = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def upcoming_meetings(
     if days_ahead < 0:
         raise ValueError("days_ahead must be zero or more")
     horizon = now + timedelta(days=days_ahead)
-    words = (query or "").lower().split()
+    words = search_words(query)
     result = []
     for meeting in load_meetings(data_dir, now, tz):
         if meeting.end <= now or meeting.start >= horizon:

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.inputs import fold_for_search
+
 MEETING_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _MEETING_ID = re.compile(MEETING_ID_PATTERN)
 
@@ -92,9 +94,14 @@ class Meeting(BaseModel):
         return out
 
     def search_text(self) -> str:
-        """Lower-cased text a query is matched against."""
+        """The text a query's :func:`search_words` are matched against (case and accents ignored)."""
         people = " ".join(f"{a.name} {a.role} {a.org or ''} {a.email or ''}" for a in self.attendees)
-        return " ".join([self.id, self.title, self.type, self.location, self.description, people]).lower()
+        return fold_for_search(" ".join([self.id, self.title, self.type, self.location, self.description, people]))
+
+
+def search_words(query: str | None) -> list[str]:
+    """A query's words as :meth:`Meeting.search_text` is searched for them ("reunion" finds "Réunion")."""
+    return fold_for_search(query or "").split()
 
 
 def make_meeting_id(uid: str, occurrence: datetime | None = None) -> str:

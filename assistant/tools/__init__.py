@@ -22,6 +22,7 @@ from assistant.context.agenda import MAX_DURATION, MIN_DURATION, agenda_to_dict,
 from assistant.context.big_rocks import big_rocks_status_of
 from assistant.context.budget import budget_context_of, budget_statuses, budget_summary, largest_gaps_first
 from assistant.context.data_files import DataFileError
+from assistant.context.meetings import search_words
 from assistant.context.prep_notes import list_prep_responses, list_series_prep
 from assistant.context.prep_notes import save_prep_response as save_prep_response_db
 from assistant.context.related import with_related
@@ -93,7 +94,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         )
         with _logged_failure("get_upcoming_meetings", deps.user_id):
             view = deps.calendar_view(days_ahead)
-        words = (query or "").lower().split()
+        words = search_words(query)
         meetings = [m for m in view.meetings if all(word in m.search_text() for word in words)]
         what = _plural(len(meetings), "meeting")
         matching = f" matching '{query}'" if query else ""

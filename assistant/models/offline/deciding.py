@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from assistant.inputs import fold_for_search
 from assistant.models.offline.days import DATE_WORDS, WEEKDAYS, named_date, without_days
 from assistant.models.offline.names import (
     AGENDA_TOOL,
@@ -129,7 +130,9 @@ def detect_intents(context: Context) -> Intents:
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP_WORDS and len(w) > 1}
+    """The words that tell meetings apart, in any script, case and accents ignored ("会议", "reunion")."""
+    words = re.findall(r"[^\W_]+", fold_for_search(text))
+    return {w for w in words if w not in _STOP_WORDS and (len(w) > 1 or not w.isascii())}
 
 
 def _meeting_query(user_text: str) -> str | None:

@@ -627,3 +627,37 @@ def test_a_day_asked_for_is_when_not_a_title_to_search(sqlite_engine: Any) -> No
         text = answer(asked)
         assert "1 meeting on Sunday 13 December" in text and "**Strategy offsite**" in text, (asked, text)
         assert "06 December" not in text and "Daily standup" not in text, (asked, text)
+
+
+def test_a_meeting_is_found_by_its_title_typed_without_accents_or_in_its_own_script(sqlite_engine: Any) -> None:
+    """ "Prep me for the reunion elysee" found "0 meetings matching 'reunion elysee'" beside
+    "Réunion Élysée"; "prep me for the 会议" listed the whole week (the title search knew a-z only)."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    sunday = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: sunday)
+    events = [("a", "20261207T140000Z", "Daily standup"), ("b", "20261209T160000Z", "Réunion Élysée — 会议")]
+    service.calendar.connect_ics_file(
+        "u1",
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+            + "".join(
+                f"BEGIN:VEVENT\r\nUID:{uid}@x\r\nDTSTART:{start}\r\nSUMMARY:{title}\r\nEND:VEVENT\r\n"
+                for uid, start, title in events
+            )
+            + "END:VCALENDAR\r\n"
+        ).encode(),
+        "mine.ics",
+    )
+
+    def answer(question: str) -> str:
+        meta = service.create_session("u1")
+        return "".join(e.text for e in service.run_turn(meta.id, "u1", question) if isinstance(e, TextDelta))
+
+    for asked in ("Prep me for the reunion elysee", "prep me for the 会议", "Prep me for the RÉUNION"):
+        text = answer(asked)
+        assert "**Prep questions for Réunion Élysée — 会议:**" in text, (asked, text)
+        assert "Daily standup" not in text, (asked, text)
