@@ -39,7 +39,7 @@ import icalendar
 import recurring_ical_events
 
 from assistant.context.fetch import fetch_calendar_url
-from assistant.context.ics_damage import Damage, damage_notice, mend_damaged_events, title_of
+from assistant.context.ics_damage import Damage, damage_notice, mend_damaged_events, same_uid_titles, title_of
 from assistant.context.ics_fields import (
     MAX_DESCRIPTION_CHARS,
     MAX_LOCATION_CHARS,
@@ -200,6 +200,7 @@ class _Calendar:
         """
         if self._query is None:
             self.damage = mend_damaged_events(self.calendar, start, end)
+            self.damage.same_uid = same_uid_titles(self.calendar)
             self._leave_out_runaway_series(end)
         query = self.query()
         found: list[Any] = []

@@ -47,11 +47,13 @@ class Damage:
         left_out: Titles of the events left out because a date or length cannot be read.
         extra_dates: Titles of the events kept without their unreadable RDATE.
         skipped_dates: Titles of the events kept without their unreadable EXDATE.
+        same_uid: Titles of different events that share one UID (only one of them is listed).
     """
 
     left_out: list[str] = field(default_factory=list)
     extra_dates: list[str] = field(default_factory=list)
     skipped_dates: list[str] = field(default_factory=list)
+    same_uid: list[str] = field(default_factory=list)
 
 
 def title_of(event: icalendar.cal.Component) -> str:
@@ -156,6 +158,40 @@ def mend_damaged_events(calendar: icalendar.Calendar, start: datetime, end: date
     return damage
 
 
+def same_uid_titles(calendar: icalendar.Calendar) -> list[str]:
+    """Titles of different events sharing one UID (neither a moved occurrence nor an older SEQUENCE).
+
+    A UID names one event: the expansion lists one of them, as a calendar importing the file
+    would, and left the other out without a word ("Lunch with investor" gone behind "Board prep").
+    Identical copies (the same title and start) are not named.
+    """
+    versions: dict[str, list[icalendar.cal.Component]] = {}
+    for event in calendar.walk("VEVENT"):
+        uid = event.get("UID")
+        if "RECURRENCE-ID" not in event and isinstance(uid, str) and uid.strip():
+            versions.setdefault(uid.strip(), []).append(event)
+    titles: list[str] = []
+    for events in versions.values():
+        latest = max(_sequence(e) for e in events)
+        current = [e for e in events if _sequence(e) == latest]
+        if len({_version(e) for e in current}) > 1:
+            titles.extend(title_of(e) for e in current)
+    return titles
+
+
+def _version(event: icalendar.cal.Component) -> tuple[str, bytes | None]:
+    """What tells two events with one UID apart: the title and the start as written."""
+    start = event.get("DTSTART")
+    return title_of(event), start.to_ical() if hasattr(start, "to_ical") else None
+
+
+def _sequence(event: icalendar.cal.Component) -> int:
+    try:
+        return int(event.get("SEQUENCE", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
 def _named(items: list[str]) -> tuple[str, bool]:
     """:func:`~assistant.context.ics_limits.quoted_names` of ``items``, each title once (a series' events share one)."""
     return quoted_names(list(dict.fromkeys(items)))
@@ -183,7 +219,12 @@ def damage_notice(damage: Damage) -> str | None:
             f"{names} {'lists' if one else 'list'} removed dates that cannot be read, so a date that was "
             "removed may still be shown: check it in your calendar."
         )
+    if damage.same_uid:
+        names, _ = _named(damage.same_uid)
+        notes.append(
+            f"{names} share one event id (UID) in the file, so only one of them is listed: check them in your calendar."
+        )
     return " ".join(notes) or None
 
 
-__all__ = ["Damage", "damage_notice", "mend_damaged_events", "title_of"]
+__all__ = ["Damage", "damage_notice", "mend_damaged_events", "same_uid_titles", "title_of"]

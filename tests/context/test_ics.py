@@ -638,3 +638,27 @@ def test_url_source_failures_are_source_errors_naming_it(
     with pytest.raises(CalendarSourceError, match=words) as caught:
         source.fetch(datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 8, tzinfo=UTC), UTC)
     assert caught.value.source == "Outlook calendar"
+
+
+def test_different_events_sharing_one_uid_are_named_in_the_notice() -> None:
+    """Two events with one UID: one was listed and "Lunch with investor" left out without a word.
+    An identical copy, or an older SEQUENCE of an updated event, is not named."""
+    window = (datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 8, tzinfo=UTC), UTC)
+    source = IcsFileSource(
+        events(
+            "UID:dup-1\nDTSTART:20250402T080000Z\nSUMMARY:Board prep",
+            "UID:dup-1\nDTSTART:20250402T120000Z\nSUMMARY:Lunch with investor",
+            "UID:copy\nDTSTART:20250403T090000Z\nSUMMARY:Standup",
+            "UID:copy\nDTSTART:20250403T090000Z\nSUMMARY:Standup",
+            "UID:moved\nSEQUENCE:0\nDTSTART:20250404T090000Z\nSUMMARY:Review",
+            "UID:moved\nSEQUENCE:2\nDTSTART:20250404T150000Z\nSUMMARY:Review (moved)",
+        ),
+        "work.ics",
+    )
+    found = source.fetch(*window)
+    assert len([m for m in found if m.title in ("Board prep", "Lunch with investor")]) == 1
+    assert [m.title for m in found if m.title.startswith(("Standup", "Review"))] == ["Standup", "Review (moved)"]
+    assert source.notice == (
+        "“Board prep”, “Lunch with investor” share one event id (UID) in the file, so only one of them is "
+        "listed: check them in your calendar."
+    )
