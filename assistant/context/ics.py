@@ -24,7 +24,11 @@ second time here. The rules every source follows:
   RDATE/EXDATE line is dropped (the event kept); the ``notice`` names them
   (:mod:`assistant.context.ics_damage`), as it names any series the expansion skips;
 - text (title, description, location, names) comes from other people: control characters are
-  stripped and every field is capped (truncated, never refused).
+  stripped and every field is capped (truncated, never refused); a description written as HTML
+  is read as its text (:mod:`assistant.context.html_text`);
+- attendees are people: a booked room or equipment is not one, and the organizer of a meeting
+  with attendees is one even when no ATTENDEE line names them (Outlook's way);
+- different events sharing one UID: one is listed, and the ``notice`` names them.
 """
 
 from __future__ import annotations
