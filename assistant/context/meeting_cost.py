@@ -55,6 +55,15 @@ class MeetingRates:
         """The hourly rate for ``kind``."""
         return {"you": self.you_usd, "internal": self.internal_usd, "external": self.external_usd}[kind]
 
+    def describe(self) -> str:
+        """The rates in words: ``"you $250/h, internal colleagues $120/h, external attendees not counted"``."""
+        external = (
+            f"external attendees {format_usd(self.external_usd)}/h"
+            if self.external_usd
+            else ("external attendees not counted")
+        )
+        return f"you {format_usd(self.you_usd)}/h, internal colleagues {format_usd(self.internal_usd)}/h, {external}"
+
 
 @dataclass(frozen=True)
 class CostLine:

@@ -22,7 +22,8 @@ from assistant.context.agenda import MAX_DURATION, MIN_DURATION, agenda_to_dict,
 from assistant.context.big_rocks import big_rocks_status_of
 from assistant.context.budget import budget_context_of, budget_statuses, budget_summary, largest_gaps_first
 from assistant.context.data_files import DataFileError
-from assistant.context.meetings import search_words
+from assistant.context.meeting_cost import MeetingCost
+from assistant.context.meetings import Meeting, search_words
 from assistant.context.prep_notes import list_prep_responses, list_series_prep
 from assistant.context.prep_notes import save_prep_response as save_prep_response_db
 from assistant.context.related import with_related
@@ -66,6 +67,27 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _with_cost(summary: dict[str, Any], cost: MeetingCost) -> dict[str, Any]:
+    """A meeting's summary with what it costs in people's time (an all-day event is not priced)."""
+    if cost.priced:
+        summary["people_cost_usd"] = cost.total_usd
+    return summary
+
+
+def _people_time_cost(deps: ToolDeps, meetings: list[Meeting]) -> dict[str, Any]:
+    """What the matching meetings cost together in people's time (all of them, listed or not)."""
+    costs = [deps.cost_of(m) for m in meetings]
+    priced = [c for c in costs if c.priced]
+    return {
+        "total_usd": round(sum(c.total_usd for c in priced), 2),
+        "meetings_priced": len(priced),
+        "basis": (
+            f"attendee-hours × hourly rate ({deps.meeting_rates.describe()}); "
+            "declined attendees and all-day events are not counted"
+        ),
+    }
+
+
 # Long on purpose: the five @tool definitions side by side (closures over ``deps``), each a few
 # lines of docstring and one call into its module; splitting them apart would scatter one list.
 def build_tools(deps: ToolDeps) -> list[AgentTool]:
@@ -83,7 +105,8 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         days_ahead: int = Field(default=7, ge=1, le=60),
         query: str | None = Field(default=None, max_length=200),
     ) -> dict[str, Any]:
-        """List the executive's upcoming meetings from the calendar, soonest first.
+        """List the executive's upcoming meetings from the calendar, soonest first, each with what it
+        costs in people's time (``people_cost_usd``) and their total (``people_time_cost``).
 
         Args:
             days_ahead: How many days ahead to look (1-60).
@@ -101,12 +124,17 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         summary = f"{what}{matching} in the next {_plural(days_ahead, 'day')}"
         if len(meetings) > MAX_LISTED_MEETINGS:
             summary += f"; the first {MAX_LISTED_MEETINGS} are listed (narrow with query or fewer days)"
+        listed = meetings[:MAX_LISTED_MEETINGS]
         result: dict[str, Any] = {
             "summary": summary,
             "today": f"{deps.local_now():%A %Y-%m-%d}",  # the executive's own date: "tomorrow" is the next
             "calendar": view.label + (" (demo data)" if view.is_demo else ""),
             "calendar_data_notice": CALENDAR_DATA_NOTICE,
-            "meetings": [m.to_summary_dict() for m in deps.with_types(meetings[:MAX_LISTED_MEETINGS])],
+            "meetings": [
+                _with_cost(typed.to_summary_dict(), deps.cost_of(meeting))
+                for meeting, typed in zip(listed, deps.with_types(listed), strict=True)
+            ],
+            "people_time_cost": _people_time_cost(deps, meetings),
         }
         if view.warning:
             result["calendar_warning"] = view.warning

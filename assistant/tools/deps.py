@@ -18,6 +18,7 @@ from assistant.context.calendar import DEMO_LABEL, CalendarService, CalendarView
 from assistant.context.classify import effective_type, load_meeting_types
 from assistant.context.demo_calendar import find_meeting as find_demo_meeting
 from assistant.context.demo_calendar import upcoming_meetings
+from assistant.context.meeting_cost import MeetingCost, MeetingRates, meeting_cost
 from assistant.context.meetings import Meeting
 from assistant.context.type_overrides import overrides
 
@@ -97,6 +98,22 @@ class ToolDeps:
             type_id = effective_type(meeting, chosen, user_email=self.user_email, internal_domains=domains, rules=types)
             out.append(meeting.model_copy(update={"type": types.label(type_id)}))
         return out
+
+    @property
+    def meeting_rates(self) -> MeetingRates:
+        """The hourly rates meetings are priced at (``MEETING_RATE_*_USD``; the defaults without settings)."""
+        settings = self.calendar.settings if self.calendar is not None else None
+        return MeetingRates.from_settings(settings) if settings is not None else MeetingRates()
+
+    def cost_of(self, meeting: Meeting) -> MeetingCost:
+        """What ``meeting`` costs in people's time, as the Prep queue prices it."""
+        settings = self.calendar.settings if self.calendar is not None else None
+        return meeting_cost(
+            meeting,
+            user_email=self.user_email,
+            internal_domains=settings.internal_domains if settings is not None else [],
+            rates=self.meeting_rates,
+        )
 
     def find_meeting(self, meeting_id: str) -> Meeting:
         """The user's meeting with this id.

@@ -41,11 +41,41 @@ def test_get_upcoming_meetings(agent: Agent) -> None:
         "type",
         "location",
         "description",
+        "people_cost_usd",
     }
     assert first["id"] == "soon" and first["start"] == "2025-03-10T18:15:00+00:00"
     assert first["attendees"][0] == {"name": "Priya Raman", "role": "CTO"}
+    # an hour of you ($250) and two colleagues ($120 each), as the Prep queue prices it
+    assert first["people_cost_usd"] == 490
+    assert payload["people_time_cost"]["total_usd"] == sum(m["people_cost_usd"] for m in payload["meetings"])
+    assert payload["people_time_cost"]["meetings_priced"] == 3
     filtered = ok(agent.tool.get_upcoming_meetings(days_ahead=3, query="acme"))
     assert filtered["summary"] == "1 meeting matching 'acme' in the next 3 days"
+
+
+def test_meetings_are_priced_at_the_deployments_rates(data_dir: Path, engine: Engine) -> None:
+    """MEETING_RATE_*_USD price the meetings the agent reads as they price the Prep queue's."""
+    from assistant.config import load_settings
+    from assistant.context.calendar import CalendarService
+
+    settings = load_settings(
+        database_url=str(engine.url), data_dir=data_dir, meeting_rate_you_usd=400, meeting_rate_internal_usd=100
+    )
+    deps = ToolDeps(
+        data_dir=data_dir,
+        engine=engine,
+        user_id="alice",
+        now=lambda: NOW,
+        calendar=CalendarService(engine, settings, clock=lambda: NOW),
+    )
+    agent = Agent(model=ScriptedModel([]), tools=build_tools(deps), callback_handler=None)
+    payload = ok(agent.tool.get_upcoming_meetings(days_ahead=3, query="leadership sync"))
+    assert [m["people_cost_usd"] for m in payload["meetings"]] == [600]
+    assert payload["people_time_cost"]["total_usd"] == 600
+    assert (
+        "you $400/h, internal colleagues $100/h, external attendees not counted"
+        in (payload["people_time_cost"]["basis"])
+    )
 
 
 def test_save_prep_response_then_agenda(agent: Agent) -> None:

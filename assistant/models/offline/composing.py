@@ -10,6 +10,7 @@ from assistant.markdown_text import literal
 from assistant.models.offline.days import WEEKDAYS, named_date
 from assistant.models.offline.deciding import (
     WEEKDAY_WORDS,
+    Intents,
     best_meeting,
     detect_intents,
     note_text,
@@ -23,6 +24,7 @@ from assistant.models.offline.names import (
     ROCKS_TOOL,
     SAVE_TOOL,
 )
+from assistant.models.offline.people_time import people_time
 from assistant.models.offline.reading import Context
 from assistant.tool_errors import readable_tool_error
 
@@ -283,6 +285,33 @@ _ASK_FOR_THE_NOTE = (
 )
 
 
+def _meetings_answer(
+    context: Context, intents: Intents, query: Any, data: dict[str, Any], summary: str, focus: dict[str, Any] | None
+) -> tuple[list[str], dict[str, Any] | None]:
+    """The sections a meetings listing adds to the answer, and the meeting the answer focuses on
+    (``focus`` as it was, unless the listing names one)."""
+    meetings = [m for m in data.get("meetings") or [] if isinstance(m, dict)]
+    meetings, summary = _on_asked_day(context.user_text, data, meetings, summary)
+    if not meetings:
+        return [summary or "You have no meetings in that period."], focus
+    if intents.agenda or intents.save:
+        return [], focus  # the agenda / saved note is the answer; the list was only a lookup
+    if query or "prep" in context.user_text.lower():
+        focus = best_meeting(meetings, str(query or context.user_text))
+        if focus is None or not (query or len(meetings) == 1):
+            focus = None
+    sections = []
+    if focus is None or len(meetings) > 1:
+        lines = [summary or f"You have {len(meetings)} upcoming meetings:", ""]
+        lines += [_meeting_line(m) for m in meetings]
+        sections.append("\n".join(lines))
+    if focus is not None:
+        sections.append(_meeting_details(focus))
+    if intents.meeting_cost:  # "what do my meetings cost": their people's time, not the budget
+        sections.append(people_time(meetings, data))
+    return sections, focus
+
+
 def compose_answer(context: Context) -> str:
     """The markdown answer once this turn's tools have answered (or the help text without them).
 
@@ -310,24 +339,8 @@ def compose_answer(context: Context) -> str:
         data = outcome.data
         summary = literal(str(data.get("summary", "")).strip())  # may quote a meeting's title
         if outcome.name == MEETINGS_TOOL:
-            meetings = [m for m in data.get("meetings") or [] if isinstance(m, dict)]
-            meetings, summary = _on_asked_day(context.user_text, data, meetings, summary)
-            if not meetings:
-                sections.append(summary or "You have no meetings in that period.")
-                continue
-            if intents.agenda or intents.save:
-                continue  # the agenda / saved note is the answer; the list was only a lookup
-            query = outcome.input.get("query")
-            if query or "prep" in context.user_text.lower():
-                focus = best_meeting(meetings, str(query or context.user_text))
-                if focus is None or not (query or len(meetings) == 1):
-                    focus = None
-            if focus is None or len(meetings) > 1:
-                lines = [summary or f"You have {len(meetings)} upcoming meetings:", ""]
-                lines += [_meeting_line(m) for m in meetings]
-                sections.append("\n".join(lines))
-            if focus is not None:
-                sections.append(_meeting_details(focus))
+            listed, focus = _meetings_answer(context, intents, outcome.input.get("query"), data, summary, focus)
+            sections += listed
         elif outcome.name == AGENDA_TOOL:
             markdown = str(data.get("markdown", "")).strip()
             meeting = data.get("meeting") if isinstance(data.get("meeting"), dict) else None

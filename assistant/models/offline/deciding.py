@@ -30,6 +30,11 @@ _MEETING_WORDS = re.compile(
 )
 _AGENDA_WORDS = re.compile(r"\bagendas?\b")
 _BUDGET_WORDS = re.compile(r"\b(budgets?|spend|spending|costs?|forecasts?)\b")
+# "How much do my meetings cost?", "what does my calendar cost this week": people's time, which the
+# meetings tool prices; not the budget (named as such, the budget is asked for too)
+_MEETING_NOUNS = re.compile(r"\b(meetings?|calendar|schedule|calls?)\b")
+_COST_WORDS = re.compile(r"\b(costs?|costing|how much|expensive|spend|spending|spent)\b")
+_BUDGET_NAMED = re.compile(r"\b(budgets?|forecasts?)\b")
 _ROCKS_WORDS = re.compile(r"\b(big rocks?|priorit\w*|initiatives?|okrs?|strategy|strategic)\b")
 _QUERY_AFTER = re.compile(
     r"\b(?:for|about|with|before)\s+(?:the\s+|my\s+|our\s+|a\s+|an\s+)?((?:[^?.!,;:\n]|:(?=\S))+)", re.I
@@ -92,6 +97,7 @@ class Intents:
     save: bool
     budget: bool
     rocks: bool
+    meeting_cost: bool = False
 
     @property
     def any(self) -> bool:
@@ -119,6 +125,10 @@ def detect_intents(context: Context) -> Intents:
     rocks = bool(_ROCKS_WORDS.search(lowered))
     save = bool(_SAVE_PREFIX.match(lowered))
     meetings = bool(_MEETING_WORDS.search(lowered) or DATE_WORDS.search(lowered)) and not agenda and not save
+    meeting_cost = bool(_MEETING_NOUNS.search(lowered) and _COST_WORDS.search(lowered)) and not agenda and not save
+    if meeting_cost:
+        meetings = True
+        budget = bool(_BUDGET_NAMED.search(lowered))
     if (
         not (agenda or budget or rocks or save or meetings)
         and lowered
@@ -126,7 +136,7 @@ def detect_intents(context: Context) -> Intents:
         and _asked_prep_question(context.previous_answer)
     ):
         save = True
-    return Intents(meetings=meetings, agenda=agenda, save=save, budget=budget, rocks=rocks)
+    return Intents(meetings=meetings, agenda=agenda, save=save, budget=budget, rocks=rocks, meeting_cost=meeting_cost)
 
 
 def _words(text: str) -> set[str]:

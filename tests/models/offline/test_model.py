@@ -661,3 +661,44 @@ def test_a_meeting_is_found_by_its_title_typed_without_accents_or_in_its_own_scr
         text = answer(asked)
         assert "**Prep questions for Réunion Élysée — 会议:**" in text, (asked, text)
         assert "Daily standup" not in text, (asked, text)
+
+
+_OWN_WEEK = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+    # an hour with two colleagues: you $250 + 2 x $120
+    b"BEGIN:VEVENT\r\nUID:staff@x\r\nDTSTART:20261208T090000Z\r\nDTEND:20261208T100000Z\r\nSUMMARY:Staff meeting\r\n"
+    b"ORGANIZER:mailto:exec@acme.com\r\nATTENDEE;CN=Dana:mailto:dana@acme.com\r\n"
+    b"ATTENDEE;CN=Raj:mailto:raj@acme.com\r\nEND:VEVENT\r\n"
+    # half an hour with a customer: you $125, external time not counted
+    b"BEGIN:VEVENT\r\nUID:call@x\r\nDTSTART:20261209T150000Z\r\nDTEND:20261209T153000Z\r\nSUMMARY:Customer call\r\n"
+    b"ORGANIZER:mailto:exec@acme.com\r\nATTENDEE;CN=Lee:mailto:lee@customer.com\r\nEND:VEVENT\r\n"
+    # an all-day marker: not priced
+    b"BEGIN:VEVENT\r\nUID:off@x\r\nDTSTART;VALUE=DATE:20261210\r\nDTEND;VALUE=DATE:20261211\r\nSUMMARY:Offsite\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "asked", ["How much do my meetings cost this week?", "How much time do I spend in meetings this week?"]
+)
+def test_what_my_meetings_cost_is_their_peoples_time_not_the_budget(sqlite_engine: Any, asked: str) -> None:
+    """Asked "How much do my meetings cost this week?", the demo answered with the department budget (the word
+    "cost"), although every meeting has a cost in people's time that the Prep queue shows; the
+    meetings tool now prices each meeting and the answer adds them up, saying how."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta, ToolStarted
+    from tests.fixtures.chat import make_service
+
+    monday = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: monday)
+    service.calendar.connect_ics_file("u1", _OWN_WEEK, "mine.ics")
+    meta = service.create_session("u1", user_email="exec@acme.com")
+    events = service.run_turn(meta.id, "u1", asked)
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+
+    assert [e.name for e in events if isinstance(e, ToolStarted)] == ["get_upcoming_meetings"], text
+    assert "**People's time:** $615 for these 2 meetings (1 h 30 min of yours)." in text, text
+    assert "1 all-day event is not priced" in text
+    assert "you \\$250/h, internal colleagues \\$120/h, external attendees not counted" in text
+    assert "Budget context" not in text
