@@ -29,7 +29,7 @@ import logging
 import ssl
 from collections.abc import AsyncGenerator, Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from assistant.usage.pricing import mark_local_model
 
@@ -51,6 +51,8 @@ API_KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY
 """Provider -> the setting holding its API key (named in messages about a missing or refused key)."""
 
 _PACKAGES = {"anthropic": "anthropic", "openai": "openai", "ollama": "ollama"}
+_OLLAMA_DONE = "ollamaDone"
+"""Key of a metadata chunk (removed before strands sees it): whether the stream's last line was ``done``."""
 
 
 class ProviderSetupError(Exception):
@@ -264,17 +266,30 @@ def _ollama_class() -> Callable[..., Model]:
 
     class CountingOllamaModel(module.OllamaModel):  # type: ignore[name-defined,misc]
         """strands ``OllamaModel`` that counts a missing ``prompt_eval_count`` (a cached prompt) as 0,
-        and reports a 429 (a busy server or a hosted Ollama's rate limit) as strands' throttling, so
-        strands waits and retries as it does for the other providers."""
+        reports a 429 (a busy server or a hosted Ollama's rate limit) as strands' throttling, so
+        strands waits and retries as it does for the other providers, and says the message is
+        complete (``messageStop``) only when Ollama sent its ``done`` line: strands reports a
+        stream cut mid-answer as an ordinary "end_turn", which would store half an answer."""
 
         async def stream(self, *args: Any, **kwargs: Any) -> AsyncGenerator[StreamEvent, None]:
+            held: StreamEvent | None = None  # the messageStop, until the last line shows it was "done"
             try:
                 async for event in super().stream(*args, **kwargs):
+                    if "messageStop" in event:
+                        held = event
+                        continue
+                    metadata: dict[str, Any] = event.get("metadata", {})  # type: ignore[assignment]
+                    done = metadata.pop(_OLLAMA_DONE, False)
+                    if held is not None and done:
+                        yield held
+                    held = None
                     yield event
             except module.ollama.ResponseError as error:
                 if getattr(error, "status_code", None) == 429:
                     raise ModelThrottledException(str(error)) from error
                 raise
+            if held is not None:
+                logger.warning("provider=<ollama> | the stream ended without its done line: answer cut off")
 
         def format_chunk(self, event: dict[str, Any]) -> StreamEvent:
             if event.get("chunk_type") == "metadata":
@@ -282,12 +297,12 @@ def _ollama_class() -> Callable[..., Model]:
                 prompt = int(getattr(data, "prompt_eval_count", 0) or 0)
                 output = int(getattr(data, "eval_count", 0) or 0)
                 duration = int(getattr(data, "total_duration", 0) or 0)
-                return {
-                    "metadata": {
-                        "usage": {"inputTokens": prompt, "outputTokens": output, "totalTokens": prompt + output},
-                        "metrics": {"latencyMs": duration // 1_000_000},
-                    }
+                metadata: dict[str, Any] = {
+                    "usage": {"inputTokens": prompt, "outputTokens": output, "totalTokens": prompt + output},
+                    "metrics": {"latencyMs": duration // 1_000_000},
+                    _OLLAMA_DONE: bool(getattr(data, "done", False)),
                 }
+                return cast("StreamEvent", {"metadata": metadata})
             chunk: StreamEvent = super().format_chunk(event)
             return chunk
 

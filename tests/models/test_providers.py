@@ -224,6 +224,24 @@ def test_a_slow_server_times_out(sqlite_engine: Engine, fake_llm: FakeLLMServer)
     assert (error.category, error.retryable) == ("timeout", True), error.message
 
 
+def test_a_stream_cut_mid_answer_is_not_stored_and_retry_answers(
+    sqlite_engine: Engine, fake_llm: FakeLLMServer
+) -> None:
+    """The connection drops after some text, before the stream's end (Ollama: no ``done`` line)."""
+    fake_llm.script(say("The Acme QBR is on Tuesday and then", cut=True))
+    service = _service(sqlite_engine, fake_llm)
+    meta = service.create_session("u1")
+    error = service.run_turn(meta.id, "u1", "What meetings do I have this week?")[-1]
+
+    assert isinstance(error, ErrorEvent), "a cut answer is never stored as if complete"
+    assert (error.category, error.retryable) == ("model_error", True) and "cut off" in error.message
+    pending = service.pending_turn(meta.id, "u1")
+    assert pending is not None and pending.status == "failed"
+    assert service.store.load(meta.id, "u1").turns == []
+    assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have this week?")[-1], Done)
+    assert len(service.store.load(meta.id, "u1").turns) == 1
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
