@@ -97,6 +97,7 @@ class _Call:
     started_at: datetime
     first_token: float | None = None
     message_stop: bool = False  # the stream said its message was complete
+    streamed: bool = False  # the stream carried some content (text, a tool call's input, reasoning)
     ended: float | None = None
     usage: dict[str, int] = field(default_factory=dict)
     error: str | None = None
@@ -207,13 +208,23 @@ class RecorderHooks(HookProvider):
         rec.events.put_nowait(ToolFinished(tool_use_id, done.name, status, summary, done.duration_ms or 0.0))
 
 
+def _has_content(block_delta: Any) -> bool:
+    """Whether a contentBlockDelta carries anything (Ollama's, for one, sends empty text deltas)."""
+    delta = block_delta.get("delta") if isinstance(block_delta, dict) else None
+    return isinstance(delta, dict) and any(
+        any(value.values()) if isinstance(value, dict) else value for value in delta.values()
+    )
+
+
 def on_stream_event(raw: dict[str, Any], rec: TurnRecorder) -> None:
     """Note first-token and first-text times and forward answer text as TextDelta events."""
     chunk = raw.get("event")
     if isinstance(chunk, dict):
         call = rec.current_call
-        if call is not None and "contentBlockDelta" in chunk and call.first_token is None:
-            call.first_token = time.perf_counter()
+        if call is not None and "contentBlockDelta" in chunk:
+            if call.first_token is None:
+                call.first_token = time.perf_counter()
+            call.streamed = call.streamed or _has_content(chunk["contentBlockDelta"])
         elif call is not None and "messageStop" in chunk:
             call.message_stop = True
     if "data" in raw and isinstance(raw["data"], str) and raw["data"]:

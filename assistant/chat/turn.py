@@ -30,10 +30,18 @@ CONFLICT_LOST_MESSAGE = (
 NOT_STORED_ERROR = "not stored: the session changed elsewhere during the answer"
 STORAGE_MESSAGE = "Your message could not be saved because storage is unavailable. Nothing was lost; try again."
 CUT_OFF_MESSAGE = "The model's answer was cut off before it finished, so it was not saved. Press Retry."
+EMPTY_ANSWER_MESSAGE = (
+    "The model sent back an empty answer, so nothing was saved. Press Retry; if it happens again, "
+    "rephrase the question."
+)
 
 
 class AnswerCutOffError(Exception):
     """The model's stream ended without finishing its message (an assistant message with no content)."""
+
+
+class EmptyAnswerError(AnswerCutOffError):
+    """The model finished its message (messageStop) without any content: no text, no tool call."""
 
 
 STOPPED_BY_USER = "Stopped by the user."
@@ -82,13 +90,8 @@ def build_commit(
         prompt = user_text(messages[0])
     status: Literal["ok", "stopped"] = "ok"
     error = None
-    if stop_reason != "cancelled" and (
-        any(m["role"] == "assistant" and not m.get("content") for m in messages)
-        or any(c.ended is not None and c.error is None and not c.message_stop for c in rec.calls)
-    ):
-        # the stream ended before the model said its message was done (no messageStop; strands
-        # calls such a message "end_turn", empty or not): never stored as an answer
-        raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
+    if stop_reason != "cancelled":
+        _refuse_unfinished(messages, rec, stop_reason)
     if stop_reason == "cancelled":
         status, error = "stopped", STOPPED_BY_USER if stopped_by_user else INTERRUPTED_BY_PAGE
     elif stop_reason.startswith("limit_"):
@@ -118,6 +121,20 @@ def build_commit(
     return TurnCommit(messages=messages, turn=turn, agent_snapshot=snapshot, usage=usage, title=title)
 
 
+def _refuse_unfinished(messages: list[dict[str, object]], rec: TurnRecorder, stop_reason: str) -> None:
+    """Raise when the model did not finish a message, or finished one with nothing in it: never an answer."""
+    if any(c.ended is not None and c.error is None and not c.message_stop for c in rec.calls):
+        # the stream ended before the model said its message was done (no messageStop; strands
+        # calls such a message "end_turn", empty or not)
+        raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
+    if any(m["role"] == "assistant" and not m.get("content") for m in messages):
+        if rec.calls and not rec.calls[-1].streamed:
+            raise EmptyAnswerError(f"the model finished an empty message (stop reason {stop_reason!r})")
+        # text arrived but no block was closed: a stream cut off, which strands still ends with
+        # messageStop when the SDK's stream just stops (OpenAI without its finish_reason)
+        raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
+
+
 def classify_failure(exc: BaseException) -> tuple[str, str, bool]:
     """What the user is told about a failed turn: ``(category, message, retryable)``.
 
@@ -127,6 +144,8 @@ def classify_failure(exc: BaseException) -> tuple[str, str, bool]:
     """
     if isinstance(exc, SessionConflictError):
         return "conflict", CONFLICT_LOST_MESSAGE, True
+    if isinstance(exc, EmptyAnswerError):
+        return "model_error", EMPTY_ANSWER_MESSAGE, True
     if isinstance(exc, AnswerCutOffError):
         return "model_error", CUT_OFF_MESSAGE, True
     if isinstance(exc, (StorageUnavailableError, StorageError)):

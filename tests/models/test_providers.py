@@ -242,6 +242,22 @@ def test_a_stream_cut_mid_answer_is_not_stored_and_retry_answers(
     assert len(service.store.load(meta.id, "u1").turns) == 1
 
 
+def test_an_empty_answer_is_called_empty_not_cut_off_and_retry_answers(
+    sqlite_engine: Engine, fake_llm: FakeLLMServer
+) -> None:
+    """The model finishes its message properly but says nothing (no text, no tool call)."""
+    fake_llm.script(say(""))
+    service = _service(sqlite_engine, fake_llm)
+    meta = service.create_session("u1")
+    error = service.run_turn(meta.id, "u1", "What meetings do I have this week?")[-1]
+
+    assert isinstance(error, ErrorEvent)
+    assert (error.category, error.retryable) == ("model_error", True)
+    assert "empty answer" in error.message and "cut off" not in error.message, error.message
+    assert service.store.load(meta.id, "u1").turns == []
+    assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have this week?")[-1], Done)
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
