@@ -8,6 +8,8 @@ timing and usage, and each tool step.
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import time
 import uuid
@@ -34,6 +36,8 @@ from assistant.inputs import strip_control_chars
 from assistant.models.registry import parse_model_name
 from assistant.sessions.base import SessionMeta, ToolStep, UsageRecord, utcnow
 from assistant.usage.pricing import PriceTable
+
+logger = logging.getLogger(__name__)
 
 CHARS_PER_TOKEN = 4
 """The usual rule of thumb for English text, used only for a call the provider did not report."""
@@ -171,8 +175,14 @@ class RecorderHooks(HookProvider):
         cut_short = (event.stop_response is not None and event.stop_response.stop_reason == "cancelled") or (
             event.exception is not None and call.first_token is not None
         )
-        if cut_short and not any(call.usage.values()):
-            call.usage = estimated_usage(event.agent, rec.current_text if rec is not None else "")
+        if (cut_short or event.stop_response is not None) and not any(call.usage.values()):
+            answered = rec.current_text if rec is not None else ""
+            if not cut_short and event.stop_response is not None:
+                # a server that leaves usage out of its stream (an OpenAI-compatible gateway
+                # ignoring include_usage): zero would price the call at $0 and skip the budget
+                answered = json.dumps(event.stop_response.message.get("content", []), default=str)
+                logger.warning("model reported no token usage for a call: tokens estimated from its text")
+            call.usage = estimated_usage(event.agent, answered)
 
     def _before_tool(self, event: BeforeToolCallEvent) -> None:
         rec = self.slot.recorder

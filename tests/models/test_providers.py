@@ -258,6 +258,25 @@ def test_an_empty_answer_is_called_empty_not_cut_off_and_retry_answers(
     assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have this week?")[-1], Done)
 
 
+@pytest.mark.parametrize("kind", ["openai", "ollama"])
+def test_a_call_reported_without_usage_is_counted_as_estimated_tokens(
+    sqlite_engine: Engine, kind: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server that leaves usage out of the stream (no include_usage chunk, no eval counts).
+
+    Recording 0 tokens priced a paid model's answer at $0, and the daily budget never counted it.
+    """
+    fake: FakeLLMServer = request.getfixturevalue(f"fake_{kind}")
+    fake.script(say("You have three meetings this week.", usage=False))
+    done = _ask(_service(sqlite_engine, fake))[-1]
+
+    assert isinstance(done, Done), done
+    [row] = _ledger(sqlite_engine)
+    assert row.input_tokens > 100 and row.output_tokens > 0, "estimated from what was sent and answered"
+    assert done.turn.input_tokens == row.input_tokens
+    assert "reported no token usage" in caplog.text
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
