@@ -131,25 +131,30 @@ _OVERFLOW_HINTS = (
 _Classified = tuple[str, str, bool]
 
 
+_ANOTHER_MODEL = "Start a new session with another model"
+_WHERE_MODELS = "MODELS (or MODEL_PROVIDER)"
+
+
 def _key_refused(provider: str, status: int) -> _Classified:
     variable = API_KEY_VARIABLES.get(provider)
     if variable is None:
         return (
             "access_denied",
-            "The model server refused the request as unauthorized. Ask an administrator to check its access settings.",
+            f"The model server refused the request as unauthorized. {_ANOTHER_MODEL}, and ask an administrator "
+            f"to check the server's access settings or to stop offering this model in {_WHERE_MODELS}.",
             False,
         )
     if status == 401:
         return (
             "access_denied",
-            f"The model provider refused the API key. Check {variable} (environment or .streamlit/secrets.toml), "
-            "then restart the app.",
+            f"The model provider refused the API key. {_ANOTHER_MODEL}, and ask an administrator to check "
+            f"{variable} (environment or .streamlit/secrets.toml) and restart the app.",
             False,
         )
     return (
         "access_denied",
-        f"The API key in {variable} is not allowed to use this model. Ask an administrator to check the "
-        "account's model access or choose another model in MODEL_PROVIDER.",
+        f"The API key in {variable} is not allowed to use this model. {_ANOTHER_MODEL}, and ask an administrator "
+        f"to check the account's model access or to stop offering this model in {_WHERE_MODELS}.",
         False,
     )
 
@@ -158,14 +163,15 @@ def _not_found(provider: str) -> _Classified:
     if provider == "ollama":
         return (
             "model_not_found",
-            "Ollama does not have this model. Pull it first (ollama pull <model>) or choose another model in "
-            "MODEL_PROVIDER.",
+            f"Ollama does not have this model. {_ANOTHER_MODEL}; an administrator can pull it "
+            f"(ollama pull <model>) or correct its name in {_WHERE_MODELS}.",
             False,
         )
+    server = " (and OPENAI_BASE_URL, the server it is asked of)" if provider == "openai" else ""
     return (
         "model_not_found",
-        "The model service does not know this model. Check the model id in MODEL_PROVIDER (and OPENAI_BASE_URL "
-        "for an OpenAI-compatible server).",
+        f"The model service does not know this model. {_ANOTHER_MODEL}; an administrator should check its id in "
+        f"{_WHERE_MODELS}{server}.",
         False,
     )
 

@@ -197,6 +197,23 @@ def test_error_status_becomes_the_chat_pages_message(
     assert isinstance(service.run_turn(meta.id, "u1", "What meetings do I have this week?")[-1], Done)
 
 
+@pytest.mark.parametrize("status", [404, 403])
+def test_a_model_refused_for_good_names_models_and_a_way_on(
+    sqlite_engine: Engine, fake_llm: FakeLLMServer, status: int
+) -> None:
+    """With several models offered (MODELS), the session's model is one of them, not MODEL_PROVIDER's."""
+    fake_llm.script(*[fail(status)] * 3)
+    name = fake_llm.settings()["model_provider"]
+    service = _service(sqlite_engine, fake_llm, models=f"offline,{name}")
+    meta = service.create_session("u1", model=name)
+    error = service.run_turn(meta.id, "u1", "What meetings do I have this week?")[-1]
+
+    assert isinstance(error, ErrorEvent) and not error.retryable
+    assert "MODELS" in error.message and "new session" in error.message, error.message
+    if status == 404:
+        assert "OPENAI_BASE_URL" not in error.message or fake_llm.kind == "openai", error.message
+
+
 def test_one_rate_limited_call_is_retried_and_answered(sqlite_engine: Engine, fake_llm: FakeLLMServer) -> None:
     # a busy server (429) once: strands waits and asks again; the user sees only the answer
     fake_llm.script(*[fail(429)] * 2, say("Back again."))
