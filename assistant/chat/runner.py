@@ -35,6 +35,7 @@ from assistant.chat.slots import AgentSlot, AgentSlots
 from assistant.chat.turn import NOT_STORED_ERROR, build_commit, classify_failure
 from assistant.config import Settings
 from assistant.context.calendar import CalendarService
+from assistant.models.errors import root_cause
 from assistant.sessions.base import PendingTurn, SessionConflictError, SessionError, SessionMeta, SessionStore
 from assistant.tools.deps import ToolDeps
 from assistant.usage.pricing import PriceTable
@@ -224,12 +225,15 @@ class TurnRunner:
             with contextlib.suppress(SessionError):
                 turn_idx = (await asyncio.to_thread(self.store.get_meta, meta.id, meta.user_id)).turn_count
             usage = [replace(u, turn_idx=turn_idx, error=u.error or NOT_STORED_ERROR) for u in usage]
+        cause = root_cause(exc)
         logger.error(
-            "user_id=<%s>, session_id=<%s>, category=<%s>, error=<%s> | turn failed",
+            "user_id=<%s>, session_id=<%s>, model=<%s>, category=<%s>, error=<%s>, cause=<%s> | turn failed",
             meta.user_id,
             meta.id,
+            meta.model or self.settings.model_name,
             category,
             repr(exc)[:500],
+            repr(cause)[:300] if cause is not exc else "-",
         )
         if rec.messages and rec.messages[0].get("role") == "user":
             prompt = user_text(rec.messages[0])  # as strands kept it (a guardrail may have redacted it)

@@ -246,6 +246,11 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception ``exc`` wraps (for the log: an SDK's "Connection error." hides "Connection refused")."""
+    return _chain(exc)[-1]
+
+
 def _classify_one(exc: BaseException) -> tuple[str, str, bool] | None:
     if isinstance(exc, ProviderSetupError):
         return _classify_setup(exc)

@@ -301,12 +301,19 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize("kind", ["anthropic", "openai", "ollama"])
-def test_an_unreachable_server_is_a_network_error(sqlite_engine: Engine, kind: str) -> None:
+def test_an_unreachable_server_is_a_network_error(
+    sqlite_engine: Engine, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
     fake = FakeLLMServer(kind)  # type: ignore[arg-type]
     fake.port = _closed_port()  # never started: nothing listens there
     error = _ask(make_service(sqlite_engine, **fake.settings()))[-1]
     assert isinstance(error, ErrorEvent)
     assert (error.category, error.retryable) == ("network", True), error.message
+    # the log names the model that failed (a deployment offers several) and the cause underneath
+    # the SDK's own "Connection error."
+    [failed] = [r.getMessage() for r in caplog.records if "turn failed" in r.getMessage()]
+    assert f"model=<{fake.settings()['model_provider']}>" in failed, failed
+    assert "refused" in failed.lower() or "connect" in failed.lower().split("cause=")[-1], failed
 
 
 # --------------------------------------------------------------------------- setup problems
