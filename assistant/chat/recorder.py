@@ -27,6 +27,7 @@ from strands.hooks import (
     HookRegistry,
     MessageAddedEvent,
 )
+from strands.types.exceptions import ModelThrottledException
 
 from assistant.chat.bridge import EventSink
 from assistant.chat.display import STOPPED_DURING_TOOL, STOPPED_EARLY, summarize_tool_result
@@ -102,6 +103,7 @@ class _Call:
     first_token: float | None = None
     message_stop: bool = False  # the stream said its message was complete
     streamed: bool = False  # the stream carried some content (text, a tool call's input, reasoning)
+    throttled: bool = False  # the call failed as throttled (strands waits, then asks again)
     ended: float | None = None
     usage: dict[str, int] = field(default_factory=dict)
     error: str | None = None
@@ -159,6 +161,7 @@ class RecorderHooks(HookProvider):
         call.ended = time.perf_counter()
         if event.exception is not None:
             call.error = strip_control_chars(f"{type(event.exception).__name__}: {event.exception}")[:500]
+            call.throttled = isinstance(event.exception, ModelThrottledException)
         if event.stop_response is not None and event.stop_response.stop_reason == "cancelled":
             # strands replaces a cancelled message with this text after the hooks: keep what
             # the user already saw instead of a generic "Cancelled by user".

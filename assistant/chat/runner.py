@@ -19,6 +19,7 @@ from datetime import datetime, tzinfo
 from strands import ModelRetryStrategy
 from strands.models import Model
 from strands.session import SnapshotSessionManager
+from strands.types.exceptions import ModelThrottledException
 
 from assistant.agents.meeting_coordinator import create_meeting_coordinator
 from assistant.chat.bridge import EventSink
@@ -142,6 +143,10 @@ class TurnRunner:
                             result = raw["result"]
             except TimeoutError as e:
                 slot.agent.cancel()
+                if any(call.throttled for call in recorder.calls):
+                    # the time went on waiting out the provider's 429s (Retry-After, strands' backoff):
+                    # the model was busy, not slow, and a shorter question would not help
+                    raise ModelThrottledException("still throttled when the turn's time ran out") from e
                 raise TimeoutError("the model did not finish in time") from e
             stop_reason = str(getattr(result, "stop_reason", "end_turn"))
             await self._commit(slot, meta, prompt, recorder, started_at, stop_reason)

@@ -224,6 +224,24 @@ def test_one_rate_limited_call_is_retried_and_answered(sqlite_engine: Engine, fa
     assert not any(isinstance(e, ErrorEvent) for e in events)
 
 
+@pytest.mark.parametrize("kind", ["anthropic", "openai"])
+def test_throttling_that_outlasts_the_turns_time_is_throttled_not_too_long(
+    sqlite_engine: Engine, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """429 with Retry-After: the SDK's and strands' waits use up MODEL_TIMEOUT_SECONDS.
+
+    The user was told the model "took too long" and to "ask a shorter question"; it was busy.
+    """
+    fake: FakeLLMServer = request.getfixturevalue(f"fake_{kind}")
+    fake.script(*[fail(429, retry_after=1)] * 20)
+    service = _service(sqlite_engine, fake, model_timeout_seconds=3.5)
+    error = _ask(service)[-1]
+
+    assert isinstance(error, ErrorEvent), error
+    assert (error.category, error.retryable) == ("throttled", True), error.message
+    assert "shorter question" not in error.message
+
+
 def test_a_wrong_key_is_refused_by_the_server_and_names_the_variable(
     sqlite_engine: Engine, fake_anthropic: FakeLLMServer
 ) -> None:
