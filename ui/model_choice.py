@@ -208,8 +208,12 @@ def _side(shown: SideView, where: str, answer: DisplayTurn | None) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         _badge(shown.label, shown.is_offline)
         st.caption(where)
+    failed = (answer is None or not answer.parts) and not shown.figures and shown.note is not None
     with st.container(height=ANSWER_HEIGHT, border=True):
-        if answer is None or not answer.parts:
+        if failed:
+            # not answered: why, where the answer would be (as while it streamed), said once
+            st.error(shown.note, icon=":material/error:")
+        elif answer is None or not answer.parts:
             st.caption("(no answer text)")
         else:
             for kind, part in answer.parts:
@@ -217,7 +221,7 @@ def _side(shown: SideView, where: str, answer: DisplayTurn | None) -> None:
                     st.markdown(screen_markdown(str(part)), anchors=False)
                 else:
                     draw_step(part)
-    if shown.note:
+    if shown.note and not failed:
         st.caption(shown.note)
 
 

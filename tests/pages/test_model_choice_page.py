@@ -186,6 +186,19 @@ def test_another_model_that_fails_leaves_a_way_to_its_session(make_app: Callable
     assert [b for b in at.button if b.key == "retry-turn"], "the branch session offers Retry"
 
 
+def test_another_model_that_failed_says_so_in_its_answer_box(make_app: Callable[..., AppTest]) -> None:
+    """Redrawn after the failure, the other side was an empty box reading "(no answer text)" with the
+    failure in small grey print under it: read as an answer that said nothing."""
+    at = _send(make_app(MODELS="offline,faulty:unavailable*100"), "What meetings do I have this week?")
+    at.button(key=f"compare-ask-{_sid(at)}-0").click().run()
+    assert not at.exception, at.exception
+
+    failures = [str(e.value) for e in at.error if "Open the new session to retry" in str(e.value)]
+    assert failures and failures[0].startswith("Not answered: "), _texts(at)
+    assert "(no answer text)" not in _texts(at)
+    assert not [c for c in at.caption if "Open the new session to retry" in str(c.value)], "said once, as an error"
+
+
 def test_a_session_whose_model_was_withdrawn_is_read_only_with_a_note(
     make_app: Callable[..., AppTest], fake_anthropic: FakeLLMServer
 ) -> None:
