@@ -78,6 +78,21 @@ def estimated_usage(agent: Agent, streamed: str) -> dict[str, int]:
     }
 
 
+def time_out_call(agent: Agent, rec: TurnRecorder) -> None:
+    """Mark the call the turn's timeout cut off as failed, with its tokens estimated if its stream had begun.
+
+    The timeout cancels the stream: strands ends the call without an exception or a usage report,
+    and the ledger kept a call the provider bills as $0 and without an error.
+    """
+    call = rec.current_call
+    if call is None or call.error is not None or call.message_stop:
+        return
+    call.ended = call.ended or time.perf_counter()
+    call.error = "TimeoutError: the model did not finish in time"
+    if call.first_token is not None and not any(call.usage.values()):
+        call.usage = estimated_usage(agent, rec.current_text)
+
+
 def user_text(message: dict[str, Any]) -> str:
     return "\n".join(str(b["text"]) for b in message.get("content", []) if isinstance(b, dict) and "text" in b)
 

@@ -29,6 +29,7 @@ from assistant.chat.recorder import (
     RecorderHooks,
     TurnRecorder,
     on_stream_event,
+    time_out_call,
     usage_records,
     user_text,
 )
@@ -143,6 +144,7 @@ class TurnRunner:
                             result = raw["result"]
             except TimeoutError as e:
                 slot.agent.cancel()
+                time_out_call(slot.agent, recorder)
                 if any(call.throttled for call in recorder.calls):
                     # the time went on waiting out the provider's 429s (Retry-After, strands' backoff):
                     # the model was busy, not slow, and a shorter question would not help

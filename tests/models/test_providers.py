@@ -312,6 +312,23 @@ def test_a_call_reported_without_usage_is_counted_as_estimated_tokens(
     assert "reported no token usage" in caplog.text
 
 
+def test_an_answer_that_hangs_mid_stream_past_the_timeout_is_billed_as_a_failed_call(
+    sqlite_engine: Engine, fake_anthropic: FakeLLMServer
+) -> None:
+    """The provider read the question and wrote some text before the turn's time ran out.
+
+    The call was left open in the ledger: 0 tokens, $0, no error, though the provider bills it.
+    """
+    fake_anthropic.script(*[say("A" * 40 + " and then the stream hangs", chunks=2, delay_s=1.5)] * 3)
+    error = _ask(_service(sqlite_engine, fake_anthropic, model_timeout_seconds=2.0))[-1]
+
+    assert isinstance(error, ErrorEvent) and error.category == "timeout", error
+    [row] = _ledger(sqlite_engine)
+    assert row.input_tokens > 100 and row.output_tokens > 0, "estimated: the usage report never came"
+    assert row.cost_usd is not None and row.cost_usd > 0
+    assert row.error and "time" in row.error.lower(), row.error
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
