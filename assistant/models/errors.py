@@ -68,7 +68,8 @@ _ACCESS_DENIED = (
 )
 _NETWORK = (
     "network",
-    "The assistant could not reach the model service. Check the network connection, then press Retry.",
+    "The assistant's server could not reach the model service. Press Retry in a moment; if it keeps failing, "
+    "start a new session with another model and tell an administrator.",
     True,
 )
 _UNAVAILABLE = (

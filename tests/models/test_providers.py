@@ -344,6 +344,8 @@ def test_an_unreachable_server_is_a_network_error(
     error = _ask(make_service(sqlite_engine, **fake.settings()))[-1]
     assert isinstance(error, ErrorEvent)
     assert (error.category, error.retryable) == ("network", True), error.message
+    # the user's own connection works (they are reading the page): the server's to the model does not
+    assert "network connection" not in error.message and "another model" in error.message, error.message
     # the log names the model that failed (a deployment offers several) and the cause underneath
     # the SDK's own "Connection error."
     [failed] = [r.getMessage() for r in caplog.records if "turn failed" in r.getMessage()]
