@@ -28,7 +28,7 @@ from assistant.context.calendar import CalendarService
 from assistant.context.meetings import Meeting
 from assistant.context.prep_sessions import bind_session
 from assistant.inputs import has_visible_text, strip_control_chars
-from assistant.models.providers import note_local_models
+from assistant.models.providers import check_model_servers, note_local_models
 from assistant.models.registry import canonical_model_name, get_model
 from assistant.sessions.base import (
     PendingTurn,
@@ -134,6 +134,7 @@ class ChatService:
         """
         self._build_runner()
         self.model()
+        check_model_servers(self.settings)  # a self-hosted model server that is down, named in the log
 
     def model(self, name: str | None = None) -> Model:
         """The strands model for a registry name (default: the default model), built once per process.

@@ -156,6 +156,56 @@ def note_local_models(settings: Settings) -> None:
             mark_local_model(model_id, provider)
 
 
+def _self_hosted_servers(settings: Settings) -> dict[tuple[str, str], list[str]]:
+    """(setting, address) -> the offered models answered there, for servers on this machine or a private network."""
+    from assistant.addresses import is_private_address
+    from assistant.models.registry import ModelNameError, parse_model_name
+
+    found: dict[tuple[str, str], list[str]] = {}
+    for name in settings.offered_models:
+        try:
+            provider, _ = parse_model_name(name)
+        except ModelNameError:
+            continue
+        address = {
+            "ollama": ("OLLAMA_HOST", settings.ollama_host),
+            "openai": ("OPENAI_BASE_URL", settings.openai_base_url or ""),
+            "anthropic": ("ANTHROPIC_BASE_URL", settings.anthropic_base_url or ""),
+        }.get(provider)
+        if address is not None and address[1] and is_private_address(address[1]):
+            found.setdefault(address, []).append(name)
+    return found
+
+
+def check_model_servers(settings: Settings, timeout_s: float = 2.0) -> None:
+    """Log a warning for each self-hosted model server (Ollama, a local OpenAI-compatible server) that is down.
+
+    Called as the app warms up, so an administrator reads "OLLAMA_HOST ... does not accept
+    connections" at start instead of a user meeting it at a first send. Only addresses on this
+    machine or a private network are tried (one TCP connection each); hosted APIs are not.
+
+    Args:
+        settings: Application settings (MODELS, OLLAMA_HOST, OPENAI_BASE_URL, ANTHROPIC_BASE_URL).
+        timeout_s: How long one connection may take.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    for (setting, address), names in _self_hosted_servers(settings).items():
+        parts = urlsplit(address)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            socket.create_connection((parts.hostname or "", port), timeout=timeout_s).close()
+        except OSError as e:
+            logger.warning(
+                "setting=<%s>, models=<%s>, error=<%s> | model server does not accept connections: "
+                "sessions on these models fail until it does",
+                setting,
+                ",".join(names),
+                e,
+            )
+
+
 def build_anthropic(model_id: str, settings: Settings) -> Model:
     """Build an Anthropic Claude model (Messages API, streamed).
 
@@ -342,6 +392,7 @@ __all__ = [
     "build_anthropic",
     "build_ollama",
     "build_openai",
+    "check_model_servers",
     "is_local_provider",
     "note_local_models",
 ]

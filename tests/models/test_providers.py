@@ -353,6 +353,26 @@ def test_an_unreachable_server_is_a_network_error(
     assert "refused" in failed.lower() or "connect" in failed.lower().split("cause=")[-1], failed
 
 
+def test_a_self_hosted_model_server_that_refuses_connections_is_named_at_start(
+    sqlite_engine: Engine, fake_ollama: FakeLLMServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """OLLAMA_HOST (or a local OPENAI_BASE_URL) pointing at a server that is down: the log says so
+    when the app warms up, naming the setting and the models, instead of at a user's first send."""
+    caplog.set_level("WARNING")
+    down = f"http://127.0.0.1:{_closed_port()}"
+    service = make_service(
+        sqlite_engine, models="offline,ollama:llama3.2,openai:qwen3", ollama_host=down, openai_base_url=f"{down}/v1"
+    )
+    service.prepare_first_send()
+    warnings = [r.getMessage() for r in caplog.records if "does not accept connections" in r.getMessage()]
+    assert any("OLLAMA_HOST" in w and "ollama:llama3.2" in w for w in warnings), warnings
+    assert any("OPENAI_BASE_URL" in w and "openai:qwen3" in w for w in warnings), warnings
+
+    caplog.clear()
+    make_service(sqlite_engine, models="offline,ollama:llama3.2", ollama_host=fake_ollama.base_url).prepare_first_send()
+    assert not [r for r in caplog.records if "does not accept connections" in r.getMessage()]
+
+
 # --------------------------------------------------------------------------- setup problems
 def test_a_missing_key_names_the_variable() -> None:
     settings = load_settings()  # no MODEL_PROVIDER, so the settings check did not run
