@@ -739,7 +739,7 @@ def _draw_header() -> None:
                 st.badge(badge.label, icon=badge.icon, color=badge.color)
             # the session's own model; before a session starts, the one it will start with
             shown = model_view((meta.model if meta else picked_model(pickable)) or service.model_name)
-            mbadge = view.model_badge(shown.label, shown.is_offline)
+            mbadge = view.model_badge(shown.label, shown.is_offline, shown.is_local)
             st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
 
 

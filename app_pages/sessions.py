@@ -658,7 +658,7 @@ def _draw_detail(raw_id: str) -> None:
         badge = view.state_badge(meta.state)
         st.badge(badge.label, icon=badge.icon, color=badge.color)
         model = model_view(meta.model, prices)
-        mbadge = view.model_badge(OFFLINE_LABEL if model.is_offline else model.label, model.is_offline)
+        mbadge = view.model_badge(OFFLINE_LABEL if model.is_offline else model.label, model.is_offline, model.is_local)
         st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
         st.caption(f"Started {fmt_datetime(meta.created_at, zone)} · last activity {fmt_ago(meta.updated_at, now)}")
     if access.banner:

@@ -199,14 +199,14 @@ def _panel(turn_idx: int, note: str) -> DeltaGenerator:
     return panel
 
 
-def _badge(label: str, is_offline: bool) -> None:
-    badge = view.model_badge(label, is_offline)
+def _badge(label: str, is_offline: bool, is_local: bool = False) -> None:
+    badge = view.model_badge(label, is_offline, is_local)
     st.badge(badge.label, icon=badge.icon, color=badge.color)
 
 
 def _side(shown: SideView, where: str, answer: DisplayTurn | None) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-        _badge(shown.label, shown.is_offline)
+        _badge(shown.label, shown.is_offline, shown.is_local)
         st.caption(where)
     failed = (answer is None or not answer.parts) and not shown.figures and shown.note is not None
     with st.container(height=ANSWER_HEIGHT, border=True):
@@ -237,7 +237,7 @@ def _stream_comparison(service: ChatService, item: DisplayTurn, session_id: str,
             with second:
                 other = side_view(Side(live.branch_id, live.model, None))
                 with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-                    _badge(other.label, other.is_offline)
+                    _badge(other.label, other.is_offline, other.is_local)
                     st.caption("New session")
                 with st.container(height=ANSWER_HEIGHT, border=True):
                     ended = _stream_answer(events)

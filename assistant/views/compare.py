@@ -33,6 +33,7 @@ class SideView:
     is_offline: bool
     figures: list[tuple[str, str]]
     note: str | None = None
+    is_local: bool = False
 
 
 def side_view(side: Side) -> SideView:
@@ -51,7 +52,7 @@ def side_view(side: Side) -> SideView:
         note = "Not answered."
         if side.pending is not None and side.pending.error_message:
             note = f"Not answered: {side.pending.error_message.rstrip('. ')}."
-        return SideView(model.label, model.is_offline, [], note + " Open the new session to retry.")
+        return SideView(model.label, model.is_offline, [], note + " Open the new session to retry.", model.is_local)
     figures = [
         ("Tokens", f"{fmt_tokens(turn.input_tokens)} in · {fmt_tokens(turn.output_tokens)} out"),
         ("Cost", cost_text(turn.cost_usd, offline=model.is_offline)),
@@ -59,7 +60,7 @@ def side_view(side: Side) -> SideView:
         ("Total time", fmt_ms(turn.latency_ms) if turn.latency_ms is not None else "–"),
     ]
     stopped = "Stopped before the answer was finished." if turn.status == "stopped" else None
-    return SideView(model.label, model.is_offline, figures, stopped)
+    return SideView(model.label, model.is_offline, figures, stopped, model.is_local)
 
 
 def comparison_views(comparison: Comparison) -> tuple[SideView, SideView]:

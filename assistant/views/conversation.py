@@ -56,19 +56,21 @@ def state_badge(state: SessionState | str) -> Badge:
     return STATE_BADGES.get(state, Badge(str(state).capitalize(), ":material/help:", "gray"))
 
 
-def model_badge(label: str, is_offline: bool) -> Badge:
+def model_badge(label: str, is_offline: bool, is_local: bool = False) -> Badge:
     """The badge naming the model that answers.
 
     Args:
         label: The model's human label (``model_view(...).label``).
         is_offline: Whether it is the offline demo model.
+        is_local: Whether it runs on the deployment's own server (Ollama, a local
+            OpenAI-compatible server): a computer, not a cloud.
 
     Returns:
         A violet "offline demo model" badge, or a blue badge with the model's label.
     """
     if is_offline:
         return Badge(label or OFFLINE_LABEL, ":material/science:", "violet")
-    return Badge(label, ":material/cloud:", "blue")
+    return Badge(label, ":material/computer:" if is_local else ":material/cloud:", "blue")
 
 
 def display_title(title: str, limit: int | None = None) -> str:

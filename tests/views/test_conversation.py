@@ -155,6 +155,15 @@ def test_tool_label_and_states() -> None:
     assert view.model_badge("offline demo model", True).icon == ":material/science:"
 
 
+def test_a_model_served_on_the_deployments_own_machine_is_not_badged_as_a_cloud() -> None:
+    """An Ollama model's badge showed a cloud beside "llama3.2 (local)"."""
+    from assistant.views.models import model_view
+
+    local, hosted = model_view("ollama:llama3.2"), model_view("anthropic:claude-haiku-4-5")
+    assert view.model_badge(local.label, local.is_offline, local.is_local).icon == ":material/computer:"
+    assert view.model_badge(hosted.label, hosted.is_offline, hosted.is_local).icon == ":material/cloud:"
+
+
 def test_stopped_note_and_read_only_notice() -> None:
     assert view.stopped_note(_turn()) is None
     assert view.stopped_note(_turn(status="stopped", error="Stopped by the user.")) == "Stopped by the user."
