@@ -44,7 +44,13 @@ logger = logging.getLogger("assistant.pages.sessions")
 CHAT_PAGE = "app_pages/chat.py"
 # Every colour reads on the light and the dark theme alike (>= 3:1 on both; tests/test_theme.py).
 # The first draws single-series charts; the third marks the recorded cost among the what-if estimates.
-COLORS = ["#3D79B3", "#6F95BD", "#CC7630", "#5B9A7D", "#9C6B98", "#C65D5D", "#9D8735"]
+# One colour per series (models, users): twelve, so a deployment's models rarely share one (plotly
+# starts again after the last; with seven, the eighth model was drawn like the first). Each
+# stands out on both themes' backgrounds (tests/test_theme.py).
+COLORS = [
+    "#3D79B3", "#6F95BD", "#CC7630", "#5B9A7D", "#9C6B98", "#C65D5D",
+    "#9D8735", "#2A9494", "#C0508F", "#6E8F3A", "#A0705A", "#7070C8",
+]  # fmt: skip
 PAGE_KEY = "sc_page"
 CURSORS_KEY = "sc_page_cursors"  # page number -> the cursor it starts after (keyset paging)
 SIGNATURE_KEY = "sc_signature"

@@ -48,6 +48,13 @@ def test_text_and_accent_read_on_each_theme(kind: str) -> None:
     assert contrast(theme["primaryColor"], theme["backgroundColor"]) >= 3  # focus rings, the active tab
 
 
+def test_a_dozen_models_or_users_each_get_their_own_chart_colour() -> None:
+    """With seven colours, the eighth model of a period's "Cost per day by model" was drawn in the
+    first one's colour, two models reading as one."""
+    colours = _chart_colors()
+    assert len(colours) >= 12 and len({c.upper() for c in colours}) == len(colours)
+
+
 @pytest.mark.parametrize("kind", ["light", "dark"])
 def test_the_charts_first_colour_stands_out_on_each_theme(kind: str) -> None:
     """The single-series bars (cost per session, what-if, top users) and the p50 lines are drawn in
