@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 OFFLINE_FREE_NOTE = f"{OFFLINE_LABEL} is free"
 LOCAL_FREE_NOTE = "local models (Ollama, a local OpenAI-compatible server) are free"
 FREE_MODELS_NOTE = f"{OFFLINE_LABEL} and local models are free"
+ERRORS_HELP = "Model calls that failed (they are still billed and recorded)."
 STATES: tuple[SessionState, ...] = ("active", "completed", "expired")
 STATE_LABELS: dict[str, str] = {"active": "Active", "completed": "Completed", "expired": "Expired"}
 PAGE_SIZES: tuple[int, ...] = (25, 50, 100)
@@ -281,7 +282,7 @@ def totals_metrics(totals: SessionTotals) -> list[Metric]:
         Metric("Input tokens", fmt_tokens(totals.input_tokens), f"{totals.input_tokens:,} tokens"),
         Metric("Output tokens", fmt_tokens(totals.output_tokens), f"{totals.output_tokens:,} tokens"),
         Metric("Cost", totals_cost_text(totals), cost_help),
-        Metric("Errors", f"{totals.errors:,}", "Model calls that failed (they are still billed and recorded)."),
+        Metric("Errors", f"{totals.errors:,}", ERRORS_HELP),
     ]
     if not totals.approximate:
         return metrics
@@ -471,7 +472,7 @@ def session_metrics(meta: SessionMeta, turns: Sequence[TurnRecord], prices: Pric
         prices: The price table (to say when $0.00 is the free offline model).
 
     Returns:
-        Turns, input and output tokens, cost, average latency.
+        Turns, input and output tokens, cost, average latency, failed model calls.
     """
     if meta.cost_unknown:
         cost = f"≥ {fmt_cost(meta.cost_usd)}" if meta.cost_usd else "unknown"
@@ -496,4 +497,5 @@ def session_metrics(meta: SessionMeta, turns: Sequence[TurnRecord], prices: Pric
         Metric("Output tokens", fmt_tokens(meta.output_tokens), f"{meta.output_tokens:,} tokens"),
         Metric("Cost", cost, cost_help),
         Metric("Avg answer time", fmt_ms(avg), "Mean time from sending a message to the full answer."),
+        Metric("Errors", f"{meta.errors:,}", ERRORS_HELP),  # as the Sessions table counts them
     ]

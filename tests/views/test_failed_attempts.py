@@ -64,6 +64,13 @@ def test_detail_cost_metric_says_it_includes_the_failed_attempts(retried) -> Non
     assert cost.help is not None and f"{fmt_cost(failed.cost_usd)} for failed attempts" in cost.help
 
 
+def test_detail_counts_the_failed_calls_as_the_sessions_table_does(retried) -> None:
+    """The table's Errors column said 1 for this session; its detail had no such figure."""
+    doc, prices = retried
+    errors = next(m for m in session_metrics(doc.meta, doc.turns, prices) if m.label == "Errors")
+    assert doc.meta.errors >= 1 and errors.value == f"{doc.meta.errors:,}"
+
+
 def test_markdown_export_turns_and_failed_attempts_add_up_to_the_total(retried) -> None:
     doc, _ = retried
     md = session_to_markdown(doc)
