@@ -51,7 +51,9 @@ def side_view(side: Side) -> SideView:
     if turn is None:
         note = "Not answered."
         if side.pending is not None and side.pending.error_message:
-            note = f"Not answered: {side.pending.error_message.rstrip('. ')}."
+            reason = side.pending.error_message.rstrip(". ")
+            # a kept question's own message may already open with "Not answered:" (a restart)
+            note = f"{reason}." if reason.lower().startswith("not answered") else f"Not answered: {reason}."
         return SideView(model.label, model.is_offline, [], note + " Open the new session to retry.", model.is_local)
     figures = [
         ("Tokens", f"{fmt_tokens(turn.input_tokens)} in · {fmt_tokens(turn.output_tokens)} out"),

@@ -325,7 +325,8 @@ def error_view(category: str, message: str, retryable: bool) -> ErrorView:
             text += " Reload to see the latest version, then send your message again."
         return ErrorView(title, text, "reload", icon)
     if message.lower().startswith(title.lower()):  # the page draws the title first: say it once
-        message = message[len(title) :].lstrip(" .")
+        message = message[len(title) :].lstrip(" .:")
+        message = message[:1].upper() + message[1:]  # "Not answered: the server…" -> "The server…"
     return ErrorView(title, message, "retry" if retryable else None, icon)
 
 
