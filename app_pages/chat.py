@@ -22,6 +22,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from assistant.chat import (
+    AlreadyAnsweredError,
     ChatEvent,
     ChatInputError,
     ChatService,
@@ -170,10 +171,13 @@ def _prepare_meeting(meeting: Meeting, when: str) -> None:
     st.session_state[PENDING] = {"session_id": None, "text": prep_prompt(meeting, when), "meeting_id": meeting.id}
 
 
-def _retry(session_id: str, text: str) -> None:
-    # The failed turn was not stored: sending the same text again re-runs it exactly once.
+def _retry(session_id: str, text: str, turn_idx: int | None = None) -> None:
+    # The failed turn was not stored: sending the same text again re-runs it exactly once. Its
+    # index makes a second Retry (another tab's, or this one's after a reload) a no-op once a
+    # turn has been stored there: it sent the question again.
     logger.info("session_id=<%s> | retrying failed turn", session_id)
     _queue_send(session_id, text)
+    st.session_state[PENDING]["retry_of"] = turn_idx
 
 
 def _reload() -> None:
@@ -304,6 +308,7 @@ def _unanswered(session: SessionMeta | None) -> tuple[dict[str, Any] | None, Pen
             "category": stored.error_category or "model_error",
             "message": stored.error_message or "",
             "retryable": stored.retryable,
+            "turn_idx": stored.turn_idx,
         }, None
     local: dict[str, Any] | None = st.session_state.get(FAILED)
     if local and local.get("session_id") == session.id and session.turn_count == local.get("turn_count"):
@@ -565,7 +570,7 @@ def _draw_failed(item: dict[str, Any]) -> None:
                     type="primary",
                     key="retry-turn",
                     on_click=_retry,
-                    args=(item["session_id"], item["text"]),
+                    args=(item["session_id"], item["text"], item.get("turn_idx", item.get("turn_count"))),
                 )
             elif shown.action == "reload":
                 st.button("Reload", icon=":material/sync:", type="primary", key="reload-session", on_click=_reload)
@@ -650,7 +655,9 @@ class _Refused:
         return cls(raw[:PREVIEW_CHARS] + "…", reason, icon, kind, len(raw), preview_only=True)
 
 
-def _start_send(session: SessionMeta | None, raw: str, meeting_id: str | None = None) -> _Started | _Refused:
+def _start_send(
+    session: SessionMeta | None, raw: str, meeting_id: str | None = None, retry_of: int | None = None
+) -> _Started | _Refused:
     """Start the answer at once (ChatService.start_turn), so the model works while the page draws."""
     try:
         meeting = service.calendar.find(user_id, meeting_id) if meeting_id and session is None else None
@@ -665,8 +672,11 @@ def _start_send(session: SessionMeta | None, raw: str, meeting_id: str | None = 
             meeting=meeting,
             tz=browser_zone(),
             model=picked_model(pickable) if session is None else None,
+            retry_of=retry_of,
         )
         return _Started(turn.session, turn.text, turn.events)
+    except AlreadyAnsweredError as e:  # its text is not put back: sending it would ask it twice
+        return _Refused("", f"{e} Its answer is above.", ":material/done_all:", "info")
     except ChatInputError as e:
         return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
     except LimitExceededError as e:
@@ -676,6 +686,8 @@ def _start_send(session: SessionMeta | None, raw: str, meeting_id: str | None = 
             reason += f" {when}"
         return _Refused.of(raw, reason, ":material/hourglass_top:", "warning")
     except SessionBusyError as e:
+        if retry_of is not None:  # another tab's Retry is answering this very question
+            return _Refused("", "This question is being answered in another tab or window.", ":material/sync:", "info")
         return _Refused.of(raw, str(e), ":material/hourglass_top:", "info")
     except SessionError as e:
         return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
@@ -832,17 +844,19 @@ def _conversation() -> None:
     )
     to_send: str | None = None
     bound_meeting: str | None = None
+    retry_of: int | None = None
     if prompt is not None and not read_only:
         to_send = str(prompt)
     elif pending:
         st.session_state.pop(PENDING, None)
         to_send = str(pending["text"])
         bound_meeting = pending.get("meeting_id")
+        retry_of = pending.get("retry_of")
     if to_send is not None:
         st.session_state.pop(FAILED, None)
 
     # Start the answer before drawing anything else: the model works while the page draws.
-    outcome = _start_send(meta, to_send, bound_meeting) if to_send is not None else None
+    outcome = _start_send(meta, to_send, bound_meeting, retry_of) if to_send is not None else None
     if isinstance(outcome, _Refused):  # drawn by the rerun, which puts the text back in the input
         st.session_state[REFUSED] = outcome
         st.rerun(scope="fragment" if _fragment_rerun() else "app")

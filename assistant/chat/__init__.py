@@ -32,6 +32,7 @@ from assistant.chat.display import (
     summarize_tool_result,
 )
 from assistant.chat.events import (
+    AlreadyAnsweredError,
     ChatEvent,
     ChatInputError,
     Done,
@@ -52,6 +53,7 @@ __all__ = [
     "STOPPED_DURING_TOOL",
     "STOPPED_EARLY",
     "STOP_NOTES",
+    "AlreadyAnsweredError",
     "ChatEvent",
     "ChatInputError",
     "ChatService",

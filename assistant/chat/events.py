@@ -110,3 +110,7 @@ class LimitExceededError(Exception):
 
 class SessionBusyError(Exception):
     """Another answer for this session is still being written."""
+
+
+class AlreadyAnsweredError(Exception):
+    """A Retry of a failed question that was already sent again (Retry in another tab); nothing was written."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from assistant.chat.bridge import LoopBridge
 from assistant.chat.display import DEFAULT_TITLE, derive_title
 from assistant.chat.events import (
+    AlreadyAnsweredError,
     ChatEvent,
     ChatInputError,
     SessionBusyError,
@@ -329,8 +330,11 @@ class ChatService:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.shield(task)
 
-    def _prepare(self, session_id: str, user_id: str, prompt: str) -> tuple[SessionMeta, AgentSlot]:
-        """Take the session's slot and begin the turn of an already validated message."""
+    def _prepare(
+        self, session_id: str, user_id: str, prompt: str, retry_of: int | None = None
+    ) -> tuple[SessionMeta, AgentSlot]:
+        """Take the session's slot and begin the turn of an already validated message (``retry_of``:
+        see :meth:`start_turn`)."""
         if self._turn_runner is None:  # the first send imports strands here, before the turn begins
             self._build_runner()
         slot = self._slots.for_session(session_id, user_id)
@@ -352,7 +356,7 @@ class ChatService:
                 owner=self.owner,
                 now=self.clock(),
                 rate_window=RATE_WINDOW,
-                decide=self._decide_send,
+                decide=lambda meta, window: self._decide_send(meta, window, retry_of),
                 first_title=derive_title(prompt),
             )
         except BaseException:
@@ -360,8 +364,11 @@ class ChatService:
             raise
         return meta, slot
 
-    def _decide_send(self, meta: SessionMeta, window: SendWindow) -> None:
-        """Refuse a send to a closed or damaged session, or over the user's budget or rate (raises)."""
+    def _decide_send(self, meta: SessionMeta, window: SendWindow, retry_of: int | None = None) -> None:
+        """Refuse a send to a closed or damaged session, over the user's budget or rate, or a Retry
+        whose question a turn already took (raises)."""
+        if retry_of is not None and meta.turn_count != retry_of:
+            raise AlreadyAnsweredError("This question was already sent again, from another tab or window.")
         if meta.read_only:
             raise SessionReadOnlyError(
                 f"This session is {meta.state} and read-only. Use “Continue in a new session” to carry on."
@@ -437,6 +444,7 @@ class ChatService:
         meeting: Meeting | None = None,
         tz: tzinfo | None = None,
         model: str | None = None,
+        retry_of: int | None = None,
     ) -> StartedTurn:
         """The one entry for a send, from the chat page and the CLI alike.
 
@@ -458,6 +466,8 @@ class ChatService:
             model: For a new session, the model it answers with (None: the default); checked
                 against MODELS and ADMIN_MODELS. An existing session keeps its own model: naming
                 another one is refused.
+            retry_of: For a Retry, the index of the failed question's turn: refused when a turn
+                has been stored there since (Retry in two tabs sent the question twice).
 
         Returns:
             The session (as before the turn) and the stream of the answer's events.
@@ -468,6 +478,7 @@ class ChatService:
             LimitExceededError: Budget or rate; nothing was written.
             SessionNotFoundError, SessionReadOnlyError, SessionDamagedError: The session cannot take it.
             SessionBusyError: An answer for this session is still being written.
+            AlreadyAnsweredError: ``retry_of`` was given and that question was already sent again.
             StorageUnavailableError: The database cannot be reached.
         """
         prompt = self.validate_message(text)
@@ -483,7 +494,7 @@ class ChatService:
                 )
         elif model is not None:
             self.offer.check_same(model, self.store.get_meta(session_id, user_id).model)
-        meta, slot = self._prepare(session_id, user_id, prompt)
+        meta, slot = self._prepare(session_id, user_id, prompt, retry_of)
         return StartedTurn(session=meta, text=prompt, events=self._stream_sync(slot, meta, prompt))
 
     def send_sync(self, session_id: str, user_id: str, text: str) -> Iterator[ChatEvent]:

@@ -348,3 +348,30 @@ def test_search_finds_the_words_of_one_exchange_in_any_order(store_engine, make_
         found, total = service.store.list_sessions(SessionQuery(user_id="u1", text=typed))
         assert [m.id for m in found] == expected and total == len(expected), typed
     assert other.id in [m.id for m in service.store.list_sessions(SessionQuery(user_id="u1", text="acme"))[0]]
+
+
+def test_a_retry_whose_question_another_tab_already_retried_is_not_stored_twice(store_engine, make_store) -> None:
+    """Retry clicked in two tabs (or twice across a reload) sent the failed question twice: the
+    second Retry re-sent its text as a new question once the first had answered it."""
+    from assistant.chat import AlreadyAnsweredError
+
+    model = ScriptedModel([Fail(RuntimeError("the model connection dropped")), Text("Six meetings this week.")])
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    assert isinstance(service.run_turn(meta.id, "u1", QUESTION)[-1], ErrorEvent)
+    pending = service.pending_turn(meta.id, "u1")
+    assert pending is not None and pending.turn_idx == 0
+    # both tabs show the failed question with Retry; the first click answers it
+    first = service.start_turn("u1", QUESTION, session_id=meta.id, retry_of=pending.turn_idx)
+    assert isinstance(list(first.events)[-1], Done)
+    try:
+        second = service.start_turn("u1", QUESTION, session_id=meta.id, retry_of=pending.turn_idx)
+    except AlreadyAnsweredError:
+        pass
+    else:
+        list(second.events)
+        raise AssertionError("the second Retry was sent again")
+    doc = service.open_session(meta.id, "u1")
+    assert [t.user_text for t in doc.turns] == [QUESTION]
+    assert service.pending_turn(meta.id, "u1") is None
+    assert doc.meta.turn_count == 1

@@ -581,3 +581,39 @@ def test_leaving_an_answer_for_another_session_notes_it_as_stopped_not_as_a_relo
         assert page.get_by_text("Interrupted before it finished").count() == 0
     finally:
         server.stop()
+
+
+def test_retry_in_two_tabs_sends_the_failed_question_once(browser: Any, tmp_path: Any) -> None:
+    """A failed question open in two tabs, Retry clicked in both: the question was stored and
+    answered twice (the second Retry sent its text again as a new question)."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:network"})
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 900}) for _ in range(2)]
+    first, second = (context.new_page() for context in contexts)
+    try:
+        open_app(first, server)
+        send(first, "Prepare me for the board meeting")
+        first.wait_for_selector(".st-key-retry-turn")
+        second.goto(f"{server.url}/?session={session_id(first)}")
+        second.wait_for_selector(".st-key-retry-turn")
+        idle(second)
+        first.locator(".st-key-retry-turn button").click()
+        wait_answers(first, 1)
+        second.locator(".st-key-retry-turn button").click()  # this tab still shows the old failure
+        second.locator(".st-key-refusal", has_text="already sent again").wait_for()
+        idle(second)
+        assert second.input_value(INPUT) == "", "the question is not put back to be sent a second time"
+        assert second.locator(MESSAGES, has_text="Prepare me for the board meeting").count() == 1
+        assert second.locator(FOOTERS).count() == 1 and second.locator(".st-key-retry-turn").count() == 0
+        shot(second, "retry-in-two-tabs")
+        first.reload()
+        first.wait_for_selector(INPUT)
+        idle(first)
+        first.locator(FOOTERS).first.wait_for()
+        assert first.locator(MESSAGES, has_text="Prepare me for the board meeting").count() == 1
+        assert first.locator(FOOTERS).count() == 1
+    finally:
+        for context in contexts:
+            context.close()
+        server.stop()
