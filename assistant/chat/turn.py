@@ -46,7 +46,8 @@ class EmptyAnswerError(AnswerCutOffError):
 
 STOPPED_BY_USER = "Stopped by the user."
 INTERRUPTED_BY_PAGE = (
-    "Interrupted before it finished (the page was closed or reloaded). Send the question again for a full answer."
+    "Interrupted before it finished (the page was closed or reloaded, or lost its connection). "
+    "Send the question again for a full answer."
 )
 
 

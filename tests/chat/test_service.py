@@ -137,7 +137,7 @@ def test_an_explicit_stop_is_noted_as_the_users_and_the_next_reload_as_an_interr
     turns = service.open_session(meta.id, "u1").turns
     assert [t.status for t in turns] == ["stopped", "stopped"]
     assert turns[0].error == "Stopped by the user."
-    assert (turns[1].error or "").startswith("Interrupted before it finished (the page was closed or reloaded).")
+    assert (turns[1].error or "").startswith("Interrupted before it finished (the page was closed or reloaded")
 
 
 def test_failure_mid_stream_after_a_tool_leaves_nothing_half_written(sqlite_engine) -> None:
@@ -158,9 +158,10 @@ def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:
     assert service.wait_idle(meta.id, timeout=10)
     doc = service.open_session(meta.id, "u1")
     assert len(doc.turns) == 1 and doc.turns[0].status == "stopped"
-    # nobody pressed Stop: the page went away (closed, reloaded) and the note says that
+    # nobody pressed Stop: the page went away (closed, reloaded, its connection lost) and the note says that
     assert doc.turns[0].error == (
-        "Interrupted before it finished (the page was closed or reloaded). Send the question again for a full answer."
+        "Interrupted before it finished (the page was closed or reloaded, or lost its connection). "
+        "Send the question again for a full answer."
     )
     shown = build_display_turns(doc)[0]
     assert shown.answer_text.startswith(got), "everything the user saw is kept"

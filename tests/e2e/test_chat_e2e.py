@@ -617,3 +617,47 @@ def test_retry_in_two_tabs_sends_the_failed_question_once(browser: Any, tmp_path
         for context in contexts:
             context.close()
         server.stop()
+
+
+# Records the page's websockets, so a test can drop the connection as a network blip does.
+_KEEP_SOCKETS_JS = """(() => {
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = function (...args) { const ws = new Native(...args); window.__sockets.push(ws); return ws; };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})()"""
+
+
+def test_a_connection_lost_mid_answer_is_said_so_and_the_session_goes_on(browser: Any, tmp_path: Any) -> None:
+    """The connection dropped for a moment mid-answer (Wi-Fi, VPN): Streamlit stops the run, so the
+    answer is cut; its note read "the page was closed or reloaded" though the reader did neither."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(_KEEP_SOCKETS_JS)
+    page = context.new_page()
+    try:
+        open_app(page, server)
+        send(page, "What is the status of our big rocks and how is our budget tracking?")
+        page.wait_for_function(
+            "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
+        )
+        sid = session_id(page)
+        page.evaluate("() => window.__sockets.forEach((ws) => ws.close())")  # the client reconnects by itself
+        page.locator(FOOTERS).first.wait_for(timeout=30_000)
+        idle(page)
+        note = page.get_by_text("Interrupted before it finished")
+        note.wait_for()
+        assert "lost its connection" in note.inner_text()
+        assert session_id(page) == sid
+        assert page.locator(MESSAGES, has_text="What is the status of our big rocks").count() == 1
+        send(page, "How is our budget tracking?")
+        page.locator(FOOTERS).nth(1).wait_for(timeout=60_000)  # a later answer: drawn in place, no rerun
+        idle(page)
+        assert page.locator(MESSAGES).count() == 4 and page.locator(FOOTERS).count() == 2
+        shot(page, "connection-lost-mid-answer")
+    finally:
+        context.close()
+        server.stop()
