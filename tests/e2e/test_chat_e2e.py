@@ -661,3 +661,25 @@ def test_a_connection_lost_mid_answer_is_said_so_and_the_session_goes_on(browser
     finally:
         context.close()
         server.stop()
+
+
+def test_leaving_an_answer_for_the_sessions_page_counts_its_turn_there(page: Any, tmp_path: Any) -> None:
+    """ "Sessions & cost" clicked mid-answer: the answer is stopped and stored, but the page drew
+    before it was, showing the session with 0 turns and 0 tokens until the next reload."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
+    try:
+        open_app(page, server)
+        send(page, "What is the status of our big rocks and how is our budget tracking?")
+        page.wait_for_function(
+            "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
+        )
+        page.get_by_role("link", name="Sessions & cost").click()
+        turns = page.locator('[data-testid="stMetric"]', has_text="Turns")
+        turns.wait_for()
+        idle(page)
+        assert turns.locator('[data-testid="stMetricValue"]').inner_text() == "1"
+        shot(page, "sessions-page-after-leaving-an-answer")
+    finally:
+        server.stop()
