@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -83,12 +84,15 @@ def _answer(service: ChatService, session_id: str, events: object, out: TextIO) 
 
     The interrupted answer is stored (marked stopped) before the prompt comes back: the process
     leaving mid-answer used to lose it ("not answered - the server restarted" on reopening).
+    A reader that went away (``chat | head``) stops it the same way before the process ends.
     """
     try:
         return _print_events(events, out)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError) as e:
         service.stop(session_id)
         service.wait_idle(session_id)
+        if isinstance(e, BrokenPipeError):  # nobody to tell: main() ends quietly
+            raise
         out.write("\n  ! Stopped: what was written so far is kept, marked stopped.\n")
         return 0, False
 
@@ -125,13 +129,16 @@ def _resume(service: ChatService, session_arg: str, user: str) -> SessionMeta | 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """Interactive (or scripted, with --example) chat in the terminal."""
-    from assistant.chat import ChatInputError, LimitExceededError, ModelChoiceError
+    from assistant.chat import LimitExceededError, ModelChoiceError
     from assistant.factory import get_chat_service
     from assistant.sessions.base import SessionError
     from assistant.views.models import model_view
 
     if args.session and args.model:  # was ignored: the answers came from the session's own model
         print("error: a session keeps the model it started with; --model is for a new session", file=sys.stderr)
+        return 2
+    if sys.stdin is None and not args.example:  # `chat <&-`: input() raised "lost sys.stdin"
+        print("error: no input to read (stdin is closed); pipe the messages in, or use --example", file=sys.stderr)
         return 2
     service = get_chat_service(settings)
     user = args.user or settings.test_user_id
@@ -170,6 +177,15 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         print(f"\nExample finished: {total_tools} tool calls.")
         print(f"Resume with: python -m assistant chat --session {meta.id}")
         return 0 if total_tools >= 2 else 1
+    return _chat_loop(service, user, meta, args.model)
+
+
+def _chat_loop(service: ChatService, user: str, meta: SessionMeta | None, model: str | None) -> int:
+    """The interactive chat: one message a line until Ctrl-D or /quit; the session starts with the first."""
+    from assistant.chat import ChatInputError, LimitExceededError, ModelChoiceError
+    from assistant.sessions.base import SessionError
+
+    out = sys.stdout
     print("Type a message (Ctrl-D or /quit to leave).")
     while True:
         try:
@@ -181,9 +197,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             break
         try:
             # the session starts with its first message the limits allow: no empty sessions
-            turn = service.start_turn(
-                user, line, session_id=meta.id if meta else None, model=None if meta else args.model
-            )
+            turn = service.start_turn(user, line, session_id=meta.id if meta else None, model=None if meta else model)
             meta = turn.session
             print("assistant › ", end="")
             _answer(service, meta.id, turn.events, out)
@@ -427,7 +441,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point."""
+    """Entry point: a reader that stops early (``| head``) ends it quietly, as SIGPIPE would (141)."""
+    for stream in (sys.stdout, sys.stderr):
+        # an ASCII or Latin-1 output (PYTHONIOENCODING, an old terminal): a "·" or "—" was a traceback
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+    try:
+        result = _run(argv)
+        sys.stdout.flush()  # here, not at exit, where a closed pipe is an "Exception ignored" message
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush writes nowhere
+        return 141
+    return result
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """Parse the arguments and run the command; an unusable setting is one ``error:`` line."""
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()

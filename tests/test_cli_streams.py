@@ -1,0 +1,110 @@
+"""The command line's standard streams as people wire them: output piped into ``head``, stdin
+closed, an output encoding that cannot write every character, a database file that cannot be made."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_cli import ROOT, run
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "ENV": "local",
+        "DATABASE_URL": "sqlite:///" + str(tmp_path / "cli.db"),
+        "ASSISTANT_SECRETS_FILE": os.devnull,
+        **extra,
+    }
+    env.pop("MODEL_PROVIDER", None)
+    return env
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    """``python -m assistant prices | head -1`` printed a BrokenPipeError traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "prices"],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the table is written (the child is still starting)
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert proc.returncode == 141, "as a process ended by SIGPIPE (128 + 13), the shell's convention"
+
+
+def test_a_reader_leaving_mid_answer_keeps_the_question_stopped_and_resumable(tmp_path: Path) -> None:
+    """``… chat | head``: the answer's BrokenPipeError killed the process mid-turn; the turn stayed
+    "running" and was then dropped, question and all, with a traceback on the terminal."""
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "chat"],
+        cwd=ROOT,
+        env=_env(tmp_path, FAULT_INJECTION="slow:0.2", PYTHONUNBUFFERED="1"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN),  # as Python itself sets it
+    )
+    assert chat.stdin is not None and chat.stdout is not None and chat.stderr is not None
+    chat.stdin.write("What meetings do I have this week?\n")
+    chat.stdin.flush()
+    seen = ""
+    while "⚙ " not in seen:  # mid-answer: the model's second call is on its way
+        line = chat.stdout.readline()
+        assert line, "the chat ended before its first tool call"
+        seen += line
+    chat.stdout.close()
+    err = chat.stderr.read()
+    chat.wait(timeout=60)
+    chat.stdin.close()
+    assert "Traceback" not in err, err
+    listed = run(["sessions", "list"], tmp_path)
+    assert "1 turn " in listed.stdout, listed.stdout
+    session_id = listed.stdout.split()[0]
+    resumed = run(["chat", "--session", session_id], tmp_path, stdin="/quit\n")
+    assert resumed.returncode == 0 and "(1 turn, active)" in resumed.stdout, resumed.stdout + resumed.stderr
+
+
+def test_chat_with_stdin_closed_is_one_error_line_not_a_traceback(tmp_path: Path) -> None:
+    """``python -m assistant chat <&-`` (a cron job, a service unit) was "RuntimeError: input(): lost sys.stdin"."""
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "chat"],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no input to read (stdin is closed)"), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_an_output_encoding_without_some_characters_does_not_crash(tmp_path: Path) -> None:
+    """With an ASCII output (``PYTHONIOENCODING=ascii``, a Latin-1 terminal), the "·" of every
+    list's footer was a UnicodeEncodeError traceback after the rows."""
+    result = run(["sessions", "list"], tmp_path, PYTHONIOENCODING="ascii")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 0 and result.stdout.strip() == "0 sessions ? $0.00 total"
+
+
+def test_a_sqlite_file_whose_folder_cannot_be_made_is_named_in_one_line(tmp_path: Path) -> None:
+    """DATABASE_URL pointing under a file (or a read-only place) was a FileExistsError traceback."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = run(["sessions", "list"], tmp_path, DATABASE_URL=f"sqlite:///{blocker}/cli.db")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1
+    assert f"error: the database cannot be reached (DATABASE_URL=sqlite:///{blocker}/cli.db)" in result.stderr
