@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("assistant.cli")
 
+DEFAULT_PAGE = 50  # sessions list's rows when --limit is not given
 MAX_PAGE = 500  # assistant.sessions.queries.MAX_LIMIT, without importing SQLAlchemy to parse the arguments
 NOT_FOUND_MESSAGE = "That session was not found. Check the id (see: python -m assistant sessions list)."
 
@@ -238,6 +239,7 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     if args.action == "list":
+        args.limit = args.limit or DEFAULT_PAGE
         return _list_sessions(engine, args, user, since, until)
     if args.action == "costs":
         if since is None:
@@ -314,6 +316,12 @@ def _sessions_conflict(args: argparse.Namespace) -> str | None:
         return "--csv applies to sessions costs"
     if args.page != 1 and args.action != "list":
         return "--page applies to sessions list"
+    # each was ignored: costs printed every row of the period as if filtered, and reindex --user rebuilt all
+    for given, option in ((args.search is not None, "--search"), (args.limit is not None, "--limit")):
+        if given and args.action != "list":
+            return f"{option} applies to sessions list"
+    if args.action == "reindex" and (args.user or args.all or args.since or args.until):
+        return "reindex rebuilds every session's index; it takes no --user, --all, --since or --until"
     return None
 
 
@@ -402,7 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument(
         "--search", help='words to find in a title or one exchange (every word, any order; "quotes" for a phrase)'
     )
-    sessions.add_argument("--limit", type=_between(1, MAX_PAGE), default=50, help=f"rows to list (1-{MAX_PAGE})")
+    sessions.add_argument(
+        "--limit", type=_between(1, MAX_PAGE), help=f"rows to list (1-{MAX_PAGE}, default: {DEFAULT_PAGE})"
+    )
     sessions.add_argument(
         "--page", type=_between(1, 1_000_000), default=1, help="which page of --limit rows to list (default: 1)"
     )

@@ -131,3 +131,27 @@ def test_a_list_with_unpriced_sessions_says_its_total_is_a_lower_bound(
     partly = next(line for line in lines if line.startswith("s-partly"))
     assert "≥ $0.10" in partly, partly
     assert lines[-1] == "2 sessions · ≥ $0.35 total (1 session used a model without a price)", lines[-1]
+
+
+def test_options_an_action_does_not_take_are_refused_not_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sessions costs --since … --search budget`` printed every cost of the period as if filtered,
+    ``--limit 1`` every row; ``reindex --user bob`` rebuilt every user's index."""
+    db = tmp_path / "cli.db"
+    _seed(db, 1)
+    for key, value in _env(db).items():
+        monkeypatch.setenv(key, value)
+    capsys.readouterr()  # the seeding's log lines
+    for argv, message in [
+        (["costs", "--since", "2026-01-01", "--search", "budget"], "--search applies to sessions list"),
+        (["costs", "--since", "2026-01-01", "--limit", "1"], "--limit applies to sessions list"),
+        (["reindex", "--search", "budget"], "--search applies to sessions list"),
+        (["reindex", "--since", "2026-01-01"], "reindex rebuilds every session's index"),
+        (["reindex", "--user", "bob"], "reindex rebuilds every session's index"),
+    ]:
+        assert main(["sessions", *argv]) == 2, argv
+        captured = capsys.readouterr()
+        assert captured.err.startswith(f"error: {message}") and captured.out == "", (argv, captured)
+    assert main(["sessions", "list"]) == 0  # --limit's default still applies to list
+    assert capsys.readouterr().out.strip().endswith("1 session · $0.00 total")
