@@ -173,7 +173,8 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
                 return 1
             tools, ok = _answer(service, meta.id, events, out)
             total_tools += tools
-            if not ok:
+            if not ok:  # stopped (Ctrl-C) or failed: what there is was stored, and can be picked up
+                print(f"Resume with: python -m assistant chat --session {meta.id}")
                 return 1
         print(f"\nExample finished: {total_tools} tool calls.")
         print(f"Resume with: python -m assistant chat --session {meta.id}")

@@ -108,3 +108,30 @@ def test_a_sqlite_file_whose_folder_cannot_be_made_is_named_in_one_line(tmp_path
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 1
     assert f"error: the database cannot be reached (DATABASE_URL=sqlite:///{blocker}/cli.db)" in result.stderr
+
+
+def test_ctrl_c_during_the_example_says_how_to_resume(tmp_path: Path) -> None:
+    """The stopped example ended on "Stopped: …" without the session's id: the stored, stopped
+    answer could only be resumed after finding the id with ``sessions list``."""
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "chat", "--example"],
+        cwd=ROOT,
+        env=_env(tmp_path, FAULT_INJECTION="slow:0.2", PYTHONUNBUFFERED="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's Ctrl-C
+    )
+    assert chat.stdout is not None
+    seen = ""
+    while "⚙ " not in seen:
+        line = chat.stdout.readline()
+        assert line, "the example ended before its first tool call"
+        seen += line
+    chat.send_signal(signal.SIGINT)
+    out, err = chat.communicate(timeout=60)
+    assert "Traceback" not in err and chat.returncode == 1, err
+    assert "Stopped: what was written so far is kept" in out
+    session_id = out.rsplit("Resume with: python -m assistant chat --session ", 1)[1].split()[0]
+    resumed = run(["chat", "--session", session_id], tmp_path, stdin="/quit\n")
+    assert "(1 turn, active)" in resumed.stdout, resumed.stdout + resumed.stderr
