@@ -452,7 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: a reader that stops early (``| head``) ends it quietly, as SIGPIPE would (141)."""
+    """Entry point: a reader that stops early (``| head``) ends it quietly, as SIGPIPE would (141);
+    Ctrl-C ends it with one line and 130, as SIGINT would."""
     for stream in (sys.stdout, sys.stderr):
         # an ASCII or Latin-1 output (PYTHONIOENCODING, an old terminal): a "·" or "—" was a traceback
         reconfigure = getattr(stream, "reconfigure", None)
@@ -464,6 +465,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush writes nowhere
         return 141
+    except KeyboardInterrupt:  # outside an answer (chat stops those itself): was a traceback
+        print("\ninterrupted", file=sys.stderr)
+        return 130
     return result
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.test_cli import ROOT, run
@@ -135,3 +137,28 @@ def test_ctrl_c_during_the_example_says_how_to_resume(tmp_path: Path) -> None:
     session_id = out.rsplit("Resume with: python -m assistant chat --session ", 1)[1].split()[0]
     resumed = run(["chat", "--session", session_id], tmp_path, stdin="/quit\n")
     assert "(1 turn, active)" in resumed.stdout, resumed.stdout + resumed.stderr
+
+
+def test_ctrl_c_while_waiting_for_the_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Ctrl-C on ``sessions list`` waiting for a database that does not answer printed the
+    KeyboardInterrupt's traceback (through SQLAlchemy's pool and psycopg)."""
+    with socket.socket() as silent:  # accepts the connection, never answers it
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "sessions", "list"],
+            cwd=ROOT,
+            env=_env(tmp_path, DATABASE_URL=f"postgresql+psycopg://qa@127.0.0.1:{port}/qa"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's Ctrl-C
+        )
+        connection, _ = silent.accept()  # the command is waiting on its database now
+        with connection:
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert proc.returncode == 130 and err.strip() == "interrupted" and out == ""
