@@ -332,7 +332,10 @@ def _parse_date(text: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from e
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:  # in UTC here: 9999-12-31T23:00-05:00 was an OverflowError traceback where it was converted
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range (its UTC time is not in years 1-9999)") from e
 
 
 def _user_id(text: str) -> str:

@@ -155,3 +155,18 @@ def test_options_an_action_does_not_take_are_refused_not_ignored(
         assert captured.err.startswith(f"error: {message}") and captured.out == "", (argv, captured)
     assert main(["sessions", "list"]) == 0  # --limit's default still applies to list
     assert capsys.readouterr().out.strip().endswith("1 session · $0.00 total")
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:00-05:00", "0001-01-01T00:00+05:00"])
+def test_a_date_whose_utc_time_is_past_the_calendar_is_a_usage_error(
+    when: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--since 9999-12-31T23:00-05:00`` (its UTC time is in year 10000) was an OverflowError traceback."""
+    for key, value in _env(tmp_path / "cli.db").items():
+        monkeypatch.setenv(key, value)
+    for action in (["list"], ["costs"]):
+        with pytest.raises(SystemExit) as exited:
+            main(["sessions", *action, "--since", when])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and f"argument --since: {when!r} is out of range" in err, err
