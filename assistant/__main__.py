@@ -185,9 +185,11 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 def _chat_loop(service: ChatService, user: str, meta: SessionMeta | None, model: str | None) -> int:
     """The interactive chat: one message a line until Ctrl-D or /quit; the session starts with the first."""
     from assistant.chat import ChatInputError, LimitExceededError, ModelChoiceError
+    from assistant.inputs import strip_control_chars
     from assistant.sessions.base import SessionError
 
     out = sys.stdout
+    typed = sys.stdin.isatty()  # piped messages are not echoed by a terminal: "you › assistant › …"
     print("Type a message (Ctrl-D or /quit to leave).")
     while True:
         try:
@@ -195,6 +197,8 @@ def _chat_loop(service: ChatService, user: str, meta: SessionMeta | None, model:
         except (EOFError, KeyboardInterrupt):
             print()
             break
+        if not typed:
+            print(strip_control_chars(line))
         if line.strip() in ("/quit", "/exit"):
             break
         try:

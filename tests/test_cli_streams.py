@@ -162,3 +162,12 @@ def test_ctrl_c_while_waiting_for_the_database_is_one_line_not_a_traceback(tmp_p
             out, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
     assert proc.returncode == 130 and err.strip() == "interrupted" and out == ""
+
+
+def test_piped_messages_are_shown_after_the_prompt(tmp_path: Path) -> None:
+    """``echo … | chat > log``: the terminal echoes what is typed, a pipe does not, so the
+    transcript read "you › assistant › …" with every question missing."""
+    result = run(["chat"], tmp_path, stdin="What is my budget?\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "\nyou › What is my budget?\nassistant › " in result.stdout, result.stdout
+    assert "\nyou › /quit\n" in result.stdout
