@@ -461,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: a reader that stops early (``| head``) ends it quietly, as SIGPIPE would (141);
     Ctrl-C ends it with one line and 130, as SIGINT would."""
+    if sys.stdout is None:  # `>&-`: print() wrote nowhere, prep's sys.stdout.buffer was an AttributeError
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the process's stdout until it exits
     for stream in (sys.stdout, sys.stderr):
         # an ASCII or Latin-1 output (PYTHONIOENCODING, an old terminal): a "·" or "—" was a traceback
         reconfigure = getattr(stream, "reconfigure", None)

@@ -171,3 +171,18 @@ def test_piped_messages_are_shown_after_the_prompt(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "\nyou › What is my budget?\nassistant › " in result.stdout, result.stdout
     assert "\nyou › /quit\n" in result.stdout
+
+
+def test_commands_with_stdout_closed_do_not_crash(tmp_path: Path) -> None:
+    """``… >&-``: prep's Markdown (sys.stdout.buffer) and the exit's flush were AttributeError tracebacks."""
+    for args in (["prices"], ["prep", "leadership-sync"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "assistant", *args],
+            cwd=ROOT,
+            env=_env(tmp_path),
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            preexec_fn=lambda: os.close(1),
+        )
+        assert "Traceback" not in result.stderr and result.returncode == 0, (args, result.stderr)
