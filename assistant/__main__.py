@@ -79,7 +79,7 @@ def _print_events(events: object, out: TextIO) -> tuple[int, bool]:
     return tools, ok
 
 
-def _answer(service: ChatService, session_id: str, events: object, out: TextIO) -> tuple[int, bool]:
+def _answer(service: ChatService, session_id: str, events: object, out: TextIO, prefix: str = "") -> tuple[int, bool]:
     """Print an answer as it streams; Ctrl-C stops it as the page's Stop does, instead of a traceback.
 
     The interrupted answer is stored (marked stopped) before the prompt comes back: the process
@@ -87,6 +87,7 @@ def _answer(service: ChatService, session_id: str, events: object, out: TextIO) 
     A reader that went away (``chat | head``) stops it the same way before the process ends.
     """
     try:
+        out.write(prefix)  # here: a reader gone by then broke the pipe on it, and the turn was lost
         return _print_events(events, out)
     except (KeyboardInterrupt, BrokenPipeError) as e:
         service.stop(session_id)
@@ -204,8 +205,7 @@ def _chat_loop(service: ChatService, user: str, meta: SessionMeta | None, model:
             # the session starts with its first message the limits allow: no empty sessions
             turn = service.start_turn(user, line, session_id=meta.id if meta else None, model=None if meta else model)
             meta = turn.session
-            print("assistant › ", end="")
-            _answer(service, meta.id, turn.events, out)
+            _answer(service, meta.id, turn.events, out, prefix="assistant › ")
         except (ChatInputError, LimitExceededError, SessionError, ModelChoiceError) as e:
             print(f"  ! {e}")
     if meta is not None:

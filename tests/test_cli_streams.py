@@ -186,3 +186,29 @@ def test_commands_with_stdout_closed_do_not_crash(tmp_path: Path) -> None:
             preexec_fn=lambda: os.close(1),
         )
         assert "Traceback" not in result.stderr and result.returncode == 0, (args, result.stderr)
+
+
+def test_a_reader_leaving_before_the_answer_keeps_the_question(tmp_path: Path) -> None:
+    """``printf 'hello\\n' | chat | head -4``: the pipe broke on "assistant › ", printed once the
+    turn had started but outside the answer's handling, and the question was dropped."""
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "chat"],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert chat.stdin is not None and chat.stdout is not None and chat.stderr is not None
+    chat.stdin.write("hello\n")
+    chat.stdin.flush()
+    while "you › hello" not in chat.stdout.readline():  # the echo: the turn starts next
+        pass
+    chat.stdout.close()
+    chat.stdin.close()
+    err = chat.stderr.read()
+    chat.wait(timeout=60)
+    assert "Traceback" not in err and chat.returncode == 141, err
+    listed = run(["sessions", "list"], tmp_path)
+    assert "1 turn " in listed.stdout, listed.stdout
