@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.test_cli import ROOT, run
 
@@ -26,16 +27,33 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
-    """``python -m assistant prices | head -1`` printed a BrokenPipeError traceback."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "prices"],
+def _sigpipe_ignored() -> None:
+    """In the child before it runs: SIGPIPE ignored, as Python itself sets it (a closed pipe is an exception)."""
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+
+def _ctrl_c_ends_it() -> None:
+    """In the child before it runs: SIGINT as a terminal's Ctrl-C delivers it (KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _start(env: dict[str, str], *args: str, stdin: bool = False, preexec_fn: Any = None) -> subprocess.Popen[str]:
+    """``python -m assistant *args`` in a process of its own, with its streams piped (text)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", *args],
         cwd=ROOT,
-        env=_env(tmp_path),
+        env=env,
+        stdin=subprocess.PIPE if stdin else None,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec_fn,
     )
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    """``python -m assistant prices | head -1`` printed a BrokenPipeError traceback."""
+    proc = _start(_env(tmp_path), "prices")
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # the reader is gone before the table is written (the child is still starting)
     err = proc.stderr.read()
@@ -47,15 +65,11 @@ def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path
 def test_a_reader_leaving_mid_answer_keeps_the_question_stopped_and_resumable(tmp_path: Path) -> None:
     """``… chat | head``: the answer's BrokenPipeError killed the process mid-turn; the turn stayed
     "running" and was then dropped, question and all, with a traceback on the terminal."""
-    chat = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "chat"],
-        cwd=ROOT,
-        env=_env(tmp_path, FAULT_INJECTION="slow:0.2", PYTHONUNBUFFERED="1"),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN),  # as Python itself sets it
+    chat = _start(
+        _env(tmp_path, FAULT_INJECTION="slow:0.2", PYTHONUNBUFFERED="1"),
+        "chat",
+        stdin=True,
+        preexec_fn=_sigpipe_ignored,
     )
     assert chat.stdin is not None and chat.stdout is not None and chat.stderr is not None
     chat.stdin.write("What meetings do I have this week?\n")
@@ -115,14 +129,11 @@ def test_a_sqlite_file_whose_folder_cannot_be_made_is_named_in_one_line(tmp_path
 def test_ctrl_c_during_the_example_says_how_to_resume(tmp_path: Path) -> None:
     """The stopped example ended on "Stopped: …" without the session's id: the stored, stopped
     answer could only be resumed after finding the id with ``sessions list``."""
-    chat = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "chat", "--example"],
-        cwd=ROOT,
-        env=_env(tmp_path, FAULT_INJECTION="slow:0.2", PYTHONUNBUFFERED="1"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's Ctrl-C
+    chat = _start(
+        _env(tmp_path, FAULT_INJECTION="slow:0.2", PYTHONUNBUFFERED="1"),
+        "chat",
+        "--example",
+        preexec_fn=_ctrl_c_ends_it,
     )
     assert chat.stdout is not None
     seen = ""
@@ -146,14 +157,11 @@ def test_ctrl_c_while_waiting_for_the_database_is_one_line_not_a_traceback(tmp_p
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         port = silent.getsockname()[1]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "sessions", "list"],
-            cwd=ROOT,
-            env=_env(tmp_path, DATABASE_URL=f"postgresql+psycopg://qa@127.0.0.1:{port}/qa"),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's Ctrl-C
+        proc = _start(
+            _env(tmp_path, DATABASE_URL=f"postgresql+psycopg://qa@127.0.0.1:{port}/qa"),
+            "sessions",
+            "list",
+            preexec_fn=_ctrl_c_ends_it,
         )
         connection, _ = silent.accept()  # the command is waiting on its database now
         with connection:
@@ -191,15 +199,7 @@ def test_commands_with_stdout_closed_do_not_crash(tmp_path: Path) -> None:
 def test_a_reader_leaving_before_the_answer_keeps_the_question(tmp_path: Path) -> None:
     """``printf 'hello\\n' | chat | head -4``: the pipe broke on "assistant › ", printed once the
     turn had started but outside the answer's handling, and the question was dropped."""
-    chat = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "chat"],
-        cwd=ROOT,
-        env=_env(tmp_path),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    chat = _start(_env(tmp_path), "chat", stdin=True)
     assert chat.stdin is not None and chat.stdout is not None and chat.stderr is not None
     chat.stdin.write("hello\n")
     chat.stdin.flush()

@@ -6,6 +6,8 @@ test starts from "New session". Screenshots of the main states go to tests/e2e/a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -525,15 +527,28 @@ def test_failed_question_is_still_there_after_a_reload(page: Any, tmp_path: Any)
         server.stop()
 
 
-def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: Any, tmp_path: Any) -> None:
-    """The same session in two tabs: the second one sat greyed out for as long as the first one's
-    answer took, then said that answer was "still being written" once it had ended."""
+@contextmanager
+def _two_tabs(browser: Any, tmp_path: Any, env: dict[str, str]) -> Iterator[tuple[Any, Any, Any]]:
+    """A server started with ``env`` and two tabs, each in a browser context of its own (two
+    windows): ``(server, first, second)``."""
     from tests.e2e.conftest import start_streamlit
 
-    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.3"})  # an answer takes ~15 s
+    server = start_streamlit(tmp_path, env)
     contexts = [browser.new_context(viewport={"width": 1400, "height": 900}) for _ in range(2)]
     first, second = (context.new_page() for context in contexts)
     try:
+        yield server, first, second
+    finally:
+        for context in contexts:
+            context.close()
+        server.stop()
+
+
+def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: Any, tmp_path: Any) -> None:
+    """The same session in two tabs: the second one sat greyed out for as long as the first one's
+    answer took, then said that answer was "still being written" once it had ended."""
+    slow = {"MODEL_PROVIDER": "faulty:slow:0.3"}  # an answer takes ~15 s
+    with _two_tabs(browser, tmp_path, slow) as (server, first, second):
         open_app(first, server)
         send(first, "What meetings do I have this week?")
         first.wait_for_selector(".st-key-live-answer")
@@ -554,10 +569,6 @@ def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: A
         assert second.locator(".st-key-answering-elsewhere").count() == 0
         assert second.locator(MESSAGES, has_text="What meetings do I have this week?").count() == 1
         shot(second, "two-tabs-second-caught-up")
-    finally:
-        for context in contexts:
-            context.close()
-        server.stop()
 
 
 def test_leaving_an_answer_for_another_session_notes_it_as_stopped_not_as_a_reload(page: Any, tmp_path: Any) -> None:
@@ -586,12 +597,7 @@ def test_leaving_an_answer_for_another_session_notes_it_as_stopped_not_as_a_relo
 def test_retry_in_two_tabs_sends_the_failed_question_once(browser: Any, tmp_path: Any) -> None:
     """A failed question open in two tabs, Retry clicked in both: the question was stored and
     answered twice (the second Retry sent its text again as a new question)."""
-    from tests.e2e.conftest import start_streamlit
-
-    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:network"})
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 900}) for _ in range(2)]
-    first, second = (context.new_page() for context in contexts)
-    try:
+    with _two_tabs(browser, tmp_path, {"MODEL_PROVIDER": "faulty:network"}) as (server, first, second):
         open_app(first, server)
         send(first, "Prepare me for the board meeting")
         first.wait_for_selector(".st-key-retry-turn")
@@ -613,10 +619,6 @@ def test_retry_in_two_tabs_sends_the_failed_question_once(browser: Any, tmp_path
         first.locator(FOOTERS).first.wait_for()
         assert first.locator(MESSAGES, has_text="Prepare me for the board meeting").count() == 1
         assert first.locator(FOOTERS).count() == 1
-    finally:
-        for context in contexts:
-            context.close()
-        server.stop()
 
 
 # Records the page's websockets, so a test can drop the connection as a network blip does.

@@ -589,10 +589,9 @@ def test_a_note_naming_its_meeting_in_its_text_is_saved_on_that_meeting(sqlite_e
         assert list(conn.execute(select(db.prep_responses.c.meeting_id)).scalars()) == ["acme-qbr"]
 
 
-def test_a_day_asked_for_is_when_not_a_title_to_search(sqlite_engine: Any) -> None:
-    """ "Prep me for tomorrow" searched the titles for "tomorrow", found none and answered "No
-    meetings tomorrow" over a day with a meeting; "Wednesday's board call" searched for
-    "Wednesday's board"; "What's on Sunday 13 December?" answered about Sunday 06 December."""
+def _answers_on_a_sunday_with(sqlite_engine: Any, events: list[tuple[str, str, str]]) -> Any:
+    """``answer(question)``: the demo model's answer, in a new session, on Sunday 6 December 2026
+    for a user whose own calendar (an .ics) holds ``events`` ``(uid, DTSTART, title)``."""
     from datetime import UTC, datetime
 
     from assistant.chat.events import TextDelta
@@ -600,8 +599,6 @@ def test_a_day_asked_for_is_when_not_a_title_to_search(sqlite_engine: Any) -> No
 
     sunday = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
     service = make_service(sqlite_engine, clock=lambda: sunday)
-    events = [("s", "20261207T140000Z", "Daily standup"), ("b", "20261209T160000Z", "Board call")]
-    events.append(("o", "20261213T100000Z", "Strategy offsite"))
     service.calendar.connect_ics_file(
         "u1",
         (
@@ -618,6 +615,17 @@ def test_a_day_asked_for_is_when_not_a_title_to_search(sqlite_engine: Any) -> No
     def answer(question: str) -> str:
         meta = service.create_session("u1")
         return "".join(e.text for e in service.run_turn(meta.id, "u1", question) if isinstance(e, TextDelta))
+
+    return answer
+
+
+def test_a_day_asked_for_is_when_not_a_title_to_search(sqlite_engine: Any) -> None:
+    """ "Prep me for tomorrow" searched the titles for "tomorrow", found none and answered "No
+    meetings tomorrow" over a day with a meeting; "Wednesday's board call" searched for
+    "Wednesday's board"; "What's on Sunday 13 December?" answered about Sunday 06 December."""
+    events = [("s", "20261207T140000Z", "Daily standup"), ("b", "20261209T160000Z", "Board call")]
+    events.append(("o", "20261213T100000Z", "Strategy offsite"))
+    answer = _answers_on_a_sunday_with(sqlite_engine, events)
 
     for asked in ("Prep me for tomorrow", "Prepare me for Monday", "Get me ready for tomorrow morning"):
         text = answer(asked)
@@ -632,30 +640,8 @@ def test_a_day_asked_for_is_when_not_a_title_to_search(sqlite_engine: Any) -> No
 def test_a_meeting_is_found_by_its_title_typed_without_accents_or_in_its_own_script(sqlite_engine: Any) -> None:
     """ "Prep me for the reunion elysee" found "0 meetings matching 'reunion elysee'" beside
     "Réunion Élysée"; "prep me for the 会议" listed the whole week (the title search knew a-z only)."""
-    from datetime import UTC, datetime
-
-    from assistant.chat.events import TextDelta
-    from tests.fixtures.chat import make_service
-
-    sunday = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
-    service = make_service(sqlite_engine, clock=lambda: sunday)
     events = [("a", "20261207T140000Z", "Daily standup"), ("b", "20261209T160000Z", "Réunion Élysée — 会议")]
-    service.calendar.connect_ics_file(
-        "u1",
-        (
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
-            + "".join(
-                f"BEGIN:VEVENT\r\nUID:{uid}@x\r\nDTSTART:{start}\r\nSUMMARY:{title}\r\nEND:VEVENT\r\n"
-                for uid, start, title in events
-            )
-            + "END:VCALENDAR\r\n"
-        ).encode(),
-        "mine.ics",
-    )
-
-    def answer(question: str) -> str:
-        meta = service.create_session("u1")
-        return "".join(e.text for e in service.run_turn(meta.id, "u1", question) if isinstance(e, TextDelta))
+    answer = _answers_on_a_sunday_with(sqlite_engine, events)
 
     for asked in ("Prep me for the reunion elysee", "prep me for the 会议", "Prep me for the RÉUNION"):
         text = answer(asked)
