@@ -20,6 +20,10 @@ pytestmark = pytest.mark.e2e
 INPUT = '[data-testid="stChatInputTextArea"]'
 MESSAGES = '[data-testid="stChatMessage"]'
 FOOTERS = '[class*="st-key-turn-footer-"]'
+# the live answer has begun to show its words (the page can be left mid-answer now)
+ANSWER_UNDERWAY = (
+    "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
+)
 
 
 def open_app(page: Any, server: StreamlitServer, query: str = "") -> None:
@@ -135,9 +139,7 @@ def test_stop_keeps_partial_answer_marked_stopped(page: Any, chat_server: Stream
     open_app(page, chat_server)
     new_session(page)
     send(page, "What is the status of our big rocks and how is our budget tracking?")
-    page.wait_for_function(
-        "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
-    )
+    page.wait_for_function(ANSWER_UNDERWAY)
     stop = page.locator(".st-key-stop-answer button").bounding_box()
     box = page.locator('[data-testid="stChatInput"]').bounding_box()
     assert stop is not None and box is not None
@@ -335,9 +337,7 @@ def test_no_starter_is_left_on_the_page_while_the_first_answer_streams(page: Any
     new_session(page)
     assert page.locator('[class*="st-key-starter-"]').count() > 0
     send(page, "What is the status of our big rocks and how is our budget tracking?")
-    page.wait_for_function(
-        "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
-    )
+    page.wait_for_function(ANSWER_UNDERWAY)
     assert page.locator('[class*="st-key-starter-"]').count() == 0
     assert page.locator(".st-key-welcome").count() == 0
     wait_answers(page, 1)
@@ -367,9 +367,7 @@ def test_stop_on_a_later_turn_stops_at_once(page: Any, chat_server: StreamlitSer
     wait_answers(page, 1)
     idle(page)
     send(page, "What is the status of our big rocks and how is our budget tracking?")
-    page.wait_for_function(
-        "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
-    )
+    page.wait_for_function(ANSWER_UNDERWAY)
     page.locator(".st-key-stop-answer button").click()
     wait_answers(page, 2)
     page.wait_for_selector("text=Stopped by the user.")
@@ -457,9 +455,7 @@ def test_reload_mid_answer_keeps_it_marked_interrupted_not_stopped(page: Any, ch
     open_app(page, chat_server)
     new_session(page)
     send(page, "What is the status of our big rocks and how is our budget tracking?")
-    page.wait_for_function(
-        "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
-    )
+    page.wait_for_function(ANSWER_UNDERWAY)
     sid = session_id(page)
     page.reload()
     page.wait_for_selector(INPUT)
@@ -580,9 +576,7 @@ def test_leaving_an_answer_for_another_session_notes_it_as_stopped_not_as_a_relo
     try:
         open_app(page, server)
         send(page, "What is the status of our big rocks and how is our budget tracking?")
-        page.wait_for_function(
-            "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
-        )
+        page.wait_for_function(ANSWER_UNDERWAY)
         sid = session_id(page)
         page.locator(".st-key-new-session button").click()
         page.wait_for_selector(".st-key-welcome")
@@ -643,9 +637,7 @@ def test_a_connection_lost_mid_answer_is_said_so_and_the_session_goes_on(browser
     try:
         open_app(page, server)
         send(page, "What is the status of our big rocks and how is our budget tracking?")
-        page.wait_for_function(
-            "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
-        )
+        page.wait_for_function(ANSWER_UNDERWAY)
         sid = session_id(page)
         page.evaluate("() => window.__sockets.forEach((ws) => ws.close())")  # the client reconnects by itself
         page.locator(FOOTERS).first.wait_for(timeout=30_000)
@@ -674,9 +666,7 @@ def test_leaving_an_answer_for_the_sessions_page_counts_its_turn_there(page: Any
     try:
         open_app(page, server)
         send(page, "What is the status of our big rocks and how is our budget tracking?")
-        page.wait_for_function(
-            "() => { const e = document.querySelector('.st-key-live-answer'); return e && e.innerText.length > 20 }"
-        )
+        page.wait_for_function(ANSWER_UNDERWAY)
         page.get_by_role("link", name="Sessions & cost").click()
         turns = page.locator('[data-testid="stMetric"]', has_text="Turns")
         turns.wait_for()
