@@ -398,6 +398,10 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+CONNECT_TIMEOUT_S = 10
+"""Seconds a new Postgres connection may take before it fails (unless the URL sets connect_timeout)."""
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url`` (SQLite file in WAL mode, or Postgres).
 
@@ -420,7 +424,11 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A host that accepts the connection and never answers (a hung server, a firewall that
+    # drops replies) held a page or the CLI forever: give up after CONNECT_TIMEOUT_S, which the
+    # callers report as "the database cannot be reached". A URL's own connect_timeout wins.
+    timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=timeout)
 
 
 def get_engine(url: str) -> Engine:

@@ -172,6 +172,28 @@ def test_ctrl_c_while_waiting_for_the_database_is_one_line_not_a_traceback(tmp_p
     assert proc.returncode == 130 and err.strip() == "interrupted" and out == ""
 
 
+def test_a_database_that_accepts_but_never_answers_is_given_up_on(tmp_path: Path) -> None:
+    """A Postgres host that accepts the connection and never answers (a hung server, a firewall
+    dropping replies) held ``sessions list`` (and a page) forever; it now fails after
+    ``CONNECT_TIMEOUT_S`` with the usual one line."""
+    from assistant.db import CONNECT_TIMEOUT_S
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        proc = _start(_env(tmp_path, DATABASE_URL=f"postgresql+psycopg://qa@127.0.0.1:{port}/qa"), "sessions", "list")
+        try:
+            out, err = proc.communicate(timeout=CONNECT_TIMEOUT_S + 30)
+        finally:
+            proc.kill()
+        waited = time.monotonic() - started
+    assert "Traceback" not in err, err
+    assert proc.returncode == 1 and "the database cannot be reached" in err and out == "", err
+    assert CONNECT_TIMEOUT_S <= waited < CONNECT_TIMEOUT_S + 20, waited
+
+
 def test_piped_messages_are_shown_after_the_prompt(tmp_path: Path) -> None:
     """``echo … | chat > log``: the terminal echoes what is typed, a pipe does not, so the
     transcript read "you › assistant › …" with every question missing."""
