@@ -486,6 +486,8 @@ def test_upload_type_queue_prepare_resume_materials_disconnect(page: Any, server
     growth = sorted({n for n in page.evaluate("() => window.__lengths") if n > 0})
     assert len(growth) >= 3, f"the answer did not stream: {growth}"
     sid = session_id(page)
+    with contextlib.suppress(PlaywrightTimeoutError):  # the assertion below says what the message held
+        page.locator(MESSAGES).nth(1).get_by_text("Prep questions for").wait_for(timeout=10_000)
     answer = page.locator(MESSAGES).nth(1).inner_text()
     assert HOSTILE in answer or "Globex" in answer, answer
     assert evil_images(page) == []
