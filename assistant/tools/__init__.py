@@ -23,7 +23,7 @@ from assistant.context.big_rocks import big_rocks_status_of
 from assistant.context.budget import budget_context_of, budget_statuses, budget_summary, largest_gaps_first
 from assistant.context.data_files import DataFileError
 from assistant.context.meeting_cost import MeetingCost
-from assistant.context.meetings import Meeting, search_words
+from assistant.context.meetings import search_words
 from assistant.context.prep_notes import list_prep_responses, list_series_prep
 from assistant.context.prep_notes import save_prep_response as save_prep_response_db
 from assistant.context.related import with_related
@@ -74,9 +74,8 @@ def _with_cost(summary: dict[str, Any], cost: MeetingCost) -> dict[str, Any]:
     return summary
 
 
-def _people_time_cost(deps: ToolDeps, meetings: list[Meeting]) -> dict[str, Any]:
+def _people_time_cost(deps: ToolDeps, costs: list[MeetingCost]) -> dict[str, Any]:
     """What the matching meetings cost together in people's time (all of them, listed or not)."""
-    costs = [deps.cost_of(m) for m in meetings]
     priced = [c for c in costs if c.priced]
     return {
         "total_usd": round(sum(c.total_usd for c in priced), 2),
@@ -125,16 +124,17 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         if len(meetings) > MAX_LISTED_MEETINGS:
             summary += f"; the first {MAX_LISTED_MEETINGS} are listed (narrow with query or fewer days)"
         listed = meetings[:MAX_LISTED_MEETINGS]
+        costs = [deps.cost_of(m) for m in meetings]  # each meeting priced once: listed and in the total
         result: dict[str, Any] = {
             "summary": summary,
             "today": f"{deps.local_now():%A %Y-%m-%d}",  # the executive's own date: "tomorrow" is the next
             "calendar": view.label + (" (demo data)" if view.is_demo else ""),
             "calendar_data_notice": CALENDAR_DATA_NOTICE,
             "meetings": [
-                _with_cost(typed.to_summary_dict(), deps.cost_of(meeting))
-                for meeting, typed in zip(listed, deps.with_types(listed), strict=True)
+                _with_cost(typed.to_summary_dict(), cost)
+                for typed, cost in zip(deps.with_types(listed), costs, strict=False)
             ],
-            "people_time_cost": _people_time_cost(deps, meetings),
+            "people_time_cost": _people_time_cost(deps, costs),
         }
         if view.warning:
             result["calendar_warning"] = view.warning
