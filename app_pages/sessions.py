@@ -31,6 +31,7 @@ from assistant.sessions.queries import SessionFilter, SessionQueryError, distinc
 from assistant.usage.dashboard import dashboard
 from assistant.usage.whatif import what_if
 from assistant.views import conversation as view
+from assistant.views import session_detail as detail
 from assistant.views import sessions as views
 from assistant.views import usage as usage_views
 from assistant.views.export import session_to_json, session_to_markdown
@@ -603,7 +604,7 @@ def _detail_footer(session_id: str, turn: TurnRecord) -> None:
             disabled=True,
         )
     st.caption(view.turn_footer(turn))
-    feedback = views.feedback_text(turn.feedback)
+    feedback = detail.feedback_text(turn.feedback)
     if feedback:
         st.caption(f"· {feedback}")
 
@@ -662,7 +663,7 @@ def _draw_detail(raw_id: str) -> None:
         st.error(f"This session cannot be shown: {e}", icon=":material/broken_image:")
         return
     meta = doc.meta
-    access = views.detail_access(identity, meta)
+    access = detail.detail_access(identity, meta)
     with st.container(key="detail-title"):
         st.markdown(f"## {view.display_title(meta.title)}", anchors=False)
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
@@ -707,7 +708,7 @@ def _draw_detail(raw_id: str) -> None:
             on_click="ignore",
             key="detail-export-json",
         )
-    _metric_row(views.session_metrics(meta, doc.turns, prices), "detail-metrics")
+    _metric_row(detail.session_metrics(meta, doc.turns, prices), "detail-metrics")
     turns = build_display_turns(doc)
     if not turns:
         st.info("No messages in this session yet.", icon=":material/chat_bubble:")

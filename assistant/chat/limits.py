@@ -1,6 +1,7 @@
 """May this user send now? The daily budget and the per-user rate limit, decided in one place.
 
-:func:`refuse_over_limits` is the decision. The facts it decides on (:class:`SendWindow`: the
+:func:`refuse_send` is the whole decision for one send (the session's state, then the limits);
+:func:`refuse_over_limits` is the limits part. The facts it decides on (:class:`SendWindow`: the
 user's spend today and sends within :data:`RATE_WINDOW`) are read by the session store inside
 the transaction that starts a turn, which also counts the send (``SessionStore.begin_turn``),
 so a send is decided and counted at once; ``SessionStore.send_window`` reads the same facts
@@ -16,11 +17,46 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from assistant.chat.events import LimitExceededError
+from assistant.chat.events import AlreadyAnsweredError, LimitExceededError
 from assistant.config import Settings
-from assistant.sessions.base import SendWindow
+from assistant.sessions.base import SendWindow, SessionDamagedError, SessionMeta, SessionReadOnlyError
 
 RATE_WINDOW = timedelta(minutes=1)
+
+
+def refuse_send(
+    meta: SessionMeta,
+    window: SendWindow,
+    settings: Settings,
+    now: datetime,
+    *,
+    refusal: str | None = None,
+    retry_of: int | None = None,
+) -> None:
+    """Refuse a send (raises): a Retry whose question a turn already took, a closed or damaged
+    session, a model the session may no longer use (``refusal``), then the user's budget or rate.
+
+    Called inside the transaction that starts the turn, on the session's row as just read.
+
+    Args:
+        meta: The session's row.
+        window: The user's spend today and recent sends.
+        settings: The limits.
+        now: The current time (UTC).
+        refusal: Why the session's model may not be used, or None.
+        retry_of: For a Retry, the turn count it was offered at (see ``ChatService.start_turn``).
+    """
+    if retry_of is not None and meta.turn_count != retry_of:
+        raise AlreadyAnsweredError("This question was already sent again, from another tab or window.")
+    if meta.read_only:
+        raise SessionReadOnlyError(
+            f"This session is {meta.state} and read-only. Use “Continue in a new session” to carry on."
+        )
+    if meta.damaged:
+        raise SessionDamagedError("This session's stored data is damaged; start a new session.")
+    if refusal is not None:
+        raise SessionReadOnlyError(refusal)
+    refuse_over_limits(settings, window, now)
 
 
 def refuse_over_limits(settings: Settings, window: SendWindow, now: datetime) -> None:

@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 from assistant.chat.bridge import LoopBridge
 from assistant.chat.display import DEFAULT_TITLE, derive_title
 from assistant.chat.events import (
-    AlreadyAnsweredError,
     ChatEvent,
     ChatInputError,
     SessionBusyError,
     StartedTurn,
 )
-from assistant.chat.limits import RATE_WINDOW, refuse_over_limits
+from assistant.chat.limits import RATE_WINDOW, refuse_over_limits, refuse_send
 from assistant.chat.model_choice import ModelOffer
 from assistant.chat.pending import as_shown, new_owner
 from assistant.chat.slots import AgentSlot, AgentSlots
@@ -33,12 +32,9 @@ from assistant.models.providers import check_model_servers, note_local_models
 from assistant.models.registry import canonical_model_name, get_model
 from assistant.sessions.base import (
     PendingTurn,
-    SendWindow,
-    SessionDamagedError,
     SessionDocument,
     SessionMeta,
     SessionQuery,
-    SessionReadOnlyError,
     SessionStore,
     utcnow,
 )
@@ -356,29 +352,15 @@ class ChatService:
                 owner=self.owner,
                 now=self.clock(),
                 rate_window=RATE_WINDOW,
-                decide=lambda meta, window: self._decide_send(meta, window, retry_of),
+                decide=lambda meta, window: refuse_send(
+                    meta, window, self.settings, self.clock(), refusal=self.model_refusal(meta), retry_of=retry_of
+                ),
                 first_title=derive_title(prompt),
             )
         except BaseException:
             slot.lock.release()
             raise
         return meta, slot
-
-    def _decide_send(self, meta: SessionMeta, window: SendWindow, retry_of: int | None = None) -> None:
-        """Refuse a send to a closed or damaged session, over the user's budget or rate, or a Retry
-        whose question a turn already took (raises)."""
-        if retry_of is not None and meta.turn_count != retry_of:
-            raise AlreadyAnsweredError("This question was already sent again, from another tab or window.")
-        if meta.read_only:
-            raise SessionReadOnlyError(
-                f"This session is {meta.state} and read-only. Use “Continue in a new session” to carry on."
-            )
-        if meta.damaged:
-            raise SessionDamagedError("This session's stored data is damaged; start a new session.")
-        refusal = self.model_refusal(meta)
-        if refusal is not None:
-            raise SessionReadOnlyError(refusal)
-        refuse_over_limits(self.settings, window, self.clock())
 
     def stop(self, session_id: str) -> bool:
         """Stop the answer being written for this session; what was produced is kept, marked stopped."""

@@ -16,7 +16,7 @@ from assistant.usage.pricing import PriceTable
 from assistant.views.conversation import failed_attempts
 from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.format import fmt_cost
-from assistant.views.sessions import session_metrics
+from assistant.views.session_detail import session_metrics
 from tests.fixtures.chat import make_service
 
 PRICED_OFFLINE = """version = "test"

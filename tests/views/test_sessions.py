@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from assistant.sessions.base import SessionMeta
 from assistant.sessions.queries import SessionTotals, list_sessions
 from assistant.usage.pricing import PriceTable
+from assistant.views import session_detail as detail
 from assistant.views import sessions as views
 from assistant.views.models import model_view
 from tests.fixtures.db import insert_sessions, insert_usage, sqlite_file_engine
@@ -195,29 +196,6 @@ def test_user_directory_lists_emails(engine: Engine) -> None:
     assert [(u.user_id, u.label) for u in users] == [("alice", "alice@example.com"), ("bob", "bob@example.com")]
 
 
-# --------------------------------------------------------------------------- detail
-def _meta(user_id: str, state: str = "active", email: str | None = "alice@example.com") -> SessionMeta:
-    return SessionMeta(
-        id="s", user_id=user_id, title="t", state=state, created_at=T0, updated_at=T0, model="offline",  # type: ignore[arg-type]
-        user_email=email,
-    )  # fmt: skip
-
-
-def test_detail_access() -> None:
-    assert views.detail_access(ALICE, _meta("alice")) == views.DetailAccess(True, "resume", None)
-    assert views.detail_access(ALICE, _meta("alice", "completed")).action == "continue"
-    assert views.detail_access(ALICE, _meta("alice", "expired")).action == "continue"
-    other = views.detail_access(ADMIN, _meta("alice"))
-    assert other == views.DetailAccess(False, None, "Viewing alice@example.com's session (read-only)")
-    assert views.detail_access(ADMIN, _meta("alice", email=None)).banner == "Viewing alice's session (read-only)"
-
-
-def test_feedback_text() -> None:
-    assert views.feedback_text(1) == "Rated helpful"
-    assert views.feedback_text(-1) == "Rated not helpful"
-    assert views.feedback_text(None) is None
-
-
 def test_people_are_shown_on_one_line_without_control_characters(tmp_path: Path) -> None:
     email = "eve\x07@example.com\n\t# admin"
     for eng in sqlite_file_engine(tmp_path / "people.db"):
@@ -229,5 +207,9 @@ def test_people_are_shown_on_one_line_without_control_characters(tmp_path: Path)
             user_label=lambda r: r.user_email or r.user_id,
         )
         assert [r["User"] for r in rows] == ["eve@example.com # admin"]
-    banner = views.detail_access(ADMIN, _meta("eve", email=email)).banner
+    meta = SessionMeta(
+        id="s", user_id="eve", title="t", state="active", created_at=T0, updated_at=T0, model="offline",
+        user_email=email,
+    )  # fmt: skip
+    banner = detail.detail_access(ADMIN, meta).banner
     assert banner == "Viewing eve@example.com # admin's session (read-only)"
