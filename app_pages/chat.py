@@ -72,6 +72,7 @@ from ui.model_choice import (
     picked_model,
     take_comparison,
 )
+from ui.notices import Kind, draw_notices, notify
 from ui.prep_queue import load_queue, render_prep_queue
 from ui.streaming import draw_answer
 
@@ -79,7 +80,7 @@ logger = logging.getLogger("assistant.pages.chat")
 
 PENDING = "chat_pending"  # {"session_id": str | None, "text": str}: a send queued by a starter or Retry
 FAILED = "chat_failed"  # {"session_id", "text", "category", "message", "retryable"}: the last failed turn
-FLASH = "chat_flash"  # [(kind, text)]: one-time notices shown on the next run
+FLASH = "chat_flash"  # ui.notices: shown on the next runs, above the conversation; opening a session drops them
 CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmation
 SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are drawn}
 ELSEWHERE_POLL_S = 2.0  # how often a tab looks for the answer another tab is writing
@@ -147,8 +148,8 @@ st.html(
 
 
 # --------------------------------------------------------------------------- callbacks
-def _flash(kind: str, text: str) -> None:
-    st.session_state.setdefault(FLASH, []).append((kind, text))
+def _flash(kind: Kind, text: str) -> None:
+    notify(FLASH, kind, text)
 
 
 def _open(session_id: str | None) -> None:
@@ -158,6 +159,7 @@ def _open(session_id: str | None) -> None:
         st.query_params.pop("session", None)
     st.session_state.pop(FAILED, None)
     st.session_state.pop(CONFIRM_DELETE, None)
+    st.session_state.pop(FLASH, None)  # what was said about the session left behind
 
 
 def _queue_send(session_id: str | None, text: str) -> None:
@@ -756,11 +758,7 @@ def _draw_header() -> None:
 
 
 def _draw_flash() -> None:
-    for kind, message in st.session_state.pop(FLASH, []):
-        if kind == "success":
-            st.success(message, icon=":material/check_circle:")
-        else:
-            st.error(message, icon=":material/error:")
+    draw_notices(FLASH)
 
 
 # --------------------------------------------------------------------------- main

@@ -28,10 +28,11 @@ from assistant.views.markdown import plain_text
 from assistant.views.materials import md_text
 from ui.components import browser_zone
 from ui.google_calendar import render_google_connect
+from ui.notices import Kind, draw_notices, notify
 
 logger = logging.getLogger("assistant.pages.context.calendar")
 
-NOTICE = "cal_panel_notice"  # [(kind, text)] shown once on the next run, above the panel
+NOTICE = "cal_panel_notice"  # ui.notices: shown on the next runs, above the panel
 CONNECT_ERROR = "cal_connect_error"  # a refused file or address, shown next to where it was given
 TAB = "cal_tab"  # the connect tab the user last used (kept across the rerun a callback causes)
 TABS = ("Upload an .ics file", "Secret iCal address", "Google Calendar")
@@ -50,8 +51,8 @@ def upload_limit_mb(settings: Settings) -> int:
     return max(1, min(int(st.get_option("server.maxUploadSize")), math.ceil(settings.ics_max_bytes / 1_000_000)))
 
 
-def _notice(kind: str, text: str) -> None:
-    st.session_state.setdefault(NOTICE, []).append((kind, text))
+def _notice(kind: Kind, text: str) -> None:
+    notify(NOTICE, kind, text)
 
 
 def _upload(service: CalendarService, user_id: str, key: str) -> None:
@@ -172,10 +173,7 @@ def render_calendar_panel(settings: Settings, identity: Identity) -> None:
     service = get_calendar_service(settings)
     user_id = identity.user_id
     st.header("Calendar", icon=":material/calendar_month:", anchor=False)
-    for kind, text in st.session_state.pop(NOTICE, []):
-        (st.success if kind == "success" else st.error)(
-            text, icon=":material/check_circle:" if kind == "success" else ":material/error:"
-        )
+    draw_notices(NOTICE)
     refresh = bool(st.session_state.get("cal-refresh"))
     try:
         view = service.view(user_id, days_ahead=PANEL_DAYS, tz=browser_zone(), refresh=refresh)

@@ -39,10 +39,11 @@ from assistant.inputs import log_safe
 from assistant.views.format import fmt_ago
 from assistant.views.markdown import plain_text
 from assistant.views.materials import md_text
+from ui.notices import Kind, draw_notices, notify
 
 logger = logging.getLogger("assistant.pages.google_calendar")
 
-NOTICE = "gcal_notice"  # [(kind, text)]: shown once by render_google_connect
+NOTICE = "gcal_notice"  # ui.notices: shown on the next runs by render_google_connect
 GO = "gcal_go"  # the consent URL to send this tab to on the next run
 _OAUTH_PARAMS = ("code", "state", "scope", "error", "error_description", "error_subtype", "authuser", "hd", "prompt")
 
@@ -114,11 +115,7 @@ def render_google_connect(settings: Settings, identity: Identity, service: Calen
         service: The user's calendar connection.
     """
     _go_to_google()
-    for kind, text in st.session_state.pop(NOTICE, []):
-        if kind == "success":
-            st.success(text, icon=":material/check_circle:")
-        else:
-            st.error(text, icon=":material/error:")
+    draw_notices(NOTICE)
 
     if not can_connect(settings, identity):
         st.caption("Google Calendar can be connected when you sign in with Google (not with the local dev login).")
@@ -162,8 +159,8 @@ def render_google_connect(settings: Settings, identity: Identity, service: Calen
 # --- internals ---------------------------------------------------------------------------
 
 
-def _notice(kind: str, text: str) -> None:
-    st.session_state.setdefault(NOTICE, []).append((kind, text))
+def _notice(kind: Kind, text: str) -> None:
+    notify(NOTICE, kind, text)
 
 
 def _connect_button(settings: Settings, identity: Identity, label: str, *, key: str) -> None:
