@@ -7,6 +7,7 @@ The browser must render neither, and the attacker server must receive no request
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import ROOT, StreamlitServer, shot, start_streamlit
 
@@ -94,6 +96,12 @@ def test_colour_and_icon_codes_in_what_the_user_typed_show_as_typed(
     page.wait_for_timeout(1000)
     bubble = page.locator('[data-testid="stChatMessage"]').first.inner_text().replace("\u200b", "")
     assert typed in bubble, bubble
+    with contextlib.suppress(PlaywrightTimeoutError):  # the sidebar shows a new session once its answer is in
+        page.wait_for_function(
+            "(t) => document.querySelector('[data-testid=stSidebar]').innerText.replaceAll('\u200b', '').includes(t)",
+            arg="Plan :red[urgent] and :small[minor]",
+            timeout=10_000,
+        )
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text().replace("\u200b", "")
     assert "Plan :red[urgent] and :small[minor]" in sidebar, sidebar  # the session's title
     assert page.locator('[data-testid="stChatMessage"] [role="img"]').count() == 0  # no icon drawn
