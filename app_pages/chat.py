@@ -367,7 +367,7 @@ def _sidebar() -> None:
         "New session",
         icon=":material/add_comment:",
         type="primary",
-        use_container_width=True,
+        width="stretch",
         on_click=_open,
         args=(None,),
         key="new-session",
@@ -381,7 +381,7 @@ def _sidebar() -> None:
             st.markdown(f"**{view.display_title(meta.title, 60)}**")
             st.badge(badge.label, icon=badge.icon, color=badge.color)
             SLOTS["summary"] = st.empty()  # filled by _conversation, like the spend
-            with st.popover("Session actions", icon=":material/tune:", use_container_width=True, key="session-actions"):
+            with st.popover("Session actions", icon=":material/tune:", width="stretch", key="session-actions"):
                 with st.form("rename-form", border=False):
                     new_title = st.text_input("Title", value=meta.title, max_chars=120)
                     if st.form_submit_button("Rename", icon=":material/edit:"):
@@ -396,7 +396,7 @@ def _sidebar() -> None:
                     key="complete-session",
                     disabled=read_only,
                     help="End this session: it becomes read-only and can be continued in a new one.",
-                    use_container_width=True,
+                    width="stretch",
                     on_click=_complete,
                     args=(meta.id,),
                 )
@@ -408,7 +408,7 @@ def _sidebar() -> None:
                         mime="text/markdown",
                         icon=":material/download:",
                         on_click="ignore",
-                        use_container_width=True,
+                        width="stretch",
                         key="export-md",
                     )
                     st.download_button(
@@ -418,14 +418,14 @@ def _sidebar() -> None:
                         mime="application/json",
                         icon=":material/data_object:",
                         on_click="ignore",
-                        use_container_width=True,
+                        width="stretch",
                         key="export-json",
                     )
                 st.button(
                     "Delete session",
                     icon=":material/delete:",
                     key="delete-session",
-                    use_container_width=True,
+                    width="stretch",
                     on_click=_ask_delete,
                     args=(meta.id,),
                 )
@@ -464,7 +464,7 @@ def _session_list() -> None:
                 icon=view.STATE_ICONS.get(s.state, ":material/chat_bubble:"),
                 help=view.session_help(s, now),
                 type="secondary" if meta is not None and s.id == meta.id else "tertiary",
-                use_container_width=True,
+                width="stretch",
                 on_click=_open,
                 args=(s.id,),
             )

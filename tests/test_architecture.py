@@ -133,3 +133,21 @@ def _long_functions_without_a_reason() -> dict[str, int]:
 
 def test_long_functions_say_why() -> None:
     assert _long_functions_without_a_reason() == {}
+
+
+def test_pages_use_no_parameter_streamlit_has_removed() -> None:
+    """``use_container_width`` was to go after 2025-12-31: every run that passed it logged a
+    deprecation notice (a page of them in the server's log) and a Streamlit upgrade breaks it."""
+    removed = {"use_container_width"}
+    files = [
+        ROOT / "streamlit_app.py",
+        *sorted((ROOT / "app_pages").rglob("*.py")),
+        *sorted((ROOT / "ui").rglob("*.py")),
+    ]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in files
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.keyword) and node.arg in removed
+    ]
+    assert offenders == []

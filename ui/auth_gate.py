@@ -149,7 +149,7 @@ def render_identity_sidebar(identity: Identity, settings: Settings) -> None:
         st.caption(f"Signed in as **{_md(identity.name)}**{role}  \n{_md(identity.email)}")
         if identity.is_dev:
             st.caption("Local dev login (ENV=local)")
-        elif st.button("Sign out", key="_auth_sign_out", use_container_width=True):
+        elif st.button("Sign out", key="_auth_sign_out", width="stretch"):
             sign_out(settings)
 
 
@@ -318,7 +318,7 @@ def _render_sign_in(settings: Settings) -> None:
                 pkce="S256",
                 extras_params={"nonce": nonce, "prompt": "select_account"},
                 icon=_GOOGLE_ICON,
-                use_container_width=True,
+                width="stretch",
             )
         except StreamlitOauthError:
             logger.warning("attempt=<%d> | sign-in cancelled, denied or state mismatch", attempt)

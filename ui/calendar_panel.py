@@ -149,7 +149,7 @@ def _meetings_table(settings: Settings, service: CalendarService, identity: Iden
         [{k: v for k, v in row.items() if k != "key"} for row in rows],
         key="cal-types",
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         disabled=["When", "Meeting", "People"],
         column_config={
             "Type": st.column_config.SelectboxColumn(
