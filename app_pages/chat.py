@@ -31,6 +31,7 @@ from assistant.chat import (
     SessionBusyError,
     build_display_turns,
 )
+from assistant.chat.bridge import finish_unread
 from assistant.chat.compare import Branch, compare_choices
 from assistant.config import get_settings
 from assistant.context.calendar import CalendarStorageError
@@ -591,7 +592,8 @@ def _draw_answering_elsewhere(item: PendingTurn) -> None:
         st.markdown(screen_markdown(item.text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="answering-elsewhere"):
         st.info(
-            "This question is being answered in another tab or window. The answer shows here when it is done.",
+            "This question is still being answered (in another tab or window, or here before the page "
+            "reconnected). The answer shows here when it is done.",
             icon=":material/hourglass_top:",
         )
         st.button("Refresh", icon=":material/sync:", key="refresh-session")
@@ -901,21 +903,28 @@ def _conversation() -> None:
         if started is not None:
             _stream(started)
     finally:
-        # Interrupted runs land here too: closing the iterator stops the answer, and the service
-        # stores what was produced as stopped. Stop or a click elsewhere reruns the app (the
-        # user stopped it: ChatService.stop first, so the note says so); a closed or reloaded
-        # page stops the script run instead, and the note says the page went away. With
-        # runner.fastReruns a click elsewhere stops the run too: the tab is still connected then.
+        # Interrupted runs land here too. Stop or a click elsewhere reruns the app: the user
+        # stopped the answer (ChatService.stop, then closing the iterator), and the service
+        # stores what was produced as stopped. With runner.fastReruns a click elsewhere stops
+        # the run too: the tab is still connected then. A page that lost its connection, or was
+        # reloaded or closed, stops the script run instead: its answer is read to its end on a
+        # thread of its own and stored whole, and the page shows it once it is back (meanwhile
+        # "still being answered"). Cutting it there cost a reader on a flaky network the answer.
         # Nothing Streamlit comes first: under a StopException the first st call raises it again.
         user_stopped = not isinstance(sys.exc_info()[1], StopException) or _tab_connected()
         if started is not None:
-            if not started.streamed and user_stopped:
-                service.stop(started.session.id)
-            started.events.close()
+            if not user_stopped:
+                finish_unread(started.events)
+            else:
+                if not started.streamed:
+                    service.stop(started.session.id)
+                started.events.close()
         if isinstance(comparing, Branch):  # the other model's answer, likewise (a no-op once it is stored)
-            if user_stopped:
+            if not user_stopped:
+                finish_unread(comparing.started.events)
+            else:
                 service.stop(comparing.branch_id)
-            comparing.started.events.close()
+                comparing.started.events.close()
         if started is not None:
             st.session_state.pop(ANSWERING, None)
 

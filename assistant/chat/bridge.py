@@ -14,7 +14,7 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -135,3 +135,28 @@ def _drain(out: queue.Queue[list[E | None]], on_abandon: Callable[[], None]) -> 
     finally:
         if not finished:
             on_abandon()
+
+
+def finish_unread(events: Iterator[E], *, name: str = "finish-answer") -> threading.Thread:
+    """Read ``events`` to their end on a thread of its own, so the answer behind them is finished
+    and stored although nobody reads it now (the page that asked lost its connection, or was
+    reloaded or closed: the reader sees the answer when the page is back).
+
+    Args:
+        events: What :meth:`LoopBridge.stream` returned, not yet closed.
+        name: The thread's name.
+
+    Returns:
+        The started (daemon) thread.
+    """
+
+    def read() -> None:
+        try:
+            for _event in events:
+                pass
+        except Exception:  # the turn itself stores its failure; this only reads
+            logger.exception("an answer left unread could not be read to its end")
+
+    thread = threading.Thread(target=read, name=name, daemon=True)
+    thread.start()
+    return thread

@@ -20,6 +20,7 @@ from assistant.chat import (
     ToolStarted,
     build_display_turns,
 )
+from assistant.chat.bridge import finish_unread
 from assistant.models.offline import OfflineModel
 from assistant.sessions.base import SessionNotFoundError, SessionReadOnlyError, utcnow
 from tests.fixtures.chat import make_service
@@ -138,6 +139,22 @@ def test_an_explicit_stop_is_noted_as_the_users_and_the_next_reload_as_an_interr
     assert [t.status for t in turns] == ["stopped", "stopped"]
     assert turns[0].error == "Stopped by the user."
     assert (turns[1].error or "").startswith("Interrupted before it finished (the page was closed or reloaded")
+
+
+def test_an_answer_its_page_left_unread_is_finished_and_stored_whole(sqlite_engine) -> None:
+    """The page lost its connection (or was reloaded) mid-answer: the answer is read to its end
+    on a thread of its own and stored as a full answer, not cut as an interrupted one."""
+    service = make_service(sqlite_engine, model=_slow)
+    meta = service.create_session("u1")
+    stream = service.send_sync(meta.id, "u1", "Hello, what can you do for me?")
+    got = _read_some(stream)
+    finish_unread(stream).join(timeout=30)
+    assert service.wait_idle(meta.id, timeout=10)
+    doc = service.open_session(meta.id, "u1")
+    assert [(t.status, t.error) for t in doc.turns] == [("ok", None)]
+    shown = build_display_turns(doc)[0].answer_text
+    assert shown.startswith(got) and len(shown) > len(got) + 40, shown
+    assert service.pending_turn(meta.id, "u1") is None
 
 
 def test_failure_mid_stream_after_a_tool_leaves_nothing_half_written(sqlite_engine) -> None:
