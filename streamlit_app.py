@@ -440,6 +440,28 @@ else:
     FIRST_RUN_DONE = threading.Event()  # a script run has finished: the other pages may be imported now
     _OTHER_PAGES_AFTER_S = 10.0  # ... or this long after the server serves, whichever is first
     _BROWSER_DRAWS_S = 1.5  # and not while the first visitor's browser is still drawing that page
+    SHUTDOWN_GRACE_S = 25.0  # answers being written when the server stops get this long to finish
+
+    def _finish_answers() -> None:
+        """On shutdown (a deploy's SIGTERM): let the answers being written finish and be stored.
+
+        Closing the server closed their pages, which leaves each answer to be read to its end
+        (app_pages/chat.py); the process would exit under them and leave only the question, with
+        Retry. At most SHUTDOWN_GRACE_S, below the 30 s most orchestrators allow.
+        """
+        from assistant.factory import built_chat_services
+
+        services = built_chat_services()
+        busy = sum(service.finish_answers(0) for service in services)
+        if not busy:
+            return
+        _logger.info(
+            "answers=<%d>, grace_s=<%s> | shutdown: letting the answers being written finish", busy, SHUTDOWN_GRACE_S
+        )
+        deadline = time.monotonic() + SHUTDOWN_GRACE_S
+        left = sum(service.finish_answers(max(0.0, deadline - time.monotonic())) for service in services)
+        if left:
+            _logger.warning("answers=<%d> | shutdown: still being written; their questions are kept for Retry", left)
 
     def _warm_other_pages_later() -> None:
         if FIRST_RUN_DONE.wait(_OTHER_PAGES_AFTER_S):
@@ -473,6 +495,7 @@ else:
         finally:
             FIRST_RUN_DONE.set()
             gc.enable()
+            await asyncio.to_thread(_finish_answers)
 
     app = st.App(
         __file__,

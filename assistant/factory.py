@@ -171,6 +171,12 @@ def get_chat_service(settings: Settings) -> ChatService:
     return service
 
 
+def built_chat_services() -> list[ChatService]:
+    """The chat services this process has built so far (none before the first page or send)."""
+    with _lock:
+        return list(_services.values())
+
+
 def get_calendar_service(settings: Settings) -> CalendarService:
     """Each user's calendar, read by the tools, the Prep queue and the CLI (the chat service's own)."""
     return get_chat_service(settings).calendar

@@ -394,6 +394,10 @@ class ChatService:
             time.sleep(0.02)
         return True
 
+    def finish_answers(self, timeout: float) -> int:
+        """Wait (at most ``timeout`` s) for every answer being written to be stored; how many still are."""
+        return self._slots.wait_none_busy(timeout)
+
     def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
         """The session's question that no stored turn answers yet, as the page should show it.
 

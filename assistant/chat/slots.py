@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,17 @@ class AgentSlots:
         """How many sessions have an answer being written right now (their slot's lock is held)."""
         with self._lock:
             return sum(1 for slot in self._slots.values() if slot.lock.locked())
+
+    def wait_none_busy(self, timeout: float) -> int:
+        """Wait (at most ``timeout`` seconds) until no answer is being written; how many still are.
+
+        The server's shutdown waits so: the answers whose pages the shutdown closed go on (read to
+        their end) and are stored whole before the process exits.
+        """
+        deadline = time.monotonic() + timeout
+        while (busy := self.busy_count()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return busy
 
     def evict(self, session_id: str) -> None:
         """Drop the session's slot (its agent is rebuilt from the store next time)."""

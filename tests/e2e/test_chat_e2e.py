@@ -6,6 +6,7 @@ test starts from "New session". Screenshots of the main states go to tests/e2e/a
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -663,6 +664,29 @@ def test_a_connection_lost_mid_answer_does_not_cut_the_answer(browser: Any, tmp_
         shot(page, "connection-lost-mid-answer")
     finally:
         context.close()
+        server.stop()
+
+
+def test_a_server_stopped_mid_answer_stores_the_whole_answer_first(page: Any, tmp_path: Any) -> None:
+    """A deploy stops the server (SIGTERM) while an answer is being written: the process exited
+    under it and left only the question ("Not answered: the server restarted" · Retry). It now
+    lets the answer finish and stores it before it exits (at most 25 s)."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
+    try:
+        open_app(page, server)
+        send(page, "What is the status of our big rocks and how is our budget tracking?")
+        page.wait_for_function(ANSWER_UNDERWAY)
+        sid = session_id(page)
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=40) in (0, -signal.SIGTERM), server.log()  # uvicorn re-raises it
+        store = SqlSessionStore(make_engine(server.database_url))
+        [turn] = store.load(sid, "test-user-123").turns
+        assert turn.status == "ok" and turn.error is None and turn.output_tokens > 0, (turn, server.log())
+        assert store.pending_turn(sid, "test-user-123") is None
+        assert "shutdown: letting the answers being written finish" in server.log()
+    finally:
         server.stop()
 
 
