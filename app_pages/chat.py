@@ -592,8 +592,7 @@ def _draw_answering_elsewhere(item: PendingTurn) -> None:
         st.markdown(screen_markdown(item.text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="answering-elsewhere"):
         st.info(
-            "This question is still being answered (in another tab or window, or here before the page "
-            "reconnected). The answer shows here when it is done.",
+            "This question is still being answered. The answer shows here when it is done.",
             icon=":material/hourglass_top:",
         )
         st.button("Refresh", icon=":material/sync:", key="refresh-session")

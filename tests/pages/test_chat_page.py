@@ -377,7 +377,7 @@ def test_a_question_another_tab_is_answering_is_shown_as_such(make_app: Callable
     )
     at.query_params["session"] = meta.id
     at.run()
-    assert "still being answered (in another tab or window" in _texts(at)
+    assert "This question is still being answered. The answer shows here when it is done." in _texts(at)
     assert not [b for b in at.button if b.key == "retry-turn"]
     # its first question: no welcome, no starters or prep cards to send a second question with
     assert "Hello," not in _texts(at)
