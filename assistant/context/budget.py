@@ -7,6 +7,7 @@ flags do not drift as the calendar moves (the demo never goes stale).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -184,8 +185,14 @@ def load_budget(data_dir: Path, now: datetime) -> list[BudgetStatus]:
     return budget_statuses(read_budget_file(data_dir))
 
 
+def _names_within(area: BudgetStatus, text: str) -> bool:
+    """Whether ``text`` (lower case) holds the area's name or id as whole words."""
+    return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) for word in (area.name.lower(), area.id))
+
+
 def match_areas(areas: list[BudgetStatus], area: str | None) -> list[BudgetStatus]:
-    """The areas matching ``area`` (id or words of the name), or all of them when it is empty.
+    """The areas matching ``area`` (id or words of the name; else the areas named, as whole words,
+    inside it, the longest name first), or all of them when it is empty.
 
     Args:
         areas: The areas to search.
@@ -202,6 +209,10 @@ def match_areas(areas: list[BudgetStatus], area: str | None) -> list[BudgetStatu
     needle = area.strip().lower()
     exact = [a for a in areas if a.id == needle or a.name.lower() == needle]
     matches = exact or [a for a in areas if needle in a.id or needle in a.name.lower()]
+    if not matches:  # "Team 004 look", "the marketing budget": the area named inside what was asked
+        inside = [a for a in areas if _names_within(a, needle)]
+        longest = max((len(a.name) for a in inside), default=0)
+        matches = [a for a in inside if len(a.name) == longest]
     if not matches:
         known = some_of([f"{a.id} ({a.name})" for a in areas])
         raise ValueError(f"No budget area matches '{area}'. Known areas: {known}.")

@@ -48,6 +48,15 @@ def test_area_filter_by_id_or_name(data_dir: Path) -> None:
         budget_context(data_dir, NOW, "hr")
 
 
+def test_an_area_named_inside_a_longer_phrase_is_found(data_dir: Path) -> None:
+    """The demo model asked for area "Marketing look" ("How does the budget for Marketing look?"),
+    a model for "the marketing budget": "No budget area matches", over a budget that has it."""
+    assert [a.id for a in budget_context(data_dir, NOW, "Marketing look")] == ["marketing"]
+    assert [a.id for a in budget_context(data_dir, NOW, "the marketing budget")] == ["marketing"]
+    with pytest.raises(ValueError, match="No budget area matches 'marketingteam'"):
+        budget_context(data_dir, NOW, "marketingteam")  # whole words only
+
+
 def test_missing_and_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(DataFileError, match=r"budget\.toml is missing"):
         load_budget(tmp_path, NOW)
