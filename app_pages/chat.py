@@ -84,6 +84,7 @@ FAILED = "chat_failed"  # {"session_id", "text", "category", "message", "retryab
 FLASH = "chat_flash"  # ui.notices: shown on the next runs, above the conversation; opening a session drops them
 CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmation
 SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are drawn}
+LAST_OPEN = "chat_last_open"  # the session this tab last showed: the Chat page reopens it (New session clears it)
 ELSEWHERE_POLL_S = 2.0  # how often a tab looks for the answer another tab is writing
 RECENT_TURNS = 10  # a long session draws its latest answers; earlier ones load on request (keeps a send flat)
 SEARCH = "chat_search"
@@ -158,6 +159,7 @@ def _open(session_id: str | None) -> None:
         st.query_params["session"] = session_id
     else:
         st.query_params.pop("session", None)
+        st.session_state.pop(LAST_OPEN, None)
     st.session_state.pop(FAILED, None)
     st.session_state.pop(CONFIRM_DELETE, None)
     st.session_state.pop(FLASH, None)  # what was said about the session left behind
@@ -263,6 +265,11 @@ def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
         _flash("error", "This address names more than one session; open one from the sidebar.")
         return None, None
     raw = named[0] if named else None
+    restored = not raw and bool(st.session_state.get(LAST_OPEN))
+    if restored:
+        # Back on the Chat page from another page (its link drops the address's session): the
+        # conversation this tab left, not a new one. New session, Prepare or a delete clear it.
+        st.query_params["session"] = raw = st.session_state[LAST_OPEN]
     if not raw:
         return None, None
     session_id = validate_session_id(raw)
@@ -278,6 +285,10 @@ def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
         doc = service.open_session(session_id, user_id)
     except SessionNotFoundError:
         logger.info("user_id=<%s>, session_id=<%s> | session not found", user_id, session_id)
+        if restored:  # the session this tab left was deleted since (another tab): a new one, silently
+            st.session_state.pop(LAST_OPEN, None)
+            st.query_params.pop("session", None)
+            return None, None
         return _not_found()
     except SessionError as e:
         logger.warning("session_id=<%s>, error=<%s> | session cannot be opened", session_id, e)
@@ -328,6 +339,8 @@ def _load() -> None:
     """
     global meta, doc, model_note, read_only, failed, answering_elsewhere, compare_models
     meta, doc = _current()
+    if meta is not None:
+        st.session_state[LAST_OPEN] = meta.id
     model_note = service.model_refusal(meta) if meta is not None and not meta.read_only else None
     read_only = bool(meta and (meta.read_only or model_note))
     failed, answering_elsewhere = _unanswered(meta)

@@ -452,6 +452,36 @@ def test_a_message_sent_after_another_tab_deleted_the_session_goes_back_into_the
     assert page.locator(MESSAGES).count() == 0
 
 
+def test_back_on_the_chat_page_the_conversation_left_is_still_there(page: Any, chat_server: StreamlitServer) -> None:
+    """Mid-conversation the reader looks at My context, then clicks Chat: they found a new, empty
+    session (the page link drops the session from the address) and had to find theirs in the
+    sidebar. The Chat page now reopens the session the tab left; New session still starts one."""
+    open_app(page, chat_server)
+    new_session(page)
+    send(page, "What meetings do I have this week?")
+    wait_answers(page, 1)
+    sid = session_id(page)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_role("link", name="My context").click()
+    page.wait_for_function("() => location.pathname.endsWith('/context')")
+    idle(page)
+    nav.get_by_role("link", name="Chat").click()
+    page.wait_for_selector(INPUT)
+    page.wait_for_function("(sid) => new URLSearchParams(location.search).get('session') === sid", arg=sid)
+    page.locator(FOOTERS).first.wait_for()
+    idle(page)
+    assert page.locator(MESSAGES, has_text="What meetings do I have this week?").count() == 1
+    assert page.locator(".st-key-welcome").count() == 0
+    new_session(page)  # a new session stays new when the reader comes back to the Chat page
+    nav.get_by_role("link", name="My context").click()
+    page.wait_for_function("() => location.pathname.endsWith('/context')")
+    idle(page)
+    nav.get_by_role("link", name="Chat").click()
+    page.wait_for_selector(".st-key-welcome")
+    idle(page)
+    assert not page.evaluate("() => new URLSearchParams(location.search).get('session')")
+
+
 def test_reload_mid_answer_finishes_the_answer_and_shows_it(page: Any, chat_server: StreamlitServer) -> None:
     """A reload mid-answer (the page seemed stuck) cut the answer: what was written was kept,
     noted "Interrupted before it finished". The answer is now finished on the server and shown
