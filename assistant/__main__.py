@@ -319,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     prep.add_argument("--format", choices=["md", "docx"], default="md", help="Markdown (default) or Word")
     prep.add_argument("--output", metavar="FILE", help="write here (DOCX needs it unless stdout is redirected)")
+    prep.add_argument("--force", action="store_true", help="replace --output FILE when it exists")
     prep.add_argument(
         "--days", type=_between(1, 366), default=7, help="how many days of meetings to list for an unknown id"
     )
@@ -363,6 +364,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
+def _log_level(settings: Settings, args: argparse.Namespace) -> str:
+    """Warnings only, unless LOG_LEVEL is set or the command changes the database's shape.
+
+    ``sessions list``, ``meetings`` or ``prep`` printed the schema check and the price table's
+    INFO lines above their output: noise for a reader. ``db`` and ``sessions reindex`` keep
+    INFO (what was upgraded or rebuilt); an explicit LOG_LEVEL always wins.
+    """
+    if "log_level" in settings.model_fields_set:
+        return settings.log_level
+    if args.command == "db" or (args.command == "sessions" and args.action == "reindex"):
+        return settings.log_level
+    return "WARNING"
+
+
 def _run(argv: Sequence[str] | None) -> int:
     """Parse the arguments and run the command; an unusable setting is one ``error:`` line."""
     args = build_parser().parse_args(argv)
@@ -371,7 +386,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level if args.command != "chat" else "WARNING")
+    setup_logging(_log_level(settings, args))
     try:
         result: int = args.func(settings, args)
     except Exception as e:

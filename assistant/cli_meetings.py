@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -38,6 +39,9 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.format == "docx" and args.output is None and sys.stdout.isatty():
         print("error: a DOCX file is binary; give --output FILE (or redirect the output to a file).", file=sys.stderr)
+        return 2
+    if args.output is not None and not args.force and os.path.lexists(args.output):  # yesterday's notes, say
+        print(f"error: {args.output} already exists; give --force to replace it, or another --output.", file=sys.stderr)
         return 2
     tz = args.tz or ZoneInfo("UTC")  # the parser refused an unknown name (exit 2)
     user = args.user or settings.test_user_id
@@ -77,8 +81,11 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.flush()
         return 0
     try:
-        with open(args.output, "wb") as fh:
+        with open(args.output, "wb" if args.force else "xb") as fh:  # "x": not one written meanwhile either
             fh.write(data)
+    except FileExistsError:
+        print(f"error: {args.output} already exists; give --force to replace it, or another --output.", file=sys.stderr)
+        return 2
     except OSError as e:
         print(f"error: {args.output} could not be written ({e.strerror or e}); check the path.", file=sys.stderr)
         return 1

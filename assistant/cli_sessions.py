@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
@@ -99,7 +99,8 @@ def _list_sessions(
         return 2
     for row in page.rows:
         print(
-            f"{row.id}  {row.state:<9}  {row.updated_at:%Y-%m-%d %H:%M}  {counted(row.turn_count, 'turn'):>10}  "
+            f"{row.id}  {row.state:<9}  {row.updated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC  "
+            f"{counted(row.turn_count, 'turn'):>10}  "
             f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {row_cost_text(row):>10}  {row.title}"
         )
     # the page's "of about N": a search with many matches is counted from its newest candidates

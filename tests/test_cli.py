@@ -226,6 +226,19 @@ def test_prep_writes_docx_to_a_file_or_a_redirected_stdout(tmp_path: Path) -> No
     assert Document(io.BytesIO(piped.stdout)).paragraphs[0].text == "Board Meeting Prep"
 
 
+def test_prep_does_not_overwrite_a_file_without_force(tmp_path: Path) -> None:
+    """``prep --output notes.md`` replaced an existing file (say, the notes written after the last
+    board meeting) without a word. It is now refused unless --force is given."""
+    out = tmp_path / "notes.md"
+    out.write_text("my notes from last quarter\n")
+    refused = run(["prep", "board-prep", "--output", str(out)], tmp_path)
+    assert refused.returncode == 2 and "already exists; give --force" in refused.stderr, refused.stderr
+    assert out.read_text() == "my notes from last quarter\n"
+    forced = run(["prep", "board-prep", "--output", str(out), "--force"], tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert out.read_text().startswith("# Board Meeting Prep")
+
+
 def test_prep_for_an_unknown_meeting_lists_the_next_ids(tmp_path: Path) -> None:
     result = run(["prep", "no-such-meeting", "--days", "14"], tmp_path)
     assert result.returncode == 2 and result.stdout == ""
@@ -393,3 +406,18 @@ def test_a_resumed_session_shows_its_own_model_not_the_default(tmp_path: Path, f
     session_id = first.stdout.rsplit("--session ", 1)[1].split()[0]
     resumed = run(["chat", "--session", session_id], tmp_path, stdin="/quit\n", **env)
     assert "Resuming" in resumed.stdout and "gpt-4o-mini" in resumed.stdout.splitlines()[0], resumed.stdout
+
+
+def test_reading_commands_print_no_log_lines_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sessions list`` on a new database printed the schema upgrade's and the price table's INFO
+    lines on stderr above its output; a reader got log noise. ``db`` keeps them, and LOG_LEVEL wins."""
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    listed = run(["sessions", "list"], tmp_path)
+    assert listed.returncode == 0 and listed.stderr == "", listed.stderr
+    assert run(["prices"], tmp_path).stderr == ""
+    (tmp_path / "asked").mkdir()
+    asked = run(["sessions", "list"], tmp_path / "asked", LOG_LEVEL="INFO")  # a new database: upgraded
+    assert " INFO assistant.migrate " in asked.stderr, asked.stderr
+    (tmp_path / "other").mkdir()
+    upgraded = run(["db", "upgrade"], tmp_path / "other")
+    assert " INFO assistant.migrate " in upgraded.stderr, upgraded.stderr

@@ -8,6 +8,7 @@ printed as exact figures.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,8 @@ def test_a_list_cut_by_limit_says_how_many_it_shows(tmp_path: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 3
     assert lines[-1].startswith("2 of 5 sessions · "), lines[-1]
+    # the last activity's time says its zone (it read "2026-12-06 08:52", UTC unsaid, to a reader in Paris)
+    assert all(re.search(r"  \d{4}-\d\d-\d\d \d\d:\d\d UTC  ", line) for line in lines[:2]), lines
 
 
 def test_a_search_estimated_from_its_newest_candidates_says_about(
