@@ -230,10 +230,32 @@ def without_unfinished_line(text: str) -> str:
     Args:
         text: Answer text that did not finish.
 
+    Markers the cut left open are closed, so they do not show as typed: a code fence (the rest
+    would not be drawn as code), and on the last line an inline code span or ``**`` bold
+    (``**Weekl`` read as two asterisks and a word).
+
     Returns:
-        The text without such a last line (unchanged when there is none).
+        The text without such a last line, its open markers closed (unchanged when there are none).
     """
-    return _UNFINISHED_LAST_LINE.sub("", text)
+    return close_open_marks(_UNFINISHED_LAST_LINE.sub("", text))
+
+
+_FENCE_MARK = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})", re.MULTILINE)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+
+
+def close_open_marks(text: str) -> str:
+    """``text`` with the Markdown marks a cut left open closed: a code fence, else on the last
+    line an inline code span and ``**`` bold (see :func:`without_unfinished_line`)."""
+    fences = _FENCE_MARK.findall(text)
+    if len(fences) % 2:
+        return f"{text}\n{fences[-1]}"
+    last = text.rsplit("\n", 1)[-1]
+    if last.count("`") % 2:
+        return text + "`"
+    if _INLINE_CODE.sub("", last).count("**") % 2:
+        return text.rstrip() + "**"
+    return text
 
 
 def _neutralise_links(text: str) -> str:

@@ -152,6 +152,20 @@ def test_a_line_that_only_began_is_not_drawn(cut: str, drawn: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("cut", "drawn"),
+    [
+        ("5 meetings:\n- **Weekl", "5 meetings:\n- **Weekl**"),  # read "**Weekl", asterisks and all
+        ("- **Acme QBR** with **Dana ", "- **Acme QBR** with **Dana**"),
+        ("Run `git st", "Run `git st`"),
+        ("Steps:\n```bash\nmake run", "Steps:\n```bash\nmake run\n```"),  # the rest was drawn as text
+        ("x `a**b` and **c", "x `a**b` and **c**"),
+    ],
+)
+def test_marks_a_cut_answer_left_open_are_closed(cut: str, drawn: str) -> None:
+    assert without_unfinished_line(cut) == drawn
+
+
+@pytest.mark.parametrize(
     "text",
     ["Plain sentence", "- one\n- two", "Costs rose 5%\n- see -", "Total\n= 5", "Step\n2. second", "a\n--b"],
 )
