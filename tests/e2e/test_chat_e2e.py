@@ -603,25 +603,34 @@ def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: A
         shot(second, "two-tabs-second-caught-up")
 
 
-def test_leaving_an_answer_for_another_session_notes_it_as_stopped_not_as_a_reload(page: Any, tmp_path: Any) -> None:
-    """A click elsewhere (New session, another session in the sidebar) mid-answer stops it: the
-    stored note read "Interrupted … (the page was closed or reloaded)" although the page stayed open."""
+SLOW_QUESTION = "What is the status of our big rocks and how is our budget tracking?"
+
+
+@contextmanager
+def _slow_answer_underway(page: Any, tmp_path: Any) -> Iterator[tuple[StreamlitServer, str]]:
+    """A server whose model writes slowly, and ``page``'s question being answered there: (server, session id)."""
     from tests.e2e.conftest import start_streamlit
 
     server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
     try:
         open_app(page, server)
-        send(page, "What is the status of our big rocks and how is our budget tracking?")
+        send(page, SLOW_QUESTION)
         page.wait_for_function(ANSWER_UNDERWAY)
-        sid = session_id(page)
+        yield server, session_id(page)
+    finally:
+        server.stop()
+
+
+def test_leaving_an_answer_for_another_session_notes_it_as_stopped_not_as_a_reload(page: Any, tmp_path: Any) -> None:
+    """A click elsewhere (New session, another session in the sidebar) mid-answer stops it: the
+    stored note read "Interrupted … (the page was closed or reloaded)" although the page stayed open."""
+    with _slow_answer_underway(page, tmp_path) as (_server, sid):
         page.locator(".st-key-new-session button").click()
         page.wait_for_selector(".st-key-welcome")
         page.locator(f".st-key-open-{sid} button").first.click()  # back to it, in the same tab
         page.locator(FOOTERS).first.wait_for()
         page.get_by_text("Stopped by the user.").wait_for()
         assert page.get_by_text("Interrupted before it finished").count() == 0
-    finally:
-        server.stop()
 
 
 def test_retry_in_two_tabs_sends_the_failed_question_once(browser: Any, tmp_path: Any) -> None:
@@ -666,49 +675,34 @@ def test_a_connection_lost_mid_answer_does_not_cut_the_answer(browser: Any, tmp_
     disconnect, and the answer was cut there ("Interrupted before it finished … lost its
     connection"), half an answer for a blip the reader did not cause. It is now finished and
     stored whole, and the page shows it once it is back; the session goes on."""
-    from tests.e2e.conftest import start_streamlit
-
-    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.add_init_script(_KEEP_SOCKETS_JS)
     page = context.new_page()
     try:
-        open_app(page, server)
-        question = "What is the status of our big rocks and how is our budget tracking?"
-        send(page, question)
-        page.wait_for_function(ANSWER_UNDERWAY)
-        sid = session_id(page)
-        page.evaluate("() => window.__sockets.forEach((ws) => ws.close())")  # the client reconnects by itself
-        page.locator(FOOTERS).first.wait_for(timeout=60_000)
-        idle(page)
-        assert page.get_by_text("Interrupted before it finished").count() == 0
-        assert page.get_by_text("Stopped").count() == 0
-        assert session_id(page) == sid
-        assert page.locator(MESSAGES, has_text="What is the status of our big rocks").count() == 1
-        [turn] = SqlSessionStore(make_engine(server.database_url)).load(sid, "test-user-123").turns
-        assert turn.status == "ok" and turn.error is None and turn.output_tokens > 0, turn  # stored whole
-        send(page, "How is our budget tracking?")
-        page.locator(FOOTERS).nth(1).wait_for(timeout=60_000)  # a later answer: drawn in place, no rerun
-        idle(page)
-        assert page.locator(MESSAGES).count() == 4 and page.locator(FOOTERS).count() == 2
-        shot(page, "connection-lost-mid-answer")
+        with _slow_answer_underway(page, tmp_path) as (server, sid):
+            page.evaluate("() => window.__sockets.forEach((ws) => ws.close())")  # the client reconnects by itself
+            page.locator(FOOTERS).first.wait_for(timeout=60_000)
+            idle(page)
+            assert page.get_by_text("Interrupted before it finished").count() == 0
+            assert page.get_by_text("Stopped").count() == 0
+            assert session_id(page) == sid
+            assert page.locator(MESSAGES, has_text="What is the status of our big rocks").count() == 1
+            [turn] = SqlSessionStore(make_engine(server.database_url)).load(sid, "test-user-123").turns
+            assert turn.status == "ok" and turn.error is None and turn.output_tokens > 0, turn  # stored whole
+            send(page, "How is our budget tracking?")
+            page.locator(FOOTERS).nth(1).wait_for(timeout=60_000)  # a later answer: drawn in place, no rerun
+            idle(page)
+            assert page.locator(MESSAGES).count() == 4 and page.locator(FOOTERS).count() == 2
+            shot(page, "connection-lost-mid-answer")
     finally:
         context.close()
-        server.stop()
 
 
 def test_a_server_stopped_mid_answer_stores_the_whole_answer_first(page: Any, tmp_path: Any) -> None:
     """A deploy stops the server (SIGTERM) while an answer is being written: the process exited
     under it and left only the question ("Not answered: the server restarted" · Retry). It now
     lets the answer finish and stores it before it exits (at most 25 s)."""
-    from tests.e2e.conftest import start_streamlit
-
-    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
-    try:
-        open_app(page, server)
-        send(page, "What is the status of our big rocks and how is our budget tracking?")
-        page.wait_for_function(ANSWER_UNDERWAY)
-        sid = session_id(page)
+    with _slow_answer_underway(page, tmp_path) as (server, sid):
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(timeout=40) in (0, -signal.SIGTERM), server.log()  # uvicorn re-raises it
         store = SqlSessionStore(make_engine(server.database_url))
@@ -716,25 +710,15 @@ def test_a_server_stopped_mid_answer_stores_the_whole_answer_first(page: Any, tm
         assert turn.status == "ok" and turn.error is None and turn.output_tokens > 0, (turn, server.log())
         assert store.pending_turn(sid, "test-user-123") is None
         assert "shutdown: letting the answers being written finish" in server.log()
-    finally:
-        server.stop()
 
 
 def test_leaving_an_answer_for_the_sessions_page_counts_its_turn_there(page: Any, tmp_path: Any) -> None:
     """ "Sessions & cost" clicked mid-answer: the answer is stopped and stored, but the page drew
     before it was, showing the session with 0 turns and 0 tokens until the next reload."""
-    from tests.e2e.conftest import start_streamlit
-
-    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
-    try:
-        open_app(page, server)
-        send(page, "What is the status of our big rocks and how is our budget tracking?")
-        page.wait_for_function(ANSWER_UNDERWAY)
+    with _slow_answer_underway(page, tmp_path):
         page.get_by_role("link", name="Sessions & cost").click()
         turns = page.locator('[data-testid="stMetric"]', has_text="Turns")
         turns.wait_for()
         idle(page)
         assert turns.locator('[data-testid="stMetricValue"]').inner_text() == "1"
         shot(page, "sessions-page-after-leaving-an-answer")
-    finally:
-        server.stop()
