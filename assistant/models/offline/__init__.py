@@ -14,8 +14,10 @@ ever called):
   ``get_upcoming_meetings`` is called first and the agenda in the next model call.
 - **save** (``save``, ``note``, ``remember``, ``my answer``, ``prep note``), or a reply to a
   prep question this model asked in its previous answer -> ``save_prep_response(meeting_id,
-  topic, response)``: the meeting is found as for the agenda (the meeting named in the
-  previous answer wins), the topic is the question asked, the response is the user's text.
+  topic, response)``: the meeting the command names ("Save a note for the Globex QBR: ...")
+  wins, looked up first when no listing holds it (none found: nothing is saved); else it is
+  found as for the agenda (the meeting named in the previous answer wins); the topic is the
+  question asked about that meeting, the response is the user's text.
 - **meetings** (``meeting``, ``calendar``, ``schedule``, ``week``, ``upcoming``, ``prepare``,
   ``prep``, ``today``, ``tomorrow``, a weekday, a date such as "13 December") ->
   ``get_upcoming_meetings(days_ahead, query)``; ``query`` holds the words after

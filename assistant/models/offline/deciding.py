@@ -307,11 +307,11 @@ def plan_tool_calls(context: Context) -> list[ToolCall]:
             want(MEETINGS_TOOL, meetings_call())
     if intents.save and SAVE_TOOL in context.available and note_text(context.user_text):
         prep_title = _prep_meeting_title(context.previous_answer)
-        meeting = _known_meeting(context, context.user_text, prep_title)
+        meeting = _note_meeting(context, prep_title)
         if meeting is not None and meeting.get("id"):
             question = (
                 _best_question(context.previous_answer, context.user_text, prep_title)
-                if _asked_prep_question(context.previous_answer)
+                if _asked_prep_question(context.previous_answer) and meeting.get("title") == prep_title
                 else None
             )
             topic = _topic_from_question(question) if question else "general prep note"
@@ -333,6 +333,24 @@ def plan_tool_calls(context: Context) -> list[ToolCall]:
     if intents.rocks:
         want(ROCKS_TOOL, {})
     return calls
+
+
+def _note_meeting(context: Context, prep_title: str) -> dict[str, Any] | None:
+    """The meeting a note is for: the one its command names ("Save a note for the Globex QBR: ..."),
+    looked up when no listing holds it yet; else the one its text names, else the one just prepared.
+
+    A named meeting missing from the listings went to the meeting of the previous answer's prep
+    questions: a note for the Globex QBR was saved on the leadership sync prepared just before.
+    """
+    named = _meeting_query(_save_command(context.user_text))
+    if named is None:
+        return _known_meeting(context, context.user_text, prep_title)
+    meeting = _known_meeting(context, named, strict=True)
+    if meeting is not None:
+        return meeting
+    searched = [o.data for o in context.turn_outcomes if o.name == MEETINGS_TOOL and o.data]
+    found = [m for data in searched for m in data.get("meetings") or [] if isinstance(m, dict)]
+    return found[0] if found else None  # matched on its attendees or description; none: nothing saved
 
 
 def _topic_from_question(question: str) -> str:

@@ -1,0 +1,149 @@
+"""Which meeting the offline demo model acts on, over an executive's own week (a real .ics, a real
+ChatService and strands Agent, the real tools and SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from assistant import db
+from assistant.chat.events import Done, TextDelta
+from tests.fixtures.chat import make_service
+
+NEW_YORK = ZoneInfo("America/New_York")
+EMAIL = "morgan.ellis@corp.example"
+
+# A VP's week from Sunday 6 December 2026 (Outlook-style zone names, a moved occurrence of a
+# weekly series, a fortnightly 1:1, a customer QBR with external attendees).
+WEEK_ICS = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN
+BEGIN:VTIMEZONE
+TZID:Eastern Standard Time
+BEGIN:STANDARD
+DTSTART:16011104T020000
+RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11
+TZOFFSETFROM:-0400
+TZOFFSETTO:-0500
+END:STANDARD
+BEGIN:DAYLIGHT
+DTSTART:16010311T020000
+RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3
+TZOFFSETFROM:-0500
+TZOFFSETTO:-0400
+END:DAYLIGHT
+END:VTIMEZONE
+BEGIN:VEVENT
+UID:lead-sync@corp.example
+SUMMARY:Weekly Leadership Sync
+DTSTART;TZID=Eastern Standard Time:20261102T100000
+DTEND;TZID=Eastern Standard Time:20261102T110000
+RRULE:FREQ=WEEKLY;BYDAY=MO
+ORGANIZER;CN=Morgan Ellis:mailto:morgan.ellis@corp.example
+ATTENDEE;CN=Priya Shah;PARTSTAT=ACCEPTED:mailto:priya.shah@corp.example
+ATTENDEE;CN=Tom Becker;PARTSTAT=ACCEPTED:mailto:tom.becker@corp.example
+ATTENDEE;CN=Dana Whitfield;PARTSTAT=ACCEPTED:mailto:dana.whitfield@corp.example
+END:VEVENT
+BEGIN:VEVENT
+UID:one-on-one-dana@corp.example
+SUMMARY:Morgan / Dana 1:1
+DTSTART;TZID=Eastern Standard Time:20261208T140000
+DTEND;TZID=Eastern Standard Time:20261208T143000
+RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU
+ORGANIZER;CN=Morgan Ellis:mailto:morgan.ellis@corp.example
+ATTENDEE;CN=Dana Whitfield;PARTSTAT=ACCEPTED:mailto:dana.whitfield@corp.example
+DESCRIPTION:Dana: Q1 hiring plan\\, marketing launch slip.
+END:VEVENT
+BEGIN:VEVENT
+UID:board-prep@corp.example
+SUMMARY:Board Prep - Q4 deck review
+DTSTART;TZID=Eastern Standard Time:20261209T090000
+DTEND;TZID=Eastern Standard Time:20261209T110000
+ORGANIZER;CN=Rachel Kim:mailto:rachel.kim@corp.example
+ATTENDEE;CN=Sam Ortiz (CFO);PARTSTAT=ACCEPTED:mailto:sam.ortiz@corp.example
+ATTENDEE;CN=Lena Park (General Counsel);PARTSTAT=ACCEPTED:mailto:lena.park@corp.example
+ATTENDEE;CN=Morgan Ellis;PARTSTAT=ACCEPTED:mailto:morgan.ellis@corp.example
+DESCRIPTION:Review the Q4 board deck: ARR bridge\\, FY27 plan.
+END:VEVENT
+BEGIN:VEVENT
+UID:qbr-globex@corp.example
+SUMMARY:Globex QBR
+DTSTART;TZID=Eastern Standard Time:20261210T130000
+DTEND;TZID=Eastern Standard Time:20261210T143000
+ORGANIZER;CN=Morgan Ellis:mailto:morgan.ellis@corp.example
+ATTENDEE;CN=Hank Scorpio;PARTSTAT=ACCEPTED:mailto:hank@globex.com
+ATTENDEE;CN=Tom Becker;PARTSTAT=ACCEPTED:mailto:tom.becker@corp.example
+DESCRIPTION:Renewal due 31 Jan. Globex wants SSO and a price hold.
+END:VEVENT
+END:VCALENDAR
+""".replace("\n", "\r\n")
+
+SUNDAY_MORNING = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)  # 09:00 in New York
+
+
+@pytest.fixture
+def week(sqlite_engine: Any) -> Any:
+    service = make_service(sqlite_engine, clock=lambda: SUNDAY_MORNING)
+    service.calendar.connect_ics_file("vp", WEEK_ICS.encode(), "outlook.ics")
+    return service
+
+
+def conversation(service: Any) -> Callable[[str], tuple[str, Done]]:
+    """``ask(text)``: the answer's text and Done in one session, as the page sends from New York."""
+    session: list[str] = []
+
+    def ask(text: str) -> tuple[str, Done]:
+        started = service.start_turn(
+            "vp", text, session_id=session[0] if session else None, user_email=EMAIL, tz=NEW_YORK
+        )
+        events = list(started.events)
+        session[:] = [started.session.id]
+        done = events[-1]
+        assert isinstance(done, Done), events
+        return "".join(e.text for e in events if isinstance(e, TextDelta)), done
+
+    return ask
+
+
+def saved_notes(engine: Any) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(db.prep_responses.c.meeting_id, db.prep_responses.c.response))
+        return [(str(m), str(r)) for m, r in rows]
+
+
+def meeting_id(service: Any, title: str) -> str:
+    """The id of the next meeting titled ``title`` in the user's calendar."""
+    view = service.calendar.view("vp", days_ahead=14, tz=NEW_YORK)
+    return next(m.id for m in view.meetings if m.title == title)
+
+
+def test_a_note_for_a_meeting_it_names_is_saved_on_that_meeting_not_the_one_just_prepared(
+    week: Any, sqlite_engine: Any
+) -> None:
+    """After an agenda for the leadership sync, "Save a note for the Globex QBR: ..." was saved on
+    the leadership sync (the meeting of the previous answer's prep questions), under one of its
+    questions: the QBR was in no listing yet, so the note went to the meeting the chat last showed."""
+    ask = conversation(week)
+    ask("Draft an agenda for the leadership sync")
+
+    text, _ = ask("Save a note for the Globex QBR: push for a 2-year renewal with the price hold tied to SSO")
+
+    assert saved_notes(sqlite_engine) == [
+        (meeting_id(week, "Globex QBR"), "push for a 2-year renewal with the price hold tied to SSO")
+    ]
+    assert "for Globex QBR" in text and "Leadership" not in text, text
+
+
+def test_a_note_for_a_meeting_not_in_the_calendar_is_saved_nowhere(week: Any, sqlite_engine: Any) -> None:
+    ask = conversation(week)
+    ask("Prep me for the QBR")
+
+    text, _ = ask("Save a note for the Initech kickoff: bring the pricing sheet")
+
+    assert saved_notes(sqlite_engine) == []
+    assert "No meetings" in text or "0 meetings" in text, text
