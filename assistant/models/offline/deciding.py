@@ -45,13 +45,15 @@ _AREA_AFTER = re.compile(
 # A save is asked for by a message that starts with the command ("Save my prep: ...", "Note for
 # the Acme QBR: ...", "Can you remember that ...", "Add a prep note: ...", "My answer: ..."); a
 # question that only mentions notes ("What notes have I saved for the QBR?", "Do you remember
-# ...?") was saved as a note. The same pattern is what the note's text starts after.
+# ...?") was saved as a note. The same pattern is what the note's text starts after; a meeting named
+# before a colon ("for my 1:1 with Dana:", "about the board prep:") is the command's, not the note's.
 _SAVE_PREFIX = re.compile(
     r"^\s*(?:please\s+|(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
     r"(?:(?:save|note|remember)(?:\s+(?:this|that|a|my))?(?:\s+prep)?(?:\s+(?:note|answer))?"
     r"|(?:add|write|make|take)\s+(?:a\s+)?(?:prep\s+)?note"
     r"|(?:here(?:'s|\s+is)\s+)?my\s+(?:prep\s+)?answer(?:\s+is)?)\b"
-    r"(?:\s+(?:that|for\s+the\s+[^:]+))?\s*[:,-]?\s*",
+    r"(?:\s+(?:that|for\s+the\s+(?:[^:]|:(?=\S))+|(?:for|about|on)\s+(?:my\s+|our\s+|an?\s+)?"
+    r"(?:[^:\n]|:(?=\S)){1,80}(?=:(?:\s|$))))?\s*[:,-]?\s*",
     re.I,
 )
 _TRAILING_FILLER = re.compile(r"\s+(?:meeting|meetings|call|session|this week|next week|today|tomorrow)\s*$", re.I)
@@ -155,7 +157,8 @@ def _meeting_query(user_text: str) -> str | None:
     query = _TRAILING_FILLER.sub("", without_days(match.group(1))).strip()
     if not _words(query):
         return None
-    return query[:80]
+    # the tool finds meetings holding every word: "1:1 with Dana" found none ("with" is in no title)
+    return " ".join(w for w in query.split() if w.lower() not in _STOP_WORDS)[:80]
 
 
 def _days_ahead(user_text: str, named: bool = False, today: date | None = None) -> int:

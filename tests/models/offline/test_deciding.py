@@ -147,3 +147,23 @@ def test_a_note_for_a_meeting_not_in_the_calendar_is_saved_nowhere(week: Any, sq
 
     assert saved_notes(sqlite_engine) == []
     assert "No meetings" in text or "0 meetings" in text, text
+
+
+@pytest.mark.parametrize(
+    ("asked", "title", "note"),
+    [
+        ("Save a note for my 1:1 with Dana: ask about hiring", "Morgan / Dana 1:1", "ask about hiring"),
+        ("Save a note about the board prep: lead with ARR", "Board Prep - Q4 deck review", "lead with ARR"),
+        ("Remember for my QBR: bring the SSO timeline", "Globex QBR", "bring the SSO timeline"),
+    ],
+)
+def test_a_note_named_for_my_meeting_keeps_only_its_words(
+    week: Any, sqlite_engine: Any, asked: str, title: str, note: str
+) -> None:
+    """Only "for the <meeting>:" was read as the command: "Save a note for my 1:1 with Dana: ask
+    about the Q1 hiring plan" saved the note "for my 1:1 with Dana: ask about the Q1 hiring plan"."""
+    ask = conversation(week)
+
+    ask(asked)
+
+    assert saved_notes(sqlite_engine) == [(meeting_id(week, title), note)]
