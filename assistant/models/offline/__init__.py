@@ -19,14 +19,17 @@ ever called):
   found as for the agenda (the meeting named in the previous answer wins); the topic is the
   question asked about that meeting, the response is the user's text.
 - **meetings** (``meeting``, ``calendar``, ``schedule``, ``week``, ``upcoming``, ``prepare``,
-  ``prep``, ``today``, ``tomorrow``, a weekday, a date such as "13 December") ->
+  ``prep``, ``today``, ``tomorrow``, a weekday, a date such as "13 December", a kind of
+  meeting: ``1:1``, ``QBR``, ``sync``, ``all-hands``, ``interview``...) ->
   ``get_upcoming_meetings(days_ahead, query)``; ``query`` holds the words after
-  "for"/"about"/"with" less the words naming a day ("prepare me for the Acme QBR" -> "Acme
-  QBR"; "prep me for tomorrow" -> none); ``days_ahead`` reaches a date named (from the
-  prompt's "Today is ..."), else is 1 for today, 2 for tomorrow, 14 for next week, 30 for a
-  month, 7 for a week, else 30 when a meeting is named and 7 when none is. Skipped when the
-  agenda or save rule already covers the request. An answer about a date, today, tomorrow or a
-  weekday lists that day's meetings only, one about next week that week's (Monday to Sunday).
+  "for"/"about"/"with"/"coming to"/"attending" up to a second question ("... and what do they
+  care about?"), less the words naming a day and filler words ("prepare me for the Acme QBR"
+  -> "Acme QBR"; "my 1:1 with Dana" -> "1:1 Dana"; "prep me for tomorrow" -> none);
+  ``days_ahead`` reaches a date named (from the prompt's "Today is ..."), else is 1 for today,
+  2 for tomorrow, 14 for next week, 30 for a month, 7 for a week, else 30 when a meeting is
+  named and 7 when none is. Skipped when the agenda or save rule already covers the request.
+  An answer about a date, today, tomorrow or a weekday lists that day's meetings only, one
+  about next week that week's (Monday to Sunday).
 - **budget** (``budget``, ``spend``, ``cost``, ``forecast``) -> ``get_budget_context(area)``,
   with ``area`` from "budget for <area>".
 - **big rocks** (``big rock``, ``priorit``, ``initiative``, ``okr``, ``strategy``,

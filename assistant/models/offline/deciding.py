@@ -25,8 +25,11 @@ from assistant.models.offline.reading import Context
 MAX_TOOL_ROUNDS = 3
 
 WEEKDAY_WORDS = re.compile(rf"\b({'|'.join(WEEKDAYS)})\b")
+# A meeting named by its kind is about the calendar too: "What should I push for in my 1:1 with Dana?"
+# and "Who is attending the Globex QBR?" were answered with the help text.
 _MEETING_WORDS = re.compile(
-    rf"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow|{'|'.join(WEEKDAYS)})\b"
+    rf"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow|{'|'.join(WEEKDAYS)}"
+    r"|1:1s?|one[- ]on[- ]ones?|qbrs?|syncs?|all[- ]hands|interviews?|offsites?|standups?)\b"
 )
 _AGENDA_WORDS = re.compile(r"\bagendas?\b")
 _BUDGET_WORDS = re.compile(r"\b(budgets?|spend|spending|costs?|forecasts?)\b")
@@ -37,7 +40,9 @@ _COST_WORDS = re.compile(r"\b(costs?|costing|how much|expensive|spend|spending|s
 _BUDGET_NAMED = re.compile(r"\b(budgets?|forecasts?)\b")
 _ROCKS_WORDS = re.compile(r"\b(big rocks?|priorit\w*|initiatives?|okrs?|strategy|strategic)\b")
 _QUERY_AFTER = re.compile(
-    r"\b(?:for|about|with|before)\s+(?:the\s+|my\s+|our\s+|a\s+|an\s+)?((?:[^?.!,;:\n]|:(?=\S))+)", re.I
+    r"\b(?:for|about|with|before|(?:coming|going|invited)\s+to|attending|joining)\s+"
+    r"(?:the\s+|my\s+|our\s+|a\s+|an\s+)?((?:[^?.!,;:\n]|:(?=\S))+)",
+    re.I,
 )
 _AREA_AFTER = re.compile(
     r"\b(?:budgets?|spend|spending|costs?|forecasts?)\s+(?:for|of|in|on)\s+(?:the\s+|our\s+)?([a-z][\w &-]{1,40})", re.I
@@ -56,6 +61,7 @@ _SAVE_PREFIX = re.compile(
     r"(?:[^:\n]|:(?=\S)){1,80}(?=:(?:\s|$))))?\s*[:,-]?\s*",
     re.I,
 )
+_NEXT_QUESTION = re.compile(r"\s+and\s+(?:what|who|how|when|where|why|which|should|do|does|is|are)\b", re.I)
 _TRAILING_FILLER = re.compile(r"\s+(?:meeting|meetings|call|session|this week|next week|today|tomorrow)\s*$", re.I)
 
 _PREP_WORDS = re.compile(r"\b(prep|prepare|preparing|ready)\b")
@@ -154,7 +160,8 @@ def _meeting_query(user_text: str) -> str | None:
     if not match:
         return None
     # "prep me for tomorrow", "Monday's board call": a day says when, not which meeting
-    query = _TRAILING_FILLER.sub("", without_days(match.group(1))).strip()
+    query = _NEXT_QUESTION.split(match.group(1), maxsplit=1)[0]  # "the board prep and what do they care about"
+    query = _TRAILING_FILLER.sub("", without_days(query)).strip()
     if not _words(query):
         return None
     # the tool finds meetings holding every word: "1:1 with Dana" found none ("with" is in no title)

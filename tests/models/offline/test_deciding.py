@@ -167,3 +167,28 @@ def test_a_note_named_for_my_meeting_keeps_only_its_words(
     ask(asked)
 
     assert saved_notes(sqlite_engine) == [(meeting_id(week, title), note)]
+
+
+@pytest.mark.parametrize(
+    ("asked", "title", "people"),
+    [
+        (
+            "Who is coming to the board prep and what do they care about?",
+            "Board Prep - Q4 deck review",
+            ("Sam Ortiz (CFO)", "Lena Park (General Counsel)"),
+        ),
+        ("Who is attending the Globex QBR?", "Globex QBR", ("Hank Scorpio", "Tom Becker")),
+        ("What should I push for in my 1:1 with Dana?", "Morgan / Dana 1:1", ("Dana Whitfield",)),
+    ],
+)
+def test_a_question_about_one_meeting_answers_about_that_meeting(
+    week: Any, asked: str, title: str, people: tuple[str, ...]
+) -> None:
+    """ "Who is coming to the board prep ...?" listed the whole week (no attendee named) and "What
+    should I push for in my 1:1 with Dana?" answered with the help text."""
+    text, _ = conversation(week)(asked)
+
+    assert f"**Prep questions for {title}:**" in text, text
+    for person in people:
+        assert person in text, text
+    assert "meetings in the next" not in text, text  # not the week's listing
