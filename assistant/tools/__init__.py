@@ -230,15 +230,20 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
             budget = budget_statuses(budget_file)
             rocks, _ = rocks_for(deps.engine, deps.user_id, deps.data_dir, now.date())
             meeting = with_related(deps.find_meeting(mid), budget, rocks)
+            notes = list_prep_responses(deps.engine, deps.user_id, meeting.id)
             agenda = build_agenda(
                 meeting,
-                prep_notes=list_prep_responses(deps.engine, deps.user_id, meeting.id),
+                prep_notes=notes,
                 budget=budget,
                 rocks=rocks,
                 tz=deps.tz,
                 duration_minutes=duration_minutes,
             )
         result = agenda_to_dict(agenda)
+        # the notes themselves, not only their count: "What did I note for the QBR?" is read from here
+        result["prep_notes"] = [
+            {"topic": n.topic, "response": n.response, "saved": n.created_at.date().isoformat()} for n in notes
+        ]
         if meeting.series_id:
             earlier = list_series_prep(deps.engine, deps.user_id, meeting.series_id, exclude=meeting.id, limit=5)
             if earlier:

@@ -30,6 +30,9 @@ ever called):
   named and 7 when none is. Skipped when the agenda or save rule already covers the request.
   An answer about a date, today, tomorrow or a weekday lists that day's meetings only, one
   about next week that week's (Monday to Sunday).
+- **read notes back** ("what did I note", "my notes", "notes have I saved") ->
+  ``generate_meeting_agenda(meeting_id)`` for the meeting named, found as for the agenda; the
+  answer lists that meeting's saved notes (``prep_notes``), or says it has none.
 - **budget** (``budget``, ``spend``, ``cost``, ``forecast``) -> ``get_budget_context(area)``,
   with ``area`` from "budget for <area>".
 - **big rocks** (``big rock``, ``priorit``, ``initiative``, ``okr``, ``strategy``,

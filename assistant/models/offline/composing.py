@@ -35,7 +35,8 @@ _HELP_TEXT = (
     '- **draft an agenda** - "Prepare an agenda for the Acme QBR"\n'
     '- **check the budget** - "How is our budget tracking?"\n'
     '- **review priorities** - "What is the status of our big rocks?"\n'
-    '- **save a prep note** - "Save a note: I want to close the renewal"'
+    '- **save a prep note** - "Save a note: I want to close the renewal"\n'
+    '- **read your notes back** - "What did I note for the Acme QBR?"'
 )
 
 
@@ -341,6 +342,8 @@ def compose_answer(context: Context) -> str:
         if outcome.name == MEETINGS_TOOL:
             listed, focus = _meetings_answer(context, intents, outcome.input.get("query"), data, summary, focus)
             sections += listed
+        elif outcome.name == AGENDA_TOOL and intents.recall:
+            sections.append(_notes_answer(data))
         elif outcome.name == AGENDA_TOOL:
             markdown = str(data.get("markdown", "")).strip()
             meeting = data.get("meeting") if isinstance(data.get("meeting"), dict) else None
@@ -375,6 +378,21 @@ def compose_answer(context: Context) -> str:
             + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, start=1))
         )
     return "\n\n".join(section.strip() for section in sections if section.strip())
+
+
+def _notes_answer(data: dict[str, Any]) -> str:
+    """The prep notes saved for the agenda's meeting, as "What did I note for the QBR?" asks."""
+    meeting: dict[str, Any] = data["meeting"] if isinstance(data.get("meeting"), dict) else {}
+    title = literal(str(meeting.get("title") or "this meeting"))
+    days = _days_of(meeting)
+    when = f" on {days[0]:%a %d %b}" if days else ""  # which occurrence of a series
+    notes = [n for n in data.get("prep_notes") or [] if isinstance(n, dict)]
+    if not notes:
+        return f"You have no prep notes for {title}{when} yet. Save one with *Save a note for {title}: ...*."
+    lines = [f"**Your prep notes for {title}**{when}:", ""]
+    lines += [f"- **{literal(str(n.get('topic', '')))}:** {literal(str(n.get('response', '')))}" for n in notes]
+    lines += ["", "They are in the meeting's agenda as your talking points."]
+    return "\n".join(lines)
 
 
 def _attendee(attendee: Any) -> str:

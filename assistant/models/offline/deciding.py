@@ -64,6 +64,12 @@ _SAVE_PREFIX = re.compile(
 _NEXT_QUESTION = re.compile(r"\s+and\s+(?:what|who|how|when|where|why|which|should|do|does|is|are)\b", re.I)
 _TRAILING_FILLER = re.compile(r"\s+(?:meeting|meetings|call|session|this week|next week|today|tomorrow)\s*$", re.I)
 
+# "What did I note for the QBR?", "Show my notes for the board prep", "What notes have I saved ...":
+# the saved notes read back (the agenda tool returns them), never a save.
+_RECALL_WORDS = re.compile(
+    r"\b(?:did|have|had)\s+i\s+(?:note|noted|save|saved|write|wrote|jot|jotted)\b"
+    r"|\bmy\s+(?:prep\s+)?notes\b|\bnotes?\s+(?:i|have\s+i|did\s+i)\b"
+)
 _PREP_WORDS = re.compile(r"\b(prep|prepare|preparing|ready)\b")
 _SOONEST = re.compile(r"\b(?:next|upcoming|first|soonest|coming)\s+(?:meeting|call|one)\b")
 
@@ -106,6 +112,7 @@ class Intents:
     budget: bool
     rocks: bool
     meeting_cost: bool = False
+    recall: bool = False  # the saved notes read back: the agenda tool is called for them
 
     @property
     def any(self) -> bool:
@@ -132,6 +139,8 @@ def detect_intents(context: Context) -> Intents:
     budget = bool(_BUDGET_WORDS.search(lowered))
     rocks = bool(_ROCKS_WORDS.search(lowered))
     save = bool(_SAVE_PREFIX.match(lowered))
+    recall = bool(_RECALL_WORDS.search(lowered)) and not save
+    agenda = agenda or recall
     meetings = bool(_MEETING_WORDS.search(lowered) or DATE_WORDS.search(lowered)) and not agenda and not save
     meeting_cost = bool(_MEETING_NOUNS.search(lowered) and _COST_WORDS.search(lowered)) and not agenda and not save
     if meeting_cost:
@@ -144,7 +153,15 @@ def detect_intents(context: Context) -> Intents:
         and _asked_prep_question(context.previous_answer)
     ):
         save = True
-    return Intents(meetings=meetings, agenda=agenda, save=save, budget=budget, rocks=rocks, meeting_cost=meeting_cost)
+    return Intents(
+        meetings=meetings,
+        agenda=agenda,
+        save=save,
+        budget=budget,
+        rocks=rocks,
+        meeting_cost=meeting_cost,
+        recall=recall,
+    )
 
 
 def _words(text: str) -> set[str]:

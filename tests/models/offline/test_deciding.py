@@ -192,3 +192,24 @@ def test_a_question_about_one_meeting_answers_about_that_meeting(
     for person in people:
         assert person in text, text
     assert "meetings in the next" not in text, text  # not the week's listing
+
+
+@pytest.mark.parametrize("asked", ["What did I note for the QBR?", "Show my notes for the Globex QBR"])
+def test_what_i_noted_for_a_meeting_is_read_back(week: Any, sqlite_engine: Any, asked: str) -> None:
+    """ "What did I note for the QBR?" answered with the help text: the notes saved were never read."""
+    ask = conversation(week)
+    ask("Save a note for the Globex QBR: push for a 2-year renewal")
+    ask("Save a note for the board prep: lead with the ARR bridge")
+
+    text, done = ask(asked)
+
+    assert "push for a 2-year renewal" in text, text
+    assert "ARR bridge" not in text and "I can help you" not in text, text
+    assert len(saved_notes(sqlite_engine)) == 2  # reading saved nothing
+    assert "save_prep_response" not in [s.name for s in done.turn.tool_steps]
+
+
+def test_a_meeting_without_notes_says_so(week: Any) -> None:
+    text, _ = conversation(week)("What did I note for the board prep?")
+
+    assert "no prep notes for Board Prep - Q4 deck review on Wed 09 Dec yet" in text, text
