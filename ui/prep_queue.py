@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -56,14 +57,17 @@ def load_queue(settings: Settings, identity: Identity, now: datetime, *, refresh
         return None
 
 
-def _materials(settings: Settings, identity: Identity, meeting: Meeting, fmt: str) -> bytes:
+def _materials(settings: Settings, identity: Identity, meeting: Meeting, fmt: str, zone: ZoneInfo) -> bytes:
+    """The meeting's materials as a file; ``zone`` is the reader's, read when the card was drawn: the
+    file is built when the download is asked for, outside the script run, where the browser's zone
+    is unknown (the materials said "19:15 UTC" beside a card saying "14:15")."""
     materials = materials_for(
         meeting,
         settings=settings,
         engine=get_calendar_service(settings).engine,
         user_id=identity.user_id,
         user_email=identity.email,
-        tz=browser_zone(),
+        tz=zone,
         now=datetime.now(meeting.start.tzinfo),
     )
     return to_docx(materials) if fmt == "docx" else to_markdown(materials).encode("utf-8")
@@ -138,9 +142,10 @@ def _card(
             with st.popover("Materials" + named, icon=":material/download:", key=f"prep-materials-{index}"):
                 st.caption("Agenda, questions for this type of meeting and a note-taking template, from what is saved.")
                 stem = _stem(meeting)
+                zone = browser_zone()
                 st.download_button(
                     "Markdown",
-                    data=lambda: _materials(settings, identity, meeting, "md"),
+                    data=lambda: _materials(settings, identity, meeting, "md", zone),
                     file_name=f"{stem}.md",
                     mime="text/markdown",
                     key=f"prep-md-{index}",
@@ -148,7 +153,7 @@ def _card(
                 )
                 st.download_button(
                     "Word (.docx)",
-                    data=lambda: _materials(settings, identity, meeting, "docx"),
+                    data=lambda: _materials(settings, identity, meeting, "docx", zone),
                     file_name=f"{stem}.docx",
                     mime=_DOCX,
                     key=f"prep-docx-{index}",

@@ -567,3 +567,33 @@ def test_the_agent_quotes_meeting_times_in_the_readers_zone(page: Any, server: S
         open_context(page, server)
         page.locator(".st-key-cal-disconnect button").click()
         page.get_by_text("Calendar disconnected").wait_for()
+
+
+def test_the_materials_tell_the_meeting_time_in_the_readers_zone(page: Any, server: StreamlitServer) -> None:
+    """The card said "at 14:15" (New York) and its materials, downloaded from the same card, said
+    "19:15–20:00 UTC": the file is built when the download is asked for, where the browser's zone
+    was no longer known."""
+    cal = work_calendar(datetime.now(UTC))
+    open_context(page, server)
+    upload(page, FILE_NAME, cal.data)
+    page.locator(".st-key-cal-source", has_text=FILE_NAME).wait_for()
+    idle(page)
+    try:
+        open_chat(page, server)
+        page.locator(QUEUE).wait_for()
+        idle(page)
+        card(page, HOSTILE).get_by_role("button", name="Materials").click()
+        button = page.get_by_test_id("stDownloadButton").filter(has_text="Markdown")
+        button.wait_for()
+        idle(page)
+        with page.expect_download() as info:
+            button.click()
+        markdown = Path(info.value.path()).read_text(encoding="utf-8")
+        when = next(line for line in markdown.splitlines() if line.startswith("- **When:**"))
+        local = cal.hostile.astimezone(ZoneInfo(BROWSER_ZONE))
+        assert f"{local:%H:%M}" in when and "UTC" not in when, when
+        page.keyboard.press("Escape")
+    finally:
+        open_context(page, server)
+        page.locator(".st-key-cal-disconnect button").click()
+        page.get_by_text("Calendar disconnected").wait_for()
