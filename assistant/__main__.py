@@ -13,7 +13,8 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
@@ -143,6 +144,9 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     service = get_chat_service(settings)
     user = args.user or settings.test_user_id
+    # as meetings and prep: the page's user has the page's email (the 1:1 with a colleague was "external")
+    email = args.email or (settings.test_user_email if user == settings.test_user_id else None)
+    you = _You(user, email, args.tz or UTC)
     out = sys.stdout
     meta: SessionMeta | None = None
     if args.session:
@@ -159,7 +163,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Model: {model_view(chosen).label}")  # the one --model picks
     if args.example:
         try:
-            meta = meta or service.create_session(user, model=args.model)
+            meta = meta or service.create_session(user, model=args.model, user_email=email)
         except ModelChoiceError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -167,7 +171,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         for line in EXAMPLE_SCRIPT:
             print(f"\nyou › {line}\nassistant › ", end="")
             try:
-                events = service.send_sync(meta.id, user, line)
+                events = service.start_turn(user, line, session_id=meta.id, tz=you.tz).events
             except (LimitExceededError, SessionError) as e:  # a traceback before
                 print(f"\nerror: {e}", file=sys.stderr)
                 return 1
@@ -179,10 +183,19 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         print(f"\nExample finished: {total_tools} tool calls.")
         print(f"Resume with: python -m assistant chat --session {meta.id}")
         return 0 if total_tools >= 2 else 1
-    return _chat_loop(service, user, meta, args.model)
+    return _chat_loop(service, you, meta, args.model)
 
 
-def _chat_loop(service: ChatService, user: str, meta: SessionMeta | None, model: str | None) -> int:
+@dataclass(frozen=True)
+class _You:
+    """Who chats in the terminal: the user id, their email (kept on a new session) and their zone."""
+
+    user: str
+    email: str | None
+    tz: tzinfo
+
+
+def _chat_loop(service: ChatService, you: _You, meta: SessionMeta | None, model: str | None) -> int:
     """The interactive chat: one message a line until Ctrl-D or /quit; the session starts with the first."""
     from assistant.chat import ChatInputError, LimitExceededError, ModelChoiceError
     from assistant.inputs import strip_control_chars
@@ -203,7 +216,14 @@ def _chat_loop(service: ChatService, user: str, meta: SessionMeta | None, model:
             break
         try:
             # the session starts with its first message the limits allow: no empty sessions
-            turn = service.start_turn(user, line, session_id=meta.id if meta else None, model=None if meta else model)
+            turn = service.start_turn(
+                you.user,
+                line,
+                session_id=meta.id if meta else None,
+                model=None if meta else model,
+                user_email=you.email,
+                tz=you.tz,
+            )
             meta = turn.session
             _answer(service, meta.id, turn.events, out, prefix="assistant › ")
         except (ChatInputError, LimitExceededError, SessionError, ModelChoiceError) as e:
@@ -291,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--example", action="store_true", help="run a scripted prep conversation and exit")
     chat.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     chat.add_argument("--model", help="a model of MODELS for a new session (default: the first)")
+    chat.add_argument("--tz", type=_time_zone, help="IANA time zone the answers tell times in (default: UTC)")
+    chat.add_argument(
+        "--email", help="the user's email; its domain counts as internal (default for TEST_USER_ID: TEST_USER_EMAIL)"
+    )
     chat.set_defaults(func=cmd_chat)
     sessions = sub.add_parser("sessions", help="list sessions, export costs, rebuild the index")
     sessions.add_argument("action", choices=["list", "costs", "reindex"])

@@ -228,3 +228,30 @@ def test_prep_lists_the_next_meetings_at_the_times_of_the_zone_asked(tmp_path: P
     assert listed.returncode == 2
     assert f"{start.astimezone(ZoneInfo('Asia/Tokyo')):%a %d %b %H:%M}  Board prep" in listed.stderr, listed.stderr
     assert "times in Asia/Tokyo" in listed.stderr
+
+
+def test_chat_tells_times_in_the_zone_asked_and_knows_your_colleagues(tmp_path: Path) -> None:
+    """chat had neither --tz nor --email where meetings and prep have both: a New York executive read
+    their 1:1 at its UTC time, with no zone named, typed "Customer/external" (with no email, every
+    colleague is outside the company), when the page says 1:1 at the local time."""
+    start = NOW + timedelta(hours=3)
+    ics = tmp_path / "mine.ics"
+    ics.write_bytes(
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//CLI//EN\r\nBEGIN:VEVENT\r\nUID:dana-1on1@corp.test\r\n"
+            f"DTSTART:{_stamp(start)}\r\nDTEND:{_stamp(start + timedelta(minutes=30))}\r\n"
+            "SUMMARY:Catch-up with Sam\r\n"
+            "ATTENDEE;CN=Sam Ortiz;PARTSTAT=ACCEPTED:mailto:sam.ortiz@corp.test\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ).encode()
+    )
+    assert run(["calendar", "import", str(ics), "--user", "dana"], tmp_path).returncode == 0
+    args = ["chat", "--user", "dana", "--tz", "America/New_York", "--email", "dana@corp.test"]
+
+    chat = run(args, tmp_path, stdin="What meetings do I have in the next two days?\n/quit\n")
+
+    assert chat.returncode == 0, chat.stderr
+    local = start.astimezone(ZoneInfo("America/New_York"))
+    line = next(x for x in chat.stdout.splitlines() if "Catch-up with Sam" in x)
+    assert f"{local:%a %d %b, %H:%M}" in line and "1:1" in line, line
+    bad = run(["chat", "--tz", "Mars/Olympus"], tmp_path, stdin="/quit\n")
+    assert bad.returncode == 2 and "is not a time zone" in bad.stderr
