@@ -34,7 +34,8 @@ ever called):
   ``generate_meeting_agenda(meeting_id)`` for the meeting named, found as for the agenda; the
   answer lists that meeting's saved notes (``prep_notes``), or says it has none.
 - **budget** (``budget``, ``spend``, ``cost``, ``forecast``) -> ``get_budget_context(area)``,
-  with ``area`` from "budget for <area>".
+  with ``area`` from "budget for <area>"; an answer about the areas the text names ("How does
+  the budget look for marketing?") tells those alone, with their forecast and notes.
 - **big rocks** (``big rock``, ``priorit``, ``initiative``, ``okr``, ``strategy``,
   ``strategic``) -> ``get_big_rocks_status()``.
 

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from assistant.inputs import fold_for_search
 from assistant.markdown_text import literal
 from assistant.models.offline.days import WEEKDAYS, named_date
 from assistant.models.offline.deciding import (
@@ -280,6 +281,31 @@ def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
     return lines
 
 
+# A budget area the user asked about, told whole: the list's four fields left out its forecast.
+_AREA_FIELDS = ("annual_budget", "spent_ytd", "plan_ytd", "forecast", "forecast_variance", "owner")
+
+
+def _areas_named(user_text: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The budget areas the text names ("How does the budget look for marketing?"), when it names
+    some but not all; [] otherwise (the whole budget is the answer)."""
+    areas = [a for a in data.get("areas") or [] if isinstance(a, dict)]
+    said = set(re.findall(r"[^\W_]+", fold_for_search(user_text)))
+    named = [
+        a for a in areas if any(len(w) > 2 and w in said for w in re.findall(r"[^\W_]+", fold_for_search(_label(a))))
+    ]
+    return named if len(named) < len(areas) or len(areas) == 1 else []
+
+
+def _area_lines(area: dict[str, Any]) -> str:
+    """One area with its forecast and what it is against budget, and its notes."""
+    currency = str(area["currency"]) if isinstance(area.get("currency"), str) else None
+    shown = [(k, area[k]) for k in _AREA_FIELDS if isinstance(area.get(k), (str, int, float)) and area.get(k) != ""]
+    line = f"- **{literal(_label(area))}** - {_prose(shown, currency)}"
+    if area.get("notes"):
+        line += f"\n  - Notes: {literal(str(area['notes']))}"
+    return line
+
+
 _ASK_FOR_THE_NOTE = (
     "What should the note say? Write it after the command, e.g. "
     "*Save a note for the Acme QBR: push for a decision on the renewal*."
@@ -365,6 +391,8 @@ def compose_answer(context: Context) -> str:
             if isinstance(total, int):
                 text += f" You now have {total} prep note{'s' if total != 1 else ''} for this meeting."
             sections.append(text)
+        elif outcome.name == BUDGET_TOOL and (asked := _areas_named(context.user_text, data)):
+            sections.append("\n".join(["**Budget context**", "", *(_area_lines(area) for area in asked)]))
         else:
             title = "**Budget context**" if outcome.name == BUDGET_TOOL else "**Big rocks status**"
             if outcome.name not in (BUDGET_TOOL, ROCKS_TOOL):

@@ -213,3 +213,23 @@ def test_a_meeting_without_notes_says_so(week: Any) -> None:
     text, _ = conversation(week)("What did I note for the board prep?")
 
     assert "no prep notes for Board Prep - Q4 deck review on Wed 09 Dec yet" in text, text
+
+
+def test_the_budget_of_the_area_asked_about_is_the_answer(week: Any, sqlite_engine: Any) -> None:
+    """ "How does the Q3 budget look for marketing?" listed every area, each without its forecast
+    (Marketing's $4.75M forecast, $550k over, was in no line of the answer)."""
+    from assistant.context.budget_io import parse_budget_csv
+    from assistant.context.user_data import ContextStore
+
+    rows = parse_budget_csv(
+        b"area,owner,plan,actual,forecast,notes,plan_to_date\n"
+        b"Marketing,Dana Whitfield,4200000,3650000,4750000,Brand campaign overran,3150000\n"
+        b"Sales,Tom Becker,9800000,7100000,9600000,On plan,7350000\n"
+    )
+    ContextStore(sqlite_engine).save("vp", "budget", rows, None)
+
+    text, _ = conversation(week)("How does the Q3 budget look for marketing?")
+
+    line = next(x for x in text.splitlines() if x.startswith("- **Marketing**"))
+    assert "$4.8M forecast" in line and "+$550k" in line and "Brand campaign overran" in text, text
+    assert "**Sales**" not in text, text
