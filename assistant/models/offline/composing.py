@@ -183,11 +183,15 @@ _CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
 def _money(value: float, currency: str) -> str:
-    """An amount as a reader skims it: ``$18.5M``, ``$6M``, ``$3.0M`` (3.05M), ``€950k``, ``2.4M CHF``."""
+    """An amount as a reader skims it: ``$18.5M``, ``$6M``, ``$3.05M``, ``$3.0M`` (3,000,400), ``€950k``,
+    ``2.4M CHF``."""
     size = abs(value)
     if size >= 1_000_000:
-        # only a whole number of millions drops its decimal: "$3M" beside "$2.6M" read as exact
-        text = (f"{size / 1_000_000:.0f}" if size % 1_000_000 == 0 else f"{size / 1_000_000:.1f}") + "M"
+        # only a whole number of millions drops its decimals: "$3M" beside "$2.6M" read as exact; to
+        # the nearest $10k, as the gaps are told: "$3.6M" (3.65M) beside "$4.8M" (4.75M) left
+        # "$4.2M budget, $4.8M forecast, +$550k" not adding up, rounded down once and up once
+        text = f"{size / 1_000_000:.2f}"
+        text = (f"{size / 1_000_000:.0f}" if size % 1_000_000 == 0 else text.removesuffix("0")) + "M"
     elif size >= 1_000:
         text = f"{size / 1_000:.0f}k"
     else:

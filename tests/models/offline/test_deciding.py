@@ -231,5 +231,26 @@ def test_the_budget_of_the_area_asked_about_is_the_answer(week: Any, sqlite_engi
     text, _ = conversation(week)("How does the Q3 budget look for marketing?")
 
     line = next(x for x in text.splitlines() if x.startswith("- **Marketing**"))
-    assert "$4.8M forecast" in line and "+$550k" in line and "Brand campaign overran" in text, text
+    assert "$4.75M forecast" in line and "+$550k" in line and "Brand campaign overran" in text, text
     assert "**Sales**" not in text, text
+
+
+def test_budget_amounts_add_up_to_the_gap_they_are_shown_with(week: Any, sqlite_engine: Any) -> None:
+    """Marketing read "$4.2M annual budget, $3.6M spent so far, ..., $4.8M forecast, forecast +$550k
+    against budget": $3.65M shown as $3.6M and $4.75M as $4.8M (one decimal, rounded either way),
+    and $4.8M less $4.2M is not the $550k beside it."""
+    from assistant.context.budget_io import parse_budget_csv
+    from assistant.context.user_data import ContextStore
+
+    rows = parse_budget_csv(
+        b"area,owner,plan,actual,forecast,notes,plan_to_date\n"
+        b"Marketing,Dana Whitfield,4200000,3650000,4750000,,3150000\n"
+    )
+    ContextStore(sqlite_engine).save("vp", "budget", rows, None)
+
+    text, _ = conversation(week)("How does the budget look for marketing?")
+
+    assert (
+        "- **Marketing** - $4.2M annual budget, $3.65M spent so far, $3.15M planned by now, $4.75M forecast, "
+        "forecast +$550k against budget;"
+    ) in text, text
