@@ -55,6 +55,7 @@ from assistant.context.ics_fields import (
     email_of,
     one_line,
     property_text,
+    without_join_block,
 )
 from assistant.context.ics_limits import MAX_CALENDAR_STEPS, MAX_OCCURRENCES, cut_notice, rule_steps
 from assistant.context.ics_text import unknown_zones, window_calendar
@@ -265,6 +266,8 @@ class _Calendar:
             meeting_id = make_meeting_id(uid)
         location = property_text(event, "LOCATION", MAX_LOCATION_CHARS)
         description = property_text(event, "DESCRIPTION", MAX_DESCRIPTION_CHARS, html=True)
+        conference_url = conference_url_of(event, location, description)
+        description = without_join_block(description)  # the link is conference_url; the block around it is noise
         organizer: str | None = None
         if organizer_address is not None:
             cn = getattr(organizer_address, "params", {}).get("CN")
@@ -288,7 +291,7 @@ class _Calendar:
             all_day=all_day,
             floating=isinstance(start_value, datetime) and start_value.tzinfo is None,
             organizer=organizer,
-            conference_url=conference_url_of(event, location, description),
+            conference_url=conference_url,
         )
 
 

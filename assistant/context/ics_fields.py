@@ -124,6 +124,29 @@ def attendees_of(event: icalendar.Event, organizer_email: str | None) -> list[At
     return people
 
 
+# The line Teams ("____…"), Google ("-::~:~::~…::-") and others draw around the join block they
+# append to an invitation's description.
+_SEPARATOR = re.compile(r"^\s*(?:_{8,}|-::~[:~]*::-|-{8,}|={8,}|\*{8,})\s*$")
+
+
+def without_join_block(description: str) -> str:
+    """``description`` without the video-call block an invitation appends between separator lines
+    (the join link, dial-in numbers, passcodes, "Learn more | Meeting options"); the link itself is
+    the meeting's ``conference_url``. Text between separators without a call link is kept."""
+    lines = description.split("\n")
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        if _SEPARATOR.match(lines[i]):
+            j = next((k for k in range(i + 1, len(lines)) if _SEPARATOR.match(lines[k])), len(lines))
+            if _CONFERENCE_URL.search("\n".join(lines[i:j])):
+                i = j + 1  # the block and both its separators
+                continue
+        kept.append(lines[i])
+        i += 1
+    return "\n".join(kept).strip() if len(kept) < len(lines) else description
+
+
 def conference_url_of(event: icalendar.Event, location: str, description: str) -> str | None:
     """The meeting's video link: a conference property, else a known service's link in the text."""
     for name in _CONFERENCE_PROPERTIES:

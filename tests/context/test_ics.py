@@ -228,6 +228,27 @@ def test_attendees_organizer_and_video_links() -> None:
     assert {a.name for a in google[0].attendees} == {"ada", "Tom Klein"}  # a CN that is the email: local part
 
 
+def test_the_video_call_invitation_block_is_not_the_meetings_description() -> None:
+    """A Teams invitation's description read, in the chat's "About:" line, as "Pipeline numbers for
+    the week. \\_\\_\\_... Microsoft Teams meeting Join on your computer, mobile app or room device
+    Click here to join the meeting<https://teams...> Meeting ID: 123 456 789": the join link is the
+    meeting's conference_url; the block around it (between its separator lines) is left out."""
+    found = meetings("outlook.ics", datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC), UTC)
+    pipeline = next(m for m in found if m.title == "Pipeline review")
+    assert pipeline.description == "Pipeline numbers for the week."
+    assert pipeline.conference_url and pipeline.conference_url.startswith("https://teams.microsoft.com/l/meetup-join/")
+
+    google = meetings("google_export.ics", datetime(2025, 3, 17, tzinfo=UTC), datetime(2025, 3, 18, tzinfo=UTC), PARIS)
+    assert google[0].description == "" and google[0].conference_url == "https://meet.google.com/abc-defg-hij"
+
+    typed = one_event(
+        "UID:t@x\nDTSTART:20250402T100000Z\nDTEND:20250402T110000Z\nSUMMARY:Plan\n"
+        "DESCRIPTION:Bring the Q2 numbers.\\n____\\nNot a join block: keep me.\\n____"
+    )
+    [plan] = parse_ics(typed, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
+    assert "keep me" in plan.description  # separators around text without a join link are the user's
+
+
 def test_an_outlook_organizer_listed_apart_from_the_attendees_attends() -> None:
     """Outlook writes the organizer only as ORGANIZER: Dana's meeting with Raj and the user read
     as a 1:1 with Raj (one attendee), and was priced without her."""
