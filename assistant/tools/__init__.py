@@ -96,6 +96,16 @@ def _with_cost(summary: dict[str, Any], cost: MeetingCost) -> dict[str, Any]:
     return summary
 
 
+def _you_marked(summary: dict[str, Any], user_email: str | None) -> dict[str, Any]:
+    """A meeting's summary whose attendee entry for the executive says ``"you": true`` (the organizer
+    is listed first: "Is there anything you need from Morgan Ellis?" was asked of Morgan Ellis)."""
+    email = (user_email or "").strip().lower()
+    for attendee in summary.get("attendees") or []:
+        if email and str(attendee.get("email", "")).strip().lower() == email:
+            attendee["you"] = True
+    return summary
+
+
 def _people_time_cost(deps: ToolDeps, costs: list[MeetingCost]) -> dict[str, Any]:
     """What the matching meetings cost together in people's time (all of them, listed or not)."""
     priced = [c for c in costs if c.priced]
@@ -153,7 +163,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
             "calendar": view.label + (" (demo data)" if view.is_demo else ""),
             "calendar_data_notice": CALENDAR_DATA_NOTICE,
             "meetings": [
-                _with_cost(typed.to_summary_dict(), cost)
+                _with_cost(_you_marked(typed.to_summary_dict(), deps.user_email), cost)
                 for typed, cost in zip(deps.with_types(listed), costs, strict=False)
             ],
             "people_time_cost": _people_time_cost(deps, costs),

@@ -159,8 +159,10 @@ def _prep_questions(meeting: dict[str, Any]) -> list[str]:
         second = "Which numbers do you expect the board to challenge?"
     elif "1:1" in title or "one-on-one" in kind:
         second = "What feedback or support do you want to give?"
-    elif isinstance(attendees, list) and attendees:
-        name = literal(_attendee(attendees[0]).split(" (")[0])
+    elif isinstance(attendees, list) and (
+        others := [a for a in attendees if not (isinstance(a, dict) and a.get("you"))]
+    ):
+        name = literal(_attendee(others[0]).split(" (")[0])
         second = f"Is there anything you need from {name} before the meeting?"
     else:
         second = "Which decision should this meeting end with?"
@@ -432,6 +434,7 @@ def _attendee(attendee: Any) -> str:
         return str(attendee)
     name = str(attendee.get("name") or attendee.get("email") or "someone")
     extras = [str(attendee[key]) for key in ("role", "org") if attendee.get(key)]
+    extras += ["you"] if attendee.get("you") else []
     return f"{name} ({', '.join(extras)})" if extras else name
 
 

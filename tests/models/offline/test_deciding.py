@@ -254,3 +254,13 @@ def test_budget_amounts_add_up_to_the_gap_they_are_shown_with(week: Any, sqlite_
         "- **Marketing** - $4.2M annual budget, $3.65M spent so far, $3.15M planned by now, $4.75M forecast, "
         "forecast +$550k against budget;"
     ) in text, text
+
+
+def test_prep_questions_never_ask_what_you_need_from_yourself(week: Any) -> None:
+    """The leadership sync's second prep question was "Is there anything you need from Morgan Ellis
+    before the meeting?", asked of Morgan Ellis: the organizer (the executive) is its first attendee."""
+    text, _ = conversation(week)("Prep me for the leadership sync")
+
+    assert "need from Morgan Ellis" not in text, text
+    assert "Is there anything you need from Priya Shah before the meeting?" in text, text
+    assert "Morgan Ellis (you)" in text, text
