@@ -334,15 +334,31 @@ def _meetings_answer(
         if focus is None or not (query or len(meetings) == 1):
             focus = None
     sections = []
-    if focus is None or len(meetings) > 1:
+    later = _later_occurrences(meetings, focus, summary)
+    if focus is None or (len(meetings) > 1 and later is None):
         lines = [summary or f"You have {len(meetings)} upcoming meetings:", ""]
         lines += [_meeting_line(m) for m in meetings]
         sections.append("\n".join(lines))
     if focus is not None:
-        sections.append(_meeting_details(focus))
+        sections.append(_meeting_details(focus) + (later or ""))
     if intents.meeting_cost:  # "what do my meetings cost": their people's time, not the budget
         sections.append(people_time(meetings, data))
     return sections, focus
+
+
+def _later_occurrences(meetings: list[dict[str, Any]], focus: dict[str, Any] | None, summary: str) -> str | None:
+    """``"\n- Then: Mon 14 Dec, Mon 21 Dec, Mon 28 Dec and 1 more ..."`` when every meeting listed is an
+    occurrence of the focused one's series (the listing of them all said the same line five times),
+    else None."""
+    if focus is None or len(meetings) < 2:
+        return None
+    if not all(m.get("recurring") and m.get("title") == focus.get("title") for m in meetings):
+        return None
+    days = [d[0] for m in meetings if m is not focus and (d := _days_of(m))]
+    shown = ", ".join(f"{d:%a %d %b}" for d in days[:3])
+    more = f" and {len(days) - 3} more" if len(days) > 3 else ""
+    period = re.search(r" in the next \d+ days?$", summary)
+    return f"\n- Then: {shown}{more}{period.group(0) if period else ''}"
 
 
 def compose_answer(context: Context) -> str:

@@ -264,3 +264,13 @@ def test_prep_questions_never_ask_what_you_need_from_yourself(week: Any) -> None
     assert "need from Morgan Ellis" not in text, text
     assert "Is there anything you need from Priya Shah before the meeting?" in text, text
     assert "Morgan Ellis (you)" in text, text
+
+
+def test_preparing_a_recurring_meeting_prepares_its_next_occurrence_without_listing_the_series(week: Any) -> None:
+    """ "Prep me for the leadership sync" listed five "Weekly Leadership Sync" lines (every Monday of
+    the next month) before the one it prepared."""
+    text, _ = conversation(week)("Prep me for the leadership sync")
+
+    assert "meetings matching" not in text and text.count("**Weekly Leadership Sync** -") == 1, text
+    assert "**Weekly Leadership Sync** - Mon 07 Dec, 10:00-11:00" in text, text
+    assert "- Then: Mon 14 Dec, Mon 21 Dec, Mon 28 Dec and 1 more in the next 30 days" in text, text
