@@ -346,6 +346,17 @@ def _meetings_answer(
     return sections, focus
 
 
+_DEMO_LABELS = {
+    BUDGET_TOOL: "*Demo data: these figures are the demo company's. Upload your own budget on My context.*",
+    ROCKS_TOOL: "*Demo data: these initiatives are the demo company's. Add your own big rocks on My context.*",
+}
+
+
+def _demo_label(tool: str, data: dict[str, Any]) -> list[str]:
+    """The line saying a budget or big rocks answer is the demo's (it read as the executive's own)."""
+    return ["", _DEMO_LABELS[tool]] if tool in _DEMO_LABELS and data.get("source") == "demo data" else []
+
+
 def _later_occurrences(meetings: list[dict[str, Any]], focus: dict[str, Any] | None, summary: str) -> str | None:
     """``"\n- Then: Mon 14 Dec, Mon 21 Dec, Mon 28 Dec and 1 more ..."`` when every meeting listed is an
     occurrence of the focused one's series (the listing of them all said the same line five times),
@@ -414,12 +425,14 @@ def compose_answer(context: Context) -> str:
                 text += f" You now have {total} prep note{'s' if total != 1 else ''} for this meeting."
             sections.append(text)
         elif outcome.name == BUDGET_TOOL and (asked := _areas_named(context.user_text, data)):
-            sections.append("\n".join(["**Budget context**", "", *(_area_lines(area) for area in asked)]))
+            lines = ["**Budget context**", "", *(_area_lines(area) for area in asked)]
+            sections.append("\n".join(lines + _demo_label(outcome.name, data)))
         else:
             title = "**Budget context**" if outcome.name == BUDGET_TOOL else "**Big rocks status**"
             if outcome.name not in (BUDGET_TOOL, ROCKS_TOOL):
                 title = f"**{outcome.name}**"
-            sections.append("\n".join([title, "", summary or "No summary available.", *_render_generic(data)]))
+            lines = [title, "", summary or "No summary available.", *_render_generic(data)]
+            sections.append("\n".join(lines + _demo_label(outcome.name, data)))
 
     if focus is not None:
         questions = _prep_questions(focus)

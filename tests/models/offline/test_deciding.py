@@ -274,3 +274,16 @@ def test_preparing_a_recurring_meeting_prepares_its_next_occurrence_without_list
     assert "meetings matching" not in text and text.count("**Weekly Leadership Sync** -") == 1, text
     assert "**Weekly Leadership Sync** - Mon 07 Dec, 10:00-11:00" in text, text
     assert "- Then: Mon 14 Dec, Mon 21 Dec, Mon 28 Dec and 1 more in the next 30 days" in text, text
+
+
+def test_budget_and_big_rocks_from_the_demo_say_so(week: Any) -> None:
+    """With their own calendar connected and no budget or big rocks saved, an executive asking about
+    the budget read the demo company's ($18.5M Engineering, Priya Raman) as if it were theirs: the
+    answer never said it was demo data."""
+    ask = conversation(week)
+
+    budget, _ = ask("How is the budget tracking?")
+    rocks, _ = ask("Which of my big rocks is at risk?")
+
+    for text in (budget, rocks):
+        assert "demo data" in text.lower() and "My context" in text, text
