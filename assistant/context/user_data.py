@@ -23,9 +23,10 @@ from sqlalchemy import Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.context.big_rocks import BigRock, read_rock_entries, rocks_from_entries
-from assistant.context.budget import BudgetFile, read_budget_file
+from assistant.context.budget import BudgetFile, BudgetStatus, budget_statuses, read_budget_file
 from assistant.context.budget_io import BudgetRow, budget_file_of, rows_of_budget_file
 from assistant.context.data_files import DataFileError
+from assistant.context.meetings import Meeting
 from assistant.context.rocks_io import RockRow, big_rocks_of, rows_of_rock_entries
 from assistant.db import user_context
 
@@ -356,3 +357,29 @@ def rocks_for(engine: Engine, user_id: str, data_dir: Path, today: date) -> tupl
     if stored is None:
         return rocks_from_entries(read_rock_entries(data_dir), today), True
     return big_rocks_of(stored.rock_rows(), today), False
+
+
+def agenda_context_for(
+    engine: Engine, user_id: str, data_dir: Path, today: date, meeting: Meeting
+) -> tuple[list[BudgetStatus], list[BigRock]]:
+    """The budget areas and big rocks an agenda for ``meeting`` may bring up.
+
+    The user's own; the demo's only for a meeting of the demo calendar: the demo company's figures
+    in the agenda of the executive's own 1:1 ("Budget variance: Marketing (Rachel Kim (CMO))")
+    read as theirs.
+
+    Args:
+        engine: The app database.
+        user_id: The signed-in user.
+        data_dir: Folder holding the demo files.
+        today: The user's today.
+        meeting: The meeting the agenda is for.
+
+    Returns:
+        ``(budget areas, big rocks)``, either empty when only the demo's would do.
+    """
+    own_meeting = meeting.source != "demo"
+    budget_file, budget_is_demo = budget_for(engine, user_id, data_dir)
+    rocks, rocks_are_demo = rocks_for(engine, user_id, data_dir, today)
+    budget = [] if own_meeting and budget_is_demo else budget_statuses(budget_file)
+    return budget, [] if own_meeting and rocks_are_demo else rocks

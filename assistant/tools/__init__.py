@@ -23,7 +23,6 @@ from assistant.context.big_rocks import big_rocks_status_of
 from assistant.context.budget import (
     BudgetStatus,
     budget_context_of,
-    budget_statuses,
     budget_summary,
     largest_gaps_first,
 )
@@ -33,7 +32,7 @@ from assistant.context.meetings import search_words
 from assistant.context.prep_notes import list_prep_responses, list_series_prep
 from assistant.context.prep_notes import save_prep_response as save_prep_response_db
 from assistant.context.related import with_related
-from assistant.context.user_data import budget_for, rocks_for
+from assistant.context.user_data import agenda_context_for, budget_for, rocks_for
 from assistant.tools.deps import ToolDeps
 from assistant.tools.guard import latest_user_text, requested_by_model, require_users_words
 
@@ -235,11 +234,9 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         mid = meeting_id.lower()
         logger.info("user_id=<%s>, meeting_id=<%s> | generating agenda", deps.user_id, mid)
         with _logged_failure("generate_meeting_agenda", deps.user_id):
-            now = deps.local_now()
-            budget_file, _ = budget_for(deps.engine, deps.user_id, deps.data_dir)
-            budget = budget_statuses(budget_file)
-            rocks, _ = rocks_for(deps.engine, deps.user_id, deps.data_dir, now.date())
-            meeting = with_related(deps.find_meeting(mid), budget, rocks)
+            found = deps.find_meeting(mid)
+            budget, rocks = agenda_context_for(deps.engine, deps.user_id, deps.data_dir, deps.local_now().date(), found)
+            meeting = with_related(found, budget, rocks)
             notes = list_prep_responses(deps.engine, deps.user_id, meeting.id)
             agenda = build_agenda(
                 meeting,

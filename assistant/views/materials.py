@@ -23,14 +23,13 @@ from sqlalchemy import Engine
 from assistant.config import Settings
 from assistant.context.agenda import MAX_DURATION, MIN_DURATION, Agenda, AgendaItem, build_agenda
 from assistant.context.agenda import attendee_text as agenda_attendee_text
-from assistant.context.budget import budget_statuses
 from assistant.context.classify import MeetingTypes, attending_others, effective_type, load_meeting_types
 from assistant.context.meeting_cost import MeetingCost, MeetingRates, format_duration, meeting_cost
 from assistant.context.meetings import Attendee, Meeting
 from assistant.context.prep_notes import PrepResponse, list_prep_responses
 from assistant.context.related import with_related
 from assistant.context.type_overrides import overrides
-from assistant.context.user_data import budget_for, rocks_for
+from assistant.context.user_data import agenda_context_for
 from assistant.markdown_text import defuse_autolinks
 from assistant.views.markdown import plain_text
 
@@ -321,9 +320,7 @@ def materials_for(
         internal_domains=settings.internal_domains,
         rules=types,
     )
-    budget_file, _ = budget_for(engine, user_id, settings.data_dir)
-    budget = budget_statuses(budget_file)
-    rocks, _ = rocks_for(engine, user_id, settings.data_dir, now.astimezone(tz).date())
+    budget, rocks = agenda_context_for(engine, user_id, settings.data_dir, now.astimezone(tz).date(), meeting)
     related = with_related(meeting, budget, rocks)
     notes = list_prep_responses(engine, user_id, meeting.id)
     agenda = build_agenda(

@@ -287,3 +287,13 @@ def test_budget_and_big_rocks_from_the_demo_say_so(week: Any) -> None:
 
     for text in (budget, rocks):
         assert "demo data" in text.lower() and "My context" in text, text
+
+
+def test_an_agenda_for_your_own_meeting_leaves_the_demo_budget_and_rocks_out(week: Any) -> None:
+    """The agenda of the executive's own 1:1 held "Budget variance: Marketing (Rachel Kim (CMO))"
+    and the demo's big rocks: figures of the demo company, in a real meeting's agenda."""
+    text, _ = conversation(week)("Draft an agenda for my 1:1 with Dana")
+
+    assert "### Agenda: Morgan / Dana 1:1" in text, text
+    for demo in ("Rachel Kim", "Budget variance", "Platform v3", "Big rock"):
+        assert demo not in text, (demo, text)
