@@ -346,6 +346,19 @@ def _meetings_answer(
     return sections, focus
 
 
+_AT_RISK = re.compile(r"\b(?:at[- ]risk|off[- ]track|behind|slipping|in trouble)\b", re.I)
+
+
+def _rocks_at_risk(data: dict[str, Any], summary: str) -> list[str]:
+    """ "Which of my big rocks is at risk?": the initiatives at risk or off track, not all of them."""
+    rocks = [r for r in data.get("initiatives") or [] if isinstance(r, dict)]
+    flagged = [r for r in rocks if r.get("status") in ("at_risk", "off_track")]
+    lines = ["**Big rocks status**", "", summary or "No summary available."]
+    if not flagged:
+        return [*lines, "", "None of them is at risk or off track."]
+    return lines + _render_generic({"initiatives": flagged})
+
+
 _DEMO_LABELS = {
     BUDGET_TOOL: "*Demo data: these figures are the demo company's. Upload your own budget on My context.*",
     ROCKS_TOOL: "*Demo data: these initiatives are the demo company's. Add your own big rocks on My context.*",
@@ -427,6 +440,8 @@ def compose_answer(context: Context) -> str:
         elif outcome.name == BUDGET_TOOL and (asked := _areas_named(context.user_text, data)):
             lines = ["**Budget context**", "", *(_area_lines(area) for area in asked)]
             sections.append("\n".join(lines + _demo_label(outcome.name, data)))
+        elif outcome.name == ROCKS_TOOL and _AT_RISK.search(context.user_text):
+            sections.append("\n".join(_rocks_at_risk(data, summary) + _demo_label(outcome.name, data)))
         else:
             title = "**Budget context**" if outcome.name == BUDGET_TOOL else "**Big rocks status**"
             if outcome.name not in (BUDGET_TOOL, ROCKS_TOOL):

@@ -297,3 +297,28 @@ def test_an_agenda_for_your_own_meeting_leaves_the_demo_budget_and_rocks_out(wee
     assert "### Agenda: Morgan / Dana 1:1" in text, text
     for demo in ("Rachel Kim", "Budget variance", "Platform v3", "Big rock"):
         assert demo not in text, (demo, text)
+
+
+def test_which_big_rocks_are_at_risk_names_those_first_and_alone(week: Any, sqlite_engine: Any) -> None:
+    """ "Which of my big rocks is at risk?" listed every initiative, the on-track ones among them."""
+    from assistant.context.rocks_io import validate_rock_rows
+    from assistant.context.user_data import ContextStore
+
+    rows = validate_rock_rows(
+        [
+            {"name": "Hire 3 senior PMs", "owner": "Morgan Ellis", "status": "on_track", "progress_pct": 67},
+            {"name": "Platform migration", "owner": "Priya Shah", "status": "at_risk", "progress_pct": 55},
+            {
+                "name": "CAC payback under 18 months",
+                "owner": "Dana Whitfield",
+                "status": "off_track",
+                "progress_pct": 30,
+            },
+        ]
+    )
+    ContextStore(sqlite_engine).save("vp", "big_rocks", rows, None)
+
+    text, _ = conversation(week)("Which of my big rocks is at risk?")
+
+    assert "**Platform migration** - at risk" in text and "**CAC payback under 18 months** - off track" in text, text
+    assert "**Hire 3 senior PMs**" not in text and "1 on track" in text, text
