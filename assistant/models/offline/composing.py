@@ -277,7 +277,7 @@ def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
                     and str(v) != label
                     and k not in _HIDDEN_KEYS
                     and not k.endswith("_id")
-                ][:4]
+                ][: 5 if currency else 4]  # a budget area's fifth is its forecast (it was on no line)
                 details = _prose(shown, currency)
                 lines.append(f"- **{literal(label)}** - {details}" if label else f"- {details}")
             else:

@@ -322,3 +322,22 @@ def test_which_big_rocks_are_at_risk_names_those_first_and_alone(week: Any, sqli
 
     assert "**Platform migration** - at risk" in text and "**CAC payback under 18 months** - off track" in text, text
     assert "**Hire 3 senior PMs**" not in text and "1 on track" in text, text
+
+
+def test_the_whole_budget_lists_each_areas_forecast(week: Any, sqlite_engine: Any) -> None:
+    """ "How is my budget tracking?" listed each area as budget, spent and planned: the forecast, what
+    the flags in the summary are about, was on no area's line."""
+    from assistant.context.budget_io import parse_budget_csv
+    from assistant.context.user_data import ContextStore
+
+    rows = parse_budget_csv(
+        b"area,owner,plan,actual,forecast,notes,plan_to_date\n"
+        b"Marketing,Dana Whitfield,4200000,3650000,4750000,,3150000\n"
+        b"Sales,Tom Becker,9800000,7100000,9600000,,7350000\n"
+    )
+    ContextStore(sqlite_engine).save("vp", "budget", rows, None)
+
+    text, _ = conversation(week)("How is my budget tracking?")
+
+    assert "- **Marketing** - $4.2M annual budget, $3.65M spent so far, $3.15M planned by now, $4.75M forecast;" in text
+    assert "- **Sales** - $9.8M annual budget, $7.1M spent so far, $7.35M planned by now, $9.6M forecast;" in text

@@ -254,7 +254,10 @@ def test_budget_and_big_rocks_read_as_prose_not_field_names(sqlite_engine: Any) 
     assert re.search(
         r"- \*\*Launch Platform v3\*\* - at risk, 62% done, due \d{1,2} [A-Z][a-z]{2} \d{4}; owned by Priya", text
     )
-    assert "- **Engineering** - $18.5M annual budget, $11.9M spent so far, $11.1M planned by now; owned by" in text
+    assert (
+        "- **Engineering** - $18.5M annual budget, $11.9M spent so far, $11.1M planned by now, $19.6M forecast; "
+        "owned by"
+    ) in text
     for raw in ("status:", "progress pct", "target date", "at_risk", "on_track", "annual budget:", "spent ytd"):
         assert raw not in text, raw
 
@@ -309,7 +312,7 @@ def test_budget_amounts_keep_one_decimal_unless_whole_millions(sqlite_engine: An
     text = "".join(e.text for e in events if isinstance(e, TextDelta))
 
     # to the nearest $10k (it read "$3.0M" and "$2.6M", rounded down once and up once elsewhere)
-    assert "- **Cloud Infrastructure** - $4.2M annual budget, $3.05M spent so far, $2.65M planned by now;" in text
+    assert "- **Cloud Infrastructure** - $4.2M annual budget, $3.05M spent so far, $2.65M planned by now, $4.9M" in text
     assert "- **Marketing** - $6M annual budget," in text  # a whole number of millions stays short
 
 
