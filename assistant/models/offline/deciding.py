@@ -251,7 +251,9 @@ def _known_meeting(context: Context, *texts: str, strict: bool = False) -> dict[
 
 
 def _best_question(previous_answer: str, user_text: str, meeting_title: str = "") -> str | None:
-    """The prep question the user is answering: the one sharing most words with the answer, else the last.
+    """The prep question the user is answering: the one sharing most words with the answer, else the
+    last one for a reply, and none for a note saved by command ("Save a note: push for a 2-year
+    renewal" was filed, and shown in the materials, as the answer to "Which risks ... raise").
 
     Words of the meeting's title do not count (every question may name the meeting).
     """
@@ -261,7 +263,8 @@ def _best_question(previous_answer: str, user_text: str, meeting_title: str = ""
         return None
     ignored = _STOP_WORDS | set(re.findall(r"[a-z]+", meeting_title.lower()))
     said = {w for w in re.findall(r"[a-z]+", user_text.lower()) if w not in ignored}
-    best, best_score = questions[-1], 0
+    best: str | None = None if _SAVE_PREFIX.match(user_text) else questions[-1]
+    best_score = 0
     for question in questions:
         score = len(said & set(re.findall(r"[a-z]+", question.lower())))
         if score > best_score:

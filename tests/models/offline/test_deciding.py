@@ -341,3 +341,19 @@ def test_the_whole_budget_lists_each_areas_forecast(week: Any, sqlite_engine: An
 
     assert "- **Marketing** - $4.2M annual budget, $3.65M spent so far, $3.15M planned by now, $4.75M forecast;" in text
     assert "- **Sales** - $9.8M annual budget, $7.1M spent so far, $7.35M planned by now, $9.6M forecast;" in text
+
+
+def test_a_note_saved_by_command_is_filed_under_a_question_only_when_it_answers_it(
+    week: Any, sqlite_engine: Any
+) -> None:
+    """After the QBR's prep questions, "Save a note: push for a 2-year renewal" was filed under "Which
+    risks or open issues with the customer do you want to raise" (the last question, whatever the
+    note says), and the materials showed it as the answer to that question."""
+    for note in ("push for a 2-year renewal", "the outcome I need is a signed renewal"):
+        ask = conversation(week)
+        ask("Prep me for the QBR")
+        ask(f"Save a note: {note}")
+
+    with sqlite_engine.connect() as conn:
+        topics = list(conn.execute(select(db.prep_responses.c.topic).order_by(db.prep_responses.c.id)).scalars())
+    assert topics == ["general prep note", "What is the one outcome you need from Globex QBR"]
