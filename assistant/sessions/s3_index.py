@@ -8,6 +8,7 @@ both are idempotent. The S3 object I/O itself is :mod:`assistant.sessions.s3_obj
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -148,6 +149,35 @@ def upsert_from_doc(conn: Connection, body: dict[str, Any], storage_name: str) -
     )
 
 
+def upsert_current(
+    index: SqlIndex, body: dict[str, Any], storage_name: str, refetch: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """:func:`upsert_from_doc` under the row's lock, never moving the row back to an older document.
+
+    A turn may be stored between the read of ``body`` and this write (reindex while users chat,
+    a repair racing another replica's turn): its PUT came first, so the row is ahead of ``body``.
+    The object is then read again (``refetch``, one GET) and that is what the row is made to match.
+
+    Returns:
+        The document the row now matches.
+    """
+    sid = str(body["meta"]["id"])
+    with index.tx() as conn:
+        current = conn.execute(
+            select(db.sessions.c.version).where(db.sessions.c.id == sid).with_for_update()
+        ).scalar_one_or_none()
+        if current is not None and int(current) > int(body["meta"]["version"]):
+            logger.info(
+                "session_id=<%s>, index_version=<%s>, object_version=<%s> | session stored meanwhile, reading it again",
+                sid,
+                current,
+                body["meta"]["version"],
+            )
+            body = refetch()
+        upsert_from_doc(conn, body, storage_name)
+    return body
+
+
 def mark_damaged(index: SqlIndex, session_id: str, reason: str) -> None:
     """Mark the session's index row damaged (its object is missing, unreadable or names another owner)."""
     try:
@@ -213,10 +243,12 @@ def reindex(
     *,
     storage_name: str,
     get: Callable[[str, str], tuple[dict[str, Any], str]],
+    refetch: Callable[[str, str], dict[str, Any]],
 ) -> int:
     """Rebuild the index rows (and the ledger rows of committed turns) from the bucket.
 
-    Every readable object upserts its session row; ledger rows are added by ``call_id``
+    Every readable object upserts its session row (read again when a turn was stored
+    meanwhile: :func:`upsert_current`, ``refetch``); ledger rows are added by ``call_id``
     only where missing, so running it twice changes nothing. Unreadable objects are
     logged and marked damaged (``get`` does that); index rows of S3 sessions whose object is
     gone are marked damaged too.
@@ -244,8 +276,12 @@ def reindex(
             logger.error("bucket=<%s>, key=<%s> | session object is under another user's prefix", objects.bucket, key)
             mark_damaged(index, sid, "owner mismatch")
             continue
-        with index.tx() as conn:
-            upsert_from_doc(conn, body, storage_name)
+        try:
+            upsert_current(index, body, storage_name, functools.partial(refetch, key, sid))
+        except SessionDamagedError as e:  # damaged by the turn stored meanwhile
+            logger.error("bucket=<%s>, key=<%s> | skipping damaged session object", objects.bucket, key)
+            mark_damaged(index, sid, getattr(e, "reason", "object unreadable"))
+            continue
         objects.cache_drop(sid)
         count += 1
     with index.tx() as conn:

@@ -68,7 +68,7 @@ from assistant.sessions.rows import (
     set_title_text,
     usage_totals,
 )
-from assistant.sessions.s3_index import index_turn, mark_damaged, reindex, upsert_from_doc
+from assistant.sessions.s3_index import index_turn, mark_damaged, reindex, upsert_current
 from assistant.sessions.s3_objects import (
     CACHE_SIZE,
     DAMAGED_MESSAGE,
@@ -142,9 +142,21 @@ class S3SessionStore(IndexedStore):
     def _mark_damaged(self, session_id: str, reason: str) -> None:
         mark_damaged(self.index, session_id, reason)
 
-    def _repair(self, body: dict[str, Any]) -> None:
-        with self.index.tx() as conn:
-            upsert_from_doc(conn, body, self.storage_name)
+    def _reread(self, key: str, session_id: str) -> dict[str, Any]:
+        """One GetObject of the session as S3 holds it now (cached, like any document read)."""
+        body, etag = self.objects.get(key, session_id)
+        self.objects.cache_put(session_id, StoredObject(etag=etag, version=int(body["meta"]["version"]), body=body))
+        return body
+
+    def _repair(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Make the index row match ``body`` (or the object now, when a turn was stored meanwhile)."""
+        sid = str(body["meta"]["id"])
+        key = object_key(str(body["meta"]["user_id"]), sid)
+        try:
+            return upsert_current(self.index, body, self.storage_name, lambda: self._reread(key, sid))
+        except DamagedObjectError as e:
+            self._mark_damaged(sid, e.reason)
+            raise
 
     # -- documents ---------------------------------------------------------------------
     def _to_document(self, meta: SessionMeta, body: dict[str, Any]) -> SessionDocument:
@@ -256,7 +268,7 @@ class S3SessionStore(IndexedStore):
                 row.version,
                 body["meta"]["version"],
             )
-            self._repair(body)
+            body = self._repair(body)
             meta = self.get_meta(session_id, user_id)
         return self._to_document(meta, body)
 
@@ -389,6 +401,7 @@ class S3SessionStore(IndexedStore):
                 self._repair(body)
                 with self.engine.connect() as conn:
                     row = self.index.select_row(conn, session_id, user_id)
+                body, etag = self._doc_for(row)
             new_body = json.loads(jsonutil.dumps(body))
             change(new_body)
             new_version = row.version + 1
@@ -475,7 +488,13 @@ class S3SessionStore(IndexedStore):
         Returns:
             The number of sessions indexed.
         """
-        return reindex(self.index, self.objects, storage_name=self.storage_name, get=self._get)
+        return reindex(
+            self.index,
+            self.objects,
+            storage_name=self.storage_name,
+            get=self._get,
+            refetch=lambda key, sid: self.objects.get(key, sid)[0],
+        )
 
 
 __all__ = ["S3SessionStore", "object_key", "validate_session_id"]

@@ -21,7 +21,7 @@ from assistant.chat import ChatService, Done, ErrorEvent
 from assistant.config import load_settings
 from assistant.factory import get_prices
 from assistant.models.offline import OfflineModel
-from assistant.sessions import s3_store
+from assistant.sessions import s3_index, s3_store
 from assistant.sessions.base import (
     SessionConflictError,
     SessionDamagedError,
@@ -365,7 +365,7 @@ def test_index_failure_after_put_keeps_the_turn_and_next_load_repairs(
     # a context of its own: monkeypatch.undo() would also undo the fake AWS credentials (aws_env)
     with monkeypatch.context() as down:
         down.setattr(s3_store, "index_turn", index_down)
-        down.setattr(s3_store, "upsert_from_doc", index_down)  # the immediate rebuild fails too
+        down.setattr(s3_index, "upsert_from_doc", index_down)  # the immediate rebuild fails too
         after = store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
     assert after.version == 1 and after.turn_count == 1, "the turn is saved (S3 is the source of truth)"
     assert _index_row(any_engine, meta.id).version == 0, "the index lags one version"
@@ -503,3 +503,31 @@ def test_cli_style_reindex_counts_rows_restored_after_index_version_drift(any_en
     assert (row.version, row.turn_count, row.message_count) == (1, 1, 2) and "question 0" in _search_rows(
         any_engine, m.id
     )[0]
+
+
+def test_reindex_while_a_turn_is_stored_keeps_that_turn(any_engine, make_s3_store: MakeStore) -> None:
+    """The docs say reindex may run while users chat: a turn stored between reindex's read of the
+    object and its index write stays listed, searchable, and the user's next send is no conflict."""
+    store = make_s3_store(any_engine)
+    m = store.create_session("u1", model="offline")
+    store.commit_turn(m.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=m.id))
+    writer = make_s3_store(any_engine)  # the replica the user chats on
+    writer.load(m.id, "u1")
+    client = make_client()
+    stored: list[int] = []
+
+    def turn_stored_meanwhile(**kwargs: Any) -> None:
+        if not stored:
+            stored.append(
+                writer.commit_turn(m.id, "u1", expected_version=1, commit=_commit(1, 2, session_id=m.id)).version
+            )
+
+    client.meta.events.register("after-call.s3.GetObject", turn_stored_meanwhile)
+    assert make_s3_store(any_engine, client=client).reindex() == 1
+    assert stored == [2]
+    row = _index_row(any_engine, m.id)
+    assert (row.version, row.turn_count, row.message_count) == (2, 2, 4)
+    assert "question 1" in _search_rows(any_engine, m.id)[1]
+    meta = writer.commit_turn(m.id, "u1", expected_version=None, commit=_commit(2, 4, session_id=m.id))
+    assert (meta.version, meta.turn_count) == (3, 3)
+    assert len(make_s3_store(any_engine).load(m.id, "u1").turns) == 3
