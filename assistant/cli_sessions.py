@@ -98,8 +98,9 @@ def _list_sessions(
         )
         return 2
     for row in page.rows:
+        state = "damaged" if row.damaged else row.state  # its stored conversation cannot be opened
         print(
-            f"{row.id}  {row.state:<9}  {row.updated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC  "
+            f"{row.id}  {state:<9}  {row.updated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC  "
             f"{counted(row.turn_count, 'turn'):>10}  "
             f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {row_cost_text(row):>10}  {row.title}"
         )

@@ -173,3 +173,26 @@ def test_a_date_whose_utc_time_is_past_the_calendar_is_a_usage_error(
         assert exited.value.code == 2
         err = capsys.readouterr().err
         assert "Traceback" not in err and f"argument --since: {when!r} is out of range" in err, err
+
+
+def test_a_session_marked_damaged_is_listed_as_damaged_not_active(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An S3 session whose object is missing (marked by reindex or a load) was listed as "active"."""
+    db = tmp_path / "cli.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    insert_sessions(
+        engine,
+        [
+            dict(id="s-gone", user_id="test-user-123", title="Gone", damaged="object missing", storage="s3"),
+            dict(id="s-kept", user_id="test-user-123", title="Kept", storage="s3"),
+        ],
+    )
+    engine.dispose()
+    for key, value in _env(db).items():
+        monkeypatch.setenv(key, value)
+    assert main(["sessions", "list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    states = {line.split()[-1]: line.split()[1] for line in lines[:-1]}
+    assert states == {"Gone": "damaged", "Kept": "active"}

@@ -33,6 +33,9 @@ FREE_MODELS_NOTE = f"{OFFLINE_LABEL} and local models are free"
 ERRORS_HELP = "Model calls that failed (they are still billed and recorded)."  # the table's and the detail's
 STATES: tuple[SessionState, ...] = ("active", "completed", "expired")
 STATE_LABELS: dict[str, str] = {"active": "Active", "completed": "Completed", "expired": "Expired"}
+# a session whose stored conversation is missing or unreadable (the S3 store marks it): opening it
+# says so, and the table must not call it "Active" first
+DAMAGED_LABEL = "Damaged"
 PAGE_SIZES: tuple[int, ...] = (25, 50, 100)
 SORT_LABELS: dict[str, str] = {
     "updated_at": "Last activity",
@@ -330,7 +333,7 @@ def table_rows(
         item: dict[str, Any] = {
             "id": r.id,
             "Title": " ".join(r.title.split()) or UNTITLED,
-            "State": STATE_LABELS.get(r.state, r.state.capitalize()),
+            "State": DAMAGED_LABEL if r.damaged else STATE_LABELS.get(r.state, r.state.capitalize()),
             "Started": r.created_at,
             "Last activity": r.updated_at,
             "Turns": r.turn_count,

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from assistant.sessions.base import SessionMeta
 from assistant.sessions.queries import SessionTotals, list_sessions
+from assistant.sessions.s3_objects import object_key
 from assistant.usage.pricing import PriceTable
 from assistant.views import session_detail as detail
 from assistant.views import sessions as views
 from assistant.views.models import model_view
 from tests.fixtures.db import insert_sessions, insert_usage, sqlite_file_engine
+from tests.fixtures.s3 import BUCKET, make_client
 
 T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 PRICES = PriceTable.load()
@@ -213,3 +216,20 @@ def test_people_are_shown_on_one_line_without_control_characters(tmp_path: Path)
     )  # fmt: skip
     banner = detail.detail_access(ADMIN, meta).banner
     assert banner == "Viewing eve@example.com # admin's session (read-only)"
+
+
+def test_a_session_whose_stored_conversation_is_gone_is_listed_as_damaged_not_active(
+    tmp_path: Path, make_s3_store: Callable[..., Any]
+) -> None:
+    """Deleted from the bucket behind the app's back, then reindexed: the table said "Active",
+    and opening the row said the conversation is missing."""
+    for eng in sqlite_file_engine(tmp_path / "s3index.db"):
+        store = make_s3_store(eng)
+        kept = store.create_session("alice", model="offline", title="Kept")
+        gone = store.create_session("alice", model="offline", title="Gone")
+        make_client().delete_object(Bucket=BUCKET, Key=object_key("alice", gone.id))
+        assert make_s3_store(eng).reindex() == 1
+        page = list_sessions(eng, views.build_filter(ALICE, sort="title"))
+        states = {r["Title"]: r["State"] for r in views.table_rows(page.rows, label=str)}
+        assert states == {"Gone": "Damaged", "Kept": "Active"}
+        assert store.get_meta(kept.id, "alice").damaged is None
