@@ -122,6 +122,10 @@ class _Call:
     ended: float | None = None
     usage: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    # its ledger row's key, fixed once: a commit reported failed that landed after all (an S3 PUT
+    # past its read timeout) is recorded as a failed attempt and rebuilt from the object with the
+    # same rows, never twice
+    call_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass
@@ -280,7 +284,7 @@ def usage_records(model_name: str, prices: PriceTable, meta: SessionMeta, rec: T
         ended = call.ended or time.perf_counter()
         out.append(
             UsageRecord(
-                call_id=str(uuid.uuid4()),
+                call_id=call.call_id,
                 session_id=meta.id,
                 user_id=meta.user_id,
                 turn_idx=meta.turn_count,

@@ -389,7 +389,16 @@ def test_s3_slow_past_the_read_timeout_then_retry(
     for svc in (service, _service(store_engine, make_store(), model)):  # reload, here or elsewhere
         assert [t.user_text for t in svc.open_session(sid, USER).turns] == [HELLO, QUESTION]
         assert svc.pending_turn(sid, USER) is None
-    _stored_once(sid, make_store, store_engine)
+    doc = _stored_once(sid, make_store, store_engine)
+    # the answer's model call is billed once: it was in the ledger twice (as the attempt reported
+    # "not saved", then from the object when the index caught up), doubling the session's tokens
+    # and cost on the Sessions page and today's spend against the budget
+    meta = make_store().get_meta(sid, USER)
+    assert (meta.input_tokens, meta.output_tokens) == (
+        sum(t.input_tokens for t in doc.turns),
+        sum(t.output_tokens for t in doc.turns),
+    )
+    assert meta.cost_usd == pytest.approx(sum(t.cost_usd or 0.0 for t in doc.turns))
     assert isinstance(service.run_turn(sid, USER, NEXT)[-1], Done)
     assert model.violations == []
 
