@@ -34,6 +34,12 @@ def cmd_sessions(settings: Settings, args: argparse.Namespace) -> int:
             f"s3://{settings.sessions_bucket_name}" if settings.sessions_bucket_name else "their stored transcripts"
         )
         print(f"reindexed {counted(reindexed, 'session')} from {source}")
+        damaged = _damaged_sessions(store.engine)
+        if damaged:  # named only in log lines: "reindexed 1 session" read as all is well
+            print(
+                f"{counted(damaged, 'session')} cannot be opened: their stored conversation is missing or damaged "
+                "(listed as damaged; the log above names each)"
+            )
         return 0
     from assistant.views.usage import costs_csv
 
@@ -118,6 +124,20 @@ def _list_sessions(
     unknown = f" ({about}{counted(unpriced, 'session')} used a model without a price)" if unpriced else ""
     print(f"{shown} · {about}{totals_cost_text(page.totals)} total{unknown}{more}")
     return 0
+
+
+def _damaged_sessions(engine: Engine) -> int:
+    """How many indexed sessions are marked damaged (their stored conversation missing or unreadable)."""
+    from sqlalchemy import func, select
+
+    from assistant import db
+
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(db.sessions).where(db.sessions.c.damaged.is_not(None))
+            ).scalar_one()
+        )
 
 
 def _sessions_conflict(args: argparse.Namespace) -> str | None:

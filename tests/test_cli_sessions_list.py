@@ -14,13 +14,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from moto.server import ThreadedMotoServer
 
 from assistant.__main__ import main
 from assistant.db import make_engine
 from assistant.migrate import upgrade
 from assistant.sessions import queries
+from assistant.sessions.s3_store import S3SessionStore, object_key
 from tests.fixtures.chat import make_service
 from tests.fixtures.db import insert_sessions
+from tests.fixtures.s3 import BUCKET, make_client
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -196,3 +199,36 @@ def test_a_session_marked_damaged_is_listed_as_damaged_not_active(
     lines = capsys.readouterr().out.strip().splitlines()
     states = {line.split()[-1]: line.split()[1] for line in lines[:-1]}
     assert states == {"Gone": "damaged", "Kept": "active"}
+
+
+def test_reindex_says_how_many_sessions_it_could_not_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], aws_env: None
+) -> None:
+    """Objects deleted or garbled behind the app's back: reindex said only "reindexed 1 session",
+    and the two sessions it had marked damaged were named in log lines alone."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        client = make_client(endpoint)
+        client.create_bucket(Bucket=BUCKET)
+        db = tmp_path / "index.db"
+        engine = make_engine(f"sqlite:///{db}")
+        upgrade(engine)
+        store = S3SessionStore(engine, client=client, bucket=BUCKET)
+        _kept, gone, garbled = (store.create_session("test-user-123", model="offline", title=t) for t in "abc")
+        client.delete_object(Bucket=BUCKET, Key=object_key("test-user-123", gone.id))
+        client.put_object(Bucket=BUCKET, Key=object_key("test-user-123", garbled.id), Body=b'{"schema": 1, "me')
+        engine.dispose()
+        for key, value in {**_env(db), "SESSIONS_BUCKET_NAME": BUCKET, "S3_ENDPOINT_URL": endpoint}.items():
+            monkeypatch.setenv(key, value)
+        assert main(["sessions", "reindex"]) == 0
+        out = capsys.readouterr().out.strip().splitlines()
+        assert out == [
+            f"reindexed 1 session from s3://{BUCKET}",
+            "2 sessions cannot be opened: their stored conversation is missing or damaged "
+            "(listed as damaged; the log above names each)",
+        ]
+    finally:
+        server.stop()

@@ -293,6 +293,10 @@ def reindex(
         orphans = [r.id for r in rows if r.id not in seen]
         if orphans:
             conn.execute(update(db.sessions).where(db.sessions.c.id.in_(orphans)).values(damaged="object missing"))
+        for sid in orphans:
+            logger.error(
+                "bucket=<%s>, session_id=<%s> | session object is missing, marked damaged", objects.bucket, sid
+            )
     logger.info(
         "bucket=<%s>, sessions=<%s>, missing_objects=<%s> | reindexed sessions", objects.bucket, count, len(orphans)
     )
