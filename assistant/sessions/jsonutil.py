@@ -3,15 +3,19 @@
 Bytes (images, documents in strands content blocks) are written in strands' own session
 encoding (``{"__bytes_encoded__": true, "data": <base64>}``), so a snapshot restored by
 strands decodes them back; datetimes become ISO strings. Nothing is silently turned
-into its ``repr``.
+into its ``repr``. UTF-16 surrogates (an emoji streamed as two escaped halves, or half of one),
+which no UTF-8 encoder accepts, are joined into their character or replaced by U+FFFD.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import date, datetime
 from typing import Any
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _default(value: Any) -> Any:
@@ -31,4 +35,8 @@ def dumps(value: Any) -> str:
     Returns:
         The JSON text.
     """
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    if _SURROGATE.search(text):
+        # a pair becomes its character, a lone half U+FFFD: what SQLite, Postgres and S3 can hold
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text

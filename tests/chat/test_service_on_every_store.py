@@ -375,3 +375,22 @@ def test_a_retry_whose_question_another_tab_already_retried_is_not_stored_twice(
     assert [t.user_text for t in doc.turns] == [QUESTION]
     assert service.pending_turn(meta.id, "u1") is None
     assert doc.meta.turn_count == 1
+
+
+def test_an_answer_holding_utf16_surrogates_is_stored_and_resumable(store_engine, make_store) -> None:
+    """A model (or a calendar's JSON) may hand back an emoji as two escaped UTF-16 halves, or half of one:
+    no UTF-8 encoder takes them, and the turn failed as "Something went wrong while the model was
+    answering", on every Retry (the model says it again)."""
+    model = ScriptedModel(
+        [Text("Board pack ready \ud83d\ude00, one slide short \udc80."), Text("Picked up where we left off.")]
+    )
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    done = service.run_turn(meta.id, "u1", "Is the board pack ready?")[-1]
+    assert isinstance(done, Done), done
+    fresh = _service(store_engine, make_store, model)  # another process reads what was stored
+    doc = fresh.open_session(meta.id, "u1")
+    assert doc.messages[-1]["content"][0]["text"] == "Board pack ready \U0001f600, one slide short \ufffd."
+    assert fresh.store.list_sessions(SessionQuery(user_id="u1", text="slide short"))[1] == 1
+    assert isinstance(fresh.run_turn(meta.id, "u1", "And the agenda?")[-1], Done)
+    assert model.violations == []
