@@ -118,6 +118,13 @@ def _resume(service: ChatService, session_arg: str, user: str) -> SessionMeta | 
     except SessionError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if meta.damaged:  # every message was refused, and "Resume with" offered it again
+        print(
+            f"error: “{meta.title}” cannot be opened: its stored conversation is missing or damaged; "
+            "start a new session: python -m assistant chat",
+            file=sys.stderr,
+        )
+        return 2
     if meta.read_only:  # every message was refused, pointing at a page button the CLI does not have
         print(
             f"error: “{meta.title}” is {meta.state} and read-only; start a new session: python -m assistant chat",

@@ -421,3 +421,23 @@ def test_reading_commands_print_no_log_lines_unless_asked(tmp_path: Path, monkey
     (tmp_path / "other").mkdir()
     upgraded = run(["db", "upgrade"], tmp_path / "other")
     assert " INFO assistant.migrate " in upgraded.stderr, upgraded.stderr
+
+
+def test_resuming_a_damaged_session_says_so_before_anything_is_typed(tmp_path: Path) -> None:
+    """A session whose stored conversation is gone (marked damaged, as the S3 store marks a missing
+    object) was "Resuming “…” (1 turn, active)", then refused every message, then offered "Resume with"."""
+    import sqlalchemy as sa
+
+    first = run(["chat"], tmp_path, stdin="What is my budget?\n/quit\n")
+    session_id = first.stdout.rsplit("--session ", 1)[1].split()[0]
+    engine = sa.create_engine("sqlite:///" + str(tmp_path / "cli.db"))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sessions SET damaged = 'object missing' WHERE id = :sid"), {"sid": session_id})
+    engine.dispose()
+    later = run(["chat", "--session", session_id], tmp_path, stdin="And now?\n")
+    assert later.returncode == 2, later.stdout
+    assert "Resuming" not in later.stdout and "Resume with" not in later.stdout
+    assert (
+        "error: “What is my budget?” cannot be opened: its stored conversation is missing or damaged; "
+        "start a new session: python -m assistant chat"
+    ) in later.stderr
