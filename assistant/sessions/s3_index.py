@@ -130,8 +130,24 @@ def insert_missing_usage(conn: Connection, body: dict[str, Any]) -> int:
     return len(missing)
 
 
+def _first_question_title(conn: Connection, body: dict[str, Any]) -> str | None:
+    """The index's title of a session whose first question is pending: it named the session
+    (``begin_turn``), and the document, which only a stored turn titles, still says UNTITLED."""
+    meta = body["meta"]
+    if body["turns"] or (clean_title(str(meta["title"])) or UNTITLED) != UNTITLED:
+        return None
+    p = db.pending_turns.c
+    if conn.execute(select(p.session_id).where(p.session_id == meta["id"], p.turn_idx == 0)).first() is None:
+        return None
+    title = conn.execute(select(db.sessions.c.title).where(db.sessions.c.id == meta["id"])).scalar_one_or_none()
+    return str(title) if title else None
+
+
 def upsert_from_doc(conn: Connection, body: dict[str, Any], storage_name: str) -> None:
     """Make the index row and the ledger match one document (idempotent)."""
+    title = _first_question_title(conn, body)
+    if title is not None:
+        body = {**body, "meta": {**body["meta"], "title": title}}
     added = insert_missing_usage(conn, body)
     values = row_values(conn, body, storage_name)
     sid = values["id"]

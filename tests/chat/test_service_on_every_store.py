@@ -394,3 +394,20 @@ def test_an_answer_holding_utf16_surrogates_is_stored_and_resumable(store_engine
     assert fresh.store.list_sessions(SessionQuery(user_id="u1", text="slide short"))[1] == 1
     assert isinstance(fresh.run_turn(meta.id, "u1", "And the agenda?")[-1], Done)
     assert model.violations == []
+
+
+def test_reindex_keeps_the_title_a_failed_first_question_gave_its_session(store_engine, make_store) -> None:
+    """On S3, `sessions reindex` took the title from the object, which a failed first question never
+    reached: the session read "New session" again and its question no longer found it."""
+    model = ScriptedModel([Fail(RuntimeError("the model connection dropped")), Text("Six meetings.")])
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    assert isinstance(service.run_turn(meta.id, "u1", QUESTION)[-1], ErrorEvent)
+    make_store().reindex()
+    fresh = _service(store_engine, make_store, model)
+    assert fresh.open_session(meta.id, "u1").meta.title == QUESTION
+    found, _ = fresh.store.list_sessions(SessionQuery(user_id="u1", text="meetings do i"))
+    assert [m.id for m in found] == [meta.id]
+    assert isinstance(fresh.run_turn(meta.id, "u1", QUESTION)[-1], Done)  # Retry answers it, title kept
+    assert fresh.open_session(meta.id, "u1").meta.title == QUESTION
+    assert model.violations == []
