@@ -45,6 +45,25 @@ def strip_control_chars(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def whole_characters(text: str) -> str:
+    """``text`` with its UTF-16 surrogates made characters: a pair (an emoji sent as two escaped
+    halves) becomes its character, a lone half U+FFFD. Nothing else changes.
+
+    No UTF-8 encoder accepts a surrogate: not SQLite, Postgres or S3, nor the page's protobuf.
+    """
+    if _SURROGATE_RE.search(text) is None:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def ends_with_high_surrogate(text: str) -> bool:
+    """Whether ``text`` ends with the first half of a UTF-16 pair (its second half may come next)."""
+    return bool(text) and "\ud800" <= text[-1] <= "\udbff"
+
+
 def strip_bidi_controls(text: str) -> str:
     """``text`` without bidirectional embeddings, overrides and isolates (for model output shown as is)."""
     return _BIDI_RE.sub("", text)

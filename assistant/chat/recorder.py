@@ -33,7 +33,7 @@ from assistant.chat.bridge import EventSink
 from assistant.chat.display import STOPPED_DURING_TOOL, STOPPED_EARLY, summarize_tool_result
 from assistant.chat.events import ChatEvent, TextDelta, ToolFinished, ToolStarted
 from assistant.chat.slots import AgentSlot
-from assistant.inputs import strip_control_chars
+from assistant.inputs import ends_with_high_surrogate, strip_control_chars, whole_characters
 from assistant.models.registry import parse_model_name
 from assistant.sessions.base import SessionMeta, ToolStep, UsageRecord, utcnow
 from assistant.usage.pricing import PriceTable
@@ -140,6 +140,7 @@ class TurnRecorder:
     tool_steps: list[ToolStep] = field(default_factory=list)
     first_text: float | None = None
     current_text: str = ""  # text streamed for the message being generated
+    held: str = ""  # the first half of a UTF-16 pair whose second half is in the next delta
 
     @property
     def current_call(self) -> _Call | None:
@@ -259,11 +260,24 @@ def on_stream_event(raw: dict[str, Any], rec: TurnRecorder) -> None:
             call.streamed = call.streamed or _has_content(chunk["contentBlockDelta"])
         elif call is not None and "messageStop" in chunk:
             call.message_stop = True
+        if "contentBlockStop" in chunk and rec.held:  # the second half never came
+            _forward_text(rec, "")
     if "data" in raw and isinstance(raw["data"], str) and raw["data"]:
         if rec.first_text is None:
             rec.first_text = time.perf_counter()
-        rec.current_text += raw["data"]
-        rec.events.put_nowait(TextDelta(raw["data"]))
+        _forward_text(rec, raw["data"])
+
+
+def _forward_text(rec: TurnRecorder, data: str) -> None:
+    """Send streamed text on as whole characters: the page cannot draw a UTF-16 surrogate, and an
+    emoji's two escaped halves may come in two deltas (the first is held for the second)."""
+    text, rec.held = rec.held + data, ""
+    if data and ends_with_high_surrogate(text):
+        text, rec.held = text[:-1], text[-1]
+    text = whole_characters(text)
+    if text:
+        rec.current_text += text
+        rec.events.put_nowait(TextDelta(text))
 
 
 def usage_records(model_name: str, prices: PriceTable, meta: SessionMeta, rec: TurnRecorder) -> list[UsageRecord]:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from datetime import date, datetime
 from typing import Any
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+from assistant.inputs import whole_characters
 
 
 def _default(value: Any) -> Any:
@@ -36,7 +35,4 @@ def dumps(value: Any) -> str:
         The JSON text.
     """
     text = json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
-    if _SURROGATE.search(text):
-        # a pair becomes its character, a lone half U+FFFD: what SQLite, Postgres and S3 can hold
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
+    return whole_characters(text)  # a pair becomes its character, a lone half U+FFFD

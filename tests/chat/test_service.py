@@ -349,3 +349,20 @@ def test_start_turn_creates_the_session_only_when_the_send_is_allowed(sqlite_eng
     with pytest.raises(ChatInputError):
         service.start_turn("u2", "   ")
     assert _count(sqlite_engine, db.sessions) == 1
+
+
+def test_an_emoji_streamed_as_two_utf16_halves_reaches_the_page_whole(sqlite_engine) -> None:
+    """Streamlit cannot draw a lone UTF-16 surrogate (its protobuf raises UnicodeEncodeError):
+    an emoji whose two escaped halves arrived in two deltas broke the answer as it was drawn."""
+    from tests.fixtures.scripted_model import ScriptedModel, Text
+
+    # the scripted model streams 16 characters a delta: the pair straddles the first two
+    model = ScriptedModel([Text("Ready for board\ud83d\ude00 today, one slide short \udc80.")])
+    service = make_service(sqlite_engine, model=lambda _name: model)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", "Is the pack ready?")
+    assert isinstance(events[-1], Done), events[-1]
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    for text in deltas:
+        text.encode("utf-8")  # what the page's protobuf does with it
+    assert "".join(deltas) == "Ready for board\U0001f600 today, one slide short \ufffd."
