@@ -300,14 +300,16 @@ def reindex(
             continue
         objects.cache_drop(sid)
         count += 1
-    with index.tx() as conn:
+    with index.engine.connect() as conn:
         rows = conn.execute(
-            select(db.sessions.c.id).where(
+            select(db.sessions.c.id, db.sessions.c.user_id).where(
                 and_(db.sessions.c.storage == storage_name, db.sessions.c.created_at < started)
             )
         ).all()
-        orphans = [r.id for r in rows if r.id not in seen]
-        if orphans:
+    # not listed: gone, or stored after the listing (a session created as reindex began): asked again
+    orphans = [r.id for r in rows if r.id not in seen and objects.is_missing(object_key(r.user_id, r.id))]
+    if orphans:
+        with index.tx() as conn:
             conn.execute(update(db.sessions).where(db.sessions.c.id.in_(orphans)).values(damaged="object missing"))
         for sid in orphans:
             logger.error(

@@ -241,6 +241,16 @@ class SessionObjects:
             return str(head["ETag"])
         return None
 
+    def is_missing(self, key: str) -> bool:
+        """Whether S3 says the object does not exist (one HeadObject; an error that says nothing is False)."""
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            return _is_missing(e)
+        except BotoCoreError:
+            return False
+        return False
+
     def has_unsure_write(self, session_id: str) -> bool:
         """Whether a PUT of this session timed out here and is not settled yet (no S3 request)."""
         with self._cache_lock:

@@ -531,3 +531,26 @@ def test_reindex_while_a_turn_is_stored_keeps_that_turn(any_engine, make_s3_stor
     meta = writer.commit_turn(m.id, "u1", expected_version=None, commit=_commit(2, 4, session_id=m.id))
     assert (meta.version, meta.turn_count) == (3, 3)
     assert len(make_s3_store(any_engine).load(m.id, "u1").turns) == 3
+
+
+def test_a_session_created_while_reindex_lists_the_bucket_is_not_marked_damaged(
+    any_engine, make_s3_store: MakeStore
+) -> None:
+    """Created after reindex started (its clock read before reindex's) but stored after the
+    listing: reindex took it for a row whose object is gone and it was listed as Damaged."""
+    started_earlier = utcnow()
+    creator = make_s3_store(any_engine, clock=lambda: started_earlier)
+    client = make_client()
+    created: list[str] = []
+
+    def new_session_meanwhile(**kwargs: Any) -> None:
+        if not created:
+            created.append(creator.create_session("u1", model="offline").id)
+
+    client.meta.events.register("after-call.s3.ListObjectsV2", new_session_meanwhile)
+    assert make_s3_store(any_engine, client=client).reindex() == 0
+    assert created and make_s3_store(any_engine).get_meta(created[0], "u1").damaged is None
+    # an object really gone is still marked
+    make_client().delete_object(Bucket=BUCKET, Key=object_key("u1", created[0]))
+    make_s3_store(any_engine).reindex()
+    assert make_s3_store(any_engine).get_meta(created[0], "u1").damaged == "object missing"
