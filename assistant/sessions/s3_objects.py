@@ -50,6 +50,11 @@ _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 
 UNAVAILABLE_WRITE = "Session storage is unavailable; your last change was not saved. Try again in a moment."
 UNAVAILABLE_READ = "Session storage is unavailable; the session could not be opened. Try again in a moment."
+DELETE_FAILED = "Session storage is unavailable; the session was not deleted. Try again in a moment."
+DELETE_DENIED = (
+    "This deployment's storage does not allow deleting sessions, so nothing was deleted. "
+    "Ask your administrator to allow it."
+)
 DAMAGED_MESSAGE = "This session's stored conversation is damaged and cannot be opened. Other sessions are unaffected."
 MISSING_MESSAGE = (
     "This session's stored conversation is missing from storage and cannot be opened. Other sessions are unaffected."
@@ -240,6 +245,23 @@ class SessionObjects:
             logger.info("bucket=<%s>, key=<%s> | retried write had already landed", self.bucket, key)
             return str(head["ETag"])
         return None
+
+    def delete(self, key: str, session_id: str) -> None:
+        """One DeleteObject (a missing object is deleted already). A refusal by the bucket's or
+        the role's policy says so: "try again" never helps there."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as e:
+            code = _error_code(e) if isinstance(e, ClientError) else e.__class__.__name__
+            denied = code == "AccessDenied"
+            logger.error(
+                "session_id=<%s>, bucket=<%s>, code=<%s> | session object delete failed%s",
+                session_id,
+                self.bucket,
+                code,
+                " (the role needs s3:DeleteObject)" if denied else "",
+            )
+            raise StorageUnavailableError(DELETE_DENIED if denied else DELETE_FAILED) from e
 
     def is_missing(self, key: str) -> bool:
         """Whether S3 says the object does not exist (one HeadObject; an error that says nothing is False)."""

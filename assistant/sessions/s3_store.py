@@ -467,13 +467,7 @@ class S3SessionStore(IndexedStore):
         with self.objects.session_lock(session_id):
             with self.engine.connect() as conn:
                 row = self.index.select_row(conn, session_id, user_id)
-            try:
-                self.client.delete_object(Bucket=self.bucket, Key=object_key(row.user_id, session_id))
-            except (ClientError, BotoCoreError) as e:
-                logger.error("session_id=<%s>, bucket=<%s> | session object delete failed", session_id, self.bucket)
-                raise StorageUnavailableError(
-                    "Session storage is unavailable; the session was not deleted. Try again in a moment."
-                ) from e
+            self.objects.delete(object_key(row.user_id, session_id), session_id)
             self.objects.cache_drop(session_id)
             with self.index.tx() as conn:
                 self.index.delete_rows(conn, session_id)

@@ -554,3 +554,45 @@ def test_a_session_created_while_reindex_lists_the_bucket_is_not_marked_damaged(
     make_client().delete_object(Bucket=BUCKET, Key=object_key("u1", created[0]))
     make_s3_store(any_engine).reindex()
     assert make_s3_store(any_engine).get_meta(created[0], "u1").damaged == "object missing"
+
+
+def test_delete_refused_by_the_bucket_policy_says_so_and_keeps_the_session(
+    any_engine, make_s3_store: MakeStore
+) -> None:
+    """The role DEPLOYMENT.md granted had no s3:DeleteObject: every Delete read "Session storage is
+    unavailable ... Try again in a moment", which never helps."""
+    store = make_s3_store(any_engine)
+    meta = store.create_session("u1", model="offline")
+    store.commit_turn(meta.id, "u1", expected_version=0, commit=_commit(0, 0, session_id=meta.id))
+
+    def access_denied(**kwargs: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        error = {"Code": "AccessDenied", "Message": "Access Denied"}
+        return AWSResponse("https://s3.amazonaws.com", 403, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
+
+    store.client.meta.events.register("before-call.s3.DeleteObject", access_denied)
+    with pytest.raises(StorageUnavailableError) as refused:
+        store.delete(meta.id, "u1")
+    assert str(refused.value) == (
+        "This deployment's storage does not allow deleting sessions, so nothing was deleted. "
+        "Ask your administrator to allow it."
+    )
+    assert len(make_s3_store(any_engine).load(meta.id, "u1").turns) == 1
+    store.client.meta.events.unregister("before-call.s3.DeleteObject", access_denied)
+    store.delete(meta.id, "u1")
+    with pytest.raises(SessionNotFoundError):
+        store.get_meta(meta.id, "u1")
+
+
+def test_the_documented_iam_policy_grants_every_s3_action_the_store_uses() -> None:
+    """DEPLOYMENT.md's least-privilege role left out s3:DeleteObject, which Delete needs."""
+    from pathlib import Path
+
+    policy_text = (Path(__file__).resolve().parents[2] / "docs" / "DEPLOYMENT.md").read_text(encoding="utf-8")
+    policy = json.loads(policy_text.split("The role needs exactly:\n\n```json\n", 1)[1].split("```", 1)[0])
+    objects = next(s for s in policy["Statement"] if s["Sid"] == "SessionObjects")
+    assert set(objects["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
