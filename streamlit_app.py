@@ -252,7 +252,7 @@ else:
         _compile_first_page()
 
         from assistant.config import ConfigError, get_settings
-        from assistant.factory import get_chat_service, get_sign_in_memory
+        from assistant.factory import data_files_problem, get_chat_service, get_sign_in_memory
         from assistant.log import setup_logging
 
         try:
@@ -263,6 +263,11 @@ else:
             SETTINGS_REFUSED.set()
             return
         setup_logging(settings.log_level)
+        problem = data_files_problem(settings)  # every page would say "not configured correctly"
+        if problem is not None:
+            _logger.warning("reason=<%s> | warm start: configuration refused, the page will say why", problem)
+            SETTINGS_REFUSED.set()
+            return
         try:
             get_chat_service(settings)  # engine, schema upgrade, S3 client (no strands, no model client)
             get_sign_in_memory(settings)
@@ -386,13 +391,15 @@ else:
             _logger.error("reason=<%s> | warm start: no answer can be stored; /ready answers 503", problem)
 
     def _settings_refused() -> bool:
+        """Whether the settings, or a data file they name (PRICES_FILE, DATA_DIR, MEETING_TYPES_FILE), are refused."""
         from assistant.config import ConfigError, get_settings
+        from assistant.factory import data_files_problem
 
         try:
-            get_settings()
+            settings = get_settings()
         except ConfigError:
             return True
-        return False
+        return data_files_problem(settings) is not None
 
     async def _still(found: threading.Event, problem: Callable[[], bool]) -> bool:
         """Whether a problem the warm start found is still there: asked again (a fixed secrets file,
@@ -405,8 +412,8 @@ else:
     async def ready(_request: Request) -> PlainTextResponse:
         """``/ready``: the load balancer's health check (the readiness of this replica).
 
-        503 while the warm start runs, while the settings are refused and while S3 says the
-        sessions bucket does not exist (each asked again on every check); 200 otherwise.
+        503 while the warm start runs, while the settings (or a data file they name) are refused and
+        while S3 says the sessions bucket does not exist (each asked again on every check); 200 otherwise.
         Streamlit's ``/_stcore/health`` stays as it is: the browser checks it before it connects,
         and a replica whose settings are refused must still draw the page that names the
         setting. A database that cannot be reached does not fail it: every replica would be

@@ -299,10 +299,15 @@ def cmd_prices(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
-    """Upgrade the database schema to the newest migration."""
+    """Upgrade the database schema to the newest migration, once the data files the pages read are readable."""
     from assistant.db import get_engine
+    from assistant.factory import data_files_problem
     from assistant.migrate import current_revision, upgrade
 
+    problem = data_files_problem(settings)  # the release step checks what the replicas will read
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     engine = get_engine(settings.database_url)
     upgrade(engine)
     print(f"database at revision {current_revision(engine)}")

@@ -217,6 +217,39 @@ def database_problem(settings: Settings, error: Exception) -> tuple[str, str]:
     return address, reason
 
 
+def data_files_problem(settings: Settings) -> str | None:
+    """One line naming the setting behind a data file the pages cannot read, or None when every one reads.
+
+    The price table (PRICES_FILE), the meeting types (MEETING_TYPES_FILE) and the demo calendar,
+    budget and big rocks (DATA_DIR), read as the pages read them: a replica or a release step
+    (``db upgrade``) with a mistyped path is refused at start, not on every page once serving.
+
+    Args:
+        settings: The settings naming the files.
+
+    Returns:
+        The line :func:`unusable_setting` writes for the first file that cannot be read, or None.
+    """
+    from datetime import UTC, datetime
+
+    from assistant.context.big_rocks import read_rock_entries
+    from assistant.context.budget import read_budget_file
+    from assistant.context.classify import MeetingTypesError, load_meeting_types
+    from assistant.context.data_files import DataFileError
+    from assistant.context.demo_calendar import load_meetings
+    from assistant.usage.pricing import PriceTableError
+
+    try:
+        get_prices(settings)
+        load_meeting_types(settings.resolved_meeting_types_file)
+        read_budget_file(settings.data_dir)
+        read_rock_entries(settings.data_dir)
+        load_meetings(settings.data_dir, datetime.now(UTC))
+    except (PriceTableError, MeetingTypesError, DataFileError) as e:
+        return unusable_setting(settings, e)
+    return None
+
+
 def unusable_setting(settings: Settings, error: Exception) -> str | None:
     """One line naming the setting behind a database, bucket, price table or data file that cannot
     be used (the CLI's ``error:`` line, the page's "not configured correctly"); None for any other error."""

@@ -186,3 +186,29 @@ def test_a_replica_with_refused_settings_is_not_ready_yet_still_draws_the_page_t
         assert any("not configured correctly" in a and "MESSAGES_PER_MINUTE" in a for a in alerts), alerts
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"PRICES_FILE": "/no/such/prices.toml"}, "PRICES_FILE"),
+        ({"MEETING_TYPES_FILE": "/no/such/types.toml"}, "MEETING_TYPES_FILE"),
+    ],
+)
+def test_a_replica_whose_data_files_cannot_be_read_is_not_ready(
+    tmp_path_factory: pytest.TempPathFactory, env: dict[str, str], needle: str
+) -> None:
+    """A mistyped PRICES_FILE (or DATA_DIR, MEETING_TYPES_FILE) makes every page say "not configured
+    correctly", as a refused setting does: ``/ready`` must fail the same way, so a rollout stops at
+    its first new replica. It answered 200 "ok" while every page was that error."""
+    srv = start_streamlit(tmp_path_factory.mktemp("data-refused"), env)
+    try:
+        deadline = time.monotonic() + 30
+        while "warm start: configuration refused" not in srv.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert needle in srv.log()
+        response = _ready(srv.url, 503, timeout=5)
+        assert response.status_code == 503 and "configuration refused" in response.text
+        assert requests.get(srv.url + "/_stcore/health", timeout=10).status_code == 200
+    finally:
+        srv.stop()

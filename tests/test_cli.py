@@ -137,6 +137,34 @@ def test_an_unreachable_database_bucket_or_price_file_is_one_error_line_naming_t
 
 
 @pytest.mark.parametrize(
+    ("env", "needles"),
+    [
+        ({"PRICES_FILE": "/no/such/prices.toml"}, ["PRICES_FILE", "/no/such/prices.toml"]),
+        ({"MEETING_TYPES_FILE": "/no/such/types.toml"}, ["MEETING_TYPES_FILE"]),
+        (
+            {
+                "DATA_DIR": "/no/such/data",
+                "PRICES_FILE": str(ROOT / "data" / "prices.toml"),
+                "MEETING_TYPES_FILE": str(ROOT / "data" / "meeting_types.toml"),
+            },
+            ["DATA_DIR=/no/such/data"],
+        ),
+    ],
+)
+def test_db_upgrade_as_the_release_step_refuses_data_files_the_pages_cannot_read(
+    tmp_path: Path, env: dict[str, str], needles: list[str]
+) -> None:
+    """The deployment guide runs ``db upgrade`` first to check the replicas' settings: a mistyped
+    PRICES_FILE, DATA_DIR or MEETING_TYPES_FILE passed it (exit 0), and every page of the new
+    replicas then said "not configured correctly"."""
+    result = run(["db", "upgrade"], tmp_path, **env)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert result.returncode == 1 and len(errors) == 1, result.stderr
+    assert all(needle in errors[0] for needle in needles), errors[0]
+    assert not (tmp_path / "cli.db").exists()  # nothing migrated on refused settings
+
+
+@pytest.mark.parametrize(
     "session_id",
     ["abc\n2026-01-01 00:00:00,000 ERROR assistant.auth | forged line", "abc\x01def", "x" * 10_000, "../x"],
 )
