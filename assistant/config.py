@@ -181,6 +181,16 @@ class Settings(BaseSettings):
         description="Local/test only: make the offline model fail (e.g. 'throttle', 'timeout:2').",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _strip_values(cls, data: Any) -> Any:
+        # A secret mounted from a file ends with a newline: GOOGLE_CLIENT_ID="cid\n" started the app
+        # and failed every sign-in. Surrounding whitespace is dropped; only whitespace is unset.
+        if not isinstance(data, dict):
+            return data
+        stripped = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        return {k: v for k, v in stripped.items() if v != ""}
+
     @field_validator(*_COMMA_LISTS, "models", "admin_models", mode="before")
     @classmethod
     def _split_commas(cls, value: Any, info: ValidationInfo) -> Any:

@@ -201,7 +201,6 @@ def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
         # a domain where an address goes matched nobody: every sign-in refused as "not allowed", no admin
         ({"allowed_emails": "example.com"}, "ALLOWED_EMAILS: example.com is not an email address (a whole domain"),
         ({"admin_emails": "boss@example.com, ops"}, "ADMIN_EMAILS: ops is not an email address"),
-        ({"aws_region": "us-east-1 "}, "AWS_REGION"),  # botocore: a redacted crash page after sign-in
         ({"aws_region": "us east 1"}, "AWS_REGION"),
         ({"s3_endpoint_url": "127.0.0.1:9000"}, "S3_ENDPOINT_URL"),  # botocore: a traceback at the first page
         ({"s3_endpoint_url": "minio.internal"}, "e.g. http://127.0.0.1:9000"),
@@ -426,3 +425,29 @@ def test_an_environment_variable_a_typo_away_from_a_setting_is_named_in_a_warnin
     with caplog.at_level("WARNING", logger="assistant.setting_names"):
         load_settings()  # once per process and name: /ready and the CLI read the settings again
     assert not [r for r in caplog.records if "DATABSE_URL" in r.getMessage()]
+
+
+def test_a_secret_injected_with_a_trailing_newline_is_read_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Kubernetes or Docker secret made from a file (``echo secret > file``) ends with a newline:
+    GOOGLE_CLIENT_ID="cid\\n" was accepted as is, the app started and /ready said ok, and every
+    sign-in then failed (Google knows no client "cid\\n"; the id token's audience never matched)."""
+    env = {name.upper(): value for name, value in PROD.items()}
+    for name, value in env.items():
+        monkeypatch.setenv(name, f"{value}\n")
+    monkeypatch.setenv("SESSION_COOKIE_SECRET", "k" * 40 + "\r\n")
+    monkeypatch.setenv("AWS_REGION", "us-east-1 ")  # botocore: a redacted crash page after sign-in
+    settings = load_settings()
+    assert settings.env == "prod" and settings.google_client_id == "cid"
+    assert settings.google_client_secret is not None and settings.google_client_secret.get_secret_value() == "secret"
+    assert settings.session_cookie_secret is not None and settings.session_cookie_secret.get_secret_value() == "k" * 40
+    assert settings.sessions_bucket_name == "bucket" and settings.allowed_email_domains == ["example.com"]
+    assert settings.aws_region == "us-east-1"
+
+
+def test_a_required_secret_of_only_whitespace_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty secret mounted as a newline passed the check that GOOGLE_CLIENT_SECRET is set."""
+    for name, value in PROD.items():
+        monkeypatch.setenv(name.upper(), value)
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", " \n")
+    with pytest.raises(ConfigError, match="requires GOOGLE_CLIENT_SECRET"):
+        load_settings()
