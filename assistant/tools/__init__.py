@@ -33,6 +33,7 @@ from assistant.context.prep_notes import list_prep_responses, list_series_prep
 from assistant.context.prep_notes import save_prep_response as save_prep_response_db
 from assistant.context.related import with_related
 from assistant.context.user_data import agenda_context_for, budget_for, rocks_for
+from assistant.inputs import log_safe
 from assistant.tools.deps import ToolDeps
 from assistant.tools.guard import latest_user_text, requested_by_model, require_users_words
 
@@ -80,7 +81,10 @@ def _logged_failure(tool_name: str, user_id: str) -> Iterator[None]:
     try:
         yield
     except ValueError as e:
-        logger.warning("tool=<%s>, user_id=<%s>, error=<%s> | tool returned an error", tool_name, user_id, e)
+        # its message quotes the arguments (the model's, steered by the user and by calendar text)
+        logger.warning(
+            "tool=<%s>, user_id=<%s>, error=<%s> | tool returned an error", tool_name, user_id, log_safe(str(e), 200)
+        )
         raise
 
 
@@ -143,7 +147,10 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
             query: Optional words to filter by, matched against title, type, attendees and description.
         """
         logger.info(
-            "user_id=<%s>, days_ahead=<%s>, query=<%s> | listing upcoming meetings", deps.user_id, days_ahead, query
+            "user_id=<%s>, days_ahead=<%s>, query_words=<%d> | listing upcoming meetings",
+            deps.user_id,
+            days_ahead,
+            len(search_words(query)),  # how many, not which: they are the user's words
         )
         with _logged_failure("get_upcoming_meetings", deps.user_id):
             view = deps.calendar_view(days_ahead)
@@ -272,7 +279,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         Args:
             area: Optional budget area id or name (e.g. "engineering"); omit for all areas.
         """
-        logger.info("user_id=<%s>, area=<%s> | reading budget context", deps.user_id, area)
+        logger.info("user_id=<%s>, area=<%s> | reading budget context", deps.user_id, log_safe(area))
         with _logged_failure("get_budget_context", deps.user_id):
             budget_file, is_demo = budget_for(deps.engine, deps.user_id, deps.data_dir)
             areas = budget_context_of(budget_file, area)
@@ -306,7 +313,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         Args:
             initiative: Optional initiative id or name (e.g. "platform v3"); omit for all initiatives.
         """
-        logger.info("user_id=<%s>, initiative=<%s> | reading big rocks status", deps.user_id, initiative)
+        logger.info("user_id=<%s>, initiative=<%s> | reading big rocks status", deps.user_id, log_safe(initiative))
         with _logged_failure("get_big_rocks_status", deps.user_id):
             all_rocks, is_demo = rocks_for(deps.engine, deps.user_id, deps.data_dir, deps.local_now().date())
             rocks = big_rocks_status_of(all_rocks, initiative)

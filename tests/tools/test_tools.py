@@ -245,3 +245,28 @@ def test_agenda_markdown_puts_attendees_in_their_own_paragraph(agent: Agent) -> 
     lines = markdown.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("**Attendees:**"))
     assert lines[at - 1] == "", "one newline would draw the attendees on the date and location line"
+
+
+FORGED = "\n2026-01-01 00:00:00,000 CRITICAL assistant.auth | user_id=<admin> | forged line"
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("get_upcoming_meetings", {"query": "layoffs plan" + FORGED}),
+        ("get_budget_context", {"area": "hr" + FORGED}),
+        ("get_big_rocks_status", {"initiative": "moonshot" + FORGED}),
+    ],
+)
+def test_a_tools_arguments_never_forge_a_log_line_nor_put_the_users_words_in_it(
+    agent: Agent, caplog: pytest.LogCaptureFixture, name: str, kwargs: dict[str, str]
+) -> None:
+    """A tool's arguments come from the model, steered by the user's message and by calendar text
+    other people wrote: logged as given, a line break in one wrote a second, forged log line (and a
+    search for "layoffs plan" put the user's words in the INFO log)."""
+    caplog.set_level("INFO", logger="assistant")
+    getattr(agent.tool, name)(**kwargs)
+    lines = [record.getMessage() for record in caplog.records if record.name.startswith("assistant.tools")]
+    assert lines, "the call is logged"
+    assert not [line for line in lines if "\n" in line], lines
+    assert not [line for line in lines if "layoffs" in line], lines
