@@ -184,8 +184,7 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _strip_values(cls, data: Any) -> Any:
-        # A secret mounted from a file ends with a newline: GOOGLE_CLIENT_ID="cid\n" started the app
-        # and failed every sign-in. Surrounding whitespace is dropped; only whitespace is unset.
+        # A secret mounted from a file ends with a newline: GOOGLE_CLIENT_ID="cid\n" failed every sign-in.
         if not isinstance(data, dict):
             return data
         stripped = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
@@ -288,6 +287,12 @@ class Settings(BaseSettings):
                 f"ENV={self.env} requires {missing[0]}"
                 + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
                 + "; set it in the environment or .streamlit/secrets.toml"
+            )
+        redirect, google = str(self.oauth_redirect_uri), urlsplit(self.oauth_issuer).hostname == "accounts.google.com"
+        if redirect.startswith("http://") and not is_local_url(redirect) and (google or self.env == "prod"):
+            raise ValueError(  # Google refuses it (but for localhost): every sign-in ended on its error page
+                f"OAUTH_REDIRECT_URI must be the app's public https:// address (e.g. https://assistant.example.com/), "
+                f"not {redirect}: Google accepts http:// only for localhost, and the sign-in cookie would not be Secure"
             )
         if not (self.allowed_email_domains or self.allowed_emails or self.allow_any_email):
             # Fail closed: with both lists empty every Google account on an External consent

@@ -156,6 +156,35 @@ def test_a_redirect_uri_that_is_not_an_address_is_refused_naming_it(uri: str) ->
     assert "https://assistant.example.com/" in str(raised.value), "the example is a redirect URI"
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"oauth_redirect_uri": "http://assistant.example.com/"},
+        {"oauth_redirect_uri": "http://10.0.1.10:8501/"},  # a replica's own address
+        {"env": "dev", "oauth_redirect_uri": "http://assistant-dev.example.com/"},  # Google's rule in dev too
+    ],
+)
+def test_a_plain_http_redirect_uri_off_this_machine_is_refused(overrides: dict[str, str]) -> None:
+    """Google accepts an http:// redirect URI for localhost only: with http://assistant.example.com/
+    the app started and /ready said ok, and every sign-in ended on Google's error page (in any case
+    the code and the sign-in cookie, not Secure then, would cross the network unencrypted)."""
+    with pytest.raises(ConfigError, match="OAUTH_REDIRECT_URI") as raised:
+        load_settings(**{**PROD, **overrides})
+    assert "https://" in str(raised.value)
+
+
+def test_a_plain_http_redirect_uri_is_accepted_in_dev_with_another_identity_provider() -> None:
+    settings = load_settings(
+        **{
+            **PROD,
+            "env": "dev",
+            "oauth_issuer": "http://keycloak.internal/realms/x",
+            "oauth_redirect_uri": "http://10.0.1.10:8501/",
+        }
+    )
+    assert settings.oauth_redirect_uri == "http://10.0.1.10:8501/"
+
+
 def test_an_issuer_is_kept_as_its_id_tokens_spell_it() -> None:
     """Its "iss" claim is compared character for character (some providers' end with a slash)."""
     assert load_settings(oauth_issuer="https://issuer.example.com/").oauth_issuer == "https://issuer.example.com/"
