@@ -383,10 +383,17 @@ else:
         except ConfigError:
             return None  # refused settings: SETTINGS_REFUSED says so
 
-    def check_bucket() -> None:
-        """After the warm start: note (and log) a sessions bucket S3 says does not exist."""
+    def _bucket_unusable() -> bool:
+        """Whether the sessions bucket cannot be used now (why: :data:`BUCKET_PROBLEM`)."""
         problem = _bucket_problem()
         if problem is not None:
+            BUCKET_PROBLEM[0] = problem
+        return problem is not None
+
+    def check_bucket() -> None:
+        """After the warm start: note (and log) a sessions bucket S3 says does not exist, or no credentials."""
+        if _bucket_unusable():
+            problem = BUCKET_PROBLEM[0]
             BUCKET_MISSING.set()
             _logger.error("reason=<%s> | warm start: no answer can be stored; /ready answers 503", problem)
 
@@ -413,7 +420,8 @@ else:
         """``/ready``: the load balancer's health check (the readiness of this replica).
 
         503 while the warm start runs, while the settings (or a data file they name) are refused and
-        while S3 says the sessions bucket does not exist (each asked again on every check); 200 otherwise.
+        while S3 says the sessions bucket does not exist or there are no AWS credentials (each asked
+        again on every check); 200 otherwise.
         Streamlit's ``/_stcore/health`` stays as it is: the browser checks it before it connects,
         and a replica whose settings are refused must still draw the page that names the
         setting. A database that cannot be reached does not fail it: every replica would be
@@ -424,8 +432,8 @@ else:
             status, text = 503, "starting"
         elif await _still(SETTINGS_REFUSED, _settings_refused):
             status, text = 503, "configuration refused; the server log names the setting"
-        elif await _still(BUCKET_MISSING, lambda: _bucket_problem() is not None):
-            status, text = 503, "the sessions bucket does not exist (SESSIONS_BUCKET_NAME)"
+        elif await _still(BUCKET_MISSING, _bucket_unusable):
+            status, text = 503, _BUCKET_READY_TEXT["credentials" in BUCKET_PROBLEM[0]]
         else:
             status, text = 200, "ok"
         return PlainTextResponse(text, status_code=status, headers={"Cache-Control": "no-cache"})
@@ -443,7 +451,12 @@ else:
     STARTUP_FAILED = 3  # uvicorn's own exit status for a lifespan startup that failed
     WARM_DONE = threading.Event()  # warm_up has ended (done or failed): script runs may start
     SETTINGS_REFUSED = threading.Event()  # warm_up found the settings refused (see ready())
-    BUCKET_MISSING = threading.Event()  # S3 said the sessions bucket does not exist (see ready())
+    BUCKET_MISSING = threading.Event()  # S3 said the sessions bucket does not exist, or no credentials (ready())
+    BUCKET_PROBLEM = [""]  # the latest reason (bucket_problem's line; logged, never shown by /ready)
+    _BUCKET_READY_TEXT = {
+        False: "the sessions bucket does not exist (SESSIONS_BUCKET_NAME)",
+        True: "no AWS credentials to reach the sessions bucket (SESSIONS_BUCKET_NAME)",
+    }
     FIRST_RUN_DONE = threading.Event()  # a script run has finished: the other pages may be imported now
     _OTHER_PAGES_AFTER_S = 10.0  # ... or this long after the server serves, whichever is first
     _BROWSER_DRAWS_S = 1.5  # and not while the first visitor's browser is still drawing that page

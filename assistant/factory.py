@@ -63,7 +63,8 @@ def get_s3_client(settings: Settings) -> S3Client:
 
 
 def bucket_problem(settings: Settings) -> str | None:
-    """Why sessions cannot be stored in SESSIONS_BUCKET_NAME, when S3 says it does not exist.
+    """Why sessions cannot be stored in SESSIONS_BUCKET_NAME: S3 says it does not exist, or the
+    replica has no AWS credentials at all (no role, no keys: every write would fail).
 
     None otherwise, including when S3 cannot tell: HeadBucket needs ``s3:ListBucket``, which a
     least-privilege policy may leave out (403), and a network error may pass.
@@ -76,10 +77,21 @@ def bucket_problem(settings: Settings) -> str | None:
     """
     if not settings.uses_s3:
         return None
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
 
     try:
         get_s3_client(settings).head_bucket(Bucket=str(settings.sessions_bucket_name))
+    except (NoCredentialsError, PartialCredentialsError, ProfileNotFound):
+        return (
+            f"SESSIONS_BUCKET_NAME={settings.sessions_bucket_name}: no AWS credentials found "
+            "(give the replica its IAM role, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        )
     except ClientError as e:
         code = str(e.response.get("Error", {}).get("Code", ""))
         if code in ("404", "NoSuchBucket", "NotFound"):

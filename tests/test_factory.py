@@ -162,3 +162,19 @@ def test_a_sessions_bucket_that_does_not_exist_is_named_before_any_answer_fails(
     make_client().create_bucket(Bucket="assistant-sesions-typo")  # created since: fine again
     assert bucket_problem(missing) is None
     assert bucket_problem(_local(tmp_path / "local.db")) is None  # no S3, nothing to ask
+
+
+def test_a_replica_without_aws_credentials_is_named_before_any_answer_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no task role and no keys, every answer failed with "Session storage is unavailable ...
+    Try again in a moment" (it never recovers) while /ready answered ok."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role to ask for
+    monkeypatch.setattr("boto3.DEFAULT_SESSION", None)  # a fresh process: no credentials found earlier
+    settings = _deployed(tmp_path / "index.db", region="ap-southeast-2")  # a client of its own
+    problem = bucket_problem(settings)
+    assert problem is not None and f"SESSIONS_BUCKET_NAME={BUCKET}" in problem and "no AWS credentials" in problem

@@ -158,3 +158,29 @@ def test_a_replica_whose_sessions_bucket_does_not_exist_is_not_ready_until_it_do
         assert (response.status_code, response.text) == (200, "ok")
     finally:
         srv.stop()
+
+
+def test_a_replica_without_aws_credentials_is_not_ready(
+    moto_server: str, tmp_path: Path, isolated_secrets: Path
+) -> None:
+    """No task role and no keys: /ready answered ok, and every answer then failed with "Session
+    storage is unavailable ... Try again in a moment", which never came right."""
+    import requests
+
+    from tests.fixtures.streamlit_server import start_streamlit
+
+    make_client(moto_server).create_bucket(Bucket=BUCKET)
+    env = _prod_env(moto_server, tmp_path / "index.db", isolated_secrets)
+    env |= {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""}
+    env |= {"AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    srv = start_streamlit(tmp_path, env)
+    try:
+        deadline = time.monotonic() + 30
+        while (response := requests.get(srv.url + "/ready", timeout=10)).text in ("starting", "ok"):
+            assert time.monotonic() < deadline, (response.status_code, response.text, srv.log())
+            time.sleep(0.2)
+        assert response.text == "no AWS credentials to reach the sessions bucket (SESSIONS_BUCKET_NAME)"
+        assert f"SESSIONS_BUCKET_NAME={BUCKET}: no AWS credentials found" in srv.log()
+    finally:
+        srv.stop()
