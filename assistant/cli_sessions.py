@@ -105,10 +105,12 @@ def _list_sessions(
         return 2
     for row in page.rows:
         state = "damaged" if row.damaged else row.state  # its stored conversation cannot be opened
+        email = f" ({row.user_email})" if row.user_email else ""
+        owner = f"{row.user_id}{email}  " if user is None else ""  # --all: whose it is, as --user takes it
         print(
             f"{row.id}  {state:<9}  {row.updated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC  "
             f"{counted(row.turn_count, 'turn'):>10}  "
-            f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {row_cost_text(row):>10}  {row.title}"
+            f"{fmt_tokens(row.input_tokens + row.output_tokens):>7} tok  {row_cost_text(row):>10}  {owner}{row.title}"
         )
     # the page's "of about N": a search with many matches is counted from its newest candidates
     about = "about " if page.totals.approximate else ""

@@ -232,3 +232,25 @@ def test_reindex_says_how_many_sessions_it_could_not_rebuild(
         ]
     finally:
         server.stop()
+
+
+def test_every_users_list_says_whose_each_session_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--all`` (every user's sessions, for an operator) printed the rows without their owner: with
+    fifty people's sessions mixed, nobody could tell whose a session was (``chat --session`` and
+    ``--user`` need it)."""
+    db = tmp_path / "cli.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    service = make_service(engine, messages_per_minute=1000)
+    owners = {service.create_session(user).id: user for user in ("alice-sub", "bob-sub")}
+    engine.dispose()
+    for key, value in _env(db).items():
+        monkeypatch.setenv(key, value)
+    assert main(["sessions", "list", "--all"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[:-1]
+    assert {row.split()[0]: row for row in rows}.keys() == owners.keys()
+    assert all(owners[row.split()[0]] in row.split() for row in rows), rows
+    assert main(["sessions", "list", "--user", "alice-sub"]) == 0  # one user's list: no owner column
+    assert "alice-sub" not in capsys.readouterr().out
