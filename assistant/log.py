@@ -24,12 +24,28 @@ def setup_logging(level: str = "INFO") -> None:
     """
     root = logging.getLogger("assistant")
     with _lock:
-        if not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
-            handler = logging.StreamHandler(sys.stderr)
-            handler.set_name(_HANDLER_NAME)
-            handler.setFormatter(logging.Formatter(_FORMAT))
-            root.addHandler(handler)
-            root.propagate = False
-            logging.getLogger("strands").setLevel(logging.WARNING)
-            logging.getLogger("botocore").setLevel(logging.WARNING)
+        _attach(root)
         root.setLevel(level)
+
+
+def ensure_handler() -> None:
+    """Attach the handler (once) without choosing a level: for a warning written while the settings,
+    and so LOG_LEVEL, are still loading (it was written bare, without time, level and logger).
+
+    Left to the root logger's handlers when it has some (a host that set up logging; pytest).
+    """
+    if logging.getLogger().handlers:
+        return
+    with _lock:
+        _attach(logging.getLogger("assistant"))
+
+
+def _attach(root: logging.Logger) -> None:
+    if not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.set_name(_HANDLER_NAME)
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        root.addHandler(handler)
+        root.propagate = False
+        logging.getLogger("strands").setLevel(logging.WARNING)
+        logging.getLogger("botocore").setLevel(logging.WARNING)

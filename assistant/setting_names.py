@@ -11,6 +11,8 @@ import tomllib
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
+from assistant.log import ensure_handler
+
 logger = logging.getLogger(__name__)
 
 _warned: set[str] = set()
@@ -89,6 +91,7 @@ def warn_lookalike_env_names(environ: Mapping[str, str], known: Collection[str])
     for name, setting in lookalike_env_names(names, known):
         if name not in _warned:
             _warned.add(name)
+            ensure_handler()  # before LOG_LEVEL is known: in the log's format all the same
             logger.warning(
                 "variable=<%s>, did_you_mean=<%s> | environment variable names no setting and is ignored", name, setting
             )

@@ -61,3 +61,28 @@ def test_level_follows_the_latest_call() -> None:
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True
     )
     assert sum("creating session" in line for line in result.stderr.splitlines()) == 1
+
+
+def test_a_warning_written_while_the_settings_load_has_the_log_format() -> None:
+    """A look-alike variable's warning comes before the settings (and so the logging level) are
+    known: it was written bare, without time, level and logger, and a log shipper that starts an
+    event at a timestamp glued it onto the previous line."""
+    import os
+    import re
+
+    env = {**os.environ, "ENV": "local", "ASSISTANT_SECRETS_FILE": os.devnull, "DATABSE_URL": "sqlite:///x.db"}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "prices"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = [line for line in result.stderr.splitlines() if "DATABSE_URL" in line]
+    assert len(lines) == 1, result.stderr
+    assert re.match(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING assistant\.setting_names \| variable=<DATABSE_URL>", lines[0]
+    )
