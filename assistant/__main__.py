@@ -302,7 +302,7 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     """Upgrade the database schema to the newest migration, once the data files the pages read are readable."""
     from assistant.db import get_engine
     from assistant.factory import data_files_problem
-    from assistant.migrate import current_revision, upgrade
+    from assistant.migrate import SCHEMA_HEAD, current_revision, is_known_revision, upgrade
 
     problem = data_files_problem(settings)  # the release step checks what the replicas will read
     if problem is not None:
@@ -310,7 +310,11 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     engine = get_engine(settings.database_url)
     upgrade(engine)
-    print(f"database at revision {current_revision(engine)}")
+    revision = current_revision(engine)
+    if revision is not None and not is_known_revision(revision):  # a rollback: nothing to do, and safe
+        print(f"database at revision {revision}, newer than this release's {SCHEMA_HEAD}: left as it is")
+        return 0
+    print(f"database at revision {revision}")
     return 0
 
 

@@ -49,6 +49,17 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this release's migrations (False for a newer release's)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
     with engine.connect() as conn:
@@ -98,6 +109,16 @@ def upgrade(engine: Engine) -> None:
                 found = _revision_on(conn)
                 if found == head:
                     logger.info("database=<%s>, revision=<%s> | schema upgraded by another process", database, head)
+                elif found is not None and not is_known_revision(found):
+                    # A newer release migrated it (a rollback, or an old replica restarted mid-rollout):
+                    # migrations keep older releases working on the newer schema, so run on it.
+                    logger.warning(
+                        "database=<%s>, revision=<%s>, release_head=<%s> | schema newer than this release, "
+                        "running on it without migrating",
+                        database,
+                        found,
+                        head,
+                    )
                 else:
                     logger.info("database=<%s>, from=<%s>, to=<%s> | upgrading schema", database, found, head)
                     cfg = _config()

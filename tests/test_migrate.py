@@ -137,3 +137,32 @@ def test_a_start_on_a_schema_at_head_reads_one_row_and_leaves_alembic_unimported
 
     assert start() == f"True {SCHEMA_HEAD}"  # an empty database: Alembic creates the schema
     assert start() == f"False {SCHEMA_HEAD}"  # at head: one query, no Alembic
+
+
+def test_an_older_release_starts_on_a_schema_a_newer_release_migrated(tmp_path: Path) -> None:
+    """A rollback, or a replica of the old release restarted while a rollout runs: the schema is at
+    a revision this code does not know. Every page was a redacted crash ("Can't locate revision"),
+    ``db upgrade`` and every CLI command a traceback, while /ready said ok. Migrations keep the
+    older release working on the newer schema (docs/DEPLOYMENT.md, Rollout): it runs on it."""
+    import os
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    env = {**os.environ, "ENV": "local", "DATABASE_URL": url, "ASSISTANT_SECRETS_FILE": os.devnull}
+    env.pop("MODEL_PROVIDER", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "assistant", *args]
+        return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    assert cli("db", "upgrade").returncode == 0
+    newer = f"{int(SCHEMA_HEAD) + 1:04d}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": newer})
+    engine.dispose()
+    upgraded = cli("db", "upgrade")
+    assert upgraded.returncode == 0 and "Traceback" not in upgraded.stderr, upgraded.stderr[-2000:]
+    assert f"database at revision {newer}, newer than this release's {SCHEMA_HEAD}" in upgraded.stdout
+    listed = cli("sessions", "list")
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr[-2000:]
+    assert f"revision=<{newer}>" in listed.stderr and "newer than this release" in listed.stderr  # logged
