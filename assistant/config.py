@@ -38,6 +38,7 @@ Environment = Literal["local", "dev", "prod"]
 CommaList = Annotated[list[str], NoDecode]
 
 _COMMA_LISTS = ("allowed_email_domains", "allowed_emails", "admin_emails", "internal_domains")  # lower-cased
+_LIST_EXAMPLES = {"a domain": "example.com,example.org", "an email address": "ann@example.com,bob@example.com"}
 _URL_EXAMPLES = {"oauth_redirect_uri": "https://assistant.example.com/", "s3_endpoint_url": "http://127.0.0.1:9000"}
 # http(s) addresses checked at start; the Google ones (and the issuer) were used unchecked: "Sign-in is unavailable"
 _URLS = (
@@ -207,6 +208,10 @@ class Settings(BaseSettings):
         )
         if domain:  # "example.com" where an address goes matched nobody: every sign-in refused, no admin
             raise ValueError(f"{domain} is not an email address (a whole domain goes in ALLOWED_EMAIL_DOMAINS)")
+        odd = next((p for p in parts if info.field_name in _COMMA_LISTS and re.search(r"[\s;\"'<>()\[\]/:]", p)), None)
+        if odd:  # "a@x.com; b@x.com" or "x.com y.com" was one entry that matched nobody
+            what = "a domain" if str(info.field_name).endswith("domains") else "an email address"
+            raise ValueError(f"{odd} is not {what} (separate several with commas: {_LIST_EXAMPLES[what]})")
         return parts
 
     @field_validator("fault_injection")

@@ -230,6 +230,22 @@ def test_a_redirect_uri_is_kept_exactly_as_registered() -> None:
         # a domain where an address goes matched nobody: every sign-in refused as "not allowed", no admin
         ({"allowed_emails": "example.com"}, "ALLOWED_EMAILS: example.com is not an email address (a whole domain"),
         ({"admin_emails": "boss@example.com, ops"}, "ADMIN_EMAILS: ops is not an email address"),
+        # a list separated otherwise than by commas was one entry that matched nobody: every sign-in
+        # refused as "not allowed", no admin (Outlook copies addresses as "a@x.com; b@x.com")
+        (
+            {"admin_emails": "ops@example.com; cfo@example.com"},
+            "ADMIN_EMAILS: ops@example.com; cfo@example.com is not an email address (separate several with commas",
+        ),
+        ({"allowed_emails": '"advisor@gmail.com"'}, "ALLOWED_EMAILS"),
+        (
+            {"allowed_email_domains": "example.com example.org"},
+            "ALLOWED_EMAIL_DOMAINS: example.com example.org is not a domain (separate several with commas",
+        ),
+        (
+            {"allowed_email_domains": "https://example.com"},
+            "ALLOWED_EMAIL_DOMAINS: https://example.com is not a domain",
+        ),
+        ({"internal_domains": "partner.com;vendor.com"}, "INTERNAL_DOMAINS"),
         ({"aws_region": "us east 1"}, "AWS_REGION"),
         ({"s3_endpoint_url": "127.0.0.1:9000"}, "S3_ENDPOINT_URL"),  # botocore: a traceback at the first page
         ({"s3_endpoint_url": "minio.internal"}, "e.g. http://127.0.0.1:9000"),
