@@ -230,10 +230,11 @@ class Settings(BaseSettings):
             raise ValueError("must be a bucket name such as exec-assistant-sessions, not an s3:// address or ARN")
         return value
 
-    @field_validator("calendar_encryption_key", "session_cookie_secret")
+    @field_validator("calendar_encryption_key", "session_cookie_secret", "google_client_id", "google_client_secret")
     @classmethod
-    def _check_key(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        problem = key_problem(str(info.field_name), value.get_secret_value()) if value is not None else None
+    def _check_key(cls, value: Any, info: ValidationInfo) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        problem = key_problem(str(info.field_name), text) if text is not None else None
         if problem:
             raise ValueError(problem)
         return value

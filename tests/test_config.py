@@ -496,3 +496,18 @@ def test_a_required_secret_of_only_whitespace_is_missing(monkeypatch: pytest.Mon
     monkeypatch.setenv("GOOGLE_CLIENT_SECRET", " \n")
     with pytest.raises(ConfigError, match="requires GOOGLE_CLIENT_SECRET"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"google_client_id": "GOCSPX-s3cr3tvalue"}, "GOOGLE_CLIENT_ID holds a client secret"),
+        ({"google_client_secret": "1234-abc.apps.googleusercontent.com"}, "GOOGLE_CLIENT_SECRET holds the client id"),
+    ],
+)
+def test_a_google_client_id_and_secret_swapped_are_refused_at_start(overrides: dict[str, str], needle: str) -> None:
+    """Pasted into each other's place, they started the app (/ready ok) and every sign-in then ended
+    on Google's "invalid_client" page."""
+    with pytest.raises(ConfigError, match=needle) as raised:
+        load_settings(**{**PROD, **overrides})
+    assert "s3cr3t" not in str(raised.value)  # the secret is never repeated
