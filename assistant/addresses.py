@@ -7,7 +7,7 @@ machine) and to let a model server on a private address through without a key.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 # The databases and drivers installed (requirements.txt): SQLAlchemy's "backend+driver://..." scheme.
@@ -44,11 +44,12 @@ def is_local_url(url: str) -> bool:
         host = (parts.hostname or "").lower()
     except ValueError:
         return False
-    if not host:
-        # postgresql:///db or ?host=/run/postgresql: a Unix socket on this machine.
-        query_host = next((q[5:] for q in parts.query.split("&") if q.startswith("host=")), "")
-        return not query_host or query_host.startswith("/") or query_host.lower() in _LOOPBACK_HOSTS
-    return host in _LOOPBACK_HOSTS
+    query = parse_qs(parts.query)
+    # libpq's host and hostaddr (each possibly a list) win over the address's own host
+    named = [h.strip().lower() for key in ("host", "hostaddr") for v in query.get(key, []) for h in v.split(",")]
+    if named:  # ?host=/run/postgresql: a Unix socket on this machine
+        return all(h.startswith("/") or h in _LOOPBACK_HOSTS for h in named)
+    return not host or host in _LOOPBACK_HOSTS  # postgresql:///db: a Unix socket
 
 
 def is_private_address(url: str) -> bool:

@@ -316,6 +316,9 @@ def test_fault_injection_is_refused_outside_local() -> None:
         ("GOOGLE_CLIENT_SECRET", "GOCSPX-secret"),
         ("OAUTH_REDIRECT_URI", "https://assistant.example.com/"),
         ("DATABASE_URL", "postgresql+psycopg://app:pw@db.internal:5432/assistant"),
+        # libpq's host and hostaddr parameters win over the address's host: that database is elsewhere
+        ("DATABASE_URL", "postgresql+psycopg://app:pw@localhost/assistant?host=db.internal"),
+        ("DATABASE_URL", "postgresql+psycopg://app:pw@127.0.0.1/assistant?sslmode=require&hostaddr=10.0.1.5"),
         ("SESSIONS_BUCKET_NAME", "exec-assistant-prod-sessions"),
     ],
 )
