@@ -44,6 +44,7 @@ from assistant.context.google import (
     URL_MAX,
 )
 from assistant.context.html_text import html_to_text
+from assistant.context.ics_fields import conference_url_in, without_join_block
 from assistant.context.meetings import Attendee, Meeting, ResponseStatus, SourceKind, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarAuthError, CalendarSourceError
 from assistant.inputs import clean_display_text, log_safe, strip_control_chars
@@ -248,6 +249,10 @@ class GoogleCalendarSource:
             for attendee in [_attendee(raw, organizer_email)]
             if attendee is not None
         ]
+        location = _text(event.get("location"), LOCATION_MAX, one_line=True)
+        description = _text(_plain(event.get("description"), DESCRIPTION_MAX), DESCRIPTION_MAX)
+        # a Teams invitation accepted into Google: its link is in the description, not conferenceData
+        conference_url = _conference_url(event) or conference_url_in(location, description)
         return Meeting(
             id=meeting_id,
             title=_text(event.get("summary"), TITLE_MAX, one_line=True) or "(no title)",
@@ -256,13 +261,13 @@ class GoogleCalendarSource:
             duration_minutes=int((end - start).total_seconds() // 60),
             attendees=attendees,
             type="meeting",
-            location=_text(event.get("location"), LOCATION_MAX, one_line=True),
-            description=_text(_plain(event.get("description"), DESCRIPTION_MAX), DESCRIPTION_MAX),
+            location=location,
+            description=without_join_block(description),
             series_id=series_id,
             source="google",
             all_day=all_day,
             organizer=(_text(organizer.get("displayName"), NAME_MAX, one_line=True) or organizer_email) or None,
-            conference_url=_conference_url(event),
+            conference_url=conference_url,
         )
 
 

@@ -155,7 +155,12 @@ def conference_url_of(event: icalendar.Event, location: str, description: str) -
             url = strip_control_chars(str(value)).strip()
             if url.lower().startswith("https://") and len(url) <= MAX_CONFERENCE_URL_CHARS and " " not in url:
                 return url
-    for text in (location, description):
+    return conference_url_in(location, description)
+
+
+def conference_url_in(*texts: str) -> str | None:
+    """The first known video service's link in ``texts`` (a location, a description), or None."""
+    for text in texts:
         match = _CONFERENCE_URL.search(text)
         if match and len(match.group(0)) <= MAX_CONFERENCE_URL_CHARS:
             return match.group(0)

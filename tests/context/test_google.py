@@ -336,6 +336,32 @@ def test_a_description_written_in_googles_editor_reads_as_text(settings: Setting
     assert meeting.description == "Agenda\n\n- Renewal & pricing\nJoin (https://acme.zoom.us/j/9)"
 
 
+def test_a_teams_invitation_in_google_calendar_keeps_its_link_not_its_join_block(
+    settings: Settings, fake: FakeGoogleCalendar
+) -> None:
+    """A Teams invitation accepted into Google Calendar carries its join block in the description
+    (no conferenceData): the chat's "About:" read "Contract review. \\_\\_\\_... Microsoft Teams
+    meeting Join on your computer ... Meeting ID: ..." and the meeting had no call link."""
+    teams = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0"
+    fake.set_events(
+        [
+            {
+                "id": "teams1",
+                "status": "confirmed",
+                "summary": "Vendor review",
+                "description": "Contract review.\n\n" + "_" * 80 + "\nMicrosoft Teams meeting\n"
+                f"Click here to join the meeting<{teams}>\nMeeting ID: 123 456 789\n" + "_" * 80,
+                "start": {"dateTime": "2030-06-04T10:00:00Z"},
+                "end": {"dateTime": "2030-06-04T11:00:00Z"},
+            }
+        ]
+    )
+    source, _ = source_for(settings, fake)
+    [meeting] = source.fetch(*WINDOW, NEW_YORK)
+    assert meeting.description == "Contract review."
+    assert meeting.conference_url == teams
+
+
 def test_shifted_samples_keep_their_shape(settings: Settings, fake: FakeGoogleCalendar) -> None:
     source, _ = source_for(settings, fake)
     before = source.fetch(*WINDOW, NEW_YORK)
