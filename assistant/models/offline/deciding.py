@@ -388,18 +388,20 @@ def _topic_from_question(question: str) -> str:
     return topic[:120] if len(topic) <= 120 else topic[:117].rstrip() + "..."
 
 
-def lead_text(calls: list[ToolCall]) -> str:
+def lead_text(calls: list[ToolCall], recall: bool = False) -> str:
     """The short sentence streamed before tool calls ("Checking your calendar...").
 
     Args:
         calls: The tool calls about to be made (at least one).
+        recall: The agenda tool is called for the saved notes only ("What did I note for the QBR?"
+            read "Drafting the agenda...", and no agenda came).
 
     Returns:
         The sentence.
     """
     phrases = {
         MEETINGS_TOOL: "checking your calendar",
-        AGENDA_TOOL: "drafting the agenda",
+        AGENDA_TOOL: "reading your prep notes" if recall else "drafting the agenda",
         SAVE_TOOL: "saving your prep note",
         BUDGET_TOOL: "pulling the budget context",
         ROCKS_TOOL: "checking the big rocks",

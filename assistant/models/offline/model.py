@@ -20,7 +20,7 @@ from strands.types.tools import ToolChoice, ToolSpec
 from typing_extensions import Unpack
 
 from assistant.models.offline.composing import compose_answer
-from assistant.models.offline.deciding import ToolCall, lead_text, plan_tool_calls
+from assistant.models.offline.deciding import ToolCall, detect_intents, lead_text, plan_tool_calls
 from assistant.models.offline.reading import read_context
 from assistant.models.offline.usage import estimate_input_tokens, estimate_output_tokens
 
@@ -143,7 +143,7 @@ class OfflineModel(Model):
         model_id = self.config.get("model_id", "demo")
         context = read_context(messages, tool_specs, system_prompt)
         calls = plan_tool_calls(context)
-        text = lead_text(calls) if calls else compose_answer(context)
+        text = lead_text(calls, recall=detect_intents(context).recall) if calls else compose_answer(context)
         output_chars = len(text)
 
         first_delay = float(self.config.get("first_token_delay_s", 0.0))

@@ -205,6 +205,7 @@ def test_what_i_noted_for_a_meeting_is_read_back(week: Any, sqlite_engine: Any, 
 
     assert "push for a 2-year renewal" in text, text
     assert "ARR bridge" not in text and "I can help you" not in text, text
+    assert "Reading your prep notes..." in text and "Drafting the agenda" not in text, text  # no agenda asked
     assert len(saved_notes(sqlite_engine)) == 2  # reading saved nothing
     assert "save_prep_response" not in [s.name for s in done.turn.tool_steps]
 
