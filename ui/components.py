@@ -345,9 +345,13 @@ def assistive_tech_support() -> None:
 
 # Every page: a Markdown table wider than its column (an answer's, a question's, a transcript's)
 # scrolls inside itself instead of widening the whole page (on a phone the page scrolled sideways).
+# Captions: Streamlit fades them with opacity 0.6, 4.0:1 on white and 3.96:1 on the light sidebar,
+# and fades a link in them too (the sidebar's address: 2.7:1 light, 3.8:1 dark). Their text is now
+# the page's text at 72% (5.7:1 or more in both themes) and a link keeps its own colour.
 _PAGE_CSS = """<style>
   [data-testid="stMarkdownContainer"] table { display: block; width: max-content; max-width: 100%;
     overflow-x: auto; }
+  [data-testid="stCaptionContainer"] { opacity: 1; color: color-mix(in srgb, currentColor 72%, transparent); }
 </style>"""
 
 
