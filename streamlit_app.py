@@ -118,7 +118,8 @@ def main() -> None:
     setup_logging(settings.log_level)
 
     from ui.auth_gate import render_identity_sidebar, require_identity
-    from ui.components import assistive_tech_support, page_style
+    from ui.components import assistive_tech_support
+    from ui.page_style import page_style
 
     context_page = st.Page("app_pages/context.py", title="My context", icon=":material/tune:", url_path="context")
     pages = [

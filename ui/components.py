@@ -343,30 +343,6 @@ def assistive_tech_support() -> None:
     _page_script("ea-a11y", _A11Y_JS)
 
 
-# Every page: a Markdown table wider than its column (an answer's, a question's, a transcript's)
-# scrolls inside itself instead of widening the whole page (on a phone the page scrolled sideways).
-# Captions: Streamlit fades them with opacity 0.6, 4.0:1 on white and 3.96:1 on the light sidebar,
-# and fades a link in them too (the sidebar's address: 2.7:1 light, 3.8:1 dark). Their text is now
-# the page's text at 72% (5.7:1 or more in both themes) and a link keeps its own colour.
-# A selected tab or segmented-control choice is written in the accent colour: the dark theme's
-# (#3D79B3) is 3.96:1 on the page, 3.6:1 on the choice's tinted box. It is now a blue mixed with
-# the page's text: the light theme's accent as it was (#2F5D8A), a lighter blue in the dark
-# (#6B97C2, 5.4:1 or more); the accent itself stays, the white label of a primary button needs it.
-_PAGE_CSS = """<style>
-  [data-testid="stMarkdownContainer"] table { display: block; width: max-content; max-width: 100%;
-    overflow-x: auto; }
-  [data-testid="stCaptionContainer"] { opacity: 1; color: color-mix(in srgb, currentColor 72%, transparent); }
-  [role="tab"][aria-selected="true"]:not([data-disabled]),
-  [data-testid="stButtonGroup"] button[data-selected]:not([data-disabled]) {
-    color: color-mix(in srgb, #3673AF 70%, currentColor) !important; }
-</style>"""
-
-
-def page_style() -> None:
-    """The style every page shares (see ``_PAGE_CSS``); drawn once per full run."""
-    st.html(_PAGE_CSS)
-
-
 def _page_script(name: str, script: str) -> None:
     """Run ``script`` in the page from an element that takes no room (it hides its own container).
 

@@ -126,3 +126,20 @@ def test_the_selected_tab_and_choice_read_at_4_5_to_1(themed: Any, chat_server: 
     texts = [text.split(" ", 1)[1] if text.startswith(("table_rows ", "monitoring ")) else text for text, _ in found]
     assert {"Sessions", "Descending", "Cost dashboard", "Last 30 days", "Upload an .ics file"} <= set(texts), texts
     assert all(ratio >= AA for _, ratio in found), found
+
+
+def test_a_tool_steps_input_reads_at_4_5_to_1(themed: Any, chat_server: StreamlitServer) -> None:
+    """A tool step's Input (its arguments as JSON) was coloured by Streamlit's code palette, made for
+    dark backgrounds: on the light theme's code box the names read 2.8:1, numbers 2.6:1, strings
+    2.9:1, punctuation 3.6:1. Each colour is now mixed with the page's text: darker on light,
+    lighter on dark, the same hue."""
+    page = themed
+    open_page(page, chat_server)
+    ask(page, "Prepare me for the Q3 Budget Review")
+    page.locator('[data-testid="stChatMessage"] [data-testid="stExpander"] summary').first.click()
+    tokens = '[data-testid="stChatMessage"] pre .token'
+    page.wait_for_selector(tokens)
+    found = contrasts(page, tokens)
+    shot(page, "contrast-tool-step")
+    assert {'"days_ahead"', '"query"', "30"} <= {text for text, _ in found}, found
+    assert all(ratio >= AA for _, ratio in found), found
