@@ -18,6 +18,8 @@ import streamlit as st
 # (#3D79B3) is 3.96:1 on the page, 3.6:1 on the choice's tinted box. It is now a blue mixed with
 # the page's text: the light theme's accent as it was (#2F5D8A), a lighter blue in the dark
 # (#6B97C2, 5.4:1 or more); the accent itself stays, the white label of a primary button needs it.
+# The sidebar's pages showed no focus ring: a focused link only took the hover grey, which the
+# current page's link already has. They now show the ring Streamlit draws round a focused button.
 _PAGE_CSS = """<style>
   [data-testid="stMarkdownContainer"] table { display: block; width: max-content; max-width: 100%;
     overflow-x: auto; }
@@ -25,6 +27,7 @@ _PAGE_CSS = """<style>
   [role="tab"][aria-selected="true"]:not([data-disabled]),
   [data-testid="stButtonGroup"] button[data-selected]:not([data-disabled]) {
     color: color-mix(in srgb, #3673AF 70%, currentColor) !important; }
+  [data-testid="stSidebarNav"] a:focus-visible { box-shadow: 0 0 0 3px rgba(54, 115, 175, 0.5); }
 __CODE_TOKENS__
 </style>"""
 

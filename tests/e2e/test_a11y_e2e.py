@@ -282,3 +282,24 @@ def test_popovers_take_the_focus_in_and_give_it_back(page: Any, chat_server: Str
     page.keyboard.press("Tab")  # past it: closed, and on to what follows its button
     page.wait_for_function(NO_POPOVER)
     assert page.evaluate(FOCUSED) not in ("popover", ""), page.evaluate(FOCUSED)
+
+
+_RING = """() => { const s = getComputedStyle(document.activeElement);
+  return [document.activeElement.innerText, s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2
+    || s.boxShadow !== 'none'] }"""
+
+
+def test_the_sidebar_pages_show_where_the_keyboard_is(page: Any, chat_server: StreamlitServer) -> None:
+    """Tabbing into the sidebar's pages (Chat, My context, Sessions & cost) showed no focus ring: the
+    focused link only took the grey a hovered one has, which the current page's link already has,
+    so on 'Chat' nothing showed where the keyboard was."""
+    for path, current in (("", "Chat"), ("context", "My context")):
+        open_page(page, chat_server, path)
+        page.keyboard.press("Tab")  # 'Skip to main content'
+        seen = []
+        for _ in range(3):
+            page.keyboard.press("Tab")
+            seen.append(page.evaluate(_RING))
+        shot(page, f"a11y-nav-focus-{path or 'chat'}")
+        assert [name.split()[-1] for name, _ in seen] == ["Chat", "context", "cost"], seen
+        assert all(ring for _, ring in seen), (current, seen)
