@@ -120,6 +120,7 @@ def main() -> None:
     from ui.auth_gate import render_identity_sidebar, require_identity
     from ui.components import assistive_tech_support
     from ui.page_style import page_style
+    from ui.streaming import load_answer_code
 
     context_page = st.Page("app_pages/context.py", title="My context", icon=":material/tune:", url_path="context")
     pages = [
@@ -148,6 +149,7 @@ def main() -> None:
         assistive_tech_support()
         page_style()
         nav.run()
+        load_answer_code()  # after the page: AppTest and the pages' own elements come first
     except DBAPIError as e:  # unreachable at start, or gone under a running app: say so, not a traceback
         _stop_for_database(settings, e)
     except (PriceTableError, DataFileError, MeetingTypesError) as e:  # PRICES_FILE, DATA_DIR, MEETING_TYPES_FILE

@@ -27,6 +27,7 @@ _PAGE_CSS = """<style>
   [role="tab"][aria-selected="true"]:not([data-disabled]),
   [data-testid="stButtonGroup"] button[data-selected]:not([data-disabled]) {
     color: color-mix(in srgb, #3673AF 70%, currentColor) !important; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-ea-warm-up), .st-key-ea-warm-up { display: none; }
   [data-testid="stSidebarNav"] a:focus-visible { box-shadow: 0 0 0 3px rgba(54, 115, 175, 0.5); }
 __CODE_TOKENS__
 </style>"""

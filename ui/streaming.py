@@ -28,6 +28,24 @@ CURSOR = " ▍"
 FLUSH_EVERY_S = 0.05  # text reaches the browser ~20 times a second while it streams
 
 
+# What an answer draws whose code the browser fetches the first time it is drawn: a code block
+# (a tool step's Input), Markdown with an emoji shortcode, the thumbs. Drawn hidden on every page.
+_WARM_UP_MARKDOWN = ':material/check: :smile:\n\n```json\n{"a": 1}\n```'
+
+
+def load_answer_code() -> None:
+    """Have the browser fetch, on page load, the code that draws an answer's elements.
+
+    Streamlit fetches an element's code the first time one is drawn and shows a grey box in its
+    place meanwhile: the first answer after opening the app flashed grey boxes where its tool
+    step, its text and its thumbs were about to be, and moved as each arrived. Hidden copies drawn
+    with the page (``.st-key-ea-warm-up``, hidden by the pages' shared style) load it ahead.
+    """
+    with st.container(key="ea-warm-up"):
+        st.markdown(_WARM_UP_MARKDOWN)
+        st.feedback("thumbs", key="ea-warm-up-thumbs", disabled=True)
+
+
 @dataclass
 class StreamOutcome:
     """How a streamed answer ended: ``finished`` (stored), ``failure``, or neither (the stream ended early)."""

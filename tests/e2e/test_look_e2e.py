@@ -255,3 +255,34 @@ def test_the_spend_bar_shows_its_track_on_the_sidebar(page: Any, chat_server: St
     assert _luminance(page, shown) < _luminance(page, sidebar), (shown, sidebar)  # darker than the sidebar
     assert _contrast(page, shown, sidebar) >= 1.15, (shown, sidebar)
     shot(page, "look-spend-bar")
+
+
+# Every grey placeholder (Streamlit's stand-in while an element's code is still loading) that
+# appears in the main area from now on, counted by a MutationObserver.
+_COUNT_PLACEHOLDERS_JS = """() => {
+  window.__eaPlaceholders = [];
+  const grey = '[data-testid="stSkeleton"]';
+  const note = (n) => {
+    if (n.nodeType !== 1 || !(n.matches(grey) || n.querySelector(grey))) return;
+    window.__eaPlaceholders.push(n.closest('[data-testid="stChatMessage"]') ? 'in an answer' : 'elsewhere');
+  };
+  new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach(note)))
+    .observe(document.querySelector('[data-testid="stMain"]'), {childList: true, subtree: true});
+}"""
+
+
+def test_the_first_answer_in_a_new_tab_draws_no_grey_placeholders(page: Any, chat_server: StreamlitServer) -> None:
+    """The first answer after the app was opened flashed grey boxes: its tool step (a 155 px box for
+    half a second), its text, then its thumbs, each while the browser fetched the code that draws
+    it (code blocks, Markdown's emoji, the feedback buttons); a projector showed the answer jump.
+    The page now has that code before the first question is asked."""
+    open_page(page, chat_server)
+    page.wait_for_timeout(1500)  # a reader reads the welcome before asking
+    page.evaluate(_COUNT_PLACEHOLDERS_JS)
+    page.fill('[data-testid="stChatInputTextArea"]', "What meetings do I have this week?")
+    page.press('[data-testid="stChatInputTextArea"]', "Enter")
+    page.wait_for_selector('[class*="st-key-turn-footer-"] button')  # the thumbs are drawn
+    idle(page)
+    page.wait_for_timeout(300)
+    shot(page, "look-first-answer")
+    assert page.evaluate("window.__eaPlaceholders") == []
