@@ -57,8 +57,8 @@ def pinned_chat_input(placeholder: str, **kwargs: Any) -> str | None:
 # following (a chat input pinned from the app's body) pulled a reader who scrolled up while it
 # animated back down, and let go at the end of two later answers in three (the chat input
 # taking the focus back reset its "did anything change size" check). While the reader is more
-# than half a screen above the end, a "Latest" button (class ``ea-jump``, styled by the chat
-# page) takes them back down and follows again.
+# than half a screen above the end of a conversation, a "Latest" button (class ``ea-jump``, styled
+# by the chat page) takes them back down and follows again (not on a new session's welcome).
 # What counts as asking, for the page's following and its announcements alike: Enter in the chat
 # input, or a button of the page (a starter, Retry); not a stored answer's own buttons (its thumbs,
 # its steps, comparing it) nor "Show earlier". Put in each script where ``__ON_ASK__`` stands; it
@@ -102,7 +102,8 @@ _FOLLOW_JS = """
   });
   document.body.appendChild(jump);
   const showJump = () => {
-    jump.hidden = !(box && onChat() && box.scrollHeight - box.scrollTop - box.clientHeight > box.clientHeight / 2);
+    const talk = box && box.querySelector('[data-testid="stChatMessage"]');  // not a new session's welcome
+    jump.hidden = !(talk && onChat() && box.scrollHeight - box.scrollTop - box.clientHeight > box.clientHeight / 2);
     const app = !jump.hidden && document.querySelector('[data-testid="stApp"]');
     if (app) {  // outside the app, it takes the theme's colours (light or dark) from it when shown
       const look = getComputedStyle(app);

@@ -286,3 +286,32 @@ def test_the_first_answer_in_a_new_tab_draws_no_grey_placeholders(page: Any, cha
     page.wait_for_timeout(300)
     shot(page, "look-first-answer")
     assert page.evaluate("window.__eaPlaceholders") == []
+
+
+def test_a_new_sessions_welcome_offers_no_latest_button_on_a_phone(browser: Any, chat_server: StreamlitServer) -> None:
+    """On a phone a new session's welcome (shown from its top, more than half a screen taller than the
+    screen with three prep cards, or on a small phone) had the floating "↓ Latest" button over its
+    first prep card, covering "$245 of people's time": there was no message to jump to. It shows
+    once there is a conversation and the reader has scrolled up."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        open_page(page, chat_server)
+        page.locator("[class*='st-key-prep-card-']").first.wait_for()
+        page.wait_for_timeout(800)  # the page's script has looked at the page
+        jump = page.locator("button.ea-jump")
+        shot(page, "look-phone-welcome")
+        below = page.locator('[data-testid="stMain"]').evaluate("(c) => c.scrollHeight - c.scrollTop - c.clientHeight")
+        assert below > 320, below  # more than half a screen of the welcome is below the fold
+        assert jump.count() == 1 and not jump.is_visible()
+        page.fill('[data-testid="stChatInputTextArea"]', "What meetings do I have this week?")
+        page.press('[data-testid="stChatInputTextArea"]', "Enter")
+        page.wait_for_selector('[class*="st-key-turn-footer-"]')
+        idle(page)
+        page.locator('[data-testid="stMain"]').evaluate(
+            "(c) => { c.scrollTop = 0; c.dispatchEvent(new Event('scroll')); }"
+        )
+        jump.wait_for()  # a conversation scrolled up: the way back down is offered
+    finally:
+        context.close()
