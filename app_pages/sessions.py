@@ -90,6 +90,8 @@ st.html(
         { display: flex; flex-direction: column; flex: 1 1 auto; }
     [class*="st-key-card-"] { flex: 1 1 auto; }
     .st-key-detail-title h2 { padding-bottom: 0.2rem; }
+    [class*="st-key-csv-"] button em { position: absolute; width: 1px; height: 1px; overflow: hidden;
+        clip-path: inset(50%); white-space: nowrap; }
     :is(.st-key-sc-empty, .st-key-db-empty, .st-key-wi-empty) [data-testid="stMarkdownContainer"] h2
         { font-size: 1.5rem; padding: 0.5rem 0 1rem; letter-spacing: normal; }
     @media (max-width: 640px) { .st-key-sc_sort { width: 100% !important; flex: 1 1 100%; } }
@@ -137,8 +139,8 @@ def _chart_card(title: str, fig: go.Figure | None, table: usage_views.ChartTable
         with st.container(horizontal=True, vertical_alignment="center"):
             st.markdown(f"**{title}**")
             st.space("stretch")
-            st.download_button(
-                "CSV",
+            st.download_button(  # read "CSV of <title>": the title is visually hidden (the page's CSS)
+                f"CSV _of {title}_",
                 data=table.to_csv(),
                 file_name=f"{file}.csv",
                 mime="text/csv",

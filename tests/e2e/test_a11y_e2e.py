@@ -6,6 +6,7 @@ snapshot of the page), on the offline model. Screenshots go to tests/e2e/artifac
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from typing import Any
 
@@ -303,3 +304,25 @@ def test_the_sidebar_pages_show_where_the_keyboard_is(page: Any, chat_server: St
         shot(page, f"a11y-nav-focus-{path or 'chat'}")
         assert [name.split()[-1] for name, _ in seen] == ["Chat", "context", "cost"], seen
         assert all(ring for _, ring in seen), (current, seen)
+
+
+def test_each_charts_csv_button_names_its_chart(page: Any, chat_server: StreamlitServer) -> None:
+    """The cost dashboard's four download buttons each read 'CSV': tabbing through them gave no clue
+    which chart's data each one downloads. The chart's title follows in the name only (visually
+    hidden, as on the prep cards): 'CSV of Tokens per day by model'."""
+    open_page(page, chat_server)
+    page.fill(INPUT, "How is our budget tracking?")  # the dashboard draws its charts once there is usage
+    page.press(INPUT, "Enter")
+    page.wait_for_selector(FOOTERS)
+    idle(page)
+    open_page(page, chat_server, "sessions")
+    page.get_by_role("tab", name="Cost dashboard").click()
+    page.wait_for_selector(".st-key-card-latency")
+    idle(page)
+    tree = page.locator("[class*='st-key-card-']").evaluate_all("(cards) => cards.map((c) => c.innerText)")
+    buttons = page.locator("[class*='st-key-card-']").get_by_role("button", name=re.compile("^CSV"))
+    names = [buttons.nth(i).aria_snapshot().splitlines()[0] for i in range(buttons.count())]
+    assert len(names) == 4 and all("CSV of " in name for name in names) and len(set(names)) == 4, (names, tree)
+    button = page.get_by_role("button", name="CSV of Tokens per day by model")
+    hidden = button.locator("em").bounding_box()
+    assert hidden is not None and hidden["width"] <= 1, hidden  # sighted users still see 'CSV'

@@ -20,6 +20,7 @@ from assistant.chat import ChatService
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
 from assistant.sessions.base import utcnow
+from assistant.views.usage import ESTIMATE_NOTE as ESTIMATE
 from tests.fixtures.db import insert_usage
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -384,7 +385,8 @@ def test_dashboard_tab_charts_with_csv(env: Callable[..., ChatService]) -> None:
     assert figures["Total cost"] == "$0.00"
     assert figures["Model calls"] != "0" and figures["Tokens"] != "0"
     assert len(at.get("plotly_chart")) == 4  # no "top users" for a non-admin
-    assert labels(at, "download_button") == ["CSV"] * 4
+    csv = labels(at, "download_button")  # "CSV", then the chart's title, visually hidden (its name)
+    assert len(csv) == 4 and all(label.startswith("CSV _of ") for label in csv), csv
     assert "offline demo model, which is free" in texts(at)
 
 
@@ -454,7 +456,7 @@ def test_what_if_tab_prices_recorded_usage_on_other_models(env: Callable[..., Ch
     figures = metrics(at)
     assert figures["Actual cost (recorded)"] == "$0.00"
     assert any(label.startswith("On ") for label in figures)
-    assert labels(at, "download_button") == ["CSV"]
+    assert labels(at, "download_button") == [f"CSV _of This period priced on other models · {ESTIMATE.lower()}_"]
 
 
 def test_the_table_says_how_to_open_a_session_with_the_keyboard(env: Callable[..., ChatService]) -> None:
