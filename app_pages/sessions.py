@@ -90,6 +90,9 @@ st.html(
         { display: flex; flex-direction: column; flex: 1 1 auto; }
     [class*="st-key-card-"] { flex: 1 1 auto; }
     .st-key-detail-title h2 { padding-bottom: 0.2rem; }
+    /* Plotly's grey axes (#808495, 3.8:1 on white): the page's text at 72%, as captions (both themes) */
+    .js-plotly-plot :is(.xtick text, .ytick text, .xtitle, .ytitle, .legendtext, .annotation-text)
+        { fill: color-mix(in srgb, currentColor 72%, transparent) !important; }
     [class*="st-key-csv-"] button em { position: absolute; width: 1px; height: 1px; overflow: hidden;
         clip-path: inset(50%); white-space: nowrap; }
     :is(.st-key-sc-empty, .st-key-db-empty, .st-key-wi-empty) [data-testid="stMarkdownContainer"] h2

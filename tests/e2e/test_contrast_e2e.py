@@ -21,7 +21,7 @@ FOOTERS = '[class*="st-key-turn-footer-"]'
 AA = 4.5
 
 # [text, contrast] of each visible element matching the selector that holds text.
-_CONTRAST_JS = """(sel) => {
+_CONTRAST_JS = """([sel, prop]) => {
   const parse = (css) => {
     const v = css.match(/[\\d.]+/g).map(Number);
     const rgb = css.startsWith('color(') ? v.slice(0, 3).map((c) => c * 255) : v.slice(0, 3);
@@ -43,21 +43,22 @@ _CONTRAST_JS = """(sel) => {
     }
     return layers.reverse().reduce((bg, layer) => over(layer, bg), [255, 255, 255, 1]);
   };
-  return [...document.querySelectorAll(sel)].filter((e) => e.getClientRects().length && e.innerText.trim())
+  return [...document.querySelectorAll(sel)].filter((e) => e.getClientRects().length && e.textContent.trim())
     .map((e) => {
-      const fg = parse(getComputedStyle(e).color);
+      const fg = parse(getComputedStyle(e)[prop]);
       for (let x = e; x; x = x.parentElement) fg[3] *= Number(getComputedStyle(x).opacity);
       const bg = backdrop(e);
       const [a, b] = [lum(over(fg, bg)), lum(bg)];
       const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-      return [e.innerText.trim().slice(0, 60), Math.round(ratio * 100) / 100];
+      return [e.textContent.trim().slice(0, 60), Math.round(ratio * 100) / 100];
     });
 }"""
 
 
-def contrasts(page: Any, selector: str) -> list[tuple[str, float]]:
-    """[text, contrast ratio] of each visible element matching ``selector`` that holds text."""
-    return [(text, ratio) for text, ratio in page.evaluate(_CONTRAST_JS, selector)]
+def contrasts(page: Any, selector: str, prop: str = "color") -> list[tuple[str, float]]:
+    """[text, contrast ratio] of each visible element matching ``selector`` that holds text
+    (``prop``: the property its colour is in, ``fill`` for an SVG text)."""
+    return [(text, ratio) for text, ratio in page.evaluate(_CONTRAST_JS, [selector, prop])]
 
 
 def open_page(page: Any, server: StreamlitServer, path: str = "") -> None:
@@ -143,3 +144,23 @@ def test_a_tool_steps_input_reads_at_4_5_to_1(themed: Any, chat_server: Streamli
     shot(page, "contrast-tool-step")
     assert {'"days_ahead"', '"query"', "30"} <= {text for text, _ in found}, found
     assert all(ratio >= AA for _, ratio in found), found
+
+
+CHART_TEXT = ".js-plotly-plot :is(.xtick text, .ytick text, .xtitle, .ytitle, .legendtext, .annotation-text)"
+
+
+def test_the_charts_axes_and_legends_read_at_4_5_to_1(themed: Any, chat_server: StreamlitServer) -> None:
+    """The cost dashboard's charts wrote their axes ('Nov 8', '10k', 'Day (UTC)'), and the budget
+    line's label in Plotly's grey #808495: 3.8:1 on the light theme's white (the dark theme's
+    were light enough). They are now the page's text at 72%, as captions are."""
+    page = themed
+    open_page(page, chat_server)
+    ask(page, "How is our budget tracking?")  # the dashboard draws its charts once there is usage
+    open_page(page, chat_server, "sessions")
+    page.get_by_role("tab", name="Cost dashboard").click()
+    page.wait_for_selector(".st-key-card-latency .js-plotly-plot .xtick text")
+    idle(page)
+    found = contrasts(page, CHART_TEXT, "fill")
+    shot(page, "contrast-charts")
+    assert any(text == "Day (UTC)" for text, _ in found), found
+    assert all(ratio >= AA for _, ratio in found), sorted(found, key=lambda item: item[1])[:5]
