@@ -93,6 +93,9 @@ st.html(
     /* Plotly's grey axes (#808495, 3.8:1 on white): the page's text at 72%, as captions (both themes) */
     .js-plotly-plot :is(.xtick text, .ytick text, .xtitle, .ytitle, .legendtext, .annotation-text)
         { fill: color-mix(in srgb, currentColor 72%, transparent) !important; }
+    [class*="st-key-card-"] [data-testid="stMarkdownContainer"]:has(h2) { margin-bottom: 0; }
+    [class*="st-key-card-"] [data-testid="stMarkdownContainer"] h2 { font-size: 1rem; font-weight: 600;
+        padding: 0; letter-spacing: normal; line-height: 1.6; }
     [class*="st-key-csv-"] button em { position: absolute; width: 1px; height: 1px; overflow: hidden;
         clip-path: inset(50%); white-space: nowrap; }
     :is(.st-key-sc-empty, .st-key-db-empty, .st-key-wi-empty) [data-testid="stMarkdownContainer"] h2
@@ -140,7 +143,7 @@ def _days_axis(fig: go.Figure, since: datetime, until: datetime) -> go.Figure:
 def _chart_card(title: str, fig: go.Figure | None, table: usage_views.ChartTable, file: str, note: str = "") -> None:
     with st.container(border=True, key=f"card-{file}"):
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.markdown(f"**{title}**")
+            st.markdown(f"## {title}", anchors=False)  # a heading for screen readers, a title's size
             st.space("stretch")
             st.download_button(  # read "CSV of <title>": the title is visually hidden (the page's CSS)
                 f"CSV _of {title}_",

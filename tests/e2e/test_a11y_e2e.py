@@ -326,3 +326,28 @@ def test_each_charts_csv_button_names_its_chart(page: Any, chat_server: Streamli
     button = page.get_by_role("button", name="CSV of Tokens per day by model")
     hidden = button.locator("em").bounding_box()
     assert hidden is not None and hidden["width"] <= 1, hidden  # sighted users still see 'CSV'
+
+
+def test_the_dashboards_charts_are_headings(page: Any, chat_server: StreamlitServer) -> None:
+    """The cost dashboard's chart titles were bold paragraphs: heading navigation on the tab met no
+    heading at all after the page's h1, so a screen reader could not jump from chart to chart.
+    They are h2s now, the size they were."""
+    open_page(page, chat_server)
+    page.fill(INPUT, "How is our budget tracking?")  # the dashboard draws its charts once there is usage
+    page.press(INPUT, "Enter")
+    page.wait_for_selector(FOOTERS)
+    idle(page)
+    open_page(page, chat_server, "sessions")
+    page.get_by_role("tab", name="Cost dashboard").click()
+    page.wait_for_selector(".st-key-card-latency")
+    idle(page)
+    titles = page.get_by_role("tabpanel").get_by_role("heading", level=2)
+    names = [titles.nth(i).inner_text() for i in range(titles.count())]
+    assert "Tokens per day by model" in names and "Budget use per user" in names, names
+    size = page.get_by_role("heading", name="Tokens per day by model").evaluate("(h) => getComputedStyle(h).fontSize")
+    assert float(size.removesuffix("px")) < 18, size  # set as the card's title, not as a section's
+    middle = "(e) => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; }"
+    title = page.get_by_role("heading", name="Tokens per day by model").evaluate(middle)
+    csv = page.get_by_role("button", name="CSV of Tokens per day by model").evaluate(middle)
+    assert abs(title - csv) < 2, (title, csv)  # on the line of its CSV button, as it was
+    shot(page, "a11y-dashboard-headings")
