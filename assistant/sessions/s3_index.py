@@ -167,7 +167,7 @@ def upsert_from_doc(conn: Connection, body: dict[str, Any], storage_name: str) -
 
 def upsert_current(
     index: SqlIndex, body: dict[str, Any], storage_name: str, refetch: Callable[[], dict[str, Any]]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bool]:
     """:func:`upsert_from_doc` under the row's lock, never moving the row back to an older document.
 
     A turn may be stored between the read of ``body`` and this write (reindex while users chat,
@@ -175,7 +175,7 @@ def upsert_current(
     The object is then read again (``refetch``, one GET) and that is what the row is made to match.
 
     Returns:
-        The document the row now matches.
+        The document the row now matches, and whether the row was new.
     """
     sid = str(body["meta"]["id"])
     with index.tx() as conn:
@@ -191,7 +191,7 @@ def upsert_current(
             )
             body = refetch()
         upsert_from_doc(conn, body, storage_name)
-    return body
+    return body, current is None
 
 
 def mark_damaged(index: SqlIndex, session_id: str, reason: str) -> None:
@@ -267,7 +267,8 @@ def reindex(
     meanwhile: :func:`upsert_current`, ``refetch``); ledger rows are added by ``call_id``
     only where missing, so running it twice changes nothing. Unreadable objects are
     logged and marked damaged (``get`` does that); index rows of S3 sessions whose object is
-    gone are marked damaged too.
+    gone are marked damaged too. Sessions chat on meanwhile: a row it had to create, or one not
+    listed, is checked with one HeadObject (a session deleted, or created, since it was read).
 
     Returns:
         The number of sessions indexed.
@@ -293,10 +294,17 @@ def reindex(
             mark_damaged(index, sid, "owner mismatch")
             continue
         try:
-            upsert_current(index, body, storage_name, functools.partial(refetch, key, sid))
+            _, new_row = upsert_current(index, body, storage_name, functools.partial(refetch, key, sid))
         except SessionDamagedError as e:  # damaged by the turn stored meanwhile
             logger.error("bucket=<%s>, key=<%s> | skipping damaged session object", objects.bucket, key)
             mark_damaged(index, sid, getattr(e, "reason", "object unreadable"))
+            continue
+        if new_row and objects.is_missing(key):  # its user deleted it since it was read: not brought back
+            with index.tx() as conn:
+                index.delete_rows(conn, sid)
+            logger.info(
+                "bucket=<%s>, session_id=<%s> | session deleted during reindex, left deleted", objects.bucket, sid
+            )
             continue
         objects.cache_drop(sid)
         count += 1

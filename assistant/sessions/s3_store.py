@@ -153,7 +153,7 @@ class S3SessionStore(IndexedStore):
         sid = str(body["meta"]["id"])
         key = object_key(str(body["meta"]["user_id"]), sid)
         try:
-            return upsert_current(self.index, body, self.storage_name, lambda: self._reread(key, sid))
+            return upsert_current(self.index, body, self.storage_name, lambda: self._reread(key, sid))[0]
         except DamagedObjectError as e:
             self._mark_damaged(sid, e.reason)
             raise

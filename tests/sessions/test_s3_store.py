@@ -596,3 +596,26 @@ def test_the_documented_iam_policy_grants_every_s3_action_the_store_uses() -> No
     policy = json.loads(policy_text.split("The role needs exactly:\n\n```json\n", 1)[1].split("```", 1)[0])
     objects = next(s for s in policy["Statement"] if s["Sid"] == "SessionObjects")
     assert set(objects["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+
+
+def test_a_session_deleted_while_reindex_reads_it_stays_deleted(any_engine, make_s3_store: MakeStore) -> None:
+    """Deleted by its user between reindex's read of its object and its index write: reindex wrote
+    the row back, and the deleted session came back in the list as Damaged."""
+    store = make_s3_store(any_engine)
+    kept = store.create_session("u1", model="offline", title="Kept")
+    gone = store.create_session("u1", model="offline", title="Gone")
+    client = make_client()
+    keys: list[str] = []
+
+    def user_deletes_it_meanwhile(**kwargs: Any) -> None:
+        if gone.id in keys[-1]:
+            make_s3_store(any_engine).delete(gone.id, "u1")
+
+    client.meta.events.register("before-parameter-build.s3.GetObject", lambda params, **kw: keys.append(params["Key"]))
+    client.meta.events.register("after-call.s3.GetObject", user_deletes_it_meanwhile)
+    make_s3_store(any_engine, client=client).reindex()
+    listed, total = store.list_sessions(SessionQuery(user_id="u1"))
+    assert [m.title for m in listed] == ["Kept"] and total == 1
+    with pytest.raises(SessionNotFoundError):
+        store.get_meta(gone.id, "u1")
+    assert store.get_meta(kept.id, "u1").damaged is None
