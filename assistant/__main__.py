@@ -8,6 +8,7 @@ The CLI uses the same ChatService and queries as the Streamlit pages; ``sessions
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -118,6 +119,9 @@ def _resume(service: ChatService, session_arg: str, user: str) -> SessionMeta | 
     except SessionError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if meta.damaged:  # read it: a stored conversation back in place (restored) clears the mark
+        with contextlib.suppress(SessionError):
+            meta = service.open_session(session_id, user).meta
     if meta.damaged:  # every message was refused, and "Resume with" offered it again
         print(
             f"error: “{meta.title}” cannot be opened: its stored conversation is missing or damaged; "

@@ -7,6 +7,7 @@ printed as exact figures.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -254,3 +255,36 @@ def test_every_users_list_says_whose_each_session_is(
     assert all(owners[row.split()[0]] in row.split() for row in rows), rows
     assert main(["sessions", "list", "--user", "alice-sub"]) == 0  # one user's list: no owner column
     assert "alice-sub" not in capsys.readouterr().out
+
+
+def test_chat_resumes_a_session_marked_damaged_once_its_object_is_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], aws_env: None
+) -> None:
+    """The object came back (restored from a bucket version): chat --session still refused it, as
+    only a page that opened it or a reindex cleared the mark."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        client = make_client(endpoint)
+        client.create_bucket(Bucket=BUCKET)
+        db = tmp_path / "index.db"
+        engine = make_engine(f"sqlite:///{db}")
+        upgrade(engine)
+        store = S3SessionStore(engine, client=client, bucket=BUCKET)
+        meta = store.create_session("test-user-123", model="offline", title="Board prep")
+        key = object_key("test-user-123", meta.id)
+        saved = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        client.delete_object(Bucket=BUCKET, Key=key)
+        store.reindex()
+        assert store.get_meta(meta.id, "test-user-123").damaged == "object missing"
+        client.put_object(Bucket=BUCKET, Key=key, Body=saved)
+        engine.dispose()
+        for name, value in {**_env(db), "SESSIONS_BUCKET_NAME": BUCKET, "S3_ENDPOINT_URL": endpoint}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr("sys.stdin", io.StringIO("/quit\n"))
+        assert main(["chat", "--session", meta.id]) == 0
+        assert "Resuming “Board prep” (0 turns, active)" in capsys.readouterr().out
+    finally:
+        server.stop()
