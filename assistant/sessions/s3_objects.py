@@ -50,6 +50,10 @@ _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 
 UNAVAILABLE_WRITE = "Session storage is unavailable; your last change was not saved. Try again in a moment."
 UNAVAILABLE_READ = "Session storage is unavailable; the session could not be opened. Try again in a moment."
+READ_DENIED = (
+    "Storage refused to read this session (access denied), so it cannot be opened; its stored "
+    "conversation may be missing. Other sessions are unaffected; ask your administrator."
+)
 DELETE_FAILED = "Session storage is unavailable; the session was not deleted. Try again in a moment."
 DELETE_DENIED = (
     "This deployment's storage does not allow deleting sessions, so nothing was deleted. "
@@ -294,13 +298,15 @@ class SessionObjects:
             if _is_missing(e):
                 logger.error("session_id=<%s>, bucket=<%s> | session object is missing", session_id, self.bucket)
                 raise DamagedObjectError(MISSING_MESSAGE, reason="object missing") from e
+            denied = _error_code(e) == "AccessDenied"
             logger.error(
-                "session_id=<%s>, bucket=<%s>, code=<%s> | session object read failed",
+                "session_id=<%s>, bucket=<%s>, code=<%s> | session object read failed%s",
                 session_id,
                 self.bucket,
                 _error_code(e),
+                " (without s3:ListBucket a missing object reads as AccessDenied)" if denied else "",
             )
-            raise StorageUnavailableError(UNAVAILABLE_READ) from e
+            raise StorageUnavailableError(READ_DENIED if denied else UNAVAILABLE_READ) from e
         except BotoCoreError as e:
             logger.error(
                 "session_id=<%s>, bucket=<%s>, error=<%s> | session object read failed",

@@ -619,3 +619,32 @@ def test_a_session_deleted_while_reindex_reads_it_stays_deleted(any_engine, make
     with pytest.raises(SessionNotFoundError):
         store.get_meta(gone.id, "u1")
     assert store.get_meta(kept.id, "u1").damaged is None
+
+
+def test_a_read_refused_by_the_bucket_policy_says_so_not_try_again(any_engine, make_s3_store: MakeStore) -> None:
+    """A role without s3:ListBucket (DEPLOYMENT.md allows dropping it from the web role) gets 403,
+    not 404, for a missing object; a KMS key the role may not use gets 403 too. Both read
+    "Session storage is unavailable ... Try again in a moment", which never helps."""
+    store = make_s3_store(any_engine)
+    meta = store.create_session("u1", model="offline")
+
+    def access_denied(**kwargs: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        error = {"Code": "AccessDenied", "Message": "Access Denied"}
+        return AWSResponse("https://s3.amazonaws.com", 403, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
+
+    reader = make_s3_store(any_engine)  # another process: nothing cached
+    reader.client.meta.events.register("before-call.s3.GetObject", access_denied)
+    with pytest.raises(StorageUnavailableError) as refused:
+        reader.load(meta.id, "u1")
+    assert str(refused.value) == (
+        "Storage refused to read this session (access denied), so it cannot be opened; its stored "
+        "conversation may be missing. Other sessions are unaffected; ask your administrator."
+    )
+    assert reader.get_meta(meta.id, "u1").damaged is None, "not marked: it may be readable again"
+    reader.client.meta.events.unregister("before-call.s3.GetObject", access_denied)
+    assert reader.load(meta.id, "u1").meta.id == meta.id
