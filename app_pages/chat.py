@@ -342,7 +342,9 @@ def _load() -> None:
     if meta is not None:
         st.session_state[LAST_OPEN] = meta.id
     model_note = service.model_refusal(meta) if meta is not None and not meta.read_only else None
-    read_only = bool(meta and (meta.read_only or model_note))
+    # A session whose stored conversation cannot be opened (damaged, or storage refused it) takes
+    # nothing either: it showed the welcome, the starters and an input whose sends were refused.
+    read_only = bool(meta and (meta.read_only or model_note or doc is None))
     failed, answering_elsewhere = _unanswered(meta)
     compare_models = compare_choices(service, meta, identity.email) if meta is not None else []
 
@@ -849,7 +851,9 @@ def _conversation() -> None:
     # Pinned to the bottom; calling it first tells the page whether this run sends something
     # before anything is drawn.
     prompt = pinned_chat_input(
-        "This session is read-only" if read_only else "Ask about your meetings, budget or priorities…",
+        ("This session cannot be opened" if doc is None else "This session is read-only")
+        if read_only
+        else "Ask about your meetings, budget or priorities…",
         disabled=read_only,
         submit_mode="disable",
         key="chat-input",
@@ -899,7 +903,16 @@ def _conversation() -> None:
             _draw_failed(failed)
         elif answering_elsewhere is not None and to_send is None:
             _draw_answering_elsewhere(answering_elsewhere)
-        if meta is not None and read_only:
+        if meta is not None and doc is None:  # _current said why it cannot be shown
+            st.button(
+                "Start a new session",
+                icon=":material/add_comment:",
+                type="primary",
+                key="unopenable-new-session",
+                on_click=_open,
+                args=(None,),
+            )
+        elif meta is not None and read_only:
             with st.container(key="read-only"):
                 st.info(model_note or view.read_only_notice(meta), icon=":material/lock:")
                 st.button(

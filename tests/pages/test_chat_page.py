@@ -494,3 +494,32 @@ def test_the_demo_calendar_links_to_where_your_own_is_connected(make_app: Callab
     at.run()
     assert not at.exception, at.exception
     assert not [link for link in at.get("page_link") if "Use your own calendar" in str(link.proto.label)]
+
+
+def test_a_session_whose_conversation_cannot_be_opened_offers_no_input_and_a_way_out(
+    make_app: Callable[..., AppTest],
+) -> None:
+    """A session whose stored conversation is damaged (or that storage refused to read) showed
+    its error above the welcome, the starters, the Prep queue and an input whose every send was
+    then refused. It now shows the error, a disabled input saying why, and Start a new session."""
+    import sqlalchemy as sa
+
+    from assistant import db
+
+    at = make_app()
+    service = _service()
+    meta = service.create_session(USER)
+    service.run_turn(meta.id, USER, "What meetings do I have this week?")
+    with db.write_tx(service.store.engine) as conn:
+        conn.execute(sa.update(db.messages).where(db.messages.c.session_id == meta.id).values(content="{not json"))
+    service._slots.evict(meta.id)
+    at.query_params["session"] = meta.id
+    at.run()
+    assert not at.exception, at.exception
+    assert any("This session cannot be shown" in str(e.value) for e in at.error), [e.value for e in at.error]
+    assert "Hello," not in _texts(at)
+    assert not [b for b in at.button if b.key and (b.key.startswith("starter-") or b.key.startswith("prep-"))]
+    assert at.chat_input[0].disabled and at.chat_input[0].placeholder == "This session cannot be opened"
+    _button(at, "unopenable-new-session").click().run()
+    assert "session" not in at.query_params
+    assert "Hello," in _texts(at) and not at.chat_input[0].disabled
