@@ -393,7 +393,7 @@ def _sidebar() -> None:
 
     if meta is not None:
         with st.container(border=True, key="current-session"):
-            badge = view.state_badge(meta.state)
+            badge = view.state_badge("damaged" if doc is None else meta.state)
             st.markdown(f"**{view.display_title(meta.title, 60)}**")
             st.badge(badge.label, icon=badge.icon, color=badge.color)
             SLOTS["summary"] = st.empty()  # filled by _conversation, like the spend
@@ -764,8 +764,8 @@ def _draw_header() -> None:
     with header:
         st.markdown(f"# {view.display_title(meta.title) if meta else UNTITLED}", anchors=False)
         with st.container(horizontal=True, gap="small"):
-            if meta is not None:
-                badge = view.state_badge(meta.state)
+            if meta is not None:  # one whose conversation cannot be opened is not "Active" to its reader
+                badge = view.state_badge("damaged" if doc is None else meta.state)
                 st.badge(badge.label, icon=badge.icon, color=badge.color)
             # the session's own model; before a session starts, the one it will start with
             shown = model_view((meta.model if meta else picked_model(pickable)) or service.model_name)

@@ -36,6 +36,7 @@ STATE_BADGES: dict[str, Badge] = {
     "active": Badge("Active", ":material/radio_button_checked:", "green"),
     "completed": Badge("Completed", ":material/task_alt:", "gray"),
     "expired": Badge("Expired", ":material/schedule:", "orange"),
+    "damaged": Badge("Cannot be opened", ":material/broken_image:", "red"),  # its stored conversation
 }
 STATE_ICONS: dict[str, str] = {
     "active": ":material/chat_bubble:",
@@ -48,7 +49,8 @@ def state_badge(state: SessionState | str) -> Badge:
     """The badge for a session state.
 
     Args:
-        state: "active", "completed" or "expired".
+        state: "active", "completed" or "expired"; "damaged" for a session whose stored
+            conversation cannot be opened.
 
     Returns:
         Its badge (unknown states get a neutral badge with the raw name).

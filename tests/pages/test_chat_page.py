@@ -520,6 +520,8 @@ def test_a_session_whose_conversation_cannot_be_opened_offers_no_input_and_a_way
     assert "Hello," not in _texts(at)
     assert not [b for b in at.button if b.key and (b.key.startswith("starter-") or b.key.startswith("prep-"))]
     assert at.chat_input[0].disabled and at.chat_input[0].placeholder == "This session cannot be opened"
+    badges = [str(m.value) for m in at.markdown if "-badge[" in str(m.value)]
+    assert any("Cannot be opened" in b for b in badges) and not any("Active" in b for b in badges), badges
     _button(at, "unopenable-new-session").click().run()
     assert "session" not in at.query_params
     assert "Hello," in _texts(at) and not at.chat_input[0].disabled
