@@ -778,10 +778,18 @@ def _draw_flash() -> None:
 
 
 # --------------------------------------------------------------------------- main
-def _tab_connected() -> bool:
-    """Whether this browser tab is still connected (a closed or reloaded one is not)."""
+def _tab_connection() -> object | None:
+    """This browser tab's connection (its websocket client), or None once it is gone.
+
+    A tab that lost its connection reconnects to the same session with a new client, often
+    before the interrupted run has ended: compared with the one the run began with, it tells
+    a dropped connection from a click elsewhere, where the tab stays connected throughout.
+    """
     ctx = get_script_run_ctx()
-    return ctx is not None and runtime.exists() and runtime.Runtime.instance().is_active_session(ctx.session_id)
+    if ctx is None or not runtime.exists():
+        return None
+    info = runtime.Runtime.instance()._session_mgr.get_active_session_info(ctx.session_id)
+    return info.client if info is not None else None
 
 
 def _fragment_rerun() -> bool:
@@ -877,6 +885,7 @@ def _conversation() -> None:
         st.session_state[REFUSED] = outcome
         st.rerun(scope="fragment" if _fragment_rerun() else "app")
     started = outcome if isinstance(outcome, _Started) else None
+    connection = _tab_connection()
     comparing = None
     # From here on a Stop or a click elsewhere may end this run at any Streamlit call: the answer
     # started above is closed by the finally below (left to the garbage collector, it was noted
@@ -931,12 +940,15 @@ def _conversation() -> None:
         # Interrupted runs land here too. Stop or a click elsewhere reruns the app: the user
         # stopped the answer (ChatService.stop, then closing the iterator), and the service
         # stores what was produced as stopped. With runner.fastReruns a click elsewhere stops
-        # the run too: the tab is still connected then. A page that lost its connection, or was
-        # reloaded or closed, stops the script run instead: its answer is read to its end on a
+        # the run too: the tab is still connected then, on the same connection. A page that lost
+        # its connection (even one back already, on a new one), or was reloaded or closed, stops
+        # the script run instead: its answer is read to its end on a
         # thread of its own and stored whole, and the page shows it once it is back (meanwhile
         # "still being answered"). Cutting it there cost a reader on a flaky network the answer.
         # Nothing Streamlit comes first: under a StopException the first st call raises it again.
-        user_stopped = not isinstance(sys.exc_info()[1], StopException) or _tab_connected()
+        user_stopped = not isinstance(sys.exc_info()[1], StopException) or (
+            connection is not None and _tab_connection() is connection
+        )
         if started is not None:
             if not user_stopped:
                 finish_unread(started.events)
