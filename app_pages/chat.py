@@ -788,7 +788,10 @@ def _tab_connection() -> object | None:
     ctx = get_script_run_ctx()
     if ctx is None or not runtime.exists():
         return None
-    info = runtime.Runtime.instance()._session_mgr.get_active_session_info(ctx.session_id)
+    sessions = getattr(runtime.Runtime.instance(), "_session_mgr", None)  # AppTest's runtime has none
+    if sessions is None:
+        return None
+    info = sessions.get_active_session_info(ctx.session_id)
     return info.client if info is not None else None
 
 
