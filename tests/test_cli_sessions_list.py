@@ -12,7 +12,10 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
@@ -202,11 +205,10 @@ def test_a_session_marked_damaged_is_listed_as_damaged_not_active(
     assert states == {"Gone": "damaged", "Kept": "active"}
 
 
-def test_reindex_says_how_many_sessions_it_could_not_rebuild(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], aws_env: None
-) -> None:
-    """Objects deleted or garbled behind the app's back: reindex said only "reindexed 1 session",
-    and the two sessions it had marked damaged were named in log lines alone."""
+@contextmanager
+def _s3_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, S3SessionStore]]:
+    """A moto S3 server with the sessions bucket, a store over it and an index in SQLite, and the
+    environment that points the CLI at both: (S3 client, store)."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -217,13 +219,23 @@ def test_reindex_says_how_many_sessions_it_could_not_rebuild(
         db = tmp_path / "index.db"
         engine = make_engine(f"sqlite:///{db}")
         upgrade(engine)
-        store = S3SessionStore(engine, client=client, bucket=BUCKET)
+        for key, value in {**_env(db), "SESSIONS_BUCKET_NAME": BUCKET, "S3_ENDPOINT_URL": endpoint}.items():
+            monkeypatch.setenv(key, value)
+        yield client, S3SessionStore(engine, client=client, bucket=BUCKET)
+    finally:
+        server.stop()
+
+
+def test_reindex_says_how_many_sessions_it_could_not_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], aws_env: None
+) -> None:
+    """Objects deleted or garbled behind the app's back: reindex said only "reindexed 1 session",
+    and the two sessions it had marked damaged were named in log lines alone."""
+    with _s3_cli(tmp_path, monkeypatch) as (client, store):
         _kept, gone, garbled = (store.create_session("test-user-123", model="offline", title=t) for t in "abc")
         client.delete_object(Bucket=BUCKET, Key=object_key("test-user-123", gone.id))
         client.put_object(Bucket=BUCKET, Key=object_key("test-user-123", garbled.id), Body=b'{"schema": 1, "me')
-        engine.dispose()
-        for key, value in {**_env(db), "SESSIONS_BUCKET_NAME": BUCKET, "S3_ENDPOINT_URL": endpoint}.items():
-            monkeypatch.setenv(key, value)
+        store.engine.dispose()
         assert main(["sessions", "reindex"]) == 0
         out = capsys.readouterr().out.strip().splitlines()
         assert out == [
@@ -231,8 +243,6 @@ def test_reindex_says_how_many_sessions_it_could_not_rebuild(
             "2 sessions cannot be opened: their stored conversation is missing or damaged "
             "(listed as damaged; the log above names each)",
         ]
-    finally:
-        server.stop()
 
 
 def test_every_users_list_says_whose_each_session_is(
@@ -262,17 +272,7 @@ def test_chat_resumes_a_session_marked_damaged_once_its_object_is_back(
 ) -> None:
     """The object came back (restored from a bucket version): chat --session still refused it, as
     only a page that opened it or a reindex cleared the mark."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        client = make_client(endpoint)
-        client.create_bucket(Bucket=BUCKET)
-        db = tmp_path / "index.db"
-        engine = make_engine(f"sqlite:///{db}")
-        upgrade(engine)
-        store = S3SessionStore(engine, client=client, bucket=BUCKET)
+    with _s3_cli(tmp_path, monkeypatch) as (client, store):
         meta = store.create_session("test-user-123", model="offline", title="Board prep")
         key = object_key("test-user-123", meta.id)
         saved = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
@@ -280,11 +280,7 @@ def test_chat_resumes_a_session_marked_damaged_once_its_object_is_back(
         store.reindex()
         assert store.get_meta(meta.id, "test-user-123").damaged == "object missing"
         client.put_object(Bucket=BUCKET, Key=key, Body=saved)
-        engine.dispose()
-        for name, value in {**_env(db), "SESSIONS_BUCKET_NAME": BUCKET, "S3_ENDPOINT_URL": endpoint}.items():
-            monkeypatch.setenv(name, value)
+        store.engine.dispose()
         monkeypatch.setattr("sys.stdin", io.StringIO("/quit\n"))
         assert main(["chat", "--session", meta.id]) == 0
         assert "Resuming “Board prep” (0 turns, active)" in capsys.readouterr().out
-    finally:
-        server.stop()
