@@ -45,18 +45,21 @@ def strip_control_chars(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
-
-
 def whole_characters(text: str) -> str:
     """``text`` with its UTF-16 surrogates made characters: a pair (an emoji sent as two escaped
     halves) becomes its character, a lone half U+FFFD. Nothing else changes.
 
     No UTF-8 encoder accepts a surrogate: not SQLite, Postgres or S3, nor the page's protobuf.
     """
-    if _SURROGATE_RE.search(text) is None:
+    if text.isascii():
         return text
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    try:
+        # UTF-8's strict encoder refuses surrogates and nothing else: a C-speed test, ~3x faster
+        # than searching for them (a turn's 50 kB snapshot passes through here when it is stored)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def ends_with_high_surrogate(text: str) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.inputs import (
     clean_display_text,
@@ -13,6 +15,7 @@ from assistant.inputs import (
     log_safe,
     strip_control_chars,
     validate_session_id,
+    whole_characters,
 )
 
 
@@ -128,3 +131,26 @@ def test_text_that_draws_nothing_has_no_visible_text(value: str) -> None:
 @pytest.mark.parametrize("value", ["a", "\u200bx\u200b", "שלום", "👍", "👨\u200d👩\u200d👧", ".", "\u0301e"])
 def test_text_with_something_to_see_has_visible_text(value: str) -> None:
     assert has_visible_text(value)
+
+
+@given(st.text(st.characters(codec="utf-8")))
+def test_text_without_surrogates_is_kept_as_it_is(value: str) -> None:
+    assert whole_characters(value) is value
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("party \ud83c\udf89 time", "party \U0001f389 time"),  # an emoji's two escaped halves
+        ("caf\u00e9 \ud83c", "caf\u00e9 \ufffd"),  # a lone first half, in non-ASCII text
+        ("\udf89 then ascii", "\ufffd then ascii"),  # a lone second half
+    ],
+)
+def test_surrogates_become_characters_that_storage_accepts(value: str, stored: str) -> None:
+    assert whole_characters(value) == stored
+    whole_characters(value).encode("utf-8")  # what SQLite, Postgres and S3 are given
+
+
+@given(st.text())
+def test_any_text_comes_out_storable(value: str) -> None:
+    whole_characters(value).encode("utf-8")
