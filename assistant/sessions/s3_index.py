@@ -258,7 +258,7 @@ def reindex(
     objects: SessionObjects,
     *,
     storage_name: str,
-    get: Callable[[str, str], tuple[dict[str, Any], str]],
+    get: Callable[[str, str], dict[str, Any]],
     refetch: Callable[[str, str], dict[str, Any]],
 ) -> int:
     """Rebuild the index rows (and the ledger rows of committed turns) from the bucket.
@@ -285,7 +285,7 @@ def reindex(
         sid = key.rsplit("/", 1)[-1][: -len(".json")]
         seen.add(sid)
         try:
-            body, _ = get(key, sid)
+            body = get(key, sid)
         except SessionDamagedError:
             logger.error("bucket=<%s>, key=<%s> | skipping damaged session object", objects.bucket, key)
             continue

@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 KEY_PREFIX = "sessions/"
 CACHE_SIZE = 256
+# The cached documents' stored size (JSON bytes; parsed, they take ~1.7x that in memory): 256
+# long sessions held ~500 MB before this bound.
+CACHE_BYTES = 32 * 1024 * 1024
 LOCK_STRIPES = 64
 WRITE_ID_META = "write-id"
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -118,6 +121,7 @@ class StoredObject:
     etag: str
     version: int
     body: dict[str, Any]
+    size: int = 0  # the document's stored size in bytes (what the cache's byte bound counts)
 
 
 class DamagedObjectError(SessionDamagedError):
@@ -135,13 +139,19 @@ class SessionObjects:
         client: The process's shared boto3 S3 client.
         bucket: Bucket holding the session objects.
         cache_size: How many documents to keep in memory (least recently used go first).
+        cache_bytes: At most how many bytes of stored documents to keep (the most recent one is
+            kept whatever its size).
     """
 
-    def __init__(self, client: Any, bucket: str, *, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(
+        self, client: Any, bucket: str, *, cache_size: int = CACHE_SIZE, cache_bytes: int = CACHE_BYTES
+    ) -> None:
         self.client = client
         self.bucket = bucket
         self._cache: collections.OrderedDict[str, StoredObject] = collections.OrderedDict()
         self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
+        self._cached_bytes = 0
         self._cache_lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
         # session id -> write-id of a PUT whose request was sent but whose answer never came
@@ -158,14 +168,24 @@ class SessionObjects:
 
     def cache_put(self, session_id: str, entry: StoredObject) -> None:
         with self._cache_lock:
+            old = self._cache.pop(session_id, None)
+            self._cached_bytes += entry.size - (old.size if old is not None else 0)
             self._cache[session_id] = entry
-            self._cache.move_to_end(session_id)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            while len(self._cache) > 1 and (
+                len(self._cache) > self._cache_size or self._cached_bytes > self._cache_bytes
+            ):
+                self._cached_bytes -= self._cache.popitem(last=False)[1].size
 
     def cache_drop(self, session_id: str) -> None:
         with self._cache_lock:
-            self._cache.pop(session_id, None)
+            old = self._cache.pop(session_id, None)
+            if old is not None:
+                self._cached_bytes -= old.size
+
+    def cached_bytes(self) -> int:
+        """The stored size of the documents the cache holds now."""
+        with self._cache_lock:
+            return self._cached_bytes
 
     def session_lock(self, session_id: str) -> threading.Lock:
         digest = hashlib.blake2b(session_id.encode("utf-8"), digest_size=2).digest()
@@ -204,7 +224,7 @@ class SessionObjects:
             if _is_conflict(e) or (if_match is not None and _is_missing(e)):
                 landed = self._own_write_landed(key, write_id)
                 if landed is not None:
-                    return StoredObject(etag=landed, version=int(body["meta"]["version"]), body=json.loads(data))
+                    return StoredObject(landed, int(body["meta"]["version"]), json.loads(data), len(data))
                 self.cache_drop(session_id)
                 logger.warning(
                     "session_id=<%s>, bucket=<%s>, code=<%s> | session object changed elsewhere",
@@ -233,7 +253,7 @@ class SessionObjects:
                     self._unsure[session_id] = write_id
                 self.cache_drop(session_id)
             raise StorageUnavailableError(UNAVAILABLE_WRITE) from e
-        return StoredObject(etag=str(response["ETag"]), version=int(body["meta"]["version"]), body=json.loads(data))
+        return StoredObject(str(response["ETag"]), int(body["meta"]["version"]), json.loads(data), len(data))
 
     def _own_write_landed(self, key: str, write_id: str) -> str | None:
         """After a 412: did an earlier attempt of this very PUT land (a retried request)?
@@ -288,8 +308,8 @@ class SessionObjects:
             write_id = self._unsure.pop(session_id, None)
         return write_id is not None and self._own_write_landed(key, write_id) is not None
 
-    def get(self, key: str, session_id: str) -> tuple[dict[str, Any], str]:
-        """One GetObject; returns the parsed document and its ETag."""
+    def get(self, key: str, session_id: str) -> StoredObject:
+        """One GetObject; returns the parsed document with its ETag and size."""
         logger.debug("session_id=<%s>, bucket=<%s> | reading session object", session_id, self.bucket)
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
@@ -319,7 +339,7 @@ class SessionObjects:
             body = self.parse(raw, session_id)
         except SessionDamagedError as e:
             raise DamagedObjectError(str(e), reason="object unreadable") from e
-        return body, str(response["ETag"])
+        return StoredObject(str(response["ETag"]), int(body["meta"]["version"]), body, len(raw))
 
     @staticmethod
     def parse(raw: bytes, session_id: str | None) -> dict[str, Any]:

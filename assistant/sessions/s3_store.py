@@ -70,6 +70,7 @@ from assistant.sessions.rows import (
 )
 from assistant.sessions.s3_index import index_turn, mark_damaged, reindex, upsert_current
 from assistant.sessions.s3_objects import (
+    CACHE_BYTES,
     CACHE_SIZE,
     DAMAGED_MESSAGE,
     SCHEMA_VERSION,
@@ -102,6 +103,7 @@ class S3SessionStore(IndexedStore):
         expiry_hours: Idle time after which an active session becomes expired.
         clock: Source of "now" (tests pass a fixed clock).
         cache_size: How many session documents to keep in memory (least recently used go first).
+        cache_bytes: At most how many bytes of stored documents to keep in memory.
     """
 
     storage_name = "s3"
@@ -115,13 +117,14 @@ class S3SessionStore(IndexedStore):
         expiry_hours: float = 24.0,
         clock: Callable[[], datetime] = utcnow,
         cache_size: int = CACHE_SIZE,
+        cache_bytes: int = CACHE_BYTES,
     ) -> None:
         super().__init__(engine, expiry_hours=expiry_hours, clock=clock)
-        self.objects = SessionObjects(client, bucket, cache_size=cache_size)
+        self.objects = SessionObjects(client, bucket, cache_size=cache_size, cache_bytes=cache_bytes)
         self.client = client
         self.bucket = bucket
 
-    def _get(self, key: str, session_id: str) -> tuple[dict[str, Any], str]:
+    def _get(self, key: str, session_id: str) -> StoredObject:
         """One GetObject; a missing or unreadable object is marked damaged in the index."""
         try:
             return self.objects.get(key, session_id)
@@ -134,9 +137,9 @@ class S3SessionStore(IndexedStore):
         cached = self.objects.cache_get(row.id)
         if cached is not None and cached.version == row.version:
             return cached.body, cached.etag
-        body, etag = self._get(object_key(row.user_id, row.id), row.id)
-        self.objects.cache_put(row.id, StoredObject(etag=etag, version=int(body["meta"]["version"]), body=body))
-        return body, etag
+        read = self._get(object_key(row.user_id, row.id), row.id)
+        self.objects.cache_put(row.id, read)
+        return read.body, read.etag
 
     # -- index -----------------------------------------------------------------------
     def _mark_damaged(self, session_id: str, reason: str) -> None:
@@ -144,9 +147,9 @@ class S3SessionStore(IndexedStore):
 
     def _reread(self, key: str, session_id: str) -> dict[str, Any]:
         """One GetObject of the session as S3 holds it now (cached, like any document read)."""
-        body, etag = self.objects.get(key, session_id)
-        self.objects.cache_put(session_id, StoredObject(etag=etag, version=int(body["meta"]["version"]), body=body))
-        return body
+        read = self.objects.get(key, session_id)
+        self.objects.cache_put(session_id, read)
+        return read.body
 
     def _repair(self, body: dict[str, Any]) -> dict[str, Any]:
         """Make the index row match ``body`` (or the object now, when a turn was stored meanwhile)."""
@@ -486,8 +489,8 @@ class S3SessionStore(IndexedStore):
             self.index,
             self.objects,
             storage_name=self.storage_name,
-            get=self._get,
-            refetch=lambda key, sid: self.objects.get(key, sid)[0],
+            get=lambda key, sid: self._get(key, sid).body,
+            refetch=lambda key, sid: self.objects.get(key, sid).body,
         )
 
 

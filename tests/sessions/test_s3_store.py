@@ -248,6 +248,37 @@ def test_one_request_per_turn_and_per_resume_with_chat_service(any_engine, make_
     assert counter.counts == {"GetObject": 1}
 
 
+def test_documents_kept_in_memory_are_bounded_by_their_size(any_engine, make_s3_store: MakeStore) -> None:
+    """256 long sessions opened on a server held ~500 MB: the cache also stops at a byte bound."""
+    writer = make_s3_store(any_engine)
+    ids = []
+    for i in range(6):
+        meta = writer.create_session("u1", model="offline")
+        commit = _commit(0, 0, session_id=meta.id)
+        commit.messages[1]["content"][0]["text"] = f"Answer {i} " + "x" * 20_000  # a long answer
+        writer.commit_turn(meta.id, "u1", expected_version=None, commit=commit)
+        ids.append(meta.id)
+    one = make_client().head_object(Bucket=BUCKET, Key=object_key("u1", ids[0]))["ContentLength"]
+    store = make_s3_store(any_engine, cache_bytes=3 * one + one // 2)  # room for three
+    counter = RequestCounter(store.client)
+    for sid in ids:
+        assert "x" * 100 in store.load(sid, "u1").messages[1]["content"][0]["text"]
+    assert store.objects.cached_bytes() <= 3 * one + one // 2
+    counter.reset()
+    for sid in ids[-3:]:  # the three most recent are served from memory
+        store.load(sid, "u1")
+    assert counter.total == 0
+    assert store.load(ids[0], "u1").messages[1]["content"][0]["text"].startswith("Answer 0 ")  # read again
+    assert counter.counts == {"GetObject": 1}
+    assert store.objects.cached_bytes() <= 3 * one + one // 2
+
+    tiny = make_s3_store(any_engine, cache_bytes=10)  # smaller than any document: the latest is kept
+    tiny.load(ids[0], "u1")
+    counter = RequestCounter(tiny.client)
+    tiny.load(ids[0], "u1")
+    assert counter.total == 0
+
+
 # --------------------------------------------------------------------------- faults
 def test_failed_put_mid_turn_then_retry_stores_the_turn_once(any_engine, make_s3_store: MakeStore) -> None:
     store = make_s3_store(any_engine)
