@@ -75,7 +75,7 @@ from ui.model_choice import (
 )
 from ui.notices import Kind, draw_notices, notify
 from ui.prep_queue import load_queue, render_prep_queue
-from ui.streaming import draw_answer
+from ui.streaming import CURSOR, draw_answer
 
 logger = logging.getLogger("assistant.pages.chat")
 
@@ -85,7 +85,7 @@ FLASH = "chat_flash"  # ui.notices: shown on the next runs, above the conversati
 CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmation
 SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are drawn}
 LAST_OPEN = "chat_last_open"  # the session this tab last showed: the Chat page reopens it (New session clears it)
-ELSEWHERE_POLL_S = 2.0  # how often a tab looks for the answer another tab is writing
+ELSEWHERE_POLL_S = 1.0  # how often a tab looks for the answer another tab is writing
 RECENT_TURNS = 10  # a long session draws its latest answers; earlier ones load on request (keeps a send flat)
 SEARCH = "chat_search"
 ANSWERING = "chat_answering"  # the session whose answer this browser tab is drawing now (what Stop stops)
@@ -606,24 +606,31 @@ def _draw_answering_elsewhere(item: PendingTurn) -> None:
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(screen_markdown(item.text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="answering-elsewhere"):
-        st.info(
-            "This question is still being answered. The answer shows here when it is done.",
-            icon=":material/hourglass_top:",
-        )
-        st.button("Refresh", icon=":material/sync:", key="refresh-session")
         _follow_elsewhere(item.session_id)
+        st.button("Refresh", icon=":material/sync:", key="refresh-session")
 
 
 @st.fragment(run_every=ELSEWHERE_POLL_S)
 def _follow_elsewhere(session_id: str) -> None:
-    """Look again every few seconds; once the other tab's answer is stored (or it failed, or its
-    server went away) the whole page reruns and shows it, with no Refresh needed."""
+    """Look again every second; once the other tab's answer is stored (or it failed, or its
+    server went away) the whole page reruns and shows it, with no Refresh needed. Meanwhile an
+    answer this server is writing (for another tab, or for this one before a reload or a lost
+    connection) shows as far as it has come."""
     try:
         pending = service.pending_turn(session_id, user_id)
     except SessionError:
         return  # the store is unreachable for a moment: look again at the next tick
     if pending is None or pending.status != "running":
         st.rerun(scope="app")
+    so_far = service.answer_so_far(session_id, user_id)
+    st.info(
+        "This question is still being answered. "
+        + ("The rest shows as it comes." if so_far else "The answer shows here when it is done."),
+        icon=":material/hourglass_top:",
+    )
+    if so_far:
+        with st.container(key="answer-so-far"):
+            st.markdown(screen_markdown(so_far) + CURSOR, anchors=False)
 
 
 def _refuse(refused: _Refused) -> None:

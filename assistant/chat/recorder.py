@@ -146,6 +146,20 @@ class TurnRecorder:
     def current_call(self) -> _Call | None:
         return self.calls[-1] if self.calls else None
 
+    def text_so_far(self) -> str:
+        """The answer's text written so far this turn (each finished message's, then the one being
+        written), for a page that shows an answer it is not streaming. Read from other threads."""
+        parts = [
+            str(block["text"])
+            for message in list(self.messages)
+            if message.get("role") == "assistant"
+            for block in list(message.get("content") or [])
+            if isinstance(block, dict) and block.get("text")
+        ]
+        if self.current_text:
+            parts.append(self.current_text)
+        return "\n\n".join(parts)
+
 
 class RecorderHooks(HookProvider):
     """Hook provider bound to one agent; writes into the slot's current recorder."""

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
@@ -304,28 +302,6 @@ class ChatService:
         refuse_over_limits(self.settings, self.store.send_window(user_id, now=now, rate_window=RATE_WINDOW), now)
 
     # -- sending ----------------------------------------------------------------------
-    async def send(self, session_id: str, user_id: str, text: str) -> AsyncIterator[ChatEvent]:
-        """Send a message and stream the answer's events; the last event is Done or ErrorEvent.
-
-        Raises (before anything is written): ChatInputError, LimitExceededError,
-        SessionNotFoundError, SessionReadOnlyError, SessionBusyError.
-        """
-        prompt = self.validate_message(text)
-        meta, slot = self._prepare(session_id, user_id, prompt)
-        events: asyncio.Queue[ChatEvent | None] = asyncio.Queue()
-        task = asyncio.ensure_future(self._runner.run(slot, meta, prompt, events))
-        try:
-            while True:
-                event = await events.get()
-                if event is None:
-                    break
-                yield event
-        finally:
-            if not task.done():
-                self._runner.cancel(slot)
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.shield(task)
-
     def _prepare(
         self, session_id: str, user_id: str, prompt: str, retry_of: int | None = None
     ) -> tuple[SessionMeta, AgentSlot]:
@@ -397,6 +373,13 @@ class ChatService:
     def finish_answers(self, timeout: float) -> int:
         """Wait (at most ``timeout`` s) for every answer being written to be stored; how many still are."""
         return self._slots.wait_none_busy(timeout)
+
+    def answer_so_far(self, session_id: str, user_id: str) -> str | None:
+        """The text of the answer this process is writing for the user's session, so far (None when
+        it writes none: idle, another process answers, or not this user's session)."""
+        slot = self._slots.get(session_id)
+        rec = slot.recorder if slot is not None and slot.user_id == user_id and slot.lock.locked() else None
+        return rec.text_so_far() if rec is not None else None
 
     def pending_turn(self, session_id: str, user_id: str | None) -> PendingTurn | None:
         """The session's question that no stored turn answers yet, as the page should show it.

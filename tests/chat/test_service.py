@@ -157,6 +157,31 @@ def test_an_answer_its_page_left_unread_is_finished_and_stored_whole(sqlite_engi
     assert service.pending_turn(meta.id, "u1") is None
 
 
+def test_an_answer_being_written_can_be_read_so_far_by_its_owner_only(sqlite_engine) -> None:
+    """A page reloaded mid-answer (or a second tab) is not the one streaming the answer: it
+    showed "still being answered" with nothing of it until the end. It now reads the text so far."""
+    service = make_service(sqlite_engine, model=_slow)
+    meta = service.create_session("u1")
+    assert service.answer_so_far(meta.id, "u1") is None
+    stream = service.send_sync(meta.id, "u1", "What meetings do I have this week?")
+    got = _read_some(stream)
+    reader = finish_unread(stream)
+    seen = [service.answer_so_far(meta.id, "u1") or ""]
+    time.sleep(0.5)
+    seen.append(service.answer_so_far(meta.id, "u1") or "")
+    assert service.answer_so_far(meta.id, "u2") is None, "another user's session"
+    reader.join(timeout=30)
+    assert service.wait_idle(meta.id, timeout=10)
+    assert service.answer_so_far(meta.id, "u1") is None
+    shown = build_display_turns(service.open_session(meta.id, "u1"))[0].answer_text
+    assert len(seen[1]) > len(seen[0]) > len(got), seen
+
+    def words(text: str) -> str:  # the text so far sets a message's text apart from the next one's
+        return "".join(text.split())
+
+    assert all(words(shown).startswith(words(text)) for text in [got, *seen]), (seen, shown)
+
+
 def test_failure_mid_stream_after_a_tool_leaves_nothing_half_written(sqlite_engine) -> None:
     service = make_service(sqlite_engine, model_provider="faulty:midstream")
     meta = service.create_session("u1")

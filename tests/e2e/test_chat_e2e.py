@@ -587,6 +587,15 @@ def test_a_second_tab_is_told_at_once_that_the_first_one_is_answering(browser: A
         second.goto(f"{server.url}/?session={session_id(first)}")
         second.locator(".st-key-answering-elsewhere").wait_for(timeout=5_000)
         assert second.locator(MESSAGES, has_text="What meetings do I have this week?").count() == 1
+        # the answer shows there as far as it has come, and grows (it showed nothing until the end)
+        so_far = second.locator(".st-key-answer-so-far")
+        so_far.wait_for(timeout=5_000)
+        before = so_far.inner_text()
+        second.wait_for_function(
+            "n => (document.querySelector('.st-key-answer-so-far')?.innerText || '').length > n",
+            arg=len(before),
+            timeout=5_000,
+        )
         send(second, "How is our budget tracking?")
         second.locator(".st-key-refusal", has_text="still being written").wait_for(timeout=5_000)
         assert second.input_value(INPUT) == "How is our budget tracking?", "the refused text is back in the input"
