@@ -248,19 +248,19 @@ def test_a_small_xlsx_of_400_000_blank_rows_is_refused_at_once() -> None:
     """60 KB of blank rows (400,000 of them) took 10 s to read before it was accepted; 2 MB of them, minutes."""
     data = rewritten_sheet(extra_rows="<row><c/></row>" * 400_000)
     assert len(data) < 100_000
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a machine busy with other work does not count
     with pytest.raises(ContextInputError, match="empty rows"):
         parse_budget_xlsx(data)
-    assert time.monotonic() - started < 4  # ~1 s on a busy 2-core machine (2.8 s under heavy load); it was 10 s
+    assert time.process_time() - started < 4  # ~1 s of CPU; it was 10 s
 
 
 def test_an_xlsx_that_unpacks_to_far_more_than_a_budget_is_refused_at_once() -> None:
     """One row of 3,000,000 empty cells: 20 KB uploaded, 12 MB to parse."""
     data = rewritten_sheet(extra_cells="<c/>" * 3_000_000)
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a machine busy with other work does not count
     with pytest.raises(ContextInputError, match="unpacks to"):
         parse_budget_xlsx(data)
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
 
 
 def test_missing_and_unknown_columns_are_named() -> None:

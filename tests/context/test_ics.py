@@ -596,9 +596,9 @@ def test_a_daily_series_from_the_year_one_is_left_out_and_named() -> None:
     ancient = [f"UID:a{i}@x\nDTSTART:00010101T090000Z\nRRULE:FREQ=DAILY\nSUMMARY:Since Rome {i}" for i in range(10)]
     today = "UID:t@x\nDTSTART:20260410T090000Z\nDTEND:20260410T100000Z\nSUMMARY:Real meeting"
     source = IcsFileSource(events(*ancient, today), "old.ics")
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a machine busy with other work does not count
     found = source.fetch(*CACHE_WINDOW, UTC)
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
     assert [m.title for m in found] == ["Real meeting"]
     assert source.notice is not None and "“Since Rome 0”" in source.notice and "left out" in source.notice
 
@@ -607,9 +607,9 @@ def test_many_old_daily_series_together_are_cut_to_what_can_be_read() -> None:
     """Each daily series from 1900 is 46,000 steps (fine alone); 60 of them took 5 s to read."""
     old = [f"UID:o{i}@x\nDTSTART:19000101T090000Z\nRRULE:FREQ=DAILY\nSUMMARY:Old {i}" for i in range(60)]
     source = IcsFileSource(events(*old), "old.ics")
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a machine busy with other work does not count
     found = source.fetch(*CACHE_WINDOW, UTC)
-    assert time.monotonic() - started < 4
+    assert time.process_time() - started < 4
     assert 0 < len({m.title for m in found}) < 60
     assert source.notice is not None and "left out" in source.notice
 
