@@ -9,10 +9,10 @@ second time here. The rules every source follows:
   ``RECURRENCE-ID`` is listed at its new time under the id of its original start, and one
   removed with ``EXDATE`` or overridden with ``STATUS:CANCELLED`` is left out;
 - ``STATUS:CANCELLED`` events (series and one-offs) are left out;
-- an event the calendar's owner declined is left out. ICS has no "owner" field: the owner is
-  the ``owner_email`` the caller passes, or else ``X-WR-CALNAME`` when it is an email address
-  (Google names a primary calendar after its owner). Without either, nothing counts as
-  declined;
+- an event the calendar's owner declined is left out. ICS has no "owner" field: the owners are
+  the ``owner_email`` the caller passes and ``X-WR-CALNAME`` when it is an email address
+  (Google names a primary calendar after its owner; the user may sign in under another
+  address). Without either, nothing counts as declined;
 - ``TZID`` times keep their zone (Windows names such as "Eastern Standard Time" included),
   UTC stays UTC, floating times and all-day dates are placed in the caller's zone, and every
   start and end is returned in that zone;
@@ -131,8 +131,10 @@ class _Calendar:
                 event["UID"] = uids[0]
             if "RRULE" in event or "RDATE" in event or "RECURRENCE-ID" in event:
                 self.recurring_uids.add(_uid_of(event))
-        owner = owner_email or str(calendar.get("X-WR-CALNAME", "") or "")
-        self.owner_email = email_of(owner) if owner else None
+        # The signed-in user and the calendar's own owner (Google names a primary calendar after
+        # them) may be two addresses (an alias, a personal sign-in, the dev login): both decline.
+        owners = (owner_email, str(calendar.get("X-WR-CALNAME", "") or ""))
+        self.owner_emails = {email for email in map(email_of, filter(None, owners)) if email}
         self._query: recurring_ical_events.CalendarQuery | None = None
         self.truncated = False  # set when an expansion kept only the first MAX_OCCURRENCES
         self.left_out: list[str] = []  # titles of series that repeat too often to expand
@@ -253,7 +255,7 @@ class _Calendar:
         organizer_address = event.get("ORGANIZER")
         organizer_email = email_of(organizer_address) if organizer_address is not None else None
         attendees = attendees_of(event, organizer_email)
-        if self.owner_email and any(a.email == self.owner_email and a.response == "declined" for a in attendees):
+        if any(a.email in self.owner_emails and a.response == "declined" for a in attendees):
             return None
         uid = _uid_of(event)
         series_id: str | None = None

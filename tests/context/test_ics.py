@@ -174,6 +174,15 @@ def test_declined_by_the_calendar_owner_is_left_out() -> None:
     assert [m.title for m in parse_ics(invite, *window, UTC, owner_email="bo@x.example")] == ["Pitch"]
 
 
+def test_declined_by_the_calendar_owner_is_left_out_when_signed_in_under_another_address() -> None:
+    """A Google export names its owner (X-WR-CALNAME) and the user signed in with another address
+    (the dev login, a personal account, an alias): the owner's declines still count."""
+    window = (datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 5, tzinfo=UTC))
+    titles = [m.title for m in meetings("google_export.ics", *window, PARIS, owner_email="exec@example.com")]
+    assert "Renewal call - Customer Co" in titles
+    assert not any("Vendor pitch" in t for t in titles)
+
+
 def test_all_day_events_sit_at_local_midnight() -> None:
     for tz in (BERLIN, TOKYO, NEW_YORK):
         found = meetings("all_day.ics", datetime(2025, 4, 14, tzinfo=tz), datetime(2025, 4, 30, tzinfo=tz), tz)
