@@ -2,7 +2,8 @@
 
 In a ;-separated file a comma is a decimal one ("1200,50", "1.250.000,75") and a dot groups
 thousands when it comes twice ("2.500.000"); a single group ("1.200", "1,200": 1200 or 1.2?)
-is refused rather than guessed. Everything else is :func:`~assistant.context.row_checks.parse_amount`.
+is refused rather than guessed, and so is "1.200" in any file (a German Google Sheet's CSV).
+Everything else is :func:`~assistant.context.row_checks.parse_amount`.
 """
 
 from __future__ import annotations
@@ -23,26 +24,34 @@ _DIGIT_SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d)")
 def budget_amount(
     raw: Any, column: str, row: int, problems: list[Problem], *, dot_groups_thousands: bool
 ) -> float | None:
-    """One amount cell (see :func:`parse_amount`); "1.200" is refused where a dot may group thousands."""
-    if dot_groups_thousands and isinstance(raw, str) and _DOT_THOUSANDS.fullmatch(raw.strip()):
+    """One amount cell (see :func:`parse_amount`); "1.200" (1200 or 1.2?) is refused in any file."""
+    if isinstance(raw, str) and _DOT_THOUSANDS.fullmatch(raw.strip()):
         number = re.sub(r"[^\d.]", "", raw)
-        if number.count(".") > 1:  # "2.500.000": only a thousands separator comes twice
+        if number.count(".") > 1 and dot_groups_thousands:  # "2.500.000": only a thousands separator comes twice
             return parse_amount(raw.replace(".", ""), column=column, row=row, problems=problems)
-        head, tail = number.split(".")
-        decimal = f"{head}.{tail.rstrip('0') or '0'}"
-        problems.append(
-            Problem(
-                row,
-                column,
-                f"'{raw.strip()[:40]}' could be read two ways in a file separated by semicolons "
-                f"({head}{tail} or {decimal}); write it without the dot ({head}{tail}) or with a decimal "
-                f"comma ({decimal.replace('.', ',')})",
-            )
-        )
-        return None
+        head, tail = number.split(".", 1)
+        if number.count(".") == 1 and head != "0":  # "0.500" can only be a decimal
+            problems.append(_two_readings(raw, head, tail, column, row, dot_groups_thousands=dot_groups_thousands))
+            return None
     if dot_groups_thousands and isinstance(raw, str):
         return _semicolon_amount(raw, column, row, problems)
     return parse_amount(raw, column=column, row=row, problems=problems)
+
+
+def _two_readings(raw: str, head: str, tail: str, column: str, row: int, *, dot_groups_thousands: bool) -> Problem:
+    """The problem of "1.200": a German sheet's 1,200 (Google Sheets writes its CSV with commas in
+    every locale, so a comma file holds such amounts too) or 1.2; refused rather than guessed."""
+    decimal = f"{head}.{tail.rstrip('0') or '0'}"
+    if dot_groups_thousands:
+        where, other = " in a file separated by semicolons", f"with a decimal comma ({decimal.replace('.', ',')})"
+    else:
+        where, other = "", f"as {decimal}"
+    return Problem(
+        row,
+        column,
+        f"'{raw.strip()[:40]}' could be read two ways{where} ({head}{tail} or {decimal}); "
+        f"write it without the dot ({head}{tail}) or {other}",
+    )
 
 
 def _semicolon_amount(raw: str, column: str, row: int, problems: list[Problem]) -> float | None:

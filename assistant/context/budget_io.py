@@ -7,9 +7,9 @@ plan expected to be spent by now; it drives the "spending ahead of plan" flag). 
 carry a currency symbol and thousands separators (``$1,250,000``); in a ;-separated file (Excel's
 European layout) a decimal comma is read as one (``1200,50``, ``1.250.000,75``). Words or a
 formula are refused with the row and column, and so are a total row (it would count every amount
-twice), a decimal comma in a ,-separated file and, in a ;-separated file, a dot or a comma that
-could group thousands or mark decimals ("1.200", "1,200": 1200 or 1.2?; "2.500.000" can only be
-thousands). Excel's
+twice), a decimal comma in a ,-separated file, a dot that could group thousands or mark
+decimals ("1.200": 1200 or 1.2?) in any file and, in a ;-separated file, such a comma ("1,200";
+"2.500.000" can only be thousands). Excel's
 ``sep=;`` first line sets the separator. A bad file raises one
 :class:`~assistant.context.row_checks.ContextInputError` listing every problem.
 """

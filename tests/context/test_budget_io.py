@@ -357,6 +357,18 @@ def test_a_dot_grouped_amount_in_a_semicolon_file_is_refused_not_guessed() -> No
     ]
     rows = parse_budget_csv(b"area;plan;actual;forecast\nOps;\xe2\x82\xac 2.500.000;1;1.200,5\n")
     assert (rows[0].plan, rows[0].forecast) == (2500000, 1200.5), "a dot given twice groups thousands"
-    assert parse_budget_csv(b"area,plan,actual,forecast\nOps,1.200,1,1\n")[0].plan == 1.2, (
+    assert parse_budget_csv(b"area,plan,actual,forecast\nOps,1.25,1,1\n")[0].plan == 1.25, (
         "a comma file: a decimal point"
     )
+
+
+def test_a_dot_grouped_amount_in_a_comma_file_is_refused_not_read_a_thousand_times_smaller() -> None:
+    """Google Sheets writes its CSV with commas in every locale, and the amounts as a German sheet
+    shows them: '750.000 €' (750,000) was read as 750, the whole budget a thousand times smaller."""
+    data = 'Area,Owner,Plan,Actual,Forecast,Notes\r\nVertrieb,Anna,"750.000 €","300.000 €","0.500",\r\n'.encode()
+    assert problems(data) == [
+        "row 2, column plan: '750.000 €' could be read two ways (750000 or 750.0); "
+        "write it without the dot (750000) or as 750.0",
+        "row 2, column actual: '300.000 €' could be read two ways (300000 or 300.0); "
+        "write it without the dot (300000) or as 300.0",
+    ]
