@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 _FOLDED_LINE = re.compile(r"\r?\n[ \t]")
 _LINE_BREAK = re.compile(r"\r?\n")
 _ALWAYS_KEPT_PROPERTIES = frozenset({"RRULE", "RDATE", "EXRULE", "RECURRENCE-ID", "DURATION"})
+_PARSE_LOCK = threading.Lock()  # one parse at a time: each starts icalendar's zone cache afresh
 _HTML_START = re.compile(r"^\s*(?:<!doctype\s+html|<html|<head|<body|<\?xml[^>]*>\s*<(?:!doctype\s+)?html)", re.I)
 
 
@@ -93,7 +95,13 @@ def parse_text(text: str) -> icalendar.Calendar:
             short or is damaged, and what to do; the parser's own reason is only logged.
     """
     try:
-        calendar = icalendar.Calendar.from_ical(text)
+        with _PARSE_LOCK:
+            # icalendar keeps each VTIMEZONE it reads in one cache for the whole process, keyed by
+            # TZID, the first definition kept: Outlook names any zone the user edited "Customized
+            # Time Zone", so a New York file read after a Sydney one got Sydney's times. Each file
+            # is read with only its own definitions (use_zoneinfo starts an empty cache).
+            icalendar.use_zoneinfo()  # type: ignore[no-untyped-call]  # the library leaves it untyped
+            calendar = icalendar.Calendar.from_ical(text)
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
         # AttributeError: a parameter given two values where one is wanted (VALUE=DAT,E).
         # the parser's reason ("Found no components where exactly one is required: ...") is for the log

@@ -132,6 +132,23 @@ def test_outlook_windows_time_zone_names() -> None:
     assert partner.start.strftime("%m-%d %H:%M") == "03-06 17:00"
 
 
+def test_each_file_keeps_its_own_customized_time_zone() -> None:
+    """Outlook names any zone the user edited "Customized Time Zone", with its own VTIMEZONE; the
+    parser kept the first definition it read in the process: a New York file read after a Sydney
+    one had its 09:00 standup at Sydney's 09:00 (22:00 UTC the day before), for every user."""
+    window = (datetime(2026, 10, 25, tzinfo=UTC), datetime(2026, 11, 10, tzinfo=UTC))
+    for _ in range(2):  # each file after the other, either way round
+        sydney = meetings("outlook_custom_zone_sydney.ics", *window, UTC)
+        new_york = meetings("outlook_custom_zone_new_york.ics", *window, UTC)
+        assert [local(m, UTC) for m in sydney] == ["Sun 2026-10-25 22:00"]  # 09:00 Monday in Sydney (+11)
+        # 09:00 in New York on both sides of 1 November (EDT, then EST)
+        assert [local(m, UTC) for m in new_york] == [
+            "Mon 2026-10-26 13:00",
+            "Mon 2026-11-02 14:00",
+            "Mon 2026-11-09 14:00",
+        ]
+
+
 @pytest.mark.parametrize(
     "value", ["", "Mars/Base", "../../etc/passwd", "Europe/Berlin\nX-WR-TIMEZONE:America/New_York"]
 )
