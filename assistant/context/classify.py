@@ -298,8 +298,18 @@ def _domain(email: str | None) -> str | None:
 
 
 def is_you(attendee: Attendee, user_email: str | None) -> bool:
-    """Whether this attendee entry is the user themself (some calendars list the user too)."""
+    """Whether this attendee entry is the user themself (some calendars list the user too, an
+    imported file perhaps under another address: the source marks it ``you``)."""
+    if attendee.you:
+        return True
     return bool(user_email and attendee.email and attendee.email.strip().lower() == user_email.strip().lower())
+
+
+def internal_domains_of(meeting: Meeting, user_email: str | None, internal_domains: Iterable[str]) -> frozenset[str]:
+    """:func:`internal_domain_set` with the domain of each entry the calendar marks as you: Ada's
+    colleagues are internal in her own calendar even when she signed in under another address."""
+    yours = {_domain(a.email) for a in meeting.attendees if a.you}
+    return internal_domain_set(user_email, internal_domains) | {d for d in yours if d}
 
 
 def is_external(attendee: Attendee, internal: frozenset[str]) -> bool:
@@ -337,7 +347,7 @@ def meeting_facts(meeting: Meeting, *, user_email: str | None, internal_domains:
         user_email: The user's email (its domain is internal).
         internal_domains: Other internal domains.
     """
-    internal = internal_domain_set(user_email, internal_domains)
+    internal = internal_domains_of(meeting, user_email, internal_domains)
     others = attending_others(meeting, user_email)
     return MeetingFacts(
         title=" ".join(meeting.title.split()),

@@ -28,7 +28,8 @@ second time here. The rules every source follows:
   stripped and every field is capped (truncated, never refused); a description written as HTML
   is read as its text (:mod:`assistant.context.html_text`);
 - attendees are people: a booked room or equipment is not one, and the organizer of a meeting
-  with attendees is one even when no ATTENDEE line names them (Outlook's way);
+  with attendees is one even when no ATTENDEE line names them (Outlook's way); the owner's
+  entry is marked ``you`` (their colleagues are internal, and they are counted once);
 - different events sharing one UID: one is listed, and the ``notice`` names them.
 """
 
@@ -135,7 +136,7 @@ class _Calendar:
         # The signed-in user and the calendar's own owner (Google names a primary calendar after
         # them) may be two addresses (an alias, a personal sign-in, the dev login): both decline.
         owners = (owner_email, str(calendar.get("X-WR-CALNAME", "") or ""))
-        self.owner_emails = {email for email in map(email_of, filter(None, owners)) if email}
+        self.owner_emails = frozenset(email for email in map(email_of, filter(None, owners)) if email)
         self._query: recurring_ical_events.CalendarQuery | None = None
         self.truncated = False  # set when an expansion kept only the first MAX_OCCURRENCES
         self.left_out: list[str] = []  # titles of series that repeat too often to expand
@@ -255,8 +256,8 @@ class _Calendar:
             end = start
         organizer_address = event.get("ORGANIZER")
         organizer_email = email_of(organizer_address) if organizer_address is not None else None
-        attendees = attendees_of(event, organizer_email)
-        if any(a.email in self.owner_emails and a.response == "declined" for a in attendees):
+        attendees = attendees_of(event, organizer_email, self.owner_emails)
+        if any(a.you and a.response == "declined" for a in attendees):
             return None
         uid = _uid_of(event)
         series_id: str | None = None

@@ -83,9 +83,11 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def attendees_of(event: icalendar.Event, organizer_email: str | None) -> list[Attendee]:
+def attendees_of(
+    event: icalendar.Event, organizer_email: str | None, owner_emails: frozenset[str] = frozenset()
+) -> list[Attendee]:
     """The event's attendees, each once, at most MAX_ATTENDEES, with their response; rooms and
-    equipment are not attendees.
+    equipment are not attendees, and the calendar's owners (``owner_emails``) are marked ``you``.
 
     Outlook writes a meeting's organizer only as ORGANIZER, where Google and Apple list them among
     the attendees too: Dana's meeting with Raj and you read as a 1:1 with Raj, priced without
@@ -114,13 +116,16 @@ def attendees_of(event: icalendar.Event, organizer_email: str | None) -> list[At
                 email=email,
                 response=_PARTSTAT.get(partstat, "unknown" if partstat else None),
                 organizer=bool(email) and email == organizer_email,
+                you=email in owner_emails,
             )
         )
     if people and organizer_email and organizer_email not in seen and len(people) < MAX_ATTENDEES:
         name = one_line(getattr(event.get("ORGANIZER"), "params", {}).get("CN"), _NAME_CHARS)
         if not name or name.lower() in (organizer_email, f"mailto:{organizer_email}"):
             name = one_line(organizer_email.split("@", 1)[0], _NAME_CHARS)
-        people.insert(0, Attendee(name=name, email=organizer_email, organizer=True))
+        people.insert(
+            0, Attendee(name=name, email=organizer_email, organizer=True, you=organizer_email in owner_emails)
+        )
     return people
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from assistant.context.classify import attending_others, internal_domain_set, is_external
+from assistant.context.classify import attending_others, internal_domains_of, is_external
 from assistant.context.meetings import Meeting
 
 AttendeeKind = Literal["you", "internal", "external"]
@@ -137,7 +137,7 @@ def meeting_cost(
     """
     if meeting.all_day:
         return MeetingCost(0.0, 0, 0.0, [], "All-day event: no meeting cost", priced=False)
-    internal = internal_domain_set(user_email, internal_domains)
+    internal = internal_domains_of(meeting, user_email, internal_domains)
     others = attending_others(meeting, user_email)
     external_count = sum(1 for a in others if is_external(a, internal))
     counts: dict[AttendeeKind, int] = {"you": 1, "internal": len(others) - external_count, "external": external_count}

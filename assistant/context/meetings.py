@@ -24,7 +24,8 @@ SourceKind = Literal["demo", "ics_url", "ics_file", "google"]
 
 
 class Attendee(BaseModel):
-    """Someone in the meeting other than the user."""
+    """Someone in the meeting; ``you`` marks the calendar's owner, the user, where a calendar
+    lists them (an imported file may name them under another address than their sign-in)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -34,6 +35,7 @@ class Attendee(BaseModel):
     email: str | None = Field(default=None, max_length=320)
     response: ResponseStatus | None = None
     organizer: bool = False
+    you: bool = False
 
 
 class Meeting(BaseModel):

@@ -18,10 +18,13 @@ from assistant.context.classify import (
     prep_lead_time,
 )
 from assistant.context.demo_calendar import load_meetings
+from assistant.context.ics import parse_ics
+from assistant.context.meeting_cost import MeetingRates, meeting_cost
 from assistant.context.meetings import Attendee, Meeting
 from assistant.context.prep_notes import save_prep_response
 from assistant.context.prep_queue import prep_queue
 from assistant.context.type_overrides import clear_override, overrides, prepared_counts, set_override
+from tests.fixtures.ics import read
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPES_FILE = ROOT / "data" / "meeting_types.toml"
@@ -131,6 +134,19 @@ def test_configured_internal_domains_count_as_colleagues(types: MeetingTypes) ->
     m = meeting("Ops review", [person("Lena Novak", "lena@corp-eu.com")])
     assert classify(m, user_email=ME, internal_domains=[], rules=types) == "external"
     assert classify(m, user_email=ME, internal_domains=["CORP-EU.com"], rules=types) == "one_on_one"
+
+
+def test_the_owner_of_an_imported_calendar_is_you_when_signed_in_under_another_address(types: MeetingTypes) -> None:
+    """A Google export names its owner (X-WR-CALNAME ada@acme.example); signed in as
+    exec@example.com (the dev login, an alias), Ada's weekly with three colleagues was typed
+    Customer/external and priced as five people, Ada counted twice and her colleagues as outsiders."""
+    window = (datetime(2026, 12, 7, tzinfo=UTC), datetime(2026, 12, 9, tzinfo=UTC))
+    weekly, renewal = parse_ics(read("google_owner_colleagues.ics"), *window, UTC, owner_email="exec@example.com")
+    you = "exec@example.com"
+    assert classify(weekly, user_email=you, internal_domains=[], rules=types) == "team"
+    assert classify(renewal, user_email=you, internal_domains=[], rules=types) == "external"
+    cost = meeting_cost(weekly, user_email=you, internal_domains=[], rates=MeetingRates(250, 120, 0))
+    assert cost.label == "$610 of people's time (4 people × 1 h)"  # you at $250/h and three colleagues at $120/h
 
 
 def test_demo_calendar_types_map_to_meeting_types(types: MeetingTypes) -> None:
