@@ -10,7 +10,7 @@ formula are refused with the row and column, and so are a total row (it would co
 twice), a decimal comma in a ,-separated file, a dot that could group thousands or mark
 decimals ("1.200": 1200 or 1.2?) in any file and, in a ;-separated file, such a comma ("1,200";
 "2.500.000" can only be thousands). Excel's
-``sep=;`` first line sets the separator. A bad file raises one
+``sep=;`` first line sets the separator; a title or notes above the header row are skipped. A bad file raises one
 :class:`~assistant.context.row_checks.ContextInputError` listing every problem.
 """
 
@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 500
 MAX_COLUMNS = 40
+HEADER_SEARCH_ROWS = 5  # non-blank rows a title and notes above the header may take
 # A workbook is a zip: 2 MB of it can unpack to gigabytes of XML that take minutes to read.
 MAX_UNPACKED_BYTES = 10 * 1024 * 1024  # the template is 10 KB unpacked, 500 full rows about 200 KB
 MAX_SHEET_ROWS = 5_000  # rows read, blank ones included
@@ -115,6 +116,16 @@ def _check_header(cells: Sequence[Any], row: int) -> dict[str, int]:
         expected = ", ".join(COLUMNS[:-1]) + " (and optionally plan_to_date)"
         raise ContextInputError(problems, summary=f"The header row does not match the template; expected {expected}.")
     return positions
+
+
+def _header_and_rows(numbered: list[tuple[int, list[Any]]]) -> tuple[dict[str, int], list[tuple[int, list[Any]]]]:
+    """The header's column positions and the rows below it. A sheet may start with its title
+    and a note or two (a merged "FY2026 budget" row): the header is the first of the first
+    HEADER_SEARCH_ROWS rows that names every required column, else the first row (its problems named)."""
+    names = [{_header_name(cell) for cell in cells} for _, cells in numbered[:HEADER_SEARCH_ROWS]]
+    index = next((i for i, found in enumerate(names) if all(c in found for c in REQUIRED)), 0)
+    header_row, header = numbered[index]
+    return _check_header(header, header_row), numbered[index + 1 :]
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:
@@ -287,9 +298,8 @@ def parse_budget_csv(data: bytes) -> list[BudgetRow]:
     ]
     if not numbered:
         raise ContextInputError.single("The CSV file is empty; download the template and fill it in.")
-    header_row, header = numbered[0]
-    positions = _check_header(header, header_row)
-    rows = budget_rows(numbered[1:], positions, dot_groups_thousands=delimiter == ";")
+    positions, records = _header_and_rows(numbered)
+    rows = budget_rows(records, positions, dot_groups_thousands=delimiter == ";")
     logger.info("rows=<%s>, format=<csv> | budget file parsed", len(rows))
     return rows
 
@@ -370,9 +380,8 @@ def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
         book.close()
     if not numbered:
         raise ContextInputError.single("The first sheet is empty; download the template and fill it in.")
-    header_row, header = numbered[0]
-    positions = _check_header(header, header_row)
-    rows = budget_rows(numbered[1:], positions)
+    positions, records = _header_and_rows(numbered)
+    rows = budget_rows(records, positions)
     logger.info("rows=<%s>, format=<xlsx> | budget file parsed", len(rows))
     return rows
 

@@ -272,6 +272,29 @@ def test_missing_and_unknown_columns_are_named() -> None:
     ]
 
 
+def test_a_title_above_the_header_is_skipped_and_rows_keep_their_sheet_numbers() -> None:
+    """A finance sheet starts with its title (merged across the columns) and a blank line; the
+    header on row 3 was refused as "row 1: unknown column 'FY2026 budget…'; missing columns"."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["FY2026 budget by department (USD)"])
+    sheet.merge_cells("A1:F1")
+    sheet.append([])
+    sheet.append(["Area", "Owner", "Plan", "Actual", "Forecast", "Notes"])
+    sheet.append(["Engineering", "Priya", 18_500_000, 11_900_000, 19_600_000, None])
+    sheet.append(["Marketing", "Rachel", 6_000_000, "lots", 5_100_000, None])
+    out = io.BytesIO()
+    book.save(out)
+    assert problems(out.getvalue(), parse_budget_xlsx) == [
+        "row 5, column actual: 'lots' is not a number (write it like 1250000 or 1,250,000)"
+    ]
+    csv_data = b"FY2026 budget (USD),,,\r\nPrepared by Finance,,,\r\narea,plan,actual,forecast\r\nOps,100,50,90\r\n"
+    assert [(r.area, r.plan) for r in parse_budget_csv(csv_data)] == [("Ops", 100)]
+    # without a header among the first rows, the first row is named as before
+    assert problems(b"Budget,,,\nEng,1,1,1\n")[-1] == "row 1: missing columns: area, plan, actual, forecast"
+
+
 def test_too_many_rows_and_too_large_files_are_refused() -> None:
     body = "".join(f"Area {i},,1,1,1,\n" for i in range(MAX_ROWS + 1))
     with pytest.raises(ContextInputError, match=f"more than {MAX_ROWS} rows"):
