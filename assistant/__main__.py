@@ -372,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     prep.set_defaults(func=cmd_prep)
     calendar = sub.add_parser("calendar", help="store an .ics file as a user's calendar, or disconnect it")
     calendar.add_argument("action", choices=["import", "disconnect"])
-    calendar.add_argument("file", nargs="?", help="the .ics file (import)")
+    calendar.add_argument("file", nargs="?", help="the .ics file, or Google's export .zip (import)")
     calendar.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     calendar.set_defaults(func=cmd_calendar)
     meetings = sub.add_parser("meetings", help="a user's meetings in the next N days")

@@ -212,12 +212,12 @@ def render_calendar_panel(settings: Settings, identity: Identity) -> None:
             limit = upload_limit_mb(settings)
             st.file_uploader(
                 "Calendar file (.ics)",
-                type=["ics"],
+                type=["ics", "zip"],
                 key=key,
                 on_change=_upload,
                 args=(service, user_id, key),
                 max_upload_size=limit,
-                help=f"Exported from Google Calendar, Outlook or Apple Calendar; up to {limit} MB. "
+                help=f"Exported from Google Calendar (its .zip as it is), Outlook or Apple Calendar; up to {limit} MB. "
                 "A file is a snapshot: upload it again to update it.",
             )
             # A bigger file is refused by the browser before it reaches the app (only a red mark on

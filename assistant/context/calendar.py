@@ -162,13 +162,16 @@ class CalendarService:
         return Connection(kind=row.kind, label=row.label, status=row.status, connected_at=_aware(row.connected_at))
 
     def connect_ics_file(self, user_id: str, data: bytes, filename: str) -> Connection:
-        """Store an uploaded ``.ics`` file as the user's calendar (replacing any other source).
+        """Store an uploaded ``.ics`` file (or a zipped export holding it) as the user's calendar
+        (replacing any other source).
 
         Raises:
             CalendarInputError: The file is too big, not a calendar, or holds no events; nothing saved.
         """
         from assistant.context.ics_text import check_ics
+        from assistant.context.ics_zip import calendar_in_zip
 
+        data, filename = calendar_in_zip(data, filename, self.settings.ics_max_bytes)  # Google's export is a .zip
         check_ics(data, self.settings.ics_max_bytes)
         label = clean_display_text(filename, 120) or "calendar.ics"
         stored = StoredConnection(user_id=user_id, kind="ics_file", label=label, secret=None, ics_data=data)

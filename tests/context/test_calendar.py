@@ -3,6 +3,8 @@ that keep the last good copy, reconnect, secrets at rest, and one user never see
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -161,6 +163,53 @@ def test_bad_files_are_refused_and_change_nothing(make_service: Callable[..., Ca
             service.connect_ics_file("alice", data, "bad.ics")
     assert service.connection("alice") is None
     assert service.view("alice", now=NOW).is_demo
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+HOLIDAYS_ICS = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n"
+    b"X-WR-CALNAME:Holidays in United States\r\nBEGIN:VEVENT\r\nUID:20260525_holiday@google.com\r\n"
+    b"DTSTART;VALUE=DATE:20260525\r\nDTEND;VALUE=DATE:20260526\r\nSUMMARY:Memorial Day\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_google_calendars_export_zip_is_connected_as_the_users_own_calendar(
+    make_service: Callable[..., CalendarService],
+) -> None:
+    """Google's Settings → Import & export → Export downloads a .zip of one .ics per calendar; the
+    upload refused it ("This file is not text"), and the page's picker did not even offer it."""
+    service = make_service()
+    own = WEEKLY_ICS.replace(b"PRODID:-//Test//Calendar//EN\r\n", b"PRODID:x\r\nX-WR-CALNAME:ada@example.com\r\n")
+    export = _zip(
+        {
+            "ada@example.com.ics": own,
+            "Holidays in United States_en.usa#holiday@group.v.calendar.google.com.ics": HOLIDAYS_ICS,
+        }
+    )
+    connection = service.connect_ics_file("alice", export, "ada@example.com.ical.zip")
+    assert (connection.kind, connection.label) == ("ics_file", "ada@example.com.ics")
+    assert "Call with Acme" in [m.title for m in service.view("alice", days_ahead=21, now=NOW).meetings]
+    # exporting one calendar gives a zip of one
+    service.connect_ics_file("alice", _zip({"Team_c_123@group.calendar.google.com.ics": WEEKLY_ICS}), "team.zip")
+    assert service.connection("alice").label == "Team_c_123@group.calendar.google.com.ics"  # type: ignore[union-attr]
+    # several calendars, none named after an address: refused, naming them; nothing changes
+    with pytest.raises(CalendarInputError) as caught:
+        service.connect_ics_file("alice", _zip({"Work.ics": WEEKLY_ICS, "Holidays.ics": HOLIDAYS_ICS}), "export.zip")
+    assert str(caught.value) == (
+        "This .zip holds 2 calendars (Work.ics, Holidays.ics); unzip it and upload the one with your meetings "
+        "(Google names it after your address)."
+    )
+    with pytest.raises(CalendarInputError, match="holds no calendar"):
+        service.connect_ics_file("alice", _zip({"notes.txt": b"hello"}), "export.zip")
+    assert service.connection("alice").label == "Team_c_123@group.calendar.google.com.ics"  # type: ignore[union-attr]
 
 
 MINUTELY_ICS = (
