@@ -6,7 +6,8 @@ conversion keeps a 09:00 series at 09:00 local across a DST change) — so it is
 second time here. The rules every source follows:
 
 - a recurring series is listed occurrence by occurrence; an occurrence moved with
-  ``RECURRENCE-ID`` is listed at its new time under the id of its original start, and one
+  ``RECURRENCE-ID`` is listed at its new time under the id of its original start (each later one
+  too for an edit of "this and future" occurrences, ``RANGE=THISANDFUTURE``), and one
   removed with ``EXDATE`` or overridden with ``STATUS:CANCELLED`` is left out;
 - ``STATUS:CANCELLED`` events (series and one-offs) are left out;
 - an event the calendar's owner declined is left out. ICS has no "owner" field: the owners are
@@ -242,6 +243,32 @@ class _Calendar:
             raise _unreadable_events(e) from e
         return sorted(meetings.values(), key=lambda m: (m.start, m.id))
 
+    def _original_start(self, event: icalendar.cal.Component, uid: str, start: date | datetime) -> datetime:
+        """The start the rule gave this occurrence, its id's key (a moved one keeps it).
+
+        An edit of "this and future" occurrences (``RECURRENCE-ID;RANGE=THISANDFUTURE``, Apple's
+        way) is carried by every later occurrence: each one's own is its start less the edit's
+        shift, or they all took the edited one's id and only the first was listed.
+        """
+        original = event.get("RECURRENCE-ID")
+        if original is None:
+            return _occurrence_key(start)
+        key = _occurrence_key(original.dt)
+        if str(original.params.get("RANGE", "")).upper() != "THISANDFUTURE":
+            return key
+        edited = next(
+            (
+                e.get("DTSTART")
+                for e in self.calendar.walk("VEVENT")
+                if _uid_of(e) == uid and e.get("RECURRENCE-ID") == original
+            ),
+            None,
+        )
+        try:
+            return _occurrence_key(start) - (_occurrence_key(edited.dt) - key) if edited is not None else key
+        except (TypeError, AttributeError):  # a floating edit of a zoned series, a start given twice
+            return key
+
     def _meeting(self, event: icalendar.cal.Component, tz: tzinfo, kind: SourceKind) -> Meeting | None:
         if not isinstance(event, icalendar.Event):
             return None
@@ -262,9 +289,7 @@ class _Calendar:
         uid = _uid_of(event)
         series_id: str | None = None
         if uid in self.recurring_uids:
-            original = event.get("RECURRENCE-ID")
-            occurrence = _occurrence_key(original.dt if original is not None else start_value)
-            meeting_id = make_meeting_id(uid, occurrence)
+            meeting_id = make_meeting_id(uid, self._original_start(event, uid, start_value))
             series_id = series_id_for(uid)
         else:
             meeting_id = make_meeting_id(uid)

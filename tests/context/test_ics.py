@@ -78,6 +78,24 @@ def test_an_occurrence_keeps_its_id_whatever_the_window() -> None:
     assert [m.id for m in narrow] == [m.id for m in wide if m.title.endswith("(moved to Tuesday)")]
 
 
+def test_an_edit_of_this_and_future_occurrences_keeps_every_one_of_them() -> None:
+    """Apple Calendar writes "change all future events" as one override with
+    RECURRENCE-ID;RANGE=THISANDFUTURE: every later occurrence took the edited one's id and only
+    the first was listed; Thursday's and Friday's meetings were gone without a word."""
+    found = meetings(
+        "apple_this_and_future.ics", datetime(2026, 12, 6, tzinfo=UTC), datetime(2026, 12, 14, tzinfo=UTC), NEW_YORK
+    )
+    assert [(local(m, NEW_YORK), m.title) for m in found] == [
+        ("Mon 2026-12-07 16:00", "Deal desk"),
+        ("Tue 2026-12-08 16:00", "Deal desk"),
+        ("Wed 2026-12-09 17:00", "Deal desk (later from Wednesday)"),
+        ("Thu 2026-12-10 17:00", "Deal desk (later from Wednesday)"),
+        ("Fri 2026-12-11 17:00", "Deal desk (later from Wednesday)"),
+    ]
+    uid = "6B1F0C7E-3A2D-4C8B-9E51-0D4A7F2B8C13"  # each keeps the id of its original start
+    assert found[3].id == make_meeting_id(uid, datetime(2026, 12, 10, 16, 0, tzinfo=NEW_YORK))
+
+
 def test_cancelled_override_and_cancelled_series_are_left_out() -> None:
     found = meetings(
         "weekly_cancelled_override.ics", datetime(2025, 3, 25, tzinfo=UTC), datetime(2025, 5, 1, tzinfo=UTC), tz=UTC
