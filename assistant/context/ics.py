@@ -14,7 +14,8 @@ second time here. The rules every source follows:
   the ``owner_email`` the caller passes and ``X-WR-CALNAME`` when it is an email address
   (Google names a primary calendar after its owner; the user may sign in under another
   address). Without either, nothing counts as declined;
-- ``TZID`` times keep their zone (Windows names such as "Eastern Standard Time" included; a
+- ``TZID`` times keep their zone (Windows names such as "Eastern Standard Time" and Microsoft
+  365's "tzone://Microsoft/Utc" included; a
   file's own VTIMEZONE, such as Outlook's "Customized Time Zone", counts for that file only),
   UTC stays UTC, floating times and all-day dates are placed in the caller's zone, and every
   start and end is returned in that zone;

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+from icalendar.timezone import tzp
 
 from assistant.context.sources import CalendarInputError
 from assistant.inputs import clean_display_text, log_safe
@@ -23,6 +24,9 @@ _FOLDED_LINE = re.compile(r"\r?\n[ \t]")
 _LINE_BREAK = re.compile(r"\r?\n")
 _ALWAYS_KEPT_PROPERTIES = frozenset({"RRULE", "RDATE", "EXRULE", "RECURRENCE-ID", "DURATION"})
 _PARSE_LOCK = threading.Lock()  # one parse at a time: each starts icalendar's zone cache afresh
+# Zones real files name that neither icalendar nor the zone database knows, and that files do not
+# define: Microsoft 365 writes an event kept in UTC as TZID="tzone://Microsoft/Utc".
+_ZONE_ALIASES = (icalendar.Timezone.from_tzinfo(ZoneInfo("UTC"), tzid="tzone://Microsoft/Utc"),)
 _HTML_START = re.compile(r"^\s*(?:<!doctype\s+html|<html|<head|<body|<\?xml[^>]*>\s*<(?:!doctype\s+)?html)", re.I)
 
 
@@ -101,6 +105,8 @@ def parse_text(text: str) -> icalendar.Calendar:
             # Time Zone", so a New York file read after a Sydney one got Sydney's times. Each file
             # is read with only its own definitions (use_zoneinfo starts an empty cache).
             icalendar.use_zoneinfo()  # type: ignore[no-untyped-call]  # the library leaves it untyped
+            for zone in _ZONE_ALIASES:
+                tzp.cache_timezone_component(zone)
             calendar = icalendar.Calendar.from_ical(text)
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
         # AttributeError: a parameter given two values where one is wanted (VALUE=DAT,E).

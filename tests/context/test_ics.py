@@ -620,6 +620,23 @@ def test_an_unknown_time_zone_is_placed_in_the_users_zone_and_said() -> None:
     assert tokyo.start == datetime(2026, 4, 10, 10, tzinfo=ZoneInfo("Asia/Tokyo")) and known.notice is None
 
 
+def test_office_365s_utc_zone_is_utc() -> None:
+    """Microsoft 365 writes an event kept in UTC as TZID="tzone://Microsoft/Utc" without a
+    VTIMEZONE: it was read as an unknown zone, the 20:30 UTC meeting shown at 20:30 in the
+    reader's own zone (16:30 in New York) with a notice to check it."""
+    source = IcsFileSource(
+        one_event(
+            'UID:o@x\nDTSTART;TZID="tzone://Microsoft/Utc":20260410T203000\n'
+            'DTEND;TZID="tzone://Microsoft/Utc":20260410T210000\nSUMMARY:Vendor sync\n'
+            "X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE"
+        ),
+        "calendar.ics",
+    )
+    [meeting] = source.fetch(*CACHE_WINDOW, NEW_YORK)
+    assert local(meeting, NEW_YORK) == "Fri 2026-04-10 16:30"
+    assert source.notice is None and not meeting.floating
+
+
 def test_a_long_daily_series_is_not_a_runaway() -> None:
     source = IcsFileSource(
         one_event("UID:d@x\nDTSTART:19700101T090000Z\nDTEND:19700101T093000Z\nRRULE:FREQ=DAILY\nSUMMARY:Daily"),
