@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from assistant.config import get_settings
+from assistant.context.amounts import CURRENCY_SIGNS
 from assistant.context.big_rocks import read_rock_entries
 from assistant.context.budget import (
     BudgetStatus,
@@ -97,12 +98,13 @@ def _flash(kind: str, text: str) -> None:
     st.session_state.setdefault(FLASH, []).append((kind, text))
 
 
-def _money(value: float) -> str:
-    """Compact dollars for the totals: $18.5M, $950K, $1,200."""
+def _money(value: float, currency: str) -> str:
+    """Compact amounts for the totals, in the budget's currency: $18.5M, €950K, $1,200."""
+    sign = CURRENCY_SIGNS.get(currency, f"{currency} ")
     for divisor, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(value) >= divisor * 0.99995:  # from what the unit below would round to 1,000: not "$1,000K"
-            return f"${value / divisor:,.1f}".removesuffix(".0") + suffix
-    return f"${value:,.0f}"
+            return f"{sign}{value / divisor:,.1f}".removesuffix(".0") + suffix
+    return f"{sign}{value:,.0f}"
 
 
 def _read(kind: ContextKind) -> tuple[StoredContext | None, str | None]:
@@ -337,6 +339,7 @@ def _save_rocks(records: list[dict[str, Any]], version: int | None) -> None:
 
 
 def _budget_table(statuses: list[BudgetStatus], key: str) -> None:
+    sign = CURRENCY_SIGNS.get(statuses[0].currency, statuses[0].currency) if statuses else "$"
     data = pd.DataFrame(
         [
             {
@@ -359,9 +362,9 @@ def _budget_table(statuses: list[BudgetStatus], key: str) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "Plan": st.column_config.NumberColumn("Plan ($)", format="localized"),
-            "Actual": st.column_config.NumberColumn("Actual ($)", format="localized"),
-            "Forecast": st.column_config.NumberColumn("Forecast ($)", format="localized"),
+            "Plan": st.column_config.NumberColumn(f"Plan ({sign})", format="localized"),
+            "Actual": st.column_config.NumberColumn(f"Actual ({sign})", format="localized"),
+            "Forecast": st.column_config.NumberColumn(f"Forecast ({sign})", format="localized"),
             "Used": st.column_config.ProgressColumn("Used", min_value=0, max_value=100, format="%.0f%%"),
             "Forecast vs plan": st.column_config.NumberColumn("Forecast vs plan", format="%+.1f%%"),
             "Notes": st.column_config.TextColumn("Notes", width="large"),
@@ -396,15 +399,15 @@ def _budget_section(stored: StoredContext | None, error: str | None) -> None:
             st.error(error, icon=":material/error:")
         if rows:
             statuses = budget_statuses(budget_file_of(rows))
-            totals = budget_summary(statuses)
+            totals, currency = budget_summary(statuses), statuses[0].currency
             attention = sum(1 for s in statuses if s.needs_attention)
             with st.container(horizontal=True, gap="small", key="ctx-budget-totals"):
-                st.metric("Plan", _money(totals["annual_budget"]), border=True)
-                st.metric("Actual to date", _money(totals["spent_ytd"]), border=True)
+                st.metric("Plan", _money(totals["annual_budget"], currency), border=True)
+                st.metric("Actual to date", _money(totals["spent_ytd"], currency), border=True)
                 variance = totals["forecast_variance_pct"]  # rounded to 0.1: "+0.0%" in red read as an overspend
                 st.metric(
                     "Forecast",
-                    _money(totals["forecast"]),
+                    _money(totals["forecast"], currency),
                     delta=f"{variance:+.1f}% vs plan" if variance else "on plan",
                     delta_color="inverse" if variance else "off",
                     delta_arrow="auto" if variance else "off",

@@ -9,6 +9,7 @@ Everything else is :func:`~assistant.context.row_checks.parse_amount`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from assistant.context.row_checks import Problem, parse_amount
@@ -79,4 +80,29 @@ def _semicolon_amount(raw: str, column: str, row: int, problems: list[Problem]) 
     return parse_amount(decimal, column=column, row=row, problems=problems)
 
 
-__all__ = ["budget_amount"]
+# The signs an amount may carry (parse_amount drops them) and the currency each one writes.
+CURRENCY_CODES = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+CURRENCY_SIGNS = {code: sign for sign, code in CURRENCY_CODES.items()}
+
+
+def file_currency(cells: Iterable[tuple[int, str, Any]], problems: list[Problem]) -> str | None:
+    """The currency a file's amounts are written in, from their signs ("2.500.000,00 €": EUR), or
+    None when none carries one. Amounts in two currencies are a problem: a budget is in one.
+
+    Args:
+        cells: ``(row, column, cell)`` of every amount cell.
+        problems: Where a problem is added.
+    """
+    first: dict[str, int] = {}
+    for row, column, raw in cells:
+        for sign in dict.fromkeys(c for c in raw if c in CURRENCY_CODES) if isinstance(raw, str) else ():
+            if first and sign not in first:
+                other, at = next(iter(first.items()))
+                problems.append(
+                    Problem(row, column, f"is in {sign} but row {at} is in {other}; a budget is in one currency")
+                )
+            first.setdefault(sign, row)
+    return CURRENCY_CODES[next(iter(first))] if len(first) == 1 else None
+
+
+__all__ = ["CURRENCY_CODES", "CURRENCY_SIGNS", "budget_amount", "file_currency"]

@@ -4,7 +4,8 @@ Columns (header names matched case-insensitively; spaces and dashes count as und
 ``area``, ``owner``, ``plan`` (the full-year budget, more than 0), ``actual`` (spent to date),
 ``forecast`` (expected full-year spend), ``notes``, and optionally ``plan_to_date`` (what the
 plan expected to be spent by now; it drives the "spending ahead of plan" flag). Amounts may
-carry a currency symbol and thousands separators (``$1,250,000``); in a ;-separated file (Excel's
+carry a currency symbol and thousands separators (``$1,250,000``; the sign sets the budget's
+currency, "€" EUR, one for the whole file); in a ;-separated file (Excel's
 European layout) a decimal comma is read as one (``1200,50``, ``1.250.000,75``). Words or a
 formula are refused with the row and column, and so are a total row (it would count every amount
 twice), a decimal comma in a ,-separated file, a dot that could group thousands or mark
@@ -26,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.context.amounts import budget_amount
+from assistant.context.amounts import budget_amount, file_currency
 from assistant.context.budget import BudgetArea, BudgetFile, BudgetThresholds
 from assistant.context.row_checks import (
     FORMULA,
@@ -52,6 +53,7 @@ NOTES_CHARS = 2000
 
 COLUMNS = ("area", "owner", "plan", "actual", "forecast", "notes", "plan_to_date")
 REQUIRED = ("area", "plan", "actual", "forecast")
+AMOUNTS = ("plan", "actual", "forecast", "plan_to_date")
 TEMPLATE_ROWS: tuple[tuple[str, str, int, int, int, str, int], ...] = (
     ("Engineering", "Priya Raman (CTO)", 18_500_000, 11_900_000, 19_600_000, "Contractors above plan", 11_100_000),
     ("Marketing", "Rachel Kim (CMO)", 6_000_000, 2_700_000, 5_100_000, "Two field events cancelled", 3_500_000),
@@ -78,6 +80,7 @@ class BudgetRow(BaseModel):
         forecast: Expected full-year spend (0 or more).
         notes: Free text.
         plan_to_date: What the plan expected to be spent by now, when known.
+        currency: The currency the file's amounts were written in (their sign: "€" is EUR), if any.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -89,6 +92,7 @@ class BudgetRow(BaseModel):
     forecast: float = Field(ge=0)
     notes: str = Field(default="", max_length=NOTES_CHARS)
     plan_to_date: float | None = Field(default=None, gt=0)
+    currency: str | None = Field(default=None, max_length=8)
 
 
 def _header_name(value: Any) -> str:
@@ -153,6 +157,7 @@ def budget_rows(
     problems: list[Problem] = []
     rows: list[BudgetRow] = []
     seen: dict[str, int] = {}
+    records = list(records)
     for count, (number, cells) in enumerate(records, start=1):
         if count > MAX_ROWS:
             raise ContextInputError.single(f"The file has more than {MAX_ROWS} rows; split it or remove empty rows.")
@@ -167,7 +172,7 @@ def budget_rows(
         notes = clean_text(cell("notes"), limit=NOTES_CHARS, column="notes", row=number, problems=problems)
         amounts = {
             name: budget_amount(cell(name), name, number, problems, dot_groups_thousands=dot_groups_thousands)
-            for name in ("plan", "actual", "forecast", "plan_to_date")
+            for name in AMOUNTS
         }
         empty = [name for name in REQUIRED if is_blank(cell(name))]
         if empty:
@@ -201,11 +206,14 @@ def budget_rows(
                     plan_to_date=amounts["plan_to_date"],
                 )
             )
+    columns = [c for c in AMOUNTS if c in positions]
+    money = ((n, c, cells[positions[c]]) for n, cells in records for c in columns if positions[c] < len(cells))
+    currency = file_currency(money, problems)
     if problems:
         raise ContextInputError(sorted(problems, key=_problem_order))
     if not rows:
         raise ContextInputError.single("The file has a header but no budget rows; add one row per area.")
-    return rows
+    return [row.model_copy(update={"currency": currency}) for row in rows] if currency else rows
 
 
 def _check_size(data: bytes, kind: str) -> None:
@@ -437,6 +445,7 @@ def budget_file_of(
     """
 
     taken: set[str] = set()
+    currency = next((r.currency for r in rows if r.currency), currency)  # the file's own signs, else the default
     areas = [
         BudgetArea(
             id=slugify(r.area, taken),

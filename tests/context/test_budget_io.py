@@ -51,7 +51,7 @@ def test_good_csv_with_separators_currency_bom_and_case_insensitive_header() -> 
         "\ufeffArea, Owner ,PLAN,Actual,Forecast,Notes,Plan to date\r\n"
         'Engineering,Priya,"$18,500,000",11900000,"19,600,000.50","Contractors, above plan",11100000\r\n'
         "\r\n"
-        "Marketing,,6000000,€ 2 700 000,5100000,,\r\n"
+        "Marketing,,6000000,$ 2 700 000,5100000,,\r\n"
     ).encode()
     rows = parse_budget_csv(data)
     assert rows == [
@@ -63,8 +63,9 @@ def test_good_csv_with_separators_currency_bom_and_case_insensitive_header() -> 
             forecast=19_600_000.5,
             notes="Contractors, above plan",
             plan_to_date=11_100_000,
+            currency="USD",
         ),
-        BudgetRow(area="Marketing", plan=6_000_000, actual=2_700_000, forecast=5_100_000),
+        BudgetRow(area="Marketing", plan=6_000_000, actual=2_700_000, forecast=5_100_000, currency="USD"),
     ]
 
 
@@ -383,6 +384,18 @@ def test_a_dot_grouped_amount_in_a_semicolon_file_is_refused_not_guessed() -> No
     assert parse_budget_csv(b"area,plan,actual,forecast\nOps,1.25,1,1\n")[0].plan == 1.25, (
         "a comma file: a decimal point"
     )
+
+
+def test_the_currency_of_the_amounts_is_kept_and_two_currencies_are_refused() -> None:
+    """'2.500.000,00 €' was read as 2500000 and told in dollars by the page and the agent."""
+    rows = parse_budget_csv("area;plan;actual;forecast\nF&E;2.500.000,00 €;1.400.000 €;2.750.000,00 €\n".encode())
+    assert {r.currency for r in rows} == {"EUR"}
+    assert budget_file_of(rows).currency == "EUR"
+    assert parse_budget_csv(b"area,plan,actual,forecast\nOps,100,50,90\n")[0].currency is None  # the default then
+    assert budget_file_of(parse_budget_csv(b"area,plan,actual,forecast\nOps,100,50,90\n")).currency == "USD"
+    assert problems("area,plan,actual,forecast\nOps,£100,£50,£90\nR&D,$100,$50,$90\n".encode()) == [
+        "row 3, column plan: is in $ but row 2 is in £; a budget is in one currency"
+    ]
 
 
 def test_a_dot_grouped_amount_in_a_comma_file_is_refused_not_read_a_thousand_times_smaller() -> None:

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 import assistant.config
 from assistant.config import get_settings
 from assistant.context.budget_io import BudgetRow, budget_template_csv, budget_template_xlsx
-from assistant.context.user_data import ContextStore
+from assistant.context.user_data import ContextStore, budget_for
 from assistant.db import get_engine
 from assistant.factory import get_store
 
@@ -159,6 +159,23 @@ def test_one_area_budget_reads_one_area(engine: Callable[[str], Engine]) -> None
     assert "budget.csv: 1 area checked, no problems" in page_text(at)
     button(at, "save-budget")
     assert "Budget saved (1 area)" in page_text(at)
+
+
+def test_a_budget_in_euros_is_shown_in_euros(engine: Callable[[str], Engine]) -> None:
+    """Excel's European CSV ('2.500.000,00 €') was read right but shown as '$2.5M' and
+    'Plan ($)', and the agent told the same euros as dollars."""
+    db = engine(ALICE)
+    at = open_page()
+    data = "sep=;\r\nArea;Owner;Plan;Actual;Forecast\r\nF&E;Jürgen;2.500.000,00 €;1.400.000,00 €;2.750.000,00 €\r\n"
+    budget_uploader(at).set_value(("budget.csv", data.encode("cp1252"), "text/csv"))
+    at.run()
+    button(at, "save-budget")
+    figures = {m.label: m.value for m in at.metric}
+    assert (figures["Plan"], figures["Actual to date"]) == ("€2.5M", "€1.4M")
+    table = next(d for d in at.dataframe if d.editing_mode == "read_only" and "Area" in d.value.columns)
+    assert json.loads(table.proto.columns)["Plan"]["label"] == "Plan (€)"
+    budget, is_demo = budget_for(db, ALICE, ROOT / "data")
+    assert (budget.currency, is_demo) == ("EUR", False)
 
 
 def test_budget_file_name_is_shown_as_typed_not_as_markdown(engine: Callable[[str], Engine]) -> None:
