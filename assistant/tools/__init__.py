@@ -37,7 +37,7 @@ from assistant.inputs import log_safe
 from assistant.tools.deps import ToolDeps
 from assistant.tools.guard import latest_user_text, requested_by_model, require_users_words
 
-__all__ = ["TOOL_NAMES", "DataFileError", "ToolDeps", "build_tools"]
+__all__ = ["MAX_LISTED_ATTENDEES", "TOOL_NAMES", "DataFileError", "ToolDeps", "build_tools"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,9 @@ _TOOL_MEETING_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 # week (a one-line RRULE:FREQ=MINUTELY makes 10,080): listing them all sent the model a prompt
 # of millions of tokens and left the answer streaming for minutes. The summary keeps the count.
 MAX_LISTED_MEETINGS = 100
+# The most attendees one meeting of that result names (you among them when listed); the rest are
+# counted. A weekly all-hands of 230 sent every name on every occurrence: 43k tokens a question.
+MAX_LISTED_ATTENDEES = 25
 MAX_SUMMARY_AREAS = 5  # flagged budget areas named in the budget tool's summary (the step line a user reads)
 # The most budget areas one get_budget_context result lists (the totals count them all): 500 areas
 # sent ~60k tokens on every budget question, past a local model's context. Those needing
@@ -106,6 +109,18 @@ def _you_marked(summary: dict[str, Any], user_email: str | None) -> dict[str, An
     for attendee in summary.get("attendees") or []:
         if email and str(attendee.get("email", "")).strip().lower() == email:
             attendee["you"] = True
+    return summary
+
+
+def _attendees_capped(summary: dict[str, Any]) -> dict[str, Any]:
+    """A meeting's summary naming at most MAX_LISTED_ATTENDEES attendees (the organizer, listed
+    first, and you kept), with ``attendee_count`` and ``attendees_not_listed`` when it names fewer."""
+    attendees = summary.get("attendees") or []
+    if len(attendees) <= MAX_LISTED_ATTENDEES:
+        return summary
+    you = [a for a in attendees[MAX_LISTED_ATTENDEES - 1 :] if a.get("you")][:1]
+    listed = attendees[: MAX_LISTED_ATTENDEES - len(you)] + you
+    summary.update(attendees=listed, attendee_count=len(attendees), attendees_not_listed=len(attendees) - len(listed))
     return summary
 
 
@@ -169,7 +184,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
             "calendar": view.label + (" (demo data)" if view.is_demo else ""),
             "calendar_data_notice": CALENDAR_DATA_NOTICE,
             "meetings": [
-                _with_cost(_you_marked(typed.to_summary_dict(), deps.user_email), cost)
+                _with_cost(_attendees_capped(_you_marked(typed.to_summary_dict(), deps.user_email)), cost)
                 for typed, cost in zip(deps.with_types(listed), costs, strict=False)
             ],
             "people_time_cost": _people_time_cost(deps, costs),

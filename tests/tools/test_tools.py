@@ -12,7 +12,7 @@ from strands import Agent
 from assistant.db import make_engine
 from assistant.migrate import upgrade
 from assistant.models.offline import OfflineModel
-from assistant.tools import MAX_LISTED_MEETINGS, TOOL_NAMES, ToolDeps, build_tools
+from assistant.tools import MAX_LISTED_ATTENDEES, MAX_LISTED_MEETINGS, TOOL_NAMES, ToolDeps, build_tools
 from tests.fixtures.meeting_data import NOW
 from tests.fixtures.scripted_model import ScriptedModel
 from tests.tools.helpers import error_text, ok
@@ -238,6 +238,29 @@ def test_get_upcoming_meetings_lists_at_most_max_listed_meetings(data_dir: Path,
     few = ok(agent.tool.get_upcoming_meetings(days_ahead=2, query="sync 149"))
     assert few["summary"] == "1 meeting matching 'sync 149' in the next 2 days"
     assert [m["id"] for m in few["meetings"]] == ["m149"]  # past the cap: found by narrowing
+
+
+async def test_a_meeting_of_hundreds_lists_a_few_attendees_and_counts_them_all(data_dir: Path, engine: Engine) -> None:
+    """A weekly all-hands of 230 people sent every name on every occurrence: 'Who is coming to the
+    all-hands?' read 43k tokens and answered with all 230 names on one line."""
+    people = ", ".join(f'{{ name = "Employee {i:03d}" }}' for i in range(230))
+    (data_dir / "calendar.toml").write_text(
+        '[[meetings]]\nid = "all-hands"\ntitle = "Company all-hands"\nhours_from_now = 3\n'
+        f"working_hours = false\nduration_minutes = 60\nattendees = [{people}]\n"
+    )
+    deps = ToolDeps(data_dir=data_dir, engine=engine, user_id="alice", now=lambda: NOW)
+    agent = Agent(model=ScriptedModel([]), tools=build_tools(deps), callback_handler=None)
+    [meeting] = ok(agent.tool.get_upcoming_meetings(days_ahead=2))["meetings"]
+    assert len(meeting["attendees"]) == MAX_LISTED_ATTENDEES
+    assert (meeting["attendee_count"], meeting["attendees_not_listed"]) == (230, 230 - MAX_LISTED_ATTENDEES)
+    offline = Agent(
+        model=OfflineModel(chunk_delay_s=0, first_token_delay_s=0), tools=build_tools(deps), callback_handler=None
+    )
+    text = str(await offline.invoke_async("Who is coming to the all-hands?"))
+    assert f"Employee {MAX_LISTED_ATTENDEES - 1:03d} and {230 - MAX_LISTED_ATTENDEES} more" in text, text
+    assert f"Employee {MAX_LISTED_ATTENDEES:03d}" not in text
+    week = str(await offline.invoke_async("What meetings do I have this week?"))
+    assert "Company all-hands" in week and "230 attendees" in week, week
 
 
 def test_agenda_markdown_puts_attendees_in_their_own_paragraph(agent: Agent) -> None:

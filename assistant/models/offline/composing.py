@@ -142,7 +142,9 @@ def _meeting_line(meeting: dict[str, Any]) -> str:
     extras = [literal(meeting[key]) for key in ("type", "location") if meeting.get(key)]
     attendees = meeting.get("attendees")
     if isinstance(attendees, list) and attendees:
-        extras.append(f"{len(attendees)} attendee{'s' if len(attendees) != 1 else ''}")
+        count = meeting.get("attendee_count")  # a big meeting's tool result names only some
+        n = count if isinstance(count, int) and count > len(attendees) else len(attendees)
+        extras.append(f"{n} attendee{'s' if n != 1 else ''}")
     if extras:
         line += " · " + " · ".join(extras)
     return line
@@ -486,7 +488,9 @@ def _meeting_details(meeting: dict[str, Any]) -> str:
     lines = [f"**{literal(meeting.get('title', 'This meeting'))}** - {_format_time_range(meeting)}"]
     attendees = meeting.get("attendees")
     if isinstance(attendees, list) and attendees:
-        lines.append("- Attendees: " + ", ".join(literal(_attendee(a)) for a in attendees))
+        more = meeting.get("attendees_not_listed")
+        tail = f" and {more} more" if isinstance(more, int) and more > 0 else ""
+        lines.append("- Attendees: " + ", ".join(literal(_attendee(a)) for a in attendees) + tail)
     if meeting.get("location"):
         lines.append(f"- Location: {literal(meeting['location'])}")
     if meeting.get("description"):
