@@ -31,6 +31,9 @@ _MEETING_WORDS = re.compile(
     rf"\b(meetings?|calendar|schedule|week|upcoming|prepare|prep|today|tomorrow|{'|'.join(WEEKDAYS)}"
     r"|1:1s?|one[- ]on[- ]ones?|qbrs?|syncs?|all[- ]hands|interviews?|offsites?|standups?)\b"
 )
+# Who comes to a meeting is a calendar question whatever its title ("Who is coming to the
+# quarterly review?" was answered with the help text: no word of it named a meeting).
+_WHO_ATTENDS = re.compile(r"\bwho(?:'s|\s+is|\s+are|\s+will\s+be)?\s+(?:coming|going|invited|attending|joining)\b")
 _AGENDA_WORDS = re.compile(r"\bagendas?\b")
 _BUDGET_WORDS = re.compile(r"\b(budgets?|spend|spending|costs?|forecasts?)\b")
 # "How much do my meetings cost?", "what does my calendar cost this week": people's time, which the
@@ -141,7 +144,8 @@ def detect_intents(context: Context) -> Intents:
     save = bool(_SAVE_PREFIX.match(lowered))
     recall = bool(_RECALL_WORDS.search(lowered)) and not save
     agenda = agenda or recall
-    meetings = bool(_MEETING_WORDS.search(lowered) or DATE_WORDS.search(lowered)) and not agenda and not save
+    calendar_words = _MEETING_WORDS.search(lowered) or DATE_WORDS.search(lowered) or _WHO_ATTENDS.search(lowered)
+    meetings = bool(calendar_words) and not agenda and not save
     meeting_cost = bool(_MEETING_NOUNS.search(lowered) and _COST_WORDS.search(lowered)) and not agenda and not save
     if meeting_cost:
         meetings = True

@@ -692,3 +692,14 @@ def test_what_my_meetings_cost_is_their_peoples_time_not_the_budget(sqlite_engin
     assert "1 all-day event is not priced" in text
     assert "you \\$250/h, internal colleagues \\$120/h, external attendees not counted" in text
     assert "Budget context" not in text
+
+
+def test_who_is_coming_to_a_meeting_named_by_its_title_lists_it(sqlite_engine: Any) -> None:
+    """'Who is coming to the quarterly review?' (a title with no word such as meeting, sync or
+    QBR in it) was answered with the help text, not the meeting and its attendees."""
+    answer = _answers_on_a_sunday_with(
+        sqlite_engine, [("a", "20261207T140000Z", "Daily standup"), ("b", "20261208T090000Z", "Quarterly review")]
+    )
+    for asked in ("Who is coming to the quarterly review?", "Who's attending the Quarterly Review?"):
+        text = answer(asked)
+        assert "**Quarterly review**" in text and "Daily standup" not in text, (asked, text)
