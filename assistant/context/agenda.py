@@ -309,7 +309,8 @@ def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: i
     ]
     if meeting.attendees:
         lines.append("")  # its own paragraph: one newline would run it on after the location
-        lines.append("**Attendees:** " + ", ".join(literal(attendee_text(a)) for a in meeting.attendees))
+        between = "; " if any("," in a.name for a in meeting.attendees) else ", "  # "Müller, Jürgen" is one person
+        lines.append("**Attendees:** " + between.join(literal(attendee_text(a)) for a in meeting.attendees))
     lines.append("")
     for i, item in enumerate(items, 1):
         lines.append(

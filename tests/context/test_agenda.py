@@ -185,3 +185,14 @@ def test_agenda_attendees_read_as_the_materials_do(data_dir: Path, engine: Engin
     Manager" while the Materials of the same meeting read "Dana Brooks (SVP Ops, Acme Corp)"."""
     markdown = _agenda(data_dir, engine, "acme-qbr").markdown
     assert "**Attendees:** Dana Brooks (SVP Ops, Acme Corp), Sam Patel (Customer Success Manager)" in markdown
+
+
+def test_attendees_named_last_name_first_read_as_one_person_each_in_the_agenda(data_dir: Path) -> None:
+    """An Outlook invite names people as the directory does ("Müller, Jürgen"): the agenda read
+    "**Attendees:** Müller, Jürgen, Dubois, Élodie", four people for two."""
+    from assistant.context.meetings import Attendee
+
+    base = find_meeting(data_dir, NOW, "acme-qbr")
+    people = [Attendee(name="Müller, Jürgen", organizer=True), Attendee(name="Dubois, Élodie")]
+    agenda = build_agenda(base.model_copy(update={"attendees": people}), prep_notes=[], budget=[], rocks=[], tz=UTC)
+    assert "**Attendees:** Müller, Jürgen; Dubois, Élodie" in agenda.markdown

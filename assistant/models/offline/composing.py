@@ -490,7 +490,9 @@ def _meeting_details(meeting: dict[str, Any]) -> str:
     if isinstance(attendees, list) and attendees:
         more = meeting.get("attendees_not_listed")
         tail = f" and {more} more" if isinstance(more, int) and more > 0 else ""
-        lines.append("- Attendees: " + ", ".join(literal(_attendee(a)) for a in attendees) + tail)
+        # "Müller, Jürgen" (Outlook's directory order) is one person: commas between people made two of each
+        between = "; " if any("," in str(a.get("name", "")) for a in attendees if isinstance(a, dict)) else ", "
+        lines.append("- Attendees: " + between.join(literal(_attendee(a)) for a in attendees) + tail)
     if meeting.get("location"):
         lines.append(f"- Location: {literal(meeting['location'])}")
     if meeting.get("description"):

@@ -703,3 +703,28 @@ def test_who_is_coming_to_a_meeting_named_by_its_title_lists_it(sqlite_engine: A
     for asked in ("Who is coming to the quarterly review?", "Who's attending the Quarterly Review?"):
         text = answer(asked)
         assert "**Quarterly review**" in text and "Daily standup" not in text, (asked, text)
+
+
+def test_attendees_named_last_name_first_read_as_one_person_each(sqlite_engine: Any) -> None:
+    """Outlook writes a company directory's names last name first (CN="Müller, Jürgen"); 'Who is
+    coming to the quarterly review?' read "Attendees: Müller, Jürgen, Dubois, Élodie": four people."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    invite = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:qr@x\r\nDTSTART:20261208T090000Z\r\nDTEND:20261208T100000Z\r\n"
+        'SUMMARY:Quarterly review\r\nORGANIZER;CN="Müller, Jürgen":mailto:juergen@acme.com\r\n'
+        'ATTENDEE;CN="Dubois, Élodie":mailto:elodie@acme.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'
+    )
+    service = make_service(sqlite_engine, clock=lambda: datetime(2026, 12, 7, 7, 0, tzinfo=UTC))
+    service.calendar.connect_ics_file("u1", invite.encode(), "mine.ics")
+    meta = service.create_session("u1")
+    text = "".join(
+        e.text
+        for e in service.run_turn(meta.id, "u1", "Who is coming to the quarterly review?")
+        if isinstance(e, TextDelta)
+    )
+    assert "- Attendees: Müller, Jürgen; Dubois, Élodie" in text, text
