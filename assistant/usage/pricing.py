@@ -36,6 +36,7 @@ DEFAULT_PRICES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "
 _MTOK = 1_000_000.0
 LOCAL_SUFFIX = "(local)"
 _LOCAL_SINCE = date(2000, 1, 1)
+PROVIDER_NAMES: dict[str, str] = {"bedrock": "Bedrock", "anthropic": "Anthropic", "openai": "OpenAI"}
 
 
 class PriceTableError(ValueError):
@@ -153,6 +154,10 @@ class PriceTable:
                 seen.add(price.match)
                 self._patterns.append((price.match, re.compile(price.match, re.IGNORECASE)))
         self._resolved: dict[str, str | None] = {}
+        providers: dict[str, set[str]] = {}
+        for price in self._prices:
+            providers.setdefault(price.label, set()).add(price.provider)
+        self._shared_labels = frozenset(label for label, names in providers.items() if len(names) > 1)
 
     @property
     def prices(self) -> tuple[Price, ...]:
@@ -312,6 +317,23 @@ class PriceTable:
             if include_free or not price.is_free:
                 result.append(price)
         return result
+
+    def shown_label(self, price: Price) -> str:
+        """How an entry is named to people: its label, and its provider when another provider's entry has that label.
+
+        Claude models are priced on Bedrock and on Anthropic's API under one label: a history of both
+        offered "Claude Haiku 4.5" twice in the sessions page's Model filter, and the cost dashboard
+        drew the two as one series.
+
+        Args:
+            price: An entry of this table.
+
+        Returns:
+            e.g. "Amazon Nova Lite", "Claude Haiku 4.5 (Bedrock)", "Claude Haiku 4.5 (Anthropic)".
+        """
+        if price.label not in self._shared_labels:
+            return price.label
+        return f"{price.label} ({PROVIDER_NAMES.get(price.provider, price.provider)})"
 
     def format_table(self) -> str:
         """Plain-text table of every entry (for ``python -m assistant prices``)."""

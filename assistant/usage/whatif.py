@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -12,9 +11,7 @@ from sqlalchemy import Engine
 from assistant.db import usage
 from assistant.sessions.base import to_utc
 from assistant.usage.periods import ledger_conditions
-from assistant.usage.pricing import Price, PriceTable
-
-PROVIDER_NAMES: dict[str, str] = {"bedrock": "Bedrock", "anthropic": "Anthropic", "openai": "OpenAI"}
+from assistant.usage.pricing import PriceTable
 
 
 class WhatIfEstimate(NamedTuple):
@@ -61,17 +58,7 @@ def what_if(
         tin, tout, tcr, tcw = (int(v) for v in conn.execute(stmt).one())
     at = to_utc(until) - timedelta(microseconds=1)
     models = table.models(at, include_free=include_free)
-    shared = {label for label, n in Counter(p.label for p in models).items() if n > 1}
-    estimates = [WhatIfEstimate(_label(p, shared), p.cost(tin, tout, tcr, tcw)) for p in models]
+    # a label several providers share names its provider (PriceTable.shown_label): the chart drew
+    # Claude on Bedrock and on Anthropic's API as one bar twice as long as its figure
+    estimates = [WhatIfEstimate(table.shown_label(p), p.cost(tin, tout, tcr, tcw)) for p in models]
     return sorted(estimates, key=lambda e: e.estimated_cost_usd)
-
-
-def _label(price: Price, shared: set[str]) -> str:
-    """The model's label, naming its provider when another entry has the same label.
-
-    Claude models are priced both on Bedrock and on Anthropic's API under one label: the chart
-    drew the two as one bar twice as long as its figure, the CSV as two rows no one could tell apart.
-    """
-    if price.label not in shared:
-        return price.label
-    return f"{price.label} ({PROVIDER_NAMES.get(price.provider, price.provider)})"

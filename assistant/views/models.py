@@ -91,7 +91,8 @@ def model_view(name: str, prices: PriceTable | None = None, at: datetime | None 
     price = prices.price_for(bare, at or datetime.now(UTC))
     if price is None:
         return ModelView(bare, is_offline, False)
-    return ModelView(price.label, is_offline, price.is_free, is_local=local_model_provider(bare) is not None)
+    label = prices.shown_label(price)  # Claude on Bedrock and on Anthropic's API: told apart by provider
+    return ModelView(label, is_offline, price.is_free, is_local=local_model_provider(bare) is not None)
 
 
 def _per_mtok(value: float) -> str:

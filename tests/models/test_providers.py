@@ -103,7 +103,7 @@ def test_anthropic_usage_and_cost_reach_the_ledger_with_cache_tokens(
     expected = price.cost(row.input_tokens, row.output_tokens, 1200, 300)
     assert row.cost_usd == pytest.approx(expected) and row.cost_usd > 0
     assert done.turn.cost_usd == pytest.approx(expected)
-    assert model_view("anthropic:claude-haiku-4-5", table).label == "Claude Haiku 4.5"
+    assert model_view("anthropic:claude-haiku-4-5", table).label == "Claude Haiku 4.5 (Anthropic)"
     assert not model_view("claude-haiku-4-5", table).is_free
 
 

@@ -465,3 +465,33 @@ def test_the_table_says_how_to_open_a_session_with_the_keyboard(env: Callable[..
     at = open_page()
     assert "Select a row to open it" in texts(at)
     assert "Shift+Space" in texts(at)
+
+
+def test_one_claude_model_on_bedrock_and_on_anthropics_api_is_named_apart(env: Callable[..., ChatService]) -> None:
+    """Claude Haiku 4.5 used through Bedrock in production, then through Anthropic's API.
+
+    The Model filter offered "Claude Haiku 4.5" twice (which one is which?), and the dashboard's
+    cost per day drew both as one "Claude Haiku 4.5" series, its CSV two rows of that name a day.
+    """
+    service = env()
+    now = utcnow()
+    for provider, name, model_id in [
+        (
+            "bedrock",
+            "bedrock:us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        ),
+        ("anthropic", "anthropic:claude-haiku-4-5", "claude-haiku-4-5"),
+    ]:
+        meta = service.store.create_session(USER, model=name, user_email=EMAIL)
+        insert_usage(
+            service.store.engine,
+            [{"session_id": meta.id, "user_id": USER, "provider": provider, "model_id": model_id,
+              "started_at": now, "input_tokens": 1000, "output_tokens": 100, "cost_usd": 0.0015}],
+        )  # fmt: skip
+    at = open_page()
+    shown = at.multiselect(key="sc_models").options
+    assert sorted(shown) == ["Claude Haiku 4.5 (Anthropic)", "Claude Haiku 4.5 (Bedrock)"], shown
+    at = open_page(tab=DASHBOARD_TAB)
+    series = [str(trace.get("name")) for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
+    assert sorted(series) == ["Claude Haiku 4.5 (Anthropic)", "Claude Haiku 4.5 (Bedrock)"], series

@@ -71,8 +71,8 @@ def test_other_providers_without_prices(name: str, expected: ModelView) -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("anthropic:claude-haiku-4-5-20251001", ModelView("Claude Haiku 4.5", False, False)),
-        ("claude-haiku-4-5-20251001", ModelView("Claude Haiku 4.5", False, False)),
+        ("anthropic:claude-haiku-4-5-20251001", ModelView("Claude Haiku 4.5 (Anthropic)", False, False)),
+        ("claude-haiku-4-5-20251001", ModelView("Claude Haiku 4.5 (Anthropic)", False, False)),
         ("openai:gpt-4.1", ModelView("GPT-4.1", False, False)),
         ("gpt-4o-mini", ModelView("GPT-4o mini", False, False)),
         ("ollama:llama3.2", ModelView("llama3.2 (local)", False, True, is_local=True)),
