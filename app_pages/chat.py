@@ -486,7 +486,7 @@ def _session_list() -> None:
             )
         if total > len(sessions):
             more = "Narrow the search to find the others." if query else "Search to find older ones."
-            st.caption(f"Showing the {len(sessions)} most recent of {total}. {more}")
+            st.caption(f"Showing the {len(sessions)} most recent of {total:,}. {more}")
 
 
 # --------------------------------------------------------------------------- drawing helpers

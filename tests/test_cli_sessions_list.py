@@ -284,3 +284,20 @@ def test_chat_resumes_a_session_marked_damaged_once_its_object_is_back(
         monkeypatch.setattr("sys.stdin", io.StringIO("/quit\n"))
         assert main(["chat", "--session", meta.id]) == 0
         assert "Resuming “Board prep” (0 turns, active)" in capsys.readouterr().out
+
+
+def test_a_heavy_users_counts_are_grouped_by_thousands_like_the_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Past a thousand sessions the footer read "rows 1,001–1,002 of 1002 sessions": the rows grouped,
+    the count not (the Sessions page says 1,002)."""
+    db = tmp_path / "cli.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    insert_sessions(engine, [{"id": f"s-{n:04d}", "user_id": "test-user-123"} for n in range(1002)])
+    engine.dispose()
+    for key, value in _env(db).items():
+        monkeypatch.setenv(key, value)
+    assert main(["sessions", "list", "--limit", "500", "--page", "3"]) == 0
+    footer = capsys.readouterr().out.strip().splitlines()[-1]
+    assert footer.startswith("rows 1,001–1,002 of 1,002 sessions · "), footer

@@ -28,8 +28,8 @@ class Metric:
 
 
 def counted(n: int, word: str) -> str:
-    """A count with its noun: ``"1 meeting"``, ``"2 meetings"``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    """A count with its noun, grouped by thousands: ``"1 meeting"``, ``"30,006 sessions"``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def fmt_cost(value: float | None) -> str:

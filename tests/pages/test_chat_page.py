@@ -525,3 +525,14 @@ def test_a_session_whose_conversation_cannot_be_opened_offers_no_input_and_a_way
     _button(at, "unopenable-new-session").click().run()
     assert "session" not in at.query_params
     assert "Hello," in _texts(at) and not at.chat_input[0].disabled
+
+
+def test_a_heavy_users_session_count_is_grouped_by_thousands(make_app: Callable[..., AppTest]) -> None:
+    """The sidebar read "Showing the 30 most recent of 30006." (the Sessions page says 30,006)."""
+    from tests.fixtures.db import insert_sessions
+
+    make_app()
+    insert_sessions(_service().store.engine, [{"id": f"s-{n:04d}", "user_id": USER} for n in range(1002)])
+    at = make_app()
+    shown = [str(c.value) for c in at.sidebar.caption]
+    assert "Showing the 30 most recent of 1,002. Search to find older ones." in shown, shown

@@ -9,6 +9,7 @@ import pytest
 
 from assistant.views.format import (
     UTC_ZONE,
+    counted,
     fmt_ago,
     fmt_cost,
     fmt_datetime,
@@ -98,3 +99,8 @@ def test_zone_abbreviation_names_numeric_zones_as_utc_offsets() -> None:
     assert zone_abbreviation(t, NEW_YORK) == "EST"
     assert zone_abbreviation(t, ZoneInfo("America/Sao_Paulo")) == "UTC-03"
     assert zone_abbreviation(t, ZoneInfo("Asia/Dubai")) == "UTC+04"
+
+
+def test_a_count_is_grouped_by_thousands() -> None:
+    assert counted(30006, "session") == "30,006 sessions"
+    assert counted(1, "session") == "1 session"
