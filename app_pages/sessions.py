@@ -360,7 +360,10 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
             "User": st.column_config.TextColumn("User", width="medium"),
             "State": st.column_config.TextColumn("State", width="small"),
             "Started": st.column_config.DatetimeColumn(
-                "Started", format="MMM D, HH:mm", timezone=zone.key, help=f"Time zone: {zone.key}"
+                "Started",
+                format=views.started_format(result.rows, local_today, zone),
+                timezone=zone.key,
+                help=f"Time zone: {zone.key}",
             ),
             "Last activity": st.column_config.DatetimeColumn("Last activity", format="distance"),
             "Turns": st.column_config.NumberColumn("Turns", format="%d", width="small"),

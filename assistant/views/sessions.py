@@ -352,6 +352,24 @@ def table_rows(
     return out
 
 
+def started_format(rows: Sequence[SessionRow], today: date, zone: tzinfo) -> str:
+    """The "Started" column's date format (moment.js): with the year when a row started in another year.
+
+    Sorted oldest first, a heavy user's year-old sessions read "Dec 6, 06:43", as today's do.
+
+    Args:
+        rows: The page's rows.
+        today: Today in the reader's zone.
+        zone: The reader's zone (the column's times are shown in it).
+
+    Returns:
+        ``"MMM D, HH:mm"`` when every row started this year, else ``"MMM D, YYYY, HH:mm"``.
+    """
+    if all(r.created_at.astimezone(zone).year == today.year for r in rows):
+        return "MMM D, HH:mm"
+    return "MMM D, YYYY, HH:mm"
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 

@@ -495,3 +495,20 @@ def test_one_claude_model_on_bedrock_and_on_anthropics_api_is_named_apart(env: C
     at = open_page(tab=DASHBOARD_TAB)
     series = [str(trace.get("name")) for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
     assert sorted(series) == ["Claude Haiku 4.5 (Anthropic)", "Claude Haiku 4.5 (Bedrock)"], series
+
+
+def test_a_session_started_last_year_says_its_year(env: Callable[..., ChatService]) -> None:
+    """Sorted oldest first, a year-old session's Started read "Dec 6, 06:43", as one of today's does."""
+    service = env()
+    old = chat(service, "Prepare me for the Acme QBR")
+    chat(service, "What is my budget status?")
+    year_ago = utcnow() - timedelta(days=366)
+    with service.store.engine.begin() as conn:
+        conn.execute(sa.update(db.sessions).where(db.sessions.c.id == old).values(created_at=year_ago))
+    at = open_page()
+    started = json.loads(at.dataframe[0].proto.columns)["Started"]["type_config"]["format"]
+    assert "YYYY" in started, started
+
+    service.delete(old, USER)  # this year's sessions only: the year would only take room
+    started = json.loads(open_page().dataframe[0].proto.columns)["Started"]["type_config"]["format"]
+    assert "YYYY" not in started, started
