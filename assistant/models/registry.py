@@ -141,10 +141,12 @@ _BEDROCK_LABELS: tuple[tuple[str, str], ...] = (
     (r"claude-3-5-sonnet", "Anthropic Claude 3.5 Sonnet"),
     (r"claude-3-7-sonnet", "Anthropic Claude 3.7 Sonnet"),
     (r"claude-sonnet-4-5", "Anthropic Claude Sonnet 4.5"),
-    (r"claude-sonnet-4", "Anthropic Claude Sonnet 4"),
+    # Claude 4.0 ids: "-0", a date, then the end or Bedrock's "-v1:0" (a later "claude-opus-4-7" is
+    # another model, named by its id, as the price table's anchored entries leave it unpriced)
+    (r"claude-sonnet-4(-0)?(-\d{8})?(-v\d|$)", "Anthropic Claude Sonnet 4"),
     (r"claude-opus-4-5", "Anthropic Claude Opus 4.5"),
     (r"claude-opus-4-1", "Anthropic Claude Opus 4.1"),
-    (r"claude-opus-4", "Anthropic Claude Opus 4"),
+    (r"claude-opus-4(-0)?(-\d{8})?(-v\d|$)", "Anthropic Claude Opus 4"),
     (r"llama", "Meta Llama"),
     (r"mistral", "Mistral"),
 )

@@ -146,6 +146,28 @@ def test_describe_model() -> None:
         nova.label = "x"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("anthropic:claude-opus-4-0", "Anthropic Claude Opus 4"),
+        ("anthropic:claude-opus-4-20250514", "Anthropic Claude Opus 4"),
+        ("bedrock:us.anthropic.claude-opus-4-20250514-v1:0", "Anthropic Claude Opus 4"),
+        ("anthropic:claude-sonnet-4-0", "Anthropic Claude Sonnet 4"),
+        ("bedrock:us.anthropic.claude-sonnet-4-20250514-v1:0", "Anthropic Claude Sonnet 4"),
+        ("anthropic:claude-sonnet-4-5", "Anthropic Claude Sonnet 4.5"),
+        ("anthropic:claude-opus-4-1-20250805", "Anthropic Claude Opus 4.1"),
+        # a Claude release newer than this list is named by its id, not as the 4.0 it starts like
+        ("anthropic:claude-opus-4-7", "Anthropic claude-opus-4-7"),
+        ("anthropic:claude-sonnet-4-6", "Anthropic claude-sonnet-4-6"),
+        ("bedrock:us.anthropic.claude-opus-4-7-v1:0", "Bedrock us.anthropic.claude-opus-4-7-v1:0"),
+    ],
+)
+def test_a_newer_claude_is_not_labelled_as_the_first_claude_4(name: str, label: str) -> None:
+    """MODELS offered anthropic:claude-opus-4-7: the picker and the chat header read "Anthropic Claude
+    Opus 4 · price unknown", naming another model (whose price the table has) than the one answering."""
+    assert describe_model(name).label == label
+
+
 def test_register_provider_callable(settings: Any, restore_providers: None) -> None:
     register_provider("echo", lambda model_id, s: OfflineModel(model_id=model_id))
     model = get_model("echo:abc", settings)
