@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # imported on the first send (strands): the chat page draws w
     from strands.models import Model
 
     from assistant.chat.runner import TurnRunner
+    from assistant.usage.ledger import TodaySpend
 
 logger = logging.getLogger(__name__)
 
@@ -280,11 +281,11 @@ class ChatService:
             )
         return cleaned
 
-    def spend_today(self, user_id: str) -> float:
-        """What the user's model calls cost today (UTC), from the ledger."""
+    def spend_today(self, user_id: str) -> TodaySpend:
+        """What the user's model calls cost today (UTC), and how many had no price, from the ledger."""
         from assistant.usage.ledger import spend_today
 
-        return float(spend_today(self.store.engine, user_id, self.clock()))
+        return spend_today(self.store.engine, user_id, self.clock())
 
     def check_limits(self, user_id: str) -> None:
         """Raise LimitExceededError when the daily budget or the rate limit would refuse a send now.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -11,8 +12,15 @@ from assistant.db import usage
 from assistant.sessions.base import UsageRecord, parse_utc, to_utc
 
 
-def spend_today(engine: Engine, user_id: str, now: datetime) -> float:
-    """What ``user_id`` has spent since the start of the current UTC day (priced calls only).
+class TodaySpend(NamedTuple):
+    """A user's spend today: the priced calls' dollars, and how many calls had no price (not in ``usd``)."""
+
+    usd: float
+    unpriced_calls: int = 0
+
+
+def spend_today(engine: Engine, user_id: str, now: datetime) -> TodaySpend:
+    """What ``user_id`` has spent since the start of the current UTC day, and how many calls had no price.
 
     Uses ``ix_usage_user_started_cost`` (index-only on both backends).
 
@@ -22,15 +30,16 @@ def spend_today(engine: Engine, user_id: str, now: datetime) -> float:
         now: The current time (UTC).
 
     Returns:
-        Dollars spent today.
+        Dollars spent today on priced calls, and the number of today's calls without a price.
     """
     now = to_utc(now)
     start = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    stmt = sa.select(sa.func.coalesce(sa.func.sum(usage.c.cost_usd), 0.0)).where(
-        usage.c.user_id == user_id, usage.c.started_at >= start, usage.c.started_at < start + timedelta(days=1)
-    )
+    stmt = sa.select(
+        sa.func.coalesce(sa.func.sum(usage.c.cost_usd), 0.0), sa.func.count().filter(usage.c.cost_usd.is_(None))
+    ).where(usage.c.user_id == user_id, usage.c.started_at >= start, usage.c.started_at < start + timedelta(days=1))
     with engine.connect() as conn:
-        return float(conn.execute(stmt).scalar_one())
+        usd, unpriced = conn.execute(stmt).one()
+    return TodaySpend(float(usd), int(unpriced))
 
 
 def session_usage(engine: Engine, session_id: str, user_id: str | None = None) -> list[UsageRecord]:

@@ -233,21 +233,25 @@ class BudgetView:
     limited: bool = True  # False: no daily budget (nothing to fill a bar against)
 
 
-def budget_view(spent_usd: float, budget_usd: float) -> BudgetView:
+def budget_view(spent_usd: float, budget_usd: float, unpriced_calls: int = 0) -> BudgetView:
     """Today's spend as a line of text and a progress fraction.
 
     Args:
-        spent_usd: What the user's model calls cost today.
+        spent_usd: What the user's priced model calls cost today.
         budget_usd: The daily budget (0 = no budget).
+        unpriced_calls: Today's calls on a model without a price: their cost is unknown, so the
+            spend is a lower bound ("≥ $0.00"), never read as complete.
 
     Returns:
-        The text ("$0.12 of $5.00 today"), the fraction for a progress bar (0..1) and whether
-        the budget is used up.
+        The text ("$0.12 of $5.00 today", "≥ $0.12 of $5.00 today · 2 calls without a price"), the
+        fraction for a progress bar (0..1) and whether the budget is used up.
     """
+    spent = f"≥ {fmt_cost(spent_usd)}" if unpriced_calls else fmt_cost(spent_usd)
+    unknown = f" · {counted(unpriced_calls, 'call')} without a price" if unpriced_calls else ""
     if budget_usd <= 0:
-        return BudgetView(f"{fmt_cost(spent_usd)} today (no daily budget)", 0.0, False, limited=False)
+        return BudgetView(f"{spent} today (no daily budget){unknown}", 0.0, False, limited=False)
     fraction = max(0.0, min(1.0, spent_usd / budget_usd))
-    return BudgetView(f"{fmt_cost(spent_usd)} of {fmt_cost(budget_usd)} today", fraction, spent_usd >= budget_usd)
+    return BudgetView(f"{spent} of {fmt_cost(budget_usd)} today{unknown}", fraction, spent_usd >= budget_usd)
 
 
 def retry_at_text(retry_at: datetime | None, now: datetime, zone: ZoneInfo = UTC_ZONE) -> str | None:

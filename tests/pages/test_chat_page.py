@@ -536,3 +536,22 @@ def test_a_heavy_users_session_count_is_grouped_by_thousands(make_app: Callable[
     at = make_app()
     shown = [str(c.value) for c in at.sidebar.caption]
     assert "Showing the 30 most recent of 1,002. Search to find older ones." in shown, shown
+
+
+def test_todays_spend_on_a_model_without_a_price_is_not_read_as_complete(make_app: Callable[..., AppTest]) -> None:
+    """Calls today on a model the price table lacks (their cost unknown): the sidebar read "$0.00 of
+    $5.00 today", as if they had cost nothing."""
+    from assistant.sessions.base import utcnow
+    from tests.fixtures.db import insert_usage
+
+    make_app()
+    service = _service()
+    meta = service.create_session(USER)
+    insert_usage(
+        service.store.engine,
+        [{"session_id": meta.id, "user_id": USER, "provider": "anthropic", "model_id": "claude-opus-4-7",
+          "started_at": utcnow(), "input_tokens": 5000, "output_tokens": 800, "cost_usd": None}] * 2,
+    )  # fmt: skip
+    at = make_app()
+    [spend] = [str(p.proto.text) for p in at.get("progress")]
+    assert "≥ $0.00 of $5.00 today" in spend and "2 calls without a price" in spend, spend

@@ -12,10 +12,13 @@ from tests.usage.seeded_ledger import D2
 
 
 def test_spend_today(ledger: Engine) -> None:
-    assert spend_today(ledger, "alice", D2 + timedelta(hours=12)) == pytest.approx(1.0)
-    assert spend_today(ledger, "alice", D2 - timedelta(milliseconds=1)) == pytest.approx(0.3)
-    assert spend_today(ledger, "bob", D2 + timedelta(hours=23)) == pytest.approx(0.5)
-    assert spend_today(ledger, "nobody", D2) == 0.0
+    assert spend_today(ledger, "alice", D2 + timedelta(hours=12)).usd == pytest.approx(1.0)
+    assert spend_today(ledger, "alice", D2 - timedelta(milliseconds=1)).usd == pytest.approx(0.3)
+    assert spend_today(ledger, "bob", D2 + timedelta(hours=23)).usd == pytest.approx(0.5)
+    assert spend_today(ledger, "nobody", D2) == (0.0, 0)
+    # a call on a model without a price: not in the dollars, counted so the spend reads as a lower bound
+    assert spend_today(ledger, "alice", D2 + timedelta(hours=12)).unpriced_calls == 1
+    assert spend_today(ledger, "bob", D2 + timedelta(hours=23)).unpriced_calls == 0
 
 
 def test_session_usage_is_scoped(ledger: Engine) -> None:

@@ -78,6 +78,11 @@ def test_budget_view() -> None:
     assert b.text == "$1.25 of $5.00 today" and b.fraction == 0.25 and not b.over
     assert view.budget_view(6.0, 5.0).fraction == 1.0 and view.budget_view(6.0, 5.0).over
     assert "no daily budget" in view.budget_view(0.0, 0.0).text
+    unpriced = view.budget_view(1.25, 5.0, unpriced_calls=1)
+    assert unpriced.text == "≥ $1.25 of $5.00 today · 1 call without a price" and unpriced.fraction == 0.25
+    assert (
+        view.budget_view(0.0, 0.0, unpriced_calls=3).text == "≥ $0.00 today (no daily budget) · 3 calls without a price"
+    )
 
 
 def test_retry_at_text() -> None:
