@@ -102,6 +102,7 @@ def _answer(service: ChatService, session_id: str, events: object, out: TextIO, 
 
 def _resume(service: ChatService, session_arg: str, user: str) -> SessionMeta | int:
     """The session ``chat --session`` names, said on the terminal; or the exit code when it cannot go on."""
+    from assistant.chat.model_choice import CONTINUE_ADVICE
     from assistant.inputs import log_safe, validate_session_id
     from assistant.sessions.base import SessionError, SessionNotFoundError
     from assistant.views.models import model_view
@@ -132,6 +133,14 @@ def _resume(service: ChatService, session_arg: str, user: str) -> SessionMeta | 
     if meta.read_only:  # every message was refused, pointing at a page button the CLI does not have
         print(
             f"error: “{meta.title}” is {meta.state} and read-only; start a new session: python -m assistant chat",
+            file=sys.stderr,
+        )
+        return 2
+    refusal = service.model_refusal(meta)
+    if refusal is not None:  # likewise: its model is no longer offered (MODELS changed)
+        print(
+            f"error: {refusal.removesuffix(CONTINUE_ADVICE).strip().removesuffix('.')}; "
+            "start a new session: python -m assistant chat",
             file=sys.stderr,
         )
         return 2

@@ -469,3 +469,19 @@ def test_resuming_a_damaged_session_says_so_before_anything_is_typed(tmp_path: P
         "error: “What is my budget?” cannot be opened: its stored conversation is missing or damaged; "
         "start a new session: python -m assistant chat"
     ) in later.stderr
+
+
+def test_resuming_a_session_whose_model_is_no_longer_offered_says_so_before_anything_is_typed(
+    tmp_path: Path,
+) -> None:
+    """MODELS no longer offers the session's model: the CLI said "Resuming …", refused every message
+    with "Continue in a new session" (a page button the CLI does not have), then offered the same
+    "Resume with: … --session" again."""
+    first = run(["chat"], tmp_path, stdin="What is my budget?\n/quit\n")
+    session_id = first.stdout.rsplit("--session ", 1)[1].split()[0]
+    later = run(["chat", "--session", session_id], tmp_path, stdin="And now?\n", MODELS="offline:alt")
+    assert later.returncode == 2 and "Continue in a new session" not in later.stderr + later.stdout
+    assert "Resume with" not in later.stdout, later.stdout
+    assert "no longer offered here" in later.stderr and "start a new session: python -m assistant chat" in (
+        later.stderr
+    ), later.stderr

@@ -22,6 +22,10 @@ def model_key(name: str) -> str | None:
         return None
 
 
+CONTINUE_ADVICE = "Continue in a new session to carry on with the same context."
+"""The page's way on from a session whose model is no longer offered (its button; the CLI has none)."""
+
+
 def model_label(name: str) -> str:
     """How a model is named to a user (its registry label; an unknown name as it is)."""
     return describe_model(name).label if model_key(name) is not None else name
@@ -85,7 +89,7 @@ class ModelOffer:
             why = f"This session answers with {label}, which is now only for administrators"
         else:
             return None
-        return f"{why}, so it is read-only. Continue in a new session to carry on with the same context."
+        return f"{why}, so it is read-only. {CONTINUE_ADVICE}"
 
     def check_same(self, requested: str, recorded: str | None) -> None:
         """Refuse naming another model than the session's own for a turn of an existing session.
