@@ -45,6 +45,7 @@ def _print_events(events: object, out: TextIO) -> tuple[int, bool]:
     """Print a turn's events as they arrive; return (tool calls, ok)."""
     from assistant.chat import Done, ErrorEvent, TextDelta, ToolFinished, ToolStarted
     from assistant.inputs import strip_control_chars
+    from assistant.views.conversation import turn_footer
 
     tools = 0
     ok = False
@@ -70,11 +71,8 @@ def _print_events(events: object, out: TextIO) -> tuple[int, bool]:
             mark = "✓" if event.status == "success" else "✗"
             out.write(strip_control_chars(f"  {mark} {event.summary} ({event.duration_ms:.0f} ms)\n"))
         elif isinstance(event, Done):
-            ok = True
-            t = event.turn
-            cost = "unknown" if t.cost_usd is None else f"${t.cost_usd:.4f}"
-            ttft = f"{t.ttft_ms:.0f} ms" if t.ttft_ms is not None else "-"
-            out.write(f"\n  [{t.input_tokens} in / {t.output_tokens} out tokens · {cost} · first token {ttft}]\n")
+            ok = True  # the page's small print: "$0.0000" read a cheap paid answer as free
+            out.write(f"\n  [{turn_footer(event.turn)}]\n")
         elif isinstance(event, ErrorEvent):
             out.write(strip_control_chars(f"\n  ! {event.message}\n"))
     out.write(strip_control_chars(held))

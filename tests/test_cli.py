@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -485,3 +486,15 @@ def test_resuming_a_session_whose_model_is_no_longer_offered_says_so_before_anyt
     assert "no longer offered here" in later.stderr and "start a new session: python -m assistant chat" in (
         later.stderr
     ), later.stderr
+
+
+def test_an_answers_small_print_reads_as_the_pages(tmp_path: Path) -> None:
+    """Under each answer the CLI printed "[26826 in / 335 out tokens · $0.0000 · first token 282 ms]":
+    ungrouped counts and a cost cut to four decimals, so a cheap paid answer (Nova Micro, a few
+    hundred tokens: $0.00002) read as free, and the free demo model was not said to be free."""
+    result = run(["chat"], tmp_path, stdin="What is my budget?\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    [footer] = [line.strip() for line in result.stdout.splitlines() if "out tokens" in line]
+    assert re.fullmatch(
+        r"\[[\d.]+k? in · \d+ out tokens · \$0\.00 \(offline demo model\) · first token \d+ ms · [\d.]+ m?s\]", footer
+    ), footer
