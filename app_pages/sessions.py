@@ -261,10 +261,10 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
     prepped = meetings_with_sessions(engine, scope_user)
     meeting_id: str | None = None
     if prepped:
-        titles = dict(prepped)
+        titles = {mid: views.prepared_meeting_label(title, start, zone) for mid, title, start in prepped}
         picked_meeting = st.selectbox(
             "Prepared meeting",
-            [""] + [mid for mid, _ in prepped],
+            [""] + [mid for mid, _title, _start in prepped],
             key="sc_meeting",
             format_func=lambda mid: titles.get(mid, mid) if mid else "All sessions",  # options are plain text
             width=420,

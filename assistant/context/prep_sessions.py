@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.context.meetings import Meeting
@@ -95,17 +95,21 @@ def sessions_by_meeting(engine: Engine, user_id: str, meeting_ids: list[str]) ->
     return {row.meeting_id: row.session_id for row in rows}
 
 
-def meetings_with_sessions(engine: Engine, user_id: str | None) -> list[tuple[str, str]]:
-    """(meeting_id, title) of every meeting with a prep session (all users' when ``user_id`` is None)."""
+def meetings_with_sessions(engine: Engine, user_id: str | None) -> list[tuple[str, str, datetime]]:
+    """(meeting_id, title, start) of every meeting with a prep session (all users' when ``user_id`` is None).
+
+    By title, then the latest first: a weekly 1:1 prepared all year is fifty meetings of one
+    title, told apart by their starts.
+    """
+    m = session_meetings.c
+    title, start = func.max(m.meeting_title).label("title"), func.max(m.meeting_start).label("start")
     query = (
-        select(session_meetings.c.meeting_id, session_meetings.c.meeting_title)
-        .join(sessions, sessions.c.id == session_meetings.c.session_id)
-        .distinct()
+        select(m.meeting_id, title, start)
+        .join(sessions, sessions.c.id == m.session_id)
+        .group_by(m.meeting_id)  # one option per meeting, even one that moved between its prep sessions
     )
     if user_id is not None:
-        query = query.where(session_meetings.c.user_id == user_id)
+        query = query.where(m.user_id == user_id)
     with engine.connect() as conn:
-        return [
-            (row.meeting_id, row.meeting_title)
-            for row in conn.execute(query.order_by(session_meetings.c.meeting_title))
-        ]
+        rows = conn.execute(query.order_by(title, start.desc(), m.meeting_id)).all()
+    return [(row.meeting_id, row.title, _aware(row.start)) for row in rows]

@@ -370,6 +370,21 @@ def started_format(rows: Sequence[SessionRow], today: date, zone: tzinfo) -> str
     return "MMM D, YYYY, HH:mm"
 
 
+def prepared_meeting_label(title: str, start: datetime, zone: tzinfo) -> str:
+    """A prepared meeting as the sessions page's filter offers it: its title and its day in the reader's zone.
+
+    Args:
+        title: The meeting's title (other people's text: the filter draws it as plain text).
+        start: When it starts.
+        zone: The reader's zone.
+
+    Returns:
+        e.g. "1:1 with Marcus · Mon 7 Dec 2026" (the occurrences of a series differ by their day).
+    """
+    local = start.astimezone(zone)
+    return f"{title} · {local:%a} {local.day} {local:%b %Y}"
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 

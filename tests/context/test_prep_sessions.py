@@ -51,7 +51,7 @@ def test_a_prep_session_is_bound_to_its_meeting_and_filterable(make_store: MakeS
 
     assert sessions_by_meeting(store_engine, "alice", [board.id, "other"]) == {board.id: turn.session.id}
     assert sessions_by_meeting(store_engine, "bob", [board.id]) == {}
-    assert meetings_with_sessions(store_engine, "alice") == [(board.id, "Board dinner")]
+    assert meetings_with_sessions(store_engine, "alice") == [(board.id, "Board dinner", START)]
     assert meetings_with_sessions(store_engine, "bob") == []
 
     page = list_sessions(store_engine, SessionFilter(user_id="alice", meeting_id=board.id))
@@ -85,3 +85,16 @@ def test_a_deleted_prep_session_is_no_longer_its_meetings_prep(make_store: MakeS
     assert sessions_by_meeting(store_engine, "alice", [board.id]) == {}
     assert meetings_with_sessions(store_engine, "alice") == []
     assert meetings_with_sessions(store_engine, None) == []
+
+
+def test_each_prepared_occurrence_of_a_series_is_listed_with_its_start(
+    make_store: MakeStore, store_engine: Engine
+) -> None:
+    """The filter's options were (id, title): a weekly meeting prepared twice read as the same meeting twice."""
+    service = make_service(store_engine, store=make_store())
+    first, second = _meeting("a1b2c3d4e5-1", "Weekly 1:1"), _meeting("a1b2c3d4e5-2", "Weekly 1:1")
+    second = second.model_copy(update={"start": START + timedelta(weeks=1), "end": START + timedelta(weeks=1, hours=1)})
+    for meeting in (first, second, second):  # the later one prepared twice: still one option
+        list(service.start_turn("alice", "Prepare me for my weekly 1:1", meeting=meeting).events)
+    listed = meetings_with_sessions(store_engine, "alice")
+    assert listed == [(second.id, "Weekly 1:1", second.start), (first.id, "Weekly 1:1", START)], listed

@@ -512,3 +512,26 @@ def test_a_session_started_last_year_says_its_year(env: Callable[..., ChatServic
     service.delete(old, USER)  # this year's sessions only: the year would only take room
     started = json.loads(open_page().dataframe[0].proto.columns)["Started"]["type_config"]["format"]
     assert "YYYY" not in started, started
+
+
+def test_the_occurrences_of_a_prepared_series_are_told_apart_in_the_meeting_filter(
+    env: Callable[..., ChatService],
+) -> None:
+    """A weekly 1:1 prepared every week: the Prepared meeting filter listed "1:1 with Marcus" once per
+    week, each alike, so no one could pick last month's."""
+    from assistant.context.meetings import Meeting
+
+    service = env()
+    first = utcnow().replace(microsecond=0) + timedelta(hours=3)
+    for week in range(2):
+        start = first + timedelta(weeks=week)
+        meeting = Meeting(
+            id=f"series1-{start:%Y%m%d%H%M}", title="1:1 with Marcus", start=start, end=start + timedelta(minutes=30),
+            duration_minutes=30, attendees=[], type="one_on_one", location="", description="", source="ics_file",
+            series_id="series1",
+        )  # fmt: skip
+        list(service.start_turn(USER, "Prepare me for 1:1 with Marcus", meeting=meeting).events)
+    at = open_page()
+    options = [o for o in at.selectbox(key="sc_meeting").options if o != "All sessions"]
+    assert len(options) == 2 and len(set(options)) == 2, options
+    assert all(o.startswith("1:1 with Marcus · ") for o in options), options
