@@ -449,9 +449,19 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
     with left:
         by_day = usage_views.cost_by_day_table(d, _label)
         data = by_day.as_dict()
+        # a model without a price adds $0 to its bar: its hover says so rather than read as free
+        data["unpriced"] = [usage_views.unpriced_note(n) for n in data["unknown_cost_calls"]]
         value, axis = ("tokens", "Tokens per day") if free else ("cost_usd", "Cost per day ($)")
-        fig = px.bar(data, x="day", y=value, color="model", barmode="stack", color_discrete_sequence=COLORS)
-        fig.update_traces(hovertemplate="%{x}<br>$%{y:,.4~f}" if not free else "%{x}<br>%{y:,} tokens")
+        fig = px.bar(
+            data,
+            x="day",
+            y=value,
+            color="model",
+            barmode="stack",
+            color_discrete_sequence=COLORS,
+            custom_data=["unpriced"],
+        )
+        fig.update_traces(hovertemplate="%{x}<br>$%{y:,.4~f}%{customdata[0]}" if not free else "%{x}<br>%{y:,} tokens")
         if not free:
             fig.update_yaxes(tickprefix="$", tickformat=",.4~f")
         _chart_card(

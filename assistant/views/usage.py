@@ -24,7 +24,7 @@ from assistant.sessions.base import to_utc
 from assistant.usage.dashboard import Dashboard
 from assistant.usage.rollups import usage_groups
 from assistant.usage.whatif import WhatIfEstimate
-from assistant.views.format import Metric, csv_cell, fmt_cost, fmt_tokens
+from assistant.views.format import Metric, counted, csv_cell, fmt_cost, fmt_tokens
 from assistant.views.models import OFFLINE_LABEL
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,18 @@ def cost_by_day_table(d: Dashboard, label: Callable[[str], str] = _identity) -> 
         (c.day, label(c.model_id), round(c.cost_usd, 8), c.tokens, c.calls, c.unknown_cost_calls) for c in d.cost_by_day
     ]
     return ChartTable(("day", "model", "cost_usd", "tokens", "calls", "unknown_cost_calls"), rows)
+
+
+def unpriced_note(unknown_cost_calls: int) -> str:
+    """What the cost-per-day chart's hover adds to a day of calls on a model without a price.
+
+    Args:
+        unknown_cost_calls: That day's calls of that model whose cost is unknown.
+
+    Returns:
+        ``"<br>2 calls without a price: cost unknown"``, or ``""`` when every call was priced.
+    """
+    return f"<br>{counted(unknown_cost_calls, 'call')} without a price: cost unknown" if unknown_cost_calls else ""
 
 
 def _edge(value: float) -> str:

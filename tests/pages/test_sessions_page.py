@@ -535,3 +535,24 @@ def test_the_occurrences_of_a_prepared_series_are_told_apart_in_the_meeting_filt
     options = [o for o in at.selectbox(key="sc_meeting").options if o != "All sessions"]
     assert len(options) == 2 and len(set(options)) == 2, options
     assert all(o.startswith("1:1 with Marcus · ") for o in options), options
+
+
+def test_a_day_of_calls_on_a_model_without_a_price_is_not_hovered_as_free(env: Callable[..., ChatService]) -> None:
+    """Cost per day by model: hovering the day of a model the price table lacks read "$0", the same
+    as a free model's, though its calls' cost is unknown (the Total cost metric said "≥")."""
+    service = env()
+    sid = chat(service, "Prepare me for the Acme QBR")
+    insert_usage(
+        service.store.engine,
+        [dict(session_id=sid, user_id=USER, started_at=utcnow(), provider="anthropic", model_id="claude-opus-4-7",
+              input_tokens=1000, output_tokens=100, cost_usd=None)] * 2
+        + [dict(session_id=sid, user_id=USER, started_at=utcnow(), provider="bedrock",
+                model_id="us.amazon.nova-lite-v1:0", input_tokens=1000, output_tokens=100, cost_usd=0.0123)],
+    )  # fmt: skip
+    at = open_page(tab=DASHBOARD_TAB)
+    traces = {str(t["name"]): t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    unpriced = traces["claude-opus-4-7"]
+    hovers = [unpriced["hovertemplate"].replace("%{customdata[0]}", str(c[0])) for c in unpriced["customdata"]]
+    assert any("2 calls without a price: cost unknown" in h for h in hovers), hovers
+    nova = traces["Amazon Nova Lite"]
+    assert all("without a price" not in str(c[0]) for c in nova["customdata"]), nova["customdata"]
