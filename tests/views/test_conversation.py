@@ -149,6 +149,17 @@ def test_display_title_is_inert() -> None:
     assert view.display_title("   ") == "New session"
 
 
+def test_an_address_in_a_session_title_is_not_a_link() -> None:
+    # A prep session started from the Prep queue is titled by its first message, which quotes the
+    # meeting's title ("Prepare me for Verify at https://evil.example/login, …"): someone else's
+    # text. The chat page's header and sidebar card, and the Sessions page's detail, drew the
+    # address as a clickable link (seen in Chromium). It reads as typed and links nowhere now.
+    title = "Prepare me for Verify at https://evil.example/login, www.evil.example or it@evil.example"
+    for shown in (view.display_title(title), view.display_title(title, 60)):
+        assert "://" not in shown and not re.search(r"www\\?\.", shown) and not re.search(r"@\w", shown), shown
+    assert view.display_title(title).replace("\u200b", "").replace("\\", "") == title
+
+
 def test_tool_label_and_states() -> None:
     assert (
         view.tool_label("get_upcoming_meetings", "success", 12.0)
