@@ -23,6 +23,7 @@ from assistant.sessions.base import ToolStep, TurnRecord
 from assistant.views import conversation as view
 from assistant.views.format import resolve_zone
 from assistant.views.markdown import pretty_json, screen_markdown, without_unfinished_line
+from assistant.views.materials import md_text
 
 NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
 USER_AVATAR = ":material/person:"
@@ -405,8 +406,13 @@ def step_input_markdown(value: Any) -> str:
 
 
 def step_result_markdown(text: str | None) -> str:
-    """A tool step's "Result" section as Markdown: a small grey label and the (escaped) result."""
-    return f":gray[:small[Result]]\n\n{screen_markdown(text or '(no result)')}"
+    """A tool step's "Result" section as Markdown: a small grey label and the result as typed.
+
+    The result is plain text that quotes meeting titles (other people's text) and the model's
+    arguments: each line is shown as itself (:func:`md_text`), an address in it never a link.
+    """
+    lines = [md_text(line) for line in (text or "(no result)").splitlines() if line.strip()]
+    return ":gray[:small[Result]]\n\n" + "  \n".join(lines or ["(no result)"])
 
 
 def step_body(input_markdown: str, result: str | None) -> str:

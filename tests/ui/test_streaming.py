@@ -39,3 +39,30 @@ def test_tool_steps_are_drawn_done_without_pausing_the_page() -> None:
     # st.status paused 50 ms when each box was created and 50 ms more when it was updated:
     # 8 steps took at least 0.8 s before the next words could reach the reader.
     assert at.session_state["seconds"] < 0.4, at.session_state["seconds"]
+
+
+HOSTILE_SUMMARY = "Agenda for Verify at https://evil.example/login (60 min, 3 items)"
+
+
+def _hostile_steps_script() -> None:
+    from assistant.chat import ToolFinished, ToolStarted
+    from assistant.sessions.base import ToolStep
+    from ui.components import draw_step
+    from ui.streaming import draw_answer
+
+    summary = "Agenda for Verify at https://evil.example/login (60 min, 3 items)"
+    draw_answer([ToolStarted("t1", "generate_meeting_agenda", {}), ToolFinished("t1", "x", "success", summary, 3.0)])  # type: ignore[list-item]
+    draw_step(ToolStep("t2", "generate_meeting_agenda", {}, status="success", result=summary))
+
+
+def test_a_tool_result_quoting_an_address_shows_it_as_text_not_a_link() -> None:
+    # A tool's result line quotes meeting titles (other people's text) and the model's query: the
+    # address in "Agenda for Verify at https://evil.example/login" was a clickable link in the step
+    # (seen in Chromium), while streaming and once stored. It reads as typed and links nowhere now.
+    at = AppTest.from_function(_hostile_steps_script, default_timeout=30).run()
+    assert not at.exception
+    results = [step.markdown[0].value.split("Result", 1)[1] for step in at.expander]
+    assert len(results) == 2
+    for shown in results:
+        assert "://" not in shown, shown
+        assert HOSTILE_SUMMARY in shown.replace("\u200b", "").replace("\\", ""), shown
