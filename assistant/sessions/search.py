@@ -105,7 +105,9 @@ def search_term(text: str | None) -> str:
     store, the sessions page and the CLI through :func:`list_sessions`) come through here.
 
     Spaces are collapsed: "Acme  QBR" typed with two spaces is the two words of "Acme QBR".
-    Double quotes are kept: :func:`search_words` reads them as phrases.
+    Double quotes are kept: :func:`search_words` reads them as phrases. Zero-width spaces are
+    dropped, as the index drops them (:func:`assistant.markdown_text.visible_text`): the page
+    shows an address with one after its "://" (no link), and a copied address brings it along.
 
     Args:
         text: What the user typed (None for no search).
@@ -113,7 +115,7 @@ def search_term(text: str | None) -> str:
     Returns:
         The cleaned text; empty when nothing is left (no text filter).
     """
-    return " ".join(strip_control_chars(text).split()) if text else ""
+    return " ".join(strip_control_chars(text).replace("\u200b", "").split()) if text else ""
 
 
 def search_words(text: str | None) -> list[str]:

@@ -249,6 +249,23 @@ def test_search_matches_any_apostrophe(query_engine: Engine, user: str | None) -
 
 
 @pytest.mark.parametrize("user", [None, "alice"])
+def test_search_for_an_address_copied_from_the_page_finds_it(query_engine: Engine, user: str | None) -> None:
+    # The app shows an address in a title or in calendar text with a zero-width space after its
+    # "://" (or "@"), so it is no link; copying it from the page copies that space, and the search
+    # found nothing (the index holds what a message shows, without the space).
+    from assistant.sessions.sql_store import SqlSessionStore
+
+    store = SqlSessionStore(query_engine)
+    verify = store.create_session("alice", model="offline", title="Verify at https://evil.example/login").id
+    mail = store.create_session("alice", model="offline", title="Ask it@evil.example first").id
+    store.create_session("alice", model="offline", title="Offsite")
+    for copied, expected in (("https:\u200b//evil.example/login", [verify]), ("it@\u200bevil.example", [mail])):
+        assert ids(list_sessions(query_engine, SessionFilter(user_id=user, text=copied))) == expected, copied
+        if user is not None:  # the chat sidebar's search
+            assert [m.id for m in store.list_sessions(SessionQuery(user_id=user, text=copied))[0]] == expected
+
+
+@pytest.mark.parametrize("user", [None, "alice"])
 def test_search_in_quotes_finds_the_phrase(seeded: Engine, user: str | None) -> None:
     # Quotes typed around the words, as for a phrase on a web search, found nothing.
     expected = ids(list_sessions(seeded, SessionFilter(user_id=user, text="project aurora")))
