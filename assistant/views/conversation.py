@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from assistant.markdown_text import defuse_autolinks
 from assistant.sessions.base import UNTITLED, SessionMeta, SessionState, TurnRecord
 from assistant.views.format import UTC_ZONE, counted, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
 from assistant.views.markdown import plain_text, tool_name_markdown
@@ -90,7 +89,7 @@ def display_title(title: str, limit: int | None = None) -> str:
     text = " ".join((title or "").split()) or UNTITLED
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
-    return defuse_autolinks(plain_text(text))
+    return plain_text(text)
 
 
 def cost_text(cost_usd: float | None, *, offline: bool = False) -> str:

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from assistant.inputs import cap_combining_marks, strip_bidi_controls
+from assistant.markdown_text import defuse_autolinks
 
 _INLINE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _REF_IMAGE = re.compile(r"!\[([^\]\n]*)\]\s*\[([^\]\n]*)\]")
@@ -321,7 +322,8 @@ def plain_text(text: str) -> str:
 
     Returns:
         One line with Markdown syntax (and a colon before a letter) backslash-escaped, HTML
-        escaped, and emoji and icon codes broken by a zero-width space, so it reads as typed.
+        escaped, emoji and icon codes broken by a zero-width space, and addresses
+        (``http://``, ``www.``, ``a@b``) no links, so it reads as typed.
     """
     text = cap_combining_marks(" ".join((text or "").split()))  # no unbreakable tower of marks
     # ":name:" is an emoji or icon shortcode whichever way its colons are written (Streamlit
@@ -334,7 +336,7 @@ def plain_text(text: str) -> str:
     text = re.sub(r":(?=[\u200bA-Za-z])", r"\:", text)
     # A leading dash escaped: "---" or "- - -" alone is a horizontal rule, an empty button label.
     text = re.sub(r"^-", r"\-", text)
-    return safe_markdown(text)
+    return defuse_autolinks(safe_markdown(text))
 
 
 def tool_name_markdown(name: str) -> str:

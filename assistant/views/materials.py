@@ -30,7 +30,6 @@ from assistant.context.prep_notes import PrepResponse, list_prep_responses
 from assistant.context.related import with_related
 from assistant.context.type_overrides import overrides
 from assistant.context.user_data import agenda_context_for
-from assistant.markdown_text import defuse_autolinks
 from assistant.views.markdown import plain_text
 
 logger = logging.getLogger(__name__)
@@ -194,7 +193,7 @@ def md_text(text: str) -> str:
     Returns:
         One line that renders as the text itself.
     """
-    return defuse_autolinks(plain_text(text))
+    return plain_text(text)
 
 
 def md_code(text: str) -> str:

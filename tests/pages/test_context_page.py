@@ -192,6 +192,22 @@ def test_budget_file_name_is_shown_as_typed_not_as_markdown(engine: Callable[[st
     assert "evil.example" in success
 
 
+def test_an_address_in_a_budget_files_name_or_area_is_not_a_link(engine: Callable[[str], Engine]) -> None:
+    """A budget file comes from colleagues: an area named "Cloud https://evil.example/renew" was a
+    clickable link in "Needs attention: …" above the table, and so was an address in the file's
+    name in "… checked, no problems" (seen in Chromium). Both read as typed and link nowhere."""
+    db = engine(ALICE)
+    area = "Cloud https://evil.example/renew"
+    ContextStore(db).save(ALICE, "budget", [BudgetRow(area=area, plan=100, actual=90, forecast=200)], None)
+    at = open_page()
+    (line,) = [str(c.value) for c in at.caption if "Needs attention" in str(c.value)]
+    assert "://" not in line and area in line.replace("\u200b", "").replace("\\", ""), line
+    budget_uploader(at).set_value(("see https://evil.example/budget.csv", budget_template_csv(), "text/csv"))
+    at.run()
+    (success,) = [str(e.value) for e in at.success]
+    assert "2 areas checked, no problems" in success and "://" not in success, success
+
+
 def test_bad_csv_shows_every_problem_and_saves_nothing(engine: Callable[[str], Engine]) -> None:
     db = engine(ALICE)
     at = open_page()

@@ -105,4 +105,4 @@ def test_other_users_email_is_plain_text_on_the_sessions_page(env: Callable[...,
     drawn = _drawn(detail)
     _assert_plain(drawn)
     banner = next(v for v in drawn if v.startswith("Viewing "))
-    assert "eve@example" in banner and "\n" not in banner
+    assert "eve@example" in banner.replace("\\", "").replace("\u200b", "") and "\n" not in banner  # no mailto link
