@@ -52,7 +52,7 @@ from assistant.sessions.queries import MAX_SEARCH_CHARS
 from assistant.starters import starter_prompts
 from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
-from assistant.views.markdown import plain_text, screen_markdown
+from assistant.views.markdown import plain_text, question_markdown
 from assistant.views.models import model_view
 from ui.auth_gate import current_identity, still_signed_in
 from ui.components import (
@@ -577,7 +577,7 @@ def _draw_welcome() -> None:
 def _draw_failed(item: dict[str, Any]) -> None:
     shown = view.error_view(str(item["category"]), str(item["message"]), bool(item["retryable"]))
     with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(screen_markdown(str(item["text"])))
+        st.markdown(question_markdown(str(item["text"])))
         st.caption(":material/error: Not answered")
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="failed-turn"):
         st.error(f"**{shown.title}.** {shown.message}", icon=shown.icon)
@@ -605,7 +605,7 @@ def _draw_failed(item: dict[str, Any]) -> None:
 
 def _draw_answering_elsewhere(item: PendingTurn) -> None:
     with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(screen_markdown(item.text))
+        st.markdown(question_markdown(item.text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="answering-elsewhere"):
         _follow_elsewhere(item.session_id)
         st.button("Refresh", icon=":material/sync:", key="refresh-session")
@@ -739,7 +739,7 @@ def _show_stop_button(session_id: str) -> DeltaGenerator:
 def _stream(started: _Started) -> None:
     session, text, events = started.session, started.text, started.events
     with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(screen_markdown(text))
+        st.markdown(question_markdown(text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         outcome = draw_answer(events, live_key="live-answer", controls=partial(_show_stop_button, session.id))
         finished, failure = outcome.finished, outcome.failure

@@ -22,7 +22,7 @@ from assistant.chat import DisplayTurn
 from assistant.sessions.base import ToolStep, TurnRecord
 from assistant.views import conversation as view
 from assistant.views.format import resolve_zone
-from assistant.views.markdown import pretty_json, screen_markdown, without_unfinished_line
+from assistant.views.markdown import pretty_json, question_markdown, screen_markdown, without_unfinished_line
 from assistant.views.materials import md_text
 
 NOT_FOUND = "That session was not found. It may have been deleted, or it belongs to someone else."
@@ -446,7 +446,7 @@ def draw_turn(
     a stopped note, and a footer row keyed ``f"{footer_key}-{turn.idx}"`` that ``footer`` fills."""
     turn = item.turn
     with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(screen_markdown(item.user_text), anchors=False)
+        st.markdown(question_markdown(item.user_text), anchors=False)
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         last_text = max((i for i, (kind, _) in enumerate(item.parts) if kind == "text"), default=-1)
         for i, (kind, part) in enumerate(item.parts):

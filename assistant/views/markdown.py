@@ -135,6 +135,22 @@ def screen_markdown(text: str) -> str:
     return safe_markdown(text, code_as_typed=True)
 
 
+def question_markdown(text: str) -> str:
+    """A user's message for drawing: :func:`screen_markdown`, an address outside code no link.
+
+    A question may quote someone else's text: a prep session's first message is written from the
+    meeting's title ("Prepare me for Verify at https://…"), and shown as the user's own words.
+    An address in it reads as typed (an explicit link as its text and address); code as typed.
+
+    Args:
+        text: The message as sent (or kept for a Retry).
+
+    Returns:
+        The markdown to draw.
+    """
+    return screen_markdown("".join(part if code else defuse_autolinks(part) for part, code in _code_parts(text)))
+
+
 def _escape_html(text: str) -> str:
     """Every HTML tag (and angle bracket already escaped for Markdown) as entities: shown, never run."""
     out = _ESCAPED_ANGLE.sub(lambda m: m.group(1) + html.escape(m.group(2)), text)
