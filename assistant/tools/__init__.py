@@ -9,6 +9,7 @@ strands turns into an error tool result the model can read; the turn never crash
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +57,13 @@ MAX_LISTED_MEETINGS = 100
 # The most attendees one meeting of that result names (you among them when listed); the rest are
 # counted. A weekly all-hands of 230 sent every name on every occurrence: 43k tokens a question.
 MAX_LISTED_ATTENDEES = 25
+# The most characters of meetings one get_upcoming_meetings result lists (~30k tokens). An
+# invitation may carry 200 guests and 8,000 characters of description (ics_fields), and anyone can
+# send one: 100 of them made a result of 2 million characters, past any model's context. Past the
+# bound each meeting's description is shortened (LISTED_DESCRIPTION_CHARS), then only
+# the first that fit; a query for one meeting lists it whole when it fits.
+MAX_LISTING_CHARS = 120_000
+LISTED_DESCRIPTION_CHARS = 500
 MAX_SUMMARY_AREAS = 5  # flagged budget areas named in the budget tool's summary (the step line a user reads)
 # The most budget areas one get_budget_context result lists (the totals count them all): 500 areas
 # sent ~60k tokens on every budget question, past a local model's context. Those needing
@@ -89,6 +97,30 @@ def _logged_failure(tool_name: str, user_id: str) -> Iterator[None]:
             "tool=<%s>, user_id=<%s>, error=<%s> | tool returned an error", tool_name, user_id, log_safe(str(e), 200)
         )
         raise
+
+
+def _shortened(meeting: dict[str, Any]) -> dict[str, Any]:
+    """A listed meeting with its description cut (its guests are capped already: _attendees_capped)."""
+    out = dict(meeting)
+    description = str(out.get("description") or "")
+    if len(description) > LISTED_DESCRIPTION_CHARS:
+        out["description"] = description[: LISTED_DESCRIPTION_CHARS - 1].rstrip() + "…"
+    return out
+
+
+def _within_bound(meetings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The listed meetings in at most MAX_LISTING_CHARS: as they are when they fit, else each
+    shortened, and only the first of those that fit (at least one)."""
+    if len(json.dumps(meetings, default=str)) <= MAX_LISTING_CHARS:
+        return meetings
+    listed: list[dict[str, Any]] = []
+    used = 0
+    for meeting in map(_shortened, meetings):
+        used += len(json.dumps(meeting, default=str)) + 2
+        if listed and used > MAX_LISTING_CHARS:
+            break
+        listed.append(meeting)
+    return listed
 
 
 def _plural(n: int, word: str) -> str:
@@ -171,22 +203,24 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
             view = deps.calendar_view(days_ahead)
         words = search_words(query)
         meetings = [m for m in view.meetings if all(word in m.search_text() for word in words)]
+        costs = [deps.cost_of(m) for m in meetings]  # each meeting priced once: listed and in the total
+        listed = _within_bound(
+            [
+                _with_cost(_attendees_capped(_you_marked(typed.to_summary_dict(), deps.user_email)), cost)
+                for typed, cost in zip(deps.with_types(meetings[:MAX_LISTED_MEETINGS]), costs, strict=False)
+            ]
+        )
         what = _plural(len(meetings), "meeting")
         matching = f" matching '{query}'" if query else ""
         summary = f"{what}{matching} in the next {_plural(days_ahead, 'day')}"
-        if len(meetings) > MAX_LISTED_MEETINGS:
-            summary += f"; the first {MAX_LISTED_MEETINGS} are listed (narrow with query or fewer days)"
-        listed = meetings[:MAX_LISTED_MEETINGS]
-        costs = [deps.cost_of(m) for m in meetings]  # each meeting priced once: listed and in the total
+        if len(meetings) > len(listed):
+            summary += f"; the first {len(listed)} are listed (narrow with query or fewer days)"
         result: dict[str, Any] = {
             "summary": summary,
             "today": f"{deps.local_now():%A %Y-%m-%d}",  # the executive's own date: "tomorrow" is the next
             "calendar": view.label + (" (demo data)" if view.is_demo else ""),
             "calendar_data_notice": CALENDAR_DATA_NOTICE,
-            "meetings": [
-                _with_cost(_attendees_capped(_you_marked(typed.to_summary_dict(), deps.user_email)), cost)
-                for typed, cost in zip(deps.with_types(listed), costs, strict=False)
-            ],
+            "meetings": listed,
             "people_time_cost": _people_time_cost(deps, costs),
         }
         if view.warning:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -261,6 +262,66 @@ async def test_a_meeting_of_hundreds_lists_a_few_attendees_and_counts_them_all(d
     assert f"Employee {MAX_LISTED_ATTENDEES:03d}" not in text
     week = str(await offline.invoke_async("What meetings do I have this week?"))
     assert "Company all-hands" in week and "230 attendees" in week, week
+
+
+def _crowded_invitations(count: int) -> bytes:
+    """``count`` invitations in the next hours, each as large as an invitation may be read: 200 guests
+    (ics_fields.MAX_ATTENDEES) and a description of 8,000 characters (anyone can send such an invite)."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//EN"]
+    for i in range(count):
+        start = NOW + timedelta(hours=1, minutes=10 * i)
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:crowd-{i}@outside.test",
+            f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+            f"DTEND:{start + timedelta(minutes=30):%Y%m%dT%H%M%SZ}",
+            f"SUMMARY:Town hall {i} (room T{i}X)",
+            "DESCRIPTION:" + "Agenda and dial-in details. " * 290,
+            *(f"ATTENDEE;CN=Guest number {j} of the town hall:mailto:guest{j}@outside.test" for j in range(199)),
+            "ATTENDEE;CN=Alice Exec;PARTSTAT=ACCEPTED:mailto:alice@example.com",
+            "END:VEVENT",
+        ]
+    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
+
+
+def test_a_listing_of_crowded_invitations_stays_a_prompt_a_model_takes(data_dir: Path, engine: Engine) -> None:
+    """100 invitations of 200 guests and 8,000 characters each (1.9 MB of .ics, under the 5 MB cap)
+    made "What meetings do I have?" send the model one tool result of 2 million characters (~500k
+    tokens: past any model's context, so every meetings question failed, or was billed as such).
+    Every meeting is still listed, its description and guests shortened, the result bounded."""
+    from cryptography.fernet import Fernet
+
+    from assistant.config import load_settings
+    from assistant.context.calendar import CalendarService
+    from assistant.context.secrets import TokenCipher
+
+    settings = load_settings(database_url=str(engine.url), data_dir=data_dir)
+    calendar = CalendarService(engine, settings, clock=lambda: NOW, cipher=TokenCipher(Fernet.generate_key()))
+    calendar.connect_ics_file("alice", _crowded_invitations(100), "work.ics")
+    deps = ToolDeps(
+        data_dir=data_dir,
+        engine=engine,
+        user_id="alice",
+        user_email="alice@example.com",
+        now=lambda: NOW,
+        calendar=calendar,
+    )
+    agent = Agent(model=ScriptedModel([]), tools=build_tools(deps), callback_handler=None)
+    result = agent.tool.get_upcoming_meetings(days_ahead=2)
+    assert len(result["content"][0]["text"]) <= 150_000, len(result["content"][0]["text"])
+    payload = ok(result)
+    assert payload["summary"].startswith("100 meetings in the next 2 days"), payload["summary"]
+    assert [m["title"] for m in payload["meetings"][:2]] == ["Town hall 0 (room T0X)", "Town hall 1 (room T1X)"]
+    first = payload["meetings"][0]
+    assert first["description"].startswith("Agenda and dial-in details.") and len(first["description"]) < 1_000
+    assert first["attendees_not_listed"] + len(first["attendees"]) == 200
+    assert any(a.get("you") for a in first["attendees"])  # the executive (the last guest) is kept among those listed
+    demo = Agent(
+        model=OfflineModel(chunk_delay_s=0, first_token_delay_s=0), tools=build_tools(deps), callback_handler=None
+    )
+    assert "200 attendees" in str(demo("What meetings do I have today?"))  # the guests left out are counted
+    one = ok(agent.tool.get_upcoming_meetings(days_ahead=2, query="t42x"))
+    assert [m["title"] for m in one["meetings"]] == ["Town hall 42 (room T42X)"]  # past the listed ones: by query
 
 
 def test_agenda_markdown_puts_attendees_in_their_own_paragraph(agent: Agent) -> None:
