@@ -44,7 +44,7 @@ from assistant.context.google import (
     URL_MAX,
 )
 from assistant.context.html_text import html_to_text
-from assistant.context.ics_fields import conference_url_in, without_join_block
+from assistant.context.ics_fields import MAX_ATTENDEES, conference_url_in, without_join_block
 from assistant.context.meetings import Attendee, Meeting, ResponseStatus, SourceKind, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarAuthError, CalendarSourceError
 from assistant.inputs import clean_display_text, log_safe, strip_control_chars
@@ -248,7 +248,7 @@ class GoogleCalendarSource:
             if not raw.get("self") and not raw.get("resource")
             for attendee in [_attendee(raw, organizer_email)]
             if attendee is not None
-        ]
+        ][:MAX_ATTENDEES]  # as an .ics file's: an invitation of thousands of guests must not fill a prompt
         location = _text(event.get("location"), LOCATION_MAX, one_line=True)
         description = _text(_plain(event.get("description"), DESCRIPTION_MAX), DESCRIPTION_MAX)
         # a Teams invitation accepted into Google: its link is in the description, not conferenceData

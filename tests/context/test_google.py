@@ -29,6 +29,7 @@ from assistant.context.google import (
     revoke,
 )
 from assistant.context.google_events import GoogleCalendarSource
+from assistant.context.ics_fields import MAX_ATTENDEES
 from assistant.context.meetings import Meeting, is_meeting_id, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarAuthError, CalendarSourceError
 from tests.fixtures.fake_calendar_api import (
@@ -334,6 +335,31 @@ def test_a_description_written_in_googles_editor_reads_as_text(settings: Setting
     source, _ = source_for(settings, fake)
     [meeting] = source.fetch(*WINDOW, NEW_YORK)
     assert meeting.description == "Agenda\n\n- Renewal & pricing\nJoin (https://acme.zoom.us/j/9)"
+
+
+def test_an_invitation_with_thousands_of_guests_keeps_as_many_as_an_ics_file(
+    settings: Settings, fake: FakeGoogleCalendar
+) -> None:
+    """An outsider's invitation with 5,000 guests was read whole: the agenda the agent got for it was
+    563k characters (~140k tokens), so preparing that meeting failed or cost as much. An .ics file's
+    events keep their first 200 guests (ics_fields.MAX_ATTENDEES); Google's now do too."""
+    guests = [{"email": f"guest{i}@outside.test", "displayName": f"Guest {i}"} for i in range(5000)]
+    fake.set_events(
+        [
+            {
+                "id": "crowd1",
+                "status": "confirmed",
+                "summary": "All hands",
+                "attendees": [{"email": "ada@example.com", "self": True, "responseStatus": "accepted"}, *guests],
+                "start": {"dateTime": "2030-06-04T10:00:00Z"},
+                "end": {"dateTime": "2030-06-04T11:00:00Z"},
+            }
+        ]
+    )
+    source, _ = source_for(settings, fake)
+    [meeting] = source.fetch(*WINDOW, NEW_YORK)
+    assert len(meeting.attendees) == MAX_ATTENDEES
+    assert meeting.attendees[0].email == "guest0@outside.test"
 
 
 def test_a_teams_invitation_in_google_calendar_keeps_its_link_not_its_join_block(
