@@ -597,3 +597,62 @@ def test_the_materials_tell_the_meeting_time_in_the_readers_zone(page: Any, serv
         open_context(page, server)
         page.locator(".st-key-cal-disconnect button").click()
         page.get_by_text("Calendar disconnected").wait_for()
+
+
+PHISH = "Verify at https://evil.example/login"
+
+
+def _phishing_invitation(now: datetime) -> bytes:
+    """One meeting in two hours whose title carries an address (someone else's invitation)."""
+    start = _quarter(now + timedelta(hours=2)).astimezone(UTC)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Test//EN",
+        "BEGIN:VEVENT",
+        "UID:phish@evil.example",
+        f"DTSTAMP:{now.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+        f"DTEND:{start + timedelta(minutes=30):%Y%m%dT%H%M%SZ}",
+        f"SUMMARY:{PHISH}",
+        "ORGANIZER;CN=Mallory:mailto:mallory@evil.example",
+        "ATTENDEE;CN=Mallory;PARTSTAT=ACCEPTED:mailto:mallory@evil.example",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_a_prep_session_for_a_meeting_titled_with_an_address_links_nowhere(page: Any, server: StreamlitServer) -> None:
+    """Prepare on a meeting titled "Verify at https://evil.example/login": the session's title (the
+    page's header and the sidebar's card), the question and the tool steps each drew the address as a
+    clickable link. It reads as typed and is a link nowhere, here and on the Sessions page's detail."""
+    open_context(page, server)
+    upload(page, "invites.ics", _phishing_invitation(datetime.now(UTC)))
+    page.locator(".st-key-cal-source", has_text="invites.ics").wait_for()
+    idle(page)
+    try:
+        open_chat(page, server)
+        new_session(page)
+        card(page, "Verify at").get_by_role("button", name=PREPARE).click()
+        page.wait_for_function(
+            "([sel]) => document.querySelectorAll(sel).length === 1 && !document.querySelector('.st-key-live-answer')",
+            arg=[FOOTERS],
+        )
+        idle(page)
+        sid = session_id(page)
+        for step in page.locator('[data-testid="stExpander"] summary').all():
+            step.click()  # the tool steps' inputs and results are in the page once opened
+        idle(page)
+        shot(page, "calendar-13-address-in-a-title", full_page=True)
+        heading = page.locator("h1").first.inner_text().replace("\u200b", "")
+        assert PHISH in heading, heading
+        assert page.locator(f"a[href*='{EVIL}']").count() == 0, page.locator(f"a[href*='{EVIL}']").all_inner_texts()
+        page.goto(f"{server.url}/sessions?session={sid}")
+        page.locator(MESSAGES).first.wait_for()
+        idle(page)
+        assert page.locator(f"a[href*='{EVIL}']").count() == 0, page.locator(f"a[href*='{EVIL}']").all_inner_texts()
+    finally:
+        open_context(page, server)
+        page.locator(".st-key-cal-disconnect button").click()
+        page.get_by_text("Calendar disconnected").wait_for()
