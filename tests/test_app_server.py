@@ -5,6 +5,7 @@ requested before the warm start has ended waits for it instead of importing and 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -91,6 +92,33 @@ def test_a_visitor_arriving_as_health_turns_ok_gets_the_chat_page_from_one_warm_
     warm = [line for line in log.splitlines() if "warm start: core imported and services built" in line]
     assert len(warm) == 1, f"the warm start ran once, and ended before the first page was drawn:\n{log}"
     assert "could not" not in log, log
+
+
+def _outside_address() -> str | None:
+    """An address of this machine other than loopback (how another machine on the network reaches it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: the kernel picks the outgoing interface
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") else address
+
+
+def test_a_bare_streamlit_run_serves_the_unauthenticated_dev_login_to_this_machine_only(tmp_path: Path) -> None:
+    """`streamlit run streamlit_app.py` (Streamlit's own command, without `make run`'s address)
+    listened on every interface: in ENV=local anyone on the network was signed in as TEST_USER_ID,
+    an admin when TEST_USER_EMAIL is in ADMIN_EMAILS. It listens on 127.0.0.1 unless told otherwise."""
+    outside = _outside_address()
+    if outside is None:
+        pytest.skip("this machine has no address but loopback")
+    srv = start_streamlit(tmp_path, address=None)
+    try:
+        port = int(srv.url.rsplit(":", 1)[1])
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://{outside}:{port}/_stcore/health", timeout=5)
+    finally:
+        srv.stop()
 
 
 def test_a_replica_whose_code_cannot_be_imported_exits(tmp_path: Path) -> None:
