@@ -19,8 +19,12 @@ from typing import Any
 from assistant.inputs import cap_combining_marks, strip_bidi_controls
 from assistant.markdown_text import defuse_autolinks
 
-_INLINE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
-_REF_IMAGE = re.compile(r"!\[([^\]\n]*)\]\s*\[([^\]\n]*)\]")
+# An image's alt text is read up to 1,000 characters and the next bracket, its address up to 2,048
+# (never given back): unbounded, each unclosed "![" searched to the end of its line again and again
+# (32,000 characters of "![" took 7 s, of "![a](" 23 s). Anything else is no image either: its "!["
+# is escaped below.
+_INLINE_IMAGE = re.compile(r"!\[([^\[\]\n]{0,1000})\]\(\s*<?([^)\s>]{0,2048}+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+_REF_IMAGE = re.compile(r"!\[([^\[\]\n]{0,1000})\]\s*\[([^\[\]\n]{0,1000})\]")
 _HTML_TAG = re.compile(r"<(/?[A-Za-z!][^>]*)>")
 # An angle bracket already escaped for Markdown ("\<", as :func:`assistant.markdown_text.literal`
 # writes a title's): as the same character's entity it renders the same, and the tag escape
@@ -28,7 +32,7 @@ _HTML_TAG = re.compile(r"<(/?[A-Za-z!][^>]*)>")
 _ESCAPED_ANGLE = re.compile(r"(?<!\\)((?:\\\\)*)\\([<>])")
 # A closing bracket that can end a link's text or a reference label: ``](`` (inline link) or
 # ``]:`` (link reference definition), with the backslashes before it (an odd count escapes it).
-_LINK_BRACKET = re.compile(r"(\\*)\](?=[(:])")
+_LINK_BRACKET = re.compile(r"(?<!\\)(\\*)\](?=[(:])")  # from a run's first backslash only: linear
 # Streamlit's Markdown adds directives: ":red[text]", ":blue-background[text]", ":small[text]",
 # ":color[text]{foreground=...}", ":material/icon:", and "::name"/":::name" blocks. A known name
 # with no label ("Status:red") still becomes an empty span; an unknown name with a label drops
@@ -154,7 +158,10 @@ def question_markdown(text: str) -> str:
 def _escape_html(text: str) -> str:
     """Every HTML tag (and angle bracket already escaped for Markdown) as entities: shown, never run."""
     out = _ESCAPED_ANGLE.sub(lambda m: m.group(1) + html.escape(m.group(2)), text)
-    return _HTML_TAG.sub(lambda m: html.escape(m.group(0)), out)
+    # A tag ends at the next ">": past the last one none can, and searching there from each "<"
+    # again took time growing with the square of the text ("<a" 16,000 times: 2.5 s).
+    end = out.rfind(">") + 1
+    return _HTML_TAG.sub(lambda m: html.escape(m.group(0)), out[:end]) + out[end:]
 
 
 # A fence line: its run of backticks or tildes (any indentation: misreading an indented block
