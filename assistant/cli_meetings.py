@@ -122,13 +122,15 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
         print("error: calendar import needs a FILE.ics", file=sys.stderr)
         return 2
     path = Path(args.file)
+    limit_mb = settings.ics_max_bytes / 1e6
     try:
         size = path.stat().st_size
         if size > settings.ics_max_bytes:
-            raise CalendarInputError(
-                f"{path.name} is {size / 1e6:.1f} MB; the limit is {settings.ics_max_bytes / 1e6:.1f} MB."
-            )
-        data = path.read_bytes()
+            raise CalendarInputError(f"{path.name} is {size / 1e6:.1f} MB; the limit is {limit_mb:.1f} MB.")
+        with path.open("rb") as fh:  # a pipe or a device has no size beforehand: read no more than the limit
+            data = fh.read(settings.ics_max_bytes + 1)
+        if len(data) > settings.ics_max_bytes:
+            raise CalendarInputError(f"{path.name} is larger than the limit of {limit_mb:.1f} MB.")
     except OSError as e:
         print(f"error: {path} cannot be read: {e.strerror or e}", file=sys.stderr)
         return 2

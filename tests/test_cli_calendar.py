@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -118,6 +119,34 @@ def test_bad_files_are_refused_with_a_clear_message_and_nothing_stored(tmp_path:
     assert "MB" in run(["calendar", "import", str(big), "--user", "alice"], tmp_path).stderr
     listed = run(["meetings", "--user", "alice", "--json"], tmp_path)
     assert {m["source"] for m in json.loads(listed.stdout)} == {"demo"}
+
+
+def test_a_calendar_from_an_endless_stream_is_refused_at_the_limit(tmp_path: Path) -> None:
+    """``calendar import /dev/stdin`` (or ``<(curl …)``, a FIFO, /dev/zero) has no size to check
+    beforehand: the file was read whole, without end for an endless stream, until the memory ran
+    out (a MemoryError traceback here, under a 2 GB limit). It is read up to the limit and refused."""
+    import resource
+    import subprocess
+    import sys
+
+    from tests.test_cli import ROOT
+
+    def two_gigabytes() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    env = {**os.environ, "ENV": "local", "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    env.update(ASSISTANT_SECRETS_FILE=os.devnull)
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "calendar", "import", "/dev/zero", "--user", "alice"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=two_gigabytes,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "MB" in result.stderr, result.stderr
 
 
 def test_prep_materials_come_from_the_users_own_calendar(tmp_path: Path) -> None:
