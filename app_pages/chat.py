@@ -52,7 +52,7 @@ from assistant.sessions.queries import MAX_SEARCH_CHARS
 from assistant.starters import starter_prompts
 from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
-from assistant.views.markdown import plain_text, question_markdown
+from assistant.views.markdown import plain_text, question_markdown, screen_markdown
 from assistant.views.models import model_view
 from ui.auth_gate import current_identity, still_signed_in
 from ui.components import (
