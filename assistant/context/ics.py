@@ -10,6 +10,8 @@ second time here. The rules every source follows:
   too for an edit of "this and future" occurrences, ``RANGE=THISANDFUTURE``), and one
   removed with ``EXDATE`` or overridden with ``STATUS:CANCELLED`` is left out;
 - ``STATUS:CANCELLED`` events (series and one-offs) are left out;
+- an event Outlook flags all-day (``X-MICROSOFT-CDO-ALLDAYEVENT:TRUE``) written midnight to
+  midnight is an all-day event on those days;
 - an event the calendar's owner declined is left out. ICS has no "owner" field: the owners are
   the ``owner_email`` the caller passes and ``X-WR-CALNAME`` when it is an email address
   (Google names a primary calendar after its owner; the user may sign in under another
@@ -92,6 +94,18 @@ def _occurrence_key(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.combine(value, time())
+
+
+def _days_if_all_day(
+    event: icalendar.cal.Component, start: date | datetime, end: date | datetime
+) -> tuple[date | datetime, date | datetime]:
+    """An event's start and end, as dates when Outlook flags it all-day
+    (``X-MICROSOFT-CDO-ALLDAYEVENT:TRUE``) but writes it midnight to midnight in its own zone:
+    read as times, a holiday in Berlin was a 24-hour meeting from 18:00 the day before in New York."""
+    flagged = str(event.get("X-MICROSOFT-CDO-ALLDAYEVENT", "")).strip().upper() == "TRUE"
+    if flagged and isinstance(start, datetime) and isinstance(end, datetime) and start.time() == end.time() == time():
+        return start.date(), end.date()
+    return start, end
 
 
 def _uid_of(event: icalendar.cal.Component) -> str:
@@ -275,8 +289,7 @@ class _Calendar:
             return None
         if str(event.get("STATUS", "")).upper() == "CANCELLED":
             return None
-        start_value = event.start
-        end_value = event.end
+        start_value, end_value = _days_if_all_day(event, event.start, event.end)
         all_day = not isinstance(start_value, datetime)
         start = _place(start_value, tz)
         end = _place(end_value, tz)

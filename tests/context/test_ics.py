@@ -137,6 +137,20 @@ def test_times_are_returned_in_the_users_zone() -> None:
     assert found[0].start.isoformat() == "2025-02-28T23:00:00+09:00"
 
 
+def test_an_outlook_all_day_event_written_midnight_to_midnight_is_all_day() -> None:
+    """Outlook may write an all-day event as midnight to midnight in its own zone, flagged
+    X-MICROSOFT-CDO-ALLDAYEVENT:TRUE: in New York the company holiday read as a 24-hour meeting
+    from 18:00 the day before, priced and queued for prep."""
+    [holiday] = meetings(
+        "outlook_all_day_at_midnight.ics",
+        datetime(2026, 12, 7, tzinfo=UTC),
+        datetime(2026, 12, 12, tzinfo=UTC),
+        NEW_YORK,
+    )
+    assert holiday.all_day and holiday.duration_minutes == 1440
+    assert holiday.start == datetime(2026, 12, 9, tzinfo=NEW_YORK)  # Wednesday, the day it was written on
+
+
 def test_outlook_windows_time_zone_names() -> None:
     found = meetings("outlook.ics", datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC), UTC)
     pipeline = [m for m in found if m.title == "Pipeline review"]
