@@ -44,6 +44,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 500
 MAX_COLUMNS = 40
 HEADER_SEARCH_ROWS = 5  # non-blank rows a title and notes above the header may take
+MAX_SHEETS = 20  # sheets of a workbook looked through for the budget's header
 # A workbook is a zip: 2 MB of it can unpack to gigabytes of XML that take minutes to read.
 MAX_UNPACKED_BYTES = 10 * 1024 * 1024  # the template is 10 KB unpacked, 500 full rows about 200 KB
 MAX_SHEET_ROWS = 5_000  # rows read, blank ones included
@@ -126,10 +127,15 @@ def _header_and_rows(numbered: list[tuple[int, list[Any]]]) -> tuple[dict[str, i
     """The header's column positions and the rows below it. A sheet may start with its title
     and a note or two (a merged "FY2026 budget" row): the header is the first of the first
     HEADER_SEARCH_ROWS rows that names every required column, else the first row (its problems named)."""
-    names = [{_header_name(cell) for cell in cells} for _, cells in numbered[:HEADER_SEARCH_ROWS]]
-    index = next((i for i, found in enumerate(names) if all(c in found for c in REQUIRED)), 0)
+    index = _header_index(numbered) or 0
     header_row, header = numbered[index]
     return _check_header(header, header_row), numbered[index + 1 :]
+
+
+def _header_index(numbered: list[tuple[int, list[Any]]]) -> int | None:
+    """Which of the first HEADER_SEARCH_ROWS rows names every required column, if one does."""
+    names = [{_header_name(cell) for cell in cells} for _, cells in numbered[:HEADER_SEARCH_ROWS]]
+    return next((i for i, found in enumerate(names) if all(c in found for c in REQUIRED)), None)
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:
@@ -322,8 +328,38 @@ def _quote_runs_to_the_end(text: str, delimiter: str) -> bool:
     return False
 
 
+def _sheet_rows(sheet: Any) -> list[tuple[int, list[Any]]]:
+    """A sheet's non-blank rows as ``(row number, values)``, a formula's cell as FORMULA.
+
+    Raises:
+        ContextInputError: The sheet runs past MAX_SHEET_ROWS, or holds more than MAX_ROWS rows.
+    """
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    numbered: list[tuple[int, list[Any]]] = []
+    for read, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+        if read > MAX_SHEET_ROWS:
+            raise ContextInputError.single(
+                f"The sheet runs past row {MAX_SHEET_ROWS:,}; delete the empty rows below the budget and save it again."
+            )
+        values: list[Any] = []
+        for cell in cells:
+            value = getattr(cell, "value", None)
+            if getattr(cell, "data_type", None) == "f" or isinstance(value, (ArrayFormula, DataTableFormula)):
+                value = FORMULA
+            values.append(value)
+        if all(is_blank(v) for v in values):
+            continue
+        row_number = next((c.row for c in cells if getattr(c, "row", None)), len(numbered) + 1)
+        numbered.append((int(row_number), values))
+        if len(numbered) > MAX_ROWS + 1:
+            raise ContextInputError.single(f"The sheet has more than {MAX_ROWS} rows; split it or remove empty rows.")
+    return numbered
+
+
 def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
-    """Budget rows from the first sheet of an uploaded XLSX; cells holding formulas are refused.
+    """Budget rows from the first sheet of an uploaded XLSX whose header names the columns (a
+    summary or cover sheet before it is passed over); cells holding formulas are refused.
 
     Args:
         data: The file as uploaded.
@@ -337,7 +373,6 @@ def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
     """
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
-    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
     _check_size(data, "Excel")
     if data.startswith(_OLE_MAGIC):
@@ -355,30 +390,18 @@ def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
             "This Excel file cannot be opened (it is damaged or not a workbook); save it again as .xlsx."
         ) from e
     try:
-        sheet = book.worksheets[0] if book.worksheets else None
-        if sheet is None:
+        if not book.worksheets:
             raise ContextInputError.single("The workbook has no sheet; download the template and fill it in.")
-        numbered: list[tuple[int, list[Any]]] = []
-        for read, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
-            if read > MAX_SHEET_ROWS:
-                raise ContextInputError.single(
-                    f"The sheet runs past row {MAX_SHEET_ROWS:,}; delete the empty rows below the budget "
-                    "and save it again."
-                )
-            values: list[Any] = []
-            for cell in cells:
-                value = getattr(cell, "value", None)
-                if getattr(cell, "data_type", None) == "f" or isinstance(value, (ArrayFormula, DataTableFormula)):
-                    value = FORMULA
-                values.append(value)
-            if all(is_blank(v) for v in values):
-                continue
-            row_number = next((c.row for c in cells if getattr(c, "row", None)), len(numbered) + 1)
-            numbered.append((int(row_number), values))
-            if len(numbered) > MAX_ROWS + 1:
-                raise ContextInputError.single(
-                    f"The sheet has more than {MAX_ROWS} rows; split it or remove empty rows."
-                )
+        # A workbook may open on a summary or cover sheet: the budget is the first sheet whose header
+        # names the columns (else the first sheet, its header's problems named).
+        first: list[tuple[int, list[Any]]] | None = None
+        for sheet in book.worksheets[:MAX_SHEETS]:
+            numbered = _sheet_rows(sheet)
+            first = numbered if first is None else first
+            if _header_index(numbered) is not None:
+                break
+        else:
+            numbered = first or []
     except ContextInputError:
         raise
     except _DAMAGED as e:

@@ -296,6 +296,22 @@ def test_a_title_above_the_header_is_skipped_and_rows_keep_their_sheet_numbers()
     assert problems(b"Budget,,,\nEng,1,1,1\n")[-1] == "row 1: missing columns: area, plan, actual, forecast"
 
 
+def test_a_workbook_that_opens_on_a_summary_sheet_is_read_from_its_budget_sheet() -> None:
+    """A finance workbook opens on its summary; the budget sheet second was never looked at:
+    "row 1: unknown column 'Total spend'; missing columns: area, plan, actual, forecast"."""
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = "Summary"
+    summary.append(["Total spend", 1_400_000])
+    detail = book.create_sheet("Budget FY26")
+    detail.append(["Area", "Owner", "Plan", "Actual", "Forecast"])
+    detail.append(["Engineering", "Priya", 2_000_000, 1_400_000, 2_100_000])
+    out = io.BytesIO()
+    book.save(out)
+    assert [(r.area, r.actual) for r in parse_budget_xlsx(out.getvalue())] == [("Engineering", 1_400_000)]
+
+
 def test_too_many_rows_and_too_large_files_are_refused() -> None:
     body = "".join(f"Area {i},,1,1,1,\n" for i in range(MAX_ROWS + 1))
     with pytest.raises(ContextInputError, match=f"more than {MAX_ROWS} rows"):
