@@ -9,6 +9,7 @@ date, and risks (one per line). :func:`validate_rock_rows` checks the table's re
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Literal, get_args
@@ -33,6 +34,9 @@ RockStatus = Literal["on_track", "at_risk", "off_track"]  # the same as assistan
 STATUSES: tuple[str, ...] = get_args(RockStatus)
 STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
 COLUMNS = ("name", "owner", "status", "progress_pct", "next_milestone", "due_date", "risks")
+# The marker a list pasted from Word or a slide starts a risk with: bullets and dashes, Word's
+# second-level "o" before a tab, "1.", "2)", "(3)", "a)". Kept, "1.\tVendor delay" was the risk.
+_LIST_MARKER = re.compile(r"^\s*(?:[-–—•◦▪▫●○■□·*‣⁃]+\s*|o\t\s*|\(?\d{1,3}[.)]\s+|\(?[a-zA-Z]\)\s+)")
 
 
 class RockRow(BaseModel):
@@ -162,7 +166,7 @@ def validate_rock_rows(records: Sequence[Mapping[str, Any]]) -> list[RockRow]:
         risks_text = clean_text(
             record.get("risks"), limit=RISKS_CHARS, column="risks", row=number, problems=problems, multiline=True
         )
-        risks = [line.lstrip("-•* ").strip() for line in risks_text.split("\n") if line.strip("-•* ")]
+        risks = [risk for line in risks_text.split("\n") if (risk := _LIST_MARKER.sub("", line).strip())]
         if len(risks) > MAX_RISKS:
             problems.append(Problem(number, "risks", f"has {len(risks)} lines; at most {MAX_RISKS} risks per rock"))
         key = name.lower()

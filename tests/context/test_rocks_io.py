@@ -51,6 +51,16 @@ def test_good_rows_from_a_data_editor() -> None:
     assert rows[2].progress_pct == 40 and rows[2].due_date == date(2026, 6, 30) and rows[2].next_milestone == ""
 
 
+def test_risks_pasted_from_a_word_list_lose_their_bullets_and_numbers() -> None:
+    """Risks copied from a Word list arrive with its markers and a tab ("1.\tVendor delay",
+    "–\tBudget cut", Word's second-level "o\t"): the agenda and the answers read them so."""
+    pasted = "1.\tVendor delay\n2)\tHiring freeze\n–\tBudget cut\n▪\tChurn\n◦ Legal review\no\tSub point\n(3) Audit"
+    [row] = validate_rock_rows([rock(risks=pasted)])
+    assert row.risks == ["Vendor delay", "Hiring freeze", "Budget cut", "Churn", "Legal review", "Sub point", "Audit"]
+    [kept] = validate_rock_rows([rock(risks="2026 budget freeze\no-ring supplier late\n3D printer")])
+    assert kept.risks == ["2026 budget freeze", "o-ring supplier late", "3D printer"]
+
+
 def test_every_problem_is_named_by_row_and_column() -> None:
     records = [
         rock(),
