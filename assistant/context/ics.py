@@ -15,7 +15,8 @@ second time here. The rules every source follows:
 - an event the calendar's owner declined is left out. ICS has no "owner" field: the owners are
   the ``owner_email`` the caller passes and ``X-WR-CALNAME`` when it is an email address
   (Google names a primary calendar after its owner; the user may sign in under another
-  address). Without either, nothing counts as declined;
+  address); when neither is on any meeting, the address on nearly every meeting with people in
+  it (Outlook and Apple name no owner). Without one, nothing counts as declined;
 - ``TZID`` times keep their zone (Windows names such as "Eastern Standard Time" and Microsoft
   365's "tzone://Microsoft/Utc" included; a
   file's own VTIMEZONE, such as Outlook's "Customized Time Zone", counts for that file only),
@@ -59,6 +60,7 @@ from assistant.context.ics_fields import (
     attendees_of,
     conference_url_of,
     email_of,
+    likely_owner,
     one_line,
     property_text,
     without_join_block,
@@ -153,6 +155,8 @@ class _Calendar:
         # them) may be two addresses (an alias, a personal sign-in, the dev login): both decline.
         owners = (owner_email, str(calendar.get("X-WR-CALNAME", "") or ""))
         self.owner_emails = frozenset(email for email in map(email_of, filter(None, owners)) if email)
+        inferred = likely_owner(list(calendar.walk("VEVENT")), self.owner_emails)  # Outlook names no owner
+        self.owner_emails |= {inferred} if inferred else set()
         self._query: recurring_ical_events.CalendarQuery | None = None
         self.truncated = False  # set when an expansion kept only the first MAX_OCCURRENCES
         self.left_out: list[str] = []  # titles of series that repeat too often to expand

@@ -129,6 +129,41 @@ def attendees_of(
     return people
 
 
+OWNER_SHARE = 0.9  # of the meetings with people in them that the calendar's owner is on
+OWNER_MEETINGS = 3  # the fewest such meetings an owner is told from
+
+
+def likely_owner(events: list[icalendar.cal.Component], known: frozenset[str]) -> str | None:
+    """The address on (almost) every meeting of a calendar that names no owner (Outlook's and
+    Apple's exports), when none of ``known`` is on any: its owner, the user. Signed in as
+    another address, their colleagues were outsiders and their declines listed otherwise.
+
+    Args:
+        events: The calendar's events.
+        known: The addresses already known as the owner's.
+
+    Returns:
+        The address on at least OWNER_SHARE of the (at least OWNER_MEETINGS) events with people
+        in them, or None.
+    """
+    counts: dict[str, int] = {}
+    meetings = 0
+    for event in events:
+        organizer = email_of(event.get("ORGANIZER")) if event.get("ORGANIZER") is not None else None
+        people = {e for e in [*map(email_of, _as_list(event.get("ATTENDEE"))), organizer] if e}
+        if people & known:
+            return None
+        if len(people) < 2:
+            continue
+        meetings += 1
+        for email in people:
+            counts[email] = counts.get(email, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])[:2]
+    if meetings < OWNER_MEETINGS or not ranked or ranked[0][1] < OWNER_SHARE * meetings:
+        return None
+    return ranked[0][0] if len(ranked) == 1 or ranked[1][1] < ranked[0][1] else None
+
+
 # The line Teams ("____…"), Google ("-::~:~::~…::-") and others draw around the join block they
 # append to an invitation's description.
 _SEPARATOR = re.compile(r"^\s*(?:_{8,}|-::~[:~]*::-|-{8,}|={8,}|\*{8,})\s*$")

@@ -149,6 +149,17 @@ def test_the_owner_of_an_imported_calendar_is_you_when_signed_in_under_another_a
     assert cost.label == "$610 of people's time (4 people × 1 h)"  # you at $250/h and three colleagues at $120/h
 
 
+def test_the_owner_of_an_outlook_export_is_the_one_on_every_meeting(types: MeetingTypes) -> None:
+    """Outlook names no owner (X-WR-CALNAME:Calendar): signed in as exec@example.com, Ada's
+    weekly with two colleagues was typed Customer/external and her declined vendor pitch listed.
+    The address on every meeting with people in it is the calendar's owner."""
+    window = (datetime(2026, 12, 7, tzinfo=UTC), datetime(2026, 12, 11, tzinfo=UTC))
+    found = parse_ics(read("outlook_no_owner_named.ics"), *window, UTC, owner_email="exec@example.com")
+    you = "exec@example.com"
+    typed = {m.title: classify(m, user_email=you, internal_domains=[], rules=types) for m in found}
+    assert typed == {"Product weekly": "team", "Pricing review": "team", "Renewal call": "external", "Lunch": "other"}
+
+
 def test_demo_calendar_types_map_to_meeting_types(types: MeetingTypes) -> None:
     got = {
         m.id: classify(m, user_email="exec@example.com", internal_domains=[], rules=types)
