@@ -9,7 +9,7 @@ Everything else is :func:`~assistant.context.row_checks.parse_amount`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from assistant.context.row_checks import Problem, parse_amount
@@ -105,4 +105,36 @@ def file_currency(cells: Iterable[tuple[int, str, Any]], problems: list[Problem]
     return CURRENCY_CODES[next(iter(first))] if len(first) == 1 else None
 
 
-__all__ = ["CURRENCY_CODES", "CURRENCY_SIGNS", "budget_amount", "file_currency"]
+def records_currency(
+    records: Sequence[tuple[int, Sequence[Any]]], columns: Sequence[tuple[str, int]], problems: list[Problem]
+) -> str | None:
+    """:func:`file_currency` of the amount cells of ``records`` (``(row, cells)``), ``columns``
+    naming each amount column and its cell index."""
+    cells = ((n, name, row[i]) for n, row in records for name, i in columns if i < len(row))
+    return file_currency(cells, problems)
+
+
+def total_rows(rows: Sequence[tuple[int, str, tuple[float, ...]]]) -> list[Problem]:
+    """Rows whose every amount (plan, actual, forecast) is the sum of all the other rows': a
+    total row under any name ("Total:", "TOTAL BUDGET", "Gesamt"), which would count every
+    amount twice in the totals the page and the agent give.
+
+    Args:
+        rows: ``(row number, area, amounts)`` of each row.
+    """
+    if len(rows) < 3:
+        return []
+    sums = [sum(amounts[i] for _, _, amounts in rows) for i in range(len(rows[0][2]))]
+    return [
+        Problem(
+            number,
+            "area",
+            f"'{area}' adds up the other rows (plan, actual and forecast); remove it: "
+            "the page adds the areas up itself",
+        )
+        for number, area, amounts in rows
+        if all(abs(2 * amount - total) < 0.01 for amount, total in zip(amounts, sums, strict=True))
+    ]
+
+
+__all__ = ["CURRENCY_CODES", "CURRENCY_SIGNS", "budget_amount", "file_currency", "records_currency", "total_rows"]

@@ -5,13 +5,14 @@ Columns (header names matched case-insensitively; spaces and dashes count as und
 ``forecast`` (expected full-year spend), ``notes``, and optionally ``plan_to_date`` (what the
 plan expected to be spent by now; it drives the "spending ahead of plan" flag). Amounts may
 carry a currency symbol and thousands separators (``$1,250,000``; the sign sets the budget's
-currency, "€" EUR, one for the whole file); in a ;-separated file (Excel's
-European layout) a decimal comma is read as one (``1200,50``, ``1.250.000,75``). Words or a
-formula are refused with the row and column, and so are a total row (it would count every amount
-twice), a decimal comma in a ,-separated file, a dot that could group thousands or mark
-decimals ("1.200": 1200 or 1.2?) in any file and, in a ;-separated file, such a comma ("1,200";
-"2.500.000" can only be thousands). Excel's
-``sep=;`` first line sets the separator; a title or notes above the header row are skipped. A bad file raises one
+currency, "€" EUR, one for the whole file); in a ;-separated file (Excel's European layout) a
+decimal comma is read as one (``1200,50``, ``1.250.000,75``). Words or a formula are refused
+with the row and column, and so are a total row (it would count every amount twice: named so,
+or any row whose plan, actual and forecast add up the others), a decimal comma in a
+,-separated file, a dot that could group thousands or mark decimals ("1.200": 1200 or 1.2?) in
+any file and, in a ;-separated file, such a comma ("1,200"; "2.500.000" can only be thousands).
+Excel's ``sep=;`` first line sets the separator; a title or notes above the header row are
+skipped. A bad file raises one
 :class:`~assistant.context.row_checks.ContextInputError` listing every problem.
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.context.amounts import budget_amount, file_currency
+from assistant.context.amounts import budget_amount, records_currency, total_rows
 from assistant.context.budget import BudgetArea, BudgetFile, BudgetThresholds
 from assistant.context.row_checks import (
     FORMULA,
@@ -212,9 +213,8 @@ def budget_rows(
                     plan_to_date=amounts["plan_to_date"],
                 )
             )
-    columns = [c for c in AMOUNTS if c in positions]
-    money = ((n, c, cells[positions[c]]) for n, cells in records for c in columns if positions[c] < len(cells))
-    currency = file_currency(money, problems)
+    currency = records_currency(records, [(c, positions[c]) for c in AMOUNTS if c in positions], problems)
+    problems += total_rows([(seen[r.area.lower()], r.area, (r.plan, r.actual, r.forecast)) for r in rows])
     if problems:
         raise ContextInputError(sorted(problems, key=_problem_order))
     if not rows:

@@ -365,6 +365,19 @@ def test_a_total_row_is_refused_not_counted_as_an_area() -> None:
     assert parse_budget_csv((HEADER + "Totally new area,,100,50,90,\n").encode())[0].area == "Totally new area"
 
 
+def test_a_row_that_adds_up_the_others_is_refused_whatever_its_name() -> None:
+    """'Total:', 'TOTAL BUDGET', 'Gesamt' or 'Total company' at the foot of a sheet were saved as one
+    more area: the page's plan, actual and forecast and the agent's totals all counted twice."""
+    for name in ("Total:", "TOTAL BUDGET", "Gesamt", "Total company"):
+        data = (HEADER + f"Engineering,,100,50,90,\nSales,,200,50,190,\n{name},,300,100,280,\n").encode()
+        assert problems(data) == [
+            f"row 4, column area: '{name}' adds up the other rows (plan, actual and forecast); remove it: "
+            "the page adds the areas up itself"
+        ], name
+    rows = parse_budget_csv((HEADER + "Engineering,,100,50,90,\nSales,,200,50,190,\nOps,,300,100,100,\n").encode())
+    assert [r.area for r in rows] == ["Engineering", "Sales", "Ops"]  # a plan alone adding up is an area
+
+
 def test_a_decimal_comma_in_a_semicolon_file_is_read_as_one() -> None:
     """A European export ("1200,50" in a ;-separated file) was refused with "write it like 1250000
     or 1,250,000": a thousands comma, for a cell whose comma is a decimal one. A comma that is not
