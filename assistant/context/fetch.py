@@ -4,7 +4,8 @@ A user pastes a secret iCal address; the server fetches it. Unchecked, that addr
 ``http://169.254.169.254/`` (cloud credentials), ``http://localhost:5432`` or ``file:///etc/passwd``.
 :func:`fetch_calendar_url`:
 
-- accepts ``http``, ``https``, ``webcal`` (→ http) and ``webcals`` (→ https), nothing else;
+- accepts ``http``, ``https``, ``webcal`` and ``webcals`` (both read over https: the address is
+  a secret, never sent in the clear unless the user writes ``http://``), nothing else;
 - resolves the host once, refuses the fetch when *any* of its addresses is off-limits, and
   connects to the address it checked (the pool's host is the IP; the ``Host`` header, TLS SNI
   and certificate verification use the name), so a DNS answer that changes between the check
@@ -60,7 +61,7 @@ logger = logging.getLogger(__name__)
 MAX_REDIRECTS = 3
 MAX_URL_CHARS = 4_096
 _CHUNK_BYTES = 64 * 1024
-_SCHEMES = {"http": "http", "https": "https", "webcal": "http", "webcals": "https"}
+_SCHEMES = {"http": "http", "https": "https", "webcal": "https", "webcals": "https"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _HEADERS = {
@@ -88,6 +89,14 @@ class _HideRequestLines(logging.Filter):
 
 
 logging.getLogger("urllib3.connectionpool").addFilter(_HideRequestLines())
+
+# Said when a webcal:// address could not be read over https (clients differ: some read webcal
+# over http, which sends the secret address, and the calendar, across the network unencrypted).
+WEBCAL_OVER_HTTPS = (
+    "A webcal:// address is read over https, so the secret address is never sent unencrypted; if this "
+    "calendar server serves it over http only, paste the address with http:// in place of webcal:// "
+    "(it then crosses the network unencrypted)."
+)
 
 PRIVATE_ADDRESS_MESSAGE = (
     "That calendar address points at a local or private network address, which this server does not fetch; "
@@ -422,10 +431,16 @@ def _fetch(url: str, *, max_bytes: int, timeout: float, allow_private: bool, sou
     started = time.monotonic()
     deadline = started + timeout
     target = _parse_target(url)
+    webcal = urlsplit(url.strip()).scheme.lower() == "webcal"
     for hop in range(MAX_REDIRECTS + 1):
         logger.info("url_host=<%s>, hop=<%s> | fetching calendar", log_safe(target.host), hop)
         addresses = _resolve(target, allow_private=allow_private, deadline=deadline, source=source)
-        pool, response = _open(target, addresses, deadline, timeout, source)
+        try:
+            pool, response = _open(target, addresses, deadline, timeout, source)
+        except CalendarSourceError as e:
+            if hop or not webcal:
+                raise
+            raise CalendarSourceError(source, f"{e} {WEBCAL_OVER_HTTPS}") from e
         try:
             status = response.status
             if status in _REDIRECTS:

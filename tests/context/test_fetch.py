@@ -49,9 +49,15 @@ def test_fetches_the_calendar(server: CalendarServer) -> None:
     assert fetch(server.url(SECRET_PATH)) == CALENDAR
 
 
-def test_webcal_address_is_fetched_over_http(server: CalendarServer) -> None:
+def test_a_webcal_address_is_not_sent_in_the_clear(server: CalendarServer) -> None:
+    """webcal:// was read over http: the secret address (and the calendar) crossed the network
+    unencrypted. It is read over https; a server that serves http only gets a way out."""
     server.routes["/cal.ics"] = body(CALENDAR)
-    assert fetch(server.url("/cal.ics", scheme="webcal")) == CALENDAR
+    with pytest.raises(CalendarSourceError) as caught:
+        fetch(server.url("/cal.ics", scheme="webcal"))
+    assert "paste the address with http:// in place of webcal://" in str(caught.value)
+    assert server.seen == [], "the secret path was not sent over http"
+    assert fetch(server.url("/cal.ics", scheme="http")) == CALENDAR  # the way out
 
 
 def test_gzip_answer_is_decoded(server: CalendarServer) -> None:
@@ -278,6 +284,7 @@ class TestHttps:
             tls_server.routes["/cal.ics"] = body(CALENDAR)
             assert fetch(tls_server.url("/cal.ics", host="localhost")) == CALENDAR
             assert fetch(tls_server.url("/cal.ics", host="localhost", scheme="webcals")) == CALENDAR
+            assert fetch(tls_server.url("/cal.ics", host="localhost", scheme="webcal")) == CALENDAR
 
     def test_a_certificate_for_another_name_is_refused(self, certificate: tuple[Path, Path], tmp_path: Path) -> None:
         other = self_signed(tmp_path, "calendar.example")
