@@ -51,7 +51,7 @@ class CompareRefused:
 
 def option_label(service: ChatService, name: str) -> str:
     """A model as the pickers offer it: label and price per million tokens."""
-    return model_option(name, service.prices, admin_only=service.is_admin_only(name))
+    return model_option(name, service.prices, admin_only=service.is_admin_only(name), offered=service.offered_models)
 
 
 # --------------------------------------------------------------------------- new session

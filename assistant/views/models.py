@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from assistant.models.registry import OFFLINE_LABEL, ModelInfo, ModelNameError, describe_model
-from assistant.usage.pricing import PriceTable, local_model_provider, local_price
+from assistant.usage.pricing import PROVIDER_NAMES, PriceTable, local_model_provider, local_price
 
 FAULT_INJECTION_LABEL = "Offline demo model (fault injection)"
 _PREFIXED_PROVIDERS = frozenset({"bedrock", "anthropic", "openai", "ollama"})
@@ -99,7 +99,14 @@ def _per_mtok(value: float) -> str:
     return f"${value:,.2f}" if value >= 1 or round(value, 2) == value else f"${value:g}"
 
 
-def model_option(name: str, prices: PriceTable, at: datetime | None = None, *, admin_only: bool = False) -> str:
+def model_option(
+    name: str,
+    prices: PriceTable,
+    at: datetime | None = None,
+    *,
+    admin_only: bool = False,
+    offered: tuple[str, ...] = (),
+) -> str:
     """How a model is offered in the chat page's picker: its label and its price per million tokens.
 
     Args:
@@ -107,6 +114,8 @@ def model_option(name: str, prices: PriceTable, at: datetime | None = None, *, a
         prices: The price table.
         at: Date the price should be in force (default: now).
         admin_only: Mark it as reserved for administrators (ADMIN_MODELS).
+        offered: Every model the picker offers: one whose label another of them shares (a Claude
+            offered on Bedrock and on Anthropic's API) is named with its provider.
 
     Returns:
         e.g. "OpenAI GPT-4o mini · $0.15/$0.60 per M tokens", "llama3.2 (local) · $0",
@@ -114,6 +123,10 @@ def model_option(name: str, prices: PriceTable, at: datetime | None = None, *, a
     """
     shown = model_view(name, prices, at)
     label = model_view(name).label  # the registry's label, as the header badge names it
+    if any(other != name and model_view(other).label == label for other in offered):
+        info = _registry_info(name)
+        provider = info.provider if info is not None else ""
+        label = f"{label} ({PROVIDER_NAMES.get(provider, provider)})"
     if shown.is_offline or shown.is_local:
         text = f"{label} · $0"
     else:

@@ -122,6 +122,22 @@ def test_the_offline_model_offered_under_two_names_reads_as_two_models(make_app:
     assert "offline demo model (alt)" in _badges(at), "the header names the model the session will start with"
 
 
+def test_one_claude_offered_on_bedrock_and_on_anthropics_api_reads_as_two_models(
+    make_app: Callable[..., AppTest],
+) -> None:
+    """The same Claude offered through Bedrock and through Anthropic's API was listed twice as
+    "Anthropic Claude Haiku 4.5 · $1.00/$5.00 per M tokens": a pick between two equal lines."""
+    bedrock = "bedrock:us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    at = make_app(MODELS=f"offline,{HAIKU},{bedrock}")
+    picker = _picker(at)
+    assert picker is not None
+    assert picker.options == [
+        "offline demo model · $0",
+        "Anthropic Claude Haiku 4.5 (Anthropic) · $1.00/$5.00 per M tokens",
+        "Anthropic Claude Haiku 4.5 (Bedrock) · $1.00/$5.00 per M tokens",
+    ]
+
+
 def test_admin_only_models_are_not_offered_to_a_user(make_app: Callable[..., AppTest]) -> None:
     at = make_app(MODELS=f"offline,{HAIKU}", ADMIN_MODELS=HAIKU, ADMIN_EMAILS="boss@example.com")
     assert _picker(at) is None
