@@ -53,7 +53,7 @@ from assistant.starters import starter_prompts
 from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.markdown import plain_text, question_markdown, screen_markdown
-from assistant.views.models import model_view
+from assistant.views.models import model_view, offered_label
 from ui.auth_gate import current_identity, still_signed_in
 from ui.components import (
     ASSISTANT_AVATAR,
@@ -776,8 +776,10 @@ def _draw_header() -> None:
                 badge = view.state_badge("damaged" if doc is None else meta.state)
                 st.badge(badge.label, icon=badge.icon, color=badge.color)
             # the session's own model; before a session starts, the one it will start with
-            shown = model_view((meta.model if meta else picked_model(pickable)) or service.model_name)
-            mbadge = view.model_badge(shown.label, shown.is_offline, shown.is_local)
+            name = (meta.model if meta else picked_model(pickable)) or service.model_name
+            shown = model_view(name)
+            label = offered_label(name, service.offered_models)  # told apart as the picker does
+            mbadge = view.model_badge(label, shown.is_offline, shown.is_local)
             st.badge(mbadge.label, icon=mbadge.icon, color=mbadge.color)
 
 

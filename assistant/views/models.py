@@ -29,7 +29,7 @@ FAULT_INJECTION_LABEL = "Offline demo model (fault injection)"
 _PREFIXED_PROVIDERS = frozenset({"bedrock", "anthropic", "openai", "ollama"})
 """Providers whose registry names price as their bare model id (the ledger's model id)."""
 
-__all__ = ["FAULT_INJECTION_LABEL", "OFFLINE_LABEL", "ModelView", "model_option", "model_view"]
+__all__ = ["FAULT_INJECTION_LABEL", "OFFLINE_LABEL", "ModelView", "model_option", "model_view", "offered_label"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,17 @@ def _per_mtok(value: float) -> str:
     return f"${value:,.2f}" if value >= 1 or round(value, 2) == value else f"${value:g}"
 
 
+def offered_label(name: str, offered: tuple[str, ...] = ()) -> str:
+    """The registry's label of ``name``, with its provider when another of the ``offered`` models
+    has that label (one Claude offered on Bedrock and on Anthropic's API)."""
+    label = model_view(name).label
+    if any(other != name and model_view(other).label == label for other in offered):
+        info = _registry_info(name)
+        provider = info.provider if info is not None else ""
+        label = f"{label} ({PROVIDER_NAMES.get(provider, provider)})"
+    return label
+
+
 def model_option(
     name: str,
     prices: PriceTable,
@@ -122,11 +133,7 @@ def model_option(
         "offline demo model · $0", or "… · price unknown".
     """
     shown = model_view(name, prices, at)
-    label = model_view(name).label  # the registry's label, as the header badge names it
-    if any(other != name and model_view(other).label == label for other in offered):
-        info = _registry_info(name)
-        provider = info.provider if info is not None else ""
-        label = f"{label} ({PROVIDER_NAMES.get(provider, provider)})"
+    label = offered_label(name, offered)  # as the header badge names it
     if shown.is_offline or shown.is_local:
         text = f"{label} · $0"
     else:

@@ -136,6 +136,8 @@ def test_one_claude_offered_on_bedrock_and_on_anthropics_api_reads_as_two_models
         "Anthropic Claude Haiku 4.5 (Anthropic) · $1.00/$5.00 per M tokens",
         "Anthropic Claude Haiku 4.5 (Bedrock) · $1.00/$5.00 per M tokens",
     ]
+    picker.set_value(bedrock).run()
+    assert "Anthropic Claude Haiku 4.5 (Bedrock)" in _badges(at), "the header names it as the picker does"
 
 
 def test_admin_only_models_are_not_offered_to_a_user(make_app: Callable[..., AppTest]) -> None:
