@@ -263,7 +263,9 @@ __ON_ASK__
     const streaming = !!document.querySelector('.answering-marker');
     if (answering && !streaming) endedAt = performance.now();
     answering = streaming;
-    const asking = [...document.querySelectorAll(CONFIRM)].filter((e) => !seen.has(e));
+    // A box is taken once its buttons are drawn: each element comes in a message of its own, and
+    // a box taken with its question only was never looked at again: its Cancel never had the focus.
+    const asking = [...document.querySelectorAll(CONFIRM)].filter((e) => !seen.has(e) && e.querySelector('button'));
     asking.forEach((e) => seen.add(e));
     if (asking.length) {
       const box = asking[asking.length - 1];
