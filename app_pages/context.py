@@ -32,12 +32,11 @@ from assistant.context.budget import (
 from assistant.context.budget_io import (
     BudgetRow,
     budget_file_of,
-    budget_template_csv,
-    budget_template_xlsx,
     parse_budget_csv,
     parse_budget_xlsx,
     rows_of_budget_file,
 )
+from assistant.context.budget_templates import budget_template_csv, budget_template_xlsx
 from assistant.context.data_files import DataFileError
 from assistant.context.rocks_io import COLUMNS as ROCK_COLUMNS
 from assistant.context.rocks_io import STATUS_LABELS, RockRow, rows_of_rock_entries, validate_rock_rows

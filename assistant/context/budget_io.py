@@ -56,10 +56,6 @@ NOTES_CHARS = 2000
 COLUMNS = ("area", "owner", "plan", "actual", "forecast", "notes", "plan_to_date")
 REQUIRED = ("area", "plan", "actual", "forecast")
 AMOUNTS = ("plan", "actual", "forecast", "plan_to_date")
-TEMPLATE_ROWS: tuple[tuple[str, str, int, int, int, str, int], ...] = (
-    ("Engineering", "Priya Raman (CTO)", 18_500_000, 11_900_000, 19_600_000, "Contractors above plan", 11_100_000),
-    ("Marketing", "Rachel Kim (CMO)", 6_000_000, 2_700_000, 5_100_000, "Two field events cancelled", 3_500_000),
-)
 # An area named like this is the sheet's own sum of the rows above: saved as an area, it would
 # count every amount twice in the totals the page and the agent give.
 _TOTAL_AREA = re.compile(r"(grand\s+)?(sub)?totals?|sum|all\s+areas", re.IGNORECASE)
@@ -415,42 +411,6 @@ def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
     rows = budget_rows(records, positions)
     logger.info("rows=<%s>, format=<xlsx> | budget file parsed", len(rows))
     return rows
-
-
-def budget_template_csv() -> bytes:
-    """The CSV template: the header and two example rows (UTF-8 with a BOM, so Excel reads it as UTF-8)."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(TEMPLATE_ROWS)
-    return out.getvalue().encode("utf-8-sig")
-
-
-def budget_template_xlsx() -> bytes:
-    """The Excel template: one "Budget" sheet with the header and two example rows."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Budget"
-    sheet.append(list(COLUMNS))
-    for row in TEMPLATE_ROWS:
-        sheet.append(list(row))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="2F5D8A")
-    widths = {"A": 24, "B": 24, "C": 14, "D": 14, "E": 14, "F": 40, "G": 14}
-    for letter, width in widths.items():
-        sheet.column_dimensions[letter].width = width
-    for column in ("C", "D", "E", "G"):
-        for cell in sheet[column][1:]:
-            cell.number_format = "#,##0"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def budget_file_of(

@@ -17,12 +17,11 @@ from assistant.context.budget_io import (
     MAX_ROWS,
     BudgetRow,
     budget_file_of,
-    budget_template_csv,
-    budget_template_xlsx,
     parse_budget_csv,
     parse_budget_xlsx,
     rows_of_budget_file,
 )
+from assistant.context.budget_templates import budget_template_csv, budget_template_xlsx
 from assistant.context.row_checks import ContextInputError
 from tests.fixtures.streamlit_server import ROOT
 

@@ -19,7 +19,8 @@ from streamlit.testing.v1 import AppTest
 
 import assistant.config
 from assistant.config import get_settings
-from assistant.context.budget_io import BudgetRow, budget_template_csv, budget_template_xlsx
+from assistant.context.budget_io import BudgetRow
+from assistant.context.budget_templates import budget_template_csv, budget_template_xlsx
 from assistant.context.user_data import ContextStore, budget_for
 from assistant.db import get_engine
 from assistant.factory import get_store
