@@ -9,7 +9,10 @@ the variants interleaved:
   sorted ``Meeting`` objects for the next 7 / 60 days (checks, parsing, expansion, meetings);
 - ``baseline_7d_ms`` / ``baseline_60d_ms``: ``icalendar.Calendar.from_ical`` on the same bytes
   plus ``recurring_ical_events.of(cal).between(...)`` (components only, no meetings built);
-- ``check_ms``: :func:`~assistant.context.ics_text.check_ics`, the full parse an upload gets once;
+- ``check_ms``: :func:`~assistant.context.ics_text.check_ics`, the check an upload gets once;
+- ``upload_check_ms`` / ``upload_parse_baseline_ms``: the same check of a file of ``--upload-events``
+  VEVENTs (~5 MB at the default, the upload cap), against ``icalendar.Calendar.from_ical`` of it
+  (what the check cost when it parsed every event);
 - ``cache_hit_ms``: the 60-day window read back the way the cache serves it,
   ``[Meeting.model_validate(d) for d in json.loads(text)]``;
 - ``events_per_second``: VEVENTs in the file per second of ``ours_60d_ms`` (and the baseline's);
@@ -71,6 +74,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="(kept for symmetry; the last line is always JSON)")
     parser.add_argument("--repeat", type=int, default=20, help="rounds per variant (p50 reported)")
     parser.add_argument("--events", type=int, default=200, help="VEVENTs in the generated file")
+    parser.add_argument("--upload-events", type=int, default=6_500, help="VEVENTs in the big upload's file")
     args = parser.parse_args()
 
     today = datetime.now(TZ).date()
@@ -105,6 +109,13 @@ def main() -> int:
         if cached != cached_window:
             raise SystemExit("the cached window does not read back as the same meetings")
 
+    big = year_calendar(today, events=args.upload_events, tz_name=TZ.key).data
+    for _ in range(2):
+        elapsed, big_events = _ms(lambda: check_ics(big, len(big)))
+        timings.setdefault("upload_check", []).append(elapsed)
+        elapsed, _ = _ms(lambda: icalendar.Calendar.from_ical(big))
+        timings.setdefault("upload_base", []).append(elapsed)
+
     p50 = {key: round(statistics.median(values), 3) for key, values in timings.items()}
     result: dict[str, Any] = {
         "events_in_file": vevents,
@@ -122,6 +133,10 @@ def main() -> int:
         "baseline_60d_ms": p50["base_60d"],
         "check_ms": p50["check"],
         "cache_hit_ms": p50["cache"],
+        "upload_file_bytes": len(big),
+        "upload_events": big_events,
+        "upload_check_ms": p50["upload_check"],
+        "upload_parse_baseline_ms": p50["upload_base"],
         "cache_json_bytes": len(cache_text),
         "first_call_7d_ms": round(first_call_ms, 3),
         "events_per_second": round(vevents / (p50["ours_60d"] / 1000)) if p50["ours_60d"] else None,
@@ -138,8 +153,9 @@ def main() -> int:
         f"{vevents} VEVENTs ({len(data) / 1000:.0f} kB): next 7 days {len(week)} meetings in "
         f"{result['ours_7d_ms']:.1f} ms (first call {result['first_call_7d_ms']:.1f} ms; icalendar alone "
         f"{result['baseline_7d_ms']:.1f} ms); 60 days {len(sixty)} meetings in {result['ours_60d_ms']:.1f} ms "
-        f"(icalendar alone {result['baseline_60d_ms']:.1f} ms); full check {result['check_ms']:.1f} ms; "
-        f"cache hit {result['cache_hit_ms']:.2f} ms"
+        f"(icalendar alone {result['baseline_60d_ms']:.1f} ms); check {result['check_ms']:.1f} ms; "
+        f"cache hit {result['cache_hit_ms']:.2f} ms; a {len(big) / 1e6:.1f} MB upload checked in "
+        f"{result['upload_check_ms']:.0f} ms (icalendar parsing it {result['upload_parse_baseline_ms']:.0f} ms)"
     )
     print(json.dumps(result))
     return 0 if result["counts_match"] else 1
