@@ -87,6 +87,9 @@ SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are dr
 LAST_OPEN = "chat_last_open"  # the session this tab last showed: the Chat page reopens it (New session clears it)
 ELSEWHERE_POLL_S = 1.0  # how often a tab looks for the answer another tab is writing
 RECENT_TURNS = 10  # a long session draws its latest answers; earlier ones load on request (keeps a send flat)
+# A send redraws every answer on the page before its own shows: past this many shown ("Show all" on a
+# 155-answer session made each send wait 3-4 s for its first word), it goes back to the latest ones.
+KEEP_SHOWN_ON_SEND = 3 * RECENT_TURNS
 SEARCH = "chat_search"
 ANSWERING = "chat_answering"  # the session whose answer this browser tab is drawing now (what Stop stops)
 REFUSED = "chat_refused"  # _Refused: a send just refused, drawn by the rerun that puts its text back in the input
@@ -520,12 +523,22 @@ def _show_earlier(session_id: str, first: int) -> None:
     st.session_state.setdefault(SHOWN, {})[session_id] = first
 
 
+def _fold_long_transcript(items: list[DisplayTurn], session_id: str) -> None:
+    """Before a send: earlier answers shown on request stay shown, unless they are too many to
+    redraw quickly (more than KEEP_SHOWN_ON_SEND); then the latest ones are drawn again."""
+    shown = st.session_state.get(SHOWN, {})
+    first = shown.get(session_id)
+    if first is not None and len(items) - int(first) > KEEP_SHOWN_ON_SEND:
+        del shown[session_id]
+
+
 def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTurn]:
     """The latest answers of a long session, after a bar that loads earlier ones.
 
     Drawing hundreds of answers on every run would make each send wait for all of them;
     the whole transcript stays one click away (and on the Sessions page and in exports).
-    Once earlier answers are shown they stay shown while new ones are added.
+    Once earlier answers are shown they stay shown while new ones are added (up to
+    KEEP_SHOWN_ON_SEND of them: see _fold_long_transcript).
     """
     first = st.session_state.get(SHOWN, {}).get(session_id)
     if first is None:
@@ -891,6 +904,7 @@ def _conversation() -> None:
         retry_of = pending.get("retry_of")
     if to_send is not None:
         st.session_state.pop(FAILED, None)
+        _fold_long_transcript(turns, meta.id if meta else "")
 
     # Start the answer before drawing anything else: the model works while the page draws.
     outcome = _start_send(meta, to_send, bound_meeting, retry_of) if to_send is not None else None

@@ -165,6 +165,33 @@ def test_long_session_draws_latest_answers_and_loads_earlier_on_request(make_app
     assert len([m for m in at.chat_message if m.name == "user"]) == 28
 
 
+def test_a_send_after_show_all_on_a_very_long_session_goes_back_to_the_latest_answers(
+    make_app: Callable[..., AppTest],
+) -> None:
+    """Each send redrew every shown answer before its own first word: after "Show all" on a
+    155-answer session a send waited 3-4 s in Chromium. Past 30 shown, a send draws the latest 10."""
+    at = make_app(MESSAGES_PER_MINUTE="1000")
+    page_service = _service()
+    fast = ChatService(
+        get_settings(),
+        page_service.store,
+        prices=page_service.prices,
+        model_factory=lambda _name: OfflineModel(chunk_delay_s=0, first_token_delay_s=0),
+    )
+    meta = fast.create_session(USER)
+    for i in range(35):
+        fast.run_turn(meta.id, USER, f"How is the budget tracking? ({i})")
+    at.query_params["session"] = meta.id
+    at.run()
+    at.button(key="show-all-turns").click().run()
+    assert len([m for m in at.chat_message if m.name == "user"]) == 35
+
+    _send(at, "What is the status of our big rocks?")
+    users = [m.markdown[0].value for m in at.chat_message if m.name == "user"]
+    assert len(users) == 11 and "(25)" in users[0] and "big rocks" in users[-1]
+    assert "25 earlier answers not shown" in _texts(at)
+
+
 def test_other_users_session_is_not_found(make_app: Callable[..., AppTest]) -> None:
     at = make_app()
     other = _service().create_session("someone-else")
