@@ -360,6 +360,10 @@ pending_turns = Table(
     Column("error_category", String(32), nullable=True),
     Column("error_message", Text, nullable=True),
     Column("retryable", Boolean, nullable=False, default=True),
+    # what the answer is expected to cost, held against the user's daily budget while the
+    # question is running (migration 0012): parallel sends cannot all see the budget unspent
+    Column("reserved_usd", Float, nullable=False, default=0.0, server_default="0"),
+    Index("ix_pending_turns_user", "user_id"),
 )
 
 _engines: dict[str, Engine] = {}

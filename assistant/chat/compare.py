@@ -151,7 +151,7 @@ def start_comparison(
     if not compare_choices(service, doc.meta, user_email):
         raise ModelChoiceError("This session takes no new messages, so its answers cannot be compared.")
     question = service.validate_message(turn.user_text)
-    service.check_limits(user_id)  # before the branch exists: a refusal leaves nothing behind
+    service.check_limits(user_id, chosen)  # before the branch exists: a refusal leaves nothing behind
     seed, context = context_before(doc, turn)
     label = describe_model(chosen).label
     branch = service.store.create_session(

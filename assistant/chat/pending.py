@@ -11,12 +11,12 @@ import os
 import socket
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from assistant.sessions.base import PendingTurn
+from assistant.sessions.base import PENDING_STALE_AFTER, PendingTurn
 
 HEARTBEAT_SECONDS = 5.0
-STALE_AFTER = timedelta(seconds=20)  # no heartbeat for this long: the answering process is gone
+STALE_AFTER = PENDING_STALE_AFTER  # no heartbeat for this long: the answering process is gone
 INTERRUPTED_MESSAGE = "Not answered: the server restarted while this question was being answered. Nothing was lost."
 UNRECORDED_MESSAGE = (
     "Not answered: storage was unavailable, so neither the answer nor the failure could be saved. Nothing was lost."

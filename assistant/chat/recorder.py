@@ -32,9 +32,9 @@ from strands.types.exceptions import ModelThrottledException
 from assistant.chat.bridge import EventSink
 from assistant.chat.display import STOPPED_DURING_TOOL, STOPPED_EARLY, summarize_tool_result
 from assistant.chat.events import ChatEvent, TextDelta, ToolFinished, ToolStarted
+from assistant.chat.limits import ledger_model_id
 from assistant.chat.slots import AgentSlot
 from assistant.inputs import ends_with_high_surrogate, strip_control_chars, whole_characters
-from assistant.models.registry import parse_model_name
 from assistant.sessions.base import SessionMeta, ToolStep, UsageRecord, utcnow
 from assistant.usage.pricing import PriceTable
 
@@ -296,9 +296,7 @@ def _forward_text(rec: TurnRecorder, data: str) -> None:
 
 def usage_records(model_name: str, prices: PriceTable, meta: SessionMeta, rec: TurnRecorder) -> list[UsageRecord]:
     """One priced ledger row per model call the recorder saw (failed calls included)."""
-    provider, model_id = parse_model_name(model_name)
-    if provider in ("offline", "faulty"):
-        model_id = "offline"  # priced (at $0) and labelled as the offline demo model
+    provider, model_id = ledger_model_id(model_name)
     out = []
     for call in rec.calls:
         cost, version = prices.cost(

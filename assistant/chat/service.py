@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -17,7 +18,7 @@ from assistant.chat.events import (
     SessionBusyError,
     StartedTurn,
 )
-from assistant.chat.limits import RATE_WINDOW, refuse_over_limits, refuse_send
+from assistant.chat.limits import RATE_WINDOW, admit, price_of, refuse_over_limits
 from assistant.chat.model_choice import ModelOffer
 from assistant.chat.pending import as_shown, new_owner
 from assistant.chat.slots import AgentSlot, AgentSlots
@@ -31,6 +32,7 @@ from assistant.models.registry import canonical_model_name, get_model
 from assistant.sessions.base import (
     PendingTurn,
     SessionDocument,
+    SessionError,
     SessionMeta,
     SessionQuery,
     SessionStore,
@@ -287,20 +289,25 @@ class ChatService:
 
         return spend_today(self.store.engine, user_id, self.clock())
 
-    def check_limits(self, user_id: str) -> None:
+    def check_limits(self, user_id: str, model: str | None = None) -> None:
         """Raise LimitExceededError when the daily budget or the rate limit would refuse a send now.
 
         Counts nothing: a send is counted by the transaction that starts its turn.
 
         Args:
             user_id: The sender.
+            model: The model the send would use (None: the default); one without a price is
+                refused while a daily budget is set.
 
         Raises:
             LimitExceededError: With ``retry_at`` (when sending is possible again).
             StorageUnavailableError: The database cannot be reached.
         """
         now = self.clock()
-        refuse_over_limits(self.settings, self.store.send_window(user_id, now=now, rate_window=RATE_WINDOW), now)
+        name = model or self.model_name
+        unpriced = name if price_of(name, self.prices, now) is None else None
+        window = self.store.send_window(user_id, now=now, rate_window=RATE_WINDOW)
+        refuse_over_limits(self.settings, window, now, unpriced_model=unpriced)
 
     # -- sending ----------------------------------------------------------------------
     def _prepare(
@@ -329,8 +336,16 @@ class ChatService:
                 owner=self.owner,
                 now=self.clock(),
                 rate_window=RATE_WINDOW,
-                decide=lambda meta, window: refuse_send(
-                    meta, window, self.settings, self.clock(), refusal=self.model_refusal(meta), retry_of=retry_of
+                decide=lambda meta, window: admit(
+                    meta,
+                    window,
+                    self.settings,
+                    self.prices,
+                    self.clock(),
+                    prompt=prompt,
+                    model=meta.model or self.model_name,
+                    refusal=self.model_refusal(meta),
+                    retry_of=retry_of,
                 ),
                 first_title=derive_title(prompt),
             )
@@ -454,17 +469,26 @@ class ChatService:
         prompt = self.validate_message(text)
         if tz is not None:
             self._zones[user_id] = tz
-        if session_id is None:
-            chosen = self.choose_model(model, user_email)
-            self.check_limits(user_id)
-            session_id = self.create_session(user_id, user_email=user_email, model=chosen).id
+        if session_id is not None:
+            if model is not None:
+                self.offer.check_same(model, self.store.get_meta(session_id, user_id).model)
+            meta, slot = self._prepare(session_id, user_id, prompt, retry_of)
+            return StartedTurn(session=meta, text=prompt, events=self._stream_sync(slot, meta, prompt))
+        chosen = self.choose_model(model, user_email)
+        self.check_limits(user_id, chosen)
+        session_id = self.create_session(user_id, user_email=user_email, model=chosen).id
+        try:
             if meeting is not None:
                 bind_session(
                     self.store.engine, session_id=session_id, user_id=user_id, meeting=meeting, now=self.clock()
                 )
-        elif model is not None:
-            self.offer.check_same(model, self.store.get_meta(session_id, user_id).model)
-        meta, slot = self._prepare(session_id, user_id, prompt, retry_of)
+            meta, slot = self._prepare(session_id, user_id, prompt, retry_of)
+        except BaseException:
+            # refused after all (a send from another tab or replica took the last of the budget or
+            # the rate in between): the new session never got its question, so it is not kept
+            with contextlib.suppress(SessionError):
+                self.delete(session_id, user_id)
+            raise
         return StartedTurn(session=meta, text=prompt, events=self._stream_sync(slot, meta, prompt))
 
     def send_sync(self, session_id: str, user_id: str, text: str) -> Iterator[ChatEvent]:

@@ -24,6 +24,8 @@ SessionState = Literal["active", "completed", "expired"]
 TurnStatus = Literal["ok", "stopped", "error"]
 UNTITLED = "New session"
 """A session's title until its first question names it (see :meth:`SessionStore.begin_turn`)."""
+PENDING_STALE_AFTER = timedelta(seconds=20)
+"""A "running" question without a heartbeat for this long: the process answering it is gone."""
 
 
 def utcnow() -> datetime:
@@ -317,6 +319,7 @@ class PendingTurn:
     error_category: str | None = None
     error_message: str | None = None
     retryable: bool = True
+    reserved_usd: float = 0.0  # held against the daily budget while it runs (0 once failed)
 
 
 @dataclass(frozen=True)
@@ -327,11 +330,16 @@ class SendWindow:
         spent_today_usd: Cost of the user's model calls since 00:00 UTC (priced calls only).
         recent_sends: The user's accepted sends within the rate window.
         oldest_recent_send: When the oldest of those was sent (None when there are none).
+        held_usd: What the user's answers still being written are expected to cost (their
+            questions' ``reserved_usd``; a question whose process is gone holds nothing).
+        answers_running: How many such answers there are.
     """
 
     spent_today_usd: float
     recent_sends: int
     oldest_recent_send: datetime | None
+    held_usd: float = 0.0
+    answers_running: int = 0
 
 
 @dataclass(frozen=True)
@@ -441,13 +449,15 @@ class SessionStore(abc.ABC):
         owner: str,
         now: datetime,
         rate_window: timedelta,
-        decide: Callable[[SessionMeta, SendWindow], None],
+        decide: Callable[[SessionMeta, SendWindow], float | None],
         first_title: str | None = None,
     ) -> SessionMeta:
         """Everything before the model is called, in one transaction.
 
         Reads the session's row and the user's :class:`SendWindow`; ``decide`` raises to refuse
-        (read-only session, budget, rate) and then nothing is written. Otherwise the send is
+        (read-only session, budget, rate) and then nothing is written. Otherwise it returns what
+        the answer is expected to cost (held against the budget while the question is
+        "running"; None holds nothing), the send is
         counted in the rate window and ``text`` becomes the session's pending question; a
         session still :data:`UNTITLED` with no turn is titled ``first_title`` (its first
         question names it at once, even if that question then fails).

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from assistant import db
 from assistant.inputs import log_safe
 from assistant.sessions.base import (
+    PENDING_STALE_AFTER,
     UNTITLED,
     PendingTurn,
     SendWindow,
@@ -46,6 +47,7 @@ from assistant.sessions.rows import (
     _BEGIN_READ,
     _DELETE_PENDING,
     _FORGET_OLD_SENDS,
+    _HELD,
     _INSERT_SEND,
     _META_COLUMNS,
     _RECENT_SENDS,
@@ -92,7 +94,13 @@ def _add_usage(conn: Connection, records: list[UsageRecord]) -> None:
 def _window_params(user_id: str, now: datetime, rate_window: timedelta) -> dict[str, Any]:
     """Parameters of the send-window read: today (UTC) and the start of the rate window."""
     day = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    return {"uid": user_id, "start": day, "end": day + timedelta(days=1), "since": now - rate_window}
+    return {
+        "uid": user_id,
+        "start": day,
+        "end": day + timedelta(days=1),
+        "since": now - rate_window,
+        "alive_since": now - PENDING_STALE_AFTER,
+    }
 
 
 def _read_send_window(conn: Connection, user_id: str, now: datetime, rate_window: timedelta) -> SendWindow:
@@ -100,11 +108,14 @@ def _read_send_window(conn: Connection, user_id: str, now: datetime, rate_window
     params = _window_params(user_id, now, rate_window)
     spent = conn.execute(_SPENT_TODAY, params).scalar_one()
     recent = conn.execute(_RECENT_SENDS, params).one()
+    held, running = conn.execute(_HELD, params).one()
     oldest = recent[1]
     return SendWindow(
         spent_today_usd=float(spent),
         recent_sends=int(recent[0]),
         oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
+        held_usd=float(held),
+        answers_running=int(running),
     )
 
 
@@ -311,11 +322,12 @@ class SqlIndex:
         owner: str,
         now: datetime,
         rate_window: timedelta,
-        decide: Callable[[SessionMeta, SendWindow], None],
+        decide: Callable[[SessionMeta, SendWindow], float | None],
         first_title: str | None = None,
     ) -> SessionMeta:
         """Read the row and the user's send window, let ``decide`` refuse, then count the send
-        and keep ``text`` as the pending question: one transaction before the model is called.
+        and keep ``text`` as the pending question, holding what ``decide`` returned (the answer's
+        expected cost) against the budget: one transaction before the model is called.
 
         On Postgres a per-user transaction-scoped advisory lock serialises the user's sends
         (two tabs or replicas cannot both take the last slot); SQLite's ``BEGIN IMMEDIATE``
@@ -338,8 +350,10 @@ class SqlIndex:
                 spent_today_usd=float(row.spent_today),
                 recent_sends=int(row.recent_sends),
                 oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
+                held_usd=float(row.held),
+                answers_running=int(row.running),
             )
-            decide(meta, window)
+            reserved = decide(meta, window) or 0.0
             forget_before = now - SEND_LOG_KEEP
             if row.oldest_send is not None and parse_utc(row.oldest_send) < forget_before:
                 ex.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": forget_before})
@@ -349,7 +363,9 @@ class SqlIndex:
             put_pending(
                 ex,
                 self.engine.dialect.name,
-                PendingTurn(session_id, user_id, meta.turn_count, text, "running", owner, now, now),
+                PendingTurn(
+                    session_id, user_id, meta.turn_count, text, "running", owner, now, now, reserved_usd=reserved
+                ),
             )
         return meta
 
@@ -452,7 +468,7 @@ class IndexedStore(SessionStore):
         owner: str,
         now: datetime,
         rate_window: timedelta,
-        decide: Callable[[SessionMeta, SendWindow], None],
+        decide: Callable[[SessionMeta, SendWindow], float | None],
         first_title: str | None = None,
     ) -> SessionMeta:
         """Everything before the model is called, in one transaction (see :meth:`SqlIndex.begin_turn`)."""

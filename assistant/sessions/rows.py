@@ -100,6 +100,10 @@ _FORGET_OLD_SENDS = delete(db.send_log).where(
     db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at < bindparam("before")
 )
 _INSERT_SEND = insert(db.send_log)
+# the user's answers still being written (a live heartbeat) and what they hold of the budget
+_p = db.pending_turns.c
+_RUNNING = (_p.user_id == bindparam("uid"), _p.status == "running", _p.heartbeat_at > bindparam("alive_since"))
+_HELD = select(func.coalesce(func.sum(_p.reserved_usd), 0.0), func.count()).where(*_RUNNING)
 # begin_turn's one read: the session row with what the limits are decided on (the user's spend
 # since 00:00 UTC, the sends within the rate window) and the user's oldest kept send
 _BEGIN_READ = select(
@@ -118,6 +122,8 @@ _BEGIN_READ = select(
     .where(db.send_log.c.user_id == bindparam("uid"))
     .scalar_subquery()
     .label("oldest_send"),
+    select(func.coalesce(func.sum(_p.reserved_usd), 0.0)).where(*_RUNNING).scalar_subquery().label("held"),
+    select(func.count()).select_from(db.pending_turns).where(*_RUNNING).scalar_subquery().label("running"),
 ).where(_s.id == bindparam("sid"), _s.user_id == bindparam("uid"))
 
 
@@ -215,6 +221,7 @@ def put_pending(ex: Executor, dialect: str, pending: PendingTurn) -> None:
             "error_category": pending.error_category,
             "error_message": pending.error_message,
             "retryable": pending.retryable,
+            "reserved_usd": pending.reserved_usd,
         },
     )
 
