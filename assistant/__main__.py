@@ -180,25 +180,31 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         print(f"Model: {model_view(chosen).label}")  # the one --model picks
     if args.example:
-        try:
-            meta = meta or service.create_session(user, model=args.model, user_email=email)
-        except ModelChoiceError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
         total_tools = 0
         for line in EXAMPLE_SCRIPT:
             print(f"\nyou › {line}\nassistant › ", end="")
-            try:
-                events = service.start_turn(user, line, session_id=meta.id, tz=you.tz).events
-            except (LimitExceededError, SessionError) as e:  # a traceback before
+            try:  # the session starts with the first line the limits take (a refused one left it empty)
+                turn = service.start_turn(
+                    user,
+                    line,
+                    session_id=meta.id if meta else None,
+                    model=None if meta else args.model,
+                    user_email=email,
+                    tz=you.tz,
+                )
+            except (LimitExceededError, SessionError, ModelChoiceError) as e:  # a traceback before
                 print(f"\nerror: {e}", file=sys.stderr)
+                if meta is not None:  # what was answered can be picked up when the limit frees up
+                    print(f"Resume with: python -m assistant chat --session {meta.id}")
                 return 1
-            tools, ok = _answer(service, meta.id, events, out)
+            meta = turn.session
+            tools, ok = _answer(service, meta.id, turn.events, out)
             total_tools += tools
             if not ok:  # stopped (Ctrl-C) or failed: what there is was stored, and can be picked up
                 print(f"Resume with: python -m assistant chat --session {meta.id}")
                 return 1
         print(f"\nExample finished: {total_tools} tool calls.")
+        assert meta is not None  # the script's first line started it
         print(f"Resume with: python -m assistant chat --session {meta.id}")
         return 0 if total_tools >= 2 else 1
     return _chat_loop(service, you, meta, args.model)

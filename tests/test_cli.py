@@ -424,6 +424,14 @@ def test_the_example_over_the_rate_limit_is_one_line_not_a_traceback(tmp_path: P
     result = run(["chat", "--example"], tmp_path, MESSAGES_PER_MINUTE="1")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "error: You have sent 1 message in the last minute" in result.stderr
+    # its first answer is kept: the way back to it was not printed
+    assert "Resume with: python -m assistant chat --session " in result.stdout
+    # refused on its very first line, the example left an empty "New session" behind
+    again = run(["chat", "--example"], tmp_path, MESSAGES_PER_MINUTE="1")
+    assert again.returncode == 1 and "error: You have sent 1 message" in again.stderr
+    assert "Resume with" not in again.stdout
+    listed = run(["sessions", "list"], tmp_path)
+    assert listed.stdout.strip().endswith("1 session · $0.00 total"), listed.stdout
 
 
 def test_a_resumed_session_shows_its_own_model_not_the_default(tmp_path: Path, fake_openai: FakeLLMServer) -> None:
