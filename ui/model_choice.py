@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import tzinfo
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -118,7 +118,7 @@ def compare_popover(service: ChatService, session_id: str, turn_idx: int, choice
 
 
 def take_comparison(
-    service: ChatService, user_id: str, user_email: str | None, session_id: str | None, tz: tzinfo
+    service: ChatService, user_id: str, user_email: str | None, session_id: str | None, tz: ZoneInfo
 ) -> Branch | CompareRefused | None:
     """Start the comparison queued by an "Ask" click for this session (the branch answers while the page draws)."""
     request = st.session_state.pop(COMPARE, None)
@@ -129,8 +129,9 @@ def take_comparison(
         return start_comparison(
             service, user_id, session_id, turn_idx, str(request["model"]), user_email=user_email, tz=tz
         )
-    except LimitExceededError as e:
-        return CompareRefused(turn_idx, f"**Not asked.** {e.reason}")
+    except LimitExceededError as e:  # with when it frees up, in the reader's zone, as a refused send says it
+        when = view.retry_at_text(e.retry_at, service.clock(), tz)
+        return CompareRefused(turn_idx, f"**Not asked.** {e.reason}" + (f" {when}" if when else ""))
     except (ChatInputError, ValueError, SessionBusyError, SessionError) as e:
         return CompareRefused(turn_idx, f"**Not asked.** {e}")
 

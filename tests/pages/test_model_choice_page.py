@@ -204,6 +204,18 @@ def test_another_model_that_fails_leaves_a_way_to_its_session(make_app: Callable
     assert [b for b in at.button if b.key == "retry-turn"], "the branch session offers Retry"
 
 
+def test_another_model_refused_by_the_rate_limit_says_when_it_can_be_asked(make_app: Callable[..., AppTest]) -> None:
+    """A refused send says when it can be sent again; a refused comparison said only "Not asked. You
+    have sent 1 message in the last minute, the most allowed." and left the reader guessing."""
+    at = _send(make_app(MODELS="offline,faulty:unavailable*100", MESSAGES_PER_MINUTE="1"), "What meetings?")
+    sid = _sid(at)
+    at.button(key=f"compare-ask-{sid}-0").click().run()
+    assert not at.exception, at.exception
+    refused = [str(w.value) for w in at.warning if "Not asked." in str(w.value)]
+    assert refused and "You can send again at " in refused[0] and " UTC (in " in refused[0], _texts(at)
+    assert get_chat_service(get_settings()).list_sessions(USER)[1] == 1, "no branch left behind"
+
+
 def test_another_model_that_failed_says_so_in_its_answer_box(make_app: Callable[..., AppTest]) -> None:
     """Redrawn after the failure, the other side was an empty box reading "(no answer text)" with the
     failure in small grey print under it: read as an answer that said nothing."""
