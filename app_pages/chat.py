@@ -93,6 +93,7 @@ KEEP_SHOWN_ON_SEND = 3 * RECENT_TURNS
 SEARCH = "chat_search"
 ANSWERING = "chat_answering"  # the session whose answer this browser tab is drawing now (what Stop stops)
 REFUSED = "chat_refused"  # _Refused: a send just refused, drawn by the rerun that puts its text back in the input
+HELD_PREP = "chat_held_prep"  # {"text", "meeting_id"}: a refused Prepare's text, back in the input
 # Drawn under an answer while it streams: the page's style shows the Stop button (drawn hidden
 # by every full run) while this marker is on the page.
 ANSWERING_MARKER = '<span class="answering-marker"></span>'
@@ -685,6 +686,7 @@ class _Refused:
     kind: str = "error"
     length: int = 0
     preview_only: bool = False
+    meeting_id: str | None = None  # a refused Prepare's meeting: sent again as it is, it still prepares it
 
     @classmethod
     def of(cls, raw: str, reason: str, icon: str, kind: str = "error") -> _Refused:
@@ -882,6 +884,8 @@ def _conversation() -> None:
     held: _Refused | None = st.session_state.pop(REFUSED, None)
     if held is not None and not held.preview_only and not read_only:
         st.session_state["chat-input"] = held.text
+        if held.meeting_id is not None:
+            st.session_state[HELD_PREP] = {"text": held.text, "meeting_id": held.meeting_id}
     # Pinned to the bottom; calling it first tells the page whether this run sends something
     # before anything is drawn.
     prompt = pinned_chat_input(
@@ -897,6 +901,9 @@ def _conversation() -> None:
     retry_of: int | None = None
     if prompt is not None and not read_only:
         to_send = str(prompt)
+        prep = st.session_state.pop(HELD_PREP, None)
+        if prep is not None and meta is None and prep["text"] == to_send:  # a refused Prepare, sent again
+            bound_meeting = prep["meeting_id"]
     elif pending:
         st.session_state.pop(PENDING, None)
         to_send = str(pending["text"])
@@ -909,6 +916,8 @@ def _conversation() -> None:
     # Start the answer before drawing anything else: the model works while the page draws.
     outcome = _start_send(meta, to_send, bound_meeting, retry_of) if to_send is not None else None
     if isinstance(outcome, _Refused):  # drawn by the rerun, which puts the text back in the input
+        if bound_meeting is not None and meta is None:
+            outcome.meeting_id = bound_meeting
         st.session_state[REFUSED] = outcome
         st.rerun(scope="fragment" if _fragment_rerun() else "app")
     started = outcome if isinstance(outcome, _Started) else None

@@ -481,6 +481,31 @@ def test_a_started_prep_without_notes_does_not_read_nothing_prepared(make_app: C
     assert "Nothing prepared yet" not in text
 
 
+def test_a_prepare_refused_by_the_rate_limit_still_prepares_its_meeting_when_sent_again(
+    make_app: Callable[..., AppTest],
+) -> None:
+    """A refused Prepare put its text back in the chat box; sent from there once the limit freed
+    up, it started an ordinary session: the card still read "Nothing prepared yet" and offered
+    Prepare, never Resume prep."""
+    from sqlalchemy import delete
+
+    from assistant.db import send_log
+
+    at = _send(make_app(MESSAGES_PER_MINUTE="1"), "hello")
+    _button(at, "new-session").click().run()
+    _button(at, "prep-start-0").click().run()
+    assert not at.exception, at.exception
+    assert "Message not sent." in _texts(at) and "You have sent 1 message" in _texts(at)
+    text = at.chat_input[0].value
+    assert text and text.startswith("Prepare me for "), text
+    with _service().store.engine.begin() as conn:  # a minute later
+        conn.execute(delete(send_log))
+    _send(at, text)
+    _button(at, "new-session").click().run()
+    assert not at.exception, at.exception
+    assert _button(at, "prep-resume-0").label.startswith("Resume prep _for "), _texts(at)
+
+
 def test_database_that_goes_away_mid_session_is_said_in_plain_words(make_app: Callable[..., AppTest]) -> None:
     """A Postgres database dropped (here: renamed) under a running app: reopening the session
     showed Streamlit's "This app has encountered an error" instead of saying what happened."""
