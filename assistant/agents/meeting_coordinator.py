@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from strands import Agent
+from strands.hooks import BeforeInvocationEvent, HookProvider, HookRegistry
 from strands.models import Model
 
 from assistant.tools import build_tools
@@ -43,6 +44,28 @@ def load_system_prompt(now: datetime, user_name: str | None = None) -> str:
     return text.replace("{today}", today).replace("{user_name}", name)
 
 
+class TodayInPrompt(HookProvider):
+    """Keeps the prompt's "Today is ..." the executive's date at every question.
+
+    An agent lives on between the questions of a session: built on Sunday 23:50, it still told
+    the model "Today is Sunday" at 00:10 on Monday (and after the browser moved to another zone),
+    so "what's on tomorrow?" was answered with Monday's meetings.
+    """
+
+    def __init__(self, deps: ToolDeps, user_name: str | None) -> None:
+        self._deps = deps
+        self._user_name = user_name
+
+    def register_hooks(self, registry: HookRegistry, **kwargs: Any) -> None:
+        """Refresh the prompt before each invocation."""
+        registry.add_callback(BeforeInvocationEvent, self._refresh)
+
+    def _refresh(self, event: BeforeInvocationEvent) -> None:
+        prompt = load_system_prompt(self._deps.local_now(), self._user_name)
+        if event.agent.system_prompt != prompt:
+            event.agent.system_prompt = prompt
+
+
 def create_meeting_coordinator(
     *,
     model: Model,
@@ -63,6 +86,7 @@ def create_meeting_coordinator(
         The agent.
     """
     logger.debug("user_id=<%s>, session_id=<%s> | creating meeting coordinator", deps.user_id, deps.session_id)
+    hooks = [*(agent_kwargs.pop("hooks", None) or []), TodayInPrompt(deps, user_name)]
     return Agent(
         model=model,
         system_prompt=load_system_prompt(deps.local_now(), user_name),
@@ -70,5 +94,6 @@ def create_meeting_coordinator(
         agent_id=AGENT_ID,
         name=AGENT_NAME,
         callback_handler=None,
+        hooks=hooks,
         **agent_kwargs,
     )

@@ -391,3 +391,25 @@ def test_an_emoji_streamed_as_two_utf16_halves_reaches_the_page_whole(sqlite_eng
     for text in deltas:
         text.encode("utf-8")  # what the page's protobuf does with it
     assert "".join(deltas) == "Ready for board\U0001f600 today, one slide short \ufffd."
+
+
+def test_the_model_is_told_the_executives_date_at_each_question_of_a_session(sqlite_engine) -> None:
+    """A session's agent lives on between questions: built at 23:50 on Sunday, it still told the
+    model "Today is Sunday" at 00:10 on Monday, and after the browser moved from London to Auckland."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.fixtures.scripted_model import ScriptedModel
+
+    now = [datetime(2026, 12, 6, 23, 50, tzinfo=UTC)]
+    model = ScriptedModel(["Noted.", "Noted.", "Noted."])
+    service = make_service(sqlite_engine, model=lambda _name: model, clock=lambda: now[0])
+    london = ZoneInfo("Europe/London")
+    session = service.start_turn("u1", "Hello", tz=london)
+    list(session.events)
+    now[0] = datetime(2026, 12, 7, 0, 10, tzinfo=UTC)  # Monday 00:10 in London
+    list(service.start_turn("u1", "What's on tomorrow?", session_id=session.session.id, tz=london).events)
+    now[0] = datetime(2026, 12, 7, 11, 30, tzinfo=UTC)  # Monday 11:30 in London, Tuesday 00:30 in Auckland
+    list(service.start_turn("u1", "And today?", session_id=session.session.id, tz=ZoneInfo("Pacific/Auckland")).events)
+    told = [request.system_prompt.split("Today is ")[1].split(".")[0] for request in model.requests]
+    assert told == ["Sunday 06 December 2026", "Monday 07 December 2026", "Tuesday 08 December 2026"]
