@@ -43,27 +43,34 @@ class Starter:
     when: str = ""
 
 
-def describe_when(start: datetime, now: datetime) -> str:
+def describe_when(start: datetime, now: datetime, *, all_day: bool = False) -> str:
     """Say when a meeting starts, relative to now.
 
     Args:
         start: The meeting's start (timezone-aware).
         now: The current time in the same zone.
+        all_day: An all-day event: its day, no clock time.
 
     Returns:
         "today at 14:00", "tomorrow at 09:30", "Friday at 10:00", or "Mon 3 Mar at 10:00"
-        for a meeting a week or more away.
+        for a meeting a week or more away; "yesterday at 23:30" for one still running since
+        before midnight; "all day tomorrow", "all day since yesterday" for an all-day event.
     """
     local = start.astimezone(now.tzinfo) if now.tzinfo is not None else start
     days = (local.date() - now.date()).days
-    clock = f"{local:%H:%M}"
-    if days <= 0:
-        return f"today at {clock}"
-    if days == 1:
-        return f"tomorrow at {clock}"
-    if days < 7:
-        return f"{local:%A} at {clock}"
-    return f"{local:%a} {local.day} {local:%b} at {clock}"
+    if days == 0:
+        day = "today"
+    elif days == 1:
+        day = "tomorrow"
+    elif days == -1:  # still running after midnight: "today at 23:30" read as tonight
+        day = "yesterday"
+    elif 1 < days < 7:
+        day = f"{local:%A}"
+    else:
+        day = f"{local:%a} {local.day} {local:%b}"
+    if all_day:
+        return f"all day since {day}" if days < 0 else f"all day {day}"
+    return f"{day} at {local:%H:%M}"
 
 
 def meeting_prompt(meeting: Meeting, now: datetime) -> str:

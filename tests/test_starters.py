@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from assistant.starters import GENERIC_PROMPTS, describe_when, starter_prompts
 
@@ -16,6 +17,21 @@ def test_describe_when() -> None:
     assert describe_when(datetime(2026, 3, 3, 9, 30, tzinfo=UTC), NOW) == "tomorrow at 09:30"
     assert describe_when(datetime(2026, 3, 5, 10, 0, tzinfo=UTC), NOW) == "Thursday at 10:00"
     assert describe_when(datetime(2026, 3, 12, 10, 0, tzinfo=UTC), NOW) == "Thu 12 Mar at 10:00"
+
+
+def test_a_meeting_running_since_before_midnight_and_an_all_day_one_name_their_day() -> None:
+    """The Prep queue keeps a meeting until it ends: at 00:10 a call that began at 23:30 read
+    "today at 23:30" (tonight, to its reader); an all-day offsite read "all day", no day at all,
+    and so did the session its Prepare started ("Prepare me for Offsite, all day")."""
+    london = ZoneInfo("Europe/London")
+    just_after_midnight = datetime(2026, 12, 7, 0, 10, tzinfo=london)
+    assert describe_when(datetime(2026, 12, 6, 23, 30, tzinfo=london), just_after_midnight) == "yesterday at 23:30"
+    assert describe_when(datetime(2026, 12, 4, 9, 0, tzinfo=london), just_after_midnight) == "Fri 4 Dec at 09:00"
+    offsite = datetime(2026, 12, 8, tzinfo=london)
+    assert describe_when(offsite, just_after_midnight, all_day=True) == "all day tomorrow"
+    assert describe_when(offsite, datetime(2026, 12, 8, 15, 0, tzinfo=london), all_day=True) == "all day today"
+    assert describe_when(offsite, datetime(2026, 12, 9, 8, 0, tzinfo=london), all_day=True) == "all day since yesterday"
+    assert describe_when(offsite, datetime(2026, 12, 5, 8, 0, tzinfo=london), all_day=True) == "all day Tuesday"
 
 
 def test_starters_come_from_next_meetings_in_order() -> None:

@@ -100,7 +100,7 @@ def _card(
 ) -> None:
     meeting = entry.item.meeting
     zone = browser_zone()
-    when = "all day" if meeting.all_day else describe_when(meeting.start, now.astimezone(zone))
+    when = describe_when(meeting.start, now.astimezone(zone), all_day=meeting.all_day)
     # Cards of a row share its height and keep their buttons at the bottom, so the buttons line
     # up whatever the title's length; a card grows when its text wraps (the chat page's CSS,
     # ``.st-key-prep-queue``). A fixed height clipped the buttons of a narrow card.
