@@ -376,7 +376,9 @@ SLOTS: dict[str, DeltaGenerator] = {}
 
 def _fill_spend() -> None:
     spent = service.spend_today(user_id)
-    budget = view.budget_view(spent.usd, settings.daily_budget_usd, spent.unpriced_calls)
+    budget = view.budget_view(
+        spent.usd, settings.daily_budget_usd, spent.unpriced_calls, now=service.clock(), zone=browser_zone()
+    )
     if budget.limited:
         SLOTS["spend"].progress(budget.fraction, text=f":material/payments: {budget.text}")
     else:  # nothing to fill: a bar that is always empty would read as "nothing spent of something"

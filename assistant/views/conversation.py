@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -234,7 +234,14 @@ class BudgetView:
     limited: bool = True  # False: no daily budget (nothing to fill a bar against)
 
 
-def budget_view(spent_usd: float, budget_usd: float, unpriced_calls: int = 0) -> BudgetView:
+def budget_view(
+    spent_usd: float,
+    budget_usd: float,
+    unpriced_calls: int = 0,
+    *,
+    now: datetime | None = None,
+    zone: ZoneInfo = UTC_ZONE,
+) -> BudgetView:
     """Today's spend as a line of text and a progress fraction.
 
     Args:
@@ -242,17 +249,30 @@ def budget_view(spent_usd: float, budget_usd: float, unpriced_calls: int = 0) ->
         budget_usd: The daily budget (0 = no budget).
         unpriced_calls: Today's calls on a model without a price: their cost is unknown, so the
             spend is a lower bound ("≥ $0.00"), never read as complete.
+        now: The current time: with it, a budget whose day (a UTC day) does not end at the
+            reader's midnight says when it resets, in ``zone``.
+        zone: The reader's time zone.
 
     Returns:
-        The text ("$0.12 of $5.00 today", "≥ $0.12 of $5.00 today · 2 calls without a price"), the
-        fraction for a progress bar (0..1) and whether the budget is used up.
+        The text ("$0.12 of $5.00 today", "$0.12 of $5.00 today · resets at 19:00" in New York,
+        "≥ $0.12 of $5.00 today · 2 calls without a price"), the fraction for a progress bar
+        (0..1) and whether the budget is used up.
     """
     spent = f"≥ {fmt_cost(spent_usd)}" if unpriced_calls else fmt_cost(spent_usd)
     unknown = f" · {counted(unpriced_calls, 'call')} without a price" if unpriced_calls else ""
     if budget_usd <= 0:
         return BudgetView(f"{spent} today (no daily budget){unknown}", 0.0, False, limited=False)
+    resets = _budget_resets(now, zone) if now is not None else ""
     fraction = max(0.0, min(1.0, spent_usd / budget_usd))
-    return BudgetView(f"{spent} of {fmt_cost(budget_usd)} today{unknown}", fraction, spent_usd >= budget_usd)
+    return BudgetView(f"{spent} of {fmt_cost(budget_usd)} today{resets}{unknown}", fraction, spent_usd >= budget_usd)
+
+
+def _budget_resets(now: datetime, zone: ZoneInfo) -> str:
+    """ " · resets at 13:00" when the budget's day, a UTC day (``chat.limits``), ends at another
+    time than the reader's midnight: in Auckland "today" held yesterday afternoon's spend."""
+    midnight = (now.astimezone(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    local = midnight.astimezone(zone)
+    return "" if local.time() == time(0) else f" · resets at {local:%H:%M}"
 
 
 def retry_at_text(retry_at: datetime | None, now: datetime, zone: ZoneInfo = UTC_ZONE) -> str | None:

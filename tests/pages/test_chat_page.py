@@ -27,7 +27,7 @@ USER = "test-user-123"
 def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
     """Build an AppTest of the app with ENV=local, a temp SQLite file and env overrides."""
 
-    def build(**env: str) -> AppTest:
+    def build(timezone: str | None = None, **env: str) -> AppTest:
         monkeypatch.setenv("ENV", "local")
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'chat.db'}")
         monkeypatch.setenv("ASSISTANT_SECRETS_FILE", os.devnull)
@@ -36,6 +36,8 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
             monkeypatch.setenv(key, value)
         assistant.config.get_settings.cache_clear()
         at = AppTest.from_file(APP, default_timeout=60)
+        if timezone is not None:
+            at.context = {"timezone": timezone}  # what the browser reports as st.context.timezone
         at.run()
         assert not at.exception, at.exception
         return at
@@ -102,6 +104,22 @@ def test_answer_shows_tool_step_and_cost_footer(make_app: Callable[..., AppTest]
     footer = " ".join(c.value for c in assistant_msg.caption)
     assert "tokens" in footer and "$0.00 (offline demo model)" in footer and "first token" in footer
     assert any("of $5.00 today" in str(p.proto.text) for p in at.get("progress"))
+
+
+def test_todays_spend_says_when_the_budget_resets_where_its_day_is_not_the_readers(
+    make_app: Callable[..., AppTest],
+) -> None:
+    """The daily budget's day is a UTC day: in Auckland the sidebar's "$0.00 of $5.00 today" held
+    yesterday afternoon's spend and freed up at 13:00 without a word; in London (on UTC) it says nothing more."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    resets = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=UTC).astimezone(ZoneInfo("Pacific/Auckland"))
+    at = make_app(timezone="Pacific/Auckland")
+    assert f"$0.00 of $5.00 today · resets at {resets:%H:%M}" in next(str(p.proto.text) for p in at.get("progress"))
+    at = make_app(timezone="UTC")
+    assert next(str(p.proto.text) for p in at.get("progress")).endswith("$0.00 of $5.00 today")
 
 
 def test_html_in_a_code_sample_reads_as_typed(make_app: Callable[..., AppTest]) -> None:
