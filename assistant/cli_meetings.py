@@ -59,7 +59,11 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
     if meeting is None:
         logger.info("user_id=<%s>, meeting_id=<%s> | prep for an unknown meeting", user, log_safe(args.meeting_id))
         upcoming = calendar.view(user, days_ahead=args.days, tz=tz, now=now).meetings
-        listing = "\n".join(f"  {m.id:<24} {m.start.astimezone(tz):%a %d %b %H:%M}  {m.title}" for m in upcoming)
+        local = [(m, m.start.astimezone(tz)) for m in upcoming]
+        listing = "\n".join(
+            f"  {m.id:<24} {start:%a %d %b} {'all day' if m.all_day else f'{start:%H:%M}'}  {m.title}"
+            for m, start in local
+        )
         print(
             f"error: there is no meeting with id {log_safe(args.meeting_id, 64)}. Use one of the ids below "
             f"(your meetings in the next {counted(args.days, 'day')}, times in {tz.key}):\n"
@@ -168,6 +172,7 @@ def cmd_meetings(settings: Settings, args: argparse.Namespace) -> int:
         f"{view.label}{' (demo data)' if view.is_demo else ''}: {counted(len(items), 'meeting')} "
         f"in the next {counted(args.days, 'day')}"
     )
-    for item in items:
-        print(f"{item['start']}  {item['type']:<12}  {item['title']}  [{item['id']}]")
+    for item in items:  # an all-day event is a day, not a meeting at midnight
+        when = f"{item['start'][:10]} all day" if item["all_day"] else item["start"]
+        print(f"{when:<25}  {item['type']:<12}  {item['title']}  [{item['id']}]")
     return 0

@@ -284,3 +284,18 @@ def test_chat_tells_times_in_the_zone_asked_and_knows_your_colleagues(tmp_path: 
     assert f"{local:%a %d %b, %H:%M}" in line and "1:1" in line, line
     bad = run(["chat", "--tz", "Mars/Olympus"], tmp_path, stdin="/quit\n")
     assert bad.returncode == 2 and "is not a time zone" in bad.stderr
+
+
+def test_an_all_day_event_is_listed_as_a_day_not_a_meeting_at_midnight(tmp_path: Path) -> None:
+    """meetings printed a company holiday as '2026-12-08T00:00:00+13:00' and prep's list as
+    'Tue 08 Dec 00:00': a meeting at midnight, to its reader."""
+    data, _ = _calendar()
+    ics = tmp_path / "work.ics"
+    ics.write_bytes(data)
+    assert run(["calendar", "import", str(ics), "--user", "alice"], tmp_path).returncode == 0
+    day = (NOW + timedelta(days=2)).date()
+    listed = run(["meetings", "--user", "alice", "--days", "7", "--tz", "Pacific/Auckland"], tmp_path)
+    [holiday] = [line for line in listed.stdout.splitlines() if "Company holiday" in line]
+    assert holiday.startswith(f"{day:%Y-%m-%d} all day "), listed.stdout
+    prep = run(["prep", "no-such-meeting", "--user", "alice", "--tz", "Pacific/Auckland"], tmp_path)
+    assert f"{day:%a %d %b} all day  Company holiday" in prep.stderr, prep.stderr
