@@ -390,7 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     calendar.set_defaults(func=cmd_calendar)
     meetings = sub.add_parser("meetings", help="a user's meetings in the next N days")
     meetings.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
-    meetings.add_argument("--email", help="the user's email (its domain counts as internal for meeting types)")
+    meetings.add_argument(
+        "--email", help="the user's email; its domain counts as internal (default for TEST_USER_ID: TEST_USER_EMAIL)"
+    )
     meetings.add_argument("--days", type=_between(1, 366), default=7, help="1-366 (default: 7)")
     meetings.add_argument("--json", action="store_true", help="one JSON array, sorted by start")
     meetings.add_argument("--refresh", action="store_true", help="read the source now, not the cached copy")

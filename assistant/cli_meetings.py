@@ -162,7 +162,8 @@ def cmd_meetings(settings: Settings, args: argparse.Namespace) -> int:
     view = calendar.view(user, days_ahead=args.days, tz=tz, refresh=args.refresh)
     if view.warning:
         print(f"warning: {view.warning}", file=sys.stderr)
-    typed = typed_meetings(view.meetings, settings, engine=calendar.engine, user_id=user, user_email=args.email)
+    user_email = args.email or (settings.test_user_email if user == settings.test_user_id else None)  # as prep, chat
+    typed = typed_meetings(view.meetings, settings, engine=calendar.engine, user_id=user, user_email=user_email)
     items = [meeting_json(meeting, type_id, tz) for meeting, type_id, _label in typed]
     if args.json:
         json.dump(items, sys.stdout, ensure_ascii=False)

@@ -299,3 +299,15 @@ def test_an_all_day_event_is_listed_as_a_day_not_a_meeting_at_midnight(tmp_path:
     assert holiday.startswith(f"{day:%Y-%m-%d} all day "), listed.stdout
     prep = run(["prep", "no-such-meeting", "--user", "alice", "--tz", "Pacific/Auckland"], tmp_path)
     assert f"{day:%a %d %b} all day  Company holiday" in prep.stderr, prep.stderr
+
+
+def test_meetings_of_the_dev_user_know_their_colleagues_as_prep_and_chat_do(tmp_path: Path) -> None:
+    """meetings took no TEST_USER_EMAIL for TEST_USER_ID where prep and chat do: the weekly staff
+    meeting with a colleague read 'external' there and '1:1' on the page."""
+    data, _ = _calendar()
+    ics = tmp_path / "work.ics"
+    ics.write_bytes(data)
+    assert run(["calendar", "import", str(ics)], tmp_path, TEST_USER_EMAIL="me@example.com").returncode == 0
+    listed = run(["meetings", "--days", "14", "--json"], tmp_path, TEST_USER_EMAIL="me@example.com")
+    staff = {m["type"] for m in json.loads(listed.stdout) if m["title"] == "Weekly staff meeting"}
+    assert staff == {"one_on_one"}, listed.stdout
