@@ -8,7 +8,7 @@ from typing import Any
 
 from assistant.inputs import fold_for_search
 from assistant.markdown_text import literal
-from assistant.models.offline.days import WEEKDAYS, named_date
+from assistant.models.offline.days import WEEKDAYS, named_date, times_in
 from assistant.models.offline.deciding import (
     WEEKDAY_WORDS,
     Intents,
@@ -338,7 +338,7 @@ def _meetings_answer(
     sections = []
     later = _later_occurrences(meetings, focus, summary)
     if focus is None or (len(meetings) > 1 and later is None):
-        lines = [summary or f"You have {len(meetings)} upcoming meetings:", ""]
+        lines = [(summary or f"You have {len(meetings)} upcoming meetings") + times_in(data), ""]
         lines += [_meeting_line(m) for m in meetings]
         sections.append("\n".join(lines))
     if focus is not None:

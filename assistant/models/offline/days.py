@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -46,9 +47,16 @@ def named_date(text: str, today: date) -> date | None:
     return found
 
 
+def times_in(data: dict[str, Any]) -> str:
+    """ " (times in NZDT)" from the meetings tool's ``time_zone``, or "": a listing read a day later,
+    or after the browser moved to another zone, says whose clock its times are on."""
+    zone = str(data.get("time_zone") or "").split(" (")[0]
+    return f" (times in {zone})" if zone else ""
+
+
 def without_days(text: str) -> str:
     """``text`` without the words that name a day ("Monday's board call" -> "board call")."""
     return " ".join(_DAY_PHRASE.sub(" ", text).split())
 
 
-__all__ = ["DATE_WORDS", "WEEKDAYS", "named_date", "without_days"]
+__all__ = ["DATE_WORDS", "WEEKDAYS", "named_date", "times_in", "without_days"]

@@ -418,6 +418,29 @@ def test_tomorrow_lists_tomorrows_meetings_only_and_all_day_events_as_days(sqlit
     assert "Standup" in week and "Offsite" in week
 
 
+def test_a_meetings_listing_names_the_zone_its_times_are_in(sqlite_engine: Any) -> None:
+    """A traveller's listing read "Standup - Mon 07 Dec, 21:15-21:30" with no zone: reopened the next
+    day in New York, nothing said those were Auckland's clock times (08:15 UTC)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine, clock=lambda: datetime(2026, 12, 6, 9, 0, tzinfo=UTC))
+    service.calendar.connect_ics_file(
+        "u1",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:s@x\r\n"
+        b"DTSTART:20261207T081500Z\r\nDTEND:20261207T083000Z\r\nSUMMARY:Standup\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "mine.ics",
+    )
+    for zone, told in (("Pacific/Auckland", "Mon 07 Dec, 21:15-21:30"), ("Asia/Singapore", "Mon 07 Dec, 16:15-16:30")):
+        started = service.start_turn("u1", "What meetings do I have this week?", tz=ZoneInfo(zone))
+        text = "".join(e.text for e in started.events if isinstance(e, TextDelta))
+        assert told in text, text
+        assert "1 meeting in the next 7 days (times in " + ("NZDT)" if "Auckland" in zone else "UTC+08)") in text, text
+
+
 @pytest.mark.parametrize(
     ("asked", "title"),
     [
