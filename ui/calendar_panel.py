@@ -23,7 +23,7 @@ from assistant.context.calendar import CalendarService, CalendarStorageError, Ca
 from assistant.context.sources import CalendarInputError
 from assistant.context.type_overrides import set_override
 from assistant.factory import get_calendar_service
-from assistant.views.format import fmt_ago
+from assistant.views.format import fmt_ago, zone_abbreviation
 from assistant.views.markdown import plain_text
 from assistant.views.materials import md_text
 from ui.components import browser_zone
@@ -122,6 +122,13 @@ def _source_header(view: CalendarView, service: CalendarService, user_id: str) -
         st.warning(md_text(view.warning), icon=":material/sync_problem:")
 
 
+def _times_in() -> str:
+    """Which clock the table's times are on: a traveller's browser moves between zones."""
+    zone = browser_zone()
+    abbr = zone_abbreviation(datetime.now(UTC), zone)
+    return f" Times are in your browser's time zone, {abbr if abbr == zone.key else f'{abbr} ({zone.key})'}."
+
+
 def _meetings_table(settings: Settings, service: CalendarService, identity: Identity, view: CalendarView) -> None:
     zone = browser_zone()
     typed = typed_meetings(
@@ -185,10 +192,13 @@ def render_calendar_panel(settings: Settings, identity: Identity) -> None:
     with st.container(border=True, key="cal-panel"):
         _source_header(view, service, user_id)
         st.caption(
-            "These are demo meetings. Connect your own calendar below and the Meeting Coordinator "
-            "prepares you for your real ones."
-            if view.is_demo
-            else f"Your meetings in the next {PANEL_DAYS} days."
+            (
+                "These are demo meetings. Connect your own calendar below and the Meeting Coordinator "
+                "prepares you for your real ones."
+                if view.is_demo
+                else f"Your meetings in the next {PANEL_DAYS} days."
+            )
+            + _times_in()
         )
         _meetings_table(settings, service, identity, view)
         if google:

@@ -60,8 +60,10 @@ def engine(app_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assistant.config.get_settings.cache_clear()
 
 
-def open_page() -> AppTest:
+def open_page(timezone: str | None = None) -> AppTest:
     at = AppTest.from_string(ENTRY, default_timeout=60)
+    if timezone is not None:
+        at.context = {"timezone": timezone}  # what the browser reports as st.context.timezone
     at.run()
     assert not at.exception, at.exception
     return at
@@ -428,3 +430,19 @@ def test_every_section_heading_has_its_icon(engine: Callable[[str], Engine]) -> 
     icons = {h.proto.body: h.proto.icon for h in at.header}  # h2s under the page's h1
     assert set(icons) >= {"Calendar", "Big rocks", "Budget"}, icons
     assert all(icon.startswith(":material/") for icon in icons.values()), icons
+
+
+def test_the_calendar_says_which_zone_its_times_are_in(engine: Callable[[str], Engine]) -> None:
+    """The meetings table read "Mon 07 Dec 23:00" with no zone: a traveller whose browser had
+    moved to Singapore could not tell it from their home zone's clock."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from assistant.views.format import zone_abbreviation
+
+    engine(ALICE)
+    auckland = zone_abbreviation(datetime.now(UTC), ZoneInfo("Pacific/Auckland"))
+    assert f"Times are in your browser's time zone, {auckland} (Pacific/Auckland)." in page_text(
+        open_page("Pacific/Auckland")
+    )
+    assert "Times are in your browser's time zone, UTC+08 (Asia/Singapore)." in page_text(open_page("Asia/Singapore"))
