@@ -67,6 +67,7 @@ from assistant.context.ics_fields import (
 )
 from assistant.context.ics_limits import MAX_CALENDAR_STEPS, MAX_OCCURRENCES, cut_notice, rule_steps
 from assistant.context.ics_text import unknown_zones, window_calendar
+from assistant.context.meeting_zone import across_clock_change
 from assistant.context.meetings import Meeting, SourceKind, make_meeting_id, series_id_for
 from assistant.context.sources import CalendarInputError, CalendarSourceError
 from assistant.inputs import log_safe
@@ -294,10 +295,12 @@ class _Calendar:
         if str(event.get("STATUS", "")).upper() == "CANCELLED":
             return None
         start_value, end_value = _days_if_all_day(event, event.start, event.end)
+        if isinstance(start_value, datetime) and isinstance(end_value, datetime):
+            start_value, end_value = across_clock_change(start_value, end_value)
         all_day = not isinstance(start_value, datetime)
         start = _place(start_value, tz)
         end = _place(end_value, tz)
-        if end < start:
+        if end.astimezone(UTC) < start.astimezone(UTC):  # instants: a wall-clock compare ignores the fold
             end = start
         organizer_address = event.get("ORGANIZER")
         organizer_email = email_of(organizer_address) if organizer_address is not None else None

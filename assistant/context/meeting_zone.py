@@ -41,4 +41,25 @@ def in_zone(meetings: list[Meeting], tz: tzinfo) -> list[Meeting]:
     return out
 
 
-__all__ = ["in_zone"]
+def _skipped_or_repeated(moment: datetime) -> bool:
+    """Whether ``moment``'s wall time is one its zone's clock skips (spring) or shows twice (autumn)."""
+    return moment.replace(fold=0).utcoffset() != moment.replace(fold=1).utcoffset()
+
+
+def across_clock_change(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """A meeting whose start or end falls in the hour a clock change skips or repeats, as instants.
+
+    A daily 01:30-02:30 London meeting on the spring night read 02:30-02:30 (0 min), and a 01:30-02:00
+    New York one on the autumn night 90 min: the skipped time is read with the offset before the
+    change, the repeated one as its first, and the meeting keeps its length on the wall clock
+    (RFC 5545, 3.3.5). Any other start and end (an overnight one-off across the change) is kept.
+    """
+    if start.tzinfo is None or end.tzinfo is not start.tzinfo:
+        return start, end
+    if not (_skipped_or_repeated(start) or _skipped_or_repeated(end)):
+        return start, end
+    first = start.replace(fold=0).astimezone(UTC)
+    return first, first + (end.replace(tzinfo=None) - start.replace(tzinfo=None))
+
+
+__all__ = ["across_clock_change", "in_zone"]

@@ -132,6 +132,38 @@ def test_series_across_dst_stays_at_nine_local() -> None:
     assert {m.duration_minutes for m in found} == {45}
 
 
+def test_a_meeting_in_the_hour_a_clock_change_skips_or_repeats_keeps_its_length() -> None:
+    """On the spring night a daily 01:30-02:30 London meeting read 02:30-02:30 (0 min, "no length"),
+    and on the autumn night a 01:30-02:00 New York one 90 min; an overnight one-off across the
+    change keeps the length its start and end give."""
+    london = ZoneInfo("Europe/London")
+    spring = one_event(
+        "UID:d1@x\nDTSTART;TZID=Europe/London:20270327T013000\nDTEND;TZID=Europe/London:20270327T023000\n"
+        "RRULE:FREQ=DAILY;COUNT=3\nSUMMARY:Daily call"
+    )
+    found = parse_ics(spring, datetime(2027, 3, 26, tzinfo=UTC), datetime(2027, 3, 31, tzinfo=UTC), london)
+    assert [(local(m, london), m.duration_minutes) for m in found] == [
+        ("Sat 2027-03-27 01:30", 60),
+        ("Sun 2027-03-28 02:30", 60),  # 01:30 is skipped: read with the offset before the change
+        ("Mon 2027-03-29 01:30", 60),
+    ]
+    assert [m.end.astimezone(UTC) - m.start.astimezone(UTC) for m in found] == [timedelta(hours=1)] * 3
+    autumn = one_event(
+        "UID:d2@x\nDTSTART;TZID=America/New_York:20271106T013000\nDTEND;TZID=America/New_York:20271106T020000\n"
+        "RRULE:FREQ=DAILY;COUNT=3\nSUMMARY:Late sync"
+    )
+    found = parse_ics(autumn, datetime(2027, 11, 5, tzinfo=UTC), datetime(2027, 11, 10, tzinfo=UTC), NEW_YORK)
+    assert [(m.start.astimezone(UTC).hour, m.duration_minutes) for m in found] == [(5, 30), (5, 30), (6, 30)]
+    overnight = one_event(
+        "UID:n1@x\nDTSTART;TZID=Europe/London:20270327T230000\nDTEND;TZID=Europe/London:20270328T030000\n"
+        "SUMMARY:Overnight release"
+    )
+    [release] = parse_ics(overnight, datetime(2027, 3, 27, tzinfo=UTC), datetime(2027, 3, 29, tzinfo=UTC), london)
+    assert release.duration_minutes == 180 and release.end.astimezone(UTC) - release.start.astimezone(UTC) == timedelta(
+        hours=3
+    )
+
+
 def test_times_are_returned_in_the_users_zone() -> None:
     found = meetings("dst_new_york.ics", datetime(2025, 2, 27, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC), TOKYO)
     assert found[0].start.isoformat() == "2025-02-28T23:00:00+09:00"
