@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant.context.data_files import DataFileError
 from assistant.context.demo_calendar import upcoming_meetings
+from assistant.context.meeting_zone import zone_name
 from assistant.context.meetings import Meeting
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,19 @@ def describe_when(start: datetime, now: datetime, *, all_day: bool = False) -> s
     return f"{day} at {local:%H:%M}"
 
 
+def describe_date(start: datetime, *, all_day: bool = False) -> str:
+    """When a meeting is, in words that stay true later and elsewhere: "Mon 7 Dec at 14:00 EST",
+    "Tue 8 Dec (all day)". A prompt becomes its session's title: "tomorrow at 11:30" read a day
+    later, or in another zone, named the wrong day or clock.
+
+    Args:
+        start: The meeting's start, in the reader's zone.
+        all_day: An all-day event: its day, no clock time.
+    """
+    day = f"{start:%a} {start.day} {start:%b}"
+    return f"{day} (all day)" if all_day else f"{day} at {start:%H:%M} {zone_name(start)}"
+
+
 def meeting_prompt(meeting: Meeting, now: datetime) -> str:
     """The starter text for one meeting.
 
@@ -81,10 +95,11 @@ def meeting_prompt(meeting: Meeting, now: datetime) -> str:
         now: The current time.
 
     Returns:
-        "Prepare me for <title>, <when>".
+        "Prepare me for <title>, <day and time>" ("…, Mon 7 Dec at 14:00 EST").
     """
     title = " ".join(meeting.title.replace(",", " ").split())
-    return f"Prepare me for {title}, {describe_when(meeting.start, now)}"
+    start = meeting.start.astimezone(now.tzinfo) if now.tzinfo is not None else meeting.start
+    return f"Prepare me for {title}, {describe_date(start)}"
 
 
 def starter_prompts(

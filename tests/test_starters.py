@@ -54,3 +54,37 @@ def test_starter_prompt_finds_its_meeting_with_the_offline_model_query() -> None
         title = starter.prompt.removeprefix("Prepare me for ").rsplit(", ", 1)[0]
         found = upcoming_meetings(DATA, NOW, days_ahead=7, query=title)
         assert starter.meeting_id in [m.id for m in found]
+
+
+def test_a_prep_prompt_names_the_day_and_zone_so_the_sessions_title_stays_true(sqlite_engine: object) -> None:
+    """A prep session is titled with its first message: "Prepare me for Kolkata board sync, tomorrow
+    at 11:30" read in the sessions list a day later (or in another zone) named the wrong day and clock.
+    The prompt now says "Mon 7 Dec at 11:30 UTC+08", and the offline model still finds the meeting."""
+    from assistant.chat.events import TextDelta
+    from assistant.context.prep_queue import prep_prompt
+    from assistant.starters import describe_date, meeting_prompt
+    from tests.fixtures.chat import make_service
+
+    singapore = ZoneInfo("Asia/Singapore")
+    now = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)  # Sunday 22:00 in Singapore
+    service = make_service(sqlite_engine, clock=lambda: now)  # type: ignore[arg-type]
+    service.calendar.connect_ics_file(
+        "u1",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:k@x\r\n"
+        b"DTSTART;TZID=Asia/Kolkata:20261207T090000\r\nDTEND;TZID=Asia/Kolkata:20261207T100000\r\n"
+        b"SUMMARY:Kolkata board sync\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:o@x\r\nDTSTART;VALUE=DATE:20261208\r\n"
+        b"DTEND;VALUE=DATE:20261209\r\nSUMMARY:Company offsite\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "mine.ics",
+    )
+    sync, offsite = service.calendar.view("u1", tz=singapore, now=now).meetings
+    assert (
+        meeting_prompt(sync, now.astimezone(singapore))
+        == "Prepare me for Kolkata board sync, Mon 7 Dec at 11:30 UTC+08"
+    )
+    assert describe_date(offsite.start, all_day=True) == "Tue 8 Dec (all day)"
+    for meeting in (sync, offsite):  # as the Prep queue's Prepare sends it
+        prompt = prep_prompt(meeting, describe_date(meeting.start, all_day=meeting.all_day))
+        started = service.start_turn("u1", prompt, tz=singapore, meeting=meeting)
+        answer = "".join(e.text for e in started.events if isinstance(e, TextDelta))
+        assert f"Prep questions for {meeting.title}" in answer, answer
+        assert service.get_session(started.session.id, "u1").title == prompt

@@ -25,7 +25,7 @@ from assistant.context.meeting_cost import format_usd
 from assistant.context.meetings import Meeting
 from assistant.context.prep_queue import PrepQueue, QueueEntry, build_prep_queue
 from assistant.factory import get_calendar_service, unusable_setting
-from assistant.starters import describe_when
+from assistant.starters import describe_date, describe_when
 from assistant.views.format import counted, fmt_ago
 from assistant.views.materials import materials_for, md_text, to_docx, to_markdown
 from ui.components import browser_zone
@@ -136,8 +136,8 @@ def _card(
                     key=f"prep-start-{index}",
                     icon=":material/edit_note:",
                     type="primary",
-                    on_click=on_prepare,
-                    args=(meeting, when),
+                    on_click=on_prepare,  # the prompt is the session's title: a day that stays true
+                    args=(meeting, describe_date(meeting.start.astimezone(zone), all_day=meeting.all_day)),
                 )
             with st.popover("Materials" + named, icon=":material/download:", key=f"prep-materials-{index}"):
                 st.caption("Agenda, questions for this type of meeting and a note-taking template, from what is saved.")

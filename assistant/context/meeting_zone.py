@@ -41,6 +41,12 @@ def in_zone(meetings: list[Meeting], tz: tzinfo) -> list[Meeting]:
     return out
 
 
+def zone_name(moment: datetime) -> str:
+    """The short name of ``moment``'s zone at that moment: "EST", "NZDT", "UTC+08" (tzdata writes "+08")."""
+    abbr = moment.tzname() or "UTC"
+    return f"UTC{abbr}" if abbr.startswith(("+", "-")) else abbr
+
+
 def _skipped_or_repeated(moment: datetime) -> bool:
     """Whether ``moment``'s wall time is one its zone's clock skips (spring) or shows twice (autumn)."""
     return moment.replace(fold=0).utcoffset() != moment.replace(fold=1).utcoffset()
@@ -62,4 +68,4 @@ def across_clock_change(start: datetime, end: datetime) -> tuple[datetime, datet
     return first, first + (end.replace(tzinfo=None) - start.replace(tzinfo=None))
 
 
-__all__ = ["across_clock_change", "in_zone"]
+__all__ = ["across_clock_change", "in_zone", "zone_name"]

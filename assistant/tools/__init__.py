@@ -30,6 +30,7 @@ from assistant.context.budget import (
 )
 from assistant.context.data_files import DataFileError
 from assistant.context.meeting_cost import MeetingCost
+from assistant.context.meeting_zone import zone_name
 from assistant.context.meetings import search_words
 from assistant.context.prep_notes import list_prep_responses, list_series_prep
 from assistant.context.prep_notes import save_prep_response as save_prep_response_db
@@ -159,9 +160,7 @@ def _attendees_capped(summary: dict[str, Any]) -> dict[str, Any]:
 
 def _zone_name(now: datetime) -> str:
     """The zone of the meetings' times as a reader knows it: "NZDT (Pacific/Auckland)", "UTC+08 (Asia/Singapore)"."""
-    abbr = now.tzname() or "UTC"
-    key = getattr(now.tzinfo, "key", None)
-    abbr = f"UTC{abbr}" if abbr.startswith(("+", "-")) else abbr
+    abbr, key = zone_name(now), getattr(now.tzinfo, "key", None)
     return f"{abbr} ({key})" if key and key != abbr else abbr
 
 
