@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,12 @@ AGENT_NAME = "Meeting Coordinator"
 DEFAULT_USER_NAME = "the executive"
 
 
+@functools.cache
+def _prompt_template() -> str:
+    """The prompt file's text, read once (the prompt is refilled before every question)."""
+    return PROMPT_FILE.read_text(encoding="utf-8")
+
+
 def load_system_prompt(now: datetime, user_name: str | None = None) -> str:
     """Read the prompt file and fill in today's date and the user's name.
 
@@ -38,7 +45,7 @@ def load_system_prompt(now: datetime, user_name: str | None = None) -> str:
     Raises:
         FileNotFoundError: If the prompt file is missing.
     """
-    text = PROMPT_FILE.read_text(encoding="utf-8")
+    text = _prompt_template()
     name = " ".join((user_name or "").split()) or DEFAULT_USER_NAME
     today = f"{now:%A %d %B %Y}"
     return text.replace("{today}", today).replace("{user_name}", name)
