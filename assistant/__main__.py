@@ -353,8 +353,14 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("action", choices=["list", "costs", "reindex"])
     sessions.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     sessions.add_argument("--all", action="store_true", help="every user's sessions (admin)")
-    sessions.add_argument("--since", type=_parse_date, help="YYYY-MM-DD (inclusive)")
-    sessions.add_argument("--until", type=_parse_date, help="YYYY-MM-DD (exclusive)")
+    sessions.add_argument(
+        "--since",
+        type=_parse_date,
+        help="YYYY-MM-DD, a UTC day (inclusive), or a time with its offset (2026-12-07T00:00+13:00)",
+    )
+    sessions.add_argument(
+        "--until", type=_parse_date, help="YYYY-MM-DD, a UTC day (exclusive), or a time with its offset"
+    )
     sessions.add_argument(
         "--search", help='words to find in a title or one exchange (every word, any order; "quotes" for a phrase)'
     )
