@@ -42,9 +42,15 @@ def in_zone(meetings: list[Meeting], tz: tzinfo) -> list[Meeting]:
 
 
 def zone_name(moment: datetime) -> str:
-    """The short name of ``moment``'s zone at that moment: "EST", "NZDT", "UTC+08" (tzdata writes "+08")."""
+    """The short name of ``moment``'s zone at that moment: "EST", "NZDT", "UTC+08", "UTC+10:30".
+
+    tzdata names a zone without letters by its offset ("+08", "+1030" for Lord Howe, "+0545" for
+    Kathmandu): it is read as an offset from UTC, its minutes after a colon.
+    """
     abbr = moment.tzname() or "UTC"
-    return f"UTC{abbr}" if abbr.startswith(("+", "-")) else abbr
+    if not abbr.startswith(("+", "-")):
+        return abbr
+    return f"UTC{abbr[:3]}:{abbr[3:]}" if len(abbr) == 5 else f"UTC{abbr}"
 
 
 def _skipped_or_repeated(moment: datetime) -> bool:

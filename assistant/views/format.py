@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
+from assistant.context.meeting_zone import zone_name
+
 logger = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
@@ -167,7 +169,8 @@ def resolve_zone(name: object) -> ZoneInfo:
 def zone_abbreviation(moment: datetime, zone: ZoneInfo) -> str:
     """The zone's short name at ``moment``: ``"EST"``, ``"CEST"``, ``"UTC"``.
 
-    Zones without a letter abbreviation (tzdata writes ``"-03"``) get ``"UTC-03"``.
+    Zones without a letter abbreviation (tzdata writes ``"-03"``, ``"+1030"``) get ``"UTC-03"``,
+    ``"UTC+10:30"`` (:func:`~assistant.context.meeting_zone.zone_name`).
 
     Args:
         moment: The instant (naive values are taken as UTC).
@@ -178,8 +181,7 @@ def zone_abbreviation(moment: datetime, zone: ZoneInfo) -> str:
     """
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    abbr = moment.astimezone(zone).tzname() or zone.key
-    return f"UTC{abbr}" if abbr.startswith(("+", "-")) else abbr
+    return zone_name(moment.astimezone(zone))
 
 
 def fmt_datetime(moment: datetime, zone: ZoneInfo = UTC_ZONE, fmt: str = DATE_TIME) -> str:

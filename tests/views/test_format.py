@@ -101,6 +101,16 @@ def test_zone_abbreviation_names_numeric_zones_as_utc_offsets() -> None:
     assert zone_abbreviation(t, ZoneInfo("Asia/Dubai")) == "UTC+04"
 
 
+def test_a_zone_offset_by_minutes_reads_as_hours_and_minutes() -> None:
+    """Lord Howe Island and Kathmandu read "UTC+1030" and "UTC+0545" (tzdata's names) beside their
+    times, on the sessions page, in exports and in a prep session's title."""
+    july = datetime(2026, 7, 1, tzinfo=UTC)
+    assert zone_abbreviation(july, ZoneInfo("Australia/Lord_Howe")) == "UTC+10:30"
+    assert zone_abbreviation(july, ZoneInfo("Asia/Kathmandu")) == "UTC+05:45"
+    assert zone_abbreviation(datetime(2026, 12, 1, tzinfo=UTC), ZoneInfo("Australia/Lord_Howe")) == "UTC+11"
+    assert fmt_datetime(july, ZoneInfo("Asia/Kathmandu")) == "2026-07-01 05:45 UTC+05:45"
+
+
 def test_a_count_is_grouped_by_thousands() -> None:
     assert counted(30006, "session") == "30,006 sessions"
     assert counted(1, "session") == "1 session"
