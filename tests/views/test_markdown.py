@@ -379,7 +379,7 @@ def test_a_long_text_of_unclosed_marks_is_made_safe_at_once(text: str) -> None:
     # An answer (or a pasted message) of 32,000 characters of "![a](", "![" or "\\" took 23 s, 7.6 s, 3.5 s to
     # make safe, on every redraw of the page (and on each 50 ms step of an answer streaming): each
     # unclosed "![", "<" or run of backslashes searched to the end of the text again.
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: the machine may be busy with other tests
     for draw in (screen_markdown, safe_markdown):
         assert "![" not in draw(text).replace("!\\[", "")  # never an image, however long
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
