@@ -12,6 +12,8 @@ budget resets at UTC midnight and the ledger rolls up per UTC day).
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -27,7 +29,7 @@ from assistant.context.prep_sessions import meetings_with_sessions
 from assistant.factory import get_chat_service, get_prices
 from assistant.inputs import log_safe, validate_session_id
 from assistant.sessions.base import SessionError, SessionNotFoundError, TurnRecord
-from assistant.sessions.queries import SessionFilter, SessionQueryError, distinct_models, list_sessions
+from assistant.sessions.queries import SessionFilter, SessionPage, SessionQueryError, distinct_models, list_sessions
 from assistant.usage.dashboard import dashboard
 from assistant.usage.whatif import what_if
 from assistant.views import conversation as view
@@ -55,6 +57,8 @@ COLORS = [
 PAGE_KEY = "sc_page"
 CURSORS_KEY = "sc_page_cursors"  # page number -> the cursor it starts after (keyset paging)
 SIGNATURE_KEY = "sc_signature"
+ESTIMATE_KEY = "sc_estimate"  # (filters, count, totals, when) of the "about N" shown first: _steady_estimate
+ESTIMATE_KEEP_S = 120.0
 OPENED_KEY = "sc_opened"  # sessions opened from the table so far (part of the table's key)
 DETAIL_SHOWN = "sc_detail_shown"  # session id -> how many answers its detail draws
 DETAIL_TURNS = 20  # a long session's detail draws its first answers; later ones load on request
@@ -227,6 +231,26 @@ def _clear_filters() -> None:
 
 
 # --------------------------------------------------------------------------- sessions tab
+def _steady_estimate(result: SessionPage, filters: tuple[Any, ...]) -> SessionPage:
+    """A search's "about N" stays the figure first shown while its filters do.
+
+    It is estimated from the newest candidates in the sort's order, so it moved as the reader
+    paged or sorted ("about 4,400 sessions", then "about 4,100" on page 2, another figure by
+    cost). An exact count (a page past the window, or fewer matches) replaces it; after
+    ESTIMATE_KEEP_S it is estimated again (sessions come and go).
+    """
+    held = st.session_state.get(ESTIMATE_KEY)
+    if not result.totals.approximate:
+        if held is not None and held[0] == filters:
+            st.session_state.pop(ESTIMATE_KEY, None)
+        return result
+    now = time.monotonic()
+    if held is not None and held[0] == filters and now - held[3] < ESTIMATE_KEEP_S:
+        return replace(result, total_count=held[1], totals=held[2])
+    st.session_state[ESTIMATE_KEY] = (filters, result.total_count, result.totals, now)
+    return result
+
+
 def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str | None]) -> None:
     if scope_user is not None:
         # As the chat's session list does: a session idle past the expiry reads Expired here too
@@ -326,12 +350,13 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
         )
 
     query = query_for(page_no)
+    filters = signature[:7]  # what the sessions are (not their order or page)
     try:
-        result = list_sessions(engine, query)
+        result = _steady_estimate(list_sessions(engine, query), filters)
         info = views.page_info(page_no, page_size, result.total_count, result.totals.approximate)
         if info.page != page_no:  # the set shrank (sessions deleted meanwhile): show its last page
             st.session_state[PAGE_KEY] = info.page
-            result = list_sessions(engine, query_for(info.page))
+            result = _steady_estimate(list_sessions(engine, query_for(info.page)), filters)
         cursors[info.page + 1] = result.next_cursor  # where the next page starts (None: by offset)
     except SessionQueryError as e:
         st.error(str(e), icon=":material/error:")

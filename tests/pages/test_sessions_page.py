@@ -19,9 +19,10 @@ from assistant import db
 from assistant.chat import ChatService
 from assistant.config import get_settings
 from assistant.factory import get_chat_service
+from assistant.sessions import queries
 from assistant.sessions.base import utcnow
 from assistant.views.usage import ESTIMATE_NOTE as ESTIMATE
-from tests.fixtures.db import insert_usage
+from tests.fixtures.db import insert_sessions, insert_usage
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 USER = "test-user-123"
@@ -170,6 +171,49 @@ def test_search_and_filters_narrow_the_table(env: Callable[..., ChatService]) ->
     assert "No sessions match these filters" in texts(at)
     at.button(key="sc_clear").click().run()
     assert len(table(at)) == 2
+
+
+def test_a_searchs_about_n_stays_the_same_across_sorts_and_pages(
+    env: Callable[..., ChatService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search with many matches is counted from the newest candidates in the sort's order, so
+    its "about N" moved as the reader sorted and paged (here "about 180", then "about 109" by cost)."""
+    service = env()
+    now = utcnow()
+    insert_sessions(
+        service.store.engine,
+        [
+            {
+                "id": f"s{i:03d}",
+                "user_id": USER,
+                "title": f"Session {i}",
+                "model": "offline",
+                "updated_at": now - timedelta(minutes=i),
+                "cost_usd": 0.01 * (i % 7),
+                # newer sessions mention the project more often than older ones
+                "search_text": "project aurora" if (i < 150 and i % 2 == 0) or i % 5 == 0 else "other words",
+            }
+            for i in range(300)
+        ],
+    )
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 10)  # the window is then 4 pages of 25
+    by_time = queries.list_sessions(service.store.engine, queries.SessionFilter(user_id=USER, text="aurora", limit=25))
+    by_cost = queries.list_sessions(
+        service.store.engine, queries.SessionFilter(user_id=USER, text="aurora", sort="cost_usd", limit=25)
+    )
+    assert by_time.totals.approximate and by_cost.totals.approximate
+    assert by_time.total_count != by_cost.total_count  # what the page showed, one after the other
+
+    at = open_page()
+    at.text_input(key="sc_search").set_value("aurora").run()
+    first = metrics(at)["Sessions"]
+    assert first == f"about {by_time.total_count:,}"
+    at.selectbox(key="sc_sort").set_value("cost_usd").run()
+    assert metrics(at)["Sessions"] == first
+    at.button(key="sc_next").click().run()
+    assert metrics(at)["Sessions"] == first
+    at.text_input(key="sc_search").set_value("project aurora").run()  # other words: counted afresh
+    assert metrics(at)["Sessions"].startswith("about ")
 
 
 def test_a_session_idle_past_the_expiry_reads_expired_in_the_table(env: Callable[..., ChatService]) -> None:
