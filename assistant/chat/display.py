@@ -89,7 +89,7 @@ def tool_step(tool_use: dict[str, Any], steps: dict[str, ToolStep], messages: li
     return step
 
 
-def derive_title(text: str, limit: int = 60) -> str:
+def derive_title(text: str, limit: int = 80) -> str:
     """A session title from the first user message (first line, cut at a word boundary)."""
     line = " ".join(text.strip().split())
     if len(line) <= limit:
