@@ -9,7 +9,17 @@ import pytest
 
 import assistant.config
 import assistant.db
+from assistant.models import registry
 from tests.fixtures.db import postgres_schema_engine
+
+
+@pytest.fixture(autouse=True)
+def _offline_model_without_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's offline model answers at once here: AppTest shows an answer only when its run
+    ends, so the demo's pacing (0.2 s before the first token, 15 ms a chunk: ~1 s an answer,
+    ~60 s over these tests) showed nothing. The browser tests keep it (they watch the stream)."""
+    monkeypatch.setattr(registry, "OFFLINE_FIRST_TOKEN_DELAY_S", 0.0)
+    monkeypatch.setattr(registry, "OFFLINE_CHUNK_DELAY_S", 0.0)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
