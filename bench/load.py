@@ -140,17 +140,19 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
-async def settled(
-    pid: int, *, quiet_cpu_s: float = 0.02, every_s: float = 0.5, quiet_windows: int = 4, timeout_s: float = 20.0
-) -> None:
-    """Wait until the server is idle (under ``quiet_cpu_s`` CPU in each of ``quiet_windows`` windows
+# Quiet windows in a row that make a server idle (``--quick``: 1; it times nothing that counts).
+QUIET_WINDOWS = {"n": 4}
+
+
+async def settled(pid: int, *, quiet_cpu_s: float = 0.02, every_s: float = 0.5, timeout_s: float = 20.0) -> None:
+    """Wait until the server is idle (under ``quiet_cpu_s`` CPU in each of QUIET_WINDOWS windows
     of ``every_s`` in a row): what it does once after starting (ours: what the first send needs,
     the other pages' imports and the heap freeze, in a step that starts 1.5 s after the first
     script run) is not counted against the measured sends. One quiet window was not enough: it
     could fall in that 1.5 s pause, and the step then landed on the first measured sends."""
     deadline = time.monotonic() + timeout_s
     quiet = 0
-    while time.monotonic() < deadline and quiet < quiet_windows:
+    while time.monotonic() < deadline and quiet < QUIET_WINDOWS["n"]:
         before = cpu_seconds(pid)
         await asyncio.sleep(every_s)
         quiet = quiet + 1 if cpu_seconds(pid) - before < quiet_cpu_s else 0
@@ -464,11 +466,14 @@ def main() -> None:
     parser.add_argument(
         "--reuse-server", action="store_true", help="one server per app for every level (peak RSS is then cumulative)"
     )
-    parser.add_argument("--quick", action="store_true", help="N=1,2, 1 send each, a 2-send grow run, servers reused")
+    parser.add_argument(
+        "--quick", action="store_true", help="N=1,2, 1 send each, a 2-send grow run, servers reused, short settling"
+    )
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     args = parser.parse_args()
     if args.quick:
         args.users, args.sends, args.grow_sends, args.grow_window, args.reuse_server = "1,2", 1, 2, 1, True
+        QUIET_WINDOWS["n"] = 1  # a smoke run: waiting out the servers' after-start work (~20 s) measured nothing
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="load-bench-") as tmp:
