@@ -73,12 +73,15 @@ def _revision_on(conn: Connection) -> str | None:
 
 
 def _at_head(engine: Engine) -> bool:
-    """Whether the database is at SCHEMA_HEAD, read with plain SQL (False when it cannot say)."""
-    try:
-        with engine.connect() as conn:
+    """Whether the database is at SCHEMA_HEAD, read with plain SQL (False when it cannot say).
+
+    A database that cannot be reached raises here: it used to read as "cannot say", and Alembic
+    then connected again, so a hung server held the CLI and the pages for twice CONNECT_TIMEOUT_S."""
+    with engine.connect() as conn:
+        try:
             found = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    except DBAPIError:  # no alembic_version table yet (an empty database): Alembic decides
-        return False
+        except DBAPIError:  # no alembic_version table yet (an empty database): Alembic decides
+            return False
     return found == [SCHEMA_HEAD]
 
 
