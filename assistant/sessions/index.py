@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
@@ -22,7 +22,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from assistant import db
 from assistant.inputs import log_safe
 from assistant.sessions.base import (
-    PENDING_STALE_AFTER,
     UNTITLED,
     PendingTurn,
     SendWindow,
@@ -47,25 +46,25 @@ from assistant.sessions.rows import (
     _BEGIN_READ,
     _DELETE_PENDING,
     _FORGET_OLD_SENDS,
-    _HELD,
     _INSERT_SEND,
     _META_COLUMNS,
-    _RECENT_SENDS,
     _SELECT_ROW,
     _SELECT_ROW_LOCKED,
     _SELECT_USER_ROW,
     _SELECT_USER_ROW_LOCKED,
-    _SPENT_TODAY,
     _USER_SEND_LOCK,
+    _WINDOW_READ,
     CONFLICT_MESSAGE,
     SEND_LOG_KEEP,
     SORTABLE,
     put_pending,
     row_to_meta,
+    send_window_of,
     set_title,
     untitle_session,
     usage_row,
     usage_totals,
+    window_params,
 )
 from assistant.sessions.search import search_term, text_condition
 
@@ -89,34 +88,6 @@ def _add_usage(conn: Connection, records: list[UsageRecord]) -> None:
         if totals["cost_unknown"]:
             values["cost_unknown"] = True
         conn.execute(update(db.sessions).where(db.sessions.c.id == sid).values(**values))
-
-
-def _window_params(user_id: str, now: datetime, rate_window: timedelta) -> dict[str, Any]:
-    """Parameters of the send-window read: today (UTC) and the start of the rate window."""
-    day = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    return {
-        "uid": user_id,
-        "start": day,
-        "end": day + timedelta(days=1),
-        "since": now - rate_window,
-        "alive_since": now - PENDING_STALE_AFTER,
-    }
-
-
-def _read_send_window(conn: Connection, user_id: str, now: datetime, rate_window: timedelta) -> SendWindow:
-    """What the limits are decided on: the user's spend since 00:00 UTC and sends within the window."""
-    params = _window_params(user_id, now, rate_window)
-    spent = conn.execute(_SPENT_TODAY, params).scalar_one()
-    recent = conn.execute(_RECENT_SENDS, params).one()
-    held, running = conn.execute(_HELD, params).one()
-    oldest = recent[1]
-    return SendWindow(
-        spent_today_usd=float(spent),
-        recent_sends=int(recent[0]),
-        oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
-        held_usd=float(held),
-        answers_running=int(running),
-    )
 
 
 def _not_found(session_id: str, user_id: str | None) -> SessionNotFoundError:
@@ -259,7 +230,9 @@ class SqlIndex:
         """The user's spend today and recent sends, read without counting a send (one read)."""
         try:
             with self.engine.connect() as conn:
-                return _read_send_window(conn, user_id, to_utc(now), rate_window)
+                return send_window_of(
+                    conn.execute(_WINDOW_READ, window_params(user_id, to_utc(now), rate_window)).one()
+                )
         except DBAPIError as e:
             logger.error("user_id=<%s>, error=<%s> | send window unavailable", log_safe(user_id), type(e).__name__)
             raise StorageUnavailableError("The session database is unavailable; try again in a moment.") from e
@@ -338,22 +311,14 @@ class SqlIndex:
             if not db.is_sqlite(self.engine):
                 ex.execute(_USER_SEND_LOCK, {"key": "send_log:" + user_id})
             # one read: the row, the spend today, the sends in the rate window, the oldest kept send
-            row = ex.first(_BEGIN_READ, {"sid": session_id, **_window_params(user_id, now, rate_window)})
+            row = ex.first(_BEGIN_READ, {"sid": session_id, **window_params(user_id, now, rate_window)})
             if row is None:
                 raise _not_found(session_id, user_id)
             meta = row_to_meta(row)
             state = self.effective_state(row)
             if state != meta.state:
                 meta = replace(meta, state=state)
-            oldest = row.oldest_recent_send
-            window = SendWindow(
-                spent_today_usd=float(row.spent_today),
-                recent_sends=int(row.recent_sends),
-                oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
-                held_usd=float(row.held),
-                answers_running=int(row.running),
-            )
-            reserved = decide(meta, window) or 0.0
+            reserved = decide(meta, send_window_of(row)) or 0.0
             forget_before = now - SEND_LOG_KEEP
             if row.oldest_send is not None and parse_utc(row.oldest_send) < forget_before:
                 ex.execute(_FORGET_OLD_SENDS, {"uid": user_id, "before": forget_before})

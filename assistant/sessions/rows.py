@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Insert, bindparam, delete, func, insert, or_, select, text, update
@@ -17,7 +17,16 @@ from sqlalchemy import Boolean, Connection, Insert, bindparam, delete, func, ins
 from assistant import db
 from assistant.inputs import cap_combining_marks, has_visible_text, strip_control_chars
 from assistant.markdown_text import visible_text
-from assistant.sessions.base import UNTITLED, PendingTurn, SessionMeta, UsageRecord, assume_utc
+from assistant.sessions.base import (
+    PENDING_STALE_AFTER,
+    UNTITLED,
+    PendingTurn,
+    SendWindow,
+    SessionMeta,
+    UsageRecord,
+    assume_utc,
+    parse_utc,
+)
 from assistant.sessions.executor import Executor, SaExecutor
 from assistant.sessions.queries import SORT_KEYS
 
@@ -93,9 +102,6 @@ _SPENT_TODAY = select(func.coalesce(func.sum(db.usage.c.cost_usd), 0.0)).where(
     db.usage.c.started_at >= bindparam("start"),
     db.usage.c.started_at < bindparam("end"),
 )
-_RECENT_SENDS = select(func.count(), func.min(db.send_log.c.sent_at)).where(
-    db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at > bindparam("since")
-)
 _FORGET_OLD_SENDS = delete(db.send_log).where(
     db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at < bindparam("before")
 )
@@ -103,28 +109,50 @@ _INSERT_SEND = insert(db.send_log)
 # the user's answers still being written (a live heartbeat) and what they hold of the budget
 _p = db.pending_turns.c
 _RUNNING = (_p.user_id == bindparam("uid"), _p.status == "running", _p.heartbeat_at > bindparam("alive_since"))
-_HELD = select(func.coalesce(func.sum(_p.reserved_usd), 0.0), func.count()).where(*_RUNNING)
-# begin_turn's one read: the session row with what the limits are decided on (the user's spend
-# since 00:00 UTC, the sends within the rate window) and the user's oldest kept send
+_IN_RATE_WINDOW = (db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at > bindparam("since"))
+# what the limits are decided on (:func:`send_window_of`): the user's spend since 00:00 UTC, the
+# sends within the rate window, and the answers still being written with what they hold
+_WINDOW_COLUMNS = (
+    _SPENT_TODAY.scalar_subquery().label("spent_today"),
+    select(func.count()).select_from(db.send_log).where(*_IN_RATE_WINDOW).scalar_subquery().label("recent_sends"),
+    select(func.min(db.send_log.c.sent_at)).where(*_IN_RATE_WINDOW).scalar_subquery().label("oldest_recent_send"),
+    select(func.coalesce(func.sum(_p.reserved_usd), 0.0)).where(*_RUNNING).scalar_subquery().label("held"),
+    select(func.count()).select_from(db.pending_turns).where(*_RUNNING).scalar_subquery().label("running"),
+)
+_WINDOW_READ = select(*_WINDOW_COLUMNS)
+# begin_turn's one read: the session row, the send window and the user's oldest kept send
 _BEGIN_READ = select(
     *_META_COLUMNS,
-    _SPENT_TODAY.scalar_subquery().label("spent_today"),
-    select(func.count())
-    .select_from(db.send_log)
-    .where(db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at > bindparam("since"))
-    .scalar_subquery()
-    .label("recent_sends"),
-    select(func.min(db.send_log.c.sent_at))
-    .where(db.send_log.c.user_id == bindparam("uid"), db.send_log.c.sent_at > bindparam("since"))
-    .scalar_subquery()
-    .label("oldest_recent_send"),
+    *_WINDOW_COLUMNS,
     select(func.min(db.send_log.c.sent_at))
     .where(db.send_log.c.user_id == bindparam("uid"))
     .scalar_subquery()
     .label("oldest_send"),
-    select(func.coalesce(func.sum(_p.reserved_usd), 0.0)).where(*_RUNNING).scalar_subquery().label("held"),
-    select(func.count()).select_from(db.pending_turns).where(*_RUNNING).scalar_subquery().label("running"),
 ).where(_s.id == bindparam("sid"), _s.user_id == bindparam("uid"))
+
+
+def window_params(user_id: str, now: datetime, rate_window: timedelta) -> dict[str, Any]:
+    """Parameters of the send-window read: today (UTC) and the start of the rate window."""
+    day = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    return {
+        "uid": user_id,
+        "start": day,
+        "end": day + timedelta(days=1),
+        "since": now - rate_window,
+        "alive_since": now - PENDING_STALE_AFTER,
+    }
+
+
+def send_window_of(row: Any) -> SendWindow:
+    """The :class:`SendWindow` of a row holding the window's columns (``_WINDOW_READ``, ``_BEGIN_READ``)."""
+    oldest = row.oldest_recent_send
+    return SendWindow(
+        spent_today_usd=float(row.spent_today),
+        recent_sends=int(row.recent_sends),
+        oldest_recent_send=parse_utc(oldest) if oldest is not None else None,
+        held_usd=float(row.held),
+        answers_running=int(row.running),
+    )
 
 
 def new_session_id() -> str:
