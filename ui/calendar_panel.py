@@ -20,10 +20,11 @@ from assistant.auth import Identity
 from assistant.config import Settings
 from assistant.context.agenda_data import meeting_types, typed_meetings
 from assistant.context.calendar import CalendarService, CalendarStorageError, CalendarView
+from assistant.context.meeting_zone import zone_label
 from assistant.context.sources import CalendarInputError
 from assistant.context.type_overrides import set_override
 from assistant.factory import get_calendar_service
-from assistant.views.format import fmt_ago, zone_abbreviation
+from assistant.views.format import fmt_ago
 from assistant.views.markdown import plain_text
 from assistant.views.materials import md_text
 from ui.components import browser_zone
@@ -124,9 +125,7 @@ def _source_header(view: CalendarView, service: CalendarService, user_id: str) -
 
 def _times_in() -> str:
     """Which clock the table's times are on: a traveller's browser moves between zones."""
-    zone = browser_zone()
-    abbr = zone_abbreviation(datetime.now(UTC), zone)
-    return f" Times are in your browser's time zone, {abbr if abbr == zone.key else f'{abbr} ({zone.key})'}."
+    return f" Times are in your browser's time zone, {zone_label(datetime.now(browser_zone()))}."
 
 
 def _meetings_table(settings: Settings, service: CalendarService, identity: Identity, view: CalendarView) -> None:

@@ -53,6 +53,12 @@ def zone_name(moment: datetime) -> str:
     return f"UTC{abbr[:3]}:{abbr[3:]}" if len(abbr) == 5 else f"UTC{abbr}"
 
 
+def zone_label(moment: datetime) -> str:
+    """:func:`zone_name` with the zone's own name when it says more: "NZDT (Pacific/Auckland)", "UTC"."""
+    abbr, key = zone_name(moment), getattr(moment.tzinfo, "key", None)
+    return f"{abbr} ({key})" if key and key != abbr else abbr
+
+
 def _skipped_or_repeated(moment: datetime) -> bool:
     """Whether ``moment``'s wall time is one its zone's clock skips (spring) or shows twice (autumn)."""
     return moment.replace(fold=0).utcoffset() != moment.replace(fold=1).utcoffset()
@@ -74,4 +80,4 @@ def across_clock_change(start: datetime, end: datetime) -> tuple[datetime, datet
     return first, first + (end.replace(tzinfo=None) - start.replace(tzinfo=None))
 
 
-__all__ = ["across_clock_change", "in_zone", "zone_name"]
+__all__ = ["across_clock_change", "in_zone", "zone_label", "zone_name"]

@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from pydantic import Field
@@ -30,7 +29,7 @@ from assistant.context.budget import (
 )
 from assistant.context.data_files import DataFileError
 from assistant.context.meeting_cost import MeetingCost
-from assistant.context.meeting_zone import zone_name
+from assistant.context.meeting_zone import zone_label
 from assistant.context.meetings import search_words
 from assistant.context.prep_notes import list_prep_responses, list_series_prep
 from assistant.context.prep_notes import save_prep_response as save_prep_response_db
@@ -158,12 +157,6 @@ def _attendees_capped(summary: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _zone_name(now: datetime) -> str:
-    """The zone of the meetings' times as a reader knows it: "NZDT (Pacific/Auckland)", "UTC+08 (Asia/Singapore)"."""
-    abbr, key = zone_name(now), getattr(now.tzinfo, "key", None)
-    return f"{abbr} ({key})" if key and key != abbr else abbr
-
-
 def _people_time_cost(deps: ToolDeps, costs: list[MeetingCost]) -> dict[str, Any]:
     """What the matching meetings cost together in people's time (all of them, listed or not)."""
     priced = [c for c in costs if c.priced]
@@ -226,7 +219,7 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
         result: dict[str, Any] = {
             "summary": summary,
             "today": f"{deps.local_now():%A %Y-%m-%d}",  # the executive's own date: "tomorrow" is the next
-            "time_zone": _zone_name(deps.local_now()),  # the meetings' times are told in it
+            "time_zone": zone_label(deps.local_now()),  # the meetings' times are told in it
             "calendar": view.label + (" (demo data)" if view.is_demo else ""),
             "calendar_data_notice": CALENDAR_DATA_NOTICE,
             "meetings": listed,
