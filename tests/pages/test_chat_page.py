@@ -153,8 +153,8 @@ def test_session_reopens_from_url_with_steps_and_feedback(make_app: Callable[...
     assert _service().open_session(sid, USER).turns[0].feedback == -1
 
 
-def test_long_session_draws_latest_answers_and_loads_earlier_on_request(make_app: Callable[..., AppTest]) -> None:
-    at = make_app(MESSAGES_PER_MINUTE="1000")
+def _long_session(turns: int) -> str:
+    """A session of ``turns`` answers to "How is the budget tracking? (i)", written with no model pacing."""
     page_service = _service()
     fast = ChatService(
         get_settings(),
@@ -163,9 +163,14 @@ def test_long_session_draws_latest_answers_and_loads_earlier_on_request(make_app
         model_factory=lambda _name: OfflineModel(chunk_delay_s=0, first_token_delay_s=0),
     )
     meta = fast.create_session(USER)
-    for i in range(27):
+    for i in range(turns):
         fast.run_turn(meta.id, USER, f"How is the budget tracking? ({i})")
-    at.query_params["session"] = meta.id
+    return meta.id
+
+
+def test_long_session_draws_latest_answers_and_loads_earlier_on_request(make_app: Callable[..., AppTest]) -> None:
+    at = make_app(MESSAGES_PER_MINUTE="1000")
+    at.query_params["session"] = _long_session(27)
     at.run()
     users = [m for m in at.chat_message if m.name == "user"]
     assert len(users) == 10
@@ -189,17 +194,7 @@ def test_a_send_after_show_all_on_a_very_long_session_goes_back_to_the_latest_an
     """Each send redrew every shown answer before its own first word: after "Show all" on a
     155-answer session a send waited 3-4 s in Chromium. Past 30 shown, a send draws the latest 10."""
     at = make_app(MESSAGES_PER_MINUTE="1000")
-    page_service = _service()
-    fast = ChatService(
-        get_settings(),
-        page_service.store,
-        prices=page_service.prices,
-        model_factory=lambda _name: OfflineModel(chunk_delay_s=0, first_token_delay_s=0),
-    )
-    meta = fast.create_session(USER)
-    for i in range(35):
-        fast.run_turn(meta.id, USER, f"How is the budget tracking? ({i})")
-    at.query_params["session"] = meta.id
+    at.query_params["session"] = _long_session(35)
     at.run()
     at.button(key="show-all-turns").click().run()
     assert len([m for m in at.chat_message if m.name == "user"]) == 35
