@@ -1,4 +1,5 @@
-"""What a URL's host is: this machine (loopback, a Unix socket) or a private network address; DATABASE_URL's form.
+"""What a URL's host is: this machine (loopback, a Unix socket) or a private network address; DATABASE_URL's form;
+the comma lists of email addresses and domains that decide who may sign in.
 
 Settings use these to tell a local setup from a deployment (a database or S3 endpoint on this
 machine) and to let a model server on a private address through without a key.
@@ -7,11 +8,13 @@ machine) and to let a model server on a private address through without a key.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import parse_qs, urlsplit
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 # The databases and drivers installed (requirements.txt): SQLAlchemy's "backend+driver://..." scheme.
 _DATABASE_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
+_LIST_EXAMPLES = {"a domain": "example.com,example.org", "an email address": "ann@example.com,bob@example.com"}
 _DATABASE_URL_EXAMPLES = "e.g. sqlite:///path/to/assistant.db or postgresql+psycopg://user:password@host:5432/db"
 
 
@@ -69,3 +72,28 @@ def is_private_address(url: str) -> bool:
     except ValueError:
         return False
     return address.is_loopback or address.is_private or address.is_link_local
+
+
+def address_list(setting: str, parts: list[str]) -> list[str]:
+    """Check a comma list of domains (``*_domains`` settings) or email addresses (the others).
+
+    Args:
+        setting: The setting's field name, e.g. ``allowed_email_domains`` or ``admin_emails``.
+        parts: Its entries, already split on commas, stripped and lower-cased.
+
+    Raises:
+        ValueError: An entry is of the other kind, or two entries were run together (a space,
+            a semicolon, quotes); such an entry matched nobody, so every sign-in was refused.
+    """
+    domains = setting.endswith("domains")
+    address = next((p for p in parts if "@" in p and domains), None)
+    if address:  # "@example.com" or "boss@example.com" where a domain goes would match nobody
+        raise ValueError(f"{address} is not a domain: write {address.rsplit('@', 1)[-1]}, not an email address")
+    domain = next((p for p in parts if "@" not in p and setting in ("allowed_emails", "admin_emails")), None)
+    if domain:  # "example.com" where an address goes matched nobody: every sign-in refused, no admin
+        raise ValueError(f"{domain} is not an email address (a whole domain goes in ALLOWED_EMAIL_DOMAINS)")
+    odd = next((p for p in parts if re.search(r"[\s;\"'<>()\[\]/:]", p)), None)
+    if odd:  # "a@x.com; b@x.com" or "x.com y.com" was one entry that matched nobody
+        what = "a domain" if domains else "an email address"
+        raise ValueError(f"{odd} is not {what} (separate several with commas: {_LIST_EXAMPLES[what]})")
+    return parts

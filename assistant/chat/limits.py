@@ -1,6 +1,7 @@
 """May this user send now? The daily budget and the per-user rate limit, decided in one place.
 
-:func:`refuse_send` is the whole decision for one send (the session's state, then the limits);
+:func:`message_to_send` is what may be sent (once per send, for every store); :func:`refuse_send`
+is the whole decision for one send (the session's state, then the limits);
 :func:`refuse_over_limits` is the limits part. The facts it decides on (:class:`SendWindow`: the
 user's spend today and sends within :data:`RATE_WINDOW`) are read by the session store inside
 the transaction that starts a turn, which also counts the send (``SessionStore.begin_turn``),
@@ -25,8 +26,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from assistant.chat.events import AlreadyAnsweredError, LimitExceededError
+from assistant.chat.events import AlreadyAnsweredError, ChatInputError, LimitExceededError
 from assistant.config import Settings
+from assistant.inputs import has_visible_text, strip_control_chars
 from assistant.models.registry import ModelNameError, describe_model, parse_model_name
 from assistant.sessions.base import SendWindow, SessionDamagedError, SessionMeta, SessionReadOnlyError
 from assistant.usage.pricing import Price, PriceTable
@@ -37,6 +39,32 @@ RATE_WINDOW = timedelta(minutes=1)
 # result over two model calls, the question twice) at the model's price
 FIRST_ANSWER_INPUT_TOKENS = 6_000
 FIRST_ANSWER_OUTPUT_TOKENS = 600
+
+
+def message_to_send(text: str, max_chars: int) -> str:
+    """Return the message to send, or raise ChatInputError with a plain reason.
+
+    Control characters are removed here, once, for every store (tab and newline kept; see
+    :func:`assistant.inputs.strip_control_chars`), so the store never sees a NUL from the
+    user; a message of nothing but control characters, spaces and invisible characters
+    (zero-width spaces, joiners, direction marks) is refused as empty. The length limit
+    (MAX_MESSAGE_CHARS) applies to the text that would be sent.
+
+    Returns:
+        The message to send: without control characters and surrounding whitespace.
+
+    Raises:
+        ChatInputError: The message is empty or longer than ``max_chars``.
+    """
+    cleaned = strip_control_chars(text).strip() if isinstance(text, str) else ""
+    if not has_visible_text(cleaned):
+        raise ChatInputError("Type a message first: an empty message cannot be sent.")
+    if len(cleaned) > max_chars:
+        raise ChatInputError(
+            f"Your message is {len(cleaned):,} characters long; the limit is {max_chars:,}. "
+            "Shorten it (or split it) and send again."
+        )
+    return cleaned
 
 
 def ledger_model_id(model_name: str) -> tuple[str, str]:

@@ -14,11 +14,10 @@ from assistant.chat.bridge import LoopBridge
 from assistant.chat.display import DEFAULT_TITLE, derive_title
 from assistant.chat.events import (
     ChatEvent,
-    ChatInputError,
     SessionBusyError,
     StartedTurn,
 )
-from assistant.chat.limits import RATE_WINDOW, admit, price_of, refuse_over_limits
+from assistant.chat.limits import RATE_WINDOW, admit, message_to_send, price_of, refuse_over_limits
 from assistant.chat.model_choice import ModelOffer
 from assistant.chat.pending import as_shown, new_owner
 from assistant.chat.slots import AgentSlot, AgentSlots
@@ -26,7 +25,6 @@ from assistant.config import Settings
 from assistant.context.calendar import CalendarService
 from assistant.context.meetings import Meeting
 from assistant.context.prep_sessions import bind_session
-from assistant.inputs import has_visible_text, strip_control_chars
 from assistant.models.providers import check_model_servers, note_local_models
 from assistant.models.registry import canonical_model_name, get_model
 from assistant.sessions.base import (
@@ -255,33 +253,9 @@ class ChatService:
 
     # -- limits -----------------------------------------------------------------------
     def validate_message(self, text: str) -> str:
-        """Return the message to send, or raise ChatInputError with a plain reason.
-
-        Control characters are removed here, once, for every store (tab and newline kept; see
-        :func:`assistant.inputs.strip_control_chars`), so the store never sees a NUL from the
-        user; a message of nothing but control characters, spaces and invisible characters
-        (zero-width spaces, joiners, direction marks) is refused as empty. The length limit
-        applies to the text that would be sent.
-
-        Args:
-            text: What the user typed or pasted.
-
-        Returns:
-            The message to send: without control characters and surrounding whitespace.
-
-        Raises:
-            ChatInputError: The message is empty or longer than MAX_MESSAGE_CHARS.
-        """
-        cleaned = strip_control_chars(text).strip() if isinstance(text, str) else ""
-        if not has_visible_text(cleaned):
-            raise ChatInputError("Type a message first: an empty message cannot be sent.")
-        limit = self.settings.max_message_chars
-        if len(cleaned) > limit:
-            raise ChatInputError(
-                f"Your message is {len(cleaned):,} characters long; the limit is {limit:,}. "
-                "Shorten it (or split it) and send again."
-            )
-        return cleaned
+        """The message to send, without control characters (raises ChatInputError; see
+        :func:`assistant.chat.limits.message_to_send`)."""
+        return message_to_send(text, self.settings.max_message_chars)
 
     def spend_today(self, user_id: str) -> TodaySpend:
         """What the user's model calls cost today (UTC), and how many had no price, from the ledger."""
