@@ -75,9 +75,9 @@ def test_prices_costs_and_db_commands(tmp_path: Path) -> None:
     upgraded = run(["db", "upgrade"], tmp_path)
     assert upgraded.returncode == 0 and "revision" in upgraded.stdout
     costs = run(["sessions", "costs", "--since", "2026-01-01", "--csv"], tmp_path)
-    assert costs.returncode == 0 and costs.stdout.startswith("day,")
+    assert costs.returncode == 0 and costs.stdout.startswith("day_utc,")
     table = run(["sessions", "costs", "--since", "2026-01-01"], tmp_path)  # tab-separated, no blank line at the end
-    assert table.returncode == 0 and table.stdout.startswith("day\tuser_id\t") and not table.stdout.endswith("\n\n")
+    assert table.returncode == 0 and table.stdout.startswith("day_utc\tuser_id\t") and not table.stdout.endswith("\n\n")
     bad_date = run(["sessions", "costs", "--since", "yesterday"], tmp_path)
     assert bad_date.returncode != 0 and "not a date" in bad_date.stderr
 

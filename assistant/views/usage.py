@@ -35,6 +35,9 @@ LEDGER_NOTE = (
     "so it can be more than the sessions table's total."
 )
 
+# a downloaded table's days are UTC days (the budget's and the charts' "Day (UTC)"); its header says so
+CSV_HEADERS = {"day": "day_utc"}
+
 
 @dataclass(frozen=True)
 class ChartTable:
@@ -57,11 +60,11 @@ class ChartTable:
         return {c: [r[i] for r in self.rows] for i, c in enumerate(self.columns)}
 
     def to_csv(self) -> str:
-        """The table as CSV text (header line first; None becomes an empty cell; text that a
-        spreadsheet would run as a formula is quoted, see :func:`csv_cell`)."""
+        """The table as CSV text (header line first, ``day`` named ``day_utc``; None becomes an
+        empty cell; text that a spreadsheet would run as a formula is quoted, see :func:`csv_cell`)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(self.columns)
+        writer.writerow(CSV_HEADERS.get(c, c) for c in self.columns)
         for row in self.rows:
             writer.writerow([csv_cell(v) for v in row])
         return buffer.getvalue()
@@ -300,7 +303,7 @@ def what_if_view(estimates: Sequence[WhatIfEstimate], actual_cost_usd: float, un
 
 
 CSV_COLUMNS = (
-    "day",
+    "day_utc",
     "user_id",
     "model_id",
     "calls",

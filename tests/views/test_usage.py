@@ -72,7 +72,7 @@ def test_cost_by_day_rows_and_csv(engine: Engine) -> None:
     parsed = list(csv.DictReader(io.StringIO(table.to_csv())))
     assert len(parsed) == 6
     assert parsed[1] == {
-        "day": "2026-11-08",
+        "day_utc": "2026-11-08",  # a spreadsheet reader is told which day: the budget's and the charts' UTC day
         "model": "Nova Lite",
         "cost_usd": "0.003",
         "tokens": "1100",
@@ -184,8 +184,9 @@ def test_costs_csv(query_engine: Engine) -> None:
     assert out.getvalue() == text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0].keys()) == views.CSV_COLUMNS
+    assert views.CSV_COLUMNS[0] == "day_utc"
     assert len(rows) == 5
-    by_key = {(r["day"], r["user_id"], r["model_id"]): r for r in rows}
+    by_key = {(r["day_utc"], r["user_id"], r["model_id"]): r for r in rows}
     assert by_key[("2026-11-01", "alice", seeded_ledger.LITE)]["cost_usd"] == "0.30000000"
     assert by_key[("2026-11-01", "alice", seeded_ledger.LITE)]["calls"] == "2"
     assert by_key[("2026-11-02", "alice", seeded_ledger.UNKNOWN)]["cost_usd"] == ""
