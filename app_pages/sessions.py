@@ -363,6 +363,9 @@ def _sessions_tab(scope_user: str | None, show_user: bool, emails: dict[str, str
         return
 
     filtered = bool(query.text or query.states or query.models or query.meeting_id or since or until)
+    bound = views.search_bound_note(result.totals, query.text)
+    if bound:  # a search of short words looked through the first sessions of the list only
+        st.caption(f":material/info: {bound}")
     if result.total_count == 0:
         _empty_state(filtered, scope_user)
         return

@@ -82,7 +82,7 @@ def _list_sessions(
     which rows of how many these are and how to get the next page."""
     from assistant.sessions import queries
     from assistant.views.format import fmt_tokens
-    from assistant.views.sessions import row_cost_text, totals_cost_text
+    from assistant.views.sessions import row_cost_text, search_bound_note, totals_cost_text
 
     offset = (args.page - 1) * args.limit
     try:
@@ -125,6 +125,9 @@ def _list_sessions(
     unpriced = page.totals.unknown_cost_sessions
     unknown = f" ({about}{counted(unpriced, 'session')} used a model without a price)" if unpriced else ""
     print(f"{shown} · {about}{totals_cost_text(page.totals)} total{unknown}{more}")
+    bound = search_bound_note(page.totals, args.search)  # a search of short words stopped early
+    if bound:
+        print(bound, file=sys.stderr)
     return 0
 
 

@@ -16,8 +16,9 @@ the database with server-side paging:
   page there, and its count and totals are the window's plus the older candidates estimated
   at the rate of the window's older half (``approximate``, shown as "about N"). A rarer term,
   or one of recent sessions only (no match in that half), falls back to the index (a pg_trgm GIN index on
-  PostgreSQL, an FTS5 trigram index ``session_text_fts`` on SQLite, ``LIKE`` for terms
-  shorter than three characters), where the matches are few, with an exact count;
+  PostgreSQL, an FTS5 trigram index ``session_text_fts`` on SQLite), where the matches are
+  few, with an exact count; words all shorter than three characters, which the index cannot
+  narrow, are looked for in the first :data:`SHORT_SEARCH_SESSIONS` of the list only;
 - pages after the first start after the last row of the previous page (``after``, keyset
   pagination: the sort value and id of that row), so a deep page costs what the first one
   does and a session arriving between two page loads neither repeats nor hides a row;
@@ -29,7 +30,7 @@ the database with server-side paging:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -41,6 +42,15 @@ from assistant.db import session_meetings, session_totals, sessions
 from assistant.sessions.base import SessionState, to_utc
 from assistant.sessions.page_rows import SessionRow, load_rows
 from assistant.sessions.search import search_term, search_words, session_has, text_condition, uses_text_index
+from assistant.sessions.totals import (
+    SessionTotals,
+    from_rollup,
+    hit_sums,
+    rollup_totals,
+    totals_columns,
+    totals_of,
+    totals_over,
+)
 
 __all__ = [
     "MAX_LIMIT",
@@ -77,6 +87,10 @@ MAX_LIMIT = 500
 MAX_SEARCH_CHARS = 200
 SEARCH_WINDOW = 2000
 """Candidates a search checks one by one (newest first in sort order) before it uses the text index."""
+SHORT_SEARCH_SESSIONS = 5_000
+"""Candidates a search checks, at most, when the text index cannot narrow its words (all shorter
+than three characters, "q3"): through the index it read every text row of history (15-17 s at 1M
+sessions on Postgres for a word no session holds); these take ~0.2 s on the same machine."""
 
 PageCursor = tuple[Any, str]
 """``(sort value, session id)`` of the last row of a page: the next page starts after it."""
@@ -146,29 +160,6 @@ class SessionFilter:
     limit: int = 50
     offset: int = 0
     after: PageCursor | None = None
-
-
-@dataclass(frozen=True)
-class SessionTotals:
-    """Sums over the whole filtered set (not just the page).
-
-    Attributes:
-        cost_usd: Sum of the priced costs.
-        unknown_cost_sessions: Sessions with at least one unpriced call (their unpriced
-            part is not in ``cost_usd``).
-        approximate: The figures are extrapolated from the newest :data:`SEARCH_WINDOW`
-            candidates of a search with many matches (rounded to three significant
-            digits; show them as "about N"); exact otherwise.
-    """
-
-    sessions: int
-    turns: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    unknown_cost_sessions: int
-    errors: int
-    approximate: bool = False
 
 
 @dataclass(frozen=True)
@@ -275,7 +266,7 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
                 conds = [*_conditions(engine, query, with_text=False), text_condition(engine, text)]
             # a search's totals come with its page (window sums over every match: the text
             # index is scanned once, not again for the totals)
-            over = _totals_over(sessions.c) if text else []
+            over = totals_over(sessions.c) if text else []
             ids_stmt = sa.select(sessions.c.id, sort_col, *over).where(*conds).order_by(*order).limit(limit)
             if after is not None and not text:
                 ids_stmt = ids_stmt.where(_after_condition(sort_col, after, query.descending))
@@ -286,11 +277,11 @@ def list_sessions(engine: Engine, query: SessionQueryLike) -> SessionPage:
             if keys and not text:
                 next_cursor = (keys[-1][1], keys[-1][0])
             if keys and text:
-                totals = _totals(keys[0][2:])
-            elif not text and _totals_from_rollup(query):
-                totals = _rollup_totals(conn, query)
+                totals = totals_of(keys[0][2:])
+            elif not text and from_rollup(query):
+                totals = rollup_totals(conn, query)
             else:  # no filter the rollup serves, or a page past a search's last match
-                totals = _totals(conn.execute(sa.select(*_totals_columns(sessions.c)).where(*conds)).one())
+                totals = totals_of(conn.execute(sa.select(*totals_columns(sessions.c)).where(*conds)).one())
         rows = load_rows(conn, page_ids)
     return SessionPage(rows, totals.sessions, totals, next_cursor)
 
@@ -305,92 +296,6 @@ def _after_condition(sort_col: Any, after: PageCursor, descending: bool) -> Any:
     if descending:
         return sa.and_(sort_col <= value, sa.or_(sort_col < value, sessions.c.id < last_id))
     return sa.and_(sort_col >= value, sa.or_(sort_col > value, sessions.c.id > last_id))
-
-
-def _totals_columns(c: Any) -> list[Any]:
-    return [
-        sa.func.count(),
-        sa.func.coalesce(sa.func.sum(c.turn_count), 0),
-        sa.func.coalesce(sa.func.sum(c.input_tokens), 0),
-        sa.func.coalesce(sa.func.sum(c.output_tokens), 0),
-        sa.func.coalesce(sa.func.sum(c.cost_usd), 0.0),
-        sa.func.coalesce(sa.func.sum(sa.case((c.cost_unknown, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(c.errors), 0),
-    ]
-
-
-def _totals_over(c: Any) -> list[Any]:
-    """:func:`_totals_columns` as window sums over every row the query matches (before its LIMIT)."""
-    return [
-        sa.func.count().over(),
-        sa.func.sum(c.turn_count).over(),
-        sa.func.sum(c.input_tokens).over(),
-        sa.func.sum(c.output_tokens).over(),
-        sa.func.sum(c.cost_usd).over(),
-        sa.func.sum(sa.case((c.cost_unknown, 1), else_=0)).over(),
-        sa.func.sum(c.errors).over(),
-    ]
-
-
-def _totals(t: Any, scale: float | None = None) -> SessionTotals:
-    if scale is None:
-        return SessionTotals(
-            sessions=int(t[0]),
-            turns=int(t[1]),
-            input_tokens=int(t[2]),
-            output_tokens=int(t[3]),
-            cost_usd=float(t[4]),
-            unknown_cost_sessions=int(t[5]),
-            errors=int(t[6]),
-        )
-    return SessionTotals(
-        sessions=_about(t[0] * scale),
-        turns=_about(t[1] * scale),
-        input_tokens=_about(t[2] * scale),
-        output_tokens=_about(t[3] * scale),
-        cost_usd=float(f"{float(t[4]) * scale:.3g}"),
-        unknown_cost_sessions=_about(t[5] * scale),
-        errors=_about(t[6] * scale),
-        approximate=True,
-    )
-
-
-def _about(value: float) -> int:
-    """An extrapolated figure rounded to three significant digits (12,345 -> 12,300)."""
-    return int(float(f"{value:.3g}"))
-
-
-def _totals_from_rollup(query: SessionQueryLike) -> bool:
-    """Whether ``session_totals`` holds the totals of this filter (users, states and models only)."""
-    return query.since is None and query.until is None and not getattr(query, "meeting_id", None)
-
-
-def _rollup_totals(conn: sa.Connection, query: SessionQueryLike) -> SessionTotals:
-    """Totals of a users/states/models filter from the ``session_totals`` rollup (a few rows per user)."""
-    t = session_totals.c
-    conds: list[Any] = [t.sessions > 0]
-    if query.user_id is not None:
-        conds.append(t.user_id == query.user_id)
-    if query.states:
-        conds.append(t.state.in_(list(query.states)))
-    if query.models:
-        conds.append(t.model.in_(list(query.models)))
-    stmt = sa.select(
-        sa.func.coalesce(sa.func.sum(t.sessions), 0),
-        sa.func.coalesce(sa.func.sum(t.turns), 0),
-        sa.func.coalesce(sa.func.sum(t.input_tokens), 0),
-        sa.func.coalesce(sa.func.sum(t.output_tokens), 0),
-        sa.func.coalesce(sa.func.sum(t.cost_usd), 0.0),
-        sa.func.coalesce(sa.func.sum(t.unknown_cost_sessions), 0),
-        sa.func.coalesce(sa.func.sum(t.errors), 0),
-    ).where(*conds)
-    totals = _totals(conn.execute(stmt).one())
-    if totals.sessions == 0:  # float sums of sessions that moved away leave rounding dust
-        return SessionTotals(0, 0, 0, 0, 0.0, 0, 0)
-    # and so do those left: a call costs a whole number of 1e-11 dollars (tokens x a price with
-    # 5 decimals per 1M), so 12 decimals keep every call's cost and drop the dust
-    # (2.8e-17 once priced sessions were deleted, shown as "<$0.00000001" where $0.00 was spent)
-    return replace(totals, cost_usd=round(totals.cost_usd, 12) + 0.0)
 
 
 def _search_window(
@@ -415,9 +320,49 @@ def _search_window(
     page is not filled inside a full window, or the window's older half holds no match (the
     term is recent, so its matches are few) and the text index can narrow it (a word of three
     characters or more), None: the caller asks the index. Words too short for it (the index
-    would read every text row) are then estimated at the whole window's rate, as before.
+    would read every text row) are looked for in the first :data:`SHORT_SEARCH_SESSIONS`
+    candidates instead, and no further (``searched``), or, when their window's older half holds
+    no match, estimated at the whole window's rate.
     """
+    words = search_words(text)
     window = max(SEARCH_WINDOW, 4 * (offset + limit))
+    walked, hits = _walk(engine, conn, query, words, order, window)
+    if walked == window and len(hits) < offset + limit:
+        if uses_text_index(words):
+            return None
+        # too short for the index (it would read every text row of history): a bounded walk
+        window = max(SHORT_SEARCH_SESSIONS, window)
+        walked, hits = _walk(engine, conn, query, words, order, window)
+        if walked == window and len(hits) < offset + limit:
+            page_ids = [h.id for h in hits[offset : offset + limit]]
+            return page_ids, replace(totals_of(hit_sums(hits)), searched=walked)
+    exhausted = walked < window
+    page_ids = [h.id for h in hits[offset : offset + limit]]
+    if exhausted:
+        return page_ids, totals_of(hit_sums(hits))
+    newer = walked // 2
+    older = [h for h in hits if h.walk_rank > newer]
+    if not older:
+        if uses_text_index(words):
+            return None
+        # too short for the index: the whole window's rate (the pager still reaches older matches)
+        older, newer = list(hits), 0
+    if from_rollup(query):
+        everyone = rollup_totals(conn, query).sessions
+    else:
+        everyone = conn.execute(
+            sa.select(sa.func.count()).select_from(sessions).where(*_conditions(engine, query, with_text=False))
+        ).scalar_one()
+    rate = (everyone - walked) / (walked - newer)  # candidates past the window per one of the older half
+    estimate = [w + o * rate for w, o in zip(hit_sums(hits), hit_sums(older), strict=True)]
+    return page_ids, totals_of(estimate, scale=1.0)
+
+
+def _walk(
+    engine: Engine, conn: sa.Connection, query: SessionQueryLike, words: list[str], order: list[Any], window: int
+) -> tuple[int, list[Any]]:
+    """The first ``window`` candidates in sort order (every filter but the text): how many there
+    were, and those holding every word (sort order; ``walk_rank`` is each one's place in the walk)."""
     c = sessions.c
     candidates = (
         sa.select(
@@ -437,48 +382,13 @@ def _search_window(
         .subquery("candidates")
     )
     # every word in one of the candidate's rows (the title, or one exchange)
-    matches = session_has(candidates.c.id, search_words(text))
+    matches = session_has(candidates.c.id, words)
     walked = conn.execute(sa.select(sa.func.count()).select_from(candidates)).scalar_one()
     sort_col = candidates.c[str(query.sort)]
     hit_order = (
         [sort_col.desc(), candidates.c.id.desc()] if query.descending else [sort_col.asc(), candidates.c.id.asc()]
     )
-    hits = conn.execute(sa.select(candidates).where(matches).order_by(*hit_order)).all()
-    exhausted = walked < window
-    if not exhausted and len(hits) < offset + limit:
-        return None
-    page_ids = [h.id for h in hits[offset : offset + limit]]
-    if exhausted:
-        return page_ids, _totals(_hit_sums(hits))
-    newer = walked // 2
-    older = [h for h in hits if h.walk_rank > newer]
-    if not older:
-        if uses_text_index(search_words(text)):
-            return None
-        # too short for the index: the whole window's rate (the pager still reaches older matches)
-        older, newer = list(hits), 0
-    if _totals_from_rollup(query):
-        everyone = _rollup_totals(conn, query).sessions
-    else:
-        everyone = conn.execute(
-            sa.select(sa.func.count()).select_from(sessions).where(*_conditions(engine, query, with_text=False))
-        ).scalar_one()
-    rate = (everyone - walked) / (walked - newer)  # candidates past the window per one of the older half
-    estimate = [w + o * rate for w, o in zip(_hit_sums(hits), _hit_sums(older), strict=True)]
-    return page_ids, _totals(estimate, scale=1.0)
-
-
-def _hit_sums(hits: Sequence[Any]) -> tuple[float, ...]:
-    """:func:`_totals_columns` summed over the window's matching candidates."""
-    return (
-        len(hits),
-        sum(h.turn_count for h in hits),
-        sum(h.input_tokens for h in hits),
-        sum(h.output_tokens for h in hits),
-        sum(float(h.cost_usd) for h in hits),
-        sum(1 for h in hits if h.cost_unknown),
-        sum(h.errors for h in hits),
-    )
+    return walked, list(conn.execute(sa.select(candidates).where(matches).order_by(*hit_order)).all())
 
 
 def distinct_models(engine: Engine, user_id: str | None = None) -> list[str]:

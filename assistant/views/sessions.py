@@ -21,6 +21,7 @@ from assistant.db import sessions
 from assistant.inputs import clean_display_text
 from assistant.sessions.base import UNTITLED, SessionState
 from assistant.sessions.queries import PageCursor, SessionFilter, SessionRow, SessionTotals
+from assistant.sessions.search import search_words
 from assistant.usage.pricing import PriceTable
 from assistant.views.format import Metric, fmt_cost, fmt_tokens
 from assistant.views.models import OFFLINE_LABEL, model_view
@@ -230,6 +231,22 @@ def page_info(page: int, page_size: int, total: int, approximate: bool = False) 
     first, last = offset + 1, min(total, offset + page_size)
     about = "about " if approximate else ""
     return PageInfo(page, pages, offset, f"Showing {first:,}–{last:,} of {about}{total:,}")
+
+
+def search_bound_note(totals: SessionTotals, text: str | None) -> str | None:
+    """What a search of short words did not look through, or None when it searched the whole list.
+
+    Words all shorter than three letters ("q3") cannot be looked up in the search index, so the
+    search checks the first sessions of the list only (``SessionTotals.searched``).
+    """
+    if totals.searched is None:
+        return None
+    words = " ".join(search_words(text))
+    return (
+        f"Only the first {totals.searched:,} sessions of this list were searched: "
+        f"“{clean_display_text(words, 40)}” is too short to look up in the whole history. "
+        "Add a word of three letters or more to search every session."
+    )
 
 
 # --------------------------------------------------------------------------- labels

@@ -216,6 +216,35 @@ def test_a_searchs_about_n_stays_the_same_across_sorts_and_pages(
     assert metrics(at)["Sessions"].startswith("about ")
 
 
+def test_a_search_of_short_words_says_it_looked_through_the_first_sessions_only(
+    env: Callable[..., ChatService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "q3" has no trigram: the search read every text row of history (15-17 s at 1M sessions on
+    Postgres for a word no session holds). It stops after the first sessions of the list and says so."""
+    service = env()
+    now = utcnow()
+    texts = {2: "okr review for q3", 350: "q3 board memo"}
+    rows = [
+        {"id": f"s{i:03d}", "user_id": USER, "title": f"Session {i}", "model": "offline",
+         "updated_at": now - timedelta(minutes=i), "search_text": texts.get(i, "other words")}
+        for i in range(400)
+    ]  # fmt: skip
+    insert_sessions(service.store.engine, rows)
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 4)  # then 4 pages' worth
+    monkeypatch.setattr(queries, "SHORT_SEARCH_SESSIONS", 300)
+    at = open_page()
+    at.text_input(key="sc_search").set_value("q3").run()
+    assert metrics(at)["Sessions"] == "1"  # s002; s350 is past the first 300
+    note = "Only the first 300 sessions of this list were searched: “q3” is too short"
+    assert any(note in c.value for c in at.caption), [c.value for c in at.caption]
+    at.text_input(key="sc_search").set_value("memo q3").run()  # a longer word: the whole history
+    assert metrics(at)["Sessions"] == "1"
+    assert not any("Only the first" in c.value for c in at.caption)
+    at.text_input(key="sc_search").set_value("zq").run()  # nothing in the first 30: said, not just "no match"
+    assert any("Only the first 300 sessions" in c.value for c in at.caption)
+    assert "No sessions match these filters" in " ".join(m.value for m in at.markdown)
+
+
 def test_a_session_idle_past_the_expiry_reads_expired_in_the_table(env: Callable[..., ChatService]) -> None:
     """Opened straight from a link (the chat page, whose session list expires them, did not run
     since), the table said Active, the State filter "Expired" missed it, and its detail said Expired."""

@@ -233,3 +233,14 @@ def test_a_session_whose_stored_conversation_is_gone_is_listed_as_damaged_not_ac
         states = {r["Title"]: r["State"] for r in views.table_rows(page.rows, label=str)}
         assert states == {"Gone": "Damaged", "Kept": "Active"}
         assert store.get_meta(kept.id, "alice").damaged is None
+
+
+def test_a_short_word_search_that_stopped_early_says_where_and_what_to_do() -> None:
+    whole = SessionTotals(3, 4, 5, 6, 0.0, 0, 0)
+    assert views.search_bound_note(whole, "q3") is None  # the whole list was searched: nothing to say
+    bounded = SessionTotals(1, 2, 3, 4, 0.0, 0, 0, searched=10_000)
+    note = views.search_bound_note(bounded, "  Q3\x00  ok ")
+    assert note == (
+        "Only the first 10,000 sessions of this list were searched: “q3 ok” is too short to look up in "
+        "the whole history. Add a word of three letters or more to search every session."
+    )
