@@ -1,4 +1,5 @@
-"""Meeting types: the shipped rules on realistic meetings, overrides that stick, the prep queue."""
+"""Meeting types: the shipped rules on realistic meetings, lead times, and the rules file
+(overrides: test_type_overrides.py; the Prep queue: test_prep_queue.py)."""
 
 from __future__ import annotations
 
@@ -7,67 +8,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from assistant.context.classify import (
     MeetingTypes,
     MeetingTypesError,
     classify,
-    effective_type,
     load_meeting_types,
     prep_lead_time,
 )
 from assistant.context.demo_calendar import load_meetings
 from assistant.context.ics import parse_ics
 from assistant.context.meeting_cost import MeetingRates, meeting_cost
-from assistant.context.meetings import Attendee, Meeting
-from assistant.context.prep_notes import save_prep_response
-from assistant.context.prep_queue import prep_queue
-from assistant.context.type_overrides import clear_override, overrides, prepared_counts, set_override
+from assistant.context.meetings import Meeting
 from tests.fixtures.ics import read
-
-ROOT = Path(__file__).resolve().parents[2]
-TYPES_FILE = ROOT / "data" / "meeting_types.toml"
-NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
-ME = "ada@corp.com"
+from tests.fixtures.typed_meetings import ME, NOW, ROOT, TYPES_FILE, colleagues, meeting, person
 
 
 @pytest.fixture
 def types() -> MeetingTypes:
     return load_meeting_types(TYPES_FILE)
-
-
-def person(name: str, email: str | None = None, **kw: object) -> Attendee:
-    return Attendee(name=name, email=email, **kw)  # type: ignore[arg-type]
-
-
-def colleagues(n: int) -> list[Attendee]:
-    return [person(f"Colleague {i}", f"c{i}@corp.com") for i in range(n)]
-
-
-def meeting(
-    title: str,
-    attendees: list[Attendee],
-    *,
-    id: str = "m1",
-    start: datetime = NOW + timedelta(days=1),
-    minutes: int = 60,
-    type: str = "meeting",
-    series_id: str | None = None,
-) -> Meeting:
-    return Meeting(
-        id=id,
-        title=title,
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        duration_minutes=minutes,
-        attendees=attendees,
-        type=type,
-        location="",
-        description="",
-        series_id=series_id,
-        source="ics_file",
-    )
 
 
 CASES = [
@@ -192,137 +151,6 @@ def test_lead_times_per_type(types: MeetingTypes) -> None:
     assert types.label("one_on_one") == "1:1" and types.label("external") == "Customer/external"
     for t in types.types.values():
         assert 5 <= len(t.questions) <= 8 and t.template_sections
-
-
-def test_an_override_sticks_and_is_per_user(any_engine: Engine, types: MeetingTypes) -> None:
-    m = meeting("Acme Corp QBR", [person("Dana Brooks", "dana@acme.com")], id="acme-qbr")
-    set_override(any_engine, "alice", "acme-qbr", "leadership", NOW, types=types)
-    mine = overrides(any_engine, "alice")
-    assert mine == {"acme-qbr": "leadership"}
-    assert effective_type(m, mine, user_email=ME, internal_domains=[], rules=types) == "leadership"
-    assert overrides(any_engine, "bob") == {}
-    assert effective_type(m, {}, user_email=ME, internal_domains=[], rules=types) == "external"
-
-    set_override(any_engine, "alice", "acme-qbr", "board", NOW + timedelta(minutes=1), types=types)
-    assert overrides(any_engine, "alice") == {"acme-qbr": "board"}, "changing it again replaces it"
-    assert clear_override(any_engine, "alice", "acme-qbr") is True
-    assert overrides(any_engine, "alice") == {}
-
-
-def test_a_series_override_covers_every_occurrence_and_an_occurrence_wins(
-    any_engine: Engine, types: MeetingTypes
-) -> None:
-    series = "a1b2c3d4e5"
-    first = meeting("Platform sync", colleagues(5), id=f"{series}-202503110900", series_id=series)
-    second = meeting("Platform sync", colleagues(5), id=f"{series}-202503180900", series_id=series)
-    set_override(any_engine, "alice", series, "leadership", NOW, types=types)
-    set_override(any_engine, "alice", second.id, "other", NOW, types=types)
-    mine = overrides(any_engine, "alice")
-    assert effective_type(first, mine, user_email=ME, internal_domains=[], rules=types) == "leadership"
-    assert effective_type(second, mine, user_email=ME, internal_domains=[], rules=types) == "other"
-
-
-def test_an_unknown_type_or_key_is_refused_and_a_stale_override_is_ignored(
-    sqlite_engine: Engine, types: MeetingTypes
-) -> None:
-    with pytest.raises(ValueError, match="choose one of: one_on_one, team"):
-        set_override(sqlite_engine, "alice", "acme-qbr", "bored", NOW, types=types)
-    with pytest.raises(ValueError, match="not a meeting id"):
-        set_override(sqlite_engine, "alice", "../etc", "board", NOW, types=types)
-    assert overrides(sqlite_engine, "alice") == {}
-    m = meeting("Catch-up", [person("Marcus Chen", "marcus@corp.com")])
-    removed = {m.id: "retired_type"}  # stored before the deployment removed the type
-    assert effective_type(m, removed, user_email=ME, internal_domains=[], rules=types) == "one_on_one"
-
-
-def test_prepared_counts_are_per_user_and_meeting(sqlite_engine: Engine) -> None:
-    for mid in ("a", "a", "b"):
-        save_prep_response(sqlite_engine, user_id="alice", meeting_id=mid, topic="t", response="r", now=NOW)
-    save_prep_response(sqlite_engine, user_id="bob", meeting_id="a", topic="t", response="r", now=NOW)
-    assert prepared_counts(sqlite_engine, "alice", ["a", "b", "c"]) == {"a": 2, "b": 1}
-    assert prepared_counts(sqlite_engine, "alice", []) == {}
-
-
-# --- the prep queue ---------------------------------------------------------------------
-
-
-def queue_ids(items: list[object]) -> list[tuple[str, str]]:
-    return [(i.meeting.id, i.status) for i in items]  # type: ignore[attr-defined]
-
-
-def test_prep_queue_opens_each_window_by_type(types: MeetingTypes) -> None:
-    board = meeting("Board meeting", colleagues(3), id="board", start=NOW + timedelta(hours=47))
-    board_later = meeting("Board meeting", colleagues(3), id="board-later", start=NOW + timedelta(hours=59))
-    board_far = meeting("Board meeting", colleagues(3), id="board-far", start=NOW + timedelta(hours=61))
-    one_on_one = meeting("Catch-up", [person("M", "m@corp.com")], id="one", start=NOW + timedelta(hours=3))
-    ended = meeting("Standup", colleagues(4), id="ended", start=NOW - timedelta(hours=2))
-    running = meeting("Standup", colleagues(4), id="running", start=NOW - timedelta(minutes=30))
-    everything = [board_far, board_later, one_on_one, board, ended, running]
-
-    queue = prep_queue(
-        everything,
-        now=NOW,
-        types=types,
-        overrides={},
-        user_email=ME,
-        internal_domains=[],
-        prepared={"board": 2},
-    )
-    assert queue_ids(queue) == [
-        ("running", "open"),  # not ended yet: still on the queue
-        ("one", "opens_soon"),  # a 1:1 in 3 h: its window opens 1 h before, not yet
-        ("board", "open"),  # 47 h before a board meeting: the 48 h window is open
-        ("board-later", "opens_soon"),  # opens in 11 h, within the 12 h horizon
-    ]
-    board_item = queue[2]
-    assert board_item.type_id == "board" and board_item.type_label == "Board"
-    assert board_item.window_opens_at == board.start - timedelta(hours=48)
-    assert board_item.notes_count == 2 and queue[0].notes_count == 0
-
-    only_open = prep_queue(
-        everything,
-        now=NOW,
-        types=types,
-        overrides={},
-        user_email=ME,
-        internal_domains=[],
-        prepared={},
-        horizon=timedelta(0),
-    )
-    assert queue_ids(only_open) == [("running", "open"), ("board", "open")]
-
-    two_hours_on = prep_queue(
-        everything,
-        now=NOW + timedelta(hours=2),
-        types=types,
-        overrides={},
-        user_email=ME,
-        internal_domains=[],
-        prepared={},
-        horizon=timedelta(0),
-    )
-    assert ("one", "open") in queue_ids(two_hours_on), "an hour before the 1:1 its window is open"
-    assert "running" not in [i.meeting.id for i in two_hours_on], "an ended meeting leaves the queue"
-
-
-def test_monday_is_prepared_on_friday_and_an_all_day_event_never(types: MeetingTypes) -> None:
-    friday_3pm = datetime(2025, 3, 14, 15, 0, tzinfo=UTC)
-    monday_board = meeting("Board meeting", colleagues(3), id="board", start=datetime(2025, 3, 17, 9, 0, tzinfo=UTC))
-    holiday = meeting("Company holiday", [], id="holiday", start=friday_3pm + timedelta(hours=1)).model_copy(
-        update={"all_day": True}
-    )
-    common = {"types": types, "overrides": {}, "user_email": ME, "internal_domains": [], "prepared": {}}
-    queue = prep_queue([monday_board, holiday], now=friday_3pm, **common)  # type: ignore[arg-type]
-    assert queue_ids(queue) == [("board", "open")]  # 48 working hours before Monday 09:00: Thursday 09:00
-    assert queue[0].window_opens_at == datetime(2025, 3, 13, 9, 0, tzinfo=UTC)
-
-
-def test_an_override_moves_the_prep_window(types: MeetingTypes) -> None:
-    m = meeting("Catch-up", [person("M", "m@corp.com")], id="catch-up", start=NOW + timedelta(hours=30))
-    common = {"now": NOW, "types": types, "user_email": ME, "internal_domains": [], "prepared": {}}
-    assert prep_queue([m], overrides={}, **common) == []  # type: ignore[arg-type]
-    queue = prep_queue([m], overrides={"catch-up": "board"}, **common)  # type: ignore[arg-type]
-    assert queue_ids(queue) == [("catch-up", "open")] and queue[0].type_label == "Board"
 
 
 # --- the rules file ---------------------------------------------------------------------
