@@ -23,6 +23,7 @@ _BLOCK_TAGS = frozenset(
     {"p", "div", "br", "tr", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "blockquote", "pre"}
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "head", "title"})
+_VOID_TAGS = frozenset({"br", "hr", "img"})  # never closed: "<br/>" is the tag alone
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -47,6 +48,12 @@ class _TextOf(HTMLParser):
         elif tag == "a":
             self._links.append(dict(attrs).get("href"))
             self._link_text.append(len(self.parts))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # "<br/>" (Outlook, Teams) is one break, as "<br>" is: not a start and an end, two lines.
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID_TAGS:
+            self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIPPED_TAGS:

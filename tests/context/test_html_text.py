@@ -43,3 +43,9 @@ def test_lists_become_dashed_lines_and_runs_of_empty_paragraphs_one_blank_line()
     assert html_to_text("<p>Topics:</p><ul><li>Pricing</li><li>Renewal</li></ul>") == "Topics:\n\n- Pricing\n- Renewal"
     assert html_to_text("<p>a</p><p></p><p></p><p></p><p>b</p>") == "a\n\nb"
 
+
+@pytest.mark.parametrize("br", ["<br>", "<BR>", "<br/>", "<br />"])
+def test_a_line_break_is_one_new_line_however_it_is_written(br: str) -> None:
+    """Outlook and Teams write XHTML breaks ("<br/>"): a three-line dial-in block read as three
+    paragraphs with blank lines between them, where "<br>" gave three lines."""
+    assert html_to_text(f"<div>Dial in:{br}+1 555 0100{br}PIN 1234</div>") == "Dial in:\n+1 555 0100\nPIN 1234"
