@@ -80,7 +80,16 @@ def calendar_in_zip(data: bytes, filename: str, max_bytes: int) -> tuple[bytes, 
                 calendar = member.read(max_bytes + 1)
     except CalendarInputError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
+    # RuntimeError: zipfile's "password required" for an encrypted member
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+    ) as e:
         raise CalendarInputError(
             "This .zip cannot be opened (it is damaged or encrypted); unzip the export yourself and upload "
             "the .ics file inside."

@@ -90,3 +90,16 @@ def test_a_damaged_zip_is_refused_in_a_sentence(cut: float) -> None:
     whole = zipped({"ada@example.com.ics": OWN})
     data = whole[: int(len(whole) * cut) if cut < 1 else int(cut)]
     assert refusal(data).startswith("This .zip cannot be opened (it is damaged or encrypted)")
+
+
+def test_an_encrypted_zip_is_refused_in_a_sentence_not_a_traceback() -> None:
+    """A password-protected export raised zipfile's RuntimeError ("password required for
+    extraction"), which reached the page as a traceback although the message names this case."""
+    data = bytearray(zipped({"ada@example.com.ics": OWN}, zipfile.ZIP_STORED))
+    data[6] |= 0x01  # the local header's "encrypted" flag
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 8] |= 0x01  # and the central directory's
+    assert refusal(bytes(data)) == (
+        "This .zip cannot be opened (it is damaged or encrypted); unzip the export yourself and upload "
+        "the .ics file inside."
+    )
