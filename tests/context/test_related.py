@@ -1,0 +1,95 @@
+"""Which budget areas and big rocks a meeting from an outside calendar is about: a distinctive
+word of their name in its title or description, or their owner among its attendees; common
+words ("team", "review") and short ones match nothing; what the calendar named is kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from assistant.context.big_rocks import BigRock
+from assistant.context.budget import BudgetStatus
+from assistant.context.meetings import Attendee, Meeting
+from assistant.context.related import with_related
+
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+def area(id: str, name: str, owner: str = "") -> BudgetStatus:
+    figures: dict[str, Any] = {
+        "currency": "USD",
+        "annual_budget": 100.0,
+        "spent_ytd": 50.0,
+        "plan_ytd": 50.0,
+        "forecast": 100.0,
+        "remaining": 50.0,
+        "utilisation_pct": 50.0,
+        "ytd_vs_plan_pct": 0.0,
+        "forecast_variance": 0.0,
+        "forecast_variance_pct": 0.0,
+        "flags": [],
+        "needs_attention": False,
+        "notes": "",
+    }
+    return BudgetStatus(id=id, name=name, owner=owner, **figures)
+
+
+def rock(id: str, name: str, owner: str = "") -> BigRock:
+    return BigRock(
+        id=id,
+        name=name,
+        owner=owner,
+        status="on_track",
+        progress_pct=50,
+        target_date=None,
+        summary="",
+        risks=[],
+        milestones=[],
+    )
+
+
+BUDGET = [
+    area("cloud-infrastructure", "Cloud Infrastructure", "Priya Raman (CTO)"),
+    area("marketing", "Marketing", "Rachel Kim (CMO)"),
+    area("team-offsites", "Team offsites"),
+]
+ROCKS = [rock("launch", "Launch Platform v3", "Priya Raman"), rock("eu-expansion", "EU expansion")]
+
+
+def meeting(title: str, description: str = "", attendees: tuple[str, ...] = (), **extra: Any) -> Meeting:
+    return Meeting(
+        id="m1",
+        title=title,
+        start=START,
+        end=START + timedelta(hours=1),
+        duration_minutes=60,
+        attendees=[Attendee(name=name) for name in attendees],
+        type="other",
+        location="",
+        description=description,
+        source="ics_file",
+        **extra,
+    )
+
+
+def test_a_distinctive_word_of_a_name_in_the_title_or_description_relates_it() -> None:
+    related = with_related(meeting("Infrastructure costs", "and the PLATFORM rollout"), BUDGET, ROCKS)
+    assert (related.budget_areas, related.related_rocks) == (["cloud-infrastructure"], ["launch"])
+
+
+def test_the_owner_among_the_attendees_relates_their_areas_and_rocks() -> None:
+    related = with_related(meeting("Weekly 1:1", attendees=("priya raman", "Ada")), BUDGET, ROCKS)
+    assert (related.budget_areas, related.related_rocks) == (["cloud-infrastructure"], ["launch"])
+
+
+def test_common_and_short_words_relate_nothing_and_the_meeting_is_returned_as_it_is() -> None:
+    """ "Team review" matched every area or rock named with "team" or "review"; "EU" is too short to tell."""
+    plain = meeting("Team launch review: EU plan sync")
+    assert with_related(plain, BUDGET, ROCKS) is plain
+
+
+def test_what_the_calendar_named_is_kept_and_matches_are_capped() -> None:
+    named = meeting("Cloud infrastructure", related_rocks=["eu-expansion"])
+    assert with_related(named, BUDGET, ROCKS) is named
+    many = [area(f"cloud-{i}", f"Cloud region {i}") for i in range(6)]
+    assert len(with_related(meeting("Cloud migration"), many, []).budget_areas) == 4
