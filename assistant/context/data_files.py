@@ -32,7 +32,7 @@ def read_data_file(data_dir: Path, name: str) -> dict[str, Any]:
         The parsed TOML document.
 
     Raises:
-        DataFileError: If the file is missing, unreadable or not valid TOML.
+        DataFileError: If the file is missing, unreadable, not UTF-8 or not valid TOML.
     """
     path = Path(data_dir) / name
     try:
@@ -42,6 +42,11 @@ def read_data_file(data_dir: Path, name: str) -> dict[str, Any]:
         raise DataFileError(f"Data file {path} is missing; restore it from the repository's data/ folder.") from e
     except tomllib.TOMLDecodeError as e:
         raise DataFileError(f"Data file {path} is not valid TOML: {e}.") from e
+    except UnicodeDecodeError as e:  # saved by an editor in a Windows encoding
+        raise DataFileError(
+            f"Data file {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at position {e.start}); "
+            "save it as UTF-8."
+        ) from e
     except OSError as e:
         raise DataFileError(f"Data file {path} cannot be read: {e.strerror or e}.") from e
 

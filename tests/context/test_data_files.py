@@ -80,3 +80,14 @@ def test_a_long_list_of_names_is_cut_to_the_first_few_and_a_count() -> None:
     assert some_of(names) == ", ".join(names[:10]) + " and 490 more"
     assert some_of(names[:10]) == ", ".join(names[:10])
     assert some_of(["a", "b", "c"], limit=2) == "a, b and 1 more" and some_of([]) == ""
+
+
+def test_a_file_saved_in_a_windows_encoding_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """A data file edited in an editor that saved it as Windows-1252 ("Café") raised
+    UnicodeDecodeError, which no caller expects: the readiness check and the tools crashed."""
+    (tmp_path / "budget.toml").write_bytes('name = "Café"\n'.encode("cp1252"))
+    with pytest.raises(DataFileError) as caught:
+        read_data_file(tmp_path, "budget.toml")
+    assert str(caught.value) == (
+        f"Data file {tmp_path / 'budget.toml'} is not UTF-8 text (byte 0xe9 at position 11); save it as UTF-8."
+    )
