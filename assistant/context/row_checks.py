@@ -164,6 +164,10 @@ def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) 
         return None
     if isinstance(value, (int, float)):
         number = float(value)
+        if number < 0:  # a spreadsheet's number: refused as negative text is, not by the row's model later
+            shown = str(int(number)) if number.is_integer() else str(number)
+            problems.append(Problem(row, column, f"'{shown}' is negative; amounts must be 0 or more"))
+            return None
     else:
         text = strip_control_chars(str(value)).strip()
         if text.startswith("="):

@@ -362,3 +362,12 @@ def test_a_decimal_comma_in_a_comma_file_gets_a_decimal_hint() -> None:
     assert problems(b'area,plan,actual,forecast\nOps,"1200,50",1,1\n') == [
         "row 2, column plan: '1200,50' has a decimal comma; write it with a decimal point (1200.50)"
     ]
+
+
+def test_a_negative_number_in_an_excel_cell_is_a_problem_of_its_row() -> None:
+    """A credit written as a negative number failed with "1 validation error for BudgetRow"."""
+    data = xlsx([["area", "plan", "actual", "forecast"], ["Ops", 100, -5, 90], ["Sales", 50, 10, -2.5]])
+    assert problems(data, parse_budget_xlsx) == [
+        "row 2, column actual: '-5' is negative; amounts must be 0 or more",
+        "row 3, column forecast: '-2.5' is negative; amounts must be 0 or more",
+    ]

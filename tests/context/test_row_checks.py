@@ -118,3 +118,10 @@ def test_ids_made_from_names_are_short_unique_and_never_empty() -> None:
     assert made == ["cloud-infrastructure", "cloud-infrastructure-2", "item", "item-2", "x" * 60]
     assert taken == set(made)
     assert shorten("a   b\n c") == "a b c" and shorten("x" * 50) == "x" * 39 + "…"
+
+
+@pytest.mark.parametrize(("value", "quoted"), [(-5, "-5"), (-5.0, "-5"), (-1234567.5, "-1234567.5")])
+def test_a_negative_number_from_a_spreadsheet_is_refused_as_negative_text_is(value: float, quoted: str) -> None:
+    """A refund written as -5 in an Excel cell passed the row check and then failed the row's own
+    model (actual >= 0): the Context page showed a pydantic traceback instead of the row's problem."""
+    assert amount(value) == (None, [f"row 2, column plan: '{quoted}' is negative; amounts must be 0 or more"])
