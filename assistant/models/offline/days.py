@@ -39,8 +39,8 @@ def named_date(text: str, today: date) -> date | None:
         for year in (today.year, today.year + 1):
             try:
                 candidate = date(year, month, day)
-            except ValueError:  # "31 February"
-                break
+            except ValueError:  # "31 February"; "29 February" only in a leap year, maybe the next one
+                continue
             if candidate >= today:
                 found = candidate
                 break

@@ -54,3 +54,10 @@ def test_a_listing_says_whose_clock_its_times_are_on() -> None:
     assert times_in({"time_zone": "NZDT (Pacific/Auckland)"}) == " (times in NZDT)"
     assert times_in({"time_zone": "UTC+05:45 (Asia/Kathmandu)"}) == " (times in UTC+05:45)"
     assert times_in({}) == times_in({"time_zone": None}) == times_in({"time_zone": ""}) == ""
+
+
+def test_29_february_is_next_years_when_this_year_has_none() -> None:
+    """Asked in 2027 about "29 Feb", the reader found no date: 2027's does not exist and the next
+    year's (2028, a leap year) was never tried."""
+    assert named_date("what's on 29 Feb?", date(2027, 3, 1)) == date(2028, 2, 29)
+    assert named_date("what's on 29 Feb?", date(2028, 1, 10)) == date(2028, 2, 29)
