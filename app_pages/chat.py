@@ -49,6 +49,7 @@ from assistant.sessions.base import (
     TurnRecord,
 )
 from assistant.sessions.queries import MAX_SEARCH_CHARS
+from assistant.sessions.search import search_words, uses_text_index
 from assistant.starters import starter_prompts
 from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
@@ -478,8 +479,13 @@ def _session_list() -> None:
     sessions, total = service.list_sessions(user_id, text=query or None, limit=30)
     now = service.clock()
     with st.container(key="session-list", gap=None):
-        if not sessions:
-            st.caption("No sessions match your search." if query else "No sessions yet: your first one starts here.")
+        if not sessions and query:
+            st.caption(
+                "No sessions match your search."
+                + ("" if uses_text_index(search_words(query)) else f" {view.SHORT_WORDS_NOTE}")
+            )
+        elif not sessions:
+            st.caption("No sessions yet: your first one starts here.")
         for s in sessions:
             st.button(
                 view.display_title(s.title, view.SIDEBAR_TITLE_CHARS),
@@ -491,9 +497,10 @@ def _session_list() -> None:
                 on_click=_open,
                 args=(s.id,),
             )
-        if total > len(sessions):
-            more = "Narrow the search to find the others." if query else "Search to find older ones."
-            st.caption(f"Showing the {len(sessions)} most recent of {total:,}. {more}")
+        if total > len(sessions) and query:  # a common word's count is an estimate: not shown
+            st.caption(f"Showing the {len(sessions)} most recent matches. Narrow the search to find the others.")
+        elif total > len(sessions):
+            st.caption(f"Showing the {len(sessions)} most recent of {total:,}. Search to find older ones.")
 
 
 # --------------------------------------------------------------------------- drawing helpers

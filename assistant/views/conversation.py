@@ -16,11 +16,17 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from assistant.sessions.base import UNTITLED, SessionMeta, SessionState, TurnRecord
+from assistant.sessions.queries import SHORT_SEARCH_SESSIONS
 from assistant.views.format import UTC_ZONE, counted, fmt_ago, fmt_cost, fmt_datetime, fmt_ms, fmt_tokens
 from assistant.views.markdown import plain_text, tool_name_markdown
 from assistant.views.models import OFFLINE_LABEL, model_view
 
 SIDEBAR_TITLE_CHARS = 38
+# the chat sidebar's search of words shorter than three letters
+SHORT_WORDS_NOTE = (
+    f"Words shorter than three letters are looked for in your {SHORT_SEARCH_SESSIONS:,} most recent sessions "
+    "only: add a longer word to search them all."
+)
 
 
 @dataclass(frozen=True)

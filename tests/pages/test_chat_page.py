@@ -603,6 +603,32 @@ def test_a_heavy_users_session_count_is_grouped_by_thousands(make_app: Callable[
     assert "Showing the 30 most recent of 1,002. Search to find older ones." in shown, shown
 
 
+def test_the_sidebar_search_says_what_it_did_not_search_and_gives_no_estimate_as_a_count(
+    make_app: Callable[..., AppTest],
+) -> None:
+    """A search of short words looks through the newest sessions only (it read all history: 5-11 s
+    per page run at 1M sessions), and a common word's count is estimated: neither is shown as exact."""
+    from tests.fixtures.db import insert_sessions, set_search_text
+
+    make_app()
+    engine = _service().store.engine
+    insert_sessions(engine, [{"id": f"s-{n:04d}", "user_id": USER, "title": f"Weekly sync {n}"} for n in range(40)])
+    for n in range(40):
+        set_search_text(engine, f"s-{n:04d}", "weekly sync notes")
+    at = make_app()
+    at.text_input(key="chat_search").set_value("zq").run()
+    shown = [str(c.value) for c in at.sidebar.caption]
+    assert "No sessions match your search. Words shorter than three letters are looked for in your 5,000 most " in (
+        " ".join(shown)
+    ), shown
+    at.text_input(key="chat_search").set_value("sync").run()
+    shown = [str(c.value) for c in at.sidebar.caption]
+    assert "Showing the 30 most recent matches. Narrow the search to find the others." in shown, shown
+    at.text_input(key="chat_search").set_value("zqx").run()  # a longer word: no note, every session searched
+    shown = [str(c.value) for c in at.sidebar.caption]
+    assert "No sessions match your search." in shown and not any("shorter" in c for c in shown), shown
+
+
 def test_todays_spend_on_a_model_without_a_price_is_not_read_as_complete(make_app: Callable[..., AppTest]) -> None:
     """Calls today on a model the price table lacks (their cost unknown): the sidebar read "$0.00 of
     $5.00 today", as if they had cost nothing."""
