@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.test_cli import ROOT, run
+from tests.fixtures.cli import ROOT, run
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

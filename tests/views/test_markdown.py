@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.markdown_text import literal, visible_text
+from assistant.markdown_text import literal
 from assistant.views.markdown import _code_parts, plain_text, safe_markdown, screen_markdown, without_unfinished_line
 
 
@@ -279,20 +279,6 @@ def test_code_parts_cover_the_text_and_screen_differs_only_inside_code(text: str
         assert screen_markdown(text) == safe_markdown(text)
 
 
-@pytest.mark.parametrize(
-    ("markdown", "shown"),
-    [
-        ("**Board** prep", "Board prep"),
-        ("Cloud \\[Renewal\\] \\*core\\* \\\\ \\$5", "Cloud [Renewal] *core* \\ $5"),
-        ("## Agenda\n- `item` one\n> quoted", "Agenda\nitem one\nquoted"),
-        ("5 * 3 and plan_to_date, _note_ ~~old~~", "5 * 3 and plan_to_date, note old"),
-        ("1. first", "1. first"),
-    ],
-)
-def test_visible_text_is_what_the_markdown_shows(markdown: str, shown: str) -> None:
-    assert visible_text(markdown) == shown
-
-
 def test_dollar_signs_are_money_not_latex() -> None:
     # Streamlit reads "$...$" as KaTeX: "I paid $1,200 for travel and $3,400" lost both dollar
     # signs and read "1,200fortraveland" in italics, and a message (or an answer a calendar
@@ -348,26 +334,6 @@ def test_a_link_whose_text_names_another_address_is_not_a_link() -> None:
     assert screen_markdown("`[a.com](https://b.com)`") == "`[a.com](https://b.com)`"  # code as typed
     for typed in ("[a.com\\](https://evil.example/)", "[https\\://a.com/y\\](https://evil.example/)"):
         assert screen_markdown(typed) == typed  # an escaped bracket stays escaped: never made a link
-
-
-def test_addresses_in_other_peoples_text_are_not_links_in_the_browser() -> None:
-    # A meeting titled "Verify at http://evil.example/login" (a prep card, an answer quoting it)
-    # was a clickable link in the app: "http\://" stops CommonMark's autolinks, but Streamlit's
-    # renderer finds addresses in the text after escapes are read (checked in Chromium: the
-    # escaped http\://, www\. and a\@b.com were all links). A zero-width space now splits each.
-    out = literal("Verify at http://evil.example/login, www.evil.example or it@evil.example")
-    assert "://" not in out and not re.search(r"www\\?\.", out) and not re.search(r"@\w", out), out
-    assert out.replace("\u200b", "").replace("\\", "") == (
-        "Verify at http://evil.example/login, www.evil.example or it@evil.example"
-    )  # reads as typed
-
-
-def test_a_defused_address_is_found_by_search_as_typed() -> None:
-    # The zero-width space that keeps an address in an answer from being a link must not keep a
-    # search for "https://phish.example" from finding that answer.
-    assert "https://phish.example/login" in visible_text(literal("Renewal (https://phish.example/login)"))
-    assert "www.phish.example" in visible_text(literal("see www.phish.example"))
-    assert "it@phish.example" in visible_text(literal("mail it@phish.example"))
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
-"""``python -m assistant sessions list`` for a user with more sessions than it prints.
+"""``python -m assistant sessions`` (``assistant/cli_sessions.py``): lists, searches, damage and reindex.
 
-The footer read "24 sessions · $1.10 total" under two rows (``--limit 2``), and a search's
-count and cost estimated from its newest candidates (the Sessions page says "of about N")
-printed as exact figures.
+A list for a user with more sessions than it prints: the footer read "24 sessions · $1.10
+total" under two rows (``--limit 2``), and a search's count and cost estimated from its
+newest candidates (the Sessions page says "of about N") printed as exact figures.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from assistant.migrate import upgrade
 from assistant.sessions import queries
 from assistant.sessions.s3_store import S3SessionStore, object_key
 from tests.fixtures.chat import make_service
+from tests.fixtures.cli import ROOT
 from tests.fixtures.db import insert_sessions
 from tests.fixtures.s3 import BUCKET, make_client
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _seed(db: Path, sessions: int) -> None:

@@ -1,4 +1,6 @@
-"""The command line, run as a user runs it: ``python -m assistant ...`` in a subprocess."""
+"""The command line (``assistant/__main__.py``), run as a user runs it: ``python -m assistant ...`` in a subprocess.
+
+Its sessions and calendar commands have their own files (``test_cli_sessions.py``, ``test_cli_meetings.py``)."""
 
 from __future__ import annotations
 
@@ -11,29 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import ROOT, run
 from tests.fixtures.fake_llm_servers import TEST_KEY, FakeLLMServer, say
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(args: list[str], tmp_path: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {
-        **os.environ,
-        "ENV": "local",
-        "DATABASE_URL": "sqlite:///" + str(tmp_path / "cli.db"),
-        "ASSISTANT_SECRETS_FILE": os.devnull,
-        **env,
-    }
-    full_env.pop("MODEL_PROVIDER", None)
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=ROOT,
-        env=full_env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_chat_example_runs_a_prep_conversation_with_tools_and_can_be_resumed(tmp_path: Path) -> None:
@@ -187,96 +168,6 @@ def test_chat_over_the_rate_limit_creates_no_session(tmp_path: Path) -> None:
     assert "Resume with" not in over.stdout, "no session was started"
     listed = run(["sessions", "list"], tmp_path)
     assert listed.stdout.strip().endswith("1 session · $0.00 total"), listed.stdout
-
-
-def test_prep_writes_markdown_materials_with_saved_prep_answers(tmp_path: Path) -> None:
-    from datetime import UTC, datetime
-
-    from assistant.context.prep_notes import save_prep_response
-    from assistant.db import make_engine
-    from assistant.migrate import upgrade
-
-    engine = make_engine("sqlite:///" + str(tmp_path / "cli.db"))
-    upgrade(engine)
-    save_prep_response(
-        engine,
-        user_id="test-user-123",
-        meeting_id="acme-qbr",
-        topic="Key message",
-        response="Both P1 escalations are closed.",
-        now=datetime.now(UTC),
-    )
-    engine.dispose()
-
-    result = run(["prep", "acme-qbr", "--user", "test-user-123"], tmp_path)
-    assert result.returncode == 0, result.stderr
-    md = result.stdout
-    assert md.startswith("# Quarterly Business Review - Acme Corp\n")
-    assert "Customer/external (prepare 24 h ahead)" in md
-    assert "## Agenda" in md and "| 14:00–" in md
-    assert "What is the one outcome you want them to agree to before the meeting ends?" in md
-    assert "> Both P1 escalations are closed." in md, "the saved prep answer is quoted"
-    assert "of people's time" in md and "- [ ] Action" in md
-
-    other_user = run(["prep", "acme-qbr", "--user", "someone-else"], tmp_path)
-    assert other_user.returncode == 0 and "Both P1 escalations" not in other_user.stdout
-
-
-def test_prep_writes_docx_to_a_file_or_a_redirected_stdout(tmp_path: Path) -> None:
-    import io
-    import re
-
-    from docx import Document
-
-    out = tmp_path / "board.docx"
-    result = run(["prep", "board-prep", "--format", "docx", "--output", str(out), "--tz", "Europe/Paris"], tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert str(out) in result.stdout
-    doc = Document(str(out))
-    assert doc.paragraphs[0].text == "Board Meeting Prep"
-    assert [c.text for c in doc.tables[0].rows[0].cells] == ["Time", "Item", "Owner", "Purpose"]
-    text = "\n".join(p.text for p in doc.paragraphs)
-    assert "Board (prepare 48 h ahead)" in text
-    assert re.search(r"\d\d:\d\d–\d\d:\d\d CES?T", text), "times shown in the zone asked for"
-
-    piped = subprocess.run(
-        [sys.executable, "-m", "assistant", "prep", "board-prep", "--format", "docx"],
-        cwd=ROOT,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "MODEL_PROVIDER"},
-            "ENV": "local",
-            "DATABASE_URL": "sqlite:///" + str(tmp_path / "cli.db"),
-            "ASSISTANT_SECRETS_FILE": os.devnull,
-        },
-        capture_output=True,
-        timeout=120,
-    )
-    assert piped.returncode == 0, piped.stderr
-    assert Document(io.BytesIO(piped.stdout)).paragraphs[0].text == "Board Meeting Prep"
-
-
-def test_prep_does_not_overwrite_a_file_without_force(tmp_path: Path) -> None:
-    """``prep --output notes.md`` replaced an existing file (say, the notes written after the last
-    board meeting) without a word. It is now refused unless --force is given."""
-    out = tmp_path / "notes.md"
-    out.write_text("my notes from last quarter\n")
-    refused = run(["prep", "board-prep", "--output", str(out)], tmp_path)
-    assert refused.returncode == 2 and "already exists; give --force" in refused.stderr, refused.stderr
-    assert out.read_text() == "my notes from last quarter\n"
-    forced = run(["prep", "board-prep", "--output", str(out), "--force"], tmp_path)
-    assert forced.returncode == 0, forced.stderr
-    assert out.read_text().startswith("# Board Meeting Prep")
-
-
-def test_prep_for_an_unknown_meeting_lists_the_next_ids(tmp_path: Path) -> None:
-    result = run(["prep", "no-such-meeting", "--days", "14"], tmp_path)
-    assert result.returncode == 2 and result.stdout == ""
-    assert "there is no meeting with id no-such-meeting" in result.stderr
-    assert "acme-qbr" in result.stderr and "board-prep" in result.stderr and "next 14 days" in result.stderr
-    hostile = run(["prep", "x\n2026-01-01 forged"], tmp_path)
-    assert hostile.returncode == 2 and "\n2026-01-01 forged" not in hostile.stderr
-    bad_zone = run(["prep", "acme-qbr", "--tz", "Mars/Olympus"], tmp_path)
-    assert bad_zone.returncode == 2 and "is not a time zone" in bad_zone.stderr
 
 
 def test_chat_prints_no_terminal_escapes_a_model_answers_with(tmp_path: Path, fake_openai: FakeLLMServer) -> None:

@@ -1,17 +1,20 @@
-"""``python -m assistant calendar import`` and ``meetings --json``, run as an operator runs them."""
+"""``python -m assistant calendar | meetings | prep`` (``assistant/cli_meetings.py``), run as an operator runs them."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from assistant.config import load_settings
 from assistant.factory import get_calendar_service
+from tests.fixtures.cli import ROOT, run
 from tests.fixtures.fake_calendar_api import FakeGoogleCalendar
-from tests.test_cli import run
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
@@ -128,8 +131,6 @@ def test_a_calendar_from_an_endless_stream_is_refused_at_the_limit(tmp_path: Pat
     import resource
     import subprocess
     import sys
-
-    from tests.test_cli import ROOT
 
     def two_gigabytes() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
@@ -311,3 +312,92 @@ def test_meetings_of_the_dev_user_know_their_colleagues_as_prep_and_chat_do(tmp_
     listed = run(["meetings", "--days", "14", "--json"], tmp_path, TEST_USER_EMAIL="me@example.com")
     staff = {m["type"] for m in json.loads(listed.stdout) if m["title"] == "Weekly staff meeting"}
     assert staff == {"one_on_one"}, listed.stdout
+
+
+def test_prep_writes_markdown_materials_with_saved_prep_answers(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from assistant.context.prep_notes import save_prep_response
+    from assistant.db import make_engine
+    from assistant.migrate import upgrade
+
+    engine = make_engine("sqlite:///" + str(tmp_path / "cli.db"))
+    upgrade(engine)
+    save_prep_response(
+        engine,
+        user_id="test-user-123",
+        meeting_id="acme-qbr",
+        topic="Key message",
+        response="Both P1 escalations are closed.",
+        now=datetime.now(UTC),
+    )
+    engine.dispose()
+
+    result = run(["prep", "acme-qbr", "--user", "test-user-123"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    md = result.stdout
+    assert md.startswith("# Quarterly Business Review - Acme Corp\n")
+    assert "Customer/external (prepare 24 h ahead)" in md
+    assert "## Agenda" in md and "| 14:00–" in md
+    assert "What is the one outcome you want them to agree to before the meeting ends?" in md
+    assert "> Both P1 escalations are closed." in md, "the saved prep answer is quoted"
+    assert "of people's time" in md and "- [ ] Action" in md
+
+    other_user = run(["prep", "acme-qbr", "--user", "someone-else"], tmp_path)
+    assert other_user.returncode == 0 and "Both P1 escalations" not in other_user.stdout
+
+
+def test_prep_writes_docx_to_a_file_or_a_redirected_stdout(tmp_path: Path) -> None:
+    import io
+
+    from docx import Document
+
+    out = tmp_path / "board.docx"
+    result = run(["prep", "board-prep", "--format", "docx", "--output", str(out), "--tz", "Europe/Paris"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert str(out) in result.stdout
+    doc = Document(str(out))
+    assert doc.paragraphs[0].text == "Board Meeting Prep"
+    assert [c.text for c in doc.tables[0].rows[0].cells] == ["Time", "Item", "Owner", "Purpose"]
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Board (prepare 48 h ahead)" in text
+    assert re.search(r"\d\d:\d\d–\d\d:\d\d CES?T", text), "times shown in the zone asked for"
+
+    piped = subprocess.run(
+        [sys.executable, "-m", "assistant", "prep", "board-prep", "--format", "docx"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "MODEL_PROVIDER"},
+            "ENV": "local",
+            "DATABASE_URL": "sqlite:///" + str(tmp_path / "cli.db"),
+            "ASSISTANT_SECRETS_FILE": os.devnull,
+        },
+        capture_output=True,
+        timeout=120,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert Document(io.BytesIO(piped.stdout)).paragraphs[0].text == "Board Meeting Prep"
+
+
+def test_prep_does_not_overwrite_a_file_without_force(tmp_path: Path) -> None:
+    """``prep --output notes.md`` replaced an existing file (say, the notes written after the last
+    board meeting) without a word. It is now refused unless --force is given."""
+    out = tmp_path / "notes.md"
+    out.write_text("my notes from last quarter\n")
+    refused = run(["prep", "board-prep", "--output", str(out)], tmp_path)
+    assert refused.returncode == 2 and "already exists; give --force" in refused.stderr, refused.stderr
+    assert out.read_text() == "my notes from last quarter\n"
+    forced = run(["prep", "board-prep", "--output", str(out), "--force"], tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert out.read_text().startswith("# Board Meeting Prep")
+
+
+def test_prep_for_an_unknown_meeting_lists_the_next_ids(tmp_path: Path) -> None:
+    result = run(["prep", "no-such-meeting", "--days", "14"], tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "there is no meeting with id no-such-meeting" in result.stderr
+    assert "acme-qbr" in result.stderr and "board-prep" in result.stderr and "next 14 days" in result.stderr
+    hostile = run(["prep", "x\n2026-01-01 forged"], tmp_path)
+    assert hostile.returncode == 2 and "\n2026-01-01 forged" not in hostile.stderr
+    bad_zone = run(["prep", "acme-qbr", "--tz", "Mars/Olympus"], tmp_path)
+    assert bad_zone.returncode == 2 and "is not a time zone" in bad_zone.stderr
