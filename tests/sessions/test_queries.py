@@ -9,7 +9,6 @@ from sqlalchemy import Engine, delete
 
 from assistant.db import session_text, sessions
 from assistant.sessions.base import SessionQuery
-from assistant.sessions.page_rows import percentile
 from assistant.sessions.queries import SessionFilter, SessionQueryError, list_sessions
 from tests.fixtures.db import insert_sessions, insert_usage, set_search_text
 
@@ -187,13 +186,6 @@ def test_search_length_limit_says_what_is_accepted(query_engine: Engine) -> None
     assert list_sessions(query_engine, SessionFilter(text="x" * 200)).total_count == 0  # exactly the limit: searched
     with pytest.raises(SessionQueryError, match="200 characters or fewer"):
         list_sessions(query_engine, SessionFilter(text="x" * 201))
-
-
-def test_percentile_matches_percentile_cont() -> None:
-    assert percentile([], 0.5) is None
-    assert percentile([5.0], 0.95) == 5.0
-    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == pytest.approx(2.5)
-    assert percentile([10.0, 1.0, 3.0], 0.95) == pytest.approx(3.0 + 7.0 * 0.9)
 
 
 @pytest.mark.parametrize("user", [None, "alice"])
