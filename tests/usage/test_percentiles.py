@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from assistant.db import usage_latency_daily
+from assistant.usage import percentiles
 from assistant.usage.percentiles import latency_by_day, sorted_percentile
 from tests.fixtures.db import insert_usage
 from tests.usage.seeded_ledger import D1, D2, D3, D4
@@ -54,3 +55,30 @@ def test_closed_days_are_kept_and_recomputed_when_a_late_call_lands(ledger: Engi
     with ledger.connect() as conn:
         scopes = {r[0] for r in conn.execute(sa.select(usage_latency_daily.c.scope))}
     assert "alice" not in scopes
+
+
+TODAY = datetime(2026, 11, 10, tzinfo=UTC)
+
+
+def test_today_latency_comes_from_its_latest_calls(query_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = TODAY + timedelta(hours=20)
+    calls = [(TODAY + timedelta(minutes=10 * i), 100.0 * (i + 1), 10.0 * (i + 1)) for i in range(12)]
+    insert_usage(
+        query_engine,
+        [
+            dict(session_id=f"s{i}", user_id="alice", started_at=at, latency_ms=lat, ttft_ms=ttft)
+            for i, (at, lat, ttft) in enumerate(calls)
+        ],
+    )
+    monkeypatch.setattr(percentiles, "OPEN_DAY_SAMPLE", 5)
+    [today] = latency_by_day(query_engine, since=TODAY, until=TODAY + timedelta(days=1), user_id=None, now=now)
+    latest = sorted(lat for _at, lat, _t in calls[-5:])
+    assert today.latency_p50_ms == pytest.approx(sorted_percentile(latest, 0.5))
+    assert today.latency_p95_ms == pytest.approx(sorted_percentile(latest, 0.95))
+    assert today.ttft_p50_ms == pytest.approx(sorted_percentile([t / 10 for t in latest], 0.5))
+    # once the day has closed it is computed from every call of the day
+    [closed] = latency_by_day(
+        query_engine, since=TODAY, until=TODAY + timedelta(days=1), user_id=None, now=now + timedelta(days=1)
+    )
+    every = sorted(lat for _at, lat, _t in calls)
+    assert closed.latency_p50_ms == pytest.approx(sorted_percentile(every, 0.5))

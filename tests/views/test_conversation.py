@@ -291,23 +291,3 @@ def test_a_kept_question_reads_as_one_sentence_under_its_title() -> None:
     assert view.error_view("interrupted", INTERRUPTED_MESSAGE, True).message == (
         "The server restarted while this question was being answered. Nothing was lost."
     )
-
-
-def test_a_branch_answer_lost_to_a_restart_says_not_answered_once() -> None:
-    """ "Ask another model" read "Not answered: Not answered: the server restarted …" for a branch
-    whose answer a restart cut short."""
-    from datetime import UTC, datetime
-
-    from assistant.chat.compare import Side
-    from assistant.chat.pending import INTERRUPTED_MESSAGE
-    from assistant.sessions.base import PendingTurn
-    from assistant.views.compare import side_view
-
-    now = datetime(2026, 12, 6, tzinfo=UTC)
-    pending = PendingTurn("s", "u", 0, "q", "failed", "o", now, now, "interrupted", INTERRUPTED_MESSAGE)
-    note = side_view(Side("s", "offline", None, pending=pending)).note
-    assert note is not None and note.count("Not answered") == 1, note
-    failed = PendingTurn("s", "u", 0, "q", "failed", "o", now, now, "network", "Could not reach the model.")
-    assert side_view(Side("s", "offline", None, pending=failed)).note == (
-        "Not answered: Could not reach the model. Open the new session to retry."
-    )

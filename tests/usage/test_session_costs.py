@@ -1,10 +1,10 @@
-"""The ``session_cost_daily`` histogram (migration 0010, kept by triggers on ``sessions``).
+"""The dashboard's cost per session (``usage/session_costs.py``) and the ``session_cost_daily`` histogram it reads
+(migration 0010, kept by triggers on ``sessions``).
 
 Turns through a real ChatService on every store (SQLite, Postgres, S3 over a Postgres index)
 keep it equal to a recomputation from the sessions and their ledger rows, including a failed
 then retried turn and a deleted session; the dashboard's cost-per-session figures read from it
-agree with the exact ones computed from every session of the period. Today's latency figures
-come from its latest calls.
+agree with the exact ones computed from every session of the period.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from assistant import db
 from assistant.chat import Done, ErrorEvent
 from assistant.sessions.base import parse_utc
-from assistant.usage import percentiles, session_costs
+from assistant.usage import session_costs
 from assistant.usage.session_costs import session_cost_distribution
 from tests.fixtures.chat import make_service
-from tests.fixtures.db import insert_sessions, insert_usage
+from tests.fixtures.db import insert_sessions
 from tests.fixtures.scripted_model import Fail, ScriptedModel, Text
 from tests.fixtures.stores import MakeStore
 
@@ -162,27 +162,3 @@ def test_a_period_of_free_sessions_shows_zero_not_a_tiny_cost(query_engine: Engi
     dist = session_cost_distribution(query_engine, since=T0 - timedelta(days=10), until=T0, user_id=None)
     assert dist.sessions == 30
     assert (dist.p50_usd, dist.p90_usd, dist.max_usd, dist.mean_usd) == (0.0, 0.0, 0.0, 0.0)
-
-
-def test_today_latency_comes_from_its_latest_calls(query_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    now = T0 + timedelta(hours=20)
-    calls = [(T0 + timedelta(minutes=10 * i), 100.0 * (i + 1), 10.0 * (i + 1)) for i in range(12)]
-    insert_usage(
-        query_engine,
-        [
-            dict(session_id=f"s{i}", user_id="alice", started_at=at, latency_ms=lat, ttft_ms=ttft)
-            for i, (at, lat, ttft) in enumerate(calls)
-        ],
-    )
-    monkeypatch.setattr(percentiles, "OPEN_DAY_SAMPLE", 5)
-    [today] = percentiles.latency_by_day(query_engine, since=T0, until=T0 + timedelta(days=1), user_id=None, now=now)
-    latest = sorted(lat for _at, lat, _t in calls[-5:])
-    assert today.latency_p50_ms == pytest.approx(percentiles.sorted_percentile(latest, 0.5))
-    assert today.latency_p95_ms == pytest.approx(percentiles.sorted_percentile(latest, 0.95))
-    assert today.ttft_p50_ms == pytest.approx(percentiles.sorted_percentile([t / 10 for t in latest], 0.5))
-    # once the day has closed it is computed from every call of the day
-    [closed] = percentiles.latency_by_day(
-        query_engine, since=T0, until=T0 + timedelta(days=1), user_id=None, now=now + timedelta(days=1)
-    )
-    every = sorted(lat for _at, lat, _t in calls)
-    assert closed.latency_p50_ms == pytest.approx(percentiles.sorted_percentile(every, 0.5))
