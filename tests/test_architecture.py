@@ -2,7 +2,9 @@
 
 A newcomer follows one message through packages that only import downwards: these tests
 fail, naming the modules, when a change adds a cycle between ``assistant``'s packages,
-makes the core import Streamlit, or grows a module past what one reader holds.
+makes the core import Streamlit, grows a module past what one reader holds, or adds a
+module without its mirrored test file (``assistant/<package>/<module>.py`` is tested in
+``tests/<package>/test_<module>.py``).
 """
 
 from __future__ import annotations
@@ -151,3 +153,78 @@ def test_pages_use_no_parameter_streamlit_has_removed() -> None:
         if isinstance(node, ast.keyword) and node.arg in removed
     ]
     assert offenders == []
+
+
+TESTS = ROOT / "tests"
+# Packages whose modules are not all mirrored yet (another change mirrors them); empty once it lands.
+NOT_YET_MIRRORED = {"context", "models/offline"}
+
+
+def mirrored_test(module: Path, core: Path = CORE, tests: Path = TESTS) -> Path:
+    """``tests/<package>/test_<module>.py`` for ``assistant/<package>/<module>.py``."""
+    relative = module.relative_to(core)
+    return tests / relative.parent / f"test_{relative.name}"
+
+
+def modules_without_their_test(
+    core: Path = CORE, tests: Path = TESTS, exempt: frozenset[str] | set[str] = NOT_YET_MIRRORED
+) -> list[str]:
+    """The modules of ``core`` (``__init__.py`` aside, ``exempt`` packages left out) with no mirrored test file."""
+    missing = []
+    for module in sorted(core.rglob("*.py")):
+        package = module.relative_to(core).parent.as_posix()
+        if module.name == "__init__.py" or any(package == p or package.startswith(p + "/") for p in exempt):
+            continue
+        if not mirrored_test(module, core, tests).is_file():
+            missing.append(
+                f"{module.relative_to(core.parent)} -> {mirrored_test(module, core, tests).relative_to(tests.parent)}"
+            )
+    return missing
+
+
+def test_every_module_has_its_mirrored_test_file() -> None:
+    assert modules_without_their_test() == []
+
+
+def test_a_module_without_its_test_file_is_named(tmp_path: Path) -> None:
+    core, tests = tmp_path / "assistant", tmp_path / "tests"
+    for path in (
+        "assistant/__init__.py",
+        "assistant/top.py",
+        "assistant/pkg/__init__.py",
+        "assistant/pkg/mod.py",
+        "assistant/later/sub/mod.py",
+        "tests/test_top.py",
+    ):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).touch()
+    assert modules_without_their_test(core, tests, exempt={"later"}) == [
+        "assistant/pkg/mod.py -> tests/pkg/test_mod.py"
+    ]
+    (tests / "pkg").mkdir()
+    (tests / "pkg" / "test_mod.py").touch()
+    assert modules_without_their_test(core, tests, exempt={"later"}) == []
+    assert modules_without_their_test(core, tests, exempt=set()) == [
+        "assistant/later/sub/mod.py -> tests/later/sub/test_mod.py"
+    ]
+
+
+def test_test_files_have_unique_names_but_mirrors_of_same_named_modules() -> None:
+    """One test file per basename, so a failure's file name says what failed; the mirrors of two
+    modules named alike (``chat/compare.py``, ``views/compare.py``) are the exception."""
+    mirrors = {mirrored_test(module) for module in CORE.rglob("*.py")}
+    by_name: dict[str, list[Path]] = defaultdict(list)
+    for path in TESTS.rglob("test_*.py"):
+        by_name[path.name].append(path)
+    shared = {
+        name: sorted(str(p.relative_to(ROOT)) for p in paths)
+        for name, paths in by_name.items()
+        if len(paths) > 1 and not all(p in mirrors for p in paths)
+    }
+    assert shared == {}
+
+
+def test_every_test_folder_is_a_package() -> None:
+    """Without ``__init__.py`` two test files of one name in two folders collide on import."""
+    folders = {path.parent for path in TESTS.rglob("*.py")} - {TESTS}
+    assert sorted(str(f.relative_to(ROOT)) for f in folders if not (f / "__init__.py").is_file()) == []
