@@ -211,8 +211,10 @@ def test_a_module_without_its_test_file_is_named(tmp_path: Path) -> None:
 
 def test_test_files_have_unique_names_but_mirrors_of_same_named_modules() -> None:
     """One test file per basename, so a failure's file name says what failed; the mirrors of two
-    modules named alike (``chat/compare.py``, ``views/compare.py``) are the exception."""
+    modules named alike (``chat/compare.py``, ``views/compare.py``; ``ui/`` is mirrored in
+    ``tests/ui/`` too) are the exception."""
     mirrors = {mirrored_test(module) for module in CORE.rglob("*.py")}
+    mirrors |= {mirrored_test(module, ROOT / "ui", TESTS / "ui") for module in (ROOT / "ui").rglob("*.py")}
     by_name: dict[str, list[Path]] = defaultdict(list)
     for path in TESTS.rglob("test_*.py"):
         by_name[path.name].append(path)
