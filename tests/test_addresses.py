@@ -1,10 +1,12 @@
-"""URL hosts and DATABASE_URL's form (``assistant/addresses.py``): local or not, private or not, usable or refused."""
+"""URL hosts, DATABASE_URL's form and the sign-in lists (``assistant/addresses.py``): usable or refused."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from assistant.addresses import database_url, is_local_url, is_private_address
+from assistant.addresses import address_list, database_url, is_local_url, is_private_address
 
 
 @pytest.mark.parametrize(
@@ -101,3 +103,28 @@ def test_loopback_private_and_link_local_hosts_are_private(url: str) -> None:
 )
 def test_host_names_public_and_unreadable_addresses_are_not_private(url: str) -> None:
     assert not is_private_address(url)
+
+
+def test_sign_in_lists_of_the_right_kind_are_taken_as_they_are() -> None:
+    assert address_list("allowed_email_domains", ["example.com", "example.org"]) == ["example.com", "example.org"]
+    assert address_list("admin_emails", ["ann@example.com"]) == ["ann@example.com"]
+    assert address_list("allowed_emails", []) == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "parts", "says"),
+    [
+        ("allowed_email_domains", ["@example.com"], "@example.com is not a domain: write example.com"),
+        ("internal_domains", ["boss@example.com"], "boss@example.com is not a domain: write example.com"),
+        ("allowed_emails", ["example.com"], "example.com is not an email address (a whole domain goes in"),
+        ("admin_emails", ["ann@example.com; bob@example.com"], "separate several with commas: ann@example.com,bob@"),
+        ("allowed_email_domains", ["x.com y.com"], "x.com y.com is not a domain (separate several with commas"),
+        ("allowed_emails", ['"ann" <ann@example.com>'], "is not an email address (separate several with commas"),
+    ],
+)
+def test_an_entry_of_the_wrong_kind_or_two_run_together_is_refused_by_name(
+    setting: str, parts: list[str], says: str
+) -> None:
+    # each matched nobody: every sign-in refused, or no admin, with nothing saying why
+    with pytest.raises(ValueError, match=re.escape(says)):
+        address_list(setting, parts)

@@ -12,6 +12,7 @@ text, inline or as a reference definition.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 from typing import Any
@@ -110,7 +111,12 @@ def safe_markdown(text: str, *, code_as_typed: bool = False) -> str:
     if "<" not in out and ">" not in out:
         pass  # no tag, no escaped angle bracket: nothing to escape (most answers)
     elif code_as_typed and ("`" in out or "~~~" in out):
-        out = "".join(part if code else _escape_html(part) for part, code in _code_parts(out))
+        # runs of text between code escaped whole, as without code: "<a" + blank line + ">`" is
+        # one run (it was escaped paragraph by paragraph, unlike the same text without the backtick)
+        runs = itertools.groupby(_code_parts(out), key=lambda part: part[1])
+        out = "".join(
+            "".join(p for p, _ in parts) if code else _escape_html("".join(p for p, _ in parts)) for code, parts in runs
+        )
     else:
         out = _escape_html(out)
     if _TOO_DEEP.search(out):
