@@ -26,14 +26,31 @@ _SPACES_RE = re.compile(r"[\s\u00a0\u202f_']")
 
 
 class FormulaCell:
-    """A spreadsheet cell that holds a formula: refused wherever it is (its value is not a value)."""
+    """A cell that holds a formula and no value to read: refused wherever it is read.
+
+    Attributes:
+        message: Why it is refused and what to do, as a problem's message.
+    """
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        self.message = message
 
     def __repr__(self) -> str:
-        return "FORMULA"
+        return self.name
 
 
-FORMULA = FormulaCell()
 FORMULA_MESSAGE = "formulas are not accepted; paste values"
+UNCALCULATED_MESSAGE = (
+    "is a formula whose result was never saved (the file was written by a program, not by a spreadsheet); "
+    "open it in Excel or LibreOffice, save it and upload it again, or paste values"
+)
+# A CSV's text starting with "=": a spreadsheet opening the file would run it.
+FORMULA = FormulaCell("FORMULA", FORMULA_MESSAGE)
+# A workbook's formula without the value the spreadsheet calculated (one saved by Excel has it).
+UNCALCULATED = FormulaCell("UNCALCULATED", UNCALCULATED_MESSAGE)
+# What a spreadsheet shows for a formula that failed: cached as the cell's value.
+_SHEET_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!"})
 
 
 @dataclass(frozen=True)
@@ -126,7 +143,7 @@ def clean_text(
     if is_blank(value):
         return ""
     if isinstance(value, FormulaCell):
-        problems.append(Problem(row, column, FORMULA_MESSAGE))
+        problems.append(Problem(row, column, value.message))
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -157,7 +174,7 @@ def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) 
     if is_blank(value):
         return None
     if isinstance(value, FormulaCell):
-        problems.append(Problem(row, column, FORMULA_MESSAGE))
+        problems.append(Problem(row, column, value.message))
         return None
     if isinstance(value, (bool, date, datetime)):
         problems.append(Problem(row, column, "is a date or a yes/no value, not an amount"))
@@ -172,6 +189,11 @@ def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) 
         text = strip_control_chars(str(value)).strip()
         if text.startswith("="):
             problems.append(Problem(row, column, FORMULA_MESSAGE))
+            return None
+        if text.upper() in _SHEET_ERRORS:
+            problems.append(
+                Problem(row, column, f"is {text}, an error of the sheet's formula; fix it or type the amount")
+            )
             return None
         compact = _SPACES_RE.sub("", text.strip(_CURRENCY_CHARS + " ")).lstrip(_CURRENCY_CHARS)
         if compact.startswith("-") or (compact.startswith("(") and compact.endswith(")")):

@@ -11,6 +11,8 @@ import pytest
 
 from assistant.context.row_checks import (
     FORMULA,
+    UNCALCULATED,
+    UNCALCULATED_MESSAGE,
     ContextInputError,
     Problem,
     clean_text,
@@ -59,6 +61,9 @@ def test_amounts_are_read_as_people_write_them(value: Any, number: float) -> Non
         ("$-5", "'$-5' is negative; amounts must be 0 or more"),
         ("=A1*2", "formulas are not accepted; paste values"),
         (FORMULA, "formulas are not accepted; paste values"),
+        (UNCALCULATED, UNCALCULATED_MESSAGE),
+        ("#DIV/0!", "is #DIV/0!, an error of the sheet's formula; fix it or type the amount"),
+        ("#N/A", "is #N/A, an error of the sheet's formula; fix it or type the amount"),
         (True, "is a date or a yes/no value, not an amount"),
         (date(2026, 1, 1), "is a date or a yes/no value, not an amount"),
         (datetime(2026, 1, 1, 9, 0), "is a date or a yes/no value, not an amount"),
@@ -88,9 +93,12 @@ def test_text_cells_lose_control_characters_and_extra_space_and_are_capped() -> 
     assert found == []
     assert clean_text("x" * 21, limit=20, column="area", row=3, problems=found) == ""
     assert clean_text(FORMULA, limit=20, column="notes", row=4, problems=found) == ""
+    assert clean_text(UNCALCULATED, limit=20, column="owner", row=5, problems=found) == ""
     assert [str(p) for p in found] == [
         "row 3, column area: is 21 characters long; at most 20 are allowed",
         "row 4, column notes: formulas are not accepted; paste values",
+        "row 5, column owner: is a formula whose result was never saved (the file was written by a program, not by "
+        "a spreadsheet); open it in Excel or LibreOffice, save it and upload it again, or paste values",
     ]
 
 
