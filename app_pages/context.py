@@ -29,13 +29,7 @@ from assistant.context.budget import (
     largest_gaps_first,
     read_budget_file,
 )
-from assistant.context.budget_io import (
-    BudgetRow,
-    budget_file_of,
-    parse_budget_csv,
-    parse_budget_xlsx,
-    rows_of_budget_file,
-)
+from assistant.context.budget_io import BudgetRow, budget_file_of, read_budget_upload, rows_of_budget_file
 from assistant.context.budget_templates import budget_template_csv, budget_template_xlsx
 from assistant.context.data_files import DataFileError
 from assistant.context.rocks_io import COLUMNS as ROCK_COLUMNS
@@ -62,7 +56,7 @@ CONFIRM = "ctx_confirm"  # "demo" | "clear-budget" | "clear-big_rocks": awaiting
 ROCKS_BASE = "ctx_rocks_base"  # (version read, rows as table records): what this tab's edits start from
 ROCKS_NONCE = "ctx_rocks_nonce"  # bumped to give the table a fresh editor
 ROCKS_PROBLEMS = "ctx_rocks_problems"
-UPLOAD = "ctx_budget_upload"  # {"name", "rows", "version"}: a checked file awaiting "Save budget"
+UPLOAD = "ctx_budget_upload"  # {"id", "rows", "note", "version"}: a checked file awaiting "Save budget"
 UPLOAD_NONCE = "ctx_upload_nonce"
 CONFLICT = "ctx_conflict"  # kind whose save lost to another tab
 CALENDAR_PANEL = "ui.calendar_panel"
@@ -435,8 +429,9 @@ def _upload(stored: StoredContext | None) -> None:
     st.markdown("**Replace with your own file**")
     st.caption(
         "One row per area: area, owner, plan (full-year budget), actual (spent to date), forecast (full year), "
-        "notes, and optionally plan_to_date. Values only: formulas are refused. Nothing is saved until you click "
-        "Save budget."
+        "notes, and optionally plan_to_date. Your own sheet works too: Department, Budget, YTD actual, Projection "
+        "or Comments are read as these, other columns are ignored, and a formula counts as the value Excel saved "
+        "with it. Nothing is saved until you click Save budget."
     )
     with st.container(horizontal=True, gap="small"):
         st.download_button(
@@ -466,21 +461,21 @@ def _upload(stored: StoredContext | None) -> None:
         return
     pending = st.session_state.get(UPLOAD)
     if pending is None or pending["id"] != uploaded.file_id:
-        data = uploaded.getvalue()
-        parse = parse_budget_xlsx if uploaded.name.lower().endswith(".xlsx") else parse_budget_csv
         try:
-            parsed = parse(data)
+            upload = read_budget_upload(uploaded.getvalue(), uploaded.name)
         except ContextInputError as e:
             logger.info("user_id=<%s>, problems=<%s> | budget file refused", user_id, len(e.problems))
             st.session_state.pop(UPLOAD, None)
             _problems(e)
             return
-        pending = {"id": uploaded.file_id, "rows": parsed, "version": stored.version if stored is not None else None}
+        version = stored.version if stored is not None else None
+        pending = {"id": uploaded.file_id, "rows": upload.rows, "note": upload.columns.note(), "version": version}
         st.session_state[UPLOAD] = pending
     rows: list[BudgetRow] = pending["rows"]
     areas = f"{len(rows)} area" + ("" if len(rows) == 1 else "s")
     name = plain_text(uploaded.name)
-    st.success(f"{name}: {areas} checked, no problems. Review them, then save.", icon=":material/task_alt:")
+    note = f" {plain_text(pending['note'])}" if pending["note"] else ""  # header cells quoted as typed
+    st.success(f"{name}: {areas} checked, no problems.{note} Review them, then save.", icon=":material/task_alt:")
     _budget_table(budget_statuses(budget_file_of(rows)), "ctx-budget-preview")
     with st.container(horizontal=True, gap="small"):
         if st.button("Save budget", type="primary", icon=":material/save:", key="save-budget"):

@@ -3,10 +3,14 @@
 Columns (header names matched case-insensitively; spaces and dashes count as underscores):
 ``area``, ``owner``, ``plan`` (the full-year budget, more than 0), ``actual`` (spent to date),
 ``forecast`` (expected full-year spend), ``notes``, and optionally ``plan_to_date`` (what the
-plan expected to be spent by now; it drives the "spending ahead of plan" flag). Amounts may
+plan expected to be spent by now; it drives the "spending ahead of plan" flag); common other
+names ("Department", "Annual budget", "YTD actual", "Comments") are read as these, and any other
+column is ignored and named (:mod:`~assistant.context.budget_columns`). Amounts may
 carry a currency symbol and thousands separators (``$1,250,000``; the sign sets the budget's
 currency, "€" EUR, one for the whole file); in a ;-separated file (Excel's European layout) a
-decimal comma is read as one (``1200,50``, ``1.250.000,75``). Words or a formula are refused
+decimal comma is read as one (``1200,50``, ``1.250.000,75``). A workbook's formula is read as
+the value the spreadsheet last calculated and saved with it; one without (a file a program wrote
+and no spreadsheet saved) is refused, and so is a CSV's text starting with "=". Words are refused
 with the row and column, and so are a total row (it would count every amount twice: named so,
 or any row whose plan, actual and forecast add up the others), a decimal comma in a
 ,-separated file, a dot that could group thousands or mark decimals ("1.200": 1200 or 1.2?) in
@@ -22,14 +26,23 @@ import csv
 import io
 import logging
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.context.amounts import budget_amount, records_currency, total_rows
 from assistant.context.budget import BudgetArea, BudgetFile, BudgetThresholds
+from assistant.context.budget_columns import (
+    AMOUNTS,
+    COLUMNS,
+    REQUIRED,
+    BudgetColumns,
+    header_index,
+    match_header,
+)
+from assistant.context.budget_sheets import MAX_ROWS, workbook_rows
 from assistant.context.row_checks import (
     FORMULA,
     ContextInputError,
@@ -42,29 +55,15 @@ from assistant.context.row_checks import (
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 500
-MAX_COLUMNS = 40
-HEADER_SEARCH_ROWS = 5  # non-blank rows a title and notes above the header may take
-MAX_SHEETS = 20  # sheets of a workbook looked through for the budget's header
-# A workbook is a zip: 2 MB of it can unpack to gigabytes of XML that take minutes to read.
-MAX_UNPACKED_BYTES = 10 * 1024 * 1024  # the template is 10 KB unpacked, 500 full rows about 200 KB
-MAX_SHEET_ROWS = 5_000  # rows read, blank ones included
 AREA_CHARS = 120
 OWNER_CHARS = 120
 NOTES_CHARS = 2000
 
-COLUMNS = ("area", "owner", "plan", "actual", "forecast", "notes", "plan_to_date")
-REQUIRED = ("area", "plan", "actual", "forecast")
-AMOUNTS = ("plan", "actual", "forecast", "plan_to_date")
 # An area named like this is the sheet's own sum of the rows above: saved as an area, it would
 # count every amount twice in the totals the page and the agent give.
 _TOTAL_AREA = re.compile(r"(grand\s+)?(sub)?totals?|sum|all\s+areas", re.IGNORECASE)
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
-# What openpyxl raises on a damaged workbook: besides a bad zip, a part that is not XML or is
-# cut short (SyntaxError covers ElementTree's ParseError and lxml's XMLSyntaxError) and an
-# element with attributes its classes do not know (TypeError, AttributeError).
-_DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, SyntaxError, TypeError, AttributeError)
 
 
 class BudgetRow(BaseModel):
@@ -93,46 +92,34 @@ class BudgetRow(BaseModel):
     currency: str | None = Field(default=None, max_length=8)
 
 
-def _header_name(value: Any) -> str:
-    return "_".join(str(value or "").strip().lower().replace("-", " ").split())
+@dataclass(frozen=True)
+class BudgetUpload:
+    """A checked budget file: its rows, and which of its columns were read and ignored.
+
+    Attributes:
+        rows: The budget rows, in file order.
+        columns: The sheet's columns read as the budget's, and the ones ignored.
+    """
+
+    rows: list[BudgetRow]
+    columns: BudgetColumns
 
 
-def _check_header(cells: Sequence[Any], row: int) -> dict[str, int]:
-    """Map each known column to its position; unknown, duplicated and missing columns are problems."""
-    problems: list[Problem] = []
-    positions: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        name = _header_name(cell)
-        if not name:
-            continue
-        if name not in COLUMNS:
-            problems.append(Problem(row, None, f"unknown column '{str(cell).strip()[:40]}'"))
-        elif name in positions:
-            problems.append(Problem(row, name, "appears twice"))
-        else:
-            positions[name] = index
-    missing = [c for c in REQUIRED if c not in positions]
-    if missing:
-        problems.append(Problem(row, None, f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"))
-    if problems:
-        expected = ", ".join(COLUMNS[:-1]) + " (and optionally plan_to_date)"
-        raise ContextInputError(problems, summary=f"The header row does not match the template; expected {expected}.")
-    return positions
-
-
-def _header_and_rows(numbered: list[tuple[int, list[Any]]]) -> tuple[dict[str, int], list[tuple[int, list[Any]]]]:
-    """The header's column positions and the rows below it. A sheet may start with its title
-    and a note or two (a merged "FY2026 budget" row): the header is the first of the first
-    HEADER_SEARCH_ROWS rows that names every required column, else the first row (its problems named)."""
-    index = _header_index(numbered) or 0
+def _header_and_rows(numbered: list[tuple[int, list[Any]]]) -> tuple[BudgetColumns, list[tuple[int, list[Any]]]]:
+    """The header's columns and the rows below it with something in them. A sheet may start
+    with its title and a note or two (a merged "FY2026 budget" row): the header is the first of
+    the first few rows that names every required column, else the first row (its
+    problems named). A row with cells only in ignored columns (a quarter's subtotal) is skipped."""
+    index = header_index(numbered) or 0
     header_row, header = numbered[index]
-    return _check_header(header, header_row), numbered[index + 1 :]
+    below = numbered[index + 1 :]
+    columns = match_header(header, header_row, [cells for _, cells in below])
+    read = columns.positions.values()
+    return columns, [(n, cells) for n, cells in below if any(not is_blank(_at(cells, i)) for i in read)]
 
 
-def _header_index(numbered: list[tuple[int, list[Any]]]) -> int | None:
-    """Which of the first HEADER_SEARCH_ROWS rows names every required column, if one does."""
-    names = [{_header_name(cell) for cell in cells} for _, cells in numbered[:HEADER_SEARCH_ROWS]]
-    return next((i for i, found in enumerate(names) if all(c in found for c in REQUIRED)), None)
+def _at(cells: Sequence[Any], index: int) -> Any:
+    return cells[index] if index < len(cells) else None
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:
@@ -228,22 +215,6 @@ def _check_size(data: bytes, kind: str) -> None:
         )
 
 
-def _check_unpacked_size(data: bytes) -> None:
-    """Refuse a workbook whose parts unpack to more than MAX_UNPACKED_BYTES (zipfile never reads
-    past a part's declared size, so the declared sizes bound what openpyxl parses)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(item.file_size for item in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        return  # load_workbook says it is damaged
-    if unpacked > MAX_UNPACKED_BYTES:
-        mb = MAX_UNPACKED_BYTES // (1024 * 1024)
-        raise ContextInputError.single(
-            f"The workbook unpacks to {unpacked / 1024 / 1024:.0f} MB; up to {mb} MB are accepted. "
-            "Copy the budget sheet alone into a new workbook and upload that."
-        )
-
-
 def _csv_cell(text: str) -> Any:
     """A CSV cell as the row checks take it: text starting with ``=`` is a formula, refused in any
     column as in a workbook (a spreadsheet opening the file would run it), not saved as text."""
@@ -251,13 +222,40 @@ def _csv_cell(text: str) -> Any:
 
 
 def parse_budget_csv(data: bytes) -> list[BudgetRow]:
+    """Budget rows from an uploaded CSV: :func:`read_budget_csv`'s rows."""
+    return read_budget_csv(data).rows
+
+
+def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
+    """Budget rows from an uploaded XLSX: :func:`read_budget_xlsx`'s rows."""
+    return read_budget_xlsx(data).rows
+
+
+def read_budget_upload(data: bytes, filename: str) -> BudgetUpload:
+    """A budget file as uploaded: an ``.xlsx`` name is read as a workbook, any other as a CSV.
+
+    Args:
+        data: The file as uploaded.
+        filename: Its name.
+
+    Returns:
+        The rows, and the columns read and ignored.
+
+    Raises:
+        ContextInputError: See :func:`read_budget_csv` and :func:`read_budget_xlsx`.
+    """
+    read = read_budget_xlsx if filename.lower().endswith(".xlsx") else read_budget_csv
+    return read(data)
+
+
+def read_budget_csv(data: bytes) -> BudgetUpload:
     """Budget rows from an uploaded CSV (UTF-8, with or without BOM; comma, semicolon or tab).
 
     Args:
         data: The file as uploaded.
 
     Returns:
-        The rows, in file order.
+        The rows in file order, and the columns read and ignored.
 
     Raises:
         ContextInputError: The file is empty, too large, not text (binary, HTML, a spreadsheet),
@@ -308,10 +306,10 @@ def parse_budget_csv(data: bytes) -> list[BudgetRow]:
     ]
     if not numbered:
         raise ContextInputError.single("The CSV file is empty; download the template and fill it in.")
-    positions, records = _header_and_rows(numbered)
-    rows = budget_rows(records, positions, dot_groups_thousands=delimiter == ";")
-    logger.info("rows=<%s>, format=<csv> | budget file parsed", len(rows))
-    return rows
+    columns, records = _header_and_rows(numbered)
+    rows = budget_rows(records, columns.positions, dot_groups_thousands=delimiter == ";")
+    logger.info("rows=<%s>, ignored_columns=<%s>, format=<csv> | budget file parsed", len(rows), len(columns.ignored))
+    return BudgetUpload(rows, columns)
 
 
 def _quote_runs_to_the_end(text: str, delimiter: str) -> bool:
@@ -324,52 +322,21 @@ def _quote_runs_to_the_end(text: str, delimiter: str) -> bool:
     return False
 
 
-def _sheet_rows(sheet: Any) -> list[tuple[int, list[Any]]]:
-    """A sheet's non-blank rows as ``(row number, values)``, a formula's cell as FORMULA.
-
-    Raises:
-        ContextInputError: The sheet runs past MAX_SHEET_ROWS, or holds more than MAX_ROWS rows.
-    """
-    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
-
-    numbered: list[tuple[int, list[Any]]] = []
-    for read, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
-        if read > MAX_SHEET_ROWS:
-            raise ContextInputError.single(
-                f"The sheet runs past row {MAX_SHEET_ROWS:,}; delete the empty rows below the budget and save it again."
-            )
-        values: list[Any] = []
-        for cell in cells:
-            value = getattr(cell, "value", None)
-            if getattr(cell, "data_type", None) == "f" or isinstance(value, (ArrayFormula, DataTableFormula)):
-                value = FORMULA
-            values.append(value)
-        if all(is_blank(v) for v in values):
-            continue
-        row_number = next((c.row for c in cells if getattr(c, "row", None)), len(numbered) + 1)
-        numbered.append((int(row_number), values))
-        if len(numbered) > MAX_ROWS + 1:
-            raise ContextInputError.single(f"The sheet has more than {MAX_ROWS} rows; split it or remove empty rows.")
-    return numbered
-
-
-def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
+def read_budget_xlsx(data: bytes) -> BudgetUpload:
     """Budget rows from the first sheet of an uploaded XLSX whose header names the columns (a
-    summary or cover sheet before it is passed over); cells holding formulas are refused.
+    summary or cover sheet before it is passed over). A formula's cell is read as the value the
+    spreadsheet saved with it; a formula without one is refused in the columns read.
 
     Args:
         data: The file as uploaded.
 
     Returns:
-        The rows, in file order.
+        The rows in file order, and the columns read and ignored.
 
     Raises:
-        ContextInputError: The file is empty, too large, not an .xlsx workbook, holds formulas,
-            or any row has a problem; every problem is listed and nothing is saved.
+        ContextInputError: The file is empty, too large, not an .xlsx workbook, holds a formula
+            never calculated, or any row has a problem; every problem is listed and nothing is saved.
     """
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     _check_size(data, "Excel")
     if data.startswith(_OLE_MAGIC):
         raise ContextInputError.single(
@@ -377,40 +344,13 @@ def parse_budget_xlsx(data: bytes) -> list[BudgetRow]:
         )
     if not data.startswith(_ZIP_MAGIC):
         raise ContextInputError.single("This is not an Excel .xlsx workbook; upload an .xlsx file or a CSV.")
-    _check_unpacked_size(data)
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (InvalidFileException, *_DAMAGED) as e:
-        logger.info("error=<%s> | budget workbook cannot be opened", type(e).__name__)
-        raise ContextInputError.single(
-            "This Excel file cannot be opened (it is damaged or not a workbook); save it again as .xlsx."
-        ) from e
-    try:
-        if not book.worksheets:
-            raise ContextInputError.single("The workbook has no sheet; download the template and fill it in.")
-        # A workbook may open on a summary or cover sheet: the budget is the first sheet whose header
-        # names the columns (else the first sheet, its header's problems named).
-        first: list[tuple[int, list[Any]]] | None = None
-        for sheet in book.worksheets[:MAX_SHEETS]:
-            numbered = _sheet_rows(sheet)
-            first = numbered if first is None else first
-            if _header_index(numbered) is not None:
-                break
-        else:
-            numbered = first or []
-    except ContextInputError:
-        raise
-    except _DAMAGED as e:
-        logger.info("error=<%s> | budget workbook cannot be read", type(e).__name__)
-        raise ContextInputError.single("This Excel file cannot be read (it is damaged); save it again as .xlsx.") from e
-    finally:
-        book.close()
+    numbered = workbook_rows(data)
     if not numbered:
         raise ContextInputError.single("The first sheet is empty; download the template and fill it in.")
-    positions, records = _header_and_rows(numbered)
-    rows = budget_rows(records, positions)
-    logger.info("rows=<%s>, format=<xlsx> | budget file parsed", len(rows))
-    return rows
+    columns, records = _header_and_rows(numbered)
+    rows = budget_rows(records, columns.positions)
+    logger.info("rows=<%s>, ignored_columns=<%s>, format=<xlsx> | budget file parsed", len(rows), len(columns.ignored))
+    return BudgetUpload(rows, columns)
 
 
 def budget_file_of(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from assistant.context.budget_io import COLUMNS
+from assistant.context.budget_columns import COLUMNS
 
 TEMPLATE_ROWS: tuple[tuple[str, str, int, int, int, str, int], ...] = (
     ("Engineering", "Priya Raman (CTO)", 18_500_000, 11_900_000, 19_600_000, "Contractors above plan", 11_100_000),

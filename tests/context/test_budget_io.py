@@ -19,11 +19,14 @@ from assistant.context.budget_io import (
     budget_file_of,
     parse_budget_csv,
     parse_budget_xlsx,
+    read_budget_csv,
+    read_budget_xlsx,
     rows_of_budget_file,
 )
-from assistant.context.budget_templates import budget_template_xlsx
-from assistant.context.row_checks import ContextInputError
+from assistant.context.budget_templates import budget_template_csv, budget_template_xlsx
+from assistant.context.row_checks import UNCALCULATED_MESSAGE, ContextInputError
 from tests.fixtures.streamlit_server import ROOT
+from tests.fixtures.workbooks import executive_results, executive_sheet, saved_by_excel, workbook_bytes
 
 HEADER = "area,owner,plan,actual,forecast,notes\n"
 
@@ -113,13 +116,13 @@ def test_every_problem_listed_in_row_then_column_order() -> None:
     ]
 
 
-def test_formulas_in_xlsx_are_refused_in_any_column() -> None:
+def test_formulas_never_calculated_in_xlsx_are_refused_in_any_column_read() -> None:
     data = xlsx(
         [["area", "plan", "actual", "forecast", "notes"], ["Eng", 100, 50, 90, "ok"], ["Ops", "=B2*2", 5, 6, "=A2"]]
     )
     assert problems(data, parse_budget_xlsx) == [
-        "row 3, column plan: formulas are not accepted; paste values",
-        "row 3, column notes: formulas are not accepted; paste values",
+        f"row 3, column plan: {UNCALCULATED_MESSAGE}",
+        f"row 3, column notes: {UNCALCULATED_MESSAGE}",
     ]
 
 
@@ -263,12 +266,11 @@ def test_an_xlsx_that_unpacks_to_far_more_than_a_budget_is_refused_at_once() -> 
     assert time.process_time() - started < 2
 
 
-def test_missing_and_unknown_columns_are_named() -> None:
-    found = problems(b"area,budget,actual,owner,owner\nEng,1,1,x,y\n")
+def test_missing_and_repeated_columns_are_named_and_others_ignored() -> None:
+    found = problems(b"area,budget,actual,owner,owner,variance\nEng,1,1,x,y,0\n")
     assert found == [
-        "row 1: unknown column 'budget'",
-        "row 1, column owner: appears twice",
-        "row 1: missing columns: plan, forecast",
+        "row 1, column owner: “owner” appears twice (columns D and E); keep one",
+        "row 1: missing column forecast; name it forecast, full year forecast or projection",
     ]
 
 
@@ -292,7 +294,11 @@ def test_a_title_above_the_header_is_skipped_and_rows_keep_their_sheet_numbers()
     csv_data = b"FY2026 budget (USD),,,\r\nPrepared by Finance,,,\r\narea,plan,actual,forecast\r\nOps,100,50,90\r\n"
     assert [(r.area, r.plan) for r in parse_budget_csv(csv_data)] == [("Ops", 100)]
     # without a header among the first rows, the first row is named as before
-    assert problems(b"Budget,,,\nEng,1,1,1\n")[-1] == "row 1: missing columns: area, plan, actual, forecast"
+    assert problems(b"Budget,,,\nEng,1,1,1\n") == [
+        "row 1: missing column area; name it area, department or category",
+        "row 1: missing column actual; name it actual, actuals or spent",
+        "row 1: missing column forecast; name it forecast, full year forecast or projection",
+    ]
 
 
 def test_a_workbook_that_opens_on_a_summary_sheet_is_read_from_its_budget_sheet() -> None:
@@ -371,3 +377,103 @@ def test_a_negative_number_in_an_excel_cell_is_a_problem_of_its_row() -> None:
         "row 2, column actual: '-5' is negative; amounts must be 0 or more",
         "row 3, column forecast: '-2.5' is negative; amounts must be 0 or more",
     ]
+
+
+def test_an_executives_own_workbook_is_read_with_its_names_saved_formula_values_and_extra_columns() -> None:
+    """A finance workbook was refused whole: "unknown column 'Cost center'", "missing columns:
+    area, plan, actual, forecast" and "formulas are not accepted; paste values" on every total."""
+    upload = read_budget_xlsx(saved_by_excel(executive_sheet(), executive_results()))
+    assert upload.rows == [
+        BudgetRow(
+            area="Engineering",
+            owner="Priya Raman",
+            plan=18_500_000,
+            actual=11_900_000,
+            forecast=15_866_666.666666666,
+            notes="Contractors",
+        ),
+        BudgetRow(
+            area="Marketing", owner="Rachel Kim", plan=6_000_000, actual=2_700_000, forecast=3_600_000, notes="Behind"
+        ),
+        BudgetRow(area="Sales", owner="Tom Lee", plan=9_800_000, actual=7_200_000, forecast=9_600_000),
+    ]
+    assert upload.columns.ignored == ("Cost center", "Q1", "Q2", "Q3", "Variance", "% spent")
+    assert upload.columns.note() == (
+        "Read area from “Department”, plan from “Annual budget”, actual from “YTD actual”, "
+        "forecast from “Full-year forecast”, notes from “Comments”. "
+        "Ignored columns: Cost center, Q1, Q2, Q3, Variance, % spent."
+    )
+
+
+def test_a_formula_whose_result_was_never_saved_is_refused_saying_what_to_do() -> None:
+    """A workbook a program wrote holds formulas without results: read as nothing, the actuals
+    would be empty or zero. Refused in the columns read; in an ignored column it never matters."""
+    data = workbook_bytes(executive_sheet())  # openpyxl saves no results
+    assert problems(data, parse_budget_xlsx) == [
+        f"row {row}, column {column}: is a formula whose result was never saved (the file was written by a "
+        "program, not by a spreadsheet); open it in Excel or LibreOffice, save it and upload it again, or paste values"
+        for row in (4, 5, 6)
+        for column in (["actual", "forecast"] if row != 5 else ["actual", "forecast", "notes"])
+    ]
+    results = executive_results()
+    del results["Budget FY26"]["K5"], results["Budget FY26"]["J4"]  # variance, % spent: ignored columns
+    results["Budget FY26"]["L5"] = ""  # =IF(…,"Behind","") gave empty text: saved as such, not missing
+    rows = parse_budget_xlsx(saved_by_excel(executive_sheet(), results))
+    assert [(r.area, r.actual, r.notes) for r in rows] == [
+        ("Engineering", 11_900_000, "Contractors"),
+        ("Marketing", 2_700_000, ""),
+        ("Sales", 7_200_000, ""),
+    ]
+
+
+def test_a_formulas_error_and_a_formula_total_row_are_refused_as_in_a_typed_sheet() -> None:
+    book = executive_sheet()
+    sheet = book["Budget FY26"]
+    sheet.append([None, "Total", None, "=SUM(D4:D6)", None, None, None, "=SUM(H4:H6)", "=SUM(I4:I6)"])
+    results = executive_results()
+    results["Budget FY26"] |= {"D7": 34_300_000, "H7": 21_800_000, "I7": 29_066_666.666666666, "I6": "#DIV/0!"}
+    assert problems(saved_by_excel(book, results), parse_budget_xlsx) == [
+        "row 6, column forecast: is #DIV/0!, an error of the sheet's formula; fix it or type the amount",
+        "row 7, column area: 'Total' looks like a total row; remove it: the page adds the areas up itself",
+    ]
+
+
+def test_a_csv_with_its_own_names_and_extra_columns_is_read_and_a_formula_in_it_still_refused() -> None:
+    data = (
+        b"Cost center,Department,Budget,Spent,Projection,Variance,Comment\n"
+        b"4100,Engineering,100,50,90,-10,ok\n"
+        b",,,,,,\n"
+        b"4199,,,,,=F2,\n"  # a subtotal in the ignored columns only: not a row of the budget
+        b"4200,Sales,200,20,180,-20,\n"
+    )
+    upload = read_budget_csv(data)
+    assert [(r.area, r.plan, r.actual, r.forecast, r.notes) for r in upload.rows] == [
+        ("Engineering", 100, 50, 90, "ok"),
+        ("Sales", 200, 20, 180, ""),
+    ]
+    assert upload.columns.ignored == ("Cost center", "Variance")
+    assert problems(data.replace(b"100,50,90", b"100,=C2/2,90")) == [
+        "row 2, column actual: formulas are not accepted; paste values"
+    ]
+
+
+def test_two_names_for_one_column_read_the_first_in_order_and_name_both() -> None:
+    """ "Department" and "Category", "Plan" and "Budget": one is read by a fixed order (the
+    template's name first), never guessed per file, and the note says which."""
+    upload = read_budget_csv(b"Category,Department,Budget,Plan,Actuals,Forecast,Lead\nOps,Operations,1,100,50,90,Kim\n")
+    assert [(r.area, r.plan, r.owner) for r in upload.rows] == [("Operations", 100, "Kim")]
+    assert upload.columns.note() == (
+        "Read area from “Department”, owner from “Lead”, actual from “Actuals”. Ignored columns: Category, Budget."
+    )
+
+
+def test_a_repeated_column_a_missing_one_and_an_unnamed_one_are_named() -> None:
+    assert problems(b"Department,Budget,budget,Owner,owner\nEng,1,2,x,y\n") == [
+        "row 1, column owner: “Owner” appears twice (columns D and E); keep one",
+        "row 1, column plan: “Budget” appears twice (columns B and C); keep one",
+        "row 1: missing column actual; name it actual, actuals or spent",
+        "row 1: missing column forecast; name it forecast, full year forecast or projection",
+    ]
+    upload = read_budget_csv(b"area,,plan,actual,forecast,,Q1,Q1\nOps,x,1,1,1,,5,6\n")
+    assert upload.columns.ignored == ("column B (no header)", "Q1", "Q1")  # column F is empty: not named
+    assert read_budget_csv(budget_template_csv()).columns.note() == ""  # the template's own sheet: nothing to say

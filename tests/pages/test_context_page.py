@@ -226,18 +226,18 @@ def test_bad_csv_shows_every_problem_and_saves_nothing(engine: Callable[[str], E
     assert "Demo data" in " ".join(badges(at))
 
 
-def test_a_refused_files_cells_are_quoted_as_typed_not_as_markdown(engine: Callable[[str], Engine]) -> None:
-    """The problems list quotes bad cells back: a header cell ``![x](https://evil.example/p.png)``
-    was drawn as an image (the browser fetched that address) and ``:red[...]`` as coloured text."""
+def test_a_files_header_cells_are_quoted_as_typed_not_as_markdown(engine: Callable[[str], Engine]) -> None:
+    """The page quotes header cells back: a header cell ``![x](https://evil.example/p.png)`` was
+    drawn as an image (the browser fetched that address) and ``:red[...]`` as coloured text, in
+    the problems list then, in the ignored columns named now."""
     engine(ALICE)
     at = open_page()
-    bad = b"area,owner,plan,actual,forecast,notes,![x](https://evil.example/p.png),:red[ok]\nEngineering,,1,1,1,,,\n"
-    budget_uploader(at).set_value(("budget.csv", bad, "text/csv"))
+    extra = b"area,owner,plan,actual,forecast,notes,![x](https://evil.example/p.png),:red[ok]\nEngineering,,1,1,1,,,\n"
+    budget_uploader(at).set_value(("budget.csv", extra, "text/csv"))
     at.run()
-    (error,) = [str(e.value) for e in at.error]
-    assert error.count("unknown column") == 2
-    assert "![x](" not in error and ":red[" not in error
-    assert "evil.example" in error
+    (success,) = [str(e.value) for e in at.success]
+    assert "Ignored columns: " in success and "![x](" not in success and ":red[" not in success, success
+    assert "evil.example" in success
 
 
 def test_xlsx_with_a_formula_is_refused(engine: Callable[[str], Engine]) -> None:
@@ -255,8 +255,37 @@ def test_xlsx_with_a_formula_is_refused(engine: Callable[[str], Engine]) -> None
     at = open_page()
     budget_uploader(at).set_value(("budget.xlsx", out.getvalue(), "application/octet-stream"))
     at.run()
-    assert "row 3, column plan: formulas are not accepted; paste values" in " ".join(str(e.value) for e in at.error)
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "row 3, column plan: is a formula whose result was never saved" in errors
+    assert "open it in Excel or LibreOffice, save it and upload it again, or paste values" in errors
     assert ContextStore(db).get(ALICE, "budget") is None
+
+
+def test_an_executives_own_workbook_is_accepted_naming_what_was_read_and_ignored(
+    engine: Callable[[str], Engine],
+) -> None:
+    """A finance workbook (its own column names, quarters and variance beside the budget,
+    formulas saved with their values) was refused whole: "unknown column 'Cost center'"."""
+    from tests.fixtures.workbooks import executive_results, executive_sheet, saved_by_excel
+
+    db = engine(ALICE)
+    at = open_page()
+    data = saved_by_excel(executive_sheet(), executive_results())
+    budget_uploader(at).set_value(("FY26 budget.xlsx", data, "application/octet-stream"))
+    at.run()
+    assert not at.error, [str(e.value) for e in at.error]
+    (success,) = [str(e.value).replace("\\", "") for e in at.success]
+    assert success.startswith("FY26 budget.xlsx: 3 areas checked, no problems."), success
+    assert "Read area from “Department”, plan from “Annual budget”, actual from “YTD actual”" in success
+    assert "Ignored columns: Cost center, Q1, Q2, Q3, Variance, % spent." in success
+    button(at, "save-budget")
+    stored = ContextStore(db).get(ALICE, "budget")
+    assert stored is not None
+    assert [(r.area, r.plan, r.actual, r.forecast) for r in stored.budget_rows()] == [
+        ("Engineering", 18_500_000, 11_900_000, 15_866_666.666666666),
+        ("Marketing", 6_000_000, 2_700_000, 3_600_000),
+        ("Sales", 9_800_000, 7_200_000, 9_600_000),
+    ]
 
 
 def test_a_save_over_another_tabs_change_is_a_conflict(engine: Callable[[str], Engine]) -> None:

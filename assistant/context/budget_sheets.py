@@ -1,0 +1,136 @@
+"""A budget workbook's rows as values: the budget's sheet found, each formula read as the value the spreadsheet saved.
+
+A workbook is opened twice, read-only: once for the values Excel or LibreOffice calculated and
+saved with each formula (``data_only=True``), once to tell a formula's cell from a typed one. A
+formula's cell is its saved value; a formula without one (a file a program wrote and no
+spreadsheet ever saved) is :data:`~assistant.context.row_checks.UNCALCULATED`, refused only if
+the budget reads its column. A workbook may open on a summary or cover sheet: the budget is the
+first sheet whose header names the budget's columns.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from typing import Any
+
+from assistant.context.budget_columns import header_index
+from assistant.context.row_checks import UNCALCULATED, ContextInputError, is_blank
+
+logger = logging.getLogger(__name__)
+
+MAX_ROWS = 500  # budget rows; a sheet with more is refused
+MAX_COLUMNS = 40
+MAX_SHEETS = 20  # sheets of a workbook looked through for the budget's header
+# A workbook is a zip: 2 MB of it can unpack to gigabytes of XML that take minutes to read.
+MAX_UNPACKED_BYTES = 10 * 1024 * 1024  # the template is 10 KB unpacked, 500 full rows about 200 KB
+MAX_SHEET_ROWS = 5_000  # rows read, blank ones included
+# What openpyxl raises on a damaged workbook: besides a bad zip, a part that is not XML or is
+# cut short (SyntaxError covers ElementTree's ParseError and lxml's XMLSyntaxError) and an
+# element with attributes its classes do not know (TypeError, AttributeError).
+_DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, SyntaxError, TypeError, AttributeError)
+
+
+def workbook_rows(data: bytes) -> list[tuple[int, list[Any]]]:
+    """The budget sheet's non-blank rows as ``(row number, values)``: the first sheet whose header
+    names the budget's columns, else the first sheet (its header's problems named later).
+
+    Args:
+        data: An .xlsx file (a zip).
+
+    Returns:
+        The rows, numbered as the sheet shows them.
+
+    Raises:
+        ContextInputError: The workbook unpacks too large, is damaged, has no sheet, or its sheet
+            runs too long.
+    """
+    _check_unpacked_size(data)
+    values = _open_workbook(data, data_only=True)
+    try:
+        formulas = _open_workbook(data, data_only=False)
+    except ContextInputError:
+        values.close()
+        raise
+    try:
+        if not values.worksheets:
+            raise ContextInputError.single("The workbook has no sheet; download the template and fill it in.")
+        first: list[tuple[int, list[Any]]] | None = None
+        for sheet, formula_sheet in zip(values.worksheets[:MAX_SHEETS], formulas.worksheets, strict=False):
+            numbered = _sheet_rows(sheet, formula_sheet)
+            first = numbered if first is None else first
+            if header_index(numbered) is not None:
+                return numbered
+        return first or []
+    except ContextInputError:
+        raise
+    except _DAMAGED as e:
+        logger.info("error=<%s> | budget workbook cannot be read", type(e).__name__)
+        raise ContextInputError.single("This Excel file cannot be read (it is damaged); save it again as .xlsx.") from e
+    finally:
+        values.close()
+        formulas.close()
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_UNPACKED_BYTES (zipfile never reads
+    past a part's declared size, so the declared sizes bound what openpyxl parses)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return  # load_workbook says it is damaged
+    if unpacked > MAX_UNPACKED_BYTES:
+        mb = MAX_UNPACKED_BYTES // (1024 * 1024)
+        raise ContextInputError.single(
+            f"The workbook unpacks to {unpacked / 1024 / 1024:.0f} MB; up to {mb} MB are accepted. "
+            "Copy the budget sheet alone into a new workbook and upload that."
+        )
+
+
+def _sheet_rows(values: Any, formulas: Any) -> list[tuple[int, list[Any]]]:
+    """A sheet's non-blank rows as ``(row number, values)``, read from the sheet opened twice: for
+    the values the spreadsheet saved (``values``) and for its formulas (``formulas``). A formula's
+    cell is its saved value; without one it is UNCALCULATED.
+
+    Raises:
+        ContextInputError: The sheet runs past MAX_SHEET_ROWS, or holds more than MAX_ROWS rows.
+    """
+    numbered: list[tuple[int, list[Any]]] = []
+    pairs = zip(values.iter_rows(max_col=MAX_COLUMNS), formulas.iter_rows(max_col=MAX_COLUMNS), strict=False)
+    for read, (cells, formula_cells) in enumerate(pairs, start=1):
+        if read > MAX_SHEET_ROWS:
+            raise ContextInputError.single(
+                f"The sheet runs past row {MAX_SHEET_ROWS:,}; delete the empty rows below the budget and save it again."
+            )
+        row = [getattr(cell, "value", None) for cell in cells]
+        for index, formula in enumerate(formula_cells):
+            if getattr(formula, "data_type", None) == "f" and index < len(row) and row[index] is None:
+                row[index] = _unsaved(cells[index])
+        if all(is_blank(v) for v in row):
+            continue
+        row_number = next((c.row for c in cells if getattr(c, "row", None)), len(numbered) + 1)
+        numbered.append((int(row_number), row))
+        if len(numbered) > MAX_ROWS + 1:
+            raise ContextInputError.single(f"The sheet has more than {MAX_ROWS} rows; split it or remove empty rows.")
+    return numbered
+
+
+def _unsaved(cell: Any) -> Any:
+    """A formula's cell the spreadsheet saved no value with: "" for empty text (``t="str"``, an
+    ``=IF(…,"",…)``), else UNCALCULATED (never calculated: a file a program wrote)."""
+    return "" if getattr(cell, "data_type", None) == "str" else UNCALCULATED
+
+
+def _open_workbook(data: bytes, *, data_only: bool) -> Any:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+    except (InvalidFileException, *_DAMAGED) as e:
+        logger.info("error=<%s> | budget workbook cannot be opened", type(e).__name__)
+        raise ContextInputError.single(
+            "This Excel file cannot be opened (it is damaged or not a workbook); save it again as .xlsx."
+        ) from e
