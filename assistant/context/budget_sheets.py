@@ -106,8 +106,8 @@ def _sheet_rows(values: Any, formulas: Any) -> list[tuple[int, list[Any]]]:
             )
         row = [getattr(cell, "value", None) for cell in cells]
         for index, formula in enumerate(formula_cells):
-            if getattr(formula, "data_type", None) == "f" and index < len(row) and row[index] is None:
-                row[index] = _unsaved(cells[index])
+            if getattr(formula, "data_type", None) == "f" and index < len(row):
+                row[index] = _formula_value(row[index], cells[index])
         if all(is_blank(v) for v in row):
             continue
         row_number = next((c.row for c in cells if getattr(c, "row", None)), len(numbered) + 1)
@@ -117,9 +117,14 @@ def _sheet_rows(values: Any, formulas: Any) -> list[tuple[int, list[Any]]]:
     return numbered
 
 
-def _unsaved(cell: Any) -> Any:
-    """A formula's cell the spreadsheet saved no value with: "" for empty text (``t="str"``, an
+def _formula_value(saved: Any, cell: Any) -> Any:
+    """A formula's cell: the value the spreadsheet saved, a number to the cent (``=H4/9*12`` is
+    15866666.67, not 15866666.666666666); with none saved, "" for empty text (``t="str"``, an
     ``=IF(…,"",…)``), else UNCALCULATED (never calculated: a file a program wrote)."""
+    if isinstance(saved, float):
+        return round(saved, 2)
+    if saved is not None:
+        return saved
     return "" if getattr(cell, "data_type", None) == "str" else UNCALCULATED
 
 

@@ -389,7 +389,7 @@ def test_an_executives_own_workbook_is_read_with_its_names_saved_formula_values_
             owner="Priya Raman",
             plan=18_500_000,
             actual=11_900_000,
-            forecast=15_866_666.666666666,
+            forecast=15_866_666.67,  # =H4/9*12, to the cent
             notes="Contractors",
         ),
         BudgetRow(

@@ -282,7 +282,7 @@ def test_an_executives_own_workbook_is_accepted_naming_what_was_read_and_ignored
     stored = ContextStore(db).get(ALICE, "budget")
     assert stored is not None
     assert [(r.area, r.plan, r.actual, r.forecast) for r in stored.budget_rows()] == [
-        ("Engineering", 18_500_000, 11_900_000, 15_866_666.666666666),
+        ("Engineering", 18_500_000, 11_900_000, 15_866_666.67),
         ("Marketing", 6_000_000, 2_700_000, 3_600_000),
         ("Sales", 9_800_000, 7_200_000, 9_600_000),
     ]
