@@ -9,17 +9,24 @@ order is read and the other is ignored, and both are said. Every other column is
 named. A header cell repeating the name read (two "Owner" columns), or a required column with
 no name at all, is a problem of the header row.
 
+A header may end with its unit in brackets: a currency ("Budget ($)", "Spent (EUR)") sets the
+budget's currency when the amounts carry no sign, and a scale ("Budget ($K)", "Forecast (in
+millions)", "Plan ('000)") multiplies its column's amounts. Any other bracket is part of the
+name ("Actual (YTD)" is "actual_ytd"); "Spent (%)" names no column, and is ignored.
+
 A "Cost center" is never the area: it is usually a code (4100, "CC-ENG") beside the
 department's name, so a sheet with both is read by department, never ambiguously.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from assistant.context.amounts import CURRENCY_CODES, CURRENCY_SIGNS
 from assistant.context.row_checks import ContextInputError, FormulaCell, Problem, is_blank, shorten
 
 COLUMNS = ("area", "owner", "plan", "actual", "forecast", "notes", "plan_to_date")
@@ -61,13 +68,56 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 _COLUMN_OF = {name: column for column, names in SYNONYMS.items() for name in names}
 IGNORED_NAMED = 12  # ignored columns named one by one; the rest are counted
 HEADER_SEARCH_ROWS = 5  # non-blank rows a title and notes above the header may take
+_UNIT = re.compile(r"(?P<name>.*?)\s*[(\[](?P<unit>[^()\[\]]*)[)\]]\s*")
+_CURRENCY = {**{sign: code for sign, code in CURRENCY_CODES.items()}, **{c.lower(): c for c in CURRENCY_SIGNS}}
+_SCALES = {"k": 1e3, "000": 1e3, "000s": 1e3, "'000": 1e3, "'000s": 1e3, "thousand": 1e3, "thousands": 1e3}
+_SCALES |= {"m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6}
+_CURRENCY_WORD = "|".join(re.escape(c) for c in _CURRENCY)
+_SCALE_WORD = "|".join(re.escape(s) for s in sorted(_SCALES, key=len, reverse=True))
+_UNIT_WORDS = (
+    re.compile(rf"(?P<currency>{_CURRENCY_WORD})?(?P<scale>{_SCALE_WORD})?"),
+    re.compile(rf"(?P<scale>{_SCALE_WORD})(?P<currency>{_CURRENCY_WORD})"),
+)
+
+
+@dataclass(frozen=True)
+class HeaderCell:
+    """A header cell as it is matched.
+
+    Attributes:
+        name: Lower case, spaces and dashes as underscores, its unit left out ("" for none).
+        currency: The currency its unit names ("EUR"), if any.
+        scale: What its amounts are multiplied by (1000 for "$K").
+    """
+
+    name: str
+    currency: str | None = None
+    scale: float = 1.0
+
+
+def _name(text: str) -> str:
+    return "_".join(text.strip().lower().replace("-", " ").replace("(", " ").replace(")", " ").split())
+
+
+def read_header(value: Any) -> HeaderCell:
+    """A header cell's name and the unit its brackets give ("Budget ($K)": budget, USD, ×1000)."""
+    if isinstance(value, FormulaCell) or is_blank(value):
+        return HeaderCell("")
+    text = str(value).strip()
+    bracket = _UNIT.fullmatch(text)
+    if bracket is not None:
+        unit = re.sub(r"\s+", "", re.sub(r"\bin\b", " ", bracket["unit"].lower()))
+        for pattern in _UNIT_WORDS:
+            words = pattern.fullmatch(unit)
+            if words is not None and unit:
+                currency = _CURRENCY[words["currency"]] if words["currency"] else None
+                return HeaderCell(_name(bracket["name"]), currency, _SCALES.get(words["scale"] or "", 1.0))
+    return HeaderCell(_name(text))
 
 
 def header_name(value: Any) -> str:
-    """A header cell as it is matched: lower case, spaces and dashes as underscores ("" for none)."""
-    if isinstance(value, FormulaCell) or is_blank(value):
-        return ""
-    return "_".join(str(value).strip().lower().replace("-", " ").split())
+    """A header cell as it is matched: lower case, spaces and dashes as underscores, without its unit."""
+    return read_header(value).name
 
 
 def column_of(value: Any) -> str | None:
@@ -109,17 +159,26 @@ class BudgetColumns:
     positions: dict[str, int]
     headers: dict[str, str]
     ignored: tuple[str, ...]
+    scales: dict[str, float] = field(default_factory=dict)
+    currency: str | None = None
 
     def renamed(self) -> list[tuple[str, str]]:
-        """``(budget column, header)`` for each column read under another name than the template's."""
-        return [(c, self.headers[c]) for c in COLUMNS if c in self.headers and header_name(self.headers[c]) != c]
+        """``(budget column, header)`` for each column read under another name than the template's, or scaled."""
+        return [
+            (c, self.headers[c])
+            for c in COLUMNS
+            if c in self.headers and (header_name(self.headers[c]) != c or c in self.scales)
+        ]
 
     def note(self) -> str:
         """What was read from where and what was ignored, as sentences ("" when the sheet is the template's)."""
         parts = []
-        renamed = self.renamed()
+        renamed = [
+            f"{c.replace('_', ' ')} from “{h}”" + (f" ×{self.scales[c]:,.0f}" if c in self.scales else "")
+            for c, h in self.renamed()
+        ]
         if renamed:
-            parts.append("Read " + ", ".join(f"{c.replace('_', ' ')} from “{h}”" for c, h in renamed) + ".")
+            parts.append("Read " + ", ".join(renamed) + ".")
         if self.ignored:
             named = ", ".join(self.ignored[:IGNORED_NAMED])
             rest = len(self.ignored) - IGNORED_NAMED
@@ -187,4 +246,11 @@ def match_header(cells: Sequence[Any], row: int, data: Sequence[Sequence[Any]]) 
         elif any(index < len(r) and not is_blank(r[index]) for r in data):
             ignored.append(f"column {column_letter(index)} (no header)")
     headers = {c: _written(cells[i]) for c, i in positions.items()}
-    return BudgetColumns(positions=positions, headers=headers, ignored=tuple(ignored))
+    units = {c: read_header(cells[i]) for c, i in positions.items() if c in AMOUNTS}
+    scales = {c: unit.scale for c, unit in units.items() if unit.scale != 1}
+    currencies = {unit.currency: headers[c] for c, unit in units.items() if unit.currency}
+    if len(currencies) > 1:
+        named = " and ".join(f"“{h}”" for h in currencies.values())
+        raise ContextInputError([Problem(row, None, f"{named} name two currencies; a budget is in one")])
+    currency = next(iter(currencies), None)
+    return BudgetColumns(positions, headers, tuple(ignored), scales=scales, currency=currency)

@@ -26,7 +26,7 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,7 +128,12 @@ def _problem_order(problem: Problem) -> tuple[int, int]:
 
 
 def budget_rows(
-    records: Iterable[tuple[int, Sequence[Any]]], positions: dict[str, int], *, dot_groups_thousands: bool = False
+    records: Iterable[tuple[int, Sequence[Any]]],
+    positions: dict[str, int],
+    *,
+    dot_groups_thousands: bool = False,
+    scales: Mapping[str, float] | None = None,
+    currency: str | None = None,
 ) -> list[BudgetRow]:
     """Check every data row and build the budget rows, or raise one error listing every problem.
 
@@ -137,6 +142,8 @@ def budget_rows(
         positions: Column name → cell index (from the header).
         dot_groups_thousands: The file may use "." to group thousands (a ;-separated CSV): an
             amount like "1.200" could be 1200 or 1.2, and is refused rather than guessed.
+        scales: Amount column → what its amounts are multiplied by (a "Budget ($K)" header).
+        currency: The currency the header names ("Budget (EUR)"), when the amounts carry no sign.
 
     Returns:
         The rows, in file order.
@@ -161,7 +168,10 @@ def budget_rows(
         owner = clean_text(cell("owner"), limit=OWNER_CHARS, column="owner", row=number, problems=problems)
         notes = clean_text(cell("notes"), limit=NOTES_CHARS, column="notes", row=number, problems=problems)
         amounts = {
-            name: budget_amount(cell(name), name, number, problems, dot_groups_thousands=dot_groups_thousands)
+            name: _scaled(
+                budget_amount(cell(name), name, number, problems, dot_groups_thousands=dot_groups_thousands),
+                (scales or {}).get(name, 1.0),
+            )
             for name in AMOUNTS
         }
         empty = [name for name in REQUIRED if is_blank(cell(name))]
@@ -173,17 +183,7 @@ def budget_rows(
         for name in ("plan", "plan_to_date"):
             if amounts[name] == 0:
                 problems.append(Problem(number, name, "must be more than 0"))
-        key = area.lower()
-        if area and _TOTAL_AREA.fullmatch(" ".join(area.split())):
-            problems.append(
-                Problem(
-                    number, "area", f"'{area}' looks like a total row; remove it: the page adds the areas up itself"
-                )
-            )
-        elif area and key in seen:
-            problems.append(Problem(number, "area", f"'{area}' is already on row {seen[key]}; each area once"))
-        elif area:
-            seen[key] = number
+        _check_area(area, number, seen, problems)
         if len(problems) == before:
             rows.append(
                 BudgetRow(
@@ -196,13 +196,41 @@ def budget_rows(
                     plan_to_date=amounts["plan_to_date"],
                 )
             )
-    currency = records_currency(records, [(c, positions[c]) for c in AMOUNTS if c in positions], problems)
+    currency = _currency(records, positions, currency, problems)
     problems += total_rows([(seen[r.area.lower()], r.area, (r.plan, r.actual, r.forecast)) for r in rows])
     if problems:
         raise ContextInputError(sorted(problems, key=_problem_order))
     if not rows:
         raise ContextInputError.single("The file has a header but no budget rows; add one row per area.")
     return [row.model_copy(update={"currency": currency}) for row in rows] if currency else rows
+
+
+def _check_area(area: str, number: int, seen: dict[str, int], problems: list[Problem]) -> None:
+    """An area named like a total row, or already on an earlier row, is a problem; else it is seen."""
+    key = area.lower()
+    if area and _TOTAL_AREA.fullmatch(" ".join(area.split())):
+        problems.append(
+            Problem(number, "area", f"'{area}' looks like a total row; remove it: the page adds the areas up itself")
+        )
+    elif area and key in seen:
+        problems.append(Problem(number, "area", f"'{area}' is already on row {seen[key]}; each area once"))
+    elif area:
+        seen[key] = number
+
+
+def _scaled(amount: float | None, scale: float) -> float | None:
+    """An amount of a column whose header gives a scale ("Budget ($K)"), to the cent."""
+    return amount if amount is None or scale == 1 else round(amount * scale, 2)
+
+
+def _currency(
+    records: Sequence[tuple[int, Sequence[Any]]], positions: dict[str, int], named: str | None, problems: list[Problem]
+) -> str | None:
+    """The budget's currency: the amounts' signs, else the one the header names ("Budget (EUR)")."""
+    signs = records_currency(records, [(c, positions[c]) for c in AMOUNTS if c in positions], problems)
+    if signs and named and signs != named:
+        problems.append(Problem(None, None, f"the header says {named} but the amounts are in {signs}; use one"))
+    return signs or named
 
 
 def _check_size(data: bytes, kind: str) -> None:
@@ -307,7 +335,13 @@ def read_budget_csv(data: bytes) -> BudgetUpload:
     if not numbered:
         raise ContextInputError.single("The CSV file is empty; download the template and fill it in.")
     columns, records = _header_and_rows(numbered)
-    rows = budget_rows(records, columns.positions, dot_groups_thousands=delimiter == ";")
+    rows = budget_rows(
+        records,
+        columns.positions,
+        dot_groups_thousands=delimiter == ";",
+        scales=columns.scales,
+        currency=columns.currency,
+    )
     logger.info("rows=<%s>, ignored_columns=<%s>, format=<csv> | budget file parsed", len(rows), len(columns.ignored))
     return BudgetUpload(rows, columns)
 
@@ -348,7 +382,7 @@ def read_budget_xlsx(data: bytes) -> BudgetUpload:
     if not numbered:
         raise ContextInputError.single("The first sheet is empty; download the template and fill it in.")
     columns, records = _header_and_rows(numbered)
-    rows = budget_rows(records, columns.positions)
+    rows = budget_rows(records, columns.positions, scales=columns.scales, currency=columns.currency)
     logger.info("rows=<%s>, ignored_columns=<%s>, format=<xlsx> | budget file parsed", len(rows), len(columns.ignored))
     return BudgetUpload(rows, columns)
 

@@ -11,10 +11,12 @@ from assistant.context.budget_columns import (
     COLUMNS,
     REQUIRED,
     SYNONYMS,
+    HeaderCell,
     column_letter,
     column_of,
     header_index,
     match_header,
+    read_header,
 )
 from assistant.context.row_checks import UNCALCULATED, ContextInputError
 
@@ -46,7 +48,10 @@ def test_each_name_reads_as_one_column_and_the_templates_own_name_comes_first() 
         ("plan_to_date", "plan_to_date"),
         ("Cost center", None),  # a code beside the department's name, never the area
         ("Variance", None),
-        ("Budget ($k)", None),  # thousands: read as dollars it would be a thousandth of the budget
+        ("Budget ($K)", "plan"),
+        ("Actual (YTD)", "actual"),  # not a unit: part of the name
+        ("Spent (%)", None),  # a share, not an amount
+        ("Budget (FY26)", None),
         (UNCALCULATED, None),
         (None, None),
     ],
@@ -94,3 +99,35 @@ def test_the_header_is_the_first_row_naming_every_required_column() -> None:
 
 def test_column_letters_are_the_spreadsheets() -> None:
     assert [column_letter(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+@pytest.mark.parametrize(
+    ("header", "currency", "scale"),
+    [
+        ("Budget ($K)", "USD", 1e3),
+        ("Annual budget (EUR)", "EUR", 1),
+        ("Spent ($ in thousands)", "USD", 1e3),
+        ("Forecast (in millions)", None, 1e6),
+        ("Plan ('000)", None, 1e3),
+        ("Budget (M$)", "USD", 1e6),
+        ("Budget [£m]", "GBP", 1e6),
+        ("Budget", None, 1),
+    ],
+)
+def test_a_headers_bracket_gives_its_currency_and_scale(header: str, currency: str | None, scale: float) -> None:
+    assert read_header(header) == HeaderCell(read_header(header).name, currency, scale)
+    assert column_of(header) is not None
+
+
+def test_scaled_columns_are_said_and_two_currencies_in_the_header_refused() -> None:
+    columns = match_header(["Area", "Plan ($K)", "Actual ($K)", "Forecast ($K)", "Spent (%)"], 1, [])
+    assert columns.scales == {"plan": 1e3, "actual": 1e3, "forecast": 1e3} and columns.currency == "USD"
+    assert columns.note() == (
+        "Read plan from “Plan ($K)” ×1,000, actual from “Actual ($K)” ×1,000, forecast from “Forecast ($K)” ×1,000. "
+        "Ignored columns: Spent (%)."
+    )
+    with pytest.raises(ContextInputError) as info:
+        match_header(["Area", "Budget (€)", "Spent ($)", "Forecast"], 1, [])
+    assert [str(p) for p in info.value.problems] == [
+        "row 1: “Budget (€)” and “Spent ($)” name two currencies; a budget is in one"
+    ]

@@ -477,3 +477,15 @@ def test_a_repeated_column_a_missing_one_and_an_unnamed_one_are_named() -> None:
     upload = read_budget_csv(b"area,,plan,actual,forecast,,Q1,Q1\nOps,x,1,1,1,,5,6\n")
     assert upload.columns.ignored == ("column B (no header)", "Q1", "Q1")  # column F is empty: not named
     assert read_budget_csv(budget_template_csv()).columns.note() == ""  # the template's own sheet: nothing to say
+
+
+def test_a_header_in_thousands_or_naming_a_currency_reads_the_amounts_as_it_says() -> None:
+    """Finance writes "Budget ($K)": read as dollars, 1,200 was a budget a thousandth of its size."""
+    upload = read_budget_csv(b'Department,Budget ($K),Spent ($K),Forecast ($K),Spent (%)\nOps,"1,200",450.5,1100,38%\n')
+    assert upload.rows == [BudgetRow(area="Ops", plan=1_200_000, actual=450_500, forecast=1_100_000, currency="USD")]
+    assert "plan from “Budget ($K)” ×1,000" in upload.columns.note()
+    euros = parse_budget_csv(b"area,plan (EUR),actual (EUR),forecast (EUR)\nOps,100,50,90\n")
+    assert budget_file_of(euros).currency == "EUR"
+    assert problems(b"area,plan (EUR),actual,forecast\nOps,$100,50,90\n") == [
+        "The header says EUR but the amounts are in USD; use one"
+    ]
