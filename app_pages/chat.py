@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Generator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -55,6 +56,7 @@ from assistant.views import conversation as view
 from assistant.views.export import session_to_json, session_to_markdown
 from assistant.views.markdown import plain_text, question_markdown, screen_markdown
 from assistant.views.models import model_view, offered_label
+from ui import kept
 from ui.auth_gate import current_identity, still_signed_in
 from ui.components import (
     ASSISTANT_AVATAR,
@@ -66,6 +68,7 @@ from ui.components import (
     hidden_answers_bar,
     pinned_chat_input,
 )
+from ui.kept import Kept
 from ui.model_choice import (
     CompareRefused,
     compare_popover,
@@ -367,6 +370,7 @@ failed: dict[str, Any] | None = None
 answering_elsewhere: PendingTurn | None = None
 compare_models: list[str] = []
 comparing: Branch | CompareRefused | None = None
+KEPT: Kept | None = None  # this run's filter of what the conversation fragment sends (ui.kept)
 _load()
 
 
@@ -763,16 +767,22 @@ def _show_stop_button(session_id: str) -> DeltaGenerator:
 def _stream(started: _Started) -> None:
     session, text, events = started.session, started.text, started.events
     with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(question_markdown(text))
+        st.markdown(question_markdown(text), anchors=False)  # as draw_turn draws it: kept by the next send
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         outcome = draw_answer(events, live_key="live-answer", controls=partial(_show_stop_button, session.id))
-        finished, failure = outcome.finished, outcome.failure
+        finished, failure, under = outcome.finished, outcome.failure, outcome.controls
         if finished is not None and failure is None and session.turn_count > 0:
             # A later turn of a session: its footer, the spend and the session summary are drawn
             # here instead of running the whole script again (the title and the session list
-            # change only with a session's first turn, which still reruns).
-            with st.container(horizontal=True, vertical_alignment="center", key=f"turn-footer-{finished.turn.idx}"):
+            # change only with a session's first turn, which still reruns). The footer takes the
+            # Stop marker's place.
+            footer = (under if under is not None else st.empty()).container(
+                horizontal=True, vertical_alignment="center", key=f"turn-footer-{finished.turn.idx}"
+            )
+            with footer:
                 _turn_footer(session.id, finished.turn)
+        elif under is not None:
+            under.empty()
     started.streamed = True
     if finished is not None and failure is None and session.turn_count > 0:
         _fill_spend()
@@ -874,7 +884,7 @@ def _conversation() -> None:
     the sidebar shows of the open session is compared first: when it no longer reads the
     same (another session opened, completed, renamed, deleted), the whole app reruns.
     """
-    global meta, comparing
+    global KEPT
     if _fragment_rerun():
         if not still_signed_in(settings):
             st.rerun()  # the whole app: its sign-in gate says why and shows the sign-in card
@@ -882,6 +892,26 @@ def _conversation() -> None:
         if _sidebar_shows(meta) != SIDEBAR_SHOWS:
             _keep_typed_message()
             st.rerun()
+    # Earlier answers the browser still shows are not sent again (ui.kept); AppTest draws every run whole.
+    KEPT = kept.start(_fragment_rerun(), kept.container_path()) if _tab_connection() is not None else None
+    ended = False
+    try:
+        _draw_conversation()
+        ended = True
+    finally:
+        if KEPT is not None:
+            KEPT.close(ended)
+            KEPT = None
+
+
+def _plain() -> AbstractContextManager[None]:
+    """Plain elements drawn meanwhile stay on the page across the fragment's reruns (ui.kept)."""
+    return KEPT.plain() if KEPT is not None else nullcontext()
+
+
+def _draw_conversation() -> None:
+    """The conversation fragment's drawing (see _conversation)."""
+    global meta, comparing
     turns = build_display_turns(doc) if doc is not None else []
     pending: dict[str, Any] | None = st.session_state.get(PENDING)
     if pending and pending.get("session_id") != (meta.id if meta else None):
@@ -940,7 +970,8 @@ def _conversation() -> None:
             if meta is None:
                 st.query_params["session"] = started.session.id
             meta = started.session
-        _fill_sidebar()  # on every run: left out, it would fade as stale while an answer streams
+        with _plain():
+            _fill_sidebar()  # on every run: left out, it would fade as stale while an answer streams
         # "Ask another model" clicked: the branch starts answering before the page draws, like a send
         comparing = take_comparison(service, user_id, identity.email, meta.id if meta else None, browser_zone())
         if header_in_fragment:
@@ -951,8 +982,9 @@ def _conversation() -> None:
             # starter or prep card is left on the page (stale, yet clickable) while it is answered.
             with st.container(key="welcome-area"):
                 _draw_welcome()
-        for item in _visible_turns(turns, meta.id if meta else ""):
-            _draw_turn(item, meta.id if meta else "")
+        with _plain():
+            for item in _visible_turns(turns, meta.id if meta else ""):
+                _draw_turn(item, meta.id if meta else "")
         if failed and to_send is None:
             _draw_failed(failed)
         elif answering_elsewhere is not None and to_send is None:
@@ -980,7 +1012,8 @@ def _conversation() -> None:
         if held is not None:
             _refuse(held)
         if started is not None:
-            _stream(started)
+            with _plain():
+                _stream(started)
     finally:
         # Interrupted runs land here too. Stop or a click elsewhere reruns the app: the user
         # stopped the answer (ChatService.stop, then closing the iterator), and the service

@@ -6,8 +6,8 @@ done or failed icon when done). Text is sent to the
 browser at most every :data:`FLUSH_EVERY_S` (the first piece at once, the whole text when a
 tool starts and when the answer ends): a model streams a token every few milliseconds, and
 redrawing the whole text for each token was most of a send's websocket messages and render
-work while the reader sees no difference at that pace. The "Thinking…" note is cleared once,
-on the first event.
+work while the reader sees no difference at that pace. The "Thinking…" note is replaced by the
+first text or tool step.
 """
 
 from __future__ import annotations
@@ -48,10 +48,15 @@ def load_answer_code() -> None:
 
 @dataclass
 class StreamOutcome:
-    """How a streamed answer ended: ``finished`` (stored), ``failure``, or neither (the stream ended early)."""
+    """How a streamed answer ended: ``finished`` (stored), ``failure``, or neither (the stream ended early).
+
+    ``controls`` is the placeholder of what ``controls`` drew under the answer, still showing it:
+    the caller puts the answer's footer in its place, or empties it.
+    """
 
     finished: Done | None = None
     failure: ErrorEvent | None = None
+    controls: DeltaGenerator | None = None
 
 
 def draw_answer(
@@ -67,28 +72,26 @@ def draw_answer(
         events: The turn's events (closing them is the caller's: it stops the answer).
         live_key: Key of the container the answer is drawn in (tests and benches find it by it).
         controls: Draws what stays under the answer while it streams (the Stop button) and
-            returns its placeholder, emptied when the stream ends.
+            returns its placeholder (``StreamOutcome.controls``).
         clock: Seconds, for the text's pacing.
     """
     outcome = StreamOutcome()
-    thinking = st.caption(":material/pending: Thinking…")  # emptied in place on the first event
     live = st.container(key=live_key)
-    under = controls() if controls is not None else None
-    waiting = True
+    outcome.controls = controls() if controls is not None else None
+    # "Thinking…" until the first text or tool step, which takes its place (one message, not two)
+    first: DeltaGenerator | None = live.empty()
+    first.caption(":material/pending: Thinking…")  # type: ignore[union-attr]
     steps: dict[str, tuple[DeltaGenerator, str]] = {}  # tool_use_id -> (its placeholder, its input section)
     buffer = ""
     slot: DeltaGenerator | None = None
     drawn = ""  # the text the slot shows (without the cursor)
     sent_at = 0.0
     for event in events:
-        if waiting:
-            thinking.empty()
-            waiting = False
         with live:
             if isinstance(event, TextDelta):
                 buffer += event.text
                 if slot is None:
-                    slot = st.empty()
+                    slot, first = first if first is not None else st.empty(), None
                 if clock() - sent_at >= FLUSH_EVERY_S or not drawn:
                     slot.markdown(screen_markdown(buffer) + CURSOR, anchors=False)
                     drawn, sent_at = buffer, clock()
@@ -98,7 +101,8 @@ def draw_answer(
                 slot, buffer, drawn = None, "", ""
                 # An expander in a placeholder, redrawn when the step ends (not st.status, which
                 # pauses the page 50 ms when created and 50 ms more when updated).
-                box, shown = st.empty(), step_input_markdown(event.input)
+                box, first = first if first is not None else st.empty(), None
+                shown = step_input_markdown(event.input)
                 with box.expander(view.tool_label(event.name, "running", None), icon="spinner"):
                     st.markdown(shown, anchors=False)
                 steps[event.tool_use_id] = (box, shown)
@@ -114,6 +118,6 @@ def draw_answer(
                 outcome.finished = event
     if slot is not None:  # the whole text, without the cursor
         slot.markdown(screen_markdown(buffer), anchors=False)
-    if under is not None:
-        under.empty()
+    if first is not None:  # neither text nor a tool step came
+        first.empty()
     return outcome

@@ -1,0 +1,219 @@
+"""What the browser already shows of a conversation is not sent to it again on a fragment rerun.
+
+Streamlit's page drops every element of a rerun fragment that the run does not send again, so
+each send on the chat page (a rerun of its conversation fragment) sent every earlier answer
+again: most of a send's websocket messages. The page keeps, however, an element that carries no
+fragment id, as long as the blocks around it (chat messages, expanders, rows) are sent again:
+a block sent again with the same type keeps its children. So while :meth:`Kept.plain` is on,
+blocks and plain elements (text, captions, alerts, code, a progress bar; not widgets, whose
+clicks must still rerun the fragment alone) are sent without their fragment id, and on a later
+fragment rerun a plain element is not sent at all when the browser holds the very same element
+at the same place. Blocks and widgets are sent on every run.
+
+What the browser holds is recorded per browser tab, from the messages each run sends:
+- a full run starts from nothing (the page then drops whatever the run does not send);
+- a block sent again with another type, or an element sent where a block was, loses its
+  children; a block not sent again is dropped by the page with its children;
+- a kept element that a fragment rerun no longer draws, inside a block it sent again, would
+  stay on the page: the run's end replaces it with an empty element (which the next rerun drops).
+
+A run cut short by a click inside the fragment loses the messages still queued that carry the
+fragment's id, and keeps those that carry none. So nothing is sent without the id where it could
+end up without its place: below a block or after a widget that this run put at a new place
+(those go with the id, as before). What the browser holds after such a run is unknown, so the
+next run drops nothing and keeps only what was there before the cut.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+from streamlit.proto.Empty_pb2 import Empty as EmptyProto
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+logger = logging.getLogger("assistant.pages.kept")
+
+STATE = "_ea_kept"  # the tab's _Shown
+# Elements that are no widget: the page keeps them across fragment reruns when they carry no fragment id.
+PLAIN = frozenset({"markdown", "alert", "code", "progress"})
+SIDEBAR = (1,)  # the sidebar's root container
+
+Path = tuple[int, ...]
+
+
+def _below(path: Path, paths: Iterator[Path] | list[Path] | set[Path]) -> list[Path]:
+    n = len(path)
+    return [p for p in paths if len(p) > n and p[:n] == path]
+
+
+@dataclass
+class _Shown:
+    """What one browser tab holds below the conversation fragment's container."""
+
+    elements: dict[Path, bytes] = field(default_factory=dict)  # plain elements sent without a fragment id
+    blocks: dict[Path, str] = field(default_factory=dict)  # the type of each block there
+    present: set[Path] = field(default_factory=set)  # every place the page fills (blocks and elements)
+    slots: dict[Path, bytes] = field(default_factory=dict)  # the sidebar's placeholders filled by the fragment
+    whole: bool = True  # the last run ended normally: all it sent reached the browser
+
+    def forget_below(self, path: Path) -> None:
+        """Forget what lay inside ``path`` (a block the page dropped or replaced)."""
+        for p in _below(path, list(self.elements)):
+            del self.elements[p]
+        for p in _below(path, list(self.blocks)):
+            del self.blocks[p]
+        self.present.difference_update(_below(path, self.present))
+
+
+class Kept:
+    """The filter of one script run of the conversation fragment (see the module docstring)."""
+
+    def __init__(self, ctx: Any, shown: _Shown, fragment_run: bool, root: Path) -> None:
+        self._ctx = ctx
+        self._send: Callable[[ForwardMsg], None] = ctx.enqueue
+        self._shown = shown
+        self._fragment_run = fragment_run
+        self._trust = fragment_run and shown.whole  # drop what the browser shows (it is known)
+        self._before = set(shown.present)  # the places filled before this run
+        self._root = root
+        self._touched: set[Path] = set()
+        self._with_id: set[Path] = set()  # new places this run filled with the fragment's id
+        self._plain = False
+        self.skipped = 0  # elements not sent again
+
+    @contextmanager
+    def plain(self) -> Iterator[None]:
+        """While on, blocks and plain elements go without a fragment id, and not at all when already shown."""
+        self._plain = True
+        try:
+            yield
+        finally:
+            self._plain = False
+
+    def _may_go_without_id(self, path: Path) -> bool:
+        """Whether ``path`` and each block above it keep their place if the run is cut short:
+        nothing before them at their level is at a new place with the fragment's id."""
+        for depth in range(len(self._root) + 1, len(path) + 1):
+            here = path[:depth]
+            if depth < len(path) and here in self._with_id:
+                return False
+            if any(len(p) == depth and p[:-1] == here[:-1] and p[-1] < here[-1] for p in self._with_id):
+                return False
+        return True
+
+    def __call__(self, msg: ForwardMsg) -> None:
+        path = tuple(msg.metadata.delta_path) if msg.WhichOneof("type") == "delta" else ()
+        if path[:1] == SIDEBAR and self._plain:
+            self._slot(msg, path)
+            return
+        n = len(self._root)
+        if len(path) <= n or path[:n] != self._root:
+            self._send(msg)
+            return
+        shown = self._shown
+        shown.whole = False  # until close(): what this run sent may not all reach the browser
+        self._touched.add(path)
+        kind = msg.delta.WhichOneof("type")
+        block = msg.delta.add_block.WhichOneof("type") or "" if kind == "add_block" else None
+        element = msg.delta.new_element.WhichOneof("type") if kind == "new_element" else None
+        if shown.blocks.get(path) != block:  # the page keeps a block's children only for the same type
+            shown.forget_below(path)
+            self._before.difference_update(_below(path, self._before))
+            if block is None:
+                shown.blocks.pop(path, None)
+            else:
+                shown.blocks[path] = block
+        without_id = self._plain and (block is not None or element in PLAIN) and self._may_go_without_id(path)
+        if not without_id:
+            shown.elements.pop(path, None)
+            if path not in self._before:
+                self._with_id.add(path)
+            self._send(msg)
+            return
+        msg.delta.ClearField("fragment_id")
+        if block is not None:
+            shown.elements.pop(path, None)
+            self._send(msg)
+            return
+        body = msg.delta.new_element.SerializeToString(deterministic=True)
+        if self._trust and path in self._before and shown.elements.get(path) == body:
+            self.skipped += 1
+            return
+        shown.elements[path] = body
+        self._send(msg)
+
+    def _slot(self, msg: ForwardMsg, path: Path) -> None:
+        """A sidebar placeholder the fragment fills on every run (its wrapper block is Streamlit's)."""
+        element = msg.delta.new_element.WhichOneof("type") if msg.delta.WhichOneof("type") == "new_element" else None
+        if not self._fragment_run or element not in PLAIN:  # a full run may create the wrapper block: with the id
+            self._send(msg)
+            return
+        msg.delta.ClearField("fragment_id")
+        body = msg.delta.new_element.SerializeToString(deterministic=True)
+        if self._trust and self._shown.slots.get(path) == body:
+            self.skipped += 1
+            return
+        self._shown.slots[path] = body
+        self._send(msg)
+
+    def close(self, ended: bool) -> None:
+        """End of the run: stop filtering; when it ended normally, clear what it no longer draws."""
+        self._ctx.enqueue = self._send
+        if not ended:
+            logger.debug("skipped=<%d> | run cut short", self.skipped)
+            return
+        shown = self._shown
+        if self._fragment_run:
+            for path in [p for p in shown.blocks if p not in self._touched]:
+                if path in shown.blocks:  # the page drops a block not sent again, with its children
+                    del shown.blocks[path]
+                    shown.forget_below(path)
+            for path in [p for p in shown.elements if p not in self._touched]:
+                del shown.elements[path]
+                parent = path[:-1]
+                if parent == self._root or (parent in shown.blocks and parent in self._touched):
+                    self._send(_empty_at(path, ThreadState.get().fragment_id or ""))  # else it would stay
+                    self._touched.add(path)
+        shown.present = self._touched
+        shown.whole = True
+        logger.debug("skipped=<%d> | elements already shown not sent again", self.skipped)
+
+
+def _empty_at(path: Path, fragment_id: str) -> ForwardMsg:
+    msg = ForwardMsg()
+    msg.metadata.delta_path[:] = list(path)
+    msg.delta.new_element.empty.CopyFrom(EmptyProto())
+    msg.delta.fragment_id = fragment_id
+    return msg
+
+
+def container_path() -> Path:
+    """The path of the container drawn into now (a fragment's own container, inside the fragment)."""
+    from streamlit.delta_generator_singletons import context_dg_stack
+
+    cursor = context_dg_stack.get()[-1]._cursor
+    return (cursor.root_container, *cursor.parent_path) if cursor is not None else ()
+
+
+def start(fragment_run: bool, root: Path) -> Kept | None:
+    """Filter what this run of the conversation fragment sends below ``root`` (its container's path).
+
+    Call :meth:`Kept.close` when the run ends. None without a script run context or a root.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None or not root:
+        return None
+    shown = st.session_state.get(STATE)
+    if not isinstance(shown, _Shown) or not fragment_run:
+        shown = _Shown()  # a full run: the page keeps only what it sends
+        st.session_state[STATE] = shown
+    kept = Kept(ctx, shown, fragment_run, root)
+    ctx.enqueue = kept  # type: ignore[method-assign]  # this run only: close() puts it back
+    return kept
