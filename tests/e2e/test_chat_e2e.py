@@ -731,3 +731,37 @@ def test_leaving_an_answer_for_the_sessions_page_counts_its_turn_there(page: Any
         idle(page)
         assert turns.locator('[data-testid="stMetricValue"]').inner_text() == "1"
         shot(page, "sessions-page-after-leaving-an-answer")
+
+
+# The conversation's text (the thumbs' icon names left out: after a reload they are drawn a moment later)
+TRANSCRIPT = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stChatMessage"]')]
+  .map((m) => m.innerText.replace(/thumb_(up|down)/g, '').replace(/\\s+/g, ' ').trim()).join('\\n')"""
+
+
+def test_a_later_send_does_not_send_the_earlier_answers_again(page: Any, chat_server: StreamlitServer) -> None:
+    """A send reruns the conversation alone, and Streamlit's page drops what a rerun does not send
+    again: every earlier answer went over the websocket again with each send (issue 14). They are
+    not sent again now, and the page still shows them as a reload draws them."""
+    frames: list[bytes] = []
+
+    def on_socket(ws: Any) -> None:
+        ws.on("framereceived", lambda p: frames.append(p if isinstance(p, bytes) else p.encode()))
+
+    page.on("websocket", on_socket)
+    open_app(page, chat_server)
+    new_session(page)
+    questions = ["What is the status of our big rocks?", "How is our budget tracking?", "How is our budget tracking?"]
+    for n, question in enumerate(questions, 1):
+        frames.clear()
+        send(page, question)
+        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, n])
+        idle(page)
+    sent = b"".join(frames)
+    assert b"Pulling the budget context" in sent, "the third answer did not come over the websocket"
+    assert b"Launch Platform v3" not in sent, "the first answer was sent again with the third"
+    shown = page.evaluate(TRANSCRIPT)
+    assert "Launch Platform v3" in shown and shown.count("Pulling the budget context") == 2
+    page.reload()
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 3])
+    idle(page)
+    assert page.evaluate(TRANSCRIPT) == shown
