@@ -75,8 +75,9 @@ class _Shown:
 class Kept:
     """The filter of one script run of the conversation fragment (see the module docstring)."""
 
-    def __init__(self, ctx: Any, shown: _Shown, fragment_run: bool, root: Path) -> None:
+    def __init__(self, ctx: Any, shown: _Shown, fragment_run: bool, root: Path, fragment_id: str = "") -> None:
         self._ctx = ctx
+        self._fragment_id = fragment_id  # the conversation fragment's (its empties carry it)
         self._send: Callable[[ForwardMsg], None] = ctx.enqueue
         self._shown = shown
         self._fragment_run = fragment_run
@@ -179,7 +180,7 @@ class Kept:
                 del shown.elements[path]
                 parent = path[:-1]
                 if parent == self._root or (parent in shown.blocks and parent in self._touched):
-                    self._send(_empty_at(path, ThreadState.get().fragment_id or ""))  # else it would stay
+                    self._send(_empty_at(path, self._fragment_id))  # else it would stay
                     self._touched.add(path)
         shown.present = self._touched
         shown.whole = True
@@ -212,8 +213,8 @@ def start(fragment_run: bool, root: Path) -> Kept | None:
         return None
     shown = st.session_state.get(STATE)
     if not isinstance(shown, _Shown) or not fragment_run:
-        shown = _Shown()  # a full run: the page keeps only what it sends
+        shown = _Shown(whole=not fragment_run)  # a full run: the page keeps only what it sends
         st.session_state[STATE] = shown
-    kept = Kept(ctx, shown, fragment_run, root)
+    kept = Kept(ctx, shown, fragment_run, root, ThreadState.get().fragment_id or "")
     ctx.enqueue = kept  # type: ignore[method-assign]  # this run only: close() puts it back
     return kept

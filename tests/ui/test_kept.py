@@ -1,0 +1,141 @@
+"""ui.kept: what a rerun of the chat page's conversation fragment does not send again, and where it
+must still send. Real ForwardMsg protos go through a real :class:`ui.kept.Kept`; the run's queue
+is a list (what Streamlit would send to the browser, in order)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from ui.kept import Kept, _Shown
+
+ROOT = (0, 5)  # the fragment's container
+FRAGMENT = "conversation"
+
+
+@dataclass
+class Run:
+    """One script run's queue: what reaches the browser."""
+
+    sent: list[ForwardMsg] = field(default_factory=list)
+
+    def enqueue(self, msg: ForwardMsg) -> None:
+        self.sent.append(msg)
+
+
+def _delta(path: tuple[int, ...]) -> ForwardMsg:
+    msg = ForwardMsg()
+    msg.metadata.delta_path[:] = list(path)
+    msg.delta.fragment_id = FRAGMENT  # Streamlit stamps every delta drawn inside the fragment
+    return msg
+
+
+def text(path: tuple[int, ...], body: str) -> ForwardMsg:
+    msg = _delta(path)
+    msg.delta.new_element.markdown.body = body
+    return msg
+
+
+def thumbs(path: tuple[int, ...]) -> ForwardMsg:
+    msg = _delta(path)
+    msg.delta.new_element.feedback.id = f"thumbs-{path}"
+    return msg
+
+
+def message_block(path: tuple[int, ...]) -> ForwardMsg:
+    msg = _delta(path)
+    msg.delta.add_block.chat_message.name = "assistant"
+    return msg
+
+
+def row_block(path: tuple[int, ...]) -> ForwardMsg:
+    msg = _delta(path)
+    msg.delta.add_block.flex_container.direction = 1
+    return msg
+
+
+def run(shown: _Shown, msgs: list[ForwardMsg], *, fragment_run: bool = True, ended: bool = True) -> list[ForwardMsg]:
+    """Send ``msgs`` drawn inside ``Kept.plain`` in one run; what went to the browser."""
+    queue = Run()
+    kept = Kept(queue, shown, fragment_run, ROOT, FRAGMENT)
+    with kept.plain():
+        for msg in msgs:
+            kept(msg)
+    kept.close(ended)
+    return queue.sent
+
+
+def answer() -> list[ForwardMsg]:
+    """A stored answer: its chat message, its text, a footer row with thumbs and figures."""
+    return [
+        message_block((0, 5, 0)),
+        text((0, 5, 0, 0), "Five meetings this week."),
+        row_block((0, 5, 0, 1)),
+        thumbs((0, 5, 0, 1, 0)),
+        text((0, 5, 0, 1, 1), "3.5k in · 170 out tokens"),
+    ]
+
+
+def paths(sent: list[ForwardMsg]) -> list[tuple[int, ...]]:
+    return [tuple(m.metadata.delta_path) for m in sent]
+
+
+def test_a_rerun_sends_only_the_blocks_and_widgets_of_an_answer_the_page_shows() -> None:
+    shown = _Shown()
+    first = run(shown, answer(), fragment_run=False)
+    assert len(first) == 5
+    assert [m.delta.fragment_id for m in first] == ["", "", "", FRAGMENT, FRAGMENT]  # thumbs keep the id
+    again = run(shown, answer())
+    # the footer's figures went with the id (after thumbs drawn at a new place): sent once more
+    assert paths(again) == [(0, 5, 0), (0, 5, 0, 1), (0, 5, 0, 1, 0), (0, 5, 0, 1, 1)]
+    third = run(shown, answer())
+    assert paths(third) == [(0, 5, 0), (0, 5, 0, 1), (0, 5, 0, 1, 0)]
+
+
+def test_a_changed_text_is_sent_again() -> None:
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    run(shown, answer())
+    changed = answer()
+    changed[1] = text((0, 5, 0, 0), "Six meetings this week.")
+    sent = run(shown, changed)
+    assert (0, 5, 0, 0) in paths(sent)
+
+
+def test_a_kept_text_no_longer_drawn_is_emptied_where_its_block_stays() -> None:
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    run(shown, answer())
+    without_text = [m for m in answer() if tuple(m.metadata.delta_path) != (0, 5, 0, 1, 1)]
+    sent = run(shown, without_text)
+    emptied = [m for m in sent if m.delta.new_element.WhichOneof("type") == "empty"]
+    assert paths(emptied) == [(0, 5, 0, 1, 1)]
+    assert emptied[0].delta.fragment_id == FRAGMENT  # the page drops it at the next rerun
+
+
+def test_a_block_drawn_with_another_type_takes_its_children_with_it() -> None:
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    run(shown, answer())
+    replaced = answer()
+    replaced[0] = row_block((0, 5, 0))  # another block type in the answer's place: the page empties it
+    sent = run(shown, replaced)
+    assert (0, 5, 0, 0) in paths(sent)
+
+
+def test_after_a_run_cut_short_nothing_is_left_unsent() -> None:
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    run(shown, answer(), ended=False)  # a click interrupted it: what reached the page is unknown
+    sent = run(shown, answer())
+    assert (0, 5, 0, 0) in paths(sent)
+
+
+def test_nothing_goes_without_the_id_after_a_widget_at_a_new_place() -> None:
+    """A run cut short by a click loses its queued messages that carry the fragment's id and keeps
+    the others: text after a new widget, sent without the id, could land where the page has no
+    element before it (the page then stops drawing)."""
+    shown = _Shown()
+    sent = run(shown, [row_block((0, 5, 0)), thumbs((0, 5, 0, 0)), text((0, 5, 0, 1), "figures")])
+    assert [m.delta.fragment_id for m in sent] == ["", FRAGMENT, FRAGMENT]
