@@ -249,6 +249,11 @@ def load_meeting_types(path: Path) -> MeetingTypes:
             raw = tomllib.load(fh)
     except tomllib.TOMLDecodeError as e:
         raise MeetingTypesError(f"Meeting types file {path} is not valid TOML: {e}.") from e
+    except UnicodeDecodeError as e:  # saved by an editor in a Windows encoding
+        raise MeetingTypesError(
+            f"Meeting types file {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at position {e.start}); "
+            "save it as UTF-8."
+        ) from e
     except OSError as e:
         raise MeetingTypesError(f"Meeting types file {path} cannot be read: {e.strerror or e}.") from e
     types = parse_meeting_types(raw, path)

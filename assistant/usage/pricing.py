@@ -204,6 +204,11 @@ class PriceTable:
             raise PriceTableError(f"price file {path} cannot be read: {e}") from e
         except tomllib.TOMLDecodeError as e:
             raise PriceTableError(f"price file {path} is not valid TOML: {e}") from e
+        except UnicodeDecodeError as e:  # saved by an editor in a Windows encoding ("€" is byte 0x80)
+            raise PriceTableError(
+                f"price file {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at position {e.start}); "
+                "save it as UTF-8"
+            ) from e
         try:
             header = _PriceFileModel.model_validate(raw)
         except ValidationError as e:

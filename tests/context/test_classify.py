@@ -194,3 +194,12 @@ def test_a_bad_rules_file_names_the_file_and_the_entry(tmp_path: Path, change: t
 def test_a_missing_rules_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(MeetingTypesError, match="MEETING_TYPES_FILE"):
         load_meeting_types(tmp_path / "nope.toml")
+
+
+def test_a_rules_file_saved_in_a_windows_encoding_says_so(tmp_path: Path) -> None:
+    # a meeting title with "é" typed in an editor saving Windows-1252 raised a UnicodeDecodeError
+    path = tmp_path / "types.toml"
+    path.write_bytes(("# rules for the café meetings\n" + TYPES_FILE.read_text(encoding="utf-8")).encode("cp1252"))
+    with pytest.raises(MeetingTypesError) as caught:
+        load_meeting_types(path)
+    assert str(path) in str(caught.value) and "not UTF-8" in str(caught.value)

@@ -170,3 +170,13 @@ def test_format_table(table: PriceTable) -> None:
     assert len(lines) == 3 + len(table)
     assert any("Claude Sonnet 4.5" in line and "$3.00" in line and "$15.00" in line for line in lines)
     assert any("Amazon Nova Micro" in line and "$0.035" in line and "$0.00875" in line for line in lines)
+
+
+def test_a_price_file_saved_in_a_windows_encoding_says_so(tmp_path: Path) -> None:
+    # Notepad's "ANSI": a "€" in a comment is byte 0x80, and the app stopped on a UnicodeDecodeError
+    path = tmp_path / "prices.toml"
+    text = DEFAULT_PRICES_FILE.read_text(encoding="utf-8")
+    path.write_bytes(("# prices in € per 1M tokens\n" + text).encode("cp1252", errors="replace"))
+    with pytest.raises(PriceTableError) as info:
+        PriceTable.load(path)
+    assert str(path) in str(info.value) and "not UTF-8" in str(info.value) and "save it as UTF-8" in str(info.value)
