@@ -23,6 +23,8 @@ _NUMBER_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+")
 _CURRENCY_CHARS = "$€£¥"
 _DECIMAL_COMMA_RE = re.compile(r"(?:\d{1,3}(?:\.\d{3})+|\d+),\d+")  # "1200,50", "1.200,50"
 _SPACES_RE = re.compile(r"[\s\u00a0\u202f_']")
+# never meant in a name: a zero-width space, a word joiner, a byte-order mark (a copied cell brings them)
+_INVISIBLE_RE = re.compile("[\u200b\u2060\ufeff]")
 
 
 class FormulaCell:
@@ -147,13 +149,25 @@ def clean_text(
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = strip_control_chars(str(value))
-    lines = [line.strip() for line in text.split("\n") if line.strip()] if multiline else [" ".join(text.split())]
+    # "Ops" and "Ops" + a zero-width space looked alike and were two areas (and not "already on row 2")
+    text = _INVISIBLE_RE.sub("", strip_control_chars(str(value)))
+    lines = [_trimmed(line) for line in text.split("\n")] if multiline else [_trimmed(" ".join(text.split()))]
+    lines = [line for line in lines if line]
     text = "\n".join(lines)
     if len(text) > limit:
         problems.append(Problem(row, column, f"is {len(text)} characters long; at most {limit} are allowed"))
         return ""
     return text
+
+
+def _trimmed(text: str) -> str:
+    """``text`` without the spaces and invisible characters (joiners, direction marks) at its ends."""
+    start, end = 0, len(text)
+    while start < end and not has_visible_text(text[start]):
+        start += 1
+    while end > start and not has_visible_text(text[end - 1]):
+        end -= 1
+    return text[start:end]
 
 
 def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) -> float | None:

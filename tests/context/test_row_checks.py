@@ -133,3 +133,25 @@ def test_a_negative_number_from_a_spreadsheet_is_refused_as_negative_text_is(val
     """A refund written as -5 in an Excel cell passed the row check and then failed the row's own
     model (actual >= 0): the Context page showed a pydantic traceback instead of the row's problem."""
     assert amount(value) == (None, [f"row 2, column plan: '{quoted}' is negative; amounts must be 0 or more"])
+
+
+def test_a_text_cell_loses_the_invisible_characters_a_copied_cell_brings() -> None:
+    # "Ops" and "Ops" + a zero-width space looked alike on the page and were two budget areas
+    problems: list[Problem] = []
+    for cell in ("Ops\u200b", "\ufeffOps", "\u200e Ops \u2060", "O\u200bps"):
+        assert clean_text(cell, limit=40, column="area", row=2, problems=problems) == "Ops", repr(cell)
+    # a joiner inside an emoji sequence is part of it; across lines each line is trimmed
+    assert clean_text("R&D \U0001f469\u200d\U0001f4bb", limit=40, column="area", row=2, problems=problems) == (
+        "R&D \U0001f469\u200d\U0001f4bb"
+    )
+    assert clean_text(" a\u200b\n\u200b\nb ", limit=40, column="notes", row=2, problems=problems, multiline=True) == (
+        "a\nb"
+    )
+    assert problems == []
+
+
+def test_an_area_named_again_with_an_invisible_character_is_the_same_area() -> None:
+    from assistant.context.budget_io import parse_budget_csv
+
+    with pytest.raises(ContextInputError, match="'Ops' is already on row 2"):
+        parse_budget_csv("area,plan,actual,forecast\nOps,10,1,9\nOps\u200b,20,2,19\n".encode())
