@@ -12,7 +12,9 @@ no name at all, is a problem of the header row.
 A header may end with its unit in brackets: a currency ("Budget ($)", "Spent (EUR)") sets the
 budget's currency when the amounts carry no sign, and a scale ("Budget ($K)", "Forecast (in
 millions)", "Plan ('000)") multiplies its column's amounts. Any other bracket is part of the
-name ("Actual (YTD)" is "actual_ytd"); "Spent (%)" names no column, and is ignored.
+name ("Actual (YTD)" is "actual_ytd"); "Spent (%)" names no column, and is ignored. A fiscal
+year beside the name ("Budget FY26", "FY2026 Budget", "Budget 2026/27") and a closing dot
+("Dept.") are not part of it.
 
 A "Cost center" is never the area: it is usually a code (4100, "CC-ENG") beside the
 department's name, so a sheet with both is read by department, never ambiguously.
@@ -95,8 +97,14 @@ class HeaderCell:
     scale: float = 1.0
 
 
+# a fiscal year beside a column's name: "Budget FY26", "FY2026 Budget", "Budget 2026/27", "Forecast FY'26"
+_YEAR_WORD = re.compile(r"fy|(?:fy)?'?\d{2}(?:\d{2})?(?:/\d{2}(?:\d{2})?)?")
+
+
 def _name(text: str) -> str:
-    return "_".join(text.strip().lower().replace("-", " ").replace("(", " ").replace(")", " ").split())
+    words = text.strip().lower().replace("-", " ").replace("(", " ").replace(")", " ").replace(".", " ").split()
+    named = [word for word in words if not _YEAR_WORD.fullmatch(word)]
+    return "_".join(named or words)
 
 
 def read_header(value: Any) -> HeaderCell:

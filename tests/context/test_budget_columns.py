@@ -51,7 +51,7 @@ def test_each_name_reads_as_one_column_and_the_templates_own_name_comes_first() 
         ("Budget ($K)", "plan"),
         ("Actual (YTD)", "actual"),  # not a unit: part of the name
         ("Spent (%)", None),  # a share, not an amount
-        ("Budget (FY26)", None),
+        ("Budget (FY26)", "plan"),  # a fiscal year in brackets is no unit, and no part of the name
         (UNCALCULATED, None),
         (None, None),
     ],
@@ -131,3 +131,22 @@ def test_scaled_columns_are_said_and_two_currencies_in_the_header_refused() -> N
     assert [str(p) for p in info.value.problems] == [
         "row 1: “Budget (€)” and “Spent ($)” name two currencies; a budget is in one"
     ]
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Budget FY26", "plan"),
+        ("FY2026 Budget", "plan"),
+        ("FY 2026 budget ($K)", "plan"),
+        ("Budget 2026/27", "plan"),
+        ("YTD actual 2026", "actual"),
+        ("Forecast FY'26", "forecast"),
+        ("Dept.", "area"),
+        ("Q3 2026 forecast", None),  # a quarter's forecast is not the full-year one: ignored
+        ("2026", None),
+    ],
+)
+def test_a_headers_fiscal_year_and_a_closing_dot_do_not_hide_its_name(header: str, column: str | None) -> None:
+    # "Budget FY26" and "Dept." were not recognised: "missing column plan" on a sheet that had one
+    assert column_of(header) == column
