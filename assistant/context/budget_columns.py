@@ -238,7 +238,10 @@ def match_header(cells: Sequence[Any], row: int, data: Sequence[Sequence[Any]]) 
     for column in REQUIRED:
         if column not in positions:
             first, second, third = (n.replace("_", " ") for n in SYNONYMS[column][:3])
-            problems.append(Problem(row, None, f"missing column {column}; name it {first}, {second} or {third}"))
+            # "Plan (lol)", "Budget Q1": a header that begins like one was not taken for it; say which
+            near = next((c for c in cells if header_name(c).startswith(tuple(f"{n}_" for n in SYNONYMS[column]))), None)
+            hint = f" (“{_written(near)}” is not read as {column})" if near is not None else ""
+            problems.append(Problem(row, None, f"missing column {column}; name it {first}, {second} or {third}{hint}"))
     if problems:
         summary = "The header row does not name the budget's columns; it needs an area, plan, actual and forecast."
         raise ContextInputError(sorted(problems, key=lambda p: COLUMNS.index(p.column) if p.column else 99), summary)

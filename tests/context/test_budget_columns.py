@@ -150,3 +150,15 @@ def test_scaled_columns_are_said_and_two_currencies_in_the_header_refused() -> N
 def test_a_headers_fiscal_year_and_a_closing_dot_do_not_hide_its_name(header: str, column: str | None) -> None:
     # "Budget FY26" and "Dept." were not recognised: "missing column plan" on a sheet that had one
     assert column_of(header) == column
+
+
+def test_a_missing_column_names_the_header_that_looked_like_it() -> None:
+    # "Plan (lol)" read as a missing plan column, with nothing pointing at the header that was there
+    with pytest.raises(ContextInputError) as refused:
+        match_header(["Area", "Plan (lol)", "Actual", "Forecast"], 1, [["Ops", 1, 1, 1]])
+    assert "missing column plan; name it plan, budget or annual budget (“Plan (lol)” is not read as plan)" in str(
+        refused.value
+    )
+    with pytest.raises(ContextInputError) as refused:  # no such header: no hint
+        match_header(["Area", "Actual", "Forecast"], 1, [["Ops", 1, 1]])
+    assert str(refused.value).count("is not read as") == 0
