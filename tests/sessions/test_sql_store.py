@@ -16,45 +16,11 @@ from assistant.sessions.base import (
     SessionQuery,
     SessionReadOnlyError,
     TurnCommit,
-    TurnRecord,
     UsageRecord,
     utcnow,
 )
 from assistant.sessions.sql_store import SqlSessionStore
-
-
-def _commit(idx: int, first: int, n_msgs: int = 2, *, session_id: str = "", user: str = "u1") -> TurnCommit:
-    now = utcnow()
-    msgs = [{"role": "user", "content": [{"text": f"question {idx}"}]}]
-    msgs += [{"role": "assistant", "content": [{"text": f"answer {idx}.{k}"}]} for k in range(n_msgs - 1)]
-    turn = TurnRecord(
-        idx=idx,
-        user_text=f"question {idx}",
-        started_at=now,
-        ended_at=now,
-        status="ok",
-        first_message_idx=first,
-        end_message_idx=first + n_msgs,
-        model="offline",
-        input_tokens=10,
-        output_tokens=5,
-        cost_usd=0.001,
-    )
-    usage = [
-        UsageRecord(
-            call_id=f"{session_id}-{idx}-{first}",
-            session_id=session_id,
-            user_id=user,
-            turn_idx=idx,
-            provider="bedrock",
-            model_id="m",
-            started_at=now,
-            input_tokens=10,
-            output_tokens=5,
-            cost_usd=0.001,
-        )
-    ]
-    return TurnCommit(messages=msgs, turn=turn, agent_snapshot={"data": {"messages": msgs}}, usage=usage)
+from tests.fixtures.index_rows import turn_commit as _commit
 
 
 def test_transcript_kept_in_full_beyond_any_window(any_engine) -> None:
@@ -67,8 +33,8 @@ def test_transcript_kept_in_full_beyond_any_window(any_engine) -> None:
     doc = store.load(meta.id, "u1")
     assert len(doc.messages) == 240
     assert [t.idx for t in doc.turns] == list(range(120))
-    assert doc.messages[0]["content"][0]["text"] == "question 0"
-    assert doc.messages[-1]["content"][0]["text"] == "answer 119.0"
+    assert doc.messages[0]["content"][0]["text"] == "Question 0"
+    assert doc.messages[-1]["content"][0]["text"] == "Answer 119.0"
     assert doc.meta.turn_count == 120 and doc.meta.message_count == 240
     assert doc.meta.cost_usd == pytest.approx(0.12)
 
@@ -214,7 +180,7 @@ def test_commit_guard_names_the_cause_and_writes_nothing(any_engine) -> None:
     with pytest.raises(SessionReadOnlyError):
         store.commit_turn(meta.id, "u1", expected_version=closed.version, commit=_commit(2, 4, session_id=meta.id))
     doc = store.load(meta.id, "u1")
-    assert [m["content"][0]["text"] for m in doc.messages] == ["question 0", "answer 0.0", "question 1", "answer 1.0"]
+    assert [m["content"][0]["text"] for m in doc.messages] == ["Question 0", "Answer 0.0", "Question 1", "Answer 1.0"]
     assert doc.meta.version == closed.version and doc.agent_snapshot == unknown.agent_snapshot
     _, total = store.list_sessions(SessionQuery(user_id="u1", text="board prep"))
     assert total == 1
