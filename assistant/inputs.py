@@ -45,6 +45,12 @@ def strip_control_chars(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
+def not_utf8(error: UnicodeDecodeError) -> str:
+    """Why a file could not be read as UTF-8, and what to do: "is not UTF-8 text (byte 0x80 at
+    position 12); save it as UTF-8" (an editor saved it in a Windows encoding)."""
+    return f"is not UTF-8 text (byte 0x{error.object[error.start]:02x} at position {error.start}); save it as UTF-8"
+
+
 def whole_characters(text: str) -> str:
     """``text`` with its UTF-16 surrogates made characters: a pair (an emoji sent as two escaped
     halves) becomes its character, a lone half U+FFFD. Nothing else changes.

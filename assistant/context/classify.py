@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assistant.context.meetings import Attendee, Meeting
+from assistant.inputs import not_utf8
 
 logger = logging.getLogger(__name__)
 
@@ -250,10 +251,7 @@ def load_meeting_types(path: Path) -> MeetingTypes:
     except tomllib.TOMLDecodeError as e:
         raise MeetingTypesError(f"Meeting types file {path} is not valid TOML: {e}.") from e
     except UnicodeDecodeError as e:  # saved by an editor in a Windows encoding
-        raise MeetingTypesError(
-            f"Meeting types file {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at position {e.start}); "
-            "save it as UTF-8."
-        ) from e
+        raise MeetingTypesError(f"Meeting types file {path} {not_utf8(e)}.") from e
     except OSError as e:
         raise MeetingTypesError(f"Meeting types file {path} cannot be read: {e.strerror or e}.") from e
     types = parse_meeting_types(raw, path)

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from assistant.inputs import not_utf8
+
 
 class DataFileError(ValueError):
     """A demo data file is missing or malformed; the message names the file and the problem.
@@ -43,10 +45,7 @@ def read_data_file(data_dir: Path, name: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as e:
         raise DataFileError(f"Data file {path} is not valid TOML: {e}.") from e
     except UnicodeDecodeError as e:  # saved by an editor in a Windows encoding
-        raise DataFileError(
-            f"Data file {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at position {e.start}); "
-            "save it as UTF-8."
-        ) from e
+        raise DataFileError(f"Data file {path} {not_utf8(e)}.") from e
     except OSError as e:
         raise DataFileError(f"Data file {path} cannot be read: {e.strerror or e}.") from e
 

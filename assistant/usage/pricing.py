@@ -29,6 +29,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assistant.inputs import not_utf8
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_PRICES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "prices.toml"
@@ -205,10 +207,7 @@ class PriceTable:
         except tomllib.TOMLDecodeError as e:
             raise PriceTableError(f"price file {path} is not valid TOML: {e}") from e
         except UnicodeDecodeError as e:  # saved by an editor in a Windows encoding ("€" is byte 0x80)
-            raise PriceTableError(
-                f"price file {path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at position {e.start}); "
-                "save it as UTF-8"
-            ) from e
+            raise PriceTableError(f"price file {path} {not_utf8(e)}") from e
         try:
             header = _PriceFileModel.model_validate(raw)
         except ValidationError as e:
