@@ -4,16 +4,23 @@ A workbook is opened twice, read-only: once for the values Excel or LibreOffice 
 saved with each formula (``data_only=True``), once to tell a formula's cell from a typed one. A
 formula's cell is its saved value; a formula without one (a file a program wrote and no
 spreadsheet ever saved) is :data:`~assistant.context.row_checks.UNCALCULATED`, refused only if
-the budget reads its column. A workbook may open on a summary or cover sheet: the budget is the
-first sheet whose header names the budget's columns.
+the budget reads its column. So is every formula of a workbook that asks to be recalculated when
+it is opened (``<calcPr fullCalcOnLoad="1"/>``): a program wrote it (XlsxWriter, which pandas
+uses, saves 0 beside each formula and sets that flag) and the values beside its formulas are
+placeholders, not results. Excel and LibreOffice drop the flag when they save the file. A workbook
+may open on a summary or cover sheet: the budget is the first sheet whose header names the
+budget's columns.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import posixpath
 import zipfile
 from typing import Any
+
+from defusedxml import ElementTree
 
 from assistant.context.budget_columns import header_index
 from assistant.context.row_checks import UNCALCULATED, ContextInputError, is_blank
@@ -47,6 +54,7 @@ def workbook_rows(data: bytes) -> list[tuple[int, list[Any]]]:
             runs too long.
     """
     _check_unpacked_size(data)
+    placeholders = recalculates_on_open(data)
     values = _open_workbook(data, data_only=True)
     try:
         formulas = _open_workbook(data, data_only=False)
@@ -58,7 +66,7 @@ def workbook_rows(data: bytes) -> list[tuple[int, list[Any]]]:
             raise ContextInputError.single("The workbook has no sheet; download the template and fill it in.")
         first: list[tuple[int, list[Any]]] | None = None
         for sheet, formula_sheet in zip(values.worksheets[:MAX_SHEETS], formulas.worksheets, strict=False):
-            numbered = _sheet_rows(sheet, formula_sheet)
+            numbered = _sheet_rows(sheet, formula_sheet, placeholders=placeholders)
             first = numbered if first is None else first
             if header_index(numbered) is not None:
                 return numbered
@@ -89,10 +97,11 @@ def _check_unpacked_size(data: bytes) -> None:
         )
 
 
-def _sheet_rows(values: Any, formulas: Any) -> list[tuple[int, list[Any]]]:
+def _sheet_rows(values: Any, formulas: Any, *, placeholders: bool = False) -> list[tuple[int, list[Any]]]:
     """A sheet's non-blank rows as ``(row number, values)``, read from the sheet opened twice: for
     the values the spreadsheet saved (``values``) and for its formulas (``formulas``). A formula's
-    cell is its saved value; without one it is UNCALCULATED.
+    cell is its saved value; without one, or when the saved values are ``placeholders`` (the
+    workbook recalculates on open), it is UNCALCULATED.
 
     Raises:
         ContextInputError: The sheet runs past MAX_SHEET_ROWS, or holds more than MAX_ROWS rows.
@@ -107,7 +116,7 @@ def _sheet_rows(values: Any, formulas: Any) -> list[tuple[int, list[Any]]]:
         row = [getattr(cell, "value", None) for cell in cells]
         for index, formula in enumerate(formula_cells):
             if getattr(formula, "data_type", None) == "f" and index < len(row):
-                row[index] = _formula_value(row[index], cells[index])
+                row[index] = UNCALCULATED if placeholders else _formula_value(row[index], cells[index])
         if all(is_blank(v) for v in row):
             continue
         row_number = next((c.row for c in cells if getattr(c, "row", None)), len(numbered) + 1)
@@ -126,6 +135,41 @@ def _formula_value(saved: Any, cell: Any) -> Any:
     if saved is not None:
         return saved
     return "" if getattr(cell, "data_type", None) == "str" else UNCALCULATED
+
+
+_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_OFFICE_DOCUMENT = "/officeDocument"
+
+
+def recalculates_on_open(data: bytes) -> bool:
+    """Whether the workbook asks to be recalculated when opened (``<calcPr fullCalcOnLoad="1"/>``):
+    then the values saved beside its formulas are a program's placeholders (XlsxWriter saves 0).
+
+    The flag is read from the workbook's own XML: openpyxl reports a missing attribute as True,
+    and Excel leaves it out of every file it saves.
+
+    Args:
+        data: An .xlsx file (a zip).
+
+    Returns:
+        True when the flag is set; False when it is not, or the file cannot be read (opening it
+        says why).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            part = "xl/workbook.xml"
+            if "_rels/.rels" in archive.namelist():
+                for rel in ElementTree.fromstring(archive.read("_rels/.rels")).iter(_RELATIONSHIPS):
+                    if str(rel.get("Type", "")).endswith(_OFFICE_DOCUMENT):
+                        part = posixpath.normpath(str(rel.get("Target", part)).lstrip("/"))
+                        break
+            workbook = ElementTree.fromstring(archive.read(part))
+    except (*_DAMAGED, ElementTree.ParseError):  # a defusedxml refusal is a ValueError
+        return False
+    for element in workbook.iter():
+        if element.tag.rsplit("}", 1)[-1] == "calcPr":
+            return str(element.get("fullCalcOnLoad", "0")).strip().lower() in ("1", "true")
+    return False
 
 
 def _open_workbook(data: bytes, *, data_only: bool) -> Any:

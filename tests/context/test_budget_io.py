@@ -26,7 +26,13 @@ from assistant.context.budget_io import (
 from assistant.context.budget_templates import budget_template_csv, budget_template_xlsx
 from assistant.context.row_checks import UNCALCULATED_MESSAGE, ContextInputError
 from tests.fixtures.streamlit_server import ROOT
-from tests.fixtures.workbooks import executive_results, executive_sheet, saved_by_excel, workbook_bytes
+from tests.fixtures.workbooks import (
+    executive_results,
+    executive_sheet,
+    saved_by_excel,
+    workbook_bytes,
+    xlsxwriter_budget,
+)
 
 HEADER = "area,owner,plan,actual,forecast,notes\n"
 
@@ -488,4 +494,20 @@ def test_a_header_in_thousands_or_naming_a_currency_reads_the_amounts_as_it_says
     assert budget_file_of(euros).currency == "EUR"
     assert problems(b"area,plan (EUR),actual,forecast\nOps,$100,50,90\n") == [
         "The header says EUR but the amounts are in USD; use one"
+    ]
+
+
+def test_an_xlsxwriter_budget_with_formulas_is_refused_not_read_as_zero_spend() -> None:
+    # pandas' to_excel and scripts write with XlsxWriter: 0 beside every formula, to be recalculated
+    # by the spreadsheet that opens it. Read as they are, Engineering would have spent nothing.
+    with pytest.raises(ContextInputError) as refused:
+        read_budget_xlsx(xlsxwriter_budget(formulas=True))
+    text = str(refused.value)
+    assert "nothing was saved" in text
+    assert "row 2, column actual: is a formula whose result was never saved" in text
+    assert "row 3, column forecast" in text and "open it in Excel or LibreOffice, save it" in text
+    typed = read_budget_xlsx(xlsxwriter_budget(formulas=False)).rows
+    assert [(r.area, r.actual, r.forecast) for r in typed] == [
+        ("Engineering", 500_000, 1_000_000),
+        ("Sales", 150_000, 300_000),
     ]

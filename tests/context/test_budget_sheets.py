@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 from openpyxl import Workbook
 
-from assistant.context.budget_sheets import workbook_rows
+from assistant.context.budget_sheets import recalculates_on_open, workbook_rows
 from assistant.context.row_checks import UNCALCULATED, ContextInputError
-from tests.fixtures.workbooks import executive_results, executive_sheet, saved_by_excel, workbook_bytes
+from tests.fixtures.workbooks import (
+    executive_results,
+    executive_sheet,
+    saved_by_excel,
+    workbook_bytes,
+    xlsxwriter_budget,
+)
 
 
 def _by_row(rows: list[tuple[int, list[object]]]) -> dict[int, list[object]]:
@@ -49,3 +58,44 @@ def test_a_file_that_is_not_a_workbook_gets_one_clear_sentence(data: bytes) -> N
     with pytest.raises(ContextInputError) as refused:
         workbook_rows(data)
     assert "Excel file" in str(refused.value) or "workbook" in str(refused.value)
+
+
+def test_xlsxwriter_saves_0_beside_its_formulas_and_they_are_not_read_as_0() -> None:
+    data = xlsxwriter_budget(formulas=True)
+    sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>C2+D2</f><v>0</v>" in sheet_xml  # what the file itself says: 0
+    assert recalculates_on_open(data)
+    rows = _by_row(workbook_rows(data))
+    assert rows[2][4] is UNCALCULATED and rows[2][5] is UNCALCULATED  # not Actual 0, Forecast 0
+    assert rows[2][:4] == ["Engineering", 1_000_000, 200_000, 300_000]  # typed cells are themselves
+
+
+def test_a_workbook_of_typed_values_from_xlsxwriter_reads_whole() -> None:
+    data = xlsxwriter_budget(formulas=False)
+    assert recalculates_on_open(data)  # the flag alone refuses nothing: only formulas' placeholders
+    rows = _by_row(workbook_rows(data))
+    assert rows[3][:6] == ["Sales", 500_000, 100_000, 50_000, 150_000, 300_000]
+
+
+def test_excel_and_libreoffice_saves_do_not_recalculate_on_open() -> None:
+    assert not recalculates_on_open(saved_by_excel(executive_sheet(), executive_results()))
+    assert recalculates_on_open(workbook_bytes(executive_sheet()))  # openpyxl sets the flag too
+    assert not recalculates_on_open(b"not a zip")  # opening it says what is wrong
+
+
+def test_the_calculation_flag_is_not_read_through_entities() -> None:
+    """An XML bomb is built of entities: the workbook's XML is read by defusedxml, which refuses them."""
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "1"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<calcPr fullCalcOnLoad="&a;"/></workbook>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("xl/workbook.xml", bomb)
+    assert not recalculates_on_open(out.getvalue())
+    plain = bomb.replace(b"&a;", b"1").split(b"]>", 1)[1]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("xl/workbook.xml", plain)
+    assert recalculates_on_open(out.getvalue())  # the same flag without entities is read
