@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -99,3 +100,26 @@ def test_the_calculation_flag_is_not_read_through_entities() -> None:
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("xl/workbook.xml", plain)
     assert recalculates_on_open(out.getvalue())  # the same flag without entities is read
+
+
+XLSX = Path(__file__).resolve().parent.parent / "fixtures" / "xlsx"
+
+
+def test_a_workbook_libreoffice_saved_reads_as_libreoffice_calculated_it() -> None:
+    """``executive_sheet()`` saved by LibreOffice 7.4 (``soffice --convert-to xlsx``): the same
+    values the Excel fixture writes, and no recalculate-on-open flag."""
+    data = (XLSX / "libreoffice_saved_executive_budget.xlsx").read_bytes()
+    assert not recalculates_on_open(data)
+    rows = _by_row(workbook_rows(data))
+    saved = executive_results()["Budget FY26"]
+    assert rows[4][7] == saved["H4"] and rows[4][8] == pytest.approx(saved["I4"], abs=0.01)
+    assert rows[5][11] == "Behind"
+    assert rows[6][9] == pytest.approx(-200_000)  # =I6-D6: LibreOffice calculated every formula on saving
+
+
+def test_a_workbook_libreoffice_saved_without_recalculating_reads_what_it_showed() -> None:
+    """An XlsxWriter file converted by LibreOffice without recalculating: LibreOffice keeps the 0s
+    and drops the flag. The workbook shows 0 to its owner too, so 0 is what is read."""
+    data = (XLSX / "libreoffice_saved_xlsxwriter_never_recalculated.xlsx").read_bytes()
+    assert not recalculates_on_open(data)
+    assert _by_row(workbook_rows(data))[2][4] == 0
