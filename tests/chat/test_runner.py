@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from assistant import db
@@ -28,13 +29,17 @@ QUESTION = "What is on today?"
 
 
 class SlowModel(ScriptedModel):
-    """Streams its first words, then stalls (a model that never finishes in time)."""
+    """Streams its first words, then stalls (by default a model that never finishes in time)."""
+
+    def __init__(self, turns: list[Any], stall_s: float = 30) -> None:
+        super().__init__(turns)
+        self.stall_s = stall_s
 
     async def stream(self, *args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
         async for event in super().stream(*args, **kwargs):
             yield event
             if "contentBlockDelta" in event:
-                await asyncio.sleep(30)
+                await asyncio.sleep(self.stall_s)
 
 
 def _runner(engine: Engine, store: SessionStore, model: ScriptedModel, **settings: Any) -> TurnRunner:
@@ -120,3 +125,30 @@ def test_an_answer_past_the_time_allowed_is_stopped_and_told_as_a_timeout(sqlite
     assert row.error == "TimeoutError: the model did not finish in time"
     assert row.output_tokens > 0, "what streamed before the stall is billed, so it is counted"
     assert not slot.lock.locked()
+
+
+def test_a_long_answer_keeps_its_question_shown_as_being_answered(
+    store_engine: Engine, make_store: MakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While an answer is written, its process says so every HEARTBEAT_SECONDS: another tab or
+    replica shows the question as being answered, never as interrupted with a Retry that would
+    send it twice. Each beat is written once (the beats stop with the answer)."""
+    monkeypatch.setattr("assistant.chat.runner.HEARTBEAT_SECONDS", 0.1)
+    store = make_store()
+    beats: list[str] = []
+    write = store.heartbeat_pending
+
+    def counted(session_id: str, owner: str, now: Any) -> None:
+        beats.append(session_id)
+        write(session_id, owner, now)
+
+    monkeypatch.setattr(store, "heartbeat_pending", counted)
+    runner = _runner(store_engine, store, SlowModel([Text("Starting to look... and more")], stall_s=0.3))
+    began = time.monotonic()
+    session_id, events, slot = _run(runner)
+    took = time.monotonic() - began
+    assert isinstance(events[-2], Done) and took > 0.5
+    assert took / 0.1 / 2 <= len(beats) <= took / 0.1 + 1 and set(beats) == {session_id}
+    written = len(beats)
+    time.sleep(0.3)
+    assert len(beats) == written and not slot.lock.locked()  # the beats stopped with the answer
