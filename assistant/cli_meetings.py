@@ -147,6 +147,8 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     view = calendar.view(user, days_ahead=7)
+    if view.warning:  # events left out (a repeat too frequent, a date unread), as the page says under the upload
+        print(f"warning: {view.warning}", file=sys.stderr)
     print(f"{connection.label} stored for {user}: {counted(len(view.meetings), 'meeting')} in the next 7 days")
     return 0
 

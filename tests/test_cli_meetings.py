@@ -189,6 +189,25 @@ def test_meetings_counts_read_as_words(tmp_path: Path) -> None:
     assert listed.stdout.splitlines()[0].endswith(": 1 meeting in the next 1 day"), listed.stdout
 
 
+def test_import_names_the_events_it_left_out_as_the_page_does(tmp_path: Path) -> None:
+    """A calendar whose only event repeats every minute was stored with "0 meetings in the next 7
+    days" and no word why; the page (and ``meetings``) said the event was left out."""
+    start = NOW + timedelta(hours=3)
+    ics = tmp_path / "minutely.ics"
+    ics.write_bytes(
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//CLI//EN\r\nBEGIN:VEVENT\r\nUID:m@example.com\r\n"
+            f"DTSTAMP:20260101T000000Z\r\nDTSTART:{_stamp(start)}\r\nDTEND:{_stamp(start + timedelta(minutes=30))}\r\n"
+            "RRULE:FREQ=MINUTELY\r\nSUMMARY:Every minute\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ).encode()
+    )
+    imported = run(["calendar", "import", str(ics), "--user", "carol"], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "stored for carol: 0 meetings in the next 7 days" in imported.stdout
+    assert imported.stderr.startswith("warning: “Every minute” repeats more often"), imported.stderr
+    assert "left out" in imported.stderr and "Traceback" not in imported.stderr
+
+
 def test_disconnect_says_what_it_forgot_and_takes_no_file(tmp_path: Path) -> None:
     """It said "calendar disconnected" with nothing connected, and took a FILE it then ignored."""
     data, _ = _calendar()
