@@ -55,6 +55,11 @@ from assistant.context.row_checks import (
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+# Python's csv reader refuses a cell past 131,072 characters ("field larger than field limit")
+# before any check of ours runs: a long pasted note, or a quote never closed in a bigger file, was
+# refused in those words. A CSV is at most MAX_FILE_BYTES, so no cell of one reaches this limit;
+# the row checks name a cell too long (NOTES_CHARS) and a quote never closed. Only ever raised.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES + 1))
 AREA_CHARS = 120
 OWNER_CHARS = 120
 NOTES_CHARS = 2000

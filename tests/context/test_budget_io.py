@@ -112,6 +112,19 @@ def test_a_quote_never_closed_is_named_instead_of_the_rows_it_swallowed() -> Non
     assert [r.area for r in rows] == ['Eng "core"', "Sales"]
 
 
+def test_a_cell_longer_than_pythons_csv_limit_is_named_in_the_users_words() -> None:
+    """A cell past 131,072 characters (a pasted note, or a quote never closed in a bigger file) was
+    refused in the csv module's words: "This CSV cannot be read (field larger than field limit
+    (131072))", naming neither the row nor the quote."""
+    long_note = (HEADER + "Engineering,Priya,100,50,90," + "x" * 200_000 + "\nSales,Elena,10,5,9,\n").encode()
+    assert problems(long_note) == ["row 2, column notes: is 200000 characters long; at most 2000 are allowed"]
+    rows = "".join(f"Area {i},Owner {i},1000,900,950,{'n' * 300}\n" for i in range(450))  # 150 KB after the quote
+    unclosed = (HEADER + 'Engineering,Priya,100,50,90,"see below\n' + rows).encode()
+    with pytest.raises(ContextInputError) as err:
+        parse_budget_csv(unclosed)
+    assert str(err.value).startswith('Row 2: a double quote (") opens a cell that is never closed'), str(err.value)
+
+
 def test_every_problem_listed_in_row_then_column_order() -> None:
     data = (HEADER + ",,0,-5,,\nA,,1,1,1,\na,,1,1,1,\n").encode()
     assert problems(data) == [
