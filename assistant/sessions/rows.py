@@ -10,7 +10,7 @@ import functools
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast, get_args
 
 from sqlalchemy import Boolean, Connection, Insert, bindparam, delete, func, insert, or_, select, text, update
 
@@ -23,6 +23,7 @@ from assistant.sessions.base import (
     PendingTurn,
     SendWindow,
     SessionMeta,
+    SessionState,
     UsageRecord,
     assume_utc,
     parse_utc,
@@ -158,6 +159,17 @@ def send_window_of(row: Any) -> SendWindow:
 def new_session_id() -> str:
     """A fresh opaque session id."""
     return str(uuid.uuid4())
+
+
+def checked_state(state: object) -> SessionState:
+    """``state`` when it is a session state a store can write, else a ValueError (nothing is written).
+
+    A store wrote any string it was given ("done", "Completed"): the session became read-only
+    with a state no page, filter or query knows.
+    """
+    if state not in get_args(SessionState):
+        raise ValueError(f"A session's state is one of {', '.join(get_args(SessionState))}, not {state!r}.")
+    return cast(SessionState, state)
 
 
 def clean_title(title: str) -> str:

@@ -62,6 +62,7 @@ from assistant.sessions.base import (
 from assistant.sessions.index import IndexedStore
 from assistant.sessions.rows import (
     CONFLICT_MESSAGE,
+    checked_state,
     clean_title,
     new_session_id,
     row_to_meta,
@@ -443,7 +444,8 @@ class S3SessionStore(IndexedStore):
         return self._mutate_doc(session_id, user_id, change, title=cleaned)
 
     def set_state(self, session_id: str, user_id: str, state: SessionState) -> SessionMeta:
-        """Complete (or expire) a session (one PUT)."""
+        """Complete (or expire) a session (one PUT); a state that is none of SessionState's is a ValueError."""
+        state = checked_state(state)
         logger.info("user_id=<%s>, session_id=<%s>, state=<%s> | changing session state", user_id, session_id, state)
 
         def change(body: dict[str, Any]) -> None:

@@ -48,6 +48,7 @@ from assistant.sessions.rows import (
     _INSERT_TURN,
     _INSERT_USAGE,
     CONFLICT_MESSAGE,
+    checked_state,
     clean_title,
     new_session_id,
     row_to_meta,
@@ -338,7 +339,8 @@ class SqlSessionStore(IndexedStore):
         logger.info("user_id=<%s>, session_id=<%s> | deleted session", user_id, session_id)
 
     def set_state(self, session_id: str, user_id: str, state: SessionState) -> SessionMeta:
-        """Complete (or expire) a session."""
+        """Complete (or expire) a session; a state that is none of SessionState's is a ValueError."""
+        state = checked_state(state)
         logger.info("user_id=<%s>, session_id=<%s>, state=<%s> | changing session state", user_id, session_id, state)
         return self._mutate(session_id, user_id, state=state)
 

@@ -25,6 +25,7 @@ from assistant.sessions.rows import (
 )
 from assistant.sessions.s3_objects import validate_session_id
 from tests.fixtures.db import insert_sessions
+from tests.fixtures.stores import MakeStore
 
 NOW = datetime(2026, 5, 1, 23, 59, 30, tzinfo=UTC)
 
@@ -123,3 +124,17 @@ def test_a_title_with_nothing_visible_changes_nothing(query_engine: Engine) -> N
     with query_engine.begin() as conn:
         set_title(SaExecutor(conn), "s1", "\u200b \x00")
     assert _title_rows(query_engine, "s1") == [("Board prep", "board prep")]
+
+
+@pytest.mark.parametrize("state", ["done", "Completed", "", None])
+def test_a_state_no_session_has_is_refused_and_changes_nothing(make_store: MakeStore, state: object) -> None:
+    """``set_state(id, user, "done")`` was written as it came: the session turned read-only, with a
+    state no page, filter or query knows (the sessions table showed it as "Done")."""
+    store = make_store()
+    meta = store.create_session("u1", model="offline")
+    with pytest.raises(ValueError, match="active, completed, expired"):
+        store.set_state(meta.id, "u1", state)  # type: ignore[arg-type]
+    after = store.get_meta(meta.id, "u1")
+    assert (after.state, after.version, after.read_only) == ("active", meta.version, False)
+    assert make_store().load(meta.id, "u1").meta.state == "active", "nothing stored either"
+    assert store.set_state(meta.id, "u1", "completed").read_only
