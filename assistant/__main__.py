@@ -282,6 +282,15 @@ def _user_id(text: str) -> str:
     return value
 
 
+def _session_arg(text: str) -> str:
+    """An argparse type: a session id to resume, checked later (an empty one started a new session, silently)."""
+    if not text.strip():  # "--session $UNSET_VARIABLE" answered in a new session instead of the one meant
+        raise argparse.ArgumentTypeError(
+            "must be a session id (see: python -m assistant sessions list); omit --session for a new session"
+        )
+    return text
+
+
 def _between(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` to ``high`` (a bad one is a usage error, exit 2)."""
 
@@ -340,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m assistant", description="Executive assistant command line")
     sub = parser.add_subparsers(dest="command", required=True)
     chat = sub.add_parser("chat", help="chat with the Meeting Coordinator in the terminal")
-    chat.add_argument("--session", help="resume this session id")
+    chat.add_argument("--session", type=_session_arg, help="resume this session id")
     chat.add_argument("--example", action="store_true", help="run a scripted prep conversation and exit")
     chat.add_argument("--user", type=_user_id, help="user id (default: TEST_USER_ID)")
     chat.add_argument("--model", help="a model of MODELS for a new session (default: the first)")

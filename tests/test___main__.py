@@ -160,6 +160,17 @@ def test_malformed_session_id_is_not_found_and_never_logged_raw(tmp_path: Path, 
     assert len(result.stderr) < 2_000
 
 
+@pytest.mark.parametrize("session_id", ["", "  "])
+def test_an_empty_session_id_is_a_usage_error_not_a_new_session(tmp_path: Path, session_id: str) -> None:
+    """``chat --session "$SID"`` with SID unset started a new session and answered in it (exit 0):
+    the conversation meant to go on was never resumed, and a stray session was left behind."""
+    result = run(["chat", "--session", session_id], tmp_path, stdin="What is my budget?\n/quit\n")
+    assert result.returncode == 2, result.stdout
+    assert "argument --session: must be a session id" in result.stderr and "Traceback" not in result.stderr
+    assert "Resume with" not in result.stdout
+    assert run(["sessions", "list"], tmp_path).stdout.strip().endswith("0 sessions · $0.00 total")
+
+
 def test_chat_over_the_rate_limit_creates_no_session(tmp_path: Path) -> None:
     first = run(["chat"], tmp_path, stdin="What is my budget?\n/quit\n", MESSAGES_PER_MINUTE="1")
     assert first.returncode == 0, first.stderr
