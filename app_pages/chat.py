@@ -288,7 +288,7 @@ def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
     # A previous run may have been interrupted mid-answer (Stop, a click elsewhere, a reload): let
     # the service finish storing what was produced before drawing it. An answer still streaming to
     # another tab is not waited for (it is shown as being answered elsewhere).
-    service.wait_idle(session_id, live_grace=LIVE_GRACE_S)
+    service.wait_idle(session_id, live_grace=LIVE_GRACE_S, user_id=user_id)
     try:
         doc = service.open_session(session_id, user_id)
     except SessionNotFoundError:

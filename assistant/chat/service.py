@@ -202,7 +202,7 @@ class ChatService:
 
     def rename(self, session_id: str, user_id: str, title: str) -> SessionMeta:
         """Rename a session (empty titles are refused), once an answer being stored here is stored."""
-        self.wait_idle(session_id)  # its commit expects the version it began with
+        self.wait_idle(session_id, user_id=user_id)  # its commit expects the version it began with
         meta = self.store.rename(session_id, user_id, title)
         self._slots.bump(session_id, meta.version)
         return meta
@@ -218,7 +218,7 @@ class ChatService:
         An answer being stored in this process (the click that completes stops it) is stored
         first: completed under it, its commit was refused and the question and answer lost.
         """
-        self.wait_idle(session_id)
+        self.wait_idle(session_id, user_id=user_id)
         meta = self.store.set_state(session_id, user_id, "completed")
         self._slots.evict(session_id)
         return meta
@@ -248,7 +248,7 @@ class ChatService:
         On S3 feedback writes a new version of the session: written under an answer (another tab
         rating an earlier one), it had that answer's commit refused as a conflict.
         """
-        self.wait_idle(session_id)
+        self.wait_idle(session_id, user_id=user_id)
         self.store.set_feedback(session_id, user_id, turn_idx, value)
 
     # -- limits -----------------------------------------------------------------------
@@ -343,7 +343,9 @@ class ChatService:
         slot = self._slots.get(session_id)
         return bool(slot and slot.lock.locked())
 
-    def wait_idle(self, session_id: str, timeout: float = 10.0, live_grace: float | None = None) -> bool:
+    def wait_idle(
+        self, session_id: str, timeout: float = 10.0, live_grace: float | None = None, *, user_id: str | None = None
+    ) -> bool:
         """Wait until no answer is being written for this session (True when idle).
 
         Args:
@@ -351,9 +353,16 @@ class ChatService:
             timeout: Seconds to wait at most.
             live_grace: When given, an answer that was neither stopped nor abandoned (it streams to
                 another tab) is waited for only this long: that tab's answer may take minutes.
+            user_id: When given, only an answer for this user's session is waited for: another
+                user asking for the id is told "not found" at once, not once the owner's answer
+                is stored (which would tell them the session exists and is being answered).
         """
         started = time.monotonic()
-        while (slot := self._slots.get(session_id)) is not None and slot.lock.locked():
+        while (
+            (slot := self._slots.get(session_id)) is not None
+            and slot.lock.locked()
+            and (user_id is None or slot.user_id == user_id)
+        ):
             waited = time.monotonic() - started
             if waited > timeout or (live_grace is not None and waited > live_grace and not slot.closing):
                 return False

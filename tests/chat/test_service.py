@@ -413,3 +413,29 @@ def test_the_model_is_told_the_executives_date_at_each_question_of_a_session(sql
     list(service.start_turn("u1", "And today?", session_id=session.session.id, tz=ZoneInfo("Pacific/Auckland")).events)
     told = [request.system_prompt.split("Today is ")[1].split(".")[0] for request in model.requests]
     assert told == ["Sunday 06 December 2026", "Monday 07 December 2026", "Tuesday 08 December 2026"]
+
+
+def test_another_users_request_for_a_session_being_answered_is_not_held_until_the_answer_ends(sqlite_engine) -> None:
+    """Rename, complete, feedback and opening a session wait for an answer this process is storing
+    for it, but only their owner's: another user was held until the owner's answer ended before
+    being told "not found", which told them the session exists and is being answered."""
+    service = make_service(sqlite_engine, model=_slow)
+    meta = service.create_session("u1")
+    stream = service.send_sync(meta.id, "u1", "What meetings do I have this week?")
+    _read_some(stream)
+    reader = finish_unread(stream)
+    for refused in (
+        lambda: service.rename(meta.id, "u2", "mine now"),
+        lambda: service.complete(meta.id, "u2"),
+        lambda: service.set_feedback(meta.id, "u2", 0, 1),
+    ):
+        began = time.monotonic()
+        with pytest.raises(SessionNotFoundError):
+            refused()
+        assert time.monotonic() - began < 0.5 and service.is_busy(meta.id)
+    began = time.monotonic()
+    assert service.wait_idle(meta.id, timeout=10, user_id="u2")  # no answer of u2's is being written
+    assert time.monotonic() - began < 0.5 and service.is_busy(meta.id)
+    reader.join(timeout=30)
+    assert service.wait_idle(meta.id, timeout=10, user_id="u1")
+    assert service.open_session(meta.id, "u1").meta.title != "mine now"
