@@ -161,6 +161,7 @@ class _Calendar:
         self._query: recurring_ical_events.CalendarQuery | None = None
         self.truncated = False  # set when an expansion kept only the first MAX_OCCURRENCES
         self.left_out: list[str] = []  # titles of series that repeat too often to expand
+        self.too_many: list[str] = []  # titles of series past what one calendar's series may take together
         self.damage = Damage()  # events whose dates cannot be read (:mod:`assistant.context.ics_damage`)
         # Zones named by a TZID that neither the file (VTIMEZONE) nor the zone database knows:
         # icalendar reads such times as floating, so they are placed in the user's own zone.
@@ -182,18 +183,22 @@ class _Calendar:
             if count > limit:
                 runaway[uid] = series[uid]
         total = sum(n for uid, n in steps.items() if uid not in runaway)
+        costliest: dict[str, icalendar.cal.Component] = {}
         for uid in sorted((uid for uid in steps if uid not in runaway), key=lambda uid: -steps[uid]):
             if total <= MAX_CALENDAR_STEPS:
                 break
-            runaway[uid] = series[uid]
+            costliest[uid] = series[uid]
             total -= steps[uid]
-        if not runaway:
+        if not runaway and not costliest:
             return
         self.calendar.subcomponents = [
-            c for c in self.calendar.subcomponents if c.name != "VEVENT" or _uid_of(c) not in runaway
+            c
+            for c in self.calendar.subcomponents
+            if c.name != "VEVENT" or (_uid_of(c) not in runaway and _uid_of(c) not in costliest)
         ]
         self.left_out = [title_of(e) for e in runaway.values()]
-        logger.info("series=<%s> | left out calendar series that repeat too often", len(runaway))
+        self.too_many = [title_of(e) for e in costliest.values()]
+        logger.info("too_often=<%s>, too_many=<%s> | left out calendar series", len(runaway), len(costliest))
 
     def query(self) -> recurring_ical_events.CalendarQuery:
         if self._query is None:
@@ -216,7 +221,9 @@ class _Calendar:
         """What the user should know about this calendar's last expansion, or None."""
         notes = [
             damage_notice(self.damage),
-            cut_notice(self.left_out, truncated=self.truncated, unknown_zones=self.unknown_zones),
+            cut_notice(
+                self.left_out, truncated=self.truncated, unknown_zones=self.unknown_zones, too_many=self.too_many
+            ),
         ]
         return " ".join(note for note in notes if note) or None
 

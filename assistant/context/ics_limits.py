@@ -102,11 +102,17 @@ def rule_steps(event: Any, end: datetime) -> tuple[float, int]:
 def quoted_names(items: list[str]) -> tuple[str, bool]:
     """The first three of ``items`` quoted ("“a”, “b”, “c” and 2 more"), and whether there is one."""
     names = ", ".join(f"“{item}”" for item in items[:3])
-    more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+    more = f" and {len(items) - 3:,} more" if len(items) > 3 else ""
     return names + more, len(items) == 1
 
 
-def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str] | None = None) -> str | None:
+def cut_notice(
+    left_out: list[str],
+    *,
+    truncated: bool,
+    unknown_zones: list[str] | None = None,
+    too_many: list[str] | None = None,
+) -> str | None:
     """What the user should know about what was left out of a calendar or placed by a guess, or None.
 
     Args:
@@ -114,6 +120,8 @@ def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str]
         truncated: Whether only the first MAX_OCCURRENCES meetings were kept.
         unknown_zones: Time zones (TZID) the calendar names but does not define and the zone
             database does not know: their meetings are shown in the user's own zone.
+        too_many: Titles of the series left out, the longest-running first, because the
+            calendar's series together take more than MAX_CALENDAR_STEPS (each is fine alone).
     """
     notes = []
     if left_out:
@@ -122,6 +130,12 @@ def cut_notice(left_out: list[str], *, truncated: bool, unknown_zones: list[str]
             f"{names} {'repeats' if one else 'repeat'} more often than the assistant can follow "
             "(every minute or hour for a long time, or every day for centuries), "
             f"so {'it is' if one else 'they are'} left out."
+        )
+    if too_many:
+        names, one = quoted_names(too_many)
+        notes.append(
+            "This calendar has more repeating events than the assistant reads at once, so "
+            f"the longest-running are left out: {names}."
         )
     if truncated:
         notes.append(

@@ -573,6 +573,21 @@ def test_many_old_daily_series_together_are_cut_to_what_can_be_read() -> None:
     assert time.process_time() - started < 4
     assert 0 < len({m.title for m in found}) < 60
     assert source.notice is not None and "left out" in source.notice
+    # a daily series repeats no more often than anyone meets: the notice says why they were left out
+    assert "more often than the assistant can follow" not in source.notice
+    assert "more repeating events than the assistant reads at once" in source.notice
+    assert "the longest-running are left out" in source.notice
+
+
+def test_a_series_too_frequent_and_series_too_many_are_told_apart() -> None:
+    old = [f"UID:o{i}@x\nDTSTART:19000101T090000Z\nRRULE:FREQ=DAILY\nSUMMARY:Old {i}" for i in range(60)]
+    ping = "UID:ping@x\nDTSTART:20240101T090000Z\nRRULE:FREQ=MINUTELY\nSUMMARY:Ping"
+    source = IcsFileSource(events(*old, ping), "both.ics")
+    source.fetch(*CACHE_WINDOW, UTC)
+    notice = source.notice or ""
+    assert "“Ping” repeats more often than the assistant can follow" in notice
+    assert "“Old" in notice.split("“Ping” repeats")[1]  # the old series after, with their own reason
+    assert notice.count("Fix or delete") == 1
 
 
 def test_file_source_that_is_not_a_calendar_names_itself() -> None:
