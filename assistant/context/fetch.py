@@ -151,7 +151,9 @@ def _parse_target(url: str) -> _Target:
     if not host:
         raise CalendarInputError("That calendar address has no server name; copy the whole address again.")
     try:
-        port = parts.port or _DEFAULT_PORTS[scheme]
+        port = parts.port if parts.port is not None else _DEFAULT_PORTS[scheme]
+        if port == 0:  # no server listens there; read as "no port", it was fetched from the default one
+            raise ValueError("port 0")
     except ValueError as e:
         raise CalendarInputError("That calendar address has an invalid port number; copy it again.") from e
     try:

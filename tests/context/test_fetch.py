@@ -292,3 +292,12 @@ class TestHttps:
             tls_server.routes["/cal.ics"] = body(CALENDAR)
             with pytest.raises(CalendarSourceError, match="security certificate could not be verified"):
                 fetch(tls_server.url("/cal.ics", host="localhost"))
+
+
+@pytest.mark.parametrize("url", ["http://calendar.example.com:0/cal.ics", "https://calendar.example.com:0/"])
+def test_port_0_is_an_invalid_port_not_the_default_one(url: str) -> None:
+    """``:0`` was read as no port at all (the address fetched from port 80 or 443 instead)."""
+    started = time.monotonic()
+    with pytest.raises(CalendarInputError, match="invalid port number"):
+        fetch(url, allow_private=False)
+    assert time.monotonic() - started < 1  # refused as typed, before any lookup
