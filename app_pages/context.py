@@ -47,6 +47,7 @@ from assistant.factory import get_store
 from assistant.views.format import fmt_ago
 from assistant.views.markdown import plain_text
 from ui.auth_gate import current_identity
+from ui.budget_table import draw_budget_table
 from ui.components import browser_zone
 
 logger = logging.getLogger("assistant.pages.context")
@@ -331,40 +332,6 @@ def _save_rocks(records: list[dict[str, Any]], version: int | None) -> None:
     st.rerun()
 
 
-def _budget_table(statuses: list[BudgetStatus], key: str) -> None:
-    sign = CURRENCY_SIGNS.get(statuses[0].currency, statuses[0].currency) if statuses else "$"
-    data = pd.DataFrame(
-        [
-            {
-                "Area": s.name,
-                "Owner": s.owner,
-                "Plan": s.annual_budget,
-                "Actual": s.spent_ytd,
-                "Forecast": s.forecast,
-                "Used": s.utilisation_pct,
-                "Forecast vs plan": s.forecast_variance_pct,
-                "Flags": ", ".join(f.replace("_", " ") for f in s.flags) or "–",
-                "Notes": s.notes,
-            }
-            for s in statuses
-        ]
-    )
-    st.dataframe(
-        data,
-        key=key,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Plan": st.column_config.NumberColumn(f"Plan ({sign})", format="localized"),
-            "Actual": st.column_config.NumberColumn(f"Actual ({sign})", format="localized"),
-            "Forecast": st.column_config.NumberColumn(f"Forecast ({sign})", format="localized"),
-            "Used": st.column_config.ProgressColumn("Used", min_value=0, max_value=100, format="%.0f%%"),
-            "Forecast vs plan": st.column_config.NumberColumn("Forecast vs plan", format="%+.1f%%"),
-            "Notes": st.column_config.TextColumn("Notes", width="large"),
-        },
-    )
-
-
 ATTENTION_NAMED = 6  # a budget of hundreds of flagged areas named them all: two screens of text
 
 
@@ -410,7 +377,7 @@ def _budget_section(stored: StoredContext | None, error: str | None) -> None:
             line = _attention_line(statuses)
             if line:
                 st.caption(line)
-            _budget_table(statuses, "ctx-budget-table")
+            draw_budget_table(statuses, "ctx-budget-table")
         _upload(stored)
         if stored is not None:
             st.button(
@@ -476,7 +443,7 @@ def _upload(stored: StoredContext | None) -> None:
     name = plain_text(uploaded.name)
     note = f" {plain_text(pending['note'])}" if pending["note"] else ""  # header cells quoted as typed
     st.success(f"{name}: {areas} checked, no problems.{note} Review them, then save.", icon=":material/task_alt:")
-    _budget_table(budget_statuses(budget_file_of(rows)), "ctx-budget-preview")
+    draw_budget_table(budget_statuses(budget_file_of(rows)), "ctx-budget-preview")
     with st.container(horizontal=True, gap="small"):
         if st.button("Save budget", type="primary", icon=":material/save:", key="save-budget"):
             try:

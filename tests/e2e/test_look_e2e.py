@@ -315,3 +315,56 @@ def test_a_new_sessions_welcome_offers_no_latest_button_on_a_phone(browser: Any,
         jump.wait_for()  # a conversation scrolled up: the way back down is offered
     finally:
         context.close()
+
+
+LONG_NOTE = (
+    "Two field events cancelled after the regional offsite moved; $400K proposed for reallocation to "
+    "Customer Success pending the CFO's sign-off, decision due at the next leadership sync."
+)
+# Every table of the Budget section: what its columns need against what it shows, and its right edge.
+_BUDGET_GRIDS_JS = """() => [...document.querySelectorAll('.st-key-ctx-budget [data-testid="stDataFrame"]')]
+  .map((g) => {
+  const s = g.querySelector('.dvn-scroller');
+  return [s.scrollWidth, s.clientWidth, g.getBoundingClientRect().right];
+})"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (1280, 720)])
+def test_a_budget_with_long_notes_fits_the_page_and_its_notes_are_read(
+    browser: Any, chat_server: StreamlitServer, width: int, height: int
+) -> None:
+    """The budget table had a Notes column 400 px wide after eight others: its columns took 1,300 px,
+    so on a desktop or a laptop the table was wider than the page. Flags were cut and the notes of
+    the file were off to the right, seen only by scrolling the table sideways. The table now fits
+    and each area's notes are written under it, wrapped to the page."""
+    rows = "".join(
+        f'{area},{owner},6000000,2700000,5100000,"{LONG_NOTE}",3500000\n'
+        for area, owner in (("Marketing", "Rachel Kim (CMO)"), ("Customer Success", "Sam Patel (CS lead)"))
+    )
+    data = ("area,owner,plan,actual,forecast,notes,plan_to_date\n" + rows).encode()
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        open_page(page, chat_server, "context")
+        page.locator("[class*='st-key-ctx-budget-file-'] input[type='file']").set_input_files(
+            {"name": "budget.csv", "mimeType": "text/csv", "buffer": data}
+        )
+        page.get_by_text("budget.csv: 2 areas checked").wait_for()
+        idle(page)
+        page.locator(".st-key-save-budget").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        shot(page, f"look-budget-long-notes-{width}")
+        grids = page.evaluate(_BUDGET_GRIDS_JS)
+        assert len(grids) == 2, grids  # the demo budget shown and the file's preview
+        # No column past the table's edge: the file's, and on a desktop the demo's too (its flags
+        # "over budget, spending ahead of plan" need 39 px more than a laptop's table beside the sidebar).
+        for scroll, client, right in grids if width >= 1440 else grids[1:]:
+            assert scroll <= client + 1 and right <= width, grids
+        note = page.locator(".st-key-ctx-budget-preview-notes").get_by_text("decision due at the next leadership sync")
+        assert note.count() == 2  # both areas' notes, as text on the page
+        box = note.first.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
