@@ -8,7 +8,15 @@ from typing import Any
 
 from assistant.inputs import fold_for_search
 from assistant.markdown_text import literal
-from assistant.models.offline.days import WEEKDAYS, named_date, times_in
+from assistant.models.offline.days import (
+    WEEKDAYS,
+    days_of,
+    named_date,
+    named_month,
+    next_week,
+    out_of_reach,
+    times_in,
+)
 from assistant.models.offline.deciding import (
     WEEKDAY_WORDS,
     Intents,
@@ -48,7 +56,7 @@ def _format_time_range(meeting: dict[str, Any]) -> str:
     except ValueError:
         return start_raw
     if meeting.get("all_day"):  # a date, not a time: "00:00-00:00 (4320 min)" said nothing
-        days = _days_of(meeting)
+        days = days_of(meeting)
         return start.strftime("%a %d %b") + (f" to {days[-1]:%a %d %b}" if len(days) > 1 else "") + ", all day"
     text = start.strftime("%a %d %b, %H:%M")
     try:
@@ -63,17 +71,6 @@ def _format_time_range(meeting: dict[str, Any]) -> str:
     if minutes:
         text += f" ({minutes} min)"
     return text
-
-
-def _days_of(meeting: dict[str, Any]) -> list[date]:
-    """The local dates a meeting is on (an all-day event's end is the midnight after its last day)."""
-    try:
-        start = datetime.fromisoformat(str(meeting.get("start", "")))
-        end = datetime.fromisoformat(str(meeting.get("end", "")))
-    except ValueError:
-        return []
-    last = (end - timedelta(microseconds=1)).date() if end > start else start.date()
-    return [start.date() + timedelta(days=n) for n in range((last - start.date()).days + 1)]
 
 
 def _tool_today(data: dict[str, Any]) -> date | None:
@@ -106,32 +103,31 @@ def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
     return "on", today + timedelta(days=(WEEKDAYS.index(weekdays[-1]) - today.weekday()) % 7)
 
 
-def _next_week(data: dict[str, Any]) -> tuple[date, date] | None:
-    """Monday and Sunday of the week after today's (on a weekend: the coming one), from the tool's date."""
-    today = _tool_today(data)
-    if today is None:
-        return None
-    monday = today + timedelta(days=7 - today.weekday())
-    return monday, monday + timedelta(days=6)
-
-
 def _on_asked_day(
-    user_text: str, data: dict[str, Any], meetings: list[dict[str, Any]], summary: str
+    user_text: str, data: dict[str, Any], meetings: list[dict[str, Any]], summary: str, days: int
 ) -> tuple[list[dict[str, Any]], str]:
-    """The meetings and summary for the day asked about ("today", "tomorrow", a weekday) or for next
-    week, else as they are; only the first of them for "my next meeting".
+    """The meetings and summary for the day asked about ("today", "tomorrow", a weekday), the month
+    ("in May") or next week, else as they are; only the first of them for "my next meeting"; none,
+    saying so, for a day or month past the ``days`` the calendar was read.
 
     The tool lists the next 24 or 48 hours; an answer about tomorrow keeps tomorrow's meetings.
     """
-    asked = _asked_day(user_text, data)
+    asked, today, period, when = _asked_day(user_text, data), _tool_today(data), None, ""
+    if asked is None and today is not None and (period := named_month(user_text.lower(), today)) is not None:
+        when = f"in {period[0]:%B %Y}"
+    elif asked is None and today is not None and "next week" in user_text.lower():
+        period = next_week(today)
+        when = f"next week, {period[0]:%a %d %b} to {period[1]:%a %d %b}"
+    first_asked = asked[1] if asked else period[0] if period else None
+    if today is not None and first_asked is not None and (far := out_of_reach(first_asked, today, days)):
+        return [], far
     if asked is not None:
         word, day = asked
-        meetings = [m for m in meetings if day in _days_of(m)]
+        meetings = [m for m in meetings if day in days_of(m)]
         summary = _meetings_on(len(meetings), f"{word} {day:%A %d %B}")
-    elif "next week" in user_text.lower() and (week := _next_week(data)) is not None:
-        first, last = week
-        meetings = [m for m in meetings if any(first <= d <= last for d in _days_of(m))]
-        summary = _meetings_on(len(meetings), f"next week, {first:%a %d %b} to {last:%a %d %b}")
+    elif period is not None:
+        meetings = [m for m in meetings if any(period[0] <= d <= period[1] for d in days_of(m))]
+        summary = _meetings_on(len(meetings), when)
     if meetings and refers_to_soonest(user_text.lower()):
         return meetings[:1], "Your next meeting" + (f" {asked[0]} {asked[1]:%A %d %B}" if asked else "") + ":"
     return meetings, summary
@@ -321,12 +317,13 @@ _ASK_FOR_THE_NOTE = (
 
 
 def _meetings_answer(
-    context: Context, intents: Intents, query: Any, data: dict[str, Any], summary: str, focus: dict[str, Any] | None
+    context: Context, intents: Intents, asked: dict[str, Any], data: dict[str, Any], summary: str, focus: Any
 ) -> tuple[list[str], dict[str, Any] | None]:
-    """The sections a meetings listing adds to the answer, and the meeting the answer focuses on
-    (``focus`` as it was, unless the listing names one)."""
-    meetings = [m for m in data.get("meetings") or [] if isinstance(m, dict)]
-    meetings, summary = _on_asked_day(context.user_text, data, meetings, summary)
+    """The sections a meetings listing asked with ``asked`` (the tool's input) adds to the answer, and
+    the meeting the answer focuses on (``focus`` as it was, unless the listing names one)."""
+    meetings, query = [m for m in data.get("meetings") or [] if isinstance(m, dict)], asked.get("query")
+    days = int(asked["days_ahead"]) if isinstance(asked.get("days_ahead"), int) else 0
+    meetings, summary = _on_asked_day(context.user_text, data, meetings, summary, days)
     if not meetings:
         return [summary or "You have no meetings in that period."], focus
     if intents.agenda or intents.save:
@@ -380,7 +377,7 @@ def _later_occurrences(meetings: list[dict[str, Any]], focus: dict[str, Any] | N
         return None
     if not all(m.get("recurring") and m.get("title") == focus.get("title") for m in meetings):
         return None
-    days = [d[0] for m in meetings if m is not focus and (d := _days_of(m))]
+    days = [d[0] for m in meetings if m is not focus and (d := days_of(m))]
     shown = ", ".join(f"{d:%a %d %b}" for d in days[:3])
     more = f" and {len(days) - 3} more" if len(days) > 3 else ""
     period = re.search(r" in the next \d+ days?$", summary)
@@ -414,7 +411,7 @@ def compose_answer(context: Context) -> str:
         data = outcome.data
         summary = literal(str(data.get("summary", "")).strip())  # may quote a meeting's title
         if outcome.name == MEETINGS_TOOL:
-            listed, focus = _meetings_answer(context, intents, outcome.input.get("query"), data, summary, focus)
+            listed, focus = _meetings_answer(context, intents, outcome.input, data, summary, focus)
             sections += listed
         elif outcome.name == AGENDA_TOOL and intents.recall:
             sections.append(_notes_answer(data))
@@ -464,7 +461,7 @@ def _notes_answer(data: dict[str, Any]) -> str:
     """The prep notes saved for the agenda's meeting, as "What did I note for the QBR?" asks."""
     meeting: dict[str, Any] = data["meeting"] if isinstance(data.get("meeting"), dict) else {}
     title = literal(str(meeting.get("title") or "this meeting"))
-    days = _days_of(meeting)
+    days = days_of(meeting)
     when = f" on {days[0]:%a %d %b}" if days else ""  # which occurrence of a series
     notes = [n for n in data.get("prep_notes") or [] if isinstance(n, dict)]
     if not notes:

@@ -1,15 +1,17 @@
-"""The day a message names: "today", "tomorrow", a weekday, or a date ("13 December", "Dec 13th").
+"""The day a message names: "today", "tomorrow", a weekday, or a date ("13 December", "Dec 13th");
+or the month it names alone ("meetings in May").
 
 Day words say when, not which meeting: "prep me for tomorrow" searched the titles for "tomorrow",
 found none and answered "No meetings tomorrow" over a day full of them. :func:`without_days`
 takes them out of a title search; :func:`named_date` reads a date, so "what's on Sunday 13
-December" is about the 13th, not the next Sunday.
+December" is about the 13th, not the next Sunday. A number after "top", "first", "next" or "last"
+counts meetings: "prep me for the top 3 May meetings" was read as 3 May.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -19,12 +21,22 @@ _MONTH = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 _ORDINAL = r"(?:st|nd|rd|th)?"
+_NOT_A_COUNT = r"(?<!\btop\s)(?<!\bfirst\s)(?<!\bnext\s)(?<!\blast\s)"  # "top 3 May meetings": 3 meetings
 DATE_WORDS = re.compile(
-    rf"\b(?:(\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?{_MONTH}|{_MONTH}\s+(?:the\s+)?(\d{{1,2}}){_ORDINAL})(?![\w:])", re.I
+    rf"\b{_NOT_A_COUNT}(?:(\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?{_MONTH}|{_MONTH}\s+(?:the\s+)?(\d{{1,2}}){_ORDINAL})"
+    r"(?![\w:])",
+    re.I,
 )
+# A month named alone: after "in", "during"... or before "meetings" ("May I ask" is no month).
+MONTH_WORDS = re.compile(
+    rf"\b(?:in|during|for|throughout|until|early|mid|late)\s+(?:of\s+)?{_MONTH}(?![\w:])"
+    rf"|\b{_MONTH}(?:'s)?(?=\s+(?:meetings?|calendar|schedule)\b)",
+    re.I,
+)
+COUNT_WORDS = re.compile(r"\b(?:top|first|next|last)\s+\d{1,2}\b", re.I)
 _DAY_PHRASE = re.compile(
     rf"\b(?:(?:on|this|next)\s+)?(?:today|tonight|tomorrow|{'|'.join(WEEKDAYS)})(?:'s)?"
-    rf"(?:\s+(?:morning|afternoon|evening|night))?\b|\b(?:(?:on|the)\s+)?{DATE_WORDS.pattern}",
+    rf"(?:\s+(?:morning|afternoon|evening|night))?\b|\b(?:(?:on|the)\s+)?{DATE_WORDS.pattern}|{MONTH_WORDS.pattern}",
     re.I,
 )
 
@@ -47,6 +59,47 @@ def named_date(text: str, today: date) -> date | None:
     return found
 
 
+def days_of(meeting: dict[str, Any]) -> list[date]:
+    """The local dates a meeting is on (an all-day event's end is the midnight after its last day)."""
+    try:
+        start = datetime.fromisoformat(str(meeting.get("start", "")))
+        end = datetime.fromisoformat(str(meeting.get("end", "")))
+    except ValueError:
+        return []
+    last = (end - timedelta(microseconds=1)).date() if end > start else start.date()
+    return [start.date() + timedelta(days=n) for n in range((last - start.date()).days + 1)]
+
+
+def next_week(today: date) -> tuple[date, date]:
+    """Monday and Sunday of the week after ``today``'s (on a weekend: the coming one)."""
+    monday = today + timedelta(days=7 - today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def named_month(text: str, today: date) -> tuple[date, date] | None:
+    """The first and last day of the month ``text`` names alone ("in May", "January's meetings"),
+    the next one from ``today`` on (this month from today), or None."""
+    match = MONTH_WORDS.search(text)
+    if match is None:
+        return None
+    month = _MONTHS.index((match.group(1) or match.group(2)).lower()[:3]) + 1
+    year = today.year + (month < today.month)
+    first = max(today, date(year, month, 1))
+    last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+    return first, last
+
+
+def out_of_reach(first: date, today: date, days_ahead: int) -> str | None:
+    """What to say when the day or month asked about starts after the days the calendar was read:
+    "No meetings on Monday 03 May" claimed a day nobody had looked at."""
+    if days_ahead < 1 or first <= (last := today + timedelta(days=days_ahead)):
+        return None
+    return (
+        f"I can see your calendar {days_ahead} days ahead, to {last:%a %d %b %Y}: "
+        f"{first:%B %Y} is further out, so I can't tell what's on then yet. Ask me again nearer the time."
+    )
+
+
 def times_in(data: dict[str, Any]) -> str:
     """ " (times in NZDT)" from the meetings tool's ``time_zone``, or "": a listing read a day later,
     or after the browser moved to another zone, says whose clock its times are on."""
@@ -59,4 +112,16 @@ def without_days(text: str) -> str:
     return " ".join(_DAY_PHRASE.sub(" ", text).split())
 
 
-__all__ = ["DATE_WORDS", "WEEKDAYS", "named_date", "times_in", "without_days"]
+__all__ = [
+    "COUNT_WORDS",
+    "DATE_WORDS",
+    "MONTH_WORDS",
+    "WEEKDAYS",
+    "days_of",
+    "named_date",
+    "named_month",
+    "next_week",
+    "out_of_reach",
+    "times_in",
+    "without_days",
+]

@@ -11,7 +11,15 @@ from datetime import date
 from typing import Any
 
 from assistant.inputs import fold_for_search
-from assistant.models.offline.days import DATE_WORDS, WEEKDAYS, named_date, without_days
+from assistant.models.offline.days import (
+    COUNT_WORDS,
+    DATE_WORDS,
+    MONTH_WORDS,
+    WEEKDAYS,
+    named_date,
+    named_month,
+    without_days,
+)
 from assistant.models.offline.names import (
     AGENDA_TOOL,
     BUDGET_TOOL,
@@ -65,7 +73,7 @@ _SAVE_PREFIX = re.compile(
     re.I,
 )
 _NEXT_QUESTION = re.compile(r"\s+and\s+(?:what|who|how|when|where|why|which|should|do|does|is|are)\b", re.I)
-_TRAILING_FILLER = re.compile(r"\s+(?:meeting|meetings|call|session|this week|next week|today|tomorrow)\s*$", re.I)
+_TRAILING_FILLER = re.compile(r"(?:\s+(?:meetings?|call|session|this week|next week|today|tomorrow))+\s*$", re.I)
 
 # "What did I note for the QBR?", "Show my notes for the board prep", "What notes have I saved ...":
 # the saved notes read back (the agenda tool returns them), never a save.
@@ -145,6 +153,7 @@ def detect_intents(context: Context) -> Intents:
     recall = bool(_RECALL_WORDS.search(lowered)) and not save
     agenda = agenda or recall
     calendar_words = _MEETING_WORDS.search(lowered) or DATE_WORDS.search(lowered) or _WHO_ATTENDS.search(lowered)
+    calendar_words = calendar_words or MONTH_WORDS.search(lowered)
     meetings = bool(calendar_words) and not agenda and not save
     meeting_cost = bool(_MEETING_NOUNS.search(lowered) and _COST_WORDS.search(lowered)) and not agenda and not save
     if meeting_cost:
@@ -182,7 +191,8 @@ def _meeting_query(user_text: str) -> str | None:
         return None
     # "prep me for tomorrow", "Monday's board call": a day says when, not which meeting
     query = _NEXT_QUESTION.split(match.group(1), maxsplit=1)[0]  # "the board prep and what do they care about"
-    query = _TRAILING_FILLER.sub("", without_days(query)).strip()
+    counted = " " if COUNT_WORDS.search(query) else ""  # "the top 3 meetings": how many, not which
+    query = _TRAILING_FILLER.sub("", counted + without_days(COUNT_WORDS.sub(" ", query))).strip()
     if not _words(query):
         return None
     # the tool finds meetings holding every word: "1:1 with Dana" found none ("with" is in no title)
@@ -196,6 +206,9 @@ def _days_ahead(user_text: str, named: bool = False, today: date | None = None) 
     asked = named_date(lowered, today)
     if asked is not None:
         return max(1, min(60, (asked - today).days + 2))
+    month = named_month(lowered, today)  # "meetings in January": to its last day
+    if month is not None:
+        return max(1, min(60, (month[1] - today).days + 1))
     if "today" in lowered:
         return 1
     if "tomorrow" in lowered:

@@ -664,6 +664,23 @@ def test_a_day_asked_for_is_when_not_a_title_to_search(sqlite_engine: Any) -> No
         assert "06 December" not in text and "Daily standup" not in text, (asked, text)
 
 
+def test_the_top_meetings_of_a_month_are_that_months_not_a_day_of_it(sqlite_engine: Any) -> None:
+    """ "Prep me for the top 3 May meetings" answered "No meetings on Monday 03 May" (read as 3 May);
+    "... the top 3 meetings in may" searched the titles for "top 3 meetings may" and found none;
+    "What meetings do I have in January?" listed the next 7 days of December as its answer."""
+    events = [("s", "20261207T140000Z", "Daily standup"), ("k", "20270112T100000Z", "Kickoff 2027")]
+    answer = _answers_on_a_sunday_with(sqlite_engine, events)
+
+    for asked in ("Prep me for the top 3 May meetings", "prep me for the top 3 meetings in may"):
+        text = answer(asked)
+        assert "03 May" not in text and "matching" not in text, (asked, text)
+        assert "60 days ahead, to Thu 04 Feb 2027: May 2027 is further out" in text, (asked, text)
+    january = answer("What meetings do I have in January?")
+    assert "1 meeting in January 2027" in january and "**Kickoff 2027**" in january, january
+    assert "Daily standup" not in january
+    assert "further out" in answer("What's on 3 May?")
+
+
 def test_a_meeting_is_found_by_its_title_typed_without_accents_or_in_its_own_script(sqlite_engine: Any) -> None:
     """ "Prep me for the reunion elysee" found "0 meetings matching 'reunion elysee'" beside
     "Réunion Élysée"; "prep me for the 会议" listed the whole week (the title search knew a-z only)."""
