@@ -172,3 +172,39 @@ def test_the_charts_axes_and_legends_read_at_4_5_to_1(themed: Any, chat_server: 
     shot(page, "contrast-charts")
     assert any(text == "Day (UTC)" for text, _ in found), found
     assert all(ratio >= AA for _, ratio in found), sorted(found, key=lambda item: item[1])[:5]
+
+
+def _cell_contrast(png: bytes) -> float:
+    """The contrast of a table cell's text as drawn (the grid paints on a canvas): its most common
+    colour is the background, the pixel farthest from it the text's own colour."""
+    from collections import Counter
+    from io import BytesIO
+
+    from PIL import Image
+
+    def lum(c: tuple[int, ...]) -> float:
+        r, g, b = ((v / 255) / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    pixels = list(Image.open(BytesIO(png)).convert("RGB").get_flattened_data())
+    bg = lum(Counter(pixels).most_common(1)[0][0])
+    return max((max(lum(p), bg) + 0.05) / (min(lum(p), bg) + 0.05) for p in pixels)
+
+
+def test_the_sessions_titles_read_at_4_5_to_1(themed: Any, chat_server: StreamlitServer) -> None:
+    """The Sessions table's Title column, pinned to its left edge, was drawn in Streamlit's faded
+    colour for pinned columns: the one column a reader looks for read 4.0:1 on white, fainter
+    than State or Cost beside it."""
+    page = themed
+    open_page(page, chat_server)
+    ask(page, "What meetings do I have this week?")
+    open_page(page, chat_server, "sessions")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    page.wait_for_timeout(500)  # the canvas has drawn its rows
+    box = grid.bounding_box()
+    assert box is not None
+    # the first row's title (after the row selection column), under the 35 px header
+    title = page.screenshot(clip={"x": box["x"] + 40, "y": box["y"] + 40, "width": 220, "height": 26})
+    shot(page, "contrast-sessions-titles")
+    assert _cell_contrast(title) >= AA
