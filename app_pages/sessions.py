@@ -133,12 +133,14 @@ def _style(fig: go.Figure, *, x: str, y: str, height: int = 320) -> go.Figure:
 
 
 def _days_axis(fig: go.Figure, since: datetime, until: datetime) -> go.Figure:
-    """Show the whole period on a daily axis (a single day of data otherwise zooms to milliseconds)."""
+    """Show the whole period on a daily axis (a single day of data otherwise zooms to milliseconds),
+    its days written day first ("6 Dec"; hovered "Sun 6 Dec 2026") as the other pages write them."""
     first, last = since.date(), (until - timedelta(microseconds=1)).date()
     fig.update_xaxes(
         type="date",
         range=[f"{first - timedelta(days=1)} 12:00", f"{last} 12:00"],
-        tickformat="%b %-d",
+        tickformat="%-d %b",
+        hoverformat="%a %-d %b %Y",
         dtick=86_400_000 * max(1, round((last - first).days / 7)),
     )
     return fig

@@ -372,7 +372,8 @@ def table_rows(
 def started_format(rows: Sequence[SessionRow], today: date, zone: tzinfo) -> str:
     """The "Started" column's date format (moment.js): with the year when a row started in another year.
 
-    Sorted oldest first, a heavy user's year-old sessions read "Dec 6, 06:43", as today's do.
+    Sorted oldest first, a heavy user's year-old sessions read "6 Dec, 06:43", as today's do. The day
+    comes first, as on the other pages ("Mon 7 Dec", "26 Dec 2026").
 
     Args:
         rows: The page's rows.
@@ -380,11 +381,11 @@ def started_format(rows: Sequence[SessionRow], today: date, zone: tzinfo) -> str
         zone: The reader's zone (the column's times are shown in it).
 
     Returns:
-        ``"MMM D, HH:mm"`` when every row started this year, else ``"MMM D, YYYY, HH:mm"``.
+        ``"D MMM, HH:mm"`` when every row started this year, else ``"D MMM YYYY, HH:mm"``.
     """
     if all(r.created_at.astimezone(zone).year == today.year for r in rows):
-        return "MMM D, HH:mm"
-    return "MMM D, YYYY, HH:mm"
+        return "D MMM, HH:mm"
+    return "D MMM YYYY, HH:mm"
 
 
 def prepared_meeting_label(title: str, start: datetime, zone: tzinfo) -> str:

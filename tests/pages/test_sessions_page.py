@@ -494,6 +494,22 @@ def test_dashboard_time_charts_start_at_zero(env: Callable[..., ChatService]) ->
     assert len(latency) == 1 and latency[0]["yaxis"].get("rangemode") == "tozero", latency
 
 
+def test_dates_read_day_first_as_on_the_other_pages(env: Callable[..., ChatService]) -> None:
+    """The chat, the Prep queue and My context write "Mon 7 Dec", "26 Dec 2026"; this page alone
+    wrote "Dec 6, 06:43" in the table and "Nov 8 ... Dec 6" under every chart."""
+    chat(env(), "Prepare me for the Acme QBR")
+    started = json.loads(open_page().dataframe[0].proto.columns)["Started"]["type_config"]["format"]
+    assert started == "D MMM, HH:mm", started
+    at = open_page(tab=DASHBOARD_TAB)
+    days = [
+        layout["xaxis"]
+        for chart in at.get("plotly_chart")
+        if (layout := json.loads(chart.proto.spec)["layout"])["xaxis"].get("type") == "date"
+    ]
+    assert len(days) == 3, days  # tokens, answer time, budget use: one axis of days each
+    assert all((x["tickformat"], x["hoverformat"]) == ("%-d %b", "%a %-d %b %Y") for x in days), days
+
+
 def test_dashboard_admin_adds_top_users(env: Callable[..., ChatService]) -> None:
     service = env(ADMIN_EMAILS=EMAIL)
     chat(service, "Prepare me for the Acme QBR")
