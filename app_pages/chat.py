@@ -88,6 +88,9 @@ FAILED = "chat_failed"  # {"session_id", "text", "category", "message", "retryab
 FLASH = "chat_flash"  # ui.notices: shown on the next runs, above the conversation; opening a session drops them
 CONFIRM_DELETE = "chat_confirm_delete"  # session id awaiting delete confirmation
 SHOWN = "chat_shown_turns"  # {session_id: how many of the latest answers are drawn}
+# {"session_id", "first"}: the first answer drawn at this tab's last send; the latest answers stay
+# where they are until the next send (a click after a send dropped the top one: the page moved up)
+SENT_FROM = "chat_sent_from"
 LAST_OPEN = "chat_last_open"  # the session this tab last showed: the Chat page reopens it (New session clears it)
 ELSEWHERE_POLL_S = 1.0  # how often a tab looks for the answer another tab is writing
 RECENT_TURNS = 10  # a long session draws its latest answers; earlier ones load on request (keeps a send flat)
@@ -171,6 +174,7 @@ def _open(session_id: str | None) -> None:
     st.session_state.pop(FAILED, None)
     st.session_state.pop(CONFIRM_DELETE, None)
     st.session_state.pop(FLASH, None)  # what was said about the session left behind
+    st.session_state.pop(SENT_FROM, None)
 
 
 def _queue_send(session_id: str | None, text: str) -> None:
@@ -539,11 +543,13 @@ def _show_earlier(session_id: str, first: int) -> None:
 
 def _fold_long_transcript(items: list[DisplayTurn], session_id: str) -> None:
     """Before a send: earlier answers shown on request stay shown, unless they are too many to
-    redraw quickly (more than KEEP_SHOWN_ON_SEND); then the latest ones are drawn again."""
+    redraw quickly (more than KEEP_SHOWN_ON_SEND); then the latest ones are drawn again. The
+    latest answers drawn with this send stay the ones drawn until the next send (SENT_FROM)."""
     shown = st.session_state.get(SHOWN, {})
     first = shown.get(session_id)
     if first is not None and len(items) - int(first) > KEEP_SHOWN_ON_SEND:
         del shown[session_id]
+    st.session_state[SENT_FROM] = {"session_id": session_id, "first": max(0, len(items) - RECENT_TURNS)}
 
 
 def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTurn]:
@@ -552,9 +558,15 @@ def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTur
     Drawing hundreds of answers on every run would make each send wait for all of them;
     the whole transcript stays one click away (and on the Sessions page and in exports).
     Once earlier answers are shown they stay shown while new ones are added (up to
-    KEEP_SHOWN_ON_SEND of them: see _fold_long_transcript).
+    KEEP_SHOWN_ON_SEND of them: see _fold_long_transcript). The window moves with a send only:
+    a later click (thumbs, a tool step) redraws the answers the send drew, its own included.
     """
     first = st.session_state.get(SHOWN, {}).get(session_id)
+    sent = st.session_state.get(SENT_FROM) or {}
+    if first is None and sent.get("session_id") == session_id:
+        first = int(sent["first"])  # the answers drawn with the last send, and its own: none moves
+        if len(items) - first > KEEP_SHOWN_ON_SEND:  # other tabs answered since: the latest ones
+            first = None
     if first is None:
         first = len(items) - RECENT_TURNS
     first = max(0, min(int(first), len(items)))

@@ -205,6 +205,31 @@ def test_a_send_after_show_all_on_a_very_long_session_goes_back_to_the_latest_an
     assert "25 earlier answers not shown" in _texts(at)
 
 
+def test_thumbs_after_a_send_in_a_long_session_leave_every_shown_answer_in_place(
+    make_app: Callable[..., AppTest],
+) -> None:
+    """A send in a long session shows the latest 10 answers and the new one: the next click on
+    that page (thumbs on an answer being read) dropped the top answer, and everything under the
+    reader's eyes moved up by one answer (they saw the next answer where they had clicked)."""
+    at = make_app(MESSAGES_PER_MINUTE="1000")
+    at.query_params["session"] = _long_session(15)
+    at.run()
+    _send(at, "What is the status of our big rocks?")
+    before = [m.markdown[0].value for m in at.chat_message if m.name == "user"]
+    assert len(before) == 11 and "(5)" in before[0]
+
+    at.get("feedback")[5].set_value(1).run()
+    assert not at.exception
+    after = [m.markdown[0].value for m in at.chat_message if m.name == "user"]
+    assert after == before
+    assert "5 earlier answers not shown" in _texts(at)
+
+    # The next send moves the window on: the latest 10 answers and the new one, as before.
+    _send(at, "How much do my meetings cost this week?")
+    users = [m.markdown[0].value for m in at.chat_message if m.name == "user"]
+    assert len(users) == 11 and "(6)" in users[0] and "meetings cost" in users[-1]
+
+
 def test_other_users_session_is_not_found(make_app: Callable[..., AppTest]) -> None:
     at = make_app()
     other = _service().create_session("someone-else")
