@@ -833,6 +833,23 @@ def _draw_flash() -> None:
     draw_notices(FLASH)
 
 
+def _draw_continued_from(session: SessionMeta) -> None:
+    """Where a continued session comes from (its conversation is the assistant's context here),
+    with a button to open it: the page read like a new session's."""
+    earlier: SessionMeta | None = None
+    try:
+        earlier = service.get_session(str(session.continued_from), user_id)
+    except SessionNotFoundError:
+        pass  # deleted since: said so
+    except SessionError as e:  # the store is unreachable for a moment: nothing to say about it
+        logger.warning("session_id=<%s>, error=<%s> | continued session not read", session.continued_from, e)
+        return
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="continued-from"):
+        st.caption(f":material/history: {view.continued_note(earlier)}")
+        if earlier is not None:
+            st.button("Open it", key="open-continued-from", type="tertiary", on_click=_open, args=(earlier.id,))
+
+
 # --------------------------------------------------------------------------- main
 def _tab_connection() -> object | None:
     """This browser tab's connection (its websocket client), or None once it is gone.
@@ -989,6 +1006,8 @@ def _draw_conversation() -> None:
         if header_in_fragment:
             _draw_header()
         _draw_flash()
+        if meta is not None and meta.continued_from:
+            _draw_continued_from(meta)
         if not turns and not failed and answering_elsewhere is None and to_send is None and not read_only:
             # One container for all of it: a first send draws its question in its place, so no
             # starter or prep card is left on the page (stale, yet clickable) while it is answered.

@@ -151,6 +151,21 @@ def stopped_note(turn: TurnRecord) -> str | None:
     return None
 
 
+def continued_note(earlier: SessionMeta | None) -> str:
+    """What a continued session says about the one it continues (its conversation is the context).
+
+    Args:
+        earlier: The session it continues, or None when that one is gone (deleted since).
+
+    Returns:
+        One Markdown-safe sentence.
+    """
+    remembers = "the assistant remembers that conversation."
+    if earlier is None:
+        return f"Continues an earlier session, since deleted: {remembers}"
+    return f"Continues “{display_title(earlier.title, 60)}” ({counted(earlier.turn_count, 'answer')}): {remembers}"
+
+
 def session_cost_text(meta: SessionMeta) -> str:
     """The session's total cost, never claiming $0 when a price was unknown.
 

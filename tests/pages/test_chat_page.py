@@ -230,6 +230,38 @@ def test_thumbs_after_a_send_in_a_long_session_leave_every_shown_answer_in_place
     assert len(users) == 11 and "(6)" in users[0] and "meetings cost" in users[-1]
 
 
+def test_a_continued_session_says_what_it_carries_on_and_opens_it(make_app: Callable[..., AppTest]) -> None:
+    """Continue in a new session opened a page like a new session's ("0 answers", the welcome):
+    nothing said that the assistant remembered the earlier conversation, nor where it was."""
+    at = make_app(MESSAGES_PER_MINUTE="1000")
+    earlier = _long_session(3)
+    _service().rename(earlier, USER, "Acme renewal")
+    _service().complete(earlier, USER)
+    later = _service().continue_session(earlier, USER)
+    at.query_params["session"] = later.id
+    at.run()
+    assert "Continues “Acme renewal” (3 answers): the assistant remembers that conversation." in _texts(at)
+
+    _send(at, "What did we say about the budget?")
+    assert "Continues “Acme renewal” (3 answers)" in _texts(at), "still said once the new session has answers"
+    at.button(key="open-continued-from").click().run()
+    assert _sid(at) == earlier
+    assert "# Acme renewal" in _texts(at)
+
+
+def test_a_session_continued_from_a_deleted_one_still_says_so(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    earlier = _long_session(1)
+    _service().complete(earlier, USER)
+    later = _service().continue_session(earlier, USER)
+    _service().delete(earlier, USER)
+    at.query_params["session"] = later.id
+    at.run()
+    assert not at.exception
+    assert "Continues an earlier session, since deleted: the assistant remembers that conversation." in _texts(at)
+    assert all(b.key != "open-continued-from" for b in at.button)
+
+
 def test_other_users_session_is_not_found(make_app: Callable[..., AppTest]) -> None:
     at = make_app()
     other = _service().create_session("someone-else")
