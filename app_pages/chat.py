@@ -712,6 +712,7 @@ class _Refused:
     length: int = 0
     preview_only: bool = False
     meeting_id: str | None = None  # a refused Prepare's meeting: sent again as it is, it still prepares it
+    busy: bool = False  # refused while another answer for the session was being written
 
     @classmethod
     def of(cls, raw: str, reason: str, icon: str, kind: str = "error") -> _Refused:
@@ -754,7 +755,9 @@ def _start_send(
     except SessionBusyError as e:
         if retry_of is not None:  # another tab's Retry is answering this very question
             return _Refused("", "This question is being answered in another tab or window.", ":material/sync:", "info")
-        return _Refused.of(raw, str(e), ":material/hourglass_top:", "info")
+        busy = _Refused.of(raw, str(e), ":material/hourglass_top:", "info")
+        busy.busy = True
+        return busy
     except SessionError as e:
         return _Refused.of(raw, f"**Message not sent.** {e}", ":material/block:")
 
@@ -1041,6 +1044,10 @@ def _draw_conversation() -> None:
                     args=(meta.id,),
                 )
         if held is not None:
+            if held.busy and answering_elsewhere is None:  # that answer ended meanwhile: it is above
+                held.reason = (
+                    "Not sent while another answer was being written. The other answer is above now: send yours again."
+                )
             _refuse(held)
         if started is not None:
             with _plain():

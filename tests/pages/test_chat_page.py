@@ -262,6 +262,35 @@ def test_a_session_continued_from_a_deleted_one_still_says_so(make_app: Callable
     assert all(b.key != "open-continued-from" for b in at.button)
 
 
+def test_a_message_refused_while_another_answer_ended_does_not_say_it_is_still_written(
+    make_app: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent in a second tab as the first tab's answer ended: refused, it read "still being written
+    in this tab or another one. Wait for it to finish" under that answer, shown finished."""
+    from assistant.chat.events import SessionBusyError
+
+    at = _send(make_app(), "What meetings do I have this week?")
+    service = _service()
+    slot = service._slots.for_session(_sid(at), USER)
+    slot.lock.acquire()  # another tab's answer, which ends as this tab's send is refused
+    start_turn = service.start_turn
+
+    def refused_as_the_other_ends(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return start_turn(*args, **kwargs)
+        except SessionBusyError:
+            slot.lock.release()
+            raise
+
+    monkeypatch.setattr(service, "start_turn", refused_as_the_other_ends)
+    _send(at, "How is the budget tracking?")
+    text = _texts(at)
+    assert "still being written" not in text and "Wait for it to finish" not in text, text
+    assert "The other answer is above now: send yours again." in text
+    assert at.chat_input[0].value == "How is the budget tracking?"
+    assert len([m for m in at.chat_message if m.name == "user"]) == 1
+
+
 def test_other_users_session_is_not_found(make_app: Callable[..., AppTest]) -> None:
     at = make_app()
     other = _service().create_session("someone-else")
