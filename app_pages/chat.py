@@ -374,6 +374,7 @@ failed: dict[str, Any] | None = None
 answering_elsewhere: PendingTurn | None = None
 compare_models: list[str] = []
 comparing: Branch | CompareRefused | None = None
+sending = False  # this run sends a question: no stored answer is the latest one any more
 KEPT: Kept | None = None  # this run's filter of what the conversation fragment sends (ui.kept)
 _load()
 
@@ -523,6 +524,17 @@ def _turn_footer(session_id: str, turn: TurnRecord) -> None:
     )
     st.caption(view.turn_footer(turn))
     compare_popover(service, session_id, turn.idx, compare_models)
+    latest = not sending and meta is not None and meta.id == session_id and turn.idx == meta.turn_count - 1
+    if turn.status == "stopped" and latest and not read_only:  # its note says to send it again
+        st.button(
+            "Ask again",
+            icon=":material/refresh:",
+            key=f"ask-again-{turn.idx}",
+            type="tertiary",
+            help="Send this question again for a full answer.",
+            on_click=_retry,  # refused once the session has moved on (another tab sent something)
+            args=(session_id, turn.user_text, turn.idx + 1),
+        )
 
 
 def _draw_turn(item: DisplayTurn, session_id: str) -> None:
@@ -943,7 +955,7 @@ def _plain() -> AbstractContextManager[None]:
 
 def _draw_conversation() -> None:
     """The conversation fragment's drawing (see _conversation)."""
-    global meta, comparing
+    global meta, comparing, sending
     turns = build_display_turns(doc) if doc is not None else []
     pending: dict[str, Any] | None = st.session_state.get(PENDING)
     if pending and pending.get("session_id") != (meta.id if meta else None):
@@ -980,6 +992,7 @@ def _draw_conversation() -> None:
         to_send = str(pending["text"])
         bound_meeting = pending.get("meeting_id")
         retry_of = pending.get("retry_of")
+    sending = to_send is not None
     if to_send is not None:
         st.session_state.pop(FAILED, None)
         _fold_long_transcript(turns, meta.id if meta else "")

@@ -291,6 +291,58 @@ def test_a_message_refused_while_another_answer_ended_does_not_say_it_is_still_w
     assert len([m for m in at.chat_message if m.name == "user"]) == 1
 
 
+def _stopped_session(question: str) -> str:
+    """A session of one answer to "What meetings do I have this week?", then ``question`` stopped mid-answer."""
+    from assistant.chat.events import TextDelta
+
+    page_service = _service()
+    slow = ChatService(
+        get_settings(),
+        page_service.store,
+        prices=page_service.prices,
+        model_factory=lambda _name: OfflineModel(chunk_delay_s=0.05, first_token_delay_s=0),
+    )
+    meta = slow.create_session(USER)
+    slow.run_turn(meta.id, USER, "What meetings do I have this week?")
+    events = slow.send_sync(meta.id, USER, question)
+    for event in events:
+        if isinstance(event, TextDelta):
+            slow.stop(meta.id)
+    assert slow.wait_idle(meta.id, timeout=10)
+    assert slow.open_session(meta.id, USER).turns[-1].status == "stopped"
+    return meta.id
+
+
+def test_a_stopped_answer_can_be_asked_again_in_one_click(make_app: Callable[..., AppTest]) -> None:
+    """Stop kept what was written; to ask again the question had to be typed again (its note even
+    says "Send the question again"). The latest stopped answer offers Ask again."""
+    at = make_app(MESSAGES_PER_MINUTE="1000")
+    sid = _stopped_session("Prepare me for the Acme QBR with the budget and the risks")
+    at.query_params["session"] = sid
+    at.run()
+    assert "Stopped by the user." in _texts(at)
+    assert [b.key for b in at.button if b.key and b.key.startswith("ask-again-")] == ["ask-again-1"]
+
+    at.button(key="ask-again-1").click().run()
+    assert not at.exception, at.exception
+    turns = _service().open_session(sid, USER).turns
+    assert [t.user_text for t in turns][1:] == ["Prepare me for the Acme QBR with the budget and the risks"] * 2
+    assert turns[-1].status == "ok"
+    assert not [b for b in at.button if b.key and b.key.startswith("ask-again-")], "only the latest stopped answer"
+
+
+def test_ask_again_clicked_after_the_session_moved_on_sends_nothing(make_app: Callable[..., AppTest]) -> None:
+    """Ask again in a tab left open while another tab sent a question: the stopped question is not sent again."""
+    at = make_app(MESSAGES_PER_MINUTE="1000")
+    sid = _stopped_session("Prepare me for the Acme QBR")
+    at.query_params["session"] = sid
+    at.run()
+    _service().run_turn(sid, USER, "How is the budget tracking?")  # another tab
+    at.button(key="ask-again-1").click().run()
+    assert not at.exception, at.exception
+    assert len(_service().open_session(sid, USER).turns) == 3
+
+
 def test_other_users_session_is_not_found(make_app: Callable[..., AppTest]) -> None:
     at = make_app()
     other = _service().create_session("someone-else")
