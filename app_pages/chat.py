@@ -49,7 +49,7 @@ from assistant.sessions.base import (
     SessionNotFoundError,
     TurnRecord,
 )
-from assistant.sessions.queries import MAX_SEARCH_CHARS
+from assistant.sessions.queries import MAX_SEARCH_CHARS, SHORT_SEARCH_SESSIONS
 from assistant.sessions.search import search_words, uses_text_index
 from assistant.starters import starter_prompts
 from assistant.views import conversation as view
@@ -489,10 +489,9 @@ def _session_list() -> None:
     now = service.clock()
     with st.container(key="session-list", gap=None):
         if not sessions and query:
-            st.caption(
-                "No sessions match your search."
-                + ("" if uses_text_index(search_words(query)) else f" {view.SHORT_WORDS_NOTE}")
-            )
+            # short words are looked for in the newest sessions only: say so where that left some out
+            bounded = not uses_text_index(search_words(query)) and _session_count() > SHORT_SEARCH_SESSIONS
+            st.caption("No sessions match your search." + (f" {view.SHORT_WORDS_NOTE}" if bounded else ""))
         elif not sessions:
             st.caption("No sessions yet: your first one starts here.")
         for s in sessions:
@@ -510,6 +509,11 @@ def _session_list() -> None:
             st.caption(f"Showing the {len(sessions)} most recent matches. Narrow the search to find the others.")
         elif total > len(sessions):
             st.caption(f"Showing the {len(sessions)} most recent of {total:,}. Search to find older ones.")
+
+
+def _session_count() -> int:
+    """How many sessions the user has (read only where a search needs it)."""
+    return service.list_sessions(user_id, limit=1)[1]
 
 
 # --------------------------------------------------------------------------- drawing helpers

@@ -756,6 +756,11 @@ def test_the_sidebar_search_says_what_it_did_not_search_and_gives_no_estimate_as
     at = make_app()
     at.text_input(key="chat_search").set_value("zq").run()
     shown = [str(c.value) for c in at.sidebar.caption]
+    # 40 sessions: every one was searched, so no word of a limit (it said "in your 5,000 most recent only")
+    assert "No sessions match your search." in shown and not any("shorter" in c for c in shown), shown
+    insert_sessions(engine, [{"id": f"t-{n:04d}", "user_id": USER, "title": f"Old {n}"} for n in range(5_000)])
+    at.text_input(key="chat_search").set_value("zq ").run()
+    shown = [str(c.value) for c in at.sidebar.caption]
     assert "No sessions match your search. Words shorter than three letters are looked for in your 5,000 most " in (
         " ".join(shown)
     ), shown
