@@ -482,6 +482,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
         data = by_day.as_dict()
         # a model without a price adds $0 to its bar: its hover says so rather than read as free
         data["unpriced"] = [usage_views.unpriced_note(n) for n in data["unknown_cost_calls"]]
+        data["cost_text"] = [_cost(v) for v in data["cost_usd"]]  # as the page writes it: $0.00004 was hovered "$0"
         value, axis = ("tokens", "Tokens per day") if free else ("cost_usd", "Cost per day ($)")
         fig = px.bar(
             data,
@@ -490,9 +491,11 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             color="model",
             barmode="stack",
             color_discrete_sequence=COLORS,
-            custom_data=["unpriced"],
+            custom_data=["unpriced", "cost_text"],
         )
-        fig.update_traces(hovertemplate="%{x}<br>$%{y:,.4~f}%{customdata[0]}" if not free else "%{x}<br>%{y:,} tokens")
+        fig.update_traces(
+            hovertemplate="%{x}<br>%{customdata[1]}%{customdata[0]}" if not free else "%{x}<br>%{y:,} tokens"
+        )
         if not free:
             fig.update_yaxes(tickprefix="$", tickformat=",.4~f")
         _chart_card(
@@ -542,8 +545,16 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
         budget = usage_views.budget_table(d, emails)
         fig_budget = None
         if budget:
+            spend = budget.as_dict()
+            spend["spend_text"] = [_cost(v) for v in spend["spend_usd"]]
             fig_budget = px.bar(
-                budget.as_dict(), x="day", y="spend_usd", color="user", barmode="group", color_discrete_sequence=COLORS
+                spend,
+                x="day",
+                y="spend_usd",
+                color="user",
+                barmode="group",
+                color_discrete_sequence=COLORS,
+                custom_data=["spend_text"],
             )
             if settings.daily_budget_usd > 0:  # 0 = no budget: a line at $0 read as "everyone is over"
                 fig_budget.add_hline(
@@ -554,7 +565,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
                     annotation_position="top left",
                 )
             fig_budget.update_yaxes(tickprefix="$", rangemode="tozero")
-            fig_budget.update_traces(hovertemplate="%{x}<br>$%{y:,.4~f}")
+            fig_budget.update_traces(hovertemplate="%{x}<br>%{customdata[0]}")
             fig_budget = _days_axis(_style(fig_budget, x="Day (UTC)", y="Spend per day ($)"), since, until)
             fig_budget.update_layout(showlegend=len({row[2] for row in budget.rows}) > 1)
         _chart_card(
@@ -575,10 +586,14 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
         fig_top = None
         value, axis, prefix = ("tokens", "Tokens", "") if free else ("cost_usd", "Cost ($)", "$")
         if top:
-            fig_top = px.bar(top.as_dict(), x=value, y="user", orientation="h", color_discrete_sequence=COLORS)
+            ranked = top.as_dict()
+            ranked["cost_text"] = [_cost(v) for v in ranked["cost_usd"]]
+            fig_top = px.bar(
+                ranked, x=value, y="user", orientation="h", color_discrete_sequence=COLORS, custom_data=["cost_text"]
+            )
             fig_top.update_yaxes(autorange="reversed")
             fig_top.update_xaxes(tickprefix=prefix, rangemode="tozero")
-            fig_top.update_traces(hovertemplate="%{y}<br>" + ("%{x:,} tokens" if free else "$%{x:,.4~f}"))
+            fig_top.update_traces(hovertemplate="%{y}<br>" + ("%{x:,} tokens" if free else "%{customdata[0]}"))
             fig_top = _style(fig_top, x=axis, y="", height=max(220, 44 * len(top.rows)))
         _chart_card(
             "Top users by tokens" if free else "Top users by cost",
@@ -618,16 +633,18 @@ def _what_if_tab(scope_user: str | None) -> None:
     data = shown.table.as_dict()
     labels = ["Actual (recorded)", *data["model"]]
     values = [d.totals.cost_usd, *data["estimated_cost_usd"]]
+    # the actual's label is the metric's: "≥ $12.34" or "unknown" when calls had no price (it read "$0.00")
+    shown_values = [shown.actual_text, *(_cost(v) for v in data["estimated_cost_usd"])]
     fig = go.Figure(
         go.Bar(
             x=values,
             y=labels,
             orientation="h",
             marker_color=[COLORS[2]] + [COLORS[0]] * len(data["model"]),
-            text=[_cost(v) for v in values],
+            text=shown_values,
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{y}<br>$%{x:,.4~f}<extra></extra>",
+            hovertemplate="%{y}<br>%{text}<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")

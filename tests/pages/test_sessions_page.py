@@ -479,9 +479,62 @@ def test_dashboard_hover_says_dollars_and_counts_one_session(env: Callable[..., 
         for chart in at.get("plotly_chart")
         for trace in json.loads(chart.proto.spec)["data"]
     ]
-    cost_per_day = [h for h in hovers if "%{y:,.4~f}" in h]
-    assert cost_per_day and all("$%{y:,.4~f}" in h for h in cost_per_day)
+    assert any("$0.0123" in h for h in hovered(at, "Cost per day ($)")), hovered(at, "Cost per day ($)")
     assert not [h for h in hovers if "%{x} sessions" in h]
+
+
+def hovered(at: AppTest, axis: str) -> list[str]:
+    """What hovering each bar of the chart whose value axis is ``axis`` reads (its dollar amounts as written)."""
+    out: list[str] = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        titles = {spec["layout"].get(a, {}).get("title", {}).get("text") for a in ("xaxis", "yaxis")}
+        if axis not in titles:
+            continue
+        for trace in spec["data"]:
+            bars = trace.get("customdata") or [[] for _ in trace.get("text") or []]
+            for i, data in enumerate(bars):
+                names = trace["y"] if isinstance(trace.get("y"), list) else []  # numbers come base64-encoded
+                text = str(trace["hovertemplate"]).replace("<extra></extra>", "")
+                text = text.replace("%{y}", str(names[i])) if names else text
+                for j, value in enumerate(data):
+                    text = text.replace(f"%{{customdata[{j}]}}", str(value))
+                text = text.replace("%{text}", str((trace.get("text") or [""] * (i + 1))[i]))
+                out.append(text)
+    return out
+
+
+def test_hovers_write_tiny_and_large_amounts_as_the_page_does(env: Callable[..., ChatService]) -> None:
+    """A day of one small call ($0.00004 on Nova Micro) was hovered "$0", as a free day, on the cost,
+    budget and top-user charts; $12,345.678 was hovered "$12,345.678" where the page writes "$12,345.68"."""
+    service = env(ADMIN_EMAILS=EMAIL)
+    sid = chat(service, "Prepare me for the Acme QBR")
+    other = chat(service, "What are my big rocks?", user=OTHER, email=OTHER_EMAIL)
+    call = dict(provider="bedrock", model_id="us.amazon.nova-micro-v1:0", input_tokens=1000, output_tokens=10)
+    insert_usage(
+        service.store.engine,
+        [dict(call, session_id=sid, user_id=USER, started_at=utcnow(), cost_usd=0.00004),
+         dict(call, session_id=other, user_id=OTHER, started_at=utcnow() - timedelta(days=1), cost_usd=12345.678)],
+    )  # fmt: skip
+    at = open_page(tab=DASHBOARD_TAB)
+    for axis in ("Cost per day ($)", "Spend per day ($)", "Cost ($)"):
+        hovers = hovered(at, axis)
+        assert any(h.endswith("$0.00004") for h in hovers), (axis, hovers)
+        assert any(h.endswith("$12,345.68") for h in hovers), (axis, hovers)
+
+
+def test_what_ifs_actual_bar_says_unknown_or_at_least_as_its_metric_does(env: Callable[..., ChatService]) -> None:
+    """With calls on a model without a price the Actual (recorded) bar read "$0.00" (every call
+    unpriced) or "$0.0123" while the metric above it said "unknown" / "≥ $0.0123"."""
+    service = env()
+    sid = chat(service, "Prepare me for the Acme QBR")
+    unpriced = dict(session_id=sid, user_id=USER, provider="anthropic", model_id="claude-opus-4-7", cost_usd=None)
+    insert_usage(service.store.engine, [dict(unpriced, started_at=utcnow() - timedelta(days=40), input_tokens=900)])
+    at = open_page(tab=WHAT_IF_TAB)
+    at.session_state["wi_period"] = "Last 90 days"
+    at.run()
+    assert metrics(at)["Actual cost (recorded)"] == "unknown"
+    assert "Actual (recorded)<br>unknown" in hovered(at, "Cost ($)"), hovered(at, "Cost ($)")
 
 
 def test_dashboard_time_charts_start_at_zero(env: Callable[..., ChatService]) -> None:
