@@ -31,6 +31,7 @@ from assistant.config import Settings
 from assistant.inputs import has_visible_text, strip_control_chars
 from assistant.models.registry import ModelNameError, describe_model, parse_model_name
 from assistant.sessions.base import SendWindow, SessionDamagedError, SessionMeta, SessionReadOnlyError
+from assistant.usage.money import fmt_cost
 from assistant.usage.pricing import Price, PriceTable
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -178,7 +179,8 @@ def refuse_over_limits(
     spent = window.spent_today_usd
     if budget > 0 and spent >= budget:
         midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        reason = f"Today's budget of ${budget:.2f} is used up (spent ${spent:.4f})."
+        # amounts as the sidebar writes them ("$0.131 of $0.05 today"): it read "spent $0.1312"
+        reason = f"Today's budget of {fmt_cost(budget)} is used up (spent {fmt_cost(spent)})."
         raise LimitExceededError(
             f"{reason} It resets at {midnight:%Y-%m-%d %H:%M} UTC.",
             midnight,
@@ -187,15 +189,15 @@ def refuse_over_limits(
     if budget > 0 and unpriced_model is not None:
         reason = (
             f"{_label(unpriced_model)} has no price in the price table, so what it costs cannot be counted "
-            f"against your daily budget of ${budget:.2f}. Send it in a new session on another model, "
+            f"against your daily budget of {fmt_cost(budget)}. Send it in a new session on another model, "
             "or ask an administrator to add its price (PRICES_FILE)."
         )
         raise LimitExceededError(reason, None, reason=reason)
     if budget > 0 and window.answers_running and spent + window.held_usd >= budget:
         running = "1 answer" if window.answers_running == 1 else f"{window.answers_running} answers"
         reason = (
-            f"Today's budget of ${budget:.2f} is nearly used up: ${spent:.4f} spent, and {running} still being "
-            f"written (here or in another tab or window) may take the rest (about ${window.held_usd:.4f}). "
+            f"Today's budget of {fmt_cost(budget)} is nearly used up: {fmt_cost(spent)} spent, and {running} still "
+            f"being written (here or in another tab or window) may take the rest (about {fmt_cost(window.held_usd)}). "
             "Send again once it has finished."
         )
         raise LimitExceededError(reason, None, reason=reason)

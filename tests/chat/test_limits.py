@@ -112,3 +112,20 @@ def test_the_rate_limit_counts_its_messages_in_words(per_minute: int, said: str)
     with pytest.raises(LimitExceededError) as info:
         refuse_over_limits(settings, SendWindow(0.0, per_minute, T0), T0)
     assert str(info.value).startswith(said) and info.value.reason.startswith(said)
+
+
+@pytest.mark.parametrize(
+    ("budget", "spent", "said"),
+    [
+        (0.05, 0.13116, "Today's budget of $0.05 is used up (spent $0.131)."),
+        (10_000.0, 12_345.678, "Today's budget of $10,000.00 is used up (spent $12,345.68)."),
+        (0.0005, 0.00052, "Today's budget of $0.0005 is used up (spent $0.00052)."),
+    ],
+)
+def test_a_spent_budget_writes_its_amounts_as_the_sidebar_does(budget: float, spent: float, said: str) -> None:
+    """The sidebar read "$0.131 of $0.05 today" and the refusal below it "spent $0.1312"; a budget of
+    $10,000 read "$10000.00" (no thousands separator), and one of $0.0005 read "$0.00"."""
+    settings = load_settings(daily_budget_usd=budget, messages_per_minute=100)
+    with pytest.raises(LimitExceededError) as info:
+        refuse_over_limits(settings, SendWindow(spent, 0, None), T0)
+    assert str(info.value).startswith(said) and info.value.reason.startswith(said), str(info.value)
