@@ -547,6 +547,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
         if budget:
             spend = budget.as_dict()
             spend["spend_text"] = [_cost(v) for v in spend["spend_usd"]]
+            spend["unpriced"] = [usage_views.unpriced_note(n) for n in spend["unknown_cost_calls"]]
             fig_budget = px.bar(
                 spend,
                 x="day",
@@ -554,7 +555,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
                 color="user",
                 barmode="group",
                 color_discrete_sequence=COLORS,
-                custom_data=["spend_text"],
+                custom_data=["spend_text", "unpriced"],
             )
             if settings.daily_budget_usd > 0:  # 0 = no budget: a line at $0 read as "everyone is over"
                 fig_budget.add_hline(
@@ -565,7 +566,7 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
                     annotation_position="top left",
                 )
             fig_budget.update_yaxes(tickprefix="$", rangemode="tozero")
-            fig_budget.update_traces(hovertemplate="%{x}<br>%{customdata[0]}")
+            fig_budget.update_traces(hovertemplate="%{x}<br>%{customdata[0]}%{customdata[1]}")
             fig_budget = _days_axis(_style(fig_budget, x="Day (UTC)", y="Spend per day ($)"), since, until)
             fig_budget.update_layout(showlegend=len({row[2] for row in budget.rows}) > 1)
         _chart_card(

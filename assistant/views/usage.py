@@ -230,7 +230,8 @@ def budget_table(d: Dashboard, emails: Mapping[str, str | None]) -> ChartTable:
         emails: User id -> email.
 
     Returns:
-        Columns ``day, user, user_id, spend_usd, budget_usd, percent_of_budget, over_budget``.
+        Columns ``day, user, user_id, spend_usd, budget_usd, percent_of_budget, over_budget,
+        unknown_cost_calls`` (calls without a price, not in the spend, as the cost-per-day table says).
     """
     rows = [
         (
@@ -241,10 +242,12 @@ def budget_table(d: Dashboard, emails: Mapping[str, str | None]) -> ChartTable:
             b.budget_usd,
             None if b.fraction is None else round(b.fraction * 100, 1),
             b.over_budget,
+            b.unknown_cost_calls,
         )
         for b in d.budget_use
     ]
-    return ChartTable(("day", "user", "user_id", "spend_usd", "budget_usd", "percent_of_budget", "over_budget"), rows)
+    columns = ("day", "user", "user_id", "spend_usd", "budget_usd", "percent_of_budget", "over_budget")
+    return ChartTable((*columns, "unknown_cost_calls"), rows)
 
 
 def all_free(d: Dashboard, is_free: Callable[[str], bool]) -> bool:

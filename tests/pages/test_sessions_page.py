@@ -698,3 +698,5 @@ def test_a_day_of_calls_on_a_model_without_a_price_is_not_hovered_as_free(env: C
     assert any("2 calls without a price: cost unknown" in h for h in hovers), hovers
     nova = traces["Amazon Nova Lite"]
     assert all("without a price" not in str(c[0]) for c in nova["customdata"]), nova["customdata"]
+    spend = hovered(at, "Spend per day ($)")  # the budget chart's day says so too (it read "$0.0123" alone)
+    assert any(h.endswith("$0.0123<br>2 calls without a price: cost unknown") for h in spend), spend

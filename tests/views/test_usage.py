@@ -98,9 +98,20 @@ def test_top_users_and_budget_show_emails(engine: Engine) -> None:
     assert [r[1] for r in by_tokens.rows] == ["bob", "alice"]
     budget = views.budget_table(d, EMAILS)
     assert budget.rows == [
-        ("2026-11-08", "alice@example.com", "alice", 0.003, 0.1, 3.0, False),
-        ("2026-11-09", "bob", "bob", 0.2, 0.1, 200.0, True),
+        ("2026-11-08", "alice@example.com", "alice", 0.003, 0.1, 3.0, False, 0),
+        ("2026-11-09", "bob", "bob", 0.2, 0.1, 200.0, True, 0),
     ]
+
+
+def test_budget_use_counts_a_days_calls_without_a_price(engine: Engine) -> None:
+    """A day with calls on a model the price table lacks read as its priced spend alone in the
+    budget CSV (no column said that some of the day's cost was unknown; the cost-per-day CSV did)."""
+    insert_usage(
+        engine,
+        [dict(session_id="s1", user_id="alice", started_at=DAY1, model_id="claude-opus-4-7", cost_usd=None)] * 2,
+    )
+    budget = views.budget_table(_dash(engine, "alice"), EMAILS).as_dict()
+    assert budget["spend_usd"] == [0.003] and budget["unknown_cost_calls"] == [2], budget
 
 
 def test_latency_and_session_cost_tables(engine: Engine) -> None:
