@@ -959,7 +959,7 @@ def _plain() -> AbstractContextManager[None]:
 
 def _draw_conversation() -> None:
     """The conversation fragment's drawing (see _conversation)."""
-    global meta, comparing, sending
+    global meta, doc, comparing, sending
     turns = build_display_turns(doc) if doc is not None else []
     pending: dict[str, Any] | None = st.session_state.get(PENDING)
     if pending and pending.get("session_id") != (meta.id if meta else None):
@@ -1018,6 +1018,9 @@ def _draw_conversation() -> None:
         if started is not None:
             if meta is None:
                 st.query_params["session"] = started.session.id
+                # nothing stored yet, which is not a conversation that cannot be read: its header
+                # read "Cannot be opened" above "Start a new session" while the first answer was written
+                doc = SessionDocument(meta=started.session)
             meta = started.session
         with _plain():
             _fill_sidebar()  # on every run: left out, it would fade as stale while an answer streams

@@ -765,3 +765,16 @@ def test_a_later_send_does_not_send_the_earlier_answers_again(page: Any, chat_se
     page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 3])
     idle(page)
     assert page.evaluate(TRANSCRIPT) == shown
+
+
+def test_a_new_sessions_first_answer_is_not_headed_as_a_session_that_cannot_be_opened(page: Any, tmp_path: Any) -> None:
+    """While the first answer of a new session was written, its header read "Cannot be opened" (red)
+    above a "Start a new session" button, as for a damaged session: that run had no stored
+    conversation to show yet, and took it for one that could not be read."""
+    with _slow_answer_underway(page, tmp_path):
+        header = page.locator(".st-key-chat-header")
+        header.get_by_text("Active").wait_for(timeout=5_000)
+        assert "Cannot be opened" not in header.inner_text()
+        assert page.locator(".st-key-unopenable-new-session").count() == 0
+        assert page.locator(".st-key-live-answer").count() == 1, "checked while the answer is written"
+        shot(page, "first-answer-header-while-written")
