@@ -521,6 +521,8 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
             note = f"Median {_cost(sc.p50_usd)} · p90 {_cost(sc.p90_usd)} · max {_cost(sc.max_usd)} per session"
         if sc.unknown_cost_sessions:
             note += f" · {sc.unknown_cost_sessions} session(s) with unknown cost not shown"
+        if note:  # its max could read many times the Total cost above, the period's calls alone
+            note += ". " + usage_views.SESSION_COST_NOTE
         _chart_card("Cost per session", fig_dist, dist, "cost-per-session", note)
 
     left, right = st.columns(2, gap="small")

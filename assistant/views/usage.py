@@ -30,6 +30,7 @@ from assistant.views.models import OFFLINE_LABEL
 logger = logging.getLogger(__name__)
 
 ESTIMATE_NOTE = "Estimate from recorded token counts"
+SESSION_COST_NOTE = "Sessions last active in this period, each at its whole cost (calls before the period included)."
 LEDGER_NOTE = (
     "Every model call of the period, those of sessions deleted since included (they were billed), "
     "so it can be more than the sessions table's total."

@@ -537,6 +537,28 @@ def test_what_ifs_actual_bar_says_unknown_or_at_least_as_its_metric_does(env: Ca
     assert "Actual (recorded)<br>unknown" in hovered(at, "Cost ($)"), hovered(at, "Cost ($)")
 
 
+def test_cost_per_session_says_it_counts_whole_sessions_not_the_periods_calls(
+    env: Callable[..., ChatService],
+) -> None:
+    """A session started 40 days ago ($5) and answered once today ($0.01): the last 7 days read Total
+    cost $0.01 and, beside it, "max $5.01 per session", with nothing saying why the two disagree."""
+    service = env()
+    sid = chat(service, "Prepare me for the Acme QBR")
+    call = dict(session_id=sid, user_id=USER, provider="bedrock", model_id="us.amazon.nova-lite-v1:0")
+    insert_usage(
+        service.store.engine,
+        [dict(call, started_at=utcnow() - timedelta(days=40), cost_usd=5.0),
+         dict(call, started_at=utcnow(), cost_usd=0.01)],
+    )  # fmt: skip
+    with service.store.engine.begin() as conn:  # the session's totals, as the store keeps them from its ledger
+        conn.execute(sa.update(db.sessions).where(db.sessions.c.id == sid).values(cost_usd=5.01))
+    at = open_page(tab=DASHBOARD_TAB)
+    assert metrics(at)["Total cost"] == "$0.01"
+    text = texts(at)
+    assert "max $5.01 per session" in text
+    assert "Sessions last active in this period, each at its whole cost (calls before the period included)." in text
+
+
 def test_dashboard_time_charts_start_at_zero(env: Callable[..., ChatService]) -> None:
     """The answer-time chart's axis began near its lowest point (about 200 ms), so a 220 ms first
     token sat at the bottom of the plot like a zero; the token and spend charts start at zero."""
