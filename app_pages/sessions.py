@@ -624,7 +624,10 @@ def _what_if_tab(scope_user: str | None) -> None:
     shown = usage_views.what_if_view(estimates, d.totals.cost_usd, d.totals.unknown_cost_calls)
     st.info(
         f"**{usage_views.ESTIMATE_NOTE}.** The same {d.totals.tokens:,} tokens of this period priced on each "
-        "model of the price table. Real token counts would differ between models (tokenisers, answer lengths).",
+        # its rates are those of the period's last day (what_if): the recorded cost used each call's own
+        f"model of the price table, at its prices of {(until - timedelta(days=1)):%-d %b %Y} (UTC), where the "
+        "actual cost used the prices of each call's day. "
+        "Real token counts would differ between models (tokenisers, answer lengths).",
         icon=":material/calculate:",
     )
     with st.container(horizontal=True, gap="small"):

@@ -616,6 +616,10 @@ def test_what_if_tab_prices_recorded_usage_on_other_models(env: Callable[..., Ch
     at = open_page(tab=WHAT_IF_TAB)
     text = texts(at)
     assert "Estimate from recorded token counts" in text
+    # a price that changed during the period: the estimate uses one day's prices, the actual each call's
+    last_day = utcnow().astimezone(ZoneInfo("UTC"))
+    said = f"at its prices of {last_day:%-d %b %Y} (UTC), where the actual cost used the prices of each call's day"
+    assert said in text, text
     assert "This period on Amazon Nova Micro would have cost $" in text
     figures = metrics(at)
     assert figures["Actual cost (recorded)"] == "$0.00"
