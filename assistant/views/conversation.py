@@ -364,7 +364,8 @@ def error_view(category: str, message: str, retryable: bool) -> ErrorView:
     Returns:
         The view: a retryable error (a lost race included: its question is kept) offers
         Retry; a conflict that cannot be retried offers Reload. A message that opens with
-        the title loses that sentence (the page shows the title in bold before it).
+        the title loses that sentence (the page shows the title in bold before it); one whose
+        first sentence runs on from the title has that sentence as its title.
     """
     title, icon = _ERROR_TITLES.get(category, ("Something went wrong", ":material/error:"))
     if category == "conflict" and not retryable:
@@ -373,7 +374,11 @@ def error_view(category: str, message: str, retryable: bool) -> ErrorView:
             text += " Reload to see the latest version, then send your message again."
         return ErrorView(title, text, "reload", icon)
     if message.lower().startswith(title.lower()):  # the page draws the title first: say it once
-        message = message[len(title) :].lstrip(" .:")
+        rest = message[len(title) :]
+        if rest[:1] not in ("", ".", ":"):  # "Something went wrong while …. Press Retry": one sentence
+            first, _, rest = message.partition(". ")
+            title = first.rstrip(".")
+        message = rest.lstrip(" .:")
         message = message[:1].upper() + message[1:]  # "Not answered: the server…" -> "The server…"
     return ErrorView(title, message, "retry" if retryable else None, icon)
 

@@ -136,6 +136,21 @@ def test_every_model_error_reads_once_under_its_title() -> None:
             assert phrase not in shown.message.lower(), (category, shown.title, shown.message)
 
 
+def test_a_message_whose_first_sentence_runs_on_from_the_title_reads_as_one_sentence() -> None:
+    """A stream that sent a chunk that was not JSON showed "**Something went wrong.** While the model
+    was answering. Press Retry": the title was cut off the front of the message's own first sentence."""
+    from assistant.models.errors import _GENERIC
+
+    category, message, retryable = _GENERIC
+    shown = view.error_view(category, message, retryable)
+    assert f"**{shown.title}.** {shown.message}" == (
+        "**Something went wrong while the model was answering.** Press Retry; if it keeps failing, start a new session."
+    )
+    assert shown.action == "retry"
+    said_once = view.error_view("network", "The model could not be reached: the server is down.", True)
+    assert (said_once.title, said_once.message) == ("The model could not be reached", "The server is down.")
+
+
 def test_feedback_mapping_round_trips() -> None:
     for stored in (1, -1, None):
         assert view.feedback_value(view.feedback_index(stored)) == stored
