@@ -38,6 +38,7 @@ from assistant.chat.turn import NOT_STORED_ERROR, build_commit, classify_failure
 from assistant.config import Settings
 from assistant.context.calendar import CalendarService
 from assistant.models.errors import root_cause
+from assistant.models.providers import watch_rate_limits
 from assistant.sessions.base import PendingTurn, SessionConflictError, SessionError, SessionMeta, SessionStore
 from assistant.tools.deps import ToolDeps
 from assistant.usage.pricing import PriceTable
@@ -130,6 +131,7 @@ class TurnRunner:
             assert slot.agent is not None
             slot.recorder = recorder
             result = None
+            rate_limits = watch_rate_limits()
             try:
                 async with asyncio.timeout(self.settings.model_timeout_seconds):
                     async for raw in slot.agent.stream_async(
@@ -145,8 +147,8 @@ class TurnRunner:
             except TimeoutError as e:
                 slot.agent.cancel()
                 time_out_call(slot.agent, recorder)
-                if any(call.throttled for call in recorder.calls):
-                    # the time went on waiting out the provider's 429s (Retry-After, strands' backoff):
+                if rate_limits or any(call.throttled for call in recorder.calls):
+                    # the time went on waiting out the provider's 429s (Retry-After: the SDK's wait, strands' backoff):
                     # the model was busy, not slow, and a shorter question would not help
                     raise ModelThrottledException("still throttled when the turn's time ran out") from e
                 raise TimeoutError("the model did not finish in time") from e

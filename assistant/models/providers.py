@@ -28,6 +28,7 @@ import importlib
 import logging
 import ssl
 from collections.abc import AsyncGenerator, Callable
+from contextvars import ContextVar
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -111,6 +112,34 @@ def shared_tls_context() -> ssl.SSLContext:
     import httpx
 
     return httpx.create_ssl_context()
+
+
+_RATE_LIMITS: ContextVar[list[int] | None] = ContextVar("rate_limits", default=None)
+
+
+def watch_rate_limits() -> list[int]:
+    """Collect the 429s that this task's Anthropic and OpenAI calls receive from now on.
+
+    The SDKs wait out a 429's ``retry-after`` themselves before strands sees any error: a turn
+    whose time ran out during that wait looked slow, not throttled.
+
+    Returns:
+        The list each 429 response's status is appended to.
+    """
+    seen: list[int] = []
+    _RATE_LIMITS.set(seen)
+    return seen
+
+
+async def _note_rate_limit(response: httpx.Response) -> None:
+    """httpx response hook: remember a 429 for :func:`watch_rate_limits`."""
+    seen = _RATE_LIMITS.get()
+    if response.status_code == 429 and seen is not None:
+        seen.append(response.status_code)
+
+
+RESPONSE_HOOKS: dict[str, list[Any]] = {"response": [_note_rate_limit]}
+"""The event hooks of every Anthropic and OpenAI HTTP client."""
 
 
 def _timeout(settings: Settings) -> httpx.Timeout:
@@ -223,10 +252,13 @@ def build_anthropic(model_id: str, settings: Settings) -> Model:
     module = _import("anthropic", "strands.models.anthropic")
     if settings.anthropic_api_key is None:
         raise MissingApiKeyError(API_KEY_VARIABLES["anthropic"])
+    import anthropic
+
     client_args: dict[str, Any] = {
         "api_key": settings.anthropic_api_key.get_secret_value(),
         "timeout": _timeout(settings),
         "max_retries": MAX_RETRIES,
+        "http_client": anthropic.DefaultAsyncHttpxClient(verify=shared_tls_context(), event_hooks=RESPONSE_HOOKS),
     }
     if settings.anthropic_base_url:
         client_args["base_url"] = settings.anthropic_base_url
@@ -251,7 +283,9 @@ def _openai_class() -> Callable[..., Model]:
 
         def _resolve_client_args(self) -> dict[str, Any]:
             args: dict[str, Any] = dict(super()._resolve_client_args())
-            args.setdefault("http_client", openai.DefaultAsyncHttpxClient(verify=shared_tls_context()))
+            args.setdefault(
+                "http_client", openai.DefaultAsyncHttpxClient(verify=shared_tls_context(), event_hooks=RESPONSE_HOOKS)
+            )
             return args
 
         def format_chunk(self, event: dict[str, Any], **kwargs: Any) -> StreamEvent:

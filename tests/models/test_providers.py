@@ -242,6 +242,23 @@ def test_throttling_that_outlasts_the_turns_time_is_throttled_not_too_long(
     assert "shorter question" not in error.message
 
 
+@pytest.mark.parametrize("kind", ["anthropic", "openai"])
+def test_a_retry_after_longer_than_the_turns_time_is_throttled_not_too_long(
+    sqlite_engine: Engine, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """A 429 whose Retry-After outlasts MODEL_TIMEOUT_SECONDS: the SDK was still waiting it out when
+    the turn's time ran out, so no call had failed yet. The page said "The model took too long to
+    answer … ask a shorter question"; the provider was refusing requests."""
+    fake: FakeLLMServer = request.getfixturevalue(f"fake_{kind}")
+    fake.script(*[fail(429, retry_after=5)] * 5)
+    service = _service(sqlite_engine, fake, model_timeout_seconds=1.5)
+    error = _ask(service)[-1]
+
+    assert isinstance(error, ErrorEvent), error
+    assert (error.category, error.retryable) == ("throttled", True), error.message
+    assert "shorter question" not in error.message
+
+
 def test_a_wrong_key_is_refused_by_the_server_and_names_the_variable(
     sqlite_engine: Engine, fake_anthropic: FakeLLMServer
 ) -> None:
