@@ -93,6 +93,19 @@ def time_out_call(agent: Agent, rec: TurnRecorder) -> None:
         call.usage = estimated_usage(agent, rec.current_text)
 
 
+def _count_cut_off_text(call: _Call, message: Any, streamed: str) -> None:
+    """Bill a stream that ended before its message was done for the text it streamed.
+
+    Such a stream never reaches its usage report: Anthropic's opening ``message_start`` says
+    1 output token, and the call was billed that for a paragraph already shown.
+    """
+    if call.message_stop and message.get("content"):
+        return  # finished: its reported usage stands
+    output = math.ceil(len(streamed) / CHARS_PER_TOKEN)
+    if any(call.usage.values()) and call.usage.get("output", 0) < output:
+        call.usage["output"] = output
+
+
 def user_text(message: dict[str, Any]) -> str:
     return "\n".join(str(b["text"]) for b in message.get("content", []) if isinstance(b, dict) and "text" in b)
 
@@ -220,6 +233,8 @@ class RecorderHooks(HookProvider):
                 answered = json.dumps(event.stop_response.message.get("content", []), default=str)
                 logger.warning("model reported no token usage for a call: tokens estimated from its text")
             call.usage = estimated_usage(event.agent, answered)
+        if event.stop_response is not None and rec is not None and rec.current_text:
+            _count_cut_off_text(call, event.stop_response.message, rec.current_text)
 
     def _before_tool(self, event: BeforeToolCallEvent) -> None:
         rec = self.slot.recorder

@@ -29,6 +29,8 @@ CONFLICT_LOST_MESSAGE = (
 )
 NOT_STORED_ERROR = "not stored: the session changed elsewhere during the answer"
 STORAGE_MESSAGE = "Your message could not be saved because storage is unavailable. Nothing was lost; try again."
+CUT_OFF_CALL_ERROR = "AnswerCutOffError: the stream was cut off before the message was done"
+"""A cut-off call's error in the ledger (it failed; its usage report never came)."""
 CUT_OFF_MESSAGE = "The model's answer was cut off before it finished, so it was not saved. Press Retry."
 EMPTY_ANSWER_MESSAGE = (
     "The model sent back an empty answer, so nothing was saved. Press Retry; if it happens again, "
@@ -124,15 +126,20 @@ def build_commit(
 
 def _refuse_unfinished(messages: list[dict[str, object]], rec: TurnRecorder, stop_reason: str) -> None:
     """Raise when the model did not finish a message, or finished one with nothing in it: never an answer."""
-    if any(c.ended is not None and c.error is None and not c.message_stop for c in rec.calls):
+    cut = [c for c in rec.calls if c.ended is not None and c.error is None and not c.message_stop]
+    if cut:
         # the stream ended before the model said its message was done (no messageStop; strands
         # calls such a message "end_turn", empty or not)
+        for call in cut:  # a failed call in the ledger, as the user is told
+            call.error = CUT_OFF_CALL_ERROR
         raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
     if any(m["role"] == "assistant" and not m.get("content") for m in messages):
         if rec.calls and not rec.calls[-1].streamed:
             raise EmptyAnswerError(f"the model finished an empty message (stop reason {stop_reason!r})")
         # text arrived but no block was closed: a stream cut off, which strands still ends with
         # messageStop when the SDK's stream just stops (OpenAI without its finish_reason)
+        if rec.calls and rec.calls[-1].error is None:
+            rec.calls[-1].error = CUT_OFF_CALL_ERROR
         raise AnswerCutOffError(f"the model's stream ended early (stop reason {stop_reason!r})")
 
 

@@ -294,6 +294,22 @@ def test_a_stream_cut_mid_answer_is_not_stored_and_retry_answers(
     assert len(service.store.load(meta.id, "u1").turns) == 1
 
 
+def test_a_stream_cut_mid_answer_is_billed_for_what_it_streamed_as_a_failed_call(
+    sqlite_engine: Engine, fake_llm: FakeLLMServer
+) -> None:
+    """A cut stream never sends its final usage report. Anthropic's ``message_start`` says 1 output
+    token: the ledger billed the call 1 output token for 400 streamed characters, and without an
+    error, so the sidebar's "(incl. N failed calls)" and the cost dashboard's errors left it out."""
+    streamed = "The Acme QBR is on Tuesday. " * 15  # 420 characters: about 105 tokens
+    fake_llm.script(say(streamed, cut=True, chunks=5))
+    error = _ask(_service(sqlite_engine, fake_llm))[-1]
+    assert isinstance(error, ErrorEvent) and "cut off" in error.message
+
+    (row,) = _ledger(sqlite_engine)
+    assert row.output_tokens >= len(streamed) // 4 * 0.8, row
+    assert row.error and "cut off" in row.error.lower(), row
+
+
 def test_an_empty_answer_is_called_empty_not_cut_off_and_retry_answers(
     sqlite_engine: Engine, fake_llm: FakeLLMServer
 ) -> None:
