@@ -23,6 +23,30 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
+EVENT_START = NOW + timedelta(hours=3)  # the one event of _one_event_calendar
+
+
+def _one_event_calendar(path: Path, title: str, length: timedelta, *extra: str) -> Path:
+    """An .ics file at ``path`` with one event, ``title``, starting at EVENT_START (``extra``: more lines)."""
+    start = EVENT_START
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Test//CLI//EN",
+        "BEGIN:VEVENT",
+        f"UID:{path.stem}@example.com",
+        "DTSTAMP:20260101T000000Z",
+        f"DTSTART:{_stamp(start)}",
+        f"DTEND:{_stamp(start + length)}",
+        *extra,
+        f"SUMMARY:{title}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    return path
+
+
 def _calendar() -> tuple[bytes, dict[str, datetime]]:
     first = NOW - timedelta(days=7) + timedelta(hours=2)  # a weekly series that started last week
     skipped = first + timedelta(days=14)  # cancelled with EXDATE
@@ -172,15 +196,7 @@ def test_prep_materials_come_from_the_users_own_calendar(tmp_path: Path) -> None
 
 
 def test_meetings_counts_read_as_words(tmp_path: Path) -> None:
-    start = NOW + timedelta(hours=3)
-    ics = tmp_path / "one.ics"
-    ics.write_bytes(
-        (
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//CLI//EN\r\nBEGIN:VEVENT\r\nUID:one@example.com\r\n"
-            f"DTSTAMP:20260101T000000Z\r\nDTSTART:{_stamp(start)}\r\nDTEND:{_stamp(start + timedelta(hours=1))}\r\n"
-            "SUMMARY:Board prep\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-        ).encode()
-    )
+    ics = _one_event_calendar(tmp_path / "one.ics", "Board prep", timedelta(hours=1))
     imported = run(["calendar", "import", str(ics), "--user", "carol"], tmp_path)
     assert imported.returncode == 0, imported.stderr
     assert "stored for carol: 1 meeting in the next 7 days" in imported.stdout
@@ -192,15 +208,7 @@ def test_meetings_counts_read_as_words(tmp_path: Path) -> None:
 def test_import_names_the_events_it_left_out_as_the_page_does(tmp_path: Path) -> None:
     """A calendar whose only event repeats every minute was stored with "0 meetings in the next 7
     days" and no word why; the page (and ``meetings``) said the event was left out."""
-    start = NOW + timedelta(hours=3)
-    ics = tmp_path / "minutely.ics"
-    ics.write_bytes(
-        (
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//CLI//EN\r\nBEGIN:VEVENT\r\nUID:m@example.com\r\n"
-            f"DTSTAMP:20260101T000000Z\r\nDTSTART:{_stamp(start)}\r\nDTEND:{_stamp(start + timedelta(minutes=30))}\r\n"
-            "RRULE:FREQ=MINUTELY\r\nSUMMARY:Every minute\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-        ).encode()
-    )
+    ics = _one_event_calendar(tmp_path / "minutely.ics", "Every minute", timedelta(minutes=30), "RRULE:FREQ=MINUTELY")
     imported = run(["calendar", "import", str(ics), "--user", "carol"], tmp_path)
     assert imported.returncode == 0, imported.stderr
     assert "stored for carol: 0 meetings in the next 7 days" in imported.stdout
@@ -246,17 +254,9 @@ def test_disconnecting_a_google_calendar_revokes_the_grant_as_the_page_does(
 
 def _import_board_prep(tmp_path: Path) -> datetime:
     """Import, for user dana, a calendar of one meeting ("Board prep") starting in 3 hours; its start."""
-    start = NOW + timedelta(hours=3)
-    ics = tmp_path / "one.ics"
-    ics.write_bytes(
-        (
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//CLI//EN\r\nBEGIN:VEVENT\r\nUID:one@example.com\r\n"
-            f"DTSTAMP:20260101T000000Z\r\nDTSTART:{_stamp(start)}\r\nDTEND:{_stamp(start + timedelta(hours=1))}\r\n"
-            "SUMMARY:Board prep\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-        ).encode()
-    )
+    ics = _one_event_calendar(tmp_path / "one.ics", "Board prep", timedelta(hours=1))
     assert run(["calendar", "import", str(ics), "--user", "dana"], tmp_path).returncode == 0
-    return start
+    return EVENT_START
 
 
 def test_meetings_shows_times_in_the_zone_asked(tmp_path: Path) -> None:

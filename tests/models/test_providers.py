@@ -225,33 +225,24 @@ def test_one_rate_limited_call_is_retried_and_answered(sqlite_engine: Engine, fa
 
 
 @pytest.mark.parametrize("kind", ["anthropic", "openai"])
+@pytest.mark.parametrize(
+    ("retry_after", "responses", "timeout"),
+    [
+        (1, 20, 3.5),  # short waits (the SDK's and strands') that together use up the turn's time
+        (5, 5, 1.5),  # one wait longer than the turn's time: the SDK still waited, no call had failed yet
+    ],
+    ids=["waits-add-up", "one-wait-outlasts"],
+)
 def test_throttling_that_outlasts_the_turns_time_is_throttled_not_too_long(
-    sqlite_engine: Engine, kind: str, request: pytest.FixtureRequest
+    sqlite_engine: Engine, kind: str, retry_after: int, responses: int, timeout: float, request: pytest.FixtureRequest
 ) -> None:
-    """429 with Retry-After: the SDK's and strands' waits use up MODEL_TIMEOUT_SECONDS.
+    """429 with Retry-After until MODEL_TIMEOUT_SECONDS runs out.
 
     The user was told the model "took too long" and to "ask a shorter question"; it was busy.
     """
     fake: FakeLLMServer = request.getfixturevalue(f"fake_{kind}")
-    fake.script(*[fail(429, retry_after=1)] * 20)
-    service = _service(sqlite_engine, fake, model_timeout_seconds=3.5)
-    error = _ask(service)[-1]
-
-    assert isinstance(error, ErrorEvent), error
-    assert (error.category, error.retryable) == ("throttled", True), error.message
-    assert "shorter question" not in error.message
-
-
-@pytest.mark.parametrize("kind", ["anthropic", "openai"])
-def test_a_retry_after_longer_than_the_turns_time_is_throttled_not_too_long(
-    sqlite_engine: Engine, kind: str, request: pytest.FixtureRequest
-) -> None:
-    """A 429 whose Retry-After outlasts MODEL_TIMEOUT_SECONDS: the SDK was still waiting it out when
-    the turn's time ran out, so no call had failed yet. The page said "The model took too long to
-    answer … ask a shorter question"; the provider was refusing requests."""
-    fake: FakeLLMServer = request.getfixturevalue(f"fake_{kind}")
-    fake.script(*[fail(429, retry_after=5)] * 5)
-    service = _service(sqlite_engine, fake, model_timeout_seconds=1.5)
+    fake.script(*[fail(429, retry_after=retry_after)] * responses)
+    service = _service(sqlite_engine, fake, model_timeout_seconds=timeout)
     error = _ask(service)[-1]
 
     assert isinstance(error, ErrorEvent), error

@@ -153,15 +153,20 @@ def test_session_reopens_from_url_with_steps_and_feedback(make_app: Callable[...
     assert _service().open_session(sid, USER).turns[0].feedback == -1
 
 
-def _long_session(turns: int) -> str:
-    """A session of ``turns`` answers to "How is the budget tracking? (i)", written with no model pacing."""
+def _service_on_the_pages_store(chunk_delay_s: float) -> ChatService:
+    """A service writing to the page's store, its offline model streaming a chunk every ``chunk_delay_s``."""
     page_service = _service()
-    fast = ChatService(
+    return ChatService(
         get_settings(),
         page_service.store,
         prices=page_service.prices,
-        model_factory=lambda _name: OfflineModel(chunk_delay_s=0, first_token_delay_s=0),
+        model_factory=lambda _name: OfflineModel(chunk_delay_s=chunk_delay_s, first_token_delay_s=0),
     )
+
+
+def _long_session(turns: int) -> str:
+    """A session of ``turns`` answers to "How is the budget tracking? (i)", written with no model pacing."""
+    fast = _service_on_the_pages_store(0)
     meta = fast.create_session(USER)
     for i in range(turns):
         fast.run_turn(meta.id, USER, f"How is the budget tracking? ({i})")
@@ -295,13 +300,7 @@ def _stopped_session(question: str) -> str:
     """A session of one answer to "What meetings do I have this week?", then ``question`` stopped mid-answer."""
     from assistant.chat.events import TextDelta
 
-    page_service = _service()
-    slow = ChatService(
-        get_settings(),
-        page_service.store,
-        prices=page_service.prices,
-        model_factory=lambda _name: OfflineModel(chunk_delay_s=0.05, first_token_delay_s=0),
-    )
+    slow = _service_on_the_pages_store(0.05)
     meta = slow.create_session(USER)
     slow.run_turn(meta.id, USER, "What meetings do I have this week?")
     events = slow.send_sync(meta.id, USER, question)
