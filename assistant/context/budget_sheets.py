@@ -53,9 +53,7 @@ def workbook_rows(data: bytes) -> list[tuple[int, list[Any]]]:
         ContextInputError: The workbook unpacks too large, is damaged, has no sheet, or its sheet
             runs too long.
     """
-    _check_unpacked_size(data)
-    _check_sheets_without_size(data)
-    placeholders = recalculates_on_open(data)
+    placeholders = _checked_before_opening(data)
     values = _open_workbook(data, data_only=True)
     try:
         formulas = _open_workbook(data, data_only=False)
@@ -82,14 +80,37 @@ def workbook_rows(data: bytes) -> list[tuple[int, list[Any]]]:
         formulas.close()
 
 
-def _check_unpacked_size(data: bytes) -> None:
+def _checked_before_opening(data: bytes) -> bool:
+    """What is refused before openpyxl opens the workbook (too large unpacked, a sheet without a
+    size running too long), read from one opening of the zip; and whether its formulas' saved
+    values are placeholders (:func:`recalculates_on_open`). A file that cannot be read so is left
+    to openpyxl, which says what is wrong.
+
+    Raises:
+        ContextInputError: The workbook unpacks too large, or a sheet without a size runs too long.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except _DAMAGED:
+        return False
+    with archive:
+        _check_unpacked_size(archive)
+        try:
+            _check_sheets_without_size(archive)
+        except ContextInputError:  # a ValueError too: not a damaged file
+            raise
+        except (*_DAMAGED, ElementTree.ParseError):  # a defusedxml refusal is a ValueError
+            pass  # left to openpyxl, which says what is wrong
+        try:
+            return _recalculates(archive)
+        except (*_DAMAGED, ElementTree.ParseError):
+            return False
+
+
+def _check_unpacked_size(archive: zipfile.ZipFile) -> None:
     """Refuse a workbook whose parts unpack to more than MAX_UNPACKED_BYTES (zipfile never reads
     past a part's declared size, so the declared sizes bound what openpyxl parses)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(item.file_size for item in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        return  # load_workbook says it is damaged
+    unpacked = sum(item.file_size for item in archive.infolist())
     if unpacked > MAX_UNPACKED_BYTES:
         mb = MAX_UNPACKED_BYTES // (1024 * 1024)
         raise ContextInputError.single(
@@ -101,37 +122,30 @@ def _check_unpacked_size(data: bytes) -> None:
 _WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
 
-def _check_sheets_without_size(data: bytes) -> None:
+def _check_sheets_without_size(archive: zipfile.ZipFile) -> None:
     """Refuse a sheet without a ``<dimension>`` that runs past MAX_SHEET_ROWS, before openpyxl opens it.
 
     openpyxl takes a sheet's size from its ``<dimension>`` (Excel and LibreOffice always write
     one); for a sheet without it, opening the workbook parses the whole sheet, every sheet, on
     each of the two opens: 60 KB of 400,000 blank rows took 3 s of CPU before any row was read.
     Such a sheet's rows are counted here, streamed, and counting stops past MAX_SHEET_ROWS.
-    A file that cannot be read so is left to openpyxl, which says what is wrong.
     """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            types = ElementTree.fromstring(archive.read("[Content_Types].xml"))
-            parts = [
-                str(item.get("PartName", "")).lstrip("/")
-                for item in types.iter()
-                if item.tag.rsplit("}", 1)[-1] == "Override" and item.get("ContentType") == _WORKSHEET
-            ]
-            for part in parts:
-                rows = 0
-                with archive.open(part) as source:
-                    for _event, element in ElementTree.iterparse(source, events=("start",)):
-                        tag = element.tag.rsplit("}", 1)[-1]
-                        if tag == "dimension":
-                            break
-                        rows += tag == "row"
-                        if rows > MAX_SHEET_ROWS:
-                            raise ContextInputError.single(_TOO_LONG)
-    except ContextInputError:
-        raise
-    except (*_DAMAGED, ElementTree.ParseError):
-        return
+    types = ElementTree.fromstring(archive.read("[Content_Types].xml"))
+    parts = [
+        str(item.get("PartName", "")).lstrip("/")
+        for item in types.iter()
+        if item.tag.rsplit("}", 1)[-1] == "Override" and item.get("ContentType") == _WORKSHEET
+    ]
+    for part in parts:
+        rows = 0
+        with archive.open(part) as source:
+            for _event, element in ElementTree.iterparse(source, events=("start",)):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if tag == "dimension":
+                    break
+                rows += tag == "row"
+                if rows > MAX_SHEET_ROWS:
+                    raise ContextInputError.single(_TOO_LONG)
 
 
 _TOO_LONG = f"The sheet runs past row {MAX_SHEET_ROWS:,}; delete the empty rows below the budget and save it again."
@@ -183,9 +197,6 @@ def recalculates_on_open(data: bytes) -> bool:
     """Whether the workbook asks to be recalculated when opened (``<calcPr fullCalcOnLoad="1"/>``):
     then the values saved beside its formulas are a program's placeholders (XlsxWriter saves 0).
 
-    The flag is read from the workbook's own XML: openpyxl reports a missing attribute as True,
-    and Excel leaves it out of every file it saves.
-
     Args:
         data: An .xlsx file (a zip).
 
@@ -195,15 +206,21 @@ def recalculates_on_open(data: bytes) -> bool:
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            part = "xl/workbook.xml"
-            if "_rels/.rels" in archive.namelist():
-                for rel in ElementTree.fromstring(archive.read("_rels/.rels")).iter(_RELATIONSHIPS):
-                    if str(rel.get("Type", "")).endswith(_OFFICE_DOCUMENT):
-                        part = posixpath.normpath(str(rel.get("Target", part)).lstrip("/"))
-                        break
-            workbook = ElementTree.fromstring(archive.read(part))
+            return _recalculates(archive)
     except (*_DAMAGED, ElementTree.ParseError):  # a defusedxml refusal is a ValueError
         return False
+
+
+def _recalculates(archive: zipfile.ZipFile) -> bool:
+    """:func:`recalculates_on_open` of an opened workbook. The flag is read from the workbook's own
+    XML: openpyxl reports a missing attribute as True, and Excel leaves it out of every file it saves."""
+    part = "xl/workbook.xml"
+    if "_rels/.rels" in archive.namelist():
+        for rel in ElementTree.fromstring(archive.read("_rels/.rels")).iter(_RELATIONSHIPS):
+            if str(rel.get("Type", "")).endswith(_OFFICE_DOCUMENT):
+                part = posixpath.normpath(str(rel.get("Target", part)).lstrip("/"))
+                break
+    workbook = ElementTree.fromstring(archive.read(part))
     for element in workbook.iter():
         if element.tag.rsplit("}", 1)[-1] == "calcPr":
             return str(element.get("fullCalcOnLoad", "0")).strip().lower() in ("1", "true")
