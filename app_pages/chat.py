@@ -97,6 +97,9 @@ RECENT_TURNS = 10  # a long session draws its latest answers; earlier ones load 
 # A send redraws every answer on the page before its own shows: past this many shown ("Show all" on a
 # 155-answer session made each send wait 3-4 s for its first word), it goes back to the latest ones.
 KEEP_SHOWN_ON_SEND = 3 * RECENT_TURNS
+# {"session_id", "first"}: the answer drawn first in the transcript's places at this tab's last
+# full run; answers a later send hides keep their places, as empty elements (_draw_transcript)
+LAID_FROM = "chat_laid_from"
 SEARCH = "chat_search"
 ANSWERING = "chat_answering"  # the session whose answer this browser tab is drawing now (what Stop stops)
 REFUSED = "chat_refused"  # _Refused: a send just refused, drawn by the rerun that puts its text back in the input
@@ -156,6 +159,8 @@ st.html(
     body:has(.answering-marker) .ea-jump { right: 13.9rem; }
     .st-key-stop-answer button { padding: 0.2rem 0.9rem; }
     .st-key-stop-answer button, .ea-jump { border-radius: 999px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.18); }
+    [data-testid="stChatMessage"] [data-stale="true"], .st-key-earlier-turns [data-stale="true"]
+        { opacity: 1 !important; transition: none !important; }
     </style>"""
 )
 
@@ -568,15 +573,8 @@ def _fold_long_transcript(items: list[DisplayTurn], session_id: str) -> None:
     st.session_state[SENT_FROM] = {"session_id": session_id, "first": max(0, len(items) - RECENT_TURNS)}
 
 
-def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTurn]:
-    """The latest answers of a long session, after a bar that loads earlier ones.
-
-    Drawing hundreds of answers on every run would make each send wait for all of them;
-    the whole transcript stays one click away (and on the Sessions page and in exports).
-    Once earlier answers are shown they stay shown while new ones are added (up to
-    KEEP_SHOWN_ON_SEND of them: see _fold_long_transcript). The window moves with a send only:
-    a later click (thumbs, a tool step) redraws the answers the send drew, its own included.
-    """
+def _window_first(items: list[DisplayTurn], session_id: str) -> int:
+    """The first of ``items`` the page shows (see _visible_turns)."""
     first = st.session_state.get(SHOWN, {}).get(session_id)
     sent = st.session_state.get(SENT_FROM) or {}
     if first is None and sent.get("session_id") == session_id:
@@ -585,8 +583,22 @@ def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTur
             first = None
     if first is None:
         first = len(items) - RECENT_TURNS
-    first = max(0, min(int(first), len(items)))
+    return max(0, min(int(first), len(items)))
+
+
+def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTurn]:
+    """The latest answers of a long session, after a bar that loads earlier ones.
+
+    Drawing hundreds of answers on every run would make each send wait for all of them;
+    the whole transcript stays one click away (and on the Sessions page and in exports).
+    Once earlier answers are shown they stay shown while new ones are added (up to
+    KEEP_SHOWN_ON_SEND of them: see _fold_long_transcript). The window moves with a send only:
+    a later click (thumbs, a tool step) redraws the answers the send drew, its own included.
+    The bar's place is held by an empty element while it is not drawn (see _draw_transcript).
+    """
+    first = _window_first(items, session_id)
     if first == 0:
+        st.empty()
         return items
     hidden_answers_bar(
         "earlier-turns",
@@ -599,6 +611,29 @@ def _visible_turns(items: list[DisplayTurn], session_id: str) -> list[DisplayTur
         button_keys=("show-earlier", "show-all-turns"),
     )
     return items[first:]
+
+
+def _draw_transcript(items: list[DisplayTurn], session_id: str) -> None:
+    """The bar of earlier answers and the answers shown, each in a place of its own.
+
+    Every answer keeps its place (a block of its own) from the full run that drew the
+    transcript until the next one: an answer a send moved out of the window leaves an empty
+    element, instead of every answer below moving up one place. An answer in the same place,
+    drawn the same, is not sent to the browser again (ui.kept): a send's messages do not grow
+    with the session.
+    """
+    visible = _visible_turns(items, session_id)
+    first = len(items) - len(visible)
+    laid = st.session_state.get(LAID_FROM) or {}
+    laid_from = first
+    if _fragment_rerun() and laid.get("session_id") == session_id and int(laid["first"]) <= first:
+        laid_from = int(laid["first"])
+    st.session_state[LAID_FROM] = {"session_id": session_id, "first": laid_from}
+    for _ in range(first - laid_from):
+        st.empty()
+    for item in visible:
+        with st.container(key=f"turn-{item.turn.idx}"):
+            _draw_turn(item, session_id)
 
 
 def _draw_welcome() -> None:
@@ -797,9 +832,11 @@ def _show_stop_button(session_id: str) -> DeltaGenerator:
 
 def _stream(started: _Started) -> None:
     session, text, events = started.session, started.text, started.events
-    with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(question_markdown(text), anchors=False)  # as draw_turn draws it: kept by the next send
-    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
+    # in the place, and drawn as, _draw_transcript draws it: the next send does not send it again
+    turn_place = st.container(key=f"turn-{session.turn_count}")
+    with turn_place, st.chat_message("user", avatar=USER_AVATAR):
+        st.markdown(question_markdown(text), anchors=False)
+    with turn_place, st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         outcome = draw_answer(events, live_key="live-answer", controls=partial(_show_stop_button, session.id))
         finished, failure, under = outcome.finished, outcome.failure, outcome.controls
         if finished is not None and failure is None and session.turn_count > 0:
@@ -1037,8 +1074,7 @@ def _draw_conversation() -> None:
             with st.container(key="welcome-area"):
                 _draw_welcome()
         with _plain():
-            for item in _visible_turns(turns, meta.id if meta else ""):
-                _draw_turn(item, meta.id if meta else "")
+            _draw_transcript(turns, meta.id if meta else "")
         if failed and to_send is None:
             _draw_failed(failed)
         elif answering_elsewhere is not None and to_send is None:
@@ -1113,6 +1149,7 @@ follow_newest_answer()
 header_in_fragment = meta is None
 if not header_in_fragment:
     _draw_header()
-_conversation()
+with kept.watch() if _tab_connection() is not None else nullcontext():  # AppTest draws every run whole
+    _conversation()
 with st.sidebar:
     _session_list()

@@ -22,6 +22,16 @@ fragment's id, and keeps those that carry none. So nothing is sent without the i
 end up without its place: below a block or after a widget that this run put at a new place
 (those go with the id, as before). What the browser holds after such a run is unknown, so the
 next run drops nothing and keeps only what was there before the cut.
+
+Blocks and widgets too (the frame). The page drops what a rerun did not send again only inside a
+block that carries the fragment's id and was sent in that run: Streamlit's own container of the
+fragment, which it sends first on every rerun (Streamlit 1.67's ``ClearStaleNodeVisitor``). So a
+rerun that knows what the browser shows sends that container once more without the id (as the
+full run sent it, recorded by :func:`watch`), and the page keeps every node it is not sent again.
+Such a run then sends no block, widget or element the browser holds identically at the same
+place, unless a block above it was sent with the id (which drops what it is not sent again), and
+replaces what it no longer draws with an empty element itself. With every earlier answer's chat
+messages, rows and thumbs not sent again, a send's messages no longer grow with the session.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
 logger = logging.getLogger("assistant.pages.kept")
 
 STATE = "_ea_kept"  # the tab's _Shown
+FRAME = "_ea_kept_frame"  # the fragment container's place and block, as the last full run sent it
 # Elements that are no widget: the page keeps them across fragment reruns when they carry no fragment id.
 PLAIN = frozenset({"markdown", "alert", "code", "progress"})
 SIDEBAR = (1,)  # the sidebar's root container
@@ -61,6 +72,7 @@ class _Shown:
     blocks: dict[Path, str] = field(default_factory=dict)  # the type of each block there
     present: set[Path] = field(default_factory=set)  # every place the page fills (blocks and elements)
     slots: dict[Path, bytes] = field(default_factory=dict)  # the sidebar's placeholders filled by the fragment
+    bodies: dict[Path, bytes] = field(default_factory=dict)  # every block and element there, as last sent
     whole: bool = True  # the last run ended normally: all it sent reached the browser
 
     def forget_below(self, path: Path) -> None:
@@ -69,13 +81,30 @@ class _Shown:
             del self.elements[p]
         for p in _below(path, list(self.blocks)):
             del self.blocks[p]
+        for p in _below(path, list(self.bodies)):
+            del self.bodies[p]
         self.present.difference_update(_below(path, self.present))
+
+    def forget(self, path: Path) -> None:
+        """Forget ``path`` and what lay inside it."""
+        self.forget_below(path)
+        for known in (self.elements, self.blocks, self.bodies):
+            known.pop(path, None)
+        self.present.discard(path)
 
 
 class Kept:
     """The filter of one script run of the conversation fragment (see the module docstring)."""
 
-    def __init__(self, ctx: Any, shown: _Shown, fragment_run: bool, root: Path, fragment_id: str = "") -> None:
+    def __init__(
+        self,
+        ctx: Any,
+        shown: _Shown,
+        fragment_run: bool,
+        root: Path,
+        fragment_id: str = "",
+        frame: tuple[Path, bytes] | None = None,
+    ) -> None:
         self._ctx = ctx
         self._fragment_id = fragment_id  # the conversation fragment's (its empties carry it)
         self._send: Callable[[ForwardMsg], None] = ctx.enqueue
@@ -86,8 +115,13 @@ class Kept:
         self._root = root
         self._touched: set[Path] = set()
         self._with_id: set[Path] = set()  # new places this run filled with the fragment's id
+        self._sent_with_id: set[Path] = set()  # blocks this run sent with the id (they drop what is not sent)
         self._plain = False
         self.skipped = 0  # elements not sent again
+        # The page keeps what this run does not send again (module docstring): the frame.
+        self._frame = self._trust and frame is not None and frame[0] == root
+        if self._frame and frame is not None:
+            self._send(_frame_at(root, frame[1]))
 
     @contextmanager
     def plain(self) -> Iterator[None]:
@@ -132,10 +166,15 @@ class Kept:
             else:
                 shown.blocks[path] = block
         without_id = self._plain and (block is not None or element in PLAIN) and self._may_go_without_id(path)
+        if self._frame and self._shown_as_is(msg, path, without_id):
+            self.skipped += 1
+            return
         if not without_id:
             shown.elements.pop(path, None)
             if path not in self._before:
                 self._with_id.add(path)
+            if block is not None:
+                self._sent_with_id.add(path)
             self._send(msg)
             return
         msg.delta.ClearField("fragment_id")
@@ -149,6 +188,22 @@ class Kept:
             return
         shown.elements[path] = body
         self._send(msg)
+
+    def _shown_as_is(self, msg: ForwardMsg, path: Path, without_id: bool) -> bool:
+        """Whether the browser holds this very block or element at ``path``, where the page keeps it
+        (no block above it was sent with the id in this run); records what goes otherwise."""
+        body = msg.delta.SerializeToString(deterministic=True)
+        if without_id:
+            body = b"-" + body  # the same message, to go without the id: not what went with it
+        shown = self._shown
+        if (
+            path in self._before
+            and shown.bodies.get(path) == body
+            and not any(path[:depth] in self._sent_with_id for depth in range(len(self._root) + 1, len(path)))
+        ):
+            return True
+        shown.bodies[path] = body
+        return False
 
     def _slot(self, msg: ForwardMsg, path: Path) -> None:
         """A sidebar placeholder the fragment fills on every run (its wrapper block is Streamlit's)."""
@@ -171,7 +226,9 @@ class Kept:
             logger.debug("skipped=<%d> | run cut short", self.skipped)
             return
         shown = self._shown
-        if self._fragment_run:
+        if self._frame:
+            self._empty_what_is_no_longer_drawn()
+        elif self._fragment_run:
             for path in [p for p in shown.blocks if p not in self._touched]:
                 if path in shown.blocks:  # the page drops a block not sent again, with its children
                     del shown.blocks[path]
@@ -185,6 +242,24 @@ class Kept:
         shown.present = self._touched
         shown.whole = True
         logger.debug("skipped=<%d> | elements already shown not sent again", self.skipped)
+
+    def _empty_what_is_no_longer_drawn(self) -> None:
+        """With the frame, the page keeps what this run did not draw: each such outermost place
+        (its block above was drawn) gets an empty element, which takes its children with it."""
+        shown = self._shown
+        stale = sorted(p for p in shown.present | set(shown.bodies) if p not in self._touched)
+        for path in stale:
+            if path[:-1] == self._root or path[:-1] in self._touched:
+                self._send(_empty_at(path, self._fragment_id))
+            shown.forget(path)  # an empty is not recorded: nothing at its place to empty again
+
+
+def _frame_at(root: Path, block: bytes) -> ForwardMsg:
+    """The fragment's container sent again without the fragment's id (module docstring)."""
+    msg = ForwardMsg()
+    msg.metadata.delta_path[:] = list(root)
+    msg.delta.add_block.ParseFromString(block)
+    return msg
 
 
 def _empty_at(path: Path, fragment_id: str) -> ForwardMsg:
@@ -215,6 +290,37 @@ def start(fragment_run: bool, root: Path) -> Kept | None:
     if not isinstance(shown, _Shown) or not fragment_run:
         shown = _Shown(whole=not fragment_run)  # a full run: the page keeps only what it sends
         st.session_state[STATE] = shown
-    kept = Kept(ctx, shown, fragment_run, root, ThreadState.get().fragment_id or "")
+    frame = st.session_state.get(FRAME)
+    kept = Kept(ctx, shown, fragment_run, root, ThreadState.get().fragment_id or "", frame)
     ctx.enqueue = kept  # type: ignore[method-assign]  # this run only: close() puts it back
     return kept
+
+
+@contextmanager
+def watch() -> Iterator[None]:
+    """Around the conversation fragment's call in a full run: records the block of the container
+    Streamlit opens for it (its first block sent with a fragment id), which a later rerun sends
+    again without the id (the frame, in the module docstring)."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        yield
+        return
+    send: Callable[[ForwardMsg], None] = ctx.enqueue
+    st.session_state.pop(FRAME, None)
+
+    def record(msg: ForwardMsg) -> None:
+        if (
+            FRAME not in st.session_state
+            and msg.WhichOneof("type") == "delta"
+            and msg.delta.WhichOneof("type") == "add_block"
+            and msg.delta.fragment_id
+        ):
+            block = msg.delta.add_block.SerializeToString(deterministic=True)
+            st.session_state[FRAME] = (tuple(msg.metadata.delta_path), block)
+        send(msg)
+
+    ctx.enqueue = record  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ctx.enqueue = send  # type: ignore[method-assign,assignment]

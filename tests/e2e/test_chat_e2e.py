@@ -767,6 +767,55 @@ def test_a_later_send_does_not_send_the_earlier_answers_again(page: Any, chat_se
     assert page.evaluate(TRANSCRIPT) == shown
 
 
+def test_a_send_in_a_long_session_sends_no_more_than_an_early_one(page: Any, chat_server: StreamlitServer) -> None:
+    """Each send sent every earlier answer's chat messages, rows and thumbs again (43 websocket
+    messages a send at first, 97 by the 30th: issue 14), and past ten answers every answer shown
+    moved up one place with each send, so all of them were sent again. The twelfth send now sends
+    about what the third did, none of the earlier answers, and the page shows what the store holds:
+    the answers in order, each once, their thumbs still answering a click."""
+    frames: list[bytes] = []
+
+    def on_socket(ws: Any) -> None:
+        ws.on("framereceived", lambda p: frames.append(p if isinstance(p, bytes) else p.encode()))
+
+    page.on("websocket", on_socket)
+    open_app(page, chat_server)
+    new_session(page)
+    counts: dict[int, int] = {}
+    for n in range(1, 13):
+        frames.clear()
+        send(page, f"How is our budget tracking? [q{n}]")
+        page.wait_for_selector(f".st-key-turn-footer-{n - 1}", timeout=20_000)
+        idle(page)
+        counts[n] = len(frames)
+    sent = b"".join(frames)
+    assert b"[q12]" in sent and b"[q5]" not in sent, "earlier answers went over the websocket again"
+    assert counts[12] <= counts[3] * 1.25, f"messages per send grew with the session: {counts}"
+    sid = session_id(page)
+    shown = page.evaluate(TRANSCRIPT)
+    # the window moved past the first answer with the 11th send: one earlier answer, then 2..12
+    assert [f"[q{n}]" in shown for n in range(1, 13)] == [False] + [True] * 11
+    assert all(shown.count(f"[q{n}]") == 1 for n in range(2, 13))
+    assert shown.index("[q2]") < shown.index("[q7]") < shown.index("[q12]")
+    assert "1 earlier answer not shown" in page.locator(".st-key-earlier-turns").inner_text()
+    # the thumbs of an answer not sent again for nine sends still answer a click
+    page.locator(".st-key-turn-footer-1 button", has_text="thumb_up").click()
+    store = SqlSessionStore(make_engine(chat_server.database_url))
+    for _ in range(50):
+        if store.load(sid, "test-user-123").turns[1].feedback == 1:
+            break
+        page.wait_for_timeout(100)
+    assert store.load(sid, "test-user-123").turns[1].feedback == 1
+    idle(page)
+    assert page.evaluate(TRANSCRIPT) == shown
+    page.locator(".st-key-earlier-turns button").first.click()  # Show 1 earlier: every answer moves down
+    page.wait_for_function("() => document.querySelectorAll('[class*=\"st-key-turn-footer-\"]').length === 12")
+    idle(page)
+    everything = page.evaluate(TRANSCRIPT)
+    assert [everything.count(f"[q{n}]") for n in range(1, 13)] == [1] * 12
+    assert everything.index("[q1]") < everything.index("[q2]") < everything.index("[q12]")
+
+
 def test_a_new_sessions_first_answer_is_not_headed_as_a_session_that_cannot_be_opened(page: Any, tmp_path: Any) -> None:
     """While the first answer of a new session was written, its header read "Cannot be opened" (red)
     above a "Start a new session" button, as for a damaged session: that run had no stored

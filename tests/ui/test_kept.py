@@ -55,10 +55,16 @@ def row_block(path: tuple[int, ...]) -> ForwardMsg:
     return msg
 
 
-def run(shown: _Shown, msgs: list[ForwardMsg], *, fragment_run: bool = True, ended: bool = True) -> list[ForwardMsg]:
+# the fragment's container as the full run sent it (ui.kept.watch records it)
+FRAME = (ROOT, message_block(ROOT).delta.add_block.SerializeToString())
+
+
+def run(
+    shown: _Shown, msgs: list[ForwardMsg], *, fragment_run: bool = True, ended: bool = True, frame: bool = False
+) -> list[ForwardMsg]:
     """Send ``msgs`` drawn inside ``Kept.plain`` in one run; what went to the browser."""
     queue = Run()
-    kept = Kept(queue, shown, fragment_run, ROOT, FRAGMENT)
+    kept = Kept(queue, shown, fragment_run, ROOT, FRAGMENT, FRAME if frame else None)
     with kept.plain():
         for msg in msgs:
             kept(msg)
@@ -139,3 +145,45 @@ def test_nothing_goes_without_the_id_after_a_widget_at_a_new_place() -> None:
     shown = _Shown()
     sent = run(shown, [row_block((0, 5, 0)), thumbs((0, 5, 0, 0)), text((0, 5, 0, 1), "figures")])
     assert [m.delta.fragment_id for m in sent] == ["", FRAGMENT, FRAGMENT]
+
+
+def test_with_the_frame_a_rerun_sends_nothing_the_page_shows() -> None:
+    """The frame: the fragment's container goes again without the id, so the page keeps what the
+    run does not send, and an answer drawn the same in the same place is not sent at all (a send in
+    a long session sent every earlier answer's blocks and thumbs again)."""
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    run(shown, answer(), frame=True)  # the footer's figures go once more without the id
+    sent = run(shown, answer(), frame=True)
+    assert paths(sent) == [ROOT]
+    assert sent[0].delta.WhichOneof("type") == "add_block" and not sent[0].delta.fragment_id
+
+
+def test_with_the_frame_what_is_no_longer_drawn_is_emptied_by_the_run() -> None:
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    run(shown, answer(), frame=True)
+    without_footer = [m for m in answer() if tuple(m.metadata.delta_path)[:4] != (0, 5, 0, 1)]
+    sent = run(shown, without_footer, frame=True)
+    emptied = [m for m in sent if m.delta.new_element.WhichOneof("type") == "empty"]
+    assert paths(emptied) == [(0, 5, 0, 1)]  # the row, which takes its thumbs and figures with it
+    assert paths(run(shown, without_footer, frame=True)) == [ROOT]  # emptied once
+
+
+def test_with_the_frame_below_a_block_sent_with_the_id_everything_is_sent() -> None:
+    """The page drops what a block sent with the id holds and was not sent again."""
+    shown = _Shown()
+    run(shown, [row_block((0, 5, 1)), text((0, 5, 1, 0), "figures")], fragment_run=False)
+    run(shown, [row_block((0, 5, 1)), text((0, 5, 1, 0), "figures")], frame=True)
+    # a widget at a new place before the row: the row goes with the id, and so must its text
+    sent = run(shown, [thumbs((0, 5, 0)), row_block((0, 5, 1)), text((0, 5, 1, 0), "figures")], frame=True)
+    assert paths(sent) == [ROOT, (0, 5, 0), (0, 5, 1), (0, 5, 1, 0)]
+    assert sent[2].delta.fragment_id == FRAGMENT
+
+
+def test_no_frame_after_a_run_cut_short() -> None:
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    run(shown, answer(), frame=True, ended=False)  # what reached the page is unknown
+    sent = run(shown, answer(), frame=True)
+    assert ROOT not in paths(sent) and (0, 5, 0) in paths(sent)  # Streamlit's own container clears
