@@ -8,6 +8,7 @@ the service with the signed-in user's id, so another user's id is simply "not fo
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 from collections.abc import Callable, Generator
@@ -70,6 +71,7 @@ from ui.components import (
 )
 from ui.kept import Kept
 from ui.model_choice import (
+    COMPARED,
     CompareRefused,
     compare_popover,
     draw_comparison,
@@ -633,7 +635,25 @@ def _draw_transcript(items: list[DisplayTurn], session_id: str) -> None:
         st.empty()
     for item in visible:
         with st.container(key=f"turn-{item.turn.idx}"):
+            drawn_from = _drawn_from(item, session_id) if KEPT is not None else None
+            if drawn_from is not None and KEPT is not None:
+                held = KEPT.hold(drawn_from)
+                if held is not None:  # the browser shows this very answer here: nothing to draw
+                    kept.keep_registered(held)
+                    continue
             _draw_turn(item, session_id)
+            if drawn_from is not None and KEPT is not None:
+                KEPT.drawn(kept.container_path(), drawn_from)
+
+
+def _drawn_from(item: DisplayTurn, session_id: str) -> str | None:
+    """A digest of all that _draw_turn draws ``item`` from, or None when that is more than the
+    page knows here (a comparison under it, read from the store as it draws)."""
+    if comparing is not None or item.turn.idx in st.session_state.get(COMPARED, {}).get(session_id, {}):
+        return None
+    latest = not sending and meta is not None and meta.id == session_id and item.turn.idx == meta.turn_count - 1
+    inputs = (item, session_id, sending, read_only, latest, compare_models)
+    return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
 
 
 def _draw_welcome() -> None:

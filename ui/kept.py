@@ -73,6 +73,8 @@ class _Shown:
     present: set[Path] = field(default_factory=set)  # every place the page fills (blocks and elements)
     slots: dict[Path, bytes] = field(default_factory=dict)  # the sidebar's placeholders filled by the fragment
     bodies: dict[Path, bytes] = field(default_factory=dict)  # every block and element there, as last sent
+    ids: dict[Path, str] = field(default_factory=dict)  # the element id of each widget (and keyed block) there
+    prints: dict[Path, str] = field(default_factory=dict)  # what each held-able block was drawn from (hold)
     whole: bool = True  # the last run ended normally: all it sent reached the browser
 
     def forget_below(self, path: Path) -> None:
@@ -81,14 +83,15 @@ class _Shown:
             del self.elements[p]
         for p in _below(path, list(self.blocks)):
             del self.blocks[p]
-        for p in _below(path, list(self.bodies)):
-            del self.bodies[p]
+        for known in (self.bodies, self.ids, self.prints):
+            for p in _below(path, list(known)):
+                del known[p]
         self.present.difference_update(_below(path, self.present))
 
     def forget(self, path: Path) -> None:
         """Forget ``path`` and what lay inside it."""
         self.forget_below(path)
-        for known in (self.elements, self.blocks, self.bodies):
+        for known in (self.elements, self.blocks, self.bodies, self.ids, self.prints):
             known.pop(path, None)
         self.present.discard(path)
 
@@ -117,6 +120,7 @@ class Kept:
         self._with_id: set[Path] = set()  # new places this run filled with the fragment's id
         self._sent_with_id: set[Path] = set()  # blocks this run sent with the id (they drop what is not sent)
         self._plain = False
+        self._skipped_block: Path | None = None  # the last message was this block, not sent again
         self.skipped = 0  # elements not sent again
         # The page keeps what this run does not send again (module docstring): the frame.
         self._frame = self._trust and frame is not None and frame[0] == root
@@ -155,6 +159,7 @@ class Kept:
         shown = self._shown
         shown.whole = False  # until close(): what this run sent may not all reach the browser
         self._touched.add(path)
+        self._skipped_block = None
         kind = msg.delta.WhichOneof("type")
         block = msg.delta.add_block.WhichOneof("type") or "" if kind == "add_block" else None
         element = msg.delta.new_element.WhichOneof("type") if kind == "new_element" else None
@@ -166,8 +171,11 @@ class Kept:
             else:
                 shown.blocks[path] = block
         without_id = self._plain and (block is not None or element in PLAIN) and self._may_go_without_id(path)
+        _note_id(shown, msg, path, block is not None)
         if self._frame and self._shown_as_is(msg, path, without_id):
             self.skipped += 1
+            if block is not None:
+                self._skipped_block = path
             return
         if not without_id:
             shown.elements.pop(path, None)
@@ -203,7 +211,26 @@ class Kept:
         ):
             return True
         shown.bodies[path] = body
+        shown.prints.pop(path, None)
         return False
+
+    def hold(self, drawn_from: str) -> list[str] | None:
+        """Called first thing inside a block just opened: when the browser holds that block, drawn
+        from the same ``drawn_from`` (see :meth:`drawn`), the caller need not draw what is inside
+        it. Returns the element ids of the widgets inside, which the caller keeps registered (their
+        clicks must still reach their callbacks); None when the caller must draw it."""
+        path = self._skipped_block
+        shown = self._shown
+        if not self._frame or path is None or shown.prints.get(path) != drawn_from:
+            return None
+        inside = _below(path, shown.present)
+        self._touched.update(inside)
+        self.skipped += len(inside)
+        return [shown.ids[p] for p in inside if p in shown.ids]
+
+    def drawn(self, path: Path, drawn_from: str) -> None:
+        """The block at ``path`` was drawn whole from ``drawn_from`` (a digest of what it shows)."""
+        self._shown.prints[path] = drawn_from
 
     def _slot(self, msg: ForwardMsg, path: Path) -> None:
         """A sidebar placeholder the fragment fills on every run (its wrapper block is Streamlit's)."""
@@ -252,6 +279,36 @@ class Kept:
             if path[:-1] == self._root or path[:-1] in self._touched:
                 self._send(_empty_at(path, self._fragment_id))
             shown.forget(path)  # an empty is not recorded: nothing at its place to empty again
+
+
+def _note_id(shown: _Shown, msg: ForwardMsg, path: Path, is_block: bool) -> None:
+    """Record the element id of a widget or keyed block at ``path`` (what :meth:`Kept.hold` keeps registered)."""
+    if is_block:
+        element_id = msg.delta.add_block.id
+    else:
+        element = msg.delta.new_element
+        kind = element.WhichOneof("type")
+        sub = getattr(element, kind) if kind else None
+        element_id = getattr(sub, "id", "") if sub is not None and "id" in sub.DESCRIPTOR.fields_by_name else ""
+    if element_id:
+        shown.ids[path] = str(element_id)
+    else:
+        shown.ids.pop(path, None)
+
+
+def keep_registered(element_ids: list[str]) -> None:
+    """Count these widgets as drawn in this run (Streamlit drops the state and callbacks of a
+    widget a run of its fragment does not draw): they stay on the page unchanged (Kept.hold)."""
+    from streamlit.runtime.state.common import user_key_from_element_id
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    for element_id in element_ids:
+        user_key = user_key_from_element_id(element_id)
+        if user_key:
+            ctx.shared.widget_user_keys_this_run.check_and_add(user_key)
+        ctx.shared.widget_ids_this_run.check_and_add(element_id)
 
 
 def _frame_at(root: Path, block: bytes) -> ForwardMsg:

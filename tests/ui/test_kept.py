@@ -187,3 +187,53 @@ def test_no_frame_after_a_run_cut_short() -> None:
     run(shown, answer(), frame=True, ended=False)  # what reached the page is unknown
     sent = run(shown, answer(), frame=True)
     assert ROOT not in paths(sent) and (0, 5, 0) in paths(sent)  # Streamlit's own container clears
+
+
+def held_run(
+    shown: _Shown, drawn_from: str, *, draw_if_not_held: bool = True
+) -> tuple[list[ForwardMsg], list[str] | None]:
+    """A frame run that opens the answer's block and asks to hold it; draws it when refused."""
+    queue = Run()
+    kept = Kept(queue, shown, True, ROOT, FRAGMENT, FRAME)
+    msgs = answer()
+    with kept.plain():
+        kept(msgs[0])
+        held = kept.hold(drawn_from)
+        if held is None and draw_if_not_held:
+            for msg in msgs[1:]:
+                kept(msg)
+            kept.drawn((0, 5, 0), drawn_from)
+    kept.close(True)
+    return queue.sent, held
+
+
+def test_an_answer_drawn_from_the_same_is_held_and_its_thumbs_stay_registered() -> None:
+    """Holding an answer the browser shows as drawn from the same inputs: nothing inside it is
+    drawn or sent, nothing emptied, and its thumbs' id comes back to be kept registered."""
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    held_run(shown, "turn 0, no feedback")  # drawn whole, and its inputs noted
+    sent, held = held_run(shown, "turn 0, no feedback", draw_if_not_held=False)
+    assert held == ["thumbs-(0, 5, 0, 1, 0)"]
+    assert paths(sent) == [ROOT]  # the frame only: no empty replaced what the run did not draw
+    sent, held = held_run(shown, "turn 0, no feedback", draw_if_not_held=False)
+    assert held == ["thumbs-(0, 5, 0, 1, 0)"] and paths(sent) == [ROOT]  # and so on, send after send
+
+
+def test_an_answer_drawn_from_something_else_is_drawn() -> None:
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    held_run(shown, "turn 0, no feedback")
+    _, held = held_run(shown, "turn 0, thumbs up")  # its feedback changed: drawn again
+    assert held is None
+    _, held = held_run(shown, "turn 0, thumbs up", draw_if_not_held=False)
+    assert held == ["thumbs-(0, 5, 0, 1, 0)"]
+
+
+def test_no_answer_is_held_without_the_frame() -> None:
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    held_run(shown, "turn 0")
+    run(shown, answer(), ended=False)  # cut short: what the browser holds is unknown
+    _, held = held_run(shown, "turn 0", draw_if_not_held=False)
+    assert held is None
