@@ -17,6 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from assistant.db import make_engine
 from assistant.sessions.sql_store import SqlSessionStore
 from tests.e2e.conftest import StreamlitServer, idle, shot
+from tests.fixtures.chat import make_service
 
 pytestmark = pytest.mark.e2e
 
@@ -770,35 +771,46 @@ def test_a_later_send_does_not_send_the_earlier_answers_again(page: Any, chat_se
 def test_a_send_in_a_long_session_sends_no_more_than_an_early_one(page: Any, chat_server: StreamlitServer) -> None:
     """Each send sent every earlier answer's chat messages, rows and thumbs again (43 websocket
     messages a send at first, 97 by the 30th: issue 14), and past ten answers every answer shown
-    moved up one place with each send, so all of them were sent again. The twelfth send now sends
-    about what the third did, none of the earlier answers, and the page shows what the store holds:
-    the answers in order, each once, their thumbs still answering a click."""
+    moved up one place with each send, so all of them were sent again. A send into a session of
+    eleven answers now sends about what the second send of a new session does, none of the
+    earlier answers, and the page shows what the store holds: the answers in order, each once,
+    their thumbs still answering a click."""
     frames: list[bytes] = []
 
     def on_socket(ws: Any) -> None:
         ws.on("framereceived", lambda p: frames.append(p if isinstance(p, bytes) else p.encode()))
 
+    def send_and_count(question: str, footer: int) -> int:
+        frames.clear()
+        send(page, question)
+        page.wait_for_selector(f".st-key-turn-footer-{footer}", timeout=20_000)
+        idle(page)
+        return len(frames)
+
     page.on("websocket", on_socket)
     open_app(page, chat_server)
     new_session(page)
-    counts: dict[int, int] = {}
-    for n in range(1, 13):
-        frames.clear()
-        send(page, f"How is our budget tracking? [q{n}]")
-        page.wait_for_selector(f".st-key-turn-footer-{n - 1}", timeout=20_000)
-        idle(page)
-        counts[n] = len(frames)
+    send_and_count("How is our budget tracking? [early 1]", 0)
+    early = send_and_count("How is our budget tracking? [early 2]", 1)
+    # a session of ten answers, stored as the page stores them (the same store, the offline model)
+    service = make_service(make_engine(chat_server.database_url))
+    sid = service.create_session("test-user-123").id
+    for n in range(1, 11):
+        service.run_turn(sid, "test-user-123", f"How is our budget tracking? [q{n}]")
+    open_app(page, chat_server, f"?session={sid}")
+    page.wait_for_selector(".st-key-turn-footer-9")
+    send_and_count("How is our budget tracking? [q11]", 10)
+    late = send_and_count("How is our budget tracking? [q12]", 11)  # the window moves past q1
     sent = b"".join(frames)
     assert b"[q12]" in sent and b"[q5]" not in sent, "earlier answers went over the websocket again"
-    assert counts[12] <= counts[3] * 1.25, f"messages per send grew with the session: {counts}"
-    sid = session_id(page)
+    assert late <= early * 1.25, f"the 12th answer's send took {late} messages, a new session's second {early}"
     shown = page.evaluate(TRANSCRIPT)
-    # the window moved past the first answer with the 11th send: one earlier answer, then 2..12
+    # the window moved past the first answer with the 12th send: one earlier answer, then 2..12
     assert [f"[q{n}]" in shown for n in range(1, 13)] == [False] + [True] * 11
     assert all(shown.count(f"[q{n}]") == 1 for n in range(2, 13))
     assert shown.index("[q2]") < shown.index("[q7]") < shown.index("[q12]")
     assert "1 earlier answer not shown" in page.locator(".st-key-earlier-turns").inner_text()
-    # the thumbs of an answer not sent again for nine sends still answer a click
+    # the thumbs of an answer not drawn again since the session was opened still answer a click
     page.locator(".st-key-turn-footer-1 button", has_text="thumb_up").click()
     store = SqlSessionStore(make_engine(chat_server.database_url))
     for _ in range(50):
