@@ -535,8 +535,7 @@ def _turn_footer(session_id: str, turn: TurnRecord) -> None:
     )
     st.caption(view.turn_footer(turn))
     compare_popover(service, session_id, turn.idx, compare_models)
-    latest = not sending and meta is not None and meta.id == session_id and turn.idx == meta.turn_count - 1
-    if turn.status == "stopped" and latest and not read_only:  # its note says to send it again
+    if turn.status == "stopped" and _is_latest(session_id, turn.idx) and not read_only:  # its note: send it again
         st.button(
             "Ask again",
             icon=":material/refresh:",
@@ -546,6 +545,11 @@ def _turn_footer(session_id: str, turn: TurnRecord) -> None:
             on_click=_retry,  # refused once the session has moved on (another tab sent something)
             args=(session_id, turn.user_text, turn.idx + 1),
         )
+
+
+def _is_latest(session_id: str, turn_idx: int) -> bool:
+    """Whether that stored answer is the open session's latest (none is while this run sends)."""
+    return not sending and meta is not None and meta.id == session_id and turn_idx == meta.turn_count - 1
 
 
 def _draw_turn(item: DisplayTurn, session_id: str) -> None:
@@ -633,17 +637,19 @@ def _draw_transcript(items: list[DisplayTurn], session_id: str) -> None:
     st.session_state[LAID_FROM] = {"session_id": session_id, "first": laid_from}
     for _ in range(first - laid_from):
         st.empty()
+    keeper = KEPT
     for item in visible:
         with st.container(key=f"turn-{item.turn.idx}"):
-            drawn_from = _drawn_from(item, session_id) if KEPT is not None else None
-            if drawn_from is not None and KEPT is not None:
-                held = KEPT.hold(drawn_from)
-                if held is not None:  # the browser shows this very answer here: nothing to draw
-                    kept.keep_registered(held)
-                    continue
+            drawn_from = _drawn_from(item, session_id) if keeper is not None else None
+            if keeper is None or drawn_from is None:
+                _draw_turn(item, session_id)
+                continue
+            held = keeper.hold(drawn_from)
+            if held is not None:  # the browser shows this very answer here: nothing to draw
+                kept.keep_registered(held)
+                continue
             _draw_turn(item, session_id)
-            if drawn_from is not None and KEPT is not None:
-                KEPT.drawn(kept.container_path(), drawn_from)
+            keeper.drawn(kept.container_path(), drawn_from)
 
 
 def _drawn_from(item: DisplayTurn, session_id: str) -> str | None:
@@ -651,8 +657,7 @@ def _drawn_from(item: DisplayTurn, session_id: str) -> str | None:
     page knows here (a comparison under it, read from the store as it draws)."""
     if comparing is not None or item.turn.idx in st.session_state.get(COMPARED, {}).get(session_id, {}):
         return None
-    latest = not sending and meta is not None and meta.id == session_id and item.turn.idx == meta.turn_count - 1
-    inputs = (item, session_id, sending, read_only, latest, compare_models)
+    inputs = (item, session_id, sending, read_only, _is_latest(session_id, item.turn.idx), compare_models)
     return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
 
 

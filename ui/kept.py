@@ -364,16 +364,19 @@ def watch() -> Iterator[None]:
         return
     send: Callable[[ForwardMsg], None] = ctx.enqueue
     st.session_state.pop(FRAME, None)
+    recorded = False
 
     def record(msg: ForwardMsg) -> None:
+        nonlocal recorded
         if (
-            FRAME not in st.session_state
+            not recorded
             and msg.WhichOneof("type") == "delta"
             and msg.delta.WhichOneof("type") == "add_block"
             and msg.delta.fragment_id
         ):
             block = msg.delta.add_block.SerializeToString(deterministic=True)
             st.session_state[FRAME] = (tuple(msg.metadata.delta_path), block)
+            recorded = True
         send(msg)
 
     ctx.enqueue = record  # type: ignore[method-assign]
