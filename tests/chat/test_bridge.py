@@ -30,7 +30,14 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> type[CountingQueue]:
     return CountingQueue
 
 
-def test_a_fast_answer_wakes_the_reader_twice_with_every_event_in_order(counted: type[CountingQueue]) -> None:
+def test_a_fast_answer_wakes_the_reader_twice_with_every_event_in_order(
+    counted: type[CountingQueue], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "Fast" is relative to the burst: a loaded CI machine can take longer than 15 ms for 200 loop
+    # turns, and the answer then fairly takes a third wake-up. A long burst keeps the test about
+    # the bursting, not about the machine's speed.
+    monkeypatch.setattr(bridge_module, "BURST_SECONDS", 30.0)
+
     async def produce(events: EventSink[int]) -> None:
         for i in range(200):
             events.put_nowait(i)
