@@ -76,6 +76,24 @@ def _wait_for_warm_start() -> None:
         warm.wait(WARM_START_WAIT_S)
 
 
+def _stop_answer_left_behind(settings: Settings) -> None:
+    """Another page opened while this tab's Chat page drew an answer: stop it, as Stop does.
+
+    On the Chat page a click elsewhere lets the answer finish (app_pages/chat.py keeps the
+    session it was drawing in ``chat_answering`` until its next run). The other pages would
+    draw that session without its turn (0 turns, 0 tokens) until a reload, so leaving the Chat
+    page stops the answer and waits for what was written to be stored (at most 5 s).
+    """
+    answering = st.session_state.pop("chat_answering", None)
+    if not answering:
+        return
+    from assistant.factory import get_chat_service
+
+    service = get_chat_service(settings)
+    service.stop(str(answering))
+    service.wait_idle(str(answering), timeout=5.0)
+
+
 def _stop_for_database(settings: Settings, error: DBAPIError) -> NoReturn:
     """The database cannot be reached: say so on the page (locally with the address and the reason)."""
     from assistant.factory import database_problem
@@ -143,6 +161,8 @@ def main() -> None:
         calendar.remember_email(identity.user_id, identity.email)  # declined invitations are left out
         calendar_connected = handle_google_callback(settings, identity, calendar)
         nav = st.navigation(pages)
+        if nav is not pages[0]:
+            _stop_answer_left_behind(settings)
         render_identity_sidebar(identity, settings)
         if calendar_connected:
             st.switch_page(context_page)

@@ -104,6 +104,7 @@ KEEP_SHOWN_ON_SEND = 3 * RECENT_TURNS
 LAID_FROM = "chat_laid_from"
 SEARCH = "chat_search"
 ANSWERING = "chat_answering"  # the session whose answer this browser tab is drawing now (what Stop stops)
+LEFT_ANSWERING = "chat_left_answering"  # a session whose answer this tab stopped drawing mid-way (it goes on)
 REFUSED = "chat_refused"  # _Refused: a send just refused, drawn by the rerun that puts its text back in the input
 HELD_PREP = "chat_held_prep"  # {"text", "meeting_id"}: a refused Prepare's text, back in the input
 # Drawn under an answer while it streams: the page's style shows the Stop button (drawn hidden
@@ -233,7 +234,8 @@ def _complete(session_id: str) -> None:
 
 
 def _stop() -> None:
-    answering = st.session_state.get(ANSWERING)
+    # the answer this tab draws, or the one it left going and shows as being answered
+    answering = st.session_state.get(ANSWERING) or st.session_state.get(LEFT_ANSWERING)
     if answering:
         service.stop(answering)
 
@@ -299,7 +301,10 @@ def _current() -> tuple[SessionMeta | None, SessionDocument | None]:
     # A previous run may have been interrupted mid-answer (Stop, a click elsewhere, a reload): let
     # the service finish storing what was produced before drawing it. An answer still streaming to
     # another tab is not waited for (it is shown as being answered elsewhere).
-    service.wait_idle(session_id, live_grace=LIVE_GRACE_S, user_id=user_id)
+    # This tab's own answer, left mid-way by a click elsewhere, is not waited for either: it shows
+    # at once as being answered, the rest as it comes.
+    left_here = st.session_state.get(LEFT_ANSWERING) == session_id
+    service.wait_idle(session_id, live_grace=0.0 if left_here else LIVE_GRACE_S, user_id=user_id)
     try:
         doc = service.open_session(session_id, user_id)
     except SessionNotFoundError:
@@ -383,6 +388,12 @@ compare_models: list[str] = []
 comparing: Branch | CompareRefused | None = None
 sending = False  # this run sends a question: no stored answer is the latest one any more
 KEPT: Kept | None = None  # this run's filter of what the conversation fragment sends (ui.kept)
+# An answer this tab was drawing when a click elsewhere (or a lost connection) ended the run goes
+# on, unread here (the conversation's finally); Stop's callback, which runs before this, has read
+# ANSWERING. This run shows that answer as being answered, with Stop; an answer it streams sets
+# ANSWERING again.
+if (_left := st.session_state.pop(ANSWERING, None)) is not None:
+    st.session_state[LEFT_ANSWERING] = _left
 _load()
 
 
@@ -722,6 +733,8 @@ def _draw_answering_elsewhere(item: PendingTurn) -> None:
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(question_markdown(item.text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="answering-elsewhere"):
+        if st.session_state.get(LEFT_ANSWERING) == item.session_id and service.is_busy(item.session_id):
+            st.html(ANSWERING_MARKER)  # this tab's own answer, left going by a click elsewhere: Stop shows
         _follow_elsewhere(item.session_id)
         st.button("Refresh", icon=":material/sync:", key="refresh-session")
 
@@ -850,6 +863,7 @@ def _draw_stop_button() -> None:
 
 def _show_stop_button(session_id: str) -> DeltaGenerator:
     st.session_state[ANSWERING] = session_id
+    st.session_state.pop(LEFT_ANSWERING, None)
     shown = st.empty()
     shown.html(ANSWERING_MARKER)
     return shown
@@ -877,6 +891,7 @@ def _stream(started: _Started) -> None:
         elif under is not None:
             under.empty()
     started.streamed = True
+    st.session_state.pop(ANSWERING, None)  # drawn to its end: nothing left for Stop here
     if finished is not None and failure is None and session.turn_count > 0:
         _fill_spend()
         if "summary" in SLOTS:
@@ -1134,33 +1149,29 @@ def _draw_conversation() -> None:
             with _plain():
                 _stream(started)
     finally:
-        # Interrupted runs land here too. Stop or a click elsewhere reruns the app: the user
-        # stopped the answer (ChatService.stop, then closing the iterator), and the service
-        # stores what was produced as stopped. With runner.fastReruns a click elsewhere stops
-        # the run too: the tab is still connected then, on the same connection. A page that lost
-        # its connection (even one back already, on a new one), or was reloaded or closed, stops
-        # the script run instead: its answer is read to its end on a
-        # thread of its own and stored whole, and the page shows it once it is back (meanwhile
-        # "still being answered"). Cutting it there cost a reader on a flaky network the answer.
+        # Interrupted runs land here too: Stop, a click elsewhere (the sidebar's search, rename,
+        # another session; with runner.fastReruns on the same connection), a reload, a closed
+        # page or a lost connection. Only Stop stops the answer: the rest leave it to be read
+        # to its end on a thread of its own and stored whole. The next run shows it as being
+        # answered, the rest as it comes, then whole. Stop's own callback runs at the start of
+        # the next run, after this, so the answer is not stopped here; its session stays in
+        # ANSWERING for that callback (the next full run reads it after its callbacks). Cutting it here
+        # cost a reader the answer for a search typed, a session glanced at or a network blip.
         # Nothing Streamlit comes first: under a StopException the first st call raises it again.
         user_stopped = not isinstance(sys.exc_info()[1], StopException) or (
             connection is not None and _tab_connection() is connection
         )
         if started is not None:
-            if not user_stopped:
+            if not started.streamed:
                 finish_unread(started.events)
             else:
-                if not started.streamed:
-                    service.stop(started.session.id)
-                started.events.close()
-        if isinstance(comparing, Branch):  # the other model's answer, likewise (a no-op once it is stored)
+                started.events.close()  # read to its end already: a no-op
+        if isinstance(comparing, Branch):  # the other model's answer: a click elsewhere stops it (a no-op once stored)
             if not user_stopped:
                 finish_unread(comparing.started.events)
             else:
                 service.stop(comparing.branch_id)
                 comparing.started.events.close()
-        if started is not None:
-            st.session_state.pop(ANSWERING, None)
 
 
 SIDEBAR_SHOWS = _sidebar_shows(meta)

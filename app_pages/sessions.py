@@ -69,11 +69,6 @@ identity = current_identity()
 service: ChatService = get_chat_service(settings)
 engine = getattr(service.store, "engine")  # noqa: B009 - both stores keep the SQL index/ledger engine
 prices = get_prices(settings)
-# "Sessions & cost" clicked while this tab drew an answer: the chat page's run that stops it ends
-# beside this one (runner.fastReruns), and this page drew that session with 0 turns and 0 tokens
-# until the next reload. Wait for the stopped answer to be stored ("chat_answering": app_pages/chat.py).
-if answering := st.session_state.get("chat_answering"):
-    service.wait_idle(str(answering), timeout=5.0)
 now = service.clock()
 today: date = now.date()  # UTC: day filters and daily buckets are UTC days (budget resets at UTC midnight)
 zone = browser_zone()  # clock times are shown in the reader's zone

@@ -631,16 +631,46 @@ def _slow_answer_underway(page: Any, tmp_path: Any) -> Iterator[tuple[StreamlitS
         server.stop()
 
 
-def test_leaving_an_answer_for_another_session_notes_it_as_stopped_not_as_a_reload(page: Any, tmp_path: Any) -> None:
-    """A click elsewhere (New session, another session in the sidebar) mid-answer stops it: the
-    stored note read "Interrupted … (the page was closed or reloaded)" although the page stayed open."""
-    with _slow_answer_underway(page, tmp_path) as (_server, sid):
+def test_leaving_an_answer_for_another_session_lets_it_finish_whole(page: Any, tmp_path: Any) -> None:
+    """A click elsewhere (New session, another session in the sidebar) mid-answer stopped it: the
+    reader who glanced at another session came back to half an answer marked "Stopped by the
+    user" without having pressed Stop. Only Stop stops now: the answer is finished and stored
+    whole, and the session shows it once it is back."""
+    with _slow_answer_underway(page, tmp_path) as (server, sid):
         page.locator(".st-key-new-session button").click()
         page.wait_for_selector(".st-key-welcome")
         page.locator(f".st-key-open-{sid} button").first.click()  # back to it, in the same tab
-        page.locator(FOOTERS).first.wait_for()
-        page.get_by_text("Stopped by the user.").wait_for()
+        page.locator(FOOTERS).first.wait_for(timeout=60_000)
+        idle(page)
+        assert page.get_by_text("Stopped by the user.").count() == 0
         assert page.get_by_text("Interrupted before it finished").count() == 0
+        [turn] = SqlSessionStore(make_engine(server.database_url)).load(sid, "test-user-123").turns
+        assert turn.status == "ok"
+
+
+def test_a_search_typed_mid_answer_does_not_stop_it_and_stop_still_does(page: Any, tmp_path: Any) -> None:
+    """A search typed in the sidebar while an answer streamed stopped the answer (the whole page
+    reran, and any rerun counted as Stop). The answer now goes on: the page shows it as being
+    answered, the rest as it comes, and keeps the Stop button for it, which still stops it."""
+    with _slow_answer_underway(page, tmp_path) as (server, sid):
+        page.fill(".st-key-chat_search input", "big rocks")
+        page.press(".st-key-chat_search input", "Enter")
+        so_far = page.locator(".st-key-answer-so-far")
+        so_far.wait_for(timeout=5_000)
+        before = so_far.inner_text()
+        page.wait_for_function(  # the rest still comes
+            "n => (document.querySelector('.st-key-answer-so-far')?.innerText || '').length > n",
+            arg=len(before),
+            timeout=5_000,
+        )
+        assert page.get_by_text("Stopped by the user.").count() == 0
+        shot(page, "search-mid-answer")
+        stop = page.locator(".st-key-stop-answer button")
+        assert stop.is_visible(), "this tab's own answer can still be stopped"
+        stop.click()
+        page.get_by_text("Stopped by the user.").wait_for(timeout=10_000)
+        [turn] = SqlSessionStore(make_engine(server.database_url)).load(sid, "test-user-123").turns
+        assert turn.status == "stopped"
 
 
 def test_retry_in_two_tabs_sends_the_failed_question_once(browser: Any, tmp_path: Any) -> None:
