@@ -21,7 +21,7 @@ from assistant.chat.display import tool_step
 from assistant.inputs import cap_combining_marks, strip_bidi_controls, strip_control_chars
 from assistant.markdown_text import literal
 from assistant.sessions.base import SessionDocument, ToolStep, TurnRecord
-from assistant.views.conversation import failed_attempts
+from assistant.views.conversation import failed_attempts, session_cost_text
 from assistant.views.format import UTC_ZONE, fmt_cost, fmt_datetime, fmt_ms
 from assistant.views.markdown import close_open_fence, plain_text, pretty_json, safe_markdown, tool_name_markdown
 
@@ -71,7 +71,7 @@ def session_to_markdown(doc: SessionDocument, *, exported_at: datetime | None = 
     """
     meta = doc.meta
     when = exported_at or datetime.now(UTC)
-    total = "unknown" if meta.cost_unknown else fmt_cost(meta.cost_usd)
+    total = session_cost_text(meta)  # as the page says it: a known part is not hidden behind "unknown"
     lines = [
         f"# {literal(cap_combining_marks(strip_bidi_controls(meta.title)))}",  # as typed, as the page shows it
         "",

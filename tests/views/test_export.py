@@ -77,6 +77,17 @@ def test_markdown_has_transcript_steps_cost_and_is_safe() -> None:
     assert "](https://evil" not in md and "<img" not in md
 
 
+def test_markdown_total_keeps_the_known_part_of_a_partly_unpriced_cost() -> None:
+    """A session with one priced and one unpriced answer was exported as "cost unknown", hiding
+    the $0.42 known (the page says "at least $0.42")."""
+    doc = _doc()
+    doc = replace(doc, meta=replace(doc.meta, cost_usd=0.42, cost_unknown=True))
+    md = session_to_markdown(doc, exported_at=NOW)
+    assert "cost at least $0.42 (some prices unknown)" in md
+    priced = replace(doc, meta=replace(doc.meta, cost_usd=0.42, cost_unknown=False, model="bedrock:x"))
+    assert "· cost $0.42\n" in session_to_markdown(priced, exported_at=NOW)
+
+
 def test_json_round_trips_turns_and_answers() -> None:
     data = json.loads(session_to_json(_doc(), exported_at=NOW))
     assert data["format"] == "executive-assistant.session" and data["session"]["id"] == "s1"
