@@ -225,7 +225,21 @@ def _save_feedback(session_id: str, turn_idx: int, key: str) -> None:
         _flash("error", f"Your feedback could not be saved: {e}")
 
 
+def _answering_here(session_id: str) -> bool:
+    """Whether this tab draws, or left going, an answer for ``session_id``."""
+    return session_id in (st.session_state.get(ANSWERING), st.session_state.get(LEFT_ANSWERING))
+
+
+def _stop_answer_here(session_id: str) -> None:
+    """Stop this tab's answer for ``session_id``, as Stop does: completing or deleting the session
+    (like renaming it) waits for it to be stored (its commit expects the version it began with),
+    which would hold the page for up to 10 s, then lose the answer."""
+    if _answering_here(session_id):
+        service.stop(session_id)
+
+
 def _complete(session_id: str) -> None:
+    _stop_answer_here(session_id)
     try:
         service.complete(session_id, user_id)
         _flash("success", "Session completed. It is now read-only; you can continue it in a new session.")
@@ -262,6 +276,7 @@ def _ask_delete(session_id: str | None) -> None:
 
 
 def _delete(session_id: str) -> None:
+    _stop_answer_here(session_id)
     try:
         service.delete(session_id, user_id)
     except SessionError as e:
@@ -437,7 +452,7 @@ def _sidebar() -> None:
                     new_title = st.text_input("Title", value=meta.title, max_chars=120)
                     if st.form_submit_button("Rename", icon=":material/edit:"):
                         try:
-                            service.rename(meta.id, user_id, new_title)
+                            service.rename(meta.id, user_id, new_title, stop_answer=_answering_here(meta.id))
                             st.rerun()
                         except (SessionError, ValueError) as e:
                             st.error(str(e))

@@ -36,6 +36,7 @@ from assistant.sessions.base import (
     SessionStore,
     utcnow,
 )
+from assistant.sessions.rows import clean_title
 from assistant.usage.pricing import PriceTable
 
 if TYPE_CHECKING:  # imported on the first send (strands): the chat page draws without them
@@ -200,8 +201,16 @@ class ChatService:
         """The user's sessions, newest activity first."""
         return self.store.list_sessions(SessionQuery(user_id=user_id, text=text or None, limit=limit, offset=offset))
 
-    def rename(self, session_id: str, user_id: str, title: str) -> SessionMeta:
-        """Rename a session (empty titles are refused), once an answer being stored here is stored."""
+    def rename(self, session_id: str, user_id: str, title: str, *, stop_answer: bool = False) -> SessionMeta:
+        """Rename a session (empty titles are refused at once), once an answer being stored here is stored.
+
+        ``stop_answer`` stops that answer first (the caller's own, which it would otherwise wait
+        for: up to 10 s, then its commit is refused under the new version).
+        """
+        if not clean_title(title):
+            raise ValueError("A title cannot be empty.")
+        if stop_answer:
+            self.stop(session_id)
         self.wait_idle(session_id, user_id=user_id)  # its commit expects the version it began with
         meta = self.store.rename(session_id, user_id, title)
         self._slots.bump(session_id, meta.version)

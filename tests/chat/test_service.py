@@ -212,6 +212,27 @@ def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:
     assert isinstance(service.run_turn(meta.id, "u1", "and my budget?")[-1], Done)
 
 
+def test_renaming_mid_answer_refuses_an_empty_title_at_once_and_can_stop_the_answer_first(sqlite_engine) -> None:
+    """A rename waited up to 10 s for the answer being written, even to refuse an empty title; when
+    the answer took longer, the rename went through and the answer's commit was refused."""
+    service = make_service(sqlite_engine, model=_slow)
+    meta = service.create_session("u1")
+    stream = service.send_sync(meta.id, "u1", "Hello, what can you do for me?")
+    _read_some(stream)
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="cannot be empty"):
+        service.rename(meta.id, "u1", " \u200b ")
+    assert time.monotonic() - started < 1.0
+    assert service.is_busy(meta.id), "a refused rename changes nothing: the answer goes on"
+    renamed = service.rename(meta.id, "u1", "Board prep", stop_answer=True)
+    list(stream)
+    assert renamed.title == "Board prep"
+    doc = service.open_session(meta.id, "u1")
+    assert doc.meta.title == "Board prep"
+    assert [t.status for t in doc.turns] == ["stopped"], "the answer is stored, not refused by the rename"
+    assert isinstance(service.run_turn(meta.id, "u1", "and my budget?")[-1], Done)
+
+
 def test_a_stopped_answer_still_counts_the_tokens_it_used(sqlite_engine) -> None:
     """A stream cut short never sends the provider's usage report, yet the provider bills what it
     read and wrote until then: the ledger holds an estimate (4 characters a token), not zero."""
