@@ -226,22 +226,14 @@ def _save_feedback(session_id: str, turn_idx: int, key: str) -> None:
 
 
 def _answering_here(session_id: str) -> bool:
-    """Whether this tab draws, or left going, an answer for ``session_id``."""
+    """Whether this tab draws, or left going, an answer for ``session_id`` (renaming, completing or
+    deleting the session stops it first, as Stop does: ChatService._settle)."""
     return session_id in (st.session_state.get(ANSWERING), st.session_state.get(LEFT_ANSWERING))
 
 
-def _stop_answer_here(session_id: str) -> None:
-    """Stop this tab's answer for ``session_id``, as Stop does: completing or deleting the session
-    (like renaming it) waits for it to be stored (its commit expects the version it began with),
-    which would hold the page for up to 10 s, then lose the answer."""
-    if _answering_here(session_id):
-        service.stop(session_id)
-
-
 def _complete(session_id: str) -> None:
-    _stop_answer_here(session_id)
     try:
-        service.complete(session_id, user_id)
+        service.complete(session_id, user_id, stop_answer=_answering_here(session_id))
         _flash("success", "Session completed. It is now read-only; you can continue it in a new session.")
     except SessionError as e:
         _flash("error", str(e))
@@ -276,7 +268,8 @@ def _ask_delete(session_id: str | None) -> None:
 
 
 def _delete(session_id: str) -> None:
-    _stop_answer_here(session_id)
+    if _answering_here(session_id):
+        service.stop(session_id)  # this tab's answer for it: gone with the session, no need to finish it
     try:
         service.delete(session_id, user_id)
     except SessionError as e:

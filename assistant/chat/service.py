@@ -12,11 +12,7 @@ from typing import TYPE_CHECKING
 
 from assistant.chat.bridge import LoopBridge
 from assistant.chat.display import DEFAULT_TITLE, derive_title
-from assistant.chat.events import (
-    ChatEvent,
-    SessionBusyError,
-    StartedTurn,
-)
+from assistant.chat.events import ChatEvent, SessionBusyError, StartedTurn
 from assistant.chat.limits import RATE_WINDOW, admit, message_to_send, price_of, refuse_over_limits
 from assistant.chat.model_choice import ModelOffer
 from assistant.chat.pending import as_shown, new_owner
@@ -29,6 +25,7 @@ from assistant.models.providers import check_model_servers, note_local_models
 from assistant.models.registry import canonical_model_name, get_model
 from assistant.sessions.base import (
     PendingTurn,
+    SessionConflictError,
     SessionDocument,
     SessionError,
     SessionMeta,
@@ -49,6 +46,11 @@ logger = logging.getLogger(__name__)
 
 AGENT_ID = "meeting_coordinator"
 AGENT_CACHE_SIZE = 64
+BUSY_CHANGE_WAIT_S = 1.5  # a rename or complete waits this long for another tab's answer, then is refused
+BUSY_CHANGE_MESSAGE = (
+    "An answer for this session is still being written, in another tab or window. "
+    "Try again once it is done, or stop it there."
+)
 
 
 # --------------------------------------------------------------------------- service
@@ -202,16 +204,10 @@ class ChatService:
         return self.store.list_sessions(SessionQuery(user_id=user_id, text=text or None, limit=limit, offset=offset))
 
     def rename(self, session_id: str, user_id: str, title: str, *, stop_answer: bool = False) -> SessionMeta:
-        """Rename a session (empty titles are refused at once), once an answer being stored here is stored.
-
-        ``stop_answer`` stops that answer first (the caller's own, which it would otherwise wait
-        for: up to 10 s, then its commit is refused under the new version).
-        """
+        """Rename a session (an empty title is refused at once); ``stop_answer``: see :meth:`_settle`."""
         if not clean_title(title):
             raise ValueError("A title cannot be empty.")
-        if stop_answer:
-            self.stop(session_id)
-        self.wait_idle(session_id, user_id=user_id)  # its commit expects the version it began with
+        self._settle(session_id, user_id, stop_answer)
         meta = self.store.rename(session_id, user_id, title)
         self._slots.bump(session_id, meta.version)
         return meta
@@ -221,16 +217,22 @@ class ChatService:
         self.store.delete(session_id, user_id)
         self._slots.evict(session_id)
 
-    def complete(self, session_id: str, user_id: str) -> SessionMeta:
-        """End a session: it becomes read-only (it can be continued in a new session).
-
-        An answer being stored in this process (the click that completes stops it) is stored
-        first: completed under it, its commit was refused and the question and answer lost.
-        """
-        self.wait_idle(session_id, user_id=user_id)
+    def complete(self, session_id: str, user_id: str, *, stop_answer: bool = False) -> SessionMeta:
+        """End a session: it becomes read-only (it can be continued in a new session)."""
+        self._settle(session_id, user_id, stop_answer)
         meta = self.store.set_state(session_id, user_id, "completed")
         self._slots.evict(session_id)
         return meta
+
+    def _settle(self, session_id: str, user_id: str, stop_answer: bool) -> None:
+        """Before a change that moves the session's version, no answer may be being written here:
+        its commit, which expects the version it began with, would be refused and the answer lost.
+        The caller's own answer is stopped (``stop_answer``) and stored; another one (another tab's)
+        is waited for a moment, then the change is refused, with nothing changed."""
+        if stop_answer:
+            self.stop(session_id)
+        if not self.wait_idle(session_id, timeout=10.0 if stop_answer else BUSY_CHANGE_WAIT_S, user_id=user_id):
+            raise SessionConflictError(BUSY_CHANGE_MESSAGE)
 
     def continue_session(self, session_id: str, user_id: str, *, user_email: str | None = None) -> SessionMeta:
         """Start a new session that carries the context of a completed or expired one.

@@ -22,7 +22,7 @@ from assistant.chat import (
 )
 from assistant.chat.bridge import finish_unread
 from assistant.models.offline import OfflineModel
-from assistant.sessions.base import SessionNotFoundError, SessionReadOnlyError, utcnow
+from assistant.sessions.base import SessionConflictError, SessionNotFoundError, SessionReadOnlyError, utcnow
 from tests.fixtures.chat import make_service
 
 
@@ -231,6 +231,25 @@ def test_renaming_mid_answer_refuses_an_empty_title_at_once_and_can_stop_the_ans
     assert doc.meta.title == "Board prep"
     assert [t.status for t in doc.turns] == ["stopped"], "the answer is stored, not refused by the rename"
     assert isinstance(service.run_turn(meta.id, "u1", "and my budget?")[-1], Done)
+
+
+def test_renaming_or_completing_while_another_tab_answers_is_refused_and_the_answer_is_kept(sqlite_engine) -> None:
+    """Another tab renamed or completed a session while this one's answer was being written: the
+    change waited up to 10 s, went through, and the answer's commit was refused (answer lost)."""
+    service = make_service(sqlite_engine, model=_slow)
+    meta = service.create_session("u1")
+    stream = service.send_sync(meta.id, "u1", "Hello, what can you do for me?")
+    _read_some(stream)
+    for change in (lambda: service.rename(meta.id, "u1", "Board prep"), lambda: service.complete(meta.id, "u1")):
+        started = time.monotonic()
+        with pytest.raises(SessionConflictError, match="still being written, in another tab"):
+            change()
+        assert time.monotonic() - started < 5.0
+    list(stream)
+    doc = service.open_session(meta.id, "u1")
+    assert doc.meta.title != "Board prep" and doc.meta.state == "active", "a refused change changes nothing"
+    assert [t.status for t in doc.turns] == ["ok"], "the other tab's answer is stored whole"
+    assert service.complete(meta.id, "u1").state == "completed"  # once it is done, it goes through
 
 
 def test_a_stopped_answer_still_counts_the_tokens_it_used(sqlite_engine) -> None:
