@@ -949,7 +949,7 @@ def _draw_continued_from(session: SessionMeta) -> None:
         logger.warning("session_id=<%s>, error=<%s> | continued session not read", session.continued_from, e)
         return
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key="continued-from"):
-        st.caption(f":material/history: {view.continued_note(earlier)}")
+        st.caption(f":material/history: {view.continued_note(earlier, session.model)}")
         if earlier is not None:
             st.button("Open it", key="open-continued-from", type="tertiary", on_click=_open, args=(earlier.id,))
 

@@ -151,19 +151,25 @@ def stopped_note(turn: TurnRecord) -> str | None:
     return None
 
 
-def continued_note(earlier: SessionMeta | None) -> str:
+def continued_note(earlier: SessionMeta | None, model: str | None = None) -> str:
     """What a continued session says about the one it continues (its conversation is the context).
 
     Args:
         earlier: The session it continues, or None when that one is gone (deleted since).
+        model: The continued session's model: when the earlier one's is no longer offered, the
+            session answers with another, and says so (it switched silently).
 
     Returns:
-        One Markdown-safe sentence.
+        Markdown-safe text: one sentence, two when the model changed.
     """
     remembers = "the assistant remembers that conversation."
     if earlier is None:
         return f"Continues an earlier session, since deleted: {remembers}"
-    return f"Continues “{display_title(earlier.title, 60)}” ({counted(earlier.turn_count, 'answer')}): {remembers}"
+    note = f"Continues “{display_title(earlier.title, 60)}” ({counted(earlier.turn_count, 'answer')}): {remembers}"
+    was, now = (model_view(m).label if m else "" for m in (earlier.model, model))
+    if was and now and was != now:
+        note += f" It answered with {plain_text(was)}, not offered to you now: this one uses {plain_text(now)}."
+    return note
 
 
 def session_cost_text(meta: SessionMeta) -> str:

@@ -306,3 +306,14 @@ def test_a_kept_question_reads_as_one_sentence_under_its_title() -> None:
     assert view.error_view("interrupted", INTERRUPTED_MESSAGE, True).message == (
         "The server restarted while this question was being answered. Nothing was lost."
     )
+
+
+def test_a_continued_session_says_when_it_answers_with_another_model() -> None:
+    """Continuing a session whose model is no longer offered switched to the default silently."""
+    earlier = _meta(title="Acme renewal", turn_count=3, model="bedrock:us.anthropic.claude-sonnet-4-20250514-v1:0")
+    note = view.continued_note(earlier, "offline")
+    assert note.startswith("Continues “Acme renewal” (3 answers): the assistant remembers that conversation. ")
+    assert "Claude" in note and "not offered to you now: this one uses " + view.OFFLINE_LABEL in note
+    same = view.continued_note(_meta(title="Acme renewal", turn_count=3), "offline")
+    assert same == "Continues “Acme renewal” (3 answers): the assistant remembers that conversation."
+    assert "not offered" not in view.continued_note(earlier, None)
