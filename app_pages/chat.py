@@ -226,8 +226,8 @@ def _save_feedback(session_id: str, turn_idx: int, key: str) -> None:
 
 
 def _answering_here(session_id: str) -> bool:
-    """Whether this tab draws, or left going, an answer for ``session_id`` (renaming, completing or
-    deleting the session stops it first, as Stop does: ChatService._settle)."""
+    """Whether this tab draws, or left going, an answer for ``session_id``: renaming, completing or
+    deleting the session stops it first, as Stop does (ChatService._settle; a delete stops it here)."""
     return session_id in (st.session_state.get(ANSWERING), st.session_state.get(LEFT_ANSWERING))
 
 
@@ -1163,17 +1163,14 @@ def _draw_conversation() -> None:
         # to its end on a thread of its own and stored whole. The next run shows it as being
         # answered, the rest as it comes, then whole. Stop's own callback runs at the start of
         # the next run, after this, so the answer is not stopped here; its session stays in
-        # ANSWERING for that callback (the next full run reads it after its callbacks). Cutting it here
-        # cost a reader the answer for a search typed, a session glanced at or a network blip.
+        # ANSWERING for that callback (the next full run reads it after its callbacks). Cutting
+        # it here cost a reader the answer for a search typed, a session glanced at or a blip.
         # Nothing Streamlit comes first: under a StopException the first st call raises it again.
         user_stopped = not isinstance(sys.exc_info()[1], StopException) or (
             connection is not None and _tab_connection() is connection
         )
-        if started is not None:
-            if not started.streamed:
-                finish_unread(started.events)
-            else:
-                started.events.close()  # read to its end already: a no-op
+        if started is not None and not started.streamed:  # streamed: draw_answer read it to its end
+            finish_unread(started.events)
         if isinstance(comparing, Branch):  # the other model's answer: a click elsewhere stops it (a no-op once stored)
             if not user_stopped:
                 finish_unread(comparing.started.events)
