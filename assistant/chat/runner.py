@@ -40,6 +40,7 @@ from assistant.context.calendar import CalendarService
 from assistant.models.errors import root_cause
 from assistant.models.providers import watch_rate_limits
 from assistant.sessions.base import PendingTurn, SessionConflictError, SessionError, SessionMeta, SessionStore
+from assistant.sessions.snapshot_storage import next_tail, stored_form
 from assistant.tools.deps import ToolDeps
 from assistant.usage.pricing import PriceTable
 
@@ -107,6 +108,10 @@ class TurnRunner:
             retry_strategy=ModelRetryStrategy(max_attempts=3, initial_delay=1, max_delay=8),
         )
         slot.version = doc.meta.version
+        kept = len(slot.agent.messages)
+        slot.transcript_tail = (
+            stored_form(doc.messages[len(doc.messages) - kept :]) if kept <= len(doc.messages) else None
+        )
         logger.debug("session_id=<%s>, version=<%s> | agent resumed", meta.id, slot.version)
 
     def cancel(self, slot: AgentSlot) -> None:
@@ -196,6 +201,7 @@ class TurnRunner:
             ended_at=self.clock(),
             stop_reason=stop_reason,
             stopped_by_user=slot.stop_requested,
+            transcript_tail=slot.transcript_tail,
         )
         turn = commit.turn
         commit_now = functools.partial(
@@ -209,6 +215,7 @@ class TurnRunner:
         else:
             new_meta = await asyncio.to_thread(commit_now)
         slot.version = new_meta.version
+        slot.transcript_tail = next_tail(slot.transcript_tail, commit.messages, kept=len(slot.agent.messages))
         logger.info(
             "user_id=<%s>, session_id=<%s>, turn=<%s>, status=<%s>, input_tokens=<%s>, output_tokens=<%s>"
             " | turn stored",

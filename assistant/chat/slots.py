@@ -10,7 +10,7 @@ import collections
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.sessions.snapshot_storage import TurnSnapshotStorage
 
@@ -37,6 +37,9 @@ class AgentSlot:
     # Set when the answer being written was stopped or abandoned by its reader: it is being stored,
     # and a page opening the session waits for it (an answer still streaming to another tab is not).
     closing: bool = False
+    # The stored transcript's last messages, as stored (as many as the agent holds), while the
+    # agent's history is known to match what is stored: the turn's snapshot refers to them.
+    transcript_tail: list[dict[str, Any]] | None = None
 
 
 class AgentSlots:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from strands import Agent
 from strands.types.exceptions import StorageError
@@ -65,6 +65,7 @@ def build_commit(
     ended_at: datetime,
     stop_reason: str,
     stopped_by_user: bool = True,
+    transcript_tail: list[dict[str, Any]] | None = None,
 ) -> TurnCommit:
     """Everything one finished (or stopped) turn writes: messages, turn record, snapshot, ledger rows, title.
 
@@ -80,14 +81,17 @@ def build_commit(
         stop_reason: strands' stop reason ("end_turn", "cancelled", "limit_*" ...).
         stopped_by_user: For a cancelled turn, whether the user asked to stop it (Stop); else
             its reader went away (the page was closed or reloaded) and the note says so.
+        transcript_tail: The stored transcript's last messages before this turn, as stored, when
+            known (the session's slot keeps them): the snapshot then refers to the messages it
+            shares with the transcript instead of holding them again.
 
     Returns:
         The commit for :meth:`SessionStore.commit_turn`.
     """
     close_history(agent, rec)
-    snapshot = capture_snapshot(agent)
     # metadata (usage, latency) goes to the ledger, not the transcript
     messages = [{k: v for k, v in m.items() if k != "metadata"} for m in rec.messages]
+    snapshot = capture_snapshot(agent, None if transcript_tail is None else transcript_tail + messages)
     # what strands kept of the question (a guardrail may have redacted it) is what is stored
     if messages and messages[0].get("role") == "user":
         prompt = user_text(messages[0])

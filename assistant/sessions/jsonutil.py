@@ -36,3 +36,22 @@ def dumps(value: Any) -> str:
     """
     text = json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
     return whole_characters(text)  # a pair becomes its character, a lone half U+FFFD
+
+
+def loads(text: str) -> Any:
+    """Read session data back as strands reads a snapshot: its encoded bytes decoded to bytes.
+
+    Args:
+        text: What :func:`dumps` wrote.
+
+    Returns:
+        The data (datetimes stay ISO strings).
+    """
+    return json.loads(text, object_hook=_decode_bytes)
+
+
+def _decode_bytes(obj: dict[str, Any]) -> Any:
+    """strands' ``decode_bytes_values`` for one JSON object (``{"__bytes_encoded__": true, "data": ...}``)."""
+    if obj.get("__bytes_encoded__") is True and "data" in obj:
+        return base64.b64decode(obj["data"])
+    return obj

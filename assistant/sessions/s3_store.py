@@ -81,6 +81,7 @@ from assistant.sessions.s3_objects import (
     object_key,
     validate_session_id,
 )
+from assistant.sessions.snapshot_storage import expand_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -168,12 +169,12 @@ class S3SessionStore(IndexedStore):
             turns = [TurnRecord.from_dict(t) for t in body["turns"]]
         except (ValueError, KeyError, TypeError) as e:
             raise SessionDamagedError(DAMAGED_MESSAGE) from e
-        snapshot = body.get("agent_snapshot")
+        snapshot, messages = body.get("agent_snapshot"), list(body["messages"])
         return SessionDocument(
             meta=meta,
-            messages=list(body["messages"]),
+            messages=messages,
             turns=turns,
-            agent_snapshot=dict(snapshot) if isinstance(snapshot, dict) else None,
+            agent_snapshot=expand_snapshot(dict(snapshot), messages) if isinstance(snapshot, dict) else None,
         )
 
     def _meta_from(self, row: Any, body: dict[str, Any], **changes: Any) -> SessionMeta:

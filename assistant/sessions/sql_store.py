@@ -58,6 +58,7 @@ from assistant.sessions.rows import (
     usage_row,
     usage_totals,
 )
+from assistant.sessions.snapshot_storage import expand_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ class SqlSessionStore(IndexedStore):
                 data = json.loads(r.record)
                 data["feedback"] = r.feedback
                 turn_list.append(TurnRecord.from_dict(data))
-            snapshot = json.loads(snapshot_text) if snapshot_text else None
+            snapshot = expand_snapshot(json.loads(snapshot_text), msgs) if snapshot_text else None
         except (ValueError, KeyError, TypeError) as e:
             logger.error("session_id=<%s>, error=<%s> | session data is damaged", session_id, e)
             raise SessionDamagedError(

@@ -21,3 +21,12 @@ def test_datetimes_become_iso_and_unknown_objects_are_refused() -> None:
     assert json.loads(jsonutil.dumps({"at": datetime(2026, 11, 25, tzinfo=UTC)})) == {"at": "2026-11-25T00:00:00+00:00"}
     with pytest.raises(TypeError, match="cannot store"):
         jsonutil.dumps({"x": object()})
+
+
+def test_loads_reads_bytes_back_as_strands_decodes_a_snapshot() -> None:
+    stored = jsonutil.dumps(
+        [{"role": "assistant", "content": [{"reasoningContent": {"redactedContent": b"\x00\xff"}}]}]
+    )
+    assert jsonutil.loads(stored) == [
+        {"role": "assistant", "content": [{"reasoningContent": {"redactedContent": b"\x00\xff"}}]}
+    ]

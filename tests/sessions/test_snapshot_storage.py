@@ -15,7 +15,14 @@ from strands import Agent, tool
 from strands.session import SnapshotSessionManager
 
 from assistant.sessions import jsonutil
-from assistant.sessions.snapshot_storage import TurnSnapshotStorage, capture_snapshot
+from assistant.sessions.snapshot_storage import (
+    TRANSCRIPT_TAIL,
+    TurnSnapshotStorage,
+    capture_snapshot,
+    expand_snapshot,
+    next_tail,
+    stored_form,
+)
 from tests.fixtures.scripted_model import ScriptedModel, Text, ToolCall, converse_violations
 
 SECRET_BYTES = b"\x00\xffredacted\x01reasoning"
@@ -169,3 +176,56 @@ async def test_storage_protocol_serves_only_snapshot_latest() -> None:
     assert await storage.list("session_s1/") == []
     assert await storage.search("room 4B") == []
     assert await TurnSnapshotStorage().read(LATEST_KEY) is None
+
+
+def _stored_messages(agent: Agent) -> list[dict[str, Any]]:
+    """The agent's messages as the transcript stores them (written with jsonutil, read as JSON)."""
+    stored: list[dict[str, Any]] = json.loads(jsonutil.dumps(agent.messages))
+    return stored
+
+
+def test_a_snapshot_whose_conversation_is_the_transcript_refers_to_it_and_reads_back_whole() -> None:
+    agent = _answered_agent()
+    transcript = _stored_messages(agent)
+    # what a resumed agent's slot holds: the stored messages, bytes decoded as strands decodes them
+    compact = _as_stored(capture_snapshot(agent, stored_form(transcript)))
+    assert compact["data"]["messages"] == []
+    assert compact["app_data"] == {TRANSCRIPT_TAIL: len(agent.messages)}
+    assert len(jsonutil.dumps(compact)) < len(jsonutil.dumps(capture_snapshot(agent))) / 2
+    whole = expand_snapshot(compact, transcript)
+    assert whole is not None and whole["data"]["messages"] == transcript and whole["app_data"] == {}
+    assert compact["data"]["messages"] == [], "the stored snapshot itself is not changed"
+    # a new agent restored from it has the whole conversation back, the bytes as bytes
+    model = ScriptedModel([Text("Room 4B, as I said.")])
+    restored, _ = _agent(model, TurnSnapshotStorage(whole))
+    assert len(restored.messages) == len(agent.messages)
+    assert _reasoning_bytes(restored.messages) == [SECRET_BYTES]
+    assert restored.state.get("focus_meeting") == "mtg-002"
+    restored("And who is coming?")
+    assert model.violations == [] and len(model.requests[-1].messages) == len(agent.messages) + 1
+
+
+def test_a_history_edited_in_place_is_stored_whole_not_referred_to() -> None:
+    agent = _answered_agent()
+    tail = next_tail([], [dict(m) for m in agent.messages], kept=len(agent.messages))
+    assert tail is not None and len(tail) == len(agent.messages)
+    # strands cuts an oversized tool result down in place to fit the context: the transcript keeps the original
+    result = next(b["toolResult"] for m in agent.messages for b in m["content"] if "toolResult" in b)
+    result["content"] = [{"text": "The tool result was too large!"}]
+    snapshot = capture_snapshot(agent, tail)
+    assert TRANSCRIPT_TAIL not in snapshot["app_data"]
+    assert snapshot["data"]["messages"] is agent.messages  # stored whole, as the agent has it
+    # fewer stored messages than the agent holds: not the transcript's tail either
+    assert TRANSCRIPT_TAIL not in capture_snapshot(agent, tail[1:] if tail else None)["app_data"]
+    assert TRANSCRIPT_TAIL not in capture_snapshot(agent, None)["app_data"]
+
+
+def test_a_snapshot_written_before_or_referring_to_more_than_is_stored_reads_as_it_can() -> None:
+    agent = _answered_agent()
+    old = _as_stored(capture_snapshot(agent))  # holds its messages, as every snapshot did before
+    assert expand_snapshot(old, []) is old
+    assert expand_snapshot(None, []) is None
+    compact = _as_stored(capture_snapshot(agent, stored_form(agent.messages)))  # type: ignore[arg-type]
+    short = _stored_messages(agent)[2:]
+    expanded = expand_snapshot(compact, short)
+    assert expanded is not None and expanded["data"]["messages"] == short  # damaged: what is stored, not an error
