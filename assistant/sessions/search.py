@@ -155,6 +155,10 @@ def search_words(text: str | None) -> list[str]:
     return [w for w, f in zip(words, folded, strict=True) if not any(f != o and f in o for o in folded)]
 
 
+# the search rows waiting for the FTS5 index (see migration 0013)
+_FTS_PENDING = sa.text("SELECT id FROM session_text_fts_pending").columns(sa.column("id", sa.Integer))
+
+
 def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -> Any:
     """SQL condition on ``sessions``: one of its rows - the title or one exchange - holds every word of ``text``.
 
@@ -168,7 +172,8 @@ def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -
 
     On SQLite the FTS5 trigram index ``session_text_fts`` serves all-users searches whose
     words have three characters or more (shorter words, and the parts around an apostrophe,
-    are checked with ``LIKE`` on the rows it finds); a search within one user's sessions
+    are checked with ``LIKE`` on the rows it finds; so are the newest rows, which wait to be
+    indexed in a batch, see migration 0013); a search within one user's sessions
     checks that user's rows with ``LIKE`` through the (session_id, turn_idx) index instead
     (faster for common terms than joining a large FTS match set back to the sessions). On
     PostgreSQL ``LIKE '%word%'`` uses the pg_trgm GIN index ``ix_session_text_trgm``.
@@ -198,7 +203,10 @@ def text_condition(engine: Engine, text: str, *, scoped_to_user: bool = False) -
             )
             # the words the index cannot check whole: shorter than a trigram, or with an apostrophe
             partial = [m for word, m in zip(words, every, strict=True) if not _fts_whole(word)]
-            return sessions.c.id.in_(sa.select(st.session_id).where(st.id.in_(rowids), *partial))
+            indexed = sa.select(st.session_id).where(st.id.in_(rowids), *partial)
+            # the rows still waiting to be indexed (at most 64, see migration 0013), checked with LIKE
+            waiting = sa.select(st.session_id).where(st.id.in_(_FTS_PENDING), *every)
+            return sessions.c.id.in_(sa.union_all(indexed, waiting))
     found = sa.select(st.session_id).where(*every)
     if len(words) > 1 and engine.dialect.name == "postgresql":
         # OFFSET 0 keeps the lookup one bitmap scan of the GIN index: flattened into a semi-join,

@@ -7,11 +7,19 @@ PostgreSQL (pg_trgm), on rows written as the stores write them.
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine, select
 
 from assistant.db import sessions
-from assistant.sessions.search import MAX_SEARCH_WORDS, search_term, search_words, text_condition, uses_text_index
-from tests.fixtures.db import insert_sessions
+from assistant.sessions.search import (
+    MAX_SEARCH_WORDS,
+    search_term,
+    search_words,
+    text_condition,
+    uses_text_index,
+)
+from assistant.sessions.sql_store import SqlSessionStore
+from tests.fixtures.db import flush_text_index, insert_sessions
 
 
 @pytest.mark.parametrize(
@@ -67,9 +75,12 @@ SESSIONS = [
 ]
 
 
-@pytest.fixture
-def indexed(query_engine: Engine) -> Engine:
+@pytest.fixture(params=["waiting", "indexed"])
+def indexed(query_engine: Engine, request: pytest.FixtureRequest) -> Engine:
+    """The sessions' search rows as just written (on SQLite: waiting for the FTS5 index), or indexed."""
     insert_sessions(query_engine, SESSIONS)
+    if request.param == "indexed":
+        assert flush_text_index(query_engine) == (2 * len(SESSIONS) if query_engine.dialect.name == "sqlite" else 0)
     return query_engine
 
 
@@ -104,3 +115,45 @@ def test_any_apostrophe_finds_any_other(indexed: Engine, typed: str) -> None:
 
 def test_nothing_left_to_search_is_no_filter(indexed: Engine) -> None:
     assert _found(indexed, " \x00 ") == sorted(row["id"] for row in SESSIONS)
+
+
+def test_all_users_search_finds_rows_waiting_for_the_index_and_indexed_ones_through_renames_and_deletes(
+    sqlite_engine: Engine,
+) -> None:
+    """SQLite's FTS5 index takes new search rows 64 at a time; what waits is searched with LIKE."""
+    store = SqlSessionStore(sqlite_engine)
+    titles: dict[str, str] = {}
+
+    def add(count: int) -> None:
+        for i in range(count):
+            word = ("falcon", "heron", "osprey")[len(titles) % 3]
+            meta = store.create_session(f"user-{i % 4}", model="offline", title=f"{word} review {len(titles)}")
+            titles[meta.id] = meta.title
+
+    def check() -> None:
+        for word in ("falcon", "heron", "osprey", "review", "owl"):
+            expected = sorted(sid for sid, title in titles.items() if word in title.lower())
+            assert _found(sqlite_engine, word) == expected, word
+        with sqlite_engine.begin() as conn:  # FTS5's own check of its index, and every segment merged into one
+            conn.execute(sa.text("INSERT INTO session_text_fts(session_text_fts) VALUES ('integrity-check')"))
+            conn.execute(sa.text("INSERT INTO session_text_fts(session_text_fts) VALUES ('optimize')"))
+        for word in ("falcon", "owl"):
+            expected = sorted(sid for sid, title in titles.items() if word in title.lower())
+            assert _found(sqlite_engine, word) == expected, word
+
+    add(100)  # one batch of 64 indexed (title rows), the rest waiting
+    with sqlite_engine.connect() as conn:
+        waiting = conn.execute(sa.text("SELECT count(*) FROM session_text_fts_pending")).scalar_one()
+    assert 0 < waiting < 64
+    check()
+    ids = list(titles)
+    for sid in ids[::7]:  # renamed: indexed rows and waiting ones
+        titles[sid] = store.rename(sid, store.get_meta(sid, None).user_id, f"owl renamed {sid[:4]}").title
+    for sid in ids[3::11]:  # deleted: indexed rows and waiting ones
+        store.delete(sid, store.get_meta(sid, None).user_id)
+        del titles[sid]
+    check()
+    add(90)  # more batches over the renamed and deleted rows' gaps
+    check()
+    flush_text_index(sqlite_engine)
+    check()
