@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from assistant.config import Settings
+from assistant.dates import short_day
 from assistant.views.format import counted
 
 logger = logging.getLogger("assistant.cli")
@@ -61,7 +62,7 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
         upcoming = calendar.view(user, days_ahead=args.days, tz=tz, now=now).meetings
         local = [(m, m.start.astimezone(tz)) for m in upcoming]
         listing = "\n".join(
-            f"  {m.id:<24} {start:%a %d %b} {'all day' if m.all_day else f'{start:%H:%M}'}  {m.title}"
+            f"  {m.id:<24} {short_day(start)} {'all day' if m.all_day else f'{start:%H:%M}'}  {m.title}"
             for m, start in local
         )
         print(

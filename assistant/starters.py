@@ -16,6 +16,7 @@ from assistant.context.data_files import DataFileError
 from assistant.context.demo_calendar import upcoming_meetings
 from assistant.context.meeting_zone import zone_name
 from assistant.context.meetings import Meeting
+from assistant.dates import short_day
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def describe_when(start: datetime, now: datetime, *, all_day: bool = False) -> s
     elif 1 < days < 7:
         day = f"{local:%A}"
     else:
-        day = f"{local:%a} {local.day} {local:%b}"
+        day = short_day(local)
     if all_day:
         return f"all day since {day}" if days < 0 else f"all day {day}"
     return f"{day} at {local:%H:%M}"
@@ -83,7 +84,7 @@ def describe_date(start: datetime, *, all_day: bool = False) -> str:
         start: The meeting's start, in the reader's zone.
         all_day: An all-day event: its day, no clock time.
     """
-    day = f"{start:%a} {start.day} {start:%b}"
+    day = short_day(start)
     return f"{day} (all day)" if all_day else f"{day} at {start:%H:%M} {zone_name(start)}"
 
 

@@ -23,6 +23,7 @@ from assistant.context.calendar import CalendarService, CalendarStorageError, Ca
 from assistant.context.meeting_zone import zone_label
 from assistant.context.sources import CalendarInputError
 from assistant.context.type_overrides import set_override
+from assistant.dates import short_day
 from assistant.factory import get_calendar_service
 from assistant.views.format import fmt_ago
 from assistant.views.markdown import plain_text
@@ -141,9 +142,9 @@ def _meetings_table(settings: Settings, service: CalendarService, identity: Iden
         {
             "key": meeting.series_id or meeting.id,
             "When": (
-                f"{meeting.start.astimezone(zone):%a %d %b} · all day"
+                f"{short_day(meeting.start.astimezone(zone))} · all day"
                 if meeting.all_day
-                else f"{meeting.start.astimezone(zone):%a %d %b %H:%M}"
+                else f"{short_day(meeting.start.astimezone(zone))} {meeting.start.astimezone(zone):%H:%M}"
             ),
             "Meeting": meeting.title + (" ↻" if meeting.series_id else ""),
             "People": len(meeting.attendees),

@@ -20,6 +20,7 @@ from assistant.context.big_rocks import BigRock
 from assistant.context.budget import BudgetStatus
 from assistant.context.meetings import Attendee, Meeting
 from assistant.context.prep_notes import PrepResponse
+from assistant.dates import long_day
 from assistant.markdown_text import literal
 
 logger = logging.getLogger(__name__)
@@ -304,7 +305,7 @@ def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: i
     end = start + timedelta(minutes=duration)
     lines = [  # calendar text is other people's: shown as typed (literal), never as Markdown
         f"### Agenda: {literal(meeting.title)}",
-        f"**{start:%A %d %B}, {start:%H:%M}-{end:%H:%M}** ({duration} min)"
+        f"**{long_day(start)}, {start:%H:%M}-{end:%H:%M}** ({duration} min)"
         + (f" · {literal(meeting.location)}" if meeting.location else ""),
     ]
     if meeting.attendees:

@@ -124,7 +124,7 @@ def test_an_all_day_events_agenda_runs_from_the_working_morning(data_dir: Path, 
     [placed] = in_zone([offsite], tokyo)
     agenda = build_agenda(placed, prep_notes=[], budget=[], rocks=[], tz=tokyo, duration_minutes=480)
     assert (agenda.items[0].start, agenda.items[-1].end) == ("09:00", "17:00")
-    assert "Wednesday 09 December, 09:00-17:00" in agenda.markdown
+    assert "Wednesday 9 December, 09:00-17:00" in agenda.markdown
 
 
 def test_an_offsite_longer_than_a_working_day_gets_an_agenda_for_its_first_hours(data_dir: Path) -> None:

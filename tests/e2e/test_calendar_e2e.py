@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from assistant.dates import short_day
 from tests.e2e.conftest import StreamlitServer, idle, shot, start_streamlit
 from tests.fixtures.streamlit_server import CHROMIUM, HAVE_BROWSER
 
@@ -237,7 +238,8 @@ def work_calendar(now: datetime) -> WorkCalendar:
 
 def when_text(moment: datetime) -> str:
     """How the calendar table shows a start in the browser's zone."""
-    return f"{moment.astimezone(ZoneInfo(BROWSER_ZONE)):%a %d %b %H:%M}"
+    local = moment.astimezone(ZoneInfo(BROWSER_ZONE))
+    return f"{short_day(local)} {local:%H:%M}"
 
 
 def table_rows(page: Any) -> list[dict[str, str]]:
@@ -415,7 +417,7 @@ def test_upload_type_queue_prepare_resume_materials_disconnect(page: Any, server
     assert CANCELLED_ONE_OFF not in by_title, rows
     assert by_title[HOSTILE] == [when_text(cal.hostile)]
     assert by_title[ONE_ON_ONE] == [when_text(cal.one_on_one)]
-    assert by_title[ALL_DAY] == [f"{cal.all_day:%a %d %b} · all day"]
+    assert by_title[ALL_DAY] == [f"{short_day(cal.all_day)} · all day"]
     types = {row["Meeting"].rstrip(" ↻"): row["Type"] for row in rows}
     assert types[HOSTILE] == "Customer/external" and types[ONE_ON_ONE] == "1:1", rows
     assert evil_images(page) == []

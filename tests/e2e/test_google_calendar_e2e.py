@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from assistant.dates import short_day
 from tests.e2e.conftest import shot
 from tests.fixtures.fake_calendar_api import SAMPLE_WEEK, FakeGoogleCalendar, sample_events, shift_events
 from tests.fixtures.fake_oidc import FakeOidcProvider
@@ -198,7 +199,7 @@ def test_google_connect_revoke_reconnect_disconnect(
         assert title not in titles, (title, titles)
     offsite = date(2030, 6, 5) + (datetime.now(UTC).date() + timedelta(days=1) - SAMPLE_WEEK.date())
     assert [r["When"] for r in table_rows(page) if r["Meeting"] == "Leadership offsite"] == [
-        f"{offsite:%a %d %b} · all day"
+        f"{short_day(offsite)} · all day"
     ]
     assert "updated" in source_header(page)
     shot(page, "gcal-04-connected")

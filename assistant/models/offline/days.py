@@ -14,6 +14,8 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from assistant.dates import short_day
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = (
@@ -95,7 +97,7 @@ def out_of_reach(first: date, today: date, days_ahead: int) -> str | None:
     if days_ahead < 1 or first <= (last := today + timedelta(days=days_ahead)):
         return None
     return (
-        f"I can see your calendar {days_ahead} days ahead, to {last:%a %d %b %Y}: "
+        f"I can see your calendar {days_ahead} days ahead, to {short_day(last)} {last:%Y}: "
         f"{first:%B %Y} is further out, so I can't tell what's on then yet. Ask me again nearer the time."
     )
 

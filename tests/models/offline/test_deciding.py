@@ -213,7 +213,7 @@ def test_what_i_noted_for_a_meeting_is_read_back(week: Any, sqlite_engine: Any, 
 def test_a_meeting_without_notes_says_so(week: Any) -> None:
     text, _ = conversation(week)("What did I note for the board prep?")
 
-    assert "no prep notes for Board Prep - Q4 deck review on Wed 09 Dec yet" in text, text
+    assert "no prep notes for Board Prep - Q4 deck review on Wed 9 Dec yet" in text, text
 
 
 def test_the_budget_of_the_area_asked_about_is_the_answer(week: Any, sqlite_engine: Any) -> None:
@@ -273,7 +273,7 @@ def test_preparing_a_recurring_meeting_prepares_its_next_occurrence_without_list
     text, _ = conversation(week)("Prep me for the leadership sync")
 
     assert "meetings matching" not in text and text.count("**Weekly Leadership Sync** -") == 1, text
-    assert "**Weekly Leadership Sync** - Mon 07 Dec, 10:00-11:00" in text, text
+    assert "**Weekly Leadership Sync** - Mon 7 Dec, 10:00-11:00" in text, text
     assert "- Then: Mon 14 Dec, Mon 21 Dec, Mon 28 Dec and 1 more in the next 30 days" in text, text
 
 
