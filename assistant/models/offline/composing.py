@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from assistant.dates import long_day, short_day
 from assistant.inputs import fold_for_search
 from assistant.markdown_text import literal
 from assistant.models.offline.days import (
@@ -57,14 +58,14 @@ def _format_time_range(meeting: dict[str, Any]) -> str:
         return start_raw
     if meeting.get("all_day"):  # a date, not a time: "00:00-00:00 (4320 min)" said nothing
         days = days_of(meeting)
-        return start.strftime("%a %d %b") + (f" to {days[-1]:%a %d %b}" if len(days) > 1 else "") + ", all day"
-    text = start.strftime("%a %d %b, %H:%M")
+        return short_day(start) + (f" to {short_day(days[-1])}" if len(days) > 1 else "") + ", all day"
+    text = f"{short_day(start)}, {start:%H:%M}"
     try:
         end = datetime.fromisoformat(end_raw)
     except ValueError:
         end = None
     if end is not None and end.date() != start.date():  # "08:00-17:00 (3420 min)" read as one day
-        return text + end.strftime(" to %a %d %b, %H:%M")
+        return text + f" to {short_day(end)}, {end:%H:%M}"
     if end is not None and end > start:  # a deadline (no length) is one time: "10:00", not "10:00-10:00"
         text += "-" + end.strftime("%H:%M")
     minutes = meeting.get("duration_minutes")
@@ -117,19 +118,19 @@ def _on_asked_day(
         when = f"in {period[0]:%B %Y}"
     elif asked is None and today is not None and "next week" in user_text.lower():
         period = next_week(today)
-        when = f"next week, {period[0]:%a %d %b} to {period[1]:%a %d %b}"
+        when = f"next week, {short_day(period[0])} to {short_day(period[1])}"
     first_asked = asked[1] if asked else period[0] if period else None
     if today is not None and first_asked is not None and (far := out_of_reach(first_asked, today, days)):
         return [], far
     if asked is not None:
         word, day = asked
         meetings = [m for m in meetings if day in days_of(m)]
-        summary = _meetings_on(len(meetings), f"{word} {day:%A %d %B}")
+        summary = _meetings_on(len(meetings), f"{word} {long_day(day)}")
     elif period is not None:
         meetings = [m for m in meetings if any(period[0] <= d <= period[1] for d in days_of(m))]
         summary = _meetings_on(len(meetings), when)
     if meetings and refers_to_soonest(user_text.lower()):
-        return meetings[:1], "Your next meeting" + (f" {asked[0]} {asked[1]:%A %d %B}" if asked else "") + ":"
+        return meetings[:1], "Your next meeting" + (f" {asked[0]} {long_day(asked[1])}" if asked else "") + ":"
     return meetings, summary
 
 
@@ -272,6 +273,7 @@ def _render_generic(data: dict[str, Any], limit: int = 6) -> list[str]:
                     for k, v in item.items()
                     if isinstance(v, (str, int, float))
                     and not isinstance(v, bool)
+                    and str(v).strip()  # a field left empty ("summary", "owned by") is left out
                     and str(v) != label
                     and k not in _HIDDEN_KEYS
                     and not k.endswith("_id")
@@ -378,7 +380,7 @@ def _later_occurrences(meetings: list[dict[str, Any]], focus: dict[str, Any] | N
     if not all(m.get("recurring") and m.get("title") == focus.get("title") for m in meetings):
         return None
     days = [d[0] for m in meetings if m is not focus and (d := days_of(m))]
-    shown = ", ".join(f"{d:%a %d %b}" for d in days[:3])
+    shown = ", ".join(short_day(d) for d in days[:3])
     more = f" and {len(days) - 3} more" if len(days) > 3 else ""
     period = re.search(r" in the next \d+ days?$", summary)
     return f"\n- Then: {shown}{more}{period.group(0) if period else ''}"
@@ -462,7 +464,7 @@ def _notes_answer(data: dict[str, Any]) -> str:
     meeting: dict[str, Any] = data["meeting"] if isinstance(data.get("meeting"), dict) else {}
     title = literal(str(meeting.get("title") or "this meeting"))
     days = days_of(meeting)
-    when = f" on {days[0]:%a %d %b}" if days else ""  # which occurrence of a series
+    when = f" on {short_day(days[0])}" if days else ""  # which occurrence of a series
     notes = [n for n in data.get("prep_notes") or [] if isinstance(n, dict)]
     if not notes:
         return f"You have no prep notes for {title}{when} yet. Save one with *Save a note for {title}: ...*."

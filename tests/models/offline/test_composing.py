@@ -51,7 +51,7 @@ def test_a_calendar_title_is_quoted_as_typed_not_run_as_markdown() -> None:
     answer = compose_answer(read_context(turn("What meetings do I have?", MEETINGS_TOOL, meetings), SPECS))
     assert "Acme \\[QBR\\](https\\:\u200b//evil.example) \\<script\\>alert(1)\\</script\\> \\*\\*now\\*\\*" in answer
     assert r"in the \*next\* 7 days" in answer
-    assert "Mon 02 Mar, 15:00-16:00 (60 min)" in answer
+    assert "Mon 2 Mar, 15:00-16:00 (60 min)" in answer
 
 
 def test_a_saved_note_is_counted_in_the_singular_and_the_plural() -> None:
@@ -80,3 +80,12 @@ def test_big_rocks_read_as_prose_and_an_empty_summary_says_so() -> None:
     answer = compose_answer(read_context(turn("How are my big rocks?", ROCKS_TOOL, rocks), SPECS))
     assert answer.startswith("**Big rocks status**\n\nNo summary available.")
     assert "- **Launch** - at risk, 62% done" in answer and "progress_pct" not in answer
+
+
+def test_a_rock_saved_with_its_name_only_leaves_its_empty_fields_out() -> None:
+    """A rock saved on My context with only its name read "on track, 0% done, summary ; owned by":
+    the empty summary and owner were written as bare words."""
+    rock = {"name": "Launch", "status": "on_track", "progress_pct": 0, "summary": "", "owner": " "}
+    answer = compose_answer(read_context(turn("How are my big rocks?", ROCKS_TOOL, {"rocks": [rock]}), SPECS))
+    assert "- **Launch** - on track, 0% done\n" in answer + "\n", answer
+    assert "owned by" not in answer and "summary" not in answer.split("**Launch**")[1], answer
