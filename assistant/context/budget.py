@@ -101,12 +101,19 @@ def compute_status(area: BudgetArea, *, currency: str, thresholds: BudgetThresho
     variance = area.forecast - area.annual_budget
     variance_pct = 100.0 * variance / area.annual_budget
     flags: list[str] = []
-    if variance_pct > thresholds.over_budget_pct:
+    # What is spent is spent: past the full-year plan the area is over budget, whatever the
+    # forecast says, and a forecast below the spend to date is stale (not yet updated), never
+    # an underspend.
+    over = variance_pct > thresholds.over_budget_pct or area.spent_ytd > area.annual_budget
+    stale = area.forecast < area.spent_ytd
+    if over:
         flags.append("over_budget")
     ytd_vs_plan = 100.0 * (area.spent_ytd - area.plan_ytd) / area.plan_ytd if area.plan_ytd else None
     if ytd_vs_plan is not None and ytd_vs_plan > thresholds.ahead_of_plan_pct:
         flags.append("spending_ahead_of_plan")
-    if -variance_pct > thresholds.underspend_pct:
+    if stale:
+        flags.append("forecast_below_spend")
+    elif -variance_pct > thresholds.underspend_pct and not over:
         flags.append("underspend")
     return BudgetStatus(
         id=area.id,

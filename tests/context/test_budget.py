@@ -32,6 +32,27 @@ def test_utilisation_variance_and_flags(data_dir: Path) -> None:
     assert marketing.flags == ["underspend"]
 
 
+def test_an_area_that_has_spent_past_its_plan_is_over_budget_never_underspend() -> None:
+    """Spend to date above the full-year plan with a forecast not yet updated (below what is
+    already spent): Marketing (plan 6M, spent 6.6M, forecast 5.1M) was flagged "underspend" on the
+    page, in chat and in prep, and Engineering (plan 18.5M, spent 19.2M, forecast 18.7M) not at all."""
+    from assistant.context.budget import BudgetArea, BudgetThresholds, compute_status
+
+    def status(plan: float, spent: float, forecast: float) -> list[str]:
+        area = BudgetArea(id="a", name="A", annual_budget=plan, spent_ytd=spent, forecast=forecast)
+        return compute_status(area, currency="USD", thresholds=BudgetThresholds()).flags
+
+    assert status(6_000_000, 6_600_000, 5_100_000) == ["over_budget", "forecast_below_spend"]
+    assert status(18_500_000, 19_200_000, 18_700_000) == ["over_budget", "forecast_below_spend"]
+    assert status(1_000_000, 1_200_000, 1_300_000) == ["over_budget"]  # spent past it, forecast current
+    # a forecast below what is already spent is stale, within the plan too; not an underspend
+    assert status(1_000_000, 500_000, 400_000) == ["forecast_below_spend"]
+    assert status(1_000_000, 400_000, 500_000) == ["underspend"]  # unchanged: a real underspend
+    line = BudgetArea(id="m", name="Marketing", annual_budget=6e6, spent_ytd=6.6e6, forecast=5.1e6)
+    headline = compute_status(line, currency="USD", thresholds=BudgetThresholds()).headline()
+    assert headline.endswith("(over budget, forecast below spend)") and "underspend" not in headline, headline
+
+
 def test_totals(data_dir: Path) -> None:
     totals = budget_summary(load_budget(data_dir, NOW))
     assert totals["annual_budget"] == 3_500_000
