@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, func, insert, select
@@ -57,7 +58,10 @@ def save_prep_response(
         session_id: Chat session the note came from.
 
     Returns:
-        The saved note and the number of notes this user now has for the meeting.
+        The saved note and the number of notes this user now has for the meeting. The same
+        note (topic and answer) saved again for the meeting is stored once: the earlier one is
+        returned (its ``created_at`` is before ``now``). Sent twice, it became two agenda items
+        that squeezed the others, and the app has no way to delete one.
 
     Raises:
         PrepStorageError: If the database write fails.
@@ -66,38 +70,30 @@ def save_prep_response(
     logger.info(
         "user_id=<%s>, meeting_id=<%s>, session_id=<%s> | saving prep response", user_id, meeting_id, session_id
     )
+    note: dict[str, Any] = {
+        "user_id": user_id,
+        "meeting_id": meeting_id,
+        "topic": topic,
+        "response": response,
+        "session_id": session_id,
+        "created_at": created_at,
+    }
     try:
         with engine.begin() as conn:
-            result = conn.execute(
-                insert(prep_responses).values(
-                    user_id=user_id,
-                    meeting_id=meeting_id,
-                    topic=topic,
-                    response=response,
-                    session_id=session_id,
-                    created_at=created_at,
-                )
-            )
-            pk = result.inserted_primary_key
-            new_id = int(pk[0]) if pk is not None else 0
-            total = conn.execute(
-                select(func.count())
-                .select_from(prep_responses)
-                .where(prep_responses.c.user_id == user_id, prep_responses.c.meeting_id == meeting_id)
-            ).scalar_one()
+            mine = (prep_responses.c.user_id == user_id, prep_responses.c.meeting_id == meeting_id)
+            same_note = (prep_responses.c.topic == topic, prep_responses.c.response == response)
+            same = conn.execute(select(prep_responses).where(*mine, *same_note)).mappings().first()
+            if same is not None:  # the earlier note: its id, session and time
+                new_id = int(same["id"])
+                note.update(session_id=same["session_id"], created_at=_aware(same["created_at"]))
+            else:
+                pk = conn.execute(insert(prep_responses).values(**note)).inserted_primary_key
+                new_id = int(pk[0]) if pk is not None else 0
+            total = conn.execute(select(func.count()).select_from(prep_responses).where(*mine)).scalar_one()
     except SQLAlchemyError as e:
         logger.exception("user_id=<%s>, meeting_id=<%s> | failed to save prep response", user_id, meeting_id)
         raise PrepStorageError("Your note could not be saved because the database is unavailable; try again.") from e
-    saved = PrepResponse(
-        id=new_id,
-        user_id=user_id,
-        meeting_id=meeting_id,
-        topic=topic,
-        response=response,
-        session_id=session_id,
-        created_at=created_at,
-    )
-    return saved, int(total)
+    return PrepResponse(id=new_id, **note), int(total)
 
 
 def list_prep_responses(engine: Engine, user_id: str, meeting_id: str) -> list[PrepResponse]:

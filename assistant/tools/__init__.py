@@ -256,17 +256,23 @@ def build_tools(deps: ToolDeps) -> list[AgentTool]:
             ):
                 require_users_words(response_clean, latest_user_text(tool_context.agent.messages))
             meeting = deps.find_meeting(mid)
+            now = deps.now()
             saved, total = save_prep_response_db(
                 deps.engine,
                 user_id=deps.user_id,
                 meeting_id=meeting.id,
                 topic=topic_clean,
                 response=response_clean,
-                now=deps.now(),
+                now=now,
                 session_id=deps.session_id,
             )
+        already = saved.created_at < now  # the same note, saved before: kept once
         return {
-            "summary": f"Saved your note on “{saved.topic}” for {meeting.title}.",
+            "summary": (
+                f"Your note on “{saved.topic}” for {meeting.title} was already saved; it is kept once."
+                if already
+                else f"Saved your note on “{saved.topic}” for {meeting.title}."
+            ),
             "saved": {
                 "id": saved.id,
                 "meeting_id": saved.meeting_id,

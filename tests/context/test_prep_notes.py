@@ -46,3 +46,22 @@ def test_database_failure_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PrepStorageError, match="could not be read"):
         list_prep_responses(unmigrated, "a", "m")
     unmigrated.dispose()
+
+
+def test_the_same_note_saved_again_is_kept_once(engine: Engine) -> None:
+    """Sent twice (a resend, a second tab), one note became two agenda items that squeezed the
+    others, and no page can delete one."""
+    first, _ = save_prep_response(engine, user_id="alice", meeting_id="m1", topic="goal", response="Go/no-go", now=NOW)
+    again, total = save_prep_response(
+        engine, user_id="alice", meeting_id="m1", topic="goal", response="Go/no-go", now=NOW + timedelta(1)
+    )
+    assert total == 1 and again.id == first.id and again.created_at == NOW  # the earlier one, as it was
+    _, total = save_prep_response(
+        engine, user_id="alice", meeting_id="m1", topic="goal", response="Go/no-go by Friday", now=NOW + timedelta(2)
+    )
+    assert total == 2  # another answer is another note
+    _, bob_total = save_prep_response(
+        engine, user_id="bob", meeting_id="m1", topic="goal", response="Go/no-go", now=NOW
+    )
+    assert bob_total == 1  # and another user's is theirs
+    assert [n.response for n in list_prep_responses(engine, "alice", "m1")] == ["Go/no-go", "Go/no-go by Friday"]

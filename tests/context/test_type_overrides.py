@@ -62,8 +62,8 @@ def test_an_unknown_type_or_key_is_refused_and_a_stale_override_is_ignored(
 
 
 def test_prepared_counts_are_per_user_and_meeting(sqlite_engine: Engine) -> None:
-    for mid in ("a", "a", "b"):
-        save_prep_response(sqlite_engine, user_id="alice", meeting_id=mid, topic="t", response="r", now=NOW)
+    for n, mid in enumerate(("a", "a", "b")):  # two notes for "a" (the same one twice is kept once)
+        save_prep_response(sqlite_engine, user_id="alice", meeting_id=mid, topic="t", response=f"r{n}", now=NOW)
     save_prep_response(sqlite_engine, user_id="bob", meeting_id="a", topic="t", response="r", now=NOW)
     assert prepared_counts(sqlite_engine, "alice", ["a", "b", "c"]) == {"a": 2, "b": 1}
     assert prepared_counts(sqlite_engine, "alice", []) == {}

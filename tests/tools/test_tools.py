@@ -91,7 +91,11 @@ def test_save_prep_response_then_agenda(agent: Agent) -> None:
         == 2
     )
 
+    again = ok(agent.tool.save_prep_response(meeting_id="acme-qbr", topic="goal", response="Sign the EU deal"))
+    assert again["total_notes_for_meeting"] == 2 and again["saved"]["id"] == saved["saved"]["id"]  # kept once
+
     agenda = ok(agent.tool.generate_meeting_agenda(meeting_id="acme-qbr"))
+    assert [item["notes"] for item in agenda["items"]].count("Sign the EU deal") == 1
     assert agenda["meeting"]["id"] == "acme-qbr"
     assert sum(item["minutes"] for item in agenda["items"]) == 90
     assert set(agenda["items"][0]) >= {"start", "end", "minutes", "title", "owner", "notes"}
