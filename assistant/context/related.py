@@ -3,7 +3,8 @@
 The demo calendar names them (``related_rocks``, ``budget_areas``). An outside calendar
 cannot, so a meeting without them is matched by words: an area or rock is related when a
 distinctive word of its name or id (4+ letters, not a common word) appears in the meeting's
-title or description, or its owner is among the attendees.
+title or description, or its owner is among the attendees (by name, or by an address such as
+``priya.raman@…`` when the invitation gives no name).
 """
 
 from __future__ import annotations
@@ -25,10 +26,21 @@ def _words(text: str) -> set[str]:
     return {w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in _COMMON}
 
 
-def _owner_attends(owner: str, meeting: Meeting) -> bool:
-    names = {a.name.lower() for a in meeting.attendees}
-    owner_name = owner.split("(")[0].strip().lower()
-    return bool(owner_name) and owner_name in names
+def _person(text: str) -> str:
+    """A name as compared: lower case, an address's name part ("priya.raman") as "priya raman"."""
+    return " ".join(w for w in re.split(r"[\s._-]+", text.lower()) if w)
+
+
+def _attending(meeting: Meeting) -> set[str]:
+    """The attendees as compared, by name and (an invitation without a name lists the attendee
+    by the name part of the address) by address."""
+    names = {_person(a.name) for a in meeting.attendees}
+    return names | {_person(a.email.split("@", 1)[0]) for a in meeting.attendees if a.email}
+
+
+def _owner_attends(owner: str, attending: set[str]) -> bool:
+    owner_name = _person(owner.split("(")[0])
+    return bool(owner_name) and owner_name in attending
 
 
 def with_related(meeting: Meeting, budget: Sequence[BudgetStatus], rocks: Sequence[BigRock]) -> Meeting:
@@ -45,8 +57,9 @@ def with_related(meeting: Meeting, budget: Sequence[BudgetStatus], rocks: Sequen
     if meeting.related_rocks or meeting.budget_areas:
         return meeting
     text = _words(f"{meeting.title} {meeting.description}")
-    areas = [a.id for a in budget if _words(f"{a.name} {a.id}") & text or _owner_attends(a.owner, meeting)]
-    related = [r.id for r in rocks if _words(f"{r.name} {r.id}") & text or _owner_attends(r.owner, meeting)]
+    attending = _attending(meeting)  # once, not again for each area and rock
+    areas = [a.id for a in budget if _words(f"{a.name} {a.id}") & text or _owner_attends(a.owner, attending)]
+    related = [r.id for r in rocks if _words(f"{r.name} {r.id}") & text or _owner_attends(r.owner, attending)]
     if not areas and not related:
         return meeting
     return meeting.model_copy(update={"budget_areas": areas[:4], "related_rocks": related[:4]})

@@ -93,3 +93,16 @@ def test_what_the_calendar_named_is_kept_and_matches_are_capped() -> None:
     assert with_related(named, BUDGET, ROCKS) is named
     many = [area(f"cloud-{i}", f"Cloud region {i}") for i in range(6)]
     assert len(with_related(meeting("Cloud migration"), many, []).budget_areas) == 4
+
+
+def test_an_owner_invited_by_address_only_relates_their_areas_and_rocks() -> None:
+    """An invitation without a name (ATTENDEE:mailto:priya.raman@example.com) lists the attendee
+    as "priya.raman": her budget review came with no item for the area she owns."""
+    invited = [Attendee(name="priya.raman", email="priya.raman@example.com"), Attendee(name="ada", email="ada@x.io")]
+    related = with_related(
+        meeting("Budget review with Finance").model_copy(update={"attendees": invited}), BUDGET, ROCKS
+    )
+    assert (related.budget_areas, related.related_rocks) == (["cloud-infrastructure"], ["launch"])
+    initials = [Attendee(name="pr", email="pr@example.com")]
+    plain = meeting("Budget review with Finance").model_copy(update={"attendees": initials})
+    assert with_related(plain, BUDGET, ROCKS) is plain
