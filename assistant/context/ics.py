@@ -18,14 +18,14 @@ second time here. The rules every source follows:
   address); when neither is on any meeting, the address on nearly every meeting with people in
   it (Outlook and Apple name no owner). Without one, nothing counts as declined;
 - ``TZID`` times keep their zone (Windows names such as "Eastern Standard Time" and Microsoft
-  365's "tzone://Microsoft/Utc" included; a
-  file's own VTIMEZONE, such as Outlook's "Customized Time Zone", counts for that file only),
+  365's "tzone://Microsoft/Utc" included; a file's own VTIMEZONE, such as Outlook's "Customized
+  Time Zone", counts for that file only),
   UTC stays UTC, floating times and all-day dates are placed in the caller's zone, and every
   start and end is returned in that zone;
 - a series that repeats so often or from so long ago that expanding it would take seconds
   (``RRULE:FREQ=MINUTELY``, a daily rule from the year 1, hundreds of old daily series) is left
-  out, and at most ``MAX_OCCURRENCES`` meetings are kept, the
-  earliest first; the source's ``notice`` says so (:mod:`assistant.context.ics_limits`);
+  out, and at most ``MAX_OCCURRENCES`` meetings are kept, the earliest first; the source's
+  ``notice`` says so, and whether a series filled them (:mod:`assistant.context.ics_limits`);
 - an event whose start, end, length or moved date cannot be read is left out, and an unreadable
   RDATE/EXDATE line is dropped (the event kept); the ``notice`` names them
   (:mod:`assistant.context.ics_damage`), as it names any series the expansion skips;
@@ -65,7 +65,7 @@ from assistant.context.ics_fields import (
     property_text,
     without_join_block,
 )
-from assistant.context.ics_limits import MAX_CALENDAR_STEPS, MAX_OCCURRENCES, cut_notice, rule_steps
+from assistant.context.ics_limits import MAX_CALENDAR_STEPS, MAX_OCCURRENCES, cut_notice, rule_steps, zone_notice
 from assistant.context.ics_text import unknown_zones, window_calendar
 from assistant.context.meeting_zone import across_clock_change
 from assistant.context.meetings import Meeting, SourceKind, make_meeting_id, series_id_for
@@ -159,7 +159,7 @@ class _Calendar:
         inferred = likely_owner(list(calendar.walk("VEVENT")), self.owner_emails)  # Outlook names no owner
         self.owner_emails |= {inferred} if inferred else set()
         self._query: recurring_ical_events.CalendarQuery | None = None
-        self.truncated = False  # set when an expansion kept only the first MAX_OCCURRENCES
+        self.truncated = self.by_series = False  # only the first MAX_OCCURRENCES kept; a series filled them
         self.left_out: list[str] = []  # titles of series that repeat too often to expand
         self.too_many: list[str] = []  # titles of series past what one calendar's series may take together
         self.damage = Damage()  # events whose dates cannot be read (:mod:`assistant.context.ics_damage`)
@@ -219,12 +219,8 @@ class _Calendar:
 
     def notice(self) -> str | None:
         """What the user should know about this calendar's last expansion, or None."""
-        notes = [
-            damage_notice(self.damage),
-            cut_notice(
-                self.left_out, truncated=self.truncated, unknown_zones=self.unknown_zones, too_many=self.too_many
-            ),
-        ]
+        cut = cut_notice(self.left_out, truncated=self.truncated, by_series=self.by_series, too_many=self.too_many)
+        notes = [damage_notice(self.damage), cut, zone_notice(self.unknown_zones)]
         return " ".join(note for note in notes if note) or None
 
     def _occurrences(self, start: datetime, end: datetime) -> Iterable[icalendar.cal.Component]:
@@ -246,10 +242,12 @@ class _Calendar:
                 self.truncated = True
                 break
             try:
-                found.extend(itertools.islice(series.between(start, end), MAX_OCCURRENCES + 1))
+                chunk = list(itertools.islice(series.between(start, end), MAX_OCCURRENCES + 1))
             except tuple(query.suppressed_errors):  # skip_bad_series, as CalendarQuery.between does
                 self._name_skipped(str(series.uid).__eq__)
                 continue
+            found += chunk
+            self.by_series |= len(chunk) > MAX_OCCURRENCES // 2
         found.sort()
         if len(found) > MAX_OCCURRENCES:
             self.truncated = True

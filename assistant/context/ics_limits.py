@@ -110,16 +110,15 @@ def cut_notice(
     left_out: list[str],
     *,
     truncated: bool,
-    unknown_zones: list[str] | None = None,
+    by_series: bool = True,
     too_many: list[str] | None = None,
 ) -> str | None:
-    """What the user should know about what was left out of a calendar or placed by a guess, or None.
+    """What the user should know about what was left out of a calendar, or None.
 
     Args:
         left_out: Titles of the series left out for repeating too often.
         truncated: Whether only the first MAX_OCCURRENCES meetings were kept.
-        unknown_zones: Time zones (TZID) the calendar names but does not define and the zone
-            database does not know: their meetings are shown in the user's own zone.
+        by_series: Whether a repeating event filled them (else the calendar just holds that many).
         too_many: Titles of the series left out, the longest-running first, because the
             calendar's series together take more than MAX_CALENDAR_STEPS (each is fine alone).
     """
@@ -142,16 +141,24 @@ def cut_notice(
             f"This calendar has more than {MAX_OCCURRENCES:,} meetings in the weeks ahead: "
             f"only the first {MAX_OCCURRENCES:,} are used."
         )
-    if notes:
+    if left_out or too_many or (truncated and by_series):
         notes.append("Fix or delete the repeating event in your calendar and connect it again.")
-    if unknown_zones:
-        names, one = quoted_names(unknown_zones)
-        notes.append(
-            f"The time zone{'' if one else 's'} {names} {'is' if one else 'are'} not known, so "
-            f"{'its' if one else 'their'} meetings are shown at their clock times in your own time zone: "
-            "check them in your calendar."
-        )
+    elif truncated:
+        notes.append("Export a shorter period or a single calendar and connect it again to have them all.")
     return " ".join(notes) or None
+
+
+def zone_notice(unknown_zones: list[str]) -> str | None:
+    """What the user should know about time zones (TZID) the calendar names but does not define and
+    the zone database does not know: their meetings are shown in the user's own zone. None: none."""
+    if not unknown_zones:
+        return None
+    names, one = quoted_names(unknown_zones)
+    return (
+        f"The time zone{'' if one else 's'} {names} {'is' if one else 'are'} not known, so "
+        f"{'its' if one else 'their'} meetings are shown at their clock times in your own time zone: "
+        "check them in your calendar."
+    )
 
 
 __all__ = [
@@ -162,4 +169,5 @@ __all__ = [
     "cut_notice",
     "quoted_names",
     "rule_steps",
+    "zone_notice",
 ]
