@@ -33,6 +33,7 @@ from assistant.context.budget_io import BudgetRow, budget_file_of, read_budget_u
 from assistant.context.budget_templates import budget_template_csv, budget_template_xlsx
 from assistant.context.data_files import DataFileError
 from assistant.context.rocks_io import COLUMNS as ROCK_COLUMNS
+from assistant.context.rocks_io import HEADERS as ROCK_HEADERS
 from assistant.context.rocks_io import STATUS_LABELS, RockRow, rows_of_rock_entries, validate_rock_rows
 from assistant.context.row_checks import ContextInputError
 from assistant.context.user_data import (
@@ -270,29 +271,51 @@ def _rocks_section(stored: StoredContext | None, error: str | None) -> None:
             + ("" if stored is not None else " These are the demo rocks; saving makes them yours.")
         )
         frame = pd.DataFrame(records, columns=list(ROCK_COLUMNS))
-        frame["due_date"] = pd.to_datetime(frame["due_date"]).dt.date
+        for day in ("due_date", "target_date"):
+            frame[day] = pd.to_datetime(frame[day]).dt.date
         edited = st.data_editor(
             frame,
             key=f"ctx-rocks-editor-{nonce}",
             num_rows="dynamic",
             hide_index=True,
+            column_order=[c for c in ROCK_COLUMNS if c != "summary"],  # kept as it came, out of the way
             width="stretch",
             column_config={
-                "name": st.column_config.TextColumn("Initiative", required=True, max_chars=200, width="medium"),
-                "owner": st.column_config.TextColumn("Owner", max_chars=120),
+                "name": st.column_config.TextColumn(ROCK_HEADERS["name"], required=True, max_chars=200, width="medium"),
+                "owner": st.column_config.TextColumn(ROCK_HEADERS["owner"], max_chars=120),
                 "status": st.column_config.SelectboxColumn(
-                    "Status",
+                    ROCK_HEADERS["status"],
                     options=list(STATUS_LABELS),
                     format_func=lambda s: STATUS_LABELS.get(str(s), str(s)),
                     required=True,
                     default="on_track",
                 ),
                 "progress_pct": st.column_config.NumberColumn(
-                    "Complete", min_value=0, max_value=100, step=1, format="%d%%", default=0, required=True
+                    ROCK_HEADERS["progress_pct"],
+                    min_value=0,
+                    max_value=100,
+                    step=1,
+                    format="%d%%",
+                    default=0,
+                    required=True,
+                    width=96,
                 ),
-                "next_milestone": st.column_config.TextColumn("Next milestone", max_chars=200, width="medium"),
-                "due_date": st.column_config.DateColumn("Due", format="D MMM YYYY"),
-                "risks": st.column_config.TextColumn("Risks", help="One risk per line", max_chars=2000, width="large"),
+                "next_milestone": st.column_config.TextColumn(
+                    ROCK_HEADERS["next_milestone"], max_chars=200, width="medium"
+                ),
+                "due_date": st.column_config.DateColumn(
+                    ROCK_HEADERS["due_date"], format="D MMM YYYY", help="When the next milestone is due", width=118
+                ),
+                "target_date": st.column_config.DateColumn(
+                    ROCK_HEADERS["target_date"],
+                    format="D MMM YYYY",
+                    help="When the rock itself is due (its milestone's date when empty)",
+                    width=104,
+                ),
+                "summary": st.column_config.TextColumn(ROCK_HEADERS["summary"], max_chars=2000, width="large"),
+                "risks": st.column_config.TextColumn(
+                    ROCK_HEADERS["risks"], help="One risk per line", max_chars=2000, width="large"
+                ),
             },
         )
         problems: ContextInputError | None = st.session_state.get(ROCKS_PROBLEMS)

@@ -1,9 +1,10 @@
 """A user's big rocks as rows: checked from the page's editable table, and turned into the tools' rocks.
 
 A row is what the user edits: name, owner, status, % complete, the next milestone and its due
-date, and risks (one per line). :func:`validate_rock_rows` checks the table's records (a
-``DataFrame``'s ``to_dict("records")`` or plain dicts) row by row and raises one
-:class:`~assistant.context.row_checks.ContextInputError` listing every problem.
+date, the rock's target date, and risks (one per line); its summary goes along unseen.
+:func:`validate_rock_rows` checks the table's records (a ``DataFrame``'s ``to_dict("records")``
+or plain dicts) row by row and raises one :class:`~assistant.context.row_checks.ContextInputError`
+listing every problem.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
@@ -26,6 +28,7 @@ NAME_CHARS = 200
 OWNER_CHARS = 120
 MILESTONE_CHARS = 200
 RISKS_CHARS = 2000
+SUMMARY_CHARS = 2000
 MAX_RISKS = 20
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
@@ -33,7 +36,21 @@ LATEST = date(2100, 12, 31)
 RockStatus = Literal["on_track", "at_risk", "off_track"]  # the same as assistant.context.big_rocks.RockStatus
 STATUSES: tuple[str, ...] = get_args(RockStatus)
 STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
-COLUMNS = ("name", "owner", "status", "progress_pct", "next_milestone", "due_date", "risks")
+COLUMNS = ("name", "owner", "status", "progress_pct", "next_milestone", "due_date", "target_date", "risks", "summary")
+# The page's headers for COLUMNS: a problem names the column as the table shows it ("column
+# Complete", not "column progress_pct").
+HEADERS = {
+    "name": "Initiative",
+    "owner": "Owner",
+    "status": "Status",
+    "progress_pct": "Complete",
+    "next_milestone": "Next milestone",
+    "due_date": "Milestone due",
+    "target_date": "Target",
+    "risks": "Risks",
+    "summary": "Summary",
+}
+_STATUS_CHOICES = ", ".join(STATUS_LABELS.values())
 # The marker a list pasted from Word or a slide starts a risk with: bullets and dashes, Word's
 # second-level "o" before a tab, "1.", "2)", "(3)", "a)". Kept, "1.\tVendor delay" was the risk.
 _LIST_MARKER = re.compile(r"^\s*(?:[-–—•◦▪▫●○■□·*‣⁃]+\s*|o\t\s*|\(?\d{1,3}[.)]\s+|\(?[a-zA-Z]\)\s+)")
@@ -48,8 +65,11 @@ class RockRow(BaseModel):
         status: ``on_track``, ``at_risk`` or ``off_track``.
         progress_pct: Percent complete, 0-100.
         next_milestone: The next milestone's name ("" when none).
-        due_date: When the next milestone (or the rock) is due, if known.
+        due_date: When the next milestone is due, if known (a row saved before target_date
+            existed held the rock's date here when no milestone was left).
+        target_date: When the rock itself is due, if known; when not, its next milestone's date.
         risks: Open risks, one per entry.
+        summary: What the rock is about (the demo file's summary), kept as it came.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -60,7 +80,9 @@ class RockRow(BaseModel):
     progress_pct: int = Field(ge=0, le=100)
     next_milestone: str = Field(default="", max_length=MILESTONE_CHARS)
     due_date: date | None = None
+    target_date: date | None = None
     risks: list[str] = Field(default_factory=list, max_length=MAX_RISKS)
+    summary: str = Field(default="", max_length=SUMMARY_CHARS)
 
     def to_editor(self) -> dict[str, Any]:
         """The row as the page's table holds it (risks as lines of one text cell)."""
@@ -71,17 +93,19 @@ class RockRow(BaseModel):
             "progress_pct": self.progress_pct,
             "next_milestone": self.next_milestone,
             "due_date": self.due_date,
+            "target_date": self.target_date,
             "risks": "\n".join(self.risks),
+            "summary": self.summary,
         }
 
 
 def _status(value: Any, row: int, problems: list[Problem]) -> str | None:
     if is_blank(value):
-        problems.append(Problem(row, "status", "is empty; choose on_track, at_risk or off_track"))
+        problems.append(Problem(row, "status", f"is empty; choose one of {_STATUS_CHOICES}"))
         return None
     text = "_".join(str(value).strip().lower().replace("-", " ").split())
     if text not in STATUSES:
-        problems.append(Problem(row, "status", f"'{shorten(str(value))}' is not one of on_track, at_risk, off_track"))
+        problems.append(Problem(row, "status", f"'{shorten(str(value))}' is not one of {_STATUS_CHOICES}"))
         return None
     return text
 
@@ -105,7 +129,7 @@ def _progress(value: Any, row: int, problems: list[Problem]) -> int | None:
     return int(number)
 
 
-def _due(value: Any, row: int, problems: list[Problem]) -> date | None:
+def _due(value: Any, row: int, problems: list[Problem], column: str = "due_date") -> date | None:
     if is_blank(value):
         return None
     day: date | None = None
@@ -119,10 +143,10 @@ def _due(value: Any, row: int, problems: list[Problem]) -> date | None:
         except ValueError:
             day = None
     if day is None:
-        problems.append(Problem(row, "due_date", f"'{shorten(str(value))}' is not a date (write it as 2026-03-31)"))
+        problems.append(Problem(row, column, f"'{shorten(str(value))}' is not a date (write it as 2026-03-31)"))
         return None
     if not EARLIEST <= day <= LATEST:
-        problems.append(Problem(row, "due_date", f"{day.isoformat()} is out of range (2000-2100)"))
+        problems.append(Problem(row, column, f"{day.isoformat()} is out of range (2000-2100)"))
         return None
     return day
 
@@ -163,6 +187,10 @@ def validate_rock_rows(records: Sequence[Mapping[str, Any]]) -> list[RockRow]:
             record.get("next_milestone"), limit=MILESTONE_CHARS, column="next_milestone", row=number, problems=problems
         )
         due = _due(record.get("due_date"), number, problems)
+        target = _due(record.get("target_date"), number, problems, "target_date")
+        summary = clean_text(
+            record.get("summary"), limit=SUMMARY_CHARS, column="summary", row=number, problems=problems, multiline=True
+        )
         risks_text = clean_text(
             record.get("risks"), limit=RISKS_CHARS, column="risks", row=number, problems=problems, multiline=True
         )
@@ -183,11 +211,13 @@ def validate_rock_rows(records: Sequence[Mapping[str, Any]]) -> list[RockRow]:
                     progress_pct=progress,
                     next_milestone=milestone,
                     due_date=due,
+                    target_date=target,
                     risks=risks,
+                    summary=summary,
                 )
             )
     if problems:
-        raise ContextInputError(problems)
+        raise ContextInputError([replace(p, column=HEADERS.get(p.column or "", p.column)) for p in problems])
     if not rows:
         raise ContextInputError.single("Add at least one rock before saving, or use Clear to go back to the demo data.")
     return rows
@@ -196,8 +226,8 @@ def validate_rock_rows(records: Sequence[Mapping[str, Any]]) -> list[RockRow]:
 def big_rocks_of(rows: Sequence[RockRow], today: date) -> list[BigRock]:
     """A user's rows as the :class:`BigRock` objects the tools read.
 
-    The due date is the rock's target date and the next milestone's due date (the one
-    milestone a row has); a milestone without a due date is kept in the summary instead.
+    A row's milestone is the rock's one milestone; one without a due date is told in the
+    summary instead. A rock without a target date of its own is due with that milestone.
 
     Args:
         rows: The user's rows.
@@ -211,11 +241,11 @@ def big_rocks_of(rows: Sequence[RockRow], today: date) -> list[BigRock]:
     rocks = []
     for r in rows:
         milestones: list[Milestone] = []
-        summary = ""
+        summary = r.summary
         if r.next_milestone and r.due_date is not None:
             milestones.append(Milestone(name=r.next_milestone, due=r.due_date, done=False, overdue=r.due_date < today))
         elif r.next_milestone:
-            summary = f"Next milestone: {r.next_milestone} (no due date)."
+            summary = f"{summary} Next milestone: {r.next_milestone} (no due date).".strip()
         rocks.append(
             BigRock(
                 id=slugify(r.name, taken),
@@ -223,7 +253,7 @@ def big_rocks_of(rows: Sequence[RockRow], today: date) -> list[BigRock]:
                 owner=r.owner,
                 status=r.status,
                 progress_pct=r.progress_pct,
-                target_date=r.due_date,
+                target_date=r.target_date or r.due_date,
                 summary=summary,
                 risks=list(r.risks),
                 milestones=milestones,
@@ -235,8 +265,9 @@ def big_rocks_of(rows: Sequence[RockRow], today: date) -> list[BigRock]:
 def rows_of_rock_entries(entries: Sequence[RockEntry], today: date) -> list[RockRow]:
     """The demo file's rocks as rows a user can edit, with absolute dates.
 
-    Each row keeps the earliest milestone not done yet and its due date (the rock's target
-    date when every milestone is done); the summary and done milestones are left out.
+    Each row keeps the earliest milestone not done yet and its due date, the rock's target date
+    and its summary: saved unchanged, the rocks read as the demo's did. Done milestones are
+    left out (a row holds one milestone).
 
     Args:
         entries: The ``[[rocks]]`` of ``big_rocks.toml``.
@@ -256,8 +287,10 @@ def rows_of_rock_entries(entries: Sequence[RockEntry], today: date) -> list[Rock
                 status=rock.status,
                 progress_pct=rock.progress_pct,
                 next_milestone=nxt.name if nxt else "",
-                due_date=nxt.due if nxt else rock.target_date,
+                due_date=nxt.due if nxt else None,
+                target_date=rock.target_date,
                 risks=list(rock.risks)[:MAX_RISKS],
+                summary=rock.summary[:SUMMARY_CHARS],
             )
         )
     return rows

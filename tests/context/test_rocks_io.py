@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from assistant.context.big_rocks import big_rocks_status_of, read_rock_entries
+from assistant.context.big_rocks import big_rocks_status_of, read_rock_entries, rocks_from_entries
 from assistant.context.rocks_io import MAX_ROCKS, RockRow, big_rocks_of, rows_of_rock_entries, validate_rock_rows
 from assistant.context.row_checks import ContextInputError
 from tests.fixtures.streamlit_server import ROOT
@@ -70,12 +70,12 @@ def test_every_problem_is_named_by_row_and_column() -> None:
     with pytest.raises(ContextInputError) as info:
         validate_rock_rows(records)
     assert [str(p) for p in info.value.problems] == [
-        "row 2, column name: is empty; every rock needs a name",
-        "row 2, column status: 'late' is not one of on_track, at_risk, off_track",
-        "row 2, column progress_pct: '140' is not a whole percent from 0 to 100",
-        "row 3, column progress_pct: '12.5' is not a whole percent from 0 to 100",
-        "row 3, column due_date: 'next week' is not a date (write it as 2026-03-31)",
-        "row 3, column name: 'launch platform v3' is already on row 1; each rock once",
+        "row 2, column Initiative: is empty; every rock needs a name",
+        "row 2, column Status: 'late' is not one of On track, At risk, Off track",
+        "row 2, column Complete: '140' is not a whole percent from 0 to 100",
+        "row 3, column Complete: '12.5' is not a whole percent from 0 to 100",
+        "row 3, column Milestone due: 'next week' is not a date (write it as 2026-03-31)",
+        "row 3, column Initiative: 'launch platform v3' is already on row 1; each rock once",
     ]
 
 
@@ -84,7 +84,7 @@ def test_a_name_of_invisible_characters_is_empty() -> None:
     with a blank name on the page and for the assistant. Visible text keeps its joiners."""
     with pytest.raises(ContextInputError) as info:
         validate_rock_rows([rock(name="\u200b \u2060\ufeff", owner="\u200b")])
-    assert [str(p) for p in info.value.problems] == ["row 1, column name: is empty; every rock needs a name"]
+    assert [str(p) for p in info.value.problems] == ["row 1, column Initiative: is empty; every rock needs a name"]
     assert validate_rock_rows([rock(name="Hire \U0001f469\u200d\U0001f4bb leads")])[0].name == (
         "Hire \U0001f469\u200d\U0001f4bb leads"
     )
@@ -97,7 +97,7 @@ def test_cells_a_nullable_column_leaves_empty_are_empty() -> None:
 
     with pytest.raises(ContextInputError) as info:
         validate_rock_rows([rock(name=pd.NA)])
-    assert [str(p) for p in info.value.problems] == ["row 1, column name: is empty; every rock needs a name"]
+    assert [str(p) for p in info.value.problems] == ["row 1, column Initiative: is empty; every rock needs a name"]
     empty = dict.fromkeys(rock(), pd.NA)
     assert [r.name for r in validate_rock_rows([rock(), empty])] == ["Launch Platform v3"]
 
@@ -146,3 +146,41 @@ def test_statuses_match_the_tools() -> None:
     from assistant.context import big_rocks, rocks_io
 
     assert get_args(rocks_io.RockStatus) == get_args(big_rocks.RockStatus)
+
+
+def test_the_demo_rocks_saved_unchanged_read_as_the_demos_do() -> None:
+    """Save on the page without an edit gave every rock its next milestone's date as its target:
+    "due 21 Jan 2027" read "due 27 Dec 2026", and SOC 2's became a date already past. Its summary
+    went too."""
+    demo = {r.name: r for r in big_rocks_status_of(rocks_from_entries(read_rock_entries(ROOT / "data"), TODAY))}
+    rows = rows_of_rock_entries(read_rock_entries(ROOT / "data"), TODAY)
+    saved = {
+        r.name: r for r in big_rocks_status_of(big_rocks_of(validate_rock_rows([r.to_editor() for r in rows]), TODAY))
+    }
+    assert saved.keys() == demo.keys()
+    for name, rock_ in demo.items():
+        assert saved[name].target_date == rock_.target_date, name
+        assert saved[name].summary == rock_.summary, name
+        assert (saved[name].status, saved[name].progress_pct, saved[name].risks) == (
+            rock_.status,
+            rock_.progress_pct,
+            rock_.risks,
+        )
+        mine, theirs = saved[name].next_milestone(), rock_.next_milestone()
+        assert (
+            (mine.name, mine.due, mine.overdue) == (theirs.name, theirs.due, theirs.overdue) if theirs else mine is None
+        )
+
+
+def test_a_row_saved_before_its_target_date_existed_is_due_with_its_milestone() -> None:
+    # rows stored by earlier releases hold no target date: the rock is due when its milestone is
+    old = RockRow.model_validate({"name": "Old", "status": "on_track", "progress_pct": 5, "due_date": "2026-06-01"})
+    assert big_rocks_of([old], TODAY)[0].target_date == date(2026, 6, 1)
+    own = old.model_copy(update={"target_date": date(2026, 9, 30)})
+    assert big_rocks_of([own], TODAY)[0].target_date == date(2026, 9, 30)
+
+
+def test_a_target_date_that_is_no_date_is_named_by_its_column() -> None:
+    with pytest.raises(ContextInputError) as e:
+        validate_rock_rows([rock(target_date="next spring")])
+    assert [(p.row, p.column) for p in e.value.problems] == [(1, "Target")]  # its header on the page

@@ -131,7 +131,13 @@ def test_load_demo_fills_both_kinds_over_what_is_there(any_engine: Engine) -> No
     ]
     rocks, _ = rocks_for(any_engine, ALICE, DATA, TODAY)
     assert [r.name for r in rocks][:2] == ["Launch Platform v3", "Grow Enterprise ARR to $40M"]
-    assert rocks[0].target_date == date(2026, 3, 30)  # EU data residency GA, 20 days after load
+    # the rock's own target date (it read as its next milestone's, EU data residency GA's)
+    assert rocks[0].target_date == date(2026, 4, 24)
+    assert rocks[0].next_milestone() is not None and rocks[0].next_milestone().due == date(2026, 3, 30)  # type: ignore[union-attr]
+    demo_rocks, _ = rocks_for(any_engine, BOB, DATA, TODAY)
+    assert [(r.name, r.target_date, r.summary) for r in rocks] == [
+        (r.name, r.target_date, r.summary) for r in demo_rocks
+    ]
 
 
 def test_clear_with_and_without_a_version(any_engine: Engine) -> None:

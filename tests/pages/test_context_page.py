@@ -133,7 +133,7 @@ def test_edited_rock_with_problems_is_refused_with_row_and_column(engine: Callab
     at.run()
     button(at, "save-rocks")
     text = page_text(at)
-    assert "row 3, column name: 'Launch Platform v3' is already on row 1; each rock once" in text
+    assert "row 3, column Initiative: 'Launch Platform v3' is already on row 1; each rock once" in text
     assert "nothing was saved" in text
     assert ContextStore(db).get(ALICE, "big_rocks") is None
 
