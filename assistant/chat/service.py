@@ -33,6 +33,7 @@ from assistant.sessions.base import (
     SessionStore,
     utcnow,
 )
+from assistant.sessions.continuations import continuation_title, unused_continuation
 from assistant.sessions.rows import clean_title
 from assistant.usage.pricing import PriceTable
 
@@ -44,7 +45,6 @@ if TYPE_CHECKING:  # imported on the first send (strands): the chat page draws w
 
 logger = logging.getLogger(__name__)
 
-AGENT_ID = "meeting_coordinator"
 AGENT_CACHE_SIZE = 64
 BUSY_CHANGE_WAIT_S = 1.5  # a rename or complete waits this long for another tab's answer, then is refused
 BUSY_CHANGE_MESSAGE = (
@@ -53,7 +53,6 @@ BUSY_CHANGE_MESSAGE = (
 )
 
 
-# --------------------------------------------------------------------------- service
 class ChatService:
     """Create, resume, send to and manage chat sessions.
 
@@ -235,12 +234,13 @@ class ChatService:
             raise SessionConflictError(BUSY_CHANGE_MESSAGE)
 
     def continue_session(self, session_id: str, user_id: str, *, user_email: str | None = None) -> SessionMeta:
-        """Start a new session that carries the context of a completed or expired one.
-
-        It answers with the same model when that one is still offered to the user, else the default.
-        """
+        """Start a new session that carries the context of a completed or expired one, answering with
+        the same model when that one is still offered to the user, else the default. Clicked again
+        (a double click, another tab), it opens the continuation it made while that holds nothing."""
         doc = self.store.load(session_id, user_id)
-        title = doc.meta.title if doc.meta.title.startswith("Continued: ") else f"Continued: {doc.meta.title}"
+        title = continuation_title(doc.meta.title)
+        if (kept := unused_continuation(self.store, user_id, session_id, clean_title(title), self.clock())) is not None:
+            return kept
         same = doc.meta.model and self.model_refusal(doc.meta) is None
         meta = self.store.create_session(
             user_id,

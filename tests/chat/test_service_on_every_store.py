@@ -16,8 +16,11 @@ import sqlalchemy as sa
 from assistant import db
 from assistant.chat import ChatService, Done, ErrorEvent, build_display_turns
 from assistant.sessions.base import SessionQuery
+from assistant.sessions.s3_objects import object_key
+from assistant.sessions.s3_store import S3SessionStore
 from assistant.views.export import session_to_markdown
 from tests.fixtures.chat import make_service
+from tests.fixtures.s3 import BUCKET, make_client
 from tests.fixtures.scripted_model import Fail, ScriptedModel, Text, ToolCall, converse_violations
 from tests.fixtures.stores import MakeStore
 
@@ -410,4 +413,68 @@ def test_reindex_keeps_the_title_a_failed_first_question_gave_its_session(store_
     assert [m.id for m in found] == [meta.id]
     assert isinstance(fresh.run_turn(meta.id, "u1", QUESTION)[-1], Done)  # Retry answers it, title kept
     assert fresh.open_session(meta.id, "u1").meta.title == QUESTION
+    assert model.violations == []
+
+
+def _stored_snapshot(store: Any, store_engine: Any, session_id: str, user_id: str) -> dict[str, Any]:
+    """The agent snapshot exactly as the store holds it (the session row, or the S3 object)."""
+    if isinstance(store, S3SessionStore):
+        snapshot = make_client().get_object(Bucket=BUCKET, Key=object_key(user_id, session_id))["Body"].read()
+        return dict(json.loads(snapshot)["agent_snapshot"])
+    with store_engine.connect() as conn:
+        text = conn.execute(sa.select(db.sessions.c.agent_snapshot).where(db.sessions.c.id == session_id)).scalar_one()
+    return dict(json.loads(text))
+
+
+def test_the_conversation_is_stored_once_and_a_new_process_resumes_it_whole(store_engine, make_store) -> None:
+    model = ScriptedModel(
+        [
+            ToolCall("get_upcoming_meetings", {"days_ahead": 7}),
+            Text("Six meetings this week.", redacted_reasoning=b"\x00\x01\xffopaque-thinking"),
+            Text("Your budget is on track."),
+            Text("The Acme QBR is first."),
+        ]
+    )
+    store = make_store()
+    service = make_service(store_engine, model=lambda _name: model, store=store)
+    meta = service.create_session("u1")
+    assert isinstance(service.run_turn(meta.id, "u1", QUESTION)[-1], Done)
+    assert isinstance(service.run_turn(meta.id, "u1", "And my budget?")[-1], Done)
+    doc = service.open_session(meta.id, "u1")
+    # the snapshot refers to the transcript's messages instead of holding them a second time
+    stored = _stored_snapshot(store, store_engine, meta.id, "u1")
+    assert stored["data"]["messages"] == []
+    assert stored["app_data"] == {"assistant.transcript_tail": len(doc.messages)}
+    assert len(json.dumps(stored)) < 2_000 < len(json.dumps(doc.messages))
+    # read back, it holds them again (Continue and "Ask another model" start from it)
+    assert doc.agent_snapshot is not None and doc.agent_snapshot["data"]["messages"] == doc.messages
+    # a new process resumes the agent with every earlier message, the reasoning's bytes as bytes
+    other = make_service(store_engine, model=lambda _name: model, store=make_store())
+    assert isinstance(other.run_turn(meta.id, "u1", "Which meeting comes first?")[-1], Done)
+    assert model.violations == []
+    sent = model.requests[-1].messages
+    assert len(sent) == len(doc.messages) + 1
+    reasoning = [
+        b["reasoningContent"]["redactedContent"] for m in sent for b in m["content"] if "reasoningContent" in b
+    ]
+    assert reasoning == [str(b"\x00\x01\xffopaque-thinking")]  # the model got bytes (requests keep their str())
+    assert _stored_snapshot(other.store, store_engine, meta.id, "u1")["data"]["messages"] == []
+
+
+def test_continue_clicked_twice_opens_the_one_new_session_until_it_is_used(store_engine, make_store) -> None:
+    """Continue in a new session clicked twice (a double click, the chat and the Sessions page, two
+    tabs) made two empty "Continued: …" sessions side by side. The second click opens the first
+    one while it holds nothing; once it has a question, Continue makes a new one."""
+    model = ScriptedModel([Text("Three meetings this week."), Text("Picked up."), Text("Again.")])
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    assert isinstance(service.run_turn(meta.id, "u1", QUESTION)[-1], Done)
+    service.complete(meta.id, "u1")
+    first = service.continue_session(meta.id, "u1")
+    assert service.continue_session(meta.id, "u1").id == first.id
+    assert isinstance(service.run_turn(first.id, "u1", "Continue please")[-1], Done)
+    second = service.continue_session(meta.id, "u1")
+    assert second.id != first.id and second.title == first.title == f"Continued: {QUESTION}"
+    listed, total = service.store.list_sessions(SessionQuery(user_id="u1"))
+    assert total == 3 and sorted(m.turn_count for m in listed) == [0, 1, 1]
     assert model.violations == []
