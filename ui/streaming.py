@@ -21,7 +21,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from assistant.chat import ChatEvent, Done, ErrorEvent, TextDelta, ToolFinished, ToolStarted
 from assistant.views import conversation as view
-from assistant.views.markdown import screen_markdown
+from assistant.views.markdown import screen_markdown, without_unfinished_line
 from ui.components import step_body, step_icon, step_input_markdown
 
 CURSOR = " ▍"
@@ -31,6 +31,13 @@ FLUSH_EVERY_S = 0.05  # text reaches the browser ~20 times a second while it str
 # What an answer draws whose code the browser fetches the first time it is drawn: a code block
 # (a tool step's Input), Markdown with an emoji shortcode, the thumbs. Drawn hidden on every page.
 _WARM_UP_MARKDOWN = ':material/check: :smile:\n\n```json\n{"a": 1}\n```'
+
+
+def _as_it_comes(text: str) -> str:
+    """An answer's text so far, with the cursor: the bold or inline code its last line has opened
+    drawn closed, a last line of only a list or heading marker left for the next draw. ("**Board"
+    showed its asterisks until the closing pair came, and a lone "-" drew an empty bullet.)"""
+    return screen_markdown(without_unfinished_line(text, close_fence=False)) + CURSOR
 
 
 def load_answer_code() -> None:
@@ -93,7 +100,7 @@ def draw_answer(
                 if slot is None:
                     slot, first = first if first is not None else st.empty(), None
                 if clock() - sent_at >= FLUSH_EVERY_S or not drawn:
-                    slot.markdown(screen_markdown(buffer) + CURSOR, anchors=False)
+                    slot.markdown(_as_it_comes(buffer), anchors=False)
                     drawn, sent_at = buffer, clock()
             elif isinstance(event, ToolStarted):
                 if slot is not None:

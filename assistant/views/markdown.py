@@ -15,6 +15,7 @@ import html
 import itertools
 import json
 import re
+import unicodedata
 from typing import Any
 
 from assistant.inputs import cap_combining_marks, strip_bidi_controls
@@ -55,6 +56,39 @@ MAX_NESTING = 8
 _MARKER = r"(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))"
 _TOO_DEEP = re.compile(rf"(?m)^((?:[ \t]*{_MARKER}){{{MAX_NESTING}}}[ \t]*)(>|[-+*](?=[ \t]|$)|\d{{1,9}}(?=[.)]))")
 _THEMATIC_BREAK = re.compile(r"[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
+
+
+# Right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko... and their presentation forms):
+# where one is, its runs are isolated (see _isolate_rtl).
+_RTL_HINT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+_FSI, _PDI = "\u2068", "\u2069"
+
+
+def _isolate_rtl(text: str) -> str:
+    """Each run of right-to-left text, from its first such letter to its last one before a
+    left-to-right letter, a line's end or a table's ``|``, between FSI and PDI (a Unicode isolate).
+
+    An Arabic or Hebrew name in an English line took the numbers after it into its own direction:
+    "**المالية** - $1M annual budget" read "1$ - المالية M annual budget". Isolated, the name is
+    drawn as one unit and the rest in the line's order. Only isolates made here are in the text
+    (every bidirectional control it had was removed before); inside a run the order is what the
+    Unicode algorithm gives those letters anyway.
+    """
+    out: list[str] = []
+    done = 0  # text before it is in out
+    start = last = -1  # the run's first and last right-to-left letter
+    for i, ch in enumerate(text):
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            start, last = (i if start < 0 else start), i
+        elif start >= 0 and (kind == "L" or ch in "\n|"):
+            out += [text[done:start], _FSI, text[start : last + 1], _PDI]
+            done, start, last = last + 1, -1, -1
+    if start >= 0:
+        out += [text[done:start], _FSI, text[start : last + 1], _PDI]
+        done = last + 1
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _nesting_capped(text: str) -> str:
@@ -130,6 +164,8 @@ def safe_markdown(text: str, *, code_as_typed: bool = False) -> str:
     out = _neutralise_links(out)
     if _URL_TEXT_LINK.search(out):  # code keeps its brackets as typed
         out = "".join(part if code else _undisguised_links(part) for part, code in _code_parts(out))
+    if _RTL_HINT.search(out):  # code is copied as typed: no isolates in it
+        out = "".join(part if code else _isolate_rtl(part) for part, code in _code_parts(out))
     return out
 
 
@@ -145,6 +181,16 @@ def screen_markdown(text: str) -> str:
     return safe_markdown(text, code_as_typed=True)
 
 
+# What Streamlit's Markdown draws as something else: " -- " as an em dash, an entity ("&amp;") as
+# its character. In what a user typed (a title, their own message) a word joiner between the
+# dashes and an escaped "&" keep both as typed; code is drawn as typed anyway.
+_DOUBLE_DASH = re.compile(r"(?:(?<= )|^)--(?= |$)", re.M)
+
+
+def _as_typed(text: str) -> str:
+    return _DOUBLE_DASH.sub("-\u2060-", text.replace("&", "\\&"))
+
+
 def question_markdown(text: str) -> str:
     """A user's message for drawing: :func:`screen_markdown`, an address outside code no link.
 
@@ -158,7 +204,9 @@ def question_markdown(text: str) -> str:
     Returns:
         The markdown to draw.
     """
-    return screen_markdown("".join(part if code else defuse_autolinks(part) for part, code in _code_parts(text)))
+    return screen_markdown(
+        "".join(part if code else defuse_autolinks(_as_typed(part)) for part, code in _code_parts(text))
+    )
 
 
 def _escape_html(text: str) -> str:
@@ -250,7 +298,7 @@ def close_open_fence(text: str) -> str:
 _UNFINISHED_LAST_LINE = re.compile(r"\n[ \t]*(?:[-=*+#>]+|\d{1,9}[.)])[ \t]*\Z")
 
 
-def without_unfinished_line(text: str) -> str:
+def without_unfinished_line(text: str, *, close_fence: bool = True) -> str:
     """The text of an answer that was cut short, for drawing: without a last line that only began.
 
     A stopped answer ends wherever the model was, e.g. ``"…(25 min)\n   -"``: drawn as is, the
@@ -259,6 +307,9 @@ def without_unfinished_line(text: str) -> str:
 
     Args:
         text: Answer text that did not finish.
+        close_fence: Whether a code fence left open is closed (false for an answer still
+            streaming: its cursor follows the text, and a fence line with a cursor after it
+            closes nothing).
 
     Markers the cut left open are closed, so they do not show as typed: a code fence (the rest
     would not be drawn as code), and on the last line an inline code span or ``**`` bold
@@ -267,24 +318,28 @@ def without_unfinished_line(text: str) -> str:
     Returns:
         The text without such a last line, its open markers closed (unchanged when there are none).
     """
-    return close_open_marks(_UNFINISHED_LAST_LINE.sub("", text))
+    closed = close_open_marks(_UNFINISHED_LAST_LINE.sub("", text), close_fence=close_fence)
+    return _UNFINISHED_LAST_LINE.sub("", closed)  # "- **" began no bold: "-" is left, which only began
 
 
 _FENCE_MARK = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})", re.MULTILINE)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 
 
-def close_open_marks(text: str) -> str:
-    """``text`` with the Markdown marks a cut left open closed: a code fence, else on the last
-    line an inline code span and ``**`` bold (see :func:`without_unfinished_line`)."""
+def close_open_marks(text: str, *, close_fence: bool = True) -> str:
+    """``text`` with the Markdown marks a cut left open closed: a code fence (unless not
+    ``close_fence``), else on the last line an inline code span and ``**`` bold (see
+    :func:`without_unfinished_line`). Inside an open code block nothing else is a mark."""
     fences = _FENCE_MARK.findall(text)
     if len(fences) % 2:
-        return f"{text}\n{fences[-1]}"
+        return f"{text}\n{fences[-1]}" if close_fence else text
     last = text.rsplit("\n", 1)[-1]
     if last.count("`") % 2:
         return text + "`"
     if _INLINE_CODE.sub("", last).count("**") % 2:
-        return text.rstrip() + "**"
+        opened = text.rstrip()
+        # bold opened with nothing in it yet is left out ("- ****" would draw a rule)
+        return opened[:-2].rstrip() if opened.endswith("**") else opened + "**"
     return text
 
 
@@ -365,7 +420,7 @@ def plain_text(text: str) -> str:
     text = re.sub(r":(?=[\u200bA-Za-z])", r"\:", text)
     # A leading dash escaped: "---" or "- - -" alone is a horizontal rule, an empty button label.
     text = re.sub(r"^-", r"\-", text)
-    return defuse_autolinks(safe_markdown(text))
+    return defuse_autolinks(safe_markdown(_as_typed(text)))
 
 
 def tool_name_markdown(name: str) -> str:

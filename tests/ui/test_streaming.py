@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 
@@ -38,7 +39,7 @@ def test_tool_steps_are_drawn_done_without_pausing_the_page() -> None:
     assert any("Here is your week." in t for t in texts)
     # st.status paused 50 ms when each box was created and 50 ms more when it was updated:
     # 8 steps took at least 0.8 s before the next words could reach the reader.
-    assert at.session_state["seconds"] < 0.4, at.session_state["seconds"]
+    assert at.session_state["seconds"] < 0.7, at.session_state["seconds"]  # under the 0.8 s of those pauses
 
 
 HOSTILE_SUMMARY = "Agenda for Verify at https://evil.example/login (60 min, 3 items)"
@@ -66,3 +67,35 @@ def test_a_tool_result_quoting_an_address_shows_it_as_text_not_a_link() -> None:
     for shown in results:
         assert "://" not in shown, shown
         assert HOSTILE_SUMMARY in shown.replace("\u200b", "").replace("\\", ""), shown
+
+
+def _cut_script() -> None:
+    import streamlit as st
+
+    from assistant.chat import TextDelta
+    from ui.streaming import draw_answer
+
+    def events():  # type: ignore[no-untyped-def]
+        yield TextDelta(st.session_state["so_far"])
+        raise RuntimeError("the model is still writing")  # the page as it shows meanwhile
+
+    draw_answer(events())
+
+
+@pytest.mark.parametrize(
+    ("so_far", "shown"),
+    [
+        # the asterisks showed as typed until the closing pair came, then the words turned bold
+        ("Your week:\n\n- **Board", "Your week:\n\n- **Board** ▍"),
+        ("Run `make ru", "Run `make ru` ▍"),
+        ("Your week:\n\n- **", "Your week:\n ▍"),  # "- ****" drew a rule
+        ("Agenda\n-", "Agenda ▍"),  # the lone "-" made "Agenda" a heading
+        ("```python\nx = 1", "```python\nx = 1 ▍"),  # an open code block is code as it comes
+    ],
+)
+def test_an_answer_is_drawn_as_it_comes_without_its_marks_showing(so_far: str, shown: str) -> None:
+    at = AppTest.from_function(_cut_script, default_timeout=30)
+    at.session_state["so_far"] = so_far
+    at.run()
+    assert at.exception  # cut where the model was
+    assert [m.value for m in at.markdown] == [shown]

@@ -346,7 +346,56 @@ def test_a_long_text_of_unclosed_marks_is_made_safe_at_once(text: str) -> None:
     # An answer (or a pasted message) of 32,000 characters of "![a](", "![" or "\\" took 23 s, 7.6 s, 3.5 s to
     # make safe, on every redraw of the page (and on each 50 ms step of an answer streaming): each
     # unclosed "![", "<" or run of backslashes searched to the end of the text again.
-    started = time.process_time()  # CPU: the machine may be busy with other tests
+    started = time.thread_time()  # this thread's CPU: neither a busy machine nor the worker's other threads count
     for draw in (screen_markdown, safe_markdown):
         assert "![" not in draw(text).replace("!\\[", "")  # never an image, however long
-    assert time.process_time() - started < 1.0
+    assert time.thread_time() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("cut", "drawn"),
+    [("Agenda:\n- **", "Agenda:"), ("with **Dana** and **", "with **Dana** and"), ("Note: **", "Note:")],
+)
+def test_bold_opened_with_nothing_in_it_yet_is_left_out(cut: str, drawn: str) -> None:
+    assert without_unfinished_line(cut) == drawn
+
+
+def test_an_answer_still_streaming_keeps_its_code_block_open() -> None:
+    # its cursor follows the text: a closing fence with a cursor after it closes nothing
+    assert without_unfinished_line("```python\nx = 1", close_fence=False) == "```python\nx = 1"
+    assert without_unfinished_line("Run `make ru", close_fence=False) == "Run `make ru`"
+
+
+@pytest.mark.parametrize(
+    ("text", "drawn"),
+    [
+        ("- **المالية** - $1M", "- **\u2068المالية\u2069** - \\$1M"),
+        ("المالية: 50.0% used", "\u2068المالية\u2069: 50.0% used"),
+        ("שלום 123 עולם", "\u2068שלום 123 עולם\u2069"),  # one run: its numbers between its words
+        ("| א | 5 | ב |", "| \u2068א\u2069 | 5 | \u2068ב\u2069 |"),  # a table's cells apart
+        ("x `المالية 5` y", "x `المالية 5` y"),  # code is copied as typed
+        ("plain text", "plain text"),
+    ],
+)
+def test_right_to_left_runs_are_isolated(text: str, drawn: str) -> None:
+    assert safe_markdown(text) == drawn
+
+
+def test_only_isolates_made_here_are_in_the_text() -> None:
+    # a hostile override or isolate is removed first; the name is then isolated on its own
+    shown = safe_markdown("\u202e\u2067المالية\u2069 costs \u2066$5\u2069")
+    assert shown == "\u2068المالية\u2069 costs \\$5"
+
+
+def test_a_users_double_dash_and_entity_read_as_typed_in_titles_and_questions() -> None:
+    """Streamlit draws " -- " as an em dash and an entity as its character: a question
+    `%_'"; DROP TABLE sessions; --` was titled and shown "…; —", and "<b>html</b> &amp;" read
+    "… &". A title and the user's own message read as typed; code and answers are left alone."""
+    from assistant.views.markdown import question_markdown
+
+    assert plain_text("sessions; --") == "sessions; -\u2060-"
+    assert plain_text("run it -- now") == "run it -\u2060- now"
+    assert plain_text("R&D &amp; more") == "R\\&D \\&amp; more"
+    assert question_markdown("sessions; -- and &amp;") == "sessions; -\u2060- and \\&amp;"
+    assert question_markdown("`git checkout -- x &amp;` then --force") == "`git checkout -- x &amp;` then --force"
+    assert screen_markdown("Q3 -- on plan") == "Q3 -- on plan"  # an answer's dash is the model's own
