@@ -404,6 +404,10 @@ def _no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"anthropic_base_url": "file:///etc/passwd"}, "ANTHROPIC_BASE_URL"),
         ({"ollama_host": "localhost:11434"}, "Invalid setting OLLAMA_HOST"),
         ({"ollama_host": "http://"}, "OLLAMA_HOST"),
+        # accepted before: the app started and every answer of that model failed ("could not be built")
+        ({"model_provider": "faulty:throtle"}, "MODEL_PROVIDER: faulty:throtle: Unknown fault mode 'throtle'"),
+        ({"models": "offline,faulty:xyz"}, "MODELS: faulty:xyz: Unknown fault mode 'xyz'; known modes: throttle"),
+        ({"models": "offline,faulty:timeout:soon"}, "MODELS: faulty:timeout:soon: Invalid fault spec"),
     ],
 )
 def test_bad_provider_settings_stop_the_app_with_one_line(overrides: dict[str, object], needle: str) -> None:

@@ -192,7 +192,8 @@ def parse_model_name(name: str) -> tuple[str, str]:
         ``(provider, model_id)``.
 
     Raises:
-        ModelNameError: When the name is empty or has no model id (``"bedrock:"``).
+        ModelNameError: When the name is empty or has no model id (``"bedrock:"``), or names a
+            fault drill whose spec is not one (``"faulty:xyz"``).
         UnknownModelError: When the provider is not registered; the message lists the known ones.
     """
     text = (name or "").strip()
@@ -210,6 +211,13 @@ def parse_model_name(name: str) -> tuple[str, str]:
             model_id = _DEFAULT_IDS[provider]
         else:
             raise ModelNameError(f"Model name {text!r} has no model id; use '{provider}:<model_id>'")
+    if provider == "faulty":  # a bad spec (MODELS=offline,faulty:xyz) started the app, then failed every answer
+        from assistant.models.faults import FaultSpecError, parse_fault_spec  # strands: only for a fault drill
+
+        try:
+            parse_fault_spec(model_id)
+        except FaultSpecError as e:
+            raise ModelNameError(f"{text}: {e}") from e
     return provider, model_id
 
 
@@ -263,11 +271,9 @@ def get_model(name: str | None, settings: Settings) -> Model:
         UnknownModelError: Unknown provider.
         ModelNotAllowedError: ``faulty:`` outside ENV=local.
     """
-    from assistant.models.faults import FaultInjectingModel, parse_fault_spec  # strands: not in the cold start
+    from assistant.models.faults import FaultInjectingModel  # strands: not in the cold start
 
-    provider, model_id = parse_model_name(name if name is not None else settings.model_name)
-    if provider == "faulty":
-        parse_fault_spec(model_id)  # validate before building anything
+    provider, model_id = parse_model_name(name if name is not None else settings.model_name)  # a faulty: spec too
     model = _resolve_factory(provider)(model_id, settings)
     if settings.fault_injection:
         if settings.env != "local":
