@@ -246,6 +246,12 @@ def _stop() -> None:
         service.stop(answering)
 
 
+def _stop_elsewhere(session_id: str) -> None:
+    # an answer of this user's session that no tab of this browser is drawing (see _draw_answering_elsewhere)
+    if service.stop(session_id):
+        logger.info("session_id=<%s> | answer written elsewhere stopped from this tab", session_id)
+
+
 def _export(session_id: str, render: Callable[[SessionDocument], str]) -> str:
     """A session exported by ``render`` (Markdown or JSON), built when its download is clicked."""
     return render(service.open_session(session_id, user_id))
@@ -440,7 +446,10 @@ def _sidebar() -> None:
             st.markdown(f"**{view.display_title(meta.title, 60)}**")
             st.badge(badge.label, icon=badge.icon, color=badge.color)
             SLOTS["summary"] = st.empty()  # filled by _conversation, like the spend
-            with st.popover("Session actions", icon=":material/tune:", width="stretch", key="session-actions"):
+            # keyed by the state: a new menu, closed, once Complete is clicked (it stayed open)
+            with st.popover(
+                "Session actions", icon=":material/tune:", width="stretch", key=f"session-actions-{meta.state}"
+            ):
                 with st.form("rename-form", border=False):
                     new_title = st.text_input("Title", value=meta.title, max_chars=120)
                     if st.form_submit_button("Rename", icon=":material/edit:"):
@@ -710,10 +719,15 @@ def _draw_welcome() -> None:
 
 def _draw_failed(item: dict[str, Any]) -> None:
     shown = view.error_view(str(item["category"]), str(item["message"]), bool(item["retryable"]))
-    with st.chat_message("user", avatar=USER_AVATAR):
+    # One place for the question and the failure, where a Retry's answer is drawn (_stream): the
+    # failure and its buttons leave the page as that answer starts, not when it ends. Each message
+    # holds one block, which the answer's first element replaces whole (a block drawn over a block
+    # of its kind keeps the old one's children on the page until the run ends).
+    place = st.container(key="failed-question")
+    with place, st.chat_message("user", avatar=USER_AVATAR), st.container():
         st.markdown(question_markdown(str(item["text"])))
         st.caption(":material/error: Not answered")
-    with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="failed-turn"):
+    with place, st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="failed-turn"), st.container():
         st.error(f"**{shown.title}.** {shown.message}", icon=shown.icon)
         with st.container(horizontal=True, gap="small"):
             if shown.action == "retry":
@@ -741,10 +755,23 @@ def _draw_answering_elsewhere(item: PendingTurn) -> None:
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(question_markdown(item.text))
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR), st.container(key="answering-elsewhere"):
-        if st.session_state.get(LEFT_ANSWERING) == item.session_id and service.is_busy(item.session_id):
+        busy_here = service.is_busy(item.session_id)  # written by this server: it can be stopped from here
+        left_here = st.session_state.get(LEFT_ANSWERING) == item.session_id and busy_here
+        if left_here:
             st.html(ANSWERING_MARKER)  # this tab's own answer, left going by a click elsewhere: Stop shows
         _follow_elsewhere(item.session_id)
-        st.button("Refresh", icon=":material/sync:", key="refresh-session")
+        with st.container(horizontal=True, gap="small"):
+            st.button("Refresh", icon=":material/sync:", key="refresh-session")
+            if busy_here and not left_here:
+                # Another tab's answer, or this tab's before a reload or a closed window: without it,
+                # the reader could only wait for the whole answer (on a paid model too).
+                st.button(
+                    "Stop answer",
+                    icon=":material/stop_circle:",
+                    key="stop-elsewhere",
+                    on_click=_stop_elsewhere,
+                    args=(item.session_id,),
+                )
 
 
 @st.fragment(run_every=ELSEWHERE_POLL_S)

@@ -80,11 +80,18 @@ _FOLLOW_JS = """
   const MAIN = '[data-testid="stMain"]';
   const SCROLL_KEYS = new Set(['PageUp', 'ArrowUp', 'Home']);
   let box = null, content = null, sizes = null, shown = null;
-  let following = true, answering = false, settleUntil = 0;
+  let following = true, answering = false, settleUntil = 0, openedAt = -1e9, shownAt = 0;
   const onChat = () => !!document.querySelector('[data-testid="stBottom"] [data-testid="stChatInput"]');
   const atBottom = (c) => c.scrollHeight - c.scrollTop - c.clientHeight < 2;
+  const running = () => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState !== 'notRunning';
   const follow = () => {
-    if (box && following && (answering || performance.now() < settleUntil) && onChat() && !atBottom(box)) {
+    // A session being opened is followed until a second after it is all shown (its run ended,
+    // its chat input drawn), up to 15 s: a slow device took longer than the 2 s it was followed
+    // for, and the session opened at its top, far from its latest answer.
+    const t = performance.now();
+    const opening = t - openedAt < 15000 && (!shownAt || t - shownAt < 1000);
+    if (opening && !shownAt && onChat() && !running()) shownAt = t;
+    if (box && following && (answering || opening || t < settleUntil) && onChat() && !atBottom(box)) {
       box.scrollTop = box.scrollHeight;
     }
     showJump();
@@ -132,6 +139,8 @@ _FOLLOW_JS = """
       following = true;
       // A session shows its end; the welcome (no session yet) its greeting, at the top.
       settleUntil = session ? performance.now() + 2000 : 0;
+      openedAt = session ? performance.now() : -1e9;
+      shownAt = 0;
       if (!session && c) c.scrollTop = 0;
     }
     const streaming = !!document.querySelector('.answering-marker');
@@ -146,9 +155,11 @@ _FOLLOW_JS = """
     if (c !== box && c) {
       c.addEventListener('wheel', (e) => { if (e.deltaY < 0) letGo(); }, {passive: true});
       c.addEventListener('touchmove', letGo, {passive: true});
-      c.addEventListener('pointerdown', (e) => { if (e.target === c) letGo(); }, {passive: true});
+      // the scroll bar, or the bar that shows earlier answers: the reader is going up
+      const goingUp = (e) => e.target === c || !!e.target.closest('.st-key-earlier-turns');
+      c.addEventListener('pointerdown', (e) => { if (goingUp(e)) letGo(); }, {passive: true});
       c.addEventListener('keydown', (e) => {
-        if (SCROLL_KEYS.has(e.key) && !e.target.closest('textarea, input')) letGo();
+        if ((SCROLL_KEYS.has(e.key) && !e.target.closest('textarea, input')) || goingUp(e)) letGo();
       });
       let lastTop = c.scrollTop;
       c.addEventListener('scroll', () => {  // back down at the bottom (not a scroll event that was already queued)

@@ -6,7 +6,9 @@ test starts from "New session". Screenshots of the main states go to tests/e2e/a
 
 from __future__ import annotations
 
+import re
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -210,6 +212,79 @@ def test_later_answers_keep_the_input_pinned_and_update_the_sidebar(page: Any, c
     shows_its_end(page, "a reopened session")
 
 
+def test_a_session_drawn_slowly_still_opens_at_its_end(page: Any, tmp_path: Any) -> None:
+    """A long session opened on a slow device was followed for 2 s from the moment the page's
+    script came: what the browser drew later (its answers, its chat input) was left below, and
+    the session showed its top, far from its latest answer (seen with the CPU slowed down). Here
+    what the server sends after the page's script is held back 3 s, as a slow device draws it."""
+    with _long_session(page, tmp_path, 4) as (chat_server, sid):
+        _open_drawn_slowly(page, chat_server, sid)
+
+
+@contextmanager
+def _long_session(page: Any, tmp_path: Any, answers: int) -> Iterator[tuple[StreamlitServer, str]]:
+    """A server of its own (``answers`` with the module's other sends could pass the 20 a minute a
+    user may send) and a session of ``answers`` answers stored there: (server, session id)."""
+    from tests.e2e.conftest import start_streamlit
+
+    server = start_streamlit(tmp_path, {"MESSAGES_PER_MINUTE": "1000"})
+    try:
+        open_app(page, server)
+        service = make_service(make_engine(server.database_url), messages_per_minute=1000)
+        sid = service.create_session("test-user-123").id
+        for n in range(1, answers + 1):
+            service.run_turn(sid, "test-user-123", f"How is our budget tracking? [q{n}]")
+        yield server, sid
+    finally:
+        server.stop()
+
+
+def _open_drawn_slowly(page: Any, chat_server: StreamlitServer, sid: str) -> None:
+    held: list[bool] = []
+
+    def hold_after_the_script(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            if held == [True]:  # the next message after the script: the rest of the page waits
+                held.append(True)
+                time.sleep(3)  # blocks the messages behind it, not the browser
+            ws.send(message)
+            if not held and b"__eaFollow" in (message if isinstance(message, bytes) else message.encode()):
+                held.append(True)
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/_stcore/stream"), hold_after_the_script)
+    page.goto(f"{chat_server.url}/?session={sid}")
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 4], timeout=30_000
+    )
+    idle(page)
+    assert held == [True, True], "the page's script was not seen, or nothing came after it"
+    shows_its_end(page, "a session drawn slowly")
+
+
+def test_show_earlier_clicked_at_once_keeps_the_reader_up_there(page: Any, tmp_path: Any) -> None:
+    """A session opened shows its end for a moment after it is drawn: "Show earlier" clicked within
+    it pulled the page back down to the latest answer, away from the answers just asked for."""
+    with _long_session(page, tmp_path, 11) as (server, sid):
+        _show_earlier_at_once(page, server, sid)
+
+
+def _show_earlier_at_once(page: Any, server: StreamlitServer, sid: str) -> None:
+    page.goto(f"{server.url}/?session={sid}")
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 10])
+    idle(page)
+    shows_its_end(page, "the session opened")
+    page.locator(".st-key-earlier-turns button").first.click()  # scrolled to it, and clicked
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length === n", arg=[FOOTERS, 11])
+    idle(page)
+    page.wait_for_timeout(1_500)
+    assert below_the_fold(page) > 2_000, "the page went back down to the latest answer"
+    assert page.get_by_text("[q1]").first.is_visible()
+
+
 def two_answers_then_a_third_streaming(page: Any, server: StreamlitServer) -> None:
     """A new session with two answers, a page taller than the window, and a long third answer
     under way (its question drawn, the Stop marker on the page)."""
@@ -401,7 +476,7 @@ def _change_in_another_tab(page: Any, server: StreamlitServer, action: str) -> s
     idle(page)
     other = page.context.new_page()
     open_app(other, server, f"?session={sid}")
-    other.locator(".st-key-session-actions button").first.click()
+    other.locator('[class*="st-key-session-actions-"] button').first.click()
     if action == "rename":
         other.get_by_label("Title").fill("Renamed in the other tab")
         other.get_by_role("button", name="Rename", exact=True).click()
@@ -409,6 +484,8 @@ def _change_in_another_tab(page: Any, server: StreamlitServer, action: str) -> s
     elif action == "complete":
         other.get_by_role("button", name="Complete session").click()
         other.locator(".st-key-read-only").wait_for()
+        idle(other)  # the menu closes with it (it stayed open over the sidebar, Rename still offered)
+        assert other.locator('[data-testid="stPopoverBody"]').count() == 0
     else:
         other.get_by_role("button", name="Delete session").click()
         other.get_by_role("button", name="Delete", exact=True).click()
@@ -552,6 +629,11 @@ def test_failed_question_is_still_there_after_a_reload(page: Any, tmp_path: Any)
         assert page.locator(".st-key-dismiss-turn").count() == 1
         shot(page, "10-failed-question-after-reload")
         page.locator(".st-key-retry-turn button").click()
+        # the failure and its buttons leave as the answer starts (they stayed under it, stale but
+        # clickable, until it ended)
+        page.wait_for_function("() => document.querySelector('.st-key-live-answer')?.innerText.trim()")
+        assert page.locator(".st-key-retry-turn, .st-key-dismiss-turn, .st-key-failed-turn").count() == 0
+        assert page.get_by_text("Not answered").count() == 0
         wait_answers(page, 1)
         assert page.locator(MESSAGES, has_text="Prepare me for the board meeting").count() == 1
         assert page.locator(".st-key-retry-turn").count() == 0
@@ -617,18 +699,22 @@ SLOW_QUESTION = "What is the status of our big rocks and how is our budget track
 
 
 @contextmanager
-def _slow_answer_underway(page: Any, tmp_path: Any) -> Iterator[tuple[StreamlitServer, str]]:
-    """A server whose model writes slowly, and ``page``'s question being answered there: (server, session id)."""
+def _slow_answer_underway(page: Any, tmp_path: Any, pause_s: float = 0.1) -> Iterator[tuple[StreamlitServer, str]]:
+    """A server whose model writes slowly (``pause_s`` before each event: ~17 s for this answer at
+    0.1, ~9 s at 0.05), and ``page``'s question being answered there: (server, session id)."""
     from tests.e2e.conftest import start_streamlit
 
-    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": "faulty:slow:0.1"})
+    server = start_streamlit(tmp_path, {"MODEL_PROVIDER": f"faulty:slow:{pause_s}"})
     try:
         open_app(page, server)
         send(page, SLOW_QUESTION)
         page.wait_for_function(ANSWER_UNDERWAY)
         yield server, session_id(page)
     finally:
-        server.stop()
+        # Killed, not stopped: a stop lets an answer still being written finish first (up to 10 s
+        # here), which test_a_server_stopped_mid_answer_stores_the_whole_answer_first checks itself.
+        server.proc.kill()
+        server.proc.wait(timeout=10)
 
 
 def test_leaving_an_answer_for_another_session_lets_it_finish_whole(page: Any, tmp_path: Any) -> None:
@@ -636,7 +722,7 @@ def test_leaving_an_answer_for_another_session_lets_it_finish_whole(page: Any, t
     reader who glanced at another session came back to half an answer marked "Stopped by the
     user" without having pressed Stop. Only Stop stops now: the answer is finished and stored
     whole, and the session shows it once it is back."""
-    with _slow_answer_underway(page, tmp_path) as (server, sid):
+    with _slow_answer_underway(page, tmp_path, 0.05) as (server, sid):
         page.locator(".st-key-new-session button").click()
         page.wait_for_selector(".st-key-welcome")
         page.locator(f".st-key-open-{sid} button").first.click()  # back to it, in the same tab
@@ -671,6 +757,26 @@ def test_a_search_typed_mid_answer_does_not_stop_it_and_stop_still_does(page: An
         page.get_by_text("Stopped by the user.").wait_for(timeout=10_000)
         [turn] = SqlSessionStore(make_engine(server.database_url)).load(sid, "test-user-123").turns
         assert turn.status == "stopped"
+
+
+def test_an_answer_left_by_a_reload_can_still_be_stopped(page: Any, tmp_path: Any) -> None:
+    """Reloaded mid-answer, the page said the question was still being answered and offered only
+    Refresh: nothing could stop the answer, and nothing could be sent until it ended (55 s on a
+    slow model, paid for on a real one)."""
+    with _slow_answer_underway(page, tmp_path) as (server, sid):
+        page.reload()
+        page.locator(".st-key-answering-elsewhere").wait_for(timeout=10_000)
+        stop = page.locator(".st-key-stop-elsewhere button")
+        stop.wait_for(timeout=5_000)
+        shot(page, "reloaded-mid-answer")
+        stop.click()
+        page.get_by_text("Stopped by the user.").wait_for(timeout=10_000)
+        idle(page)
+        [turn] = SqlSessionStore(make_engine(server.database_url)).load(sid, "test-user-123").turns
+        assert turn.status == "stopped"
+        assert page.locator(".st-key-answering-elsewhere").count() == 0
+        send(page, "How is our budget tracking?")  # the session takes the next question at once
+        page.locator(FOOTERS).nth(1).wait_for(timeout=60_000)
 
 
 def test_retry_in_two_tabs_sends_the_failed_question_once(browser: Any, tmp_path: Any) -> None:
@@ -719,7 +825,7 @@ def test_a_connection_lost_mid_answer_does_not_cut_the_answer(browser: Any, tmp_
     context.add_init_script(_KEEP_SOCKETS_JS)
     page = context.new_page()
     try:
-        with _slow_answer_underway(page, tmp_path) as (server, sid):
+        with _slow_answer_underway(page, tmp_path, 0.05) as (server, sid):
             page.evaluate("() => window.__sockets.forEach((ws) => ws.close())")  # the client reconnects by itself
             page.locator(FOOTERS).first.wait_for(timeout=60_000)
             idle(page)
@@ -742,7 +848,7 @@ def test_a_server_stopped_mid_answer_stores_the_whole_answer_first(page: Any, tm
     """A deploy stops the server (SIGTERM) while an answer is being written: the process exited
     under it and left only the question ("Not answered: the server restarted" · Retry). It now
     lets the answer finish and stores it before it exits (at most 25 s)."""
-    with _slow_answer_underway(page, tmp_path) as (server, sid):
+    with _slow_answer_underway(page, tmp_path, 0.05) as (server, sid):
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(timeout=40) in (0, -signal.SIGTERM), server.log()  # uvicorn re-raises it
         store = SqlSessionStore(make_engine(server.database_url))
