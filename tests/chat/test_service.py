@@ -208,7 +208,8 @@ def test_stop_keeps_partial_answer_marked_stopped(sqlite_engine) -> None:
     shown = build_display_turns(doc)[0]
     assert shown.answer_text.startswith(got), "everything the user saw is kept"
     assert "Cancelled by user" not in shown.answer_text
-    # the session stays usable
+    # the session stays usable (its next answer needs no pacing: ~10 s at one word every 50 ms)
+    service.model().update_config(chunk_delay_s=0.0)
     assert isinstance(service.run_turn(meta.id, "u1", "and my budget?")[-1], Done)
 
 
@@ -230,6 +231,7 @@ def test_renaming_mid_answer_refuses_an_empty_title_at_once_and_can_stop_the_ans
     doc = service.open_session(meta.id, "u1")
     assert doc.meta.title == "Board prep"
     assert [t.status for t in doc.turns] == ["stopped"], "the answer is stored, not refused by the rename"
+    service.model().update_config(chunk_delay_s=0.0)  # the next answer needs no pacing (~10 s at 50 ms a word)
     assert isinstance(service.run_turn(meta.id, "u1", "and my budget?")[-1], Done)
 
 

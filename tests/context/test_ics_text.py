@@ -44,9 +44,9 @@ def test_a_calendar_at_the_size_cap_is_checked_in_well_under_a_second() -> None:
         size += len(events[-1])
     data = _calendar(events[:-1])
     assert len(data) <= CAP
-    began = time.process_time()
+    began = time.thread_time()
     assert check_ics(data, CAP) == len(events) - 1
-    assert time.process_time() - began < 1.5
+    assert time.thread_time() - began < 1.5
 
 
 @pytest.mark.parametrize(

@@ -260,7 +260,11 @@ def test_each_page_has_one_h1_and_no_skipped_heading_levels(page: Any, chat_serv
 
 IN_POPOVER = "() => document.activeElement.closest('[data-testid=\"stPopoverBody\"]')"
 NO_POPOVER = "() => !document.querySelector('[data-testid=\"stPopoverBody\"]')"
-FOCUSED = f"() => ({IN_POPOVER})() ? 'popover' : document.activeElement.innerText"
+# What a screen reader names the focused control: its text, or its label when it is an icon (a help "?").
+FOCUSED = (
+    f"() => ({IN_POPOVER})() ? 'popover'"
+    " : document.activeElement.innerText || document.activeElement.getAttribute('aria-label') || ''"
+)
 
 
 def test_popovers_take_the_focus_in_and_give_it_back(page: Any, chat_server: StreamlitServer) -> None:
