@@ -232,8 +232,8 @@ def main() -> int:
         PROFILE["name"] = "zero_delay"
         zero = measure(settings, engine, tmp_path, 2 if args.quick else 6, 8, 1 if args.quick else 3)
         PROFILE["name"] = "demo"
-        # the demo model sleeps ~1.2 s a turn: the smoke run (--quick) takes 2 turns, not 4
-        demo = measure(settings, engine, tmp_path, *((1, 2, 1) if args.quick else (2, 4, 2)))
+        # the demo model sleeps ~1.2 s a turn: the smoke run (--quick) measures 1 turn per variant, not 4
+        demo = measure(settings, engine, tmp_path, *((1, 1, 1) if args.quick else (2, 4, 2)))
         providers = _provider_rows(tmp_path, quick=args.quick)
     result: dict[str, object] = dict(demo)
     result["profile"] = "demo (offline model as shipped)"
