@@ -21,7 +21,10 @@ A run cut short by a click inside the fragment loses the messages still queued t
 fragment's id, and keeps those that carry none. So nothing is sent without the id where it could
 end up without its place: below a block or after a widget that this run put at a new place
 (those go with the id, as before). What the browser holds after such a run is unknown, so the
-next run drops nothing and keeps only what was there before the cut.
+next run drops nothing and keeps only what was there before the cut. A run that ends normally
+loses them too when a click came while it ran: Streamlit holds that click's rerun until the run
+ends and starts it at once, and the new run's start drops what is still queued with the id (the
+end of this run: the thumbs and figures of an answer drawn last). So it counts as cut short.
 
 Blocks and widgets too (the frame). The page drops what a rerun did not send again only inside a
 block that carries the fragment's id and was sent in that run: Streamlit's own container of the
@@ -46,6 +49,7 @@ import streamlit as st
 from streamlit.proto.Empty_pb2 import Empty as EmptyProto
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
 
 logger = logging.getLogger("assistant.pages.kept")
@@ -267,8 +271,9 @@ class Kept:
                     self._send(_empty_at(path, self._fragment_id))  # else it would stay
                     self._touched.add(path)
         shown.present = self._touched
-        shown.whole = True
-        logger.debug("skipped=<%d> | elements already shown not sent again", self.skipped)
+        # a rerun already waiting starts at once and drops what is still queued with the id (module docstring)
+        shown.whole = not _rerun_waiting(self._ctx)
+        logger.debug("skipped=<%d>, whole=<%s> | elements already shown not sent again", self.skipped, shown.whole)
 
     def _empty_what_is_no_longer_drawn(self) -> None:
         """With the frame, the page keeps what this run did not draw: each such outermost place
@@ -279,6 +284,12 @@ class Kept:
             if path[:-1] == self._root or path[:-1] in self._touched:
                 self._send(_empty_at(path, self._fragment_id))
             shown.forget(path)  # an empty is not recorded: nothing at its place to empty again
+
+
+def _rerun_waiting(ctx: Any) -> bool:
+    """Whether a rerun was requested while this run went on (it starts as soon as this run ends)."""
+    requests = getattr(ctx, "script_requests", None)
+    return getattr(requests, "_state", None) == ScriptRequestType.RERUN
 
 
 def _note_id(shown: _Shown, msg: ForwardMsg, path: Path, is_block: bool) -> None:

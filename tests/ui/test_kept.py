@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
 
 from ui.kept import Kept, _Shown
 
@@ -19,6 +20,7 @@ class Run:
     """One script run's queue: what reaches the browser."""
 
     sent: list[ForwardMsg] = field(default_factory=list)
+    script_requests: ScriptRequests = field(default_factory=ScriptRequests)  # the clicks waiting for the run
 
     def enqueue(self, msg: ForwardMsg) -> None:
         self.sent.append(msg)
@@ -60,14 +62,23 @@ FRAME = (ROOT, message_block(ROOT).delta.add_block.SerializeToString())
 
 
 def run(
-    shown: _Shown, msgs: list[ForwardMsg], *, fragment_run: bool = True, ended: bool = True, frame: bool = False
+    shown: _Shown,
+    msgs: list[ForwardMsg],
+    *,
+    fragment_run: bool = True,
+    ended: bool = True,
+    frame: bool = False,
+    clicked: bool = False,
 ) -> list[ForwardMsg]:
-    """Send ``msgs`` drawn inside ``Kept.plain`` in one run; what went to the browser."""
+    """Send ``msgs`` drawn inside ``Kept.plain`` in one run; what went to the browser. ``clicked``:
+    a click inside the fragment came while the run went on (its rerun waits for the run's end)."""
     queue = Run()
     kept = Kept(queue, shown, fragment_run, ROOT, FRAGMENT, FRAME if frame else None)
     with kept.plain():
         for msg in msgs:
             kept(msg)
+            if clicked:
+                queue.script_requests.request_rerun(RerunData(fragment_id=FRAGMENT))
     kept.close(ended)
     return queue.sent
 
@@ -187,6 +198,20 @@ def test_no_frame_after_a_run_cut_short() -> None:
     run(shown, answer(), frame=True, ended=False)  # what reached the page is unknown
     sent = run(shown, answer(), frame=True)
     assert ROOT not in paths(sent) and (0, 5, 0) in paths(sent)  # Streamlit's own container clears
+
+
+def test_a_run_a_click_waited_for_is_not_trusted() -> None:
+    """A click inside the fragment while it runs waits for the run's end, and the rerun it starts
+    at once drops what the run still had queued with the id: the thumbs and figures of the answer
+    it drew last (after a thumbs click, "Show 1 earlier" clicked at once left the latest answer
+    without its footer for good). The run that follows sends them again."""
+    shown = _Shown()
+    run(shown, answer(), fragment_run=False)
+    run(shown, answer(), frame=True)
+    run(shown, answer(), frame=True, clicked=True)  # its thumbs may never reach the page
+    sent = run(shown, answer(), frame=True)
+    assert (0, 5, 0, 1, 0) in paths(sent) and (0, 5, 0, 1, 1) in paths(sent)
+    assert paths(run(shown, answer(), frame=True)) == [ROOT]  # then nothing again, as before
 
 
 def held_run(
