@@ -179,7 +179,8 @@ def _may_overlap(block: list[str], first: date, last: date) -> bool:
             break
     if start is None:
         return True
-    return start <= last and (end or start) >= first
+    # an end before the start is the start: such an event is left out and named later, never dropped unsaid
+    return start <= last and max(end or start, start) >= first
 
 
 def _pieces(text: str) -> Iterator[str | list[str]]:
