@@ -46,6 +46,22 @@ def _listed(infos: list[zipfile.ZipInfo]) -> str:
     return ", ".join(names) + (f" and {more} more" if more else "")
 
 
+# An Office document is a zip too: an .xlsx renamed .ics was told "This .zip holds no calendar".
+_OFFICE = {"xl/": "an Excel workbook", "word/": "a Word document", "ppt/": "a PowerPoint file"}
+
+
+def _no_calendar(archive: zipfile.ZipFile, filename: str) -> str:
+    """Why a zip without a calendar is refused: an Office file, or a file not named .zip, is not a calendar at all."""
+    names = archive.namelist()
+    kind = next((what for top, what in _OFFICE.items() if any(n.startswith(top) for n in names)), None)
+    if kind is None and filename.lower().endswith(".zip"):
+        return "This .zip holds no calendar (.ics) file; export the calendar again and upload the file it gives."
+    return (
+        f"This is not an iCalendar (.ics) file: it is {kind or 'a zip archive'}, with no calendar in it. "
+        "Export the calendar as .ics and try again."
+    )
+
+
 def calendar_in_zip(data: bytes, filename: str, max_bytes: int) -> tuple[bytes, str]:
     """The calendar an upload holds: ``data`` itself, or the user's ``.ics`` inside a zip.
 
@@ -67,9 +83,7 @@ def calendar_in_zip(data: bytes, filename: str, max_bytes: int) -> tuple[bytes, 
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             found = _calendars(archive)
             if not found:
-                raise CalendarInputError(
-                    "This .zip holds no calendar (.ics) file; export the calendar again and upload the file it gives."
-                )
+                raise CalendarInputError(_no_calendar(archive, filename))
             chosen = found if len(found) == 1 else [i for i in found if _named_after_an_address(archive, i)]
             if len(chosen) != 1:
                 raise CalendarInputError(

@@ -103,3 +103,23 @@ def test_an_encrypted_zip_is_refused_in_a_sentence_not_a_traceback() -> None:
         "This .zip cannot be opened (it is damaged or encrypted); unzip the export yourself and upload "
         "the .ics file inside."
     )
+
+
+@pytest.mark.parametrize(
+    ("files", "name", "told"),
+    [
+        ({"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"<x/>"}, "budget.ics", "it is an Excel workbook"),
+        ({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<x/>"}, "agenda.zip", "it is a Word document"),
+        ({"notes.txt": b"hi"}, "calendar.ics", "it is a zip archive"),
+    ],
+)
+def test_an_office_file_or_a_zip_not_named_zip_is_told_it_is_not_a_calendar(
+    files: dict[str, bytes], name: str, told: str
+) -> None:
+    """An .xlsx renamed .ics was told "This .zip holds no calendar": the user never uploaded a .zip."""
+    with pytest.raises(CalendarInputError) as caught:
+        calendar_in_zip(zipped(files), name, CAP)
+    assert str(caught.value) == (
+        f"This is not an iCalendar (.ics) file: {told}, with no calendar in it. "
+        "Export the calendar as .ics and try again."
+    )
