@@ -465,7 +465,8 @@ def _upload(stored: StoredContext | None) -> None:
     areas = f"{len(rows)} area" + ("" if len(rows) == 1 else "s")
     name = plain_text(uploaded.name)
     note = f" {plain_text(pending['note'])}" if pending["note"] else ""  # header cells quoted as typed
-    st.success(f"{name}: {areas} checked, no problems.{note} Review them, then save.", icon=":material/task_alt:")
+    review = "Review it" if len(rows) == 1 else "Review them"
+    st.success(f"{name}: {areas} checked, no problems.{note} {review}, then save.", icon=":material/task_alt:")
     draw_budget_table(budget_statuses(budget_file_of(rows)), "ctx-budget-preview")
     with st.container(horizontal=True, gap="small"):
         if st.button("Save budget", type="primary", icon=":material/save:", key="save-budget"):

@@ -91,7 +91,8 @@ class ContextInputError(ValueError):
         self.problems = problems
         count = len(problems)
         self.summary = summary or (
-            f"{count} problem{'s' if count != 1 else ''} found; nothing was saved. Fix them and try again."
+            f"{count} problem{'s' if count != 1 else ''} found; nothing was saved. "
+            f"Fix {'them' if count != 1 else 'it'} and try again."
         )
         listed = "\n".join(f"- {p}" for p in problems[:MAX_PROBLEMS_LISTED])
         more = f"\n- … and {count - MAX_PROBLEMS_LISTED} more" if count > MAX_PROBLEMS_LISTED else ""

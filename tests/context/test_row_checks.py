@@ -115,6 +115,10 @@ def test_every_problem_is_listed_under_one_summary_up_to_fifty() -> None:
     assert lines[1] == "- row 2, column plan: must be more than 0" and len(lines) == 52
     assert lines[-1] == "- … and 10 more"
     assert len(error.problems) == 60
+    # one problem is "it", not "them"
+    assert str(ContextInputError([Problem(2, "plan", "must be more than 0")])).split("\n")[0] == (
+        "1 problem found; nothing was saved. Fix it and try again."
+    )
     one = ContextInputError.single("The CSV file is empty.")
     assert str(one) == one.summary == "The CSV file is empty." and isinstance(one, ValueError)
     assert str(ContextInputError([Problem(2, "plan", "x")])).startswith("1 problem found; nothing was saved.")

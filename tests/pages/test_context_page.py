@@ -159,7 +159,7 @@ def test_one_area_budget_reads_one_area(engine: Callable[[str], Engine]) -> None
     one = b"area,owner,plan,actual,forecast,notes\nEngineering,,100,10,90,\n"
     budget_uploader(at).set_value(("budget.csv", one, "text/csv"))
     at.run()
-    assert "budget.csv: 1 area checked, no problems" in page_text(at)
+    assert "budget.csv: 1 area checked, no problems. Review it, then save." in page_text(at)  # not "them"
     button(at, "save-budget")
     assert "Budget saved (1 area)" in page_text(at)
 
