@@ -228,7 +228,9 @@ def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) 
             return None
         number = float(compact.replace(",", ""))
     if not math.isfinite(number) or number >= 1e15:
-        problems.append(Problem(row, column, "is too large"))
+        # quoted as the other refusals are (it read "column plan: is too large")
+        shown = shorten(text) if isinstance(value, str) else f"{number:.0f}" if math.isfinite(number) else str(number)
+        problems.append(Problem(row, column, f"'{shown}' is too large; amounts must be under 1,000,000,000,000,000"))
         return None
     return number
 

@@ -67,8 +67,13 @@ def test_amounts_are_read_as_people_write_them(value: Any, number: float) -> Non
         (True, "is a date or a yes/no value, not an amount"),
         (date(2026, 1, 1), "is a date or a yes/no value, not an amount"),
         (datetime(2026, 1, 1, 9, 0), "is a date or a yes/no value, not an amount"),
-        (float("inf"), "is too large"),
-        (1e15, "is too large"),
+        (float("inf"), "'inf' is too large; amounts must be under 1,000,000,000,000,000"),
+        (1e15, "'1000000000000000' is too large; amounts must be under 1,000,000,000,000,000"),
+        # quoted as typed, as every other refusal is (it read "column plan: is too large")
+        (
+            "99999999999999999999999",
+            "'99999999999999999999999' is too large; amounts must be under 1,000,000,000,000,000",
+        ),
         ("x" * 200, f"'{'x' * 39}…' is not a number (write it like 1250000 or 1,250,000)"),
     ],
 )
