@@ -66,7 +66,7 @@ def cmd_prep(settings: Settings, args: argparse.Namespace) -> int:
             for m, start in local
         )
         print(
-            f"error: there is no meeting with id {log_safe(args.meeting_id, 64)}. Use one of the ids below "
+            f"error: there is no meeting with id '{log_safe(args.meeting_id, 64)}'. Use one of the ids below "
             f"(your meetings in the next {counted(args.days, 'day')}, times in {tz.key}):\n"
             f"{listing or '  (none; try a larger --days)'}",
             file=sys.stderr,

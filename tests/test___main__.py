@@ -42,6 +42,10 @@ def test_chat_example_runs_a_prep_conversation_with_tools_and_can_be_resumed(tmp
 def test_unknown_session_and_bad_input_get_clear_messages(tmp_path: Path) -> None:
     unknown = run(["chat", "--session", "no-such-session"], tmp_path)
     assert unknown.returncode == 2 and "not found" in unknown.stderr
+    # one line: a timestamped WARNING log line came before it
+    assert unknown.stderr.strip().splitlines() == [
+        "error: That session was not found. Check the id (see: python -m assistant sessions list)."
+    ]
     empty = run(["chat"], tmp_path, stdin="   \n/quit\n")
     assert empty.returncode == 0 and "empty message" in empty.stdout
     huge = run(["chat"], tmp_path, stdin="x" * 100_000 + "\n/quit\n")

@@ -416,7 +416,9 @@ def test_prep_does_not_overwrite_a_file_without_force(tmp_path: Path) -> None:
 def test_prep_for_an_unknown_meeting_lists_the_next_ids(tmp_path: Path) -> None:
     result = run(["prep", "no-such-meeting", "--days", "14"], tmp_path)
     assert result.returncode == 2 and result.stdout == ""
-    assert "there is no meeting with id no-such-meeting" in result.stderr
+    assert "there is no meeting with id 'no-such-meeting'" in result.stderr
+    empty = run(["prep", ""], tmp_path)  # it read "there is no meeting with id . Use one of..."
+    assert empty.returncode == 2 and "there is no meeting with id ''. Use one of the ids below" in empty.stderr
     assert "acme-qbr" in result.stderr and "board-prep" in result.stderr and "next 14 days" in result.stderr
     hostile = run(["prep", "x\n2026-01-01 forged"], tmp_path)
     assert hostile.returncode == 2 and "\n2026-01-01 forged" not in hostile.stderr

@@ -92,8 +92,8 @@ def _add_usage(conn: Connection, records: list[UsageRecord]) -> None:
 
 
 def _not_found(session_id: str, user_id: str | None) -> SessionNotFoundError:
-    if user_id is not None:
-        logger.warning(
+    if user_id is not None:  # INFO: the caller tells the user (the CLI printed this line above its one-line error)
+        logger.info(
             "user_id=<%s>, session_id=<%s> | session not found for user", log_safe(user_id), log_safe(session_id)
         )
     return SessionNotFoundError("That session was not found.")
