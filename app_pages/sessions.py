@@ -49,10 +49,11 @@ CHAT_PAGE = "app_pages/chat.py"
 # The first draws single-series charts; the third marks the recorded cost among the what-if estimates.
 # One colour per series (models, users): twelve, so a deployment's models rarely share one (plotly
 # starts again after the last; with seven, the eighth model was drawn like the first). Each
-# stands out on both themes' backgrounds (tests/test_theme.py).
+# stands out on both themes' backgrounds (tests/test_theme.py). Neighbours differ in hue: the two
+# blues were first and second, and two models (or two users) side by side were told apart by shade.
 COLORS = [
-    "#3D79B3", "#6F95BD", "#CC7630", "#5B9A7D", "#9C6B98", "#C65D5D",
-    "#9D8735", "#2A9494", "#C0508F", "#6E8F3A", "#A0705A", "#7070C8",
+    "#3D79B3", "#CC7630", "#5B9A7D", "#9C6B98", "#C65D5D", "#9D8735",
+    "#2A9494", "#C0508F", "#6E8F3A", "#A0705A", "#7070C8", "#6F95BD",
 ]  # fmt: skip
 PAGE_KEY = "sc_page"
 CURSORS_KEY = "sc_page_cursors"  # page number -> the cursor it starts after (keyset paging)
@@ -561,6 +562,9 @@ def _dashboard_tab(scope_user: str | None, emails: dict[str, str | None]) -> Non
                     line_color="#C65D5D",
                     annotation_text=f"Daily budget {_cost(settings.daily_budget_usd)}",
                     annotation_position="top left",
+                    # on a label of its own: bars over the line hid the words behind them
+                    annotation_bgcolor="#C65D5D",
+                    annotation_font_color="#FFFFFF",
                 )
             fig_budget.update_yaxes(tickprefix="$", rangemode="tozero")
             fig_budget.update_traces(hovertemplate="%{x}<br>%{customdata[0]}%{customdata[1]}")
@@ -641,7 +645,7 @@ def _what_if_tab(scope_user: str | None) -> None:
             x=values,
             y=labels,
             orientation="h",
-            marker_color=[COLORS[2]] + [COLORS[0]] * len(data["model"]),
+            marker_color=[COLORS[1]] + [COLORS[0]] * len(data["model"]),
             text=shown_values,
             textposition="outside",
             cliponaxis=False,
@@ -657,7 +661,8 @@ def _what_if_tab(scope_user: str | None) -> None:
         note = shown.sentences[0]
     _chart_card(
         f"This period priced on other models · {usage_views.ESTIMATE_NOTE.lower()}",
-        _style(fig, x="Cost ($)", y="", height=max(240, 40 * len(labels))),
+        # room on the right for the longest bar's amount, written outside it (cut to "$1" on a phone)
+        _style(fig, x="Cost ($)", y="", height=max(240, 40 * len(labels))).update_layout(margin_r=80),
         shown.table,
         "what-if",
         note,

@@ -69,3 +69,19 @@ def test_every_chart_colour_stands_out_on_each_theme(kind: str) -> None:
     background = THEME[kind]["backgroundColor"]
     faint = [c for c in _chart_colors() if contrast(c, background) < 3]
     assert not faint, f"{faint} under 3:1 on {background}"
+
+
+def test_neighbouring_chart_colours_differ_in_hue() -> None:
+    """The first two colours were both blues (#3D79B3, #6F95BD): the two models (or users) a chart
+    most often has were told apart by shade only."""
+    import colorsys
+    import itertools
+
+    def hue(c: str) -> float:
+        r, g, b = (int(c[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        return colorsys.rgb_to_hls(r, g, b)[0] * 360
+
+    colours = _chart_colors()
+    for a, b in itertools.pairwise(colours[:6]):  # the series a chart most often has
+        gap = abs(hue(a) - hue(b))
+        assert min(gap, 360 - gap) >= 30, (a, b)

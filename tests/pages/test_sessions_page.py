@@ -603,6 +603,23 @@ def test_dashboard_without_a_daily_budget_draws_no_budget_line(env: Callable[...
     assert "No daily budget (DAILY_BUDGET_USD=0)." in texts(at) and "Daily budget per user" not in texts(at)
 
 
+def test_the_budget_lines_label_and_the_what_ifs_amounts_stay_readable(env: Callable[..., ChatService]) -> None:
+    """The "Daily budget $5.00" label was drawn without a background, hidden by the bars over the
+    line; the what-if's longest bar had its amount, written outside it, cut to "$1" on a phone."""
+    chat(env(DAILY_BUDGET_USD="5"), "Prepare me for the Acme QBR")
+    at = open_page(tab=DASHBOARD_TAB)
+    labels = [
+        a
+        for chart in at.get("plotly_chart")
+        for a in json.loads(chart.proto.spec)["layout"].get("annotations", [])
+        if str(a.get("text", "")).startswith("Daily budget")
+    ]
+    assert labels and all(a.get("bgcolor") and a.get("font", {}).get("color") for a in labels), labels
+    at = open_page(tab=WHAT_IF_TAB)
+    [what_if] = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "Cost ($)" in c.proto.spec]
+    assert what_if["data"][0]["textposition"] == "outside" and what_if["layout"]["margin"]["r"] >= 60
+
+
 def test_dashboard_empty_period_guides(env: Callable[..., ChatService]) -> None:
     env()
     at = open_page(tab=DASHBOARD_TAB)
