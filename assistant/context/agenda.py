@@ -323,7 +323,8 @@ def _markdown(meeting: Meeting, items: list[AgendaItem], tz: tzinfo, duration: i
     if notes:
         lines.append("")
         lines.append("**Your talking points (from your prep notes):**")
-        lines.extend(f"- **{n.topic}:** {_clip(n.response, 200)}" for n in notes)
+        # as typed, as in the items above (a note's "**Priya**" was bold here and asterisks there)
+        lines.extend(f"- **{literal(n.topic)}:** {literal(_clip(n.response, 200))}" for n in notes)
     return "\n".join(lines)
 
 

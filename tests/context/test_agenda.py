@@ -196,3 +196,16 @@ def test_attendees_named_last_name_first_read_as_one_person_each_in_the_agenda(d
     people = [Attendee(name="Müller, Jürgen", organizer=True), Attendee(name="Dubois, Élodie")]
     agenda = build_agenda(base.model_copy(update={"attendees": people}), prep_notes=[], budget=[], rocks=[], tz=UTC)
     assert "**Attendees:** Müller, Jürgen; Dubois, Élodie" in agenda.markdown
+
+
+def test_a_prep_note_reads_the_same_in_its_item_and_in_the_talking_points(data_dir: Path, engine: Engine) -> None:
+    """A note with **Priya** showed its asterisks in the item's Notes (as typed) and bold in the
+    talking points below; a topic with an asterisk broke the talking point's bold. Both are written
+    as typed now, as every other text of the agenda is."""
+    save_prep_response(
+        engine, user_id="alice", meeting_id="soon", topic="owner *EU*", response="**Priya** owns the fix", now=NOW
+    )
+    markdown = _agenda(data_dir, engine, "soon").markdown
+    typed = r"\*\*Priya\*\* owns the fix"
+    assert f"*Notes:* {typed}" in markdown, markdown
+    assert rf"- **owner \*EU\*:** {typed}" in markdown, markdown
