@@ -355,7 +355,9 @@ def _search_window(
         ).scalar_one()
     rate = (everyone - walked) / (walked - newer)  # candidates past the window per one of the older half
     estimate = [w + o * rate for w, o in zip(hit_sums(hits), hit_sums(older), strict=True)]
-    return page_ids, totals_of(estimate, scale=1.0)
+    about = totals_of(estimate, scale=1.0)
+    # rounded to three digits, a word nearly every session holds read "about 2,210" of 2,207 sessions
+    return page_ids, replace(about, sessions=min(about.sessions, everyone))
 
 
 def _walk(

@@ -216,3 +216,16 @@ def test_the_chat_sidebars_search_walks_the_users_sessions_as_the_sessions_page_
     assert 30 <= total <= 45  # 38 of hers hold it: estimated from her newest 12 (the window), not counted
     found, total = index.list_sessions(SessionQuery(user_id="bob", text="zq", limit=3))
     assert [m.id for m in found] == ["bob-0004"] and total == 1
+
+
+def test_a_search_nearly_every_session_matches_is_never_estimated_above_the_sessions_there_are(
+    query_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rounded to three digits, the estimate of a word in all of a user's 2,207 sessions read
+    "about 2,210" sessions, more than the unfiltered list's 2,207."""
+    insert_sessions(query_engine, _rows(1_007))
+    for i in range(1_007):
+        set_search_text(query_engine, f"alice-{i:04d}", "acme renewal")
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 10)
+    page = list_sessions(query_engine, SessionFilter(text="acme", limit=3))
+    assert page.totals.approximate and page.total_count == 1_007, page.total_count
