@@ -25,6 +25,7 @@ from assistant.models.offline.deciding import (
     detect_intents,
     note_text,
     refers_to_soonest,
+    save_command,
 )
 from assistant.models.offline.names import (
     AGENDA_TOOL,
@@ -321,11 +322,11 @@ _ASK_FOR_THE_NOTE = (
 def _meetings_answer(
     context: Context, intents: Intents, asked: dict[str, Any], data: dict[str, Any], summary: str, focus: Any
 ) -> tuple[list[str], dict[str, Any] | None]:
-    """The sections a meetings listing asked with ``asked`` (the tool's input) adds to the answer, and
-    the meeting the answer focuses on (``focus`` as it was, unless the listing names one)."""
+    """The sections a listing asked with ``asked`` adds to the answer, and the meeting in focus (or ``focus``)."""
     meetings, query = [m for m in data.get("meetings") or [] if isinstance(m, dict)], asked.get("query")
     days = int(asked["days_ahead"]) if isinstance(asked.get("days_ahead"), int) else 0
-    meetings, summary = _on_asked_day(context.user_text, data, meetings, summary, days)
+    said = save_command(context.user_text) if intents.save else context.user_text  # a note's days are its own
+    meetings, summary = _on_asked_day(said, data, meetings, summary, days)
     if not meetings:
         return [summary or "You have no meetings in that period."], focus
     if intents.agenda or intents.save:

@@ -295,7 +295,7 @@ def note_text(user_text: str) -> str:
     return _SAVE_PREFIX.sub("", user_text, count=1).strip()
 
 
-def _save_command(user_text: str) -> str:
+def save_command(user_text: str) -> str:
     """The command part of a save message ("Save a note for the board meeting: "), before the note."""
     match = _SAVE_PREFIX.match(user_text)
     return match.group(0) if match else ""
@@ -332,9 +332,11 @@ def plan_tool_calls(context: Context) -> list[ToolCall]:
         # A note names its meeting in the command ("Note for the Acme QBR: ..."), or anywhere in its
         # text, matched against the listed titles: "Remember that the Acme QBR must end with the
         # renewal signed" searched the meetings for "renewal signed" and saved nothing.
-        query = _meeting_query(_save_command(context.user_text) if saving else context.user_text)
+        query = _meeting_query(save_command(context.user_text) if saving else context.user_text)
         named = query is not None or saving
-        tool_input: dict[str, Any] = {"days_ahead": _days_ahead(context.user_text, named=named, today=context.today)}
+        # a day in the note ("... signed by Friday") is the note's, not a day asked about
+        asked = save_command(context.user_text) if saving else context.user_text
+        tool_input: dict[str, Any] = {"days_ahead": _days_ahead(asked, named=named, today=context.today)}
         if query:
             tool_input["query"] = query
         return tool_input
@@ -389,7 +391,7 @@ def _note_meeting(context: Context, prep_title: str) -> dict[str, Any] | None:
     A named meeting missing from the listings went to the meeting of the previous answer's prep
     questions: a note for the Globex QBR was saved on the leadership sync prepared just before.
     """
-    named = _meeting_query(_save_command(context.user_text))
+    named = _meeting_query(save_command(context.user_text))
     if named is None:
         return _known_meeting(context, context.user_text, prep_title)
     meeting = _known_meeting(context, named, strict=True)

@@ -768,3 +768,17 @@ def test_attendees_named_last_name_first_read_as_one_person_each(sqlite_engine: 
         if isinstance(e, TextDelta)
     )
     assert "- Attendees: Müller, Jürgen; Dubois, Élodie" in text, text
+
+
+@pytest.mark.parametrize("day", ["Sunday", "Saturday", "Friday"])
+def test_a_day_in_a_notes_text_is_not_looked_up(sqlite_engine: Any, day: str) -> None:
+    """ "Save a note for the Acme QBR: ... by Sunday" looked up the meetings of Sunday and answered
+    "No meetings on Sunday 13 December" above the saved note: the day was the note's, not a question."""
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", f"Save a note for the Acme QBR: get the renewal signed by {day}")
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert "Saved your note" in text and "No meetings" not in text and f"meetings on {day}" not in text, text
