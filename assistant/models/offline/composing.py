@@ -36,6 +36,7 @@ from assistant.models.offline.names import (
     SAVE_TOOL,
 )
 from assistant.models.offline.people_time import people_time
+from assistant.models.offline.questions import attendee_text, prep_questions
 from assistant.models.offline.reading import Context
 from assistant.tool_errors import readable_tool_error
 
@@ -146,27 +147,6 @@ def _meeting_line(meeting: dict[str, Any]) -> str:
     if extras:
         line += " · " + " · ".join(extras)
     return line
-
-
-def _prep_questions(meeting: dict[str, Any]) -> list[str]:
-    title = str(meeting.get("title", "this meeting"))
-    kind = str(meeting.get("type", "")).lower()
-    attendees = meeting.get("attendees")
-    first = f"What is the one outcome you need from {literal(title)}?"
-    if "customer" in kind or "client" in kind or "qbr" in title.lower():
-        second = "Which risks or open issues with the customer do you want to raise?"
-    elif "board" in kind or "board" in title.lower():
-        second = "Which numbers do you expect the board to challenge?"
-    elif "1:1" in title or "one-on-one" in kind:
-        second = "What feedback or support do you want to give?"
-    elif isinstance(attendees, list) and (
-        others := [a for a in attendees if not (isinstance(a, dict) and a.get("you"))]
-    ):
-        name = literal(_attendee(others[0]).split(" (")[0])
-        second = f"Is there anything you need from {name} before the meeting?"
-    else:
-        second = "Which decision should this meeting end with?"
-    return [first, second]
 
 
 def _label(item: dict[str, Any]) -> str:
@@ -451,8 +431,10 @@ def compose_answer(context: Context) -> str:
             lines = [title, "", summary or "No summary available.", *_render_generic(data)]
             sections.append("\n".join(lines + _demo_label(outcome.name, data)))
 
-    if focus is not None:
-        questions = _prep_questions(focus)
+    # a question a saved note answers is not asked again (the agenda's data holds the notes' topics)
+    answered = [str(n.get("topic", "")) for o in context.turn_outcomes if o.name == AGENDA_TOOL and o.data
+                for n in o.data.get("prep_notes") or [] if isinstance(n, dict)]  # fmt: skip
+    if focus is not None and (questions := prep_questions(focus, answered)):
         sections.append(
             f"**{PREP_QUESTIONS_HEADING} {literal(focus.get('title', 'this meeting'))}:**\n\n"
             + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, start=1))
@@ -475,15 +457,6 @@ def _notes_answer(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _attendee(attendee: Any) -> str:
-    if not isinstance(attendee, dict):
-        return str(attendee)
-    name = str(attendee.get("name") or attendee.get("email") or "someone")
-    extras = [str(attendee[key]) for key in ("role", "org") if attendee.get(key)]
-    extras += ["you"] if attendee.get("you") else []
-    return f"{name} ({', '.join(extras)})" if extras else name
-
-
 def _meeting_details(meeting: dict[str, Any]) -> str:
     lines = [f"**{literal(meeting.get('title', 'This meeting'))}** - {_format_time_range(meeting)}"]
     attendees = meeting.get("attendees")
@@ -492,7 +465,7 @@ def _meeting_details(meeting: dict[str, Any]) -> str:
         tail = f" and {more} more" if isinstance(more, int) and more > 0 else ""
         # "Müller, Jürgen" (Outlook's directory order) is one person: commas between people made two of each
         between = "; " if any("," in str(a.get("name", "")) for a in attendees if isinstance(a, dict)) else ", "
-        lines.append("- Attendees: " + between.join(literal(_attendee(a)) for a in attendees) + tail)
+        lines.append("- Attendees: " + between.join(literal(attendee_text(a)) for a in attendees) + tail)
     if meeting.get("location"):
         lines.append(f"- Location: {literal(meeting['location'])}")
     if meeting.get("description"):

@@ -782,3 +782,22 @@ def test_a_day_in_a_notes_text_is_not_looked_up(sqlite_engine: Any, day: str) ->
     events = service.run_turn(meta.id, "u1", f"Save a note for the Acme QBR: get the renewal signed by {day}")
     text = "".join(e.text for e in events if isinstance(e, TextDelta))
     assert "Saved your note" in text and "No meetings" not in text and f"meetings on {day}" not in text, text
+
+
+def test_a_prep_question_a_saved_note_answers_is_not_asked_again(sqlite_engine: Any) -> None:
+    """After the outcome was saved in reply to "What is the one outcome you need from …?", the next
+    agenda of the meeting asked that question again, as if nothing had been saved."""
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    sid = service.create_session("u1").id
+
+    def said(text: str) -> str:
+        return "".join(e.text for e in service.run_turn(sid, "u1", text) if isinstance(e, TextDelta))
+
+    assert "1. What is the one outcome you need from" in said("Prepare me for the Acme QBR")
+    assert "Saved your note" in said("the outcome is the EU expansion signed")
+    again = said("Draft the agenda for the Acme QBR")
+    # the answer is the agenda's "Your point" now, not a question
+    assert "1. What is the one outcome" not in again and "1. Which risks or open issues" in again, again
