@@ -7,6 +7,7 @@ slot locked), on SQLite, Postgres and S3 (moto), with a scripted strands model.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import queue
 import time
 from collections.abc import AsyncGenerator
@@ -136,14 +137,15 @@ def test_a_long_answer_keeps_its_question_shown_as_being_answered(
     monkeypatch.setattr("assistant.chat.runner.HEARTBEAT_SECONDS", 0.1)
     store = make_store()
     beats: list[str] = []
+    at: list[float] = []  # when each beat began
     writing: list[float] = []  # how long each beat took to write (S3 on moto: up to ~0.1 s under load)
     write = store.heartbeat_pending
 
     def counted(session_id: str, owner: str, now: Any) -> None:
         beats.append(session_id)
-        began = time.monotonic()
+        at.append(time.monotonic())
         write(session_id, owner, now)
-        writing.append(time.monotonic() - began)
+        writing.append(time.monotonic() - at[-1])
 
     monkeypatch.setattr(store, "heartbeat_pending", counted)
     runner = _runner(store_engine, store, SlowModel([Text("Starting to look... and more")], stall_s=0.3))
@@ -151,8 +153,12 @@ def test_a_long_answer_keeps_its_question_shown_as_being_answered(
     session_id, events, slot = _run(runner)
     took = time.monotonic() - began
     assert isinstance(events[-2], Done) and took > 0.5
-    # a beat every 0.1 s of the answer, the time spent writing them aside (the next waits for it)
-    assert (took - sum(writing)) / 0.1 / 2 <= len(beats) <= took / 0.1 + 1 and set(beats) == {session_id}
+    assert len(beats) >= 3 and len(beats) <= took / 0.1 + 1 and set(beats) == {session_id}
+    # never silent for as long as makes an answering process look gone (PENDING_STALE_AFTER is four
+    # beats), however loaded the machine: the count over the whole run (agent built, commit
+    # written, when no beat is due) made a loaded CI fail with 7 beats in 1.8 s
+    gaps = [later - earlier for earlier, later in itertools.pairwise(at)]
+    assert max(gaps) <= 4 * 0.1 + max(writing) + 0.2, gaps
     written = len(beats)
     time.sleep(0.3)
     assert len(beats) == written and not slot.lock.locked()  # the beats stopped with the answer
