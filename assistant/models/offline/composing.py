@@ -431,15 +431,19 @@ def compose_answer(context: Context) -> str:
             lines = [title, "", summary or "No summary available.", *_render_generic(data)]
             sections.append("\n".join(lines + _demo_label(outcome.name, data)))
 
-    # a question a saved note answers is not asked again (the agenda's data holds the notes' topics)
-    answered = [str(n.get("topic", "")) for o in context.turn_outcomes if o.name == AGENDA_TOOL and o.data
-                for n in o.data.get("prep_notes") or [] if isinstance(n, dict)]  # fmt: skip
-    if focus is not None and (questions := prep_questions(focus, answered)):
+    if focus is not None and (questions := prep_questions(focus, _answered_topics(context))):
         sections.append(
             f"**{PREP_QUESTIONS_HEADING} {literal(focus.get('title', 'this meeting'))}:**\n\n"
             + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, start=1))
         )
     return "\n\n".join(section.strip() for section in sections if section.strip())
+
+
+def _answered_topics(context: Context) -> list[str]:
+    """The topics of the notes saved for the meeting this turn's agenda drafted: a prep question one
+    of them answers is not asked again."""
+    agendas = [o.data for o in context.turn_outcomes if o.name == AGENDA_TOOL and o.data]
+    return [str(n.get("topic", "")) for data in agendas for n in data.get("prep_notes") or [] if isinstance(n, dict)]
 
 
 def _notes_answer(data: dict[str, Any]) -> str:
