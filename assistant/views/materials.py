@@ -30,6 +30,7 @@ from assistant.context.prep_notes import PrepResponse, list_prep_responses
 from assistant.context.related import with_related
 from assistant.context.type_overrides import overrides
 from assistant.context.user_data import agenda_context_for
+from assistant.dates import long_day
 from assistant.views.markdown import plain_text
 
 logger = logging.getLogger(__name__)
@@ -136,16 +137,16 @@ def when_text(materials: Materials) -> str:
     if meeting.all_day:
         last = (meeting.end.astimezone(materials.tz) - timedelta(microseconds=1)).date()
         if last > start.date():  # an offsite or a trip: its last day too, not only its first
-            return f"{start:%A} {start.day} {start:%B} to {last:%A} {last.day} {last:%B %Y} (all day)"
-        return f"{start:%A} {start.day} {start:%B %Y} (all day)"
+            return f"{long_day(start)} to {long_day(last)} {last:%Y} (all day)"
+        return f"{long_day(start)} {start:%Y} (all day)"
     end = meeting.end.astimezone(materials.tz)
     zone = start.tzname() or ""
     if end <= start:  # a deadline or a reminder: "14:00–14:00 (0 min)" said nothing more than "14:00"
-        return f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}" + (f" {zone}" if zone else "")
+        return f"{long_day(start)} {start:%Y}, {start:%H:%M}" + (f" {zone}" if zone else "")
     # past midnight (a call with another continent, a two-day workshop): the day it ends too
-    until = f"–{end:%H:%M}" if end.date() == start.date() else f" – {end:%A} {end.day} {end:%B}, {end:%H:%M}"
+    until = f"–{end:%H:%M}" if end.date() == start.date() else f" – {long_day(end)}, {end:%H:%M}"
     return (
-        f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}{until}"
+        f"{long_day(start)} {start:%Y}, {start:%H:%M}{until}"
         + (f" {zone}" if zone else "")
         + f" ({format_duration(meeting.duration_minutes)})"
     )

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from assistant.dates import short_day
 from assistant.db import sessions
 from assistant.inputs import clean_display_text
 from assistant.sessions.base import UNTITLED, SessionState
@@ -400,7 +401,7 @@ def prepared_meeting_label(title: str, start: datetime, zone: tzinfo) -> str:
         e.g. "1:1 with Marcus · Mon 7 Dec 2026" (the occurrences of a series differ by their day).
     """
     local = start.astimezone(zone)
-    return f"{title} · {local:%a} {local.day} {local:%b %Y}"
+    return f"{title} · {short_day(local)} {local:%Y}"
 
 
 def _round(value: float | None) -> float | None:
