@@ -278,7 +278,7 @@ def _rocks_section(stored: StoredContext | None, error: str | None) -> None:
             key=f"ctx-rocks-editor-{nonce}",
             num_rows="dynamic",
             hide_index=True,
-            column_order=[c for c in ROCK_COLUMNS if c != "summary"],  # kept as it came, out of the way
+            column_order=[c for c in ROCK_COLUMNS if c not in ("summary", "id")],  # kept as they came, unseen
             width="stretch",
             column_config={
                 "name": st.column_config.TextColumn(ROCK_HEADERS["name"], required=True, max_chars=200, width="medium"),

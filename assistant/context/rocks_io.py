@@ -36,7 +36,20 @@ LATEST = date(2100, 12, 31)
 RockStatus = Literal["on_track", "at_risk", "off_track"]  # the same as assistant.context.big_rocks.RockStatus
 STATUSES: tuple[str, ...] = get_args(RockStatus)
 STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
-COLUMNS = ("name", "owner", "status", "progress_pct", "next_milestone", "due_date", "target_date", "risks", "summary")
+COLUMNS = (
+    "name",
+    "owner",
+    "status",
+    "progress_pct",
+    "next_milestone",
+    "due_date",
+    "target_date",
+    "risks",
+    "summary",
+    "id",
+)
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""A rock id as the demo files write them (and :func:`slugify` makes them)."""
 # The page's headers for COLUMNS: a problem names the column as the table shows it ("column
 # Complete", not "column progress_pct").
 HEADERS = {
@@ -70,6 +83,9 @@ class RockRow(BaseModel):
         target_date: When the rock itself is due, if known; when not, its next milestone's date.
         risks: Open risks, one per entry.
         summary: What the rock is about (the demo file's summary), kept as it came.
+        id: The demo file's id of the rock, kept as it came (unseen): the demo calendar's
+            meetings name their rocks by it. "" for a rock the user added (its id is made from
+            its name).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -83,6 +99,7 @@ class RockRow(BaseModel):
     target_date: date | None = None
     risks: list[str] = Field(default_factory=list, max_length=MAX_RISKS)
     summary: str = Field(default="", max_length=SUMMARY_CHARS)
+    id: str = Field(default="", pattern=f"^(?:{_ID.pattern})?$")
 
     def to_editor(self) -> dict[str, Any]:
         """The row as the page's table holds it (risks as lines of one text cell)."""
@@ -96,6 +113,7 @@ class RockRow(BaseModel):
             "target_date": self.target_date,
             "risks": "\n".join(self.risks),
             "summary": self.summary,
+            "id": self.id,
         }
 
 
@@ -169,9 +187,10 @@ def validate_rock_rows(records: Sequence[Mapping[str, Any]]) -> list[RockRow]:
     problems: list[Problem] = []
     rows: list[RockRow] = []
     seen: dict[str, int] = {}
+    ids: set[str] = set()  # the unseen ids kept so far (a copied row does not keep its twin's)
     filled = 0
     for number, record in enumerate(records, start=1):
-        if all(is_blank(record.get(c)) for c in COLUMNS):
+        if all(is_blank(record.get(c)) for c in COLUMNS if c != "id"):  # the unseen id alone is no row
             continue
         filled += 1
         if filled > MAX_ROCKS:
@@ -214,6 +233,7 @@ def validate_rock_rows(records: Sequence[Mapping[str, Any]]) -> list[RockRow]:
                     target_date=target,
                     risks=risks,
                     summary=summary,
+                    id=_kept_id(record.get("id"), ids),
                 )
             )
     if problems:
@@ -221,6 +241,15 @@ def validate_rock_rows(records: Sequence[Mapping[str, Any]]) -> list[RockRow]:
     if not rows:
         raise ContextInputError.single("Add at least one rock before saving, or use Clear to go back to the demo data.")
     return rows
+
+
+def _kept_id(value: Any, ids: set[str]) -> str:
+    """A row's unseen id, kept when it is one and no earlier row has it ("" otherwise: made from the name)."""
+    text = "" if is_blank(value) else str(value)
+    if not _ID.fullmatch(text) or text in ids:
+        return ""
+    ids.add(text)
+    return text
 
 
 def big_rocks_of(rows: Sequence[RockRow], today: date) -> list[BigRock]:
@@ -234,10 +263,11 @@ def big_rocks_of(rows: Sequence[RockRow], today: date) -> list[BigRock]:
         today: The day that decides what is overdue.
 
     Returns:
-        The rocks, in order, ids made from the names.
+        The rocks, in order: a demo rock with the demo file's id, the others with ids made
+        from their names.
     """
 
-    taken: set[str] = set()
+    taken: set[str] = {r.id for r in rows if r.id}
     rocks = []
     for r in rows:
         milestones: list[Milestone] = []
@@ -248,7 +278,7 @@ def big_rocks_of(rows: Sequence[RockRow], today: date) -> list[BigRock]:
             summary = f"{summary} Next milestone: {r.next_milestone} (no due date).".strip()
         rocks.append(
             BigRock(
-                id=slugify(r.name, taken),
+                id=r.id or slugify(r.name, taken),
                 name=r.name,
                 owner=r.owner,
                 status=r.status,
@@ -291,6 +321,7 @@ def rows_of_rock_entries(entries: Sequence[RockEntry], today: date) -> list[Rock
                 target_date=rock.target_date,
                 risks=list(rock.risks)[:MAX_RISKS],
                 summary=rock.summary[:SUMMARY_CHARS],
+                id=rock.id if _ID.fullmatch(rock.id) else "",
             )
         )
     return rows

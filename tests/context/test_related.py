@@ -106,3 +106,15 @@ def test_an_owner_invited_by_address_only_relates_their_areas_and_rocks() -> Non
     initials = [Attendee(name="pr", email="pr@example.com")]
     plain = meeting("Budget review with Finance").model_copy(update={"attendees": initials})
     assert with_related(plain, BUDGET, ROCKS) is plain
+
+
+def test_a_named_rock_the_user_no_longer_has_is_left_out_and_matching_takes_over_when_none_is_left() -> None:
+    """A demo meeting naming a rock the user's own list does not hold printed "Meeting refers to
+    unknown big rock" in its materials and related nothing."""
+    both = meeting("Roadmap", related_rocks=["launch", "gone"], budget_areas=["marketing", "old-area"])
+    kept = with_related(both, BUDGET, ROCKS)
+    assert (kept.related_rocks, kept.budget_areas) == (["launch"], ["marketing"])
+    unknown = with_related(meeting("EU expansion review", related_rocks=["gone"]), BUDGET, ROCKS)
+    assert (unknown.related_rocks, unknown.budget_areas) == (["eu-expansion"], [])
+    nothing = with_related(meeting("Roadmap", budget_areas=["old-area"]), BUDGET, ROCKS)
+    assert (nothing.related_rocks, nothing.budget_areas) == ([], [])

@@ -184,3 +184,36 @@ def test_a_target_date_that_is_no_date_is_named_by_its_column() -> None:
     with pytest.raises(ContextInputError) as e:
         validate_rock_rows([rock(target_date="next spring")])
     assert [(p.row, p.column) for p in e.value.problems] == [(1, "Target")]  # its header on the page
+
+
+def test_the_demo_rocks_saved_as_the_users_own_are_still_the_rocks_the_demo_meetings_name() -> None:
+    """Load demo data, then Save: the ids were made from the names ("launch-platform-v3") while the
+    demo calendar's meetings name the demo's ("platform-v3"), and every demo agenda lost its big
+    rocks (the Board meeting's "Big rock off track: SOC 2 ..." went)."""
+    from assistant.context.demo_calendar import load_meetings
+    from assistant.context.related import with_related
+
+    demo = rocks_from_entries(read_rock_entries(ROOT / "data"), TODAY)
+    rows = rows_of_rock_entries(read_rock_entries(ROOT / "data"), TODAY)
+    saved = big_rocks_of(validate_rock_rows([r.to_editor() for r in rows]), TODAY)
+    assert [r.id for r in saved] == [r.id for r in demo]
+    meetings = load_meetings(ROOT / "data", datetime(2026, 3, 10, 9, 0).astimezone())
+    assert any(m.related_rocks for m in meetings)
+    for m in meetings:
+        assert with_related(m, [], saved).related_rocks == with_related(m, [], demo).related_rocks, m.title
+
+
+def test_a_rows_unseen_id_is_kept_once_and_only_when_it_is_an_id() -> None:
+    rows = validate_rock_rows(
+        [
+            rock(id="platform-v3"),
+            rock(name="Platform v3 (copy)", id="platform-v3"),  # a row copied with its unseen id
+            rock(name="EU expansion", id="<b>x</b>"),
+            rock(name="Hiring", id=NAN),  # a row added in the table
+        ]
+    )
+    assert [r.id for r in rows] == ["platform-v3", "", "", ""]
+    assert [r.id for r in big_rocks_of(rows, TODAY)] == ["platform-v3", "platform-v3-copy", "eu-expansion", "hiring"]
+    # a row whose cells were all cleared is no row, although its unseen id stays behind
+    cleared = {key: None for key in rock()} | {"id": "platform-v3"}
+    assert validate_rock_rows([cleared, rock(name="Hiring")])[0].name == "Hiring"
