@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 from streamlit import runtime
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -39,7 +40,8 @@ from assistant.config import get_settings
 from assistant.context.calendar import CalendarStorageError
 from assistant.context.meetings import Meeting
 from assistant.context.prep_queue import prep_prompt
-from assistant.factory import get_chat_service
+from assistant.context.prep_sessions import sessions_by_meeting
+from assistant.factory import get_calendar_service, get_chat_service
 from assistant.inputs import log_safe, validate_session_id
 from assistant.sessions.base import (
     UNTITLED,
@@ -191,7 +193,17 @@ def _queue_send(session_id: str | None, text: str) -> None:
 
 
 def _prepare_meeting(meeting: Meeting, when: str) -> None:
-    # a new prep session bound to the meeting (from the Prep queue)
+    # A new prep session bound to the meeting (from the Prep queue). One the meeting already has is
+    # opened instead: a card drawn before it was started (another tab, a page left open) still
+    # offered Prepare, and a click made a second, identical session (Resume prep reopened the latest).
+    try:
+        started = sessions_by_meeting(get_calendar_service(settings).engine, user_id, [meeting.id]).get(meeting.id)
+    except SQLAlchemyError:  # the send that follows says the database cannot be reached
+        started = None
+    if started is not None:
+        _open(started)
+        _flash("success", "This meeting was already being prepared: here is the prep session you started earlier.")
+        return
     _open(None)
     st.session_state[PENDING] = {"session_id": None, "text": prep_prompt(meeting, when), "meeting_id": meeting.id}
 

@@ -634,6 +634,20 @@ def test_a_started_prep_without_notes_does_not_read_nothing_prepared(make_app: C
     assert text.count("Nothing prepared yet") == len(unstarted), text
 
 
+def test_prepare_in_a_second_tab_opens_the_prep_session_the_first_tab_started(make_app: Callable[..., AppTest]) -> None:
+    """A card drawn before its meeting was prepared (another tab, or a page left open) still offered
+    Prepare: a click made a second, identical prep session, and Resume prep reopened only the latest."""
+    first, second = make_app(), make_app()
+    _button(first, "prep-start-0").click().run()
+    assert not first.exception, first.exception
+    started = first.query_params["session"]
+    _button(second, "prep-start-0").click().run()
+    assert not second.exception, second.exception
+    assert second.query_params["session"] == started
+    assert [s.id for s in _service().list_sessions(USER)[0]] == [started]
+    assert "here is the prep session you started earlier" in _texts(second), _texts(second)
+
+
 def test_a_prepare_refused_by_the_rate_limit_still_prepares_its_meeting_when_sent_again(
     make_app: Callable[..., AppTest],
 ) -> None:
