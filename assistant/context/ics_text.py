@@ -6,6 +6,7 @@ unparseable) is refused here with a message that says what to export instead; no
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 import threading
@@ -42,8 +43,12 @@ def _mb(max_bytes: int) -> str:
     return f"{max_bytes / 1_000_000:g} MB"
 
 
+_NOT_TEXT = "This file is not text, so it is not an iCalendar (.ics) file; export the calendar as .ics and try again."
+
+
 def _decode(data: bytes) -> str:
-    """The calendar's text: UTF-8 (with or without a BOM), else Windows-1252 (old Outlook exports)."""
+    """The calendar's text: UTF-8 (with or without a BOM), else Windows-1252 (old Outlook exports).
+    (UTF-16, which starts with its byte-order mark, is read by :func:`checked_text`.)"""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -63,11 +68,15 @@ def checked_text(data: bytes, max_bytes: int | None = None) -> str:
         )
     if not data.strip():
         raise CalendarInputError("The calendar file is empty; export the calendar as .ics again and upload that file.")
-    if b"\x00" in data[:4096]:
-        raise CalendarInputError(
-            "This file is not text, so it is not an iCalendar (.ics) file; export the calendar as .ics and try again."
-        )
-    text = _decode(data)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows' "Unicode" text
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise CalendarInputError(_NOT_TEXT) from None
+    elif b"\x00" in data[:4096]:
+        raise CalendarInputError(_NOT_TEXT)
+    else:
+        text = _decode(data)
     is_calendar = text.lstrip().upper().startswith("BEGIN:VCALENDAR")
     # A calendar's own events may hold HTML near its top (Outlook's X-ALT-DESC, Google's
     # <html-blob> descriptions): only what does not start as a calendar is looked at for a page.

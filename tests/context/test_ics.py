@@ -400,6 +400,20 @@ def test_what_is_not_a_usable_calendar_says_why(data: bytes, words: str) -> None
         check_ics(data, CAP)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_calendar_saved_as_utf16_with_its_byte_order_mark_is_read(encoding: str) -> None:
+    """Windows' "Unicode" text (UTF-16 with a byte-order mark) was refused as "not text"."""
+    text = one_event("UID:u@x\nDTSTART:20250402T100000Z\nSUMMARY:Revue budgétaire ✓").decode()
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data  # the big-endian mark ("utf-16" writes the little-endian one itself)
+    assert check_ics(data, CAP) == 1
+    [meeting] = parse_ics(data, datetime(2025, 4, 1, tzinfo=UTC), datetime(2025, 4, 3, tzinfo=UTC), UTC)
+    assert meeting.title == "Revue budgétaire ✓"
+    with pytest.raises(CalendarInputError, match="not text"):  # a mark, then bytes that are no UTF-16
+        check_ics(b"\xff\xfe" + b"\x00\xd8" * 10, CAP)
+
+
 @pytest.mark.parametrize("keep", [60, 0.5, -20])
 def test_a_file_cut_short_says_so_in_plain_words(keep: float) -> None:
     data = read("google_export.ics")
