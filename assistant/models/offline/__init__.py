@@ -29,7 +29,7 @@ ever called):
   2 for tomorrow, 14 for next week, 30 for a month, 7 for a week, else 30 when a meeting is
   named and 7 when none is. Skipped when the agenda or save rule already covers the request.
   An answer about a date, today, tomorrow or a weekday lists that day's meetings only, one
-  about next week that week's (Monday to Sunday).
+  about this week those up to Sunday, one about next week that week's (Monday to Sunday).
 - **read notes back** ("what did I note", "my notes", "notes have I saved") ->
   ``generate_meeting_agenda(meeting_id)`` for the meeting named, found as for the agenda; the
   answer lists that meeting's saved notes (``prep_notes``), or says it has none.

@@ -16,6 +16,7 @@ from assistant.models.offline.days import (
     named_month,
     next_week,
     out_of_reach,
+    this_week,
     times_in,
 )
 from assistant.models.offline.deciding import (
@@ -106,21 +107,26 @@ def _asked_day(user_text: str, data: dict[str, Any]) -> tuple[str, date] | None:
     return "on", today + timedelta(days=(WEEKDAYS.index(weekdays[-1]) - today.weekday()) % 7)
 
 
+def _week_asked(user_text: str) -> str | None:
+    lowered = user_text.lower()
+    return "next week" if "next week" in lowered else "this week" if "this week" in lowered else None
+
+
 def _on_asked_day(
     user_text: str, data: dict[str, Any], meetings: list[dict[str, Any]], summary: str, days: int
 ) -> tuple[list[dict[str, Any]], str]:
     """The meetings and summary for the day asked about ("today", "tomorrow", a weekday), the month
-    ("in May") or next week, else as they are; only the first of them for "my next meeting"; none,
-    saying so, for a day or month past the ``days`` the calendar was read.
+    ("in May"), this week (to Sunday) or next week, else as they are; only the first of them for
+    "my next meeting"; none, saying so, for a day or month past the ``days`` the calendar was read.
 
     The tool lists the next 24 or 48 hours; an answer about tomorrow keeps tomorrow's meetings.
     """
     asked, today, period, when = _asked_day(user_text, data), _tool_today(data), None, ""
     if asked is None and today is not None and (period := named_month(user_text.lower(), today)) is not None:
         when = f"in {period[0]:%B %Y}"
-    elif asked is None and today is not None and "next week" in user_text.lower():
-        period = next_week(today)
-        when = f"next week, {short_day(period[0])} to {short_day(period[1])}"
+    elif asked is None and today is not None and (week := _week_asked(user_text)) is not None:
+        period = next_week(today) if week == "next week" else this_week(today)
+        when = f"{week}, {short_day(period[0])} to {short_day(period[1])}"
     first_asked = asked[1] if asked else period[0] if period else None
     if today is not None and first_asked is not None and (far := out_of_reach(first_asked, today, days)):
         return [], far

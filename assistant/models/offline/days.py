@@ -72,6 +72,13 @@ def days_of(meeting: dict[str, Any]) -> list[date]:
     return [start.date() + timedelta(days=n) for n in range((last - start.date()).days + 1)]
 
 
+def this_week(today: date) -> tuple[date, date]:
+    """``today`` and the Sunday that ends its week (Monday to Sunday); on a weekend the Sunday
+    that ends the coming week, which is the one a weekend's "this week" is about."""
+    sunday = today + timedelta(days=6 - today.weekday())
+    return today, sunday + timedelta(days=7) if today.weekday() >= 5 else sunday
+
+
 def next_week(today: date) -> tuple[date, date]:
     """Monday and Sunday of the week after ``today``'s (on a weekend: the coming one)."""
     monday = today + timedelta(days=7 - today.weekday())

@@ -18,6 +18,7 @@ from assistant.models.offline.days import (
     WEEKDAYS,
     named_date,
     named_month,
+    this_week,
     without_days,
 )
 from assistant.models.offline.names import (
@@ -215,6 +216,8 @@ def _days_ahead(user_text: str, named: bool = False, today: date | None = None) 
         return 2
     if "next week" in lowered:
         return 14
+    if "this week" in lowered:  # to its Sunday (a weekend's: the coming week's)
+        return (this_week(today)[1] - today).days + 1
     if "month" in lowered:
         return 30
     if "week" in lowered:

@@ -438,7 +438,8 @@ def test_a_meetings_listing_names_the_zone_its_times_are_in(sqlite_engine: Any) 
         started = service.start_turn("u1", "What meetings do I have this week?", tz=ZoneInfo(zone))
         text = "".join(e.text for e in started.events if isinstance(e, TextDelta))
         assert told in text, text
-        assert "1 meeting in the next 7 days (times in " + ("NZDT)" if "Auckland" in zone else "UTC+08)") in text, text
+        zone_told = "NZDT)" if "Auckland" in zone else "UTC+08)"  # asked on a Sunday: the coming week's
+        assert "1 meeting this week, Sun 6 Dec to Sun 13 Dec (times in " + zone_told in text, text
 
 
 @pytest.mark.parametrize(
@@ -547,6 +548,26 @@ def test_next_week_lists_next_weeks_meetings_not_this_weeks(sqlite_engine: Any) 
         assert title in text
     for title in ("Weekly Leadership Team Sync", "1:1 with Marcus", "Q3 Budget Review"):
         assert title not in text
+
+
+def test_this_week_lists_the_meetings_up_to_sunday_not_next_weeks(sqlite_engine: Any) -> None:
+    """The app's own starter "What meetings do I have this week?", asked on a Thursday, listed the next
+    7 days: next Monday's to Wednesday's meetings too ("5 meetings in the next 7 days")."""
+    from datetime import UTC, datetime
+
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    thursday = datetime(2026, 12, 10, 7, 0, tzinfo=UTC)
+    service = make_service(sqlite_engine, clock=lambda: thursday)
+    meta = service.create_session("u1")
+    asked = "What meetings do I have this week?"
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+
+    assert "2 meetings this week, Thu 10 Dec to Sun 13 Dec" in text, text
+    assert "Weekly Leadership Team Sync" in text and "1:1 with Marcus" in text
+    for title in ("Acme Corp", "Engineering Hiring Review", "Q3 Budget Review"):  # Monday to Wednesday's
+        assert title not in text, text
 
 
 def _one_turn_and_saved_notes(sqlite_engine: Any, asked: str) -> tuple[Any, list[str]]:
