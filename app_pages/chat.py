@@ -286,9 +286,7 @@ def _ask_delete(session_id: str | None) -> None:
 
 
 def _delete(session_id: str) -> None:
-    if _answering_here(session_id):
-        service.stop(session_id)  # this tab's answer for it: gone with the session, no need to finish it
-    try:
+    try:  # an answer being written for it (this tab's or another's) is stopped: it goes with the session
         service.delete(session_id, user_id)
     except SessionError as e:
         _flash("error", str(e))

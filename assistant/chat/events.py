@@ -108,6 +108,12 @@ class LimitExceededError(Exception):
         self.reason = reason or message
 
 
+BUSY_CHANGE_MESSAGE = (
+    "An answer for this session is still being written, in another tab or window. "
+    "Try again once it is done, or stop it there."
+)
+
+
 class SessionBusyError(Exception):
     """Another answer for this session is still being written."""
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from assistant.chat.bridge import LoopBridge
 from assistant.chat.display import DEFAULT_TITLE, derive_title
-from assistant.chat.events import ChatEvent, SessionBusyError, StartedTurn
+from assistant.chat.events import BUSY_CHANGE_MESSAGE, ChatEvent, SessionBusyError, StartedTurn
 from assistant.chat.limits import RATE_WINDOW, admit, message_to_send, price_of, refuse_over_limits
 from assistant.chat.model_choice import ModelOffer
 from assistant.chat.pending import as_shown, new_owner
@@ -47,10 +47,6 @@ logger = logging.getLogger(__name__)
 
 AGENT_CACHE_SIZE = 64
 BUSY_CHANGE_WAIT_S = 1.5  # a rename or complete waits this long for another tab's answer, then is refused
-BUSY_CHANGE_MESSAGE = (
-    "An answer for this session is still being written, in another tab or window. "
-    "Try again once it is done, or stop it there."
-)
 
 
 class ChatService:
@@ -212,7 +208,11 @@ class ChatService:
         return meta
 
     def delete(self, session_id: str, user_id: str) -> None:
-        """Delete a session and its transcript."""
+        """Delete a session and its transcript; an answer this process writes for it (another tab's
+        too) is stopped first: it went on to its end, its model calls spent, then was thrown away."""
+        slot = self._slots.get(session_id)
+        if slot is not None and slot.user_id == user_id and self.stop(session_id):
+            self.wait_idle(session_id, timeout=10.0, user_id=user_id)
         self.store.delete(session_id, user_id)
         self._slots.evict(session_id)
 

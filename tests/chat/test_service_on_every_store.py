@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -251,6 +252,36 @@ def test_a_session_deleted_while_it_answers_keeps_no_question(store_engine, make
         calls = conn.execute(sa.select(sa.func.count()).select_from(db.usage)).scalar_one()
     assert kept == []
     assert calls >= 1, "the model call was made: it stays in the ledger"
+
+
+def test_deleting_a_session_in_another_tab_stops_the_answer_being_written_for_it(store_engine, make_store) -> None:
+    """Deleted from a second tab while the first one's answer was written: the answer went on to its
+    end (its model calls spent, counted against the budget) and was then thrown away."""
+    holder: dict[str, Any] = {}
+
+    def delete_in_another_tab() -> None:
+        other_tab = threading.Thread(target=lambda: holder.update(deleted=service.delete(meta.id, "u1") or True))
+        other_tab.start()
+        holder["tab"] = other_tab
+        slot = service._slots.get(meta.id)
+        for _ in range(200):  # until that tab's delete has asked this answer to stop
+            if slot is None or slot.stop_requested:
+                break
+            time.sleep(0.01)
+
+    steps = [ToolCall("get_upcoming_meetings", {"days_ahead": 7}, then=delete_in_another_tab)]
+    steps += [ToolCall("get_big_rocks_status", {}), ToolCall("get_budget_context", {}), Text("Here is all of it.")]
+    model = ScriptedModel(steps)
+    service = _service(store_engine, make_store, model)
+    meta = service.create_session("u1")
+    events = service.run_turn(meta.id, "u1", QUESTION)
+    holder["tab"].join(timeout=15)
+    assert holder.get("deleted"), "the other tab's delete went through"
+    assert model.index == 1, "the model was asked again after the session was deleted"
+    assert not isinstance(events[-1], ErrorEvent), events[-1]
+    assert service.list_sessions("u1")[0] == []
+    with store_engine.connect() as conn:
+        assert conn.execute(sa.select(db.pending_turns.c.text)).scalars().all() == []
 
 
 def test_a_thumb_on_an_earlier_answer_while_the_next_is_written_keeps_both(store_engine, make_store) -> None:
