@@ -132,6 +132,13 @@ class Intents:
         return self.meetings or self.agenda or self.save or self.budget or self.rocks
 
 
+_ACKNOWLEDGEMENT = re.compile(
+    r"(?:(?:ok(?:ay)?|thanks?|thank you|thx|ty|cheers|great|cool|nice|perfect|awesome|got it|sounds good|"
+    r"noted|will do|hi|hello|bye|so much|very much|a lot)\b|[\s!.,;:)(-]|[\U0001F300-\U0001FAFF\u2600-\u27BF])+"
+)
+"""A reply that only thanks or acknowledges ("thanks", "ok, great", "👍"): no answer to a prep question."""
+
+
 def _asked_prep_question(previous_answer: str) -> bool:
     return PREP_QUESTIONS_HEADING in previous_answer and "?" in previous_answer
 
@@ -164,6 +171,7 @@ def detect_intents(context: Context) -> Intents:
         not (agenda or budget or rocks or save or meetings)
         and lowered
         and not lowered.rstrip().endswith("?")
+        and not _ACKNOWLEDGEMENT.fullmatch(lowered.strip())
         and _asked_prep_question(context.previous_answer)
     ):
         save = True

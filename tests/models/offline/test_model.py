@@ -822,3 +822,30 @@ def test_a_prep_question_a_saved_note_answers_is_not_asked_again(sqlite_engine: 
     again = said("Draft the agenda for the Acme QBR")
     # the answer is the agenda's "Your point" now, not a question
     assert "1. What is the one outcome" not in again and "1. Which risks or open issues" in again, again
+
+
+@pytest.mark.parametrize("reply", ["thanks", "Thank you!", "ok, great", "👍", "Sounds good."])
+def test_a_thanks_after_the_prep_questions_is_not_saved_as_an_answer(sqlite_engine: Any, reply: str) -> None:
+    """After "Prepare me for the Q3 Budget Review", "thanks" was saved as the answer to the last prep
+    question ("Saved your note on 'Is there anything you need from Marcus Chen …'"), and the Prep
+    queue and the agenda then showed it as a prep note."""
+    from sqlalchemy import select
+
+    from assistant import db
+    from assistant.chat.events import TextDelta
+    from tests.fixtures.chat import make_service
+
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    service.run_turn(meta.id, "u1", "Prepare me for the Q3 Budget Review")
+    text = "".join(e.text for e in service.run_turn(meta.id, "u1", reply) if isinstance(e, TextDelta))
+    with sqlite_engine.connect() as conn:
+        notes = list(conn.execute(select(db.prep_responses.c.response)).scalars())
+    assert "Saved your note" not in text and notes == [], (text, notes)
+    # a real answer to the questions is still saved
+    again = service.create_session("u1")
+    service.run_turn(again.id, "u1", "Prepare me for the Q3 Budget Review")
+    answer = "".join(
+        e.text for e in service.run_turn(again.id, "u1", "Sign-off on the Q4 hiring plan") if isinstance(e, TextDelta)
+    )
+    assert "Saved your note" in answer, answer
