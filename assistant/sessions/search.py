@@ -118,13 +118,20 @@ def search_term(text: str | None) -> str:
     return " ".join(strip_control_chars(text).replace("\u200b", "").split()) if text else ""
 
 
+_EDGE_PUNCTUATION = "?!.,;:()[]{}<>*-\u2013\u2014\u2026"
+"""A sentence's punctuation around a word typed ("budget?", "(budget)", "budg*"), not the word's.
+Apostrophes stay: ``'budget'`` finds the title quoting it (any apostrophe matching any)."""
+
+
 def search_words(text: str | None) -> list[str]:
     """The words and phrases a session must all contain, lower-cased, in the order typed.
 
     Text between two double quotes (straight or curly) is one phrase; an unmatched quote is
     dropped where it stands (``o"r`` is the word "or", not the letters "o" and "r", which
-    every session holds). Text with no word left (``"``, ``""``) is one word as typed: a
-    lone quote is searched for, never read as no search (which listed every session).
+    every session holds). Punctuation at the edges of a word outside quotes is dropped
+    ("budget?", "(budget)", "budg*" search "budget" and "budg"; "1:1" and "C++" stay). Text
+    with no word left (``"``, ``""``, ``?``) is one word as typed: a lone quote is searched
+    for, never read as no search (which listed every session).
     A repeated word, or a word inside another one ("budg" with "budget": a session
     with the longer one has the shorter one too), is searched once. Only the first
     :data:`MAX_SEARCH_WORDS` are kept.
@@ -141,7 +148,8 @@ def search_words(text: str | None) -> list[str]:
         if i % 2:  # inside a pair of quotes
             parts.append(" ".join(piece.split()))
         else:
-            parts.extend(piece.translate({ord(q): None for q in _DOUBLE_QUOTES}).split())
+            unquoted = piece.translate({ord(q): None for q in _DOUBLE_QUOTES}).split()
+            parts.extend(word for w in unquoted if (word := w.strip(_EDGE_PUNCTUATION)))
     if cleaned and not any(parts):
         parts = [cleaned]
     straight = {ord(a): "'" for a in APOSTROPHES}  # any apostrophe matches any

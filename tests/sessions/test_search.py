@@ -49,6 +49,11 @@ def test_the_search_text_is_cleaned_of_what_the_index_never_holds(typed: str | N
         ('""', ['""']),
         ("budget BUDGET budg", ["budget"]),  # repeated, or inside another word: searched once
         ("what's what\u2019s", ["what's"]),  # any apostrophe is the same word
+        # punctuation at a word's edges is a sentence's, not the word's ("budget?" found nothing)
+        ("budget? (budget) budg*", ["budget"]),
+        ("Acme, QBR. [board] 1:1 C++ $40M", ["acme", "qbr", "board", "1:1", "c++", "$40m"]),
+        ("'; DROP TABLE sessions;--", ["'", "drop", "table", "sessions"]),  # an apostrophe stays
+        ("?", ["?"]),  # nothing but punctuation: searched as typed, never no search
         ("", []),
     ],
 )
