@@ -196,13 +196,16 @@ def _max_cost(conn: sa.Connection, since: datetime, until: datetime, user_id: st
 
 
 def _value_at(bins: Sequence[_Bin], index: int) -> float:
-    """The ``index``-th smallest cost (0-based), its bin's sessions placed evenly inside the bin."""
+    """The ``index``-th smallest cost (0-based), its bin's sessions placed evenly inside the bin; in
+    the top bin, whose high edge is the exact maximum, the last of them at it (the only session of
+    $5.51 was told "median $5.50" beside "max $5.51")."""
     start = 0
     for b in bins:
         if index < start + b.count:
             if b.high == b.low:
                 return b.low
-            return b.low + (b.high - b.low) * (index - start + 0.5) / b.count
+            placed = index - start + (1.0 if b is bins[-1] else 0.5)
+            return b.low + (b.high - b.low) * placed / b.count
         start += b.count
     return bins[-1].high
 

@@ -162,3 +162,25 @@ def test_a_period_of_free_sessions_shows_zero_not_a_tiny_cost(query_engine: Engi
     dist = session_cost_distribution(query_engine, since=T0 - timedelta(days=10), until=T0, user_id=None)
     assert dist.sessions == 30
     assert (dist.p50_usd, dist.p90_usd, dist.max_usd, dist.mean_usd) == (0.0, 0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("costs", [[5.51168], [0.2, 5.51168], [0.0123, 0.0124, 0.0125]])
+def test_no_percentile_is_told_below_the_most_expensive_session_when_it_is_that_session(
+    query_engine: Engine, costs: list[float]
+) -> None:
+    """One session of $5.51168: "Median $5.50 · p90 $5.50 · max $5.51" (the histogram put the only
+    session in the middle of its bucket, below the exact maximum beside it)."""
+    rows = _random_sessions(len(costs))
+    for r, cost in zip(rows, costs, strict=True):
+        r.update(cost_usd=cost, cost_unknown=False, user_id="alice")
+    insert_sessions(query_engine, rows)
+    since, until = T0 - timedelta(days=10), T0  # whole UTC days: the histogram
+    dist = session_cost_distribution(query_engine, since=since, until=until, user_id=None)
+    with query_engine.connect() as conn:
+        exact = session_costs._exact(conn, since=since, until=until, user_id=None)
+    assert dist.max_usd == exact.max_usd == max(costs)
+    assert dist.p90_usd is not None and dist.p50_usd is not None
+    assert dist.p50_usd <= dist.p90_usd <= dist.max_usd
+    if len(costs) == 1:
+        assert dist.p50_usd == dist.p90_usd == dist.max_usd
+    assert dist.p90_usd == pytest.approx(exact.p90_usd, rel=0.05)
