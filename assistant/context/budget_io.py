@@ -42,7 +42,7 @@ from assistant.context.budget_columns import (
     header_index,
     match_header,
 )
-from assistant.context.budget_sheets import MAX_ROWS, workbook_rows
+from assistant.context.budget_sheets import MAX_ROWS, workbook_sheet
 from assistant.context.row_checks import (
     FORMULA,
     ContextInputError,
@@ -383,11 +383,13 @@ def read_budget_xlsx(data: bytes) -> BudgetUpload:
         )
     if not data.startswith(_ZIP_MAGIC):
         raise ContextInputError.single("This is not an Excel .xlsx workbook; upload an .xlsx file or a CSV.")
-    numbered = workbook_rows(data)
+    numbered, formatted_in = workbook_sheet(data)
     if not numbered:
         raise ContextInputError.single("The first sheet is empty; download the template and fill it in.")
     columns, records = _header_and_rows(numbered)
-    rows = budget_rows(records, columns.positions, scales=columns.scales, currency=columns.currency)
+    # the header's currency ("Budget (EUR)"), else the one the amounts are formatted in (#,##0 [$€-407])
+    currency = columns.currency or formatted_in
+    rows = budget_rows(records, columns.positions, scales=columns.scales, currency=currency)
     logger.info("rows=<%s>, ignored_columns=<%s>, format=<xlsx> | budget file parsed", len(rows), len(columns.ignored))
     return BudgetUpload(rows, columns)
 

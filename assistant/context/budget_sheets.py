@@ -17,11 +17,13 @@ from __future__ import annotations
 import io
 import logging
 import posixpath
+import re
 import zipfile
 from typing import Any
 
 from defusedxml import ElementTree
 
+from assistant.context.amounts import CURRENCY_CODES
 from assistant.context.budget_columns import header_index
 from assistant.context.row_checks import UNCALCULATED, ContextInputError, is_blank
 
@@ -40,6 +42,11 @@ _DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, SyntaxE
 
 
 def workbook_rows(data: bytes) -> list[tuple[int, list[Any]]]:
+    """The budget sheet's non-blank rows (:func:`workbook_sheet`, without its currency)."""
+    return workbook_sheet(data)[0]
+
+
+def workbook_sheet(data: bytes) -> tuple[list[tuple[int, list[Any]]], str | None]:
     """The budget sheet's non-blank rows as ``(row number, values)``: the first sheet whose header
     names the budget's columns, else the first sheet (its header's problems named later).
 
@@ -47,7 +54,8 @@ def workbook_rows(data: bytes) -> list[tuple[int, list[Any]]]:
         data: An .xlsx file (a zip).
 
     Returns:
-        The rows, numbered as the sheet shows them.
+        The rows, numbered as the sheet shows them, and the currency its numbers are formatted in
+        (``#,##0 [$€-407]``: EUR), if they are in one.
 
     Raises:
         ContextInputError: The workbook unpacks too large, is damaged, has no sheet, or its sheet
@@ -63,13 +71,15 @@ def workbook_rows(data: bytes) -> list[tuple[int, list[Any]]]:
     try:
         if not values.worksheets:
             raise ContextInputError.single("The workbook has no sheet; download the template and fill it in.")
-        first: list[tuple[int, list[Any]]] | None = None
+        first: tuple[list[tuple[int, list[Any]]], str | None] | None = None
         for sheet, formula_sheet in zip(values.worksheets[:MAX_SHEETS], formulas.worksheets, strict=False):
-            numbered = _sheet_rows(sheet, formula_sheet, placeholders=placeholders)
-            first = numbered if first is None else first
+            signs: set[str] = set()
+            numbered = _sheet_rows(sheet, formula_sheet, placeholders=placeholders, signs=signs)
+            found = (numbered, CURRENCY_CODES[signs.pop()] if len(signs) == 1 else None)
+            first = found if first is None else first
             if header_index(numbered) is not None:
-                return numbered
-        return first or []
+                return found
+        return first or ([], None)
     except ContextInputError:
         raise
     except _DAMAGED as e:
@@ -151,11 +161,24 @@ def _check_sheets_without_size(archive: zipfile.ZipFile) -> None:
 _TOO_LONG = f"The sheet runs past row {MAX_SHEET_ROWS:,}; delete the empty rows below the budget and save it again."
 
 
-def _sheet_rows(values: Any, formulas: Any, *, placeholders: bool = False) -> list[tuple[int, list[Any]]]:
+_LOCALE_TAG = re.compile(r"\[\$([^\-\]]*)[^\]]*\]")
+"""Excel's ``[$€-407]`` (a currency sign and a locale) or ``[$-409]`` (a locale alone) in a number format."""
+
+
+def _format_signs(number_format: str) -> set[str]:
+    """The currency signs a number format writes (``#,##0 [$€-407]``, ``"£"#,##0``, ``$#,##0.00``)."""
+    tagged = {m.group(1) for m in _LOCALE_TAG.finditer(number_format)}
+    return {c for c in "".join(tagged) + _LOCALE_TAG.sub("", number_format) if c in CURRENCY_CODES}
+
+
+def _sheet_rows(
+    values: Any, formulas: Any, *, placeholders: bool = False, signs: set[str] | None = None
+) -> list[tuple[int, list[Any]]]:
     """A sheet's non-blank rows as ``(row number, values)``, read from the sheet opened twice: for
     the values the spreadsheet saved (``values``) and for its formulas (``formulas``). A formula's
     cell is its saved value; without one, or when the saved values are ``placeholders`` (the
-    workbook recalculates on open), it is UNCALCULATED.
+    workbook recalculates on open), it is UNCALCULATED. The currency signs the numbers' formats
+    write are added to ``signs``.
 
     Raises:
         ContextInputError: The sheet runs past MAX_SHEET_ROWS, or holds more than MAX_ROWS rows.
@@ -166,6 +189,10 @@ def _sheet_rows(values: Any, formulas: Any, *, placeholders: bool = False) -> li
         if read > MAX_SHEET_ROWS:
             raise ContextInputError.single(_TOO_LONG)
         row = [getattr(cell, "value", None) for cell in cells]
+        if signs is not None:
+            for cell, value in zip(cells, row, strict=False):
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    signs |= _format_signs(str(getattr(cell, "number_format", "") or ""))
         for index, formula in enumerate(formula_cells):
             if getattr(formula, "data_type", None) == "f" and index < len(row):
                 row[index] = UNCALCULATED if placeholders else _formula_value(row[index], cells[index])

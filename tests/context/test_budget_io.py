@@ -533,3 +533,28 @@ def test_an_xlsxwriter_budget_with_formulas_is_refused_not_read_as_zero_spend() 
         ("Engineering", 500_000, 1_000_000),
         ("Sales", 150_000, 300_000),
     ]
+
+
+@pytest.mark.parametrize(
+    ("number_format", "currency"),
+    [
+        ("#,##0 [$€-407]", "EUR"),  # Excel's euro format, German locale
+        ('"£"#,##0.00', "GBP"),
+        ("[$-409]#,##0", None),  # a locale alone is no currency
+        ("#,##0", None),
+    ],
+)
+def test_an_xlsx_budget_formatted_in_a_currency_is_in_that_currency(number_format: str, currency: str | None) -> None:
+    """Amount cells formatted "#,##0 [$€-407]" (typed as numbers, shown as "1.200.000 €") were shown in $."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Department", "Budget", "Spent", "Forecast"])
+    sheet.append(["Engineering", 1_200_000, 450_000, 1_100_000])
+    for cell in sheet[2][1:]:
+        cell.number_format = number_format
+    buffer = io.BytesIO()
+    book.save(buffer)
+    rows = read_budget_xlsx(buffer.getvalue()).rows
+    assert [(r.area, r.plan, r.currency) for r in rows] == [("Engineering", 1_200_000, currency)]
+    assert budget_file_of(rows).currency == (currency or "USD")
