@@ -353,8 +353,8 @@ def _planned_minutes(meeting: Meeting, duration_minutes: int | None, warnings: l
         duration = MAX_DURATION
     if duration_minutes is None and duration < MIN_DURATION:
         raise ValueError(
-            f"{meeting.title} has no length in the calendar (it starts and ends at the same time); "
-            f"give duration_minutes ({MIN_DURATION}-{MAX_DURATION}) to plan its agenda."
+            f"{meeting.title} has no length in the calendar (it starts and ends at the same time), so its "
+            f"agenda cannot be timed; ask for an agenda of a given length ({MIN_DURATION} to {MAX_DURATION} minutes)."
         )
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise ValueError(f"An agenda needs between {MIN_DURATION} and {MAX_DURATION} minutes; got {duration}.")
