@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from assistant.inputs import fold_for_search
@@ -234,13 +234,27 @@ def _days_ahead(user_text: str, named: bool = False, today: date | None = None) 
 
 
 def _title_match(meetings: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
-    """The meeting whose title shares most words with ``text`` (earliest wins ties), or None."""
+    """The meeting whose title shares most words with ``text``, or None. Of meetings that tie (a
+    weekly standup), the one on the weekday ``text`` names, else the earliest."""
     wanted = _words(text)
     if not wanted or not meetings:
         return None
-    scored = [(len(wanted & _words(str(m.get("title", "")))), -i, m) for i, m in enumerate(meetings)]
-    best = max(scored, key=lambda item: (item[0], item[1]))
-    return best[2] if best[0] > 0 else None
+    scored = [(len(wanted & _words(str(m.get("title", "")))), m) for m in meetings]
+    top = max(score for score, _m in scored)
+    if top == 0:
+        return None
+    tied = [m for score, m in scored if score == top]
+    days = WEEKDAY_WORDS.findall(text.lower())
+    on_day = [m for m in tied if days and _weekday(m) == WEEKDAYS.index(days[-1])]
+    return (on_day or tied)[0]
+
+
+def _weekday(meeting: dict[str, Any]) -> int | None:
+    """The weekday (Monday 0) of the meeting's start, on its own clock."""
+    try:
+        return datetime.fromisoformat(str(meeting.get("start", ""))).weekday()
+    except ValueError:
+        return None
 
 
 def best_meeting(meetings: list[dict[str, Any]], *texts: str) -> dict[str, Any] | None:

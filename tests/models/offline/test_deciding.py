@@ -358,3 +358,17 @@ def test_a_note_saved_by_command_is_filed_under_a_question_only_when_it_answers_
     with sqlite_engine.connect() as conn:
         topics = list(conn.execute(select(db.prep_responses.c.topic).order_by(db.prep_responses.c.id)).scalars())
     assert topics == ["general prep note", "What is the one outcome you need from Globex QBR"]
+
+
+def test_a_weekday_named_picks_that_days_meeting_among_meetings_of_the_same_title() -> None:
+    """ "Prepare an agenda for NY Standup on Wednesday" gave Tuesday's standup (the earliest won)."""
+    from assistant.models.offline.deciding import best_meeting
+
+    standups = [
+        {"id": f"standup-{day}", "title": "NY Standup", "start": f"2026-12-{day:02d}T09:00:00-05:00"}
+        for day in (8, 9, 10)  # Tuesday, Wednesday, Thursday
+    ]
+    chosen = best_meeting(standups, "Prepare an agenda for NY Standup on Wednesday")
+    assert chosen is not None and chosen["id"] == "standup-9"
+    assert (best_meeting(standups, "Prepare an agenda for NY Standup") or {})["id"] == "standup-8"  # the next one
+    assert (best_meeting(standups, "NY Standup on Sunday") or {})["id"] == "standup-8"  # none that day: the next
