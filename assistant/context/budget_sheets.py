@@ -41,11 +41,6 @@ MAX_SHEET_ROWS = 5_000  # rows read, blank ones included
 _DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, SyntaxError, TypeError, AttributeError)
 
 
-def workbook_rows(data: bytes) -> list[tuple[int, list[Any]]]:
-    """The budget sheet's non-blank rows (:func:`workbook_sheet`, without its currency)."""
-    return workbook_sheet(data)[0]
-
-
 def workbook_sheet(data: bytes) -> tuple[list[tuple[int, list[Any]]], str | None]:
     """The budget sheet's non-blank rows as ``(row number, values)``: the first sheet whose header
     names the budget's columns, else the first sheet (its header's problems named later).

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from assistant.context.budget_sheets import recalculates_on_open, workbook_rows
+from assistant.context.budget_sheets import recalculates_on_open, workbook_sheet
 from assistant.context.row_checks import UNCALCULATED, ContextInputError
 from tests.fixtures.workbooks import (
     executive_results,
@@ -25,7 +25,7 @@ def _by_row(rows: list[tuple[int, list[object]]]) -> dict[int, list[object]]:
 
 
 def test_the_budget_sheet_is_found_past_the_summary_and_formulas_read_as_their_saved_values() -> None:
-    rows = _by_row(workbook_rows(saved_by_excel(executive_sheet(), executive_results())))
+    rows = _by_row(workbook_sheet(saved_by_excel(executive_sheet(), executive_results()))[0])
     # the budget sheet (the summary's one row holds no budget header), numbered as the sheet shows it
     assert rows[3][:4] == ["Cost center", "Department", "Owner", "Annual budget"]
     engineering = rows[4]
@@ -37,7 +37,7 @@ def test_the_budget_sheet_is_found_past_the_summary_and_formulas_read_as_their_s
 
 
 def test_a_workbook_no_spreadsheet_ever_saved_marks_every_formula_uncalculated() -> None:
-    rows = _by_row(workbook_rows(workbook_bytes(executive_sheet())))
+    rows = _by_row(workbook_sheet(workbook_bytes(executive_sheet()))[0])
     assert all(rows[r][c] is UNCALCULATED for r in (4, 5, 6) for c in (7, 8, 9, 10))
     assert rows[4][3] == 18_500_000  # typed numbers are themselves
 
@@ -49,7 +49,7 @@ def test_a_workbook_without_a_budget_header_gives_its_first_sheet() -> None:
     sheet.append(["Name", "Amount"])
     sheet.append(["Travel", 12])
     book.create_sheet("Empty")
-    rows = workbook_rows(workbook_bytes(book))
+    rows = workbook_sheet(workbook_bytes(book))[0]
     assert [(n, values[:2]) for n, values in rows] == [(1, ["Name", "Amount"]), (2, ["Travel", 12])]
     assert all(v is None for _, values in rows for v in values[2:])  # padded to the columns read
 
@@ -57,7 +57,7 @@ def test_a_workbook_without_a_budget_header_gives_its_first_sheet() -> None:
 @pytest.mark.parametrize("data", [b"PK\x03\x04 not really a zip", b"", b"plain text, not a workbook"])
 def test_a_file_that_is_not_a_workbook_gets_one_clear_sentence(data: bytes) -> None:
     with pytest.raises(ContextInputError) as refused:
-        workbook_rows(data)
+        workbook_sheet(data)[0]
     assert "Excel file" in str(refused.value) or "workbook" in str(refused.value)
 
 
@@ -66,7 +66,7 @@ def test_xlsxwriter_saves_0_beside_its_formulas_and_they_are_not_read_as_0() -> 
     sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>C2+D2</f><v>0</v>" in sheet_xml  # what the file itself says: 0
     assert recalculates_on_open(data)
-    rows = _by_row(workbook_rows(data))
+    rows = _by_row(workbook_sheet(data)[0])
     assert rows[2][4] is UNCALCULATED and rows[2][5] is UNCALCULATED  # not Actual 0, Forecast 0
     assert rows[2][:4] == ["Engineering", 1_000_000, 200_000, 300_000]  # typed cells are themselves
 
@@ -74,7 +74,7 @@ def test_xlsxwriter_saves_0_beside_its_formulas_and_they_are_not_read_as_0() -> 
 def test_a_workbook_of_typed_values_from_xlsxwriter_reads_whole() -> None:
     data = xlsxwriter_budget(formulas=False)
     assert recalculates_on_open(data)  # the flag alone refuses nothing: only formulas' placeholders
-    rows = _by_row(workbook_rows(data))
+    rows = _by_row(workbook_sheet(data)[0])
     assert rows[3][:6] == ["Sales", 500_000, 100_000, 50_000, 150_000, 300_000]
 
 
@@ -110,7 +110,7 @@ def test_a_workbook_libreoffice_saved_reads_as_libreoffice_calculated_it() -> No
     values the Excel fixture writes, and no recalculate-on-open flag."""
     data = (XLSX / "libreoffice_saved_executive_budget.xlsx").read_bytes()
     assert not recalculates_on_open(data)
-    rows = _by_row(workbook_rows(data))
+    rows = _by_row(workbook_sheet(data)[0])
     saved = executive_results()["Budget FY26"]
     assert rows[4][7] == saved["H4"] and rows[4][8] == pytest.approx(saved["I4"], abs=0.01)
     assert rows[5][11] == "Behind"
@@ -122,4 +122,4 @@ def test_a_workbook_libreoffice_saved_without_recalculating_reads_what_it_showed
     and drops the flag. The workbook shows 0 to its owner too, so 0 is what is read."""
     data = (XLSX / "libreoffice_saved_xlsxwriter_never_recalculated.xlsx").read_bytes()
     assert not recalculates_on_open(data)
-    assert _by_row(workbook_rows(data))[2][4] == 0
+    assert _by_row(workbook_sheet(data)[0])[2][4] == 0
