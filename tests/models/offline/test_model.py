@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -530,18 +531,19 @@ def test_a_starter_for_a_meeting_named_after_a_weekday_prepares_it_on_its_own_da
     assert "**Prep questions for Monday Numbers Review:**" in text, text
 
 
-def test_next_week_lists_next_weeks_meetings_not_this_weeks(sqlite_engine: Any) -> None:
-    """On a Monday, "What meetings do I have next week?" listed the next 14 days: this week's five too."""
-    from datetime import UTC, datetime
-
+def _answer_at(sqlite_engine: Any, now: datetime, asked: str) -> str:
+    """The text of the answer to ``asked``, the first question of a new session, at ``now``."""
     from assistant.chat.events import TextDelta
     from tests.fixtures.chat import make_service
 
-    monday = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
-    service = make_service(sqlite_engine, clock=lambda: monday)
+    service = make_service(sqlite_engine, clock=lambda: now)
     meta = service.create_session("u1")
-    asked = "What meetings do I have next week?"
-    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+    return "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+
+
+def test_next_week_lists_next_weeks_meetings_not_this_weeks(sqlite_engine: Any) -> None:
+    """On a Monday, "What meetings do I have next week?" listed the next 14 days: this week's five too."""
+    text = _answer_at(sqlite_engine, datetime(2026, 12, 7, 7, 0, tzinfo=UTC), "What meetings do I have next week?")
 
     assert "3 meetings next week, Mon 14 Dec to Sun 20 Dec" in text, text
     for title in ("Board Meeting Prep", "H2 Product Roadmap Review", "Monthly All-Hands Prep"):
@@ -553,16 +555,7 @@ def test_next_week_lists_next_weeks_meetings_not_this_weeks(sqlite_engine: Any) 
 def test_this_week_lists_the_meetings_up_to_sunday_not_next_weeks(sqlite_engine: Any) -> None:
     """The app's own starter "What meetings do I have this week?", asked on a Thursday, listed the next
     7 days: next Monday's to Wednesday's meetings too ("5 meetings in the next 7 days")."""
-    from datetime import UTC, datetime
-
-    from assistant.chat.events import TextDelta
-    from tests.fixtures.chat import make_service
-
-    thursday = datetime(2026, 12, 10, 7, 0, tzinfo=UTC)
-    service = make_service(sqlite_engine, clock=lambda: thursday)
-    meta = service.create_session("u1")
-    asked = "What meetings do I have this week?"
-    text = "".join(e.text for e in service.run_turn(meta.id, "u1", asked) if isinstance(e, TextDelta))
+    text = _answer_at(sqlite_engine, datetime(2026, 12, 10, 7, 0, tzinfo=UTC), "What meetings do I have this week?")
 
     assert "2 meetings this week, Thu 10 Dec to Sun 13 Dec" in text, text
     assert "Weekly Leadership Team Sync" in text and "1:1 with Marcus" in text
