@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.meeting_data",
     "tests.fixtures.fake_calendar_api",
     "tests.fixtures.fake_llm_servers",
+    "tests.fixtures.logging_state",
 ]
