@@ -11,11 +11,12 @@ ADDRESS ?= $(or $(STREAMLIT_SERVER_ADDRESS),127.0.0.1)
 # The suite runs every store test on SQLite and on this Postgres (trust auth, database `test`).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
-# pytest-xdist workers. Most of the suite waits (browsers, servers, Postgres): two workers on two
-# cores run it in ~60% of the serial time. Files stay whole on one worker (--dist loadfile), so a
-# module's Streamlit server starts once. TEST_WORKERS=0 runs serially.
-TEST_WORKERS ?= 2
-PYTEST_WORKERS := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
+# pytest-xdist workers. Much of the suite waits (browsers, servers, the demo model's pacing, Postgres):
+# on two cores three workers keep both busy (15.5 min against 17.3 with two, same order). Files stay
+# whole on one worker (--dist loadfile), so a module's Streamlit server starts once; the longest
+# files go first (tests/fixtures/order.py), so the workers end together. TEST_WORKERS=0: serially.
+TEST_WORKERS ?= 3
+PYTEST_WORKERS := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 # Installs come from the lock files (exact versions + hashes, `pip install --require-hashes`).
 # requirements*.txt keep the compatible bounds and are the source: after editing one, `make lock`.

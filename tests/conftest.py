@@ -9,5 +9,6 @@ pytest_plugins = [
     "tests.fixtures.meeting_data",
     "tests.fixtures.fake_calendar_api",
     "tests.fixtures.fake_llm_servers",
+    "tests.fixtures.order",
     "tests.fixtures.logging_state",
 ]
