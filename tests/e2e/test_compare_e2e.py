@@ -55,13 +55,20 @@ def pick(page: Any, container: str, option: str) -> None:
     wanted = page.locator("[role='option']", has_text=option).first
     # A rerun that lands while the list is open redraws the select: the list closes, or its options
     # move and are replaced ("element is not stable", then "detached"), and one long click waited
-    # out its 20 s on a busy machine. Each attempt opens the list afresh and gives the click 3 s.
+    # out its 20 s on a busy machine. Each attempt opens the list afresh and gives the click 3 s;
+    # a click on an option the redraw was replacing can land on nothing, so the pick counts once
+    # the select shows it.
     for attempt in range(4):
         idle(page)
         page.keyboard.press("Escape")  # a list left open by the previous attempt
         page.locator(f"{container} button[aria-label='Open']").click()
         try:
             wanted.click(timeout=3_000)
+            page.wait_for_function(
+                "([sel, text]) => document.querySelector(sel).value.includes(text)",
+                arg=[f"{container} input[role='combobox']", option],
+                timeout=3_000,
+            )
             return
         except Exception:  # playwright's TimeoutError: open it again
             if attempt == 3:
