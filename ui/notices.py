@@ -17,7 +17,7 @@ import streamlit as st
 
 HOLD_SECONDS = 5.0
 
-Kind = Literal["success", "error"]
+Kind = Literal["success", "warning", "error"]
 
 
 def notify(key: str, kind: Kind, text: str) -> None:
@@ -38,5 +38,7 @@ def draw_notices(key: str) -> None:
     for kind, text, _until in notices:
         if kind == "success":
             st.success(text, icon=":material/check_circle:")
+        elif kind == "warning":
+            st.warning(text, icon=":material/warning:")
         else:
             st.error(text, icon=":material/error:")

@@ -366,6 +366,22 @@ def test_a_calendar_files_name_is_shown_as_typed_once_connected(engine: Callable
     assert "![x](" not in success and ":red[" not in success
 
 
+def test_a_calendar_with_only_past_meetings_is_connected_with_a_warning_that_says_so(
+    engine: Callable[[str], Engine],
+) -> None:
+    """An export of last quarter was taken with a plain "now come from": then "No meetings in the
+    next 14 days" and an empty Prep queue, nothing saying the file covered the wrong period."""
+    engine(ALICE)
+    at = open_page()
+    start = f"{date.today() - timedelta(days=40):%Y%m%d}T090000Z"
+    upload_calendar(at, "last-quarter.ics", one_event_ics(f"UID:p@x\nDTSTART:{start}\nDTEND:{start}\nSUMMARY:Old"))
+    assert not at.exception, at.exception
+    assert not [e for e in at.success if "now come from" in str(e.value)]
+    (warning,) = [str(w.value) for w in at.warning if "now come from" in str(w.value)]
+    assert "last-quarter.ics" in warning and "no meetings in the next 60 days" in warning, warning
+    assert "covers the coming weeks" in warning
+
+
 def test_a_calendar_repeating_every_minute_is_used_with_a_warning(engine: Callable[[str], Engine]) -> None:
     engine(ALICE)
     at = open_page()
