@@ -12,10 +12,12 @@ ADDRESS ?= $(or $(STREAMLIT_SERVER_ADDRESS),127.0.0.1)
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CHROMIUM ?= /usr/bin/chromium
 # pytest-xdist workers. Much of the suite waits (browsers, servers, the demo model's pacing, Postgres):
-# on two cores three workers keep both busy (15.5 min against 17.3 with two, same order). Files stay
-# whole on one worker (--dist loadfile), so a module's Streamlit server starts once; the longest
-# files go first (tests/fixtures/order.py), so the workers end together. TEST_WORKERS=0: serially.
-TEST_WORKERS ?= 3
+# two workers on two cores. Three were ~2 min faster (15.5 min against 17.3) but starved the browser
+# tests: one clean clone in three failed three of them on time (a 20 s click, a download, a style
+# read before it applied). Files stay whole on one worker (--dist loadfile), so a module's Streamlit
+# server starts once; the longest files go first (tests/fixtures/order.py), so the workers end
+# together. TEST_WORKERS=0: serially.
+TEST_WORKERS ?= 2
 PYTEST_WORKERS := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 # Installs come from the lock files (exact versions + hashes, `pip install --require-hashes`).
