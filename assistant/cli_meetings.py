@@ -150,6 +150,12 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
     view = calendar.view(user, days_ahead=7)
     if view.warning:  # events left out (a repeat too frequent, a date unread), as the page says under the upload
         print(f"warning: {view.warning}", file=sys.stderr)
+    if connection.meetings_ahead == 0:  # an export of past months: the page warns the same way
+        print(
+            f"warning: {connection.label} has no meetings in the next {settings.calendar_days_ahead} days: "
+            "if you expected some, use an export that covers the coming weeks.",
+            file=sys.stderr,
+        )
     print(f"{connection.label} stored for {user}: {counted(len(view.meetings), 'meeting')} in the next 7 days")
     return 0
 

@@ -175,6 +175,26 @@ def test_a_calendar_from_an_endless_stream_is_refused_at_the_limit(tmp_path: Pat
     assert "MB" in result.stderr, result.stderr
 
 
+def test_importing_a_calendar_with_nothing_ahead_warns_that_it_covers_the_wrong_period(tmp_path: Path) -> None:
+    """An export of last quarter was stored with "0 meetings in the next 7 days" and nothing more,
+    where the page warns that the file has no meetings ahead (CALENDAR_DAYS_AHEAD)."""
+    past = _one_event_calendar(tmp_path / "last-quarter.ics", "Old review", timedelta(hours=1))
+    text = past.read_text()
+    for moment in (EVENT_START, EVENT_START + timedelta(hours=1)):  # its start and end, 40 days ago
+        text = text.replace(_stamp(moment), _stamp(moment - timedelta(days=40)))
+    past.write_text(text)
+    imported = run(["calendar", "import", str(past), "--user", "alice"], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "last-quarter.ics stored for alice" in imported.stdout
+    assert "warning: last-quarter.ics has no meetings in the next 60 days" in imported.stderr, imported.stderr
+    assert "covers the coming weeks" in imported.stderr
+
+    current = _one_event_calendar(tmp_path / "current.ics", "Board prep", timedelta(hours=1))
+    imported = run(["calendar", "import", str(current), "--user", "alice"], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "no meetings in the next" not in imported.stderr, imported.stderr
+
+
 def test_prep_materials_come_from_the_users_own_calendar(tmp_path: Path) -> None:
     data, _ = _calendar()
     ics = tmp_path / "work.ics"

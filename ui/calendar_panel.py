@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.auth import Identity
 from assistant.config import Settings
 from assistant.context.agenda_data import meeting_types, typed_meetings
-from assistant.context.calendar import CalendarService, CalendarStorageError, CalendarView
+from assistant.context.calendar import CalendarService, CalendarStorageError, CalendarView, Connection
 from assistant.context.meeting_zone import zone_label
 from assistant.context.sources import CalendarInputError
 from assistant.context.type_overrides import set_override
@@ -69,7 +68,7 @@ def _upload(service: CalendarService, user_id: str, key: str) -> None:
         st.session_state[CONNECT_ERROR] = f"**{plain_text(uploaded.name)} was not used.** {e}"
         return
     st.session_state[UPLOAD_NONCE] = st.session_state.get(UPLOAD_NONCE, 0) + 1
-    _connected(service, user_id, f"Your meetings now come from {md_text(connection.label)}.")
+    _connected(service.settings, connection, f"Your meetings now come from {md_text(connection.label)}.")
 
 
 def _connect_url(service: CalendarService, user_id: str) -> None:
@@ -81,25 +80,20 @@ def _connect_url(service: CalendarService, user_id: str) -> None:
         st.session_state[CONNECT_ERROR] = f"**That address was not used.** {e}"
         return
     st.session_state["cal-ics-url"] = ""
-    _connected(service, user_id, f"Your meetings now come from the {md_text(connection.label)}.")
+    _connected(service.settings, connection, f"Your meetings now come from the {md_text(connection.label)}.")
 
 
-def _connected(service: CalendarService, user_id: str, said: str) -> None:
+def _connected(settings: Settings, connection: Connection, said: str) -> None:
     """Say the calendar is connected; one with nothing ahead says so. An export of past months was
     accepted with a plain "now come from", then showed "No meetings in the next 14 days" and an
     empty Prep queue, with nothing to say the file covered the wrong period."""
-    ahead = service.settings.calendar_days_ahead
-    try:
-        empty = not service.view(user_id, days_ahead=ahead).meetings
-    except (CalendarStorageError, SQLAlchemyError):  # connected all the same; the panel says the rest
-        empty = False
-    if not empty:
+    if connection.meetings_ahead != 0:
         _notice("success", said)
         return
     _notice(
         "warning",
-        f"{said} It has no meetings in the next {ahead} days: if you expected some, use an export "
-        "(or an address) that covers the coming weeks.",
+        f"{said} It has no meetings in the next {settings.calendar_days_ahead} days: if you expected some, "
+        "use an export (or an address) that covers the coming weeks.",
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,12 +57,20 @@ SourceFactory = Callable[[StoredConnection], CalendarSource]
 
 @dataclass(frozen=True)
 class Connection:
-    """What the page shows about a user's connected calendar (never its secret)."""
+    """What the page shows about a user's connected calendar (never its secret).
+
+    Attributes:
+        meetings_ahead: Set by a connect that read the calendar (a file, an iCal address): how
+            many of its meetings have not ended and start within ``CALENDAR_DAYS_AHEAD`` days.
+            Zero says the calendar covers the wrong period (an export of past months), which the
+            page and the CLI tell the user. None when not counted (a status read, Google).
+    """
 
     kind: SourceKind
     label: str
     status: str  # ok | reconnect
     connected_at: datetime
+    meetings_ahead: int | None = None
 
 
 @dataclass(frozen=True)
@@ -179,7 +187,7 @@ class CalendarService:
         save_connection(self.engine, stored, secret_enc=None, now=self.clock())
         write_cache(self.engine, stored, meetings, *self._window(), now=self.clock(), notice=notice)
         logger.info("user_id=<%s>, events=<%d> | calendar file connected", user_id, len(meetings))
-        return self._require_connection(user_id)
+        return self._connected(user_id, meetings)
 
     def connect_ics_url(self, user_id: str, url: str) -> Connection:
         """Connect a secret iCal address (read now once, so a bad address is refused at once).
@@ -203,7 +211,7 @@ class CalendarService:
         save_connection(self.engine, stored, secret_enc=cipher.encrypt(url), now=self.clock())
         write_cache(self.engine, stored, meetings, *self._window(), now=self.clock(), notice=notice)
         logger.info("user_id=<%s>, events=<%d> | ical address connected", user_id, len(meetings))
-        return self._require_connection(user_id)
+        return self._connected(user_id, meetings)
 
     def connect_google(self, user_id: str, refresh_token: str, account: str) -> Connection:
         """Store a Google Calendar grant (the refresh token, encrypted) as the user's calendar.
@@ -340,6 +348,13 @@ class CalendarService:
         return CalendarView(meetings=inside, kind=row.kind, label=row.label, fetched_at=now, warning=notice)
 
     # -- internals ---------------------------------------------------------------------
+    def _connected(self, user_id: str, meetings: list[Meeting]) -> Connection:
+        """The connection just stored, with how many of the meetings read lie ahead."""
+        now = self.clock()
+        until = now + self._ahead()
+        ahead = sum(1 for m in meetings if m.end > now and m.start < until)
+        return replace(self._require_connection(user_id), meetings_ahead=ahead)
+
     def _ahead(self) -> timedelta:
         return timedelta(days=self.settings.calendar_days_ahead)
 

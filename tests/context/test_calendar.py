@@ -156,6 +156,21 @@ def test_an_uploaded_ics_replaces_the_demo_and_lists_occurrences_one_by_one(
     assert len({m.series_id for m in staff}) == 1 and len({m.id for m in staff}) == len(staff)
 
 
+def test_a_connect_counts_the_meetings_ahead_so_a_calendar_of_past_months_can_be_told(
+    make_service: Callable[..., CalendarService], settings: Settings
+) -> None:
+    """The page and the CLI warn when a connected calendar has nothing in the next CALENDAR_DAYS_AHEAD
+    days; the connect itself says so, from the meetings it has just read."""
+    connection = make_service().connect_ics_file("alice", WEEKLY_ICS, "work.ics")
+    ahead = make_service().view("alice", days_ahead=settings.calendar_days_ahead, now=NOW).meetings
+    assert connection.meetings_ahead == len(ahead) > 0
+
+    a_year_on = make_service(clock=Clock(NOW + timedelta(days=365)))
+    assert a_year_on.connect_ics_file("bob", WEEKLY_ICS, "last-year.ics").meetings_ahead == 0
+    assert a_year_on.connection("bob") is not None
+    assert a_year_on.connection("bob").meetings_ahead is None  # a status read counts nothing
+
+
 def test_bad_files_are_refused_and_change_nothing(make_service: Callable[..., CalendarService]) -> None:
     service = make_service()
     for data in (b"<html><body>Sign in</body></html>", b"", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", b"\x00\xff" * 10):
