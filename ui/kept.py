@@ -35,6 +35,12 @@ Such a run then sends no block, widget or element the browser holds identically 
 place, unless a block above it was sent with the id (which drops what it is not sent again), and
 replaces what it no longer draws with an empty element itself. With every earlier answer's chat
 messages, rows and thumbs not sent again, a send's messages no longer grow with the session.
+
+Except inside a block that carries the fragment's id (what the fragment draws outside
+:meth:`Kept.plain`: the welcome, its Prep queue cards). Setting anything below such a block, even
+one download button whose file id is new every run, makes the page count every block above it
+as this run's, and then drop each of their children the run did not send again. So such a block,
+and all it holds, is sent on every run, as before the frame.
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ class _Shown:
     bodies: dict[Path, bytes] = field(default_factory=dict)  # every block and element there, as last sent
     ids: dict[Path, str] = field(default_factory=dict)  # the element id of each widget (and keyed block) there
     prints: dict[Path, str] = field(default_factory=dict)  # what each held-able block was drawn from (hold)
+    id_blocks: set[Path] = field(default_factory=set)  # the blocks there that carry the fragment's id
     whole: bool = True  # the last run ended normally: all it sent reached the browser
 
     def forget_below(self, path: Path) -> None:
@@ -91,6 +98,7 @@ class _Shown:
             for p in _below(path, list(known)):
                 del known[p]
         self.present.difference_update(_below(path, self.present))
+        self.id_blocks.difference_update(_below(path, self.id_blocks))
 
     def forget(self, path: Path) -> None:
         """Forget ``path`` and what lay inside it."""
@@ -98,6 +106,7 @@ class _Shown:
         for known in (self.elements, self.blocks, self.bodies, self.ids, self.prints):
             known.pop(path, None)
         self.present.discard(path)
+        self.id_blocks.discard(path)
 
 
 class Kept:
@@ -176,11 +185,16 @@ class Kept:
                 shown.blocks[path] = block
         without_id = self._plain and (block is not None or element in PLAIN) and self._may_go_without_id(path)
         _note_id(shown, msg, path, block is not None)
-        if self._frame and self._shown_as_is(msg, path, without_id):
+        if self._frame and self._shown_as_is(msg, path, without_id, block is not None):
             self.skipped += 1
             if block is not None:
                 self._skipped_block = path
             return
+        if block is not None:
+            if without_id or not msg.delta.fragment_id:
+                shown.id_blocks.discard(path)
+            else:
+                shown.id_blocks.add(path)
         if not without_id:
             shown.elements.pop(path, None)
             if path not in self._before:
@@ -201,18 +215,25 @@ class Kept:
         shown.elements[path] = body
         self._send(msg)
 
-    def _shown_as_is(self, msg: ForwardMsg, path: Path, without_id: bool) -> bool:
-        """Whether the browser holds this very block or element at ``path``, where the page keeps it
-        (no block above it was sent with the id in this run); records what goes otherwise."""
+    def _shown_as_is(self, msg: ForwardMsg, path: Path, without_id: bool, is_block: bool) -> bool:
+        """Whether the browser holds this very block or element at ``path``, where the page keeps it;
+        records what goes otherwise.
+
+        Never inside a block the page holds with the fragment's id, nor such a block itself: once
+        anything below it is sent again (a download button, which gets a new file id every run),
+        the page counts the blocks above as this run's and drops every child of theirs the run
+        did not send (a Prep queue card lost its title and time, and a later send into a place
+        the page had dropped blanked the page). Likewise below a block sent with the id in this run.
+        """
         body = msg.delta.SerializeToString(deterministic=True)
         if without_id:
             body = b"-" + body  # the same message, to go without the id: not what went with it
         shown = self._shown
-        if (
-            path in self._before
-            and shown.bodies.get(path) == body
-            and not any(path[:depth] in self._sent_with_id for depth in range(len(self._root) + 1, len(path)))
-        ):
+        above = [path[:depth] for depth in range(len(self._root) + 1, len(path))]
+        carries_id = (is_block and not without_id and bool(msg.delta.fragment_id)) or any(
+            p in self._sent_with_id or p in shown.id_blocks for p in above
+        )
+        if path in self._before and shown.bodies.get(path) == body and not carries_id:
             return True
         shown.bodies[path] = body
         shown.prints.pop(path, None)

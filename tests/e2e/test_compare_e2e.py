@@ -153,3 +153,49 @@ def test_pick_a_model_ask_then_ask_another_model(page: Any, two_models_server: S
     idle(page)
     assert page.locator(".st-key-model-picker").count() == 0
     shot(page, "compare-4-branch-session")
+
+
+CARDS = "[class*='st-key-prep-card-']"
+
+
+def cards(page: Any) -> list[tuple[str, bool]]:
+    """Each prep card's title, and whether it still shows its time, its figures and both buttons
+    (its "Prep opens in …" moves with the clock, so the text is not compared whole)."""
+    shown = []
+    for text in page.locator(CARDS).all_inner_texts():
+        title = text.strip().splitlines()[0]
+        whole = all(part in text for part in (" at ", "people's time", "Prepare", "Materials"))
+        shown.append((title, whole))
+    return shown
+
+
+def test_picking_models_on_the_welcome_keeps_every_prep_card_whole(
+    page: Any, two_models_server: StreamlitServer
+) -> None:
+    """Each rerun of the welcome (a model picked, a Materials download) emptied the Prep queue's
+    cards a little more: their titles, times and Prepare buttons went, Materials alone stayed, and
+    the next rerun blanked the page ("Cannot set a node at a delta path" in the console). The
+    download buttons, sent again with a new file id every run, made the page drop what the run
+    had not sent again beside them."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if "delta path" in msg.text else None)
+    open_app(page, two_models_server)
+    page.locator(CARDS).first.wait_for()
+    before = cards(page)
+    assert before and all(whole for _, whole in before), before
+    for option in ("Anthropic Claude Haiku 4.5", "offline demo model", "Anthropic Claude Haiku 4.5"):
+        pick(page, ".st-key-model-picker", option)
+        page.wait_for_function(
+            "(name) => document.querySelector('.st-key-chat-header').innerText.includes(name)", arg=option
+        )
+        idle(page)
+        assert cards(page) == before, option
+    card = page.locator(CARDS).first
+    card.locator("[class*='st-key-prep-materials-'] button").click()
+    with page.expect_download() as download:
+        page.locator("[data-testid='stPopoverBody'] button:visible", has_text="Markdown").click()
+    assert download.value.suggested_filename.endswith(".md")
+    page.keyboard.press("Escape")
+    idle(page)
+    assert cards(page) == before
+    assert not errors, errors

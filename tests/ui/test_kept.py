@@ -4,6 +4,7 @@ is a list (what Streamlit would send to the browser, in order)."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -69,12 +70,14 @@ def run(
     ended: bool = True,
     frame: bool = False,
     clicked: bool = False,
+    plain: bool = True,
 ) -> list[ForwardMsg]:
-    """Send ``msgs`` drawn inside ``Kept.plain`` in one run; what went to the browser. ``clicked``:
-    a click inside the fragment came while the run went on (its rerun waits for the run's end)."""
+    """Send ``msgs`` drawn inside ``Kept.plain`` (``plain=False``: outside it, as the welcome is) in
+    one run; what went to the browser. ``clicked``: a click inside the fragment came while the run
+    went on (its rerun waits for the run's end)."""
     queue = Run()
     kept = Kept(queue, shown, fragment_run, ROOT, FRAGMENT, FRAME if frame else None)
-    with kept.plain():
+    with kept.plain() if plain else contextlib.nullcontext():
         for msg in msgs:
             kept(msg)
             if clicked:
@@ -262,3 +265,59 @@ def test_no_answer_is_held_without_the_frame() -> None:
     run(shown, answer(), ended=False)  # cut short: what the browser holds is unknown
     _, held = held_run(shown, "turn 0", draw_if_not_held=False)
     assert held is None
+
+
+def download(path: tuple[int, ...], file_id: str) -> ForwardMsg:
+    """A download button whose file is made on click: Streamlit gives it a new file id every run."""
+    msg = _delta(path)
+    msg.delta.new_element.download_button.id = f"download-{path}"
+    msg.delta.new_element.download_button.deferred_file_id = file_id
+    return msg
+
+
+def prep_card(file_id: str) -> list[ForwardMsg]:
+    """A Prep queue card of the welcome (drawn outside ``Kept.plain``: every block goes with the id):
+    its title and time, and a row with Prepare and the Materials download."""
+    return [
+        row_block((0, 5, 0)),
+        text((0, 5, 0, 0), "**Weekly Leadership Team Sync**"),
+        text((0, 5, 0, 1), "tomorrow at 08:00"),
+        row_block((0, 5, 0, 2)),
+        thumbs((0, 5, 0, 2, 0)),
+        download((0, 5, 0, 2, 1), file_id),
+    ]
+
+
+def test_inside_a_block_the_page_holds_with_the_id_everything_is_sent_again() -> None:
+    """Two Materials downloads from a new session's welcome emptied its Prep queue cards (title,
+    time, Prepare gone, Materials alone left), and a third blanked the page ("Cannot set a node at
+    a delta path"). The download, sent again with a new file id, made the page count the blocks
+    above it as this run's, and it dropped every other child of theirs that the run had not sent
+    again: the title and time the run had kept as shown."""
+    shown = _Shown()
+    run(shown, prep_card("a"), fragment_run=False, plain=False)
+    run(shown, prep_card("b"), frame=True, plain=False)
+    sent = run(shown, prep_card("c"), frame=True, plain=False)
+    assert paths(sent) == [ROOT, *paths(prep_card("c"))]
+    assert all(m.delta.fragment_id == FRAGMENT for m in sent[1:])
+
+
+def test_an_answer_drawn_plain_beside_a_block_sent_with_the_id_is_still_kept() -> None:
+    """What the frame saves stays saved where nothing carries the id: an earlier answer is not sent
+    again beside a welcome-like block that is."""
+    shown = _Shown()
+
+    def mixed(fragment_run: bool = True) -> list[ForwardMsg]:
+        queue = Run()
+        kept = Kept(queue, shown, fragment_run, ROOT, FRAGMENT, FRAME if fragment_run else None)
+        with kept.plain():
+            for msg in answer():
+                kept(msg)
+        for msg in (row_block((0, 5, 1)), text((0, 5, 1, 0), "figures")):
+            kept(msg)
+        kept.close(True)
+        return queue.sent
+
+    mixed(fragment_run=False)
+    mixed()  # the footer's figures go once more without the id
+    assert paths(mixed()) == [ROOT, (0, 5, 1), (0, 5, 1, 0)]
