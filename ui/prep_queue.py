@@ -150,6 +150,7 @@ def _card(
                     mime="text/markdown",
                     key=f"prep-md-{index}",
                     icon=":material/description:",
+                    on_click="ignore",  # a download changes nothing on the page: no rerun
                 )
                 st.download_button(
                     "Word (.docx)",
@@ -158,6 +159,7 @@ def _card(
                     mime=_DOCX,
                     key=f"prep-docx-{index}",
                     icon=":material/article:",
+                    on_click="ignore",
                 )
 
 
