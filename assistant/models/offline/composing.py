@@ -172,7 +172,7 @@ _CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 def _money(value: float, currency: str) -> str:
     """An amount as a reader skims it: ``$18.5M``, ``$6M``, ``$3.05M``, ``$3.0M`` (3,000,400), ``€950k``,
-    ``2.4M CHF``."""
+    ``$12.5k``, ``$1.1k``, ``2.4M CHF``."""
     size = abs(value)
     if size >= 1_000_000:
         # only a whole number of millions drops its decimals: "$3M" beside "$2.6M" read as exact; to
@@ -181,7 +181,10 @@ def _money(value: float, currency: str) -> str:
         text = f"{size / 1_000_000:.2f}"
         text = (f"{size / 1_000_000:.0f}" if size % 1_000_000 == 0 else text.removesuffix("0")) + "M"
     elif size >= 1_000:
-        text = f"{size / 1_000:.0f}k"
+        # three significant digits: a $1,000 budget forecast at $1,100 read "$1k" twice beside its +10%
+        thousands = size / 1_000
+        text = f"{thousands:.{2 if thousands < 10 else 1 if thousands < 100 else 0}f}"
+        text = (text.rstrip("0").rstrip(".") if "." in text else text) + "k"
     else:
         text = f"{size:,.0f}"
     sign = "-" if value < 0 else ""

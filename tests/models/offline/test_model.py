@@ -341,6 +341,35 @@ def test_a_budget_areas_own_markdown_reads_as_typed_in_the_answer(sqlite_engine:
     assert line.endswith(r"owned by \*\*Bob\*\* \$x\$"), line
 
 
+def test_small_budget_amounts_keep_what_tells_them_apart(sqlite_engine: Any) -> None:
+    """A budget of $1,000 forecast at $1,100 read "$1k annual budget, $1k forecast" beside
+    "forecast +10.0% vs budget": every amount from $1,000 to $999,999 was rounded to whole
+    thousands, so the two figures the gap is between read the same."""
+    from assistant.chat.events import TextDelta
+    from assistant.context.budget_io import BudgetRow
+    from assistant.context.user_data import ContextStore
+    from tests.fixtures.chat import make_service
+
+    rows = [
+        BudgetRow(area="Offsite", owner="Ann", plan=1000, actual=400, forecast=1100),
+        BudgetRow(area="Travel", owner="Ben", plan=12_500, actual=6_250, forecast=12_000),
+        BudgetRow(area="Tools", owner="Cy", plan=950_000, actual=1_550, forecast=949_000),
+    ]
+    ContextStore(sqlite_engine).save("u1", "budget", rows, None)
+    service = make_service(sqlite_engine)
+    meta = service.create_session("u1")
+    text = "".join(
+        e.text for e in service.run_turn(meta.id, "u1", "How is my budget tracking?") if isinstance(e, TextDelta)
+    )
+    lines = {x.split("**")[1]: x for x in text.splitlines() if x.startswith("- **")}
+    assert "$1k annual budget, $400 spent so far" in lines["Offsite"], lines["Offsite"]
+    assert "$1.1k forecast" in lines["Offsite"], lines["Offsite"]
+    assert "$12.5k annual budget, $6.25k spent so far" in lines["Travel"], lines["Travel"]
+    assert "$12k forecast" in lines["Travel"], lines["Travel"]
+    assert "$950k annual budget, $1.55k spent so far" in lines["Tools"], lines["Tools"]
+    assert "$949k forecast" in lines["Tools"], lines["Tools"]
+
+
 def test_a_timed_meeting_over_several_days_says_the_day_it_ends(sqlite_engine: Any) -> None:
     """A conference from Monday 08:00 to Wednesday 17:00 read "Mon 07 Dec, 08:00-17:00 (3420 min)":
     a one-day meeting by its look, and a length no one reads in minutes."""
