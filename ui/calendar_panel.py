@@ -20,6 +20,7 @@ from assistant.auth import Identity
 from assistant.config import Settings
 from assistant.context.agenda_data import meeting_types, typed_meetings
 from assistant.context.calendar import CalendarService, CalendarStorageError, CalendarView, Connection
+from assistant.context.classify import attending_others
 from assistant.context.meeting_zone import zone_label
 from assistant.context.sources import CalendarInputError
 from assistant.context.type_overrides import set_override
@@ -161,7 +162,7 @@ def _meetings_table(settings: Settings, service: CalendarService, identity: Iden
                 else f"{short_day(meeting.start.astimezone(zone))} {meeting.start.astimezone(zone):%H:%M}"
             ),
             "Meeting": meeting.title + (" ↻" if meeting.series_id else ""),
-            "People": len(meeting.attendees),
+            "People": 1 + len(attending_others(meeting, identity.email)),  # you, as the Prep queue's cost counts
             "Type": label,
         }
         for meeting, _type_id, label in typed

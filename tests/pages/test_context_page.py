@@ -426,6 +426,34 @@ def test_a_calendar_file_cut_short_is_refused_in_plain_words_and_the_calendar_st
     assert "Board prep ↻" in list(editor.value["Meeting"])
 
 
+def test_the_meetings_table_counts_you_and_who_attends_as_the_prep_cost_does(engine: Callable[[str], Engine]) -> None:
+    """ "People" was the file's ATTENDEE lines: a meeting you organised alone read 0 people, a 1:1
+    that lists you read 2, and a declined guest counted, while the Prep queue's cost counts you
+    once and leaves declined guests out."""
+    engine(ALICE)
+    at = open_page()
+    day = f"{date.today() + timedelta(days=1):%Y%m%d}"
+    you = f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{ALICE}@example.com"
+    ann = "ATTENDEE;CN=Ann;PARTSTAT=ACCEPTED:mailto:ann@example.com"
+    bob = "ATTENDEE;CN=Bob;PARTSTAT=DECLINED:mailto:bob@example.com"
+    events = [
+        ("solo", "Focus block", f"ORGANIZER:mailto:{ALICE}@example.com"),
+        ("one", "1:1 with Ann", f"ORGANIZER:mailto:{ALICE}@example.com\n{you}\n{ann}"),
+        ("review", "Design review", f"{ann}\n{bob}"),
+    ]
+    body = "".join(
+        f"BEGIN:VEVENT\nUID:{uid}@x\nDTSTART:{day}T{9 + i:02d}0000Z\nDTEND:{day}T{9 + i:02d}3000Z\n"
+        f"SUMMARY:{title}\n{extra}\nEND:VEVENT\n"
+        for i, (uid, title, extra) in enumerate(events)
+    )
+    ics = f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\n{body}END:VCALENDAR\n".replace("\n", "\r\n")
+    upload_calendar(at, "team.ics", ics.encode())
+    assert not at.exception, at.exception
+    editor = next(d for d in at.data_editor if d.key == "cal-types")
+    people = dict(zip(editor.value["Meeting"], editor.value["People"], strict=True))
+    assert people == {"Focus block": 1, "1:1 with Ann": 2, "Design review": 2}, people
+
+
 def test_the_calendar_uploader_says_its_limit_before_an_upload(engine: Callable[[str], Engine]) -> None:
     """A file over the limit never reaches the app (the browser marks it red), so the limit is said up front."""
     engine(ALICE)
