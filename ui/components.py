@@ -61,16 +61,22 @@ def pinned_chat_input(placeholder: str, **kwargs: Any) -> str | None:
 # than half a screen above the end of a conversation, a "Latest" button (class ``ea-jump``, styled
 # by the chat page) takes them back down and follows again (not on a new session's welcome).
 # What counts as asking, for the page's following and its announcements alike: Enter in the chat
-# input, or a button of the page (a starter, Retry); not a stored answer's own buttons (its thumbs,
-# its steps, comparing it) nor "Show earlier". Put in each script where ``__ON_ASK__`` stands; it
-# calls that script's ``asked``.
+# input, or a button of the page (a starter, Retry, a stopped answer's Ask again); not a stored
+# answer's own buttons (its thumbs, its steps, comparing it) nor "Show earlier". Put in each
+# script where ``__ON_ASK__`` stands; it calls that script's ``asked``.
 _ON_ASK_JS = """  document.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) asked();
   }, true);
   const KEEPS_PLACE = '[class*="st-key-turn-footer-"], [data-testid="stExpander"], .st-key-earlier-turns';
+  const ASKS_AGAIN = '[class*="st-key-ask-again-"]';
   document.addEventListener('click', (e) => {
     const button = e.target.closest('[data-testid="stMain"] button, [data-testid="stBottom"] button');
-    if (button && !button.closest(KEEPS_PLACE)) asked();
+    if (button && button.closest(ASKS_AGAIN)) {
+      // It asks (the answer comes below), and it goes once the question is sent again: left
+      // focused, Streamlit kept showing it (a run that replaces a focused element keeps it).
+      asked();
+      button.blur();
+    } else if (button && !button.closest(KEEPS_PLACE)) asked();
   }, true);"""
 
 _FOLLOW_JS = """

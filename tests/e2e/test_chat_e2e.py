@@ -453,6 +453,27 @@ def test_stop_on_a_later_turn_stops_at_once(page: Any, chat_server: StreamlitSer
     assert not page.locator(".st-key-stop-answer button").is_visible()
 
 
+def test_ask_again_goes_once_the_question_is_answered_again(page: Any, chat_server: StreamlitServer) -> None:
+    """After Ask again on a stopped answer, the new answer came below it and the stopped one still
+    showed Ask again, clickable ("This question was already sent again, from another tab"): the
+    button clicked had the focus, and Streamlit keeps showing a focused element a run replaces."""
+    open_app(page, chat_server)
+    new_session(page)
+    send(page, "What is the status of our big rocks?")
+    wait_answers(page, 1)
+    idle(page)
+    send(page, "What is the status of our big rocks and how is our budget tracking?")
+    page.wait_for_function(ANSWER_UNDERWAY)
+    page.locator(".st-key-stop-answer button").click()
+    wait_answers(page, 2)
+    page.locator(".st-key-ask-again-1 button:visible").click()
+    page.wait_for_selector(".st-key-turn-footer-2", timeout=20_000)
+    idle(page)
+    page.wait_for_timeout(300)  # the run's last messages drawn
+    assert page.locator(".st-key-ask-again-1 button:visible").count() == 0, "the stopped answer still offers Ask again"
+    assert page.locator(MESSAGES, has_text="Stopped by the user.").count() == 1
+
+
 def test_a_session_completed_in_another_tab_reads_completed_on_the_next_click(
     page: Any, chat_server: StreamlitServer
 ) -> None:
