@@ -87,7 +87,10 @@ def _connect_url(service: CalendarService, user_id: str) -> None:
 def _connected(settings: Settings, connection: Connection, said: str) -> None:
     """Say the calendar is connected; one with nothing ahead says so. An export of past months was
     accepted with a plain "now come from", then showed "No meetings in the next 14 days" and an
-    empty Prep queue, with nothing to say the file covered the wrong period."""
+    empty Prep queue, with nothing to say the file covered the wrong period. It replaces what the
+    panel said of an earlier source: held a few seconds each, "now come from" three files read
+    at once after three quick uploads."""
+    st.session_state.pop(NOTICE, None)
     if connection.meetings_ahead != 0:
         _notice("success", said)
         return

@@ -382,6 +382,22 @@ def test_a_calendar_with_only_past_meetings_is_connected_with_a_warning_that_say
     assert "covers the coming weeks" in warning
 
 
+def test_a_calendar_connected_after_another_says_only_where_meetings_come_from_now(
+    engine: Callable[[str], Engine],
+) -> None:
+    """Three files uploaded within seconds showed "Your meetings now come from a.ics." beside
+    "… now come from b.ics …" and "… now come from c.ics …": each notice is held a few seconds,
+    and the earlier ones contradicted the last."""
+    engine(ALICE)
+    at = open_page()
+    start = f"{date.today() + timedelta(days=1):%Y%m%d}T090000Z"
+    for name in ("a.ics", "b.ics", "c.ics"):
+        upload_calendar(at, name, one_event_ics(f"UID:{name}@x\nDTSTART:{start}\nDTEND:{start}\nSUMMARY:Sync"))
+        assert not at.exception, at.exception
+    said = [str(n.value) for n in [*at.success, *at.warning] if "now come from" in str(n.value)]
+    assert said == ["Your meetings now come from c.ics."], said
+
+
 def test_a_calendar_repeating_every_minute_is_used_with_a_warning(engine: Callable[[str], Engine]) -> None:
     engine(ALICE)
     at = open_page()
