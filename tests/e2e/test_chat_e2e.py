@@ -438,9 +438,9 @@ def test_sidebar_titles_line_up_whatever_their_length(page: Any, chat_server: St
     assert len(lefts) >= 2 and max(lefts) - min(lefts) <= 1, lefts  # the open session's own is framed
 
 
-def test_stop_on_a_later_turn_stops_at_once(page: Any, chat_server: StreamlitServer) -> None:
-    """Stop on a session's second answer (drawn by a rerun of the conversation alone) interrupts it."""
-    open_app(page, chat_server)
+def stop_the_second_answer(page: Any, server: StreamlitServer) -> None:
+    """A new session whose first answer is stored and whose second is stopped as it streams."""
+    open_app(page, server)
     new_session(page)
     send(page, "What is the status of our big rocks?")
     wait_answers(page, 1)
@@ -449,6 +449,11 @@ def test_stop_on_a_later_turn_stops_at_once(page: Any, chat_server: StreamlitSer
     page.wait_for_function(ANSWER_UNDERWAY)
     page.locator(".st-key-stop-answer button").click()
     wait_answers(page, 2)
+
+
+def test_stop_on_a_later_turn_stops_at_once(page: Any, chat_server: StreamlitServer) -> None:
+    """Stop on a session's second answer (drawn by a rerun of the conversation alone) interrupts it."""
+    stop_the_second_answer(page, chat_server)
     page.wait_for_selector("text=Stopped by the user.")
     assert not page.locator(".st-key-stop-answer button").is_visible()
 
@@ -457,15 +462,7 @@ def test_ask_again_goes_once_the_question_is_answered_again(page: Any, chat_serv
     """After Ask again on a stopped answer, the new answer came below it and the stopped one still
     showed Ask again, clickable ("This question was already sent again, from another tab"): the
     button clicked had the focus, and Streamlit keeps showing a focused element a run replaces."""
-    open_app(page, chat_server)
-    new_session(page)
-    send(page, "What is the status of our big rocks?")
-    wait_answers(page, 1)
-    idle(page)
-    send(page, "What is the status of our big rocks and how is our budget tracking?")
-    page.wait_for_function(ANSWER_UNDERWAY)
-    page.locator(".st-key-stop-answer button").click()
-    wait_answers(page, 2)
+    stop_the_second_answer(page, chat_server)
     page.locator(".st-key-ask-again-1 button:visible").click()
     page.wait_for_selector(".st-key-turn-footer-2", timeout=20_000)
     idle(page)
