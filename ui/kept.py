@@ -185,16 +185,16 @@ class Kept:
                 shown.blocks[path] = block
         without_id = self._plain and (block is not None or element in PLAIN) and self._may_go_without_id(path)
         _note_id(shown, msg, path, block is not None)
-        if self._frame and self._shown_as_is(msg, path, without_id, block is not None):
+        block_with_id = block is not None and not without_id and bool(msg.delta.fragment_id)
+        if self._frame and self._shown_as_is(msg, path, without_id, block_with_id):
             self.skipped += 1
             if block is not None:
                 self._skipped_block = path
             return
-        if block is not None:
-            if without_id or not msg.delta.fragment_id:
-                shown.id_blocks.discard(path)
-            else:
-                shown.id_blocks.add(path)
+        if block_with_id:
+            shown.id_blocks.add(path)
+        elif block is not None:
+            shown.id_blocks.discard(path)
         if not without_id:
             shown.elements.pop(path, None)
             if path not in self._before:
@@ -215,7 +215,7 @@ class Kept:
         shown.elements[path] = body
         self._send(msg)
 
-    def _shown_as_is(self, msg: ForwardMsg, path: Path, without_id: bool, is_block: bool) -> bool:
+    def _shown_as_is(self, msg: ForwardMsg, path: Path, without_id: bool, block_with_id: bool) -> bool:
         """Whether the browser holds this very block or element at ``path``, where the page keeps it;
         records what goes otherwise.
 
@@ -229,10 +229,8 @@ class Kept:
         if without_id:
             body = b"-" + body  # the same message, to go without the id: not what went with it
         shown = self._shown
-        above = [path[:depth] for depth in range(len(self._root) + 1, len(path))]
-        carries_id = (is_block and not without_id and bool(msg.delta.fragment_id)) or any(
-            p in self._sent_with_id or p in shown.id_blocks for p in above
-        )
+        above = (path[:depth] for depth in range(len(self._root) + 1, len(path)))
+        carries_id = block_with_id or any(p in self._sent_with_id or p in shown.id_blocks for p in above)
         if path in self._before and shown.bodies.get(path) == body and not carries_id:
             return True
         shown.bodies[path] = body
