@@ -104,6 +104,7 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
 
     from assistant.context.sources import CalendarInputError
     from assistant.factory import get_calendar_service
+    from assistant.views.format import nothing_ahead
 
     calendar = get_calendar_service(settings)
     user = args.user or settings.test_user_id
@@ -151,11 +152,7 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
     if view.warning:  # events left out (a repeat too frequent, a date unread), as the page says under the upload
         print(f"warning: {view.warning}", file=sys.stderr)
     if connection.meetings_ahead == 0:  # an export of past months: the page warns the same way
-        print(
-            f"warning: {connection.label} has no meetings in the next {settings.calendar_days_ahead} days: "
-            "if you expected some, use an export that covers the coming weeks.",
-            file=sys.stderr,
-        )
+        print(f"warning: {connection.label} has {nothing_ahead(settings.calendar_days_ahead)}", file=sys.stderr)
     print(f"{connection.label} stored for {user}: {counted(len(view.meetings), 'meeting')} in the next 7 days")
     return 0
 

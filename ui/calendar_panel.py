@@ -26,12 +26,12 @@ from assistant.context.sources import CalendarInputError
 from assistant.context.type_overrides import set_override
 from assistant.dates import short_day
 from assistant.factory import get_calendar_service
-from assistant.views.format import fmt_ago
+from assistant.views.format import fmt_ago, nothing_ahead
 from assistant.views.markdown import plain_text
 from assistant.views.materials import md_text
 from ui.components import browser_zone
 from ui.google_calendar import render_google_connect
-from ui.notices import Kind, draw_notices, notify
+from ui.notices import Kind, clear_notices, draw_notices, notify
 
 logger = logging.getLogger("assistant.pages.context.calendar")
 
@@ -90,15 +90,11 @@ def _connected(settings: Settings, connection: Connection, said: str) -> None:
     empty Prep queue, with nothing to say the file covered the wrong period. It replaces what the
     panel said of an earlier source: held a few seconds each, "now come from" three files read
     at once after three quick uploads."""
-    st.session_state.pop(NOTICE, None)
+    clear_notices(NOTICE)
     if connection.meetings_ahead != 0:
         _notice("success", said)
         return
-    _notice(
-        "warning",
-        f"{said} It has no meetings in the next {settings.calendar_days_ahead} days: if you expected some, "
-        "use an export (or an address) that covers the coming weeks.",
-    )
+    _notice("warning", f"{said} It has {nothing_ahead(settings.calendar_days_ahead, address=True)}")
 
 
 def _disconnect(service: CalendarService, user_id: str) -> None:

@@ -26,6 +26,11 @@ def notify(key: str, kind: Kind, text: str) -> None:
     st.session_state[key] = [*held, (kind, text, time.monotonic() + HOLD_SECONDS)]
 
 
+def clear_notices(key: str) -> None:
+    """Forget the notices kept for ``key`` (a notice about to be given replaces what they said)."""
+    st.session_state.pop(key, None)
+
+
 def draw_notices(key: str) -> None:
     """Draw the notices kept for ``key``; each is dropped after the first run past its hold."""
     notices = st.session_state.get(key, [])

@@ -199,3 +199,14 @@ def csv_cell(value: object) -> object:
         except ValueError:
             return "'" + value
     return value
+
+
+def nothing_ahead(days: int, *, address: bool = False) -> str:
+    """What the page and the CLI say of a calendar just connected with no meeting in the next
+    ``days`` days (``Connection.meetings_ahead`` 0), after its subject; ``address``: an iCal
+    address could be used instead of an export."""
+    instead = " (or an address)" if address else ""
+    return (
+        f"no meetings in the next {days} days: if you expected some, use an export{instead} "
+        "that covers the coming weeks."
+    )
