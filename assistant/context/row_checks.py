@@ -171,6 +171,9 @@ def _trimmed(text: str) -> str:
     return text[start:end]
 
 
+_NOT_A_NUMBER = "not a number (write it like 1250000 or 1,250,000)"
+
+
 def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) -> float | None:
     """A money cell as a number: ``1234.5``, ``1,234.50``, ``$1,234``, ``€ 1 234`` are accepted.
 
@@ -196,6 +199,9 @@ def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) 
         return None
     if isinstance(value, (int, float)):
         number = float(value)
+        if number == -math.inf:
+            problems.append(Problem(row, column, f"'{number}' is {_NOT_A_NUMBER}"))
+            return None
         if number < 0:  # a spreadsheet's number: refused as negative text is, not by the row's model later
             shown = str(int(number)) if number.is_integer() else str(number)
             problems.append(Problem(row, column, f"'{shown}' is negative; amounts must be 0 or more"))
@@ -211,7 +217,11 @@ def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) 
             )
             return None
         compact = _SPACES_RE.sub("", text.strip(_CURRENCY_CHARS + " ")).lstrip(_CURRENCY_CHARS)
-        if compact.startswith("-") or (compact.startswith("(") and compact.endswith(")")):
+        negated = (
+            compact[1:] if compact.startswith("-") else compact[1:-1] if compact[:1] + compact[-1:] == "()" else None
+        )
+        negated = None if negated is None else negated.strip(_CURRENCY_CHARS)
+        if negated is not None and (_NUMBER_RE.fullmatch(negated) or _DECIMAL_COMMA_RE.fullmatch(negated)):
             problems.append(Problem(row, column, f"'{shorten(text)}' is negative; amounts must be 0 or more"))
             return None
         if _DECIMAL_COMMA_RE.fullmatch(compact) and not _NUMBER_RE.fullmatch(compact):
@@ -222,9 +232,7 @@ def parse_amount(value: Any, *, column: str, row: int, problems: list[Problem]) 
             )
             return None
         if not _NUMBER_RE.fullmatch(compact):
-            problems.append(
-                Problem(row, column, f"'{shorten(text)}' is not a number (write it like 1250000 or 1,250,000)")
-            )
+            problems.append(Problem(row, column, f"'{shorten(text)}' is {_NOT_A_NUMBER}"))
             return None
         number = float(compact.replace(",", ""))
     if not math.isfinite(number) or number >= 1e15:

@@ -58,6 +58,13 @@ def test_amounts_are_read_as_people_write_them(value: Any, number: float) -> Non
         ("1.200,50", "'1.200,50' has a decimal comma; write it with a decimal point (1200.50)"),
         (" -5", "'-5' is negative; amounts must be 0 or more"),
         ("(5)", "'(5)' is negative; amounts must be 0 or more"),
+        # a minus sign before something that is no number is not a negative amount
+        ("-inf", "'-inf' is not a number (write it like 1250000 or 1,250,000)"),
+        ("-", "'-' is not a number (write it like 1250000 or 1,250,000)"),
+        ("(tbd)", "'(tbd)' is not a number (write it like 1250000 or 1,250,000)"),
+        ("-1,5", "'-1,5' is negative; amounts must be 0 or more"),
+        ("($1,200)", "'($1,200)' is negative; amounts must be 0 or more"),
+        ("-€5", "'-€5' is negative; amounts must be 0 or more"),
         ("$-5", "'$-5' is negative; amounts must be 0 or more"),
         ("=A1*2", "formulas are not accepted; paste values"),
         (FORMULA, "formulas are not accepted; paste values"),
@@ -68,6 +75,7 @@ def test_amounts_are_read_as_people_write_them(value: Any, number: float) -> Non
         (date(2026, 1, 1), "is a date or a yes/no value, not an amount"),
         (datetime(2026, 1, 1, 9, 0), "is a date or a yes/no value, not an amount"),
         (float("inf"), "'inf' is too large; amounts must be under 1,000,000,000,000,000"),
+        (float("-inf"), "'-inf' is not a number (write it like 1250000 or 1,250,000)"),
         (1e15, "'1000000000000000' is too large; amounts must be under 1,000,000,000,000,000"),
         # quoted as typed, as every other refusal is (it read "column plan: is too large")
         (
